@@ -1,0 +1,318 @@
+"""The one decision model: what a command is, what it will do, in which context, and the verdict.
+
+Every surface (CLI JSON, audit store, XCom, Prefect artifacts, OpenLineage facets, UI) uses these
+classes; nothing else builds ad-hoc dictionaries of them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, computed_field
+
+DECISION_SCHEMA_VERSION = "1"
+DECISION_SCHEMA_URL = (
+    "https://access-guardrails.dev/schemas/decision/v" + DECISION_SCHEMA_VERSION + ".json"
+)
+
+
+class Intent(StrEnum):
+    """What a statement will do. The order of members is the canonical display order."""
+
+    READ = "read"
+    WRITE = "write"
+    SCHEMA_CHANGE = "schema_change"
+    DELETE = "delete"
+    MASS_MUTATION = "mass_mutation"
+    EXPORT = "export"
+    PRIVILEGE = "privilege"
+    HOST_ACCESS = "host_access"
+    DYNAMIC = "dynamic"
+    UNPARSEABLE = "unparseable"
+
+
+INTENT_ORDER: dict[Intent, int] = {intent: position for position, intent in enumerate(Intent)}
+
+
+def sorted_intents(intents: set[Intent] | frozenset[Intent]) -> tuple[Intent, ...]:
+    """Intents in canonical order, so equal sets always serialise identically."""
+    return tuple(sorted(intents, key=INTENT_ORDER.__getitem__))
+
+
+class ObjectKind(StrEnum):
+    TABLE = "table"
+    VIEW = "view"
+    SCHEMA = "schema"
+    DATABASE = "database"
+    COLUMN = "column"
+    INDEX = "index"
+    FUNCTION = "function"
+    SEQUENCE = "sequence"
+    STAGE = "stage"
+    FILE = "file"
+    URL = "url"
+    HOST = "host"
+    PROGRAM = "program"
+    ROLE = "role"
+
+
+class ObjectAction(StrEnum):
+    READ = "read"
+    WRITE = "write"
+    DELETE = "delete"
+    DROP = "drop"
+    ALTER = "alter"
+    CREATE = "create"
+    REPLACE = "replace"
+    RENAME = "rename"
+    EXPORT_TARGET = "export-target"
+    GRANT = "grant"
+    EXECUTE = "execute"
+
+
+class Verdict(StrEnum):
+    ALLOW = "allow"
+    REVIEW = "review"
+    DENY = "deny"
+
+    @property
+    def severity(self) -> int:
+        return _SEVERITY[self]
+
+
+_SEVERITY = {Verdict.ALLOW: 0, Verdict.REVIEW: 1, Verdict.DENY: 2}
+
+
+def most_severe(verdicts: list[Verdict]) -> Verdict:
+    return max(verdicts, key=_SEVERITY.__getitem__, default=Verdict.ALLOW)
+
+
+class Mode(StrEnum):
+    ENFORCE = "enforce"
+    AUDIT = "audit"
+
+
+class CommandKind(StrEnum):
+    SQL = "sql"
+    SHELL = "shell"
+
+
+class ActorKind(StrEnum):
+    HUMAN = "human"
+    SERVICE = "service"
+    AI_AGENT = "ai_agent"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        serialize_by_alias=True,
+        validate_by_name=True,
+        validate_by_alias=True,
+    )
+
+
+# --------------------------------------------------------------------------- analysis
+
+
+class ObjectRef(_Frozen):
+    """A database object, file, URL or role a statement touches, with what it does to it.
+
+    Names are normalised per dialect (case folding of unquoted identifiers, default schema).
+    For ``kind == column`` the catalog/schema/name describe the table and ``column`` the column.
+    """
+
+    kind: ObjectKind
+    action: ObjectAction
+    name: str
+    schema_name: str | None = Field(default=None, alias="schema")
+    catalog: str | None = None
+    column: str | None = None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def qualified(self) -> str:
+        parts = [part for part in (self.catalog, self.schema_name, self.name) if part]
+        if self.column:
+            parts.append(self.column)
+        return ".".join(parts)
+
+    def __str__(self) -> str:
+        return f"{self.kind.value} {self.qualified} ({self.action.value})"
+
+
+class Finding(_Frozen):
+    """One piece of evidence for an intent: why the analyzer says what it says."""
+
+    intent: Intent
+    message: str
+    span: tuple[int, int] | None = None
+
+
+class StatementEffect(_Frozen):
+    """What one statement of the input will do.
+
+    ``span`` is the statement's [start, end) character range in the analysed text. ``embedded``
+    holds statements found inside this one (SQL handed to a database client by a shell command,
+    the literal text of EXECUTE / sp_executesql); their intents and objects are also folded into
+    this statement's own, so a reader never has to descend to see the worst of it.
+    """
+
+    index: int
+    kind: CommandKind
+    dialect: str | None = None
+    text: str
+    span: tuple[int, int]
+    operation: str
+    intents: tuple[Intent, ...]
+    objects: tuple[ObjectRef, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    embedded: tuple[StatementEffect, ...] = ()
+
+    def walk(self) -> list[StatementEffect]:
+        """This statement followed by every embedded statement, depth first."""
+        found = [self]
+        for inner in self.embedded:
+            found.extend(inner.walk())
+        return found
+
+
+class Analysis(_Frozen):
+    """The analyzer's answer for a whole input text."""
+
+    kind: CommandKind
+    dialect: str | None = None
+    fingerprint: str
+    statements: tuple[StatementEffect, ...]
+    intents: tuple[Intent, ...]
+    objects: tuple[ObjectRef, ...]
+    analyzer_version: str
+
+
+# --------------------------------------------------------------------------- context
+
+
+class Actor(_Frozen):
+    """Who (or what) is asking. ``model`` names the AI model when ``kind`` is ``ai_agent``."""
+
+    kind: ActorKind = ActorKind.SERVICE
+    id: str | None = None
+    model: str | None = None
+
+
+class Approval(_Frozen):
+    """A human approval, bound to the fingerprint of the exact command it approves."""
+
+    approver: str
+    fingerprint: str
+    approved_at: datetime | None = None
+    source: str | None = None
+    comment: str | None = None
+
+
+class DataScope(_Frozen):
+    """The objects a step may touch. With only ``name`` set, the policy's scope of that name."""
+
+    name: str
+    read: tuple[str, ...] | None = None
+    write: tuple[str, ...] | None = None
+
+
+class Context(_Frozen):
+    """Where a command runs and on whose behalf: everything policy conditions can look at."""
+
+    actor: Actor = Actor()
+    environment: str | None = None
+    orchestrator: str | None = None
+    pipeline: str | None = None
+    task: str | None = None
+    run_id: str | None = None
+    try_number: int | None = None
+    owner: str | None = None
+    connection: str | None = None
+    default_catalog: str | None = None
+    default_schema: str | None = None
+    tags: tuple[str, ...] = ()
+    tickets: tuple[str, ...] = ()
+    approvals: tuple[Approval, ...] = ()
+    data_scope: DataScope | None = None
+    labels: tuple[tuple[str, str], ...] = ()
+
+
+# --------------------------------------------------------------------------- decision
+
+
+class Reason(_Frozen):
+    """Why a statement got its verdict: the rule that decided and what it says."""
+
+    rule_id: str
+    decision: Verdict
+    message: str
+    statement_index: int | None = None
+    objects: tuple[str, ...] = ()
+    unmet: tuple[str, ...] = ()
+
+
+class PolicyRef(_Frozen):
+    id: str
+    sha256: str
+    source: str | None = None
+
+
+class CommandRef(_Frozen):
+    kind: CommandKind
+    dialect: str | None = None
+    text: str
+
+
+class Decision(_Frozen):
+    """The verdict on one command. Its JSON schema is published as ``decision.v1.json``."""
+
+    schema_version: Literal["1"] = DECISION_SCHEMA_VERSION
+    decision_id: str = Field(default_factory=lambda: uuid.uuid4().hex)
+    decided_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    decision: Verdict
+    mode: Mode = Mode.ENFORCE
+    fingerprint: str
+    intents: tuple[Intent, ...]
+    statements: tuple[StatementEffect, ...]
+    reasons: tuple[Reason, ...]
+    command: CommandRef
+    policy: PolicyRef
+    context: Context = Context()
+    analyzer_version: str
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def enforced(self) -> bool:
+        """True when this decision stops the command (a deny or review in enforce mode)."""
+        return self.decision is not Verdict.ALLOW and self.mode is Mode.ENFORCE
+
+    @property
+    def objects(self) -> tuple[ObjectRef, ...]:
+        seen: dict[str, ObjectRef] = {}
+        for statement in self.statements:
+            for ref in statement.objects:
+                seen.setdefault(f"{ref.kind}:{ref.action}:{ref.qualified}", ref)
+        return tuple(seen.values())
+
+    @property
+    def deciding_reason(self) -> Reason | None:
+        """The most severe reason (the first one, by construction)."""
+        return self.reasons[0] if self.reasons else None
+
+    def to_json(self, *, indent: int | None = None) -> str:
+        return self.model_dump_json(indent=indent)
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+def fingerprint_text(text: str) -> str:
+    """sha256 of the exact command text, the key that approvals and audit records bind to."""
+    return "sha256:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()

@@ -1,0 +1,110 @@
+"""The one source of configuration: environment variables over an optional YAML file over defaults.
+
+Every component (CLI, guard, audit store, adapters) reads its configuration from ``Settings``;
+nothing else reads ``GUARDRAILS_*`` variables.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
+
+from guardrails_core.model import Mode
+
+ENV_PREFIX = "GUARDRAILS_"
+
+# Environment variable -> settings field. Kept explicit so the README table and the code agree.
+ENVIRONMENT_VARIABLES: dict[str, str] = {
+    "GUARDRAILS_CONFIG": "config_file",
+    "GUARDRAILS_HOME": "home",
+    "GUARDRAILS_POLICY": "policy",
+    "GUARDRAILS_MODE": "mode",
+    "GUARDRAILS_ENVIRONMENT": "environment",
+    "GUARDRAILS_AUDIT_URL": "audit_url",
+    "GUARDRAILS_AUDIT_KEY": "audit_key",
+    "GUARDRAILS_AUDIT_FULL_TEXT": "audit_full_text",
+    "GUARDRAILS_AUDIT_ON_FAILURE": "audit_on_failure",
+    "GUARDRAILS_CACHE_SIZE": "cache_size",
+    "GUARDRAILS_UI_BASE_URL": "ui_base_url",
+}
+
+
+class SettingsError(ValueError):
+    """The configuration is invalid; the message names the source and the field."""
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    config_file: Path | None = None
+    # Where guardrails keeps its own files (the default SQLite audit store).
+    home: Path = Path(os.path.expanduser("~/.local/share/access-guardrails"))
+    # Policy file; None means the built-in baseline only.
+    policy: Path | None = None
+    # Forces the mode of every policy (e.g. `audit` for a dry-run week); None keeps the policy's.
+    mode: Mode | None = None
+    environment: str | None = None
+    # SQLAlchemy URL of the audit store; None means a SQLite file under `home`.
+    audit_url: str | None = None
+    # With a key, the audit hash chain is an HMAC that cannot be recomputed without it.
+    audit_key: SecretStr | None = None
+    # Store full command text in the audit trail instead of the literal-free normalised form.
+    audit_full_text: bool = False
+    # What to do when the audit store cannot record a decision: deny (default) or audit-only.
+    audit_on_failure: Literal["deny", "audit"] = "deny"
+    # Bounded LRU of analysed commands, keyed by fingerprint.
+    cache_size: int = 4096
+    # Base URL of the decision pages (Airflow plugin), used for extra links.
+    ui_base_url: str | None = None
+
+    @property
+    def resolved_audit_url(self) -> str:
+        if self.audit_url:
+            return self.audit_url
+        return f"sqlite:///{self.home / 'audit.sqlite3'}"
+
+    @classmethod
+    def load(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read settings: the optional YAML file named by GUARDRAILS_CONFIG, then the environment."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        config_file = environ.get("GUARDRAILS_CONFIG")
+        if config_file:
+            values.update(_read_config_file(Path(config_file)))
+            values["config_file"] = config_file
+        for variable, field in ENVIRONMENT_VARIABLES.items():
+            raw = environ.get(variable)
+            if raw is not None and raw != "" and variable != "GUARDRAILS_CONFIG":
+                values[field] = raw
+        try:
+            return cls.model_validate(values)
+        except ValidationError as error:
+            problems = "; ".join(
+                f"{_source_of(str(issue['loc'][0]), config_file)}: {issue['msg']}"
+                for issue in error.errors()
+            )
+            raise SettingsError(f"invalid guardrails settings: {problems}") from None
+
+
+def _read_config_file(path: Path) -> dict[str, Any]:
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except OSError as error:
+        raise SettingsError(f"{path}: cannot read settings file: {error.strerror}") from None
+    except yaml.YAMLError as error:
+        raise SettingsError(f"{path}: not valid YAML: {error}") from None
+    if not isinstance(loaded, dict):
+        raise SettingsError(f"{path}: expected a mapping of settings, got {type(loaded).__name__}")
+    return {str(key).replace("-", "_"): value for key, value in loaded.items()}
+
+
+def _source_of(field: str, config_file: str | None) -> str:
+    for variable, name in ENVIRONMENT_VARIABLES.items():
+        if name == field and variable in os.environ:
+            return f"{variable}"
+    return f"{config_file}: {field}" if config_file else field
