@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
-DECISION_SCHEMA_VERSION = "1"
+DECISION_SCHEMA_VERSION: Literal["1"] = "1"
 DECISION_SCHEMA_URL = (
     "https://access-guardrails.dev/schemas/decision/v" + DECISION_SCHEMA_VERSION + ".json"
 )

@@ -12,9 +12,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
-
 from guardrails_core.model import Mode
+from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
 
 ENV_PREFIX = "GUARDRAILS_"
 
@@ -70,7 +69,7 @@ class Settings(BaseModel):
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Read settings: the optional YAML file named by GUARDRAILS_CONFIG, then the environment."""
+        """Read the optional YAML file named by GUARDRAILS_CONFIG, then the environment."""
         environ = os.environ if environ is None else environ
         values: dict[str, Any] = {}
         config_file = environ.get("GUARDRAILS_CONFIG")
@@ -85,7 +84,7 @@ class Settings(BaseModel):
             return cls.model_validate(values)
         except ValidationError as error:
             problems = "; ".join(
-                f"{_source_of(str(issue['loc'][0]), config_file)}: {issue['msg']}"
+                f"{_source_of(str(issue['loc'][0]), config_file, environ)}: {issue['msg']}"
                 for issue in error.errors()
             )
             raise SettingsError(f"invalid guardrails settings: {problems}") from None
@@ -103,8 +102,8 @@ def _read_config_file(path: Path) -> dict[str, Any]:
     return {str(key).replace("-", "_"): value for key, value in loaded.items()}
 
 
-def _source_of(field: str, config_file: str | None) -> str:
+def _source_of(field: str, config_file: str | None, environ: Mapping[str, str]) -> str:
     for variable, name in ENVIRONMENT_VARIABLES.items():
-        if name == field and variable in os.environ:
+        if name == field and variable in environ:
             return f"{variable}"
     return f"{config_file}: {field}" if config_file else field

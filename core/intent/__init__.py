@@ -1,0 +1,124 @@
+"""Intent analysis: what a SQL or shell command will do, statement by statement.
+
+`analyze` is a pure function of its arguments (memoised in a bounded LRU keyed by the exact text,
+kind, dialect and default names), and never raises: what it cannot understand is `unparseable`.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from threading import Lock
+
+from guardrails_core.intent.sql import UnknownDialectError, analyze_sql, resolve_dialect
+from guardrails_core.model import (
+    Analysis,
+    CommandKind,
+    Intent,
+    ObjectRef,
+    StatementEffect,
+    fingerprint_text,
+    sorted_intents,
+)
+from guardrails_core.version import ANALYZER_VERSION
+
+__all__ = ["AnalysisCache", "UnknownDialectError", "analyze", "resolve_dialect"]
+
+_CacheKey = tuple[str, CommandKind, str | None, str | None, str | None]
+
+
+class AnalysisCache:
+    """A bounded, thread-safe LRU of analyses. Analyses are immutable, so sharing them is safe."""
+
+    def __init__(self, max_entries: int = 4096) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[_CacheKey, Analysis] = OrderedDict()
+        self._lock = Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: _CacheKey) -> Analysis | None:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is None:
+                self.misses += 1
+                return None
+            self._entries.move_to_end(key)
+            self.hits += 1
+            return found
+
+    def put(self, key: _CacheKey, analysis: Analysis) -> None:
+        if self.max_entries <= 0:
+            return
+        with self._lock:
+            self._entries[key] = analysis
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self.hits = self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+DEFAULT_CACHE = AnalysisCache()
+
+
+def analyze(
+    text: str,
+    *,
+    kind: CommandKind | str = CommandKind.SQL,
+    dialect: str | None = None,
+    default_schema: str | None = None,
+    default_catalog: str | None = None,
+    cache: AnalysisCache | None = DEFAULT_CACHE,
+) -> Analysis:
+    """What `text` will do: one StatementEffect per statement, plus the union of intents/objects."""
+    command_kind = CommandKind(kind)
+    key: _CacheKey = (text, command_kind, dialect, default_schema, default_catalog)
+    if cache is not None:
+        cached = cache.get(key)
+        if cached is not None:
+            return cached
+    try:
+        canonical = resolve_dialect(dialect) if command_kind is CommandKind.SQL else None
+    except UnknownDialectError:
+        canonical = dialect  # analyze_sql reports the unknown dialect as unparseable
+    if command_kind is CommandKind.SQL:
+        statements = analyze_sql(
+            text, dialect, default_schema=default_schema, default_catalog=default_catalog
+        )
+    else:
+        from guardrails_core.intent.shell import analyze_shell
+
+        statements = analyze_shell(text)
+    analysis = Analysis(
+        kind=command_kind,
+        dialect=canonical,
+        fingerprint=fingerprint_text(text),
+        statements=tuple(statements),
+        intents=_union_intents(statements),
+        objects=_union_objects(statements),
+        analyzer_version=ANALYZER_VERSION,
+    )
+    if cache is not None:
+        cache.put(key, analysis)
+    return analysis
+
+
+def _union_intents(statements: list[StatementEffect]) -> tuple[Intent, ...]:
+    found: set[Intent] = set()
+    for statement in statements:
+        found.update(statement.intents)
+    return sorted_intents(found)
+
+
+def _union_objects(statements: list[StatementEffect]) -> tuple[ObjectRef, ...]:
+    seen: dict[tuple[str, str, str], ObjectRef] = {}
+    for statement in statements:
+        for ref in statement.objects:
+            seen.setdefault((ref.kind.value, ref.action.value, ref.qualified), ref)
+    return tuple(seen.values())

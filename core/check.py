@@ -1,0 +1,118 @@
+"""`check`: analyse a command and judge it against a policy, returning one Decision.
+
+Pure apart from two memo tables: the analysis LRU (in intent/) and a bounded table of decisions
+for repeated identical commands in an identical context, which returns a copy with a fresh id and
+time. Decisions that depended on the clock (time-window conditions) are never memoised.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import OrderedDict
+from datetime import UTC, datetime
+from threading import Lock
+from typing import Any
+
+from guardrails_core.intent import DEFAULT_CACHE, AnalysisCache, analyze
+from guardrails_core.model import (
+    CommandKind,
+    CommandRef,
+    Context,
+    Decision,
+    Mode,
+)
+from guardrails_core.policy import Policy, baseline_policy, evaluate
+
+_DecisionKey = tuple[Any, ...]
+
+
+class DecisionCache:
+    """Bounded LRU of decision templates keyed by command, policy and context."""
+
+    def __init__(self, max_entries: int = 4096) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[_DecisionKey, Decision] = OrderedDict()
+        self._lock = Lock()
+
+    def get(self, key: _DecisionKey) -> Decision | None:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+            return found
+
+    def put(self, key: _DecisionKey, decision: Decision) -> None:
+        if self.max_entries <= 0:
+            return
+        with self._lock:
+            self._entries[key] = decision
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+DEFAULT_DECISIONS = DecisionCache()
+
+
+def check(
+    text: str,
+    *,
+    kind: CommandKind | str | None = None,
+    dialect: str | None = None,
+    policy: Policy | None = None,
+    context: Context | None = None,
+    mode: Mode | None = None,
+    now: datetime | None = None,
+    analysis_cache: AnalysisCache | None = DEFAULT_CACHE,
+    decision_cache: DecisionCache | None = DEFAULT_DECISIONS,
+) -> Decision:
+    """Judge `text` (SQL or shell) against `policy` (the built-in baseline when None).
+
+    `dialect` and `kind` default to the policy's `defaults`; `context.default_schema` (or the
+    policy's) qualifies unqualified names; `mode` overrides the policy's enforce/audit mode.
+    """
+    policy = (policy or baseline_policy()).with_mode(mode)
+    context = context or Context()
+    defaults = policy.defaults
+    command_kind = CommandKind(kind or defaults.kind or CommandKind.SQL)
+    dialect = dialect or (defaults.dialect if command_kind is CommandKind.SQL else None)
+    if context.environment is None and defaults.environment is not None:
+        context = context.model_copy(update={"environment": defaults.environment})
+    default_schema = context.default_schema or defaults.default_schema
+    default_catalog = context.default_catalog or defaults.default_catalog
+
+    key: _DecisionKey = (text, command_kind, dialect, policy.sha256, policy.mode, context)
+    if decision_cache is not None and now is None:
+        cached = decision_cache.get(key)
+        if cached is not None:
+            return cached.model_copy(
+                update={"decision_id": uuid.uuid4().hex, "decided_at": datetime.now(UTC)}
+            )
+
+    analysis = analyze(
+        text,
+        kind=command_kind,
+        dialect=dialect,
+        default_schema=default_schema,
+        default_catalog=default_catalog,
+        cache=analysis_cache,
+    )
+    evaluation = evaluate(analysis, policy, context, now=now)
+    decision = Decision(
+        decision=evaluation.verdict,
+        mode=policy.mode,
+        fingerprint=analysis.fingerprint,
+        intents=analysis.intents,
+        statements=analysis.statements,
+        reasons=tuple(evaluation.reasons),
+        command=CommandRef(kind=command_kind, dialect=analysis.dialect, text=text),
+        policy=policy.ref,
+        context=context,
+        analyzer_version=analysis.analyzer_version,
+    )
+    if decision_cache is not None and now is None and not evaluation.time_sensitive:
+        decision_cache.put(key, decision)
+    return decision

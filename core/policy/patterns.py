@@ -1,0 +1,134 @@
+"""Object patterns: globs on `catalog.schema.name`, and on locations (URLs, paths, stages).
+
+A dotted pattern is matched right-aligned: `orders` matches any table named orders,
+`sales.*` any object in schema sales, `prod.sales.orders` one table of catalog prod. A part of
+the object's name that is unknown (an unqualified table when no default schema is known) matches
+only when the caller asks for the permissive reading: deny and review rules treat the unknown part
+as "could be anything" (fail closed), allow rules and data scopes as "not known to be inside".
+Patterns starting with `!` exclude. Matching is case-insensitive.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from dataclasses import dataclass
+
+from guardrails_core.model import ObjectKind, ObjectRef
+
+LOCATION_KINDS = frozenset(
+    {ObjectKind.FILE, ObjectKind.URL, ObjectKind.HOST, ObjectKind.PROGRAM, ObjectKind.STAGE}
+)
+
+
+class PatternError(ValueError):
+    """An object pattern that cannot match anything sensible; the message suggests a fix."""
+
+
+def _is_location_pattern(pattern: str) -> bool:
+    return "://" in pattern or pattern.startswith(("/", "@", "~", "."))
+
+
+@dataclass(frozen=True)
+class ObjectPattern:
+    text: str
+    negated: bool
+    location: bool
+    parts: tuple[re.Pattern[str], ...]
+
+    @classmethod
+    def parse(cls, text: str) -> ObjectPattern:
+        raw = text.strip()
+        negated = raw.startswith("!")
+        body = raw[1:].strip() if negated else raw
+        if not body:
+            raise PatternError(f"{text!r} is an empty object pattern")
+        if _is_location_pattern(body):
+            return cls(text, negated, True, (_glob(body),))
+        pieces = _split_dotted(body)
+        if any(piece == "" for piece in pieces):
+            suggestion = ".".join(piece or "*" for piece in pieces)
+            raise PatternError(
+                f"{body!r} is not a valid table pattern (did you mean {suggestion!r}?)"
+            )
+        if len(pieces) > 4:
+            raise PatternError(
+                f"{body!r} has {len(pieces)} parts; a pattern is at most catalog.schema.name.column"
+            )
+        return cls(text, negated, False, tuple(_glob(piece) for piece in pieces))
+
+    def matches(self, ref: ObjectRef, *, unknown_matches: bool) -> bool:
+        """Whether `ref` is covered (ignoring negation, which the caller applies)."""
+        if self.location or ref.kind in LOCATION_KINDS:
+            return self.location and bool(self.parts[0].fullmatch(ref.qualified.lower()))
+        names: list[str | None] = [ref.catalog, ref.schema_name, ref.name]
+        if ref.column:
+            names.append(ref.column)
+        if len(self.parts) > len(names):
+            return False
+        for pattern, name in zip(reversed(self.parts), reversed(names), strict=False):
+            if name is None:
+                if pattern.pattern in (_STAR, _DOUBLE_STAR):
+                    continue
+                if not unknown_matches:
+                    return False
+                continue
+            if not pattern.fullmatch(name.lower()):
+                return False
+        return True
+
+
+_STAR = fnmatch.translate("*")
+_DOUBLE_STAR = fnmatch.translate("**")
+
+
+def _glob(text: str) -> re.Pattern[str]:
+    return re.compile(fnmatch.translate(text.lower()), flags=re.DOTALL)
+
+
+def _split_dotted(text: str) -> list[str]:
+    """Split on dots outside double quotes, so `"my.schema".orders` is two parts."""
+    parts: list[str] = []
+    current: list[str] = []
+    quoted = False
+    for char in text:
+        if char == '"':
+            quoted = not quoted
+            continue
+        if char == "." and not quoted:
+            parts.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    parts.append("".join(current))
+    return parts
+
+
+@dataclass(frozen=True)
+class ObjectPatternSet:
+    """Include patterns and `!` exclusions; an object matches if included and not excluded."""
+
+    include: tuple[ObjectPattern, ...]
+    exclude: tuple[ObjectPattern, ...]
+
+    @classmethod
+    def parse(cls, texts: list[str] | tuple[str, ...]) -> ObjectPatternSet:
+        patterns = [ObjectPattern.parse(text) for text in texts]
+        include = tuple(pattern for pattern in patterns if not pattern.negated)
+        exclude = tuple(pattern for pattern in patterns if pattern.negated)
+        return cls(include or (ObjectPattern.parse("*"),) if exclude else include, exclude)
+
+    def matches(self, ref: ObjectRef, *, unknown_matches: bool) -> bool:
+        if not any(p.matches(ref, unknown_matches=unknown_matches) for p in self.include):
+            return False
+        # An exclusion only applies when the object is known to be inside it.
+        return not any(p.matches(ref, unknown_matches=False) for p in self.exclude)
+
+
+def glob_matches(patterns: tuple[re.Pattern[str], ...], value: str) -> bool:
+    lowered = value.lower()
+    return any(pattern.fullmatch(lowered) for pattern in patterns)
+
+
+def compile_globs(texts: list[str] | tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
+    return tuple(_glob(text) for text in texts)
