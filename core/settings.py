@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from guardrails_core.model import Mode
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
+
+from guardrails_core.model import Mode
 
 ENV_PREFIX = "GUARDRAILS_"
 

@@ -13,6 +13,7 @@ from guardrails_core.intent.sql import UnknownDialectError, analyze_sql, resolve
 from guardrails_core.model import (
     Analysis,
     CommandKind,
+    Finding,
     Intent,
     ObjectRef,
     StatementEffect,
@@ -87,14 +88,17 @@ def analyze(
         canonical = resolve_dialect(dialect) if command_kind is CommandKind.SQL else None
     except UnknownDialectError:
         canonical = dialect  # analyze_sql reports the unknown dialect as unparseable
-    if command_kind is CommandKind.SQL:
-        statements = analyze_sql(
-            text, dialect, default_schema=default_schema, default_catalog=default_catalog
-        )
-    else:
-        from guardrails_core.intent.shell import analyze_shell
+    try:
+        if command_kind is CommandKind.SQL:
+            statements = analyze_sql(
+                text, dialect, default_schema=default_schema, default_catalog=default_catalog
+            )
+        else:
+            from guardrails_core.intent.shell import analyze_shell
 
-        statements = analyze_shell(text)
+            statements = analyze_shell(text)
+    except Exception as error:  # both analyzers promise not to raise; this is the last guard
+        statements = [_crashed(text, command_kind, canonical, error)]
     analysis = Analysis(
         kind=command_kind,
         dialect=canonical,
@@ -107,6 +111,22 @@ def analyze(
     if cache is not None:
         cache.put(key, analysis)
     return analysis
+
+
+def _crashed(
+    text: str, kind: CommandKind, dialect: str | None, error: Exception
+) -> StatementEffect:
+    message = f"analyzer error: {error!r}"
+    return StatementEffect(
+        index=0,
+        kind=kind,
+        dialect=dialect,
+        text=text.strip(),
+        span=(0, len(text)),
+        operation="UNKNOWN",
+        intents=(Intent.UNPARSEABLE,),
+        findings=(Finding(intent=Intent.UNPARSEABLE, message=message),),
+    )
 
 
 def _union_intents(statements: list[StatementEffect]) -> tuple[Intent, ...]:

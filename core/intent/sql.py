@@ -17,6 +17,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlglot
+from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect, NormalizationStrategy
+from sqlglot.errors import SqlglotError
+from sqlglot.tokenizer_core import Token, TokenType
+
 from guardrails_core.model import (
     CommandKind,
     Finding,
@@ -27,10 +32,6 @@ from guardrails_core.model import (
     StatementEffect,
     sorted_intents,
 )
-from sqlglot import exp
-from sqlglot.dialects.dialect import Dialect, NormalizationStrategy
-from sqlglot.errors import SqlglotError
-from sqlglot.tokenizer_core import Token, TokenType
 
 # sqlglot logs a warning for every statement it falls back to parsing as a generic Command; we
 # classify those ourselves, so the warning is noise in task logs.
@@ -78,17 +79,25 @@ class UnknownDialectError(ValueError):
     """The dialect name is neither a sqlglot dialect nor one of our aliases."""
 
 
+_RESOLVED: dict[str, str] = {}
+
+
 def resolve_dialect(name: str | None) -> str | None:
     """Our canonical dialect name for a user-facing name (`postgresql` -> `postgres`)."""
     if name is None or name == "":
         return None
+    resolved = _RESOLVED.get(name)
+    if resolved is not None:
+        return resolved
     lowered = name.strip().lower()
     canonical = DIALECT_ALIASES.get(lowered, lowered)
+    # Dialect.classes imports every dialect module on each access: look it up once per name.
     if canonical not in Dialect.classes:
         known = sorted({*Dialect.classes.keys(), *DIALECT_ALIASES.keys()} - {""})
         raise UnknownDialectError(
             f"unknown SQL dialect {name!r}; known dialects: {', '.join(known)}"
         )
+    _RESOLVED[name] = canonical
     return canonical
 
 
@@ -192,8 +201,8 @@ _QUOTED_TOKENS = frozenset(
 def _lookalike_character(token: Token) -> str | None:
     """A character in an unquoted word that imitates ASCII (fullwidth letters, odd spaces).
 
-    Fullwidth `DROP` (U+FF24 ...) is not the keyword DROP to sqlglot, but a database or a later normalisation step
-    may read it as one; such input is `unparseable`, never a harmless identifier.
+    Fullwidth `DROP` (U+FF24 ...) is not the keyword DROP to sqlglot, but a database or a later
+    normalisation step may read it as one: such input is `unparseable`, never an identifier.
     """
     if token.token_type in _QUOTED_TOKENS or token.text.isascii():
         return None
@@ -245,6 +254,13 @@ class _Names:
     dialect: Dialect
     default_schema: str | None = None
     default_catalog: str | None = None
+    _parser: Any = None
+
+    def parser(self) -> Any:
+        """One parser per analysed script: Parser.parse resets its state on every call."""
+        if self._parser is None:
+            self._parser = self.dialect.parser()
+        return self._parser
 
     def identifier(self, node: exp.Expr | None) -> str | None:
         if node is None:
@@ -483,7 +499,9 @@ def _chunk(tokens: list[Token], source: str, boundary: int) -> _Chunk:
     # The end is taken from the terminating semicolon, not the last token: the tokenizer folds a
     # command's body (DO, EXECUTE, ...) into one STRING token whose recorded offsets are unreliable.
     start = tokens[0].start
-    end = len(source[:boundary].rstrip())
+    end = boundary
+    while end > start and source[end - 1].isspace():  # scan back, never copy the prefix
+        end -= 1
     return _Chunk(tokens=tokens, start=start, end=max(end, tokens[0].end + 1))
 
 
@@ -500,7 +518,7 @@ def _classify_chunk(
                 "not read as SQL",
             )
             return
-    parser = statement.names.dialect.parser()
+    parser = statement.names.parser()
     try:
         parsed = parser.parse(chunk.tokens, source)
         tree = parsed[0] if parsed else None

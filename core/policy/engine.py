@@ -134,6 +134,7 @@ class CompiledRule:
     index: int
     intents: frozenset[Intent]
     all_intents: frozenset[Intent]
+    not_intents: frozenset[Intent]
     operations: tuple[re.Pattern[str], ...]
     objects: ObjectPatternSet | None
     object_kinds: frozenset[ObjectKind]
@@ -273,6 +274,7 @@ def _compile_rule(
         index=index,
         intents=frozenset(match.intents),
         all_intents=frozenset(match.all_intents),
+        not_intents=frozenset(match.not_intents),
         operations=compile_globs([operation.upper() for operation in match.operations]),
         objects=objects,
         object_kinds=frozenset(match.object_kinds),
@@ -366,9 +368,11 @@ def evaluate(
         worst = max(outcomes, key=lambda reason: reason.decision.severity)
         verdicts.append(worst.decision)
         reasons.append(worst)
-        # Other blocking reasons on the same statement are worth showing too.
+        # Other blocking reasons on the same statement are worth showing too (once each).
+        shown = [worst]
         for other in outcomes:
-            if other is not worst and other.decision is not Verdict.ALLOW and other not in reasons:
+            if other.decision is not Verdict.ALLOW and other not in shown:
+                shown.append(other)
                 reasons.append(other)
     verdict = most_severe([reason.decision for reason in reasons])
     reasons.sort(
@@ -518,19 +522,23 @@ def explain_match(
     matched, why = _match(rule, effect, context)
     if why is None:
         return matched, "matches"
-    what, actual, wanted = why
+    what, actual_values, wanted_values = why
+    actual, wanted = _names(actual_values), _names(wanted_values)
+    if what == "excluded intents":
+        return matched, f"the statement has {actual}, which the rule excludes (not_intents)"
     if what == "context":
         return matched, "context does not match (actor, environment, pipeline, tags, ...)"
     if what == "unless":
         return matched, "its 'unless' condition holds for this context"
     if what == "objects":
-        return matched, f"no touched object fits its object conditions ({actual})"
+        touched = "; ".join(str(ref) for ref in actual_values) or "none"
+        return matched, f"no touched object fits its object conditions ({touched})"
     return matched, f"{what} {actual or 'none'} not in {wanted}"
 
 
 # Why a rule did not match: (condition, what the statement has, what the rule wants). Plain
-# tuples on the hot path; `explain_match` turns them into sentences.
-_Mismatch = tuple[str, str, str]
+# tuples of the values at hand on the hot path; `explain_match` turns them into sentences.
+_Mismatch = tuple[str, Any, Any]
 
 
 def _match(
@@ -538,23 +546,25 @@ def _match(
 ) -> tuple[tuple[str, ...] | None, _Mismatch | None]:
     unknown = rule.fail_closed
     if rule.intents and not (rule.intents & set(effect.intents)):
-        return None, ("intents", _names(effect.intents), _names(rule.intents))
+        return None, ("intents", effect.intents, rule.intents)
     if rule.all_intents and not rule.all_intents <= set(effect.intents):
-        return None, ("intents (all of)", _names(effect.intents), _names(rule.all_intents))
+        return None, ("intents (all of)", effect.intents, rule.all_intents)
+    if rule.not_intents and rule.not_intents & set(effect.intents):
+        return None, ("excluded intents", rule.not_intents & set(effect.intents), ())
     if rule.operations and not glob_matches(rule.operations, effect.operation):
-        return None, ("operation", effect.operation, ", ".join(rule.spec.match.operations))
+        return None, ("operation", (effect.operation,), rule.spec.match.operations)
     if rule.kinds and effect.kind not in rule.kinds:
-        return None, ("kind", effect.kind.value, _names(rule.kinds))
+        return None, ("kind", (effect.kind,), rule.kinds)
     if (
         rule.dialects
         and effect.dialect not in rule.dialects
         and not (effect.dialect is None and unknown)
     ):
-        return None, ("dialect", str(effect.dialect), ", ".join(sorted(rule.dialects)))
+        return None, ("dialect", (effect.dialect,), rule.dialects)
     if not rule.context.empty and not rule.context.matches(context, unknown_matches=unknown):
-        return None, ("context", "", "")
+        return None, ("context", (), ())
     if rule.unless is not None and rule.unless.matches(context, unknown_matches=False):
-        return None, ("unless", "", "")
+        return None, ("unless", (), ())
     if not rule.has_object_conditions:
         return (), None
     matched = tuple(
@@ -565,11 +575,11 @@ def _match(
         and (rule.objects is None or rule.objects.matches(ref, unknown_matches=unknown))
     )
     if not matched:
-        return None, ("objects", "; ".join(str(ref) for ref in effect.objects) or "none", "")
+        return None, ("objects", effect.objects, ())
     return matched, None
 
 
-def _names(values: frozenset[Any] | tuple[Any, ...]) -> str:
+def _names(values: Any) -> str:
     return ", ".join(sorted(str(getattr(value, "value", value)) for value in values))
 
 

@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import ValidationError
+
 from guardrails_core.policy.engine import Policy, PolicyCompileError, compile_policy
 from guardrails_core.policy.patterns import PatternError
 from guardrails_core.policy.schema import PolicyFile
-from pydantic import ValidationError
 
 _Path = tuple[str | int, ...]
 

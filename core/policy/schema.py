@@ -26,6 +26,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
 from guardrails_core.model import (
     ActorKind,
     CommandKind,
@@ -35,7 +37,6 @@ from guardrails_core.model import (
     ObjectKind,
     Verdict,
 )
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class _Strict(BaseModel):
@@ -89,6 +90,7 @@ class Match(ContextMatch):
 
     intents: list[Intent] = Field(default_factory=list)
     all_intents: list[Intent] = Field(default_factory=list)
+    not_intents: list[Intent] = Field(default_factory=list)
     operations: list[str] = Field(default_factory=list)
     objects: list[str] = Field(default_factory=list)
     object_kinds: list[ObjectKind] = Field(default_factory=list)
@@ -99,6 +101,7 @@ class Match(ContextMatch):
     @field_validator(
         "intents",
         "all_intents",
+        "not_intents",
         "operations",
         "objects",
         "object_kinds",
@@ -124,9 +127,22 @@ class TimeWindow(_Strict):
 
     @field_validator("days", mode="before")
     @classmethod
-    def _lower_days(cls, value: Any) -> Any:
-        value = _as_list(value)
-        return [str(day).strip().lower()[:3] for day in value]
+    def _expand_days(cls, value: Any) -> Any:
+        """Accept `mon`, `Monday` and ranges like `mon-fri` (wrapping: `fri-mon`)."""
+        days: list[str] = []
+        for item in _as_list(value):
+            first, _, last = str(item).strip().lower().partition("-")
+            first, last = first[:3], (last or first)[:3]
+            if first not in ALL_DAYS or last not in ALL_DAYS:
+                days.append(first if first not in ALL_DAYS else last)  # rejected by the Literal
+                continue
+            position = ALL_DAYS.index(first)
+            while True:
+                days.append(ALL_DAYS[position])
+                if ALL_DAYS[position] == last:
+                    break
+                position = (position + 1) % len(ALL_DAYS)
+        return days
 
     @field_validator("start", "end")
     @classmethod

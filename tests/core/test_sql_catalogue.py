@@ -7,6 +7,7 @@ the whole input (union over statements); `verdict` is the built-in baseline's de
 from __future__ import annotations
 
 import pytest
+
 from guardrails_core import check
 from guardrails_core.intent import analyze
 

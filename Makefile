@@ -1,0 +1,32 @@
+# Two entry points for newcomers: `make demo` and `make test`. Both bootstrap uv with pip when it
+# is missing and install the locked environment (uv.lock) into .venv.
+SHELL := /bin/bash
+UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.PHONY: demo test lint typecheck pytest bench setup
+
+setup:
+	@command -v uv >/dev/null 2>&1 || [ -x "$(UV)" ] || python3 -m pip install --quiet --user uv
+	@$(UV) sync --frozen --all-extras --quiet
+
+demo: setup
+	@$(PY) dags_examples/demo.py
+
+lint: setup
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check .
+
+# core/ installs as guardrails_core; mypy sees it under that name through a symlink.
+typecheck: setup
+	@mkdir -p .typecheck && ln -sfn ../core .typecheck/guardrails_core
+	@MYPYPATH=.typecheck $(VENV)/bin/mypy --strict -p guardrails_core
+
+pytest: setup
+	@$(PY) -m pytest -q
+
+test: lint typecheck pytest
+
+bench: setup
+	@$(PY) benchmarks/analyzer.py

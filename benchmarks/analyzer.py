@@ -1,0 +1,146 @@
+"""Analyzer and policy cost against plain `sqlglot.parse` of the same input, in the same run.
+
+Prints, for a realistic corpus and a 1 MB script:
+  - first-sight `check` (no caches) vs `sqlglot.parse`: total time and the ratio
+  - p50 / p99 of `check` per statement, and p99 for statements under 10 KB
+  - a repeated identical command (analysis and decision caches warm)
+  - peak memory while checking the corpus
+  - time against script size (64 KB ... 1 MB), to show it grows linearly
+
+Run: `python benchmarks/analyzer.py` (add `--quick` for a shorter run). Numbers, not asserts:
+parse and check alternate statement by statement so background load hits both equally.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import statistics
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+import sqlglot
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from corpus import corpus, script
+
+from guardrails_core import check
+from guardrails_core.intent import resolve_dialect
+
+NO_CACHE = {"analysis_cache": None, "decision_cache": None}
+
+
+def per_statement(
+    statements: list[tuple[str, str]], rounds: int
+) -> tuple[list[float], list[float]]:
+    """Best-of-rounds seconds per statement for parse and for check, measured alternately."""
+    parse_best = [float("inf")] * len(statements)
+    check_best = [float("inf")] * len(statements)
+    clock = time.perf_counter
+    for _ in range(rounds):
+        for index, (dialect, sql) in enumerate(statements):
+            start = clock()
+            sqlglot.parse(sql, read=dialect)
+            middle = clock()
+            check(sql, dialect=dialect, **NO_CACHE)
+            end = clock()
+            parse_best[index] = min(parse_best[index], middle - start)
+            check_best[index] = min(check_best[index], end - middle)
+    return parse_best, check_best
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def repeated_command(sql: str, dialect: str, calls: int) -> float:
+    check(sql, dialect=dialect)
+    start = time.perf_counter()
+    for _ in range(calls):
+        check(sql, dialect=dialect)
+    return (time.perf_counter() - start) / calls
+
+
+def script_scaling(sizes: list[int], rounds: int) -> list[tuple[int, float, float]]:
+    rows = []
+    for size in sizes:
+        text = script(size)
+        parse_time = check_time = float("inf")
+        for _ in range(rounds):
+            start = time.perf_counter()
+            sqlglot.parse(text, read="postgres")
+            middle = time.perf_counter()
+            check(text, dialect="postgres", **NO_CACHE)
+            end = time.perf_counter()
+            parse_time = min(parse_time, middle - start)
+            check_time = min(check_time, end - middle)
+        rows.append((len(text), parse_time, check_time))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer rounds, smaller script")
+    args = parser.parse_args()
+    rounds = 2 if args.quick else 5
+    statements = corpus(2400)
+    for dialect, sql in statements[:50]:  # warm imports and dialect tables
+        resolve_dialect(dialect)
+        check(sql, dialect=dialect, **NO_CACHE)
+        sqlglot.parse(sql, read=dialect)
+    gc.collect()
+
+    parse_times, check_times = per_statement(statements, rounds)
+    parse_total, check_total = sum(parse_times), sum(check_times)
+    small = [t for t, (_, sql) in zip(check_times, statements, strict=True) if len(sql) < 10_240]
+    print(
+        f"corpus: {len(statements)} statements, {len(set(d for d, _ in statements))} dialects, "
+        f"{sum(len(sql) for _, sql in statements) / 1024:.0f} KB"
+    )
+    print(
+        f"  plain sqlglot.parse     total {parse_total * 1e3:8.1f} ms   "
+        f"mean {statistics.mean(parse_times) * 1e6:7.1f} us"
+    )
+    print(
+        f"  check, first sight      total {check_total * 1e3:8.1f} ms   "
+        f"mean {statistics.mean(check_times) * 1e6:7.1f} us"
+    )
+    print(f"  ratio check / parse     {check_total / parse_total:.2f}x   (target <= 1.50x)")
+    print(
+        f"  check per statement     p50 {percentile(check_times, 0.5) * 1e6:7.1f} us   "
+        f"p99 {percentile(check_times, 0.99) * 1e6:7.1f} us   "
+        f"p99 (<10 KB) {percentile(small, 0.99) * 1e3:.3f} ms (target < 2 ms)"
+    )
+
+    sql = statements[0][1]
+    repeat = repeated_command(sql, statements[0][0], 20_000)
+    print(f"  repeated identical command (cache hit)  {repeat * 1e6:.1f} us   (target < 20 us)")
+
+    tracemalloc.start()
+    for dialect, text in statements:
+        check(text, dialect=dialect, **NO_CACHE)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    print(f"  peak traced memory checking the corpus   {peak / 1024 / 1024:.1f} MiB")
+
+    sizes = [64 * 1024, 128 * 1024, 256 * 1024, 512 * 1024, 1024 * 1024]
+    if args.quick:
+        sizes = sizes[:3]
+    print("script size scaling (postgres):")
+    rows = script_scaling(sizes, 2 if args.quick else 3)
+    base_per_kb = rows[0][2] / (rows[0][0] / 1024)
+    for size, parse_time, check_time in rows:
+        per_kb = check_time / (size / 1024)
+        print(
+            f"  {size / 1024:7.0f} KB  parse {parse_time * 1e3:8.1f} ms  check "
+            f"{check_time * 1e3:8.1f} ms  ratio {check_time / parse_time:.2f}x  "
+            f"{per_kb * 1e6:6.1f} us/KB ({per_kb / base_per_kb:.2f}x of the 64 KB rate)"
+        )
+
+
+if __name__ == "__main__":
+    main()
