@@ -57,6 +57,15 @@ class DecisionCache:
 DEFAULT_DECISIONS = DecisionCache()
 
 
+def _printable(text: str) -> str:
+    """The command as it can be stored and serialised (lone surrogates escaped)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
 def check(
     text: str,
     *,
@@ -108,7 +117,7 @@ def check(
         intents=analysis.intents,
         statements=analysis.statements,
         reasons=tuple(evaluation.reasons),
-        command=CommandRef(kind=command_kind, dialect=analysis.dialect, text=text),
+        command=CommandRef(kind=command_kind, dialect=analysis.dialect, text=_printable(text)),
         policy=policy.ref,
         context=context,
         analyzer_version=analysis.analyzer_version,

@@ -88,17 +88,7 @@ def analyze(
         canonical = resolve_dialect(dialect) if command_kind is CommandKind.SQL else None
     except UnknownDialectError:
         canonical = dialect  # analyze_sql reports the unknown dialect as unparseable
-    try:
-        if command_kind is CommandKind.SQL:
-            statements = analyze_sql(
-                text, dialect, default_schema=default_schema, default_catalog=default_catalog
-            )
-        else:
-            from guardrails_core.intent.shell import analyze_shell
-
-            statements = analyze_shell(text)
-    except Exception as error:  # both analyzers promise not to raise; this is the last guard
-        statements = [_crashed(text, command_kind, canonical, error)]
+    statements = _statements(text, command_kind, dialect, default_schema, default_catalog)
     analysis = Analysis(
         kind=command_kind,
         dialect=canonical,
@@ -111,6 +101,37 @@ def analyze(
     if cache is not None:
         cache.put(key, analysis)
     return analysis
+
+
+def _statements(
+    text: str,
+    kind: CommandKind,
+    dialect: str | None,
+    default_schema: str | None,
+    default_catalog: str | None,
+) -> list[StatementEffect]:
+    if not _is_unicode(text):
+        # Lone surrogates cannot be sent to a database (or serialised): nothing to trust here.
+        shown = text.encode("utf-8", "backslashreplace").decode("utf-8")
+        return [_crashed(shown, kind, dialect, ValueError("the text is not valid Unicode"))]
+    try:
+        if kind is CommandKind.SQL:
+            return analyze_sql(
+                text, dialect, default_schema=default_schema, default_catalog=default_catalog
+            )
+        from guardrails_core.intent.shell import analyze_shell
+
+        return analyze_shell(text)
+    except Exception as error:  # both analyzers promise not to raise; this is the last guard
+        return [_crashed(text, kind, dialect, error)]
+
+
+def _is_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _crashed(

@@ -1114,10 +1114,7 @@ def _handle_execute(statement: _Statement, node: exp.Expr, chunk: _Chunk | None)
     if rule is not None:
         for intent in rule.intents:
             statement.add(intent, rule.message)
-        if procedure == "xp_cmdshell" and arguments:
-            command = _literal_sql(arguments[0])
-            if command:
-                _embed_shell(statement, command)
+        # xp_cmdshell hands its text to cmd.exe, not a POSIX shell: it stays opaque here.
         return
     statement.add(
         I.DYNAMIC,

@@ -21,6 +21,15 @@ LOCATION_KINDS = frozenset(
 )
 
 
+# Name parts the analyzer could not know statically: shell variables, the placeholder the shell
+# analyzer puts where an expansion was, globs and brace expansions in paths.
+_UNKNOWN_MARKERS = ("__shell_expansion__", "$", "{", "*", "?", "[")
+
+
+def is_unknown_name(text: str | None) -> bool:
+    return text is None or any(marker in text for marker in _UNKNOWN_MARKERS)
+
+
 class PatternError(ValueError):
     """An object pattern that cannot match anything sensible; the message suggests a fix."""
 
@@ -60,16 +69,22 @@ class ObjectPattern:
     def matches(self, ref: ObjectRef, *, unknown_matches: bool) -> bool:
         """Whether `ref` is covered (ignoring negation, which the caller applies)."""
         if self.location or ref.kind in LOCATION_KINDS:
-            return self.location and bool(self.parts[0].fullmatch(ref.qualified.lower()))
-        names: list[str | None] = [ref.catalog, ref.schema_name, ref.name]
+            if not self.location:
+                return False
+            if is_unknown_name(ref.qualified):
+                # `/tmp/$DIR` could be anywhere: it may match a deny, never an allow.
+                return unknown_matches
+            return bool(self.parts[0].fullmatch(ref.qualified.lower()))
+        names: list[str | None] = [
+            None if is_unknown_name(part) else part
+            for part in (ref.catalog, ref.schema_name, ref.name)
+        ]
         if ref.column:
-            names.append(ref.column)
+            names.append(None if is_unknown_name(ref.column) else ref.column)
         if len(self.parts) > len(names):
             return False
         for pattern, name in zip(reversed(self.parts), reversed(names), strict=False):
             if name is None:
-                if pattern.pattern in (_STAR, _DOUBLE_STAR):
-                    continue
                 if not unknown_matches:
                     return False
                 continue

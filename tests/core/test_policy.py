@@ -549,3 +549,43 @@ def test_examples_and_tests_in_a_policy_file(tmp_path: Path) -> None:
     assert main(["policy", "test", str(path)]) == 0
     path.write_text(path.read_text().replace("expect: deny", "expect: allow"))
     assert main(["policy", "test", str(path)]) == 1
+
+
+def test_names_built_at_run_time_never_match_an_allow_or_a_scope() -> None:
+    pol = policy(
+        """
+        scopes:
+          tmp_only: {read: ["*"], write: ["staging.*"]}
+        rules:
+          - id: deny-prod
+            match: {objects: ["prod.*"], object_actions: [delete]}
+            decision: deny
+          - id: allow-tmp-files
+            match: {kind: [shell], objects: ["/tmp/*"]}
+            decision: allow
+        """
+    )
+    # A table whose schema comes from a shell variable may be prod: the deny rule applies.
+    shell_sql = check('psql -c "DELETE FROM $SCHEMA.orders WHERE id = 1"', kind="shell", policy=pol)
+    assert shell_sql.decision is Verdict.DENY and shell_sql.reasons[0].rule_id == "deny-prod"
+    # ...and a path built from a variable is not known to be under /tmp.
+    assert check("rm -r /tmp/$WORK", kind="shell", policy=pol).reasons[0].rule_id != (
+        "allow-tmp-files"
+    )
+    assert check("rm -r /tmp/work", kind="shell", policy=pol).reasons[0].rule_id == (
+        "allow-tmp-files"
+    )
+    scoped = check(
+        'psql -c "INSERT INTO $S.t VALUES (1)"',
+        kind="shell",
+        policy=pol,
+        context=Context(data_scope=DataScope(name="tmp_only")),
+    )
+    assert scoped.decision is Verdict.DENY and scoped.reasons[0].rule_id == "scope:tmp_only"
+
+
+def test_text_that_is_not_unicode_is_denied_and_still_serialises() -> None:
+    decision = check("SELECT 1 \udc80")
+    assert decision.decision is Verdict.DENY
+    assert decision.reasons[0].rule_id == "baseline.unparseable"
+    assert "\\udc80" in decision.to_json()

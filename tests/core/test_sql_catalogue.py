@@ -302,7 +302,10 @@ EXPORTS = [
         "postgres", "COPY (SELECT * FROM customers) TO '/tmp/c.csv' WITH CSV", "read export", "deny"
     ),
     case(
-        "postgres", "COPY orders TO PROGRAM 'gzip > /tmp/o.gz'", "read export host_access", "deny"
+        "postgres",
+        "COPY orders TO PROGRAM 'gzip > /tmp/o.gz'",
+        "read write export host_access",
+        "deny",
     ),
     case("postgres", "COPY orders TO STDOUT", "read", "allow"),
     case("postgres", "COPY orders FROM '/data/orders.csv' WITH CSV", "write", "allow"),
@@ -388,7 +391,12 @@ PRIVILEGES_AND_HOST = [
     case("mysql", "SET PASSWORD FOR 'app'@'%' = 'x'", "privilege", "deny"),
     case("tsql", "CREATE LOGIN etl WITH PASSWORD = 'x'", "privilege", "deny"),
     case("tsql", "EXEC sp_addrolemember 'db_owner', 'etl'", "privilege", "deny"),
-    case("postgres", "COPY orders FROM PROGRAM 'curl http://x/o.csv'", "write host_access", "deny"),
+    case(
+        "postgres",
+        "COPY orders FROM PROGRAM 'curl http://x/o.csv'",
+        "read write host_access",
+        "deny",
+    ),
     case("postgres", "SELECT pg_read_file('/etc/passwd')", "read host_access", "deny"),
     case(
         "postgres",

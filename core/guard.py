@@ -1,0 +1,261 @@
+"""The one orchestration seam: analyse -> evaluate -> record -> verdict.
+
+Adapters (Airflow, Prefect, the CLI's `--record`, scripts and copilots) call `Guard.check` with
+the command that is about to run and its context, and get back the decision, the id of its
+audit record, and whether the command may proceed. The decision is durably recorded *before*
+this returns; a command whose decision could not be recorded is denied (unless the deployment
+explicitly set `audit_on_failure: audit`). After the command ran, `Guard.finish` appends the
+outcome to the same record.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from guardrails_core.check import check
+from guardrails_core.model import (
+    CommandKind,
+    Context,
+    Decision,
+    Mode,
+    Reason,
+    Verdict,
+)
+from guardrails_core.policy import Policy, baseline_policy, load_policy
+from guardrails_core.render import block_message
+from guardrails_core.settings import Settings
+
+if TYPE_CHECKING:
+    from guardrails_core.audit import AuditStore, Outcome
+
+log = logging.getLogger("guardrails")
+
+AUDIT_UNAVAILABLE_RULE = "audit:unavailable"
+
+
+class CommandBlocked(Exception):
+    """The guard stopped a command. `decision` says why; the message is written for people."""
+
+    def __init__(self, decision: Decision, record_id: str | None) -> None:
+        self.decision = decision
+        self.record_id = record_id
+        super().__init__(block_message(decision))
+
+
+class ApprovalRequired(CommandBlocked):
+    """The command may run once a person approves this exact command (its fingerprint)."""
+
+
+@dataclass(frozen=True)
+class GuardResult:
+    """What the guard decided about one command, and where that is recorded."""
+
+    decision: Decision
+    record_id: str | None
+
+    @property
+    def proceed(self) -> bool:
+        """True when the command may run: allowed, or not enforced (audit mode)."""
+        return not self.decision.enforced
+
+    def raise_if_blocked(self) -> None:
+        if self.proceed:
+            return
+        if self.decision.decision is Verdict.REVIEW:
+            raise ApprovalRequired(self.decision, self.record_id)
+        raise CommandBlocked(self.decision, self.record_id)
+
+
+class Guard:
+    """Judges and records commands for one deployment (policy, audit store, settings).
+
+    Thread-safe; open one per process and share it (`Guard.shared()`).
+    """
+
+    def __init__(
+        self,
+        *,
+        settings: Settings | None = None,
+        policy: Policy | None = None,
+        store: AuditStore | None = None,
+        record: bool = True,
+    ) -> None:
+        self.settings = settings or Settings.load()
+        if policy is None:
+            policy = (
+                load_policy(self.settings.policy) if self.settings.policy else (baseline_policy())
+            )
+        self.policy = policy
+        self._store = store
+        self._record = record
+        self._lock = threading.Lock()
+
+    _shared: Guard | None = None
+    _shared_lock = threading.Lock()
+
+    @classmethod
+    def shared(cls) -> Guard:
+        """The process-wide guard built from Settings.load() (policy and store opened once)."""
+        with cls._shared_lock:
+            if cls._shared is None:
+                cls._shared = cls()
+            return cls._shared
+
+    @classmethod
+    def reset_shared(cls) -> None:
+        with cls._shared_lock:
+            if cls._shared is not None:
+                cls._shared.close()
+            cls._shared = None
+
+    # ----------------------------------------------------------------------- store
+
+    def _open_store(self) -> AuditStore:
+        from guardrails_core.audit import AuditStore
+
+        with self._lock:
+            if self._store is None:
+                self._store = AuditStore.open(self.settings)
+            return self._store
+
+    def close(self) -> None:
+        with self._lock:
+            if self._store is not None:
+                self._store.close()
+                self._store = None
+
+    # ----------------------------------------------------------------------- checking
+
+    def check(
+        self,
+        text: str,
+        *,
+        kind: CommandKind | str = CommandKind.SQL,
+        dialect: str | None = None,
+        context: Context | None = None,
+    ) -> GuardResult:
+        """Decide about `text` and record the decision before returning. Never raises for a
+        verdict; see `GuardResult.raise_if_blocked` and `enforce`."""
+        decision = check(
+            text,
+            kind=kind,
+            dialect=dialect,
+            policy=self.policy,
+            context=context,
+            mode=self.settings.mode,
+        )
+        if not self._record:
+            return GuardResult(decision, None)
+        return self._record_decision(decision)
+
+    def enforce(
+        self,
+        text: str,
+        *,
+        kind: CommandKind | str = CommandKind.SQL,
+        dialect: str | None = None,
+        context: Context | None = None,
+    ) -> GuardResult:
+        """`check`, then raise CommandBlocked / ApprovalRequired unless the command may run."""
+        result = self.check(text, kind=kind, dialect=dialect, context=context)
+        result.raise_if_blocked()
+        return result
+
+    def _record_decision(self, decision: Decision) -> GuardResult:
+        from guardrails_core.audit import AuditUnavailable
+
+        try:
+            record_id = self._open_store().record(decision)
+        except AuditUnavailable as error:
+            return GuardResult(self._unrecorded(decision, error), None)
+        return GuardResult(decision, record_id)
+
+    def _unrecorded(self, decision: Decision, error: Exception) -> Decision:
+        """A decision that could not be recorded: denied, unless the deployment chose audit."""
+        if self.settings.audit_on_failure == "audit":
+            log.warning("guardrails: running without an audit record: %s", error)
+            reason = Reason(
+                rule_id=AUDIT_UNAVAILABLE_RULE,
+                decision=Verdict.ALLOW,
+                message=f"not recorded (GUARDRAILS_AUDIT_ON_FAILURE=audit): {error}",
+            )
+            return decision.model_copy(update={"reasons": (*decision.reasons, reason)})
+        reason = Reason(
+            rule_id=AUDIT_UNAVAILABLE_RULE,
+            decision=Verdict.DENY,
+            message=f"the decision could not be recorded, so the command does not run: {error}",
+        )
+        return decision.model_copy(
+            update={
+                "decision": Verdict.DENY,
+                "mode": Mode.ENFORCE,
+                "reasons": (reason, *decision.reasons),
+            }
+        )
+
+    # ----------------------------------------------------------------------- outcomes
+
+    def finish(
+        self,
+        result: GuardResult,
+        outcome: Outcome | str,
+        *,
+        detail: str | None = None,
+        actor: str | None = None,
+    ) -> str | None:
+        """Append what happened to the command (succeeded, failed, approved, ...) to its record.
+
+        Outcomes are best effort: the decision is already durable, and a lost outcome shows as
+        a record with no outcome ("started, never finished"), which `audit list` surfaces.
+        """
+        if result.record_id is None or not self._record:
+            return None
+        from guardrails_core.audit import AuditUnavailable, Outcome
+
+        try:
+            return self._open_store().record_outcome(
+                result.record_id, Outcome(outcome), actor=actor, detail=detail
+            )
+        except AuditUnavailable as error:
+            log.warning(
+                "guardrails: could not record outcome %s of %s: %s",
+                outcome,
+                result.record_id,
+                error,
+            )
+            return None
+
+    @contextmanager
+    def guarded(
+        self,
+        text: str,
+        *,
+        kind: CommandKind | str = CommandKind.SQL,
+        dialect: str | None = None,
+        context: Context | None = None,
+    ) -> Iterator[GuardResult]:
+        """Run a block only if the command is allowed; record whether it succeeded or failed.
+
+        with guard.guarded(sql, dialect="postgres", context=ctx):
+            cursor.execute(sql)
+        """
+        result = self.enforce(text, kind=kind, dialect=dialect, context=context)
+        try:
+            yield result
+        except BaseException as error:
+            self.finish(result, "failed", detail=_describe(error))
+            raise
+        self.finish(result, "succeeded")
+
+
+def _describe(error: BaseException) -> str:
+    text = f"{type(error).__name__}: {error}"
+    return text if len(text) <= 500 else text[:497] + "..."
+
+
+__all__ = ["ApprovalRequired", "CommandBlocked", "Guard", "GuardResult"]
