@@ -183,15 +183,20 @@ def _exit_code(decisions: Iterable[Decision]) -> int:
     return worst
 
 
-def _record(decisions: list[Decision], settings: Settings) -> None:
-    from guardrails_core.audit import AuditStore
+def _record(decisions: list[Decision], settings: Settings) -> list[Decision]:
+    """Write decisions to the audit trail in one commit. If that fails, nothing may run: the
+    decisions come back denied (unless GUARDRAILS_AUDIT_ON_FAILURE=audit)."""
+    from guardrails_core.audit import AuditStore, AuditUnavailable
+    from guardrails_core.guard import Guard
 
-    store = AuditStore.open(settings)
     try:
-        for decision in decisions:
-            store.record(decision)
-    finally:
-        store.close()
+        with AuditStore.open(settings) as store:
+            store.record_many(decisions)
+    except AuditUnavailable as error:
+        sys.stderr.write(f"access-guardrails: {error}\n")
+        guard = Guard(settings=settings, policy=baseline_policy(), record=False)
+        return [guard.unrecorded(decision, error) for decision in decisions]
+    return decisions
 
 
 # --------------------------------------------------------------------------- commands
@@ -206,7 +211,7 @@ def cmd_check(args: argparse.Namespace, settings: Settings, out: TextIO, stdin: 
     text = _read_text(args.text, stdin)
     decision = _decide(args, text, args.kind, args.dialect, _pairs(args.context), policy, settings)
     if args.record:
-        _record([decision], settings)
+        decision = _record([decision], settings)[0]
     if args.format == "json":
         out.write(decision.to_json(indent=2) + "\n")
     else:
@@ -219,6 +224,8 @@ def _check_batch(
 ) -> int:
     source = stdin if args.batch == "-" else open(args.batch, encoding="utf-8")  # noqa: SIM115
     decisions: list[Decision] = []
+    # Output keeps input order; with --record it is written once every decision is recorded.
+    lines: list[str | Decision] = []
     failed = False
     with source:
         for number, line in enumerate(source, start=1):
@@ -239,12 +246,16 @@ def _check_batch(
                 )
             except (json.JSONDecodeError, UsageError, ValueError) as error:
                 failed = True
-                out.write(json.dumps({"line": number, "error": str(error)}) + "\n")
+                lines.append(json.dumps({"line": number, "error": str(error)}))
                 continue
             decisions.append(decision)
-            out.write(decision.to_json() + "\n")
+            lines.append(decision)
     if args.record:
-        _record(decisions, settings)
+        recorded = iter(_record(decisions, settings))
+        lines = [line if isinstance(line, str) else next(recorded) for line in lines]
+    for entry in lines:
+        out.write((entry if isinstance(entry, str) else entry.to_json()) + "\n")
+    decisions = [entry for entry in lines if not isinstance(entry, str)]
     return EXIT_USAGE if failed else _exit_code(decisions)
 
 
@@ -397,6 +408,13 @@ def cmd_policy_explain(
     return _exit_code([decision])
 
 
+def cmd_audit(args: argparse.Namespace, settings: Settings, out: TextIO, stdin: TextIO) -> int:
+    from guardrails_core.audit import cli as audit_cli
+
+    args.settings = settings
+    return audit_cli.run(args, out=out)
+
+
 def cmd_schema(args: argparse.Namespace, settings: Settings, out: TextIO, stdin: TextIO) -> int:
     from guardrails_core.schema import decision_json_schema
 
@@ -475,12 +493,9 @@ def build_parser() -> argparse.ArgumentParser:
     schema_parser = commands.add_parser("schema", help="print the Decision JSON schema")
     schema_parser.set_defaults(handler=cmd_schema)
 
-    try:
-        from guardrails_core.audit import cli as audit_cli
-    except ImportError:  # the audit package is part of the distribution; tolerate partial trees
-        audit_cli = None
-    if audit_cli is not None:
-        audit_cli.register(commands)
+    from guardrails_core.audit import cli as audit_cli
+
+    audit_cli.register(commands).set_defaults(handler=cmd_audit)
     return parser
 
 

@@ -92,6 +92,7 @@ class Guard:
             )
         self.policy = policy
         self._store = store
+        self._owns_store = False  # the shared per-process store is never closed by one guard
         self._record = record
         self._lock = threading.Lock()
 
@@ -116,18 +117,18 @@ class Guard:
     # ----------------------------------------------------------------------- store
 
     def _open_store(self) -> AuditStore:
-        from guardrails_core.audit import AuditStore
+        from guardrails_core.audit import shared_store
 
         with self._lock:
             if self._store is None:
-                self._store = AuditStore.open(self.settings)
+                self._store = shared_store(self.settings)
             return self._store
 
     def close(self) -> None:
         with self._lock:
-            if self._store is not None:
+            if self._store is not None and self._owns_store:
                 self._store.close()
-                self._store = None
+            self._store = None
 
     # ----------------------------------------------------------------------- checking
 
@@ -172,10 +173,10 @@ class Guard:
         try:
             record_id = self._open_store().record(decision)
         except AuditUnavailable as error:
-            return GuardResult(self._unrecorded(decision, error), None)
+            return GuardResult(self.unrecorded(decision, error), None)
         return GuardResult(decision, record_id)
 
-    def _unrecorded(self, decision: Decision, error: Exception) -> Decision:
+    def unrecorded(self, decision: Decision, error: Exception) -> Decision:
         """A decision that could not be recorded: denied, unless the deployment chose audit."""
         if self.settings.audit_on_failure == "audit":
             log.warning("guardrails: running without an audit record: %s", error)

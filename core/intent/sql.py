@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -99,6 +100,21 @@ def resolve_dialect(name: str | None) -> str | None:
         )
     _RESOLVED[name] = canonical
     return canonical
+
+
+_TOOLS = threading.local()
+
+
+def _tokenizer_and_parser(dialect: Dialect) -> tuple[Any, Any]:
+    """One tokenizer and one parser per thread and dialect: both reset their state on every
+    call, and building them costs more than tokenising a short statement."""
+    tools: dict[int, tuple[Any, Any]] | None = getattr(_TOOLS, "by_dialect", None)
+    if tools is None:
+        tools = _TOOLS.by_dialect = {}
+    found = tools.get(id(dialect))
+    if found is None:
+        found = tools[id(dialect)] = (dialect.tokenizer(), dialect.parser())
+    return found
 
 
 def _dialect(name: str | None) -> Dialect:
@@ -254,13 +270,13 @@ class _Names:
     dialect: Dialect
     default_schema: str | None = None
     default_catalog: str | None = None
-    _parser: Any = None
 
     def parser(self) -> Any:
-        """One parser per analysed script: Parser.parse resets its state on every call."""
-        if self._parser is None:
-            self._parser = self.dialect.parser()
-        return self._parser
+        return _tokenizer_and_parser(self.dialect)[1]
+
+    def tokenize(self, text: str) -> list[Token]:
+        tokens: list[Token] = _tokenizer_and_parser(self.dialect)[0].tokenize(text)
+        return tokens
 
     def identifier(self, node: exp.Expr | None) -> str | None:
         if node is None:
@@ -454,7 +470,7 @@ def _analyze(
 ) -> list[StatementEffect]:
     source = _preprocess(text, dialect_name)
     try:
-        tokens = names.dialect.tokenize(source)
+        tokens = names.tokenize(source)
     except SqlglotError as error:
         return [_whole_text_unparseable(text, dialect_name, f"cannot tokenise: {error}")]
     effects: list[StatementEffect] = []
@@ -508,7 +524,8 @@ def _chunk(tokens: list[Token], source: str, boundary: int) -> _Chunk:
 def _classify_chunk(
     statement: _Statement, chunk: _Chunk, source: str, prepared: dict[str, list[StatementEffect]]
 ) -> None:
-    for token in chunk.tokens:
+    ascii_only = source.isascii()
+    for token in () if ascii_only else chunk.tokens:
         char = _lookalike_character(token)
         if char is not None:
             statement.operation = "UNKNOWN"

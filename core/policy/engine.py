@@ -399,8 +399,11 @@ class _State:
     time_sensitive: bool = False
 
     def judge(self, effect: StatementEffect, index: int) -> Reason:
+        intents = frozenset(effect.intents)
         for rule in self.policy.rules:
-            matched_objects = _rule_matches(rule, effect, self.context)
+            if rule.intents and rule.intents.isdisjoint(intents):
+                continue  # the most common reason a rule does not apply: check it first
+            matched_objects = _match(rule, effect, self.context, intents)[0]
             if matched_objects is None:
                 continue
             return self._outcome(rule, effect, index, matched_objects)
@@ -512,14 +515,14 @@ def _rule_matches(
     rule: CompiledRule, effect: StatementEffect, context: Context
 ) -> tuple[str, ...] | None:
     """None if the rule does not apply to `effect`; else the objects that made it apply."""
-    return _match(rule, effect, context)[0]
+    return _match(rule, effect, context, frozenset(effect.intents))[0]
 
 
 def explain_match(
     rule: CompiledRule, effect: StatementEffect, context: Context
 ) -> tuple[tuple[str, ...] | None, str]:
     """Like _rule_matches, plus a sentence saying why the rule does or does not apply."""
-    matched, why = _match(rule, effect, context)
+    matched, why = _match(rule, effect, context, frozenset(effect.intents))
     if why is None:
         return matched, "matches"
     what, actual_values, wanted_values = why
@@ -542,15 +545,18 @@ _Mismatch = tuple[str, Any, Any]
 
 
 def _match(
-    rule: CompiledRule, effect: StatementEffect, context: Context
+    rule: CompiledRule,
+    effect: StatementEffect,
+    context: Context,
+    intents: frozenset[Intent],
 ) -> tuple[tuple[str, ...] | None, _Mismatch | None]:
     unknown = rule.fail_closed
-    if rule.intents and not (rule.intents & set(effect.intents)):
+    if rule.intents and rule.intents.isdisjoint(intents):
         return None, ("intents", effect.intents, rule.intents)
-    if rule.all_intents and not rule.all_intents <= set(effect.intents):
+    if rule.all_intents and not rule.all_intents <= intents:
         return None, ("intents (all of)", effect.intents, rule.all_intents)
-    if rule.not_intents and rule.not_intents & set(effect.intents):
-        return None, ("excluded intents", rule.not_intents & set(effect.intents), ())
+    if rule.not_intents and not rule.not_intents.isdisjoint(intents):
+        return None, ("excluded intents", rule.not_intents & intents, ())
     if rule.operations and not glob_matches(rule.operations, effect.operation):
         return None, ("operation", (effect.operation,), rule.spec.match.operations)
     if rule.kinds and effect.kind not in rule.kinds:

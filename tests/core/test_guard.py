@@ -1,0 +1,126 @@
+"""The guard seam: every decision is recorded before the command runs, or the command is denied."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from guardrails_core import Context, Verdict
+from guardrails_core.audit import AuditFilter, AuditStore, Outcome
+from guardrails_core.guard import ApprovalRequired, CommandBlocked, Guard
+from guardrails_core.settings import Settings
+
+
+def settings_for(url: str, **extra: str) -> Settings:
+    return Settings.load({"GUARDRAILS_AUDIT_URL": url, **extra})
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'audit.sqlite3'}"
+
+
+def test_allowed_command_is_recorded_before_it_runs_and_its_outcome_after(sqlite_url: str) -> None:
+    guard = Guard(settings=settings_for(sqlite_url))
+    ran: list[str] = []
+    with guard.guarded(
+        "INSERT INTO t VALUES (1)", dialect="sqlite", context=Context(pipeline="etl", task="load")
+    ) as result:
+        # The decision is already durable while the command runs.
+        with AuditStore(sqlite_url, create=False) as reader:
+            records = reader.query(AuditFilter(decision_id=result.decision.decision_id))
+            assert [r.state for r in records] == [Outcome.PENDING]
+        ran.append("executed")
+    assert ran == ["executed"]
+    with AuditStore(sqlite_url, create=False) as reader:
+        history = reader.history(result.record_id or "")
+        assert [r.state for r in history] == [Outcome.PENDING, Outcome.SUCCEEDED]
+        assert reader.verify().ok
+
+
+def test_failure_inside_the_block_is_recorded_as_failed(sqlite_url: str) -> None:
+    guard = Guard(settings=settings_for(sqlite_url))
+    with pytest.raises(RuntimeError), guard.guarded("SELECT 1") as result:
+        raise RuntimeError("database went away")
+    with AuditStore(sqlite_url, create=False) as reader:
+        last = reader.history(result.record_id or "")[-1]
+        assert last.state is Outcome.FAILED
+
+
+def test_denied_command_never_runs_and_is_recorded_as_blocked(sqlite_url: str) -> None:
+    guard = Guard(settings=settings_for(sqlite_url))
+    ran = []
+    with pytest.raises(CommandBlocked) as caught, guard.guarded("DROP TABLE orders"):
+        ran.append("executed")
+    assert ran == []
+    assert "baseline.drop" in str(caught.value) and "DROP TABLE orders" in str(caught.value)
+    with AuditStore(sqlite_url, create=False) as reader:
+        assert reader.get(caught.value.record_id or "").state is Outcome.BLOCKED
+
+
+def test_review_raises_approval_required(sqlite_url: str) -> None:
+    guard = Guard(settings=settings_for(sqlite_url))
+    with pytest.raises(ApprovalRequired) as caught:
+        guard.enforce("CALL refresh_marts()")
+    assert caught.value.decision.decision is Verdict.REVIEW
+    with AuditStore(sqlite_url, create=False) as reader:
+        assert reader.get(caught.value.record_id or "").state is Outcome.AWAITING_APPROVAL
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+psycopg://postgres@127.0.0.1:1/test",  # nothing listens on port 1
+        "sqlite:////proc/not-a-directory/audit.sqlite3",
+    ],
+)
+def test_unreachable_store_denies_and_nothing_executes(url: str) -> None:
+    guard = Guard(settings=settings_for(url))
+    ran = []
+    with pytest.raises(CommandBlocked) as caught, guard.guarded("SELECT 1"):
+        ran.append("executed")
+    assert ran == []
+    decision = caught.value.decision
+    assert decision.decision is Verdict.DENY
+    assert decision.reasons[0].rule_id == "audit:unavailable"
+    assert "could not be recorded" in str(caught.value)
+
+
+def test_read_only_sqlite_store_denies(tmp_path: Path) -> None:
+    if os.geteuid() == 0:
+        pytest.skip("root ignores file permissions; the audit tests cover chattr +i instead")
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(stat.S_IRUSR | stat.S_IXUSR)
+    guard = Guard(settings=settings_for(f"sqlite:///{folder / 'audit.sqlite3'}"))
+    assert guard.check("SELECT 1").decision.decision is Verdict.DENY
+
+
+def test_audit_on_failure_lets_commands_run_unrecorded_when_chosen() -> None:
+    guard = Guard(
+        settings=settings_for(
+            "postgresql+psycopg://postgres@127.0.0.1:1/test", GUARDRAILS_AUDIT_ON_FAILURE="audit"
+        )
+    )
+    result = guard.check("SELECT 1")
+    assert result.proceed and result.record_id is None
+    assert result.decision.reasons[-1].rule_id == "audit:unavailable"
+    # ...but what the policy blocks stays blocked.
+    assert not guard.check("DROP TABLE t").proceed
+
+
+def test_cli_record_writes_the_trail(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from guardrails_core.cli import main
+
+    monkeypatch.setenv("GUARDRAILS_AUDIT_URL", sqlite_url)
+    assert main(["check", "DROP TABLE t", "--record"], out=io.StringIO()) == 1
+    with AuditStore(sqlite_url, create=False) as reader:
+        (record,) = reader.query(AuditFilter())
+        assert record.state is Outcome.BLOCKED
+    monkeypatch.setenv("GUARDRAILS_AUDIT_URL", "postgresql+psycopg://postgres@127.0.0.1:1/x")
+    assert main(["check", "SELECT 1", "--record"], out=io.StringIO()) == 1
