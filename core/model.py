@@ -58,6 +58,8 @@ class ObjectKind(StrEnum):
     HOST = "host"
     PROGRAM = "program"
     ROLE = "role"
+    # Objects that hold no data of their own: triggers, types, file formats, warehouses, ...
+    OTHER = "other"
 
 
 class ObjectAction(StrEnum):

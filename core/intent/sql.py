@@ -23,6 +23,13 @@ from sqlglot.dialects.dialect import Dialect, NormalizationStrategy
 from sqlglot.errors import SqlglotError
 from sqlglot.tokenizer_core import Token, TokenType
 
+from guardrails_core.intent.predicates import (
+    Unknown,
+    constant,
+    predicate_truth,
+    target_names,
+    unparen,
+)
 from guardrails_core.model import (
     CommandKind,
     Finding,
@@ -138,16 +145,30 @@ def unwrap_mysql_executable_comments(text: str) -> str:
     The opening and closing markers are blanked out (same length) so the body is analysed as the
     statement text it is. Quotes and ordinary comments are skipped so markers inside them stay.
     """
+    return _unwrap_mysql(text)[0]
+
+
+def _unwrap_mysql(text: str) -> tuple[str, list[int]]:
+    """The unwrapped text, and positions where blanking a marker would change the meaning.
+
+    MySQL reads `--` as a comment only when whitespace follows it, so `5 --/*! 1 OR 1=1 */` is
+    `5 - -1 OR 1=1`; blanking that marker would turn the `--` into a comment and hide the rest.
+    Such positions make their statement `unparseable`.
+    """
     if "/*" not in text or "!" not in text:
-        return text
+        return text, []
     chars = list(text)
+    suspicious: list[int] = []
     position, length = 0, len(text)
     while position < length:
         char = text[position]
         if char in "'\"`":
             position = _skip_quoted(text, position)
             continue
-        if text.startswith("--", position) or char == "#":
+        if char == "#" or (
+            text.startswith("--", position)
+            and (position + 2 >= length or text[position + 2] in " \t\n\r\f\v")
+        ):
             newline = text.find("\n", position)
             position = length if newline < 0 else newline + 1
             continue
@@ -156,6 +177,8 @@ def unwrap_mysql_executable_comments(text: str) -> str:
             close = length if close < 0 else close
             marker = _MYSQL_EXECUTABLE_COMMENT.match(text, position)
             if marker:
+                if position > 0 and text[position - 1] == "-":
+                    suspicious.append(position)
                 for index in range(position, marker.end()):
                     chars[index] = " "
                 for index in range(close, min(close + 2, length)):
@@ -165,7 +188,7 @@ def unwrap_mysql_executable_comments(text: str) -> str:
             position = close + 2
             continue
         position += 1
-    return "".join(chars)
+    return "".join(chars), suspicious
 
 
 def _skip_quoted(text: str, position: int) -> int:
@@ -189,12 +212,67 @@ def blank_byte_order_mark(text: str) -> str:
     return " " + text[1:] if text.startswith("\ufeff") else text
 
 
-def _preprocess(text: str, dialect: str | None) -> str:
+def _preprocess(text: str, dialect: str | None) -> tuple[str, list[int]]:
+    """The text to tokenise (same length as the input), and positions that make their
+    statement unparseable because databases would read them differently."""
     text = blank_byte_order_mark(text)
     if dialect is None or dialect in MYSQL_FAMILY:
         # With no dialect we cannot rule MySQL out, so its executable comments count as code.
-        text = unwrap_mysql_executable_comments(text)
-    return text
+        return _unwrap_mysql(text)
+    return text, []
+
+
+# With no dialect the text is also read as MySQL and PostgreSQL would: where the three disagree
+# on what is code, string or comment (nested comments, backslash escapes, `--1`), the statement
+# means different things on different databases and cannot be judged without the dialect.
+_CROSS_CHECK_DIALECTS = ("mysql", "postgres")
+_CODE, _QUOTED, _UNKNOWN_SPAN = 1, 2, 3
+
+
+def _reading_mask(source: str, tokens: list[Token], dialect: Dialect) -> bytearray:
+    mask = bytearray(len(source))  # 0: whitespace or comment
+    commands = dialect.tokenizer_class.COMMANDS
+    previous: Token | None = None
+    for token in tokens:
+        if (
+            previous is not None
+            and previous.token_type in commands
+            and token.token_type is TokenType.STRING
+        ):
+            # A folded command body: its offsets are not reliable, so it matches anything.
+            mask[previous.end + 1 :] = bytes([_UNKNOWN_SPAN]) * (len(source) - previous.end - 1)
+            return mask
+        kind = _QUOTED if token.token_type in _QUOTED_TOKENS else _CODE
+        mask[token.start : token.end + 1] = bytes([kind]) * (token.end + 1 - token.start)
+        previous = token
+    return mask
+
+
+def _divergent_readings(source: str, tokens: list[Token], dialect: Dialect) -> list[int]:
+    """Positions where MySQL's or PostgreSQL's tokenizer reads `source` unlike `tokens` did."""
+    base = _reading_mask(source, tokens, dialect)
+    positions: list[int] = []
+    for name in _CROSS_CHECK_DIALECTS:
+        other_dialect = _dialect(name)
+        try:
+            other = _reading_mask(
+                source, _tokenizer_and_parser(other_dialect)[0].tokenize(source), other_dialect
+            )
+        except SqlglotError:
+            return [0]
+        if other == base:
+            continue
+        for position, (a, b) in enumerate(zip(base, other, strict=True)):
+            # Readings may differ on how an identifier is quoted (`a` vs "a"); what matters is
+            # punctuation that can end a statement, open a comment or close a string.
+            if a != b and _UNKNOWN_SPAN not in (a, b) and not _identifier_char(source[position]):
+                positions.append(position)
+                break
+    return positions
+
+
+def _identifier_char(char: str) -> bool:
+    return char.isalnum() or char in '_$.`"[] \t\r\n'
 
 
 # --------------------------------------------------------------------------- look-alikes
@@ -372,7 +450,22 @@ class _Statement:
                 kind, action, present[-1], catalog=present[-2] if len(present) > 1 else None
             )
         catalog, schema, name = self.qualify(node)
+        remote = _remote_table(node, name)
+        if remote is not None:
+            return self._remote(remote, action, name)
         return self.obj(kind, action, name, schema=schema, catalog=catalog)
+
+    def _remote(self, remote: str, action: ObjectAction, name: str | None) -> ObjectRef | None:
+        """A table that lives outside this database: a storage path, a linked server, a link."""
+        writes = action not in (A.READ, A.GRANT)
+        if remote == "location" and name:
+            if writes:
+                self.add(I.EXPORT, f"writes to the storage location {name}")
+            return self.obj(_location_kind(name), A.EXPORT_TARGET if writes else A.READ, name)
+        self.add(I.HOST_ACCESS, f"{name} is reached through {remote}")
+        if writes:
+            self.add(I.EXPORT, f"writes rows to {name} on another server")
+        return self.obj(K.TABLE, action, name)
 
     def qualify(self, node: exp.Table) -> tuple[str | None, str | None, str | None]:
         names = self.names
@@ -405,6 +498,24 @@ class _Statement:
             findings=tuple(self.findings),
             embedded=tuple(self.embedded),
         )
+
+
+# Table functions that name another server when used as a table (T-SQL).
+_REMOTE_TABLE_NAMES = frozenset({"openrowset", "opendatasource", "openquery"})
+
+
+def _remote_table(node: exp.Table, name: str | None) -> str | None:
+    r"""How a table is remote, if it is: a path-named table (Delta `delta.\`s3://...\``), a
+    T-SQL four-part name or OPENROWSET (a linked server), an Oracle `table@link`."""
+    if name and ("://" in name or name.startswith("/")):
+        return "location"
+    if isinstance(node.args.get("this"), exp.Dot):
+        return "a linked server (four-part name)"
+    if name and "@" in name and not name.startswith("@"):
+        return "a database link"
+    if name and name.lower() in _REMOTE_TABLE_NAMES:
+        return name.upper()
+    return None
 
 
 def _stage_or_location(node: exp.Table) -> tuple[ObjectKind, str] | None:
@@ -468,17 +579,22 @@ class _Chunk:
 def _analyze(
     text: str, dialect_name: str | None, depth: int, names: _Names
 ) -> list[StatementEffect]:
-    source = _preprocess(text, dialect_name)
+    source, ambiguous = _preprocess(text, dialect_name)
     try:
         tokens = names.tokenize(source)
     except SqlglotError as error:
         return [_whole_text_unparseable(text, dialect_name, f"cannot tokenise: {error}")]
+    if dialect_name is None:
+        ambiguous = [*ambiguous, *_divergent_readings(source, tokens, names.dialect)]
     effects: list[StatementEffect] = []
     prepared: dict[str, list[StatementEffect]] = {}
     odd_characters = _odd_code_characters(source, tokens)
+    lexing_changed: str | None = None
     for chunk in _split_statements(tokens, source):
         statement = _Statement(names=names, dialect_name=dialect_name, depth=depth)
         odd = next((p for p in odd_characters if chunk.start <= p < chunk.end), None)
+        # A divergence anywhere before a statement's end can move where that statement starts.
+        unclear = next((p for p in ambiguous if p < chunk.end), None)
         if odd is not None:
             statement.operation = "UNKNOWN"
             statement.add(
@@ -486,12 +602,44 @@ def _analyze(
                 f"unusual character U+{ord(source[odd]):04X} between "
                 "words: the database may split this statement differently",
             )
+        elif unclear is not None:
+            statement.operation = "UNKNOWN"
+            statement.add(
+                I.UNPARSEABLE,
+                "comments, quotes or escapes here are read differently by different "
+                "databases (name the SQL dialect to have it judged)",
+            )
+        elif lexing_changed is not None:
+            statement.operation = _leading_words(chunk.tokens, 1) or "UNKNOWN"
+            statement.add(
+                I.UNPARSEABLE,
+                f"an earlier statement changed how SQL is read ({lexing_changed}); what "
+                "follows cannot be analysed reliably",
+            )
         else:
             _classify_chunk(statement, chunk, source, prepared)
+            lexing_changed = lexing_changed or _changes_lexing(source[chunk.start : chunk.end])
+            if dialect_name in MYSQL_FAMILY:
+                _remember_variable(source[chunk.start : chunk.end], statement, prepared)
         effects.append(
             statement.build(len(effects), text[chunk.start : chunk.end], (chunk.start, chunk.end))
         )
     return effects
+
+
+_LEXING_MODES = re.compile(
+    r"\b(SQL_MODE\b.*\b(NO_BACKSLASH_ESCAPES|ANSI_QUOTES|ANSI)\b|STANDARD_CONFORMING_STRINGS|"
+    r"BACKSLASH_QUOTE|QUOTED_IDENTIFIER)",
+    flags=re.IGNORECASE | re.DOTALL,
+)
+
+
+def _changes_lexing(text: str) -> str | None:
+    """A SET that changes how the server tokenises later statements (quotes, escapes)."""
+    if not re.match(r"\s*SET\b", text, flags=re.IGNORECASE):
+        return None
+    match = _LEXING_MODES.search(text)
+    return match.group(0)[:60] if match else None
 
 
 def _split_statements(tokens: list[Token], source: str) -> list[_Chunk]:
@@ -583,15 +731,17 @@ def _classify_tree(
         # sqlglot reads some statements as bare expressions (`START TRANSACTION` as an alias,
         # `hello world` too): only a known keyword rule makes them statements.
         words, _ = _command_words(chunk, source, statement.names.dialect)
-        rule = _match_rule(words)
-        if rule is not None and not rule.intents:
-            statement.operation = rule.operation
+        if _match_rule(words) is not None or (words[:1] and words[0] in _SPECIAL_COMMANDS):
+            _classify_by_keywords(statement, chunk, source, prepared, parse_failed=False)
             return
         statement.operation = "UNKNOWN"
         statement.add(I.UNPARSEABLE, f"not a SQL statement (parsed as {root_type.__name__})")
         return
+    if root_type in _PREFIX_STATEMENTS:
+        # Parsed as SET / USE / BEGIN ...: make sure nothing else hides in the same chunk.
+        _trailing_statement(statement, _statement_words(chunk, source, statement.names.dialect))
     statement.operation = _operation_name(tree)
-    if isinstance(tree, exp.Query):
+    if isinstance(tree, exp.Query | exp.Pivot):
         statement.add(I.READ, "query")
     _walk(statement, tree, chunk)
 
@@ -674,8 +824,9 @@ _READING_TABLE_FUNCTIONS = frozenset(
 
 
 def _function_name(node: exp.Expr) -> str:
+    """The function's name as the database resolves it: `"pg_read_file"` is pg_read_file."""
     if isinstance(node, exp.Anonymous):
-        return str(node.this).lower()
+        return node.name.lower()
     return node.sql_name().lower() if isinstance(node, exp.Func) else ""
 
 
@@ -692,9 +843,22 @@ def _table_function(statement: _Statement, table: exp.Table, function: exp.Expr)
     statement.intents.add(I.READ)
     if name in _READING_TABLE_FUNCTIONS and literal:
         statement.obj(_location_kind(literal), A.READ, literal)
+    if name in _READING_TABLE_FUNCTIONS and _computed_location(function):
+        # `read_csv('http://x/?d=' || (SELECT secret ...))`: the request itself carries data out.
+        statement.add(I.EXPORT, f"{name}() fetches a location built from query data")
     if name in ("openrowset", "opendatasource", "openquery"):
         statement.add(I.HOST_ACCESS, f"{name.upper()} reaches an external data source")
+    if name in ("executable",):
+        statement.add(I.HOST_ACCESS, f"{name}() runs a program on the server")
     _check_function(statement, function)
+
+
+def _computed_location(function: exp.Expr) -> bool:
+    """The first argument is built at run time from something other than literals."""
+    first = next(iter(function.iter_expressions()), None)
+    if first is None or isinstance(first, exp.Literal):
+        return False
+    return any(isinstance(node, exp.Column | exp.Subquery | exp.Select) for node in first.walk())
 
 
 # --------------------------------------------------------------------------- handlers
@@ -782,12 +946,31 @@ def _handle_update(statement: _Statement, node: exp.Update, chunk: _Chunk | None
     if isinstance(node.parent, exp.When):
         return  # a MERGE branch: bounded by the MERGE's ON condition, judged by _handle_merge
     target = node.this
-    for table in _joined_tables(target):
+    if isinstance(target, exp.Table):
         # MySQL `UPDATE a JOIN b ON ... SET a.x = b.y` may write either side; claim the first.
-        statement.table(table, A.WRITE)
-        break
+        statement.table(target, A.WRITE)
     statement.add(I.WRITE, "UPDATE changes rows")
-    _check_unbounded(statement, node.args.get("where"), "UPDATE")
+    if node.args.get("where") is None and _bounded_by_join(node):
+        return  # an inner join's ON condition limits the rows, as a WHERE would
+    _check_unbounded(statement, node.args.get("where"), "UPDATE", target_names(target))
+
+
+def _bounded_by_join(node: exp.Expr) -> bool:
+    """UPDATE ... JOIN ... ON <condition> (MySQL) or UPDATE ... FROM a JOIN b ON ... (T-SQL)."""
+    joins = list(node.this.args.get("joins") or []) if isinstance(node.this, exp.Table) else []
+    source = node.args.get("from_")
+    if isinstance(source, exp.From):
+        joins.extend(
+            source.this.args.get("joins") or [] if isinstance(source.this, exp.Table) else []
+        )
+        joins.extend(source.args.get("joins") or [])
+    joins.extend(node.args.get("joins") or [])
+    for join in joins:
+        side = str(join.args.get("side") or "").upper()
+        on = join.args.get("on")
+        if on is not None and side in ("", "INNER") and predicate_truth(on) is not True:
+            return True
+    return False
 
 
 def _handle_delete(statement: _Statement, node: exp.Delete, chunk: _Chunk | None) -> None:
@@ -797,21 +980,35 @@ def _handle_delete(statement: _Statement, node: exp.Delete, chunk: _Chunk | None
     if isinstance(node.parent, exp.Alter):
         statement.table(node.parent.this, A.DELETE)  # ClickHouse `ALTER TABLE t DELETE WHERE`
     statement.add(I.DELETE, "DELETE removes rows")
-    _check_unbounded(statement, node.args.get("where"), "DELETE")
+    # DELETE ... USING and multi-table deletes count as unbounded without a WHERE (as specified:
+    # a join is easy to get wrong and the cost of a wrong one is every row).
+    names = target_names(node.this) | target_names(targets[0])
+    _check_unbounded(statement, node.args.get("where"), "DELETE", names)
 
 
-def _joined_tables(node: exp.Expr | None) -> list[exp.Table]:
-    if isinstance(node, exp.Table):
-        return [node]
-    return []
+def _qualified_table(node: exp.Expr | None) -> str | None:
+    """catalog.schema.name of a table node, lower-cased, for comparing two references."""
+    if isinstance(node, exp.Schema):
+        node = node.this
+    if not isinstance(node, exp.Table) or not node.name:
+        return None
+    return ".".join(part.lower() for part in (node.catalog, node.db, node.name) if part)
 
 
-def _check_unbounded(statement: _Statement, where: exp.Expr | None, verb: str) -> None:
+def _table_name(node: exp.Expr | None) -> str | None:
+    if isinstance(node, exp.Schema):
+        node = node.this
+    return node.name.lower() if isinstance(node, exp.Table) and node.name else None
+
+
+def _check_unbounded(
+    statement: _Statement, where: exp.Expr | None, verb: str, target: frozenset[str]
+) -> None:
     if where is None:
         statement.add(I.MASS_MUTATION, f"{verb} without a WHERE clause touches every row")
         return
     condition = where.this if isinstance(where, exp.Where) else where
-    if predicate_truth(condition) is True:
+    if predicate_truth(condition, target) is True:
         statement.add(
             I.MASS_MUTATION,
             f"{verb} with an always-true WHERE ({condition.sql()[:80]}) touches every row",
@@ -821,29 +1018,67 @@ def _check_unbounded(statement: _Statement, where: exp.Expr | None, verb: str) -
 def _handle_merge(statement: _Statement, node: exp.Merge, chunk: _Chunk | None) -> None:
     statement.table(node.this, A.WRITE)
     statement.add(I.WRITE, "MERGE writes rows")
-    on_always_true = predicate_truth(node.args.get("on")) is True
+    on = node.args.get("on")
+    using = node.args.get("using")
+    target = _qualified_table(node.this)
+    on_truth = predicate_truth(on, target_names(node.this))
+    if on_truth is None and target is not None and _qualified_table(using) == target:
+        on_truth = _self_merge(on)  # MERGE t USING t ON t.id = s.id: every row matches
+    source_empty = _empty_source(using)
     whens = node.args.get("whens")
     for when in whens.expressions if whens is not None else []:
         then = when.args.get("then")
         deletes = isinstance(then, exp.Var) and str(then.this).upper() == "DELETE"
         mutates = deletes or isinstance(then, exp.Update)
+        by_source = bool(when.args.get("source"))
         if deletes:
             statement.table(node.this, A.DELETE)
             statement.add(I.DELETE, "MERGE has a WHEN ... THEN DELETE branch")
-            if when.args.get("source"):
+            if by_source:
                 statement.add(
                     I.DELETE,
                     "WHEN NOT MATCHED BY SOURCE THEN DELETE removes every target row the source "
                     "lacks (all of them if the source is empty)",
                 )
         condition = when.args.get("condition")
-        branch_unbounded = condition is None or predicate_truth(condition) is True
-        if mutates and on_always_true and branch_unbounded and when.args.get("matched"):
-            verb = "DELETE" if deletes else "UPDATE"
+        if not mutates or not (condition is None or predicate_truth(condition) is True):
+            continue
+        verb = "DELETE" if deletes else "UPDATE"
+        if when.args.get("matched") and on_truth is True:
             statement.add(
                 I.MASS_MUTATION,
                 f"MERGE ... ON an always-true condition THEN {verb} touches every row",
             )
+        elif by_source and (on_truth is False or source_empty):
+            statement.add(
+                I.MASS_MUTATION,
+                f"MERGE ... NOT MATCHED BY SOURCE THEN {verb} with a source that can "
+                "match nothing touches every row",
+            )
+
+
+def _self_merge(on: exp.Expr | None) -> bool | None:
+    """`ON t.id = s.id` when t and s are the same table: each row matches itself."""
+    if (
+        isinstance(on, exp.EQ)
+        and isinstance(on.this, exp.Column)
+        and isinstance(on.expression, exp.Column)
+        and on.this.name.lower() == on.expression.name.lower()
+    ):
+        return True
+    return None
+
+
+def _empty_source(using: exp.Expr | None) -> bool:
+    """A MERGE source that yields no rows: `(SELECT ... WHERE FALSE)`, `LIMIT 0`."""
+    query = using.this if isinstance(using, exp.Subquery) else None
+    if not isinstance(query, exp.Select):
+        return False
+    where = query.args.get("where")
+    if where is not None and predicate_truth(where.this) is False:
+        return True
+    limit = query.args.get("limit")
+    return limit is not None and str(getattr(limit.expression, "this", "")) == "0"
 
 
 def _handle_truncate(statement: _Statement, node: exp.TruncateTable, chunk: _Chunk | None) -> None:
@@ -877,13 +1112,19 @@ def _handle_drop(statement: _Statement, node: exp.Drop, chunk: _Chunk | None) ->
         _alter_drop(statement, node.parent, node)
         return
     kind_name = _kind(node)
-    kind = _DROP_KINDS.get(kind_name, K.TABLE)
+    kind = _object_kind(kind_name)
+    if node.args.get("cascade"):
+        statement.operation = f"{statement.operation} CASCADE"
     targets = node.args.get("tables") or ([node.this] if node.this is not None else [])
     for target in targets:
         if isinstance(target, exp.Table):
             statement.table(target, A.DROP, kind)
         else:
             statement.obj(kind, A.DROP, statement.names.identifier(target))
+    if kind_name in ("TRIGGER", "RULE", "POLICY"):
+        for table in node.find_all(exp.Table):
+            if id(table) not in statement.claimed_tables:
+                statement.table(table, A.ALTER)  # `DROP TRIGGER t ON orders` changes orders
     label = f"{'materialized ' if node.args.get('materialized') else ''}{kind_name.lower()}"
     statement.add(I.SCHEMA_CHANGE, f"DROP {label.upper()} removes the {label}")
     if kind in _DATA_HOLDING_KINDS:
@@ -916,7 +1157,7 @@ def _alter_drop(statement: _Statement, alter: exp.Alter, node: exp.Drop) -> None
 
 def _handle_create(statement: _Statement, node: exp.Create, chunk: _Chunk | None) -> None:
     kind_name = _kind(node)
-    kind = _DROP_KINDS.get(kind_name, K.TABLE)
+    kind = _object_kind(kind_name)
     replace = bool(node.args.get("replace"))
     target = node.this
     statement.add(I.SCHEMA_CHANGE, f"CREATE {kind_name} defines a new {kind_name.lower()}")
@@ -925,6 +1166,10 @@ def _handle_create(statement: _Statement, node: exp.Create, chunk: _Chunk | None
         table = target.args.get("table")
         if isinstance(table, exp.Table):
             statement.table(table, A.ALTER)
+        return
+    if kind_name in ("FUNCTION", "PROCEDURE") and not isinstance(target, exp.UserDefinedFunction):
+        statement.table(target, A.REPLACE if replace else A.CREATE, K.FUNCTION)
+        _routine_body(statement, node, chunk)
         return
     if kind_name in ("FUNCTION", "PROCEDURE") and isinstance(target, exp.UserDefinedFunction):
         table = target.this if isinstance(target.this, exp.Table) else None
@@ -936,10 +1181,16 @@ def _handle_create(statement: _Statement, node: exp.Create, chunk: _Chunk | None
                 A.REPLACE if replace else A.CREATE,
                 statement.names.identifier(target.this),
             )
+        _routine_body(statement, node, chunk)
         return
     if kind_name == "TRIGGER":
         for table in node.find_all(exp.Table):
             statement.table(table, A.ALTER)  # a trigger changes how its table behaves
+        return
+    if replace and kind in (K.SCHEMA, K.DATABASE):
+        # Replacing a schema or database drops everything in it first.
+        statement.table(target, A.DROP, kind)
+        statement.add(I.DELETE, f"CREATE OR REPLACE {kind_name} drops every object it holds")
         return
     action = A.REPLACE if replace else A.CREATE
     statement.table(target, action, kind)
@@ -949,6 +1200,156 @@ def _handle_create(statement: _Statement, node: exp.Create, chunk: _Chunk | None
         statement.add(I.DELETE, "CREATE OR REPLACE TABLE discards the existing table and its data")
     if kind is K.STAGE:
         _stage_location(statement, node)
+    _external_storage(statement, node)
+
+
+def _object_kind(kind_name: str) -> ObjectKind:
+    """The kind of object a DDL statement names; objects that hold no data are OTHER."""
+    return _DROP_KINDS.get(kind_name, K.OTHER)
+
+
+# Table engines and sources that connect to another server (ClickHouse, MySQL FEDERATED).
+_REMOTE_ENGINES = frozenset(
+    {
+        "federated",
+        "mysql",
+        "postgresql",
+        "mongodb",
+        "jdbc",
+        "odbc",
+        "redis",
+        "sqlite",
+        "executable",
+        "executablepool",
+        "http",
+        "clickhouse",
+        "remote",
+    }
+)
+# Table engines whose data lives in files or object storage outside the database.
+_LOCATION_ENGINES = frozenset(
+    {
+        "url",
+        "s3",
+        "s3queue",
+        "hdfs",
+        "file",
+        "azureblobstorage",
+        "gcs",
+        "deltalake",
+        "iceberg",
+        "hudi",
+    }
+)
+
+
+def _external_storage(statement: _Statement, node: exp.Create) -> None:
+    """Tables stored outside the database: writing into them sends data out."""
+    properties = node.args.get("properties")
+    fills = node.expression is not None  # CREATE TABLE ... AS SELECT writes rows right away
+    nested = (
+        list(
+            properties.find_all(
+                exp.Property, exp.LocationProperty, exp.EngineProperty, exp.DictProperty
+            )
+        )
+        if properties is not None
+        else []
+    )
+    for prop in nested:
+        location = _property_location(prop)
+        if location is not None:
+            statement.obj(_location_kind(location), A.EXPORT_TARGET if fills else A.READ, location)
+            if fills:
+                statement.add(I.EXPORT, f"CREATE TABLE ... AS writes rows to {location}")
+            continue
+        engine = _property_engine(prop)
+        if engine in _REMOTE_ENGINES:
+            statement.add(I.HOST_ACCESS, f"the {engine.upper()} engine connects to another server")
+        elif engine in _LOCATION_ENGINES and fills:
+            statement.add(
+                I.EXPORT,
+                f"CREATE TABLE ... AS writes rows through the "
+                f"{engine.upper()} engine to external storage",
+            )
+        if isinstance(prop, exp.DictProperty) and str(prop.args.get("kind") or "").lower() in (
+            _REMOTE_ENGINES
+        ):
+            statement.add(
+                I.HOST_ACCESS, "the dictionary source runs a program or connects to another server"
+            )
+
+
+def _property_location(prop: exp.Expr) -> str | None:
+    if isinstance(prop, exp.LocationProperty) and isinstance(prop.this, exp.Literal):
+        return str(prop.this.this)
+    if isinstance(prop, exp.Property) and prop.name.lower() in (
+        "external_location",
+        "location",
+        "path",
+        "url",
+    ):
+        value = prop.args.get("value")
+        return str(value.this) if isinstance(value, exp.Literal) else None
+    return None
+
+
+def _property_engine(prop: exp.Expr) -> str | None:
+    if isinstance(prop, exp.EngineProperty):
+        engine = prop.this
+        name = engine.name if isinstance(engine, exp.Expr) else str(engine)
+        return name.lower()
+    return None
+
+
+# Languages whose routines run code on the database host without a sandbox.
+_UNTRUSTED_LANGUAGES = frozenset(
+    {
+        "c",
+        "internal",
+        "plpythonu",
+        "plpython2u",
+        "plpython3u",
+        "plperlu",
+        "pltclu",
+        "plsh",
+        "plr",
+        "pljavau",
+    }
+)
+_SQL_LANGUAGES = frozenset({"sql", "plpgsql", "plsql", "tsql", "sqlscript", ""})
+
+
+def _routine_body(statement: _Statement, node: exp.Create, chunk: _Chunk | None) -> None:
+    """What a stored function or procedure will do when it is called, analysed now."""
+    language = ""
+    properties = node.args.get("properties")
+    for prop in properties.expressions if properties is not None else []:
+        if isinstance(prop, exp.LanguageProperty):
+            language = prop.name.lower()
+    words = {token.text.upper() for token in chunk.tokens} if chunk is not None else set()
+    if language in _UNTRUSTED_LANGUAGES or "SONAME" in words:
+        statement.add(
+            I.HOST_ACCESS,
+            f"a {language or 'native'} routine runs code on the database host when called",
+        )
+        return
+    body = node.expression
+    text = str(body.this) if isinstance(body, exp.Heredoc | exp.Literal) else None
+    if text and language in _SQL_LANGUAGES:
+        _deferred_body(statement, text, "the routine")
+
+
+def _deferred_body(statement: _Statement, body: str, what: str) -> None:
+    """Code stored now and run later (routines, triggers, rules, events, tasks): what it will
+    do is judged now, since creating it is what makes it happen."""
+    if statement.depth >= MAX_DEPTH:
+        statement.add(I.DYNAMIC, f"{what} nests too deeply to analyse")
+        return
+    effects = _procedural_statements(body, statement)
+    statement.embed(effects)
+    if any(set(effect.intents) - {I.READ} for effect in effects):
+        statement.add(I.SCHEMA_CHANGE, f"{what} stores statements that run later")
 
 
 def _stage_location(statement: _Statement, node: exp.Create) -> None:
@@ -961,7 +1362,7 @@ def _stage_location(statement: _Statement, node: exp.Create) -> None:
 
 
 def _handle_alter(statement: _Statement, node: exp.Alter, chunk: _Chunk | None) -> None:
-    kind = _DROP_KINDS.get(_kind(node), K.TABLE)
+    kind = _object_kind(_kind(node))
     target = node.this
     actions = node.args.get("actions") or []
     catalog, schema, name = (
@@ -985,8 +1386,53 @@ def _handle_alter(statement: _Statement, node: exp.Alter, chunk: _Chunk | None) 
             statement.add(I.SCHEMA_CHANGE, f"ADD COLUMN {column}")
         elif isinstance(action, exp.AlterColumn):
             column = statement.names.identifier(_column_identifier(action.this))
-            statement.obj(K.COLUMN, A.ALTER, name, schema=schema, catalog=catalog, column=column)
+            using = action.args.get("using")
+            if using is not None and constant(using) is not Unknown:
+                # `TYPE ... USING NULL` replaces every value of the column: its data is gone.
+                statement.obj(K.COLUMN, A.DROP, name, schema=schema, catalog=catalog, column=column)
+                statement.add(
+                    I.DELETE, f"ALTER COLUMN {column} ... USING a constant overwrites every value"
+                )
+            else:
+                statement.obj(
+                    K.COLUMN, A.ALTER, name, schema=schema, catalog=catalog, column=column
+                )
             statement.add(I.SCHEMA_CHANGE, f"ALTER COLUMN {column}")
+        elif isinstance(action, exp.Command) and str(action.this).upper() == "DROP":
+            # `ALTER TABLE t DROP total` (SQLite, DuckDB, Snowflake) and Oracle's `DROP (total)`.
+            for column in re.findall(r"\w+", str(action.expression or ""))[:20]:
+                if column.upper() in ("COLUMN", "CASCADE", "RESTRICT", "IF", "EXISTS"):
+                    continue
+                statement.obj(
+                    K.COLUMN,
+                    A.DROP,
+                    name,
+                    schema=schema,
+                    catalog=catalog,
+                    column=_normalise(statement.names.dialect, column, quoted=False),
+                )
+            statement.add(I.SCHEMA_CHANGE, "ALTER TABLE ... DROP removes a column")
+            statement.add(I.DELETE, "dropping a column destroys its data")
+        elif isinstance(action, exp.ReplacePartition):
+            statement.table(target, A.DELETE, kind)
+            statement.add(I.DELETE, "REPLACE PARTITION discards the partition's rows")
+            if _all_partitions(action):
+                statement.add(I.MASS_MUTATION, "REPLACE PARTITION of the whole table")
+            mutations_only = True
+        elif isinstance(action, exp.DropPartition):
+            statement.table(target, A.DELETE, kind)
+            statement.add(I.DELETE, "DROP PARTITION destroys the partition's rows")
+            if _all_partitions(action):
+                statement.add(I.MASS_MUTATION, "DROP PARTITION of every partition")
+            mutations_only = True
+        elif any(isinstance(inner, exp.MergeTreeTTL) for inner in action.walk()):
+            statement.table(target, A.DELETE, kind)
+            statement.add(I.DELETE, "MODIFY TTL deletes every row older than the new TTL")
+            statement.add(I.MASS_MUTATION, "a new TTL can expire the whole table at once")
+        elif isinstance(action, exp.ModifyColumn) and _renames_column(action):
+            old = statement.names.identifier(action.args.get("rename_from"))
+            statement.obj(K.COLUMN, A.RENAME, name, schema=schema, catalog=catalog, column=old)
+            statement.add(I.SCHEMA_CHANGE, f"CHANGE renames column {old}")
         elif isinstance(action, exp.SwapTable):
             renamed = True  # both tables end up holding the other's data
             statement.table(target, A.REPLACE, kind)
@@ -1002,6 +1448,28 @@ def _handle_alter(statement: _Statement, node: exp.Alter, chunk: _Chunk | None) 
         statement.add(I.SCHEMA_CHANGE, f"ALTER {_kind(node)} changes its definition")
 
 
+def _all_partitions(action: exp.Expr) -> bool:
+    """ClickHouse `tuple()` (the whole unpartitioned table), `ID 'all'` or MySQL's `ALL`."""
+    for inner in action.walk():
+        if isinstance(inner, exp.Struct) and not inner.expressions:
+            return True
+        if isinstance(inner, exp.Literal) and inner.is_string and inner.this.lower() == "all":
+            return True
+        if isinstance(inner, exp.Var | exp.Column) and inner.name.upper() == "ALL":
+            return True
+    return False
+
+
+def _renames_column(action: exp.Expr) -> bool:
+    """MySQL `CHANGE old new type` renames when the two names differ."""
+    old, new = action.args.get("rename_from"), action.this
+    return (
+        isinstance(old, exp.Expr)
+        and isinstance(new, exp.Expr)
+        and old.name.lower() != new.name.lower()
+    )
+
+
 def _column_identifier(node: exp.Expr | None) -> exp.Expr | None:
     return node.this if isinstance(node, exp.Column) else node
 
@@ -1011,6 +1479,11 @@ def _handle_copy(statement: _Statement, node: exp.Copy, chunk: _Chunk | None) ->
     target = node.this
     files = node.args.get("files") or []
     program = _copy_program(chunk)
+    if loading and _copy_direction(chunk) == "TO":
+        # The tokens say TO where sqlglot read FROM (PostgreSQL's old `COPY BINARY t TO ...`):
+        # the database will export, so judge it as an export.
+        _copy_to_from_tokens(statement, chunk, program)
+        return
     if loading:
         # COPY t FROM ... loads; Snowflake's COPY INTO @stage / 's3://' FROM ... unloads.
         destination = _stage_or_location(target) if isinstance(target, exp.Table) else None
@@ -1057,6 +1530,48 @@ def _copy_endpoint(statement: _Statement, node: exp.Expr, action: ObjectAction) 
             statement.obj(location[0], action, location[1])
 
 
+def _copy_direction(chunk: _Chunk | None) -> str | None:
+    """TO or FROM, as the top-level keyword of the COPY statement's tokens."""
+    if chunk is None:
+        return None
+    depth = 0
+    for token in chunk.tokens[1:]:
+        if token.token_type is TokenType.L_PAREN:
+            depth += 1
+        elif token.token_type is TokenType.R_PAREN:
+            depth -= 1
+        elif depth == 0 and token.text.upper() in ("TO", "FROM"):
+            return token.text.upper()
+    return None
+
+
+def _copy_to_from_tokens(statement: _Statement, chunk: _Chunk | None, program: str | None) -> None:
+    statement.operation = "COPY TO"
+    statement.add(I.READ, "COPY ... TO reads the source")
+    tokens = chunk.tokens if chunk is not None else []
+    names = [
+        t
+        for t in tokens[1:]
+        if t.token_type is TokenType.VAR
+        and t.text.upper() not in ("BINARY", "TO", "FROM", "PROGRAM", "STDOUT", "WITH")
+    ]
+    if names:
+        statement.obj(
+            K.TABLE,
+            A.READ,
+            _normalise(statement.names.dialect, names[0].text, quoted=False),
+            schema=statement.names.default_schema,
+        )
+    if program is not None:
+        statement.obj(K.PROGRAM, A.EXPORT_TARGET, program)
+        statement.add(I.HOST_ACCESS, f"COPY ... TO PROGRAM runs {program!r} on the server")
+        statement.add(I.EXPORT, f"COPY ... TO PROGRAM pipes data into {program!r}")
+        return
+    destination = next((t.text for t in tokens if t.token_type is TokenType.STRING), None)
+    statement.obj(K.FILE, A.EXPORT_TARGET, destination or "file")
+    statement.add(I.EXPORT, "COPY ... TO writes table data to a file outside the database")
+
+
 def _copy_program(chunk: _Chunk | None) -> str | None:
     """COPY ... PROGRAM 'cmd': sqlglot keeps the command only as a bare Var, so read the token."""
     if chunk is None:
@@ -1093,8 +1608,13 @@ def _handle_grant(statement: _Statement, node: exp.Expr, chunk: _Chunk | None) -
 
 def _handle_attach(statement: _Statement, node: exp.Attach, chunk: _Chunk | None) -> None:
     this = node.this
-    target = this.this if isinstance(this, exp.Alias) else this
-    location = target.name if isinstance(target, exp.Expr) else ""
+    target = unparen(this.this if isinstance(this, exp.Alias) else this)
+    if not isinstance(target, exp.Literal | exp.Identifier | exp.Column):
+        # ATTACH ('/tmp/' || name): the file is chosen at run time.
+        statement.obj(K.FILE, A.EXPORT_TARGET, target.sql() if target is not None else "file")
+        statement.add(I.EXPORT, "ATTACH of a database file whose path is computed at run time")
+        return
+    location = target.name
     if location in (":memory:", ""):
         statement.add(I.SCHEMA_CHANGE, "ATTACH of an in-memory database")
         return
@@ -1124,8 +1644,21 @@ def _handle_execute(statement: _Statement, node: exp.Expr, chunk: _Chunk | None)
         statement.obj(K.FUNCTION, A.EXECUTE, target.name)
     statement.operation = "EXECUTE"
     if isinstance(node, exp.ExecuteSql) or procedure == "sp_executesql":
-        literal = _literal_sql(arguments[0]) if arguments else None
+        literal = _literal_sql(_argument(arguments, "stmt", 0))
         _dynamic_text(statement, literal, "sp_executesql")
+        return
+    if procedure in ("sp_msforeachtable", "sp_msforeachdb"):
+        # The command runs once per table (or database), `?` standing for its name.
+        command = _literal_sql(_argument(arguments, "command1", 0))
+        each = command.replace("?", "__each_object__") if command is not None else None
+        _dynamic_text(statement, each, procedure)
+        return
+    if procedure == "sp_add_jobstep":
+        # An Agent job step: its T-SQL runs later, outside this session.
+        statement.add(I.DYNAMIC, "sp_add_jobstep stores a command that a job runs later")
+        _dynamic_text(
+            statement, _literal_sql(_argument(arguments, "command", None)), "the job step"
+        )
         return
     rule = _FUNCTION_RULES.get(procedure)
     if rule is not None:
@@ -1138,6 +1671,22 @@ def _handle_execute(statement: _Statement, node: exp.Expr, chunk: _Chunk | None)
         f"EXEC {target.sql() if target is not None else ''} runs a stored "
         "procedure whose body is not visible here",
     )
+
+
+def _argument(arguments: list[exp.Expr], name: str, position: int | None) -> exp.Expr | None:
+    """A procedure argument by `@name = value`, else by position."""
+    for argument in arguments:
+        if (
+            isinstance(argument, exp.EQ)
+            and isinstance(argument.this, exp.Parameter)
+            and (argument.this.name.lower() == name)
+        ):
+            value: exp.Expr | None = argument.expression
+            return value
+    if position is None or position >= len(arguments):
+        return None
+    found = arguments[position]
+    return None if isinstance(found, exp.EQ) and isinstance(found.this, exp.Parameter) else found
 
 
 def _literal_sql(node: exp.Expr | None) -> str | None:
@@ -1220,6 +1769,27 @@ def _handle_comment(statement: _Statement, node: exp.Expr, chunk: _Chunk | None)
     statement.add(I.SCHEMA_CHANGE, "COMMENT changes object metadata")
 
 
+# Session variables that hide changes from replication or auditing (MySQL).
+_UNLOGGED_VARIABLES = frozenset({"sql_log_bin", "sql_log_off", "general_log", "slow_query_log"})
+
+
+def _handle_set(statement: _Statement, node: exp.Expr, chunk: _Chunk | None) -> None:
+    """SET is harmless, except server-wide settings (SET GLOBAL/PERSIST: the host's
+    configuration, e.g. a log file path that becomes a web shell) and switching logging off."""
+    for item in node.expressions:
+        scope = str(item.args.get("kind") or "").upper()
+        variable = item.this.this if isinstance(item.this, exp.EQ) else item.this
+        name = variable.name.lower() if isinstance(variable, exp.Expr) else ""
+        if scope in ("GLOBAL", "PERSIST", "PERSIST_ONLY") or name.startswith("@@global."):
+            statement.add(
+                I.HOST_ACCESS,
+                f"SET {scope or 'GLOBAL'} {name} changes the server's "
+                "configuration for every session",
+            )
+        if name.lstrip("@").removeprefix("session.") in _UNLOGGED_VARIABLES:
+            statement.add(I.PRIVILEGE, f"SET {name} stops changes from being logged")
+
+
 def _handle_read_only(statement: _Statement, node: exp.Expr, chunk: _Chunk | None) -> None:
     statement.add(I.READ, f"{statement.operation} reads metadata")
 
@@ -1258,6 +1828,11 @@ _HANDLERS: dict[type[exp.Expr], Handler] = {
     exp.Describe: _handle_read_only,
     exp.Show: _handle_read_only,
 }
+
+# Statements that do nothing to data and so could hide one that follows them without a separator.
+_PREFIX_STATEMENTS = frozenset(
+    {exp.Set, exp.Use, exp.Transaction, exp.Commit, exp.Rollback, exp.Declare, exp.Pragma}
+)
 
 # Root statement types we understand, and how their operation reads.
 _STATEMENT_OPERATIONS: dict[type[exp.Expr], str] = {
@@ -1298,6 +1873,10 @@ _STATEMENT_OPERATIONS: dict[type[exp.Expr], str] = {
     exp.Summarize: "SUMMARIZE",
     exp.Declare: "DECLARE",
 }
+_STATEMENT_OPERATIONS[exp.Pivot] = "PIVOT"
+_STATEMENT_OPERATIONS[exp.ListStage] = "LIST"
+_HANDLERS[exp.Set] = _handle_set
+_HANDLERS[exp.ListStage] = _handle_read_only
 for _statement_type in _STATEMENT_OPERATIONS:
     _HANDLERS.setdefault(_statement_type, _handle_no_effect)
 _HANDLERS[exp.Summarize] = _handle_read_only
@@ -1380,6 +1959,24 @@ _FUNCTION_RULES: dict[str, FunctionRule] = {
         ),
         (("sp_configure",), FunctionRule((I.PRIVILEGE,), "sp_configure changes server options")),
         (
+            ("sp_execute_external_script",),
+            FunctionRule((I.HOST_ACCESS,), "runs R or Python code on the server"),
+        ),
+        (
+            ("sp_addlinkedserver", "sp_addlinkedsrvlogin", "sp_serveroption", "sp_addserver"),
+            FunctionRule((I.HOST_ACCESS, I.SCHEMA_CHANGE), "links this server to another one"),
+        ),
+        (("httpuritype",), FunctionRule((I.EXPORT,), "HTTPURITYPE fetches a URL")),
+        (("load_extension",), FunctionRule((I.HOST_ACCESS,), "loads native code into the server")),
+        (
+            ("system$send_email", "system$send_snowflake_notification"),
+            FunctionRule((I.EXPORT,), "sends a message out of the warehouse"),
+        ),
+        (
+            ("pg_execute_server_program",),
+            FunctionRule((I.HOST_ACCESS,), "runs a program on the server"),
+        ),
+        (
             ("sp_addrolemember", "sp_addsrvrolemember", "sp_grantlogin", "sp_addlogin"),
             FunctionRule((I.PRIVILEGE,), "changes role membership or logins"),
         ),
@@ -1396,6 +1993,15 @@ _PACKAGE_RULES: dict[str, FunctionRule] = {
     "dbms_scheduler": FunctionRule((I.HOST_ACCESS,), "DBMS_SCHEDULER can run host programs"),
     "dbms_java": FunctionRule((I.HOST_ACCESS,), "DBMS_JAVA can run host code"),
     "dbms_sql": FunctionRule((I.DYNAMIC,), "DBMS_SQL runs SQL built at run time"),
+    "utl_inaddr": FunctionRule((I.EXPORT,), "UTL_INADDR resolves names (DNS carries data out)"),
+    "dbms_ldap": FunctionRule((I.EXPORT,), "DBMS_LDAP connects to a directory server"),
+    "dbms_cloud": FunctionRule((I.EXPORT,), "DBMS_CLOUD sends requests to cloud endpoints"),
+    "dbms_xslprocessor": FunctionRule((I.HOST_ACCESS,), "DBMS_XSLPROCESSOR writes server files"),
+    "dbms_advisor": FunctionRule((I.HOST_ACCESS,), "DBMS_ADVISOR can write server files"),
+    "dbms_backup_restore": FunctionRule((I.HOST_ACCESS,), "reaches server files"),
+    "cron": FunctionRule(
+        (I.DYNAMIC,), "pg_cron schedules SQL to run later, repeatedly", runs_sql_argument=True
+    ),
 }
 
 # Functions that run the SQL text they are given (the text is analysed when it is a literal).
@@ -1427,186 +2033,6 @@ def _check_function(statement: _Statement, node: exp.Expr) -> None:
         return
     if name in _SQL_TEXT_FUNCTIONS:
         _dynamic_text(statement, _first_string_argument(node), f"{name}()")
-
-
-# --------------------------------------------------------------------------- predicates
-
-
-def predicate_truth(node: exp.Expr | None) -> bool | None:
-    """True if the predicate holds for every row, False if for none, None if it depends.
-
-    Catches the usual ways of writing "everything": constants (`1=1`, `TRUE`, `'a'='a'`, `2>1`,
-    MySQL's bare `WHERE 1`), self-comparisons (`id = id`, `x >= x`), `P OR <always true>`,
-    `P OR NOT P` (`x IS NULL OR x IS NOT NULL`), `x LIKE '%'` and `EXISTS (SELECT 1)`.
-    """
-    if node is None:
-        return None
-    node_type = type(node)
-    if node_type is exp.Paren:
-        return predicate_truth(node.this)
-    if node_type is exp.Boolean:
-        return bool(node.this)
-    if node_type is exp.Null:
-        return False
-    constant = _constant(node)
-    if constant is not _UNKNOWN:
-        return _truthy(constant)
-    if node_type is exp.Not:
-        inner = predicate_truth(node.this)
-        return None if inner is None else not inner
-    if node_type is exp.And:
-        left, right = predicate_truth(node.this), predicate_truth(node.expression)
-        if left is False or right is False:
-            return False
-        return True if left is True and right is True else None
-    if node_type is exp.Or:
-        left, right = predicate_truth(node.this), predicate_truth(node.expression)
-        if left is True or right is True or _complementary(node.this, node.expression):
-            return True
-        return False if left is False and right is False else None
-    if node_type in _COMPARISONS:
-        return _comparison_truth(node)
-    if node_type is exp.Is:
-        return _is_truth(node)
-    if node_type is exp.Like:
-        pattern = _constant(node.expression)
-        return True if isinstance(pattern, str) and pattern and set(pattern) == {"%"} else None
-    if node_type is exp.In:
-        return _in_truth(node)
-    if node_type is exp.Between:
-        return _between_truth(node)
-    if node_type is exp.Exists:
-        return _exists_truth(node)
-    return None
-
-
-_UNKNOWN: Any = object()
-_COMPARISONS = {exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.NullSafeEQ}
-_SELF_COMPARISON_TRUTH: dict[type[exp.Expr], bool] = {
-    exp.EQ: True,
-    exp.GTE: True,
-    exp.LTE: True,
-    exp.NullSafeEQ: True,
-    exp.NEQ: False,
-    exp.GT: False,
-    exp.LT: False,
-}
-
-
-def _constant(node: exp.Expr | None) -> Any:
-    if isinstance(node, exp.Literal):
-        if node.is_string:
-            return str(node.this)
-        try:
-            return float(node.this)
-        except ValueError:
-            return _UNKNOWN
-    if isinstance(node, exp.Neg):
-        inner = _constant(node.this)
-        return -inner if isinstance(inner, float) else _UNKNOWN
-    if isinstance(node, exp.Paren):
-        return _constant(node.this)
-    if isinstance(node, exp.Boolean):
-        return 1.0 if node.this else 0.0
-    return _UNKNOWN
-
-
-def _truthy(value: Any) -> bool | None:
-    if isinstance(value, float):
-        return value != 0
-    return None  # a bare string predicate coerces differently per engine
-
-
-def _comparison_truth(node: exp.Expr) -> bool | None:
-    left, right = node.this, node.expression
-    a, b = _constant(left), _constant(right)
-    if a is not _UNKNOWN and b is not _UNKNOWN:
-        if type(a) is not type(b):
-            return None
-        comparisons: dict[type[exp.Expr], Callable[[Any, Any], bool]] = {
-            exp.EQ: lambda x, y: x == y,
-            exp.NullSafeEQ: lambda x, y: x == y,
-            exp.NEQ: lambda x, y: x != y,
-            exp.GT: lambda x, y: x > y,
-            exp.GTE: lambda x, y: x >= y,
-            exp.LT: lambda x, y: x < y,
-            exp.LTE: lambda x, y: x <= y,
-        }
-        return comparisons[type(node)](a, b)
-    if left == right and not _nondeterministic(left):
-        return _SELF_COMPARISON_TRUTH[type(node)]
-    return None
-
-
-def _nondeterministic(node: exp.Expr) -> bool:
-    return any(isinstance(inner, exp.Rand | exp.Anonymous) for inner in node.walk())
-
-
-def _is_truth(node: exp.Expr) -> bool | None:
-    negated = bool(node.args.get("negate"))
-    if isinstance(node.expression, exp.Null):
-        if isinstance(node.this, exp.Null):
-            return not negated
-        if _constant(node.this) is not _UNKNOWN:
-            return negated
-    return None
-
-
-def _unparen(node: exp.Expr) -> exp.Expr:
-    while isinstance(node, exp.Paren):
-        node = node.this
-    return node
-
-
-def _complementary(left: exp.Expr, right: exp.Expr) -> bool:
-    """`P OR NOT P`, including `x IS NULL OR x IS NOT NULL` and parenthesised forms."""
-    left, right = _unparen(left), _unparen(right)
-    for a, b in ((left, right), (right, left)):
-        if isinstance(b, exp.Not) and _unparen(b.this) == a:
-            return True
-        if (
-            isinstance(a, exp.Is)
-            and isinstance(b, exp.Is)
-            and a.this == b.this
-            and (
-                a.expression == b.expression
-                and bool(a.args.get("negate")) != bool(b.args.get("negate"))
-            )
-        ):
-            return True
-    return False
-
-
-def _in_truth(node: exp.Expr) -> bool | None:
-    value = _constant(node.this)
-    options = [_constant(option) for option in node.expressions]
-    if value is _UNKNOWN or not options or any(option is _UNKNOWN for option in options):
-        if node.this is not None and any(option == node.this for option in node.expressions):
-            return None if node.args.get("negate") else True
-        return None
-    return value in options
-
-
-def _between_truth(node: exp.Expr) -> bool | None:
-    value, low, high = (
-        _constant(node.this),
-        _constant(node.args.get("low")),
-        _constant(node.args.get("high")),
-    )
-    if _UNKNOWN in (value, low, high) or len({type(value), type(low), type(high)}) != 1:
-        return None
-    return bool(low <= value <= high)
-
-
-def _exists_truth(node: exp.Expr) -> bool | None:
-    query = node.this
-    if (
-        isinstance(query, exp.Select)
-        and not query.args.get("from_")
-        and not query.args.get("where")
-    ):
-        return True
-    return None
 
 
 # --------------------------------------------------------------------------- keyword commands
@@ -1730,7 +2156,7 @@ COMMAND_RULES: tuple[CommandRule, ...] = (
     _rule("RENAME", (I.SCHEMA_CHANGE,), "RENAME moves an object to a new name"),
     _rule("COMMENT ON", (I.SCHEMA_CHANGE,), "COMMENT changes object metadata"),
     _rule("IMPORT FOREIGN SCHEMA", (I.SCHEMA_CHANGE,), "imports remote table definitions"),
-    _rule("MSCK REPAIR TABLE", (I.SCHEMA_CHANGE,), "MSCK REPAIR rescans partitions"),
+    _rule("MSCK REPAIR TABLE", (), "MSCK REPAIR rescans partitions"),
     _rule("UNDROP", (I.SCHEMA_CHANGE,), "UNDROP restores a dropped object"),
     # data changes
     _rule("TRUNCATE", (I.DELETE, I.MASS_MUTATION), "TRUNCATE removes every row"),
@@ -1781,6 +2207,52 @@ COMMAND_RULES: tuple[CommandRule, ...] = (
         _rule(words, (I.READ,), f"{words} reads metadata or data")
         for words in ("SHOW", "DESCRIBE", "DESC", "DECLARE", "HELP", "VALUES", "TABLE")
     ),
+    _rule("LOCK TABLES", (), "LOCK TABLES takes table locks"),
+    _rule("UNLOCK TABLES", (), "UNLOCK TABLES releases table locks"),
+    _rule("UPDATE STATISTICS", (), "UPDATE STATISTICS refreshes optimizer statistics"),
+    _rule("CREATE SECRET", (I.SCHEMA_CHANGE,), "CREATE SECRET stores credentials for a source"),
+)
+
+# Statements whose meaning is certain from their keywords even when sqlglot cannot parse the
+# rest (maintenance and metadata): a parse failure does not make them unparseable, as long as
+# no other statement hides behind them.
+_TRUSTED_WHEN_UNPARSED = frozenset(
+    tuple(words.split())
+    for words in (
+        "VACUUM",
+        "ANALYZE",
+        "CLUSTER",
+        "REINDEX",
+        "CHECKPOINT",
+        "LOCK",
+        "LOCK TABLES",
+        "UNLOCK TABLES",
+        "SHOW",
+        "DESCRIBE",
+        "DESC",
+        "LIST",
+        "LS",
+        "MSCK REPAIR TABLE",
+        "UPDATE STATISTICS",
+        "OPTIMIZE",
+        "USE",
+        "SET",
+        "DECLARE",
+        "BEGIN",
+        "START TRANSACTION",
+        "COMMIT",
+        "ROLLBACK",
+        "END",
+        "SAVEPOINT",
+        "RELEASE",
+        "DEALLOCATE",
+        "CLOSE",
+        "FETCH",
+        "MOVE",
+        "GO",
+        "DISCARD",
+        "RESET",
+    )
 )
 
 _RULES_BY_FIRST_WORD: dict[str, list[CommandRule]] = {}
@@ -1812,21 +2284,150 @@ _NOISE_WORDS = frozenset(
 )
 
 
+@dataclass
+class _Words:
+    """A statement's tokens as words, with the text the tokens' offsets point into."""
+
+    words: list[str]
+    tokens: list[Token]
+    text: str
+    end: int
+
+
 def _command_words(chunk: _Chunk, source: str, dialect: Dialect) -> tuple[list[str], list[Token]]:
-    """Upper-case leading words of a statement, re-tokenising a body the tokenizer folded away."""
+    found = _statement_words(chunk, source, dialect)
+    return found.words, found.tokens
+
+
+def _statement_words(chunk: _Chunk, source: str, dialect: Dialect) -> _Words:
+    """Upper-case words of a statement, re-tokenising a body the tokenizer folded away.
+
+    After a command keyword (SET, DECLARE, BEGIN, EXECUTE, ...) sqlglot's tokenizer folds the
+    rest of the statement into one string token; the words in it still matter.
+    """
     tokens = chunk.tokens
     if (
         len(tokens) >= 2
         and tokens[1].token_type is TokenType.STRING
         and (tokens[0].token_type in dialect.tokenizer_class.COMMANDS)
     ):
+        body = tokens[1].text
         try:
-            rest = dialect.tokenize(tokens[1].text)
+            rest = _tokenizer_and_parser(dialect)[0].tokenize(body)
         except SqlglotError:
             rest = []
-        tokens = [tokens[0], *rest]
-    words = [token.text.upper() for token in tokens if token.token_type not in _QUOTED_TOKENS]
-    return words, tokens
+        # Offsets of the re-tokenised words point into `body`; the first token is not in it.
+        first = Token(tokens[0].token_type, tokens[0].text, start=-1, end=-1)
+        return _Words(_upper_words([first, *rest]), [first, *rest], body, len(body))
+    return _Words(_upper_words(tokens), tokens, source, chunk.end)
+
+
+def _upper_words(tokens: list[Token]) -> list[str]:
+    # Some keywords are one token of two words (`MSCK REPAIR`, `START TRANSACTION`).
+    return [
+        word
+        for token in tokens
+        if token.token_type not in _QUOTED_TOKENS
+        for word in token.text.upper().split()
+    ]
+
+
+# Keywords that start a statement: when one follows a harmless-looking prefix (T-SQL
+# `SET NOCOUNT ON DROP TABLE t`, BigQuery `BEGIN DELETE ...`), it is a statement of its own.
+_STATEMENT_STARTERS = frozenset(
+    {
+        "SELECT",
+        "INSERT",
+        "UPDATE",
+        "DELETE",
+        "MERGE",
+        "DROP",
+        "CREATE",
+        "ALTER",
+        "TRUNCATE",
+        "GRANT",
+        "REVOKE",
+        "DENY",
+        "EXEC",
+        "EXECUTE",
+        "CALL",
+        "COPY",
+        "BULK",
+        "BACKUP",
+        "RESTORE",
+        "SHUTDOWN",
+        "RENAME",
+        "REPLACE",
+        "LOAD",
+        "UNLOAD",
+        "EXPORT",
+        "ATTACH",
+        "DETACH",
+        "PREPARE",
+        "KILL",
+        "DBCC",
+        "RECONFIGURE",
+        "UNDROP",
+        "PUT",
+        "GET",
+        "REMOVE",
+        "OPEN",
+        "INSTALL",
+        "VACUUM",
+    }
+)
+
+
+def _trailing_statement(statement: _Statement, found: _Words, first: int = 1) -> bool:
+    """Analyse what hides after a harmless prefix in the same chunk; True if a statement did.
+
+    A statement keyword at the top level starts a statement of its own (T-SQL runs the rest of
+    the batch); a parenthesised query (`SET @x = (SELECT ...)`) runs too and is analysed.
+    """
+    tokens = found.tokens
+    opened: list[int] = []
+    position = first
+    while position < len(tokens):
+        token = tokens[position]
+        if token.token_type in (TokenType.L_PAREN, TokenType.L_BRACKET):
+            opened.append(position)
+        elif token.token_type in (TokenType.R_PAREN, TokenType.R_BRACKET):
+            if opened:
+                opened.pop()
+        elif (
+            token.start >= 0
+            and token.token_type not in _QUOTED_TOKENS
+            and token.text.upper() in _STATEMENT_STARTERS
+        ):
+            if not opened:
+                _dynamic_text(statement, found.text[token.start : found.end], found.words[0])
+                return True
+            if opened[-1] == position - 1:
+                close = _matching_paren(tokens, opened[-1])
+                end = tokens[close].start if close is not None else found.end
+                _dynamic_text(statement, found.text[token.start : end], found.words[0])
+                position = close if close is not None else len(tokens)
+                opened.pop()
+        position += 1
+    return False
+
+
+def _matching_paren(tokens: list[Token], opening: int) -> int | None:
+    depth = 0
+    for position in range(opening, len(tokens)):
+        kind = tokens[position].token_type
+        if kind in (TokenType.L_PAREN, TokenType.L_BRACKET):
+            depth += 1
+        elif kind in (TokenType.R_PAREN, TokenType.R_BRACKET):
+            depth -= 1
+            if depth == 0:
+                return position
+    return None
+
+
+def _forget(statement: _Statement, intent: Intent) -> None:
+    statement.intents.discard(intent)
+    statement.findings[:] = [f for f in statement.findings if f.intent is not intent]
 
 
 def _match_rule(words: list[str]) -> CommandRule | None:
@@ -1848,7 +2449,8 @@ def _classify_by_keywords(
     parse_failed: bool,
 ) -> None:
     dialect = statement.names.dialect
-    words, tokens = _command_words(chunk, source, dialect)
+    found = _statement_words(chunk, source, dialect)
+    words, tokens = found.words, found.tokens
     if not words:
         statement.add(I.UNPARSEABLE, "empty statement")
         return
@@ -1870,6 +2472,11 @@ def _classify_by_keywords(
         statement.add(intent, rule.message)
     _name_objects_from_words(statement, rule, tokens)
     _apply_keyword_hints(statement, words)
+    if set(rule.intents) <= {I.READ}:
+        # A harmless prefix (SET, DECLARE, BEGIN, GO, USE) must not hide what follows it.
+        hidden = _trailing_statement(statement, found, first=1)
+        if parse_failed and not hidden and rule.keywords in _TRUSTED_WHEN_UNPARSED:
+            _forget(statement, I.UNPARSEABLE)
 
 
 _KIND_WORDS: dict[str, ObjectKind] = {
@@ -1906,7 +2513,7 @@ def _name_objects_from_words(statement: _Statement, rule: CommandRule, tokens: l
     action = _VERB_ACTIONS.get(verb)
     kind = (
         K.TABLE
-        if verb in ("TRUNCATE", "RESTORE", "FLASHBACK")
+        if verb in ("TRUNCATE", "RESTORE", "FLASHBACK") or rule.keywords == ("RENAME",)
         else next(
             (_KIND_WORDS[word] for word in reversed(rule.keywords[1:]) if word in _KIND_WORDS), None
         )
@@ -1947,14 +2554,75 @@ def _name_objects_from_words(statement: _Statement, rule: CommandRule, tokens: l
 _KEYWORD_HINTS: tuple[tuple[tuple[str, ...], Intent, str], ...] = (
     (("OWNER", "TO"), I.PRIVILEGE, "OWNER TO changes object ownership"),
     (("SECURITY", "DEFINER"), I.PRIVILEGE, "SECURITY DEFINER runs code with its owner's rights"),
+    (("SET", "AUTHORIZATION"), I.PRIVILEGE, "SET AUTHORIZATION changes the owner"),
+    (("TRUSTWORTHY",), I.PRIVILEGE, "TRUSTWORTHY lets database code act at server level"),
+    (("DISABLE", "ROW", "LEVEL", "SECURITY"), I.PRIVILEGE, "turns row-level security off"),
+    (("NO", "FORCE", "ROW", "LEVEL", "SECURITY"), I.PRIVILEGE, "exempts the owner from RLS"),
+    (("UNSET", "ROW", "ACCESS", "POLICY"), I.PRIVILEGE, "removes a row access policy"),
+    (("DROP", "ROW", "ACCESS", "POLICY"), I.PRIVILEGE, "removes a row access policy"),
+    (("UNSET", "MASKING", "POLICY"), I.PRIVILEGE, "removes a masking policy"),
+    (("DROP", "MASK"), I.PRIVILEGE, "removes a column mask"),
+    (("DROP", "ROW", "FILTER"), I.PRIVILEGE, "removes a row filter"),
+    (("REPLICATION", "TO", "ACCOUNTS"), I.EXPORT, "replicates the database to other accounts"),
+    (("FAILOVER", "TO", "ACCOUNTS"), I.EXPORT, "replicates the database to other accounts"),
+    (("ADD", "ACCOUNTS"), I.EXPORT, "shares data with other accounts"),
+    (("EXECUTABLE",), I.HOST_ACCESS, "an EXECUTABLE source runs a program on the server"),
+    (("OPENROWSET",), I.HOST_ACCESS, "OPENROWSET reads a file or another server"),
+    (("OPENDATASOURCE",), I.HOST_ACCESS, "OPENDATASOURCE connects to another server"),
+    (("EXECUTABLE_POOL",), I.HOST_ACCESS, "an EXECUTABLE source runs a program on the server"),
+    (("CLEAR", "COLUMN"), I.DELETE, "CLEAR COLUMN erases a column's values"),
+    (("DROP", "PARTITION"), I.DELETE, "DROP PARTITION destroys a partition's rows"),
+    (("DROP", "DETACHED", "PARTITION"), I.DELETE, "destroys detached partition data"),
+    (("TRUNCATE", "PARTITION"), I.DELETE, "TRUNCATE PARTITION removes a partition's rows"),
+    (("REPLACE", "PARTITION"), I.DELETE, "REPLACE PARTITION discards a partition's rows"),
+    (("DISCARD", "TABLESPACE"), I.DELETE, "DISCARD TABLESPACE deletes the table's data file"),
+    (("SET", "UNUSED"), I.DELETE, "SET UNUSED makes a column's data unreachable"),
+    (("CASCADE",), I.DELETE, "CASCADE also drops every object that depends on this one"),
 )
+
+
+# Hints meaning every row or the whole object is affected.
+_MASS_HINTS: tuple[tuple[str, ...], ...] = (
+    ("PARTITION", "ALL"),
+    ("PARTITION", "TUPLE"),
+    ("DISCARD", "TABLESPACE"),
+    ("ID", "'ALL'"),
+)
+
+
+def _contains(words: list[str], sequence: tuple[str, ...]) -> bool:
+    width = len(sequence)
+    return any(tuple(words[i : i + width]) == sequence for i in range(len(words) - width + 1))
 
 
 def _apply_keyword_hints(statement: _Statement, words: list[str]) -> None:
     for sequence, intent, message in _KEYWORD_HINTS:
-        width = len(sequence)
-        if any(tuple(words[i : i + width]) == sequence for i in range(len(words) - width + 1)):
+        if _contains(words, sequence):
             statement.add(intent, message)
+    if any(_contains(words, sequence) for sequence in _MASS_HINTS):
+        statement.add(I.MASS_MUTATION, "the change applies to every partition or the whole table")
+    if words[0] == "DROP" and "CASCADE" in words:
+        statement.operation = f"{statement.operation} CASCADE"
+    if _renames(words):
+        # Keyword-classified renames and moves: the object keeps its data under a new name.
+        for key, ref in list(statement.objects.items()):
+            if ref.action in (A.ALTER, A.CREATE):
+                renamed = ref.model_copy(update={"action": A.RENAME})
+                del statement.objects[key]
+                statement.objects[(renamed.kind.value, A.RENAME.value, renamed.qualified)] = renamed
+    if words[0] == "ALTER" and _contains(words, ("SWAP", "WITH")):
+        for key, ref in list(statement.objects.items()):
+            replaced = ref.model_copy(update={"action": A.REPLACE})
+            del statement.objects[key]
+            statement.objects[(replaced.kind.value, A.REPLACE.value, replaced.qualified)] = replaced
+
+
+def _renames(words: list[str]) -> bool:
+    if words[0] == "RENAME":
+        return True
+    return words[0] == "ALTER" and (
+        _contains(words, ("RENAME", "TO")) or _contains(words, ("SET", "SCHEMA"))
+    )
 
 
 # --- commands with their own logic ------------------------------------------------------------
@@ -2036,9 +2704,17 @@ def _special_prepare(
     for position, token in enumerate(tokens[2:], start=2):
         upper = token.text.upper()
         if upper == "FROM":
-            literal = _single_literal(tokens[position + 1 :])
+            rest = tokens[position + 1 :]
             before = len(statement.embedded)
-            _dynamic_text(statement, literal, "PREPARE ... FROM")
+            variable = _user_variable(rest)
+            if variable is not None and variable in prepared:
+                # MySQL: SET @q = '...'; PREPARE s FROM @q
+                statement.embed(prepared[variable])
+            elif rest and rest[0].text.upper() in _STATEMENT_STARTERS:
+                # Trino: PREPARE p FROM DELETE FROM t (the statement itself, unquoted)
+                _dynamic_text(statement, _rest_after(chunk, source, "FROM"), "PREPARE ... FROM")
+            else:
+                _dynamic_text(statement, _single_literal(rest), "PREPARE ... FROM")
             prepared[name] = statement.embedded[before:]
             return True
         if upper == "AS":
@@ -2050,6 +2726,32 @@ def _special_prepare(
             prepared[name] = statement.embedded[before:]
             return True
     return False
+
+
+def _user_variable(tokens: list[Token]) -> str | None:
+    """`@name` at the start of `tokens` (MySQL user variable), as the key `@name`."""
+    if len(tokens) >= 2 and tokens[0].text == "@":
+        return "@" + tokens[1].text.lower()
+    if tokens and tokens[0].text.startswith("@") and len(tokens[0].text) > 1:
+        return tokens[0].text.lower()
+    return None
+
+
+_ASSIGNED_TEXT = re.compile(
+    r"\s*SET\s+(@\w+)\s*:?=\s*'((?:[^'\\]|''|\\.)*)'\s*$", re.IGNORECASE | re.DOTALL
+)
+
+
+def _remember_variable(
+    text: str, statement: _Statement, prepared: dict[str, list[StatementEffect]]
+) -> None:
+    """MySQL `SET @q = 'DROP TABLE t'`: remember what @q holds, for a later PREPARE ... FROM @q."""
+    match = _ASSIGNED_TEXT.match(text)
+    if match and statement.depth < MAX_DEPTH:
+        literal = match.group(2).replace("''", "'")
+        prepared[match.group(1).lower()] = analyze_sql(
+            literal, statement.dialect_name, depth=statement.depth + 1
+        )
 
 
 def _rest_after(chunk: _Chunk, source: str, keyword: str) -> str:
@@ -2066,9 +2768,29 @@ def _special_do(
     source: str,
     prepared: dict[str, list[StatementEffect]],
 ) -> bool:
-    """A DO block is procedural code: always `dynamic`, plus whatever its statements show."""
+    """A DO block is procedural code: always `dynamic`, plus whatever its statements show.
+
+    MySQL's DO is something else: it evaluates expressions (`DO GET_LOCK('etl', 10)`).
+    """
+    if statement.dialect_name in MYSQL_FAMILY:
+        found = _statement_words(chunk, source, statement.names.dialect)
+        start = found.tokens[1].start if len(found.tokens) > 1 else -1
+        if start >= 0:
+            statement.operation = "DO"
+            statement.embed(
+                analyze_sql(
+                    "SELECT " + found.text[start : found.end],
+                    statement.dialect_name,
+                    depth=statement.depth + 1,
+                )
+            )
+            return True
     statement.operation = "DO"
     statement.add(I.DYNAMIC, "DO runs an anonymous procedural block")
+    language = _word_after(words, "LANGUAGE")
+    if language and language.lower() in _UNTRUSTED_LANGUAGES:
+        statement.add(I.HOST_ACCESS, f"a {language.lower()} block runs code on the database host")
+        return True
     body = next((token.text for token in tokens[1:] if token.token_type in _QUOTED_TOKENS), None)
     if body is None:
         body = _rest_after(chunk, source, "DO")
@@ -2092,6 +2814,16 @@ _BLOCK_WORDS = re.compile(
 )
 
 
+def _block_fragments(body: str, dialect: Dialect) -> list[str]:
+    """The steps of a procedural body, split at semicolons the way the database lexes them
+    (a `;` inside a comment or a string is not a boundary). Comments are dropped."""
+    try:
+        tokens = _tokenizer_and_parser(dialect)[0].tokenize(body)
+    except SqlglotError:
+        return [body]  # what cannot be tokenised is analysed whole (and fails closed)
+    return [body[chunk.start : chunk.end] for chunk in _split_statements(tokens, body)]
+
+
 def _procedural_statements(body: str, statement: _Statement) -> list[StatementEffect]:
     """Best effort over a procedural body: strip block words, analyse the SQL left in each step.
 
@@ -2099,7 +2831,7 @@ def _procedural_statements(body: str, statement: _Statement) -> list[StatementEf
     `unparseable`: the verdict is decided by what we can see plus the block's own opacity.
     """
     effects: list[StatementEffect] = []
-    for fragment in body.split(";"):
+    for fragment in _block_fragments(body, statement.names.dialect):
         sql = _BLOCK_WORDS.sub("", fragment).strip()
         if not sql or sql.upper() in ("END", "END LOOP", "END IF", "$$"):
             continue
@@ -2140,8 +2872,14 @@ def _special_call(
 ) -> bool:
     statement.operation = "CALL"
     name = tokens[1].text if len(tokens) > 1 else "procedure"
+    if len(tokens) > 3 and tokens[2].token_type is TokenType.DOT:
+        name = f"{name}.{tokens[3].text}"  # package.procedure (Oracle) or schema.procedure
     statement.obj(K.FUNCTION, A.EXECUTE, name)
     statement.add(I.DYNAMIC, f"CALL {name} runs a stored procedure whose body is not visible here")
+    package = _PACKAGE_RULES.get(name.split(".")[0].lower())
+    if package is not None:
+        for intent in package.intents:
+            statement.add(intent, f"{name}: {package.message}")
     return True
 
 
@@ -2195,6 +2933,39 @@ def _special_get(
     return True
 
 
+# Words that may follow EXPLAIN before the explained statement, across dialects.
+_EXPLAIN_FLAGS = frozenset(
+    {
+        "ANALYZE",
+        "ANALYSE",
+        "VERBOSE",
+        "EXTENDED",
+        "FORMATTED",
+        "COST",
+        "CODEGEN",
+        "QUERY",
+        "PLAN",
+        "FOR",
+        "LOGICAL",
+        "PIPELINE",
+        "SYNTAX",
+        "AST",
+        "ESTIMATE",
+        "INDEXES",
+        "ACTIONS",
+        "TYPE",
+        "DISTRIBUTED",
+        "IO",
+        "VALIDATE",
+        "USING",
+        "TEXT",
+        "JSON",
+        "TABULAR",
+        "GRAPHVIZ",
+    }
+)
+
+
 def _special_explain(
     statement: _Statement,
     words: list[str],
@@ -2203,23 +2974,36 @@ def _special_explain(
     source: str,
     prepared: dict[str, list[StatementEffect]],
 ) -> bool:
-    """EXPLAIN plans a statement without running it; EXPLAIN ANALYZE runs it for real."""
+    """EXPLAIN plans a statement without running it; EXPLAIN ANALYZE runs it for real.
+
+    Options are read from tokens, so comments between them (`EXPLAIN /* x */ ANALYZE`) are
+    gone exactly as the database drops them.
+    """
     statement.operation = "EXPLAIN"
-    text = source[chunk.start : chunk.end]
-    match = re.match(
-        r"\s*EXPLAIN\s*(\((?P<options>[^)]*)\))?\s*(?P<flags>(?:(?:ANALY[SZ]E|VERBOSE|"
-        r"EXTENDED|FORMATTED|COST|CODEGEN|QUERY\s+PLAN|PLAN\s+FOR|USING\s+\w+)\s+)*)"
-        r"(?P<body>.*)$",
-        text,
-        flags=re.IGNORECASE | re.DOTALL,
-    )
-    if not match or not match.group("body").strip():
+    found = _statement_words(chunk, source, statement.names.dialect)
+    rest = found.tokens[1:]
+    options: list[str] = []
+    position = 0
+    if rest and rest[0].token_type is TokenType.L_PAREN:
+        close = _matching_paren(rest, 0)
+        if close is None:
+            return False
+        options = [token.text.upper() for token in rest[1:close]]
+        position = close + 1
+    while position < len(rest) and rest[position].text.upper() in _EXPLAIN_FLAGS:
+        options.append(rest[position].text.upper())
+        position += 1
+    if position >= len(rest) or rest[position].start < 0:
         statement.add(I.READ, "EXPLAIN reads a plan")
         return True
-    options = (match.group("options") or "") + " " + (match.group("flags") or "")
-    runs = re.search(r"\bANALY[SZ]E\b(?!\s+(?:FALSE|OFF|0)\b)", options, flags=re.IGNORECASE)
+    body = found.text[rest[position].start : found.end]
+    runs = any(
+        word in ("ANALYZE", "ANALYSE")
+        and (index + 1 >= len(options) or options[index + 1] not in ("FALSE", "OFF", "0"))
+        for index, word in enumerate(options)
+    )
     inner = analyze_sql(
-        match.group("body"),
+        body,
         statement.dialect_name,
         depth=statement.depth + 1,
         default_schema=statement.names.default_schema,
@@ -2330,6 +3114,33 @@ def _special_load(
     return True
 
 
+def _erased_columns(statement: _Statement, words: list[str], tokens: list[Token]) -> None:
+    if len(words) < 4 or words[1] != "TABLE":
+        return
+    names = [
+        token.text for token in tokens if token.token_type in (TokenType.VAR, TokenType.IDENTIFIER)
+    ]
+    upper = [name.upper() for name in names]
+    table = names[0] if names else None
+    for marker in (("CLEAR", "COLUMN"), ("UNUSED", "COLUMN"), ("UNUSED",)):
+        for index in range(len(words) - len(marker)):
+            if tuple(words[index : index + len(marker)]) != marker:
+                continue
+            after = words[index + len(marker) :]
+            column = next((word for word in after if word not in ("(", "IF", "EXISTS")), None)
+            if column and table and column.upper() in upper:
+                original = names[upper.index(column.upper())]
+                statement.obj(
+                    K.COLUMN,
+                    A.DROP,
+                    _normalise(statement.names.dialect, table, quoted=False),
+                    schema=statement.names.default_schema,
+                    column=_normalise(statement.names.dialect, original, quoted=False),
+                )
+                statement.add(I.DELETE, f"{' '.join(marker)} erases the column's data")
+                return
+
+
 def _special_alter(
     statement: _Statement,
     words: list[str],
@@ -2338,7 +3149,12 @@ def _special_alter(
     source: str,
     prepared: dict[str, list[StatementEffect]],
 ) -> bool:
-    """ClickHouse `ALTER TABLE t UPDATE x = 1 WHERE ...` is an UPDATE: read it as one."""
+    """ClickHouse `ALTER TABLE t UPDATE x = 1 WHERE ...` is an UPDATE: read it as one.
+
+    Also the column erasers sqlglot leaves generic (ClickHouse CLEAR COLUMN, Oracle SET UNUSED):
+    the column's data is gone, as with DROP COLUMN.
+    """
+    _erased_columns(statement, words, tokens)
     text = source[chunk.start : chunk.end]
     match = re.match(
         r"\s*ALTER\s+TABLE\s+(?P<table>\S+)(?:\s+ON\s+CLUSTER\s+\S+)?\s+UPDATE\s+"
@@ -2359,7 +3175,75 @@ def _special_alter(
     return True
 
 
+def _special_create(
+    statement: _Statement,
+    words: list[str],
+    tokens: list[Token],
+    chunk: _Chunk,
+    source: str,
+    prepared: dict[str, list[StatementEffect]],
+) -> bool:
+    """CREATE statements sqlglot keeps generic: stored code is analysed for what it will do
+    when it runs, and objects that reach other servers or the host are flagged. Returns False
+    so the keyword rules still name the statement and its object."""
+    found = _statement_words(chunk, source, statement.names.dialect)
+    significant = [word for word in words[1:6] if word not in _NOISE_WORDS]
+    kind = " ".join(significant[:2])
+    first = significant[0] if significant else ""
+    if first in ("RULE", "TRIGGER", "EVENT", "TASK", "FUNCTION", "PROCEDURE"):
+        language = _word_after(words, "LANGUAGE")
+        if (language and language.lower() in _UNTRUSTED_LANGUAGES) or "SONAME" in words:
+            statement.add(
+                I.HOST_ACCESS, f"a {language or 'native'} routine runs code on the database host"
+            )
+        else:
+            body = _stored_body(found, first)
+            if body:
+                _deferred_body(statement, body, f"the {first.lower()}")
+    if kind in ("FOREIGN TABLE",) and ({"PROGRAM", "FILENAME"} & set(words)):
+        statement.add(I.HOST_ACCESS, "a foreign table that reads a server file or runs a program")
+    if kind in ("DATABASE LINK", "SUBSCRIPTION", "SERVER") or first == "SUBSCRIPTION":
+        statement.add(I.HOST_ACCESS, f"CREATE {kind} connects this database to another server")
+    return False
+
+
+# Where stored code starts, per kind of object that stores it.
+_BODY_MARKERS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "RULE": (("DO", "ALSO"), ("DO", "INSTEAD"), ("DO",)),
+    "TRIGGER": (("FOR", "EACH", "ROW"), ("FOR", "EACH", "STATEMENT"), ("BEGIN",)),
+    "EVENT": (("DO",),),
+    "TASK": (("AS",),),
+    "FUNCTION": (("BEGIN", "ATOMIC"), ("RETURN",), ("AS",)),
+    "PROCEDURE": (("BEGIN", "ATOMIC"), ("AS",), ("BEGIN",)),
+}
+
+
+def _stored_body(found: _Words, kind: str) -> str | None:
+    """The text of the statements a trigger, rule, event or task will run."""
+    tokens = found.tokens
+    upper = [token.text.upper() for token in tokens]
+    for marker in _BODY_MARKERS.get(kind, ()):
+        width = len(marker)
+        for index in range(1, len(tokens) - width):
+            if tuple(upper[index : index + width]) != marker:
+                continue
+            start_token = tokens[index + width]
+            if start_token.token_type in _QUOTED_TOKENS and start_token.start >= 0:
+                return start_token.text  # AS $$ ... $$ / AS 'body'
+            if start_token.start >= 0:
+                return found.text[start_token.start : found.end]
+    return None
+
+
+def _word_after(words: list[str], keyword: str) -> str | None:
+    if keyword in words:
+        position = words.index(keyword) + 1
+        return words[position] if position < len(words) else None
+    return None
+
+
 _SPECIAL_COMMANDS: dict[str, SpecialCommand] = {
+    "CREATE": _special_create,
     "ALTER": _special_alter,
     "EXECUTE": _special_execute,
     "EXEC": _special_execute,
@@ -2388,11 +3272,64 @@ def _recover_from_parse_error(
         return False
     if "INTO" in upper and ("OUTFILE" in upper or "DUMPFILE" in upper):
         return _recover_into_outfile(statement, chunk, source)
+    if upper[0] in ("EXECUTE", "EXEC") and len(upper) > 1 and upper[1] == "AS":
+        statement.operation = "EXECUTE AS"
+        statement.add(I.PRIVILEGE, "EXECUTE AS switches to another login or user")
+        return True
     special = _SPECIAL_COMMANDS.get(upper[0])
-    if special is not None and upper[0] in ("LOAD", "REPLACE", "EXPLAIN", "EXECUTE", "EXEC"):
+    if special is not None and upper[0] in ("LOAD", "REPLACE", "EXPLAIN", "EXECUTE", "EXEC", "DO"):
         words, tokens = _command_words(chunk, source, statement.names.dialect)
         return special(statement, words, tokens, chunk, source, prepared)
+    rewritten = _rewrite_for_parser(source[chunk.start : chunk.end], statement.dialect_name)
+    if rewritten is not None:
+        try:
+            tree = sqlglot.parse_one(rewritten, dialect=statement.names.dialect)
+        except SqlglotError:
+            return False
+        statement.operation = _operation_name(tree)
+        if isinstance(tree, exp.Query):
+            statement.add(I.READ, "query")
+        _walk(statement, tree, None)
+        return True
     return False
+
+
+# Clauses sqlglot rejects that do not change what a statement touches: removed (or made
+# neutral) before a second parse. Each is (pattern, replacement, dialects or None for all).
+_NEUTRAL_CLAUSES: tuple[tuple[re.Pattern[str], str, frozenset[str] | None], ...] = (
+    # T-SQL table hints: INSERT INTO t WITH (TABLOCK), UPDATE t WITH (ROWLOCK)
+    (
+        re.compile(
+            r"\bWITH\s*\(\s*(?:NOLOCK|TABLOCKX?|ROWLOCK|PAGLOCK|UPDLOCK|HOLDLOCK|READPAST|"
+            r"XLOCK|NOWAIT|SERIALIZABLE|READCOMMITTED|REPEATABLEREAD)(?:\s*,\s*\w+)*\s*\)",
+            re.IGNORECASE,
+        ),
+        " ",
+        frozenset({"tsql", "fabric"}),
+    ),
+    # T-SQL OUTPUT clause (without INTO): it returns rows, it does not change what is touched
+    (
+        re.compile(
+            r"\bOUTPUT\s+(?:(?:inserted|deleted)\.(?:\*|\w+)\s*,?\s*)+(?=\b(?:WHERE|"
+            r"FROM|VALUES|SELECT|DEFAULT)\b|$)",
+            re.IGNORECASE,
+        ),
+        " ",
+        frozenset({"tsql", "fabric"}),
+    ),
+    # Cursor positioning bounds the statement to one row, like a key predicate would
+    (re.compile(r"\bWHERE\s+CURRENT\s+OF\s+\w+", re.IGNORECASE), "WHERE __current_row__ = 1", None),
+    # MySQL: SELECT ... INTO @variable assigns variables
+    (re.compile(r"\bINTO\s+@\w+(?:\s*,\s*@\w+)*", re.IGNORECASE), " ", frozenset(MYSQL_FAMILY)),
+)
+
+
+def _rewrite_for_parser(text: str, dialect: str | None) -> str | None:
+    rewritten = text
+    for pattern, replacement, dialects in _NEUTRAL_CLAUSES:
+        if dialects is None or dialect in dialects:
+            rewritten = pattern.sub(replacement, rewritten)
+    return rewritten if rewritten != text else None
 
 
 _CLAUSE_AFTER_INTO = frozenset(

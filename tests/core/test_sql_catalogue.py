@@ -288,7 +288,7 @@ SCHEMA = [
     case(
         "postgres",
         "CREATE FUNCTION f() RETURNS int AS $$ SELECT 1 $$ LANGUAGE sql",
-        "schema_change",
+        "read schema_change",
         "allow",
     ),
     case("clickhouse", "ALTER TABLE events DELETE WHERE 1 = 1", "delete mass_mutation", "deny"),
@@ -558,7 +558,12 @@ BYPASSES = [
     case(
         "postgres", "SELECT 1; DROP TABLE orders -- ; SELECT 2", "read schema_change delete", "deny"
     ),
-    case("oracle", "BEGIN EXECUTE IMMEDIATE 'DROP TABLE t'; END;", "unparseable", "deny"),
+    case(
+        "oracle",
+        "BEGIN EXECUTE IMMEDIATE 'DROP TABLE t'; END;",
+        "schema_change delete unparseable",
+        "deny",
+    ),
     case("postgres", "SELECT 1 FROM t; FROBNICATE", "read unparseable", "deny"),
     case("mysql", "REPLACE INTO orders (id) VALUES (1)", "write", "allow"),
     case("mysql", "LOAD DATA INFILE '/tmp/o.csv' INTO TABLE orders", "write", "allow"),

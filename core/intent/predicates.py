@@ -1,0 +1,477 @@
+"""Is a WHERE (or MERGE ON) condition always true? The test behind `mass_mutation`.
+
+`predicate_truth` answers True (holds for every row), False (for none) or None (depends on the
+data). It folds constants the way databases do (`1+1=2`, `CAST(1 AS BOOL)`, `'t'::boolean`,
+`COALESCE(NULL, 1) = 1`, `(SELECT 1) = 1`, `CASE WHEN TRUE THEN TRUE END`, MySQL's `WHERE '1'`
+and `WHERE 0x1`), and recognises the usual ways of writing "every row": self-comparisons
+(`id = id`, `orders.id = id`), `P OR NOT P`, patterns that match anything (`LIKE '%'`,
+`REGEXP '.*'`), and subqueries over the statement's own table (`id IN (SELECT id FROM t)`,
+`EXISTS (SELECT 1 FROM t)`). A row whose tested column is NULL may escape some of these; they
+still touch every row that matters, which is what the guard must catch.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from collections.abc import Callable
+from typing import Any
+
+from sqlglot import exp
+
+Unknown: Any = object()
+"""The value of an expression that depends on the data."""
+
+
+Target = frozenset[str]
+"""Lower-case names the changed table goes by in the statement: its name and its alias."""
+
+
+def target_names(table: exp.Expr | None) -> Target:
+    if isinstance(table, exp.Schema):
+        table = table.this
+    if not isinstance(table, exp.Table) or not table.name:
+        return frozenset()
+    names = {table.name.lower()}
+    if table.alias:
+        names.add(table.alias.lower())
+    return frozenset(names)
+
+
+def predicate_truth(node: exp.Expr | None, target: Target = frozenset()) -> bool | None:
+    """True if `node` holds for every row, False if for none, None if it depends.
+
+    `target` names the table the statement changes (see `target_names`): it tells a
+    self-comparison (`orders.id = id`) from a join condition (`id = r.id`), and lets
+    self-referencing subqueries (`id IN (SELECT id FROM orders)`) be recognised.
+    """
+    if node is None:
+        return None
+    node = unparen(node)
+    kind = type(node)
+    if kind is exp.Not:
+        inner = predicate_truth(node.this, target)
+        return None if inner is None else not inner
+    if kind is exp.And:
+        left, right = predicate_truth(node.this, target), predicate_truth(node.expression, target)
+        if left is False or right is False:
+            return False
+        return True if left is True and right is True else None
+    if kind is exp.Or:
+        left, right = predicate_truth(node.this, target), predicate_truth(node.expression, target)
+        if left is True or right is True or _complementary(node.this, node.expression):
+            return True
+        return False if left is False and right is False else None
+    evaluate = _PREDICATES.get(kind)
+    if evaluate is not None:
+        return evaluate(node, target)
+    return truthy(constant(node))
+
+
+# --------------------------------------------------------------------------- constants
+
+
+def constant(node: exp.Expr | None) -> Any:
+    """The value of a constant expression (float, str or None for NULL), else Unknown."""
+    if node is None:
+        return Unknown
+    node = unparen(node)
+    folder = _FOLDERS.get(type(node))
+    return folder(node) if folder is not None else Unknown
+
+
+def truthy(value: Any) -> bool | None:
+    """How a WHERE clause reads a constant: numbers by value, strings as their numeric prefix
+    (MySQL) or a boolean word (PostgreSQL's 't', 'yes', 'on'), NULL as false."""
+    if value is Unknown:
+        return None
+    if value is None:
+        return False
+    if isinstance(value, float):
+        return value != 0
+    text = str(value).strip().lower()
+    if text in ("t", "true", "y", "yes", "on"):
+        return True
+    if text in ("f", "false", "n", "no", "off"):
+        return False
+    prefix = re.match(r"[+-]?(\d+\.?\d*|\.\d+)", text)
+    return float(prefix.group(0)) != 0 if prefix else False
+
+
+def _literal(node: exp.Expr) -> Any:
+    if node.is_string:
+        return str(node.this)
+    try:
+        return float(node.this)
+    except ValueError:
+        return Unknown
+
+
+def _boolean(node: exp.Expr) -> Any:
+    return 1.0 if node.this else 0.0
+
+
+def _hex(node: exp.Expr) -> Any:
+    try:
+        return float(int(str(node.this), 16))
+    except ValueError:
+        return Unknown
+
+
+def _negate(node: exp.Expr) -> Any:
+    value = constant(node.this)
+    return -value if isinstance(value, float) else Unknown
+
+
+_ARITHMETIC: dict[type[exp.Expr], Callable[[float, float], float]] = {
+    exp.Add: operator.add,
+    exp.Sub: operator.sub,
+    exp.Mul: operator.mul,
+    exp.Div: operator.truediv,
+    exp.Mod: operator.mod,
+}
+
+
+def _arithmetic(node: exp.Expr) -> Any:
+    left, right = constant(node.this), constant(node.expression)
+    if not (isinstance(left, float) and isinstance(right, float)):
+        return Unknown
+    try:
+        return _ARITHMETIC[type(node)](left, right)
+    except ZeroDivisionError:
+        return Unknown
+
+
+def _concat(node: exp.Expr) -> Any:
+    parts = [constant(part) for part in node.iter_expressions()]
+    if any(part is Unknown or part is None for part in parts):
+        return Unknown
+    return "".join(_as_text(part) for part in parts)
+
+
+def _as_text(value: Any) -> str:
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+
+
+def _cast(node: exp.Expr) -> Any:
+    value = constant(node.this)
+    target = node.args.get("to")
+    if value is Unknown or not isinstance(target, exp.DataType):
+        return Unknown
+    if target.is_type(exp.DataType.Type.BOOLEAN):
+        truth = truthy(value)
+        return Unknown if truth is None else (1.0 if truth else 0.0)
+    if target.is_type(*exp.DataType.NUMERIC_TYPES) and isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return Unknown
+    return value
+
+
+def _coalesce(node: exp.Expr) -> Any:
+    for argument in [node.this, *node.expressions]:
+        value = constant(argument)
+        if value is Unknown:
+            return Unknown
+        if value is not None:
+            return value
+    return None
+
+
+def _scalar_subquery(node: exp.Expr) -> Any:
+    query = node.this
+    if (
+        isinstance(query, exp.Select)
+        and not query.args.get("from_")
+        and len(query.expressions) == 1
+        and not query.args.get("where")
+    ):
+        return constant(query.expressions[0])
+    return Unknown
+
+
+def _case(node: exp.Expr) -> Any:
+    if node.this is not None:  # CASE x WHEN ...: compare values, too rare to fold
+        return Unknown
+    for branch in node.args.get("ifs") or []:
+        truth = predicate_truth(branch.this)
+        if truth is None:
+            return Unknown
+        if truth:
+            return constant(branch.args.get("true"))
+    default = node.args.get("default")
+    return constant(default) if default is not None else None
+
+
+_FOLDERS: dict[type[exp.Expr], Callable[[exp.Expr], Any]] = {
+    exp.Literal: _literal,
+    exp.Boolean: _boolean,
+    exp.Null: lambda node: None,
+    exp.HexString: _hex,
+    exp.Neg: _negate,
+    exp.Cast: _cast,
+    exp.TryCast: _cast,
+    exp.Coalesce: _coalesce,
+    exp.Subquery: _scalar_subquery,
+    exp.Case: _case,
+    exp.DPipe: _concat,
+    exp.Concat: _concat,
+    **{kind: _arithmetic for kind in _ARITHMETIC},
+}
+
+
+# --------------------------------------------------------------------------- predicates
+
+_COMPARE: dict[type[exp.Expr], Callable[[Any, Any], bool]] = {
+    exp.EQ: operator.eq,
+    exp.NullSafeEQ: operator.eq,
+    exp.NEQ: operator.ne,
+    exp.NullSafeNEQ: operator.ne,
+    exp.GT: operator.gt,
+    exp.GTE: operator.ge,
+    exp.LT: operator.lt,
+    exp.LTE: operator.le,
+}
+_SELF_COMPARISON: dict[type[exp.Expr], bool] = {
+    exp.EQ: True,
+    exp.GTE: True,
+    exp.LTE: True,
+    exp.NullSafeEQ: True,
+    exp.NEQ: False,
+    exp.NullSafeNEQ: False,
+    exp.GT: False,
+    exp.LT: False,
+}
+
+
+def _comparison(node: exp.Expr, target: Target) -> bool | None:
+    left, right = node.this, node.expression
+    quantified = _quantified(node, right)
+    if quantified is not None:
+        return quantified
+    a, b = constant(left), constant(right)
+    if a is not Unknown and b is not Unknown:
+        if a is None or b is None:
+            return type(node) is exp.NullSafeEQ and a is b
+        a, b = _comparable(a, b)
+        if type(a) is not type(b):
+            return None
+        return _COMPARE[type(node)](a, b)
+    if _same_value(left, right, target):
+        return _SELF_COMPARISON[type(node)]
+    return None
+
+
+def _comparable(a: Any, b: Any) -> tuple[Any, Any]:
+    """Numbers compared with numeric strings compare as numbers (both engines coerce)."""
+    if isinstance(a, float) and isinstance(b, str):
+        try:
+            return a, float(b)
+        except ValueError:
+            return a, b
+    if isinstance(a, str) and isinstance(b, float):
+        try:
+            return float(a), b
+        except ValueError:
+            return a, b
+    return a, b
+
+
+def _quantified(node: exp.Expr, right: exp.Expr) -> bool | None:
+    """`1 = ANY(ARRAY[1])`, `1 = ALL(SELECT 1)`: constant membership."""
+    if not isinstance(right, exp.Any | exp.All):
+        return None
+    value = constant(node.this)
+    inner = unparen(right.this)
+    if isinstance(inner, exp.Subquery | exp.Select):
+        options = [
+            _scalar_subquery(inner if isinstance(inner, exp.Subquery) else exp.Subquery(this=inner))
+        ]
+    elif isinstance(inner, exp.Array):
+        options = [constant(option) for option in inner.expressions]
+    else:
+        return None
+    if value is Unknown or not options or any(option is Unknown for option in options):
+        return None
+    compare = _COMPARE.get(type(node))
+    if compare is None:
+        return None
+    results = [compare(*_comparable(value, option)) for option in options]
+    return any(results) if isinstance(right, exp.Any) else all(results)
+
+
+def _same_value(left: exp.Expr, right: exp.Expr, target: Target) -> bool:
+    """The same expression on both sides: `id = id`, `orders.id = id`, `x + 1 = x + 1`."""
+    left, right = unparen(left), unparen(right)
+    if isinstance(left, exp.Column) and isinstance(right, exp.Column):
+        if left.name.lower() != right.name.lower():
+            return False
+        if left.table.lower() == right.table.lower():
+            return True
+        # `orders.id = id` is one column only if every qualifier names the changed table;
+        # `id = r.id` compares with another relation (a join, a loop record).
+        qualifiers = {name.lower() for name in (left.table, right.table) if name}
+        return bool(target) and qualifiers <= target
+    return left == right and not any(
+        isinstance(inner, exp.Rand | exp.Anonymous) for inner in left.walk()
+    )
+
+
+def _is(node: exp.Expr, target: Target) -> bool | None:
+    negated = bool(node.args.get("negate"))
+    value = constant(node.this)
+    other = node.expression
+    if isinstance(other, exp.Null):
+        if value is Unknown:
+            return None
+        return (value is None) != negated
+    if isinstance(other, exp.Boolean):
+        truth = predicate_truth(node.this, target)
+        if truth is None:
+            return None
+        return (truth is bool(other.this)) != negated
+    return None
+
+
+def _match_anything(node: exp.Expr, target: Target) -> bool | None:
+    """LIKE / ILIKE / REGEXP / SIMILAR TO with a pattern that matches every value."""
+    pattern = constant(node.expression)
+    subject = constant(node.this)
+    if not isinstance(pattern, str):
+        return None
+    if isinstance(subject, str):
+        return _pattern_matches(node, pattern, subject)
+    if isinstance(node, exp.Like | exp.ILike | exp.SimilarTo):
+        return True if pattern and set(pattern) == {"%"} else None
+    try:
+        compiled = re.compile(pattern)
+    except re.error:
+        return None
+    # A regular expression that finds a match in the empty string and in arbitrary text.
+    return True if compiled.search("") and compiled.search("x\ny 1") else None
+
+
+def _pattern_matches(node: exp.Expr, pattern: str, subject: str) -> bool | None:
+    if isinstance(node, exp.Like | exp.ILike):
+        regex = "".join(
+            ".*" if char == "%" else "." if char == "_" else re.escape(char) for char in pattern
+        )
+        flags = re.IGNORECASE | re.DOTALL if isinstance(node, exp.ILike) else re.DOTALL
+        return re.fullmatch(regex, subject, flags) is not None
+    try:
+        return re.search(pattern, subject) is not None
+    except re.error:
+        return None
+
+
+def _in(node: exp.Expr, target: Target) -> bool | None:
+    negated = bool(node.args.get("negate"))
+    query = node.args.get("query")
+    if query is not None:
+        if not negated and _selects_own_column(node.this, query, target):
+            return True
+        return None
+    value = constant(node.this)
+    options = [constant(option) for option in node.expressions]
+    if value is Unknown or not options or any(option is Unknown for option in options):
+        if node.this is not None and any(
+            _same_value(node.this, option, target) for option in node.expressions
+        ):
+            return None if negated else True
+        return None
+    found = any(
+        _comparable(value, option)[0] == _comparable(value, option)[1] for option in options
+    )
+    return found != negated
+
+
+def _selects_own_column(column: exp.Expr, query: exp.Expr, target: Target) -> bool:
+    """`id IN (SELECT id FROM target)`, also through derived tables: every row qualifies."""
+    if not target or not isinstance(column, exp.Column):
+        return False
+    select = unparen(query.this if isinstance(query, exp.Subquery) else query)
+    if not isinstance(select, exp.Select) or _restricted(select) or len(select.expressions) != 1:
+        return False
+    projection = select.expressions[0]
+    if not (
+        isinstance(projection, exp.Star)
+        or (isinstance(projection, exp.Column) and projection.name.lower() == column.name.lower())
+    ):
+        return False
+    source = select.args.get("from_")
+    source = source.this if isinstance(source, exp.From) else None
+    if isinstance(source, exp.Table):
+        return source.name.lower() in target
+    if isinstance(source, exp.Subquery):
+        return _selects_own_column(column, source, target)
+    return False
+
+
+def _restricted(select: exp.Select) -> bool:
+    return any(
+        select.args.get(key)
+        for key in ("where", "limit", "having", "group", "joins", "qualify", "offset", "fetch")
+    )
+
+
+def _between(node: exp.Expr, target: Target) -> bool | None:
+    values = [constant(node.this), constant(node.args.get("low")), constant(node.args.get("high"))]
+    if any(value is Unknown or value is None for value in values):
+        return None
+    if len({type(value) for value in values}) != 1:
+        return None
+    value, low, high = values
+    return bool(low <= value <= high)
+
+
+def _exists(node: exp.Expr, target: Target) -> bool | None:
+    select = unparen(node.this)
+    if isinstance(select, exp.Subquery):
+        select = select.this
+    if not isinstance(select, exp.Select) or _restricted(select):
+        return None
+    source = select.args.get("from_")
+    if source is None:
+        return True
+    table = source.this if isinstance(source, exp.From) else None
+    # EXISTS over the statement's own table is true whenever there is anything to change.
+    if isinstance(table, exp.Table) and table.name.lower() in target:
+        return True
+    return None
+
+
+_PREDICATES: dict[type[exp.Expr], Callable[[exp.Expr, Target], bool | None]] = {
+    **{kind: _comparison for kind in _COMPARE},
+    exp.Is: _is,
+    exp.Like: _match_anything,
+    exp.ILike: _match_anything,
+    exp.SimilarTo: _match_anything,
+    exp.RegexpLike: _match_anything,
+    exp.In: _in,
+    exp.Between: _between,
+    exp.Exists: _exists,
+}
+
+
+def unparen(node: exp.Expr) -> exp.Expr:
+    while isinstance(node, exp.Paren):
+        node = node.this
+    return node
+
+
+def _complementary(left: exp.Expr, right: exp.Expr) -> bool:
+    """`P OR NOT P`, including `x IS NULL OR x IS NOT NULL` and parenthesised forms."""
+    left, right = unparen(left), unparen(right)
+    for a, b in ((left, right), (right, left)):
+        if isinstance(b, exp.Not) and unparen(b.this) == a:
+            return True
+        if (
+            isinstance(a, exp.Is)
+            and isinstance(b, exp.Is)
+            and a.this == b.this
+            and a.expression == b.expression
+            and bool(a.args.get("negate")) != bool(b.args.get("negate"))
+        ):
+            return True
+    return False
