@@ -7,8 +7,9 @@ Prints, for a realistic corpus and a 1 MB script:
   - peak memory while checking the corpus
   - time against script size (64 KB ... 1 MB), to show it grows linearly
 
-Run: `python benchmarks/analyzer.py` (add `--quick` for a shorter run). Numbers, not asserts:
-parse and check alternate statement by statement so background load hits both equally.
+Run: `python benchmarks/analyzer.py` (add `--quick` for a shorter run). Numbers, not asserts.
+Times are CPU time of this process (robust to other work on the machine), best of several
+rounds, with parse and check alternating statement by statement.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ def per_statement(
     """Best-of-rounds seconds per statement for parse and for check, measured alternately."""
     parse_best = [float("inf")] * len(statements)
     check_best = [float("inf")] * len(statements)
-    clock = time.perf_counter
+    clock = time.process_time  # CPU time of this process: robust to other load on the machine
     for _ in range(rounds):
         for index, (dialect, sql) in enumerate(statements):
             start = clock()
@@ -71,11 +72,11 @@ def script_scaling(sizes: list[int], rounds: int) -> list[tuple[int, float, floa
         text = script(size)
         parse_time = check_time = float("inf")
         for _ in range(rounds):
-            start = time.perf_counter()
+            start = time.process_time()
             sqlglot.parse(text, read="postgres")
-            middle = time.perf_counter()
+            middle = time.process_time()
             check(text, dialect="postgres", **NO_CACHE)
-            end = time.perf_counter()
+            end = time.process_time()
             parse_time = min(parse_time, middle - start)
             check_time = min(check_time, end - middle)
         rows.append((len(text), parse_time, check_time))
