@@ -13,6 +13,7 @@ setup:
 
 demo: setup
 	@$(PY) dags_examples/demo.py
+	@$(PY) dags_examples/run_prefect_demo.py
 
 lint: setup
 	@$(VENV)/bin/ruff check .
@@ -30,3 +31,5 @@ test: lint typecheck pytest
 
 bench: setup
 	@$(PY) benchmarks/analyzer.py
+	@$(PY) benchmarks/audit.py
+	@$(PY) benchmarks/prefect_overhead.py

@@ -1,0 +1,72 @@
+"""Guarded SQLAlchemy engines (and prefect-sqlalchemy connectors) inside Prefect flow runs.
+
+The core engine guard checks every statement before it is sent; here its context is read from
+the running flow and task (and what a @guarded task declared), and each decision is shown in
+Prefect like a task's own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from guardrails_core.guard import Guard
+from guardrails_core.model import Context
+from guardrails_core.sqlalchemy_guard import EngineGuard
+from guardrails_core.sqlalchemy_guard import guard_engine as guard_core_engine
+
+from ._context import DECLARED, Declared, current_context
+from ._tasks import show
+
+
+def _engine_of(target: Any) -> Engine | AsyncEngine:
+    """The engine of an (Async)Engine or a prefect-sqlalchemy (Async)SqlAlchemyConnector."""
+    if isinstance(target, Engine | AsyncEngine):
+        return target
+    get_engine = getattr(target, "get_engine", None)
+    if callable(get_engine):
+        engine = get_engine()
+        if isinstance(engine, Engine | AsyncEngine):
+            return engine
+    raise TypeError(
+        f"guard_engine: expected a SQLAlchemy Engine/AsyncEngine or a prefect-sqlalchemy "
+        f"connector, got {type(target).__name__}"
+    )
+
+
+def guard_engine(
+    engine: Any,
+    *,
+    guard: Guard | None = None,
+    dialect: str | None = None,
+    context: Context | None = None,
+) -> EngineGuard:
+    """Check every statement `engine` sends, in the context of the flow and task running it.
+
+        engine = guard_engine(create_engine(url))          # or a SqlAlchemyConnector
+        with engine.begin() as conn: ...                    # inside a task: checked first
+
+    A denied statement raises CommandBlocked before it reaches the database (in a @guarded task
+    the task ends Blocked; in any task it is not retried); a statement needing review raises
+    ApprovalRequired (a @guarded task pauses the flow run for it). Each decision becomes an
+    artifact, an event and an audit record. `context` adds fixed fields (e.g. `connection`).
+    A connector's engine is the one it holds now: guard it again after `connector.close()`.
+    """
+    active_guard = guard
+
+    def current() -> Context:
+        declared = DECLARED.get()
+        if context is not None:
+            declared = Declared(
+                actor=declared.actor if declared else None,
+                data_scope=declared.data_scope if declared else None,
+                base=context,
+                approvals=declared.approvals if declared else [],
+            )
+        return current_context(active_guard or Guard.shared(), declared)
+
+    return guard_core_engine(
+        _engine_of(engine), guard=guard, dialect=dialect, context=current, on_result=show
+    )

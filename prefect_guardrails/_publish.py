@@ -1,0 +1,438 @@
+"""Decisions shown in Prefect: a markdown artifact per decision, a table per flow run, and events.
+
+Events go out at once (Prefect queues them). Artifacts are API calls of 10-25 ms each, so a
+background thread creates them and the task never waits on the API; `flush()` waits until they
+are written (it runs at interpreter exit too). Both carry the decision's fingerprint and audit
+record id, so the artifact, the event and the audit trail point at each other.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import logging
+import queue
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field
+from datetime import UTC
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from prefect.context import SettingsContext
+
+from guardrails_core.audit import Outcome
+from guardrails_core.guard import Guard, GuardResult
+from guardrails_core.guard import _describe as describe_error
+from guardrails_core.model import CommandKind, Decision, Mode, Verdict
+from guardrails_core.render import headline, next_step, render_text
+
+from ._context import RunRef
+
+if TYPE_CHECKING:
+    from prefect.client.orchestration import SyncPrefectClient
+
+log = logging.getLogger("guardrails.prefect")
+
+EVENT_PREFIX = "guardrails.decision."
+APPROVAL_EVENT_PREFIX = "guardrails.approval."
+# Per flow run the table keeps this many rows (the audit trail keeps everything).
+TABLE_ROWS = 500
+# Flow runs whose tables this process keeps updating (older ones are left as they are).
+TABLES_KEPT = 256
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def artifact_key(*parts: str | None) -> str:
+    """An artifact key by Prefect's rules: lowercase letters, digits and dashes."""
+    text = "-".join(part for part in parts if part)
+    key = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return key[:100].rstrip("-") or "guardrails"
+
+
+def _one_line(text: str, limit: int = 160) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def decision_markdown(decision: Decision, record_id: str | None, run: RunRef) -> str:
+    """The markdown artifact of one decision: verdict, rule, statement, objects, audit ids."""
+    reason = decision.deciding_reason
+    enforced = "enforced" if decision.enforced else "runs"
+    if _audit_only(decision):
+        enforced = "audit mode: recorded, not enforced"
+    objects = "; ".join(str(ref) for ref in decision.objects[:20]) or "none"
+    rows = [
+        ("verdict", f"**{decision.decision.value}** ({enforced})"),
+        ("rule", f"`{reason.rule_id}`" if reason else "none"),
+        ("why", reason.message if reason else ""),
+        ("intents", ", ".join(i.value for i in decision.intents) or "none"),
+        ("objects", objects),
+        ("actor", decision.context.actor.kind.value),
+        ("task run", f"{run.task_run_name or '-'} (`{run.task_run_id or '-'}`)"),
+        ("flow run", f"{run.flow_run_name or '-'} (`{run.flow_run_id or '-'}`)"),
+        ("policy", f"{decision.policy.id} ({decision.policy.sha256[:12]})"),
+        ("fingerprint", f"`{decision.fingerprint}`"),
+        ("audit record", f"`{record_id}`" if record_id else "not recorded"),
+        ("decision id", f"`{decision.decision_id}`"),
+    ]
+    language = "sql" if decision.command.kind is CommandKind.SQL else "bash"
+    text = decision.command.text
+    shown = text if len(text) <= 4000 else text[:4000] + "\n-- ... (truncated)"
+    parts = [
+        f"### {_cell(headline(decision))}",
+        "",
+        "| | |",
+        "|---|---|",
+        *(f"| {name} | {_cell(value)} |" for name, value in rows),
+        "",
+        f"```{language}",
+        shown,
+        "```",
+    ]
+    hint = next_step(decision)
+    if hint:
+        parts += ["", f"**To proceed:** {hint}"]
+    parts += ["", "<details><summary>Full report</summary>", "", "```text"]
+    parts += [render_text(decision, verbose=True), "```", "", "</details>"]
+    return "\n".join(parts)
+
+
+def _table_row(result: GuardResult, run: RunRef) -> dict[str, str]:
+    decision = result.decision
+    reason = decision.deciding_reason
+    return {
+        "time": decision.decided_at.astimezone(UTC).strftime("%H:%M:%S"),
+        "task run": run.task_run_name or "-",
+        "verdict": decision.decision.value + ("*" if _audit_only(decision) else ""),
+        "rule": reason.rule_id if reason else "",
+        "command": _one_line(decision.command.text, 120),
+        "objects": "; ".join(ref.qualified for ref in decision.objects[:6]),
+        "outcome": "allowed" if result.proceed else _blocked_state(decision).value,
+        "fingerprint": decision.fingerprint[:19],
+        "audit record": result.record_id or "",
+    }
+
+
+def _audit_only(decision: Decision) -> bool:
+    """A deny or review that audit mode recorded and let run."""
+    return decision.decision is not Verdict.ALLOW and decision.mode is Mode.AUDIT
+
+
+def _blocked_state(decision: Decision) -> Outcome:
+    return Outcome.AWAITING_APPROVAL if decision.decision is Verdict.REVIEW else Outcome.BLOCKED
+
+
+# --------------------------------------------------------------------------- events
+
+
+def _related(run: RunRef) -> list[dict[str, str]]:
+    related: list[dict[str, str]] = []
+
+    def add(kind: str, ident: str | None, name: str | None) -> None:
+        if ident:
+            resource = {"prefect.resource.id": f"prefect.{kind}.{ident}"}
+            resource["prefect.resource.role"] = kind
+            if name:
+                resource["prefect.resource.name"] = name
+            related.append(resource)
+
+    add("task-run", run.task_run_id, run.task_run_name)
+    add("flow-run", run.flow_run_id, run.flow_run_name)
+    add("flow", run.flow_id, run.flow_name)
+    add("deployment", run.deployment_id, None)
+    for tag in run.tags:
+        tag_resource = {"prefect.resource.id": f"prefect.tag.{tag}"}
+        related.append({**tag_resource, "prefect.resource.role": "tag"})
+    return related
+
+
+def _resource(decision: Decision, record_id: str | None) -> dict[str, str]:
+    reason = decision.deciding_reason
+    return {
+        "prefect.resource.id": f"guardrails.decision.{decision.decision_id}",
+        "prefect.resource.name": _one_line(headline(decision), 200),
+        "guardrails.verdict": decision.decision.value,
+        "guardrails.enforced": str(decision.enforced).lower(),
+        "guardrails.rule": reason.rule_id if reason else "",
+        "guardrails.fingerprint": decision.fingerprint,
+        "guardrails.record": record_id or "",
+    }
+
+
+def _payload(decision: Decision, record_id: str | None) -> dict[str, Any]:
+    reason = decision.deciding_reason
+    return {
+        "verdict": decision.decision.value,
+        "mode": decision.mode.value,
+        "enforced": decision.enforced,
+        "rule": reason.rule_id if reason else None,
+        "message": reason.message if reason else None,
+        "headline": headline(decision),
+        "command": decision.command.text[:2000],
+        "kind": decision.command.kind.value,
+        "dialect": decision.command.dialect,
+        "intents": [intent.value for intent in decision.intents],
+        "objects": [ref.qualified for ref in decision.objects[:50]],
+        "fingerprint": decision.fingerprint,
+        "decision_id": decision.decision_id,
+        "record_id": record_id,
+        "actor": decision.context.actor.kind.value,
+    }
+
+
+def _emit(event: str, result: GuardResult, run: RunRef, extra: dict[str, Any]) -> None:
+    from prefect.events import emit_event
+
+    try:
+        emit_event(
+            event=event,
+            resource=_resource(result.decision, result.record_id),
+            related=_related(run),
+            payload={**_payload(result.decision, result.record_id), **extra},
+        )
+    except Exception as error:  # showing a decision must never change what was decided
+        log.warning("guardrails: could not emit %s: %s", event, error)
+
+
+# --------------------------------------------------------------------------- artifacts
+
+
+@dataclass
+class _Table:
+    flow_name: str | None
+    # The table is linked to the flow run and to the first task run that made a decision in it,
+    # so it shows in both Artifacts tabs.
+    task_run_id: str | None
+    rows: list[dict[str, str]] = field(default_factory=list)
+    by_decision: dict[str, int] = field(default_factory=dict)
+    artifact_id: UUID | None = None
+    dirty: bool = False
+
+
+@contextmanager
+def _client(settings: SettingsContext | None) -> Iterator[SyncPrefectClient]:
+    """A client of the API that the submitting run used, from that run's settings.
+
+    The worker thread has none of the run's context variables: in particular not the run's own
+    client, which is closed once the run ends.
+    """
+    from prefect.client.orchestration import get_client
+
+    scope = (
+        SettingsContext(profile=settings.profile, settings=settings.settings)
+        if settings is not None
+        else nullcontext()
+    )
+    with scope, get_client(sync_client=True) as client:
+        yield client
+
+
+@dataclass
+class _Job:
+    """One piece of background work, with the submitter's Prefect settings (its API)."""
+
+    settings: SettingsContext | None
+    run: RunRef
+    decision_id: str
+    result: GuardResult | None = None  # a new decision: its table row, maybe a markdown report
+    report: bool = False
+    outcome: str | None = None  # what became of an earlier decision
+
+
+class _Publisher:
+    """Creates artifacts on one background thread; tables are updated once per batch."""
+
+    def __init__(self) -> None:
+        self._jobs: queue.Queue[_Job | None] = queue.Queue()
+        self._tables: OrderedDict[str, _Table] = OrderedDict()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._idle = threading.Event()
+        self._idle.set()
+
+    def submit(self, job: _Job) -> None:
+        with self._lock:
+            self._idle.clear()
+            self._jobs.put(job)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._work, name="guardrails-prefect-artifacts", daemon=True
+                )
+                self._thread.start()
+
+    def flush(self, timeout: float = 30.0) -> bool:
+        """Wait until every submitted artifact is written; False on timeout."""
+        return self._idle.wait(timeout)
+
+    def _work(self) -> None:
+        while True:
+            job = self._jobs.get()
+            batch = [job]
+            while not self._jobs.empty():
+                batch.append(self._jobs.get_nowait())
+            dirty: dict[str, _Job] = {}
+            for item in batch:
+                if item is None:
+                    return
+                self._apply(item, dirty)
+            for flow_run_id, item in dirty.items():
+                self._write_table(flow_run_id, item)
+            with self._lock:
+                if self._jobs.empty():
+                    self._idle.set()
+
+    def _apply(self, job: _Job, dirty: dict[str, _Job]) -> None:
+        if job.result is not None and job.report:
+            self._create_markdown(job, job.result)
+        flow_run_id = job.run.flow_run_id
+        if flow_run_id is None:
+            return
+        table = self._tables.get(flow_run_id)
+        if table is None:
+            table = self._tables[flow_run_id] = _Table(job.run.flow_name, job.run.task_run_id)
+            while len(self._tables) > TABLES_KEPT:
+                self._tables.popitem(last=False)
+        if job.result is not None and len(table.rows) < TABLE_ROWS:
+            table.by_decision[job.decision_id] = len(table.rows)
+            table.rows.append(_table_row(job.result, job.run))
+            table.dirty = True
+        if job.outcome is not None and job.decision_id in table.by_decision:
+            table.rows[table.by_decision[job.decision_id]]["outcome"] = job.outcome
+            table.dirty = True
+        if table.dirty:
+            dirty[flow_run_id] = job
+
+    def _create_markdown(self, job: _Job, result: GuardResult) -> None:
+        from prefect.client.schemas.actions import ArtifactCreate
+
+        run = job.run
+        try:
+            with _client(job.settings) as client:
+                client.create_artifact(
+                    ArtifactCreate(
+                        type="markdown",
+                        key=artifact_key("guardrails", run.flow_name, run.task_name),
+                        description=headline(result.decision)[:500],
+                        data=decision_markdown(result.decision, result.record_id, run),
+                        task_run_id=UUID(job.run.task_run_id) if job.run.task_run_id else None,
+                        flow_run_id=UUID(job.run.flow_run_id) if job.run.flow_run_id else None,
+                    )
+                )
+        except Exception as error:
+            log.warning("guardrails: could not create the decision artifact: %s", error)
+
+    def _write_table(self, flow_run_id: str, job: _Job) -> None:
+        from prefect.client.schemas.actions import ArtifactCreate, ArtifactUpdate
+
+        table = self._tables.get(flow_run_id)
+        if table is None:
+            return
+        data = json.dumps(table.rows)
+        description = (
+            f"access-guardrails decisions of flow run {job.run.flow_run_name or flow_run_id} "
+            "(* = audit mode, not enforced)"
+        )
+        try:
+            with _client(job.settings) as client:
+                if table.artifact_id is None:
+                    created = client.create_artifact(
+                        ArtifactCreate(
+                            type="table",
+                            key=artifact_key("guardrails", table.flow_name, "decisions"),
+                            description=description,
+                            data=data,
+                            flow_run_id=UUID(flow_run_id),
+                            task_run_id=UUID(table.task_run_id) if table.task_run_id else None,
+                        )
+                    )
+                    table.artifact_id = created.id
+                else:
+                    client.update_artifact(table.artifact_id, ArtifactUpdate(data=data))
+            table.dirty = False
+        except Exception as error:
+            log.warning("guardrails: could not write the decisions table: %s", error)
+
+
+_PUBLISHER = _Publisher()
+
+
+def flush(timeout: float = 30.0) -> bool:
+    """Wait until the artifacts of every decision so far are written to Prefect.
+
+    Tasks never wait on artifacts; call this before reading them back (tests, demos). Returns
+    False if they are not all written within `timeout` seconds.
+    """
+    return _PUBLISHER.flush(timeout)
+
+
+atexit.register(flush, 10.0)
+
+
+# --------------------------------------------------------------------------- entry points
+
+
+def publish(result: GuardResult, run: RunRef | None = None, *, report: bool = True) -> None:
+    """Show one decision in Prefect: an event now, its table row and (with `report`) its
+    markdown artifact shortly after, rendered and written by the background thread."""
+    run = run or RunRef.current()
+    if run.flow_run_id is None and run.task_run_id is None:
+        return  # not in a Prefect run: nothing to attach the decision to
+    decision = result.decision
+    _emit(EVENT_PREFIX + decision.decision.value, result, run, {})
+    _PUBLISHER.submit(
+        _Job(
+            settings=SettingsContext.get(),
+            run=run,
+            decision_id=decision.decision_id,
+            result=result,
+            report=report,
+        )
+    )
+
+
+def finish(guard: Guard, result: GuardResult, error: BaseException | None) -> None:
+    """Append how an allowed command ended to its audit record and to the flow run's table."""
+    outcome = Outcome.SUCCEEDED if error is None else Outcome.FAILED
+    detail = None if error is None else describe_error(error)
+    guard.finish(result, outcome, detail=detail)
+    publish_outcome(result, outcome, detail=detail)
+
+
+def publish_outcome(
+    result: GuardResult,
+    outcome: Outcome,
+    *,
+    actor: str | None = None,
+    detail: str | None = None,
+    run: RunRef | None = None,
+) -> None:
+    """Show what became of a decision: an approval event (if any) and its row's outcome."""
+    run = run or RunRef.current()
+    if run.flow_run_id is None:
+        return
+    if outcome in (Outcome.APPROVED, Outcome.REJECTED, Outcome.TIMED_OUT):
+        _emit(
+            APPROVAL_EVENT_PREFIX + outcome.value,
+            result,
+            run,
+            {"outcome": outcome.value, "approver": actor, "comment": detail},
+        )
+    label = f"{outcome.value} by {actor}" if actor else outcome.value
+    _PUBLISHER.submit(
+        _Job(
+            settings=SettingsContext.get(),
+            run=run,
+            decision_id=result.decision.decision_id,
+            outcome=label,
+        )
+    )

@@ -1,0 +1,83 @@
+"""Guarded shell commands in Prefect tasks: `run_shell` checks a command (or a prefect-shell
+ShellOperation's commands) before a shell ever sees it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+from guardrails_core.guard import Guard, GuardResult
+from guardrails_core.model import CommandKind
+
+from ._context import current_context
+from ._publish import finish
+from ._tasks import show
+
+T = TypeVar("T")
+
+
+def _check(guard: Guard, command: str) -> GuardResult:
+    result = guard.check(command, kind=CommandKind.SHELL, context=current_context(guard))
+    show(result)
+    result.raise_if_blocked()
+    return result
+
+
+def run_shell(
+    command: str | Any,
+    *,
+    cwd: str | Path | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float | None = None,
+    check: bool = True,
+    guard: Guard | None = None,
+) -> subprocess.CompletedProcess[str] | list[str]:
+    """Run a shell command after access-guardrails allowed it; blocked commands never start.
+
+    `command` is a string (run with bash, output captured, `CalledProcessError` on a non-zero
+    exit when `check`) or a prefect-shell `ShellOperation` (its commands are checked together,
+    then `operation.run()`'s output lines are returned). A denied command raises CommandBlocked,
+    one needing review ApprovalRequired; in a @guarded task either ends the task as Blocked.
+    """
+    guard = guard or Guard.shared()
+    commands = getattr(command, "commands", None)
+    if isinstance(commands, list) and callable(getattr(command, "run", None)):
+        # prefect-shell joins its commands with newlines into one script.
+        result = _check(guard, os.linesep.join(str(line) for line in commands))
+        operation: Any = command
+        lines: list[str] = _finished(guard, result, lambda: list(operation.run()))
+        return lines
+    if not isinstance(command, str):
+        raise TypeError(
+            "run_shell: expected a command string or a ShellOperation, "
+            f"got {type(command).__name__}"
+        )
+    result = _check(guard, command)
+    merged_env = {**os.environ, **env} if env is not None else None
+    return _finished(
+        guard,
+        result,
+        lambda: subprocess.run(
+            ["bash", "-c", command],
+            cwd=cwd,
+            env=merged_env,
+            timeout=timeout,
+            check=check,
+            capture_output=True,
+            text=True,
+        ),
+    )
+
+
+def _finished(guard: Guard, result: GuardResult, run: Callable[[], T]) -> T:
+    try:
+        value = run()
+    except BaseException as error:
+        finish(guard, result, error)
+        raise
+    finish(guard, result, None)
+    return value

@@ -1,0 +1,384 @@
+"""`@guarded`: check a Prefect task's command on its real arguments, inside the task, before its
+body runs, and map the verdict back to Prefect.
+
+- allow (or audit mode): the body runs; its outcome is appended to the audit record.
+- deny: the task run ends `Failed` named `Blocked`, with the rule, the statement and how to get
+  it allowed as its message; it is never retried, whatever retries the task has.
+- review: the flow run pauses for an ApprovalInput; an approval bound to the command's
+  fingerprint turns the review into allow, a rejection or a timeout ends the task as Blocked.
+
+Prefect has no pre-run hook that can stop a run (`on_running` swallows exceptions), so the check
+runs in a wrapper around the function; the wrapper keeps the function's name, signature and
+source, so Prefect's names, parameters and cache keys are those of the function.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Sequence
+from copy import copy
+from dataclasses import dataclass
+from typing import Any, TypeVar, overload
+
+import anyio.to_thread
+from prefect import Task
+from prefect.client.schemas.objects import State, TaskRun
+from prefect.context import TaskRunContext
+from prefect.states import Failed
+
+from guardrails_core.guard import CommandBlocked, Guard, GuardResult
+from guardrails_core.model import (
+    Actor,
+    ActorKind,
+    CommandKind,
+    Context,
+    DataScope,
+    Decision,
+    Verdict,
+)
+
+from ._approval import request_approval
+from ._context import DECLARED, Declared, as_actor, as_scope, current_context
+from ._publish import finish, publish
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+BLOCKED = "Blocked"
+# Distinct approvals one task run may ask for (each changed command needs its own).
+MAX_APPROVALS = 5
+
+
+class TaskBlocked(CommandBlocked):
+    """A guarded task did not run its command: denied, or its approval was refused or timed out.
+
+    It is the data of the task run's `Blocked` state, so `future.result()` raises it.
+    """
+
+    def __init__(self, decision: Decision, record_id: str | None, detail: str | None = None):
+        super().__init__(decision, record_id)
+        self.detail = detail
+        if detail:
+            self.args = (f"{self.args[0]}\napproval: {detail}",)
+
+    def __reduce__(self) -> tuple[Any, ...]:  # results may be pickled to result storage
+        return (type(self), (self.decision, self.record_id, self.detail))
+
+
+def blocked_in(error: BaseException) -> CommandBlocked | None:
+    """The CommandBlocked that caused `error`, also when a library wrapped it in its own."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, CommandBlocked):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
+# --------------------------------------------------------------------------- no retries
+
+
+def _is_blocked_failure(state: State[Any]) -> bool:
+    """Whether the failure Prefect is about to retry is a guardrails block (never retried)."""
+    data = state.data
+    if isinstance(data, State):  # the task returned a state: ours carries a TaskBlocked
+        data = data.data
+    return isinstance(data, BaseException) and blocked_in(data) is not None
+
+
+def never_retry_blocked(task: Task[Any, Any]) -> None:
+    """Make `task` never retry a blocked command, keeping its own retry_condition_fn otherwise.
+
+    Prefect decides retries with the task's `retry_condition_fn` only; it calls a coroutine
+    function or a plain function (anything else counts as "do not retry"), so the wrapper is one
+    of those, of the same kind as the original. Idempotent.
+    """
+    original = task.retry_condition_fn
+    if getattr(original, "__guardrails_retry__", False):
+        return
+    if inspect.iscoroutinefunction(original):
+        original_async = original
+
+        async def condition_async(
+            task: Task[Any, Any], task_run: TaskRun, state: State[Any]
+        ) -> bool:
+            if _is_blocked_failure(state):
+                return False
+            return bool(await original_async(task, task_run, state))
+
+        condition: Any = condition_async
+    else:
+
+        def condition_sync(task: Task[Any, Any], task_run: TaskRun, state: State[Any]) -> bool:
+            if _is_blocked_failure(state):
+                return False
+            if original is None:
+                return True
+            if inspect.isfunction(original):
+                return bool(original(task, task_run, state))
+            return False  # what Prefect does with any other (truthy) callable
+
+        condition = condition_sync
+    condition.__guardrails_retry__ = True
+    task.retry_condition_fn = condition
+
+
+def show(result: GuardResult) -> None:
+    """Show a statement's decision in Prefect; a blocked one also turns off the task's retries.
+
+    Engines send many statements: allowed ones are a row of the flow run's table (and an event
+    and an audit record), the others also get their own markdown report.
+    """
+    publish(result, report=result.decision.decision is not Verdict.ALLOW)
+    task_ctx = TaskRunContext.get()
+    if not result.proceed and task_ctx is not None:
+        never_retry_blocked(task_ctx.task)
+
+
+# --------------------------------------------------------------------------- one task run
+
+
+@dataclass(frozen=True)
+class _Spec:
+    """What `@guarded(...)` was told: which argument holds the command, and in which context."""
+
+    sql: str | None
+    shell: str | None
+    dialect: str | None
+    actor: Actor | None
+    data_scope: DataScope | None
+    context: Context | None
+    guard: Guard | None
+    approval_timeout: int
+    poll_interval: int
+
+    def command(self, signature: inspect.Signature, args: Any, kwargs: Any) -> tuple[str, str]:
+        name = self.sql or self.shell
+        kind = CommandKind.SQL if self.sql else CommandKind.SHELL
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        value = bound.arguments[name or ""]
+        if isinstance(value, Sequence) and not isinstance(value, str | bytes):
+            value = (";\n" if kind is CommandKind.SQL else "\n").join(map(str, value))
+        if not isinstance(value, str):
+            raise TypeError(
+                f"guarded({kind.value}={name!r}): the task was called with {name}="
+                f"{type(value).__name__}; expected the {kind.value} command as a string"
+            )
+        return value, kind.value
+
+
+class _Run:
+    """The guardrails side of one call of a guarded function."""
+
+    def __init__(self, spec: _Spec, signature: inspect.Signature) -> None:
+        self.spec = spec
+        self.signature = signature
+        self.guard = spec.guard or Guard.shared()
+        self.declared = Declared(actor=spec.actor, data_scope=spec.data_scope, base=spec.context)
+        self.allowed: GuardResult | None = None  # the declared command's result, once allowed
+        self.approvals_asked = 0
+        task_ctx = TaskRunContext.get()
+        self.in_task_run = task_ctx is not None
+        if task_ctx is not None:
+            never_retry_blocked(task_ctx.task)
+
+    def start(self, args: Any, kwargs: Any) -> State[Any] | None:
+        """Judge the declared command (may pause): None to run the body, else the end state."""
+        if self.spec.sql is None and self.spec.shell is None:
+            return None
+        text, kind = self.spec.command(self.signature, args, kwargs)
+        result = self.check(text, kind)
+        while not result.proceed:
+            stopped = self.ask(result)
+            if stopped is not None:
+                return stopped
+            result = self.check(text, kind)
+        self.allowed = result
+        return None
+
+    def check(self, text: str, kind: str) -> GuardResult:
+        context = current_context(self.guard, self.declared)
+        dialect = self.spec.dialect if kind == CommandKind.SQL else None
+        result = self.guard.check(text, kind=kind, dialect=dialect, context=context)
+        publish(result)
+        return result
+
+    def ask(self, result: GuardResult) -> State[Any] | None:
+        """A blocked result: None once approved, else the Blocked state (denies never ask)."""
+        decision = result.decision
+        if decision.decision is not Verdict.REVIEW or self.approvals_asked >= MAX_APPROVALS:
+            return self.stop(decision, result.record_id)
+        answer = request_approval(
+            self.guard,
+            result,
+            timeout=self.spec.approval_timeout,
+            poll_interval=self.spec.poll_interval,
+            round_=self.approvals_asked,
+        )
+        self.approvals_asked += 1
+        if answer.approval is None:
+            return self.stop(decision, result.record_id, answer.detail)
+        self.declared.approvals.append(answer.approval)
+        return None
+
+    def body_failed(self, error: Exception) -> State[Any] | None:
+        """The body raised: re-raise, None to run it again (approved), or the end state."""
+        blocked = blocked_in(error)
+        if blocked is None:
+            self.finish(error)
+            raise error
+        stopped = self.ask(GuardResult(blocked.decision, blocked.record_id))
+        if stopped is not None:
+            self.finish(error)
+        return stopped
+
+    def stop(
+        self, decision: Decision, record_id: str | None, detail: str | None = None
+    ) -> State[Any]:
+        """End the task run as Blocked (outside a task run: raise)."""
+        error = TaskBlocked(decision, record_id, detail)
+        if not self.in_task_run:
+            raise error
+        state: State[Any] = Failed(name=BLOCKED, message=str(error), data=error)
+        return state
+
+    def finish(self, error: BaseException | None) -> None:
+        """Append how the body ended to the declared command's record."""
+        if self.allowed is not None:
+            finish(self.guard, self.allowed, error)
+
+
+def _wrap(fn: Callable[..., Any], spec: _Spec) -> Callable[..., Any]:
+    if inspect.isgeneratorfunction(fn) or inspect.isasyncgenfunction(fn):
+        raise TypeError(f"guarded: {fn.__qualname__} is a generator; guard a function instead")
+    signature = inspect.signature(fn)
+    name = spec.sql or spec.shell
+    if name is not None and name not in signature.parameters:
+        raise TypeError(
+            f"guarded: {fn.__qualname__} has no parameter {name!r} holding its command; "
+            f"its parameters are {', '.join(signature.parameters) or 'none'}"
+        )
+
+    # The two wrappers differ only in awaiting; the blocking guard work runs in a worker thread
+    # for async tasks, so a pause or an audit write never stalls the event loop.
+    if inspect.iscoroutinefunction(fn):
+
+        @functools.wraps(fn)
+        async def guarded_async(*args: Any, **kwargs: Any) -> Any:
+            run = _Run(spec, signature)
+            token = DECLARED.set(run.declared)
+            try:
+                stopped = await anyio.to_thread.run_sync(run.start, args, kwargs)
+                while stopped is None:
+                    try:
+                        value = await fn(*args, **kwargs)
+                    except Exception as error:
+                        stopped = await anyio.to_thread.run_sync(run.body_failed, error)
+                        continue
+                    run.finish(None)
+                    return value
+                return stopped
+            finally:
+                DECLARED.reset(token)
+
+        return guarded_async
+
+    @functools.wraps(fn)
+    def guarded_sync(*args: Any, **kwargs: Any) -> Any:
+        run = _Run(spec, signature)
+        token = DECLARED.set(run.declared)
+        try:
+            stopped = run.start(args, kwargs)
+            while stopped is None:
+                try:
+                    value = fn(*args, **kwargs)
+                except Exception as error:
+                    stopped = run.body_failed(error)
+                    continue
+                run.finish(None)
+                return value
+            return stopped
+        finally:
+            DECLARED.reset(token)
+
+    return guarded_sync
+
+
+# --------------------------------------------------------------------------- the decorator
+
+
+@overload
+def guarded(fn: F, /) -> F: ...
+
+
+@overload
+def guarded(
+    *,
+    sql: str | None = None,
+    shell: str | None = None,
+    dialect: str | None = None,
+    actor: Actor | ActorKind | str | None = None,
+    data_scope: DataScope | str | None = None,
+    context: Context | None = None,
+    guard: Guard | None = None,
+    approval_timeout: int = 3600,
+    poll_interval: int = 10,
+) -> Callable[[F], F]: ...
+
+
+def guarded(
+    fn: F | None = None,
+    /,
+    *,
+    sql: str | None = None,
+    shell: str | None = None,
+    dialect: str | None = None,
+    actor: Actor | ActorKind | str | None = None,
+    data_scope: DataScope | str | None = None,
+    context: Context | None = None,
+    guard: Guard | None = None,
+    approval_timeout: int = 3600,
+    poll_interval: int = 10,
+) -> F | Callable[[F], F]:
+    """Guard a Prefect task: its command is checked on the real arguments before the body runs.
+
+        @task(retries=3)
+        @guarded(sql="query", dialect="postgres")
+        def run_query(query: str) -> None: ...
+
+    `sql` / `shell` name the parameter holding the command (at most one). Without either, the
+    task's guarded engines and `run_shell` calls are still judged in its context, and a block
+    there ends it as Blocked (an approval of such a statement runs the body again). `actor`
+    (`"ai_agent"` for model-generated SQL) and `data_scope` (a policy scope name) describe the
+    task; `context` adds fixed fields (tickets, owner, labels). Reviews pause the flow run for up
+    to `approval_timeout` seconds, polling every `poll_interval`. Works over `@task` as well
+    (`@guarded(...)` above `@task(...)`), and on async functions.
+    """
+    if sql is not None and shell is not None:
+        raise TypeError("guarded: give sql= or shell=, not both (one command per task)")
+    spec = _Spec(
+        sql=sql,
+        shell=shell,
+        dialect=dialect,
+        actor=as_actor(actor),
+        data_scope=as_scope(data_scope),
+        context=context,
+        guard=guard,
+        approval_timeout=approval_timeout,
+        poll_interval=poll_interval,
+    )
+
+    def decorate(target: F) -> F:
+        if isinstance(target, Task):
+            # Over @task: the same task with its function wrapped (Prefect's own Task.__get__
+            # copies tasks the same way); its key, name and source stay the function's.
+            task = copy(target)
+            task.fn = _wrap(target.fn, spec)
+            never_retry_blocked(task)
+            return task
+        return _wrap(target, spec)  # type: ignore[return-value]
+
+    return decorate(fn) if fn is not None else decorate
