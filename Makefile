@@ -33,3 +33,4 @@ bench: setup
 	@$(PY) benchmarks/analyzer.py
 	@$(PY) benchmarks/audit.py
 	@$(PY) benchmarks/prefect_overhead.py
+	@$(PY) benchmarks/impact.py

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections import OrderedDict
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from threading import Lock
 from typing import Any
@@ -19,6 +20,7 @@ from guardrails_core.model import (
     CommandRef,
     Context,
     Decision,
+    ImpactEstimate,
     Mode,
 )
 from guardrails_core.policy import Policy, baseline_policy, evaluate
@@ -77,11 +79,14 @@ def check(
     now: datetime | None = None,
     analysis_cache: AnalysisCache | None = DEFAULT_CACHE,
     decision_cache: DecisionCache | None = DEFAULT_DECISIONS,
+    impact: Sequence[ImpactEstimate] | None = None,
 ) -> Decision:
     """Judge `text` (SQL or shell) against `policy` (the built-in baseline when None).
 
     `dialect` and `kind` default to the policy's `defaults`; `context.default_schema` (or the
     policy's) qualifies unqualified names; `mode` overrides the policy's enforce/audit mode.
+    `impact` holds row estimates measured on the live database (`guardrails_core.impact`);
+    they become part of the decision, and decisions with estimates are never memoised.
     """
     policy = (policy or baseline_policy()).with_mode(mode)
     context = context or Context()
@@ -94,7 +99,8 @@ def check(
     default_catalog = context.default_catalog or defaults.default_catalog
 
     key: _DecisionKey = (text, command_kind, dialect, policy.sha256, policy.mode, context)
-    if decision_cache is not None and now is None:
+    memoise = decision_cache is not None and now is None and impact is None
+    if memoise and decision_cache is not None:
         cached = decision_cache.get(key)
         if cached is not None:
             return cached.model_copy(
@@ -109,19 +115,21 @@ def check(
         default_catalog=default_catalog,
         cache=analysis_cache,
     )
-    evaluation = evaluate(analysis, policy, context, now=now)
+    evaluation = evaluate(analysis, policy, context, now=now, impact=impact)
+    judged = evaluation.analysis or analysis
     decision = Decision(
         decision=evaluation.verdict,
         mode=policy.mode,
         fingerprint=analysis.fingerprint,
-        intents=analysis.intents,
-        statements=analysis.statements,
+        intents=judged.intents,
+        statements=judged.statements,
         reasons=tuple(evaluation.reasons),
         command=CommandRef(kind=command_kind, dialect=analysis.dialect, text=_printable(text)),
         policy=policy.ref,
         context=context,
         analyzer_version=analysis.analyzer_version,
+        impact=tuple(impact or ()),
     )
-    if decision_cache is not None and now is None and not evaluation.time_sensitive:
+    if memoise and decision_cache is not None and not evaluation.time_sensitive:
         decision_cache.put(key, decision)
     return decision

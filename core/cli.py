@@ -496,6 +496,9 @@ def build_parser() -> argparse.ArgumentParser:
     from guardrails_core.audit import cli as audit_cli
 
     audit_cli.register(commands).set_defaults(handler=cmd_audit)
+    from guardrails_core.impact import cli as impact_cli
+
+    impact_cli.register(commands)
     return parser
 
 

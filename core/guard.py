@@ -6,24 +6,32 @@ audit record, and whether the command may proceed. The decision is durably recor
 this returns; a command whose decision could not be recorded is denied (unless the deployment
 explicitly set `audit_on_failure: audit`). After the command ran, `Guard.finish` appends the
 outcome to the same record.
+
+With an `ImpactProbe` on the task's own connection, `check` first measures how many rows each
+UPDATE/DELETE/MERGE would touch (the estimates are part of the recorded decision), and
+`execute_reversibly` runs an allowed command keeping a way back (pre-images, soft drops),
+recorded as a `backed_up` outcome.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from guardrails_core.check import check
 from guardrails_core.model import (
     CommandKind,
     Context,
     Decision,
+    ImpactEstimate,
     Mode,
     Reason,
+    Reversal,
     Verdict,
 )
 from guardrails_core.policy import Policy, baseline_policy, load_policy
@@ -32,6 +40,9 @@ from guardrails_core.settings import Settings
 
 if TYPE_CHECKING:
     from guardrails_core.audit import AuditStore, Outcome
+    from guardrails_core.impact import Execution, ImpactProbe
+
+T = TypeVar("T")
 
 log = logging.getLogger("guardrails")
 
@@ -139,9 +150,19 @@ class Guard:
         kind: CommandKind | str = CommandKind.SQL,
         dialect: str | None = None,
         context: Context | None = None,
+        probe: ImpactProbe | None = None,
     ) -> GuardResult:
         """Decide about `text` and record the decision before returning. Never raises for a
-        verdict; see `GuardResult.raise_if_blocked` and `enforce`."""
+        verdict; see `GuardResult.raise_if_blocked` and `enforce`.
+
+        With `probe` (an `ImpactProbe` on the connection the command will run on), the rows
+        each UPDATE/DELETE/MERGE would touch are estimated first, and the policy's `impact`
+        limits apply; `dialect` defaults to the probe's.
+        """
+        impact = None
+        if probe is not None and CommandKind(kind) is CommandKind.SQL:
+            dialect = dialect or probe.dialect
+            impact = self.measure(text, probe, dialect=dialect, context=context)
         decision = check(
             text,
             kind=kind,
@@ -149,10 +170,35 @@ class Guard:
             policy=self.policy,
             context=context,
             mode=self.settings.mode,
+            impact=impact,
         )
         if not self._record:
             return GuardResult(decision, None)
         return self._record_decision(decision)
+
+    def measure(
+        self,
+        text: str,
+        probe: ImpactProbe,
+        *,
+        dialect: str | None = None,
+        context: Context | None = None,
+    ) -> tuple[ImpactEstimate, ...]:
+        """Row estimates of the UPDATE/DELETE/MERGE statements of `text` (never raises: a
+        failed probe is an estimate with source `none` and its reason)."""
+        from guardrails_core.intent import analyze
+
+        defaults = self.policy.defaults
+        analysis = analyze(
+            text,
+            kind=CommandKind.SQL,
+            dialect=dialect or probe.dialect or defaults.dialect,
+            # As `check` analyses it, so the analysis cache serves both.
+            default_schema=(context.default_schema if context else None) or defaults.default_schema,
+            default_catalog=(context.default_catalog if context else None)
+            or defaults.default_catalog,
+        )
+        return probe.measure(analysis, self.policy.impact)
 
     def enforce(
         self,
@@ -161,9 +207,10 @@ class Guard:
         kind: CommandKind | str = CommandKind.SQL,
         dialect: str | None = None,
         context: Context | None = None,
+        probe: ImpactProbe | None = None,
     ) -> GuardResult:
         """`check`, then raise CommandBlocked / ApprovalRequired unless the command may run."""
-        result = self.check(text, kind=kind, dialect=dialect, context=context)
+        result = self.check(text, kind=kind, dialect=dialect, context=context, probe=probe)
         result.raise_if_blocked()
         return result
 
@@ -230,6 +277,61 @@ class Guard:
                 error,
             )
             return None
+
+    # ----------------------------------------------------------------------- reversibility
+
+    def execute_reversibly(
+        self, result: GuardResult, probe: ImpactProbe, run: Callable[[str], T]
+    ) -> Execution[T]:
+        """Run the command of an allowed `result` through `run`, keeping a way back.
+
+        `run(sql)` executes SQL on the probe's connection (the task's own) and returns what the
+        adapter needs (a cursor, a result). Statements that change rows run one by one, each
+        after a copy of the rows it changes was taken in its transaction; a DROP TABLE moves
+        the table to quarantine instead of running. Where each way back is kept is appended to
+        the decision's record (outcome `backed_up`) and attached to `.decision` of the return.
+        Raises CommandBlocked unless `result` may proceed, and ReversibilityError when policy
+        (`impact.require_backup`) forbids running without a way back. Does not record the
+        command's own outcome: call `finish` as usual (or use `execute`).
+        """
+        result.raise_if_blocked()
+        executed = probe.execute(result.decision, run, self.policy.impact)
+        for note in executed.notes:
+            log.warning("guardrails: %s", note)
+        if executed.reversals:
+            self._record_reversals(result, executed.reversals)
+        return executed
+
+    def execute(
+        self,
+        text: str,
+        *,
+        probe: ImpactProbe,
+        run: Callable[[str], T],
+        kind: CommandKind | str = CommandKind.SQL,
+        dialect: str | None = None,
+        context: Context | None = None,
+    ) -> Execution[T]:
+        """The whole seam in one call: measure, decide and record, raise unless allowed, run
+        with a way back, record the outcome.
+
+            probe = ImpactProbe(connection)
+            guard.execute(sql, probe=probe, run=lambda text: cursor.execute(text), context=ctx)
+        """
+        result = self.enforce(text, kind=kind, dialect=dialect, context=context, probe=probe)
+        try:
+            executed = self.execute_reversibly(result, probe, run)
+        except BaseException as error:
+            self.finish(result, "failed", detail=_describe(error))
+            raise
+        self.finish(result, "succeeded")
+        return executed
+
+    def _record_reversals(self, result: GuardResult, reversals: tuple[Reversal, ...]) -> None:
+        detail = json.dumps(
+            [reversal.model_dump(mode="json") for reversal in reversals], sort_keys=True
+        )
+        self.finish(result, "backed_up", detail=detail)
 
     @contextmanager
     def guarded(

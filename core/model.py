@@ -272,6 +272,75 @@ class CommandRef(_Frozen):
     text: str
 
 
+class ImpactSource(StrEnum):
+    """Where a row estimate comes from: the planner, an exact count, or nowhere (no estimate)."""
+
+    EXPLAIN = "explain"
+    COUNT = "count"
+    NONE = "none"
+
+
+class ImpactEstimate(_Frozen):
+    """How many rows one UPDATE/DELETE/MERGE statement would touch, measured before it runs.
+
+    ``estimated_rows`` is the planner's estimate (``explain``) or an exact count of the rows its
+    predicate selects (``count``); ``table_rows`` the table's size from the catalog. With
+    ``source == none`` the probe could not measure (``error`` says why) and the verdict rests on
+    the static analysis. ``elapsed_ms`` is what probing cost, measured around the probe.
+    """
+
+    statement_index: int
+    table: str | None = None
+    estimated_rows: int | None = None
+    table_rows: int | None = None
+    fraction: float | None = None
+    source: ImpactSource = ImpactSource.NONE
+    error: str | None = None
+    notes: tuple[str, ...] = ()
+    elapsed_ms: float = 0.0
+
+    def describe(self) -> str:
+        """`~1,045 of 100,000 rows (1.0%) of public.events, by explain`."""
+        if self.source is ImpactSource.NONE or self.estimated_rows is None:
+            why = self.error or "not measured"
+            return f"no row estimate for {self.table or 'the table'}: {why}"
+        approximate = "~" if self.source is ImpactSource.EXPLAIN else ""
+        of_table = f" of {self.table_rows:,}" if self.table_rows is not None else ""
+        share = f" ({self.fraction:.1%})" if self.fraction is not None else ""
+        return (
+            f"{approximate}{self.estimated_rows:,}{of_table} rows{share} of "
+            f"{self.table or 'the table'}, by {self.source.value}"
+        )
+
+
+class ReversalKind(StrEnum):
+    """How a change can be undone: from a pre-image of its rows, or from a quarantined table."""
+
+    PRE_IMAGE = "pre_image"
+    SOFT_DROP = "soft_drop"
+
+
+class Reversal(_Frozen):
+    """Where the way back from one executed statement is kept (see `access-guardrails undo`).
+
+    ``pre_image``: the rows the statement was about to change, copied in its own transaction
+    to ``location`` (a table in the ``guardrails`` schema). ``soft_drop``: the dropped table
+    itself, moved to ``location`` in quarantine instead of being destroyed. Kept until
+    ``expires_at``; ``database`` names the database (password masked) when it is known.
+    """
+
+    backup_id: str
+    statement_index: int
+    kind: ReversalKind
+    operation: str
+    table: str
+    location: str
+    database: str | None = None
+    row_count: int | None = None
+    created_at: datetime
+    expires_at: datetime
+
+
 class Decision(_Frozen):
     """The verdict on one command. Its JSON schema is published as ``decision.v1.json``."""
 
@@ -288,6 +357,10 @@ class Decision(_Frozen):
     policy: PolicyRef
     context: Context = Context()
     analyzer_version: str
+    # Measured at the edge (a live-database probe) before the verdict; empty when not measured.
+    impact: tuple[ImpactEstimate, ...] = ()
+    # Filled in after the command ran reversibly: where each statement's way back is kept.
+    reversals: tuple[Reversal, ...] = ()
 
     @computed_field  # type: ignore[prop-decorator]
     @property

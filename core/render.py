@@ -59,6 +59,18 @@ def render_text(decision: Decision, *, colour: bool = False, verbose: bool = Fal
             + "; ".join(str(ref) for ref in objects[:12])
             + (f"; ... {len(objects) - 12} more" if len(objects) > 12 else "")
         )
+    for estimate in decision.impact:
+        took = f" in {estimate.elapsed_ms:.1f} ms" if estimate.elapsed_ms else ""
+        lines.append(
+            f"  impact (statement {estimate.statement_index + 1}): {estimate.describe()}{took}"
+        )
+    for reversal in decision.reversals:
+        lines.append(
+            f"  way back (statement {reversal.statement_index + 1}): {reversal.kind.value} of "
+            f"{reversal.table} at {reversal.location} until "
+            f"{reversal.expires_at:%Y-%m-%d %H:%M} UTC (access-guardrails undo "
+            f"{decision.decision_id})"
+        )
     lines.append(
         f"  policy: {decision.policy.id} ({decision.policy.sha256[:12]})"
         f"  mode: {decision.mode.value}  fingerprint: {decision.fingerprint[:23]}..."

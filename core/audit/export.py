@@ -37,6 +37,8 @@ OPENLINEAGE_EVENT_TYPES: dict[Outcome, str] = {
     Outcome.SUCCEEDED: "COMPLETE",
     Outcome.FAILED: "FAIL",
     Outcome.TIMED_OUT: "FAIL",
+    Outcome.BACKED_UP: "RUNNING",
+    Outcome.UNDONE: "OTHER",
 }
 
 CSV_COLUMNS = (

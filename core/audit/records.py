@@ -28,6 +28,10 @@ class Outcome(StrEnum):
     APPROVED = "approved"
     REJECTED = "rejected"
     TIMED_OUT = "timed_out"
+    # A way back was kept before the command changed data (detail: its reversals as JSON).
+    BACKED_UP = "backed_up"
+    # The command's change was undone from its backups (`access-guardrails undo`).
+    UNDONE = "undone"
 
     @property
     def is_initial(self) -> bool:

@@ -9,6 +9,7 @@ before the rules: touching an object outside the step's scope is denied whatever
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -20,6 +21,7 @@ from guardrails_core.model import (
     CommandKind,
     Context,
     DataScope,
+    ImpactEstimate,
     Intent,
     Mode,
     ObjectAction,
@@ -31,6 +33,7 @@ from guardrails_core.model import (
     Verdict,
     most_severe,
 )
+from guardrails_core.policy.impact import apply_impact
 from guardrails_core.policy.patterns import (
     LOCATION_KINDS,
     ObjectPatternSet,
@@ -41,6 +44,7 @@ from guardrails_core.policy.patterns import (
 from guardrails_core.policy.schema import (
     ContextMatch,
     Defaults,
+    ImpactSpec,
     Match,
     PolicyFile,
     Require,
@@ -186,6 +190,11 @@ class Policy:
     @property
     def ref(self) -> PolicyRef:
         return PolicyRef(id=self.id, sha256=self.sha256, source=self.source)
+
+    @property
+    def impact(self) -> ImpactSpec:
+        """Row-impact limits and reversibility settings (the file's `impact:` section)."""
+        return self.spec.impact
 
     def with_mode(self, mode: Mode | None) -> Policy:
         if mode is None or mode is self.mode:
@@ -343,12 +352,23 @@ class Evaluation:
     time_sensitive: bool = False
     scope: str | None = None
     statement_verdicts: list[Verdict] = field(default_factory=list)
+    # The analysis as judged: with mass mutations found by row estimates (see policy/impact.py).
+    analysis: Analysis | None = None
 
 
 def evaluate(
-    analysis: Analysis, policy: Policy, context: Context, *, now: datetime | None = None
+    analysis: Analysis,
+    policy: Policy,
+    context: Context,
+    *,
+    now: datetime | None = None,
+    impact: Sequence[ImpactEstimate] | None = None,
 ) -> Evaluation:
+    """Judge `analysis`. `impact` holds row estimates measured at the edge (None: not measured);
+    a statement over the policy's `impact` limits is judged as a mass mutation."""
     now = now or datetime.now(UTC)
+    judged = apply_impact(analysis, policy.impact, impact)
+    analysis = judged.analysis
     state = _State(analysis=analysis, policy=policy, context=context, now=now)
     scope, scope_problem = _resolve_scope(policy, context)
     reasons: list[Reason] = []
@@ -363,6 +383,9 @@ def evaluate(
         )
     for statement in analysis.statements:
         outcomes = [state.judge(effect, statement.index) for effect in statement.walk()]
+        unmeasured = judged.reasons.get(statement.index)
+        if unmeasured is not None:
+            outcomes.append(unmeasured)
         if scope is not None:
             outcomes.extend(_scope_violations(scope, statement))
         worst = max(outcomes, key=lambda reason: reason.decision.severity)
@@ -387,6 +410,7 @@ def evaluate(
         time_sensitive=state.time_sensitive,
         scope=scope.name if scope else None,
         statement_verdicts=verdicts,
+        analysis=analysis,
     )
 
 

@@ -212,6 +212,10 @@ def _problem_from_pydantic(
         message = f"{value!r} is not one of {expected}{hint}"
     elif kind == "missing":
         message = "required field is missing"
+    elif kind in _BOUNDS:
+        symbol, key = _BOUNDS[kind]
+        limit = issue.get("ctx", {}).get(key)
+        message = f"{value!r} is out of range: it must be {symbol} {limit}"
     elif kind == "string_pattern_mismatch":
         message = (
             f"{value!r} is not a valid identifier (letters, digits and _ . : / - ; "
@@ -220,6 +224,15 @@ def _problem_from_pydantic(
     else:
         message = issue["msg"].removeprefix("Value error, ")
     return Problem(source, _line_for(lines, path), _field_name(path), message)
+
+
+# Numeric bounds as pydantic reports them: error type -> (symbol, key of the limit in ctx).
+_BOUNDS = {
+    "greater_than_equal": (">=", "ge"),
+    "greater_than": (">", "gt"),
+    "less_than_equal": ("<=", "le"),
+    "less_than": ("<", "lt"),
+}
 
 
 def _is_pydantic_tag(part: Any) -> bool:

@@ -19,6 +19,9 @@ rules:                            # ordered, first match wins, the built-in base
     examples: {deny: ["DELETE FROM orders"]}
 tests:
   - {text: "DROP TABLE t", expect: deny}
+impact:                           # live-database probes (used when an adapter passes a probe)
+  max_rows: 10000                 # a larger estimate makes the statement a mass_mutation
+  max_fraction: 0.2
 ```
 """
 
@@ -290,6 +293,38 @@ class PolicyTest(_Strict):
     context: dict[str, Any] = Field(default_factory=dict)
 
 
+class ImpactSpec(_Strict):
+    """Row-impact limits and reversibility, applied when a live-database probe is available.
+
+    An UPDATE/DELETE/MERGE whose estimate exceeds ``max_rows``, or ``max_fraction`` of its
+    table (counted only from ``min_rows_for_fraction`` rows up, so that one row of a ten-row
+    table is not a mass mutation), gains the ``mass_mutation`` intent and is judged by the rules
+    like any other mass mutation. ``require_estimate`` denies such a statement when it could not
+    be measured. ``pre_image_max_rows`` bounds the rows copied aside before a change runs;
+    ``soft_drop`` quarantines dropped tables for ``retention_days`` instead of destroying them;
+    ``require_backup`` stops a statement whose way back could not be kept.
+    """
+
+    max_rows: int | None = Field(default=10_000, ge=0)
+    max_fraction: float | None = Field(default=0.2, gt=0)
+    min_rows_for_fraction: int = Field(default=1_000, ge=0)
+    require_estimate: bool = False
+    probe_timeout_ms: int = Field(default=500, ge=1, le=60_000)
+    pre_image_max_rows: int = Field(default=100_000, ge=0)
+    soft_drop: bool = True
+    retention_days: float = Field(default=7, gt=0, le=3650)
+    require_backup: bool = False
+
+    @field_validator("max_fraction")
+    @classmethod
+    def _fraction(cls, value: float | None) -> float | None:
+        if value is not None and value > 1:
+            raise ValueError(
+                f"{value:g} is not a fraction between 0 and 1 (0.2 means 20% of the table)"
+            )
+        return value
+
+
 class PolicyFile(_Strict):
     version: Literal[1] = 1
     id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:/-]*$")
@@ -301,3 +336,4 @@ class PolicyFile(_Strict):
     scopes: dict[str, ScopeSpec] = Field(default_factory=dict)
     rules: list[RuleSpec] = Field(default_factory=list)
     tests: list[PolicyTest] = Field(default_factory=list)
+    impact: ImpactSpec = Field(default_factory=ImpactSpec)

@@ -173,6 +173,50 @@ def decide(sql: str, pol, **context_fields):  # type: ignore[no-untyped-def]
             "(did you mean 'enforce'?)",
             id="bad mode with suggestion",
         ),
+        pytest.param(
+            """
+            impact:
+              max_rows: 10000
+              max_fraction: 20
+            """,
+            "policy.yaml:4 impact.max_fraction: 20 is not a fraction between 0 and 1 "
+            "(0.2 means 20% of the table)",
+            id="impact: a percentage for a fraction",
+        ),
+        pytest.param(
+            """
+            impact:
+              probe_timeout_ms: 0
+            """,
+            "policy.yaml:3 impact.probe_timeout_ms: 0 is out of range: it must be >= 1",
+            id="impact: zero timeout",
+        ),
+        pytest.param(
+            """
+            impact:
+              max_rows: -5
+            """,
+            "policy.yaml:3 impact.max_rows: -5 is out of range: it must be >= 0",
+            id="impact: negative max_rows",
+        ),
+        pytest.param(
+            """
+            impact:
+              soft_drop: true
+              retention: 7
+            """,
+            "policy.yaml:4 impact.retention: unknown field 'retention' "
+            "(did you mean 'retention_days'?)",
+            id="impact: misspelt field",
+        ),
+        pytest.param(
+            """
+            impact:
+              require_estimate: sometimes
+            """,
+            "policy.yaml:3 impact.require_estimate: Input should be a valid boolean",
+            id="impact: not a boolean",
+        ),
     ],
 )
 def test_invalid_policies_are_rejected_with_file_line_and_field(text: str, expected: str) -> None:

@@ -1,0 +1,1 @@
+"""Impact and reversibility on live databases (PostgreSQL, MariaDB, SQLite)."""
