@@ -13,6 +13,7 @@ setup:
 
 demo: setup
 	@$(PY) dags_examples/demo.py
+	@$(PY) dags_examples/run_airflow_demo.py
 	@$(PY) dags_examples/run_prefect_demo.py
 
 lint: setup
@@ -33,4 +34,5 @@ bench: setup
 	@$(PY) benchmarks/analyzer.py
 	@$(PY) benchmarks/audit.py
 	@$(PY) benchmarks/prefect_overhead.py
+	@$(PY) benchmarks/airflow_overhead.py
 	@$(PY) benchmarks/impact.py

@@ -1,0 +1,65 @@
+"""access-guardrails for Apache Airflow 3: guard tasks, intercept hook SQL, show decisions.
+
+    from airflow_guardrails import GuardedOperator
+    load = GuardedOperator(SQLExecuteQueryOperator(task_id="load", conn_id="wh", sql="..."))
+
+Mirrors an Airflow provider: `hooks` intercepts (SQL sent through DB hooks), `operators` wraps
+(GuardedOperator), `plugin` shows (decision pages in the Airflow UI); `policies` guards a whole
+deployment and `lineage` adds the decision to OpenLineage events. Names load lazily, so the
+plugin entry point stays cheap to import in every Airflow process.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from airflow_guardrails._options import CommandField, GuardOptions
+    from airflow_guardrails._runtime import DECISION_XCOM_KEY, TaskBlocked
+    from airflow_guardrails.lineage import GuardrailsRunFacet, guardrails_run_facets
+    from airflow_guardrails.links import GuardrailsDecisionLink
+    from airflow_guardrails.operators import GuardedOperator, guard_dag
+    from airflow_guardrails.plugin import GuardrailsPlugin
+    from airflow_guardrails.policies import guardrails_task_policy
+
+_EXPORTS = {
+    "CommandField": "airflow_guardrails._options",
+    "DECISION_XCOM_KEY": "airflow_guardrails._runtime",
+    "GuardOptions": "airflow_guardrails._options",
+    "GuardedOperator": "airflow_guardrails.operators",
+    "GuardrailsDecisionLink": "airflow_guardrails.links",
+    "GuardrailsPlugin": "airflow_guardrails.plugin",
+    "GuardrailsRunFacet": "airflow_guardrails.lineage",
+    "TaskBlocked": "airflow_guardrails._runtime",
+    "guard_dag": "airflow_guardrails.operators",
+    "guardrails_run_facets": "airflow_guardrails.lineage",
+    "guardrails_task_policy": "airflow_guardrails.policies",
+}
+
+__all__ = [
+    "DECISION_XCOM_KEY",
+    "CommandField",
+    "GuardOptions",
+    "GuardedOperator",
+    "GuardrailsDecisionLink",
+    "GuardrailsPlugin",
+    "GuardrailsRunFacet",
+    "TaskBlocked",
+    "guard_dag",
+    "guardrails_run_facets",
+    "guardrails_task_policy",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'airflow_guardrails' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -1,0 +1,284 @@
+"""What intercepts: SQL that a guarded task sends through Airflow DB hooks, checked before it runs.
+
+`install()` wraps, once per process, the methods of `DbApiHook` (and of every subclass that
+overrides them) through which SQL reaches a database: `run` and the per-statement
+`_run_command` under it (so `get_records` and `get_first` too), the DataFrame readers,
+`copy_expert`, the INSERT that `insert_rows` generates, and SQLAlchemy engines made by
+`get_sqlalchemy_engine` (guarded with `guardrails_core.sqlalchemy_guard`).
+
+The wrappers do nothing unless a guarded task is running in this process (`active_scope()`), so
+Airflow's own metadata-database sessions, which never go through a DbApiHook, are never seen,
+and neither is any hook used outside a guarded task.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from airflow_guardrails._runtime import TaskScope, active_scope
+from guardrails_core.dialects import dialect_for_connection_type
+from guardrails_core.guard import Guard, GuardResult
+from guardrails_core.model import CommandKind, Context
+
+# Hook method -> (position of the SQL argument after self, its keyword name).
+_SQL_ARGUMENTS: dict[str, tuple[int, str]] = {
+    "run": (0, "sql"),
+    "_run_command": (1, "sql_statement"),
+    "get_df": (0, "sql"),
+    "get_df_by_chunks": (0, "sql"),
+    "get_pandas_df": (0, "sql"),
+    "get_pandas_df_by_chunks": (0, "sql"),
+    "_get_pandas_df": (0, "sql"),
+    "_get_polars_df": (0, "sql"),
+    "_get_pandas_df_by_chunks": (0, "sql"),
+    "_get_polars_df_by_chunks": (0, "sql"),
+    "copy_expert": (0, "sql"),
+}
+# Methods whose *result* is SQL about to be sent (insert_rows / upsert_rows build it here).
+_SQL_RESULTS = ("_generate_insert_sql",)
+_ENGINE_RESULTS = ("get_sqlalchemy_engine",)
+_WRAPPED = "__guardrails_wrapped__"
+
+_patched: set[type] = set()
+_lock = threading.Lock()
+
+
+def install() -> None:
+    """Intercept DbApiHook SQL in this process. Idempotent and cheap to call again."""
+    try:
+        from airflow.providers.common.sql.hooks.sql import DbApiHook
+    except ImportError:  # no common-sql provider: nothing to intercept
+        return
+    with _lock:
+        if DbApiHook in _patched:
+            return
+        _patch_class(DbApiHook)
+        for subclass in _subclasses(DbApiHook):
+            _patch_class(subclass)
+        # Hook classes imported later are patched when their first instance is made.
+        original_init = DbApiHook.__init__
+
+        @functools.wraps(original_init)
+        def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+            original_init(self, *args, **kwargs)
+            if type(self) not in _patched:
+                with _lock:
+                    for cls in type(self).__mro__:
+                        if cls not in _patched and issubclass(cls, DbApiHook):
+                            _patch_class(cls)
+
+        DbApiHook.__init__ = __init__  # type: ignore[method-assign]
+
+
+def installed() -> bool:
+    return bool(_patched)
+
+
+def _subclasses(cls: type) -> list[type]:
+    found: list[type] = []
+    sub: type
+    for sub in cls.__subclasses__():
+        found.append(sub)
+        found.extend(_subclasses(sub))
+    return found
+
+
+def _patch_class(cls: type) -> None:
+    """Wrap the SQL-sending methods `cls` itself defines (inherited ones are wrapped where
+    they are defined)."""
+    own = vars(cls)
+    for name, (position, keyword) in _SQL_ARGUMENTS.items():
+        method = own.get(name)
+        if callable(method) and not hasattr(method, _WRAPPED):
+            setattr(cls, name, _wrap_sql_argument(method, position, keyword))
+    for name in _SQL_RESULTS:
+        method = own.get(name)
+        if callable(method) and not hasattr(method, _WRAPPED):
+            setattr(cls, name, _wrap_sql_result(method))
+    for name in _ENGINE_RESULTS:
+        method = own.get(name)
+        if callable(method) and not hasattr(method, _WRAPPED):
+            setattr(cls, name, _wrap_engine_result(method))
+    _patched.add(cls)
+
+
+# ---------------------------------------------------------------------- wrappers
+
+
+def _wrap_sql_argument(original: Callable[..., Any], position: int, keyword: str) -> Any:
+    @functools.wraps(original)
+    def guarded(self: Any, *args: Any, **kwargs: Any) -> Any:
+        scope = active_scope()
+        if scope is None or not scope.options.intercept:
+            return original(self, *args, **kwargs)
+        if keyword in kwargs:
+            sql, replace = kwargs[keyword], None
+        elif len(args) > position:
+            sql, replace = args[position], position
+        else:
+            return original(self, *args, **kwargs)
+        texts, materialised = _texts(sql)
+        if materialised is not None:  # a one-shot iterable: hand the hook the list we read
+            if replace is None:
+                kwargs[keyword] = materialised
+            else:
+                args = (*args[:replace], materialised, *args[replace + 1 :])
+        results = judge_hook_sql(scope, self, texts)
+        try:
+            return original(self, *args, **kwargs)
+        except Exception as error:
+            scope.statement_failed(results, error)
+            raise
+
+    setattr(guarded, _WRAPPED, original)
+    return guarded
+
+
+def _wrap_sql_result(original: Callable[..., Any]) -> Any:
+    @functools.wraps(original)
+    def guarded(self: Any, *args: Any, **kwargs: Any) -> Any:
+        sql = original(self, *args, **kwargs)
+        scope = active_scope()
+        if scope is not None and scope.options.intercept and isinstance(sql, str):
+            judge_hook_sql(scope, self, [sql])
+        return sql
+
+    setattr(guarded, _WRAPPED, original)
+    return guarded
+
+
+def _wrap_engine_result(original: Callable[..., Any]) -> Any:
+    @functools.wraps(original)
+    def guarded(self: Any, *args: Any, **kwargs: Any) -> Any:
+        engine = original(self, *args, **kwargs)
+        scope = active_scope()
+        if scope is not None and scope.options.intercept:
+            _guard_engine(scope, self, engine)
+        return engine
+
+    setattr(guarded, _WRAPPED, original)
+    return guarded
+
+
+def _texts(sql: Any) -> tuple[list[str], list[Any] | None]:
+    """The statements in a hook's `sql` argument, and the list to pass on when reading them
+    consumed a one-shot iterable."""
+    if sql is None:
+        return [], None
+    if isinstance(sql, str | bytes | bytearray) or not isinstance(sql, Iterable):
+        return [_as_text(sql)], None
+    items = list(sql)
+    materialised = None if isinstance(sql, list | tuple) else items
+    return [_as_text(item) for item in items], materialised
+
+
+def _as_text(item: Any) -> str:
+    if isinstance(item, str):
+        return item
+    if isinstance(item, bytes | bytearray):
+        return bytes(item).decode("utf-8", "surrogateescape")
+    # An object we cannot read as SQL text is judged as what it prints as: the analyzer then
+    # finds it unparseable and the baseline denies it (fail closed).
+    return str(item)
+
+
+# ---------------------------------------------------------------------- judging
+
+
+def hook_connection(hook: Any) -> tuple[str | None, str | None]:
+    """(conn id, dialect) of a DB hook, read once per hook instance."""
+    cached = hook.__dict__.get("_guardrails_connection")
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    try:
+        conn_id = hook.get_conn_id()
+    except Exception:
+        conn_id = None
+    conn_type = None
+    loaded = hook.__dict__.get("_connection")  # DbApiHook's cached Connection, if fetched
+    if loaded is not None:
+        conn_type = getattr(loaded, "conn_type", None)
+    if conn_type is None:
+        conn_type = getattr(type(hook), "conn_type", None)
+    if conn_type is None:
+        try:
+            conn_type = hook.connection.conn_type
+        except Exception:
+            conn_type = None
+    found = (conn_id, dialect_for_connection_type(conn_type))
+    hook.__dict__["_guardrails_connection"] = found
+    return found
+
+
+def judge_hook_sql(scope: TaskScope, hook: Any, texts: Iterable[str]) -> list[GuardResult]:
+    """Judge every statement before the first one runs: a blocked third statement stops the
+    call before the first two reach the database."""
+    connection, dialect = hook_connection(hook)
+    results: list[GuardResult] = []
+    for text in texts:
+        if not text.strip():
+            continue
+        result = scope.judge(text, dialect=dialect, connection=connection)
+        results.append(result)
+    return results
+
+
+class _ScopeGuard(Guard):
+    """The Guard handed to `guard_engine` for a hook's engine: it judges through the task's
+    scope, so a statement the task already judged is not judged and recorded again, and
+    outcomes are recorded once for the task."""
+
+    def __init__(self, scope: TaskScope, connection: str | None, dialect: str | None) -> None:
+        super().__init__(settings=scope.guard.settings, policy=scope.guard.policy, record=False)
+        self._scope = scope
+        self._connection = connection
+        self._dialect = dialect
+
+    def check(
+        self,
+        text: str,
+        *,
+        kind: CommandKind | str = CommandKind.SQL,
+        dialect: str | None = None,
+        context: Context | None = None,
+        **options: Any,
+    ) -> GuardResult:
+        # The task's context replaces the engine guard's: the scope knows the running task.
+        return self._scope.judge(
+            text,
+            kind=CommandKind(kind),
+            dialect=self._dialect or dialect,
+            connection=self._connection,
+            source="hook",
+            **options,
+        )
+
+    def finish(
+        self,
+        result: GuardResult,
+        outcome: Any,
+        *,
+        detail: str | None = None,
+        actor: str | None = None,
+    ) -> str | None:
+        if str(outcome) == "failed":
+            self._scope.statement_failed([result], detail or "failed")
+        return None
+
+
+def _guard_engine(scope: TaskScope, hook: Any, engine: Any) -> None:
+    try:
+        from guardrails_core.sqlalchemy_guard import EngineAlreadyGuarded, guard_engine
+    except ImportError:  # an older core: DbApiHook interception still applies
+        return
+    connection, dialect = hook_connection(hook)
+    try:
+        handle = guard_engine(
+            engine, guard=_ScopeGuard(scope, connection, dialect), dialect=dialect
+        )
+    except EngineAlreadyGuarded:
+        return
+    scope.on_finish(handle.remove)
