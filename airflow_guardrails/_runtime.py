@@ -239,9 +239,11 @@ class TaskScope:
             if failed is None and result is self.operator_result:
                 failed = task_error
             if failed is None:
-                self.guard.finish(result, "succeeded")
+                self.guard.finish(result, "succeeded", wait=False)
             else:
-                self.guard.finish(result, "failed", detail=failed)
+                self.guard.finish(result, "failed", detail=failed, wait=False)
+        if pending:
+            self.guard.flush()  # one commit for the task's outcomes, written before it reports
         deciding = self.deciding()
         if deciding is None:
             return

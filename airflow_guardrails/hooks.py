@@ -263,6 +263,7 @@ class _ScopeGuard(Guard):
         *,
         detail: str | None = None,
         actor: str | None = None,
+        wait: bool = True,
     ) -> str | None:
         if str(outcome) == "failed":
             self._scope.statement_failed([result], detail or "failed")

@@ -7,7 +7,7 @@ time. Decisions that depended on the clock (time-window conditions) are never me
 
 from __future__ import annotations
 
-import uuid
+import os
 from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -58,6 +58,8 @@ class DecisionCache:
 
 DEFAULT_DECISIONS = DecisionCache()
 
+_DEFAULT_CONTEXT = Context()  # immutable: one instance serves every call without a context
+
 
 def _printable(text: str) -> str:
     """The command as it can be stored and serialised (lone surrogates escaped)."""
@@ -89,7 +91,7 @@ def check(
     they become part of the decision, and decisions with estimates are never memoised.
     """
     policy = (policy or baseline_policy()).with_mode(mode)
-    context = context or Context()
+    context = context or _DEFAULT_CONTEXT
     defaults = policy.defaults
     command_kind = CommandKind(kind or defaults.kind or CommandKind.SQL)
     dialect = dialect or (defaults.dialect if command_kind is CommandKind.SQL else None)
@@ -104,7 +106,7 @@ def check(
         cached = decision_cache.get(key)
         if cached is not None:
             return cached.model_copy(
-                update={"decision_id": uuid.uuid4().hex, "decided_at": datetime.now(UTC)}
+                update={"decision_id": os.urandom(16).hex(), "decided_at": datetime.now(UTC)}
             )
 
     analysis = analyze(

@@ -15,9 +15,11 @@ recorded as a `backed_up` outcome.
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -106,6 +108,7 @@ class Guard:
         self._owns_store = False  # the shared per-process store is never closed by one guard
         self._record = record
         self._lock = threading.Lock()
+        self._outcomes: _OutcomeWriter | None = None
 
     _shared: Guard | None = None
     _shared_lock = threading.Lock()
@@ -136,6 +139,7 @@ class Guard:
             return self._store
 
     def close(self) -> None:
+        self.flush()
         with self._lock:
             if self._store is not None and self._owns_store:
                 self._store.close()
@@ -255,16 +259,22 @@ class Guard:
         *,
         detail: str | None = None,
         actor: str | None = None,
+        wait: bool = True,
     ) -> str | None:
         """Append what happened to the command (succeeded, failed, approved, ...) to its record.
 
         Outcomes are best effort: the decision is already durable, and a lost outcome shows as
-        a record with no outcome ("started, never finished"), which `audit list` surfaces.
+        a record with no outcome ("started, never finished"), which `audit list` surfaces. With
+        `wait=False` the outcome is queued and written with others in one commit by a background
+        writer (for statement-by-statement callers); `flush()` waits for the queue.
         """
         if result.record_id is None or not self._record:
             return None
         from guardrails_core.audit import AuditUnavailable, Outcome
 
+        if not wait:
+            self._outcome_writer().put((result.record_id, Outcome(outcome), actor, detail))
+            return None
         try:
             return self._open_store().record_outcome(
                 result.record_id, Outcome(outcome), actor=actor, detail=detail
@@ -277,6 +287,18 @@ class Guard:
                 error,
             )
             return None
+
+    def _outcome_writer(self) -> _OutcomeWriter:
+        with self._lock:
+            writer = self._outcomes
+            if writer is None or not writer.alive():
+                writer = self._outcomes = _OutcomeWriter(self._open_store)
+            return writer
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until queued outcomes are written; False if that did not happen in time."""
+        writer = self._outcomes
+        return True if writer is None else writer.flush(timeout)
 
     # ----------------------------------------------------------------------- reversibility
 
@@ -354,6 +376,83 @@ class Guard:
             self.finish(result, "failed", detail=_describe(error))
             raise
         self.finish(result, "succeeded")
+
+
+_QueuedOutcome = tuple[str, "Outcome", str | None, str | None]
+
+
+class _OutcomeWriter:
+    """Writes queued outcomes in batches (one commit each) on a daemon thread.
+
+    Per-statement callers would otherwise pay a durable commit after every statement on top
+    of the one before it. The decision record stays synchronous: that is the guarantee.
+    """
+
+    BATCH = 500
+    LINGER_SECONDS = 0.005  # gather what arrives together into one commit
+
+    def __init__(self, open_store: Callable[[], AuditStore]) -> None:
+        import os
+        import queue
+
+        self._open_store = open_store
+        self._pid = os.getpid()
+        self._queue: queue.Queue[_QueuedOutcome] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="guardrails-outcomes", daemon=True)
+        self._thread.start()
+        _WRITERS.add(self)
+
+    def alive(self) -> bool:
+        import os
+
+        # A forked child inherits the queue but not the thread: it needs a writer of its own.
+        return self._pid == os.getpid() and self._thread.is_alive()
+
+    def put(self, item: _QueuedOutcome) -> None:
+        self._queue.put(item)
+
+    def flush(self, timeout: float) -> bool:
+        import time
+
+        deadline = time.monotonic() + timeout
+        while self._queue.unfinished_tasks and time.monotonic() < deadline:
+            if not self.alive():
+                return False
+            time.sleep(0.002)
+        return not self._queue.unfinished_tasks
+
+    def _run(self) -> None:
+        import queue
+        import time
+
+        while True:
+            batch = [self._queue.get()]
+            time.sleep(self.LINGER_SECONDS)
+            while len(batch) < self.BATCH:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            self._write(batch)
+            for _ in batch:
+                self._queue.task_done()
+
+    def _write(self, batch: list[_QueuedOutcome]) -> None:
+        from guardrails_core.audit import AuditError
+
+        try:
+            self._open_store().record_outcomes(batch)
+        except (AuditError, ValueError) as error:
+            log.warning("guardrails: could not record %d outcomes: %s", len(batch), error)
+
+
+_WRITERS: weakref.WeakSet[_OutcomeWriter] = weakref.WeakSet()
+
+
+@atexit.register
+def _flush_outcomes_at_exit() -> None:
+    for writer in list(_WRITERS):
+        writer.flush(timeout=5.0)
 
 
 def _describe(error: BaseException) -> str:

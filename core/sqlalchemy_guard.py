@@ -212,10 +212,12 @@ class EngineGuard:
         return result
 
     def finish(self, result: GuardResult, error: BaseException | None) -> None:
+        # Outcomes are queued and committed in batches: one durable write per statement (the
+        # decision, before it runs) instead of two. `Guard.flush()` waits for the queue.
         if error is None:
-            self.guard.finish(result, "succeeded")
+            self.guard.finish(result, "succeeded", wait=False)
         else:
-            self.guard.finish(result, "failed", detail=describe_error(error))
+            self.guard.finish(result, "failed", detail=describe_error(error), wait=False)
 
     @contextmanager
     def running(self, statement: str) -> Iterator[GuardResult]:

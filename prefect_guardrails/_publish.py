@@ -367,12 +367,16 @@ _PUBLISHER = _Publisher()
 
 
 def flush(timeout: float = 30.0) -> bool:
-    """Wait until the artifacts of every decision so far are written to Prefect.
+    """Wait until the artifacts of every decision so far are written to Prefect, and the
+    queued statement outcomes to the audit trail.
 
-    Tasks never wait on artifacts; call this before reading them back (tests, demos). Returns
+    Tasks never wait on either; call this before reading them back (tests, demos). Returns
     False if they are not all written within `timeout` seconds.
     """
-    return _PUBLISHER.flush(timeout)
+    from guardrails_core.guard import Guard
+
+    outcomes_written = Guard.shared().flush(timeout)
+    return _PUBLISHER.flush(timeout) and outcomes_written
 
 
 atexit.register(flush, 10.0)

@@ -442,35 +442,67 @@ class AuditStore:
         rejected or timed out. Returns the outcome's own record id.
         """
         outcome = Outcome(outcome)
-        if outcome not in OUTCOMES:
-            raise ValueError(
-                f"{outcome.value!r} is an initial state, not an outcome; use one of "
-                + ", ".join(sorted(state.value for state in OUTCOMES))
-            )
         action = f"record outcome {outcome.value} of {record_id}"
+        return self._append_outcomes([(record_id, outcome, actor, detail)], action)[0]
+
+    def record_outcomes(
+        self, outcomes: Iterable[tuple[str, Outcome | str, str | None, str | None]]
+    ) -> list[str]:
+        """Append several outcomes, each `(record_id, outcome, actor, detail)`, in one commit.
+
+        For callers that report many statements' outcomes (an engine guard, a hook loop): one
+        durable write instead of one per statement. Ids come back in the same order.
+        """
+        items = [
+            (record_id, Outcome(outcome), actor, detail)
+            for record_id, outcome, actor, detail in outcomes
+        ]
+        if not items:
+            return []
+        return self._append_outcomes(items, f"record {len(items)} outcomes")
+
+    def _append_outcomes(
+        self, items: list[tuple[str, Outcome, str | None, str | None]], action: str
+    ) -> list[str]:
+        for _, outcome, _, _ in items:
+            if outcome not in OUTCOMES:
+                raise ValueError(
+                    f"{outcome.value!r} is an initial state, not an outcome; use one of "
+                    + ", ".join(sorted(state.value for state in OUTCOMES))
+                )
         record = self._tables.record
+        wanted = sorted({record_id for record_id, _, _, _ in items})
         try:
             with self._connect() as conn:
-                row = conn.execute(
-                    select(record.c.kind, record.c.payload).where(record.c.record_id == record_id)
-                ).first()
+                rows = {
+                    row.record_id: row
+                    for row in conn.execute(
+                        select(record.c.record_id, record.c.kind, record.c.payload).where(
+                            record.c.record_id.in_(wanted)
+                        )
+                    )
+                }
         except (SQLAlchemyError, OSError) as error:
             raise self._unavailable(action, error) from error
-        if row is None:
-            raise RecordNotFound(f"no audit record {record_id!r} in {self.display_url}")
-        if row.kind != RecordKind.DECISION.value:
-            raise ValueError(
-                f"{record_id} is an outcome record; pass the record id of its decision"
+        prepared: list[_Prepared] = []
+        for record_id, outcome, actor, detail in items:
+            row = rows.get(record_id)
+            if row is None:
+                raise RecordNotFound(f"no audit record {record_id!r} in {self.display_url}")
+            if row.kind != RecordKind.DECISION.value:
+                raise ValueError(
+                    f"{record_id} is an outcome record; pass the record id of its decision"
+                )
+            payload = self._payload(
+                RecordKind.OUTCOME,
+                outcome,
+                decision_record_id=record_id,
+                subject=subject_of(json.loads(row.payload)["record"]),
+                actor=clean_text(actor),
+                detail=clean_text(detail),
             )
-        payload = self._payload(
-            RecordKind.OUTCOME,
-            outcome,
-            decision_record_id=record_id,
-            subject=subject_of(json.loads(row.payload)["record"]),
-            actor=clean_text(actor),
-            detail=clean_text(detail),
-        )
-        return self._append([_Prepared.of(payload)], action)[0]
+            prepared.append(_Prepared.of(payload))
+        return self._append(prepared, action)
 
     def _prepare_decision(self, decision: Decision) -> _Prepared:
         stored, form = redact_decision(decision, full_text=self._full_text)

@@ -14,7 +14,7 @@ import re
 import threading
 import unicodedata
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import sqlglot
@@ -385,28 +385,78 @@ def _normalise(dialect: Dialect, text: str, *, quoted: bool) -> str:
     return text.lower()
 
 
-@dataclass
+# Findings and object references are immutable and recur across statements (the same tables,
+# the same messages): one shared instance each saves building and validating them again.
+_INTERNED_LIMIT = 50_000
+_FINDINGS: dict[tuple[Intent, str], Finding] = {}
+_OBJECTS: dict[tuple[Any, ...], ObjectRef] = {}
+
+
+def _finding(intent: Intent, message: str) -> Finding:
+    key = (intent, message)
+    found = _FINDINGS.get(key)
+    if found is None:
+        if len(_FINDINGS) >= _INTERNED_LIMIT:
+            _FINDINGS.clear()
+        found = _FINDINGS[key] = Finding(intent=intent, message=message)
+    return found
+
+
+def _object_ref(
+    kind: ObjectKind,
+    action: ObjectAction,
+    name: str,
+    schema: str | None,
+    catalog: str | None,
+    column: str | None,
+) -> ObjectRef:
+    key = (kind, action, name, schema, catalog, column)
+    found = _OBJECTS.get(key)
+    if found is None:
+        if len(_OBJECTS) >= _INTERNED_LIMIT:
+            _OBJECTS.clear()
+        found = _OBJECTS[key] = ObjectRef(
+            kind=kind, action=action, name=name, schema=schema, catalog=catalog, column=column
+        )
+    return found
+
+
 class _Statement:
     """Mutable accumulator for one statement while its tree is walked."""
 
-    names: _Names
-    dialect_name: str | None
-    depth: int
-    operation: str = ""
-    intents: set[Intent] = field(default_factory=set)
-    findings: list[Finding] = field(default_factory=list)
-    objects: dict[tuple[str, str, str], ObjectRef] = field(default_factory=dict)
-    embedded: list[StatementEffect] = field(default_factory=list)
-    claimed_tables: set[int] = field(default_factory=set)
-    cte_names: set[str] = field(default_factory=set)
-    tables: list[exp.Table] = field(default_factory=list)
+    __slots__ = (
+        "claimed_tables",
+        "cte_names",
+        "depth",
+        "dialect_name",
+        "embedded",
+        "findings",
+        "intents",
+        "names",
+        "objects",
+        "operation",
+        "tables",
+    )
+
+    def __init__(self, names: _Names, dialect_name: str | None, depth: int) -> None:
+        self.names = names
+        self.dialect_name = dialect_name
+        self.depth = depth
+        self.operation = ""
+        self.intents: set[Intent] = set()
+        self.findings: list[Finding] = []
+        self.objects: dict[tuple[str, str, str], ObjectRef] = {}
+        self.embedded: list[StatementEffect] = []
+        self.claimed_tables: set[int] = set()
+        self.cte_names: set[str] = set()
+        self.tables: list[exp.Table] = []
 
     def add(self, intent: Intent, message: str) -> None:
         self.intents.add(intent)
         for finding in self.findings:
             if finding.intent is intent and finding.message == message:
                 return
-        self.findings.append(Finding(intent=intent, message=message))
+        self.findings.append(_finding(intent, message))
 
     def obj(
         self,
@@ -420,9 +470,7 @@ class _Statement:
     ) -> ObjectRef | None:
         if not name:
             return None
-        ref = ObjectRef(
-            kind=kind, action=action, name=name, schema=schema, catalog=catalog, column=column
-        )
+        ref = _object_ref(kind, action, name, schema, catalog, column)
         self.objects.setdefault((kind.value, action.value, ref.qualified), ref)
         return ref
 
@@ -645,17 +693,16 @@ def _changes_lexing(text: str) -> str | None:
 def _split_statements(tokens: list[Token], source: str) -> list[_Chunk]:
     """Statements are the token runs between top-level semicolons (the tokenizer has already
     swallowed semicolons inside strings, comments, dollar quotes and command bodies)."""
+    semicolon = TokenType.SEMICOLON
+    boundaries = [index for index, token in enumerate(tokens) if token.token_type is semicolon]
     chunks: list[_Chunk] = []
-    current: list[Token] = []
-    for token in tokens:
-        if token.token_type is TokenType.SEMICOLON:
-            if current:
-                chunks.append(_chunk(current, source, token.start))
-            current = []
-        else:
-            current.append(token)
-    if current:
-        chunks.append(_chunk(current, source, len(source)))
+    start = 0
+    for index in boundaries:
+        if index > start:
+            chunks.append(_chunk(tokens[start:index], source, tokens[index].start))
+        start = index + 1
+    if start < len(tokens):
+        chunks.append(_chunk(tokens[start:], source, len(source)))
     return chunks
 
 

@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -92,7 +93,7 @@ class ContextMatcher:
         labels = tuple((key, compile_globs([value])[0]) for key, value in spec.labels.items())
         return cls(frozenset(spec.actor), fields, compile_globs(spec.tags), labels)
 
-    @property
+    @cached_property
     def empty(self) -> bool:
         return not (self.actors or self.fields or self.tags or self.labels)
 
@@ -152,12 +153,23 @@ class CompiledRule:
     def decision(self) -> Verdict:
         return self.spec.decision
 
-    @property
+    @cached_property
     def fail_closed(self) -> bool:
         """Unknown facts count as matching for rules that can block (deny, review, gates)."""
         return self.spec.decision is not Verdict.ALLOW or self.spec.require is not None
 
-    @property
+    def operation_matches(self, operation: str) -> bool:
+        """Glob match on the operation, memoised: operations repeat across statements."""
+        found = self._operation_memo.get(operation)
+        if found is None:
+            found = self._operation_memo[operation] = glob_matches(self.operations, operation)
+        return found
+
+    @cached_property
+    def _operation_memo(self) -> dict[str, bool]:
+        return {}
+
+    @cached_property
     def has_object_conditions(self) -> bool:
         return bool(self.objects or self.object_kinds or self.object_actions)
 
@@ -187,7 +199,7 @@ class Policy:
     spec: PolicyFile
     baseline_included: bool
 
-    @property
+    @cached_property
     def ref(self) -> PolicyRef:
         return PolicyRef(id=self.id, sha256=self.sha256, source=self.source)
 
@@ -424,9 +436,13 @@ class _State:
 
     def judge(self, effect: StatementEffect, index: int) -> Reason:
         intents = frozenset(effect.intents)
+        actions = frozenset(ref.action for ref in effect.objects)
         for rule in self.policy.rules:
+            # The two most common reasons a rule does not apply, checked before anything else.
             if rule.intents and rule.intents.isdisjoint(intents):
-                continue  # the most common reason a rule does not apply: check it first
+                continue
+            if rule.object_actions and rule.object_actions.isdisjoint(actions):
+                continue
             matched_objects = _match(rule, effect, self.context, intents)[0]
             if matched_objects is None:
                 continue
@@ -462,14 +478,7 @@ class _State:
             ]:
                 decision = Verdict.ALLOW
                 message = f"{message} (approved by {', '.join(sorted(approvers))})"
-        return Reason(
-            rule_id=rule.id,
-            decision=decision,
-            message=message,
-            statement_index=index,
-            objects=objects,
-            unmet=tuple(unmet),
-        )
+        return _reason(rule.id, decision, message, index, objects, tuple(unmet))
 
     def _unmet(self, require: Require) -> list[str]:
         context, unmet = self.context, []
@@ -509,6 +518,35 @@ class _State:
                     f"{self.analysis.fingerprint[:19]}...)"
                 )
         return unmet
+
+
+_REASONS: dict[tuple[Any, ...], Reason] = {}
+
+
+def _reason(
+    rule_id: str,
+    decision: Verdict,
+    message: str,
+    index: int,
+    objects: tuple[str, ...],
+    unmet: tuple[str, ...],
+) -> Reason:
+    """Reasons are immutable and repeat across commands (same rule, message and position):
+    share one instance instead of validating a new one each time."""
+    key = (rule_id, decision, message, index, objects, unmet)
+    found = _REASONS.get(key)
+    if found is None:
+        if len(_REASONS) >= 20_000:
+            _REASONS.clear()
+        found = _REASONS[key] = Reason(
+            rule_id=rule_id,
+            decision=decision,
+            message=message,
+            statement_index=index,
+            objects=objects,
+            unmet=unmet,
+        )
+    return found
 
 
 def _valid_approvers(analysis: Analysis, context: Context, allowed: list[str]) -> set[str]:
@@ -581,7 +619,7 @@ def _match(
         return None, ("intents (all of)", effect.intents, rule.all_intents)
     if rule.not_intents and not rule.not_intents.isdisjoint(intents):
         return None, ("excluded intents", rule.not_intents & intents, ())
-    if rule.operations and not glob_matches(rule.operations, effect.operation):
+    if rule.operations and not rule.operation_matches(effect.operation):
         return None, ("operation", (effect.operation,), rule.spec.match.operations)
     if rule.kinds and effect.kind not in rule.kinds:
         return None, ("kind", (effect.kind,), rule.kinds)

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from guardrails_core import Context, Verdict
-from guardrails_core.audit import AuditFilter, AuditStore, Outcome
-from guardrails_core.guard import ApprovalRequired, CommandBlocked, Guard
+from guardrails_core.audit import AuditFilter, AuditStore, Outcome, RecordKind
+from guardrails_core.guard import ApprovalRequired, CommandBlocked, Guard, GuardResult
 from guardrails_core.settings import Settings
 
 
@@ -124,3 +124,41 @@ def test_cli_record_writes_the_trail(sqlite_url: str, monkeypatch: pytest.Monkey
         assert record.state is Outcome.BLOCKED
     monkeypatch.setenv("GUARDRAILS_AUDIT_URL", "postgresql+psycopg://postgres@127.0.0.1:1/x")
     assert main(["check", "SELECT 1", "--record"], out=io.StringIO()) == 1
+
+
+def test_queued_outcomes_are_written_in_batches_and_flushed(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    guard = Guard(settings=settings_for(sqlite_url))
+    results = [guard.check(f"SELECT {n}") for n in range(50)]
+    store = guard._open_store()
+    batches: list[int] = []
+    write = store.record_outcomes
+
+    def counting(items):  # type: ignore[no-untyped-def]
+        items = list(items)
+        batches.append(len(items))
+        return write(items)
+
+    monkeypatch.setattr(store, "record_outcomes", counting)
+    for result in results:
+        guard.finish(result, "succeeded", wait=False)
+    assert guard.flush(timeout=10)
+    assert sum(batches) == 50 and len(batches) < 10  # a few commits, not one per statement
+    with AuditStore(sqlite_url, create=False) as reader:
+        outcomes = reader.query(AuditFilter(kind=RecordKind.OUTCOME))
+        assert {record.decision_record_id for record in outcomes} == {
+            result.record_id for result in results
+        }
+        assert reader.verify().ok
+
+
+def test_a_queued_outcome_for_an_unknown_record_is_dropped_with_a_warning(
+    sqlite_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    guard = Guard(settings=settings_for(sqlite_url))
+    real = guard.check("SELECT 1")
+    fake = GuardResult(real.decision, "0" * 32)
+    guard.finish(fake, "succeeded", wait=False)
+    assert guard.flush(timeout=10)
+    assert "could not record" in caplog.text

@@ -65,6 +65,7 @@ class Recorder:
         self.guard = Guard(settings=Settings.load({"GUARDRAILS_AUDIT_URL": self.url}))
 
     def decisions(self) -> list[AuditRecord]:
+        assert self.guard.flush(), "queued outcomes were not written in time"
         with AuditStore(self.url, create=False) as store:
             return store.query(AuditFilter(kind=RecordKind.DECISION))
 
@@ -357,6 +358,7 @@ def test_threads_share_one_guarded_engine(target: Target, recorder: Recorder) ->
             thread.join()
     assert errors == []
     assert target.rows() == 43
+    assert recorder.guard.flush()
     with AuditStore(recorder.url, create=False) as store:
         outcomes = store.query(AuditFilter(kind=RecordKind.OUTCOME))
         assert len(outcomes) == 40 and {r.state for r in outcomes} == {Outcome.SUCCEEDED}
