@@ -28,6 +28,7 @@ os.environ.update(
     GUARDRAILS_AUDIT_URL=f"sqlite:///{WORK / 'audit.sqlite3'}",
     PREFECT_HOME=str(WORK / "prefect"),
     PREFECT_LOGGING_LEVEL="CRITICAL",
+    PREFECT_SERVER_ANALYTICS_ENABLED="false",  # no telemetry calls to the internet
 )
 
 from prefect import flow, task  # noqa: E402
