@@ -15,7 +15,7 @@ import threading
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlglot
 from sqlglot import exp
@@ -2502,7 +2502,7 @@ def _classify_by_keywords(
         statement.add(I.UNPARSEABLE, "empty statement")
         return
     special = _SPECIAL_COMMANDS.get(words[0])
-    if special is not None and special(statement, words, tokens, chunk, source, prepared):
+    if special is not None and special(statement, _Command(words, tokens, chunk, source, prepared)):
         return
     rule = _match_rule(words)
     if rule is None:
@@ -2674,41 +2674,46 @@ def _renames(words: list[str]) -> bool:
 
 # --- commands with their own logic ------------------------------------------------------------
 
-SpecialCommand = Callable[
-    [_Statement, list[str], list[Token], _Chunk, str, dict[str, list[StatementEffect]]], bool
-]
+
+class _Command(NamedTuple):
+    """What a keyword-command handler reads: the statement's words and tokens, its chunk, the
+    whole source, and what earlier statements of the script prepared (PREPARE, SET @v)."""
+
+    words: list[str]
+    tokens: list[Token]
+    chunk: _Chunk
+    source: str
+    prepared: dict[str, list[StatementEffect]]
 
 
-def _special_execute(
-    statement: _Statement,
-    words: list[str],
-    tokens: list[Token],
-    chunk: _Chunk,
-    source: str,
-    prepared: dict[str, list[StatementEffect]],
-) -> bool:
+SpecialCommand = Callable[[_Statement, _Command], bool]
+
+
+def _special_execute(statement: _Statement, command: _Command) -> bool:
     """EXECUTE IMMEDIATE 'sql' (Snowflake, BigQuery, Oracle) or PostgreSQL's EXECUTE plan(...)."""
     statement.operation = "EXECUTE"
-    if len(words) > 1 and words[1] == "IMMEDIATE":
-        literal = _single_literal(tokens[2:])
+    if len(command.words) > 1 and command.words[1] == "IMMEDIATE":
+        literal = _single_literal(command.tokens[2:])
         _dynamic_text(statement, literal, "EXECUTE IMMEDIATE")
         return True
-    if len(tokens) > 1 and tokens[1].token_type in _QUOTED_TOKENS - {TokenType.IDENTIFIER}:
-        _dynamic_text(statement, _single_literal(tokens[1:]), "EXECUTE '...'")
+    if len(command.tokens) > 1 and command.tokens[1].token_type in _QUOTED_TOKENS - {
+        TokenType.IDENTIFIER
+    }:
+        _dynamic_text(statement, _single_literal(command.tokens[1:]), "EXECUTE '...'")
         return True
-    if len(tokens) > 1 and tokens[1].token_type is TokenType.L_PAREN:
-        _dynamic_text(statement, _concatenated_literal(tokens[2:]), "EXEC (...)")
+    if len(command.tokens) > 1 and command.tokens[1].token_type is TokenType.L_PAREN:
+        _dynamic_text(statement, _concatenated_literal(command.tokens[2:]), "EXEC (...)")
         return True
-    name = tokens[1].text.lower() if len(tokens) > 1 else ""
-    if name in prepared:
-        statement.embed(prepared[name])
+    name = command.tokens[1].text.lower() if len(command.tokens) > 1 else ""
+    if name in command.prepared:
+        statement.embed(command.prepared[name])
         return True
-    if len(tokens) > 1:
-        statement.obj(K.FUNCTION, A.EXECUTE, tokens[1].text)
+    if len(command.tokens) > 1:
+        statement.obj(K.FUNCTION, A.EXECUTE, command.tokens[1].text)
     statement.add(
         I.DYNAMIC,
-        f"EXECUTE {tokens[1].text if len(tokens) > 1 else ''} runs a "
-        "statement prepared elsewhere; its text is not visible here",
+        f"EXECUTE {command.tokens[1].text if len(command.tokens) > 1 else ''} runs a "
+        "statement command.prepared elsewhere; its text is not visible here",
     )
     return True
 
@@ -2735,42 +2740,39 @@ def _concatenated_literal(tokens: list[Token]) -> str | None:
     return None
 
 
-def _special_prepare(
-    statement: _Statement,
-    words: list[str],
-    tokens: list[Token],
-    chunk: _Chunk,
-    source: str,
-    prepared: dict[str, list[StatementEffect]],
-) -> bool:
+def _special_prepare(statement: _Statement, command: _Command) -> bool:
     """PREPARE name AS statement (PostgreSQL) or PREPARE name FROM 'text' | @var (MySQL)."""
     statement.operation = "PREPARE"
-    if len(tokens) < 3:
+    if len(command.tokens) < 3:
         return False
-    name = tokens[1].text.lower()
-    for position, token in enumerate(tokens[2:], start=2):
+    name = command.tokens[1].text.lower()
+    for position, token in enumerate(command.tokens[2:], start=2):
         upper = token.text.upper()
         if upper == "FROM":
-            rest = tokens[position + 1 :]
+            rest = command.tokens[position + 1 :]
             before = len(statement.embedded)
             variable = _user_variable(rest)
-            if variable is not None and variable in prepared:
+            if variable is not None and variable in command.prepared:
                 # MySQL: SET @q = '...'; PREPARE s FROM @q
-                statement.embed(prepared[variable])
+                statement.embed(command.prepared[variable])
             elif rest and rest[0].text.upper() in _STATEMENT_STARTERS:
                 # Trino: PREPARE p FROM DELETE FROM t (the statement itself, unquoted)
-                _dynamic_text(statement, _rest_after(chunk, source, "FROM"), "PREPARE ... FROM")
+                _dynamic_text(
+                    statement,
+                    _rest_after(command.chunk, command.source, "FROM"),
+                    "PREPARE ... FROM",
+                )
             else:
                 _dynamic_text(statement, _single_literal(rest), "PREPARE ... FROM")
-            prepared[name] = statement.embedded[before:]
+            command.prepared[name] = statement.embedded[before:]
             return True
         if upper == "AS":
-            text = _rest_after(chunk, source, "AS")
+            text = _rest_after(command.chunk, command.source, "AS")
             if not text:
                 return False
             before = len(statement.embedded)
             _dynamic_text(statement, text, "PREPARE ... AS")
-            prepared[name] = statement.embedded[before:]
+            command.prepared[name] = statement.embedded[before:]
             return True
     return False
 
@@ -2807,20 +2809,13 @@ def _rest_after(chunk: _Chunk, source: str, keyword: str) -> str:
     return statement_text[match.end() :].strip() if match else ""
 
 
-def _special_do(
-    statement: _Statement,
-    words: list[str],
-    tokens: list[Token],
-    chunk: _Chunk,
-    source: str,
-    prepared: dict[str, list[StatementEffect]],
-) -> bool:
+def _special_do(statement: _Statement, command: _Command) -> bool:
     """A DO block is procedural code: always `dynamic`, plus whatever its statements show.
 
     MySQL's DO is something else: it evaluates expressions (`DO GET_LOCK('etl', 10)`).
     """
     if statement.dialect_name in MYSQL_FAMILY:
-        found = _statement_words(chunk, source, statement.names.dialect)
+        found = _statement_words(command.chunk, command.source, statement.names.dialect)
         start = found.tokens[1].start if len(found.tokens) > 1 else -1
         if start >= 0:
             statement.operation = "DO"
@@ -2834,13 +2829,15 @@ def _special_do(
             return True
     statement.operation = "DO"
     statement.add(I.DYNAMIC, "DO runs an anonymous procedural block")
-    language = _word_after(words, "LANGUAGE")
+    language = _word_after(command.words, "LANGUAGE")
     if language and language.lower() in _UNTRUSTED_LANGUAGES:
         statement.add(I.HOST_ACCESS, f"a {language.lower()} block runs code on the database host")
         return True
-    body = next((token.text for token in tokens[1:] if token.token_type in _QUOTED_TOKENS), None)
+    body = next(
+        (token.text for token in command.tokens[1:] if token.token_type in _QUOTED_TOKENS), None
+    )
     if body is None:
-        body = _rest_after(chunk, source, "DO")
+        body = _rest_after(command.chunk, command.source, "DO")
     body = _strip_dollar_quotes(body)
     if statement.depth < MAX_DEPTH:
         statement.embed(_procedural_statements(body, statement))
@@ -2909,18 +2906,11 @@ def _procedural_statements(body: str, statement: _Statement) -> list[StatementEf
     return effects
 
 
-def _special_call(
-    statement: _Statement,
-    words: list[str],
-    tokens: list[Token],
-    chunk: _Chunk,
-    source: str,
-    prepared: dict[str, list[StatementEffect]],
-) -> bool:
+def _special_call(statement: _Statement, command: _Command) -> bool:
     statement.operation = "CALL"
-    name = tokens[1].text if len(tokens) > 1 else "procedure"
-    if len(tokens) > 3 and tokens[2].token_type is TokenType.DOT:
-        name = f"{name}.{tokens[3].text}"  # package.procedure (Oracle) or schema.procedure
+    name = command.tokens[1].text if len(command.tokens) > 1 else "procedure"
+    if len(command.tokens) > 3 and command.tokens[2].token_type is TokenType.DOT:
+        name = f"{name}.{command.tokens[3].text}"  # package.procedure (Oracle) or schema.procedure
     statement.obj(K.FUNCTION, A.EXECUTE, name)
     statement.add(I.DYNAMIC, f"CALL {name} runs a stored procedure whose body is not visible here")
     package = _PACKAGE_RULES.get(name.split(".")[0].lower())
@@ -2930,23 +2920,16 @@ def _special_call(
     return True
 
 
-def _special_unload(
-    statement: _Statement,
-    words: list[str],
-    tokens: list[Token],
-    chunk: _Chunk,
-    source: str,
-    prepared: dict[str, list[StatementEffect]],
-) -> bool:
+def _special_unload(statement: _Statement, command: _Command) -> bool:
     """Redshift UNLOAD ('query') TO 's3://...': an export; the query's reads are analysed."""
     statement.operation = "UNLOAD"
-    strings = [token for token in tokens if token.token_type is TokenType.STRING]
+    strings = [token for token in command.tokens if token.token_type is TokenType.STRING]
     query = strings[0].text if strings else None
     destination = next(
         (
-            tokens[i + 1].text
-            for i, token in enumerate(tokens[:-1])
-            if token.text.upper() == "TO" and tokens[i + 1].token_type is TokenType.STRING
+            command.tokens[i + 1].text
+            for i, token in enumerate(command.tokens[:-1])
+            if token.text.upper() == "TO" and command.tokens[i + 1].token_type is TokenType.STRING
         ),
         None,
     )
@@ -2960,17 +2943,10 @@ def _special_unload(
     return True
 
 
-def _special_get(
-    statement: _Statement,
-    words: list[str],
-    tokens: list[Token],
-    chunk: _Chunk,
-    source: str,
-    prepared: dict[str, list[StatementEffect]],
-) -> bool:
+def _special_get(statement: _Statement, command: _Command) -> bool:
     """Snowflake GET @stage file:///dir downloads staged data to the client machine."""
     statement.operation = "GET"
-    text = source[chunk.start : chunk.end]
+    text = command.source[command.chunk.start : command.chunk.end]
     stage = re.search(r"@[\w.%~/\"-]+", text)
     local = re.search(r"file://\S+", text)
     if stage:
@@ -3013,21 +2989,14 @@ _EXPLAIN_FLAGS = frozenset(
 )
 
 
-def _special_explain(
-    statement: _Statement,
-    words: list[str],
-    tokens: list[Token],
-    chunk: _Chunk,
-    source: str,
-    prepared: dict[str, list[StatementEffect]],
-) -> bool:
+def _special_explain(statement: _Statement, command: _Command) -> bool:
     """EXPLAIN plans a statement without running it; EXPLAIN ANALYZE runs it for real.
 
-    Options are read from tokens, so comments between them (`EXPLAIN /* x */ ANALYZE`) are
+    Options are read from command.tokens, so comments between them (`EXPLAIN /* x */ ANALYZE`) are
     gone exactly as the database drops them.
     """
     statement.operation = "EXPLAIN"
-    found = _statement_words(chunk, source, statement.names.dialect)
+    found = _statement_words(command.chunk, command.source, statement.names.dialect)
     rest = found.tokens[1:]
     options: list[str] = []
     position = 0
@@ -3064,18 +3033,11 @@ def _special_explain(
     return True
 
 
-def _special_copy(
-    statement: _Statement,
-    words: list[str],
-    tokens: list[Token],
-    chunk: _Chunk,
-    source: str,
-    prepared: dict[str, list[StatementEffect]],
-) -> bool:
+def _special_copy(statement: _Statement, command: _Command) -> bool:
     """COPY forms sqlglot cannot parse: direction and PROGRAM read from the keywords."""
     statement.operation = "COPY"
-    upper = [token.text.upper() for token in tokens]
-    program = _copy_program(chunk)
+    upper = [token.text.upper() for token in command.tokens]
+    program = _copy_program(command.chunk)
     if "TO" in upper:
         statement.add(I.EXPORT, "COPY ... TO writes data outside the database")
     elif "FROM" in upper or "INTO" in upper:
@@ -3087,18 +3049,11 @@ def _special_copy(
     return True
 
 
-def _special_replace(
-    statement: _Statement,
-    words: list[str],
-    tokens: list[Token],
-    chunk: _Chunk,
-    source: str,
-    prepared: dict[str, list[StatementEffect]],
-) -> bool:
+def _special_replace(statement: _Statement, command: _Command) -> bool:
     """MySQL REPLACE INTO is an upsert: read it as the INSERT it resembles."""
-    if len(words) < 2 or words[1] not in ("INTO", "LOW_PRIORITY", "DELAYED"):
+    if len(command.words) < 2 or command.words[1] not in ("INTO", "LOW_PRIORITY", "DELAYED"):
         return False
-    text = source[chunk.start : chunk.end]
+    text = command.source[command.chunk.start : command.chunk.end]
     as_insert = re.sub(r"^\s*REPLACE", "INSERT", text, count=1, flags=re.IGNORECASE)
     try:
         tree = sqlglot.parse_one(as_insert, dialect=statement.names.dialect)
@@ -3110,43 +3065,34 @@ def _special_replace(
     return True
 
 
-def _special_vacuum(
-    statement: _Statement,
-    words: list[str],
-    tokens: list[Token],
-    chunk: _Chunk,
-    source: str,
-    prepared: dict[str, list[StatementEffect]],
-) -> bool:
+def _special_vacuum(statement: _Statement, command: _Command) -> bool:
     """SQLite VACUUM INTO 'file' copies the whole database to a new file."""
     statement.operation = "VACUUM"
-    if "INTO" not in words:
+    if "INTO" not in command.words:
         return False
-    target = next((token.text for token in tokens if token.token_type is TokenType.STRING), None)
+    target = next(
+        (token.text for token in command.tokens if token.token_type is TokenType.STRING), None
+    )
     statement.obj(K.FILE, A.EXPORT_TARGET, target or "file")
     statement.add(I.EXPORT, f"VACUUM INTO copies the whole database to {target or 'a file'}")
     return True
 
 
-def _special_load(
-    statement: _Statement,
-    words: list[str],
-    tokens: list[Token],
-    chunk: _Chunk,
-    source: str,
-    prepared: dict[str, list[StatementEffect]],
-) -> bool:
+def _special_load(statement: _Statement, command: _Command) -> bool:
     """LOAD DATA [LOCAL] INFILE 'f' INTO TABLE t (MySQL) is a load; other LOADs load code."""
-    if len(words) < 2 or words[1] not in ("DATA", "XML"):
+    if len(command.words) < 2 or command.words[1] not in ("DATA", "XML"):
         return False
     statement.operation = "LOAD DATA"
-    upper = [token.text.upper() for token in tokens]
+    upper = [token.text.upper() for token in command.tokens]
     if "TABLE" in upper:
         position = upper.index("TABLE") + 1
-        if position < len(tokens):
-            parts = [tokens[position].text]
-            if position + 2 < len(tokens) and tokens[position + 1].token_type is TokenType.DOT:
-                parts.append(tokens[position + 2].text)
+        if position < len(command.tokens):
+            parts = [command.tokens[position].text]
+            if (
+                position + 2 < len(command.tokens)
+                and command.tokens[position + 1].token_type is TokenType.DOT
+            ):
+                parts.append(command.tokens[position + 2].text)
             names = [_normalise(statement.names.dialect, part, quoted=False) for part in parts]
             statement.obj(
                 K.TABLE,
@@ -3154,7 +3100,9 @@ def _special_load(
                 names[-1],
                 schema=names[0] if len(names) > 1 else statement.names.default_schema,
             )
-    infile = next((token.text for token in tokens if token.token_type is TokenType.STRING), None)
+    infile = next(
+        (token.text for token in command.tokens if token.token_type is TokenType.STRING), None
+    )
     if infile:
         statement.obj(K.FILE, A.READ, infile)
     statement.add(I.WRITE, "LOAD DATA loads rows from a file")
@@ -3188,21 +3136,14 @@ def _erased_columns(statement: _Statement, words: list[str], tokens: list[Token]
                 return
 
 
-def _special_alter(
-    statement: _Statement,
-    words: list[str],
-    tokens: list[Token],
-    chunk: _Chunk,
-    source: str,
-    prepared: dict[str, list[StatementEffect]],
-) -> bool:
+def _special_alter(statement: _Statement, command: _Command) -> bool:
     """ClickHouse `ALTER TABLE t UPDATE x = 1 WHERE ...` is an UPDATE: read it as one.
 
     Also the column erasers sqlglot leaves generic (ClickHouse CLEAR COLUMN, Oracle SET UNUSED):
     the column's data is gone, as with DROP COLUMN.
     """
-    _erased_columns(statement, words, tokens)
-    text = source[chunk.start : chunk.end]
+    _erased_columns(statement, command.words, command.tokens)
+    text = command.source[command.chunk.start : command.chunk.end]
     match = re.match(
         r"\s*ALTER\s+TABLE\s+(?P<table>\S+)(?:\s+ON\s+CLUSTER\s+\S+)?\s+UPDATE\s+"
         r"(?P<rest>.*)$",
@@ -3222,24 +3163,17 @@ def _special_alter(
     return True
 
 
-def _special_create(
-    statement: _Statement,
-    words: list[str],
-    tokens: list[Token],
-    chunk: _Chunk,
-    source: str,
-    prepared: dict[str, list[StatementEffect]],
-) -> bool:
+def _special_create(statement: _Statement, command: _Command) -> bool:
     """CREATE statements sqlglot keeps generic: stored code is analysed for what it will do
     when it runs, and objects that reach other servers or the host are flagged. Returns False
     so the keyword rules still name the statement and its object."""
-    found = _statement_words(chunk, source, statement.names.dialect)
-    significant = [word for word in words[1:6] if word not in _NOISE_WORDS]
+    found = _statement_words(command.chunk, command.source, statement.names.dialect)
+    significant = [word for word in command.words[1:6] if word not in _NOISE_WORDS]
     kind = " ".join(significant[:2])
     first = significant[0] if significant else ""
     if first in ("RULE", "TRIGGER", "EVENT", "TASK", "FUNCTION", "PROCEDURE"):
-        language = _word_after(words, "LANGUAGE")
-        if (language and language.lower() in _UNTRUSTED_LANGUAGES) or "SONAME" in words:
+        language = _word_after(command.words, "LANGUAGE")
+        if (language and language.lower() in _UNTRUSTED_LANGUAGES) or "SONAME" in command.words:
             statement.add(
                 I.HOST_ACCESS, f"a {language or 'native'} routine runs code on the database host"
             )
@@ -3247,7 +3181,7 @@ def _special_create(
             body = _stored_body(found, first)
             if body:
                 _deferred_body(statement, body, f"the {first.lower()}")
-    if kind in ("FOREIGN TABLE",) and ({"PROGRAM", "FILENAME"} & set(words)):
+    if kind in ("FOREIGN TABLE",) and ({"PROGRAM", "FILENAME"} & set(command.words)):
         statement.add(I.HOST_ACCESS, "a foreign table that reads a server file or runs a program")
     if kind in ("DATABASE LINK", "SUBSCRIPTION", "SERVER") or first == "SUBSCRIPTION":
         statement.add(I.HOST_ACCESS, f"CREATE {kind} connects this database to another server")
@@ -3326,7 +3260,7 @@ def _recover_from_parse_error(
     special = _SPECIAL_COMMANDS.get(upper[0])
     if special is not None and upper[0] in ("LOAD", "REPLACE", "EXPLAIN", "EXECUTE", "EXEC", "DO"):
         words, tokens = _command_words(chunk, source, statement.names.dialect)
-        return special(statement, words, tokens, chunk, source, prepared)
+        return special(statement, _Command(words, tokens, chunk, source, prepared))
     rewritten = _rewrite_for_parser(source[chunk.start : chunk.end], statement.dialect_name)
     if rewritten is not None:
         try:
