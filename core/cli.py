@@ -416,9 +416,10 @@ def cmd_audit(args: argparse.Namespace, settings: Settings, out: TextIO, stdin: 
 
 
 def cmd_schema(args: argparse.Namespace, settings: Settings, out: TextIO, stdin: TextIO) -> int:
-    from guardrails_core.schema import decision_json_schema
+    from guardrails_core.schema import decision_json_schema, policy_json_schema
 
-    out.write(json.dumps(decision_json_schema(), indent=2, sort_keys=True) + "\n")
+    schema = policy_json_schema() if args.policy else decision_json_schema()
+    out.write(json.dumps(schema, indent=2, sort_keys=True) + "\n")
     return 0
 
 
@@ -490,7 +491,12 @@ def build_parser() -> argparse.ArgumentParser:
     _common(explain)
     explain.set_defaults(handler=cmd_policy_explain)
 
-    schema_parser = commands.add_parser("schema", help="print the Decision JSON schema")
+    schema_parser = commands.add_parser(
+        "schema", help="print the JSON schema of a Decision (or, with --policy, of policy files)"
+    )
+    schema_parser.add_argument(
+        "--policy", action="store_true", help="the policy file format, for editors"
+    )
     schema_parser.set_defaults(handler=cmd_schema)
 
     from guardrails_core.audit import cli as audit_cli

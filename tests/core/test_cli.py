@@ -150,6 +150,39 @@ def test_published_schema_matches_the_model() -> None:
     )
 
 
+def test_published_policy_schema_matches_the_file_format() -> None:
+    from guardrails_core.schema import policy_json_schema, published_policy_schema
+
+    assert published_policy_schema() == policy_json_schema(), (
+        "regenerate core/schemas/policy.v1.json with `access-guardrails schema --policy`"
+    )
+    code, output = run("schema", "--policy")
+    assert code == 0 and "rules" in json.loads(output)["properties"]
+
+
+def test_every_policy_file_in_the_repository_validates_against_the_policy_schema() -> None:
+    import jsonschema
+    import yaml
+
+    from guardrails_core.schema import policy_json_schema
+
+    root = Path(__file__).resolve().parents[2]
+    files = [
+        root / "core" / "policy" / "baseline.yaml",
+        *root.glob("dags_examples/*.yaml"),
+        *root.glob("tests/**/*.yaml"),
+    ]
+    assert len(files) >= 3
+    validator = jsonschema.Draft202012Validator(policy_json_schema())
+    for path in files:
+        errors = [
+            error.message for error in validator.iter_errors(yaml.safe_load(path.read_text()))
+        ]
+        assert errors == [], (path, errors)
+    # ...and it still rejects what the loader rejects.
+    assert list(validator.iter_errors({"rules": [{"id": "a", "decision": "block"}]}))
+
+
 def test_installed_console_script() -> None:
     completed = subprocess.run(
         [str(Path(sys.executable).with_name("access-guardrails")), "check", "TRUNCATE t"],
