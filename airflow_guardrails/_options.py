@@ -44,6 +44,9 @@ class GuardOptions:
     commands: tuple[CommandField, ...] | None = None
     # Check SQL the task sends through Airflow DB hooks while it runs.
     intercept: bool = True
+    # Measure intercepted UPDATE/DELETE/MERGE on the hook's live connection before judging them,
+    # and run allowed destructive statements with a way back (PostgreSQL, MySQL, SQLite).
+    impact: bool = True
     environment: str | None = None
     # How long a review waits for a human in the Required Actions page; None waits for ever.
     approval_timeout: timedelta | None = None
@@ -60,6 +63,7 @@ def make_options(
     labels: Mapping[str, str] | Iterable[tuple[str, str]] = (),
     commands: Iterable[CommandField | str] | None = None,
     intercept: bool = True,
+    impact: bool = True,
     environment: str | None = None,
     approval_timeout: timedelta | None = None,
     approvers: Iterable[tuple[str, str] | Mapping[str, str]] = (),
@@ -72,6 +76,7 @@ def make_options(
         labels=tuple(sorted(labels.items() if isinstance(labels, Mapping) else labels)),
         commands=None if commands is None else tuple(CommandField.of(c) for c in commands),
         intercept=intercept,
+        impact=impact,
         environment=environment,
         approval_timeout=approval_timeout,
         approvers=tuple(

@@ -6,6 +6,11 @@ an Airflow DB hook go through `TaskScope.judge`. It translates Airflow's world i
 calls the `Guard`, and maps the verdict back: proceed, fail without retry, or park the task in
 Airflow's human-in-the-loop state.
 
+A destructive statement reaching a supported database through a hook is judged once more when
+it reaches the live connection, measured there (`judge(..., probe=...)`): a second decision,
+carrying the row estimate, whose context label `guardrails.refines` names the decision judged
+before any connection existed. Its id is the one `access-guardrails undo` takes.
+
 The active scope is process-wide on purpose: a task process runs one task, and statements sent
 from threads the task starts must be checked too (a contextvar would not reach them).
 """
@@ -28,6 +33,7 @@ from guardrails_core.model import (
     CommandKind,
     Context,
     Decision,
+    Reversal,
     Verdict,
     most_severe,
 )
@@ -38,11 +44,14 @@ if TYPE_CHECKING:
     from airflow.sdk.definitions.context import Context as AirflowContext
 
     from airflow_guardrails._options import GuardOptions
+    from guardrails_core.impact import Execution, ImpactProbe
 
 log = logging.getLogger("airflow_guardrails")
 
 DECISION_XCOM_KEY = "guardrails_decision"
 ORCHESTRATOR = "airflow"
+# Context label of a decision measured at the live connection: the id of the decision it refines.
+REFINES_LABEL = "guardrails.refines"
 
 
 class TaskBlocked(AirflowFailException, CommandBlocked):
@@ -80,6 +89,17 @@ class _Judged:
     result: GuardResult
     failed: str | None = None
     reported: bool = False
+    # Measured at the live connection: the id of the decision judged before it (if any).
+    refines: str | None = None
+    # Where the way back is kept, once the statement ran reversibly.
+    reversals: tuple[Reversal, ...] = ()
+
+    def published(self) -> GuardResult:
+        """The result as XCom and lineage show it: with its reversals, once it ran."""
+        if not self.reversals:
+            return self.result
+        decision = self.result.decision.model_copy(update={"reversals": self.reversals})
+        return GuardResult(decision, self.result.record_id)
 
 
 @dataclass
@@ -135,13 +155,20 @@ class TaskScope:
         dialect: str | None = None,
         connection: str | None = None,
         source: str = "hook",
-        **check_options: Any,
+        probe: ImpactProbe | None = None,
+        live: bool = False,
+        estimated_later: bool = False,
     ) -> GuardResult:
         """Decide about one command before it runs; raise unless it may.
 
         A command already judged in this task run (same text, kind and connection) is not
-        judged and recorded again: its recorded decision covers every repeat.
+        judged and recorded again: its recorded decision covers every repeat. A statement
+        judged `live` (with `probe`, on the connection it is about to run on) always is: each
+        run gets its own estimate and its own way back. `estimated_later`: such a live check
+        follows, so the policy's `impact.require_estimate` is left to it.
         """
+        if (live or probe is not None) and self._measurable(text, dialect, connection):
+            return self._judge_live(text, dialect=dialect, connection=connection, probe=probe)
         key = (kind.value, statement_key(text), connection)
         seen = self.judged.get(key)  # the hot path: a repeat of a judged statement
         if seen is not None and seen.result.proceed and source != "operator":
@@ -154,7 +181,7 @@ class TaskScope:
                     kind=kind,
                     dialect=dialect,
                     context=self.context_for(connection),
-                    **check_options,
+                    estimated_later=estimated_later,
                 )
                 seen = _Judged(result)
                 self.judged[key] = seen
@@ -171,6 +198,65 @@ class TaskScope:
         if not result.proceed:
             self._stop(result)
         return result
+
+    def _measurable(self, text: str, dialect: str | None, connection: str | None) -> bool:
+        """Whether a probe measures or protects a statement of `text` (an upsert's UPDATE
+        word alone does not make it one: it is judged, once, as before)."""
+        from guardrails_core.impact import needs_probe
+
+        context = self.context_for(connection)
+        analysis = self.guard.analysis(text, dialect=dialect, context=context)
+        return any(needs_probe(statement) for statement in analysis.statements)
+
+    def _judge_live(
+        self,
+        text: str,
+        *,
+        dialect: str | None,
+        connection: str | None,
+        probe: ImpactProbe | None,
+    ) -> GuardResult:
+        """Judge a statement at its connection, measured by `probe`: recorded as a decision of
+        its own, linked to the one judged before any connection existed."""
+        key = (CommandKind.SQL.value, statement_key(text), connection)
+        with self.lock:
+            earlier = self.judged.get(key)
+            refines = earlier.result.decision.decision_id if earlier is not None else None
+            context = self.context_for(connection)
+            if refines is not None:
+                labels = tuple(sorted((*context.labels, (REFINES_LABEL, refines))))
+                context = context.model_copy(update={"labels": labels})
+            result = self.guard.check(
+                text, kind=CommandKind.SQL, dialect=dialect, context=context, probe=probe
+            )
+            self.order.append(_Judged(result, refines=refines))
+            self._log(result, "live")
+        if not result.proceed:
+            self._stop(result)
+        return result
+
+    def kept(self, result: GuardResult, executed: Execution[Any]) -> None:
+        """A statement judged here ran with a way back: remember it for the published decision
+        and tell the task log how to use it."""
+        if not executed.reversals:
+            return
+        with self.lock:
+            for judged in self.order:
+                if judged.result is result:
+                    judged.reversals = (*judged.reversals, *executed.reversals)
+        task_log = getattr(self.task, "log", log)
+        for reversal in executed.reversals:
+            rows = f", {reversal.row_count:,} rows" if reversal.row_count is not None else ""
+            task_log.info(
+                "access-guardrails: way back kept: %s of %s at %s%s, until %s UTC; "
+                "to put it back: access-guardrails undo %s",
+                reversal.kind.value,
+                reversal.table,
+                reversal.location,
+                rows,
+                f"{reversal.expires_at:%Y-%m-%d %H:%M}",
+                result.decision.decision_id,
+            )
 
     def _cover(self, result: GuardResult, connection: str | None) -> None:
         """Mark each statement of a newly judged command as judged: a hook that splits the
@@ -194,9 +280,15 @@ class TaskScope:
     def _log(self, result: GuardResult, source: str) -> None:
         decision = result.decision
         task_log = getattr(self.task, "log", log)
-        if decision.decision is Verdict.ALLOW and source == "hook":
+        if decision.decision is Verdict.ALLOW and source in ("hook", "live"):
             # One line per new statement: a task sending hundreds must not drown its log.
-            task_log.info("access-guardrails: %s [%s]", headline(decision), _excerpt(decision))
+            impact = "; ".join(estimate.describe() for estimate in decision.impact)
+            task_log.info(
+                "access-guardrails: %s [%s]%s",
+                headline(decision),
+                _excerpt(decision),
+                f" impact: {impact}" if impact else "",
+            )
             return
         # A folded group in the Airflow task log.
         task_log.info("::group::access-guardrails: %s", headline(decision))
@@ -259,16 +351,27 @@ class TaskScope:
             task.__dict__[listener.PENDING_XCOM] = lambda ti: publish(self, deciding, ti=ti)
 
     def deciding(self) -> GuardResult | None:
-        """The decision that tells the task's story: a block, else the operator's command,
-        else the most severe statement the task sent (the first of them)."""
+        """The decision that tells the task's story: a block; else the operator's command (as
+        measured at the connection, when it is one statement that was); else the most severe
+        statement the task sent (one that kept a way back or was measured, else the first)."""
         if self.blocked is not None:
             return self.blocked
-        if self.operator_result is not None:
-            return self.operator_result
+        operator = self.operator_result
+        if operator is not None:
+            refined = [j for j in self.order if j.refines == operator.decision.decision_id]
+            if refined and len(operator.decision.statements) == 1:
+                return refined[-1].published()
+            return operator
         if not self.order:
             return None
         worst = most_severe([judged.result.decision.decision for judged in self.order])
-        return next(j.result for j in self.order if j.result.decision.decision is worst)
+        candidates = [j for j in self.order if j.result.decision.decision is worst]
+        chosen = (
+            next((j for j in candidates if j.reversals), None)
+            or next((j for j in candidates if j.result.decision.impact), None)
+            or candidates[0]
+        )
+        return chosen.published()
 
 
 def _excerpt(decision: Decision) -> str:

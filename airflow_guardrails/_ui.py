@@ -7,6 +7,7 @@ UI's plugin iframe. Everything shown comes from the audit store, in its stored (
 from __future__ import annotations
 
 import html
+import json
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Any
@@ -106,6 +107,13 @@ class _Row:
             (o.actor for o in outcomes if o.state.value == "approved" and o.actor), None
         )
         self.detail: str | None = latest.detail if outcomes else None
+        # Where the way back from the command is kept (outcome `backed_up`, as JSON).
+        self.reversals: list[dict[str, Any]] = [
+            reversal
+            for o in outcomes
+            if o.state.value == "backed_up" and o.detail
+            for reversal in json.loads(o.detail)
+        ]
 
 
 def _filters(
@@ -345,6 +353,14 @@ def _task_html(rows: list[_Row], dag_id: str, run_id: str, task_id: str) -> str:
             for r in decision.reasons
         )
         objects = ", ".join(_e(str(ref)) for ref in decision.objects[:20]) or "none"
+        impact = "".join(
+            f"<div>impact: {_e(estimate.describe())}</div>" for estimate in decision.impact
+        )
+        way_back = "".join(
+            f"<div>way back: {_e(r['kind'])} of {_e(r['table'])} at <code>{_e(r['location'])}"
+            f"</code> · <code>access-guardrails undo {_e(decision.decision_id)}</code></div>"
+            for r in row.reversals
+        )
         hint = next_step(decision)
         approver = f" by {_e(row.approver)}" if row.approver else ""
         cards.append(
@@ -357,7 +373,7 @@ def _task_html(rows: list[_Row], dag_id: str, run_id: str, task_id: str) -> str:
             f" · connection {_e(decision.context.connection)}</div>"
             f"<h2>Statements</h2><ul>{statements}</ul>"
             f"<h2>Reasons</h2><ul>{reasons}</ul>"
-            f"<div>objects: {objects}</div>"
+            f"<div>objects: {objects}</div>{impact}{way_back}"
             f"<div class='muted'>policy {_e(decision.policy.id)} · mode {_e(decision.mode.value)}"
             f" · fingerprint <code>{_e(decision.fingerprint)}</code> · record "
             f"<code>{_e(record.record_id)}</code></div>"

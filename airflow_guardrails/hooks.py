@@ -9,6 +9,13 @@ overrides them) through which SQL reaches a database: `run` and the per-statemen
 The wrappers do nothing unless a guarded task is running in this process (`active_scope()`), so
 Airflow's own metadata-database sessions, which never go through a DbApiHook, are never seen,
 and neither is any hook used outside a guarded task.
+
+`_run_command` is where a statement meets the hook's live connection (`cur.connection`, in the
+transaction and autocommit mode `run` set up). There, an UPDATE/DELETE/MERGE/TRUNCATE/DROP on
+PostgreSQL, MySQL or SQLite is judged again with an `ImpactProbe` (its row estimate can make it
+a mass mutation) and, if allowed, runs through `Guard.execute_reversibly`: the pre-image is
+copied in the hook's transaction, a DROP TABLE becomes a soft drop. The hook still commits (or
+not, under autocommit) exactly as it would have.
 """
 
 from __future__ import annotations
@@ -16,17 +23,26 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow_guardrails._runtime import TaskScope, active_scope
 from guardrails_core.dialects import dialect_for_connection_type
 from guardrails_core.guard import Guard, GuardResult
+from guardrails_core.impact import (
+    PROBED_DIALECTS,
+    ImpactProbe,
+    UnsupportedConnection,
+    UnsupportedDialect,
+    may_need_probe,
+)
 from guardrails_core.model import CommandKind, Context
+
+if TYPE_CHECKING:
+    from airflow_guardrails._options import GuardOptions
 
 # Hook method -> (position of the SQL argument after self, its keyword name).
 _SQL_ARGUMENTS: dict[str, tuple[int, str]] = {
     "run": (0, "sql"),
-    "_run_command": (1, "sql_statement"),
     "get_df": (0, "sql"),
     "get_df_by_chunks": (0, "sql"),
     "get_pandas_df": (0, "sql"),
@@ -93,7 +109,11 @@ def _patch_class(cls: type) -> None:
     for name, (position, keyword) in _SQL_ARGUMENTS.items():
         method = own.get(name)
         if callable(method) and not hasattr(method, _WRAPPED):
-            setattr(cls, name, _wrap_sql_argument(method, position, keyword))
+            # `run` sends each statement through `_run_command`, which measures it live.
+            setattr(cls, name, _wrap_sql_argument(method, position, keyword, name == "run"))
+    method = own.get("_run_command")
+    if callable(method) and not hasattr(method, _WRAPPED):
+        cls._run_command = _wrap_run_command(method)  # type: ignore[attr-defined]
     for name in _SQL_RESULTS:
         method = own.get(name)
         if callable(method) and not hasattr(method, _WRAPPED):
@@ -108,7 +128,9 @@ def _patch_class(cls: type) -> None:
 # ---------------------------------------------------------------------- wrappers
 
 
-def _wrap_sql_argument(original: Callable[..., Any], position: int, keyword: str) -> Any:
+def _wrap_sql_argument(
+    original: Callable[..., Any], position: int, keyword: str, measured_later: bool = False
+) -> Any:
     @functools.wraps(original)
     def guarded(self: Any, *args: Any, **kwargs: Any) -> Any:
         scope = active_scope()
@@ -126,9 +148,37 @@ def _wrap_sql_argument(original: Callable[..., Any], position: int, keyword: str
                 kwargs[keyword] = materialised
             else:
                 args = (*args[:replace], materialised, *args[replace + 1 :])
-        results = judge_hook_sql(scope, self, texts)
+        results = judge_hook_sql(scope, self, texts, measured_later=measured_later)
         try:
             return original(self, *args, **kwargs)
+        except Exception as error:
+            scope.statement_failed(results, error)
+            raise
+
+    setattr(guarded, _WRAPPED, original)
+    return guarded
+
+
+def _wrap_run_command(original: Callable[..., Any]) -> Any:
+    """`_run_command(cur, sql_statement, parameters)`: one statement, on the live cursor."""
+
+    @functools.wraps(original)
+    def guarded(self: Any, cur: Any, sql_statement: Any, *args: Any, **kwargs: Any) -> Any:
+        scope = active_scope()
+        if scope is None or not scope.options.intercept:
+            return original(self, cur, sql_statement, *args, **kwargs)
+        text = _as_text(sql_statement)
+        parameters = args[0] if args else kwargs.get("parameters")
+
+        def run(sql: str) -> Any:
+            return original(self, cur, sql, *args, **kwargs)
+
+        live, probe = _at_connection(scope, self, cur, text)
+        if live:
+            return _run_live(scope, self, text, probe, run, bound=bool(parameters))
+        results = judge_hook_sql(scope, self, [text])
+        try:
+            return original(self, cur, sql_statement, *args, **kwargs)
         except Exception as error:
             scope.statement_failed(results, error)
             raise
@@ -213,17 +263,101 @@ def hook_connection(hook: Any) -> tuple[str | None, str | None]:
     return found
 
 
-def judge_hook_sql(scope: TaskScope, hook: Any, texts: Iterable[str]) -> list[GuardResult]:
+def judge_hook_sql(
+    scope: TaskScope, hook: Any, texts: Iterable[str], *, measured_later: bool = False
+) -> list[GuardResult]:
     """Judge every statement before the first one runs: a blocked third statement stops the
-    call before the first two reach the database."""
+    call before the first two reach the database. `measured_later`: the call sends each
+    statement through `_run_command`, where destructive ones are judged again, measured."""
     connection, dialect = hook_connection(hook)
+    later = measured_later and scope.options.impact and dialect in PROBED_DIALECTS
     results: list[GuardResult] = []
     for text in texts:
         if not text.strip():
             continue
-        result = scope.judge(text, dialect=dialect, connection=connection)
+        result = scope.judge(text, dialect=dialect, connection=connection, estimated_later=later)
         results.append(result)
     return results
+
+
+def measured_at_hook(task: Any, options: GuardOptions, dialect: str | None) -> bool:
+    """Whether an operator's SQL will be judged again, measured, at its hook's connection: a
+    SQL operator (it runs its command through a DbApiHook) on a database the probes know."""
+    return (
+        options.intercept
+        and options.impact
+        and dialect in PROBED_DIALECTS
+        and callable(getattr(task, "get_db_hook", None))
+    )
+
+
+def _at_connection(
+    scope: TaskScope, hook: Any, cur: Any, text: str
+) -> tuple[bool, ImpactProbe | None]:
+    """Whether `_run_command` judges `text` again at the connection, and the probe to measure
+    it with. Not for reads, databases the probes do not know, or `impact=False`. Where no probe
+    can be made on the cursor's connection, it is judged again, unmeasured, only when the
+    policy requires an estimate (then that check fails it closed)."""
+    if not scope.options.impact or not may_need_probe(text):
+        return False, None
+    if hook_connection(hook)[1] not in PROBED_DIALECTS:
+        return False, None
+    connection = getattr(cur, "connection", None)
+    if connection is not None:
+        try:
+            return True, ImpactProbe(connection, database=_hook_database(hook))
+        except (UnsupportedConnection, UnsupportedDialect):
+            pass
+    return scope.guard.policy.impact.require_estimate, None
+
+
+def _run_live(
+    scope: TaskScope,
+    hook: Any,
+    text: str,
+    probe: ImpactProbe | None,
+    run: Callable[[str], Any],
+    *,
+    bound: bool,
+) -> Any:
+    """Judge `text` at its connection (measured by `probe`), then run it with a way back.
+
+    The capture runs on the hook's own connection, inside the transaction `run` opened for the
+    call (or one of its own, committed with the statement, under autocommit), so the hook's
+    commit keeps the statement and its pre-image together, and its rollback drops both.
+    """
+    connection, dialect = hook_connection(hook)
+    result = scope.judge(text, dialect=dialect, connection=connection, probe=probe, live=True)
+    try:
+        if probe is None or (bound and len(result.decision.statements) > 1):
+            # Bound values belong to the whole call: the statements cannot be sent apart.
+            return run(text)
+        executed = scope.guard.execute_reversibly(result, probe, run)
+    except Exception as error:
+        scope.statement_failed([result], error)
+        raise
+    scope.kept(result, executed)
+    return executed.value
+
+
+def _hook_database(hook: Any) -> str | None:
+    """The hook's database as a SQLAlchemy URL without its password (what `access-guardrails
+    undo` connects to by default), read once per hook instance."""
+    if "_guardrails_database" in hook.__dict__:
+        return hook.__dict__["_guardrails_database"]  # type: ignore[no-any-return]
+    from sqlalchemy.engine import make_url
+
+    url = None
+    try:
+        url = hook.sqlalchemy_url
+    except Exception:  # not every hook builds one
+        try:
+            url = make_url(hook.get_uri())
+        except Exception:
+            url = None
+    found = url.render_as_string(hide_password=True) if url is not None else None
+    hook.__dict__["_guardrails_database"] = found
+    return found
 
 
 class _ScopeGuard(Guard):
@@ -244,7 +378,8 @@ class _ScopeGuard(Guard):
         kind: CommandKind | str = CommandKind.SQL,
         dialect: str | None = None,
         context: Context | None = None,
-        **options: Any,
+        probe: ImpactProbe | None = None,
+        estimated_later: bool = False,
     ) -> GuardResult:
         # The task's context replaces the engine guard's: the scope knows the running task.
         return self._scope.judge(
@@ -253,7 +388,8 @@ class _ScopeGuard(Guard):
             dialect=self._dialect or dialect,
             connection=self._connection,
             source="hook",
-            **options,
+            probe=probe,
+            estimated_later=estimated_later,
         )
 
     def finish(
@@ -267,6 +403,8 @@ class _ScopeGuard(Guard):
     ) -> str | None:
         if str(outcome) == "failed":
             self._scope.statement_failed([result], detail or "failed")
+        elif str(outcome) == "backed_up":  # where the way back is: on the record at once
+            return self._scope.guard.finish(result, outcome, detail=detail, actor=actor)
         return None
 
 
@@ -278,7 +416,11 @@ def _guard_engine(scope: TaskScope, hook: Any, engine: Any) -> None:
     connection, dialect = hook_connection(hook)
     try:
         handle = guard_engine(
-            engine, guard=_ScopeGuard(scope, connection, dialect), dialect=dialect
+            engine,
+            guard=_ScopeGuard(scope, connection, dialect),
+            dialect=dialect,
+            impact=scope.options.impact,
+            on_executed=scope.kept,
         )
     except EngineAlreadyGuarded:
         return

@@ -157,6 +157,8 @@ def judge_operator_commands(scope: TaskScope) -> list[GuardResult]:
             dialect=dialect,
             connection=connection,
             source="operator",
+            estimated_later=command_field.kind is CommandKind.SQL
+            and hooks.measured_at_hook(task, scope.options, dialect),
         )
         results.append(result)
     return results
@@ -327,7 +329,8 @@ class GuardedOperator(metaclass=_GuardedOperatorType):
     Declarations: `actor` ("human" | "service" | "ai_agent" or an Actor), `data_scope` (a policy
     scope name or a DataScope), `tickets` (templated), `labels`, `commands` (attributes holding
     the command, for operators not known here), `intercept` (check SQL sent through DB hooks,
-    default True), `environment`, `approval_timeout`, `approvers`.
+    default True), `impact` (measure destructive hook statements on the live connection and
+    keep a way back, default True), `environment`, `approval_timeout`, `approvers`.
     """
 
 

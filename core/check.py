@@ -82,6 +82,7 @@ def check(
     analysis_cache: AnalysisCache | None = DEFAULT_CACHE,
     decision_cache: DecisionCache | None = DEFAULT_DECISIONS,
     impact: Sequence[ImpactEstimate] | None = None,
+    estimated_later: bool = False,
 ) -> Decision:
     """Judge `text` (SQL or shell) against `policy` (the built-in baseline when None).
 
@@ -89,6 +90,8 @@ def check(
     policy's) qualifies unqualified names; `mode` overrides the policy's enforce/audit mode.
     `impact` holds row estimates measured on the live database (`guardrails_core.impact`);
     they become part of the decision, and decisions with estimates are never memoised.
+    `estimated_later`: an adapter judges each statement again, with estimates, when it reaches
+    its connection; `impact.require_estimate` is left to that check (not applied here).
     """
     policy = (policy or baseline_policy()).with_mode(mode)
     context = context or _DEFAULT_CONTEXT
@@ -100,7 +103,15 @@ def check(
     default_schema = context.default_schema or defaults.default_schema
     default_catalog = context.default_catalog or defaults.default_catalog
 
-    key: _DecisionKey = (text, command_kind, dialect, policy.sha256, policy.mode, context)
+    key: _DecisionKey = (
+        text,
+        command_kind,
+        dialect,
+        policy.sha256,
+        policy.mode,
+        context,
+        estimated_later,
+    )
     memoise = decision_cache is not None and now is None and impact is None
     if memoise and decision_cache is not None:
         cached = decision_cache.get(key)
@@ -117,7 +128,9 @@ def check(
         default_catalog=default_catalog,
         cache=analysis_cache,
     )
-    evaluation = evaluate(analysis, policy, context, now=now, impact=impact)
+    evaluation = evaluate(
+        analysis, policy, context, now=now, impact=impact, estimated_later=estimated_later
+    )
     judged = evaluation.analysis or analysis
     decision = Decision(
         decision=evaluation.verdict,

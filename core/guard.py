@@ -10,7 +10,8 @@ outcome to the same record.
 With an `ImpactProbe` on the task's own connection, `check` first measures how many rows each
 UPDATE/DELETE/MERGE would touch (the estimates are part of the recorded decision), and
 `execute_reversibly` runs an allowed command keeping a way back (pre-images, soft drops),
-recorded as a `backed_up` outcome.
+recorded as a `backed_up` outcome. Where the caller sends the statement itself (an engine
+event), `prepare_reversibly` and `complete_reversibly` are the two halves of that run.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from guardrails_core.check import check
 from guardrails_core.model import (
+    Analysis,
     CommandKind,
     Context,
     Decision,
@@ -42,7 +44,7 @@ from guardrails_core.settings import Settings
 
 if TYPE_CHECKING:
     from guardrails_core.audit import AuditStore, Outcome
-    from guardrails_core.impact import Execution, ImpactProbe
+    from guardrails_core.impact import Capture, Execution, ImpactProbe
 
 T = TypeVar("T")
 
@@ -155,18 +157,22 @@ class Guard:
         dialect: str | None = None,
         context: Context | None = None,
         probe: ImpactProbe | None = None,
+        estimated_later: bool = False,
     ) -> GuardResult:
         """Decide about `text` and record the decision before returning. Never raises for a
         verdict; see `GuardResult.raise_if_blocked` and `enforce`.
 
         With `probe` (an `ImpactProbe` on the connection the command will run on), the rows
         each UPDATE/DELETE/MERGE would touch are estimated first, and the policy's `impact`
-        limits apply; `dialect` defaults to the probe's.
+        limits apply; `dialect` defaults to the probe's. `estimated_later`: the caller judges
+        each statement again with a probe when it reaches its connection, so
+        `impact.require_estimate` is left to that check.
         """
         impact = None
         if probe is not None and CommandKind(kind) is CommandKind.SQL:
             dialect = dialect or probe.dialect
-            impact = self.measure(text, probe, dialect=dialect, context=context)
+            # No statement to measure (a read): None keeps the decision cache in play.
+            impact = self.measure(text, probe, dialect=dialect, context=context) or None
         decision = check(
             text,
             kind=kind,
@@ -175,6 +181,7 @@ class Guard:
             context=context,
             mode=self.settings.mode,
             impact=impact,
+            estimated_later=estimated_later,
         )
         if not self._record:
             return GuardResult(decision, None)
@@ -190,19 +197,24 @@ class Guard:
     ) -> tuple[ImpactEstimate, ...]:
         """Row estimates of the UPDATE/DELETE/MERGE statements of `text` (never raises: a
         failed probe is an estimate with source `none` and its reason)."""
+        analysis = self.analysis(text, dialect=dialect or probe.dialect, context=context)
+        return probe.measure(analysis, self.policy.impact)
+
+    def analysis(
+        self, text: str, *, dialect: str | None = None, context: Context | None = None
+    ) -> Analysis:
+        """The SQL `text` analysed as `check` analyses it (so the analysis cache serves both)."""
         from guardrails_core.intent import analyze
 
         defaults = self.policy.defaults
-        analysis = analyze(
+        return analyze(
             text,
             kind=CommandKind.SQL,
-            dialect=dialect or probe.dialect or defaults.dialect,
-            # As `check` analyses it, so the analysis cache serves both.
+            dialect=dialect or defaults.dialect,
             default_schema=(context.default_schema if context else None) or defaults.default_schema,
             default_catalog=(context.default_catalog if context else None)
             or defaults.default_catalog,
         )
-        return probe.measure(analysis, self.policy.impact)
 
     def enforce(
         self,
@@ -318,11 +330,33 @@ class Guard:
         """
         result.raise_if_blocked()
         executed = probe.execute(result.decision, run, self.policy.impact)
+        self._kept(result, executed)
+        return executed
+
+    def prepare_reversibly(self, result: GuardResult, probe: ImpactProbe) -> Capture:
+        """The first half of `execute_reversibly`, for a statement the caller sends itself (a
+        SQLAlchemy `before_cursor_execute` event): copy the rows an allowed UPDATE/DELETE/MERGE/
+        TRUNCATE will change, in its transaction, before it runs. Then, once it succeeded,
+        `complete_reversibly(result, capture)`; when it failed, `capture.abandon()`.
+        Raises CommandBlocked unless `result` may proceed, and ReversibilityError when policy
+        (`impact.require_backup`) forbids running without a way back.
+        """
+        result.raise_if_blocked()
+        return probe.prepare(result.decision, self.policy.impact)
+
+    def complete_reversibly(self, result: GuardResult, capture: Capture) -> Execution[None]:
+        """The second half: after the statement succeeded, complete its pre-image and record
+        where it is kept (outcome `backed_up`). The decision with its reversals is `.decision`
+        of the return."""
+        executed = capture.complete()
+        self._kept(result, executed)
+        return executed
+
+    def _kept(self, result: GuardResult, executed: Execution[T]) -> None:
         for note in executed.notes:
             log.warning("guardrails: %s", note)
         if executed.reversals:
             self._record_reversals(result, executed.reversals)
-        return executed
 
     def execute(
         self,

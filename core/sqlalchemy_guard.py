@@ -13,17 +13,26 @@ from ``engine.raw_connection()`` are handed out wrapped, so their cursors are ch
 
 Not covered: a DBAPI connection taken from an open ``Connection`` (``conn.connection``) or
 ``engine.execution_options(...)``'s ``raw_connection()``; use ``engine.raw_connection()``.
+
+Impact (PostgreSQL, MariaDB/MySQL, SQLite; sync engines): a statement that may change rows or drop
+a table is measured first with an ``ImpactProbe`` on its own DB-API connection (below these
+listeners, so the probe's queries are not judged themselves), and an allowed UPDATE/DELETE/MERGE/
+TRUNCATE gets a pre-image: copied in its transaction before it is sent, completed after it
+succeeded (``after_cursor_execute``). A DROP TABLE sent through an engine is not turned into a soft
+drop: the listener would have to replace the statement SQLAlchemy compiled and reports on, so it
+is left to the policy (the baseline denies it). ``impact=False`` turns probing off.
 """
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, ExceptionContext
@@ -32,10 +41,21 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from guardrails_core.dialects import dialect_for_connection_type, dialect_for_url
 from guardrails_core.guard import Guard, GuardResult
 from guardrails_core.guard import _describe as describe_error
+from guardrails_core.impact.plan import may_need_probe
 from guardrails_core.model import CommandKind, Context
+
+if TYPE_CHECKING:
+    from guardrails_core.impact import Capture, Execution, ImpactProbe
 
 ContextSource = Context | Callable[[], Context] | None
 ResultHook = Callable[[GuardResult], None]
+ExecutionHook = Callable[[GuardResult, "Execution[None]"], None]
+ImpactSwitch = bool | Callable[[], bool]
+
+log = logging.getLogger("guardrails")
+
+# SQLAlchemy backends the impact probes know (their sync drivers).
+_PROBED_BACKENDS = frozenset({"postgresql", "mysql", "mariadb", "sqlite"})
 
 # Engines currently guarded, so a second guard_engine() on one engine is caught, not doubled.
 _GUARDED: weakref.WeakKeyDictionary[Engine, EngineGuard] = weakref.WeakKeyDictionary()
@@ -68,6 +88,8 @@ def guard_engine(
     dialect: str | None = None,
     context: ContextSource = None,
     on_result: ResultHook | None = None,
+    impact: ImpactSwitch = True,
+    on_executed: ExecutionHook | None = None,
 ) -> EngineGuard:
     """Check every statement `engine` sends before it reaches the database.
 
@@ -76,6 +98,9 @@ def guard_engine(
     per statement, e.g. to read the running task). A blocked statement raises `CommandBlocked` or
     `ApprovalRequired` and is not sent; the outcome of an allowed one is appended to its record.
     `on_result` sees every recorded result before it is enforced (an orchestrator shows it).
+    `impact` (or a callable read per statement) measures statements that change rows before they
+    are judged and keeps a pre-image of allowed ones; `on_executed` sees what such a statement
+    left behind (its decision with `reversals`, and notes) after it ran.
     Returns a handle: `.remove()` (or leaving its `with` block) uninstalls the guard.
     """
     sync_engine = engine.sync_engine if isinstance(engine, AsyncEngine) else engine
@@ -87,7 +112,13 @@ def guard_engine(
                 "(EngineGuard.of(engine)) or call its .remove() before guarding it again"
             )
         handle = EngineGuard(
-            sync_engine, guard=guard, dialect=dialect, context=context, on_result=on_result
+            sync_engine,
+            guard=guard,
+            dialect=dialect,
+            context=context,
+            on_result=on_result,
+            impact=impact,
+            on_executed=on_executed,
         )
         handle._install()
         _GUARDED[sync_engine] = handle
@@ -105,6 +136,8 @@ class EngineGuard:
         dialect: str | None = None,
         context: ContextSource = None,
         on_result: ResultHook | None = None,
+        impact: ImpactSwitch = True,
+        on_executed: ExecutionHook | None = None,
     ) -> None:
         self.engine = engine
         self.dialect = (
@@ -115,9 +148,13 @@ class EngineGuard:
         self._guard = guard
         self._context = context
         self._on_result = on_result
-        # Results of allowed statements between before/after_cursor_execute, by Connection (a
-        # Connection runs one statement at a time; the error event has no cursor to key on).
-        self._pending: dict[int, GuardResult] = {}
+        self._impact = impact
+        self._on_executed = on_executed
+        # Async drivers' connections cannot be queried from inside the event: never probed.
+        self._probing = engine.dialect.name in _PROBED_BACKENDS and not engine.dialect.is_async
+        # Allowed statements between before/after_cursor_execute, by Connection (a Connection
+        # runs one statement at a time; the error event has no cursor to key on).
+        self._pending: dict[int, tuple[GuardResult, Capture | None]] = {}
         self._installed = False
 
     @classmethod
@@ -190,8 +227,26 @@ class EngineGuard:
 
     # ------------------------------------------------------------------ checking
 
-    def check(self, statement: str) -> GuardResult:
-        """Check one statement and raise unless it may run (the decision is recorded first)."""
+    def probe_for(self, connection: Any, statement: str) -> ImpactProbe | None:
+        """An impact probe on `connection` (the statement's own, a SQLAlchemy Connection or a
+        DB-API one) when `statement` may change rows or drop a table, probing is on, and the
+        database is one the probes know; else None (the statement is judged unmeasured)."""
+        if not self._probing or not may_need_probe(statement):
+            return None
+        if not (self._impact() if callable(self._impact) else self._impact):
+            return None
+        from guardrails_core.impact import ImpactProbe, UnsupportedConnection, UnsupportedDialect
+
+        try:
+            return ImpactProbe(connection)
+        except (UnsupportedConnection, UnsupportedDialect) as error:
+            log.info("guardrails: %r is not probed: %s", self.engine.url, error)
+            self._probing = False  # its driver will not change
+            return None
+
+    def check(self, statement: str, *, probe: ImpactProbe | None = None) -> GuardResult:
+        """Check one statement and raise unless it may run (the decision is recorded first);
+        with `probe`, measured on the statement's connection first."""
         if getattr(_IN_CHECK, "active", False):
             raise GuardedEngineRecursion(
                 f"guardrails: {self.engine.url!r} sent a statement while its own decision was "
@@ -199,10 +254,11 @@ class EngineGuard:
                 "GUARDRAILS_AUDIT_URL at a store with its own engine, or guard another engine."
             )
         context = self.context()
+        options: dict[str, Any] = {} if probe is None else {"probe": probe}
         _IN_CHECK.active = True
         try:
             result = self.guard.check(
-                statement, kind=CommandKind.SQL, dialect=self.dialect, context=context
+                statement, kind=CommandKind.SQL, dialect=self.dialect, context=context, **options
             )
         finally:
             _IN_CHECK.active = False
@@ -210,6 +266,40 @@ class EngineGuard:
             self._on_result(result)
         result.raise_if_blocked()
         return result
+
+    def _prepare(self, result: GuardResult, probe: ImpactProbe | None) -> Capture | None:
+        """Before an allowed, probed statement is sent: copy what it will change."""
+        if probe is None:
+            return None
+        try:
+            return self.guard.prepare_reversibly(result, probe)
+        except BaseException as error:  # not sent: impact.require_backup, or the copy broke
+            self.finish(result, error)
+            raise
+
+    def _complete(self, result: GuardResult, capture: Capture | None) -> None:
+        """After the statement succeeded: complete its pre-image and record where it is."""
+        if capture is None:
+            return
+        try:
+            executed = self.guard.complete_reversibly(result, capture)
+        except BaseException as error:
+            self.finish(result, error)
+            raise
+        if self._on_executed is not None:
+            try:
+                self._on_executed(result, executed)
+            except Exception as error:  # showing the way back must not fail what already ran
+                log.warning("guardrails: on_executed failed: %s", error)
+
+    @staticmethod
+    def _abandon(capture: Capture | None) -> None:
+        if capture is None:
+            return
+        try:
+            capture.abandon()
+        except Exception as error:  # the statement's own error is the one to report
+            log.warning("guardrails: could not roll back an unfinished pre-image: %s", error)
 
     def finish(self, result: GuardResult, error: BaseException | None) -> None:
         # Outcomes are queued and committed in batches: one durable write per statement (the
@@ -220,14 +310,19 @@ class EngineGuard:
             self.guard.finish(result, "failed", detail=describe_error(error), wait=False)
 
     @contextmanager
-    def running(self, statement: str) -> Iterator[GuardResult]:
-        """Check `statement`, run the block if allowed, record how it ended."""
-        result = self.check(statement)
+    def running(self, statement: str, connection: Any = None) -> Iterator[GuardResult]:
+        """Check `statement`, run the block if allowed, record how it ended. With the DB-API
+        `connection` the block runs on, it is measured and kept reversible as in the events."""
+        probe = None if connection is None else self.probe_for(connection, statement)
+        result = self.check(statement, probe=probe)
+        capture = self._prepare(result, probe)
         try:
             yield result
         except BaseException as error:
+            self._abandon(capture)
             self.finish(result, error)
             raise
+        self._complete(result, capture)
         self.finish(result, None)
 
     def _before(
@@ -240,7 +335,9 @@ class EngineGuard:
         executemany: bool,
     ) -> None:
         # executemany arrives here once per call, so it is checked once, not per parameter set.
-        self._pending[id(conn)] = self.check(statement)
+        probe = self.probe_for(conn, statement)
+        result = self.check(statement, probe=probe)
+        self._pending[id(conn)] = (result, self._prepare(result, probe))
 
     def _after(
         self,
@@ -251,14 +348,18 @@ class EngineGuard:
         context: Any,
         executemany: bool,
     ) -> None:
-        result = self._pending.pop(id(conn), None)
-        if result is not None:
+        pending = self._pending.pop(id(conn), None)
+        if pending is not None:
+            result, capture = pending
+            self._complete(result, capture)
             self.finish(result, None)
 
     def _error(self, exception_context: ExceptionContext) -> None:
         conn = exception_context.connection
-        result = self._pending.pop(id(conn), None) if conn is not None else None
-        if result is not None:
+        pending = self._pending.pop(id(conn), None) if conn is not None else None
+        if pending is not None:
+            result, capture = pending
+            self._abandon(capture)
             self.finish(result, exception_context.original_exception)
 
 
@@ -304,7 +405,9 @@ class GuardedDBAPICursor:
             return target
 
         def guarded_call(operation: Any, *args: Any, **kwargs: Any) -> Any:
-            with self._engine_guard.running(read(operation, self._cursor)):
+            statement = read(operation, self._cursor)
+            connection = getattr(self._cursor, "connection", None)
+            with self._engine_guard.running(statement, connection):
                 returned = target(operation, *args, **kwargs)
             # sqlite3's execute returns the cursor itself: hand back the guarded one.
             return self if returned is self._cursor else returned
@@ -346,7 +449,8 @@ class GuardedDBAPIConnection:
             return target
 
         def guarded_call(operation: Any, *args: Any, **kwargs: Any) -> Any:
-            with self._engine_guard.running(_statement_text(operation, self._connection)):
+            statement = _statement_text(operation, self._connection)
+            with self._engine_guard.running(statement, self._connection):
                 returned = target(operation, *args, **kwargs)
             return GuardedDBAPICursor(returned, self._engine_guard)
 

@@ -4,7 +4,8 @@ A temporary AIRFLOW_HOME with a SQLite metadata database, a SQLite file as the w
 (connection `guardrails_demo`), the example policy, a temporary audit store and OpenLineage
 events written to a file. Each DAG runs with `dag.test()` (the Task SDK's task runner); the
 AI-written step waits for a human approval, which this demo gives through the Airflow API server's
-human-in-the-loop API, as a person would on the Required Actions page.
+human-in-the-loop API, as a person would on the Required Actions page. Last, the retention DAG's
+allowed DELETE is undone with `access-guardrails undo`.
 
     .venv/bin/python dags_examples/run_airflow_demo.py            # run, print, clean up
     .venv/bin/python dags_examples/run_airflow_demo.py --serve    # then keep the UI up
@@ -32,8 +33,10 @@ EXAMPLES = (
     ("orders_python_cleanup", "airflow_python_hook.py"),
     ("orders_export", "airflow_bash_export.py"),
     ("revenue_fixups", "airflow_ai_fixup.py"),
+    ("events_retention", "airflow_events_retention.py"),
 )
 APPROVAL_DAG, APPROVAL_TASK = "revenue_fixups", "apply_copilot_fix"
+UNDO_DAG, UNDO_TASK = "events_retention", "purge_test_events"
 
 
 def main() -> int:
@@ -189,6 +192,9 @@ def _report(runs: list[Any], port: int, *, kept: bool) -> None:
                 f"{dag_run.dag_id}.{subject.task}: {subject.deciding_rule}  "
                 f"[{command[:70]}{'...' if len(command) > 70 else ''}]"
             )
+            for estimate in record.decision.impact if record.decision else ():
+                print(f"{'':27}measured at the connection: {estimate.describe()}")
+    _undo(store, next(run for run in runs if run.dag_id == UNDO_DAG))
     print("\nWhere to see it:")
     print(f"  XCom key          {DECISION_XCOM_KEY} on each guarded task")
     print(
@@ -203,6 +209,30 @@ def _report(runs: list[Any], port: int, *, kept: bool) -> None:
     print("                    the Guardrails tab / 'Guardrails decision' link of each task")
     if not kept:
         print("  (this run's files are removed on exit: keep them with --home DIR or --serve)")
+
+
+def _undo(store: Any, dag_run: Any) -> None:
+    """Put back what the retention DAG's allowed DELETE removed, as a person would."""
+    import io
+    import sqlite3
+
+    from guardrails_core.audit import AuditFilter, Outcome
+    from guardrails_core.cli import main as guardrails
+
+    def events() -> int:
+        with sqlite3.connect(os.environ["WAREHOUSE_DB"]) as conn:
+            return int(conn.execute("SELECT count(*) FROM events").fetchone()[0])
+
+    records = store.query(AuditFilter(run_id=dag_run.run_id, task=UNDO_TASK))
+    kept = {r.decision_record_id for r in records if r.state is Outcome.BACKED_UP}
+    decision_id = next(r.subject.decision_id for r in records if r.record_id in kept)
+    before = events()
+    print(f"\nThe way back from {UNDO_DAG}.{UNDO_TASK}:")
+    print(f"  $ access-guardrails undo {decision_id}")
+    out = io.StringIO()
+    guardrails(["undo", decision_id], out=out)
+    print("  " + out.getvalue().strip())
+    print(f"  events: {before:,} rows before the undo, {events():,} after")
 
 
 def _free_port() -> int:

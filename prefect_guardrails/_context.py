@@ -30,6 +30,8 @@ class Declared:
     data_scope: DataScope | None = None
     base: Context | None = None
     approvals: list[Approval] = field(default_factory=list)
+    # Measure destructive statements of its guarded engines and keep a way back.
+    impact: bool = True
 
 
 DECLARED: ContextVar[Declared | None] = ContextVar("prefect_guardrails_declared", default=None)

@@ -18,6 +18,7 @@ from guardrails_core.sqlalchemy_guard import EngineGuard
 from guardrails_core.sqlalchemy_guard import guard_engine as guard_core_engine
 
 from ._context import DECLARED, Declared, current_context
+from ._publish import publish_kept
 from ._tasks import show
 
 
@@ -42,6 +43,7 @@ def guard_engine(
     guard: Guard | None = None,
     dialect: str | None = None,
     context: Context | None = None,
+    impact: bool = True,
 ) -> EngineGuard:
     """Check every statement `engine` sends, in the context of the flow and task running it.
 
@@ -52,9 +54,16 @@ def guard_engine(
     the task ends Blocked; in any task it is not retried); a statement needing review raises
     ApprovalRequired (a @guarded task pauses the flow run for it). Each decision becomes an
     artifact, an event and an audit record. `context` adds fixed fields (e.g. `connection`).
+    On PostgreSQL, MySQL and SQLite an UPDATE/DELETE/MERGE is measured first (its row estimate
+    can make it a mass mutation) and an allowed one keeps a pre-image for `access-guardrails
+    undo`; `impact=False` here, or `@guarded(impact=False)` on a task, turns that off.
     A connector's engine is the one it holds now: guard it again after `connector.close()`.
     """
     active_guard = guard
+
+    def measuring() -> bool:
+        declared = DECLARED.get()
+        return impact and (declared is None or declared.impact)
 
     def current() -> Context:
         declared = DECLARED.get()
@@ -64,9 +73,16 @@ def guard_engine(
                 data_scope=declared.data_scope if declared else None,
                 base=context,
                 approvals=declared.approvals if declared else [],
+                impact=declared.impact if declared else True,
             )
         return current_context(active_guard or Guard.shared(), declared)
 
     return guard_core_engine(
-        _engine_of(engine), guard=guard, dialect=dialect, context=current, on_result=show
+        _engine_of(engine),
+        guard=guard,
+        dialect=dialect,
+        context=current,
+        on_result=show,
+        impact=measuring,
+        on_executed=publish_kept,
     )

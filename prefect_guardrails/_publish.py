@@ -3,7 +3,9 @@
 Events go out at once (Prefect queues them). Artifacts are API calls of 10-25 ms each, so a
 background thread creates them and the task never waits on the API; `flush()` waits until they
 are written (it runs at interpreter exit too). Both carry the decision's fingerprint and audit
-record id, so the artifact, the event and the audit trail point at each other.
+record id, so the artifact, the event and the audit trail point at each other, and its row
+estimates; a statement that ran with a way back gets a report saying where it is kept and the
+`access-guardrails undo` command that puts it back.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from prefect.context import SettingsContext
 from guardrails_core.audit import Outcome
 from guardrails_core.guard import Guard, GuardResult
 from guardrails_core.guard import _describe as describe_error
-from guardrails_core.model import CommandKind, Decision, Mode, Verdict
+from guardrails_core.model import CommandKind, Decision, Mode, Reversal, Verdict
 from guardrails_core.render import headline, next_step, render_text
 
 from ._context import RunRef
@@ -35,10 +37,14 @@ from ._context import RunRef
 if TYPE_CHECKING:
     from prefect.client.orchestration import SyncPrefectClient
 
+    from guardrails_core.impact import Execution
+
 log = logging.getLogger("guardrails.prefect")
 
 EVENT_PREFIX = "guardrails.decision."
 APPROVAL_EVENT_PREFIX = "guardrails.approval."
+# A statement ran with a way back (its pre-image or quarantined table is kept).
+BACKUP_EVENT = "guardrails.backup.kept"
 # Per flow run the table keeps this many rows (the audit trail keeps everything).
 TABLE_ROWS = 500
 # Flow runs whose tables this process keeps updating (older ones are left as they are).
@@ -77,6 +83,8 @@ def decision_markdown(decision: Decision, record_id: str | None, run: RunRef) ->
         ("why", reason.message if reason else ""),
         ("intents", ", ".join(i.value for i in decision.intents) or "none"),
         ("objects", objects),
+        *(("estimate", estimate.describe()) for estimate in decision.impact),
+        *(("way back", _way_back(decision, reversal)) for reversal in decision.reversals),
         ("actor", decision.context.actor.kind.value),
         ("task run", f"{run.task_run_name or '-'} (`{run.task_run_id or '-'}`)"),
         ("flow run", f"{run.flow_run_name or '-'} (`{run.flow_run_id or '-'}`)"),
@@ -107,6 +115,15 @@ def decision_markdown(decision: Decision, record_id: str | None, run: RunRef) ->
     return "\n".join(parts)
 
 
+def _way_back(decision: Decision, reversal: Reversal) -> str:
+    rows = f", {reversal.row_count:,} rows" if reversal.row_count is not None else ""
+    return (
+        f"{reversal.kind.value} of {reversal.table} at `{reversal.location}`{rows}, until "
+        f"{reversal.expires_at:%Y-%m-%d %H:%M} UTC: `access-guardrails undo "
+        f"{decision.decision_id}`"
+    )
+
+
 def _table_row(result: GuardResult, run: RunRef) -> dict[str, str]:
     decision = result.decision
     reason = decision.deciding_reason
@@ -117,7 +134,9 @@ def _table_row(result: GuardResult, run: RunRef) -> dict[str, str]:
         "rule": reason.rule_id if reason else "",
         "command": _one_line(decision.command.text, 120),
         "objects": "; ".join(ref.qualified for ref in decision.objects[:6]),
+        "estimate": "; ".join(estimate.describe() for estimate in decision.impact),
         "outcome": "allowed" if result.proceed else _blocked_state(decision).value,
+        "way back": f"undo {decision.decision_id}" if decision.reversals else "",
         "fingerprint": decision.fingerprint[:19],
         "audit record": result.record_id or "",
     }
@@ -187,6 +206,8 @@ def _payload(decision: Decision, record_id: str | None) -> dict[str, Any]:
         "decision_id": decision.decision_id,
         "record_id": record_id,
         "actor": decision.context.actor.kind.value,
+        "impact": [estimate.model_dump(mode="json") for estimate in decision.impact],
+        "reversals": [reversal.model_dump(mode="json") for reversal in decision.reversals],
     }
 
 
@@ -302,7 +323,12 @@ class _Publisher:
             table = self._tables[flow_run_id] = _Table(job.run.flow_name, job.run.task_run_id)
             while len(self._tables) > TABLES_KEPT:
                 self._tables.popitem(last=False)
-        if job.result is not None and len(table.rows) < TABLE_ROWS:
+        known = table.by_decision.get(job.decision_id)
+        if job.result is not None and known is not None:  # the same decision, now with more
+            outcome = table.rows[known]["outcome"]
+            table.rows[known] = {**_table_row(job.result, job.run), "outcome": outcome}
+            table.dirty = True
+        elif job.result is not None and len(table.rows) < TABLE_ROWS:
             table.by_decision[job.decision_id] = len(table.rows)
             table.rows.append(_table_row(job.result, job.run))
             table.dirty = True
@@ -400,6 +426,32 @@ def publish(result: GuardResult, run: RunRef | None = None, *, report: bool = Tr
             decision_id=decision.decision_id,
             result=result,
             report=report,
+        )
+    )
+
+
+def publish_kept(result: GuardResult, executed: Execution[None]) -> None:
+    """A statement ran with a way back: an event saying where it is kept, and the decision's
+    markdown report and table row, now with its reversals and the undo command."""
+    if not executed.reversals:
+        return
+    run = RunRef.current()
+    if run.flow_run_id is None and run.task_run_id is None:
+        return
+    kept = GuardResult(executed.decision, result.record_id)
+    _emit(
+        BACKUP_EVENT,
+        kept,
+        run,
+        {"undo": f"access-guardrails undo {executed.decision.decision_id}"},
+    )
+    _PUBLISHER.submit(
+        _Job(
+            settings=SettingsContext.get(),
+            run=run,
+            decision_id=executed.decision.decision_id,
+            result=kept,
+            report=True,
         )
     )
 

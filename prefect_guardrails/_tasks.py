@@ -153,6 +153,7 @@ class _Spec:
     guard: Guard | None
     approval_timeout: int
     poll_interval: int
+    impact: bool = True
 
     def command(self, signature: inspect.Signature, args: Any, kwargs: Any) -> tuple[str, str]:
         name = self.sql or self.shell
@@ -177,7 +178,9 @@ class _Run:
         self.spec = spec
         self.signature = signature
         self.guard = spec.guard or Guard.shared()
-        self.declared = Declared(actor=spec.actor, data_scope=spec.data_scope, base=spec.context)
+        self.declared = Declared(
+            actor=spec.actor, data_scope=spec.data_scope, base=spec.context, impact=spec.impact
+        )
         self.allowed: GuardResult | None = None  # the declared command's result, once allowed
         self.approvals_asked = 0
         task_ctx = TaskRunContext.get()
@@ -326,6 +329,7 @@ def guarded(
     guard: Guard | None = None,
     approval_timeout: int = 3600,
     poll_interval: int = 10,
+    impact: bool = True,
 ) -> Callable[[F], F]: ...
 
 
@@ -342,6 +346,7 @@ def guarded(
     guard: Guard | None = None,
     approval_timeout: int = 3600,
     poll_interval: int = 10,
+    impact: bool = True,
 ) -> F | Callable[[F], F]:
     """Guard a Prefect task: its command is checked on the real arguments before the body runs.
 
@@ -354,7 +359,8 @@ def guarded(
     there ends it as Blocked (an approval of such a statement runs the body again). `actor`
     (`"ai_agent"` for model-generated SQL) and `data_scope` (a policy scope name) describe the
     task; `context` adds fixed fields (tickets, owner, labels). Reviews pause the flow run for up
-    to `approval_timeout` seconds, polling every `poll_interval`. Works over `@task` as well
+    to `approval_timeout` seconds, polling every `poll_interval`. `impact=False` turns off row
+    estimates and pre-images for the statements its guarded engines send. Works over `@task` as well
     (`@guarded(...)` above `@task(...)`), and on async functions.
     """
     if sql is not None and shell is not None:
@@ -369,6 +375,7 @@ def guarded(
         guard=guard,
         approval_timeout=approval_timeout,
         poll_interval=poll_interval,
+        impact=impact,
     )
 
     def decorate(target: F) -> F:

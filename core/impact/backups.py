@@ -138,7 +138,7 @@ class Catalog:
         self.table = adapter.table_sql(adapter.catalog_location())
 
     def exists(self) -> bool:
-        return self.adapter.describe(self.session, self.adapter.catalog_location()) is not None
+        return self.adapter.exists(self.session, self.adapter.catalog_location())
 
     def ensure(self) -> None:
         """Create the storage schema and the catalog the first time (serialised, so two
@@ -380,13 +380,12 @@ class PreImage:
                     f"WHERE NOT EXISTS (SELECT 1 FROM {self.backup} AS gr_b "
                     f"WHERE {adapter.key_match('gr_b', alias, key)})"
                 )
-        # The table as the statement left it (TRUNCATE re-creates a MariaDB table).
-        after = adapter.describe(session, self.entry.table)
+        token = self.entry.table_token
+        if self.change.operation == "TRUNCATE":  # it re-creates a MariaDB table: a new identity
+            after = adapter.describe(session, self.entry.table)
+            token = after.token if after is not None else token
         self.entry = replace(
-            self.entry,
-            state=BackupState.ACTIVE,
-            table_token=after.token if after is not None else self.entry.table_token,
-            updated_at=now,
+            self.entry, state=BackupState.ACTIVE, table_token=token, updated_at=now
         )
         self.catalog.update(self.entry)
         return self.entry

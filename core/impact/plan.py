@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -24,6 +25,25 @@ from guardrails_core.policy.schema import ImpactSpec
 
 # Statements whose rows are copied aside before they run.
 PRE_IMAGE_OPERATIONS = frozenset({"UPDATE", "DELETE", "MERGE", "TRUNCATE"})
+# The databases the probes know (our dialect names; see adapters/).
+PROBED_DIALECTS = frozenset({"postgres", "mysql", "sqlite"})
+_MAY_CHANGE_ROWS = re.compile(r"\b(?:update|delete|merge|truncate|drop)\b", re.IGNORECASE)
+
+
+def may_need_probe(text: str) -> bool:
+    """Whether `text` may hold a statement a probe measures or protects (UPDATE, DELETE, MERGE,
+    TRUNCATE, DROP): a cheap look at the words before any parsing, so that reads cost an
+    adapter one regex search. Such a word in a name, a string or an upsert is a false positive
+    (`needs_probe` on the analysis tells), never a miss."""
+    return _MAY_CHANGE_ROWS.search(text) is not None
+
+
+def needs_probe(statement: StatementEffect) -> bool:
+    """Whether a probe measures or protects `statement`: SQL UPDATE, DELETE, MERGE, TRUNCATE or
+    DROP TABLE."""
+    return statement.kind is CommandKind.SQL and (
+        statement.operation in PRE_IMAGE_OPERATIONS or statement.operation.startswith("DROP TABLE")
+    )
 
 
 @dataclass(frozen=True)
@@ -174,12 +194,15 @@ def backup_id(decision_id: str, statement_index: int, part: int) -> str:
 
 __all__ = [
     "PRE_IMAGE_OPERATIONS",
+    "PROBED_DIALECTS",
     "Column",
     "Protection",
     "StatementPlan",
     "TableInfo",
     "backup_id",
     "choose_key",
+    "may_need_probe",
+    "needs_probe",
     "plan_statement",
     "pre_image_problem",
 ]

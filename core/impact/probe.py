@@ -4,7 +4,9 @@ Before a verdict, `measure` estimates how many rows each UPDATE/DELETE/MERGE wou
 (read-only, bounded in time; a failure is reported in the estimate, never raised). After an
 allowing verdict, `execute` runs the command through the caller's `run` with a way back: the
 pre-image of the rows each statement changes is copied in the statement's own transaction, and
-a DROP TABLE moves the table to quarantine instead of destroying it.
+a DROP TABLE moves the table to quarantine instead of destroying it. Where the caller sends the
+statement itself (a SQLAlchemy event), `prepare` takes the copy before it and the returned
+`Capture` completes it after (or is abandoned when the statement failed).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from guardrails_core.impact.plan import (
     plan_statement,
     pre_image_problem,
 )
-from guardrails_core.impact.session import Session
+from guardrails_core.impact.session import Frame, Session
 from guardrails_core.impact.statements import UnsupportedStatement, row_changes
 from guardrails_core.model import (
     Analysis,
@@ -148,11 +150,7 @@ class ImpactProbe:
         back (a soft drop that cannot be done, or `impact.require_backup`).
         """
         spec = spec or ImpactSpec()
-        plans = [plan_statement(s, self.dialect, spec) for s in decision.statements]
-        if spec.require_backup:
-            for plan in plans:
-                if plan.problem:
-                    raise ReversibilityError(_no_way_back(plan.statement, plan.problem, True))
+        plans = self._plans(decision, spec)
         if all(plan.protection is Protection.NONE for plan in plans):
             return Execution(run(decision.command.text), decision, (), _problems(plans))
         value: T | None = None
@@ -171,14 +169,56 @@ class ImpactProbe:
                     if self.adapter.ddl_commits
                     else self._pre_images(decision, plan, spec, notes)
                 )
-                value, kept = self._with_pre_images(plan, images, spec, run, notes)
+                value, kept = self._with_pre_images(decision, plan, images, spec, run, notes)
                 reversals.extend(kept)
             else:
                 value = run(plan.statement.text)
-        with_reversals = decision.model_copy(
-            update={"reversals": (*decision.reversals, *reversals)}
+        return Execution(
+            value, _with_reversals(decision, reversals), tuple(reversals), tuple(notes)
         )
-        return Execution(value, with_reversals, tuple(reversals), tuple(notes))
+
+    def prepare(self, decision: Decision, spec: ImpactSpec | None = None) -> Capture:
+        """The first half of `execute`, for a statement its caller sends itself (a SQLAlchemy
+        `before_cursor_execute` event): copy the rows it will change, in its transaction, now.
+
+        Call `complete()` on the returned Capture once the statement succeeded, `abandon()` when
+        it failed. Only a command of one UPDATE/DELETE/MERGE/TRUNCATE gets a pre-image here: the
+        copy of a later statement must be taken just before that one runs, and a DROP TABLE the
+        caller sends cannot be turned into a soft drop. Raises ReversibilityError, before anything
+        is copied, when `impact.require_backup` forbids running without a way back.
+        """
+        spec = spec or ImpactSpec()
+        plans = self._plans(decision, spec)
+        notes = list(_problems(plans))
+        protected = [plan for plan in plans if plan.protection is not Protection.NONE]
+        if not protected:
+            return Capture(self, decision, spec, notes=notes)
+        if len(plans) > 1 or protected[0].protection is not Protection.PRE_IMAGE:
+            problem = (
+                "it is sent together with other statements in one call, and each one's copy must "
+                "be taken just before it runs: send them one at a time"
+                if len(plans) > 1
+                else "a DROP TABLE sent by its caller runs as sent (a soft drop only replaces "
+                "commands the guard runs itself, as Guard.execute does)"
+            )
+            for plan in protected:
+                self._no_way_back(plan.statement, problem, spec, notes)
+            return Capture(self, decision, spec, notes=notes)
+        plan = protected[0]
+        images = (
+            self._prepare_all(decision, [plan], spec, notes).get(plan.statement.index, [])
+            if self.adapter.ddl_commits
+            else self._pre_images(decision, plan, spec, notes)
+        )
+        return self._capture(decision, plan, images, spec, notes)
+
+    def _plans(self, decision: Decision, spec: ImpactSpec) -> list[StatementPlan]:
+        plans = [plan_statement(s, self.dialect, spec) for s in decision.statements]
+        if spec.require_backup:
+            for plan in plans:
+                if plan.problem:
+                    raise ReversibilityError(_no_way_back(plan.statement, plan.problem, True))
+        return plans
 
     def _soft_drop(
         self,
@@ -315,27 +355,41 @@ class ImpactProbe:
 
     def _with_pre_images(
         self,
+        decision: Decision,
         plan: StatementPlan,
         images: list[PreImage],
         spec: ImpactSpec,
         run: Callable[[str], T],
         notes: list[str],
-    ) -> tuple[T, list[Reversal]]:
+    ) -> tuple[T, tuple[Reversal, ...]]:
         """Run one statement between the copy of the rows it changes and the completion of
         that copy, all in one transaction (the task's own, or one opened under autocommit)."""
+        capture = self._capture(decision, plan, images, spec, notes)
+        try:
+            value = run(plan.statement.text)
+        except BaseException:
+            capture.abandon()
+            raise
+        return value, capture.finish()
+
+    def _capture(
+        self,
+        decision: Decision,
+        plan: StatementPlan,
+        images: list[PreImage],
+        spec: ImpactSpec,
+        notes: list[str],
+    ) -> Capture:
+        """Open the statement's transaction frame and copy the rows it is about to change."""
         if not images:
-            return run(plan.statement.text), []
-        session = self.session
-        frame = session.begin_frame()
+            return Capture(self, decision, spec, notes=notes)
+        frame = self.session.begin_frame()
         try:
             copied = self._copy(plan, images, spec, notes)
-            value = run(plan.statement.text)
-            kept = self._complete(plan, copied, spec, notes)
         except BaseException:
-            session.end_frame(frame, failed=True)
+            self.session.end_frame(frame, failed=True)
             raise
-        session.end_frame(frame, failed=False)
-        return value, [entry.reversal() for entry in kept]
+        return Capture(self, decision, spec, plan, copied, frame, notes)
 
     def _copy(
         self, plan: StatementPlan, images: list[PreImage], spec: ImpactSpec, notes: list[str]
@@ -393,6 +447,55 @@ class ImpactProbe:
         return kept
 
 
+@dataclass
+class Capture:
+    """One statement's way back between the copy taken before it ran and the completion after
+    it succeeded (`ImpactProbe.prepare`); all of it in the statement's transaction frame."""
+
+    probe: ImpactProbe
+    decision: Decision
+    spec: ImpactSpec
+    plan: StatementPlan | None = None
+    images: list[PreImage] = field(default_factory=list)
+    frame: Frame | None = None
+    # Why (part of) the statement runs without a way back, for the task log.
+    notes: list[str] = field(default_factory=list)
+
+    def finish(self) -> tuple[Reversal, ...]:
+        """After the statement succeeded: complete the copies and close the frame (committing
+        what this package opened under autocommit). Raises (having rolled the frame back)
+        when `impact.require_backup` finds a copy that could not be completed."""
+        if self.frame is None or self.plan is None:
+            return ()
+        probe, frame, self.frame = self.probe, self.frame, None
+        try:
+            kept = probe._complete(self.plan, self.images, self.spec, self.notes)
+        except BaseException:
+            probe.session.end_frame(frame, failed=True)
+            raise
+        probe.session.end_frame(frame, failed=False)
+        return tuple(entry.reversal() for entry in kept)
+
+    def complete(self) -> Execution[None]:
+        """`finish`, as the Execution an adapter publishes (the decision with its reversals)."""
+        reversals = self.finish()
+        decision = _with_reversals(self.decision, reversals)
+        return Execution(None, decision, reversals, tuple(self.notes))
+
+    def abandon(self) -> None:
+        """The statement failed: roll back what this package opened (under autocommit); inside
+        the task's own transaction, the task's rollback takes the copies with it."""
+        frame, self.frame = self.frame, None
+        if frame is not None:
+            self.probe.session.end_frame(frame, failed=True)
+
+
+def _with_reversals(decision: Decision, reversals: Sequence[Reversal]) -> Decision:
+    if not reversals:
+        return decision
+    return decision.model_copy(update={"reversals": (*decision.reversals, *reversals)})
+
+
 def _problems(plans: Sequence[StatementPlan]) -> tuple[str, ...]:
     return tuple(
         _no_way_back(plan.statement, plan.problem, False) for plan in plans if plan.problem
@@ -409,4 +512,4 @@ def _no_way_back(statement: StatementEffect, problem: str, required: bool) -> st
     return f"{what} runs without a way back: {problem}"
 
 
-__all__ = ["Execution", "ImpactProbe"]
+__all__ = ["Capture", "Execution", "ImpactProbe"]

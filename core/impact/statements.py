@@ -100,6 +100,12 @@ def parse(text: str, dialect: str) -> exp.Expr:
 def row_changes(text: str, dialect: str) -> tuple[RowChange, ...]:
     """The row changes of one UPDATE/DELETE/MERGE (one) or TRUNCATE (one per table)."""
     tree = parse(text, dialect)
+    bound = _bind_parameter(tree, dialect)
+    if bound is not None:
+        raise UnsupportedStatement(
+            f"the statement has bind parameters ({bound}): their values are known only to the "
+            "driver call that runs it, so its rows cannot be selected beforehand"
+        )
     if isinstance(tree, exp.Delete):
         return (_delete(tree, dialect),)
     if isinstance(tree, exp.Update):
@@ -228,6 +234,14 @@ _NONDETERMINISTIC = frozenset(
         "statement_timestamp", "timeofday",
     }
 )  # fmt: skip
+
+
+def _bind_parameter(tree: exp.Expr, dialect: str) -> str | None:
+    """The first bind parameter (`?`, `%s`, `:name`, `$1`) in `tree`, as written, or None."""
+    for node in tree.walk():
+        if isinstance(node, exp.Placeholder | exp.Parameter):
+            return node.sql(dialect=_sqlglot_dialect(dialect))
+    return None
 
 
 def _side_effects(tree: exp.Expr) -> str | None:

@@ -375,11 +375,13 @@ def evaluate(
     *,
     now: datetime | None = None,
     impact: Sequence[ImpactEstimate] | None = None,
+    estimated_later: bool = False,
 ) -> Evaluation:
     """Judge `analysis`. `impact` holds row estimates measured at the edge (None: not measured);
-    a statement over the policy's `impact` limits is judged as a mass mutation."""
+    a statement over the policy's `impact` limits is judged as a mass mutation.
+    `estimated_later`: see `apply_impact`."""
     now = now or datetime.now(UTC)
-    judged = apply_impact(analysis, policy.impact, impact)
+    judged = apply_impact(analysis, policy.impact, impact, estimated_later=estimated_later)
     analysis = judged.analysis
     state = _State(analysis=analysis, policy=policy, context=context, now=now)
     scope, scope_problem = _resolve_scope(policy, context)

@@ -62,14 +62,19 @@ class ImpactJudgement:
 
 
 def apply_impact(
-    analysis: Analysis, spec: ImpactSpec, impact: Sequence[ImpactEstimate] | None
+    analysis: Analysis,
+    spec: ImpactSpec,
+    impact: Sequence[ImpactEstimate] | None,
+    *,
+    estimated_later: bool = False,
 ) -> ImpactJudgement:
     """Fold measured row estimates into `analysis`.
 
     `impact` is None when nobody measured (a static check): then only `require_estimate`
-    matters, and it fails closed.
+    matters, and it fails closed, unless `estimated_later` says the adapter judges each
+    statement again, measured, when it reaches its connection (that check enforces it).
     """
-    if impact is None and not spec.require_estimate:
+    if impact is None and (estimated_later or not spec.require_estimate):
         return ImpactJudgement(analysis)
     by_index = {estimate.statement_index: estimate for estimate in impact or ()}
     statements: list[StatementEffect] = []

@@ -10,6 +10,22 @@ from typing import Any
 from tests.airflow.conftest import DAGS, OPENLINEAGE_LOG
 
 
+def use_postgres_warehouse(monkeypatch: Any) -> None:
+    """Point the Airflow connection `pg_warehouse` at the real PostgreSQL (database `test`)."""
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_PG_WAREHOUSE",
+        json.dumps(
+            {
+                "conn_type": "postgres",
+                "host": "127.0.0.1",
+                "port": 5432,
+                "login": "postgres",
+                "schema": "test",
+            }
+        ),
+    )
+
+
 def load_dag(dag_id: str, file_name: str) -> Any:
     from airflow.dag_processing.dagbag import DagBag
 
@@ -82,3 +98,19 @@ def row_count(database: Path, table: str) -> int:
 
     with sqlite3.connect(database) as conn:
         return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+
+def measured_at_connection(records: list[Any]) -> tuple[list[Any], list[Any]]:
+    """(records of decisions judged before any connection existed, records of the decisions a
+    hook's live connection measured again) with their outcomes, each in trail order."""
+    from airflow_guardrails._runtime import REFINES_LABEL
+
+    live = {
+        r.record_id
+        for r in records
+        if r.decision is not None and REFINES_LABEL in dict(r.decision.context.labels)
+    }
+    return (
+        [r for r in records if r.decision_record_id not in live],
+        [r for r in records if r.decision_record_id in live],
+    )

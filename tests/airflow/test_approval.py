@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.airflow.conftest import ApiServer
-from tests.airflow.helpers import audit_records, run_dag, task_states
+from tests.airflow.helpers import audit_records, measured_at_connection, run_dag, task_states
 
 pytestmark = pytest.mark.airflow
 
@@ -114,10 +114,14 @@ def test_approved_command_runs(warehouse: Path, api_server: ApiServer) -> None:
     assert task_states(dag_run)[TASK_ID][0] == "success"
     assert _totals(warehouse) == [pytest.approx(110.0), 50.0]
 
-    records = audit_records(dag_run.run_id, TASK_ID)
+    records, measured = measured_at_connection(audit_records(dag_run.run_id, TASK_ID))
     states = [r.state.value for r in records]
     assert states == ["awaiting_approval", "approved", "pending", "succeeded"]
     review, approved, allowed = records[0], records[1], records[2]
+    # Measured again at the hook's connection: the same approval covers it (same command).
+    assert [r.state.value for r in measured] == ["pending", "succeeded"]
+    assert measured[0].subject.fingerprint == review.subject.fingerprint
+    assert measured[0].decision.context.approvals == allowed.decision.context.approvals
     assert review.subject.verdict.value == "review"
     assert review.decision.context.actor.kind.value == "ai_agent"
     assert approved.actor  # the person who answered in Airflow

@@ -11,6 +11,7 @@ import pytest
 from tests.airflow.helpers import (
     audit_records,
     lineage_events,
+    measured_at_connection,
     row_count,
     run_dag,
     task_states,
@@ -44,10 +45,14 @@ def test_nightly_etl_blocks_the_drop_and_leaves_the_data(warehouse: Path) -> Non
     records = audit_records(dag_run.run_id, "drop_old_mart")
     assert [r.state.value for r in records] == ["blocked"]
     assert records[0].decision.context.try_number == 1
-    # The allowed steps ran and their outcome is on the trail.
-    rebuild = audit_records(dag_run.run_id, "rebuild_staging")
+    # The allowed steps ran and their outcome is on the trail; the DELETE was measured again
+    # on the live connection (stg_orders has no key, so it keeps no pre-image).
+    rebuild, measured = measured_at_connection(audit_records(dag_run.run_id, "rebuild_staging"))
     assert [r.state.value for r in rebuild] == ["pending", "succeeded"]
     assert rebuild[0].subject.rules[0] == "staging-rebuilds"
+    assert [r.state.value for r in measured] == ["pending", "succeeded"]
+    assert measured[0].decision.command.text.rstrip(";") == "DELETE FROM stg_orders"
+    assert measured[0].decision.impact[0].estimated_rows == 0  # a fresh warehouse
 
     failed = [
         event
@@ -103,11 +108,15 @@ def test_audit_mode_records_and_proceeds(warehouse: Path, guard_env: pytest.Monk
     assert task_states(dag_run)["drop_old_mart"][0] == "success"
     with sqlite3.connect(warehouse) as conn:
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
-    assert "mart_revenue" not in tables  # audit mode let the drop run
-    (decision_record, outcome) = audit_records(dag_run.run_id, "drop_old_mart")
+    assert "mart_revenue" not in tables  # audit mode let the drop run ...
+    # ... as a soft drop: the table is in quarantine, and `access-guardrails undo` brings it back.
+    assert any(name.endswith("__mart_revenue") for name in tables)
+    task_level, measured = measured_at_connection(audit_records(dag_run.run_id, "drop_old_mart"))
+    (decision_record, outcome) = task_level
     assert decision_record.subject.verdict.value == "deny"
     assert decision_record.subject.mode.value == "audit"
     assert outcome.state.value == "succeeded"
+    assert [r.state.value for r in measured] == ["pending", "backed_up", "succeeded"]
 
 
 def test_mapped_task_instances_are_judged_one_by_one(warehouse: Path) -> None:
@@ -132,3 +141,20 @@ def test_mapped_task_instances_are_judged_one_by_one(warehouse: Path) -> None:
     records = [r for r in audit_records(dag_run.run_id) if r.decision]
     labels = {r.decision.command.text: dict(r.decision.context.labels) for r in records}
     assert labels["DROP TABLE orders"]["map_index"] == "1"
+
+
+def test_events_retention_keeps_a_way_back_and_blocks_by_estimate(warehouse: Path) -> None:
+    from guardrails_core.cli import main as guardrails
+
+    dag_run = run_dag("events_retention", "airflow_events_retention.py")
+
+    states = task_states(dag_run)
+    assert states["purge_test_events"][0] == "success"
+    assert states["purge_expired_events"] == ("failed", 1)
+    assert row_count(warehouse, "events") == 4_950
+    blocked = xcom(dag_run, "purge_expired_events", "guardrails_decision")
+    assert "4,950 of 4,950 rows" in blocked["reasons"][0]["message"]
+    purged = xcom(dag_run, "purge_test_events", "guardrails_decision")
+    assert purged["reversals"][0]["row_count"] == 50
+    assert guardrails(["undo", purged["decision_id"]]) == 0
+    assert row_count(warehouse, "events") == 5_000

@@ -3,13 +3,13 @@ table and its rows as they were; the allowed one runs."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterator
 
 import pytest
 
-from tests.airflow.helpers import audit_records, run_dag, task_states
+from tests.airflow.helpers import audit_records, run_dag, task_states, use_postgres_warehouse
+from tests.impact.conftest import drop_backups
 from tests.servers import require_postgres
 
 pytestmark = pytest.mark.airflow
@@ -21,23 +21,13 @@ def pg_table(airflow_home: object, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     import psycopg
 
     table = f"guardrails_af_{uuid.uuid4().hex[:10]}"
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_PG_WAREHOUSE",
-        json.dumps(
-            {
-                "conn_type": "postgres",
-                "host": "127.0.0.1",
-                "port": 5432,
-                "login": "postgres",
-                "schema": "test",
-            }
-        ),
-    )
+    use_postgres_warehouse(monkeypatch)
     with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=test") as conn:
         conn.execute(f"CREATE TABLE {table} (id int primary key, total numeric)")
         conn.execute(f"INSERT INTO {table} VALUES (1, 10), (2, 20), (3, 30)")
     yield table
     with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=test") as conn:
+        drop_backups(conn, [table])  # the allowed UPDATE kept a pre-image
         conn.execute(f"DROP TABLE IF EXISTS {table}")
 
 

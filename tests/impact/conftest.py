@@ -104,20 +104,27 @@ class Database:
     def cleanup(self) -> None:
         for connection in self._connections[1:]:
             _close(connection)
-        session = Session(self.admin)
-        adapter = adapter_for(self.dialect)
-        catalog = Catalog(session, adapter)
-        if catalog.exists() and self.tables:
-            for entry in catalog.entries():
-                if entry.table[1] in self.tables:
-                    adapter.drop_location(session, entry.location)
-                    session.execute(
-                        f"DELETE FROM {catalog.table} WHERE backup_id = {PARAM}", (entry.backup_id,)
-                    )
+        drop_backups(self.admin, self.tables)
         for name in reversed(self.tables):
             self.run(f"DROP TABLE IF EXISTS {name}")
         self.commit()
         _close(self.admin)
+
+
+def drop_backups(connection: Any, tables: list[str]) -> None:
+    """Drop the backups and quarantined tables kept for `tables` (names without schema), and
+    their catalog rows, on a driver connection in autocommit mode."""
+    session = Session(connection)
+    adapter = adapter_for(session.dialect)
+    catalog = Catalog(session, adapter)
+    if not catalog.exists() or not tables:
+        return
+    for entry in catalog.entries():
+        if entry.table[1] in tables:
+            adapter.drop_location(session, entry.location)
+            session.execute(
+                f"DELETE FROM {catalog.table} WHERE backup_id = {PARAM}", (entry.backup_id,)
+            )
 
 
 def series(dialect: str, rows: int, values: str) -> str:

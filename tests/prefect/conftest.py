@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
+from prefect.events.filters import EventFilter, EventNameFilter, EventRelatedFilter
 from prefect.flow_runs import resume_flow_run
 from prefect.testing.utilities import prefect_test_harness
 from sqlalchemy import create_engine
@@ -157,3 +158,20 @@ class Approver(threading.Thread):
 
 def unique_name(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def wait_for_events(
+    flow_run_id: str, expected: int, prefix: str = "guardrails.decision.", timeout: float = 30
+) -> list[Any]:
+    """Prefect stores events asynchronously: poll until they are all there."""
+    event_filter = EventFilter(
+        event=EventNameFilter(prefix=[prefix]),
+        related=EventRelatedFilter(id=[f"prefect.flow-run.{flow_run_id}"]),
+    )
+    deadline = time.monotonic() + timeout
+    with get_client(sync_client=True) as client:
+        while True:
+            events = client.read_events(filter=event_filter, limit=50).events
+            if len(events) >= expected or time.monotonic() > deadline:
+                return events
+            time.sleep(0.5)

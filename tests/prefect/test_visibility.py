@@ -7,19 +7,17 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from typing import Any
 
 from prefect import flow, task
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
-from prefect.events.filters import EventFilter, EventNameFilter, EventRelatedFilter
 from prefect.states import State
 from sqlalchemy import create_engine, text
 
 from prefect_guardrails import flush, guard_engine, guarded
 
-from .conftest import Audit, Target
+from .conftest import Audit, Target, wait_for_events
 
 KEY = re.compile(r"^[a-z0-9-]+$")
 
@@ -47,7 +45,8 @@ def test_every_decision_becomes_an_artifact_an_event_and_a_table_row(
     assert flow_run_id is not None
     assert flush(30)
     # The allowed task sent its statement through the guarded engine: two decisions; the
-    # denied one never ran its body. Allowed engine statements are table rows, not reports.
+    # denied one never ran its body. Allowed engine statements are table rows, not reports,
+    # unless they kept a way back (the UPDATE's pre-image): then a report says where.
     records = {r.subject.decision_id: r for r in audit.decisions(run_id=str(flow_run_id))}
     assert len(records) == 3
 
@@ -63,7 +62,8 @@ def test_every_decision_becomes_an_artifact_an_event_and_a_table_row(
             if run.flow_run_id == flow_run_id
         }
 
-    assert len(markdown) == 2
+    assert len(markdown) == 3
+    assert sum("way back" in str(artifact.data) for artifact in markdown) == 1
     for artifact in markdown:
         assert artifact.key is not None and KEY.match(artifact.key)
         assert artifact.key == "guardrails-nightly-orders-load"
@@ -83,7 +83,7 @@ def test_every_decision_becomes_an_artifact_an_event_and_a_table_row(
     assert {row["audit record"] for row in rows} == {r.record_id for r in records.values()}
     assert "succeeded" in {row["outcome"] for row in rows}
 
-    events = _wait_for_events(str(flow_run_id), expected=3)
+    events = wait_for_events(str(flow_run_id), expected=3)
     assert sorted(event.event for event in events) == [
         "guardrails.decision.allow",
         "guardrails.decision.allow",
@@ -97,18 +97,3 @@ def test_every_decision_becomes_an_artifact_an_event_and_a_table_row(
         record = records[event.payload["decision_id"]]
         assert event.payload["record_id"] == record.record_id
         assert event.resource["guardrails.fingerprint"] == record.subject.fingerprint
-
-
-def _wait_for_events(flow_run_id: str, expected: int, timeout: float = 30) -> list[Any]:
-    """Prefect stores events asynchronously: poll until they are all there."""
-    event_filter = EventFilter(
-        event=EventNameFilter(prefix=["guardrails.decision."]),
-        related=EventRelatedFilter(id=[f"prefect.flow-run.{flow_run_id}"]),
-    )
-    deadline = time.monotonic() + timeout
-    with get_client(sync_client=True) as client:
-        while True:
-            events = client.read_events(filter=event_filter, limit=50).events
-            if len(events) >= expected or time.monotonic() > deadline:
-                return events
-            time.sleep(0.5)

@@ -88,6 +88,11 @@ class DialectAdapter(ABC):
     def describe(self, session: Session, table: TableName | Location) -> TableInfo | None:
         """The table as the catalog has it (name resolved as the session would), or None."""
 
+    def exists(self, session: Session, location: Location) -> bool:
+        """Whether the table exists: one cheap look, where `describe` reads columns and keys
+        (asked before every capture, of the backup catalog)."""
+        return self.describe(session, location) is not None
+
     @abstractmethod
     def row_hash(self, alias: str, columns: Sequence[str]) -> str:
         """A SQL expression hashing the row `alias` over `columns` (never NULL)."""

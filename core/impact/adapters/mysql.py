@@ -162,6 +162,9 @@ class MySQLAdapter(DialectAdapter):
         )
         return (str(found[0][0]), str(found[0][1])) if found else None
 
+    def exists(self, session: Session, location: Location) -> bool:
+        return self._resolve(session, location) is not None
+
     def describe(self, session: Session, table: TableName | Location) -> TableInfo | None:
         resolved = self._resolve(session, table)
         if resolved is None:

@@ -171,6 +171,11 @@ class PostgresAdapter(DialectAdapter):
             temporary=persistence == "t",
         )
 
+    def exists(self, session: Session, location: Location) -> bool:
+        return (
+            session.scalar(f"SELECT to_regclass({PARAM})", (self.table_sql(location),)) is not None
+        )
+
     def row_hash(self, alias: str, columns: Sequence[str]) -> str:
         return f"md5(CAST(ROW({self.column_list(columns, alias)}) AS text))"
 
