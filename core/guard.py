@@ -432,6 +432,8 @@ class _OutcomeWriter:
         self._open_store = open_store
         self._pid = os.getpid()
         self._queue: queue.Queue[_QueuedOutcome] = queue.Queue()
+        # Set by `flush`: a caller is waiting, so write what is queued without lingering.
+        self._hurry = threading.Event()
         self._thread = threading.Thread(target=self._run, name="guardrails-outcomes", daemon=True)
         self._thread.start()
         _WRITERS.add(self)
@@ -449,19 +451,22 @@ class _OutcomeWriter:
         import time
 
         deadline = time.monotonic() + timeout
-        while self._queue.unfinished_tasks and time.monotonic() < deadline:
-            if not self.alive():
-                return False
-            time.sleep(0.002)
-        return not self._queue.unfinished_tasks
+        self._hurry.set()
+        done = self._queue.all_tasks_done  # notified by task_done when the queue drains
+        with done:
+            while self._queue.unfinished_tasks:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not self.alive():
+                    return False
+                done.wait(min(remaining, 0.05))
+        return True
 
     def _run(self) -> None:
         import queue
-        import time
 
         while True:
             batch = [self._queue.get()]
-            time.sleep(self.LINGER_SECONDS)
+            self._hurry.wait(self.LINGER_SECONDS)
             while len(batch) < self.BATCH:
                 try:
                     batch.append(self._queue.get_nowait())
@@ -470,6 +475,8 @@ class _OutcomeWriter:
             self._write(batch)
             for _ in batch:
                 self._queue.task_done()
+            if not self._queue.unfinished_tasks:
+                self._hurry.clear()
 
     def _write(self, batch: list[_QueuedOutcome]) -> None:
         from guardrails_core.audit import AuditError
