@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from airflow_guardrails._options import CommandField, GuardOptions
-    from airflow_guardrails._runtime import DECISION_XCOM_KEY, TaskBlocked
+    from airflow_guardrails._runtime import DECISION_XCOM_KEY, REFINES_LABEL, TaskBlocked
     from airflow_guardrails.lineage import GuardrailsRunFacet, guardrails_run_facets
     from airflow_guardrails.links import GuardrailsDecisionLink
     from airflow_guardrails.operators import GuardedOperator, guard_dag
@@ -31,6 +31,7 @@ _EXPORTS = {
     "GuardrailsDecisionLink": "airflow_guardrails.links",
     "GuardrailsPlugin": "airflow_guardrails.plugin",
     "GuardrailsRunFacet": "airflow_guardrails.lineage",
+    "REFINES_LABEL": "airflow_guardrails._runtime",
     "TaskBlocked": "airflow_guardrails._runtime",
     "guard_dag": "airflow_guardrails.operators",
     "guardrails_run_facets": "airflow_guardrails.lineage",
@@ -39,6 +40,7 @@ _EXPORTS = {
 
 __all__ = [
     "DECISION_XCOM_KEY",
+    "REFINES_LABEL",
     "CommandField",
     "GuardOptions",
     "GuardedOperator",

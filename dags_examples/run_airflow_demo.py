@@ -171,7 +171,7 @@ def _approve(server_url: str) -> None:
 
 
 def _report(runs: list[Any], port: int, *, kept: bool) -> None:
-    from airflow_guardrails import DECISION_XCOM_KEY
+    from airflow_guardrails import DECISION_XCOM_KEY, REFINES_LABEL
     from guardrails_core.audit import AuditFilter, RecordKind, shared_store
     from guardrails_core.settings import Settings
 
@@ -182,6 +182,14 @@ def _report(runs: list[Any], port: int, *, kept: bool) -> None:
         latest: dict[str, str] = {}
         for record in records:
             latest[record.decision_record_id] = record.state.value
+        # Decisions made before any connection existed, judged again (measured) at it.
+        refined = {
+            value
+            for record in records
+            if record.decision is not None
+            for key, value in record.decision.context.labels
+            if key == REFINES_LABEL
+        }
         for record in records:
             if record.kind is not RecordKind.DECISION:
                 continue
@@ -192,6 +200,8 @@ def _report(runs: list[Any], port: int, *, kept: bool) -> None:
                 f"{dag_run.dag_id}.{subject.task}: {subject.deciding_rule}  "
                 f"[{command[:70]}{'...' if len(command) > 70 else ''}]"
             )
+            if record.decision is not None and record.decision.decision_id in refined:
+                print(f"{'':27}(the rendered command; judged again at the connection, below)")
             for estimate in record.decision.impact if record.decision else ():
                 print(f"{'':27}measured at the connection: {estimate.describe()}")
     _undo(store, next(run for run in runs if run.dag_id == UNDO_DAG))
