@@ -16,9 +16,7 @@ Medians of --repeat runs, milliseconds.
 
 from __future__ import annotations
 
-import argparse
 import logging
-import os
 import statistics
 import sys
 import tempfile
@@ -30,7 +28,7 @@ from sqlalchemy import Engine, create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.impact import ROWS, _forget_backups, connect, table
+from benchmarks.impact import _forget_backups, arguments, connect, table
 from guardrails_core.guard import Guard
 from guardrails_core.impact.adapters import adapter_for
 from guardrails_core.impact.backups import Catalog
@@ -67,17 +65,7 @@ def median_ms(guard: Guard, url: str, sql: str, *, impact: bool, repeat: int) ->
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--repeat", type=int, default=30, help="runs per case; medians shown")
-    parser.add_argument(
-        "--dialects", nargs="+", default=["postgres", "mysql", "sqlite"],
-        choices=["postgres", "mysql", "sqlite"],
-    )  # fmt: skip
-    args = parser.parse_args(argv)
-    print(f"cpus={os.cpu_count()} python={sys.version.split()[0]} rows={ROWS:,} "
-          f"repeat={args.repeat} (medians, ms)")  # fmt: skip
+    args = arguments(argv, __doc__, repeat=30)
     header = (
         f"{'database':<9} {'statement':<9} {'impact off':>10} {'estimate':>9} {'on':>7} "
         f"{'added':>7}"

@@ -158,11 +158,12 @@ def measure(dialect: str, connection: Any, name: str, sql: str, repeat: int) -> 
     )
 
 
-def main(argv: list[str] | None = None) -> int:
+def arguments(argv: list[str] | None, doc: str | None, *, repeat: int) -> argparse.Namespace:
+    """The impact benchmarks' command line (--repeat, --dialects); prints the run's set-up."""
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--repeat", type=int, default=15, help="runs per case; medians shown")
+    parser.add_argument("--repeat", type=int, default=repeat, help="runs per case; medians shown")
     parser.add_argument(
         "--dialects", nargs="+", default=["postgres", "mysql", "sqlite"],
         choices=["postgres", "mysql", "sqlite"],
@@ -170,6 +171,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     print(f"cpus={os.cpu_count()} python={sys.version.split()[0]} rows={ROWS:,} "
           f"repeat={args.repeat} (medians, ms)")  # fmt: skip
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = arguments(argv, __doc__, repeat=15)
     header = (
         f"{'database':<9} {'predicate':<12} {'estimate':>9} {'source':>8} {'probe':>7} "
         f"{'p90':>7} {'statement':>10} {'capture':>8}  target"

@@ -254,11 +254,10 @@ class EngineGuard:
                 "GUARDRAILS_AUDIT_URL at a store with its own engine, or guard another engine."
             )
         context = self.context()
-        options: dict[str, Any] = {} if probe is None else {"probe": probe}
         _IN_CHECK.active = True
         try:
             result = self.guard.check(
-                statement, kind=CommandKind.SQL, dialect=self.dialect, context=context, **options
+                statement, kind=CommandKind.SQL, dialect=self.dialect, context=context, probe=probe
             )
         finally:
             _IN_CHECK.active = False

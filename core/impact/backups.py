@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from guardrails_core.impact.adapters import DialectAdapter, Location
-from guardrails_core.impact.plan import Column, TableInfo
+from guardrails_core.impact.plan import Column, TableInfo, backup_id
 from guardrails_core.impact.session import PARAM, Session
 from guardrails_core.impact.statements import ROWS_ALIAS, RowChange
 from guardrails_core.model import Reversal, ReversalKind
@@ -87,6 +87,55 @@ class BackupEntry:
             row_count=self.row_count,
             created_at=self.created_at,
             expires_at=self.expires_at,
+        )
+
+
+@dataclass(frozen=True)
+class BackupSlot:
+    """Where a new way back is filed: the decision, statement and part it belongs to, when it
+    is taken and how long it is kept."""
+
+    decision_id: str
+    statement_index: int
+    part: int
+    now: datetime
+    retention: timedelta
+    database: str | None
+
+    @property
+    def backup_id(self) -> str:
+        return backup_id(self.decision_id, self.statement_index, self.part)
+
+    def entry(
+        self,
+        info: TableInfo,
+        *,
+        kind: ReversalKind,
+        operation: str,
+        state: BackupState,
+        location: Location,
+        key_columns: tuple[str, ...] = (),
+    ) -> BackupEntry:
+        """The catalog entry of a way back of table `info` kept at `location`."""
+        return BackupEntry(
+            backup_id=self.backup_id,
+            decision_id=self.decision_id,
+            statement_index=self.statement_index,
+            part=self.part,
+            kind=kind,
+            operation=operation,
+            state=state,
+            table=(info.schema, info.name),
+            location=location,
+            key_columns=key_columns,
+            columns=info.columns,
+            table_token=info.token,
+            signature=info.signature,
+            row_count=None,
+            created_at=self.now,
+            expires_at=self.now + self.retention,
+            updated_at=self.now,
+            database=self.database,
         )
 
 
@@ -287,34 +336,15 @@ class PreImage:
         change: RowChange,
         info: TableInfo,
         key: tuple[str, ...],
-        *,
-        backup_id: str,
-        decision_id: str,
-        statement_index: int,
-        part: int,
-        now: datetime,
-        retention: timedelta,
-        database: str | None,
+        slot: BackupSlot,
     ) -> PreImage:
-        entry = BackupEntry(
-            backup_id=backup_id,
-            decision_id=decision_id,
-            statement_index=statement_index,
-            part=part,
+        entry = slot.entry(
+            info,
             kind=ReversalKind.PRE_IMAGE,
             operation=change.operation,
             state=BackupState.CAPTURING,
-            table=(info.schema, info.name),
-            location=adapter.backup_location(backup_id),
+            location=adapter.backup_location(slot.backup_id),
             key_columns=key,
-            columns=info.columns,
-            table_token=info.token,
-            signature=info.signature,
-            row_count=None,
-            created_at=now,
-            expires_at=now + retention,
-            updated_at=now,
-            database=database,
         )
         return cls(session, adapter, Catalog(session, adapter), change, info, entry)
 
@@ -398,14 +428,7 @@ def soft_drop(
     session: Session,
     adapter: DialectAdapter,
     info: TableInfo,
-    *,
-    backup_id: str,
-    decision_id: str,
-    statement_index: int,
-    part: int,
-    now: datetime,
-    retention: timedelta,
-    database: str | None,
+    slot: BackupSlot,
 ) -> BackupEntry:
     """Move `info` to quarantine instead of dropping it, and record where it went."""
     blockers = adapter.drop_blockers(session, info)
@@ -417,27 +440,14 @@ def soft_drop(
         )
     catalog = Catalog(session, adapter)
     catalog.ensure()
-    location = adapter.quarantine_location(backup_id, info)
+    location = adapter.quarantine_location(slot.backup_id, info)
     adapter.move_table(session, (info.schema, info.name), location)
-    entry = BackupEntry(
-        backup_id=backup_id,
-        decision_id=decision_id,
-        statement_index=statement_index,
-        part=part,
+    entry = slot.entry(
+        info,
         kind=ReversalKind.SOFT_DROP,
         operation="DROP TABLE",
         state=BackupState.ACTIVE,
-        table=(info.schema, info.name),
         location=location,
-        key_columns=(),
-        columns=info.columns,
-        table_token=info.token,
-        signature=info.signature,
-        row_count=None,
-        created_at=now,
-        expires_at=now + retention,
-        updated_at=now,
-        database=database,
     )
     catalog.insert(entry)
     return entry

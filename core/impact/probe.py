@@ -21,6 +21,7 @@ from typing import Any, Generic, TypeVar
 from guardrails_core.impact.adapters import ProbeError, adapter_for
 from guardrails_core.impact.backups import (
     BackupEntry,
+    BackupSlot,
     PreImage,
     ReversibilityError,
     soft_drop,
@@ -28,7 +29,6 @@ from guardrails_core.impact.backups import (
 from guardrails_core.impact.plan import (
     Protection,
     StatementPlan,
-    backup_id,
     choose_key,
     plan_statement,
     pre_image_problem,
@@ -220,6 +220,18 @@ class ImpactProbe:
                     raise ReversibilityError(_no_way_back(plan.statement, plan.problem, True))
         return plans
 
+    def _slot(
+        self, decision: Decision, statement_index: int, part: int, spec: ImpactSpec, now: datetime
+    ) -> BackupSlot:
+        return BackupSlot(
+            decision_id=decision.decision_id,
+            statement_index=statement_index,
+            part=part,
+            now=now,
+            retention=timedelta(days=spec.retention_days),
+            database=self.database,
+        )
+
     def _soft_drop(
         self,
         decision: Decision,
@@ -258,13 +270,7 @@ class ImpactProbe:
                         session,
                         adapter,
                         info,
-                        backup_id=backup_id(decision.decision_id, plan.statement.index, part),
-                        decision_id=decision.decision_id,
-                        statement_index=plan.statement.index,
-                        part=part,
-                        now=self._clock(),
-                        retention=timedelta(days=spec.retention_days),
-                        database=self.database,
+                        self._slot(decision, plan.statement.index, part, spec, self._clock()),
                     )
                 )
         except BaseException:
@@ -298,13 +304,7 @@ class ImpactProbe:
                     change,
                     info,
                     key,
-                    backup_id=backup_id(decision.decision_id, statement.index, part),
-                    decision_id=decision.decision_id,
-                    statement_index=statement.index,
-                    part=part,
-                    now=now,
-                    retention=timedelta(days=spec.retention_days),
-                    database=self.database,
+                    self._slot(decision, statement.index, part, spec, now),
                 )
             )
         return images
