@@ -451,7 +451,8 @@ class _OutcomeWriter:
         import time
 
         deadline = time.monotonic() + timeout
-        self._hurry.set()
+        if self._queue.unfinished_tasks:
+            self._hurry.set()  # cleared by the writer once the queue is empty
         done = self._queue.all_tasks_done  # notified by task_done when the queue drains
         with done:
             while self._queue.unfinished_tasks:
