@@ -83,8 +83,9 @@ class Session:
             return sql.replace("%", "%%").replace(PARAM, "%s"), tuple(params)
         return sql.replace(PARAM, "?"), tuple(params)
 
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        """Run one statement; the number of rows it changed (-1 when the driver cannot tell)."""
+    @contextmanager
+    def _executed(self, sql: str, params: Sequence[Any]) -> Iterator[Any]:
+        """A cursor that has run one statement, closed after the block."""
         text, bound = self._bind(sql, params)
         cursor = self.raw.cursor()
         try:
@@ -92,21 +93,18 @@ class Session:
                 cursor.execute(text)
             else:
                 cursor.execute(text, bound)
-            return int(cursor.rowcount if cursor.rowcount is not None else -1)
+            yield cursor
         finally:
             cursor.close()
 
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run one statement; the number of rows it changed (-1 when the driver cannot tell)."""
+        with self._executed(sql, params) as cursor:
+            return int(cursor.rowcount if cursor.rowcount is not None else -1)
+
     def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        text, bound = self._bind(sql, params)
-        cursor = self.raw.cursor()
-        try:
-            if bound is None:
-                cursor.execute(text)
-            else:
-                cursor.execute(text, bound)
+        with self._executed(sql, params) as cursor:
             return [tuple(row) for row in cursor.fetchall()]
-        finally:
-            cursor.close()
 
     def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
         rows = self.fetch(sql, params)
