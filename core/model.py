@@ -32,6 +32,9 @@ class Intent(StrEnum):
     PRIVILEGE = "privilege"
     HOST_ACCESS = "host_access"
     DYNAMIC = "dynamic"
+    # Parsed, but something in it (a program, routine or construct) is in no registry: what it
+    # does is not known, so it is neither allowed silently nor called destructive.
+    UNKNOWN = "unknown"
     UNPARSEABLE = "unparseable"
 
 
