@@ -5,7 +5,7 @@ UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test lint typecheck pytest bench setup
+.PHONY: demo test lint typecheck pytest bench setup browser
 
 setup:
 	@command -v uv >/dev/null 2>&1 || [ -x "$(UV)" ] || python3 -m pip install --quiet --user uv
@@ -19,13 +19,18 @@ demo: setup
 lint: setup
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
+	@$(VENV)/bin/vulture
 
 # core/ installs as guardrails_core; mypy sees it under that name through a symlink.
 typecheck: setup
 	@mkdir -p .typecheck && ln -sfn ../core .typecheck/guardrails_core
 	@MYPYPATH=.typecheck $(VENV)/bin/mypy --strict -p guardrails_core
 
-pytest: setup
+# The Airflow UI test drives Debian's headless Chromium: installed here when missing.
+browser:
+	@bash .ci/install_chromium.sh
+
+pytest: setup browser
 	@$(PY) -m pytest -q
 
 test: lint typecheck pytest

@@ -89,10 +89,6 @@ def install() -> None:
         DbApiHook.__init__ = __init__  # type: ignore[method-assign]
 
 
-def installed() -> bool:
-    return bool(_patched)
-
-
 def _subclasses(cls: type) -> list[type]:
     found: list[type] = []
     sub: type
@@ -409,10 +405,8 @@ class _ScopeGuard(Guard):
 
 
 def _guard_engine(scope: TaskScope, hook: Any, engine: Any) -> None:
-    try:
-        from guardrails_core.sqlalchemy_guard import EngineAlreadyGuarded, guard_engine
-    except ImportError:  # an older core: DbApiHook interception still applies
-        return
+    from guardrails_core.sqlalchemy_guard import EngineAlreadyGuarded, guard_engine
+
     connection, dialect = hook_connection(hook)
     try:
         handle = guard_engine(

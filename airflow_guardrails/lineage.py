@@ -24,9 +24,6 @@ from guardrails_core.audit.export import GUARDRAILS_FACET, GUARDRAILS_RUN_FACET_
 
 log = logging.getLogger("airflow_guardrails")
 
-FACET_FUNCTION = "airflow_guardrails.lineage.guardrails_run_facets"
-
-
 @attr.define
 class GuardrailsRunFacet(RunFacet):
     """The decision access-guardrails made about the run's command, and its audit position."""

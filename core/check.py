@@ -8,13 +8,12 @@ time. Decisions that depended on the clock (time-window conditions) are never me
 from __future__ import annotations
 
 import os
-from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from threading import Lock
 from typing import Any
 
 from guardrails_core.intent import DEFAULT_CACHE, AnalysisCache, analyze
+from guardrails_core.lru import BoundedLRU
 from guardrails_core.model import (
     CommandKind,
     CommandRef,
@@ -28,35 +27,19 @@ from guardrails_core.policy import Policy, baseline_policy, evaluate
 _DecisionKey = tuple[Any, ...]
 
 
-class DecisionCache:
+class DecisionCache(BoundedLRU[_DecisionKey, Decision]):
     """Bounded LRU of decision templates keyed by command, policy and context."""
-
-    def __init__(self, max_entries: int = 4096) -> None:
-        self.max_entries = max_entries
-        self._entries: OrderedDict[_DecisionKey, Decision] = OrderedDict()
-        self._lock = Lock()
-
-    def get(self, key: _DecisionKey) -> Decision | None:
-        with self._lock:
-            found = self._entries.get(key)
-            if found is not None:
-                self._entries.move_to_end(key)
-            return found
-
-    def put(self, key: _DecisionKey, decision: Decision) -> None:
-        if self.max_entries <= 0:
-            return
-        with self._lock:
-            self._entries[key] = decision
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
 
 
 DEFAULT_DECISIONS = DecisionCache()
+
+
+def configure_caches(max_entries: int) -> None:
+    """Size this process's analysis and decision caches (``Settings.cache_size``; 0 turns both
+    off). Guards and the CLI call it with their settings."""
+    DEFAULT_CACHE.resize(max_entries)
+    DEFAULT_DECISIONS.resize(max_entries)
+
 
 _DEFAULT_CONTEXT = Context()  # immutable: one instance serves every call without a context
 

@@ -12,11 +12,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from guardrails_core.model import Mode
-
-ENV_PREFIX = "GUARDRAILS_"
 
 # Environment variable -> settings field. Kept explicit so the README table and the code agree.
 ENVIRONMENT_VARIABLES: dict[str, str] = {
@@ -57,8 +55,8 @@ class Settings(BaseModel):
     audit_full_text: bool = False
     # What to do when the audit store cannot record a decision: deny (default) or audit-only.
     audit_on_failure: Literal["deny", "audit"] = "deny"
-    # Bounded LRU of analysed commands, keyed by fingerprint.
-    cache_size: int = 4096
+    # Entries of each of the process's two bounded LRUs: analyses and decisions (0: no caching).
+    cache_size: int = Field(default=4096, ge=0)
     # Base URL of the decision pages (Airflow plugin), used for extra links.
     ui_base_url: str | None = None
 

@@ -29,8 +29,8 @@ with DAG(
         SQLExecuteQueryOperator(
             task_id="apply_copilot_fix",
             conn_id=CONN_ID,
-            # Written by a copilot from "revenue for the 23rd is 10% low".
-            sql="UPDATE raw_orders SET total = total * 1.1 WHERE day = '2026-11-23'",
+            # Written by a copilot from "revenue for the run's day is 10% low".
+            sql="UPDATE raw_orders SET total = total * 1.1 WHERE day = '{{ ds }}'",
             retries=2,
         ),
         actor=Actor(kind=ActorKind.AI_AGENT, id="copilot", model="gpt-5"),

@@ -34,8 +34,9 @@ with DAG(
                 " (id INTEGER PRIMARY KEY, day TEXT, total REAL)",
                 "CREATE TABLE IF NOT EXISTS stg_orders (id INTEGER, day TEXT, total REAL)",
                 "CREATE TABLE IF NOT EXISTS mart_revenue (day TEXT, total REAL)",
-                "INSERT OR IGNORE INTO raw_orders VALUES (1, '2026-11-23', 120.0), "
-                "(2, '2026-11-23', 80.5), (3, '2026-11-24', 42.0)",
+                # The run's own day and the next: the aggregate finds rows whatever the date.
+                "INSERT OR IGNORE INTO raw_orders VALUES (1, '{{ ds }}', 120.0), "
+                "(2, '{{ ds }}', 80.5), (3, '{{ macros.ds_add(ds, 1) }}', 42.0)",
             ],
         )
     )

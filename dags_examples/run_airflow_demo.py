@@ -23,6 +23,7 @@ import sys
 import tempfile
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,8 @@ EXAMPLES = (
 )
 APPROVAL_DAG, APPROVAL_TASK = "revenue_fixups", "apply_copilot_fix"
 UNDO_DAG, UNDO_TASK = "events_retention", "purge_test_events"
+# The night the demo replays: its output reads the same on any day it is run.
+DEMO_NIGHT = datetime(2026, 11, 23, tzinfo=UTC)
 
 
 def main() -> int:
@@ -140,7 +143,7 @@ def _run(dag_id: str, file_name: str, *, server_url: str) -> Any:
     if dag_id == APPROVAL_DAG:
         approver = threading.Thread(target=_approve, args=(server_url,), daemon=True)
         approver.start()
-    dag_run = dag.dags[dag_id].test()
+    dag_run = dag.dags[dag_id].test(logical_date=DEMO_NIGHT, run_after=DEMO_NIGHT)
     if approver is not None:
         approver.join(timeout=30)
     return dag_run

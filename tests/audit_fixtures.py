@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import uuid
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -117,6 +118,19 @@ def drop_schema(url: str, schema: str) -> None:
             conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
     finally:
         engine.dispose()
+
+
+class TickingClock:
+    """An injected clock for a store: starts at ``start`` and moves one second per reading, so
+    record times are distinct, ordered and independent of the day the suite runs."""
+
+    def __init__(self, start: datetime) -> None:
+        self.start = start
+        self.readings = 0
+
+    def __call__(self) -> datetime:
+        self.readings += 1
+        return self.start + timedelta(seconds=self.readings)
 
 
 class StoreFactory:

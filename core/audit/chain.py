@@ -136,29 +136,6 @@ def index_columns(payload: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-# The columns ``index_columns`` fills, in table order.
-INDEX_COLUMNS = (
-    "record_id",
-    "kind",
-    "state",
-    "recorded_at",
-    "decision_record_id",
-    "decision_id",
-    "fingerprint",
-    "verdict",
-    "mode",
-    "intents",
-    "rules",
-    "pipeline",
-    "task",
-    "run_id",
-    "actor_kind",
-    "actor_id",
-    "environment",
-    "outcome_actor",
-)
-
-
 def seal(record_text: str, chain: int, seq: int, prev_hash: str, key: ChainKey) -> tuple[str, str]:
     """The stored payload of a record at position (chain, seq), and its chained hash.
 

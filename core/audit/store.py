@@ -16,7 +16,7 @@ import random
 import threading
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -87,6 +87,10 @@ DEFAULT_POSTGRES_CHAINS = 16
 Bucket = Literal["hour", "day", "week", "month"]
 
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 class AuditStore:
     """An open audit store. Thread-safe; open one per process (see ``shared_store``).
 
@@ -106,8 +110,10 @@ class AuditStore:
         create: bool = True,
         connect_timeout: float = 5.0,
         lock_timeout: float = 10.0,
+        clock: Callable[[], datetime] = _utc_now,
     ) -> None:
         self.display_url = mask_url(url)
+        self._clock = clock
         self._full_text = full_text
         self._key = ChainKey(key.encode("utf-8") if isinstance(key, str) else key)
         self._tables: Tables = build_tables(table_prefix, schema)
@@ -326,7 +332,7 @@ class AuditStore:
                 {"key": "chains", "value": str(count)},
                 {"key": "key_id", "value": self._key.key_id or ""},
                 {"key": "hash", "value": "hmac-sha256" if self._key.keyed else "sha256"},
-                {"key": "created_at", "value": iso_utc(datetime.now(UTC))},
+                {"key": "created_at", "value": iso_utc(self._clock())},
             ],
         )
         conn.execute(
@@ -520,7 +526,7 @@ class AuditStore:
             "record_id": uuid.uuid4().hex,
             "kind": kind.value,
             "state": state.value,
-            "recorded_at": iso_utc(datetime.now(UTC)),
+            "recorded_at": iso_utc(self._clock()),
             **fields,
         }
 

@@ -6,10 +6,8 @@ kind, dialect and default names), and never raises: what it cannot understand is
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from threading import Lock
-
 from guardrails_core.intent.sql import UnknownDialectError, analyze_sql, resolve_dialect
+from guardrails_core.lru import BoundedLRU
 from guardrails_core.model import (
     Analysis,
     CommandKind,
@@ -27,42 +25,8 @@ __all__ = ["AnalysisCache", "UnknownDialectError", "analyze", "resolve_dialect"]
 _CacheKey = tuple[str, CommandKind, str | None, str | None, str | None]
 
 
-class AnalysisCache:
+class AnalysisCache(BoundedLRU[_CacheKey, Analysis]):
     """A bounded, thread-safe LRU of analyses. Analyses are immutable, so sharing them is safe."""
-
-    def __init__(self, max_entries: int = 4096) -> None:
-        self.max_entries = max_entries
-        self._entries: OrderedDict[_CacheKey, Analysis] = OrderedDict()
-        self._lock = Lock()
-        self.hits = 0
-        self.misses = 0
-
-    def get(self, key: _CacheKey) -> Analysis | None:
-        with self._lock:
-            found = self._entries.get(key)
-            if found is None:
-                self.misses += 1
-                return None
-            self._entries.move_to_end(key)
-            self.hits += 1
-            return found
-
-    def put(self, key: _CacheKey, analysis: Analysis) -> None:
-        if self.max_entries <= 0:
-            return
-        with self._lock:
-            self._entries[key] = analysis
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-            self.hits = self.misses = 0
-
-    def __len__(self) -> int:
-        return len(self._entries)
 
 
 DEFAULT_CACHE = AnalysisCache()

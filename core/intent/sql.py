@@ -139,15 +139,6 @@ def _dialect(name: str | None) -> Dialect:
 _MYSQL_EXECUTABLE_COMMENT = re.compile(r"/\*(?:M?!)(\d{5,6})?")
 
 
-def unwrap_mysql_executable_comments(text: str) -> str:
-    """`/*! ... */`, `/*!50000 ... */` and MariaDB's `/*M! ... */` are code on MySQL, not comments.
-
-    The opening and closing markers are blanked out (same length) so the body is analysed as the
-    statement text it is. Quotes and ordinary comments are skipped so markers inside them stay.
-    """
-    return _unwrap_mysql(text)[0]
-
-
 def _unwrap_mysql(text: str) -> tuple[str, list[int]]:
     """The unwrapped text, and positions where blanking a marker would change the meaning.
 
@@ -1040,12 +1031,6 @@ def _qualified_table(node: exp.Expr | None) -> str | None:
     if not isinstance(node, exp.Table) or not node.name:
         return None
     return ".".join(part.lower() for part in (node.catalog, node.db, node.name) if part)
-
-
-def _table_name(node: exp.Expr | None) -> str | None:
-    if isinstance(node, exp.Schema):
-        node = node.this
-    return node.name.lower() if isinstance(node, exp.Table) and node.name else None
 
 
 def _check_unbounded(
@@ -2713,7 +2698,7 @@ def _special_execute(statement: _Statement, command: _Command) -> bool:
     statement.add(
         I.DYNAMIC,
         f"EXECUTE {command.tokens[1].text if len(command.tokens) > 1 else ''} runs a "
-        "statement command.prepared elsewhere; its text is not visible here",
+        "statement prepared elsewhere; its text is not visible here",
     )
     return True
 

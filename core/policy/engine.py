@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
@@ -363,7 +363,6 @@ class Evaluation:
     reasons: list[Reason]
     time_sensitive: bool = False
     scope: str | None = None
-    statement_verdicts: list[Verdict] = field(default_factory=list)
     # The analysis as judged: with mass mutations found by row estimates (see policy/impact.py).
     analysis: Analysis | None = None
 
@@ -386,7 +385,6 @@ def evaluate(
     state = _State(analysis=analysis, policy=policy, context=context, now=now)
     scope, scope_problem = _resolve_scope(policy, context)
     reasons: list[Reason] = []
-    verdicts: list[Verdict] = []
     if scope_problem is not None:
         reasons.append(scope_problem)
     if not analysis.statements:
@@ -403,7 +401,6 @@ def evaluate(
         if scope is not None:
             outcomes.extend(_scope_violations(scope, statement))
         worst = max(outcomes, key=lambda reason: reason.decision.severity)
-        verdicts.append(worst.decision)
         reasons.append(worst)
         # Other blocking reasons on the same statement are worth showing too (once each).
         shown = [worst]
@@ -423,7 +420,6 @@ def evaluate(
         reasons=reasons,
         time_sensitive=state.time_sensitive,
         scope=scope.name if scope else None,
-        statement_verdicts=verdicts,
         analysis=analysis,
     )
 
@@ -575,17 +571,11 @@ def _rule_message(rule: CompiledRule, effect: StatementEffect) -> str:
     return base
 
 
-def _rule_matches(
-    rule: CompiledRule, effect: StatementEffect, context: Context
-) -> tuple[str, ...] | None:
-    """None if the rule does not apply to `effect`; else the objects that made it apply."""
-    return _match(rule, effect, context, frozenset(effect.intents))[0]
-
-
 def explain_match(
     rule: CompiledRule, effect: StatementEffect, context: Context
 ) -> tuple[tuple[str, ...] | None, str]:
-    """Like _rule_matches, plus a sentence saying why the rule does or does not apply."""
+    """Whether `rule` applies to `effect` (None if not; else the objects that made it apply), and
+    a sentence saying why it does or does not."""
     matched, why = _match(rule, effect, context, frozenset(effect.intents))
     if why is None:
         return matched, "matches"

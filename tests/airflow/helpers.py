@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,9 +35,16 @@ def load_dag(dag_id: str, file_name: str) -> Any:
     return bag.dags[dag_id]
 
 
+# Every run's logical date is pinned: rendered `{{ ds }}` and the fixtures' data agree on any day
+# the suite runs.
+LOGICAL_DATE = datetime(2026, 11, 23, tzinfo=UTC)
+
+
 def run_dag(dag_id: str, file_name: str, conf: dict[str, Any] | None = None) -> Any:
     """dag.test(): the real Task SDK task runner, in process, against the metadata DB."""
-    return load_dag(dag_id, file_name).test(run_conf=conf)
+    return load_dag(dag_id, file_name).test(
+        logical_date=LOGICAL_DATE, run_after=LOGICAL_DATE, run_conf=conf
+    )
 
 
 def task_states(dag_run: Any) -> dict[str, tuple[str, int]]:

@@ -21,11 +21,17 @@ pytestmark = pytest.mark.airflow
 
 DAG_ID, TASK_ID = "revenue_fixups", "apply_copilot_fix"
 TIMEOUT = "<no answer>"
-# The scheduler's own timeout sweep for tasks parked in awaiting_input, run once.
+# The scheduler's own timeout sweep for tasks parked in awaiting_input, run once, with the
+# scheduler's clock an hour ahead: past any response deadline, without waiting for it to pass.
 SCHEDULER_SWEEP = (
+    "import datetime\n"
+    "from unittest import mock\n"
     "from airflow.jobs.job import Job\n"
     "from airflow.jobs.scheduler_job_runner import SchedulerJobRunner\n"
-    "SchedulerJobRunner(job=Job()).check_awaiting_input_timeouts()\n"
+    "from airflow.utils import timezone\n"
+    "later = timezone.utcnow() + datetime.timedelta(hours=1)\n"
+    "with mock.patch.object(timezone, 'utcnow', return_value=later):\n"
+    "    SchedulerJobRunner(job=Job()).check_awaiting_input_timeouts()\n"
 )
 
 
@@ -88,7 +94,6 @@ def _answer(
                 if before_answer is not None:
                     before_answer()
                 if answer == TIMEOUT:
-                    time.sleep(1.5)  # past the 1 s response timeout
                     subprocess.run(
                         [sys.executable, "-c", SCHEDULER_SWEEP], check=True, capture_output=True
                     )

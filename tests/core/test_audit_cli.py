@@ -193,7 +193,7 @@ def test_bad_time(trail: dict[str, str]) -> None:
     assert code == EXIT_USAGE and "--since 'yesterday'" in err
 
 
-def test_main_needs_a_command(capsys: pytest.CaptureFixture[str]) -> None:
+def test_main_needs_a_command() -> None:
     assert main(["audit"]) == EXIT_USAGE
 
 

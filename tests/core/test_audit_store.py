@@ -23,7 +23,18 @@ from guardrails_core.audit import (
 from guardrails_core.audit.schema import SCHEMA_VERSION
 from guardrails_core.model import ActorKind, Context, Intent, Mode, Verdict, fingerprint_text
 from guardrails_core.settings import Settings
-from tests.audit_fixtures import BACKENDS, StoreFactory, execute_sql, make_decision, store_factory
+from tests.audit_fixtures import (
+    BACKENDS,
+    StoreFactory,
+    TickingClock,
+    execute_sql,
+    make_decision,
+    store_factory,
+)
+
+# A fixed day for the clock-dependent tests: the last minutes of a UTC day, so a bucket computed
+# from the wall clock instead of the records' own times would be caught.
+LATE_EVENING = datetime(2026, 11, 24, 23, 59, 0, tzinfo=UTC)
 
 
 @pytest.fixture(params=BACKENDS)
@@ -211,7 +222,8 @@ def test_query_filters(stores: StoreFactory, filters: AuditFilter, expected: set
 
 
 def test_query_by_ids_time_order_and_limit(stores: StoreFactory) -> None:
-    store = stores.open()
+    clock = TickingClock(LATE_EVENING)
+    store = stores.open(clock=clock)
     ids = _trail(store)
     drop = store.get(ids["drop"])
     assert [r.record_id for r in store.query(AuditFilter(decision_id=drop.decision_id))] == [
@@ -225,7 +237,7 @@ def test_query_by_ids_time_order_and_limit(stores: StoreFactory) -> None:
     assert [r.recorded_at for r in everything] == sorted(r.recorded_at for r in everything)
     newest = store.query(AuditFilter(newest_first=True, limit=2))
     assert [r.record_id for r in newest] == [r.record_id for r in reversed(everything)][:2]
-    now = datetime.now(UTC)
+    now = clock.start
     assert len(store.query(AuditFilter(since=now - timedelta(minutes=5)))) == 5
     assert store.query(AuditFilter(since=now + timedelta(minutes=5))) == []
     assert store.query(AuditFilter(until=now - timedelta(minutes=5))) == []
@@ -245,7 +257,7 @@ def test_find_by_prefix_and_decision_id(stores: StoreFactory) -> None:
 
 
 def test_stats(stores: StoreFactory) -> None:
-    store = stores.open()
+    store = stores.open(clock=lambda: LATE_EVENING)
     _trail(store)
     stats = store.stats()
     assert (stats.decisions, stats.outcomes) == (4, 1)
@@ -261,8 +273,7 @@ def test_stats(stores: StoreFactory) -> None:
     assert stats.by_rule["prod.no-drop"] == 1
     assert stats.by_pipeline == {"billing": 2, "-": 1, "agents": 1}
     assert stats.by_actor_kind == {"service": 2, "ai_agent": 1, "human": 1}
-    today = datetime.now(UTC).strftime("%Y-%m-%dT00:00:00Z")
-    assert stats.timeline == {today: {"allow": 2, "deny": 1, "review": 1}}
+    assert stats.timeline == {"2026-11-24T00:00:00Z": {"allow": 2, "deny": 1, "review": 1}}
     assert store.stats(AuditFilter(pipeline="billing"), bucket="hour").decisions == 2
 
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from guardrails_core import Context, Verdict
+from guardrails_core import Context, Verdict, check
 from guardrails_core.audit import AuditFilter, AuditStore, Outcome, RecordKind
 from guardrails_core.guard import ApprovalRequired, CommandBlocked, Guard, GuardResult
-from guardrails_core.settings import Settings
+from guardrails_core.settings import Settings, SettingsError
 
 
 def settings_for(url: str, **extra: str) -> Settings:
@@ -162,3 +162,23 @@ def test_a_queued_outcome_for_an_unknown_record_is_dropped_with_a_warning(
     guard.finish(fake, "succeeded", wait=False)
     assert guard.flush(timeout=10)
     assert "could not record" in caplog.text
+
+
+def test_cache_size_setting_sizes_the_process_caches() -> None:
+    from guardrails_core.check import DEFAULT_DECISIONS, configure_caches
+    from guardrails_core.intent import DEFAULT_CACHE
+
+    try:
+        Guard(settings=Settings(cache_size=2), record=False)
+        assert (DEFAULT_CACHE.max_entries, DEFAULT_DECISIONS.max_entries) == (2, 2)
+        for number in range(5):
+            check(f"SELECT {number}")
+        assert (len(DEFAULT_CACHE), len(DEFAULT_DECISIONS)) == (2, 2)
+    finally:
+        configure_caches(Settings().cache_size)
+
+
+def test_cache_size_comes_from_the_environment() -> None:
+    assert Settings.load({"GUARDRAILS_CACHE_SIZE": "0"}).cache_size == 0
+    with pytest.raises(SettingsError, match="GUARDRAILS_CACHE_SIZE"):
+        Settings.load({"GUARDRAILS_CACHE_SIZE": "-1"})

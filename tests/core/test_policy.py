@@ -20,6 +20,7 @@ from guardrails_core import (
     load_policy,
     parse_policy,
 )
+from guardrails_core.check import DecisionCache
 from guardrails_core.model import fingerprint_text
 from guardrails_core.policy import PolicyError
 
@@ -461,9 +462,14 @@ def test_time_dependent_decisions_are_not_memoised() -> None:
             decision: allow
         """
     )
-    first = check("SELECT 1", policy=pol)
-    second = check("SELECT 1", policy=pol)
-    assert first.decision_id != second.decision_id
+    timeless = policy("rules: [{id: reads, match: {intents: [read]}, decision: allow}]")
+    cache = DecisionCache()
+    check("SELECT 1", policy=timeless, decision_cache=cache)
+    assert len(cache) == 1  # a decision that does not depend on the clock is memoised ...
+    cache.clear()
+    check("SELECT 1", policy=pol, decision_cache=cache)
+    check("SELECT 1", policy=pol, decision_cache=cache)
+    assert len(cache) == 0  # ... one that depends on the time of day never is
 
 
 # --------------------------------------------------------------------------- scopes

@@ -15,7 +15,8 @@ Rows are grouped by finding, most severe first. Severity:
 "verified" means the database behaviour was reproduced on the local PostgreSQL 15 / MariaDB 10.11
 / SQLite 3.40 / DuckDB 2.0 with temporary tables; other behaviours cite the vendor documentation.
 
-Run `python tests/core/redteam_findings.py` to print the current verdict of every row.
+Run `.venv/bin/python -m pytest tests/core/test_redteam.py -q` to see the current verdict of every
+row (a failing row prints what the analyzer said).
 """
 
 from __future__ import annotations

@@ -3,7 +3,6 @@ cannot be made reversible says why, and stops under `impact.require_backup`."""
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -27,6 +26,7 @@ from tests.impact.conftest import (
     policy_for,
     runner,
 )
+from tests.waiting import wait_until
 
 
 def refused(db: Database, decision_id: str, match: str, table: str | None = None) -> None:
@@ -75,9 +75,16 @@ def test_a_table_dropped_and_created_again_is_refused(db: Database, guard: Guard
         pytest.skip("SQLite has no table identity beyond its definition (documented)")
     table = orders(db)
     decision_id = guarded(db, guard, f"DELETE FROM {table} WHERE id <= 10")
+    if db.dialect == "mysql":
+        created = db.scalar(
+            "SELECT CREATE_TIME FROM information_schema.TABLES"
+            f" WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '{table}'"
+        )
     db.run(f"DROP TABLE {table}")
     if db.dialect == "mysql":
-        time.sleep(1.1)  # MariaDB tells tables apart by creation time, to the second
+        # MariaDB tells tables apart by creation time, to the second: the new table must be
+        # created in a later second of the server's clock than the old one was.
+        wait_until(lambda: db.scalar(f"SELECT NOW() > TIMESTAMP '{created}'") == 1)
     db.run(f"CREATE TABLE {table} ({orders_columns(db.dialect)})")
     db.commit()
     refused(db, decision_id, "dropped and created again", table)

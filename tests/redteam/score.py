@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     misses = [(case, result) for case, result in paired if not result["ok"]]
     for case, result in misses:
         print(
-            f"MISS {case.id} [{case.source}] expect {case.expect}"
+            f"MISS {case.id} [{case.source}, {case.family or '-'}] expect {case.expect}"
             f"{' +' + ','.join(case.intents) if case.intents else ''}: "
             f"got {result['verdict']} {','.join(result['intents'])} ({result['rule']})"
         )

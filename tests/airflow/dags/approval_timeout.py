@@ -1,4 +1,5 @@
-"""Test DAG: a model-written change whose approval request times out after a second."""
+"""Test DAG: a model-written change whose approval request times out (after an hour: the test
+runs the scheduler's timeout sweep with its clock moved past that)."""
 
 from __future__ import annotations
 
@@ -18,5 +19,5 @@ with DAG("approval_timeout", start_date=datetime(2026, 1, 1), schedule=None, cat
             retries=2,
         ),
         actor="ai_agent",
-        approval_timeout=timedelta(seconds=1),
+        approval_timeout=timedelta(hours=1),
     )
