@@ -24,6 +24,7 @@ from guardrails_core.audit.export import GUARDRAILS_FACET, GUARDRAILS_RUN_FACET_
 
 log = logging.getLogger("airflow_guardrails")
 
+
 @attr.define
 class GuardrailsRunFacet(RunFacet):
     """The decision access-guardrails made about the run's command, and its audit position."""
