@@ -24,7 +24,7 @@ lint: setup
 # core/ installs as guardrails_core; mypy sees it under that name through a symlink.
 typecheck: setup
 	@mkdir -p .typecheck && ln -sfn ../core .typecheck/guardrails_core
-	@MYPYPATH=.typecheck $(VENV)/bin/mypy --strict -p guardrails_core
+	@MYPYPATH=.typecheck $(VENV)/bin/mypy --strict -p guardrails_core -p airflow_guardrails -p prefect_guardrails
 
 # The Airflow UI test drives Debian's headless Chromium: installed here when missing.
 browser:

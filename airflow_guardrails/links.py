@@ -47,7 +47,7 @@ def decision_url(
 class GuardrailsDecisionLink(BaseOperatorLink):
     """The "Guardrails decision" button of a guarded task in the Airflow UI."""
 
-    name: ClassVar[str] = "Guardrails decision"  # type: ignore[misc]
+    name: ClassVar[str] = "Guardrails decision"
 
     def get_link(self, operator: Any, *, ti_key: Any) -> str:
         from guardrails_core.settings import Settings

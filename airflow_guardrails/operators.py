@@ -313,7 +313,7 @@ class _GuardedOperatorType(type):
     """Calling `GuardedOperator(task, ...)` guards `task` and returns it; `isinstance(task,
     GuardedOperator)` says whether a task is guarded."""
 
-    def __call__(cls, task: T, /, **declared: Any) -> T:  # type: ignore[override]
+    def __call__(cls, task: T, /, **declared: Any) -> T:
         return guard_task(task, **declared)
 
     def __instancecheck__(cls, instance: Any) -> bool:

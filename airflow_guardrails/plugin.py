@@ -43,7 +43,7 @@ class GuardrailsPlugin(AirflowPlugin):
     """Decision pages in the Airflow UI: a navigation entry and a task-instance tab."""
 
     name = "access_guardrails"
-    fastapi_apps = _LazyApps()  # type: ignore[assignment]
+    fastapi_apps = _LazyApps()
     listeners = [listener]  # noqa: RUF012
     external_views = [  # noqa: RUF012 - AirflowPlugin declares these as class lists
         {
