@@ -47,8 +47,12 @@ def guard_engine(
 ) -> EngineGuard:
     """Check every statement `engine` sends, in the context of the flow and task running it.
 
-        engine = guard_engine(create_engine(url))          # or a SqlAlchemyConnector
+        engine = create_engine(url)
+        guard_engine(engine)                                # or a SqlAlchemyConnector
         with engine.begin() as conn: ...                    # inside a task: checked first
+
+    Returns the guard installed on the engine (not the engine): `.remove()` uninstalls it, and
+    `with guard_engine(engine): ...` guards it for the block only.
 
     A denied statement raises CommandBlocked before it reaches the database (in a @guarded task
     the task ends Blocked; in any task it is not retried); a statement needing review raises

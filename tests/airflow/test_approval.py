@@ -26,12 +26,12 @@ TIMEOUT = "<no answer>"
 SCHEDULER_SWEEP = (
     "import datetime\n"
     "from unittest import mock\n"
+    "from airflow.jobs import scheduler_job_runner\n"
     "from airflow.jobs.job import Job\n"
-    "from airflow.jobs.scheduler_job_runner import SchedulerJobRunner\n"
-    "from airflow.utils import timezone\n"
-    "later = timezone.utcnow() + datetime.timedelta(hours=1)\n"
-    "with mock.patch.object(timezone, 'utcnow', return_value=later):\n"
-    "    SchedulerJobRunner(job=Job()).check_awaiting_input_timeouts()\n"
+    "clock = scheduler_job_runner.timezone\n"
+    "later = clock.utcnow() + datetime.timedelta(hours=1)\n"
+    "with mock.patch.object(clock, 'utcnow', return_value=later):\n"
+    "    scheduler_job_runner.SchedulerJobRunner(job=Job()).check_awaiting_input_timeouts()\n"
 )
 
 
