@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,15 +36,18 @@ def load_dag(dag_id: str, file_name: str) -> Any:
     return bag.dags[dag_id]
 
 
-# Every run's logical date is pinned: rendered `{{ ds }}` and the fixtures' data agree on any day
-# the suite runs.
-LOGICAL_DATE = datetime(2026, 11, 23, tzinfo=UTC)
+# Every run's logical date is pinned to one night: rendered `{{ ds }}` and the fixtures' data
+# agree on any day the suite runs. Each run is a second later than the one before, so run ids
+# (and the audit records filed under them) stay apart within the session.
+NIGHT = datetime(2026, 11, 23, tzinfo=UTC)
+_runs = itertools.count()
 
 
 def run_dag(dag_id: str, file_name: str, conf: dict[str, Any] | None = None) -> Any:
     """dag.test(): the real Task SDK task runner, in process, against the metadata DB."""
+    logical_date = NIGHT + timedelta(seconds=next(_runs))
     return load_dag(dag_id, file_name).test(
-        logical_date=LOGICAL_DATE, run_after=LOGICAL_DATE, run_conf=conf
+        logical_date=logical_date, run_after=logical_date, run_conf=conf
     )
 
 
