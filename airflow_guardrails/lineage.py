@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from typing import Any
 
 import attr
@@ -99,3 +100,22 @@ def guardrails_run_facets(task_instance: Any, ti_state: Any) -> dict[str, RunFac
         log.warning("access-guardrails: no OpenLineage facet for %s: %s", record_id, error)
         return {}
     return {GUARDRAILS_FACET: facet} if facet is not None else {}
+
+
+class _ProcessExit:
+    """The component named to OpenLineage's `before_stopping` hook: the process is finishing."""
+
+
+def finish_lineage_events(timeout: float = 60.0) -> None:
+    """Write out the OpenLineage events already handed off, as a stopping Airflow job does.
+
+    DAG-run events go to the provider's process pool, which only a stopping job drains, and a
+    task's events to a thread that may outlive the task. A process that ran `dag.test()` calls
+    this before removing the folder its events are written to.
+    """
+    from airflow.listeners.listener import get_listener_manager
+
+    get_listener_manager().hook.before_stopping(component=_ProcessExit())
+    for thread in threading.enumerate():
+        if thread.name.startswith("openlineage-"):
+            thread.join(timeout)

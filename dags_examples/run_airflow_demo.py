@@ -70,6 +70,9 @@ def main() -> int:
     finally:
         server.terminate()
         server.wait(timeout=30)
+        from airflow_guardrails.lineage import finish_lineage_events
+
+        finish_lineage_events()  # before the event file's folder may go
         if args.home is None and not args.serve:
             shutil.rmtree(home, ignore_errors=True)
     return 0

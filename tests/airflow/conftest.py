@@ -13,7 +13,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -88,21 +87,15 @@ def airflow_home() -> Iterator[Path]:
     Guard.reset_shared()
     yield HOME
     Guard.reset_shared()
-    _wait_for_lineage_emitters()
+    from airflow_guardrails.lineage import finish_lineage_events
+
+    finish_lineage_events()  # the event file is in HOME: written out before HOME goes
     for name, value in saved.items():
         if value is None:
             os.environ.pop(name, None)
         else:
             os.environ[name] = value
     shutil.rmtree(HOME, ignore_errors=True)
-
-
-def _wait_for_lineage_emitters() -> None:
-    """OpenLineage emits from daemon threads that may outlive their task: the event file must
-    outlive them, so the folder holding it is removed only after they have finished."""
-    for thread in threading.enumerate():
-        if thread.name.startswith("openlineage-"):
-            thread.join(timeout=60)
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from airflow_guardrails.lineage import finish_lineage_events
 from tests.airflow.helpers import (
     audit_records,
     lineage_events,
@@ -66,6 +67,23 @@ def test_nightly_etl_blocks_the_drop_and_leaves_the_data(warehouse: Path) -> Non
     assert facet["fingerprint"] == decision["fingerprint"]
     assert "mart_revenue" in facet["objects"]
     assert facet["_schemaURL"].endswith("GuardrailsRunFacet/v1.json")
+
+    # The DAG run's own events go through the provider's process pool: written out on request.
+    finish_lineage_events()
+    run_ended = [
+        event["run"]["facets"]["airflowState"]["tasksState"]
+        for event in lineage_events("nightly_orders")
+        if event["eventType"] == "FAIL"
+        and event["run"]["facets"]["airflowDagRun"]["dagRun"]["run_id"] == dag_run.run_id
+    ]
+    assert run_ended == [
+        {
+            "prepare_warehouse": "success",
+            "rebuild_staging": "success",
+            "aggregate_revenue": "success",
+            "drop_old_mart": "failed",
+        }
+    ]
 
 
 def test_python_hook_statement_is_intercepted(warehouse: Path) -> None:
