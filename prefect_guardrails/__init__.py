@@ -10,7 +10,7 @@ as artifacts and events, approvals by pausing the flow run.
 """
 
 from prefect_guardrails._approval import ApprovalInput
-from prefect_guardrails._engine import guard_engine
+from prefect_guardrails._engine import guard_engine, unguard_engine
 from prefect_guardrails._publish import flush
 from prefect_guardrails._shell import run_shell
 from prefect_guardrails._tasks import BLOCKED, TaskBlocked, guarded
@@ -23,4 +23,5 @@ __all__ = [
     "guard_engine",
     "guarded",
     "run_shell",
+    "unguard_engine",
 ]

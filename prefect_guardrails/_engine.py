@@ -7,7 +7,7 @@ Prefect like a task's own.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -20,6 +20,9 @@ from guardrails_core.sqlalchemy_guard import guard_engine as guard_core_engine
 from ._context import DECLARED, Declared, current_context
 from ._publish import publish_kept
 from ._tasks import show
+
+# What guard_engine was given, handed back: an (Async)Engine or a prefect-sqlalchemy connector.
+Target = TypeVar("Target")
 
 
 def _engine_of(target: Any) -> Engine | AsyncEngine:
@@ -38,21 +41,21 @@ def _engine_of(target: Any) -> Engine | AsyncEngine:
 
 
 def guard_engine(
-    engine: Any,
+    engine: Target,
     *,
     guard: Guard | None = None,
     dialect: str | None = None,
     context: Context | None = None,
     impact: bool = True,
-) -> EngineGuard:
+) -> Target:
     """Check every statement `engine` sends, in the context of the flow and task running it.
 
-        engine = create_engine(url)
-        guard_engine(engine)                                # or a SqlAlchemyConnector
+        engine = guard_engine(create_engine(url))           # or a SqlAlchemyConnector
         with engine.begin() as conn: ...                    # inside a task: checked first
 
-    Returns the guard installed on the engine (not the engine): `.remove()` uninstalls it, and
-    `with guard_engine(engine): ...` guards it for the block only.
+    Returns what it was given (the engine, async engine or connector), now guarded;
+    `unguard_engine(engine)` removes the guard. Guarding an engine twice raises
+    EngineAlreadyGuarded.
 
     A denied statement raises CommandBlocked before it reaches the database (in a @guarded task
     the task ends Blocked; in any task it is not retried); a statement needing review raises
@@ -81,7 +84,7 @@ def guard_engine(
             )
         return current_context(active_guard or Guard.shared(), declared)
 
-    return guard_core_engine(
+    guard_core_engine(
         _engine_of(engine),
         guard=guard,
         dialect=dialect,
@@ -90,3 +93,12 @@ def guard_engine(
         impact=measuring,
         on_executed=publish_kept,
     )
+    return engine
+
+
+def unguard_engine(engine: Any) -> None:
+    """Remove the guard `guard_engine` put on an engine or connector; statements sent afterwards
+    are not checked. Does nothing if it is not guarded."""
+    installed = EngineGuard.of(_engine_of(engine))
+    if installed is not None:
+        installed.remove()

@@ -11,6 +11,8 @@ Conventions (what each fenced block must satisfy):
   (`... --help`). `make` lines are the README's own entry points and are not run here.
 - ```yaml: parses; a policy (with `version:`) loads with the policy loader, a bare `impact:`
   section loads as a policy's impact section. ```ini: parses.
+- ```text: not code (a diagram, a listing); a listed folder (`name/` at a line's start) exists.
+Every fence names one of these languages: an untagged or other block fails the suite.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 CLI = Path(sys.executable).parent / "access-guardrails"
 FENCE = re.compile(r"^( *)```(\w*)\n(.*?)^\1```", re.DOTALL | re.MULTILINE)
+LANGUAGES = {"python", "console", "bash", "yaml", "ini", "text"}
 PLACEHOLDER = re.compile(r"[A-Z][A-Z_]{2,}|<[^>]+>|\[.*")
 
 
@@ -167,3 +170,25 @@ def test_yaml_and_ini_samples_parse() -> None:
             pytest.fail(f"README.md:{line}: a yaml sample that is neither a policy nor a section")
     for _line, body in _blocks("ini"):
         configparser.ConfigParser().read_string(body)
+
+
+def test_every_block_names_a_checked_language() -> None:
+    text = README.read_text(encoding="utf-8")
+    unchecked = [
+        (text.count("\n", 0, match.start()) + 1, match.group(2) or "(none)")
+        for match in FENCE.finditer(text)
+        if match.group(2) not in LANGUAGES
+    ]
+    assert unchecked == [], f"README.md (line, language) of blocks no test checks: {unchecked}"
+
+
+def test_listed_folders_exist() -> None:
+    listed = [
+        (line, word)
+        for line, body in _blocks("text")
+        for word in (row.split(" ")[0] for row in body.splitlines())
+        if word.endswith("/")
+    ]
+    assert listed, "the Layout listing is gone: this test checks it"
+    missing = [(line, word) for line, word in listed if not (ROOT / word).is_dir()]
+    assert missing == [], f"README.md lists folders that do not exist: {missing}"

@@ -9,8 +9,9 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from prefect.client.orchestration import get_client
@@ -22,10 +23,11 @@ from sqlalchemy import create_engine
 
 from guardrails_core.audit import AuditFilter, AuditRecord, AuditStore, RecordKind
 from guardrails_core.guard import Guard
-from prefect_guardrails import flush
+from prefect_guardrails import flush, guard_engine, unguard_engine
 from tests.servers import require_postgres
 
 POLICY = Path(__file__).with_name("policy.yaml")
+Guarded = TypeVar("Guarded")
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -154,6 +156,16 @@ class Approver(threading.Thread):
                     time.sleep(0.2)
         except BaseException as error:  # surfaced by the test through .error
             self.error = error
+
+
+@contextmanager
+def guarding(engine: Guarded) -> Iterator[Guarded]:
+    """An engine or connector guarded for the block: its guard is removed when the block ends."""
+    guarded = guard_engine(engine)
+    try:
+        yield guarded
+    finally:
+        unguard_engine(engine)
 
 
 def unique_name(prefix: str) -> str:

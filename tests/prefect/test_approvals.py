@@ -114,8 +114,8 @@ def test_a_statement_sent_by_the_body_is_approved_and_the_body_runs_again(
     @guarded(**AI)
     def copilot_fix() -> None:
         bodies.append(1)
-        engine = create_engine(sqlite_target.url)
-        with guard_engine(engine), engine.begin() as conn:
+        engine = guard_engine(create_engine(sqlite_target.url))
+        with engine.begin() as conn:
             conn.execute(text(f"SELECT amount FROM {sqlite_target.table} WHERE id = 1"))
             conn.execute(text(f"UPDATE {sqlite_target.table} SET amount = 99 WHERE id = 1"))
         engine.dispose()

@@ -15,9 +15,10 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from guardrails_core.guard import ApprovalRequired, CommandBlocked
-from prefect_guardrails import BLOCKED, guard_engine, guarded, run_shell
+from guardrails_core.sqlalchemy_guard import EngineAlreadyGuarded
+from prefect_guardrails import BLOCKED, guard_engine, guarded, run_shell, unguard_engine
 
-from .conftest import Audit, Target
+from .conftest import Audit, Target, guarding
 
 
 def test_a_plain_task_using_a_guarded_engine_fails_without_retries(
@@ -38,7 +39,7 @@ def test_a_plain_task_using_a_guarded_engine_fails_without_retries(
     def nightly() -> None:
         states.append(rebuild(return_state=True))
 
-    with guard_engine(engine):
+    with guarding(engine):
         flow_state = nightly(return_state=True)
     engine.dispose()
     [state] = states
@@ -49,14 +50,32 @@ def test_a_plain_task_using_a_guarded_engine_fails_without_retries(
     assert {r.subject.pipeline for r in records} == {"rebuild-orders"}
 
 
+def test_guard_engine_hands_back_the_engine_guarded(sqlite_target: Target) -> None:
+    engine = create_engine(sqlite_target.url)
+    assert guard_engine(engine) is engine  # `engine = guard_engine(create_engine(url))` works
+    try:
+        with pytest.raises(EngineAlreadyGuarded):
+            guard_engine(engine)
+        with pytest.raises(CommandBlocked), engine.begin() as conn:
+            conn.exec_driver_sql(f"DELETE FROM {sqlite_target.table}")
+        assert sqlite_target.rows() == 3
+    finally:
+        unguard_engine(engine)
+    unguard_engine(engine)  # idempotent
+    with engine.begin() as conn:  # no longer checked
+        conn.exec_driver_sql(f"DELETE FROM {sqlite_target.table}")
+    engine.dispose()
+    assert sqlite_target.rows() == 0
+
+
 def test_a_guarded_task_ends_blocked_when_its_engine_is_denied(sqlite_target: Target) -> None:
     states: list[State[Any]] = []
 
     @task(retries=2)
     @guarded
     def rebuild() -> None:
-        engine = create_engine(sqlite_target.url)
-        with guard_engine(engine), engine.begin() as conn:
+        engine = guard_engine(create_engine(sqlite_target.url))
+        with engine.begin() as conn:
             conn.exec_driver_sql(f"DROP TABLE {sqlite_target.table}")
 
     @flow
@@ -74,19 +93,19 @@ def test_raw_connections_and_async_engines_are_guarded_in_tasks(sqlite_target: T
     @task
     @guarded
     def raw_cleanup() -> None:
-        engine = create_engine(sqlite_target.url)
-        with guard_engine(engine):
-            connection = engine.raw_connection()
-            try:
-                connection.cursor().execute(f"DELETE FROM {sqlite_target.table} WHERE 1 = 1")
-            finally:
-                connection.close()
+        engine = guard_engine(create_engine(sqlite_target.url))
+        connection = engine.raw_connection()
+        try:
+            connection.cursor().execute(f"DELETE FROM {sqlite_target.table} WHERE 1 = 1")
+        finally:
+            connection.close()
 
     @task
     @guarded
     async def async_cleanup() -> None:
-        engine = create_async_engine(sqlite_target.url.replace("sqlite:", "sqlite+aiosqlite:"))
-        guard_engine(engine)
+        engine = guard_engine(
+            create_async_engine(sqlite_target.url.replace("sqlite:", "sqlite+aiosqlite:"))
+        )
         try:
             async with engine.begin() as conn:
                 await conn.execute(text(f"TRUNCATE TABLE {sqlite_target.table}"))
@@ -121,7 +140,8 @@ def test_sqlalchemy_connector_statements_are_checked(target: Target) -> None:
     def with_connector() -> None:
         use_connector()
 
-    with guard_engine(connector):
+    with guarding(connector) as guarded_connector:
+        assert guarded_connector is connector
         with_connector()
     connector.close()
     assert [tuple(row) for row in read] == [(1,), (2,), (3,)]

@@ -20,10 +20,10 @@ from sqlalchemy import create_engine, text
 
 from guardrails_core.audit import Outcome
 from guardrails_core.impact import undo
-from prefect_guardrails import BLOCKED, flush, guard_engine, guarded
+from prefect_guardrails import BLOCKED, flush, guarded
 from tests.impact.conftest import drop_backups
 
-from .conftest import Audit, Target, wait_for_events
+from .conftest import Audit, Target, guarding, wait_for_events
 
 ROWS = 2_000
 
@@ -89,7 +89,7 @@ def test_an_allowed_delete_is_captured_shown_and_undone(orders: Target, audit: A
             conn.execute(text(f"SELECT count(*) FROM {orders.table}"))
             conn.execute(text(f"DELETE FROM {orders.table} WHERE amount = 7"))
 
-    with guard_engine(engine):
+    with guarding(engine):
         state, flow_run_id = run_in_flow(body)
     engine.dispose()
     assert state.is_completed() and orders.rows() == ROWS - 20
@@ -125,7 +125,7 @@ def test_a_large_estimate_ends_the_task_blocked_before_it_runs(
         with engine.begin() as conn:
             conn.execute(text(f"DELETE FROM {orders.table} WHERE id > 0"))
 
-    with guard_engine(engine):
+    with guarding(engine):
         state, flow_run_id = run_in_flow(body)
     engine.dispose()
     assert state.name == BLOCKED and "would touch" in (state.message or "")
@@ -145,7 +145,7 @@ def test_impact_false_on_a_task_judges_without_estimates(orders: Target, audit: 
         with engine.begin() as conn:
             conn.execute(text(f"DELETE FROM {orders.table} WHERE id > 0"))
 
-    with guard_engine(engine):
+    with guarding(engine):
         state, flow_run_id = run_in_flow(body, impact=False)
     engine.dispose()
     assert state.is_completed() and orders.rows() == 0  # nothing measured: nothing to stop it

@@ -30,8 +30,8 @@ def test_every_decision_becomes_an_artifact_an_event_and_a_table_row(
     @task(tags=["finance"])
     @guarded(sql="query")
     def load(query: str) -> None:
-        engine = create_engine(sqlite_target.url)
-        with guard_engine(engine), engine.begin() as conn:
+        engine = guard_engine(create_engine(sqlite_target.url))
+        with engine.begin() as conn:
             conn.execute(text(query))
         engine.dispose()
 
