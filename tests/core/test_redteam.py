@@ -185,10 +185,10 @@ FINDINGS = [
     ),
     # ---------------------------------------------------------------------------------------
     # F06 BYPASS (critical) mysql/mariadb/None: `--` not followed by whitespace is NOT a comment
-    # in MySQL, so `/*! ... */` after it is executable; unwrap_mysql_executable_comments skips
-    # every `--` to end of line (without the whitespace check the mysql tokenizer does apply),
-    # leaves the marker, and sqlglot reads `/*! ... */` as a comment. MariaDB evaluates
-    # `id = 5 - - 1 OR 1 = 1`. verified (MariaDB 10.11: all rows deleted).
+    # in MySQL, so `/*! ... */` after it is executable; the analyzer's unwrapping of MySQL
+    # executable comments skipped every `--` to end of line (without the whitespace check the
+    # mysql tokenizer does apply), left the marker, and sqlglot read `/*! ... */` as a comment.
+    # MariaDB evaluates `id = 5 - - 1 OR 1 = 1`. verified (MariaDB 10.11: all rows deleted).
     # now: allow [delete] baseline.allow
     case(
         "mysql",
