@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import textwrap
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 
 import pytest
@@ -452,24 +452,41 @@ def test_time_windows_use_the_policy_time_zone() -> None:
     assert saturday.decision is Verdict.DENY
 
 
-def test_time_dependent_decisions_are_not_memoised() -> None:
+class _WallClock(datetime):
+    """`datetime` with a wall clock the test sets: what the policy engine reads as now."""
+
+    reading = datetime(2026, 11, 29, 0, 0, 30, tzinfo=UTC)  # a Sunday, 30 s past midnight
+
+    @classmethod
+    def now(cls, tz: tzinfo | None = None) -> datetime:  # type: ignore[override]
+        return cls.reading.astimezone(tz)
+
+
+def test_time_dependent_decisions_are_not_memoised(monkeypatch: pytest.MonkeyPatch) -> None:
+    from guardrails_core.policy import engine
+
+    monkeypatch.setattr(engine, "datetime", _WallClock)
     pol = policy(
         """
         rules:
-          - id: never-now
+          - id: sunday-first-minute
             match: {intents: [read]}
             require: {time_window: {days: [sun], start: "00:00", end: "00:01"}}
             decision: allow
+            otherwise: deny
         """
     )
-    timeless = policy("rules: [{id: reads, match: {intents: [read]}, decision: allow}]")
     cache = DecisionCache()
+    first = check("SELECT 1", policy=pol, decision_cache=cache)
+    monkeypatch.setattr(_WallClock, "reading", _WallClock.reading + timedelta(minutes=1))
+    second = check("SELECT 1", policy=pol, decision_cache=cache)
+    # The second was judged afresh at its own time, not copied from the first ...
+    assert (first.decision, second.decision) == (Verdict.ALLOW, Verdict.DENY)
+    assert "now sun 00:01" in second.reasons[0].message
+    assert len(cache) == 0  # ... and neither was kept
+    timeless = policy("rules: [{id: reads, match: {intents: [read]}, decision: allow}]")
     check("SELECT 1", policy=timeless, decision_cache=cache)
-    assert len(cache) == 1  # a decision that does not depend on the clock is memoised ...
-    cache.clear()
-    check("SELECT 1", policy=pol, decision_cache=cache)
-    check("SELECT 1", policy=pol, decision_cache=cache)
-    assert len(cache) == 0  # ... one that depends on the time of day never is
+    assert len(cache) == 1  # a decision that does not depend on the clock is memoised
 
 
 # --------------------------------------------------------------------------- scopes
