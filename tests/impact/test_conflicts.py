@@ -3,7 +3,7 @@ cannot be made reversible says why, and stops under `impact.require_backup`."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -90,14 +90,22 @@ def test_a_table_dropped_and_created_again_is_refused(db: Database, guard: Guard
     refused(db, decision_id, "dropped and created again", table)
 
 
+def taken_at(db: Database, decision_id: str) -> datetime:
+    """When the backup of `decision_id` was taken, as its catalog entry says."""
+    [entry] = [e for e in list_backups(db.admin) if e.decision_id == decision_id]
+    return entry.created_at
+
+
 def test_expired_backups_are_refused_then_purged(db: Database, guard: Guard) -> None:
     table = orders(db)
     decision_id = guarded(db, guard, f"DELETE FROM {table} WHERE id <= 10")
-    later = datetime.now(UTC) + timedelta(days=8)  # the test policy keeps backups 7 days
+    # Times relative to the backup's own: the test policy keeps backups 7 days.
+    taken = taken_at(db, decision_id)
+    later = taken + timedelta(days=8)
     with pytest.raises(UndoRefused, match=r"expired on .* still at .*trash purge"):
         undo(db.connection(autocommit=True), decision_id, now=later)
 
-    assert purge(db.admin, now=datetime.now(UTC)) == []  # not expired yet: kept
+    assert decision_id not in {p.entry.decision_id for p in purge(db.admin, now=taken)}  # kept
     [purged] = [p for p in purge(db.admin, now=later) if p.entry.decision_id == decision_id]
     assert purged.dropped and purged.problem is None
     assert not db.exists(purged.entry.location[1])
@@ -110,7 +118,7 @@ def test_expired_backups_are_refused_then_purged(db: Database, guard: Guard) -> 
 def test_purge_older_than_and_dry_run(db: Database, guard: Guard) -> None:
     table = orders(db)
     decision_id = guarded(db, guard, f"DELETE FROM {table} WHERE id <= 10")
-    soon = datetime.now(UTC) + timedelta(hours=2)
+    soon = taken_at(db, decision_id) + timedelta(hours=2)
     planned = purge(db.admin, older_than=timedelta(hours=1), now=soon, dry_run=True)
     assert decision_id in {item.entry.decision_id for item in planned}
     assert decision_id in {e.decision_id for e in list_backups(db.admin)}  # dry run: kept
