@@ -40,6 +40,7 @@ def load_dag(dag_id: str, file_name: str) -> Any:
 # agree on any day the suite runs. Each run is a second later than the one before, so run ids
 # (and the audit records filed under them) stay apart within the session.
 NIGHT = datetime(2026, 11, 23, tzinfo=UTC)
+DAY, NEXT_DAY = NIGHT.date().isoformat(), (NIGHT + timedelta(days=1)).date().isoformat()
 _runs = itertools.count()
 
 

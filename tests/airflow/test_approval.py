@@ -15,7 +15,14 @@ from typing import Any
 import pytest
 
 from tests.airflow.conftest import ApiServer
-from tests.airflow.helpers import audit_records, measured_at_connection, run_dag, task_states
+from tests.airflow.helpers import (
+    DAY,
+    NEXT_DAY,
+    audit_records,
+    measured_at_connection,
+    run_dag,
+    task_states,
+)
 
 pytestmark = pytest.mark.airflow
 
@@ -39,7 +46,8 @@ def _seed(warehouse: Path) -> None:
     with sqlite3.connect(warehouse) as conn:
         conn.executescript(
             "CREATE TABLE raw_orders (id INTEGER, day TEXT, total REAL);"
-            "INSERT INTO raw_orders VALUES (1, '2026-11-23', 100.0), (2, '2026-11-24', 50.0);"
+            # The fix updates the run's day ({{ ds }}): the first row only.
+            f"INSERT INTO raw_orders VALUES (1, '{DAY}', 100.0), (2, '{NEXT_DAY}', 50.0);"
         )
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.airflow.conftest import AIRFLOW_BIN, DEMO_CONN, ROOT
-from tests.airflow.helpers import audit_records, load_dag
+from tests.airflow.helpers import NIGHT, audit_records, load_dag
 
 pytestmark = pytest.mark.airflow
 
@@ -34,7 +34,7 @@ def test_airflow_dags_test_with_task_policy(warehouse: Path, tmp_path: Path) -> 
         DEMO_CONN: os.environ[DEMO_CONN],
     }
     finished = subprocess.run(
-        [str(AIRFLOW_BIN), "dags", "test", "policy_warehouse"],
+        [str(AIRFLOW_BIN), "dags", "test", "policy_warehouse", NIGHT.isoformat()],
         capture_output=True,
         text=True,
         env=env,

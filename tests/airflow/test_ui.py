@@ -122,7 +122,7 @@ def _chromium() -> str | None:
 def test_blocked_task_in_the_browser(api_server: ApiServer, blocked_run: object) -> None:
     chromium = _chromium()
     if chromium is None:
-        message = "chromium is not installed; run .ci/install_chromium.sh"
+        message = "chromium is not installed; run `make browser` (.ci/install_chromium.sh)"
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(message)
         pytest.skip(message)
