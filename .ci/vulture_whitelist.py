@@ -15,43 +15,30 @@ __call__
 __instancecheck__
 exc_type, exc, tb, traceback
 
-# pydantic: model configuration and validators/fields read by the model machinery.
+# pydantic: model configuration and fields read by the model machinery (validators: by decorator,
+# see [tool.vulture] in pyproject.toml).
 model_config
-_._listify
-_._listify_statement
-_._expand_days
-_._zone
-_._regex
-_._ticket
-_._approval
-_._fraction
 ai_model  # a policy match field
 allow, deny  # policy example lists
-
-# SQLAlchemy event listeners (registered with @event.listens_for) and atexit hooks.
-_durable
-_session
-_flush_outcomes_at_exit
 
 # Enum members reached by value (e.g. Intent("unknown") from policies and analyzers).
 UNKNOWN
 
-# Airflow: plugin class attributes, listener hooks, extra-link and trigger-resume methods,
-# the OpenLineage custom run-facet signature and facet fields serialised by attrs.
+# Airflow: plugin class attributes, listener-hook and custom run-facet parameters (called by
+# keyword), extra-link and trigger-resume methods, the hook method the guard replaces, and
+# OpenLineage facet fields serialised by attrs.
 fastapi_apps, listeners, external_views
-on_task_instance_success, on_task_instance_failed, previous_state
+previous_state, ti_state
 _.get_link
 _.guardrails_resume
 _.serialize
 _._run_command
-decisions_page, decisions_json
-ti_state
 decisionId, recordId, decisionRecordId, outcomeActor, decisionSchemaURL
 _._get_schema
 
-# pytest: module marks, fixtures requested by name, a test auth manager named in Airflow config,
-# and a task of a test DAG.
+# pytest: module marks and fixtures a fixture requests only to run first; a test auth manager
+# named in Airflow config, and a task of a test DAG.
 pytestmark
-airflow_home, warehouse_module, prefect_server, cleanup_sequence
+airflow_home, warehouse_module
 OneHiddenDagAuthManager
 impact_off
