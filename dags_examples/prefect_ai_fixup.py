@@ -33,9 +33,9 @@ def apply_copilot_fix(url: str, query: str) -> None:
 
 
 @flow(name="revenue_fixups")
-def revenue_fixups(url: str = WAREHOUSE_URL) -> None:
-    # Written by a copilot from "revenue for the 23rd is 10% low".
-    apply_copilot_fix(url, "UPDATE raw_orders SET total = total * 1.1 WHERE day = '2026-11-23'")
+def revenue_fixups(url: str = WAREHOUSE_URL, day: str = "2026-11-23") -> None:
+    # Written by a copilot from "revenue for that day is 10% low".
+    apply_copilot_fix(url, f"UPDATE raw_orders SET total = total * 1.1 WHERE day = '{day}'")
 
 
 if __name__ == "__main__":

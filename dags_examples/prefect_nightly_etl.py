@@ -9,6 +9,7 @@ untouched. The nightly steps may only touch the policy's `nightly_etl` scope.
 from __future__ import annotations
 
 import os
+from datetime import date, timedelta
 
 from prefect import flow, task
 from sqlalchemy import create_engine
@@ -17,13 +18,18 @@ from prefect_guardrails import guarded
 
 WAREHOUSE_URL = os.environ.get("WAREHOUSE_URL", "sqlite:///warehouse.sqlite3")
 
-PREPARE = [
-    "CREATE TABLE IF NOT EXISTS raw_orders (id INTEGER PRIMARY KEY, day TEXT, total REAL)",
-    "CREATE TABLE IF NOT EXISTS stg_orders (id INTEGER, day TEXT, total REAL)",
-    "CREATE TABLE IF NOT EXISTS mart_revenue (day TEXT, total REAL)",
-    "INSERT OR IGNORE INTO raw_orders VALUES (1, '2026-11-23', 120.0), "
-    "(2, '2026-11-23', 80.5), (3, '2026-11-24', 42.0)",
-]
+
+def prepare_statements(day: str) -> list[str]:
+    """The demo warehouse, with orders on `day` and the day after: the aggregate finds rows
+    whatever day the flow runs for."""
+    next_day = (date.fromisoformat(day) + timedelta(days=1)).isoformat()
+    return [
+        "CREATE TABLE IF NOT EXISTS raw_orders (id INTEGER PRIMARY KEY, day TEXT, total REAL)",
+        "CREATE TABLE IF NOT EXISTS stg_orders (id INTEGER, day TEXT, total REAL)",
+        "CREATE TABLE IF NOT EXISTS mart_revenue (day TEXT, total REAL)",
+        f"INSERT OR IGNORE INTO raw_orders VALUES (1, '{day}', 120.0), "
+        f"(2, '{day}', 80.5), (3, '{next_day}', 42.0)",
+    ]
 
 
 def execute(url: str, statements: str | list[str]) -> None:
@@ -51,7 +57,7 @@ def run_step(url: str, statements: list[str]) -> None:
 
 @flow(name="nightly_orders")
 def nightly_orders(url: str = WAREHOUSE_URL, day: str = "2026-11-23") -> None:
-    prepare_warehouse(url, PREPARE)
+    prepare_warehouse(url, prepare_statements(day))
     rebuild = run_step.with_options(name="rebuild_staging")
     rebuild(url, ["DELETE FROM stg_orders", "INSERT INTO stg_orders SELECT * FROM raw_orders"])
     aggregate = run_step.with_options(name="aggregate_revenue")
