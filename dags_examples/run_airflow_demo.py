@@ -164,7 +164,12 @@ def _approve(server_url: str) -> None:
             listed = client.get(f"/api/v2/dags/{APPROVAL_DAG}/dagRuns/~/hitlDetails").json()
             for detail in listed.get("hitl_details", []):
                 ti = detail["task_instance"]
-                if ti["task_id"] == APPROVAL_TASK and not detail["response_received"]:
+                # Open, and its task parked (the request is written just before the task parks).
+                if (
+                    ti["task_id"] == APPROVAL_TASK
+                    and not detail["response_received"]
+                    and ti["state"] == "awaiting_input"
+                ):
                     print(f"  approval requested: {detail['subject']}")
                     print("  approving it as the demo's admin user (a person, in real life)")
                     client.patch(

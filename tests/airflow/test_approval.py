@@ -83,6 +83,13 @@ def _run_until_answered(
     return dag_run, answered["detail"]
 
 
+def parked(detail: dict[str, Any]) -> bool:
+    """The request is open and its task is parked, as on the Required Actions page. The request
+    is written before the task parks: an answer in between would be recorded but not resume the
+    task on SQLite (no row locks order the two), and the timeout sweep would not see it yet."""
+    return not detail["response_received"] and detail["task_instance"]["state"] == "awaiting_input"
+
+
 def _answer(
     client: Any,
     answer: str,
@@ -98,7 +105,7 @@ def _answer(
         assert listed.status_code == 200, listed.text
         for detail in listed.json()["hitl_details"]:
             ti = detail["task_instance"]
-            if ti["task_id"] == TASK_ID and not detail["response_received"]:
+            if ti["task_id"] == TASK_ID and parked(detail):
                 if before_answer is not None:
                     before_answer()
                 if answer == TIMEOUT:
