@@ -189,7 +189,8 @@ def _report(runs: list[Any], port: int, *, kept: bool) -> None:
     store = shared_store(Settings.load())
     print("\nWhat the guard decided (newest run of each DAG):")
     for dag_run in runs:
-        records = store.query(AuditFilter(run_id=dag_run.run_id))
+        # Every DAG replays the same night, so run ids repeat across DAGs: the DAG tells them apart.
+        records = store.query(AuditFilter(pipeline=dag_run.dag_id, run_id=dag_run.run_id))
         latest: dict[str, str] = {}
         for record in records:
             latest[record.decision_record_id] = record.state.value
@@ -244,7 +245,9 @@ def _undo(store: Any, dag_run: Any) -> None:
         with sqlite3.connect(os.environ["WAREHOUSE_DB"]) as conn:
             return int(conn.execute("SELECT count(*) FROM events").fetchone()[0])
 
-    records = store.query(AuditFilter(run_id=dag_run.run_id, task=UNDO_TASK))
+    records = store.query(
+        AuditFilter(pipeline=dag_run.dag_id, run_id=dag_run.run_id, task=UNDO_TASK)
+    )
     kept = {r.decision_record_id for r in records if r.state is Outcome.BACKED_UP}
     decision_id = next(r.subject.decision_id for r in records if r.record_id in kept)
     before = events()
