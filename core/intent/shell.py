@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 import tree_sitter_bash
 from tree_sitter import Language, Node, Parser
 
+from guardrails_core.intent import shell_registry
 from guardrails_core.intent.sql import analyze_sql
 from guardrails_core.model import (
     CommandKind,
@@ -472,10 +473,12 @@ _AZURE_HOSTS = (".blob.core.windows.net", ".dfs.core.windows.net", ".file.core.w
 
 
 def _is_scratch(word: _Word) -> bool:
-    """A literal path strictly inside /tmp/ or /var/tmp/ that cannot climb out of it."""
+    """A literal path strictly inside /tmp/ or /var/tmp/, or a relative build or cache folder."""
     if word.dynamic:
         return False
     path = word.value
+    if shell_registry.is_scratch(path):
+        return True
     root = next((root for root in _SCRATCH_ROOTS if path.startswith(root)), None)
     if root is None:
         return False
@@ -483,6 +486,14 @@ def _is_scratch(word: _Word) -> bool:
     # `.*` can match `..` in older bashes, so a glob on a dot-name is not confined either.
     climbs = any(part == ".." or (word.glob and part.startswith(".")) for part in parts)
     return bool(parts) and not climbs
+
+
+def _is_workspace(word: _Word) -> bool:
+    """A literal relative path that stays inside the working folder."""
+    path = word.value
+    if word.dynamic or word.glob or path.startswith(("/", "~")):
+        return False
+    return ".." not in path.split("/")
 
 
 def _is_device(path: str) -> bool:
@@ -671,13 +682,24 @@ def _find(call: _Call) -> None:
     call.add(Intent.READ, f"find lists files under {_names(roots)}")
     for root in roots:
         call.obj(ObjectKind.FILE, ObjectAction.READ, root.display)
-    # Each match is a path under one of the roots, so scratch roots keep their matches scratch.
+    # Each match is a path under one of the roots, so scratch roots keep their matches scratch;
+    # so do matches that every -name test confines to build or cache litter (*.pyc, __pycache__).
+    names = [
+        args[i + 1].value
+        for i in range(split, len(args) - 1)
+        if args[i].value in ("-name", "-iname") and not args[i + 1].dynamic
+    ]
+    litter = (
+        bool(names)
+        and "-o" not in (w.value for w in args)
+        and all(shell_registry.is_scratch(f"./{name}") for name in names)
+    )
     matches = [
         _Word(
-            f"{root.value.rstrip('/')}/*",
+            f"{root.value.rstrip('/')}/{names[0] if litter else '*'}",
             f"{root.display.rstrip('/')}/**",
             dynamic=root.dynamic,
-            glob=True,
+            glob=not litter,
         )
         for root in roots
     ]
@@ -1423,6 +1445,10 @@ def _copy(call: _Call) -> None:
     sources = parsed.operands if directory else parsed.operands[:-1]
     dest = directory[-1] if directory else (parsed.operands[-1] if parsed.operands else None)
     action = ObjectAction.RENAME if call.prog == "mv" else ObjectAction.READ
+    if action is ObjectAction.RENAME and all(
+        _is_scratch(word) or _is_workspace(word) for word in [*sources, *([dest] if dest else [])]
+    ):
+        action = ObjectAction.WRITE  # moving files around the working folder renames no data object
     for source in sources:
         call.obj(ObjectKind.FILE, action, source.display)
     if sources and call.prog != "ln":
@@ -1581,6 +1607,7 @@ def _shell(call: _Call) -> None:
         _stdin_program(call, shell=True)
     elif not _run_file(call, script):
         call.obj(ObjectKind.PROGRAM, ObjectAction.EXECUTE, script.display)
+        _not_known(call, script)
 
 
 @dataclass(frozen=True, slots=True)
@@ -1608,10 +1635,16 @@ def _interpreter(call: _Call) -> None:
         call.add(Intent.DYNAMIC, f"{call.prog} runs inline code, which is not analysed")
     elif modules:
         call.obj(ObjectKind.PROGRAM, ObjectAction.EXECUTE, modules[0].display)
+        if not _run_registered(call, modules[0], parsed.operands):
+            _not_known(call, modules[0])
     elif parsed.operands and parsed.operands[0].value not in ("-", "/dev/stdin"):
         script = parsed.operands[0]
         if not _run_file(call, script):
             call.obj(ObjectKind.PROGRAM, ObjectAction.EXECUTE, script.display)
+            if not _run_registered(call, script, parsed.operands[1:]):
+                _not_known(call, script)
+    elif parsed.has("--version", "-V", "--help", "-h", "-v"):
+        return
     else:
         _stdin_program(call, shell=False)
 
@@ -1988,8 +2021,40 @@ def _kubectl(call: _Call) -> None:
 
 def _unknown(call: _Call) -> None:
     call.obj(ObjectKind.PROGRAM, ObjectAction.EXECUTE, call.name.display)
-    if "/" in call.name.value:  # ./i.sh, /tmp/i.sh: maybe a file this script just downloaded
-        _run_file(call, call.name)
+    # ./i.sh, /tmp/i.sh: maybe a file this script just downloaded
+    if "/" in call.name.value and _run_file(call, call.name):
+        return
+    _not_known(call, call.name)
+
+
+def _not_known(call: _Call, program: _Word) -> None:
+    """A program or script in no registry: what it does is not known (closed world)."""
+    if "/" in program.value or "." in program.value.rsplit("/", 1)[-1]:
+        message = f"{call.prog} runs the script {program.display}, whose code is not visible here"
+    else:
+        message = f"{program.display} is in no registry of known programs: its effect is unknown"
+    call.add(Intent.UNKNOWN, message)
+
+
+def _run_registered(call: _Call, script: _Word, args: list[_Word]) -> bool:
+    """``python manage.py flush``, ``php artisan migrate:fresh``: a script known by name."""
+    known = shell_registry.lookup(script.value)
+    if known is None:
+        return False
+    inner = _Call(call.analyzer, call.effect, script, args, call.feed)
+    shell_registry.judge(inner, known, _BRIDGE)
+    return True
+
+
+def _embed_in(call: _Call, dialect: str | None, text: _Word) -> None:
+    _embed_sql(call, _SqlClient(dialect), text)
+
+
+def _run_words(call: _Call, words: list[_Word]) -> None:
+    call.analyzer.run_inner(call, words, feed=call.feed, transparent=False)
+
+
+_BRIDGE = shell_registry.Bridge(script=_script, sql=_embed_in, inner=_run_words)
 
 
 def _inert(call: _Call) -> None:
@@ -2695,7 +2760,17 @@ class _Analyzer:
                     f"characters (it normalises to {normal!r}); refusing to guess what runs",
                 )
                 return
-        _HANDLERS.get(_canonical(program), _unknown)(call)
+        handler = _HANDLERS.get(_canonical(program))
+        known = shell_registry.lookup(program)
+        if handler is not None:
+            handler(call)
+            unexplained = set(effect.findings) <= {Intent.READ, Intent.WRITE}
+            if known is not None and unexplained and not effect.embedded:
+                shell_registry.judge(call, known, _BRIDGE)
+        elif known is not None:
+            shell_registry.judge(call, known, _BRIDGE)
+        else:
+            _unknown(call)
 
     def run_inner(
         self, call: _Call, words: list[_Word], *, feed: _Feed | None, transparent: bool

@@ -1,0 +1,308 @@
+"""The shell program registry: what a known program's subcommand will do, read from data.
+
+``rules/programs.yaml`` holds one row per program (or family of names). This module only matches
+a command line against those rows; the shell analyzer turns the result into intents and objects.
+Matching works on plain strings so that it can be tested without the shell parser.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import itertools
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+RULES = Path(__file__).parent / "rules" / "programs.yaml"
+
+#: Effects in the order the shared vocabulary is tried; the first that a part names wins.
+EFFECTS = (
+    "destroy",
+    "drop-database",
+    "delete",
+    "expire",
+    "privilege",
+    "secret",
+    "export",
+    "replace",
+    "host",
+    "dynamic",
+    "unknown",
+    "read",
+    "write",
+    "lookup",
+)
+_COMMAND_WORD = re.compile(r"^[A-Za-z][\w:.\-]*$")
+_PART_SPLIT = re.compile(r"[-:_.]+")
+_INFO = frozenset(("--version", "-V", "-v", "--help", "-h", "version", "help", "-help", "-version"))
+
+
+@dataclass(frozen=True, slots=True)
+class When:
+    words: tuple[str, ...] = ()  # parts that must all appear in the subcommand
+    options: tuple[str, ...] = ()  # any one of these must be given
+
+    def holds(self, parts: frozenset[str], args: Sequence[str]) -> bool:
+        if not all(word in parts for word in self.words):
+            return False
+        return not self.options or any(_given(option, args) for option in self.options)
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    when: When
+    effect: str
+    message: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Carrier:
+    """Options of a subcommand whose value is SQL (``dialect``) or code (``language``)."""
+
+    when: When
+    options: tuple[str, ...]
+    dialect: str | None = None
+    language: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Program:
+    names: tuple[str, ...]
+    object: str = "resource"
+    words: int = 4
+    verbs: bool = True  # whether the shared verb vocabulary applies
+    safe: tuple[tuple[str, ...], ...] = ()
+    rules: tuple[Rule, ...] = ()
+    sql: tuple[Carrier, ...] = ()
+    code: tuple[Carrier, ...] = ()
+    command: tuple[When, ...] = ()
+    value_options: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What the registry says of one command line."""
+
+    effect: str
+    message: str
+    subcommand: tuple[str, ...]
+    target: str | None
+    sql: tuple[Carrier, ...] = ()
+    code: tuple[Carrier, ...] = ()
+    command: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Registry:
+    programs: dict[str, Program]
+    vocabulary: dict[str, frozenset[str]]
+    dry_run: tuple[str, ...] = field(default=())
+    scratch_dirs: frozenset[str] = frozenset()
+    scratch_files: tuple[str, ...] = ()
+    scratch_home: tuple[str, ...] = ()
+
+    def is_scratch(self, path: str) -> bool:
+        """A relative build or cache path (./build, dist/x, *.pyc), or a home cache folder."""
+        if path.startswith(self.scratch_home):
+            return ".." not in path.split("/")
+        if path.startswith(("/", "~", "-")) or not path:
+            return False
+        parts = [part for part in path.split("/") if part not in ("", ".")]
+        if not parts or ".." in parts:
+            return False
+        if parts[0] in self.scratch_dirs:
+            return True
+        return any(fnmatch.fnmatchcase(parts[-1], pattern) for pattern in self.scratch_files)
+
+    def lookup(self, program: str) -> Program | None:
+        name = program.rsplit("/", 1)[-1].lower()
+        if name.endswith(".sh"):
+            name = name[:-3]
+        return self.programs.get(name)
+
+    def judge(self, program: Program, args: Sequence[str]) -> Verdict:
+        subcommand, rest = _subcommand(program, args)
+        parts = _parts(subcommand)
+        target = rest[0] if rest else None
+        label = " ".join(subcommand)
+
+        def verdict(effect: str, message: str) -> Verdict:
+            return Verdict(
+                effect,
+                message,
+                subcommand,
+                target,
+                tuple(c for c in program.sql if _carries(c, parts, args)),
+                tuple(c for c in program.code if _carries(c, parts, args)),
+                any(when.holds(parts, args) for when in program.command),
+            )
+
+        if args and all(arg in _INFO for arg in args):
+            return verdict("read", "prints its version or help")
+        if any(_given(option, args) for option in self.dry_run) and not _dry_run_off(args):
+            return verdict("read", "a dry run: nothing is changed")
+        for rule in program.rules:
+            if rule.when.holds(parts, args):
+                return verdict(rule.effect, rule.message or f"{label} on the {program.object}")
+        if _is_safe(program, subcommand, args):
+            return verdict("read", f"{label or 'it'} is known to be harmless")
+        carried = verdict("write", "")
+        if carried.sql or carried.code or carried.command:
+            return verdict("read", f"{label} runs what it is given (analysed on its own)")
+        if program.verbs:
+            for effect in ("destroy", "expire", "privilege", "secret", "export", "replace"):
+                if effect in ("privilege", "secret") and self._reads(parts) and effect != "secret":
+                    continue
+                hit = parts & self.vocabulary.get(effect, frozenset())
+                if hit:
+                    word = sorted(hit)[0]
+                    return verdict(effect, f"{label} ({word}) on the {program.object}")
+            if self._reads(parts):
+                return verdict("read", f"{label} only looks")
+            for effect in ("host", "write"):
+                hit = parts & self.vocabulary.get(effect, frozenset())
+                if hit:
+                    return verdict(effect, f"{label} changes the {program.object}")
+        what = f"the subcommand {label!r}" if label else "this use"
+        return verdict("unknown", f"{what} of {program.names[0]} is in no registry")
+
+    def _reads(self, parts: frozenset[str]) -> bool:
+        reads = parts & self.vocabulary.get("read", frozenset())
+        writes = parts & (
+            self.vocabulary.get("write", frozenset())
+            | self.vocabulary.get("destroy", frozenset())
+            | self.vocabulary.get("replace", frozenset())
+        )
+        return bool(reads) and not writes
+
+
+def _carries(carrier: Carrier, parts: frozenset[str], args: Sequence[str]) -> bool:
+    return carrier.when.holds(parts, args) and any(_given(o, args) for o in carrier.options)
+
+
+def _given(option: str, args: Sequence[str]) -> bool:
+    """``--x`` given as ``--x`` or ``--x=v``; ``a b`` as two words; a bare value as a word."""
+    if " " in option:
+        first, second = option.split(" ", 1)
+        return any(a == first and b == second for a, b in itertools.pairwise(args))
+    for arg in args:
+        if (
+            arg == option
+            or arg.startswith(option + "=")
+            or (option.endswith("=") and arg.startswith(option))
+        ):
+            return True
+        if not option.startswith("-") and len(option) >= 4 and option in arg:
+            return True
+    return False
+
+
+def _dry_run_off(args: Sequence[str]) -> bool:
+    return any(arg in ("--dry-run=none", "--dry-run=false", "--dryrun=false") for arg in args)
+
+
+def _subcommand(program: Program, args: Sequence[str]) -> tuple[tuple[str, ...], list[str]]:
+    """The leading command words (options and their values skipped) and the operands after."""
+    words: list[str] = []
+    rest: list[str] = []
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+            continue
+        if arg == "--":
+            break
+        if arg.startswith("-"):
+            skip = arg in program.value_options
+            continue
+        if len(words) < program.words and _COMMAND_WORD.match(arg):
+            words.append(arg.lower())
+        else:
+            rest.append(arg)
+    return tuple(words), rest
+
+
+def _parts(words: Sequence[str]) -> frozenset[str]:
+    parts = set(words)
+    for word in words:
+        parts.update(part for part in _PART_SPLIT.split(word) if part)
+    return frozenset(parts)
+
+
+def _is_safe(program: Program, subcommand: tuple[str, ...], args: Sequence[str]) -> bool:
+    for entry in program.safe:
+        commands = tuple(token for token in entry if not token.startswith("-"))
+        options = [token for token in entry if token.startswith("-")]
+        if subcommand[: len(commands)] == commands and all(_given(o, args) for o in options):
+            return True
+    return False
+
+
+def _when(row: dict[str, Any] | None) -> When:
+    row = row or {}
+    return When(
+        tuple(str(w).lower() for w in row.get("words") or ()),
+        tuple(str(o) for o in row.get("options") or ()),
+    )
+
+
+def _program(row: dict[str, Any]) -> Program:
+    return Program(
+        names=tuple(row["names"]),
+        object=row.get("object", "resource"),
+        words=int(row.get("words", 4)),
+        verbs=bool(row.get("verbs", True)),
+        safe=tuple(tuple(str(entry).lower().split()) for entry in row.get("safe") or ()),
+        rules=tuple(
+            Rule(_when(r.get("when")), r["effect"], r.get("message", ""))
+            for r in row.get("rules") or ()
+        ),
+        sql=tuple(
+            Carrier(_when(r.get("when")), tuple(r["options"]), dialect=r.get("dialect"))
+            for r in row.get("sql") or ()
+        ),
+        code=tuple(
+            Carrier(_when(r.get("when")), tuple(r["options"]), language=r.get("language"))
+            for r in row.get("code") or ()
+        ),
+        command=tuple(_when(r.get("when")) for r in row.get("command") or ()),
+        value_options=frozenset(row.get("value_options") or ()),
+    )
+
+
+def _check(programs: list[Program]) -> None:
+    for program in programs:
+        effects = [rule.effect for rule in program.rules]
+        unknown = sorted(set(effects) - set(EFFECTS))
+        if unknown:
+            raise ValueError(f"{RULES}: {program.names[0]}: unknown effect(s) {unknown}")
+
+
+@cache
+def registry() -> Registry:
+    data = yaml.safe_load(RULES.read_text(encoding="utf-8"))
+    programs = [_program(row) for row in data["programs"]]
+    _check(programs)
+    table: dict[str, Program] = {}
+    for program in programs:
+        for name in program.names:
+            if name in table:
+                raise ValueError(f"{RULES}: program {name!r} is listed twice")
+            table[name] = program
+    vocabulary = {
+        key: frozenset(str(v).lower() for v in values) for key, values in data["verbs"].items()
+    }
+    scratch = data.get("scratch") or {}
+    return Registry(
+        table,
+        vocabulary,
+        tuple(data.get("dry_run") or ()),
+        frozenset(scratch.get("dirs") or ()),
+        tuple(scratch.get("files") or ()),
+        tuple(scratch.get("home") or ()),
+    )

@@ -1,0 +1,189 @@
+"""Turn what the program registry says of a command line into intents, objects and inner analyses.
+
+The registry (``programs.py`` over ``rules/programs.yaml``) knows programs by their subcommands;
+this module is the bridge to the shell analyzer's calls. It is imported by ``shell.py`` and gets
+the analyzer's helpers passed in, so the dependency runs one way.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from guardrails_core.intent.programs import Carrier, Program, Verdict, registry
+from guardrails_core.model import Intent, ObjectAction, ObjectKind
+
+_OBJECT_KINDS = {
+    "database": ObjectKind.DATABASE,
+    "schema": ObjectKind.SCHEMA,
+    "table": ObjectKind.TABLE,
+    "dataset or table": ObjectKind.TABLE,
+    "model": ObjectKind.TABLE,
+    "collection": ObjectKind.TABLE,
+    "keyspace": ObjectKind.DATABASE,
+    "bucket": ObjectKind.URL,
+    "path": ObjectKind.FILE,
+    "file": ObjectKind.FILE,
+    "host": ObjectKind.HOST,
+    "role": ObjectKind.ROLE,
+    "program": ObjectKind.PROGRAM,
+    "package": ObjectKind.PROGRAM,
+}
+_QUOTED = re.compile(r"\"((?:[^\"\\]|\\.)*)\"|'([^']*)'")
+# Mongo shell code: calls that delete or rewrite documents or collections, and calls that only read.
+_MONGO_DESTROY = re.compile(
+    r"\.(?:drop|dropDatabase|dropIndexes|deleteMany|deleteOne|remove|findOneAndDelete|"
+    r"findAndModify|updateMany|replaceOne|renameCollection|bulkWrite)\s*\("
+)
+_MONGO_READ = re.compile(
+    r"^\s*(?:(?:db|rs|sh)(?:\.\w+|\[[^\]]+\])*\.(?:find|findOne|count|countDocuments|"
+    r"estimatedDocumentCount|aggregate|getCollectionNames|stats|serverStatus|getIndexes|"
+    r"distinct|status|version|hello|isMaster|ping)\s*\([^;]*\)[\w.()]*\s*;?\s*)+$"
+)
+
+
+class Call(Protocol):
+    """The parts of the shell analyzer's call that this module uses."""
+
+    args: list[Any]
+    effect: Any
+
+    @property
+    def prog(self) -> str: ...
+
+    def add(self, intent: Intent, message: str) -> None: ...
+
+    def obj(self, kind: ObjectKind, action: ObjectAction, name: str) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Bridge:
+    """The shell analyzer's helpers: run a script, embed SQL, run an inner command."""
+
+    script: Callable[[Any, Any, str], None]
+    sql: Callable[[Any, str | None, Any], None]
+    inner: Callable[[Any, list[Any]], None]
+
+
+def is_scratch(path: str) -> bool:
+    return registry().is_scratch(path)
+
+
+def lookup(program: str) -> Program | None:
+    return registry().lookup(program)
+
+
+def judge(call: Call, program: Program, bridge: Bridge) -> None:
+    verdict = registry().judge(program, [word.value for word in call.args])
+    _record(call, program, verdict)
+    for carrier in verdict.sql:
+        for value in _values(call.args, carrier):
+            bridge.sql(call, carrier.dialect, value)
+    for carrier in verdict.code:
+        for value in _values(call.args, carrier):
+            _code(call, carrier, value, bridge)
+    if verdict.command:
+        inner = _command_words(call.args, program, len(verdict.subcommand))
+        if inner:
+            bridge.inner(call, inner)
+
+
+def _record(call: Call, program: Program, verdict: Verdict) -> None:
+    kind = _OBJECT_KINDS.get(program.object, ObjectKind.OTHER)
+    name = verdict.target or " ".join(verdict.subcommand) or call.prog
+    what = f"{call.prog} {verdict.message}".strip()
+    effect = verdict.effect
+    if effect == "destroy":
+        call.add(Intent.DELETE, what)
+        call.add(Intent.MASS_MUTATION, f"{what}: it and everything in it are deleted")
+        call.obj(kind, ObjectAction.DROP, name)
+    elif effect == "drop-database":
+        call.add(Intent.DELETE, what)
+        call.obj(ObjectKind.DATABASE, ObjectAction.DROP, name)
+    elif effect == "delete":
+        call.add(Intent.DELETE, what)
+        call.obj(kind, ObjectAction.DELETE, name)
+        if any(word.dynamic or word.glob for word in call.args):
+            call.add(Intent.MASS_MUTATION, f"{what}: which ones is only known at run time")
+    elif effect == "expire":
+        call.add(Intent.MASS_MUTATION, what)
+        call.obj(kind, ObjectAction.ALTER, name)
+    elif effect == "privilege":
+        call.add(Intent.PRIVILEGE, what)
+        call.obj(ObjectKind.ROLE, ObjectAction.GRANT, name)
+    elif effect == "export":
+        call.add(Intent.EXPORT, what)
+        call.obj(kind, ObjectAction.EXPORT_TARGET, name)
+    elif effect == "replace":
+        call.add(Intent.WRITE, what)
+        replaced = kind if kind in (ObjectKind.DATABASE, ObjectKind.SCHEMA) else ObjectKind.TABLE
+        call.obj(replaced, ObjectAction.REPLACE, name)
+    elif effect == "host":
+        call.add(Intent.HOST_ACCESS, what)
+    elif effect == "dynamic":
+        call.add(Intent.DYNAMIC, what)
+    elif effect in ("unknown", "secret"):
+        call.add(Intent.UNKNOWN, what)
+    elif effect == "lookup":
+        built = [word for word in call.args if word.dynamic]
+        if built:
+            call.add(
+                Intent.EXPORT, f"{call.prog} looks up a name built at run time: data leaves in it"
+            )
+            call.obj(ObjectKind.HOST, ObjectAction.EXPORT_TARGET, built[0].display)
+    elif effect == "write":
+        call.add(Intent.WRITE, what)
+        call.obj(kind, ObjectAction.WRITE, name)
+    # read: nothing worth a finding
+
+
+def _values(args: Sequence[Any], carrier: Carrier) -> list[Any]:
+    values = []
+    for index, word in enumerate(args):
+        for option in carrier.options:
+            if word.value == option and index + 1 < len(args):
+                values.append(args[index + 1])
+            elif option.startswith("-") and word.value.startswith(option + "="):
+                values.append(word.after("="))
+    return values
+
+
+def _code(call: Call, carrier: Carrier, value: Any, bridge: Bridge) -> None:
+    language = carrier.language or "other"
+    label = f"{call.prog} {value.display[:40]}"
+    if language == "shell":
+        bridge.script(call, value, label)
+    elif language == "ssm":
+        for match in _QUOTED.finditer(value.value):
+            text = match.group(1) if match.group(1) is not None else match.group(2)
+            bridge.script(call, type(value).literal(text.replace('\\"', '"')), label)
+    elif language == "mongo":
+        if _MONGO_DESTROY.search(value.value):
+            call.add(Intent.DELETE, f"{call.prog} deletes or rewrites documents or collections")
+            call.add(Intent.MASS_MUTATION, f"{call.prog} runs {value.display[:80]}")
+        elif not _MONGO_READ.match(value.value):
+            call.add(Intent.DYNAMIC, f"{call.prog} runs JavaScript that is not analysed")
+    else:
+        call.add(Intent.DYNAMIC, f"{call.prog} runs {language} code that is not analysed")
+
+
+def _command_words(args: Sequence[Any], program: Program, subcommand: int) -> list[Any]:
+    """The words of the command a runner runs: after ``--``, else after its subcommand."""
+    for index, word in enumerate(args):
+        if word.value == "--":
+            return list(args[index + 1 :])
+    skip = False
+    seen = 0
+    for index, word in enumerate(args):
+        if skip:
+            skip = False
+            continue
+        if word.value.startswith("-"):
+            skip = word.value in program.value_options
+            continue
+        if seen == subcommand:
+            return list(args[index:])
+        seen += 1
+    return []
