@@ -39,6 +39,7 @@ EFFECTS = (
 )
 _COMMAND_WORD = re.compile(r"^[A-Za-z][\w:.\-]*$")
 _PART_SPLIT = re.compile(r"[-:_.]+")
+_HOME = re.compile(r"^(?:~[\w.-]*/|/root/|/home/[^/]+/|/Users/[^/]+/|__shell_expansion__/)")
 _INFO = frozenset(("--version", "-V", "-v", "--help", "-h", "version", "help", "-help", "-version"))
 
 
@@ -106,6 +107,22 @@ class Registry:
     scratch_files: tuple[str, ...] = ()
     scratch_home: tuple[str, ...] = ()
 
+    files: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    environment: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    def file_classes(self, path: str) -> set[str]:
+        """Which of the file tables (startup, privileged, secrets, data) a path is in."""
+        home = _HOME.sub("~/", path, count=1)
+        found = set()
+        for name, patterns in self.files.items():
+            for pattern in patterns:
+                if fnmatch.fnmatchcase(home, pattern) or (
+                    pattern.startswith("*/") and fnmatch.fnmatchcase(home, pattern[2:])
+                ):
+                    found.add(name)
+                    break
+        return found
+
     def is_scratch(self, path: str) -> bool:
         """A relative build or cache path (./build, dist/x, *.pyc), or a home cache folder."""
         if path.startswith(self.scratch_home):
@@ -144,7 +161,7 @@ class Registry:
 
         if args and all(arg in _INFO for arg in args):
             return verdict("read", "prints its version or help")
-        if any(_given(option, args) for option in self.dry_run) and not _dry_run_off(args):
+        if self.is_dry_run(args):
             return verdict("read", "a dry run: nothing is changed")
         for rule in program.rules:
             if rule.when.holds(parts, args):
@@ -170,6 +187,9 @@ class Registry:
                     return verdict(effect, f"{label} changes the {program.object}")
         what = f"the subcommand {label!r}" if label else "this use"
         return verdict("unknown", f"{what} of {program.names[0]} is in no registry")
+
+    def is_dry_run(self, args: Sequence[str]) -> bool:
+        return any(_given(option, args) for option in self.dry_run) and not _dry_run_off(args)
 
     def _reads(self, parts: frozenset[str]) -> bool:
         reads = parts & self.vocabulary.get("read", frozenset())
@@ -305,4 +325,6 @@ def registry() -> Registry:
         frozenset(scratch.get("dirs") or ()),
         tuple(scratch.get("files") or ()),
         tuple(scratch.get("home") or ()),
+        {name: tuple(patterns) for name, patterns in (data.get("files") or {}).items()},
+        {name: frozenset(names) for name, names in (data.get("environment") or {}).items()},
     )

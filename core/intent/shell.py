@@ -596,6 +596,8 @@ def _delete(
     call.add(Intent.DELETE, description)
     for target in targets:
         call.obj(kind, ObjectAction.DELETE, target.display)
+        if kind is ObjectKind.FILE:
+            _special_file(call.effect, target, call.prog, writes=True)
     devices = [t for t in targets if not t.dynamic and _is_device(t.value)]
     if devices:
         _device_damage(
@@ -619,7 +621,7 @@ def _device_damage(effect: _Effect, targets: Sequence[_Word], message: str) -> N
         effect.obj(ObjectKind.FILE, ObjectAction.WRITE, target.display)
 
 
-def _record_write(effect: _Effect, target: _Word, how: str) -> None:
+def _record_write(effect: _Effect, target: _Word, how: str, content: _Word | None = None) -> None:
     """A file written by a redirect, tee, dd of=, curl -o ...: devices and auth files are worse."""
     path = target.value
     if not target.dynamic and (path in _HARMLESS_DEVICES or path.startswith("/dev/fd/")):
@@ -640,6 +642,49 @@ def _record_write(effect: _Effect, target: _Word, how: str) -> None:
         effect.add(
             Intent.PRIVILEGE, f"{how} writes {target.display}, which controls logins or sudo"
         )
+    _special_file(effect, target, how, writes=True, content=content)
+
+
+# Lines that a startup file may gain without running anything new: comments, plain exports of
+# variables that load no code, and psql display settings.
+_HARMLESS_STARTUP_LINE = re.compile(
+    r"^\s*(?:#.*|export\s+(?P<name>[A-Za-z_]\w*)=\S*|\\(?:timing|pset|x|encoding)\b.*"
+    r"|\\set\s+(?:ON_ERROR_STOP|ECHO|VERBOSITY|HISTSIZE|PROMPT\d)\b.*)?\s*$"
+)
+
+
+def _harmless_startup(content: _Word | None) -> bool:
+    if content is None or content.dynamic:
+        return False
+    for line in content.value.splitlines():
+        match = _HARMLESS_STARTUP_LINE.match(line)
+        if match is None:
+            return False
+        name = match.group("name")
+        if name and (
+            name in shell_registry.environment("code")
+            or name in shell_registry.environment("loader")
+            or name in shell_registry.environment("search_path")
+        ):
+            return False
+    return True
+
+
+def _special_file(
+    effect: _Effect, target: _Word, how: str, *, writes: bool, content: _Word | None = None
+) -> None:
+    """Startup, trust, credential and database files mean more than their bytes (data table)."""
+    classes = shell_registry.file_classes(target.value)
+    name = target.display
+    if writes and "startup" in classes and not _harmless_startup(content):
+        effect.add(Intent.HOST_ACCESS, f"{how} writes {name}, which runs as code later")
+    if writes and "privileged" in classes:
+        effect.add(Intent.PRIVILEGE, f"{how} writes {name}, which decides who is trusted")
+    if writes and "data" in classes:
+        effect.add(Intent.MASS_MUTATION, f"{how} changes {name}, a database server's own file")
+        effect.add(Intent.HOST_ACCESS, f"{how} changes {name}, a database server's own file")
+    if not writes and "secrets" in classes:
+        effect.add(Intent.PRIVILEGE, f"{how} reads {name}, which holds credentials")
 
 
 def _rm(call: _Call) -> None:
@@ -734,9 +779,77 @@ def _find(call: _Call) -> None:
         index += 1
 
 
+# git settings whose value is a command git runs (or a folder of hooks it runs).
+_GIT_COMMAND_KEYS = re.compile(
+    r"^(?:core\.(?:pager|sshcommand|fsmonitor|editor|askpass|gitproxy)|sequence\.editor|"
+    r"diff\.external|diff\.\w+\.(?:command|textconv)|credential\.helper|gpg\.program|"
+    r"pager\.\w+|filter\.[\w.-]+\.(?:clean|smudge|process)|uploadpack\.packobjectshook|"
+    r"merge\.\w+\.driver|alias\.[\w.-]+)$"
+)
+_GIT_CODE_FOLDERS = re.compile(r"^(?:core\.hookspath|protocol\.ext\.allow|init\.templatedir)$")
+
+
+def _git_setting(call: _Call, key: str, value: _Word, *, persistent: bool) -> None:
+    lowered = key.lower()
+    where = "in git's configuration" if persistent else "for this run"
+    if _GIT_CODE_FOLDERS.match(lowered):
+        call.add(Intent.HOST_ACCESS, f"git {key}={value.display} {where} lets git run other code")
+        return
+    if not _GIT_COMMAND_KEYS.match(lowered):
+        return
+    command = value.value
+    if lowered.startswith("alias.") and not command.startswith("!"):
+        return  # an alias of other git subcommands
+    call.add(Intent.DYNAMIC, f"git {key} {where} runs {_clip(command)}")
+    if persistent:
+        call.add(Intent.HOST_ACCESS, f"git {key} is stored: it runs later, unseen")
+    _script(call, _Word.literal(command.lstrip("!")), f"git {key}")
+
+
+_GIT_DISCARDS = {
+    "reset": _options("--hard", "--merge", "--keep"),
+    "checkout": _options("--", ".", "-f", "--force"),
+    "restore": _options(".", "--staged", "--worktree", "-W"),
+    "stash": _options("clear", "drop"),
+}
+
+
 def _git(call: _Call) -> None:
     parsed = _parse(call.args, _words("-C -c --git-dir --work-tree"), first_operand_ends=True)
-    if not parsed.operands or parsed.operands[0].value != "clean":
+    for setting in parsed.values("-c"):
+        key, _, value = setting.value.partition("=")
+        _git_setting(call, key, _Word.literal(value), persistent=False)
+    if not parsed.operands:
+        return
+    verb, rest = parsed.operands[0].value, parsed.operands[1:]
+    if verb == "config":
+        words = [w for w in rest if not w.value.startswith("-")]
+        if len(words) >= 2:
+            _git_setting(call, words[0].value, words[1], persistent=True)
+        return
+    if verb == "push":
+        options = {w.value.split("=", 1)[0] for w in rest if w.value.startswith("-")}
+        if options & {
+            "--force",
+            "-f",
+            "--force-with-lease",
+            "--mirror",
+            "--delete",
+            "-d",
+            "--prune",
+        } or any(w.value.startswith(("+", ":")) for w in rest):
+            call.add(Intent.DELETE, "git push rewrites or deletes history on the remote")
+            call.add(
+                Intent.MASS_MUTATION, "git push --force/--delete/--mirror replaces remote history"
+            )
+        return
+    if verb in ("remote", "submodule") and any(w.value in ("add", "set-url") for w in rest):
+        call.add(Intent.UNKNOWN, f"git {verb} points the repository at another remote")
+        return
+    if verb in _GIT_DISCARDS and any(w.value in _GIT_DISCARDS[verb] for w in rest):
+        call.add(Intent.UNKNOWN, f"git {verb} discards uncommitted work")
+        return
+    if verb != "clean":
         return
     clean = _parse(parsed.operands[1:], _options("-e", "--exclude"))
     if clean.has("-n", "--dry-run"):
@@ -1368,6 +1481,7 @@ def _cat(call: _Call) -> None:
         return
     for file in files:
         call.obj(ObjectKind.FILE, ObjectAction.READ, file.display)
+        _special_file(call.effect, file, call.prog, writes=False)
     call.add(Intent.READ, f"{call.prog} reads {_names(files)}")
     call.stdout = _Feed(_Origin.FILE, _names(files))
 
@@ -1415,6 +1529,7 @@ def _reader(call: _Call) -> None:
         return
     for file in files:
         call.obj(ObjectKind.FILE, ObjectAction.READ, file.display)
+        _special_file(call.effect, file, call.prog, writes=False)
     call.add(Intent.READ, f"{call.prog} reads {_names(files)}")
     call.stdout = _Feed(_Origin.FILE, f"{call.prog} {_names(files)}")
 
@@ -2695,6 +2810,9 @@ class _Analyzer:
                     writes.extend(self.output_redirect(redirect))
                 else:
                     feed = self.input_redirect(redirect, feed, effect)
+        if words:
+            for assignment in assignments:
+                self.environment(effect, self.node_text(assignment))
         network = any(_NETWORK_DEVICE.match(w.target.value) for w in writes) or bool(
             feed and feed.description.startswith("the network")
         )
@@ -2702,7 +2820,8 @@ class _Analyzer:
             effect, words, feed, assignments=bool(assignments), network=network
         )
         for write in writes:
-            _record_write(effect, write.target, write.how)
+            content = output.literal if write.stdout and output is not None else None
+            _record_write(effect, write.target, write.how, content)
             if write.stdout and output is not None:
                 self.note_produced(write.target, output)
         if any(write.stdout for write in writes):
@@ -2734,6 +2853,27 @@ class _Analyzer:
         self.dispatch(call)
         return call.stdout
 
+    def environment(self, effect: _Effect, text: str) -> None:
+        """``PAGER=... cmd``, ``LD_PRELOAD=... cmd``: a variable that makes the command run code."""
+        name, _, value = text.partition("=")
+        value = value.strip("'\"")
+        if name in shell_registry.environment("code"):
+            code = value.lstrip("|").replace("%s", "").strip()
+            effect.add(Intent.DYNAMIC, f"{name} makes the command run {_clip(code)}")
+            if code and self.depth < MAX_DEPTH:
+                effect.embedded.extend(_Analyzer(code, self.depth + 1, self.produced).run()[0])
+        elif name in shell_registry.environment("loader"):
+            effect.add(Intent.HOST_ACCESS, f"{name}={_clip(value)} loads code into the command")
+        elif name in shell_registry.environment("session"):
+            effect.add(Intent.DYNAMIC, f"{name}={_clip(value)} changes server session settings")
+        elif name in shell_registry.environment("search_path"):
+            writable = shell_registry.environment("writable")
+            first = value.split(":", 1)[0]
+            if first in writable or first.startswith(tuple(f"{w}/" for w in writable)):
+                effect.add(
+                    Intent.HOST_ACCESS, f"{name} puts {first} first: the program run may be planted"
+                )
+
     def dispatch(self, call: _Call) -> None:
         name = call.name
         effect = call.effect
@@ -2762,10 +2902,16 @@ class _Analyzer:
                 return
         handler = _HANDLERS.get(_canonical(program))
         known = shell_registry.lookup(program)
+        if (handler is not None or known is not None) and shell_registry.is_dry_run(
+            [word.value for word in call.args]
+        ):
+            effect.add(Intent.READ, f"{program} runs as a dry run: it reports and changes nothing")
+            effect.obj(ObjectKind.PROGRAM, ObjectAction.EXECUTE, program)
+            return
         if handler is not None:
             handler(call)
             unexplained = set(effect.findings) <= {Intent.READ, Intent.WRITE}
-            if known is not None and unexplained and not effect.embedded:
+            if known is not None and unexplained:
                 shell_registry.judge(call, known, _BRIDGE)
         elif known is not None:
             shell_registry.judge(call, known, _BRIDGE)

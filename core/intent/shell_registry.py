@@ -71,6 +71,18 @@ def is_scratch(path: str) -> bool:
     return registry().is_scratch(path)
 
 
+def is_dry_run(args: Sequence[str]) -> bool:
+    return registry().is_dry_run(args)
+
+
+def file_classes(path: str) -> set[str]:
+    return registry().file_classes(path)
+
+
+def environment(table: str) -> frozenset[str]:
+    return registry().environment.get(table, frozenset())
+
+
 def lookup(program: str) -> Program | None:
     return registry().lookup(program)
 
@@ -154,11 +166,33 @@ def _code(call: Call, carrier: Carrier, value: Any, bridge: Bridge) -> None:
     language = carrier.language or "other"
     label = f"{call.prog} {value.display[:40]}"
     if language == "shell":
+        if value.value.startswith("exec="):  # tar --checkpoint-action=exec=CMD
+            value = value.after("=")
         bridge.script(call, value, label)
     elif language == "ssm":
         for match in _QUOTED.finditer(value.value):
             text = match.group(1) if match.group(1) is not None else match.group(2)
             bridge.script(call, type(value).literal(text.replace('\\"', '"')), label)
+    elif language == "ssh-option":
+        key, _, command = value.value.partition("=")
+        if key.lower() in ("proxycommand", "localcommand", "knownhostscommand", "remotecommand"):
+            bridge.script(call, type(value).literal(command), f"ssh -o {key}")
+    elif language == "program":
+        bridge.script(call, value, label)
+    elif language == "commas":
+        bridge.script(call, type(value).literal(" ".join(value.value.split(","))), label)
+    elif language in ("debugger", "vim"):
+        text = value.value.strip()
+        for prefix in ("shell ", "!", "call system(", "python import os"):
+            if text.startswith(prefix):
+                bridge.script(call, type(value).literal(text[len(prefix) :].strip("()'\"")), label)
+                return
+        if language == "debugger":
+            call.add(Intent.DYNAMIC, f"{call.prog} runs debugger commands ({value.display[:60]})")
+    elif language == "expect":
+        for match in re.finditer(r"spawn\s+([^;\n]+)", value.value):
+            bridge.script(call, type(value).literal(match.group(1)), label)
+        call.add(Intent.DYNAMIC, f"{call.prog} runs an expect script")
     elif language == "mongo":
         if _MONGO_DESTROY.search(value.value):
             call.add(Intent.DELETE, f"{call.prog} deletes or rewrites documents or collections")

