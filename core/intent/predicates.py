@@ -454,16 +454,99 @@ _PREDICATES: dict[type[exp.Expr], Callable[[exp.Expr, Target], bool | None]] = {
 }
 
 
+#: Columns every row has and no row lacks: a condition on them alone restricts nothing.
+SYSTEM_COLUMNS = frozenset(
+    (
+        "ctid",
+        "oid",
+        "tableoid",
+        "xmin",
+        "xmax",
+        "cmin",
+        "cmax",
+        "rowid",
+        "_rowid_",
+        "oid",
+        "_row_id",
+        "_part",
+        "_partition_id",
+        "$rowid",
+        "ora_rowscn",
+        "%%physloc%%",
+    )
+)
+
+
+def fold_identifiers(node: exp.Expr) -> exp.Expr:
+    """A copy with unquoted identifiers lower-cased: `V` and `v` name the same column."""
+
+    def fold(child: exp.Expr) -> exp.Expr:
+        if isinstance(child, exp.Identifier) and not child.args.get("quoted"):
+            return exp.Identifier(this=str(child.this).lower(), quoted=False)
+        return child
+
+    return node.copy().transform(fold)
+
+
+def looks_at_target(node: exp.Expr, target: Target) -> bool:
+    """Whether a condition reads a (non-system) column of the row being changed.
+
+    Unqualified columns outside subqueries belong to the target; inside a subquery only columns
+    qualified with the target's name or alias do (a correlated subquery).
+    """
+    for column in node.find_all(exp.Column):
+        name = column.name.lower()
+        if name in SYSTEM_COLUMNS and _batched(column):
+            return True
+        if not name or name in SYSTEM_COLUMNS:
+            continue
+        qualifier = column.table.lower()
+        nested = column.find_ancestor(exp.Select) is not None
+        if qualifier in target or (not qualifier and not nested):
+            return True
+    return False
+
+
+def _batched(column: exp.Column) -> bool:
+    """`rowid IN (SELECT rowid FROM t WHERE <filter> LIMIT n)`: the subquery's filter restricts."""
+    parent = column.parent
+    if not isinstance(parent, exp.In) or parent.this is not column:
+        return False
+    query = parent.args.get("query")
+    select = query.this if isinstance(query, exp.Subquery) else query
+    if not isinstance(select, exp.Select):
+        return False
+    where = select.args.get("where")
+    return where is not None and predicate_truth(where.this) is not True
+
+
 def unparen(node: exp.Expr) -> exp.Expr:
     while isinstance(node, exp.Paren):
         node = node.this
     return node
 
 
+_OPPOSITES = {
+    exp.LT: exp.GTE,
+    exp.GTE: exp.LT,
+    exp.GT: exp.LTE,
+    exp.LTE: exp.GT,
+    exp.EQ: exp.NEQ,
+    exp.NEQ: exp.EQ,
+}
+
+
 def _complementary(left: exp.Expr, right: exp.Expr) -> bool:
-    """`P OR NOT P`, including `x IS NULL OR x IS NOT NULL` and parenthesised forms."""
+    """`P OR NOT P`: `x IS NULL OR x IS NOT NULL`, `x < 5 OR x >= 5`, parenthesised forms."""
     left, right = unparen(left), unparen(right)
     for a, b in ((left, right), (right, left)):
+        if (
+            type(a) in _OPPOSITES
+            and isinstance(b, _OPPOSITES[type(a)])
+            and a.this == b.this
+            and a.expression == b.expression
+        ):
+            return True
         if isinstance(b, exp.Not) and unparen(b.this) == a:
             return True
         if (

@@ -26,6 +26,8 @@ from sqlglot.tokenizer_core import Token, TokenType
 from guardrails_core.intent.predicates import (
     Unknown,
     constant,
+    fold_identifiers,
+    looks_at_target,
     predicate_truth,
     target_names,
     unparen,
@@ -990,7 +992,7 @@ def _handle_update(statement: _Statement, node: exp.Update, chunk: _Chunk | None
     statement.add(I.WRITE, "UPDATE changes rows")
     if node.args.get("where") is None and _bounded_by_join(node):
         return  # an inner join's ON condition limits the rows, as a WHERE would
-    _check_unbounded(statement, node.args.get("where"), "UPDATE", target_names(target))
+    _check_unbounded(statement, node.args.get("where"), "UPDATE", target_names(target), node)
 
 
 def _bounded_by_join(node: exp.Expr) -> bool:
@@ -1021,7 +1023,7 @@ def _handle_delete(statement: _Statement, node: exp.Delete, chunk: _Chunk | None
     # DELETE ... USING and multi-table deletes count as unbounded without a WHERE (as specified:
     # a join is easy to get wrong and the cost of a wrong one is every row).
     names = target_names(node.this) | target_names(targets[0])
-    _check_unbounded(statement, node.args.get("where"), "DELETE", names)
+    _check_unbounded(statement, node.args.get("where"), "DELETE", names, node)
 
 
 def _qualified_table(node: exp.Expr | None) -> str | None:
@@ -1034,17 +1036,43 @@ def _qualified_table(node: exp.Expr | None) -> str | None:
 
 
 def _check_unbounded(
-    statement: _Statement, where: exp.Expr | None, verb: str, target: frozenset[str]
+    statement: _Statement,
+    where: exp.Expr | None,
+    verb: str,
+    target: frozenset[str],
+    node: exp.Expr | None = None,
 ) -> None:
     if where is None:
         statement.add(I.MASS_MUTATION, f"{verb} without a WHERE clause touches every row")
         return
     condition = where.this if isinstance(where, exp.Where) else where
-    if predicate_truth(condition, target) is True:
+    folded = fold_identifiers(condition)
+    if predicate_truth(folded, target) is True:
         statement.add(
             I.MASS_MUTATION,
             f"{verb} with an always-true WHERE ({condition.sql()[:80]}) touches every row",
         )
+    elif (
+        predicate_truth(folded, target) is None
+        and not looks_at_target(folded, target)
+        and not _joined_on_target(node, target)
+    ):
+        statement.add(
+            I.MASS_MUTATION,
+            f"{verb}'s WHERE ({condition.sql()[:80]}) never looks at a column of the row it "
+            "changes, so it holds for all rows or none: scoping is not proven",
+        )
+
+
+def _joined_on_target(node: exp.Expr | None, target: frozenset[str]) -> bool:
+    """A join whose ON condition reads the target row restricts it as a WHERE would."""
+    if node is None:
+        return False
+    for join in node.find_all(exp.Join):
+        on = join.args.get("on")
+        if on is not None and looks_at_target(fold_identifiers(on), target):
+            return True
+    return False
 
 
 def _handle_merge(statement: _Statement, node: exp.Merge, chunk: _Chunk | None) -> None:
