@@ -589,12 +589,27 @@ def analyze_sql(
         canonical = resolve_dialect(dialect)
     except UnknownDialectError as error:
         return [_whole_text_unparseable(text, dialect, str(error))]
+    control = _CONTROL_BYTES.search(text)
+    if control is not None:
+        # libpq and most drivers stop at NUL and some ignore other control bytes: the database
+        # would not run the text analysed here, so it is refused rather than guessed at.
+        return [
+            _whole_text_unparseable(
+                text,
+                canonical,
+                f"contains the control character {control.group()!r} at offset {control.start()}: "
+                "drivers truncate or drop it, so what runs is not what was analysed; remove it",
+            )
+        ]
     try:
         return _analyze(
             text, canonical, depth, _Names(_dialect(canonical), default_schema, default_catalog)
         )
     except Exception as error:  # the analyzer must fail closed, never crash the guard
         return [_whole_text_unparseable(text, canonical, f"analyzer error: {error!r}")]
+
+
+_CONTROL_BYTES = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 
 def _whole_text_unparseable(text: str, dialect: str | None, message: str) -> StatementEffect:

@@ -434,6 +434,21 @@ class _State:
 
     def judge(self, effect: StatementEffect, index: int) -> Reason:
         intents = frozenset(effect.intents)
+        if Intent.UNPARSEABLE in intents:
+            # What was not understood is never allowed, whatever a rule's context says.
+            for rule in self.policy.rules:
+                if rule.decision is Verdict.ALLOW:
+                    continue
+                matched = _match(rule, effect, self.context, intents)[0]
+                if matched is not None:
+                    return self._outcome(rule, effect, index, matched)
+            return Reason(
+                rule_id="analysis-failed",
+                decision=Verdict.DENY,
+                message="the analyzer could not understand this statement, and no rule may "
+                "allow what is not understood (fail closed)",
+                statement_index=index,
+            )
         actions = frozenset(ref.action for ref in effect.objects)
         for rule in self.policy.rules:
             # The two most common reasons a rule does not apply, checked before anything else.

@@ -1,0 +1,91 @@
+"""Closed world: what is not understood is never a silent allow (issue 11 and 16)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from guardrails_core import Actor, Context, check, load_policy
+from guardrails_core.intent.programs import RULES, registry
+
+CONTEXT_ONLY_ALLOW = """\
+version: 1
+id: ctx
+rules:
+  - id: etl-allow
+    match: {pipeline: [etl_*]}
+    decision: allow
+"""
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE victim SET v = 0 WHERE true\x00",  # libpq sends the text up to the NUL
+        "SELECT * FROM secrets\x00 WHERE false",
+        "DELETE FROM orders WHERE id = 1\x1b",
+        "DELET FROM orders",  # not SQL at all
+    ],
+)
+def test_a_context_only_allow_rule_never_allows_what_was_not_understood(
+    sql: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "policy.yaml"
+    path.write_text(CONTEXT_ONLY_ALLOW, encoding="utf-8")
+    decision = check(
+        sql,
+        kind="sql",
+        dialect="postgres",
+        policy=load_policy(path),
+        context=Context(pipeline="etl_nightly"),
+    )
+    assert str(decision.decision) == "deny"
+    assert "unparseable" in {str(intent) for intent in decision.intents}
+
+
+def test_the_same_rule_still_allows_what_was_understood(tmp_path: Path) -> None:
+    path = tmp_path / "policy.yaml"
+    path.write_text(CONTEXT_ONLY_ALLOW, encoding="utf-8")
+    decision = check(
+        "SELECT 1",
+        kind="sql",
+        dialect="postgres",
+        policy=load_policy(path),
+        context=Context(pipeline="etl_nightly"),
+    )
+    assert str(decision.decision) == "allow"
+
+
+@pytest.mark.parametrize(
+    ("command", "actor", "verdict"),
+    [
+        ("frobnicate --all", "ai_agent", "review"),  # unknown program: a person looks
+        ("frobnicate --all", "service", "allow"),  # recorded, allowed for services
+        ("python tools/purge.py --env prod", "ai_agent", "review"),  # a script nobody saw
+        ("gcloud sql instances delete prod-pg --quiet", "service", "deny"),
+        ("terraform plan -destroy -out=x.tfplan", "ai_agent", "allow"),  # a plan only
+        ("kubectl get pods -n data", "ai_agent", "allow"),
+        ("aws s3 rm s3://lake/tmp/ --recursive --dryrun", "service", "allow"),
+        ("timeout 30 dropdb shop", "service", "deny"),  # a wrapper hides nothing
+        ("echo 'dropdb shop' >> ~/.bashrc", "ai_agent", "deny"),  # planted for later
+        ("echo 'export DBT_PROFILES_DIR=$HOME/.dbt' >> ~/.bashrc", "ai_agent", "allow"),
+        ("git -c core.pager='sh -c \"dropdb shop\"' log -1", "service", "deny"),
+        ("LD_PRELOAD=/tmp/x.so psql -c 'SELECT 1'", "service", "deny"),
+        ("rm -rf ./build dist node_modules", "ai_agent", "allow"),  # build output, not data
+        ("rm -rf /var/lib/postgresql/16/main", "service", "deny"),
+    ],
+)
+def test_shell_programs_are_known_by_their_subcommands_or_unknown(
+    command: str, actor: str, verdict: str
+) -> None:
+    decision = check(command, kind="shell", context=Context(actor=Actor(kind=actor)))
+    assert str(decision.decision) == verdict, [r.message for r in decision.reasons]
+
+
+def test_every_program_row_loads_and_names_only_known_effects() -> None:
+    table = registry()
+    assert RULES.is_file()
+    assert len(table.programs) > 300
+    assert table.lookup("/usr/local/bin/terraform") is table.lookup("terraform")
+    assert table.lookup("kafka-topics.sh") is table.lookup("kafka-topics")
