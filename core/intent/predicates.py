@@ -52,20 +52,68 @@ def predicate_truth(node: exp.Expr | None, target: Target = frozenset()) -> bool
     if kind is exp.Not:
         inner = predicate_truth(node.this, target)
         return None if inner is None else not inner
-    if kind is exp.And:
-        left, right = predicate_truth(node.this, target), predicate_truth(node.expression, target)
-        if left is False or right is False:
-            return False
-        return True if left is True and right is True else None
-    if kind is exp.Or:
-        left, right = predicate_truth(node.this, target), predicate_truth(node.expression, target)
-        if left is True or right is True or _complementary(node.this, node.expression):
-            return True
-        return False if left is False and right is False else None
+    if kind is exp.And or kind is exp.Or:
+        return _chain_truth(node, kind, target)
     evaluate = _PREDICATES.get(kind)
     if evaluate is not None:
         return evaluate(node, target)
     return truthy(constant(node))
+
+
+def _leaves(node: exp.Expr, kind: type[exp.Expr]) -> list[exp.Expr]:
+    """The operands of an AND (or OR) chain, flattened without recursion: generated pipeline SQL
+    has thousands of OR-ed terms, more than Python's stack allows."""
+    leaves: list[exp.Expr] = []
+    pending = [node]
+    while pending:
+        current = unparen(pending.pop())
+        if type(current) is kind:
+            pending.append(current.expression)
+            pending.append(current.this)
+        else:
+            leaves.append(current)
+    return leaves
+
+
+def _chain_truth(node: exp.Expr, kind: type[exp.Expr], target: Target) -> bool | None:
+    leaves = _leaves(node, kind)
+    values = [predicate_truth(leaf, target) for leaf in leaves]
+    if kind is exp.And:
+        if any(value is False for value in values):
+            return False
+        return True if all(value is True for value in values) else None
+    if any(value is True for value in values) or _has_complement(leaves):
+        return True
+    return False if all(value is False for value in values) else None
+
+
+def _has_complement(leaves: list[exp.Expr]) -> bool:
+    """`P OR ... OR NOT P` anywhere in one OR chain, in linear time (structural keys)."""
+    if len(leaves) < 2:
+        return False
+    if len(leaves) == 2:
+        return _complementary(leaves[0], leaves[1])
+    written = {key for key in map(_key, leaves) if key is not None}
+    return any(key is not None and key in written for key in map(_complement_key, leaves))
+
+
+def _key(leaf: exp.Expr) -> tuple[Any, ...] | None:
+    if isinstance(leaf, exp.Is):
+        return (exp.Is, leaf.this, leaf.expression, bool(leaf.args.get("negate")))
+    if isinstance(leaf, exp.Binary) and type(leaf) in _OPPOSITES:
+        return (type(leaf), leaf.this, leaf.expression)
+    return (exp.Expr, leaf)
+
+
+def _complement_key(leaf: exp.Expr) -> tuple[Any, ...] | None:
+    if isinstance(leaf, exp.Not):
+        return _key(unparen(leaf.this))
+    if isinstance(leaf, exp.Is):
+        return (exp.Is, leaf.this, leaf.expression, not leaf.args.get("negate"))
+    opposite = _OPPOSITES.get(type(leaf)) if isinstance(leaf, exp.Binary) else None
+    if opposite is not None:
+        return (opposite, leaf.this, leaf.expression)
+    return None
 
 
 # --------------------------------------------------------------------------- constants
@@ -479,6 +527,11 @@ SYSTEM_COLUMNS = frozenset(
 
 def fold_identifiers(node: exp.Expr) -> exp.Expr:
     """A copy with unquoted identifiers lower-cased: `V` and `v` name the same column."""
+    if not any(
+        not identifier.args.get("quoted") and str(identifier.this) != str(identifier.this).lower()
+        for identifier in node.find_all(exp.Identifier)
+    ):
+        return node
 
     def fold(child: exp.Expr) -> exp.Expr:
         if isinstance(child, exp.Identifier) and not child.args.get("quoted"):

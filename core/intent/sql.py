@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 import threading
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -601,12 +602,61 @@ def analyze_sql(
                 "drivers truncate or drop it, so what runs is not what was analysed; remove it",
             )
         ]
+    names = _Names(_dialect(canonical), default_schema, default_catalog)
     try:
-        return _analyze(
-            text, canonical, depth, _Names(_dialect(canonical), default_schema, default_catalog)
-        )
+        if text.count("(") > _DEEP_NESTING and _nesting(text) > _DEEP_NESTING:
+            return _on_deep_stack(_analyze, text, canonical, depth, names)
+        return _analyze(text, canonical, depth, names)
     except Exception as error:  # the analyzer must fail closed, never crash the guard
         return [_whole_text_unparseable(text, canonical, f"analyzer error: {error!r}")]
+
+
+# sqlglot's parser recurses once per nesting level (and ~30 frames per level): past this depth
+# the analysis runs on a thread with a large stack instead of failing with RecursionError.
+_DEEP_NESTING = 150
+_DEEP_STACK_BYTES = 1 << 30
+_DEEP_RECURSION = 400_000
+_DEEP_LOCK = threading.Lock()
+
+
+def _nesting(text: str) -> int:
+    deepest = level = 0
+    for char in text:
+        if char == "(":
+            level += 1
+            deepest = max(deepest, level)
+        elif char == ")":
+            level -= 1
+    return deepest
+
+
+def _on_deep_stack(
+    function: Callable[..., list[StatementEffect]], *args: Any
+) -> list[StatementEffect]:
+    """Run `function` on a thread whose stack holds thousands of nested parentheses."""
+    outcome: list[Any] = []
+
+    def run() -> None:
+        try:
+            outcome.append(function(*args))
+        except BaseException as error:  # re-raised below, in the caller's thread
+            outcome.append(error)
+
+    with _DEEP_LOCK:  # the recursion limit is process-wide: one deep analysis at a time
+        limit = sys.getrecursionlimit()
+        previous = threading.stack_size(_DEEP_STACK_BYTES)
+        try:
+            sys.setrecursionlimit(max(limit, _DEEP_RECURSION))
+            worker = threading.Thread(target=run, name="guardrails-deep-sql")
+            worker.start()
+            worker.join()
+        finally:
+            threading.stack_size(previous)
+            sys.setrecursionlimit(limit)
+    result = outcome[0]
+    if isinstance(result, BaseException):
+        raise result
+    return result  # type: ignore[no-any-return]
 
 
 _CONTROL_BYTES = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f]")
@@ -1096,13 +1146,14 @@ def _check_unbounded(
         return
     condition = where.this if isinstance(where, exp.Where) else where
     folded = fold_identifiers(condition)
-    if predicate_truth(folded, target) is True:
+    truth = predicate_truth(folded, target)
+    if truth is True:
         statement.add(
             I.MASS_MUTATION,
             f"{verb} with an always-true WHERE ({condition.sql()[:80]}) touches every row",
         )
     elif (
-        predicate_truth(folded, target) is None
+        truth is None
         and not looks_at_target(folded, target)
         and not _joined_on_target(node, target)
     ):

@@ -89,3 +89,41 @@ def test_every_program_row_loads_and_names_only_known_effects() -> None:
     assert len(table.programs) > 300
     assert table.lookup("/usr/local/bin/terraform") is table.lookup("terraform")
     assert table.lookup("kafka-topics.sh") is table.lookup("kafka-topics")
+
+
+def test_ten_thousand_or_terms_and_a_hidden_tautology_are_analysed() -> None:
+    terms = " OR ".join(f"id = {i}" for i in range(10_000))
+    scoped = check(f"DELETE FROM t WHERE {terms}", kind="sql", dialect="postgres")
+    assert str(scoped.decision) == "allow"
+    hidden = check(
+        f"DELETE FROM t WHERE x IS NULL OR {terms} OR X IS NOT NULL", kind="sql", dialect="postgres"
+    )
+    assert str(hidden.decision) == "deny"
+    assert "mass_mutation" in {str(intent) for intent in hidden.intents}
+
+
+def test_five_thousand_nested_parentheses_are_analysed_not_refused() -> None:
+    nested = "(" * 5_000 + "1 = 1" + ")" * 5_000
+    decision = check(f"DELETE FROM t WHERE {nested}", kind="sql", dialect="postgres")
+    assert "unparseable" not in {str(intent) for intent in decision.intents}
+    assert "mass_mutation" in {str(intent) for intent in decision.intents}
+
+
+@pytest.mark.parametrize(
+    ("sql", "dialect"),
+    [
+        ("DELETE FROM victim WHERE V IS NULL OR v IS NOT NULL", "postgres"),  # case folds
+        ("DELETE FROM events WHERE random() < 2", "postgres"),  # never reads the row
+        ("DELETE FROM events WHERE ctid IS NOT NULL", "postgres"),  # system column
+        ("DELETE FROM events WHERE now() > '2000-01-01'", "duckdb"),
+        ("UPDATE t SET v = 0 WHERE x < 5 OR x >= 5", "mysql"),
+    ],
+)
+def test_scoping_is_proven_not_presumed(sql: str, dialect: str) -> None:
+    decision = check(sql, kind="sql", dialect=dialect)
+    assert "mass_mutation" in {str(intent) for intent in decision.intents}
+
+
+def test_batched_deletes_by_row_id_are_scoped() -> None:
+    sql = "DELETE FROM events WHERE ctid IN (SELECT ctid FROM events WHERE day < '2023-01-01' LIMIT 1000)"
+    assert str(check(sql, kind="sql", dialect="postgres").decision) == "allow"
