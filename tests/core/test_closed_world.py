@@ -125,5 +125,8 @@ def test_scoping_is_proven_not_presumed(sql: str, dialect: str) -> None:
 
 
 def test_batched_deletes_by_row_id_are_scoped() -> None:
-    sql = "DELETE FROM events WHERE ctid IN (SELECT ctid FROM events WHERE day < '2023-01-01' LIMIT 1000)"
+    sql = (
+        "DELETE FROM events WHERE ctid IN "
+        "(SELECT ctid FROM events WHERE day < '2023-01-01' LIMIT 1000)"
+    )
     assert str(check(sql, kind="sql", dialect="postgres").decision) == "allow"
