@@ -942,6 +942,7 @@ def _chown(call: _Call) -> None:
     owner, *targets = parsed.operands
     for target in targets:
         call.obj(ObjectKind.FILE, ObjectAction.ALTER, target.display)
+        _special_file(call.effect, target, call.prog, writes=True)
     call.add(Intent.WRITE, f"{call.prog} {owner.display} changes ownership of {_names(targets)}")
     recursive = parsed.has("-R", "--recursive")
     risky = [
@@ -1094,6 +1095,15 @@ def _curl(call: _Call) -> None:
             payload.append(_Word.literal(path))
     bodies = parsed.values(*_CURL_DATA, "--data-raw", "--data-urlencode", *_CURL_FORM)
     payload.extend(_leaks(bodies, _Origin.FILE | _Origin.DUMP | _Origin.DATA))
+    method = next((m.value.upper() for m in parsed.values("-X", "--request")), "")
+    if method == "DELETE":
+        call.add(Intent.DELETE, f"curl -X DELETE asks {_names(urls)} to delete what it names")
+        call.add(Intent.MASS_MUTATION, f"an HTTP DELETE of {_names(urls)} removes it whole")
+        for url in urls:
+            call.obj(ObjectKind.URL, ObjectAction.DELETE, url.display)
+    if any(_BULK_HTTP_DELETE.search(url.value) for url in urls):
+        call.add(Intent.MASS_MUTATION, f"{_names(urls)} deletes every document its query matches")
+    _sql_in_payloads(call, [*bodies, *urls])
     payload.extend(_leaks([*urls, *parsed.values(*_CURL_CARRIERS)], _Origin.FILE | _Origin.DUMP))
     if payload:
         destinations = [(ObjectKind.URL, url.display) for url in urls]
@@ -1115,6 +1125,33 @@ def _curl(call: _Call) -> None:
         o.value != "-" for o in outputs
     )
     call.stdout = None if saved else fetched
+
+
+# Database HTTP APIs whose endpoint deletes in bulk (Elasticsearch/OpenSearch delete-by-query).
+_BULK_HTTP_DELETE = re.compile(r"/_delete_by_query\b|/_truncate\b|/_flush_all\b")
+_SQL_START = re.compile(
+    r"(?is)^\s*(?:select|insert|update|delete|drop|truncate|alter|create|grant|revoke|with|merge|"
+    r"copy|unload|call|exec|execute|replace|rename|optimize|vacuum|attach|detach|kill|system)\b"
+)
+_SQL_FIELDS = re.compile(
+    r"(?i)[\"'](?:statement|query|sql|command|stmt|q)[\"']\s*:\s*\"((?:[^\"\\]|\\.)*)\""
+    r"|(?:^|[?&])(?:query|q|sql)=([^&]+)"
+)
+
+
+def _sql_in_payloads(call: _Call, words: Sequence[_Word]) -> None:
+    """SQL sent over HTTP (ClickHouse, InfluxQL, Databricks, Trino REST): analysed as SQL."""
+    from urllib.parse import unquote_plus
+
+    for word in words:
+        text = word.value
+        candidates = [text] if _SQL_START.match(text) else []
+        for match in _SQL_FIELDS.finditer(text):
+            found = match.group(1) if match.group(1) is not None else unquote_plus(match.group(2))
+            candidates.append(found.replace('\\"', '"'))
+        for sql in candidates:
+            if _SQL_START.match(sql):
+                call.effect.embedded.extend(call.analyzer.nested_sql(sql, None))
 
 
 _WGET_VALUES = _words(
@@ -1286,6 +1323,9 @@ def _socat(call: _Call) -> None:
     if network and (local or call.feed is not None):
         sent = [a.after(":") for a in local] or [_Word.literal("-")]
         _export(call, [(ObjectKind.HOST, h) for h in hosts], sent, "socat")
+    listeners = [a for a in addresses if re.match(r"(?i)^(tcp|udp|sctp)[46]?-listen:", a.value)]
+    if listeners and len(network) >= 2:
+        call.add(Intent.EXPORT, f"socat relays {_names(listeners)} to {where}: a tunnel")
     call.stdout = _Feed(_Origin.DOWNLOAD, f"socat {where}")
 
 
@@ -1517,6 +1557,10 @@ def _reader(call: _Call) -> None:
         "system(" in p.value or re.search(r"\|\s*(getline|\")", p.value) for p in program
     ):
         call.add(Intent.DYNAMIC, f"the {call.prog} program runs shell commands")
+    if call.prog in ("awk", "gawk") and any("/inet" in p.value for p in program):
+        call.add(Intent.EXPORT, f"the {call.prog} program opens a network connection (/inet)")
+    if call.prog == "sed":
+        _sed_commands(call, program + parsed.values("-e", "--expression"))
     if parsed.has(*reader.in_place):
         for file in files:
             _record_write(call.effect, file, f"{call.prog} -i")
@@ -1532,6 +1576,20 @@ def _reader(call: _Call) -> None:
         _special_file(call.effect, file, call.prog, writes=False)
     call.add(Intent.READ, f"{call.prog} reads {_names(files)}")
     call.stdout = _Feed(_Origin.FILE, f"{call.prog} {_names(files)}")
+
+
+# sed's `e` command and the `e` flag of `s///` run a shell command (GNU sed).
+_SED_EXECUTE = re.compile(r"(?:^|[;\n{}])\s*(?:\d+|\$|/[^/]*/)?\s*e\s+([^;\n}]+)")
+_SED_SUBSTITUTE_EXECUTE = re.compile(r"s(.)(?:(?!\1).)*\1((?:(?!\1).)*)\1[gpI\d]*e[gpI\d]*\b")
+
+
+def _sed_commands(call: _Call, scripts: Sequence[_Word]) -> None:
+    for script in scripts:
+        for match in _SED_EXECUTE.finditer(script.value):
+            _script(call, _Word.literal(match.group(1).strip()), "sed e")
+        for match in _SED_SUBSTITUTE_EXECUTE.finditer(script.value):
+            call.add(Intent.DYNAMIC, "sed s///e runs each replaced line as a shell command")
+            _script(call, _Word.literal(match.group(2)), "sed s///e")
 
 
 def _compressor(call: _Call) -> None:
@@ -1657,6 +1715,9 @@ def _run_file(call: _Call, script: _Word) -> bool:
         _payload(call, script.origin, script.source or script.display)
         return True
     written = call.analyzer.produced_by(script)
+    if written is not None and written.literal is not None and not written.origin & _PAYLOAD:
+        _script(call, written.literal, f"{script.display} (written above)")
+        return True
     if written is not None:
         _payload(call, written.origin, f"{written.description}, saved as {script.display}")
         return True
@@ -1835,7 +1896,7 @@ def _run_sql_client(call: _Call, client: _SqlClient, parsed: _Parsed) -> None:
     sql = parsed.values(*client.sql_options)
     if client.sql_operands_from is not None:
         sql.extend(parsed.operands[client.sql_operands_from :])
-    files = parsed.values(*client.file_options)
+    files = [f for f in parsed.values(*client.file_options) if f.value not in ("-", "/dev/stdin")]
     if client.script_prefix:
         prefix = client.script_prefix
         files.extend(w.tail(len(prefix)) for w in parsed.operands if w.value.startswith(prefix))
@@ -1848,7 +1909,8 @@ def _run_sql_client(call: _Call, client: _SqlClient, parsed: _Parsed) -> None:
             Intent.DYNAMIC,
             f"{call.prog} runs SQL from {_names(files)}, whose contents are not visible here",
         )
-    if sql or files or parsed.has(*client.info_options):
+    reads_stdin = any(f.value in ("-", "/dev/stdin") for f in parsed.values(*client.file_options))
+    if (sql or files or parsed.has(*client.info_options)) and not reads_stdin:
         return
     feed = call.feed
     if feed is None:
@@ -1859,6 +1921,29 @@ def _run_sql_client(call: _Call, client: _SqlClient, parsed: _Parsed) -> None:
         call.add(Intent.DYNAMIC, f"{call.prog} runs SQL from {feed.description}, not visible here")
         if feed.origin & (_Origin.FILE | _Origin.DUMP):
             call.add(Intent.WRITE, f"{call.prog} loads {feed.description} into the database")
+        host = _remote_host(call)
+        if feed.origin & _Origin.DUMP and host is not None:
+            call.obj(ObjectKind.HOST, ObjectAction.EXPORT_TARGET, host)
+            call.add(Intent.EXPORT, f"{call.prog} copies {feed.description} to the server {host}")
+
+
+_LOCAL_HOSTS = frozenset(("localhost", "127.0.0.1", "::1", ""))
+
+
+def _remote_host(call: _Call) -> str | None:
+    """The server a client connects to, when it is named and not this machine."""
+    for index, word in enumerate(call.args):
+        value = word.value
+        if value in ("-h", "--host") and index + 1 < len(call.args):
+            host = call.args[index + 1].value
+        elif value.startswith("--host="):
+            host = value.partition("=")[2]
+        elif value.startswith("-h") and len(value) > 2:
+            host = value[2:]
+        else:
+            continue
+        return None if host in _LOCAL_HOSTS or host.startswith("/") else host
+    return None
 
 
 def _embed_sql(call: _Call, client: _SqlClient, text: _Word, where: str = "") -> None:
@@ -2010,6 +2095,16 @@ def _xargs(call: _Call) -> None:
         call.args, values, attached_only=_options("-e", "-i", "-l"), first_operand_ends=True
     )
     inner = parsed.operands or [_Word.literal("echo")]
+    for replace_string in parsed.values("-I") + [
+        w.tail(2) for w in call.args if w.value.startswith("-I") and len(w.value) > 2
+    ]:
+        marker = replace_string.value
+        inner = [
+            _Word(EXPANSION_PLACEHOLDER, word.display, dynamic=True, expansions=("{xargs input}",))
+            if marker and marker in word.value
+            else word
+            for word in inner
+        ]
     # The words xargs appends come from stdin: unknown, and possibly many.
     appended = _Word(
         EXPANSION_PLACEHOLDER,
@@ -2019,6 +2114,37 @@ def _xargs(call: _Call) -> None:
         expansions=("{xargs input}",),
     )
     call.analyzer.run_inner(call, [*inner, appended], feed=None, transparent=True)
+
+
+def _trap(call: _Call) -> None:
+    """``trap 'CMD' EXIT``: CMD runs later, when the signal comes: analysed now."""
+    operands = [w for w in call.args if not w.value.startswith("-")]
+    if len(operands) >= 2 and operands[0].value not in ("", "-"):
+        _script(call, operands[0], "trap")
+
+
+def _parallel(call: _Call) -> None:
+    """GNU parallel: CMD ::: ARGS runs CMD per argument; with no CMD each argument is a command."""
+    words = call.args
+    split = next((i for i, w in enumerate(words) if w.value in (":::", "::::", ":::+")), len(words))
+    command = _parse(
+        words[:split], _words("-j --jobs -S --sshlogin --joblog --delay"), first_operand_ends=True
+    ).operands
+    inputs = words[split + 1 :]
+    if command:
+        appended = _Word(
+            EXPANSION_PLACEHOLDER,
+            "{parallel input}",
+            dynamic=True,
+            glob=True,
+            expansions=("{parallel input}",),
+        )
+        call.analyzer.run_inner(
+            call, [*command, *(inputs or [appended])], feed=None, transparent=True
+        )
+    else:
+        for script in inputs:
+            _script(call, script, "parallel")
 
 
 def _watch(call: _Call) -> None:
@@ -2433,7 +2559,7 @@ _SYSTEMCTL_READ_ONLY = _words(
     "status show cat list-units list-unit-files is-active is-enabled is-failed list-timers"
 )
 _INERT = _words(
-    "true false : cd pwd sleep date exit return set shopt read test [ wait trap shift "
+    "true false : cd pwd sleep date exit return set shopt read test [ wait shift "
     "break continue unalias type which hash umask ulimit getopts let seq yes "
     "whoami id hostname uname printenv basename dirname mktemp jobs fg bg disown history "
     "help pushd popd dirs sync nproc clear tput logger local declare typeset readonly "
@@ -2491,6 +2617,8 @@ def _handlers() -> dict[str, _Handler]:
         "bq": _bq,
         "clickhouse": _clickhouse,
         "xargs": _xargs,
+        "trap": _trap,
+        "parallel": _parallel,
         "watch": _watch,
         "ssh": _ssh,
         "docker": _docker,
@@ -2583,7 +2711,13 @@ def _parseable(text: str) -> bytes:
 class _Analyzer:
     """One pass over one script. Statements are emitted into the current sink, in order."""
 
-    def __init__(self, text: str, depth: int, produced: dict[str, _Feed] | None = None) -> None:
+    def __init__(
+        self,
+        text: str,
+        depth: int,
+        produced: dict[str, _Feed] | None = None,
+        variables: dict[str, str] | None = None,
+    ) -> None:
         self.text = text
         self.depth = depth
         self.source = _parseable(text)
@@ -2592,6 +2726,10 @@ class _Analyzer:
         # Files this script wrote from a download or a decoded payload (`curl -o i.sh` before
         # `bash i.sh`), shared with nested scripts: running one later is download-and-execute.
         self.produced: dict[str, _Feed] = produced if produced is not None else {}
+        # Variables assigned exactly once, to a literal (DIR=./build) or a fresh temporary folder
+        # (tmp=$(mktemp -d)): their uses are that value, not "anything".
+        self.variables: dict[str, str] = dict(variables or {})
+        self.unstable = _reassigned(text)
 
     # ----- positions and text
 
@@ -2648,6 +2786,9 @@ class _Analyzer:
             return self.redirected(node, io)
         if kind in ("variable_assignment", "variable_assignments"):
             self.bare_statement(node, _ASSIGNMENT)
+            for assignment in [node] if kind == "variable_assignment" else node.children:
+                if assignment.type == "variable_assignment":
+                    self.remember(assignment)
             return None
         if kind in ("declaration_command", "unset_command"):
             self.bare_statement(node, node.children[0].type if node.children else kind)
@@ -2770,6 +2911,28 @@ class _Analyzer:
                     self.loose(child)
         self.emit(effect)
 
+    def remember(self, assignment: Node) -> None:
+        """NAME=literal (or NAME=$(mktemp ...)) assigned once: later $NAME is that value."""
+        name_node = assignment.child_by_field_name("name")
+        value_node = assignment.child_by_field_name("value")
+        if name_node is None:
+            return
+        name = self.node_text(name_node)
+        if name in self.unstable:
+            return
+        if value_node is None:
+            self.variables[name] = ""
+            return
+        text = self.node_text(value_node)
+        if _MKTEMP.match(text):
+            self.variables[name] = "/tmp/tmp.mktemp"
+            return
+        if "$" in text or "`" in text:
+            return  # built at run time: its substitutions were analysed where they stand
+        word = self.word(value_node)
+        if not word.dynamic and not word.glob:
+            self.variables[name] = word.value
+
     def loose(self, node: Node) -> None:
         """Words outside a command (for-lists, case values, tests): their substitutions run."""
         pending = [node]
@@ -2803,6 +2966,9 @@ class _Analyzer:
             for assignment in assignments:
                 self.loose(assignment)
             words = self.words([*pieces, *extra])
+            if not words:
+                for assignment in assignments:
+                    self.remember(assignment)
             feed = io.feed
             writes: list[_Write] = []
             for redirect in flat:
@@ -2861,7 +3027,9 @@ class _Analyzer:
             code = value.lstrip("|").replace("%s", "").strip()
             effect.add(Intent.DYNAMIC, f"{name} makes the command run {_clip(code)}")
             if code and self.depth < MAX_DEPTH:
-                effect.embedded.extend(_Analyzer(code, self.depth + 1, self.produced).run()[0])
+                effect.embedded.extend(
+                    _Analyzer(code, self.depth + 1, self.produced, self.variables).run()[0]
+                )
         elif name in shell_registry.environment("loader"):
             effect.add(Intent.HOST_ACCESS, f"{name}={_clip(value)} loads code into the command")
         elif name in shell_registry.environment("session"):
@@ -2955,7 +3123,7 @@ class _Analyzer:
         if self.depth + 1 > MAX_DEPTH:
             effect.embedded.append(_too_deep(script, CommandKind.SHELL))
             return None
-        statements, output = _Analyzer(script, self.depth + 1, self.produced).run()
+        statements, output = _Analyzer(script, self.depth + 1, self.produced, self.variables).run()
         effect.embedded.extend(statements)
         return output
 
@@ -3156,6 +3324,10 @@ class _Analyzer:
             builder.text(_unescape_double(self.slice(position, stop)))
 
     def expansion(self, node: Node, builder: _WordBuilder) -> None:
+        known = _PLAIN_VARIABLE.fullmatch(self.node_text(node))
+        if known is not None and known.group(1) in self.variables:
+            builder.text(self.variables[known.group(1)])
+            return
         origin = _Origin.NONE
         sources: list[str] = []
         pending = [node]
@@ -3194,6 +3366,25 @@ class _Analyzer:
         # $(echo x) is known text; anything else is some program's output, not visible here.
         origin = output.origin if output.literal else output.origin | _Origin.DATA
         return origin, output.description
+
+
+_PLAIN_VARIABLE = re.compile(r"\$\{?([A-Za-z_]\w*)\}?")
+_MKTEMP = re.compile(r"^[\"']?(?:\$\(|`)\s*mktemp\b[^|;&]*(?:\)|`)[\"']?$")
+
+
+def _reassigned(text: str) -> frozenset[str]:
+    """Names a script assigns more than once, reads into, loops over or changes in place."""
+    counts: dict[str, int] = {}
+    for match in re.finditer(r"(?:^|[\s;&|(])([A-Za-z_]\w*)\+?=", text):
+        counts[match.group(1)] = counts.get(match.group(1), 0) + 1
+    unstable = {name for name, count in counts.items() if count > 1}
+    unstable.update(re.findall(r"\bfor\s+([A-Za-z_]\w*)", text))
+    for match in re.finditer(
+        r"\b(?:read|mapfile|readarray|getopts|let|declare|typeset|local|export|unset)\b([^;&|\n]*)",
+        text,
+    ):
+        unstable.update(re.findall(r"[A-Za-z_]\w*", match.group(1)))
+    return frozenset(unstable)
 
 
 def _without_nested_errors(node: Node) -> list[Node]:

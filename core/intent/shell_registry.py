@@ -155,7 +155,15 @@ def _values(args: Sequence[Any], carrier: Carrier) -> list[Any]:
     values = []
     for index, word in enumerate(args):
         for option in carrier.options:
-            if word.value == option and index + 1 < len(args):
+            clustered = (  # -qc VALUE: a cluster of one-letter flags ending in the option
+                len(option) == 2
+                and option[0] == "-"
+                and word.value.startswith("-")
+                and not word.value.startswith("--")
+                and word.value.endswith(option[1])
+                and len(word.value) > 2
+            )
+            if (word.value == option or clustered) and index + 1 < len(args):
                 values.append(args[index + 1])
             elif option.startswith("-") and word.value.startswith(option + "="):
                 values.append(word.after("="))
@@ -193,6 +201,9 @@ def _code(call: Call, carrier: Carrier, value: Any, bridge: Bridge) -> None:
         for match in re.finditer(r"spawn\s+([^;\n]+)", value.value):
             bridge.script(call, type(value).literal(match.group(1)), label)
         call.add(Intent.DYNAMIC, f"{call.prog} runs an expect script")
+    elif language == "ftp":
+        if re.search(r"(?i)(?:^|;)\s*(?:m?put|send|append|reput)\b", value.value):
+            call.add(Intent.EXPORT, f"{call.prog} uploads files ({value.display[:60]})")
     elif language == "mongo":
         if _MONGO_DESTROY.search(value.value):
             call.add(Intent.DELETE, f"{call.prog} deletes or rewrites documents or collections")

@@ -82,9 +82,12 @@ def test_a_table_dropped_and_created_again_is_refused(db: Database, guard: Guard
         )
     db.run(f"DROP TABLE {table}")
     if db.dialect == "mysql":
-        # MariaDB tells tables apart by creation time, to the second: the new table must be
-        # created in a later second of the server's clock than the old one was.
-        wait_until(lambda: db.scalar(f"SELECT NOW() > TIMESTAMP '{created}'") == 1)
+        # MariaDB tells tables apart by creation time, to the second, read from the table file's
+        # timestamp. The kernel stamps files with a coarse clock that can trail NOW() by some
+        # milliseconds, so wait for a whole second more than "a later second" of NOW().
+        wait_until(
+            lambda: db.scalar(f"SELECT NOW() > TIMESTAMP '{created}' + INTERVAL 1 SECOND") == 1
+        )
     db.run(f"CREATE TABLE {table} ({orders_columns(db.dialect)})")
     db.commit()
     refused(db, decision_id, "dropped and created again", table)
