@@ -9,6 +9,7 @@ so that the policy can fail closed. `analyze_sql` never raises.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import sys
@@ -16,9 +17,11 @@ import threading
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import sqlglot
+import yaml
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect, NormalizationStrategy
 from sqlglot.errors import SqlglotError
@@ -724,6 +727,7 @@ def _analyze(
             )
         else:
             _classify_chunk(statement, chunk, source, prepared)
+            _named_effects(statement, chunk)
             lexing_changed = lexing_changed or _changes_lexing(source[chunk.start : chunk.end])
             if dialect_name in MYSQL_FAMILY:
                 _remember_variable(source[chunk.start : chunk.end], statement, prepared)
@@ -731,6 +735,44 @@ def _analyze(
             statement.build(len(effects), text[chunk.start : chunk.end], (chunk.start, chunk.end))
         )
     return effects
+
+
+_EFFECTS_FILE = Path(__file__).parent / "rules" / "sql_effects.yaml"
+
+
+@functools.cache
+def _effect_rows() -> tuple[tuple[re.Pattern[str], tuple[Intent, ...], str], ...]:
+    data = yaml.safe_load(_EFFECTS_FILE.read_text(encoding="utf-8"))
+    return tuple(
+        (re.compile(row["pattern"]), tuple(Intent(i) for i in row["intents"]), row["message"])
+        for row in data["effects"]
+    )
+
+
+_STRING_TOKENS = frozenset(
+    {
+        TokenType.STRING,
+        TokenType.NATIONAL_STRING,
+        TokenType.RAW_STRING,
+        TokenType.HEREDOC_STRING,
+        TokenType.BYTE_STRING,
+        TokenType.UNICODE_STRING,
+        TokenType.BIT_STRING,
+        TokenType.HEX_STRING,
+    }
+)
+
+
+def _named_effects(statement: _Statement, chunk: _Chunk) -> None:
+    """Effects the words name (rules/sql_effects.yaml), outside strings and comments."""
+    words = " ".join(
+        "'?'" if token.token_type in _STRING_TOKENS else token.text.upper()
+        for token in chunk.tokens
+    )
+    for pattern, intents, message in _effect_rows():
+        if pattern.search(words):
+            for intent in intents:
+                statement.add(intent, message)
 
 
 _LEXING_MODES = re.compile(
