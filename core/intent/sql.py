@@ -890,7 +890,23 @@ def _classify_tree(
     statement.operation = _operation_name(tree)
     if isinstance(tree, exp.Query | exp.Pivot):
         statement.add(I.READ, "query")
+    if _plans_only(tree):
+        statement.operation = "EXPLAIN"
+        statement.add(I.READ, "EXPLAIN plans the statement without running it")
+        return
     _walk(statement, tree, chunk)
+
+
+def _plans_only(tree: exp.Expr) -> bool:
+    """EXPLAIN <DML> (parsed as DESCRIBE): planned, not run, unless ANALYZE makes it run."""
+    if not isinstance(tree, exp.Describe):
+        return False
+    explained = tree.this
+    style = str(tree.args.get("style") or "").upper()
+    runs = "ANALYZE" in style or any(
+        "ANALYZE" in str(option).upper() for option in tree.args.get("expressions") or []
+    )
+    return isinstance(explained, exp.Update | exp.Delete | exp.Insert | exp.Merge) and not runs
 
 
 def _walk(statement: _Statement, tree: exp.Expr, chunk: _Chunk | None) -> None:
@@ -2706,6 +2722,27 @@ _STATEMENT_STARTERS = frozenset(
 )
 
 
+# Words after which a statement keyword is part of a clause, not a new statement:
+# LOCK ... IN SHARE UPDATE EXCLUSIVE MODE, SELECT ... FOR UPDATE, VACUUM DELETE ONLY,
+# CREATE TRIGGER ... BEFORE DELETE ON. Never ON: T-SQL's `SET NOCOUNT ON DROP TABLE t` is two.
+_CLAUSE_WORDS = frozenset(
+    {
+        "SHARE",
+        "ROW",
+        "VACUUM",
+        "FOR",
+        "OF",
+        "BEFORE",
+        "AFTER",
+        "INSTEAD",
+        "EACH",
+        "EXCLUSIVE",
+        "ACCESS",
+        "KEY",
+    }
+)
+
+
 def _trailing_statement(statement: _Statement, found: _Words, first: int = 1) -> bool:
     """Analyse what hides after a harmless prefix in the same chunk; True if a statement did.
 
@@ -2726,6 +2763,7 @@ def _trailing_statement(statement: _Statement, found: _Words, first: int = 1) ->
             token.start >= 0
             and token.token_type not in _QUOTED_TOKENS
             and token.text.upper() in _STATEMENT_STARTERS
+            and not (position > 0 and tokens[position - 1].text.upper() in _CLAUSE_WORDS)
         ):
             if not opened:
                 _dynamic_text(statement, found.text[token.start : found.end], found.words[0])
@@ -3193,6 +3231,9 @@ def _special_call(statement: _Statement, command: _Command) -> bool:
     if len(command.tokens) > 3 and command.tokens[2].token_type is TokenType.DOT:
         name = f"{name}.{command.tokens[3].text}"  # package.procedure (Oracle) or schema.procedure
     statement.obj(K.FUNCTION, A.EXECUTE, name)
+    if _KNOWN_SYSTEM_READS.match(name.lower()) or name.lower().startswith("pragma_"):
+        statement.add(I.READ, f"CALL {name} returns catalog information")
+        return True
     statement.add(I.DYNAMIC, f"CALL {name} runs a stored procedure whose body is not visible here")
     package = _PACKAGE_RULES.get(name.split(".")[0].lower())
     if package is not None:
