@@ -727,7 +727,7 @@ def _analyze(
             )
         else:
             _classify_chunk(statement, chunk, source, prepared)
-            _named_effects(statement, chunk)
+            _named_effects(statement, chunk, source)
             lexing_changed = lexing_changed or _changes_lexing(source[chunk.start : chunk.end])
             if dialect_name in MYSQL_FAMILY:
                 _remember_variable(source[chunk.start : chunk.end], statement, prepared)
@@ -763,8 +763,17 @@ _STRING_TOKENS = frozenset(
 )
 
 
-def _named_effects(statement: _Statement, chunk: _Chunk) -> None:
+@functools.cache
+def _effect_triggers() -> tuple[str, ...]:
+    data = yaml.safe_load(_EFFECTS_FILE.read_text(encoding="utf-8"))
+    return tuple(str(word) for word in data["triggers"])
+
+
+def _named_effects(statement: _Statement, chunk: _Chunk, source: str) -> None:
     """Effects the words name (rules/sql_effects.yaml), outside strings and comments."""
+    text = source[chunk.start : chunk.end].upper()
+    if not any(word in text for word in _effect_triggers()):
+        return
     words = " ".join(
         "'?'" if token.token_type in _STRING_TOKENS else token.text.upper()
         for token in chunk.tokens
