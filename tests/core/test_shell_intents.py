@@ -15,8 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pytest_mock import MockerFixture
 
-from guardrails_core.intent import shell
-from guardrails_core.intent.shell import EXPANSION_PLACEHOLDER, MAX_DEPTH, analyze_shell
+from guardrails_core.intent.shell import EXPANSION_PLACEHOLDER, MAX_DEPTH, analyze_shell, walk
 from guardrails_core.model import (
     CommandKind,
     Finding,
@@ -760,7 +759,7 @@ def _sql_effect(text: str, dialect: str | None) -> StatementEffect:
 @pytest.fixture
 def fake_sql(mocker: MockerFixture) -> Any:
     return mocker.patch.object(
-        shell,
+        walk,
         "analyze_sql",
         side_effect=lambda text, dialect, *, depth: [_sql_effect(text, dialect)],
     )
@@ -852,7 +851,7 @@ def test_echo_of_sql_is_not_sent_to_the_sql_analyser(fake_sql: Any) -> None:
 
 
 def test_sql_analyser_crash_fails_closed_but_keeps_the_rest(mocker: MockerFixture) -> None:
-    mocker.patch.object(shell, "analyze_sql", side_effect=RuntimeError("boom"))
+    mocker.patch.object(walk, "analyze_sql", side_effect=RuntimeError("boom"))
     statements = analyze_shell("psql -c 'DROP TABLE t'; rm -rf /data")
     assert Intent.UNPARSEABLE in statements[0].intents
     assert "boom" in _finding_of(statements[0], Intent.UNPARSEABLE)
@@ -894,7 +893,7 @@ def test_sql_beyond_the_limit_is_not_handed_over(fake_sql: Any) -> None:
 
 
 def test_internal_errors_become_one_unparseable_statement(mocker: MockerFixture) -> None:
-    mocker.patch.object(shell._Analyzer, "run", side_effect=RecursionError("too deep"))
+    mocker.patch.object(walk._Analyzer, "run", side_effect=RecursionError("too deep"))
     (statement,) = analyze_shell("rm -rf /data")
     assert statement.intents == (Intent.UNPARSEABLE,)
     assert "RecursionError" in statement.findings[0].message

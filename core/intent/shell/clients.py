@@ -1,0 +1,335 @@
+"""SQL clients: how each passes SQL, and the dialect the SQL analyzer reads it in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from guardrails_core.intent.shell.execution import _payload, _script
+from guardrails_core.intent.shell.files import _delete
+from guardrails_core.intent.shell.network import _export
+from guardrails_core.intent.shell.options import _Call, _options, _parse, _Parsed, _words
+from guardrails_core.intent.shell.words import _PAYLOAD, _names, _Origin, _Word
+from guardrails_core.model import (
+    Intent,
+    ObjectAction,
+    ObjectKind,
+)
+
+# ----- SQL clients
+
+
+@dataclass(frozen=True, slots=True)
+class _MetaCommands:
+    """A client's own commands inside its SQL input (psql ``\\i``, sqlite3 ``.read``)."""
+
+    prefix: str
+    include: frozenset[str]  # run SQL from another file: not visible
+    shell: frozenset[str]  # run a shell command
+    sql: frozenset[str] = frozenset()  # the rest of the line is SQL (psql \copy)
+    executes_results: frozenset[str] = frozenset()  # run query results as SQL (psql \gexec)
+    bare: frozenset[str] = frozenset()  # recognised without the prefix (mysql `source`)
+
+
+@dataclass(frozen=True, slots=True)
+class _SqlClient:
+    dialect: str | None
+    sql_options: frozenset[str] = frozenset()  # options whose value is SQL
+    file_options: frozenset[str] = frozenset()  # options whose value is a SQL script file
+    value_options: frozenset[str] = frozenset()
+    attached_only: frozenset[str] = frozenset()
+    sql_operands_from: int | None = None  # operands from this index on are SQL (sqlite3 DB SQL)
+    script_prefix: str | None = None  # an operand starting with it is a script (sqlplus @f)
+    clusters: bool = True
+    meta: _MetaCommands | None = None
+    info_options: frozenset[str] = _words("--help --version -V -l --list -?")
+
+
+def _sql_client(call: _Call) -> None:
+    client = _SQL_CLIENTS[call.prog]
+    parsed = _parse(
+        call.args,
+        client.sql_options | client.file_options | client.value_options,
+        attached_only=client.attached_only,
+        clusters=client.clusters,
+    )
+    _run_sql_client(call, client, parsed)
+
+
+def _run_sql_client(call: _Call, client: _SqlClient, parsed: _Parsed) -> None:
+    sql = parsed.values(*client.sql_options)
+    if client.sql_operands_from is not None:
+        sql.extend(parsed.operands[client.sql_operands_from :])
+    files = [f for f in parsed.values(*client.file_options) if f.value not in ("-", "/dev/stdin")]
+    if client.script_prefix:
+        prefix = client.script_prefix
+        files.extend(w.tail(len(prefix)) for w in parsed.operands if w.value.startswith(prefix))
+    for text in sql:
+        _embed_sql(call, client, text)
+    if files:
+        for file in files:
+            call.obj(ObjectKind.FILE, ObjectAction.READ, file.display)
+        call.add(
+            Intent.DYNAMIC,
+            f"{call.prog} runs SQL from {_names(files)}, whose contents are not visible here",
+        )
+    reads_stdin = any(f.value in ("-", "/dev/stdin") for f in parsed.values(*client.file_options))
+    if (sql or files or parsed.has(*client.info_options)) and not reads_stdin:
+        return
+    feed = call.feed
+    if feed is None:
+        call.add(Intent.DYNAMIC, f"{call.prog} reads SQL from stdin, which is not visible here")
+    elif feed.literal is not None:
+        _embed_sql(call, client, feed.literal, f" from {feed.description}")
+    else:
+        call.add(Intent.DYNAMIC, f"{call.prog} runs SQL from {feed.description}, not visible here")
+        if feed.origin & (_Origin.FILE | _Origin.DUMP):
+            call.add(Intent.WRITE, f"{call.prog} loads {feed.description} into the database")
+        host = _remote_host(call)
+        if feed.origin & _Origin.DUMP and host is not None:
+            call.obj(ObjectKind.HOST, ObjectAction.EXPORT_TARGET, host)
+            call.add(Intent.EXPORT, f"{call.prog} copies {feed.description} to the server {host}")
+
+
+_LOCAL_HOSTS = frozenset(("localhost", "127.0.0.1", "::1", ""))
+
+
+def _remote_host(call: _Call) -> str | None:
+    """The server a client connects to, when it is named and not this machine."""
+    for index, word in enumerate(call.args):
+        value = word.value
+        if value in ("-h", "--host") and index + 1 < len(call.args):
+            host = call.args[index + 1].value
+        elif value.startswith("--host="):
+            host = value.partition("=")[2]
+        elif value.startswith("-h") and len(value) > 2:
+            host = value[2:]
+        else:
+            continue
+        return None if host in _LOCAL_HOSTS or host.startswith("/") else host
+    return None
+
+
+def _embed_sql(call: _Call, client: _SqlClient, text: _Word, where: str = "") -> None:
+    """Hand SQL to analyze_sql in the client's dialect; expansions become a placeholder."""
+    sql = text.value
+    if client.meta is not None:
+        sql = _client_commands(call, client.meta, sql)
+    if text.dynamic:
+        call.add(
+            Intent.DYNAMIC,
+            f"the SQL {call.prog} runs{where} is built at run time from "
+            f"{', '.join(text.expansions)}",
+        )
+        if text.origin & _PAYLOAD:
+            _payload(call, text.origin, text.source, "SQL")
+    if sql.strip():
+        call.effect.embedded.extend(call.analyzer.nested_sql(sql, client.dialect))
+
+
+def _client_commands(call: _Call, meta: _MetaCommands, sql: str) -> str:
+    """Blank the client's own commands (keeping offsets) and record what they do."""
+    lines = sql.split("\n")
+    for number, line in enumerate(lines):
+        words = line.split(None, 1)
+        if not words:
+            continue
+        command = words[0].lower()
+        argument = words[1].strip() if len(words) > 1 else ""
+        if any(marker in line for marker in meta.executes_results):
+            call.add(Intent.DYNAMIC, f"{call.prog} runs query results as SQL ({line.strip()})")
+        if not command.startswith(meta.prefix) and command not in meta.bare:
+            continue
+        if command in meta.sql:
+            lines[number] = line.replace(
+                words[0], " " * len(meta.prefix) + words[0][len(meta.prefix) :], 1
+            )
+            continue
+        lines[number] = " " * len(line)
+        if command in meta.include or (
+            meta.prefix in meta.include
+            and command.startswith(meta.prefix)
+            and command != meta.prefix
+        ):
+            if command not in meta.include:  # `@file`: the name is glued to the prefix
+                argument = command[len(meta.prefix) :]
+            call.obj(ObjectKind.FILE, ObjectAction.READ, argument)
+            call.add(
+                Intent.DYNAMIC, f"{call.prog} {command} runs SQL from {argument}, not visible here"
+            )
+        elif command in meta.shell:
+            _script(call, _Word.literal(argument), f"{call.prog} {command}")
+    return "\n".join(lines)
+
+
+def _bq(call: _Call) -> None:
+    values = _words(
+        "--project_id --location --dataset_id --format --destination_table --parameter "
+        "--max_rows -n --api --flagfile --job_id"
+    )
+    parsed = _parse(call.args, values, first_operand_ends=True)
+    if not parsed.operands:
+        return
+    verb, rest = parsed.operands[0].value, parsed.operands[1:]
+    inner = _parse(rest, values)
+    if verb == "query":
+        client = _SQL_CLIENTS["bq"]
+        _run_sql_client(call, client, inner)
+    elif verb == "rm":
+        bulk = inner.has("-r", "--recursive")
+        _delete(
+            call,
+            inner.operands,
+            f"bq rm deletes {_names(inner.operands)}",
+            bulk=bulk,
+            kind=ObjectKind.TABLE,
+        )
+    elif verb == "extract" and len(inner.operands) >= 2:
+        call.obj(ObjectKind.TABLE, ObjectAction.READ, inner.operands[0].display)
+        destinations = [(ObjectKind.URL, w.display) for w in inner.operands[1:]]
+        _export(call, destinations, [inner.operands[0]], "bq extract")
+    elif verb in ("load", "insert", "cp"):
+        call.add(Intent.WRITE, f"bq {verb} writes {_names(inner.operands[:1])}")
+
+
+def _clickhouse(call: _Call) -> None:
+    if call.args and call.args[0].value == "client":
+        call.args = call.args[1:]
+        call.effect.operation = "clickhouse-client"
+        _sql_client(call)
+
+
+# --------------------------------------------------------------------------- program tables
+
+_PSQL_META = _MetaCommands(
+    prefix="\\",
+    include=_words("\\i \\ir \\include \\include_relative"),
+    shell=_options("\\!"),
+    sql=_options("\\copy"),
+    executes_results=_options("\\gexec"),
+)
+_MYSQL_META = _MetaCommands(
+    prefix="\\",
+    include=_options("\\.", "source"),
+    shell=_options("\\!", "system"),
+    bare=_options("source", "system"),
+)
+_DOT_META = _MetaCommands(
+    prefix=".", include=_options(".read"), shell=_options(".shell", ".system", ".sh")
+)
+# SQL*Plus: `@file` runs a script; SET/SPOOL/... are client settings; HOST runs a shell command.
+_SQLPLUS_META = _MetaCommands(
+    prefix="@",
+    include=_words("@ @@ start sta"),
+    shell=_options("host", "ho", "!"),
+    bare=_words(
+        "set spool exit quit prompt whenever column define undefine show connect conn "
+        "disconnect / host ho ! start sta ttitle btitle break compute var variable exec "
+        "execute timing pause accept describe desc"
+    ),
+)
+_MYSQL = _SqlClient(
+    "mysql",
+    sql_options=_options("-e", "--execute"),
+    value_options=_words(
+        "-h --host -u --user -P --port -D --database -S --socket --default-character-set "
+        "--defaults-file"
+    ),
+    attached_only=_options("-p"),
+    meta=_MYSQL_META,
+)
+_SQLITE = _SqlClient(
+    "sqlite",
+    sql_options=_options("-cmd"),
+    file_options=_options("-init"),
+    value_options=_words("-separator -nullvalue -newline -vfs"),
+    sql_operands_from=1,
+    clusters=False,
+    meta=_DOT_META,
+    info_options=_words("-help -version --help --version"),
+)
+_SPARK = _SqlClient(
+    "spark",
+    sql_options=_options("-e"),
+    file_options=_options("-f", "-i"),
+    value_options=_words(
+        "-u -n -p -d --hivevar --hiveconf --conf --master --name --database --define "
+        "--property-file"
+    ),
+)
+#: Database clients: how each passes SQL, and the dialect analyze_sql parses it in.
+_SQL_CLIENTS: dict[str, _SqlClient] = {
+    "psql": _SqlClient(
+        "postgres",
+        sql_options=_options("-c", "--command"),
+        file_options=_options("-f", "--file"),
+        value_options=_words(
+            "-h --host -p --port -U --username -d --dbname -v --set --variable -o "
+            "--output -L --log-file -P --pset -F --field-separator -R --record-separator "
+            "-T --table-attr"
+        ),
+        meta=_PSQL_META,
+    ),
+    "mysql": _MYSQL,
+    "mariadb": _MYSQL,
+    "sqlite3": _SQLITE,
+    "sqlite": _SQLITE,
+    "snowsql": _SqlClient(
+        "snowflake",
+        sql_options=_options("-q", "--query"),
+        file_options=_options("-f", "--filename"),
+        value_options=_words(
+            "-a --accountname -u --username -d --dbname -s --schemaname -r --rolename -w "
+            "--warehouse -c --connection -o --option -D --variable --config"
+        ),
+    ),
+    "bq": _SqlClient("bigquery", sql_operands_from=0),
+    "sqlcmd": _SqlClient(
+        "tsql",
+        sql_options=_options("-Q", "-q"),
+        file_options=_options("-i"),
+        value_options=_words("-S -U -P -d -o -s -w -h -v -t -l -H -f -a -b -W"),
+        clusters=False,
+        info_options=_options("-?"),
+    ),
+    "clickhouse-client": _SqlClient(
+        "clickhouse",
+        sql_options=_options("-q", "--query"),
+        file_options=_options("--queries-file"),
+        value_options=_words(
+            "-h --host --port -u --user --password -d --database -f --format --param --config-file"
+        ),
+    ),
+    "duckdb": _SqlClient(
+        "duckdb",
+        sql_options=_options("-c", "-s", "-cmd"),
+        file_options=_options("-init", "-f"),
+        sql_operands_from=1,
+        clusters=False,
+        meta=_DOT_META,
+    ),
+    "trino": _SqlClient(
+        "trino",
+        sql_options=_options("--execute"),
+        file_options=_options("-f", "--file"),
+        value_options=_words(
+            "--server --catalog --schema --user --output-format --session --source "
+            "--client-tags --resource-estimate"
+        ),
+    ),
+    "presto": _SqlClient(
+        "presto",
+        sql_options=_options("--execute"),
+        file_options=_options("-f", "--file"),
+        value_options=_words("--server --catalog --schema --user --output-format"),
+    ),
+    "sqlplus": _SqlClient(
+        "oracle",
+        script_prefix="@",
+        clusters=False,
+        meta=_SQLPLUS_META,
+        info_options=_options("-V", "-H", "-v"),
+    ),
+    "beeline": _SPARK,
+    "spark-sql": _SPARK,
+    "hive": replace(_SPARK, dialect="hive"),
+}

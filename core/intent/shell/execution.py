@@ -1,0 +1,225 @@
+"""Code that runs code: scripts, interpreters, payloads, and programs in no registry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from guardrails_core.intent import shell_registry
+from guardrails_core.intent.shell.options import _Call, _canonical, _options, _parse, _words
+from guardrails_core.intent.shell.words import (
+    _PAYLOAD,
+    EXPANSION_PLACEHOLDER,
+    _concat,
+    _merge_origins,
+    _Origin,
+    _Word,
+)
+from guardrails_core.model import (
+    Intent,
+    ObjectAction,
+    ObjectKind,
+)
+
+# ----- code execution
+
+
+def _run_file(call: _Call, script: _Word) -> bool:
+    """Running a file: a payload when it came from a substitution or an earlier download."""
+    if script.origin:
+        _payload(call, script.origin, script.source or script.display)
+        return True
+    written = call.analyzer.produced_by(script)
+    if written is not None and written.literal is not None and not written.origin & _PAYLOAD:
+        _script(call, written.literal, f"{script.display} (written above)")
+        return True
+    if written is not None:
+        _payload(call, written.origin, f"{written.description}, saved as {script.display}")
+        return True
+    return False
+
+
+def _payload(call: _Call, origin: _Origin, source: str, what: str = "code") -> None:
+    """Code whose text is not visible runs: downloaded or decoded payloads also reach the host."""
+    if origin & _Origin.DOWNLOAD:
+        call.add(Intent.HOST_ACCESS, f"{call.prog} runs {what} downloaded by {source}")
+        call.add(Intent.DYNAMIC, f"the {what} {call.prog} runs is fetched at run time by {source}")
+    elif origin & _Origin.DECODED:
+        call.add(Intent.HOST_ACCESS, f"{call.prog} runs an obfuscated payload ({source})")
+        call.add(Intent.DYNAMIC, f"the {what} {call.prog} runs is decoded at run time by {source}")
+    else:
+        call.add(Intent.DYNAMIC, f"{call.prog} runs {what} from {source}, not visible here")
+
+
+def _script(call: _Call, script: _Word, label: str) -> None:
+    """A string that a shell will parse as a script (sh -c, eval, ssh host CMD): analyse it."""
+    if script.dynamic:
+        if script.origin:
+            _payload(call, script.origin, script.source or script.display)
+        else:
+            built = ", ".join(script.expansions)
+            call.add(Intent.DYNAMIC, f"the script {label} runs is built at run time from {built}")
+    if script.value.replace(EXPANSION_PLACEHOLDER, "").strip():
+        call.stdout = call.analyzer.nested_shell(call.effect, script.display)
+    # else: nothing literal to re-read; the substitutions inside already ran through the analysis
+
+
+def _stdin_program(call: _Call, *, shell: bool) -> None:
+    """An interpreter with no script argument runs whatever arrives on stdin."""
+    feed = call.feed
+    if feed is None:
+        call.add(Intent.DYNAMIC, f"{call.prog} runs a program read from stdin, not visible here")
+    elif feed.origin & _PAYLOAD:
+        _payload(call, feed.origin, feed.description)
+        if shell and feed.literal is not None:
+            call.analyzer.nested_shell(call.effect, feed.literal.display)
+    elif feed.literal is not None and shell:
+        _script(call, feed.literal, f"by {call.prog} from {feed.description}")
+    elif feed.literal is not None:
+        call.add(
+            Intent.DYNAMIC, f"{call.prog} runs inline code from {feed.description} (not analysed)"
+        )
+    else:
+        _payload(call, feed.origin, feed.description)
+
+
+def _shell(call: _Call) -> None:
+    parsed = _parse(call.args, _words("-o +o -O --rcfile --init-file"), first_operand_ends=True)
+    if call.network:
+        message = f"{call.prog} is connected to the network through /dev/tcp: a remote shell"
+        call.add(Intent.HOST_ACCESS, message)
+        call.add(Intent.DYNAMIC, message)
+    if parsed.has("-c"):
+        if parsed.operands:
+            _script(call, parsed.operands[0], f"{call.prog} -c")
+        return
+    script = parsed.operands[0] if parsed.operands and not parsed.has("-s") else None
+    if script is None or script.value in ("-", "/dev/stdin"):
+        _stdin_program(call, shell=True)
+    elif not _run_file(call, script):
+        call.obj(ObjectKind.PROGRAM, ObjectAction.EXECUTE, script.display)
+        _not_known(call, script)
+
+
+@dataclass(frozen=True, slots=True)
+class _Interpreter:
+    inline: frozenset[str]  # options whose value is code (python -c, perl -e)
+    value_options: frozenset[str] = frozenset()
+    module: frozenset[str] = frozenset()  # options naming a module to run (python -m)
+    clusters: bool = True
+
+
+def _interpreter(call: _Call) -> None:
+    spec = _INTERPRETERS[_canonical(call.prog)]
+    parsed = _parse(
+        call.args,
+        spec.inline | spec.value_options | spec.module,
+        clusters=spec.clusters,
+        first_operand_ends=True,
+    )
+    inline = parsed.values(*spec.inline)
+    modules = parsed.values(*spec.module)
+    if inline:
+        origin = _merge_origins(word.origin for word in inline)
+        if origin & _PAYLOAD:
+            _payload(call, origin, inline[0].source)
+        call.add(Intent.DYNAMIC, f"{call.prog} runs inline code, which is not analysed")
+    elif modules:
+        call.obj(ObjectKind.PROGRAM, ObjectAction.EXECUTE, modules[0].display)
+        if not _run_registered(call, modules[0], parsed.operands):
+            _not_known(call, modules[0])
+    elif parsed.operands and parsed.operands[0].value not in ("-", "/dev/stdin"):
+        script = parsed.operands[0]
+        if not _run_file(call, script):
+            call.obj(ObjectKind.PROGRAM, ObjectAction.EXECUTE, script.display)
+            if not _run_registered(call, script, parsed.operands[1:]):
+                _not_known(call, script)
+    elif parsed.has("--version", "-V", "--help", "-h", "-v"):
+        return
+    else:
+        _stdin_program(call, shell=False)
+
+
+def _alias(call: _Call) -> None:
+    """``alias x='rm -rf /'``: later ``x`` runs the value, so the value is analysed now."""
+    for definition in call.args:
+        name, equals, _ = definition.value.partition("=")
+        if equals:
+            _script(call, definition.after("="), f"the alias {name}")
+
+
+def _eval(call: _Call) -> None:
+    if call.args:
+        _script(call, _concat(call.args, " "), "eval")
+
+
+def _source(call: _Call) -> None:
+    if not call.args:
+        return
+    script = call.args[0]
+    if script.value in ("/dev/stdin", "-"):
+        _stdin_program(call, shell=True)
+    elif not _run_file(call, script):
+        call.obj(ObjectKind.PROGRAM, ObjectAction.EXECUTE, script.display)
+        call.add(
+            Intent.DYNAMIC,
+            f"{call.prog} runs {script.display} in this shell; its contents are not visible",
+        )
+
+
+def _unknown(call: _Call) -> None:
+    call.obj(ObjectKind.PROGRAM, ObjectAction.EXECUTE, call.name.display)
+    # ./i.sh, /tmp/i.sh: maybe a file this script just downloaded
+    if "/" in call.name.value and _run_file(call, call.name):
+        return
+    _not_known(call, call.name)
+
+
+def _not_known(call: _Call, program: _Word) -> None:
+    """A program or script in no registry: what it does is not known (closed world)."""
+    if "/" in program.value or "." in program.value.rsplit("/", 1)[-1]:
+        message = f"{call.prog} runs the script {program.display}, whose code is not visible here"
+    else:
+        message = f"{program.display} is in no registry of known programs: its effect is unknown"
+    call.add(Intent.UNKNOWN, message)
+
+
+def _run_registered(call: _Call, script: _Word, args: list[_Word]) -> bool:
+    """``python manage.py flush``, ``php artisan migrate:fresh``: a script known by name."""
+    known = shell_registry.lookup(script.value)
+    if known is None:
+        return False
+    inner = _Call(call.analyzer, call.effect, script, args, call.feed)
+    shell_registry.judge(inner, known, _BRIDGE)
+    return True
+
+
+def _embed_in(call: _Call, dialect: str | None, text: _Word) -> None:
+    # The SQL clients' module builds on this one: imported when first needed, not at load.
+    from guardrails_core.intent.shell.clients import _embed_sql, _SqlClient
+
+    _embed_sql(call, _SqlClient(dialect), text)
+
+
+def _run_words(call: _Call, words: list[_Word]) -> None:
+    call.analyzer.run_inner(call, words, feed=call.feed, transparent=False)
+
+
+_BRIDGE = shell_registry.Bridge(script=_script, sql=_embed_in, inner=_run_words)
+
+
+def _inert(call: _Call) -> None:
+    """Builtins and utilities with no effect worth recording (cd, sleep, true, date)."""
+
+
+_INTERPRETERS: dict[str, _Interpreter] = {
+    "python": _Interpreter(_options("-c"), _options("-W", "-X", "-Q"), _options("-m")),
+    "perl": _Interpreter(_options("-e", "-E"), _options("-I", "-M", "-m")),
+    "ruby": _Interpreter(_options("-e"), _options("-I", "-r")),
+    "node": _Interpreter(_words("-e --eval -p --print"), _options("-r", "--require")),
+    "php": _Interpreter(_options("-r"), _options("-d", "-c")),
+    "Rscript": _Interpreter(_options("-e")),
+    "lua": _Interpreter(_options("-e"), _options("-l")),
+    "pwsh": _Interpreter(_words("-c -Command -command -EncodedCommand -e"), clusters=False),
+    "osascript": _Interpreter(_options("-e")),
+    "tclsh": _Interpreter(frozenset()),
+}

@@ -1,0 +1,333 @@
+"""Expansion of words and redirections, as a mixin of the tree walk."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from tree_sitter import Node
+
+from guardrails_core.intent.shell.options import _NETWORK_DEVICE, _words
+from guardrails_core.intent.shell.words import (
+    _DOUBLE_QUOTE_ESCAPE,
+    _HEREDOC_ESCAPE,
+    _concat,
+    _decode_escapes,
+    _Effect,
+    _Feed,
+    _Io,
+    _Origin,
+    _Word,
+    _WordBuilder,
+    _Write,
+)
+from guardrails_core.model import Intent, ObjectAction, ObjectKind, StatementEffect
+
+# Node kinds the walk and the expansion both need.
+
+_STATEMENT_TYPES = _words(
+    "program command pipeline list redirected_statement subshell compound_statement "
+    "if_statement elif_clause else_clause while_statement for_statement "
+    "c_style_for_statement case_statement case_item do_group function_definition "
+    "negated_command variable_assignment variable_assignments declaration_command "
+    "unset_command test_command ERROR"
+)
+_SUBSTITUTIONS = _words("command_substitution process_substitution")
+_EXPANSIONS = _SUBSTITUTIONS | {"simple_expansion", "expansion", "arithmetic_expansion"}
+_REDIRECTS = _words("file_redirect heredoc_redirect herestring_redirect")
+_WORD_PIECES = _words(
+    "word number extglob_pattern regex variable_name special_variable_name "
+    "brace_expression test_operator"
+)
+_OUTPUT_OPERATORS = _words("> >> &> &>> >| >& <>")
+_STDOUT_OPERATORS = _words("> >> &> &>> >|")
+
+
+class _Expander:
+    """Reading words and redirections: the part of the analyzer that expands text.
+
+    The tree walk (`walk._Analyzer`) inherits this; what it provides is declared here for the
+    type checker only.
+    """
+
+    if TYPE_CHECKING:
+        text: str
+        source: bytes
+        sink: list[StatementEffect]
+        variables: dict[str, str]
+
+        @staticmethod
+        def chars(start_byte: int, end_byte: int) -> tuple[int, int]: ...
+
+        def node_text(self, node: Node) -> str: ...
+
+        def nested_shell(self, effect: _Effect, script: str) -> _Feed | None: ...
+
+        def statement(self, node: Node, io: _Io) -> _Feed | None: ...
+
+    # ----- redirections
+
+    @staticmethod
+    def redirect_operator(redirect: Node) -> str:
+        if redirect.type == "heredoc_redirect":
+            return "<<"
+        if redirect.type == "herestring_redirect":
+            return "<<<"
+        return next((c.type for c in redirect.children if not c.is_named), ">")
+
+    def flatten_redirects(self, redirects: Sequence[Node]) -> tuple[list[Node], list[Node]]:
+        """Redirect nodes (nested ones included) and the command words hiding inside them.
+
+        tree-sitter-bash attaches words that follow a redirect target (``>f b``) or a heredoc
+        marker (``<<EOF -d db``) to the redirect; they are arguments of the command.
+        """
+        flat: list[Node] = []
+        extra: list[Node] = []
+        for redirect in redirects:
+            flat.append(redirect)
+            if redirect.type == "heredoc_redirect":
+                nested = [c for c in redirect.children if c.type in _REDIRECTS]
+                extra.extend(c for c, f in _fields(redirect) if f == "argument")
+                more_flat, more_extra = self.flatten_redirects(nested)
+                flat.extend(more_flat)
+                extra.extend(more_extra)
+            elif redirect.type == "file_redirect":
+                targets = [c for c, f in _fields(redirect) if f == "destination"]
+                for group in self.adjacent_groups(targets)[1:]:
+                    extra.extend(group)
+        return flat, extra
+
+    def redirect_target(self, redirect: Node) -> _Word | None:
+        if redirect.type == "herestring_redirect":
+            pieces = [c for c in redirect.children if c.is_named]
+        else:
+            targets = [c for c, f in _fields(redirect) if f == "destination"]
+            groups = self.adjacent_groups(targets)
+            pieces = groups[0] if groups else []
+        return _concat([self.word(piece) for piece in pieces]) if pieces else None
+
+    def output_redirect(self, redirect: Node) -> list[_Write]:
+        operator = self.redirect_operator(redirect)
+        target = self.redirect_target(redirect)
+        if target is None or (operator in (">&", "<&") and re.fullmatch(r"\d+-?|-", target.value)):
+            return []  # duplicating a descriptor writes no file
+        descriptor = next(
+            (self.node_text(c) for c in redirect.children if c.type == "file_descriptor"), ""
+        )
+        stdout = operator in _STDOUT_OPERATORS and descriptor in ("", "1")
+        return [_Write(target, f"the redirect {descriptor}{operator}", stdout)]
+
+    def input_redirect(self, redirect: Node, feed: _Feed | None, effect: _Effect) -> _Feed | None:
+        if redirect.type == "heredoc_redirect":
+            body = next((c for c in redirect.children if c.type == "heredoc_body"), None)
+            text = self.heredoc(redirect, body) if body is not None else _Word.literal("")
+            return _Feed(_Origin.NONE, "a heredoc", text)
+        target = self.redirect_target(redirect)
+        if target is None or re.fullmatch(r"\d+-?|-", target.value):
+            return feed  # <&3 duplicates a descriptor
+        if redirect.type == "herestring_redirect":
+            return _Feed(_Origin.NONE, "a here-string", _concat([target, _Word.literal("\n")]))
+        if target.origin:  # < <(cmd)
+            return _Feed(target.origin, target.source or target.display)
+        network = _NETWORK_DEVICE.match(target.value)
+        if network:
+            effect.obj(ObjectKind.HOST, ObjectAction.READ, network.group(1))
+            return _Feed(_Origin.DOWNLOAD, f"the network ({target.display})")
+        effect.obj(ObjectKind.FILE, ObjectAction.READ, target.display)
+        effect.add(Intent.READ, f"input from {target.display}")
+        return _Feed(_Origin.FILE, target.display)
+
+    def heredoc(self, redirect: Node, body: Node) -> _Word:
+        start = next((c for c in redirect.children if c.type == "heredoc_start"), None)
+        quoted = start is not None and any(q in self.node_text(start) for q in "'\"\\")
+        strip_tabs = any(c.type == "<<-" for c in redirect.children)
+        builder = _WordBuilder()
+        position = body.start_byte
+        for child in [*body.children, None]:
+            gap_end = child.start_byte if child is not None else body.end_byte
+            if gap_end > position:
+                self.heredoc_text(builder, self.slice(position, gap_end), quoted)
+            if child is None:
+                break
+            if child.type in _EXPANSIONS and not quoted:
+                self.expansion(child, builder)
+            else:
+                self.heredoc_text(builder, self.node_text(child), quoted)
+            position = child.end_byte
+        word = builder.build(self.chars(body.start_byte, body.end_byte))
+        if strip_tabs:
+            word = replace(word, value=_strip_tabs(word.value), display=_strip_tabs(word.display))
+        return word
+
+    @staticmethod
+    def heredoc_text(builder: _WordBuilder, text: str, quoted: bool) -> None:
+        if not quoted and "\\" in text:
+            text = _HEREDOC_ESCAPE.sub(lambda m: "" if m.group(1) == "\n" else m.group(1), text)
+        builder.text(text)
+
+    def slice(self, start_byte: int, end_byte: int) -> str:
+        start, end = self.chars(start_byte, end_byte)
+        return self.text[start:end]
+
+    # ----- words
+
+    def words(self, nodes: Sequence[Node]) -> list[_Word]:
+        """Evaluate word nodes, gluing pieces the grammar split (``$"x"``, ``r\\<newline>m``)."""
+        ordered = sorted(nodes, key=lambda n: n.start_byte)
+        words: list[_Word] = []
+        for group in self.adjacent_groups(ordered):
+            expanded = self.brace_expansion(group)
+            words.extend(expanded if expanded else [_concat([self.word(n) for n in group])])
+        return words
+
+    def adjacent_groups(self, nodes: Sequence[Node]) -> list[list[Node]]:
+        groups: list[list[Node]] = []
+        for node in nodes:
+            if groups and self.source[groups[-1][-1].end_byte : node.start_byte] in (b"", b"\\\n"):
+                groups[-1].append(node)
+            else:
+                groups.append([node])
+        return groups
+
+    def brace_expansion(self, group: Sequence[Node]) -> list[_Word] | None:
+        """``{rm,-rf,/}`` and ``r{m,}`` expand before anything else runs: expand plain words."""
+        raw = self.slice(group[0].start_byte, group[-1].end_byte)
+        if "{" not in raw or "," not in raw or not _PLAIN_WORD.fullmatch(raw):
+            return None
+        texts = _expand_braces(raw)
+        if texts == [raw]:
+            return None
+        span = self.chars(group[0].start_byte, group[-1].end_byte)
+        return [
+            _Word(text, text, glob=any(c in text for c in "*?["), span=span)
+            for text in texts
+            if text
+        ]
+
+    def word(self, node: Node) -> _Word:
+        builder = _WordBuilder()
+        self.piece(node, builder)
+        return builder.build(self.chars(node.start_byte, node.end_byte))
+
+    def piece(self, node: Node, builder: _WordBuilder) -> None:
+        kind = node.type
+        if kind in _EXPANSIONS:
+            self.expansion(node, builder)
+        elif kind == "raw_string":
+            text = self.node_text(node)
+            builder.text(text[1:-1] if len(text) > 1 and text.endswith("'") else text[1:])
+        elif kind == "ansi_c_string":
+            text = self.node_text(node)
+            builder.text(_decode_escapes(text[2:-1] if text.endswith("'") else text[2:]))
+        elif kind in ("string", "translated_string"):
+            self.double_quoted(node, builder)
+        elif kind == "concatenation" or (kind == "command_name" and node.children):
+            for child in node.children:
+                self.piece(child, builder)
+        elif kind == "extglob_pattern":
+            builder.bare_text(self.node_text(node))
+            builder.glob = True
+        else:
+            builder.bare_text(self.node_text(node))
+
+    def double_quoted(self, node: Node, builder: _WordBuilder) -> None:
+        start, end = node.start_byte, node.end_byte
+        text = self.node_text(node)
+        prefix = 2 if text.startswith('$"') else 1
+        position = start + prefix
+        stop = end - 1 if len(text) > prefix and text.endswith('"') and end - 1 >= position else end
+        for child in node.children:
+            if child.start_byte < position or child.end_byte > stop:
+                continue  # the quotes themselves
+            if child.start_byte > position:
+                builder.text(_unescape_double(self.slice(position, child.start_byte)))
+            if child.type in _EXPANSIONS:
+                self.expansion(child, builder)
+            else:
+                builder.text(_unescape_double(self.node_text(child)))
+            position = child.end_byte
+        if stop > position:
+            builder.text(_unescape_double(self.slice(position, stop)))
+
+    def expansion(self, node: Node, builder: _WordBuilder) -> None:
+        known = _PLAIN_VARIABLE.fullmatch(self.node_text(node))
+        if known is not None and known.group(1) in self.variables:
+            builder.text(self.variables[known.group(1)])
+            return
+        origin = _Origin.NONE
+        sources: list[str] = []
+        pending = [node]
+        while pending:  # substitutions inside ${x:-$(cmd)} and $(( $(cmd) )) run too
+            current = pending.pop()
+            if current.type in _SUBSTITUTIONS:
+                found, source = self.substitute(current)
+                origin |= found
+                sources.append(source)
+            else:
+                pending.extend(current.children)
+        builder.expansion(self.node_text(node), origin, sources)
+
+    def substitute(self, node: Node) -> tuple[_Origin, str]:
+        """$(...), `...`, <(...) and >(...) run their commands: analyse them where they are."""
+        text = self.node_text(node)
+        if text.startswith("`") and "\\" in text:
+            # Inside backticks a backslash quotes $ ` \ once more: re-read the unescaped body.
+            body = re.sub(r"\\([$`\\])", r"\1", text[1:-1] if text.endswith("`") else text[1:])
+            holder = _Effect(text=text, span=self.chars(node.start_byte, node.end_byte))
+            output = self.nested_shell(holder, body)
+            self.sink.extend(
+                s.model_copy(update={"index": len(self.sink) + i})
+                for i, s in enumerate(holder.embedded)
+            )
+        else:
+            # >(cmd) reads what the enclosing command writes into it.
+            writer = _Feed(_Origin.DATA, "the output of the enclosing command")
+            feed = writer if text.startswith(">(") else None
+            output = None
+            for child in node.children:
+                if child.type in _STATEMENT_TYPES:
+                    output = self.statement(child, _Io(feed))
+        if output is None:
+            return _Origin.DATA, text
+        # $(echo x) is known text; anything else is some program's output, not visible here.
+        origin = output.origin if output.literal else output.origin | _Origin.DATA
+        return origin, output.description
+
+
+_PLAIN_VARIABLE = re.compile(r"\$\{?([A-Za-z_]\w*)\}?")
+_MKTEMP = re.compile(r"^[\"']?(?:\$\(|`)\s*mktemp\b[^|;&]*(?:\)|`)[\"']?$")
+
+
+def _fields(node: Node) -> list[tuple[Node, str | None]]:
+    return [(child, node.field_name_for_child(i)) for i, child in enumerate(node.children)]
+
+
+_PLAIN_WORD = re.compile(r"[^'\"$`\\\s]+")
+_BRACE_LIST = re.compile(r"\{([^{}]*,[^{}]*)\}")
+_MAX_EXPANSION = 64
+
+
+def _expand_braces(text: str) -> list[str]:
+    """Comma brace expansion (``a{b,c}d`` -> ``abd acd``), innermost lists first."""
+    match = _BRACE_LIST.search(text)
+    if match is None:
+        return [text]
+    head, tail = text[: match.start()], text[match.end() :]
+    expanded: list[str] = []
+    for option in match.group(1).split(","):
+        expanded.extend(_expand_braces(head + option + tail))
+        if len(expanded) >= _MAX_EXPANSION:
+            break
+    return expanded[:_MAX_EXPANSION]
+
+
+def _unescape_double(text: str) -> str:
+    if "\\" not in text:
+        return text
+    return _DOUBLE_QUOTE_ESCAPE.sub(lambda m: "" if m.group(1) == "\n" else m.group(1), text)
+
+
+def _strip_tabs(text: str) -> str:
+    return "\n".join(line.lstrip("\t") for line in text.split("\n"))

@@ -1,0 +1,437 @@
+"""Deletes, devices, writes and privilege: handlers for programs that change files."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from guardrails_core.intent import shell_registry
+from guardrails_core.intent.shell.execution import _script
+from guardrails_core.intent.shell.options import (
+    _HARMLESS_DEVICES,
+    _NETWORK_DEVICE,
+    _PRIVILEGED_FILE,
+    _SYSTEM_PREFIXES,
+    _Call,
+    _canonical,
+    _is_device,
+    _is_scratch,
+    _options,
+    _parse,
+    _words,
+)
+from guardrails_core.intent.shell.words import _clip, _Effect, _Feed, _names, _Origin, _Word
+from guardrails_core.model import (
+    Intent,
+    ObjectAction,
+    ObjectKind,
+)
+
+# ----- deletes, devices, writes, privilege
+
+
+def _delete(
+    call: _Call,
+    targets: Sequence[_Word],
+    description: str,
+    *,
+    bulk: bool,
+    kind: ObjectKind = ObjectKind.FILE,
+) -> None:
+    """Record a delete; recursive/bulk or wildcard deletes outside scratch space are mass."""
+    call.add(Intent.DELETE, description)
+    for target in targets:
+        call.obj(kind, ObjectAction.DELETE, target.display)
+        if kind is ObjectKind.FILE:
+            _special_file(call.effect, target, call.prog, writes=True)
+    devices = [t for t in targets if not t.dynamic and _is_device(t.value)]
+    if devices:
+        _device_damage(
+            call.effect, devices, f"{call.prog} destroys the contents of {_names(devices)}"
+        )
+    wildcard = kind is not ObjectKind.FILE  # cloud CLIs expand * themselves, even quoted
+    wide = [
+        t
+        for t in targets
+        if (bulk or t.glob or (wildcard and "*" in t.value)) and not _is_scratch(t)
+    ]
+    if wide:
+        where = " (not confined to /tmp/ or /var/tmp/)" if kind is ObjectKind.FILE else ""
+        call.add(Intent.MASS_MUTATION, f"bulk delete of {_names(wide)}{where}")
+
+
+def _device_damage(effect: _Effect, targets: Sequence[_Word], message: str) -> None:
+    effect.add(Intent.HOST_ACCESS, message)
+    effect.add(Intent.MASS_MUTATION, message)
+    for target in targets:
+        effect.obj(ObjectKind.FILE, ObjectAction.WRITE, target.display)
+
+
+def _record_write(effect: _Effect, target: _Word, how: str, content: _Word | None = None) -> None:
+    """A file written by a redirect, tee, dd of=, curl -o ...: devices and auth files are worse."""
+    path = target.value
+    if not target.dynamic and (path in _HARMLESS_DEVICES or path.startswith("/dev/fd/")):
+        return
+    if target.display.startswith((">(", "<(")):
+        return  # a process substitution: the command inside is analysed on its own
+    network = _NETWORK_DEVICE.match(path)
+    if network:
+        effect.obj(ObjectKind.HOST, ObjectAction.EXPORT_TARGET, network.group(1))
+        effect.add(Intent.EXPORT, f"{how} sends data to {network.group(1)} through {path}")
+        return
+    if _is_device(path):
+        _device_damage(effect, [target], f"{how} writes raw data to the device {target.display}")
+        return
+    effect.obj(ObjectKind.FILE, ObjectAction.WRITE, target.display)
+    effect.add(Intent.WRITE, f"{how} writes {target.display}")
+    if _PRIVILEGED_FILE.search(path):
+        effect.add(
+            Intent.PRIVILEGE, f"{how} writes {target.display}, which controls logins or sudo"
+        )
+    _special_file(effect, target, how, writes=True, content=content)
+
+
+# Lines that a startup file may gain without running anything new: comments, plain exports of
+# variables that load no code, and psql display settings.
+_HARMLESS_STARTUP_LINE = re.compile(
+    r"^\s*(?:#.*|export\s+(?P<name>[A-Za-z_]\w*)=\S*|\\(?:timing|pset|x|encoding)\b.*"
+    r"|\\set\s+(?:ON_ERROR_STOP|ECHO|VERBOSITY|HISTSIZE|PROMPT\d)\b.*)?\s*$"
+)
+
+
+def _harmless_startup(content: _Word | None) -> bool:
+    if content is None or content.dynamic:
+        return False
+    for line in content.value.splitlines():
+        match = _HARMLESS_STARTUP_LINE.match(line)
+        if match is None:
+            return False
+        name = match.group("name")
+        if name and (
+            name in shell_registry.environment("code")
+            or name in shell_registry.environment("loader")
+            or name in shell_registry.environment("search_path")
+        ):
+            return False
+    return True
+
+
+def _special_file(
+    effect: _Effect, target: _Word, how: str, *, writes: bool, content: _Word | None = None
+) -> None:
+    """Startup, trust, credential and database files mean more than their bytes (data table)."""
+    classes = shell_registry.file_classes(target.value)
+    name = target.display
+    if writes and "startup" in classes and not _harmless_startup(content):
+        effect.add(Intent.HOST_ACCESS, f"{how} writes {name}, which runs as code later")
+    if writes and "privileged" in classes:
+        effect.add(Intent.PRIVILEGE, f"{how} writes {name}, which decides who is trusted")
+    if writes and "data" in classes:
+        effect.add(Intent.MASS_MUTATION, f"{how} changes {name}, a database server's own file")
+        effect.add(Intent.HOST_ACCESS, f"{how} changes {name}, a database server's own file")
+    if not writes and "secrets" in classes:
+        effect.add(Intent.PRIVILEGE, f"{how} reads {name}, which holds credentials")
+
+
+def _rm(call: _Call) -> None:
+    parsed = _parse(call.args)
+    recursive = parsed.unknown or parsed.has("-r", "-R", "--recursive")
+    verb = "rm -r" if recursive else "rm"
+    how = " recursively" if recursive else ""
+    targets = parsed.operands
+    _delete(call, targets, f"{verb} deletes {_names(targets)}{how}", bulk=recursive)
+
+
+def _plain_delete(call: _Call) -> None:
+    targets = _parse(call.args).operands
+    _delete(call, targets, f"{call.prog} deletes {_names(targets)}", bulk=False)
+
+
+def _shred(call: _Call) -> None:
+    targets = _parse(call.args, _words("-n --iterations -s --size")).operands
+    _delete(call, targets, f"shred destroys the contents of {_names(targets)}", bulk=True)
+
+
+def _truncate(call: _Call) -> None:
+    parsed = _parse(call.args, _words("-s --size -r --reference"))
+    sizes = [size.value for size in parsed.values("-s", "--size")]
+    if sizes and all(size.lstrip("=") in ("0", "-0") for size in sizes):
+        targets = parsed.operands
+        _delete(call, targets, f"truncate -s 0 empties {_names(targets)}", bulk=False)
+        return
+    for target in parsed.operands:
+        _record_write(call.effect, target, "truncate")
+
+
+def _find(call: _Call) -> None:
+    """find ROOTS... EXPRESSION: -delete and -exec act on every match under the roots."""
+    args = call.args
+    split = next(
+        (i for i, w in enumerate(args) if w.value.startswith(("-", "(", "!", ")"))), len(args)
+    )
+    roots = list(args[:split]) or [_Word.literal(".")]
+    call.add(Intent.READ, f"find lists files under {_names(roots)}")
+    for root in roots:
+        call.obj(ObjectKind.FILE, ObjectAction.READ, root.display)
+    # Each match is a path under one of the roots, so scratch roots keep their matches scratch;
+    # so do matches that every -name test confines to build or cache litter (*.pyc, __pycache__).
+    names = [
+        args[i + 1].value
+        for i in range(split, len(args) - 1)
+        if args[i].value in ("-name", "-iname") and not args[i + 1].dynamic
+    ]
+    litter = (
+        bool(names)
+        and "-o" not in (w.value for w in args)
+        and all(shell_registry.is_scratch(f"./{name}") for name in names)
+    )
+    matches = [
+        _Word(
+            f"{root.value.rstrip('/')}/{names[0] if litter else '*'}",
+            f"{root.display.rstrip('/')}/**",
+            dynamic=root.dynamic,
+            glob=not litter,
+        )
+        for root in roots
+    ]
+    index = split
+    while index < len(args):
+        action = args[index].value
+        if action == "-delete":
+            _delete(
+                call, matches, f"find -delete deletes every match under {_names(roots)}", bulk=True
+            )
+        elif action in ("-fprint", "-fprint0", "-fls", "-fprintf") and index + 1 < len(args):
+            _record_write(call.effect, args[index + 1], f"find {action}")
+        elif action in ("-exec", "-execdir", "-ok", "-okdir"):
+            end = next(
+                (j for j in range(index + 1, len(args)) if args[j].value in (";", "+")), len(args)
+            )
+            inner: list[_Word] = []
+            for word in args[index + 1 : end]:
+                found = [replace(match, span=word.span) for match in matches]
+                inner.extend(found if word.value == "{}" else [word])
+            if inner:
+                effect = call.analyzer.run_inner(call, inner, feed=None, transparent=False)
+                if Intent.DELETE in effect.intents:
+                    _delete(
+                        call,
+                        matches,
+                        f"find {action} {effect.operation} deletes every match"
+                        f" under {_names(roots)}",
+                        bulk=True,
+                    )
+            index = end
+        index += 1
+
+
+# git settings whose value is a command git runs (or a folder of hooks it runs).
+_GIT_COMMAND_KEYS = re.compile(
+    r"^(?:core\.(?:pager|sshcommand|fsmonitor|editor|askpass|gitproxy)|sequence\.editor|"
+    r"diff\.external|diff\.\w+\.(?:command|textconv)|credential\.helper|gpg\.program|"
+    r"pager\.\w+|filter\.[\w.-]+\.(?:clean|smudge|process)|uploadpack\.packobjectshook|"
+    r"merge\.\w+\.driver|alias\.[\w.-]+)$"
+)
+_GIT_CODE_FOLDERS = re.compile(r"^(?:core\.hookspath|protocol\.ext\.allow|init\.templatedir)$")
+
+
+def _git_setting(call: _Call, key: str, value: _Word, *, persistent: bool) -> None:
+    lowered = key.lower()
+    where = "in git's configuration" if persistent else "for this run"
+    if _GIT_CODE_FOLDERS.match(lowered):
+        call.add(Intent.HOST_ACCESS, f"git {key}={value.display} {where} lets git run other code")
+        return
+    if not _GIT_COMMAND_KEYS.match(lowered):
+        return
+    command = value.value
+    if lowered.startswith("alias.") and not command.startswith("!"):
+        return  # an alias of other git subcommands
+    call.add(Intent.DYNAMIC, f"git {key} {where} runs {_clip(command)}")
+    if persistent:
+        call.add(Intent.HOST_ACCESS, f"git {key} is stored: it runs later, unseen")
+    _script(call, _Word.literal(command.lstrip("!")), f"git {key}")
+
+
+_GIT_DISCARDS = {
+    "reset": _options("--hard", "--merge", "--keep"),
+    "checkout": _options("--", ".", "-f", "--force"),
+    "restore": _options(".", "--staged", "--worktree", "-W"),
+    "stash": _options("clear", "drop"),
+}
+
+
+def _git(call: _Call) -> None:
+    parsed = _parse(call.args, _words("-C -c --git-dir --work-tree"), first_operand_ends=True)
+    for setting in parsed.values("-c"):
+        key, _, value = setting.value.partition("=")
+        _git_setting(call, key, _Word.literal(value), persistent=False)
+    if not parsed.operands:
+        return
+    verb, rest = parsed.operands[0].value, parsed.operands[1:]
+    if verb == "config":
+        words = [w for w in rest if not w.value.startswith("-")]
+        if len(words) >= 2:
+            _git_setting(call, words[0].value, words[1], persistent=True)
+        return
+    if verb == "push":
+        options = {w.value.split("=", 1)[0] for w in rest if w.value.startswith("-")}
+        if options & {
+            "--force",
+            "-f",
+            "--force-with-lease",
+            "--mirror",
+            "--delete",
+            "-d",
+            "--prune",
+        } or any(w.value.startswith(("+", ":")) for w in rest):
+            call.add(Intent.DELETE, "git push rewrites or deletes history on the remote")
+            call.add(
+                Intent.MASS_MUTATION, "git push --force/--delete/--mirror replaces remote history"
+            )
+        return
+    if verb in ("remote", "submodule") and any(w.value in ("add", "set-url") for w in rest):
+        call.add(Intent.UNKNOWN, f"git {verb} points the repository at another remote")
+        return
+    if verb in _GIT_DISCARDS and any(w.value in _GIT_DISCARDS[verb] for w in rest):
+        call.add(Intent.UNKNOWN, f"git {verb} discards uncommitted work")
+        return
+    if verb != "clean":
+        return
+    clean = _parse(parsed.operands[1:], _options("-e", "--exclude"))
+    if clean.has("-n", "--dry-run"):
+        return
+    where = clean.operands or [_Word.literal(".")]
+    written = " ".join(word.display for word in parsed.operands[1:])
+    _delete(
+        call, where, f"git clean {written} deletes untracked files under {_names(where)}", bulk=True
+    )
+
+
+def _dd(call: _Call) -> None:
+    operands = {w.value.partition("=")[0]: w.after("=") for w in call.args if "=" in w.value}
+    source, target = operands.get("if"), operands.get("of")
+    if source is not None:
+        call.obj(ObjectKind.FILE, ObjectAction.READ, source.display)
+        call.add(Intent.READ, f"dd reads {source.display}")
+        call.stdout = _Feed(_Origin.FILE, source.display)
+    elif call.feed is not None:
+        call.stdout = call.feed
+    if target is not None:
+        _record_write(call.effect, target, "dd of=")
+        call.stdout = None
+
+
+@dataclass(frozen=True, slots=True)
+class _DeviceTool:
+    """A partitioning/formatting tool: destructive unless run in one of its read-only modes."""
+
+    read_only: frozenset[str] = frozenset()  # options or operands that only inspect
+    destructive: frozenset[str] | None = None  # when set, only these options destroy
+
+
+def _device_tool(call: _Call) -> None:
+    tool = _DEVICE_TOOLS[_canonical(call.prog)]
+    parsed = _parse(call.args, _words("-t --type -L --label -b -o -O"))
+    words = {name for name, _ in parsed.options} | {w.value for w in parsed.operands}
+    harmless = (tool.destructive is not None and not words & tool.destructive) or bool(
+        words & tool.read_only
+    )
+    targets = [w for w in parsed.operands if w.value.startswith("/dev/") or w.dynamic]
+    disks = _names(targets) if targets else "the disks"
+    if harmless:
+        call.add(Intent.READ, f"{call.prog} inspects {disks}")
+        return
+    message = f"{call.prog} rewrites {disks}, destroying filesystems or partitions"
+    _device_damage(call.effect, targets, message)
+
+
+def _chmod(call: _Call) -> None:
+    parsed = _parse(call.args, _options("--reference"))
+    if not parsed.operands:
+        return
+    mode, *targets = parsed.operands
+    for target in targets:
+        call.obj(ObjectKind.FILE, ObjectAction.ALTER, target.display)
+    call.add(Intent.WRITE, f"chmod {mode.display} changes permissions of {_names(targets)}")
+    risky = _risky_mode(mode.value)
+    if risky:
+        call.add(Intent.PRIVILEGE, f"chmod {mode.display} " + risky.format(_names(targets)))
+
+
+def _risky_mode(mode: str) -> str | None:
+    """What is dangerous about a chmod mode, if anything: world-writable or set-id bits."""
+    if mode.isdigit():
+        digits = mode.zfill(4)[-4:]
+        if int(digits[-1]) & 2:
+            return _WORLD_WRITABLE
+        return _SET_ID if int(digits[0]) & 6 else None
+    for clause in mode.split(","):
+        match = re.fullmatch(r"([ugoa]*)([-+=])([rwxXst]*)", clause)
+        if not match or match.group(2) == "-":
+            continue
+        who, _, perms = match.groups()
+        if "s" in perms:
+            return _SET_ID
+        if "w" in perms and ("o" in who or "a" in who):
+            return _WORLD_WRITABLE
+    return None
+
+
+_WORLD_WRITABLE = "makes {} world-writable"
+_SET_ID = "sets set-user/group-id bits on {}"
+
+
+def _chown(call: _Call) -> None:
+    parsed = _parse(call.args, _options("--reference", "--from"))
+    if not parsed.operands:
+        return
+    owner, *targets = parsed.operands
+    for target in targets:
+        call.obj(ObjectKind.FILE, ObjectAction.ALTER, target.display)
+        _special_file(call.effect, target, call.prog, writes=True)
+    call.add(Intent.WRITE, f"{call.prog} {owner.display} changes ownership of {_names(targets)}")
+    recursive = parsed.has("-R", "--recursive")
+    risky = [
+        target
+        for target in targets
+        if (recursive and (target.dynamic or _is_top_level(target.value)))
+        or (not target.dynamic and target.value.startswith(_SYSTEM_PREFIXES))
+    ]
+    if risky:
+        how = " recursively" if recursive else ""
+        call.add(Intent.PRIVILEGE, f"{call.prog} hands {_names(risky)} to {owner.display}{how}")
+
+
+def _is_top_level(path: str) -> bool:
+    """``/`` itself or a directory right under it (/data, /etc)."""
+    return path.startswith("/") and path.rstrip("/").count("/") <= 1
+
+
+def _privilege_tool(call: _Call) -> None:
+    call.add(Intent.PRIVILEGE, f"{call.prog} changes users, passwords, groups or sudo rights")
+
+
+def _host_control(call: _Call) -> None:
+    if call.prog in ("systemctl", "service"):
+        verbs = {w.value for w in _parse(call.args).operands}
+        if not verbs or verbs & _SYSTEMCTL_READ_ONLY:
+            return
+    call.add(Intent.HOST_ACCESS, f"{call.prog} changes the state of the host")
+
+
+_DEVICE_TOOLS: dict[str, _DeviceTool] = {
+    "mkfs": _DeviceTool(),
+    "mke2fs": _DeviceTool(),
+    "mkswap": _DeviceTool(),
+    "blkdiscard": _DeviceTool(),
+    "wipefs": _DeviceTool(destructive=_words("-a --all -o --offset")),
+    "fdisk": _DeviceTool(read_only=_options("-l", "--list")),
+    "sfdisk": _DeviceTool(read_only=_words("-l --list -d --dump -s --show-size")),
+    "sgdisk": _DeviceTool(read_only=_words("-p --print -i --info -v --verify")),
+    "cfdisk": _DeviceTool(),
+    "parted": _DeviceTool(read_only=_words("-l --list print p")),
+}
+_SYSTEMCTL_READ_ONLY = _words(
+    "status show cat list-units list-unit-files is-active is-enabled is-failed list-timers"
+)

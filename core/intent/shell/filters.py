@@ -1,0 +1,306 @@
+"""Programs that produce or filter stdout: echo, cat, readers, decoders, dumps."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import posixpath
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+from guardrails_core.intent.shell.execution import _script
+from guardrails_core.intent.shell.files import _record_write, _special_file
+from guardrails_core.intent.shell.options import (
+    _Call,
+    _is_scratch,
+    _is_workspace,
+    _options,
+    _parse,
+    _words,
+)
+from guardrails_core.intent.shell.words import (
+    _concat,
+    _decode_escapes,
+    _Feed,
+    _names,
+    _Origin,
+    _Word,
+)
+from guardrails_core.model import (
+    Intent,
+    ObjectAction,
+    ObjectKind,
+)
+
+# ----- stdout producers and filters
+
+
+def _echo(call: _Call) -> None:
+    args = list(call.args)
+    escapes = False
+    while args and re.fullmatch(r"-[neE]+", args[0].value):
+        escapes = escapes or "e" in args[0].value
+        args.pop(0)
+    text = _concat([_concat(args, " "), _Word.literal("\n")]) if args else _Word.literal("\n")
+    if escapes:
+        text = replace(
+            text, value=_decode_escapes(text.value), display=_decode_escapes(text.display)
+        )
+    call.stdout = _Feed(_Origin.NONE, call.prog, text)
+
+
+def _printf(call: _Call) -> None:
+    args = list(call.args)
+    if args and args[0].value == "-v":
+        return  # assigns a variable, prints nothing
+    if not args or args[0].dynamic:
+        call.stdout = _Feed(_Origin.DATA, "printf with a format built at run time")
+        return
+    fmt, values = _decode_escapes(args[0].value), args[1:]
+    pieces: list[_Word] = []
+    for index, piece in enumerate(re.split(r"%[-+ #0-9.]*[a-zA-Z%]", fmt)):
+        if index:
+            pieces.append(values.pop(0) if values else _Word.literal(""))
+        pieces.append(_Word.literal(piece))
+    call.stdout = _Feed(_Origin.NONE, "printf", _concat(pieces))
+
+
+def _cat(call: _Call) -> None:
+    files = [w for w in _parse(call.args).operands if w.value != "-"]
+    if not files:
+        call.stdout = call.feed
+        return
+    for file in files:
+        call.obj(ObjectKind.FILE, ObjectAction.READ, file.display)
+        _special_file(call.effect, file, call.prog, writes=False)
+    call.add(Intent.READ, f"{call.prog} reads {_names(files)}")
+    call.stdout = _Feed(_Origin.FILE, _names(files))
+
+
+def _tee(call: _Call) -> None:
+    for target in _parse(call.args).operands:
+        _record_write(call.effect, target, "tee")
+        if call.feed is not None:
+            call.analyzer.note_produced(target, call.feed)
+    call.stdout = call.feed
+
+
+def _passthrough(call: _Call) -> None:
+    call.stdout = call.feed
+
+
+@dataclass(frozen=True, slots=True)
+class _Reader:
+    """A program that reads files: ``skip`` leading operands are not files (grep's pattern)."""
+
+    skip: int = 0
+    value_options: frozenset[str] = frozenset()
+    pattern_options: frozenset[str] = frozenset()  # when given, no operand is skipped
+    in_place: frozenset[str] = frozenset()  # options that make it rewrite its files (sed -i)
+
+
+def _reader(call: _Call) -> None:
+    reader = _READERS[call.prog]
+    parsed = _parse(call.args, reader.value_options | reader.pattern_options)
+    skip = 0 if parsed.has(*reader.pattern_options) else reader.skip
+    program, files = parsed.operands[:skip], parsed.operands[skip:]
+    if call.prog in ("awk", "gawk", "mawk", "nawk") and any(
+        "system(" in p.value or re.search(r"\|\s*(getline|\")", p.value) for p in program
+    ):
+        call.add(Intent.DYNAMIC, f"the {call.prog} program runs shell commands")
+    if call.prog in ("awk", "gawk") and any("/inet" in p.value for p in program):
+        call.add(Intent.EXPORT, f"the {call.prog} program opens a network connection (/inet)")
+    if call.prog == "sed":
+        _sed_commands(call, program + parsed.values("-e", "--expression"))
+    if parsed.has(*reader.in_place):
+        for file in files:
+            _record_write(call.effect, file, f"{call.prog} -i")
+        call.stdout = None
+        return
+    if not files:
+        call.stdout = call.feed.passed_through(call.prog) if call.feed else None
+        if call.prog in ("ls", "du", "tree", "stat"):
+            call.add(Intent.READ, f"{call.prog} lists the current directory")
+        return
+    for file in files:
+        call.obj(ObjectKind.FILE, ObjectAction.READ, file.display)
+        _special_file(call.effect, file, call.prog, writes=False)
+    call.add(Intent.READ, f"{call.prog} reads {_names(files)}")
+    call.stdout = _Feed(_Origin.FILE, f"{call.prog} {_names(files)}")
+
+
+# sed's `e` command and the `e` flag of `s///` run a shell command (GNU sed).
+_SED_EXECUTE = re.compile(r"(?:^|[;\n{}])\s*(?:\d+|\$|/[^/]*/)?\s*e\s+([^;\n}]+)")
+_SED_SUBSTITUTE_EXECUTE = re.compile(r"s(.)(?:(?!\1).)*\1((?:(?!\1).)*)\1[gpI\d]*e[gpI\d]*\b")
+
+
+def _sed_commands(call: _Call, scripts: Sequence[_Word]) -> None:
+    for script in scripts:
+        for match in _SED_EXECUTE.finditer(script.value):
+            _script(call, _Word.literal(match.group(1).strip()), "sed e")
+        for match in _SED_SUBSTITUTE_EXECUTE.finditer(script.value):
+            call.add(Intent.DYNAMIC, "sed s///e runs each replaced line as a shell command")
+            _script(call, _Word.literal(match.group(2)), "sed s///e")
+
+
+def _compressor(call: _Call) -> None:
+    """gzip FILE replaces FILE; with -c (or no files) it is a filter on a stream."""
+    parsed = _parse(call.args, _words("-S --suffix -T --threads -b -p"))
+    if not parsed.operands:
+        call.stdout = call.feed.passed_through(call.prog) if call.feed else None
+    elif parsed.has("-c", "--stdout", "--to-stdout", "-t", "--test", "-l", "--list"):
+        for file in parsed.operands:
+            call.obj(ObjectKind.FILE, ObjectAction.READ, file.display)
+        call.add(Intent.READ, f"{call.prog} reads {_names(parsed.operands)}")
+        call.stdout = _Feed(_Origin.FILE, f"{call.prog} {_names(parsed.operands)}")
+    else:
+        for file in parsed.operands:
+            _record_write(call.effect, file, call.prog)
+        call.stdout = None
+
+
+def _copy(call: _Call) -> None:
+    """cp/mv/install/ln SOURCE... DEST (or -t DEST SOURCE...)."""
+    parsed = _parse(
+        call.args,
+        _words("-t --target-directory -S --suffix -m --mode -o --owner -g --group"),
+    )
+    directory = parsed.values("-t", "--target-directory")
+    sources = parsed.operands if directory else parsed.operands[:-1]
+    dest = directory[-1] if directory else (parsed.operands[-1] if parsed.operands else None)
+    action = ObjectAction.RENAME if call.prog == "mv" else ObjectAction.READ
+    if action is ObjectAction.RENAME and all(
+        _is_scratch(word) or _is_workspace(word) for word in [*sources, *([dest] if dest else [])]
+    ):
+        action = ObjectAction.WRITE  # moving files around the working folder renames no data object
+    for source in sources:
+        call.obj(ObjectKind.FILE, action, source.display)
+    if sources and call.prog != "ln":
+        call.add(
+            Intent.READ if action is ObjectAction.READ else Intent.WRITE,
+            f"{call.prog} {'moves' if call.prog == 'mv' else 'reads'} {_names(sources)}",
+        )
+    if dest is not None:
+        _record_write(call.effect, dest, call.prog)
+        for source in sources:
+            content = call.analyzer.produced_by(source)
+            if content is not None:
+                call.analyzer.note_produced(dest, content)
+                base = posixpath.basename(source.value)
+                call.analyzer.note_produced(
+                    replace(dest, value=posixpath.join(dest.value, base)), content
+                )
+
+
+def _create(call: _Call) -> None:
+    for target in _parse(call.args, _words("-m --mode -d --date -r -t")).operands:
+        call.obj(ObjectKind.FILE, ObjectAction.CREATE, target.display)
+        call.add(Intent.WRITE, f"{call.prog} creates {target.display}")
+
+
+@dataclass(frozen=True, slots=True)
+class _Decoder:
+    """Turns an opaque encoding into bytes (base64 -d): running its output hides what runs."""
+
+    decode_options: frozenset[str] = frozenset()  # empty: always decodes
+    static: Callable[[str], str] | None = None  # decode a literal input here, when possible
+
+
+def _b64decode(text: str) -> str:
+    return base64.b64decode("".join(text.split()), validate=True).decode()
+
+
+def _hexdecode(text: str) -> str:
+    return bytes.fromhex("".join(text.split())).decode()
+
+
+def _decoder(call: _Call) -> None:
+    decoder = _DECODERS[call.prog]
+    parsed = _parse(
+        call.args,
+        _words("-w --wrap -c -l -s -o -in -out"),
+        clusters=call.prog not in ("openssl",),
+    )
+    words = {name for name, _ in parsed.options} | {w.value for w in parsed.operands}
+    if decoder.decode_options and not words & decoder.decode_options:
+        call.stdout = call.feed.passed_through(call.prog) if call.feed else None
+        return
+    source = " ".join([call.prog, *(word.display for word in call.args)])
+    literal = None
+    feed_text = call.feed.literal if call.feed else None
+    if decoder.static and feed_text is not None and not feed_text.dynamic:
+        try:
+            literal = _Word.literal(decoder.static(feed_text.value))
+        except (ValueError, binascii.Error, UnicodeDecodeError):
+            literal = None
+    call.stdout = _Feed(
+        _Origin.DECODED | (call.feed.origin if call.feed else _Origin.NONE), source, literal
+    )
+
+
+def _dump(call: _Call) -> None:
+    parsed = _parse(call.args, _DUMP_VALUES)
+    databases = parsed.values("-d", "--dbname") or parsed.operands[:1]
+    name = databases[0].display if databases else "the default database"
+    call.obj(ObjectKind.DATABASE, ObjectAction.READ, name)
+    call.add(Intent.READ, f"{call.prog} reads the whole of {name}")
+    outputs = parsed.values("-f", "--file", "-r", "--result-file")
+    for output in outputs:
+        _record_write(call.effect, output, call.prog)
+    call.stdout = None if outputs else _Feed(_Origin.DUMP, f"a database dump from {call.prog}")
+
+
+def _restore(call: _Call) -> None:
+    parsed = _parse(call.args, _DUMP_VALUES)
+    source = _names(parsed.operands) if parsed.operands else call.stdin()
+    call.add(Intent.WRITE, f"{call.prog} loads {source} into the database")
+    call.add(Intent.DYNAMIC, f"the contents {call.prog} loads are not visible here")
+
+
+_DUMP_VALUES = _words(
+    "-d --dbname -h --host -p --port -U --username -u --user -f --file -r --result-file "
+    "-n --schema -t --table -F --format -j --jobs -S --socket"
+)
+_DUMPERS = _words("pg_dump pg_dumpall mysqldump mariadb-dump mongodump")
+_RESTORERS = _words("pg_restore mysqlimport mongorestore")
+
+_DECODERS: dict[str, _Decoder] = {
+    "base64": _Decoder(_options("-d", "--decode", "-D"), _b64decode),
+    "base32": _Decoder(_options("-d", "--decode")),
+    "basenc": _Decoder(_options("-d", "--decode")),
+    "xxd": _Decoder(_options("-r", "--revert", "-revert"), _hexdecode),
+    "openssl": _Decoder(_words("-d -base64 -a base64")),
+    "uudecode": _Decoder(),
+    "rev": _Decoder(static=lambda text: "\n".join(line[::-1] for line in text.split("\n"))),
+}
+_COMPRESSORS = _words("gzip gunzip bzip2 bunzip2 xz unxz zstd unzstd lz4 pigz unpigz")
+
+_READERS: dict[str, _Reader] = {
+    **dict.fromkeys(
+        _words(
+            "head tail less more wc ls stat file du md5sum sha1sum sha256sum sha512sum "
+            "cksum sort uniq cut diff cmp tree strings od hexdump nl tac column paste "
+            "fold readlink realpath zcat bzcat xzcat zstdcat iconv csvlook comm join"
+        ),
+        _Reader(value_options=_words("-n -c -k -t -d -f -o -w -s -S -T")),
+    ),
+    **dict.fromkeys(
+        ("grep", "egrep", "fgrep", "rg", "zgrep"),
+        _Reader(
+            1,
+            _words("-m -A -B -C --include --exclude -g --glob -t"),
+            _words("-e -f --regexp --file"),
+        ),
+    ),
+    **dict.fromkeys(
+        ("awk", "gawk", "mawk", "nawk"),
+        _Reader(1, _options("-F", "-v"), _options("-f"), _options("-i")),
+    ),
+    "sed": _Reader(
+        1, frozenset(), _words("-e -f --expression --file"), _options("-i", "--in-place")
+    ),
+    "jq": _Reader(1, _words("--arg --argjson --slurpfile --rawfile --indent")),
+    "yq": _Reader(1, frozenset(), frozenset(), _options("-i", "--inplace")),
+    "tr": _Reader(2),
+}

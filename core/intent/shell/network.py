@@ -1,0 +1,536 @@
+"""Uploads and downloads: handlers for programs that move data across the network."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+from guardrails_core.intent.shell.files import _delete, _record_write
+from guardrails_core.intent.shell.options import (
+    _azure_location,
+    _Call,
+    _Location,
+    _options,
+    _parse,
+    _prefix_location,
+    _rclone_location,
+    _scp_location,
+    _url_basename,
+    _url_host,
+    _words,
+)
+from guardrails_core.intent.shell.words import _Feed, _names, _Origin, _Word
+from guardrails_core.model import (
+    Intent,
+    ObjectAction,
+    ObjectKind,
+)
+
+# ----- uploads and downloads
+
+
+def _export(
+    call: _Call,
+    destinations: Sequence[_Location],
+    payload: Sequence[_Word],
+    tool: str,
+    *,
+    sent_remote: Sequence[str] = (),
+    to: str | None = None,
+) -> None:
+    """Record data leaving: ``payload`` local files ("-" is stdin) sent to ``destinations``."""
+    sent: list[str] = list(sent_remote)
+    for word in payload:
+        if word.value == "-":
+            sent.append(call.stdin())
+        else:
+            call.obj(ObjectKind.FILE, ObjectAction.READ, word.display)
+            sent.append(word.display)
+    for kind, name in destinations:
+        call.obj(kind, ObjectAction.EXPORT_TARGET, name)
+    where = to or ", ".join(name for _, name in destinations) or "a remote destination"
+    call.add(Intent.EXPORT, f"{tool} uploads {', '.join(sent) or 'data'} to {where}")
+
+
+def _transfer(
+    call: _Call,
+    operands: Sequence[_Word],
+    locate: Callable[[_Word], _Location | None],
+    tool: str,
+) -> _Location | None:
+    """``tool SOURCE... DEST``: an export when DEST is remote, a download when a source is.
+
+    A destination that starts with an expansion could be anywhere: it counts as remote.
+    """
+    if len(operands) < 2:
+        return None
+    *sources, dest = operands
+    where = locate(dest) or ((ObjectKind.URL, dest.display) if dest.unknown_location else None)
+    if where is not None:
+        local = [s for s in sources if locate(s) is None]
+        remote = [found for s in sources if (found := locate(s)) is not None]
+        for kind, name in remote:
+            call.obj(kind, ObjectAction.READ, name)
+        _export(
+            call, [where], local, tool, sent_remote=[name for _, name in remote], to=dest.display
+        )
+        return where
+    remote_sources = [s for s in sources if locate(s) is not None]
+    if remote_sources:
+        for source in remote_sources:
+            kind, name = locate(source) or (ObjectKind.URL, source.display)
+            call.obj(kind, ObjectAction.READ, name)
+        call.add(Intent.READ, f"{tool} downloads {_names(remote_sources)}")
+    else:
+        for source in sources:
+            call.obj(ObjectKind.FILE, ObjectAction.READ, source.display)
+        call.add(Intent.READ, f"{tool} reads {_names(sources)}")
+    fetched = _Feed(_Origin.DOWNLOAD, f"{tool} {_names(sources)}")
+    if dest.value == "-":
+        call.stdout = fetched
+        return None
+    _record_write(call.effect, dest, tool)
+    for source in sources:
+        content = fetched if locate(source) else call.analyzer.produced_by(source)
+        if content is not None:  # into DEST itself, or into DEST/ when it is a directory
+            call.analyzer.note_produced(dest, content)
+            name = (
+                _url_basename(source.value) if locate(source) else posixpath.basename(source.value)
+            )
+            call.analyzer.note_produced(
+                replace(dest, value=posixpath.join(dest.value, name)), content
+            )
+    return None
+
+
+_CURL_VALUES = _words(
+    "-A -b -c -C -d -D -e -E -F -H -K -m -o -P -Q -r -t -T -u -U -w -x -X -y -Y -z "
+    "--data --data-ascii --data-binary --data-raw --data-urlencode --json --form "
+    "--form-string --upload-file --request --header --output --user --user-agent "
+    "--referer --cookie --cookie-jar --proxy --max-time --connect-timeout --write-out "
+    "--config --cert --key --cacert --capath --range --retry --retry-delay "
+    "--retry-max-time --continue-at --proxy-user --url --limit-rate --resolve "
+    "--output-dir --dump-header --trace --trace-ascii --stderr --interface "
+    "--max-filesize --oauth2-bearer --aws-sigv4 --variable --connect-to"
+)
+_CURL_DATA = _words("-d --data --data-ascii --data-binary --json")
+_CURL_FORM = _options("-F", "--form")
+_CURL_FORM_FILE = re.compile(r"^[^=]*=[@<]")
+
+
+_CURL_CARRIERS = _words("-H --header -A --user-agent -e --referer -b --cookie -u --user")
+
+
+def _leaks(words: Sequence[_Word], origins: _Origin) -> list[_Word]:
+    """Request parts built from local data (``-d "$(cat f)"``, ``?q=$(cat /etc/passwd)``)."""
+    return [
+        _Word.literal(f"the output of {word.source or word.display}")
+        for word in words
+        if word.origin & origins
+    ]
+
+
+def _curl(call: _Call) -> None:
+    parsed = _parse(call.args, _CURL_VALUES)
+    urls = parsed.operands + parsed.values("--url")
+    payload: list[_Word] = []
+    for value in parsed.values("-T", "--upload-file"):
+        payload.append(_Word.literal("-") if value.value in ("-", ".") else value)
+    for value in parsed.values(*_CURL_DATA):
+        if value.value.startswith("@"):
+            payload.append(value.tail(1))
+    for value in parsed.values("--data-urlencode"):
+        if re.match(r"^[^=]*@", value.value):
+            payload.append(value.after("@"))
+    for value in parsed.values(*_CURL_FORM):
+        if _CURL_FORM_FILE.match(value.value):
+            path = re.split(r"[@<]", value.value, maxsplit=1)[1].split(";")[0]
+            payload.append(_Word.literal(path))
+    bodies = parsed.values(*_CURL_DATA, "--data-raw", "--data-urlencode", *_CURL_FORM)
+    payload.extend(_leaks(bodies, _Origin.FILE | _Origin.DUMP | _Origin.DATA))
+    method = next((m.value.upper() for m in parsed.values("-X", "--request")), "")
+    if method == "DELETE":
+        call.add(Intent.DELETE, f"curl -X DELETE asks {_names(urls)} to delete what it names")
+        call.add(Intent.MASS_MUTATION, f"an HTTP DELETE of {_names(urls)} removes it whole")
+        for url in urls:
+            call.obj(ObjectKind.URL, ObjectAction.DELETE, url.display)
+    if any(_BULK_HTTP_DELETE.search(url.value) for url in urls):
+        call.add(Intent.MASS_MUTATION, f"{_names(urls)} deletes every document its query matches")
+    _sql_in_payloads(call, [*bodies, *urls])
+    payload.extend(_leaks([*urls, *parsed.values(*_CURL_CARRIERS)], _Origin.FILE | _Origin.DUMP))
+    if payload:
+        destinations = [(ObjectKind.URL, url.display) for url in urls]
+        _export(call, destinations, payload, "curl")
+    else:
+        for url in urls:
+            call.obj(ObjectKind.URL, ObjectAction.READ, url.display)
+        call.add(Intent.READ, f"curl fetches {_names(urls)}")
+    outputs = parsed.values("-o", "--output")
+    fetched = _Feed(_Origin.DOWNLOAD, f"curl {_names(urls)}")
+    for output in outputs:
+        if output.value != "-":
+            _record_write(call.effect, output, "curl -o")
+            call.analyzer.note_produced(output, fetched)
+    if parsed.has("-O", "--remote-name", "--remote-name-all"):
+        for url in urls:
+            call.analyzer.note_produced(_Word.literal(_url_basename(url.value)), fetched)
+    saved = parsed.has("-O", "--remote-name", "--remote-name-all") or any(
+        o.value != "-" for o in outputs
+    )
+    call.stdout = None if saved else fetched
+
+
+# Database HTTP APIs whose endpoint deletes in bulk (Elasticsearch/OpenSearch delete-by-query).
+_BULK_HTTP_DELETE = re.compile(r"/_delete_by_query\b|/_truncate\b|/_flush_all\b")
+_SQL_START = re.compile(
+    r"(?is)^\s*(?:select|insert|update|delete|drop|truncate|alter|create|grant|revoke|with|merge|"
+    r"copy|unload|call|exec|execute|replace|rename|optimize|vacuum|attach|detach|kill|system)\b"
+)
+_SQL_FIELDS = re.compile(
+    r"(?i)[\"'](?:statement|query|sql|command|stmt|q)[\"']\s*:\s*\"((?:[^\"\\]|\\.)*)\""
+    r"|(?:^|[?&])(?:query|q|sql)=([^&]+)"
+)
+
+
+def _sql_in_payloads(call: _Call, words: Sequence[_Word]) -> None:
+    """SQL sent over HTTP (ClickHouse, InfluxQL, Databricks, Trino REST): analysed as SQL."""
+    from urllib.parse import unquote_plus
+
+    for word in words:
+        text = word.value
+        candidates = [text] if _SQL_START.match(text) else []
+        for match in _SQL_FIELDS.finditer(text):
+            found = match.group(1) if match.group(1) is not None else unquote_plus(match.group(2))
+            candidates.append(found.replace('\\"', '"'))
+        for sql in candidates:
+            if _SQL_START.match(sql):
+                call.effect.embedded.extend(call.analyzer.nested_sql(sql, None))
+
+
+_WGET_VALUES = _words(
+    "-O --output-document -o --output-file -a --append-output -i --input-file -P "
+    "--directory-prefix -U --user-agent --header --post-data --post-file --body-data "
+    "--body-file --method -t --tries -T --timeout -w --wait --user --password -e "
+    "--execute -B --base"
+)
+
+
+def _wget(call: _Call) -> None:
+    parsed = _parse(call.args, _WGET_VALUES)
+    urls = parsed.operands
+    carriers = parsed.values("--post-data", "--body-data", "--header")
+    payload = parsed.values("--post-file", "--body-file")
+    payload += _leaks([*urls, *carriers], _Origin.FILE | _Origin.DUMP)
+    if payload:
+        _export(call, [(ObjectKind.URL, url.display) for url in urls], payload, "wget")
+    else:
+        for url in urls:
+            call.obj(ObjectKind.URL, ObjectAction.READ, url.display)
+        call.add(Intent.READ, f"wget fetches {_names(urls)}")
+    call.stdout = None
+    fetched = _Feed(_Origin.DOWNLOAD, f"wget {_names(urls)}")
+    outputs = parsed.values("-O", "--output-document")
+    for output in outputs:
+        if output.value == "-":
+            call.stdout = fetched
+        else:
+            _record_write(call.effect, output, "wget -O")
+            call.analyzer.note_produced(output, fetched)
+    if not outputs:
+        prefix = "".join(w.value for w in parsed.values("-P", "--directory-prefix"))
+        for url in urls:
+            name = posixpath.join(prefix, _url_basename(url.value))
+            call.analyzer.note_produced(_Word.literal(name), fetched)
+
+
+def _httpie(call: _Call) -> None:
+    urls = [w for w in _parse(call.args).operands if "://" in w.value or "." in w.value][:1]
+    files = [w.after("@") for w in call.args if re.match(r"^[\w-]+=?@", w.value)]
+    if files or (call.feed is not None and call.feed.literal is None):
+        _export(
+            call,
+            [(ObjectKind.URL, u.display) for u in urls],
+            files or [_Word.literal("-")],
+            call.prog,
+        )
+    else:
+        call.add(Intent.READ, f"{call.prog} fetches {_names(urls)}")
+    call.stdout = _Feed(_Origin.DOWNLOAD, f"{call.prog} {_names(urls)}")
+
+
+_SCP_VALUES = _words("-P -i -o -F -c -l -J -S -D -X")
+_RSYNC_VALUES = _words(
+    "-e --rsh -f --filter --exclude --include --exclude-from --include-from --files-from "
+    "--port -T --temp-dir --log-file --password-file --bwlimit --chmod --chown -B "
+    "--block-size --timeout --compare-dest --copy-dest --link-dest --backup-dir --suffix "
+    "--rsync-path --out-format --max-size --min-size -M --remote-option --partial-dir"
+)
+
+
+def _scp(call: _Call) -> None:
+    _transfer(call, _parse(call.args, _SCP_VALUES).operands, _scp_location, "scp")
+
+
+def _rsync(call: _Call) -> None:
+    parsed = _parse(call.args, _RSYNC_VALUES)
+    _transfer(call, parsed.operands, _scp_location, "rsync")
+    if len(parsed.operands) < 2:
+        return
+    for option, _ in parsed.options:
+        if option.startswith("--del") or option == "--remove-source-files":
+            sources = option == "--remove-source-files"
+            removed = parsed.operands[:-1] if sources else parsed.operands[-1:]
+            what = "the source files" if sources else "files missing from the source"
+            _delete(
+                call, removed, f"rsync {option} removes {what} from {_names(removed)}", bulk=True
+            )
+
+
+def _ftp_commands(call: _Call, script: _Word | None, host: str | None, tool: str) -> None:
+    """sftp/ftp/lftp command scripts: put/mput/mirror -R send local files to the server."""
+    if host:
+        call.obj(ObjectKind.HOST, ObjectAction.EXECUTE, host)
+    if script is None:
+        return
+    sent: list[_Word] = []
+    for line in re.split(r"[\n;]", script.value):
+        words = line.split()
+        if not words:
+            continue
+        verb = words[0].lower()
+        if verb in _FTP_UPLOADS:
+            sent.extend(_Word.literal(word) for word in words[1:2])
+        elif verb == "mirror" and len(words) > 2 and words[1] in ("-R", "--reverse"):
+            sent.append(_Word.literal(words[2]))
+    if sent:
+        _export(call, [(ObjectKind.HOST, host or "the server")], sent, tool)
+    if script.dynamic:
+        call.add(Intent.DYNAMIC, f"the {tool} commands are built at run time")
+
+
+_FTP_UPLOADS = _words("put mput reput send append")
+
+
+def _ftp_family(call: _Call) -> None:
+    parsed = _parse(
+        call.args,
+        _words("-b -P -i -o -F -e -c -u -p -l -D -s -B -R -S -J"),
+    )
+    targets = [w for w in parsed.operands if not w.value.isdigit()]
+    host = None
+    if targets:
+        location = _scp_location(targets[0])
+        host = location[1] if location else _url_host(targets[0].value).rpartition("@")[2]
+    scripts = parsed.values("-e", "-c") if call.prog == "lftp" else []
+    batch = parsed.values("-b") if call.prog == "sftp" else []
+    if batch and batch[0].value != "-":
+        call.obj(ObjectKind.FILE, ObjectAction.READ, batch[0].display)
+        call.add(Intent.DYNAMIC, f"sftp runs commands from {batch[0].display}, not visible here")
+    script = scripts[0] if scripts else (call.feed.literal if call.feed else None)
+    if script is None and call.feed is not None:
+        call.add(Intent.DYNAMIC, f"{call.prog} runs commands from {call.feed.description}")
+    _ftp_commands(call, script, host, call.prog)
+
+
+_NC_VALUES = _words(
+    "-p -s -w -i -x -X -e -c -q -W -I -O -T -V --exec --sh-exec --lua-exec --source-port"
+)
+
+
+def _netcat(call: _Call) -> None:
+    parsed = _parse(call.args, _NC_VALUES)
+    listening = parsed.has("-l", "--listen")
+    hosts = [] if listening else [w for w in parsed.operands[:1] if not w.value.isdigit()]
+    for host in hosts:
+        call.obj(
+            ObjectKind.HOST,
+            ObjectAction.EXPORT_TARGET if call.feed else ObjectAction.READ,
+            host.display,
+        )
+    where = _names(hosts) if hosts else "whoever connects"
+    shells = parsed.values("-e", "-c", "--exec", "--sh-exec", "--lua-exec")
+    if shells:
+        message = f"{call.prog} hands {_names(shells)} to the network ({where}): a remote shell"
+        call.add(Intent.HOST_ACCESS, message)
+        call.add(Intent.DYNAMIC, message)
+    if call.feed is not None:
+        call.add(Intent.EXPORT, f"{call.prog} sends {call.stdin()} to {where}")
+    call.stdout = _Feed(_Origin.DOWNLOAD, f"{call.prog} {where}")
+
+
+def _socat(call: _Call) -> None:
+    addresses = _parse(call.args, _words("-d -lf -t -T"), clusters=False).operands
+    network = [
+        a for a in addresses if re.match(r"(?i)^(tcp|udp|sctp|openssl|ssl)[46]?[-:]", a.value)
+    ]
+    local = [a for a in addresses if re.match(r"(?i)^(file|open|gopen|create|pipe):", a.value)]
+    execs = [a for a in addresses if re.match(r"(?i)^(exec|system):", a.value)]
+    hosts = [a.value.split(":")[1] for a in network if a.value.count(":") >= 2]
+    for host in hosts:
+        call.obj(ObjectKind.HOST, ObjectAction.EXPORT_TARGET, host)
+    where = ", ".join(hosts) or "whoever connects"
+    if network and execs:
+        message = f"socat connects {_names(execs)} to the network ({where}): a remote shell"
+        call.add(Intent.HOST_ACCESS, message)
+        call.add(Intent.DYNAMIC, message)
+    if network and (local or call.feed is not None):
+        sent = [a.after(":") for a in local] or [_Word.literal("-")]
+        _export(call, [(ObjectKind.HOST, h) for h in hosts], sent, "socat")
+    listeners = [a for a in addresses if re.match(r"(?i)^(tcp|udp|sctp)[46]?-listen:", a.value)]
+    if listeners and len(network) >= 2:
+        call.add(Intent.EXPORT, f"socat relays {_names(listeners)} to {where}: a tunnel")
+    call.stdout = _Feed(_Origin.DOWNLOAD, f"socat {where}")
+
+
+def _mail(call: _Call) -> None:
+    parsed = _parse(call.args, _words("-a -A -s -c -b -r -S -F"))
+    attachments = parsed.values("-a", "-A")
+    if attachments:
+        recipients = [(ObjectKind.URL, f"mailto:{r.display}") for r in parsed.operands]
+        _export(call, recipients, attachments, call.prog)
+
+
+_AWS_GLOBAL = _words(
+    "--profile --region --endpoint-url --output --query --cli-read-timeout "
+    "--cli-connect-timeout --ca-bundle --color"
+)
+_AWS_S3_VALUES = _words(
+    "--exclude --include --acl --storage-class --sse --sse-kms-key-id --content-type "
+    "--expires --metadata-directive --grants --cache-control --profile --region "
+    "--endpoint-url --expected-size --metadata --page-size --source-region "
+    "--content-encoding --content-disposition --website-redirect"
+)
+_S3 = _prefix_location(("s3://",))
+_GS = _prefix_location(("gs://",))
+
+
+def _cloud_copy(
+    call: _Call,
+    verb: str,
+    args: Sequence[_Word],
+    locate: Callable[[_Word], _Location | None],
+    values: frozenset[str],
+    tool: str,
+) -> None:
+    """cp/mv/sync/rm of the cloud CLIs (aws s3, gsutil, gcloud storage, azcopy, rclone)."""
+    parsed = _parse(args, values)
+    operands = parsed.operands
+    recursive = parsed.has("--recursive", "-r", "-R", "-a", "--all-versions")
+    if verb in _CLOUD_COPY:
+        _transfer(call, operands, locate, f"{tool} {verb}")
+        sweeping = [
+            name
+            for name, value in parsed.options
+            if name in _CLOUD_SYNC_DELETES and (value is None or value.value.lower() != "false")
+        ]
+        if verb in ("sync", "rsync") and (sweeping or tool == "rclone") and len(operands) >= 2:
+            _delete(
+                call,
+                operands[-1:],
+                f"{tool} {verb} {' '.join(sweeping)} removes files"
+                f" missing from the source in {operands[-1].display}",
+                bulk=True,
+                kind=ObjectKind.URL if locate(operands[-1]) else ObjectKind.FILE,
+            )
+        if verb in ("mv", "move", "moveto") and len(operands) >= 2:
+            _delete(
+                call,
+                operands[:-1],
+                f"{tool} {verb} removes the source {_names(operands[:-1])}",
+                bulk=recursive,
+                kind=ObjectKind.URL if locate(operands[0]) else ObjectKind.FILE,
+            )
+    elif verb in _CLOUD_DELETE:
+        bulk = recursive or parsed.has("--force") or (tool == "rclone" and verb != "deletefile")
+        _delete(
+            call,
+            operands,
+            f"{tool} {verb} deletes {_names(operands)}",
+            bulk=bulk,
+            kind=ObjectKind.URL,
+        )
+    elif verb == "cat":
+        for operand in operands:
+            call.obj(ObjectKind.URL, ObjectAction.READ, operand.display)
+        call.add(Intent.READ, f"{tool} cat reads {_names(operands)}")
+        call.stdout = _Feed(_Origin.DOWNLOAD, f"{tool} cat {_names(operands)}")
+    elif verb == "rcat" and operands:
+        _export(call, [(ObjectKind.URL, operands[0].display)], [_Word.literal("-")], f"{tool} rcat")
+
+
+_CLOUD_COPY = _words("cp copy copyto mv move moveto sync rsync bisync")
+_CLOUD_DELETE = _words("rm rb remove delete deletefile purge rmdirs")
+_CLOUD_SYNC_DELETES = _words(
+    "--delete -d --delete-unmatched-destination-objects --delete-destination"
+)
+
+
+def _aws(call: _Call) -> None:
+    operands = _parse(call.args, _AWS_GLOBAL, first_operand_ends=True).operands
+    if len(operands) < 2:
+        return
+    service, verb = operands[0].value, operands[1].value
+    if service == "s3":
+        _cloud_copy(call, verb, operands[2:], _S3, _AWS_S3_VALUES, "aws s3")
+    elif service == "s3api":
+        parsed = _parse(operands[2:], _words("--bucket --key --body --delete"))
+        bucket = "".join(w.display for w in parsed.values("--bucket"))
+        key = "".join(w.display for w in parsed.values("--key"))
+        target = [_Word.literal(f"s3://{bucket}/{key}".rstrip("/"))]
+        if verb == "put-object" and parsed.values("--body"):
+            _export(
+                call,
+                [(ObjectKind.URL, target[0].display)],
+                parsed.values("--body"),
+                "aws s3api put-object",
+            )
+        elif verb.startswith("delete-"):
+            _delete(
+                call,
+                target,
+                f"aws s3api {verb} deletes {target[0].display}",
+                bulk=verb in ("delete-objects", "delete-bucket"),
+                kind=ObjectKind.URL,
+            )
+
+
+def _gsutil(call: _Call) -> None:
+    parsed = _parse(call.args, _words("-o -h -u -i -p"), first_operand_ends=True)
+    if parsed.operands:
+        verb = parsed.operands[0].value
+        _cloud_copy(call, verb, parsed.operands[1:], _GS, _words("-x -p -z -j -s"), "gsutil")
+
+
+def _gcloud(call: _Call) -> None:
+    values = _words("--project --account --configuration --format --verbosity")
+    operands = _parse(call.args, values, first_operand_ends=True).operands
+    if len(operands) >= 2 and operands[0].value == "storage":
+        _cloud_copy(
+            call, operands[1].value, operands[2:], _GS, values | {"--exclude"}, "gcloud storage"
+        )
+
+
+def _azcopy(call: _Call) -> None:
+    operands = _parse(call.args, first_operand_ends=True).operands
+    if operands:
+        verb = {"cp": "copy", "rm": "remove"}.get(operands[0].value, operands[0].value)
+        _cloud_copy(
+            call,
+            verb,
+            operands[1:],
+            _azure_location,
+            _options("--include-pattern", "--exclude-pattern", "--log-level"),
+            "azcopy",
+        )
+
+
+def _rclone(call: _Call) -> None:
+    values = _words(
+        "--config --exclude --include --filter --transfers --checkers --log-file "
+        "--log-level --bwlimit --max-age"
+    )
+    operands = _parse(call.args, values, first_operand_ends=True).operands
+    if operands:
+        _cloud_copy(call, operands[0].value, operands[1:], _rclone_location, values, "rclone")

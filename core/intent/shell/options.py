@@ -1,0 +1,253 @@
+"""Option parsing, paths and places, and the one command being analysed (`_Call`)."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from guardrails_core.intent import shell_registry
+from guardrails_core.intent.shell.words import _Effect, _Feed, _Word
+from guardrails_core.model import (
+    Intent,
+    ObjectAction,
+    ObjectKind,
+)
+
+if TYPE_CHECKING:
+    from guardrails_core.intent.shell.walk import _Analyzer
+
+
+# --------------------------------------------------------------------------- options
+
+
+@dataclass(slots=True)
+class _Parsed:
+    """A command line split into options (with their values) and operands."""
+
+    options: list[tuple[str, _Word | None]] = field(default_factory=list)
+    operands: list[_Word] = field(default_factory=list)
+    after_dashdash: int | None = None  # index in operands where the words after `--` start
+    unknown: bool = False  # an option word built at run time: it could be any option
+
+    def has(self, *names: str) -> bool:
+        return any(name in names for name, _ in self.options)
+
+    def values(self, *names: str) -> list[_Word]:
+        return [value for name, value in self.options if name in names and value is not None]
+
+
+def _parse(
+    args: Sequence[_Word],
+    takes_value: frozenset[str] = frozenset(),
+    *,
+    attached_only: frozenset[str] = frozenset(),
+    clusters: bool = True,
+    first_operand_ends: bool = False,
+) -> _Parsed:
+    """getopt-style parsing: ``-abc`` clusters, ``-ovalue``, ``--long=value``, ``--``.
+
+    ``attached_only`` options take a value only when it is glued on (``mysql -pSECRET``);
+    ``first_operand_ends`` stops at the first operand (wrappers: the rest is the inner command).
+    """
+    parsed = _Parsed()
+    index = 0
+    while index < len(args):
+        word = args[index]
+        text = word.value
+        if text == "--":
+            parsed.after_dashdash = len(parsed.operands)
+            parsed.operands.extend(args[index + 1 :])
+            break
+        if not text.startswith("-") or text == "-":
+            parsed.operands.append(word)
+            if first_operand_ends:
+                parsed.operands.extend(args[index + 1 :])
+                break
+            index += 1
+            continue
+        parsed.unknown = parsed.unknown or word.dynamic
+        following = args[index + 1] if index + 1 < len(args) else None
+        if text.startswith("--"):
+            name, equals, _ = text.partition("=")
+            if equals:
+                parsed.options.append((name, word.after("=")))
+            elif name in takes_value and following is not None:
+                parsed.options.append((name, following))
+                index += 1
+            else:
+                parsed.options.append((name, None))
+        elif text in takes_value or not clusters:
+            if text in takes_value and following is not None:
+                parsed.options.append((text, following))
+                index += 1
+            else:
+                parsed.options.append((text, None))
+        else:
+            for position in range(1, len(text)):
+                option = "-" + text[position]
+                if option in takes_value or option in attached_only:
+                    if position + 1 < len(text):
+                        parsed.options.append((option, word.tail(position + 1)))
+                    elif option in takes_value and following is not None:
+                        parsed.options.append((option, following))
+                        index += 1
+                    else:
+                        parsed.options.append((option, None))
+                    break
+                parsed.options.append((option, None))
+        index += 1
+    return parsed
+
+
+def _options(*names: str) -> frozenset[str]:
+    return frozenset(names)
+
+
+def _words(text: str) -> frozenset[str]:
+    """A table of names written as one whitespace-separated string."""
+    return frozenset(text.split())
+
+
+# --------------------------------------------------------------------------- paths and places
+
+_SCRATCH_ROOTS = ("/tmp/", "/var/tmp/")
+_HARMLESS_DEVICES = _words(
+    "/dev/null /dev/zero /dev/stdout /dev/stderr /dev/stdin /dev/tty /dev/full "
+    "/dev/random /dev/urandom /dev/ptmx"
+)
+_HARMLESS_DEVICE_DIRS = ("/dev/fd/", "/dev/pts/", "/dev/shm/", "/dev/mqueue/")
+_NETWORK_DEVICE = re.compile(r"^/dev/(?:tcp|udp)/([^/]+)/")
+_PRIVILEGED_FILE = re.compile(
+    r"^/etc/(?:sudoers(?:\.d/.*)?|passwd|shadow|group|gshadow|pam\.d/.*|security/.*)$"
+    r"|(?:^|/)\.ssh/authorized_keys2?$"
+)
+_SYSTEM_PREFIXES = ("/etc/", "/usr/", "/bin/", "/sbin/", "/boot/", "/lib/", "/lib64/", "/root/")
+_URL_SCHEME = re.compile(r"^[A-Za-z][\w+.-]*://")
+_SCP_REMOTE = re.compile(r"^(?:[^@/:\s]+@)?(\[[^\]]+\]|[^@/:\s]+):")
+_RCLONE_REMOTE = re.compile(r"^:?[\w.\- ]+:")
+_AZURE_HOSTS = (".blob.core.windows.net", ".dfs.core.windows.net", ".file.core.windows.net")
+
+
+def _is_scratch(word: _Word) -> bool:
+    """A literal path strictly inside /tmp/ or /var/tmp/, or a relative build or cache folder."""
+    if word.dynamic:
+        return False
+    path = word.value
+    if shell_registry.is_scratch(path):
+        return True
+    root = next((root for root in _SCRATCH_ROOTS if path.startswith(root)), None)
+    if root is None:
+        return False
+    parts = [part for part in path[len(root) :].split("/") if part not in ("", ".")]
+    # `.*` can match `..` in older bashes, so a glob on a dot-name is not confined either.
+    climbs = any(part == ".." or (word.glob and part.startswith(".")) for part in parts)
+    return bool(parts) and not climbs
+
+
+def _is_workspace(word: _Word) -> bool:
+    """A literal relative path that stays inside the working folder."""
+    path = word.value
+    if word.dynamic or word.glob or path.startswith(("/", "~")):
+        return False
+    return ".." not in path.split("/")
+
+
+def _is_device(path: str) -> bool:
+    return (
+        path.startswith("/dev/")
+        and path not in _HARMLESS_DEVICES
+        and not path.startswith(_HARMLESS_DEVICE_DIRS)
+    )
+
+
+def _url_basename(text: str) -> str:
+    """The file name a downloader saves a URL as."""
+    try:
+        path = urlsplit(text).path
+    except ValueError:
+        path = text
+    return posixpath.basename(path) or "index.html"
+
+
+def _url_host(text: str) -> str:
+    try:
+        return urlsplit(text).hostname or text
+    except ValueError:
+        return text
+
+
+_Location = tuple[ObjectKind, str]
+
+
+def _scp_location(word: _Word) -> _Location | None:
+    if _URL_SCHEME.match(word.value):
+        return ObjectKind.URL, word.display
+    match = _SCP_REMOTE.match(word.value)
+    return (ObjectKind.HOST, match.group(1).strip("[]")) if match else None
+
+
+def _prefix_location(prefixes: tuple[str, ...]) -> Callable[[_Word], _Location | None]:
+    def locate(word: _Word) -> _Location | None:
+        return (ObjectKind.URL, word.display) if word.value.startswith(prefixes) else None
+
+    return locate
+
+
+def _azure_location(word: _Word) -> _Location | None:
+    if word.value.startswith("https://") and _url_host(word.value).endswith(_AZURE_HOSTS):
+        return ObjectKind.URL, word.display
+    return None
+
+
+def _rclone_location(word: _Word) -> _Location | None:
+    if _URL_SCHEME.match(word.value) or not _RCLONE_REMOTE.match(word.value):
+        return None
+    return ObjectKind.URL, word.display
+
+
+# --------------------------------------------------------------------------- one command
+
+
+@dataclass(slots=True)
+class _Call:
+    """One simple command being analysed: its words, stdin, and the statement it feeds."""
+
+    analyzer: _Analyzer
+    effect: _Effect
+    name: _Word
+    args: list[_Word]
+    feed: _Feed | None
+    stdout: _Feed | None = None
+    network: bool = False  # a redirect connects it to /dev/tcp or /dev/udp
+
+    @property
+    def prog(self) -> str:
+        return self.effect.operation
+
+    def add(self, intent: Intent, message: str) -> None:
+        self.effect.add(intent, message)
+
+    def obj(self, kind: ObjectKind, action: ObjectAction, name: str) -> None:
+        self.effect.obj(kind, action, name)
+
+    def stdin(self) -> str:
+        return f"stdin ({self.feed.description})" if self.feed else "stdin"
+
+
+_Handler = Callable[[_Call], None]
+_INTERPRETER_ALIASES = {"nodejs": "node", "powershell": "pwsh", "jruby": "ruby"}
+_VERSIONED = re.compile(r"^(python|pypy|perl|ruby|php|lua|node)[\d.]*$")
+
+
+def _canonical(program: str) -> str:
+    """The table key for a program name: python3.11 -> python, mkfs.ext4 -> mkfs."""
+    versioned = _VERSIONED.match(program)
+    if versioned:
+        return "python" if versioned.group(1) == "pypy" else versioned.group(1)
+    if program.startswith("mkfs."):
+        return "mkfs"
+    return _INTERPRETER_ALIASES.get(program, program)

@@ -1,0 +1,189 @@
+"""The dispatch table: which handler analyses which program."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+
+from guardrails_core.intent.shell.clients import _SQL_CLIENTS, _bq, _clickhouse, _sql_client
+from guardrails_core.intent.shell.execution import (
+    _INTERPRETERS,
+    _alias,
+    _eval,
+    _inert,
+    _interpreter,
+    _shell,
+    _source,
+)
+from guardrails_core.intent.shell.files import (
+    _DEVICE_TOOLS,
+    _chmod,
+    _chown,
+    _dd,
+    _device_tool,
+    _find,
+    _git,
+    _host_control,
+    _plain_delete,
+    _privilege_tool,
+    _rm,
+    _shred,
+    _truncate,
+)
+from guardrails_core.intent.shell.filters import (
+    _COMPRESSORS,
+    _DECODERS,
+    _DUMPERS,
+    _READERS,
+    _RESTORERS,
+    _cat,
+    _compressor,
+    _copy,
+    _create,
+    _decoder,
+    _dump,
+    _echo,
+    _passthrough,
+    _printf,
+    _reader,
+    _restore,
+    _tee,
+)
+from guardrails_core.intent.shell.network import (
+    _aws,
+    _azcopy,
+    _curl,
+    _ftp_family,
+    _gcloud,
+    _gsutil,
+    _httpie,
+    _mail,
+    _netcat,
+    _rclone,
+    _rsync,
+    _scp,
+    _socat,
+    _wget,
+)
+from guardrails_core.intent.shell.options import _Handler, _words
+from guardrails_core.intent.shell.wrappers import (
+    _WRAPPERS,
+    _docker,
+    _kubectl,
+    _parallel,
+    _ssh,
+    _su,
+    _trap,
+    _watch,
+    _wrapped,
+    _xargs,
+)
+
+_SHELLS = _words("sh bash zsh dash ksh mksh ash fish rbash")
+_PRIVILEGE_TOOLS = _words(
+    "usermod useradd userdel adduser deluser groupadd groupdel groupmod gpasswd passwd "
+    "chpasswd chage visudo setcap addgroup delgroup"
+)
+_HOST_CONTROL = _words(
+    "shutdown reboot halt poweroff init telinit insmod rmmod modprobe mount umount "
+    "swapoff iptables ip6tables nft ufw systemctl service"
+)
+_INERT = _words(
+    "true false : cd pwd sleep date exit return set shopt read test [ wait shift "
+    "break continue unalias type which hash umask ulimit getopts let seq yes "
+    "whoami id hostname uname printenv basename dirname mktemp jobs fg bg disown history "
+    "help pushd popd dirs sync nproc clear tput logger local declare typeset readonly "
+    "export unset df free uptime ps"
+)
+
+
+def _handlers() -> dict[str, _Handler]:
+    table: dict[str, _Handler] = {
+        "rm": _rm,
+        "rmdir": _plain_delete,
+        "unlink": _plain_delete,
+        "shred": _shred,
+        "truncate": _truncate,
+        "find": _find,
+        "git": _git,
+        "dd": _dd,
+        "chmod": _chmod,
+        "chown": _chown,
+        "chgrp": _chown,
+        "scp": _scp,
+        "rsync": _rsync,
+        "sftp": _ftp_family,
+        "ftp": _ftp_family,
+        "lftp": _ftp_family,
+        "nc": _netcat,
+        "ncat": _netcat,
+        "netcat": _netcat,
+        "socat": _socat,
+        "mail": _mail,
+        "mailx": _mail,
+        "mutt": _mail,
+        "aws": _aws,
+        "gsutil": _gsutil,
+        "gcloud": _gcloud,
+        "azcopy": _azcopy,
+        "rclone": _rclone,
+        "echo": _echo,
+        "printf": _printf,
+        "cat": _cat,
+        "tee": _tee,
+        "pv": _passthrough,
+        "buffer": _passthrough,
+        "mbuffer": _passthrough,
+        "cp": _copy,
+        "mv": _copy,
+        "install": _copy,
+        "ln": _copy,
+        "mkdir": _create,
+        "touch": _create,
+        "eval": _eval,
+        "alias": _alias,
+        "source": _source,
+        ".": _source,
+        "bq": _bq,
+        "clickhouse": _clickhouse,
+        "xargs": _xargs,
+        "trap": _trap,
+        "parallel": _parallel,
+        "watch": _watch,
+        "ssh": _ssh,
+        "docker": _docker,
+        "docker-compose": _docker,
+        "podman": _docker,
+        "su": _su,
+        "runuser": _su,
+        "curl": _curl,
+        "wget": _wget,
+        "http": _httpie,
+        "https": _httpie,
+        "xh": _httpie,
+        "kubectl": _kubectl,
+        "oc": _kubectl,
+    }
+    groups: list[tuple[Collection[str], _Handler]] = [
+        (_COMPRESSORS, _compressor),
+        (_DECODERS, _decoder),
+        (_READERS, _reader),
+        (_DEVICE_TOOLS, _device_tool),
+        (_PRIVILEGE_TOOLS, _privilege_tool),
+        (_HOST_CONTROL, _host_control),
+        (_SHELLS, _shell),
+        (_INTERPRETERS, _interpreter),
+        (_SQL_CLIENTS, _sql_client),
+        (_DUMPERS, _dump),
+        (_RESTORERS, _restore),
+        (_WRAPPERS, _wrapped),
+        (_INERT, _inert),
+    ]
+    for programs, handler in groups:
+        for program in programs:
+            table.setdefault(program, handler)
+    return table
+
+
+_HANDLERS = _handlers()
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")

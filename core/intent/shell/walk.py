@@ -1,0 +1,562 @@
+"""The tree walk over tree-sitter-bash nodes, and the public entry point `analyze_shell`."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import unicodedata
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+from tree_sitter import Node
+
+from guardrails_core.intent import shell_registry
+from guardrails_core.intent.shell.execution import _BRIDGE, _payload, _unknown
+from guardrails_core.intent.shell.expand import (
+    _EXPANSIONS,
+    _MKTEMP,
+    _OUTPUT_OPERATORS,
+    _REDIRECTS,
+    _STATEMENT_TYPES,
+    _SUBSTITUTIONS,
+    _WORD_PIECES,
+    _Expander,
+    _fields,
+)
+from guardrails_core.intent.shell.files import _record_write
+from guardrails_core.intent.shell.options import _NETWORK_DEVICE, _Call, _canonical
+from guardrails_core.intent.shell.tables import _BIDI_CONTROLS, _HANDLERS
+from guardrails_core.intent.shell.words import (
+    _ASSIGNMENT,
+    _PARSER,
+    _PAYLOAD,
+    _REDIRECT_ONLY,
+    _UNPARSEABLE,
+    MAX_DEPTH,
+    _clip,
+    _Effect,
+    _Feed,
+    _Io,
+    _Origin,
+    _special_statement,
+    _too_deep,
+    _Word,
+    _Write,
+)
+from guardrails_core.intent.sql import analyze_sql
+from guardrails_core.model import (
+    CommandKind,
+    Intent,
+    ObjectAction,
+    ObjectKind,
+    StatementEffect,
+)
+
+_SALVAGEABLE = (
+    _WORD_PIECES
+    | _EXPANSIONS
+    | {"string", "raw_string", "concatenation", "ansi_c_string", "translated_string"}
+)
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def _parseable(text: str) -> bytes:
+    """The bytes tree-sitter parses: every non-ASCII character becomes the letter ``a``.
+
+    tree-sitter-bash 0.25's scanner segfaults on some astral characters (``{`` then U+E0000),
+    and bash's own metacharacters are all ASCII, so the token structure is unchanged. Word
+    values are always read from the original text; one byte per character also makes
+    tree-sitter's byte offsets our character offsets.
+    """
+    return (text if text.isascii() else _NON_ASCII.sub("a", text)).encode("ascii")
+
+
+class _Analyzer(_Expander):
+    """One pass over one script. Statements are emitted into the current sink, in order."""
+
+    def __init__(
+        self,
+        text: str,
+        depth: int,
+        produced: dict[str, _Feed] | None = None,
+        variables: dict[str, str] | None = None,
+    ) -> None:
+        self.text = text
+        self.depth = depth
+        self.source = _parseable(text)
+        self.statements: list[StatementEffect] = []
+        self.sink = self.statements
+        # Files this script wrote from a download or a decoded payload (`curl -o i.sh` before
+        # `bash i.sh`), shared with nested scripts: running one later is download-and-execute.
+        self.produced: dict[str, _Feed] = produced if produced is not None else {}
+        # Variables assigned exactly once, to a literal (DIR=./build) or a fresh temporary folder
+        # (tmp=$(mktemp -d)): their uses are that value, not "anything".
+        self.variables: dict[str, str] = dict(variables or {})
+        self.unstable = _reassigned(text)
+
+    # ----- positions and text
+
+    @staticmethod
+    def chars(start_byte: int, end_byte: int) -> tuple[int, int]:
+        """Character offsets of a node: the parsed copy is ASCII, one byte per character."""
+        return start_byte, end_byte
+
+    def node_text(self, node: Node) -> str:
+        start, end = self.chars(node.start_byte, node.end_byte)
+        return self.text[start:end]
+
+    def effect(self, start_byte: int, end_byte: int) -> _Effect:
+        start, end = self.chars(start_byte, end_byte)
+        text = self.text[start:end]
+        stripped = text.strip()
+        if stripped and stripped != text:  # error regions start with the separating whitespace
+            start += len(text) - len(text.lstrip())
+            end = start + len(stripped)
+        return _Effect(text=stripped or text, span=(start, end))
+
+    @contextmanager
+    def sinking(self, sink: list[StatementEffect]) -> Iterator[None]:
+        previous, self.sink = self.sink, sink
+        try:
+            yield
+        finally:
+            self.sink = previous
+
+    def emit(self, effect: _Effect) -> None:
+        self.sink.append(effect.freeze(len(self.sink)))
+
+    # ----- entry
+
+    def run(self) -> tuple[list[StatementEffect], _Feed | None]:
+        root = _PARSER.parse(self.source).root_node
+        output = self.statement(root, _Io())
+        if root.has_error and not any(Intent.UNPARSEABLE in s.intents for s in self.statements):
+            effect = self.effect(root.start_byte, root.end_byte)
+            effect.operation = _UNPARSEABLE
+            effect.add(Intent.UNPARSEABLE, "the script does not parse as bash")
+            self.emit(effect)
+        return self.statements, output
+
+    # ----- statements
+
+    def statement(self, node: Node, io: _Io) -> _Feed | None:
+        kind = node.type
+        if kind == "command":
+            return self.command(node, (), io, (node.start_byte, node.end_byte))
+        if kind == "pipeline":
+            return self.pipeline(node, io)
+        if kind == "redirected_statement":
+            return self.redirected(node, io)
+        if kind in ("variable_assignment", "variable_assignments"):
+            self.bare_statement(node, _ASSIGNMENT)
+            for assignment in [node] if kind == "variable_assignment" else node.children:
+                if assignment.type == "variable_assignment":
+                    self.remember(assignment)
+            return None
+        if kind in ("declaration_command", "unset_command"):
+            self.bare_statement(node, node.children[0].type if node.children else kind)
+            return None
+        if kind == "ERROR":
+            self.error(node, io)
+            return None
+        if kind == "function_definition":
+            body = node.child_by_field_name("body")
+            return self.statement(body, _Io()) if body is not None else None
+        if kind == "test_command":
+            self.loose(node)
+            return None
+        return self.compound(node, io)
+
+    def compound(self, node: Node, io: _Io) -> _Feed | None:
+        output = None
+        for child in node.children:
+            if child.is_missing:
+                effect = self.effect(node.start_byte, node.end_byte)
+                effect.operation = _UNPARSEABLE
+                effect.add(Intent.UNPARSEABLE, f"the script is missing {child.type!r}")
+                self.emit(effect)
+            elif child.type in _STATEMENT_TYPES:
+                output = self.statement(child, io)
+            elif child.is_named and child.type != "comment":
+                self.loose(child)
+        return output
+
+    def pipeline(
+        self, node: Node, io: _Io, *, last_redirects: tuple[Node, ...] = ()
+    ) -> _Feed | None:
+        stages = [child for child in node.children if child.type in _STATEMENT_TYPES]
+        feed = io.feed
+        for position, stage in enumerate(stages):
+            last = position == len(stages) - 1
+            redirects = (*io.redirects, *last_redirects) if last else ()
+            feed = self.statement(stage, _Io(feed, redirects))
+        return feed
+
+    def redirected(self, node: Node, io: _Io) -> _Feed | None:
+        body = node.child_by_field_name("body")
+        redirects = tuple(c for c in node.children if c.type in _REDIRECTS)
+        # tree-sitter-bash hangs the rest of a heredoc's line (`| psql`, `&& rm x`) off the
+        # heredoc redirect: those are the statements that follow this one.
+        tails = [
+            (child, name)
+            for redirect in redirects
+            if redirect.type == "heredoc_redirect"
+            for child, name in _fields(redirect)
+            if child.type == "pipeline" or name in ("operator", "right")
+        ]
+        continuations = [child for child, name in tails if name != "operator"]
+        end = min((child.start_byte for child, _ in tails), default=node.end_byte)
+        if body is None:  # `> /dev/sda`: redirections alone still open (and truncate) files
+            output = self.command(node, (), io, (node.start_byte, end))
+        elif body.type == "command":
+            output = self.command(body, redirects, io, (node.start_byte, end))
+        elif body.type == "pipeline":
+            output = self.pipeline(body, io, last_redirects=redirects)
+        else:
+            feed, outputs = self.split_redirects(redirects, io.feed)
+            output = self.statement(body, _Io(feed, (*io.redirects, *outputs)))
+        for child in continuations:
+            if child.type == "pipeline" and child.children[0].type in ("|", "|&"):
+                output = self.pipeline(child, _Io(output))
+            else:
+                output = self.statement(child, _Io())
+        return output
+
+    def split_redirects(
+        self, redirects: Sequence[Node], feed: _Feed | None
+    ) -> tuple[_Feed | None, tuple[Node, ...]]:
+        """For a compound command: input redirects become its feed, output ones are inherited."""
+        scratch = _Effect(text="", span=(0, 0))
+        outputs = []
+        for redirect in redirects:
+            operator = self.redirect_operator(redirect)
+            if operator in _OUTPUT_OPERATORS:
+                outputs.append(redirect)
+            else:
+                with self.sinking(scratch.embedded):
+                    feed = self.input_redirect(redirect, feed, scratch)
+        for inner in scratch.embedded:
+            self.sink.append(inner.model_copy(update={"index": len(self.sink)}))
+        return feed, tuple(outputs)
+
+    def bare_statement(self, node: Node, operation: str) -> None:
+        """Assignments and declarations: no program runs, but substitutions inside them do."""
+        effect = self.effect(node.start_byte, node.end_byte)
+        effect.operation = operation
+        with self.sinking(effect.embedded):
+            self.loose(node)
+        if node.has_error:
+            effect.add(Intent.UNPARSEABLE, "the statement does not parse")
+        self.emit(effect)
+
+    def error(self, node: Node, io: _Io) -> None:
+        """A region tree-sitter could not parse: unparseable, plus what is recognisable in it."""
+        effect = self.effect(node.start_byte, node.end_byte)
+        effect.operation = _UNPARSEABLE
+        effect.add(Intent.UNPARSEABLE, f"cannot parse {_clip(effect.text)!r}")
+        run: list[Node] = []
+        with self.sinking(effect.embedded):
+            for child in [*_without_nested_errors(node), None]:
+                if child is not None and child.type in _SALVAGEABLE:
+                    run.append(child)
+                    continue
+                if run:  # loose words: salvage them as a command line
+                    salvage = self.effect(run[0].start_byte, run[-1].end_byte)
+                    words = self.words(run)
+                    self.run_simple(salvage, words, None, assignments=False)
+                    self.emit(salvage)
+                    run = []
+                if child is None:
+                    continue
+                if child.type in _STATEMENT_TYPES and child.type != "ERROR":
+                    self.statement(child, io)
+                elif child.is_named:
+                    self.loose(child)
+        self.emit(effect)
+
+    def remember(self, assignment: Node) -> None:
+        """NAME=literal (or NAME=$(mktemp ...)) assigned once: later $NAME is that value."""
+        name_node = assignment.child_by_field_name("name")
+        value_node = assignment.child_by_field_name("value")
+        if name_node is None:
+            return
+        name = self.node_text(name_node)
+        if name in self.unstable:
+            return
+        if value_node is None:
+            self.variables[name] = ""
+            return
+        text = self.node_text(value_node)
+        if _MKTEMP.match(text):
+            self.variables[name] = "/tmp/tmp.mktemp"
+            return
+        if "$" in text or "`" in text:
+            return  # built at run time: its substitutions were analysed where they stand
+        word = self.word(value_node)
+        if not word.dynamic and not word.glob:
+            self.variables[name] = word.value
+
+    def loose(self, node: Node) -> None:
+        """Words outside a command (for-lists, case values, tests): their substitutions run."""
+        pending = [node]
+        while pending:
+            current = pending.pop()
+            if current.type in _SUBSTITUTIONS:
+                self.substitute(current)
+            else:
+                pending.extend(reversed(current.children))
+
+    # ----- simple commands
+
+    def command(
+        self, node: Node, redirects: Sequence[Node], io: _Io, span: tuple[int, int]
+    ) -> _Feed | None:
+        effect = self.effect(*span)
+        assignments: list[Node] = []
+        pieces: list[Node] = []
+        own: list[Node] = []
+        for child in node.children:
+            if child.type == "variable_assignment":
+                assignments.append(child)
+            elif child.type in _REDIRECTS:
+                own.append(child)
+            elif child.type == "command_name":
+                pieces.extend(child.children)
+            elif child.type not in ("ERROR", "comment"):
+                pieces.append(child)
+        flat, extra = self.flatten_redirects([*own, *redirects, *io.redirects])
+        with self.sinking(effect.embedded):
+            for assignment in assignments:
+                self.loose(assignment)
+            words = self.words([*pieces, *extra])
+            if not words:
+                for assignment in assignments:
+                    self.remember(assignment)
+            feed = io.feed
+            writes: list[_Write] = []
+            for redirect in flat:
+                if self.redirect_operator(redirect) in _OUTPUT_OPERATORS:
+                    writes.extend(self.output_redirect(redirect))
+                else:
+                    feed = self.input_redirect(redirect, feed, effect)
+        if words:
+            for assignment in assignments:
+                self.environment(effect, self.node_text(assignment))
+        network = any(_NETWORK_DEVICE.match(w.target.value) for w in writes) or bool(
+            feed and feed.description.startswith("the network")
+        )
+        output = self.run_simple(
+            effect, words, feed, assignments=bool(assignments), network=network
+        )
+        for write in writes:
+            content = output.literal if write.stdout and output is not None else None
+            _record_write(effect, write.target, write.how, content)
+            if write.stdout and output is not None:
+                self.note_produced(write.target, output)
+        if any(write.stdout for write in writes):
+            output = None  # stdout goes to the file, not down the pipe
+        if node.has_error or any(r.has_error for r in flat):
+            effect.add(Intent.UNPARSEABLE, f"part of {_clip(effect.text)!r} does not parse")
+        if _BIDI_CONTROLS.search(effect.text):
+            effect.add(
+                Intent.UNPARSEABLE,
+                "contains bidirectional control characters, so what is "
+                "displayed differs from what runs",
+            )
+        self.emit(effect)
+        return output
+
+    def run_simple(
+        self,
+        effect: _Effect,
+        words: list[_Word],
+        feed: _Feed | None,
+        *,
+        assignments: bool,
+        network: bool = False,
+    ) -> _Feed | None:
+        if not words:
+            effect.operation = _ASSIGNMENT if assignments else _REDIRECT_ONLY
+            return None
+        call = _Call(self, effect, words[0], words[1:], feed, network=network)
+        self.dispatch(call)
+        return call.stdout
+
+    def environment(self, effect: _Effect, text: str) -> None:
+        """``PAGER=... cmd``, ``LD_PRELOAD=... cmd``: a variable that makes the command run code."""
+        name, _, value = text.partition("=")
+        value = value.strip("'\"")
+        if name in shell_registry.environment("code"):
+            code = value.lstrip("|").replace("%s", "").strip()
+            effect.add(Intent.DYNAMIC, f"{name} makes the command run {_clip(code)}")
+            if code and self.depth < MAX_DEPTH:
+                effect.embedded.extend(
+                    _Analyzer(code, self.depth + 1, self.produced, self.variables).run()[0]
+                )
+        elif name in shell_registry.environment("loader"):
+            effect.add(Intent.HOST_ACCESS, f"{name}={_clip(value)} loads code into the command")
+        elif name in shell_registry.environment("session"):
+            effect.add(Intent.DYNAMIC, f"{name}={_clip(value)} changes server session settings")
+        elif name in shell_registry.environment("search_path"):
+            writable = shell_registry.environment("writable")
+            first = value.split(":", 1)[0]
+            if first in writable or first.startswith(tuple(f"{w}/" for w in writable)):
+                effect.add(
+                    Intent.HOST_ACCESS, f"{name} puts {first} first: the program run may be planted"
+                )
+
+    def dispatch(self, call: _Call) -> None:
+        name = call.name
+        effect = call.effect
+        call.stdout = _Feed(_Origin.DATA, f"the output of {name.display}")
+        if name.dynamic:
+            effect.operation = name.display
+            effect.add(Intent.DYNAMIC, f"the program {name.display} is only known at run time")
+            if name.origin & _PAYLOAD:
+                _payload(call, name.origin, name.source)
+            return
+        written = name.value
+        program = written.rsplit("/", 1)[-1] or written
+        effect.operation = program
+        if name.glob:
+            message = f"the program name {name.display} is a pattern: what runs depends on files"
+            effect.add(Intent.DYNAMIC, message)
+            return
+        if not written.isascii():
+            normal = unicodedata.normalize("NFKC", written)
+            if normal != written:
+                effect.add(
+                    Intent.UNPARSEABLE,
+                    f"the program name {written!r} contains look-alike "
+                    f"characters (it normalises to {normal!r}); refusing to guess what runs",
+                )
+                return
+        handler = _HANDLERS.get(_canonical(program))
+        known = shell_registry.lookup(program)
+        if (handler is not None or known is not None) and shell_registry.is_dry_run(
+            [word.value for word in call.args]
+        ):
+            effect.add(Intent.READ, f"{program} runs as a dry run: it reports and changes nothing")
+            effect.obj(ObjectKind.PROGRAM, ObjectAction.EXECUTE, program)
+            return
+        if handler is not None:
+            handler(call)
+            unexplained = set(effect.findings) <= {Intent.READ, Intent.WRITE}
+            if known is not None and unexplained:
+                shell_registry.judge(call, known, _BRIDGE)
+        elif known is not None:
+            shell_registry.judge(call, known, _BRIDGE)
+        else:
+            _unknown(call)
+
+    def run_inner(
+        self, call: _Call, words: list[_Word], *, feed: _Feed | None, transparent: bool
+    ) -> StatementEffect:
+        """A command run by another (sudo CMD, find -exec CMD): an embedded statement."""
+        spans = [word.span for word in words if word.span]
+        if spans:
+            span = (spans[0][0], spans[-1][1])
+            text = self.text[span[0] : span[1]]
+        else:
+            span, text = call.effect.span, call.effect.text
+        inner = _Effect(text=text, span=span)
+        inner_call = _Call(self, inner, words[0], words[1:], feed)
+        self.dispatch(inner_call)
+        frozen = inner.freeze(len(call.effect.embedded))
+        if _is_bare_wrapper(inner):  # sudo nohup timeout 5 CMD: embed CMD once, not 3 layers
+            frozen = inner.embedded[0].model_copy(update={"index": len(call.effect.embedded)})
+        call.effect.embedded.append(frozen)
+        if transparent:
+            call.effect.operation = inner.operation
+            call.stdout = inner_call.stdout
+        return frozen
+
+    # ----- files written earlier in the script
+
+    def note_produced(self, path: _Word, content: _Feed) -> None:
+        if content.origin & _PAYLOAD and not path.dynamic:
+            self.produced[posixpath.normpath(path.value)] = content
+
+    def produced_by(self, path: _Word) -> _Feed | None:
+        return None if path.dynamic else self.produced.get(posixpath.normpath(path.value))
+
+    # ----- nested analysers
+
+    def nested_shell(self, effect: _Effect, script: str) -> _Feed | None:
+        if self.depth + 1 > MAX_DEPTH:
+            effect.embedded.append(_too_deep(script, CommandKind.SHELL))
+            return None
+        statements, output = _Analyzer(script, self.depth + 1, self.produced, self.variables).run()
+        effect.embedded.extend(statements)
+        return output
+
+    def nested_sql(self, sql: str, dialect: str | None) -> list[StatementEffect]:
+        if self.depth + 1 > MAX_DEPTH:
+            return [_too_deep(sql, CommandKind.SQL).model_copy(update={"dialect": dialect})]
+        try:
+            return analyze_sql(sql, dialect, depth=self.depth + 1)
+        except Exception as error:  # analyze_sql must not raise; if it does, fail closed here
+            message = f"the SQL analyser failed ({type(error).__name__}: {_clip(str(error))})"
+            statement = _special_statement(
+                sql, CommandKind.SQL, _UNPARSEABLE, {Intent.UNPARSEABLE: message}
+            )
+            return [statement.model_copy(update={"dialect": dialect})]
+
+
+def _reassigned(text: str) -> frozenset[str]:
+    """Names a script assigns more than once, reads into, loops over or changes in place."""
+    counts: dict[str, int] = {}
+    for match in re.finditer(r"(?:^|[\s;&|(])([A-Za-z_]\w*)\+?=", text):
+        counts[match.group(1)] = counts.get(match.group(1), 0) + 1
+    unstable = {name for name, count in counts.items() if count > 1}
+    unstable.update(re.findall(r"\bfor\s+([A-Za-z_]\w*)", text))
+    for match in re.finditer(
+        r"\b(?:read|mapfile|readarray|getopts|let|declare|typeset|local|export|unset)\b([^;&|\n]*)",
+        text,
+    ):
+        unstable.update(re.findall(r"[A-Za-z_]\w*", match.group(1)))
+    return frozenset(unstable)
+
+
+def _without_nested_errors(node: Node) -> list[Node]:
+    """The children of an ERROR node, with nested ERROR nodes opened up (one region, one report)."""
+    children: list[Node] = []
+    for child in node.children:
+        children.extend(_without_nested_errors(child) if child.type == "ERROR" else [child])
+    return children
+
+
+def _is_bare_wrapper(effect: _Effect) -> bool:
+    """A transparent wrapper that only ran one inner command and added nothing of its own."""
+    return (
+        len(effect.embedded) == 1
+        and not effect.findings
+        and not effect.objects
+        and effect.embedded[0].operation == effect.operation
+    )
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def analyze_shell(text: str, *, depth: int = 0) -> list[StatementEffect]:
+    """The effects of every simple command in ``text``, in order. Never raises.
+
+    What cannot be parsed is ``unparseable`` (fail closed) while the rest is still analysed; an
+    internal error yields one ``unparseable`` statement that says what went wrong.
+    """
+    try:
+        if depth > MAX_DEPTH:
+            return [_too_deep(text, CommandKind.SHELL)]
+        statements, _ = _Analyzer(text, depth).run()
+        return statements
+    except Exception as error:  # the analyser must never take the pipeline down: fail closed
+        message = (
+            f"the shell analyser failed ({type(error).__name__}: {_clip(str(error), 200)}); "
+            "treating the command as unparseable"
+        )
+        return [
+            _special_statement(text, CommandKind.SHELL, _UNPARSEABLE, {Intent.UNPARSEABLE: message})
+        ]

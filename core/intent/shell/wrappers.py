@@ -1,0 +1,276 @@
+"""Programs that run the command they are given (sudo, env, xargs, ssh, docker exec)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from guardrails_core.intent.shell.execution import _script, _stdin_program
+from guardrails_core.intent.shell.options import _Call, _options, _parse, _url_host, _words
+from guardrails_core.intent.shell.words import EXPANSION_PLACEHOLDER, _concat, _Feed, _Origin, _Word
+from guardrails_core.model import (
+    Intent,
+    ObjectAction,
+    ObjectKind,
+)
+
+# ----- wrappers
+
+
+@dataclass(frozen=True, slots=True)
+class _Wrapper:
+    """A program that runs the command given as its remaining arguments (``sudo CMD...``)."""
+
+    value_options: frozenset[str] = frozenset()
+    positionals: int = 0  # operands before the command (timeout DURATION, chroot DIR)
+    assignments: bool = False  # skips NAME=value words (env)
+    script_options: frozenset[str] = frozenset()  # options whose value is a script (su -c)
+    lookup_only: frozenset[str] = frozenset()  # options that only look the command up
+    shell_options: frozenset[str] = frozenset()  # with no command: a shell that reads stdin
+
+
+def _wrapped(call: _Call) -> None:
+    spec = _WRAPPERS[call.prog]
+    values = spec.value_options | spec.script_options
+    parsed = _parse(call.args, values, first_operand_ends=True)
+    rest = parsed.operands
+    if spec.positionals:  # options may follow them too (flock FILE -c CMD)
+        after = _parse(rest[spec.positionals :], values, first_operand_ends=True)
+        parsed.options.extend(after.options)
+        rest = after.operands
+    if parsed.has(*spec.lookup_only):
+        return
+    for script in parsed.values(*spec.script_options):
+        _script(call, script, f"{call.prog} -c")
+    if spec.assignments:
+        while rest and re.match(r"^[A-Za-z_]\w*=", rest[0].value):
+            rest = rest[1:]
+    if rest:
+        call.analyzer.run_inner(call, rest, feed=call.feed, transparent=True)
+    elif parsed.has(*spec.shell_options) and call.feed is not None:
+        _stdin_program(call, shell=True)
+
+
+def _su(call: _Call) -> None:
+    """su/runuser: options may follow the user; ``-c`` is a script, ``-- CMD`` a command."""
+    parsed = _parse(
+        call.args,
+        _words("-s --shell -g --group -G -u --user -c --command -w"),
+    )
+    for script in parsed.values("-c", "--command"):
+        _script(call, script, f"{call.prog} -c")
+    command = parsed.operands[parsed.after_dashdash :] if parsed.after_dashdash is not None else []
+    if command and parsed.has("-u", "--user"):
+        call.analyzer.run_inner(call, command, feed=call.feed, transparent=True)
+    elif not parsed.values("-c", "--command") and call.feed is not None:
+        _stdin_program(call, shell=True)  # su - app <<EOF: the login shell reads the heredoc
+
+
+def _xargs(call: _Call) -> None:
+    values = _words(
+        "-a --arg-file -d --delimiter -E -I -L -n --max-args -P --max-procs -s --max-chars"
+    )
+    parsed = _parse(
+        call.args, values, attached_only=_options("-e", "-i", "-l"), first_operand_ends=True
+    )
+    inner = parsed.operands or [_Word.literal("echo")]
+    for replace_string in parsed.values("-I") + [
+        w.tail(2) for w in call.args if w.value.startswith("-I") and len(w.value) > 2
+    ]:
+        marker = replace_string.value
+        inner = [
+            _Word(EXPANSION_PLACEHOLDER, word.display, dynamic=True, expansions=("{xargs input}",))
+            if marker and marker in word.value
+            else word
+            for word in inner
+        ]
+    # The words xargs appends come from stdin: unknown, and possibly many.
+    appended = _Word(
+        EXPANSION_PLACEHOLDER,
+        "{xargs input}",
+        dynamic=True,
+        glob=True,
+        expansions=("{xargs input}",),
+    )
+    call.analyzer.run_inner(call, [*inner, appended], feed=None, transparent=True)
+
+
+def _trap(call: _Call) -> None:
+    """``trap 'CMD' EXIT``: CMD runs later, when the signal comes: analysed now."""
+    operands = [w for w in call.args if not w.value.startswith("-")]
+    if len(operands) >= 2 and operands[0].value not in ("", "-"):
+        _script(call, operands[0], "trap")
+
+
+def _parallel(call: _Call) -> None:
+    """GNU parallel: CMD ::: ARGS runs CMD per argument; with no CMD each argument is a command."""
+    words = call.args
+    split = next((i for i, w in enumerate(words) if w.value in (":::", "::::", ":::+")), len(words))
+    command = _parse(
+        words[:split], _words("-j --jobs -S --sshlogin --joblog --delay"), first_operand_ends=True
+    ).operands
+    inputs = words[split + 1 :]
+    if command:
+        appended = _Word(
+            EXPANSION_PLACEHOLDER,
+            "{parallel input}",
+            dynamic=True,
+            glob=True,
+            expansions=("{parallel input}",),
+        )
+        call.analyzer.run_inner(
+            call, [*command, *(inputs or [appended])], feed=None, transparent=True
+        )
+    else:
+        for script in inputs:
+            _script(call, script, "parallel")
+
+
+def _watch(call: _Call) -> None:
+    parsed = _parse(call.args, _words("-n --interval -q --equexit"), first_operand_ends=True)
+    if not parsed.operands:
+        return
+    if parsed.has("-x", "--exec"):
+        call.analyzer.run_inner(call, parsed.operands, feed=None, transparent=True)
+    else:
+        _script(call, _concat(parsed.operands, " "), "watch")
+
+
+_SSH_VALUES = _words("-p -i -l -o -F -J -L -R -D -b -c -E -e -I -m -O -Q -S -W -w -B")
+
+
+def _ssh(call: _Call) -> None:
+    parsed = _parse(call.args, _SSH_VALUES, first_operand_ends=True)
+    if not parsed.operands:
+        return
+    target, *command = parsed.operands
+    host = _url_host(target.value) if "://" in target.value else target.display.rpartition("@")[2]
+    call.obj(ObjectKind.HOST, ObjectAction.EXECUTE, host)
+    feed = call.feed
+    if feed is not None and feed.literal is None:
+        call.obj(ObjectKind.HOST, ObjectAction.EXPORT_TARGET, host)
+        call.add(Intent.EXPORT, f"ssh sends {call.stdin()} to {host}")
+    if command:
+        _script(call, _concat(command, " "), f"on {host}")
+    elif feed is not None:
+        _stdin_program(call, shell=True)
+    call.stdout = _Feed(_Origin.DOWNLOAD, f"ssh {host}")
+
+
+def _exec_in(call: _Call, target: _Word, command: Sequence[_Word]) -> None:
+    """docker/kubectl exec: the command runs as given (no shell) inside ``target``."""
+    call.obj(ObjectKind.HOST, ObjectAction.EXECUTE, target.display)
+    if command:
+        call.analyzer.run_inner(call, list(command), feed=call.feed, transparent=True)
+
+
+_DOCKER_EXEC_VALUES = _words("-e --env --env-file -u --user -w --workdir --detach-keys --index")
+
+
+_DOCKER_RUN_VALUES = _words(
+    "-v --volume -e --env --env-file -p --publish --name -w --workdir -u --user --network --net "
+    "--entrypoint -m --memory --cpus --mount -l --label --label-file --restart -h --hostname "
+    "--add-host --dns --device --cap-add --cap-drop --security-opt --ulimit --log-driver "
+    "--log-opt --platform --pull --shm-size --tmpfs --gpus --runtime --ipc --pid --uts --userns "
+    "--cidfile --cgroupns --memory-swap --stop-signal --stop-timeout --volumes-from --group-add "
+    "--expose --link -a --attach --health-cmd --health-interval --cpu-shares -c --cpuset-cpus"
+)
+_HOST_MOUNTS = ("/", "/etc", "/root", "/var/run/docker.sock", "/run/docker.sock", "/dev", "/proc")
+
+
+def _container_run(call: _Call, args: Sequence[_Word]) -> None:
+    """docker run IMAGE CMD: CMD runs in a new container, which can reach the host via mounts."""
+    parsed = _parse(args, _DOCKER_RUN_VALUES, first_operand_ends=True)
+    if not parsed.operands:
+        return
+    image, *command = parsed.operands
+    call.obj(ObjectKind.PROGRAM, ObjectAction.EXECUTE, image.display)
+    mounts = [m.value.split(":")[0] for m in parsed.values("-v", "--volume")]
+    mounts += [
+        part.split("=", 1)[1]
+        for m in parsed.values("--mount")
+        for part in m.value.split(",")
+        if part.startswith(("source=", "src="))
+    ]
+    reasons = ["--privileged"] if parsed.has("--privileged") else []
+    reasons += [f"-v {m}" for m in mounts if m == "/" or m.rstrip("/") in _HOST_MOUNTS]
+    reasons += [f"{n}=host" for n, v in parsed.options if v is not None and v.value == "host"]
+    if reasons:
+        call.add(Intent.HOST_ACCESS, f"the container gets the host ({', '.join(reasons)})")
+    entrypoint = parsed.values("--entrypoint")
+    if entrypoint or command:
+        call.analyzer.run_inner(call, [*entrypoint, *command], feed=call.feed, transparent=False)
+
+
+def _docker(call: _Call) -> None:
+    parsed = _parse(
+        call.args,
+        _words("-H --host -c --context --config -f --file -p --project-name"),
+        first_operand_ends=True,
+    )
+    operands = parsed.operands
+    if operands and operands[0].value == "compose":
+        operands = _parse(
+            operands[1:], _words("-f --file -p --project-name"), first_operand_ends=True
+        ).operands
+    if operands and operands[0].value == "run":
+        _container_run(call, operands[1:])
+    elif operands and operands[0].value == "exec":
+        rest = _parse(operands[1:], _DOCKER_EXEC_VALUES, first_operand_ends=True).operands
+        if rest:
+            _exec_in(call, rest[0], rest[1:])
+    else:
+        call.obj(ObjectKind.PROGRAM, ObjectAction.EXECUTE, call.name.display)
+
+
+def _kubectl(call: _Call) -> None:
+    values = _words(
+        "-n --namespace --context --kubeconfig --cluster --user -s --server -c "
+        "--container -f --filename --pod-running-timeout"
+    )
+    parsed = _parse(call.args, values, first_operand_ends=True)
+    if parsed.operands and parsed.operands[0].value == "exec":
+        inner = _parse(parsed.operands[1:], values)  # options may follow the pod
+        if inner.operands:
+            split = inner.after_dashdash
+            command = inner.operands[split:] if split is not None else inner.operands[1:]
+            _exec_in(call, inner.operands[0], command)
+    else:
+        call.obj(ObjectKind.PROGRAM, ObjectAction.EXECUTE, call.name.display)
+
+
+_WRAPPERS: dict[str, _Wrapper] = {
+    "sudo": _Wrapper(
+        _words(
+            "-u --user -g --group -h --host -p --prompt -C --close-from -D --chdir -r "
+            "--role -t --type -U --other-user -T --command-timeout"
+        ),
+        shell_options=_words("-s --shell -i --login"),
+    ),
+    "doas": _Wrapper(_options("-u", "-C"), shell_options=_options("-s")),
+    "env": _Wrapper(
+        _words("-u --unset -C --chdir"),
+        assignments=True,
+        script_options=_options("-S", "--split-string"),
+    ),
+    "nohup": _Wrapper(),
+    "setsid": _Wrapper(),
+    "timeout": _Wrapper(_words("-s --signal -k --kill-after"), positionals=1),
+    "nice": _Wrapper(_options("-n", "--adjustment")),
+    "ionice": _Wrapper(_words("-c --class -n --classdata -p --pid -P --pgid -u --uid")),
+    "time": _Wrapper(_words("-f --format -o --output")),
+    "command": _Wrapper(lookup_only=_options("-v", "-V")),
+    "builtin": _Wrapper(),
+    "exec": _Wrapper(_options("-a")),
+    "stdbuf": _Wrapper(_words("-i --input -o --output -e --error")),
+    "chroot": _Wrapper(_options("--userspec", "--groups"), positionals=1),
+    "flock": _Wrapper(
+        _words("-w --timeout -E --conflict-exit-code"),
+        positionals=1,
+        script_options=_options("-c", "--command"),
+    ),
+    "taskset": _Wrapper(positionals=1),
+    "busybox": _Wrapper(),
+    "unbuffer": _Wrapper(),
+}
