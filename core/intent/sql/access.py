@@ -1,0 +1,626 @@
+"""Access handlers: COPY and EXPORT, GRANT, ATTACH, EXECUTE and dynamic SQL, SET and PRAGMA."""
+
+from __future__ import annotations
+
+from sqlglot import exp
+from sqlglot.tokenizer_core import TokenType
+
+from guardrails_core.intent.predicates import (
+    unparen,
+)
+from guardrails_core.intent.sql.ddl import _handle_alter, _handle_create, _handle_drop
+from guardrails_core.intent.sql.dialects import MAX_DEPTH, A, I, K
+from guardrails_core.intent.sql.dml import (
+    _DROP_KINDS,
+    _handle_delete,
+    _handle_insert,
+    _handle_into,
+    _handle_merge,
+    _handle_truncate,
+    _handle_update,
+)
+from guardrails_core.intent.sql.functions import (
+    _FUNCTION_RULES,
+    _IDENTITY_VARIABLES,
+    _INTEGRITY_VARIABLES,
+    _check_function,
+    _dynamic_text,
+)
+from guardrails_core.intent.sql.statement import (
+    Handler,
+    _Chunk,
+    _function_name,
+    _kind,
+    _location_kind,
+    _normalise,
+    _stage_or_location,
+    _Statement,
+)
+from guardrails_core.model import (
+    ObjectAction,
+)
+
+
+def _walk(statement: _Statement, tree: exp.Expr, chunk: _Chunk | None) -> None:
+    handlers = _HANDLERS
+    for node in tree.walk():
+        node_type = type(node)
+        if node_type is exp.Table:
+            statement.tables.append(node)  # type: ignore[arg-type]
+            continue
+        if node_type is exp.CTE:
+            alias = node.alias_or_name
+            if alias:
+                statement.cte_names.add(_normalise(statement.names.dialect, alias, quoted=False))
+            continue
+        handler = handlers.get(node_type)
+        if handler is not None:
+            handler(statement, node, chunk)
+        elif node_type is exp.Anonymous:
+            _check_function(statement, node)
+    _record_reads(statement)
+
+
+def _record_reads(statement: _Statement) -> None:
+    """Every table not claimed as a target by a handler is read (CTE references excepted)."""
+    for node in statement.tables:
+        if id(node) in statement.claimed_tables:
+            continue
+        this = node.args.get("this")
+        if isinstance(this, exp.Func):
+            _table_function(statement, node, this)
+            continue
+        if isinstance(this, exp.Parameter | exp.Placeholder):
+            continue
+        if not node.args.get("db") and not node.args.get("catalog"):
+            name = node.name
+            if name and _normalise(statement.names.dialect, name, quoted=False) in (
+                statement.cte_names
+            ):
+                continue
+        ref = statement.table(node, A.READ)
+        if ref is not None:
+            statement.intents.add(I.READ)
+
+
+# Table functions that read files, URLs or other servers (DuckDB, ClickHouse, Trino, Spark).
+_READING_TABLE_FUNCTIONS = frozenset(
+    {
+        "read_csv",
+        "read_csv_auto",
+        "read_parquet",
+        "read_json",
+        "read_json_auto",
+        "read_ndjson",
+        "read_text",
+        "read_blob",
+        "parquet_scan",
+        "delta_scan",
+        "iceberg_scan",
+        "file",
+        "url",
+        "s3",
+        "s3cluster",
+        "gcs",
+        "hdfs",
+        "azureblobstorage",
+        "remote",
+        "remotesecure",
+        "mysql",
+        "postgresql",
+        "jdbc",
+        "odbc",
+        "glob",
+        "openrowset",
+        "opendatasource",
+        "openquery",
+    }
+)
+
+
+def _table_function(statement: _Statement, table: exp.Table, function: exp.Expr) -> None:
+    name = _function_name(function)
+    literal = next(
+        (
+            arg.this
+            for arg in function.iter_expressions()
+            if isinstance(arg, exp.Literal) and arg.is_string
+        ),
+        None,
+    )
+    statement.intents.add(I.READ)
+    if name in _READING_TABLE_FUNCTIONS and literal:
+        statement.obj(_location_kind(literal), A.READ, literal)
+    if name in _READING_TABLE_FUNCTIONS and _computed_location(function):
+        # `read_csv('http://x/?d=' || (SELECT secret ...))`: the request itself carries data out.
+        statement.add(I.EXPORT, f"{name}() fetches a location built from query data")
+    if name in _READING_TABLE_FUNCTIONS and literal and _outside_workspace(literal):
+        statement.add(I.HOST_ACCESS, f"{name}() reads {literal}, outside the working data")
+    if name in _OTHER_SERVER_FUNCTIONS:
+        statement.add(I.HOST_ACCESS, f"{name}() reaches another server or the host's files")
+    if name in ("openrowset", "opendatasource", "openquery"):
+        statement.add(I.HOST_ACCESS, f"{name.upper()} reaches an external data source")
+    if name in ("executable",):
+        statement.add(I.HOST_ACCESS, f"{name}() runs a program on the server")
+    _check_function(statement, function)
+
+
+_OTHER_SERVER_FUNCTIONS = frozenset(
+    {
+        "file",
+        "url",
+        "remote",
+        "remotesecure",
+        "mysql",
+        "postgresql",
+        "jdbc",
+        "odbc",
+        "hdfs",
+        "executable",
+        "cluster",
+        "clusterallreplicas",
+        "sqlite",
+        "mongodb",
+        "redis",
+        "input",
+    }
+)
+
+
+def _outside_workspace(location: str) -> bool:
+    """An absolute or home path, or a web URL: not a pipeline's own relative or bucket data."""
+    lowered = location.lower()
+    return lowered.startswith(("/", "~", "file:", "http://", "https://", "ftp://", "..")) or (
+        len(lowered) > 2 and lowered[1] == ":" and lowered[2] in "\\/"
+    )
+
+
+def _computed_location(function: exp.Expr) -> bool:
+    """The first argument is built at run time from something other than literals."""
+    first = next(iter(function.iter_expressions()), None)
+    if first is None or isinstance(first, exp.Literal):
+        return False
+    return any(isinstance(node, exp.Column | exp.Subquery | exp.Select) for node in first.walk())
+
+
+# --------------------------------------------------------------------------- handlers
+
+
+def _operation_name(tree: exp.Expr) -> str:
+    base = _STATEMENT_OPERATIONS.get(type(tree))
+    if isinstance(tree, exp.Query):
+        return "SELECT INTO" if tree.args.get("into") else "SELECT"
+    if isinstance(tree, exp.Create):
+        kind = _kind(tree)
+        return f"CREATE {'OR REPLACE ' if tree.args.get('replace') else ''}{kind}".strip()
+    if isinstance(tree, exp.Drop):
+        kind = _kind(tree)
+        materialized = "MATERIALIZED " if tree.args.get("materialized") else ""
+        return f"DROP {materialized}{kind}".strip()
+    if isinstance(tree, exp.Alter):
+        actions = tree.args.get("actions") or []
+        if any(isinstance(action, exp.AlterRename) for action in actions):
+            return f"ALTER {_kind(tree)} RENAME"
+        return f"ALTER {_kind(tree)}".strip()
+    if isinstance(tree, exp.Insert):
+        if isinstance(tree.this, exp.Directory):
+            return "INSERT OVERWRITE DIRECTORY"
+        return "INSERT OVERWRITE" if tree.args.get("overwrite") else "INSERT"
+    if isinstance(tree, exp.Copy):
+        return "COPY FROM" if tree.args.get("kind") else "COPY TO"
+    return base or type(tree).__name__.upper()
+
+
+def _handle_copy(statement: _Statement, node: exp.Copy, chunk: _Chunk | None) -> None:
+    loading = bool(node.args.get("kind"))
+    target = node.this
+    files = node.args.get("files") or []
+    program = _copy_program(chunk)
+    if loading and _copy_direction(chunk) == "TO":
+        # The tokens say TO where sqlglot read FROM (PostgreSQL's old `COPY BINARY t TO ...`):
+        # the database will export, so judge it as an export.
+        _copy_to_from_tokens(statement, chunk, program)
+        return
+    if loading:
+        # COPY t FROM ... loads; Snowflake's COPY INTO @stage / 's3://' FROM ... unloads.
+        destination = _stage_or_location(target) if isinstance(target, exp.Table) else None
+        if destination is not None:
+            kind, location = destination
+            statement.claimed_tables.add(id(target))
+            statement.obj(kind, A.EXPORT_TARGET, location)
+            statement.add(I.EXPORT, f"COPY INTO {location} unloads data out of the database")
+            statement.operation = "COPY INTO LOCATION"
+            statement.add(I.READ, "COPY INTO a location reads the source")
+            return
+        statement.table(target, A.WRITE)
+        statement.add(I.WRITE, "COPY ... FROM loads rows")
+        if program is not None:
+            statement.obj(K.PROGRAM, A.EXECUTE, program)
+            statement.add(I.HOST_ACCESS, f"COPY ... FROM PROGRAM runs {program!r} on the server")
+            _embed_shell(statement, program)
+            return
+        for source in files:
+            _copy_endpoint(statement, source, A.READ)
+        return
+    statement.add(I.READ, "COPY ... TO reads the source")
+    if program is not None:
+        statement.obj(K.PROGRAM, A.EXPORT_TARGET, program)
+        statement.add(I.EXPORT, f"COPY ... TO PROGRAM pipes data into {program!r}")
+        statement.add(I.HOST_ACCESS, f"COPY ... TO PROGRAM runs {program!r} on the server")
+        _embed_shell(statement, program)
+        return
+    for destination in files:
+        if isinstance(destination, exp.Identifier) and destination.name.upper() == "STDOUT":
+            statement.add(I.READ, "COPY ... TO STDOUT streams rows to this client session")
+            continue
+        statement.add(I.EXPORT, "COPY ... TO writes table data to a file outside the database")
+        _copy_endpoint(statement, destination, A.EXPORT_TARGET)
+
+
+def _copy_endpoint(statement: _Statement, node: exp.Expr, action: ObjectAction) -> None:
+    if isinstance(node, exp.Literal):
+        statement.obj(_location_kind(node.this), action, node.this)
+    elif isinstance(node, exp.Table):
+        location = _stage_or_location(node)
+        if location is not None:
+            statement.claimed_tables.add(id(node))
+            statement.obj(location[0], action, location[1])
+
+
+def _copy_direction(chunk: _Chunk | None) -> str | None:
+    """TO or FROM, as the top-level keyword of the COPY statement's tokens."""
+    if chunk is None:
+        return None
+    depth = 0
+    for token in chunk.tokens[1:]:
+        if token.token_type is TokenType.L_PAREN:
+            depth += 1
+        elif token.token_type is TokenType.R_PAREN:
+            depth -= 1
+        elif depth == 0 and token.text.upper() in ("TO", "FROM"):
+            return token.text.upper()
+    return None
+
+
+def _copy_to_from_tokens(statement: _Statement, chunk: _Chunk | None, program: str | None) -> None:
+    statement.operation = "COPY TO"
+    statement.add(I.READ, "COPY ... TO reads the source")
+    tokens = chunk.tokens if chunk is not None else []
+    names = [
+        t
+        for t in tokens[1:]
+        if t.token_type is TokenType.VAR
+        and t.text.upper() not in ("BINARY", "TO", "FROM", "PROGRAM", "STDOUT", "WITH")
+    ]
+    if names:
+        statement.obj(
+            K.TABLE,
+            A.READ,
+            _normalise(statement.names.dialect, names[0].text, quoted=False),
+            schema=statement.names.default_schema,
+        )
+    if program is not None:
+        statement.obj(K.PROGRAM, A.EXPORT_TARGET, program)
+        statement.add(I.HOST_ACCESS, f"COPY ... TO PROGRAM runs {program!r} on the server")
+        statement.add(I.EXPORT, f"COPY ... TO PROGRAM pipes data into {program!r}")
+        return
+    destination = next((t.text for t in tokens if t.token_type is TokenType.STRING), None)
+    statement.obj(K.FILE, A.EXPORT_TARGET, destination or "file")
+    statement.add(I.EXPORT, "COPY ... TO writes table data to a file outside the database")
+
+
+def _copy_program(chunk: _Chunk | None) -> str | None:
+    """COPY ... PROGRAM 'cmd': sqlglot keeps the command only as a bare Var, so read the token."""
+    if chunk is None:
+        return None
+    tokens = chunk.tokens
+    for position, token in enumerate(tokens[:-1]):
+        if token.text.upper() == "PROGRAM" and tokens[position + 1].token_type is TokenType.STRING:
+            return tokens[position + 1].text
+    return None
+
+
+def _handle_export(statement: _Statement, node: exp.Export, chunk: _Chunk | None) -> None:
+    options = node.args.get("options")
+    uri = None
+    for prop in options.expressions if options is not None else []:
+        if isinstance(prop, exp.Property) and prop.name.lower() == "uri":
+            value = prop.args.get("value")
+            uri = value.this if isinstance(value, exp.Literal) else None
+    statement.obj(_location_kind(uri) if uri else K.URL, A.EXPORT_TARGET, uri or "unknown")
+    statement.add(I.EXPORT, f"EXPORT DATA writes query results to {uri or 'an external location'}")
+    statement.add(I.READ, "EXPORT DATA runs a query")
+
+
+def _handle_grant(statement: _Statement, node: exp.Expr, chunk: _Chunk | None) -> None:
+    verb = "GRANT" if isinstance(node, exp.Grant) else "REVOKE"
+    securable = node.args.get("securable")
+    kind = _DROP_KINDS.get(str(node.args.get("kind") or "TABLE").upper(), K.TABLE)
+    if isinstance(securable, exp.Table):
+        statement.table(securable, A.GRANT, kind)
+    for principal in node.args.get("principals") or []:
+        statement.obj(K.ROLE, A.GRANT, statement.names.identifier(principal.this))
+    statement.add(I.PRIVILEGE, f"{verb} changes who may do what")
+
+
+def _handle_attach(statement: _Statement, node: exp.Attach, chunk: _Chunk | None) -> None:
+    this = node.this
+    target = unparen(this.this if isinstance(this, exp.Alias) else this)
+    if not isinstance(target, exp.Literal | exp.Identifier | exp.Column):
+        # ATTACH ('/tmp/' || name): the file is chosen at run time.
+        statement.obj(K.FILE, A.EXPORT_TARGET, target.sql() if target is not None else "file")
+        statement.add(I.EXPORT, "ATTACH of a database file whose path is computed at run time")
+        return
+    location = target.name
+    if location in (":memory:", ""):
+        statement.add(I.SCHEMA_CHANGE, "ATTACH of an in-memory database")
+        return
+    statement.obj(_location_kind(location), A.EXPORT_TARGET, location)
+    statement.add(
+        I.EXPORT,
+        f"ATTACH {location} opens (or creates) a database file that data can be copied into",
+    )
+
+
+def _handle_execute(statement: _Statement, node: exp.Expr, chunk: _Chunk | None) -> None:
+    """T-SQL EXEC: a procedure call, xp_cmdshell, EXEC('literal') or sp_executesql N'literal'."""
+    target = node.this
+    arguments = list(node.expressions)
+    if isinstance(target, exp.Subquery | exp.Paren):
+        inner = target.this
+        literal = _literal_sql(inner)
+        if literal is not None and isinstance(inner, exp.Table):
+            statement.claimed_tables.add(id(inner))  # the literal is text, not a table
+        statement.operation = "EXECUTE"
+        _dynamic_text(statement, literal, "EXEC (...)")
+        return
+    procedure = ""
+    if isinstance(target, exp.Table):
+        statement.claimed_tables.add(id(target))
+        procedure = (target.name or "").lower()
+        statement.obj(K.FUNCTION, A.EXECUTE, target.name)
+    statement.operation = "EXECUTE"
+    if isinstance(node, exp.ExecuteSql) or procedure == "sp_executesql":
+        literal = _literal_sql(_argument(arguments, "stmt", 0))
+        _dynamic_text(statement, literal, "sp_executesql")
+        return
+    if procedure in ("sp_msforeachtable", "sp_msforeachdb"):
+        # The command runs once per table (or database), `?` standing for its name.
+        command = _literal_sql(_argument(arguments, "command1", 0))
+        each = command.replace("?", "__each_object__") if command is not None else None
+        _dynamic_text(statement, each, procedure)
+        return
+    if procedure == "sp_add_jobstep":
+        # An Agent job step: its T-SQL runs later, outside this session.
+        statement.add(I.DYNAMIC, "sp_add_jobstep stores a command that a job runs later")
+        _dynamic_text(
+            statement, _literal_sql(_argument(arguments, "command", None)), "the job step"
+        )
+        return
+    rule = _FUNCTION_RULES.get(procedure)
+    if rule is not None:
+        for intent in rule.intents:
+            statement.add(intent, rule.message)
+        # xp_cmdshell hands its text to cmd.exe, not a POSIX shell: it stays opaque here.
+        return
+    statement.add(
+        I.DYNAMIC,
+        f"EXEC {target.sql() if target is not None else ''} runs a stored "
+        "procedure whose body is not visible here",
+    )
+
+
+def _argument(arguments: list[exp.Expr], name: str, position: int | None) -> exp.Expr | None:
+    """A procedure argument by `@name = value`, else by position."""
+    for argument in arguments:
+        if (
+            isinstance(argument, exp.EQ)
+            and isinstance(argument.this, exp.Parameter)
+            and (argument.this.name.lower() == name)
+        ):
+            value: exp.Expr | None = argument.expression
+            return value
+    if position is None or position >= len(arguments):
+        return None
+    found = arguments[position]
+    return None if isinstance(found, exp.EQ) and isinstance(found.this, exp.Parameter) else found
+
+
+def _literal_sql(node: exp.Expr | None) -> str | None:
+    """The text of a string literal, or of a concatenation of string literals; else None."""
+    if node is None:
+        return None
+    if isinstance(node, exp.Literal) and node.is_string:
+        return str(node.this)
+    if isinstance(node, exp.National):
+        return str(node.this)
+    if (
+        isinstance(node, exp.Table)
+        and isinstance(node.this, exp.Identifier)
+        and (node.this.args.get("quoted") and not node.args.get("db"))
+    ):
+        return str(node.this.this)  # T-SQL EXEC('...') parses the literal as a quoted name
+    if isinstance(node, exp.Add | exp.DPipe | exp.Concat):
+        parts = [_literal_sql(part) for part in node.iter_expressions()]
+        if parts and all(part is not None for part in parts):
+            return "".join(part for part in parts if part is not None)
+    return None
+
+
+def _embed_shell(statement: _Statement, command: str) -> None:
+    if statement.depth >= MAX_DEPTH:
+        return
+    from guardrails_core.intent.shell import analyze_shell  # shell imports sql: import late
+
+    statement.embed(analyze_shell(command, depth=statement.depth + 1))
+
+
+def _handle_put(statement: _Statement, node: exp.Expr, chunk: _Chunk | None) -> None:
+    source = node.this
+    location = source.name if isinstance(source, exp.Expr) else ""
+    statement.obj(K.FILE, A.READ, location or "local file")
+    target = node.args.get("target")
+    if isinstance(target, exp.Expr):
+        statement.obj(K.STAGE, A.WRITE, target.sql())
+    statement.add(I.WRITE, "PUT uploads a local file into a stage")
+
+
+def _handle_load_data(statement: _Statement, node: exp.Expr, chunk: _Chunk | None) -> None:
+    statement.table(node.this, A.WRITE)
+    statement.add(I.WRITE, "LOAD DATA loads rows from a file")
+
+
+def _handle_install(statement: _Statement, node: exp.Expr, chunk: _Chunk | None) -> None:
+    statement.add(I.HOST_ACCESS, f"INSTALL {node.name} downloads and loads native extension code")
+
+
+def _handle_undrop(statement: _Statement, node: exp.Expr, chunk: _Chunk | None) -> None:
+    statement.table(node.this, A.CREATE)
+    statement.add(I.SCHEMA_CHANGE, "UNDROP restores a dropped object")
+
+
+def _handle_comment(statement: _Statement, node: exp.Expr, chunk: _Chunk | None) -> None:
+    statement.table(node.this, A.ALTER)
+    statement.add(I.SCHEMA_CHANGE, "COMMENT changes object metadata")
+
+
+# Session variables that hide changes from replication or auditing (MySQL).
+_UNLOGGED_VARIABLES = frozenset({"sql_log_bin", "sql_log_off", "general_log", "slow_query_log"})
+
+
+def _handle_set(statement: _Statement, node: exp.Expr, chunk: _Chunk | None) -> None:
+    """SET is harmless, except server-wide settings (SET GLOBAL/PERSIST: the host's
+    configuration, e.g. a log file path that becomes a web shell) and switching logging off."""
+    for item in node.expressions:
+        scope = str(item.args.get("kind") or "").upper()
+        variable = item.this.this if isinstance(item.this, exp.EQ) else item.this
+        name = variable.name.lower() if isinstance(variable, exp.Expr) else ""
+        if scope in ("GLOBAL", "PERSIST", "PERSIST_ONLY") or name.startswith("@@global."):
+            statement.add(
+                I.HOST_ACCESS,
+                f"SET {scope or 'GLOBAL'} {name} changes the server's "
+                "configuration for every session",
+            )
+        if name.lstrip("@").removeprefix("session.") in _UNLOGGED_VARIABLES:
+            statement.add(I.PRIVILEGE, f"SET {name} stops changes from being logged")
+        if name in _IDENTITY_VARIABLES:
+            statement.add(I.PRIVILEGE, f"SET {name} changes whose rights the session runs with")
+        if name in _INTEGRITY_VARIABLES:
+            statement.add(
+                I.PRIVILEGE, f"SET {name} switches off triggers, constraints or foreign keys"
+            )
+
+
+# SQLite pragmas that let a statement corrupt the file or skip its checks (name -> value that does).
+_RISKY_PRAGMAS = {
+    "writable_schema": ("on", "1", "true", "yes", "reset"),
+    "journal_mode": ("off", "memory"),
+    "synchronous": ("off", "0"),
+    "ignore_check_constraints": ("on", "1", "true", "yes"),
+    "foreign_keys": ("off", "0", "false", "no"),
+    "trusted_schema": ("on", "1", "true", "yes"),
+    "cell_size_check": ("off", "0"),
+}
+
+
+def _handle_pragma(statement: _Statement, node: exp.Expr, chunk: _Chunk | None) -> None:
+    this = node.this
+    name = this.this.name.lower() if isinstance(this, exp.EQ) else ""
+    value = this.expression.name.lower() if isinstance(this, exp.EQ) else ""
+    if value in _RISKY_PRAGMAS.get(name, ()):
+        statement.add(
+            I.PRIVILEGE, f"PRAGMA {name} = {value} switches off SQLite's own integrity protection"
+        )
+
+
+def _handle_read_only(statement: _Statement, node: exp.Expr, chunk: _Chunk | None) -> None:
+    statement.add(I.READ, f"{statement.operation} reads metadata")
+
+
+def _handle_no_effect(statement: _Statement, node: exp.Expr, chunk: _Chunk | None) -> None:
+    return None
+
+
+def _handle_detach(statement: _Statement, node: exp.Expr, chunk: _Chunk | None) -> None:
+    statement.add(I.SCHEMA_CHANGE, "DETACH closes an attached database")
+
+
+_HANDLERS: dict[type[exp.Expr], Handler] = {
+    exp.Into: _handle_into,
+    exp.Insert: _handle_insert,
+    exp.Update: _handle_update,
+    exp.Delete: _handle_delete,
+    exp.Merge: _handle_merge,
+    exp.TruncateTable: _handle_truncate,
+    exp.Drop: _handle_drop,
+    exp.Create: _handle_create,
+    exp.Alter: _handle_alter,
+    exp.Copy: _handle_copy,
+    exp.Export: _handle_export,
+    exp.Grant: _handle_grant,
+    exp.Revoke: _handle_grant,
+    exp.Attach: _handle_attach,
+    exp.Detach: _handle_detach,
+    exp.Execute: _handle_execute,
+    exp.ExecuteSql: _handle_execute,
+    exp.Put: _handle_put,
+    exp.LoadData: _handle_load_data,
+    exp.Install: _handle_install,
+    exp.Undrop: _handle_undrop,
+    exp.Comment: _handle_comment,
+    exp.Describe: _handle_read_only,
+    exp.Show: _handle_read_only,
+}
+
+# Statements that do nothing to data and so could hide one that follows them without a separator.
+_PREFIX_STATEMENTS = frozenset(
+    {exp.Set, exp.Use, exp.Transaction, exp.Commit, exp.Rollback, exp.Declare, exp.Pragma}
+)
+
+# Root statement types we understand, and how their operation reads.
+_STATEMENT_OPERATIONS: dict[type[exp.Expr], str] = {
+    exp.Insert: "INSERT",
+    exp.Update: "UPDATE",
+    exp.Delete: "DELETE",
+    exp.Merge: "MERGE",
+    exp.TruncateTable: "TRUNCATE",
+    exp.Drop: "DROP",
+    exp.Create: "CREATE",
+    exp.Alter: "ALTER",
+    exp.Copy: "COPY",
+    exp.Export: "EXPORT DATA",
+    exp.Grant: "GRANT",
+    exp.Revoke: "REVOKE",
+    exp.Attach: "ATTACH",
+    exp.Detach: "DETACH",
+    exp.Execute: "EXECUTE",
+    exp.ExecuteSql: "EXECUTE",
+    exp.Put: "PUT",
+    exp.LoadData: "LOAD DATA",
+    exp.Install: "INSTALL",
+    exp.Undrop: "UNDROP",
+    exp.Comment: "COMMENT",
+    exp.Describe: "DESCRIBE",
+    exp.Show: "SHOW",
+    exp.Set: "SET",
+    exp.Use: "USE",
+    exp.Transaction: "BEGIN",
+    exp.Commit: "COMMIT",
+    exp.Rollback: "ROLLBACK",
+    exp.Pragma: "PRAGMA",
+    exp.Analyze: "ANALYZE",
+    exp.Cache: "CACHE",
+    exp.Uncache: "UNCACHE",
+    exp.Refresh: "REFRESH",
+    exp.Kill: "KILL",
+    exp.Summarize: "SUMMARIZE",
+    exp.Declare: "DECLARE",
+}
+_STATEMENT_OPERATIONS[exp.Pivot] = "PIVOT"
+_STATEMENT_OPERATIONS[exp.ListStage] = "LIST"
+_HANDLERS[exp.Set] = _handle_set
+_HANDLERS[exp.Pragma] = _handle_pragma
+_HANDLERS[exp.ListStage] = _handle_read_only
+for _statement_type in _STATEMENT_OPERATIONS:
+    _HANDLERS.setdefault(_statement_type, _handle_no_effect)
+_HANDLERS[exp.Summarize] = _handle_read_only

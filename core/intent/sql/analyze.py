@@ -1,0 +1,302 @@
+"""The entry point `analyze_sql`: tokenise once, split at top-level semicolons, classify each
+statement."""
+
+from __future__ import annotations
+
+import functools
+import re
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlglot.errors import SqlglotError
+from sqlglot.tokenizer_core import Token, TokenType
+
+from guardrails_core.intent.sql.commands import _classify_by_keywords
+from guardrails_core.intent.sql.dialects import (
+    MYSQL_FAMILY,
+    I,
+    UnknownDialectError,
+    _dialect,
+    _divergent_readings,
+    _preprocess,
+    resolve_dialect,
+)
+from guardrails_core.intent.sql.recovery import _recover_from_parse_error
+from guardrails_core.intent.sql.specials import _remember_variable
+from guardrails_core.intent.sql.statement import (
+    _Chunk,
+    _lookalike_character,
+    _Names,
+    _odd_code_characters,
+    _split_statements,
+    _Statement,
+)
+from guardrails_core.intent.sql.tree import _classify_tree
+from guardrails_core.model import (
+    CommandKind,
+    Finding,
+    Intent,
+    StatementEffect,
+)
+
+# --------------------------------------------------------------------------- entry point
+
+
+def analyze_sql(
+    text: str,
+    dialect: str | None,
+    *,
+    depth: int = 0,
+    default_schema: str | None = None,
+    default_catalog: str | None = None,
+) -> list[StatementEffect]:
+    """One StatementEffect per statement of `text`, in order. Never raises."""
+    try:
+        canonical = resolve_dialect(dialect)
+    except UnknownDialectError as error:
+        return [_whole_text_unparseable(text, dialect, str(error))]
+    control = _CONTROL_BYTES.search(text)
+    if control is not None:
+        # libpq and most drivers stop at NUL and some ignore other control bytes: the database
+        # would not run the text analysed here, so it is refused rather than guessed at.
+        return [
+            _whole_text_unparseable(
+                text,
+                canonical,
+                f"contains the control character {control.group()!r} at offset {control.start()}: "
+                "drivers truncate or drop it, so what runs is not what was analysed; remove it",
+            )
+        ]
+    names = _Names(_dialect(canonical), default_schema, default_catalog)
+    try:
+        if text.count("(") > _DEEP_NESTING and _nesting(text) > _DEEP_NESTING:
+            return _on_deep_stack(_analyze, text, canonical, depth, names)
+        return _analyze(text, canonical, depth, names)
+    except Exception as error:  # the analyzer must fail closed, never crash the guard
+        return [_whole_text_unparseable(text, canonical, f"analyzer error: {error!r}")]
+
+
+# sqlglot's parser recurses once per nesting level (and ~30 frames per level): past this depth
+# the analysis runs on a thread with a large stack instead of failing with RecursionError.
+_DEEP_NESTING = 150
+_DEEP_STACK_BYTES = 1 << 30
+_DEEP_RECURSION = 400_000
+_DEEP_LOCK = threading.Lock()
+
+
+def _nesting(text: str) -> int:
+    deepest = level = 0
+    for char in text:
+        if char == "(":
+            level += 1
+            deepest = max(deepest, level)
+        elif char == ")":
+            level -= 1
+    return deepest
+
+
+def _on_deep_stack(
+    function: Callable[..., list[StatementEffect]], *args: Any
+) -> list[StatementEffect]:
+    """Run `function` on a thread whose stack holds thousands of nested parentheses."""
+    outcome: list[Any] = []
+
+    def run() -> None:
+        try:
+            outcome.append(function(*args))
+        except BaseException as error:  # re-raised below, in the caller's thread
+            outcome.append(error)
+
+    with _DEEP_LOCK:  # the recursion limit is process-wide: one deep analysis at a time
+        limit = sys.getrecursionlimit()
+        previous = threading.stack_size(_DEEP_STACK_BYTES)
+        try:
+            sys.setrecursionlimit(max(limit, _DEEP_RECURSION))
+            worker = threading.Thread(target=run, name="guardrails-deep-sql")
+            worker.start()
+            worker.join()
+        finally:
+            threading.stack_size(previous)
+            sys.setrecursionlimit(limit)
+    result = outcome[0]
+    if isinstance(result, BaseException):
+        raise result
+    return result  # type: ignore[no-any-return]
+
+
+_CONTROL_BYTES = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f]")
+
+
+def _whole_text_unparseable(text: str, dialect: str | None, message: str) -> StatementEffect:
+    return StatementEffect(
+        index=0,
+        kind=CommandKind.SQL,
+        dialect=dialect,
+        text=text.strip(),
+        span=(0, len(text)),
+        operation="UNKNOWN",
+        intents=(I.UNPARSEABLE,),
+        findings=(Finding(intent=I.UNPARSEABLE, message=message),),
+    )
+
+
+def _analyze(
+    text: str, dialect_name: str | None, depth: int, names: _Names
+) -> list[StatementEffect]:
+    source, ambiguous = _preprocess(text, dialect_name)
+    try:
+        tokens = names.tokenize(source)
+    except SqlglotError as error:
+        return [_whole_text_unparseable(text, dialect_name, f"cannot tokenise: {error}")]
+    if dialect_name is None:
+        ambiguous = [*ambiguous, *_divergent_readings(source, tokens, names.dialect)]
+    effects: list[StatementEffect] = []
+    prepared: dict[str, list[StatementEffect]] = {}
+    odd_characters = _odd_code_characters(source, tokens)
+    lexing_changed: str | None = None
+    for chunk in _split_statements(tokens, source):
+        statement = _Statement(names=names, dialect_name=dialect_name, depth=depth)
+        odd = next((p for p in odd_characters if chunk.start <= p < chunk.end), None)
+        # A divergence anywhere before a statement's end can move where that statement starts.
+        unclear = next((p for p in ambiguous if p < chunk.end), None)
+        if odd is not None:
+            statement.operation = "UNKNOWN"
+            statement.add(
+                I.UNPARSEABLE,
+                f"unusual character U+{ord(source[odd]):04X} between "
+                "words: the database may split this statement differently",
+            )
+        elif unclear is not None:
+            statement.operation = "UNKNOWN"
+            statement.add(
+                I.UNPARSEABLE,
+                "comments, quotes or escapes here are read differently by different "
+                "databases (name the SQL dialect to have it judged)",
+            )
+        elif lexing_changed is not None:
+            statement.operation = _leading_words(chunk.tokens, 1) or "UNKNOWN"
+            statement.add(
+                I.UNPARSEABLE,
+                f"an earlier statement changed how SQL is read ({lexing_changed}); what "
+                "follows cannot be analysed reliably",
+            )
+        else:
+            _classify_chunk(statement, chunk, source, prepared)
+            _named_effects(statement, chunk, source)
+            lexing_changed = lexing_changed or _changes_lexing(source[chunk.start : chunk.end])
+            if dialect_name in MYSQL_FAMILY:
+                _remember_variable(source[chunk.start : chunk.end], statement, prepared)
+        effects.append(
+            statement.build(len(effects), text[chunk.start : chunk.end], (chunk.start, chunk.end))
+        )
+    return effects
+
+
+_EFFECTS_FILE = Path(__file__).parent.parent / "rules" / "sql_effects.yaml"
+
+
+@functools.cache
+def _effect_rows() -> tuple[tuple[re.Pattern[str], tuple[Intent, ...], str], ...]:
+    data = yaml.safe_load(_EFFECTS_FILE.read_text(encoding="utf-8"))
+    return tuple(
+        (re.compile(row["pattern"]), tuple(Intent(i) for i in row["intents"]), row["message"])
+        for row in data["effects"]
+    )
+
+
+_STRING_TOKENS = frozenset(
+    {
+        TokenType.STRING,
+        TokenType.NATIONAL_STRING,
+        TokenType.RAW_STRING,
+        TokenType.HEREDOC_STRING,
+        TokenType.BYTE_STRING,
+        TokenType.UNICODE_STRING,
+        TokenType.BIT_STRING,
+        TokenType.HEX_STRING,
+    }
+)
+
+
+@functools.cache
+def _effect_triggers() -> tuple[str, ...]:
+    data = yaml.safe_load(_EFFECTS_FILE.read_text(encoding="utf-8"))
+    return tuple(str(word) for word in data["triggers"])
+
+
+def _named_effects(statement: _Statement, chunk: _Chunk, source: str) -> None:
+    """Effects the words name (rules/sql_effects.yaml), outside strings and comments."""
+    text = source[chunk.start : chunk.end].upper()
+    if not any(word in text for word in _effect_triggers()):
+        return
+    words = " ".join(
+        "'?'" if token.token_type in _STRING_TOKENS else token.text.upper()
+        for token in chunk.tokens
+    )
+    for pattern, intents, message in _effect_rows():
+        if pattern.search(words):
+            for intent in intents:
+                statement.add(intent, message)
+
+
+_LEXING_MODES = re.compile(
+    r"\b(SQL_MODE\b.*\b(NO_BACKSLASH_ESCAPES|ANSI_QUOTES|ANSI)\b|STANDARD_CONFORMING_STRINGS|"
+    r"BACKSLASH_QUOTE|QUOTED_IDENTIFIER)",
+    flags=re.IGNORECASE | re.DOTALL,
+)
+
+
+def _changes_lexing(text: str) -> str | None:
+    """A SET that changes how the server tokenises later statements (quotes, escapes)."""
+    if not re.match(r"\s*SET\b", text, flags=re.IGNORECASE):
+        return None
+    match = _LEXING_MODES.search(text)
+    return match.group(0)[:60] if match else None
+
+
+def _classify_chunk(
+    statement: _Statement, chunk: _Chunk, source: str, prepared: dict[str, list[StatementEffect]]
+) -> None:
+    ascii_only = source.isascii()
+    for token in () if ascii_only else chunk.tokens:
+        char = _lookalike_character(token)
+        if char is not None:
+            statement.operation = "UNKNOWN"
+            statement.add(
+                I.UNPARSEABLE,
+                f"look-alike character {char!r} (U+{ord(char):04X}) in {token.text!r}: "
+                "not read as SQL",
+            )
+            return
+    parser = statement.names.parser()
+    try:
+        parsed = parser.parse(chunk.tokens, source)
+        tree = parsed[0] if parsed else None
+    except SqlglotError as error:
+        if not _recover_from_parse_error(statement, chunk, source, prepared):
+            statement.operation = _leading_words(chunk.tokens, 1) or "UNKNOWN"
+            statement.add(
+                I.UNPARSEABLE,
+                f"does not parse as {_dialect_label(statement)}: {_first_line(str(error))}",
+            )
+            _classify_by_keywords(statement, chunk, source, prepared, parse_failed=True)
+        return
+    if tree is None:
+        return
+    _classify_tree(statement, tree, chunk, source, prepared)
+
+
+def _dialect_label(statement: _Statement) -> str:
+    return f"{statement.dialect_name} SQL" if statement.dialect_name else "SQL"
+
+
+def _first_line(message: str) -> str:
+    return message.strip().splitlines()[0] if message.strip() else message
+
+
+def _leading_words(tokens: list[Token], count: int) -> str:
+    return " ".join(token.text.upper() for token in tokens[:count])

@@ -1,0 +1,539 @@
+"""Keyword commands: statements sqlglot keeps as a generic Command, classified by their leading
+words."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlglot.dialects.dialect import Dialect
+from sqlglot.tokenizer_core import Token, TokenType
+
+from guardrails_core.intent.sql.dialects import _QUOTED_TOKENS, A, I, K
+from guardrails_core.intent.sql.functions import _dynamic_text
+from guardrails_core.intent.sql.specials import _SPECIAL_COMMANDS, _Command
+from guardrails_core.intent.sql.statement import (
+    _NOISE_WORDS,
+    _STATEMENT_STARTERS,
+    _Chunk,
+    _matching_paren,
+    _normalise,
+    _Statement,
+    _statement_words,
+    _Words,
+)
+from guardrails_core.model import (
+    Intent,
+    ObjectAction,
+    ObjectKind,
+    StatementEffect,
+)
+
+# --------------------------------------------------------------------------- keyword commands
+# Statements sqlglot returns as a generic Command (or cannot parse) are classified by their
+# leading keywords. An entry is data: (keywords, operation, intents, message). Anything with no
+# entry is `unparseable`: never silently read as harmless.
+
+
+@dataclass(frozen=True)
+class CommandRule:
+    keywords: tuple[str, ...]
+    operation: str
+    intents: tuple[Intent, ...]
+    message: str
+
+
+def _rule(
+    keywords: str, intents: tuple[Intent, ...], message: str, operation: str = ""
+) -> CommandRule:
+    words = tuple(keywords.split())
+    return CommandRule(words, operation or keywords, intents, message)
+
+
+COMMAND_RULES: tuple[CommandRule, ...] = (
+    # privileges: users, roles, logins, ownership, default privileges, row-level policies
+    *(
+        _rule(f"{verb} {what}", (I.PRIVILEGE,), f"{verb} {what} changes who may do what")
+        for verb in ("CREATE", "ALTER", "DROP", "RENAME")
+        for what in (
+            "USER",
+            "ROLE",
+            "LOGIN",
+            "GROUP",
+            "POLICY",
+            "ROW ACCESS POLICY",
+            "MASKING POLICY",
+            "NETWORK POLICY",
+            "SECURITY INTEGRATION",
+        )
+    ),
+    _rule("ALTER DEFAULT PRIVILEGES", (I.PRIVILEGE,), "changes privileges of future objects"),
+    _rule("GRANT", (I.PRIVILEGE,), "GRANT changes who may do what"),
+    _rule("REVOKE", (I.PRIVILEGE,), "REVOKE changes who may do what"),
+    _rule("SET PASSWORD", (I.PRIVILEGE,), "SET PASSWORD changes credentials"),
+    # identity switches: what follows runs with another role's rights
+    *(
+        _rule(words, (I.PRIVILEGE,), f"{words} runs what follows as another identity")
+        for words in (
+            "SET ROLE",
+            "SET LOCAL ROLE",
+            "SET SESSION ROLE",
+            "SET SESSION AUTHORIZATION",
+            "SET LOCAL SESSION AUTHORIZATION",
+            "SET SESSION SESSION AUTHORIZATION",
+            "SET DEFAULT ROLE",
+            "EXECUTE AS",
+            "USE ROLE",
+            "USE SECONDARY ROLES",
+            "SETUSER",
+        )
+    ),
+    _rule("KILL", (I.HOST_ACCESS,), "KILL ends another session or query"),
+    _rule("RESET MASTER", (I.HOST_ACCESS,), "RESET MASTER deletes the binary logs"),
+    _rule("RESET BINARY LOGS", (I.HOST_ACCESS,), "deletes the binary logs"),
+    _rule("PURGE BINARY LOGS", (I.HOST_ACCESS,), "deletes binary logs"),
+    _rule("RESET REPLICA", (I.HOST_ACCESS,), "discards replication state"),
+    _rule("RESET SLAVE", (I.HOST_ACCESS,), "discards replication state"),
+    _rule("REASSIGN OWNED", (I.PRIVILEGE,), "REASSIGN OWNED changes object ownership"),
+    _rule(
+        "DROP OWNED",
+        (I.PRIVILEGE, I.SCHEMA_CHANGE, I.DELETE),
+        "DROP OWNED drops every object a role owns",
+    ),
+    _rule("AUDIT", (I.PRIVILEGE,), "AUDIT changes auditing"),
+    _rule("NOAUDIT", (I.PRIVILEGE,), "NOAUDIT disables auditing"),
+    # server and host
+    _rule(
+        "ALTER SYSTEM",
+        (I.HOST_ACCESS,),
+        "ALTER SYSTEM changes server configuration (settings such as archive_command run "
+        "shell commands)",
+    ),
+    _rule("SHUTDOWN", (I.HOST_ACCESS,), "SHUTDOWN stops the server"),
+    _rule("LOAD", (I.HOST_ACCESS,), "LOAD loads a shared library into the server"),
+    _rule("CREATE EXTENSION", (I.SCHEMA_CHANGE,), "CREATE EXTENSION installs database code"),
+    _rule("DROP EXTENSION", (I.SCHEMA_CHANGE,), "DROP EXTENSION removes database code"),
+    _rule(
+        "CREATE SERVER",
+        (I.SCHEMA_CHANGE, I.HOST_ACCESS),
+        "CREATE SERVER defines a connection to another server",
+    ),
+    _rule("CREATE USER MAPPING", (I.PRIVILEGE,), "CREATE USER MAPPING stores remote credentials"),
+    # unloads, stage transfers
+    _rule("GET", (I.EXPORT,), "GET downloads staged files to the client machine"),
+    _rule("PUT", (I.WRITE,), "PUT uploads local files into a stage"),
+    _rule("REMOVE", (I.DELETE,), "REMOVE deletes staged files"),
+    _rule("RM", (I.DELETE,), "RM deletes staged files"),
+    _rule("LIST", (I.READ,), "LIST reads a stage listing"),
+    _rule("LS", (I.READ,), "LS reads a stage listing"),
+    # schema changes sqlglot leaves generic
+    *(
+        _rule(f"{verb} {what}", (I.SCHEMA_CHANGE,), f"{verb} {what} changes the schema")
+        for verb in ("CREATE", "ALTER", "DROP")
+        for what in (
+            "TRIGGER",
+            "RULE",
+            "TYPE",
+            "DOMAIN",
+            "EVENT",
+            "STAGE",
+            "PIPE",
+            "TASK",
+            "STREAM",
+            "SEQUENCE",
+            "FUNCTION",
+            "PROCEDURE",
+            "INDEX",
+            "SCHEMA",
+            "DATABASE",
+            "VIEW",
+            "MATERIALIZED VIEW",
+            "TABLE",
+            "EXTERNAL TABLE",
+            "FOREIGN TABLE",
+            "FILE FORMAT",
+            "WAREHOUSE",
+            "CONNECTION",
+            "TEXT SEARCH",
+            "PUBLICATION",
+            "SUBSCRIPTION",
+            "COLLATION",
+            "OPERATOR",
+            "AGGREGATE",
+            "CAST",
+            "LANGUAGE",
+            "STATISTICS",
+            "TABLESPACE",
+            "DICTIONARY",
+            "INTEGRATION",
+        )
+    ),
+    _rule("ALTER TABLE", (I.SCHEMA_CHANGE,), "ALTER TABLE changes a table definition"),
+    _rule("RENAME TABLE", (I.SCHEMA_CHANGE,), "RENAME TABLE moves tables to new names"),
+    _rule("RENAME", (I.SCHEMA_CHANGE,), "RENAME moves an object to a new name"),
+    _rule("COMMENT ON", (I.SCHEMA_CHANGE,), "COMMENT changes object metadata"),
+    _rule("IMPORT FOREIGN SCHEMA", (I.SCHEMA_CHANGE,), "imports remote table definitions"),
+    _rule("MSCK REPAIR TABLE", (), "MSCK REPAIR rescans partitions"),
+    _rule("UNDROP", (I.SCHEMA_CHANGE,), "UNDROP restores a dropped object"),
+    # data changes
+    _rule("TRUNCATE", (I.DELETE, I.MASS_MUTATION), "TRUNCATE removes every row"),
+    _rule("PURGE", (I.DELETE, I.SCHEMA_CHANGE), "PURGE destroys dropped objects for good"),
+    _rule("REFRESH MATERIALIZED VIEW", (I.WRITE,), "REFRESH rewrites a materialized view"),
+    _rule("RESTORE TABLE", (I.WRITE, I.DELETE), "RESTORE replaces a table with an old version"),
+    _rule("FLASHBACK TABLE", (I.WRITE, I.DELETE), "FLASHBACK replaces a table with an old version"),
+    _rule("OPTIMIZE", (), "OPTIMIZE compacts storage"),
+    _rule("LOAD DATA", (I.WRITE,), "LOAD DATA loads rows from a file"),
+    # maintenance, session and transaction control: no effect on data
+    *(
+        _rule(words, (), f"{words} does not change data")
+        for words in (
+            "VACUUM",
+            "ANALYZE",
+            "CLUSTER",
+            "REINDEX",
+            "CHECKPOINT",
+            "DISCARD",
+            "RESET",
+            "LISTEN",
+            "NOTIFY",
+            "UNLISTEN",
+            "SAVEPOINT",
+            "RELEASE",
+            "START TRANSACTION",
+            "BEGIN",
+            "END",
+            "COMMIT",
+            "ROLLBACK",
+            "ABORT",
+            "SET",
+            "USE",
+            "LOCK",
+            "DEALLOCATE",
+            "CLOSE",
+            "FETCH",
+            "MOVE",
+            "GO",
+            "CACHE",
+            "UNCACHE",
+            "KILL",
+            "FLUSH",
+            "SYNC",
+        )
+    ),
+    *(
+        _rule(words, (I.READ,), f"{words} reads metadata or data")
+        for words in ("SHOW", "DESCRIBE", "DESC", "DECLARE", "HELP", "VALUES", "TABLE")
+    ),
+    _rule("LOCK TABLES", (), "LOCK TABLES takes table locks"),
+    _rule("UNLOCK TABLES", (), "UNLOCK TABLES releases table locks"),
+    _rule("UPDATE STATISTICS", (), "UPDATE STATISTICS refreshes optimizer statistics"),
+    _rule("CREATE SECRET", (I.SCHEMA_CHANGE,), "CREATE SECRET stores credentials for a source"),
+)
+
+# Statements whose meaning is certain from their keywords even when sqlglot cannot parse the
+# rest (maintenance and metadata): a parse failure does not make them unparseable, as long as
+# no other statement hides behind them.
+_TRUSTED_WHEN_UNPARSED = frozenset(
+    tuple(words.split())
+    for words in (
+        "VACUUM",
+        "ANALYZE",
+        "CLUSTER",
+        "REINDEX",
+        "CHECKPOINT",
+        "LOCK",
+        "LOCK TABLES",
+        "UNLOCK TABLES",
+        "SHOW",
+        "DESCRIBE",
+        "DESC",
+        "LIST",
+        "LS",
+        "MSCK REPAIR TABLE",
+        "UPDATE STATISTICS",
+        "OPTIMIZE",
+        "USE",
+        "SET",
+        "DECLARE",
+        "BEGIN",
+        "START TRANSACTION",
+        "COMMIT",
+        "ROLLBACK",
+        "END",
+        "SAVEPOINT",
+        "RELEASE",
+        "DEALLOCATE",
+        "CLOSE",
+        "FETCH",
+        "MOVE",
+        "GO",
+        "DISCARD",
+        "RESET",
+    )
+)
+
+_RULES_BY_FIRST_WORD: dict[str, list[CommandRule]] = {}
+for _command_rule in COMMAND_RULES:
+    _RULES_BY_FIRST_WORD.setdefault(_command_rule.keywords[0], []).append(_command_rule)
+for _rules in _RULES_BY_FIRST_WORD.values():
+    _rules.sort(key=lambda rule: -len(rule.keywords))
+
+
+def _command_words(chunk: _Chunk, source: str, dialect: Dialect) -> tuple[list[str], list[Token]]:
+    found = _statement_words(chunk, source, dialect)
+    return found.words, found.tokens
+
+
+# Words after which a statement keyword is part of a clause, not a new statement:
+# LOCK ... IN SHARE UPDATE EXCLUSIVE MODE, SELECT ... FOR UPDATE, VACUUM DELETE ONLY,
+# CREATE TRIGGER ... BEFORE DELETE ON. Never ON: T-SQL's `SET NOCOUNT ON DROP TABLE t` is two.
+_CLAUSE_WORDS = frozenset(
+    {
+        "SHARE",
+        "ROW",
+        "VACUUM",
+        "FOR",
+        "OF",
+        "BEFORE",
+        "AFTER",
+        "INSTEAD",
+        "EACH",
+        "EXCLUSIVE",
+        "ACCESS",
+        "KEY",
+    }
+)
+
+
+def _trailing_statement(statement: _Statement, found: _Words, first: int = 1) -> bool:
+    """Analyse what hides after a harmless prefix in the same chunk; True if a statement did.
+
+    A statement keyword at the top level starts a statement of its own (T-SQL runs the rest of
+    the batch); a parenthesised query (`SET @x = (SELECT ...)`) runs too and is analysed.
+    """
+    tokens = found.tokens
+    opened: list[int] = []
+    position = first
+    while position < len(tokens):
+        token = tokens[position]
+        if token.token_type in (TokenType.L_PAREN, TokenType.L_BRACKET):
+            opened.append(position)
+        elif token.token_type in (TokenType.R_PAREN, TokenType.R_BRACKET):
+            if opened:
+                opened.pop()
+        elif (
+            token.start >= 0
+            and token.token_type not in _QUOTED_TOKENS
+            and token.text.upper() in _STATEMENT_STARTERS
+            and not (position > 0 and tokens[position - 1].text.upper() in _CLAUSE_WORDS)
+        ):
+            if not opened:
+                _dynamic_text(statement, found.text[token.start : found.end], found.words[0])
+                return True
+            if opened[-1] == position - 1:
+                close = _matching_paren(tokens, opened[-1])
+                end = tokens[close].start if close is not None else found.end
+                _dynamic_text(statement, found.text[token.start : end], found.words[0])
+                position = close if close is not None else len(tokens)
+                opened.pop()
+        position += 1
+    return False
+
+
+def _forget(statement: _Statement, intent: Intent) -> None:
+    statement.intents.discard(intent)
+    statement.findings[:] = [f for f in statement.findings if f.intent is not intent]
+
+
+def _match_rule(words: list[str]) -> CommandRule | None:
+    if not words:
+        return None
+    significant = [words[0], *(word for word in words[1:6] if word not in _NOISE_WORDS)]
+    for rule in _RULES_BY_FIRST_WORD.get(words[0], ()):
+        if tuple(significant[: len(rule.keywords)]) == rule.keywords:
+            return rule
+    return None
+
+
+def _classify_by_keywords(
+    statement: _Statement,
+    chunk: _Chunk,
+    source: str,
+    prepared: dict[str, list[StatementEffect]],
+    *,
+    parse_failed: bool,
+) -> None:
+    dialect = statement.names.dialect
+    found = _statement_words(chunk, source, dialect)
+    words, tokens = found.words, found.tokens
+    if not words:
+        statement.add(I.UNPARSEABLE, "empty statement")
+        return
+    special = _SPECIAL_COMMANDS.get(words[0])
+    if special is not None and special(statement, _Command(words, tokens, chunk, source, prepared)):
+        return
+    rule = _match_rule(words)
+    if rule is None:
+        statement.operation = statement.operation or words[0]
+        if not parse_failed:
+            statement.add(
+                I.UNPARSEABLE,
+                f"{words[0]} ... is not a statement the analyzer recognises; it is not assumed "
+                "harmless",
+            )
+        return
+    statement.operation = rule.operation
+    for intent in rule.intents:
+        statement.add(intent, rule.message)
+    _name_objects_from_words(statement, rule, tokens)
+    _apply_keyword_hints(statement, words)
+    if set(rule.intents) <= {I.READ}:
+        # A harmless prefix (SET, DECLARE, BEGIN, GO, USE) must not hide what follows it.
+        hidden = _trailing_statement(statement, found, first=1)
+        if parse_failed and not hidden and rule.keywords in _TRUSTED_WHEN_UNPARSED:
+            _forget(statement, I.UNPARSEABLE)
+
+
+_KIND_WORDS: dict[str, ObjectKind] = {
+    "USER": K.ROLE,
+    "ROLE": K.ROLE,
+    "LOGIN": K.ROLE,
+    "GROUP": K.ROLE,
+    "TABLE": K.TABLE,
+    "VIEW": K.VIEW,
+    "SCHEMA": K.SCHEMA,
+    "DATABASE": K.DATABASE,
+    "STAGE": K.STAGE,
+    "SEQUENCE": K.SEQUENCE,
+    "INDEX": K.INDEX,
+    "FUNCTION": K.FUNCTION,
+    "PROCEDURE": K.FUNCTION,
+}
+_VERB_ACTIONS: dict[str, ObjectAction] = {
+    "CREATE": A.CREATE,
+    "ALTER": A.ALTER,
+    "DROP": A.DROP,
+    "RENAME": A.RENAME,
+    "TRUNCATE": A.DELETE,
+    "REFRESH": A.WRITE,
+    "RESTORE": A.WRITE,
+    "FLASHBACK": A.WRITE,
+}
+_NAME_TOKENS = frozenset({TokenType.VAR, TokenType.IDENTIFIER, TokenType.STRING})
+
+
+def _name_objects_from_words(statement: _Statement, rule: CommandRule, tokens: list[Token]) -> None:
+    """Best-effort name of the object a keyword-classified statement acts on."""
+    verb = rule.keywords[0]
+    action = _VERB_ACTIONS.get(verb)
+    kind = (
+        K.TABLE
+        if verb in ("TRUNCATE", "RESTORE", "FLASHBACK") or rule.keywords == ("RENAME",)
+        else next(
+            (_KIND_WORDS[word] for word in reversed(rule.keywords[1:]) if word in _KIND_WORDS), None
+        )
+    )
+    if kind is None or action is None:
+        return
+    if kind is K.ROLE:
+        action = A.GRANT
+    position = 1
+    while position < len(tokens) and (
+        tokens[position].text.upper() in {*rule.keywords, *_NOISE_WORDS, "ONLY", "MATERIALIZED"}
+    ):
+        position += 1
+    if position >= len(tokens) or (
+        tokens[position].token_type not in _NAME_TOKENS | {TokenType.TABLE, TokenType.SCHEMA}
+        and not tokens[position].text.replace("_", "").isalnum()
+    ):
+        return
+    parts = [tokens[position]]
+    while position + 2 < len(tokens) and tokens[position + 1].token_type is TokenType.DOT:
+        parts.append(tokens[position + 2])
+        position += 2
+    names = [
+        _normalise(
+            statement.names.dialect, part.text, quoted=part.token_type is TokenType.IDENTIFIER
+        )
+        for part in parts
+    ]
+    if kind is K.ROLE or kind in (K.SCHEMA, K.DATABASE):
+        statement.obj(kind, action, names[-1])
+        return
+    schema = names[-2] if len(names) > 1 else statement.names.default_schema
+    catalog = names[-3] if len(names) > 2 else statement.names.default_catalog
+    statement.obj(kind, action, names[-1], schema=schema, catalog=catalog)
+
+
+# Words anywhere in a keyword-classified statement that add an intent the leading words miss.
+_KEYWORD_HINTS: tuple[tuple[tuple[str, ...], Intent, str], ...] = (
+    (("OWNER", "TO"), I.PRIVILEGE, "OWNER TO changes object ownership"),
+    (("SECURITY", "DEFINER"), I.PRIVILEGE, "SECURITY DEFINER runs code with its owner's rights"),
+    (("SET", "AUTHORIZATION"), I.PRIVILEGE, "SET AUTHORIZATION changes the owner"),
+    (("TRUSTWORTHY",), I.PRIVILEGE, "TRUSTWORTHY lets database code act at server level"),
+    (("DISABLE", "ROW", "LEVEL", "SECURITY"), I.PRIVILEGE, "turns row-level security off"),
+    (("NO", "FORCE", "ROW", "LEVEL", "SECURITY"), I.PRIVILEGE, "exempts the owner from RLS"),
+    (("UNSET", "ROW", "ACCESS", "POLICY"), I.PRIVILEGE, "removes a row access policy"),
+    (("DROP", "ROW", "ACCESS", "POLICY"), I.PRIVILEGE, "removes a row access policy"),
+    (("UNSET", "MASKING", "POLICY"), I.PRIVILEGE, "removes a masking policy"),
+    (("DROP", "MASK"), I.PRIVILEGE, "removes a column mask"),
+    (("DROP", "ROW", "FILTER"), I.PRIVILEGE, "removes a row filter"),
+    (("REPLICATION", "TO", "ACCOUNTS"), I.EXPORT, "replicates the database to other accounts"),
+    (("FAILOVER", "TO", "ACCOUNTS"), I.EXPORT, "replicates the database to other accounts"),
+    (("ADD", "ACCOUNTS"), I.EXPORT, "shares data with other accounts"),
+    (("EXECUTABLE",), I.HOST_ACCESS, "an EXECUTABLE source runs a program on the server"),
+    (("OPENROWSET",), I.HOST_ACCESS, "OPENROWSET reads a file or another server"),
+    (("OPENDATASOURCE",), I.HOST_ACCESS, "OPENDATASOURCE connects to another server"),
+    (("EXECUTABLE_POOL",), I.HOST_ACCESS, "an EXECUTABLE source runs a program on the server"),
+    (("CLEAR", "COLUMN"), I.DELETE, "CLEAR COLUMN erases a column's values"),
+    (("DROP", "PARTITION"), I.DELETE, "DROP PARTITION destroys a partition's rows"),
+    (("DROP", "DETACHED", "PARTITION"), I.DELETE, "destroys detached partition data"),
+    (("TRUNCATE", "PARTITION"), I.DELETE, "TRUNCATE PARTITION removes a partition's rows"),
+    (("REPLACE", "PARTITION"), I.DELETE, "REPLACE PARTITION discards a partition's rows"),
+    (("DISCARD", "TABLESPACE"), I.DELETE, "DISCARD TABLESPACE deletes the table's data file"),
+    (("SET", "UNUSED"), I.DELETE, "SET UNUSED makes a column's data unreachable"),
+    (("CASCADE",), I.DELETE, "CASCADE also drops every object that depends on this one"),
+)
+
+
+# Hints meaning every row or the whole object is affected.
+_MASS_HINTS: tuple[tuple[str, ...], ...] = (
+    ("PARTITION", "ALL"),
+    ("PARTITION", "TUPLE"),
+    ("DISCARD", "TABLESPACE"),
+    ("ID", "'ALL'"),
+)
+
+
+def _contains(words: list[str], sequence: tuple[str, ...]) -> bool:
+    width = len(sequence)
+    return any(tuple(words[i : i + width]) == sequence for i in range(len(words) - width + 1))
+
+
+def _apply_keyword_hints(statement: _Statement, words: list[str]) -> None:
+    for sequence, intent, message in _KEYWORD_HINTS:
+        if _contains(words, sequence):
+            statement.add(intent, message)
+    if any(_contains(words, sequence) for sequence in _MASS_HINTS):
+        statement.add(I.MASS_MUTATION, "the change applies to every partition or the whole table")
+    if words[0] == "DROP" and "CASCADE" in words:
+        statement.operation = f"{statement.operation} CASCADE"
+    if _renames(words):
+        # Keyword-classified renames and moves: the object keeps its data under a new name.
+        for key, ref in list(statement.objects.items()):
+            if ref.action in (A.ALTER, A.CREATE):
+                renamed = ref.model_copy(update={"action": A.RENAME})
+                del statement.objects[key]
+                statement.objects[(renamed.kind.value, A.RENAME.value, renamed.qualified)] = renamed
+    if words[0] == "ALTER" and _contains(words, ("SWAP", "WITH")):
+        for key, ref in list(statement.objects.items()):
+            replaced = ref.model_copy(update={"action": A.REPLACE})
+            del statement.objects[key]
+            statement.objects[(replaced.kind.value, A.REPLACE.value, replaced.qualified)] = replaced
+
+
+def _renames(words: list[str]) -> bool:
+    if words[0] == "RENAME":
+        return True
+    return words[0] == "ALTER" and (
+        _contains(words, ("RENAME", "TO")) or _contains(words, ("SET", "SCHEMA"))
+    )

@@ -1,0 +1,397 @@
+"""DDL handlers: DROP, CREATE and ALTER, named by what they do to data."""
+
+from __future__ import annotations
+
+import re
+
+from sqlglot import exp
+
+from guardrails_core.intent.predicates import (
+    Unknown,
+    constant,
+)
+from guardrails_core.intent.sql.dialects import MAX_DEPTH, A, I, K
+from guardrails_core.intent.sql.dml import _DROP_KINDS
+from guardrails_core.intent.sql.statement import (
+    _Chunk,
+    _kind,
+    _location_kind,
+    _normalise,
+    _Statement,
+)
+from guardrails_core.model import (
+    ObjectKind,
+)
+
+# Dropping these destroys stored data, not just a definition.
+_DATA_HOLDING_KINDS = frozenset({K.TABLE, K.SCHEMA, K.DATABASE, K.COLUMN})
+
+
+def _handle_drop(statement: _Statement, node: exp.Drop, chunk: _Chunk | None) -> None:
+    if isinstance(node.parent, exp.Alter):
+        _alter_drop(statement, node.parent, node)
+        return
+    kind_name = _kind(node)
+    kind = _object_kind(kind_name)
+    if node.args.get("cascade"):
+        statement.operation = f"{statement.operation} CASCADE"
+    targets = node.args.get("tables") or ([node.this] if node.this is not None else [])
+    for target in targets:
+        if isinstance(target, exp.Table):
+            statement.table(target, A.DROP, kind)
+        else:
+            statement.obj(kind, A.DROP, statement.names.identifier(target))
+    if kind_name in ("TRIGGER", "RULE", "POLICY"):
+        for table in node.find_all(exp.Table):
+            if id(table) not in statement.claimed_tables:
+                statement.table(table, A.ALTER)  # `DROP TRIGGER t ON orders` changes orders
+    label = f"{'materialized ' if node.args.get('materialized') else ''}{kind_name.lower()}"
+    statement.add(I.SCHEMA_CHANGE, f"DROP {label.upper()} removes the {label}")
+    if kind in _DATA_HOLDING_KINDS:
+        statement.add(I.DELETE, f"dropping a {label} destroys its data")
+
+
+def _alter_drop(statement: _Statement, alter: exp.Alter, node: exp.Drop) -> None:
+    kind_name = _kind(node)
+    table = alter.this if isinstance(alter.this, exp.Table) else None
+    catalog, schema, name = statement.qualify(table) if table is not None else (None, None, None)
+    if kind_name == "COLUMN":
+        for column in node.args.get("tables") or []:
+            statement.obj(
+                K.COLUMN,
+                A.DROP,
+                name,
+                schema=schema,
+                catalog=catalog,
+                column=statement.names.identifier(
+                    column.this if isinstance(column, exp.Column) else column
+                ),
+            )
+        statement.add(I.SCHEMA_CHANGE, "ALTER TABLE ... DROP COLUMN removes a column")
+        statement.add(I.DELETE, "dropping a column destroys its data")
+    elif kind_name == "PARTITION" or "PARTITION" in node.sql().upper()[:30]:
+        statement.add(I.DELETE, "dropping a partition destroys its rows")
+    else:
+        statement.add(I.SCHEMA_CHANGE, f"ALTER ... DROP {kind_name}")
+
+
+def _handle_create(statement: _Statement, node: exp.Create, chunk: _Chunk | None) -> None:
+    kind_name = _kind(node)
+    kind = _object_kind(kind_name)
+    replace = bool(node.args.get("replace"))
+    target = node.this
+    statement.add(I.SCHEMA_CHANGE, f"CREATE {kind_name} defines a new {kind_name.lower()}")
+    if isinstance(target, exp.Index):
+        statement.obj(K.INDEX, A.CREATE, statement.names.identifier(target.this))
+        table = target.args.get("table")
+        if isinstance(table, exp.Table):
+            statement.table(table, A.ALTER)
+        return
+    if kind_name in ("FUNCTION", "PROCEDURE") and not isinstance(target, exp.UserDefinedFunction):
+        statement.table(target, A.REPLACE if replace else A.CREATE, K.FUNCTION)
+        _routine_body(statement, node, chunk)
+        return
+    if kind_name in ("FUNCTION", "PROCEDURE") and isinstance(target, exp.UserDefinedFunction):
+        table = target.this if isinstance(target.this, exp.Table) else None
+        if table is not None:
+            statement.table(table, A.REPLACE if replace else A.CREATE, K.FUNCTION)
+        else:
+            statement.obj(
+                K.FUNCTION,
+                A.REPLACE if replace else A.CREATE,
+                statement.names.identifier(target.this),
+            )
+        _routine_body(statement, node, chunk)
+        return
+    if kind_name == "TRIGGER":
+        for table in node.find_all(exp.Table):
+            statement.table(table, A.ALTER)  # a trigger changes how its table behaves
+        return
+    if replace and kind in (K.SCHEMA, K.DATABASE):
+        # Replacing a schema or database drops everything in it first.
+        statement.table(target, A.DROP, kind)
+        statement.add(I.DELETE, f"CREATE OR REPLACE {kind_name} drops every object it holds")
+        return
+    action = A.REPLACE if replace else A.CREATE
+    statement.table(target, action, kind)
+    if kind is K.TABLE and (node.expression is not None or replace):
+        statement.add(I.WRITE, "CREATE TABLE ... AS fills the new table")
+    if replace and kind is K.TABLE:
+        statement.add(I.DELETE, "CREATE OR REPLACE TABLE discards the existing table and its data")
+    if kind is K.STAGE:
+        _stage_location(statement, node)
+    _external_storage(statement, node)
+
+
+def _object_kind(kind_name: str) -> ObjectKind:
+    """The kind of object a DDL statement names; objects that hold no data are OTHER."""
+    return _DROP_KINDS.get(kind_name, K.OTHER)
+
+
+# Table engines and sources that connect to another server (ClickHouse, MySQL FEDERATED).
+_REMOTE_ENGINES = frozenset(
+    {
+        "federated",
+        "mysql",
+        "postgresql",
+        "mongodb",
+        "jdbc",
+        "odbc",
+        "redis",
+        "sqlite",
+        "executable",
+        "executablepool",
+        "http",
+        "clickhouse",
+        "remote",
+    }
+)
+# Table engines whose data lives in files or object storage outside the database.
+_LOCATION_ENGINES = frozenset(
+    {
+        "url",
+        "s3",
+        "s3queue",
+        "hdfs",
+        "file",
+        "azureblobstorage",
+        "gcs",
+        "deltalake",
+        "iceberg",
+        "hudi",
+    }
+)
+
+
+def _external_storage(statement: _Statement, node: exp.Create) -> None:
+    """Tables stored outside the database: writing into them sends data out."""
+    properties = node.args.get("properties")
+    fills = node.expression is not None  # CREATE TABLE ... AS SELECT writes rows right away
+    nested = (
+        list(
+            properties.find_all(
+                exp.Property, exp.LocationProperty, exp.EngineProperty, exp.DictProperty
+            )
+        )
+        if properties is not None
+        else []
+    )
+    for prop in nested:
+        location = _property_location(prop)
+        if location is not None:
+            statement.obj(_location_kind(location), A.EXPORT_TARGET if fills else A.READ, location)
+            if fills:
+                statement.add(I.EXPORT, f"CREATE TABLE ... AS writes rows to {location}")
+            continue
+        engine = _property_engine(prop)
+        if engine in _REMOTE_ENGINES:
+            statement.add(I.HOST_ACCESS, f"the {engine.upper()} engine connects to another server")
+        elif engine in _LOCATION_ENGINES and fills:
+            statement.add(
+                I.EXPORT,
+                f"CREATE TABLE ... AS writes rows through the "
+                f"{engine.upper()} engine to external storage",
+            )
+        if isinstance(prop, exp.DictProperty) and str(prop.args.get("kind") or "").lower() in (
+            _REMOTE_ENGINES
+        ):
+            statement.add(
+                I.HOST_ACCESS, "the dictionary source runs a program or connects to another server"
+            )
+
+
+def _property_location(prop: exp.Expr) -> str | None:
+    if isinstance(prop, exp.LocationProperty) and isinstance(prop.this, exp.Literal):
+        return str(prop.this.this)
+    if isinstance(prop, exp.Property) and prop.name.lower() in (
+        "external_location",
+        "location",
+        "path",
+        "url",
+    ):
+        value = prop.args.get("value")
+        return str(value.this) if isinstance(value, exp.Literal) else None
+    return None
+
+
+def _property_engine(prop: exp.Expr) -> str | None:
+    if isinstance(prop, exp.EngineProperty):
+        engine = prop.this
+        name = engine.name if isinstance(engine, exp.Expr) else str(engine)
+        return name.lower()
+    return None
+
+
+# Languages whose routines run code on the database host without a sandbox.
+_UNTRUSTED_LANGUAGES = frozenset(
+    {
+        "c",
+        "internal",
+        "plpythonu",
+        "plpython2u",
+        "plpython3u",
+        "plperlu",
+        "pltclu",
+        "plsh",
+        "plr",
+        "pljavau",
+    }
+)
+_SQL_LANGUAGES = frozenset({"sql", "plpgsql", "plsql", "tsql", "sqlscript", ""})
+
+
+def _routine_body(statement: _Statement, node: exp.Create, chunk: _Chunk | None) -> None:
+    """What a stored function or procedure will do when it is called, analysed now."""
+    language = ""
+    properties = node.args.get("properties")
+    for prop in properties.expressions if properties is not None else []:
+        if isinstance(prop, exp.LanguageProperty):
+            language = prop.name.lower()
+    words = {token.text.upper() for token in chunk.tokens} if chunk is not None else set()
+    if language in _UNTRUSTED_LANGUAGES or "SONAME" in words:
+        statement.add(
+            I.HOST_ACCESS,
+            f"a {language or 'native'} routine runs code on the database host when called",
+        )
+        return
+    body = node.expression
+    text = str(body.this) if isinstance(body, exp.Heredoc | exp.Literal) else None
+    if text and language in _SQL_LANGUAGES:
+        _deferred_body(statement, text, "the routine")
+
+
+def _deferred_body(statement: _Statement, body: str, what: str) -> None:
+    """Code stored now and run later (routines, triggers, rules, events, tasks): what it will
+    do is judged now, since creating it is what makes it happen."""
+    # The command readers build on the DDL handlers: imported when first needed.
+    from guardrails_core.intent.sql.specials import _procedural_statements
+
+    if statement.depth >= MAX_DEPTH:
+        statement.add(I.DYNAMIC, f"{what} nests too deeply to analyse")
+        return
+    effects = _procedural_statements(body, statement)
+    statement.embed(effects)
+    if any(set(effect.intents) - {I.READ} for effect in effects):
+        statement.add(I.SCHEMA_CHANGE, f"{what} stores statements that run later")
+
+
+def _stage_location(statement: _Statement, node: exp.Create) -> None:
+    properties = node.args.get("properties")
+    for prop in properties.expressions if properties is not None else []:
+        if isinstance(prop, exp.Property) and prop.name.upper() == "URL":
+            value = prop.args.get("value")
+            if isinstance(value, exp.Literal):
+                statement.obj(K.URL, A.WRITE, value.this)
+
+
+def _handle_alter(statement: _Statement, node: exp.Alter, chunk: _Chunk | None) -> None:
+    kind = _object_kind(_kind(node))
+    target = node.this
+    actions = node.args.get("actions") or []
+    catalog, schema, name = (
+        statement.qualify(target) if isinstance(target, exp.Table) else (None, None, None)
+    )
+    renamed = False
+    mutations_only = bool(actions) and all(isinstance(action, exp.Delete) for action in actions)
+    for action in actions:
+        if isinstance(action, exp.AlterRename):
+            renamed = True
+            statement.table(target, A.RENAME, kind)
+            statement.table(action.this, A.CREATE, kind)
+            statement.add(I.SCHEMA_CHANGE, f"RENAME moves {name} to a new name")
+        elif isinstance(action, exp.RenameColumn):
+            old = statement.names.identifier(_column_identifier(action.this))
+            statement.obj(K.COLUMN, A.RENAME, name, schema=schema, catalog=catalog, column=old)
+            statement.add(I.SCHEMA_CHANGE, f"RENAME COLUMN {old}")
+        elif isinstance(action, exp.ColumnDef):
+            column = statement.names.identifier(action.this)
+            statement.obj(K.COLUMN, A.CREATE, name, schema=schema, catalog=catalog, column=column)
+            statement.add(I.SCHEMA_CHANGE, f"ADD COLUMN {column}")
+        elif isinstance(action, exp.AlterColumn):
+            column = statement.names.identifier(_column_identifier(action.this))
+            using = action.args.get("using")
+            if using is not None and constant(using) is not Unknown:
+                # `TYPE ... USING NULL` replaces every value of the column: its data is gone.
+                statement.obj(K.COLUMN, A.DROP, name, schema=schema, catalog=catalog, column=column)
+                statement.add(
+                    I.DELETE, f"ALTER COLUMN {column} ... USING a constant overwrites every value"
+                )
+            else:
+                statement.obj(
+                    K.COLUMN, A.ALTER, name, schema=schema, catalog=catalog, column=column
+                )
+            statement.add(I.SCHEMA_CHANGE, f"ALTER COLUMN {column}")
+        elif isinstance(action, exp.Command) and str(action.this).upper() == "DROP":
+            # `ALTER TABLE t DROP total` (SQLite, DuckDB, Snowflake) and Oracle's `DROP (total)`.
+            for column in re.findall(r"\w+", str(action.expression or ""))[:20]:
+                if column.upper() in ("COLUMN", "CASCADE", "RESTRICT", "IF", "EXISTS"):
+                    continue
+                statement.obj(
+                    K.COLUMN,
+                    A.DROP,
+                    name,
+                    schema=schema,
+                    catalog=catalog,
+                    column=_normalise(statement.names.dialect, column, quoted=False),
+                )
+            statement.add(I.SCHEMA_CHANGE, "ALTER TABLE ... DROP removes a column")
+            statement.add(I.DELETE, "dropping a column destroys its data")
+        elif isinstance(action, exp.ReplacePartition):
+            statement.table(target, A.DELETE, kind)
+            statement.add(I.DELETE, "REPLACE PARTITION discards the partition's rows")
+            if _all_partitions(action):
+                statement.add(I.MASS_MUTATION, "REPLACE PARTITION of the whole table")
+            mutations_only = True
+        elif isinstance(action, exp.DropPartition):
+            statement.table(target, A.DELETE, kind)
+            statement.add(I.DELETE, "DROP PARTITION destroys the partition's rows")
+            if _all_partitions(action):
+                statement.add(I.MASS_MUTATION, "DROP PARTITION of every partition")
+            mutations_only = True
+        elif any(isinstance(inner, exp.MergeTreeTTL) for inner in action.walk()):
+            statement.table(target, A.DELETE, kind)
+            statement.add(I.DELETE, "MODIFY TTL deletes every row older than the new TTL")
+            statement.add(I.MASS_MUTATION, "a new TTL can expire the whole table at once")
+        elif isinstance(action, exp.ModifyColumn) and _renames_column(action):
+            old = statement.names.identifier(action.args.get("rename_from"))
+            statement.obj(K.COLUMN, A.RENAME, name, schema=schema, catalog=catalog, column=old)
+            statement.add(I.SCHEMA_CHANGE, f"CHANGE renames column {old}")
+        elif isinstance(action, exp.SwapTable):
+            renamed = True  # both tables end up holding the other's data
+            statement.table(target, A.REPLACE, kind)
+            statement.table(action.this, A.REPLACE, kind)
+            statement.add(I.SCHEMA_CHANGE, "SWAP WITH exchanges the contents of two tables")
+        elif isinstance(action, exp.Delete | exp.Drop):
+            continue  # handled by their own handlers during the walk
+        else:
+            statement.add(I.SCHEMA_CHANGE, f"ALTER {_kind(node)} changes its definition")
+    if not renamed and not mutations_only:
+        statement.table(target, A.ALTER, kind)
+    if not actions:
+        statement.add(I.SCHEMA_CHANGE, f"ALTER {_kind(node)} changes its definition")
+
+
+def _all_partitions(action: exp.Expr) -> bool:
+    """ClickHouse `tuple()` (the whole unpartitioned table), `ID 'all'` or MySQL's `ALL`."""
+    for inner in action.walk():
+        if isinstance(inner, exp.Struct) and not inner.expressions:
+            return True
+        if isinstance(inner, exp.Literal) and inner.is_string and inner.this.lower() == "all":
+            return True
+        if isinstance(inner, exp.Var | exp.Column) and inner.name.upper() == "ALL":
+            return True
+    return False
+
+
+def _renames_column(action: exp.Expr) -> bool:
+    """MySQL `CHANGE old new type` renames when the two names differ."""
+    old, new = action.args.get("rename_from"), action.this
+    return (
+        isinstance(old, exp.Expr)
+        and isinstance(new, exp.Expr)
+        and old.name.lower() != new.name.lower()
+    )
+
+
+def _column_identifier(node: exp.Expr | None) -> exp.Expr | None:
+    return node.this if isinstance(node, exp.Column) else node

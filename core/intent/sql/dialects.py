@@ -1,0 +1,259 @@
+"""Dialects: names, quirks and identifier rules of each SQL dialect the analyzer reads."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from typing import Any
+
+from sqlglot.dialects.dialect import Dialect
+from sqlglot.errors import SqlglotError
+from sqlglot.tokenizer_core import Token, TokenType
+
+from guardrails_core.model import (
+    Intent,
+    ObjectAction,
+    ObjectKind,
+)
+
+# sqlglot logs a warning for every statement it falls back to parsing as a generic Command; we
+# classify those ourselves, so the warning is noise in task logs.
+logging.getLogger("sqlglot").setLevel(logging.ERROR)
+
+MAX_DEPTH = 4
+"""How deep literal dynamic SQL (EXECUTE 'EXECUTE ''...''') is unwrapped before giving up."""
+
+A = ObjectAction
+K = ObjectKind
+I = Intent  # noqa: E741 - the intent vocabulary reads best short in the tables below
+
+# --------------------------------------------------------------------------- dialects
+
+DIALECT_ALIASES: dict[str, str] = {
+    "postgresql": "postgres",
+    "pg": "postgres",
+    "psql": "postgres",
+    "mariadb": "mysql",
+    "aurora-mysql": "mysql",
+    "mssql": "tsql",
+    "sqlserver": "tsql",
+    "sql-server": "tsql",
+    "azuresql": "tsql",
+    "synapse": "tsql",
+    "presto": "trino",
+    "athena": "athena",
+    "starburst": "trino",
+    "spark2": "spark2",
+    "spark_sql": "spark",
+    "sparksql": "spark",
+    "hive": "hive",
+    "gcpbigquery": "bigquery",
+    "google_cloud_platform": "bigquery",
+    "sqlite3": "sqlite",
+    "ch": "clickhouse",
+}
+
+MYSQL_FAMILY = frozenset({"mysql", "singlestore", "doris", "starrocks"})
+
+_DIALECTS: dict[str | None, Dialect] = {}
+
+
+class UnknownDialectError(ValueError):
+    """The dialect name is neither a sqlglot dialect nor one of our aliases."""
+
+
+_RESOLVED: dict[str, str] = {}
+
+
+def resolve_dialect(name: str | None) -> str | None:
+    """Our canonical dialect name for a user-facing name (`postgresql` -> `postgres`)."""
+    if name is None or name == "":
+        return None
+    resolved = _RESOLVED.get(name)
+    if resolved is not None:
+        return resolved
+    lowered = name.strip().lower()
+    canonical = DIALECT_ALIASES.get(lowered, lowered)
+    # Dialect.classes imports every dialect module on each access: look it up once per name.
+    if canonical not in Dialect.classes:
+        known = sorted({*Dialect.classes.keys(), *DIALECT_ALIASES.keys()} - {""})
+        raise UnknownDialectError(
+            f"unknown SQL dialect {name!r}; known dialects: {', '.join(known)}"
+        )
+    _RESOLVED[name] = canonical
+    return canonical
+
+
+_TOOLS = threading.local()
+
+
+def _tokenizer_and_parser(dialect: Dialect) -> tuple[Any, Any]:
+    """One tokenizer and one parser per thread and dialect: both reset their state on every
+    call, and building them costs more than tokenising a short statement."""
+    tools: dict[int, tuple[Any, Any]] | None = getattr(_TOOLS, "by_dialect", None)
+    if tools is None:
+        tools = _TOOLS.by_dialect = {}
+    found = tools.get(id(dialect))
+    if found is None:
+        found = tools[id(dialect)] = (dialect.tokenizer(), dialect.parser())
+    return found
+
+
+def _dialect(name: str | None) -> Dialect:
+    cached = _DIALECTS.get(name)
+    if cached is None:
+        cached = Dialect.get_or_raise(name)
+        _DIALECTS[name] = cached
+    return cached
+
+
+# --------------------------------------------------------------------------- dialect quirks
+# Each quirk is one small function that rewrites the text *without moving any character*, so
+# every span we report still points into the original input.
+
+_MYSQL_EXECUTABLE_COMMENT = re.compile(r"/\*(?:M?!)(\d{5,6})?")
+
+
+def _unwrap_mysql(text: str) -> tuple[str, list[int]]:
+    """The unwrapped text, and positions where blanking a marker would change the meaning.
+
+    MySQL reads `--` as a comment only when whitespace follows it, so `5 --/*! 1 OR 1=1 */` is
+    `5 - -1 OR 1=1`; blanking that marker would turn the `--` into a comment and hide the rest.
+    Such positions make their statement `unparseable`.
+    """
+    if "/*" not in text or "!" not in text:
+        return text, []
+    chars = list(text)
+    suspicious: list[int] = []
+    position, length = 0, len(text)
+    while position < length:
+        char = text[position]
+        if char in "'\"`":
+            position = _skip_quoted(text, position)
+            continue
+        if char == "#" or (
+            text.startswith("--", position)
+            and (position + 2 >= length or text[position + 2] in " \t\n\r\f\v")
+        ):
+            newline = text.find("\n", position)
+            position = length if newline < 0 else newline + 1
+            continue
+        if text.startswith("/*", position):
+            close = text.find("*/", position + 2)
+            close = length if close < 0 else close
+            marker = _MYSQL_EXECUTABLE_COMMENT.match(text, position)
+            if marker:
+                if position > 0 and text[position - 1] == "-":
+                    suspicious.append(position)
+                for index in range(position, marker.end()):
+                    chars[index] = " "
+                for index in range(close, min(close + 2, length)):
+                    chars[index] = " "
+                position = marker.end()
+                continue
+            position = close + 2
+            continue
+        position += 1
+    return "".join(chars), suspicious
+
+
+def _skip_quoted(text: str, position: int) -> int:
+    quote = text[position]
+    position += 1
+    while position < len(text):
+        if text[position] == "\\" and quote != "`":
+            position += 2
+            continue
+        if text[position] == quote:
+            if text.startswith(quote * 2, position):
+                position += 2
+                continue
+            return position + 1
+        position += 1
+    return position
+
+
+def blank_byte_order_mark(text: str) -> str:
+    """A leading BOM (files saved by some editors) is not part of the first keyword."""
+    return " " + text[1:] if text.startswith("\ufeff") else text
+
+
+def _preprocess(text: str, dialect: str | None) -> tuple[str, list[int]]:
+    """The text to tokenise (same length as the input), and positions that make their
+    statement unparseable because databases would read them differently."""
+    text = blank_byte_order_mark(text)
+    if dialect is None or dialect in MYSQL_FAMILY:
+        # With no dialect we cannot rule MySQL out, so its executable comments count as code.
+        return _unwrap_mysql(text)
+    return text, []
+
+
+# With no dialect the text is also read as MySQL and PostgreSQL would: where the three disagree
+# on what is code, string or comment (nested comments, backslash escapes, `--1`), the statement
+# means different things on different databases and cannot be judged without the dialect.
+_CROSS_CHECK_DIALECTS = ("mysql", "postgres")
+_CODE, _QUOTED, _UNKNOWN_SPAN = 1, 2, 3
+
+
+def _reading_mask(source: str, tokens: list[Token], dialect: Dialect) -> bytearray:
+    mask = bytearray(len(source))  # 0: whitespace or comment
+    commands = dialect.tokenizer_class.COMMANDS
+    previous: Token | None = None
+    for token in tokens:
+        if (
+            previous is not None
+            and previous.token_type in commands
+            and token.token_type is TokenType.STRING
+        ):
+            # A folded command body: its offsets are not reliable, so it matches anything.
+            mask[previous.end + 1 :] = bytes([_UNKNOWN_SPAN]) * (len(source) - previous.end - 1)
+            return mask
+        kind = _QUOTED if token.token_type in _QUOTED_TOKENS else _CODE
+        mask[token.start : token.end + 1] = bytes([kind]) * (token.end + 1 - token.start)
+        previous = token
+    return mask
+
+
+def _divergent_readings(source: str, tokens: list[Token], dialect: Dialect) -> list[int]:
+    """Positions where MySQL's or PostgreSQL's tokenizer reads `source` unlike `tokens` did."""
+    base = _reading_mask(source, tokens, dialect)
+    positions: list[int] = []
+    for name in _CROSS_CHECK_DIALECTS:
+        other_dialect = _dialect(name)
+        try:
+            other = _reading_mask(
+                source, _tokenizer_and_parser(other_dialect)[0].tokenize(source), other_dialect
+            )
+        except SqlglotError:
+            return [0]
+        if other == base:
+            continue
+        for position, (a, b) in enumerate(zip(base, other, strict=True)):
+            # Readings may differ on how an identifier is quoted (`a` vs "a"); what matters is
+            # punctuation that can end a statement, open a comment or close a string.
+            if a != b and _UNKNOWN_SPAN not in (a, b) and not _identifier_char(source[position]):
+                positions.append(position)
+                break
+    return positions
+
+
+def _identifier_char(char: str) -> bool:
+    return char.isalnum() or char in '_$.`"[] \t\r\n'
+
+
+# --------------------------------------------------------------------------- look-alikes
+
+_QUOTED_TOKENS = frozenset(
+    {
+        TokenType.STRING,
+        TokenType.NATIONAL_STRING,
+        TokenType.RAW_STRING,
+        TokenType.HEREDOC_STRING,
+        TokenType.BIT_STRING,
+        TokenType.HEX_STRING,
+        TokenType.BYTE_STRING,
+        TokenType.UNICODE_STRING,
+        TokenType.IDENTIFIER,
+    }
+)

@@ -1,0 +1,243 @@
+"""DML handlers: INSERT, UPDATE, DELETE, MERGE, TRUNCATE, and the proof that a change is scoped."""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from guardrails_core.intent.predicates import (
+    fold_identifiers,
+    looks_at_target,
+    predicate_truth,
+    target_names,
+)
+from guardrails_core.intent.sql.dialects import A, I, K
+from guardrails_core.intent.sql.statement import (
+    _Chunk,
+    _first_string_argument,
+    _function_name,
+    _location_kind,
+    _Statement,
+)
+from guardrails_core.model import (
+    ObjectKind,
+)
+
+
+def _handle_into(statement: _Statement, node: exp.Into, chunk: _Chunk | None) -> None:
+    target = node.this
+    if isinstance(target, exp.Table) and isinstance(target.this, exp.Parameter):
+        return  # MySQL `SELECT ... INTO @variable` assigns variables, it touches no table
+    if statement.table(target, A.CREATE) is not None:
+        statement.add(I.WRITE, "SELECT INTO creates a table and fills it")
+        statement.add(I.SCHEMA_CHANGE, "SELECT INTO creates a table")
+
+
+def _handle_insert(statement: _Statement, node: exp.Insert, chunk: _Chunk | None) -> None:
+    if isinstance(node.parent, exp.When):
+        return  # a MERGE branch inserting into the MERGE target, recorded by _handle_merge
+    target = node.this
+    if isinstance(target, exp.Directory):
+        location = target.this.name if target.this is not None else "directory"
+        statement.obj(_location_kind(location), A.EXPORT_TARGET, location)
+        statement.add(I.EXPORT, f"INSERT OVERWRITE DIRECTORY writes query results to {location}")
+        return
+    if node.args.get("is_function") or isinstance(target, exp.Func):
+        function = target if isinstance(target, exp.Func) else None
+        name = _function_name(function) if function is not None else "function"
+        literal = _first_string_argument(function)
+        statement.obj(
+            _location_kind(literal) if literal else K.URL, A.EXPORT_TARGET, literal or name
+        )
+        statement.add(I.EXPORT, f"INSERT INTO FUNCTION {name}(...) sends rows out of the database")
+        return
+    if node.args.get("overwrite"):
+        statement.table(target, A.REPLACE)
+        statement.add(I.WRITE, "INSERT OVERWRITE writes rows")
+        statement.add(I.DELETE, "INSERT OVERWRITE replaces the existing rows")
+        return
+    statement.table(target, A.WRITE)
+    statement.add(I.WRITE, "INSERT writes rows")
+
+
+def _handle_update(statement: _Statement, node: exp.Update, chunk: _Chunk | None) -> None:
+    if isinstance(node.parent, exp.When):
+        return  # a MERGE branch: bounded by the MERGE's ON condition, judged by _handle_merge
+    target = node.this
+    if isinstance(target, exp.Table):
+        # MySQL `UPDATE a JOIN b ON ... SET a.x = b.y` may write either side; claim the first.
+        statement.table(target, A.WRITE)
+    statement.add(I.WRITE, "UPDATE changes rows")
+    if node.args.get("where") is None and _bounded_by_join(node):
+        return  # an inner join's ON condition limits the rows, as a WHERE would
+    _check_unbounded(statement, node.args.get("where"), "UPDATE", target_names(target), node)
+
+
+def _bounded_by_join(node: exp.Expr) -> bool:
+    """UPDATE ... JOIN ... ON <condition> (MySQL) or UPDATE ... FROM a JOIN b ON ... (T-SQL)."""
+    joins = list(node.this.args.get("joins") or []) if isinstance(node.this, exp.Table) else []
+    source = node.args.get("from_")
+    if isinstance(source, exp.From):
+        joins.extend(
+            source.this.args.get("joins") or [] if isinstance(source.this, exp.Table) else []
+        )
+        joins.extend(source.args.get("joins") or [])
+    joins.extend(node.args.get("joins") or [])
+    for join in joins:
+        side = str(join.args.get("side") or "").upper()
+        on = join.args.get("on")
+        if on is not None and side in ("", "INNER") and predicate_truth(on) is not True:
+            return True
+    return False
+
+
+def _handle_delete(statement: _Statement, node: exp.Delete, chunk: _Chunk | None) -> None:
+    targets = node.args.get("tables") or [node.this]
+    for target in targets:
+        statement.table(target, A.DELETE)
+    if isinstance(node.parent, exp.Alter):
+        statement.table(node.parent.this, A.DELETE)  # ClickHouse `ALTER TABLE t DELETE WHERE`
+    statement.add(I.DELETE, "DELETE removes rows")
+    # DELETE ... USING and multi-table deletes count as unbounded without a WHERE (as specified:
+    # a join is easy to get wrong and the cost of a wrong one is every row).
+    names = target_names(node.this) | target_names(targets[0])
+    _check_unbounded(statement, node.args.get("where"), "DELETE", names, node)
+
+
+def _qualified_table(node: exp.Expr | None) -> str | None:
+    """catalog.schema.name of a table node, lower-cased, for comparing two references."""
+    if isinstance(node, exp.Schema):
+        node = node.this
+    if not isinstance(node, exp.Table) or not node.name:
+        return None
+    return ".".join(part.lower() for part in (node.catalog, node.db, node.name) if part)
+
+
+def _check_unbounded(
+    statement: _Statement,
+    where: exp.Expr | None,
+    verb: str,
+    target: frozenset[str],
+    node: exp.Expr | None = None,
+) -> None:
+    if where is None:
+        statement.add(I.MASS_MUTATION, f"{verb} without a WHERE clause touches every row")
+        return
+    condition = where.this if isinstance(where, exp.Where) else where
+    folded = fold_identifiers(condition)
+    truth = predicate_truth(folded, target)
+    if truth is True:
+        statement.add(
+            I.MASS_MUTATION,
+            f"{verb} with an always-true WHERE ({condition.sql()[:80]}) touches every row",
+        )
+    elif (
+        truth is None
+        and not looks_at_target(folded, target)
+        and not _joined_on_target(node, target)
+    ):
+        statement.add(
+            I.MASS_MUTATION,
+            f"{verb}'s WHERE ({condition.sql()[:80]}) never looks at a column of the row it "
+            "changes, so it holds for all rows or none: scoping is not proven",
+        )
+
+
+def _joined_on_target(node: exp.Expr | None, target: frozenset[str]) -> bool:
+    """A join whose ON condition reads the target row restricts it as a WHERE would."""
+    if node is None:
+        return False
+    for join in node.find_all(exp.Join):
+        on = join.args.get("on")
+        if on is not None and looks_at_target(fold_identifiers(on), target):
+            return True
+    return False
+
+
+def _handle_merge(statement: _Statement, node: exp.Merge, chunk: _Chunk | None) -> None:
+    statement.table(node.this, A.WRITE)
+    statement.add(I.WRITE, "MERGE writes rows")
+    on = node.args.get("on")
+    using = node.args.get("using")
+    target = _qualified_table(node.this)
+    on_truth = predicate_truth(on, target_names(node.this))
+    if on_truth is None and target is not None and _qualified_table(using) == target:
+        on_truth = _self_merge(on)  # MERGE t USING t ON t.id = s.id: every row matches
+    source_empty = _empty_source(using)
+    whens = node.args.get("whens")
+    for when in whens.expressions if whens is not None else []:
+        then = when.args.get("then")
+        deletes = isinstance(then, exp.Var) and str(then.this).upper() == "DELETE"
+        mutates = deletes or isinstance(then, exp.Update)
+        by_source = bool(when.args.get("source"))
+        if deletes:
+            statement.table(node.this, A.DELETE)
+            statement.add(I.DELETE, "MERGE has a WHEN ... THEN DELETE branch")
+            if by_source:
+                statement.add(
+                    I.DELETE,
+                    "WHEN NOT MATCHED BY SOURCE THEN DELETE removes every target row the source "
+                    "lacks (all of them if the source is empty)",
+                )
+        condition = when.args.get("condition")
+        if not mutates or not (condition is None or predicate_truth(condition) is True):
+            continue
+        verb = "DELETE" if deletes else "UPDATE"
+        if when.args.get("matched") and on_truth is True:
+            statement.add(
+                I.MASS_MUTATION,
+                f"MERGE ... ON an always-true condition THEN {verb} touches every row",
+            )
+        elif by_source and (on_truth is False or source_empty):
+            statement.add(
+                I.MASS_MUTATION,
+                f"MERGE ... NOT MATCHED BY SOURCE THEN {verb} with a source that can "
+                "match nothing touches every row",
+            )
+
+
+def _self_merge(on: exp.Expr | None) -> bool | None:
+    """`ON t.id = s.id` when t and s are the same table: each row matches itself."""
+    if (
+        isinstance(on, exp.EQ)
+        and isinstance(on.this, exp.Column)
+        and isinstance(on.expression, exp.Column)
+        and on.this.name.lower() == on.expression.name.lower()
+    ):
+        return True
+    return None
+
+
+def _empty_source(using: exp.Expr | None) -> bool:
+    """A MERGE source that yields no rows: `(SELECT ... WHERE FALSE)`, `LIMIT 0`."""
+    query = using.this if isinstance(using, exp.Subquery) else None
+    if not isinstance(query, exp.Select):
+        return False
+    where = query.args.get("where")
+    if where is not None and predicate_truth(where.this) is False:
+        return True
+    limit = query.args.get("limit")
+    return limit is not None and str(getattr(limit.expression, "this", "")) == "0"
+
+
+def _handle_truncate(statement: _Statement, node: exp.TruncateTable, chunk: _Chunk | None) -> None:
+    kind = K.DATABASE if node.args.get("is_database") else K.TABLE
+    for target in node.expressions:
+        statement.table(target, A.DELETE, kind)
+    statement.add(I.DELETE, "TRUNCATE removes every row")
+    statement.add(I.MASS_MUTATION, "TRUNCATE removes every row")
+
+
+_DROP_KINDS: dict[str, ObjectKind] = {
+    "TABLE": K.TABLE,
+    "VIEW": K.VIEW,
+    "SCHEMA": K.SCHEMA,
+    "DATABASE": K.DATABASE,
+    "INDEX": K.INDEX,
+    "FUNCTION": K.FUNCTION,
+    "PROCEDURE": K.FUNCTION,
+    "SEQUENCE": K.SEQUENCE,
+    "STAGE": K.STAGE,
+    "COLUMN": K.COLUMN,
+    "DICTIONARY": K.TABLE,
+    "STREAM": K.TABLE,
+}

@@ -1,0 +1,132 @@
+"""Parse-error recovery: valid vendor syntax sqlglot cannot parse is read, not refused."""
+
+from __future__ import annotations
+
+import re
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
+
+from guardrails_core.intent.sql.access import _operation_name, _walk
+from guardrails_core.intent.sql.commands import _command_words
+from guardrails_core.intent.sql.dialects import MYSQL_FAMILY, A, I, K
+from guardrails_core.intent.sql.specials import _SPECIAL_COMMANDS, _Command
+from guardrails_core.intent.sql.statement import _Chunk, _Statement
+from guardrails_core.model import (
+    StatementEffect,
+)
+
+# --------------------------------------------------------------------------- parse-error recovery
+
+
+def _recover_from_parse_error(
+    statement: _Statement, chunk: _Chunk, source: str, prepared: dict[str, list[StatementEffect]]
+) -> bool:
+    """Known constructs sqlglot rejects but whose meaning is certain are classified, not failed."""
+    upper = [token.text.upper() for token in chunk.tokens]
+    if not upper:
+        return False
+    if "INTO" in upper and ("OUTFILE" in upper or "DUMPFILE" in upper):
+        return _recover_into_outfile(statement, chunk, source)
+    if upper[0] in ("EXECUTE", "EXEC") and len(upper) > 1 and upper[1] == "AS":
+        statement.operation = "EXECUTE AS"
+        statement.add(I.PRIVILEGE, "EXECUTE AS switches to another login or user")
+        return True
+    special = _SPECIAL_COMMANDS.get(upper[0])
+    if special is not None and upper[0] in ("LOAD", "REPLACE", "EXPLAIN", "EXECUTE", "EXEC", "DO"):
+        words, tokens = _command_words(chunk, source, statement.names.dialect)
+        return special(statement, _Command(words, tokens, chunk, source, prepared))
+    rewritten = _rewrite_for_parser(source[chunk.start : chunk.end], statement.dialect_name)
+    if rewritten is not None:
+        try:
+            tree = sqlglot.parse_one(rewritten, dialect=statement.names.dialect)
+        except SqlglotError:
+            return False
+        statement.operation = _operation_name(tree)
+        if isinstance(tree, exp.Query):
+            statement.add(I.READ, "query")
+        _walk(statement, tree, None)
+        return True
+    return False
+
+
+# Clauses sqlglot rejects that do not change what a statement touches: removed (or made
+# neutral) before a second parse. Each is (pattern, replacement, dialects or None for all).
+_NEUTRAL_CLAUSES: tuple[tuple[re.Pattern[str], str, frozenset[str] | None], ...] = (
+    # T-SQL table hints: INSERT INTO t WITH (TABLOCK), UPDATE t WITH (ROWLOCK)
+    (
+        re.compile(
+            r"\bWITH\s*\(\s*(?:NOLOCK|TABLOCKX?|ROWLOCK|PAGLOCK|UPDLOCK|HOLDLOCK|READPAST|"
+            r"XLOCK|NOWAIT|SERIALIZABLE|READCOMMITTED|REPEATABLEREAD)(?:\s*,\s*\w+)*\s*\)",
+            re.IGNORECASE,
+        ),
+        " ",
+        frozenset({"tsql", "fabric"}),
+    ),
+    # T-SQL OUTPUT clause (without INTO): it returns rows, it does not change what is touched
+    (
+        re.compile(
+            r"\bOUTPUT\s+(?:(?:inserted|deleted)\.(?:\*|\w+)\s*,?\s*)+(?=\b(?:WHERE|"
+            r"FROM|VALUES|SELECT|DEFAULT)\b|$)",
+            re.IGNORECASE,
+        ),
+        " ",
+        frozenset({"tsql", "fabric"}),
+    ),
+    # Cursor positioning bounds the statement to one row, like a key predicate would
+    (re.compile(r"\bWHERE\s+CURRENT\s+OF\s+\w+", re.IGNORECASE), "WHERE __current_row__ = 1", None),
+    # MySQL: SELECT ... INTO @variable assigns variables
+    (re.compile(r"\bINTO\s+@\w+(?:\s*,\s*@\w+)*", re.IGNORECASE), " ", frozenset(MYSQL_FAMILY)),
+)
+
+
+def _rewrite_for_parser(text: str, dialect: str | None) -> str | None:
+    rewritten = text
+    for pattern, replacement, dialects in _NEUTRAL_CLAUSES:
+        if dialects is None or dialect in dialects:
+            rewritten = pattern.sub(replacement, rewritten)
+    return rewritten if rewritten != text else None
+
+
+_CLAUSE_AFTER_INTO = frozenset(
+    {"FROM", "WHERE", "GROUP", "HAVING", "ORDER", "LIMIT", "UNION", "FOR", "LOCK", "WINDOW"}
+)
+
+
+def _recover_into_outfile(statement: _Statement, chunk: _Chunk, source: str) -> bool:
+    """MySQL SELECT ... INTO OUTFILE|DUMPFILE 'path': blank the INTO clause, parse the query."""
+    tokens = chunk.tokens
+    upper = [token.text.upper() for token in tokens]
+    start = next(
+        (
+            i
+            for i in range(len(upper) - 1)
+            if upper[i] == "INTO" and upper[i + 1] in ("OUTFILE", "DUMPFILE")
+        ),
+        None,
+    )
+    if start is None:
+        return False
+    end = start + 2
+    while end < len(tokens) and upper[end] not in _CLAUSE_AFTER_INTO:
+        end += 1
+    path = tokens[start + 2].text if start + 2 < len(tokens) else "file"
+    blank_from = tokens[start].start
+    blank_to = tokens[end - 1].end + 1
+    text = source[chunk.start : chunk.end]
+    query = (
+        text[: blank_from - chunk.start]
+        + " " * (blank_to - blank_from)
+        + text[blank_to - chunk.start :]
+    )
+    try:
+        tree = sqlglot.parse_one(query, dialect=statement.names.dialect)
+    except SqlglotError:
+        return False
+    statement.operation = "SELECT INTO OUTFILE"
+    statement.add(I.READ, "query")
+    _walk(statement, tree, None)
+    statement.obj(K.FILE, A.EXPORT_TARGET, path)
+    statement.add(I.EXPORT, f"SELECT ... INTO {upper[start + 1]} writes query results to {path}")
+    return True

@@ -1,0 +1,614 @@
+"""Commands with their own logic (EXPLAIN, CALL, UNLOAD, VACUUM, ...), read from their tokens."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import NamedTuple
+
+import sqlglot
+from sqlglot.dialects.dialect import Dialect
+from sqlglot.errors import SqlglotError
+from sqlglot.tokenizer_core import Token, TokenType
+
+from guardrails_core.intent.sql.access import _copy_program, _embed_shell, _walk
+from guardrails_core.intent.sql.ddl import _UNTRUSTED_LANGUAGES, _deferred_body
+from guardrails_core.intent.sql.dialects import (
+    _QUOTED_TOKENS,
+    MAX_DEPTH,
+    MYSQL_FAMILY,
+    A,
+    I,
+    K,
+    _tokenizer_and_parser,
+)
+from guardrails_core.intent.sql.functions import _KNOWN_SYSTEM_READS, _PACKAGE_RULES, _dynamic_text
+from guardrails_core.intent.sql.statement import (
+    _NOISE_WORDS,
+    _STATEMENT_STARTERS,
+    _Chunk,
+    _location_kind,
+    _matching_paren,
+    _normalise,
+    _split_statements,
+    _Statement,
+    _statement_words,
+    _Words,
+    analyze_nested,
+)
+from guardrails_core.model import (
+    Finding,
+    StatementEffect,
+    sorted_intents,
+)
+
+# --- commands with their own logic ------------------------------------------------------------
+
+
+class _Command(NamedTuple):
+    """What a keyword-command handler reads: the statement's words and tokens, its chunk, the
+    whole source, and what earlier statements of the script prepared (PREPARE, SET @v)."""
+
+    words: list[str]
+    tokens: list[Token]
+    chunk: _Chunk
+    source: str
+    prepared: dict[str, list[StatementEffect]]
+
+
+SpecialCommand = Callable[[_Statement, _Command], bool]
+
+
+def _special_execute(statement: _Statement, command: _Command) -> bool:
+    """EXECUTE IMMEDIATE 'sql' (Snowflake, BigQuery, Oracle) or PostgreSQL's EXECUTE plan(...)."""
+    statement.operation = "EXECUTE"
+    if len(command.words) > 1 and command.words[1] == "IMMEDIATE":
+        literal = _single_literal(command.tokens[2:])
+        _dynamic_text(statement, literal, "EXECUTE IMMEDIATE")
+        return True
+    if len(command.tokens) > 1 and command.tokens[1].token_type in _QUOTED_TOKENS - {
+        TokenType.IDENTIFIER
+    }:
+        _dynamic_text(statement, _single_literal(command.tokens[1:]), "EXECUTE '...'")
+        return True
+    if len(command.tokens) > 1 and command.tokens[1].token_type is TokenType.L_PAREN:
+        _dynamic_text(statement, _concatenated_literal(command.tokens[2:]), "EXEC (...)")
+        return True
+    name = command.tokens[1].text.lower() if len(command.tokens) > 1 else ""
+    if name in command.prepared:
+        statement.embed(command.prepared[name])
+        return True
+    if len(command.tokens) > 1:
+        statement.obj(K.FUNCTION, A.EXECUTE, command.tokens[1].text)
+    statement.add(
+        I.DYNAMIC,
+        f"EXECUTE {command.tokens[1].text if len(command.tokens) > 1 else ''} runs a "
+        "statement prepared elsewhere; its text is not visible here",
+    )
+    return True
+
+
+def _single_literal(tokens: list[Token]) -> str | None:
+    """The text when `tokens` are one string literal, optionally followed by USING/INTO clauses."""
+    if not tokens or tokens[0].token_type not in _QUOTED_TOKENS - {TokenType.IDENTIFIER}:
+        return None
+    if len(tokens) > 1 and tokens[1].text.upper() not in ("USING", "INTO"):
+        return None
+    return tokens[0].text
+
+
+def _concatenated_literal(tokens: list[Token]) -> str | None:
+    """`'DROP ' + 'TABLE t')`: string literals joined by + or ||, up to the closing parenthesis."""
+    parts: list[str] = []
+    for token in tokens:
+        if token.token_type is TokenType.R_PAREN:
+            return "".join(parts) if parts else None
+        if token.token_type in (TokenType.STRING, TokenType.NATIONAL_STRING):
+            parts.append(token.text)
+        elif token.token_type not in (TokenType.PLUS, TokenType.DPIPE):
+            return None
+    return None
+
+
+def _special_prepare(statement: _Statement, command: _Command) -> bool:
+    """PREPARE name AS statement (PostgreSQL) or PREPARE name FROM 'text' | @var (MySQL)."""
+    statement.operation = "PREPARE"
+    if len(command.tokens) < 3:
+        return False
+    name = command.tokens[1].text.lower()
+    for position, token in enumerate(command.tokens[2:], start=2):
+        upper = token.text.upper()
+        if upper == "FROM":
+            rest = command.tokens[position + 1 :]
+            before = len(statement.embedded)
+            variable = _user_variable(rest)
+            if variable is not None and variable in command.prepared:
+                # MySQL: SET @q = '...'; PREPARE s FROM @q
+                statement.embed(command.prepared[variable])
+            elif rest and rest[0].text.upper() in _STATEMENT_STARTERS:
+                # Trino: PREPARE p FROM DELETE FROM t (the statement itself, unquoted)
+                _dynamic_text(
+                    statement,
+                    _rest_after(command.chunk, command.source, "FROM"),
+                    "PREPARE ... FROM",
+                )
+            else:
+                _dynamic_text(statement, _single_literal(rest), "PREPARE ... FROM")
+            command.prepared[name] = statement.embedded[before:]
+            return True
+        if upper == "AS":
+            text = _rest_after(command.chunk, command.source, "AS")
+            if not text:
+                return False
+            before = len(statement.embedded)
+            _dynamic_text(statement, text, "PREPARE ... AS")
+            command.prepared[name] = statement.embedded[before:]
+            return True
+    return False
+
+
+def _user_variable(tokens: list[Token]) -> str | None:
+    """`@name` at the start of `tokens` (MySQL user variable), as the key `@name`."""
+    if len(tokens) >= 2 and tokens[0].text == "@":
+        return "@" + tokens[1].text.lower()
+    if tokens and tokens[0].text.startswith("@") and len(tokens[0].text) > 1:
+        return tokens[0].text.lower()
+    return None
+
+
+_ASSIGNED_TEXT = re.compile(
+    r"\s*SET\s+(@\w+)\s*:?=\s*'((?:[^'\\]|''|\\.)*)'\s*$", re.IGNORECASE | re.DOTALL
+)
+
+
+def _remember_variable(
+    text: str, statement: _Statement, prepared: dict[str, list[StatementEffect]]
+) -> None:
+    """MySQL `SET @q = 'DROP TABLE t'`: remember what @q holds, for a later PREPARE ... FROM @q."""
+    match = _ASSIGNED_TEXT.match(text)
+    if match and statement.depth < MAX_DEPTH:
+        literal = match.group(2).replace("''", "'")
+        prepared[match.group(1).lower()] = analyze_nested(
+            literal, statement.dialect_name, depth=statement.depth + 1
+        )
+
+
+def _rest_after(chunk: _Chunk, source: str, keyword: str) -> str:
+    statement_text = source[chunk.start : chunk.end]
+    match = re.search(rf"\b{keyword}\b", statement_text, flags=re.IGNORECASE)
+    return statement_text[match.end() :].strip() if match else ""
+
+
+def _special_do(statement: _Statement, command: _Command) -> bool:
+    """A DO block is procedural code: always `dynamic`, plus whatever its statements show.
+
+    MySQL's DO is something else: it evaluates expressions (`DO GET_LOCK('etl', 10)`).
+    """
+    if statement.dialect_name in MYSQL_FAMILY:
+        found = _statement_words(command.chunk, command.source, statement.names.dialect)
+        start = found.tokens[1].start if len(found.tokens) > 1 else -1
+        if start >= 0:
+            statement.operation = "DO"
+            statement.embed(
+                analyze_nested(
+                    "SELECT " + found.text[start : found.end],
+                    statement.dialect_name,
+                    depth=statement.depth + 1,
+                )
+            )
+            return True
+    statement.operation = "DO"
+    statement.add(I.DYNAMIC, "DO runs an anonymous procedural block")
+    language = _word_after(command.words, "LANGUAGE")
+    if language and language.lower() in _UNTRUSTED_LANGUAGES:
+        statement.add(I.HOST_ACCESS, f"a {language.lower()} block runs code on the database host")
+        return True
+    body = next(
+        (token.text for token in command.tokens[1:] if token.token_type in _QUOTED_TOKENS), None
+    )
+    if body is None:
+        body = _rest_after(command.chunk, command.source, "DO")
+    body = _strip_dollar_quotes(body)
+    if statement.depth < MAX_DEPTH:
+        statement.embed(_procedural_statements(body, statement))
+    return True
+
+
+def _strip_dollar_quotes(text: str) -> str:
+    match = re.match(r"\s*(\$[A-Za-z_]*\$)(.*)\1", text, flags=re.DOTALL)
+    return match.group(2) if match else text
+
+
+# Control-flow words that start a PL/pgSQL, PL/SQL or T-SQL block line but are not SQL.
+_BLOCK_WORDS = re.compile(
+    r"^\s*(?:(?:DECLARE\b[^;]*?\bBEGIN|BEGIN|END\s+(?:IF|LOOP|CASE)?|END|LOOP|ELSE|EXCEPTION"
+    r"\s+WHEN\s+[\w\s]+?THEN|ELSIF\s+.+?\s+THEN|IF\s+.+?\s+THEN|WHEN\s+.+?\s+THEN|"
+    r"FOR\s+.+?\s+LOOP|WHILE\s+.+?\s+LOOP)\b\s*)+",
+    flags=re.IGNORECASE | re.DOTALL,
+)
+
+
+def _block_fragments(body: str, dialect: Dialect) -> list[str]:
+    """The steps of a procedural body, split at semicolons the way the database lexes them
+    (a `;` inside a comment or a string is not a boundary). Comments are dropped."""
+    try:
+        tokens = _tokenizer_and_parser(dialect)[0].tokenize(body)
+    except SqlglotError:
+        return [body]  # what cannot be tokenised is analysed whole (and fails closed)
+    return [body[chunk.start : chunk.end] for chunk in _split_statements(tokens, body)]
+
+
+def _procedural_statements(body: str, statement: _Statement) -> list[StatementEffect]:
+    """Best effort over a procedural body: strip block words, analyse the SQL left in each step.
+
+    What does not parse inside a block counts as `dynamic` (the block already is), not as
+    `unparseable`: the verdict is decided by what we can see plus the block's own opacity.
+    """
+    effects: list[StatementEffect] = []
+    for fragment in _block_fragments(body, statement.names.dialect):
+        sql = _BLOCK_WORDS.sub("", fragment).strip()
+        if not sql or sql.upper() in ("END", "END LOOP", "END IF", "$$"):
+            continue
+        if sql.upper().startswith("PERFORM "):
+            sql = "SELECT " + sql[len("PERFORM ") :]
+        for effect in analyze_nested(
+            sql,
+            statement.dialect_name,
+            depth=statement.depth + 1,
+            default_schema=statement.names.default_schema,
+            default_catalog=statement.names.default_catalog,
+        ):
+            if I.UNPARSEABLE in effect.intents:
+                effect = effect.model_copy(
+                    update={
+                        "intents": sorted_intents(
+                            (set(effect.intents) - {I.UNPARSEABLE}) | {I.DYNAMIC}
+                        ),
+                        "findings": (
+                            *effect.findings,
+                            Finding(
+                                intent=I.DYNAMIC, message="procedural step not fully understood"
+                            ),
+                        ),
+                    }
+                )
+            effects.append(effect)
+    return effects
+
+
+def _special_call(statement: _Statement, command: _Command) -> bool:
+    statement.operation = "CALL"
+    name = command.tokens[1].text if len(command.tokens) > 1 else "procedure"
+    if len(command.tokens) > 3 and command.tokens[2].token_type is TokenType.DOT:
+        name = f"{name}.{command.tokens[3].text}"  # package.procedure (Oracle) or schema.procedure
+    statement.obj(K.FUNCTION, A.EXECUTE, name)
+    if _KNOWN_SYSTEM_READS.match(name.lower()) or name.lower().startswith("pragma_"):
+        statement.add(I.READ, f"CALL {name} returns catalog information")
+        return True
+    statement.add(I.DYNAMIC, f"CALL {name} runs a stored procedure whose body is not visible here")
+    package = _PACKAGE_RULES.get(name.split(".")[0].lower())
+    if package is not None:
+        for intent in package.intents:
+            statement.add(intent, f"{name}: {package.message}")
+    return True
+
+
+def _special_unload(statement: _Statement, command: _Command) -> bool:
+    """Redshift UNLOAD ('query') TO 's3://...': an export; the query's reads are analysed."""
+    statement.operation = "UNLOAD"
+    strings = [token for token in command.tokens if token.token_type is TokenType.STRING]
+    query = strings[0].text if strings else None
+    destination = next(
+        (
+            command.tokens[i + 1].text
+            for i, token in enumerate(command.tokens[:-1])
+            if token.text.upper() == "TO" and command.tokens[i + 1].token_type is TokenType.STRING
+        ),
+        None,
+    )
+    statement.obj(
+        _location_kind(destination) if destination else K.URL,
+        A.EXPORT_TARGET,
+        destination or "unknown",
+    )
+    statement.add(I.EXPORT, f"UNLOAD writes query results to {destination or 'a location'}")
+    _dynamic_text(statement, query, "UNLOAD")
+    return True
+
+
+def _special_get(statement: _Statement, command: _Command) -> bool:
+    """Snowflake GET @stage file:///dir downloads staged data to the client machine."""
+    statement.operation = "GET"
+    text = command.source[command.chunk.start : command.chunk.end]
+    stage = re.search(r"@[\w.%~/\"-]+", text)
+    local = re.search(r"file://\S+", text)
+    if stage:
+        statement.obj(K.STAGE, A.READ, stage.group(0))
+    statement.obj(K.FILE, A.EXPORT_TARGET, local.group(0) if local else "local file")
+    statement.add(I.EXPORT, "GET downloads staged files to the client machine")
+    return True
+
+
+# Words that may follow EXPLAIN before the explained statement, across dialects.
+_EXPLAIN_FLAGS = frozenset(
+    {
+        "ANALYZE",
+        "ANALYSE",
+        "VERBOSE",
+        "EXTENDED",
+        "FORMATTED",
+        "COST",
+        "CODEGEN",
+        "QUERY",
+        "PLAN",
+        "FOR",
+        "LOGICAL",
+        "PIPELINE",
+        "SYNTAX",
+        "AST",
+        "ESTIMATE",
+        "INDEXES",
+        "ACTIONS",
+        "TYPE",
+        "DISTRIBUTED",
+        "IO",
+        "VALIDATE",
+        "USING",
+        "TEXT",
+        "JSON",
+        "TABULAR",
+        "GRAPHVIZ",
+    }
+)
+
+
+def _special_explain(statement: _Statement, command: _Command) -> bool:
+    """EXPLAIN plans a statement without running it; EXPLAIN ANALYZE runs it for real.
+
+    Options are read from command.tokens, so comments between them (`EXPLAIN /* x */ ANALYZE`) are
+    gone exactly as the database drops them.
+    """
+    statement.operation = "EXPLAIN"
+    found = _statement_words(command.chunk, command.source, statement.names.dialect)
+    rest = found.tokens[1:]
+    options: list[str] = []
+    position = 0
+    if rest and rest[0].token_type is TokenType.L_PAREN:
+        close = _matching_paren(rest, 0)
+        if close is None:
+            return False
+        options = [token.text.upper() for token in rest[1:close]]
+        position = close + 1
+    while position < len(rest) and rest[position].text.upper() in _EXPLAIN_FLAGS:
+        options.append(rest[position].text.upper())
+        position += 1
+    if position >= len(rest) or rest[position].start < 0:
+        statement.add(I.READ, "EXPLAIN reads a plan")
+        return True
+    body = found.text[rest[position].start : found.end]
+    runs = any(
+        word in ("ANALYZE", "ANALYSE")
+        and (index + 1 >= len(options) or options[index + 1] not in ("FALSE", "OFF", "0"))
+        for index, word in enumerate(options)
+    )
+    inner = analyze_nested(
+        body,
+        statement.dialect_name,
+        depth=statement.depth + 1,
+        default_schema=statement.names.default_schema,
+        default_catalog=statement.names.default_catalog,
+    )
+    if runs:
+        statement.embed(inner)
+        statement.add(I.READ, "EXPLAIN ANALYZE executes the statement")
+    else:
+        statement.add(I.READ, "EXPLAIN plans the statement without running it")
+    return True
+
+
+def _special_copy(statement: _Statement, command: _Command) -> bool:
+    """COPY forms sqlglot cannot parse: direction and PROGRAM read from the keywords."""
+    statement.operation = "COPY"
+    upper = [token.text.upper() for token in command.tokens]
+    program = _copy_program(command.chunk)
+    if "TO" in upper:
+        statement.add(I.EXPORT, "COPY ... TO writes data outside the database")
+    elif "FROM" in upper or "INTO" in upper:
+        statement.add(I.WRITE, "COPY ... FROM loads rows")
+    if program is not None:
+        statement.add(I.HOST_ACCESS, f"COPY ... PROGRAM runs {program!r} on the server")
+        _embed_shell(statement, program)
+    statement.add(I.UNPARSEABLE, "COPY statement only partly understood")
+    return True
+
+
+def _special_replace(statement: _Statement, command: _Command) -> bool:
+    """MySQL REPLACE INTO is an upsert: read it as the INSERT it resembles."""
+    if len(command.words) < 2 or command.words[1] not in ("INTO", "LOW_PRIORITY", "DELAYED"):
+        return False
+    text = command.source[command.chunk.start : command.chunk.end]
+    as_insert = re.sub(r"^\s*REPLACE", "INSERT", text, count=1, flags=re.IGNORECASE)
+    try:
+        tree = sqlglot.parse_one(as_insert, dialect=statement.names.dialect)
+    except SqlglotError:
+        return False
+    _walk(statement, tree, None)
+    statement.operation = "REPLACE"
+    statement.add(I.WRITE, "REPLACE INTO writes rows, deleting rows with the same key first")
+    return True
+
+
+def _special_vacuum(statement: _Statement, command: _Command) -> bool:
+    """SQLite VACUUM INTO 'file' copies the whole database to a new file."""
+    statement.operation = "VACUUM"
+    if "INTO" not in command.words:
+        return False
+    target = next(
+        (token.text for token in command.tokens if token.token_type is TokenType.STRING), None
+    )
+    statement.obj(K.FILE, A.EXPORT_TARGET, target or "file")
+    statement.add(I.EXPORT, f"VACUUM INTO copies the whole database to {target or 'a file'}")
+    return True
+
+
+def _special_load(statement: _Statement, command: _Command) -> bool:
+    """LOAD DATA [LOCAL] INFILE 'f' INTO TABLE t (MySQL) is a load; other LOADs load code."""
+    if len(command.words) < 2 or command.words[1] not in ("DATA", "XML"):
+        return False
+    statement.operation = "LOAD DATA"
+    upper = [token.text.upper() for token in command.tokens]
+    if "TABLE" in upper:
+        position = upper.index("TABLE") + 1
+        if position < len(command.tokens):
+            parts = [command.tokens[position].text]
+            if (
+                position + 2 < len(command.tokens)
+                and command.tokens[position + 1].token_type is TokenType.DOT
+            ):
+                parts.append(command.tokens[position + 2].text)
+            names = [_normalise(statement.names.dialect, part, quoted=False) for part in parts]
+            statement.obj(
+                K.TABLE,
+                A.WRITE,
+                names[-1],
+                schema=names[0] if len(names) > 1 else statement.names.default_schema,
+            )
+    infile = next(
+        (token.text for token in command.tokens if token.token_type is TokenType.STRING), None
+    )
+    if infile:
+        statement.obj(K.FILE, A.READ, infile)
+    statement.add(I.WRITE, "LOAD DATA loads rows from a file")
+    return True
+
+
+def _erased_columns(statement: _Statement, words: list[str], tokens: list[Token]) -> None:
+    if len(words) < 4 or words[1] != "TABLE":
+        return
+    names = [
+        token.text for token in tokens if token.token_type in (TokenType.VAR, TokenType.IDENTIFIER)
+    ]
+    upper = [name.upper() for name in names]
+    table = names[0] if names else None
+    for marker in (("CLEAR", "COLUMN"), ("UNUSED", "COLUMN"), ("UNUSED",)):
+        for index in range(len(words) - len(marker)):
+            if tuple(words[index : index + len(marker)]) != marker:
+                continue
+            after = words[index + len(marker) :]
+            column = next((word for word in after if word not in ("(", "IF", "EXISTS")), None)
+            if column and table and column.upper() in upper:
+                original = names[upper.index(column.upper())]
+                statement.obj(
+                    K.COLUMN,
+                    A.DROP,
+                    _normalise(statement.names.dialect, table, quoted=False),
+                    schema=statement.names.default_schema,
+                    column=_normalise(statement.names.dialect, original, quoted=False),
+                )
+                statement.add(I.DELETE, f"{' '.join(marker)} erases the column's data")
+                return
+
+
+def _special_alter(statement: _Statement, command: _Command) -> bool:
+    """ClickHouse `ALTER TABLE t UPDATE x = 1 WHERE ...` is an UPDATE: read it as one.
+
+    Also the column erasers sqlglot leaves generic (ClickHouse CLEAR COLUMN, Oracle SET UNUSED):
+    the column's data is gone, as with DROP COLUMN.
+    """
+    _erased_columns(statement, command.words, command.tokens)
+    text = command.source[command.chunk.start : command.chunk.end]
+    match = re.match(
+        r"\s*ALTER\s+TABLE\s+(?P<table>\S+)(?:\s+ON\s+CLUSTER\s+\S+)?\s+UPDATE\s+"
+        r"(?P<rest>.*)$",
+        text,
+        flags=re.IGNORECASE | re.DOTALL,
+    )
+    if not match:
+        return False
+    try:
+        tree = sqlglot.parse_one(
+            f"UPDATE {match['table']} SET {match['rest']}", dialect=statement.names.dialect
+        )
+    except SqlglotError:
+        return False
+    statement.operation = "ALTER TABLE UPDATE"
+    _walk(statement, tree, None)
+    return True
+
+
+def _special_create(statement: _Statement, command: _Command) -> bool:
+    """CREATE statements sqlglot keeps generic: stored code is analysed for what it will do
+    when it runs, and objects that reach other servers or the host are flagged. Returns False
+    so the keyword rules still name the statement and its object."""
+    found = _statement_words(command.chunk, command.source, statement.names.dialect)
+    significant = [word for word in command.words[1:6] if word not in _NOISE_WORDS]
+    kind = " ".join(significant[:2])
+    first = significant[0] if significant else ""
+    if first in ("RULE", "TRIGGER", "EVENT", "TASK", "FUNCTION", "PROCEDURE"):
+        language = _word_after(command.words, "LANGUAGE")
+        if (language and language.lower() in _UNTRUSTED_LANGUAGES) or "SONAME" in command.words:
+            statement.add(
+                I.HOST_ACCESS, f"a {language or 'native'} routine runs code on the database host"
+            )
+        else:
+            body = _stored_body(found, first)
+            if body:
+                _deferred_body(statement, body, f"the {first.lower()}")
+    if kind in ("FOREIGN TABLE",) and ({"PROGRAM", "FILENAME"} & set(command.words)):
+        statement.add(I.HOST_ACCESS, "a foreign table that reads a server file or runs a program")
+    if kind in ("DATABASE LINK", "SUBSCRIPTION", "SERVER") or first == "SUBSCRIPTION":
+        statement.add(I.HOST_ACCESS, f"CREATE {kind} connects this database to another server")
+    return False
+
+
+# Where stored code starts, per kind of object that stores it.
+_BODY_MARKERS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "RULE": (("DO", "ALSO"), ("DO", "INSTEAD"), ("DO",)),
+    "TRIGGER": (("FOR", "EACH", "ROW"), ("FOR", "EACH", "STATEMENT"), ("BEGIN",)),
+    "EVENT": (("DO",),),
+    "TASK": (("AS",),),
+    "FUNCTION": (("BEGIN", "ATOMIC"), ("RETURN",), ("AS",)),
+    "PROCEDURE": (("BEGIN", "ATOMIC"), ("AS",), ("BEGIN",)),
+}
+
+
+def _stored_body(found: _Words, kind: str) -> str | None:
+    """The text of the statements a trigger, rule, event or task will run."""
+    tokens = found.tokens
+    upper = [token.text.upper() for token in tokens]
+    for marker in _BODY_MARKERS.get(kind, ()):
+        width = len(marker)
+        for index in range(1, len(tokens) - width):
+            if tuple(upper[index : index + width]) != marker:
+                continue
+            start_token = tokens[index + width]
+            if start_token.token_type in _QUOTED_TOKENS and start_token.start >= 0:
+                return start_token.text  # AS $$ ... $$ / AS 'body'
+            if start_token.start >= 0:
+                return found.text[start_token.start : found.end]
+    return None
+
+
+def _word_after(words: list[str], keyword: str) -> str | None:
+    if keyword in words:
+        position = words.index(keyword) + 1
+        return words[position] if position < len(words) else None
+    return None
+
+
+_SPECIAL_COMMANDS: dict[str, SpecialCommand] = {
+    "CREATE": _special_create,
+    "ALTER": _special_alter,
+    "EXECUTE": _special_execute,
+    "EXEC": _special_execute,
+    "PREPARE": _special_prepare,
+    "DO": _special_do,
+    "CALL": _special_call,
+    "UNLOAD": _special_unload,
+    "GET": _special_get,
+    "EXPLAIN": _special_explain,
+    "COPY": _special_copy,
+    "REPLACE": _special_replace,
+    "VACUUM": _special_vacuum,
+    "LOAD": _special_load,
+}
