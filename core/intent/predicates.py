@@ -521,6 +521,7 @@ SYSTEM_COLUMNS = frozenset(
         "$rowid",
         "ora_rowscn",
         "%%physloc%%",
+        "rownum",
     )
 )
 

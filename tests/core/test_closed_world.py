@@ -130,3 +130,68 @@ def test_batched_deletes_by_row_id_are_scoped() -> None:
         "(SELECT ctid FROM events WHERE day < '2023-01-01' LIMIT 1000)"
     )
     assert str(check(sql, kind="sql", dialect="postgres").decision) == "allow"
+
+
+@pytest.mark.parametrize(
+    ("sql", "dialect", "verdict", "intent"),
+    [
+        # a procedure behind BEGIN is dynamic like CALL; a known package keeps its effect
+        ("BEGIN my_pkg.purge_all(1); END;", "oracle", "review", "dynamic"),
+        (
+            "BEGIN DBMS_SCHEDULER.CREATE_JOB(job_name=>'x', job_type=>'EXECUTABLE'); END;",
+            "oracle",
+            "deny",
+            "host_access",
+        ),
+        ("USE ROLE ACCOUNTADMIN", "snowflake", "deny", "privilege"),
+        ("VACUUM orders RETAIN 0 HOURS", "databricks", "deny", "mass_mutation"),
+        (
+            "ALTER TABLE t SET TBLPROPERTIES "
+            "('delta.deletedFileRetentionDuration'='interval 0 hours')",
+            "spark",
+            "deny",
+            "mass_mutation",
+        ),
+        (
+            "ALTER TABLE t EXECUTE expire_snapshots(retention_threshold => '0s')",
+            "trino",
+            "deny",
+            "mass_mutation",
+        ),
+        ("PURGE RECYCLEBIN", "oracle", "deny", "mass_mutation"),
+        ("DELETE FROM orders WHERE ROWNUM > 0", "oracle", "deny", "mass_mutation"),
+        (
+            "CREATE PROCEDURE p() RETURNS STRING LANGUAGE JAVASCRIPT AS $$ return 1 $$",
+            "snowflake",
+            "review",
+            "unknown",
+        ),
+    ],
+)
+def test_dialects_beyond_the_red_team_tables(
+    sql: str, dialect: str, verdict: str, intent: str
+) -> None:
+    decision = check(sql, kind="sql", dialect=dialect)
+    assert str(decision.decision) == verdict, [r.message for r in decision.reasons]
+    assert intent in {str(i) for i in decision.intents}
+
+
+@pytest.mark.parametrize(
+    ("sql", "dialect"),
+    [
+        ("ALTER TABLE orders DROP CLUSTERING KEY", "snowflake"),
+        ("ALTER TABLE orders DROP SEARCH OPTIMIZATION", "snowflake"),
+        ("DBCC CHECKDB", "tsql"),
+        ("SELECT 1\nGO\nSELECT 2", "tsql"),
+        ("BULK INSERT orders FROM 'c:/data/o.csv' WITH (FIELDTERMINATOR = ',')", "tsql"),
+        ("DECLARE c CURSOR FOR SELECT id FROM orders; OPEN c; FETCH NEXT FROM c; CLOSE c", "tsql"),
+        ("CREATE SNAPSHOT TABLE ds.o_snap CLONE ds.orders", "bigquery"),
+        ("LOCK TABLE orders IN SHARE UPDATE EXCLUSIVE MODE", "postgres"),
+        ("VACUUM DELETE ONLY sales", "redshift"),
+        ("EXPLAIN DELETE FROM orders", "mysql"),
+        ("BEGIN DBMS_OUTPUT.PUT_LINE('done'); END;", "oracle"),
+    ],
+)
+def test_valid_vendor_syntax_is_read_not_refused(sql: str, dialect: str) -> None:
+    decision = check(sql, kind="sql", dialect=dialect)
+    assert str(decision.decision) == "allow", [r.message for r in decision.reasons]

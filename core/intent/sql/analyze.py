@@ -200,10 +200,15 @@ _EFFECTS_FILE = Path(__file__).parent.parent / "rules" / "sql_effects.yaml"
 
 
 @functools.cache
-def _effect_rows() -> tuple[tuple[re.Pattern[str], tuple[Intent, ...], str], ...]:
+def _effect_rows() -> tuple[tuple[re.Pattern[str], tuple[Intent, ...], str, bool], ...]:
     data = yaml.safe_load(_EFFECTS_FILE.read_text(encoding="utf-8"))
     return tuple(
-        (re.compile(row["pattern"]), tuple(Intent(i) for i in row["intents"]), row["message"])
+        (
+            re.compile(row["pattern"]),
+            tuple(Intent(i) for i in row["intents"]),
+            row["message"],
+            bool(row.get("strings")),
+        )
         for row in data["effects"]
     )
 
@@ -233,12 +238,19 @@ def _named_effects(statement: _Statement, chunk: _Chunk, source: str) -> None:
     text = source[chunk.start : chunk.end].upper()
     if not any(word in text for word in _effect_triggers()):
         return
-    words = " ".join(
-        "'?'" if token.token_type in _STRING_TOKENS else token.text.upper()
-        for token in chunk.tokens
+    tokens = chunk.tokens
+    # After a command keyword (VACUUM, ...) the tokenizer folds the body into one string token:
+    # that body is the statement's own words, not a literal.
+    body = len(tokens) >= 2 and tokens[0].token_type is TokenType.COMMAND
+    masked = " ".join(
+        "'?'"
+        if token.token_type in _STRING_TOKENS and not (body and index == 1)
+        else token.text.upper()
+        for index, token in enumerate(tokens)
     )
-    for pattern, intents, message in _effect_rows():
-        if pattern.search(words):
+    plain = " ".join(token.text.upper() for token in tokens)
+    for pattern, intents, message, in_strings in _effect_rows():
+        if pattern.search(plain if in_strings else masked):
             for intent in intents:
                 statement.add(intent, message)
 

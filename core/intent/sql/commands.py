@@ -9,7 +9,7 @@ from sqlglot.dialects.dialect import Dialect
 from sqlglot.tokenizer_core import Token, TokenType
 
 from guardrails_core.intent.sql.dialects import _QUOTED_TOKENS, A, I, K
-from guardrails_core.intent.sql.functions import _dynamic_text
+from guardrails_core.intent.sql.functions import _FUNCTION_RULES, _PACKAGE_RULES, _dynamic_text
 from guardrails_core.intent.sql.specials import _SPECIAL_COMMANDS, _Command
 from guardrails_core.intent.sql.statement import (
     _NOISE_WORDS,
@@ -48,6 +48,23 @@ def _rule(
     words = tuple(keywords.split())
     return CommandRule(words, operation or keywords, intents, message)
 
+
+# DBCC commands that only check or report (with REPAIR_ALLOW_DATA_LOSS they delete: sql_effects).
+_DBCC_CHECKS = (
+    "CHECKDB",
+    "CHECKTABLE",
+    "CHECKALLOC",
+    "CHECKCATALOG",
+    "CHECKCONSTRAINTS",
+    "SHOW_STATISTICS",
+    "SQLPERF",
+    "INPUTBUFFER",
+    "OPENTRAN",
+    "USEROPTIONS",
+    "TRACESTATUS",
+    "PROCCACHE",
+    "SHOWCONTIG",
+)
 
 COMMAND_RULES: tuple[CommandRule, ...] = (
     # privileges: users, roles, logins, ownership, default privileges, row-level policies
@@ -181,6 +198,19 @@ COMMAND_RULES: tuple[CommandRule, ...] = (
     _rule("RESTORE TABLE", (I.WRITE, I.DELETE), "RESTORE replaces a table with an old version"),
     _rule("FLASHBACK TABLE", (I.WRITE, I.DELETE), "FLASHBACK replaces a table with an old version"),
     _rule("OPTIMIZE", (), "OPTIMIZE compacts storage"),
+    _rule("BULK INSERT", (I.WRITE,), "BULK INSERT loads rows from a file"),
+    _rule("CREATE SNAPSHOT TABLE", (I.SCHEMA_CHANGE, I.READ), "a snapshot copies a table as it is"),
+    *(
+        _rule(f"DBCC {check}", (), f"DBCC {check} checks or reports; it changes no data")
+        for check in _DBCC_CHECKS
+    ),
+    *(
+        _rule(words, (), f"{words} moves a cursor")
+        for words in ("OPEN", "FETCH", "CLOSE", "DEALLOCATE")
+    ),
+    _rule("DBCC", (I.UNKNOWN,), "a DBCC command the analyzer has no record of"),
+    _rule("PRINT", (), "PRINT writes a message"),
+    _rule("RAISERROR", (), "RAISERROR reports an error"),
     _rule("LOAD DATA", (I.WRITE,), "LOAD DATA loads rows from a file"),
     # maintenance, session and transaction control: no effect on data
     *(
@@ -235,6 +265,14 @@ COMMAND_RULES: tuple[CommandRule, ...] = (
 _TRUSTED_WHEN_UNPARSED = frozenset(
     tuple(words.split())
     for words in (
+        "BULK INSERT",
+        "PRINT",
+        "RAISERROR",
+        "OPEN",
+        "FETCH",
+        "CLOSE",
+        "DEALLOCATE",
+        *(f"DBCC {check}" for check in _DBCC_CHECKS),
         "VACUUM",
         "ANALYZE",
         "CLUSTER",
@@ -386,11 +424,14 @@ def _classify_by_keywords(
         statement.add(intent, rule.message)
     _name_objects_from_words(statement, rule, tokens)
     _apply_keyword_hints(statement, words)
-    if set(rule.intents) <= {I.READ}:
+    trusted = rule.keywords in _TRUSTED_WHEN_UNPARSED
+    if set(rule.intents) <= {I.READ} or trusted:
         # A harmless prefix (SET, DECLARE, BEGIN, GO, USE) must not hide what follows it.
-        hidden = _trailing_statement(statement, found, first=1)
-        if parse_failed and not hidden and rule.keywords in _TRUSTED_WHEN_UNPARSED:
+        hidden = _trailing_statement(statement, found, first=len(rule.keywords))
+        if parse_failed and not hidden and trusted:
             _forget(statement, I.UNPARSEABLE)
+        if words[0] == "BEGIN" and not hidden and _block_body(statement, found) and parse_failed:
+            _forget(statement, I.UNPARSEABLE)  # understood: a block that calls a procedure
 
 
 _KIND_WORDS: dict[str, ObjectKind] = {
@@ -537,3 +578,61 @@ def _renames(words: list[str]) -> bool:
     return words[0] == "ALTER" and (
         _contains(words, ("RENAME", "TO")) or _contains(words, ("SET", "SCHEMA"))
     )
+
+
+# Words that may follow BEGIN when it starts a transaction rather than a procedural block.
+_TRANSACTION_WORDS = frozenset(
+    [
+        "BEGIN",
+        "TRANSACTION",
+        "WORK",
+        "TRAN",
+        "DEFERRED",
+        "IMMEDIATE",
+        "EXCLUSIVE",
+        "ISOLATION",
+        "LEVEL",
+        "READ",
+        "WRITE",
+        "ONLY",
+        "COMMITTED",
+        "UNCOMMITTED",
+        "REPEATABLE",
+        "SERIALIZABLE",
+        "SNAPSHOT",
+        "NOT",
+        "DEFERRABLE",
+        "DISTRIBUTED",
+        "NAME",
+        ",",
+        ";",
+    ]
+)
+# Packages whose procedures only print, wait or label the session.
+_HARMLESS_PACKAGES = frozenset({"dbms_output", "dbms_application_info", "dbms_session.sleep"})
+
+
+def _block_body(statement: _Statement, found: _Words) -> bool:
+    """`BEGIN pkg.proc(...); END;`: a procedural block's first statement hides behind BEGIN.
+
+    A procedure call there runs code whose body is not visible (dynamic, like CALL); anything
+    else that is not a transaction option is not understood (closed world)."""
+    rest = [word for word in found.words[1:] if word not in _TRANSACTION_WORDS]
+    if not rest:
+        return False
+    name = rest[0].lower()
+    if len(rest) >= 3 and rest[1] == ".":
+        name = f"{name}.{rest[2].lower()}"
+    if not name.replace(".", "").replace("_", "").replace("$", "").isalnum():
+        statement.add(I.UNKNOWN, f"BEGIN is followed by {' '.join(rest[:4])}, not understood")
+        return False
+    package = name.split(".")[0]
+    if package in _HARMLESS_PACKAGES or name in _HARMLESS_PACKAGES:
+        return True
+    statement.obj(K.FUNCTION, A.EXECUTE, name)
+    rule = _PACKAGE_RULES.get(package) or _FUNCTION_RULES.get(name.rsplit(".", 1)[-1])
+    if rule is not None:
+        for intent in rule.intents:
+            statement.add(intent, f"{name}: {rule.message}")
+    statement.add(I.DYNAMIC, f"the block calls {name}, whose body is not visible here")
+    return True

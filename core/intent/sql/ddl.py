@@ -321,6 +321,15 @@ def _handle_alter(statement: _Statement, node: exp.Alter, chunk: _Chunk | None) 
                     K.COLUMN, A.ALTER, name, schema=schema, catalog=catalog, column=column
                 )
             statement.add(I.SCHEMA_CHANGE, f"ALTER COLUMN {column}")
+        elif (
+            isinstance(action, exp.Command)
+            and str(action.this).upper() == "DROP"
+            and _dropped_feature(action) is not None
+        ):
+            feature = _dropped_feature(action) or ""
+            statement.add(I.SCHEMA_CHANGE, f"ALTER TABLE ... DROP {feature} keeps every row")
+            if "POLIC" in feature:
+                statement.add(I.PRIVILEGE, f"DROP {feature} lifts a restriction on who sees rows")
         elif isinstance(action, exp.Command) and str(action.this).upper() == "DROP":
             # `ALTER TABLE t DROP total` (SQLite, DuckDB, Snowflake) and Oracle's `DROP (total)`.
             for column in re.findall(r"\w+", str(action.expression or ""))[:20]:
@@ -395,3 +404,32 @@ def _renames_column(action: exp.Expr) -> bool:
 
 def _column_identifier(node: exp.Expr | None) -> exp.Expr | None:
     return node.this if isinstance(node, exp.Column) else node
+
+
+# What ALTER TABLE ... DROP may remove besides a column: features and rules, never data.
+_DROPPED_FEATURES = (
+    "CLUSTERING KEY",
+    "SEARCH OPTIMIZATION",
+    "ROW ACCESS POLICY",
+    "ALL ROW ACCESS POLICIES",
+    "MASKING POLICY",
+    "AGGREGATION POLICY",
+    "PROJECTION POLICY",
+    "PRIMARY KEY",
+    "FOREIGN KEY",
+    "UNIQUE",
+    "CONSTRAINT",
+    "INDEX",
+    "KEY",
+    "CHECK",
+    "DEFAULT",
+    "TAG",
+    "STATISTICS",
+    "FEATURE",
+    "CONTACT",
+)
+
+
+def _dropped_feature(action: exp.Expr) -> str | None:
+    words = " ".join(str(action.expression or "").upper().split())
+    return next((f for f in _DROPPED_FEATURES if words == f or words.startswith(f + " ")), None)

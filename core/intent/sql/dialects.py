@@ -179,10 +179,19 @@ def blank_byte_order_mark(text: str) -> str:
     return " " + text[1:] if text.startswith("\ufeff") else text
 
 
+_BATCH_SEPARATOR = re.compile(r"(?im)^([ \t]*)GO(?:[ \t]+\d+)?[ \t]*$")
+
+
 def _preprocess(text: str, dialect: str | None) -> tuple[str, list[int]]:
     """The text to tokenise (same length as the input), and positions that make their
     statement unparseable because databases would read them differently."""
     text = blank_byte_order_mark(text)
+    if dialect == "tsql":
+        # sqlcmd and SSMS end a batch at a line holding only GO (optionally a repeat count): it
+        # separates statements like a semicolon. Same length, so offsets stay true.
+        text = _BATCH_SEPARATOR.sub(
+            lambda m: m.group(1) + ";" + " " * (len(m.group(0)) - len(m.group(1)) - 1), text
+        )
     if dialect is None or dialect in MYSQL_FAMILY:
         # With no dialect we cannot rule MySQL out, so its executable comments count as code.
         return _unwrap_mysql(text)

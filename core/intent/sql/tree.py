@@ -11,6 +11,7 @@ from guardrails_core.intent.sql.access import (
     _walk,
 )
 from guardrails_core.intent.sql.commands import (
+    _block_body,
     _classify_by_keywords,
     _command_words,
     _match_rule,
@@ -49,7 +50,10 @@ def _classify_tree(
         return
     if root_type in _PREFIX_STATEMENTS:
         # Parsed as SET / USE / BEGIN ...: make sure nothing else hides in the same chunk.
-        _trailing_statement(statement, _statement_words(chunk, source, statement.names.dialect))
+        found = _statement_words(chunk, source, statement.names.dialect)
+        hidden = _trailing_statement(statement, found)
+        if root_type is exp.Transaction and not hidden:
+            _block_body(statement, found)
     statement.operation = _operation_name(tree)
     if isinstance(tree, exp.Query | exp.Pivot):
         statement.add(I.READ, "query")
