@@ -95,6 +95,16 @@ def script_scaling(sizes: list[int], rounds: int) -> list[tuple[int, float, floa
     return rows
 
 
+def deep_inputs() -> list[tuple[str, str]]:
+    """Generated pipeline SQL at the sizes the analyzer must take without RecursionError."""
+    terms = " OR ".join(f"id = {i}" for i in range(10_000))
+    nested = "(" * 5_000 + "id = 1" + ")" * 5_000
+    return [
+        ("DELETE with 10,000 OR-ed terms", f"DELETE FROM t WHERE {terms}"),
+        ("DELETE with 5,000 nested parentheses", f"DELETE FROM t WHERE {nested}"),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer rounds, smaller script")
@@ -128,6 +138,27 @@ def main() -> None:
         f"p99 {percentile(check_times, 0.99) * 1e6:7.1f} us   "
         f"p99 (<10 KB) {percentile(small, 0.99) * 1e3:.3f} ms (target < 2 ms)"
     )
+
+    short = [(dialect, sql) for dialect, sql in statements if len(sql) < 200]
+    short_parse, short_check = per_statement(short, rounds)
+    print(
+        f"short statements (< 200 characters, like most pipeline SQL): {len(short)}\n"
+        f"  plain sqlglot.parse     total {sum(short_parse) * 1e3:8.1f} ms   "
+        f"mean {statistics.mean(short_parse) * 1e6:7.1f} us\n"
+        f"  check, first sight      total {sum(short_check) * 1e3:8.1f} ms   "
+        f"mean {statistics.mean(short_check) * 1e6:7.1f} us\n"
+        f"  ratio check / parse     {sum(short_check) / sum(short_parse):.2f}x   (target <= 1.50x)"
+    )
+
+    for label, text in deep_inputs():
+        start = time.process_time()
+        decision = check(text, dialect="postgres", **NO_CACHE)
+        spent = time.process_time() - start
+        print(
+            f"  {label:<36} {len(text) / 1024:6.1f} KB  {spent * 1e3:7.1f} ms  "
+            f"{spent * 1e6 / (len(text) / 1024):7.1f} us/KB  -> {decision.decision.value}"
+            f"  (target: analysed, < 2 ms/KB)"
+        )
 
     sql = statements[0][1]
     repeat = repeated_command(sql, statements[0][0], 20_000)
