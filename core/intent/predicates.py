@@ -542,13 +542,16 @@ def fold_identifiers(node: exp.Expr) -> exp.Expr:
     return node.copy().transform(fold)
 
 
-def looks_at_target(node: exp.Expr, target: Target) -> bool:
+def looks_at_target(node: exp.Expr, target: Target, mirrors: Target = frozenset()) -> bool:
     """Whether a condition reads a (non-system) column of the row being changed.
 
     Unqualified columns outside subqueries belong to the target; inside a subquery only columns
-    qualified with the target's name or alias do (a correlated subquery).
+    qualified with the target's name or alias do (a correlated subquery). `mirrors` are other
+    aliases of the target table itself: `t.id = t2.id` over a self-join matches every row.
     """
     for column in node.find_all(exp.Column):
+        if mirrors and _mirrored(column, mirrors):
+            continue
         name = column.name.lower()
         if name in SYSTEM_COLUMNS and _batched(column):
             return True
@@ -559,6 +562,17 @@ def looks_at_target(node: exp.Expr, target: Target) -> bool:
         if qualifier in target or (not qualifier and not nested):
             return True
     return False
+
+
+def _mirrored(column: exp.Column, mirrors: Target) -> bool:
+    """`t.id = t2.id` where t2 is the same table: a comparison of a row with itself."""
+    parent = column.parent
+    if not isinstance(parent, exp.EQ | exp.NullSafeEQ):
+        return False
+    other = parent.expression if parent.this is column else parent.this
+    if not isinstance(other, exp.Column) or other.name.lower() != column.name.lower():
+        return False
+    return column.table.lower() in mirrors or other.table.lower() in mirrors
 
 
 def _batched(column: exp.Column) -> bool:

@@ -132,8 +132,8 @@ def _check_unbounded(
         )
     elif (
         truth is None
-        and not looks_at_target(folded, target)
-        and not _joined_on_target(node, target)
+        and not looks_at_target(folded, target, mirrors := _mirrors(node, target))
+        and not _joined_on_target(node, target, mirrors)
     ):
         statement.add(
             I.MASS_MUTATION,
@@ -142,15 +142,32 @@ def _check_unbounded(
         )
 
 
-def _joined_on_target(node: exp.Expr | None, target: frozenset[str]) -> bool:
+def _joined_on_target(
+    node: exp.Expr | None, target: frozenset[str], mirrors: frozenset[str] = frozenset()
+) -> bool:
     """A join whose ON condition reads the target row restricts it as a WHERE would."""
     if node is None:
         return False
     for join in node.find_all(exp.Join):
         on = join.args.get("on")
-        if on is not None and looks_at_target(fold_identifiers(on), target):
+        if on is not None and looks_at_target(fold_identifiers(on), target, mirrors):
             return True
     return False
+
+
+def _mirrors(node: exp.Expr | None, target: frozenset[str]) -> frozenset[str]:
+    """Other aliases of the changed table in the same statement (a self-join)."""
+    if node is None or not isinstance(node.this, exp.Table):
+        return frozenset()
+    changed = node.this.name.lower()
+    return frozenset(
+        table.alias_or_name.lower()
+        for table in node.find_all(exp.Table)
+        if table is not node.this
+        and table.name.lower() == changed
+        and table.alias_or_name.lower() not in target
+        and table.find_ancestor(exp.Select) is None
+    )
 
 
 def _handle_merge(statement: _Statement, node: exp.Merge, chunk: _Chunk | None) -> None:
