@@ -195,3 +195,13 @@ def test_dialects_beyond_the_red_team_tables(
 def test_valid_vendor_syntax_is_read_not_refused(sql: str, dialect: str) -> None:
     decision = check(sql, kind="sql", dialect=dialect)
     assert str(decision.decision) == "allow", [r.message for r in decision.reasons]
+
+
+def test_a_self_join_on_the_key_is_every_row_but_a_join_of_namesakes_is_not() -> None:
+    self_join = "DELETE FROM orders USING orders AS o2 WHERE orders.id = o2.id"
+    assert str(check(self_join, kind="sql", dialect="postgres").decision) == "deny"
+    namesakes = (
+        "UPDATE events.payments t JOIN staging.payments s ON t.quantity = s.quantity "
+        "SET t.status = s.status WHERE s.channel > '2024-09-18'"
+    )
+    assert str(check(namesakes, kind="sql", dialect="mysql").decision) == "allow"

@@ -159,12 +159,12 @@ def _mirrors(node: exp.Expr | None, target: frozenset[str]) -> frozenset[str]:
     """Other aliases of the changed table in the same statement (a self-join)."""
     if node is None or not isinstance(node.this, exp.Table):
         return frozenset()
-    changed = node.this.name.lower()
+    changed = _qualified_table(node.this)
     return frozenset(
         table.alias_or_name.lower()
         for table in node.find_all(exp.Table)
         if table is not node.this
-        and table.name.lower() == changed
+        and _qualified_table(table) == changed
         and table.alias_or_name.lower() not in target
         and table.find_ancestor(exp.Select) is None
     )
