@@ -11,6 +11,11 @@ Each file under `tests/redteam/cases/` is a YAML list of rows:
       intents: [mass_mutation]      # optional: intents the decision must name
       class: predicate-case-fold    # the attack (or benign look-alike) family
       why: identifier case differs, so the predicate is true for every row
+
+The analyzer's catalogues (tests/catalogue/) use the same rows and harness, stricter: with
+`exact: true` the intents must be exactly those listed, and `objects` (optional) lists every
+object as "action kind qualified-name" (e.g. "drop table sales.orders"); `operation` (optional)
+is the operation the last statement reports.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from typing import Any
 import yaml
 
 CASES_DIR = Path(__file__).parent / "cases"
+CATALOGUE_DIR = Path(__file__).parent.parent / "catalogue"
 EXPECTATIONS = {"allow", "block", "deny", "review"}
 ACTORS = {"human", "service", "ai_agent"}
 
@@ -38,6 +44,9 @@ class Case:
     family: str
     why: str
     source: str
+    exact: bool = False
+    objects: tuple[str, ...] | None = None
+    operation: str | None = None
 
     @property
     def unsafe(self) -> bool:
@@ -71,6 +80,9 @@ def _case(row: dict[str, Any], source: str) -> Case:
         family=str(row.get("class", "")),
         why=str(row.get("why", "")),
         source=source,
+        exact=bool(row.get("exact", False)),
+        objects=tuple(row["objects"]) if "objects" in row else None,
+        operation=row.get("operation"),
     )
 
 

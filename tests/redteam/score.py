@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from guardrails_core import Actor, Context, check
+from guardrails_core.intent import analyze
+from guardrails_core.model import ObjectRef
 from tests.redteam.cases import Case, load_cases
 
 
@@ -34,9 +36,21 @@ def judge(case: Case) -> dict[str, Any]:
         return {"verdict": "crash", "intents": [], "rule": type(error).__name__, "ok": False}
     verdict = str(decision.decision)
     intents = sorted(str(intent) for intent in decision.intents)
-    ok = case.accepts(verdict) and set(case.intents) <= set(intents)
+    objects = sorted(describe_object(ref) for ref in decision.objects)
+    named = set(case.intents) == set(intents) if case.exact else set(case.intents) <= set(intents)
+    ok = case.accepts(verdict) and named
+    if case.objects is not None:
+        ok = ok and sorted(case.objects) == objects
+    if case.operation is not None:
+        statements = analyze(case.text, kind=case.kind, dialect=case.dialect, cache=None).statements
+        ok = ok and bool(statements) and statements[-1].operation == case.operation
     rule = decision.reasons[0].rule_id if decision.reasons else ""
-    return {"verdict": verdict, "intents": intents, "rule": rule, "ok": ok}
+    return {"verdict": verdict, "intents": intents, "objects": objects, "rule": rule, "ok": ok}
+
+
+def describe_object(ref: ObjectRef) -> str:
+    """How catalogue rows write an object: "action kind qualified-name"."""
+    return f"{ref.action.value} {ref.kind.value} {ref.qualified}"
 
 
 def main(argv: list[str] | None = None) -> int:
