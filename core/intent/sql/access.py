@@ -23,6 +23,7 @@ from guardrails_core.intent.sql.functions import (
     _FUNCTION_RULES,
     _IDENTITY_VARIABLES,
     _INTEGRITY_VARIABLES,
+    _KNOWN_SYSTEM_READS,
     _check_function,
     _dynamic_text,
 )
@@ -380,6 +381,9 @@ def _handle_execute(statement: _Statement, node: exp.Expr, chunk: _Chunk | None)
         procedure = (target.name or "").lower()
         statement.obj(K.FUNCTION, A.EXECUTE, target.name)
     statement.operation = "EXECUTE"
+    if _KNOWN_SYSTEM_READS.match(procedure.rsplit(".", 1)[-1]):
+        statement.add(I.READ, f"{procedure} reports catalog information")
+        return
     if isinstance(node, exp.ExecuteSql) or procedure == "sp_executesql":
         literal = _literal_sql(_argument(arguments, "stmt", 0))
         _dynamic_text(statement, literal, "sp_executesql")

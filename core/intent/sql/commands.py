@@ -210,6 +210,11 @@ COMMAND_RULES: tuple[CommandRule, ...] = (
     ),
     _rule("DBCC", (I.UNKNOWN,), "a DBCC command the analyzer has no record of"),
     _rule("PRINT", (), "PRINT writes a message"),
+    _rule("WAITFOR", (), "WAITFOR waits"),
+    _rule("WHILE", (), "WHILE repeats the statements after it (each analysed on its own)"),
+    _rule("IF", (), "IF runs the statements after it (each analysed on its own)"),
+    _rule("ELSE", (), "ELSE runs the statements after it (each analysed on its own)"),
+    _rule("ALTER SESSION SET", (), "ALTER SESSION SET changes this session's settings"),
     _rule("RAISERROR", (), "RAISERROR reports an error"),
     _rule("LOAD DATA", (I.WRITE,), "LOAD DATA loads rows from a file"),
     # maintenance, session and transaction control: no effect on data
@@ -267,6 +272,11 @@ _TRUSTED_WHEN_UNPARSED = frozenset(
     for words in (
         "BULK INSERT",
         "PRINT",
+        "WAITFOR",
+        "WHILE",
+        "IF",
+        "ELSE",
+        "ALTER SESSION SET",
         "RAISERROR",
         "OPEN",
         "FETCH",
@@ -424,6 +434,15 @@ def _classify_by_keywords(
         statement.add(intent, rule.message)
     _name_objects_from_words(statement, rule, tokens)
     _apply_keyword_hints(statement, words)
+    if words[:2] == ["FLASHBACK", "TABLE"] and _contains(words, ("BEFORE", "DROP")):
+        # TO BEFORE DROP brings a dropped table back from the recycle bin: nothing is replaced.
+        _forget(statement, I.DELETE)
+        _forget(statement, I.WRITE)
+        statement.add(
+            I.SCHEMA_CHANGE, "FLASHBACK TABLE ... TO BEFORE DROP restores a dropped table"
+        )
+        if parse_failed:
+            _forget(statement, I.UNPARSEABLE)
     trusted = rule.keywords in _TRUSTED_WHEN_UNPARSED
     if set(rule.intents) <= {I.READ} or trusted:
         # A harmless prefix (SET, DECLARE, BEGIN, GO, USE) must not hide what follows it.
@@ -432,6 +451,10 @@ def _classify_by_keywords(
             _forget(statement, I.UNPARSEABLE)
         if words[0] == "BEGIN" and not hidden and _block_body(statement, found) and parse_failed:
             _forget(statement, I.UNPARSEABLE)  # understood: a block that calls a procedure
+        if words[0] in _BLOCK_STARTS and hidden and parse_failed:
+            # Only the block keyword kept the chunk from parsing: the statement behind it was
+            # analysed on its own (and carries its own `unparseable` if it has one).
+            _forget(statement, I.UNPARSEABLE)
 
 
 _KIND_WORDS: dict[str, ObjectKind] = {
@@ -551,6 +574,8 @@ def _contains(words: list[str], sequence: tuple[str, ...]) -> bool:
 
 
 def _apply_keyword_hints(statement: _Statement, words: list[str]) -> None:
+    # `cascade => TRUE` names a procedure's argument (Oracle, Snowflake): not a keyword.
+    words = [w for i, w in enumerate(words) if words[i + 1 : i + 2] != ["=>"]]
     for sequence, intent, message in _KEYWORD_HINTS:
         if _contains(words, sequence):
             statement.add(intent, message)
@@ -580,6 +605,36 @@ def _renames(words: list[str]) -> bool:
     )
 
 
+# Keywords that open a procedural block (or its declarations) before the statements in it.
+_BLOCK_STARTS = frozenset({"BEGIN", "DECLARE", "WHILE", "IF", "ELSE"})
+# Control flow inside a block: not procedure calls (their statements are analysed on their own).
+_BLOCK_CONTROL = frozenset(
+    [
+        "FOR",
+        "WHILE",
+        "LOOP",
+        "IF",
+        "ELSIF",
+        "ELSE",
+        "CASE",
+        "NULL",
+        "RETURN",
+        "EXIT",
+        "CONTINUE",
+        "RAISE",
+        "OPEN",
+        "FETCH",
+        "CLOSE",
+        "GOTO",
+        "PRINT",
+        "RAISERROR",
+        "WAITFOR",
+        "TRY",
+        "CATCH",
+        "THROW",
+        "SET",
+    ]
+)
 # Words that may follow BEGIN when it starts a transaction rather than a procedural block.
 _TRANSACTION_WORDS = frozenset(
     [
@@ -609,7 +664,9 @@ _TRANSACTION_WORDS = frozenset(
     ]
 )
 # Packages whose procedures only print, wait or label the session.
-_HARMLESS_PACKAGES = frozenset({"dbms_output", "dbms_application_info", "dbms_session.sleep"})
+_HARMLESS_PACKAGES = frozenset(
+    {"dbms_output", "dbms_application_info", "dbms_session.sleep", "dbms_stats", "dbms_lock.sleep"}
+)
 
 
 def _block_body(statement: _Statement, found: _Words) -> bool:
@@ -620,6 +677,8 @@ def _block_body(statement: _Statement, found: _Words) -> bool:
     rest = [word for word in found.words[1:] if word not in _TRANSACTION_WORDS]
     if not rest:
         return False
+    if rest[0] in _BLOCK_CONTROL:
+        return True
     name = rest[0].lower()
     if len(rest) >= 3 and rest[1] == ".":
         name = f"{name}.{rest[2].lower()}"

@@ -36,6 +36,13 @@ def _handle_drop(statement: _Statement, node: exp.Drop, chunk: _Chunk | None) ->
     if node.args.get("cascade"):
         statement.operation = f"{statement.operation} CASCADE"
     targets = node.args.get("tables") or ([node.this] if node.this is not None else [])
+    if node.args.get("temporary") or (
+        targets and all(isinstance(t, exp.Table) and _temporary_name(t) for t in targets)
+    ):
+        # DROP TEMPORARY TABLE, T-SQL #temp tables: session scratch that holds no kept data.
+        statement.add(I.SCHEMA_CHANGE, "drops a temporary table (session scratch)")
+        statement.claimed_tables.update(id(t) for t in targets)
+        return
     for target in targets:
         if isinstance(target, exp.Table):
             statement.table(target, A.DROP, kind)
@@ -433,3 +440,11 @@ _DROPPED_FEATURES = (
 def _dropped_feature(action: exp.Expr) -> str | None:
     words = " ".join(str(action.expression or "").upper().split())
     return next((f for f in _DROPPED_FEATURES if words == f or words.startswith(f + " ")), None)
+
+
+def _temporary_name(table: exp.Table) -> bool:
+    """T-SQL `#work` / `##work`: a temporary table, whatever the dialect's parser kept of it."""
+    identifier = table.this
+    return table.name.startswith("#") or bool(
+        isinstance(identifier, exp.Identifier) and identifier.args.get("temporary")
+    )
