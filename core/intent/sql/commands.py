@@ -211,6 +211,9 @@ COMMAND_RULES: tuple[CommandRule, ...] = (
     _rule("DBCC", (I.UNKNOWN,), "a DBCC command the analyzer has no record of"),
     _rule("PRINT", (), "PRINT writes a message"),
     _rule("WAITFOR", (), "WAITFOR waits"),
+    _rule("RETURN", (), "RETURN ends a block"),
+    _rule("EXCEPTION", (), "EXCEPTION starts an error handler (its statements are analysed)"),
+    _rule("ASSERT", (I.READ,), "ASSERT checks a condition"),
     _rule("WHILE", (), "WHILE repeats the statements after it (each analysed on its own)"),
     _rule("IF", (), "IF runs the statements after it (each analysed on its own)"),
     _rule("ELSE", (), "ELSE runs the statements after it (each analysed on its own)"),
@@ -273,6 +276,9 @@ _TRUSTED_WHEN_UNPARSED = frozenset(
         "BULK INSERT",
         "PRINT",
         "WAITFOR",
+        "RETURN",
+        "EXCEPTION",
+        "ASSERT",
         "WHILE",
         "IF",
         "ELSE",
@@ -606,7 +612,7 @@ def _renames(words: list[str]) -> bool:
 
 
 # Keywords that open a procedural block (or its declarations) before the statements in it.
-_BLOCK_STARTS = frozenset({"BEGIN", "DECLARE", "WHILE", "IF", "ELSE"})
+_BLOCK_STARTS = frozenset({"BEGIN", "DECLARE", "WHILE", "IF", "ELSE", "EXCEPTION"})
 # Control flow inside a block: not procedure calls (their statements are analysed on their own).
 _BLOCK_CONTROL = frozenset(
     [

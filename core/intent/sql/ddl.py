@@ -119,6 +119,8 @@ def _handle_create(statement: _Statement, node: exp.Create, chunk: _Chunk | None
         statement.table(target, A.DROP, kind)
         statement.add(I.DELETE, f"CREATE OR REPLACE {kind_name} drops every object it holds")
         return
+    if replace and kind is K.TABLE and _temporary(node):
+        replace = False  # a session's temporary table holds no kept data
     action = A.REPLACE if replace else A.CREATE
     statement.table(target, action, kind)
     if kind is K.TABLE and (node.expression is not None or replace):
@@ -447,4 +449,11 @@ def _temporary_name(table: exp.Table) -> bool:
     identifier = table.this
     return table.name.startswith("#") or bool(
         isinstance(identifier, exp.Identifier) and identifier.args.get("temporary")
+    )
+
+
+def _temporary(node: exp.Expr) -> bool:
+    properties = node.args.get("properties")
+    return isinstance(properties, exp.Properties) and any(
+        isinstance(p, exp.TemporaryProperty) for p in properties.expressions
     )

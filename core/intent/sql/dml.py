@@ -25,8 +25,8 @@ from guardrails_core.model import (
 
 def _handle_into(statement: _Statement, node: exp.Into, chunk: _Chunk | None) -> None:
     target = node.this
-    if isinstance(target, exp.Table) and isinstance(target.this, exp.Parameter):
-        return  # MySQL `SELECT ... INTO @variable` assigns variables, it touches no table
+    if isinstance(target, exp.Table) and isinstance(target.this, exp.Parameter | exp.Placeholder):
+        return  # `SELECT ... INTO @variable` / `INTO :variable` assigns variables, no table
     if statement.table(target, A.CREATE) is not None:
         statement.add(I.WRITE, "SELECT INTO creates a table and fills it")
         statement.add(I.SCHEMA_CHANGE, "SELECT INTO creates a table")
@@ -50,6 +50,13 @@ def _handle_insert(statement: _Statement, node: exp.Insert, chunk: _Chunk | None
         )
         statement.add(I.EXPORT, f"INSERT INTO FUNCTION {name}(...) sends rows out of the database")
         return
+    if node.args.get("overwrite") and _static_partition(target):
+        # INSERT OVERWRITE ... PARTITION (day = '2024-06-01'): the idempotent reload of one
+        # named partition; the rest of the table is untouched.
+        statement.table(target, A.WRITE)
+        statement.add(I.WRITE, "INSERT OVERWRITE rewrites one named partition")
+        statement.add(I.DELETE, "INSERT OVERWRITE replaces that partition's rows")
+        return
     if node.args.get("overwrite"):
         statement.table(target, A.REPLACE)
         statement.add(I.WRITE, "INSERT OVERWRITE writes rows")
@@ -57,6 +64,17 @@ def _handle_insert(statement: _Statement, node: exp.Insert, chunk: _Chunk | None
         return
     statement.table(target, A.WRITE)
     statement.add(I.WRITE, "INSERT writes rows")
+
+
+def _static_partition(target: exp.Expr) -> bool:
+    """Every partition column is given a constant: exactly one partition is named."""
+    partition = target.args.get("partition") if isinstance(target, exp.Table) else None
+    if not isinstance(partition, exp.Partition) or not partition.expressions:
+        return False
+    return all(
+        isinstance(item, exp.EQ) and isinstance(item.expression, exp.Literal)
+        for item in partition.expressions
+    )
 
 
 def _handle_update(statement: _Statement, node: exp.Update, chunk: _Chunk | None) -> None:

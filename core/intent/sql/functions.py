@@ -223,7 +223,10 @@ _KNOWN_SYSTEM_READS = re.compile(
     r"notification_queue_usage|safe_snapshot_blocking_pids|settings_get_flags)|"
     r"duckdb_\w+|sqlite_(?:version|source_id|compileoption_\w+|offset)|"
     r"sp_(?:help\w*|who2?|columns|tables|spaceused|databases|lock)|"
-    r"sys_context|fn_\w*(?:info|property|name|id)\w*)$"
+    r"sys_context|fn_\w*(?:info|property|name|id)\w*|"
+    r"system\$(?:clustering_information|clustering_depth|typeof|explain_plan_json|get_tag|"
+    r"pipe_status|stream_has_data|last_change_commit_time|get_predecessor_return_value|"
+    r"current_user_task_name|task_dependents|allowlist|whitelist|estimate_search_optimization_costs))$"
 )
 
 # Functions that run the SQL text they are given (the text is analysed when it is a literal).
