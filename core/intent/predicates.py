@@ -522,6 +522,12 @@ SYSTEM_COLUMNS = frozenset(
         "ora_rowscn",
         "%%physloc%%",
         "rownum",
+        "$path",
+        "$file_modified_time",
+        "$file_size",
+        "$partition",
+        "_metadata",
+        "input_file_name",
     )
 )
 

@@ -82,6 +82,28 @@ def _record_reads(statement: _Statement) -> None:
         ref = statement.table(node, A.READ)
         if ref is not None:
             statement.intents.add(I.READ)
+        if _reads_a_path(node):
+            statement.add(I.HOST_ACCESS, f"reads the file {node.name} directly ({node.db} format)")
+
+
+# Spark's path tables: csv.`/path` reads a file by path, not a table.
+_PATH_FORMATS = frozenset({"text", "csv", "json", "parquet", "orc", "avro", "binaryfile", "delta"})
+
+
+def _reads_a_path(node: exp.Table) -> bool:
+    return node.db.lower() in _PATH_FORMATS and _outside_workspace(node.name)
+
+
+def cross_catalog(statement: _Statement) -> None:
+    """Rows read in one catalog and written to another leave the source system (Trino, Spark)."""
+    refs = list(statement.objects.values())
+    sources = {r.catalog.lower() for r in refs if r.catalog and r.action is A.READ}
+    targets = {
+        r.catalog.lower() for r in refs if r.catalog and r.action in (A.WRITE, A.CREATE, A.REPLACE)
+    }
+    if sources and targets and not targets <= sources:
+        moved = ", ".join(sorted(targets - sources))
+        statement.add(I.EXPORT, f"copies rows read in {', '.join(sorted(sources))} into {moved}")
 
 
 # Table functions that read files, URLs or other servers (DuckDB, ClickHouse, Trino, Spark).

@@ -15,6 +15,7 @@ import yaml
 from sqlglot.errors import SqlglotError
 from sqlglot.tokenizer_core import Token, TokenType
 
+from guardrails_core.intent.sql.access import cross_catalog
 from guardrails_core.intent.sql.commands import _classify_by_keywords
 from guardrails_core.intent.sql.dialects import (
     MYSQL_FAMILY,
@@ -187,6 +188,7 @@ def _analyze(
         else:
             _classify_chunk(statement, chunk, source, prepared)
             _named_effects(statement, chunk, source)
+            cross_catalog(statement)
             lexing_changed = lexing_changed or _changes_lexing(source[chunk.start : chunk.end])
             if dialect_name in MYSQL_FAMILY:
                 _remember_variable(source[chunk.start : chunk.end], statement, prepared)

@@ -112,6 +112,13 @@ _FUNCTION_RULES: dict[str, FunctionRule] = {
         ),
         (("sys_exec", "sys_eval"), FunctionRule((I.HOST_ACCESS,), "runs a shell command")),
         (
+            ("java_method", "reflect", "try_reflect"),
+            FunctionRule(
+                (I.HOST_ACCESS,),
+                "calls a Java method on the cluster (environment, files, processes)",
+            ),
+        ),
+        (
             ("xp_cmdshell",),
             FunctionRule((I.HOST_ACCESS,), "xp_cmdshell runs an operating-system command"),
         ),
