@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlglot import exp
+from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
 Unknown: Any = object()
 """The value of an expression that depends on the data."""
@@ -532,8 +533,24 @@ SYSTEM_COLUMNS = frozenset(
 )
 
 
-def fold_identifiers(node: exp.Expr) -> exp.Expr:
-    """A copy with unquoted identifiers lower-cased: `V` and `v` name the same column."""
+def fold_identifiers(node: exp.Expr, dialect: Any = None) -> exp.Expr:
+    """A copy in which identifiers that name the same column are written the same.
+
+    With the dialect, its own rules decide (Snowflake and Oracle fold unquoted names to upper
+    case, so `"ID"` is `id`; PostgreSQL to lower case, so `"id"` is `ID`), then names compare
+    without case: a quoted twin that differs only in case counts as the same column, which can
+    only make a predicate look wider (fail safe). Without the dialect, unquoted names are
+    lower-cased.
+    """
+    if dialect is not None:
+        normalised = normalize_identifiers(node.copy(), dialect=dialect)
+
+        def plain(child: exp.Expr) -> exp.Expr:
+            if isinstance(child, exp.Identifier):
+                return exp.Identifier(this=str(child.this).lower(), quoted=False)
+            return child
+
+        return normalised.transform(plain)
     if not any(
         not identifier.args.get("quoted") and str(identifier.this) != str(identifier.this).lower()
         for identifier in node.find_all(exp.Identifier)

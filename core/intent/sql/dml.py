@@ -141,7 +141,7 @@ def _check_unbounded(
         statement.add(I.MASS_MUTATION, f"{verb} without a WHERE clause touches every row")
         return
     condition = where.this if isinstance(where, exp.Where) else where
-    folded = fold_identifiers(condition)
+    folded = fold_identifiers(condition, statement.names.dialect)
     truth = predicate_truth(folded, target)
     if truth is True:
         statement.add(
