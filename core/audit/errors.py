@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .redact import mask_secrets
+from .secrets import mask_secrets
 
 DEFAULT_HINT = (
     "Check that the database is reachable and that GUARDRAILS_AUDIT_URL is right. Until it is, "

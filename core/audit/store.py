@@ -76,7 +76,7 @@ from .records import (
     VerifyResult,
     initial_state,
 )
-from .redact import clean_text, iso_utc, mask_url, redact_decision
+from .redact import clean_detail, clean_text, iso_utc, mask_url, redact_decision
 from .schema import DEFAULT_TABLE_PREFIX, MIGRATIONS, SCHEMA_VERSION, Tables, build_tables
 
 if TYPE_CHECKING:
@@ -505,7 +505,7 @@ class AuditStore:
                 decision_record_id=record_id,
                 subject=subject_of(json.loads(row.payload)["record"]),
                 actor=clean_text(actor),
-                detail=clean_text(detail),
+                detail=clean_detail(detail, full_text=self._full_text),
             )
             prepared.append(_Prepared.of(payload))
         return self._append(prepared, action)
