@@ -167,6 +167,7 @@ class TaskScope:
         run gets its own estimate and its own way back. `estimated_later`: such a live check
         follows, so the policy's `impact.require_estimate` is left to it.
         """
+        register_secrets(text)
         if (live or probe is not None) and self._measurable(text, dialect, connection):
             return self._judge_live(text, dialect=dialect, connection=connection, probe=probe)
         key = (kind.value, statement_key(text), connection)
@@ -444,6 +445,20 @@ def _render_tickets(
 
 
 # ---------------------------------------------------------------------- publishing
+
+
+def register_secrets(text: str) -> None:
+    """Teach Airflow's own secrets masker the secrets in a command, so that any log line (ours,
+    the hook's, a driver's error) masks them too."""
+    from guardrails_core.audit.secrets import secret_values
+
+    values = secret_values(text)
+    if not values:
+        return
+    from airflow.sdk.log import mask_secret
+
+    for value in values:
+        mask_secret(value)
 
 
 def publish(scope: TaskScope, result: GuardResult, *, ti: Any = None) -> None:

@@ -21,6 +21,8 @@ from guardrails_core.model import (
     Decision,
     ImpactEstimate,
     Mode,
+    configure_fingerprint_key,
+    current_fingerprint_key,
 )
 from guardrails_core.policy import Policy, baseline_policy, evaluate
 
@@ -39,6 +41,15 @@ def configure_caches(max_entries: int) -> None:
     off). Guards and the CLI call it with their settings."""
     DEFAULT_CACHE.resize(max_entries)
     DEFAULT_DECISIONS.resize(max_entries)
+
+
+def configure_fingerprints(key: bytes) -> None:
+    """Key this process's command fingerprints (``Settings.fingerprint_secret()``); a new key
+    empties the caches, whose analyses and decisions carry fingerprints of the old one."""
+    if current_fingerprint_key() != key:
+        configure_fingerprint_key(key)
+        DEFAULT_CACHE.clear()
+        DEFAULT_DECISIONS.clear()
 
 
 _DEFAULT_CONTEXT = Context()  # immutable: one instance serves every call without a context

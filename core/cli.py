@@ -14,7 +14,7 @@ from typing import Any, TextIO
 
 from pydantic import ValidationError
 
-from guardrails_core.check import check, configure_caches
+from guardrails_core.check import check, configure_caches, configure_fingerprints
 from guardrails_core.intent import UnknownDialectError, analyze, resolve_dialect
 from guardrails_core.model import (
     Actor,
@@ -518,6 +518,7 @@ def main(
     try:
         settings = Settings.load()
         configure_caches(settings.cache_size)
+        configure_fingerprints(settings.fingerprint_secret())
         return int(args.handler(args, settings, out, stdin))
     except (UsageError, SettingsError) as error:
         sys.stderr.write(f"access-guardrails: {error}\n")

@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
-from guardrails_core.check import check, configure_caches
+from guardrails_core.check import check, configure_caches, configure_fingerprints
 from guardrails_core.model import (
     Analysis,
     CommandKind,
@@ -102,6 +102,7 @@ class Guard:
     ) -> None:
         self.settings = settings or Settings.load()
         configure_caches(self.settings.cache_size)
+        configure_fingerprints(self.settings.fingerprint_secret())
         if policy is None:
             policy = (
                 load_policy(self.settings.policy) if self.settings.policy else (baseline_policy())

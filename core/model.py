@@ -7,6 +7,7 @@ classes; nothing else builds ad-hoc dictionaries of them.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -392,6 +393,28 @@ class Decision(_Frozen):
         return self.model_dump(mode="json")
 
 
+FINGERPRINT_PREFIX = "hmac-sha256:"
+_fingerprint_key: list[bytes] = []  # the process's key, set once (see configure_fingerprint_key)
+
+
+def configure_fingerprint_key(key: bytes) -> None:
+    """Key this process's fingerprints (``Settings.fingerprint_secret()``; guards and the CLI
+    call it with their settings). A key kept outside the audit store means a stored fingerprint
+    cannot be brute-forced back to the command (and the secrets in it)."""
+    _fingerprint_key[:] = [key]
+
+
+def current_fingerprint_key() -> bytes | None:
+    return _fingerprint_key[0] if _fingerprint_key else None
+
+
 def fingerprint_text(text: str) -> str:
-    """sha256 of the exact command text, the key that approvals and audit records bind to."""
-    return "sha256:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    """HMAC-SHA256 of the exact command text, the key that approvals and audit records bind to."""
+    if not _fingerprint_key:
+        from guardrails_core.settings import Settings
+
+        configure_fingerprint_key(Settings.load().fingerprint_secret())
+    digest = hmac.new(
+        _fingerprint_key[0], text.encode("utf-8", "surrogatepass"), hashlib.sha256
+    ).hexdigest()
+    return FINGERPRINT_PREFIX + digest

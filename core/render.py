@@ -1,10 +1,12 @@
 """Human-readable renderings of a Decision: the CLI's text output, task-log blocks, error messages.
 
-One place, so the CLI, the Airflow task log and the Prefect failure message say the same thing.
+One place, secrets masked, so the CLI, the Airflow task log and the Prefect failure message say
+the same thing.
 """
 
 from __future__ import annotations
 
+from guardrails_core.audit.secrets import mask_secrets
 from guardrails_core.model import Decision, Mode, Reason, StatementEffect, Verdict
 
 _LABELS = {Verdict.ALLOW: "ALLOW", Verdict.REVIEW: "REVIEW", Verdict.DENY: "DENY"}
@@ -28,7 +30,7 @@ def headline(decision: Decision) -> str:
         if decision.mode is Mode.AUDIT and (decision.decision is not Verdict.ALLOW)
         else ""
     )
-    return f"{label} {reason.rule_id}: {reason.message}{where}{audit}"
+    return mask_secrets(f"{label} {reason.rule_id}: {reason.message}{where}{audit}")
 
 
 def render_text(decision: Decision, *, colour: bool = False, verbose: bool = False) -> str:
@@ -78,7 +80,7 @@ def render_text(decision: Decision, *, colour: bool = False, verbose: bool = Fal
     hint = next_step(decision)
     if hint:
         lines.append(f"  next: {hint}")
-    return "\n".join(lines)
+    return mask_secrets("\n".join(lines))
 
 
 def _where(reason: Reason, decision: Decision) -> str:
@@ -126,7 +128,7 @@ def _statement_block(decision: Decision, statement: StatementEffect, colour: boo
         block.append(f"      - {finding.intent.value}: {finding.message}")
     for inner in statement.embedded[:6]:
         block.append(
-            f"      > {inner.operation}: {inner.text[:100]!s}"
+            f"      > {inner.operation}: {mask_secrets(inner.text)[:100]!s}"
             f" [{', '.join(i.value for i in inner.intents)}]"
         )
     return block
@@ -168,13 +170,13 @@ def block_message(decision: Decision) -> str:
     verb = "blocked" if decision.decision is Verdict.DENY else "needs approval"
     parts = [f"access-guardrails {verb}: {headline(decision)}"]
     if statement is not None:
-        text = " ".join(statement.text.split())
+        text = " ".join(mask_secrets(statement.text).split())
         parts.append(f"statement: {text[:300]}{'...' if len(text) > 300 else ''}")
     hint = next_step(decision)
     if hint:
         parts.append(f"to proceed: {hint}")
     parts.append(f"decision id: {decision.decision_id}")
-    return "\n".join(parts)
+    return mask_secrets("\n".join(parts))
 
 
 def _paint(text: str, style: str, colour: bool) -> str:

@@ -6,6 +6,7 @@ nothing else reads ``GUARDRAILS_*`` variables.
 
 from __future__ import annotations
 
+import hmac
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -26,6 +27,10 @@ ENVIRONMENT_VARIABLES: dict[str, str] = {
     "GUARDRAILS_AUDIT_URL": "audit_url",
     "GUARDRAILS_AUDIT_KEY": "audit_key",
     "GUARDRAILS_AUDIT_FULL_TEXT": "audit_full_text",
+    "GUARDRAILS_AUDIT_ANCHOR": "audit_anchor",
+    "GUARDRAILS_FINGERPRINT_KEY": "fingerprint_key",
+    "GUARDRAILS_MAX_INPUT_BYTES": "max_input_bytes",
+    "GUARDRAILS_MAX_INPUT_DEPTH": "max_input_depth",
     "GUARDRAILS_AUDIT_ON_FAILURE": "audit_on_failure",
     "GUARDRAILS_CACHE_SIZE": "cache_size",
     "GUARDRAILS_UI_BASE_URL": "ui_base_url",
@@ -51,6 +56,15 @@ class Settings(BaseModel):
     audit_url: str | None = None
     # With a key, the audit hash chain is an HMAC that cannot be recomputed without it.
     audit_key: SecretStr | None = None
+    # Append-only file of signed chain-head checkpoints, outside the database (`audit verify
+    # --anchor`); None: no checkpoints are written.
+    audit_anchor: Path | None = None
+    # Keys command fingerprints (HMAC); default: derived from audit_key, else a random key kept
+    # in `home`/fingerprint.key. Share it between processes that exchange approvals.
+    fingerprint_key: SecretStr | None = None
+    # Commands longer (UTF-8 bytes) or nested deeper (brackets) than this are denied unread.
+    max_input_bytes: int = Field(default=1_000_000, gt=0)
+    max_input_depth: int = Field(default=200, gt=0)
     # Store full command text in the audit trail instead of the literal-free normalised form.
     audit_full_text: bool = False
     # What to do when the audit store cannot record a decision: deny (default) or audit-only.
@@ -65,6 +79,16 @@ class Settings(BaseModel):
         if self.audit_url:
             return self.audit_url
         return f"sqlite:///{self.home / 'audit.sqlite3'}"
+
+    def fingerprint_secret(self) -> bytes:
+        """The key of command fingerprints: never stored in the audit database."""
+        if self.fingerprint_key is not None:
+            return self.fingerprint_key.get_secret_value().encode("utf-8")
+        if self.audit_key is not None:
+            return hmac.new(
+                self.audit_key.get_secret_value().encode("utf-8"), _FINGERPRINT_LABEL, "sha256"
+            ).digest()
+        return _local_key(self.home / "fingerprint.key")
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -87,6 +111,27 @@ class Settings(BaseModel):
                 for issue in error.errors()
             )
             raise SettingsError(f"invalid guardrails settings: {problems}") from None
+
+
+_FINGERPRINT_LABEL = b"access-guardrails/fingerprint/v1"
+
+
+def _local_key(path: Path) -> bytes:
+    """A random key kept in a 0600 file, created on first use (one machine's processes share it)."""
+    try:
+        return bytes.fromhex(path.read_text(encoding="ascii").strip())
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError) as error:
+        raise SettingsError(f"{path}: cannot read the fingerprint key: {error}") from None
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process created it first: use theirs
+        return _local_key(path)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(os.urandom(32).hex())
+    return _local_key(path)
 
 
 def _read_config_file(path: Path) -> dict[str, Any]:

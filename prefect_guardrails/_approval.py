@@ -74,7 +74,7 @@ def _pause_lock(flow_run_id: str) -> threading.Lock:
 
 def pause_key(decision: Decision, round_: int) -> str:
     """Bound to the fingerprint: the same command in the same flow run is asked about once."""
-    return f"guardrails-{decision.fingerprint.removeprefix('sha256:')[:16]}-{round_}"
+    return f"guardrails-{decision.fingerprint.rpartition(':')[2][:16]}-{round_}"
 
 
 def request_approval(

@@ -27,6 +27,7 @@ from uuid import UUID
 from prefect.context import SettingsContext
 
 from guardrails_core.audit import Outcome
+from guardrails_core.audit.secrets import mask_json, mask_secrets
 from guardrails_core.guard import Guard, GuardResult
 from guardrails_core.guard import _describe as describe_error
 from guardrails_core.model import CommandKind, Decision, Mode, Reversal, Verdict
@@ -94,7 +95,7 @@ def decision_markdown(decision: Decision, record_id: str | None, run: RunRef) ->
         ("decision id", f"`{decision.decision_id}`"),
     ]
     language = "sql" if decision.command.kind is CommandKind.SQL else "bash"
-    text = decision.command.text
+    text = mask_secrets(decision.command.text)
     shown = text if len(text) <= 4000 else text[:4000] + "\n-- ... (truncated)"
     parts = [
         f"### {_cell(headline(decision))}",
@@ -112,7 +113,7 @@ def decision_markdown(decision: Decision, record_id: str | None, run: RunRef) ->
         parts += ["", f"**To proceed:** {hint}"]
     parts += ["", "<details><summary>Full report</summary>", "", "```text"]
     parts += [render_text(decision, verbose=True), "```", "", "</details>"]
-    return "\n".join(parts)
+    return mask_secrets("\n".join(parts))
 
 
 def _way_back(decision: Decision, reversal: Reversal) -> str:
@@ -127,12 +128,12 @@ def _way_back(decision: Decision, reversal: Reversal) -> str:
 def _table_row(result: GuardResult, run: RunRef) -> dict[str, str]:
     decision = result.decision
     reason = decision.deciding_reason
-    return {
+    row = {
         "time": decision.decided_at.astimezone(UTC).strftime("%H:%M:%S"),
         "task run": run.task_run_name or "-",
         "verdict": decision.decision.value + ("*" if _audit_only(decision) else ""),
         "rule": reason.rule_id if reason else "",
-        "command": _one_line(decision.command.text, 120),
+        "command": _one_line(mask_secrets(decision.command.text), 120),
         "objects": "; ".join(ref.qualified for ref in decision.objects[:6]),
         "estimate": "; ".join(estimate.describe() for estimate in decision.impact),
         "outcome": "allowed" if result.proceed else _blocked_state(decision).value,
@@ -140,6 +141,8 @@ def _table_row(result: GuardResult, run: RunRef) -> dict[str, str]:
         "fingerprint": decision.fingerprint[:19],
         "audit record": result.record_id or "",
     }
+    masked: dict[str, str] = mask_json(row)
+    return masked
 
 
 def _audit_only(decision: Decision) -> bool:
@@ -190,14 +193,14 @@ def _resource(decision: Decision, record_id: str | None) -> dict[str, str]:
 
 def _payload(decision: Decision, record_id: str | None) -> dict[str, Any]:
     reason = decision.deciding_reason
-    return {
+    payload = {
         "verdict": decision.decision.value,
         "mode": decision.mode.value,
         "enforced": decision.enforced,
         "rule": reason.rule_id if reason else None,
         "message": reason.message if reason else None,
         "headline": headline(decision),
-        "command": decision.command.text[:2000],
+        "command": mask_secrets(decision.command.text)[:2000],
         "kind": decision.command.kind.value,
         "dialect": decision.command.dialect,
         "intents": [intent.value for intent in decision.intents],
@@ -209,6 +212,8 @@ def _payload(decision: Decision, record_id: str | None) -> dict[str, Any]:
         "impact": [estimate.model_dump(mode="json") for estimate in decision.impact],
         "reversals": [reversal.model_dump(mode="json") for reversal in decision.reversals],
     }
+    masked: dict[str, Any] = mask_json(payload)
+    return masked
 
 
 def _emit(event: str, result: GuardResult, run: RunRef, extra: dict[str, Any]) -> None:

@@ -27,7 +27,8 @@ from .records import (
     VerifyResult,
     initial_state,
 )
-from .redact import mask_secrets, mask_url, normalize_sql, redact_decision
+from .redact import mask_url, normalize_sql, redact_decision
+from .secrets import mask_secrets
 from .store import AuditStore, shared_store
 
 __all__ = [

@@ -63,6 +63,12 @@ def register(
     verify = commands.add_parser("verify", help="check the hash chain; exit 1 if it is broken")
     _store_options(verify)
     verify.add_argument("--json", action="store_true", help="the result as JSON")
+    verify.add_argument(
+        "--anchor",
+        type=Path,
+        help="also check the chain heads against this checkpoint file (default: "
+        "GUARDRAILS_AUDIT_ANCHOR); catches truncation, rollback, re-creation, dropped chains",
+    )
     verify.set_defaults(audit_handler=_verify)
 
     export = commands.add_parser("export", help="export records as JSON lines, CSV or OpenLineage")
@@ -301,7 +307,7 @@ def _show(store: AuditStore, args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _verify(store: AuditStore, args: argparse.Namespace, out: TextIO) -> int:
-    result = store.verify()
+    result = store.verify(args.anchor or store.anchor)
     if args.json:
         out.write(result.model_dump_json(indent=2) + "\n")
     else:

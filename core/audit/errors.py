@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .redact import mask_secrets
+from .secrets import mask_secrets
 
 DEFAULT_HINT = (
     "Check that the database is reachable and that GUARDRAILS_AUDIT_URL is right. Until it is, "
@@ -72,3 +72,25 @@ def describe(error: BaseException, *, lock_timeout: float | None = None) -> str:
         if needle in lowered:
             return reason
     return mask_secrets(text)
+
+
+def key_mismatch(store_key_id: str | None, key_id: str | None) -> dict[str, str]:
+    """Why a store refuses appends under this process's key (reason and hint)."""
+    if store_key_id is None:
+        return {
+            "reason": "GUARDRAILS_AUDIT_KEY is set but this store's chain was created "
+            "without a key",
+            "hint": "A keyed chain needs a new store: point GUARDRAILS_AUDIT_URL at a new "
+            "database, or unset GUARDRAILS_AUDIT_KEY.",
+        }
+    if key_id is None:
+        return {
+            "reason": f"the store's chain is keyed (key id {store_key_id}) but "
+            "GUARDRAILS_AUDIT_KEY is not set",
+            "hint": "Set GUARDRAILS_AUDIT_KEY to the store's key.",
+        }
+    return {
+        "reason": f"GUARDRAILS_AUDIT_KEY (key id {key_id}) is not the key this "
+        f"store's chain was written with (key id {store_key_id})",
+        "hint": "Set GUARDRAILS_AUDIT_KEY to the store's key.",
+    }

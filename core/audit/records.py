@@ -161,6 +161,7 @@ class ProblemKind(StrEnum):
     KEY = "key"
     HEAD = "head"
     STORE = "store"
+    ANCHOR = "anchor"
 
 
 class VerifyProblem(_Frozen):

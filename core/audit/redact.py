@@ -7,10 +7,9 @@ fingerprint stays that of the full text, so approvals and look-ups still bind to
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import SqlglotError
@@ -20,165 +19,9 @@ from sqlglot.tokens import Tokenizer
 from guardrails_core.model import CommandKind, Decision, StatementEffect
 
 from .records import TextForm
+from .secrets import VERBATIM_KEYS, mask_secrets
 
-MASK = "***"
 PLACEHOLDER = "?"
-
-# --------------------------------------------------------------------------- secrets
-
-# A secret value: quoted, or a bare word (not a lone "?", the placeholder of a removed literal).
-_VALUE = (
-    r"""(?!\?(?:[\s'"&;,)]|$))(?:'(?:[^'\\]|\\.|'')*'|"(?:[^"\\]|\\.)*"|[^\s'"&;,()][^\s'"&;,)]*)"""
-)
-_SECRET_WORD = (
-    r"(?:[\w.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key"
-    r"|credentials?|key[_-]?id|sas[_-]?token)[\w.-]*|pass|sig|auth)"
-)
-
-
-class SecretPattern(NamedTuple):
-    name: str
-    pattern: re.Pattern[str]
-    replace: str | Callable[[re.Match[str]], str]
-
-
-def _keep_prefix(match: re.Match[str]) -> str:
-    return match.group("keep") + MASK
-
-
-# Each row: what it catches, the regex, what replaces the match. Order matters only where one
-# pattern's output could feed another; every replacement keeps the name that announced a secret.
-SECRET_PATTERNS: tuple[SecretPattern, ...] = (
-    SecretPattern(
-        "url-credentials",
-        # scheme://user:password@host; the password may itself contain '@' (up to the last one).
-        re.compile(
-            r"(?P<keep>\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s:/@]*:)[^\s/]*@(?=[^\s@/]*(?:[/\s?#]|$))"
-        ),
-        lambda m: m.group("keep") + MASK + "@",
-    ),
-    SecretPattern(
-        "authorization-header",
-        re.compile(
-            r"(?i)(?P<keep>\bauthorization\s*[:=]\s*(?:bearer|basic|token|digest)?\s*)[^\s'\"]+"
-        ),
-        _keep_prefix,
-    ),
-    SecretPattern(
-        "bearer-token",
-        re.compile(r"(?i)(?P<keep>\bbearer\s+)[A-Za-z0-9._~+/=-]{8,}"),
-        _keep_prefix,
-    ),
-    SecretPattern(
-        "sql-identified-by",
-        re.compile(
-            r"(?i)(?P<keep>\bidentified\s+(?:with\s+\S+\s+)?(?:by|as)\s+(?:password\s+)?)" + _VALUE
-        ),
-        lambda m: m.group("keep") + "'" + MASK + "'",
-    ),
-    SecretPattern(
-        "sql-password-literal",
-        re.compile(r"(?i)(?P<keep>\bpassword\s*(?:=\s*)?)'(?:[^']|'')*'"),
-        lambda m: m.group("keep") + "'" + MASK + "'",
-    ),
-    SecretPattern(
-        "password-option",
-        # --password=x, --password x, --token x, --api-key x ...
-        re.compile(
-            r"(?i)(?P<keep>(?<![\w-])--?(?:password|passwd|pass|pwd|token|secret|api-key|apikey"
-            r"|access-key|secret-key)(?:=|\s+))" + _VALUE
-        ),
-        _keep_prefix,
-    ),
-    SecretPattern(
-        "key-value",
-        # PGPASSWORD=x, MYSQL_PWD=x, AWS_SECRET_ACCESS_KEY=x, password=x (libpq), ?token=x
-        re.compile(r"(?i)(?P<keep>(?<![\w-])" + _SECRET_WORD + r"\s*=\s*)" + _VALUE),
-        _keep_prefix,
-    ),
-    SecretPattern(
-        "quoted-key-value",
-        # "secret": "x" in JSON or YAML; unquoted `name: value` is prose, not masked.
-        re.compile(r"(?i)(?P<keep>[\"']" + _SECRET_WORD + r"[\"']\s*:\s*)" + _VALUE),
-        _keep_prefix,
-    ),
-    SecretPattern(
-        "aws-access-key-id",
-        re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA)[0-9A-Z]{16}\b"),
-        MASK,
-    ),
-    SecretPattern(
-        "well-known-token",
-        # GitHub, Slack, OpenAI/Anthropic-style, Google API keys, JWTs.
-        re.compile(
-            r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,}"
-            r"|xox[abposr]-[A-Za-z0-9-]{10,}|sk-[A-Za-z0-9_-]{20,}|AIza[0-9A-Za-z_-]{35}"
-            r"|eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,})"
-        ),
-        MASK,
-    ),
-)
-
-# mysql -pSECRET (no space): only meaningful in a command line that runs a MySQL client.
-_MYSQL_CLIENT = re.compile(
-    r"(?<![\w.-])(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlsh|mariadb[\w-]*)\b"
-)
-_SIMPLE_COMMAND = re.compile(r"[^|;&\n]+")
-_MYSQL_SHORT_PASSWORD = re.compile(r"(?P<keep>(?<!\S)-p)(?!\s)" + _VALUE)
-
-
-# Every pattern above needs one of these (in lower case): text without any is returned as is.
-_SECRET_HINTS = re.compile(
-    "|".join(
-        re.escape(hint)
-        for hint in (
-            "://",
-            "auth",
-            "bearer",
-            "identified",
-            "pass",
-            "pwd",
-            "secret",
-            "token",
-            "key",
-            "cred",
-            "sas",
-            "sig",
-            "akia",
-            "asia",
-            "agpa",
-            "aida",
-            "aroa",
-            "anpa",
-            "gh",
-            "xox",
-            "sk-",
-            "aiza",
-            "eyj",
-            "mysql",
-            "mariadb",
-        )
-    )
-)
-
-
-def mask_secrets(text: str, *, shell: bool = False) -> str:
-    """Mask passwords, keys and tokens in any text, keeping the names that announce them.
-
-    ``shell`` also masks ``-p<password>`` when the text runs a MySQL client.
-    """
-    if _SECRET_HINTS.search(text.lower()) is None:
-        return text
-    for pattern in SECRET_PATTERNS:
-        text = pattern.pattern.sub(pattern.replace, text)
-    if shell and _MYSQL_CLIENT.search(text):
-        text = _SIMPLE_COMMAND.sub(_mask_mysql_short_password, text)
-    return text
-
-
-def _mask_mysql_short_password(command: re.Match[str]) -> str:
-    text = command.group(0)
-    return _MYSQL_SHORT_PASSWORD.sub(_keep_prefix, text) if _MYSQL_CLIENT.search(text) else text
 
 
 def mask_url(url: str) -> str:
@@ -299,8 +142,7 @@ def mask_sql(text: str) -> str:
 
 # --------------------------------------------------------------------------- decisions
 
-# Fields that are hashes or ids: never rewritten by secret masking.
-_VERBATIM_KEYS = frozenset({"fingerprint", "sha256", "decision_id"})
+_VERBATIM_KEYS = VERBATIM_KEYS
 
 
 def redact_decision(
@@ -380,7 +222,7 @@ def _redact_text(
         for original, normalized in sorted(sql_texts.items(), key=lambda item: -len(item[0])):
             if original and original in text:
                 text = text.replace(original, normalized)
-    return mask_secrets(text, shell=True)
+    return mask_secrets(text)
 
 
 _SCALARS = frozenset({int, float, bool, type(None)})
@@ -414,6 +256,26 @@ def _storable(text: str) -> str:
     except UnicodeEncodeError:
         text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
     return text.replace("\x00", "\ufffd")
+
+
+# Values a database error quotes back: 'literal', Key (col)=(value), Failing row contains (...).
+_DETAIL_LITERALS = (
+    (re.compile(r"'(?:[^']|'')*'"), "'?'"),
+    (re.compile(r"(\)=\()[^)]*(\))"), r"\1?\2"),
+    (re.compile(r"(?i)(row contains \()[^)]*(\))"), r"\1?\2"),
+    (re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), PLACEHOLDER),
+)
+
+
+def clean_detail(text: str | None, *, full_text: bool) -> str | None:
+    """An outcome's detail as stored: like ``clean_text``, and unless ``full_text`` the literals
+    a database error quotes back (values, emails) become ``?``; JSON details are kept whole."""
+    cleaned = clean_text(text)
+    if cleaned is None or full_text or cleaned[:1] in "[{":
+        return cleaned
+    for pattern, replacement in _DETAIL_LITERALS:
+        cleaned = pattern.sub(replacement, cleaned)
+    return cleaned
 
 
 def clean_text(text: str | None) -> str | None:

@@ -42,6 +42,7 @@ from guardrails_core.policy.patterns import (
     compile_globs,
     glob_matches,
 )
+from guardrails_core.policy.regex import compile_policy_regex
 from guardrails_core.policy.schema import (
     ContextMatch,
     Defaults,
@@ -496,7 +497,7 @@ class _State:
     def _unmet(self, require: Require) -> list[str]:
         context, unmet = self.context, []
         if require.ticket is not None:
-            pattern = re.compile(require.ticket.pattern)
+            pattern = compile_policy_regex(require.ticket.pattern)
             if not any(pattern.fullmatch(ticket) for ticket in context.tickets):
                 shown = "" if require.ticket.pattern == ".+" else f" matching {pattern.pattern}"
                 unmet.append(f"a change ticket{shown}")

@@ -43,21 +43,59 @@ class PolicyError(ValueError):
         super().__init__("\n".join(str(problem) for problem in problems))
 
 
+# A policy is a page or two of YAML: far larger files, or aliases that expand to more nodes than
+# this, are refused before anything walks them (a 400-byte alias bomb expands to billions).
+MAX_POLICY_BYTES = 1 << 20
+MAX_POLICY_NODES = 100_000
+
+
 def load_policy(path: str | Path) -> Policy:
     """Read, validate and compile a policy file. Raises PolicyError naming file, line and field."""
     location = Path(path)
+    source = str(location)
     try:
-        text = location.read_text(encoding="utf-8")
+        with location.open("rb") as handle:
+            raw = handle.read(MAX_POLICY_BYTES + 1)
     except OSError as error:
-        problem = Problem(str(location), None, "", f"cannot read: {error.strerror}")
+        problem = Problem(source, None, "", f"cannot read: {error.strerror}")
         raise PolicyError([problem]) from None
-    return parse_policy(text, source=str(location))
+    if len(raw) > MAX_POLICY_BYTES:
+        raise PolicyError(
+            [Problem(source, None, "", f"larger than {MAX_POLICY_BYTES} bytes: not a policy file")]
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        column = error.start - (raw.rfind(b"\n", 0, error.start) + 1) + 1
+        message = (
+            f"not UTF-8 text: byte 0x{raw[error.start]:02x} at column {column} ({error.reason}); "
+            "save the policy as UTF-8"
+        )
+        raise PolicyError([Problem(source, line, "", message)]) from None
+    return parse_policy(text, source=source)
 
 
 def parse_policy(text: str, *, source: str = "<policy>") -> Policy:
+    """Validate and compile policy text. An empty text is refused: a policy says at least
+    ``version: 1`` (which, alone, is the built-in baseline and nothing else)."""
+    if len(text) > MAX_POLICY_BYTES:
+        raise PolicyError(
+            [Problem(source, None, "", f"larger than {MAX_POLICY_BYTES} bytes: not a policy file")]
+        )
     data, lines = _load_yaml_with_lines(text, source)
     if data is None:
-        data = {}
+        raise PolicyError(
+            [
+                Problem(
+                    source,
+                    1,
+                    "",
+                    "the policy is empty; write `version: 1` for an explicitly empty policy "
+                    "(the built-in baseline alone), or add rules",
+                )
+            ]
+        )
     if not isinstance(data, dict):
         raise PolicyError(
             [
@@ -127,6 +165,8 @@ def baseline_policy() -> Policy:
 def _load_yaml_with_lines(text: str, source: str) -> tuple[Any, dict[_Path, int]]:
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+        if node is not None:
+            _check_expansion(node, source)
         data = yaml.load(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark
@@ -134,6 +174,8 @@ def _load_yaml_with_lines(text: str, source: str) -> tuple[Any, dict[_Path, int]
         raise PolicyError([Problem(source, line, "", f"not valid YAML: {error.problem}")]) from None
     except yaml.YAMLError as error:
         raise PolicyError([Problem(source, None, "", f"not valid YAML: {error}")]) from None
+    except RecursionError:
+        raise PolicyError([Problem(source, None, "", "YAML nested too deeply")]) from None
     lines: dict[_Path, int] = {}
     duplicates: list[Problem] = []
     if node is not None:
@@ -141,6 +183,51 @@ def _load_yaml_with_lines(text: str, source: str) -> tuple[Any, dict[_Path, int]
     if duplicates:
         raise PolicyError(duplicates)
     return data, lines
+
+
+def _check_expansion(root: yaml.Node, source: str) -> int:
+    """The number of nodes ``root`` expands to once every alias is followed; refuses more than
+    ``MAX_POLICY_NODES`` and recursive aliases. Each distinct node is sized once (memoised), so
+    the work is bounded by the composed document, not by its expansion. Returns the nodes
+    visited (the work done)."""
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+    visits = 0
+
+    def size(node: yaml.Node) -> int:
+        nonlocal visits
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in active:
+            raise PolicyError(
+                [Problem(source, node.start_mark.line + 1, "", "a YAML alias refers to itself")]
+            )
+        visits += 1
+        active.add(key)
+        total = 1
+        if isinstance(node, yaml.MappingNode):
+            total += sum(size(k) + size(v) for k, v in node.value)
+        elif isinstance(node, yaml.SequenceNode):
+            total += sum(size(item) for item in node.value)
+        active.discard(key)
+        if total > MAX_POLICY_NODES:
+            raise PolicyError(
+                [
+                    Problem(
+                        source,
+                        node.start_mark.line + 1,
+                        "",
+                        f"YAML aliases here expand to more than {MAX_POLICY_NODES} values (an "
+                        "alias bomb?); write the values out, or use fewer nested aliases",
+                    )
+                ]
+            )
+        sizes[key] = total
+        return total
+
+    size(root)
+    return visits
 
 
 def _record_lines(

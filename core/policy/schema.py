@@ -180,12 +180,9 @@ class TicketRequirement(_Strict):
     @field_validator("pattern")
     @classmethod
     def _regex(cls, value: str) -> str:
-        import re
+        from guardrails_core.policy.regex import compile_policy_regex
 
-        try:
-            re.compile(value)
-        except re.error as error:
-            raise ValueError(f"{value!r} is not a valid regular expression: {error}") from None
+        compile_policy_regex(value)
         return value
 
 

@@ -62,7 +62,7 @@ def test_json_output_has_the_documented_keys() -> None:
         "qualified": "t",
     }
     assert decision["reasons"][0]["statement_index"] == 0
-    assert decision["fingerprint"].startswith("sha256:")
+    assert decision["fingerprint"].startswith("hmac-sha256:")
 
 
 def test_text_output_highlights_the_offending_statement() -> None:
