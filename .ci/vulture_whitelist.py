@@ -43,3 +43,4 @@ airflow_home, warehouse_module
 OneHiddenDagAuthManager
 impact_off
 max_mem  # re2.Options, read by RE2
+max_input_depth  # settings field; enforced by the input bounds of check() (in progress on trail16)
