@@ -205,3 +205,10 @@ def test_a_self_join_on_the_key_is_every_row_but_a_join_of_namesakes_is_not() ->
         "SET t.status = s.status WHERE s.channel > '2024-09-18'"
     )
     assert str(check(namesakes, kind="sql", dialect="mysql").decision) == "allow"
+
+
+@pytest.mark.parametrize("kind", ["TABLE", "SCHEMA", "DATABASE"])
+def test_a_swap_names_both_sides_on_every_path(kind: str) -> None:
+    decision = check(f"ALTER {kind} a SWAP WITH b", kind="sql", dialect="snowflake")
+    replaced = {ref.name.lower() for ref in decision.objects if ref.action.value == "replace"}
+    assert replaced == {"a", "b"}

@@ -579,6 +579,14 @@ def _contains(words: list[str], sequence: tuple[str, ...]) -> bool:
     return any(tuple(words[i : i + width]) == sequence for i in range(len(words) - width + 1))
 
 
+def _word_after(words: list[str], sequence: tuple[str, ...]) -> str | None:
+    width = len(sequence)
+    for i in range(len(words) - width):
+        if tuple(words[i : i + width]) == sequence:
+            return words[i + width]
+    return None
+
+
 def _apply_keyword_hints(statement: _Statement, words: list[str]) -> None:
     # `cascade => TRUE` names a procedure's argument (Oracle, Snowflake): not a keyword.
     words = [w for i, w in enumerate(words) if words[i + 1 : i + 2] != ["=>"]]
@@ -601,6 +609,13 @@ def _apply_keyword_hints(statement: _Statement, words: list[str]) -> None:
             replaced = ref.model_copy(update={"action": A.REPLACE})
             del statement.objects[key]
             statement.objects[(replaced.kind.value, A.REPLACE.value, replaced.qualified)] = replaced
+            # Both sides of a swap change contents, as the parsed ALTER TABLE path names them.
+            other = _word_after(words, ("SWAP", "WITH"))
+            if other is not None:
+                partner = ref.model_copy(update={"action": A.REPLACE, "name": other})
+                statement.objects.setdefault(
+                    (partner.kind.value, A.REPLACE.value, partner.qualified), partner
+                )
 
 
 def _renames(words: list[str]) -> bool:
