@@ -219,6 +219,41 @@ def cmd_check(args: argparse.Namespace, settings: Settings, out: TextIO, stdin: 
     return _exit_code([decision])
 
 
+def cmd_hook(args: argparse.Namespace, settings: Settings, out: TextIO, stdin: TextIO) -> int:
+    """A coding agent's hook: translate its tool call, judge it, answer in its protocol.
+
+    Whatever prevents a judgement (bad input, a policy error, a crash, the deadline) blocks the
+    call: exit 2 with the reason on stderr, which the agent shows to the model."""
+    from guardrails_core import agent_hooks
+
+    translate, answer = agent_hooks.PROTOCOLS[args.protocol]
+    try:
+        with agent_hooks.deadline(agent_hooks.DEADLINE):
+            payload = agent_hooks.read_payload(stdin.read(agent_hooks.MAX_PAYLOAD + 1))
+            calls = translate(payload)
+            policy = _load(args.policy, settings)
+            context = agent_hooks.agent_context(payload, args.protocol)
+            decisions = [
+                check(
+                    call.text,
+                    kind=call.kind,
+                    dialect=call.dialect,
+                    policy=policy,
+                    context=context.model_copy(update={"fingerprint": fingerprint_text(call.text)}),
+                )
+                for call in calls
+            ]
+            if args.record and decisions:
+                decisions = _record(decisions, settings)
+            reply = answer(decisions)
+    except Exception as error:  # fail closed: nothing the hook cannot judge may run
+        sys.stderr.write(f"access-guardrails blocked this tool call: {error}\n")
+        return EXIT_USAGE
+    if reply is not None:
+        out.write(json.dumps(reply) + "\n")
+    return 0
+
+
 def _check_batch(
     args: argparse.Namespace, policy: Policy, settings: Settings, out: TextIO, stdin: TextIO
 ) -> int:
@@ -490,6 +525,17 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("text", help="the command, or - to read stdin")
     _common(explain)
     explain.set_defaults(handler=cmd_policy_explain)
+
+    hook_parser = commands.add_parser(
+        "hook",
+        help="judge a coding agent's tool call before it runs (exit 2 blocks, on any failure)",
+    )
+    hook_parser.add_argument("protocol", choices=["claude-code", "generic"])
+    hook_parser.add_argument("--policy", action="append", metavar="FILE")
+    hook_parser.add_argument(
+        "--record", action="store_true", help="write each decision to the audit trail first"
+    )
+    hook_parser.set_defaults(handler=cmd_hook)
 
     schema_parser = commands.add_parser(
         "schema", help="print the JSON schema of a Decision (or, with --policy, of policy files)"
