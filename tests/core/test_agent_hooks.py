@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 
 from guardrails_core import agent_hooks, cli
+from guardrails_core.check import configure_fingerprints
+from guardrails_core.model import current_fingerprint_key
 
 HOOK = [sys.executable, "-m", "guardrails_core.cli", "hook"]
 
@@ -123,7 +125,12 @@ def test_a_hook_that_runs_out_of_time_blocks(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(agent_hooks, "DEADLINE", 1)
     monkeypatch.setattr(cli, "check", stuck)
     out = io.StringIO()
-    code = cli.main(["hook", "claude-code"], out=out, stdin=io.StringIO(bash("ls")))
+    previous = current_fingerprint_key()
+    try:
+        code = cli.main(["hook", "claude-code"], out=out, stdin=io.StringIO(bash("ls")))
+    finally:
+        if previous is not None:  # main() keys fingerprints for this process: put ours back
+            configure_fingerprints(previous)
     assert code == 2
     assert out.getvalue() == ""
 

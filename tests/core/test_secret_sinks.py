@@ -15,7 +15,7 @@ from guardrails_core.audit import AuditStore, Outcome, guardrails_run_facet, red
 from guardrails_core.audit.secrets import mask_secrets, secret_values
 from guardrails_core.check import configure_fingerprints
 from guardrails_core.guard import CommandBlocked, Guard
-from guardrails_core.model import CommandKind, fingerprint_text
+from guardrails_core.model import CommandKind, current_fingerprint_key, fingerprint_text
 from guardrails_core.render import headline, render_text
 from guardrails_core.settings import Settings
 
@@ -227,13 +227,14 @@ def test_every_sink_masks_the_secret(form: Form, full_text: bool, tmp_path: Path
 
 def test_fingerprint_is_a_keyed_hmac_that_a_guess_cannot_confirm(tmp_path: Path) -> None:
     text = "PGPASSWORD=hunter2 psql -c 'select 1'"
+    previous = current_fingerprint_key() or Settings(home=tmp_path).fingerprint_secret()
     try:
         configure_fingerprints(b"key-one")
         first = fingerprint_text(text)
         configure_fingerprints(b"key-two")
         second = fingerprint_text(text)
     finally:
-        configure_fingerprints(Settings(home=tmp_path).fingerprint_secret())
+        configure_fingerprints(previous)  # the process's key, as other tests computed with it
     assert first.startswith("hmac-sha256:") and first != second
     guesses = (text.replace("hunter2", guess) for guess in ("hunter1", "hunter2", "hunter3"))
     unkeyed = {"sha256:" + hashlib.sha256(guess.encode()).hexdigest() for guess in guesses}
