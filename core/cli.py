@@ -10,6 +10,7 @@ import difflib
 import json
 import sys
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any, TextIO
 
 from pydantic import ValidationError
@@ -251,6 +252,20 @@ def cmd_hook(args: argparse.Namespace, settings: Settings, out: TextIO, stdin: T
         return EXIT_USAGE
     if reply is not None:
         out.write(json.dumps(reply) + "\n")
+    return 0
+
+
+def cmd_mcp(args: argparse.Namespace, settings: Settings, out: TextIO, stdin: TextIO) -> int:
+    from guardrails_core.mcp_server import ConnectionsError, Gateway, build_server, load_connections
+
+    try:
+        gateway = Gateway(load_connections(Path(args.connections)), agent=args.agent)
+    except ConnectionsError as error:
+        raise UsageError(str(error)) from None
+    try:
+        build_server(gateway).run("stdio")
+    finally:
+        gateway.close()
     return 0
 
 
@@ -536,6 +551,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--record", action="store_true", help="write each decision to the audit trail first"
     )
     hook_parser.set_defaults(handler=cmd_hook)
+
+    mcp_parser = commands.add_parser(
+        "mcp", help="serve guarded database tools to an AI agent over MCP (stdio)"
+    )
+    mcp_parser.add_argument(
+        "--connections", required=True, metavar="FILE", help="YAML: name -> {url: ...}"
+    )
+    mcp_parser.add_argument("--agent", default="mcp-client", help="the agent's name in records")
+    mcp_parser.set_defaults(handler=cmd_mcp)
 
     schema_parser = commands.add_parser(
         "schema", help="print the JSON schema of a Decision (or, with --policy, of policy files)"
