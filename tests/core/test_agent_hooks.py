@@ -18,6 +18,8 @@ from guardrails_core.check import configure_fingerprints
 from guardrails_core.model import current_fingerprint_key
 
 HOOK = [sys.executable, "-m", "guardrails_core.cli", "hook"]
+# The hook runs with the built-in baseline: other suites set GUARDRAILS_* for their processes.
+CLEAN = {key: value for key, value in os.environ.items() if not key.startswith("GUARDRAILS_")}
 
 
 def run_hook(
@@ -29,7 +31,7 @@ def run_hook(
         capture_output=True,
         text=True,
         timeout=120,
-        env={**os.environ, **(env or {})},
+        env={**CLEAN, **(env or {})},
         check=False,
     )
     reply = json.loads(done.stdout) if done.stdout.strip() else None
@@ -111,6 +113,7 @@ def test_an_invalid_policy_blocks(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
         timeout=120,
+        env=CLEAN,
         check=False,
     )
     assert done.returncode == 2
@@ -144,7 +147,7 @@ def test_the_decision_is_recorded_before_the_agent_hears_it(tmp_path: Path) -> N
         capture_output=True,
         text=True,
         timeout=120,
-        env={**os.environ, **env},
+        env={**CLEAN, **env},
         check=False,
     )
     assert done.returncode == 0, done.stderr
@@ -155,7 +158,7 @@ def test_the_decision_is_recorded_before_the_agent_hears_it(tmp_path: Path) -> N
         capture_output=True,
         text=True,
         timeout=120,
-        env={**os.environ, **env},
+        env={**CLEAN, **env},
         check=False,
     )
     assert listed.returncode == 0, listed.stderr

@@ -26,6 +26,8 @@ from tests.servers import require_postgres
 
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    for key in [key for key in os.environ if key.startswith("GUARDRAILS_")]:
+        monkeypatch.delenv(key)  # other suites set a policy or mode for their processes
     monkeypatch.setenv("GUARDRAILS_HOME", str(tmp_path / "guardrails"))
     previous = current_fingerprint_key()
     yield tmp_path
@@ -157,7 +159,10 @@ def test_a_real_stdio_session_with_the_cli(home: Path, shop: str) -> None:
     server = StdioServerParameters(
         command=sys.executable,
         args=["-m", "guardrails_core.cli", "mcp", "--connections", str(connections)],
-        env={**os.environ},
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith("GUARDRAILS_")},
+            "GUARDRAILS_HOME": str(home / "guardrails"),
+        },
     )
 
     async def session() -> tuple[Any, Any]:
