@@ -27,10 +27,10 @@ from guardrails_core.intent.sql.functions import (
     _check_function,
     _dynamic_text,
 )
+from guardrails_core.intent.sql.reads import _record_reads
 from guardrails_core.intent.sql.statement import (
     Handler,
     _Chunk,
-    _function_name,
     _kind,
     _location_kind,
     _normalise,
@@ -60,150 +60,6 @@ def _walk(statement: _Statement, tree: exp.Expr, chunk: _Chunk | None) -> None:
         elif node_type is exp.Anonymous:
             _check_function(statement, node)
     _record_reads(statement)
-
-
-def _record_reads(statement: _Statement) -> None:
-    """Every table not claimed as a target by a handler is read (CTE references excepted)."""
-    for node in statement.tables:
-        if id(node) in statement.claimed_tables:
-            continue
-        this = node.args.get("this")
-        if isinstance(this, exp.Func):
-            _table_function(statement, node, this)
-            continue
-        if isinstance(this, exp.Parameter | exp.Placeholder):
-            continue
-        if not node.args.get("db") and not node.args.get("catalog"):
-            name = node.name
-            if name and _normalise(statement.names.dialect, name, quoted=False) in (
-                statement.cte_names
-            ):
-                continue
-        ref = statement.table(node, A.READ)
-        if ref is not None:
-            statement.intents.add(I.READ)
-        if _reads_a_path(node):
-            statement.add(I.HOST_ACCESS, f"reads the file {node.name} directly ({node.db} format)")
-
-
-# Spark's path tables: csv.`/path` reads a file by path, not a table.
-_PATH_FORMATS = frozenset({"text", "csv", "json", "parquet", "orc", "avro", "binaryfile", "delta"})
-
-
-def _reads_a_path(node: exp.Table) -> bool:
-    return node.db.lower() in _PATH_FORMATS and _outside_workspace(node.name)
-
-
-def cross_catalog(statement: _Statement) -> None:
-    """Rows read in one catalog and written to another leave the source system (Trino, Spark)."""
-    refs = list(statement.objects.values())
-    sources = {r.catalog.lower() for r in refs if r.catalog and r.action is A.READ}
-    targets = {
-        r.catalog.lower() for r in refs if r.catalog and r.action in (A.WRITE, A.CREATE, A.REPLACE)
-    }
-    if sources and targets and not targets <= sources:
-        moved = ", ".join(sorted(targets - sources))
-        statement.add(I.EXPORT, f"copies rows read in {', '.join(sorted(sources))} into {moved}")
-
-
-# Table functions that read files, URLs or other servers (DuckDB, ClickHouse, Trino, Spark).
-_READING_TABLE_FUNCTIONS = frozenset(
-    {
-        "read_csv",
-        "read_csv_auto",
-        "read_parquet",
-        "read_json",
-        "read_json_auto",
-        "read_ndjson",
-        "read_text",
-        "read_blob",
-        "parquet_scan",
-        "delta_scan",
-        "iceberg_scan",
-        "file",
-        "url",
-        "s3",
-        "s3cluster",
-        "gcs",
-        "hdfs",
-        "azureblobstorage",
-        "remote",
-        "remotesecure",
-        "mysql",
-        "postgresql",
-        "jdbc",
-        "odbc",
-        "glob",
-        "openrowset",
-        "opendatasource",
-        "openquery",
-    }
-)
-
-
-def _table_function(statement: _Statement, table: exp.Table, function: exp.Expr) -> None:
-    name = _function_name(function)
-    literal = next(
-        (
-            arg.this
-            for arg in function.iter_expressions()
-            if isinstance(arg, exp.Literal) and arg.is_string
-        ),
-        None,
-    )
-    statement.intents.add(I.READ)
-    if name in _READING_TABLE_FUNCTIONS and literal:
-        statement.obj(_location_kind(literal), A.READ, literal)
-    if name in _READING_TABLE_FUNCTIONS and _computed_location(function):
-        # `read_csv('http://x/?d=' || (SELECT secret ...))`: the request itself carries data out.
-        statement.add(I.EXPORT, f"{name}() fetches a location built from query data")
-    if name in _READING_TABLE_FUNCTIONS and literal and _outside_workspace(literal):
-        statement.add(I.HOST_ACCESS, f"{name}() reads {literal}, outside the working data")
-    if name in _OTHER_SERVER_FUNCTIONS:
-        statement.add(I.HOST_ACCESS, f"{name}() reaches another server or the host's files")
-    if name in ("openrowset", "opendatasource", "openquery"):
-        statement.add(I.HOST_ACCESS, f"{name.upper()} reaches an external data source")
-    if name in ("executable",):
-        statement.add(I.HOST_ACCESS, f"{name}() runs a program on the server")
-    _check_function(statement, function)
-
-
-_OTHER_SERVER_FUNCTIONS = frozenset(
-    {
-        "file",
-        "url",
-        "remote",
-        "remotesecure",
-        "mysql",
-        "postgresql",
-        "jdbc",
-        "odbc",
-        "hdfs",
-        "executable",
-        "cluster",
-        "clusterallreplicas",
-        "sqlite",
-        "mongodb",
-        "redis",
-        "input",
-    }
-)
-
-
-def _outside_workspace(location: str) -> bool:
-    """An absolute or home path, or a web URL: not a pipeline's own relative or bucket data."""
-    lowered = location.lower()
-    return lowered.startswith(("/", "~", "file:", "http://", "https://", "ftp://", "..")) or (
-        len(lowered) > 2 and lowered[1] == ":" and lowered[2] in "\\/"
-    )
-
-
-def _computed_location(function: exp.Expr) -> bool:
-    """The first argument is built at run time from something other than literals."""
-    first = next(iter(function.iter_expressions()), None)
-    if first is None or isinstance(first, exp.Literal):
-        return False
-    return any(isinstance(node, exp.Column | exp.Subquery | exp.Select) for node in first.walk())
 
 
 # --------------------------------------------------------------------------- handlers

@@ -15,7 +15,6 @@ import yaml
 from sqlglot.errors import SqlglotError
 from sqlglot.tokenizer_core import Token, TokenType
 
-from guardrails_core.intent.sql.access import cross_catalog
 from guardrails_core.intent.sql.commands import _classify_by_keywords
 from guardrails_core.intent.sql.dialects import (
     MYSQL_FAMILY,
@@ -26,6 +25,7 @@ from guardrails_core.intent.sql.dialects import (
     _preprocess,
     resolve_dialect,
 )
+from guardrails_core.intent.sql.reads import cross_catalog
 from guardrails_core.intent.sql.recovery import _recover_from_parse_error
 from guardrails_core.intent.sql.specials import _remember_variable
 from guardrails_core.intent.sql.statement import (

@@ -10,8 +10,8 @@ from guardrails_core.intent.sql.access import (
     _operation_name,
     _walk,
 )
+from guardrails_core.intent.sql.blocks import _block_body
 from guardrails_core.intent.sql.commands import (
-    _block_body,
     _classify_by_keywords,
     _command_words,
     _match_rule,

@@ -1,0 +1,101 @@
+"""Procedural blocks: what a BEGIN ... END block's first statement does when it is a call."""
+
+from __future__ import annotations
+
+from guardrails_core.intent.sql.dialects import A, I, K
+from guardrails_core.intent.sql.functions import _FUNCTION_RULES, _PACKAGE_RULES
+from guardrails_core.intent.sql.statement import (
+    _Statement,
+    _Words,
+)
+
+# Keywords that open a procedural block (or its declarations) before the statements in it.
+_BLOCK_STARTS = frozenset({"BEGIN", "DECLARE", "WHILE", "IF", "ELSE", "EXCEPTION"})
+# Control flow inside a block: not procedure calls (their statements are analysed on their own).
+_BLOCK_CONTROL = frozenset(
+    [
+        "FOR",
+        "WHILE",
+        "LOOP",
+        "IF",
+        "ELSIF",
+        "ELSE",
+        "CASE",
+        "NULL",
+        "RETURN",
+        "EXIT",
+        "CONTINUE",
+        "RAISE",
+        "OPEN",
+        "FETCH",
+        "CLOSE",
+        "GOTO",
+        "PRINT",
+        "RAISERROR",
+        "WAITFOR",
+        "TRY",
+        "CATCH",
+        "THROW",
+        "SET",
+    ]
+)
+# Words that may follow BEGIN when it starts a transaction rather than a procedural block.
+_TRANSACTION_WORDS = frozenset(
+    [
+        "BEGIN",
+        "TRANSACTION",
+        "WORK",
+        "TRAN",
+        "DEFERRED",
+        "IMMEDIATE",
+        "EXCLUSIVE",
+        "ISOLATION",
+        "LEVEL",
+        "READ",
+        "WRITE",
+        "ONLY",
+        "COMMITTED",
+        "UNCOMMITTED",
+        "REPEATABLE",
+        "SERIALIZABLE",
+        "SNAPSHOT",
+        "NOT",
+        "DEFERRABLE",
+        "DISTRIBUTED",
+        "NAME",
+        ",",
+        ";",
+    ]
+)
+# Packages whose procedures only print, wait or label the session.
+_HARMLESS_PACKAGES = frozenset(
+    {"dbms_output", "dbms_application_info", "dbms_session.sleep", "dbms_stats", "dbms_lock.sleep"}
+)
+
+
+def _block_body(statement: _Statement, found: _Words) -> bool:
+    """`BEGIN pkg.proc(...); END;`: a procedural block's first statement hides behind BEGIN.
+
+    A procedure call there runs code whose body is not visible (dynamic, like CALL); anything
+    else that is not a transaction option is not understood (closed world)."""
+    rest = [word for word in found.words[1:] if word not in _TRANSACTION_WORDS]
+    if not rest:
+        return False
+    if rest[0] in _BLOCK_CONTROL:
+        return True
+    name = rest[0].lower()
+    if len(rest) >= 3 and rest[1] == ".":
+        name = f"{name}.{rest[2].lower()}"
+    if not name.replace(".", "").replace("_", "").replace("$", "").isalnum():
+        statement.add(I.UNKNOWN, f"BEGIN is followed by {' '.join(rest[:4])}, not understood")
+        return False
+    package = name.split(".")[0]
+    if package in _HARMLESS_PACKAGES or name in _HARMLESS_PACKAGES:
+        return True
+    statement.obj(K.FUNCTION, A.EXECUTE, name)
+    rule = _PACKAGE_RULES.get(package) or _FUNCTION_RULES.get(name.rsplit(".", 1)[-1])
+    if rule is not None:
+        for intent in rule.intents:
+            statement.add(intent, f"{name}: {rule.message}")
+    statement.add(I.DYNAMIC, f"the block calls {name}, whose body is not visible here")
+    return True
