@@ -542,6 +542,9 @@ def fold_identifiers(node: exp.Expr, dialect: Any = None) -> exp.Expr:
     only make a predicate look wider (fail safe). Without the dialect, unquoted names are
     lower-cased.
     """
+    identifiers = list(node.find_all(exp.Identifier))
+    if all(not i.args.get("quoted") and str(i.this).islower() for i in identifiers):
+        return node  # already one spelling per name: nothing to normalise, nothing to copy
     if dialect is not None:
         normalised = normalize_identifiers(node.copy(), dialect=dialect)
 
