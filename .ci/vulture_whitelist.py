@@ -42,4 +42,4 @@ pytestmark
 airflow_home, warehouse_module
 OneHiddenDagAuthManager
 impact_off
-max_mem  # re2.Options, read by RE2
+max_mem, log_errors  # re2.Options attributes, read by RE2
