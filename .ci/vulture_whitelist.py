@@ -42,7 +42,4 @@ pytestmark
 airflow_home, warehouse_module
 OneHiddenDagAuthManager
 impact_off
-max_mem  # re2.Options, read by RE2
-max_input_depth  # settings field; enforced by the input bounds of check() (in progress on trail16)
-log_errors  # re2.Options, read by RE2
-max_input_bytes  # settings field; enforced by the input bounds of check() (in progress on trail16)
+max_mem, log_errors  # re2.Options attributes, read by RE2

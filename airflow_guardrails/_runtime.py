@@ -457,8 +457,17 @@ def register_secrets(text: str) -> None:
         return
     from airflow.sdk.log import mask_secret
 
+    maskers: list[Any] = []
+    try:  # the core's masker (a separate instance) filters the logs of in-process runs
+        from airflow._shared.secrets_masker import _secrets_masker as core_masker
+
+        maskers.append(core_masker())
+    except ImportError:  # a worker with the Task SDK alone
+        pass
     for value in values:
-        mask_secret(value)
+        mask_secret(value)  # this process's masker and the supervisor's
+        for masker in maskers:
+            masker.add_mask(value)
 
 
 def publish(scope: TaskScope, result: GuardResult, *, ti: Any = None) -> None:

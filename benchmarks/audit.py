@@ -30,7 +30,7 @@ from sqlalchemy import create_engine, insert, select
 
 from guardrails_core.audit import AuditStore
 from guardrails_core.audit.schema import build_tables
-from guardrails_core.audit.store import _DriverStatement
+from guardrails_core.audit.statements import _DriverStatement
 from guardrails_core.model import (
     Actor,
     CommandKind,

@@ -20,11 +20,16 @@ from guardrails_core.model import (
     Context,
     Decision,
     ImpactEstimate,
+    Intent,
     Mode,
+    Reason,
+    Verdict,
     configure_fingerprint_key,
     current_fingerprint_key,
+    fingerprint_text,
 )
 from guardrails_core.policy import Policy, baseline_policy, evaluate
+from guardrails_core.version import ANALYZER_VERSION
 
 _DecisionKey = tuple[Any, ...]
 
@@ -52,6 +57,77 @@ def configure_fingerprints(key: bytes) -> None:
         DEFAULT_DECISIONS.clear()
 
 
+# Commands larger or deeper than this are denied unread (Settings.max_input_bytes/_depth): the
+# analyzer's time and memory grow with the input, and no real statement comes near.
+DEFAULT_MAX_INPUT_BYTES = 1_000_000
+DEFAULT_MAX_INPUT_DEPTH = 10_000
+INPUT_BOUNDS_RULE = "input:too-large"
+_NESTING = str.maketrans({"(": "(", "[": "(", "{": "(", ")": ")", "]": ")", "}": ")"})
+
+
+class InputTooLarge(ValueError):
+    """A command over the configured size or nesting depth: refused, never analysed."""
+
+
+def input_bounds_problem(text: str, *, max_bytes: int, max_depth: int) -> str | None:
+    """Why ``text`` is over the bounds (a message that says what to do), or None.
+
+    Depth counts open brackets of any kind, quoted or not: it over-counts, which can only deny.
+    """
+    size = len(text.encode("utf-8", "surrogatepass")) if len(text) * 4 > max_bytes else len(text)
+    if size > max_bytes:
+        return (
+            f"the command is {size} bytes, over the limit of {max_bytes} "
+            "(GUARDRAILS_MAX_INPUT_BYTES); split it, or raise the limit if it is genuine"
+        )
+    if text.count("(") + text.count("[") + text.count("{") <= max_depth:
+        return None
+    depth = deepest = 0
+    for char in text.translate(_NESTING):
+        if char == "(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char == ")" and depth:
+            depth -= 1
+    if deepest > max_depth:
+        return (
+            f"the command nests brackets {deepest} deep, over the limit of {max_depth} "
+            "(GUARDRAILS_MAX_INPUT_DEPTH); flatten it, or raise the limit if it is genuine"
+        )
+    return None
+
+
+def check_input_bounds(text: str, *, max_bytes: int, max_depth: int) -> None:
+    """Raise ``InputTooLarge`` when ``text`` is over the bounds (the CLI exits 2 on it)."""
+    problem = input_bounds_problem(text, max_bytes=max_bytes, max_depth=max_depth)
+    if problem is not None:
+        raise InputTooLarge(problem)
+
+
+def _refused(
+    text: str,
+    problem: str,
+    kind: CommandKind,
+    dialect: str | None,
+    policy: Policy,
+    context: Context,
+) -> Decision:
+    """The deny of a command over the bounds: nothing of it analysed, a stub of it kept."""
+    shown = text[:2000] + (f" ... ({len(text) - 2000} more characters)" if len(text) > 2000 else "")
+    return Decision(
+        decision=Verdict.DENY,
+        mode=policy.mode,
+        fingerprint=fingerprint_text(text),
+        intents=(Intent.UNPARSEABLE,),
+        statements=(),
+        reasons=(Reason(rule_id=INPUT_BOUNDS_RULE, decision=Verdict.DENY, message=problem),),
+        command=CommandRef(kind=kind, dialect=dialect, text=_printable(shown)),
+        policy=policy.ref,
+        context=context,
+        analyzer_version=ANALYZER_VERSION,
+    )
+
+
 _DEFAULT_CONTEXT = Context()  # immutable: one instance serves every call without a context
 
 
@@ -77,6 +153,8 @@ def check(
     decision_cache: DecisionCache | None = DEFAULT_DECISIONS,
     impact: Sequence[ImpactEstimate] | None = None,
     estimated_later: bool = False,
+    max_input_bytes: int = DEFAULT_MAX_INPUT_BYTES,
+    max_input_depth: int = DEFAULT_MAX_INPUT_DEPTH,
 ) -> Decision:
     """Judge `text` (SQL or shell) against `policy` (the built-in baseline when None).
 
@@ -86,6 +164,7 @@ def check(
     they become part of the decision, and decisions with estimates are never memoised.
     `estimated_later`: an adapter judges each statement again, with estimates, when it reaches
     its connection; `impact.require_estimate` is left to that check (not applied here).
+    A command over `max_input_bytes` or `max_input_depth` is denied without being analysed.
     """
     policy = (policy or baseline_policy()).with_mode(mode)
     context = context or _DEFAULT_CONTEXT
@@ -96,6 +175,9 @@ def check(
         context = context.model_copy(update={"environment": defaults.environment})
     default_schema = context.default_schema or defaults.default_schema
     default_catalog = context.default_catalog or defaults.default_catalog
+    problem = input_bounds_problem(text, max_bytes=max_input_bytes, max_depth=max_input_depth)
+    if problem is not None:
+        return _refused(text, problem, command_kind, dialect, policy, context)
 
     key: _DecisionKey = (
         text,

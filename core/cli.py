@@ -15,7 +15,13 @@ from typing import Any, TextIO
 
 from pydantic import ValidationError
 
-from guardrails_core.check import check, configure_caches, configure_fingerprints
+from guardrails_core.check import (
+    InputTooLarge,
+    check,
+    check_input_bounds,
+    configure_caches,
+    configure_fingerprints,
+)
 from guardrails_core.intent import UnknownDialectError, analyze, resolve_dialect
 from guardrails_core.model import (
     Actor,
@@ -163,6 +169,7 @@ def _decide(
     policy: Policy,
     settings: Settings,
 ) -> Decision:
+    check_input_bounds(text, max_bytes=settings.max_input_bytes, max_depth=settings.max_input_depth)
     context = context_from_mapping(context_values, fingerprint=fingerprint_text(text))
     if context.environment is None and settings.environment:
         context = context.model_copy(update={"environment": settings.environment})
@@ -590,7 +597,7 @@ def main(
         configure_caches(settings.cache_size)
         configure_fingerprints(settings.fingerprint_secret())
         return int(args.handler(args, settings, out, stdin))
-    except (UsageError, SettingsError) as error:
+    except (UsageError, SettingsError, InputTooLarge) as error:
         sys.stderr.write(f"access-guardrails: {error}\n")
         return EXIT_USAGE
     except PolicyError as error:

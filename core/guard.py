@@ -184,6 +184,8 @@ class Guard:
             mode=self.settings.mode,
             impact=impact,
             estimated_later=estimated_later,
+            max_input_bytes=self.settings.max_input_bytes,
+            max_input_depth=self.settings.max_input_depth,
         )
         if not self._record:
             return GuardResult(decision, None)

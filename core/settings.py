@@ -64,7 +64,7 @@ class Settings(BaseModel):
     fingerprint_key: SecretStr | None = None
     # Commands longer (UTF-8 bytes) or nested deeper (brackets) than this are denied unread.
     max_input_bytes: int = Field(default=1_000_000, gt=0)
-    max_input_depth: int = Field(default=200, gt=0)
+    max_input_depth: int = Field(default=10_000, gt=0)
     # Store full command text in the audit trail instead of the literal-free normalised form.
     audit_full_text: bool = False
     # What to do when the audit store cannot record a decision: deny (default) or audit-only.

@@ -29,7 +29,8 @@ from .records import (
 )
 from .redact import mask_url, normalize_sql, redact_decision
 from .secrets import mask_secrets
-from .store import AuditStore, shared_store
+from .shared import shared_store
+from .store import AuditStore
 
 __all__ = [
     "AuditError",

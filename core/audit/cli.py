@@ -307,11 +307,17 @@ def _show(store: AuditStore, args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _verify(store: AuditStore, args: argparse.Namespace, out: TextIO) -> int:
-    result = store.verify(args.anchor or store.anchor)
+    anchor = args.anchor or store.anchor
+    result = store.verify(anchor)
     if args.json:
         out.write(result.model_dump_json(indent=2) + "\n")
     else:
         out.write(f"{store.display_url}: {result.summary()}\n")
+        if anchor is None:
+            out.write(
+                "  no anchor: a cut tail, a restored older copy or a re-created store cannot "
+                "be seen; set GUARDRAILS_AUDIT_ANCHOR or pass --anchor\n"
+            )
         for problem in result.problems:
             out.write(f"  {problem.where}: {problem.kind.value}: {problem.message}\n")
         if result.ok:

@@ -13,7 +13,7 @@ import pytest
 
 from guardrails_core.audit import AuditStore, Outcome, guardrails_run_facet, redact_decision
 from guardrails_core.audit.secrets import mask_secrets, secret_values
-from guardrails_core.check import configure_fingerprints
+from guardrails_core.check import check, configure_fingerprints
 from guardrails_core.guard import CommandBlocked, Guard
 from guardrails_core.model import CommandKind, current_fingerprint_key, fingerprint_text
 from guardrails_core.render import headline, render_text
@@ -259,3 +259,20 @@ def test_a_secret_cut_short_by_a_truncated_message_is_still_masked(cut: int) -> 
     assert "Zq7key"[: max(0, cut - 36)] in text[:cut]
     masked = mask_secrets(text[:cut])
     assert "Zq7key" not in masked and "MATERIAL" not in masked
+
+
+def test_outcome_details_lose_the_values_a_database_error_quotes_back(tmp_path: Path) -> None:
+    error = (
+        'duplicate key value violates unique constraint "users_email_key"\n'
+        "DETAIL:  Key (email)=(alice@example.com) already exists. "
+        "Failing row contains (7, bob@example.org, 'Zq7lit01')."
+    )
+    for full_text in (False, True):
+        url = f"sqlite:///{tmp_path / f'audit-{full_text}.sqlite3'}"
+        with AuditStore(url, full_text=full_text) as store:
+            record_id = store.record(check("SELECT 1").model_copy())
+            store.record_outcome(record_id, Outcome.FAILED, detail=error)
+            detail = store.history(record_id)[-1].detail or ""
+        leaked = [value for value in ("alice@", "bob@", "Zq7lit01") if value in detail]
+        assert leaked == ([] if not full_text else ["alice@", "bob@", "Zq7lit01"])
+        assert "users_email_key" in detail and "Key (email)=(" in detail
