@@ -57,6 +57,11 @@ def _handle_insert(statement: _Statement, node: exp.Insert, chunk: _Chunk | None
         statement.add(I.WRITE, "INSERT OVERWRITE rewrites one named partition")
         statement.add(I.DELETE, "INSERT OVERWRITE replaces that partition's rows")
         return
+    if node.args.get("overwrite") and _empty_source(node.expression):
+        statement.table(target, A.REPLACE)
+        statement.add(I.DELETE, "INSERT OVERWRITE replaces the existing rows")
+        statement.add(I.MASS_MUTATION, "INSERT OVERWRITE from a source with no rows empties it")
+        return
     if node.args.get("overwrite"):
         statement.table(target, A.REPLACE)
         statement.add(I.WRITE, "INSERT OVERWRITE writes rows")
@@ -243,8 +248,8 @@ def _self_merge(on: exp.Expr | None) -> bool | None:
 
 
 def _empty_source(using: exp.Expr | None) -> bool:
-    """A MERGE source that yields no rows: `(SELECT ... WHERE FALSE)`, `LIMIT 0`."""
-    query = using.this if isinstance(using, exp.Subquery) else None
+    """A source that yields no rows: `(SELECT ... WHERE FALSE)`, `LIMIT 0` (MERGE, INSERT)."""
+    query = using.this if isinstance(using, exp.Subquery) else using
     if not isinstance(query, exp.Select):
         return False
     where = query.args.get("where")
