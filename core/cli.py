@@ -316,6 +316,30 @@ def _check_batch(
     return EXIT_USAGE if failed else _exit_code(decisions)
 
 
+def cmd_gate(args: argparse.Namespace, settings: Settings, out: TextIO, stdin: TextIO) -> int:
+    from guardrails_core.gate import gate_file, render, sql_files
+
+    policy = _load(args.policy, settings)
+    context = Context(orchestrator="ci")
+    files = list(sql_files(args.paths))
+    if not files:
+        raise UsageError(f"gate found no SQL files in {', '.join(args.paths)}")
+    findings = []
+    exit_code = EXIT_ALLOW
+    for path in files:
+        decision, found = gate_file(
+            path, policy=policy, dialect=_check_dialect(args.dialect), context=context
+        )
+        findings.extend(found)
+        exit_code = max(exit_code, EXIT_DENY) if decision is None else exit_code
+        if decision is not None:
+            code = _exit_code([decision])
+            if code == EXIT_DENY or (code == EXIT_REVIEW and exit_code == EXIT_ALLOW):
+                exit_code = code
+    out.write(render(findings, len(files), args.format) + "\n")
+    return exit_code
+
+
 def cmd_analyze(args: argparse.Namespace, settings: Settings, out: TextIO, stdin: TextIO) -> int:
     text = _read_text(args.text, stdin)
     analysis = analyze(
@@ -527,6 +551,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--record", action="store_true", help="write each decision to the audit trail"
     )
     check_parser.set_defaults(handler=cmd_check)
+
+    gate_parser = commands.add_parser(
+        "gate", help="CI: judge every statement of SQL files and folders (file:line per block)"
+    )
+    gate_parser.add_argument("paths", nargs="+", help="SQL files or folders (e.g. target/compiled)")
+    gate_parser.add_argument("--dialect", help="SQL dialect: postgres, mysql, sqlite, ...")
+    gate_parser.add_argument("--policy", help="policy file (default: $GUARDRAILS_POLICY)")
+    gate_parser.add_argument("--format", choices=["text", "json", "github"], default="text")
+    gate_parser.set_defaults(handler=cmd_gate)
 
     analyze_parser = commands.add_parser("analyze", help="print what a command will do (JSON)")
     analyze_parser.add_argument("text", help="the command, or - to read stdin")

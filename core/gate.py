@@ -1,0 +1,117 @@
+"""`access-guardrails gate PATH...`: judge every statement of SQL files in one process, for CI.
+
+Each blocked statement is reported with its file, line and column and the deciding reason, as
+text, JSON or GitHub workflow annotations. Folders are searched for `*.sql` (dbt's
+`target/compiled` included). An unreadable file is a failure, never a pass (fail closed).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from guardrails_core.check import check
+from guardrails_core.model import Context, Decision, Mode, Verdict
+from guardrails_core.policy import Policy
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One statement that the policy does not allow, located in its file."""
+
+    path: str
+    line: int
+    column: int
+    verdict: Verdict
+    rule_id: str
+    message: str
+    statement: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "path": self.path,
+            "line": self.line,
+            "column": self.column,
+            "verdict": self.verdict.value,
+            "rule": self.rule_id,
+            "message": self.message,
+            "statement": self.statement,
+        }
+
+
+def sql_files(paths: Iterable[str]) -> Iterator[Path]:
+    """The files named, and the `*.sql` files under the folders named, in a stable order."""
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            yield from sorted(found for found in path.rglob("*.sql") if found.is_file())
+        else:
+            yield path
+
+
+def _position(text: str, offset: int) -> tuple[int, int]:
+    before = text[:offset]
+    line = before.count("\n") + 1
+    return line, offset - (before.rfind("\n") + 1) + 1
+
+
+def _first_token(text: str, start: int) -> int:
+    while start < len(text) and text[start].isspace():
+        start += 1
+    return start
+
+
+def gate_file(
+    path: Path, *, policy: Policy, dialect: str | None, context: Context
+) -> tuple[Decision | None, list[Finding]]:
+    """The decision on one file and its blocked statements (an unreadable file is one finding)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        why = f"cannot read the file, so it is not allowed (fail closed): {error}"
+        return None, [Finding(str(path), 1, 1, Verdict.DENY, "gate:unreadable", why, "")]
+    decision = check(text, dialect=dialect, policy=policy, context=context, mode=Mode.ENFORCE)
+    findings: list[Finding] = []
+    for reason in decision.reasons:
+        if reason.decision is Verdict.ALLOW:
+            continue
+        offset, statement = 0, ""
+        if reason.statement_index is not None and reason.statement_index < len(decision.statements):
+            effect = decision.statements[reason.statement_index]
+            offset, statement = _first_token(text, effect.span[0]), effect.text
+        line, column = _position(text, offset)
+        findings.append(
+            Finding(
+                str(path), line, column, reason.decision, reason.rule_id, reason.message, statement
+            )
+        )
+    return decision, findings
+
+
+def render(findings: list[Finding], files: int, output: str) -> str:
+    if output == "json":
+        return json.dumps(
+            {"files": files, "blocked": [finding.to_dict() for finding in findings]}, indent=2
+        )
+    lines = []
+    for finding in findings:
+        if output == "github":
+            level = "error" if finding.verdict is Verdict.DENY else "warning"
+            message = f"{finding.verdict.value} by {finding.rule_id}: {finding.message}"
+            message = message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+            lines.append(
+                f"::{level} file={finding.path},line={finding.line},col={finding.column},"
+                f"title=access-guardrails {finding.rule_id}::{message}"
+            )
+        else:
+            lines.append(
+                f"{finding.path}:{finding.line}:{finding.column}: {finding.verdict.value.upper()} "
+                f"{finding.rule_id}: {finding.message}"
+            )
+    lines.append(f"{files} file{'s' * (files != 1)} checked, {len(findings)} blocked statements")
+    return "\n".join(lines)
+
+
+__all__ = ["Finding", "gate_file", "render", "sql_files"]
