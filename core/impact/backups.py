@@ -394,11 +394,12 @@ class PreImage:
         adapter, session = self.adapter, self.session
         key = self.entry.key_columns
         names = self.info.column_names
+        columns = self.info.columns
         target = adapter.table_sql(self.entry.table)
         with adapter.stable_text(session):
             session.execute(
                 f"UPDATE {self.backup} AS gr_b SET {POST_COLUMN} = ("
-                f"SELECT {adapter.row_hash('gr_t', names)} FROM {target} AS gr_t "
+                f"SELECT {adapter.row_hash('gr_t', columns)} FROM {target} AS gr_t "
                 f"WHERE {adapter.key_match('gr_t', 'gr_b', key)}) WHERE {KIND_COLUMN} = 'pre'"
             )
             if self.change.operation == "MERGE":
@@ -406,7 +407,7 @@ class PreImage:
                 session.execute(
                     f"INSERT INTO {self.backup} ({adapter.column_list(names)}, {KIND_COLUMN}, "
                     f"{POST_COLUMN}) SELECT {self._columns(alias)}, 'new', "
-                    f"{adapter.row_hash(alias, names)} FROM ({self.change.rows_sql}) AS {alias} "
+                    f"{adapter.row_hash(alias, columns)} FROM ({self.change.rows_sql}) AS {alias} "
                     f"WHERE NOT EXISTS (SELECT 1 FROM {self.backup} AS gr_b "
                     f"WHERE {adapter.key_match('gr_b', alias, key)})"
                 )

@@ -229,9 +229,8 @@ def _refuse_conflicts(
 ) -> None:
     """Refuse when a row the statement changed was changed again since it committed."""
     key = entry.key_columns
-    names = [column.name for column in entry.columns]
     present = f"gr_t.{adapter.quote(key[0])} IS NOT NULL"
-    now_hash = adapter.row_hash("gr_t", names)
+    now_hash = adapter.row_hash("gr_t", entry.columns)
     post = f"gr_b.{POST_COLUMN}"
     with adapter.stable_text(session):
         rows = session.fetch(

@@ -46,6 +46,18 @@ def test_rows_changed_again_since_the_update_are_a_conflict(db: Database, guard:
     refused(db, decision_id, r"1 row\(s\) of .* changed since .*\(id=7\) was changed again", table)
 
 
+def test_a_float_changed_in_its_last_digits_is_a_conflict(db: Database, guard: Guard) -> None:
+    # MariaDB's QUOTE() prints FLOAT with 6 significant digits: 123456.7 and 123456.9 both read
+    # '123457', so a hash over QUOTE() saw no change and undo overwrote the later work.
+    table = db.create(
+        "floats", "id integer primary key, f float, note varchar(20)", 10, values="123456.7, 'x'"
+    )
+    decision_id = guarded(db, guard, f"UPDATE {table} SET note = 'fixed' WHERE id <= 5")
+    db.run(f"UPDATE {table} SET f = 123456.9 WHERE id = 2")
+    db.commit()
+    refused(db, decision_id, r"\(id=2\) was changed again", table)
+
+
 def test_deleted_rows_that_came_back_are_a_conflict(db: Database, guard: Guard) -> None:
     table = orders(db)
     decision_id = guarded(db, guard, f"DELETE FROM {table} WHERE id <= 10")

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from guardrails_core.impact.plan import TableInfo
+from guardrails_core.impact.plan import Column, TableInfo
 from guardrails_core.impact.session import Session
 from guardrails_core.impact.statements import RowChange, TableName, qualified, quote
 from guardrails_core.model import ImpactSource
@@ -94,8 +94,9 @@ class DialectAdapter(ABC):
         return self.describe(session, location) is not None
 
     @abstractmethod
-    def row_hash(self, alias: str, columns: Sequence[str]) -> str:
-        """A SQL expression hashing the row `alias` over `columns` (never NULL)."""
+    def row_hash(self, alias: str, columns: Sequence[Column]) -> str:
+        """A SQL expression hashing the row `alias` over `columns` (never NULL), exact for every
+        column type: two different values never hash alike because of how they print."""
 
     @contextmanager
     def stable_text(self, session: Session) -> Iterator[None]:

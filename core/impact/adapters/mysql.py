@@ -214,10 +214,16 @@ class MySQLAdapter(DialectAdapter):
             token=str(created) if created is not None else None,
         )
 
-    def row_hash(self, alias: str, columns: Sequence[str]) -> str:
-        # QUOTE() never returns NULL (a NULL becomes the word NULL), so no value is skipped.
-        quoted = ", ".join(f"QUOTE({alias}.{self.quote(name)})" for name in columns)
+    def row_hash(self, alias: str, columns: Sequence[Column]) -> str:
+        # QUOTE() never returns NULL (a NULL becomes the word NULL), so no value is skipped. It
+        # prints FLOAT with 6 significant digits (123456.7 and 123456.9 both as '123457'): a FLOAT
+        # is hashed through DOUBLE, which prints the stored value in full.
+        quoted = ", ".join(f"QUOTE({self._exact(alias, column)})" for column in columns)
         return f"MD5(CONCAT_WS(',', {quoted}))"
+
+    def _exact(self, alias: str, column: Column) -> str:
+        value = f"{alias}.{self.quote(column.name)}"
+        return f"CAST({value} AS DOUBLE)" if column.type.lower().startswith("float") else value
 
     @contextmanager
     def stable_text(self, session: Session) -> Iterator[None]:

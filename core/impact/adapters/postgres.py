@@ -176,8 +176,10 @@ class PostgresAdapter(DialectAdapter):
             session.scalar(f"SELECT to_regclass({PARAM})", (self.table_sql(location),)) is not None
         )
 
-    def row_hash(self, alias: str, columns: Sequence[str]) -> str:
-        return f"md5(CAST(ROW({self.column_list(columns, alias)}) AS text))"
+    def row_hash(self, alias: str, columns: Sequence[Column]) -> str:
+        # Exact under stable_text: extra_float_digits and hex bytea print every value in full.
+        names = [column.name for column in columns]
+        return f"md5(CAST(ROW({self.column_list(names, alias)}) AS text))"
 
     @contextmanager
     def stable_text(self, session: Session) -> Iterator[None]:

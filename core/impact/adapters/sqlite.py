@@ -105,8 +105,9 @@ class SQLiteAdapter(DialectAdapter):
             temporary=schema == "temp",
         )
 
-    def row_hash(self, alias: str, columns: Sequence[str]) -> str:
-        return f"{ROW_HASH_FUNCTION}({self.column_list(columns, alias)})"
+    def row_hash(self, alias: str, columns: Sequence[Column]) -> str:
+        names = [column.name for column in columns]
+        return f"{ROW_HASH_FUNCTION}({self.column_list(names, alias)})"
 
     @contextmanager
     def stable_text(self, session: Session) -> Iterator[None]:
