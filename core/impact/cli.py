@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
 from guardrails_core.impact.backups import BackupEntry
-from guardrails_core.impact.undo import UndoRefused, list_backups, purge, undo
+from guardrails_core.impact.undo import UndoRefused, UndoReport, list_backups, purge, undo
 
 if TYPE_CHECKING:
     from guardrails_core.audit import AuditStore
@@ -133,23 +133,23 @@ def _undo_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 f"no database is recorded for the backups of {decision_id}: give --url",
                 EXIT_USAGE,
             )
+        actor = args.actor or _user()
+
+        def record_first(done: UndoReport) -> None:
+            store.record_outcome(
+                record.decision_record_id, Outcome.UNDONE, actor=actor, detail=done.describe()
+            )
+
         try:
             with _connect(url) as connection:
-                report = undo(connection, decision_id)
+                report = undo(connection, decision_id, before_commit=record_first)
         except UndoRefused as refused:
             raise CommandError(f"undo refused: {refused}", EXIT_REFUSED) from None
-        try:
-            store.record_outcome(
-                record.decision_record_id,
-                Outcome.UNDONE,
-                actor=args.actor or _user(),
-                detail=report.describe(),
-            )
         except AuditUnavailable as error:
-            err.write(
-                f"access-guardrails: undone, but the audit trail did not record it: {error}\n"
-            )
-            return EXIT_UNAVAILABLE
+            raise CommandError(
+                f"the audit trail could not record the undo, so nothing was undone: {error}",
+                EXIT_UNAVAILABLE,
+            ) from None
     out.write(f"undone {decision_id}: {report.describe()}\n")
     for note in report.notes:
         out.write(f"  note: {note}\n")

@@ -9,7 +9,7 @@ statement committed). The message says which rows and what to do.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -71,7 +71,13 @@ class UndoReport:
         return "; ".join(item.describe() for item in self.restored)
 
 
-def undo(connection: Any, decision_id: str, *, now: datetime | None = None) -> UndoReport:
+def undo(
+    connection: Any,
+    decision_id: str,
+    *,
+    now: datetime | None = None,
+    before_commit: Callable[[UndoReport], None] | None = None,
+) -> UndoReport:
     """Put back every backup of `decision_id` kept in the database of `connection`.
 
     `connection` must have no transaction open: the undo is one transaction of its own, and
@@ -108,6 +114,10 @@ def undo(connection: Any, decision_id: str, *, now: datetime | None = None) -> U
             else:
                 restored.append(_restore_rows(session, adapter, entry))
             catalog.update(_with_state(entry, BackupState.RESTORED, now))
+        if before_commit is not None:
+            # Recorded before the undo commits: if the record cannot be written, the rows stay
+            # as they are (the exception rolls the transaction back).
+            before_commit(UndoReport(decision_id, tuple(restored)))
     notes = _drop_backups(session, adapter, [item.entry for item in restored])
     return UndoReport(decision_id, tuple(restored), tuple(notes))
 

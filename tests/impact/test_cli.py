@@ -98,6 +98,31 @@ def test_no_undo_without_an_audit_trail_to_record_it(
     assert code == 1 and "not in the audit trail" in err
 
 
+def test_the_undo_is_recorded_before_it_commits_or_not_at_all(
+    db: Database, guard: Guard, audit_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from guardrails_core.audit import AuditUnavailable
+
+    table = orders(db)
+    decision_id = guarded(db, guard, f"DELETE FROM {table} WHERE id <= 5")
+    seen: list[int] = []
+
+    def unrecordable(self: AuditStore, *args: object, **kwargs: object) -> None:
+        # The restore has run inside the undo's transaction when the record is written.
+        seen.append(1)
+        raise AuditUnavailable(url=audit_url, action="record the undo", reason="it went away")
+
+    monkeypatch.setattr(AuditStore, "record_outcome", unrecordable)
+    code, _, err = cli("undo", decision_id, "--url", db.url, "--audit-url", audit_url)
+    assert seen == [1]
+    assert code == 3 and "nothing was undone" in err
+    assert db.scalar(f"SELECT count(*) FROM {table}") == 195  # rolled back with the record
+    monkeypatch.undo()
+    code, _, err = cli("undo", decision_id, "--url", db.url, "--audit-url", audit_url)
+    assert code == 0, err
+    assert db.scalar(f"SELECT count(*) FROM {table}") == 200
+
+
 def test_trash_list_and_purge(db: Database, guard: Guard, audit_url: str) -> None:
     table = orders(db)
     kept = guarded(db, guard, f"DELETE FROM {table} WHERE id <= 5")
