@@ -880,7 +880,7 @@ FINDINGS = [
     case(
         "mysql",
         "SET GLOBAL general_log_file = '/var/www/html/x.php'",
-        "host_access",
+        "host_access privilege",
         "deny",
         id="F23a",
     ),
@@ -1153,11 +1153,11 @@ FINDINGS = [
     case("tsql", "UPDATE STATISTICS orders", "", "allow", id="F32i"),
     case("postgres", "CLUSTER orders USING orders_pkey", "", "allow", id="F32j"),
     case("postgres", "DELETE FROM orders WHERE CURRENT OF c", "delete", "allow", id="F32k"),
-    case(
+    case(  # stores credentials that later statements act with (red-team set A, credentials)
         "duckdb",
         "CREATE SECRET s (TYPE S3, KEY_ID 'a', SECRET 'b')",
-        "schema_change",
-        "allow",
+        "schema_change privilege",
+        "deny",
         id="F32l",
     ),
     case("duckdb", "PIVOT orders ON status USING sum(total)", "read", "allow", id="F32m"),

@@ -21,13 +21,12 @@ from guardrails_core.intent.sql.dml import (
 )
 from guardrails_core.intent.sql.functions import (
     _FUNCTION_RULES,
-    _IDENTITY_VARIABLES,
-    _INTEGRITY_VARIABLES,
     _KNOWN_SYSTEM_READS,
     _check_function,
     _dynamic_text,
 )
 from guardrails_core.intent.sql.reads import _record_reads
+from guardrails_core.intent.sql.settings import is_variable, judge_setting
 from guardrails_core.intent.sql.statement import (
     Handler,
     _Chunk,
@@ -366,31 +365,47 @@ def _handle_comment(statement: _Statement, node: exp.Expr, chunk: _Chunk | None)
     statement.add(I.SCHEMA_CHANGE, "COMMENT changes object metadata")
 
 
-# Session variables that hide changes from replication or auditing (MySQL).
-_UNLOGGED_VARIABLES = frozenset({"sql_log_bin", "sql_log_off", "general_log", "slow_query_log"})
-
-
 def _handle_set(statement: _Statement, node: exp.Expr, chunk: _Chunk | None) -> None:
-    """SET is harmless, except server-wide settings (SET GLOBAL/PERSIST: the host's
-    configuration, e.g. a log file path that becomes a web shell) and switching logging off."""
+    """Each SET item is judged by the settings registry (rules/sql_settings.yaml); assignments
+    to variables change nothing. Values that are queries are walked like any other node."""
     for item in node.expressions:
-        scope = str(item.args.get("kind") or "").upper()
-        variable = item.this.this if isinstance(item.this, exp.EQ) else item.this
-        name = variable.name.lower() if isinstance(variable, exp.Expr) else ""
-        if scope in ("GLOBAL", "PERSIST", "PERSIST_ONLY") or name.startswith("@@global."):
-            statement.add(
-                I.HOST_ACCESS,
-                f"SET {scope or 'GLOBAL'} {name} changes the server's "
-                "configuration for every session",
-            )
-        if name.lstrip("@").removeprefix("session.") in _UNLOGGED_VARIABLES:
-            statement.add(I.PRIVILEGE, f"SET {name} stops changes from being logged")
-        if name in _IDENTITY_VARIABLES:
-            statement.add(I.PRIVILEGE, f"SET {name} changes whose rights the session runs with")
-        if name in _INTEGRITY_VARIABLES:
-            statement.add(
-                I.PRIVILEGE, f"SET {name} switches off triggers, constraints or foreign keys"
-            )
+        kind = str(item.args.get("kind") or "").upper()
+        if kind in ("NAMES", "TRANSACTION", "CHARACTER SET", "CHARSET", "VARIABLE"):
+            continue
+        assignment = item.this
+        target = assignment.this if isinstance(assignment, exp.EQ) else assignment
+        value = assignment.expression if isinstance(assignment, exp.EQ) else None
+        scope = kind
+        if isinstance(target, exp.SessionParameter):
+            scope = str(target.args.get("kind") or scope).upper()
+            name = target.name
+        elif isinstance(target, exp.Parameter):
+            inner = target.this
+            if not isinstance(inner, exp.Parameter):
+                continue  # @x: a user variable
+            name = f"@@{inner.name}"
+        elif isinstance(target, exp.Column):
+            name = ".".join(part.name for part in target.parts)
+        elif isinstance(target, exp.Expr):
+            name = target.name
+        else:
+            name = ""
+        if is_variable(name, statement.dialect_name):
+            continue
+        judge_setting(statement, name, _setting_value(value), scope=scope)
+
+
+def _setting_value(value: exp.Expr | None) -> str | None:
+    """A literal, a bare word (ON, OFF) or a boolean; None for anything computed."""
+    if isinstance(value, exp.Literal | exp.Var | exp.Identifier):
+        return str(value.this)
+    if isinstance(value, exp.Column) and not value.table:
+        return value.name
+    if isinstance(value, exp.Boolean):
+        return "true" if value.this else "false"
+    if isinstance(value, exp.Neg) and isinstance(value.this, exp.Literal):
+        return f"-{value.this.this}"
+    return None
 
 
 # SQLite pragmas that let a statement corrupt the file or skip its checks (name -> value that does).
@@ -421,6 +436,10 @@ def _handle_read_only(statement: _Statement, node: exp.Expr, chunk: _Chunk | Non
 
 def _handle_no_effect(statement: _Statement, node: exp.Expr, chunk: _Chunk | None) -> None:
     return None
+
+
+def _handle_kill(statement: _Statement, node: exp.Expr, chunk: _Chunk | None) -> None:
+    statement.add(I.HOST_ACCESS, "KILL ends another session or query")
 
 
 def _handle_detach(statement: _Statement, node: exp.Expr, chunk: _Chunk | None) -> None:
@@ -503,6 +522,25 @@ _STATEMENT_OPERATIONS[exp.ListStage] = "LIST"
 _HANDLERS[exp.Set] = _handle_set
 _HANDLERS[exp.Pragma] = _handle_pragma
 _HANDLERS[exp.ListStage] = _handle_read_only
-for _statement_type in _STATEMENT_OPERATIONS:
-    _HANDLERS.setdefault(_statement_type, _handle_no_effect)
 _HANDLERS[exp.Summarize] = _handle_read_only
+_HANDLERS[exp.Kill] = _handle_kill
+# Statements modelled as changing nothing by themselves (what they contain is still walked).
+# Every root type the analyzer accepts has a handler of its own or is listed here: a new type
+# is a decision, never a silent allow.
+_NO_EFFECT_STATEMENTS = (
+    exp.Use,
+    exp.Transaction,
+    exp.Commit,
+    exp.Rollback,
+    exp.Analyze,
+    exp.Cache,
+    exp.Uncache,
+    exp.Refresh,
+    exp.Declare,
+    exp.Pivot,
+)
+for _statement_type in _NO_EFFECT_STATEMENTS:
+    _HANDLERS.setdefault(_statement_type, _handle_no_effect)
+_UNMODELLED = set(_STATEMENT_OPERATIONS) - set(_HANDLERS)
+if _UNMODELLED:  # a programming error caught at import, not a runtime allow
+    raise RuntimeError(f"statement types without a handler: {sorted(map(str, _UNMODELLED))}")

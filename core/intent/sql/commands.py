@@ -7,13 +7,10 @@ from sqlglot.dialects.dialect import Dialect
 from sqlglot.tokenizer_core import Token, TokenType
 
 from guardrails_core.intent.sql.blocks import _BLOCK_STARTS, _block_body
-from guardrails_core.intent.sql.command_rules import (
-    _RULES_BY_FIRST_WORD,
-    _TRUSTED_WHEN_UNPARSED,
-    CommandRule,
-)
+from guardrails_core.intent.sql.command_rules import CommandRule, rules_by_first_word
 from guardrails_core.intent.sql.dialects import _QUOTED_TOKENS, A, I, K
 from guardrails_core.intent.sql.functions import _dynamic_text
+from guardrails_core.intent.sql.settings import judge_set_words
 from guardrails_core.intent.sql.specials import _SPECIAL_COMMANDS, _Command
 from guardrails_core.intent.sql.statement import (
     _NOISE_WORDS,
@@ -103,7 +100,7 @@ def _match_rule(words: list[str]) -> CommandRule | None:
     if not words:
         return None
     significant = [words[0], *(word for word in words[1:6] if word not in _NOISE_WORDS)]
-    for rule in _RULES_BY_FIRST_WORD.get(words[0], ()):
+    for rule in rules_by_first_word().get(words[0], ()):
         if tuple(significant[: len(rule.keywords)]) == rule.keywords:
             return rule
     return None
@@ -141,6 +138,7 @@ def _classify_by_keywords(
         statement.add(intent, rule.message)
     _name_objects_from_words(statement, rule, tokens)
     _apply_keyword_hints(statement, words)
+    _judge_settings(statement, rule, tokens)
     if words[:2] == ["FLASHBACK", "TABLE"] and _contains(words, ("BEFORE", "DROP")):
         # TO BEFORE DROP brings a dropped table back from the recycle bin: nothing is replaced.
         _forget(statement, I.DELETE)
@@ -150,7 +148,7 @@ def _classify_by_keywords(
         )
         if parse_failed:
             _forget(statement, I.UNPARSEABLE)
-    trusted = rule.keywords in _TRUSTED_WHEN_UNPARSED
+    trusted = rule.trusted
     if set(rule.intents) <= {I.READ} or trusted:
         # A harmless prefix (SET, DECLARE, BEGIN, GO, USE) must not hide what follows it.
         hidden = _trailing_statement(statement, found, first=len(rule.keywords))
@@ -162,6 +160,37 @@ def _classify_by_keywords(
             # Only the block keyword kept the chunk from parsing: the statement behind it was
             # analysed on its own (and carries its own `unparseable` if it has one).
             _forget(statement, I.UNPARSEABLE)
+
+
+# Statements that change settings with SET (for the session, a database, a role, the server).
+_SETTING_VERBS: dict[tuple[str, ...], str] = {
+    ("SET",): "",
+    ("ALTER", "SYSTEM"): "SYSTEM",
+    ("ALTER", "DATABASE"): "",
+    ("ALTER", "ROLE"): "",
+    ("ALTER", "USER"): "",
+}
+
+
+def _judge_settings(statement: _Statement, rule: CommandRule, tokens: list[Token]) -> None:
+    """SET name = value and ALTER SYSTEM / DATABASE / ROLE ... SET name = value, by registry."""
+    scope = _SETTING_VERBS.get(rule.keywords[:2]) if rule.keywords[0] == "ALTER" else None
+    if rule.keywords == ("SET",):
+        scope = ""
+    if scope is None:
+        return
+    texts = [token.text for token in tokens]
+    upper = [text.upper() for text in texts]
+    if "SET" not in upper:
+        return
+    start = upper.index("SET")
+    words = texts[start:]
+    verb = " ".join(rule.keywords) if rule.keywords != ("SET",) else "SET"
+    if rule.keywords != ("SET",) and not {"=", "TO"} & set(upper[start:]):
+        return  # T-SQL `ALTER DATABASE d SET option value`: its options are keyword hints
+    if scope:
+        words = [words[0], scope, *words[1:]]
+    judge_set_words(statement, words, verb=verb)
 
 
 _KIND_WORDS: dict[str, ObjectKind] = {

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from guardrails_core.intent.sql.dialects import MAX_DEPTH, A, I, K
+from guardrails_core.intent.sql.settings import judge_setting
 from guardrails_core.intent.sql.statement import (
     _first_string_argument,
     _function_name,
@@ -42,13 +43,6 @@ def _dynamic_text(statement: _Statement, literal: str | None, what: str) -> None
     statement.embed(inner)
     if not inner:
         statement.add(I.DYNAMIC, f"{what} with an empty text")
-
-
-# Session settings that switch identity or switch off the database's own integrity checks.
-_IDENTITY_VARIABLES = frozenset({"role", "session_authorization", "session authorization"})
-_INTEGRITY_VARIABLES = frozenset(
-    {"session_replication_role", "foreign_key_checks", "unique_checks", "sql_safe_updates"}
-)
 
 
 # --------------------------------------------------------------------------- functions
@@ -250,9 +244,15 @@ def _check_function(statement: _Statement, node: exp.Expr) -> None:
         package = parent.this.name.lower() if isinstance(parent.this, exp.Expr) else ""
         rule = _PACKAGE_RULES.get(package)
     if name == "set_config":
-        setting = _first_string_argument(node)
-        if setting and setting.lower() in _IDENTITY_VARIABLES | _INTEGRITY_VARIABLES:
-            statement.add(I.PRIVILEGE, f"set_config('{setting}') switches identity or checks off")
+        arguments = list(node.iter_expressions())
+        setting = arguments[0] if arguments else None
+        value = arguments[1] if len(arguments) > 1 else None
+        judge_setting(
+            statement,
+            str(setting.this) if isinstance(setting, exp.Literal) else "",
+            str(value.this) if isinstance(value, exp.Literal) else None,
+            verb="set_config()",
+        )
         return
     if (
         rule is None

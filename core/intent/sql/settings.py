@@ -1,0 +1,153 @@
+"""Session and server settings by registry (rules/sql_settings.yaml): risky, harmless, or unknown.
+
+One judgement for every way SQL changes a setting: SET (parsed or kept as a keyword command),
+set_config(), and ALTER SYSTEM / DATABASE / ROLE / USER ... SET.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import functools
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from guardrails_core.intent.sql.dialects import I
+from guardrails_core.intent.sql.statement import _Statement
+from guardrails_core.model import Intent
+
+_SETTINGS_FILE = Path(__file__).parent.parent / "rules" / "sql_settings.yaml"
+
+
+@dataclass(frozen=True)
+class _RiskySetting:
+    names: tuple[re.Pattern[str], ...]
+    values: frozenset[str]
+    intents: tuple[Intent, ...]
+    message: str
+
+
+@dataclass(frozen=True)
+class _Registry:
+    risky: tuple[_RiskySetting, ...]
+    harmless: tuple[re.Pattern[str], ...]
+    variable_dialects: frozenset[str]
+
+
+def _glob(pattern: str) -> re.Pattern[str]:
+    return re.compile(fnmatch.translate(pattern.lower()))
+
+
+@functools.cache
+def _registry() -> _Registry:
+    data = yaml.safe_load(_SETTINGS_FILE.read_text(encoding="utf-8"))
+    risky = tuple(
+        _RiskySetting(
+            names=tuple(_glob(str(name)) for name in row["names"]),
+            values=frozenset(str(value).lower() for value in row.get("values") or ()),
+            intents=tuple(Intent(intent) for intent in row["intents"]),
+            message=str(row["message"]),
+        )
+        for row in data["risky"]
+    )
+    harmless = tuple(_glob(str(name)) for name in data["harmless"])
+    return _Registry(risky, harmless, frozenset(data.get("variable_dialects") or ()))
+
+
+# Scopes whose change outlives the session: the server's configuration for every session.
+_SERVER_SCOPES = frozenset({"GLOBAL", "PERSIST", "PERSIST_ONLY", "SYSTEM"})
+
+
+def normalise_setting(name: str) -> str:
+    """`@@SESSION.Sql_Log_Bin` -> `sql_log_bin`; quotes and surrounding spaces go."""
+    name = name.strip().strip("`\"'[]").lower()
+    name = re.sub(r"^@@(session\.|local\.)?", "", name)
+    return " ".join(name.split())
+
+
+def is_variable(name: str, dialect: str | None) -> bool:
+    """`@x` (MySQL, T-SQL) or a plain name in a dialect whose SET assigns script variables."""
+    stripped = name.strip()
+    if stripped.startswith("@") and not stripped.startswith("@@"):
+        return True
+    return dialect in _registry().variable_dialects and not stripped.startswith("@@")
+
+
+def judge_setting(
+    statement: _Statement,
+    name: str,
+    value: str | None,
+    *,
+    scope: str = "",
+    verb: str = "SET",
+) -> None:
+    """Add what setting `name` to `value` does: a risky row's intents, nothing for a harmless
+    setting, `unknown` for a setting in no row. `scope` GLOBAL/PERSIST/SYSTEM reaches every
+    session (host_access)."""
+    raw = name
+    if raw.strip().lower().startswith("@@global."):
+        scope = "GLOBAL"
+        raw = raw.strip()[len("@@global.") :]
+    setting = normalise_setting(raw)
+    if not setting:
+        statement.add(I.UNKNOWN, f"{verb} of a setting whose name is computed at run time")
+        return
+    if scope.upper() in _SERVER_SCOPES:
+        statement.add(
+            I.HOST_ACCESS,
+            f"{verb} {scope.upper()} {setting} changes the server's configuration for every "
+            "session",
+        )
+    lowered = None if value is None else value.strip().strip("'\"").lower()
+    registry = _registry()
+    for row in registry.risky:
+        if any(pattern.fullmatch(setting) for pattern in row.names):
+            # A value the analyzer cannot read (computed, missing) counts as the risky one.
+            if row.values and lowered is not None and lowered not in row.values:
+                return
+            for intent in row.intents:
+                statement.add(intent, f"{verb} {setting}: {row.message}")
+            return
+    if any(pattern.fullmatch(setting) for pattern in registry.harmless):
+        return
+    if scope.upper() in _SERVER_SCOPES:
+        return  # already named: a server-wide change, whatever the setting
+    statement.add(
+        I.UNKNOWN,
+        f"{verb} {setting}: a setting the analyzer has no record of, so its effect is not known",
+    )
+
+
+# Words between SET and the setting's name that say how long or how far it applies.
+_SCOPE_WORDS = frozenset({"SESSION", "LOCAL", "GLOBAL", "PERSIST", "PERSIST_ONLY", "SYSTEM"})
+
+
+def judge_set_words(statement: _Statement, words: list[str], verb: str = "SET") -> None:
+    """A SET kept as words (token texts, quotes stripped, from SET on):
+    `SET [SESSION|LOCAL] name {=|TO} value`, `SET TIME ZONE 'UTC'`, `SET NAMES ...`."""
+    rest = words[1:]
+    scope = ""
+    while rest and rest[0].upper() in _SCOPE_WORDS:
+        scope = rest[0].upper() if rest[0].upper() not in ("SESSION", "LOCAL") else scope
+        rest = rest[1:]
+    upper = [word.upper() for word in rest]
+    if upper[:2] == ["TIME", "ZONE"] or upper[:1] in (["TRANSACTION"], ["NAMES"], ["CHARSET"]):
+        return  # the session's time zone, transaction mode or character set
+    if upper[:3] == ["SESSION", "CHARACTERISTICS", "AS"] or upper[:2] == ["CHARACTER", "SET"]:
+        return
+    for stop in ("=", "TO"):
+        if stop in upper:
+            position = upper.index(stop)
+            parts = rest[:position]
+            name = "".join(parts) if "." in parts else " ".join(parts)
+            value = rest[position + 1] if position + 1 < len(rest) else None
+            if is_variable(name, statement.dialect_name):
+                return
+            judge_setting(statement, name, value, scope=scope, verb=verb)
+            return
+    name = rest[0] if rest else ""
+    if is_variable(name, statement.dialect_name):
+        return
+    judge_setting(statement, name, rest[1] if len(rest) > 1 else None, scope=scope, verb=verb)
