@@ -377,8 +377,13 @@ class PreImage:
         )
         self.catalog.insert(self.entry)
 
+    def lock(self) -> None:
+        """Keep other writers off the rows from now until the statement's transaction ends."""
+        target = self.adapter.table_sql(self.entry.table)
+        self.adapter.lock_for_capture(self.session, target, self.change.rows_sql)
+
     def copy(self) -> int:
-        """Copy the rows the statement is about to change (run just before it)."""
+        """Copy the rows the statement is about to change (run just before it, under lock())."""
         alias = self.adapter.quote(ROWS_ALIAS)
         names = self.adapter.column_list(self.info.column_names)
         copied = self.session.execute(

@@ -408,6 +408,7 @@ class ImpactProbe:
                         continue
                     if not self.adapter.ddl_commits:
                         image.create()
+                    image.lock()
                     image.copy()
                 copied.append(image)
             except ReversibilityError:

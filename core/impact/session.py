@@ -153,11 +153,14 @@ class Session:
         """
         if self.in_transaction():
             return Frame(opened=False, owns_end=False)
+        # SQLite: the write lock at once (waiting out the busy timeout like the statement
+        # would), not a read lock that fails at once when it must become a write lock.
+        begin = "BEGIN IMMEDIATE" if self.driver == "sqlite3" else "BEGIN"
         if self.autocommit():
-            self.execute("BEGIN")
+            self.execute(begin)
             return Frame(opened=True, owns_end=True)
         if self.driver == "sqlite3":
-            self.execute("BEGIN")
+            self.execute(begin)
             return Frame(opened=True, owns_end=replaces_statement)
         return Frame(opened=False, owns_end=False)
 

@@ -158,6 +158,8 @@ def _transaction(session: Session, adapter: DialectAdapter) -> Iterator[None]:
         )
     # Drivers that do not open transactions implicitly (autocommit, sqlite3) get a BEGIN.
     explicit = session.autocommit() or session.driver == "sqlite3"
+    if adapter.undo_prepare_sql:
+        session.execute(adapter.undo_prepare_sql)
     if explicit:
         session.execute(adapter.undo_begin_sql)
     try:

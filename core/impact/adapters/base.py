@@ -131,8 +131,16 @@ class DialectAdapter(ABC):
 
     # ------------------------------------------------------------------ undo
 
-    # How an undo opens its transaction.
+    # How an undo opens its transaction, and what it sends before (its isolation level).
     undo_begin_sql: ClassVar[str] = "BEGIN"
+    undo_prepare_sql: ClassVar[str | None] = None
+
+    def lock_for_capture(self, session: Session, target: str, rows_sql: str) -> None:
+        """Keep other writers off the rows a statement is about to change, from before their
+        copy to the end of the statement's transaction: a write committed in between would be
+        overwritten by undo, and a row moved into or out of the statement's predicate would be
+        changed without a copy or copied without a change."""
+        return None  # SQLite: the capture's BEGIN IMMEDIATE holds the database's write lock
 
     def lock_table(self, session: Session, target: str) -> None:
         """Keep other writers off `target` until the undo's transaction ends, so the conflict

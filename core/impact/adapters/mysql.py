@@ -272,6 +272,14 @@ class MySQLAdapter(DialectAdapter):
     # ------------------------------------------------------------------ undo
 
     undo_begin_sql = "START TRANSACTION"
+    # REPEATABLE READ would fix the undo's snapshot at its first read, before its lock: a write
+    # committed in between would be invisible to the conflict check, and overwritten.
+    undo_prepare_sql = "SET TRANSACTION ISOLATION LEVEL READ COMMITTED"
+
+    def lock_for_capture(self, session: Session, target: str, rows_sql: str) -> None:
+        # Exclusive row (and, under REPEATABLE READ, gap) locks before the copy: the copy's own
+        # shared locks would deadlock with a writer queued between them and the statement.
+        session.fetch(f"{rows_sql} FOR UPDATE")
 
     def lock_table(self, session: Session, target: str) -> None:
         # LOCK TABLES would commit; locking every row (and the gaps) does not.

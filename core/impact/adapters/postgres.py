@@ -253,6 +253,11 @@ class PostgresAdapter(DialectAdapter):
         # Readers go on; writers wait until the undo commits.
         session.execute(f"LOCK TABLE {target} IN SHARE ROW EXCLUSIVE MODE")
 
+    def lock_for_capture(self, session: Session, target: str, rows_sql: str) -> None:
+        # Row locks (FOR UPDATE) would still let rows enter the predicate under READ COMMITTED;
+        # the table lock keeps every writer out and lets readers go on.
+        self.lock_table(session, target)
+
     def insert_override(self, info: TableInfo) -> str:
         if any(column.identity_always for column in info.columns):
             return "OVERRIDING SYSTEM VALUE"
