@@ -245,3 +245,56 @@ def test_concurrent_writers_lose_nothing_over_many_rounds(
         if value_of(db, table, "v", key) != expected:
             lost.append((number, key, expected, value_of(db, table, "v", key)))
     assert not lost, f"committed writes lost in {len(lost)} of {rounds} rounds: {lost}"
+
+
+def test_sqlite_guarded_writes_wait_for_busy_writers_like_unguarded_ones(
+    db: Database, guard: Guard
+) -> None:
+    """Another connection commits every couple of milliseconds: guarded UPDATEs go through as
+    often as plain ones (they wait out the busy timeout for the write lock, as the plain UPDATE
+    does) instead of failing at once with 'database is locked'."""
+    if db.dialect != "sqlite":
+        pytest.skip("SQLite's database-wide write lock")
+    table = orders(db, rows=50)
+    counter = db.create("counter", "id integer primary key, n integer", 1, values="0")
+    stop = threading.Event()
+    commits = []
+
+    def busy_writer() -> None:
+        connection = db.connection(autocommit=False)
+        # Paced, not flat out: a writer that never lets go starves every reader alike.
+        while not stop.wait(0.002):
+            db.run(f"UPDATE {counter} SET n = n + 1", connection)
+            connection.commit()
+            commits.append(1)
+
+    def failures(statement: Callable[[], object]) -> list[str]:
+        failed = []
+        for _ in range(30):
+            try:
+                statement()
+            except sqlite3.OperationalError as error:
+                failed.append(str(error))
+        return failed
+
+    def plain() -> None:
+        connection = db.connection(autocommit=False)
+        db.run(f"UPDATE {table} SET v = v + 1 WHERE id <= 10", connection)
+        connection.commit()
+
+    writer = threading.Thread(target=busy_writer, daemon=True)
+    writer.start()
+    try:
+        wait_until(lambda: len(commits) > 10, what="the busy writer to commit")
+        unguarded = failures(plain)
+        guarded_failures = failures(
+            lambda: guarded(db, guard, f"UPDATE {table} SET v = v + 1 WHERE id <= 10")
+        )
+    finally:
+        stop.set()
+        writer.join(timeout=30)
+    assert not unguarded, f"{len(unguarded)} of 30 plain UPDATEs failed: {unguarded[:2]}"
+    assert not guarded_failures, (
+        f"{len(guarded_failures)} of 30 guarded UPDATEs failed: {guarded_failures[:2]}"
+    )
+    assert value_of(db, table, "v", 1) == 1 + 60
