@@ -32,6 +32,7 @@ class Row:
     expect: str
     rule: str | None
     family: str
+    baseline: bool
 
 
 def load(tmp: Path) -> tuple[str, list[Row]]:
@@ -46,6 +47,7 @@ def load(tmp: Path) -> tuple[str, list[Row]]:
             expect=row["expect"],
             rule=row.get("rule"),
             family=row.get("class", ""),
+            baseline=bool(row.get("baseline", False)),
         )
         for row in data["cases"]
     ]
@@ -69,13 +71,14 @@ def build_links(tmp: Path) -> None:
 
 
 def judge(row: Row, policy_text: str) -> dict[str, Any]:
-    policy = parse_policy(policy_text, source="traversal.yaml")
+    policy = None if row.baseline else parse_policy(policy_text, source="traversal.yaml")
     try:
         decision = check(
             row.text,
             kind=row.kind,
             dialect=row.dialect,
             policy=policy,
+            local_paths=True,
             analysis_cache=None,
             decision_cache=None,
         )
