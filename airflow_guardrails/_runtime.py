@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk.exceptions import AirflowFailException
 
+from airflow_guardrails._lineage_ids import connection_labels, task_labels
 from guardrails_core.audit.secrets import MASK, add_known_secrets
 from guardrails_core.guard import CommandBlocked, Guard, GuardResult
 from guardrails_core.guard import _describe as describe_error
@@ -144,9 +145,13 @@ class TaskScope:
     def context_for(self, connection: str | None) -> Context:
         found = self._contexts.get(connection)
         if found is None:
+            update: dict[str, Any] = {"connection": connection}
             if connection is not None:
                 learn_connection_secrets(connection)
-            found = self.base.model_copy(update={"connection": connection})
+                naming = connection_labels(connection)
+                if naming:
+                    update["labels"] = tuple(sorted({**dict(self.base.labels), **naming}.items()))
+            found = self.base.model_copy(update=update)
             self._contexts[connection] = found
         return found
 
@@ -421,6 +426,7 @@ def task_context(
     map_index = getattr(ti, "map_index", -1)
     if map_index is not None and map_index >= 0:
         labels.setdefault("map_index", str(map_index))
+    labels.update(task_labels(ti, airflow_context.get("dag_run")))
     return Context(
         actor=options.actor or Actor(),
         environment=options.environment or guard.settings.environment,
