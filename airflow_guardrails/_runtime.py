@@ -17,6 +17,7 @@ from threads the task starts must be checked too (a contextvar would not reach t
 
 from __future__ import annotations
 
+import importlib
 import logging
 import threading
 from collections.abc import Callable, Iterable
@@ -25,6 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk.exceptions import AirflowFailException
 
+from airflow_guardrails._lineage_ids import connection_labels, task_labels
+from guardrails_core.audit.secrets import MASK, add_known_secrets
 from guardrails_core.guard import CommandBlocked, Guard, GuardResult
 from guardrails_core.guard import _describe as describe_error
 from guardrails_core.model import (
@@ -130,6 +133,7 @@ class TaskScope:
         guard: Guard,
         approvals: Iterable[Approval] = (),
     ) -> TaskScope:
+        add_known_secrets(mask_known_to_airflow)
         return cls(
             guard=guard,
             task=task,
@@ -141,7 +145,13 @@ class TaskScope:
     def context_for(self, connection: str | None) -> Context:
         found = self._contexts.get(connection)
         if found is None:
-            found = self.base.model_copy(update={"connection": connection})
+            update: dict[str, Any] = {"connection": connection}
+            if connection is not None:
+                learn_connection_secrets(connection)
+                naming = connection_labels(connection)
+                if naming:
+                    update["labels"] = tuple(sorted({**dict(self.base.labels), **naming}.items()))
+            found = self.base.model_copy(update=update)
             self._contexts[connection] = found
         return found
 
@@ -416,6 +426,7 @@ def task_context(
     map_index = getattr(ti, "map_index", -1)
     if map_index is not None and map_index >= 0:
         labels.setdefault("map_index", str(map_index))
+    labels.update(task_labels(ti, airflow_context.get("dag_run")))
     return Context(
         actor=options.actor or Actor(),
         environment=options.environment or guard.settings.environment,
@@ -445,6 +456,38 @@ def _render_tickets(
 
 
 # ---------------------------------------------------------------------- publishing
+
+
+def _airflow_maskers() -> list[Any]:
+    """Airflow's secrets maskers in this process: the Task SDK's (connection passwords and
+    extras, sensitive variables, `mask_secret` calls) and the core's (in-process runs)."""
+    maskers: list[Any] = []
+    for module in ("airflow.sdk._shared.secrets_masker", "airflow._shared.secrets_masker"):
+        try:
+            maskers.append(importlib.import_module(module)._secrets_masker())
+        except (ImportError, AttributeError):  # an Airflow that keeps it elsewhere, or no core
+            continue
+    return maskers
+
+
+def mask_known_to_airflow(text: str) -> str:
+    """`text` with every secret Airflow's maskers hold replaced: a source for the core's
+    `mask_secrets`, so the audit trail, XCom, logs and the lineage facet mask them too."""
+    for masker in _airflow_maskers():
+        if masker.replacer is not None:
+            text = masker.replacer.sub(MASK, text)
+    return text
+
+
+def learn_connection_secrets(conn_id: str) -> None:
+    """Read the connection the command will use, before it is judged: the Task SDK registers its
+    password and extra with the secrets masker when it is read (the hook would, only later)."""
+    from airflow.sdk import BaseHook
+
+    try:
+        BaseHook.get_connection(conn_id)
+    except Exception as error:  # a missing connection fails the hook, in its own words
+        log.debug("access-guardrails: connection %s not readable yet: %s", conn_id, error)
 
 
 def register_secrets(text: str) -> None:

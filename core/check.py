@@ -13,8 +13,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from guardrails_core.intent import DEFAULT_CACHE, AnalysisCache, analyze
+from guardrails_core.locations import real_paths
 from guardrails_core.lru import BoundedLRU
 from guardrails_core.model import (
+    Analysis,
     CommandKind,
     CommandRef,
     Context,
@@ -22,6 +24,7 @@ from guardrails_core.model import (
     ImpactEstimate,
     Intent,
     Mode,
+    ObjectKind,
     Reason,
     Verdict,
     configure_fingerprint_key,
@@ -29,6 +32,7 @@ from guardrails_core.model import (
     fingerprint_text,
 )
 from guardrails_core.policy import Policy, baseline_policy, evaluate
+from guardrails_core.policy.patterns import NO_REAL_PATHS
 from guardrails_core.version import ANALYZER_VERSION
 
 _DecisionKey = tuple[Any, ...]
@@ -140,6 +144,18 @@ def _printable(text: str) -> str:
     return text
 
 
+def _local_files(analysis: Analysis) -> list[str]:
+    """The files shell statements touch (SQL inside them names files on its database server)."""
+    return [
+        ref.name
+        for statement in analysis.statements
+        for effect in statement.walk()
+        if effect.kind is CommandKind.SHELL
+        for ref in effect.objects
+        if ref.kind is ObjectKind.FILE
+    ]
+
+
 def check(
     text: str,
     *,
@@ -155,6 +171,7 @@ def check(
     estimated_later: bool = False,
     max_input_bytes: int = DEFAULT_MAX_INPUT_BYTES,
     max_input_depth: int = DEFAULT_MAX_INPUT_DEPTH,
+    local_paths: bool = False,
 ) -> Decision:
     """Judge `text` (SQL or shell) against `policy` (the built-in baseline when None).
 
@@ -165,6 +182,8 @@ def check(
     `estimated_later`: an adapter judges each statement again, with estimates, when it reaches
     its connection; `impact.require_estimate` is left to that check (not applied here).
     A command over `max_input_bytes` or `max_input_depth` is denied without being analysed.
+    `local_paths`: the command runs on this host, so the files of its shell statements are
+    also judged where their symlinks lead (read from the filesystem at each call).
     """
     policy = (policy or baseline_policy()).with_mode(mode)
     context = context or _DEFAULT_CONTEXT
@@ -188,7 +207,8 @@ def check(
         context,
         estimated_later,
     )
-    memoise = decision_cache is not None and now is None and impact is None
+    resolve_links = local_paths and command_kind is CommandKind.SHELL
+    memoise = decision_cache is not None and now is None and impact is None and not resolve_links
     if memoise and decision_cache is not None:
         cached = decision_cache.get(key)
         if cached is not None:
@@ -205,7 +225,13 @@ def check(
         cache=analysis_cache,
     )
     evaluation = evaluate(
-        analysis, policy, context, now=now, impact=impact, estimated_later=estimated_later
+        analysis,
+        policy,
+        context,
+        now=now,
+        impact=impact,
+        estimated_later=estimated_later,
+        real_paths=real_paths(_local_files(analysis)) if resolve_links else NO_REAL_PATHS,
     )
     judged = evaluation.analysis or analysis
     decision = Decision(

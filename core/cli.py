@@ -175,8 +175,15 @@ def _decide(
         context = context.model_copy(update={"environment": settings.environment})
     context = context.model_copy(update={"orchestrator": context.orchestrator or "cli"})
     mode = Mode(args.mode) if getattr(args, "mode", None) else settings.mode
+    # The CLI and agent hooks judge commands about to run on this host: symlinks are checkable.
     return check(
-        text, kind=kind, dialect=_check_dialect(dialect), policy=policy, context=context, mode=mode
+        text,
+        kind=kind,
+        dialect=_check_dialect(dialect),
+        policy=policy,
+        context=context,
+        mode=mode,
+        local_paths=True,
     )
 
 

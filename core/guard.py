@@ -186,6 +186,7 @@ class Guard:
             estimated_later=estimated_later,
             max_input_bytes=self.settings.max_input_bytes,
             max_input_depth=self.settings.max_input_depth,
+            local_paths=True,  # the guarded task runs the command on this worker
         )
         if not self._record:
             return GuardResult(decision, None)

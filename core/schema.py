@@ -96,3 +96,20 @@ def published_decision_schema() -> dict[str, Any]:
     )
     loaded: dict[str, Any] = json.loads(text)
     return loaded
+
+
+SCHEMAS_URL = "https://access-guardrails.dev/schemas/"
+
+
+def published_schema(url: str) -> dict[str, Any]:
+    """The schema file the package ships for one of its schema URLs (the URL's path below
+    /schemas/ is the file's path in `guardrails_core/schemas/`): every schemaURL it writes, the
+    OpenLineage facet's included, can be read offline. KeyError for any other URL."""
+    if not url.startswith(SCHEMAS_URL):
+        raise KeyError(url)
+    relative = url.removeprefix(SCHEMAS_URL).split("#", 1)[0]
+    resource = resources.files("guardrails_core").joinpath("schemas", *relative.split("/"))
+    if not resource.is_file():
+        raise KeyError(url)
+    loaded: dict[str, Any] = json.loads(resource.read_text(encoding="utf-8"))
+    return loaded

@@ -1,9 +1,11 @@
 """Decisions shown in Prefect: a markdown artifact per decision, a table per flow run, and events.
 
 Events go out at once (Prefect queues them). Artifacts are API calls of 10-25 ms each, so a
-background thread creates them and the task never waits on the API; `flush()` waits until they
-are written (it runs at interpreter exit too). Both carry the decision's fingerprint and audit
-record id, so the artifact, the event and the audit trail point at each other, and its row
+background thread creates them while the task runs; `settle()` at the end of every guarded task
+waits until its artifacts are written and its events handed to the API, so nothing is left for
+interpreter exit (where Prefect can no longer start the threads its clients need). Both carry
+the decision's fingerprint and audit record id, so the artifact, the event and the audit trail
+point at each other, and its row
 estimates; a statement that ran with a way back gets a report saying where it is kept and the
 `access-guardrails undo` command that puts it back.
 """
@@ -16,6 +18,7 @@ import logging
 import queue
 import re
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -220,6 +223,7 @@ def _emit(event: str, result: GuardResult, run: RunRef, extra: dict[str, Any]) -
     from prefect.events import emit_event
 
     try:
+        _emitted.set()
         emit_event(
             event=event,
             resource=_resource(result.decision, result.record_id),
@@ -410,7 +414,42 @@ def flush(timeout: float = 30.0) -> bool:
     return _PUBLISHER.flush(timeout) and outcomes_written
 
 
+# A last resort for decisions made outside guarded tasks (engine statements in a flow body).
 atexit.register(flush, 10.0)
+
+# Whether this process emitted events: only then is there an events worker to wait for.
+_emitted = threading.Event()
+
+
+def settle(timeout: float = 30.0) -> bool:
+    """Wait until the decisions so far are in Prefect: artifacts written by the background
+    thread, events sent by Prefect's events worker. A guarded task calls this before it ends;
+    False (and a warning) if that takes longer than `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    written = _PUBLISHER.flush(timeout)
+    sent = _events_sent(max(0.0, deadline - time.monotonic()))
+    if not (written and sent):
+        missing = ", ".join(
+            what for what, done in (("artifacts", written), ("events", sent)) if not done
+        )
+        log.warning("guardrails: decision %s not yet in Prefect after %.0f s", missing, timeout)
+    return written and sent
+
+
+def _events_sent(timeout: float) -> bool:
+    if not _emitted.is_set():
+        return True
+    from prefect.events.worker import EventsWorker
+
+    worker = EventsWorker.instance()  # the one `emit_event` used
+    empty = threading.Event()
+
+    def wait() -> None:
+        worker.wait_until_empty()
+        empty.set()
+
+    threading.Thread(target=wait, name="guardrails-prefect-events", daemon=True).start()
+    return empty.wait(timeout)
 
 
 # --------------------------------------------------------------------------- entry points

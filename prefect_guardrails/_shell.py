@@ -14,7 +14,7 @@ from guardrails_core.guard import Guard, GuardResult
 from guardrails_core.model import CommandKind
 
 from ._context import current_context
-from ._publish import finish
+from ._publish import finish, settle
 from ._tasks import show
 
 T = TypeVar("T")
@@ -43,6 +43,21 @@ def run_shell(
     then `operation.run()`'s output lines are returned). A denied command raises CommandBlocked,
     one needing review ApprovalRequired; in a @guarded task either ends the task as Blocked.
     """
+    try:
+        return _run_shell(command, cwd=cwd, env=env, timeout=timeout, check=check, guard=guard)
+    finally:
+        settle()  # its decision's artifacts and events exist before the command returns
+
+
+def _run_shell(
+    command: str | Any,
+    *,
+    cwd: str | Path | None,
+    env: Mapping[str, str] | None,
+    timeout: float | None,
+    check: bool,
+    guard: Guard | None,
+) -> subprocess.CompletedProcess[str] | list[str]:
     guard = guard or Guard.shared()
     commands = getattr(command, "commands", None)
     if isinstance(commands, list) and callable(getattr(command, "run", None)):

@@ -40,7 +40,7 @@ from guardrails_core.model import (
 
 from ._approval import request_approval
 from ._context import DECLARED, Declared, as_actor, as_scope, current_context
-from ._publish import finish, publish
+from ._publish import finish, publish, settle
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -286,6 +286,7 @@ def _wrap(fn: Callable[..., Any], spec: _Spec) -> Callable[..., Any]:
                 return stopped
             finally:
                 DECLARED.reset(token)
+                await anyio.to_thread.run_sync(settle)
 
         return guarded_async
 
@@ -306,6 +307,7 @@ def _wrap(fn: Callable[..., Any], spec: _Spec) -> Callable[..., Any]:
             return stopped
         finally:
             DECLARED.reset(token)
+            settle()  # the decision's artifacts and events exist before the task ends
 
     return guarded_sync
 

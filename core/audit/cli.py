@@ -76,6 +76,13 @@ def register(
     _filter_options(export)
     export.add_argument("--format", choices=EXPORT_FORMATS, default="jsonl", help="default: jsonl")
     export.add_argument("--output", "-o", type=Path, help="write to this file (default: stdout)")
+    export.add_argument(
+        "--emit",
+        action="store_true",
+        help="with --format openlineage: send the events through the OpenLineage client, "
+        "configured the standard way (openlineage.yml, OPENLINEAGE_CONFIG, OPENLINEAGE_URL, "
+        "OPENLINEAGE__TRANSPORT__*), instead of writing them",
+    )
     export.set_defaults(audit_handler=_export)
 
     stats = commands.add_parser(
@@ -329,6 +336,19 @@ def _verify(store: AuditStore, args: argparse.Namespace, out: TextIO) -> int:
 
 def _export(store: AuditStore, args: argparse.Namespace, out: TextIO) -> int:
     records = store.iter_records(args.filters)
+    if args.emit:
+        if args.format != "openlineage" or args.output is not None:
+            sys.stderr.write("audit export: --emit needs --format openlineage and no --output\n")
+            return EXIT_USAGE
+        from .lineage_emit import LineageClientMissing, emit_openlineage
+
+        try:
+            count = emit_openlineage(records)
+        except LineageClientMissing as error:
+            sys.stderr.write(f"audit export: {error}\n")
+            return EXIT_USAGE
+        sys.stderr.write(f"emitted {count} OpenLineage events\n")
+        return EXIT_OK
     if args.output is None:
         export_records(records, args.format, out)
         return EXIT_OK

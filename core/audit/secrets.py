@@ -8,6 +8,7 @@ Patterns are data: ``SECRET_PATTERNS`` (regexes with a ``secret`` group) and
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 MASK = "***"
@@ -233,9 +234,26 @@ def _mask(text: str, found: list[str] | None) -> str:
     return text
 
 
+# Secret values another system knows to be secret though no pattern could tell (Airflow's secrets
+# masker holds the real connection passwords): each source masks those it knows in a text. An
+# adapter registers its source at the edge; the core never imports an orchestrator.
+_KNOWN_SECRET_SOURCES: list[Callable[[str], str]] = []
+
+
+def add_known_secrets(source: Callable[[str], str]) -> None:
+    """Make every sink also mask what `source` masks (once per source; a source that raises
+    fails the write it was masking, never lets the text through unmasked)."""
+    if source not in _KNOWN_SECRET_SOURCES:
+        _KNOWN_SECRET_SOURCES.append(source)
+
+
 def mask_secrets(text: str) -> str:
-    """Mask passwords, keys and tokens in any text, keeping the names that announce them."""
-    return _mask(text, None)
+    """Mask passwords, keys and tokens in any text, keeping the names that announce them, and
+    every value a registered source knows to be secret."""
+    masked = _mask(text, None)
+    for source in _KNOWN_SECRET_SOURCES:
+        masked = source(masked)
+    return masked
 
 
 # Fields that are hashes or ids: never rewritten by secret masking.

@@ -18,6 +18,8 @@ from typing import Any
 
 import yaml
 
+from guardrails_core.locations import lexical_path
+
 RULES = Path(__file__).parent / "rules" / "programs.yaml"
 
 #: Effects in the order the shared vocabulary is tried; the first that a part names wins.
@@ -111,16 +113,18 @@ class Registry:
     environment: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def file_classes(self, path: str) -> set[str]:
-        """Which of the file tables (startup, privileged, secrets, data) a path is in."""
-        home = _HOME.sub("~/", path, count=1)
+        """Which of the file tables (startup, privileged, secrets, data) a path is in, as
+        written or with `.`, `..` and `//` resolved (`/tmp/../etc/passwd` is /etc/passwd)."""
         found = set()
-        for name, patterns in self.files.items():
-            for pattern in patterns:
-                if fnmatch.fnmatchcase(home, pattern) or (
-                    pattern.startswith("*/") and fnmatch.fnmatchcase(home, pattern[2:])
+        for form in {path, lexical_path(path)}:
+            home = _HOME.sub("~/", form, count=1)
+            for name, patterns in self.files.items():
+                if name not in found and any(
+                    fnmatch.fnmatchcase(home, pattern)
+                    or (pattern.startswith("*/") and fnmatch.fnmatchcase(home, pattern[2:]))
+                    for pattern in patterns
                 ):
                     found.add(name)
-                    break
         return found
 
     def is_scratch(self, path: str) -> bool:

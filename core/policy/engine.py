@@ -9,7 +9,7 @@ before the rules: touching an object outside the step's scope is denied whatever
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
@@ -37,6 +37,7 @@ from guardrails_core.model import (
 from guardrails_core.policy.impact import apply_impact
 from guardrails_core.policy.patterns import (
     LOCATION_KINDS,
+    NO_REAL_PATHS,
     ObjectPatternSet,
     PatternError,
     compile_globs,
@@ -376,14 +377,18 @@ def evaluate(
     now: datetime | None = None,
     impact: Sequence[ImpactEstimate] | None = None,
     estimated_later: bool = False,
+    real_paths: Mapping[str, str] = NO_REAL_PATHS,
 ) -> Evaluation:
     """Judge `analysis`. `impact` holds row estimates measured at the edge (None: not measured);
     a statement over the policy's `impact` limits is judged as a mass mutation.
-    `estimated_later`: see `apply_impact`."""
+    `estimated_later`: see `apply_impact`. `real_paths`: where local paths lead once symlinks
+    are resolved (`guardrails_core.locations.real_paths`, measured at the edge)."""
     now = now or datetime.now(UTC)
     judged = apply_impact(analysis, policy.impact, impact, estimated_later=estimated_later)
     analysis = judged.analysis
-    state = _State(analysis=analysis, policy=policy, context=context, now=now)
+    state = _State(
+        analysis=analysis, policy=policy, context=context, now=now, real_paths=real_paths
+    )
     scope, scope_problem = _resolve_scope(policy, context)
     reasons: list[Reason] = []
     if scope_problem is not None:
@@ -400,7 +405,7 @@ def evaluate(
         if unmeasured is not None:
             outcomes.append(unmeasured)
         if scope is not None:
-            outcomes.extend(_scope_violations(scope, statement))
+            outcomes.extend(_scope_violations(scope, statement, real_paths))
         worst = max(outcomes, key=lambda reason: reason.decision.severity)
         reasons.append(worst)
         # Other blocking reasons on the same statement are worth showing too (once each).
@@ -431,6 +436,7 @@ class _State:
     policy: Policy
     context: Context
     now: datetime
+    real_paths: Mapping[str, str]
     time_sensitive: bool = False
 
     def judge(self, effect: StatementEffect, index: int) -> Reason:
@@ -440,7 +446,7 @@ class _State:
             for rule in self.policy.rules:
                 if rule.decision is Verdict.ALLOW:
                     continue
-                matched = _match(rule, effect, self.context, intents)[0]
+                matched = _match(rule, effect, self.context, intents, self.real_paths)[0]
                 if matched is not None:
                     return self._outcome(rule, effect, index, matched)
             return Reason(
@@ -457,7 +463,7 @@ class _State:
                 continue
             if rule.object_actions and rule.object_actions.isdisjoint(actions):
                 continue
-            matched_objects = _match(rule, effect, self.context, intents)[0]
+            matched_objects = _match(rule, effect, self.context, intents, self.real_paths)[0]
             if matched_objects is None:
                 continue
             return self._outcome(rule, effect, index, matched_objects)
@@ -588,11 +594,14 @@ def _rule_message(rule: CompiledRule, effect: StatementEffect) -> str:
 
 
 def explain_match(
-    rule: CompiledRule, effect: StatementEffect, context: Context
+    rule: CompiledRule,
+    effect: StatementEffect,
+    context: Context,
+    real_paths: Mapping[str, str] = NO_REAL_PATHS,
 ) -> tuple[tuple[str, ...] | None, str]:
     """Whether `rule` applies to `effect` (None if not; else the objects that made it apply), and
     a sentence saying why it does or does not."""
-    matched, why = _match(rule, effect, context, frozenset(effect.intents))
+    matched, why = _match(rule, effect, context, frozenset(effect.intents), real_paths)
     if why is None:
         return matched, "matches"
     what, actual_values, wanted_values = why
@@ -619,6 +628,7 @@ def _match(
     effect: StatementEffect,
     context: Context,
     intents: frozenset[Intent],
+    real_paths: Mapping[str, str],
 ) -> tuple[tuple[str, ...] | None, _Mismatch | None]:
     unknown = rule.fail_closed
     if rule.intents and rule.intents.isdisjoint(intents):
@@ -648,7 +658,10 @@ def _match(
         for ref in effect.objects
         if (not rule.object_kinds or ref.kind in rule.object_kinds)
         and (not rule.object_actions or ref.action in rule.object_actions)
-        and (rule.objects is None or rule.objects.matches(ref, unknown_matches=unknown))
+        and (
+            rule.objects is None
+            or rule.objects.matches(ref, unknown_matches=unknown, real_paths=real_paths)
+        )
     )
     if not matched:
         return None, ("objects", effect.objects, ())
@@ -703,18 +716,21 @@ def _resolve_scope(policy: Policy, context: Context) -> tuple[CompiledScope | No
     return None, None
 
 
-def _scope_violations(scope: CompiledScope, statement: StatementEffect) -> list[Reason]:
+def _scope_violations(
+    scope: CompiledScope, statement: StatementEffect, real_paths: Mapping[str, str]
+) -> list[Reason]:
     violations: list[Reason] = []
     for ref in statement.objects:
         if ref.kind in _OUT_OF_SCOPE_KINDS:
             continue
+        inside_write = scope.write.matches(ref, unknown_matches=False, real_paths=real_paths)
         if ref.action is ObjectAction.READ:
-            allowed = scope.read.matches(ref, unknown_matches=False) or scope.write.matches(
-                ref, unknown_matches=False
+            allowed = inside_write or scope.read.matches(
+                ref, unknown_matches=False, real_paths=real_paths
             )
             listed = (*scope.read_text, *scope.write_text)
         else:
-            allowed = scope.write.matches(ref, unknown_matches=False)
+            allowed = inside_write
             listed = scope.write_text
         if not allowed:
             violations.append(_scope_reason(scope, statement.index, ref, listed))

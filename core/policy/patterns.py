@@ -6,19 +6,30 @@ the object's name that is unknown (an unqualified table when no default schema i
 only when the caller asks for the permissive reading: deny and review rules treat the unknown part
 as "could be anything" (fail closed), allow rules and data scopes as "not known to be inside".
 Patterns starting with `!` exclude. Matching is case-insensitive.
+
+Location patterns (`/srv/exports/*`, `s3://bucket/**`, `@stage/*`, `~/x/*`, `C:/x/*`) are matched
+against every reading of the location (see `guardrails_core.locations`: `..` resolved, URLs
+decoded, ...): `*` stays in one path segment, `**` spans folders. An allow needs every reading
+inside, a deny any; a location that cannot be read safely is treated like an unknown name.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
+from guardrails_core.locations import LocationPatternError, compile_pattern, readings
 from guardrails_core.model import ObjectKind, ObjectRef
 
 LOCATION_KINDS = frozenset(
     {ObjectKind.FILE, ObjectKind.URL, ObjectKind.HOST, ObjectKind.PROGRAM, ObjectKind.STAGE}
 )
+# Locations with a path: normalised before matching. Hosts and programs are matched as written.
+_PATH_KINDS = frozenset({ObjectKind.FILE, ObjectKind.URL, ObjectKind.STAGE})
+NO_REAL_PATHS: Mapping[str, str] = MappingProxyType({})
 
 
 # Name parts the analyzer could not know statically: shell variables, the placeholder the shell
@@ -34,8 +45,15 @@ class PatternError(ValueError):
     """An object pattern that cannot match anything sensible; the message suggests a fix."""
 
 
+_WINDOWS_ROOT = re.compile(r"^(?:[A-Za-z]:[\\/]|\\\\)")
+
+
 def _is_location_pattern(pattern: str) -> bool:
-    return "://" in pattern or pattern.startswith(("/", "@", "~", "."))
+    return (
+        "://" in pattern
+        or pattern.startswith(("/", "@", "~", "."))
+        or _WINDOWS_ROOT.match(pattern) is not None
+    )
 
 
 @dataclass(frozen=True)
@@ -44,6 +62,7 @@ class ObjectPattern:
     negated: bool
     location: bool
     parts: tuple[re.Pattern[str], ...]
+    path: re.Pattern[str] | None = None
 
     @classmethod
     def parse(cls, text: str) -> ObjectPattern:
@@ -53,7 +72,11 @@ class ObjectPattern:
         if not body:
             raise PatternError(f"{text!r} is an empty object pattern")
         if _is_location_pattern(body):
-            return cls(text, negated, True, (_glob(body),))
+            try:
+                path = compile_pattern(body)
+            except LocationPatternError as error:
+                raise PatternError(str(error)) from None
+            return cls(text, negated, True, (_glob(body),), path)
         pieces = _split_dotted(body)
         if any(piece == "" for piece in pieces):
             suggestion = ".".join(piece or "*" for piece in pieces)
@@ -66,15 +89,24 @@ class ObjectPattern:
             )
         return cls(text, negated, False, tuple(_glob(piece) for piece in pieces))
 
-    def matches(self, ref: ObjectRef, *, unknown_matches: bool) -> bool:
-        """Whether `ref` is covered (ignoring negation, which the caller applies)."""
+    def matches(
+        self,
+        ref: ObjectRef,
+        *,
+        unknown_matches: bool,
+        real_paths: Mapping[str, str] = NO_REAL_PATHS,
+    ) -> bool:
+        """Whether `ref` is covered (ignoring negation, which the caller applies).
+        `real_paths`: where local paths really lead (symlinks resolved), by written name."""
         if self.location or ref.kind in LOCATION_KINDS:
             if not self.location:
                 return False
             if is_unknown_name(ref.qualified):
                 # `/tmp/$DIR` could be anywhere: it may match a deny, never an allow.
                 return unknown_matches
-            return bool(self.parts[0].fullmatch(ref.qualified.lower()))
+            if ref.kind not in _PATH_KINDS or self.path is None:
+                return bool(self.parts[0].fullmatch(ref.qualified.lower()))
+            return _matches_location(self.path, ref.qualified, unknown_matches, real_paths)
         names: list[str | None] = [
             None if is_unknown_name(part) else part
             for part in (ref.catalog, ref.schema_name, ref.name)
@@ -93,8 +125,17 @@ class ObjectPattern:
         return True
 
 
-_STAR = fnmatch.translate("*")
-_DOUBLE_STAR = fnmatch.translate("**")
+def _matches_location(
+    path: re.Pattern[str], written: str, unknown_matches: bool, real_paths: Mapping[str, str]
+) -> bool:
+    found = readings(written)
+    if found is None:
+        return unknown_matches  # cannot be read safely: as unknown as `/tmp/$DIR`
+    real = real_paths.get(written)
+    forms = (*found, real.lower()) if real is not None else found
+    hits = (bool(path.fullmatch(form)) for form in forms)
+    # A deny holds if any reading is inside, an allow only if every reading is.
+    return any(hits) if unknown_matches else all(hits)
 
 
 def _glob(text: str) -> re.Pattern[str]:
@@ -133,11 +174,22 @@ class ObjectPatternSet:
         exclude = tuple(pattern for pattern in patterns if pattern.negated)
         return cls(include or (ObjectPattern.parse("*"),) if exclude else include, exclude)
 
-    def matches(self, ref: ObjectRef, *, unknown_matches: bool) -> bool:
-        if not any(p.matches(ref, unknown_matches=unknown_matches) for p in self.include):
+    def matches(
+        self,
+        ref: ObjectRef,
+        *,
+        unknown_matches: bool,
+        real_paths: Mapping[str, str] = NO_REAL_PATHS,
+    ) -> bool:
+        if not any(
+            p.matches(ref, unknown_matches=unknown_matches, real_paths=real_paths)
+            for p in self.include
+        ):
             return False
         # An exclusion only applies when the object is known to be inside it.
-        return not any(p.matches(ref, unknown_matches=False) for p in self.exclude)
+        return not any(
+            p.matches(ref, unknown_matches=False, real_paths=real_paths) for p in self.exclude
+        )
 
 
 def glob_matches(patterns: tuple[re.Pattern[str], ...], value: str) -> bool:

@@ -97,3 +97,37 @@ def test_every_decision_becomes_an_artifact_an_event_and_a_table_row(
         record = records[event.payload["decision_id"]]
         assert event.payload["record_id"] == record.record_id
         assert event.resource["guardrails.fingerprint"] == record.subject.fingerprint
+
+
+def test_artifacts_and_events_exist_before_the_flow_returns(
+    sqlite_target: Target, audit: Audit
+) -> None:
+    """Published within the task, not at interpreter exit: the flow itself reads them back,
+    without `flush()`, right after its guarded task ended."""
+    from prefect.client.schemas.filters import ArtifactFilterTaskRunId
+    from prefect.context import FlowRunContext
+
+    @task
+    @guarded(sql="query")
+    def purge(query: str) -> None:
+        raise AssertionError("a denied command's body never runs")
+
+    @flow(name="Settles Within Tasks")
+    def settles() -> tuple[list[str], int]:
+        state = purge(f"DELETE FROM {sqlite_target.table}", return_state=True)
+        task_run_id = state.state_details.task_run_id
+        with get_client(sync_client=True) as client:  # no flush(), no polling: already there
+            artifacts = client.read_artifacts(
+                artifact_filter=ArtifactFilter(
+                    task_run_id=ArtifactFilterTaskRunId(any_=[task_run_id])
+                )
+            )
+        context = FlowRunContext.get()
+        assert context is not None and context.flow_run is not None
+        # The server stores events asynchronously after receiving them: poll its store.
+        events = wait_for_events(str(context.flow_run.id), 1, prefix="guardrails.decision.deny")
+        return sorted(str(artifact.type) for artifact in artifacts), len(events)
+
+    kinds, events = settles()
+    assert kinds == ["markdown", "table"]
+    assert events == 1

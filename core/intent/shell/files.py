@@ -22,6 +22,7 @@ from guardrails_core.intent.shell.options import (
     _words,
 )
 from guardrails_core.intent.shell.words import _clip, _Effect, _Feed, _names, _Origin, _Word
+from guardrails_core.locations import lexical_path
 from guardrails_core.model import (
     Intent,
     ObjectAction,
@@ -70,12 +71,12 @@ def _device_damage(effect: _Effect, targets: Sequence[_Word], message: str) -> N
 
 def _record_write(effect: _Effect, target: _Word, how: str, content: _Word | None = None) -> None:
     """A file written by a redirect, tee, dd of=, curl -o ...: devices and auth files are worse."""
-    path = target.value
+    path = lexical_path(target.value)  # `/dev/fd/../../etc/passwd` is /etc/passwd
     if not target.dynamic and (path in _HARMLESS_DEVICES or path.startswith("/dev/fd/")):
         return
     if target.display.startswith((">(", "<(")):
         return  # a process substitution: the command inside is analysed on its own
-    network = _NETWORK_DEVICE.match(path)
+    network = _NETWORK_DEVICE.match(target.value)  # bash compares the text, not the path
     if network:
         effect.obj(ObjectKind.HOST, ObjectAction.EXPORT_TARGET, network.group(1))
         effect.add(Intent.EXPORT, f"{how} sends data to {network.group(1)} through {path}")
@@ -395,8 +396,8 @@ def _chown(call: _Call) -> None:
     risky = [
         target
         for target in targets
-        if (recursive and (target.dynamic or _is_top_level(target.value)))
-        or (not target.dynamic and target.value.startswith(_SYSTEM_PREFIXES))
+        if (recursive and (target.dynamic or _is_top_level(lexical_path(target.value))))
+        or (not target.dynamic and lexical_path(target.value).startswith(_SYSTEM_PREFIXES))
     ]
     if risky:
         how = " recursively" if recursive else ""

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from guardrails_core.intent import shell_registry
 from guardrails_core.intent.shell.words import _Effect, _Feed, _Word
+from guardrails_core.locations import lexical_path
 from guardrails_core.model import (
     Intent,
     ObjectAction,
@@ -156,7 +157,8 @@ def _is_workspace(word: _Word) -> bool:
     return ".." not in path.split("/")
 
 
-def _is_device(path: str) -> bool:
+def _is_device(written: str) -> bool:
+    path = lexical_path(written)
     return (
         path.startswith("/dev/")
         and path not in _HARMLESS_DEVICES
