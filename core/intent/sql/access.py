@@ -19,9 +19,8 @@ from guardrails_core.intent.sql.dml import (
     _handle_truncate,
     _handle_update,
 )
+from guardrails_core.intent.sql.function_rules import function_registry
 from guardrails_core.intent.sql.functions import (
-    _FUNCTION_RULES,
-    _KNOWN_SYSTEM_READS,
     _check_function,
     _dynamic_text,
 )
@@ -258,7 +257,7 @@ def _handle_execute(statement: _Statement, node: exp.Expr, chunk: _Chunk | None)
         procedure = (target.name or "").lower()
         statement.obj(K.FUNCTION, A.EXECUTE, target.name)
     statement.operation = "EXECUTE"
-    if _KNOWN_SYSTEM_READS.match(procedure.rsplit(".", 1)[-1]):
+    if function_registry().system_reads.match(procedure.rsplit(".", 1)[-1]):
         statement.add(I.READ, f"{procedure} reports catalog information")
         return
     if isinstance(node, exp.ExecuteSql) or procedure == "sp_executesql":
@@ -278,7 +277,7 @@ def _handle_execute(statement: _Statement, node: exp.Expr, chunk: _Chunk | None)
             statement, _literal_sql(_argument(arguments, "command", None)), "the job step"
         )
         return
-    rule = _FUNCTION_RULES.get(procedure)
+    rule = function_registry().functions.get(procedure)
     if rule is not None:
         for intent in rule.intents:
             statement.add(intent, rule.message)
