@@ -319,6 +319,16 @@ def _stage_or_location(node: exp.Table) -> tuple[ObjectKind, str] | None:
     return None
 
 
+def _temporary_name(table: exp.Expr | None) -> bool:
+    """T-SQL `#work` / `##work`: a temporary table, whatever the dialect's parser kept of it."""
+    if not isinstance(table, exp.Table):
+        return False
+    identifier = table.this
+    return table.name.startswith("#") or bool(
+        isinstance(identifier, exp.Identifier) and identifier.args.get("temporary")
+    )
+
+
 def _location_kind(location: str) -> ObjectKind:
     return K.URL if "://" in location and not location.startswith("file://") else K.FILE
 
