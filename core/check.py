@@ -137,6 +137,8 @@ _DEFAULT_CONTEXT = Context()  # immutable: one instance serves every call withou
 
 def _printable(text: str) -> str:
     """The command as it can be stored and serialised (lone surrogates escaped)."""
+    if text.isascii():
+        return text
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:

@@ -6,7 +6,6 @@ classes; nothing else builds ad-hoc dictionaries of them.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import os
 from datetime import UTC, datetime
@@ -44,6 +43,8 @@ INTENT_ORDER: dict[Intent, int] = {intent: position for position, intent in enum
 
 def sorted_intents(intents: set[Intent] | frozenset[Intent]) -> tuple[Intent, ...]:
     """Intents in canonical order, so equal sets always serialise identically."""
+    if len(intents) < 2:
+        return tuple(intents)
     return tuple(sorted(intents, key=INTENT_ORDER.__getitem__))
 
 
@@ -414,7 +415,14 @@ def fingerprint_text(text: str) -> str:
         from guardrails_core.settings import Settings
 
         configure_fingerprint_key(Settings.load().fingerprint_secret())
-    digest = hmac.new(
-        _fingerprint_key[0], text.encode("utf-8", "surrogatepass"), hashlib.sha256
-    ).hexdigest()
-    return FINGERPRINT_PREFIX + digest
+    keyed = _keyed_hmac.get(_fingerprint_key[0])
+    if keyed is None:
+        _keyed_hmac.clear()
+        keyed = _keyed_hmac[_fingerprint_key[0]] = hmac.new(_fingerprint_key[0], digestmod="sha256")
+    # A copy of an HMAC already keyed skips the key setup that every hmac.new repeats.
+    digest = keyed.copy()
+    digest.update(text.encode("utf-8", "surrogatepass"))
+    return FINGERPRINT_PREFIX + digest.hexdigest()
+
+
+_keyed_hmac: dict[bytes, hmac.HMAC] = {}

@@ -91,6 +91,8 @@ def _statements(
 
 
 def _is_unicode(text: str) -> bool:
+    if text.isascii():
+        return True
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
@@ -115,6 +117,8 @@ def _crashed(
 
 
 def _union_intents(statements: list[StatementEffect]) -> tuple[Intent, ...]:
+    if len(statements) == 1:
+        return sorted_intents(set(statements[0].intents))
     found: set[Intent] = set()
     for statement in statements:
         found.update(statement.intents)

@@ -32,7 +32,6 @@ from guardrails_core.model import (
     Reason,
     StatementEffect,
     Verdict,
-    most_severe,
 )
 from guardrails_core.policy.impact import apply_impact
 from guardrails_core.policy.patterns import (
@@ -226,6 +225,31 @@ class Policy:
             self.baseline_included,
         )
 
+    def candidates(
+        self, intents: frozenset[Intent], actions: frozenset[ObjectAction]
+    ) -> tuple[CompiledRule, ...]:
+        """The rules, in order, whose intent and object-action filters admit a statement with
+        these intents and actions (the two commonest reasons a rule does not apply). Memoised:
+        few combinations recur across statements."""
+        key = (intents, actions)
+        found = self._candidates.get(key)
+        if found is None:
+            if len(self._candidates) >= 4096:
+                self._candidates.clear()
+            found = self._candidates[key] = tuple(
+                rule
+                for rule in self.rules
+                if not (rule.intents and rule.intents.isdisjoint(intents))
+                and not (rule.object_actions and rule.object_actions.isdisjoint(actions))
+            )
+        return found
+
+    @cached_property
+    def _candidates(
+        self,
+    ) -> dict[tuple[frozenset[Intent], frozenset[ObjectAction]], tuple[CompiledRule, ...]]:
+        return {}
+
     def rule(self, rule_id: str) -> CompiledRule | None:
         return next((rule for rule in self.rules if rule.id == rule_id), None)
 
@@ -383,8 +407,7 @@ def evaluate(
     a statement over the policy's `impact` limits is judged as a mass mutation.
     `estimated_later`: see `apply_impact`. `real_paths`: where local paths lead once symlinks
     are resolved (`guardrails_core.locations.real_paths`, measured at the edge)."""
-    now = now or datetime.now(UTC)
-    judged = apply_impact(analysis, policy.impact, impact, estimated_later=estimated_later)
+    judged = apply_impact(analysis, policy.spec.impact, impact, estimated_later=estimated_later)
     analysis = judged.analysis
     state = _State(
         analysis=analysis, policy=policy, context=context, now=now, real_paths=real_paths
@@ -400,13 +423,14 @@ def evaluate(
             )
         )
     for statement in analysis.statements:
-        outcomes = [state.judge(effect, statement.index) for effect in statement.walk()]
+        effects = statement.walk() if statement.embedded else (statement,)
+        outcomes = [state.judge(effect, statement.index) for effect in effects]
         unmeasured = judged.reasons.get(statement.index)
         if unmeasured is not None:
             outcomes.append(unmeasured)
         if scope is not None:
             outcomes.extend(_scope_violations(scope, statement, real_paths))
-        worst = max(outcomes, key=lambda reason: reason.decision.severity)
+        worst = outcomes[0] if len(outcomes) == 1 else max(outcomes, key=_severity)
         reasons.append(worst)
         # Other blocking reasons on the same statement are worth showing too (once each).
         shown = [worst]
@@ -414,13 +438,10 @@ def evaluate(
             if other.decision is not Verdict.ALLOW and other not in shown:
                 shown.append(other)
                 reasons.append(other)
-    verdict = most_severe([reason.decision for reason in reasons])
-    reasons.sort(
-        key=lambda reason: (
-            -reason.decision.severity,
-            reason.statement_index if reason.statement_index is not None else -1,
-        )
-    )
+    if len(reasons) > 1:
+        reasons.sort(key=_most_severe_first)
+    # Most severe first: the first reason carries the verdict (there is always one).
+    verdict = reasons[0].decision
     return Evaluation(
         verdict=verdict,
         reasons=reasons,
@@ -430,14 +451,30 @@ def evaluate(
     )
 
 
+def _severity(reason: Reason) -> int:
+    return reason.decision.severity
+
+
+def _most_severe_first(reason: Reason) -> tuple[int, int]:
+    return (
+        -reason.decision.severity,
+        reason.statement_index if reason.statement_index is not None else -1,
+    )
+
+
 @dataclass
 class _State:
     analysis: Analysis
     policy: Policy
     context: Context
-    now: datetime
+    now: datetime | None  # read from the clock when a rule first needs it (time windows)
     real_paths: Mapping[str, str]
     time_sensitive: bool = False
+
+    def clock(self) -> datetime:
+        if self.now is None:
+            self.now = datetime.now(UTC)
+        return self.now
 
     def judge(self, effect: StatementEffect, index: int) -> Reason:
         intents = frozenset(effect.intents)
@@ -457,12 +494,7 @@ class _State:
                 statement_index=index,
             )
         actions = frozenset(ref.action for ref in effect.objects)
-        for rule in self.policy.rules:
-            # The two most common reasons a rule does not apply, checked before anything else.
-            if rule.intents and rule.intents.isdisjoint(intents):
-                continue
-            if rule.object_actions and rule.object_actions.isdisjoint(actions):
-                continue
+        for rule in self.policy.candidates(intents, actions):
             matched_objects = _match(rule, effect, self.context, intents, self.real_paths)[0]
             if matched_objects is None:
                 continue
@@ -520,7 +552,7 @@ class _State:
         if require.time_window is not None:
             self.time_sensitive = True
             window = require.time_window
-            local = self.now.astimezone(ZoneInfo(window.timezone))
+            local = self.clock().astimezone(ZoneInfo(window.timezone))
             day = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[local.weekday()]
             clock = local.strftime("%H:%M")
             if day not in window.days or not (window.start <= clock < window.end):

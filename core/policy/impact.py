@@ -7,8 +7,9 @@ ever add intents or reasons; a small estimate never clears a mass mutation the a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
+from typing import NamedTuple
 
 from guardrails_core.model import (
     Analysis,
@@ -52,13 +53,12 @@ def excess(estimate: ImpactEstimate, spec: ImpactSpec) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
-class ImpactJudgement:
+class ImpactJudgement(NamedTuple):
     """The analysis with estimate-based mass mutations added, and fail-closed reasons by
     statement index (statements that needed an estimate and have none)."""
 
     analysis: Analysis
-    reasons: dict[int, Reason] = field(default_factory=dict)
+    reasons: Mapping[int, Reason] = MappingProxyType({})
 
 
 def apply_impact(

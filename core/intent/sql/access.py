@@ -19,13 +19,12 @@ from guardrails_core.intent.sql.dml import (
     _handle_truncate,
     _handle_update,
 )
+from guardrails_core.intent.sql.function_rules import function_registry
 from guardrails_core.intent.sql.functions import (
-    _FUNCTION_RULES,
-    _KNOWN_SYSTEM_READS,
     _check_function,
     _dynamic_text,
 )
-from guardrails_core.intent.sql.reads import _record_reads
+from guardrails_core.intent.sql.reads import _outside_workspace, _record_reads
 from guardrails_core.intent.sql.settings import is_variable, judge_setting
 from guardrails_core.intent.sql.statement import (
     Handler,
@@ -233,11 +232,29 @@ def _handle_attach(statement: _Statement, node: exp.Attach, chunk: _Chunk | None
     if location in (":memory:", ""):
         statement.add(I.SCHEMA_CHANGE, "ATTACH of an in-memory database")
         return
+    if _read_only(node):
+        # Nothing can be written into it: a read of the file, judged as a table function
+        # reading that location would be.
+        statement.obj(_location_kind(location), A.READ, location)
+        statement.add(I.READ, f"ATTACH {location} (READ_ONLY) reads that database file")
+        if _outside_workspace(location):
+            statement.add(I.HOST_ACCESS, f"ATTACH reads {location}, outside the working data")
+        return
     statement.obj(_location_kind(location), A.EXPORT_TARGET, location)
     statement.add(
         I.EXPORT,
         f"ATTACH {location} opens (or creates) a database file that data can be copied into",
     )
+
+
+def _read_only(node: exp.Attach) -> bool:
+    """ATTACH ... (READ_ONLY) or (READ_ONLY true); any other value, or none, may write."""
+    for option in node.expressions:
+        if not isinstance(option, exp.AttachOption) or option.name.upper() != "READ_ONLY":
+            continue
+        value = option.args.get("expression")
+        return value is None or (isinstance(value, exp.Boolean) and value.this is True)
+    return False
 
 
 def _handle_execute(statement: _Statement, node: exp.Expr, chunk: _Chunk | None) -> None:
@@ -258,7 +275,7 @@ def _handle_execute(statement: _Statement, node: exp.Expr, chunk: _Chunk | None)
         procedure = (target.name or "").lower()
         statement.obj(K.FUNCTION, A.EXECUTE, target.name)
     statement.operation = "EXECUTE"
-    if _KNOWN_SYSTEM_READS.match(procedure.rsplit(".", 1)[-1]):
+    if function_registry().system_reads.match(procedure.rsplit(".", 1)[-1]):
         statement.add(I.READ, f"{procedure} reports catalog information")
         return
     if isinstance(node, exp.ExecuteSql) or procedure == "sp_executesql":
@@ -278,7 +295,7 @@ def _handle_execute(statement: _Statement, node: exp.Expr, chunk: _Chunk | None)
             statement, _literal_sql(_argument(arguments, "command", None)), "the job step"
         )
         return
-    rule = _FUNCTION_RULES.get(procedure)
+    rule = function_registry().functions.get(procedure)
     if rule is not None:
         for intent in rule.intents:
             statement.add(intent, rule.message)

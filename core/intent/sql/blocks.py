@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from guardrails_core.intent.sql.dialects import A, I, K
-from guardrails_core.intent.sql.functions import _FUNCTION_RULES, _PACKAGE_RULES
+from guardrails_core.intent.sql.function_rules import function_registry
 from guardrails_core.intent.sql.statement import (
     _Statement,
     _Words,
@@ -93,7 +93,8 @@ def _block_body(statement: _Statement, found: _Words) -> bool:
     if package in _HARMLESS_PACKAGES or name in _HARMLESS_PACKAGES:
         return True
     statement.obj(K.FUNCTION, A.EXECUTE, name)
-    rule = _PACKAGE_RULES.get(package) or _FUNCTION_RULES.get(name.rsplit(".", 1)[-1])
+    registry = function_registry()
+    rule = registry.packages.get(package) or registry.functions.get(name.rsplit(".", 1)[-1])
     if rule is not None:
         for intent in rule.intents:
             statement.add(intent, f"{name}: {rule.message}")

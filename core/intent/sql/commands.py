@@ -21,6 +21,7 @@ from guardrails_core.intent.sql.statement import (
     _Statement,
     _statement_words,
     _Words,
+    object_key,
 )
 from guardrails_core.model import (
     Intent,
@@ -333,19 +334,17 @@ def _apply_keyword_hints(statement: _Statement, words: list[str]) -> None:
             if ref.action in (A.ALTER, A.CREATE):
                 renamed = ref.model_copy(update={"action": A.RENAME})
                 del statement.objects[key]
-                statement.objects[(renamed.kind.value, A.RENAME.value, renamed.qualified)] = renamed
+                statement.objects[object_key(renamed)] = renamed
     if words[0] == "ALTER" and _contains(words, ("SWAP", "WITH")):
         for key, ref in list(statement.objects.items()):
             replaced = ref.model_copy(update={"action": A.REPLACE})
             del statement.objects[key]
-            statement.objects[(replaced.kind.value, A.REPLACE.value, replaced.qualified)] = replaced
+            statement.objects[object_key(replaced)] = replaced
             # Both sides of a swap change contents, as the parsed ALTER TABLE path names them.
             other = _word_after(words, ("SWAP", "WITH"))
             if other is not None:
                 partner = ref.model_copy(update={"action": A.REPLACE, "name": other})
-                statement.objects.setdefault(
-                    (partner.kind.value, A.REPLACE.value, partner.qualified), partner
-                )
+                statement.objects.setdefault(object_key(partner), partner)
 
 
 def _renames(words: list[str]) -> bool:

@@ -18,6 +18,7 @@ from guardrails_core.intent.sql.statement import (
     _location_kind,
     _normalise,
     _Statement,
+    _temporary_name,
 )
 from guardrails_core.model import (
     ObjectKind,
@@ -442,14 +443,6 @@ _DROPPED_FEATURES = (
 def _dropped_feature(action: exp.Expr) -> str | None:
     words = " ".join(str(action.expression or "").upper().split())
     return next((f for f in _DROPPED_FEATURES if words == f or words.startswith(f + " ")), None)
-
-
-def _temporary_name(table: exp.Table) -> bool:
-    """T-SQL `#work` / `##work`: a temporary table, whatever the dialect's parser kept of it."""
-    identifier = table.this
-    return table.name.startswith("#") or bool(
-        isinstance(identifier, exp.Identifier) and identifier.args.get("temporary")
-    )
 
 
 def _temporary(node: exp.Expr) -> bool:

@@ -17,6 +17,7 @@ from guardrails_core.intent.sql.statement import (
     _function_name,
     _location_kind,
     _Statement,
+    _temporary_name,
 )
 from guardrails_core.model import (
     ObjectKind,
@@ -120,6 +121,8 @@ def _handle_delete(statement: _Statement, node: exp.Delete, chunk: _Chunk | None
     if isinstance(node.parent, exp.Alter):
         statement.table(node.parent.this, A.DELETE)  # ClickHouse `ALTER TABLE t DELETE WHERE`
     statement.add(I.DELETE, "DELETE removes rows")
+    if all(_temporary_name(target) for target in targets):
+        return  # a T-SQL #temp table is session scratch: emptying it loses no kept data
     # DELETE ... USING and multi-table deletes count as unbounded without a WHERE (as specified:
     # a join is easy to get wrong and the cost of a wrong one is every row).
     names = target_names(node.this) | target_names(targets[0])

@@ -51,7 +51,9 @@ def _reads_a_path(node: exp.Table) -> bool:
 
 def cross_catalog(statement: _Statement) -> None:
     """Rows read in one catalog and written to another leave the source system (Trino, Spark)."""
-    refs = list(statement.objects.values())
+    refs = [ref for ref in statement.objects.values() if ref.catalog]
+    if len(refs) < 2:
+        return  # a copy across catalogs names at least two
     sources = {r.catalog.lower() for r in refs if r.catalog and r.action is A.READ}
     targets = {
         r.catalog.lower() for r in refs if r.catalog and r.action in (A.WRITE, A.CREATE, A.REPLACE)

@@ -22,7 +22,8 @@ from guardrails_core.intent.sql.dialects import (
     K,
     _tokenizer_and_parser,
 )
-from guardrails_core.intent.sql.functions import _KNOWN_SYSTEM_READS, _PACKAGE_RULES, _dynamic_text
+from guardrails_core.intent.sql.function_rules import function_registry
+from guardrails_core.intent.sql.functions import _dynamic_text
 from guardrails_core.intent.sql.statement import (
     _NOISE_WORDS,
     _STATEMENT_STARTERS,
@@ -282,11 +283,11 @@ def _special_call(statement: _Statement, command: _Command) -> bool:
     if len(command.tokens) > 3 and command.tokens[2].token_type is TokenType.DOT:
         name = f"{name}.{command.tokens[3].text}"  # package.procedure (Oracle) or schema.procedure
     statement.obj(K.FUNCTION, A.EXECUTE, name)
-    if _KNOWN_SYSTEM_READS.match(name.lower()) or name.lower().startswith("pragma_"):
+    if function_registry().system_reads.match(name.lower()) or name.lower().startswith("pragma_"):
         statement.add(I.READ, f"CALL {name} returns catalog information")
         return True
     statement.add(I.DYNAMIC, f"CALL {name} runs a stored procedure whose body is not visible here")
-    package = _PACKAGE_RULES.get(name.split(".")[0].lower())
+    package = function_registry().packages.get(name.split(".")[0].lower())
     if package is not None:
         for intent in package.intents:
             statement.add(intent, f"{name}: {package.message}")

@@ -124,7 +124,8 @@ def _normalise(dialect: Dialect, text: str, *, quoted: bool) -> str:
 # the same messages): one shared instance each saves building and validating them again.
 _INTERNED_LIMIT = 50_000
 _FINDINGS: dict[tuple[Intent, str], Finding] = {}
-_OBJECTS: dict[tuple[Any, ...], ObjectRef] = {}
+_ObjectKey = tuple[str, str, str]
+_OBJECTS: dict[tuple[Any, ...], tuple[ObjectRef, _ObjectKey]] = {}
 
 
 def _finding(intent: Intent, message: str) -> Finding:
@@ -144,16 +145,23 @@ def _object_ref(
     schema: str | None,
     catalog: str | None,
     column: str | None,
-) -> ObjectRef:
+) -> tuple[ObjectRef, _ObjectKey]:
+    """The shared reference, and the key a statement files it under (computed once with it)."""
     key = (kind, action, name, schema, catalog, column)
     found = _OBJECTS.get(key)
     if found is None:
         if len(_OBJECTS) >= _INTERNED_LIMIT:
             _OBJECTS.clear()
-        found = _OBJECTS[key] = ObjectRef(
+        ref = ObjectRef(
             kind=kind, action=action, name=name, schema=schema, catalog=catalog, column=column
         )
+        found = _OBJECTS[key] = (ref, object_key(ref))
     return found
+
+
+def object_key(ref: ObjectRef) -> _ObjectKey:
+    """How statements and analyses tell objects apart: kind, action and qualified name."""
+    return (ref.kind.value, ref.action.value, ref.qualified)
 
 
 class _Statement:
@@ -180,7 +188,7 @@ class _Statement:
         self.operation = ""
         self.intents: set[Intent] = set()
         self.findings: list[Finding] = []
-        self.objects: dict[tuple[str, str, str], ObjectRef] = {}
+        self.objects: dict[_ObjectKey, ObjectRef] = {}
         self.embedded: list[StatementEffect] = []
         self.claimed_tables: set[int] = set()
         self.cte_names: set[str] = set()
@@ -205,8 +213,8 @@ class _Statement:
     ) -> ObjectRef | None:
         if not name:
             return None
-        ref = _object_ref(kind, action, name, schema, catalog, column)
-        self.objects.setdefault((kind.value, action.value, ref.qualified), ref)
+        ref, key = _object_ref(kind, action, name, schema, catalog, column)
+        self.objects.setdefault(key, ref)
         return ref
 
     def table(
@@ -266,7 +274,7 @@ class _Statement:
             self.embedded.append(effect)
             self.intents.update(effect.intents)
             for ref in effect.objects:
-                self.objects.setdefault((ref.kind.value, ref.action.value, ref.qualified), ref)
+                self.objects.setdefault(object_key(ref), ref)
 
     def build(self, index: int, text: str, span: tuple[int, int]) -> StatementEffect:
         return StatementEffect(
@@ -309,6 +317,16 @@ def _stage_or_location(node: exp.Table) -> tuple[ObjectKind, str] | None:
     if isinstance(this, exp.Literal) and this.is_string:
         return _location_kind(this.this), this.this
     return None
+
+
+def _temporary_name(table: exp.Expr | None) -> bool:
+    """T-SQL `#work` / `##work`: a temporary table, whatever the dialect's parser kept of it."""
+    if not isinstance(table, exp.Table):
+        return False
+    identifier = table.this
+    return table.name.startswith("#") or bool(
+        isinstance(identifier, exp.Identifier) and identifier.args.get("temporary")
+    )
 
 
 def _location_kind(location: str) -> ObjectKind:

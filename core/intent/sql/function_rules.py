@@ -1,0 +1,142 @@
+"""The function registry (rules/sql_functions.yaml): what calling a function, procedure or
+package reaches, loaded once and checked row by row."""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from guardrails_core.model import Intent, ObjectAction, ObjectKind
+
+FUNCTIONS_FILE = Path(__file__).parent.parent / "rules" / "sql_functions.yaml"
+
+
+@dataclass(frozen=True)
+class FunctionRule:
+    intents: tuple[Intent, ...]
+    message: str
+    # What the function's first string argument names (a server file, a connection string).
+    argument: tuple[ObjectKind, ObjectAction] | None = None
+    # The function runs the SQL text of its last string argument (dblink_exec('conn', 'sql')).
+    runs_sql_argument: bool = False
+
+
+@dataclass(frozen=True)
+class FunctionRegistry:
+    functions: dict[str, FunctionRule]
+    packages: dict[str, FunctionRule]
+    # Prefixes of system functions: an unlisted call in one of them is `unknown`.
+    system_namespaces: tuple[str, ...]
+    # System functions known only to read catalog state (matched against the whole name).
+    system_reads: re.Pattern[str]
+    # Functions that run the SQL text of their first string argument.
+    sql_text: frozenset[str]
+
+
+class FunctionRegistryError(ValueError):
+    """A row of the function registry is wrong: the message names the file, row and fix."""
+
+
+_SECTIONS = {"functions", "packages", "system_namespaces", "system_reads", "sql_text"}
+_ROW_KEYS = {"names", "intents", "message", "argument", "runs_sql"}
+_NAME = re.compile(r"^[a-z_][a-z0-9_$.]*$")
+
+
+def load_function_registry(path: Path = FUNCTIONS_FILE) -> FunctionRegistry:
+    """Read and check the registry; a wrong row raises FunctionRegistryError naming it."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict) or set(data) != _SECTIONS:
+        found = sorted(data) if isinstance(data, dict) else type(data).__name__
+        raise FunctionRegistryError(
+            f"{path.name}: the file must have exactly the sections {sorted(_SECTIONS)}, "
+            f"not {found}; fix the file"
+        )
+    return FunctionRegistry(
+        functions=_rows(path.name, "functions", data["functions"]),
+        packages=_rows(path.name, "packages", data["packages"]),
+        system_namespaces=tuple(_names(path.name, "system_namespaces", data["system_namespaces"])),
+        system_reads=_alternatives(path.name, data["system_reads"]),
+        sql_text=frozenset(_names(path.name, "sql_text", data["sql_text"])),
+    )
+
+
+@functools.cache
+def function_registry() -> FunctionRegistry:
+    return load_function_registry()
+
+
+def _rows(file: str, section: str, rows: Any) -> dict[str, FunctionRule]:
+    if not isinstance(rows, list):
+        raise FunctionRegistryError(f"{file}: {section} must be a list of rows; fix the file")
+    rules: dict[str, FunctionRule] = {}
+    first_row: dict[str, int] = {}
+    for position, row in enumerate(rows):
+        where = f"{file}: {section}[{position}]"
+        if not isinstance(row, dict):
+            raise FunctionRegistryError(f"{where}: a row is a mapping with names, intents, message")
+        where = f"{where} ({', '.join(map(str, row.get('names') or ()))})"
+        rule = _rule(where, row)
+        for name in _names(file, f"{section}[{position}].names", row.get("names")):
+            if name in first_row:
+                raise FunctionRegistryError(
+                    f"{where}: {name!r} is already in {section}[{first_row[name]}]; "
+                    "a name belongs to one row, fix the row"
+                )
+            first_row[name] = position
+            rules[name] = rule
+    return rules
+
+
+def _rule(where: str, row: dict[str, Any]) -> FunctionRule:
+    unknown = set(row) - _ROW_KEYS
+    if unknown:
+        raise FunctionRegistryError(
+            f"{where}: unknown key {sorted(unknown)} (known: {sorted(_ROW_KEYS)}); fix the row"
+        )
+    if "message" not in row or "intents" not in row:
+        raise FunctionRegistryError(f"{where}: every row needs intents and message; fix the row")
+    try:
+        intents = tuple(Intent(intent) for intent in row["intents"])
+        argument = row.get("argument")
+        target = (
+            None
+            if argument is None
+            else (ObjectKind(argument["kind"]), ObjectAction(argument["action"]))
+        )
+    except (KeyError, ValueError, TypeError) as error:
+        raise FunctionRegistryError(f"{where}: {error}; fix the row") from error
+    runs_sql = row.get("runs_sql", False)
+    if not isinstance(runs_sql, bool):
+        raise FunctionRegistryError(f"{where}: runs_sql is true or false; fix the row")
+    return FunctionRule(intents, str(row["message"]), target, runs_sql)
+
+
+def _names(file: str, where: str, names: Any) -> list[str]:
+    if not isinstance(names, list) or not names:
+        raise FunctionRegistryError(f"{file}: {where} must be a non-empty list; fix the row")
+    wrong = [name for name in names if not isinstance(name, str) or not _NAME.match(name)]
+    if wrong:
+        raise FunctionRegistryError(
+            f"{file}: {where}: {wrong} are not lower-case names as the database resolves them "
+            "(quotes gone, letters, digits, _ $ .); fix the row"
+        )
+    return list(names)
+
+
+def _alternatives(file: str, patterns: Any) -> re.Pattern[str]:
+    if not isinstance(patterns, list) or not patterns:
+        raise FunctionRegistryError(f"{file}: system_reads must be a non-empty list; fix it")
+    for position, pattern in enumerate(patterns):
+        try:
+            re.compile(str(pattern))
+        except re.error as error:
+            raise FunctionRegistryError(
+                f"{file}: system_reads[{position}] ({pattern!r}) is not a regular expression: "
+                f"{error}; fix the row"
+            ) from error
+    return re.compile("^(?:" + "|".join(str(pattern) for pattern in patterns) + ")$")
