@@ -38,6 +38,7 @@ test: lint typecheck pytest
 bench: setup
 	@$(PY) benchmarks/analyzer.py
 	@$(PY) benchmarks/audit.py
+	@$(PY) benchmarks/undo.py
 	@$(PY) benchmarks/prefect_overhead.py
 	@$(PY) benchmarks/airflow_overhead.py
 	@$(PY) benchmarks/impact.py

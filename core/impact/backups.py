@@ -375,6 +375,8 @@ class PreImage:
             f"'pre' AS {KIND_COLUMN}, CAST(NULL AS {hash_type}) AS {POST_COLUMN} "
             f"FROM ({self.change.rows_sql}) AS {alias} LIMIT 0"
         )
+        key = self.entry.key_columns
+        self.session.execute(self.adapter.index_backup_sql(self.backup, self.entry.location, key))
         self.catalog.insert(self.entry)
 
     def lock(self) -> None:

@@ -135,6 +135,12 @@ class DialectAdapter(ABC):
     undo_begin_sql: ClassVar[str] = "BEGIN"
     undo_prepare_sql: ClassVar[str | None] = None
 
+    def index_backup_sql(self, backup: str, location: Location, key: Sequence[str]) -> str:
+        """An index of a backup table on the key of the table it copies: undo, its conflict
+        check and a MERGE's completion look rows up by key on both sides."""
+        name = self.quote(f"{location[1]}_key")
+        return f"CREATE INDEX {name} ON {backup} ({self.column_list(key)})"
+
     def lock_for_capture(self, session: Session, target: str, rows_sql: str) -> None:
         """Keep other writers off the rows a statement is about to change, from before their
         copy to the end of the statement's transaction: a write committed in between would be

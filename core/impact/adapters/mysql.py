@@ -276,6 +276,9 @@ class MySQLAdapter(DialectAdapter):
     # committed in between would be invisible to the conflict check, and overwritten.
     undo_prepare_sql = "SET TRANSACTION ISOLATION LEVEL READ COMMITTED"
 
+    def index_backup_sql(self, backup: str, location: Location, key: Sequence[str]) -> str:
+        return f"ALTER TABLE {backup} ADD INDEX ({self.column_list(key)})"  # named by MariaDB
+
     def lock_for_capture(self, session: Session, target: str, rows_sql: str) -> None:
         # Exclusive row (and, under REPEATABLE READ, gap) locks before the copy: the copy's own
         # shared locks would deadlock with a writer queued between them and the statement.

@@ -253,6 +253,9 @@ class PostgresAdapter(DialectAdapter):
         # Readers go on; writers wait until the undo commits.
         session.execute(f"LOCK TABLE {target} IN SHARE ROW EXCLUSIVE MODE")
 
+    def index_backup_sql(self, backup: str, location: Location, key: Sequence[str]) -> str:
+        return f"CREATE INDEX ON {backup} ({self.column_list(key)})"  # named by PostgreSQL
+
     def lock_for_capture(self, session: Session, target: str, rows_sql: str) -> None:
         # Row locks (FOR UPDATE) would still let rows enter the predicate under READ COMMITTED;
         # the table lock keeps every writer out and lets readers go on.
