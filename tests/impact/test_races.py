@@ -298,3 +298,61 @@ def test_sqlite_guarded_writes_wait_for_busy_writers_like_unguarded_ones(
         f"{len(guarded_failures)} of 30 guarded UPDATEs failed: {guarded_failures[:2]}"
     )
     assert value_of(db, table, "v", 1) == 1 + 60
+
+
+_KILLED_UNDO = """
+import sys
+from guardrails_core.impact import undo
+
+dialect, where, decision_id = sys.argv[1:4]
+if dialect == "postgres":
+    import psycopg
+    connection = psycopg.connect(where, autocommit=True)
+elif dialect == "mysql":
+    import pymysql
+    connection = pymysql.connect(host="127.0.0.1", user="root", database="test", autocommit=True)
+else:
+    import sqlite3
+    connection = sqlite3.connect(where)
+
+
+def hang(report):
+    print("restored, not committed", flush=True)
+    sys.stdin.read()  # killed here
+
+
+undo(connection, decision_id, before_commit=hang)
+"""
+
+
+def test_an_undo_killed_before_it_commits_changes_nothing_and_can_run_again(
+    db: Database, guard: Guard, tmp_path: Any
+) -> None:
+    import subprocess
+    import sys
+
+    table = orders(db)
+    before = db.checksum(table)
+    decision_id = guarded(db, guard, f"DELETE FROM {table} WHERE id <= 50")
+    changed = db.checksum(table)
+    where = {
+        "postgres": "host=127.0.0.1 port=5432 user=postgres dbname=test",
+        "mysql": "",
+        "sqlite": db.url.removeprefix("sqlite:///"),
+    }[db.dialect]
+    worker = subprocess.Popen(
+        [sys.executable, "-c", _KILLED_UNDO, db.dialect, where, decision_id],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert worker.stdout is not None
+        assert worker.stdout.readline().strip() == "restored, not committed"
+    finally:
+        worker.kill()
+        worker.wait(timeout=30)
+    # The server (or SQLite's hot journal) rolls the killed undo back: as if it never ran.
+    wait_until(lambda: db.checksum(table) == changed, what="the killed undo to roll back")
+    assert try_undo(db, decision_id), "the killed undo left the backup unusable"
+    assert db.checksum(table) == before
