@@ -270,14 +270,17 @@ def cmd_hook(args: argparse.Namespace, settings: Settings, out: TextIO, stdin: T
 
 
 def cmd_mcp(args: argparse.Namespace, settings: Settings, out: TextIO, stdin: TextIO) -> int:
-    from guardrails_core.mcp_server import ConnectionsError, Gateway, build_server, load_connections
+    from guardrails_core import mcp_server
 
     try:
-        gateway = Gateway(load_connections(Path(args.connections)), agent=args.agent)
-    except ConnectionsError as error:
+        if args.http:
+            mcp_server.check_bind(args.host, allow_remote=args.allow_remote)
+        connections = mcp_server.load_connections(Path(args.connections))
+    except (mcp_server.ConnectionsError, mcp_server.NotLoopback) as error:
         raise UsageError(str(error)) from None
+    gateway = mcp_server.Gateway(connections, agent=args.agent)
     try:
-        build_server(gateway).run("stdio")
+        mcp_server.serve(gateway, http=args.http, host=args.host, port=args.port)
     finally:
         gateway.close()
     return 0
@@ -600,13 +603,26 @@ def build_parser() -> argparse.ArgumentParser:
     hook_parser.set_defaults(handler=cmd_hook)
 
     mcp_parser = commands.add_parser(
-        "mcp", help="serve guarded database tools to an AI agent over MCP (stdio)"
+        "mcp", help="serve guarded database tools to an AI agent over MCP (stdio or HTTP)"
     )
     mcp_parser.add_argument(
         "--connections", required=True, metavar="FILE", help="YAML: name -> {url: ...}"
     )
     mcp_parser.add_argument("--agent", default="mcp-client", help="the agent's name in records")
+    mcp_parser.add_argument(
+        "--http", action="store_true", help="streamable HTTP at http://HOST:PORT/mcp, not stdio"
+    )
+    mcp_parser.add_argument("--host", default="127.0.0.1", help="HTTP bind address (loopback)")
+    mcp_parser.add_argument("--port", type=int, default=8765, help="HTTP port (default: 8765)")
+    mcp_parser.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="bind a non-loopback --host (no authentication: only behind your own proxy)",
+    )
     mcp_parser.set_defaults(handler=cmd_mcp)
+    from guardrails_core import approvals
+
+    approvals.register(commands)
 
     schema_parser = commands.add_parser(
         "schema", help="print the JSON schema of a Decision (or, with --policy, of policy files)"

@@ -142,6 +142,10 @@ class Guard:
                 self._store = shared_store(self.settings)
             return self._store
 
+    def audit_store(self) -> AuditStore:
+        """The audit store this guard records to (opened on first use)."""
+        return self._open_store()
+
     def close(self) -> None:
         self.flush()
         with self._lock:

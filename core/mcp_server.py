@@ -1,6 +1,7 @@
 """An MCP server that an AI agent uses instead of a raw database tool: every statement is judged.
 
     access-guardrails mcp --connections connections.yaml      # stdio (what MCP clients launch)
+    access-guardrails mcp --connections connections.yaml --http --port 8765   # loopback HTTP
 
 `connections.yaml` names the databases the agent may reach; URLs may refer to environment
 variables (``postgresql://app:${PGPASSWORD}@db/shop``), so the agent never sees a credential:
@@ -9,29 +10,41 @@ variables (``postgresql://app:${PGPASSWORD}@db/shop``), so the agent never sees 
     scratch: {url: "sqlite:////tmp/scratch.db"}
 
 Tools: `check` (the decision, nothing runs) and `run_sql` (each statement judged with the actor
-`ai_agent` and the client's name as the model, recorded before it runs, measured and given a
+`ai_agent` named by the session's clientInfo, recorded before it runs, measured and given a
 pre-image by the engine guard; reads run in read-only transactions; rows come back bounded).
-A refusal is structured (decision, rules, reasons, decision id) so the model can act on it.
+A refusal is structured (decision, rules, reasons, decision id) so the model can act on it; a
+statement held for review returns an approval id that only a person can grant
+(`access-guardrails approve ID`, see approvals.py). Undo stays on the command line too: a
+statement that ran returns its decision id and the `access-guardrails undo` line.
 This module translates MCP calls; `guardrails_core.check` and the engine guard decide.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
-from sqlalchemy import Engine, create_engine, text
+from mcp.server.mcpserver import Context as MCPContext
+from mcp_types import Implementation
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.exc import SQLAlchemyError
 
+from guardrails_core.approvals import ApprovalRefused, Clock, redeem, utc_now
 from guardrails_core.check import check
-from guardrails_core.guard import ApprovalRequired, CommandBlocked, Guard
+from guardrails_core.guard import CommandBlocked, Guard, GuardResult
 from guardrails_core.intent import analyze
-from guardrails_core.model import Actor, ActorKind, Context, Decision, Intent, Verdict
+from guardrails_core.model import Actor, ActorKind, Approval, Context, Decision, Intent, Verdict
 from guardrails_core.sqlalchemy_guard import EngineGuard, guard_engine
+
+if TYPE_CHECKING:
+    from guardrails_core.impact import Execution
 
 #: Rows returned to the model from one statement, at most.
 MAX_ROWS = 100
@@ -64,30 +77,66 @@ def load_connections(path: Path) -> dict[str, str]:
     return connections
 
 
-def refusal(decision: Decision) -> dict[str, Any]:
-    """What the model is told when a statement may not run: enough to change course."""
+def refusal(decision: Decision, record_id: str | None = None) -> dict[str, Any]:
+    """What the model is told when a statement may not run: enough to change course.
+
+    A statement held for review carries its approval id (the record id of its decision): a
+    person approves it with `access-guardrails approve ID`, then the model sends the same
+    statement again with that id."""
     blocking = [r for r in decision.reasons if r.decision is not Verdict.ALLOW]
-    return {
+    answer: dict[str, Any] = {
         "decision": decision.decision.value,
         "decision_id": decision.decision_id,
         "intents": [intent.value for intent in decision.intents],
         "reasons": [{"rule": r.rule_id, "message": r.message} for r in blocking],
-        "next": (
-            "a person must approve this exact statement (access-guardrails audit show "
-            f"{decision.decision_id}); do not retry it reworded"
-            if decision.decision is Verdict.REVIEW
-            else "this statement will not run; narrow it (a WHERE on the rows meant) or ask"
-        ),
+    }
+    if decision.decision is Verdict.REVIEW and record_id is not None:
+        answer["approval_id"] = record_id
+        answer["next"] = (
+            f"a person must approve it (access-guardrails approve {record_id}); then send this "
+            "exact statement again with approval_id; a changed statement needs a new approval"
+        )
+    elif decision.decision is Verdict.REVIEW:
+        answer["next"] = "a person must approve this exact statement before it runs"
+    else:
+        answer["next"] = "this statement will not run; narrow it (a WHERE on the rows meant) or ask"
+    return answer
+
+
+def approval_refused(approval_id: str, error: ApprovalRefused) -> dict[str, Any]:
+    return {
+        "ran": 0,
+        "refused": {
+            "decision": "deny",
+            "approval_id": approval_id,
+            "reasons": [{"rule": "approval", "message": str(error)}],
+            "next": "nothing ran; the approval id cannot be used for this statement",
+        },
     }
 
 
 @dataclass
+class _Call:
+    """One tool call: who asks, the approval it carries, what the engine guard decided."""
+
+    actor: Actor
+    approvals: tuple[Approval, ...] = ()
+    decided: list[Decision] = field(default_factory=list)
+
+
+_CALL: ContextVar[_Call | None] = ContextVar("guardrails_mcp_call", default=None)
+
+
+@dataclass
 class Gateway:
-    """The databases an agent session may use, each behind an engine guard."""
+    """The databases an agent session may use, each behind an engine guard.
+
+    `now` is the clock approvals expire by (injectable for tests)."""
 
     urls: Mapping[str, str]
     agent: str = "mcp-client"
     guard: Guard | None = None  # default: the process's shared guard (settings from the env)
+    now: Clock = utc_now
     _engines: dict[str, tuple[Engine, EngineGuard]] = field(default_factory=dict)
 
     def _guard(self) -> Guard:
@@ -95,11 +144,30 @@ class Gateway:
             self.guard = Guard.shared()
         return self.guard
 
+    def actor(self, client: Implementation | None = None) -> Actor:
+        """The agent as the MCP session names it (clientInfo), else the server's --agent."""
+        if client is None:
+            return Actor(kind=ActorKind.AI_AGENT, id=self.agent, model=self.agent)
+        model = f"{client.name}/{client.version}" if client.version else client.name
+        return Actor(kind=ActorKind.AI_AGENT, id=client.name, model=model)
+
     def context(self) -> Context:
+        call = _CALL.get()
         return Context(
-            actor=Actor(kind=ActorKind.AI_AGENT, id=self.agent, model=self.agent),
+            actor=call.actor if call else self.actor(),
             orchestrator="mcp",
+            approvals=call.approvals if call else (),
         )
+
+    def _seen(self, result: GuardResult) -> None:
+        call = _CALL.get()
+        if call is not None:
+            call.decided.append(result.decision)
+
+    def _kept(self, result: GuardResult, executed: Execution[None]) -> None:
+        call = _CALL.get()
+        if call is not None:  # the decision as recorded, now with its ways back
+            call.decided.append(executed.decision)
 
     def engine(self, name: str) -> Engine:
         if name not in self.urls:
@@ -107,69 +175,102 @@ class Gateway:
             raise KeyError(f"unknown connection {name!r} (known: {known})")
         if name not in self._engines:
             engine = create_engine(self.urls[name])
-            handle = guard_engine(engine, guard=self._guard(), context=self.context)
+            handle = guard_engine(
+                engine,
+                guard=self._guard(),
+                context=self.context,
+                on_result=self._seen,
+                on_executed=self._kept,
+            )
             self._engines[name] = (engine, handle)
         return self._engines[name][0]
 
     def dialect(self, name: str) -> str:
         return self.engine(name).dialect.name
 
-    def check(self, command: str, kind: str, dialect: str | None) -> dict[str, Any]:
+    def check(
+        self, command: str, kind: str, dialect: str | None, client: Implementation | None = None
+    ) -> dict[str, Any]:
         policy = self._guard().policy
-        decision = check(command, kind=kind, dialect=dialect, policy=policy, context=self.context())
-        answer = (
-            refusal(decision)
-            if decision.decision is not Verdict.ALLOW
-            else {
-                "decision": "allow",
-                "decision_id": decision.decision_id,
-                "intents": [intent.value for intent in decision.intents],
-            }
-        )
-        return answer
+        context = Context(actor=self.actor(client), orchestrator="mcp")
+        decision = check(command, kind=kind, dialect=dialect, policy=policy, context=context)
+        if decision.decision is not Verdict.ALLOW:
+            return refusal(decision)
+        return {
+            "decision": "allow",
+            "decision_id": decision.decision_id,
+            "intents": [intent.value for intent in decision.intents],
+        }
 
-    def run_sql(self, connection: str, sql: str) -> dict[str, Any]:
+    def run_sql(
+        self,
+        connection: str,
+        sql: str,
+        approval_id: str | None = None,
+        client: Implementation | None = None,
+    ) -> dict[str, Any]:
+        """Judge every statement of `sql`, then run them one at a time; with `approval_id`, the
+        statement a person approved (once, unchanged, before it expires) may run."""
         engine = self.engine(connection)
-        dialect = engine.dialect.name
-        statements = analyze(sql, dialect=_dialect_name(dialect)).statements
+        dialect = _dialect_name(engine.dialect.name)
+        call = _Call(self.actor(client))
+        token = _CALL.set(call)
+        try:
+            statements = [s.text for s in analyze(sql, dialect=dialect).statements]
+            if approval_id is None:
+                return self._judge_and_run(connection, statements, call)
+            held = next(
+                (d for d in self._judged(statements, dialect, call) if not _allowed(d)), None
+            )
+            if held is None:  # nothing needs it: the approval stays unused
+                return self._judge_and_run(connection, statements, call)
+
+            def spend(approval: Approval) -> dict[str, Any]:
+                call.approvals = (approval,)
+                return self._judge_and_run(connection, statements, call)
+
+            store = self._guard().audit_store()
+            try:
+                return redeem(
+                    store, approval_id, fingerprint=held.fingerprint, spend=spend, now=self.now
+                )
+            except ApprovalRefused as error:
+                return approval_refused(approval_id, error)
+        finally:
+            _CALL.reset(token)
+
+    def _judged(self, statements: list[str], dialect: str, call: _Call) -> list[Decision]:
+        policy, context = self._guard().policy, self.context()
+        return [check(text, dialect=dialect, policy=policy, context=context) for text in statements]
+
+    def _judge_and_run(self, connection: str, statements: list[str], call: _Call) -> dict[str, Any]:
+        engine, handle = self.engine(connection), self._engines[connection][1]
+        dialect = _dialect_name(engine.dialect.name)
         # Every statement is judged before the first one runs: a script cannot smuggle a
         # second statement past a first harmless one.
-        for statement in statements:
-            decision = check(
-                statement.text,
-                dialect=_dialect_name(dialect),
-                policy=self._guard().policy,
-                context=self.context(),
-            )
-            if decision.decision is not Verdict.ALLOW:
+        judged = self._judged(statements, dialect, call)
+        for statement, decision in zip(statements, judged, strict=True):
+            if not _allowed(decision):
                 try:  # recorded through the engine's guard, which refuses it again
-                    self._engines[connection][1].check(statement.text)
+                    handle.check(statement)
                 except CommandBlocked as blocked:
-                    decision = blocked.decision
-                return {"ran": 0, "refused": refusal(decision), "statement": statement.text}
+                    return {
+                        "ran": 0,
+                        "refused": refusal(blocked.decision, blocked.record_id),
+                        "statement": statement,
+                    }
         results: list[dict[str, Any]] = []
-        for statement in statements:
-            reads_only = set(statement.intents) <= {Intent.READ}
+        for statement, decision in zip(statements, judged, strict=True):
+            del call.decided[:]
             try:
-                with engine.connect() as conn:
-                    _read_only(conn, dialect, on=reads_only)
-                    result = conn.execute(text(statement.text))
-                    rows = result.fetchmany(MAX_ROWS + 1) if result.returns_rows else []
-                    columns = list(result.keys()) if result.returns_rows else []
-                    affected = None if result.returns_rows else result.rowcount
-                    _read_only(conn, dialect, on=False)
-                    conn.commit()
-            except (CommandBlocked, ApprovalRequired) as blocked:
-                return {"ran": len(results), "refused": refusal(blocked.decision)}
-            results.append(
-                {
-                    "statement": statement.text,
-                    "columns": columns,
-                    "rows": [list(map(_plain, row)) for row in rows[:MAX_ROWS]],
-                    "truncated": len(rows) > MAX_ROWS,
-                    "rows_affected": affected,
-                }
-            )
+                results.append(_execute(engine, statement, reads_only=_reads_only(decision)))
+            except CommandBlocked as blocked:
+                refused = refusal(blocked.decision, blocked.record_id)
+                return {"ran": len(results), "results": results, "refused": refused}
+            except SQLAlchemyError as error:  # the database refused it: nothing of it stays
+                failed = {"statement": statement, "error": str(getattr(error, "orig", None) or error)}
+                return {"ran": len(results), "results": results, "failed": failed}
+            results[-1].update(_handles(call.decided))
         return {"ran": len(results), "results": results}
 
     def close(self) -> None:
@@ -177,6 +278,44 @@ class Gateway:
             handle.remove()
             engine.dispose()
         self._engines.clear()
+
+
+def _allowed(decision: Decision) -> bool:
+    return decision.decision is Verdict.ALLOW or not decision.enforced
+
+
+def _reads_only(decision: Decision) -> bool:
+    return set(decision.intents) <= {Intent.READ}
+
+
+def _handles(decided: list[Decision]) -> dict[str, Any]:
+    """The decision of a statement that ran, and what a person types to take it back."""
+    if not decided:
+        return {}
+    decision = decided[-1]
+    handles: dict[str, Any] = {"decision_id": decision.decision_id}
+    if decision.reversals:  # undo stays with people: the agent is only told how
+        handles["undo"] = f"access-guardrails undo {decision.decision_id}"
+    return handles
+
+
+def _execute(engine: Engine, statement: str, *, reads_only: bool) -> dict[str, Any]:
+    with engine.connect() as conn:
+        backend = engine.dialect.name
+        _read_only(conn, backend, on=reads_only)
+        result = conn.exec_driver_sql(statement)
+        rows = result.fetchmany(MAX_ROWS + 1) if result.returns_rows else []
+        columns = list(result.keys()) if result.returns_rows else []
+        affected = None if result.returns_rows else result.rowcount
+        _read_only(conn, backend, on=False)
+        conn.commit()
+    return {
+        "statement": statement,
+        "columns": columns,
+        "rows": [list(map(_plain, row)) for row in rows[:MAX_ROWS]],
+        "truncated": len(rows) > MAX_ROWS,
+        "rows_affected": affected,
+    }
 
 
 def _dialect_name(backend: str) -> str:
@@ -195,26 +334,81 @@ def _plain(value: Any) -> Any:
     return value if isinstance(value, str | int | float | bool) or value is None else str(value)
 
 
+def client_of(ctx: MCPContext[Any, Any] | None) -> Implementation | None:
+    """The client as it named itself when the session began (clientInfo), if it did."""
+    if ctx is None:
+        return None
+    params = ctx.session.client_params
+    return params.client_info if params is not None else None
+
+
 def build_server(gateway: Gateway) -> Any:
-    """The MCP server (mcp SDK 2: MCPServer) exposing `check` and `run_sql`."""
+    """The MCP server (mcp SDK 2: MCPServer) exposing `check`, `run_sql`, `list_connections`.
+
+    No tool approves or undoes: those stay with people, on the command line."""
     from mcp.server.mcpserver import MCPServer
 
     server = MCPServer("access-guardrails")
 
     @server.tool(name="check", description="Judge a SQL or shell command without running it.")
     def check_command(
-        command: str, kind: str = "sql", dialect: str | None = None, connection: str | None = None
+        command: str,
+        kind: str = "sql",
+        dialect: str | None = None,
+        connection: str | None = None,
+        ctx: MCPContext[Any, Any] | None = None,
     ) -> dict[str, Any]:
         if connection is not None:
             dialect = _dialect_name(gateway.dialect(connection))
-        return gateway.check(command, kind, dialect)
+        return gateway.check(command, kind, dialect, client_of(ctx))
 
-    @server.tool(description="Run SQL on a named connection; every statement is judged first.")
-    def run_sql(connection: str, sql: str) -> dict[str, Any]:
-        return gateway.run_sql(connection, sql)
+    @server.tool(
+        description="Run SQL on a named connection; every statement is judged first. A "
+        "statement held for review returns an approval_id: once a person approved it, send "
+        "the same SQL again with that approval_id."
+    )
+    def run_sql(
+        connection: str,
+        sql: str,
+        approval_id: str | None = None,
+        ctx: MCPContext[Any, Any] | None = None,
+    ) -> dict[str, Any]:
+        return gateway.run_sql(connection, sql, approval_id, client_of(ctx))
 
     @server.tool(description="The connections this server can reach (names only).")
     def list_connections() -> list[str]:
         return sorted(gateway.urls)
 
     return server
+
+
+class NotLoopback(ValueError):
+    """An HTTP bind address other people could reach, without --allow-remote."""
+
+
+def check_bind(host: str, *, allow_remote: bool = False) -> None:
+    """Refuse a bind address that is not loopback unless the operator forced it: the server
+    has no authentication, so anyone who reaches the port acts as the agent."""
+    if allow_remote or host == "localhost":
+        return
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise NotLoopback(
+            f"--host {host} is not a loopback address: the MCP server has no authentication, so "
+            "anyone who reaches it could run SQL as the agent. Use 127.0.0.1 (or ::1), or pass "
+            "--allow-remote behind your own authenticating proxy"
+        )
+
+
+def serve(
+    gateway: Gateway, *, http: bool = False, host: str = "127.0.0.1", port: int = 8765
+) -> None:
+    """Serve the gateway over stdio, or streamable HTTP at http://host:port/mcp."""
+    server = build_server(gateway)
+    if http:
+        server.run("streamable-http", host=host, port=port)
+    else:
+        server.run("stdio")

@@ -1,0 +1,222 @@
+"""Approvals a person gives from the command line to a statement an agent was told to hold.
+
+    access-guardrails approve APPROVAL_ID [--by NAME] [--ttl MINUTES]
+    access-guardrails reject  APPROVAL_ID [--by NAME] [--reason TEXT]
+
+An approval id is the audit record id of a `review` decision (its state `awaiting_approval`).
+The approval lives in the same audit trail the Airflow and Prefect approvals use: an `approved`
+or `rejected` outcome appended to that record, by the person. `redeem` turns it into an
+`Approval` bound to the fingerprint of the exact statement, at most once and before it expires;
+the decision that spends it names the approval id, so a second use finds the first one.
+Nothing an agent can call grants an approval: only these commands do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, TextIO, TypeVar
+
+from guardrails_core.model import Approval, Verdict
+
+if TYPE_CHECKING:
+    from guardrails_core.audit import AuditRecord, AuditStore
+    from guardrails_core.settings import Settings
+
+#: The `source` of an approval given with `access-guardrails approve`.
+APPROVAL_SOURCE = "access-guardrails approve"
+DEFAULT_TTL = timedelta(minutes=30)
+
+Clock = Callable[[], datetime]
+T = TypeVar("T")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class ApprovalRefused(ValueError):
+    """The approval id cannot be used or answered; the message says why and what to do."""
+
+
+def _request(store: AuditStore, approval_id: str) -> AuditRecord:
+    """The decision record an approval id names: a review that was held for a person."""
+    from guardrails_core.audit import RecordKind, RecordNotFound
+
+    try:
+        record = store.get(approval_id)
+    except RecordNotFound:
+        raise ApprovalRefused(
+            f"no approval request {approval_id!r} in the audit trail; use the approval id the "
+            "held statement returned"
+        ) from None
+    if record.kind is not RecordKind.DECISION or record.subject.verdict is not Verdict.REVIEW:
+        raise ApprovalRefused(f"{approval_id} is not a statement held for review")
+    return record
+
+
+def grant(
+    store: AuditStore,
+    approval_id: str,
+    *,
+    approver: str,
+    ttl: timedelta = DEFAULT_TTL,
+    now: Clock = utc_now,
+) -> datetime:
+    """Approve the held statement `approval_id` until now + `ttl`; when the approval expires."""
+    from guardrails_core.audit import Outcome
+
+    record = _request(store, approval_id)
+    _still_open(store, record)
+    if approver == record.subject.actor_id:
+        raise ApprovalRefused(f"{approver} asked for {approval_id}, so cannot approve it")
+    expires = now() + ttl
+    detail = json.dumps(
+        {"expires_at": expires.isoformat(), "fingerprint": record.subject.fingerprint}
+    )
+    store.record_outcome(record.record_id, Outcome.APPROVED, actor=approver, detail=detail)
+    return expires
+
+
+def reject(store: AuditStore, approval_id: str, *, approver: str, reason: str | None) -> None:
+    """Refuse the held statement `approval_id`: it can no longer be approved or run with it."""
+    from guardrails_core.audit import Outcome
+
+    record = _request(store, approval_id)
+    _still_open(store, record)
+    store.record_outcome(record.record_id, Outcome.REJECTED, actor=approver, detail=reason)
+
+
+def _still_open(store: AuditStore, record: AuditRecord) -> None:
+    answer = _answer_of(store, record)
+    if answer is not None:
+        raise ApprovalRefused(
+            f"{record.record_id} was already {answer.state.value} by {answer.actor}"
+        )
+
+
+def _answer_of(store: AuditStore, record: AuditRecord) -> AuditRecord | None:
+    """The person's answer to a held statement (approved or rejected), if there is one yet."""
+    from guardrails_core.audit import Outcome
+
+    answers = (Outcome.APPROVED, Outcome.REJECTED)
+    return next((r for r in store.history(record.record_id) if r.state in answers), None)
+
+
+_REDEEMING = threading.Lock()
+
+
+def redeem(
+    store: AuditStore,
+    approval_id: str,
+    *,
+    fingerprint: str,
+    spend: Callable[[Approval], T],
+    now: Clock = utc_now,
+) -> T:
+    """Check that `approval_id` approves the statement of `fingerprint`, unexpired and unused,
+    then `spend(approval)`, which must record the decision that uses it (that record is what
+    makes a second use fail); its result.
+
+    Raises `ApprovalRefused` for an unknown, pending, rejected, expired or used id, and for an
+    approval of any other statement."""
+    from guardrails_core.audit import AuditFilter, Outcome, RecordKind
+
+    with _REDEEMING:  # the check and the recording of its use, one at a time
+        record = _request(store, approval_id)
+        answer = _answer_of(store, record)
+        if answer is None:
+            raise ApprovalRefused(
+                f"{approval_id} is still waiting for a person (access-guardrails approve "
+                f"{approval_id}); ask them, do not retry it"
+            )
+        if answer.state is Outcome.REJECTED:
+            raise ApprovalRefused(f"{answer.actor} rejected {approval_id}: {answer.detail or ''}")
+        if record.subject.fingerprint != fingerprint:
+            raise ApprovalRefused(
+                f"{approval_id} approves another statement: a changed statement needs its own "
+                "approval; send the approved statement exactly as it was"
+            )
+        granted = json.loads(answer.detail or "{}")
+        expires = datetime.fromisoformat(granted["expires_at"])
+        if now() >= expires:
+            raise ApprovalRefused(f"{approval_id} expired at {expires.isoformat()}; ask again")
+        users = store.query(AuditFilter(fingerprint=fingerprint, kind=RecordKind.DECISION))
+        for used in users:
+            if used.decision and any(
+                a.comment == approval_id for a in used.decision.context.approvals
+            ):
+                raise ApprovalRefused(
+                    f"{approval_id} was already used by decision {used.decision_id}; an "
+                    "approval runs its statement once"
+                )
+        approval = Approval(
+            approver=answer.actor or "unknown",
+            fingerprint=fingerprint,
+            approved_at=answer.recorded_at,
+            source=APPROVAL_SOURCE,
+            comment=approval_id,
+        )
+        return spend(approval)
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add `approve` and `reject` to the main CLI."""
+    approve = subparsers.add_parser(
+        "approve", help="let a statement an agent was told to hold run once (its approval id)"
+    )
+    approve.add_argument("approval_id", help="the approval id the held statement returned")
+    approve.add_argument("--by", help="who approves, for the audit trail (default: you)")
+    approve.add_argument(
+        "--ttl",
+        type=float,
+        default=DEFAULT_TTL.total_seconds() / 60,
+        metavar="MINUTES",
+        help="minutes the approval stays usable (default: 30)",
+    )
+    approve.set_defaults(handler=_answer, approve=True)
+    refuse = subparsers.add_parser("reject", help="refuse a statement an agent was told to hold")
+    refuse.add_argument("approval_id", help="the approval id the held statement returned")
+    refuse.add_argument("--by", help="who rejects it, for the audit trail (default: you)")
+    refuse.add_argument("--reason", help="why, shown to the agent that asks again")
+    refuse.set_defaults(handler=_answer, approve=False)
+
+
+def _answer(args: argparse.Namespace, settings: Settings, out: TextIO, stdin: TextIO) -> int:
+    from guardrails_core.audit import AuditStore, AuditUnavailable
+
+    who = args.by or _user()
+    try:
+        with AuditStore.open(settings, create=False) as store:
+            if args.approve:
+                expires = grant(
+                    store, args.approval_id, approver=who, ttl=timedelta(minutes=args.ttl)
+                )
+                out.write(
+                    f"approved {args.approval_id} (by {who}, once, until {expires:%H:%M:%S} UTC)\n"
+                )
+            else:
+                reject(store, args.approval_id, approver=who, reason=args.reason)
+                out.write(f"rejected {args.approval_id} (by {who})\n")
+    except (ApprovalRefused, AuditUnavailable) as error:
+        sys.stderr.write(f"access-guardrails: nothing recorded: {error}\n")
+        return 1
+    return 0
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in some containers
+        return "unknown"
+
+
+__all__ = ["APPROVAL_SOURCE", "ApprovalRefused", "grant", "redeem", "register", "reject"]
