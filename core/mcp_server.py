@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from mcp.server.mcpserver import Context as MCPContext
 from mcp_types import Implementation
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from guardrails_core.approvals import ApprovalRefused, Clock, redeem, utc_now
@@ -268,9 +268,12 @@ class Gateway:
                 refused = refusal(blocked.decision, blocked.record_id)
                 return {"ran": len(results), "results": results, "refused": refused}
             except SQLAlchemyError as error:  # the database refused it: nothing of it stays
-                failed = {"statement": statement, "error": str(getattr(error, "orig", None) or error)}
+                failed = {
+                    "statement": statement,
+                    "error": str(getattr(error, "orig", None) or error),
+                }
                 return {"ran": len(results), "results": results, "failed": failed}
-            results[-1].update(_handles(call.decided))
+            results[-1].update(_handles(call.decided, decision.fingerprint))
         return {"ran": len(results), "results": results}
 
     def close(self) -> None:
@@ -288,11 +291,12 @@ def _reads_only(decision: Decision) -> bool:
     return set(decision.intents) <= {Intent.READ}
 
 
-def _handles(decided: list[Decision]) -> dict[str, Any]:
+def _handles(decided: list[Decision], fingerprint: str) -> dict[str, Any]:
     """The decision of a statement that ran, and what a person types to take it back."""
-    if not decided:
+    mine = [decision for decision in decided if decision.fingerprint == fingerprint]
+    if not mine:
         return {}
-    decision = decided[-1]
+    decision = mine[-1]  # the last one seen carries the ways back kept for it
     handles: dict[str, Any] = {"decision_id": decision.decision_id}
     if decision.reversals:  # undo stays with people: the agent is only told how
         handles["undo"] = f"access-guardrails undo {decision.decision_id}"
@@ -300,14 +304,18 @@ def _handles(decided: list[Decision]) -> dict[str, Any]:
 
 
 def _execute(engine: Engine, statement: str, *, reads_only: bool) -> dict[str, Any]:
+    """Run one judged statement; a read where the database itself refuses writes (defence in
+    depth against a write the analyzer took for a read)."""
+    on, off = _READ_ONLY.get(engine.dialect.name, (None, None)) if reads_only else (None, None)
     with engine.connect() as conn:
-        backend = engine.dialect.name
-        _read_only(conn, backend, on=reads_only)
-        result = conn.exec_driver_sql(statement)
-        rows = result.fetchmany(MAX_ROWS + 1) if result.returns_rows else []
-        columns = list(result.keys()) if result.returns_rows else []
-        affected = None if result.returns_rows else result.rowcount
-        _read_only(conn, backend, on=False)
+        _driver_sql(conn, on)
+        try:
+            result = conn.exec_driver_sql(statement)
+            rows = result.fetchmany(MAX_ROWS + 1) if result.returns_rows else []
+            columns = list(result.keys()) if result.returns_rows else []
+            affected = None if result.returns_rows else result.rowcount
+        finally:
+            _driver_sql(conn, off)
         conn.commit()
     return {
         "statement": statement,
@@ -322,12 +330,22 @@ def _dialect_name(backend: str) -> str:
     return {"postgresql": "postgres", "mariadb": "mysql"}.get(backend, backend)
 
 
-def _read_only(conn: Any, backend: str, *, on: bool) -> None:
-    """Defence in depth: a statement judged a read runs where the database refuses writes."""
-    if backend == "sqlite":
-        conn.exec_driver_sql(f"PRAGMA query_only = {'ON' if on else 'OFF'}")
-    elif (on and backend == "postgresql") or (on and backend in ("mysql", "mariadb")):
-        conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+_READ_ONLY = {
+    "sqlite": ("PRAGMA query_only = ON", "PRAGMA query_only = OFF"),
+    "postgresql": ("SET TRANSACTION READ ONLY", None),  # ends with its transaction
+    "mysql": ("SET TRANSACTION READ ONLY", None),  # applies to the next transaction
+    "mariadb": ("SET TRANSACTION READ ONLY", None),
+}
+
+
+def _driver_sql(conn: Connection, statement: str | None) -> None:
+    """Our own session setting, sent below the engine guard: the agent did not write it."""
+    if statement is not None:
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(statement)
+        finally:
+            cursor.close()
 
 
 def _plain(value: Any) -> Any:

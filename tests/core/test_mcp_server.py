@@ -16,32 +16,21 @@ from mcp import Client, StdioServerParameters
 from sqlalchemy import create_engine, text
 
 from guardrails_core.audit import AuditFilter, AuditStore
-from guardrails_core.check import configure_fingerprints
 from guardrails_core.guard import Guard
 from guardrails_core.mcp_server import ConnectionsError, Gateway, build_server, load_connections
-from guardrails_core.model import current_fingerprint_key
 from guardrails_core.settings import Settings
+from tests.core.mcp_support import call, guardrails_home, shop_database
 from tests.servers import require_postgres
 
 
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    for key in [key for key in os.environ if key.startswith("GUARDRAILS_")]:
-        monkeypatch.delenv(key)  # other suites set a policy or mode for their processes
-    monkeypatch.setenv("GUARDRAILS_HOME", str(tmp_path / "guardrails"))
-    previous = current_fingerprint_key()
-    yield tmp_path
-    if previous is not None:  # a Guard keys the process's fingerprints: put the key back
-        configure_fingerprints(previous)
+    yield from guardrails_home(tmp_path, monkeypatch)
 
 
 @pytest.fixture
 def shop(home: Path) -> str:
-    database = home / "shop.db"
-    with sqlite3.connect(database) as conn:
-        conn.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY, total INT)")
-        conn.executemany("INSERT INTO orders VALUES (?, ?)", [(i, i * 10) for i in range(1, 6)])
-    return f"sqlite:///{database}"
+    return shop_database(home)
 
 
 @pytest.fixture
@@ -49,16 +38,6 @@ def gateway(shop: str) -> Iterator[Gateway]:
     gateway = Gateway({"shop": shop}, agent="test-agent", guard=Guard(settings=Settings.load()))
     yield gateway
     gateway.close()
-
-
-def call(gateway: Gateway, tool: str, arguments: dict[str, Any]) -> Any:
-    async def session() -> Any:
-        async with Client(build_server(gateway)) as client:
-            result = await client.call_tool(tool, arguments)
-            assert not result.is_error, result
-            return result.structured_content
-
-    return asyncio.run(session())
 
 
 def count(url: str) -> int:
