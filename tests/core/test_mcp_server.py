@@ -20,7 +20,7 @@ from guardrails_core.guard import Guard
 from guardrails_core.mcp_server import ConnectionsError, Gateway, build_server, load_connections
 from guardrails_core.settings import Settings
 from tests.core.mcp_support import call, guardrails_home, shop_database
-from tests.servers import require_postgres
+from tests.servers import require_mariadb, require_postgres
 
 
 @pytest.fixture
@@ -157,3 +157,43 @@ def test_a_real_stdio_session_with_the_cli(home: Path, shop: str) -> None:
     read, wipe = asyncio.run(session())
     assert read["results"][0]["rows"] == [[20]]
     assert wipe["refused"]["decision"] == "deny"
+
+
+# A function the analyzer cannot see into: `SELECT mcp13_bump_x()` is judged a read, yet writes.
+BUMP = {
+    "postgres": (
+        "CREATE FUNCTION {fn}() RETURNS int LANGUAGE sql AS "
+        "$$ UPDATE {table} SET total = total + 1 RETURNING 1 $$"
+    ),
+    "mariadb": (
+        "CREATE FUNCTION {fn}() RETURNS int MODIFIES SQL DATA "
+        "BEGIN UPDATE {table} SET total = total + 1; RETURN 1; END"
+    ),
+}
+
+
+@pytest.mark.parametrize("server", ["postgres", "mariadb"])
+def test_a_write_disguised_as_a_read_fails_at_the_database(home: Path, server: str) -> None:
+    url = require_postgres() if server == "postgres" else require_mariadb()
+    suffix = uuid.uuid4().hex[:8]
+    table, fn = f"mcp13_orders_{suffix}", f"mcp13_bump_{suffix}"
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(f"CREATE TABLE {table} (id int PRIMARY KEY, total int)"))
+        conn.execute(text(f"INSERT INTO {table} VALUES (1, 10), (2, 20)"))
+        conn.exec_driver_sql(BUMP[server].format(fn=fn, table=table))
+    gateway = Gateway({"db": url}, guard=Guard(settings=Settings.load()))
+    try:
+        judged = call(gateway, "check", {"command": f"SELECT {fn}()", "connection": "db"})
+        assert judged["decision"] == "allow" and judged["intents"] == ["read"]
+        reply = call(gateway, "run_sql", {"connection": "db", "sql": f"SELECT {fn}()"})
+        assert reply["ran"] == 0
+        assert "read-only" in reply["failed"]["error"].lower().replace(" ", "-")
+        after = call(gateway, "run_sql", {"connection": "db", "sql": f"SELECT total FROM {table}"})
+        assert sorted(after["results"][0]["rows"]) == [[10], [20]]
+    finally:
+        gateway.close()
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"DROP FUNCTION {fn}")
+            conn.exec_driver_sql(f"DROP TABLE {table}")
+        engine.dispose()
