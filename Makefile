@@ -15,6 +15,7 @@ demo: setup
 	@$(PY) dags_examples/demo.py
 	@$(PY) dags_examples/run_airflow_demo.py
 	@$(PY) dags_examples/run_prefect_demo.py
+	@$(PY) dags_examples/copilot_demo.py
 
 lint: setup
 	@$(VENV)/bin/ruff check .
@@ -42,3 +43,4 @@ bench: setup
 	@$(PY) benchmarks/prefect_overhead.py
 	@$(PY) benchmarks/airflow_overhead.py
 	@$(PY) benchmarks/impact.py
+	@$(PY) benchmarks/mcp_latency.py

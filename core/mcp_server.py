@@ -98,8 +98,10 @@ def refusal(decision: Decision, record_id: str | None = None) -> dict[str, Any]:
         )
     elif decision.decision is Verdict.REVIEW:
         answer["next"] = "a person must approve this exact statement before it runs"
+    elif Intent.MASS_MUTATION in decision.intents:
+        answer["next"] = "this statement will not run; narrow it to the rows meant (a WHERE)"
     else:
-        answer["next"] = "this statement will not run; narrow it (a WHERE on the rows meant) or ask"
+        answer["next"] = "this statement will not run, reworded or not; ask a person instead"
     return answer
 
 
