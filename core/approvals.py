@@ -116,12 +116,13 @@ def redeem(
     approval_id: str,
     *,
     fingerprint: str,
+    requester: str | None,
     spend: Callable[[Approval], T],
     now: Clock = utc_now,
 ) -> T:
-    """Check that `approval_id` approves the statement of `fingerprint`, unexpired and unused,
-    then `spend(approval)`, which must record the decision that uses it (that record is what
-    makes a second use fail); its result.
+    """Check that `approval_id` approves the statement of `fingerprint` for `requester` (the
+    actor id that asked), unexpired and unused, then `spend(approval)`, which must record the
+    decision that uses it (that record is what makes a second use fail); its result.
 
     Raises `ApprovalRefused` for an unknown, pending, rejected, expired or used id, and for an
     approval of any other statement."""
@@ -137,6 +138,11 @@ def redeem(
             )
         if answer.state is Outcome.REJECTED:
             raise ApprovalRefused(f"{answer.actor} rejected {approval_id}: {answer.detail or ''}")
+        if record.subject.actor_id != requester:
+            raise ApprovalRefused(
+                f"{approval_id} was asked for by {record.subject.actor_id}; an approval is used "
+                "by the client that asked for it"
+            )
         if record.subject.fingerprint != fingerprint:
             raise ApprovalRefused(
                 f"{approval_id} approves another statement: a changed statement needs its own "

@@ -234,7 +234,12 @@ class Gateway:
             store = self._guard().audit_store()
             try:
                 return redeem(
-                    store, approval_id, fingerprint=held.fingerprint, spend=spend, now=self.now
+                    store,
+                    approval_id,
+                    fingerprint=held.fingerprint,
+                    requester=call.actor.id,
+                    spend=spend,
+                    now=self.now,
                 )
             except ApprovalRefused as error:
                 return approval_refused(approval_id, error)

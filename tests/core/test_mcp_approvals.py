@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from mcp import Client
+from mcp_types import Implementation
 
 from guardrails_core import cli
 from guardrails_core.audit import AuditFilter, AuditStore, RecordKind
@@ -165,6 +166,20 @@ def test_a_script_cannot_smuggle_a_statement_along_with_the_approved_one(
     assert dropped["ran"] == 0 and dropped["refused"]["decision"] == "deny"
     assert totals(shop) == [10, 20, 30, 40, 50]
     assert run(gateway, FIX, approval_id)["ran"] == 1  # unspent by the refused scripts
+
+
+def test_another_client_cannot_use_the_approval(gateway: Gateway, shop: str) -> None:
+    approval_id = held(gateway)
+    person("approve", approval_id, "--by", "alice")
+
+    async def as_other_client() -> Any:
+        other = Implementation(name="other-agent", version="9")
+        async with Client(build_server(gateway), client_info=other) as client:
+            arguments = {"connection": "shop", "sql": FIX, "approval_id": approval_id}
+            return (await client.call_tool("run_sql", arguments)).structured_content
+
+    assert "asked for by copilot" in refusal_message(asyncio.run(as_other_client()))
+    assert totals(shop) == [10, 20, 30, 40, 50]
 
 
 def test_no_tool_approves_or_undoes_and_the_agent_cannot_approve_itself(
