@@ -14,12 +14,15 @@ Nothing an agent can call grants an approval: only these commands do.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import getpass
 import json
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, TextIO, TypeVar
 
 from guardrails_core.model import Approval, Verdict
@@ -111,6 +114,23 @@ def _answer_of(store: AuditStore, record: AuditRecord) -> AuditRecord | None:
 _REDEEMING = threading.Lock()
 
 
+@contextmanager
+def one_at_a_time(lock_file: Path | None) -> Iterator[None]:
+    """Redeem one approval at a time: in this process, and in every process that shares
+    `lock_file` (the MCP servers that agents start on one machine share GUARDRAILS_HOME)."""
+    with _REDEEMING:
+        if lock_file is None:
+            yield
+            return
+        lock_file.parent.mkdir(parents=True, exist_ok=True)
+        with lock_file.open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def redeem(
     store: AuditStore,
     approval_id: str,
@@ -119,6 +139,7 @@ def redeem(
     requester: str | None,
     spend: Callable[[Approval], T],
     now: Clock = utc_now,
+    lock_file: Path | None = None,
 ) -> T:
     """Check that `approval_id` approves the statement of `fingerprint` for `requester` (the
     actor id that asked), unexpired and unused, then `spend(approval)`, which must record the
@@ -128,7 +149,7 @@ def redeem(
     approval of any other statement."""
     from guardrails_core.audit import AuditFilter, Outcome, RecordKind
 
-    with _REDEEMING:  # the check and the recording of its use, one at a time
+    with one_at_a_time(lock_file):  # the check and the recording of its use
         record = _request(store, approval_id)
         answer = _answer_of(store, record)
         if answer is None:

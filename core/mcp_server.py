@@ -231,20 +231,25 @@ class Gateway:
                 call.approvals = (approval,)
                 return self._judge_and_run(connection, statements, call)
 
-            store = self._guard().audit_store()
+            guard = self._guard()
             try:
                 return redeem(
-                    store,
+                    guard.audit_store(),
                     approval_id,
                     fingerprint=held.fingerprint,
                     requester=call.actor.id,
                     spend=spend,
                     now=self.now,
+                    lock_file=self.approvals_lock(),
                 )
             except ApprovalRefused as error:
                 return approval_refused(approval_id, error)
         finally:
             _CALL.reset(token)
+
+    def approvals_lock(self) -> Path:
+        """The lock that every server process sharing this GUARDRAILS_HOME redeems under."""
+        return self._guard().settings.home / "approvals.lock"
 
     def _judged(self, statements: list[str], dialect: str, call: _Call) -> list[Decision]:
         policy, context = self._guard().policy, self.context()

@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import io
 import sqlite3
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -21,6 +23,7 @@ from mcp import Client
 from mcp_types import Implementation
 
 from guardrails_core import cli
+from guardrails_core.approvals import one_at_a_time
 from guardrails_core.audit import AuditFilter, AuditStore, RecordKind
 from guardrails_core.guard import Guard
 from guardrails_core.mcp_server import Gateway, build_server
@@ -166,6 +169,24 @@ def test_a_script_cannot_smuggle_a_statement_along_with_the_approved_one(
     assert dropped["ran"] == 0 and dropped["refused"]["decision"] == "deny"
     assert totals(shop) == [10, 20, 30, 40, 50]
     assert run(gateway, FIX, approval_id)["ran"] == 1  # unspent by the refused scripts
+
+
+def test_while_an_approval_is_spent_no_other_server_process_can_redeem(gateway: Gateway) -> None:
+    # Every MCP server an agent starts on this machine shares GUARDRAILS_HOME, and so this lock.
+    lock_file = gateway.approvals_lock()
+    try_lock = (
+        "import fcntl, sys\n"
+        "handle = open(sys.argv[1], 'a')\n"
+        "try:\n    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)\n"
+        "except BlockingIOError:\n    sys.exit(3)\n"
+    )
+
+    def other_process() -> int:
+        return subprocess.run([sys.executable, "-c", try_lock, str(lock_file)]).returncode
+
+    with one_at_a_time(lock_file):
+        assert other_process() == 3  # held: a second redeem elsewhere waits
+    assert other_process() == 0
 
 
 def test_another_client_cannot_use_the_approval(gateway: Gateway, shop: str) -> None:
