@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 #: The `source` of an approval given with `access-guardrails approve`.
 APPROVAL_SOURCE = "access-guardrails approve"
 DEFAULT_TTL = timedelta(minutes=30)
+#: The orchestrator of the decisions these approvals answer (the MCP server's context).
+HELD_BY = "mcp"
 
 Clock = Callable[[], datetime]
 T = TypeVar("T")
@@ -60,6 +62,12 @@ def _request(store: AuditStore, approval_id: str) -> AuditRecord:
         ) from None
     if record.kind is not RecordKind.DECISION or record.subject.verdict is not Verdict.REVIEW:
         raise ApprovalRefused(f"{approval_id} is not a statement held for review")
+    held_by = record.decision.context.orchestrator if record.decision else None
+    if held_by != HELD_BY:
+        raise ApprovalRefused(
+            f"{approval_id} waits in {held_by or 'another tool'}, not in the MCP server: "
+            "answer it there (Airflow's Required Actions, Prefect's paused run)"
+        )
     return record
 
 

@@ -36,7 +36,7 @@ from mcp_types import Implementation
 from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from guardrails_core.approvals import ApprovalRefused, Clock, redeem, utc_now
+from guardrails_core.approvals import HELD_BY, ApprovalRefused, Clock, redeem, utc_now
 from guardrails_core.check import check
 from guardrails_core.guard import CommandBlocked, Guard, GuardResult
 from guardrails_core.intent import analyze
@@ -157,7 +157,7 @@ class Gateway:
         call = _CALL.get()
         return Context(
             actor=call.actor if call else self.actor(),
-            orchestrator="mcp",
+            orchestrator=HELD_BY,
             approvals=call.approvals if call else (),
         )
 
@@ -194,7 +194,7 @@ class Gateway:
         self, command: str, kind: str, dialect: str | None, client: Implementation | None = None
     ) -> dict[str, Any]:
         policy = self._guard().policy
-        context = Context(actor=self.actor(client), orchestrator="mcp")
+        context = Context(actor=self.actor(client), orchestrator=HELD_BY)
         decision = check(command, kind=kind, dialect=dialect, policy=policy, context=context)
         if decision.decision is not Verdict.ALLOW:
             return refusal(decision)

@@ -27,6 +27,7 @@ from guardrails_core.approvals import one_at_a_time
 from guardrails_core.audit import AuditFilter, AuditStore, RecordKind
 from guardrails_core.guard import Guard
 from guardrails_core.mcp_server import Gateway, build_server
+from guardrails_core.model import Actor, ActorKind, Context
 from guardrails_core.policy import load_policy
 from guardrails_core.settings import Settings
 from tests.core.mcp_support import call, guardrails_home, shop_database
@@ -125,6 +126,15 @@ def test_a_guessed_or_foreign_id_runs_nothing(gateway: Gateway, shop: str) -> No
         allowed = store.query(AuditFilter(kind=RecordKind.DECISION))[0].record_id
     assert "not a statement held for review" in refusal_message(run(gateway, FIX, allowed))
     assert totals(shop) == [10, 20, 30, 40, 50]
+
+
+def test_the_cli_answers_only_what_the_mcp_server_holds(gateway: Gateway) -> None:
+    assert gateway.guard is not None
+    in_airflow = Context(actor=Actor(kind=ActorKind.AI_AGENT, id="fixup"), orchestrator="airflow")
+    waiting = gateway.guard.check(FIX, dialect="sqlite", context=in_airflow)
+    assert waiting.decision.decision.value == "review" and waiting.record_id
+    code, _ = person("approve", waiting.record_id, "--by", "alice")
+    assert code == 1  # Airflow's Required Actions answers it, with its approvers
 
 
 def test_a_pending_or_rejected_request_runs_nothing(gateway: Gateway, shop: str) -> None:
