@@ -19,7 +19,7 @@ import getpass
 import json
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -143,15 +143,16 @@ def redeem(
     store: AuditStore,
     approval_id: str,
     *,
-    fingerprint: str,
+    fingerprints: Sequence[str],
     requester: str | None,
     spend: Callable[[Approval], T],
     now: Clock = utc_now,
     lock_file: Path | None = None,
 ) -> T:
-    """Check that `approval_id` approves the statement of `fingerprint` for `requester` (the
-    actor id that asked), unexpired and unused, then `spend(approval)`, which must record the
-    decision that uses it (that record is what makes a second use fail); its result.
+    """Check that `approval_id` approves one of the statements of `fingerprints` (a script's)
+    for `requester` (the actor id that asked), unexpired and unused, then `spend(approval)`,
+    which must record the decision that uses it (that record is what makes a second use fail);
+    its result.
 
     Raises `ApprovalRefused` for an unknown, pending, rejected, expired or used id, and for an
     approval of any other statement."""
@@ -172,10 +173,16 @@ def redeem(
                 f"{approval_id} was asked for by {record.subject.actor_id}; an approval is used "
                 "by the client that asked for it"
             )
-        if record.subject.fingerprint != fingerprint:
+        fingerprint = record.subject.fingerprint
+        if fingerprint not in fingerprints:
             raise ApprovalRefused(
                 f"{approval_id} approves another statement: a changed statement needs its own "
                 "approval; send the approved statement exactly as it was"
+            )
+        if fingerprints.count(fingerprint) > 1:
+            raise ApprovalRefused(
+                f"{approval_id} approves one run of its statement; this script has it "
+                f"{fingerprints.count(fingerprint)} times"
             )
         granted = json.loads(answer.detail or "{}")
         expires = datetime.fromisoformat(granted["expires_at"])

@@ -221,11 +221,10 @@ class Gateway:
             statements = [s.text for s in analyze(sql, dialect=dialect).statements]
             if approval_id is None:
                 return self._judge_and_run(connection, statements, call)
-            held = next(
-                (d for d in self._judged(statements, dialect, call) if not _allowed(d)), None
-            )
-            if held is None:  # nothing needs it: the approval stays unused
-                return self._judge_and_run(connection, statements, call)
+            # The approval names one statement of the script; the others are judged as ever. It
+            # is matched against all of them: an estimate may hold a statement the static check
+            # (here) allows.
+            judged = self._judged(statements, dialect, call)
 
             def spend(approval: Approval) -> dict[str, Any]:
                 call.approvals = (approval,)
@@ -236,7 +235,7 @@ class Gateway:
                 return redeem(
                     guard.audit_store(),
                     approval_id,
-                    fingerprint=held.fingerprint,
+                    fingerprints=[decision.fingerprint for decision in judged],
                     requester=call.actor.id,
                     spend=spend,
                     now=self.now,

@@ -177,6 +177,8 @@ def test_a_script_cannot_smuggle_a_statement_along_with_the_approved_one(
     assert smuggled["refused"]["approval_id"] != approval_id  # the second one needs its own
     dropped = run(gateway, f"{FIX}; DROP TABLE orders", approval_id)
     assert dropped["ran"] == 0 and dropped["refused"]["decision"] == "deny"
+    twice = run(gateway, f"{FIX}; {FIX}", approval_id)
+    assert "this script has it 2 times" in refusal_message(twice)
     assert totals(shop) == [10, 20, 30, 40, 50]
     assert run(gateway, FIX, approval_id)["ran"] == 1  # unspent by the refused scripts
 
@@ -224,3 +226,32 @@ def test_no_tool_approves_or_undoes_and_the_agent_cannot_approve_itself(
     approval_id = held(gateway)
     code, _ = person("approve", approval_id, "--by", "copilot")  # the client's own name
     assert code == 1
+
+
+def test_a_statement_held_by_its_row_estimate_runs_once_approved(home: Path, shop: str) -> None:
+    # Scoped to the eye (WHERE id <= 3), so the static check allows it; the probe counts 3 rows,
+    # over this policy's max_rows, which makes it a mass mutation that this rule holds.
+    policy = home / "impact.yaml"
+    policy.write_text(
+        "version: 1\nid: mcp-impact\nimpact: {max_rows: 2}\nrules:\n"
+        "  - id: big-agent-changes-need-review\n"
+        "    match: {actor: [ai_agent], intents: [mass_mutation]}\n"
+        "    decision: review\n",
+        encoding="utf-8",
+    )
+    guard = Guard(settings=Settings.load(), policy=load_policy(policy))
+    gateway = Gateway({"shop": shop}, guard=guard)
+    wide = "UPDATE orders SET total = 0 WHERE id <= 3"
+    try:
+        assert call(gateway, "check", {"command": wide, "connection": "shop"})["decision"] == (
+            "allow"
+        )
+        approval_id = held(gateway, wide)
+        assert totals(shop) == [10, 20, 30, 40, 50]
+        person("approve", approval_id, "--by", "alice")
+        reply = run(gateway, wide, approval_id)
+        assert reply["ran"] == 1 and reply["results"][0]["rows_affected"] == 3, reply
+        assert totals(shop) == [0, 0, 0, 40, 50]
+        assert "already used" in refusal_message(run(gateway, wide, approval_id))
+    finally:
+        gateway.close()
