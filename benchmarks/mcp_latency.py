@@ -1,7 +1,8 @@
 """What the MCP server costs an agent: `check` and `run_sql` over stdio against a direct call.
 
-One run, one SQLite database (no services): a session with `access-guardrails mcp` launched over
-stdio by the SDK's client, and the same statements sent directly through SQLAlchemy. Per call:
+One run, one database (a SQLite file, no services; `--postgres`: the local PostgreSQL): a session
+with `access-guardrails mcp` launched over stdio by the SDK's client, and the same statements sent
+directly through SQLAlchemy. Per call:
   - check      the `check` tool (nothing runs)    vs `guardrails_core.check` in this process
   - read       `run_sql` of a one-row SELECT       vs the SELECT on a plain engine
   - write      `run_sql` of a one-row UPDATE       vs the UPDATE (and its commit) on a plain engine
@@ -9,7 +10,7 @@ stdio by the SDK's client, and the same statements sent directly through SQLAlch
 and `list_connections`, a tool that does nothing: the floor of the transport and the SDK.
 Every statement is distinct (first sight for the analyzer, as an agent's are). Medians of the
 per-call wall time, and their ratio to the direct call measured in the same run.
-Run: `python benchmarks/mcp_latency.py [--calls N]`. Numbers, not asserts.
+Run: `python benchmarks/mcp_latency.py [--calls N] [--postgres]`. Numbers, not asserts.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import sqlite3
 import statistics
 import sys
 import tempfile
@@ -27,22 +27,23 @@ from pathlib import Path
 
 from mcp import Client, StdioServerParameters
 from mcp_types import Implementation
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
 
 from guardrails_core.check import check
 from guardrails_core.model import Actor, ActorKind, Context
 
 WORK = Path(tempfile.mkdtemp(prefix="guardrails-mcp-bench-"))
-DATABASE = WORK / "shop.sqlite3"
 ROWS = 10_000
+TABLE = "guardrails_bench_mcp_orders"
+POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 def read(i: int) -> str:
-    return f"SELECT id, total FROM orders WHERE id = {i % ROWS + 1} AND note <> 'r{i}'"
+    return f"SELECT id, total FROM {TABLE} WHERE id = {i % ROWS + 1} AND note <> 'r{i}'"
 
 
 def write(i: int) -> str:
-    return f"UPDATE orders SET total = {i}, note = 'w{i}' WHERE id = {i % ROWS + 1}"
+    return f"UPDATE {TABLE} SET total = {i}, note = 'w{i}' WHERE id = {i % ROWS + 1}"
 
 
 def timed(calls: int, one: Callable[[int], object]) -> list[float]:
@@ -63,8 +64,8 @@ async def timed_async(calls: int, one: Callable[[int], Awaitable[object]]) -> li
     return times
 
 
-def direct(calls: int, offset: int) -> dict[str, list[float]]:
-    engine = create_engine(f"sqlite:///{DATABASE}")
+def direct(url: str, calls: int, offset: int) -> dict[str, list[float]]:
+    engine = create_engine(url)
     agent = Context(actor=Actor(kind=ActorKind.AI_AGENT, id="bench"), orchestrator="mcp")
 
     def select(i: int) -> object:
@@ -87,9 +88,9 @@ def direct(calls: int, offset: int) -> dict[str, list[float]]:
         engine.dispose()
 
 
-async def over_stdio(calls: int, offset: int) -> dict[str, list[float]]:
+async def over_stdio(url: str, calls: int, offset: int) -> dict[str, list[float]]:
     connections = WORK / "mcp.yaml"
-    connections.write_text(f"shop: {{url: 'sqlite:///{DATABASE}'}}\n", encoding="utf-8")
+    connections.write_text(f"shop: {{url: '{url}'}}\n", encoding="utf-8")
     server = StdioServerParameters(
         command=sys.executable,
         args=["-m", "guardrails_core.cli", "mcp", "--connections", str(connections)],
@@ -126,16 +127,30 @@ async def over_stdio(calls: int, offset: int) -> dict[str, list[float]]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=200, help="calls per kind (default 200)")
-    calls = parser.parse_args().calls
-    with sqlite3.connect(DATABASE) as conn:
-        conn.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY, total INT, note TEXT)")
-        conn.executemany(
-            "INSERT INTO orders VALUES (?, ?, '')", [(i, i) for i in range(1, ROWS + 1)]
+    parser.add_argument(
+        "--postgres", action="store_true", help=f"use {POSTGRES} instead of a SQLite file"
+    )
+    args = parser.parse_args()
+    calls = args.calls
+    url = POSTGRES if args.postgres else f"sqlite:///{WORK / 'shop.sqlite3'}"
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {TABLE}")
+        conn.exec_driver_sql(f"CREATE TABLE {TABLE} (id INTEGER PRIMARY KEY, total INT, note TEXT)")
+        conn.execute(
+            text(f"INSERT INTO {TABLE} VALUES (:id, :id, '')"),
+            [{"id": i} for i in range(1, ROWS + 1)],
         )
     os.environ["GUARDRAILS_HOME"] = str(WORK)  # the in-process check's fingerprint key
-    base = direct(calls, offset=0)
-    mcp = asyncio.run(over_stdio(calls, offset=calls))
-    print(f"MCP latency, {calls} calls each, SQLite {ROWS:,} rows (medians, ms per call)")
+    try:
+        base = direct(url, calls, offset=0)
+        mcp = asyncio.run(over_stdio(url, calls, offset=calls))
+    finally:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"DROP TABLE {TABLE}")
+        engine.dispose()
+    where = "PostgreSQL" if args.postgres else "SQLite"
+    print(f"MCP latency, {calls} calls each, {where} {ROWS:,} rows (medians, ms per call)")
     print(f"{'':8} {'direct':>10} {'MCP stdio':>10} {'ratio':>8}  direct is")
     labels = {
         "check": "guardrails_core.check() in-process",
