@@ -41,6 +41,8 @@ EFFECTS = (
 )
 _COMMAND_WORD = re.compile(r"^[A-Za-z][\w:.\-]*$")
 _PART_SPLIT = re.compile(r"[-:_.]+")
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")  # dropAll, updateSQL: one part per word
+_CLUSTER = re.compile(r"^-[A-Za-z]{2,}$")  # -qc: one-letter flags given together
 _HOME = re.compile(r"^(?:~[\w.-]*/|/root/|/home/[^/]+/|/Users/[^/]+/|__shell_expansion__/)")
 _INFO = frozenset(("--version", "-V", "-v", "--help", "-h", "version", "help", "-help", "-version"))
 
@@ -183,6 +185,10 @@ class Registry:
                 if hit:
                     word = sorted(hit)[0]
                     return verdict(effect, f"{label} ({word}) on the {program.object}")
+            expiring = _option_parts(args) & self.vocabulary.get("expire", frozenset())
+            if expiring and not parts & self.vocabulary.get("create", frozenset()):
+                word = sorted(expiring)[0]  # update --lifecycle-file=..., --expiration 1
+                return verdict("expire", f"{label} sets an {word} on the {program.object}")
             if self._reads(parts):
                 return verdict("read", f"{label} only looks")
             for effect in ("host", "write"):
@@ -223,6 +229,8 @@ def _given(option: str, args: Sequence[str]) -> bool:
             return True
         if not option.startswith("-") and len(option) >= 4 and option in arg:
             return True
+        if len(option) == 2 and option[0] == "-" and _CLUSTER.match(arg) and option[1] in arg:
+            return True
     return False
 
 
@@ -245,10 +253,20 @@ def _subcommand(program: Program, args: Sequence[str]) -> tuple[tuple[str, ...],
             skip = arg in program.value_options
             continue
         if len(words) < program.words and _COMMAND_WORD.match(arg):
-            words.append(arg.lower())
+            words.append(_CAMEL.sub("-", arg).lower())
         else:
             rest.append(arg)
     return tuple(words), rest
+
+
+def _option_parts(args: Sequence[str]) -> frozenset[str]:
+    """The parts of the long option names given (``--lifecycle-file=x`` -> lifecycle, file)."""
+    parts: set[str] = set()
+    for arg in args:
+        if arg.startswith("--") and len(arg) > 3:
+            name = arg[2:].partition("=")[0]
+            parts.update(part for part in _PART_SPLIT.split(name.lower()) if part)
+    return frozenset(parts)
 
 
 def _parts(words: Sequence[str]) -> frozenset[str]:

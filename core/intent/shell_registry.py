@@ -44,6 +44,19 @@ _MONGO_READ = re.compile(
 )
 
 
+# vim ex commands: a shell escape (optionally after a range, :silent, :read or :write), a
+# system() call, and the commands that only edit, move or quit.
+_VIM_SHELL = re.compile(
+    r"^:*\s*(?:sil(?:ent)?!?\s+)?(?:[\d,.$%]*\s*(?:r(?:ead)?|w(?:rite)?)?\s*!(.*)"
+    r"|.*\bsystem(?:list)?\s*\(\s*[\"']([^\"']*))",
+    re.DOTALL,
+)
+_VIM_EDITING = re.compile(
+    r"^:*\s*(?:q|qa|q!|qa!|wq|wq!|x|x!|w|wa|set?\s[\w=+\-, ]*|syntax\s+\w+|"
+    r"[\d,.$%]*s(?:ubstitute)?/[^|]*|[\d,.$%]*g/[^|!]*/d|normal!?\s[^|]*|\d+|\$|noh)\s*$"
+)
+
+
 class Call(Protocol):
     """The parts of the shell analyzer's call that this module uses."""
 
@@ -116,7 +129,8 @@ def _record(call: Call, program: Program, verdict: Verdict) -> None:
         call.obj(ObjectKind.DATABASE, ObjectAction.DROP, name)
     elif effect == "delete":
         call.add(Intent.DELETE, what)
-        call.obj(kind, ObjectAction.DELETE, name)
+        whole = kind in (ObjectKind.TABLE, ObjectKind.SCHEMA, ObjectKind.DATABASE)
+        call.obj(kind, ObjectAction.DROP if whole else ObjectAction.DELETE, name)
         if any(word.dynamic or word.glob for word in call.args):
             call.add(Intent.MASS_MUTATION, f"{what}: which ones is only known at run time")
     elif effect == "expire":
@@ -189,14 +203,15 @@ def _code(call: Call, carrier: Carrier, value: Any, bridge: Bridge) -> None:
         bridge.script(call, value, label)
     elif language == "commas":
         bridge.script(call, type(value).literal(" ".join(value.value.split(","))), label)
-    elif language in ("debugger", "vim"):
+    elif language == "vim":
+        _vim(call, value, label, bridge)
+    elif language == "debugger":
         text = value.value.strip()
         for prefix in ("shell ", "!", "call system(", "python import os"):
             if text.startswith(prefix):
                 bridge.script(call, type(value).literal(text[len(prefix) :].strip("()'\"")), label)
                 return
-        if language == "debugger":
-            call.add(Intent.DYNAMIC, f"{call.prog} runs debugger commands ({value.display[:60]})")
+        call.add(Intent.DYNAMIC, f"{call.prog} runs debugger commands ({value.display[:60]})")
     elif language == "expect":
         for match in re.finditer(r"spawn\s+([^;\n]+)", value.value):
             bridge.script(call, type(value).literal(match.group(1)), label)
@@ -212,6 +227,18 @@ def _code(call: Call, carrier: Carrier, value: Any, bridge: Bridge) -> None:
             call.add(Intent.DYNAMIC, f"{call.prog} runs JavaScript that is not analysed")
     else:
         call.add(Intent.DYNAMIC, f"{call.prog} runs {language} code that is not analysed")
+
+
+def _vim(call: Call, value: Any, label: str, bridge: Bridge) -> None:
+    """``vim -c CMD``: ``:!cmd``, ``:r !cmd``, ``:w !cmd`` and ``system()`` run a shell;
+    editing commands are harmless; anything else (``:py``, ``:lua``, ``-S file``) is dynamic."""
+    text = value.value.strip()
+    shell = _VIM_SHELL.match(text)
+    if shell:
+        command = shell.group(1) if shell.group(1) is not None else shell.group(2)
+        bridge.script(call, type(value).literal(command.strip()), label)
+    elif not _VIM_EDITING.match(text):
+        call.add(Intent.DYNAMIC, f"{call.prog} runs editor commands ({value.display[:60]})")
 
 
 def _command_words(args: Sequence[Any], program: Program, subcommand: int) -> list[Any]:

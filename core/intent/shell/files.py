@@ -32,6 +32,9 @@ from guardrails_core.model import (
 # ----- deletes, devices, writes, privilege
 
 
+_DROPPED_WHOLE = frozenset((ObjectKind.TABLE, ObjectKind.SCHEMA, ObjectKind.DATABASE))
+
+
 def _delete(
     call: _Call,
     targets: Sequence[_Word],
@@ -42,8 +45,10 @@ def _delete(
 ) -> None:
     """Record a delete; recursive/bulk or wildcard deletes outside scratch space are mass."""
     call.add(Intent.DELETE, description)
+    # A CLI that deletes a table or dataset by name drops it, whatever its verb is called.
+    action = ObjectAction.DROP if kind in _DROPPED_WHOLE else ObjectAction.DELETE
     for target in targets:
-        call.obj(kind, ObjectAction.DELETE, target.display)
+        call.obj(kind, action, target.display)
         if kind is ObjectKind.FILE:
             _special_file(call.effect, target, call.prog, writes=True)
     devices = [t for t in targets if not t.dynamic and _is_device(t.value)]

@@ -214,6 +214,13 @@ class _Analyzer(_Expander):
             output = self.command(body, redirects, io, (node.start_byte, end))
         elif body.type == "pipeline":
             output = self.pipeline(body, io, last_redirects=redirects)
+        elif body.type == "list" and body.children and body.children[-1].type == "command":
+            # bash binds `a && b < f` as `a && (b < f)`; tree-sitter-bash hangs `< f` on the list
+            last = body.children[-1]
+            for child in body.children[:-1]:
+                if child.type in _STATEMENT_TYPES:
+                    self.statement(child, io)
+            output = self.command(last, redirects, io, (last.start_byte, end))
         else:
             feed, outputs = self.split_redirects(redirects, io.feed)
             output = self.statement(body, _Io(feed, (*io.redirects, *outputs)))
@@ -476,7 +483,9 @@ class _Analyzer(_Expander):
     # ----- files written earlier in the script
 
     def note_produced(self, path: _Word, content: _Feed) -> None:
-        if content.origin & _PAYLOAD and not path.dynamic:
+        """A payload, or text known here (``echo 'DROP ...' > w.sql``), saved in a file: a
+        later ``sh w.sql`` or ``mysql < w.sql`` runs what was written."""
+        if (content.origin & _PAYLOAD or content.literal is not None) and not path.dynamic:
             self.produced[posixpath.normpath(path.value)] = content
 
     def produced_by(self, path: _Word) -> _Feed | None:
