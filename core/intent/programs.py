@@ -87,6 +87,7 @@ class Program:
     code: tuple[Carrier, ...] = ()
     command: tuple[When, ...] = ()
     value_options: frozenset[str] = frozenset()
+    stdin: tuple[Carrier, ...] = ()  # subcommands that read SQL from stdin (dbshell, dbconsole)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +101,7 @@ class Verdict:
     sql: tuple[Carrier, ...] = ()
     code: tuple[Carrier, ...] = ()
     command: bool = False
+    stdin: tuple[Carrier, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +165,7 @@ class Registry:
                 tuple(c for c in program.sql if _carries(c, parts, args)),
                 tuple(c for c in program.code if _carries(c, parts, args)),
                 any(when.holds(parts, args) for when in program.command),
+                tuple(c for c in program.stdin if c.when.holds(parts, args)),
             )
 
         if args and all(arg in _INFO for arg in args):
@@ -313,6 +316,10 @@ def _program(row: dict[str, Any]) -> Program:
             for r in row.get("code") or ()
         ),
         command=tuple(_when(r.get("when")) for r in row.get("command") or ()),
+        stdin=tuple(
+            Carrier(_when(r.get("when")), (), dialect=r.get("dialect"))
+            for r in row.get("stdin") or ()
+        ),
         value_options=frozenset(row.get("value_options") or ()),
     )
 

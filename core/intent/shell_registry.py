@@ -62,6 +62,7 @@ class Call(Protocol):
 
     args: list[Any]
     effect: Any
+    feed: Any
 
     @property
     def prog(self) -> str: ...
@@ -78,6 +79,7 @@ class Bridge:
     script: Callable[[Any, Any, str], None]
     sql: Callable[[Any, str | None, Any], None]
     inner: Callable[[Any, list[Any]], None]
+    body: Callable[[Any, Any], None]  # an HTTP request body: the SQL it carries is analysed
 
 
 def is_scratch(path: str) -> bool:
@@ -102,7 +104,12 @@ def lookup(program: str) -> Program | None:
 
 def judge(call: Call, program: Program, bridge: Bridge) -> None:
     verdict = registry().judge(program, [word.value for word in call.args])
-    _record(call, program, verdict)
+    fed = call.feed.literal if call.feed is not None else None
+    for carrier in verdict.stdin[:1]:
+        if fed is not None:  # `manage.py dbshell <<< "DROP ..."`: the console runs what it reads
+            bridge.sql(call, carrier.dialect, fed)
+    if not (verdict.stdin and fed is not None and verdict.effect == "dynamic"):
+        _record(call, program, verdict)
     for carrier in verdict.sql:
         for value in _values(call.args, carrier):
             bridge.sql(call, carrier.dialect, value)
@@ -203,6 +210,8 @@ def _code(call: Call, carrier: Carrier, value: Any, bridge: Bridge) -> None:
         bridge.script(call, value, label)
     elif language == "commas":
         bridge.script(call, type(value).literal(" ".join(value.value.split(","))), label)
+    elif language == "request":
+        bridge.body(call, value)
     elif language == "vim":
         _vim(call, value, label, bridge)
     elif language == "debugger":

@@ -8,7 +8,7 @@ from guardrails_core.intent.shell.execution import _payload, _script
 from guardrails_core.intent.shell.files import _delete
 from guardrails_core.intent.shell.network import _export
 from guardrails_core.intent.shell.options import _Call, _options, _parse, _Parsed, _words
-from guardrails_core.intent.shell.words import _PAYLOAD, _names, _Origin, _Word
+from guardrails_core.intent.shell.words import _PAYLOAD, _Feed, _names, _Origin, _Word
 from guardrails_core.model import (
     Intent,
     ObjectAction,
@@ -56,6 +56,9 @@ def _sql_client(call: _Call) -> None:
 
 
 def _run_sql_client(call: _Call, client: _SqlClient, parsed: _Parsed) -> None:
+    # What a client prints is the database's contents: in a URL, a DNS name or on another
+    # server it is an export, like a dump.
+    call.stdout = _Feed(_Origin.DUMP, f"query results from {call.prog}")
     sql = parsed.values(*client.sql_options)
     if client.sql_operands_from is not None:
         sql.extend(parsed.operands[client.sql_operands_from :])

@@ -204,7 +204,13 @@ def _run_words(call: _Call, words: list[_Word]) -> None:
     call.analyzer.run_inner(call, words, feed=call.feed, transparent=False)
 
 
-_BRIDGE = shell_registry.Bridge(script=_script, sql=_embed_in, inner=_run_words)
+def _request_body(call: _Call, body: _Word) -> None:
+    from guardrails_core.intent.shell.network import _sql_in_payloads
+
+    _sql_in_payloads(call, [body])
+
+
+_BRIDGE = shell_registry.Bridge(script=_script, sql=_embed_in, inner=_run_words, body=_request_body)
 
 
 def _inert(call: _Call) -> None:

@@ -44,6 +44,8 @@ def _delete(
     kind: ObjectKind = ObjectKind.FILE,
 ) -> None:
     """Record a delete; recursive/bulk or wildcard deletes outside scratch space are mass."""
+    if kind is ObjectKind.FILE:
+        targets = [call.analyzer.resolve_link(target) for target in targets]
     call.add(Intent.DELETE, description)
     # A CLI that deletes a table or dataset by name drops it, whatever its verb is called.
     action = ObjectAction.DROP if kind in _DROPPED_WHOLE else ObjectAction.DELETE

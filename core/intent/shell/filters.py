@@ -183,6 +183,8 @@ def _copy(call: _Call) -> None:
         )
     if dest is not None:
         _record_write(call.effect, dest, call.prog)
+        if call.prog in ("ln", "mv") and len(sources) == 1:
+            call.analyzer.note_link(dest, call.analyzer.resolve_link(sources[0]))
         for source in sources:
             content = call.analyzer.produced_by(source)
             if content is not None:

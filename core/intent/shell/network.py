@@ -387,6 +387,9 @@ def _socat(call: _Call) -> None:
 def _mail(call: _Call) -> None:
     parsed = _parse(call.args, _words("-a -A -s -c -b -r -S -F"))
     attachments = parsed.values("-a", "-A")
+    feed = call.feed  # the body: a file or some program's output is data leaving too
+    if feed is not None and feed.literal is None and feed.origin:
+        attachments.append(_Word.literal("-"))
     if attachments:
         recipients = [(ObjectKind.URL, f"mailto:{r.display}") for r in parsed.operands]
         _export(call, recipients, attachments, call.prog)

@@ -122,6 +122,8 @@ def _handlers() -> dict[str, _Handler]:
         "mail": _mail,
         "mailx": _mail,
         "mutt": _mail,
+        "sendmail": _mail,
+        "msmtp": _mail,
         "aws": _aws,
         "gsutil": _gsutil,
         "gcloud": _gcloud,

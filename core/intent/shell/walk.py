@@ -82,6 +82,7 @@ class _Analyzer(_Expander):
         depth: int,
         produced: dict[str, _Feed] | None = None,
         variables: dict[str, str] | None = None,
+        links: dict[str, str] | None = None,
     ) -> None:
         self.text = text
         self.depth = depth
@@ -94,6 +95,9 @@ class _Analyzer(_Expander):
         # Variables assigned exactly once, to a literal (DIR=./build) or a fresh temporary folder
         # (tmp=$(mktemp -d)): their uses are that value, not "anything".
         self.variables: dict[str, str] = dict(variables or {})
+        # Paths this script made point at others (`ln -s /data ./build`, `mv /data ./x`): a
+        # later delete of the path is judged by where it points.
+        self.links: dict[str, str] = links if links is not None else {}
         self.unstable = _reassigned(text)
 
     # ----- positions and text
@@ -400,7 +404,9 @@ class _Analyzer(_Expander):
             effect.add(Intent.DYNAMIC, f"{name} makes the command run {_clip(code)}")
             if code and self.depth < MAX_DEPTH:
                 effect.embedded.extend(
-                    _Analyzer(code, self.depth + 1, self.produced, self.variables).run()[0]
+                    _Analyzer(
+                        code, self.depth + 1, self.produced, self.variables, self.links
+                    ).run()[0]
                 )
         elif name in shell_registry.environment("loader"):
             effect.add(Intent.HOST_ACCESS, f"{name}={_clip(value)} loads code into the command")
@@ -488,6 +494,23 @@ class _Analyzer(_Expander):
         if (content.origin & _PAYLOAD or content.literal is not None) and not path.dynamic:
             self.produced[posixpath.normpath(path.value)] = content
 
+    def note_link(self, path: _Word, target: _Word) -> None:
+        if not path.dynamic and not target.dynamic:
+            self.links[posixpath.normpath(path.value)] = target.value
+
+    def resolve_link(self, path: _Word) -> _Word:
+        """The path with a linked or moved prefix replaced by where it points."""
+        if path.dynamic or not self.links:
+            return path
+        normal = posixpath.normpath(path.value)
+        for prefix, target in self.links.items():
+            if normal == prefix or normal.startswith(prefix.rstrip("/") + "/"):
+                value = target.rstrip("/") + normal[len(prefix) :]
+                if path.value.endswith("/"):
+                    value += "/"
+                return _Word(value, f"{path.display} (-> {value})", glob=path.glob, span=path.span)
+        return path
+
     def produced_by(self, path: _Word) -> _Feed | None:
         return None if path.dynamic else self.produced.get(posixpath.normpath(path.value))
 
@@ -497,7 +520,9 @@ class _Analyzer(_Expander):
         if self.depth + 1 > MAX_DEPTH:
             effect.embedded.append(_too_deep(script, CommandKind.SHELL))
             return None
-        statements, output = _Analyzer(script, self.depth + 1, self.produced, self.variables).run()
+        statements, output = _Analyzer(
+            script, self.depth + 1, self.produced, self.variables, self.links
+        ).run()
         effect.embedded.extend(statements)
         return output
 
