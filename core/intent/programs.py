@@ -88,6 +88,7 @@ class Program:
     command: tuple[When, ...] = ()
     value_options: frozenset[str] = frozenset()
     stdin: tuple[Carrier, ...] = ()  # subcommands that read SQL from stdin (dbshell, dbconsole)
+    positionals: int = 0  # operands between the subcommand and the command it runs (logsave)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +121,9 @@ class Registry:
         """Which of the file tables (startup, privileged, secrets, data) a path is in, as
         written or with `.`, `..` and `//` resolved (`/tmp/../etc/passwd` is /etc/passwd)."""
         found = set()
-        for form in {path, lexical_path(path)}:
+        forms = {path, lexical_path(path)}
+        forms |= {form.rstrip("/") + "/" for form in forms}  # /var/lib/mysql is its own data
+        for form in forms:
             home = _HOME.sub("~/", form, count=1)
             for name, patterns in self.files.items():
                 if name not in found and any(
@@ -317,9 +320,10 @@ def _program(row: dict[str, Any]) -> Program:
         ),
         command=tuple(_when(r.get("when")) for r in row.get("command") or ()),
         stdin=tuple(
-            Carrier(_when(r.get("when")), (), dialect=r.get("dialect"))
+            Carrier(_when(r.get("when")), (), r.get("dialect"), r.get("language"))
             for r in row.get("stdin") or ()
         ),
+        positionals=int(row.get("positionals", 0)),
         value_options=frozenset(row.get("value_options") or ()),
     )
 

@@ -53,7 +53,7 @@ _VIM_SHELL = re.compile(
 )
 _VIM_EDITING = re.compile(
     r"^:*\s*(?:q|qa|q!|qa!|wq|wq!|x|x!|w|wa|set?\s[\w=+\-, ]*|syntax\s+\w+|"
-    r"[\d,.$%]*s(?:ubstitute)?/[^|]*|[\d,.$%]*g/[^|!]*/d|normal!?\s[^|]*|\d+|\$|noh)\s*$"
+    r"[\d,.$%]*s(?:ubstitute)?/[^|]*|[\d,.$%]*g/[^|!]*/d|normal!?\s[^|]*|[\d,.$%]*[dpnljaic]?|noh)\s*$"
 )
 
 
@@ -63,6 +63,8 @@ class Call(Protocol):
     args: list[Any]
     effect: Any
     feed: Any
+
+    def stdin(self) -> str: ...
 
     @property
     def prog(self) -> str: ...
@@ -106,7 +108,13 @@ def judge(call: Call, program: Program, bridge: Bridge) -> None:
     verdict = registry().judge(program, [word.value for word in call.args])
     fed = call.feed.literal if call.feed is not None else None
     for carrier in verdict.stdin[:1]:
-        if fed is not None:  # `manage.py dbshell <<< "DROP ..."`: the console runs what it reads
+        if fed is None:
+            if call.feed is not None and carrier.language:
+                call.add(Intent.DYNAMIC, f"{call.prog} runs commands from {call.stdin()}")
+        elif carrier.language:  # `ed f <<< '!cmd'`: editor commands, shell escapes among them
+            for line in fed.value.splitlines():
+                _vim(call, type(fed).literal(line), f"{call.prog} {line[:40]}", bridge)
+        else:  # `manage.py dbshell <<< "DROP ..."`: the console runs what it reads
             bridge.sql(call, carrier.dialect, fed)
     if not (verdict.stdin and fed is not None and verdict.effect == "dynamic"):
         _record(call, program, verdict)
@@ -117,7 +125,7 @@ def judge(call: Call, program: Program, bridge: Bridge) -> None:
         for value in _values(call.args, carrier):
             _code(call, carrier, value, bridge)
     if verdict.command:
-        inner = _command_words(call.args, program, len(verdict.subcommand))
+        inner = _command_words(call.args, program, len(verdict.subcommand) + program.positionals)
         if inner:
             bridge.inner(call, inner)
 

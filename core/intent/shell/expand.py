@@ -132,6 +132,8 @@ class _Expander:
         target = self.redirect_target(redirect)
         if target is None or re.fullmatch(r"\d+-?|-", target.value):
             return feed  # <&3 duplicates a descriptor
+        if target.value == "/dev/null" and redirect.type == "file_redirect":
+            return _Feed(_Origin.NONE, "/dev/null", _Word.literal(""))  # nothing to read
         written = self.produced_by(target) if redirect.type == "file_redirect" else None
         if written is not None:  # a file this script wrote above: its text is known
             effect.obj(ObjectKind.FILE, ObjectAction.READ, target.display)
