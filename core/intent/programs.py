@@ -89,6 +89,7 @@ class Program:
     value_options: frozenset[str] = frozenset()
     stdin: tuple[Carrier, ...] = ()  # subcommands that read SQL from stdin (dbshell, dbconsole)
     positionals: int = 0  # operands between the subcommand and the command it runs (logsave)
+    remote: bool = False  # talks to a remote service: local data in an argument leaves
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +117,7 @@ class Registry:
 
     files: dict[str, tuple[str, ...]] = field(default_factory=dict)
     environment: dict[str, frozenset[str]] = field(default_factory=dict)
+    inline_python: dict[str, Any] = field(default_factory=dict)
 
     def file_classes(self, path: str) -> set[str]:
         """Which of the file tables (startup, privileged, secrets, data) a path is in, as
@@ -324,6 +326,7 @@ def _program(row: dict[str, Any]) -> Program:
             for r in row.get("stdin") or ()
         ),
         positionals=int(row.get("positionals", 0)),
+        remote=bool(row.get("remote", False)),
         value_options=frozenset(row.get("value_options") or ()),
     )
 
@@ -360,4 +363,5 @@ def registry() -> Registry:
         tuple(scratch.get("home") or ()),
         {name: tuple(patterns) for name, patterns in (data.get("files") or {}).items()},
         {name: frozenset(names) for name, names in (data.get("environment") or {}).items()},
+        data.get("inline_python") or {},
     )

@@ -63,6 +63,7 @@ class Call(Protocol):
     args: list[Any]
     effect: Any
     feed: Any
+    name: Any
 
     def stdin(self) -> str: ...
 
@@ -82,6 +83,8 @@ class Bridge:
     sql: Callable[[Any, str | None, Any], None]
     inner: Callable[[Any, list[Any]], None]
     body: Callable[[Any, Any], None]  # an HTTP request body: the SQL it carries is analysed
+    line: Callable[[Any, list[Any]], None]  # a command read from stdin, run with no input
+    leaks: Callable[[Any], bool]  # a word built from a local file's or a database's contents
 
 
 def is_scratch(path: str) -> bool:
@@ -109,15 +112,26 @@ def judge(call: Call, program: Program, bridge: Bridge) -> None:
     fed = call.feed.literal if call.feed is not None else None
     for carrier in verdict.stdin[:1]:
         if fed is None:
-            if call.feed is not None and carrier.language:
+            if call.feed is not None:
                 call.add(Intent.DYNAMIC, f"{call.prog} runs commands from {call.stdin()}")
-        elif carrier.language:  # `ed f <<< '!cmd'`: editor commands, shell escapes among them
+        elif carrier.language == "ed":  # `ed f <<< '!cmd'`: editor commands, shell escapes
             for line in fed.value.splitlines():
                 _vim(call, type(fed).literal(line), f"{call.prog} {line[:40]}", bridge)
+        elif carrier.language == "args":  # `echo FLUSHALL | redis-cli`: each line is a command
+            for line in fed.value.splitlines():
+                words = [type(fed).literal(part) for part in line.split()]
+                if words:
+                    bridge.line(call, [call.name, *call.args, *words])
         else:  # `manage.py dbshell <<< "DROP ..."`: the console runs what it reads
             bridge.sql(call, carrier.dialect, fed)
-    if not (verdict.stdin and fed is not None and verdict.effect == "dynamic"):
+    reads_stdin = verdict.stdin and call.feed is not None
+    if not (reads_stdin and verdict.effect in ("dynamic", "unknown")):
         _record(call, program, verdict)
+    leaked = [word for word in call.args if bridge.leaks(word)] if program.remote else []
+    if leaked:  # `gh api ... -f content="$(base64 -w0 customers.csv)"`
+        sources = ", ".join(word.source or word.display for word in leaked)
+        call.add(Intent.EXPORT, f"{call.prog} sends {sources} to a remote service")
+        call.obj(ObjectKind.URL, ObjectAction.EXPORT_TARGET, call.prog)
     for carrier in verdict.sql:
         for value in _values(call.args, carrier):
             bridge.sql(call, carrier.dialect, value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from guardrails_core.intent import shell_registry
@@ -118,7 +119,9 @@ def _interpreter(call: _Call) -> None:
     )
     inline = parsed.values(*spec.inline)
     modules = parsed.values(*spec.module)
-    if inline:
+    if inline and _computes_only(call, inline):
+        call.add(Intent.READ, f"{call.prog} runs inline code that only computes and prints")
+    elif inline:
         origin = _merge_origins(word.origin for word in inline)
         if origin & _PAYLOAD:
             _payload(call, origin, inline[0].source)
@@ -137,6 +140,14 @@ def _interpreter(call: _Call) -> None:
         return
     else:
         _stdin_program(call, shell=False)
+
+
+def _computes_only(call: _Call, inline: list[_Word]) -> bool:
+    from guardrails_core.intent.shell.inline_python import is_harmless
+
+    return _canonical(call.prog) == "python" and all(
+        not word.dynamic and is_harmless(word.value) for word in inline
+    )
 
 
 def _alias(call: _Call) -> None:
@@ -210,7 +221,30 @@ def _request_body(call: _Call, body: _Word) -> None:
     _sql_in_payloads(call, [body])
 
 
-_BRIDGE = shell_registry.Bridge(script=_script, sql=_embed_in, inner=_run_words, body=_request_body)
+def _run_line(call: _Call, words: list[_Word]) -> None:
+    call.analyzer.run_inner(call, words, feed=None, transparent=False)
+
+
+def _local_data(word: _Word) -> bool:
+    """Query output or a dump; or a file that holds data or secrets (not `--body "$(cat
+    PR.md)"`): the file names are read from the substitution that built the word."""
+    if word.origin & _Origin.DUMP:
+        return True
+    if not word.origin & _Origin.FILE:
+        return False
+    sensitive = {"exports", "secrets", "data"}
+    tokens = re.split(r"[\s'\"()$`|<>;]+", word.source or word.display)
+    return any(shell_registry.file_classes(token) & sensitive for token in tokens if token)
+
+
+_BRIDGE = shell_registry.Bridge(
+    script=_script,
+    sql=_embed_in,
+    inner=_run_words,
+    body=_request_body,
+    line=_run_line,
+    leaks=_local_data,
+)
 
 
 def _inert(call: _Call) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Sequence
 from dataclasses import replace
@@ -13,6 +14,7 @@ from guardrails_core.intent.shell.options import _NETWORK_DEVICE, _words
 from guardrails_core.intent.shell.words import (
     _DOUBLE_QUOTE_ESCAPE,
     _HEREDOC_ESCAPE,
+    _PAYLOAD,
     _concat,
     _decode_escapes,
     _Effect,
@@ -68,9 +70,42 @@ class _Expander:
 
         def statement(self, node: Node, io: _Io) -> _Feed | None: ...
 
-        def produced_by(self, path: _Word) -> _Feed | None: ...
+        links: dict[str, str]
 
-        def note_produced(self, path: _Word, content: _Feed) -> None: ...
+    # ----- files written earlier in the script
+
+    def note_produced(self, path: _Word, content: _Feed) -> None:
+        """A payload, or text known here (``echo 'DROP ...' > w.sql``), saved in a file: a
+        later ``sh w.sql`` or ``mysql < w.sql`` runs what was written."""
+        if (content.origin & _PAYLOAD or content.literal is not None) and not path.dynamic:
+            self.produced[posixpath.normpath(path.value)] = content
+
+    def note_link(self, path: _Word, target: _Word) -> None:
+        if not path.dynamic and not target.dynamic:
+            self.links[posixpath.normpath(path.value)] = target.value
+
+    def resolve_link(self, path: _Word) -> _Word:
+        """The path with a linked or moved prefix replaced by where it points."""
+        if path.dynamic or not self.links:
+            return path
+        normal = posixpath.normpath(path.value)
+        for prefix, target in self.links.items():
+            if normal == prefix or normal.startswith(prefix.rstrip("/") + "/"):
+                value = target.rstrip("/") + normal[len(prefix) :]
+                if path.value.endswith("/"):
+                    value += "/"
+                return _Word(value, f"{path.display} (-> {value})", glob=path.glob, span=path.span)
+        return path
+
+    def note_fact(self, key: str, value: str) -> None:
+        """Something an earlier command set up (a git remote, staged data files)."""
+        self.links[f"\0{key}"] = value  # a NUL never occurs in a path
+
+    def fact(self, key: str) -> str | None:
+        return self.links.get(f"\0{key}")
+
+    def produced_by(self, path: _Word) -> _Feed | None:
+        return None if path.dynamic else self.produced.get(posixpath.normpath(path.value))
 
     # ----- redirections
 

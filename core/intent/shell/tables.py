@@ -22,7 +22,6 @@ from guardrails_core.intent.shell.files import (
     _dd,
     _device_tool,
     _find,
-    _git,
     _host_control,
     _plain_delete,
     _privilege_tool,
@@ -67,6 +66,7 @@ from guardrails_core.intent.shell.network import (
     _wget,
 )
 from guardrails_core.intent.shell.options import _Handler, _words
+from guardrails_core.intent.shell.vcs import _git
 from guardrails_core.intent.shell.wrappers import (
     _WRAPPERS,
     _docker,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import posixpath
 import re
 import unicodedata
 from collections.abc import Iterator, Sequence
@@ -485,34 +484,6 @@ class _Analyzer(_Expander):
             call.effect.operation = inner.operation
             call.stdout = inner_call.stdout
         return frozen
-
-    # ----- files written earlier in the script
-
-    def note_produced(self, path: _Word, content: _Feed) -> None:
-        """A payload, or text known here (``echo 'DROP ...' > w.sql``), saved in a file: a
-        later ``sh w.sql`` or ``mysql < w.sql`` runs what was written."""
-        if (content.origin & _PAYLOAD or content.literal is not None) and not path.dynamic:
-            self.produced[posixpath.normpath(path.value)] = content
-
-    def note_link(self, path: _Word, target: _Word) -> None:
-        if not path.dynamic and not target.dynamic:
-            self.links[posixpath.normpath(path.value)] = target.value
-
-    def resolve_link(self, path: _Word) -> _Word:
-        """The path with a linked or moved prefix replaced by where it points."""
-        if path.dynamic or not self.links:
-            return path
-        normal = posixpath.normpath(path.value)
-        for prefix, target in self.links.items():
-            if normal == prefix or normal.startswith(prefix.rstrip("/") + "/"):
-                value = target.rstrip("/") + normal[len(prefix) :]
-                if path.value.endswith("/"):
-                    value += "/"
-                return _Word(value, f"{path.display} (-> {value})", glob=path.glob, span=path.span)
-        return path
-
-    def produced_by(self, path: _Word) -> _Feed | None:
-        return None if path.dynamic else self.produced.get(posixpath.normpath(path.value))
 
     # ----- nested analysers
 
