@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from guardrails_core.intent import mongo
 from guardrails_core.intent.programs import Carrier, Program, Verdict, registry
 from guardrails_core.model import Intent, ObjectAction, ObjectKind
 
@@ -32,18 +33,6 @@ _OBJECT_KINDS = {
     "package": ObjectKind.PROGRAM,
 }
 _QUOTED = re.compile(r"\"((?:[^\"\\]|\\.)*)\"|'([^']*)'")
-# Mongo shell code: calls that delete or rewrite documents or collections, and calls that only read.
-_MONGO_DESTROY = re.compile(
-    r"\.(?:drop|dropDatabase|dropIndexes|deleteMany|deleteOne|remove|findOneAndDelete|"
-    r"findAndModify|updateMany|replaceOne|renameCollection|bulkWrite)\s*\("
-)
-_MONGO_READ = re.compile(
-    r"^\s*(?:(?:db|rs|sh)(?:\.\w+|\[[^\]]+\])*\.(?:find|findOne|count|countDocuments|"
-    r"estimatedDocumentCount|aggregate|getCollectionNames|stats|serverStatus|getIndexes|"
-    r"distinct|status|version|hello|isMaster|ping)\s*\([^;]*\)[\w.()]*\s*;?\s*)+$"
-)
-
-
 # vim ex commands: a shell escape (optionally after a range, :silent, :read or :write), a
 # system() call, and the commands that only edit, move or quit.
 _VIM_SHELL = re.compile(
@@ -140,7 +129,9 @@ def judge(call: Call, program: Program, bridge: Bridge) -> None:
             _code(call, carrier, value, bridge)
     if verdict.command:
         inner = _command_words(call.args, program, len(verdict.subcommand) + program.positionals)
-        if inner:
+        if len(inner) == 1 and " " in inner[0].value:  # tmux new 'cmd args': a shell string
+            bridge.script(call, inner[0], f"{call.prog} {inner[0].display[:40]}")
+        elif inner:
             bridge.inner(call, inner)
 
 
@@ -251,13 +242,23 @@ def _code(call: Call, carrier: Carrier, value: Any, bridge: Bridge) -> None:
         if re.search(r"(?i)(?:^|;)\s*(?:m?put|send|append|reput)\b", value.value):
             call.add(Intent.EXPORT, f"{call.prog} uploads files ({value.display[:60]})")
     elif language == "mongo":
-        if _MONGO_DESTROY.search(value.value):
-            call.add(Intent.DELETE, f"{call.prog} deletes or rewrites documents or collections")
-            call.add(Intent.MASS_MUTATION, f"{call.prog} runs {value.display[:80]}")
-        elif not _MONGO_READ.match(value.value):
-            call.add(Intent.DYNAMIC, f"{call.prog} runs JavaScript that is not analysed")
+        _mongo(call, value)
     else:
         call.add(Intent.DYNAMIC, f"{call.prog} runs {language} code that is not analysed")
+
+
+def _mongo(call: Call, value: Any) -> None:
+    found = mongo.judge(value.value)
+    what = f"{call.prog} runs {value.display[:80]}"
+    if found in ("destroy", "mass"):
+        call.add(Intent.DELETE, f"{call.prog} deletes or rewrites documents or collections")
+        call.add(Intent.MASS_MUTATION, what)
+    elif found == "delete":
+        call.add(Intent.DELETE, f"{what} (its filter names the documents)")
+    elif found == "write":
+        call.add(Intent.WRITE, what)
+    elif found == "dynamic":
+        call.add(Intent.DYNAMIC, f"{call.prog} runs JavaScript that is not analysed")
 
 
 def _vim(call: Call, value: Any, label: str, bridge: Bridge) -> None:

@@ -169,7 +169,12 @@ def _source(call: _Call) -> None:
     script = call.args[0]
     if script.value in ("/dev/stdin", "-"):
         _stdin_program(call, shell=True)
-    elif not _run_file(call, script):
+    elif _run_file(call, script):
+        return
+    elif not script.dynamic and "activation" in shell_registry.file_classes(script.value):
+        call.obj(ObjectKind.FILE, ObjectAction.READ, script.display)
+        call.add(Intent.READ, f"{call.prog} {script.display} sets up a tool's environment")
+    else:
         call.obj(ObjectKind.PROGRAM, ObjectAction.EXECUTE, script.display)
         call.add(
             Intent.DYNAMIC,

@@ -77,6 +77,10 @@ def _git(call: _Call) -> None:
                 Intent.MASS_MUTATION, "git push --force/--delete/--mirror replaces remote history"
             )
         return
+    for script in _parse(rest, _GIT_SCRIPT_OPTIONS.get(verb, frozenset())).values(
+        *_GIT_SCRIPT_OPTIONS.get(verb, frozenset())
+    ):
+        _script(call, script, f"git {verb}")  # rebase --exec CMD, filter-branch --tree-filter
     if verb == "add":
         _stage(call, rest)
         return
@@ -102,6 +106,18 @@ def _git(call: _Call) -> None:
 
 # `git push https://host/x.git`, `git@host:x.git`: a repository named here, not a configured one.
 _GIT_URL = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|[\w.-]+@[\w.-]+:|/|\./|\.\./)")
+
+
+# Options whose value git runs as a shell command, per subcommand.
+_GIT_SCRIPT_OPTIONS = {
+    "rebase": _words("--exec -x"),
+    "filter-branch": _words(
+        "--tree-filter --index-filter --env-filter --msg-filter --commit-filter "
+        "--parent-filter --tag-name-filter"
+    ),
+    "bisect": _words("run"),
+    "difftool": _words("-x --extcmd"),
+}
 
 
 def _stage(call: _Call, rest: list[_Word]) -> None:
