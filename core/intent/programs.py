@@ -199,6 +199,9 @@ class Registry:
                 return verdict("expire", f"{label} sets an {word} on the {program.object}")
             if self._reads(parts):
                 return verdict("read", f"{label} only looks")
+            timed = (parts | _option_parts(args)) & self.vocabulary.get("schedule", frozenset())
+            if timed:  # scheduler jobs create, events put-rule --schedule-expression
+                return verdict("dynamic", f"{label} sets up a {sorted(timed)[0]} that runs later")
             for effect in ("host", "write"):
                 hit = parts & self.vocabulary.get(effect, frozenset())
                 if hit:

@@ -188,6 +188,31 @@ def _unknown(call: _Call) -> None:
     if "/" in call.name.value and _run_file(call, call.name):
         return
     _not_known(call, call.name)
+    _sql_arguments(call)
+
+
+# The shape of a whole SQL statement, stricter than its first word (`delete old files` is prose).
+_SQL_SHAPE = re.compile(
+    r"(?is)^\s*(?:select\s.+\bfrom\s|select\s+[\w'\"(*]|insert\s+(?:into|overwrite)\s|"
+    r"update\s+\S+\s+set\s|delete\s+from\s|drop\s+(?:table|database|schema|view|index|"
+    r"keyspace|user|role|function|procedure)\s|truncate\s+(?:table\s+)?\w|"
+    r"alter\s+(?:table|database|schema|user|role|system|keyspace)\s|"
+    r"create\s+(?:or\s+replace\s+)?(?:table|database|schema|view|user|role|function|"
+    r"procedure|index|keyspace)\s|grant\s.+\sto\s|revoke\s.+\sfrom\s|merge\s+into\s|"
+    r"copy\s+\S+.*\s(?:to|from)\s|call\s+\w|exec(?:ute)?\s+\w)"
+)
+
+
+def _sql_arguments(call: _Call) -> None:
+    """An unknown program given whole SQL statements (pgcli -e, dolt sql -q, a wrapper script):
+    what the SQL does is known even if the program is not. Only arguments that the SQL analyzer
+    reads completely count, so prose that starts with `delete` is not taken for SQL."""
+    for word in call.args:
+        if word.dynamic or not _SQL_SHAPE.match(word.value):
+            continue
+        statements = call.analyzer.nested_sql(word.value, None)
+        if statements and not any(Intent.UNPARSEABLE in s.intents for s in statements):
+            call.effect.embedded.extend(statements)
 
 
 def _not_known(call: _Call, program: _Word) -> None:
