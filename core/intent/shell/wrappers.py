@@ -273,6 +273,7 @@ _WRAPPERS: dict[str, _Wrapper] = {
     ),
     "taskset": _Wrapper(positionals=1),
     "pkexec": _Wrapper(_options("--user")),
+    "coproc": _Wrapper(),
     "screen": _Wrapper(_words("-S -c -t -p -e -h -L -Logfile -T")),
     "dtach": _Wrapper(positionals=1),
     "abduco": _Wrapper(positionals=1),
