@@ -41,6 +41,8 @@ EFFECTS = (
 )
 _COMMAND_WORD = re.compile(r"^[A-Za-z][\w:.\-]*$")
 _PART_SPLIT = re.compile(r"[-:_.]+")
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")  # dropAll, updateSQL: one part per word
+_CLUSTER = re.compile(r"^-[A-Za-z]{2,}$")  # -qc: one-letter flags given together
 _HOME = re.compile(r"^(?:~[\w.-]*/|/root/|/home/[^/]+/|/Users/[^/]+/|__shell_expansion__/)")
 _INFO = frozenset(("--version", "-V", "-v", "--help", "-h", "version", "help", "-help", "-version"))
 
@@ -85,6 +87,9 @@ class Program:
     code: tuple[Carrier, ...] = ()
     command: tuple[When, ...] = ()
     value_options: frozenset[str] = frozenset()
+    stdin: tuple[Carrier, ...] = ()  # subcommands that read SQL from stdin (dbshell, dbconsole)
+    positionals: int = 0  # operands between the subcommand and the command it runs (logsave)
+    remote: bool = False  # talks to a remote service: local data in an argument leaves
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +103,7 @@ class Verdict:
     sql: tuple[Carrier, ...] = ()
     code: tuple[Carrier, ...] = ()
     command: bool = False
+    stdin: tuple[Carrier, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,12 +117,15 @@ class Registry:
 
     files: dict[str, tuple[str, ...]] = field(default_factory=dict)
     environment: dict[str, frozenset[str]] = field(default_factory=dict)
+    inline_python: dict[str, Any] = field(default_factory=dict)
 
     def file_classes(self, path: str) -> set[str]:
         """Which of the file tables (startup, privileged, secrets, data) a path is in, as
         written or with `.`, `..` and `//` resolved (`/tmp/../etc/passwd` is /etc/passwd)."""
         found = set()
-        for form in {path, lexical_path(path)}:
+        forms = {path, lexical_path(path)}
+        forms |= {form.rstrip("/") + "/" for form in forms}  # /var/lib/mysql is its own data
+        for form in forms:
             home = _HOME.sub("~/", form, count=1)
             for name, patterns in self.files.items():
                 if name not in found and any(
@@ -161,6 +170,7 @@ class Registry:
                 tuple(c for c in program.sql if _carries(c, parts, args)),
                 tuple(c for c in program.code if _carries(c, parts, args)),
                 any(when.holds(parts, args) for when in program.command),
+                tuple(c for c in program.stdin if c.when.holds(parts, args)),
             )
 
         if args and all(arg in _INFO for arg in args):
@@ -183,8 +193,15 @@ class Registry:
                 if hit:
                     word = sorted(hit)[0]
                     return verdict(effect, f"{label} ({word}) on the {program.object}")
+            expiring = _option_parts(args) & self.vocabulary.get("expire", frozenset())
+            if expiring and not parts & self.vocabulary.get("create", frozenset()):
+                word = sorted(expiring)[0]  # update --lifecycle-file=..., --expiration 1
+                return verdict("expire", f"{label} sets an {word} on the {program.object}")
             if self._reads(parts):
                 return verdict("read", f"{label} only looks")
+            timed = (parts | _option_parts(args)) & self.vocabulary.get("schedule", frozenset())
+            if timed:  # scheduler jobs create, events put-rule --schedule-expression
+                return verdict("dynamic", f"{label} sets up a {sorted(timed)[0]} that runs later")
             for effect in ("host", "write"):
                 hit = parts & self.vocabulary.get(effect, frozenset())
                 if hit:
@@ -223,6 +240,8 @@ def _given(option: str, args: Sequence[str]) -> bool:
             return True
         if not option.startswith("-") and len(option) >= 4 and option in arg:
             return True
+        if len(option) == 2 and option[0] == "-" and _CLUSTER.match(arg) and option[1] in arg:
+            return True
     return False
 
 
@@ -245,10 +264,20 @@ def _subcommand(program: Program, args: Sequence[str]) -> tuple[tuple[str, ...],
             skip = arg in program.value_options
             continue
         if len(words) < program.words and _COMMAND_WORD.match(arg):
-            words.append(arg.lower())
+            words.append(_CAMEL.sub("-", arg).lower())
         else:
             rest.append(arg)
     return tuple(words), rest
+
+
+def _option_parts(args: Sequence[str]) -> frozenset[str]:
+    """The parts of the long option names given (``--lifecycle-file=x`` -> lifecycle, file)."""
+    parts: set[str] = set()
+    for arg in args:
+        if arg.startswith("--") and len(arg) > 3:
+            name = arg[2:].partition("=")[0]
+            parts.update(part for part in _PART_SPLIT.split(name.lower()) if part)
+    return frozenset(parts)
 
 
 def _parts(words: Sequence[str]) -> frozenset[str]:
@@ -295,6 +324,12 @@ def _program(row: dict[str, Any]) -> Program:
             for r in row.get("code") or ()
         ),
         command=tuple(_when(r.get("when")) for r in row.get("command") or ()),
+        stdin=tuple(
+            Carrier(_when(r.get("when")), (), r.get("dialect"), r.get("language"))
+            for r in row.get("stdin") or ()
+        ),
+        positionals=int(row.get("positionals", 0)),
+        remote=bool(row.get("remote", False)),
         value_options=frozenset(row.get("value_options") or ()),
     )
 
@@ -331,4 +366,5 @@ def registry() -> Registry:
         tuple(scratch.get("home") or ()),
         {name: tuple(patterns) for name, patterns in (data.get("files") or {}).items()},
         {name: frozenset(names) for name, names in (data.get("environment") or {}).items()},
+        data.get("inline_python") or {},
     )

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from guardrails_core.intent import mongo
 from guardrails_core.intent.programs import Carrier, Program, Verdict, registry
 from guardrails_core.model import Intent, ObjectAction, ObjectKind
 
@@ -32,15 +33,16 @@ _OBJECT_KINDS = {
     "package": ObjectKind.PROGRAM,
 }
 _QUOTED = re.compile(r"\"((?:[^\"\\]|\\.)*)\"|'([^']*)'")
-# Mongo shell code: calls that delete or rewrite documents or collections, and calls that only read.
-_MONGO_DESTROY = re.compile(
-    r"\.(?:drop|dropDatabase|dropIndexes|deleteMany|deleteOne|remove|findOneAndDelete|"
-    r"findAndModify|updateMany|replaceOne|renameCollection|bulkWrite)\s*\("
+# vim ex commands: a shell escape (optionally after a range, :silent, :read or :write), a
+# system() call, and the commands that only edit, move or quit.
+_VIM_SHELL = re.compile(
+    r"^:*\s*(?:sil(?:ent)?!?\s+)?(?:[\d,.$%]*\s*(?:r(?:ead)?|w(?:rite)?)?\s*!(.*)"
+    r"|.*\bsystem(?:list)?\s*\(\s*[\"']([^\"']*))",
+    re.DOTALL,
 )
-_MONGO_READ = re.compile(
-    r"^\s*(?:(?:db|rs|sh)(?:\.\w+|\[[^\]]+\])*\.(?:find|findOne|count|countDocuments|"
-    r"estimatedDocumentCount|aggregate|getCollectionNames|stats|serverStatus|getIndexes|"
-    r"distinct|status|version|hello|isMaster|ping)\s*\([^;]*\)[\w.()]*\s*;?\s*)+$"
+_VIM_EDITING = re.compile(
+    r"^:*\s*(?:q|qa|q!|qa!|wq|wq!|x|x!|w|wa|set?\s[\w=+\-, ]*|syntax\s+\w+|"
+    r"[\d,.$%]*s(?:ubstitute)?/[^|]*|[\d,.$%]*g/[^|!]*/d|normal!?\s[^|]*|[\d,.$%]*[dpnljaic]?|noh)\s*$"
 )
 
 
@@ -49,6 +51,10 @@ class Call(Protocol):
 
     args: list[Any]
     effect: Any
+    feed: Any
+    name: Any
+
+    def stdin(self) -> str: ...
 
     @property
     def prog(self) -> str: ...
@@ -65,6 +71,9 @@ class Bridge:
     script: Callable[[Any, Any, str], None]
     sql: Callable[[Any, str | None, Any], None]
     inner: Callable[[Any, list[Any]], None]
+    body: Callable[[Any, Any], None]  # an HTTP request body: the SQL it carries is analysed
+    line: Callable[[Any, list[Any]], None]  # a command read from stdin, run with no input
+    leaks: Callable[[Any], bool]  # a word built from a local file's or a database's contents
 
 
 def is_scratch(path: str) -> bool:
@@ -89,7 +98,29 @@ def lookup(program: str) -> Program | None:
 
 def judge(call: Call, program: Program, bridge: Bridge) -> None:
     verdict = registry().judge(program, [word.value for word in call.args])
-    _record(call, program, verdict)
+    fed = call.feed.literal if call.feed is not None else None
+    for carrier in verdict.stdin[:1]:
+        if fed is None:
+            if call.feed is not None:
+                call.add(Intent.DYNAMIC, f"{call.prog} runs commands from {call.stdin()}")
+        elif carrier.language == "ed":  # `ed f <<< '!cmd'`: editor commands, shell escapes
+            for line in fed.value.splitlines():
+                _vim(call, type(fed).literal(line), f"{call.prog} {line[:40]}", bridge)
+        elif carrier.language == "args":  # `echo FLUSHALL | redis-cli`: each line is a command
+            for line in fed.value.splitlines():
+                words = [type(fed).literal(part) for part in line.split()]
+                if words:
+                    bridge.line(call, [call.name, *call.args, *words])
+        else:  # `manage.py dbshell <<< "DROP ..."`: the console runs what it reads
+            bridge.sql(call, carrier.dialect, fed)
+    reads_stdin = verdict.stdin and call.feed is not None
+    if not (reads_stdin and verdict.effect in ("dynamic", "unknown")):
+        _record(call, program, verdict)
+    leaked = [word for word in call.args if bridge.leaks(word)] if program.remote else []
+    if leaked:  # `gh api ... -f content="$(base64 -w0 customers.csv)"`
+        sources = ", ".join(word.source or word.display for word in leaked)
+        call.add(Intent.EXPORT, f"{call.prog} sends {sources} to a remote service")
+        call.obj(ObjectKind.URL, ObjectAction.EXPORT_TARGET, call.prog)
     for carrier in verdict.sql:
         for value in _values(call.args, carrier):
             bridge.sql(call, carrier.dialect, value)
@@ -97,8 +128,10 @@ def judge(call: Call, program: Program, bridge: Bridge) -> None:
         for value in _values(call.args, carrier):
             _code(call, carrier, value, bridge)
     if verdict.command:
-        inner = _command_words(call.args, program, len(verdict.subcommand))
-        if inner:
+        inner = _command_words(call.args, program, len(verdict.subcommand) + program.positionals)
+        if len(inner) == 1 and " " in inner[0].value:  # tmux new 'cmd args': a shell string
+            bridge.script(call, inner[0], f"{call.prog} {inner[0].display[:40]}")
+        elif inner:
             bridge.inner(call, inner)
 
 
@@ -116,7 +149,8 @@ def _record(call: Call, program: Program, verdict: Verdict) -> None:
         call.obj(ObjectKind.DATABASE, ObjectAction.DROP, name)
     elif effect == "delete":
         call.add(Intent.DELETE, what)
-        call.obj(kind, ObjectAction.DELETE, name)
+        whole = kind in (ObjectKind.TABLE, ObjectKind.SCHEMA, ObjectKind.DATABASE)
+        call.obj(kind, ObjectAction.DROP if whole else ObjectAction.DELETE, name)
         if any(word.dynamic or word.glob for word in call.args):
             call.add(Intent.MASS_MUTATION, f"{what}: which ones is only known at run time")
     elif effect == "expire":
@@ -189,14 +223,17 @@ def _code(call: Call, carrier: Carrier, value: Any, bridge: Bridge) -> None:
         bridge.script(call, value, label)
     elif language == "commas":
         bridge.script(call, type(value).literal(" ".join(value.value.split(","))), label)
-    elif language in ("debugger", "vim"):
+    elif language == "request":
+        bridge.body(call, value)
+    elif language == "vim":
+        _vim(call, value, label, bridge)
+    elif language == "debugger":
         text = value.value.strip()
         for prefix in ("shell ", "!", "call system(", "python import os"):
             if text.startswith(prefix):
                 bridge.script(call, type(value).literal(text[len(prefix) :].strip("()'\"")), label)
                 return
-        if language == "debugger":
-            call.add(Intent.DYNAMIC, f"{call.prog} runs debugger commands ({value.display[:60]})")
+        call.add(Intent.DYNAMIC, f"{call.prog} runs debugger commands ({value.display[:60]})")
     elif language == "expect":
         for match in re.finditer(r"spawn\s+([^;\n]+)", value.value):
             bridge.script(call, type(value).literal(match.group(1)), label)
@@ -205,13 +242,35 @@ def _code(call: Call, carrier: Carrier, value: Any, bridge: Bridge) -> None:
         if re.search(r"(?i)(?:^|;)\s*(?:m?put|send|append|reput)\b", value.value):
             call.add(Intent.EXPORT, f"{call.prog} uploads files ({value.display[:60]})")
     elif language == "mongo":
-        if _MONGO_DESTROY.search(value.value):
-            call.add(Intent.DELETE, f"{call.prog} deletes or rewrites documents or collections")
-            call.add(Intent.MASS_MUTATION, f"{call.prog} runs {value.display[:80]}")
-        elif not _MONGO_READ.match(value.value):
-            call.add(Intent.DYNAMIC, f"{call.prog} runs JavaScript that is not analysed")
+        _mongo(call, value)
     else:
         call.add(Intent.DYNAMIC, f"{call.prog} runs {language} code that is not analysed")
+
+
+def _mongo(call: Call, value: Any) -> None:
+    found = mongo.judge(value.value)
+    what = f"{call.prog} runs {value.display[:80]}"
+    if found in ("destroy", "mass"):
+        call.add(Intent.DELETE, f"{call.prog} deletes or rewrites documents or collections")
+        call.add(Intent.MASS_MUTATION, what)
+    elif found == "delete":
+        call.add(Intent.DELETE, f"{what} (its filter names the documents)")
+    elif found == "write":
+        call.add(Intent.WRITE, what)
+    elif found == "dynamic":
+        call.add(Intent.DYNAMIC, f"{call.prog} runs JavaScript that is not analysed")
+
+
+def _vim(call: Call, value: Any, label: str, bridge: Bridge) -> None:
+    """``vim -c CMD``: ``:!cmd``, ``:r !cmd``, ``:w !cmd`` and ``system()`` run a shell;
+    editing commands are harmless; anything else (``:py``, ``:lua``, ``-S file``) is dynamic."""
+    text = value.value.strip()
+    shell = _VIM_SHELL.match(text)
+    if shell:
+        command = shell.group(1) if shell.group(1) is not None else shell.group(2)
+        bridge.script(call, type(value).literal(command.strip()), label)
+    elif not _VIM_EDITING.match(text):
+        call.add(Intent.DYNAMIC, f"{call.prog} runs editor commands ({value.display[:60]})")
 
 
 def _command_words(args: Sequence[Any], program: Program, subcommand: int) -> list[Any]:

@@ -8,7 +8,7 @@ from guardrails_core.intent.shell.execution import _payload, _script
 from guardrails_core.intent.shell.files import _delete
 from guardrails_core.intent.shell.network import _export
 from guardrails_core.intent.shell.options import _Call, _options, _parse, _Parsed, _words
-from guardrails_core.intent.shell.words import _PAYLOAD, _names, _Origin, _Word
+from guardrails_core.intent.shell.words import _PAYLOAD, _Feed, _names, _Origin, _Word
 from guardrails_core.model import (
     Intent,
     ObjectAction,
@@ -56,6 +56,9 @@ def _sql_client(call: _Call) -> None:
 
 
 def _run_sql_client(call: _Call, client: _SqlClient, parsed: _Parsed) -> None:
+    # What a client prints is the database's contents: in a URL, a DNS name or on another
+    # server it is an export, like a dump.
+    call.stdout = _Feed(_Origin.DUMP, f"query results from {call.prog}")
     sql = parsed.values(*client.sql_options)
     if client.sql_operands_from is not None:
         sql.extend(parsed.operands[client.sql_operands_from :])
@@ -65,6 +68,14 @@ def _run_sql_client(call: _Call, client: _SqlClient, parsed: _Parsed) -> None:
         files.extend(w.tail(len(prefix)) for w in parsed.operands if w.value.startswith(prefix))
     for text in sql:
         _embed_sql(call, client, text)
+    known = []
+    for file in files:
+        content = call.analyzer.produced_by(file)
+        if content is not None and content.literal is not None:  # written above in this script
+            known.append(file)
+            call.obj(ObjectKind.FILE, ObjectAction.READ, file.display)
+            _embed_sql(call, client, content.literal, f" from {file.display} (written above)")
+    files = [f for f in files if f not in known]
     if files:
         for file in files:
             call.obj(ObjectKind.FILE, ObjectAction.READ, file.display)
@@ -73,7 +84,7 @@ def _run_sql_client(call: _Call, client: _SqlClient, parsed: _Parsed) -> None:
             f"{call.prog} runs SQL from {_names(files)}, whose contents are not visible here",
         )
     reads_stdin = any(f.value in ("-", "/dev/stdin") for f in parsed.values(*client.file_options))
-    if (sql or files or parsed.has(*client.info_options)) and not reads_stdin:
+    if (sql or files or known or parsed.has(*client.info_options)) and not reads_stdin:
         return
     feed = call.feed
     if feed is None:

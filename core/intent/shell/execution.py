@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from guardrails_core.intent import shell_registry
@@ -118,7 +119,9 @@ def _interpreter(call: _Call) -> None:
     )
     inline = parsed.values(*spec.inline)
     modules = parsed.values(*spec.module)
-    if inline:
+    if inline and _computes_only(call, inline):
+        call.add(Intent.READ, f"{call.prog} runs inline code that only computes and prints")
+    elif inline:
         origin = _merge_origins(word.origin for word in inline)
         if origin & _PAYLOAD:
             _payload(call, origin, inline[0].source)
@@ -137,6 +140,14 @@ def _interpreter(call: _Call) -> None:
         return
     else:
         _stdin_program(call, shell=False)
+
+
+def _computes_only(call: _Call, inline: list[_Word]) -> bool:
+    from guardrails_core.intent.shell.inline_python import is_harmless
+
+    return _canonical(call.prog) == "python" and all(
+        not word.dynamic and is_harmless(word.value) for word in inline
+    )
 
 
 def _alias(call: _Call) -> None:
@@ -158,7 +169,12 @@ def _source(call: _Call) -> None:
     script = call.args[0]
     if script.value in ("/dev/stdin", "-"):
         _stdin_program(call, shell=True)
-    elif not _run_file(call, script):
+    elif _run_file(call, script):
+        return
+    elif not script.dynamic and "activation" in shell_registry.file_classes(script.value):
+        call.obj(ObjectKind.FILE, ObjectAction.READ, script.display)
+        call.add(Intent.READ, f"{call.prog} {script.display} sets up a tool's environment")
+    else:
         call.obj(ObjectKind.PROGRAM, ObjectAction.EXECUTE, script.display)
         call.add(
             Intent.DYNAMIC,
@@ -172,6 +188,31 @@ def _unknown(call: _Call) -> None:
     if "/" in call.name.value and _run_file(call, call.name):
         return
     _not_known(call, call.name)
+    _sql_arguments(call)
+
+
+# The shape of a whole SQL statement, stricter than its first word (`delete old files` is prose).
+_SQL_SHAPE = re.compile(
+    r"(?is)^\s*(?:select\s.+\bfrom\s|select\s+[\w'\"(*]|insert\s+(?:into|overwrite)\s|"
+    r"update\s+\S+\s+set\s|delete\s+from\s|drop\s+(?:table|database|schema|view|index|"
+    r"keyspace|user|role|function|procedure)\s|truncate\s+(?:table\s+)?\w|"
+    r"alter\s+(?:table|database|schema|user|role|system|keyspace)\s|"
+    r"create\s+(?:or\s+replace\s+)?(?:table|database|schema|view|user|role|function|"
+    r"procedure|index|keyspace)\s|grant\s.+\sto\s|revoke\s.+\sfrom\s|merge\s+into\s|"
+    r"copy\s+\S+.*\s(?:to|from)\s|call\s+\w|exec(?:ute)?\s+\w)"
+)
+
+
+def _sql_arguments(call: _Call) -> None:
+    """An unknown program given whole SQL statements (pgcli -e, dolt sql -q, a wrapper script):
+    what the SQL does is known even if the program is not. Only arguments that the SQL analyzer
+    reads completely count, so prose that starts with `delete` is not taken for SQL."""
+    for word in call.args:
+        if word.dynamic or not _SQL_SHAPE.match(word.value):
+            continue
+        statements = call.analyzer.nested_sql(word.value, None)
+        if statements and not any(Intent.UNPARSEABLE in s.intents for s in statements):
+            call.effect.embedded.extend(statements)
 
 
 def _not_known(call: _Call, program: _Word) -> None:
@@ -204,7 +245,36 @@ def _run_words(call: _Call, words: list[_Word]) -> None:
     call.analyzer.run_inner(call, words, feed=call.feed, transparent=False)
 
 
-_BRIDGE = shell_registry.Bridge(script=_script, sql=_embed_in, inner=_run_words)
+def _request_body(call: _Call, body: _Word) -> None:
+    from guardrails_core.intent.shell.network import _sql_in_payloads
+
+    _sql_in_payloads(call, [body])
+
+
+def _run_line(call: _Call, words: list[_Word]) -> None:
+    call.analyzer.run_inner(call, words, feed=None, transparent=False)
+
+
+def _local_data(word: _Word) -> bool:
+    """Query output or a dump; or a file that holds data or secrets (not `--body "$(cat
+    PR.md)"`): the file names are read from the substitution that built the word."""
+    if word.origin & _Origin.DUMP:
+        return True
+    if not word.origin & _Origin.FILE:
+        return False
+    sensitive = {"exports", "secrets", "data"}
+    tokens = re.split(r"[\s'\"()$`|<>;]+", word.source or word.display)
+    return any(shell_registry.file_classes(token) & sensitive for token in tokens if token)
+
+
+_BRIDGE = shell_registry.Bridge(
+    script=_script,
+    sql=_embed_in,
+    inner=_run_words,
+    body=_request_body,
+    line=_run_line,
+    leaks=_local_data,
+)
 
 
 def _inert(call: _Call) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Sequence
 from dataclasses import replace
@@ -13,6 +14,7 @@ from guardrails_core.intent.shell.options import _NETWORK_DEVICE, _words
 from guardrails_core.intent.shell.words import (
     _DOUBLE_QUOTE_ESCAPE,
     _HEREDOC_ESCAPE,
+    _PAYLOAD,
     _concat,
     _decode_escapes,
     _Effect,
@@ -57,6 +59,7 @@ class _Expander:
         source: bytes
         sink: list[StatementEffect]
         variables: dict[str, str]
+        produced: dict[str, _Feed]
 
         @staticmethod
         def chars(start_byte: int, end_byte: int) -> tuple[int, int]: ...
@@ -66,6 +69,43 @@ class _Expander:
         def nested_shell(self, effect: _Effect, script: str) -> _Feed | None: ...
 
         def statement(self, node: Node, io: _Io) -> _Feed | None: ...
+
+        links: dict[str, str]
+
+    # ----- files written earlier in the script
+
+    def note_produced(self, path: _Word, content: _Feed) -> None:
+        """A payload, or text known here (``echo 'DROP ...' > w.sql``), saved in a file: a
+        later ``sh w.sql`` or ``mysql < w.sql`` runs what was written."""
+        if (content.origin & _PAYLOAD or content.literal is not None) and not path.dynamic:
+            self.produced[posixpath.normpath(path.value)] = content
+
+    def note_link(self, path: _Word, target: _Word) -> None:
+        if not path.dynamic and not target.dynamic:
+            self.links[posixpath.normpath(path.value)] = target.value
+
+    def resolve_link(self, path: _Word) -> _Word:
+        """The path with a linked or moved prefix replaced by where it points."""
+        if path.dynamic or not self.links:
+            return path
+        normal = posixpath.normpath(path.value)
+        for prefix, target in self.links.items():
+            if normal == prefix or normal.startswith(prefix.rstrip("/") + "/"):
+                value = target.rstrip("/") + normal[len(prefix) :]
+                if path.value.endswith("/"):
+                    value += "/"
+                return _Word(value, f"{path.display} (-> {value})", glob=path.glob, span=path.span)
+        return path
+
+    def note_fact(self, key: str, value: str) -> None:
+        """Something an earlier command set up (a git remote, staged data files)."""
+        self.links[f"\0{key}"] = value  # a NUL never occurs in a path
+
+    def fact(self, key: str) -> str | None:
+        return self.links.get(f"\0{key}")
+
+    def produced_by(self, path: _Word) -> _Feed | None:
+        return None if path.dynamic else self.produced.get(posixpath.normpath(path.value))
 
     # ----- redirections
 
@@ -127,6 +167,12 @@ class _Expander:
         target = self.redirect_target(redirect)
         if target is None or re.fullmatch(r"\d+-?|-", target.value):
             return feed  # <&3 duplicates a descriptor
+        if target.value == "/dev/null" and redirect.type == "file_redirect":
+            return _Feed(_Origin.NONE, "/dev/null", _Word.literal(""))  # nothing to read
+        written = self.produced_by(target) if redirect.type == "file_redirect" else None
+        if written is not None:  # a file this script wrote above: its text is known
+            effect.obj(ObjectKind.FILE, ObjectAction.READ, target.display)
+            return written
         if redirect.type == "herestring_redirect":
             return _Feed(_Origin.NONE, "a here-string", _concat([target, _Word.literal("\n")]))
         if target.origin:  # < <(cmd)
@@ -178,7 +224,7 @@ class _Expander:
         ordered = sorted(nodes, key=lambda n: n.start_byte)
         words: list[_Word] = []
         for group in self.adjacent_groups(ordered):
-            expanded = self.brace_expansion(group)
+            expanded = self.brace_expansion(group) or self.field_split(group)
             words.extend(expanded if expanded else [_concat([self.word(n) for n in group])])
         return words
 
@@ -205,6 +251,28 @@ class _Expander:
             for text in texts
             if text
         ]
+
+    def field_split(self, group: Sequence[Node]) -> list[_Word] | None:
+        """An unquoted ``$X`` whose known value holds IFS characters is several words:
+        ``X='rm -rf'; $X /d`` runs rm, and so does ``IFS=,; c=rm,-rf; $c``."""
+        node = group[0] if len(group) == 1 else None
+        while node is not None and node.type == "command_name" and node.named_child_count == 1:
+            node = node.named_children[0]
+        if node is None or node.type not in ("simple_expansion", "expansion"):
+            return None
+        known = _PLAIN_VARIABLE.fullmatch(self.node_text(node))
+        if known is None or known.group(1) not in self.variables:
+            return None
+        separators = self.variables.get("IFS", " \t\n")
+        if not separators:
+            return None
+        fields = [
+            f for f in re.split(f"[{re.escape(separators)}]+", self.variables[known.group(1)]) if f
+        ]
+        if len(fields) < 2:
+            return None
+        span = self.chars(group[0].start_byte, group[-1].end_byte)
+        return [_Word(f, f, glob=any(c in f for c in "*?["), span=span) for f in fields]
 
     def word(self, node: Node) -> _Word:
         builder = _WordBuilder()
@@ -252,6 +320,18 @@ class _Expander:
             builder.text(_unescape_double(self.slice(position, stop)))
 
     def expansion(self, node: Node, builder: _WordBuilder) -> None:
+        if node.type == "process_substitution" and self.node_text(node).startswith("<("):
+            output = self.run_substitution(node)
+            if output is not None and output.literal is not None:
+                # <(echo 'DROP ...') is a file whose text is known: name it, remember it
+                path = _Word.literal(f"/dev/fd/{63 + len(self.produced)}")
+                self.note_produced(path, output)
+                builder.text(path.value)
+                return
+            builder.expansion(
+                self.node_text(node), self.output_origin(output), [self.node_text(node)]
+            )
+            return
         known = _PLAIN_VARIABLE.fullmatch(self.node_text(node))
         if known is not None and known.group(1) in self.variables:
             builder.text(self.variables[known.group(1)])
@@ -282,18 +362,27 @@ class _Expander:
                 for i, s in enumerate(holder.embedded)
             )
         else:
-            # >(cmd) reads what the enclosing command writes into it.
-            writer = _Feed(_Origin.DATA, "the output of the enclosing command")
-            feed = writer if text.startswith(">(") else None
-            output = None
-            for child in node.children:
-                if child.type in _STATEMENT_TYPES:
-                    output = self.statement(child, _Io(feed))
+            output = self.run_substitution(node)
         if output is None:
             return _Origin.DATA, text
-        # $(echo x) is known text; anything else is some program's output, not visible here.
-        origin = output.origin if output.literal else output.origin | _Origin.DATA
-        return origin, output.description
+        return self.output_origin(output), output.description
+
+    def run_substitution(self, node: Node) -> _Feed | None:
+        # >(cmd) reads what the enclosing command writes into it.
+        writer = _Feed(_Origin.DATA, "the output of the enclosing command")
+        feed = writer if self.node_text(node).startswith(">(") else None
+        output = None
+        for child in node.children:
+            if child.type in _STATEMENT_TYPES:
+                output = self.statement(child, _Io(feed))
+        return output
+
+    @staticmethod
+    def output_origin(output: _Feed | None) -> _Origin:
+        """$(echo x) is known text; anything else is some program's output, not visible here."""
+        if output is None:
+            return _Origin.DATA
+        return output.origin if output.literal else output.origin | _Origin.DATA
 
 
 _PLAIN_VARIABLE = re.compile(r"\$\{?([A-Za-z_]\w*)\}?")

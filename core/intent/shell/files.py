@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from guardrails_core.intent import shell_registry
-from guardrails_core.intent.shell.execution import _script
 from guardrails_core.intent.shell.options import (
     _HARMLESS_DEVICES,
     _NETWORK_DEVICE,
@@ -21,7 +20,7 @@ from guardrails_core.intent.shell.options import (
     _parse,
     _words,
 )
-from guardrails_core.intent.shell.words import _clip, _Effect, _Feed, _names, _Origin, _Word
+from guardrails_core.intent.shell.words import _Effect, _Feed, _names, _Origin, _Word
 from guardrails_core.locations import lexical_path
 from guardrails_core.model import (
     Intent,
@@ -30,6 +29,9 @@ from guardrails_core.model import (
 )
 
 # ----- deletes, devices, writes, privilege
+
+
+_DROPPED_WHOLE = frozenset((ObjectKind.TABLE, ObjectKind.SCHEMA, ObjectKind.DATABASE))
 
 
 def _delete(
@@ -41,9 +43,13 @@ def _delete(
     kind: ObjectKind = ObjectKind.FILE,
 ) -> None:
     """Record a delete; recursive/bulk or wildcard deletes outside scratch space are mass."""
+    if kind is ObjectKind.FILE:
+        targets = [call.analyzer.resolve_link(target) for target in targets]
     call.add(Intent.DELETE, description)
+    # A CLI that deletes a table or dataset by name drops it, whatever its verb is called.
+    action = ObjectAction.DROP if kind in _DROPPED_WHOLE else ObjectAction.DELETE
     for target in targets:
-        call.obj(kind, ObjectAction.DELETE, target.display)
+        call.obj(kind, action, target.display)
         if kind is ObjectKind.FILE:
             _special_file(call.effect, target, call.prog, writes=True)
     devices = [t for t in targets if not t.dynamic and _is_device(t.value)]
@@ -225,88 +231,6 @@ def _find(call: _Call) -> None:
                     )
             index = end
         index += 1
-
-
-# git settings whose value is a command git runs (or a folder of hooks it runs).
-_GIT_COMMAND_KEYS = re.compile(
-    r"^(?:core\.(?:pager|sshcommand|fsmonitor|editor|askpass|gitproxy)|sequence\.editor|"
-    r"diff\.external|diff\.\w+\.(?:command|textconv)|credential\.helper|gpg\.program|"
-    r"pager\.\w+|filter\.[\w.-]+\.(?:clean|smudge|process)|uploadpack\.packobjectshook|"
-    r"merge\.\w+\.driver|alias\.[\w.-]+)$"
-)
-_GIT_CODE_FOLDERS = re.compile(r"^(?:core\.hookspath|protocol\.ext\.allow|init\.templatedir)$")
-
-
-def _git_setting(call: _Call, key: str, value: _Word, *, persistent: bool) -> None:
-    lowered = key.lower()
-    where = "in git's configuration" if persistent else "for this run"
-    if _GIT_CODE_FOLDERS.match(lowered):
-        call.add(Intent.HOST_ACCESS, f"git {key}={value.display} {where} lets git run other code")
-        return
-    if not _GIT_COMMAND_KEYS.match(lowered):
-        return
-    command = value.value
-    if lowered.startswith("alias.") and not command.startswith("!"):
-        return  # an alias of other git subcommands
-    call.add(Intent.DYNAMIC, f"git {key} {where} runs {_clip(command)}")
-    if persistent:
-        call.add(Intent.HOST_ACCESS, f"git {key} is stored: it runs later, unseen")
-    _script(call, _Word.literal(command.lstrip("!")), f"git {key}")
-
-
-_GIT_DISCARDS = {
-    "reset": _options("--hard", "--merge", "--keep"),
-    "checkout": _options("--", ".", "-f", "--force"),
-    "restore": _options(".", "--staged", "--worktree", "-W"),
-    "stash": _options("clear", "drop"),
-}
-
-
-def _git(call: _Call) -> None:
-    parsed = _parse(call.args, _words("-C -c --git-dir --work-tree"), first_operand_ends=True)
-    for setting in parsed.values("-c"):
-        key, _, value = setting.value.partition("=")
-        _git_setting(call, key, _Word.literal(value), persistent=False)
-    if not parsed.operands:
-        return
-    verb, rest = parsed.operands[0].value, parsed.operands[1:]
-    if verb == "config":
-        words = [w for w in rest if not w.value.startswith("-")]
-        if len(words) >= 2:
-            _git_setting(call, words[0].value, words[1], persistent=True)
-        return
-    if verb == "push":
-        options = {w.value.split("=", 1)[0] for w in rest if w.value.startswith("-")}
-        if options & {
-            "--force",
-            "-f",
-            "--force-with-lease",
-            "--mirror",
-            "--delete",
-            "-d",
-            "--prune",
-        } or any(w.value.startswith(("+", ":")) for w in rest):
-            call.add(Intent.DELETE, "git push rewrites or deletes history on the remote")
-            call.add(
-                Intent.MASS_MUTATION, "git push --force/--delete/--mirror replaces remote history"
-            )
-        return
-    if verb in ("remote", "submodule") and any(w.value in ("add", "set-url") for w in rest):
-        call.add(Intent.UNKNOWN, f"git {verb} points the repository at another remote")
-        return
-    if verb in _GIT_DISCARDS and any(w.value in _GIT_DISCARDS[verb] for w in rest):
-        call.add(Intent.UNKNOWN, f"git {verb} discards uncommitted work")
-        return
-    if verb != "clean":
-        return
-    clean = _parse(parsed.operands[1:], _options("-e", "--exclude"))
-    if clean.has("-n", "--dry-run"):
-        return
-    where = clean.operands or [_Word.literal(".")]
-    written = " ".join(word.display for word in parsed.operands[1:])
-    _delete(
-        call, where, f"git clean {written} deletes untracked files under {_names(where)}", bulk=True
-    )
 
 
 def _dd(call: _Call) -> None:

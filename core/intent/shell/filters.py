@@ -71,6 +71,11 @@ def _cat(call: _Call) -> None:
     if not files:
         call.stdout = call.feed
         return
+    _read_files(call, files)
+
+
+def _read_files(call: _Call, files: Sequence[_Word]) -> None:
+    """The program prints these files (as they are, or encoded): their bytes go to stdout."""
     for file in files:
         call.obj(ObjectKind.FILE, ObjectAction.READ, file.display)
         _special_file(call.effect, file, call.prog, writes=False)
@@ -183,6 +188,8 @@ def _copy(call: _Call) -> None:
         )
     if dest is not None:
         _record_write(call.effect, dest, call.prog)
+        if call.prog in ("ln", "mv") and len(sources) == 1:
+            call.analyzer.note_link(dest, call.analyzer.resolve_link(sources[0]))
         for source in sources:
             content = call.analyzer.produced_by(source)
             if content is not None:
@@ -224,6 +231,10 @@ def _decoder(call: _Call) -> None:
     )
     words = {name for name, _ in parsed.options} | {w.value for w in parsed.operands}
     if decoder.decode_options and not words & decoder.decode_options:
+        files = [w for w in parsed.operands if w.value != "-" and not w.value.startswith("-")]
+        if files:  # `base64 -w0 customers.csv` encodes a file: its bytes, made unreadable
+            _read_files(call, files)
+            return
         call.stdout = call.feed.passed_through(call.prog) if call.feed else None
         return
     source = " ".join([call.prog, *(word.display for word in call.args)])

@@ -384,9 +384,30 @@ def _socat(call: _Call) -> None:
     call.stdout = _Feed(_Origin.DOWNLOAD, f"socat {where}")
 
 
+def _openssl(call: _Call) -> None:
+    """``openssl s_client -connect host:port < file`` sends the file; other commands encode."""
+    if not call.args or call.args[0].value != "s_client":
+        from guardrails_core.intent.shell.filters import _decoder
+
+        _decoder(call)
+        return
+    parsed = _parse(call.args[1:], _words("-connect -servername -proxy -CAfile -cert -key"))
+    hosts = [(ObjectKind.HOST, h.display) for h in parsed.values("-connect", "-proxy")]
+    feed = call.feed
+    if feed is not None and feed.literal is None and feed.origin:
+        _export(call, hosts, [_Word.literal("-")], "openssl s_client")
+    else:
+        for kind, name in hosts:
+            call.obj(kind, ObjectAction.READ, name)
+        call.add(Intent.READ, "openssl s_client opens a TLS connection")
+
+
 def _mail(call: _Call) -> None:
     parsed = _parse(call.args, _words("-a -A -s -c -b -r -S -F"))
     attachments = parsed.values("-a", "-A")
+    feed = call.feed  # the body: a file or some program's output is data leaving too
+    if feed is not None and feed.literal is None and feed.origin:
+        attachments.append(_Word.literal("-"))
     if attachments:
         recipients = [(ObjectKind.URL, f"mailto:{r.display}") for r in parsed.operands]
         _export(call, recipients, attachments, call.prog)

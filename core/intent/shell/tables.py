@@ -22,7 +22,6 @@ from guardrails_core.intent.shell.files import (
     _dd,
     _device_tool,
     _find,
-    _git,
     _host_control,
     _plain_delete,
     _privilege_tool,
@@ -59,6 +58,7 @@ from guardrails_core.intent.shell.network import (
     _httpie,
     _mail,
     _netcat,
+    _openssl,
     _rclone,
     _rsync,
     _scp,
@@ -66,6 +66,7 @@ from guardrails_core.intent.shell.network import (
     _wget,
 )
 from guardrails_core.intent.shell.options import _Handler, _words
+from guardrails_core.intent.shell.vcs import _git
 from guardrails_core.intent.shell.wrappers import (
     _WRAPPERS,
     _docker,
@@ -122,6 +123,9 @@ def _handlers() -> dict[str, _Handler]:
         "mail": _mail,
         "mailx": _mail,
         "mutt": _mail,
+        "sendmail": _mail,
+        "openssl": _openssl,
+        "msmtp": _mail,
         "aws": _aws,
         "gsutil": _gsutil,
         "gcloud": _gcloud,

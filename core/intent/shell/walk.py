@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import posixpath
 import re
 import unicodedata
 from collections.abc import Iterator, Sequence
@@ -82,6 +81,7 @@ class _Analyzer(_Expander):
         depth: int,
         produced: dict[str, _Feed] | None = None,
         variables: dict[str, str] | None = None,
+        links: dict[str, str] | None = None,
     ) -> None:
         self.text = text
         self.depth = depth
@@ -94,6 +94,9 @@ class _Analyzer(_Expander):
         # Variables assigned exactly once, to a literal (DIR=./build) or a fresh temporary folder
         # (tmp=$(mktemp -d)): their uses are that value, not "anything".
         self.variables: dict[str, str] = dict(variables or {})
+        # Paths this script made point at others (`ln -s /data ./build`, `mv /data ./x`): a
+        # later delete of the path is judged by where it points.
+        self.links: dict[str, str] = links if links is not None else {}
         self.unstable = _reassigned(text)
 
     # ----- positions and text
@@ -214,6 +217,13 @@ class _Analyzer(_Expander):
             output = self.command(body, redirects, io, (node.start_byte, end))
         elif body.type == "pipeline":
             output = self.pipeline(body, io, last_redirects=redirects)
+        elif body.type == "list" and body.children and body.children[-1].type == "command":
+            # bash binds `a && b < f` as `a && (b < f)`; tree-sitter-bash hangs `< f` on the list
+            last = body.children[-1]
+            for child in body.children[:-1]:
+                if child.type in _STATEMENT_TYPES:
+                    self.statement(child, io)
+            output = self.command(last, redirects, io, (last.start_byte, end))
         else:
             feed, outputs = self.split_redirects(redirects, io.feed)
             output = self.statement(body, _Io(feed, (*io.redirects, *outputs)))
@@ -393,7 +403,9 @@ class _Analyzer(_Expander):
             effect.add(Intent.DYNAMIC, f"{name} makes the command run {_clip(code)}")
             if code and self.depth < MAX_DEPTH:
                 effect.embedded.extend(
-                    _Analyzer(code, self.depth + 1, self.produced, self.variables).run()[0]
+                    _Analyzer(
+                        code, self.depth + 1, self.produced, self.variables, self.links
+                    ).run()[0]
                 )
         elif name in shell_registry.environment("loader"):
             effect.add(Intent.HOST_ACCESS, f"{name}={_clip(value)} loads code into the command")
@@ -473,22 +485,15 @@ class _Analyzer(_Expander):
             call.stdout = inner_call.stdout
         return frozen
 
-    # ----- files written earlier in the script
-
-    def note_produced(self, path: _Word, content: _Feed) -> None:
-        if content.origin & _PAYLOAD and not path.dynamic:
-            self.produced[posixpath.normpath(path.value)] = content
-
-    def produced_by(self, path: _Word) -> _Feed | None:
-        return None if path.dynamic else self.produced.get(posixpath.normpath(path.value))
-
     # ----- nested analysers
 
     def nested_shell(self, effect: _Effect, script: str) -> _Feed | None:
         if self.depth + 1 > MAX_DEPTH:
             effect.embedded.append(_too_deep(script, CommandKind.SHELL))
             return None
-        statements, output = _Analyzer(script, self.depth + 1, self.produced, self.variables).run()
+        statements, output = _Analyzer(
+            script, self.depth + 1, self.produced, self.variables, self.links
+        ).run()
         effect.embedded.extend(statements)
         return output
 

@@ -45,6 +45,7 @@ def _wrapped(call: _Call) -> None:
         _script(call, script, f"{call.prog} -c")
     if spec.assignments:
         while rest and re.match(r"^[A-Za-z_]\w*=", rest[0].value):
+            call.analyzer.environment(call.effect, rest[0].value)  # env LD_PRELOAD=x.so ls
             rest = rest[1:]
     if rest:
         call.analyzer.run_inner(call, rest, feed=call.feed, transparent=True)
@@ -271,6 +272,11 @@ _WRAPPERS: dict[str, _Wrapper] = {
         script_options=_options("-c", "--command"),
     ),
     "taskset": _Wrapper(positionals=1),
+    "pkexec": _Wrapper(_options("--user")),
+    "coproc": _Wrapper(),
+    "screen": _Wrapper(_words("-S -c -t -p -e -h -L -Logfile -T")),
+    "dtach": _Wrapper(positionals=1),
+    "abduco": _Wrapper(positionals=1),
     "busybox": _Wrapper(),
     "unbuffer": _Wrapper(),
 }

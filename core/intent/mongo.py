@@ -1,0 +1,127 @@
+"""Mongo shell code (``mongosh --eval``): what each call does, or `dynamic` when not understood.
+
+Closed world: the code is split into statements; each must be one call chain on ``db``/``rs``/
+``sh`` ending in a method this module knows. Drops are destructive; deletes and updates are
+scoped only when their filter names a field (an empty filter, ``$where``, ``$expr`` or
+``$exists: true`` is every document). Anything else is JavaScript that is not analysed.
+"""
+
+from __future__ import annotations
+
+import re
+
+_RECEIVER = r"^\s*(?:(?:db|rs|sh)(?:\.\w+|\[[^\]]+\]|\.get(?:SiblingDB|Collection)\([^)]*\))*)\."
+_DROP = frozenset(
+    [
+        "drop",
+        "dropDatabase",
+        "dropIndex",
+        "dropIndexes",
+        "renameCollection",
+        "dropUser",
+        "dropAllUsers",
+        "dropRole",
+        "dropAllRoles",
+    ]
+)
+_FILTERED = frozenset(
+    [
+        "deleteMany",
+        "deleteOne",
+        "remove",
+        "updateMany",
+        "updateOne",
+        "replaceOne",
+        "findOneAndDelete",
+        "findOneAndUpdate",
+        "findOneAndReplace",
+    ]
+)
+_WRITE = frozenset(
+    ["insertOne", "insertMany", "insert", "createIndex", "createIndexes", "createCollection"]
+)
+_READ = frozenset(
+    [
+        "find",
+        "findOne",
+        "count",
+        "countDocuments",
+        "estimatedDocumentCount",
+        "aggregate",
+        "getCollectionNames",
+        "getCollectionInfos",
+        "stats",
+        "serverStatus",
+        "getIndexes",
+        "distinct",
+        "status",
+        "version",
+        "hello",
+        "isMaster",
+        "ping",
+        "explain",
+        "listCollections",
+        "printReplicationInfo",
+        "conf",
+        "getName",
+        "dbStats",
+    ]
+)
+_READ_COMMANDS = re.compile(
+    r"^\s*\{\s*['\"]?(?:ping|serverStatus|buildInfo|hello|isMaster|listDatabases|dbStats|"
+    r"collStats|connectionStatus|replSetGetStatus|hostInfo|getParameter)['\"]?\s*:"
+)
+_CURSOR = frozenset(
+    [
+        "pretty",
+        "toArray",
+        "limit",
+        "sort",
+        "skip",
+        "count",
+        "itcount",
+        "size",
+        "explain",
+        "hint",
+        "batchSize",
+        "projection",
+        "forEach",
+        "map",
+    ]
+)
+_CALL = re.compile(_RECEIVER + r"(\w+)\s*\((.*)\)[\w.()]*\s*$", re.DOTALL)
+_EVERY_DOCUMENT = re.compile(r"^\s*(?:\{\s*\}|)\s*(?:,|$)|\$where|\$expr|\$exists\s*:\s*true")
+
+
+def judge(code: str) -> str:
+    """destroy | mass | delete | write | read | dynamic, the worst over the statements."""
+    order = ("read", "write", "delete", "mass", "destroy", "dynamic")
+    worst = "read"
+    for statement in filter(str.strip, code.split(";")):
+        found = _statement(statement)
+        if order.index(found) > order.index(worst):
+            worst = found
+    return worst
+
+
+def _statement(statement: str) -> str:
+    if any(re.search(rf"\.\s*{name}\s*\(", statement) for name in _DROP):
+        return "destroy"
+    match = _CALL.match(statement)
+    if match is None or re.search(r"=>|\bfunction\b|\beval\b", statement):
+        return "dynamic"
+    method, arguments = match.group(1), match.group(2)
+    chained = re.findall(r"\)\s*\.\s*(\w+)\s*\(", arguments)  # .find(q).limit(5)
+    if any(name not in _CURSOR for name in chained):
+        return "dynamic"
+    if method in _DROP:
+        return "destroy"
+    if method in _FILTERED:
+        if _EVERY_DOCUMENT.search(arguments):
+            return "mass"
+        return "delete" if "delete" in method.lower() or method == "remove" else "write"
+    if method in _WRITE:
+        return "write"
+    if method in ("runCommand", "adminCommand"):
+        return "read" if _READ_COMMANDS.match(arguments) else "dynamic"
+    return "read" if method in _READ else "dynamic"

@@ -1,0 +1,152 @@
+"""git: settings that make it run code, pushes that rewrite history or send data elsewhere."""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+
+from guardrails_core.intent.programs import registry
+from guardrails_core.intent.shell.execution import _script
+from guardrails_core.intent.shell.files import _delete
+from guardrails_core.intent.shell.options import _Call, _options, _parse, _words
+from guardrails_core.intent.shell.words import _clip, _names, _Word
+from guardrails_core.model import Intent, ObjectAction, ObjectKind
+
+# git settings whose value is a command git runs (or a folder of hooks it runs).
+_GIT_COMMAND_KEYS = re.compile(
+    r"^(?:core\.(?:pager|sshcommand|fsmonitor|editor|askpass|gitproxy)|sequence\.editor|"
+    r"diff\.external|diff\.\w+\.(?:command|textconv)|credential\.helper|gpg\.program|"
+    r"pager\.\w+|filter\.[\w.-]+\.(?:clean|smudge|process)|uploadpack\.packobjectshook|"
+    r"merge\.\w+\.driver|alias\.[\w.-]+)$"
+)
+_GIT_CODE_FOLDERS = re.compile(r"^(?:core\.hookspath|protocol\.ext\.allow|init\.templatedir)$")
+
+
+def _git_setting(call: _Call, key: str, value: _Word, *, persistent: bool) -> None:
+    lowered = key.lower()
+    where = "in git's configuration" if persistent else "for this run"
+    if _GIT_CODE_FOLDERS.match(lowered):
+        call.add(Intent.HOST_ACCESS, f"git {key}={value.display} {where} lets git run other code")
+        return
+    if not _GIT_COMMAND_KEYS.match(lowered):
+        return
+    command = value.value
+    if lowered.startswith("alias.") and not command.startswith("!"):
+        return  # an alias of other git subcommands
+    call.add(Intent.DYNAMIC, f"git {key} {where} runs {_clip(command)}")
+    if persistent:
+        call.add(Intent.HOST_ACCESS, f"git {key} is stored: it runs later, unseen")
+    _script(call, _Word.literal(command.lstrip("!")), f"git {key}")
+
+
+_GIT_DISCARDS = {
+    "reset": _options("--hard", "--merge", "--keep"),
+    "checkout": _options("--", ".", "-f", "--force"),
+    "restore": _options(".", "--staged", "--worktree", "-W"),
+    "stash": _options("clear", "drop"),
+}
+
+
+def _git(call: _Call) -> None:
+    parsed = _parse(call.args, _words("-C -c --git-dir --work-tree"), first_operand_ends=True)
+    for setting in parsed.values("-c"):
+        key, _, value = setting.value.partition("=")
+        _git_setting(call, key, _Word.literal(value), persistent=False)
+    if not parsed.operands:
+        return
+    verb, rest = parsed.operands[0].value, parsed.operands[1:]
+    if verb == "config":
+        words = [w for w in rest if not w.value.startswith("-")]
+        if len(words) >= 2:
+            _git_setting(call, words[0].value, words[1], persistent=True)
+        return
+    if verb == "push":
+        _push_destination(call, rest)
+        options = {w.value.split("=", 1)[0] for w in rest if w.value.startswith("-")}
+        if options & {
+            "--force",
+            "-f",
+            "--force-with-lease",
+            "--mirror",
+            "--delete",
+            "-d",
+            "--prune",
+        } or any(w.value.startswith(("+", ":")) for w in rest):
+            call.add(Intent.DELETE, "git push rewrites or deletes history on the remote")
+            call.add(
+                Intent.MASS_MUTATION, "git push --force/--delete/--mirror replaces remote history"
+            )
+        return
+    for script in _parse(rest, _GIT_SCRIPT_OPTIONS.get(verb, frozenset())).values(
+        *_GIT_SCRIPT_OPTIONS.get(verb, frozenset())
+    ):
+        _script(call, script, f"git {verb}")  # rebase --exec CMD, filter-branch --tree-filter
+    if verb == "add":
+        _stage(call, rest)
+        return
+    if verb == "remote" and len(rest) >= 3 and rest[0].value in ("add", "set-url"):
+        call.analyzer.note_fact(f"git remote {rest[-2].value}", rest[-1].value)
+    if verb in ("remote", "submodule") and any(w.value in ("add", "set-url") for w in rest):
+        call.add(Intent.UNKNOWN, f"git {verb} points the repository at another remote")
+        return
+    if verb in _GIT_DISCARDS and any(w.value in _GIT_DISCARDS[verb] for w in rest):
+        call.add(Intent.UNKNOWN, f"git {verb} discards uncommitted work")
+        return
+    if verb != "clean":
+        return
+    clean = _parse(parsed.operands[1:], _options("-e", "--exclude"))
+    if clean.has("-n", "--dry-run"):
+        return
+    where = clean.operands or [_Word.literal(".")]
+    written = " ".join(word.display for word in parsed.operands[1:])
+    _delete(
+        call, where, f"git clean {written} deletes untracked files under {_names(where)}", bulk=True
+    )
+
+
+# `git push https://host/x.git`, `git@host:x.git`: a repository named here, not a configured one.
+_GIT_URL = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|[\w.-]+@[\w.-]+:|/|\./|\.\./)")
+
+
+# Options whose value git runs as a shell command, per subcommand.
+_GIT_SCRIPT_OPTIONS = {
+    "rebase": _words("--exec -x"),
+    "filter-branch": _words(
+        "--tree-filter --index-filter --env-filter --msg-filter --commit-filter "
+        "--parent-filter --tag-name-filter"
+    ),
+    "bisect": _words("run"),
+    "difftool": _words("-x --extcmd"),
+}
+
+
+def _stage(call: _Call, rest: list[_Word]) -> None:
+    """``git add`` of data files (dumps, extracts; anything forced past .gitignore): a later
+    push in this script publishes them."""
+    parsed = _parse(rest, _words("--chmod --pathspec-from-file"))
+    forced = parsed.has("-f", "--force")
+    exports = registry().files.get("exports", ())
+    data = [
+        path
+        for path in parsed.operands
+        if forced or any(fnmatch.fnmatchcase(path.value, pattern) for pattern in exports)
+    ]
+    if data:
+        call.analyzer.note_fact("git staged data", _names(data))
+
+
+def _push_destination(call: _Call, rest: list[_Word]) -> None:
+    destination = next((w for w in rest if not w.value.startswith("-")), None)
+    name = destination.value if destination is not None else "origin"
+    added = call.analyzer.fact(f"git remote {name}")
+    staged = call.analyzer.fact("git staged data")
+    if added is None and not _GIT_URL.match(name) and staged is None:
+        return
+    where = added or name
+    call.obj(ObjectKind.URL, ObjectAction.EXPORT_TARGET, where)
+    if staged is not None:
+        call.add(Intent.EXPORT, f"git push publishes {staged}, staged above, to {where}")
+    else:
+        call.add(
+            Intent.EXPORT, f"git push sends the repository to {where}, not a configured remote"
+        )
