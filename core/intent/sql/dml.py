@@ -10,6 +10,7 @@ from guardrails_core.intent.predicates import (
     predicate_truth,
     target_names,
 )
+from guardrails_core.intent.sampling import restricts_nothing
 from guardrails_core.intent.sql.dialects import A, I, K
 from guardrails_core.intent.sql.statement import (
     _Chunk,
@@ -165,6 +166,12 @@ def _check_unbounded(
             I.MASS_MUTATION,
             f"{verb}'s WHERE ({condition.sql()[:80]}) never looks at a column of the row it "
             "changes, so it holds for all rows or none: scoping is not proven",
+        )
+    elif truth is None and restricts_nothing(folded, target):
+        statement.add(
+            I.MASS_MUTATION,
+            f"{verb}'s WHERE ({condition.sql()[:80]}) is false for none of the sample rows "
+            "(NULLs, numbers, strings of every kind): scoping is not proven",
         )
 
 
