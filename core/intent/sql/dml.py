@@ -4,12 +4,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from guardrails_core.intent.predicates import (
-    fold_identifiers,
-    looks_at_target,
-    predicate_truth,
-    target_names,
-)
+from guardrails_core.intent.predicates import predicate_truth, target_names
 from guardrails_core.intent.sampling import restricts_nothing
 from guardrails_core.intent.sql.dialects import A, I, K
 from guardrails_core.intent.sql.statement import (
@@ -20,6 +15,7 @@ from guardrails_core.intent.sql.statement import (
     _Statement,
     _temporary_name,
 )
+from guardrails_core.intent.target_columns import fold_identifiers, looks_at_target
 from guardrails_core.model import (
     ObjectKind,
 )
