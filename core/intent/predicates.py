@@ -494,9 +494,13 @@ def _selects_own_column(column: exp.Expr, query: exp.Expr, target: Target) -> bo
 
 
 def _restricted(select: exp.Select) -> bool:
+    """A filter that can drop rows (a WHERE that is always true, `WHERE TRUE`, drops none)."""
+    where = select.args.get("where")
+    if where is not None and predicate_truth(where.this) is not True:
+        return True
     return any(
         select.args.get(key)
-        for key in ("where", "limit", "having", "group", "joins", "qualify", "offset", "fetch")
+        for key in ("limit", "having", "group", "joins", "qualify", "offset", "fetch")
     )
 
 

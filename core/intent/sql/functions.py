@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from guardrails_core.intent.sql.dialects import MAX_DEPTH, I
-from guardrails_core.intent.sql.function_rules import function_registry
+from guardrails_core.intent.sql.function_rules import FunctionRule, function_registry
 from guardrails_core.intent.sql.settings import judge_setting
 from guardrails_core.intent.sql.statement import (
     _first_string_argument,
@@ -88,3 +88,21 @@ def _check_function(statement: _Statement, node: exp.Expr) -> None:
         return
     if name in registry.sql_text:
         _dynamic_text(statement, _first_string_argument(node), f"{name}()")
+
+
+def known_procedure(words: list[str]) -> FunctionRule | None:
+    """A CALL's procedure by its last two name parts (`hive.system.sync_partition_metadata` is
+    `system.sync_partition_metadata`, `BQ.JOBS.CANCEL` is `bq.jobs.cancel`), if the registry has
+    it. Words after the name (the opening parenthesis and arguments) end it."""
+    parts: list[str] = []
+    for word in words:
+        if not word.replace("_", "").replace("$", "").isalnum():
+            break
+        parts.append(word.strip('"`').lower())
+    functions = function_registry().functions
+    for size in (3, 2):
+        if len(parts) >= size and "." in (name := ".".join(parts[-size:])):
+            rule = functions.get(name)
+            if rule is not None:
+                return rule
+    return None
