@@ -295,6 +295,10 @@ _SELF_COMPARISON: dict[type[exp.Expr], bool] = {
 
 def _comparison(node: exp.Expr, target: Target) -> bool | None:
     left, right = node.this, node.expression
+    if type(node) is exp.EQ and isinstance(right, exp.Any):
+        inner = unparen(right.this)
+        if isinstance(inner, exp.Select | exp.Subquery):  # `x = ANY (SELECT ...)` is `x IN (...)`
+            return _in(exp.In(this=left, query=inner), target)
     quantified = _quantified(node, right)
     if quantified is not None:
         return quantified
@@ -476,6 +480,10 @@ def _selects_own_column(column: exp.Expr, query: exp.Expr, target: Target) -> bo
     if not target or not isinstance(column, exp.Column):
         return False
     select = unparen(query.this if isinstance(query, exp.Subquery) else query)
+    if isinstance(select, exp.Union):  # a UNION holds every row of each of its branches
+        return any(
+            _selects_own_column(column, side, target) for side in (select.this, select.expression)
+        )
     if not isinstance(select, exp.Select) or _restricted(select) or len(select.expressions) != 1:
         return False
     projection = select.expressions[0]
@@ -520,16 +528,38 @@ def _exists(node: exp.Expr, target: Target) -> bool | None:
         select = select.this
     if _yields_nothing(select):
         return False
-    if not isinstance(select, exp.Select) or _restricted(select):
+    if not isinstance(select, exp.Select):
         return None
     source = select.args.get("from_")
-    if source is None:
-        return True
     table = source.this if isinstance(source, exp.From) else None
+    own = isinstance(table, exp.Table) and table.name.lower() in target
+    if isinstance(table, exp.Table) and own and _matches_itself(select, table, target):
+        return True  # EXISTS (SELECT 1 FROM t t2 WHERE t2.id = t.id): each row finds itself
+    if _restricted(select):
+        return None
     # EXISTS over the statement's own table is true whenever there is anything to change.
-    if isinstance(table, exp.Table) and table.name.lower() in target:
-        return True
-    return None
+    return True if source is None or own else None
+
+
+def _matches_itself(select: exp.Select, table: exp.Expr, target: Target) -> bool:
+    """The subquery's only filter equates a column of its copy of the target with the same
+    column of the outer row."""
+    where = select.args.get("where")
+    if where is None or any(
+        select.args.get(key) for key in ("limit", "having", "group", "joins", "qualify")
+    ):
+        return False
+    condition = unparen(where.this)
+    inner = table.alias_or_name.lower()
+    if not isinstance(condition, exp.EQ | exp.NullSafeEQ):
+        return False
+    left, right = condition.this, condition.expression
+    if not (isinstance(left, exp.Column) and isinstance(right, exp.Column)):
+        return False
+    if left.name.lower() != right.name.lower():
+        return False
+    sides = {left.table.lower(), right.table.lower()}
+    return inner in sides and bool(sides & (target - {inner}))
 
 
 _PREDICATES: dict[type[exp.Expr], Callable[[exp.Expr, Target], bool | None]] = {

@@ -16,6 +16,7 @@ fails it. Values compared across types (a number with a string) say nothing abou
 
 from __future__ import annotations
 
+import datetime
 import itertools
 import math
 import operator
@@ -34,12 +35,30 @@ Compiled = Callable[[Row], Value]
 #: own comparisons; predicate_truth still reads them).
 MAX_NODES = 4000
 _NUMBERS: tuple[Value, ...] = (0.0, 1.0, -1.0, 2.0, 0.5, -7.25, 1e15, -1e15)
-_TEXTS: tuple[Value, ...] = ("", "a", "B", " x", "void", "2024-01-01")
+_TEXTS: tuple[Value, ...] = ("", "a", "B", " x", "void", "x%_")
+# Dates a real table holds: a bound outside 1970-2099 passes every row.
+_DATES: tuple[Value, ...] = (
+    datetime.date(1970, 1, 1),
+    datetime.date(2000, 2, 29),
+    datetime.date(2024, 1, 1),
+    datetime.date(2024, 6, 15),
+    datetime.date(2099, 12, 31),
+)
+_KINDS: dict[str, tuple[Value, ...]] = {
+    "number": _NUMBERS,
+    "text": _TEXTS,
+    "date": _DATES,
+    "boolean": (True, False),
+}
+_TRUTH_POSITIONS = (exp.And, exp.Or, exp.Not, exp.Xor)
 # An outside value (`now()`, another table's column) is never one of the extremes: a bound that
 # no realistic row passes would make every ordinary comparison look unrestricted.
-_WORLD_SAMPLES: tuple[Value, ...] = (None, *_NUMBERS[:6], *_TEXTS)
-#: Up to this many row variables, every mix of numbers and strings is tried.
-_TYPED_VARIABLES = 4
+_WORLD_SAMPLES: tuple[Value, ...] = (None, *_NUMBERS[:6], *_TEXTS, _DATES[3])
+#: Rows that must hold (not merely fail to be false) before a condition counts as holding for
+#: all: a table whose values mostly cannot be compared says little.
+_EVIDENCE = 3
+#: Up to this many row variables, every mix of their possible kinds is tried.
+_TYPED_VARIABLES = 3
 
 
 class _Mismatch(Exception):
@@ -61,9 +80,11 @@ def restricts_nothing(condition: exp.Expr, target: Target) -> bool:
         return False
     if not compiler.row_variables:
         return False  # nothing of the target row: predicate_truth and looks_at_target decide
-    rows = _rows(compiler.row_variables)
+    tables = _tables(compiler.row_variables, _kinds(condition, compiler))
     worlds = _worlds(compiler.world_variables)
-    return any(_unrestricted(evaluate, rows, world, compiler) for world in worlds)
+    return any(
+        _unrestricted(evaluate, table, world, compiler) for world in worlds for table in tables
+    )
 
 
 def _unrestricted(evaluate: Compiled, rows: list[Row], world: Row, compiler: _Compiler) -> bool:
@@ -72,7 +93,7 @@ def _unrestricted(evaluate: Compiled, rows: list[Row], world: Row, compiler: _Co
         world_value = aggregate(table)
         for row in table:
             row[name] = world_value
-    seen_true = False
+    true_rows = 0
     for row in table:
         try:
             value = _truth(evaluate(row))
@@ -80,30 +101,67 @@ def _unrestricted(evaluate: Compiled, rows: list[Row], world: Row, compiler: _Co
             continue
         if value is False:
             return False
-        seen_true = seen_true or value is True
-    return seen_true
+        true_rows += value is True
+    return true_rows >= _EVIDENCE
 
 
-def _rows(names: list[str]) -> list[Row]:
-    """A NULL row, then rows for every mix of kinds: all on the same index, then shifted so
-    that two variables of one kind differ."""
-    rows: list[Row] = [dict.fromkeys(names, None)]
+def _kinds(condition: exp.Expr, compiler: _Compiler) -> dict[str, set[str]]:
+    """What each column can hold, read from how the condition uses it: text functions and
+    patterns mean text, arithmetic means a number, a comparison with a literal its literal's
+    kind (a date if the string is one). A column used in no telling way may hold any kind."""
+    kinds: dict[str, set[str]] = {key: set(found) for key, found in compiler.kinds.items()}
+    for column in condition.find_all(exp.Column):
+        key = "column:" + column.name.lower()
+        if key not in compiler.row_variables:
+            continue
+        parent = column.parent
+        kind = None
+        if column is condition or isinstance(parent, _TRUTH_POSITIONS):
+            kind = "boolean"
+        elif isinstance(parent, (*_TEXT_FUNCTIONS, exp.Like, exp.ILike, exp.DPipe, exp.Concat)):
+            kind = "text"
+        elif isinstance(parent, (*_ARITHMETIC, *_NUMERIC_FUNCTIONS, exp.Neg)):
+            kind = "number"
+        elif parent is not None and isinstance(parent, (*_COMPARISONS, exp.In, exp.Between)):
+            kind = _literal_kind(parent, column)
+        if kind is not None:
+            kinds.setdefault(key, set()).add(kind)
+    return kinds
+
+
+def _literal_kind(parent: exp.Expr, column: exp.Column) -> str | None:
+    for sibling in parent.iter_expressions():
+        if sibling is column or not isinstance(sibling, exp.Literal):
+            continue
+        if not sibling.is_string:
+            return "number"
+        return "date" if _as_date(str(sibling.this)) is not None else "text"
+    return None
+
+
+def _tables(names: list[str], kinds: dict[str, set[str]]) -> list[list[Row]]:
+    """One sample table per mix of kinds: a NULL row, every variable on the same index, then
+    shifted so that two variables of one kind differ."""
+    options = [sorted(kinds.get(name) or _KINDS) for name in names]
     if len(names) <= _TYPED_VARIABLES:
-        mixes = list(itertools.product((_NUMBERS, _TEXTS), repeat=len(names)))
+        mixes = list(itertools.product(*options))
     else:
-        mixes = [(_NUMBERS,) * len(names), (_TEXTS,) * len(names)]
+        mixes = [tuple(choice[0] for choice in options), tuple(choice[-1] for choice in options)]
     shifts = (0, 1) if len(names) > 1 else (0,)
+    tables = []
     for mix in mixes:
-        longest = max(len(domain) for domain in mix)
+        domains = [_KINDS[kind] for kind in mix]
+        table: list[Row] = [dict.fromkeys(names, None)]
         for shift in shifts:
-            rows.extend(
+            table.extend(
                 {
                     name: domain[(i + k * shift) % len(domain)]
-                    for k, (name, domain) in enumerate(zip(names, mix, strict=True))
+                    for k, (name, domain) in enumerate(zip(names, domains, strict=True))
                 }
-                for i in range(longest)
+                for i in range(max(len(domain) for domain in domains))
             )
-    return rows
+        tables.append(table)
+    return tables
 
 
 def _worlds(names: list[str]) -> list[Row]:
@@ -122,6 +180,8 @@ def _worlds(names: list[str]) -> list[Row]:
 def _truth(value: Value) -> bool | None:
     if value is None or isinstance(value, bool):
         return value
+    if isinstance(value, datetime.date):
+        raise _Mismatch
     if isinstance(value, float):
         return value != 0
     text = str(value).strip().lower()
@@ -129,6 +189,20 @@ def _truth(value: Value) -> bool | None:
         return True
     prefix = re.match(r"[+-]?(\d+\.?\d*|\.\d+)", text)
     return float(prefix.group(0)) != 0 if prefix else False
+
+
+def _as_date(text: str) -> datetime.date | None:
+    try:
+        return datetime.date.fromisoformat(text.strip()[:10])
+    except ValueError:
+        return None
+
+
+def _date(text: str) -> datetime.date:
+    value = _as_date(text)
+    if value is None:
+        raise _Mismatch
+    return value
 
 
 def _number(value: Value) -> float:
@@ -142,6 +216,8 @@ def _number(value: Value) -> float:
 def _text(value: Value) -> str:
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, datetime.date):
+        return value.isoformat()
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
@@ -152,6 +228,10 @@ def _compare(op: Callable[[Any, Any], bool], left: Value, right: Value) -> bool 
         return None
     if isinstance(left, bool) or isinstance(right, bool):
         left, right = _number(left), _number(right)
+    if isinstance(left, datetime.date) and isinstance(right, str):
+        right = _date(right)
+    elif isinstance(right, datetime.date) and isinstance(left, str):
+        left = _date(left)
     if type(left) is not type(right):
         raise _Mismatch
     return op(left, right)
@@ -201,6 +281,7 @@ class _Compiler:
         self.world_variables: list[str] = []
         self.aggregates: dict[str, Callable[[list[Row]], Value]] = {}
         self._aggregate_calls: dict[int, str] = {}
+        self.kinds: dict[str, set[str]] = {}
         self.root: exp.Expr | None = None
 
     def compile(self, node: exp.Expr) -> Compiled:
@@ -240,6 +321,8 @@ class _Compiler:
         names = self.row_variables if reads_row else self.world_variables
         if key not in names:
             names.append(key)
+        if reads_row and isinstance(node, exp.Predicate | exp.Exists):
+            self.kinds[key] = {"boolean"}  # an opaque test of the row: true for some, not all
         return lambda row: row[key]
 
     def _is_target_column(self, column: exp.Column) -> bool:
@@ -481,6 +564,10 @@ def _cast(compiler: _Compiler, node: exp.Expr) -> Compiled:
     to = node.args.get("to")
     if isinstance(to, exp.DataType) and to.is_type(*exp.DataType.TEXT_TYPES):
         return lambda row: None if (v := inner(row)) is None else _text(v)
+    if isinstance(to, exp.DataType) and to.is_type(exp.DataType.Type.DATE):
+        return lambda row: (
+            v if (v := inner(row)) is None or isinstance(v, datetime.date) else _date(_text(v))
+        )
     if isinstance(to, exp.DataType) and to.is_type(*exp.DataType.NUMERIC_TYPES):
 
         def number(row: Row) -> Value:
@@ -504,6 +591,21 @@ def _boolean(compiler: _Compiler, node: exp.Expr) -> Compiled:
 def _negate(compiler: _Compiler, node: exp.Expr) -> Compiled:
     inner = compiler.compile(node.this)
     return lambda row: None if (v := inner(row)) is None else -_number(v)
+
+
+def _extreme(compiler: _Compiler, node: exp.Expr) -> Compiled:
+    parts = [compiler.compile(part) for part in [node.this, *node.expressions]]
+    pick = max if isinstance(node, exp.Greatest) else min
+
+    def evaluate(row: Row) -> Value:
+        values = [value for part in parts if (value := part(row)) is not None]
+        if not values:
+            return None
+        if len({type(value) for value in values}) > 1:
+            raise _Mismatch
+        return pick(values)
+
+    return evaluate
 
 
 def _nullif(compiler: _Compiler, node: exp.Expr) -> Compiled:
@@ -532,4 +634,6 @@ _HANDLERS: dict[type[exp.Expr], Callable[[_Compiler, exp.Expr], Compiled]] = {
     exp.Cast: _cast,
     exp.TryCast: _cast,
     exp.Nullif: _nullif,
+    exp.Greatest: _extreme,
+    exp.Least: _extreme,
 }
