@@ -18,23 +18,37 @@ from __future__ import annotations
 
 import datetime
 import itertools
-import math
-import operator
-import re
 from collections.abc import Callable
 from typing import Any
 
 from sqlglot import exp
 
+from guardrails_core.intent.sample_values import (
+    _AGGREGATES,
+    _ARITHMETIC,
+    _COMPARISONS,
+    _HANDLERS,
+    _NUMERIC_FUNCTIONS,
+    _TEXT_FUNCTIONS,
+    Compiled,
+    Row,
+    Value,
+    _as_date,
+    _compare,
+    _Mismatch,
+    _number,
+    _Opaque,
+    _text,
+    _truth,
+)
+
 Target = frozenset[str]
-Row = dict[str, Any]
-Value = Any
-Compiled = Callable[[Row], Value]
 
 #: Above this many nodes the condition is not sampled (generated key lists are scoped by their
 #: own comparisons; predicate_truth still reads them).
 MAX_NODES = 4000
-_NUMBERS: tuple[Value, ...] = (0.0, 1.0, -1.0, 2.0, 0.5, -7.25, 1e15, -1e15)
+_LARGEST = 1e15
+_NUMBERS: tuple[Value, ...] = (0.0, 1.0, -1.0, 2.0, 0.5, -7.25, _LARGEST, -_LARGEST)
 _TEXTS: tuple[Value, ...] = ("", "a", "B", " x", "void", "x%_")
 # Dates a real table holds: a bound outside 1970-2099 passes every row.
 _DATES: tuple[Value, ...] = (
@@ -57,16 +71,10 @@ _WORLD_SAMPLES: tuple[Value, ...] = (None, *_NUMBERS[:6], *_TEXTS, _DATES[3])
 #: Rows that must hold (not merely fail to be false) before a condition counts as holding for
 #: all: a table whose values mostly cannot be compared says little.
 _EVIDENCE = 3
+#: Literals of the condition added to the samples (generated key lists hold thousands).
+_LITERALS = 40
 #: Up to this many row variables, every mix of their possible kinds is tried.
 _TYPED_VARIABLES = 3
-
-
-class _Mismatch(Exception):
-    """Values of different kinds were compared: this row says nothing."""
-
-
-class _Opaque(Exception):
-    """A construct the evaluator cannot turn into a variable either: no conclusion."""
 
 
 def restricts_nothing(condition: exp.Expr, target: Target) -> bool:
@@ -80,7 +88,7 @@ def restricts_nothing(condition: exp.Expr, target: Target) -> bool:
         return False
     if not compiler.row_variables:
         return False  # nothing of the target row: predicate_truth and looks_at_target decide
-    tables = _tables(compiler.row_variables, _kinds(condition, compiler))
+    tables = _tables(compiler.row_variables, _kinds(condition, compiler), _domains(condition))
     worlds = _worlds(compiler.world_variables)
     return any(
         _unrestricted(evaluate, table, world, compiler) for world in worlds for table in tables
@@ -139,7 +147,41 @@ def _literal_kind(parent: exp.Expr, column: exp.Column) -> str | None:
     return None
 
 
-def _tables(names: list[str], kinds: dict[str, set[str]]) -> list[list[Row]]:
+def _domains(condition: exp.Expr) -> dict[str, tuple[Value, ...]]:
+    """The sample values of each kind plus the condition's own literals (`status NOT IN
+    ('active')` must meet 'active'), and strings as long as its small numbers (`length(code)
+    <> 8` must meet an eight-character code)."""
+    numbers: list[float] = []
+    texts: list[str] = []
+    dates: list[datetime.date] = []
+    for literal in itertools.islice(condition.find_all(exp.Literal), _LITERALS):
+        text = str(literal.this)
+        # A literal joins the samples only if a real row could hold it: a bound beyond every
+        # realistic value (`> '1900-01-01'`, `BETWEEN -2^63 AND 2^63-1`) must stay beyond them.
+        if not literal.is_string:
+            try:
+                number = float(text)
+            except ValueError:
+                continue
+            if abs(number) <= _LARGEST:
+                numbers.append(number)
+        elif (day := _as_date(text)) is not None:
+            if _DATES[0] <= day <= _DATES[-1]:
+                dates.append(day)
+        else:
+            texts.append(text)
+    lengths = ["x" * int(n) for n in numbers if n.is_integer() and 0 < n <= 64]
+    return {
+        "number": tuple(dict.fromkeys((*_NUMBERS, *numbers))),
+        "text": tuple(dict.fromkeys((*_TEXTS, *texts, *lengths))),
+        "date": tuple(dict.fromkeys((*_DATES, *dates))),
+        "boolean": _KINDS["boolean"],
+    }
+
+
+def _tables(
+    names: list[str], kinds: dict[str, set[str]], domains: dict[str, tuple[Value, ...]]
+) -> list[list[Row]]:
     """One sample table per mix of kinds: a NULL row, every variable on the same index, then
     shifted so that two variables of one kind differ."""
     options = [sorted(kinds.get(name) or _KINDS) for name in names]
@@ -150,15 +192,15 @@ def _tables(names: list[str], kinds: dict[str, set[str]]) -> list[list[Row]]:
     shifts = (0, 1) if len(names) > 1 else (0,)
     tables = []
     for mix in mixes:
-        domains = [_KINDS[kind] for kind in mix]
+        columns = [domains[kind] for kind in mix]
         table: list[Row] = [dict.fromkeys(names, None)]
         for shift in shifts:
             table.extend(
                 {
                     name: domain[(i + k * shift) % len(domain)]
-                    for k, (name, domain) in enumerate(zip(names, domains, strict=True))
+                    for k, (name, domain) in enumerate(zip(names, columns, strict=True))
                 }
-                for i in range(max(len(domain) for domain in domains))
+                for i in range(max(len(domain) for domain in columns))
             )
         tables.append(table)
     return tables
@@ -175,101 +217,6 @@ def _worlds(names: list[str]) -> list[Row]:
             for i in range(count)
         )
     return worlds
-
-
-def _truth(value: Value) -> bool | None:
-    if value is None or isinstance(value, bool):
-        return value
-    if isinstance(value, datetime.date):
-        raise _Mismatch
-    if isinstance(value, float):
-        return value != 0
-    text = str(value).strip().lower()
-    if text in ("t", "true", "y", "yes", "on"):
-        return True
-    prefix = re.match(r"[+-]?(\d+\.?\d*|\.\d+)", text)
-    return float(prefix.group(0)) != 0 if prefix else False
-
-
-def _as_date(text: str) -> datetime.date | None:
-    try:
-        return datetime.date.fromisoformat(text.strip()[:10])
-    except ValueError:
-        return None
-
-
-def _date(text: str) -> datetime.date:
-    value = _as_date(text)
-    if value is None:
-        raise _Mismatch
-    return value
-
-
-def _number(value: Value) -> float:
-    if isinstance(value, bool):
-        return 1.0 if value else 0.0
-    if isinstance(value, float):
-        return value
-    raise _Mismatch
-
-
-def _text(value: Value) -> str:
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def _compare(op: Callable[[Any, Any], bool], left: Value, right: Value) -> bool | None:
-    if left is None or right is None:
-        return None
-    if isinstance(left, bool) or isinstance(right, bool):
-        left, right = _number(left), _number(right)
-    if isinstance(left, datetime.date) and isinstance(right, str):
-        right = _date(right)
-    elif isinstance(right, datetime.date) and isinstance(left, str):
-        left = _date(left)
-    if type(left) is not type(right):
-        raise _Mismatch
-    return op(left, right)
-
-
-_COMPARISONS: dict[type[exp.Expr], Callable[[Any, Any], bool]] = {
-    exp.EQ: operator.eq,
-    exp.NEQ: operator.ne,
-    exp.GT: operator.gt,
-    exp.GTE: operator.ge,
-    exp.LT: operator.lt,
-    exp.LTE: operator.le,
-}
-_ARITHMETIC: dict[type[exp.Expr], Callable[[float, float], float]] = {
-    exp.Add: operator.add,
-    exp.Sub: operator.sub,
-    exp.Mul: operator.mul,
-    exp.Div: operator.truediv,
-    exp.Mod: math.fmod,
-}
-_NUMERIC_FUNCTIONS: dict[type[exp.Expr], Callable[[float], float]] = {
-    exp.Abs: abs,
-    exp.Floor: math.floor,
-    exp.Ceil: math.ceil,
-    exp.Sign: lambda x: float((x > 0) - (x < 0)),
-}
-_TEXT_FUNCTIONS: dict[type[exp.Expr], Callable[[str], Value]] = {
-    exp.Lower: str.lower,
-    exp.Upper: str.upper,
-    exp.Length: lambda text: float(len(text)),
-    exp.Trim: str.strip,
-}
-_AGGREGATES: dict[type[exp.Expr], Callable[[list[float]], Value]] = {
-    exp.Min: lambda values: min(values) if values else None,
-    exp.Max: lambda values: max(values) if values else None,
-    exp.Avg: lambda values: sum(values) / len(values) if values else None,
-    exp.Sum: lambda values: sum(values) if values else None,
-}
 
 
 class _Compiler:
@@ -294,7 +241,7 @@ class _Compiler:
             key = self._aggregate_calls[id(node)]
             return lambda row: row[key]
         if isinstance(node, exp.Column) and node.name:
-            return self._variable(node, reads_row=self._is_target_column(node))
+            return self.variable(node, reads_row=self._is_target_column(node))
         method = _HANDLERS.get(kind)
         if method is not None:
             return method(self, node)
@@ -312,10 +259,10 @@ class _Compiler:
             aggregate = self._aggregate(node)
             if aggregate is not None:
                 return aggregate
-        return self._variable(node, reads_row=self._reads_row(node))
+        return self.variable(node, reads_row=self.reads_row(node))
 
     # ----- variables
-    def _variable(self, node: exp.Expr, reads_row: bool) -> Compiled:
+    def variable(self, node: exp.Expr, reads_row: bool) -> Compiled:
         column = isinstance(node, exp.Column) and reads_row
         key = "column:" + node.name.lower() if column else node.sql()
         names = self.row_variables if reads_row else self.world_variables
@@ -331,7 +278,7 @@ class _Compiler:
             return qualifier in self.target
         return self._outside_nested(column, self.root)
 
-    def _reads_row(self, node: exp.Expr) -> bool:
+    def reads_row(self, node: exp.Expr) -> bool:
         for column in node.find_all(exp.Column):
             qualifier = column.table.lower()
             if qualifier in self.target:
@@ -371,7 +318,13 @@ class _Compiler:
         key = f"aggregate:{len(self.aggregates)}"
 
         def aggregate(table_rows: list[Row]) -> Value:
-            return fold([v for row in table_rows if isinstance(v := row[column_key], float)])
+            values = [v for row in table_rows if (v := row[column_key]) is not None]
+            if len({type(value) for value in values}) > 1:
+                return None
+            try:
+                return fold(values)
+            except TypeError:  # the sum of dates or strings
+                return None
 
         self.aggregates[key] = aggregate
         self._aggregate_calls[id(call)] = key
@@ -395,245 +348,3 @@ class _Compiler:
                 return None
 
         return evaluate
-
-
-def _and(compiler: _Compiler, node: exp.Expr) -> Compiled:
-    left, right = compiler.compile(node.this), compiler.compile(node.expression)
-
-    def evaluate(row: Row) -> Value:
-        a = _truth(left(row))
-        if a is False:
-            return False
-        b = _truth(right(row))
-        if b is False:
-            return False
-        return True if a and b else None
-
-    return evaluate
-
-
-def _or(compiler: _Compiler, node: exp.Expr) -> Compiled:
-    left, right = compiler.compile(node.this), compiler.compile(node.expression)
-
-    def evaluate(row: Row) -> Value:
-        a = _truth(left(row))
-        if a is True:
-            return True
-        b = _truth(right(row))
-        if b is True:
-            return True
-        return None if a is None or b is None else False
-
-    return evaluate
-
-
-def _not(compiler: _Compiler, node: exp.Expr) -> Compiled:
-    inner = compiler.compile(node.this)
-    return lambda row: None if (v := _truth(inner(row))) is None else not v
-
-
-def _literal(compiler: _Compiler, node: exp.Expr) -> Compiled:
-    if node.is_string:
-        text = str(node.this)
-        return lambda row: text
-    try:
-        number = float(node.this)
-    except ValueError as error:
-        raise _Opaque from error
-    return lambda row: number
-
-
-def _is(compiler: _Compiler, node: exp.Expr) -> Compiled:
-    inner = compiler.compile(node.this)
-    negate = bool(node.args.get("negate"))
-    other = node.expression
-    if isinstance(other, exp.Null):
-        return lambda row: (inner(row) is None) != negate
-    if isinstance(other, exp.Boolean):
-        wanted = bool(other.this)
-        return lambda row: (_truth(inner(row)) is wanted) != negate
-    raise _Opaque
-
-
-def _in(compiler: _Compiler, node: exp.Expr) -> Compiled:
-    if node.args.get("query") is not None:
-        return compiler._variable(node, reads_row=compiler._reads_row(node))
-    subject = compiler.compile(node.this)
-    options = [compiler.compile(option) for option in node.expressions]
-    negate = bool(node.args.get("negate"))
-
-    def evaluate(row: Row) -> Value:
-        value = subject(row)
-        if value is None:
-            return None
-        unknown = False
-        for option in options:
-            try:
-                found = _compare(operator.eq, value, option(row))
-            except _Mismatch:
-                found = None
-            if found:
-                return not negate
-            unknown = unknown or found is None
-        return None if unknown else negate
-
-    return evaluate
-
-
-def _between(compiler: _Compiler, node: exp.Expr) -> Compiled:
-    subject = compiler.compile(node.this)
-    low, high = compiler.compile(node.args["low"]), compiler.compile(node.args["high"])
-
-    def evaluate(row: Row) -> Value:
-        value = subject(row)
-        above = _compare(operator.ge, value, low(row))
-        below = _compare(operator.le, value, high(row))
-        if above is False or below is False:
-            return False
-        return True if above and below else None
-
-    return evaluate
-
-
-def _like(compiler: _Compiler, node: exp.Expr) -> Compiled:
-    pattern = node.expression
-    if not (isinstance(pattern, exp.Literal) and pattern.is_string):
-        return compiler._variable(node, reads_row=compiler._reads_row(node))
-    regex = re.compile(
-        "".join(".*" if c == "%" else "." if c == "_" else re.escape(c) for c in str(pattern.this)),
-        re.DOTALL | (re.IGNORECASE if isinstance(node, exp.ILike) else 0),
-    )
-    subject = compiler.compile(node.this)
-    return lambda row: None if (v := subject(row)) is None else bool(regex.fullmatch(_text(v)))
-
-
-def _coalesce(compiler: _Compiler, node: exp.Expr) -> Compiled:
-    parts = [compiler.compile(part) for part in [node.this, *node.expressions]]
-
-    def evaluate(row: Row) -> Value:
-        for part in parts:
-            value = part(row)
-            if value is not None:
-                return value
-        return None
-
-    return evaluate
-
-
-def _case(compiler: _Compiler, node: exp.Expr) -> Compiled:
-    if node.this is not None:
-        raise _Opaque
-    branches = [
-        (compiler.compile(branch.this), compiler.compile(branch.args["true"]))
-        for branch in node.args.get("ifs") or []
-    ]
-    default_node = node.args.get("default")
-    default = compiler.compile(default_node) if default_node is not None else (lambda row: None)
-
-    def evaluate(row: Row) -> Value:
-        for condition, result in branches:
-            if _truth(condition(row)) is True:
-                return result(row)
-        return default(row)
-
-    return evaluate
-
-
-def _if(compiler: _Compiler, node: exp.Expr) -> Compiled:
-    condition = compiler.compile(node.this)
-    then = compiler.compile(node.args["true"])
-    false_node = node.args.get("false")
-    otherwise = compiler.compile(false_node) if false_node is not None else (lambda row: None)
-    return lambda row: then(row) if _truth(condition(row)) is True else otherwise(row)
-
-
-def _concat(compiler: _Compiler, node: exp.Expr) -> Compiled:
-    parts = [compiler.compile(part) for part in node.iter_expressions()]
-
-    def evaluate(row: Row) -> Value:
-        values = [part(row) for part in parts]
-        if any(value is None for value in values):
-            return None
-        return "".join(_text(value) for value in values)
-
-    return evaluate
-
-
-def _cast(compiler: _Compiler, node: exp.Expr) -> Compiled:
-    inner = compiler.compile(node.this)
-    to = node.args.get("to")
-    if isinstance(to, exp.DataType) and to.is_type(*exp.DataType.TEXT_TYPES):
-        return lambda row: None if (v := inner(row)) is None else _text(v)
-    if isinstance(to, exp.DataType) and to.is_type(exp.DataType.Type.DATE):
-        return lambda row: (
-            v if (v := inner(row)) is None or isinstance(v, datetime.date) else _date(_text(v))
-        )
-    if isinstance(to, exp.DataType) and to.is_type(*exp.DataType.NUMERIC_TYPES):
-
-        def number(row: Row) -> Value:
-            value = inner(row)
-            if value is None or isinstance(value, float):
-                return value
-            try:
-                return float(str(value))
-            except ValueError as error:
-                raise _Mismatch from error
-
-        return number
-    return compiler._variable(node, reads_row=compiler._reads_row(node))
-
-
-def _boolean(compiler: _Compiler, node: exp.Expr) -> Compiled:
-    value = bool(node.this)
-    return lambda row: value
-
-
-def _negate(compiler: _Compiler, node: exp.Expr) -> Compiled:
-    inner = compiler.compile(node.this)
-    return lambda row: None if (v := inner(row)) is None else -_number(v)
-
-
-def _extreme(compiler: _Compiler, node: exp.Expr) -> Compiled:
-    parts = [compiler.compile(part) for part in [node.this, *node.expressions]]
-    pick = max if isinstance(node, exp.Greatest) else min
-
-    def evaluate(row: Row) -> Value:
-        values = [value for part in parts if (value := part(row)) is not None]
-        if not values:
-            return None
-        if len({type(value) for value in values}) > 1:
-            raise _Mismatch
-        return pick(values)
-
-    return evaluate
-
-
-def _nullif(compiler: _Compiler, node: exp.Expr) -> Compiled:
-    left, right = compiler.compile(node.this), compiler.compile(node.expression)
-    return lambda row: None if _compare(operator.eq, left(row), right(row)) else left(row)
-
-
-_HANDLERS: dict[type[exp.Expr], Callable[[_Compiler, exp.Expr], Compiled]] = {
-    exp.And: _and,
-    exp.Or: _or,
-    exp.Not: _not,
-    exp.Literal: _literal,
-    exp.Boolean: _boolean,
-    exp.Null: lambda compiler, node: lambda row: None,
-    exp.Neg: _negate,
-    exp.Is: _is,
-    exp.In: _in,
-    exp.Between: _between,
-    exp.Like: _like,
-    exp.ILike: _like,
-    exp.Coalesce: _coalesce,
-    exp.Case: _case,
-    exp.If: _if,
-    exp.DPipe: _concat,
-    exp.Concat: _concat,
-    exp.Cast: _cast,
-    exp.TryCast: _cast,
-    exp.Nullif: _nullif,
-    exp.Greatest: _extreme,
-    exp.Least: _extreme,
-}

@@ -117,5 +117,7 @@ def _batched(column: exp.Column) -> bool:
     select = query.this if isinstance(query, exp.Subquery) else query
     if not isinstance(select, exp.Select):
         return False
+    if select.args.get("group"):
+        return True  # one row per group (`ctid NOT IN (SELECT min(ctid) ... GROUP BY key)`)
     where = select.args.get("where")
     return where is not None and predicate_truth(where.this) is not True
