@@ -4,6 +4,7 @@ over numbers, strings, dates and booleans, one handler per expression type."""
 from __future__ import annotations
 
 import datetime
+import functools
 import math
 import operator
 import re
@@ -308,6 +309,10 @@ def _cast(compiler: Compiler, node: exp.Expr) -> Compiled:
         return lambda row: (
             v if (v := inner(row)) is None or isinstance(v, datetime.date) else _date(_text(v))
         )
+    width = _INTEGER_TYPES.get(to.this) if isinstance(to, exp.DataType) else None
+    if width is not None:
+        bits, signed = width
+        return lambda row: None if (v := inner(row)) is None else _integer(v, bits, signed)
     if isinstance(to, exp.DataType) and to.is_type(*exp.DataType.NUMERIC_TYPES):
 
         def number(row: Row) -> Value:
@@ -321,6 +326,80 @@ def _cast(compiler: Compiler, node: exp.Expr) -> Compiled:
 
         return number
     return compiler.variable(node, reads_row=compiler.reads_row(node))
+
+
+_T = exp.DataType.Type
+_INTEGER_TYPES: dict[Any, tuple[int, bool]] = {
+    _T.TINYINT: (8, True),
+    _T.SMALLINT: (16, True),
+    _T.INT: (32, True),
+    _T.BIGINT: (64, True),
+    _T.UTINYINT: (8, False),
+    _T.USMALLINT: (16, False),
+    _T.UINT: (32, False),
+    _T.UBIGINT: (64, False),
+}
+
+
+def _integer(value: Value, bits: int, signed: bool) -> float:
+    """A cast to a fixed-width integer: out of range is an error for signed types (that row
+    fails the statement) and wraps around for unsigned ones (ClickHouse, MySQL)."""
+    number = int(_number(value) if not isinstance(value, str) else float(value))
+    if signed:
+        if not -(2 ** (bits - 1)) <= number < 2 ** (bits - 1):
+            raise _Mismatch
+        return float(number)
+    return float(number % 2**bits)
+
+
+def _to_integer(bits: int, signed: bool, value: Value) -> float:
+    return _integer(value, bits, signed)
+
+
+def _null_or(function: Callable[[Value], Value]) -> Callable[[list[Value]], Value]:
+    return lambda args: None if args[0] is None else function(args[0])
+
+
+# Functions sqlglot leaves anonymous, by lower-case name: what they return for their arguments.
+_NAMED: dict[str, Callable[[list[Value]], Value]] = {
+    "notempty": _null_or(lambda v: len(_text(v)) > 0),
+    "empty": _null_or(lambda v: len(_text(v)) == 0),
+    "tostring": _null_or(_text),
+    "isnotnull": lambda args: args[0] is not None,
+    "equal_null": lambda args: args[0] == args[1],
+    "zeroifnull": lambda args: 0.0 if args[0] is None else args[0],
+    "nvl2": lambda args: args[1] if args[0] is not None else args[2],
+    # ORA_HASH(x, n) is a bucket in 0..n: with n = 0 every row is in bucket 0.
+    "ora_hash": lambda args: (
+        None
+        if args[0] is None
+        else float(
+            sum(map(ord, _text(args[0]))) % (int(_number(args[1])) + 1) if len(args) > 1 else 0
+        )
+    ),
+    **{
+        f"to{'' if signed else 'u'}int{bits}": _null_or(
+            functools.partial(_to_integer, bits, signed)
+        )
+        for bits in (8, 16, 32, 64)
+        for signed in (True, False)
+    },
+}
+
+
+def _named(compiler: Compiler, node: exp.Expr) -> Compiled:
+    function = _NAMED.get(node.name.lower())
+    if function is None:
+        return compiler.variable(node, reads_row=compiler.reads_row(node))
+    arguments = [compiler.compile(argument) for argument in node.expressions]
+
+    def evaluate(row: Row) -> Value:
+        try:
+            return function([argument(row) for argument in arguments])
+        except (IndexError, ValueError, ZeroDivisionError) as error:
+            raise _Mismatch from error
+
+    return evaluate
 
 
 def _boolean(compiler: Compiler, node: exp.Expr) -> Compiled:
@@ -375,6 +454,7 @@ _HANDLERS: dict[type[exp.Expr], Callable[[Compiler, exp.Expr], Compiled]] = {
     exp.Cast: _cast,
     exp.TryCast: _cast,
     exp.Nullif: _nullif,
+    exp.Anonymous: _named,
     exp.Greatest: _extreme,
     exp.Least: _extreme,
 }
