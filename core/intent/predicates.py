@@ -18,7 +18,6 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlglot import exp
-from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
 Unknown: Any = object()
 """The value of an expression that depends on the data."""
@@ -296,6 +295,10 @@ _SELF_COMPARISON: dict[type[exp.Expr], bool] = {
 
 def _comparison(node: exp.Expr, target: Target) -> bool | None:
     left, right = node.this, node.expression
+    if type(node) is exp.EQ and isinstance(right, exp.Any):
+        inner = unparen(right.this)
+        if isinstance(inner, exp.Select | exp.Subquery):  # `x = ANY (SELECT ...)` is `x IN (...)`
+            return _in(exp.In(this=left, query=inner), target)
     quantified = _quantified(node, right)
     if quantified is not None:
         return quantified
@@ -304,12 +307,20 @@ def _comparison(node: exp.Expr, target: Target) -> bool | None:
         if a is None or b is None:
             return type(node) is exp.NullSafeEQ and a is b
         a, b = _comparable(a, b)
-        if type(a) is not type(b):
+        if type(a) is not type(b) or _collation_dependent(a, b):
             return None
         return _COMPARE[type(node)](a, b)
     if _same_value(left, right, target):
         return _SELF_COMPARISON[type(node)]
     return None
+
+
+def _collation_dependent(a: Any, b: Any) -> bool:
+    """'abc' = 'ABC' or 'a' = 'a ': equal under case-insensitive or PAD SPACE collations
+    (MySQL, SQL Server defaults), different elsewhere; the dialect's settings decide."""
+    if not (isinstance(a, str) and isinstance(b, str)) or a == b:
+        return False
+    return a.casefold().rstrip() == b.casefold().rstrip()
 
 
 def _comparable(a: Any, b: Any) -> tuple[Any, Any]:
@@ -372,8 +383,8 @@ def _is(node: exp.Expr, target: Target) -> bool | None:
     value = constant(node.this)
     other = node.expression
     if isinstance(other, exp.Null):
-        if value is Unknown:
-            return None
+        if value is Unknown or value == "":
+            return None  # Oracle reads '' as NULL, other databases as a string
         return (value is None) != negated
     if isinstance(other, exp.Boolean):
         truth = predicate_truth(node.this, target)
@@ -418,6 +429,14 @@ def _in(node: exp.Expr, target: Target) -> bool | None:
     negated = bool(node.args.get("negate"))
     query = node.args.get("query")
     if query is not None:
+        select = unparen(query.this if isinstance(query, exp.Subquery) else query)
+        if _yields_nothing(select):
+            return negated  # NOT IN an empty set holds for every row, even a NULL one
+        if _row_free(select):
+            # `t.id IN (SELECT t.id)`: a subquery without FROM is the list of its one value.
+            return _in(
+                exp.In(this=node.this, expressions=select.expressions, negate=negated), target
+            )
         if not negated and _selects_own_column(node.this, query, target):
             return True
         return None
@@ -435,11 +454,36 @@ def _in(node: exp.Expr, target: Target) -> bool | None:
     return found != negated
 
 
+def _yields_nothing(select: exp.Expr) -> bool:
+    """`SELECT 1 WHERE false`, `... LIMIT 0`: a subquery with no rows, whatever the data."""
+    if not isinstance(select, exp.Select):
+        return False
+    where = select.args.get("where")
+    if where is not None and predicate_truth(where.this) is False:
+        return True
+    limit = select.args.get("limit")
+    return limit is not None and constant(limit.expression) == 0.0
+
+
+def _row_free(select: exp.Expr) -> bool:
+    """One value and no FROM, WHERE or grouping: `(SELECT x)` is just x."""
+    return (
+        isinstance(select, exp.Select)
+        and len(select.expressions) == 1
+        and not isinstance(select.expressions[0], exp.Star)
+        and not any(select.args.get(key) for key in ("from_", "where", "group", "having"))
+    )
+
+
 def _selects_own_column(column: exp.Expr, query: exp.Expr, target: Target) -> bool:
     """`id IN (SELECT id FROM target)`, also through derived tables: every row qualifies."""
     if not target or not isinstance(column, exp.Column):
         return False
     select = unparen(query.this if isinstance(query, exp.Subquery) else query)
+    if isinstance(select, exp.Union):  # a UNION holds every row of each of its branches
+        return any(
+            _selects_own_column(column, side, target) for side in (select.this, select.expression)
+        )
     if not isinstance(select, exp.Select) or _restricted(select) or len(select.expressions) != 1:
         return False
     projection = select.expressions[0]
@@ -458,9 +502,13 @@ def _selects_own_column(column: exp.Expr, query: exp.Expr, target: Target) -> bo
 
 
 def _restricted(select: exp.Select) -> bool:
+    """A filter that can drop rows (a WHERE that is always true, `WHERE TRUE`, drops none)."""
+    where = select.args.get("where")
+    if where is not None and predicate_truth(where.this) is not True:
+        return True
     return any(
         select.args.get(key)
-        for key in ("where", "limit", "having", "group", "joins", "qualify", "offset", "fetch")
+        for key in ("limit", "having", "group", "joins", "qualify", "offset", "fetch")
     )
 
 
@@ -478,16 +526,40 @@ def _exists(node: exp.Expr, target: Target) -> bool | None:
     select = unparen(node.this)
     if isinstance(select, exp.Subquery):
         select = select.this
-    if not isinstance(select, exp.Select) or _restricted(select):
+    if _yields_nothing(select):
+        return False
+    if not isinstance(select, exp.Select):
         return None
     source = select.args.get("from_")
-    if source is None:
-        return True
     table = source.this if isinstance(source, exp.From) else None
+    own = isinstance(table, exp.Table) and table.name.lower() in target
+    if isinstance(table, exp.Table) and own and _matches_itself(select, table, target):
+        return True  # EXISTS (SELECT 1 FROM t t2 WHERE t2.id = t.id): each row finds itself
+    if _restricted(select):
+        return None
     # EXISTS over the statement's own table is true whenever there is anything to change.
-    if isinstance(table, exp.Table) and table.name.lower() in target:
-        return True
-    return None
+    return True if source is None or own else None
+
+
+def _matches_itself(select: exp.Select, table: exp.Expr, target: Target) -> bool:
+    """The subquery's only filter equates a column of its copy of the target with the same
+    column of the outer row."""
+    where = select.args.get("where")
+    if where is None or any(
+        select.args.get(key) for key in ("limit", "having", "group", "joins", "qualify")
+    ):
+        return False
+    condition = unparen(where.this)
+    inner = table.alias_or_name.lower()
+    if not isinstance(condition, exp.EQ | exp.NullSafeEQ):
+        return False
+    left, right = condition.this, condition.expression
+    if not (isinstance(left, exp.Column) and isinstance(right, exp.Column)):
+        return False
+    if left.name.lower() != right.name.lower():
+        return False
+    sides = {left.table.lower(), right.table.lower()}
+    return inner in sides and bool(sides & (target - {inner}))
 
 
 _PREDICATES: dict[type[exp.Expr], Callable[[exp.Expr, Target], bool | None]] = {
@@ -501,117 +573,6 @@ _PREDICATES: dict[type[exp.Expr], Callable[[exp.Expr, Target], bool | None]] = {
     exp.Between: _between,
     exp.Exists: _exists,
 }
-
-
-#: Columns every row has and no row lacks: a condition on them alone restricts nothing.
-SYSTEM_COLUMNS = frozenset(
-    (
-        "ctid",
-        "oid",
-        "tableoid",
-        "xmin",
-        "xmax",
-        "cmin",
-        "cmax",
-        "rowid",
-        "_rowid_",
-        "oid",
-        "_row_id",
-        "_part",
-        "_partition_id",
-        "$rowid",
-        "ora_rowscn",
-        "%%physloc%%",
-        "rownum",
-        "$path",
-        "$file_modified_time",
-        "$file_size",
-        "$partition",
-        "_metadata",
-        "input_file_name",
-    )
-)
-
-
-def fold_identifiers(node: exp.Expr, dialect: Any = None) -> exp.Expr:
-    """A copy in which identifiers that name the same column are written the same.
-
-    With the dialect, its own rules decide (Snowflake and Oracle fold unquoted names to upper
-    case, so `"ID"` is `id`; PostgreSQL to lower case, so `"id"` is `ID`), then names compare
-    without case: a quoted twin that differs only in case counts as the same column, which can
-    only make a predicate look wider (fail safe). Without the dialect, unquoted names are
-    lower-cased.
-    """
-    identifiers = list(node.find_all(exp.Identifier))
-    if all(not i.args.get("quoted") and str(i.this).islower() for i in identifiers):
-        return node  # already one spelling per name: nothing to normalise, nothing to copy
-    if dialect is not None:
-        normalised = normalize_identifiers(node.copy(), dialect=dialect)
-
-        def plain(child: exp.Expr) -> exp.Expr:
-            if isinstance(child, exp.Identifier):
-                return exp.Identifier(this=str(child.this).lower(), quoted=False)
-            return child
-
-        return normalised.transform(plain)
-    if not any(
-        not identifier.args.get("quoted") and str(identifier.this) != str(identifier.this).lower()
-        for identifier in node.find_all(exp.Identifier)
-    ):
-        return node
-
-    def fold(child: exp.Expr) -> exp.Expr:
-        if isinstance(child, exp.Identifier) and not child.args.get("quoted"):
-            return exp.Identifier(this=str(child.this).lower(), quoted=False)
-        return child
-
-    return node.copy().transform(fold)
-
-
-def looks_at_target(node: exp.Expr, target: Target, mirrors: Target = frozenset()) -> bool:
-    """Whether a condition reads a (non-system) column of the row being changed.
-
-    Unqualified columns outside subqueries belong to the target; inside a subquery only columns
-    qualified with the target's name or alias do (a correlated subquery). `mirrors` are other
-    aliases of the target table itself: `t.id = t2.id` over a self-join matches every row.
-    """
-    for column in node.find_all(exp.Column):
-        if mirrors and _mirrored(column, mirrors):
-            continue
-        name = column.name.lower()
-        if name in SYSTEM_COLUMNS and _batched(column):
-            return True
-        if not name or name in SYSTEM_COLUMNS:
-            continue
-        qualifier = column.table.lower()
-        nested = column.find_ancestor(exp.Select) is not None
-        if qualifier in target or (not qualifier and not nested):
-            return True
-    return False
-
-
-def _mirrored(column: exp.Column, mirrors: Target) -> bool:
-    """`t.id = t2.id` where t2 is the same table: a comparison of a row with itself."""
-    parent = column.parent
-    if not isinstance(parent, exp.EQ | exp.NullSafeEQ):
-        return False
-    other = parent.expression if parent.this is column else parent.this
-    if not isinstance(other, exp.Column) or other.name.lower() != column.name.lower():
-        return False
-    return column.table.lower() in mirrors or other.table.lower() in mirrors
-
-
-def _batched(column: exp.Column) -> bool:
-    """`rowid IN (SELECT rowid FROM t WHERE <filter> LIMIT n)`: the subquery's filter restricts."""
-    parent = column.parent
-    if not isinstance(parent, exp.In) or parent.this is not column:
-        return False
-    query = parent.args.get("query")
-    select = query.this if isinstance(query, exp.Subquery) else query
-    if not isinstance(select, exp.Select):
-        return False
-    where = select.args.get("where")
-    return where is not None and predicate_truth(where.this) is not True
 
 
 def unparen(node: exp.Expr) -> exp.Expr:

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from guardrails_core.intent.predicates import (
-    fold_identifiers,
-    looks_at_target,
-    predicate_truth,
-    target_names,
-)
+from guardrails_core.intent.predicates import predicate_truth, target_names
+from guardrails_core.intent.sampling import restricts_nothing
 from guardrails_core.intent.sql.dialects import A, I, K
 from guardrails_core.intent.sql.statement import (
     _Chunk,
@@ -19,6 +15,7 @@ from guardrails_core.intent.sql.statement import (
     _Statement,
     _temporary_name,
 )
+from guardrails_core.intent.target_columns import fold_identifiers, looks_at_target
 from guardrails_core.model import (
     ObjectKind,
 )
@@ -126,6 +123,8 @@ def _handle_delete(statement: _Statement, node: exp.Delete, chunk: _Chunk | None
     # DELETE ... USING and multi-table deletes count as unbounded without a WHERE (as specified:
     # a join is easy to get wrong and the cost of a wrong one is every row).
     names = target_names(node.this) | target_names(targets[0])
+    if isinstance(node.parent, exp.Alter):
+        names |= target_names(node.parent.this)
     _check_unbounded(statement, node.args.get("where"), "DELETE", names, node)
 
 
@@ -166,6 +165,12 @@ def _check_unbounded(
             f"{verb}'s WHERE ({condition.sql()[:80]}) never looks at a column of the row it "
             "changes, so it holds for all rows or none: scoping is not proven",
         )
+    elif truth is None and restricts_nothing(folded, target):
+        statement.add(
+            I.MASS_MUTATION,
+            f"{verb}'s WHERE ({condition.sql()[:80]}) is false for none of the sample rows "
+            "(NULLs, numbers, strings of every kind): scoping is not proven",
+        )
 
 
 def _joined_on_target(
@@ -203,7 +208,7 @@ def _handle_merge(statement: _Statement, node: exp.Merge, chunk: _Chunk | None) 
     using = node.args.get("using")
     target = _qualified_table(node.this)
     on_truth = predicate_truth(on, target_names(node.this))
-    if on_truth is None and target is not None and _qualified_table(using) == target:
+    if on_truth is None and target is not None and _qualified_table(_plain_source(using)) == target:
         on_truth = _self_merge(on)  # MERGE t USING t ON t.id = s.id: every row matches
     source_empty = _empty_source(using)
     whens = node.args.get("whens")
@@ -230,12 +235,32 @@ def _handle_merge(statement: _Statement, node: exp.Merge, chunk: _Chunk | None) 
                 I.MASS_MUTATION,
                 f"MERGE ... ON an always-true condition THEN {verb} touches every row",
             )
-        elif by_source and (on_truth is False or source_empty):
+        elif by_source and (on_truth is False or source_empty or _partial_source(using)):
             statement.add(
                 I.MASS_MUTATION,
                 f"MERGE ... NOT MATCHED BY SOURCE THEN {verb} with a source that can "
                 "match nothing touches every row",
             )
+
+
+def _plain_source(using: exp.Expr | None) -> exp.Expr | None:
+    """`(SELECT * FROM t) s` is t itself: no filter, join or limit between them."""
+    query = using.this if isinstance(using, exp.Subquery) else None
+    if not isinstance(query, exp.Select) or any(
+        query.args.get(key) for key in ("where", "joins", "limit", "group", "having", "qualify")
+    ):
+        return using
+    source = query.args.get("from_")
+    return source.this if isinstance(source, exp.From) else using
+
+
+def _partial_source(using: exp.Expr | None) -> bool:
+    """A source cut to a sample (`LIMIT n`, `TABLESAMPLE`): NOT MATCHED BY SOURCE then covers
+    nearly every target row."""
+    query = using.this if isinstance(using, exp.Subquery) else using
+    if not isinstance(query, exp.Select):
+        return False
+    return bool(query.args.get("limit")) or any(True for _ in query.find_all(exp.TableSample))
 
 
 def _self_merge(on: exp.Expr | None) -> bool | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from guardrails_core.intent.sql.dialects import MAX_DEPTH, I
-from guardrails_core.intent.sql.function_rules import function_registry
+from guardrails_core.intent.sql.function_rules import FunctionRule, function_registry
 from guardrails_core.intent.sql.settings import judge_setting
 from guardrails_core.intent.sql.statement import (
     _first_string_argument,
@@ -42,14 +42,22 @@ def _dynamic_text(statement: _Statement, literal: str | None, what: str) -> None
 # The registry is data: rules/sql_functions.yaml, loaded by function_rules.py.
 
 
+# Schemas that qualify ordinary functions (pg_catalog.lower(x)); not packages with effects.
+_SCHEMAS = frozenset({"", "pg_catalog", "information_schema", "sys", "dbo", "public", "main"})
+
+
 def _check_function(statement: _Statement, node: exp.Expr) -> None:
     registry = function_registry()
     name = _function_name(node)
     rule = registry.functions.get(name)
     parent = node.parent
-    if rule is None and isinstance(parent, exp.Dot) and parent.expression is node:
-        package = parent.this.name.lower() if isinstance(parent.this, exp.Expr) else ""
-        rule = registry.packages.get(package)
+    package = ""
+    if isinstance(parent, exp.Dot) and parent.expression is node:
+        # SYS.DBMS_X.F(...) and DBMS_X.F(...): the package is the part right before the call.
+        owner = parent.this.expression if isinstance(parent.this, exp.Dot) else parent.this
+        package = owner.name.lower() if isinstance(owner, exp.Expr) else ""
+        if rule is None:
+            rule = registry.functions.get(f"{package}.{name}") or registry.packages.get(package)
     if name == "set_config":
         arguments = list(node.iter_expressions())
         setting = arguments[0] if arguments else None
@@ -72,6 +80,18 @@ def _check_function(statement: _Statement, node: exp.Expr) -> None:
             f"{name}() is a system function the analyzer has no record of: its effect is unknown",
         )
         return
+    if (
+        rule is None
+        and package not in _SCHEMAS
+        and package.startswith(registry.system_namespaces)
+        and not registry.system_reads.match(f"{package}.{name}")
+    ):
+        statement.add(
+            I.UNKNOWN,
+            f"{package}.{name}() is in a system package the analyzer has no record of: "
+            "its effect is unknown",
+        )
+        return
     if rule is not None:
         for intent in rule.intents:
             statement.add(intent, f"{name}(): {rule.message}")
@@ -88,3 +108,21 @@ def _check_function(statement: _Statement, node: exp.Expr) -> None:
         return
     if name in registry.sql_text:
         _dynamic_text(statement, _first_string_argument(node), f"{name}()")
+
+
+def known_procedure(words: list[str]) -> FunctionRule | None:
+    """A CALL's procedure by its last two name parts (`hive.system.sync_partition_metadata` is
+    `system.sync_partition_metadata`, `BQ.JOBS.CANCEL` is `bq.jobs.cancel`), if the registry has
+    it. Words after the name (the opening parenthesis and arguments) end it."""
+    parts: list[str] = []
+    for word in words:
+        if not word.replace("_", "").replace("$", "").isalnum():
+            break
+        parts.append(word.strip('"`').lower())
+    functions = function_registry().functions
+    for size in (3, 2):
+        if len(parts) >= size and "." in (name := ".".join(parts[-size:])):
+            rule = functions.get(name)
+            if rule is not None:
+                return rule
+    return None

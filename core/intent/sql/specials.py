@@ -23,7 +23,7 @@ from guardrails_core.intent.sql.dialects import (
     _tokenizer_and_parser,
 )
 from guardrails_core.intent.sql.function_rules import function_registry
-from guardrails_core.intent.sql.functions import _dynamic_text
+from guardrails_core.intent.sql.functions import _dynamic_text, known_procedure
 from guardrails_core.intent.sql.statement import (
     _NOISE_WORDS,
     _STATEMENT_STARTERS,
@@ -285,6 +285,13 @@ def _special_call(statement: _Statement, command: _Command) -> bool:
     statement.obj(K.FUNCTION, A.EXECUTE, name)
     if function_registry().system_reads.match(name.lower()) or name.lower().startswith("pragma_"):
         statement.add(I.READ, f"CALL {name} returns catalog information")
+        return True
+    known = known_procedure(
+        [t.text for t in command.tokens[1:] if t.token_type is not TokenType.DOT]
+    )
+    if known is not None:
+        for intent in known.intents:
+            statement.add(intent, f"CALL {name}: {known.message}")
         return True
     statement.add(I.DYNAMIC, f"CALL {name} runs a stored procedure whose body is not visible here")
     package = function_registry().packages.get(name.split(".")[0].lower())

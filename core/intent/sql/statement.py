@@ -14,6 +14,7 @@ from sqlglot.dialects.dialect import Dialect, NormalizationStrategy
 from sqlglot.errors import SqlglotError
 from sqlglot.tokenizer_core import Token, TokenType
 
+from guardrails_core.intent import shell_registry
 from guardrails_core.intent.sql.dialects import _QUOTED_TOKENS, A, I, K, _tokenizer_and_parser
 from guardrails_core.model import (
     CommandKind,
@@ -215,6 +216,8 @@ class _Statement:
             return None
         ref, key = _object_ref(kind, action, name, schema, catalog, column)
         self.objects.setdefault(key, ref)
+        if kind is K.FILE and _host_file(name):
+            self.add(I.HOST_ACCESS, f"{name} is a system, credential or server file, not data")
         return ref
 
     def table(
@@ -327,6 +330,15 @@ def _temporary_name(table: exp.Expr | None) -> bool:
     return table.name.startswith("#") or bool(
         isinstance(identifier, exp.Identifier) and identifier.args.get("temporary")
     )
+
+
+def _host_file(location: str) -> bool:
+    """A path in the file tables of rules/programs.yaml (system, secrets, startup, server data):
+    loading or writing it reaches the host, whatever statement names it."""
+    path = location[len("file://") :] if location.lower().startswith("file://") else location
+    if re.match(r"^[a-zA-Z]:[\\/]", path):
+        path = path.replace("\\", "/").lower()
+    return bool(shell_registry.file_classes(path))
 
 
 def _location_kind(location: str) -> ObjectKind:

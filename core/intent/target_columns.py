@@ -1,0 +1,123 @@
+"""Which columns of a condition belong to the row being changed: the test behind "the WHERE
+never looks at the target" (system columns that every row has do not count)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlglot import exp
+from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
+
+from guardrails_core.intent.predicates import Target, predicate_truth
+
+#: Columns every row has and no row lacks: a condition on them alone restricts nothing.
+SYSTEM_COLUMNS = frozenset(
+    (
+        "ctid",
+        "oid",
+        "tableoid",
+        "xmin",
+        "xmax",
+        "cmin",
+        "cmax",
+        "rowid",
+        "_rowid_",
+        "oid",
+        "_row_id",
+        "_part",
+        "_partition_id",
+        "$rowid",
+        "ora_rowscn",
+        "%%physloc%%",
+        "rownum",
+        "$path",
+        "$file_modified_time",
+        "$file_size",
+        "$partition",
+        "_metadata",
+        "input_file_name",
+    )
+)
+
+
+def fold_identifiers(node: exp.Expr, dialect: Any = None) -> exp.Expr:
+    """A copy in which identifiers that name the same column are written the same.
+
+    With the dialect, its own rules decide (Snowflake and Oracle fold unquoted names to upper
+    case, so `"ID"` is `id`; PostgreSQL to lower case, so `"id"` is `ID`), then names compare
+    without case: a quoted twin that differs only in case counts as the same column, which can
+    only make a predicate look wider (fail safe). Without the dialect, unquoted names are
+    lower-cased.
+    """
+    identifiers = list(node.find_all(exp.Identifier))
+    if all(not i.args.get("quoted") and str(i.this).islower() for i in identifiers):
+        return node  # already one spelling per name: nothing to normalise, nothing to copy
+    if dialect is not None:
+        normalised = normalize_identifiers(node.copy(), dialect=dialect)
+
+        def plain(child: exp.Expr) -> exp.Expr:
+            if isinstance(child, exp.Identifier):
+                return exp.Identifier(this=str(child.this).lower(), quoted=False)
+            return child
+
+        return normalised.transform(plain)
+    if not any(
+        not identifier.args.get("quoted") and str(identifier.this) != str(identifier.this).lower()
+        for identifier in node.find_all(exp.Identifier)
+    ):
+        return node
+
+    def fold(child: exp.Expr) -> exp.Expr:
+        if isinstance(child, exp.Identifier) and not child.args.get("quoted"):
+            return exp.Identifier(this=str(child.this).lower(), quoted=False)
+        return child
+
+    return node.copy().transform(fold)
+
+
+def looks_at_target(node: exp.Expr, target: Target, mirrors: Target = frozenset()) -> bool:
+    """Whether a condition reads a (non-system) column of the row being changed.
+
+    Unqualified columns outside subqueries belong to the target; inside a subquery only columns
+    qualified with the target's name or alias do (a correlated subquery). `mirrors` are other
+    aliases of the target table itself: `t.id = t2.id` over a self-join matches every row.
+    """
+    for column in node.find_all(exp.Column):
+        if mirrors and _mirrored(column, mirrors):
+            continue
+        name = column.name.lower()
+        if name in SYSTEM_COLUMNS and _batched(column):
+            return True
+        if not name or name in SYSTEM_COLUMNS:
+            continue
+        qualifier = column.table.lower()
+        nested = column.find_ancestor(exp.Select) is not None
+        if qualifier in target or (not qualifier and not nested):
+            return True
+    return False
+
+
+def _mirrored(column: exp.Column, mirrors: Target) -> bool:
+    """`t.id = t2.id` where t2 is the same table: a comparison of a row with itself."""
+    parent = column.parent
+    if not isinstance(parent, exp.EQ | exp.NullSafeEQ):
+        return False
+    other = parent.expression if parent.this is column else parent.this
+    if not isinstance(other, exp.Column) or other.name.lower() != column.name.lower():
+        return False
+    return column.table.lower() in mirrors or other.table.lower() in mirrors
+
+
+def _batched(column: exp.Column) -> bool:
+    """`rowid IN (SELECT rowid FROM t WHERE <filter> LIMIT n)`: the subquery's filter restricts."""
+    parent = column.parent
+    if not isinstance(parent, exp.In) or parent.this is not column:
+        return False
+    query = parent.args.get("query")
+    select = query.this if isinstance(query, exp.Subquery) else query
+    if not isinstance(select, exp.Select):
+        return False
+    if select.args.get("group"):
+        return True  # one row per group (`ctid NOT IN (SELECT min(ctid) ... GROUP BY key)`)
+    where = select.args.get("where")
+    return where is not None and predicate_truth(where.this) is not True
