@@ -133,6 +133,39 @@ def _refused(
     )
 
 
+CHECKED_NOTHING_RULE = "guard:checked-nothing"
+
+
+def checked_nothing(policy: Policy, context: Context, *, unit: str = "guarded task") -> Decision:
+    """The decision about a guarded unit of work that ran and sent no command the guard could
+    see: an allow that says so, or a deny when the policy sets `require_checks`."""
+    required = policy.spec.require_checks
+    message = (
+        f"this {unit} sent no command the guard could see (no command field of its operator, "
+        "no statement through a guarded hook or engine): whatever it did, through a raw driver "
+        "or a client library, was neither judged nor recorded. Send its SQL through a hook or "
+        "name its command (commands=[...])"
+        + (
+            "; the policy requires a check (require_checks: true), so it fails"
+            if required
+            else "; set require_checks: true in the policy to fail such runs"
+        )
+    )
+    verdict = Verdict.DENY if required else Verdict.ALLOW
+    return Decision(
+        decision=verdict,
+        mode=policy.mode,
+        fingerprint=fingerprint_text(""),
+        intents=(Intent.UNKNOWN,),
+        statements=(),
+        reasons=(Reason(rule_id=CHECKED_NOTHING_RULE, decision=verdict, message=message),),
+        command=CommandRef(kind=CommandKind.SQL, text=""),
+        policy=policy.ref,
+        context=context,
+        analyzer_version=ANALYZER_VERSION,
+    )
+
+
 _DEFAULT_CONTEXT = Context()  # immutable: one instance serves every call without a context
 
 

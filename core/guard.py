@@ -26,7 +26,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from guardrails_core.check import check, configure_caches, configure_fingerprints
+from guardrails_core.check import (
+    check,
+    checked_nothing,
+    configure_caches,
+    configure_fingerprints,
+)
 from guardrails_core.model import (
     Analysis,
     CommandKind,
@@ -203,6 +208,12 @@ class Guard:
         if not self._record:
             return GuardResult(decision, None)
         return self._record_decision(decision)
+
+    def checked_nothing(self, context: Context, *, unit: str = "guarded task") -> GuardResult:
+        """Record that a guarded unit of work ran without sending one command (see
+        `check.checked_nothing`); denied, and so blocked, when the policy sets require_checks."""
+        decision = checked_nothing(self.policy.with_mode(self.settings.mode), context, unit=unit)
+        return self._record_decision(decision) if self._record else GuardResult(decision, None)
 
     def measure(
         self,
