@@ -15,7 +15,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from airflow_guardrails._options import CommandField, GuardOptions
+    from airflow_guardrails._options import CommandField, GuardOptions, make_options
     from airflow_guardrails._runtime import DECISION_XCOM_KEY, REFINES_LABEL, TaskBlocked
     from airflow_guardrails.lineage import GuardrailsRunFacet, guardrails_run_facets
     from airflow_guardrails.links import GuardrailsDecisionLink
@@ -36,6 +36,7 @@ _EXPORTS = {
     "guard_dag": "airflow_guardrails.operators",
     "guardrails_run_facets": "airflow_guardrails.lineage",
     "guardrails_task_policy": "airflow_guardrails.policies",
+    "make_options": "airflow_guardrails._options",
 }
 
 __all__ = [
@@ -51,6 +52,7 @@ __all__ = [
     "guard_dag",
     "guardrails_run_facets",
     "guardrails_task_policy",
+    "make_options",
 ]
 
 

@@ -210,6 +210,20 @@ class TaskScope:
             self._stop(result)
         return result
 
+    def checked_nothing(self) -> None:
+        """The task ran and sent no command the guard saw: record and log that, and fail the
+        task (its own work has run; downstream tasks do not) when the policy requires checks."""
+        result = self.guard.checked_nothing(self.context_for(None))
+        with self.lock:
+            self.order.append(_Judged(result))
+            self.operator_result = result
+        log_to = getattr(self.task, "log", log)
+        log_to.warning("access-guardrails: %s", result.decision.reasons[0].message)
+        if not result.proceed:
+            with self.lock:
+                self.blocked = result
+            raise TaskBlocked(result.decision, result.record_id)
+
     def _measurable(self, text: str, dialect: str | None, connection: str | None) -> bool:
         """Whether a probe measures or protects a statement of `text` (an upsert's UPDATE
         word alone does not make it one: it is judged, once, as before)."""

@@ -13,10 +13,12 @@ from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import Depends, FastAPI, HTTPException, Query, status
-from fastapi.responses import HTMLResponse
+from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response, status
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from airflow_guardrails.links import DECISIONS_PAGE, TASK_PAGE
+from airflow_guardrails.links import DECISIONS_PAGE, TASK_PAGE, base_url
 
 MAX_LIMIT = 500
 _SCAN_FACTOR = 5  # records read per record shown when some DAGs are hidden from the user
@@ -38,6 +40,7 @@ def create_app() -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
+    app.add_exception_handler(StarletteHTTPException, _to_login_page)
 
     @app.get("/decisions", response_class=HTMLResponse)
     def decisions_page(
@@ -59,14 +62,15 @@ def create_app() -> FastAPI:
         dag_id: str,
         run_id: str,
         task_id: str,
-        map_index: int | None = None,
+        map_index: str | None = None,
     ) -> HTMLResponse:
         _require_dag(user, dag_id)
+        index = _map_index_param(map_index)
         filters = _filters(dag_id, run_id, task_id, None, None)
         rows = [
             row
             for row in _visible(user, filters, MAX_LIMIT)
-            if map_index is None or map_index < 0 or _map_index(row) in (None, map_index)
+            if index < 0 or _map_index(row) in (None, index)
         ]
         return HTMLResponse(_task_html(rows, dag_id, run_id, task_id))
 
@@ -91,6 +95,35 @@ def create_app() -> FastAPI:
         }
 
     return app
+
+
+# The task-instance tab's URL as Airflow's UI sends it for a task that is not mapped: the UI
+# fills {MAP_INDEX} on mapped-task pages only.
+MAP_INDEX_PLACEHOLDER = "{MAP_INDEX}"
+
+
+def _map_index_param(raw: str | None) -> int:
+    """The `map_index` query parameter: -1 (not mapped) when absent or the literal placeholder."""
+    if raw is None or raw in ("", MAP_INDEX_PLACEHOLDER):
+        return -1
+    try:
+        return int(raw)
+    except ValueError:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_ENTITY,
+            detail=f"query parameter map_index={raw!r}: expected an integer (-1: not mapped)",
+        ) from None
+
+
+async def _to_login_page(request: Request, error: Exception) -> Response:
+    """A person opening a page without a login goes to Airflow's login page and comes back
+    (`next=`); API clients (not asking for HTML) keep the 401."""
+    assert isinstance(error, StarletteHTTPException)
+    accepts_html = "text/html" in request.headers.get("accept", "")
+    if error.status_code == status.HTTP_401_UNAUTHORIZED and accepts_html:
+        login = f"{base_url()}/api/v2/auth/login?{urlencode({'next': str(request.url)})}"
+        return RedirectResponse(login, status_code=status.HTTP_303_SEE_OTHER)
+    return await http_exception_handler(request, error)
 
 
 # ---------------------------------------------------------------------- reading the trail

@@ -111,6 +111,8 @@ def run_guarded(
         if judge_operator:
             judge_operator_commands(scope)
         returned = call()
+        if judge_operator and scope.blocked is None and not scope.order:
+            scope.checked_nothing()
         if scope.blocked is not None:
             # The task caught the block and carried on; the blocked statement did not run, and
             # the task does not pass as if nothing happened.

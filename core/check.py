@@ -31,8 +31,9 @@ from guardrails_core.model import (
     current_fingerprint_key,
     fingerprint_text,
 )
-from guardrails_core.policy import Policy, baseline_policy, evaluate
+from guardrails_core.policy import Policy, baseline_policy, evaluate, load_policy
 from guardrails_core.policy.patterns import NO_REAL_PATHS
+from guardrails_core.settings import Settings
 from guardrails_core.version import ANALYZER_VERSION
 
 _DecisionKey = tuple[Any, ...]
@@ -132,6 +133,39 @@ def _refused(
     )
 
 
+CHECKED_NOTHING_RULE = "guard:checked-nothing"
+
+
+def checked_nothing(policy: Policy, context: Context, *, unit: str = "guarded task") -> Decision:
+    """The decision about a guarded unit of work that ran and sent no command the guard could
+    see: an allow that says so, or a deny when the policy sets `require_checks`."""
+    required = policy.spec.require_checks
+    message = (
+        f"this {unit} sent no command the guard could see (no command field of its operator, "
+        "no statement through a guarded hook or engine): whatever it did, through a raw driver "
+        "or a client library, was neither judged nor recorded. Send its SQL through a hook or "
+        "name its command (commands=[...])"
+        + (
+            "; the policy requires a check (require_checks: true), so it fails"
+            if required
+            else "; set require_checks: true in the policy to fail such runs"
+        )
+    )
+    verdict = Verdict.DENY if required else Verdict.ALLOW
+    return Decision(
+        decision=verdict,
+        mode=policy.mode,
+        fingerprint=fingerprint_text(""),
+        intents=(Intent.UNKNOWN,),
+        statements=(),
+        reasons=(Reason(rule_id=CHECKED_NOTHING_RULE, decision=verdict, message=message),),
+        command=CommandRef(kind=CommandKind.SQL, text=""),
+        policy=policy.ref,
+        context=context,
+        analyzer_version=ANALYZER_VERSION,
+    )
+
+
 _DEFAULT_CONTEXT = Context()  # immutable: one instance serves every call without a context
 
 
@@ -144,6 +178,39 @@ def _printable(text: str) -> str:
     except UnicodeEncodeError:
         return text.encode("utf-8", "backslashreplace").decode("utf-8")
     return text
+
+
+# Settings by the GUARDRAILS_* variables they were read from, and policies by the version of
+# their file: `check()` without a policy reads the settings on every call, at dictionary cost.
+_POLICY_VARIABLES = ("GUARDRAILS_CONFIG", "GUARDRAILS_POLICY", "GUARDRAILS_MODE")
+_SETTINGS: BoundedLRU[tuple[str | None, ...], Settings] = BoundedLRU(16)
+_POLICIES: BoundedLRU[tuple[str, int, int, int], Policy] = BoundedLRU(16)
+
+
+def configured_policy(settings: Settings | None = None) -> Policy:
+    """The policy of the settings (`GUARDRAILS_POLICY` or the config file's `policy`, with
+    `GUARDRAILS_MODE` forced on it), else the built-in baseline; what the CLI judges with, and
+    `check()` when given no policy. `settings`: Settings.load() of this process's environment.
+    A policy file is read again when it changes."""
+    if settings is None:
+        key = tuple(os.environ.get(variable) for variable in _POLICY_VARIABLES)
+        settings = _SETTINGS.get(key)
+        if settings is None or settings.config_file is not None:  # a file may change: reread
+            settings = Settings.load()
+            _SETTINGS.put(key, settings)
+    if settings.policy is None:
+        return baseline_policy().with_mode(settings.mode)
+    path = str(settings.policy)
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return load_policy(path)  # raises PolicyError naming the file and what is wrong
+    version = (path, stat.st_mtime_ns, stat.st_size, stat.st_ino)
+    policy = _POLICIES.get(version)
+    if policy is None:
+        policy = load_policy(path)
+        _POLICIES.put(version, policy)
+    return policy.with_mode(settings.mode)
 
 
 def _local_files(analysis: Analysis) -> list[str]:
@@ -175,7 +242,8 @@ def check(
     max_input_depth: int = DEFAULT_MAX_INPUT_DEPTH,
     local_paths: bool = False,
 ) -> Decision:
-    """Judge `text` (SQL or shell) against `policy` (the built-in baseline when None).
+    """Judge `text` (SQL or shell) against `policy`; when None, the policy of the settings, as
+    the CLI does (`configured_policy()`: GUARDRAILS_POLICY and GUARDRAILS_MODE, else the baseline).
 
     `dialect` and `kind` default to the policy's `defaults`; `context.default_schema` (or the
     policy's) qualifies unqualified names; `mode` overrides the policy's enforce/audit mode.
@@ -187,7 +255,7 @@ def check(
     `local_paths`: the command runs on this host, so the files of its shell statements are
     also judged where their symlinks lead (read from the filesystem at each call).
     """
-    policy = (policy or baseline_policy()).with_mode(mode)
+    policy = (policy or configured_policy()).with_mode(mode)
     context = context or _DEFAULT_CONTEXT
     defaults = policy.defaults
     command_kind = CommandKind(kind or defaults.kind or CommandKind.SQL)

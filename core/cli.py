@@ -21,6 +21,7 @@ from guardrails_core.check import (
     check_input_bounds,
     configure_caches,
     configure_fingerprints,
+    configured_policy,
 )
 from guardrails_core.intent import UnknownDialectError, analyze, resolve_dialect
 from guardrails_core.model import (
@@ -145,8 +146,7 @@ def _pairs(items: Sequence[str] | None) -> dict[str, Any]:
 
 
 def _load(policy_path: str | None, settings: Settings) -> Policy:
-    path = policy_path or (str(settings.policy) if settings.policy else None)
-    return load_policy(path) if path else baseline_policy()
+    return load_policy(policy_path) if policy_path else configured_policy(settings)
 
 
 def _read_text(argument: str, stdin: TextIO) -> str:

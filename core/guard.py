@@ -24,9 +24,14 @@ import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from guardrails_core.check import check, configure_caches, configure_fingerprints
+from guardrails_core.check import (
+    check,
+    checked_nothing,
+    configure_caches,
+    configure_fingerprints,
+)
 from guardrails_core.model import (
     Analysis,
     CommandKind,
@@ -109,10 +114,22 @@ class Guard:
             )
         self.policy = policy
         self._store = store
+        self._store_given = store is not None
         self._owns_store = False  # the shared per-process store is never closed by one guard
         self._record = record
         self._lock = threading.Lock()
         self._outcomes: _OutcomeWriter | None = None
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """A guard sent to another process (Prefect's runner pickles served flows) is rebuilt
+        there from its settings and policy; it opens its own audit store from the settings."""
+        if self._store_given:
+            raise TypeError(
+                "a Guard built with its own AuditStore cannot be sent to another process: "
+                "name the store in its settings (GUARDRAILS_AUDIT_URL / Settings.audit_url) "
+                "instead of passing store="
+            )
+        return (_rebuilt_guard, (self.settings, self.policy, self._record))
 
     _shared: Guard | None = None
     _shared_lock = threading.Lock()
@@ -195,6 +212,12 @@ class Guard:
         if not self._record:
             return GuardResult(decision, None)
         return self._record_decision(decision)
+
+    def checked_nothing(self, context: Context, *, unit: str = "guarded task") -> GuardResult:
+        """Record that a guarded unit of work ran without sending one command (see
+        `check.checked_nothing`); denied, and so blocked, when the policy sets require_checks."""
+        decision = checked_nothing(self.policy.with_mode(self.settings.mode), context, unit=unit)
+        return self._record_decision(decision) if self._record else GuardResult(decision, None)
 
     def measure(
         self,
@@ -498,6 +521,10 @@ class _OutcomeWriter:
 
 
 _WRITERS: weakref.WeakSet[_OutcomeWriter] = weakref.WeakSet()
+
+
+def _rebuilt_guard(settings: Settings, policy: Policy, record: bool) -> Guard:
+    return Guard(settings=settings, policy=policy, record=record)
 
 
 @atexit.register

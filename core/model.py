@@ -212,14 +212,29 @@ class Actor(_Frozen):
     model: str | None = None
 
 
+# The approver of an approval no authentication vouches for (see Approval.approver_claim).
+UNAUTHENTICATED = "unauthenticated"
+
+
 class Approval(_Frozen):
-    """A human approval, bound to the fingerprint of the exact command it approves."""
+    """A human approval, bound to the fingerprint of the exact command it approves.
+
+    `approver` is the identity the orchestrator authenticated. Where it authenticates nobody (a
+    Prefect server without accounts), it is `UNAUTHENTICATED` and the name the person typed is
+    kept as `approver_claim`: recorded and shown, never matched by a policy's `approvers`.
+    """
 
     approver: str
     fingerprint: str
     approved_at: datetime | None = None
     source: str | None = None
     comment: str | None = None
+    approver_claim: str | None = None
+
+
+def claimed(name: str) -> str:
+    """How a typed, unauthenticated name is shown and recorded as an outcome's actor."""
+    return f"{name} (claimed, not authenticated)"
 
 
 class DataScope(_Frozen):
@@ -309,6 +324,8 @@ class ImpactEstimate(_Frozen):
         if self.source is ImpactSource.NONE or self.estimated_rows is None:
             why = self.error or "not measured"
             return f"no row estimate for {self.table or 'the table'}: {why}"
+        if self.table_rows == 0:  # a planner never estimates below one row, even for none
+            return f"0 rows: {self.table or 'the table'} is empty, by {self.source.value}"
         approximate = "~" if self.source is ImpactSource.EXPLAIN else ""
         of_table = f" of {self.table_rows:,}" if self.table_rows is not None else ""
         share = f" ({self.fraction:.1%})" if self.fraction is not None else ""

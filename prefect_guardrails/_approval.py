@@ -4,11 +4,14 @@ resumes with an ApprovalInput, and the approval is bound to the command's finger
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from prefect.client.orchestration import get_client
 from prefect.context import FlowRunContext
+from prefect.events.filters import EventFilter, EventNameFilter, EventResourceFilter
 from prefect.exceptions import FlowPauseTimeout
 from prefect.flow_runs import pause_flow_run
 from prefect.input import RunInput
@@ -16,10 +19,12 @@ from pydantic import Field
 
 from guardrails_core.audit import Outcome
 from guardrails_core.guard import Guard, GuardResult
-from guardrails_core.model import Approval, Decision
+from guardrails_core.model import UNAUTHENTICATED, Approval, Decision, claimed
 from guardrails_core.render import render_text
 
 from ._publish import publish_outcome
+
+log = logging.getLogger("guardrails.prefect")
 
 APPROVAL_SOURCE = "prefect-pause"
 
@@ -30,7 +35,11 @@ class ApprovalInput(RunInput):
     approve: bool = Field(
         default=False, description="Run this exact command (its fingerprint) in this flow run."
     )
-    approver: str = Field(min_length=1, description="Who decides (recorded in the audit trail).")
+    approver: str = Field(
+        min_length=1,
+        description="Who decides (recorded in the audit trail; a claim unless the server "
+        "authenticates you).",
+    )
     comment: str = Field(default="", description="Why; recorded with the decision.")
 
 
@@ -106,7 +115,8 @@ def request_approval(
         except FlowPauseTimeout:
             answer = Answer(None, Outcome.TIMED_OUT, f"no approval within {timeout} s")
         else:
-            answer = _answer(decision, response)
+            identity = authenticated_approver(str(flow_ctx.flow_run.id))
+            answer = _answer(decision, response, identity)
     if answer.outcome is not None:
         detail = answer.detail or None
         guard.finish(result, answer.outcome, actor=answer.approver, detail=detail)
@@ -114,17 +124,42 @@ def request_approval(
     return answer
 
 
-def _answer(decision: Decision, response: ApprovalInput) -> Answer:
-    approver = response.approver.strip()
+def authenticated_approver(flow_run_id: str) -> str | None:
+    """Who resumed the flow run, as the server authenticated them: the `actor` resource of the
+    flow run's latest state-change event (Prefect Cloud names one); None where the server has no
+    accounts (a self-hosted Prefect server), or when it cannot be read."""
+    event_filter = EventFilter(
+        event=EventNameFilter(prefix=["prefect.flow-run."]),
+        resource=EventResourceFilter(id=[f"prefect.flow-run.{flow_run_id}"]),
+    )
+    try:
+        with get_client(sync_client=True) as client:
+            events = client.read_events(filter=event_filter, limit=5).events
+    except Exception as error:  # no identity is the safe answer: the name stays a claim
+        log.debug("guardrails: cannot read who resumed flow run %s: %s", flow_run_id, error)
+        return None
+    for event in events:  # newest first
+        for related in event.related:
+            if related.role == "actor":
+                return related.name or related.id
+    return None
+
+
+def _answer(decision: Decision, response: ApprovalInput, identity: str | None) -> Answer:
+    typed = response.approver.strip()
     comment = response.comment.strip()
+    approver = identity or UNAUTHENTICATED
+    claim = typed if identity is None or typed != identity else None
+    shown = claimed(typed) if identity is None else identity
     if not response.approve:
-        reason = f"rejected by {approver}" + (f": {comment}" if comment else "")
-        return Answer(None, Outcome.REJECTED, reason, approver)
+        reason = f"rejected by {shown}" + (f": {comment}" if comment else "")
+        return Answer(None, Outcome.REJECTED, reason, shown)
     approval = Approval(
         approver=approver,
+        approver_claim=claim,
         fingerprint=decision.fingerprint,
         approved_at=datetime.now(UTC),
         source=APPROVAL_SOURCE,
         comment=comment or None,
     )
-    return Answer(approval, Outcome.APPROVED, comment, approver)
+    return Answer(approval, Outcome.APPROVED, comment, shown)

@@ -265,51 +265,66 @@ def _wrap(fn: Callable[..., Any], spec: _Spec) -> Callable[..., Any]:
             f"its parameters are {', '.join(signature.parameters) or 'none'}"
         )
 
-    # The two wrappers differ only in awaiting; the blocking guard work runs in a worker thread
-    # for async tasks, so a pause or an audit write never stalls the event loop.
+    # The wrappers only forward to module-level functions: Prefect's runner cloudpickles a
+    # served flow, its tasks and these closures by value, and whatever they name must pickle.
     if inspect.iscoroutinefunction(fn):
 
         @functools.wraps(fn)
         async def guarded_async(*args: Any, **kwargs: Any) -> Any:
-            run = _Run(spec, signature)
-            token = DECLARED.set(run.declared)
-            try:
-                stopped = await anyio.to_thread.run_sync(run.start, args, kwargs)
-                while stopped is None:
-                    try:
-                        value = await fn(*args, **kwargs)
-                    except Exception as error:
-                        stopped = await anyio.to_thread.run_sync(run.body_failed, error)
-                        continue
-                    run.finish(None)
-                    return value
-                return stopped
-            finally:
-                DECLARED.reset(token)
-                await anyio.to_thread.run_sync(settle)
+            return await _call_async(fn, spec, signature, args, kwargs)
 
         return guarded_async
 
     @functools.wraps(fn)
     def guarded_sync(*args: Any, **kwargs: Any) -> Any:
-        run = _Run(spec, signature)
-        token = DECLARED.set(run.declared)
-        try:
-            stopped = run.start(args, kwargs)
-            while stopped is None:
-                try:
-                    value = fn(*args, **kwargs)
-                except Exception as error:
-                    stopped = run.body_failed(error)
-                    continue
-                run.finish(None)
-                return value
-            return stopped
-        finally:
-            DECLARED.reset(token)
-            settle()  # the decision's artifacts and events exist before the task ends
+        return _call_sync(fn, spec, signature, args, kwargs)
 
     return guarded_sync
+
+
+async def _call_async(
+    fn: Callable[..., Any], spec: _Spec, signature: inspect.Signature, args: Any, kwargs: Any
+) -> Any:
+    """One call of a guarded async function; the blocking guard work runs in a worker thread, so
+    a pause or an audit write never stalls the event loop."""
+    run = _Run(spec, signature)
+    token = DECLARED.set(run.declared)
+    try:
+        stopped = await anyio.to_thread.run_sync(run.start, args, kwargs)
+        while stopped is None:
+            try:
+                value = await fn(*args, **kwargs)
+            except Exception as error:
+                stopped = await anyio.to_thread.run_sync(run.body_failed, error)
+                continue
+            run.finish(None)
+            return value
+        return stopped
+    finally:
+        DECLARED.reset(token)
+        await anyio.to_thread.run_sync(settle)
+
+
+def _call_sync(
+    fn: Callable[..., Any], spec: _Spec, signature: inspect.Signature, args: Any, kwargs: Any
+) -> Any:
+    """One call of a guarded function."""
+    run = _Run(spec, signature)
+    token = DECLARED.set(run.declared)
+    try:
+        stopped = run.start(args, kwargs)
+        while stopped is None:
+            try:
+                value = fn(*args, **kwargs)
+            except Exception as error:
+                stopped = run.body_failed(error)
+                continue
+            run.finish(None)
+            return value
+        return stopped
+    finally:
+        DECLARED.reset(token)
+        settle()  # the decision's artifacts and events exist before the task ends
 
 
 # --------------------------------------------------------------------------- the decorator

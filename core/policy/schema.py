@@ -334,3 +334,6 @@ class PolicyFile(_Strict):
     rules: list[RuleSpec] = Field(default_factory=list)
     tests: list[PolicyTest] = Field(default_factory=list)
     impact: ImpactSpec = Field(default_factory=ImpactSpec)
+    # A guarded task that ran without sending one command the guard could see (a raw driver,
+    # a client library) fails instead of passing with a "checked nothing" record.
+    require_checks: bool = False

@@ -8,8 +8,10 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlencode
 
+import httpx
 import pytest
 
 from tests.airflow.auth_manager import HIDDEN_DAG, OUTSIDER
@@ -67,6 +69,7 @@ def test_airflow_authentication_and_dag_permissions(
     with server.client(authenticated=False) as anonymous:
         for path in ("/guardrails/decisions", "/guardrails/api/decisions", task_page):
             assert anonymous.get(path).status_code == 401, path
+            _assert_sent_to_login(server, anonymous, path)
     with server.client(username="admin", password="admin-pass") as admin:
         seen = admin.get("/guardrails/api/decisions", params={"run_id": run_id}).json()
         assert {d["subject"]["pipeline"] for d in seen["decisions"]} == {HIDDEN_DAG}
@@ -75,6 +78,17 @@ def test_airflow_authentication_and_dag_permissions(
         hidden = outsider.get("/guardrails/api/decisions", params={"run_id": run_id}).json()
         assert hidden["decisions"] == []
         assert outsider.get(task_page).status_code == 403
+
+
+def _assert_sent_to_login(server: ApiServer, browser: Any, path: str) -> None:
+    """A person (asking for HTML) without a login is sent to Airflow's login page, and back."""
+    sent = browser.get(path, headers={"Accept": "text/html,application/xhtml+xml"})
+    assert sent.status_code == 303, (path, sent.status_code, sent.text)
+    login = httpx.URL(sent.headers["location"])
+    assert login.path == "/api/v2/auth/login"
+    assert login.params["next"] == f"{server.url}{path}"
+    onward = browser.get(login)  # Airflow's own route: on to its auth manager's login form
+    assert onward.status_code == 307 and "login" in onward.headers["location"], onward.text
 
 
 def test_decisions_api_and_pages(api_server: ApiServer, blocked_run: object) -> None:
@@ -107,6 +121,20 @@ def test_decisions_api_and_pages(api_server: ApiServer, blocked_run: object) -> 
         )
         assert page.status_code == 200
         assert "baseline.drop" in page.text and "DROP TABLE mart_revenue" in page.text
+        # The task-instance tab of a task that is not mapped, as Airflow's UI opens it.
+        tab = client.get(
+            "/guardrails/task",
+            params={
+                "dag_id": "nightly_orders",
+                "run_id": run_id,
+                "task_id": "drop_old_mart",
+                "map_index": "{MAP_INDEX}",
+            },
+        )
+        assert tab.status_code == 200, tab.text
+        assert tab.text == page.text
+        wrong = client.get(page.url.copy_add_param("map_index", "first"))
+        assert wrong.status_code == 422 and "map_index='first'" in wrong.text
 
         plugins = client.get("/api/v2/plugins").json()["plugins"]
         ours = next(p for p in plugins if p["name"] == "access_guardrails")

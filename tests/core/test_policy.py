@@ -21,7 +21,7 @@ from guardrails_core import (
     parse_policy,
 )
 from guardrails_core.check import DecisionCache
-from guardrails_core.model import fingerprint_text
+from guardrails_core.model import UNAUTHENTICATED, fingerprint_text
 from guardrails_core.policy import PolicyError
 
 
@@ -427,6 +427,12 @@ def test_approvals_can_require_several_named_approvers() -> None:
         Approval(approver="dba-bo", fingerprint=fp),
     )
     assert decide(sql, pol, approvals=two).decision is Verdict.ALLOW
+    # Names typed where nobody authenticates them are claims: no policy's approvers match them.
+    claimed = (
+        Approval(approver="dba-ann", fingerprint=fp),
+        Approval(approver=UNAUTHENTICATED, approver_claim="dba-bo", fingerprint=fp),
+    )
+    assert decide(sql, pol, approvals=claimed).decision is Verdict.REVIEW
 
 
 def test_time_windows_use_the_policy_time_zone() -> None:

@@ -155,3 +155,14 @@ def test_connections_it_cannot_probe_are_refused_with_a_message() -> None:
         ImpactProbe(object())
     with pytest.raises(UnsupportedDialect, match="PostgreSQL, MariaDB/MySQL and SQLite"):
         ImpactProbe(sqlite3.connect(":memory:"), dialect="snowflake")
+
+
+def test_an_empty_table_is_described_as_zero_rows(db: Database) -> None:
+    empty = orders(db, rows=0)
+    analysed = db.run(f"ANALYZE {'TABLE ' if db.dialect == 'mysql' else ''}{empty}")
+    if analysed.description:  # MariaDB answers with a result set, to be read
+        analysed.fetchall()
+    db.commit()
+    measured = estimate(db, f"DELETE FROM {empty} WHERE v = 1")
+    assert measured.error is None, measured.error
+    assert measured.describe().startswith(f"0 rows: {measured.table} is empty"), measured

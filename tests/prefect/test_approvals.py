@@ -14,6 +14,7 @@ from sqlalchemy import create_engine, text
 
 from guardrails_core import Verdict
 from guardrails_core.audit import Outcome
+from guardrails_core.model import UNAUTHENTICATED
 from prefect_guardrails import BLOCKED, guard_engine, guarded
 
 from .conftest import Approver, Audit, Target, unique_name
@@ -55,11 +56,16 @@ def test_an_approval_runs_exactly_the_approved_command(target: Target, audit: Au
     first, second = audit.decisions(run_id=str(flow_state.state_details.flow_run_id))
     history = audit.history(first.record_id)
     assert [r.state for r in history] == [Outcome.AWAITING_APPROVAL, Outcome.APPROVED]
-    assert (history[-1].actor, history[-1].detail) == ("alice", "checked")
+    # A self-hosted Prefect server authenticates nobody: the typed name is a claim.
+    assert (history[-1].actor, history[-1].detail) == (
+        "alice (claimed, not authenticated)",
+        "checked",
+    )
     assert second.subject.verdict is Verdict.ALLOW
     assert second.decision is not None
     [approval] = second.decision.context.approvals
-    assert approval.approver == "alice" and approval.source == "prefect-pause"
+    assert (approval.approver, approval.approver_claim) == (UNAUTHENTICATED, "alice")
+    assert approval.source == "prefect-pause"
     assert approval.fingerprint == first.subject.fingerprint == second.subject.fingerprint
     assert [r.state for r in audit.history(second.record_id)][-1] is Outcome.SUCCEEDED
 
@@ -82,13 +88,14 @@ def test_a_rejection_fails_closed_and_records_the_approver(target: Target, audit
     approver.join(5)
     assert approver.resumed.is_set()
     [state] = states
-    assert state.name == BLOCKED and "rejected by bob: wrong day" in (state.message or "")
+    assert state.name == BLOCKED
+    assert "rejected by bob (claimed, not authenticated): wrong day" in (state.message or "")
     assert ran == [] and target.rows() == 3
     [record] = [r for r in audit.decisions() if r.subject.task == "apply_fix"][-1:]
     history = audit.history(record.record_id)
     assert [(r.state, r.actor) for r in history] == [
         (Outcome.AWAITING_APPROVAL, None),
-        (Outcome.REJECTED, "bob"),
+        (Outcome.REJECTED, "bob (claimed, not authenticated)"),
     ]
 
 
