@@ -622,6 +622,9 @@ def build_parser() -> argparse.ArgumentParser:
     from guardrails_core.impact import cli as impact_cli
 
     impact_cli.register(commands)
+    from guardrails_core import cli_dbt
+
+    cli_dbt.register(commands).set_defaults(handler=cli_dbt.cmd_dbt)
     return parser
 
 

@@ -114,6 +114,11 @@ class Guard:
         self._lock = threading.Lock()
         self._outcomes: _OutcomeWriter | None = None
 
+    @property
+    def records(self) -> bool:
+        """Whether this guard writes decisions to the audit trail."""
+        return self._record
+
     _shared: Guard | None = None
     _shared_lock = threading.Lock()
 
