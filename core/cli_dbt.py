@@ -11,10 +11,10 @@ import sys
 from typing import Any, TextIO
 
 
-def register(commands: Any) -> argparse.ArgumentParser:
+def register(commands: Any, help_text: str) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = commands.add_parser(
         "dbt",
-        help="run dbt with every statement it sends judged first (access-guardrails dbt -- run)",
+        help=help_text,
         description="Run dbt (dbtRunner) in this process; every statement a dbt SQL adapter "
         "sends is judged before it runs, with the dbt pack of rules added to the policy.",
     )
@@ -30,7 +30,7 @@ def register(commands: Any) -> argparse.ArgumentParser:
 
 
 def cmd_dbt(args: argparse.Namespace, settings: Any, out: TextIO, stdin: TextIO) -> int:
-    from guardrails_core.cli import UsageError, _load, _pairs, context_from_mapping
+    from guardrails_core.cli_commands import UsageError, _load, _pairs, context_from_mapping
     from guardrails_core.dbt_guard import run_dbt
     from guardrails_core.guard import Guard
 
