@@ -18,6 +18,7 @@ from pathlib import Path
 from guardrails_core.check import check
 from guardrails_core.model import CommandKind, Context, Decision, Mode, Verdict
 from guardrails_core.policy import Policy
+from guardrails_core.render import rule_page
 
 UNREADABLE_RULE = "gate:unreadable"
 
@@ -141,7 +142,10 @@ def render(findings: list[Finding], files: int, output: str) -> str:
     for finding in findings:
         if output == "github":
             level = "error" if finding.verdict is Verdict.DENY else "warning"
-            message = f"{finding.verdict.value} by {finding.rule_id}: {finding.message}"
+            message = (
+                f"{finding.verdict.value} by {finding.rule_id}: {finding.message} "
+                f"(see `{rule_page(finding.rule_id)}`)"
+            )
             message = message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
             lines.append(
                 f"::{level} file={finding.path},line={finding.line},col={finding.column},"
@@ -153,6 +157,8 @@ def render(findings: list[Finding], files: int, output: str) -> str:
                 f"{finding.rule_id}: {finding.message}"
             )
     lines.append(f"{files} file{'s' * (files != 1)} checked, {len(findings)} blocked statements")
+    if findings and output == "text":
+        lines.append("what a rule catches and how to allow it: access-guardrails rules RULE")
     return "\n".join(lines)
 
 

@@ -93,13 +93,6 @@ def doc_for(rule_id: str) -> RuleDoc:
     )
 
 
-def docs_hint(rule_id: str) -> str:
-    """The line that links a decision to its rule's page."""
-    return (
-        f"{DOCS_COMMAND} {rule_id.partition(':')[0] if rule_id.startswith('scope:') else rule_id}"
-    )
-
-
 def cmd_rules(args: argparse.Namespace, settings: Any, out: TextIO, stdin: TextIO) -> int:
     from guardrails_core.cli_commands import UsageError
 
@@ -119,4 +112,4 @@ def cmd_rules(args: argparse.Namespace, settings: Any, out: TextIO, stdin: TextI
     return 0
 
 
-__all__ = ["RuleDoc", "cmd_rules", "doc_for", "docs_hint", "rule_docs"]
+__all__ = ["RuleDoc", "cmd_rules", "doc_for", "rule_docs"]
