@@ -38,7 +38,7 @@ def main() -> None:
         "access-guardrails check 'SELECT 1'": [cli, "check", "SELECT 1"],
     }
     times: dict[str, list[float]] = {name: [] for name in cases}
-    for name, argv in cases.items():
+    for argv in cases.values():
         _once(argv)  # warm the file cache
     for _ in range(args.runs):
         for name, argv in cases.items():
