@@ -43,3 +43,9 @@ airflow_home, warehouse_module
 OneHiddenDagAuthManager
 impact_off
 max_mem, log_errors  # re2.Options attributes, read by RE2
+
+# The CLI's command handlers, named as "module:function" strings and imported when they run
+# (guardrails_core/cli.py `_handler`); a module's class swapped to keep a name (core/__init__.py).
+cmd_check, cmd_hook, cmd_mcp, cmd_analyze, cmd_policy_validate, cmd_policy_test
+cmd_policy_explain, cmd_audit, cmd_schema
+__class__

@@ -1,527 +1,45 @@
 """The `access-guardrails` command: check commands, work with policies, read the audit trail.
 
 Exit codes of `check`: 0 allow (or not enforced), 1 deny, 3 review, 2 usage or policy error.
+
+This module builds the parser and imports the rest lazily: only the command that runs is fully
+registered (the others are names and help lines), and its implementation is imported when it
+runs, so `--help` and `--version` need no parser, analyser or pydantic import.
 """
 
 from __future__ import annotations
 
 import argparse
-import difflib
-import json
+import importlib
 import sys
-from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
+from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
-from pydantic import ValidationError
+EXIT_USAGE = 2
 
-from guardrails_core.check import (
-    InputTooLarge,
-    check,
-    check_input_bounds,
-    configure_caches,
-    configure_fingerprints,
-    configured_policy,
-)
-from guardrails_core.intent import UnknownDialectError, analyze, resolve_dialect
-from guardrails_core.model import (
-    Actor,
-    ActorKind,
-    Approval,
-    CommandKind,
-    Context,
-    DataScope,
-    Decision,
-    Mode,
-    Verdict,
-    fingerprint_text,
-)
-from guardrails_core.policy import Policy, PolicyError, baseline_policy, load_policy
-from guardrails_core.policy.engine import explain_match
-from guardrails_core.render import render_text
-from guardrails_core.settings import Settings, SettingsError
+_Commands = Any  # argparse's private _SubParsersAction
 
-EXIT_ALLOW, EXIT_DENY, EXIT_USAGE, EXIT_REVIEW = 0, 1, 2, 3
-_EXIT_FOR = {Verdict.ALLOW: EXIT_ALLOW, Verdict.DENY: EXIT_DENY, Verdict.REVIEW: EXIT_REVIEW}
 
+class _Version(argparse.Action):
+    """`--version`: the package and analyser versions, read only when asked for."""
 
-class UsageError(Exception):
-    """Bad arguments or input: exit code 2 with the message."""
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="print the version and exit")
 
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
+        from guardrails_core.version import ANALYZER_VERSION, PACKAGE_VERSION
 
-# --------------------------------------------------------------------------- context from flat keys
+        parser.exit(message=f"access-guardrails {PACKAGE_VERSION} (analyzer {ANALYZER_VERSION})\n")
 
-_CONTEXT_KEYS = {
-    "actor": "actor kind: human, service or ai_agent",
-    "actor_id": "who: a user, service account or agent name",
-    "ai_model": "the AI model that generated the command",
-    "environment": "e.g. prod",
-    "env": "alias of environment",
-    "orchestrator": "airflow, prefect, cli, ...",
-    "pipeline": "DAG id or flow name",
-    "task": "task id",
-    "run_id": "run id",
-    "try_number": "attempt number",
-    "owner": "owner of the task",
-    "connection": "connection id",
-    "default_schema": "schema of unqualified names",
-    "default_catalog": "catalog (database) of unqualified names",
-    "tags": "comma-separated tags",
-    "tag": "one tag (repeatable)",
-    "ticket": "a change ticket id (repeatable)",
-    "approved_by": "an approver of this exact command (repeatable)",
-    "scope": "the step's data scope (a scope name from the policy)",
-}
 
-
-def context_from_mapping(values: Mapping[str, Any], *, fingerprint: str) -> Context:
-    """A Context from flat keys (CLI `--context k=v`, batch lines). Lists allowed for repeats."""
-    fields: dict[str, Any] = {}
-    actor: dict[str, Any] = {}
-    tags: list[str] = []
-    tickets: list[str] = []
-    approvals: list[Approval] = []
-    labels: list[tuple[str, str]] = []
-    for key, raw in values.items():
-        items = raw if isinstance(raw, list | tuple) else [raw]
-        for value in items:
-            text = "" if value is None else str(value)
-            if key == "actor":
-                if isinstance(value, Mapping):
-                    actor.update(value)
-                else:
-                    actor["kind"] = text
-            elif key == "actor_id":
-                actor["id"] = text
-            elif key == "ai_model":
-                actor["model"] = text
-            elif key in ("env", "environment"):
-                fields["environment"] = text
-            elif key in ("tags", "tag"):
-                tags.extend(part.strip() for part in text.split(",") if part.strip())
-            elif key in ("ticket", "tickets"):
-                tickets.append(text)
-            elif key == "approved_by":
-                approvals.append(Approval(approver=text, fingerprint=fingerprint, source="cli"))
-            elif key == "scope":
-                fields["data_scope"] = DataScope(name=text)
-            elif key.startswith("label."):
-                labels.append((key.removeprefix("label."), text))
-            elif key in _CONTEXT_KEYS:
-                fields[key] = text
-            else:
-                suggestion = difflib.get_close_matches(key, list(_CONTEXT_KEYS), n=1)
-                hint = f" (did you mean {suggestion[0]!r}?)" if suggestion else ""
-                raise UsageError(
-                    f"unknown context key {key!r}{hint}; known keys: "
-                    f"{', '.join(sorted(_CONTEXT_KEYS))}, label.NAME"
-                )
-    try:
-        return Context(
-            actor=Actor(**actor) if actor else Actor(kind=ActorKind.HUMAN),
-            tags=tuple(tags),
-            tickets=tuple(tickets),
-            approvals=tuple(approvals),
-            labels=tuple(labels),
-            **fields,
-        )
-    except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in issue['loc'])}: {issue['msg']}" for issue in error.errors()
-        )
-        raise UsageError(f"invalid context: {problems}") from None
-
-
-def _pairs(items: Sequence[str] | None) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for item in items or ():
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise UsageError(f"--context expects KEY=VALUE, got {item!r}")
-        values.setdefault(key.strip(), []).append(value)
-    return values
-
-
-# --------------------------------------------------------------------------- shared helpers
-
-
-def _load(policy_path: str | None, settings: Settings) -> Policy:
-    return load_policy(policy_path) if policy_path else configured_policy(settings)
-
-
-def _read_text(argument: str, stdin: TextIO) -> str:
-    return stdin.read() if argument == "-" else argument
-
-
-def _check_dialect(name: str | None) -> str | None:
-    try:
-        return resolve_dialect(name)
-    except UnknownDialectError as error:
-        raise UsageError(str(error)) from None
-
-
-def _decide(
-    args: argparse.Namespace,
-    text: str,
-    kind: str | None,
-    dialect: str | None,
-    context_values: Mapping[str, Any],
-    policy: Policy,
-    settings: Settings,
-) -> Decision:
-    check_input_bounds(text, max_bytes=settings.max_input_bytes, max_depth=settings.max_input_depth)
-    context = context_from_mapping(context_values, fingerprint=fingerprint_text(text))
-    if context.environment is None and settings.environment:
-        context = context.model_copy(update={"environment": settings.environment})
-    context = context.model_copy(update={"orchestrator": context.orchestrator or "cli"})
-    mode = Mode(args.mode) if getattr(args, "mode", None) else settings.mode
-    # The CLI and agent hooks judge commands about to run on this host: symlinks are checkable.
-    return check(
-        text,
-        kind=kind,
-        dialect=_check_dialect(dialect),
-        policy=policy,
-        context=context,
-        mode=mode,
-        local_paths=True,
-    )
-
-
-def _exit_code(decisions: Iterable[Decision]) -> int:
-    worst = EXIT_ALLOW
-    for decision in decisions:
-        if not decision.enforced:
-            continue
-        code = _EXIT_FOR[decision.decision]
-        if code == EXIT_DENY or (code == EXIT_REVIEW and worst == EXIT_ALLOW):
-            worst = code
-    return worst
-
-
-def _record(decisions: list[Decision], settings: Settings) -> list[Decision]:
-    """Write decisions to the audit trail in one commit. If that fails, nothing may run: the
-    decisions come back denied (unless GUARDRAILS_AUDIT_ON_FAILURE=audit)."""
-    from guardrails_core.audit import AuditStore, AuditUnavailable
-    from guardrails_core.guard import Guard
-
-    try:
-        with AuditStore.open(settings) as store:
-            store.record_many(decisions)
-    except AuditUnavailable as error:
-        sys.stderr.write(f"access-guardrails: {error}\n")
-        guard = Guard(settings=settings, policy=baseline_policy(), record=False)
-        return [guard.unrecorded(decision, error) for decision in decisions]
-    return decisions
-
-
-# --------------------------------------------------------------------------- commands
-
-
-def cmd_check(args: argparse.Namespace, settings: Settings, out: TextIO, stdin: TextIO) -> int:
-    policy = _load(args.policy, settings)
-    if args.batch:
-        return _check_batch(args, policy, settings, out, stdin)
-    if args.text is None:
-        raise UsageError("check needs a command TEXT (or - for stdin), or --batch FILE")
-    text = _read_text(args.text, stdin)
-    decision = _decide(args, text, args.kind, args.dialect, _pairs(args.context), policy, settings)
-    if args.record:
-        decision = _record([decision], settings)[0]
-    if args.format == "json":
-        out.write(decision.to_json(indent=2) + "\n")
-    else:
-        out.write(render_text(decision, colour=_colour(out), verbose=args.verbose) + "\n")
-    return _exit_code([decision])
-
-
-def cmd_hook(args: argparse.Namespace, settings: Settings, out: TextIO, stdin: TextIO) -> int:
-    """A coding agent's hook: translate its tool call, judge it, answer in its protocol.
-
-    Whatever prevents a judgement (bad input, a policy error, a crash, the deadline) blocks the
-    call: exit 2 with the reason on stderr, which the agent shows to the model."""
-    from guardrails_core import agent_hooks
-
-    translate, answer = agent_hooks.PROTOCOLS[args.protocol]
-    try:
-        with agent_hooks.deadline(agent_hooks.DEADLINE):
-            payload = agent_hooks.read_payload(stdin.read(agent_hooks.MAX_PAYLOAD + 1))
-            calls = translate(payload)
-            policy = _load(args.policy, settings)
-            context = agent_hooks.agent_context(payload, args.protocol)
-            decisions = [
-                check(
-                    call.text,
-                    kind=call.kind,
-                    dialect=call.dialect,
-                    policy=policy,
-                    context=context.model_copy(update={"fingerprint": fingerprint_text(call.text)}),
-                )
-                for call in calls
-            ]
-            if args.record and decisions:
-                decisions = _record(decisions, settings)
-            reply = answer(decisions)
-    except Exception as error:  # fail closed: nothing the hook cannot judge may run
-        sys.stderr.write(f"access-guardrails blocked this tool call: {error}\n")
-        return EXIT_USAGE
-    if reply is not None:
-        out.write(json.dumps(reply) + "\n")
-    return 0
-
-
-def cmd_mcp(args: argparse.Namespace, settings: Settings, out: TextIO, stdin: TextIO) -> int:
-    from guardrails_core import mcp_server
-
-    try:
-        if args.http:
-            mcp_server.check_bind(args.host, allow_remote=args.allow_remote)
-        connections = mcp_server.load_connections(Path(args.connections))
-    except (mcp_server.ConnectionsError, mcp_server.NotLoopback) as error:
-        raise UsageError(str(error)) from None
-    gateway = mcp_server.Gateway(connections, agent=args.agent)
-    try:
-        mcp_server.serve(gateway, http=args.http, host=args.host, port=args.port)
-    finally:
-        gateway.close()
-    return 0
-
-
-def _check_batch(
-    args: argparse.Namespace, policy: Policy, settings: Settings, out: TextIO, stdin: TextIO
-) -> int:
-    source = stdin if args.batch == "-" else open(args.batch, encoding="utf-8")  # noqa: SIM115
-    decisions: list[Decision] = []
-    # Output keeps input order; with --record it is written once every decision is recorded.
-    lines: list[str | Decision] = []
-    failed = False
-    with source:
-        for number, line in enumerate(source, start=1):
-            if not line.strip():
-                continue
-            try:
-                item = json.loads(line)
-                if not isinstance(item, dict) or not isinstance(item.get("text"), str):
-                    raise UsageError("each line is a JSON object with a string 'text'")
-                decision = _decide(
-                    args,
-                    item["text"],
-                    item.get("kind") or args.kind,
-                    item.get("dialect") or args.dialect,
-                    item.get("context") or {},
-                    policy,
-                    settings,
-                )
-            except (json.JSONDecodeError, UsageError, ValueError) as error:
-                failed = True
-                lines.append(json.dumps({"line": number, "error": str(error)}))
-                continue
-            decisions.append(decision)
-            lines.append(decision)
-    if args.record:
-        recorded = iter(_record(decisions, settings))
-        lines = [line if isinstance(line, str) else next(recorded) for line in lines]
-    for entry in lines:
-        out.write((entry if isinstance(entry, str) else entry.to_json()) + "\n")
-    decisions = [entry for entry in lines if not isinstance(entry, str)]
-    return EXIT_USAGE if failed else _exit_code(decisions)
-
-
-def cmd_gate(args: argparse.Namespace, settings: Settings, out: TextIO, stdin: TextIO) -> int:
-    from guardrails_core.gate import gate_file, render, sql_files
-
-    policy = _load(args.policy, settings)
-    context = Context(orchestrator="ci")
-    files = list(sql_files(args.paths))
-    if not files:
-        raise UsageError(f"gate found no SQL files in {', '.join(args.paths)}")
-    findings = []
-    exit_code = EXIT_ALLOW
-    for path in files:
-        decision, found = gate_file(
-            path, policy=policy, dialect=_check_dialect(args.dialect), context=context
-        )
-        findings.extend(found)
-        exit_code = max(exit_code, EXIT_DENY) if decision is None else exit_code
-        if decision is not None:
-            code = _exit_code([decision])
-            if code == EXIT_DENY or (code == EXIT_REVIEW and exit_code == EXIT_ALLOW):
-                exit_code = code
-    out.write(render(findings, len(files), args.format) + "\n")
-    return exit_code
-
-
-def cmd_analyze(args: argparse.Namespace, settings: Settings, out: TextIO, stdin: TextIO) -> int:
-    text = _read_text(args.text, stdin)
-    analysis = analyze(
-        text, kind=args.kind or CommandKind.SQL, dialect=_check_dialect(args.dialect)
-    )
-    out.write(analysis.model_dump_json(indent=2) + "\n")
-    return 0
-
-
-def cmd_policy_validate(
-    args: argparse.Namespace, settings: Settings, out: TextIO, stdin: TextIO
-) -> int:
-    worst = 0
-    for path in args.files:
-        try:
-            policy = load_policy(path)
-        except PolicyError as error:
-            out.write(f"{error}\n")
-            worst = EXIT_USAGE
-            continue
-        own = len(policy.spec.rules)
-        out.write(
-            f"ok: {path}: policy {policy.id!r}, {own} rule{'s' * (own != 1)}, "
-            f"{len(policy.scopes)} scope{'s' * (len(policy.scopes) != 1)}, "
-            f"baseline {'on' if policy.baseline_included else 'off'}, "
-            f"mode {policy.mode.value}\n"
-        )
-    return worst
-
-
-def cmd_policy_test(
-    args: argparse.Namespace, settings: Settings, out: TextIO, stdin: TextIO
-) -> int:
-    policy = load_policy(args.file) if args.file else baseline_policy()
-    failures = total = 0
-    for case in policy_cases(policy, include_baseline=not args.file):
-        total += 1
-        context = context_from_mapping(case.context, fingerprint=fingerprint_text(case.text))
-        decision = check(
-            case.text,
-            kind=case.kind,
-            dialect=case.dialect,
-            policy=policy,
-            context=context,
-            mode=Mode.ENFORCE,
-        )
-        rule = decision.deciding_reason.rule_id if decision.deciding_reason else "-"
-        ok = decision.decision is case.expect and (case.rule is None or case.rule == rule)
-        failures += not ok
-        if not ok or args.verbose:
-            status = "PASS" if ok else "FAIL"
-            expected = case.expect.value + (f" by {case.rule}" if case.rule else "")
-            out.write(
-                f"{status} {case.origin}: {case.text[:70]!r} expected {expected}, got "
-                f"{decision.decision.value} by {rule}\n"
-            )
-    out.write(f"{total - failures} of {total} policy examples pass\n")
-    return 1 if failures else 0
-
-
-class _Case:
-    def __init__(
-        self,
-        origin: str,
-        text: str,
-        expect: Verdict,
-        kind: CommandKind | None,
-        dialect: str | None,
-        context: dict[str, Any],
-        rule: str | None,
-    ) -> None:
-        self.origin, self.text, self.expect, self.kind = origin, text, expect, kind
-        self.dialect, self.context, self.rule = dialect, context, rule
-
-
-def policy_cases(policy: Policy, *, include_baseline: bool = True) -> list[_Case]:
-    """Every example of the policy's rules (and the baseline's) and every policy test.
-
-    A policy's own rules may deliberately change what the baseline decides, so the baseline's
-    examples are only checked against the baseline itself.
-    """
-    cases: list[_Case] = []
-    for rule in policy.rules:
-        if rule.origin == "baseline" and not include_baseline:
-            continue
-        for verdict in Verdict:
-            for example in getattr(rule.spec.examples, verdict.value):
-                cases.append(
-                    _Case(
-                        f"{rule.id} example",
-                        example.text,
-                        verdict,
-                        example.kind,
-                        example.dialect,
-                        example.context,
-                        None,
-                    )
-                )
-    for position, test in enumerate(policy.spec.tests):
-        cases.append(
-            _Case(
-                f"tests[{position}]",
-                test.text,
-                test.expect,
-                test.kind,
-                test.dialect,
-                test.context,
-                test.rule,
-            )
-        )
-    return cases
-
-
-def cmd_policy_explain(
-    args: argparse.Namespace, settings: Settings, out: TextIO, stdin: TextIO
-) -> int:
-    policy = _load(args.policy, settings)
-    text = _read_text(args.text, stdin)
-    decision = _decide(args, text, args.kind, args.dialect, _pairs(args.context), policy, settings)
-    out.write(render_text(decision, verbose=True) + "\n\n")
-    out.write(
-        f"policy {policy.id!r}: {len(policy.rules)} rules in order "
-        f"({len(policy.spec.rules)} own, then the baseline)\n"
-    )
-    for statement in decision.statements:
-        for effect in statement.walk():
-            label = "statement" if effect is statement else "  embedded"
-            out.write(
-                f"\n{label} {statement.index + 1}: {effect.operation} "
-                f"[{', '.join(i.value for i in effect.intents) or 'no intents'}]\n"
-            )
-            for rule in policy.rules:
-                matched, why = explain_match(rule, effect, decision.context)
-                if matched is None:
-                    if args.verbose:
-                        out.write(f"    skip {rule.id}: {why}\n")
-                    continue
-                out.write(
-                    f"    MATCH {rule.id} ({rule.origin}) -> {rule.decision.value}"
-                    + (f" on {', '.join(matched)}" if matched else "")
-                    + "\n"
-                )
-                break
-    if decision.reasons and decision.reasons[0].rule_id.startswith("scope:"):
-        out.write(f"\ndata scope: {decision.reasons[0].message}\n")
-    out.write(f"\nverdict: {decision.decision.value}\n")
-    return _exit_code([decision])
-
-
-def cmd_audit(args: argparse.Namespace, settings: Settings, out: TextIO, stdin: TextIO) -> int:
-    from guardrails_core.audit import cli as audit_cli
-
-    args.settings = settings
-    return audit_cli.run(args, out=out)
-
-
-def cmd_schema(args: argparse.Namespace, settings: Settings, out: TextIO, stdin: TextIO) -> int:
-    from guardrails_core.schema import decision_json_schema, policy_json_schema
-
-    schema = policy_json_schema() if args.policy else decision_json_schema()
-    out.write(json.dumps(schema, indent=2, sort_keys=True) + "\n")
-    return 0
-
-
-# --------------------------------------------------------------------------- parser
-
-
-def _colour(out: TextIO) -> bool:
-    return bool(getattr(out, "isatty", lambda: False)())
+def _handler(name: str, module: str = "guardrails_core.cli_commands") -> str:
+    """A handler named, not imported: `main` imports it when its command runs."""
+    return f"{module}:{name}"
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
+    from guardrails_core.model import CommandKind, Mode
+
     parser.add_argument(
         "--kind", choices=[kind.value for kind in CommandKind], help="sql (default) or shell"
     )
@@ -540,18 +58,13 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-v", "--verbose", action="store_true")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="access-guardrails",
-        description="Runtime execution guardrails for data pipelines: check what a SQL or shell "
-        "command will do, before it runs.",
-    )
-    commands = parser.add_subparsers(dest="command", required=True)
+def _register_check(commands: _Commands) -> None:
+    from guardrails_core.cli_gate import FORMATS
 
-    check_parser = commands.add_parser("check", help="judge a command against a policy")
+    check_parser = commands.add_parser("check", help=_HELP["check"])
     check_parser.add_argument("text", nargs="?", help="the command, or - to read stdin")
     _common(check_parser)
-    check_parser.add_argument("--format", choices=["text", "json"], default="text")
+    check_parser.add_argument("--format", choices=FORMATS, default="text")
     check_parser.add_argument(
         "--batch",
         metavar="FILE.jsonl",
@@ -560,51 +73,67 @@ def build_parser() -> argparse.ArgumentParser:
     check_parser.add_argument(
         "--record", action="store_true", help="write each decision to the audit trail"
     )
-    check_parser.set_defaults(handler=cmd_check)
-
-    gate_parser = commands.add_parser(
-        "gate", help="CI: judge every statement of SQL files and folders (file:line per block)"
+    check_parser.add_argument(
+        "--stdin-filename",
+        metavar="NAME",
+        help="with -, judge stdin as the file NAME (.sql or a shell script, by extension) and "
+        "report NAME:line:col per blocked statement, as `gate` does",
     )
-    gate_parser.add_argument("paths", nargs="+", help="SQL files or folders (e.g. target/compiled)")
-    gate_parser.add_argument("--dialect", help="SQL dialect: postgres, mysql, sqlite, ...")
-    gate_parser.add_argument("--policy", help="policy file (default: $GUARDRAILS_POLICY)")
-    gate_parser.add_argument("--format", choices=["text", "json", "github"], default="text")
-    gate_parser.set_defaults(handler=cmd_gate)
+    check_parser.set_defaults(handler=_handler("cmd_check"))
 
-    analyze_parser = commands.add_parser("analyze", help="print what a command will do (JSON)")
+
+def _register_gate(commands: _Commands) -> None:
+    from guardrails_core.cli_gate import register
+
+    register(commands, _HELP["gate"]).set_defaults(
+        handler=_handler("cmd_gate", "guardrails_core.cli_gate")
+    )
+
+
+def _register_rules(commands: _Commands) -> None:
+    rules_parser = commands.add_parser("rules", help=_HELP["rules"])
+    rules_parser.add_argument("rule_id", nargs="?", metavar="ID", help="e.g. baseline.drop")
+    rules_parser.set_defaults(handler=_handler("cmd_rules", "guardrails_core.rule_docs"))
+
+
+def _register_analyze(commands: _Commands) -> None:
+    from guardrails_core.model import CommandKind
+
+    analyze_parser = commands.add_parser("analyze", help=_HELP["analyze"])
     analyze_parser.add_argument("text", help="the command, or - to read stdin")
     analyze_parser.add_argument("--kind", choices=[kind.value for kind in CommandKind])
     analyze_parser.add_argument("--dialect")
-    analyze_parser.set_defaults(handler=cmd_analyze)
+    analyze_parser.set_defaults(handler=_handler("cmd_analyze"))
 
-    policy_parser = commands.add_parser("policy", help="validate, test or explain policies")
+
+def _register_policy(commands: _Commands) -> None:
+    policy_parser = commands.add_parser("policy", help=_HELP["policy"])
     policy_commands = policy_parser.add_subparsers(dest="policy_command", required=True)
     validate = policy_commands.add_parser("validate", help="check policy files for errors")
     validate.add_argument("files", nargs="+")
-    validate.set_defaults(handler=cmd_policy_validate)
+    validate.set_defaults(handler=_handler("cmd_policy_validate"))
     test = policy_commands.add_parser("test", help="run the examples and tests of a policy")
     test.add_argument("file", nargs="?", help="policy file (default: the baseline)")
     test.add_argument("-v", "--verbose", action="store_true")
-    test.set_defaults(handler=cmd_policy_test)
+    test.set_defaults(handler=_handler("cmd_policy_test"))
     explain = policy_commands.add_parser("explain", help="show how each rule judges a command")
     explain.add_argument("text", help="the command, or - to read stdin")
     _common(explain)
-    explain.set_defaults(handler=cmd_policy_explain)
+    explain.set_defaults(handler=_handler("cmd_policy_explain"))
 
-    hook_parser = commands.add_parser(
-        "hook",
-        help="judge a coding agent's tool call before it runs (exit 2 blocks, on any failure)",
-    )
+
+def _register_hook(commands: _Commands) -> None:
+    hook_parser = commands.add_parser("hook", help=_HELP["hook"])
     hook_parser.add_argument("protocol", choices=["claude-code", "generic"])
     hook_parser.add_argument("--policy", action="append", metavar="FILE")
     hook_parser.add_argument(
         "--record", action="store_true", help="write each decision to the audit trail first"
     )
-    hook_parser.set_defaults(handler=cmd_hook)
+    hook_parser.set_defaults(handler=_handler("cmd_hook"))
 
-    mcp_parser = commands.add_parser(
-        "mcp", help="serve guarded database tools to an AI agent over MCP (stdio or HTTP)"
-    )
+
+def _register_mcp(commands: _Commands) -> None:
+    mcp_parser = commands.add_parser("mcp", help=_HELP["mcp"])
     mcp_parser.add_argument(
         "--connections", required=True, metavar="FILE", help="YAML: name -> {url: ...}"
     )
@@ -619,26 +148,98 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="bind a non-loopback --host (no authentication: only behind your own proxy)",
     )
-    mcp_parser.set_defaults(handler=cmd_mcp)
+    mcp_parser.set_defaults(handler=_handler("cmd_mcp"))
+
+
+def _register_approvals(commands: _Commands) -> None:
     from guardrails_core import approvals
 
     approvals.register(commands)
 
-    schema_parser = commands.add_parser(
-        "schema", help="print the JSON schema of a Decision (or, with --policy, of policy files)"
-    )
+
+def _register_schema(commands: _Commands) -> None:
+    schema_parser = commands.add_parser("schema", help=_HELP["schema"])
     schema_parser.add_argument(
         "--policy", action="store_true", help="the policy file format, for editors"
     )
-    schema_parser.set_defaults(handler=cmd_schema)
+    schema_parser.set_defaults(handler=_handler("cmd_schema"))
 
+
+def _register_audit(commands: _Commands) -> None:
     from guardrails_core.audit import cli as audit_cli
 
-    audit_cli.register(commands).set_defaults(handler=cmd_audit)
+    audit_cli.register(commands).set_defaults(handler=_handler("cmd_audit"))
+
+
+def _register_impact(commands: _Commands) -> None:
     from guardrails_core.impact import cli as impact_cli
 
     impact_cli.register(commands)
+
+
+def _register_dbt(commands: _Commands) -> None:
+    from guardrails_core import cli_dbt
+
+    cli_dbt.register(commands, _HELP["dbt"]).set_defaults(
+        handler=_handler("cmd_dbt", "guardrails_core.cli_dbt")
+    )
+
+
+# Every command's one-line help, shown by `--help` without importing the command.
+_HELP = {
+    "check": "judge a command against a policy",
+    "gate": "CI: judge every statement of SQL and shell files and folders (file:line per block)",
+    "rules": "describe the built-in rules: what each catches and how to allow it",
+    "analyze": "print what a command will do (JSON)",
+    "policy": "validate, test or explain policies",
+    "hook": "judge a coding agent's tool call before it runs (exit 2 blocks, on any failure)",
+    "mcp": "serve guarded database tools to an AI agent over MCP (stdio or HTTP)",
+    "approve": "let a statement an agent was told to hold run once (its approval id)",
+    "reject": "refuse a statement an agent was told to hold",
+    "schema": "print the JSON schema of a Decision (or, with --policy, of policy files)",
+    "audit": "inspect, verify and export the audit trail",
+    "undo": "put back what a decision's command changed or dropped",
+    "trash": "list or purge kept backups and quarantined tables",
+    "dbt": "run dbt with every statement it sends judged first (access-guardrails dbt -- run)",
+}
+
+# Commands in `--help` order, with the function that registers them fully.
+_REGISTER: tuple[tuple[tuple[str, ...], Callable[[_Commands], None]], ...] = (
+    (("check",), _register_check),
+    (("gate",), _register_gate),
+    (("rules",), _register_rules),
+    (("analyze",), _register_analyze),
+    (("policy",), _register_policy),
+    (("hook",), _register_hook),
+    (("mcp",), _register_mcp),
+    (("approve", "reject"), _register_approvals),
+    (("schema",), _register_schema),
+    (("audit",), _register_audit),
+    (("undo", "trash"), _register_impact),
+    (("dbt",), _register_dbt),
+)
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every command, or (with `command`) of that one, the others by name only."""
+    parser = argparse.ArgumentParser(
+        prog="access-guardrails",
+        description="Runtime execution guardrails for data pipelines: check what a SQL or shell "
+        "command will do, before it runs.",
+    )
+    parser.add_argument("--version", action=_Version)
+    commands = parser.add_subparsers(dest="command", required=True)
+    for names, register in _REGISTER:
+        if command is None or command in names:
+            register(commands)
+        else:
+            for name in names:
+                commands.add_parser(name, help=_HELP[name])
     return parser
+
+
+def _command_in(argv: Sequence[str]) -> str:
+    return next((item for item in argv if not item.startswith("-")), "")
 
 
 def main(
@@ -646,14 +247,24 @@ def main(
 ) -> int:
     out = out or sys.stdout
     stdin = stdin or sys.stdin
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(_command_in(argv)).parse_args(argv)
+    from guardrails_core.check import InputTooLarge, configure_caches, configure_fingerprints
+    from guardrails_core.cli_commands import UsageError
+    from guardrails_core.discovery import DiscoveryError
+    from guardrails_core.policy import PolicyError
+    from guardrails_core.settings import Settings, SettingsError
+
+    handler = args.handler
+    if isinstance(handler, str):
+        module, _, name = handler.partition(":")
+        handler = getattr(importlib.import_module(module), name)
     try:
         settings = Settings.load()
         configure_caches(settings.cache_size)
         configure_fingerprints(settings.fingerprint_secret())
-        return int(args.handler(args, settings, out, stdin))
-    except (UsageError, SettingsError, InputTooLarge) as error:
+        return int(handler(args, settings, out, stdin))
+    except (UsageError, SettingsError, InputTooLarge, DiscoveryError) as error:
         sys.stderr.write(f"access-guardrails: {error}\n")
         return EXIT_USAGE
     except PolicyError as error:
@@ -664,8 +275,18 @@ def main(
         return EXIT_USAGE
 
 
+_MOVED = frozenset({"UsageError", "context_from_mapping", "policy_cases"})
+
+
+def __getattr__(name: str) -> Any:
+    """`context_from_mapping`, `policy_cases` and `UsageError` live in cli_commands now."""
+    if name in _MOVED:
+        return getattr(importlib.import_module("guardrails_core.cli_commands"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     raise SystemExit(main())
 
 
-__all__ = ["build_parser", "context_from_mapping", "main", "policy_cases"]
+__all__ = ["build_parser", "main"]

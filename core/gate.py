@@ -1,20 +1,26 @@
-"""`access-guardrails gate PATH...`: judge every statement of SQL files in one process, for CI.
+"""`access-guardrails gate PATH...`: judge every statement of SQL and shell files in one process.
 
 Each blocked statement is reported with its file, line and column and the deciding reason, as
-text, JSON or GitHub workflow annotations. Folders are searched for `*.sql` (dbt's
-`target/compiled` included). An unreadable file is a failure, never a pass (fail closed).
+text, JSON, SARIF 2.1.0 (code scanning) or GitHub workflow annotations. Folders are searched for
+`*.sql` (dbt's `target/compiled` included) and shell scripts (`*.sh`, `*.bash`); a file is judged
+as shell when its extension says so, else as SQL. An unreadable file is a failure, never a pass
+(fail closed).
 """
 
 from __future__ import annotations
 
+import glob
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from guardrails_core.check import check
-from guardrails_core.model import Context, Decision, Mode, Verdict
+from guardrails_core.model import CommandKind, Context, Decision, Mode, Verdict
 from guardrails_core.policy import Policy
+from guardrails_core.render import rule_page
+
+UNREADABLE_RULE = "gate:unreadable"
 
 
 @dataclass(frozen=True)
@@ -41,12 +47,29 @@ class Finding:
         }
 
 
+SHELL_SUFFIXES = frozenset({".sh", ".bash"})
+_SEARCHED = frozenset({".sql"}) | SHELL_SUFFIXES
+
+
+def kind_of(path: str) -> CommandKind:
+    """Shell for `*.sh` and `*.bash`, SQL for anything else."""
+    return CommandKind.SHELL if Path(path).suffix.lower() in SHELL_SUFFIXES else CommandKind.SQL
+
+
 def sql_files(paths: Iterable[str]) -> Iterator[Path]:
-    """The files named, and the `*.sql` files under the folders named, in a stable order."""
+    """The files named, the files a glob names, and the SQL and shell files under the folders
+    named, in a stable order. A name that matches nothing is kept (it fails as unreadable)."""
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            yield from sorted(found for found in path.rglob("*.sql") if found.is_file())
+            yield from sorted(
+                found
+                for found in path.rglob("*")
+                if found.suffix.lower() in _SEARCHED and found.is_file()
+            )
+        elif any(char in raw for char in "*?[") and not path.exists():
+            matched = sorted(Path(found) for found in glob.glob(raw, recursive=True))
+            yield from (found for found in matched if found.is_file()) if matched else (path,)
         else:
             yield path
 
@@ -70,9 +93,27 @@ def gate_file(
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        why = f"cannot read the file, so it is not allowed (fail closed): {error}"
-        return None, [Finding(str(path), 1, 1, Verdict.DENY, "gate:unreadable", why, "")]
-    decision = check(text, dialect=dialect, policy=policy, context=context, mode=Mode.ENFORCE)
+        return None, [unreadable(str(path), error)]
+    return gate_text(str(path), text, policy=policy, dialect=dialect, context=context)
+
+
+def unreadable(name: str, error: Exception) -> Finding:
+    why = f"cannot read the file, so it is not allowed (fail closed): {error}"
+    return Finding(name, 1, 1, Verdict.DENY, UNREADABLE_RULE, why, "")
+
+
+def gate_text(
+    path: str, text: str, *, policy: Policy, dialect: str | None, context: Context
+) -> tuple[Decision, list[Finding]]:
+    """The decision on the text of file `path` (read elsewhere, e.g. stdin) and its blocks."""
+    decision = check(
+        text,
+        kind=kind_of(path),
+        dialect=dialect,
+        policy=policy,
+        context=context,
+        mode=Mode.ENFORCE,
+    )
     findings: list[Finding] = []
     for reason in decision.reasons:
         if reason.decision is Verdict.ALLOW:
@@ -83,14 +124,16 @@ def gate_file(
             offset, statement = _first_token(text, effect.span[0]), effect.text
         line, column = _position(text, offset)
         findings.append(
-            Finding(
-                str(path), line, column, reason.decision, reason.rule_id, reason.message, statement
-            )
+            Finding(path, line, column, reason.decision, reason.rule_id, reason.message, statement)
         )
     return decision, findings
 
 
 def render(findings: list[Finding], files: int, output: str) -> str:
+    if output == "sarif":
+        from guardrails_core.sarif import sarif_log
+
+        return json.dumps(sarif_log(findings), indent=2)
     if output == "json":
         return json.dumps(
             {"files": files, "blocked": [finding.to_dict() for finding in findings]}, indent=2
@@ -99,7 +142,10 @@ def render(findings: list[Finding], files: int, output: str) -> str:
     for finding in findings:
         if output == "github":
             level = "error" if finding.verdict is Verdict.DENY else "warning"
-            message = f"{finding.verdict.value} by {finding.rule_id}: {finding.message}"
+            message = (
+                f"{finding.verdict.value} by {finding.rule_id}: {finding.message} "
+                f"(see `{rule_page(finding.rule_id)}`)"
+            )
             message = message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
             lines.append(
                 f"::{level} file={finding.path},line={finding.line},col={finding.column},"
@@ -111,7 +157,9 @@ def render(findings: list[Finding], files: int, output: str) -> str:
                 f"{finding.rule_id}: {finding.message}"
             )
     lines.append(f"{files} file{'s' * (files != 1)} checked, {len(findings)} blocked statements")
+    if findings and output == "text":
+        lines.append("what a rule catches and how to allow it: access-guardrails rules RULE")
     return "\n".join(lines)
 
 
-__all__ = ["Finding", "gate_file", "render", "sql_files"]
+__all__ = ["Finding", "gate_file", "gate_text", "kind_of", "render", "sql_files", "unreadable"]

@@ -131,6 +131,11 @@ class Guard:
             )
         return (_rebuilt_guard, (self.settings, self.policy, self._record))
 
+    @property
+    def records(self) -> bool:
+        """Whether this guard writes decisions to the audit trail."""
+        return self._record
+
     _shared: Guard | None = None
     _shared_lock = threading.Lock()
 

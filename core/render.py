@@ -80,7 +80,14 @@ def render_text(decision: Decision, *, colour: bool = False, verbose: bool = Fal
     hint = next_step(decision)
     if hint:
         lines.append(f"  next: {hint}")
+    if decision.deciding_reason is not None:
+        lines.append(f"  rule: {rule_page(decision.deciding_reason.rule_id)}")
     return mask_secrets("\n".join(lines))
+
+
+def rule_page(rule_id: str) -> str:
+    """Where a rule is explained: its `access-guardrails rules ID` page (scopes share one)."""
+    return f"access-guardrails rules {'scope' if rule_id.startswith('scope:') else rule_id}"
 
 
 def _where(reason: Reason, decision: Decision) -> str:
@@ -175,6 +182,8 @@ def block_message(decision: Decision) -> str:
     hint = next_step(decision)
     if hint:
         parts.append(f"to proceed: {hint}")
+    if reason is not None:
+        parts.append(f"rule: {rule_page(reason.rule_id)}")
     parts.append(f"decision id: {decision.decision_id}")
     return mask_secrets("\n".join(parts))
 

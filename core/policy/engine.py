@@ -36,9 +36,11 @@ from guardrails_core.model import (
 from guardrails_core.policy.impact import apply_impact
 from guardrails_core.policy.patterns import (
     LOCATION_KINDS,
+    MATCH_ALL,
     NO_REAL_PATHS,
     ObjectPatternSet,
     PatternError,
+    TemplatedPatternSet,
     compile_globs,
     glob_matches,
 )
@@ -143,6 +145,7 @@ class CompiledRule:
     not_intents: frozenset[Intent]
     operations: tuple[re.Pattern[str], ...]
     objects: ObjectPatternSet | None
+    templated: TemplatedPatternSet | None  # object patterns naming context labels
     object_kinds: frozenset[ObjectKind]
     object_actions: frozenset[ObjectAction]
     kinds: frozenset[CommandKind]
@@ -172,7 +175,7 @@ class CompiledRule:
 
     @cached_property
     def has_object_conditions(self) -> bool:
-        return bool(self.objects or self.object_kinds or self.object_actions)
+        return bool(self.objects or self.templated or self.object_kinds or self.object_actions)
 
 
 @dataclass(frozen=True)
@@ -301,7 +304,13 @@ def _compile_rule(
     rule: RuleSpec, index: int, origin: str, problems: list[tuple[_Path, str]]
 ) -> CompiledRule | None:
     match: Match = rule.match
-    objects = _compile_patterns(match.objects, ("rules", index, "match", "objects"), problems)
+    where = ("rules", index, "match", "objects")
+    templated = None
+    try:
+        templated = TemplatedPatternSet.parse(match.objects)
+    except PatternError as error:
+        problems.append((where, str(error)))
+    objects = None if templated else _compile_patterns(match.objects, where, problems)
     dialects: set[str] = set()
     for position, name in enumerate(match.dialect):
         canonical = _check_dialect(name, ("rules", index, "match", "dialect", position), problems)
@@ -324,6 +333,7 @@ def _compile_rule(
         not_intents=frozenset(match.not_intents),
         operations=compile_globs([operation.upper() for operation in match.operations]),
         objects=objects,
+        templated=templated,
         object_kinds=frozenset(match.object_kinds),
         object_actions=frozenset(match.object_actions),
         kinds=frozenset(match.kind),
@@ -685,17 +695,22 @@ def _match(
         return None, ("unless", (), ())
     if not rule.has_object_conditions:
         return (), None
+    objects = rule.objects
+    if rule.templated is not None:
+        # A label this context lacks could name anything: it may fit a block, never an allow.
+        objects = rule.templated.resolve(dict(context.labels)) or (MATCH_ALL if unknown else None)
+        if objects is None:
+            return None, ("objects", effect.objects, ())
     matched = tuple(
         ref.qualified
         for ref in effect.objects
         if (not rule.object_kinds or ref.kind in rule.object_kinds)
         and (not rule.object_actions or ref.action in rule.object_actions)
         and (
-            rule.objects is None
-            or rule.objects.matches(ref, unknown_matches=unknown, real_paths=real_paths)
+            objects is None or objects.matches(ref, unknown_matches=unknown, real_paths=real_paths)
         )
     )
-    if not matched:
+    if not matched or (rule.spec.match.every_object and len(matched) != len(effect.objects)):
         return None, ("objects", effect.objects, ())
     return matched, None
 

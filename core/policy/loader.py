@@ -117,7 +117,7 @@ def parse_policy(text: str, *, source: str = "<policy>") -> Policy:
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     default_id = Path(source).stem if not source.startswith("<") else "policy"
     try:
-        return compile_policy(
+        compiled = compile_policy(
             spec,
             sha256=digest,
             source=source,
@@ -131,6 +131,9 @@ def parse_policy(text: str, *, source: str = "<policy>") -> Policy:
                 for path, message in error.problems
             ]
         ) from None
+    from guardrails_core.policy.packs import with_packs
+
+    return with_packs(compiled, spec.packs)
 
 
 _BASELINE: Policy | None = None
@@ -140,23 +143,23 @@ def baseline_policy() -> Policy:
     """The built-in baseline (core/policy/baseline.yaml), compiled once."""
     global _BASELINE
     if _BASELINE is None:
-        text = (
-            resources.files("guardrails_core.policy")
-            .joinpath("baseline.yaml")
-            .read_text(encoding="utf-8")
-        )
-        data, _ = _load_yaml_with_lines(text, "baseline.yaml")
-        spec = PolicyFile.model_validate(data)
-        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-        _BASELINE = compile_policy(
-            spec,
-            sha256=digest,
-            source="builtin:baseline.yaml",
-            default_id="baseline",
-            baseline=None,
-            origin="baseline",
-        )
+        _BASELINE = builtin_policy("baseline.yaml", origin="baseline")
     return _BASELINE
+
+
+def builtin_policy(resource: str, *, origin: str) -> Policy:
+    """A policy shipped in guardrails_core.policy (the baseline, a pack), compiled alone."""
+    text = resources.files("guardrails_core.policy").joinpath(resource).read_text(encoding="utf-8")
+    data, _ = _load_yaml_with_lines(text, resource)
+    spec = PolicyFile.model_validate(data)
+    return compile_policy(
+        spec,
+        sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        source=f"builtin:{resource}",
+        default_id=Path(resource).stem,
+        baseline=None,
+        origin=origin,
+    )
 
 
 # --------------------------------------------------------------------------- YAML with lines

@@ -19,6 +19,7 @@ import fnmatch
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from types import MappingProxyType
 
 from guardrails_core.locations import LocationPatternError, compile_pattern, readings
@@ -190,6 +191,59 @@ class ObjectPatternSet:
         return not any(
             p.matches(ref, unknown_matches=False, real_paths=real_paths) for p in self.exclude
         )
+
+
+_LABEL = re.compile(r"\{label:([A-Za-z0-9_.:-]+)\}")
+# A label value is placed into a pattern only when it cannot change the pattern's meaning.
+_UNPLACEABLE = re.compile(r'[*?\[\]"{}!\\\s\x00-\x1f]')
+MATCH_ALL = ObjectPatternSet.parse(["*"])
+
+
+@dataclass(frozen=True)
+class TemplatedPatternSet:
+    """Object patterns that name context labels, filled in per command: the dbt pack's
+    `{label:dbt.relation}__dbt_backup` is the backup of the relation the running dbt node builds,
+    and no other table."""
+
+    texts: tuple[str, ...]
+    labels: tuple[str, ...]
+
+    @classmethod
+    def parse(cls, texts: list[str] | tuple[str, ...]) -> TemplatedPatternSet | None:
+        """None when no pattern names a label. Raises PatternError for a pattern that is invalid
+        whatever the label holds."""
+        for text in texts:
+            if "{label" in _LABEL.sub("x", text):
+                raise PatternError(f"{text!r}: a label is written {{label:NAME}}")
+        labels = sorted({name for text in texts for name in _LABEL.findall(text)})
+        if not labels:
+            return None
+        for text in texts:
+            ObjectPattern.parse(_LABEL.sub("x", text))
+        return cls(tuple(texts), tuple(labels))
+
+    def resolve(self, labels: Mapping[str, str]) -> ObjectPatternSet | None:
+        """The patterns with this context's label values; None when a label is missing or its
+        value holds characters that would change the pattern (quotes, globs, spaces)."""
+        values = tuple(labels.get(name) for name in self.labels)
+        found = self._memo.get(values)
+        if found is None and values not in self._memo:
+            if len(self._memo) >= 1024:
+                self._memo.clear()
+            filled = dict(zip(self.labels, values, strict=True))
+            usable = all(value and not _UNPLACEABLE.search(value) for value in values)
+            found = self._memo[values] = (
+                ObjectPatternSet.parse(
+                    [_LABEL.sub(lambda m: filled[m.group(1)] or "", text) for text in self.texts]
+                )
+                if usable
+                else None
+            )
+        return found
+
+    @cached_property
+    def _memo(self) -> dict[tuple[str | None, ...], ObjectPatternSet | None]:
+        return {}
 
 
 def glob_matches(patterns: tuple[re.Pattern[str], ...], value: str) -> bool:

@@ -98,6 +98,8 @@ class Match(ContextMatch):
     objects: list[str] = Field(default_factory=list)
     object_kinds: list[ObjectKind] = Field(default_factory=list)
     object_actions: list[ObjectAction] = Field(default_factory=list)
+    # Every object the statement touches must fit the object conditions (not just one of them).
+    every_object: bool = False
     kind: list[CommandKind] = Field(default_factory=list)
     dialect: list[str] = Field(default_factory=list)
 
@@ -328,6 +330,9 @@ class PolicyFile(_Strict):
     description: str | None = None
     mode: Mode = Mode.ENFORCE
     baseline: bool = True
+    # Built-in rule packs (core/policy/NAME.yaml), evaluated after the own rules and
+    # before the baseline: `packs: [dbt]` knows dbt's relation swaps.
+    packs: list[Literal["dbt"]] = Field(default_factory=list)
     default: Verdict = Verdict.DENY
     defaults: Defaults = Field(default_factory=Defaults)
     scopes: dict[str, ScopeSpec] = Field(default_factory=dict)

@@ -298,6 +298,27 @@ def _stage_location(statement: _Statement, node: exp.Create) -> None:
                 statement.obj(K.URL, A.WRITE, value.this)
 
 
+# Dialects whose `ALTER ... RENAME TO name` keeps the object in its schema (the new name cannot
+# be qualified there): the new name is known as fully as the old one.
+_RENAME_IN_PLACE = frozenset({"postgres", "redshift", "duckdb", "sqlite"})
+
+
+def _renamed_in_place(statement: _Statement, target: exp.Expr, new: exp.Expr) -> exp.Expr:
+    if (
+        statement.dialect_name in _RENAME_IN_PLACE
+        and isinstance(target, exp.Table)
+        and isinstance(new, exp.Table)
+        and not new.args.get("db")
+    ):
+        statement.claimed_tables.add(id(new))  # stands for the qualified copy made here
+        return exp.Table(
+            this=new.args.get("this"),
+            db=target.args.get("db"),
+            catalog=target.args.get("catalog"),
+        )
+    return new
+
+
 def _handle_alter(statement: _Statement, node: exp.Alter, chunk: _Chunk | None) -> None:
     kind = _object_kind(_kind(node))
     target = node.this
@@ -311,7 +332,7 @@ def _handle_alter(statement: _Statement, node: exp.Alter, chunk: _Chunk | None) 
         if isinstance(action, exp.AlterRename):
             renamed = True
             statement.table(target, A.RENAME, kind)
-            statement.table(action.this, A.CREATE, kind)
+            statement.table(_renamed_in_place(statement, target, action.this), A.CREATE, kind)
             statement.add(I.SCHEMA_CHANGE, f"RENAME moves {name} to a new name")
         elif isinstance(action, exp.RenameColumn):
             old = statement.names.identifier(_column_identifier(action.this))

@@ -1,0 +1,183 @@
+"""Real dbt runs (dbt-core + dbt-postgres) against PostgreSQL, every statement guarded.
+
+The fixture project (tests/dbt/project) has a seed, a table model with a post-hook that deletes
+every row when `wipe_orders` is set, a view, an incremental model, a snapshot, two data tests and
+a macro that exports a table with COPY ... TO. Each test builds it in a schema of its own.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from guardrails_core.audit import AuditFilter, AuditRecord, AuditStore, RecordKind
+from guardrails_core.dbt_guard import run_dbt
+from guardrails_core.guard import Guard
+from guardrails_core.model import Context, Verdict
+from guardrails_core.policy import parse_policy
+from guardrails_core.settings import Settings
+from tests.servers import require_postgres
+
+PROJECT = Path(__file__).parent / "project"
+DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
+
+
+class Project:
+    """The fixture project copied to a temporary folder, building into its own schema."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.schema = f"dbt14_guard_{uuid.uuid4().hex[:8]}"
+        self.folder = tmp_path / "project"
+        shutil.copytree(PROJECT, self.folder)
+        (self.folder / "profiles.yml").write_text(
+            "guarded_shop:\n  target: dev\n  outputs:\n    dev:\n"
+            "      {type: postgres, host: 127.0.0.1, port: 5432, user: postgres, password: '',"
+            f" dbname: test, schema: {self.schema}, threads: 2}}\n"
+        )
+        self.audit_url = f"sqlite:///{tmp_path / 'audit.sqlite3'}"
+
+    def guard(self, policy: str | None = None) -> Guard:
+        settings = Settings.load({"GUARDRAILS_AUDIT_URL": self.audit_url})
+        return Guard(settings=settings, policy=parse_policy(policy) if policy else None)
+
+    def dbt(self, *args: str, guard: Guard | None = None) -> Any:
+        where = ["--project-dir", str(self.folder), "--profiles-dir", str(self.folder)]
+        return run_dbt([*args, *where, "--quiet"], guard=guard or self.guard())
+
+    def rows(self, relation: str) -> int:
+        with psycopg.connect(DSN) as conn:
+            found = conn.execute(f'select count(*) from "{self.schema}"."{relation}"').fetchone()
+        assert found is not None
+        return int(found[0])
+
+    def decisions(self) -> list[AuditRecord]:
+        with AuditStore(self.audit_url, create=False) as store:
+            return store.query(AuditFilter(kind=RecordKind.DECISION, limit=100_000))
+
+    def drop(self) -> None:
+        with psycopg.connect(DSN, autocommit=True) as conn:
+            for schema in (self.schema, f"{self.schema}_snapshots"):
+                conn.execute(f'drop schema if exists "{schema}" cascade')
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Iterator[Project]:
+    require_postgres()
+    made = Project(tmp_path)
+    yield made
+    made.drop()
+
+
+def _blocked(records: list[AuditRecord]) -> list[tuple[str, str]]:
+    return [
+        (record.decision.context.task or "", record.decision.command.text)
+        for record in records
+        if record.decision is not None and record.decision.decision is not Verdict.ALLOW
+    ]
+
+
+def test_ordinary_runs_have_no_false_block_under_the_dbt_pack(project: Project) -> None:
+    for args in (["build"], ["build"], ["run", "--full-refresh"], ["seed", "--full-refresh"]):
+        result = project.dbt(*args)
+        assert result.success, (args, result.exception)
+    assert project.rows("orders") == 3
+    assert project.rows("orders_incremental") == 3
+    assert project.rows("orders_snapshot") == 3
+    records = project.decisions()
+    assert _blocked(records) == []
+    by_rule: dict[str, set[str]] = {}
+    for record in records:
+        assert record.decision is not None
+        context = record.decision.context
+        assert context.orchestrator == "dbt"
+        reason = record.decision.deciding_reason
+        assert reason is not None
+        by_rule.setdefault(reason.rule_id, set()).add(context.task or "")
+    # dbt's housekeeping is recognised for what it is, on the node that does it.
+    assert "model.guarded_shop.orders" in by_rule["dbt.relation-swap"]
+    assert "model.guarded_shop.customers" in by_rule["dbt.backup-drop"]
+    assert by_rule["dbt.seed-reload"] == {"seed.guarded_shop.raw_orders"}
+    assert by_rule["dbt.seed-full-refresh"] == {"seed.guarded_shop.raw_orders"}
+    # The full refresh of the incremental model is named, and only there.
+    assert by_rule["dbt.full-refresh"] == {"model.guarded_shop.orders_incremental"}
+    # Seeds, snapshots and data tests went through the guard too.
+    tasks = {record.decision.context.task for record in records if record.decision}
+    assert {"snapshot.guarded_shop.orders_snapshot", "seed.guarded_shop.raw_orders"} <= tasks
+    assert any(task and task.startswith("test.guarded_shop.unique_orders_id") for task in tasks)
+
+
+def test_a_post_hook_deleting_every_row_fails_its_node_and_the_table_keeps_its_rows(
+    project: Project,
+) -> None:
+    assert project.dbt("build").success
+    result = project.dbt("run", "--vars", "{wipe_orders: true}")
+    assert not result.success
+    failed = [item for item in result.result if str(item.status) == "error"]
+    assert [item.node.unique_id for item in failed] == ["model.guarded_shop.orders"]
+    assert "mass mutation" in failed[0].message
+    assert project.rows("orders") == 3  # dbt rolled back: the rebuilt table and its swap too
+    [(task, text)] = _blocked(project.decisions())
+    assert task == "model.guarded_shop.orders"
+    assert text.startswith("delete from") and "where" in text
+
+
+def test_an_operation_that_exports_is_blocked(project: Project, tmp_path: Path) -> None:
+    assert project.dbt("seed").success and project.dbt("run", "--select", "orders").success
+    target = tmp_path / "orders.csv"
+    result = project.dbt("run-operation", "export_orders", "--args", f"{{path: '{target}'}}")
+    assert not result.success
+    assert not target.exists()
+    [record] = [
+        r for r in project.decisions() if r.decision and r.decision.decision is not Verdict.ALLOW
+    ]
+    assert record.decision is not None
+    assert record.decision.deciding_reason is not None
+    assert record.decision.deciding_reason.rule_id == "baseline.export"
+    assert record.decision.context.task == "macro_export_orders"
+
+
+def test_a_policy_can_make_full_refreshes_reviewable(project: Project) -> None:
+    policy = (
+        "version: 1\nrules:\n  - id: full-refresh-needs-approval\n"
+        "    match: {orchestrator: dbt, object_actions: [rename, drop],\n"
+        "            labels: {dbt.full_refresh: 'true', dbt.materialized: incremental}}\n"
+        "    decision: review\n"
+    )
+    assert project.dbt("build").success
+    result = project.dbt("run", "--full-refresh", guard=project.guard(policy))
+    assert not result.success
+    assert project.rows("orders_incremental") == 3
+    blocked = {task for task, _ in _blocked(project.decisions())}
+    assert "model.guarded_shop.orders_incremental" in blocked
+
+
+def test_the_guard_context_reaches_every_statement(project: Project) -> None:
+    guard = project.guard()
+    context = Context(environment="ci", tickets=("CHG-7",))
+    from guardrails_core.dbt_guard import guard_dbt
+
+    with guard_dbt(guard, context=context):
+        from dbt.cli.main import dbtRunner
+
+        where = ["--project-dir", str(project.folder), "--profiles-dir", str(project.folder)]
+        assert dbtRunner().invoke(["seed", *where, "--quiet"]).success
+        with pytest.raises(RuntimeError, match="already active"), guard_dbt(guard):
+            pass
+    records = project.decisions()
+    assert records
+    seen = {
+        (r.decision.context.environment, r.decision.context.tickets) for r in records if r.decision
+    }
+    assert seen == {("ci", ("CHG-7",))}
+    # Once the guard is gone dbt runs unguarded: nothing more is recorded.
+    from dbt.cli.main import dbtRunner
+
+    where = ["--project-dir", str(project.folder), "--profiles-dir", str(project.folder)]
+    assert dbtRunner().invoke(["seed", *where, "--quiet"]).success
+    assert len(project.decisions()) == len(records)
