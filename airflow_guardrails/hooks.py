@@ -325,9 +325,16 @@ def _run_live(
     connection, dialect = hook_connection(hook)
     result = scope.judge(text, dialect=dialect, connection=connection, probe=probe, live=True)
     try:
-        if probe is None or (bound and len(result.decision.statements) > 1):
-            # Bound values belong to the whole call: the statements cannot be sent apart.
+        if probe is None:
             return run(text)
+        if bound and len(result.decision.statements) > 1:
+            # Bound values belong to the whole call: the statements cannot be sent apart, so
+            # none keeps a copy of its own (under `impact.require_backup` none runs).
+            capture = scope.guard.prepare_reversibly(result, probe)
+            value = run(text)
+            executed = scope.guard.complete_reversibly(result, capture)
+            scope.kept(result, executed)
+            return value
         executed = scope.guard.execute_reversibly(result, probe, run)
     except Exception as error:
         scope.statement_failed([result], error)
