@@ -33,6 +33,7 @@ _.get_link
 _.guardrails_resume
 _.serialize
 _._run_command
+_.get_conn  # a test DAG's hook overrides it
 decisionId, recordId, decisionRecordId, outcomeActor, decisionSchemaURL
 _._get_schema
 
