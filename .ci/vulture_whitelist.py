@@ -41,6 +41,7 @@ _._get_schema
 # named in Airflow config, and a task of a test DAG.
 pytestmark
 airflow_home, warehouse_module
+FIXTURES  # fixtures imported into a test module from another folder's conftest
 OneHiddenDagAuthManager
 impact_off
 max_mem, log_errors  # re2.Options attributes, read by RE2

@@ -41,6 +41,7 @@ from guardrails_core.model import (
     most_severe,
 )
 from guardrails_core.render import headline, render_text
+from guardrails_core.session import REFINES_LABEL
 
 if TYPE_CHECKING:
     from airflow.sdk import BaseOperator
@@ -53,8 +54,6 @@ log = logging.getLogger("airflow_guardrails")
 
 DECISION_XCOM_KEY = "guardrails_decision"
 ORCHESTRATOR = "airflow"
-# Context label of a decision measured at the live connection: the id of the decision it refines.
-REFINES_LABEL = "guardrails.refines"
 
 
 class TaskBlocked(AirflowFailException, CommandBlocked):
