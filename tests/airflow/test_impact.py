@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from airflow_guardrails._runtime import REFINES_LABEL
 from guardrails_core.audit import Outcome
 from guardrails_core.cli import main as cli_main
+from guardrails_core.session import REFINES_LABEL
 from tests.airflow.conftest import ApiServer
 from tests.airflow.helpers import (
     audit_records,

@@ -113,23 +113,6 @@ def pipeline(guardrails_home: Path, tmp_path_factory: pytest.TempPathFactory) ->
     return {step: trace(records(step)) for step in STEPS}
 
 
-DIFFERENCES = {
-    "purge": "the engine's measured decision of the @guarded command carries no "
-    "guardrails.refines link to it",
-    "count_twice": "a statement the engine sends twice in one task run is recorded twice",
-    "fix": "the engine's measured decision of the approved command carries no "
-    "guardrails.refines link to it",
-}
-
-
-@pytest.mark.parametrize(
-    "step",
-    [
-        pytest.param(step, marks=pytest.mark.xfail(reason=DIFFERENCES[step], strict=True))
-        if step in DIFFERENCES
-        else step
-        for step in STEPS
-    ],
-)
+@pytest.mark.parametrize("step", STEPS)
 def test_prefect_leaves_the_conformance_trace(pipeline: dict[str, Any], step: str) -> None:
     assert pipeline[step] == EXPECTED[step]
