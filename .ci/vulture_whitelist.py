@@ -33,6 +33,7 @@ _.get_link
 _.guardrails_resume
 _.serialize
 _._run_command
+_.get_conn  # a test DAG's hook overrides it
 decisionId, recordId, decisionRecordId, outcomeActor, decisionSchemaURL
 _._get_schema
 
@@ -40,6 +41,7 @@ _._get_schema
 # named in Airflow config, and a task of a test DAG.
 pytestmark
 airflow_home, warehouse_module
+FIXTURES  # fixtures imported into a test module from another folder's conftest
 OneHiddenDagAuthManager
 impact_off
 max_mem, log_errors  # re2.Options attributes, read by RE2

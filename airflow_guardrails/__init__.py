@@ -16,12 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from airflow_guardrails._options import CommandField, GuardOptions, make_options
-    from airflow_guardrails._runtime import DECISION_XCOM_KEY, REFINES_LABEL, TaskBlocked
+    from airflow_guardrails._runtime import DECISION_XCOM_KEY, TaskBlocked
     from airflow_guardrails.lineage import GuardrailsRunFacet, guardrails_run_facets
     from airflow_guardrails.links import GuardrailsDecisionLink
     from airflow_guardrails.operators import GuardedOperator, guard_dag
     from airflow_guardrails.plugin import GuardrailsPlugin
     from airflow_guardrails.policies import guardrails_task_policy
+    from guardrails_core.session import REFINES_LABEL
 
 _EXPORTS = {
     "CommandField": "airflow_guardrails._options",
@@ -31,7 +32,7 @@ _EXPORTS = {
     "GuardrailsDecisionLink": "airflow_guardrails.links",
     "GuardrailsPlugin": "airflow_guardrails.plugin",
     "GuardrailsRunFacet": "airflow_guardrails.lineage",
-    "REFINES_LABEL": "airflow_guardrails._runtime",
+    "REFINES_LABEL": "guardrails_core.session",
     "TaskBlocked": "airflow_guardrails._runtime",
     "guard_dag": "airflow_guardrails.operators",
     "guardrails_run_facets": "airflow_guardrails.lineage",

@@ -20,7 +20,7 @@ from __future__ import annotations
 import importlib
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -29,18 +29,9 @@ from airflow.sdk.exceptions import AirflowFailException
 from airflow_guardrails._lineage_ids import connection_labels, task_labels
 from guardrails_core.audit.secrets import MASK, add_known_secrets
 from guardrails_core.guard import CommandBlocked, Guard, GuardResult
-from guardrails_core.guard import _describe as describe_error
-from guardrails_core.model import (
-    Actor,
-    Approval,
-    CommandKind,
-    Context,
-    Decision,
-    Reversal,
-    Verdict,
-    most_severe,
-)
+from guardrails_core.model import Actor, Approval, Context, Decision, Verdict
 from guardrails_core.render import headline, render_text
+from guardrails_core.session import Command, GuardSession, Origin
 
 if TYPE_CHECKING:
     from airflow.sdk import BaseOperator
@@ -53,8 +44,6 @@ log = logging.getLogger("airflow_guardrails")
 
 DECISION_XCOM_KEY = "guardrails_decision"
 ORCHESTRATOR = "airflow"
-# Context label of a decision measured at the live connection: the id of the decision it refines.
-REFINES_LABEL = "guardrails.refines"
 
 
 class TaskBlocked(AirflowFailException, CommandBlocked):
@@ -76,51 +65,28 @@ class TaskBlocked(AirflowFailException, CommandBlocked):
         return f"{AirflowFailException.__module__}.AirflowFailException", (str(self),), {}
 
 
-def statement_key(text: str) -> str:
-    """How a statement is recognised again when a hook sends it: as a hook would strip it.
-
-    Only outer whitespace and trailing semicolons go (DbApiHook.strip_sql_string); inner text is
-    kept whole, so two statements that could differ in meaning never share a key.
-    """
-    return text.strip().rstrip(";").strip()
-
-
-@dataclass
-class _Judged:
-    """One command judged in this scope, and how often and how well it ran since."""
-
-    result: GuardResult
-    failed: str | None = None
-    reported: bool = False
-    # Measured at the live connection: the id of the decision judged before it (if any).
-    refines: str | None = None
-    # Where the way back is kept, once the statement ran reversibly.
-    reversals: tuple[Reversal, ...] = ()
-
-    def published(self) -> GuardResult:
-        """The result as XCom and lineage show it: with its reversals, once it ran."""
-        if not self.reversals:
-            return self.result
-        decision = self.result.decision.model_copy(update={"reversals": self.reversals})
-        return GuardResult(decision, self.result.record_id)
-
-
 @dataclass
 class TaskScope:
-    """Everything the guard knows about the task run it is guarding."""
+    """The Airflow side of one guarded task run: its context, and how verdicts map back to
+    Airflow (fail without retry, park for a human). What was judged, what it refines, which
+    decision tells the task's story and the outcomes are the core `GuardSession`'s."""
 
     guard: Guard
     task: BaseOperator
     airflow_context: AirflowContext
     options: GuardOptions
     base: Context
-    judged: dict[tuple[str, str, str | None], _Judged] = field(default_factory=dict)
-    order: list[_Judged] = field(default_factory=list)
-    blocked: GuardResult | None = None
-    operator_result: GuardResult | None = None
-    lock: threading.RLock = field(default_factory=threading.RLock)
-    cleanups: list[Callable[[], None]] = field(default_factory=list)
+    session: GuardSession = field(init=False)
     _contexts: dict[str | None, Context] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.session = GuardSession(
+            self.guard,
+            self.context_for,
+            impact=self.options.impact,
+            on_new=self._log,
+            on_blocked=self._stop,
+        )
 
     # ------------------------------------------------------------------ context
 
@@ -155,120 +121,38 @@ class TaskScope:
             self._contexts[connection] = found
         return found
 
+    @property
+    def blocked(self) -> GuardResult | None:
+        return self.session.blocked
+
     # ------------------------------------------------------------------ judging
 
     def judge(
-        self,
-        text: str,
-        *,
-        kind: CommandKind = CommandKind.SQL,
-        dialect: str | None = None,
-        connection: str | None = None,
-        source: str = "hook",
-        probe: ImpactProbe | None = None,
-        live: bool = False,
-        estimated_later: bool = False,
+        self, command: Command, *, probe: ImpactProbe | None = None, measured_later: bool = False
     ) -> GuardResult:
-        """Decide about one command before it runs; raise unless it may.
-
-        A command already judged in this task run (same text, kind and connection) is not
-        judged and recorded again: its recorded decision covers every repeat. A statement
-        judged `live` (with `probe`, on the connection it is about to run on) always is: each
-        run gets its own estimate and its own way back. `estimated_later`: such a live check
-        follows, so the policy's `impact.require_estimate` is left to it.
-        """
-        register_secrets(text)
-        if (live or probe is not None) and self._measurable(text, dialect, connection):
-            return self._judge_live(text, dialect=dialect, connection=connection, probe=probe)
-        key = (kind.value, statement_key(text), connection)
-        seen = self.judged.get(key)  # the hot path: a repeat of a judged statement
-        if seen is not None and seen.result.proceed and source != "operator":
-            return seen.result
-        with self.lock:
-            seen = self.judged.get(key)
-            if seen is None:
-                result = self.guard.check(
-                    text,
-                    kind=kind,
-                    dialect=dialect,
-                    context=self.context_for(connection),
-                    estimated_later=estimated_later,
-                )
-                seen = _Judged(result)
-                self.judged[key] = seen
-                self.order.append(seen)
-                self._log(result, source)
-                self._cover(result, connection)
-            result = seen.result
-            if source == "operator" and (
-                self.operator_result is None
-                or result.decision.decision.severity
-                > self.operator_result.decision.decision.severity
-            ):
-                self.operator_result = result
-        if not result.proceed:
-            self._stop(result)
+        """Decide about one command before it runs (see `GuardSession.judge`); raise unless it
+        may: fail the task without retry, or park it for a person's approval."""
+        result = self.session.judge(command, probe=probe, measured_later=measured_later)
+        self.session.enforce(result)
         return result
 
     def checked_nothing(self) -> None:
         """The task ran and sent no command the guard saw: record and log that, and fail the
         task (its own work has run; downstream tasks do not) when the policy requires checks."""
-        result = self.guard.checked_nothing(self.context_for(None))
-        with self.lock:
-            self.order.append(_Judged(result))
-            self.operator_result = result
+        result = self.session.record_unchecked(self.context_for(None))
         log_to = getattr(self.task, "log", log)
         log_to.warning("access-guardrails: %s", result.decision.reasons[0].message)
         if not result.proceed:
-            with self.lock:
-                self.blocked = result
             raise TaskBlocked(result.decision, result.record_id)
-
-    def _measurable(self, text: str, dialect: str | None, connection: str | None) -> bool:
-        """Whether a probe measures or protects a statement of `text` (an upsert's UPDATE
-        word alone does not make it one: it is judged, once, as before)."""
-        from guardrails_core.impact import needs_probe
-
-        context = self.context_for(connection)
-        analysis = self.guard.analysis(text, dialect=dialect, context=context)
-        return any(needs_probe(statement) for statement in analysis.statements)
-
-    def _judge_live(
-        self,
-        text: str,
-        *,
-        dialect: str | None,
-        connection: str | None,
-        probe: ImpactProbe | None,
-    ) -> GuardResult:
-        """Judge a statement at its connection, measured by `probe`: recorded as a decision of
-        its own, linked to the one judged before any connection existed."""
-        key = (CommandKind.SQL.value, statement_key(text), connection)
-        with self.lock:
-            earlier = self.judged.get(key)
-            refines = earlier.result.decision.decision_id if earlier is not None else None
-            context = self.context_for(connection)
-            if refines is not None:
-                labels = tuple(sorted((*context.labels, (REFINES_LABEL, refines))))
-                context = context.model_copy(update={"labels": labels})
-            result = self.guard.check(
-                text, kind=CommandKind.SQL, dialect=dialect, context=context, probe=probe
-            )
-            self.order.append(_Judged(result, refines=refines))
-            self._log(result, "live")
-        if not result.proceed:
-            self._stop(result)
-        return result
 
     def kept(self, result: GuardResult, executed: Execution[Any]) -> None:
         """A statement judged here ran with a way back: remember it for the published decision
         and tell the task log how to use it."""
-        if not executed.reversals:
-            return
-        with self.lock:
-            for judged in self.order:
-                if judged.result is result:
-                    judged.reversals = (*judged.reversals, *executed.reversals)
+        self.session.kept(result, executed)
+        self.log_kept(result, executed)
+
+    def log_kept(self, result: GuardResult, executed: Execution[Any]) -> None:
+        """Tell the task log where a statement's way back is kept and how to use it."""
         task_log = getattr(self.task, "log", log)
         for reversal in executed.reversals:
             rows = f", {reversal.row_count:,} rows" if reversal.row_count is not None else ""
@@ -283,29 +167,19 @@ class TaskScope:
                 result.decision.decision_id,
             )
 
-    def _cover(self, result: GuardResult, connection: str | None) -> None:
-        """Mark each statement of a newly judged command as judged: a hook that splits the
-        command and sends its statements one by one is then not judged again."""
-        decision = result.decision
-        if len(decision.statements) > 1:
-            for statement in decision.statements:
-                key = (decision.command.kind.value, statement_key(statement.text), connection)
-                self.judged.setdefault(key, _Judged(result, reported=True))
-
     def _stop(self, result: GuardResult) -> None:
         decision = result.decision
         if decision.decision is Verdict.REVIEW:
             from airflow_guardrails._approval import request_approval
 
             request_approval(self, result)  # raises TaskAwaitingInput
-        with self.lock:
-            self.blocked = self.blocked or result
         raise TaskBlocked(decision, result.record_id)
 
-    def _log(self, result: GuardResult, source: str) -> None:
+    def _log(self, result: GuardResult, command: Command) -> None:
+        register_secrets(command.text)  # before any log line quotes it, ours or a driver's
         decision = result.decision
         task_log = getattr(self.task, "log", log)
-        if decision.decision is Verdict.ALLOW and source in ("hook", "live"):
+        if decision.decision is Verdict.ALLOW and command.origin is not Origin.DECLARED:
             # One line per new statement: a task sending hundreds must not drown its log.
             impact = "; ".join(estimate.describe() for estimate in decision.impact)
             task_log.info(
@@ -322,46 +196,14 @@ class TaskScope:
 
     # ------------------------------------------------------------------ outcomes
 
-    def on_finish(self, cleanup: Callable[[], None]) -> None:
-        with self.lock:
-            self.cleanups.append(cleanup)
-
-    def statement_failed(self, results: Iterable[GuardResult], error: BaseException | str) -> None:
-        detail = error if isinstance(error, str) else describe_error(error)
-        with self.lock:
-            ids = {id(result) for result in results}
-            for judged in self.order:
-                if id(judged.result) in ids and judged.failed is None:
-                    judged.failed = detail
-
     def finish(self, error: BaseException | None, *, publish_now: bool = False) -> None:
         """Append what became of each judged command to its record, once, and publish.
 
         The XCom copy of the deciding decision is left to the plugin's task listener (it runs
         once the task's state is settled) unless `publish_now` or no listener is registered.
         """
-        task_error = describe_error(error) if error is not None else None
-        with self.lock:
-            pending = [judged for judged in self.order if not judged.reported]
-            for judged in pending:
-                judged.reported = True
-            cleanups, self.cleanups = self.cleanups, []
-        for cleanup in cleanups:
-            cleanup()
-        for judged in pending:
-            result = judged.result
-            if not result.proceed:
-                continue  # blocked and awaiting-approval decisions keep their initial state
-            failed = judged.failed
-            if failed is None and result is self.operator_result:
-                failed = task_error
-            if failed is None:
-                self.guard.finish(result, "succeeded", wait=False)
-            else:
-                self.guard.finish(result, "failed", detail=failed, wait=False)
-        if pending:
-            self.guard.flush()  # one commit for the task's outcomes, written before it reports
-        deciding = self.deciding()
+        self.session.finish(error)
+        deciding = self.session.deciding()
         if deciding is None:
             return
         task: Any = self.task
@@ -374,29 +216,6 @@ class TaskScope:
             publish(self, deciding)
         else:
             task.__dict__[listener.PENDING_XCOM] = lambda ti: publish(self, deciding, ti=ti)
-
-    def deciding(self) -> GuardResult | None:
-        """The decision that tells the task's story: a block; else the operator's command (as
-        measured at the connection, when it is one statement that was); else the most severe
-        statement the task sent (one that kept a way back or was measured, else the first)."""
-        if self.blocked is not None:
-            return self.blocked
-        operator = self.operator_result
-        if operator is not None:
-            refined = [j for j in self.order if j.refines == operator.decision.decision_id]
-            if refined and len(operator.decision.statements) == 1:
-                return refined[-1].published()
-            return operator
-        if not self.order:
-            return None
-        worst = most_severe([judged.result.decision.decision for judged in self.order])
-        candidates = [j for j in self.order if j.result.decision.decision is worst]
-        chosen = (
-            next((j for j in candidates if j.reversals), None)
-            or next((j for j in candidates if j.result.decision.impact), None)
-            or candidates[0]
-        )
-        return chosen.published()
 
 
 def _excerpt(decision: Decision) -> str:

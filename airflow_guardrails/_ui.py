@@ -7,7 +7,6 @@ UI's plugin iframe. Everything shown comes from the audit store, in its stored (
 from __future__ import annotations
 
 import html
-import json
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Any
@@ -140,13 +139,10 @@ class _Row:
             (o.actor for o in outcomes if o.state.value == "approved" and o.actor), None
         )
         self.detail: str | None = latest.detail if outcomes else None
-        # Where the way back from the command is kept (outcome `backed_up`, as JSON).
-        self.reversals: list[dict[str, Any]] = [
-            reversal
-            for o in outcomes
-            if o.state.value == "backed_up" and o.detail
-            for reversal in json.loads(o.detail)
-        ]
+        from guardrails_core.audit.records import reversals_in
+
+        # Where the way back from the command is kept (outcomes `backed_up`).
+        self.reversals = reversals_in(outcomes)
 
 
 def _filters(
@@ -390,7 +386,7 @@ def _task_html(rows: list[_Row], dag_id: str, run_id: str, task_id: str) -> str:
             f"<div>impact: {_e(estimate.describe())}</div>" for estimate in decision.impact
         )
         way_back = "".join(
-            f"<div>way back: {_e(r['kind'])} of {_e(r['table'])} at <code>{_e(r['location'])}"
+            f"<div>way back: {_e(r.kind.value)} of {_e(r.table)} at <code>{_e(r.location)}"
             f"</code> · <code>access-guardrails undo {_e(decision.decision_id)}</code></div>"
             for r in row.reversals
         )

@@ -27,15 +27,10 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_guardrails._runtime import TaskScope, active_scope
 from guardrails_core.dialects import dialect_for_connection_type
-from guardrails_core.guard import Guard, GuardResult
-from guardrails_core.impact import (
-    PROBED_DIALECTS,
-    ImpactProbe,
-    UnsupportedConnection,
-    UnsupportedDialect,
-    may_need_probe,
-)
-from guardrails_core.model import CommandKind, Context
+from guardrails_core.guard import GuardResult
+from guardrails_core.impact import ImpactProbe, UnsupportedConnection, UnsupportedDialect
+from guardrails_core.model import CommandKind
+from guardrails_core.session import Command, Origin, measured_at_connection
 
 if TYPE_CHECKING:
     from airflow_guardrails._options import GuardOptions
@@ -148,7 +143,7 @@ def _wrap_sql_argument(
         try:
             return original(self, *args, **kwargs)
         except Exception as error:
-            scope.statement_failed(results, error)
+            scope.session.failed(results, error)
             raise
 
     setattr(guarded, _WRAPPED, original)
@@ -176,7 +171,7 @@ def _wrap_run_command(original: Callable[..., Any]) -> Any:
         try:
             return original(self, cur, sql_statement, *args, **kwargs)
         except Exception as error:
-            scope.statement_failed(results, error)
+            scope.session.failed(results, error)
             raise
 
     setattr(guarded, _WRAPPED, original)
@@ -266,14 +261,14 @@ def judge_hook_sql(
     call before the first two reach the database. `measured_later`: the call sends each
     statement through `_run_command`, where destructive ones are judged again, measured."""
     connection, dialect = hook_connection(hook)
-    later = measured_later and scope.options.impact and dialect in PROBED_DIALECTS
-    results: list[GuardResult] = []
-    for text in texts:
-        if not text.strip():
-            continue
-        result = scope.judge(text, dialect=dialect, connection=connection, estimated_later=later)
-        results.append(result)
-    return results
+    return [
+        scope.judge(
+            Command(text, CommandKind.SQL, dialect, Origin.SENT, connection),
+            measured_later=measured_later,
+        )
+        for text in texts
+        if text.strip()
+    ]
 
 
 def measured_at_hook(task: Any, options: GuardOptions, dialect: str | None) -> bool:
@@ -281,9 +276,8 @@ def measured_at_hook(task: Any, options: GuardOptions, dialect: str | None) -> b
     SQL operator (it runs its command through a DbApiHook) on a database the probes know."""
     return (
         options.intercept
-        and options.impact
-        and dialect in PROBED_DIALECTS
         and callable(getattr(task, "get_db_hook", None))
+        and measured_at_connection(dialect, impact=options.impact)
     )
 
 
@@ -294,9 +288,7 @@ def _at_connection(
     it with. Not for reads, databases the probes do not know, or `impact=False`. Where no probe
     can be made on the cursor's connection, it is judged again, unmeasured, only when the
     policy requires an estimate (then that check fails it closed)."""
-    if not scope.options.impact or not may_need_probe(text):
-        return False, None
-    if hook_connection(hook)[1] not in PROBED_DIALECTS:
+    if not measured_at_connection(hook_connection(hook)[1], text, impact=scope.options.impact):
         return False, None
     connection = getattr(cur, "connection", None)
     if connection is not None:
@@ -323,14 +315,22 @@ def _run_live(
     commit keeps the statement and its pre-image together, and its rollback drops both.
     """
     connection, dialect = hook_connection(hook)
-    result = scope.judge(text, dialect=dialect, connection=connection, probe=probe, live=True)
+    command = Command(text, CommandKind.SQL, dialect, Origin.CONNECTION, connection)
+    result = scope.judge(command, probe=probe)
     try:
-        if probe is None or (bound and len(result.decision.statements) > 1):
-            # Bound values belong to the whole call: the statements cannot be sent apart.
+        if probe is None:
             return run(text)
+        if bound and len(result.decision.statements) > 1:
+            # Bound values belong to the whole call: the statements cannot be sent apart, so
+            # none keeps a copy of its own (under `impact.require_backup` none runs).
+            capture = scope.guard.prepare_reversibly(result, probe)
+            value = run(text)
+            executed = scope.guard.complete_reversibly(result, capture)
+            scope.kept(result, executed)
+            return value
         executed = scope.guard.execute_reversibly(result, probe, run)
     except Exception as error:
-        scope.statement_failed([result], error)
+        scope.session.failed([result], error)
         raise
     scope.kept(result, executed)
     return executed.value
@@ -356,54 +356,6 @@ def _hook_database(hook: Any) -> str | None:
     return found
 
 
-class _ScopeGuard(Guard):
-    """The Guard handed to `guard_engine` for a hook's engine: it judges through the task's
-    scope, so a statement the task already judged is not judged and recorded again, and
-    outcomes are recorded once for the task."""
-
-    def __init__(self, scope: TaskScope, connection: str | None, dialect: str | None) -> None:
-        super().__init__(settings=scope.guard.settings, policy=scope.guard.policy, record=False)
-        self._scope = scope
-        self._connection = connection
-        self._dialect = dialect
-
-    def check(
-        self,
-        text: str,
-        *,
-        kind: CommandKind | str = CommandKind.SQL,
-        dialect: str | None = None,
-        context: Context | None = None,
-        probe: ImpactProbe | None = None,
-        estimated_later: bool = False,
-    ) -> GuardResult:
-        # The task's context replaces the engine guard's: the scope knows the running task.
-        return self._scope.judge(
-            text,
-            kind=CommandKind(kind),
-            dialect=self._dialect or dialect,
-            connection=self._connection,
-            source="hook",
-            probe=probe,
-            estimated_later=estimated_later,
-        )
-
-    def finish(
-        self,
-        result: GuardResult,
-        outcome: Any,
-        *,
-        detail: str | None = None,
-        actor: str | None = None,
-        wait: bool = True,
-    ) -> str | None:
-        if str(outcome) == "failed":
-            self._scope.statement_failed([result], detail or "failed")
-        elif str(outcome) == "backed_up":  # where the way back is: on the record at once
-            return self._scope.guard.finish(result, outcome, detail=detail, actor=actor)
-        return None
-
-
 def _guard_engine(scope: TaskScope, hook: Any, engine: Any) -> None:
     from guardrails_core.sqlalchemy_guard import EngineAlreadyGuarded, guard_engine
 
@@ -411,11 +363,13 @@ def _guard_engine(scope: TaskScope, hook: Any, engine: Any) -> None:
     try:
         handle = guard_engine(
             engine,
-            guard=_ScopeGuard(scope, connection, dialect),
+            guard=scope.guard,
             dialect=dialect,
             impact=scope.options.impact,
-            on_executed=scope.kept,
+            on_executed=scope.log_kept,
+            session=lambda: scope.session,
+            connection=connection,
         )
     except EngineAlreadyGuarded:
         return
-    scope.on_finish(handle.remove)
+    scope.session.on_finish(handle.remove)

@@ -13,7 +13,6 @@ the task runs (and so before the guard decides): the facet is on the events that
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from typing import Any
@@ -54,7 +53,8 @@ class GuardrailsRunFacet(RunFacet):
 
 def facet_for_record(record_id: str) -> GuardrailsRunFacet | None:
     """The facet for a decision record: its latest state, with the stored decision."""
-    from guardrails_core.audit import Outcome, guardrails_run_facet, shared_store
+    from guardrails_core.audit import guardrails_run_facet, shared_store
+    from guardrails_core.audit.records import reversals_in
     from guardrails_core.settings import Settings
 
     history = shared_store(Settings.load()).history(record_id)
@@ -66,12 +66,7 @@ def facet_for_record(record_id: str) -> GuardrailsRunFacet | None:
     if stored is not None:
         values.setdefault("decision", stored.to_dict())
         # The way back is appended after the decision (outcome `backed_up`): show it with it.
-        reversals = [
-            reversal
-            for record in history
-            if record.state is Outcome.BACKED_UP and record.detail
-            for reversal in json.loads(record.detail)
-        ]
+        reversals = [reversal.model_dump(mode="json") for reversal in reversals_in(history)]
         if reversals:
             values["decision"] = {**values["decision"], "reversals": reversals}
         values.setdefault(

@@ -27,6 +27,7 @@ from airflow_guardrails.links import GuardrailsDecisionLink
 from guardrails_core.dialects import dialect_for_connection_type
 from guardrails_core.guard import Guard, GuardResult
 from guardrails_core.model import Approval, CommandKind
+from guardrails_core.session import Command, Origin
 
 if TYPE_CHECKING:
     from airflow.sdk.definitions.context import Context as AirflowContext
@@ -111,7 +112,7 @@ def run_guarded(
         if judge_operator:
             judge_operator_commands(scope)
         returned = call()
-        if judge_operator and scope.blocked is None and not scope.order:
+        if judge_operator and scope.blocked is None and not scope.session.order:
             scope.checked_nothing()
         if scope.blocked is not None:
             # The task caught the block and carried on; the blocked statement did not run, and
@@ -154,12 +155,8 @@ def judge_operator_commands(scope: TaskScope) -> list[GuardResult]:
                 connection_dialect, looked_up = operator_dialect(task, connection), True
             dialect = connection_dialect
         result = scope.judge(
-            text,
-            kind=command_field.kind,
-            dialect=dialect,
-            connection=connection,
-            source="operator",
-            estimated_later=command_field.kind is CommandKind.SQL
+            Command(text, command_field.kind, dialect, Origin.DECLARED, connection),
+            measured_later=command_field.kind is CommandKind.SQL
             and hooks.measured_at_hook(task, scope.options, dialect),
         )
         results.append(result)

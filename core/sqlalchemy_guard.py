@@ -41,8 +41,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from guardrails_core.dialects import dialect_for_connection_type, dialect_for_url
 from guardrails_core.guard import Guard, GuardResult
 from guardrails_core.guard import _describe as describe_error
-from guardrails_core.impact.plan import may_need_probe
 from guardrails_core.model import CommandKind, Context
+from guardrails_core.session import Command, GuardSession, Origin, measured_at_connection
 
 if TYPE_CHECKING:
     from guardrails_core.impact import Capture, Execution, ImpactProbe
@@ -51,11 +51,9 @@ ContextSource = Context | Callable[[], Context] | None
 ResultHook = Callable[[GuardResult], None]
 ExecutionHook = Callable[[GuardResult, "Execution[None]"], None]
 ImpactSwitch = bool | Callable[[], bool]
+SessionSource = Callable[[], GuardSession | None]
 
 log = logging.getLogger("guardrails")
-
-# SQLAlchemy backends the impact probes know (their sync drivers).
-_PROBED_BACKENDS = frozenset({"postgresql", "mysql", "mariadb", "sqlite"})
 
 # Engines currently guarded, so a second guard_engine() on one engine is caught, not doubled.
 _GUARDED: weakref.WeakKeyDictionary[Engine, EngineGuard] = weakref.WeakKeyDictionary()
@@ -90,6 +88,8 @@ def guard_engine(
     on_result: ResultHook | None = None,
     impact: ImpactSwitch = True,
     on_executed: ExecutionHook | None = None,
+    session: SessionSource | None = None,
+    connection: str | None = None,
 ) -> EngineGuard:
     """Check every statement `engine` sends before it reaches the database.
 
@@ -101,6 +101,10 @@ def guard_engine(
     `impact` (or a callable read per statement) measures statements that change rows before they
     are judged and keeps a pre-image of allowed ones; `on_executed` sees what such a statement
     left behind (its decision with `reversals`, and notes) after it ran.
+    `session` (read per statement) is the unit of work running now, if any: statements are then
+    judged through it (a repeat is not recorded again, a measured one is linked to the decision
+    it refines, outcomes are written when the unit ends, `on_result` is left to the session),
+    as commands on the orchestrator's `connection` id.
     Returns a handle: `.remove()` (or leaving its `with` block) uninstalls the guard.
     """
     sync_engine = engine.sync_engine if isinstance(engine, AsyncEngine) else engine
@@ -119,6 +123,8 @@ def guard_engine(
             on_result=on_result,
             impact=impact,
             on_executed=on_executed,
+            session=session,
+            connection=connection,
         )
         handle._install()
         _GUARDED[sync_engine] = handle
@@ -138,6 +144,8 @@ class EngineGuard:
         on_result: ResultHook | None = None,
         impact: ImpactSwitch = True,
         on_executed: ExecutionHook | None = None,
+        session: SessionSource | None = None,
+        connection: str | None = None,
     ) -> None:
         self.engine = engine
         self.dialect = (
@@ -150,8 +158,10 @@ class EngineGuard:
         self._on_result = on_result
         self._impact = impact
         self._on_executed = on_executed
+        self._session = session
+        self._connection = connection
         # Async drivers' connections cannot be queried from inside the event: never probed.
-        self._probing = engine.dialect.name in _PROBED_BACKENDS and not engine.dialect.is_async
+        self._probing = not engine.dialect.is_async
         # Allowed statements between before/after_cursor_execute, by Connection (a Connection
         # runs one statement at a time; the error event has no cursor to key on).
         self._pending: dict[int, tuple[GuardResult, Capture | None]] = {}
@@ -167,6 +177,10 @@ class EngineGuard:
     @property
     def guard(self) -> Guard:
         return self._guard or Guard.shared()
+
+    def session(self) -> GuardSession | None:
+        """The unit of work statements are judged in right now, if any."""
+        return self._session() if self._session is not None else None
 
     @property
     def active(self) -> bool:
@@ -231,9 +245,8 @@ class EngineGuard:
         """An impact probe on `connection` (the statement's own, a SQLAlchemy Connection or a
         DB-API one) when `statement` may change rows or drop a table, probing is on, and the
         database is one the probes know; else None (the statement is judged unmeasured)."""
-        if not self._probing or not may_need_probe(statement):
-            return None
-        if not (self._impact() if callable(self._impact) else self._impact):
+        impact = self._impact() if callable(self._impact) else self._impact
+        if not self._probing or not measured_at_connection(self.dialect, statement, impact=impact):
             return None
         from guardrails_core.impact import ImpactProbe, UnsupportedConnection, UnsupportedDialect
 
@@ -253,14 +266,28 @@ class EngineGuard:
                 "being recorded; the audit store's engine must not be guarded. Point "
                 "GUARDRAILS_AUDIT_URL at a store with its own engine, or guard another engine."
             )
-        context = self.context()
+        session = self.session()
         _IN_CHECK.active = True
         try:
-            result = self.guard.check(
-                statement, kind=CommandKind.SQL, dialect=self.dialect, context=context, probe=probe
-            )
+            if session is not None:
+                origin = Origin.SENT if probe is None else Origin.CONNECTION
+                command = Command(
+                    statement, CommandKind.SQL, self.dialect, origin, self._connection
+                )
+                result = session.judge(command, probe=probe)
+            else:
+                result = self.guard.check(
+                    statement,
+                    kind=CommandKind.SQL,
+                    dialect=self.dialect,
+                    context=self.context(),
+                    probe=probe,
+                )
         finally:
             _IN_CHECK.active = False
+        if session is not None:
+            session.enforce(result)
+            return result
         if self._on_result is not None:
             self._on_result(result)
         result.raise_if_blocked()
@@ -285,6 +312,9 @@ class EngineGuard:
         except BaseException as error:
             self.finish(result, error)
             raise
+        session = self.session()
+        if session is not None:
+            session.kept(result, executed)
         if self._on_executed is not None:
             try:
                 self._on_executed(result, executed)
@@ -302,7 +332,13 @@ class EngineGuard:
 
     def finish(self, result: GuardResult, error: BaseException | None) -> None:
         # Outcomes are queued and committed in batches: one durable write per statement (the
-        # decision, before it runs) instead of two. `Guard.flush()` waits for the queue.
+        # decision, before it runs) instead of two. `Guard.flush()` waits for the queue. In a
+        # unit of work, its session writes them when the unit ends.
+        session = self.session()
+        if session is not None:
+            if error is not None:
+                session.failed([result], error)
+            return
         if error is None:
             self.guard.finish(result, "succeeded", wait=False)
         else:

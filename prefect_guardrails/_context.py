@@ -16,6 +16,7 @@ from prefect.context import FlowRunContext, TaskRunContext
 
 from guardrails_core import Actor, ActorKind, Approval, Context, DataScope
 from guardrails_core.guard import Guard
+from guardrails_core.session import GuardSession
 
 log = logging.getLogger("guardrails.prefect")
 
@@ -32,6 +33,8 @@ class Declared:
     approvals: list[Approval] = field(default_factory=list)
     # Measure destructive statements of its guarded engines and keep a way back.
     impact: bool = True
+    # The task run as a unit of work: what its guarded engines send is judged through it.
+    session: GuardSession | None = None
 
 
 DECLARED: ContextVar[Declared | None] = ContextVar("prefect_guardrails_declared", default=None)

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from guardrails_core.guard import Guard
 from guardrails_core.model import Context
+from guardrails_core.session import GuardSession
 from guardrails_core.sqlalchemy_guard import EngineGuard
 from guardrails_core.sqlalchemy_guard import guard_engine as guard_core_engine
 
@@ -64,6 +65,8 @@ def guard_engine(
     On PostgreSQL, MySQL and SQLite an UPDATE/DELETE/MERGE is measured first (its row estimate
     can make it a mass mutation) and an allowed one keeps a pre-image for `access-guardrails
     undo`; `impact=False` here, or `@guarded(impact=False)` on a task, turns that off.
+    Inside a @guarded task, statements are judged in the task run's session: one sent again is
+    not recorded again, and the task's own command, measured here, is linked to its decision.
     A connector's engine is the one it holds now: guard it again after `connector.close()`.
     """
     active_guard = guard
@@ -84,6 +87,11 @@ def guard_engine(
             )
         return current_context(active_guard or Guard.shared(), declared)
 
+    def session() -> GuardSession | None:
+        # An engine given a context of its own is judged in it, outside the task's session.
+        declared = DECLARED.get()
+        return declared.session if declared is not None and context is None else None
+
     guard_core_engine(
         _engine_of(engine),
         guard=guard,
@@ -92,6 +100,7 @@ def guard_engine(
         on_result=show,
         impact=measuring,
         on_executed=publish_kept,
+        session=session,
     )
     return engine
 

@@ -27,6 +27,7 @@ from prefect.client.schemas.objects import State, TaskRun
 from prefect.context import TaskRunContext
 from prefect.states import Failed
 
+from guardrails_core.audit import Outcome
 from guardrails_core.guard import CommandBlocked, Guard, GuardResult
 from guardrails_core.model import (
     Actor,
@@ -37,10 +38,11 @@ from guardrails_core.model import (
     Decision,
     Verdict,
 )
+from guardrails_core.session import Command, GuardSession, Origin
 
 from ._approval import request_approval
 from ._context import DECLARED, Declared, as_actor, as_scope, current_context
-from ._publish import finish, publish, settle
+from ._publish import publish, publish_outcome, settle
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -125,6 +127,15 @@ def never_retry_blocked(task: Task[Any, Any]) -> None:
     task.retry_condition_fn = condition
 
 
+def _show_new(result: GuardResult, command: Command) -> None:
+    """A decision newly recorded in a task run's session: the task's own command gets its
+    report; a statement its engines sent is shown as `show` does."""
+    if command.origin is Origin.DECLARED:
+        publish(result)
+    else:
+        show(result)
+
+
 def show(result: GuardResult) -> None:
     """Show a statement's decision in Prefect; a blocked one also turns off the task's retries.
 
@@ -181,6 +192,13 @@ class _Run:
         self.declared = Declared(
             actor=spec.actor, data_scope=spec.data_scope, base=spec.context, impact=spec.impact
         )
+        self.session = GuardSession(
+            self.guard,
+            lambda _connection: current_context(self.guard, self.declared),
+            impact=spec.impact,
+            on_new=_show_new,
+        )
+        self.declared.session = self.session
         self.allowed: GuardResult | None = None  # the declared command's result, once allowed
         self.approvals_asked = 0
         task_ctx = TaskRunContext.get()
@@ -203,11 +221,9 @@ class _Run:
         return None
 
     def check(self, text: str, kind: str) -> GuardResult:
-        context = current_context(self.guard, self.declared)
         dialect = self.spec.dialect if kind == CommandKind.SQL else None
-        result = self.guard.check(text, kind=kind, dialect=dialect, context=context)
-        publish(result)
-        return result
+        command = Command(text, CommandKind(kind), dialect, Origin.DECLARED)
+        return self.session.judge(command)
 
     def ask(self, result: GuardResult) -> State[Any] | None:
         """A blocked result: None once approved, else the Blocked state (denies never ask)."""
@@ -249,9 +265,12 @@ class _Run:
         return state
 
     def finish(self, error: BaseException | None) -> None:
-        """Append how the body ended to the declared command's record."""
-        if self.allowed is not None:
-            finish(self.guard, self.allowed, error)
+        """Append what became of the task's commands to their records (the declared one ends
+        as the body did) and show the declared command's outcome."""
+        for result, failed in self.session.finish(error):
+            if result is self.allowed:
+                outcome = Outcome.SUCCEEDED if failed is None else Outcome.FAILED
+                publish_outcome(result, outcome, detail=failed)
 
 
 def _wrap(fn: Callable[..., Any], spec: _Spec) -> Callable[..., Any]:

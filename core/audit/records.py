@@ -6,13 +6,15 @@ view a reader gets back, never a second source of truth.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from guardrails_core.model import ActorKind, Decision, Intent, Mode, Verdict
+from guardrails_core.model import ActorKind, Decision, Intent, Mode, Reversal, Verdict
 
 
 class Outcome(StrEnum):
@@ -124,6 +126,19 @@ class AuditRecord(_Frozen):
     @property
     def decision_id(self) -> str:
         return self.subject.decision_id
+
+    @property
+    def reversals(self) -> tuple[Reversal, ...]:
+        """Where the way back is kept, for a `backed_up` outcome (its detail, as written by
+        the guard); () for any other record."""
+        if self.state is not Outcome.BACKED_UP or not self.detail:
+            return ()
+        return tuple(Reversal.model_validate(item) for item in json.loads(self.detail))
+
+
+def reversals_in(history: Iterable[AuditRecord]) -> tuple[Reversal, ...]:
+    """Every way back kept for a decision, from its history (decision and outcome records)."""
+    return tuple(reversal for record in history for reversal in record.reversals)
 
 
 class AuditFilter(_Frozen):

@@ -158,13 +158,11 @@ def _undo_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def _recorded_database(store: AuditStore, decision_record_id: str) -> str | None:
     """The database named in the decision's `backed_up` outcomes (password not recorded)."""
-    from guardrails_core.audit import Outcome
+    from guardrails_core.audit.records import reversals_in
 
-    for record in reversed(store.history(decision_record_id)):
-        if record.state is Outcome.BACKED_UP and record.detail:
-            for reversal in json.loads(record.detail):
-                if reversal.get("database"):
-                    return _without_password(str(reversal["database"]))
+    for reversal in reversed(reversals_in(store.history(decision_record_id))):
+        if reversal.database:
+            return _without_password(reversal.database)
     return None
 
 

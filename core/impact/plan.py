@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from sqlglot import exp
+
 from guardrails_core.impact.statements import (
     RowChange,
     TableDrop,
@@ -20,6 +22,8 @@ from guardrails_core.impact.statements import (
     row_changes,
     table_drop,
 )
+from guardrails_core.intent import resolve_dialect
+from guardrails_core.intent.sql.trees import tree_of
 from guardrails_core.model import CommandKind, StatementEffect
 from guardrails_core.policy.schema import ImpactSpec
 
@@ -150,6 +154,14 @@ class StatementPlan:
         return self.protection is Protection.SOFT_DROP
 
 
+def analysed_tree(statement: StatementEffect, dialect: str) -> exp.Expr | None:
+    """The tree the analyzer read `statement` from, when it read it as `dialect` (impact
+    planning reads what was judged, and parses nothing again); else None."""
+    if resolve_dialect(statement.dialect) != resolve_dialect(dialect):
+        return None
+    return tree_of(statement)
+
+
 def plan_statement(statement: StatementEffect, dialect: str, spec: ImpactSpec) -> StatementPlan:
     """Which protection `statement` gets under `spec` (before looking at the catalog)."""
     operation = statement.operation
@@ -161,7 +173,7 @@ def plan_statement(statement: StatementEffect, dialect: str, spec: ImpactSpec) -
                 statement, Protection.NONE, problem="pre-images are off (pre_image_max_rows: 0)"
             )
         try:
-            changes = row_changes(statement.text, dialect)
+            changes = row_changes(statement.text, dialect, analysed_tree(statement, dialect))
         except UnsupportedStatement as error:
             return StatementPlan(statement, Protection.NONE, problem=str(error))
         return StatementPlan(statement, Protection.PRE_IMAGE, changes=changes)
@@ -169,7 +181,7 @@ def plan_statement(statement: StatementEffect, dialect: str, spec: ImpactSpec) -
         if not spec.soft_drop:
             return StatementPlan(statement, Protection.NONE, problem="soft drops are off")
         try:
-            drop = table_drop(statement.text, dialect)
+            drop = table_drop(statement.text, dialect, analysed_tree(statement, dialect))
         except UnsupportedStatement as error:
             return StatementPlan(statement, Protection.NONE, problem=str(error))
         if drop is None or not drop.tables:

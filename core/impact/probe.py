@@ -29,6 +29,7 @@ from guardrails_core.impact.backups import (
 from guardrails_core.impact.plan import (
     Protection,
     StatementPlan,
+    analysed_tree,
     choose_key,
     plan_statement,
     pre_image_problem,
@@ -106,7 +107,8 @@ class ImpactProbe:
 
         table = None
         try:
-            change = row_changes(statement.text, self.dialect)[0]
+            tree = analysed_tree(statement, self.dialect)
+            change = row_changes(statement.text, self.dialect, tree)[0]
             table = change.table.display
             measured = self.adapter.estimate(self.session, change, statement.text, timeout_ms)
         except (UnsupportedStatement, ProbeError) as error:

@@ -97,9 +97,10 @@ def parse(text: str, dialect: str) -> exp.Expr:
     return tree
 
 
-def row_changes(text: str, dialect: str) -> tuple[RowChange, ...]:
-    """The row changes of one UPDATE/DELETE/MERGE (one) or TRUNCATE (one per table)."""
-    tree = parse(text, dialect)
+def row_changes(text: str, dialect: str, tree: exp.Expr | None = None) -> tuple[RowChange, ...]:
+    """The row changes of one UPDATE/DELETE/MERGE (one) or TRUNCATE (one per table); `tree`:
+    the statement as the analyzer read it (else `text` is parsed)."""
+    tree = tree if tree is not None else parse(text, dialect)
     bound = _bind_parameter(tree, dialect)
     if bound is not None:
         raise UnsupportedStatement(
@@ -121,9 +122,9 @@ def row_changes(text: str, dialect: str) -> tuple[RowChange, ...]:
     raise UnsupportedStatement(f"{type(tree).__name__.upper()} does not change rows in place")
 
 
-def table_drop(text: str, dialect: str) -> TableDrop | None:
+def table_drop(text: str, dialect: str, tree: exp.Expr | None = None) -> TableDrop | None:
     """The tables a DROP TABLE names; None for any other statement (DROP VIEW, INDEX, ...)."""
-    tree = parse(text, dialect)
+    tree = tree if tree is not None else parse(text, dialect)
     if not isinstance(tree, exp.Drop) or str(tree.args.get("kind") or "").upper() != "TABLE":
         return None
     tables = tree.args.get("tables") or ([tree.this] if tree.this is not None else [])

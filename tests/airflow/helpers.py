@@ -116,7 +116,7 @@ def row_count(database: Path, table: str) -> int:
 def measured_at_connection(records: list[Any]) -> tuple[list[Any], list[Any]]:
     """(records of decisions judged before any connection existed, records of the decisions a
     hook's live connection measured again) with their outcomes, each in trail order."""
-    from airflow_guardrails._runtime import REFINES_LABEL
+    from guardrails_core.session import REFINES_LABEL
 
     live = {
         r.record_id

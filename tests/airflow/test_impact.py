@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from airflow_guardrails._runtime import REFINES_LABEL
 from guardrails_core.audit import Outcome
 from guardrails_core.cli import main as cli_main
+from guardrails_core.session import REFINES_LABEL
 from tests.airflow.conftest import ApiServer
 from tests.airflow.helpers import (
     audit_records,
@@ -203,3 +203,34 @@ def test_impact_false_judges_as_before(events: tuple[Events, str]) -> None:
     records = audit_records(dag_run.run_id, "purge")
     assert [r.state for r in records] == [Outcome.PENDING, Outcome.SUCCEEDED]
     assert records[0].decision.impact == ()
+
+
+@pytest.mark.parametrize("events", ["postgres"], indirect=True)
+@pytest.mark.parametrize("require_backup", [True, False])
+def test_bound_statements_sent_together_meet_require_backup(
+    events: tuple[Events, str], guard_env: pytest.MonkeyPatch, tmp_path: Path, require_backup: bool
+) -> None:
+    """Two DELETEs with bound values in one hook call cannot keep a pre-image each: under
+    `impact.require_backup` neither runs; without it both run, recorded with no way back."""
+    table, conn_id = events
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        f"version: 1\nid: backups\nimpact: {{require_backup: {str(require_backup).lower()}}}\n"
+    )
+    guard_env.setenv("GUARDRAILS_POLICY", str(policy))
+    before = table.checksum()
+    dag_run = run_dag(
+        "bound_multi", "bound_multi.py", conf={"conn_id": conn_id, "table": table.table}
+    )
+
+    state = task_states(dag_run)["delete_two_kinds"][0]
+    _static, live = measured_at_connection(audit_records(dag_run.run_id, "delete_two_kinds"))
+    if require_backup:
+        assert state == "failed"
+        assert table.checksum() == before  # neither DELETE reached the rows
+        assert [r.state for r in live] == [Outcome.PENDING, Outcome.FAILED]
+        assert "impact.require_backup" in (live[-1].detail or "")
+    else:
+        assert state == "success"
+        assert table.count() == ROWS - 100
+        assert [r.state for r in live] == [Outcome.PENDING, Outcome.SUCCEEDED]

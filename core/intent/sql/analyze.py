@@ -336,6 +336,7 @@ def _classify_chunk(
         return
     if tree is None:
         return
+    statement.tree = tree
     _classify_tree(statement, tree, chunk, source, prepared)
 
 

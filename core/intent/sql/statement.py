@@ -16,6 +16,7 @@ from sqlglot.tokenizer_core import Token, TokenType
 
 from guardrails_core.intent import shell_registry
 from guardrails_core.intent.sql.dialects import _QUOTED_TOKENS, A, I, K, _tokenizer_and_parser
+from guardrails_core.intent.sql.trees import keep_tree
 from guardrails_core.model import (
     CommandKind,
     Finding,
@@ -180,6 +181,7 @@ class _Statement:
         "objects",
         "operation",
         "tables",
+        "tree",
     )
 
     def __init__(self, names: _Names, dialect_name: str | None, depth: int) -> None:
@@ -191,6 +193,8 @@ class _Statement:
         self.findings: list[Finding] = []
         self.objects: dict[_ObjectKey, ObjectRef] = {}
         self.embedded: list[StatementEffect] = []
+        # The tree the statement was read from (None: it did not parse).
+        self.tree: exp.Expr | None = None
         self.claimed_tables: set[int] = set()
         self.cte_names: set[str] = set()
         self.tables: list[exp.Table] = []
@@ -280,7 +284,7 @@ class _Statement:
                 self.objects.setdefault(object_key(ref), ref)
 
     def build(self, index: int, text: str, span: tuple[int, int]) -> StatementEffect:
-        return StatementEffect(
+        effect = StatementEffect(
             index=index,
             kind=CommandKind.SQL,
             dialect=self.dialect_name,
@@ -292,6 +296,9 @@ class _Statement:
             findings=tuple(self.findings),
             embedded=tuple(self.embedded),
         )
+        if self.tree is not None:
+            keep_tree(effect, self.tree)
+        return effect
 
 
 # Table functions that name another server when used as a table (T-SQL).

@@ -1,0 +1,45 @@
+"""The sqlglot tree the analyzer read each SQL statement from, for the readers after it (impact
+planning): one parse per statement, and what is measured is what was judged (the tree comes
+from the analyzer's preprocessed text: executable comments, a byte-order mark).
+
+Kept beside the StatementEffect, by identity, not in it: the effect is a value that is
+serialised and compared; the tree is neither. It goes when its effect goes.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+
+from sqlglot import exp
+
+from guardrails_core.model import StatementEffect
+
+_TREES: dict[int, tuple[weakref.ref[StatementEffect], exp.Expr]] = {}
+_LOCK = threading.Lock()
+
+
+def keep_tree(effect: StatementEffect, tree: exp.Expr) -> None:
+    """Remember `tree` as the one `effect` was read from. Readers must not change it: it is
+    shared with every later reader of the (cached) analysis."""
+    key = id(effect)
+
+    def forget(ref: weakref.ref[StatementEffect]) -> None:
+        with _LOCK:
+            entry = _TREES.get(key)
+            if entry is not None and entry[0] is ref:
+                del _TREES[key]
+
+    with _LOCK:
+        _TREES[key] = (weakref.ref(effect, forget), tree)
+
+
+def tree_of(effect: StatementEffect) -> exp.Expr | None:
+    """The tree `effect` was read from, if this process's analyzer made it."""
+    entry = _TREES.get(id(effect))
+    if entry is None or entry[0]() is not effect:
+        return None
+    return entry[1]
+
+
+__all__ = ["keep_tree", "tree_of"]

@@ -1,0 +1,314 @@
+"""One unit of work (a task run, a flow's task run): the commands it judged and what became of them.
+
+Adapters map their orchestrator's world into a `Command` and a `Context`, ask the session, and
+map the verdict back (fail, pause, proceed); the session decides everything in between:
+
+- a statement judged once in the unit is not judged and recorded again when it is sent again
+  (its recorded decision covers every repeat), and each statement of a judged multi-statement
+  command counts as judged;
+- a statement judged again where it meets its live connection, measured by an `ImpactProbe`,
+  is a decision of its own, linked to the one judged before (context label `REFINES_LABEL`);
+- whether a statement is measured at its connection at all (`measured_at_connection`: the one
+  list of databases the probes know, for every adapter);
+- which decision represents the unit (`deciding`), and the outcomes of everything it judged,
+  written in one batch when it ends (`finish`).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from guardrails_core.guard import Guard, GuardResult, _describe
+from guardrails_core.impact.plan import PROBED_DIALECTS, may_need_probe, needs_probe
+from guardrails_core.model import CommandKind, Context, Reversal, most_severe
+
+if TYPE_CHECKING:
+    from guardrails_core.impact import Execution, ImpactProbe
+
+# Context label of a decision measured at the live connection: the id of the decision it
+# refines (the one judged before any connection existed).
+REFINES_LABEL = "guardrails.refines"
+
+
+class Origin(StrEnum):
+    """Where a command came from, in its unit of work."""
+
+    DECLARED = "declared"  # the unit's own command: an operator's `sql`, a @guarded argument
+    SENT = "sent"  # a statement the unit sends (a hook call, an engine statement)
+    CONNECTION = "connection"  # a statement at its live connection, measured there
+
+
+@dataclass(frozen=True)
+class Command:
+    """A command about to run, as an adapter saw it."""
+
+    text: str
+    kind: CommandKind = CommandKind.SQL
+    dialect: str | None = None
+    origin: Origin = Origin.SENT
+    connection: str | None = None  # the orchestrator's connection id, if any
+
+    @property
+    def key(self) -> tuple[str, str, str | None]:
+        """How the command is recognised when it is sent again."""
+        return self.kind.value, statement_key(self.text), self.connection
+
+
+def statement_key(text: str) -> str:
+    """A statement as a DB hook strips it: outer whitespace and trailing semicolons go
+    (DbApiHook.strip_sql_string); inner text is kept whole, so two statements that could
+    differ in meaning never share a key."""
+    return text.strip().rstrip(";").strip()
+
+
+def measured_at_connection(dialect: str | None, text: str | None = None, *, impact: bool) -> bool:
+    """Whether a statement of `dialect` (of `text`, if given) is judged again, measured, where it
+    meets its live connection: impact on, a database the probes know, and words of a statement
+    a probe measures or protects (a cheap look; `needs_probe` on the analysis decides)."""
+    if not impact or dialect not in PROBED_DIALECTS:
+        return False
+    return text is None or may_need_probe(text)
+
+
+@dataclass
+class Judged:
+    """One command judged in the session, and how it ran since."""
+
+    result: GuardResult
+    failed: str | None = None
+    reported: bool = False
+    # Measured at the live connection: the id of the decision judged before it (if any).
+    refines: str | None = None
+    # Where the way back is kept, once the statement ran reversibly.
+    reversals: tuple[Reversal, ...] = ()
+
+    def published(self) -> GuardResult:
+        """The result as published (XCom, lineage, artifacts): with its reversals, once it ran."""
+        if not self.reversals:
+            return self.result
+        decision = self.result.decision.model_copy(update={"reversals": self.reversals})
+        return GuardResult(decision, self.result.record_id)
+
+
+ContextFor = Callable[[str | None], Context]
+NewResult = Callable[[GuardResult, Command], None]
+
+
+@dataclass
+class GuardSession:
+    """The guard's memory of one unit of work. Thread-safe.
+
+    `context(connection)` gives the Context a command on that connection is judged in (read
+    per new judgement: approvals collected during the unit count). `on_new` sees every newly
+    recorded result (an adapter logs or shows it); `on_blocked` maps a blocked verdict to the
+    orchestrator (raise its exception, park the task), else `CommandBlocked` is raised.
+    """
+
+    guard: Guard
+    context: ContextFor
+    impact: bool = True
+    on_new: NewResult | None = None
+    on_blocked: Callable[[GuardResult], None] | None = None
+    judged: dict[tuple[str, str, str | None], Judged] = field(default_factory=dict)
+    order: list[Judged] = field(default_factory=list)
+    blocked: GuardResult | None = None
+    declared: GuardResult | None = None
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    cleanups: list[Callable[[], None]] = field(default_factory=list)
+
+    # ------------------------------------------------------------------ judging
+
+    def judge(
+        self, command: Command, *, probe: ImpactProbe | None = None, measured_later: bool = False
+    ) -> GuardResult:
+        """Decide about `command` (recorded before this returns); never raises for a verdict.
+
+        A repeat of a command judged and allowed in this session returns its result. A command
+        at its connection (`Origin.CONNECTION`, measured by `probe`) that a probe measures is
+        judged anew each time, linked to the earlier decision of the same text. `measured_later`:
+        the adapter sends the command on to a connection where it is judged again, measured, so
+        the policy's `impact.require_estimate` is left to that judgement.
+        """
+        if command.origin is Origin.CONNECTION and self._measurable(command):
+            return self._judge_at_connection(command, probe)
+        seen = self.judged.get(command.key)  # the hot path: a repeat of a judged statement
+        if seen is not None and seen.result.proceed and command.origin is not Origin.DECLARED:
+            return seen.result
+        new = False
+        with self.lock:
+            seen = self.judged.get(command.key)
+            if seen is None or not seen.result.proceed:
+                later = measured_later and measured_at_connection(
+                    command.dialect, impact=self.impact
+                )
+                result = self.guard.check(
+                    command.text,
+                    kind=command.kind,
+                    dialect=command.dialect,
+                    context=self.context(command.connection),
+                    estimated_later=later,
+                )
+                seen = Judged(result)
+                self.judged[command.key] = seen
+                self.order.append(seen)
+                self._cover(command, result)
+                new = True
+            result = seen.result
+            if command.origin is Origin.DECLARED and (
+                self.declared is None
+                or result.decision.decision.severity > self.declared.decision.decision.severity
+            ):
+                self.declared = result
+        return self._judged(result, command, new)
+
+    def record_unchecked(self, context: Context) -> GuardResult:
+        """The unit ran and sent no command the guard saw: record that as its decision (denied,
+        and so blocked, when the policy sets require_checks)."""
+        result = self.guard.checked_nothing(context)
+        with self.lock:
+            self.order.append(Judged(result))
+            self.declared = result
+            if not result.proceed:
+                self.blocked = self.blocked or result
+        return result
+
+    def _measurable(self, command: Command) -> bool:
+        """Whether a probe measures or protects a statement of the command (an upsert's UPDATE
+        word alone does not make it one: it is judged, once, as any other)."""
+        analysis = self.guard.analysis(
+            command.text, dialect=command.dialect, context=self.context(command.connection)
+        )
+        return any(needs_probe(statement) for statement in analysis.statements)
+
+    def _judge_at_connection(self, command: Command, probe: ImpactProbe | None) -> GuardResult:
+        with self.lock:
+            earlier = self.judged.get(command.key)
+            refines = earlier.result.decision.decision_id if earlier is not None else None
+            context = self.context(command.connection)
+            if refines is not None:
+                labels = tuple(sorted((*context.labels, (REFINES_LABEL, refines))))
+                context = context.model_copy(update={"labels": labels})
+            result = self.guard.check(
+                command.text,
+                kind=command.kind,
+                dialect=command.dialect,
+                context=context,
+                probe=probe,
+            )
+            self.order.append(Judged(result, refines=refines))
+        return self._judged(result, command, True)
+
+    def _judged(self, result: GuardResult, command: Command, new: bool) -> GuardResult:
+        if new and self.on_new is not None:
+            self.on_new(result, command)
+        if not result.proceed:
+            with self.lock:
+                self.blocked = self.blocked or result
+        return result
+
+    def enforce(self, result: GuardResult) -> None:
+        """Map a blocked result to the orchestrator (`on_blocked`), else raise CommandBlocked."""
+        if result.proceed:
+            return
+        if self.on_blocked is not None:
+            self.on_blocked(result)
+        result.raise_if_blocked()
+
+    def _cover(self, command: Command, result: GuardResult) -> None:
+        """Each statement of a newly judged multi-statement command counts as judged: a hook
+        that splits the command and sends its statements one by one is not judged again."""
+        decision = result.decision
+        if len(decision.statements) > 1:
+            for statement in decision.statements:
+                key = Command(statement.text, command.kind, connection=command.connection).key
+                self.judged.setdefault(key, Judged(result, reported=True))
+
+    # ------------------------------------------------------------------ outcomes
+
+    def kept(self, result: GuardResult, executed: Execution[Any]) -> None:
+        """A statement judged here ran with a way back: keep it for the published decision."""
+        if not executed.reversals:
+            return
+        with self.lock:
+            for judged in self.order:
+                if judged.result is result:
+                    judged.reversals = (*judged.reversals, *executed.reversals)
+
+    def failed(self, results: Iterable[GuardResult], error: BaseException | str) -> None:
+        """Statements judged here failed when they ran."""
+        detail = error if isinstance(error, str) else _describe(error)
+        with self.lock:
+            ids = {id(result) for result in results}
+            for judged in self.order:
+                if id(judged.result) in ids and judged.failed is None:
+                    judged.failed = detail
+
+    def on_finish(self, cleanup: Callable[[], None]) -> None:
+        with self.lock:
+            self.cleanups.append(cleanup)
+
+    def finish(self, error: BaseException | None) -> list[tuple[GuardResult, str | None]]:
+        """The unit ended (with `error`, if it failed): append what became of each command
+        judged since the last `finish` to its record, in one batch. Returns each allowed result
+        with its failure (None: succeeded). A declared command fails with the unit."""
+        unit_error = _describe(error) if error is not None else None
+        with self.lock:
+            pending = [judged for judged in self.order if not judged.reported]
+            for judged in pending:
+                judged.reported = True
+            cleanups, self.cleanups = self.cleanups, []
+        for cleanup in cleanups:
+            cleanup()
+        written: list[tuple[GuardResult, str | None]] = []
+        for judged in pending:
+            result = judged.result
+            if not result.proceed:
+                continue  # blocked and awaiting-approval decisions keep their initial state
+            failed = judged.failed
+            if failed is None and result is self.declared:
+                failed = unit_error
+            if failed is None:
+                self.guard.finish(result, "succeeded", wait=False)
+            else:
+                self.guard.finish(result, "failed", detail=failed, wait=False)
+            written.append((result, failed))
+        if pending:
+            self.guard.flush()  # one commit for the unit's outcomes, written before it reports
+        return written
+
+    def deciding(self) -> GuardResult | None:
+        """The decision that tells the unit's story: a block; else the declared command (as
+        measured at the connection, when it is one statement that was); else the most severe
+        statement the unit sent (one that kept a way back or was measured, else the first)."""
+        if self.blocked is not None:
+            return self.blocked
+        declared = self.declared
+        if declared is not None:
+            refined = [j for j in self.order if j.refines == declared.decision.decision_id]
+            if refined and len(declared.decision.statements) == 1:
+                return refined[-1].published()
+            return declared
+        if not self.order:
+            return None
+        worst = most_severe([judged.result.decision.decision for judged in self.order])
+        candidates = [j for j in self.order if j.result.decision.decision is worst]
+        chosen = (
+            next((j for j in candidates if j.reversals), None)
+            or next((j for j in candidates if j.result.decision.impact), None)
+            or candidates[0]
+        )
+        return chosen.published()
+
+
+__all__ = [
+    "REFINES_LABEL",
+    "Command",
+    "GuardSession",
+    "Origin",
+    "measured_at_connection",
+    "statement_key",
+]
