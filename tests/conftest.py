@@ -1,6 +1,7 @@
 """Every test outside tests/airflow and tests/prefect judges with the settings it sets itself.
 
-The Airflow and Prefect session fixtures set GUARDRAILS_POLICY (and the audit store) for the
+The Airflow and Prefect session fixtures (used by tests/airflow, tests/prefect, tests/conformance
+and tests/e2e) set GUARDRAILS_POLICY (and the audit store) for the
 whole session, and `check()` without a policy reads the settings: left alone, a core test run
 after them in the same session would judge with their policy instead of the baseline.
 """
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-SESSION_CONFIGURED = ("airflow", "prefect")
+SESSION_CONFIGURED = ("airflow", "prefect", "conformance", "e2e")
 TESTS = Path(__file__).resolve().parent
 
 
