@@ -242,16 +242,24 @@ def _answer(args: argparse.Namespace, settings: Settings, out: TextIO, stdin: Te
                 expires = grant(
                     store, args.approval_id, approver=who, ttl=timedelta(minutes=args.ttl)
                 )
-                out.write(
-                    f"approved {args.approval_id} (by {who}, once, until {expires:%H:%M:%S} UTC)\n"
-                )
+                answer = f"approved (by {who}, once, until {expires:%H:%M:%S} UTC)"
             else:
                 reject(store, args.approval_id, approver=who, reason=args.reason)
-                out.write(f"rejected {args.approval_id} (by {who})\n")
+                answer = f"rejected (by {who})"
+            out.write(f"{args.approval_id} {answer}: {_held(store.get(args.approval_id))}\n")
     except (ApprovalRefused, AuditUnavailable) as error:
         sys.stderr.write(f"access-guardrails: nothing recorded: {error}\n")
         return 1
     return 0
+
+
+def _held(record: AuditRecord) -> str:
+    """The held statement as the trail keeps it (literals masked unless full text is on)."""
+    decision = record.decision
+    if decision is None:
+        return "?"
+    rule = record.subject.deciding_rule or "-"
+    return f"{decision.command.text} [{rule}; asked by {record.subject.actor_id}]"
 
 
 def _user() -> str:

@@ -44,6 +44,8 @@ from guardrails_core.model import Actor, ActorKind, Approval, Context, Decision,
 from guardrails_core.sqlalchemy_guard import EngineGuard, guard_engine
 
 if TYPE_CHECKING:
+    from mcp.server.transport_security import TransportSecuritySettings
+
     from guardrails_core.impact import Execution
 
 #: Rows returned to the model from one statement, at most.
@@ -418,13 +420,7 @@ class NotLoopback(ValueError):
 def check_bind(host: str, *, allow_remote: bool = False) -> None:
     """Refuse a bind address that is not loopback unless the operator forced it: the server
     has no authentication, so anyone who reaches the port acts as the agent."""
-    if allow_remote or host == "localhost":
-        return
-    try:
-        loopback = ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = False
-    if not loopback:
+    if not allow_remote and not _loopback(host):
         raise NotLoopback(
             f"--host {host} is not a loopback address: the MCP server has no authentication, so "
             "anyone who reaches it could run SQL as the agent. Use 127.0.0.1 (or ::1), or pass "
@@ -438,6 +434,28 @@ def serve(
     """Serve the gateway over stdio, or streamable HTTP at http://host:port/mcp."""
     server = build_server(gateway)
     if http:
-        server.run("streamable-http", host=host, port=port)
+        security = _same_host_only(host) if _loopback(host) else None
+        server.run("streamable-http", host=host, port=port, transport_security=security)
     else:
         server.run("stdio")
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _same_host_only(host: str) -> TransportSecuritySettings:
+    """Requests must name this machine (Host, Origin): a web page the agent's user opens cannot
+    reach the server by rebinding its own domain name to 127.0.0.1."""
+    from mcp.server.transport_security import TransportSecuritySettings
+
+    named = f"[{host}]" if ":" in host else host
+    hosts = sorted({named, "127.0.0.1", "localhost", "[::1]"})
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True,
+        allowed_hosts=[f"{name}:*" for name in hosts],
+        allowed_origins=[f"http://{name}:*" for name in hosts],
+    )

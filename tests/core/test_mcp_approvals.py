@@ -98,7 +98,12 @@ def test_approved_once_from_the_cli_it_runs_once_with_a_way_back(
 ) -> None:
     approval_id = held(gateway)
     assert totals(shop) == [10, 20, 30, 40, 50]
-    assert person("approve", approval_id, "--by", "alice")[0] == 0
+    code, said = person("approve", approval_id, "--by", "alice")
+    assert code == 0
+    assert said.startswith(f"{approval_id} approved (by alice, once, until ")
+    assert said.endswith(
+        "UPDATE orders SET total = ? WHERE id = ? [ai-updates-need-review; asked by copilot]\n"
+    )
 
     reply = run(gateway, FIX, approval_id)
     assert reply["ran"] == 1 and reply["results"][0]["rows_affected"] == 1

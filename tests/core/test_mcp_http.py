@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -39,19 +40,20 @@ def free_port() -> int:
 
 def answers(url: str) -> bool:
     try:
-        httpx.get(url, timeout=1.0)
+        httpx.get(url, timeout=5.0)
     except httpx.TransportError:
         return False
     return True
 
 
-@pytest.fixture
-def server(home: Path) -> Iterator[str]:
+@contextmanager
+def serving(home: Path, host: str = "127.0.0.1") -> Iterator[str]:
+    """`access-guardrails mcp --http` in a subprocess on `host`; its URL once it answers."""
     connections = home / "connections.yaml"
     connections.write_text(f"shop: {{url: '{shop_database(home)}'}}\n", encoding="utf-8")
     port = free_port()
     process = subprocess.Popen(
-        [*SERVE, "--connections", str(connections), "--http", "--port", str(port)],
+        [*SERVE, "--connections", str(connections), "--http", "--host", host, "--port", str(port)],
         env={
             **{k: v for k, v in os.environ.items() if not k.startswith("GUARDRAILS_")},
             "GUARDRAILS_HOME": str(home / "guardrails"),
@@ -59,16 +61,24 @@ def server(home: Path) -> Iterator[str]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-    url = f"http://127.0.0.1:{port}/mcp"
+    url = f"http://{host}:{port}/mcp"
     try:
-        wait_until(
-            lambda: answers(url) or process.poll() is not None, what="the HTTP server to listen"
+        wait_until(  # a loaded 2-core machine takes a while to import the server
+            lambda: answers(url) or process.poll() is not None,
+            timeout=180,
+            what="the HTTP server to listen",
         )
         assert process.poll() is None, process.stderr.read() if process.stderr else ""
         yield url
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+@pytest.fixture
+def server(home: Path) -> Iterator[str]:
+    with serving(home) as url:
+        yield url
 
 
 def test_a_session_over_streamable_http_is_judged_and_names_its_client(
@@ -95,6 +105,28 @@ def test_a_session_over_streamable_http_is_judged_and_names_its_client(
         (r.decision.context.actor.id, r.decision.context.actor.model) for r in records if r.decision
     }
     assert actors == {("copilot", "copilot/1.2")}
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2"])
+def test_a_request_naming_another_host_is_refused(home: Path, host: str) -> None:
+    # DNS rebinding: a web page whose name resolves to loopback sends its own Host and Origin.
+    initialize = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-06-18",
+            "capabilities": {},
+            "clientInfo": {"name": "page", "version": "1"},
+        },
+    }
+    headers = {"Accept": "application/json, text/event-stream"}
+    with serving(home, host) as server:
+        same = httpx.post(server, json=initialize, headers=headers, timeout=10)
+        assert same.status_code == 200, same.text
+        for foreign in ({"Host": "evil.example"}, {"Origin": "http://evil.example"}):
+            other = httpx.post(server, json=initialize, headers={**headers, **foreign}, timeout=10)
+            assert other.status_code in (403, 421), (foreign, other.status_code)
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.10", "example.com"])
