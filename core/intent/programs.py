@@ -44,6 +44,7 @@ _PART_SPLIT = re.compile(r"[-:_.]+")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")  # dropAll, updateSQL: one part per word
 _CLUSTER = re.compile(r"^-[A-Za-z]{2,}$")  # -qc: one-letter flags given together
 _HOME = re.compile(r"^(?:~[\w.-]*/|/root/|/home/[^/]+/|/Users/[^/]+/|__shell_expansion__/)")
+_OFF = frozenset(("false", "disabled", "disable", "off", "no", "none", "0", "private", "deny"))
 _INFO = frozenset(("--version", "-V", "-v", "--help", "-h", "version", "help", "-help", "-version"))
 
 
@@ -118,6 +119,7 @@ class Registry:
     files: dict[str, tuple[str, ...]] = field(default_factory=dict)
     environment: dict[str, frozenset[str]] = field(default_factory=dict)
     inline_python: dict[str, Any] = field(default_factory=dict)
+    public_values: frozenset[str] = frozenset()
 
     def file_classes(self, path: str) -> set[str]:
         """Which of the file tables (startup, privileged, secrets, data) a path is in, as
@@ -180,6 +182,9 @@ class Registry:
         for rule in program.rules:
             if rule.when.holds(parts, args):
                 return verdict(rule.effect, rule.message or f"{label} on the {program.object}")
+        exposed = self._exposes(args) if program.verbs else None
+        if exposed:
+            return verdict("export", f"{label} makes it reachable from anywhere ({exposed})")
         if _is_safe(program, subcommand, args):
             return verdict("read", f"{label or 'it'} is known to be harmless")
         carried = verdict("write", "")
@@ -208,6 +213,27 @@ class Registry:
                     return verdict(effect, f"{label} changes the {program.object}")
         what = f"the subcommand {label!r}" if label else "this use"
         return verdict("unknown", f"{what} of {program.names[0]} is in no registry")
+
+    def _exposes(self, args: Sequence[str]) -> str | None:
+        """An option that opens a resource to everyone (``--publicly-accessible``,
+        ``--acl public-read``, ``--cidr 0.0.0.0/0``), unless its value turns that off."""
+        names = self.vocabulary.get("public", frozenset())
+        pair = next((p for p in self.public_values if " " in p and _given(p, args)), None)
+        if pair is not None:
+            return pair
+        for index, arg in enumerate(args):
+            if arg.lower() in self.public_values:
+                return arg
+            if not arg.startswith("--") or arg.startswith("--no-"):
+                continue
+            name, _, value = arg[2:].partition("=")
+            if not set(_PART_SPLIT.split(name.lower())) & names:
+                continue
+            if not value and index + 1 < len(args) and not args[index + 1].startswith("-"):
+                value = args[index + 1]
+            if value.lower() not in _OFF:
+                return arg
+        return None
 
     def is_dry_run(self, args: Sequence[str]) -> bool:
         return any(_given(option, args) for option in self.dry_run) and not _dry_run_off(args)
@@ -367,4 +393,5 @@ def registry() -> Registry:
         {name: tuple(patterns) for name, patterns in (data.get("files") or {}).items()},
         {name: frozenset(names) for name, names in (data.get("environment") or {}).items()},
         data.get("inline_python") or {},
+        frozenset(str(v).lower() for v in data.get("public_values") or ()),
     )
