@@ -91,6 +91,7 @@ class Program:
     stdin: tuple[Carrier, ...] = ()  # subcommands that read SQL from stdin (dbshell, dbconsole)
     positionals: int = 0  # operands between the subcommand and the command it runs (logsave)
     remote: bool = False  # talks to a remote service: local data in an argument leaves
+    builtins: frozenset[str] = frozenset()  # its own subcommands; any other word is a bin it runs
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +183,11 @@ class Registry:
         for rule in program.rules:
             if rule.when.holds(parts, args):
                 return verdict(rule.effect, rule.message or f"{label} on the {program.object}")
+        if program.builtins and subcommand and subcommand[0] not in program.builtins:
+            # `yarn prisma migrate reset`: the package's own binary runs, judged on its own
+            return Verdict(
+                "read", f"runs the package binary {subcommand[0]}", (), target, command=True
+            )
         exposed = self._exposes(args) if program.verbs else None
         if exposed:
             return verdict("export", f"{label} makes it reachable from anywhere ({exposed})")
@@ -356,6 +362,7 @@ def _program(row: dict[str, Any]) -> Program:
         ),
         positionals=int(row.get("positionals", 0)),
         remote=bool(row.get("remote", False)),
+        builtins=frozenset(str(name) for name in row.get("builtins") or ()),
         value_options=frozenset(row.get("value_options") or ()),
     )
 
