@@ -129,7 +129,7 @@ def judge(call: Call, program: Program, bridge: Bridge) -> None:
             _code(call, carrier, value, bridge)
     if verdict.command:
         inner = _command_words(call.args, program, len(verdict.subcommand) + program.positionals)
-        if len(inner) == 1 and " " in inner[0].value:  # tmux new 'cmd args': a shell string
+        if inner and " " in inner[0].value.strip():  # tmux new 'cmd args': a shell string
             bridge.script(call, inner[0], f"{call.prog} {inner[0].display[:40]}")
         elif inner:
             bridge.inner(call, inner)
