@@ -74,6 +74,7 @@ class Bridge:
     body: Callable[[Any, Any], None]  # an HTTP request body: the SQL it carries is analysed
     line: Callable[[Any, list[Any]], None]  # a command read from stdin, run with no input
     leaks: Callable[[Any], bool]  # a word built from a local file's or a database's contents
+    statements: Callable[[Any], None]  # whole SQL statements among the arguments: analysed
 
 
 def is_scratch(path: str) -> bool:
@@ -116,6 +117,8 @@ def judge(call: Call, program: Program, bridge: Bridge) -> None:
     reads_stdin = verdict.stdin and call.feed is not None
     if not (reads_stdin and verdict.effect in ("dynamic", "unknown")):
         _record(call, program, verdict)
+    if verdict.effect in ("dynamic", "unknown") and not verdict.sql:
+        bridge.statements(call)  # `db2 "DROP TABLE x"`: the SQL is known if the client is not
     leaked = [word for word in call.args if bridge.leaks(word)] if program.remote else []
     if leaked:  # `gh api ... -f content="$(base64 -w0 customers.csv)"`
         sources = ", ".join(word.source or word.display for word in leaked)

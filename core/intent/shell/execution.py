@@ -274,6 +274,7 @@ _BRIDGE = shell_registry.Bridge(
     body=_request_body,
     line=_run_line,
     leaks=_local_data,
+    statements=_sql_arguments,
 )
 
 
