@@ -293,4 +293,5 @@ _INTERPRETERS: dict[str, _Interpreter] = {
     "pwsh": _Interpreter(_words("-c -Command -command -EncodedCommand -e"), clusters=False),
     "osascript": _Interpreter(_options("-e")),
     "tclsh": _Interpreter(frozenset()),
+    "julia": _Interpreter(_words("-e -E --eval --print")),
 }
