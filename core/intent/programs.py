@@ -188,6 +188,9 @@ class Registry:
             return Verdict(
                 "read", f"runs the package binary {subcommand[0]}", (), target, command=True
             )
+        unguarded = self._unprotects(args) if program.verbs else None
+        if unguarded:
+            return verdict("expire", f"{label} switches off protection from deletion ({unguarded})")
         exposed = self._exposes(args) if program.verbs else None
         if exposed:
             return verdict("export", f"{label} makes it reachable from anywhere ({exposed})")
@@ -238,6 +241,20 @@ class Registry:
             if not value and index + 1 < len(args) and not args[index + 1].startswith("-"):
                 value = args[index + 1]
             if value.lower() not in _OFF:
+                return arg
+        return None
+
+    def _unprotects(self, args: Sequence[str]) -> str | None:
+        """``--no-deletion-protection``, ``deletion_protection=false``: the next delete works."""
+        names = self.vocabulary.get("protection", frozenset())
+        for index, arg in enumerate(args):
+            name, equals, value = arg.lstrip("-").partition("=")
+            parts = set(_PART_SPLIT.split(name.lower().removeprefix("no-")))
+            if not parts & names:
+                continue
+            if not equals and index + 1 < len(args) and arg.startswith("-"):
+                value = args[index + 1]
+            if arg.startswith("--no-") or value.lower() in _OFF:
                 return arg
         return None
 
