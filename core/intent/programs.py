@@ -125,18 +125,13 @@ class Registry:
     def file_classes(self, path: str) -> set[str]:
         """Which of the file tables (startup, privileged, secrets, data) a path is in, as
         written or with `.`, `..` and `//` resolved (`/tmp/../etc/passwd` is /etc/passwd)."""
-        found = set()
+        found: set[str] = set()
         forms = {path, lexical_path(path)}
         forms |= {form.rstrip("/") + "/" for form in forms}  # /var/lib/mysql is its own data
+        matchers = _file_matchers(tuple((name, tuple(p)) for name, p in self.files.items()))
         for form in forms:
             home = _HOME.sub("~/", form, count=1)
-            for name, patterns in self.files.items():
-                if name not in found and any(
-                    fnmatch.fnmatchcase(home, pattern)
-                    or (pattern.startswith("*/") and fnmatch.fnmatchcase(home, pattern[2:]))
-                    for pattern in patterns
-                ):
-                    found.add(name)
+            found.update(name for name, matcher in matchers if matcher.match(home))
         return found
 
     def is_scratch(self, path: str) -> bool:
@@ -269,6 +264,18 @@ class Registry:
             | self.vocabulary.get("replace", frozenset())
         )
         return bool(reads) and not writes
+
+
+@cache
+def _file_matchers(
+    files: tuple[tuple[str, tuple[str, ...]], ...],
+) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """One regex per file table (``*/x`` also matches ``x`` at the start), compiled once."""
+    matchers = []
+    for name, patterns in files:
+        globs = [*patterns, *(p[2:] for p in patterns if p.startswith("*/"))]
+        matchers.append((name, re.compile("|".join(fnmatch.translate(g) for g in globs))))
+    return tuple(matchers)
 
 
 def _carries(carrier: Carrier, parts: frozenset[str], args: Sequence[str]) -> bool:
