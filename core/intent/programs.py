@@ -171,7 +171,7 @@ class Registry:
                 tuple(c for c in program.stdin if c.when.holds(parts, args)),
             )
 
-        if args and all(arg in _INFO for arg in args):
+        if (args and all(arg in _INFO for arg in args)) or "--help" in args or "-help" in args:
             return verdict("read", "prints its version or help")
         if self.is_dry_run(args):
             return verdict("read", "a dry run: nothing is changed")
