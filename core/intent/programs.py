@@ -121,6 +121,9 @@ class Registry:
     environment: dict[str, frozenset[str]] = field(default_factory=dict)
     inline_python: dict[str, Any] = field(default_factory=dict)
     public_values: frozenset[str] = frozenset()
+    client_dialects: dict[str, tuple[str, tuple[tuple[re.Pattern[str], str], ...]]] = field(
+        default_factory=dict
+    )
 
     def file_classes(self, path: str) -> set[str]:
         """Which of the file tables (startup, privileged, secrets, data) a path is in, as
@@ -425,4 +428,11 @@ def registry() -> Registry:
         {name: frozenset(names) for name, names in (data.get("environment") or {}).items()},
         data.get("inline_python") or {},
         frozenset(str(v).lower() for v in data.get("public_values") or ()),
+        {
+            name: (
+                row["dialect"],
+                tuple((re.compile(p, re.IGNORECASE), r) for p, r in row.get("rewrite") or ()),
+            )
+            for name, row in (data.get("client_dialects") or {}).items()
+        },
     )

@@ -93,6 +93,11 @@ def environment(table: str) -> frozenset[str]:
     return registry().environment.get(table, frozenset())
 
 
+def client_dialect(name: str | None) -> tuple[str, tuple[tuple[re.Pattern[str], str], ...]] | None:
+    """A client language the SQL analyzer reads as another dialect, and the rewrites it needs."""
+    return registry().client_dialects.get(name or "")
+
+
 def lookup(program: str) -> Program | None:
     return registry().lookup(program)
 

@@ -238,6 +238,13 @@ def _embed_in(call: _Call, dialect: str | None, text: _Word) -> None:
     # The SQL clients' module builds on this one: imported when first needed, not at load.
     from guardrails_core.intent.shell.clients import _embed_sql, _SqlClient
 
+    quirks = shell_registry.client_dialect(dialect)
+    if quirks is not None:  # CQL, Impala: rewritten into the dialect that reads them the same
+        dialect, rewrites = quirks
+        value = text.value
+        for pattern, replacement in rewrites:
+            value = pattern.sub(replacement, value)
+        text = _Word(value, text.display, text.dynamic, text.glob, text.origin, text.source)
     _embed_sql(call, _SqlClient(dialect), text)
 
 
