@@ -44,6 +44,7 @@ _PART_SPLIT = re.compile(r"[-:_.]+")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")  # dropAll, updateSQL: one part per word
 _CLUSTER = re.compile(r"^-[A-Za-z]{2,}$")  # -qc: one-letter flags given together
 _HOME = re.compile(r"^(?:~[\w.-]*/|/root/|/home/[^/]+/|/Users/[^/]+/|__shell_expansion__/)")
+_OFF = frozenset(("false", "disabled", "disable", "off", "no", "none", "0", "private", "deny"))
 _INFO = frozenset(("--version", "-V", "-v", "--help", "-h", "version", "help", "-help", "-version"))
 
 
@@ -90,6 +91,7 @@ class Program:
     stdin: tuple[Carrier, ...] = ()  # subcommands that read SQL from stdin (dbshell, dbconsole)
     positionals: int = 0  # operands between the subcommand and the command it runs (logsave)
     remote: bool = False  # talks to a remote service: local data in an argument leaves
+    builtins: frozenset[str] = frozenset()  # its own subcommands; any other word is a bin it runs
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,22 +120,21 @@ class Registry:
     files: dict[str, tuple[str, ...]] = field(default_factory=dict)
     environment: dict[str, frozenset[str]] = field(default_factory=dict)
     inline_python: dict[str, Any] = field(default_factory=dict)
+    public_values: frozenset[str] = frozenset()
+    client_dialects: dict[str, tuple[str, tuple[tuple[re.Pattern[str], str], ...]]] = field(
+        default_factory=dict
+    )
 
     def file_classes(self, path: str) -> set[str]:
         """Which of the file tables (startup, privileged, secrets, data) a path is in, as
         written or with `.`, `..` and `//` resolved (`/tmp/../etc/passwd` is /etc/passwd)."""
-        found = set()
+        found: set[str] = set()
         forms = {path, lexical_path(path)}
         forms |= {form.rstrip("/") + "/" for form in forms}  # /var/lib/mysql is its own data
+        matchers = _file_matchers(tuple((name, tuple(p)) for name, p in self.files.items()))
         for form in forms:
             home = _HOME.sub("~/", form, count=1)
-            for name, patterns in self.files.items():
-                if name not in found and any(
-                    fnmatch.fnmatchcase(home, pattern)
-                    or (pattern.startswith("*/") and fnmatch.fnmatchcase(home, pattern[2:]))
-                    for pattern in patterns
-                ):
-                    found.add(name)
+            found.update(name for name, matcher in matchers if matcher.match(home))
         return found
 
     def is_scratch(self, path: str) -> bool:
@@ -173,13 +174,24 @@ class Registry:
                 tuple(c for c in program.stdin if c.when.holds(parts, args)),
             )
 
-        if args and all(arg in _INFO for arg in args):
+        if (args and all(arg in _INFO for arg in args)) or "--help" in args or "-help" in args:
             return verdict("read", "prints its version or help")
         if self.is_dry_run(args):
             return verdict("read", "a dry run: nothing is changed")
         for rule in program.rules:
             if rule.when.holds(parts, args):
                 return verdict(rule.effect, rule.message or f"{label} on the {program.object}")
+        if program.builtins and subcommand and subcommand[0] not in program.builtins:
+            # `yarn prisma migrate reset`: the package's own binary runs, judged on its own
+            return Verdict(
+                "read", f"runs the package binary {subcommand[0]}", (), target, command=True
+            )
+        unguarded = self._unprotects(args) if program.verbs else None
+        if unguarded:
+            return verdict("expire", f"{label} switches off protection from deletion ({unguarded})")
+        exposed = self._exposes(args) if program.verbs else None
+        if exposed:
+            return verdict("export", f"{label} makes it reachable from anywhere ({exposed})")
         if _is_safe(program, subcommand, args):
             return verdict("read", f"{label or 'it'} is known to be harmless")
         carried = verdict("write", "")
@@ -209,6 +221,41 @@ class Registry:
         what = f"the subcommand {label!r}" if label else "this use"
         return verdict("unknown", f"{what} of {program.names[0]} is in no registry")
 
+    def _exposes(self, args: Sequence[str]) -> str | None:
+        """An option that opens a resource to everyone (``--publicly-accessible``,
+        ``--acl public-read``, ``--cidr 0.0.0.0/0``), unless its value turns that off."""
+        names = self.vocabulary.get("public", frozenset())
+        pair = next((p for p in self.public_values if " " in p and _given(p, args)), None)
+        if pair is not None:
+            return pair
+        for index, arg in enumerate(args):
+            if arg.lower() in self.public_values:
+                return arg
+            if not arg.startswith("--") or arg.startswith("--no-"):
+                continue
+            name, _, value = arg[2:].partition("=")
+            if not set(_PART_SPLIT.split(name.lower())) & names:
+                continue
+            if not value and index + 1 < len(args) and not args[index + 1].startswith("-"):
+                value = args[index + 1]
+            if value.lower() not in _OFF:
+                return arg
+        return None
+
+    def _unprotects(self, args: Sequence[str]) -> str | None:
+        """``--no-deletion-protection``, ``deletion_protection=false``: the next delete works."""
+        names = self.vocabulary.get("protection", frozenset())
+        for index, arg in enumerate(args):
+            name, equals, value = arg.lstrip("-").partition("=")
+            parts = set(_PART_SPLIT.split(name.lower().removeprefix("no-")))
+            if not parts & names:
+                continue
+            if not equals and index + 1 < len(args) and arg.startswith("-"):
+                value = args[index + 1]
+            if arg.startswith("--no-") or value.lower() in _OFF:
+                return arg
+        return None
+
     def is_dry_run(self, args: Sequence[str]) -> bool:
         return any(_given(option, args) for option in self.dry_run) and not _dry_run_off(args)
 
@@ -220,6 +267,18 @@ class Registry:
             | self.vocabulary.get("replace", frozenset())
         )
         return bool(reads) and not writes
+
+
+@cache
+def _file_matchers(
+    files: tuple[tuple[str, tuple[str, ...]], ...],
+) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """One regex per file table (``*/x`` also matches ``x`` at the start), compiled once."""
+    matchers = []
+    for name, patterns in files:
+        globs = [*patterns, *(p[2:] for p in patterns if p.startswith("*/"))]
+        matchers.append((name, re.compile("|".join(fnmatch.translate(g) for g in globs))))
+    return tuple(matchers)
 
 
 def _carries(carrier: Carrier, parts: frozenset[str], args: Sequence[str]) -> bool:
@@ -330,6 +389,7 @@ def _program(row: dict[str, Any]) -> Program:
         ),
         positionals=int(row.get("positionals", 0)),
         remote=bool(row.get("remote", False)),
+        builtins=frozenset(str(name) for name in row.get("builtins") or ()),
         value_options=frozenset(row.get("value_options") or ()),
     )
 
@@ -367,4 +427,12 @@ def registry() -> Registry:
         {name: tuple(patterns) for name, patterns in (data.get("files") or {}).items()},
         {name: frozenset(names) for name, names in (data.get("environment") or {}).items()},
         data.get("inline_python") or {},
+        frozenset(str(v).lower() for v in data.get("public_values") or ()),
+        {
+            name: (
+                row["dialect"],
+                tuple((re.compile(p, re.IGNORECASE), r) for p, r in row.get("rewrite") or ()),
+            )
+            for name, row in (data.get("client_dialects") or {}).items()
+        },
     )

@@ -74,6 +74,7 @@ class Bridge:
     body: Callable[[Any, Any], None]  # an HTTP request body: the SQL it carries is analysed
     line: Callable[[Any, list[Any]], None]  # a command read from stdin, run with no input
     leaks: Callable[[Any], bool]  # a word built from a local file's or a database's contents
+    statements: Callable[[Any], None]  # whole SQL statements among the arguments: analysed
 
 
 def is_scratch(path: str) -> bool:
@@ -90,6 +91,11 @@ def file_classes(path: str) -> set[str]:
 
 def environment(table: str) -> frozenset[str]:
     return registry().environment.get(table, frozenset())
+
+
+def client_dialect(name: str | None) -> tuple[str, tuple[tuple[re.Pattern[str], str], ...]] | None:
+    """A client language the SQL analyzer reads as another dialect, and the rewrites it needs."""
+    return registry().client_dialects.get(name or "")
 
 
 def lookup(program: str) -> Program | None:
@@ -116,6 +122,8 @@ def judge(call: Call, program: Program, bridge: Bridge) -> None:
     reads_stdin = verdict.stdin and call.feed is not None
     if not (reads_stdin and verdict.effect in ("dynamic", "unknown")):
         _record(call, program, verdict)
+    if verdict.effect in ("dynamic", "unknown") and not verdict.sql:
+        bridge.statements(call)  # `db2 "DROP TABLE x"`: the SQL is known if the client is not
     leaked = [word for word in call.args if bridge.leaks(word)] if program.remote else []
     if leaked:  # `gh api ... -f content="$(base64 -w0 customers.csv)"`
         sources = ", ".join(word.source or word.display for word in leaked)
@@ -129,7 +137,7 @@ def judge(call: Call, program: Program, bridge: Bridge) -> None:
             _code(call, carrier, value, bridge)
     if verdict.command:
         inner = _command_words(call.args, program, len(verdict.subcommand) + program.positionals)
-        if len(inner) == 1 and " " in inner[0].value:  # tmux new 'cmd args': a shell string
+        if inner and " " in inner[0].value.strip():  # tmux new 'cmd args': a shell string
             bridge.script(call, inner[0], f"{call.prog} {inner[0].display[:40]}")
         elif inner:
             bridge.inner(call, inner)

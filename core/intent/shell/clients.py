@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 from guardrails_core.intent.shell.execution import _payload, _script
@@ -28,6 +29,8 @@ class _MetaCommands:
     sql: frozenset[str] = frozenset()  # the rest of the line is SQL (psql \copy)
     executes_results: frozenset[str] = frozenset()  # run query results as SQL (psql \gexec)
     bare: frozenset[str] = frozenset()  # recognised without the prefix (mysql `source`)
+    # output sent to a shell command: psql `\o |cmd`, `select ... \g |cmd`
+    pipes: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +151,12 @@ def _client_commands(call: _Call, meta: _MetaCommands, sql: str) -> str:
         argument = words[1].strip() if len(words) > 1 else ""
         if any(marker in line for marker in meta.executes_results):
             call.add(Intent.DYNAMIC, f"{call.prog} runs query results as SQL ({line.strip()})")
+        piped = meta.pipes.search(line) if meta.pipes is not None else None
+        if piped:
+            call.add(Intent.DYNAMIC, f"{call.prog} pipes query results into {piped.group(1)}")
+            _script(call, _Word.literal(piped.group(1)), f"{call.prog} {piped.group(0)[:20]}")
+            lines[number] = line[: piped.start()] + " " * (len(line) - piped.start())
+            continue
         if not command.startswith(meta.prefix) and command not in meta.bare:
             continue
         if command in meta.sql:
@@ -217,6 +226,7 @@ _PSQL_META = _MetaCommands(
     shell=_options("\\!"),
     sql=_options("\\copy"),
     executes_results=_options("\\gexec"),
+    pipes=re.compile(r"\\(?:o|out|g|gx|w|write)\s*\|\s*(.+)$"),
 )
 _MYSQL_META = _MetaCommands(
     prefix="\\",

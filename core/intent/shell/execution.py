@@ -238,6 +238,13 @@ def _embed_in(call: _Call, dialect: str | None, text: _Word) -> None:
     # The SQL clients' module builds on this one: imported when first needed, not at load.
     from guardrails_core.intent.shell.clients import _embed_sql, _SqlClient
 
+    quirks = shell_registry.client_dialect(dialect)
+    if quirks is not None:  # CQL, Impala: rewritten into the dialect that reads them the same
+        dialect, rewrites = quirks
+        value = text.value
+        for pattern, replacement in rewrites:
+            value = pattern.sub(replacement, value)
+        text = _Word(value, text.display, text.dynamic, text.glob, text.origin, text.source)
     _embed_sql(call, _SqlClient(dialect), text)
 
 
@@ -274,6 +281,7 @@ _BRIDGE = shell_registry.Bridge(
     body=_request_body,
     line=_run_line,
     leaks=_local_data,
+    statements=_sql_arguments,
 )
 
 
@@ -292,4 +300,5 @@ _INTERPRETERS: dict[str, _Interpreter] = {
     "pwsh": _Interpreter(_words("-c -Command -command -EncodedCommand -e"), clusters=False),
     "osascript": _Interpreter(_options("-e")),
     "tclsh": _Interpreter(frozenset()),
+    "julia": _Interpreter(_words("-e -E --eval --print")),
 }

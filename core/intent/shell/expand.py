@@ -332,6 +332,17 @@ class _Expander:
                 self.node_text(node), self.output_origin(output), [self.node_text(node)]
             )
             return
+        if node.type == "command_substitution" and self.node_text(node).startswith("$("):
+            output = self.run_substitution(node)
+            literal = output.literal if output is not None else None
+            payload = output is not None and bool(output.origin & _PAYLOAD)
+            if literal is not None and not literal.dynamic and not payload:
+                builder.text(literal.value.rstrip("\n"))  # $(echo 'DROP ...') is that text
+                return
+            text = self.node_text(node)
+            source = output.description if output is not None else text
+            builder.expansion(text, self.output_origin(output), [source])
+            return
         known = _PLAIN_VARIABLE.fullmatch(self.node_text(node))
         if known is not None and known.group(1) in self.variables:
             builder.text(self.variables[known.group(1)])

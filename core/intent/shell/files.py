@@ -282,6 +282,21 @@ def _chmod(call: _Call) -> None:
     risky = _risky_mode(mode.value)
     if risky:
         call.add(Intent.PRIVILEGE, f"chmod {mode.display} " + risky.format(_names(targets)))
+    private = [t for t in targets if shell_registry.file_classes(t.value) & {"secrets", "data"}]
+    if private and _world_readable(mode.value):  # chmod 644 ~/.pgpass, o+r on a data folder
+        call.add(Intent.PRIVILEGE, f"chmod {mode.display} lets anyone read {_names(private)}")
+
+
+def _world_readable(mode: str) -> bool:
+    if mode.isdigit():
+        return bool(int(mode.zfill(4)[-1]) & 4)
+    return any(
+        match is not None
+        and match.group(2) != "-"
+        and ("o" in match.group(1) or "a" in match.group(1) or not match.group(1))
+        and "r" in match.group(3)
+        for match in (re.fullmatch(r"([ugoa]*)([-+=])([rwxXst]*)", c) for c in mode.split(","))
+    )
 
 
 def _risky_mode(mode: str) -> str | None:

@@ -91,6 +91,12 @@ def _tee(call: _Call) -> None:
     call.stdout = call.feed
 
 
+def _mktemp(call: _Call) -> None:
+    """A fresh temporary path: ``rm -rf "$(mktemp -d)"`` deletes nothing that held data."""
+    if all(re.fullmatch(r"-[dqtu]+|[\w.-]*X{3,}[\w.-]*", word.value) for word in call.args):
+        call.stdout = _Feed(_Origin.NONE, "mktemp", _Word.literal("/tmp/tmp.mktemp\n"))
+
+
 def _passthrough(call: _Call) -> None:
     call.stdout = call.feed
 
@@ -116,6 +122,12 @@ def _reader(call: _Call) -> None:
         call.add(Intent.DYNAMIC, f"the {call.prog} program runs shell commands")
     if call.prog in ("awk", "gawk") and any("/inet" in p.value for p in program):
         call.add(Intent.EXPORT, f"the {call.prog} program opens a network connection (/inet)")
+    if call.prog in ("awk", "gawk", "mawk", "nawk"):
+        for text in (p.value for p in program):
+            for match in _AWK_WRITE.finditer(text):  # print > "/etc/cron.d/x"
+                _record_write(call.effect, _Word.literal(match.group(1)), f"{call.prog} print >")
+            if "@load" in text or re.search(r"\b(?:unlink|rename|chdir|fork|execl)\s*\(", text):
+                call.add(Intent.DYNAMIC, f"the {call.prog} program loads extensions or files")
     if call.prog == "sed":
         _sed_commands(call, program + parsed.values("-e", "--expression"))
     if parsed.has(*reader.in_place):
@@ -137,11 +149,16 @@ def _reader(call: _Call) -> None:
 
 # sed's `e` command and the `e` flag of `s///` run a shell command (GNU sed).
 _SED_EXECUTE = re.compile(r"(?:^|[;\n{}])\s*(?:\d+|\$|/[^/]*/)?\s*e\s+([^;\n}]+)")
+# sed's `w FILE` command and `w FILE` flag of `s///` write the file; awk's print > "FILE".
+_SED_WRITE = re.compile(r"(?:^|[;\n{}]|\d|\$|/[gpI\d]*)\s*[wW]\s+([^;\n}]+)")
+_AWK_WRITE = re.compile(r">>?\s*\"([^\"]+)\"")
 _SED_SUBSTITUTE_EXECUTE = re.compile(r"s(.)(?:(?!\1).)*\1((?:(?!\1).)*)\1[gpI\d]*e[gpI\d]*\b")
 
 
 def _sed_commands(call: _Call, scripts: Sequence[_Word]) -> None:
     for script in scripts:
+        for match in _SED_WRITE.finditer(script.value):  # `w FILE`, `s/a/b/w FILE`
+            _record_write(call.effect, _Word.literal(match.group(1).strip()), "sed w")
         for match in _SED_EXECUTE.finditer(script.value):
             _script(call, _Word.literal(match.group(1).strip()), "sed e")
         for match in _SED_SUBSTITUTE_EXECUTE.finditer(script.value):
