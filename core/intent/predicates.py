@@ -535,14 +535,23 @@ def _inline_cte(select: exp.Select) -> exp.Expr:
 
 
 def _restricted(select: exp.Select) -> bool:
-    """A filter that can drop rows (a WHERE that is always true, `WHERE TRUE`, drops none)."""
+    """A filter that can drop rows (a WHERE that is always true, `WHERE TRUE`, and a LIMIT no
+    table reaches, `LIMIT 18446744073709551615`, drop none)."""
     where = select.args.get("where")
     if where is not None and predicate_truth(where.this) is not True:
         return True
+    limit = select.args.get("limit")
+    if limit is not None:
+        count = constant(limit.expression)
+        if not (isinstance(count, float) and count >= _NO_LIMIT):
+            return True
     return any(
-        select.args.get(key)
-        for key in ("limit", "having", "group", "joins", "qualify", "offset", "fetch")
+        select.args.get(key) for key in ("having", "group", "joins", "qualify", "offset", "fetch")
     )
+
+
+#: A row count no table holds: a LIMIT this large keeps every row.
+_NO_LIMIT = 1e15
 
 
 def _between(node: exp.Expr, target: Target) -> bool | None:
