@@ -77,11 +77,12 @@ _LITERALS = 40
 _TYPED_VARIABLES = 3
 
 
-def restricts_nothing(condition: exp.Expr, target: Target) -> bool:
-    """True when the condition is never false on the sample rows of the target, in some world."""
+def restricts_nothing(condition: exp.Expr, target: Target, dialect: str | None = None) -> bool:
+    """True when the condition is never false on the sample rows of the target, in some world.
+    In dialects whose default collation ignores case and trailing spaces, strings compare so."""
     if _pins_a_column(condition, target) or sum(1 for _ in condition.walk()) > MAX_NODES:
         return False
-    compiler = _Compiler(target)
+    compiler = _Compiler(target, loose_text=dialect in _CASE_INSENSITIVE)
     try:
         evaluate = compiler.compile(condition)
     except _Opaque:
@@ -258,6 +259,15 @@ def _domains(condition: exp.Expr) -> dict[str, tuple[Value, ...]]:
     }
 
 
+#: Dialects whose default collation compares strings without case and trailing spaces
+#: (MySQL/MariaDB utf8mb4_0900_ai_ci and PAD SPACE, SQL Server's *_CI_AS).
+_CASE_INSENSITIVE = frozenset({"mysql", "tsql"})
+
+
+def _loose(value: Value) -> Value:
+    return value.casefold().rstrip() if isinstance(value, str) else value
+
+
 class _Table:
     """One sample table for one mix of kinds, its rows built as they are read (most conditions
     fail on one of the first rows): a NULL row, every variable on the same index, then shifted
@@ -306,8 +316,9 @@ def _worlds(names: list[str]) -> list[Row]:
 class _Compiler:
     """Turns a condition into a function of one row; records the variables it reads."""
 
-    def __init__(self, target: Target) -> None:
+    def __init__(self, target: Target, loose_text: bool = False) -> None:
         self.target = target
+        self.loose_text = loose_text
         self.row_variables: list[str] = []
         self.world_variables: list[str] = []
         self.aggregates: dict[str, Callable[[list[Row]], Value]] = {}
@@ -417,6 +428,8 @@ class _Compiler:
     # ----- operators
     def _comparison(self, node: exp.Expr, op: Callable[[Any, Any], bool]) -> Compiled:
         left, right = self.compile(node.this), self.compile(node.expression)
+        if self.loose_text:
+            return lambda row: _compare(op, _loose(left(row)), _loose(right(row)))
         return lambda row: _compare(op, left(row), right(row))
 
     def _arithmetic(self, node: exp.Expr, op: Callable[[float, float], float]) -> Compiled:

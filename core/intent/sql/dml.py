@@ -165,7 +165,7 @@ def _check_unbounded(
             f"{verb}'s WHERE ({condition.sql()[:80]}) never looks at a column of the row it "
             "changes, so it holds for all rows or none: scoping is not proven",
         )
-    elif truth is None and restricts_nothing(folded, target):
+    elif truth is None and restricts_nothing(folded, target, statement.dialect_name):
         statement.add(
             I.MASS_MUTATION,
             f"{verb}'s WHERE ({condition.sql()[:80]}) is false for none of the sample rows "
