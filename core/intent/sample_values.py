@@ -129,32 +129,45 @@ _AGGREGATES: dict[type[exp.Expr], Callable[[list[Any]], Value]] = {
 }
 
 
+def _chain(node: exp.Expr) -> list[exp.Expr]:
+    """The operands of an AND (or OR) chain, flattened without recursion: generated pipeline SQL
+    has thousands of OR-ed terms, more than Python's stack allows."""
+    kind = type(node)
+    leaves: list[exp.Expr] = []
+    pending = [node]
+    while pending:
+        current = pending.pop()
+        while isinstance(current, exp.Paren):
+            current = current.this
+        if type(current) is kind:
+            pending.extend((current.expression, current.this))
+        else:
+            leaves.append(current)
+    return leaves
+
+
 def _and(compiler: Compiler, node: exp.Expr) -> Compiled:
-    left, right = compiler.compile(node.this), compiler.compile(node.expression)
+    terms = [compiler.compile(leaf) for leaf in _chain(node)]
 
     def evaluate(row: Row) -> Value:
-        a = _truth(left(row))
-        if a is False:
+        # Every term is evaluated (no short cut), so a term whose values cannot be compared
+        # voids the row whichever order the terms are written in.
+        values = [_truth(term(row)) for term in terms]
+        if False in values:
             return False
-        b = _truth(right(row))
-        if b is False:
-            return False
-        return True if a and b else None
+        return None if None in values else True
 
     return evaluate
 
 
 def _or(compiler: Compiler, node: exp.Expr) -> Compiled:
-    left, right = compiler.compile(node.this), compiler.compile(node.expression)
+    terms = [compiler.compile(leaf) for leaf in _chain(node)]
 
     def evaluate(row: Row) -> Value:
-        a = _truth(left(row))
-        if a is True:
+        values = [_truth(term(row)) for term in terms]
+        if True in values:
             return True
-        b = _truth(right(row))
-        if b is True:
-            return True
-        return None if a is None or b is None else False
+        return None if None in values else False
 
     return evaluate
 

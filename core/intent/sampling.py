@@ -73,6 +73,9 @@ _WORLD_SAMPLES: tuple[Value, ...] = (None, 0.0, 1.0, -7.25, "", "a", "void", _DA
 _EVIDENCE = 3
 #: Literals of the condition added to the samples (generated key lists hold thousands).
 _LITERALS = 40
+#: Above this many row variables, sample rows cannot give each its own value (the smallest
+#: domain has six): no conclusion is drawn.
+_ROW_VARIABLES = 6
 #: Up to this many row variables, every mix of their possible kinds is tried.
 _TYPED_VARIABLES = 3
 
@@ -87,8 +90,10 @@ def restricts_nothing(condition: exp.Expr, target: Target, dialect: str | None =
         evaluate = compiler.compile(condition)
     except _Opaque:
         return False
-    if not compiler.row_variables:
-        return False  # nothing of the target row: predicate_truth and looks_at_target decide
+    if not compiler.row_variables or len(compiler.row_variables) > _ROW_VARIABLES:
+        # Nothing of the target row (predicate_truth and looks_at_target decide), or more
+        # columns than the samples can keep apart: the sample rows would prove nothing.
+        return False
     tables = _tables(compiler.row_variables, _kinds(condition, compiler), _domains(condition))
     worlds = _worlds(compiler.world_variables)
     return any(
@@ -296,7 +301,10 @@ def _tables(
     if len(names) <= _TYPED_VARIABLES:
         mixes = list(itertools.product(*options))
     else:
-        mixes = [tuple(choice[0] for choice in options), tuple(choice[-1] for choice in options)]
+        mixes = [
+            tuple(preferred if preferred in choice else choice[0] for choice in options)
+            for preferred in ("number", "text")
+        ]
     return [_Table(names, [domains[kind] for kind in mix]) for mix in mixes]
 
 
