@@ -88,17 +88,17 @@ def restricts_nothing(condition: exp.Expr, target: Target, dialect: str | None =
     compiler = _Compiler(target, loose_text=dialect in _CASE_INSENSITIVE)
     try:
         evaluate = compiler.compile(condition)
-    except _Opaque:
+        if not compiler.row_variables or len(compiler.row_variables) > _ROW_VARIABLES:
+            # Nothing of the target row (predicate_truth and looks_at_target decide), or more
+            # columns than the samples can keep apart: the sample rows would prove nothing.
+            return False
+        tables = _tables(compiler.row_variables, _kinds(condition, compiler), _domains(condition))
+        worlds = _worlds(compiler.world_variables)
+        return any(
+            _unrestricted(evaluate, table, world, compiler) for world in worlds for table in tables
+        )
+    except (_Opaque, RecursionError):  # too deep to evaluate: the other proofs decide
         return False
-    if not compiler.row_variables or len(compiler.row_variables) > _ROW_VARIABLES:
-        # Nothing of the target row (predicate_truth and looks_at_target decide), or more
-        # columns than the samples can keep apart: the sample rows would prove nothing.
-        return False
-    tables = _tables(compiler.row_variables, _kinds(condition, compiler), _domains(condition))
-    worlds = _worlds(compiler.world_variables)
-    return any(
-        _unrestricted(evaluate, table, world, compiler) for world in worlds for table in tables
-    )
 
 
 def _pins_a_column(condition: exp.Expr, target: Target) -> bool:
