@@ -299,6 +299,7 @@ def _comparison(node: exp.Expr, target: Target) -> bool | None:
         inner = unparen(right.this)
         if isinstance(inner, exp.Select | exp.Subquery):  # `x = ANY (SELECT ...)` is `x IN (...)`
             return _in(exp.In(this=left, query=inner), target)
+    left, right = _row_free_value(left), _row_free_value(right)
     quantified = _quantified(node, right)
     if quantified is not None:
         return quantified
@@ -454,6 +455,15 @@ def _in(node: exp.Expr, target: Target) -> bool | None:
     return found != negated
 
 
+def _row_free_value(node: exp.Expr) -> exp.Expr:
+    """`(SELECT x)` is x."""
+    inner = unparen(node)
+    if isinstance(inner, exp.Subquery) and _row_free(inner.this):
+        value: exp.Expr = inner.this.expressions[0]
+        return value
+    return node
+
+
 def _yields_nothing(select: exp.Expr) -> bool:
     """`SELECT 1 WHERE false`, `... LIMIT 0`: a subquery with no rows, whatever the data."""
     if not isinstance(select, exp.Select):
@@ -476,15 +486,25 @@ def _row_free(select: exp.Expr) -> bool:
 
 
 def _selects_own_column(column: exp.Expr, query: exp.Expr, target: Target) -> bool:
-    """`id IN (SELECT id FROM target)`, also through derived tables: every row qualifies."""
+    """`id IN (SELECT id FROM target)`, also through derived tables, CTEs and UNIONs, or with a
+    filter that only matches each row to itself: every row qualifies."""
     if not target or not isinstance(column, exp.Column):
         return False
     select = unparen(query.this if isinstance(query, exp.Subquery) else query)
+    if isinstance(select, exp.Select) and select.args.get("with_"):
+        select = _inline_cte(select)
     if isinstance(select, exp.Union):  # a UNION holds every row of each of its branches
         return any(
             _selects_own_column(column, side, target) for side in (select.this, select.expression)
         )
-    if not isinstance(select, exp.Select) or _restricted(select) or len(select.expressions) != 1:
+    if not isinstance(select, exp.Select) or len(select.expressions) != 1:
+        return False
+    source = select.args.get("from_")
+    table = source.this if isinstance(source, exp.From) else None
+    own = isinstance(table, exp.Table) and table.name.lower() in target
+    if _restricted(select) and not (
+        own and table is not None and _matches_itself(select, table, target)
+    ):
         return False
     projection = select.expressions[0]
     if not (
@@ -501,15 +521,37 @@ def _selects_own_column(column: exp.Expr, query: exp.Expr, target: Target) -> bo
     return False
 
 
+def _inline_cte(select: exp.Select) -> exp.Expr:
+    """`WITH x AS (q) SELECT c FROM x`: the CTE's query stands in for its name."""
+    ctes = {cte.alias_or_name.lower(): cte.this for cte in select.args["with_"].expressions}
+    source = select.args.get("from_")
+    table = source.this if isinstance(source, exp.From) else None
+    if isinstance(table, exp.Table) and table.name.lower() in ctes:
+        inlined = select.copy()
+        inlined.set("with_", None)
+        inlined.set("from_", exp.From(this=exp.Subquery(this=ctes[table.name.lower()].copy())))
+        return inlined
+    return select
+
+
 def _restricted(select: exp.Select) -> bool:
-    """A filter that can drop rows (a WHERE that is always true, `WHERE TRUE`, drops none)."""
+    """A filter that can drop rows (a WHERE that is always true, `WHERE TRUE`, and a LIMIT no
+    table reaches, `LIMIT 18446744073709551615`, drop none)."""
     where = select.args.get("where")
     if where is not None and predicate_truth(where.this) is not True:
         return True
+    limit = select.args.get("limit")
+    if limit is not None:
+        count = constant(limit.expression)
+        if not (isinstance(count, float) and count >= _NO_LIMIT):
+            return True
     return any(
-        select.args.get(key)
-        for key in ("limit", "having", "group", "joins", "qualify", "offset", "fetch")
+        select.args.get(key) for key in ("having", "group", "joins", "qualify", "offset", "fetch")
     )
+
+
+#: A row count no table holds: a LIMIT this large keeps every row.
+_NO_LIMIT = 1e15
 
 
 def _between(node: exp.Expr, target: Target) -> bool | None:

@@ -129,32 +129,45 @@ _AGGREGATES: dict[type[exp.Expr], Callable[[list[Any]], Value]] = {
 }
 
 
+def _chain(node: exp.Expr) -> list[exp.Expr]:
+    """The operands of an AND (or OR) chain, flattened without recursion: generated pipeline SQL
+    has thousands of OR-ed terms, more than Python's stack allows."""
+    kind = type(node)
+    leaves: list[exp.Expr] = []
+    pending = [node]
+    while pending:
+        current = pending.pop()
+        while isinstance(current, exp.Paren):
+            current = current.this
+        if type(current) is kind:
+            pending.extend((current.expression, current.this))
+        else:
+            leaves.append(current)
+    return leaves
+
+
 def _and(compiler: Compiler, node: exp.Expr) -> Compiled:
-    left, right = compiler.compile(node.this), compiler.compile(node.expression)
+    terms = [compiler.compile(leaf) for leaf in _chain(node)]
 
     def evaluate(row: Row) -> Value:
-        a = _truth(left(row))
-        if a is False:
+        # Every term is evaluated (no short cut), so a term whose values cannot be compared
+        # voids the row whichever order the terms are written in.
+        values = [_truth(term(row)) for term in terms]
+        if False in values:
             return False
-        b = _truth(right(row))
-        if b is False:
-            return False
-        return True if a and b else None
+        return None if None in values else True
 
     return evaluate
 
 
 def _or(compiler: Compiler, node: exp.Expr) -> Compiled:
-    left, right = compiler.compile(node.this), compiler.compile(node.expression)
+    terms = [compiler.compile(leaf) for leaf in _chain(node)]
 
     def evaluate(row: Row) -> Value:
-        a = _truth(left(row))
-        if a is True:
+        values = [_truth(term(row)) for term in terms]
+        if True in values:
             return True
-        b = _truth(right(row))
-        if b is True:
-            return True
-        return None if a is None or b is None else False
+        return None if None in values else False
 
     return evaluate
 
@@ -240,8 +253,11 @@ def _like(compiler: Compiler, node: exp.Expr) -> Compiled:
     pattern = node.expression
     if not (isinstance(pattern, exp.Literal) and pattern.is_string):
         return compiler.variable(node, reads_row=compiler.reads_row(node))
+    many, one = ("*", "?") if isinstance(node, exp.Glob) else ("%", "_")
     regex = re.compile(
-        "".join(".*" if c == "%" else "." if c == "_" else re.escape(c) for c in str(pattern.this)),
+        "".join(
+            ".*" if c == many else "." if c == one else re.escape(c) for c in str(pattern.this)
+        ),
         re.DOTALL | (re.IGNORECASE if isinstance(node, exp.ILike) else 0),
     )
     subject = compiler.compile(node.this)
@@ -365,6 +381,8 @@ _NAMED: dict[str, Callable[[list[Value]], Value]] = {
     "notempty": _null_or(lambda v: len(_text(v)) > 0),
     "empty": _null_or(lambda v: len(_text(v)) == 0),
     "tostring": _null_or(_text),
+    "datalength": _null_or(lambda v: float(len(_text(v)))),
+    "octet_length": _null_or(lambda v: float(len(_text(v)))),
     "isnotnull": lambda args: args[0] is not None,
     "equal_null": lambda args: args[0] == args[1],
     "zeroifnull": lambda args: 0.0 if args[0] is None else args[0],
@@ -398,6 +416,40 @@ def _named(compiler: Compiler, node: exp.Expr) -> Compiled:
             return function([argument(row) for argument in arguments])
         except (IndexError, ValueError, ZeroDivisionError) as error:
             raise _Mismatch from error
+
+    return evaluate
+
+
+def _collate(compiler: Compiler, node: exp.Expr) -> Compiled:
+    return compiler.compile(node.this)  # the value; which collation compares it is not modelled
+
+
+def _typeof(compiler: Compiler, node: exp.Expr) -> Compiled:
+    inner = compiler.compile(node.this)
+    names = {type(None): "null", float: "real", str: "text", bool: "integer"}
+    return lambda row: names.get(type(inner(row)), "blob")
+
+
+def _slice(compiler: Compiler, node: exp.Expr) -> Compiled:
+    """LEFT(s, n), RIGHT(s, n), SUBSTRING(s, start, length): the characters they keep."""
+    text = compiler.compile(node.this)
+    if isinstance(node, exp.Substring):
+        start_node, length_node = node.args.get("start"), node.args.get("length")
+    else:
+        start_node, length_node = None, node.expression
+    start = compiler.compile(start_node) if start_node is not None else None
+    length = compiler.compile(length_node) if length_node is not None else None
+
+    def evaluate(row: Row) -> Value:
+        value = text(row)
+        if value is None:
+            return None
+        whole = _text(value)
+        count = int(_number(length(row))) if length is not None else len(whole)
+        if isinstance(node, exp.Right):
+            return whole[len(whole) - count :] if count > 0 else ""
+        first = max(int(_number(start(row))) - 1, 0) if start is not None else 0
+        return whole[first : first + max(count, 0)]
 
     return evaluate
 
@@ -445,6 +497,12 @@ _HANDLERS: dict[type[exp.Expr], Callable[[Compiler, exp.Expr], Compiled]] = {
     exp.In: _in,
     exp.Between: _between,
     exp.Like: _like,
+    exp.Glob: _like,
+    exp.Collate: _collate,
+    exp.Typeof: _typeof,
+    exp.Left: _slice,
+    exp.Right: _slice,
+    exp.Substring: _slice,
     exp.ILike: _like,
     exp.Coalesce: _coalesce,
     exp.Case: _case,

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from sqlglot import exp
@@ -67,40 +67,125 @@ _KINDS: dict[str, tuple[Value, ...]] = {
 _TRUTH_POSITIONS = (exp.And, exp.Or, exp.Not, exp.Xor)
 # An outside value (`now()`, another table's column) is never one of the extremes: a bound that
 # no realistic row passes would make every ordinary comparison look unrestricted.
-_WORLD_SAMPLES: tuple[Value, ...] = (None, *_NUMBERS[:6], *_TEXTS, _DATES[3])
+_WORLD_SAMPLES: tuple[Value, ...] = (None, 0.0, 1.0, -7.25, "", "a", "void", _DATES[3])
 #: Rows that must hold (not merely fail to be false) before a condition counts as holding for
 #: all: a table whose values mostly cannot be compared says little.
 _EVIDENCE = 3
 #: Literals of the condition added to the samples (generated key lists hold thousands).
 _LITERALS = 40
+#: Above this many row variables, sample rows cannot give each its own value (the smallest
+#: domain has six): no conclusion is drawn.
+_ROW_VARIABLES = 6
 #: Up to this many row variables, every mix of their possible kinds is tried.
 _TYPED_VARIABLES = 3
 
 
-def restricts_nothing(condition: exp.Expr, target: Target) -> bool:
-    """True when the condition is never false on the sample rows of the target, in some world."""
-    if sum(1 for _ in condition.walk()) > MAX_NODES:
+def restricts_nothing(condition: exp.Expr, target: Target, dialect: str | None = None) -> bool:
+    """True when the condition is never false on the sample rows of the target, in some world.
+    In dialects whose default collation ignores case and trailing spaces, strings compare so."""
+    if _pins_a_column(condition, target) or sum(1 for _ in condition.walk()) > MAX_NODES:
         return False
-    compiler = _Compiler(target)
+    compiler = _Compiler(target, loose_text=dialect in _CASE_INSENSITIVE)
     try:
         evaluate = compiler.compile(condition)
-    except _Opaque:
+        if not compiler.row_variables or len(compiler.row_variables) > _ROW_VARIABLES:
+            # Nothing of the target row (predicate_truth and looks_at_target decide), or more
+            # columns than the samples can keep apart: the sample rows would prove nothing.
+            return False
+        tables = _tables(compiler.row_variables, _kinds(condition, compiler), _domains(condition))
+        worlds = _worlds(compiler.world_variables)
+        return any(
+            _unrestricted(evaluate, table, world, compiler) for world in worlds for table in tables
+        )
+    except (_Opaque, RecursionError):  # too deep to evaluate: the other proofs decide
         return False
-    if not compiler.row_variables:
-        return False  # nothing of the target row: predicate_truth and looks_at_target decide
-    tables = _tables(compiler.row_variables, _kinds(condition, compiler), _domains(condition))
-    worlds = _worlds(compiler.world_variables)
-    return any(
-        _unrestricted(evaluate, table, world, compiler) for world in worlds for table in tables
-    )
 
 
-def _unrestricted(evaluate: Compiled, rows: list[Row], world: Row, compiler: _Compiler) -> bool:
-    table = [{**world, **row} for row in rows]
-    for name, aggregate in compiler.aggregates.items():
-        world_value = aggregate(table)
-        for row in table:
-            row[name] = world_value
+def _pins_a_column(condition: exp.Expr, target: Target) -> bool:
+    """The fast, common case: one AND-ed term pins a column of the row to literals (`id = 5`,
+    `batch IN (1, 2)`, `deleted_at IS NULL`), so rows with other values fail the condition."""
+    pending = [condition]
+    while pending:
+        node = pending.pop()
+        while isinstance(node, exp.Paren):
+            node = node.this
+        if isinstance(node, exp.And):
+            pending.extend((node.this, node.expression))
+            continue
+        if isinstance(node, exp.EQ | exp.NEQ | exp.GT | exp.GTE | exp.LT | exp.LTE):
+            left, right = node.this, node.expression
+            if (_own_column(left, target) and _outside(right, target)) or (
+                _own_column(right, target) and _outside(left, target)
+            ):
+                return True
+        elif (
+            isinstance(node, exp.In) and not node.args.get("negate") and not node.args.get("query")
+        ):
+            if _own_column(node.this, target) and all(
+                isinstance(option, exp.Literal) for option in node.expressions
+            ):
+                return True
+        elif (
+            isinstance(node, exp.Is)
+            and isinstance(node.expression, exp.Null)
+            and not node.args.get("negate")
+            and _own_column(node.this, target)
+        ):
+            return True
+    return False
+
+
+def _outside(node: exp.Expr, target: Target) -> bool:
+    """A realistic literal, or a value that does not depend on the target's rows (`now() -
+    INTERVAL '7' DAY`, a parameter, another table's maximum): real rows fall on both sides."""
+    if isinstance(node, exp.Literal):
+        return _realistic(node)
+    if isinstance(node, exp.Column | exp.Null | exp.Boolean):
+        return False
+    for inner in node.walk():
+        if isinstance(inner, exp.Table) and inner.name.lower() in target:
+            return False
+        if isinstance(inner, exp.Literal) and not _realistic(inner):
+            return False
+        if isinstance(inner, exp.Column):
+            qualifier = inner.table.lower()
+            if qualifier in target or (not qualifier and _Compiler.outside_nested(inner, node)):
+                return False
+    return True
+
+
+def _realistic(node: exp.Expr) -> bool:
+    """A literal that real rows fall on both sides of (a bound beyond them all proves nothing)."""
+    if not isinstance(node, exp.Literal):
+        return False
+    text = str(node.this)
+    if not node.is_string:
+        try:
+            return abs(float(text)) < _LARGEST
+        except ValueError:
+            return False
+    day = _as_date(text)
+    return day is None or _DATES[0] < day < _DATES[-1]
+
+
+def _own_column(node: exp.Expr, target: Target) -> bool:
+    if not isinstance(node, exp.Column) or not node.name:
+        return False
+    qualifier = node.table.lower()
+    return qualifier in target if qualifier else node.find_ancestor(exp.Subquery) is None
+
+
+def _unrestricted(evaluate: Compiled, rows: _Table, world: Row, compiler: _Compiler) -> bool:
+    table: Iterable[Row] = rows
+    if compiler.aggregates:
+        whole = [{**world, **row} for row in rows]
+        for name, aggregate in compiler.aggregates.items():
+            world_value = aggregate(whole)
+            for row in whole:
+                row[name] = world_value
+        table = whole
+    elif world:
+        table = ({**world, **row} for row in rows)
     true_rows = 0
     for row in table:
         try:
@@ -179,31 +264,48 @@ def _domains(condition: exp.Expr) -> dict[str, tuple[Value, ...]]:
     }
 
 
+#: Dialects whose default collation compares strings without case and trailing spaces
+#: (MySQL/MariaDB utf8mb4_0900_ai_ci and PAD SPACE, SQL Server's *_CI_AS).
+_CASE_INSENSITIVE = frozenset({"mysql", "tsql"})
+
+
+def _loose(value: Value) -> Value:
+    return value.casefold().rstrip() if isinstance(value, str) else value
+
+
+class _Table:
+    """One sample table for one mix of kinds, its rows built as they are read (most conditions
+    fail on one of the first rows): a NULL row, every variable on the same index, then shifted
+    so that two variables of one kind differ."""
+
+    def __init__(self, names: list[str], columns: list[tuple[Value, ...]]) -> None:
+        self.names = names
+        self.columns = columns
+
+    def __iter__(self) -> Iterator[Row]:
+        yield dict.fromkeys(self.names, None)
+        length = max(len(domain) for domain in self.columns)
+        pairs = list(zip(self.names, self.columns, strict=True))
+        for shift in (0, 1) if len(self.names) > 1 else (0,):
+            for i in range(length):
+                yield {
+                    name: domain[(i + k * shift) % len(domain)]
+                    for k, (name, domain) in enumerate(pairs)
+                }
+
+
 def _tables(
     names: list[str], kinds: dict[str, set[str]], domains: dict[str, tuple[Value, ...]]
-) -> list[list[Row]]:
-    """One sample table per mix of kinds: a NULL row, every variable on the same index, then
-    shifted so that two variables of one kind differ."""
+) -> list[_Table]:
     options = [sorted(kinds.get(name) or _KINDS) for name in names]
     if len(names) <= _TYPED_VARIABLES:
         mixes = list(itertools.product(*options))
     else:
-        mixes = [tuple(choice[0] for choice in options), tuple(choice[-1] for choice in options)]
-    shifts = (0, 1) if len(names) > 1 else (0,)
-    tables = []
-    for mix in mixes:
-        columns = [domains[kind] for kind in mix]
-        table: list[Row] = [dict.fromkeys(names, None)]
-        for shift in shifts:
-            table.extend(
-                {
-                    name: domain[(i + k * shift) % len(domain)]
-                    for k, (name, domain) in enumerate(zip(names, columns, strict=True))
-                }
-                for i in range(max(len(domain) for domain in columns))
-            )
-        tables.append(table)
-    return tables
+        mixes = [
+            tuple(preferred if preferred in choice else choice[0] for choice in options)
+            for preferred in ("number", "text")
+        ]
+    return [_Table(names, [domains[kind] for kind in mix]) for mix in mixes]
 
 
 def _worlds(names: list[str]) -> list[Row]:
@@ -222,8 +324,9 @@ def _worlds(names: list[str]) -> list[Row]:
 class _Compiler:
     """Turns a condition into a function of one row; records the variables it reads."""
 
-    def __init__(self, target: Target) -> None:
+    def __init__(self, target: Target, loose_text: bool = False) -> None:
         self.target = target
+        self.loose_text = loose_text
         self.row_variables: list[str] = []
         self.world_variables: list[str] = []
         self.aggregates: dict[str, Callable[[list[Row]], Value]] = {}
@@ -247,7 +350,7 @@ class _Compiler:
             return method(self, node)
         if kind in _COMPARISONS:
             return self._comparison(node, _COMPARISONS[kind])
-        if kind in _ARITHMETIC:
+        if kind in _ARITHMETIC and not node.find(exp.Interval):
             return self._arithmetic(node, _ARITHMETIC[kind])
         if kind in _NUMERIC_FUNCTIONS:
             inner, function = self.compile(node.this), _NUMERIC_FUNCTIONS[kind]
@@ -264,7 +367,7 @@ class _Compiler:
     # ----- variables
     def variable(self, node: exp.Expr, reads_row: bool) -> Compiled:
         column = isinstance(node, exp.Column) and reads_row
-        key = "column:" + node.name.lower() if column else node.sql()
+        key = "column:" + node.name.lower() if column else f"expression:{hash(node)}"
         names = self.row_variables if reads_row else self.world_variables
         if key not in names:
             names.append(key)
@@ -276,19 +379,19 @@ class _Compiler:
         qualifier = column.table.lower()
         if qualifier:
             return qualifier in self.target
-        return self._outside_nested(column, self.root)
+        return self.outside_nested(column, self.root)
 
     def reads_row(self, node: exp.Expr) -> bool:
         for column in node.find_all(exp.Column):
             qualifier = column.table.lower()
             if qualifier in self.target:
                 return True
-            if not qualifier and self._outside_nested(column, self.root):
+            if not qualifier and self.outside_nested(column, self.root):
                 return True
         return False
 
     @staticmethod
-    def _outside_nested(column: exp.Column, root: exp.Expr | None) -> bool:
+    def outside_nested(column: exp.Column, root: exp.Expr | None) -> bool:
         node: exp.Expr | None = column
         while node is not None and node is not root:
             if isinstance(node, exp.Select | exp.Subquery):
@@ -333,6 +436,8 @@ class _Compiler:
     # ----- operators
     def _comparison(self, node: exp.Expr, op: Callable[[Any, Any], bool]) -> Compiled:
         left, right = self.compile(node.this), self.compile(node.expression)
+        if self.loose_text:
+            return lambda row: _compare(op, _loose(left(row)), _loose(right(row)))
         return lambda row: _compare(op, left(row), right(row))
 
     def _arithmetic(self, node: exp.Expr, op: Callable[[float, float], float]) -> Compiled:

@@ -91,9 +91,20 @@ def looks_at_target(node: exp.Expr, target: Target, mirrors: Target = frozenset(
         if not name or name in SYSTEM_COLUMNS:
             continue
         qualifier = column.table.lower()
-        nested = column.find_ancestor(exp.Select) is not None
+        nested = _nested(column, node)
         if qualifier in target or (not qualifier and not nested):
             return True
+    return False
+
+
+def _nested(column: exp.Column, root: exp.Expr) -> bool:
+    """Inside a subquery of the condition (not merely a condition of a statement that is itself
+    inside a query, as a data-modifying CTE is)."""
+    node = column.parent
+    while node is not None and node is not root:
+        if isinstance(node, exp.Select | exp.Subquery):
+            return True
+        node = node.parent
     return False
 
 

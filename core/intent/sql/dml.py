@@ -165,7 +165,7 @@ def _check_unbounded(
             f"{verb}'s WHERE ({condition.sql()[:80]}) never looks at a column of the row it "
             "changes, so it holds for all rows or none: scoping is not proven",
         )
-    elif truth is None and restricts_nothing(folded, target):
+    elif truth is None and restricts_nothing(folded, target, statement.dialect_name):
         statement.add(
             I.MASS_MUTATION,
             f"{verb}'s WHERE ({condition.sql()[:80]}) is false for none of the sample rows "
@@ -210,6 +210,8 @@ def _handle_merge(statement: _Statement, node: exp.Merge, chunk: _Chunk | None) 
     on_truth = predicate_truth(on, target_names(node.this))
     if on_truth is None and target is not None and _qualified_table(_plain_source(using)) == target:
         on_truth = _self_merge(on)  # MERGE t USING t ON t.id = s.id: every row matches
+    if on_truth is None and on is not None and restricts_nothing(on, target_names(node.this)):
+        on_truth = True  # ON t.id + 0 = t.id: every target row matches whatever the source
     source_empty = _empty_source(using)
     whens = node.args.get("whens")
     for when in whens.expressions if whens is not None else []:

@@ -111,18 +111,17 @@ def _check_function(statement: _Statement, node: exp.Expr) -> None:
 
 
 def known_procedure(words: list[str]) -> FunctionRule | None:
-    """A CALL's procedure by its last two name parts (`hive.system.sync_partition_metadata` is
-    `system.sync_partition_metadata`, `BQ.JOBS.CANCEL` is `bq.jobs.cancel`), if the registry has
-    it. Words after the name (the opening parenthesis and arguments) end it."""
+    """A CALL's procedure by its last three, two or one name parts (`BQ.JOBS.CANCEL`;
+    `hive.system.sync_partition_metadata` is `system.sync_partition_metadata`;
+    `"SYSTEM$SEND_EMAIL"`), if the registry has it. The opening parenthesis ends the name."""
     parts: list[str] = []
     for word in words:
         if not word.replace("_", "").replace("$", "").isalnum():
             break
         parts.append(word.strip('"`').lower())
     functions = function_registry().functions
-    for size in (3, 2):
-        if len(parts) >= size and "." in (name := ".".join(parts[-size:])):
-            rule = functions.get(name)
-            if rule is not None:
-                return rule
+    for size in (3, 2, 1):
+        rule = functions.get(".".join(parts[-size:])) if len(parts) >= size else None
+        if rule is not None:
+            return rule
     return None

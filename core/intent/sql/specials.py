@@ -552,7 +552,7 @@ def _special_create(statement: _Statement, command: _Command) -> bool:
     significant = [word for word in command.words[1:6] if word not in _NOISE_WORDS]
     kind = " ".join(significant[:2])
     first = significant[0] if significant else ""
-    if first in ("RULE", "TRIGGER", "EVENT", "TASK", "FUNCTION", "PROCEDURE"):
+    if first in _BODY_MARKERS:
         language = _word_after(command.words, "LANGUAGE")
         if (language and language.lower() in _UNTRUSTED_LANGUAGES) or "SONAME" in command.words:
             statement.add(
@@ -575,6 +575,8 @@ _BODY_MARKERS: dict[str, tuple[tuple[str, ...], ...]] = {
     "TRIGGER": (("FOR", "EACH", "ROW"), ("FOR", "EACH", "STATEMENT"), ("BEGIN",)),
     "EVENT": (("DO",),),
     "TASK": (("AS",),),
+    "PIPE": (("AS",),),  # Snowflake: the COPY a pipe runs on every new file
+    "ALERT": (("THEN",),),  # Snowflake: the statement an alert runs when its condition holds
     "FUNCTION": (("BEGIN", "ATOMIC"), ("RETURN",), ("AS",)),
     "PROCEDURE": (("BEGIN", "ATOMIC"), ("AS",), ("BEGIN",)),
 }
