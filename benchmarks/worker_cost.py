@@ -32,9 +32,10 @@ ROOT = Path(__file__).resolve().parents[1]
 POLICY = ROOT / "dags_examples" / "guardrails_policy.yaml"
 UPDATE = "UPDATE orders SET total = total + 1 WHERE id = 7"
 
+# The orchestrator's task API, and what a user's task file imports from the adapter.
 ORCHESTRATORS = {
-    "airflow": ("import airflow.sdk", "airflow_guardrails.operators"),
-    "prefect": ("import prefect", "prefect_guardrails"),
+    "airflow": ("import airflow.sdk", "from airflow_guardrails import GuardedOperator"),
+    "prefect": ("import prefect", "from prefect_guardrails import guarded"),
 }
 
 TASK = """
@@ -43,8 +44,7 @@ import sqlite3, sys, time, json
 started = time.perf_counter()
 marks = {{}}
 if {guarded}:
-    import importlib
-    importlib.import_module("{adapter}")
+    {adapter}
     marks["adapter import"] = time.perf_counter()
     from guardrails_core.guard import Guard
     from guardrails_core.model import Context
@@ -80,8 +80,13 @@ def run(
         warehouse=str(warehouse),
     )
     began = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False
+    done = subprocess.run(  # not in the checkout: its packages would shadow PYTHONPATH's
+        [sys.executable, "-c", code],
+        env=env,
+        cwd=warehouse.parent,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     elapsed = (time.perf_counter() - began) * 1000
     if done.returncode != 0:
