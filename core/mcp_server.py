@@ -42,6 +42,7 @@ from guardrails_core.guard import CommandBlocked, Guard, GuardResult
 from guardrails_core.intent import analyze
 from guardrails_core.model import Actor, ActorKind, Approval, Context, Decision, Intent, Verdict
 from guardrails_core.sqlalchemy_guard import EngineGuard, guard_engine
+from guardrails_core.yaml_data import load_yaml
 
 if TYPE_CHECKING:
     from mcp.server.transport_security import TransportSecuritySettings
@@ -60,7 +61,7 @@ class ConnectionsError(ValueError):
 def load_connections(path: Path) -> dict[str, str]:
     """Connection name -> SQLAlchemy URL, with ${VARIABLES} read from the environment."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
         raise ConnectionsError(f"{path}: cannot read the connections file ({error})") from None
     if not isinstance(data, dict) or not data:

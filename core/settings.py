@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from guardrails_core.model import Mode
+from guardrails_core.yaml_data import load_yaml
 
 # Environment variable -> settings field. Kept explicit so the README table and the code agree.
 ENVIRONMENT_VARIABLES: dict[str, str] = {
@@ -136,7 +137,7 @@ def _local_key(path: Path) -> bytes:
 
 def _read_config_file(path: Path) -> dict[str, Any]:
     try:
-        loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        loaded = load_yaml(path.read_text(encoding="utf-8")) or {}
     except OSError as error:
         raise SettingsError(f"{path}: cannot read settings file: {error.strerror}") from None
     except yaml.YAMLError as error:

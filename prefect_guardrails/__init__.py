@@ -7,13 +7,33 @@ as artifacts and events, approvals by pausing the flow run.
     @task(retries=3)
     @guarded(sql="query")
     def run_query(query: str) -> None: ...
+
+Names load on first use: a worker whose tasks only use `@guarded` never imports the engine guard
+(SQLAlchemy's ORM and asyncio layers), which is most of what importing this package would cost.
 """
 
-from prefect_guardrails._approval import ApprovalInput
-from prefect_guardrails._engine import guard_engine, unguard_engine
-from prefect_guardrails._publish import flush
-from prefect_guardrails._shell import run_shell
-from prefect_guardrails._tasks import BLOCKED, TaskBlocked, guarded
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from prefect_guardrails._approval import ApprovalInput
+    from prefect_guardrails._engine import guard_engine, unguard_engine
+    from prefect_guardrails._publish import flush
+    from prefect_guardrails._shell import run_shell
+    from prefect_guardrails._tasks import BLOCKED, TaskBlocked, guarded
+
+_EXPORTS = {
+    "BLOCKED": "prefect_guardrails._tasks",
+    "ApprovalInput": "prefect_guardrails._approval",
+    "TaskBlocked": "prefect_guardrails._tasks",
+    "flush": "prefect_guardrails._publish",
+    "guard_engine": "prefect_guardrails._engine",
+    "guarded": "prefect_guardrails._tasks",
+    "run_shell": "prefect_guardrails._shell",
+    "unguard_engine": "prefect_guardrails._engine",
+}
 
 __all__ = [
     "BLOCKED",
@@ -25,3 +45,16 @@ __all__ = [
     "run_shell",
     "unguard_engine",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'prefect_guardrails' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -16,9 +16,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from guardrails_core.locations import lexical_path
+from guardrails_core.yaml_data import load_yaml
 
 RULES = Path(__file__).parent / "rules" / "programs.yaml"
 
@@ -404,7 +403,7 @@ def _check(programs: list[Program]) -> None:
 
 @cache
 def registry() -> Registry:
-    data = yaml.safe_load(RULES.read_text(encoding="utf-8"))
+    data = load_yaml(RULES.read_text(encoding="utf-8"))
     programs = [_program(row) for row in data["programs"]]
     _check(programs)
     table: dict[str, Program] = {}

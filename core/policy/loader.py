@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from guardrails_core.policy.engine import Policy, PolicyCompileError, compile_policy
 from guardrails_core.policy.patterns import PatternError
 from guardrails_core.policy.schema import PolicyFile
+from guardrails_core.yaml_data import SAFE_LOADER, load_yaml
 
 _Path = tuple[str | int, ...]
 
@@ -167,10 +168,10 @@ def builtin_policy(resource: str, *, origin: str) -> Policy:
 
 def _load_yaml_with_lines(text: str, source: str) -> tuple[Any, dict[_Path, int]]:
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=SAFE_LOADER)
         if node is not None:
             _check_expansion(node, source)
-        data = yaml.load(text, Loader=yaml.SafeLoader)
+        data = load_yaml(text)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark
         line = mark.line + 1 if mark is not None else None

@@ -11,7 +11,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import yaml
 from sqlglot.errors import SqlglotError
 from sqlglot.tokenizer_core import Token, TokenType
 
@@ -43,6 +42,7 @@ from guardrails_core.model import (
     Intent,
     StatementEffect,
 )
+from guardrails_core.yaml_data import load_yaml
 
 # --------------------------------------------------------------------------- entry point
 
@@ -238,7 +238,7 @@ def _effect_row(row: dict[str, Any], position: int) -> _EffectRow:
 
 @functools.cache
 def _effect_rows() -> tuple[_EffectRow, ...]:
-    data = yaml.safe_load(_EFFECTS_FILE.read_text(encoding="utf-8"))
+    data = load_yaml(_EFFECTS_FILE.read_text(encoding="utf-8"))
     return tuple(_effect_row(row, position) for position, row in enumerate(data["effects"]))
 
 
@@ -258,7 +258,7 @@ _STRING_TOKENS = frozenset(
 
 @functools.cache
 def _effect_triggers() -> tuple[str, ...]:
-    data = yaml.safe_load(_EFFECTS_FILE.read_text(encoding="utf-8"))
+    data = load_yaml(_EFFECTS_FILE.read_text(encoding="utf-8"))
     return tuple(str(word) for word in data["triggers"])
 
 

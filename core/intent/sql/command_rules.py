@@ -10,9 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from guardrails_core.model import Intent
+from guardrails_core.yaml_data import load_yaml
 
 _COMMANDS_FILE = Path(__file__).parent.parent / "rules" / "sql_commands.yaml"
 
@@ -59,7 +58,7 @@ def _rules_of(row: dict[str, Any], position: int) -> list[CommandRule]:
 
 @functools.cache
 def command_rules() -> tuple[CommandRule, ...]:
-    data = yaml.safe_load(_COMMANDS_FILE.read_text(encoding="utf-8"))
+    data = load_yaml(_COMMANDS_FILE.read_text(encoding="utf-8"))
     return tuple(
         rule for position, row in enumerate(data["commands"]) for rule in _rules_of(row, position)
     )

@@ -9,9 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from guardrails_core.model import Intent, ObjectAction, ObjectKind
+from guardrails_core.yaml_data import load_yaml
 
 FUNCTIONS_FILE = Path(__file__).parent.parent / "rules" / "sql_functions.yaml"
 
@@ -49,7 +48,7 @@ _NAME = re.compile(r"^[a-z_][a-z0-9_$.]*$")
 
 def load_function_registry(path: Path = FUNCTIONS_FILE) -> FunctionRegistry:
     """Read and check the registry; a wrong row raises FunctionRegistryError naming it."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = load_yaml(path.read_text(encoding="utf-8"))
     if not isinstance(data, dict) or set(data) != _SECTIONS:
         found = sorted(data) if isinstance(data, dict) else type(data).__name__
         raise FunctionRegistryError(

@@ -12,11 +12,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from guardrails_core.intent.sql.dialects import I
 from guardrails_core.intent.sql.statement import _Statement
 from guardrails_core.model import Intent
+from guardrails_core.yaml_data import load_yaml
 
 _SETTINGS_FILE = Path(__file__).parent.parent / "rules" / "sql_settings.yaml"
 
@@ -42,7 +41,7 @@ def _glob(pattern: str) -> re.Pattern[str]:
 
 @functools.cache
 def _registry() -> _Registry:
-    data = yaml.safe_load(_SETTINGS_FILE.read_text(encoding="utf-8"))
+    data = load_yaml(_SETTINGS_FILE.read_text(encoding="utf-8"))
     risky = tuple(
         _RiskySetting(
             names=tuple(_glob(str(name)) for name in row["names"]),

@@ -1,0 +1,168 @@
+"""What the guard costs a task in a fresh worker process: import + first decision + record.
+
+Airflow runs every task in a new process and a Prefect worker or `flow.serve()` starts one per
+flow run, so the guard's per-task cost there is dominated by imports and first-use set-up, not
+by the microseconds of a warm `check`. Each round starts, for each adapter, two fresh processes
+(`python -c`), alternating:
+  - unguarded: import the orchestrator's task API, then run one UPDATE on a SQLite warehouse;
+  - guarded: the same, plus import the adapter, judge the UPDATE with the shared guard (policy
+    loaded from GUARDRAILS_POLICY, decision recorded in a SQLite audit store before it runs)
+    and append its outcome, as a guarded task does.
+Printed: median wall time of each, the difference (the guard's cost per task, target at most
+50 ms) and the ratio, and the guarded process's own breakdown (adapter import, first decision
+with its record, outcome). The first round of each warms bytecode and the audit store and is
+not counted. `--compare DIR` also measures the guarded process with the code of DIR (a checkout
+of another commit, e.g. `git worktree add /tmp/before main`), interleaved in the same rounds.
+Run: `python benchmarks/worker_cost.py [--rounds N] [--compare DIR]`. Numbers, not asserts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+POLICY = ROOT / "dags_examples" / "guardrails_policy.yaml"
+UPDATE = "UPDATE orders SET total = total + 1 WHERE id = 7"
+
+# The orchestrator's task API, and what a user's task file imports from the adapter.
+ORCHESTRATORS = {
+    "airflow": ("import airflow.sdk", "from airflow_guardrails import GuardedOperator"),
+    "prefect": ("import prefect", "from prefect_guardrails import guarded"),
+}
+
+TASK = """
+import sqlite3, sys, time, json
+{orchestrator}
+started = time.perf_counter()
+marks = {{}}
+if {guarded}:
+    {adapter}
+    marks["adapter import"] = time.perf_counter()
+    from guardrails_core.guard import Guard
+    from guardrails_core.model import Context
+    guard = Guard.shared()
+    result = guard.check({update!r}, dialect="sqlite",
+                         context=Context(orchestrator="{name}", pipeline="bench", task="t"))
+    assert result.proceed and result.record_id, result.decision
+    marks["first decision + record"] = time.perf_counter()
+with sqlite3.connect({warehouse!r}) as conn:
+    conn.execute({update!r})
+if {guarded}:
+    marks["command"] = time.perf_counter()
+    guard.finish(result, "succeeded")
+    marks["outcome"] = time.perf_counter()
+previous, steps = started, {{}}
+for step, moment in marks.items():
+    steps[step] = (moment - previous) * 1000
+    previous = moment
+print(json.dumps(steps))
+"""
+
+
+def run(
+    name: str, guarded: bool, env: dict[str, str], warehouse: Path
+) -> tuple[float, dict[str, float]]:
+    orchestrator, adapter = ORCHESTRATORS[name]
+    code = TASK.format(
+        orchestrator=orchestrator,
+        adapter=adapter,
+        guarded=guarded,
+        update=UPDATE,
+        name=name,
+        warehouse=str(warehouse),
+    )
+    began = time.perf_counter()
+    done = subprocess.run(  # not in the checkout: its packages would shadow PYTHONPATH's
+        [sys.executable, "-c", code],
+        env=env,
+        cwd=warehouse.parent,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    elapsed = (time.perf_counter() - began) * 1000
+    if done.returncode != 0:
+        raise SystemExit(f"{name} ({'guarded' if guarded else 'unguarded'}) failed:\n{done.stderr}")
+    return elapsed, json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def code_tree(root: Path, work: Path) -> str:
+    """A PYTHONPATH entry importing the three packages from the checkout at `root`."""
+    tree = work / f"tree-{abs(hash(root))}"
+    tree.mkdir(exist_ok=True)
+    for name, folder in (
+        ("guardrails_core", "core"),
+        ("airflow_guardrails", "airflow_guardrails"),
+        ("prefect_guardrails", "prefect_guardrails"),
+    ):
+        (tree / name).symlink_to(root.resolve() / folder)
+    return str(tree)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--only", choices=sorted(ORCHESTRATORS))
+    parser.add_argument("--compare", type=Path, help="a checkout of another commit to measure")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="guardrails-worker-bench-"))
+    warehouse = work / "warehouse.sqlite3"
+    import sqlite3
+
+    with sqlite3.connect(warehouse) as conn:
+        conn.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY, total REAL)")
+        conn.executemany("INSERT INTO orders VALUES (?, ?)", [(i, i * 1.5) for i in range(100)])
+    env = {
+        **os.environ,
+        "GUARDRAILS_HOME": str(work),
+        "GUARDRAILS_AUDIT_URL": f"sqlite:///{work / 'audit.sqlite3'}",
+        "GUARDRAILS_POLICY": str(POLICY),
+        "AIRFLOW_HOME": str(work / "airflow"),
+        "PREFECT_HOME": str(work / "prefect"),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    }
+    trees = {"this tree": code_tree(ROOT, work)}
+    if args.compare is not None:
+        trees[str(args.compare)] = code_tree(args.compare, work)
+    names = [args.only] if args.only else list(ORCHESTRATORS)
+    print(f"fresh worker processes, {args.rounds} rounds (after one warm-up), medians:")
+    for name in names:
+        plain: list[float] = []
+        guarded: dict[str, list[float]] = {tree: [] for tree in trees}
+        steps: dict[str, dict[str, list[float]]] = {tree: {} for tree in trees}
+        for round_ in range(args.rounds + 1):
+            unguarded_ms, _ = run(name, False, env, warehouse)
+            measured = {}
+            for tree, path in trees.items():
+                measured[tree] = run(name, True, {**env, "PYTHONPATH": path}, warehouse)
+            if round_ == 0:
+                continue
+            plain.append(unguarded_ms)
+            for tree, (guarded_ms, marks) in measured.items():
+                guarded[tree].append(guarded_ms)
+                for step, ms in marks.items():
+                    steps[tree].setdefault(step, []).append(ms)
+        base = statistics.median(plain)
+        print(f"  {name}: unguarded {base:.0f} ms")
+        for tree in trees:
+            with_guard = statistics.median(guarded[tree])
+            print(
+                f"    guarded ({tree}) {with_guard:.0f} ms: guard +{with_guard - base:.0f} ms "
+                f"per task ({with_guard / base:.2f}x)"
+            )
+            breakdown = ", ".join(
+                f"{step} {statistics.median(ms):.0f} ms" for step, ms in steps[tree].items()
+            )
+            print(f"      in the guarded process: {breakdown}")
+
+
+if __name__ == "__main__":
+    main()
