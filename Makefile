@@ -42,3 +42,5 @@ bench: setup
 	@$(PY) benchmarks/prefect_overhead.py
 	@$(PY) benchmarks/airflow_overhead.py
 	@$(PY) benchmarks/impact.py
+	@$(PY) benchmarks/cli_startup.py
+	@$(PY) benchmarks/gate.py
