@@ -44,3 +44,4 @@ bench: setup
 	@$(PY) benchmarks/impact.py
 	@$(PY) benchmarks/cli_startup.py
 	@$(PY) benchmarks/gate.py
+	@$(PY) benchmarks/dbt_overhead.py
