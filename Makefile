@@ -44,3 +44,6 @@ bench: setup
 	@$(PY) benchmarks/airflow_overhead.py
 	@$(PY) benchmarks/impact.py
 	@$(PY) benchmarks/mcp_latency.py
+	@$(PY) benchmarks/cli_startup.py
+	@$(PY) benchmarks/gate.py
+	@$(PY) benchmarks/dbt_overhead.py

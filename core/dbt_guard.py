@@ -2,8 +2,9 @@
 
     result = run_dbt(["run", "--select", "orders"])     # dbt's own dbtRunner, guarded
 
-dbt's SQL adapters (dbt-postgres, -redshift, -snowflake, -duckdb, ...) send every statement
-through `SQLConnectionManager.add_query`: materialisations, hooks, seeds, snapshots, tests,
+dbt's SQL adapters (dbt-postgres, -redshift, -snowflake, -duckdb, ...; not dbt-bigquery, whose
+manager is not a SQLConnectionManager) send every statement through
+`SQLConnectionManager.add_query`: materialisations, hooks, seeds, snapshots, tests,
 `run-operation` macros and dbt's own catalogue queries. While `guard_dbt()` is active that method
 first asks the guard, with `dbt` as the orchestrator and the running node in the context (task =
 its unique_id; labels dbt.node, dbt.resource_type, dbt.materialized, dbt.relation,

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from prefect_guardrails._approval import ApprovalInput
+    from prefect_guardrails._dbt import DbtFailed, run_dbt
     from prefect_guardrails._engine import guard_engine, unguard_engine
     from prefect_guardrails._publish import flush
     from prefect_guardrails._shell import run_shell
@@ -27,10 +28,12 @@ if TYPE_CHECKING:
 _EXPORTS = {
     "BLOCKED": "prefect_guardrails._tasks",
     "ApprovalInput": "prefect_guardrails._approval",
+    "DbtFailed": "prefect_guardrails._dbt",
     "TaskBlocked": "prefect_guardrails._tasks",
     "flush": "prefect_guardrails._publish",
     "guard_engine": "prefect_guardrails._engine",
     "guarded": "prefect_guardrails._tasks",
+    "run_dbt": "prefect_guardrails._dbt",
     "run_shell": "prefect_guardrails._shell",
     "unguard_engine": "prefect_guardrails._engine",
 }
@@ -38,10 +41,12 @@ _EXPORTS = {
 __all__ = [
     "BLOCKED",
     "ApprovalInput",
+    "DbtFailed",
     "TaskBlocked",
     "flush",
     "guard_engine",
     "guarded",
+    "run_dbt",
     "run_shell",
     "unguard_engine",
 ]

@@ -10,7 +10,8 @@ Conventions (what each fenced block must satisfy):
   line with placeholders (`DECISION_ID`, `<id>`, `[--option]`) only has its subcommand checked
   (`... --help`). `make` lines are the README's own entry points and are not run here.
 - ```yaml: parses; a policy (with `version:`) loads with the policy loader, a bare `impact:`
-  section loads as a policy's impact section. ```ini: parses.
+  section loads as a policy's impact section, a list is GitHub workflow steps (each with `run`
+  or `uses`). ```ini: parses.
 - ```text: not code (a diagram, a listing); a listed folder (`name/` at a line's start) exists.
 Every fence names one of these languages: an untagged or other block fails the suite.
 """
@@ -162,6 +163,9 @@ def test_console_samples_show_what_runs(
 def test_yaml_and_ini_samples_parse() -> None:
     for line, body in _blocks("yaml"):
         loaded = yaml.safe_load(body)
+        if isinstance(loaded, list):  # GitHub workflow steps: each runs or uses something
+            assert all({"run", "uses"} & set(step) for step in loaded), f"README.md:{line}"
+            continue
         if "version" in loaded:
             parse_policy(body, source=f"README.md:{line}")
         elif "impact" in loaded:

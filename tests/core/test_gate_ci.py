@@ -221,3 +221,12 @@ def test_help_and_version_import_nothing_heavy() -> None:
     assert done.stdout.splitlines()[-1] == "[]"
     # The stubs --help shows say what the full commands say.
     assert build_parser("").format_help() == build_parser().format_help()
+
+
+@pytest.mark.parametrize("name", ["access-guardrails", "sqlglot", "pydantic", "dbt-core"])
+def test_versions_read_from_dist_info_names_match_the_metadata(name: str) -> None:
+    from importlib.metadata import version
+
+    from guardrails_core.version import _installed_version
+
+    assert _installed_version(name) == version(name)

@@ -181,3 +181,18 @@ def test_the_guard_context_reaches_every_statement(project: Project) -> None:
     where = ["--project-dir", str(project.folder), "--profiles-dir", str(project.folder)]
     assert dbtRunner().invoke(["seed", *where, "--quiet"]).success
     assert len(project.decisions()) == len(records)
+
+
+def test_the_command_line_wrapper(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    from guardrails_core.cli import main
+
+    monkeypatch.setenv("GUARDRAILS_AUDIT_URL", project.audit_url)
+    monkeypatch.delenv("GUARDRAILS_POLICY", raising=False)
+    where = ["--project-dir", str(project.folder), "--profiles-dir", str(project.folder), "-q"]
+    assert main(["dbt", "--context", "environment=ci", "--", "seed", *where]) == 0
+    assert main(["dbt", "--", "run", "--select", "orders", *where]) == 0
+    assert main(["dbt", "--", "run-operation", "export_orders", "--args", "{path: x}", *where]) == 1
+    assert main(["dbt"]) == 2  # no dbt arguments
+    assert main(["dbt", "--", "run", "--project-dir", str(project.folder / "missing")]) == 2
+    environments = {r.decision.context.environment for r in project.decisions() if r.decision}
+    assert environments == {"ci", None}
