@@ -36,6 +36,13 @@ _._run_command
 decisionId, recordId, decisionRecordId, outcomeActor, decisionSchemaURL
 _._get_schema
 
+# Airflow's providers manager: the provider-info entry point and the connection type's hook
+# (named in the provider info; Airflow reads these class attributes and methods).
+get_provider_info
+GuardrailsAuditHook, conn_name_attr, hook_name
+_.get_ui_field_behaviour
+_.get_conn
+
 # pytest: module marks and fixtures a fixture requests only to run first; a test auth manager
 # named in Airflow config, and a task of a test DAG.
 pytestmark

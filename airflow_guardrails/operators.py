@@ -21,11 +21,12 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from airflow_guardrails import hooks
 from airflow_guardrails._approval import RESUME_METHOD, resolve_response
+from airflow_guardrails._config import disabled, shared_guard, warn_disabled
 from airflow_guardrails._options import CommandField, GuardOptions, make_options
 from airflow_guardrails._runtime import TaskBlocked, TaskScope, activate
 from airflow_guardrails.links import GuardrailsDecisionLink
 from guardrails_core.dialects import dialect_for_connection_type
-from guardrails_core.guard import Guard, GuardResult
+from guardrails_core.guard import GuardResult
 from guardrails_core.model import Approval, CommandKind
 
 if TYPE_CHECKING:
@@ -100,8 +101,11 @@ def run_guarded(
     """Judge the task's command, then run `call` with hook interception on; record outcomes."""
     from airflow.sdk.exceptions import TaskAwaitingInput, TaskDeferred
 
+    if disabled():
+        warn_disabled()
+        return call()
     options: GuardOptions = type(task)._guardrails_options
-    scope = TaskScope.open(task, context, options, Guard.shared(), approvals)
+    scope = TaskScope.open(task, context, options, shared_guard(), approvals)
     if options.intercept:
         hooks.install()
     previous = activate(scope)

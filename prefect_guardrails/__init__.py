@@ -10,6 +10,7 @@ as artifacts and events, approvals by pausing the flow run.
 """
 
 from prefect_guardrails._approval import ApprovalInput
+from prefect_guardrails._block import GuardrailsConfig
 from prefect_guardrails._engine import guard_engine, unguard_engine
 from prefect_guardrails._publish import flush
 from prefect_guardrails._shell import run_shell
@@ -18,6 +19,7 @@ from prefect_guardrails._tasks import BLOCKED, TaskBlocked, guarded
 __all__ = [
     "BLOCKED",
     "ApprovalInput",
+    "GuardrailsConfig",
     "TaskBlocked",
     "flush",
     "guard_engine",

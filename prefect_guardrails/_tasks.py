@@ -39,6 +39,7 @@ from guardrails_core.model import (
 )
 
 from ._approval import request_approval
+from ._block import GuardrailsConfig, guard_of
 from ._context import DECLARED, Declared, as_actor, as_scope, current_context
 from ._publish import finish, publish, settle
 
@@ -154,6 +155,7 @@ class _Spec:
     approval_timeout: int
     poll_interval: int
     impact: bool = True
+    config: GuardrailsConfig | str | None = None
 
     def command(self, signature: inspect.Signature, args: Any, kwargs: Any) -> tuple[str, str]:
         name = self.sql or self.shell
@@ -177,7 +179,10 @@ class _Run:
     def __init__(self, spec: _Spec, signature: inspect.Signature) -> None:
         self.spec = spec
         self.signature = signature
-        self.guard = spec.guard or Guard.shared()
+        if spec.config is not None:
+            self.guard = guard_of(spec.config)
+        else:
+            self.guard = spec.guard or Guard.shared()
         self.declared = Declared(
             actor=spec.actor, data_scope=spec.data_scope, base=spec.context, impact=spec.impact
         )
@@ -329,6 +334,7 @@ def guarded(
     data_scope: DataScope | str | None = None,
     context: Context | None = None,
     guard: Guard | None = None,
+    config: GuardrailsConfig | str | None = None,
     approval_timeout: int = 3600,
     poll_interval: int = 10,
     impact: bool = True,
@@ -346,6 +352,7 @@ def guarded(
     data_scope: DataScope | str | None = None,
     context: Context | None = None,
     guard: Guard | None = None,
+    config: GuardrailsConfig | str | None = None,
     approval_timeout: int = 3600,
     poll_interval: int = 10,
     impact: bool = True,
@@ -362,11 +369,15 @@ def guarded(
     (`"ai_agent"` for model-generated SQL) and `data_scope` (a policy scope name) describe the
     task; `context` adds fixed fields (tickets, owner, labels). Reviews pause the flow run for up
     to `approval_timeout` seconds, polling every `poll_interval`. `impact=False` turns off row
-    estimates and pre-images for the statements its guarded engines send. Works over `@task` as well
+    estimates and pre-images for the statements its guarded engines send. `config` is a
+    GuardrailsConfig block, or the name of a saved one (loaded at each run), whose policy, mode,
+    environment and audit store the task is judged with. Works over `@task` as well
     (`@guarded(...)` above `@task(...)`), and on async functions.
     """
     if sql is not None and shell is not None:
         raise TypeError("guarded: give sql= or shell=, not both (one command per task)")
+    if guard is not None and config is not None:
+        raise TypeError("guarded: give guard= or config=, not both (config builds the guard)")
     spec = _Spec(
         sql=sql,
         shell=shell,
@@ -378,6 +389,7 @@ def guarded(
         approval_timeout=approval_timeout,
         poll_interval=poll_interval,
         impact=impact,
+        config=config,
     )
 
     def decorate(target: F) -> F:
