@@ -46,6 +46,7 @@ _.get_conn
 # pytest: module marks and fixtures a fixture requests only to run first; a test auth manager
 # named in Airflow config, and a task of a test DAG.
 pytestmark
+pytest_collection_modifyitems  # a pytest hook (tests/packaging/conftest.py)
 airflow_home, warehouse_module
 OneHiddenDagAuthManager
 impact_off

@@ -9,6 +9,10 @@ as artifacts and events, approvals by pausing the flow run.
     def run_query(query: str) -> None: ...
 """
 
+from guardrails_core.extras import require
+
+require("prefect", "prefect", "prefect_guardrails")
+
 from prefect_guardrails._approval import ApprovalInput
 from prefect_guardrails._block import GuardrailsConfig
 from prefect_guardrails._engine import guard_engine, unguard_engine

@@ -57,12 +57,8 @@ class GuardrailsConfig(Block):
 
     def guard(self) -> Guard:
         """One guard per distinct configuration in this process (policy and store opened once)."""
-        key = (
-            self.policy,
-            self.mode,
-            self.environment,
-            self.audit_url and self.audit_url.get_secret_value(),
-        )
+        secret = self.audit_url.get_secret_value() if self.audit_url is not None else None
+        key = (self.policy, self.mode, self.environment, secret)
         with _GUARDS_LOCK:
             guard = _GUARDS.get(key)
             if guard is None:
@@ -78,5 +74,6 @@ def guard_of(config: GuardrailsConfig | str) -> Guard:
     """The guard of a block, or of the saved block of that name (loaded when first needed)."""
     if isinstance(config, str):
         # Sync even inside an async task: the guard is built before the body is awaited.
-        config = GuardrailsConfig.load(config, _sync=True)
+        loaded: GuardrailsConfig = GuardrailsConfig.load(config, _sync=True)  # type: ignore[call-arg,assignment]
+        return loaded.guard()
     return config.guard()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import logging
 import re
 import threading
@@ -78,8 +79,10 @@ def resolve_dialect(name: str | None) -> str | None:
     # Dialect.classes imports every dialect module on each access: look it up once per name.
     if canonical not in Dialect.classes:
         known = sorted({*Dialect.classes.keys(), *DIALECT_ALIASES.keys()} - {""})
+        close = difflib.get_close_matches(lowered, known, n=1, cutoff=0.75)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise UnknownDialectError(
-            f"unknown SQL dialect {name!r}; known dialects: {', '.join(known)}"
+            f"unknown SQL dialect {name!r}{hint}; known dialects: {', '.join(known)}"
         )
     _RESOLVED[name] = canonical
     return canonical
