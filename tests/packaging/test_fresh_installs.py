@@ -55,7 +55,9 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The wheel built from this tree, as a release would build it."""
     out = tmp_path_factory.mktemp("dist")
     uv = shutil.which("uv") or str(Path.home() / ".local" / "bin" / "uv")  # where `make` puts it
-    subprocess.run([uv, "build", "--wheel", "-o", str(out), str(ROOT)], check=True)
+    subprocess.run(
+        [uv, "build", "--wheel", "-o", str(out), str(ROOT)], check=True, capture_output=True
+    )
     [built] = out.glob("access_guardrails-*.whl")
     return built
 
