@@ -118,3 +118,33 @@ def test_the_off_switch_runs_tasks_unjudged_and_unrecorded(
     # The DROP that is denied when guarded runs: the switch is an explicit, logged choice.
     assert task_states(dag_run)["drop_old_mart"][0] == "success"
     assert not audit_path.exists()
+
+
+def test_an_audit_connection_becomes_a_sqlalchemy_url_with_its_password_quoted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from airflow_guardrails.audit_store import audit_url
+
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_AUDIT_PG",
+        json.dumps(
+            {
+                "conn_type": "guardrails_audit",
+                "host": "127.0.0.1",
+                "port": 5432,
+                "login": "postgres",
+                "password": "s3cr@t/x",
+                "schema": "test",
+            }
+        ),
+    )
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_AUDIT_MARIADB",
+        json.dumps({"conn_type": "mysql", "host": "127.0.0.1", "login": "root", "schema": "test"}),
+    )
+    monkeypatch.setenv("AIRFLOW_CONN_AUDIT_HTTP", json.dumps({"conn_type": "http", "host": "x"}))
+
+    assert audit_url("audit_pg") == "postgresql+psycopg://postgres:s3cr%40t%2Fx@127.0.0.1:5432/test"
+    assert audit_url("audit_mariadb") == "mysql+pymysql://root@127.0.0.1/test"
+    with pytest.raises(ValueError, match="'audit_http' has type 'http', which is not an audit"):
+        audit_url("audit_http")
