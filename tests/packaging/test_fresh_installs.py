@@ -120,7 +120,9 @@ def _installed(venv: Path, env: dict[str, str], *names: str) -> dict[str, str]:
         "    except m.PackageNotFoundError: print(name, '-')\n"
     )
     out = _run(venv, env, "-c", code, *names)
-    return dict(line.split(" ", 1) for line in out.splitlines())
+    versions = dict(line.split(" ", 1) for line in out.splitlines())
+    print(f"installed: {versions}")  # shown with -s: what this run tested
+    return versions
 
 
 # ----------------------------------------------------------------------------- core alone
@@ -167,7 +169,7 @@ def test_airflow_alone_runs_the_example_dags_and_lists_the_provider(
     wheel: Path, tmp_path: Path, install: Install
 ) -> None:
     venv, env = _venv(install, wheel, tmp_path)
-    versions = _installed(venv, env, "apache-airflow", "prefect")
+    versions = _installed(venv, env, "apache-airflow", "prefect", "fastapi", "sqlglot")
     assert versions["prefect"] == "-"
     if install.pins:
         assert versions["apache-airflow"] == AIRFLOW_OLDEST
@@ -198,7 +200,7 @@ def test_prefect_alone_runs_the_example_flows(
     wheel: Path, tmp_path: Path, install: Install
 ) -> None:
     venv, env = _venv(install, wheel, tmp_path)
-    versions = _installed(venv, env, "prefect", "apache-airflow", "fastapi")
+    versions = _installed(venv, env, "prefect", "apache-airflow", "fastapi", "sqlglot")
     assert versions["apache-airflow"] == "-"
     if install.pins:
         assert versions["prefect"] == PREFECT_OLDEST
