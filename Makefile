@@ -22,10 +22,13 @@ lint: setup
 	@$(VENV)/bin/ruff format --check .
 	@$(VENV)/bin/vulture
 
-# core/ installs as guardrails_core; mypy sees it under that name through a symlink.
+# core/ installs as guardrails_core; mypy sees it under that name through a symlink. The
+# README's Python samples are checked too, as a user's mypy would see them.
 typecheck: setup
 	@mkdir -p .typecheck && ln -sfn ../core .typecheck/guardrails_core
+	@$(PY) .ci/readme_samples.py .typecheck-readme
 	@MYPYPATH=.typecheck $(VENV)/bin/mypy --strict -p guardrails_core -p airflow_guardrails -p prefect_guardrails
+	@MYPYPATH=.typecheck $(VENV)/bin/mypy --strict .typecheck-readme
 
 # The Airflow UI test drives Debian's headless Chromium: installed here when missing.
 browser:

@@ -37,9 +37,17 @@ _.get_conn  # a test DAG's hook overrides it
 decisionId, recordId, decisionRecordId, outcomeActor, decisionSchemaURL
 _._get_schema
 
+# Airflow's providers manager: the provider-info entry point and the connection type's hook
+# (named in the provider info; Airflow reads these class attributes and methods).
+get_provider_info
+GuardrailsAuditHook, conn_name_attr, hook_name
+_.get_ui_field_behaviour
+_.get_conn
+
 # pytest: module marks and fixtures a fixture requests only to run first; a test auth manager
 # named in Airflow config, and a task of a test DAG.
 pytestmark
+pytest_collection_modifyitems  # a pytest hook (tests/packaging/conftest.py)
 airflow_home, warehouse_module
 FIXTURES  # fixtures imported into a test module from another folder's conftest
 OneHiddenDagAuthManager

@@ -14,6 +14,10 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+from guardrails_core.extras import require
+
+require("airflow", "airflow", "airflow_guardrails")
+
 if TYPE_CHECKING:
     from airflow_guardrails._options import CommandField, GuardOptions, make_options
     from airflow_guardrails._runtime import DECISION_XCOM_KEY, TaskBlocked

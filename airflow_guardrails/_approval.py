@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from airflow_guardrails._config import shared_guard
 from airflow_guardrails._runtime import TaskBlocked, TaskScope
 from airflow_guardrails.links import decision_url
 from guardrails_core.audit import Outcome, shared_store
@@ -117,7 +118,7 @@ def resolve_response(
 
     Rejected or timed out: the task fails now, without a retry (a retry would ask again).
     """
-    guard = Guard.shared()
+    guard = shared_guard()
     record_id = request.get("record_id")
     fingerprint = str(request["fingerprint"])
     decision = _stored_decision(guard, record_id)

@@ -174,10 +174,10 @@ def _filters(
 
 
 def _store() -> Any:
+    from airflow_guardrails._config import airflow_settings
     from guardrails_core.audit import shared_store
-    from guardrails_core.settings import Settings
 
-    return shared_store(Settings.load())
+    return shared_store(airflow_settings())
 
 
 def _readable_dags(user: Any) -> set[str]:

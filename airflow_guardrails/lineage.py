@@ -53,11 +53,11 @@ class GuardrailsRunFacet(RunFacet):
 
 def facet_for_record(record_id: str) -> GuardrailsRunFacet | None:
     """The facet for a decision record: its latest state, with the stored decision."""
+    from airflow_guardrails._config import airflow_settings
     from guardrails_core.audit import guardrails_run_facet, shared_store
     from guardrails_core.audit.records import reversals_in
-    from guardrails_core.settings import Settings
 
-    history = shared_store(Settings.load()).history(record_id)
+    history = shared_store(airflow_settings()).history(record_id)
     if not history:
         return None
     decision_record, latest = history[0], history[-1]

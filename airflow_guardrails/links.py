@@ -50,12 +50,12 @@ class GuardrailsDecisionLink(BaseOperatorLink):
     name: ClassVar[str] = "Guardrails decision"
 
     def get_link(self, operator: Any, *, ti_key: Any) -> str:
-        from guardrails_core.settings import Settings
+        from airflow_guardrails._config import airflow_settings
 
         return decision_url(
             ti_key.dag_id,
             ti_key.run_id,
             ti_key.task_id,
             getattr(ti_key, "map_index", -1),
-            settings=Settings.load(),
+            settings=airflow_settings(),
         )

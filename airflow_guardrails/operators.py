@@ -17,15 +17,16 @@ from __future__ import annotations
 import abc
 import threading
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
 from airflow_guardrails import hooks
 from airflow_guardrails._approval import RESUME_METHOD, resolve_response
+from airflow_guardrails._config import disabled, shared_guard, warn_disabled
 from airflow_guardrails._options import CommandField, GuardOptions, make_options
 from airflow_guardrails._runtime import TaskBlocked, TaskScope, activate
 from airflow_guardrails.links import GuardrailsDecisionLink
 from guardrails_core.dialects import dialect_for_connection_type
-from guardrails_core.guard import Guard, GuardResult
+from guardrails_core.guard import GuardResult
 from guardrails_core.model import Approval, CommandKind
 from guardrails_core.session import Command, Origin
 
@@ -101,8 +102,11 @@ def run_guarded(
     """Judge the task's command, then run `call` with hook interception on; record outcomes."""
     from airflow.sdk.exceptions import TaskAwaitingInput, TaskDeferred
 
+    if disabled():
+        warn_disabled()
+        return call()
     options: GuardOptions = type(task)._guardrails_options
-    scope = TaskScope.open(task, context, options, Guard.shared(), approvals)
+    scope = TaskScope.open(task, context, options, shared_guard(), approvals)
     if options.intercept:
         hooks.install()
     previous = activate(scope)
@@ -319,18 +323,29 @@ class _GuardedOperatorType(type):
         return is_guarded(instance)
 
 
-class GuardedOperator(metaclass=_GuardedOperatorType):
-    """Guard any operator, in place, in one line; no extra task, no subclassing.
+class _GuardOperator(Protocol):
+    """What type checkers see of GuardedOperator: a call handing back the operator it guards
+    (mypy reads a metaclass's `__call__` as a constructor only when it returns the class)."""
 
-        load = GuardedOperator(SQLExecuteQueryOperator(task_id="load", conn_id="wh", sql=...))
-        fix = GuardedOperator(BashOperator(...), actor="ai_agent", data_scope="nightly_etl")
+    def __call__(self, task: T, /, **declared: Any) -> T: ...
 
-    Declarations: `actor` ("human" | "service" | "ai_agent" or an Actor), `data_scope` (a policy
-    scope name or a DataScope), `tickets` (templated), `labels`, `commands` (attributes holding
-    the command, for operators not known here), `intercept` (check SQL sent through DB hooks,
-    default True), `impact` (measure destructive hook statements on the live connection and
-    keep a way back, default True), `environment`, `approval_timeout`, `approvers`.
-    """
+
+if TYPE_CHECKING:
+    GuardedOperator: _GuardOperator
+else:
+
+    class GuardedOperator(metaclass=_GuardedOperatorType):
+        """Guard any operator, in place, in one line; no extra task, no subclassing.
+
+            load = GuardedOperator(SQLExecuteQueryOperator(task_id="load", conn_id="wh", sql=...))
+            fix = GuardedOperator(BashOperator(...), actor="ai_agent", data_scope="nightly_etl")
+
+        Declarations: `actor` ("human" | "service" | "ai_agent" or an Actor), `data_scope` (a policy
+        scope name or a DataScope), `tickets` (templated), `labels`, `commands` (attributes holding
+        the command, for operators not known here), `intercept` (check SQL sent through DB hooks,
+        default True), `impact` (measure destructive hook statements on the live connection and
+        keep a way back, default True), `environment`, `approval_timeout`, `approvers`.
+        """
 
 
 def guard_dag(dag: Any, **declared: Any) -> Any:

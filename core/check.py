@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from guardrails_core.intent import DEFAULT_CACHE, AnalysisCache, analyze
+from guardrails_core.intent import DEFAULT_CACHE, AnalysisCache, analyze, resolve_dialect
 from guardrails_core.locations import real_paths
 from guardrails_core.lru import BoundedLRU
 from guardrails_core.model import (
@@ -259,6 +259,8 @@ def check(
     context = context or _DEFAULT_CONTEXT
     defaults = policy.defaults
     command_kind = CommandKind(kind or defaults.kind or CommandKind.SQL)
+    if dialect and command_kind is CommandKind.SQL:
+        resolve_dialect(dialect)  # a misspelt dialect is the caller's error: raise, naming it
     dialect = dialect or (defaults.dialect if command_kind is CommandKind.SQL else None)
     if context.environment is None and defaults.environment is not None:
         context = context.model_copy(update={"environment": defaults.environment})

@@ -140,11 +140,13 @@ class Guard:
     _shared_lock = threading.Lock()
 
     @classmethod
-    def shared(cls) -> Guard:
-        """The process-wide guard built from Settings.load() (policy and store opened once)."""
+    def shared(cls, settings: Callable[[], Settings] | None = None) -> Guard:
+        """The process-wide guard (policy and store opened once), built from `settings()` by
+        the first caller (an adapter reading its orchestrator's configuration), else from
+        Settings.load()."""
         with cls._shared_lock:
             if cls._shared is None:
-                cls._shared = cls()
+                cls._shared = cls(settings=settings() if settings is not None else None)
             return cls._shared
 
     @classmethod

@@ -10,7 +10,7 @@ import hmac
 import os
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
@@ -114,6 +114,9 @@ class ActorKind(StrEnum):
     AI_AGENT = "ai_agent"
 
 
+ActorKindName = Literal["human", "service", "ai_agent"]
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(
         frozen=True,
@@ -210,6 +213,16 @@ class Actor(_Frozen):
     kind: ActorKind = ActorKind.SERVICE
     id: str | None = None
     model: str | None = None
+
+    if TYPE_CHECKING:  # what users write: Actor(kind="ai_agent"); pydantic makes it the enum
+
+        def __init__(
+            self,
+            *,
+            kind: ActorKind | ActorKindName = ActorKind.SERVICE,
+            id: str | None = None,
+            model: str | None = None,
+        ) -> None: ...
 
 
 # The approver of an approval no authentication vouches for (see Approval.approver_claim).

@@ -17,8 +17,13 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+from guardrails_core.extras import require
+
+require("prefect", "prefect", "prefect_guardrails")
+
 if TYPE_CHECKING:
     from prefect_guardrails._approval import ApprovalInput
+    from prefect_guardrails._block import GuardrailsConfig
     from prefect_guardrails._dbt import DbtFailed, run_dbt
     from prefect_guardrails._engine import guard_engine, unguard_engine
     from prefect_guardrails._publish import flush
@@ -29,6 +34,7 @@ _EXPORTS = {
     "BLOCKED": "prefect_guardrails._tasks",
     "ApprovalInput": "prefect_guardrails._approval",
     "DbtFailed": "prefect_guardrails._dbt",
+    "GuardrailsConfig": "prefect_guardrails._block",
     "TaskBlocked": "prefect_guardrails._tasks",
     "flush": "prefect_guardrails._publish",
     "guard_engine": "prefect_guardrails._engine",
@@ -42,6 +48,7 @@ __all__ = [
     "BLOCKED",
     "ApprovalInput",
     "DbtFailed",
+    "GuardrailsConfig",
     "TaskBlocked",
     "flush",
     "guard_engine",

@@ -29,6 +29,7 @@ from prefect.states import Failed
 
 from guardrails_core.audit import Outcome
 from guardrails_core.guard import CommandBlocked, Guard, GuardResult
+from guardrails_core.intent import resolve_dialect
 from guardrails_core.model import (
     Actor,
     ActorKind,
@@ -41,6 +42,7 @@ from guardrails_core.model import (
 from guardrails_core.session import Command, GuardSession, Origin
 
 from ._approval import request_approval
+from ._block import GuardrailsConfig, guard_of
 from ._context import DECLARED, Declared, as_actor, as_scope, current_context
 from ._publish import publish, publish_outcome, settle
 
@@ -165,6 +167,7 @@ class _Spec:
     approval_timeout: int
     poll_interval: int
     impact: bool = True
+    config: GuardrailsConfig | str | None = None
 
     def command(self, signature: inspect.Signature, args: Any, kwargs: Any) -> tuple[str, str]:
         name = self.sql or self.shell
@@ -188,7 +191,10 @@ class _Run:
     def __init__(self, spec: _Spec, signature: inspect.Signature) -> None:
         self.spec = spec
         self.signature = signature
-        self.guard = spec.guard or Guard.shared()
+        if spec.config is not None:
+            self.guard = guard_of(spec.config)
+        else:
+            self.guard = spec.guard or Guard.shared()
         self.declared = Declared(
             actor=spec.actor, data_scope=spec.data_scope, base=spec.context, impact=spec.impact
         )
@@ -363,6 +369,7 @@ def guarded(
     data_scope: DataScope | str | None = None,
     context: Context | None = None,
     guard: Guard | None = None,
+    config: GuardrailsConfig | str | None = None,
     approval_timeout: int = 3600,
     poll_interval: int = 10,
     impact: bool = True,
@@ -380,6 +387,7 @@ def guarded(
     data_scope: DataScope | str | None = None,
     context: Context | None = None,
     guard: Guard | None = None,
+    config: GuardrailsConfig | str | None = None,
     approval_timeout: int = 3600,
     poll_interval: int = 10,
     impact: bool = True,
@@ -396,11 +404,17 @@ def guarded(
     (`"ai_agent"` for model-generated SQL) and `data_scope` (a policy scope name) describe the
     task; `context` adds fixed fields (tickets, owner, labels). Reviews pause the flow run for up
     to `approval_timeout` seconds, polling every `poll_interval`. `impact=False` turns off row
-    estimates and pre-images for the statements its guarded engines send. Works over `@task` as well
+    estimates and pre-images for the statements its guarded engines send. `config` is a
+    GuardrailsConfig block, or the name of a saved one (loaded at each run), whose policy, mode,
+    environment and audit store the task is judged with. Works over `@task` as well
     (`@guarded(...)` above `@task(...)`), and on async functions.
     """
     if sql is not None and shell is not None:
         raise TypeError("guarded: give sql= or shell=, not both (one command per task)")
+    if dialect is not None:
+        resolve_dialect(dialect)  # a misspelt dialect fails where it is written, not at run time
+    if guard is not None and config is not None:
+        raise TypeError("guarded: give guard= or config=, not both (config builds the guard)")
     spec = _Spec(
         sql=sql,
         shell=shell,
@@ -412,6 +426,7 @@ def guarded(
         approval_timeout=approval_timeout,
         poll_interval=poll_interval,
         impact=impact,
+        config=config,
     )
 
     def decorate(target: F) -> F:

@@ -6,7 +6,8 @@ Conventions (what each fenced block must satisfy):
   a Python expression (before an optional `: explanation`) is also checked: `expr == expected`.
 - ```console: each `$ command` runs; the first line of its shown output must be the first line
   printed, and `$ echo $?` the exit code shown.
-- ```bash: each `access-guardrails ...` line runs and must not be a usage error (exit 2). A
+- ```bash: each `access-guardrails ...` line runs and must not be a usage error (exit 2); a
+  `pip install` line names only extras the package declares. A
   line with placeholders (`DECISION_ID`, `<id>`, `[--option]`) only has its subcommand checked
   (`... --help`). `make` lines are the README's own entry points and are not run here.
 - ```yaml: parses; a policy (with `version:`) loads with the policy loader, a bare `impact:`
@@ -121,11 +122,26 @@ def _without_placeholders(words: list[str]) -> list[str] | None:
     return None
 
 
+def _assert_extras_exist(requirements: list[str], line: int) -> None:
+    """`pip install 'access-guardrails[x]'` lines name extras the package declares."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    for requirement in requirements:
+        name, _, extras = requirement.partition("[")
+        assert name == project["name"], f"README.md:{line}: installs {requirement}"
+        for extra in filter(None, extras.rstrip("]").split(",")):
+            assert extra in project["optional-dependencies"], f"README.md:{line}: [{extra}]"
+
+
 @pytest.mark.parametrize(("line", "source"), _blocks("bash"), ids=lambda v: str(v)[:20])
 def test_cli_samples_run(line: int, source: str, sandbox: tuple[Path, dict[str, str]]) -> None:
     folder, env = sandbox
     for command in source.splitlines():
         words = shlex.split(command, comments=True)
+        if words[:2] == ["pip", "install"]:
+            _assert_extras_exist(words[2:], line)
+            continue
         if not words or words[0] != "access-guardrails":
             assert not words or words[0] == "make", f"README.md:{line}: {command}"
             continue

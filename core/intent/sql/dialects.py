@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import logging
 import re
 import threading
@@ -79,8 +80,10 @@ def resolve_dialect(name: str | None) -> str | None:
     # a fresh worker's first decision); the list of names is built only for the error.
     if Dialect.get(canonical) is None:
         known = sorted({*Dialect.classes.keys(), *DIALECT_ALIASES.keys()} - {""})
+        close = difflib.get_close_matches(lowered, known, n=1, cutoff=0.75)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise UnknownDialectError(
-            f"unknown SQL dialect {name!r}; known dialects: {', '.join(known)}"
+            f"unknown SQL dialect {name!r}{hint}; known dialects: {', '.join(known)}"
         )
     _RESOLVED[name] = canonical
     return canonical
