@@ -256,9 +256,20 @@ class _Expander:
         """An unquoted ``$X`` whose known value holds IFS characters is several words:
         ``X='rm -rf'; $X /d`` runs rm, and so does ``IFS=,; c=rm,-rf; $c``."""
         node = group[0] if len(group) == 1 else None
-        while node is not None and node.type == "command_name" and node.named_child_count == 1:
+        quoted = False
+        while node is not None and node.type in ("command_name", "string"):
+            if node.named_child_count != 1:
+                return None
+            quoted = quoted or node.type == "string"
             node = node.named_children[0]
         if node is None or node.type not in ("simple_expansion", "expansion"):
+            return None
+        array = _WHOLE_ARRAY.fullmatch(self.node_text(node))
+        if array is not None and f"{array.group(1)}[@]" in self.variables:
+            items = self.variables[f"{array.group(1)}[@]"].split("\0")
+            span = self.chars(group[0].start_byte, group[-1].end_byte)
+            return [_Word(item, item, span=span) for item in items]
+        if quoted:  # "$X" is one word, whatever it holds
             return None
         known = _PLAIN_VARIABLE.fullmatch(self.node_text(node))
         if known is None or known.group(1) not in self.variables:
@@ -396,6 +407,7 @@ class _Expander:
         return output.origin if output.literal else output.origin | _Origin.DATA
 
 
+_WHOLE_ARRAY = re.compile(r"\$\{([A-Za-z_]\w*)\[[@*]\]\}")
 _PLAIN_VARIABLE = re.compile(r"\$\{?([A-Za-z_]\w*)\}?")
 _MKTEMP = re.compile(r"^[\"']?(?:\$\(|`)\s*mktemp\b[^|;&]*(?:\)|`)[\"']?$")
 

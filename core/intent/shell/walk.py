@@ -150,6 +150,8 @@ class _Analyzer(_Expander):
             return self.command(node, (), io, (node.start_byte, node.end_byte))
         if kind == "pipeline":
             return self.pipeline(node, io)
+        if kind == "for_statement":
+            return self.loop(node, io)
         if kind == "redirected_statement":
             return self.redirected(node, io)
         if kind in ("variable_assignment", "variable_assignments"):
@@ -171,6 +173,24 @@ class _Analyzer(_Expander):
             self.loose(node)
             return None
         return self.compound(node, io)
+
+    def loop(self, node: Node, io: _Io) -> _Feed | None:
+        """``for t in orders customers; do ...``: over a few literal words, the body is read
+        once per word with the variable bound (anything else: the variable is unknown)."""
+        name, body = node.child_by_field_name("variable"), node.child_by_field_name("body")
+        values = self.words([child for child, field in _fields(node) if field == "value"])
+        literal = values and all(not (w.dynamic or w.glob) for w in values) and len(values) <= 8
+        if name is None or body is None or not literal:
+            return self.compound(node, io)
+        variable, output = self.node_text(name), None
+        before = self.variables.get(variable)
+        for value in values:
+            self.variables[variable] = value.value
+            output = self.statement(body, io)
+        self.variables.pop(variable, None)
+        if before is not None:
+            self.variables[variable] = before
+        return output
 
     def compound(self, node: Node, io: _Io) -> _Feed | None:
         output = None
@@ -299,6 +319,11 @@ class _Analyzer(_Expander):
             self.variables[name] = ""
             return
         text = self.node_text(value_node)
+        if value_node.type == "array":  # cmd=(dbt run --select x): "${cmd[@]}" is those words
+            items = self.words(value_node.named_children)
+            if all(not (item.dynamic or item.glob) for item in items):
+                self.variables[f"{name}[@]"] = "\0".join(item.value for item in items)
+            return
         if _MKTEMP.match(text):
             self.variables[name] = "/tmp/tmp.mktemp"
             return
