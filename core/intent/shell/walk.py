@@ -59,6 +59,7 @@ _SALVAGEABLE = (
 
 
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_UNROLL_BUDGET = 32
 
 
 def _parseable(text: str) -> bytes:
@@ -98,6 +99,7 @@ class _Analyzer(_Expander):
         # later delete of the path is judged by where it points.
         self.links: dict[str, str] = links if links is not None else {}
         self.unstable = _reassigned(text)
+        self.unrolled = 0
 
     # ----- positions and text
 
@@ -185,6 +187,11 @@ class _Analyzer(_Expander):
         variable, output = self.node_text(name), None
         before = self.variables.get(variable)
         for value in values:
+            self.unrolled += 1  # nested loops multiply: a budget of body runs per script
+            if self.unrolled > _UNROLL_BUDGET:
+                self.variables.pop(variable, None)
+                output = self.compound(node, io)  # once more, the variable unknown
+                break
             self.variables[variable] = value.value
             output = self.statement(body, io)
         self.variables.pop(variable, None)
