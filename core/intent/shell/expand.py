@@ -70,7 +70,10 @@ class _Expander:
 
         def statement(self, node: Node, io: _Io) -> _Feed | None: ...
 
+        def compound(self, node: Node, io: _Io) -> _Feed | None: ...
+
         links: dict[str, str]
+        unrolled: int
 
     # ----- files written earlier in the script
 
@@ -106,6 +109,31 @@ class _Expander:
 
     def produced_by(self, path: _Word) -> _Feed | None:
         return None if path.dynamic else self.produced.get(posixpath.normpath(path.value))
+
+    # ----- loops
+
+    def loop(self, node: Node, io: _Io) -> _Feed | None:
+        """``for t in orders customers; do ...``: over a few literal words, the body is read
+        once per word with the variable bound (anything else: the variable is unknown)."""
+        name, body = node.child_by_field_name("variable"), node.child_by_field_name("body")
+        values = self.words([child for child, field in _fields(node) if field == "value"])
+        literal = values and all(not (w.dynamic or w.glob) for w in values) and len(values) <= 8
+        if name is None or body is None or not literal:
+            return self.compound(node, io)
+        variable, output = self.node_text(name), None
+        before = self.variables.get(variable)
+        for value in values:
+            self.unrolled += 1  # nested loops multiply: a budget of body runs per script
+            if self.unrolled > _UNROLL_BUDGET:
+                self.variables.pop(variable, None)
+                output = self.compound(node, io)  # once more, the variable unknown
+                break
+            self.variables[variable] = value.value
+            output = self.statement(body, io)
+        self.variables.pop(variable, None)
+        if before is not None:
+            self.variables[variable] = before
+        return output
 
     # ----- redirections
 
@@ -408,6 +436,7 @@ class _Expander:
 
 
 _WHOLE_ARRAY = re.compile(r"\$\{([A-Za-z_]\w*)\[[@*]\]\}")
+_UNROLL_BUDGET = 32  # loop bodies read per script: nested loops over literals would multiply
 _PLAIN_VARIABLE = re.compile(r"\$\{?([A-Za-z_]\w*)\}?")
 _MKTEMP = re.compile(r"^[\"']?(?:\$\(|`)\s*mktemp\b[^|;&]*(?:\)|`)[\"']?$")
 

@@ -59,7 +59,6 @@ _SALVAGEABLE = (
 
 
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
-_UNROLL_BUDGET = 32
 
 
 def _parseable(text: str) -> bytes:
@@ -175,29 +174,6 @@ class _Analyzer(_Expander):
             self.loose(node)
             return None
         return self.compound(node, io)
-
-    def loop(self, node: Node, io: _Io) -> _Feed | None:
-        """``for t in orders customers; do ...``: over a few literal words, the body is read
-        once per word with the variable bound (anything else: the variable is unknown)."""
-        name, body = node.child_by_field_name("variable"), node.child_by_field_name("body")
-        values = self.words([child for child, field in _fields(node) if field == "value"])
-        literal = values and all(not (w.dynamic or w.glob) for w in values) and len(values) <= 8
-        if name is None or body is None or not literal:
-            return self.compound(node, io)
-        variable, output = self.node_text(name), None
-        before = self.variables.get(variable)
-        for value in values:
-            self.unrolled += 1  # nested loops multiply: a budget of body runs per script
-            if self.unrolled > _UNROLL_BUDGET:
-                self.variables.pop(variable, None)
-                output = self.compound(node, io)  # once more, the variable unknown
-                break
-            self.variables[variable] = value.value
-            output = self.statement(body, io)
-        self.variables.pop(variable, None)
-        if before is not None:
-            self.variables[variable] = before
-        return output
 
     def compound(self, node: Node, io: _Io) -> _Feed | None:
         output = None
