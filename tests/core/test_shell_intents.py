@@ -578,3 +578,18 @@ def test_any_text_is_analysed_without_crashing(text: str) -> None:
 @given(_shellish())
 def test_recombined_shell_tokens_are_analysed_without_crashing(text: str) -> None:
     _check_property(text)
+
+
+def test_loops_over_literal_words_bind_the_variable_within_a_budget() -> None:
+    statements = analyze_shell('for t in orders customers; do psql -c "DROP TABLE $t"; done')
+    dropped = {
+        ref.name
+        for statement in statements
+        for inner in statement.embedded
+        for ref in inner.objects
+        if Intent.DELETE in inner.intents
+    }
+    assert dropped == {"orders", "customers"}
+    nested = "".join(f"for a{i} in 1 2 3 4 5 6 7 8; do " for i in range(12))
+    statements = analyze_shell(nested + "psql -c 'select 1'" + "; done" * 12)
+    assert len(statements) <= 64  # 8**12 bodies if every loop were unrolled

@@ -140,6 +140,9 @@ def _embed_sql(call: _Call, client: _SqlClient, text: _Word, where: str = "") ->
         call.effect.embedded.extend(call.analyzer.nested_sql(sql, client.dialect))
 
 
+_SHELL_SYNTAX = re.compile(r"[|;&<>$`'\"\\(){}]")
+
+
 def _client_commands(call: _Call, meta: _MetaCommands, sql: str) -> str:
     """Blank the client's own commands (keeping offsets) and record what they do."""
     lines = sql.split("\n")
@@ -153,8 +156,14 @@ def _client_commands(call: _Call, meta: _MetaCommands, sql: str) -> str:
             call.add(Intent.DYNAMIC, f"{call.prog} runs query results as SQL ({line.strip()})")
         piped = meta.pipes.search(line) if meta.pipes is not None else None
         if piped:
-            call.add(Intent.DYNAMIC, f"{call.prog} pipes query results into {piped.group(1)}")
-            _script(call, _Word.literal(piped.group(1)), f"{call.prog} {piped.group(0)[:20]}")
+            command = piped.group(1).strip()
+            call.add(Intent.DYNAMIC, f"{call.prog} pipes query results into {command}")
+            if _SHELL_SYNTAX.search(command):
+                _script(call, _Word.literal(command), f"{call.prog} {piped.group(0)[:20]}")
+            else:  # `\g |nc host port`: the command reads the query results
+                results = _Feed(_Origin.DUMP, f"query results from {call.prog}")
+                argv = [_Word.literal(part) for part in command.split()]
+                call.analyzer.run_inner(call, argv, feed=results, transparent=False)
             lines[number] = line[: piped.start()] + " " * (len(line) - piped.start())
             continue
         if not command.startswith(meta.prefix) and command not in meta.bare:

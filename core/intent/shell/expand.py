@@ -70,7 +70,10 @@ class _Expander:
 
         def statement(self, node: Node, io: _Io) -> _Feed | None: ...
 
+        def compound(self, node: Node, io: _Io) -> _Feed | None: ...
+
         links: dict[str, str]
+        unrolled: int
 
     # ----- files written earlier in the script
 
@@ -106,6 +109,31 @@ class _Expander:
 
     def produced_by(self, path: _Word) -> _Feed | None:
         return None if path.dynamic else self.produced.get(posixpath.normpath(path.value))
+
+    # ----- loops
+
+    def loop(self, node: Node, io: _Io) -> _Feed | None:
+        """``for t in orders customers; do ...``: over a few literal words, the body is read
+        once per word with the variable bound (anything else: the variable is unknown)."""
+        name, body = node.child_by_field_name("variable"), node.child_by_field_name("body")
+        values = self.words([child for child, field in _fields(node) if field == "value"])
+        literal = values and all(not (w.dynamic or w.glob) for w in values) and len(values) <= 8
+        if name is None or body is None or not literal:
+            return self.compound(node, io)
+        variable, output = self.node_text(name), None
+        before = self.variables.get(variable)
+        for value in values:
+            self.unrolled += 1  # nested loops multiply: a budget of body runs per script
+            if self.unrolled > _UNROLL_BUDGET:
+                self.variables.pop(variable, None)
+                output = self.compound(node, io)  # once more, the variable unknown
+                break
+            self.variables[variable] = value.value
+            output = self.statement(body, io)
+        self.variables.pop(variable, None)
+        if before is not None:
+            self.variables[variable] = before
+        return output
 
     # ----- redirections
 
@@ -256,9 +284,20 @@ class _Expander:
         """An unquoted ``$X`` whose known value holds IFS characters is several words:
         ``X='rm -rf'; $X /d`` runs rm, and so does ``IFS=,; c=rm,-rf; $c``."""
         node = group[0] if len(group) == 1 else None
-        while node is not None and node.type == "command_name" and node.named_child_count == 1:
+        quoted = False
+        while node is not None and node.type in ("command_name", "string"):
+            if node.named_child_count != 1:
+                return None
+            quoted = quoted or node.type == "string"
             node = node.named_children[0]
         if node is None or node.type not in ("simple_expansion", "expansion"):
+            return None
+        array = _WHOLE_ARRAY.fullmatch(self.node_text(node))
+        if array is not None and f"{array.group(1)}[@]" in self.variables:
+            items = self.variables[f"{array.group(1)}[@]"].split("\0")
+            span = self.chars(group[0].start_byte, group[-1].end_byte)
+            return [_Word(item, item, span=span) for item in items]
+        if quoted:  # "$X" is one word, whatever it holds
             return None
         known = _PLAIN_VARIABLE.fullmatch(self.node_text(node))
         if known is None or known.group(1) not in self.variables:
@@ -396,6 +435,8 @@ class _Expander:
         return output.origin if output.literal else output.origin | _Origin.DATA
 
 
+_WHOLE_ARRAY = re.compile(r"\$\{([A-Za-z_]\w*)\[[@*]\]\}")
+_UNROLL_BUDGET = 32  # loop bodies read per script: nested loops over literals would multiply
 _PLAIN_VARIABLE = re.compile(r"\$\{?([A-Za-z_]\w*)\}?")
 _MKTEMP = re.compile(r"^[\"']?(?:\$\(|`)\s*mktemp\b[^|;&]*(?:\)|`)[\"']?$")
 

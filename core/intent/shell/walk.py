@@ -98,6 +98,7 @@ class _Analyzer(_Expander):
         # later delete of the path is judged by where it points.
         self.links: dict[str, str] = links if links is not None else {}
         self.unstable = _reassigned(text)
+        self.unrolled = 0
 
     # ----- positions and text
 
@@ -150,6 +151,8 @@ class _Analyzer(_Expander):
             return self.command(node, (), io, (node.start_byte, node.end_byte))
         if kind == "pipeline":
             return self.pipeline(node, io)
+        if kind == "for_statement":
+            return self.loop(node, io)
         if kind == "redirected_statement":
             return self.redirected(node, io)
         if kind in ("variable_assignment", "variable_assignments"):
@@ -299,6 +302,11 @@ class _Analyzer(_Expander):
             self.variables[name] = ""
             return
         text = self.node_text(value_node)
+        if value_node.type == "array":  # cmd=(dbt run --select x): "${cmd[@]}" is those words
+            items = self.words(value_node.named_children)
+            if all(not (item.dynamic or item.glob) for item in items):
+                self.variables[f"{name}[@]"] = "\0".join(item.value for item in items)
+            return
         if _MKTEMP.match(text):
             self.variables[name] = "/tmp/tmp.mktemp"
             return
