@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlglot import exp
 from sqlglot.tokenizer_core import TokenType
 
-from guardrails_core.intent.predicates import (
+from guardrails_core.intent.complements import (
     unparen,
 )
 from guardrails_core.intent.sql.ddl import _handle_alter, _handle_create, _handle_drop
