@@ -7,7 +7,8 @@ Measured in the same run:
   one process   `access-guardrails gate FOLDER --dialect postgres`, wall time
   per file      `access-guardrails gate FILE` in a loop (what a wrapper script did), timed on
                 the first --sample files and scaled to N (each process pays the same start-up)
-  sqlfluff      `sqlfluff lint FOLDER --dialect postgres`, when sqlfluff is installed
+  sqlfluff      `sqlfluff lint FOLDER --dialect postgres`, when sqlfluff is on PATH
+                (not a project dependency: `uv tool install sqlfluff`)
 
     .venv/bin/python benchmarks/gate.py [--files 500] [--sample 20]
 """
