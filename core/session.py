@@ -141,7 +141,8 @@ class GuardSession:
         new = False
         with self.lock:
             seen = self.judged.get(command.key)
-            if seen is None or not seen.result.proceed:
+            replaced = seen.result if seen is not None and not seen.result.proceed else None
+            if seen is None or replaced is not None:
                 later = measured_later and measured_at_connection(
                     command.dialect, impact=self.impact
                 )
@@ -160,6 +161,7 @@ class GuardSession:
             result = seen.result
             if command.origin is Origin.DECLARED and (
                 self.declared is None
+                or self.declared is replaced  # judged again (approved): the new one declares
                 or result.decision.decision.severity > self.declared.decision.decision.severity
             ):
                 self.declared = result
