@@ -127,7 +127,8 @@ class GuardSession:
     ) -> GuardResult:
         """Decide about `command` (recorded before this returns); never raises for a verdict.
 
-        A repeat of a command judged and allowed in this session returns its result. A command
+        A repeat of a command judged in this session returns its result (a blocked one is judged
+        again once approvals arrived: an approval round). A command
         at its connection (`Origin.CONNECTION`, measured by `probe`) that a probe measures is
         judged anew each time, linked to the earlier decision of the same text. `measured_later`:
         the adapter sends the command on to a connection where it is judged again, measured, so
@@ -141,7 +142,7 @@ class GuardSession:
         new = False
         with self.lock:
             seen = self.judged.get(command.key)
-            replaced = seen.result if seen is not None and not seen.result.proceed else None
+            replaced = seen.result if seen is not None and self._stale(seen, command) else None
             if seen is None or replaced is not None:
                 later = measured_later and measured_at_connection(
                     command.dialect, impact=self.impact
@@ -166,6 +167,14 @@ class GuardSession:
             ):
                 self.declared = result
         return self._judged(result, command, new)
+
+    def _stale(self, seen: Judged, command: Command) -> bool:
+        """Whether a blocked command is judged again: approvals arrived since (a repeat of a
+        block with nothing new is the same decision, not another record)."""
+        if seen.result.proceed:
+            return False
+        approvals = self.context(command.connection).approvals
+        return approvals != seen.result.decision.context.approvals
 
     def _measurable(self, command: Command) -> bool:
         """Whether a probe measures or protects a statement of the command (an upsert's UPDATE

@@ -142,3 +142,11 @@ def test_one_list_says_what_is_measured_at_the_connection(
     dialect: str | None, text: str, impact: bool, measured: bool
 ) -> None:
     assert measured_at_connection(dialect, text, impact=impact) is measured
+
+
+def test_a_repeated_block_is_one_record(guard: Guard) -> None:
+    session = session_for(guard, "blocked")
+    first = session.judge(Command("DROP TABLE t", dialect="sqlite"))
+    assert not first.proceed
+    assert session.judge(Command("DROP TABLE t", dialect="sqlite")) is first
+    assert history(guard, "blocked") == [["blocked"]]
