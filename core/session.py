@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from guardrails_core.guard import Guard, GuardResult, _describe
+from guardrails_core.guard import Guard, GuardResult, describe_error
 from guardrails_core.impact.plan import PROBED_DIALECTS, may_need_probe, needs_probe
 from guardrails_core.model import CommandKind, Context, Reversal, most_severe
 
@@ -240,7 +240,7 @@ class GuardSession:
 
     def failed(self, results: Iterable[GuardResult], error: BaseException | str) -> None:
         """Statements judged here failed when they ran."""
-        detail = error if isinstance(error, str) else _describe(error)
+        detail = error if isinstance(error, str) else describe_error(error)
         with self.lock:
             ids = {id(result) for result in results}
             for judged in self.order:
@@ -255,7 +255,7 @@ class GuardSession:
         """The unit ended (with `error`, if it failed): append what became of each command
         judged since the last `finish` to its record, in one batch. Returns each allowed result
         with its failure (None: succeeded). A declared command fails with the unit."""
-        unit_error = _describe(error) if error is not None else None
+        unit_error = describe_error(error) if error is not None else None
         with self.lock:
             pending = [judged for judged in self.order if not judged.reported]
             for judged in pending:
