@@ -417,7 +417,7 @@ class Guard:
         try:
             executed = self.execute_reversibly(result, probe, run)
         except BaseException as error:
-            self.finish(result, "failed", detail=_describe(error))
+            self.finish(result, "failed", detail=describe_error(error))
             raise
         self.finish(result, "succeeded")
         return executed
@@ -446,7 +446,7 @@ class Guard:
         try:
             yield result
         except BaseException as error:
-            self.finish(result, "failed", detail=_describe(error))
+            self.finish(result, "failed", detail=describe_error(error))
             raise
         self.finish(result, "succeeded")
 
@@ -540,7 +540,8 @@ def _flush_outcomes_at_exit() -> None:
         writer.flush(timeout=5.0)
 
 
-def _describe(error: BaseException) -> str:
+def describe_error(error: BaseException) -> str:
+    """An error in one line of at most 500 characters, for an outcome's detail."""
     text = f"{type(error).__name__}: {error}"
     return text if len(text) <= 500 else text[:497] + "..."
 

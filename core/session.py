@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from guardrails_core.guard import Guard, GuardResult, _describe
+from guardrails_core.guard import Guard, GuardResult, describe_error
 from guardrails_core.impact.plan import PROBED_DIALECTS, may_need_probe, needs_probe
 from guardrails_core.model import CommandKind, Context, Reversal, most_severe
 
@@ -127,7 +127,8 @@ class GuardSession:
     ) -> GuardResult:
         """Decide about `command` (recorded before this returns); never raises for a verdict.
 
-        A repeat of a command judged and allowed in this session returns its result. A command
+        A repeat of a command judged in this session returns its result (a blocked one is judged
+        again once approvals arrived: an approval round). A command
         at its connection (`Origin.CONNECTION`, measured by `probe`) that a probe measures is
         judged anew each time, linked to the earlier decision of the same text. `measured_later`:
         the adapter sends the command on to a connection where it is judged again, measured, so
@@ -141,7 +142,8 @@ class GuardSession:
         new = False
         with self.lock:
             seen = self.judged.get(command.key)
-            if seen is None or not seen.result.proceed:
+            replaced = seen.result if seen is not None and self._stale(seen, command) else None
+            if seen is None or replaced is not None:
                 later = measured_later and measured_at_connection(
                     command.dialect, impact=self.impact
                 )
@@ -160,6 +162,7 @@ class GuardSession:
             result = seen.result
             if command.origin is Origin.DECLARED and (
                 self.declared is None
+                or self.declared is replaced  # judged again (approved): the new one declares
                 or result.decision.decision.severity > self.declared.decision.decision.severity
             ):
                 self.declared = result
@@ -175,6 +178,14 @@ class GuardSession:
             if not result.proceed:
                 self.blocked = self.blocked or result
         return result
+
+    def _stale(self, seen: Judged, command: Command) -> bool:
+        """Whether a blocked command is judged again: approvals arrived since (a repeat of a
+        block with nothing new is the same decision, not another record)."""
+        if seen.result.proceed:
+            return False
+        approvals = self.context(command.connection).approvals
+        return approvals != seen.result.decision.context.approvals
 
     def _measurable(self, command: Command) -> bool:
         """Whether a probe measures or protects a statement of the command (an upsert's UPDATE
@@ -240,7 +251,7 @@ class GuardSession:
 
     def failed(self, results: Iterable[GuardResult], error: BaseException | str) -> None:
         """Statements judged here failed when they ran."""
-        detail = error if isinstance(error, str) else _describe(error)
+        detail = error if isinstance(error, str) else describe_error(error)
         with self.lock:
             ids = {id(result) for result in results}
             for judged in self.order:
@@ -255,7 +266,7 @@ class GuardSession:
         """The unit ended (with `error`, if it failed): append what became of each command
         judged since the last `finish` to its record, in one batch. Returns each allowed result
         with its failure (None: succeeded). A declared command fails with the unit."""
-        unit_error = _describe(error) if error is not None else None
+        unit_error = describe_error(error) if error is not None else None
         with self.lock:
             pending = [judged for judged in self.order if not judged.reported]
             for judged in pending:

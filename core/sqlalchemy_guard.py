@@ -39,8 +39,7 @@ from sqlalchemy.engine import Connection, Engine, ExceptionContext
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from guardrails_core.dialects import dialect_for_connection_type, dialect_for_url
-from guardrails_core.guard import Guard, GuardResult
-from guardrails_core.guard import _describe as describe_error
+from guardrails_core.guard import Guard, GuardResult, describe_error
 from guardrails_core.model import CommandKind, Context
 from guardrails_core.session import Command, GuardSession, Origin, measured_at_connection
 

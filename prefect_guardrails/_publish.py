@@ -31,8 +31,7 @@ from prefect.context import SettingsContext
 
 from guardrails_core.audit import Outcome
 from guardrails_core.audit.secrets import mask_json, mask_secrets
-from guardrails_core.guard import Guard, GuardResult
-from guardrails_core.guard import _describe as describe_error
+from guardrails_core.guard import Guard, GuardResult, describe_error
 from guardrails_core.model import CommandKind, Decision, Mode, Reversal, Verdict
 from guardrails_core.render import headline, next_step, render_text
 

@@ -1,0 +1,152 @@
+"""GuardSession, the core's memory of one unit of work, on a real SQLite audit store and a real
+SQLite connection: repeats are recorded once, a statement measured at its connection is linked
+to the decision it refines, outcomes are written together when the unit ends."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from guardrails_core import Context
+from guardrails_core.audit import AuditFilter, AuditStore, RecordKind
+from guardrails_core.guard import CommandBlocked, Guard
+from guardrails_core.impact import ImpactProbe
+from guardrails_core.policy import parse_policy
+from guardrails_core.session import (
+    REFINES_LABEL,
+    Command,
+    GuardSession,
+    Origin,
+    measured_at_connection,
+)
+from guardrails_core.settings import Settings
+
+POLICY = """\
+version: 1
+id: session-tests
+rules:
+  - id: ai-writes-need-review
+    match: {actor: [ai_agent], intents: [write]}
+    decision: review
+"""
+
+
+@pytest.fixture
+def guard(tmp_path: Path) -> Guard:
+    settings = Settings.load({"GUARDRAILS_AUDIT_URL": f"sqlite:///{tmp_path / 'audit.sqlite3'}"})
+    return Guard(settings=settings, policy=parse_policy(POLICY, source="session.yaml"))
+
+
+def history(guard: Guard, run_id: str) -> list[list[str]]:
+    """The states of every decision of the run, in trail order."""
+    with AuditStore(guard.settings.audit_url, create=False) as store:
+        records = store.query(AuditFilter(run_id=run_id))
+    decisions = [r for r in records if r.kind is RecordKind.DECISION]
+    return [
+        [d.state.value]
+        + [r.state.value for r in records if r.decision_record_id == d.record_id != r.record_id]
+        for d in decisions
+    ]
+
+
+def session_for(guard: Guard, run_id: str) -> GuardSession:
+    return GuardSession(guard, lambda connection: Context(run_id=run_id, connection=connection))
+
+
+def test_a_repeat_is_recorded_once_and_its_outcome_written_at_the_end(guard: Guard) -> None:
+    session = session_for(guard, "repeat")
+    first = session.judge(Command("SELECT 1 FROM t", dialect="sqlite"))
+    again = session.judge(Command("  SELECT 1 FROM t;  ", dialect="sqlite"))
+    other = session.judge(Command("SELECT 1 FROM t", dialect="sqlite", connection="other"))
+    assert again is first and other is not first
+    assert history(guard, "repeat") == [["pending"]] * 2
+    written = session.finish(None)
+    assert [failed for _result, failed in written] == [None, None]
+    assert history(guard, "repeat") == [["pending", "succeeded"]] * 2
+    assert session.finish(None) == []  # each outcome once
+
+
+def test_each_statement_of_a_judged_script_counts_as_judged(guard: Guard) -> None:
+    session = session_for(guard, "script")
+    script = session.judge(
+        Command("SELECT 1 FROM a; SELECT 2 FROM b", dialect="sqlite", origin=Origin.DECLARED)
+    )
+    assert session.judge(Command("SELECT 2 FROM b", dialect="sqlite")) is script
+    assert len(history(guard, "script")) == 1
+
+
+def test_a_measured_statement_refines_the_first_and_tells_the_story(
+    guard: Guard, tmp_path: Path
+) -> None:
+    database = tmp_path / "warehouse.sqlite3"
+    with sqlite3.connect(database) as conn:
+        conn.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, kind TEXT)")
+        conn.executemany("INSERT INTO events VALUES (?, ?)", [(i, "x") for i in range(20)])
+    sql = "DELETE FROM events WHERE id < 5"
+    session = session_for(guard, "measured")
+    declared = session.judge(Command(sql, dialect="sqlite", origin=Origin.DECLARED))
+    connection = sqlite3.connect(database, isolation_level=None)
+    probe = ImpactProbe(connection)
+    measured = session.judge(Command(sql, dialect="sqlite", origin=Origin.CONNECTION), probe=probe)
+    labels = dict(measured.decision.context.labels)
+    assert labels[REFINES_LABEL] == declared.decision.decision_id
+    assert measured.decision.impact[0].estimated_rows is not None
+    executed = guard.execute_reversibly(measured, probe, lambda text: connection.execute(text))
+    session.kept(measured, executed)
+    session.finish(None)
+    deciding = session.deciding()
+    assert deciding is not None and deciding.record_id == measured.record_id
+    assert deciding.decision.reversals == executed.reversals
+    assert history(guard, "measured") == [
+        ["pending", "succeeded"],
+        ["pending", "backed_up", "succeeded"],
+    ]
+
+
+def test_a_block_is_judged_again_once_approved_and_fails_with_the_unit(guard: Guard) -> None:
+    approvals: list[object] = []
+    sql = "UPDATE t SET v = 1 WHERE id = 1"
+
+    def context(connection: str | None) -> Context:
+        return Context.model_validate(
+            {"run_id": "review", "actor": {"kind": "ai_agent"}, "approvals": approvals}
+        )
+
+    session = GuardSession(guard, context)
+    review = session.judge(Command(sql, dialect="sqlite", origin=Origin.DECLARED))
+    assert review.decision.decision.value == "review"
+    with pytest.raises(CommandBlocked):
+        session.enforce(review)
+    approvals.append({"approver": "alice", "fingerprint": review.decision.fingerprint})
+    allowed = session.judge(Command(sql, dialect="sqlite", origin=Origin.DECLARED))
+    assert allowed.proceed and allowed is not review
+    session.finish(RuntimeError("the task failed after it"))
+    assert history(guard, "review") == [["awaiting_approval"], ["pending", "failed"]]
+
+
+@pytest.mark.parametrize(
+    ("dialect", "text", "impact", "measured"),
+    [
+        ("postgres", "DELETE FROM t WHERE id = 1", True, True),
+        ("mysql", "UPDATE t SET a = 1", True, True),
+        ("sqlite", "DROP TABLE t", True, True),
+        ("sqlite", "SELECT * FROM t", True, False),
+        ("snowflake", "DELETE FROM t WHERE id = 1", True, False),
+        ("postgres", "DELETE FROM t WHERE id = 1", False, False),
+        (None, "DELETE FROM t WHERE id = 1", True, False),
+    ],
+)
+def test_one_list_says_what_is_measured_at_the_connection(
+    dialect: str | None, text: str, impact: bool, measured: bool
+) -> None:
+    assert measured_at_connection(dialect, text, impact=impact) is measured
+
+
+def test_a_repeated_block_is_one_record(guard: Guard) -> None:
+    session = session_for(guard, "blocked")
+    first = session.judge(Command("DROP TABLE t", dialect="sqlite"))
+    assert not first.proceed
+    assert session.judge(Command("DROP TABLE t", dialect="sqlite")) is first
+    assert history(guard, "blocked") == [["blocked"]]
