@@ -15,6 +15,7 @@ from typing import Any, TextIO
 
 from pydantic import ValidationError
 
+from guardrails_core import agent_hooks
 from guardrails_core.check import (
     InputTooLarge,
     check,
@@ -239,8 +240,6 @@ def cmd_hook(args: argparse.Namespace, settings: Settings, out: TextIO, stdin: T
 
     Whatever prevents a judgement (bad input, a policy error, a crash, the deadline) blocks the
     call: exit 2 with the reason on stderr, which the agent shows to the model."""
-    from guardrails_core import agent_hooks
-
     translate, answer = agent_hooks.PROTOCOLS[args.protocol]
     try:
         with agent_hooks.deadline(agent_hooks.DEADLINE):
@@ -592,7 +591,7 @@ def build_parser() -> argparse.ArgumentParser:
         "hook",
         help="judge a coding agent's tool call before it runs (exit 2 blocks, on any failure)",
     )
-    hook_parser.add_argument("protocol", choices=["claude-code", "generic"])
+    hook_parser.add_argument("protocol", choices=sorted(agent_hooks.PROTOCOLS))
     hook_parser.add_argument("--policy", action="append", metavar="FILE")
     hook_parser.add_argument(
         "--record", action="store_true", help="write each decision to the audit trail first"
