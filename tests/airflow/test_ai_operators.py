@@ -59,8 +59,16 @@ def _says(text: str) -> Callable[[], ModelResponse]:
     return lambda: ModelResponse(parts=[TextPart(text)])
 
 
+# The baseline alone: DROP is denied, an UPDATE by key allowed. (The example policy sends every
+# model-written change to a person; the review path is tested with it below.)
+POLICY = "version: 1\nid: ai-operators\nmode: enforce\ndefaults: {dialect: sqlite}\nrules: []\n"
+
+
 @pytest.fixture
-def orders(warehouse: Path) -> Path:
+def orders(warehouse: Path, guard_env: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(POLICY, encoding="utf-8")
+    guard_env.setenv("GUARDRAILS_POLICY", str(policy))
     with sqlite3.connect(warehouse) as conn:
         conn.executescript(
             "CREATE TABLE orders (id INTEGER PRIMARY KEY, total REAL);"
@@ -101,12 +109,12 @@ def test_agent_drop_is_refused_to_the_model_and_a_scoped_fix_runs_with_a_pre_ima
     assert task_states(dag_run)["copilot_fix"] == ("success", 1)
     # The model read the refusal as the answer to its DROP, and changed course.
     [refusal] = agent.told_after(1)
-    assert isinstance(refusal, RetryPromptPart) and refusal.tool_name == "query"
+    assert refusal.tool_name == "query" and _is_retry(refusal)
     assert "access-guardrails blocked" in str(refusal.content)
     assert "baseline.drop" in str(refusal.content)
     assert "do not resend it reworded" in str(refusal.content)
     [answer] = agent.told_after(2)
-    assert isinstance(answer, ToolReturnPart)  # the fix ran
+    assert isinstance(answer, ToolReturnPart) and not _is_retry(answer)  # the fix ran
     assert _rows(orders) == [(1, 10.0), (2, 50.0), (3, 75.0)]  # the table is still there
 
     records = audit_records(dag_run.run_id, "copilot_fix")
@@ -117,8 +125,8 @@ def test_agent_drop_is_refused_to_the_model_and_a_scoped_fix_runs_with_a_pre_ima
     for record in (dropped, *fixes):
         assert record.decision.context.actor.kind is ActorKind.AI_AGENT
         assert record.decision.context.actor.model == "openai:gpt-5"
-    # Recorded before anything ran: the DROP stays a bare decision, nothing ran after it.
-    assert _states(records, dropped) == [Outcome.PENDING]
+    # Recorded before anything ran: the DROP's record says blocked, and nothing ran after it.
+    assert _states(records, dropped) == [Outcome.BLOCKED]
     # The fix was measured at the connection and ran with a pre-image of the one row it changed.
     [measured] = [r for r in fixes if r.decision.impact]
     assert measured.decision.impact[0].estimated_rows == 1
@@ -141,8 +149,8 @@ def test_llm_sql_output_is_judged_and_a_denied_query_is_regenerated(
     dag_run = run_dag("ai_sql_query", "ai_operators.py")
 
     assert task_states(dag_run)["copilot_query"] == ("success", 1)
-    [refusal] = writer.told_after(1)
-    assert isinstance(refusal, RetryPromptPart)
+    [refusal] = writer.told_after(1)  # an output retry: the model is asked for another answer
+    assert "access-guardrails blocked" in str(refusal.content)
     assert "baseline.drop" in str(refusal.content)
     assert xcom(dag_run, "copilot_query", "return_value") == COUNT
     records = audit_records(dag_run.run_id, "copilot_query")
@@ -152,6 +160,12 @@ def test_llm_sql_output_is_judged_and_a_denied_query_is_regenerated(
     assert counted.decision.decision is Verdict.ALLOW
     assert counted.decision.context.actor.model == "anthropic:claude-sonnet-4-5"
     assert len(_rows(orders)) == 3
+
+
+def _is_retry(part: Any) -> bool:
+    """A part that asks the model to try again (pydantic-ai 2 sends a tool's retry as a tool
+    return whose outcome is `retried`)."""
+    return isinstance(part, RetryPromptPart) or getattr(part, "outcome", None) == "retried"
 
 
 def _judged(records: list[Any], operation: str) -> list[Any]:

@@ -21,7 +21,6 @@ with DAG("ai_sql_agent", start_date=datetime(2026, 1, 1), schedule=None, catchup
             model_id="openai:gpt-5",
             # Writes are the policy's call, not the toolset's read-only switch.
             toolsets=[SQLToolset("guardrails_demo", allow_writes=True)],
-            retries=2,
         )
     )
 
