@@ -24,7 +24,9 @@ from pydantic_ai.models.function import AgentInfo, FunctionModel
 
 from guardrails_core.audit import Outcome
 from guardrails_core.model import ActorKind, Verdict
+from tests.airflow.conftest import ApiServer
 from tests.airflow.helpers import audit_records, run_dag, task_states, xcom
+from tests.airflow.test_approval import run_until_answered
 
 pytestmark = pytest.mark.airflow
 
@@ -64,17 +66,21 @@ def _says(text: str) -> Callable[[], ModelResponse]:
 POLICY = "version: 1\nid: ai-operators\nmode: enforce\ndefaults: {dialect: sqlite}\nrules: []\n"
 
 
-@pytest.fixture
-def orders(warehouse: Path, guard_env: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    policy = tmp_path / "policy.yaml"
-    policy.write_text(POLICY, encoding="utf-8")
-    guard_env.setenv("GUARDRAILS_POLICY", str(policy))
+def _seed(warehouse: Path) -> Path:
     with sqlite3.connect(warehouse) as conn:
         conn.executescript(
             "CREATE TABLE orders (id INTEGER PRIMARY KEY, total REAL);"
             "INSERT INTO orders VALUES (1, 99.0), (2, 50.0), (3, 75.0);"
         )
     return warehouse
+
+
+@pytest.fixture
+def orders(warehouse: Path, guard_env: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(POLICY, encoding="utf-8")
+    guard_env.setenv("GUARDRAILS_POLICY", str(policy))
+    return _seed(warehouse)
 
 
 @pytest.fixture
@@ -160,6 +166,29 @@ def test_llm_sql_output_is_judged_and_a_denied_query_is_regenerated(
     assert counted.decision.decision is Verdict.ALLOW
     assert counted.decision.context.actor.model == "anthropic:claude-sonnet-4-5"
     assert len(_rows(orders)) == 3
+
+
+def test_agent_statement_under_review_waits_for_a_person_in_airflow(
+    warehouse: Path, model: Callable[..., ScriptedModel], api_server: ApiServer
+) -> None:
+    """The example policy sends every model-written change to a person: the task parks in
+    Airflow's HITL; approved, it runs again and the model's same statement (the fingerprint the
+    person approved) runs."""
+    _seed(warehouse)
+    model([_tool(FIX), _tool(FIX), _says("Order 1 now totals 10.")])
+    dag_run, detail = run_until_answered(
+        api_server, "Approve", "ai_sql_agent", "ai_operators.py", task_id="copilot_fix"
+    )
+
+    assert "ai-changes-need-review" in detail["body"] and "UPDATE orders" in detail["body"]
+    assert task_states(dag_run)["copilot_fix"][0] == "success"
+    assert _rows(warehouse) == [(1, 10.0), (2, 50.0), (3, 75.0)]
+    records = audit_records(dag_run.run_id, "copilot_fix")
+    reviewed, *after = _judged(records, "UPDATE")
+    assert _states(records, reviewed) == [Outcome.AWAITING_APPROVAL, Outcome.APPROVED]
+    assert reviewed.decision.context.actor.model == "openai:gpt-5"
+    approvals = [a for r in after for a in r.decision.context.approvals]
+    assert approvals and {a.fingerprint for a in approvals} == {reviewed.subject.fingerprint}
 
 
 def _is_retry(part: Any) -> bool:

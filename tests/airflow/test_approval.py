@@ -56,12 +56,13 @@ def _totals(warehouse: Path) -> list[float]:
         return [row[0] for row in conn.execute("SELECT total FROM raw_orders ORDER BY id")]
 
 
-def _run_until_answered(
+def run_until_answered(
     server: ApiServer,
     answer: str,
     dag_id: str = DAG_ID,
     file_name: str = "airflow_ai_fixup.py",
     before_answer: Callable[[], None] | None = None,
+    task_id: str = TASK_ID,
 ) -> tuple[Any, dict[str, Any]]:
     """dag.test() (main thread: the task runner installs signal handlers) waits while the task
     is parked in awaiting_input; a person's answer arrives through the API server's HITL API."""
@@ -70,7 +71,7 @@ def _run_until_answered(
 
     def respond() -> None:
         try:
-            answered["detail"] = _answer(client, answer, dag_id, before_answer)
+            answered["detail"] = _answer(client, answer, dag_id, before_answer, task_id=task_id)
         except BaseException as error:  # surfaced by the assertion below
             answered["error"] = error
 
@@ -96,6 +97,7 @@ def _answer(
     dag_id: str,
     before_answer: Callable[[], None] | None = None,
     timeout: float = 120,
+    task_id: str = TASK_ID,
 ) -> dict[str, Any]:
     """Answer the task's HITL request as a person would; TIMEOUT lets the scheduler's
     awaiting_input timeout sweep resolve it instead."""
@@ -105,7 +107,7 @@ def _answer(
         assert listed.status_code == 200, listed.text
         for detail in listed.json()["hitl_details"]:
             ti = detail["task_instance"]
-            if ti["task_id"] == TASK_ID and parked(detail):
+            if ti["task_id"] == task_id and parked(detail):
                 if before_answer is not None:
                     before_answer()
                 if answer == TIMEOUT:
@@ -115,18 +117,18 @@ def _answer(
                     return dict(detail)
                 path = (
                     f"/api/v2/dags/{dag_id}/dagRuns/{ti['dag_run_id']}/taskInstances/"
-                    f"{TASK_ID}/-1/hitlDetails"
+                    f"{task_id}/-1/hitlDetails"
                 )
                 response = client.patch(path, json={"chosen_options": [answer]})
                 assert response.status_code == 200, response.text
                 return dict(detail)
         time.sleep(0.5)
-    raise AssertionError(f"{DAG_ID}.{TASK_ID} never asked for an approval")
+    raise AssertionError(f"{dag_id}.{task_id} never asked for an approval")
 
 
 def test_approved_command_runs(warehouse: Path, api_server: ApiServer) -> None:
     _seed(warehouse)
-    dag_run, detail = _run_until_answered(api_server, "Approve")
+    dag_run, detail = run_until_answered(api_server, "Approve")
 
     # The request explained the decision and named the command it binds to.
     assert "ai-changes-need-review" in detail["body"]
@@ -154,7 +156,7 @@ def test_approved_command_runs(warehouse: Path, api_server: ApiServer) -> None:
 
 def test_rejected_command_fails_without_retry(warehouse: Path, api_server: ApiServer) -> None:
     _seed(warehouse)
-    dag_run, _detail = _run_until_answered(api_server, "Reject")
+    dag_run, _detail = run_until_answered(api_server, "Reject")
 
     assert task_states(dag_run)[TASK_ID] == ("failed", 1)  # retries=2, not retried
     assert _totals(warehouse) == [100.0, 50.0]
@@ -164,7 +166,7 @@ def test_rejected_command_fails_without_retry(warehouse: Path, api_server: ApiSe
 
 def test_unanswered_approval_times_out(warehouse: Path, api_server: ApiServer) -> None:
     _seed(warehouse)
-    dag_run, _detail = _run_until_answered(
+    dag_run, _detail = run_until_answered(
         api_server, TIMEOUT, dag_id="approval_timeout", file_name="approval_timeout.py"
     )
 
@@ -185,7 +187,7 @@ def test_approval_does_not_cover_a_changed_command(
     def change_the_command() -> None:
         monkeypatch.setenv("AIRFLOW_VAR_FIX_ORDER_ID", "2")
 
-    dag_run, detail = _run_until_answered(
+    dag_run, detail = run_until_answered(
         api_server,
         "Approve",
         dag_id="approval_rerender",
