@@ -82,19 +82,25 @@ class RefusingToolset(WrapperToolset[Any]):
         self, name: str, tool_args: dict[str, Any], ctx: RunContext[Any], tool: ToolsetTool[Any]
     ) -> Any:
         with _refusing() as refused:
+            judged: list[GuardResult] = []
             try:
                 if name in _SQL_TOOLS and isinstance(tool_args.get("sql"), str):
-                    await _judge_before_toolset(self.wrapped, tool_args["sql"])
-                if refused:
-                    raise ModelRetry(refusal_for_model(refused[-1]))
-                return await self.wrapped.call_tool(name, tool_args, ctx, tool)
-            except ModelRetry:
-                if refused:  # the toolset wrapped the refusal in its own advice: say it plainly
-                    raise ModelRetry(refusal_for_model(refused[-1])) from None
-                raise
+                    judged = await _judge_before_toolset(self.wrapped, tool_args["sql"])
+                if not refused:
+                    return await self.wrapped.call_tool(name, tool_args, ctx, tool)
+            except ModelRetry as retry:
+                if not refused:
+                    # The toolset refused it itself (or the database did): it did not run, and
+                    # its record must not say it succeeded.
+                    scope = active_scope()
+                    if scope is not None and judged:
+                        scope.statement_failed(judged, str(retry))
+                    raise
+            # The toolset wraps errors in its own advice: the refusal is said plainly instead.
+            raise ModelRetry(refusal_for_model(refused[-1]))
 
 
-async def _judge_before_toolset(toolset: AbstractToolset[Any], sql: str) -> None:
+async def _judge_before_toolset(toolset: AbstractToolset[Any], sql: str) -> list[GuardResult]:
     """Judge `sql` as the hook the SQL toolset will send it through would (same connection and
     dialect, measured again when it reaches the connection), in the toolset's blocking lane."""
     from airflow.providers.common.ai.toolsets.sql import SQLToolset
@@ -103,16 +109,17 @@ async def _judge_before_toolset(toolset: AbstractToolset[Any], sql: str) -> None
 
     scope = active_scope()
     if scope is None or not isinstance(toolset, SQLToolset):
-        return
+        return []
 
-    def judge() -> None:
+    def judge() -> list[GuardResult]:
         try:
-            judge_hook_sql(scope, toolset._get_db_hook(), [sql], measured_later=True)
+            return judge_hook_sql(scope, toolset._get_db_hook(), [sql], measured_later=True)
         except Exception as error:  # a refusal is collected; anything else is the toolset's
             if not refusals.get():
                 raise ModelRetry(f"The query tool failed: {error}") from None
+            return []
 
-    await SQLToolset.run_blocking(judge)
+    return await SQLToolset.run_blocking(judge)
 
 
 class GuardedModelExecution(_GuardedExecution):

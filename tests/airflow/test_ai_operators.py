@@ -168,6 +168,23 @@ def test_llm_sql_output_is_judged_and_a_denied_query_is_regenerated(
     assert len(_rows(orders)) == 3
 
 
+def test_a_statement_the_toolset_refuses_itself_is_recorded_as_not_run(
+    orders: Path, model: Callable[..., ScriptedModel]
+) -> None:
+    """Judged and recorded first (the policy allows it), then refused by the read-only toolset:
+    its record says it failed, never that it succeeded."""
+    reader = model([_tool(FIX), _says("I may only read.")])
+    dag_run = run_dag("ai_sql_reader", "ai_operators.py")
+
+    assert task_states(dag_run)["copilot_read"] == ("success", 1)
+    [refusal] = reader.told_after(1)
+    assert _is_retry(refusal) and "access-guardrails" not in str(refusal.content)
+    assert _rows(orders) == [(1, 99.0), (2, 50.0), (3, 75.0)]
+    records = audit_records(dag_run.run_id, "copilot_read")
+    [fix] = _judged(records, "UPDATE")
+    assert _states(records, fix) == [Outcome.PENDING, Outcome.FAILED]
+
+
 def test_agent_statement_under_review_waits_for_a_person_in_airflow(
     warehouse: Path, model: Callable[..., ScriptedModel], api_server: ApiServer
 ) -> None:

@@ -35,3 +35,14 @@ with DAG("ai_sql_query", start_date=datetime(2026, 1, 1), schedule=None, catchup
             dialect="sqlite",
         )
     )
+
+with DAG("ai_sql_reader", start_date=datetime(2026, 1, 1), schedule=None, catchup=False) as reader:
+    GuardedOperator(
+        AgentOperator(
+            task_id="copilot_read",
+            prompt="What is the total of order 1?",
+            llm_conn_id="guardrails_llm",
+            model_id="openai:gpt-5",
+            toolsets=[SQLToolset("guardrails_demo")],  # the toolset's own read-only switch on
+        )
+    )
