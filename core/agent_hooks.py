@@ -125,6 +125,8 @@ def gemini_calls(payload: Mapping[str, Any]) -> list[Call]:
 
 def cursor_calls(payload: Mapping[str, Any]) -> list[Call]:
     event = payload.get("hook_event_name")
+    if not isinstance(event, str):  # which event it is decides what is judged: not guessed
+        raise HookError("a Cursor hook input needs its hook_event_name")
     if event == "beforeShellExecution":
         return [Call(_command(payload, "shell"), "shell", None, "shell")]
     if event != "beforeMCPExecution":

@@ -192,14 +192,13 @@ BROKEN = [
     json.dumps({**gemini_shell("ls"), "tool_input": "ls"}),
     json.dumps({**cursor_mcp("SELECT 1"), "tool_input": "{not json"}),
     json.dumps({**cursor_shell("ls"), "command": None}),
+    json.dumps({"command": "dropdb shop", "cwd": "/work"}),  # which event? not guessed
 ]
 
 
 @pytest.mark.parametrize("protocol", ["codex", "gemini", "cursor"])
 @pytest.mark.parametrize("payload", BROKEN)
 def test_input_that_cannot_be_judged_blocks(protocol: str, payload: str) -> None:
-    if protocol == "codex" and "beforeMCPExecution" in payload:
-        pytest.skip("not a Codex input")  # it is an event Codex does not send: no opinion
     done = run_hook(protocol, payload)
     if done.returncode == 0:  # an input another agent sends: this one has no opinion on it
         assert verdict(protocol, done.stdout) == "allow"
@@ -214,7 +213,7 @@ def _owners(payload: str) -> set[str]:
     """Which protocols a payload is written for (the others may rightly ignore it)."""
     if not payload.startswith("{"):
         return {"codex", "gemini", "cursor"}
-    event = json.loads(payload)["hook_event_name"]
+    event = json.loads(payload).get("hook_event_name")
     return {"PreToolUse": {"codex"}, "BeforeTool": {"gemini"}}.get(event, {"cursor"})
 
 
