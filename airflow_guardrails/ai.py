@@ -7,8 +7,8 @@ the provider's read-only-or-not switch:
 - the actor is `ai_agent`, with the model the operator names (`model_id`, else its LLM
   connection's model), unless the task declares another actor;
 - every SQL statement the agent's tools send through an Airflow DB hook (the `SQLToolset`'s
-  `query` tool, a `HookToolset`, ...) is judged and recorded before it runs, measured on the live
-  connection and run with a pre-image when it changes rows (see `hooks.py`);
+  `query` tool, or any tool that uses a DB hook) is judged and recorded before it runs, measured
+  on the live connection and run with a pre-image when it changes rows (see `hooks.py`);
 - the SQL an `LLMSQLQueryOperator` generates is judged before the operator returns it;
 - a **deny** goes back to the model as a refusal it reads (a tool retry, or an output retry for
   the LLM-SQL operator) naming the rule and what would be acceptable; the task goes on, and a
