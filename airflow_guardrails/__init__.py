@@ -5,7 +5,9 @@
 
 Mirrors an Airflow provider: `hooks` intercepts (SQL sent through DB hooks), `operators` wraps
 (GuardedOperator), `plugin` shows (decision pages in the Airflow UI); `policies` guards a whole
-deployment and `lineage` adds the decision to OpenLineage events. Names load lazily, so the
+deployment and `lineage` adds the decision to OpenLineage events; `ai` is what a guarded
+common-ai AgentOperator / LLMSQLQueryOperator runs with (the model is the actor, and a denial goes
+back to the model). Names load lazily, so the
 plugin entry point stays cheap to import in every Airflow process.
 """
 

@@ -21,6 +21,7 @@ import importlib
 import logging
 import threading
 from collections.abc import Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +45,9 @@ log = logging.getLogger("airflow_guardrails")
 
 DECISION_XCOM_KEY = "guardrails_decision"
 ORCHESTRATOR = "airflow"
+# Set while a model's tool call or output is judged (airflow_guardrails.ai): a denial is collected
+# here and handed back to the model as a refusal; the task is not failed for it.
+refusals: ContextVar[list[GuardResult] | None] = ContextVar("guardrails_refusals", default=None)
 
 
 class TaskBlocked(AirflowFailException, CommandBlocked):
@@ -173,6 +177,13 @@ class TaskScope:
             from airflow_guardrails._approval import request_approval
 
             request_approval(self, result)  # raises TaskAwaitingInput
+        refused = refusals.get()
+        if refused is not None:
+            refused.append(result)
+            with self.session.lock:
+                if self.session.blocked is result:
+                    self.session.blocked = None  # handed back to the model: not the task's end
+            raise CommandBlocked(decision, result.record_id)
         raise TaskBlocked(decision, result.record_id)
 
     def _log(self, result: GuardResult, command: Command) -> None:
@@ -260,8 +271,10 @@ def task_context(
     if map_index is not None and map_index >= 0:
         labels.setdefault("map_index", str(map_index))
     labels.update(task_labels(ti, airflow_context.get("dag_run")))
+    # A guarded AI operator names its model (airflow_guardrails.ai); other tasks their options.
+    actor_of = getattr(task, "guardrails_actor", None)
     return Context(
-        actor=options.actor or Actor(),
+        actor=actor_of(options.actor) if callable(actor_of) else options.actor or Actor(),
         environment=options.environment or guard.settings.environment,
         orchestrator=ORCHESTRATOR,
         pipeline=getattr(ti, "dag_id", None) or getattr(dag, "dag_id", None),

@@ -49,6 +49,9 @@ KNOWN_COMMANDS: dict[str, tuple[CommandField, ...]] = {
     "HiveOperator": (CommandField("hql", dialect="hive"),),
 }
 
+# Operators (common-ai provider, by class name along the MRO) whose SQL a model writes.
+AI_OPERATORS = frozenset({"AgentOperator", "LLMSQLQueryOperator"})
+
 
 class _GuardedExecution:
     """Mixed into a guarded operator's class, in front of the operator's own class."""
@@ -268,9 +271,20 @@ def guarded_class(cls: type, options: GuardOptions) -> type:
         # ABCMeta.__new__ rather than the operator metaclass's own __new__: that one would wrap
         # the inherited __init__ in a second apply_defaults; this class adds no constructor.
         metaclass = type(base)
-        made = abc.ABCMeta.__new__(metaclass, base.__name__, (_GuardedExecution, base), namespace)
+        made = abc.ABCMeta.__new__(
+            metaclass, base.__name__, (_execution_for(base), base), namespace
+        )
         _classes[key] = made
         return made
+
+
+def _execution_for(base: type) -> type:
+    """The execution mixin for an operator class: AI operators hand denials back to the model."""
+    if any(cls.__name__ in AI_OPERATORS for cls in base.__mro__):
+        from airflow_guardrails.ai import GuardedModelExecution
+
+        return GuardedModelExecution
+    return _GuardedExecution
 
 
 def _with_decision_link(links: Iterable[Any]) -> tuple[Any, ...]:

@@ -1,11 +1,22 @@
 """Coding-agent command hooks: a copilot's tool call is judged before it runs.
 
-Claude Code's PreToolUse protocol: the hook reads one JSON object on stdin (`hook_event_name`,
-`tool_name`, `tool_input`, `session_id`, ...) and answers with
-`hookSpecificOutput.permissionDecision` (allow / deny / ask) and a reason; exit code 2 blocks
-with stderr as the reason. The `generic` protocol is the same idea for agents without a
-documented hook format: `{"command": ..., "kind": ..., "dialect": ...}` in,
-`{"decision": ..., "reason": ...}` out.
+Each protocol is one documented hook format, translated both ways (JSON on stdin, JSON on stdout):
+
+- `claude-code` (PreToolUse): `tool_name`, `tool_input` in; `hookSpecificOutput.permissionDecision`
+  deny / ask out (nothing when allowed: the agent's own permissions stay in charge).
+- `codex` (Codex CLI PreToolUse, Claude's format): Codex honours only `deny` there (`allow` and
+  `ask` are rejected as unsupported, and a rejected answer lets the call run), so a review is a
+  deny whose reason says a person has to approve it.
+- `gemini` (Gemini CLI BeforeTool): `run_shell_command` and `mcp__server__tool` in;
+  `{"decision": "deny", "reason": ...}` out, the reason going to the model; no ask, so a review
+  is a deny.
+- `cursor` (beforeShellExecution / beforeMCPExecution): `command`, or `tool_name` + `tool_input`
+  in; `{"permission": "allow" | "ask" | "deny", "user_message", "agent_message"}` out.
+- `generic`, for agents without a documented format: `{"command": ..., "kind": ..., "dialect":
+  ...}` in, `{"decision": ..., "reason": ...}` out.
+
+In every one of them exit code 2 blocks the call with stderr as the reason, and any other failure
+lets it run: so the hook never crashes out any other way (see `cli.cmd_hook`).
 
 This module translates; `guardrails_core.check` decides. Anything that goes wrong (unreadable
 input, a crash, running out of time) blocks: the caller sees exit code 2 and a reason.
@@ -85,21 +96,79 @@ def claude_code_calls(payload: Mapping[str, Any]) -> list[Call]:
     event = payload.get("hook_event_name", "PreToolUse")
     if event != "PreToolUse":
         return []
+    tool, tool_input = _tool_call(payload)
+    if tool == "Bash":
+        return [Call(_command(tool_input, tool), "shell", None, tool)]
+    if tool.startswith("mcp__"):
+        return _sql_calls(tool_input, _mcp_server(tool), tool)
+    return []
+
+
+def codex_calls(payload: Mapping[str, Any]) -> list[Call]:
+    """Codex sends shell commands as `Bash` with `tool_input.command`, MCP tools as
+    `mcp__server__tool`: Claude Code's shapes."""
+    return claude_code_calls(payload)
+
+
+def gemini_calls(payload: Mapping[str, Any]) -> list[Call]:
+    if payload.get("hook_event_name", "BeforeTool") != "BeforeTool":
+        return []
+    tool, tool_input = _tool_call(payload)
+    if tool == "run_shell_command":
+        return [Call(_command(tool_input, tool), "shell", None, tool)]
+    context = payload.get("mcp_context")
+    if isinstance(context, Mapping) or tool.startswith("mcp__"):
+        server = context.get("server_name") if isinstance(context, Mapping) else None
+        return _sql_calls(tool_input, str(server or _mcp_server(tool)), tool)
+    return []
+
+
+def cursor_calls(payload: Mapping[str, Any]) -> list[Call]:
+    event = payload.get("hook_event_name")
+    if not isinstance(event, str):  # which event it is decides what is judged: not guessed
+        raise HookError("a Cursor hook input needs its hook_event_name")
+    if event == "beforeShellExecution":
+        return [Call(_command(payload, "shell"), "shell", None, "shell")]
+    if event != "beforeMCPExecution":
+        return []
+    tool = payload.get("tool_name")
+    tool_input = payload.get("tool_input")
+    if isinstance(tool_input, str):  # Cursor sends the arguments as a JSON string
+        try:
+            tool_input = json.loads(tool_input)
+        except json.JSONDecodeError:
+            raise HookError("beforeMCPExecution tool_input is not a JSON object") from None
+    if not isinstance(tool, str) or not isinstance(tool_input, Mapping):
+        raise HookError("a beforeMCPExecution input needs tool_name and a tool_input object")
+    server = " ".join(str(payload.get(field) or "") for field in ("url", "command"))
+    return _sql_calls(tool_input, server, tool)
+
+
+def _tool_call(payload: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]]:
     tool = payload.get("tool_name")
     tool_input = payload.get("tool_input")
     if not isinstance(tool, str) or not isinstance(tool_input, Mapping):
-        raise HookError("a PreToolUse input needs tool_name and a tool_input object")
-    if tool == "Bash":
-        command = tool_input.get("command")
-        if not isinstance(command, str):
-            raise HookError("a Bash tool call without a command string")
-        return [Call(command, "shell", None, tool)]
-    if tool.startswith("mcp__"):
-        server = tool.split("__")[1] if tool.count("__") >= 2 else ""
-        for field in _SQL_FIELDS:
-            value = tool_input.get(field)
-            if isinstance(value, str):
-                return [Call(value, "sql", _dialect_of(server), tool)]
+        raise HookError("a tool call input needs tool_name and a tool_input object")
+    return tool, tool_input
+
+
+def _command(fields: Mapping[str, Any], tool: str) -> str:
+    command = fields.get("command")
+    if not isinstance(command, str):
+        raise HookError(f"a {tool} call without a command string")
+    return command
+
+
+def _mcp_server(tool: str) -> str:
+    return tool.split("__")[1] if tool.count("__") >= 2 else ""
+
+
+def _sql_calls(tool_input: Mapping[str, Any], server: str, tool: str) -> list[Call]:
+    """The SQL a database MCP tool call would run, in the dialect its server's name says."""
+    for field in _SQL_FIELDS:
+        value = tool_input.get(field)
+        if isinstance(value, str):
+            return [Call(value, "sql", _dialect_of(server), tool)]
     return []
 
 
@@ -121,18 +190,24 @@ def _dialect_of(server: str) -> str | None:
 
 def agent_context(payload: Mapping[str, Any], agent: str) -> Context:
     """The actor is an AI agent; the session names it in the audit trail."""
-    session = payload.get("session_id")
+    session = payload.get("session_id") or payload.get("conversation_id")
+    model = payload.get("model")  # Codex and Cursor name the model behind the call
     return Context(
-        actor=Actor(kind=ActorKind.AI_AGENT, id=f"{agent}:{session}" if session else agent),
+        actor=Actor(
+            kind=ActorKind.AI_AGENT,
+            id=f"{agent}:{session}" if session else agent,
+            model=model if isinstance(model, str) and model else None,
+        ),
         orchestrator=agent,
     )
 
 
-def claude_code_answer(decisions: list[Decision]) -> dict[str, Any] | None:
-    """The PreToolUse reply; None (no opinion, the agent's own permissions apply) when allowed."""
-    worst = max((d.decision for d in decisions), key=lambda v: v.severity, default=Verdict.ALLOW)
-    if worst is Verdict.ALLOW:
-        return None
+def _worst(decisions: list[Decision]) -> Verdict:
+    return max((d.decision for d in decisions), key=lambda v: v.severity, default=Verdict.ALLOW)
+
+
+def _reason(decisions: list[Decision]) -> str:
+    """Why, with the decision ids a person uses (`audit show`, `approve`)."""
     reasons = "; ".join(
         f"{reason.rule_id}: {reason.message}"
         for decision in decisions
@@ -140,17 +215,58 @@ def claude_code_answer(decisions: list[Decision]) -> dict[str, Any] | None:
         if reason.decision is not Verdict.ALLOW
     )
     handles = ", ".join(d.decision_id for d in decisions)
+    return f"access-guardrails ({handles}): {reasons}"
+
+
+def _refusal(decisions: list[Decision]) -> str:
+    """The reason for agents that cannot ask a person: a review is refused, and says why."""
+    if _worst(decisions) is Verdict.REVIEW:
+        return f"{_reason(decisions)} (needs a person's approval; not run)"
+    return _reason(decisions)
+
+
+def _pre_tool_use(decision: str, reason: str) -> dict[str, Any]:
     return {
         "hookSpecificOutput": {
             "hookEventName": "PreToolUse",
-            "permissionDecision": "deny" if worst is Verdict.DENY else "ask",
-            "permissionDecisionReason": f"access-guardrails ({handles}): {reasons}",
+            "permissionDecision": decision,
+            "permissionDecisionReason": reason,
         }
     }
 
 
+def claude_code_answer(decisions: list[Decision]) -> dict[str, Any] | None:
+    """The PreToolUse reply; None (no opinion, the agent's own permissions apply) when allowed."""
+    worst = _worst(decisions)
+    if worst is Verdict.ALLOW:
+        return None
+    return _pre_tool_use("deny" if worst is Verdict.DENY else "ask", _reason(decisions))
+
+
+def codex_answer(decisions: list[Decision]) -> dict[str, Any] | None:
+    if _worst(decisions) is Verdict.ALLOW:
+        return None  # Codex rejects an explicit allow (and would then run the call anyway)
+    return _pre_tool_use("deny", _refusal(decisions))
+
+
+def gemini_answer(decisions: list[Decision]) -> dict[str, Any]:
+    if _worst(decisions) is Verdict.ALLOW:
+        return {}  # no opinion: Gemini CLI's own confirmation settings apply
+    return {"decision": "deny", "reason": _refusal(decisions)}
+
+
+def cursor_answer(decisions: list[Decision]) -> dict[str, Any] | None:
+    if not decisions:
+        return None  # an event that runs no command: no opinion
+    permission = {"allow": "allow", "review": "ask", "deny": "deny"}[_worst(decisions).value]
+    if permission == "allow":
+        return {"permission": "allow"}
+    message = _reason(decisions)
+    return {"permission": permission, "user_message": message, "agent_message": message}
+
+
 def generic_answer(decisions: list[Decision]) -> dict[str, Any]:
-    worst = max((d.decision for d in decisions), key=lambda v: v.severity, default=Verdict.ALLOW)
+    worst = _worst(decisions)
     reasons = [r.message for d in decisions for r in d.reasons if r.decision is worst]
     return {
         "decision": {"allow": "allow", "review": "ask", "deny": "deny"}[worst.value],
@@ -162,6 +278,9 @@ def generic_answer(decisions: list[Decision]) -> dict[str, Any]:
 Protocol = tuple[Callable[[Mapping[str, Any]], list[Call]], Callable[[list[Decision]], Any]]
 PROTOCOLS: dict[str, Protocol] = {
     "claude-code": (claude_code_calls, claude_code_answer),
+    "codex": (codex_calls, codex_answer),
+    "gemini": (gemini_calls, gemini_answer),
+    "cursor": (cursor_calls, cursor_answer),
     "generic": (generic_calls, generic_answer),
 }
 

@@ -124,7 +124,9 @@ def _register_policy(commands: _Commands) -> None:
 
 def _register_hook(commands: _Commands) -> None:
     hook_parser = commands.add_parser("hook", help=_HELP["hook"])
-    hook_parser.add_argument("protocol", choices=["claude-code", "generic"])
+    from guardrails_core.agent_hooks import PROTOCOLS
+
+    hook_parser.add_argument("protocol", choices=sorted(PROTOCOLS))
     hook_parser.add_argument("--policy", action="append", metavar="FILE")
     hook_parser.add_argument(
         "--record", action="store_true", help="write each decision to the audit trail first"
