@@ -23,8 +23,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from guardrails_core.dialects import dialect_for_connection_type
-from guardrails_core.guard import Guard, GuardResult
-from guardrails_core.guard import describe_error
+from guardrails_core.guard import Guard, GuardResult, describe_error
 from guardrails_core.model import Context
 from guardrails_core.policy.packs import with_packs
 from guardrails_core.render import block_message
