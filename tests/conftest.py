@@ -1,9 +1,9 @@
-"""Every test outside tests/airflow and tests/prefect judges with the settings it sets itself.
+"""Every test outside tests/airflow, tests/prefect and tests/e2e judges with the settings it
+sets itself.
 
-The Airflow and Prefect session fixtures (used by tests/airflow, tests/prefect, tests/conformance
-and tests/e2e) set GUARDRAILS_POLICY (and the audit store) for the
-whole session, and `check()` without a policy reads the settings: left alone, a core test run
-after them in the same session would judge with their policy instead of the baseline.
+Their session fixtures set GUARDRAILS_POLICY, the environment and the audit store for the whole
+session, and `check()` without a policy reads the settings: left alone, a core test run after
+them in the same session would judge with their policy and environment instead of its own.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-SESSION_CONFIGURED = ("airflow", "prefect", "conformance", "e2e")
+SESSION_CONFIGURED = ("airflow", "prefect", "e2e")
 TESTS = Path(__file__).resolve().parent
 
 
@@ -20,5 +20,10 @@ TESTS = Path(__file__).resolve().parent
 def _own_policy_settings(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     folder = Path(str(request.node.path)).resolve().relative_to(TESTS).parts[0]
     if folder not in SESSION_CONFIGURED:
-        for variable in ("GUARDRAILS_CONFIG", "GUARDRAILS_POLICY", "GUARDRAILS_MODE"):
+        for variable in (
+            "GUARDRAILS_CONFIG",
+            "GUARDRAILS_POLICY",
+            "GUARDRAILS_MODE",
+            "GUARDRAILS_ENVIRONMENT",
+        ):
             monkeypatch.delenv(variable, raising=False)

@@ -339,13 +339,18 @@ def _temporary_name(table: exp.Expr | None) -> bool:
     )
 
 
+# File classes of rules/programs.yaml that are the host's, not data (`exports` and `activation`
+# are the shell's: data files a script stages, a virtualenv it enters).
+HOST_FILE_CLASSES = frozenset({"system", "secrets", "startup", "privileged", "data"})
+
+
 def _host_file(location: str) -> bool:
     """A path in the file tables of rules/programs.yaml (system, secrets, startup, server data):
     loading or writing it reaches the host, whatever statement names it."""
     path = location[len("file://") :] if location.lower().startswith("file://") else location
     if re.match(r"^[a-zA-Z]:[\\/]", path):
         path = path.replace("\\", "/").lower()
-    return bool(shell_registry.file_classes(path))
+    return not HOST_FILE_CLASSES.isdisjoint(shell_registry.file_classes(path))
 
 
 def _location_kind(location: str) -> ObjectKind:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from guardrails_core.cli import main as cli_main
-from tests.airflow.conftest import ApiServer, airflow_home, api_server, warehouse
+from tests.airflow.conftest import ApiServer
 from tests.airflow.helpers import audit_records, task_states
 from tests.airflow.test_approval import run_until_answered
 from tests.conformance.pipeline import (
@@ -25,7 +25,6 @@ from tests.conformance.pipeline import (
 )
 
 pytestmark = pytest.mark.airflow
-FIXTURES = (airflow_home, api_server, warehouse)  # requested by name below
 
 
 def test_airflow_leaves_the_conformance_trace(warehouse: Path, api_server: ApiServer) -> None:

@@ -30,15 +30,7 @@ from tests.conformance.pipeline import (
     trace,
     undone_id,
 )
-from tests.prefect.conftest import (
-    Approver,
-    guarding,
-    guardrails_home,
-    prefect_server,
-    unique_name,
-)
-
-FIXTURES = (guardrails_home, prefect_server)  # autouse, session-wide
+from tests.prefect.conftest import Approver, guarding, unique_name
 
 
 def run_pipeline(url: str, table: str, flow_run_name: str) -> tuple[list[State[Any]], str]:
