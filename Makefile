@@ -42,3 +42,4 @@ bench: setup
 	@$(PY) benchmarks/prefect_overhead.py
 	@$(PY) benchmarks/airflow_overhead.py
 	@$(PY) benchmarks/impact.py
+	@$(PY) benchmarks/worker_cost.py --importtime

@@ -32,6 +32,7 @@ PG_SERVER = "host=127.0.0.1 port=5432 user=postgres"
 # a param, so the data the guard protects is a real PostgreSQL table).
 DAG_FILES = (EXAMPLES / "airflow_nightly_etl.py", ROOT / "tests/airflow/dags/pg_guarded.py")
 PROCESSES = ("api-server", "scheduler", "dag-processor")
+SECURED_USERS = {"admin": "admin-pass"}
 
 
 def free_port() -> int:
@@ -47,6 +48,7 @@ class AirflowStack:
     database: str
     env: dict[str, str]
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    secured_port: int = field(default_factory=free_port)
 
     @property
     def url(self) -> str:
@@ -136,15 +138,17 @@ def _drop_database(name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, 15)  # the process group: gunicorn/uvicorn and executor children
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, 9)
-        process.wait(timeout=30)
+def stop_all(processes: list[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM to every process group at once (servers, executor children), then wait."""
+    running = [p for p in processes if p.poll() is None]
+    for process in running:
+        os.killpg(process.pid, 15)
+    for process in running:
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, 9)
+            process.wait(timeout=30)
 
 
 def _serving(stack: AirflowStack, url: str) -> bool:
@@ -168,22 +172,26 @@ def start_process(stack: AirflowStack, name: str, args: list[str], **env: str) -
         )
 
 
-def start_secured_api_server(stack: AirflowStack, users: dict[str, str]) -> str:
-    """One more API server on the same metadata DB, with passwords (all-admins mode logs every
-    request in, so "not logged in" exists only here); its URL."""
-    port = free_port()
+def _start_secured_api_server(stack: AirflowStack, users: dict[str, str]) -> None:
+    """One more API server on the same metadata DB, with passwords: all-admins mode logs every
+    request in, so "not logged in" exists only here. Started with the others, waited on when a
+    test needs it (`secured_url`)."""
     passwords = stack.home / "passwords.json"
     passwords.write_text(json.dumps(users))
     start_process(
         stack,
         "api-server-secured",
-        ["api-server", "--host", "127.0.0.1", "--port", str(port)],
+        ["api-server", "--host", "127.0.0.1", "--port", str(stack.secured_port)],
         AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS="False",
         AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS=",".join(f"{u}:admin" for u in users),
         AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE=str(passwords),
-        AIRFLOW__API__BASE_URL=f"http://127.0.0.1:{port}",
+        AIRFLOW__API__BASE_URL=f"http://127.0.0.1:{stack.secured_port}",
     )
-    url = f"http://127.0.0.1:{port}"
+
+
+def secured_url(stack: AirflowStack) -> str:
+    """The password-protected API server's URL, once it serves."""
+    url = f"http://127.0.0.1:{stack.secured_port}"
     wait_until(lambda: _serving(stack, url), timeout=180, what="the secured API server")
     return url
 
@@ -212,6 +220,7 @@ def airflow_stack(home: Path) -> Iterator[AirflowStack]:
         for name in PROCESSES:
             serving = ["--host", "127.0.0.1", "--port", str(port)] if name == "api-server" else []
             start_process(stack, name, [name, *serving])
+        _start_secured_api_server(stack, SECURED_USERS)
         wait_until(lambda: _serving(stack, stack.url), timeout=180, what="the Airflow API server")
         with stack.client() as client:
 
@@ -223,6 +232,5 @@ def airflow_stack(home: Path) -> Iterator[AirflowStack]:
             wait_until(parsed, timeout=180, interval=1, what="the dag-processor to parse the DAGs")
         yield stack
     finally:
-        for process in stack.processes.values():
-            _stop(process)
+        stop_all(list(stack.processes.values()))
         _drop_database(database)

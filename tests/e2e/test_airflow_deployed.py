@@ -22,7 +22,7 @@ from tests.e2e.airflow_stack import (
     ROOT,
     AirflowStack,
     airflow_stack,
-    start_secured_api_server,
+    secured_url,
 )
 from tests.servers import require_postgres
 from tests.waiting import wait_until
@@ -267,21 +267,17 @@ def test_task_tab_of_a_non_mapped_task_logged_in(
     assert "DROP TABLE mart_revenue" in dom and "baseline.drop" in dom
 
 
-@pytest.fixture(scope="module")
-def secured_url(stack: AirflowStack) -> str:
-    return start_secured_api_server(stack, {"admin": "admin-pass"})
-
-
 @pytest.mark.xfail(
     strict=True,
     reason="issue 17: the plugin's URLs without login return 401 JSON instead of sending the "
     "person to the login page; deploy17 fixes it",
 )
 def test_plugin_pages_not_logged_in_redirect_to_login(
-    stack: AirflowStack, runs: dict[str, str], secured_url: str, artifacts: Path
+    stack: AirflowStack, runs: dict[str, str], artifacts: Path
 ) -> None:
     import httpx
 
+    url = secured_url(stack)
     run_id = runs["nightly_orders"]
     pages = [
         "/guardrails/decisions?" + urlencode({"dag_id": "nightly_orders"}),
@@ -289,11 +285,9 @@ def test_plugin_pages_not_logged_in_redirect_to_login(
         "/guardrails/task?"
         + urlencode({"dag_id": "nightly_orders", "run_id": run_id, "task_id": "drop_old_mart"}),
     ]
-    dom = _browse(
-        secured_url + pages[0], artifacts / "airflow_decisions_not_logged_in.png", stack.home
-    )
+    dom = _browse(url + pages[0], artifacts / "airflow_decisions_not_logged_in.png", stack.home)
     assert "drop_old_mart" not in dom  # nothing shown without a login, before and after the fix
-    with httpx.Client(base_url=secured_url, timeout=30) as anonymous:
+    with httpx.Client(base_url=url, timeout=30) as anonymous:
         for page in pages:
             answer = anonymous.get(page, follow_redirects=False)
             assert answer.status_code in (302, 303, 307), (page, answer.status_code, answer.text)

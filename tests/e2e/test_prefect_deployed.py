@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.airflow_stack import EXAMPLES, POLICY, free_port
+from tests.e2e.airflow_stack import EXAMPLES, POLICY, free_port, stop_all
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
@@ -53,16 +53,6 @@ class PrefectStack:
 
     def warehouse(self, name: str) -> Path:
         return self.home / f"{name}.sqlite3"
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, 15)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, 9)
-            process.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")
@@ -106,8 +96,7 @@ def prefect_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrefectS
         assert pool.status_code == 201, pool.text
         yield stack
     finally:
-        for process in reversed(stack.processes):
-            _stop(process)
+        stop_all(stack.processes)
 
 
 def _deploy_for_the_worker(stack: PrefectStack) -> str:
