@@ -249,22 +249,57 @@ def _task_tab_href(stack: AirflowStack, dag_id: str, run_id: str, task_id: str) 
     return href
 
 
+# One task of each kind: a blocked SQL operator, an allowed one, a Python callable whose hook's
+# engine sent the blocked statement.
+TASK_TABS = [
+    ("nightly_orders", "drop_old_mart", ("DROP TABLE mart_revenue", "baseline.drop")),
+    ("nightly_orders", "aggregate_revenue", ("INSERT INTO mart_revenue", "baseline.allow")),
+    ("pg_guarded", "drop_through_engine", ("DROP TABLE e2e17_orders_", "baseline.drop")),
+]
+
+
+@pytest.mark.parametrize(("dag_id", "task_id", "shown"), TASK_TABS)
+def test_task_page_of_each_kind_of_task_logged_in(
+    stack: AirflowStack,
+    runs: dict[str, str],
+    artifacts: Path,
+    dag_id: str,
+    task_id: str,
+    shown: tuple[str, ...],
+) -> None:
+    """The task page the tab frames, addressed without a map index (the tab's own URL is the
+    xfail below)."""
+    page = "/guardrails/task?" + urlencode(
+        {"dag_id": dag_id, "run_id": runs[dag_id], "task_id": task_id}
+    )
+    screenshot = artifacts / f"airflow_task_page_{dag_id}_{task_id}.png"
+    dom = _browse(_logged_in(stack, page), screenshot, stack.home)
+    assert task_id in dom
+    assert all(text in dom for text in shown), dom[-2000:]
+
+
 @pytest.mark.xfail(
     strict=True,
     reason="issue 17: the Guardrails task tab answers 422 for every non-mapped task "
     "(the UI leaves {MAP_INDEX} unfilled and the plugin rejects it); deploy17 fixes it",
 )
+@pytest.mark.parametrize(("dag_id", "task_id", "shown"), TASK_TABS)
 def test_task_tab_of_a_non_mapped_task_logged_in(
-    stack: AirflowStack, runs: dict[str, str], artifacts: Path
+    stack: AirflowStack,
+    runs: dict[str, str],
+    artifacts: Path,
+    dag_id: str,
+    task_id: str,
+    shown: tuple[str, ...],
 ) -> None:
-    href = _task_tab_href(stack, "nightly_orders", runs["nightly_orders"], "drop_old_mart")
+    href = _task_tab_href(stack, dag_id, runs[dag_id], task_id)
     assert "{MAP_INDEX}" in href  # what the UI sends for a task that is not mapped
     with stack.client() as client:
         status = client.get(href).status_code
-    screenshot = artifacts / "airflow_task_tab_drop_old_mart.png"
+    screenshot = artifacts / f"airflow_task_tab_{dag_id}_{task_id}.png"
     dom = _browse(_logged_in(stack, href), screenshot, stack.home)
     assert status == 200
-    assert "DROP TABLE mart_revenue" in dom and "baseline.drop" in dom
+    assert all(text in dom for text in shown), dom[-2000:]
 
 
 @pytest.mark.xfail(
