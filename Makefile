@@ -50,3 +50,4 @@ bench: setup
 	@$(PY) benchmarks/cli_startup.py
 	@$(PY) benchmarks/gate.py
 	@$(PY) benchmarks/dbt_overhead.py
+	@$(PY) benchmarks/worker_cost.py

@@ -1,0 +1,236 @@
+"""Airflow deployed as a user runs it: `airflow api-server`, `airflow scheduler` and
+`airflow dag-processor` as separate processes, LocalExecutor, the metadata database and the
+guardrails audit store on PostgreSQL in a database of this test's own, the example DAGs in a
+temporary DAG folder, and the guardrails plugin loaded through its entry point.
+
+The processes get an environment built from scratch for AIRFLOW_* and GUARDRAILS_* (the Airflow
+test conftest sets its own in os.environ when it is imported).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tests.waiting import wait_until
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "dags_examples"
+POLICY = EXAMPLES / "guardrails_policy.yaml"
+AIRFLOW_BIN = Path(sys.executable).parent / "airflow"
+PG_SERVER = "host=127.0.0.1 port=5432 user=postgres"
+# The example DAGs a deployment would ship, plus the PostgreSQL test DAG (its warehouse table is
+# a param, so the data the guard protects is a real PostgreSQL table).
+DAG_FILES = (EXAMPLES / "airflow_nightly_etl.py", ROOT / "tests/airflow/dags/pg_guarded.py")
+PROCESSES = ("api-server", "scheduler", "dag-processor")
+SECURED_USERS = {"admin": "admin-pass"}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class AirflowStack:
+    home: Path
+    port: int
+    database: str
+    env: dict[str, str]
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    secured_port: int = field(default_factory=free_port)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def database_url(self) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:5432/{self.database}"
+
+    def log(self, name: str) -> Path:
+        return self.home / f"{name}.log"
+
+    def logs_tail(self, characters: int = 2000) -> str:
+        return "\n".join(
+            f"--- {name} ---\n{self.log(name).read_text(errors='replace')[-characters:]}"
+            for name in self.processes
+        )
+
+    def client(self, authenticated: bool = True) -> Any:
+        import httpx
+
+        headers = {}
+        if authenticated:  # all-admins mode: a token without a password
+            token = httpx.get(f"{self.url}/auth/token", timeout=30).json()["access_token"]
+            headers["Authorization"] = f"Bearer {token}"
+        return httpx.Client(base_url=self.url, headers=headers, timeout=30)
+
+    def check_alive(self) -> None:
+        for name, process in self.processes.items():
+            if process.poll() is not None:
+                raise AssertionError(
+                    f"airflow {name} exited ({process.returncode}):\n{self.logs_tail()}"
+                )
+
+
+def _environment(home: Path, port: int, database: str) -> dict[str, str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "GUARDRAILS_"))}
+    metadata = f"postgresql+psycopg2://postgres@127.0.0.1:5432/{database}"
+    return {
+        **base,
+        "AIRFLOW_HOME": str(home / "airflow"),
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__CORE__PARALLELISM": "2",  # two cores
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__DAGS_FOLDER": str(home / "dags"),
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata,
+        "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
+        "AIRFLOW__API__WORKERS": "1",
+        "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(16),
+        "AIRFLOW__OPENLINEAGE__DISABLED": "True",
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+        "AIRFLOW_CONN_GUARDRAILS_DEMO": json.dumps(
+            {"conn_type": "sqlite", "host": str(home / "warehouse.db")}
+        ),
+        "AIRFLOW_CONN_PG_WAREHOUSE": json.dumps(
+            {
+                "conn_type": "postgres",
+                "host": "127.0.0.1",
+                "port": 5432,
+                "login": "postgres",
+                "schema": "test",
+            }
+        ),
+        "GUARDRAILS_POLICY": str(POLICY),
+        "GUARDRAILS_HOME": str(home / "guardrails"),
+        # The audit store every worker process writes and the API server reads: PostgreSQL.
+        "GUARDRAILS_AUDIT_URL": f"postgresql+psycopg://postgres@127.0.0.1:5432/{database}",
+        "GUARDRAILS_ENVIRONMENT": "test",
+    }
+
+
+def _create_database(name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{PG_SERVER} dbname=test", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def _drop_database(name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{PG_SERVER} dbname=test", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def stop_all(processes: list[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM to every process group at once (servers, executor children), then wait."""
+    running = [p for p in processes if p.poll() is None]
+    for process in running:
+        os.killpg(process.pid, 15)
+    for process in running:
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, 9)
+            process.wait(timeout=30)
+
+
+def _serving(stack: AirflowStack, url: str) -> bool:
+    import httpx
+
+    stack.check_alive()
+    try:
+        return httpx.get(f"{url}/api/v2/monitor/health", timeout=2).status_code < 500
+    except httpx.HTTPError:
+        return False
+
+
+def start_process(stack: AirflowStack, name: str, args: list[str], **env: str) -> None:
+    with stack.log(name).open("wb") as out:
+        stack.processes[name] = subprocess.Popen(
+            [str(AIRFLOW_BIN), *args],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**stack.env, **env},
+            start_new_session=True,
+        )
+
+
+def _start_secured_api_server(stack: AirflowStack, users: dict[str, str]) -> None:
+    """One more API server on the same metadata DB, with passwords: all-admins mode logs every
+    request in, so "not logged in" exists only here. Started with the others, waited on when a
+    test needs it (`secured_url`)."""
+    passwords = stack.home / "passwords.json"
+    passwords.write_text(json.dumps(users))
+    start_process(
+        stack,
+        "api-server-secured",
+        ["api-server", "--host", "127.0.0.1", "--port", str(stack.secured_port)],
+        AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS="False",
+        AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS=",".join(f"{u}:admin" for u in users),
+        AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE=str(passwords),
+        AIRFLOW__API__BASE_URL=f"http://127.0.0.1:{stack.secured_port}",
+    )
+
+
+def secured_url(stack: AirflowStack) -> str:
+    """The password-protected API server's URL, once it serves."""
+    url = f"http://127.0.0.1:{stack.secured_port}"
+    wait_until(lambda: _serving(stack, url), timeout=180, what="the secured API server")
+    return url
+
+
+@contextmanager
+def airflow_stack(home: Path) -> Iterator[AirflowStack]:
+    """Migrate a fresh PostgreSQL metadata database, start the three processes, wait until the
+    API server answers and both DAGs are parsed; stop everything and drop the database after."""
+    database = f"e2e17_airflow_{os.getpid()}"
+    port = free_port()
+    stack = AirflowStack(home, port, database, _environment(home, port, database))
+    (home / "dags").mkdir(parents=True)
+    (home / "guardrails").mkdir()
+    for source in DAG_FILES:
+        (home / "dags" / source.name).symlink_to(source)
+    _create_database(database)
+    try:
+        migrated = subprocess.run(
+            [str(AIRFLOW_BIN), "db", "migrate"],
+            env=stack.env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert migrated.returncode == 0, migrated.stdout[-2000:] + migrated.stderr[-3000:]
+        for name in PROCESSES:
+            serving = ["--host", "127.0.0.1", "--port", str(port)] if name == "api-server" else []
+            start_process(stack, name, [name, *serving])
+        _start_secured_api_server(stack, SECURED_USERS)
+        wait_until(lambda: _serving(stack, stack.url), timeout=180, what="the Airflow API server")
+        with stack.client() as client:
+
+            def parsed() -> bool:
+                stack.check_alive()
+                dags = client.get("/api/v2/dags").json().get("dags", [])
+                return {"nightly_orders", "pg_guarded"} <= {d["dag_id"] for d in dags}
+
+            wait_until(parsed, timeout=180, interval=1, what="the dag-processor to parse the DAGs")
+        yield stack
+    finally:
+        stop_all(list(stack.processes.values()))
+        _drop_database(database)
