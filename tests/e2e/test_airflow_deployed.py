@@ -267,8 +267,8 @@ def test_task_page_of_each_kind_of_task_logged_in(
     task_id: str,
     shown: tuple[str, ...],
 ) -> None:
-    """The task page the tab frames, addressed without a map index (the tab's own URL is the
-    xfail below)."""
+    """The task page the tab frames, addressed without a map index (the tab's own URL, with
+    the UI's literal {MAP_INDEX}, is the next test)."""
     page = "/guardrails/task?" + urlencode(
         {"dag_id": dag_id, "run_id": runs[dag_id], "task_id": task_id}
     )
