@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from guardrails_core import agent_hooks, cli
+from guardrails_core import agent_hooks, cli, cli_commands
 from guardrails_core.check import configure_fingerprints
 from guardrails_core.model import current_fingerprint_key
 
@@ -262,7 +262,7 @@ def test_a_hook_that_runs_out_of_time_blocks(
         never.wait()  # the SIGALRM deadline interrupts this
 
     monkeypatch.setattr(agent_hooks, "DEADLINE", 1)
-    monkeypatch.setattr(cli, "check", stuck)
+    monkeypatch.setattr(cli_commands, "check", stuck)
     payload = PAYLOADS[protocol]
     out = io.StringIO()
     previous = current_fingerprint_key()

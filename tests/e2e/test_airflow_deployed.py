@@ -312,8 +312,11 @@ def test_plugin_pages_not_logged_in_redirect_to_login(
     ]
     dom = _browse(url + pages[0], artifacts / "airflow_decisions_not_logged_in.png", stack.home)
     assert "drop_old_mart" not in dom  # nothing shown without a login, before and after the fix
+    browser = {"Accept": "text/html,application/xhtml+xml"}
     with httpx.Client(base_url=url, timeout=30) as anonymous:
         for page in pages:
-            answer = anonymous.get(page, follow_redirects=False)
+            answer = anonymous.get(page, headers=browser, follow_redirects=False)
             assert answer.status_code in (302, 303, 307), (page, answer.status_code, answer.text)
             assert "login" in answer.headers["location"], page
+            # An API client (no HTML accepted) keeps its 401.
+            assert anonymous.get(page, follow_redirects=False).status_code == 401, page
