@@ -24,6 +24,7 @@ from guardrails_core.intent.sql.dialects import (
     _preprocess,
     resolve_dialect,
 )
+from guardrails_core.intent.sql.external import writes_to_external_tables
 from guardrails_core.intent.sql.reads import cross_catalog
 from guardrails_core.intent.sql.recovery import _recover_from_parse_error
 from guardrails_core.intent.sql.specials import _remember_variable
@@ -195,7 +196,7 @@ def _analyze(
         effects.append(
             statement.build(len(effects), text[chunk.start : chunk.end], (chunk.start, chunk.end))
         )
-    return effects
+    return writes_to_external_tables(effects) if len(effects) > 1 else effects
 
 
 def _first_in(positions: list[int], start: int, end: int) -> int | None:
