@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import sqlite3
 import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +82,14 @@ def held(gateway: Gateway, sql: str = FIX) -> str:
     reply = run(gateway, sql)
     assert reply["ran"] == 0 and reply["refused"]["decision"] == "review", reply
     return str(reply["refused"]["approval_id"])
+
+
+def granted_until(gateway: Gateway, approval_id: str) -> datetime:
+    """When the person's approval of `approval_id` expires, as the trail recorded it: the test's
+    clocks are set from it, never from the wall clock."""
+    assert gateway.guard is not None
+    answer = gateway.guard.audit_store().history(approval_id)[-1]
+    return datetime.fromisoformat(json.loads(answer.detail or "{}")["expires_at"])
 
 
 def totals(shop: str) -> list[int]:
@@ -154,9 +163,10 @@ def test_a_pending_or_rejected_request_runs_nothing(gateway: Gateway, shop: str)
 def test_an_expired_approval_runs_nothing(gateway: Gateway, shop: str) -> None:
     approval_id = held(gateway)
     assert person("approve", approval_id, "--by", "alice", "--ttl", "5")[0] == 0
-    gateway.now = lambda: datetime.now(UTC) + timedelta(minutes=6)
+    expires = granted_until(gateway, approval_id)
+    gateway.now = lambda: expires + timedelta(minutes=1)
     assert "expired" in refusal_message(run(gateway, FIX, approval_id))
-    gateway.now = lambda: datetime.now(UTC) + timedelta(minutes=4)
+    gateway.now = lambda: expires - timedelta(minutes=1)
     assert run(gateway, FIX, approval_id)["ran"] == 1  # within its five minutes
 
 
