@@ -14,10 +14,9 @@ Names load on first use: a worker whose tasks only use `@guarded` never imports 
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from guardrails_core.extras import require
+from guardrails_core.extras import lazy_exports, require
 
 require("prefect", "prefect", "prefect_guardrails")
 
@@ -59,13 +58,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'prefect_guardrails' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _EXPORTS, globals())
 
 
 def __dir__() -> list[str]:
