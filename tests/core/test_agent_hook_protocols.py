@@ -4,20 +4,17 @@ exit code 2 (the one answer all of them treat as "blocked") whenever no judgemen
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import subprocess
 import sys
-import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from guardrails_core import agent_hooks, cli, cli_commands
-from guardrails_core.check import configure_fingerprints
-from guardrails_core.model import current_fingerprint_key
+from guardrails_core import agent_hooks
+from tests.core.test_agent_hooks import run_stuck_hook
 
 CLI = Path(sys.executable).parent / "access-guardrails"
 CLEAN = {key: value for key, value in os.environ.items() if not key.startswith("GUARDRAILS_")}
@@ -256,23 +253,9 @@ def test_a_decision_that_cannot_be_recorded_is_refused(protocol: str, tmp_path: 
 def test_a_hook_that_runs_out_of_time_blocks(
     protocol: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    never = threading.Event()
-
-    def stuck(*args: Any, **kwargs: Any) -> Any:
-        never.wait()  # the SIGALRM deadline interrupts this
-
-    monkeypatch.setattr(agent_hooks, "DEADLINE", 1)
-    monkeypatch.setattr(cli_commands, "check", stuck)
-    payload = PAYLOADS[protocol]
-    out = io.StringIO()
-    previous = current_fingerprint_key()
-    try:
-        code = cli.main(["hook", protocol], out=out, stdin=io.StringIO(json.dumps(payload("ls"))))
-    finally:
-        if previous is not None:  # main() keys fingerprints for this process: put ours back
-            configure_fingerprints(previous)
+    code, answer = run_stuck_hook(protocol, json.dumps(PAYLOADS[protocol]("ls")), monkeypatch)
     assert code == 2
-    assert out.getvalue() == ""
+    assert answer == ""
 
 
 def test_the_model_and_session_name_the_actor(tmp_path: Path) -> None:

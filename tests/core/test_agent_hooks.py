@@ -119,7 +119,8 @@ def test_an_invalid_policy_blocks(tmp_path: Path) -> None:
     assert done.returncode == 2
 
 
-def test_a_hook_that_runs_out_of_time_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+def run_stuck_hook(protocol: str, stdin: str, monkeypatch: pytest.MonkeyPatch) -> tuple[int, str]:
+    """`access-guardrails hook PROTOCOL` whose judgement never returns: exit code and answer."""
     never = threading.Event()
 
     def stuck(*args: Any, **kwargs: Any) -> Any:
@@ -130,12 +131,17 @@ def test_a_hook_that_runs_out_of_time_blocks(monkeypatch: pytest.MonkeyPatch) ->
     out = io.StringIO()
     previous = current_fingerprint_key()
     try:
-        code = cli.main(["hook", "claude-code"], out=out, stdin=io.StringIO(bash("ls")))
+        code = cli.main(["hook", protocol], out=out, stdin=io.StringIO(stdin))
     finally:
         if previous is not None:  # main() keys fingerprints for this process: put ours back
             configure_fingerprints(previous)
+    return code, out.getvalue()
+
+
+def test_a_hook_that_runs_out_of_time_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    code, answer = run_stuck_hook("claude-code", bash("ls"), monkeypatch)
     assert code == 2
-    assert out.getvalue() == ""
+    assert answer == ""
 
 
 def test_the_decision_is_recorded_before_the_agent_hears_it(tmp_path: Path) -> None:
