@@ -180,9 +180,7 @@ class TaskScope:
         refused = refusals.get()
         if refused is not None:
             refused.append(result)
-            with self.session.lock:
-                if self.session.blocked is result:
-                    self.session.blocked = None  # handed back to the model: not the task's end
+            self.session.handed_back(result)
             raise CommandBlocked(decision, result.record_id)
         raise TaskBlocked(decision, result.record_id)
 

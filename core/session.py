@@ -229,6 +229,13 @@ class GuardSession:
             self.on_blocked(result)
         result.raise_if_blocked()
 
+    def handed_back(self, result: GuardResult) -> None:
+        """A blocked result went back to whoever sent the command (a model, as a refusal it can
+        act on) instead of ending the unit: it no longer blocks the unit."""
+        with self.lock:
+            if self.blocked is result:
+                self.blocked = None
+
     def _cover(self, command: Command, result: GuardResult) -> None:
         """Each statement of a newly judged multi-statement command counts as judged: a hook
         that splits the command and sends its statements one by one is not judged again."""
