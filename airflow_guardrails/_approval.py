@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from airflow_guardrails._config import shared_guard
 from airflow_guardrails._runtime import TaskBlocked, TaskScope
 from airflow_guardrails.links import decision_url
+from guardrails_core import projection
 from guardrails_core.audit import Outcome, shared_store
 from guardrails_core.guard import Guard, GuardResult
 from guardrails_core.model import Approval, Decision
-from guardrails_core.render import headline, render_text
+from guardrails_core.render import headline
 
 if TYPE_CHECKING:
     from airflow.sdk.definitions.context import Context as AirflowContext
@@ -101,13 +102,10 @@ def _body(scope: TaskScope, decision: Decision) -> str:
         getattr(ti, "map_index", -1),
         settings=scope.guard.settings,
     )
-    return (
-        f"**access-guardrails: {headline(decision)}**\n\n"
-        "This command runs only after a person approves it. The approval is bound to this exact "
-        f"command, fingerprint `{decision.fingerprint}`: if the command changes, it needs a new "
-        "approval. *Reject* fails the task without retrying it.\n\n"
-        f"```text\n{render_text(decision)}\n```\n\n"
-        f"Decision page: [{link}]({link})\n"
+    return projection.approval_form(
+        decision,
+        how_to_answer="*Approve* runs it; *Reject* fails the task without retrying it.",
+        link=link,
     )
 
 

@@ -363,12 +363,12 @@ def publish(scope: TaskScope, result: GuardResult, *, ti: Any = None) -> None:
     The value is the audit trail's stored form of the decision (literals and secrets redacted
     as configured), the same JSON the decision pages show.
     """
-    from guardrails_core.audit import redact_decision
+    from guardrails_core.projection import xcom_value
 
     ti = ti if ti is not None else scope.airflow_context.get("ti")
     if ti is None:
         return
-    stored, _form = redact_decision(result.decision, full_text=scope.guard.settings.audit_full_text)
+    stored = xcom_value(result.decision, full_text=scope.guard.settings.audit_full_text)
     try:
         ti.xcom_push(key=DECISION_XCOM_KEY, value=stored)
     except Exception as error:  # the decision is recorded; XCom is a convenience copy

@@ -6,7 +6,7 @@ including a task the guard failed) through its `[openlineage] custom_run_facets`
     [openlineage]
     custom_run_facets = airflow_guardrails.lineage.guardrails_run_facets
 
-The facet is built from the task's audit record with `guardrails_core.audit.guardrails_run_facet`,
+The facet is built from the task's audit record with `guardrails_core.projection.run_facet`,
 the same facet the audit trail's OpenLineage export carries. The START event is emitted before
 the task runs (and so before the guard decides): the facet is on the events that follow.
 """
@@ -54,25 +54,19 @@ class GuardrailsRunFacet(RunFacet):
 def facet_for_record(record_id: str) -> GuardrailsRunFacet | None:
     """The facet for a decision record: its latest state, with the stored decision."""
     from airflow_guardrails._config import airflow_settings
-    from guardrails_core.audit import guardrails_run_facet, shared_store
+    from guardrails_core.audit import shared_store
     from guardrails_core.audit.records import reversals_in
+    from guardrails_core.projection import run_facet
 
     history = shared_store(airflow_settings()).history(record_id)
     if not history:
         return None
     decision_record, latest = history[0], history[-1]
-    values = guardrails_run_facet(latest)
     stored = decision_record.decision
     if stored is not None:
-        values.setdefault("decision", stored.to_dict())
         # The way back is appended after the decision (outcome `backed_up`): show it with it.
-        reversals = [reversal.model_dump(mode="json") for reversal in reversals_in(history)]
-        if reversals:
-            values["decision"] = {**values["decision"], "reversals": reversals}
-        values.setdefault(
-            "decisionSchemaURL", guardrails_run_facet(decision_record).get("decisionSchemaURL")
-        )
-        values["objects"] = [ref.qualified for ref in stored.objects]
+        stored = stored.model_copy(update={"reversals": tuple(reversals_in(history))})
+    values = run_facet(latest, stored)
     producer = values.pop("_producer", None)
     values.pop("_schemaURL", None)
     values.pop("recordKind", None)

@@ -17,10 +17,10 @@ from prefect.flow_runs import pause_flow_run
 from prefect.input import RunInput
 from pydantic import Field
 
+from guardrails_core import projection
 from guardrails_core.audit import Outcome
 from guardrails_core.guard import Guard, GuardResult
 from guardrails_core.model import UNAUTHENTICATED, Approval, Decision, claimed
-from guardrails_core.render import render_text
 
 from ._publish import publish_outcome
 
@@ -45,18 +45,10 @@ class ApprovalInput(RunInput):
 
 def approval_markdown(decision: Decision) -> str:
     """The pause's description: what would run, why it needs a person, how to answer."""
-    return "\n".join(
-        [
-            "### access-guardrails: this command needs an approval",
-            "",
-            "```text",
-            render_text(decision),
-            "```",
-            "",
-            f"Approving runs **this exact command** (fingerprint `{decision.fingerprint}`); a "
-            "changed command needs a new approval. Set `approve` and your name as `approver` to "
-            "run it; leave `approve` unset to reject it (the task then fails as Blocked).",
-        ]
+    return projection.approval_form(
+        decision,
+        how_to_answer="Set `approve` and your name as `approver` to run it; leave `approve` "
+        "unset to reject it (the task then fails as Blocked).",
     )
 
 

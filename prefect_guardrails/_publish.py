@@ -23,16 +23,16 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
-from datetime import UTC
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from prefect.context import SettingsContext
 
+from guardrails_core import projection
 from guardrails_core.audit import Outcome
-from guardrails_core.audit.secrets import mask_json, mask_secrets
+from guardrails_core.audit.secrets import mask_secrets
 from guardrails_core.guard import Guard, GuardResult, describe_error
-from guardrails_core.model import CommandKind, Decision, Mode, Reversal, Verdict
+from guardrails_core.model import CommandKind, Decision, Verdict
 from guardrails_core.render import headline, next_step, render_text
 
 from ._context import RunRef
@@ -64,38 +64,20 @@ def artifact_key(*parts: str | None) -> str:
     return key[:100].rstrip("-") or "guardrails"
 
 
-def _one_line(text: str, limit: int = 160) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
-
-
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
 def decision_markdown(decision: Decision, record_id: str | None, run: RunRef) -> str:
     """The markdown artifact of one decision: verdict, rule, statement, objects, audit ids."""
-    reason = decision.deciding_reason
-    enforced = "enforced" if decision.enforced else "runs"
-    if _audit_only(decision):
-        enforced = "audit mode: recorded, not enforced"
-    objects = "; ".join(str(ref) for ref in decision.objects[:20]) or "none"
-    rows = [
-        ("verdict", f"**{decision.decision.value}** ({enforced})"),
-        ("rule", f"`{reason.rule_id}`" if reason else "none"),
-        ("why", reason.message if reason else ""),
-        ("intents", ", ".join(i.value for i in decision.intents) or "none"),
-        ("objects", objects),
-        *(("estimate", estimate.describe()) for estimate in decision.impact),
-        *(("way back", _way_back(decision, reversal)) for reversal in decision.reversals),
-        ("actor", decision.context.actor.kind.value),
-        ("task run", f"{run.task_run_name or '-'} (`{run.task_run_id or '-'}`)"),
-        ("flow run", f"{run.flow_run_name or '-'} (`{run.flow_run_id or '-'}`)"),
-        ("policy", f"{decision.policy.id} ({decision.policy.sha256[:12]})"),
-        ("fingerprint", f"`{decision.fingerprint}`"),
-        ("audit record", f"`{record_id}`" if record_id else "not recorded"),
-        ("decision id", f"`{decision.decision_id}`"),
-    ]
+    rows = projection.report_rows(
+        decision,
+        record_id,
+        unit=[
+            ("task run", f"{run.task_run_name or '-'} (`{run.task_run_id or '-'}`)"),
+            ("flow run", f"{run.flow_run_name or '-'} (`{run.flow_run_id or '-'}`)"),
+        ],
+    )
     language = "sql" if decision.command.kind is CommandKind.SQL else "bash"
     text = mask_secrets(decision.command.text)
     shown = text if len(text) <= 4000 else text[:4000] + "\n-- ... (truncated)"
@@ -118,38 +100,14 @@ def decision_markdown(decision: Decision, record_id: str | None, run: RunRef) ->
     return mask_secrets("\n".join(parts))
 
 
-def _way_back(decision: Decision, reversal: Reversal) -> str:
-    rows = f", {reversal.row_count:,} rows" if reversal.row_count is not None else ""
-    return (
-        f"{reversal.kind.value} of {reversal.table} at `{reversal.location}`{rows}, until "
-        f"{reversal.expires_at:%Y-%m-%d %H:%M} UTC: `access-guardrails undo "
-        f"{decision.decision_id}`"
-    )
-
-
 def _table_row(result: GuardResult, run: RunRef) -> dict[str, str]:
     decision = result.decision
-    reason = decision.deciding_reason
-    row = {
-        "time": decision.decided_at.astimezone(UTC).strftime("%H:%M:%S"),
-        "task run": run.task_run_name or "-",
-        "verdict": decision.decision.value + ("*" if _audit_only(decision) else ""),
-        "rule": reason.rule_id if reason else "",
-        "command": _one_line(mask_secrets(decision.command.text), 120),
-        "objects": "; ".join(ref.qualified for ref in decision.objects[:6]),
-        "estimate": "; ".join(estimate.describe() for estimate in decision.impact),
-        "outcome": "allowed" if result.proceed else _blocked_state(decision).value,
-        "way back": f"undo {decision.decision_id}" if decision.reversals else "",
-        "fingerprint": decision.fingerprint[:19],
-        "audit record": result.record_id or "",
-    }
-    masked: dict[str, str] = mask_json(row)
-    return masked
-
-
-def _audit_only(decision: Decision) -> bool:
-    """A deny or review that audit mode recorded and let run."""
-    return decision.decision is not Verdict.ALLOW and decision.mode is Mode.AUDIT
+    return projection.table_row(
+        decision,
+        result.record_id,
+        outcome="allowed" if result.proceed else _blocked_state(decision).value,
+        unit={"task run": run.task_run_name or "-"},
+    )
 
 
 def _blocked_state(decision: Decision) -> Outcome:
@@ -181,41 +139,11 @@ def _related(run: RunRef) -> list[dict[str, str]]:
 
 
 def _resource(decision: Decision, record_id: str | None) -> dict[str, str]:
-    reason = decision.deciding_reason
     return {
         "prefect.resource.id": f"guardrails.decision.{decision.decision_id}",
-        "prefect.resource.name": _one_line(headline(decision), 200),
-        "guardrails.verdict": decision.decision.value,
-        "guardrails.enforced": str(decision.enforced).lower(),
-        "guardrails.rule": reason.rule_id if reason else "",
-        "guardrails.fingerprint": decision.fingerprint,
-        "guardrails.record": record_id or "",
+        "prefect.resource.name": projection.one_line(headline(decision), 200),
+        **projection.event_labels(decision, record_id),
     }
-
-
-def _payload(decision: Decision, record_id: str | None) -> dict[str, Any]:
-    reason = decision.deciding_reason
-    payload = {
-        "verdict": decision.decision.value,
-        "mode": decision.mode.value,
-        "enforced": decision.enforced,
-        "rule": reason.rule_id if reason else None,
-        "message": reason.message if reason else None,
-        "headline": headline(decision),
-        "command": mask_secrets(decision.command.text)[:2000],
-        "kind": decision.command.kind.value,
-        "dialect": decision.command.dialect,
-        "intents": [intent.value for intent in decision.intents],
-        "objects": [ref.qualified for ref in decision.objects[:50]],
-        "fingerprint": decision.fingerprint,
-        "decision_id": decision.decision_id,
-        "record_id": record_id,
-        "actor": decision.context.actor.kind.value,
-        "impact": [estimate.model_dump(mode="json") for estimate in decision.impact],
-        "reversals": [reversal.model_dump(mode="json") for reversal in decision.reversals],
-    }
-    masked: dict[str, Any] = mask_json(payload)
-    return masked
 
 
 def _emit(event: str, result: GuardResult, run: RunRef, extra: dict[str, Any]) -> None:
@@ -227,7 +155,7 @@ def _emit(event: str, result: GuardResult, run: RunRef, extra: dict[str, Any]) -
             event=event,
             resource=_resource(result.decision, result.record_id),
             related=_related(run),
-            payload={**_payload(result.decision, result.record_id), **extra},
+            payload={**projection.event_payload(result.decision, result.record_id), **extra},
         )
     except Exception as error:  # showing a decision must never change what was decided
         log.warning("guardrails: could not emit %s: %s", event, error)

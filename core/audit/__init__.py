@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from .chain import ChainKey, canonical_json
 from .errors import AuditError, AuditUnavailable, RecordNotFound
-from .export import ExportFormat, export_records, guardrails_run_facet, openlineage_event
+from .export import ExportFormat, export_records, openlineage_event
 from .records import (
     AuditFilter,
     AuditRecord,
@@ -52,7 +52,6 @@ __all__ = [
     "VerifyResult",
     "canonical_json",
     "export_records",
-    "guardrails_run_facet",
     "initial_state",
     "mask_secrets",
     "mask_url",

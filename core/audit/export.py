@@ -13,7 +13,6 @@ from collections.abc import Iterable, Iterator
 from typing import Any, Literal, TextIO
 
 from guardrails_core.model import (
-    DECISION_SCHEMA_URL,
     Context,
     Decision,
     ObjectAction,
@@ -98,6 +97,8 @@ _DATASET_KINDS = frozenset(
 
 def export_records(records: Iterable[AuditRecord], fmt: ExportFormat, out: TextIO) -> int:
     """Write ``records`` to ``out`` in ``fmt``; the number written."""
+    from guardrails_core.projection import csv_row
+
     count = 0
     if fmt == "csv":
         writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
@@ -122,69 +123,6 @@ def record_json(record: AuditRecord) -> dict[str, Any]:
     return record.model_dump(mode="json", exclude_none=False)
 
 
-def csv_row(record: AuditRecord) -> dict[str, Any]:
-    subject = record.subject
-    decision = record.decision
-    return {
-        "recorded_at": iso_utc(record.recorded_at),
-        "record_id": record.record_id,
-        "kind": record.kind.value,
-        "state": record.state.value,
-        "decision_record_id": record.decision_record_id,
-        "decision_id": subject.decision_id,
-        "verdict": subject.verdict.value,
-        "mode": subject.mode.value,
-        "intents": " ".join(intent.value for intent in subject.intents),
-        "rules": " ".join(subject.rules),
-        "fingerprint": subject.fingerprint,
-        "pipeline": subject.pipeline or "",
-        "task": subject.task or "",
-        "run_id": subject.run_id or "",
-        "actor_kind": subject.actor_kind.value,
-        "actor_id": subject.actor_id or "",
-        "environment": subject.environment or "",
-        "outcome_actor": record.actor or "",
-        "detail": record.detail or "",
-        "command_kind": decision.command.kind.value if decision else "",
-        "dialect": (decision.command.dialect or "") if decision else "",
-        "command": decision.command.text if decision else "",
-        "text_form": record.text_form.value if record.text_form else "",
-        "chain": record.chain,
-        "seq": record.seq,
-        "prev_hash": record.prev_hash,
-        "hash": record.hash,
-    }
-
-
-def guardrails_run_facet(record: AuditRecord) -> dict[str, Any]:
-    """The ``guardrails`` run facet: the verdict, its state, and where it sits in the trail."""
-    subject = record.subject
-    facet: dict[str, Any] = {
-        "_producer": PRODUCER,
-        "_schemaURL": GUARDRAILS_RUN_FACET_SCHEMA,
-        "recordId": record.record_id,
-        "recordKind": record.kind.value,
-        "decisionRecordId": record.decision_record_id,
-        "decisionId": subject.decision_id,
-        "state": record.state.value,
-        "verdict": subject.verdict.value,
-        "mode": subject.mode.value,
-        "intents": [intent.value for intent in subject.intents],
-        "rules": list(subject.rules),
-        "fingerprint": subject.fingerprint,
-        "actor": {"kind": subject.actor_kind.value, "id": subject.actor_id},
-        "audit": {"chain": record.chain, "seq": record.seq, "hash": record.hash},
-    }
-    if record.actor is not None:
-        facet["outcomeActor"] = record.actor
-    if record.detail is not None:
-        facet["detail"] = record.detail
-    if record.decision is not None:
-        facet["decisionSchemaURL"] = DECISION_SCHEMA_URL
-        facet["decision"] = record.decision.to_dict()
-    return facet
-
-
 def openlineage_events(records: Iterable[AuditRecord]) -> Iterator[dict[str, Any]]:
     """The OpenLineage event of each record, in trail order; an outcome record carries the run
     identity of the decision it follows (its decision record comes first in the trail)."""
@@ -200,6 +138,8 @@ def openlineage_event(record: AuditRecord, decision: Decision | None = None) -> 
     its OpenLineage identity (labels `openlineage.*`) joins that run: same run id, job namespace
     and name, parent run and dataset naming, as an OTHER event (the orchestrator reports the
     run's start and end). Otherwise the run is the guarded command, one per decision."""
+    from guardrails_core.projection import run_facet
+
     subject = record.subject
     decision = record.decision or decision
     labels = dict(decision.context.labels) if decision else {}
@@ -212,7 +152,7 @@ def openlineage_event(record: AuditRecord, decision: Decision | None = None) -> 
     )
     run: dict[str, Any] = {
         "runId": labels.get(OL_RUN_ID) or _run_id(subject.decision_id),
-        "facets": {GUARDRAILS_FACET: guardrails_run_facet(record)},
+        "facets": {GUARDRAILS_FACET: run_facet(record)},
     }
     if OL_PARENT_RUN_ID in labels and subject.pipeline:
         run["facets"]["parent"] = {

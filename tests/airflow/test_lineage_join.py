@@ -14,7 +14,8 @@ import jsonschema
 import psycopg
 import pytest
 
-from guardrails_core.audit.export import GUARDRAILS_RUN_FACET_SCHEMA, guardrails_run_facet
+from guardrails_core.audit.export import GUARDRAILS_RUN_FACET_SCHEMA
+from guardrails_core.projection import run_facet
 from guardrails_core.cli import main
 from guardrails_core.schema import published_schema
 from tests.airflow.helpers import (
@@ -95,7 +96,7 @@ def test_the_facet_schema_url_is_a_file_the_package_ships(tmp_path: Path) -> Non
     record_id = store.record(check("DELETE FROM orders"))
     [record] = store.history(record_id)
     store.close()
-    facet = guardrails_run_facet(record)
+    facet = run_facet(record)
     jsonschema.validate(facet, facet_schema)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({**facet, "verdict": "maybe"}, facet_schema)

@@ -11,7 +11,9 @@ from typing import Any, NamedTuple
 
 import pytest
 
-from guardrails_core.audit import AuditStore, Outcome, guardrails_run_facet, redact_decision
+from guardrails_core.audit import AuditStore, Outcome
+from guardrails_core import projection
+from guardrails_core.projection import run_facet
 from guardrails_core.audit.secrets import mask_secrets, secret_values
 from guardrails_core.check import check, configure_fingerprints
 from guardrails_core.guard import CommandBlocked, Guard
@@ -194,26 +196,29 @@ def test_every_sink_masks_the_secret(form: Form, full_text: bool, tmp_path: Path
             result.record_id, Outcome.FAILED, detail=f"error running {form.text}: denied"
         )
         history = store.history(result.record_id)
-    facet = guardrails_run_facet(history[-1])
+    facet = run_facet(history[-1])
     stored = history[0].decision
     assert stored is not None
 
     from airflow_guardrails._runtime import register_secrets
     from prefect_guardrails._context import RunRef
-    from prefect_guardrails._publish import _payload, _resource, _table_row, decision_markdown
+    from prefect_guardrails._approval import approval_markdown
+    from prefect_guardrails._publish import _resource, _table_row, decision_markdown
 
     sinks: dict[str, Any] = {
         "store (raw database)": _dump(database),
         "outcome detail": history[-1].detail,
         "block message / exception": str(CommandBlocked(decision, result.record_id)),
         "task log (headline, report)": headline(decision) + render_text(decision, verbose=True),
-        "xcom": redact_decision(decision, full_text=full_text)[0],
+        "xcom": projection.xcom_value(decision, full_text=full_text),
         "openlineage facet": [facet, stored.to_dict()],
         "prefect artifact": [
             decision_markdown(decision, None, RunRef()),
             _table_row(result, RunRef()),
         ],
-        "prefect event": [_payload(decision, None), _resource(decision, None)],
+        "prefect event": [projection.event_payload(decision, None), _resource(decision, None)],
+        "approval form": approval_markdown(decision),
+        "csv export": projection.csv_row(history[-1]),
     }
     leaked = [name for name, value in sinks.items() if form.secret in repr(value)]
     assert leaked == []
