@@ -35,6 +35,9 @@ _.serialize
 _._run_command
 _.get_conn  # a test DAG's hook overrides it
 decisionId, recordId, decisionRecordId, outcomeActor, decisionSchemaURL
+# Named by dotted path in configuration: the plugin by the `airflow.plugins` entry point
+# (pyproject.toml), the facet function by `[openlineage] custom_run_facets`.
+GuardrailsPlugin, guardrails_run_facets
 _._get_schema
 
 # Airflow's providers manager: the provider-info entry point and the connection type's hook

@@ -22,10 +22,7 @@ require("airflow", "airflow", "airflow_guardrails")
 if TYPE_CHECKING:
     from airflow_guardrails._options import CommandField, GuardOptions, make_options
     from airflow_guardrails._runtime import DECISION_XCOM_KEY, TaskBlocked
-    from airflow_guardrails.lineage import GuardrailsRunFacet, guardrails_run_facets
-    from airflow_guardrails.links import GuardrailsDecisionLink
     from airflow_guardrails.operators import GuardedOperator, guard_dag
-    from airflow_guardrails.plugin import GuardrailsPlugin
     from airflow_guardrails.policies import guardrails_task_policy
     from guardrails_core.session import REFINES_LABEL
 
@@ -34,13 +31,9 @@ _EXPORTS = {
     "DECISION_XCOM_KEY": "airflow_guardrails._runtime",
     "GuardOptions": "airflow_guardrails._options",
     "GuardedOperator": "airflow_guardrails.operators",
-    "GuardrailsDecisionLink": "airflow_guardrails.links",
-    "GuardrailsPlugin": "airflow_guardrails.plugin",
-    "GuardrailsRunFacet": "airflow_guardrails.lineage",
     "REFINES_LABEL": "guardrails_core.session",
     "TaskBlocked": "airflow_guardrails._runtime",
     "guard_dag": "airflow_guardrails.operators",
-    "guardrails_run_facets": "airflow_guardrails.lineage",
     "guardrails_task_policy": "airflow_guardrails.policies",
     "make_options": "airflow_guardrails._options",
 }
@@ -51,12 +44,8 @@ __all__ = [
     "CommandField",
     "GuardOptions",
     "GuardedOperator",
-    "GuardrailsDecisionLink",
-    "GuardrailsPlugin",
-    "GuardrailsRunFacet",
     "TaskBlocked",
     "guard_dag",
-    "guardrails_run_facets",
     "guardrails_task_policy",
     "make_options",
 ]

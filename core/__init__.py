@@ -1,6 +1,7 @@
 """access-guardrails core: analyse what a pipeline command will do, judge it, record it.
 
-The public surface is small: `analyze`, `check`, `load_policy` and the decision model.
+The public surface is small: `analyze`, `check`, `load_policy`, `Guard` and the decision model's
+main types; every other name is imported from its module (`guardrails_core.model`, ...).
 """
 
 import sys
@@ -10,52 +11,28 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from guardrails_core.check import check
+    from guardrails_core.guard import Guard
     from guardrails_core.intent import analyze
-    from guardrails_core.model import (
-        Actor,
-        ActorKind,
-        Analysis,
-        Approval,
-        CommandKind,
-        Context,
-        DataScope,
-        Decision,
-        ImpactEstimate,
-        ImpactSource,
-        Intent,
-        Mode,
-        ObjectAction,
-        ObjectKind,
-        ObjectRef,
-        Reason,
-        Reversal,
-        ReversalKind,
-        StatementEffect,
-        Verdict,
-    )
-    from guardrails_core.policy import (
-        Policy,
-        PolicyError,
-        baseline_policy,
-        load_policy,
-        parse_policy,
-    )
-    from guardrails_core.version import ANALYZER_VERSION
+    from guardrails_core.model import Actor, Analysis, Context, Decision, Intent, Verdict
+    from guardrails_core.policy import Policy, PolicyError, load_policy
 
     __version__: str
 
 # Where each public name lives: imported on first use, so `import guardrails_core` (and the
-# CLI's --help) does not pay for the analyser, the policy engine and pydantic up front.
+# CLI's --help) does not pay for the analyser, the policy engine and pydantic up front. Every
+# other name is imported from its module (`guardrails_core.model`, `.policy`, `.version`, ...).
 _HOME = {
-    "analyze": "guardrails_core.intent",
+    "Actor": "guardrails_core.model",
+    "Analysis": "guardrails_core.model",
+    "Context": "guardrails_core.model",
+    "Decision": "guardrails_core.model",
+    "Guard": "guardrails_core.guard",
+    "Intent": "guardrails_core.model",
     "Policy": "guardrails_core.policy",
     "PolicyError": "guardrails_core.policy",
-    "baseline_policy": "guardrails_core.policy",
+    "Verdict": "guardrails_core.model",
+    "analyze": "guardrails_core.intent",
     "load_policy": "guardrails_core.policy",
-    "parse_policy": "guardrails_core.policy",
-    "ANALYZER_VERSION": "guardrails_core.version",
-    "PACKAGE_VERSION": "guardrails_core.version",
-    "__version__": "guardrails_core.version",
 }
 
 
@@ -64,8 +41,6 @@ def __getattr__(name: str) -> Any:
         return import_module("guardrails_core.version").PACKAGE_VERSION
     if name in _HOME:
         return getattr(import_module(_HOME[name]), name)
-    if name in __all__:
-        return getattr(import_module("guardrails_core.model"), name)
     raise AttributeError(f"module 'guardrails_core' has no attribute {name!r}")
 
 
@@ -87,32 +62,16 @@ if not TYPE_CHECKING:
     sys.modules[__name__].__class__ = _Package
 
 __all__ = [
-    "ANALYZER_VERSION",
     "Actor",
-    "ActorKind",
     "Analysis",
-    "Approval",
-    "CommandKind",
     "Context",
-    "DataScope",
     "Decision",
-    "ImpactEstimate",
-    "ImpactSource",
+    "Guard",
     "Intent",
-    "Mode",
-    "ObjectAction",
-    "ObjectKind",
-    "ObjectRef",
     "Policy",
     "PolicyError",
-    "Reason",
-    "Reversal",
-    "ReversalKind",
-    "StatementEffect",
     "Verdict",
     "analyze",
-    "baseline_policy",
     "check",
     "load_policy",
-    "parse_policy",
 ]

@@ -14,7 +14,8 @@ from airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator
 from airflow.sdk import DAG
 
 from airflow_guardrails import GuardedOperator
-from guardrails_core import Actor, ActorKind
+from guardrails_core import Actor
+from guardrails_core.model import ActorKind
 
 CONN_ID = "guardrails_demo"
 

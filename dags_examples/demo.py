@@ -11,7 +11,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from guardrails_core import Actor, ActorKind, Context, DataScope, Verdict, check, load_policy
+from guardrails_core import Actor, Context, Verdict, check, load_policy
+from guardrails_core.model import ActorKind, DataScope
 from guardrails_core.render import render_text
 
 HERE = Path(__file__).resolve().parent

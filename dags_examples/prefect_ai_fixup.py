@@ -14,7 +14,8 @@ import os
 from prefect import flow, task
 from sqlalchemy import create_engine
 
-from guardrails_core import Actor, ActorKind
+from guardrails_core import Actor
+from guardrails_core.model import ActorKind
 from prefect_guardrails import guarded
 
 WAREHOUSE_URL = os.environ.get("WAREHOUSE_URL", "sqlite:///warehouse.sqlite3")

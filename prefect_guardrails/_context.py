@@ -14,8 +14,9 @@ from typing import Any
 
 from prefect.context import FlowRunContext, TaskRunContext
 
-from guardrails_core import Actor, ActorKind, Approval, Context, DataScope
+from guardrails_core import Actor, Context
 from guardrails_core.guard import Guard
+from guardrails_core.model import ActorKind, Approval, DataScope
 from guardrails_core.session import GuardSession
 
 log = logging.getLogger("guardrails.prefect")

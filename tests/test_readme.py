@@ -176,6 +176,55 @@ def test_console_samples_show_what_runs(
             last = _run(shlex.split(command), folder, env)
 
 
+PACKAGE_ROOTS = {
+    "guardrails_core": ROOT / "core" / "__init__.py",
+    "airflow_guardrails": ROOT / "airflow_guardrails" / "__init__.py",
+    "prefect_guardrails": ROOT / "prefect_guardrails" / "__init__.py",
+}
+
+
+def _declared_all(init: Path) -> set[str]:
+    for node in ast.parse(init.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(target, ast.Name) and target.id == "__all__" for target in node.targets
+        ):
+            return set(ast.literal_eval(node.value))
+    raise AssertionError(f"{init} declares no __all__")
+
+
+def _readme_imports(package: str) -> set[str]:
+    """The names the README's Python samples import from `package`'s root."""
+    return {
+        alias.name
+        for _line, source in _blocks("python")
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.ImportFrom) and node.module == package and node.level == 0
+        for alias in node.names
+    }
+
+
+@pytest.mark.parametrize("package", sorted(PACKAGE_ROOTS))
+def test_package_root_exports_exactly_what_the_readme_imports(package: str) -> None:
+    exported = _declared_all(PACKAGE_ROOTS[package])
+    shown = _readme_imports(package)
+    assert sorted(shown - exported) == [], f"README.md imports from {package} what it hides"
+    assert sorted(exported - shown) == [], f"{package}.__all__ names what README.md never shows"
+
+
+@pytest.mark.parametrize("package", sorted(PACKAGE_ROOTS))
+def test_package_root_hides_what_it_does_not_export(package: str) -> None:
+    """A name left out of `__all__` is not reachable from the root (only from its module)."""
+    code = (
+        f"import {package} as root\n"
+        "missing = [name for name in root.__all__ if not hasattr(root, name)]\n"
+        "assert missing == [], missing\n"
+        "for hidden in ('Mode', 'ObjectRef', 'parse_policy', 'GuardrailsPlugin', 'Outcome'):\n"
+        "    assert not hasattr(root, hidden), hidden\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
 def test_yaml_and_ini_samples_parse() -> None:
     for line, body in _blocks("yaml"):
         loaded = yaml.safe_load(body)

@@ -15,8 +15,8 @@ import psycopg
 import pytest
 
 from guardrails_core.audit.export import GUARDRAILS_RUN_FACET_SCHEMA
-from guardrails_core.projection import run_facet
 from guardrails_core.cli import main
+from guardrails_core.projection import run_facet
 from guardrails_core.schema import published_schema
 from tests.airflow.helpers import (
     audit_records,

@@ -7,9 +7,9 @@ from typing import get_args
 
 import pytest
 
-from guardrails_core import Actor, ActorKind, Verdict, check
+from guardrails_core import Actor, Verdict, check
 from guardrails_core.intent import UnknownDialectError
-from guardrails_core.model import ActorKindName
+from guardrails_core.model import ActorKind, ActorKindName
 
 
 def test_actor_kind_names_are_the_enum_values() -> None:

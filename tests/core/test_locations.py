@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from guardrails_core import Verdict, check, parse_policy
+from guardrails_core import Verdict, check
 from guardrails_core.locations import compile_pattern, readings
-from guardrails_core.policy import PolicyError
+from guardrails_core.policy import PolicyError, parse_policy
 from tests.redteam.traversal import build_links, judge, load
 
 

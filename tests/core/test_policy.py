@@ -8,21 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from guardrails_core import (
-    Actor,
+from guardrails_core import Actor, Context, Verdict, check, load_policy
+from guardrails_core.check import DecisionCache
+from guardrails_core.model import (
+    UNAUTHENTICATED,
     ActorKind,
     Approval,
-    Context,
     DataScope,
     Mode,
-    Verdict,
-    check,
-    load_policy,
-    parse_policy,
+    fingerprint_text,
 )
-from guardrails_core.check import DecisionCache
-from guardrails_core.model import UNAUTHENTICATED, fingerprint_text
-from guardrails_core.policy import PolicyError
+from guardrails_core.policy import PolicyError, parse_policy
 
 
 def policy(text: str, name: str = "policy.yaml"):  # type: ignore[no-untyped-def]

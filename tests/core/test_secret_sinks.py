@@ -11,13 +11,13 @@ from typing import Any, NamedTuple
 
 import pytest
 
-from guardrails_core.audit import AuditStore, Outcome
 from guardrails_core import projection
-from guardrails_core.projection import run_facet
+from guardrails_core.audit import AuditStore, Outcome
 from guardrails_core.audit.secrets import mask_secrets, secret_values
 from guardrails_core.check import check, configure_fingerprints
 from guardrails_core.guard import CommandBlocked, Guard
 from guardrails_core.model import CommandKind, current_fingerprint_key, fingerprint_text
+from guardrails_core.projection import run_facet
 from guardrails_core.render import headline, render_text
 from guardrails_core.settings import Settings
 
@@ -201,8 +201,8 @@ def test_every_sink_masks_the_secret(form: Form, full_text: bool, tmp_path: Path
     assert stored is not None
 
     from airflow_guardrails._runtime import register_secrets
-    from prefect_guardrails._context import RunRef
     from prefect_guardrails._approval import approval_markdown
+    from prefect_guardrails._context import RunRef
     from prefect_guardrails._publish import _resource, _table_row, decision_markdown
 
     sinks: dict[str, Any] = {

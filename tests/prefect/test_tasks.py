@@ -16,9 +16,10 @@ from prefect.client.orchestration import get_client
 from prefect.states import State
 from sqlalchemy import create_engine
 
-from guardrails_core import ActorKind, Verdict
+from guardrails_core import Verdict
 from guardrails_core.audit import Outcome
 from guardrails_core.guard import Guard
+from guardrails_core.model import ActorKind
 from guardrails_core.settings import Settings
 from prefect_guardrails import BLOCKED, TaskBlocked, guarded
 

@@ -18,7 +18,8 @@ from typing import Any
 
 import yaml
 
-from guardrails_core import check, parse_policy
+from guardrails_core import check
+from guardrails_core.policy import parse_policy
 
 TABLE = Path(__file__).parent / "traversal.yaml"
 
