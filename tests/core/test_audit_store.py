@@ -376,7 +376,7 @@ def test_retry_after_a_lost_reply_does_not_write_twice(
     record by its id instead of appending it a second time."""
     store = stores.open()
     store.record(make_decision())  # warm: the next append takes the one-statement path
-    statement = store._statements.fast_append
+    statement = store._link.fast_append
     dbapi = store._engine.dialect.loaded_dbapi
     original = statement.run
 
@@ -395,14 +395,14 @@ def test_retry_after_a_lost_reply_does_not_write_twice(
 def test_schema_upgrades_run_once_under_the_store_lock(
     stores: StoreFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import guardrails_core.audit.store as store_module
+    import guardrails_core.audit.schema as schema_module
 
     options = stores.options()
     stores.open(**options).record(make_decision())
     upgrades: list[int] = []
-    monkeypatch.setattr(store_module, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    monkeypatch.setattr(schema_module, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
     monkeypatch.setitem(
-        store_module.MIGRATIONS, SCHEMA_VERSION + 1, lambda conn, tables: upgrades.append(1)
+        schema_module.MIGRATIONS, SCHEMA_VERSION + 1, lambda conn, tables: upgrades.append(1)
     )
     with pytest.raises(AuditUnavailable, match="needs an upgrade"):
         stores.open(**options, create=False)
