@@ -13,51 +13,20 @@ PostgreSQL, MariaDB/MySQL and SQLite. The pure parts (statement rewrites, key ch
 protect) are in `statements.py` and `plan.py`; the per-database parts in `adapters/`.
 """
 
-from __future__ import annotations
-
-from typing import TYPE_CHECKING
-
-from guardrails_core.extras import lazy_exports
-
-if TYPE_CHECKING:
-    from guardrails_core.impact.adapters import ProbeError, UnsupportedDialect
-    from guardrails_core.impact.backups import BackupEntry, BackupState, ReversibilityError
-    from guardrails_core.impact.plan import PROBED_DIALECTS, may_need_probe, needs_probe
-    from guardrails_core.impact.probe import Capture, Execution, ImpactProbe
-    from guardrails_core.impact.session import UnsupportedConnection
-    from guardrails_core.impact.undo import (
-        Purged,
-        Restored,
-        UndoRefused,
-        UndoReport,
-        list_backups,
-        purge,
-        undo,
-    )
-
-# Names load on first use: the guard's hot path needs only `plan` (is a probe needed?), not the
-# dialect adapters, backups and undo that a probe or `impact undo` loads.
-_EXPORTS = {
-    "ProbeError": "guardrails_core.impact.adapters",
-    "UnsupportedDialect": "guardrails_core.impact.adapters",
-    "BackupEntry": "guardrails_core.impact.backups",
-    "BackupState": "guardrails_core.impact.backups",
-    "ReversibilityError": "guardrails_core.impact.backups",
-    "PROBED_DIALECTS": "guardrails_core.impact.plan",
-    "may_need_probe": "guardrails_core.impact.plan",
-    "needs_probe": "guardrails_core.impact.plan",
-    "Capture": "guardrails_core.impact.probe",
-    "Execution": "guardrails_core.impact.probe",
-    "ImpactProbe": "guardrails_core.impact.probe",
-    "UnsupportedConnection": "guardrails_core.impact.session",
-    "Purged": "guardrails_core.impact.undo",
-    "Restored": "guardrails_core.impact.undo",
-    "UndoRefused": "guardrails_core.impact.undo",
-    "UndoReport": "guardrails_core.impact.undo",
-    "list_backups": "guardrails_core.impact.undo",
-    "purge": "guardrails_core.impact.undo",
-    "undo": "guardrails_core.impact.undo",
-}
+from guardrails_core.impact.adapters import ProbeError, UnsupportedDialect
+from guardrails_core.impact.backups import BackupEntry, BackupState, ReversibilityError
+from guardrails_core.impact.plan import PROBED_DIALECTS, may_need_probe, needs_probe
+from guardrails_core.impact.probe import Capture, Execution, ImpactProbe
+from guardrails_core.impact.session import UnsupportedConnection
+from guardrails_core.impact.undo import (
+    Purged,
+    Restored,
+    UndoRefused,
+    UndoReport,
+    list_backups,
+    purge,
+    undo,
+)
 
 __all__ = [
     "PROBED_DIALECTS",
@@ -80,10 +49,3 @@ __all__ = [
     "purge",
     "undo",
 ]
-
-
-__getattr__ = lazy_exports(__name__, _EXPORTS, globals())
-
-
-def __dir__() -> list[str]:
-    return __all__
