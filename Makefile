@@ -1,5 +1,6 @@
 # Two entry points for newcomers: `make demo` and `make test`. Both bootstrap uv with pip when it
-# is missing and install the locked environment (uv.lock) into .venv.
+# is missing and install the locked environment (uv.lock) into .venv, compiled to bytecode (a
+# fresh worker process per task must not compile the guard's modules first).
 SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
 VENV := .venv
@@ -9,7 +10,7 @@ PY := $(VENV)/bin/python
 
 setup:
 	@command -v uv >/dev/null 2>&1 || [ -x "$(UV)" ] || python3 -m pip install --quiet --user uv
-	@$(UV) sync --frozen --all-extras --quiet
+	@$(UV) sync --frozen --all-extras --compile-bytecode --quiet
 
 demo: setup
 	@$(PY) dags_examples/demo.py

@@ -4,23 +4,29 @@ Airflow runs every task in a new process and a Prefect worker or `flow.serve()` 
 flow run, so the guard's per-task cost there is dominated by imports and first-use set-up, not
 by the microseconds of a warm `check`. Each round starts, for each adapter, two fresh processes
 (`python -c`), alternating:
-  - unguarded: import the orchestrator's task API, then run one UPDATE on a SQLite warehouse;
+  - unguarded: import the orchestrator's task API (`flow`/`task`, `DAG`/`task`), then run one
+    UPDATE on a SQLite warehouse;
   - guarded: the same, plus import the adapter, judge the UPDATE with the shared guard (policy
     loaded from GUARDRAILS_POLICY, decision recorded in a SQLite audit store before it runs)
     and append its outcome, as a guarded task does.
 Printed: median wall time of each, the difference (the guard's cost per task, target at most
-50 ms) and the ratio, and the guarded process's own breakdown (adapter import, first decision
-with its record, outcome). The first round of each warms bytecode and the audit store and is
-not counted. `--compare DIR` also measures the guarded process with the code of DIR (a checkout
-of another commit, e.g. `git worktree add /tmp/before main`), interleaved in the same rounds.
+50 ms) and the ratio, the same for CPU time (user + system: steadier on a busy machine), and
+the guarded process's own breakdown (adapter import, first decision with its record, outcome).
+The measured code is compiled to bytecode first, as an install does (PYTHONDONTWRITEBYTECODE
+would otherwise make every process compile it from source), and the first round of each warms
+the audit store and is not counted. `--compare DIR` also measures the guarded process with the
+code of DIR (a checkout of another commit, e.g. `git archive <commit> core airflow_guardrails
+prefect_guardrails | tar -x -C DIR`), interleaved in the same rounds.
 Run: `python benchmarks/worker_cost.py [--rounds N] [--compare DIR]`. Numbers, not asserts.
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -32,10 +38,22 @@ ROOT = Path(__file__).resolve().parents[1]
 POLICY = ROOT / "dags_examples" / "guardrails_policy.yaml"
 UPDATE = "UPDATE orders SET total = total + 1 WHERE id = 7"
 
-# The orchestrator's task API, and what a user's task file imports from the adapter.
+# What a user's task file imports from the orchestrator (both processes pay it: `import prefect`
+# alone defers Prefect's settings and logging set-up to the first `flow`/`task`, which a real
+# flow run always reaches), and what it imports from the adapter.
 ORCHESTRATORS = {
-    "airflow": ("import airflow.sdk", "from airflow_guardrails import GuardedOperator"),
-    "prefect": ("import prefect", "from prefect_guardrails import guarded"),
+    "airflow": (
+        "from airflow.sdk import DAG, task",
+        "from airflow_guardrails import GuardedOperator",
+    ),
+    "prefect": ("from prefect import flow, task", "from prefect_guardrails import guarded"),
+}
+
+# Import name -> folder in a checkout.
+PACKAGES = {
+    "guardrails_core": "core",
+    "airflow_guardrails": "airflow_guardrails",
+    "prefect_guardrails": "prefect_guardrails",
 }
 
 TASK = """
@@ -67,9 +85,15 @@ print(json.dumps(steps))
 """
 
 
+def _children_cpu_ms() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (usage.ru_utime + usage.ru_stime) * 1000
+
+
 def run(
     name: str, guarded: bool, env: dict[str, str], warehouse: Path
-) -> tuple[float, dict[str, float]]:
+) -> tuple[float, float, dict[str, float]]:
+    """Wall and CPU time (ms) of one fresh task process, and its own breakdown."""
     orchestrator, adapter = ORCHESTRATORS[name]
     code = TASK.format(
         orchestrator=orchestrator,
@@ -79,7 +103,7 @@ def run(
         name=name,
         warehouse=str(warehouse),
     )
-    began = time.perf_counter()
+    began, cpu_before = time.perf_counter(), _children_cpu_ms()
     done = subprocess.run(  # not in the checkout: its packages would shadow PYTHONPATH's
         [sys.executable, "-c", code],
         env=env,
@@ -88,21 +112,17 @@ def run(
         text=True,
         check=False,
     )
-    elapsed = (time.perf_counter() - began) * 1000
+    elapsed, cpu = (time.perf_counter() - began) * 1000, _children_cpu_ms() - cpu_before
     if done.returncode != 0:
         raise SystemExit(f"{name} ({'guarded' if guarded else 'unguarded'}) failed:\n{done.stderr}")
-    return elapsed, json.loads(done.stdout.strip().splitlines()[-1])
+    return elapsed, cpu, json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def code_tree(root: Path, work: Path) -> str:
     """A PYTHONPATH entry importing the three packages from the checkout at `root`."""
     tree = work / f"tree-{abs(hash(root))}"
     tree.mkdir(exist_ok=True)
-    for name, folder in (
-        ("guardrails_core", "core"),
-        ("airflow_guardrails", "airflow_guardrails"),
-        ("prefect_guardrails", "prefect_guardrails"),
-    ):
+    for name, folder in PACKAGES.items():
         (tree / name).symlink_to(root.resolve() / folder)
     return str(tree)
 
@@ -129,34 +149,44 @@ def main() -> None:
         "PREFECT_HOME": str(work / "prefect"),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     }
-    trees = {"this tree": code_tree(ROOT, work)}
+    roots = {"this tree": ROOT}
     if args.compare is not None:
-        trees[str(args.compare)] = code_tree(args.compare, work)
+        roots[str(args.compare)] = args.compare
+    for root in roots.values():  # as an install does: pip by default, uv with --compile-bytecode
+        for folder in PACKAGES.values():
+            compileall.compile_dir(root / folder, quiet=1)
+    trees = {name: code_tree(root, work) for name, root in roots.items()}
     names = [args.only] if args.only else list(ORCHESTRATORS)
     print(f"fresh worker processes, {args.rounds} rounds (after one warm-up), medians:")
     for name in names:
         plain: list[float] = []
+        plain_cpu: list[float] = []
         guarded: dict[str, list[float]] = {tree: [] for tree in trees}
+        guarded_cpu: dict[str, list[float]] = {tree: [] for tree in trees}
         steps: dict[str, dict[str, list[float]]] = {tree: {} for tree in trees}
         for round_ in range(args.rounds + 1):
-            unguarded_ms, _ = run(name, False, env, warehouse)
+            unguarded_ms, unguarded_cpu, _ = run(name, False, env, warehouse)
             measured = {}
             for tree, path in trees.items():
                 measured[tree] = run(name, True, {**env, "PYTHONPATH": path}, warehouse)
             if round_ == 0:
                 continue
             plain.append(unguarded_ms)
-            for tree, (guarded_ms, marks) in measured.items():
+            plain_cpu.append(unguarded_cpu)
+            for tree, (guarded_ms, cpu_ms, marks) in measured.items():
                 guarded[tree].append(guarded_ms)
+                guarded_cpu[tree].append(cpu_ms)
                 for step, ms in marks.items():
                     steps[tree].setdefault(step, []).append(ms)
-        base = statistics.median(plain)
-        print(f"  {name}: unguarded {base:.0f} ms")
+        base, base_cpu = statistics.median(plain), statistics.median(plain_cpu)
+        print(f"  {name}: unguarded {base:.0f} ms (CPU {base_cpu:.0f} ms)")
         for tree in trees:
             with_guard = statistics.median(guarded[tree])
+            cpu = statistics.median(guarded_cpu[tree])
             print(
                 f"    guarded ({tree}) {with_guard:.0f} ms: guard +{with_guard - base:.0f} ms "
-                f"per task ({with_guard / base:.2f}x)"
+                f"per task ({with_guard / base:.2f}x); CPU +{cpu - base_cpu:.0f} ms "
+                f"({cpu / base_cpu:.2f}x)"
             )
             breakdown = ", ".join(
                 f"{step} {statistics.median(ms):.0f} ms" for step, ms in steps[tree].items()

@@ -19,7 +19,7 @@ import inspect
 from collections.abc import Callable, Sequence
 from copy import copy
 from dataclasses import dataclass
-from typing import Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import anyio.to_thread
 from prefect import Task
@@ -41,10 +41,11 @@ from guardrails_core.model import (
 )
 from guardrails_core.session import Command, GuardSession, Origin
 
-from ._approval import request_approval
-from ._block import GuardrailsConfig, guard_of
 from ._context import DECLARED, Declared, as_actor, as_scope, current_context
 from ._publish import publish, publish_outcome, settle
+
+if TYPE_CHECKING:  # the block's class is Prefect's Block: built (JSON schema and all) on first use
+    from ._block import GuardrailsConfig
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -192,6 +193,8 @@ class _Run:
         self.spec = spec
         self.signature = signature
         if spec.config is not None:
+            from ._block import guard_of
+
             self.guard = guard_of(spec.config)
         else:
             self.guard = spec.guard or Guard.shared()
@@ -236,6 +239,8 @@ class _Run:
         decision = result.decision
         if decision.decision is not Verdict.REVIEW or self.approvals_asked >= MAX_APPROVALS:
             return self.stop(decision, result.record_id)
+        from ._approval import request_approval  # Prefect's pause and input API, when asked
+
         answer = request_approval(
             self.guard,
             result,

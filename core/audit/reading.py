@@ -8,11 +8,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
-
-from sqlalchemy import Connection, or_, select
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.sql import ColumnElement
+from typing import TYPE_CHECKING, Any, Literal
 
 from guardrails_core.model import Decision
 
@@ -27,7 +23,12 @@ from .records import (
     RecordKind,
     TextForm,
 )
-from .schema import Tables
+
+if TYPE_CHECKING:  # SQLAlchemy loads when the trail is read, not when a worker records into it
+    from sqlalchemy import Connection
+    from sqlalchemy.sql import ColumnElement
+
+    from .schema import Tables
 
 Bucket = Literal["hour", "day", "week", "month"]
 
@@ -36,7 +37,11 @@ class StoreReading:
     """Queries over the records; every read runs in one consistent snapshot."""
 
     display_url: str
-    _tables: Tables
+
+    @property
+    def _tables(self) -> Tables:
+        raise NotImplementedError
+
     _backend: str
 
     def _connect(self) -> AbstractContextManager[Connection]:
@@ -54,6 +59,9 @@ class StoreReading:
 
     def iter_records(self, filters: AuditFilter | None = None) -> Iterator[AuditRecord]:
         """Like ``query`` but streamed, for exports of any size."""
+        from sqlalchemy import select
+        from sqlalchemy.exc import SQLAlchemyError
+
         filters = filters or AuditFilter()
         record = self._tables.record
         order = (record.c.recorded_at, record.c.chain, record.c.seq)
@@ -109,6 +117,9 @@ class StoreReading:
 
     def stats(self, filters: AuditFilter | None = None, *, bucket: Bucket = "day") -> AuditStats:
         """Counts of decisions per verdict, intent, deciding rule, pipeline and time bucket."""
+        from sqlalchemy import select
+        from sqlalchemy.exc import SQLAlchemyError
+
         filters = filters or AuditFilter()
         record = self._tables.record
         query = select(
@@ -162,6 +173,8 @@ class StoreReading:
         )
 
     def _conditions(self, filters: AuditFilter) -> list[ColumnElement[bool]]:
+        from sqlalchemy import or_
+
         c = self._tables.record.c
         conditions: list[ColumnElement[bool]] = []
         for column, value in (

@@ -26,6 +26,8 @@ PLACEHOLDER = "?"
 
 def mask_url(url: str) -> str:
     """A database URL fit for messages and logs: the password replaced by ``***``."""
+    if url.startswith("sqlite") and "@" not in url and "?" not in url:
+        return url  # no user, no password, no options: nothing to mask or to parse
     try:
         from sqlalchemy.engine import make_url
 

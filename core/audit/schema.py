@@ -8,23 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-from sqlalchemy import (
-    DDL,
-    BigInteger,
-    Column,
-    Connection,
-    DateTime,
-    Index,
-    Integer,
-    MetaData,
-    PrimaryKeyConstraint,
-    String,
-    Table,
-    Text,
-    UniqueConstraint,
-    event,
-)
+if TYPE_CHECKING:  # SQLAlchemy loads when a store builds its tables, not on import
+    from sqlalchemy import Connection, MetaData, Table
 
 SCHEMA_VERSION = 1
 DEFAULT_TABLE_PREFIX = "guardrails_audit_"
@@ -41,7 +28,53 @@ class Tables:
     record: Table
 
 
+# The record table's columns in order: name, type (int, bigint, time, text, a string's length
+# or "" for an unbounded string), whether it may be NULL. The SQLite writer appends by them.
+RECORD_COLUMNS: tuple[tuple[str, str, bool], ...] = (
+    ("chain", "int", False),
+    ("seq", "bigint", False),
+    ("record_id", "32", False),
+    ("kind", "16", False),
+    ("state", "32", False),
+    ("recorded_at", "time", False),
+    ("decision_record_id", "32", False),
+    ("decision_id", "128", False),
+    ("fingerprint", "128", False),
+    ("verdict", "16", False),
+    ("mode", "16", False),
+    ("intents", "", False),
+    ("rules", "", False),
+    ("pipeline", "", True),
+    ("task", "", True),
+    ("run_id", "", True),
+    ("actor_kind", "32", False),
+    ("actor_id", "", True),
+    ("environment", "", True),
+    ("outcome_actor", "", True),
+    ("payload", "text", False),
+    ("prev_hash", "64", False),
+    ("hash", "64", False),
+)
+
+
 def build_tables(prefix: str = DEFAULT_TABLE_PREFIX, schema: str | None = None) -> Tables:
+    from sqlalchemy import (
+        DDL,
+        BigInteger,
+        Column,
+        DateTime,
+        Index,
+        Integer,
+        MetaData,
+        PrimaryKeyConstraint,
+        String,
+        Table,
+        Text,
+        UniqueConstraint,
+        event,
+    )
+    from sqlalchemy.types import TypeEngine
+
     metadata = MetaData(schema=schema)
     meta = Table(
         f"{prefix}meta",
@@ -58,32 +91,23 @@ def build_tables(prefix: str = DEFAULT_TABLE_PREFIX, schema: str | None = None) 
         # When the chain was last appended to: new writers pick the least recently used chain.
         Column("updated_at", DateTime(timezone=True)),
     )
+    types: dict[str, TypeEngine[Any]] = {
+        "int": Integer(),
+        "bigint": BigInteger(),
+        "time": DateTime(timezone=True),
+        "text": Text(),
+    }
     record = Table(
         f"{prefix}record",
         metadata,
-        Column("chain", Integer, nullable=False),
-        Column("seq", BigInteger, nullable=False),
-        Column("record_id", String(32), nullable=False),
-        Column("kind", String(16), nullable=False),
-        Column("state", String(32), nullable=False),
-        Column("recorded_at", DateTime(timezone=True), nullable=False),
-        Column("decision_record_id", String(32), nullable=False),
-        Column("decision_id", String(128), nullable=False),
-        Column("fingerprint", String(128), nullable=False),
-        Column("verdict", String(16), nullable=False),
-        Column("mode", String(16), nullable=False),
-        Column("intents", String, nullable=False),
-        Column("rules", String, nullable=False),
-        Column("pipeline", String),
-        Column("task", String),
-        Column("run_id", String),
-        Column("actor_kind", String(32), nullable=False),
-        Column("actor_id", String),
-        Column("environment", String),
-        Column("outcome_actor", String),
-        Column("payload", Text, nullable=False),
-        Column("prev_hash", String(64), nullable=False),
-        Column("hash", String(64), nullable=False),
+        *(
+            Column(
+                name,
+                types[kind] if kind in types else String(int(kind) if kind else None),
+                nullable=nullable,
+            )
+            for name, kind, nullable in RECORD_COLUMNS
+        ),
         PrimaryKeyConstraint("chain", "seq", name=f"{prefix}record_pk"),
         UniqueConstraint("record_id", name=f"{prefix}record_id_key"),
     )
@@ -110,7 +134,7 @@ def build_tables(prefix: str = DEFAULT_TABLE_PREFIX, schema: str | None = None) 
     return Tables(metadata=metadata, meta=meta, head=head, record=record)
 
 
-Migration = Callable[[Connection, Tables], None]
+Migration: TypeAlias = "Callable[[Connection, Tables], None]"
 
 # MIGRATIONS[n] upgrades a version n-1 store to version n. Version 1 is created from scratch.
 MIGRATIONS: dict[int, Migration] = {}

@@ -7,6 +7,7 @@ Patterns are data: ``SECRET_PATTERNS`` (regexes with a ``secret`` group) and
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -28,13 +29,24 @@ _SQL_LITERAL = r"(?:[EeNn]?'(?:[^'\\]|\\.|'')*'|(?P<tag>\$\w*\$)(?:(?!(?P=tag)).
 
 class SecretPattern(NamedTuple):
     name: str
-    pattern: re.Pattern[str]
+    regex: str
     # SQL keeps a masked literal a literal ('***'), so the statement still reads as SQL.
     keep_quotes: bool = False
 
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        return _compiled(self.regex, re.DOTALL)
+
+
+@functools.cache
+def _compiled(regex: str, flags: int = 0) -> re.Pattern[str]:
+    """Compiled on first need: most texts carry no hint of a secret and never need the patterns
+    (compiling all of them is ~10 ms of a fresh worker's first decision)."""
+    return re.compile(regex, flags)
+
 
 def _p(name: str, regex: str) -> SecretPattern:
-    return SecretPattern(name, re.compile(regex, re.DOTALL), name.startswith("sql-"))
+    return SecretPattern(name, regex, name.startswith("sql-"))
 
 
 # Each row: what it catches and a regex whose ``secret`` group is replaced by the mask (a quoted
@@ -135,10 +147,10 @@ _PROGRAM = re.compile(
 _SIMPLE_COMMAND = re.compile(r"[^|;&\n]+")
 
 
-def _short_option(option: str, attached: bool) -> re.Pattern[str]:
+def _short_option(option: str, attached: bool) -> str:
     # mysql's -p takes its value attached only (-p alone prompts); the others take either form.
     gap = "" if attached else r"\s*"
-    return re.compile(rf"(?<!\S){re.escape(option)}{gap}(?P<secret>{_VALUE})")
+    return rf"(?<!\S){re.escape(option)}{gap}(?P<secret>{_VALUE})"
 
 
 _OPTION_PATTERNS = {
@@ -182,7 +194,7 @@ def _mask_programs(text: str, found: list[str] | None) -> str:
         piece = command.group(0)
         for program in {m.group("program") for m in _PROGRAM.finditer(piece)}:
             for option in PROGRAM_SECRET_OPTIONS[program]:
-                piece = _apply(_OPTION_PATTERNS[(program, option)], piece, found)
+                piece = _apply(_compiled(_OPTION_PATTERNS[(program, option)]), piece, found)
         return piece
 
     return _SIMPLE_COMMAND.sub(per_command, text)

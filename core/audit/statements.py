@@ -1,31 +1,22 @@
-"""The audit store's write-path statements: records ready to seal, and the SQL that appends
-them after a chain head (compiled once per store)."""
+"""The append path on SQLAlchemy (PostgreSQL, and SQLite in memory or with URL options): the SQL
+that appends records after a chain head, compiled once per store, and the link that runs it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import contextlib
+import random
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, Engine, func, insert, select, update
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.sql import bindparam
 
-from .chain import canonical_json, index_columns
 from .schema import Tables
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """A record ready to seal: everything but its chain position, encoded before any lock."""
-
-    record_id: str
-    text: str
-    columns: dict[str, Any]
-
-    @classmethod
-    def of(cls, record: dict[str, Any]) -> Prepared:
-        return cls(record["record_id"], canonical_json(record), index_columns(record))
+from .writing import ChainHead
 
 
 class Statements:
@@ -129,6 +120,107 @@ class _DriverStatement:
             return int(cursor.rowcount)
         finally:
             cursor.close()
+
+
+class SqlAlchemyLink:
+    """The append path over a SQLAlchemy engine (its pool, its disconnect detection)."""
+
+    def __init__(self, engine: Engine, tables: Tables) -> None:
+        self.engine = engine
+        self.tables = tables
+        self.statements = Statements(tables, engine.dialect)
+        self.fast_append = self.statements.fast_append
+        dbapi = engine.dialect.loaded_dbapi
+        self.errors: tuple[type[BaseException], ...] = (SQLAlchemyError, OSError, dbapi.Error)
+        self.integrity_errors: tuple[type[BaseException], ...] = (
+            IntegrityError,
+            dbapi.IntegrityError,
+        )
+
+    @contextmanager
+    def session(self) -> Iterator[SqlAlchemySession]:
+        with self.engine.connect() as conn:
+            yield SqlAlchemySession(self, conn)
+
+    def forget_connections(self) -> None:
+        self.engine.dispose(close=False)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+class SqlAlchemySession:
+    def __init__(self, link: SqlAlchemyLink, conn: Connection) -> None:
+        self.link = link
+        self.conn = conn
+
+    def append_at_head(self, values: dict[str, Any]) -> int:
+        return self.link.fast_append.run(self.conn, values)
+
+    def transaction(self) -> contextlib.AbstractContextManager[None]:
+        return write_transaction(self.conn)
+
+    def lock_head(self, chains: int) -> ChainHead:
+        statements, conn = self.link.statements, self.conn
+        # SQLite: BEGIN IMMEDIATE already holds the database's one write lock, any chain will
+        # do. PostgreSQL: the least recently used chain no one holds (likely no other writer's
+        # current one); if every chain is busy, wait for one at random.
+        free = None
+        if conn.dialect.name != "sqlite" and chains > 1:
+            free = conn.execute(statements.lock_free_head).first()
+        row = (
+            free or conn.execute(statements.lock_head, {"h_chain": random.randrange(chains)}).one()
+        )
+        return int(row.chain), int(row.last_seq), str(row.last_hash)
+
+    def insert_records(self, rows: list[dict[str, Any]]) -> None:
+        self.conn.execute(self.link.statements.insert_record, rows if len(rows) > 1 else rows[0])
+
+    def move_head(self, head: ChainHead, at: datetime) -> None:
+        move = self.link.statements.move_head
+        if move is not None:  # SQLite's trigger has moved it already
+            chain, seq, last_hash = head
+            self.conn.execute(
+                move, {"h_chain": chain, "h_seq": seq, "h_hash": last_hash, "h_at": at}
+            )
+
+    def records(self, record_ids: list[str]) -> dict[str, tuple[str, str]]:
+        record = self.link.tables.record
+        query = select(record.c.record_id, record.c.kind, record.c.payload).where(
+            record.c.record_id.in_(record_ids)
+        )
+        return {row.record_id: (row.kind, row.payload) for row in self.conn.execute(query)}
+
+    def count(self, record_ids: list[str]) -> int:
+        record = self.link.tables.record
+        query = select(func.count()).where(record.c.record_id.in_(record_ids))
+        return int(self.conn.execute(query).scalar_one())
+
+    def discard(self) -> None:
+        with contextlib.suppress(Exception):
+            self.conn.invalidate()
+
+    def is_disconnect(self, error: BaseException) -> bool:
+        if isinstance(error, DBAPIError):
+            return bool(error.connection_invalidated)
+        dialect = self.link.engine.dialect
+        if isinstance(error, dialect.loaded_dbapi.Error):
+            conn = self.conn
+            dbapi_connection = None if conn.invalidated else conn.connection.dbapi_connection
+            return bool(dialect.is_disconnect(error, dbapi_connection, None))
+        return False
+
+
+@contextmanager
+def write_transaction(conn: Connection) -> Iterator[None]:
+    """An explicit transaction on an autocommit connection; SQLite takes the write lock now."""
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.dialect.name == "sqlite" else "BEGIN")
+    try:
+        yield
+    except BaseException:
+        rollback(conn)
+        raise
+    conn.exec_driver_sql("COMMIT")
 
 
 def rollback(conn: Connection) -> None:

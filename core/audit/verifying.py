@@ -5,21 +5,26 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager
 from pathlib import Path
-
-from sqlalchemy import Connection, select
-from sqlalchemy.exc import SQLAlchemyError
+from typing import TYPE_CHECKING
 
 from .anchor import anchored_store, check_anchor, read_anchor
 from .chain import ChainKey, iter_rows, verify_chains
 from .errors import AuditUnavailable
 from .records import ProblemKind, VerifyProblem, VerifyResult
-from .schema import Tables
+
+if TYPE_CHECKING:  # SQLAlchemy loads when the trail is verified, not on import
+    from sqlalchemy import Connection
+
+    from .schema import Tables
 
 
 class StoreVerifying:
     """``verify``: the trail is whole, unmodified, and (with an anchor) not rolled back."""
 
-    _tables: Tables
+    @property
+    def _tables(self) -> Tables:
+        raise NotImplementedError
+
     _key: ChainKey
 
     def _connect(self) -> AbstractContextManager[Connection]:
@@ -44,6 +49,9 @@ class StoreVerifying:
         copy restored, a reset to genesis, chains dropped, the store re-created. Reports the
         first bad record of each broken chain, earliest first.
         """
+        from sqlalchemy import select
+        from sqlalchemy.exc import SQLAlchemyError
+
         tables = self._tables
         try:
             with self._connect() as conn, self._read_snapshot(conn):
@@ -116,6 +124,8 @@ class StoreVerifying:
     def _hash_at(self, conn: Connection, store_id: str, chain: int, seq: int) -> str | None:
         if seq == 0:
             return self._key.genesis(store_id, chain)
+        from sqlalchemy import select
+
         record = self._tables.record
         found = conn.execute(
             select(record.c.hash).where(record.c.chain == chain, record.c.seq == seq)

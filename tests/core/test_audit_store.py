@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -376,7 +378,7 @@ def test_retry_after_a_lost_reply_does_not_write_twice(
     record by its id instead of appending it a second time."""
     store = stores.open()
     store.record(make_decision())  # warm: the next append takes the one-statement path
-    statement = store._statements.fast_append
+    statement = store._link.fast_append
     dbapi = store._engine.dialect.loaded_dbapi
     original = statement.run
 
@@ -395,14 +397,14 @@ def test_retry_after_a_lost_reply_does_not_write_twice(
 def test_schema_upgrades_run_once_under_the_store_lock(
     stores: StoreFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import guardrails_core.audit.store as store_module
+    import guardrails_core.audit.schema as schema_module
 
     options = stores.options()
     stores.open(**options).record(make_decision())
     upgrades: list[int] = []
-    monkeypatch.setattr(store_module, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    monkeypatch.setattr(schema_module, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
     monkeypatch.setitem(
-        store_module.MIGRATIONS, SCHEMA_VERSION + 1, lambda conn, tables: upgrades.append(1)
+        schema_module.MIGRATIONS, SCHEMA_VERSION + 1, lambda conn, tables: upgrades.append(1)
     )
     with pytest.raises(AuditUnavailable, match="needs an upgrade"):
         stores.open(**options, create=False)
@@ -412,3 +414,30 @@ def test_schema_upgrades_run_once_under_the_store_lock(
     assert upgrades == [1]
     upgraded.record(make_decision())
     assert upgraded.verify().ok
+
+
+def test_a_worker_recording_into_a_sqlite_store_never_imports_sqlalchemy(tmp_path: Path) -> None:
+    """A fresh task process judges, records and appends the outcome through plain sqlite3 once
+    the store exists: SQLAlchemy (hundreds of ms of import) stays out of the worker."""
+    url = f"sqlite:///{tmp_path / 'audit.sqlite3'}"
+    AuditStore(url).close()  # created (through SQLAlchemy) by an earlier process
+    worker = (
+        "import sys\n"
+        "from guardrails_core.guard import Guard\n"
+        "from guardrails_core.settings import Settings\n"
+        f"guard = Guard(settings=Settings.load({{'GUARDRAILS_AUDIT_URL': {url!r}}}))\n"
+        "result = guard.check('UPDATE orders SET total = 1 WHERE id = 7', dialect='sqlite')\n"
+        "assert result.proceed and result.record_id, result.decision\n"
+        "guard.finish(result, 'succeeded')\n"
+        "assert guard.flush()\n"
+        "print(sorted(name for name in sys.modules if name.split('.')[0] == 'sqlalchemy'))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", worker], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+    with AuditStore(url, create=False) as store:
+        [decision] = store.query(AuditFilter(kind=RecordKind.DECISION))
+        assert [r.state for r in store.history(decision.record_id)][-1] is Outcome.SUCCEEDED
+        assert store.verify().ok

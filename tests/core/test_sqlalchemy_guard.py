@@ -325,14 +325,26 @@ def test_guarding_twice_is_an_error_and_remove_uninstalls(
     engine.dispose()
 
 
-def test_the_audit_stores_own_engine_cannot_be_guarded(recorder: Recorder) -> None:
+def test_the_audit_stores_own_engine_cannot_be_guarded() -> None:
+    # An in-memory store writes through its SQLAlchemy engine (as a PostgreSQL store does).
     # Opened, nothing appended yet: the first append takes the store's locked path.
-    store_engine = recorder.guard._open_store()._engine
+    guard = Guard(settings=Settings.load({"GUARDRAILS_AUDIT_URL": "sqlite://"}))
+    store_engine = guard._open_store()._engine
     with (
-        guard_engine(store_engine, guard=recorder.guard),
+        guard_engine(store_engine, guard=guard),
         pytest.raises(GuardedEngineRecursion, match="must not be guarded"),
     ):
-        recorder.guard.check("SELECT 2")
+        guard.check("SELECT 2")
+    store_engine.dispose()
+
+
+def test_a_sqlite_file_store_records_around_its_own_engine(recorder: Recorder) -> None:
+    # A SQLite file store appends through sqlite3: guarding the engine it reads with leaves
+    # the store's own writes unchecked, so there is nothing to recurse into.
+    store_engine = recorder.guard._open_store()._engine
+    with guard_engine(store_engine, guard=recorder.guard):
+        assert recorder.guard.check("SELECT 2").record_id
+    assert recorder.texts() == ["SELECT ?"]  # stored with its literals masked
 
 
 def test_threads_share_one_guarded_engine(target: Target, recorder: Recorder) -> None:
