@@ -131,6 +131,20 @@ def test_plugin_page_logged_in(stack: AirflowStack, runs: dict[str, str], artifa
     assert screenshot.stat().st_size > 10_000
 
 
+def test_plugin_page_shows_a_refined_command_as_one_row(
+    stack: AirflowStack, runs: dict[str, str], artifacts: Path
+) -> None:
+    """pg_guarded's fix was judged as rendered, then measured at its connection: one row, both
+    judgements listed inside it."""
+    page = "/guardrails/decisions?" + urlencode(
+        {"dag_id": "pg_guarded", "run_id": runs["pg_guarded"], "task_id": "fix_one_order"}
+    )
+    screenshot = artifacts / "airflow_decisions_page_refined.png"
+    dom = _browse(_logged_in(stack, page), screenshot, stack.home)
+    assert dom.count('class="decision"') == 1, dom[-3000:]
+    assert "measured at connection pg_warehouse" in dom
+
+
 def _task_tab_href(stack: AirflowStack, dag_id: str, run_id: str, task_id: str) -> str:
     """The task-instance tab's URL as the Airflow UI fills it on a non-mapped task's page: the
     DAG, run and task placeholders, and {MAP_INDEX} left as it is."""
@@ -145,11 +159,13 @@ def _task_tab_href(stack: AirflowStack, dag_id: str, run_id: str, task_id: str) 
 
 
 # One task of each kind: a blocked SQL operator, an allowed one, a Python callable whose hook's
-# engine sent the blocked statement.
+# engine sent the blocked statement, and an allowed UPDATE judged again at its connection (one
+# card, both judgements inside).
 TASK_TABS = [
     ("nightly_orders", "drop_old_mart", ("DROP TABLE mart_revenue", "baseline.drop")),
     ("nightly_orders", "aggregate_revenue", ("INSERT INTO mart_revenue", "baseline.allow")),
     ("pg_guarded", "drop_through_engine", ("DROP TABLE e2e17_orders_", "baseline.drop")),
+    ("pg_guarded", "fix_one_order", ("1 command(s)", "measured at connection pg_warehouse")),
 ]
 
 
