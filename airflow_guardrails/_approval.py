@@ -111,8 +111,9 @@ def _body(scope: TaskScope, decision: Decision) -> str:
 
 def resolve_response(
     task: Any, airflow_context: AirflowContext, event: dict[str, Any], request: dict[str, Any]
-) -> Approval:
-    """Record the person's answer on the decision's audit record; the approval if approved.
+) -> tuple[Approval, GuardResult | None]:
+    """Record the person's answer on the decision's audit record; the approval if approved,
+    with the decision it answers (as stored, if found).
 
     Rejected or timed out: the task fails now, without a retry (a retry would ask again).
     """
@@ -146,12 +147,13 @@ def resolve_response(
         )
     responded_at = event.get("responded_at")
     task.log.info("access-guardrails: %s approved %s", approver, fingerprint)
-    return Approval(
+    approval = Approval(
         approver=approver,
         fingerprint=fingerprint,
         approved_at=responded_at if isinstance(responded_at, datetime) else None,
         source=APPROVAL_SOURCE,
     )
+    return approval, pending
 
 
 def _stored_decision(guard: Guard, record_id: Any) -> Decision | None:

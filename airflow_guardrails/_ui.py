@@ -7,7 +7,7 @@ UI's plugin iframe. Everything shown comes from the audit store, in its stored (
 from __future__ import annotations
 
 import html
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -52,7 +52,7 @@ def create_app() -> FastAPI:
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
     ) -> HTMLResponse:
         filters = _filters(dag_id, run_id, task_id, verdict, intent)
-        rows = list(_visible(user, filters, limit))
+        rows = grouped(_visible(user, filters, limit))
         return HTMLResponse(_decisions_html(rows, filters))
 
     @app.get("/task", response_class=HTMLResponse)
@@ -66,11 +66,11 @@ def create_app() -> FastAPI:
         _require_dag(user, dag_id)
         index = _map_index_param(map_index)
         filters = _filters(dag_id, run_id, task_id, None, None)
-        rows = [
+        rows = grouped(
             row
             for row in _visible(user, filters, MAX_LIMIT)
             if index < 0 or _map_index(row) in (None, index)
-        ]
+        )
         return HTMLResponse(_task_html(rows, dag_id, run_id, task_id))
 
     @app.get("/api/decisions")
@@ -143,6 +143,42 @@ class _Row:
 
         # Where the way back from the command is kept (outcomes `backed_up`).
         self.reversals = reversals_in(outcomes)
+        # Later judgements of the same command in its unit of work, oldest first.
+        self.refinements: list[_Row] = []
+
+    @property
+    def chain(self) -> list[_Row]:
+        """The command's judgements in its unit of work, oldest first."""
+        return [self, *self.refinements]
+
+    @property
+    def latest(self) -> _Row:
+        """The command's last judgement: the verdict that stands."""
+        return self.chain[-1]
+
+    @property
+    def approved_by(self) -> str | None:
+        return next((row.approver for row in self.chain if row.approver), None)
+
+
+def grouped(rows: Iterable[_Row]) -> list[_Row]:
+    """One row per command per unit of work, in the order given: a decision refining one in
+    the listing (its command judged again once approved, or measured at its connection) is
+    shown inside that decision's row."""
+    from guardrails_core.session import refinement_root
+
+    listed = list(rows)
+    by_id = {row.record.decision.decision_id: row for row in listed}
+    shown = []
+    for row in listed:
+        first = by_id.get(refinement_root(row.record.decision))
+        if first is None or first is row:
+            shown.append(row)
+        else:
+            first.refinements.append(row)
+    for row in shown:
+        row.refinements.sort(key=lambda later: later.record.recorded_at)
+    return shown
 
 
 def _filters(
@@ -296,6 +332,37 @@ def _task_link(row: _Row) -> str:
     return f"{TASK_PAGE}?{query}"
 
 
+def _judgement(row: _Row, first: bool) -> str:
+    """What one judgement of a command added: the first, a second once approved, or the
+    measurement at its connection."""
+    from guardrails_core.session import Refinement, refinement_of
+
+    decision = row.record.decision
+    why = refinement_of(decision)
+    if first or why is None:
+        return "judged"
+    if why is Refinement.APPROVED:
+        return "judged again once approved"
+    measured = "; ".join(estimate.describe() for estimate in decision.impact)
+    return f"measured at connection {decision.context.connection}" + (
+        f": {measured}" if measured else ""
+    )
+
+
+def _chain_html(row: _Row) -> str:
+    """A command judged more than once in its unit: each judgement, oldest first."""
+    if not row.refinements:
+        return ""
+    items = "".join(
+        f"<li>{_badge(judged.record.decision.decision.value)} {_e(_judgement(judged, i == 0))}"
+        f" · {_e(judged.state)}"
+        + (f" by {_e(judged.approver)}" if judged.approver else "")
+        + f" <span class='muted'>{_e(judged.record.record_id[:12])}</span></li>"
+        for i, judged in enumerate(row.chain)
+    )
+    return f"<ul class='chain'>{items}</ul>"
+
+
 def _decisions_html(rows: list[_Row], filters: Any) -> str:
     from guardrails_core.model import Intent, Verdict
 
@@ -321,8 +388,8 @@ def _decisions_html(rows: list[_Row], filters: Any) -> str:
     )
     body_rows = []
     for row in rows:
-        record, decision = row.record, row.record.decision
-        subject = record.subject
+        record, latest = row.record, row.latest
+        decision, subject = latest.record.decision, latest.record.subject
         shown = dict.fromkeys(
             (r.rule_id, r.message)
             for r in decision.reasons
@@ -331,19 +398,19 @@ def _decisions_html(rows: list[_Row], filters: Any) -> str:
         reasons = "".join(
             f"<li><code>{_e(rule)}</code> {_e(message)}</li>" for rule, message in shown
         )
-        approver = (
-            f"<div class='muted'>approved by {_e(row.approver)}</div>" if row.approver else ""
-        )
+        approver = row.approved_by
+        approved = f"<div class='muted'>approved by {_e(approver)}</div>" if approver else ""
         body_rows.append(
             "<tr class='decision'>"
             f"<td>{_e(_when(record.recorded_at))}<div class='muted'>{_e(record.record_id[:12])}"
             "</div></td>"
-            f"<td>{_badge(decision.decision.value)}<div class='muted'>{_e(row.state)}</div>"
-            f"{approver}</td>"
+            f"<td>{_badge(decision.decision.value)}<div class='muted'>{_e(latest.state)}</div>"
+            f"{approved}</td>"
             f"<td><a href='{_e(_task_link(row))}'>{_e(subject.pipeline)} / {_e(subject.task)}</a>"
             f"<div class='muted'>{_e(subject.run_id)}</div></td>"
             f"<td><pre class='statement'>{_e(_deciding_statement(decision))}</pre>"
-            f"<div class='muted'>{_e(', '.join(i.value for i in decision.intents))}</div></td>"
+            f"<div class='muted'>{_e(', '.join(i.value for i in decision.intents))}</div>"
+            f"{_chain_html(row)}</td>"
             f"<td><code class='rule'>{_e(subject.deciding_rule)}</code><ul>{reasons}</ul></td>"
             "</tr>"
         )
@@ -364,7 +431,8 @@ def _task_html(rows: list[_Row], dag_id: str, run_id: str, task_id: str) -> str:
     from guardrails_core.render import headline, next_step
 
     cards = []
-    for row in rows:
+    for first in rows:
+        row = first.latest
         record, decision = row.record, row.record.decision
         statements = "".join(
             f"<li>statement {s.index + 1} ({_e(s.operation)}, {_e(s.dialect or 'generic')}): "
@@ -391,7 +459,7 @@ def _task_html(rows: list[_Row], dag_id: str, run_id: str, task_id: str) -> str:
             for r in row.reversals
         )
         hint = next_step(decision)
-        approver = f" by {_e(row.approver)}" if row.approver else ""
+        approver = f" by {_e(first.approved_by)}" if first.approved_by else ""
         cards.append(
             "<div class='card decision'>"
             f"<div>{_badge(decision.decision.value)} "
@@ -400,6 +468,7 @@ def _task_html(rows: list[_Row], dag_id: str, run_id: str, task_id: str) -> str:
             f" · try {_e(decision.context.try_number)}"
             f" · actor {_e(decision.context.actor.kind.value)}"
             f" · connection {_e(decision.context.connection)}</div>"
+            f"{_chain_html(first)}"
             f"<h2>Statements</h2><ul>{statements}</ul>"
             f"<h2>Reasons</h2><ul>{reasons}</ul>"
             f"<div>objects: {objects}</div>{impact}{way_back}"
@@ -413,7 +482,7 @@ def _task_html(rows: list[_Row], dag_id: str, run_id: str, task_id: str) -> str:
     title = f"Guardrails: {dag_id} / {task_id}"
     return _page(
         title,
-        f"<h1>{_e(title)}</h1><p class='muted'>run {_e(run_id)} · {len(rows)} decision(s), "
+        f"<h1>{_e(title)}</h1><p class='muted'>run {_e(run_id)} · {len(rows)} command(s), "
         f"newest first · <a href='{DECISIONS_PAGE}?{urlencode({'dag_id': dag_id})}'>all "
         "decisions of this DAG</a></p>"
         + ("".join(cards) or "<p>No guardrails decision was recorded for this task.</p>"),

@@ -81,13 +81,14 @@ class _GuardedExecution:
         self, context: AirflowContext, event: dict[str, Any], guardrails: dict[str, Any]
     ) -> Any:
         """Resumed from awaiting_input: run the command if a person approved it."""
-        approval = resolve_response(self, context, event, guardrails)
+        approval, answered = resolve_response(self, context, event, guardrails)
         parent = super()
         return run_guarded(
             self,
             context,
             lambda: parent.execute(context),  # type: ignore[attr-defined]
             approvals=(approval,),
+            answered=answered,
         )
 
 
@@ -100,9 +101,12 @@ def run_guarded(
     call: Callable[[], T],
     *,
     approvals: Iterable[Approval] = (),
+    answered: GuardResult | None = None,
     judge_operator: bool = True,
 ) -> T:
-    """Judge the task's command, then run `call` with hook interception on; record outcomes."""
+    """Judge the task's command, then run `call` with hook interception on; record outcomes.
+    `answered`: the decision a person approved before the task resumed (judged again, it is
+    refined, not repeated)."""
     from airflow.sdk.exceptions import TaskAwaitingInput, TaskDeferred
 
     if disabled():
@@ -110,6 +114,8 @@ def run_guarded(
         return call()
     options: GuardOptions = type(task)._guardrails_options
     scope = TaskScope.open(task, context, options, shared_guard(), approvals)
+    if answered is not None:
+        scope.session.resumes(answered)
     if options.intercept:
         hooks.install()
     previous = activate(scope)

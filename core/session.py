@@ -6,8 +6,10 @@ map the verdict back (fail, pause, proceed); the session decides everything in b
 - a statement judged once in the unit is not judged and recorded again when it is sent again
   (its recorded decision covers every repeat), and each statement of a judged multi-statement
   command counts as judged;
-- a statement judged again where it meets its live connection, measured by an `ImpactProbe`,
-  is a decision of its own, linked to the one judged before (context label `REFINES_LABEL`);
+- a command judged again in the unit (where it meets its live connection, measured by an
+  `ImpactProbe`; or once approvals arrived for a block) is a decision of its own, linked to the
+  first decision of that command (context label `REFINES_LABEL`): one command, one chain, which
+  the UIs show as one row with its refinements inside (`refinement_root`);
 - whether a statement is measured at its connection at all (`measured_at_connection`: the one
   list of databases the probes know, for every adapter);
 - which decision represents the unit (`deciding`), and the outcomes of everything it judged,
@@ -24,14 +26,46 @@ from typing import TYPE_CHECKING, Any
 
 from guardrails_core.guard import Guard, GuardResult, describe_error
 from guardrails_core.impact.plan import PROBED_DIALECTS, may_need_probe, needs_probe
-from guardrails_core.model import CommandKind, Context, Reversal, most_severe
+from guardrails_core.model import (
+    CommandKind,
+    Context,
+    Decision,
+    Reversal,
+    fingerprint_text,
+    most_severe,
+)
 
 if TYPE_CHECKING:
     from guardrails_core.impact import Execution, ImpactProbe
 
-# Context label of a decision measured at the live connection: the id of the decision it
-# refines (the one judged before any connection existed).
+# Context label of a later judgement of a command in its unit of work: the id of the first
+# decision of that command (the one judged before approvals arrived or a connection existed).
 REFINES_LABEL = "guardrails.refines"
+
+
+# Context label of a later judgement: why the command was judged again (a `Refinement`).
+REFINEMENT_LABEL = "guardrails.refinement"
+
+
+class Refinement(StrEnum):
+    """Why a command was judged again in its unit of work."""
+
+    MEASURED = "measured"  # at its live connection, by an impact probe
+    APPROVED = "approved"  # once approvals arrived for its block
+
+
+def refinement_root(decision: Decision) -> str:
+    """The id of the first decision of `decision`'s command in its unit of work: the one it
+    refines, or its own."""
+    return dict(decision.context.labels).get(REFINES_LABEL) or decision.decision_id
+
+
+def refinement_of(decision: Decision) -> Refinement | None:
+    """Why `decision` judged its command again (None: it is the first judgement)."""
+    labels = dict(decision.context.labels)
+    if REFINES_LABEL not in labels:
+        return None
+    return Refinement(labels.get(REFINEMENT_LABEL, Refinement.MEASURED))
 
 
 class Origin(StrEnum):
@@ -81,8 +115,9 @@ class Judged:
     result: GuardResult
     failed: str | None = None
     reported: bool = False
-    # Measured at the live connection: the id of the decision judged before it (if any).
+    # Judged again: the id of the first decision of the command in the unit (if any).
     refines: str | None = None
+    measured: bool = False  # judged at the live connection
     # Where the way back is kept, once the statement ran reversibly.
     reversals: tuple[Reversal, ...] = ()
 
@@ -117,6 +152,8 @@ class GuardSession:
     order: list[Judged] = field(default_factory=list)
     blocked: GuardResult | None = None
     declared: GuardResult | None = None
+    # Decisions a person answered before the unit resumed, by fingerprint (`resumes`).
+    answered: dict[str, GuardResult] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
     cleanups: list[Callable[[], None]] = field(default_factory=list)
 
@@ -141,20 +178,23 @@ class GuardSession:
             return seen.result
         new = False
         with self.lock:
-            seen = self.judged.get(command.key)
+            seen = self.judged.get(command.key) or self._answered(command)
             replaced = seen.result if seen is not None and self._stale(seen, command) else None
             if seen is None or replaced is not None:
                 later = measured_later and measured_at_connection(
                     command.dialect, impact=self.impact
                 )
+                refines = refinement_root(replaced.decision) if replaced is not None else None
                 result = self.guard.check(
                     command.text,
                     kind=command.kind,
                     dialect=command.dialect,
-                    context=self.context(command.connection),
+                    context=self._linked(
+                        self.context(command.connection), refines, Refinement.APPROVED
+                    ),
                     estimated_later=later,
                 )
-                seen = Judged(result)
+                seen = Judged(result, refines=refines)
                 self.judged[command.key] = seen
                 self.order.append(seen)
                 self._cover(command, result)
@@ -179,6 +219,23 @@ class GuardSession:
                 self.blocked = self.blocked or result
         return result
 
+    def resumes(self, answered: GuardResult) -> None:
+        """The unit resumes after a person answered `answered` (a block judged before it was
+        parked, in another process): its command (the same text, by fingerprint: the trail
+        keeps it redacted), judged again here, refines that decision."""
+        with self.lock:
+            self.answered[answered.decision.fingerprint] = answered
+
+    def _answered(self, command: Command) -> Judged | None:
+        """A decision of `command` answered before the unit resumed, as judged in it."""
+        if not self.answered:
+            return None
+        answered = self.answered.pop(fingerprint_text(command.text), None)
+        if answered is None:
+            return None
+        seen = self.judged[command.key] = Judged(answered, reported=True)
+        return seen
+
     def _stale(self, seen: Judged, command: Command) -> bool:
         """Whether a blocked command is judged again: approvals arrived since (a repeat of a
         block with nothing new is the same decision, not another record)."""
@@ -198,20 +255,28 @@ class GuardSession:
     def _judge_at_connection(self, command: Command, probe: ImpactProbe | None) -> GuardResult:
         with self.lock:
             earlier = self.judged.get(command.key)
-            refines = earlier.result.decision.decision_id if earlier is not None else None
-            context = self.context(command.connection)
-            if refines is not None:
-                labels = tuple(sorted((*context.labels, (REFINES_LABEL, refines))))
-                context = context.model_copy(update={"labels": labels})
+            refines = refinement_root(earlier.result.decision) if earlier is not None else None
             result = self.guard.check(
                 command.text,
                 kind=command.kind,
                 dialect=command.dialect,
-                context=context,
+                context=self._linked(
+                    self.context(command.connection), refines, Refinement.MEASURED
+                ),
                 probe=probe,
             )
-            self.order.append(Judged(result, refines=refines))
+            self.order.append(Judged(result, refines=refines, measured=True))
         return self._judged(result, command, True)
+
+    @staticmethod
+    def _linked(context: Context, refines: str | None, why: Refinement) -> Context:
+        """`context`, naming the first decision of the command when this judgement refines it,
+        and why it is judged again."""
+        if refines is None:
+            return context
+        added = ((REFINES_LABEL, refines), (REFINEMENT_LABEL, why.value))
+        labels = tuple(sorted((*context.labels, *added)))
+        return context.model_copy(update={"labels": labels})
 
     def _judged(self, result: GuardResult, command: Command, new: bool) -> GuardResult:
         if new and self.on_new is not None:
@@ -306,7 +371,8 @@ class GuardSession:
             return self.blocked
         declared = self.declared
         if declared is not None:
-            refined = [j for j in self.order if j.refines == declared.decision.decision_id]
+            root = refinement_root(declared.decision)
+            refined = [j for j in self.order if j.measured and j.refines == root]
             if refined and len(declared.decision.statements) == 1:
                 return refined[-1].published()
             return declared
@@ -323,10 +389,14 @@ class GuardSession:
 
 
 __all__ = [
+    "REFINEMENT_LABEL",
     "REFINES_LABEL",
     "Command",
     "GuardSession",
     "Origin",
+    "Refinement",
     "measured_at_connection",
+    "refinement_of",
+    "refinement_root",
     "statement_key",
 ]

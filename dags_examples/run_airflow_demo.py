@@ -184,6 +184,7 @@ def _approve(server_url: str) -> None:
 def _report(runs: list[Any], port: int, *, kept: bool) -> None:
     from airflow_guardrails import DECISION_XCOM_KEY, REFINES_LABEL
     from guardrails_core.audit import AuditFilter, RecordKind, shared_store
+    from guardrails_core.session import refinement_of
     from guardrails_core.settings import Settings
 
     store = shared_store(Settings.load())
@@ -194,7 +195,7 @@ def _report(runs: list[Any], port: int, *, kept: bool) -> None:
         latest: dict[str, str] = {}
         for record in records:
             latest[record.decision_record_id] = record.state.value
-        # Decisions made before any connection existed, judged again (measured) at it.
+        # Decisions judged again later in the task (measured at the connection, or approved).
         refined = {
             value
             for record in records
@@ -212,8 +213,11 @@ def _report(runs: list[Any], port: int, *, kept: bool) -> None:
                 f"{dag_run.dag_id}.{subject.task}: {subject.deciding_rule}  "
                 f"[{command[:70]}{'...' if len(command) > 70 else ''}]"
             )
-            if record.decision is not None and record.decision.decision_id in refined:
-                print(f"{'':27}(the rendered command; judged again at the connection, below)")
+            why = refinement_of(record.decision) if record.decision is not None else None
+            if why is not None:  # one command, one chain: the plugin shows it as one row
+                print(f"{'':27}(the same command judged again: {why.value}, linked to the first)")
+            elif record.decision is not None and record.decision.decision_id in refined:
+                print(f"{'':27}(the rendered command; judged again below)")
             for estimate in record.decision.impact if record.decision else ():
                 print(f"{'':27}measured at the connection: {estimate.describe()}")
     _undo(store, next(run for run in runs if run.dag_id == UNDO_DAG))

@@ -34,6 +34,7 @@ from guardrails_core.audit.secrets import mask_secrets
 from guardrails_core.guard import Guard, GuardResult, describe_error
 from guardrails_core.model import CommandKind, Decision, Verdict
 from guardrails_core.render import headline, next_step, render_text
+from guardrails_core.session import refinement_root
 
 from ._context import RunRef
 
@@ -166,10 +167,11 @@ def _emit(event: str, result: GuardResult, run: RunRef, extra: dict[str, Any]) -
 
 @dataclass
 class _Table:
+    """The flow run's table (its Artifacts tab): one row per command per task run, a later
+    judgement of a command (measured at its connection, judged again once approved) updating
+    the row of its first."""
+
     flow_name: str | None
-    # The table is linked to the flow run and to the first task run that made a decision in it,
-    # so it shows in both Artifacts tabs.
-    task_run_id: str | None
     rows: list[dict[str, str]] = field(default_factory=list)
     by_decision: dict[str, int] = field(default_factory=dict)
     artifact_id: UUID | None = None
@@ -256,13 +258,16 @@ class _Publisher:
             return
         table = self._tables.get(flow_run_id)
         if table is None:
-            table = self._tables[flow_run_id] = _Table(job.run.flow_name, job.run.task_run_id)
+            table = self._tables[flow_run_id] = _Table(job.run.flow_name)
             while len(self._tables) > TABLES_KEPT:
                 self._tables.popitem(last=False)
         known = table.by_decision.get(job.decision_id)
-        if job.result is not None and known is not None:  # the same decision, now with more
+        if job.result is not None and known is None:  # a later judgement of a listed command
+            known = table.by_decision.get(refinement_root(job.result.decision))
+        if job.result is not None and known is not None:  # the same command, now with more
             outcome = table.rows[known]["outcome"]
             table.rows[known] = {**_table_row(job.result, job.run), "outcome": outcome}
+            table.by_decision[job.decision_id] = known
             table.dirty = True
         elif job.result is not None and len(table.rows) < TABLE_ROWS:
             table.by_decision[job.decision_id] = len(table.rows)
@@ -314,7 +319,6 @@ class _Publisher:
                             description=description,
                             data=data,
                             flow_run_id=UUID(flow_run_id),
-                            task_run_id=UUID(table.task_run_id) if table.task_run_id else None,
                         )
                     )
                     table.artifact_id = created.id

@@ -12,15 +12,30 @@ from typing import Any, TypeVar
 
 from guardrails_core.guard import Guard, GuardResult
 from guardrails_core.model import CommandKind
+from guardrails_core.session import Command, GuardSession
 
-from ._context import current_context
+from ._context import DECLARED, current_context
 from ._publish import finish, settle
 from ._tasks import show
 
 T = TypeVar("T")
 
 
+def _session(guard: Guard) -> GuardSession | None:
+    """The @guarded task run this command is sent in, if it judges with `guard`."""
+    declared = DECLARED.get()
+    session = declared.session if declared is not None else None
+    return session if session is not None and session.guard is guard else None
+
+
 def _check(guard: Guard, command: str) -> GuardResult:
+    """Judge `command`: in a @guarded task, through its task run's session (the task's own
+    `shell=` command, sent here, is the decision already recorded, not a second one)."""
+    session = _session(guard)
+    if session is not None:
+        result = session.judge(Command(command, CommandKind.SHELL))
+        session.enforce(result)
+        return result
     result = guard.check(command, kind=CommandKind.SHELL, context=current_context(guard))
     show(result)
     result.raise_if_blocked()
@@ -89,10 +104,17 @@ def _run_shell(
 
 
 def _finished(guard: Guard, result: GuardResult, run: Callable[[], T]) -> T:
+    """Run an allowed command; its outcome goes to its record (in a @guarded task, when the
+    task run ends, with the rest of its session)."""
+    session = _session(guard)
     try:
         value = run()
     except BaseException as error:
-        finish(guard, result, error)
+        if session is not None:
+            session.failed([result], error)
+        else:
+            finish(guard, result, error)
         raise
-    finish(guard, result, None)
+    if session is None:
+        finish(guard, result, None)
     return value

@@ -116,12 +116,12 @@ def row_count(database: Path, table: str) -> int:
 def measured_at_connection(records: list[Any]) -> tuple[list[Any], list[Any]]:
     """(records of decisions judged before any connection existed, records of the decisions a
     hook's live connection measured again) with their outcomes, each in trail order."""
-    from guardrails_core.session import REFINES_LABEL
+    from guardrails_core.session import Refinement, refinement_of
 
     live = {
         r.record_id
         for r in records
-        if r.decision is not None and REFINES_LABEL in dict(r.decision.context.labels)
+        if r.decision is not None and refinement_of(r.decision) is Refinement.MEASURED
     }
     return (
         [r for r in records if r.decision_record_id not in live],

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from guardrails_core.session import refinement_root
 from tests.airflow.conftest import ApiServer
 from tests.airflow.helpers import (
     DAY,
@@ -149,6 +150,10 @@ def test_approved_command_runs(warehouse: Path, api_server: ApiServer) -> None:
     assert review.decision.context.actor.kind.value == "ai_agent"
     assert approved.actor  # the person who answered in Airflow
     assert allowed.subject.verdict.value == "allow"
+    # One command, one chain: judged again once approved, and at the connection, both refine
+    # the review (the task resumed in another process; the approval names the review).
+    first = review.subject.decision_id
+    assert refinement_root(allowed.decision) == refinement_root(measured[0].decision) == first
     approval = allowed.decision.context.approvals[0]
     assert approval.approver == approved.actor
     assert approval.fingerprint == review.subject.fingerprint

@@ -54,8 +54,9 @@ EXPECTED: dict[str, tuple[Judged, ...]] = {
     "count_twice": (Judged(A, "baseline.allow", False, None, ("pending", "succeeded")),),
     "fix": (
         Judged("review", "ai-changes-need-review", False, None, ("awaiting_approval", "approved")),
-        Judged(A, "ai-changes-need-review", False, None, ("pending", "succeeded")),
-        Judged(A, "ai-changes-need-review", M, 1, ("pending", "backed_up", "succeeded")),
+        # judged again once approved, then at its connection: both refine the review
+        Judged(A, "ai-changes-need-review", False, 0, ("pending", "succeeded")),
+        Judged(A, "ai-changes-need-review", M, 0, ("pending", "backed_up", "succeeded")),
     ),
     "drop": (Judged("deny", "baseline.drop", False, None, ("blocked",)),),
 }

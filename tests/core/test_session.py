@@ -19,7 +19,10 @@ from guardrails_core.session import (
     Command,
     GuardSession,
     Origin,
+    Refinement,
     measured_at_connection,
+    refinement_of,
+    refinement_root,
 )
 from guardrails_core.settings import Settings
 
@@ -92,6 +95,7 @@ def test_a_measured_statement_refines_the_first_and_tells_the_story(
     measured = session.judge(Command(sql, dialect="sqlite", origin=Origin.CONNECTION), probe=probe)
     labels = dict(measured.decision.context.labels)
     assert labels[REFINES_LABEL] == declared.decision.decision_id
+    assert refinement_of(measured.decision) is Refinement.MEASURED
     assert measured.decision.impact[0].estimated_rows is not None
     executed = guard.execute_reversibly(measured, probe, lambda text: connection.execute(text))
     session.kept(measured, executed)
@@ -122,8 +126,41 @@ def test_a_block_is_judged_again_once_approved_and_fails_with_the_unit(guard: Gu
     approvals.append({"approver": "alice", "fingerprint": review.decision.fingerprint})
     allowed = session.judge(Command(sql, dialect="sqlite", origin=Origin.DECLARED))
     assert allowed.proceed and allowed is not review
+    # one command, one chain: the approved judgement refines the review
+    assert dict(allowed.decision.context.labels)[REFINES_LABEL] == review.decision.decision_id
+    assert refinement_root(allowed.decision) == refinement_root(review.decision)
+    assert refinement_of(allowed.decision) is Refinement.APPROVED
+    assert refinement_of(review.decision) is None
     session.finish(RuntimeError("the task failed after it"))
     assert history(guard, "review") == [["awaiting_approval"], ["pending", "failed"]]
+
+
+def test_a_unit_resumed_after_an_approval_refines_the_answered_review(guard: Guard) -> None:
+    """The review was judged in the process that parked the task; the approved command is
+    judged again in a new session (another process), linked to that review."""
+    sql = "UPDATE t SET v = 1 WHERE id = 1"
+    approvals: list[object] = []
+
+    def context(connection: str | None) -> Context:
+        return Context.model_validate(
+            {"run_id": "resumed", "actor": {"kind": "ai_agent"}, "approvals": approvals}
+        )
+
+    review = GuardSession(guard, context).judge(
+        Command(sql, dialect="sqlite", origin=Origin.DECLARED)
+    )
+    approvals.append({"approver": "alice", "fingerprint": review.decision.fingerprint})
+    resumed = GuardSession(guard, context)
+    resumed.resumes(review)
+    other = resumed.judge(Command("SELECT 1 FROM t", dialect="sqlite"))
+    allowed = resumed.judge(Command(sql, dialect="sqlite", origin=Origin.DECLARED))
+    assert allowed.proceed and refinement_of(other.decision) is None
+    assert refinement_root(allowed.decision) == review.decision.decision_id
+    assert refinement_of(allowed.decision) is Refinement.APPROVED
+    resumed.finish(None)
+    # The answered review gets no outcome from the resumed unit (the answer wrote its own).
+    ran = ["pending", "succeeded"]
+    assert history(guard, "resumed") == [["awaiting_approval"], ran, ran]
 
 
 @pytest.mark.parametrize(

@@ -24,6 +24,8 @@ from typing import Any
 from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
+NIGHT = "2026-11-23T00:00:00Z"
+FINISHED = {"success", "failed"}
 EXAMPLES = ROOT / "dags_examples"
 POLICY = EXAMPLES / "guardrails_policy.yaml"
 AIRFLOW_BIN = Path(sys.executable).parent / "airflow"
@@ -33,6 +35,7 @@ PG_SERVER = "host=127.0.0.1 port=5432 user=postgres"
 DAG_FILES = (EXAMPLES / "airflow_nightly_etl.py", ROOT / "tests/airflow/dags/pg_guarded.py")
 PROCESSES = ("api-server", "scheduler", "dag-processor")
 SECURED_USERS = {"admin": "admin-pass"}
+REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 def free_port() -> int:
@@ -76,6 +79,43 @@ class AirflowStack:
             headers["Authorization"] = f"Bearer {token}"
         return httpx.Client(base_url=self.url, headers=headers, timeout=30)
 
+    def trigger(self, client: Any, dag_id: str, conf: dict[str, Any] | None = None) -> str:
+        """Trigger a run of `dag_id` for the pinned night through the REST API: its run id."""
+        response = client.post(
+            f"/api/v2/dags/{dag_id}/dagRuns", json={"logical_date": NIGHT, "conf": conf or {}}
+        )
+        assert response.status_code == 200, response.text
+        return str(response.json()["dag_run_id"])
+
+    def run_all(self, confs: dict[str, dict[str, Any]]) -> dict[str, str]:
+        """Trigger a run of each DAG at once (dag_id -> conf), wait until all finish:
+        dag_id -> run_id."""
+        with self.client() as client:
+            started = {dag_id: self.trigger(client, dag_id, conf) for dag_id, conf in confs.items()}
+
+            def finished() -> bool:
+                self.check_alive()
+                return all(
+                    client.get(f"/api/v2/dags/{dag}/dagRuns/{run}").json()["state"] in FINISHED
+                    for dag, run in started.items()
+                )
+
+            wait_until(finished, timeout=300, interval=1, what="the DAG runs to finish")
+        return started
+
+    def task_states(self, dag_id: str, run_id: str) -> dict[str, tuple[str, int]]:
+        """task_id -> (state, try number) of a DAG run, as the REST API lists them."""
+        with self.client() as client:
+            listed = client.get(f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances").json()
+        return {ti["task_id"]: (ti["state"], ti["try_number"]) for ti in listed["task_instances"]}
+
+    def records(self, dag_id: str, run_id: str) -> list[Any]:
+        """The audit records of a DAG run, from the shared PostgreSQL audit store."""
+        from guardrails_core.audit import AuditFilter, AuditStore
+
+        with AuditStore(self.database_url, create=False) as store:
+            return store.query(AuditFilter(pipeline=dag_id, run_id=run_id))
+
     def check_alive(self) -> None:
         for name, process in self.processes.items():
             if process.poll() is not None:
@@ -84,7 +124,44 @@ class AirflowStack:
                 )
 
 
-def _environment(home: Path, port: int, database: str) -> dict[str, str]:
+@dataclass(frozen=True)
+class Celery:
+    """CeleryExecutor instead of LocalExecutor: `workers` Celery workers (one task at a time
+    each) on Redis, on a queue of this test's own (other runs may share the broker), with
+    results in the metadata database."""
+
+    workers: int = 2
+    broker: str = REDIS_URL
+    queue: str = field(default_factory=lambda: f"e2e17_{os.getpid()}")
+
+    def environment(self, database: str) -> dict[str, str]:
+        return {
+            "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
+            "AIRFLOW__CELERY__BROKER_URL": self.broker,
+            "AIRFLOW__CELERY__RESULT_BACKEND": (
+                f"db+postgresql+psycopg2://postgres@127.0.0.1:5432/{database}"
+            ),
+            "AIRFLOW__CELERY__WORKER_CONCURRENCY": "1",
+            "AIRFLOW__OPERATORS__DEFAULT_QUEUE": self.queue,
+        }
+
+    def worker_args(self, index: int) -> list[str]:
+        return [
+            "celery",
+            "worker",
+            "--queues",
+            self.queue,
+            "--celery-hostname",
+            f"worker{index}@{self.queue}",
+            "--skip-serve-logs",  # two workers on one machine: no log server port for each
+            "--without-gossip",
+            "--without-mingle",
+        ]
+
+
+def _environment(
+    home: Path, port: int, database: str, celery: Celery | None = None
+) -> dict[str, str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "GUARDRAILS_"))}
     metadata = f"postgresql+psycopg2://postgres@127.0.0.1:5432/{database}"
     return {
@@ -120,6 +197,7 @@ def _environment(home: Path, port: int, database: str) -> dict[str, str]:
         # The audit store every worker process writes and the API server reads: PostgreSQL.
         "GUARDRAILS_AUDIT_URL": f"postgresql+psycopg://postgres@127.0.0.1:5432/{database}",
         "GUARDRAILS_ENVIRONMENT": "test",
+        **(celery.environment(database) if celery is not None else {}),
     }
 
 
@@ -197,12 +275,15 @@ def secured_url(stack: AirflowStack) -> str:
 
 
 @contextmanager
-def airflow_stack(home: Path) -> Iterator[AirflowStack]:
-    """Migrate a fresh PostgreSQL metadata database, start the three processes, wait until the
+def airflow_stack(
+    home: Path, *, celery: Celery | None = None, secured: bool = True
+) -> Iterator[AirflowStack]:
+    """Migrate a fresh PostgreSQL metadata database, start the three processes (and the Celery
+    workers, with `celery`; the password-protected API server, with `secured`), wait until the
     API server answers and both DAGs are parsed; stop everything and drop the database after."""
-    database = f"e2e17_airflow_{os.getpid()}"
+    database = f"e2e17_airflow_{os.getpid()}_{'celery' if celery else 'local'}"
     port = free_port()
-    stack = AirflowStack(home, port, database, _environment(home, port, database))
+    stack = AirflowStack(home, port, database, _environment(home, port, database, celery))
     (home / "dags").mkdir(parents=True)
     (home / "guardrails").mkdir()
     for source in DAG_FILES:
@@ -220,7 +301,10 @@ def airflow_stack(home: Path) -> Iterator[AirflowStack]:
         for name in PROCESSES:
             serving = ["--host", "127.0.0.1", "--port", str(port)] if name == "api-server" else []
             start_process(stack, name, [name, *serving])
-        _start_secured_api_server(stack, SECURED_USERS)
+        for index in range(1, celery.workers + 1) if celery is not None else ():
+            start_process(stack, f"celery-worker-{index}", celery.worker_args(index))
+        if secured:
+            _start_secured_api_server(stack, SECURED_USERS)
         wait_until(lambda: _serving(stack, stack.url), timeout=180, what="the Airflow API server")
         with stack.client() as client:
 

@@ -12,26 +12,26 @@ import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote, urlencode
 
 import pytest
 
 from tests.e2e.airflow_stack import (
-    PG_SERVER,
     ROOT,
     AirflowStack,
     airflow_stack,
     secured_url,
 )
+from tests.e2e.outcomes import (
+    assert_nightly_outcome,
+    assert_one_row_per_command,
+    assert_pg_outcome,
+)
 from tests.servers import require_postgres
-from tests.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
 ARTIFACTS = ROOT / "artifacts" / "e2e"
-NIGHT = "2026-11-23T00:00:00Z"
-FINISHED = {"success", "failed"}
 
 
 @pytest.fixture(scope="module")
@@ -41,126 +41,21 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AirflowStack]:
         yield running
 
 
-@pytest.fixture(scope="module")
-def pg_table(stack: AirflowStack) -> Iterator[str]:
-    import psycopg
-
-    from tests.impact.conftest import drop_backups
-
-    table = f"e2e17_orders_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(f"{PG_SERVER} dbname=test", autocommit=True) as conn:
-        conn.execute(f"CREATE TABLE {table} (id int primary key, total numeric)")
-        conn.execute(f"INSERT INTO {table} VALUES (1, 10), (2, 20), (3, 30)")
-    yield table
-    with psycopg.connect(f"{PG_SERVER} dbname=test", autocommit=True) as conn:
-        drop_backups(conn, [table])  # the allowed UPDATE kept a pre-image
-        conn.execute(f"DROP TABLE IF EXISTS {table}")
-
-
-def _trigger(client: Any, dag_id: str, conf: dict[str, Any] | None = None) -> str:
-    response = client.post(
-        f"/api/v2/dags/{dag_id}/dagRuns", json={"logical_date": NIGHT, "conf": conf or {}}
-    )
-    assert response.status_code == 200, response.text
-    return str(response.json()["dag_run_id"])
-
-
-@pytest.fixture(scope="module")
-def runs(stack: AirflowStack, pg_table: str) -> dict[str, str]:
-    """Both DAGs triggered through the REST API at once, waited on until they finish:
-    dag_id -> run_id."""
-    with stack.client() as client:
-        started = {
-            "nightly_orders": _trigger(client, "nightly_orders"),
-            "pg_guarded": _trigger(client, "pg_guarded", {"table": pg_table}),
-        }
-
-        def finished() -> bool:
-            stack.check_alive()
-            return all(
-                client.get(f"/api/v2/dags/{dag}/dagRuns/{run}").json()["state"] in FINISHED
-                for dag, run in started.items()
-            )
-
-        wait_until(finished, timeout=300, interval=1, what="both DAG runs to finish")
-    return started
-
-
-def _task_states(stack: AirflowStack, dag_id: str, run_id: str) -> dict[str, tuple[str, int]]:
-    with stack.client() as client:
-        listed = client.get(f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances").json()
-    return {ti["task_id"]: (ti["state"], ti["try_number"]) for ti in listed["task_instances"]}
-
-
-def _records(stack: AirflowStack, dag_id: str, run_id: str) -> list[Any]:
-    from guardrails_core.audit import AuditFilter, AuditStore
-
-    with AuditStore(stack.database_url, create=False) as store:
-        return store.query(AuditFilter(pipeline=dag_id, run_id=run_id))
-
-
 def test_nightly_etl_blocked_step_fails_the_rest_succeed(
     stack: AirflowStack, runs: dict[str, str]
 ) -> None:
-    import sqlite3
-
-    run_id = runs["nightly_orders"]
-    states = _task_states(stack, "nightly_orders", run_id)
-    assert states == {
-        "prepare_warehouse": ("success", 1),
-        "rebuild_staging": ("success", 1),
-        "aggregate_revenue": ("success", 1),
-        "drop_old_mart": ("failed", 1),  # blocked: no retry although the DAG has retries=2
-    }, stack.logs_tail()
-    with sqlite3.connect(stack.home / "warehouse.db") as conn:
-        assert conn.execute("SELECT day, total FROM mart_revenue").fetchall() == [
-            ("2026-11-23", 200.5)
-        ]
-
-    records = _records(stack, "nightly_orders", run_id)
-    decisions = [r for r in records if r.decision is not None]
-    assert {r.subject.task for r in decisions} == set(states)
-    (blocked,) = [r for r in decisions if r.subject.verdict.value == "deny"]
-    assert blocked.subject.task == "drop_old_mart"
-    assert blocked.subject.rules[0] == "baseline.drop"
-    assert blocked.decision.command.text == "DROP TABLE mart_revenue"
-    latest = {r.decision_record_id: r.state.value for r in records}
-    assert latest[blocked.record_id] == "blocked"
-    allowed = {r.subject.task for r in decisions if r.subject.verdict.value == "allow"}
-    assert allowed == {"prepare_warehouse", "rebuild_staging", "aggregate_revenue"}
+    assert_nightly_outcome(stack, runs["nightly_orders"])
 
 
 def test_postgres_data_intact_after_blocked_steps(
     stack: AirflowStack, runs: dict[str, str], pg_table: str
 ) -> None:
-    import psycopg
+    assert_pg_outcome(stack, runs["pg_guarded"], pg_table)
 
-    run_id = runs["pg_guarded"]
-    states = _task_states(stack, "pg_guarded", run_id)
-    assert states == {
-        "fix_one_order": ("success", 1),
-        "empty_table": ("failed", 1),
-        "drop_through_engine": ("failed", 1),
-    }, stack.logs_tail()
-    with psycopg.connect(f"{PG_SERVER} dbname=test") as conn:
-        rows = conn.execute(f"SELECT id, total FROM {pg_table} ORDER BY id").fetchall()
-    assert [(i, float(t)) for i, t in rows] == [(1, 11.0), (2, 20.0), (3, 30.0)]
 
-    records = _records(stack, "pg_guarded", run_id)
-    latest = {r.decision_record_id: r.state.value for r in records}
-    decisions = [r for r in records if r.decision is not None]
-    (emptying,) = [r for r in decisions if r.subject.task == "empty_table"]
-    assert emptying.decision.command.text == f"DELETE FROM {pg_table}"  # rendered
-    assert latest[emptying.record_id] == "blocked"
-    drop = next(
-        r
-        for r in decisions
-        if r.subject.task == "drop_through_engine" and r.decision.command.text.startswith("DROP")
-    )
-    assert (latest[drop.record_id], drop.subject.rules[0]) == ("blocked", "baseline.drop")
-    assert any(
-        r.subject.task == "fix_one_order" and r.subject.verdict.value == "allow" for r in decisions
-    )
+def test_plugin_shows_each_command_once(stack: AirflowStack, runs: dict[str, str]) -> None:
+    assert_one_row_per_command(stack, "pg_guarded", runs["pg_guarded"])
+    assert_one_row_per_command(stack, "nightly_orders", runs["nightly_orders"])
 
 
 def test_plugin_json_matches_the_audit_store(stack: AirflowStack, runs: dict[str, str]) -> None:
@@ -236,6 +131,20 @@ def test_plugin_page_logged_in(stack: AirflowStack, runs: dict[str, str], artifa
     assert screenshot.stat().st_size > 10_000
 
 
+def test_plugin_page_shows_a_refined_command_as_one_row(
+    stack: AirflowStack, runs: dict[str, str], artifacts: Path
+) -> None:
+    """pg_guarded's fix was judged as rendered, then measured at its connection: one row, both
+    judgements listed inside it."""
+    page = "/guardrails/decisions?" + urlencode(
+        {"dag_id": "pg_guarded", "run_id": runs["pg_guarded"], "task_id": "fix_one_order"}
+    )
+    screenshot = artifacts / "airflow_decisions_page_refined.png"
+    dom = _browse(_logged_in(stack, page), screenshot, stack.home)
+    assert dom.count('class="decision"') == 1, dom[-3000:]
+    assert "measured at connection pg_warehouse" in dom
+
+
 def _task_tab_href(stack: AirflowStack, dag_id: str, run_id: str, task_id: str) -> str:
     """The task-instance tab's URL as the Airflow UI fills it on a non-mapped task's page: the
     DAG, run and task placeholders, and {MAP_INDEX} left as it is."""
@@ -250,11 +159,13 @@ def _task_tab_href(stack: AirflowStack, dag_id: str, run_id: str, task_id: str) 
 
 
 # One task of each kind: a blocked SQL operator, an allowed one, a Python callable whose hook's
-# engine sent the blocked statement.
+# engine sent the blocked statement, and an allowed UPDATE judged again at its connection (one
+# card, both judgements inside).
 TASK_TABS = [
     ("nightly_orders", "drop_old_mart", ("DROP TABLE mart_revenue", "baseline.drop")),
     ("nightly_orders", "aggregate_revenue", ("INSERT INTO mart_revenue", "baseline.allow")),
     ("pg_guarded", "drop_through_engine", ("DROP TABLE e2e17_orders_", "baseline.drop")),
+    ("pg_guarded", "fix_one_order", ("1 command(s)", "measured at connection pg_warehouse")),
 ]
 
 

@@ -5,6 +5,7 @@ audit store under the flow run's id, and the warehouse keeps the table the block
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -169,6 +170,24 @@ def _verdicts(stack: PrefectStack, flow_run_id: str) -> list[tuple[str | None, s
     return [(r.subject.task, r.subject.verdict.value) for r in records]
 
 
+def _assert_table_of_the_flow_run(stack: PrefectStack, flow_run_id: str) -> None:
+    """The flow run's decisions table is attached to the flow run (not to its first task run)
+    and has one row per command: one per decision that refines none."""
+    import httpx
+
+    from guardrails_core.audit import AuditFilter, AuditStore, RecordKind
+    from guardrails_core.session import refinement_of
+
+    with AuditStore(stack.env["GUARDRAILS_AUDIT_URL"], create=False) as store:
+        records = store.query(AuditFilter(kind=RecordKind.DECISION, run_id=flow_run_id))
+    first = [r for r in records if r.decision is not None and refinement_of(r.decision) is None]
+    query = {"artifacts": {"flow_run_id": {"any_": [flow_run_id]}, "type": {"any_": ["table"]}}}
+    (table,) = httpx.post(f"{stack.api_url}/artifacts/filter", json=query, timeout=10).json()
+    assert (table["flow_run_id"], table["task_run_id"]) == (flow_run_id, None)
+    rows = json.loads(table["data"])
+    assert len(rows) == len(first), (rows, len(records))
+
+
 def _mart_revenue(warehouse: Path) -> list[tuple[str, float]]:
     with sqlite3.connect(warehouse) as conn:  # the drop was blocked: the table and its row stay
         return list(conn.execute("SELECT day, total FROM mart_revenue").fetchall())
@@ -186,6 +205,7 @@ def test_process_worker_runs_the_nightly_flow_and_the_drop_is_blocked(
     assert final == "COMPLETED", stack.log("worker")
     assert _verdicts(stack, flow_run_id) == EXPECTED_VERDICTS
     assert _mart_revenue(warehouse) == [(DAY, 200.5)]
+    _assert_table_of_the_flow_run(stack, flow_run_id)
 
 
 def test_served_flow_runs_and_the_drop_is_blocked(prefect_stack: PrefectStack) -> None:

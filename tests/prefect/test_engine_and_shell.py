@@ -197,6 +197,36 @@ def test_a_declared_shell_command_and_a_shell_operation(tmp_path: Path) -> None:
     assert states[1].is_failed() and "CommandBlocked" in (states[1].message or "")
 
 
+def test_a_declared_shell_command_sent_by_run_shell_is_recorded_once(
+    tmp_path: Path, audit: Audit
+) -> None:
+    """`@guarded(shell=...)` judges the task's command; `run_shell` sending it (twice) is that
+    decision, not another one; a different command the task sends is a decision of its own."""
+    marker = tmp_path / "marker"
+
+    @task
+    @guarded(shell="command")
+    def step(command: str) -> str:
+        first = run_shell(command)
+        run_shell(command)
+        run_shell(f"touch {marker}")
+        return str(first.stdout)  # type: ignore[union-attr]
+
+    @flow
+    def once() -> State[Any]:
+        return step("echo hello", return_state=True)
+
+    state = once()
+    assert state.is_completed() and marker.exists()
+    run_id = str(state.state_details.flow_run_id)
+    commands = [record.decision.command.text for record in audit.decisions(run_id=run_id)]
+    assert sorted(commands) == ["echo hello", f"touch {marker}"]
+    (declared,) = [
+        r for r in audit.decisions(run_id=run_id) if r.decision.command.text == "echo hello"
+    ]
+    assert [r.state.value for r in audit.history(declared.record_id)] == ["pending", "succeeded"]
+
+
 def test_run_shell_outside_prefect_raises_for_a_review() -> None:
     with pytest.raises(ApprovalRequired, match=r"baseline\.dynamic"):
         run_shell('eval "$NIGHTLY_COMMAND"')

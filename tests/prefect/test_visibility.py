@@ -1,6 +1,7 @@
-"""Decisions shown in Prefect: a markdown artifact per decision and a table per flow run, both
-linked to task runs, and `guardrails.decision.*` events with the runs as related resources.
-Everything carries the fingerprint and record id of the audit trail.
+"""Decisions shown in Prefect: a markdown artifact per decision (linked to its task run) and a
+table per flow run (linked to the flow run, one row per command), and `guardrails.decision.*`
+events with the runs as related resources. Everything carries the fingerprint and record id
+of the audit trail.
 """
 
 from __future__ import annotations
@@ -77,11 +78,16 @@ def test_every_decision_becomes_an_artifact_an_event_and_a_table_row(
     assert "baseline.mass-mutation" in str(denied.data) and "```sql" in str(denied.data)
 
     assert table.key == "guardrails-nightly-orders-decisions"
-    assert str(table.task_run_id) in task_runs
+    assert (table.flow_run_id, table.task_run_id) == (flow_run_id, None)
+    # One row per command: the UPDATE measured at its connection refines its declared decision
+    # (its row shows the measured one, with the estimate and the way back).
     rows = json.loads(str(table.data))
-    assert sorted(row["verdict"] for row in rows) == ["allow", "allow", "deny"]
-    assert {row["audit record"] for row in rows} == {r.record_id for r in records.values()}
-    assert "succeeded" in {row["outcome"] for row in rows}
+    assert sorted(row["verdict"] for row in rows) == ["allow", "deny"]
+    (update,) = [row for row in rows if row["verdict"] == "allow"]
+    measured = next(r for r in records.values() if r.decision is not None and r.decision.impact)
+    assert update["audit record"] == measured.record_id and update["estimate"]
+    assert update["way back"] and update["outcome"] == "succeeded"
+    assert {row["audit record"] for row in rows} < {r.record_id for r in records.values()}
 
     events = wait_for_events(str(flow_run_id), expected=3)
     assert sorted(event.event for event in events) == [
@@ -129,5 +135,5 @@ def test_artifacts_and_events_exist_before_the_flow_returns(
         return sorted(str(artifact.type) for artifact in artifacts), len(events)
 
     kinds, events = settles()
-    assert kinds == ["markdown", "table"]
+    assert kinds == ["markdown"]  # the table is the flow run's, not its first task run's
     assert events == 1
