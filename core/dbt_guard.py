@@ -7,9 +7,16 @@ manager is not a SQLConnectionManager) send every statement through
 `SQLConnectionManager.add_query`: materialisations, hooks, seeds, snapshots, tests,
 `run-operation` macros and dbt's own catalogue queries. While `guard_dbt()` is active that method
 first asks the guard, with `dbt` as the orchestrator and the running node in the context (task =
-its unique_id; labels dbt.node, dbt.resource_type, dbt.materialized, dbt.relation,
+its unique_id; labels dbt.node, dbt.resource_type, dbt.materialized, dbt.relation, dbt.alias,
 dbt.full_refresh). A blocked statement is never sent: the node's open transaction is rolled back
 and dbt fails the node with the guard's message, so a table keeps the rows it had.
+
+Impact, as elsewhere (PostgreSQL, MariaDB/MySQL, SQLite adapters): an UPDATE/DELETE/MERGE is
+measured on the node's own connection before it is judged, and an allowed one runs after a copy
+of the rows it changes was taken in the node's transaction (a pre-image, for `access-guardrails
+undo`); dbt's commit keeps both, its rollback drops both. A call of several statements (the
+delete+insert of an incremental model) is sent one statement at a time for that. Tables need a
+primary key (dbt: a model contract's `primary_key` constraint) for their rows to be put back.
 
 The dbt pack (core/policy/dbt.yaml) is added to the policy unless it is there already: it knows
 dbt's relation swaps and backup drops for the relation the running node builds.
@@ -17,16 +24,23 @@ dbt's relation swaps and backup drops for the relation the running node builds.
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from guardrails_core.dialects import dialect_for_connection_type
 from guardrails_core.guard import Guard, GuardResult, describe_error
 from guardrails_core.model import Context
 from guardrails_core.policy.packs import with_packs
 from guardrails_core.render import block_message
+from guardrails_core.session import measured_at_connection
+
+if TYPE_CHECKING:
+    from guardrails_core.impact import ImpactProbe
+
+log = logging.getLogger("guardrails")
 
 DBT_PACK = "dbt"
 _installed = threading.Lock()
@@ -35,8 +49,11 @@ _installed = threading.Lock()
 class DbtGuard:
     """Judges the statements of one dbt invocation (see `guard_dbt`)."""
 
-    def __init__(self, guard: Guard | None = None, *, context: Context | None = None) -> None:
+    def __init__(
+        self, guard: Guard | None = None, *, context: Context | None = None, impact: bool = True
+    ) -> None:
         guard = guard or Guard.shared()
+        self.impact = impact
         policy = with_packs(guard.policy, [DBT_PACK])
         if policy is not guard.policy:  # a guard of its own: the shared one keeps its policy
             guard = Guard(settings=guard.settings, policy=policy, record=guard.records)
@@ -63,6 +80,7 @@ class DbtGuard:
             "dbt.resource_type": str(node.get("resource_type") or ""),
             "dbt.materialized": str(node.get("materialized") or ""),
             "dbt.relation": ".".join(str(part) for part in parts) if all(parts) else "",
+            "dbt.alias": str(relation.get("alias") or ""),
         }
         node_id = str(node.get("unique_id") or "")
         project = node_id.split(".")[1] if node_id.count(".") >= 2 else None
@@ -78,42 +96,101 @@ class DbtGuard:
             }
         )
 
-    def judge(self, manager: Any, sql: str) -> GuardResult:
-        """Decide about `sql` before `manager` (a dbt connection manager) sends it; on a block,
-        roll its transaction back and raise dbt's runtime error, which fails the node."""
-        from dbt_common.exceptions import DbtRuntimeError
+    def probe_for(self, manager: Any, sql: str) -> ImpactProbe | None:
+        """An impact probe on the node's own connection when `sql` may change rows and the
+        database is one the probes know; else None (judged unmeasured)."""
+        dialect = dialect_for_connection_type(getattr(manager, "TYPE", None))
+        if not measured_at_connection(dialect, sql, impact=self.impact):
+            return None
+        from guardrails_core.impact import ImpactProbe, UnsupportedConnection, UnsupportedDialect
 
+        connection = manager.get_if_exists()
+        try:
+            return ImpactProbe(
+                getattr(connection, "handle", None),
+                dialect=dialect,
+                database=_database_url(connection),
+            )
+        except (UnsupportedConnection, UnsupportedDialect) as error:
+            log.info("guardrails: dbt's %s connection is not probed: %s", dialect, error)
+            return None
+
+    def judge(self, manager: Any, sql: str, probe: ImpactProbe | None = None) -> GuardResult:
+        """Decide about `sql` before `manager` (a dbt connection manager) sends it, measured
+        by `probe` if given; on a block, roll its transaction back and raise dbt's runtime
+        error, which fails the node."""
         dialect = dialect_for_connection_type(getattr(manager, "TYPE", None))
         connection = manager.get_if_exists()
         context = self.context(getattr(connection, "name", None))
-        result = self.guard.check(sql, dialect=dialect, context=context)
+        result = self.guard.check(sql, dialect=dialect, context=context, probe=probe)
         if not result.proceed:
-            manager.rollback_if_open()
-            where = f"dbt node {context.task}" if context.task else "dbt"
-            raise DbtRuntimeError(f"{where}: {block_message(result.decision)}")
+            _fail_node(manager, result, block_message(result.decision))
         return result
+
+    def send(self, manager: Any, sql: str, run: Callable[[str], Any]) -> Any:
+        """Judge `sql`, then send it through `run` (dbt's own add_query), with a pre-image of
+        what it changes when it was measured; its outcome is appended to its record."""
+        from guardrails_core.impact import ReversibilityError
+
+        probe = self.probe_for(manager, sql)
+        result = self.judge(manager, sql, probe)
+        try:
+            if probe is None:
+                sent = run(sql)
+            else:
+                sent = self.guard.execute_reversibly(result, probe, run).value
+                if sent is None:  # a soft drop moved the table instead: nothing was sent
+                    connection = manager.get_thread_connection()
+                    sent = (connection, connection.handle.cursor())
+        except BaseException as error:
+            self.guard.finish(result, "failed", detail=describe_error(error), wait=False)
+            if isinstance(error, ReversibilityError):
+                _fail_node(manager, result, str(error))
+            raise
+        self.guard.finish(result, "succeeded", wait=False)
+        return sent
+
+
+def _fail_node(manager: Any, result: GuardResult, message: str) -> None:
+    """Roll the node's transaction back and fail it with `message` (dbt's runtime error)."""
+    from dbt_common.exceptions import DbtRuntimeError
+
+    manager.rollback_if_open()
+    task = result.decision.context.task
+    where = f"dbt node {task}" if task else "dbt"
+    raise DbtRuntimeError(f"{where}: {message}")
+
+
+def _database_url(connection: Any) -> str | None:
+    """`postgresql://user@host:port/db` of a dbt connection (where `access-guardrails undo`
+    finds the pre-images), when its credentials name a server."""
+    credentials = getattr(connection, "credentials", None)
+    host, database = getattr(credentials, "host", None), getattr(credentials, "database", None)
+    if not host or not database:
+        return None
+    scheme = {"postgres": "postgresql", "mysql": "mysql+pymysql", "mariadb": "mysql+pymysql"}
+    kind = scheme.get(str(getattr(credentials, "type", "")), str(getattr(credentials, "type", "")))
+    user = getattr(credentials, "user", None) or getattr(credentials, "username", None)
+    port = getattr(credentials, "port", None)
+    return f"{kind}://{user + '@' if user else ''}{host}{f':{port}' if port else ''}/{database}"
 
 
 @contextmanager
-def guard_dbt(guard: Guard | None = None, *, context: Context | None = None) -> Iterator[DbtGuard]:
-    """While active, every statement of every dbt SQL adapter in this process is judged first.
-    One at a time: a second, nested `guard_dbt` raises RuntimeError."""
+def guard_dbt(
+    guard: Guard | None = None, *, context: Context | None = None, impact: bool = True
+) -> Iterator[DbtGuard]:
+    """While active, every statement of every dbt SQL adapter in this process is judged first
+    (measured, and kept reversible, unless `impact=False`). One at a time: a second, nested
+    `guard_dbt` raises RuntimeError."""
     from dbt.adapters.sql.connections import SQLConnectionManager
 
     if not _installed.acquire(blocking=False):
         raise RuntimeError("guard_dbt is already active in this process")
-    dbt_guard = DbtGuard(guard, context=context)
+    dbt_guard = DbtGuard(guard, context=context, impact=impact)
     original = SQLConnectionManager.add_query
 
     def add_query(self: Any, sql: str, *args: Any, **kwargs: Any) -> Any:
-        result = dbt_guard.judge(self, sql)
-        try:
-            sent = original(self, sql, *args, **kwargs)
-        except BaseException as error:
-            dbt_guard.guard.finish(result, "failed", detail=describe_error(error), wait=False)
-            raise
-        dbt_guard.guard.finish(result, "succeeded", wait=False)
-        return sent
+        return dbt_guard.send(self, sql, lambda text: original(self, text, *args, **kwargs))
 
     SQLConnectionManager.add_query = add_query  # type: ignore[method-assign]
     try:
@@ -125,12 +202,16 @@ def guard_dbt(guard: Guard | None = None, *, context: Context | None = None) -> 
 
 
 def run_dbt(
-    args: Sequence[str], *, guard: Guard | None = None, context: Context | None = None
+    args: Sequence[str],
+    *,
+    guard: Guard | None = None,
+    context: Context | None = None,
+    impact: bool = True,
 ) -> Any:
     """`dbt ARGS...` in this process through dbt's `dbtRunner`, guarded; dbt's result object."""
     from dbt.cli.main import dbtRunner
 
-    with guard_dbt(guard, context=context):
+    with guard_dbt(guard, context=context, impact=impact):
         return dbtRunner().invoke(list(args))
 
 

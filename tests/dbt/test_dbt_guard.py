@@ -1,8 +1,10 @@
 """Real dbt runs (dbt-core + dbt-postgres) against PostgreSQL, every statement guarded.
 
 The fixture project (tests/dbt/project) has a seed, a table model with a post-hook that deletes
-every row when `wipe_orders` is set, a view, an incremental model, a snapshot, two data tests and
-a macro that exports a table with COPY ... TO. Each test builds it in a schema of its own.
+every row when `wipe_orders` is set, a view, two incremental models (delete+insert; one keyed by
+its contract, with a post-hook deleting one row when `trim_updates` is set), a snapshot, two data
+tests and a macro that exports a table with COPY ... TO. Each test builds it in a schema of its
+own.
 """
 
 from __future__ import annotations
@@ -19,7 +21,11 @@ import pytest
 from guardrails_core.audit import AuditFilter, AuditRecord, AuditStore, RecordKind
 from guardrails_core.dbt_guard import run_dbt
 from guardrails_core.guard import Guard
-from guardrails_core.model import Context, Verdict
+from guardrails_core.impact import BackupEntry, list_backups, undo
+from guardrails_core.impact.adapters import adapter_for
+from guardrails_core.impact.backups import Catalog
+from guardrails_core.impact.session import Session
+from guardrails_core.model import Context, ImpactSource, Verdict
 from guardrails_core.policy import parse_policy
 from guardrails_core.settings import Settings
 from tests.servers import require_postgres
@@ -60,8 +66,20 @@ class Project:
         with AuditStore(self.audit_url, create=False) as store:
             return store.query(AuditFilter(kind=RecordKind.DECISION, limit=100_000))
 
+    def backups(self) -> list[BackupEntry]:
+        with psycopg.connect(DSN, autocommit=True) as conn:
+            return [entry for entry in list_backups(conn) if entry.table[0] == self.schema]
+
     def drop(self) -> None:
         with psycopg.connect(DSN, autocommit=True) as conn:
+            session = Session(conn)
+            adapter = adapter_for(session.dialect)
+            catalog = Catalog(session, adapter)
+            for entry in self.backups():
+                adapter.drop_location(session, entry.location)
+                conn.execute(
+                    f"DELETE FROM {catalog.table} WHERE backup_id = %s", (entry.backup_id,)
+                )
             for schema in (self.schema, f"{self.schema}_snapshots"):
                 conn.execute(f'drop schema if exists "{schema}" cascade')
 
@@ -104,8 +122,28 @@ def test_ordinary_runs_have_no_false_block_under_the_dbt_pack(project: Project) 
     assert "model.guarded_shop.customers" in by_rule["dbt.backup-drop"]
     assert by_rule["dbt.seed-reload"] == {"seed.guarded_shop.raw_orders"}
     assert by_rule["dbt.seed-full-refresh"] == {"seed.guarded_shop.raw_orders"}
-    # The full refresh of the incremental model is named, and only there.
-    assert by_rule["dbt.full-refresh"] == {"model.guarded_shop.orders_incremental"}
+    # The full refresh of the incremental models is named, and only there.
+    incremental = {"model.guarded_shop.orders_incremental", "model.guarded_shop.order_updates"}
+    assert by_rule["dbt.full-refresh"] == incremental
+    # So is their delete+insert, measured on the node's connection: the tables were never
+    # analysed, so the rows were counted (the planner guesses hundreds for three rows).
+    assert by_rule["dbt.incremental-delete-insert"] == incremental
+    measured = [
+        record.decision.impact
+        for record in records
+        if record.decision is not None
+        and record.decision.deciding_reason is not None
+        and record.decision.deciding_reason.rule_id == "dbt.incremental-delete-insert"
+    ]
+    assert len(measured) == 2  # the second build's, one per model
+    for [estimate] in measured:
+        assert (estimate.source, estimate.estimated_rows, estimate.table_rows) == (
+            ImpactSource.COUNT,
+            1,
+            3,
+        ), estimate
+    # The keyed model's delete kept a pre-image; the keyless one's could not.
+    assert {entry.table[1] for entry in project.backups()} == {"order_updates"}
     # Seeds, snapshots and data tests went through the guard too.
     tasks = {record.decision.context.task for record in records if record.decision}
     assert {"snapshot.guarded_shop.orders_snapshot", "seed.guarded_shop.raw_orders"} <= tasks
@@ -125,6 +163,29 @@ def test_a_post_hook_deleting_every_row_fails_its_node_and_the_table_keeps_its_r
     [(task, text)] = _blocked(project.decisions())
     assert task == "model.guarded_shop.orders"
     assert text.startswith("delete from") and "where" in text
+    [wipe] = [r.decision for r in project.decisions() if r.decision and r.decision.impact]
+    assert wipe.impact[0].estimated_rows == 3 and wipe.impact[0].table_rows == 3  # measured
+
+
+def test_an_allowed_scoped_delete_keeps_a_pre_image_that_undo_puts_back(project: Project) -> None:
+    assert project.dbt("build").success and project.rows("order_updates") == 3
+    assert project.backups() == []  # the first build only inserted
+    assert project.dbt("run", "--select", "order_updates", "--vars", "{trim_updates: true}").success
+    assert project.rows("order_updates") == 2
+    hook = [
+        r.decision
+        for r in project.decisions()
+        if r.decision and '"order_updates" where id =' in r.decision.command.text
+    ]
+    [decision] = hook
+    assert decision.decision is Verdict.ALLOW
+    assert decision.context.task == "model.guarded_shop.order_updates"
+    [entry] = [e for e in project.backups() if e.decision_id == decision.decision_id]
+    assert (entry.operation, entry.row_count, entry.key_columns) == ("DELETE", 1, ("id",))
+    assert entry.database == "postgresql://postgres@127.0.0.1:5432/test"
+    with psycopg.connect(DSN, autocommit=True) as conn:
+        undo(conn, decision.decision_id)
+    assert project.rows("order_updates") == 3
 
 
 def test_an_operation_that_exports_is_blocked(project: Project, tmp_path: Path) -> None:
