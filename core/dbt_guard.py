@@ -43,14 +43,17 @@ if TYPE_CHECKING:
 log = logging.getLogger("guardrails")
 
 DBT_PACK = "dbt"
-_installed = threading.Lock()
+# The context statements start from: fixed, or read per statement (the running Airflow task).
+ContextSource = Context | Callable[[], Context] | None
+_lock = threading.Lock()
+_active: DbtGuard | None = None
 
 
 class DbtGuard:
-    """Judges the statements of one dbt invocation (see `guard_dbt`)."""
+    """Judges the statements dbt sends while installed (see `install_dbt_guard`)."""
 
     def __init__(
-        self, guard: Guard | None = None, *, context: Context | None = None, impact: bool = True
+        self, guard: Guard | None = None, *, context: ContextSource = None, impact: bool = True
     ) -> None:
         guard = guard or Guard.shared()
         self.impact = impact
@@ -58,9 +61,18 @@ class DbtGuard:
         if policy is not guard.policy:  # a guard of its own: the shared one keeps its policy
             guard = Guard(settings=guard.settings, policy=policy, record=guard.records)
         self.guard = guard
-        self.base = (context or Context()).model_copy(update={"orchestrator": "dbt"})
-        if self.base.environment is None and guard.settings.environment:
-            self.base = self.base.model_copy(update={"environment": guard.settings.environment})
+        self._context = context
+        self._restore: Callable[[], None] | None = None
+
+    @property
+    def base(self) -> Context:
+        """The context every statement starts from now, with `dbt` as the orchestrator."""
+        source = self._context
+        found = (source() if callable(source) else source) or Context()
+        update: dict[str, Any] = {"orchestrator": "dbt"}
+        if found.environment is None and self.guard.settings.environment:
+            update["environment"] = self.guard.settings.environment
+        return found.model_copy(update=update)
 
     def context(self, connection_name: str | None = None) -> Context:
         """The context of a statement sent now: the dbt node running on this thread, if any
@@ -84,17 +96,29 @@ class DbtGuard:
         }
         node_id = str(node.get("unique_id") or "")
         project = node_id.split(".")[1] if node_id.count(".") >= 2 else None
-        return self.base.model_copy(
+        base = self.base
+        return base.model_copy(
             update={
-                "pipeline": self.base.pipeline or project,
-                "task": node_id or self.base.task or connection_name,
-                "run_id": self.base.run_id or get_invocation_id(),
+                "pipeline": base.pipeline or project,
+                "task": node_id or base.task or connection_name,
+                "run_id": base.run_id or get_invocation_id(),
                 "labels": (
-                    *self.base.labels,
+                    *base.labels,
                     *((key, value) for key, value in labels.items() if value),
                 ),
             }
         )
+
+    def remove(self) -> None:
+        """Uninstall: dbt runs unguarded again (outcomes still queued are written first)."""
+        global _active
+        with _lock:
+            restore, self._restore = self._restore, None
+            if restore is None:
+                return
+            restore()
+            _active = None
+        self.guard.flush()
 
     def probe_for(self, manager: Any, sql: str) -> ImpactProbe | None:
         """An impact probe on the node's own connection when `sql` may change rows and the
@@ -175,30 +199,49 @@ def _database_url(connection: Any) -> str | None:
     return f"{kind}://{user + '@' if user else ''}{host}{f':{port}' if port else ''}/{database}"
 
 
-@contextmanager
-def guard_dbt(
-    guard: Guard | None = None, *, context: Context | None = None, impact: bool = True
-) -> Iterator[DbtGuard]:
-    """While active, every statement of every dbt SQL adapter in this process is judged first
-    (measured, and kept reversible, unless `impact=False`). One at a time: a second, nested
-    `guard_dbt` raises RuntimeError."""
+def install_dbt_guard(
+    guard: Guard | None = None, *, context: ContextSource = None, impact: bool = True
+) -> DbtGuard:
+    """From now on, every statement of every dbt SQL adapter in this process is judged first
+    (measured, and kept reversible, unless `impact=False`), in `context` (a Context, or a
+    callable read per statement), until `.remove()` on the returned guard. One at a time:
+    raises RuntimeError while another is installed (`installed_dbt_guard()` returns it)."""
+    global _active
     from dbt.adapters.sql.connections import SQLConnectionManager
 
-    if not _installed.acquire(blocking=False):
-        raise RuntimeError("guard_dbt is already active in this process")
-    dbt_guard = DbtGuard(guard, context=context, impact=impact)
-    original = SQLConnectionManager.add_query
+    with _lock:
+        if _active is not None:
+            raise RuntimeError("a dbt guard is already active in this process")
+        dbt_guard = DbtGuard(guard, context=context, impact=impact)
+        original = SQLConnectionManager.add_query
 
-    def add_query(self: Any, sql: str, *args: Any, **kwargs: Any) -> Any:
-        return dbt_guard.send(self, sql, lambda text: original(self, text, *args, **kwargs))
+        def add_query(self: Any, sql: str, *args: Any, **kwargs: Any) -> Any:
+            return dbt_guard.send(self, sql, lambda text: original(self, text, *args, **kwargs))
 
-    SQLConnectionManager.add_query = add_query  # type: ignore[method-assign]
+        def restore() -> None:
+            SQLConnectionManager.add_query = original  # type: ignore[method-assign]
+
+        SQLConnectionManager.add_query = add_query  # type: ignore[method-assign]
+        dbt_guard._restore = restore
+        _active = dbt_guard
+    return dbt_guard
+
+
+def installed_dbt_guard() -> DbtGuard | None:
+    """The dbt guard installed in this process, if any."""
+    return _active
+
+
+@contextmanager
+def guard_dbt(
+    guard: Guard | None = None, *, context: ContextSource = None, impact: bool = True
+) -> Iterator[DbtGuard]:
+    """`install_dbt_guard` for the duration of a block."""
+    dbt_guard = install_dbt_guard(guard, context=context, impact=impact)
     try:
         yield dbt_guard
     finally:
-        SQLConnectionManager.add_query = original  # type: ignore[method-assign]
-        dbt_guard.guard.flush()
-        _installed.release()
+        dbt_guard.remove()
 
 
 def run_dbt(
@@ -215,4 +258,4 @@ def run_dbt(
         return dbtRunner().invoke(list(args))
 
 
-__all__ = ["DbtGuard", "guard_dbt", "run_dbt"]
+__all__ = ["DbtGuard", "guard_dbt", "install_dbt_guard", "installed_dbt_guard", "run_dbt"]
