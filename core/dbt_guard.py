@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from guardrails_core.dialects import dialect_for_connection_type
 from guardrails_core.guard import Guard, GuardResult, describe_error
-from guardrails_core.model import Context
+from guardrails_core.model import Approval, Context, Verdict, fingerprint_text
 from guardrails_core.policy.packs import with_packs
 from guardrails_core.render import block_message
 from guardrails_core.session import measured_at_connection
@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("guardrails")
 
 DBT_PACK = "dbt"
+ORCHESTRATOR = "dbt"  # of every decision here; held statements are approved under it
 # The context statements start from: fixed, or read per statement (the running Airflow task).
 ContextSource = Context | Callable[[], Context] | None
 _lock = threading.Lock()
@@ -63,13 +64,17 @@ class DbtGuard:
         self.guard = guard
         self._context = context
         self._restore: Callable[[], None] | None = None
+        # Approvals given for statements earlier runs were held at (fingerprint -> ids).
+        self._approved: dict[str, list[str]] | None = None
+        # The statements this run was held at for review (each an approval id to answer).
+        self.held: list[GuardResult] = []
 
     @property
     def base(self) -> Context:
         """The context every statement starts from now, with `dbt` as the orchestrator."""
         source = self._context
         found = (source() if callable(source) else source) or Context()
-        update: dict[str, Any] = {"orchestrator": "dbt"}
+        update: dict[str, Any] = {"orchestrator": ORCHESTRATOR}
         if found.environment is None and self.guard.settings.environment:
             update["environment"] = self.guard.settings.environment
         return found.model_copy(update=update)
@@ -146,10 +151,54 @@ class DbtGuard:
         dialect = dialect_for_connection_type(getattr(manager, "TYPE", None))
         connection = manager.get_if_exists()
         context = self.context(getattr(connection, "name", None))
-        result = self.guard.check(sql, dialect=dialect, context=context, probe=probe)
+        result = self._approved_run(sql, dialect, context, probe) or self.guard.check(
+            sql, dialect=dialect, context=context, probe=probe
+        )
         if not result.proceed:
-            _fail_node(manager, result, block_message(result.decision))
+            message = block_message(result.decision)
+            if result.decision.decision is Verdict.REVIEW and result.record_id:
+                self.held.append(result)
+                message += (
+                    f"; held for review: approve it with `access-guardrails approve "
+                    f"{result.record_id}`, then run dbt again"
+                )
+            _fail_node(manager, result, message)
         return result
+
+    def _approved_run(
+        self, sql: str, dialect: str | None, context: Context, probe: ImpactProbe | None
+    ) -> GuardResult | None:
+        """`sql` judged with a person's approval of it, when an earlier run was held at this
+        exact statement and the approval (`access-guardrails approve`) is still usable (once,
+        unexpired); else None."""
+        from guardrails_core.approvals import approved_requests, redeem_first
+        from guardrails_core.audit import AuditUnavailable
+
+        if not self.guard.records:
+            return None
+        if self._approved is None:  # read once per install: approvals given before the run
+            try:
+                self._approved = approved_requests(self.guard.audit_store(), held_by=ORCHESTRATOR)
+            except AuditUnavailable:
+                self._approved = {}
+        if not self._approved:
+            return None
+        fingerprint = fingerprint_text(sql)
+        if fingerprint not in self._approved:
+            return None
+
+        def spend(approval: Approval) -> GuardResult:
+            approved = context.model_copy(update={"approvals": (*context.approvals, approval)})
+            return self.guard.check(sql, dialect=dialect, context=approved, probe=probe)
+
+        return redeem_first(
+            self.guard.audit_store(),
+            self._approved[fingerprint],
+            fingerprint=fingerprint,
+            requester=context.actor.id,
+            spend=spend,
+            lock_file=self.guard.settings.home / "approvals.lock",
+        )
 
     def send(self, manager: Any, sql: str, run: Callable[[str], Any]) -> Any:
         """Judge `sql`, then send it through `run` (dbt's own add_query), with a pre-image of

@@ -9,6 +9,7 @@ own.
 
 from __future__ import annotations
 
+import re
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -257,3 +258,46 @@ def test_the_command_line_wrapper(project: Project, monkeypatch: pytest.MonkeyPa
     assert main(["dbt", "--", "run", "--project-dir", str(project.folder / "missing")]) == 2
     environments = {r.decision.context.environment for r in project.decisions() if r.decision}
     assert environments == {"ci", None}
+
+
+def test_a_held_statement_is_approved_from_the_command_line_and_then_runs_once(
+    project: Project,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from guardrails_core.cli import main
+
+    monkeypatch.setenv("GUARDRAILS_AUDIT_URL", project.audit_url)
+    monkeypatch.setenv("GUARDRAILS_HOME", str(tmp_path / "home"))
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        "version: 1\nrules:\n  - id: deletes-in-hooks-need-approval\n"
+        "    match: {orchestrator: dbt, operations: [DELETE], every_object: true,\n"
+        "            objects: ['*.order_updates']}\n"
+        "    decision: review\n"
+    )
+    where = ["--project-dir", str(project.folder), "--profiles-dir", str(project.folder), "-q"]
+    trim = ["run", "--select", "order_updates", "--vars", "{trim_updates: true}", *where]
+    dbt = ["dbt", "--policy", str(policy), "--"]
+    assert main([*dbt, "build", *where]) == 0
+    capsys.readouterr()
+
+    assert main([*dbt, *trim]) == 1  # the hook's delete is held; dbt rolls the node back
+    held = capsys.readouterr().err
+    [approval_id] = re.findall(r"`access-guardrails approve (\w+)`", held)
+    assert "held for review at model.guarded_shop.order_updates" in held
+    assert project.rows("order_updates") == 3
+
+    assert main(["approve", approval_id, "--by", "ada"]) == 0
+    assert main([*dbt, *trim]) == 0  # the same statement, approved: it runs
+    assert project.rows("order_updates") == 2
+    [approved] = [
+        r.decision
+        for r in project.decisions()
+        if r.decision and any(a.comment == approval_id for a in r.decision.context.approvals)
+    ]
+    assert approved.decision is Verdict.ALLOW and approved.context.approvals[0].approver == "ada"
+
+    assert main([*dbt, *trim]) == 1  # once: the next run is held again
+    assert project.rows("order_updates") == 2
