@@ -13,6 +13,7 @@ import re
 import shutil
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +23,7 @@ import pytest
 from guardrails_core.audit import AuditFilter, AuditRecord, AuditStore, RecordKind
 from guardrails_core.dbt_guard import run_dbt
 from guardrails_core.guard import Guard
-from guardrails_core.impact import BackupEntry, list_backups, undo
-from guardrails_core.impact.adapters import adapter_for
-from guardrails_core.impact.backups import Catalog
-from guardrails_core.impact.session import Session
+from guardrails_core.impact import BackupEntry, list_backups, purge, undo
 from guardrails_core.model import Context, ImpactSource, Verdict
 from guardrails_core.policy import parse_policy
 from guardrails_core.settings import Settings
@@ -73,14 +71,7 @@ class Project:
 
     def drop(self) -> None:
         with psycopg.connect(DSN, autocommit=True) as conn:
-            session = Session(conn)
-            adapter = adapter_for(session.dialect)
-            catalog = Catalog(session, adapter)
-            for entry in self.backups():
-                adapter.drop_location(session, entry.location)
-                conn.execute(
-                    f"DELETE FROM {catalog.table} WHERE backup_id = %s", (entry.backup_id,)
-                )
+            purge(conn, older_than=timedelta(0), schema=self.schema)  # the kept pre-images
             for schema in (self.schema, f"{self.schema}_snapshots"):
                 conn.execute(f'drop schema if exists "{schema}" cascade')
 

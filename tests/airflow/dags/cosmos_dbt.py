@@ -12,13 +12,13 @@ import os
 from datetime import datetime
 from pathlib import Path
 
-from airflow_guardrails.dbt_runs import guard_dbt_runs
-
-guard_dbt_runs()  # every statement dbt sends from this DAG's tasks is judged first
-
 PROJECT = os.environ.get("GUARDRAILS_TEST_DBT_PROJECT")
 
 if PROJECT:
+    from airflow_guardrails.dbt_runs import guard_dbt_runs
+
+    guard_dbt_runs()  # every statement dbt sends from this DAG's tasks is judged first
+
     from cosmos import (
         DbtDag,
         ExecutionConfig,
