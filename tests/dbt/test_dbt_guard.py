@@ -292,3 +292,23 @@ def test_a_held_statement_is_approved_from_the_command_line_and_then_runs_once(
 
     assert main([*dbt, *trim]) == 1  # once: the next run is held again
     assert project.rows("order_updates") == 2
+
+
+def test_a_delete_insert_measured_over_the_limits_is_held_for_review(project: Project) -> None:
+    assert project.dbt("build").success
+    strict = project.guard("version: 1\nimpact: {max_rows: 0}\n")  # any row is too many
+    result = project.dbt("run", "--select", "orders_incremental", guard=strict)
+    assert not result.success
+    [failed] = [item for item in result.result if str(item.status) == "error"]
+    assert "access-guardrails approve" in failed.message
+    assert project.rows("orders_incremental") == 3  # dbt rolled the node back
+    [held] = [
+        r.decision
+        for r in project.decisions()
+        if r.decision and r.decision.decision is not Verdict.ALLOW
+    ]
+    assert held.decision is Verdict.REVIEW
+    assert held.deciding_reason is not None
+    assert held.deciding_reason.rule_id == "dbt.incremental-delete-insert-large"
+    assert held.context.task == "model.guarded_shop.orders_incremental"
+    assert held.impact[0].estimated_rows == 1 and held.impact[0].source is ImpactSource.COUNT
