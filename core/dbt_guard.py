@@ -25,6 +25,7 @@ dbt's relation swaps and backup drops for the relation the running node builds.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -41,6 +42,9 @@ if TYPE_CHECKING:
     from guardrails_core.impact import ImpactProbe
 
 log = logging.getLogger("guardrails")
+# dbt names temporary relations per run (postgres: NAME__dbt_tmp + time of day): a statement
+# naming one is never sent again as it was, so an approval of it could not be used.
+_RUN_SPECIFIC = re.compile(r"__dbt_tmp\d", re.IGNORECASE)
 
 DBT_PACK = "dbt"
 ORCHESTRATOR = "dbt"  # of every decision here; held statements are approved under it
@@ -156,7 +160,13 @@ class DbtGuard:
         )
         if not result.proceed:
             message = block_message(result.decision)
-            if result.decision.decision is Verdict.REVIEW and result.record_id:
+            if result.decision.decision is Verdict.REVIEW and _RUN_SPECIFIC.search(sql):
+                message += (
+                    "; held for review, and not approvable for a later run: the statement names "
+                    "dbt's temporary relation of this run (NAME__dbt_tmpHHMMSS...), so the next "
+                    "run sends another; raise the policy's impact limits or allow it by a rule"
+                )
+            elif result.decision.decision is Verdict.REVIEW and result.record_id:
                 self.held.append(result)
                 message += (
                     f"; held for review: approve it with `access-guardrails approve "
