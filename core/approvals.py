@@ -1,4 +1,5 @@
-"""Approvals a person gives from the command line to a statement an agent was told to hold.
+"""Approvals a person gives from the command line to a statement an agent was told to hold, or
+that a dbt run (`access-guardrails dbt`) stopped at for review.
 
     access-guardrails approve APPROVAL_ID [--by NAME] [--ttl MINUTES]
     access-guardrails reject  APPROVAL_ID [--by NAME] [--reason TEXT]
@@ -36,6 +37,9 @@ APPROVAL_SOURCE = "access-guardrails approve"
 DEFAULT_TTL = timedelta(minutes=30)
 #: The orchestrator of the decisions these approvals answer (the MCP server's context).
 HELD_BY = "mcp"
+#: Every orchestrator whose held statements are answered here: the MCP server, and dbt, whose
+#: run stops at a held statement and uses the approval when it is run again.
+ANSWERED_HERE = frozenset({HELD_BY, "dbt"})
 
 Clock = Callable[[], datetime]
 T = TypeVar("T")
@@ -63,10 +67,10 @@ def _request(store: AuditStore, approval_id: str) -> AuditRecord:
     if record.kind is not RecordKind.DECISION or record.subject.verdict is not Verdict.REVIEW:
         raise ApprovalRefused(f"{approval_id} is not a statement held for review")
     held_by = record.decision.context.orchestrator if record.decision else None
-    if held_by != HELD_BY:
+    if held_by not in ANSWERED_HERE:
         raise ApprovalRefused(
-            f"{approval_id} waits in {held_by or 'another tool'}, not in the MCP server: "
-            "answer it there (Airflow's Required Actions, Prefect's paused run)"
+            f"{approval_id} waits in {held_by or 'another tool'}, not in the MCP server or a "
+            "dbt run: answer it there (Airflow's Required Actions, Prefect's paused run)"
         )
     return record
 
@@ -207,6 +211,46 @@ def redeem(
         return spend(approval)
 
 
+def approved_requests(store: AuditStore, *, held_by: str) -> dict[str, list[str]]:
+    """Statements held by `held_by` that a person approved: approval ids by fingerprint, newest
+    first. Whether one is still usable (unused, unexpired) is `redeem`'s to say."""
+    from guardrails_core.audit import AuditFilter, Outcome, RecordKind
+
+    answers = AuditFilter(kind=RecordKind.OUTCOME, states=(Outcome.APPROVED,), newest_first=True)
+    found: dict[str, list[str]] = {}
+    for answer in store.query(answers):
+        record = store.get(answer.decision_record_id)
+        if record.decision is not None and record.decision.context.orchestrator == held_by:
+            found.setdefault(record.subject.fingerprint, []).append(record.record_id)
+    return found
+
+
+def redeem_first(
+    store: AuditStore,
+    approval_ids: Sequence[str],
+    *,
+    fingerprint: str,
+    requester: str | None,
+    spend: Callable[[Approval], T],
+    lock_file: Path | None = None,
+) -> T | None:
+    """`redeem` the first of `approval_ids` that is still usable for the statement of
+    `fingerprint`; None when none is."""
+    for approval_id in approval_ids:
+        try:
+            return redeem(
+                store,
+                approval_id,
+                fingerprints=[fingerprint],
+                requester=requester,
+                spend=spend,
+                lock_file=lock_file,
+            )
+        except ApprovalRefused:
+            continue
+    return None
+
+
 # --------------------------------------------------------------------------- command line
 
 
@@ -269,4 +313,14 @@ def _user() -> str:
         return "unknown"
 
 
-__all__ = ["APPROVAL_SOURCE", "ApprovalRefused", "grant", "redeem", "register", "reject"]
+__all__ = [
+    "ANSWERED_HERE",
+    "APPROVAL_SOURCE",
+    "ApprovalRefused",
+    "approved_requests",
+    "grant",
+    "redeem",
+    "redeem_first",
+    "register",
+    "reject",
+]

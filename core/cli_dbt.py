@@ -1,7 +1,8 @@
 """`access-guardrails dbt -- ARGS...`: run dbt in this process with every statement guarded.
 
 Exit codes: 0 when dbt succeeded, 1 when a node failed (a blocked statement fails its node),
-2 when dbt could not run (bad arguments, no project) or the guard could not start.
+2 when dbt could not run (bad arguments, no project) or the guard could not start. A statement
+held for review names its approval id: `access-guardrails approve ID`, then the same run again.
 """
 
 from __future__ import annotations
@@ -30,8 +31,10 @@ def register(commands: Any, help_text: str) -> argparse.ArgumentParser:
 
 
 def cmd_dbt(args: argparse.Namespace, settings: Any, out: TextIO, stdin: TextIO) -> int:
+    from dbt.cli.main import dbtRunner
+
     from guardrails_core.cli_commands import UsageError, _load, _pairs, context_from_mapping
-    from guardrails_core.dbt_guard import run_dbt
+    from guardrails_core.dbt_guard import guard_dbt
     from guardrails_core.guard import Guard
 
     dbt_args = list(args.dbt_args)
@@ -42,9 +45,16 @@ def cmd_dbt(args: argparse.Namespace, settings: Any, out: TextIO, stdin: TextIO)
     context = context_from_mapping(_pairs(args.context), fingerprint="")
     guard = Guard(settings=settings, policy=_load(args.policy, settings))
     try:
-        result = run_dbt(dbt_args, guard=guard, context=context)
+        with guard_dbt(guard, context=context) as installed:
+            result = dbtRunner().invoke(dbt_args)
     finally:
         guard.close()
+    for held in installed.held:
+        sys.stderr.write(
+            f"access-guardrails: held for review at {held.decision.context.task}: approve with "
+            f"`access-guardrails approve {held.record_id}`, then run the same dbt command "
+            "again (the approval lets that statement run once)\n"
+        )
     if result.exception is not None:
         sys.stderr.write(f"access-guardrails: dbt could not run: {result.exception}\n")
         return 2

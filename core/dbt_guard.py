@@ -7,9 +7,16 @@ manager is not a SQLConnectionManager) send every statement through
 `SQLConnectionManager.add_query`: materialisations, hooks, seeds, snapshots, tests,
 `run-operation` macros and dbt's own catalogue queries. While `guard_dbt()` is active that method
 first asks the guard, with `dbt` as the orchestrator and the running node in the context (task =
-its unique_id; labels dbt.node, dbt.resource_type, dbt.materialized, dbt.relation,
+its unique_id; labels dbt.node, dbt.resource_type, dbt.materialized, dbt.relation, dbt.alias,
 dbt.full_refresh). A blocked statement is never sent: the node's open transaction is rolled back
 and dbt fails the node with the guard's message, so a table keeps the rows it had.
+
+Impact, as elsewhere (PostgreSQL, MariaDB/MySQL, SQLite adapters): an UPDATE/DELETE/MERGE is
+measured on the node's own connection before it is judged, and an allowed one runs after a copy
+of the rows it changes was taken in the node's transaction (a pre-image, for `access-guardrails
+undo`); dbt's commit keeps both, its rollback drops both. A call of several statements (the
+delete+insert of an incremental model) is sent one statement at a time for that. Tables need a
+primary key (dbt: a model contract's `primary_key` constraint) for their rows to be put back.
 
 The dbt pack (core/policy/dbt.yaml) is added to the policy unless it is there already: it knows
 dbt's relation swaps and backup drops for the relation the running node builds.
@@ -17,33 +24,64 @@ dbt's relation swaps and backup drops for the relation the running node builds.
 
 from __future__ import annotations
 
+import logging
+import re
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from guardrails_core.dialects import dialect_for_connection_type
 from guardrails_core.guard import Guard, GuardResult, describe_error
-from guardrails_core.model import Context
+from guardrails_core.model import Approval, Context, Verdict, fingerprint_text
 from guardrails_core.policy.packs import with_packs
 from guardrails_core.render import block_message
+from guardrails_core.session import measured_at_connection
+
+if TYPE_CHECKING:
+    from guardrails_core.impact import ImpactProbe
+
+log = logging.getLogger("guardrails")
+# dbt names temporary relations per run (postgres: NAME__dbt_tmp + time of day): a statement
+# naming one is never sent again as it was, so an approval of it could not be used.
+_RUN_SPECIFIC = re.compile(r"__dbt_tmp\d", re.IGNORECASE)
 
 DBT_PACK = "dbt"
-_installed = threading.Lock()
+ORCHESTRATOR = "dbt"  # of every decision here; held statements are approved under it
+# The context statements start from: fixed, or read per statement (the running Airflow task).
+ContextSource = Context | Callable[[], Context] | None
+_lock = threading.Lock()
+_active: DbtGuard | None = None
 
 
 class DbtGuard:
-    """Judges the statements of one dbt invocation (see `guard_dbt`)."""
+    """Judges the statements dbt sends while installed (see `install_dbt_guard`)."""
 
-    def __init__(self, guard: Guard | None = None, *, context: Context | None = None) -> None:
+    def __init__(
+        self, guard: Guard | None = None, *, context: ContextSource = None, impact: bool = True
+    ) -> None:
         guard = guard or Guard.shared()
+        self.impact = impact
         policy = with_packs(guard.policy, [DBT_PACK])
         if policy is not guard.policy:  # a guard of its own: the shared one keeps its policy
             guard = Guard(settings=guard.settings, policy=policy, record=guard.records)
         self.guard = guard
-        self.base = (context or Context()).model_copy(update={"orchestrator": "dbt"})
-        if self.base.environment is None and guard.settings.environment:
-            self.base = self.base.model_copy(update={"environment": guard.settings.environment})
+        self._context = context
+        self._restore: Callable[[], None] | None = None
+        # Approvals given for statements earlier runs were held at (fingerprint -> ids).
+        self._approved: dict[str, list[str]] | None = None
+        # The statements this run was held at for review (each an approval id to answer).
+        self.held: list[GuardResult] = []
+
+    @property
+    def base(self) -> Context:
+        """The context every statement starts from now, with `dbt` as the orchestrator."""
+        source = self._context
+        found = (source() if callable(source) else source) or Context()
+        update: dict[str, Any] = {"orchestrator": ORCHESTRATOR}
+        if found.environment is None and self.guard.settings.environment:
+            update["environment"] = self.guard.settings.environment
+        return found.model_copy(update=update)
 
     def context(self, connection_name: str | None = None) -> Context:
         """The context of a statement sent now: the dbt node running on this thread, if any
@@ -63,75 +101,220 @@ class DbtGuard:
             "dbt.resource_type": str(node.get("resource_type") or ""),
             "dbt.materialized": str(node.get("materialized") or ""),
             "dbt.relation": ".".join(str(part) for part in parts) if all(parts) else "",
+            "dbt.alias": str(relation.get("alias") or ""),
         }
         node_id = str(node.get("unique_id") or "")
         project = node_id.split(".")[1] if node_id.count(".") >= 2 else None
-        return self.base.model_copy(
+        base = self.base
+        return base.model_copy(
             update={
-                "pipeline": self.base.pipeline or project,
-                "task": node_id or self.base.task or connection_name,
-                "run_id": self.base.run_id or get_invocation_id(),
+                "pipeline": base.pipeline or project,
+                "task": node_id or base.task or connection_name,
+                "run_id": base.run_id or get_invocation_id(),
                 "labels": (
-                    *self.base.labels,
+                    *base.labels,
                     *((key, value) for key, value in labels.items() if value),
                 ),
             }
         )
 
-    def judge(self, manager: Any, sql: str) -> GuardResult:
-        """Decide about `sql` before `manager` (a dbt connection manager) sends it; on a block,
-        roll its transaction back and raise dbt's runtime error, which fails the node."""
-        from dbt_common.exceptions import DbtRuntimeError
+    def remove(self) -> None:
+        """Uninstall: dbt runs unguarded again (outcomes still queued are written first)."""
+        global _active
+        with _lock:
+            restore, self._restore = self._restore, None
+            if restore is None:
+                return
+            restore()
+            _active = None
+        self.guard.flush()
 
+    def probe_for(self, manager: Any, sql: str) -> ImpactProbe | None:
+        """An impact probe on the node's own connection when `sql` may change rows and the
+        database is one the probes know; else None (judged unmeasured)."""
+        dialect = dialect_for_connection_type(getattr(manager, "TYPE", None))
+        if not measured_at_connection(dialect, sql, impact=self.impact):
+            return None
+        from guardrails_core.impact import ImpactProbe, UnsupportedConnection, UnsupportedDialect
+
+        connection = manager.get_if_exists()
+        try:
+            return ImpactProbe(
+                getattr(connection, "handle", None),
+                dialect=dialect,
+                database=_database_url(connection),
+            )
+        except (UnsupportedConnection, UnsupportedDialect) as error:
+            log.info("guardrails: dbt's %s connection is not probed: %s", dialect, error)
+            return None
+
+    def judge(self, manager: Any, sql: str, probe: ImpactProbe | None = None) -> GuardResult:
+        """Decide about `sql` before `manager` (a dbt connection manager) sends it, measured
+        by `probe` if given; on a block, roll its transaction back and raise dbt's runtime
+        error, which fails the node."""
         dialect = dialect_for_connection_type(getattr(manager, "TYPE", None))
         connection = manager.get_if_exists()
         context = self.context(getattr(connection, "name", None))
-        result = self.guard.check(sql, dialect=dialect, context=context)
+        result = self._approved_run(sql, dialect, context, probe) or self.guard.check(
+            sql, dialect=dialect, context=context, probe=probe
+        )
         if not result.proceed:
-            manager.rollback_if_open()
-            where = f"dbt node {context.task}" if context.task else "dbt"
-            raise DbtRuntimeError(f"{where}: {block_message(result.decision)}")
+            message = block_message(result.decision)
+            if result.decision.decision is Verdict.REVIEW and _RUN_SPECIFIC.search(sql):
+                message += (
+                    "; held for review, and not approvable for a later run: the statement names "
+                    "dbt's temporary relation of this run (NAME__dbt_tmpHHMMSS...), so the next "
+                    "run sends another; raise the policy's impact limits or allow it by a rule"
+                )
+            elif result.decision.decision is Verdict.REVIEW and result.record_id:
+                self.held.append(result)
+                message += (
+                    f"; held for review: approve it with `access-guardrails approve "
+                    f"{result.record_id}`, then run dbt again"
+                )
+            _fail_node(manager, result, message)
         return result
+
+    def _approved_run(
+        self, sql: str, dialect: str | None, context: Context, probe: ImpactProbe | None
+    ) -> GuardResult | None:
+        """`sql` judged with a person's approval of it, when an earlier run was held at this
+        exact statement and the approval (`access-guardrails approve`) is still usable (once,
+        unexpired); else None."""
+        from guardrails_core.approvals import approved_requests, redeem_first
+        from guardrails_core.audit import AuditUnavailable
+
+        if not self.guard.records:
+            return None
+        if self._approved is None:  # read once per install: approvals given before the run
+            try:
+                self._approved = approved_requests(self.guard.audit_store(), held_by=ORCHESTRATOR)
+            except AuditUnavailable:
+                self._approved = {}
+        if not self._approved:
+            return None
+        fingerprint = fingerprint_text(sql)
+        if fingerprint not in self._approved:
+            return None
+
+        def spend(approval: Approval) -> GuardResult:
+            approved = context.model_copy(update={"approvals": (*context.approvals, approval)})
+            return self.guard.check(sql, dialect=dialect, context=approved, probe=probe)
+
+        return redeem_first(
+            self.guard.audit_store(),
+            self._approved[fingerprint],
+            fingerprint=fingerprint,
+            requester=context.actor.id,
+            spend=spend,
+            lock_file=self.guard.settings.home / "approvals.lock",
+        )
+
+    def send(self, manager: Any, sql: str, run: Callable[[str], Any]) -> Any:
+        """Judge `sql`, then send it through `run` (dbt's own add_query), with a pre-image of
+        what it changes when it was measured; its outcome is appended to its record."""
+        from guardrails_core.impact import ReversibilityError
+
+        probe = self.probe_for(manager, sql)
+        result = self.judge(manager, sql, probe)
+        try:
+            if probe is None:
+                sent = run(sql)
+            else:
+                sent = self.guard.execute_reversibly(result, probe, run).value
+                if sent is None:  # a soft drop moved the table instead: nothing was sent
+                    connection = manager.get_thread_connection()
+                    sent = (connection, connection.handle.cursor())
+        except BaseException as error:
+            self.guard.finish(result, "failed", detail=describe_error(error), wait=False)
+            if isinstance(error, ReversibilityError):
+                _fail_node(manager, result, str(error))
+            raise
+        self.guard.finish(result, "succeeded", wait=False)
+        return sent
+
+
+def _fail_node(manager: Any, result: GuardResult, message: str) -> None:
+    """Roll the node's transaction back and fail it with `message` (dbt's runtime error)."""
+    from dbt_common.exceptions import DbtRuntimeError
+
+    manager.rollback_if_open()
+    task = result.decision.context.task
+    where = f"dbt node {task}" if task else "dbt"
+    raise DbtRuntimeError(f"{where}: {message}")
+
+
+def _database_url(connection: Any) -> str | None:
+    """`postgresql://user@host:port/db` of a dbt connection (where `access-guardrails undo`
+    finds the pre-images), when its credentials name a server."""
+    credentials = getattr(connection, "credentials", None)
+    host, database = getattr(credentials, "host", None), getattr(credentials, "database", None)
+    if not host or not database:
+        return None
+    scheme = {"postgres": "postgresql", "mysql": "mysql+pymysql", "mariadb": "mysql+pymysql"}
+    kind = scheme.get(str(getattr(credentials, "type", "")), str(getattr(credentials, "type", "")))
+    user = getattr(credentials, "user", None) or getattr(credentials, "username", None)
+    port = getattr(credentials, "port", None)
+    return f"{kind}://{user + '@' if user else ''}{host}{f':{port}' if port else ''}/{database}"
+
+
+def install_dbt_guard(
+    guard: Guard | None = None, *, context: ContextSource = None, impact: bool = True
+) -> DbtGuard:
+    """From now on, every statement of every dbt SQL adapter in this process is judged first
+    (measured, and kept reversible, unless `impact=False`), in `context` (a Context, or a
+    callable read per statement), until `.remove()` on the returned guard. One at a time:
+    raises RuntimeError while another is installed (`installed_dbt_guard()` returns it)."""
+    global _active
+    from dbt.adapters.sql.connections import SQLConnectionManager
+
+    with _lock:
+        if _active is not None:
+            raise RuntimeError("a dbt guard is already active in this process")
+        dbt_guard = DbtGuard(guard, context=context, impact=impact)
+        original = SQLConnectionManager.add_query
+
+        def add_query(self: Any, sql: str, *args: Any, **kwargs: Any) -> Any:
+            return dbt_guard.send(self, sql, lambda text: original(self, text, *args, **kwargs))
+
+        def restore() -> None:
+            SQLConnectionManager.add_query = original  # type: ignore[method-assign]
+
+        SQLConnectionManager.add_query = add_query  # type: ignore[method-assign]
+        dbt_guard._restore = restore
+        _active = dbt_guard
+    return dbt_guard
+
+
+def installed_dbt_guard() -> DbtGuard | None:
+    """The dbt guard installed in this process, if any."""
+    return _active
 
 
 @contextmanager
-def guard_dbt(guard: Guard | None = None, *, context: Context | None = None) -> Iterator[DbtGuard]:
-    """While active, every statement of every dbt SQL adapter in this process is judged first.
-    One at a time: a second, nested `guard_dbt` raises RuntimeError."""
-    from dbt.adapters.sql.connections import SQLConnectionManager
-
-    if not _installed.acquire(blocking=False):
-        raise RuntimeError("guard_dbt is already active in this process")
-    dbt_guard = DbtGuard(guard, context=context)
-    original = SQLConnectionManager.add_query
-
-    def add_query(self: Any, sql: str, *args: Any, **kwargs: Any) -> Any:
-        result = dbt_guard.judge(self, sql)
-        try:
-            sent = original(self, sql, *args, **kwargs)
-        except BaseException as error:
-            dbt_guard.guard.finish(result, "failed", detail=describe_error(error), wait=False)
-            raise
-        dbt_guard.guard.finish(result, "succeeded", wait=False)
-        return sent
-
-    SQLConnectionManager.add_query = add_query  # type: ignore[method-assign]
+def guard_dbt(
+    guard: Guard | None = None, *, context: ContextSource = None, impact: bool = True
+) -> Iterator[DbtGuard]:
+    """`install_dbt_guard` for the duration of a block."""
+    dbt_guard = install_dbt_guard(guard, context=context, impact=impact)
     try:
         yield dbt_guard
     finally:
-        SQLConnectionManager.add_query = original  # type: ignore[method-assign]
-        dbt_guard.guard.flush()
-        _installed.release()
+        dbt_guard.remove()
 
 
 def run_dbt(
-    args: Sequence[str], *, guard: Guard | None = None, context: Context | None = None
+    args: Sequence[str],
+    *,
+    guard: Guard | None = None,
+    context: Context | None = None,
+    impact: bool = True,
 ) -> Any:
     """`dbt ARGS...` in this process through dbt's `dbtRunner`, guarded; dbt's result object."""
     from dbt.cli.main import dbtRunner
 
-    with guard_dbt(guard, context=context):
+    with guard_dbt(guard, context=context, impact=impact):
         return dbtRunner().invoke(list(args))
 
 
-__all__ = ["DbtGuard", "guard_dbt", "run_dbt"]
+__all__ = ["DbtGuard", "guard_dbt", "install_dbt_guard", "installed_dbt_guard", "run_dbt"]

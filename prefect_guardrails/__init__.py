@@ -23,7 +23,7 @@ require("prefect", "prefect", "prefect_guardrails")
 if TYPE_CHECKING:
     from prefect_guardrails._approval import ApprovalInput
     from prefect_guardrails._block import GuardrailsConfig
-    from prefect_guardrails._dbt import DbtFailed, run_dbt
+    from prefect_guardrails._dbt import DbtFailed, guard_dbt, run_dbt
     from prefect_guardrails._engine import guard_engine, unguard_engine
     from prefect_guardrails._publish import flush
     from prefect_guardrails._shell import run_shell
@@ -36,6 +36,7 @@ _EXPORTS = {
     "GuardrailsConfig": "prefect_guardrails._block",
     "TaskBlocked": "prefect_guardrails._tasks",
     "flush": "prefect_guardrails._publish",
+    "guard_dbt": "prefect_guardrails._dbt",
     "guard_engine": "prefect_guardrails._engine",
     "guarded": "prefect_guardrails._tasks",
     "run_dbt": "prefect_guardrails._dbt",
@@ -50,6 +51,7 @@ __all__ = [
     "GuardrailsConfig",
     "TaskBlocked",
     "flush",
+    "guard_dbt",
     "guard_engine",
     "guarded",
     "run_dbt",

@@ -1,9 +1,11 @@
-"""dbt in a Prefect task: `run_dbt` runs dbt in-process with every statement judged first
-(guardrails_core.dbt_guard), in the context of the flow and task run."""
+"""dbt in a Prefect flow: `run_dbt` runs dbt in-process with every statement judged first
+(guardrails_core.dbt_guard), in the context of the flow and task run; `guard_dbt` does the same
+around anything else that runs dbt in-process, such as prefect-dbt's `PrefectDbtRunner`."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from guardrails_core import dbt_guard
@@ -27,6 +29,22 @@ class DbtFailed(RuntimeError):
         super().__init__(f"dbt failed: {detail}")
 
 
+@contextmanager
+def guard_dbt(guard: Guard | None = None) -> Iterator[dbt_guard.DbtGuard]:
+    """While active, every statement dbt sends in this process is judged in the context of the
+    flow (and task) run that entered it:
+
+        with guard_dbt():
+            PrefectDbtRunner(settings=PrefectDbtSettings(project_dir="dbt")).invoke(["build"])
+    """
+    guard = guard or Guard.shared()
+    try:
+        with dbt_guard.guard_dbt(guard, context=current_context(guard)) as installed:
+            yield installed
+    finally:
+        settle()
+
+
 def run_dbt(args: Sequence[str], *, guard: Guard | None = None, check: bool = True) -> Any:
     """`dbt ARGS...` guarded, with the flow run as pipeline and run id and the task run in the
     labels; dbt's result. Raises DbtFailed when a node failed, unless `check=False`."""
@@ -40,4 +58,4 @@ def run_dbt(args: Sequence[str], *, guard: Guard | None = None, check: bool = Tr
     return result
 
 
-__all__ = ["DbtFailed", "run_dbt"]
+__all__ = ["DbtFailed", "guard_dbt", "run_dbt"]

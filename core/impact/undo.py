@@ -322,8 +322,10 @@ def purge(
     older_than: timedelta | None = None,
     now: datetime | None = None,
     dry_run: bool = False,
+    schema: str | None = None,
 ) -> list[Purged]:
-    """Destroy backups that expired (or, with `older_than`, were taken longer ago than that).
+    """Destroy backups that expired (or, with `older_than`, were taken longer ago than that);
+    with `schema`, only those of that schema's tables (a dropped dbt target schema).
 
     Each is dropped and marked purged on its own, so one that cannot be dropped (someone
     built on it) is reported and the others still go.
@@ -338,8 +340,11 @@ def purge(
     due = [
         entry
         for entry in catalog.entries((BackupState.ACTIVE, BackupState.CAPTURING))
-        if entry.expires_at <= now
-        or (taken_before is not None and entry.created_at <= taken_before)
+        if (schema is None or entry.table[0] == schema)
+        and (
+            entry.expires_at <= now
+            or (taken_before is not None and entry.created_at <= taken_before)
+        )
     ]
     if dry_run:
         return [Purged(entry, dropped=False) for entry in due]

@@ -146,6 +146,7 @@ class CompiledRule:
     operations: tuple[re.Pattern[str], ...]
     objects: ObjectPatternSet | None
     templated: TemplatedPatternSet | None  # object patterns naming context labels
+    reads: TemplatedPatternSet | ObjectPatternSet | None
     object_kinds: frozenset[ObjectKind]
     object_actions: frozenset[ObjectAction]
     kinds: frozenset[CommandKind]
@@ -311,6 +312,12 @@ def _compile_rule(
     except PatternError as error:
         problems.append((where, str(error)))
     objects = None if templated else _compile_patterns(match.objects, where, problems)
+    reads: TemplatedPatternSet | ObjectPatternSet | None = None
+    try:
+        reads = TemplatedPatternSet.parse(match.reads)
+    except PatternError as error:
+        problems.append((("rules", index, "match", "reads"), str(error)))
+    reads = reads or _compile_patterns(match.reads, ("rules", index, "match", "reads"), problems)
     dialects: set[str] = set()
     for position, name in enumerate(match.dialect):
         canonical = _check_dialect(name, ("rules", index, "match", "dialect", position), problems)
@@ -334,6 +341,7 @@ def _compile_rule(
         operations=compile_globs([operation.upper() for operation in match.operations]),
         objects=objects,
         templated=templated,
+        reads=reads,
         object_kinds=frozenset(match.object_kinds),
         object_actions=frozenset(match.object_actions),
         kinds=frozenset(match.kind),
@@ -654,8 +662,10 @@ def explain_match(
         return matched, "context does not match (actor, environment, pipeline, tags, ...)"
     if what == "unless":
         return matched, "its 'unless' condition holds for this context"
-    if what == "objects":
+    if what in ("objects", "reads"):
         touched = "; ".join(str(ref) for ref in actual_values) or "none"
+        if what == "reads":
+            return matched, f"it reads no object that fits its 'reads' patterns ({touched})"
         return matched, f"no touched object fits its object conditions ({touched})"
     return matched, f"{what} {actual or 'none'} not in {wanted}"
 
@@ -693,6 +703,8 @@ def _match(
         return None, ("context", (), ())
     if rule.unless is not None and rule.unless.matches(context, unknown_matches=False):
         return None, ("unless", (), ())
+    if rule.reads is not None and not _reads(rule.reads, effect, context, unknown, real_paths):
+        return None, ("reads", effect.objects, ())
     if not rule.has_object_conditions:
         return (), None
     objects = rule.objects
@@ -713,6 +725,26 @@ def _match(
     if not matched or (rule.spec.match.every_object and len(matched) != len(effect.objects)):
         return None, ("objects", effect.objects, ())
     return matched, None
+
+
+def _reads(
+    patterns: TemplatedPatternSet | ObjectPatternSet,
+    effect: StatementEffect,
+    context: Context,
+    unknown: bool,
+    real_paths: Mapping[str, str],
+) -> bool:
+    """Whether `effect` reads an object that fits `patterns` (labels filled from `context`)."""
+    if isinstance(patterns, TemplatedPatternSet):
+        resolved = patterns.resolve(dict(context.labels))
+        if resolved is None:  # a label this context lacks: may fit a block, never an allow
+            return unknown
+        patterns = resolved
+    return any(
+        ref.action is ObjectAction.READ
+        and patterns.matches(ref, unknown_matches=unknown, real_paths=real_paths)
+        for ref in effect.objects
+    )
 
 
 def _names(values: Any) -> str:

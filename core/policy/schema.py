@@ -100,6 +100,9 @@ class Match(ContextMatch):
     object_actions: list[ObjectAction] = Field(default_factory=list)
     # Every object the statement touches must fit the object conditions (not just one of them).
     every_object: bool = False
+    # And it reads an object that fits one of these patterns (the dbt pack: a DELETE keyed by
+    # the running model's temporary batch); patterns may name context labels as in `objects`.
+    reads: list[str] = Field(default_factory=list)
     kind: list[CommandKind] = Field(default_factory=list)
     dialect: list[str] = Field(default_factory=list)
 
@@ -111,6 +114,7 @@ class Match(ContextMatch):
         "objects",
         "object_kinds",
         "object_actions",
+        "reads",
         "kind",
         "dialect",
         mode="before",

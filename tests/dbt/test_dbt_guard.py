@@ -1,15 +1,19 @@
 """Real dbt runs (dbt-core + dbt-postgres) against PostgreSQL, every statement guarded.
 
 The fixture project (tests/dbt/project) has a seed, a table model with a post-hook that deletes
-every row when `wipe_orders` is set, a view, an incremental model, a snapshot, two data tests and
-a macro that exports a table with COPY ... TO. Each test builds it in a schema of its own.
+every row when `wipe_orders` is set, a view, two incremental models (delete+insert; one keyed by
+its contract, with a post-hook deleting one row when `trim_updates` is set), a snapshot, two data
+tests and a macro that exports a table with COPY ... TO. Each test builds it in a schema of its
+own.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +23,8 @@ import pytest
 from guardrails_core.audit import AuditFilter, AuditRecord, AuditStore, RecordKind
 from guardrails_core.dbt_guard import run_dbt
 from guardrails_core.guard import Guard
-from guardrails_core.model import Context, Verdict
+from guardrails_core.impact import BackupEntry, list_backups, purge, undo
+from guardrails_core.model import Context, ImpactSource, Verdict
 from guardrails_core.policy import parse_policy
 from guardrails_core.settings import Settings
 from tests.servers import require_postgres
@@ -60,8 +65,13 @@ class Project:
         with AuditStore(self.audit_url, create=False) as store:
             return store.query(AuditFilter(kind=RecordKind.DECISION, limit=100_000))
 
+    def backups(self) -> list[BackupEntry]:
+        with psycopg.connect(DSN, autocommit=True) as conn:
+            return [entry for entry in list_backups(conn) if entry.table[0] == self.schema]
+
     def drop(self) -> None:
         with psycopg.connect(DSN, autocommit=True) as conn:
+            purge(conn, older_than=timedelta(0), schema=self.schema)  # the kept pre-images
             for schema in (self.schema, f"{self.schema}_snapshots"):
                 conn.execute(f'drop schema if exists "{schema}" cascade')
 
@@ -104,8 +114,28 @@ def test_ordinary_runs_have_no_false_block_under_the_dbt_pack(project: Project) 
     assert "model.guarded_shop.customers" in by_rule["dbt.backup-drop"]
     assert by_rule["dbt.seed-reload"] == {"seed.guarded_shop.raw_orders"}
     assert by_rule["dbt.seed-full-refresh"] == {"seed.guarded_shop.raw_orders"}
-    # The full refresh of the incremental model is named, and only there.
-    assert by_rule["dbt.full-refresh"] == {"model.guarded_shop.orders_incremental"}
+    # The full refresh of the incremental models is named, and only there.
+    incremental = {"model.guarded_shop.orders_incremental", "model.guarded_shop.order_updates"}
+    assert by_rule["dbt.full-refresh"] == incremental
+    # So is their delete+insert, measured on the node's connection: the tables were never
+    # analysed, so the rows were counted (the planner guesses hundreds for three rows).
+    assert by_rule["dbt.incremental-delete-insert"] == incremental
+    measured = [
+        record.decision.impact
+        for record in records
+        if record.decision is not None
+        and record.decision.deciding_reason is not None
+        and record.decision.deciding_reason.rule_id == "dbt.incremental-delete-insert"
+    ]
+    assert len(measured) == 2  # the second build's, one per model
+    for [estimate] in measured:
+        assert (estimate.source, estimate.estimated_rows, estimate.table_rows) == (
+            ImpactSource.COUNT,
+            1,
+            3,
+        ), estimate
+    # The keyed model's delete kept a pre-image; the keyless one's could not.
+    assert {entry.table[1] for entry in project.backups()} == {"order_updates"}
     # Seeds, snapshots and data tests went through the guard too.
     tasks = {record.decision.context.task for record in records if record.decision}
     assert {"snapshot.guarded_shop.orders_snapshot", "seed.guarded_shop.raw_orders"} <= tasks
@@ -125,6 +155,29 @@ def test_a_post_hook_deleting_every_row_fails_its_node_and_the_table_keeps_its_r
     [(task, text)] = _blocked(project.decisions())
     assert task == "model.guarded_shop.orders"
     assert text.startswith("delete from") and "where" in text
+    [wipe] = [r.decision for r in project.decisions() if r.decision and r.decision.impact]
+    assert wipe.impact[0].estimated_rows == 3 and wipe.impact[0].table_rows == 3  # measured
+
+
+def test_an_allowed_scoped_delete_keeps_a_pre_image_that_undo_puts_back(project: Project) -> None:
+    assert project.dbt("build").success and project.rows("order_updates") == 3
+    assert project.backups() == []  # the first build only inserted
+    assert project.dbt("run", "--select", "order_updates", "--vars", "{trim_updates: true}").success
+    assert project.rows("order_updates") == 2
+    hook = [
+        r.decision
+        for r in project.decisions()
+        if r.decision and '"order_updates" where id =' in r.decision.command.text
+    ]
+    [decision] = hook
+    assert decision.decision is Verdict.ALLOW
+    assert decision.context.task == "model.guarded_shop.order_updates"
+    [entry] = [e for e in project.backups() if e.decision_id == decision.decision_id]
+    assert (entry.operation, entry.row_count, entry.key_columns) == ("DELETE", 1, ("id",))
+    assert entry.database == "postgresql://postgres@127.0.0.1:5432/test"
+    with psycopg.connect(DSN, autocommit=True) as conn:
+        undo(conn, decision.decision_id)
+    assert project.rows("order_updates") == 3
 
 
 def test_an_operation_that_exports_is_blocked(project: Project, tmp_path: Path) -> None:
@@ -196,3 +249,68 @@ def test_the_command_line_wrapper(project: Project, monkeypatch: pytest.MonkeyPa
     assert main(["dbt", "--", "run", "--project-dir", str(project.folder / "missing")]) == 2
     environments = {r.decision.context.environment for r in project.decisions() if r.decision}
     assert environments == {"ci", None}
+
+
+def test_a_held_statement_is_approved_from_the_command_line_and_then_runs_once(
+    project: Project,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from guardrails_core.cli import main
+
+    monkeypatch.setenv("GUARDRAILS_AUDIT_URL", project.audit_url)
+    monkeypatch.setenv("GUARDRAILS_HOME", str(tmp_path / "home"))
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        "version: 1\nrules:\n  - id: deletes-in-hooks-need-approval\n"
+        "    match: {orchestrator: dbt, operations: [DELETE], every_object: true,\n"
+        "            objects: ['*.order_updates']}\n"
+        "    decision: review\n"
+    )
+    where = ["--project-dir", str(project.folder), "--profiles-dir", str(project.folder), "-q"]
+    trim = ["run", "--select", "order_updates", "--vars", "{trim_updates: true}", *where]
+    dbt = ["dbt", "--policy", str(policy), "--"]
+    assert main([*dbt, "build", *where]) == 0
+    capsys.readouterr()
+
+    assert main([*dbt, *trim]) == 1  # the hook's delete is held; dbt rolls the node back
+    held = capsys.readouterr().err
+    [approval_id] = re.findall(r"`access-guardrails approve (\w+)`", held)
+    assert "held for review at model.guarded_shop.order_updates" in held
+    assert project.rows("order_updates") == 3
+
+    assert main(["approve", approval_id, "--by", "ada"]) == 0
+    assert main([*dbt, *trim]) == 0  # the same statement, approved: it runs
+    assert project.rows("order_updates") == 2
+    [approved] = [
+        r.decision
+        for r in project.decisions()
+        if r.decision and any(a.comment == approval_id for a in r.decision.context.approvals)
+    ]
+    assert approved.decision is Verdict.ALLOW and approved.context.approvals[0].approver == "ada"
+
+    assert main([*dbt, *trim]) == 1  # once: the next run is held again
+    assert project.rows("order_updates") == 2
+
+
+def test_a_delete_insert_measured_over_the_limits_is_held_for_review(project: Project) -> None:
+    assert project.dbt("build").success
+    strict = project.guard("version: 1\nimpact: {max_rows: 0}\n")  # any row is too many
+    result = project.dbt("run", "--select", "orders_incremental", guard=strict)
+    assert not result.success
+    [failed] = [item for item in result.result if str(item.status) == "error"]
+    # Its text names this run's temporary relation: an approval could never be used again.
+    assert "not approvable for a later run" in failed.message
+    assert "access-guardrails approve" not in failed.message
+    assert project.rows("orders_incremental") == 3  # dbt rolled the node back
+    [held] = [
+        r.decision
+        for r in project.decisions()
+        if r.decision and r.decision.decision is not Verdict.ALLOW
+    ]
+    assert held.decision is Verdict.REVIEW
+    assert held.deciding_reason is not None
+    assert held.deciding_reason.rule_id == "dbt.incremental-delete-insert-large"
+    assert held.context.task == "model.guarded_shop.orders_incremental"
+    assert held.impact[0].estimated_rows == 1 and held.impact[0].source is ImpactSource.COUNT

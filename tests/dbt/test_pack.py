@@ -6,14 +6,16 @@ import pytest
 
 from guardrails_core.check import check
 from guardrails_core.cli import context_from_mapping, policy_cases
-from guardrails_core.model import Mode, Verdict, fingerprint_text
+from guardrails_core.model import ImpactEstimate, ImpactSource, Mode, Verdict, fingerprint_text
 from guardrails_core.policy import PolicyError, baseline_policy, parse_policy
 from guardrails_core.policy.packs import has_pack, with_packs
 
 DBT = with_packs(baseline_policy(), ["dbt"])
 
 
-def _judge(text: str, **context: str) -> tuple[Verdict, str]:
+def _judge(
+    text: str, impact: tuple[ImpactEstimate, ...] | None = None, **context: str
+) -> tuple[Verdict, str]:
     values = {"orchestrator": "dbt", **{f"label.{k}": v for k, v in context.items()}}
     decision = check(
         text,
@@ -21,6 +23,7 @@ def _judge(text: str, **context: str) -> tuple[Verdict, str]:
         policy=DBT,
         context=context_from_mapping(values, fingerprint=fingerprint_text(text)),
         mode=Mode.ENFORCE,
+        impact=impact,
     )
     assert decision.deciding_reason is not None
     return decision.decision, decision.deciding_reason.rule_id
@@ -105,6 +108,93 @@ def test_the_pack_knows_dbt_housekeeping_and_nothing_else(
     text: str, labels: dict[str, str], verdict: str, rule: str
 ) -> None:
     assert _judge(text, **labels) == (Verdict(verdict), rule)
+
+
+EVENTS = {**INCREMENTAL, "dbt.alias": "events"}
+DELETE_INSERT = (
+    'delete from "test"."shop"."events" as DBT_INTERNAL_DEST where (id) in '
+    '(select distinct id from "events__dbt_tmp2104" as DBT_INTERNAL_SOURCE)'
+)
+
+
+def _measured(rows: int, table_rows: int) -> tuple[ImpactEstimate, ...]:
+    return (
+        ImpactEstimate(
+            statement_index=0,
+            table="shop.events",
+            estimated_rows=rows,
+            table_rows=table_rows,
+            fraction=rows / table_rows,
+            source=ImpactSource.EXPLAIN,
+        ),
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "labels", "impact", "verdict", "rule"),
+    [
+        # dbt's delete of the rows whose keys arrive again: named, measured within the limits.
+        (DELETE_INSERT, EVENTS, None, "allow", "dbt.incremental-delete-insert"),
+        (DELETE_INSERT, EVENTS, _measured(3, 3), "allow", "dbt.incremental-delete-insert"),
+        # Measured over the limits: held for review (approvable), not denied as a mass mutation.
+        (
+            DELETE_INSERT,
+            EVENTS,
+            _measured(60_000, 100_000),
+            "review",
+            "dbt.incremental-delete-insert-large",
+        ),
+        # Not keyed by the node's batch: a hook's own delete is judged as any other delete.
+        (
+            'delete from "test"."shop"."events" where id = 1',
+            EVENTS,
+            None,
+            "allow",
+            "baseline.allow",
+        ),
+        (
+            'delete from "test"."shop"."events" where id = 1',
+            EVENTS,
+            _measured(60_000, 100_000),
+            "deny",
+            "baseline.mass-mutation",
+        ),
+        # Another table, or a batch of another model, or no alias known: not dbt's delete+insert.
+        (
+            'delete from "test"."shop"."orders" where (id) in (select id from "events__dbt_tmp1")',
+            EVENTS,
+            _measured(60_000, 100_000),
+            "deny",
+            "baseline.mass-mutation",
+        ),
+        (
+            'delete from "test"."shop"."events" where (id) in (select id from "orders__dbt_tmp1")',
+            EVENTS,
+            None,
+            "allow",
+            "baseline.allow",
+        ),
+        # Without the alias label the allow never holds; the review may (it blocks: fail closed).
+        (DELETE_INSERT, INCREMENTAL, None, "allow", "baseline.allow"),
+        (
+            DELETE_INSERT,
+            INCREMENTAL,
+            _measured(60_000, 100_000),
+            "review",
+            "dbt.incremental-delete-insert-large",
+        ),
+        # A table model has no delete+insert.
+        (DELETE_INSERT, {**EVENTS, "dbt.materialized": "table"}, None, "allow", "baseline.allow"),
+    ],
+)
+def test_the_delete_of_delete_insert_is_named_and_reviewable_when_large(
+    text: str,
+    labels: dict[str, str],
+    impact: tuple[ImpactEstimate, ...] | None,
+    verdict: str,
+    rule: str,
+) -> None:
+    assert _judge(text, impact, **labels) == (Verdict(verdict), rule)
 
 
 def test_the_pack_needs_the_dbt_orchestrator() -> None:

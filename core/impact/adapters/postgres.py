@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from typing import Any
 
 from guardrails_core.impact.adapters.base import (
@@ -39,10 +40,27 @@ _STABLE_TEXT = {
     "bytea_output": "hex",
 }
 
+# A table without statistics is counted exactly up to this size (8 MiB in 8 KiB pages): counting
+# more would not fit a probe's time.
+SMALL_TABLE_PAGES = 1024
+
 _SQLSTATE_MESSAGES = {
     "57014": "timed out after {timeout} ms (statement_timeout)",
     "55P03": "waited longer than {timeout} ms for a lock on the table (lock_timeout)",
 }
+
+
+@dataclass(frozen=True)
+class _Size:
+    """A table's size from the catalog: `rows` from its statistics (None without); `pages`,
+    what a plain table without statistics holds on disk; `partitioned` tables have none of
+    their own."""
+
+    table: str
+    rows: int | None
+    pages: int | None = None
+    partitioned: bool = False
+    notes: tuple[str, ...] = ()
 
 
 class PostgresAdapter(DialectAdapter):
@@ -64,14 +82,39 @@ class PostgresAdapter(DialectAdapter):
     ) -> Measurement:
         try:
             with self._bounded(session, timeout_ms):
+                size = self._table_size(session, change.table)
+                if size.pages is not None:
+                    return self._count_unanalysed(session, change, size)
                 plan = _json(session.scalar(f"EXPLAIN (FORMAT JSON) {statement_sql}"))
                 rows = _modified_rows(plan)
-                table, table_rows, notes = self._table_size(session, change.table)
+                if size.partitioned:
+                    size = self._planned_size(session, change.table, size)
         except ProbeError:
             raise
         except Exception as error:
             raise ProbeError(self._error(error, timeout_ms)) from error
-        return Measurement(table, rows, table_rows, ImpactSource.EXPLAIN, notes)
+        return Measurement(size.table, rows, size.rows, ImpactSource.EXPLAIN, size.notes)
+
+    def _count_unanalysed(self, session: Session, change: RowChange, size: _Size) -> Measurement:
+        """A table without statistics: the planner's numbers would be guesses (it assumes ten
+        pages for a table never vacuumed, ~1,000 rows for a table of three), so a small one is
+        counted exactly and a large one has no estimate (unknown, not wrong)."""
+        unanalysed = f"{size.table} has no statistics yet (never analysed)"
+        advice = f"run ANALYZE {change.table.sql} (or let autovacuum analyse it)"
+        pages = size.pages or 0
+        if pages > SMALL_TABLE_PAGES:
+            raise ProbeError(
+                f"{unanalysed} and is too large to count in a probe ({pages:,} pages), so the "
+                f"planner's estimate would be a guess: {advice}"
+            )
+        if change.side_effects:
+            raise ProbeError(
+                f"{unanalysed}, and counting the rows would call {change.side_effects}: {advice}"
+            )
+        rows = int(session.scalar(change.count_sql(self.name)))
+        total = int(session.scalar(f"SELECT count(*) FROM {change.table.sql}"))
+        note = f"{unanalysed}: the rows were counted exactly"
+        return Measurement(size.table, rows, total, ImpactSource.COUNT, (note,))
 
     @contextmanager
     def _bounded(self, session: Session, timeout_ms: int) -> Iterator[None]:
@@ -97,25 +140,28 @@ class PostgresAdapter(DialectAdapter):
             else:
                 session.execute("ROLLBACK")
 
-    def _table_size(
-        self, session: Session, table: TableName
-    ) -> tuple[str, int | None, tuple[str, ...]]:
+    def _table_size(self, session: Session, table: TableName) -> _Size:
         found = session.fetch(
-            "SELECT n.nspname, c.relname, c.reltuples::bigint FROM pg_class c "
+            "SELECT n.nspname, c.relname, c.reltuples::bigint, c.relkind, "
+            "pg_relation_size(c.oid) / current_setting('block_size')::bigint FROM pg_class c "
             "JOIN pg_namespace n ON n.oid = c.relnamespace "
             f"WHERE c.oid = to_regclass({PARAM})",
             (table.sql,),
         )
         if not found:
-            return table.display, None, ("the table was not found in the catalog",)
-        schema, name, reltuples = found[0]
+            return _Size(table.display, None, notes=("the table was not found in the catalog",))
+        schema, name, reltuples, kind, pages = found[0]
+        display = f"{schema}.{name}"
         if reltuples is not None and int(reltuples) >= 0:
-            return f"{schema}.{name}", int(reltuples), ()
-        # Never analysed (or partitioned): the planner's own guess of the table's size.
+            return _Size(display, int(reltuples))
+        if kind == "p":
+            return _Size(display, None, partitioned=True)
+        return _Size(display, None, pages=int(pages))
+
+    def _planned_size(self, session: Session, table: TableName, size: _Size) -> _Size:
         plan = _json(session.scalar(f"EXPLAIN (FORMAT JSON) SELECT * FROM {table.sql}"))
-        rows = int(plan[0]["Plan"]["Plan Rows"])
-        note = "the table has no statistics yet (never analysed): its size is the planner's guess"
-        return f"{schema}.{name}", rows, (note,)
+        note = "the table is partitioned: its size is the planner's sum of its partitions"
+        return _Size(size.table, int(plan[0]["Plan"]["Plan Rows"]), notes=(note,))
 
     def _error(self, error: BaseException, timeout_ms: int) -> str:
         state = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)

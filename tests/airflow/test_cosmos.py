@@ -1,0 +1,91 @@
+"""The dbt fixture project run by astronomer-cosmos in Airflow (`dag.test()`, tasks in this
+process through dbt's dbtRunner), guarded by `airflow_guardrails.dbt_runs.guard_dbt_runs()` in
+the DAG file: every statement is judged in the task's context, the dbt pack knows dbt's own
+housekeeping, and a post-hook deleting every row fails its task with the table intact."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from guardrails_core.audit import AuditFilter, AuditStore, RecordKind
+from guardrails_core.dbt_guard import installed_dbt_guard
+from guardrails_core.model import Decision, Verdict
+from tests.airflow.helpers import run_dag, task_states
+from tests.dbt.test_dbt_guard import Project
+from tests.servers import require_postgres
+
+pytestmark = pytest.mark.airflow
+
+
+@pytest.fixture
+def project(
+    airflow_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Project]:
+    require_postgres()
+    from dbt.cli.main import dbtRunner
+
+    made = Project(tmp_path)
+    where = ["--project-dir", str(made.folder), "--profiles-dir", str(made.folder), "--quiet"]
+    assert dbtRunner().invoke(["parse", *where]).success  # the manifest Cosmos renders from
+    monkeypatch.setenv("GUARDRAILS_TEST_DBT_PROJECT", str(made.folder))
+    monkeypatch.setenv("AIRFLOW__COSMOS__ENABLE_TELEMETRY", "False")  # no network here
+    yield made
+    installed = installed_dbt_guard()
+    if installed is not None:
+        installed.remove()
+    made.drop()
+
+
+def _decisions(dag_id: str, run_id: str) -> list[Decision]:
+    from guardrails_core.settings import Settings
+
+    with AuditStore.open(Settings.load()) as store:
+        records = store.query(AuditFilter(kind=RecordKind.DECISION, limit=100_000))
+    return [
+        r.decision
+        for r in records
+        if r.decision
+        and r.decision.context.pipeline == dag_id
+        and r.decision.context.run_id == run_id
+    ]
+
+
+def test_cosmos_runs_the_project_guarded(project: Project) -> None:
+    dag_run = run_dag("cosmos_dbt", "cosmos_dbt.py")
+    states = task_states(dag_run)
+    assert states and all(state == "success" for state, _ in states.values()), states
+    assert project.rows("orders") == 3 and project.rows("order_updates") == 3
+    decisions = _decisions("cosmos_dbt", dag_run.run_id)
+    assert decisions and all(d.decision is Verdict.ALLOW for d in decisions)
+    assert {d.context.orchestrator for d in decisions} == {"dbt"}
+    labels = [dict(d.context.labels) for d in decisions]
+    # Each statement names the Cosmos task that sent it and the dbt node it belongs to.
+    assert {"orders.run", "raw_orders_seed"} <= {label.get("airflow.task_id") for label in labels}
+    assert "model.guarded_shop.orders" in {d.context.task for d in decisions}
+
+    again = run_dag("cosmos_dbt", "cosmos_dbt.py")  # dbt's swaps and backup drops: the pack
+    assert all(state == "success" for state, _ in task_states(again).values())
+    rules = {
+        d.deciding_reason.rule_id
+        for d in _decisions("cosmos_dbt", again.run_id)
+        if d.deciding_reason is not None
+    }
+    assert {"dbt.relation-swap", "dbt.backup-drop", "dbt.incremental-delete-insert"} <= rules
+
+
+def test_a_post_hook_deleting_every_row_fails_its_cosmos_task(project: Project) -> None:
+    assert project.dbt("build").success
+    dag_run = run_dag("cosmos_dbt_wipe", "cosmos_dbt.py")
+    states = task_states(dag_run)
+    assert states["orders.run"][0] == "failed", states
+    assert project.rows("orders") == 3
+    [blocked] = [
+        d for d in _decisions("cosmos_dbt_wipe", dag_run.run_id) if d.decision is not Verdict.ALLOW
+    ]
+    assert blocked.context.task == "model.guarded_shop.orders"
+    assert dict(blocked.context.labels)["airflow.task_id"] == "orders.run"
+    assert blocked.deciding_reason is not None
+    assert blocked.deciding_reason.rule_id == "baseline.mass-mutation"
