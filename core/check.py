@@ -237,7 +237,6 @@ def check(
     analysis_cache: AnalysisCache | None = DEFAULT_CACHE,
     decision_cache: DecisionCache | None = DEFAULT_DECISIONS,
     impact: Sequence[ImpactEstimate] | None = None,
-    estimated_later: bool = False,
     max_input_bytes: int = DEFAULT_MAX_INPUT_BYTES,
     max_input_depth: int = DEFAULT_MAX_INPUT_DEPTH,
     local_paths: bool = False,
@@ -249,8 +248,6 @@ def check(
     policy's) qualifies unqualified names; `mode` overrides the policy's enforce/audit mode.
     `impact` holds row estimates measured on the live database (`guardrails_core.impact`);
     they become part of the decision, and decisions with estimates are never memoised.
-    `estimated_later`: an adapter judges each statement again, with estimates, when it reaches
-    its connection; `impact.require_estimate` is left to that check (not applied here).
     A command over `max_input_bytes` or `max_input_depth` is denied without being analysed.
     `local_paths`: the command runs on this host, so the files of its shell statements are
     also judged where their symlinks lead (read from the filesystem at each call).
@@ -276,8 +273,8 @@ def check(
         dialect,
         policy.sha256,
         policy.mode,
+        policy.impact.require_estimate,  # off in `Policy.estimates_optional`, same file
         context,
-        estimated_later,
     )
     resolve_links = local_paths and command_kind is CommandKind.SHELL
     memoise = decision_cache is not None and now is None and impact is None and not resolve_links
@@ -302,7 +299,6 @@ def check(
         context,
         now=now,
         impact=impact,
-        estimated_later=estimated_later,
         real_paths=real_paths(_local_files(analysis)) if resolve_links else NO_REAL_PATHS,
     )
     judged = evaluation.analysis or analysis

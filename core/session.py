@@ -28,6 +28,7 @@ from guardrails_core.model import CommandKind, Context, Reversal, most_severe
 
 if TYPE_CHECKING:
     from guardrails_core.impact import Execution, ImpactProbe
+    from guardrails_core.policy import Policy
 
 # Context label of a decision measured at the live connection: the id of the decision it
 # refines (the one judged before any connection existed).
@@ -144,15 +145,12 @@ class GuardSession:
             seen = self.judged.get(command.key)
             replaced = seen.result if seen is not None and self._stale(seen, command) else None
             if seen is None or replaced is not None:
-                later = measured_later and measured_at_connection(
-                    command.dialect, impact=self.impact
-                )
                 result = self.guard.check(
                     command.text,
                     kind=command.kind,
                     dialect=command.dialect,
                     context=self.context(command.connection),
-                    estimated_later=later,
+                    policy=self._policy(command, measured_later=measured_later),
                 )
                 seen = Judged(result)
                 self.judged[command.key] = seen
@@ -178,6 +176,14 @@ class GuardSession:
             if not result.proceed:
                 self.blocked = self.blocked or result
         return result
+
+    def _policy(self, command: Command, *, measured_later: bool) -> Policy | None:
+        """The policy a command is judged by before it reaches a connection: when this session
+        judges it again there, measured, the row estimates the policy may require are that
+        judgement's to demand (None: the guard's own policy)."""
+        if measured_later and measured_at_connection(command.dialect, impact=self.impact):
+            return self.guard.policy.estimates_optional
+        return None
 
     def _stale(self, seen: Judged, command: Command) -> bool:
         """Whether a blocked command is judged again: approvals arrived since (a repeat of a

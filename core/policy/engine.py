@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
@@ -212,6 +212,16 @@ class Policy:
         """Row-impact limits and reversibility settings (the file's `impact:` section)."""
         return self.spec.impact
 
+    @cached_property
+    def estimates_optional(self) -> Policy:
+        """This policy without `impact.require_estimate` (itself when that is off): for a
+        judgement made before any connection exists, when each statement is judged again,
+        measured, at its connection, which enforces it."""
+        if not self.spec.impact.require_estimate:
+            return self
+        impact = self.spec.impact.model_copy(update={"require_estimate": False})
+        return replace(self, spec=self.spec.model_copy(update={"impact": impact}))
+
     def with_mode(self, mode: Mode | None) -> Policy:
         if mode is None or mode is self.mode:
             return self
@@ -410,14 +420,13 @@ def evaluate(
     *,
     now: datetime | None = None,
     impact: Sequence[ImpactEstimate] | None = None,
-    estimated_later: bool = False,
     real_paths: Mapping[str, str] = NO_REAL_PATHS,
 ) -> Evaluation:
     """Judge `analysis`. `impact` holds row estimates measured at the edge (None: not measured);
     a statement over the policy's `impact` limits is judged as a mass mutation.
-    `estimated_later`: see `apply_impact`. `real_paths`: where local paths lead once symlinks
-    are resolved (`guardrails_core.locations.real_paths`, measured at the edge)."""
-    judged = apply_impact(analysis, policy.spec.impact, impact, estimated_later=estimated_later)
+    `real_paths`: where local paths lead once symlinks are resolved
+    (`guardrails_core.locations.real_paths`, measured at the edge)."""
+    judged = apply_impact(analysis, policy.spec.impact, impact)
     analysis = judged.analysis
     state = _State(
         analysis=analysis, policy=policy, context=context, now=now, real_paths=real_paths

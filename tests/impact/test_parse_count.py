@@ -11,13 +11,13 @@ import pytest
 import sqlglot.parser
 from sqlalchemy import create_engine, text
 
-from guardrails_core import Context
+from guardrails_core import Context, Intent
 from guardrails_core.guard import Guard
-from guardrails_core.impact import ImpactProbe
+from guardrails_core.impact import Execution, ImpactProbe
 from guardrails_core.session import Command, GuardSession, Origin
 from guardrails_core.sqlalchemy_guard import guard_engine
 
-from .conftest import Database, orders, runner
+from .conftest import Database, guard_for, orders, policy_for, runner
 
 
 def about(parses: list[str], table: str) -> list[str]:
@@ -76,15 +76,37 @@ def test_an_engine_statement_is_parsed_once(db: Database, guard: Guard, parses: 
     assert about(parses, table) == [sql]
 
 
+def run_reversibly(db: Database, guard: Guard, sql: str) -> Execution[Any]:
+    """`sql` judged measured on a task connection, run with its way back, committed."""
+    connection = db.connection()
+    probe = ImpactProbe(connection)
+    result = guard.check(sql, probe=probe, context=Context(pipeline="parses", task="reversible"))
+    executed = guard.execute_reversibly(result, probe, runner(connection))
+    db.commit(connection)
+    return executed
+
+
 @pytest.mark.parametrize("db", ["sqlite"], indirect=True)
 def test_a_soft_drop_is_parsed_once(db: Database, guard: Guard, parses: list[str]) -> None:
     table = orders(db)
     sql = f"DROP TABLE {table}"
-    connection = db.connection()
-    probe = ImpactProbe(connection)
     parses.clear()
-    result = guard.check(sql, probe=probe, context=Context(pipeline="parses", task="drop"))
-    executed = guard.execute_reversibly(result, probe, runner(connection))
-    db.commit(connection)
+    executed = run_reversibly(db, guard, sql)
     assert executed.reversals and executed.reversals[0].kind.value == "soft_drop"
+    assert about(parses, table) == [sql]
+
+
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+def test_a_statement_over_the_row_limit_is_parsed_once(
+    db: Database, audit_url: str, parses: list[str]
+) -> None:
+    """An estimate over `impact.max_rows` makes the statement a mass mutation (a new effect with
+    the estimate's finding): its pre-image still reads the tree the analyzer read."""
+    guard = guard_for(audit_url, policy_for(db.dialect, "{max_rows: 5}"))
+    table = orders(db)
+    sql = f"DELETE FROM {table} WHERE v = 3"
+    parses.clear()
+    executed = run_reversibly(db, guard, sql)
+    assert Intent.MASS_MUTATION in executed.decision.intents
+    assert executed.reversals and executed.reversals[0].row_count == 20
     assert about(parses, table) == [sql]
