@@ -11,7 +11,9 @@ map the verdict back (fail, pause, proceed); the session decides everything in b
 - whether a statement is measured at its connection at all (`measured_at_connection`: the one
   list of databases the probes know, for every adapter);
 - which decision represents the unit (`deciding`), and the outcomes of everything it judged,
-  written in one batch when it ends (`finish`).
+  written in one batch when it ends (`finish`);
+- approval rounds: whether a statement needing review goes to a person (`approval_round`), the
+  approvals the unit collected (`approved`), and closing a review it may no longer ask about.
 """
 
 from __future__ import annotations
@@ -22,9 +24,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from guardrails_core.audit import Outcome
 from guardrails_core.guard import Guard, GuardResult, describe_error
 from guardrails_core.impact.plan import PROBED_DIALECTS, may_need_probe, needs_probe
-from guardrails_core.model import CommandKind, Context, Reversal, most_severe
+from guardrails_core.model import Approval, CommandKind, Context, Reversal, Verdict, most_severe
 
 if TYPE_CHECKING:
     from guardrails_core.impact import Execution, ImpactProbe
@@ -33,6 +36,10 @@ if TYPE_CHECKING:
 # Context label of a decision measured at the live connection: the id of the decision it
 # refines (the one judged before any connection existed).
 REFINES_LABEL = "guardrails.refines"
+# The actor of outcomes the guard appends itself (a review closed without asking anyone).
+GUARD_ACTOR = "access-guardrails"
+# Approvals one unit may collect (each changed command needs its own).
+MAX_APPROVALS = 5
 
 
 class Origin(StrEnum):
@@ -95,6 +102,16 @@ class Judged:
         return GuardResult(decision, self.result.record_id)
 
 
+@dataclass(frozen=True)
+class ApprovalRound:
+    """What becomes of a blocked result: a person is asked (`number`: the unit's requests
+    counted from 0, which keys the request), or not. `refusal` says why a review is not asked
+    about (its decision is closed as rejected); a deny has neither."""
+
+    number: int | None = None
+    refusal: str | None = None
+
+
 ContextFor = Callable[[str | None], Context]
 NewResult = Callable[[GuardResult, Command], None]
 
@@ -107,6 +124,8 @@ class GuardSession:
     per new judgement: approvals collected during the unit count). `on_new` sees every newly
     recorded result (an adapter logs or shows it); `on_blocked` maps a blocked verdict to the
     orchestrator (raise its exception, park the task), else `CommandBlocked` is raised.
+    `approvals`: those the unit holds (it started with them, or a person gave them during it:
+    `approved`), which `context` carries into each judgement; at most `max_approvals`.
     """
 
     guard: Guard
@@ -120,6 +139,8 @@ class GuardSession:
     declared: GuardResult | None = None
     lock: threading.RLock = field(default_factory=threading.RLock)
     cleanups: list[Callable[[], None]] = field(default_factory=list)
+    approvals: list[Approval] = field(default_factory=list)
+    max_approvals: int = MAX_APPROVALS
 
     # ------------------------------------------------------------------ judging
 
@@ -251,6 +272,34 @@ class GuardSession:
                 key = Command(statement.text, command.kind, connection=command.connection).key
                 self.judged.setdefault(key, Judged(result, reported=True))
 
+    # ------------------------------------------------------------------ approval rounds
+
+    def approval_round(self, result: GuardResult) -> ApprovalRound:
+        """Whether a person is asked to approve blocked `result`: a review, while the unit holds
+        fewer than `max_approvals` approvals. A review past them is closed as rejected by the
+        guard (the trail shows no approval still pending for it), with the reason returned."""
+        decision = result.decision
+        if decision.decision is not Verdict.REVIEW:
+            return ApprovalRound()
+        with self.lock:
+            held = tuple(self.approvals)
+        if len(held) < self.max_approvals:
+            return ApprovalRound(number=len(held))
+        approved = ", ".join(approval.fingerprint[:23] + "..." for approval in held) or "none"
+        refusal = (
+            f"the approvals this run received are for {approved}, but it now needs approval "
+            f"for a different command ({decision.fingerprint[:23]}...), and one run collects "
+            f"at most {self.max_approvals}: a changed command needs a new approval"
+        )
+        self.guard.finish(result, Outcome.REJECTED, actor=GUARD_ACTOR, detail=f"not run: {refusal}")
+        return ApprovalRound(refusal=refusal)
+
+    def approved(self, approval: Approval) -> None:
+        """A person approved a command of the unit: the judgements from now on carry it (a
+        blocked command judged again is the end of its approval round)."""
+        with self.lock:
+            self.approvals.append(approval)
+
     # ------------------------------------------------------------------ outcomes
 
     def kept(self, result: GuardResult, executed: Execution[Any]) -> None:
@@ -329,7 +378,10 @@ class GuardSession:
 
 
 __all__ = [
+    "GUARD_ACTOR",
+    "MAX_APPROVALS",
     "REFINES_LABEL",
+    "ApprovalRound",
     "Command",
     "GuardSession",
     "Origin",

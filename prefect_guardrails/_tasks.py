@@ -49,8 +49,6 @@ from ._publish import publish, publish_outcome, settle
 F = TypeVar("F", bound=Callable[..., Any])
 
 BLOCKED = "Blocked"
-# Distinct approvals one task run may ask for (each changed command needs its own).
-MAX_APPROVALS = 5
 
 
 class TaskBlocked(CommandBlocked):
@@ -206,7 +204,6 @@ class _Run:
         )
         self.declared.session = self.session
         self.allowed: GuardResult | None = None  # the declared command's result, once allowed
-        self.approvals_asked = 0
         task_ctx = TaskRunContext.get()
         self.in_task_run = task_ctx is not None
         if task_ctx is not None:
@@ -234,19 +231,19 @@ class _Run:
     def ask(self, result: GuardResult) -> State[Any] | None:
         """A blocked result: None once approved, else the Blocked state (denies never ask)."""
         decision = result.decision
-        if decision.decision is not Verdict.REVIEW or self.approvals_asked >= MAX_APPROVALS:
-            return self.stop(decision, result.record_id)
+        asked = self.session.approval_round(result)
+        if asked.number is None:
+            return self.stop(decision, result.record_id, asked.refusal)
         answer = request_approval(
             self.guard,
             result,
             timeout=self.spec.approval_timeout,
             poll_interval=self.spec.poll_interval,
-            round_=self.approvals_asked,
+            round_=asked.number,
         )
-        self.approvals_asked += 1
         if answer.approval is None:
             return self.stop(decision, result.record_id, answer.detail)
-        self.declared.approvals.append(answer.approval)
+        self.session.approved(answer.approval)
         return None
 
     def body_failed(self, error: Exception) -> State[Any] | None:
