@@ -240,6 +240,7 @@ def check(
     max_input_bytes: int = DEFAULT_MAX_INPUT_BYTES,
     max_input_depth: int = DEFAULT_MAX_INPUT_DEPTH,
     local_paths: bool = False,
+    analysis: Analysis | None = None,
 ) -> Decision:
     """Judge `text` (SQL or shell) against `policy`; when None, the policy of the settings, as
     the CLI does (`configured_policy()`: GUARDRAILS_POLICY and GUARDRAILS_MODE, else the baseline).
@@ -251,6 +252,8 @@ def check(
     A command over `max_input_bytes` or `max_input_depth` is denied without being analysed.
     `local_paths`: the command runs on this host, so the files of its shell statements are
     also judged where their symlinks lead (read from the filesystem at each call).
+    `analysis`: `text` as the analyzer already read it (`intent.sent_alone`), not read again;
+    such decisions are not memoised (the memo is keyed by the text alone).
     """
     policy = (policy or configured_policy()).with_mode(mode)
     context = context or _DEFAULT_CONTEXT
@@ -277,7 +280,13 @@ def check(
         context,
     )
     resolve_links = local_paths and command_kind is CommandKind.SHELL
-    memoise = decision_cache is not None and now is None and impact is None and not resolve_links
+    memoise = (
+        decision_cache is not None
+        and now is None
+        and impact is None
+        and analysis is None
+        and not resolve_links
+    )
     if memoise and decision_cache is not None:
         cached = decision_cache.get(key)
         if cached is not None:
@@ -285,7 +294,7 @@ def check(
                 update={"decision_id": os.urandom(16).hex(), "decided_at": datetime.now(UTC)}
             )
 
-    analysis = analyze(
+    analysis = analysis or analyze(
         text,
         kind=command_kind,
         dialect=dialect,

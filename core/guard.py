@@ -188,6 +188,7 @@ class Guard:
         context: Context | None = None,
         probe: ImpactProbe | None = None,
         policy: Policy | None = None,
+        analysis: Analysis | None = None,
     ) -> GuardResult:
         """Decide about `text` and record the decision before returning. Never raises for a
         verdict; see `GuardResult.raise_if_blocked` and `enforce`.
@@ -195,13 +196,17 @@ class Guard:
         With `probe` (an `ImpactProbe` on the connection the command will run on), the rows
         each UPDATE/DELETE/MERGE would touch are estimated first, and the policy's `impact`
         limits apply; `dialect` defaults to the probe's. `policy`: a view of the guard's policy
-        to judge by (`Policy.estimates_optional`), else the guard's own.
+        to judge by (`Policy.estimates_optional`), else the guard's own. `analysis`: `text` as
+        the analyzer already read it (see `check`), not read again.
         """
         impact = None
         if probe is not None and CommandKind(kind) is CommandKind.SQL:
             dialect = dialect or probe.dialect
             # No statement to measure (a read): None keeps the decision cache in play.
-            impact = self.measure(text, probe, dialect=dialect, context=context) or None
+            measured = self.measure(
+                text, probe, dialect=dialect, context=context, analysis=analysis
+            )
+            impact = measured or None
         decision = check(
             text,
             kind=kind,
@@ -210,6 +215,7 @@ class Guard:
             context=context,
             mode=self.settings.mode,
             impact=impact,
+            analysis=analysis,
             max_input_bytes=self.settings.max_input_bytes,
             max_input_depth=self.settings.max_input_depth,
             local_paths=True,  # the guarded task runs the command on this worker
@@ -231,10 +237,14 @@ class Guard:
         *,
         dialect: str | None = None,
         context: Context | None = None,
+        analysis: Analysis | None = None,
     ) -> tuple[ImpactEstimate, ...]:
         """Row estimates of the UPDATE/DELETE/MERGE statements of `text` (never raises: a
-        failed probe is an estimate with source `none` and its reason)."""
-        analysis = self.analysis(text, dialect=dialect or probe.dialect, context=context)
+        failed probe is an estimate with source `none` and its reason); `analysis`: `text` as
+        the analyzer already read it."""
+        analysis = analysis or self.analysis(
+            text, dialect=dialect or probe.dialect, context=context
+        )
         return probe.measure(analysis, self.policy.impact)
 
     def analysis(

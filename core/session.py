@@ -27,7 +27,16 @@ from typing import TYPE_CHECKING, Any
 from guardrails_core.audit import Outcome
 from guardrails_core.guard import Guard, GuardResult, describe_error
 from guardrails_core.impact.plan import PROBED_DIALECTS, may_need_probe, needs_probe
-from guardrails_core.model import Approval, CommandKind, Context, Reversal, Verdict, most_severe
+from guardrails_core.intent import sent_alone
+from guardrails_core.model import (
+    Analysis,
+    Approval,
+    CommandKind,
+    Context,
+    Reversal,
+    Verdict,
+    most_severe,
+)
 
 if TYPE_CHECKING:
     from guardrails_core.impact import Execution, ImpactProbe
@@ -156,8 +165,10 @@ class GuardSession:
         the adapter sends the command on to a connection where it is judged again, measured, so
         the policy's `impact.require_estimate` is left to that judgement.
         """
-        if command.origin is Origin.CONNECTION and self._measurable(command):
-            return self._judge_at_connection(command, probe)
+        if command.origin is Origin.CONNECTION:
+            read = self._read_before(command)
+            if self._measurable(command, read):
+                return self._judge_at_connection(command, probe, read)
         seen = self.judged.get(command.key)  # the hot path: a repeat of a judged statement
         if seen is not None and seen.result.proceed and command.origin is not Origin.DECLARED:
             return seen.result
@@ -214,15 +225,29 @@ class GuardSession:
         approvals = self.context(command.connection).approvals
         return approvals != seen.result.decision.context.approvals
 
-    def _measurable(self, command: Command) -> bool:
+    def _read_before(self, command: Command) -> Analysis | None:
+        """A statement sent at its connection as the analyzer read it when this session judged
+        it, alone or in its script (`sent_alone`): one parse per statement. None when it was
+        not judged here in this dialect."""
+        seen = self.judged.get(command.key)
+        if seen is None or seen.result.decision.command.kind is not command.kind:
+            return None
+        for statement in seen.result.decision.statements:
+            if statement.text == command.text and statement.dialect == command.dialect:
+                return sent_alone(statement)
+        return None
+
+    def _measurable(self, command: Command, read: Analysis | None) -> bool:
         """Whether a probe measures or protects a statement of the command (an upsert's UPDATE
         word alone does not make it one: it is judged, once, as any other)."""
-        analysis = self.guard.analysis(
+        analysis = read or self.guard.analysis(
             command.text, dialect=command.dialect, context=self.context(command.connection)
         )
         return any(needs_probe(statement) for statement in analysis.statements)
 
-    def _judge_at_connection(self, command: Command, probe: ImpactProbe | None) -> GuardResult:
+    def _judge_at_connection(
+        self, command: Command, probe: ImpactProbe | None, read: Analysis | None
+    ) -> GuardResult:
         with self.lock:
             earlier = self.judged.get(command.key)
             refines = earlier.result.decision.decision_id if earlier is not None else None
@@ -236,6 +261,7 @@ class GuardSession:
                 dialect=command.dialect,
                 context=context,
                 probe=probe,
+                analysis=read,
             )
             self.order.append(Judged(result, refines=refines))
         return self._judged(result, command, True)

@@ -59,6 +59,31 @@ def test_a_hook_statement_is_parsed_once(db: Database, guard: Guard, parses: lis
 
 
 @pytest.mark.parametrize("db", ["sqlite", "postgres"], indirect=True)
+def test_a_script_sent_statement_by_statement_is_parsed_once_per_statement(
+    db: Database, guard: Guard, parses: list[str]
+) -> None:
+    """A hook that splits the task's script sends its statements one by one: each is measured
+    and judged at its connection as the analyzer read it in the script."""
+    table = orders(db)
+    statements = [f"DELETE FROM {table} WHERE v = 3", f"UPDATE {table} SET v = 0 WHERE v = 4"]
+    script = ";\n".join(statements)
+    connection = db.connection()
+    probe = ImpactProbe(connection)
+    session = GuardSession(guard, lambda _connection: Context(pipeline="parses", task="script"))
+    parses.clear()
+    session.judge(Command(script, dialect=db.dialect, origin=Origin.DECLARED), measured_later=True)
+    for sql in statements:
+        at_connection = Command(sql, dialect=db.dialect, origin=Origin.CONNECTION)
+        result = session.judge(at_connection, probe=probe)
+        assert result.decision.impact[0].estimated_rows is not None
+        assert result.decision.statements[0].span == (0, len(sql))
+        executed = guard.execute_reversibly(result, probe, runner(connection))
+        assert executed.reversals and executed.reversals[0].row_count == 20
+    db.commit(connection)
+    assert len(about(parses, table)) == len(statements)  # the script's reading, nothing more
+
+
+@pytest.mark.parametrize("db", ["sqlite", "postgres"], indirect=True)
 def test_an_engine_statement_is_parsed_once(db: Database, guard: Guard, parses: list[str]) -> None:
     """The engine path (Prefect's guarded engines): measured, judged, captured, completed."""
     table = orders(db)
