@@ -29,7 +29,6 @@ RESUME_METHOD = "guardrails_resume"
 APPROVE = "Approve"
 REJECT = "Reject"
 APPROVAL_SOURCE = "airflow-hitl"
-GUARD_ACTOR = "access-guardrails"
 _SUBJECT_LIMIT = 200
 
 
@@ -39,26 +38,6 @@ def request_approval(scope: TaskScope, result: GuardResult) -> NoReturn:
     from airflow.sdk.execution_time.hitl import upsert_hitl_detail
 
     decision = result.decision
-    if scope.base.approvals:
-        # One HITL request per task try: its text cannot be replaced, so a second command
-        # needing approval in the same try would be shown with the first one's text.
-        approved = ", ".join(a.fingerprint[:23] + "..." for a in scope.base.approvals)
-        # Closed by the guard, so the trail shows no approval still pending for it.
-        scope.guard.finish(
-            result,
-            Outcome.REJECTED,
-            actor=GUARD_ACTOR,
-            detail=f"not run: the approval this run received is for {approved}",
-        )
-        raise TaskBlocked(
-            decision,
-            result.record_id,
-            why=(
-                f"access-guardrails: the approval this run received is for {approved}, but the "
-                f"task now needs approval for a different command ({decision.fingerprint[:23]}"
-                "...): a changed command needs a new approval. Clear the task to request one."
-            ),
-        )
     ti: Any = scope.airflow_context["ti"]
     options = scope.options
     upsert_hitl_detail(

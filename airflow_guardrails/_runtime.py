@@ -90,6 +90,10 @@ class TaskScope:
             impact=self.options.impact,
             on_new=self._log,
             on_blocked=self._stop,
+            approvals=list(self.base.approvals),
+            # One HITL request per task try: its text cannot be replaced, so a second command
+            # needing approval in the same try would be shown with the first one's text.
+            max_approvals=1,
         )
 
     # ------------------------------------------------------------------ context
@@ -173,7 +177,11 @@ class TaskScope:
 
     def _stop(self, result: GuardResult) -> None:
         decision = result.decision
-        if decision.decision is Verdict.REVIEW:
+        asked = self.session.approval_round(result)
+        if asked.refusal is not None:
+            why = f"access-guardrails: {asked.refusal}. Clear the task to request one."
+            raise TaskBlocked(decision, result.record_id, why=why)
+        if asked.number is not None:
             from airflow_guardrails._approval import request_approval
 
             request_approval(self, result)  # raises TaskAwaitingInput

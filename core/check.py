@@ -237,10 +237,10 @@ def check(
     analysis_cache: AnalysisCache | None = DEFAULT_CACHE,
     decision_cache: DecisionCache | None = DEFAULT_DECISIONS,
     impact: Sequence[ImpactEstimate] | None = None,
-    estimated_later: bool = False,
     max_input_bytes: int = DEFAULT_MAX_INPUT_BYTES,
     max_input_depth: int = DEFAULT_MAX_INPUT_DEPTH,
     local_paths: bool = False,
+    analysis: Analysis | None = None,
 ) -> Decision:
     """Judge `text` (SQL or shell) against `policy`; when None, the policy of the settings, as
     the CLI does (`configured_policy()`: GUARDRAILS_POLICY and GUARDRAILS_MODE, else the baseline).
@@ -249,11 +249,11 @@ def check(
     policy's) qualifies unqualified names; `mode` overrides the policy's enforce/audit mode.
     `impact` holds row estimates measured on the live database (`guardrails_core.impact`);
     they become part of the decision, and decisions with estimates are never memoised.
-    `estimated_later`: an adapter judges each statement again, with estimates, when it reaches
-    its connection; `impact.require_estimate` is left to that check (not applied here).
     A command over `max_input_bytes` or `max_input_depth` is denied without being analysed.
     `local_paths`: the command runs on this host, so the files of its shell statements are
     also judged where their symlinks lead (read from the filesystem at each call).
+    `analysis`: `text` as the analyzer already read it (`intent.sent_alone`), not read again;
+    such decisions are not memoised (the memo is keyed by the text alone).
     """
     policy = (policy or configured_policy()).with_mode(mode)
     context = context or _DEFAULT_CONTEXT
@@ -276,11 +276,17 @@ def check(
         dialect,
         policy.sha256,
         policy.mode,
+        policy.impact.require_estimate,  # off in `Policy.estimates_optional`, same file
         context,
-        estimated_later,
     )
     resolve_links = local_paths and command_kind is CommandKind.SHELL
-    memoise = decision_cache is not None and now is None and impact is None and not resolve_links
+    memoise = (
+        decision_cache is not None
+        and now is None
+        and impact is None
+        and analysis is None
+        and not resolve_links
+    )
     if memoise and decision_cache is not None:
         cached = decision_cache.get(key)
         if cached is not None:
@@ -288,7 +294,7 @@ def check(
                 update={"decision_id": os.urandom(16).hex(), "decided_at": datetime.now(UTC)}
             )
 
-    analysis = analyze(
+    analysis = analysis or analyze(
         text,
         kind=command_kind,
         dialect=dialect,
@@ -302,7 +308,6 @@ def check(
         context,
         now=now,
         impact=impact,
-        estimated_later=estimated_later,
         real_paths=real_paths(_local_files(analysis)) if resolve_links else NO_REAL_PATHS,
     )
     judged = evaluation.analysis or analysis

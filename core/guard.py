@@ -187,31 +187,35 @@ class Guard:
         dialect: str | None = None,
         context: Context | None = None,
         probe: ImpactProbe | None = None,
-        estimated_later: bool = False,
+        policy: Policy | None = None,
+        analysis: Analysis | None = None,
     ) -> GuardResult:
         """Decide about `text` and record the decision before returning. Never raises for a
         verdict; see `GuardResult.raise_if_blocked` and `enforce`.
 
         With `probe` (an `ImpactProbe` on the connection the command will run on), the rows
         each UPDATE/DELETE/MERGE would touch are estimated first, and the policy's `impact`
-        limits apply; `dialect` defaults to the probe's. `estimated_later`: the caller judges
-        each statement again with a probe when it reaches its connection, so
-        `impact.require_estimate` is left to that check.
+        limits apply; `dialect` defaults to the probe's. `policy`: a view of the guard's policy
+        to judge by (`Policy.estimates_optional`), else the guard's own. `analysis`: `text` as
+        the analyzer already read it (see `check`), not read again.
         """
         impact = None
         if probe is not None and CommandKind(kind) is CommandKind.SQL:
             dialect = dialect or probe.dialect
             # No statement to measure (a read): None keeps the decision cache in play.
-            impact = self.measure(text, probe, dialect=dialect, context=context) or None
+            measured = self.measure(
+                text, probe, dialect=dialect, context=context, analysis=analysis
+            )
+            impact = measured or None
         decision = check(
             text,
             kind=kind,
             dialect=dialect,
-            policy=self.policy,
+            policy=policy or self.policy,
             context=context,
             mode=self.settings.mode,
             impact=impact,
-            estimated_later=estimated_later,
+            analysis=analysis,
             max_input_bytes=self.settings.max_input_bytes,
             max_input_depth=self.settings.max_input_depth,
             local_paths=True,  # the guarded task runs the command on this worker
@@ -233,10 +237,14 @@ class Guard:
         *,
         dialect: str | None = None,
         context: Context | None = None,
+        analysis: Analysis | None = None,
     ) -> tuple[ImpactEstimate, ...]:
         """Row estimates of the UPDATE/DELETE/MERGE statements of `text` (never raises: a
-        failed probe is an estimate with source `none` and its reason)."""
-        analysis = self.analysis(text, dialect=dialect or probe.dialect, context=context)
+        failed probe is an estimate with source `none` and its reason); `analysis`: `text` as
+        the analyzer already read it."""
+        analysis = analysis or self.analysis(
+            text, dialect=dialect or probe.dialect, context=context
+        )
         return probe.measure(analysis, self.policy.impact)
 
     def analysis(

@@ -108,6 +108,31 @@ class CommandKind(StrEnum):
     SHELL = "shell"
 
 
+class Operation(StrEnum):
+    """The statements the guard does more with than judge: it measures the rows of an UPDATE,
+    DELETE or MERGE, copies aside the rows an UPDATE, DELETE, MERGE or TRUNCATE changes, and
+    moves a dropped table to quarantine. The analyzer names them (`StatementEffect.operation`);
+    every other operation is an open name (CREATE VIEW, GRANT, a shell program) that only
+    policy globs match."""
+
+    UPDATE = "UPDATE"
+    DELETE = "DELETE"
+    MERGE = "MERGE"
+    TRUNCATE = "TRUNCATE"
+    DROP_TABLE = "DROP TABLE"
+
+    @classmethod
+    def of(cls, statement: StatementEffect) -> Operation | None:
+        """What `statement` does, when it is one of these SQL operations (a CASCADE the
+        analyzer appends to a DROP names how far it reaches, not another operation)."""
+        if statement.kind is not CommandKind.SQL:
+            return None
+        return _OPERATIONS.get(statement.operation.removesuffix(" CASCADE"))
+
+
+_OPERATIONS: dict[str, Operation] = {operation.value: operation for operation in Operation}
+
+
 class ActorKind(StrEnum):
     HUMAN = "human"
     SERVICE = "service"

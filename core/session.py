@@ -13,7 +13,9 @@ map the verdict back (fail, pause, proceed); the session decides everything in b
 - whether a statement is measured at its connection at all (`measured_at_connection`: the one
   list of databases the probes know, for every adapter);
 - which decision represents the unit (`deciding`), and the outcomes of everything it judged,
-  written in one batch when it ends (`finish`).
+  written in one batch when it ends (`finish`);
+- approval rounds: whether a statement needing review goes to a person (`approval_round`), the
+  approvals the unit collected (`approved`), and closing a review it may no longer ask about.
 """
 
 from __future__ import annotations
@@ -24,23 +26,33 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from guardrails_core.audit import Outcome
 from guardrails_core.guard import Guard, GuardResult, describe_error
 from guardrails_core.impact.plan import PROBED_DIALECTS, may_need_probe, needs_probe
+from guardrails_core.intent import sent_alone
 from guardrails_core.model import (
+    Analysis,
+    Approval,
     CommandKind,
     Context,
     Decision,
     Reversal,
+    Verdict,
     fingerprint_text,
     most_severe,
 )
 
 if TYPE_CHECKING:
     from guardrails_core.impact import Execution, ImpactProbe
+    from guardrails_core.policy import Policy
 
 # Context label of a later judgement of a command in its unit of work: the id of the first
 # decision of that command (the one judged before approvals arrived or a connection existed).
 REFINES_LABEL = "guardrails.refines"
+# The actor of outcomes the guard appends itself (a review closed without asking anyone).
+GUARD_ACTOR = "access-guardrails"
+# Approvals one unit may collect (each changed command needs its own).
+MAX_APPROVALS = 5
 
 
 # Context label of a later judgement: why the command was judged again (a `Refinement`).
@@ -129,6 +141,16 @@ class Judged:
         return GuardResult(decision, self.result.record_id)
 
 
+@dataclass(frozen=True)
+class ApprovalRound:
+    """What becomes of a blocked result: a person is asked (`number`: the unit's requests
+    counted from 0, which keys the request), or not. `refusal` says why a review is not asked
+    about (its decision is closed as rejected); a deny has neither."""
+
+    number: int | None = None
+    refusal: str | None = None
+
+
 ContextFor = Callable[[str | None], Context]
 NewResult = Callable[[GuardResult, Command], None]
 
@@ -141,6 +163,8 @@ class GuardSession:
     per new judgement: approvals collected during the unit count). `on_new` sees every newly
     recorded result (an adapter logs or shows it); `on_blocked` maps a blocked verdict to the
     orchestrator (raise its exception, park the task), else `CommandBlocked` is raised.
+    `approvals`: those the unit holds (it started with them, or a person gave them during it:
+    `approved`), which `context` carries into each judgement; at most `max_approvals`.
     """
 
     guard: Guard
@@ -156,6 +180,8 @@ class GuardSession:
     answered: dict[str, GuardResult] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
     cleanups: list[Callable[[], None]] = field(default_factory=list)
+    approvals: list[Approval] = field(default_factory=list)
+    max_approvals: int = MAX_APPROVALS
 
     # ------------------------------------------------------------------ judging
 
@@ -171,8 +197,10 @@ class GuardSession:
         the adapter sends the command on to a connection where it is judged again, measured, so
         the policy's `impact.require_estimate` is left to that judgement.
         """
-        if command.origin is Origin.CONNECTION and self._measurable(command):
-            return self._judge_at_connection(command, probe)
+        if command.origin is Origin.CONNECTION:
+            read = self._read_before(command)
+            if self._measurable(command, read):
+                return self._judge_at_connection(command, probe, read)
         seen = self.judged.get(command.key)  # the hot path: a repeat of a judged statement
         if seen is not None and seen.result.proceed and command.origin is not Origin.DECLARED:
             return seen.result
@@ -181,9 +209,6 @@ class GuardSession:
             seen = self.judged.get(command.key) or self._answered(command)
             replaced = seen.result if seen is not None and self._stale(seen, command) else None
             if seen is None or replaced is not None:
-                later = measured_later and measured_at_connection(
-                    command.dialect, impact=self.impact
-                )
                 refines = refinement_root(replaced.decision) if replaced is not None else None
                 result = self.guard.check(
                     command.text,
@@ -192,7 +217,7 @@ class GuardSession:
                     context=self._linked(
                         self.context(command.connection), refines, Refinement.APPROVED
                     ),
-                    estimated_later=later,
+                    policy=self._policy(command, measured_later=measured_later),
                 )
                 seen = Judged(result, refines=refines)
                 self.judged[command.key] = seen
@@ -236,6 +261,14 @@ class GuardSession:
         seen = self.judged[command.key] = Judged(answered, reported=True)
         return seen
 
+    def _policy(self, command: Command, *, measured_later: bool) -> Policy | None:
+        """The policy a command is judged by before it reaches a connection: when this session
+        judges it again there, measured, the row estimates the policy may require are that
+        judgement's to demand (None: the guard's own policy)."""
+        if measured_later and measured_at_connection(command.dialect, impact=self.impact):
+            return self.guard.policy.estimates_optional
+        return None
+
     def _stale(self, seen: Judged, command: Command) -> bool:
         """Whether a blocked command is judged again: approvals arrived since (a repeat of a
         block with nothing new is the same decision, not another record)."""
@@ -244,15 +277,29 @@ class GuardSession:
         approvals = self.context(command.connection).approvals
         return approvals != seen.result.decision.context.approvals
 
-    def _measurable(self, command: Command) -> bool:
+    def _read_before(self, command: Command) -> Analysis | None:
+        """A statement sent at its connection as the analyzer read it when this session judged
+        it, alone or in its script (`sent_alone`): one parse per statement. None when it was
+        not judged here in this dialect."""
+        seen = self.judged.get(command.key)
+        if seen is None or seen.result.decision.command.kind is not command.kind:
+            return None
+        for statement in seen.result.decision.statements:
+            if statement.text == command.text and statement.dialect == command.dialect:
+                return sent_alone(statement)
+        return None
+
+    def _measurable(self, command: Command, read: Analysis | None) -> bool:
         """Whether a probe measures or protects a statement of the command (an upsert's UPDATE
         word alone does not make it one: it is judged, once, as any other)."""
-        analysis = self.guard.analysis(
+        analysis = read or self.guard.analysis(
             command.text, dialect=command.dialect, context=self.context(command.connection)
         )
         return any(needs_probe(statement) for statement in analysis.statements)
 
-    def _judge_at_connection(self, command: Command, probe: ImpactProbe | None) -> GuardResult:
+    def _judge_at_connection(
+        self, command: Command, probe: ImpactProbe | None, read: Analysis | None
+    ) -> GuardResult:
         with self.lock:
             earlier = self.judged.get(command.key)
             refines = refinement_root(earlier.result.decision) if earlier is not None else None
@@ -264,6 +311,7 @@ class GuardSession:
                     self.context(command.connection), refines, Refinement.MEASURED
                 ),
                 probe=probe,
+                analysis=read,
             )
             self.order.append(Judged(result, refines=refines, measured=True))
         return self._judged(result, command, True)
@@ -309,6 +357,34 @@ class GuardSession:
             for statement in decision.statements:
                 key = Command(statement.text, command.kind, connection=command.connection).key
                 self.judged.setdefault(key, Judged(result, reported=True))
+
+    # ------------------------------------------------------------------ approval rounds
+
+    def approval_round(self, result: GuardResult) -> ApprovalRound:
+        """Whether a person is asked to approve blocked `result`: a review, while the unit holds
+        fewer than `max_approvals` approvals. A review past them is closed as rejected by the
+        guard (the trail shows no approval still pending for it), with the reason returned."""
+        decision = result.decision
+        if decision.decision is not Verdict.REVIEW:
+            return ApprovalRound()
+        with self.lock:
+            held = tuple(self.approvals)
+        if len(held) < self.max_approvals:
+            return ApprovalRound(number=len(held))
+        approved = ", ".join(approval.fingerprint[:23] + "..." for approval in held) or "none"
+        refusal = (
+            f"the approvals this run received are for {approved}, but it now needs approval "
+            f"for a different command ({decision.fingerprint[:23]}...), and one run collects "
+            f"at most {self.max_approvals}: a changed command needs a new approval"
+        )
+        self.guard.finish(result, Outcome.REJECTED, actor=GUARD_ACTOR, detail=f"not run: {refusal}")
+        return ApprovalRound(refusal=refusal)
+
+    def approved(self, approval: Approval) -> None:
+        """A person approved a command of the unit: the judgements from now on carry it (a
+        blocked command judged again is the end of its approval round)."""
+        with self.lock:
+            self.approvals.append(approval)
 
     # ------------------------------------------------------------------ outcomes
 
@@ -389,8 +465,11 @@ class GuardSession:
 
 
 __all__ = [
+    "GUARD_ACTOR",
+    "MAX_APPROVALS",
     "REFINEMENT_LABEL",
     "REFINES_LABEL",
+    "ApprovalRound",
     "Command",
     "GuardSession",
     "Origin",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from prefect.context import FlowRunContext, TaskRunContext
@@ -26,16 +26,20 @@ ORCHESTRATOR = "prefect"
 
 @dataclass
 class Declared:
-    """What a guarded task says about itself, and the approvals it collected in this run."""
+    """What a guarded task says about itself, and its session in this run."""
 
     actor: Actor | None = None
     data_scope: DataScope | None = None
     base: Context | None = None
-    approvals: list[Approval] = field(default_factory=list)
     # Measure destructive statements of its guarded engines and keep a way back.
     impact: bool = True
     # The task run as a unit of work: what its guarded engines send is judged through it.
     session: GuardSession | None = None
+
+    @property
+    def approvals(self) -> tuple[Approval, ...]:
+        """The approvals the task run collected (its session's)."""
+        return tuple(self.session.approvals) if self.session is not None else ()
 
 
 DECLARED: ContextVar[Declared | None] = ContextVar("prefect_guardrails_declared", default=None)

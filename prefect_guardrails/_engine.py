@@ -82,7 +82,7 @@ def guard_engine(
                 actor=declared.actor if declared else None,
                 data_scope=declared.data_scope if declared else None,
                 base=context,
-                approvals=declared.approvals if declared else [],
+                session=declared.session if declared else None,  # its approvals
                 impact=declared.impact if declared else True,
             )
         return current_context(active_guard or Guard.shared(), declared)

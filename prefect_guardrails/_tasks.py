@@ -50,8 +50,6 @@ if TYPE_CHECKING:  # the block's class is Prefect's Block: built (JSON schema an
 F = TypeVar("F", bound=Callable[..., Any])
 
 BLOCKED = "Blocked"
-# Distinct approvals one task run may ask for (each changed command needs its own).
-MAX_APPROVALS = 5
 
 
 class TaskBlocked(CommandBlocked):
@@ -209,7 +207,6 @@ class _Run:
         )
         self.declared.session = self.session
         self.allowed: GuardResult | None = None  # the declared command's result, once allowed
-        self.approvals_asked = 0
         task_ctx = TaskRunContext.get()
         self.in_task_run = task_ctx is not None
         if task_ctx is not None:
@@ -237,8 +234,9 @@ class _Run:
     def ask(self, result: GuardResult) -> State[Any] | None:
         """A blocked result: None once approved, else the Blocked state (denies never ask)."""
         decision = result.decision
-        if decision.decision is not Verdict.REVIEW or self.approvals_asked >= MAX_APPROVALS:
-            return self.stop(decision, result.record_id)
+        asked = self.session.approval_round(result)
+        if asked.number is None:
+            return self.stop(decision, result.record_id, asked.refusal)
         from ._approval import request_approval  # Prefect's pause and input API, when asked
 
         answer = request_approval(
@@ -246,12 +244,11 @@ class _Run:
             result,
             timeout=self.spec.approval_timeout,
             poll_interval=self.spec.poll_interval,
-            round_=self.approvals_asked,
+            round_=asked.number,
         )
-        self.approvals_asked += 1
         if answer.approval is None:
             return self.stop(decision, result.record_id, answer.detail)
-        self.declared.approvals.append(answer.approval)
+        self.session.approved(answer.approval)
         return None
 
     def body_failed(self, error: Exception) -> State[Any] | None:

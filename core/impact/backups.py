@@ -23,7 +23,7 @@ from guardrails_core.impact.adapters import DialectAdapter, Location
 from guardrails_core.impact.plan import Column, TableInfo, backup_id
 from guardrails_core.impact.session import PARAM, Session
 from guardrails_core.impact.statements import ROWS_ALIAS, RowChange
-from guardrails_core.model import Reversal, ReversalKind
+from guardrails_core.model import Operation, Reversal, ReversalKind
 
 KIND_COLUMN = "guardrails_kind"
 POST_COLUMN = "guardrails_post"
@@ -52,7 +52,7 @@ class BackupEntry:
     statement_index: int
     part: int
     kind: ReversalKind
-    operation: str
+    operation: Operation
     state: BackupState
     table: Location
     location: Location
@@ -111,7 +111,7 @@ class BackupSlot:
         info: TableInfo,
         *,
         kind: ReversalKind,
-        operation: str,
+        operation: Operation,
         state: BackupState,
         location: Location,
         key_columns: tuple[str, ...] = (),
@@ -259,7 +259,7 @@ def _row(entry: BackupEntry) -> dict[str, object]:
         "statement_index": entry.statement_index,
         "part": entry.part,
         "kind": entry.kind.value,
-        "operation": entry.operation,
+        "operation": entry.operation.value,
         "state": entry.state.value,
         "table_schema": entry.table[0],
         "table_name": entry.table[1],
@@ -292,7 +292,7 @@ def _entry(row: dict[str, object]) -> BackupEntry:
         statement_index=int(str(row["statement_index"])),
         part=int(str(row["part"])),
         kind=ReversalKind(str(row["kind"])),
-        operation=str(row["operation"]),
+        operation=Operation(str(row["operation"])),
         state=BackupState(str(row["state"])),
         table=(_text(row["table_schema"]), str(row["table_name"])),
         location=(_text(row["location_schema"]), str(row["location_name"])),
@@ -409,7 +409,7 @@ class PreImage:
                 f"SELECT {adapter.row_hash('gr_t', columns)} FROM {target} AS gr_t "
                 f"WHERE {adapter.key_match('gr_t', 'gr_b', key)}) WHERE {KIND_COLUMN} = 'pre'"
             )
-            if self.change.operation == "MERGE":
+            if self.change.operation is Operation.MERGE:
                 alias = adapter.quote(ROWS_ALIAS)
                 session.execute(
                     f"INSERT INTO {self.backup} ({adapter.column_list(names)}, {KIND_COLUMN}, "
@@ -419,7 +419,7 @@ class PreImage:
                     f"WHERE {adapter.key_match('gr_b', alias, key)})"
                 )
         token = self.entry.table_token
-        if self.change.operation == "TRUNCATE":  # it re-creates a MariaDB table: a new identity
+        if self.change.operation is Operation.TRUNCATE:  # MariaDB re-creates it: a new identity
             after = adapter.describe(session, self.entry.table)
             token = after.token if after is not None else token
         self.entry = replace(
@@ -453,7 +453,7 @@ def soft_drop(
     entry = slot.entry(
         info,
         kind=ReversalKind.SOFT_DROP,
-        operation="DROP TABLE",
+        operation=Operation.DROP_TABLE,
         state=BackupState.ACTIVE,
         location=location,
     )

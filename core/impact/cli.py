@@ -267,7 +267,7 @@ def _entry_json(entry: BackupEntry) -> dict[str, Any]:
         "decision_id": entry.decision_id,
         "statement_index": entry.statement_index,
         "kind": entry.kind.value,
-        "operation": entry.operation,
+        "operation": entry.operation.value,
         "state": entry.state.value,
         "table": entry.table_display,
         "location": entry.location_display,

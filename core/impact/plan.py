@@ -22,13 +22,15 @@ from guardrails_core.impact.statements import (
     row_changes,
     table_drop,
 )
-from guardrails_core.intent import resolve_dialect
+from guardrails_core.intent import analyze, resolve_dialect
 from guardrails_core.intent.sql.trees import tree_of
-from guardrails_core.model import CommandKind, StatementEffect
+from guardrails_core.model import CommandKind, Operation, StatementEffect
 from guardrails_core.policy.schema import ImpactSpec
 
 # Statements whose rows are copied aside before they run.
-PRE_IMAGE_OPERATIONS = frozenset({"UPDATE", "DELETE", "MERGE", "TRUNCATE"})
+PRE_IMAGE_OPERATIONS = frozenset(
+    {Operation.UPDATE, Operation.DELETE, Operation.MERGE, Operation.TRUNCATE}
+)
 # The databases the probes know (our dialect names; see adapters/).
 PROBED_DIALECTS = frozenset({"postgres", "mysql", "sqlite"})
 _MAY_CHANGE_ROWS = re.compile(r"\b(?:update|delete|merge|truncate|drop)\b", re.IGNORECASE)
@@ -45,9 +47,8 @@ def may_need_probe(text: str) -> bool:
 def needs_probe(statement: StatementEffect) -> bool:
     """Whether a probe measures or protects `statement`: SQL UPDATE, DELETE, MERGE, TRUNCATE or
     DROP TABLE."""
-    return statement.kind is CommandKind.SQL and (
-        statement.operation in PRE_IMAGE_OPERATIONS or statement.operation.startswith("DROP TABLE")
-    )
+    operation = Operation.of(statement)
+    return operation in PRE_IMAGE_OPERATIONS or operation is Operation.DROP_TABLE
 
 
 @dataclass(frozen=True)
@@ -154,34 +155,43 @@ class StatementPlan:
         return self.protection is Protection.SOFT_DROP
 
 
-def analysed_tree(statement: StatementEffect, dialect: str) -> exp.Expr | None:
-    """The tree the analyzer read `statement` from, when it read it as `dialect` (impact
-    planning reads what was judged, and parses nothing again); else None."""
-    if resolve_dialect(statement.dialect) != resolve_dialect(dialect):
-        return None
-    return tree_of(statement)
+def judged_tree(statement: StatementEffect, dialect: str) -> exp.Expr:
+    """The tree the analyzer read `statement` from: impact planning reads what was judged and
+    parses nothing again. A statement judged in another dialect than its connection speaks (a
+    `check` without one, run on a probe's connection) is read again by the analyzer, in that
+    dialect, preprocessing included. Raises UnsupportedStatement when the analyzer read it by
+    its keywords alone: there is no syntax to select its rows from."""
+    tree = tree_of(statement) if _same_dialect(statement.dialect, dialect) else None
+    if tree is None and not _same_dialect(statement.dialect, dialect):
+        read = analyze(statement.text, kind=CommandKind.SQL, dialect=dialect).statements
+        tree = tree_of(read[0]) if len(read) == 1 else None
+    if tree is None:
+        raise UnsupportedStatement("the analyzer read it by its keywords, not as a syntax tree")
+    return tree
+
+
+def _same_dialect(judged: str | None, connection: str) -> bool:
+    return resolve_dialect(judged) == resolve_dialect(connection)
 
 
 def plan_statement(statement: StatementEffect, dialect: str, spec: ImpactSpec) -> StatementPlan:
     """Which protection `statement` gets under `spec` (before looking at the catalog)."""
-    operation = statement.operation
-    if statement.kind is not CommandKind.SQL:
-        return StatementPlan(statement, Protection.NONE)
+    operation = Operation.of(statement)
     if operation in PRE_IMAGE_OPERATIONS:
         if spec.pre_image_max_rows <= 0:
             return StatementPlan(
                 statement, Protection.NONE, problem="pre-images are off (pre_image_max_rows: 0)"
             )
         try:
-            changes = row_changes(statement.text, dialect, analysed_tree(statement, dialect))
+            changes = row_changes(judged_tree(statement, dialect), dialect)
         except UnsupportedStatement as error:
             return StatementPlan(statement, Protection.NONE, problem=str(error))
         return StatementPlan(statement, Protection.PRE_IMAGE, changes=changes)
-    if operation.startswith("DROP TABLE"):
+    if operation is Operation.DROP_TABLE:
         if not spec.soft_drop:
             return StatementPlan(statement, Protection.NONE, problem="soft drops are off")
         try:
-            drop = table_drop(statement.text, dialect, analysed_tree(statement, dialect))
+            drop = table_drop(judged_tree(statement, dialect), dialect)
         except UnsupportedStatement as error:
             return StatementPlan(statement, Protection.NONE, problem=str(error))
         if drop is None or not drop.tables:
@@ -213,6 +223,7 @@ __all__ = [
     "TableInfo",
     "backup_id",
     "choose_key",
+    "judged_tree",
     "may_need_probe",
     "needs_probe",
     "plan_statement",

@@ -29,8 +29,8 @@ from guardrails_core.impact.backups import (
 from guardrails_core.impact.plan import (
     Protection,
     StatementPlan,
-    analysed_tree,
     choose_key,
+    judged_tree,
     plan_statement,
     pre_image_problem,
 )
@@ -107,8 +107,7 @@ class ImpactProbe:
 
         table = None
         try:
-            tree = analysed_tree(statement, self.dialect)
-            change = row_changes(statement.text, self.dialect, tree)[0]
+            change = row_changes(judged_tree(statement, self.dialect), self.dialect)[0]
             table = change.table.display
             measured = self.adapter.estimate(self.session, change, statement.text, timeout_ms)
         except (UnsupportedStatement, ProbeError) as error:

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import sqlglot
 from sqlglot import exp
-from sqlglot.errors import ParseError
 
 from guardrails_core.intent import resolve_dialect
+from guardrails_core.model import Operation
 
 # Alias of the derived table that wraps a row selection (count, capture).
 ROWS_ALIAS = "guardrails_rows"
@@ -51,7 +50,7 @@ class RowChange:
     statement also finds the rows its NOT MATCHED branch inserted.
     """
 
-    operation: str
+    operation: Operation
     table: TableName
     rows_sql: str
     assigned: frozenset[str] = frozenset()
@@ -87,20 +86,9 @@ def _sqlglot_dialect(dialect: str) -> str:
     return resolve_dialect(dialect) or dialect
 
 
-def parse(text: str, dialect: str) -> exp.Expr:
-    try:
-        tree = sqlglot.parse_one(text, dialect=_sqlglot_dialect(dialect))
-    except ParseError as error:
-        raise UnsupportedStatement(f"cannot parse the statement: {error}") from None
-    if tree is None:
-        raise UnsupportedStatement("empty statement")
-    return tree
-
-
-def row_changes(text: str, dialect: str, tree: exp.Expr | None = None) -> tuple[RowChange, ...]:
+def row_changes(tree: exp.Expr, dialect: str) -> tuple[RowChange, ...]:
     """The row changes of one UPDATE/DELETE/MERGE (one) or TRUNCATE (one per table); `tree`:
-    the statement as the analyzer read it (else `text` is parsed)."""
-    tree = tree if tree is not None else parse(text, dialect)
+    the statement as the analyzer read it (`judged_tree`)."""
     bound = _bind_parameter(tree, dialect)
     if bound is not None:
         raise UnsupportedStatement(
@@ -114,17 +102,13 @@ def row_changes(text: str, dialect: str, tree: exp.Expr | None = None) -> tuple[
     if isinstance(tree, exp.Merge):
         return (_merge(tree, dialect),)
     if isinstance(tree, exp.TruncateTable):
-        return tuple(
-            _change("TRUNCATE", table, _selection(tree, _unaliased(table), None, None), dialect)
-            for table in tree.expressions
-            if isinstance(table, exp.Table)
-        )
+        tables = [table for table in tree.expressions if isinstance(table, exp.Table)]
+        return tuple(_truncate(table, tree, dialect) for table in tables)
     raise UnsupportedStatement(f"{type(tree).__name__.upper()} does not change rows in place")
 
 
-def table_drop(text: str, dialect: str, tree: exp.Expr | None = None) -> TableDrop | None:
+def table_drop(tree: exp.Expr, dialect: str) -> TableDrop | None:
     """The tables a DROP TABLE names; None for any other statement (DROP VIEW, INDEX, ...)."""
-    tree = tree if tree is not None else parse(text, dialect)
     if not isinstance(tree, exp.Drop) or str(tree.args.get("kind") or "").upper() != "TABLE":
         return None
     tables = tree.args.get("tables") or ([tree.this] if tree.this is not None else [])
@@ -187,7 +171,7 @@ def _selection(
 
 
 def _change(
-    operation: str,
+    operation: Operation,
     target: exp.Table,
     selection: exp.Select,
     dialect: str,
@@ -294,7 +278,14 @@ def _delete(tree: exp.Delete, dialect: str) -> RowChange:
         for extra in using[1:]:
             sources.append("joins", exp.Join(this=extra.copy()))
     selection = _selection(tree, target, sources, _where(tree))
-    return _change("DELETE", target, selection, dialect, problem=_limit_problem(tree, "DELETE"))
+    problem = _limit_problem(tree, Operation.DELETE)
+    return _change(Operation.DELETE, target, selection, dialect, problem=problem)
+
+
+def _truncate(table: exp.Table, tree: exp.TruncateTable, dialect: str) -> RowChange:
+    return _change(
+        Operation.TRUNCATE, table, _selection(tree, _unaliased(table), None, None), dialect
+    )
 
 
 def _update(tree: exp.Update, dialect: str) -> RowChange:
@@ -302,7 +293,7 @@ def _update(tree: exp.Update, dialect: str) -> RowChange:
     from_ = tree.args.get("from_")
     sources = from_.this.copy() if isinstance(from_, exp.From) else None
     return _change(
-        "UPDATE",
+        Operation.UPDATE,
         target,
         _selection(tree, target, sources, _where(tree)),
         dialect,
@@ -327,7 +318,7 @@ def _merge(tree: exp.Merge, dialect: str) -> RowChange:
             # Rows matched by no source row are changed too: they are not found through ON.
             problem = "MERGE ... WHEN NOT MATCHED BY SOURCE changes rows the ON condition omits"
     return _change(
-        "MERGE",
+        Operation.MERGE,
         target,
         _selection(tree, target, source.copy(), tree.args.get("on")),
         dialect,

@@ -7,6 +7,7 @@ kind, dialect and default names), and never raises: what it cannot understand is
 from __future__ import annotations
 
 from guardrails_core.intent.sql import UnknownDialectError, analyze_sql, resolve_dialect
+from guardrails_core.intent.sql.trees import updated
 from guardrails_core.lru import BoundedLRU
 from guardrails_core.model import (
     Analysis,
@@ -20,7 +21,13 @@ from guardrails_core.model import (
 )
 from guardrails_core.version import ANALYZER_VERSION
 
-__all__ = ["AnalysisCache", "UnknownDialectError", "analyze", "resolve_dialect"]
+__all__ = [
+    "AnalysisCache",
+    "UnknownDialectError",
+    "analyze",
+    "resolve_dialect",
+    "sent_alone",
+]
 
 _CacheKey = tuple[str, CommandKind, str | None, str | None, str | None]
 
@@ -65,6 +72,32 @@ def analyze(
     if cache is not None:
         cache.put(key, analysis)
     return analysis
+
+
+def sent_alone(statement: StatementEffect) -> Analysis | None:
+    """The analysis of one SQL statement of a script, sent alone (a hook that splits the script
+    sends its statements one by one), read from the script's reading: nothing parsed again, and
+    the statement judged as it runs, after the ones before it. None for a statement with
+    statements embedded in it (their places are the script's)."""
+    if statement.kind is not CommandKind.SQL or statement.embedded:
+        return None
+    shift = statement.span[0]
+    findings = tuple(
+        finding
+        if finding.span is None
+        else finding.model_copy(update={"span": (finding.span[0] - shift, finding.span[1] - shift)})
+        for finding in statement.findings
+    )
+    alone = updated(statement, {"index": 0, "span": (0, len(statement.text)), "findings": findings})
+    return Analysis(
+        kind=CommandKind.SQL,
+        dialect=statement.dialect,
+        fingerprint=fingerprint_text(statement.text),
+        statements=(alone,),
+        intents=_union_intents([alone]),
+        objects=_union_objects([alone]),
+        analyzer_version=ANALYZER_VERSION,
+    )
 
 
 def _statements(

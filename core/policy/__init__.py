@@ -1,6 +1,7 @@
 """Policies: ordered rules, data scopes and compliance conditions, with the baseline last."""
 
-from guardrails_core.policy.engine import Evaluation, Policy, evaluate
+from guardrails_core.policy.compiled import Policy
+from guardrails_core.policy.engine import Evaluation, evaluate
 from guardrails_core.policy.loader import (
     PolicyError,
     Problem,

@@ -11,14 +11,15 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import NamedTuple
 
+from guardrails_core.intent.sql.trees import updated
 from guardrails_core.model import (
     Analysis,
-    CommandKind,
     Finding,
     ImpactEstimate,
     ImpactSource,
     Intent,
     ObjectAction,
+    Operation,
     Reason,
     StatementEffect,
     Verdict,
@@ -27,13 +28,13 @@ from guardrails_core.model import (
 from guardrails_core.policy.schema import ImpactSpec
 
 # The statements whose row impact is measured (DROP and TRUNCATE touch the whole table anyway).
-MEASURED_OPERATIONS = frozenset({"UPDATE", "DELETE", "MERGE"})
+MEASURED_OPERATIONS = frozenset({Operation.UPDATE, Operation.DELETE, Operation.MERGE})
 ESTIMATE_REQUIRED_RULE = "impact:estimate-required"
 
 
 def is_measured(statement: StatementEffect) -> bool:
     """True for the statements a probe estimates: SQL UPDATE, DELETE and MERGE."""
-    return statement.kind is CommandKind.SQL and statement.operation in MEASURED_OPERATIONS
+    return Operation.of(statement) in MEASURED_OPERATIONS
 
 
 def excess(estimate: ImpactEstimate, spec: ImpactSpec) -> str | None:
@@ -65,16 +66,13 @@ def apply_impact(
     analysis: Analysis,
     spec: ImpactSpec,
     impact: Sequence[ImpactEstimate] | None,
-    *,
-    estimated_later: bool = False,
 ) -> ImpactJudgement:
     """Fold measured row estimates into `analysis`.
 
     `impact` is None when nobody measured (a static check): then only `require_estimate`
-    matters, and it fails closed, unless `estimated_later` says the adapter judges each
-    statement again, measured, when it reaches its connection (that check enforces it).
+    matters, and it fails closed.
     """
-    if impact is None and (estimated_later or not spec.require_estimate):
+    if impact is None and not spec.require_estimate:
         return ImpactJudgement(analysis)
     by_index = {estimate.statement_index: estimate for estimate in impact or ()}
     statements: list[StatementEffect] = []
@@ -109,12 +107,13 @@ def _with_estimate(
         message=f"{statement.operation} would touch {estimate.describe()}: {over}",
         span=statement.span,
     )
-    return statement.model_copy(
-        update={
+    return updated(
+        statement,
+        {
             "intents": sorted_intents({*statement.intents, Intent.MASS_MUTATION}),
             # First, so that the deciding rule cites the estimate.
             "findings": (finding, *statement.findings),
-        }
+        },
     )
 
 

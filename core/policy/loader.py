@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from guardrails_core.policy.engine import Policy, PolicyCompileError, compile_policy
+from guardrails_core.policy.compiled import Policy, PolicyCompileError, compile_policy
 from guardrails_core.policy.patterns import PatternError
 from guardrails_core.policy.schema import PolicyFile
 from guardrails_core.yaml_data import SAFE_LOADER, load_yaml

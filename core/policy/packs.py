@@ -7,7 +7,7 @@ import dataclasses
 import hashlib
 from collections.abc import Iterable
 
-from guardrails_core.policy.engine import Policy
+from guardrails_core.policy.compiled import Policy
 
 _PACKS: dict[str, Policy] = {}
 

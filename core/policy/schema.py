@@ -55,6 +55,19 @@ def _as_list(value: Any) -> Any:
     return value
 
 
+# The context fields a rule matches with globs (one value each; tags and labels match apart).
+CONTEXT_GLOB_FIELDS = (
+    "actor_id",
+    "ai_model",
+    "environment",
+    "orchestrator",
+    "pipeline",
+    "task",
+    "connection",
+    "owner",
+)
+
+
 class ContextMatch(_Strict):
     """Conditions on who runs a command and where. Lists are any-of; globs are allowed."""
 
@@ -70,19 +83,7 @@ class ContextMatch(_Strict):
     tags: list[str] = Field(default_factory=list)
     labels: dict[str, str] = Field(default_factory=dict)
 
-    @field_validator(
-        "actor",
-        "actor_id",
-        "ai_model",
-        "environment",
-        "orchestrator",
-        "pipeline",
-        "task",
-        "connection",
-        "owner",
-        "tags",
-        mode="before",
-    )
+    @field_validator("actor", *CONTEXT_GLOB_FIELDS, "tags", mode="before")
     @classmethod
     def _listify(cls, value: Any) -> Any:
         return _as_list(value)

@@ -11,15 +11,31 @@ from guardrails_core.impact.plan import (
     Protection,
     TableInfo,
     choose_key,
+    judged_tree,
     plan_statement,
     pre_image_problem,
 )
 from guardrails_core.impact.statements import (
+    RowChange,
+    TableDrop,
     UnsupportedStatement,
     row_changes,
     table_drop,
 )
+from guardrails_core.model import Operation
 from guardrails_core.policy.schema import ImpactSpec
+
+
+def changes(statement: str, dialect: str) -> tuple[RowChange, ...]:
+    """The row changes of `statement` as the analyzer read it (the tree impact planning reads)."""
+    [effect] = analyze(statement, dialect=dialect).statements
+    return row_changes(judged_tree(effect, dialect), dialect)
+
+
+def dropped(statement: str, dialect: str) -> TableDrop | None:
+    [effect] = analyze(statement, dialect=dialect).statements
+    return table_drop(judged_tree(effect, dialect), dialect)
+
 
 # (dialect, statement, the SELECT of the rows it touches)
 ROWS = [
@@ -46,20 +62,20 @@ ROWS = [
 
 @pytest.mark.parametrize(("dialect", "statement", "rows"), ROWS)
 def test_rows_a_statement_touches(dialect: str, statement: str, rows: str) -> None:
-    [change] = row_changes(statement, dialect)
+    [change] = changes(statement, dialect)
     assert change.rows_sql == rows
 
 
 def test_truncate_of_several_tables_is_one_change_per_table() -> None:
-    changes = row_changes("TRUNCATE a, s.b", "postgres")
-    assert [(c.operation, c.table.display) for c in changes] == [
+    truncated = changes("TRUNCATE a, s.b", "postgres")
+    assert [(c.operation, c.table.display) for c in truncated] == [
         ("TRUNCATE", "a"),
         ("TRUNCATE", "s.b"),
     ]
 
 
 def test_counting_wraps_the_selection() -> None:
-    [change] = row_changes("DELETE FROM t WHERE v = 1", "mysql")
+    [change] = changes("DELETE FROM t WHERE v = 1", "mysql")
     assert change.count_sql("mysql") == (
         "SELECT count(*) FROM (SELECT * FROM t WHERE v = 1) AS `guardrails_rows`"
     )
@@ -84,7 +100,7 @@ PROBLEMS = [
 def test_what_makes_a_selection_unsafe_or_unrepeatable(
     dialect: str, statement: str, assigned: set[str], problem: str | None, effects: str | None
 ) -> None:
-    [change] = row_changes(statement, dialect)
+    [change] = changes(statement, dialect)
     assert change.assigned == assigned
     assert (change.capture_problem is None) is (problem is None)
     if problem:
@@ -104,15 +120,15 @@ def test_what_makes_a_selection_unsafe_or_unrepeatable(
 )
 def test_shapes_that_are_not_rewritten(dialect: str, statement: str, message: str) -> None:
     with pytest.raises(UnsupportedStatement, match=message):
-        row_changes(statement, dialect)
+        changes(statement, dialect)
 
 
 def test_drops() -> None:
-    drop = table_drop("DROP TABLE IF EXISTS s.a, b CASCADE", "postgres")
+    drop = dropped("DROP TABLE IF EXISTS s.a, b CASCADE", "postgres")
     assert drop is not None
     assert [t.display for t in drop.tables] == ["s.a", "b"]
     assert (drop.if_exists, drop.cascade, drop.temporary) == (True, True, False)
-    assert table_drop("DROP VIEW v", "postgres") is None
+    assert dropped("DROP VIEW v", "postgres") is None
 
 
 def info(
@@ -141,9 +157,9 @@ def test_the_key_that_finds_rows_again(table: TableInfo, key: tuple[str, ...] | 
 
 def test_writing_the_key_or_having_none_means_no_pre_image() -> None:
     table = info(ID, NOT_NULL, primary=("id",))
-    [renumbers] = row_changes("UPDATE t SET id = id + 1000 WHERE code = 'x'", "postgres")
+    [renumbers] = changes("UPDATE t SET id = id + 1000 WHERE code = 'x'", "postgres")
     assert "writes key column(s) id" in (pre_image_problem(renumbers, table, ("id",)) or "")
-    [plain] = row_changes("UPDATE t SET code = 'y' WHERE id = 1", "postgres")
+    [plain] = changes("UPDATE t SET code = 'y' WHERE id = 1", "postgres")
     assert pre_image_problem(plain, table, ("id",)) is None
     assert "no primary key" in (pre_image_problem(plain, table, None) or "")
 
@@ -171,3 +187,28 @@ def test_what_each_statement_gets(
     if problem:
         assert problem in (plan.problem or "")
     assert plan.replaces_statement is (protection is Protection.SOFT_DROP)
+
+
+@pytest.mark.parametrize(
+    ("statement", "operation"),
+    [
+        ("UPDATE t SET a = 1", Operation.UPDATE),
+        ("DELETE FROM t", Operation.DELETE),
+        ("MERGE INTO t USING s ON t.id = s.id WHEN MATCHED THEN DELETE", Operation.MERGE),
+        ("TRUNCATE t", Operation.TRUNCATE),
+        ("DROP TABLE t", Operation.DROP_TABLE),
+        ("DROP TABLE t CASCADE", Operation.DROP_TABLE),
+        ("DROP VIEW v", None),
+        ("DROP MATERIALIZED VIEW v", None),
+        ("INSERT INTO t VALUES (1)", None),
+        ("SELECT 1", None),
+    ],
+)
+def test_the_operations_the_guard_acts_on(statement: str, operation: Operation | None) -> None:
+    [effect] = analyze(statement, dialect="postgres").statements
+    assert Operation.of(effect) is operation
+
+
+def test_a_shell_program_is_no_sql_operation() -> None:
+    [effect] = analyze("truncate -s 0 app.log", kind="shell").statements
+    assert effect.operation == "truncate" and Operation.of(effect) is None

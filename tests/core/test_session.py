@@ -13,9 +13,11 @@ from guardrails_core import Context
 from guardrails_core.audit import AuditFilter, AuditStore, RecordKind
 from guardrails_core.guard import CommandBlocked, Guard
 from guardrails_core.impact import ImpactProbe
+from guardrails_core.model import Approval
 from guardrails_core.policy import parse_policy
 from guardrails_core.session import (
     REFINES_LABEL,
+    ApprovalRound,
     Command,
     GuardSession,
     Origin,
@@ -109,21 +111,32 @@ def test_a_measured_statement_refines_the_first_and_tells_the_story(
     ]
 
 
-def test_a_block_is_judged_again_once_approved_and_fails_with_the_unit(guard: Guard) -> None:
-    approvals: list[object] = []
-    sql = "UPDATE t SET v = 1 WHERE id = 1"
+def review_session(guard: Guard, run_id: str, **rounds: int) -> GuardSession:
+    """A session whose context carries the approvals it holds (as an adapter's does), for an
+    AI agent whose writes need review."""
 
     def context(connection: str | None) -> Context:
         return Context.model_validate(
-            {"run_id": "review", "actor": {"kind": "ai_agent"}, "approvals": approvals}
+            {"run_id": run_id, "actor": {"kind": "ai_agent"}, "approvals": session.approvals}
         )
 
-    session = GuardSession(guard, context)
+    session = GuardSession(guard, context, **rounds)
+    return session
+
+
+def approval(fingerprint: str) -> Approval:
+    return Approval(approver="alice", fingerprint=fingerprint)
+
+
+def test_a_block_is_judged_again_once_approved_and_fails_with_the_unit(guard: Guard) -> None:
+    sql = "UPDATE t SET v = 1 WHERE id = 1"
+    session = review_session(guard, "review")
     review = session.judge(Command(sql, dialect="sqlite", origin=Origin.DECLARED))
     assert review.decision.decision.value == "review"
     with pytest.raises(CommandBlocked):
         session.enforce(review)
-    approvals.append({"approver": "alice", "fingerprint": review.decision.fingerprint})
+    assert session.approval_round(review) == ApprovalRound(number=0)
+    session.approved(approval(review.decision.fingerprint))
     allowed = session.judge(Command(sql, dialect="sqlite", origin=Origin.DECLARED))
     assert allowed.proceed and allowed is not review
     # one command, one chain: the approved judgement refines the review
@@ -161,6 +174,24 @@ def test_a_unit_resumed_after_an_approval_refines_the_answered_review(guard: Gua
     # The answered review gets no outcome from the resumed unit (the answer wrote its own).
     ran = ["pending", "succeeded"]
     assert history(guard, "resumed") == [["awaiting_approval"], ran, ran]
+
+
+def test_a_review_past_the_approvals_a_unit_collects_is_closed_unasked(guard: Guard) -> None:
+    session = review_session(guard, "rounds", max_approvals=1)
+    first = session.judge(Command("UPDATE t SET v = 1", dialect="sqlite"))
+    session.approved(approval(first.decision.fingerprint))
+    other = session.judge(Command("UPDATE t SET v = 2", dialect="sqlite"))
+    assert other.decision.decision.value == "review"
+    asked = session.approval_round(other)
+    assert asked.number is None and asked.refusal is not None
+    assert first.decision.fingerprint[:23] in asked.refusal and "at most 1" in asked.refusal
+    assert history(guard, "rounds") == [["awaiting_approval"], ["awaiting_approval", "rejected"]]
+
+
+def test_a_deny_goes_to_nobody(guard: Guard) -> None:
+    session = session_for(guard, "deny")
+    denied = session.judge(Command("DROP TABLE t", dialect="sqlite"))
+    assert session.approval_round(denied) == ApprovalRound()
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,8 @@ from guardrails_core.model import ImpactEstimate, ImpactSource
 from guardrails_core.policy import baseline_policy, parse_policy
 from guardrails_core.policy.impact import ESTIMATE_REQUIRED_RULE
 from guardrails_core.policy.schema import ImpactSpec
-from tests.impact.conftest import BIG_ROWS, BigTable, Database, guard_for, orders
+from guardrails_core.session import Command, GuardSession, Origin
+from tests.impact.conftest import BIG_ROWS, BigTable, Database, guard_for, orders, policy_for
 
 # Predicates over the 100,000-row table and the rows they select. `created_at < now()` has a
 # WHERE and still touches every row: the case a static check cannot see.
@@ -198,3 +199,23 @@ def test_a_table_without_statistics_is_counted_when_small_and_unknown_when_large
     assert "ANALYZE" in unknown.error
     db.run(f"ANALYZE {large}")
     assert estimate(db, f"DELETE FROM {large} WHERE id <= 10").source is ImpactSource.EXPLAIN
+
+
+def test_required_estimates_are_demanded_where_the_statement_is_measured(
+    db: Database, audit_url: str
+) -> None:
+    """A command its session judges again, measured, at its connection is not denied for want
+    of an estimate before that connection exists; judged once and unmeasured, it is."""
+    guard = guard_for(audit_url, policy_for(db.dialect, "{require_estimate: true}"))
+    sql = f"DELETE FROM {orders(db)} WHERE v = 3"
+    session = GuardSession(guard, lambda _connection: Context(pipeline="p", task="t"))
+    declared = Command(sql, dialect=db.dialect, origin=Origin.DECLARED)
+    before = session.judge(declared, measured_later=True)
+    assert before.proceed and not before.decision.impact
+    at_connection = Command(sql, dialect=db.dialect, origin=Origin.CONNECTION)
+    measured = session.judge(at_connection, probe=ImpactProbe(db.connection()))
+    assert measured.proceed and measured.decision.impact[0].estimated_rows is not None
+    alone = GuardSession(guard, lambda _connection: Context(pipeline="p", task="t"))
+    unmeasured = alone.judge(declared)  # the same text and context: no shared memo
+    assert not unmeasured.proceed
+    assert ESTIMATE_REQUIRED_RULE in {reason.rule_id for reason in unmeasured.decision.reasons}

@@ -37,6 +37,7 @@ from guardrails_core.intent.sql.statement import (
 )
 from guardrails_core.model import (
     ObjectAction,
+    Operation,
 )
 
 
@@ -72,6 +73,8 @@ def _operation_name(tree: exp.Expr) -> str:
         return f"CREATE {'OR REPLACE ' if tree.args.get('replace') else ''}{kind}".strip()
     if isinstance(tree, exp.Drop):
         kind = _kind(tree)
+        if kind == "TABLE" and not tree.args.get("materialized"):
+            return Operation.DROP_TABLE
         materialized = "MATERIALIZED " if tree.args.get("materialized") else ""
         return f"DROP {materialized}{kind}".strip()
     if isinstance(tree, exp.Alter):
@@ -498,10 +501,10 @@ _PREFIX_STATEMENTS = frozenset(
 # Root statement types we understand, and how their operation reads.
 _STATEMENT_OPERATIONS: dict[type[exp.Expr], str] = {
     exp.Insert: "INSERT",
-    exp.Update: "UPDATE",
-    exp.Delete: "DELETE",
-    exp.Merge: "MERGE",
-    exp.TruncateTable: "TRUNCATE",
+    exp.Update: Operation.UPDATE,
+    exp.Delete: Operation.DELETE,
+    exp.Merge: Operation.MERGE,
+    exp.TruncateTable: Operation.TRUNCATE,
     exp.Drop: "DROP",
     exp.Create: "CREATE",
     exp.Alter: "ALTER",

@@ -9,6 +9,7 @@ this pass covers the two-step form, `CREATE TABLE x (...) WITH (external_locatio
 
 from __future__ import annotations
 
+from guardrails_core.intent.sql.trees import updated
 from guardrails_core.model import (
     Finding,
     Intent,
@@ -66,12 +67,13 @@ def writes_to_external_tables(effects: list[StatementEffect]) -> list[StatementE
             for target in targets
         )
         result.append(
-            effect.model_copy(
-                update={
+            updated(
+                effect,
+                {
                     "intents": sorted_intents({*effect.intents, Intent.EXPORT}),
                     "objects": (*effect.objects, *targets),
                     "findings": (*effect.findings, *findings),
-                }
+                },
             )
         )
     return result

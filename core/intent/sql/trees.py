@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import threading
 import weakref
+from collections.abc import Mapping
+from typing import Any
 
 from sqlglot import exp
 
@@ -42,4 +44,14 @@ def tree_of(effect: StatementEffect) -> exp.Expr | None:
     return entry[1]
 
 
-__all__ = ["keep_tree", "tree_of"]
+def updated(effect: StatementEffect, changes: Mapping[str, Any]) -> StatementEffect:
+    """`effect` with `changes` (intents, findings and objects found after it was read), still
+    read from the same tree."""
+    copy = effect.model_copy(update=dict(changes))
+    tree = tree_of(effect)
+    if tree is not None:
+        keep_tree(copy, tree)
+    return copy
+
+
+__all__ = ["keep_tree", "tree_of", "updated"]
