@@ -1,5 +1,6 @@
-"""The sample-row proof (intent/sampling.py) skips evaluating conditions whose answer is known
-from their shape: the shortcut must give what evaluating every sample row gives."""
+"""Shortcuts the analyzer takes for speed give what the long way gives: the sample-row proof
+(intent/sampling.py) skips conditions whose answer is known from their shape, and the named
+effects (rules/sql_effects.yaml) look for their triggers in one regex pass."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from guardrails_core.intent import sampling
+from guardrails_core.intent.sql.analyze import _effect_triggers, _trigger_search
 
 ROW_COLUMNS = ["t.a", "t.b", "T.c", "a", "b"]
 OUTSIDE_COLUMNS = ["s.a", "s.b", "x.a", "u.z"]
@@ -56,3 +58,18 @@ def test_key_equalities_are_restricted_as_the_sample_rows_find(
 )
 def test_other_shapes_are_evaluated(sql: str) -> None:
     assert not sampling._matches_on_keys(_condition(sql), frozenset({"t"}))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text=st.lists(
+        st.one_of(
+            st.sampled_from(_effect_triggers()),
+            st.text(alphabet="ABCDEGLNOPRSTXY_ .(", max_size=12),
+        ),
+        max_size=6,
+    ).map("".join)
+)
+def test_the_trigger_search_finds_what_substring_tests_find(text: str) -> None:
+    expected = any(trigger in text for trigger in _effect_triggers())
+    assert (_trigger_search()(text) is not None) is expected
