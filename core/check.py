@@ -183,8 +183,20 @@ def _printable(text: str) -> str:
 # Settings by the GUARDRAILS_* variables they were read from, and policies by the version of
 # their file: `check()` without a policy reads the settings on every call, at dictionary cost.
 _POLICY_VARIABLES = ("GUARDRAILS_CONFIG", "GUARDRAILS_POLICY", "GUARDRAILS_MODE")
-_SETTINGS: BoundedLRU[tuple[str | None, ...], Settings] = BoundedLRU(16)
+_ENCODE_KEY = getattr(os.environ, "encodekey", None)
+_POLICY_KEYS = tuple(map(_ENCODE_KEY, _POLICY_VARIABLES)) if _ENCODE_KEY else ()
+_SETTINGS: BoundedLRU[tuple[object, ...], Settings] = BoundedLRU(16)
 _POLICIES: BoundedLRU[tuple[str, int, int, int], Policy] = BoundedLRU(16)
+
+
+def _policy_environment() -> tuple[object, ...]:
+    """The raw values of the policy variables, the key of the settings they were read from.
+    `os.environ.get` raises and catches a KeyError for each unset variable, a few microseconds
+    on every check: CPython's os.environ keeps its values in a plain dict, read here directly."""
+    data = getattr(os.environ, "_data", None)
+    if isinstance(data, dict) and _POLICY_KEYS:
+        return tuple(map(data.get, _POLICY_KEYS))
+    return tuple(os.environ.get(variable) for variable in _POLICY_VARIABLES)
 
 
 def configured_policy(settings: Settings | None = None) -> Policy:
@@ -193,7 +205,7 @@ def configured_policy(settings: Settings | None = None) -> Policy:
     `check()` when given no policy. `settings`: Settings.load() of this process's environment.
     A policy file is read again when it changes."""
     if settings is None:
-        key = tuple(os.environ.get(variable) for variable in _POLICY_VARIABLES)
+        key = _policy_environment()
         settings = _SETTINGS.get(key)
         if settings is None or settings.config_file is not None:  # a file may change: reread
             settings = Settings.load()

@@ -159,8 +159,10 @@ def _union_intents(statements: list[StatementEffect]) -> tuple[Intent, ...]:
 
 
 def _union_objects(statements: list[StatementEffect]) -> tuple[ObjectRef, ...]:
+    # The enum members themselves, not their `.value` (a slow descriptor): string enums hash
+    # and compare as their values, so the same objects are told apart.
     seen: dict[tuple[str, str, str], ObjectRef] = {}
     for statement in statements:
         for ref in statement.objects:
-            seen.setdefault((ref.kind.value, ref.action.value, ref.qualified), ref)
+            seen.setdefault((ref.kind, ref.action, ref.qualified), ref)
     return tuple(seen.values())

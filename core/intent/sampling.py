@@ -34,6 +34,7 @@ from guardrails_core.intent.sample_values import (
     Row,
     Value,
     _as_date,
+    _chain,
     _compare,
     _Mismatch,
     _number,
@@ -83,7 +84,11 @@ _TYPED_VARIABLES = 3
 def restricts_nothing(condition: exp.Expr, target: Target, dialect: str | None = None) -> bool:
     """True when the condition is never false on the sample rows of the target, in some world.
     In dialects whose default collation ignores case and trailing spaces, strings compare so."""
-    if _pins_a_column(condition, target) or sum(1 for _ in condition.walk()) > MAX_NODES:
+    if (
+        _pins_a_column(condition, target)
+        or _matches_on_keys(condition, target)
+        or _larger_than(condition, MAX_NODES)
+    ):
         return False
     compiler = _Compiler(target, loose_text=dialect in _CASE_INSENSITIVE)
     try:
@@ -99,6 +104,11 @@ def restricts_nothing(condition: exp.Expr, target: Target, dialect: str | None =
         )
     except (_Opaque, RecursionError):  # too deep to evaluate: the other proofs decide
         return False
+
+
+def _larger_than(condition: exp.Expr, nodes: int) -> bool:
+    """More than `nodes` nodes, counted no further than that (a generated predicate has 50,000)."""
+    return next(itertools.islice(condition.walk(), nodes, None), None) is not None
 
 
 def _pins_a_column(condition: exp.Expr, target: Target) -> bool:
@@ -133,6 +143,39 @@ def _pins_a_column(condition: exp.Expr, target: Target) -> bool:
         ):
             return True
     return False
+
+
+def _matches_on_keys(condition: exp.Expr, target: Target) -> bool:
+    """`ON t.id = s.id AND t.day = s.day`: every AND-ed term equates a column of the row with a
+    column of another table, so the sample rows are known to restrict without evaluating them
+    (a composite-key MERGE has hundreds of tables and worlds). Why: in any one world a row holds
+    only where each of its columns equals that term's outside value; the condition has no
+    literals, so each column's samples are distinct defaults, and the longest-domain column
+    takes each of its values once per shift: at most two rows hold, fewer than _EVIDENCE."""
+    while isinstance(condition, exp.Paren):
+        condition = condition.this
+    terms = _chain(condition) if type(condition) is exp.And else [condition]
+    return _EVIDENCE > 2 and all(
+        type(term) is exp.EQ
+        and (
+            (_row_column(term.this, target) and _outside_column(term.expression, target))
+            or (_row_column(term.expression, target) and _outside_column(term.this, target))
+        )
+        for term in terms
+    )
+
+
+def _row_column(node: exp.Expr, target: Target) -> bool:
+    """A column the compiler reads from the row: the target's, or unqualified at the top."""
+    return isinstance(node, exp.Column) and bool(node.name) and node.table.lower() in target | {""}
+
+
+def _outside_column(node: exp.Expr, target: Target) -> bool:
+    """A column the compiler reads from the world: qualified by a table that is not the target."""
+    if not isinstance(node, exp.Column) or not node.name:
+        return False
+    qualifier = node.table.lower()
+    return bool(qualifier) and qualifier not in target
 
 
 def _outside(node: exp.Expr, target: Target) -> bool:

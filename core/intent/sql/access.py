@@ -42,13 +42,15 @@ from guardrails_core.model import (
 
 
 def _walk(statement: _Statement, tree: exp.Expr, chunk: _Chunk | None) -> None:
-    handlers = _HANDLERS
+    # Every node of every statement passes here: the types are locals, not module lookups.
+    handlers, table, cte, anonymous = _HANDLERS, exp.Table, exp.CTE, exp.Anonymous
+    tables = statement.tables
     for node in tree.walk():
         node_type = type(node)
-        if node_type is exp.Table:
-            statement.tables.append(node)  # type: ignore[arg-type]
+        if node_type is table:
+            tables.append(node)  # type: ignore[arg-type]
             continue
-        if node_type is exp.CTE:
+        if node_type is cte:
             alias = node.alias_or_name
             if alias:
                 statement.cte_names.add(_normalise(statement.names.dialect, alias, quoted=False))
@@ -56,7 +58,7 @@ def _walk(statement: _Statement, tree: exp.Expr, chunk: _Chunk | None) -> None:
         handler = handlers.get(node_type)
         if handler is not None:
             handler(statement, node, chunk)
-        elif node_type is exp.Anonymous:
+        elif node_type is anonymous:
             _check_function(statement, node)
     _record_reads(statement)
 

@@ -157,8 +157,8 @@ def _check_unbounded(
         )
     elif (
         truth is None
-        and not looks_at_target(folded, target, mirrors := _mirrors(node, target))
-        and not _joined_on_target(node, target, mirrors)
+        and not looks_at_target(folded, target, _mirrors_for(folded, node, target))
+        and not _joined_on_target(node, target, _mirrors(node, target))
     ):
         statement.add(
             I.MASS_MUTATION,
@@ -184,6 +184,22 @@ def _joined_on_target(
         if on is not None and looks_at_target(fold_identifiers(on), target, mirrors):
             return True
     return False
+
+
+def _mirrors_for(
+    condition: exp.Expr, node: exp.Expr | None, target: frozenset[str]
+) -> frozenset[str]:
+    """The self-join aliases a condition can use: looks_at_target reads them only for `x.c = y.c`
+    (two columns of one name), so without such a comparison the statement's tables, a walk over
+    all of it, are not looked at."""
+    for column in condition.find_all(exp.Column):
+        parent = column.parent
+        if isinstance(parent, _EQUALITIES) and isinstance(parent.expression, exp.Column):
+            return _mirrors(node, target)
+    return frozenset()
+
+
+_EQUALITIES = (exp.EQ, exp.NullSafeEQ)
 
 
 def _mirrors(node: exp.Expr | None, target: frozenset[str]) -> frozenset[str]:

@@ -16,6 +16,8 @@ from guardrails_core.intent.sql.statement import (
     _Statement,
 )
 
+_PARAMETERS = (exp.Parameter, exp.Placeholder)  # built once, not on every table
+
 
 def _record_reads(statement: _Statement) -> None:
     """Every table not claimed as a target by a handler is read (CTE references excepted)."""
@@ -26,7 +28,7 @@ def _record_reads(statement: _Statement) -> None:
         if isinstance(this, exp.Func):
             _table_function(statement, node, this)
             continue
-        if isinstance(this, exp.Parameter | exp.Placeholder):
+        if isinstance(this, _PARAMETERS):
             continue
         if not node.args.get("db") and not node.args.get("catalog"):
             name = node.name

@@ -368,7 +368,12 @@ def _split_statements(tokens: list[Token], source: str) -> list[_Chunk]:
     """Statements are the token runs between top-level semicolons (the tokenizer has already
     swallowed semicolons inside strings, comments, dollar quotes and command bodies)."""
     semicolon = TokenType.SEMICOLON
-    boundaries = [index for index, token in enumerate(tokens) if token.token_type is semicolon]
+    # Only a `;` in the text tokenises as SEMICOLON: without one, no token needs looking at.
+    boundaries = (
+        [index for index, token in enumerate(tokens) if token.token_type is semicolon]
+        if ";" in source
+        else []
+    )
     chunks: list[_Chunk] = []
     start = 0
     for index in boundaries:
