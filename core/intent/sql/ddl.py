@@ -278,7 +278,7 @@ def _deferred_body(statement: _Statement, body: str, what: str) -> None:
     """Code stored now and run later (routines, triggers, rules, events, tasks): what it will
     do is judged now, since creating it is what makes it happen."""
     # The command readers build on the DDL handlers: imported when first needed.
-    from guardrails_core.intent.sql.specials import _procedural_statements
+    from guardrails_core.intent.sql.procedural import _procedural_statements
 
     if statement.depth >= MAX_DEPTH:
         statement.add(I.DYNAMIC, f"{what} nests too deeply to analyse")

@@ -545,3 +545,9 @@ def analyze_nested(text: str, dialect: str | None, **options: Any) -> list[State
     from guardrails_core.intent.sql.analyze import analyze_sql
 
     return analyze_sql(text, dialect, **options)
+
+
+def _rest_after(chunk: _Chunk, source: str, keyword: str) -> str:
+    statement_text = source[chunk.start : chunk.end]
+    match = re.search(rf"\b{keyword}\b", statement_text, flags=re.IGNORECASE)
+    return statement_text[match.end() :].strip() if match else ""
