@@ -10,7 +10,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from guardrails_core.intent.shell.execution import _script
-from guardrails_core.intent.shell.files import _record_write, _special_file
+from guardrails_core.intent.shell.files import (
+    _emptied,
+    _is_blank_source,
+    _record_write,
+    _special_file,
+)
 from guardrails_core.intent.shell.options import (
     _Call,
     _is_scratch,
@@ -50,6 +55,11 @@ def _echo(call: _Call) -> None:
     call.stdout = _Feed(_Origin.NONE, call.prog, text)
 
 
+def _prints_nothing(call: _Call) -> None:
+    """`:`, `true`, `false`: no output, so `: > f` leaves f empty."""
+    call.stdout = _Feed(_Origin.NONE, call.prog, _Word.literal(""))
+
+
 def _printf(call: _Call) -> None:
     args = list(call.args)
     if args and args[0].value == "-v":
@@ -72,6 +82,8 @@ def _cat(call: _Call) -> None:
         call.stdout = call.feed
         return
     _read_files(call, files)
+    if all(_is_blank_source(file) for file in files):
+        call.stdout = _Feed(_Origin.NONE, f"{call.prog} {_names(files)}", _Word.literal(""))
 
 
 def _read_files(call: _Call, files: Sequence[_Word]) -> None:
@@ -205,6 +217,9 @@ def _copy(call: _Call) -> None:
         )
     if dest is not None:
         _record_write(call.effect, dest, call.prog)
+        replaces = call.prog != "ln" or parsed.has("-f", "--force")  # ln without -f adds a name
+        if sources and replaces and all(_is_blank_source(source) for source in sources):
+            _emptied(call.effect, dest, f"{call.prog} {sources[0].display}")
         if call.prog in ("ln", "mv") and len(sources) == 1:
             call.analyzer.note_link(dest, call.analyzer.resolve_link(sources[0]))
         for source in sources:
