@@ -36,6 +36,11 @@ from guardrails_core.intent.sql.statement import (
     _split_statements,
     _Statement,
 )
+from guardrails_core.intent.sql.temporaries import (
+    as_temporary_drop,
+    created_temporaries,
+    drops_temporaries,
+)
 from guardrails_core.intent.sql.tree import _classify_tree
 from guardrails_core.model import (
     CommandKind,
@@ -158,6 +163,7 @@ def _analyze(
         ambiguous = [*ambiguous, *_divergent_readings(source, tokens, names.dialect)]
     effects: list[StatementEffect] = []
     prepared: dict[str, list[StatementEffect]] = {}
+    temporaries: list[tuple[str, str]] = []
     odd_characters = _odd_code_characters(source, tokens)
     lexing_changed: str | None = None
     for chunk in _split_statements(tokens, source):
@@ -193,9 +199,13 @@ def _analyze(
             lexing_changed = lexing_changed or _changes_lexing(source[chunk.start : chunk.end])
             if dialect_name in MYSQL_FAMILY:
                 _remember_variable(source[chunk.start : chunk.end], statement, prepared)
-        effects.append(
-            statement.build(len(effects), text[chunk.start : chunk.end], (chunk.start, chunk.end))
+        effect = statement.build(
+            len(effects), text[chunk.start : chunk.end], (chunk.start, chunk.end)
         )
+        if drops_temporaries(statement.tree, temporaries):
+            effect = as_temporary_drop(effect)
+        temporaries.extend(created_temporaries(statement.tree))
+        effects.append(effect)
     return writes_to_external_tables(effects) if len(effects) > 1 else effects
 
 
