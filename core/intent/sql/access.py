@@ -217,7 +217,47 @@ def _handle_grant(statement: _Statement, node: exp.Expr, chunk: _Chunk | None) -
         statement.table(securable, A.GRANT, kind)
     for principal in node.args.get("principals") or []:
         statement.obj(K.ROLE, A.GRANT, statement.names.identifier(principal.this))
+    if isinstance(node, exp.Grant) and _read_grant_to_named_role(node):
+        return  # the objects record who may now read it; dbt `grants:` runs this on every build
     statement.add(I.PRIVILEGE, f"{verb} changes who may do what")
+
+
+# Privileges that only let the grantee read the one object (BigQuery writes its roles).
+_READ_PRIVILEGES = frozenset({"SELECT", "ROLES/BIGQUERY.DATAVIEWER"})
+# Principals that are everyone, or every account user: a grant to them publishes the object.
+_EVERYONE = frozenset(
+    {"public", "allusers", "allauthenticatedusers", "users", "account users", "all", "everyone"}
+)
+
+
+def _read_grant_to_named_role(node: exp.Grant) -> bool:
+    """GRANT SELECT on one named table or view to named roles or users, without GRANT OPTION:
+    routine read access. Schemas, catalogs, `*`, other privileges, PUBLIC-like grantees and
+    shares stay privilege changes."""
+    privileges = node.args.get("privileges") or []
+    securable = node.args.get("securable")
+    principals = node.args.get("principals") or []
+    return (
+        bool(privileges)
+        and all(
+            isinstance(p, exp.GrantPrivilege)
+            and not p.expressions
+            and p.this.name.upper() in _READ_PRIVILEGES
+            for p in privileges
+        )
+        and str(node.args.get("kind") or "TABLE").upper() in ("TABLE", "VIEW")
+        and isinstance(securable, exp.Table)
+        and bool(securable.name)
+        and "*" not in securable.sql()
+        and not node.args.get("grant_option")
+        and bool(principals)
+        and all(
+            str(p.args.get("kind") or "ROLE").upper() in ("ROLE", "GROUP", "USER")
+            and p.this.name.lower() not in _EVERYONE
+            and p.this.name.lower().split(":")[0] not in _EVERYONE
+            for p in principals
+        )
+    )
 
 
 def _handle_attach(statement: _Statement, node: exp.Attach, chunk: _Chunk | None) -> None:
