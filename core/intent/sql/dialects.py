@@ -56,6 +56,9 @@ DIALECT_ALIASES: dict[str, str] = {
 }
 
 MYSQL_FAMILY = frozenset({"mysql", "singlestore", "doris", "starrocks"})
+# Dialects that read a double-quoted name that matches no column as a string literal (SQLite's
+# DQS compatibility, on by default): `WHERE "archived" = 'archived'` may compare two strings.
+STRING_FALLBACK_DIALECTS = frozenset({"sqlite"})
 
 _DIALECTS: dict[str | None, Dialect] = {}
 

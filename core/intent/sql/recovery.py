@@ -76,6 +76,8 @@ _NEUTRAL_CLAUSES: tuple[tuple[re.Pattern[str], str, frozenset[str] | None], ...]
     ),
     # Cursor positioning bounds the statement to one row, like a key predicate would
     (re.compile(r"\bWHERE\s+CURRENT\s+OF\s+\w+", re.IGNORECASE), "WHERE __current_row__ = 1", None),
+    # SQLite numbered parameters (?1, ?2): a bound value, as `?` is
+    (re.compile(r"\?\d+\b"), "?", frozenset({"sqlite"})),
     # MySQL: SELECT ... INTO @variable assigns variables
     (re.compile(r"\bINTO\s+@\w+(?:\s*,\s*@\w+)*", re.IGNORECASE), " ", frozenset(MYSQL_FAMILY)),
 )
