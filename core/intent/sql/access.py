@@ -328,14 +328,28 @@ def _handle_execute(statement: _Statement, node: exp.Expr, chunk: _Chunk | None)
         each = command.replace("?", "__each_object__") if command is not None else None
         _dynamic_text(statement, each, procedure)
         return
-    if procedure == "sp_add_jobstep":
-        # An Agent job step: its T-SQL runs later, outside this session.
-        statement.add(I.DYNAMIC, "sp_add_jobstep stores a command that a job runs later")
+    if procedure in ("sp_add_jobstep", "sp_update_jobstep"):
+        # An Agent job step: its command runs later, outside this session.
+        statement.add(I.DYNAMIC, f"{procedure} stores a command that a job runs later")
+        subsystem = _argument(arguments, "subsystem", None)
+        name = _literal_sql(subsystem) if subsystem is not None else "TSQL"
+        if name is None or name.upper() != "TSQL":
+            # CmdExec, PowerShell, SSIS, replication agents: programs on the host, not SQL
+            statement.add(
+                I.HOST_ACCESS,
+                f"a {name or 'computed'} job step runs an operating-system program later",
+            )
+            return
         _dynamic_text(
             statement, _literal_sql(_argument(arguments, "command", None)), "the job step"
         )
         return
     rule = function_registry().functions.get(procedure)
+    if procedure == "sp_configure" and arguments:
+        option, value = _literal_sql(arguments[0]), arguments[1:2]
+        if option is not None and value:
+            # what the option turns on is judged as any other server setting is
+            judge_setting(statement, option, value[0].sql(), scope="", verb="sp_configure")
     if rule is not None:
         for intent in rule.intents:
             statement.add(intent, rule.message)

@@ -11,7 +11,7 @@ from guardrails_core.intent.predicates import (
     constant,
 )
 from guardrails_core.intent.sql.dialects import MAX_DEPTH, A, I, K
-from guardrails_core.intent.sql.dml import _DROP_KINDS
+from guardrails_core.intent.sql.dml import _DROP_KINDS, _empty_source
 from guardrails_core.intent.sql.statement import (
     _Chunk,
     _kind,
@@ -128,6 +128,10 @@ def _handle_create(statement: _Statement, node: exp.Create, chunk: _Chunk | None
         statement.add(I.WRITE, "CREATE TABLE ... AS fills the new table")
     if replace and kind is K.TABLE:
         statement.add(I.DELETE, "CREATE OR REPLACE TABLE discards the existing table and its data")
+        if _empty_source(node.expression):
+            statement.add(
+                I.MASS_MUTATION, "CREATE OR REPLACE TABLE from a query with no rows empties it"
+            )
     if kind is K.STAGE:
         _stage_location(statement, node)
     _external_storage(statement, node)

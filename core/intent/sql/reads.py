@@ -95,6 +95,7 @@ _READING_TABLE_FUNCTIONS = frozenset(
         "odbc",
         "glob",
         "openrowset",
+        "openrowset_bulk",
         "opendatasource",
         "openquery",
     }
