@@ -83,6 +83,15 @@ _NEUTRAL_CLAUSES: tuple[tuple[re.Pattern[str], str, frozenset[str] | None], ...]
         "OPENROWSET_BULK(",
         frozenset({"tsql", "fabric"}),
     ),
+    # Spark/Databricks INSERT OVERWRITE DIRECTORY 'path' USING format OPTIONS (...): how the
+    # files are written, not where
+    (
+        re.compile(
+            r"(\bDIRECTORY\s+'[^']*')\s+USING\s+\w+(?:\s+OPTIONS\s*\([^()]*\))?", re.IGNORECASE
+        ),
+        r"\1",
+        frozenset({"spark", "databricks", "spark2"}),
+    ),
     # SQLite numbered parameters (?1, ?2): a bound value, as `?` is
     (re.compile(r"\?\d+\b"), "?", frozenset({"sqlite"})),
     # MySQL: SELECT ... INTO @variable assigns variables
