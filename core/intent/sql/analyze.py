@@ -27,7 +27,7 @@ from guardrails_core.intent.sql.dialects import (
 from guardrails_core.intent.sql.external import writes_to_external_tables
 from guardrails_core.intent.sql.reads import cross_catalog
 from guardrails_core.intent.sql.recovery import _recover_from_parse_error
-from guardrails_core.intent.sql.specials import _remember_variable
+from guardrails_core.intent.sql.specials import _remember_variable, remember_texts
 from guardrails_core.intent.sql.statement import (
     _Chunk,
     _lookalike_character,
@@ -164,10 +164,12 @@ def _analyze(
     effects: list[StatementEffect] = []
     prepared: dict[str, list[StatementEffect]] = {}
     temporaries: list[tuple[str, str]] = []
+    texts: dict[str, str] = {}
     odd_characters = _odd_code_characters(source, tokens)
     lexing_changed: str | None = None
     for chunk in _split_statements(tokens, source):
         statement = _Statement(names=names, dialect_name=dialect_name, depth=depth)
+        statement.texts = texts
         odd = _first_in(odd_characters, chunk.start, chunk.end)
         # A divergence anywhere before a statement's end can move where that statement starts.
         unclear = _first_in(ambiguous, 0, chunk.end)
@@ -199,6 +201,7 @@ def _analyze(
             lexing_changed = lexing_changed or _changes_lexing(source[chunk.start : chunk.end])
             if dialect_name in MYSQL_FAMILY:
                 _remember_variable(source[chunk.start : chunk.end], statement, prepared)
+            remember_texts(statement, prepared)
         effect = statement.build(
             len(effects), text[chunk.start : chunk.end], (chunk.start, chunk.end)
         )

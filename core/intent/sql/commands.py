@@ -66,6 +66,8 @@ def _trailing_statement(statement: _Statement, found: _Words, first: int = 1) ->
     tokens = found.tokens
     opened: list[int] = []
     position = first
+    if [token.text.upper() for token in tokens[first : first + 2]] == ["OR", "REPLACE"]:
+        position += 2  # DECLARE OR REPLACE VARIABLE: a modifier of the prefix, no statement
     while position < len(tokens):
         token = tokens[position]
         if token.token_type in (TokenType.L_PAREN, TokenType.L_BRACKET):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from guardrails_core.intent.sql.dialects import A, I, K
+from guardrails_core.intent.sql.folding import assembled_text, fold_text
 from guardrails_core.intent.sql.function_rules import function_registry
 from guardrails_core.intent.sql.functions import _dynamic_text
 from guardrails_core.intent.sql.settings import judge_setting
@@ -18,7 +19,7 @@ def _handle_execute(statement: _Statement, node: exp.Expr, chunk: _Chunk | None)
     arguments = list(node.expressions)
     if isinstance(target, exp.Subquery | exp.Paren):
         inner = target.this
-        literal = _literal_sql(inner)
+        literal = assembled_text(statement, inner, "EXEC (...)")
         if literal is not None and isinstance(inner, exp.Table):
             statement.claimed_tables.add(id(inner))  # the literal is text, not a table
         statement.operation = "EXECUTE"
@@ -34,12 +35,12 @@ def _handle_execute(statement: _Statement, node: exp.Expr, chunk: _Chunk | None)
         statement.add(I.READ, f"{procedure} reports catalog information")
         return
     if isinstance(node, exp.ExecuteSql) or procedure == "sp_executesql":
-        literal = _literal_sql(_argument(arguments, "stmt", 0))
+        literal = assembled_text(statement, _argument(arguments, "stmt", 0), "sp_executesql")
         _dynamic_text(statement, literal, "sp_executesql")
         return
     if procedure in ("sp_msforeachtable", "sp_msforeachdb"):
         # The command runs once per table (or database), `?` standing for its name.
-        command = _literal_sql(_argument(arguments, "command1", 0))
+        command = fold_text(_argument(arguments, "command1", 0), statement.texts)
         each = command.replace("?", "__each_object__") if command is not None else None
         _dynamic_text(statement, each, procedure)
         return
@@ -47,7 +48,7 @@ def _handle_execute(statement: _Statement, node: exp.Expr, chunk: _Chunk | None)
         # An Agent job step: its command runs later, outside this session.
         statement.add(I.DYNAMIC, f"{procedure} stores a command that a job runs later")
         subsystem = _argument(arguments, "subsystem", None)
-        name = _literal_sql(subsystem) if subsystem is not None else "TSQL"
+        name = fold_text(subsystem, statement.texts) if subsystem is not None else "TSQL"
         if name is None or name.upper() != "TSQL":
             # CmdExec, PowerShell, SSIS, replication agents: programs on the host, not SQL
             statement.add(
@@ -56,12 +57,14 @@ def _handle_execute(statement: _Statement, node: exp.Expr, chunk: _Chunk | None)
             )
             return
         _dynamic_text(
-            statement, _literal_sql(_argument(arguments, "command", None)), "the job step"
+            statement,
+            fold_text(_argument(arguments, "command", None), statement.texts),
+            "the job step",
         )
         return
     rule = function_registry().functions.get(procedure)
     if procedure == "sp_configure" and arguments:
-        option, value = _literal_sql(arguments[0]), arguments[1:2]
+        option, value = fold_text(arguments[0], statement.texts), arguments[1:2]
         if option is not None and value:
             # what the option turns on is judged as any other server setting is
             judge_setting(statement, option, value[0].sql(), scope="", verb="sp_configure")
@@ -91,24 +94,3 @@ def _argument(arguments: list[exp.Expr], name: str, position: int | None) -> exp
         return None
     found = arguments[position]
     return None if isinstance(found, exp.EQ) and isinstance(found.this, exp.Parameter) else found
-
-
-def _literal_sql(node: exp.Expr | None) -> str | None:
-    """The text of a string literal, or of a concatenation of string literals; else None."""
-    if node is None:
-        return None
-    if isinstance(node, exp.Literal) and node.is_string:
-        return str(node.this)
-    if isinstance(node, exp.National):
-        return str(node.this)
-    if (
-        isinstance(node, exp.Table)
-        and isinstance(node.this, exp.Identifier)
-        and (node.this.args.get("quoted") and not node.args.get("db"))
-    ):
-        return str(node.this.this)  # T-SQL EXEC('...') parses the literal as a quoted name
-    if isinstance(node, exp.Add | exp.DPipe | exp.Concat):
-        parts = [_literal_sql(part) for part in node.iter_expressions()]
-        if parts and all(part is not None for part in parts):
-            return "".join(part for part in parts if part is not None)
-    return None

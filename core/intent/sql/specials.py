@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 import sqlglot
+from sqlglot import exp
 from sqlglot.errors import SqlglotError
 from sqlglot.tokenizer_core import Token, TokenType
 
@@ -18,6 +19,7 @@ from guardrails_core.intent.sql.dialects import (
     I,
     K,
 )
+from guardrails_core.intent.sql.folding import assembled_text, remember_assignments
 from guardrails_core.intent.sql.function_rules import function_registry
 from guardrails_core.intent.sql.functions import _dynamic_text, known_procedure
 from guardrails_core.intent.sql.procedural import _special_create, _special_do
@@ -55,13 +57,14 @@ def _special_execute(statement: _Statement, command: _Command) -> bool:
     """EXECUTE IMMEDIATE 'sql' (Snowflake, BigQuery, Oracle) or PostgreSQL's EXECUTE plan(...)."""
     statement.operation = "EXECUTE"
     if len(command.words) > 1 and command.words[1] == "IMMEDIATE":
-        literal = _single_literal(command.tokens[2:])
+        literal = _single_literal(command.tokens[2:]) or _folded(statement, command, 2)
         _dynamic_text(statement, literal, "EXECUTE IMMEDIATE")
         return True
     if len(command.tokens) > 1 and command.tokens[1].token_type in _QUOTED_TOKENS - {
         TokenType.IDENTIFIER
     }:
-        _dynamic_text(statement, _single_literal(command.tokens[1:]), "EXECUTE '...'")
+        literal = _single_literal(command.tokens[1:]) or _folded(statement, command, 1)
+        _dynamic_text(statement, literal, "EXECUTE '...'")
         return True
     if len(command.tokens) > 1 and command.tokens[1].token_type is TokenType.L_PAREN:
         _dynamic_text(statement, _concatenated_literal(command.tokens[2:]), "EXEC (...)")
@@ -78,6 +81,37 @@ def _special_execute(statement: _Statement, command: _Command) -> bool:
         "statement prepared elsewhere; its text is not visible here",
     )
     return True
+
+
+def _folded(statement: _Statement, command: _Command, first: int) -> str | None:
+    """The text of the expression from token `first` up to USING/INTO, folded (folding.py):
+    `'DR' || 'OP TABLE ' || quote_ident('t')`, FORMAT(...), a variable set earlier."""
+    found = _statement_words(command.chunk, command.source, statement.names.dialect)
+    tokens = found.tokens[first:]
+    end = next(
+        (i for i, token in enumerate(tokens) if token.text.upper() in ("USING", "INTO")),
+        len(tokens),
+    )
+    if not end or tokens[0].start < 0 or tokens[end - 1].end < 0:
+        return None
+    text = found.text[tokens[0].start : tokens[end - 1].end + 1]
+    try:
+        expression = sqlglot.parse_one(f"SELECT {text}", dialect=statement.names.dialect)
+    except SqlglotError:
+        return None
+    if not isinstance(expression, exp.Select) or len(expression.expressions) != 1:
+        return None
+    return assembled_text(statement, expression.expressions[0], "EXECUTE")
+
+
+def remember_texts(statement: _Statement, prepared: dict[str, list[StatementEffect]]) -> None:
+    """Variables the statement assigns text to, for later dynamic SQL; a MySQL `@s` holding SQL
+    is also analysed now, for a later PREPARE ... FROM @s."""
+    for name in remember_assignments(statement.tree, statement.texts):
+        if name.startswith("@") and statement.depth < MAX_DEPTH:
+            prepared[name] = analyze_nested(
+                statement.texts[name], statement.dialect_name, depth=statement.depth + 1
+            )
 
 
 def _single_literal(tokens: list[Token]) -> str | None:
@@ -117,6 +151,7 @@ def _special_prepare(statement: _Statement, command: _Command) -> bool:
             if variable is not None and variable in command.prepared:
                 # MySQL: SET @q = '...'; PREPARE s FROM @q
                 statement.embed(command.prepared[variable])
+                statement.add(I.DYNAMIC, f"PREPARE runs the text {variable} holds at run time")
             elif rest and rest[0].text.upper() in _STATEMENT_STARTERS:
                 # Trino: PREPARE p FROM DELETE FROM t (the statement itself, unquoted)
                 _dynamic_text(

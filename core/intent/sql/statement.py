@@ -181,6 +181,7 @@ class _Statement:
         "objects",
         "operation",
         "tables",
+        "texts",
         "tree",
     )
 
@@ -198,6 +199,8 @@ class _Statement:
         self.claimed_tables: set[int] = set()
         self.cte_names: set[str] = set()
         self.tables: list[exp.Table] = []
+        # Text the script's variables hold so far (`SET @s = 'DROP ...'`), for dynamic SQL.
+        self.texts: dict[str, str] = {}
 
     def add(self, intent: Intent, message: str) -> None:
         self.intents.add(intent)
