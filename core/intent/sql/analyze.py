@@ -38,6 +38,7 @@ from guardrails_core.intent.sql.statement import (
 )
 from guardrails_core.intent.sql.temporaries import (
     as_temporary_drop,
+    created_routines,
     created_temporaries,
     drops_temporaries,
 )
@@ -165,11 +166,13 @@ def _analyze(
     prepared: dict[str, list[StatementEffect]] = {}
     temporaries: list[tuple[str, str]] = []
     texts: dict[str, str] = {}
+    routines: set[str] = set()
     odd_characters = _odd_code_characters(source, tokens)
     lexing_changed: str | None = None
     for chunk in _split_statements(tokens, source):
         statement = _Statement(names=names, dialect_name=dialect_name, depth=depth)
         statement.texts = texts
+        statement.routines = routines
         odd = _first_in(odd_characters, chunk.start, chunk.end)
         # A divergence anywhere before a statement's end can move where that statement starts.
         unclear = _first_in(ambiguous, 0, chunk.end)
@@ -208,6 +211,7 @@ def _analyze(
         if drops_temporaries(statement.tree, temporaries):
             effect = as_temporary_drop(effect)
         temporaries.extend(created_temporaries(statement.tree))
+        routines.update(created_routines(effect))
         effects.append(effect)
     return writes_to_external_tables(effects) if len(effects) > 1 else effects
 

@@ -180,6 +180,7 @@ class _Statement:
         "names",
         "objects",
         "operation",
+        "routines",
         "tables",
         "texts",
         "tree",
@@ -201,6 +202,8 @@ class _Statement:
         self.tables: list[exp.Table] = []
         # Text the script's variables hold so far (`SET @s = 'DROP ...'`), for dynamic SQL.
         self.texts: dict[str, str] = {}
+        # Functions and procedures the script created (their bodies were analysed there).
+        self.routines: set[str] = set()
 
     def add(self, intent: Intent, message: str) -> None:
         self.intents.add(intent)

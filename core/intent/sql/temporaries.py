@@ -1,5 +1,6 @@
-"""Temporary tables and views a script creates and drops again (`CREATE TEMP TABLE t AS ...;
-INSERT ... SELECT FROM t; DROP TABLE t`): the drop destroys only what the script made.
+"""What a script creates for its own use: temporary tables and views it creates and drops again
+(`CREATE TEMP TABLE t AS ...; INSERT ... SELECT FROM t; DROP TABLE t`: the drop destroys only
+what the script made), and routines whose bodies it defines (a later call is not opaque).
 
 A temporary object lives in the session's own schema, which the database searches first, so a
 later `DROP TABLE t` (or `DROP TABLE temp.t`) removes it, not a kept table of the same name. Each
@@ -14,6 +15,7 @@ from guardrails_core.model import (
     Finding,
     Intent,
     ObjectAction,
+    ObjectKind,
     StatementEffect,
     sorted_intents,
 )
@@ -37,6 +39,17 @@ def created_temporaries(tree: exp.Expr | None) -> list[tuple[str, str]]:
     if not isinstance(table, exp.Table) or not table.name or table.args.get("catalog"):
         return []
     return [(str(tree.args["kind"]).upper(), table.name.lower())]
+
+
+def created_routines(effect: StatementEffect) -> list[str]:
+    """Lower-case names of the functions and procedures the statement creates (their bodies are
+    analysed there, so a later call in the same script is not opaque)."""
+    return [
+        ref.name.lower()
+        for ref in effect.objects
+        if ref.kind is ObjectKind.FUNCTION
+        and ref.action in (ObjectAction.CREATE, ObjectAction.REPLACE)
+    ]
 
 
 def drops_temporaries(tree: exp.Expr | None, temporaries: list[tuple[str, str]]) -> bool:
