@@ -189,6 +189,7 @@ def blank_byte_order_mark(text: str) -> str:
 _BATCH_SEPARATOR = re.compile(r"(?im)^([ \t]*)GO(?:[ \t]+\d+)?[ \t]*$")
 
 
+_SQLPLUS_RUN = re.compile(r"(?m)^([ \t]*)/(?=[ \t]*$)")
 _DML_TOP = re.compile(
     r"\b(UPDATE|DELETE|INSERT)\s+TOP\s*(?:\([^()]*\)|\d+)(?:\s+PERCENT\b)?", re.IGNORECASE
 )
@@ -208,6 +209,10 @@ def _preprocess(text: str, dialect: str | None) -> tuple[str, list[int]]:
         # it bounds nothing the predicate does not (and sqlglot reads `DELETE TOP (n) FROM t` as
         # a delete from a table named TOP). Blanked, same length.
         text = _DML_TOP.sub(lambda m: m.group(1) + " " * (len(m.group(0)) - len(m.group(1))), text)
+    if dialect == "oracle":
+        # SQL*Plus runs the buffer at a line holding only `/` (after a PL/SQL block's END;): a
+        # statement boundary, like T-SQL's GO. Same length.
+        text = _SQLPLUS_RUN.sub(lambda m: m.group(1) + ";", text)
     if dialect is None or dialect in MYSQL_FAMILY:
         # With no dialect we cannot rule MySQL out, so its executable comments count as code.
         return _unwrap_mysql(text)
