@@ -67,7 +67,11 @@ def _special_execute(statement: _Statement, command: _Command) -> bool:
         _dynamic_text(statement, literal, "EXECUTE '...'")
         return True
     if len(command.tokens) > 1 and command.tokens[1].token_type is TokenType.L_PAREN:
-        _dynamic_text(statement, _concatenated_literal(command.tokens[2:]), "EXEC (...)")
+        pieces = command.tokens[2:]
+        literal = _concatenated_literal(pieces)
+        if literal is not None and pieces[1].token_type is not TokenType.R_PAREN:
+            statement.add(I.DYNAMIC, "EXEC (...) runs SQL assembled from pieces at run time")
+        _dynamic_text(statement, literal, "EXEC (...)")
         return True
     name = command.tokens[1].text.lower() if len(command.tokens) > 1 else ""
     if name in command.prepared:
