@@ -229,6 +229,19 @@ _EVERYONE = frozenset(
 )
 
 
+# Schemas and names of the databases' own catalogs: reading them can mean reading password
+# hashes or every session's queries (pg_authid, mysql.user, sys.sql_logins).
+_SYSTEM_SCHEMAS = frozenset(
+    {"pg_catalog", "information_schema", "mysql", "sys", "performance_schema", "system"}
+)
+
+
+def _system_catalog(table: exp.Table) -> bool:
+    schema = (table.db or "").lower()
+    name = table.name.lower()
+    return schema in _SYSTEM_SCHEMAS or name.startswith(("pg_", "sys", "dba_", "all_", "v$"))
+
+
 def _read_grant_to_named_role(node: exp.Grant) -> bool:
     """GRANT SELECT on one named table or view to named roles or users, without GRANT OPTION:
     routine read access. Schemas, catalogs, `*`, other privileges, PUBLIC-like grantees and
@@ -248,6 +261,7 @@ def _read_grant_to_named_role(node: exp.Grant) -> bool:
         and isinstance(securable, exp.Table)
         and bool(securable.name)
         and "*" not in securable.sql()
+        and not _system_catalog(securable)
         and not node.args.get("grant_option")
         and bool(principals)
         and all(

@@ -48,7 +48,8 @@ def _handle_execute(statement: _Statement, node: exp.Expr, chunk: _Chunk | None)
         # An Agent job step: its command runs later, outside this session.
         statement.add(I.DYNAMIC, f"{procedure} stores a command that a job runs later")
         subsystem = _argument(arguments, "subsystem", None)
-        name = fold_text(subsystem, statement.texts) if subsystem is not None else "TSQL"
+        # a literal only: a variable's value at run time may differ from what was tracked
+        name = fold_text(subsystem, {}) if subsystem is not None else "TSQL"
         if name is None or name.upper() != "TSQL":
             # CmdExec, PowerShell, SSIS, replication agents: programs on the host, not SQL
             statement.add(
