@@ -7,7 +7,6 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from guardrails_core.intent import shell_registry
 from guardrails_core.intent.shell.files import _delete, _record_write
 from guardrails_core.intent.shell.options import (
     _azure_location,
@@ -23,7 +22,6 @@ from guardrails_core.intent.shell.options import (
     _words,
 )
 from guardrails_core.intent.shell.words import _Feed, _names, _Origin, _Word
-from guardrails_core.locations import lexical_path
 from guardrails_core.model import (
     Intent,
     ObjectAction,
@@ -43,13 +41,6 @@ def _export(
     to: str | None = None,
 ) -> None:
     """Record data leaving: ``payload`` local files ("-" is stdin) sent to ``destinations``."""
-    if payload and not sent_remote and all(_build_artifact(call, word) for word in payload):
-        for word in payload:
-            call.obj(ObjectKind.FILE, ObjectAction.READ, word.display)
-        for kind, name in destinations:
-            call.obj(kind, ObjectAction.WRITE, name)
-        call.add(Intent.WRITE, f"{tool} uploads build output {_names(payload)}, not data")
-        return
     sent: list[str] = list(sent_remote)
     for word in payload:
         if word.value == "-":
@@ -61,24 +52,6 @@ def _export(
         call.obj(kind, ObjectAction.EXPORT_TARGET, name)
     where = to or ", ".join(name for _, name in destinations) or "a remote destination"
     call.add(Intent.EXPORT, f"{tool} uploads {', '.join(sent) or 'data'} to {where}")
-
-
-def _build_artifact(call: _Call, word: _Word) -> bool:
-    """A literal file in the working folder's build output (dist/, target/), not a data file
-    and not written by this script (`psql ... > dist/customers.csv` stays an export)."""
-    if word.dynamic or word.glob or word.value == "-":
-        return False
-    classes = shell_registry.file_classes(word.value)
-    if "artifacts" not in classes or "exports" in classes:
-        return False
-    written = lexical_path(word.value)
-    return call.analyzer.produced_by(word) is None and not any(
-        ref.kind is ObjectKind.FILE
-        and ref.action is ObjectAction.WRITE
-        and lexical_path(ref.name) == written
-        for effect in call.analyzer.statements
-        for ref in effect.objects
-    )
 
 
 def _transfer(
