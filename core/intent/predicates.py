@@ -247,6 +247,7 @@ _FOLDERS: dict[type[exp.Expr], Callable[[exp.Expr], Any]] = {
 _COMPARE: dict[type[exp.Expr], Callable[[Any, Any], bool]] = {
     exp.EQ: operator.eq,
     exp.NullSafeEQ: operator.eq,
+    exp.EqualNull: operator.eq,  # Snowflake EQUAL_NULL(a, b): a NULL-safe =
     exp.NEQ: operator.ne,
     exp.NullSafeNEQ: operator.ne,
     exp.GT: operator.gt,
@@ -259,6 +260,7 @@ _SELF_COMPARISON: dict[type[exp.Expr], bool] = {
     exp.GTE: True,
     exp.LTE: True,
     exp.NullSafeEQ: True,
+    exp.EqualNull: True,
     exp.NEQ: False,
     exp.NullSafeNEQ: False,
     exp.GT: False,
@@ -279,7 +281,7 @@ def _comparison(node: exp.Expr, target: Target) -> bool | None:
     a, b = constant(left), constant(right)
     if a is not Unknown and b is not Unknown:
         if a is None or b is None:
-            return type(node) is exp.NullSafeEQ and a is b
+            return type(node) in (exp.NullSafeEQ, exp.EqualNull) and a is b
         a, b = _comparable(a, b)
         if type(a) is not type(b) or _collation_dependent(a, b):
             return None
@@ -391,8 +393,13 @@ def _pattern_matches(node: exp.Expr, pattern: str, subject: str) -> bool | None:
         regex = "".join(
             ".*" if char == "%" else "." if char == "_" else re.escape(char) for char in pattern
         )
-        flags = re.IGNORECASE | re.DOTALL if isinstance(node, exp.ILike) else re.DOTALL
-        return re.fullmatch(regex, subject, flags) is not None
+        folded = re.fullmatch(regex, subject, re.IGNORECASE | re.DOTALL) is not None
+        if isinstance(node, exp.ILike):
+            return folded
+        exact = re.fullmatch(regex, subject, re.DOTALL) is not None
+        # 'abc' LIKE 'ABC': true where LIKE ignores case (SQLite, MySQL's default collation),
+        # false elsewhere; the database's rules decide, so the value is not known here.
+        return exact if exact == folded else None
     try:
         return re.search(pattern, subject) is not None
     except re.error:

@@ -98,6 +98,13 @@ def client_dialect(name: str | None) -> tuple[str, tuple[tuple[re.Pattern[str], 
     return registry().client_dialects.get(name or "")
 
 
+# Languages of a scheduler's stdin: what it reads runs later, unseen, even once analysed.
+_DEFERRED_LANGUAGES = frozenset({"shell", "cron"})
+# A crontab line: five time fields or an @nickname, then the command (comments and
+# `NAME=value` lines have no command).
+_CRON_LINE = re.compile(r"^\s*(?:@\w+|(?:\S+\s+){4}\S+)\s+(?![^\s=]+=)(\S.*)$")
+
+
 def lookup(program: str) -> Program | None:
     return registry().lookup(program)
 
@@ -117,10 +124,19 @@ def judge(call: Call, program: Program, bridge: Bridge) -> None:
                 words = [type(fed).literal(part) for part in line.split()]
                 if words:
                     bridge.line(call, [call.name, *call.args, *words])
+        elif carrier.language == "shell":  # `echo 'rm -rf /x' | at now`: a script run later
+            bridge.script(call, fed, f"{call.prog} (from {call.stdin()})")
+        elif carrier.language == "cron":  # `echo '* * * * * cmd' | crontab -`: each line's command
+            for line in fed.value.splitlines():
+                command = _CRON_LINE.match(line)
+                if command is not None:
+                    bridge.script(call, type(fed).literal(command.group(1)), f"{call.prog} entry")
         else:  # `manage.py dbshell <<< "DROP ..."`: the console runs what it reads
             bridge.sql(call, carrier.dialect, fed)
-    reads_stdin = verdict.stdin and call.feed is not None
-    if not (reads_stdin and verdict.effect in ("dynamic", "unknown")):
+    # A console that reads stdin runs what it is fed (analysed above); a scheduler runs it later.
+    reads_stdin = bool(verdict.stdin) and call.feed is not None
+    deferred = any(carrier.language in _DEFERRED_LANGUAGES for carrier in verdict.stdin)
+    if not (reads_stdin and not deferred and verdict.effect in ("dynamic", "unknown")):
         _record(call, program, verdict)
     if verdict.effect in ("dynamic", "unknown") and not verdict.sql:
         bridge.statements(call)  # `db2 "DROP TABLE x"`: the SQL is known if the client is not

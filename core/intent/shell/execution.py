@@ -126,6 +126,7 @@ def _interpreter(call: _Call) -> None:
         if origin & _PAYLOAD:
             _payload(call, origin, inline[0].source)
         call.add(Intent.DYNAMIC, f"{call.prog} runs inline code, which is not analysed")
+        _python_equivalents(call, inline)
     elif modules:
         call.obj(ObjectKind.PROGRAM, ObjectAction.EXECUTE, modules[0].display)
         if not _run_registered(call, modules[0], parsed.operands):
@@ -140,6 +141,17 @@ def _interpreter(call: _Call) -> None:
         return
     else:
         _stdin_program(call, shell=False)
+
+
+def _python_equivalents(call: _Call, inline: list[_Word]) -> None:
+    """What inline Python's literal file and process calls do, read as the shell commands."""
+    from guardrails_core.intent.shell.inline_python import shell_equivalents
+
+    if _canonical(call.prog) != "python":
+        return
+    for word in inline:
+        for command in shell_equivalents(word.value):
+            _script(call, _Word.literal(command), f"{call.prog} -c")
 
 
 def _computes_only(call: _Call, inline: list[_Word]) -> bool:

@@ -45,6 +45,7 @@ _WORD_PIECES = _words(
 )
 _OUTPUT_OPERATORS = _words("> >> &> &>> >| >& <>")
 _STDOUT_OPERATORS = _words("> >> &> &>> >|")
+_TRUNCATING_OPERATORS = _words("> &> >| >&")
 
 
 class _Expander:
@@ -143,6 +144,8 @@ class _Expander:
             return "<<"
         if redirect.type == "herestring_redirect":
             return "<<<"
+        if any(_is_read_write_half(child) for child in redirect.children):
+            return "<>"
         return next((c.type for c in redirect.children if not c.is_named), ">")
 
     def flatten_redirects(self, redirects: Sequence[Node]) -> tuple[list[Node], list[Node]]:
@@ -185,7 +188,8 @@ class _Expander:
             (self.node_text(c) for c in redirect.children if c.type == "file_descriptor"), ""
         )
         stdout = operator in _STDOUT_OPERATORS and descriptor in ("", "1")
-        return [_Write(target, f"the redirect {descriptor}{operator}", stdout)]
+        how = f"the redirect {descriptor}{operator}"
+        return [_Write(target, how, stdout, truncates=operator in _TRUNCATING_OPERATORS)]
 
     def input_redirect(self, redirect: Node, feed: _Feed | None, effect: _Effect) -> _Feed | None:
         if redirect.type == "heredoc_redirect":
@@ -472,3 +476,31 @@ def _unescape_double(text: str) -> str:
 
 def _strip_tabs(text: str) -> str:
     return "\n".join(line.lstrip("\t") for line in text.split("\n"))
+
+
+def _is_read_write_half(node: Node) -> bool:
+    """tree-sitter-bash has no `<>` (open read-write): it parses `3<>f` as `3<` then an ERROR
+    holding the `>`. That shape is the operator, not a parse failure."""
+    previous = node.prev_sibling
+    return (
+        node.type == "ERROR"
+        and node.text == b">"
+        and previous is not None
+        and previous.type == "<"
+        and previous.end_byte == node.start_byte
+        and node.parent is not None
+        and node.parent.type == "file_redirect"
+    )
+
+
+def _has_error(node: Node) -> bool:
+    """Whether the tree holds a parse error other than the `<>` halves tree-sitter cannot read."""
+    pending = [node]
+    while pending:
+        current = pending.pop()
+        if not current.has_error or _is_read_write_half(current):
+            continue
+        if current.type == "ERROR" or current.is_missing:
+            return True
+        pending.extend(current.children)
+    return False

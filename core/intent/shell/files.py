@@ -16,6 +16,7 @@ from guardrails_core.intent.shell.options import (
     _canonical,
     _is_device,
     _is_scratch,
+    _is_workspace,
     _options,
     _parse,
     _words,
@@ -99,6 +100,28 @@ def _record_write(effect: _Effect, target: _Word, how: str, content: _Word | Non
     _special_file(effect, target, how, writes=True, content=content)
 
 
+# Devices that read as nothing (or as zeros, random bytes): copied over a file, they erase it.
+_BLANK_SOURCES = frozenset(("/dev/null", "/dev/zero", "/dev/random", "/dev/urandom"))
+
+
+def _is_blank_source(word: _Word) -> bool:
+    return not word.dynamic and lexical_path(word.value) in _BLANK_SOURCES
+
+
+def _emptied(effect: _Effect, target: _Word, how: str) -> None:
+    """A file overwritten with nothing (`: > f`, `cp /dev/null f`, `truncate -s 0 f`): what it
+    held is gone, as a TRUNCATE empties a table. Scratch space and the working folder are the
+    script's own; a path known only at run time is left to its write (often a temp file)."""
+    if target.dynamic or _is_scratch(target) or _is_workspace(target):
+        return
+    path = lexical_path(target.value)
+    if shell_registry.is_scratch(path.rsplit("/", 1)[-1]):
+        return  # a log or temp file (*.log, *.tmp) holds no data, wherever it lives
+    if path in _HARMLESS_DEVICES or _is_device(path) or _NETWORK_DEVICE.match(target.value):
+        return
+    effect.add(Intent.MASS_MUTATION, f"{how} empties {target.display}: whatever it held is gone")
+
+
 # Lines that a startup file may gain without running anything new: comments, plain exports of
 # variables that load no code, and psql display settings.
 _HARMLESS_STARTUP_LINE = re.compile(
@@ -166,6 +189,8 @@ def _truncate(call: _Call) -> None:
     if sizes and all(size.lstrip("=") in ("0", "-0") for size in sizes):
         targets = parsed.operands
         _delete(call, targets, f"truncate -s 0 empties {_names(targets)}", bulk=False)
+        for target in targets:
+            _emptied(call.effect, target, "truncate -s 0")
         return
     for target in parsed.operands:
         _record_write(call.effect, target, "truncate")
@@ -244,6 +269,8 @@ def _dd(call: _Call) -> None:
         call.stdout = call.feed
     if target is not None:
         _record_write(call.effect, target, "dd of=")
+        if source is not None and _is_blank_source(source):
+            _emptied(call.effect, target, f"dd if={source.display}")
         call.stdout = None
 
 

@@ -10,7 +10,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from guardrails_core.intent.shell.execution import _script
-from guardrails_core.intent.shell.files import _record_write, _special_file
+from guardrails_core.intent.shell.files import (
+    _emptied,
+    _is_blank_source,
+    _record_write,
+    _special_file,
+)
 from guardrails_core.intent.shell.options import (
     _Call,
     _is_scratch,
@@ -50,6 +55,11 @@ def _echo(call: _Call) -> None:
     call.stdout = _Feed(_Origin.NONE, call.prog, text)
 
 
+def _prints_nothing(call: _Call) -> None:
+    """`:`, `true`, `false`: no output, so `: > f` leaves f empty."""
+    call.stdout = _Feed(_Origin.NONE, call.prog, _Word.literal(""))
+
+
 def _printf(call: _Call) -> None:
     args = list(call.args)
     if args and args[0].value == "-v":
@@ -72,6 +82,8 @@ def _cat(call: _Call) -> None:
         call.stdout = call.feed
         return
     _read_files(call, files)
+    if all(_is_blank_source(file) for file in files):
+        call.stdout = _Feed(_Origin.NONE, f"{call.prog} {_names(files)}", _Word.literal(""))
 
 
 def _read_files(call: _Call, files: Sequence[_Word]) -> None:
@@ -111,6 +123,21 @@ class _Reader:
     in_place: frozenset[str] = frozenset()  # options that make it rewrite its files (sed -i)
 
 
+_PAGERS = _words("less more most")
+
+
+def _pager_commands(call: _Call) -> None:
+    """`less +'!cmd' f`: a `+` word holds pager commands run at start; `!` runs a shell."""
+    for word in call.args:
+        if not word.value.startswith("+"):
+            continue
+        commands = word.value.lstrip("+")
+        if commands.startswith("!"):
+            _script(call, replace(word, value=commands[1:], display=commands[1:]), "a pager's !")
+        elif "!" in commands or word.dynamic:
+            call.add(Intent.DYNAMIC, f"{call.prog} {word.display} runs pager commands at start")
+
+
 def _reader(call: _Call) -> None:
     reader = _READERS[call.prog]
     parsed = _parse(call.args, reader.value_options | reader.pattern_options)
@@ -120,6 +147,10 @@ def _reader(call: _Call) -> None:
         "system(" in p.value or re.search(r"\|\s*(getline|\")", p.value) for p in program
     ):
         call.add(Intent.DYNAMIC, f"the {call.prog} program runs shell commands")
+        for text in (p.value for p in program):
+            for match in _AWK_SYSTEM.finditer(text):  # system("rm -rf x"): a literal command
+                command = re.sub(r"\\(.)", r"\1", match.group(1))
+                _script(call, _Word.literal(command), f"{call.prog} system()")
     if call.prog in ("awk", "gawk") and any("/inet" in p.value for p in program):
         call.add(Intent.EXPORT, f"the {call.prog} program opens a network connection (/inet)")
     if call.prog in ("awk", "gawk", "mawk", "nawk"):
@@ -130,6 +161,8 @@ def _reader(call: _Call) -> None:
                 call.add(Intent.DYNAMIC, f"the {call.prog} program loads extensions or files")
     if call.prog == "sed":
         _sed_commands(call, program + parsed.values("-e", "--expression"))
+    if call.prog in _PAGERS:
+        _pager_commands(call)
     if parsed.has(*reader.in_place):
         for file in files:
             _record_write(call.effect, file, f"{call.prog} -i")
@@ -152,6 +185,7 @@ _SED_EXECUTE = re.compile(r"(?:^|[;\n{}])\s*(?:\d+|\$|/[^/]*/)?\s*e\s+([^;\n}]+)
 # sed's `w FILE` command and `w FILE` flag of `s///` write the file; awk's print > "FILE".
 _SED_WRITE = re.compile(r"(?:^|[;\n{}]|\d|\$|/[gpI\d]*)\s*[wW]\s+([^;\n}]+)")
 _AWK_WRITE = re.compile(r">>?\s*\"([^\"]+)\"")
+_AWK_SYSTEM = re.compile(r"\bsystem\s*\(\s*\"((?:[^\"\\]|\\.)*)\"\s*\)")
 _SED_SUBSTITUTE_EXECUTE = re.compile(r"s(.)(?:(?!\1).)*\1((?:(?!\1).)*)\1[gpI\d]*e[gpI\d]*\b")
 
 
@@ -205,6 +239,9 @@ def _copy(call: _Call) -> None:
         )
     if dest is not None:
         _record_write(call.effect, dest, call.prog)
+        replaces = call.prog != "ln" or parsed.has("-f", "--force")  # ln without -f adds a name
+        if sources and replaces and all(_is_blank_source(source) for source in sources):
+            _emptied(call.effect, dest, f"{call.prog} {sources[0].display}")
         if call.prog in ("ln", "mv") and len(sources) == 1:
             call.analyzer.note_link(dest, call.analyzer.resolve_link(sources[0]))
         for source in sources:

@@ -8,6 +8,7 @@ else stays `dynamic` (not analysed).
 from __future__ import annotations
 
 import ast
+import shlex
 from functools import cache
 
 from guardrails_core.intent.programs import registry
@@ -56,3 +57,41 @@ def is_harmless(code: str) -> bool:
         if isinstance(node, (ast.Global, ast.Nonlocal, ast.AsyncFunctionDef, ast.Await)):
             return False
     return True
+
+
+def shell_equivalents(code: str) -> list[str]:
+    """Shell commands doing what the code's literal-argument calls do (`shutil.rmtree('/x')` is
+    `rm -rf /x`, `os.system('cmd')` is `cmd`), for the table's calls; other code is not read."""
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError, RecursionError):
+        return []
+    table: dict[str, str] = registry().inline_python.get("shell_equivalents") or {}
+    commands: list[str] = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call) or not node.args:
+            continue
+        equivalent = table.get(_dotted(node.func))
+        first = node.args[0]
+        if equivalent is None:
+            continue
+        if equivalent == "argv" and isinstance(first, ast.List | ast.Tuple):
+            words = [
+                e.value
+                for e in first.elts
+                if isinstance(e, ast.Constant) and isinstance(e.value, str)
+            ]
+            if len(words) == len(first.elts):
+                commands.append(shlex.join(words))
+        elif isinstance(first, ast.Constant) and isinstance(first.value, str):
+            if equivalent in ("sh", "argv"):  # argv given a string runs it (shell=True)
+                commands.append(first.value)
+            else:
+                commands.append(f"{equivalent} {shlex.quote(first.value)}")
+    return commands
+
+
+def _dotted(node: ast.expr) -> str:
+    if isinstance(node, ast.Attribute):
+        return f"{_dotted(node.value)}.{node.attr}"
+    return node.id if isinstance(node, ast.Name) else ""

@@ -45,6 +45,7 @@ from guardrails_core.intent.shell.filters import (
     _mktemp,
     _passthrough,
     _printf,
+    _prints_nothing,
     _reader,
     _restore,
     _tee,
@@ -91,7 +92,7 @@ _HOST_CONTROL = _words(
     "swapoff iptables ip6tables nft ufw systemctl service"
 )
 _INERT = _words(
-    "true false : cd pwd sleep date exit return set shopt read test [ wait shift "
+    "cd pwd sleep date exit return set shopt read test [ wait shift "
     "break continue unalias type which hash umask ulimit getopts let seq yes "
     "whoami id hostname uname printenv basename dirname mktemp jobs fg bg disown history "
     "help pushd popd dirs sync nproc clear tput logger local declare typeset readonly "
@@ -133,6 +134,9 @@ def _handlers() -> dict[str, _Handler]:
         "azcopy": _azcopy,
         "rclone": _rclone,
         "echo": _echo,
+        ":": _prints_nothing,
+        "true": _prints_nothing,
+        "false": _prints_nothing,
         "printf": _printf,
         "cat": _cat,
         "tee": _tee,

@@ -21,8 +21,9 @@ from guardrails_core.intent.shell.expand import (
     _WORD_PIECES,
     _Expander,
     _fields,
+    _has_error,
 )
-from guardrails_core.intent.shell.files import _record_write
+from guardrails_core.intent.shell.files import _emptied, _record_write
 from guardrails_core.intent.shell.options import _NETWORK_DEVICE, _Call, _canonical
 from guardrails_core.intent.shell.tables import _BIDI_CONTROLS, _HANDLERS
 from guardrails_core.intent.shell.words import (
@@ -136,7 +137,7 @@ class _Analyzer(_Expander):
     def run(self) -> tuple[list[StatementEffect], _Feed | None]:
         root = _PARSER.parse(self.source).root_node
         output = self.statement(root, _Io())
-        if root.has_error and not any(Intent.UNPARSEABLE in s.intents for s in self.statements):
+        if _has_error(root) and not any(Intent.UNPARSEABLE in s.intents for s in self.statements):
             effect = self.effect(root.start_byte, root.end_byte)
             effect.operation = _UNPARSEABLE
             effect.add(Intent.UNPARSEABLE, "the script does not parse as bash")
@@ -371,11 +372,13 @@ class _Analyzer(_Expander):
         for write in writes:
             content = output.literal if write.stdout and output is not None else None
             _record_write(effect, write.target, write.how, content)
+            if write.truncates and (not words or _is_empty(content)):
+                _emptied(effect, write.target, write.how)
             if write.stdout and output is not None:
                 self.note_produced(write.target, output)
         if any(write.stdout for write in writes):
             output = None  # stdout goes to the file, not down the pipe
-        if node.has_error or any(r.has_error for r in flat):
+        if _has_error(node) or any(_has_error(r) for r in flat):
             effect.add(Intent.UNPARSEABLE, f"part of {_clip(effect.text)!r} does not parse")
         if _BIDI_CONTROLS.search(effect.text):
             effect.add(
@@ -531,6 +534,10 @@ def _reassigned(text: str) -> frozenset[str]:
     ):
         unstable.update(re.findall(r"[A-Za-z_]\w*", match.group(1)))
     return frozenset(unstable)
+
+
+def _is_empty(content: _Word | None) -> bool:
+    return content is not None and not content.dynamic and content.value == ""
 
 
 def _without_nested_errors(node: Node) -> list[Node]:

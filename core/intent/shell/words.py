@@ -253,6 +253,7 @@ class _Write:
     target: _Word
     how: str
     stdout: bool  # the command's stdout goes there (not down a pipe)
+    truncates: bool = False  # `>`, not `>>` or `<>`: what the file held is replaced
 
 
 # --------------------------------------------------------------------------- effects

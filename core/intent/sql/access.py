@@ -1,4 +1,4 @@
-"""Access handlers: COPY and EXPORT, GRANT, ATTACH, EXECUTE and dynamic SQL, SET and PRAGMA."""
+"""Access handlers: COPY and EXPORT, GRANT, ATTACH, SET and PRAGMA (T-SQL EXEC: procedures.py)."""
 
 from __future__ import annotations
 
@@ -19,11 +19,10 @@ from guardrails_core.intent.sql.dml import (
     _handle_truncate,
     _handle_update,
 )
-from guardrails_core.intent.sql.function_rules import function_registry
 from guardrails_core.intent.sql.functions import (
     _check_function,
-    _dynamic_text,
 )
+from guardrails_core.intent.sql.procedures import _handle_execute
 from guardrails_core.intent.sql.reads import _outside_workspace, _record_reads
 from guardrails_core.intent.sql.settings import is_variable, judge_setting
 from guardrails_core.intent.sql.statement import (
@@ -222,7 +221,61 @@ def _handle_grant(statement: _Statement, node: exp.Expr, chunk: _Chunk | None) -
         statement.table(securable, A.GRANT, kind)
     for principal in node.args.get("principals") or []:
         statement.obj(K.ROLE, A.GRANT, statement.names.identifier(principal.this))
+    if isinstance(node, exp.Grant) and _read_grant_to_named_role(node):
+        return  # the objects record who may now read it; dbt `grants:` runs this on every build
     statement.add(I.PRIVILEGE, f"{verb} changes who may do what")
+
+
+# Privileges that only let the grantee read the one object (BigQuery writes its roles).
+_READ_PRIVILEGES = frozenset({"SELECT", "ROLES/BIGQUERY.DATAVIEWER"})
+# Principals that are everyone, or every account user: a grant to them publishes the object.
+_EVERYONE = frozenset(
+    {"public", "allusers", "allauthenticatedusers", "users", "account users", "all", "everyone"}
+)
+
+
+# Schemas and names of the databases' own catalogs: reading them can mean reading password
+# hashes or every session's queries (pg_authid, mysql.user, sys.sql_logins).
+_SYSTEM_SCHEMAS = frozenset(
+    {"pg_catalog", "information_schema", "mysql", "sys", "performance_schema", "system"}
+)
+
+
+def _system_catalog(table: exp.Table) -> bool:
+    schema = (table.db or "").lower()
+    name = table.name.lower()
+    return schema in _SYSTEM_SCHEMAS or name.startswith(("pg_", "sys", "dba_", "all_", "v$"))
+
+
+def _read_grant_to_named_role(node: exp.Grant) -> bool:
+    """GRANT SELECT on one named table or view to named roles or users, without GRANT OPTION:
+    routine read access. Schemas, catalogs, `*`, other privileges, PUBLIC-like grantees and
+    shares stay privilege changes."""
+    privileges = node.args.get("privileges") or []
+    securable = node.args.get("securable")
+    principals = node.args.get("principals") or []
+    return (
+        bool(privileges)
+        and all(
+            isinstance(p, exp.GrantPrivilege)
+            and not p.expressions
+            and p.this.name.upper() in _READ_PRIVILEGES
+            for p in privileges
+        )
+        and str(node.args.get("kind") or "TABLE").upper() in ("TABLE", "VIEW")
+        and isinstance(securable, exp.Table)
+        and bool(securable.name)
+        and "*" not in securable.sql()
+        and not _system_catalog(securable)
+        and not node.args.get("grant_option")
+        and bool(principals)
+        and all(
+            str(p.args.get("kind") or "ROLE").upper() in ("ROLE", "GROUP", "USER")
+            and p.this.name.lower() not in _EVERYONE
+            and p.this.name.lower().split(":")[0] not in _EVERYONE
+            for p in principals
+        )
+    )
 
 
 def _handle_attach(statement: _Statement, node: exp.Attach, chunk: _Chunk | None) -> None:
@@ -260,94 +313,6 @@ def _read_only(node: exp.Attach) -> bool:
         value = option.args.get("expression")
         return value is None or (isinstance(value, exp.Boolean) and value.this is True)
     return False
-
-
-def _handle_execute(statement: _Statement, node: exp.Expr, chunk: _Chunk | None) -> None:
-    """T-SQL EXEC: a procedure call, xp_cmdshell, EXEC('literal') or sp_executesql N'literal'."""
-    target = node.this
-    arguments = list(node.expressions)
-    if isinstance(target, exp.Subquery | exp.Paren):
-        inner = target.this
-        literal = _literal_sql(inner)
-        if literal is not None and isinstance(inner, exp.Table):
-            statement.claimed_tables.add(id(inner))  # the literal is text, not a table
-        statement.operation = "EXECUTE"
-        _dynamic_text(statement, literal, "EXEC (...)")
-        return
-    procedure = ""
-    if isinstance(target, exp.Table):
-        statement.claimed_tables.add(id(target))
-        procedure = (target.name or "").lower()
-        statement.obj(K.FUNCTION, A.EXECUTE, target.name)
-    statement.operation = "EXECUTE"
-    if function_registry().system_reads.match(procedure.rsplit(".", 1)[-1]):
-        statement.add(I.READ, f"{procedure} reports catalog information")
-        return
-    if isinstance(node, exp.ExecuteSql) or procedure == "sp_executesql":
-        literal = _literal_sql(_argument(arguments, "stmt", 0))
-        _dynamic_text(statement, literal, "sp_executesql")
-        return
-    if procedure in ("sp_msforeachtable", "sp_msforeachdb"):
-        # The command runs once per table (or database), `?` standing for its name.
-        command = _literal_sql(_argument(arguments, "command1", 0))
-        each = command.replace("?", "__each_object__") if command is not None else None
-        _dynamic_text(statement, each, procedure)
-        return
-    if procedure == "sp_add_jobstep":
-        # An Agent job step: its T-SQL runs later, outside this session.
-        statement.add(I.DYNAMIC, "sp_add_jobstep stores a command that a job runs later")
-        _dynamic_text(
-            statement, _literal_sql(_argument(arguments, "command", None)), "the job step"
-        )
-        return
-    rule = function_registry().functions.get(procedure)
-    if rule is not None:
-        for intent in rule.intents:
-            statement.add(intent, rule.message)
-        # xp_cmdshell hands its text to cmd.exe, not a POSIX shell: it stays opaque here.
-        return
-    statement.add(
-        I.DYNAMIC,
-        f"EXEC {target.sql() if target is not None else ''} runs a stored "
-        "procedure whose body is not visible here",
-    )
-
-
-def _argument(arguments: list[exp.Expr], name: str, position: int | None) -> exp.Expr | None:
-    """A procedure argument by `@name = value`, else by position."""
-    for argument in arguments:
-        if (
-            isinstance(argument, exp.EQ)
-            and isinstance(argument.this, exp.Parameter)
-            and (argument.this.name.lower() == name)
-        ):
-            value: exp.Expr | None = argument.expression
-            return value
-    if position is None or position >= len(arguments):
-        return None
-    found = arguments[position]
-    return None if isinstance(found, exp.EQ) and isinstance(found.this, exp.Parameter) else found
-
-
-def _literal_sql(node: exp.Expr | None) -> str | None:
-    """The text of a string literal, or of a concatenation of string literals; else None."""
-    if node is None:
-        return None
-    if isinstance(node, exp.Literal) and node.is_string:
-        return str(node.this)
-    if isinstance(node, exp.National):
-        return str(node.this)
-    if (
-        isinstance(node, exp.Table)
-        and isinstance(node.this, exp.Identifier)
-        and (node.this.args.get("quoted") and not node.args.get("db"))
-    ):
-        return str(node.this.this)  # T-SQL EXEC('...') parses the literal as a quoted name
-    if isinstance(node, exp.Add | exp.DPipe | exp.Concat):
-        parts = [_literal_sql(part) for part in node.iter_expressions()]
-        if parts and all(part is not None for part in parts):
-            return "".join(part for part in parts if part is not None)
-    return None
 
 
 def _embed_shell(statement: _Statement, command: str) -> None:

@@ -27,7 +27,7 @@ from guardrails_core.intent.sql.dialects import (
 from guardrails_core.intent.sql.external import writes_to_external_tables
 from guardrails_core.intent.sql.reads import cross_catalog
 from guardrails_core.intent.sql.recovery import _recover_from_parse_error
-from guardrails_core.intent.sql.specials import _remember_variable
+from guardrails_core.intent.sql.specials import _remember_variable, remember_texts
 from guardrails_core.intent.sql.statement import (
     _Chunk,
     _lookalike_character,
@@ -35,6 +35,12 @@ from guardrails_core.intent.sql.statement import (
     _odd_code_characters,
     _split_statements,
     _Statement,
+)
+from guardrails_core.intent.sql.temporaries import (
+    as_temporary_drop,
+    created_routines,
+    created_temporaries,
+    drops_temporaries,
 )
 from guardrails_core.intent.sql.tree import _classify_tree
 from guardrails_core.model import (
@@ -158,10 +164,15 @@ def _analyze(
         ambiguous = [*ambiguous, *_divergent_readings(source, tokens, names.dialect)]
     effects: list[StatementEffect] = []
     prepared: dict[str, list[StatementEffect]] = {}
+    temporaries: list[tuple[str, str]] = []
+    texts: dict[str, str] = {}
+    routines: set[str] = set()
     odd_characters = _odd_code_characters(source, tokens)
     lexing_changed: str | None = None
     for chunk in _split_statements(tokens, source):
         statement = _Statement(names=names, dialect_name=dialect_name, depth=depth)
+        statement.texts = texts
+        statement.routines = routines
         odd = _first_in(odd_characters, chunk.start, chunk.end)
         # A divergence anywhere before a statement's end can move where that statement starts.
         unclear = _first_in(ambiguous, 0, chunk.end)
@@ -193,9 +204,15 @@ def _analyze(
             lexing_changed = lexing_changed or _changes_lexing(source[chunk.start : chunk.end])
             if dialect_name in MYSQL_FAMILY:
                 _remember_variable(source[chunk.start : chunk.end], statement, prepared)
-        effects.append(
-            statement.build(len(effects), text[chunk.start : chunk.end], (chunk.start, chunk.end))
+            remember_texts(statement, prepared)
+        effect = statement.build(
+            len(effects), text[chunk.start : chunk.end], (chunk.start, chunk.end)
         )
+        if drops_temporaries(statement.tree, temporaries):
+            effect = as_temporary_drop(effect)
+        temporaries.extend(created_temporaries(statement.tree))
+        routines.update(created_routines(effect))
+        effects.append(effect)
     return writes_to_external_tables(effects) if len(effects) > 1 else effects
 
 

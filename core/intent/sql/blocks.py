@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from guardrails_core.intent.sql.dialects import A, I, K
+from sqlglot.tokenizer_core import TokenType
+
+from guardrails_core.intent.sql.dialects import MAX_DEPTH, A, I, K
 from guardrails_core.intent.sql.function_rules import function_registry
 from guardrails_core.intent.sql.statement import (
     _Statement,
     _Words,
+    analyze_nested,
 )
 
 # Keywords that open a procedural block (or its declarations) before the statements in it.
@@ -83,20 +86,50 @@ def _block_body(statement: _Statement, found: _Words) -> bool:
         return False
     if rest[0] in _BLOCK_CONTROL:
         return True
+    return _called_procedure(statement, rest, "BEGIN", found)
+
+
+def _procedure_statement(statement: _Statement, found: _Words) -> bool:
+    """A procedural step that is only a call, or an assignment of one (`pkg.proc(x)`,
+    `f := UTL_FILE.FOPEN(...)`): judged as the call, like a CALL."""
+    statement.operation = "CALL"
+    return _called_procedure(statement, found.words, "the step", found)
+
+
+def _called_procedure(
+    statement: _Statement, rest: list[str], where: str, found: _Words | None = None
+) -> bool:
+    if len(rest) > 2 and rest[1] in (":=", ":") and rest[0] not in ("(", "."):
+        rest = rest[3:] if rest[1] == ":" and rest[2] == "=" else rest[2:]  # x := call(...)
+    if not rest:
+        return False
     name = rest[0].lower()
     if len(rest) >= 3 and rest[1] == ".":
         name = f"{name}.{rest[2].lower()}"
+    if name.startswith("sys.") and len(rest) >= 5 and rest[3] == ".":
+        name = f"{rest[2]}.{rest[4]}".lower()  # SYS.DBMS_X.PROC: the package in SYS's schema
     if not name.replace(".", "").replace("_", "").replace("$", "").isalnum():
-        statement.add(I.UNKNOWN, f"BEGIN is followed by {' '.join(rest[:4])}, not understood")
+        statement.add(I.UNKNOWN, f"{where} is followed by {' '.join(rest[:4])}, not understood")
         return False
     package = name.split(".")[0]
     if package in _HARMLESS_PACKAGES or name in _HARMLESS_PACKAGES:
         return True
     statement.obj(K.FUNCTION, A.EXECUTE, name)
     registry = function_registry()
-    rule = registry.packages.get(package) or registry.functions.get(name.rsplit(".", 1)[-1])
+    rule = (
+        registry.functions.get(name)
+        or registry.packages.get(package)
+        or registry.functions.get(name.rsplit(".", 1)[-1])
+    )
     if rule is not None:
         for intent in rule.intents:
             statement.add(intent, f"{name}: {rule.message}")
+        strings = (
+            [t.text for t in found.tokens if t.token_type is TokenType.STRING] if found else []
+        )
+        if rule.runs_sql_argument and strings and statement.depth < MAX_DEPTH:
+            statement.embed(
+                analyze_nested(strings[-1], statement.dialect_name, depth=statement.depth + 1)
+            )
     statement.add(I.DYNAMIC, f"the block calls {name}, whose body is not visible here")
     return True

@@ -66,6 +66,8 @@ def _trailing_statement(statement: _Statement, found: _Words, first: int = 1) ->
     tokens = found.tokens
     opened: list[int] = []
     position = first
+    if [token.text.upper() for token in tokens[first : first + 2]] == ["OR", "REPLACE"]:
+        position += 2  # DECLARE OR REPLACE VARIABLE: a modifier of the prefix, no statement
     while position < len(tokens):
         token = tokens[position]
         if token.token_type in (TokenType.L_PAREN, TokenType.L_BRACKET):
@@ -195,6 +197,7 @@ def _judge_settings(statement: _Statement, rule: CommandRule, tokens: list[Token
 
 
 _KIND_WORDS: dict[str, ObjectKind] = {
+    "CATALOG": K.DATABASE,
     "USER": K.ROLE,
     "ROLE": K.ROLE,
     "LOGIN": K.ROLE,
@@ -279,6 +282,8 @@ _KEYWORD_HINTS: tuple[tuple[tuple[str, ...], Intent, str], ...] = (
     (("DROP", "MASK"), I.PRIVILEGE, "removes a column mask"),
     (("DROP", "ROW", "FILTER"), I.PRIVILEGE, "removes a row filter"),
     (("REPLICATION", "TO", "ACCOUNTS"), I.EXPORT, "replicates the database to other accounts"),
+    (("TO", "SHARE"), I.EXPORT, "grants a share's consumers (other accounts) access"),
+    (("TO", "ACCOUNT"), I.EXPORT, "grants another account access to the data"),
     (("FAILOVER", "TO", "ACCOUNTS"), I.EXPORT, "replicates the database to other accounts"),
     (("ADD", "ACCOUNTS"), I.EXPORT, "shares data with other accounts"),
     (("EXECUTABLE",), I.HOST_ACCESS, "an EXECUTABLE source runs a program on the server"),

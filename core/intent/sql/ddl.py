@@ -11,7 +11,7 @@ from guardrails_core.intent.predicates import (
     constant,
 )
 from guardrails_core.intent.sql.dialects import MAX_DEPTH, A, I, K
-from guardrails_core.intent.sql.dml import _DROP_KINDS
+from guardrails_core.intent.sql.dml import _DROP_KINDS, _empty_source
 from guardrails_core.intent.sql.statement import (
     _Chunk,
     _kind,
@@ -128,6 +128,10 @@ def _handle_create(statement: _Statement, node: exp.Create, chunk: _Chunk | None
         statement.add(I.WRITE, "CREATE TABLE ... AS fills the new table")
     if replace and kind is K.TABLE:
         statement.add(I.DELETE, "CREATE OR REPLACE TABLE discards the existing table and its data")
+        if _empty_source(node.expression):
+            statement.add(
+                I.MASS_MUTATION, "CREATE OR REPLACE TABLE from a query with no rows empties it"
+            )
     if kind is K.STAGE:
         _stage_location(statement, node)
     _external_storage(statement, node)
@@ -278,7 +282,7 @@ def _deferred_body(statement: _Statement, body: str, what: str) -> None:
     """Code stored now and run later (routines, triggers, rules, events, tasks): what it will
     do is judged now, since creating it is what makes it happen."""
     # The command readers build on the DDL handlers: imported when first needed.
-    from guardrails_core.intent.sql.specials import _procedural_statements
+    from guardrails_core.intent.sql.procedural import _procedural_statements
 
     if statement.depth >= MAX_DEPTH:
         statement.add(I.DYNAMIC, f"{what} nests too deeply to analyse")

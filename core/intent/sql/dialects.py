@@ -56,6 +56,9 @@ DIALECT_ALIASES: dict[str, str] = {
 }
 
 MYSQL_FAMILY = frozenset({"mysql", "singlestore", "doris", "starrocks"})
+# Dialects that read a double-quoted name that matches no column as a string literal (SQLite's
+# DQS compatibility, on by default): `WHERE "archived" = 'archived'` may compare two strings.
+STRING_FALLBACK_DIALECTS = frozenset({"sqlite"})
 
 _DIALECTS: dict[str | None, Dialect] = {}
 
@@ -186,6 +189,12 @@ def blank_byte_order_mark(text: str) -> str:
 _BATCH_SEPARATOR = re.compile(r"(?im)^([ \t]*)GO(?:[ \t]+\d+)?[ \t]*$")
 
 
+_SQLPLUS_RUN = re.compile(r"(?m)^([ \t]*)/(?=[ \t]*$)")
+_DML_TOP = re.compile(
+    r"\b(UPDATE|DELETE|INSERT)\s+TOP\s*(?:\([^()]*\)|\d+)(?:\s+PERCENT\b)?", re.IGNORECASE
+)
+
+
 def _preprocess(text: str, dialect: str | None) -> tuple[str, list[int]]:
     """The text to tokenise (same length as the input), and positions that make their
     statement unparseable because databases would read them differently."""
@@ -196,6 +205,14 @@ def _preprocess(text: str, dialect: str | None) -> tuple[str, list[int]]:
         text = _BATCH_SEPARATOR.sub(
             lambda m: m.group(1) + ";" + " " * (len(m.group(0)) - len(m.group(1)) - 1), text
         )
+        # UPDATE/DELETE/INSERT TOP (n) [PERCENT] touch any n rows, not chosen ones: like a LIMIT,
+        # it bounds nothing the predicate does not (and sqlglot reads `DELETE TOP (n) FROM t` as
+        # a delete from a table named TOP). Blanked, same length.
+        text = _DML_TOP.sub(lambda m: m.group(1) + " " * (len(m.group(0)) - len(m.group(1))), text)
+    if dialect == "oracle":
+        # SQL*Plus runs the buffer at a line holding only `/` (after a PL/SQL block's END;): a
+        # statement boundary, like T-SQL's GO. Same length.
+        text = _SQLPLUS_RUN.sub(lambda m: m.group(1) + ";", text)
     if dialect is None or dialect in MYSQL_FAMILY:
         # With no dialect we cannot rule MySQL out, so its executable comments count as code.
         return _unwrap_mysql(text)

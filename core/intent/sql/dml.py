@@ -6,7 +6,7 @@ from sqlglot import exp
 
 from guardrails_core.intent.predicates import predicate_truth, target_names
 from guardrails_core.intent.sampling import restricts_nothing
-from guardrails_core.intent.sql.dialects import A, I, K
+from guardrails_core.intent.sql.dialects import STRING_FALLBACK_DIALECTS, A, I, K
 from guardrails_core.intent.sql.statement import (
     _Chunk,
     _first_string_argument,
@@ -171,6 +171,30 @@ def _check_unbounded(
             f"{verb}'s WHERE ({condition.sql()[:80]}) is false for none of the sample rows "
             "(NULLs, numbers, strings of every kind): scoping is not proven",
         )
+    elif truth is None and statement.dialect_name in STRING_FALLBACK_DIALECTS:
+        fallback = _quoted_names_as_strings(condition)
+        if fallback is not None and predicate_truth(fallback, target) is True:
+            statement.add(
+                I.MASS_MUTATION,
+                f"{verb}'s WHERE ({condition.sql()[:80]}) holds for every row if a double-quoted "
+                "name is not a column: the database then reads it as a string",
+            )
+
+
+def _quoted_names_as_strings(condition: exp.Expr) -> exp.Expr | None:
+    """The condition with each unqualified double-quoted column read as a string, or None."""
+    quoted = [
+        column
+        for column in condition.find_all(exp.Column)
+        if not column.table
+        and isinstance(column.this, exp.Identifier)
+        and column.this.args.get("quoted")
+    ]
+    if not quoted:
+        return None
+    return condition.transform(
+        lambda node: exp.Literal.string(node.name) if node in quoted else node
+    )
 
 
 def _joined_on_target(

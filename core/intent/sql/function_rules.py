@@ -13,6 +13,9 @@ from guardrails_core.model import Intent, ObjectAction, ObjectKind
 from guardrails_core.yaml_data import load_yaml
 
 FUNCTIONS_FILE = Path(__file__).parent.parent / "rules" / "sql_functions.yaml"
+BUILTINS_FILE = Path(__file__).parent.parent / "rules" / "sql_builtins.yaml"
+# The dialects whose built-in list (rules/sql_builtins.yaml) a dialect's calls are checked against.
+_BUILTIN_LISTS = {"postgres": "postgres", "mysql": "mysql"}
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,28 @@ def load_function_registry(path: Path = FUNCTIONS_FILE) -> FunctionRegistry:
 @functools.cache
 def function_registry() -> FunctionRegistry:
     return load_function_registry()
+
+
+@functools.cache
+def _builtin_lists() -> dict[str, frozenset[str]]:
+    data = load_yaml(BUILTINS_FILE.read_text(encoding="utf-8"))
+    lists: dict[str, frozenset[str]] = {}
+    for dialect, names in (data or {}).items():
+        if not isinstance(names, list) or any(
+            not isinstance(name, str) or name != name.lower() for name in names
+        ):
+            raise FunctionRegistryError(
+                f"{BUILTINS_FILE.name}: {dialect} must be a list of lower-case function names"
+            )
+        lists[str(dialect)] = frozenset(names)
+    return lists
+
+
+def builtin_functions(dialect: str | None) -> frozenset[str] | None:
+    """The dialect's built-in function names, when it is one where user functions can change
+    data and the list is kept (None: calls are not checked against a list)."""
+    listed = _BUILTIN_LISTS.get(dialect or "")
+    return _builtin_lists().get(listed) if listed else None
 
 
 def _rows(file: str, section: str, rows: Any) -> dict[str, FunctionRule]:

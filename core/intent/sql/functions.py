@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from guardrails_core.intent.sql.dialects import MAX_DEPTH, I
-from guardrails_core.intent.sql.function_rules import FunctionRule, function_registry
+from guardrails_core.intent.sql.dialects import MAX_DEPTH, A, I, K
+from guardrails_core.intent.sql.function_rules import (
+    FunctionRule,
+    builtin_functions,
+    function_registry,
+)
 from guardrails_core.intent.sql.settings import judge_setting
 from guardrails_core.intent.sql.statement import (
     _first_string_argument,
@@ -108,6 +112,31 @@ def _check_function(statement: _Statement, node: exp.Expr) -> None:
         return
     if name in registry.sql_text:
         _dynamic_text(statement, _first_string_argument(node), f"{name}()")
+    elif isinstance(node, exp.Anonymous) and _called_for_effect(statement, node, name):
+        qualified = f"{package}.{name}" if package else name
+        statement.obj(K.FUNCTION, A.EXECUTE, qualified)
+        statement.add(
+            I.DYNAMIC,
+            f"{qualified}() is a user-defined function called on no row's values: in "
+            f"{statement.dialect_name} a function can change data, so this is a CALL whose "
+            "body is not visible here",
+        )
+
+
+def _called_for_effect(statement: _Statement, node: exp.Expr, name: str) -> bool:
+    """A user-defined function (in none of the dialect's built-ins) whose arguments read no
+    column: `SELECT purge_old_orders()`, `SELECT f(42) FROM t` run it for what it does, not to
+    compute a value from a row (`SELECT calc_tax(total) FROM orders` is left as a read)."""
+    builtins = builtin_functions(statement.dialect_name)
+    if builtins is None or name in builtins or name in statement.routines:
+        return False
+    if node.find_ancestor(exp.Hint) is not None:
+        return False  # an optimizer hint (/*+ MAX_EXECUTION_TIME(1000) */) calls nothing
+    return not any(
+        isinstance(part, exp.Column)
+        for argument in node.iter_expressions()
+        for part in argument.walk()
+    )
 
 
 def known_procedure(words: list[str]) -> FunctionRule | None:

@@ -3,6 +3,8 @@ copies across catalogs."""
 
 from __future__ import annotations
 
+import re
+
 from sqlglot import exp
 
 from guardrails_core.intent.sql.dialects import A, I
@@ -76,6 +78,7 @@ _READING_TABLE_FUNCTIONS = frozenset(
         "read_ndjson",
         "read_text",
         "read_blob",
+        "read_files",
         "parquet_scan",
         "delta_scan",
         "iceberg_scan",
@@ -94,6 +97,7 @@ _READING_TABLE_FUNCTIONS = frozenset(
         "odbc",
         "glob",
         "openrowset",
+        "openrowset_bulk",
         "opendatasource",
         "openquery",
     }
@@ -127,9 +131,10 @@ def _table_function(statement: _Statement, table: exp.Table, function: exp.Expr)
     _check_function(statement, function)
 
 
+# `file` is not here: ClickHouse reads it from its user_files folder, so a relative name is the
+# pipeline's own landing file (an absolute or climbing path is caught as outside the workspace).
 _OTHER_SERVER_FUNCTIONS = frozenset(
     {
-        "file",
         "url",
         "remote",
         "remotesecure",
@@ -149,11 +154,19 @@ _OTHER_SERVER_FUNCTIONS = frozenset(
 )
 
 
+# Absolute paths that name governed storage, not the host's disk (Unity Catalog volumes).
+_GOVERNED_PATHS = ("/volumes/",)
+
+
 def _outside_workspace(location: str) -> bool:
     """An absolute or home path, or a web URL: not a pipeline's own relative or bucket data."""
     lowered = location.lower()
-    return lowered.startswith(("/", "~", "file:", "http://", "https://", "ftp://", "..")) or (
-        len(lowered) > 2 and lowered[1] == ":" and lowered[2] in "\\/"
+    if lowered.startswith(_GOVERNED_PATHS) and ".." not in lowered.split("/"):
+        return False
+    return (
+        lowered.startswith(("/", "~", "file:", "http://", "https://", "ftp://", ".."))
+        or (len(lowered) > 2 and lowered[1] == ":" and lowered[2] in "\\/")
+        or ".." in re.split(r"[\\/]", lowered)
     )
 
 

@@ -76,6 +76,24 @@ _NEUTRAL_CLAUSES: tuple[tuple[re.Pattern[str], str, frozenset[str] | None], ...]
     ),
     # Cursor positioning bounds the statement to one row, like a key predicate would
     (re.compile(r"\bWHERE\s+CURRENT\s+OF\s+\w+", re.IGNORECASE), "WHERE __current_row__ = 1", None),
+    # T-SQL OPENROWSET(BULK 'file', ...): the server reads a file; sqlglot has no BULK form, so
+    # it is spelled as the reading table function OPENROWSET_BULK('file', ...)
+    (
+        re.compile(r"\bOPENROWSET\s*\(\s*BULK\b\s*N?(?=')", re.IGNORECASE),
+        "OPENROWSET_BULK(",
+        frozenset({"tsql", "fabric"}),
+    ),
+    # Spark/Databricks INSERT OVERWRITE DIRECTORY 'path' USING format OPTIONS (...): how the
+    # files are written, not where
+    (
+        re.compile(
+            r"(\bDIRECTORY\s+'[^']*')\s+USING\s+\w+(?:\s+OPTIONS\s*\([^()]*\))?", re.IGNORECASE
+        ),
+        r"\1",
+        frozenset({"spark", "databricks", "spark2"}),
+    ),
+    # SQLite numbered parameters (?1, ?2): a bound value, as `?` is
+    (re.compile(r"\?\d+\b"), "?", frozenset({"sqlite"})),
     # MySQL: SELECT ... INTO @variable assigns variables
     (re.compile(r"\bINTO\s+@\w+(?:\s*,\s*@\w+)*", re.IGNORECASE), " ", frozenset(MYSQL_FAMILY)),
 )

@@ -180,7 +180,9 @@ class _Statement:
         "names",
         "objects",
         "operation",
+        "routines",
         "tables",
+        "texts",
         "tree",
     )
 
@@ -198,6 +200,10 @@ class _Statement:
         self.claimed_tables: set[int] = set()
         self.cte_names: set[str] = set()
         self.tables: list[exp.Table] = []
+        # Text the script's variables hold so far (`SET @s = 'DROP ...'`), for dynamic SQL.
+        self.texts: dict[str, str] = {}
+        # Functions and procedures the script created (their bodies were analysed there).
+        self.routines: set[str] = set()
 
     def add(self, intent: Intent, message: str) -> None:
         self.intents.add(intent)
@@ -550,3 +556,9 @@ def analyze_nested(text: str, dialect: str | None, **options: Any) -> list[State
     from guardrails_core.intent.sql.analyze import analyze_sql
 
     return analyze_sql(text, dialect, **options)
+
+
+def _rest_after(chunk: _Chunk, source: str, keyword: str) -> str:
+    statement_text = source[chunk.start : chunk.end]
+    match = re.search(rf"\b{keyword}\b", statement_text, flags=re.IGNORECASE)
+    return statement_text[match.end() :].strip() if match else ""

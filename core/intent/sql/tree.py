@@ -10,7 +10,7 @@ from guardrails_core.intent.sql.access import (
     _operation_name,
     _walk,
 )
-from guardrails_core.intent.sql.blocks import _block_body
+from guardrails_core.intent.sql.blocks import _block_body, _procedure_statement
 from guardrails_core.intent.sql.commands import (
     _classify_by_keywords,
     _command_words,
@@ -45,6 +45,11 @@ def _classify_tree(
         if _match_rule(words) is not None or (words[:1] and words[0] in _SPECIAL_COMMANDS):
             _classify_by_keywords(statement, chunk, source, prepared, parse_failed=False)
             return
+        if _is_call(tree):  # a procedural step that only calls (PL/SQL `pkg.proc(x);`)
+            _procedure_statement(
+                statement, _statement_words(chunk, source, statement.names.dialect)
+            )
+            return
         statement.operation = "UNKNOWN"
         statement.add(I.UNPARSEABLE, f"not a SQL statement (parsed as {root_type.__name__})")
         return
@@ -62,6 +67,15 @@ def _classify_tree(
         statement.add(I.READ, "EXPLAIN plans the statement without running it")
         return
     _walk(statement, tree, chunk)
+
+
+def _is_call(tree: exp.Expr) -> bool:
+    """`proc(x)`, `pkg.proc(x)` or `v := pkg.fn(x)` as a whole statement."""
+    if isinstance(tree, exp.PropertyEQ):
+        tree = tree.expression
+    if isinstance(tree, exp.Dot):
+        tree = tree.expression
+    return isinstance(tree, exp.Anonymous)
 
 
 def _plans_only(tree: exp.Expr) -> bool:

@@ -1,0 +1,151 @@
+"""Dynamic SQL text built from literals, folded to the statement it will run: concatenations
+(`||`, `+`, CONCAT), FORMAT('... %s', ...), identifier quoting (quote_ident, QUOTENAME,
+DBMS_ASSERT.*), case changes, and script variables assigned such text earlier (`SET @s = ...`,
+`DECLARE @s ... = ...`, `DECLARE v STRING DEFAULT ...`). What cannot be folded stays unknown
+(None), so the statement that runs it stays `dynamic`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from sqlglot import exp
+
+from guardrails_core.intent.sql.dialects import I
+from guardrails_core.intent.sql.statement import _Statement
+
+# Functions that return their text argument as an identifier, quoted or checked: the name is
+# the same object whatever the quoting (lower-case names; a package's functions by package).
+_IDENTIFIER_FUNCTIONS = frozenset({"quote_ident", "quotename", "dbms_assert"})
+_CASE_FUNCTIONS: dict[str, Callable[[str], str]] = {
+    "upper": str.upper,
+    "lower": str.lower,
+    "trim": str.strip,
+}
+_FORMAT_SPEC = re.compile(r"%[-+ #0-9.]*[a-zA-Z%]")
+
+
+def variable_name(node: exp.Expr | None) -> str | None:
+    """The lower-case name a script variable goes by: `@s` (T-SQL, MySQL) or `s`."""
+    if isinstance(node, exp.Parameter):
+        return "@" + node.name.lower()
+    if isinstance(node, exp.Column) and not node.table:
+        return node.name.lower()
+    if isinstance(node, exp.Identifier | exp.Var):
+        return node.name.lower()
+    return None
+
+
+def fold_text(node: exp.Expr | None, texts: dict[str, str]) -> str | None:
+    """The text `node` evaluates to when it is built only from literals and known variables."""
+    if node is None:
+        return None
+    if isinstance(node, exp.Paren):
+        return fold_text(node.this, texts)
+    if (isinstance(node, exp.Literal) and node.is_string) or isinstance(node, exp.National):
+        return str(node.this)
+    if (
+        isinstance(node, exp.Table)
+        and isinstance(node.this, exp.Identifier)
+        and (node.this.args.get("quoted") and not node.args.get("db"))
+    ):
+        return str(node.this.this)  # T-SQL EXEC('...') parses the literal as a quoted name
+    if isinstance(node, exp.Add | exp.DPipe | exp.Concat):
+        return _joined([fold_text(part, texts) for part in node.iter_expressions()])
+    if isinstance(node, exp.Format):
+        return _formatted(node, texts)
+    if isinstance(node, exp.Dot) and isinstance(node.expression, exp.Func):
+        package = node.this.name.lower() if isinstance(node.this, exp.Identifier) else ""
+        return _function_text(package, node.expression, texts)
+    if isinstance(node, exp.Func):
+        return _function_text("", node, texts)
+    name = variable_name(node)
+    return texts.get(name) if name is not None else None
+
+
+def assembled_text(statement: _Statement, node: exp.Expr | None, what: str) -> str | None:
+    """`fold_text`, naming the statement `dynamic` when the text was put together at run time
+    (pieces, functions, variables) rather than written as one literal: what is folded here is
+    what the script would build if it runs as read."""
+    text = fold_text(node, statement.texts)
+    if text is not None and not _plain_literal(node):
+        statement.add(I.DYNAMIC, f"{what} runs SQL assembled at run time (read here as folded)")
+    return text
+
+
+def _plain_literal(node: exp.Expr | None) -> bool:
+    while isinstance(node, exp.Paren):
+        node = node.this
+    return isinstance(node, exp.National | exp.Table) or (
+        isinstance(node, exp.Literal) and node.is_string
+    )
+
+
+def _joined(parts: list[str | None]) -> str | None:
+    if not parts or any(part is None for part in parts):
+        return None
+    return "".join(part for part in parts if part is not None)
+
+
+def _function_text(package: str, node: exp.Func, texts: dict[str, str]) -> str | None:
+    name = (node.name if isinstance(node, exp.Anonymous) else node.sql_name()).lower()
+    arguments = list(node.iter_expressions())
+    if not arguments:
+        return None
+    first = fold_text(arguments[0], texts)
+    if first is None:
+        return None
+    if package in _IDENTIFIER_FUNCTIONS or name in _IDENTIFIER_FUNCTIONS:
+        return first  # the same object, however its name is quoted
+    case = _CASE_FUNCTIONS.get(name)
+    return case(first) if case is not None and len(arguments) == 1 else None
+
+
+def _formatted(node: exp.Format, texts: dict[str, str]) -> str | None:
+    """FORMAT('TRUNCATE TABLE %s.%s', 'sales', 'orders') with text arguments."""
+    pattern = fold_text(node.this, texts)
+    values = [fold_text(value, texts) for value in node.expressions]
+    if pattern is None or any(value is None for value in values):
+        return None
+    remaining = [value for value in values if value is not None]
+    pieces: list[str] = []
+    position = 0
+    for match in _FORMAT_SPEC.finditer(pattern):
+        pieces.append(pattern[position : match.start()])
+        if match.group() == "%%":
+            pieces.append("%")
+        elif remaining:
+            pieces.append(remaining.pop(0))
+        else:
+            return None
+        position = match.end()
+    pieces.append(pattern[position:])
+    return "".join(pieces)
+
+
+def remember_assignments(tree: exp.Expr | None, texts: dict[str, str]) -> list[str]:
+    """Record the text each variable is assigned by `tree` (SET, DECLARE ... = / DEFAULT); a
+    variable assigned something that does not fold is forgotten. Returns the names assigned."""
+    assigned: list[tuple[exp.Expr | None, exp.Expr | None]] = []
+    if isinstance(tree, exp.Set):
+        for item in tree.expressions:
+            inner = item.this if isinstance(item, exp.SetItem) else None
+            if isinstance(inner, exp.EQ):
+                assigned.append((inner.this, inner.expression))
+    elif isinstance(tree, exp.Declare):
+        for item in tree.expressions:
+            targets = item.this if isinstance(item.this, list) else [item.this]
+            assigned.extend((target, item.args.get("default")) for target in targets)
+    names: list[str] = []
+    for target, value in assigned:
+        name = variable_name(target)
+        if name is None:
+            continue
+        text = fold_text(value, texts)
+        if text is None:
+            texts.pop(name, None)
+        else:
+            texts[name] = text
+            names.append(name)
+    return names

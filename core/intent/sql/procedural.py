@@ -1,0 +1,191 @@
+"""Procedural code read from its tokens: DO blocks run now, and the bodies that CREATE stores
+(routines, triggers, rules, events, tasks, pipes, alerts) judged for what they will run later."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from sqlglot.dialects.dialect import Dialect
+from sqlglot.errors import SqlglotError
+
+from guardrails_core.intent.sql.ddl import _UNTRUSTED_LANGUAGES, _deferred_body
+from guardrails_core.intent.sql.dialects import (
+    _QUOTED_TOKENS,
+    MAX_DEPTH,
+    MYSQL_FAMILY,
+    I,
+    _tokenizer_and_parser,
+)
+from guardrails_core.intent.sql.statement import (
+    _NOISE_WORDS,
+    _rest_after,
+    _split_statements,
+    _Statement,
+    _statement_words,
+    _Words,
+    analyze_nested,
+)
+from guardrails_core.model import Finding, StatementEffect, sorted_intents
+
+if TYPE_CHECKING:
+    from guardrails_core.intent.sql.specials import _Command
+
+
+def _special_do(statement: _Statement, command: _Command) -> bool:
+    """A DO block is procedural code: always `dynamic`, plus whatever its statements show.
+
+    MySQL's DO is something else: it evaluates expressions (`DO GET_LOCK('etl', 10)`).
+    """
+    if statement.dialect_name in MYSQL_FAMILY:
+        found = _statement_words(command.chunk, command.source, statement.names.dialect)
+        start = found.tokens[1].start if len(found.tokens) > 1 else -1
+        if start >= 0:
+            statement.operation = "DO"
+            statement.embed(
+                analyze_nested(
+                    "SELECT " + found.text[start : found.end],
+                    statement.dialect_name,
+                    depth=statement.depth + 1,
+                )
+            )
+            return True
+    statement.operation = "DO"
+    statement.add(I.DYNAMIC, "DO runs an anonymous procedural block")
+    language = _word_after(command.words, "LANGUAGE")
+    if language and language.lower() in _UNTRUSTED_LANGUAGES:
+        statement.add(I.HOST_ACCESS, f"a {language.lower()} block runs code on the database host")
+        return True
+    body = next(
+        (token.text for token in command.tokens[1:] if token.token_type in _QUOTED_TOKENS), None
+    )
+    if body is None:
+        body = _rest_after(command.chunk, command.source, "DO")
+    body = _strip_dollar_quotes(body)
+    if statement.depth < MAX_DEPTH:
+        statement.embed(_procedural_statements(body, statement))
+    return True
+
+
+def _strip_dollar_quotes(text: str) -> str:
+    match = re.match(r"\s*(\$[A-Za-z_]*\$)(.*)\1", text, flags=re.DOTALL)
+    return match.group(2) if match else text
+
+
+# Control-flow words that start a PL/pgSQL, PL/SQL or T-SQL block line but are not SQL.
+_BLOCK_WORDS = re.compile(
+    r"^\s*(?:(?:DECLARE\b[^;]*?\bBEGIN|BEGIN|END\s+(?:IF|LOOP|CASE)?|END|LOOP|ELSE|EXCEPTION"
+    r"\s+WHEN\s+[\w\s]+?THEN|ELSIF\s+.+?\s+THEN|IF\s+.+?\s+THEN|WHEN\s+.+?\s+THEN|"
+    r"FOR\s+.+?\s+LOOP|WHILE\s+.+?\s+LOOP)\b\s*)+",
+    flags=re.IGNORECASE | re.DOTALL,
+)
+
+
+def _block_fragments(body: str, dialect: Dialect) -> list[str]:
+    """The steps of a procedural body, split at semicolons the way the database lexes them
+    (a `;` inside a comment or a string is not a boundary). Comments are dropped."""
+    try:
+        tokens = _tokenizer_and_parser(dialect)[0].tokenize(body)
+    except SqlglotError:
+        return [body]  # what cannot be tokenised is analysed whole (and fails closed)
+    return [body[chunk.start : chunk.end] for chunk in _split_statements(tokens, body)]
+
+
+def _procedural_statements(body: str, statement: _Statement) -> list[StatementEffect]:
+    """Best effort over a procedural body: strip block words, analyse the SQL left in each step.
+
+    What does not parse inside a block counts as `dynamic` (the block already is), not as
+    `unparseable`: the verdict is decided by what we can see plus the block's own opacity.
+    """
+    effects: list[StatementEffect] = []
+    for fragment in _block_fragments(body, statement.names.dialect):
+        sql = _BLOCK_WORDS.sub("", fragment).strip()
+        if not sql or sql.upper() in ("END", "END LOOP", "END IF", "$$"):
+            continue
+        if sql.upper().startswith("PERFORM "):
+            sql = "SELECT " + sql[len("PERFORM ") :]
+        for effect in analyze_nested(
+            sql,
+            statement.dialect_name,
+            depth=statement.depth + 1,
+            default_schema=statement.names.default_schema,
+            default_catalog=statement.names.default_catalog,
+        ):
+            if I.UNPARSEABLE in effect.intents:
+                effect = effect.model_copy(
+                    update={
+                        "intents": sorted_intents(
+                            (set(effect.intents) - {I.UNPARSEABLE}) | {I.DYNAMIC}
+                        ),
+                        "findings": (
+                            *effect.findings,
+                            Finding(
+                                intent=I.DYNAMIC, message="procedural step not fully understood"
+                            ),
+                        ),
+                    }
+                )
+            effects.append(effect)
+    return effects
+
+
+def _special_create(statement: _Statement, command: _Command) -> bool:
+    """CREATE statements sqlglot keeps generic: stored code is analysed for what it will do
+    when it runs, and objects that reach other servers or the host are flagged. Returns False
+    so the keyword rules still name the statement and its object."""
+    found = _statement_words(command.chunk, command.source, statement.names.dialect)
+    significant = [word for word in command.words[1:6] if word not in _NOISE_WORDS]
+    kind = " ".join(significant[:2])
+    first = significant[0] if significant else ""
+    if first in _BODY_MARKERS:
+        language = _word_after(command.words, "LANGUAGE")
+        if (language and language.lower() in _UNTRUSTED_LANGUAGES) or "SONAME" in command.words:
+            statement.add(
+                I.HOST_ACCESS, f"a {language or 'native'} routine runs code on the database host"
+            )
+        else:
+            body = _stored_body(found, first)
+            if body:
+                _deferred_body(statement, body, f"the {first.lower()}")
+    if kind in ("FOREIGN TABLE",) and ({"PROGRAM", "FILENAME"} & set(command.words)):
+        statement.add(I.HOST_ACCESS, "a foreign table that reads a server file or runs a program")
+    if kind in ("DATABASE LINK", "SUBSCRIPTION", "SERVER") or first == "SUBSCRIPTION":
+        statement.add(I.HOST_ACCESS, f"CREATE {kind} connects this database to another server")
+    return False
+
+
+# Where stored code starts, per kind of object that stores it.
+_BODY_MARKERS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "RULE": (("DO", "ALSO"), ("DO", "INSTEAD"), ("DO",)),
+    "TRIGGER": (("FOR", "EACH", "ROW"), ("FOR", "EACH", "STATEMENT"), ("BEGIN",)),
+    "EVENT": (("DO",),),
+    "TASK": (("AS",),),
+    "PIPE": (("AS",),),  # Snowflake: the COPY a pipe runs on every new file
+    "ALERT": (("THEN",),),  # Snowflake: the statement an alert runs when its condition holds
+    "FUNCTION": (("BEGIN", "ATOMIC"), ("RETURN",), ("AS",)),
+    "PROCEDURE": (("BEGIN", "ATOMIC"), ("AS",), ("BEGIN",)),
+}
+
+
+def _stored_body(found: _Words, kind: str) -> str | None:
+    """The text of the statements a trigger, rule, event or task will run."""
+    tokens = found.tokens
+    upper = [token.text.upper() for token in tokens]
+    for marker in _BODY_MARKERS.get(kind, ()):
+        width = len(marker)
+        for index in range(1, len(tokens) - width):
+            if tuple(upper[index : index + width]) != marker:
+                continue
+            start_token = tokens[index + width]
+            if start_token.token_type in _QUOTED_TOKENS and start_token.start >= 0:
+                return start_token.text  # AS $$ ... $$ / AS 'body'
+            if start_token.start >= 0:
+                return found.text[start_token.start : found.end]
+    return None
+
+
+def _word_after(words: list[str], keyword: str) -> str | None:
+    if keyword in words:
+        position = words.index(keyword) + 1
+        return words[position] if position < len(words) else None
+    return None

@@ -1,0 +1,91 @@
+"""What a script creates for its own use: temporary tables and views it creates and drops again
+(`CREATE TEMP TABLE t AS ...; INSERT ... SELECT FROM t; DROP TABLE t`: the drop destroys only
+what the script made), and routines whose bodies it defines (a later call is not opaque).
+
+A temporary object lives in the session's own schema, which the database searches first, so a
+later `DROP TABLE t` (or `DROP TABLE temp.t`) removes it, not a kept table of the same name. Each
+creation covers one drop: a second `DROP TABLE t` reaches the kept table again.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from guardrails_core.model import (
+    Finding,
+    Intent,
+    ObjectAction,
+    ObjectKind,
+    StatementEffect,
+    sorted_intents,
+)
+
+# Schemas that name the session's temporary objects (SQLite `temp`, PostgreSQL `pg_temp`,
+# BigQuery `_SESSION`).
+_TEMPORARY_SCHEMAS = frozenset({"temp", "pg_temp", "_session"})
+_KINDS = frozenset({"TABLE", "VIEW"})
+
+
+def created_temporaries(tree: exp.Expr | None) -> list[tuple[str, str]]:
+    """(kind, lower-case name) of the temporary table or view `tree` creates, if it does."""
+    if not isinstance(tree, exp.Create) or str(tree.args.get("kind") or "").upper() not in _KINDS:
+        return []
+    properties = tree.args.get("properties")
+    if properties is None or not any(
+        isinstance(p, exp.TemporaryProperty) for p in properties.expressions
+    ):
+        return []
+    table = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
+    if not isinstance(table, exp.Table) or not table.name or table.args.get("catalog"):
+        return []
+    return [(str(tree.args["kind"]).upper(), table.name.lower())]
+
+
+def created_routines(effect: StatementEffect) -> list[str]:
+    """Lower-case names of the functions and procedures the statement creates (their bodies are
+    analysed there, so a later call in the same script is not opaque)."""
+    return [
+        ref.name.lower()
+        for ref in effect.objects
+        if ref.kind is ObjectKind.FUNCTION
+        and ref.action in (ObjectAction.CREATE, ObjectAction.REPLACE)
+    ]
+
+
+def drops_temporaries(tree: exp.Expr | None, temporaries: list[tuple[str, str]]) -> bool:
+    """Whether `tree` drops only temporaries this script created (each used up by its drop)."""
+    if not isinstance(tree, exp.Drop) or str(tree.args.get("kind") or "").upper() not in _KINDS:
+        return False
+    kind = str(tree.args["kind"]).upper()
+    targets = tree.args.get("tables") or [tree.this]
+    wanted: list[tuple[str, str]] = []
+    for target in targets:
+        if not isinstance(target, exp.Table) or target.args.get("catalog"):
+            return False
+        if target.db and target.db.lower() not in _TEMPORARY_SCHEMAS:
+            return False
+        wanted.append((kind, target.name.lower()))
+    available = list(temporaries)
+    for key in wanted:
+        if key not in available:
+            return False
+        available.remove(key)
+    temporaries[:] = available
+    return True
+
+
+def as_temporary_drop(effect: StatementEffect) -> StatementEffect:
+    """The drop of a script's own temporary object: a schema change that destroys no kept data."""
+    message = "drops a temporary table or view this script created: no kept data is destroyed"
+    return effect.model_copy(
+        update={
+            "intents": sorted_intents(
+                (set(effect.intents) - {Intent.DELETE}) | {Intent.SCHEMA_CHANGE}
+            ),
+            "objects": tuple(o for o in effect.objects if o.action is not ObjectAction.DROP),
+            "findings": (
+                *(f for f in effect.findings if f.intent is not Intent.DELETE),
+                Finding(intent=Intent.SCHEMA_CHANGE, message=message),
+            ),
+        }
+    )
