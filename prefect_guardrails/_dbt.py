@@ -35,7 +35,7 @@ def guard_dbt(guard: Guard | None = None) -> Iterator[dbt_guard.DbtGuard]:
     flow (and task) run that entered it:
 
         with guard_dbt():
-            PrefectDbtRunner(settings=PrefectDbtSettings(project_dir="dbt")).invoke(["build"])
+            PrefectDbtRunner(settings=PrefectDbtSettings(project_dir=Path("dbt"))).invoke(["build"])
     """
     guard = guard or Guard.shared()
     try:
