@@ -159,15 +159,16 @@ def test_a_real_stdio_session_with_the_cli(home: Path, shop: str) -> None:
     assert wipe["refused"]["decision"] == "deny"
 
 
-# A function the analyzer cannot see into: `SELECT mcp13_bump_x()` is judged a read, yet writes.
+# A function the analyzer cannot see into: `SELECT mcp13_bump_x(id) FROM t` reads a column, so it
+# is judged a read, yet writes. (Called with no column, `SELECT mcp13_bump_x()` is opaque: review.)
 BUMP = {
     "postgres": (
-        "CREATE FUNCTION {fn}() RETURNS int LANGUAGE sql AS "
-        "$$ UPDATE {table} SET total = total + 1 RETURNING 1 $$"
+        "CREATE FUNCTION {fn}(row_id int) RETURNS int LANGUAGE sql AS "
+        "$$ UPDATE {table} SET total = total + 1 WHERE id = row_id RETURNING 1 $$"
     ),
     "mariadb": (
-        "CREATE FUNCTION {fn}() RETURNS int MODIFIES SQL DATA "
-        "BEGIN UPDATE {table} SET total = total + 1; RETURN 1; END"
+        "CREATE FUNCTION {fn}(row_id int) RETURNS int MODIFIES SQL DATA "
+        "BEGIN UPDATE {table} SET total = total + 1 WHERE id = row_id; RETURN 1; END"
     ),
 }
 
@@ -184,9 +185,12 @@ def test_a_write_disguised_as_a_read_fails_at_the_database(home: Path, server: s
         conn.exec_driver_sql(BUMP[server].format(fn=fn, table=table))
     gateway = Gateway({"db": url}, guard=Guard(settings=Settings.load()))
     try:
-        judged = call(gateway, "check", {"command": f"SELECT {fn}()", "connection": "db"})
+        opaque = call(gateway, "check", {"command": f"SELECT {fn}(1)", "connection": "db"})
+        assert opaque["decision"] == "review", opaque
+        disguised = f"SELECT {fn}(id) FROM {table}"
+        judged = call(gateway, "check", {"command": disguised, "connection": "db"})
         assert judged["decision"] == "allow" and judged["intents"] == ["read"]
-        reply = call(gateway, "run_sql", {"connection": "db", "sql": f"SELECT {fn}()"})
+        reply = call(gateway, "run_sql", {"connection": "db", "sql": disguised})
         assert reply["ran"] == 0
         assert "read-only" in reply["failed"]["error"].lower().replace(" ", "-")
         after = call(gateway, "run_sql", {"connection": "db", "sql": f"SELECT total FROM {table}"})
