@@ -7,7 +7,7 @@ from __future__ import annotations
 import gc
 import sys
 import types
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from importlib import import_module
 from importlib.util import find_spec
@@ -74,3 +74,28 @@ def function_over_submodule(package: str, name: str) -> None:
     module.__class__ = type(
         type(module).__name__, (types.ModuleType,), {name: property(function, keep)}
     )
+
+
+# What a first decision imports: the guard and its session, the analyser, the policy engine,
+# the audit store, and SQL parsing (sqlglot's dialects load on first use, by name).
+DECISION_PATH = (
+    "guardrails_core.guard",
+    "guardrails_core.session",
+    "guardrails_core.check",
+    "guardrails_core.audit",
+    "guardrails_core.impact.plan",
+)
+
+
+def preload(modules: Iterable[str] = (), dialects: Iterable[str] = ()) -> None:
+    """Import the guard's decision path (and `modules`, `dialects`) in a process that forks the
+    processes tasks run in, so each task inherits them instead of importing them (~0.15 s of
+    CPU). Only imports: no policy is read, no store opened, no thread started, so nothing is
+    shared across the fork but code."""
+    from guardrails_core.intent.sql.dialects import resolve_dialect
+
+    with gc_paused():
+        for module in (*DECISION_PATH, *modules):
+            import_module(module)
+        for dialect in dialects:
+            resolve_dialect(dialect)
