@@ -52,3 +52,4 @@ bench: setup
 	@$(PY) benchmarks/gate.py
 	@$(PY) benchmarks/dbt_overhead.py
 	@$(PY) benchmarks/worker_cost.py
+	@$(PY) benchmarks/worker_fork.py

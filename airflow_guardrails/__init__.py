@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from airflow_guardrails._options import CommandField, GuardOptions, make_options
     from airflow_guardrails._runtime import DECISION_XCOM_KEY, TaskBlocked
     from airflow_guardrails.operators import GuardedOperator, guard_dag
-    from airflow_guardrails.policies import guardrails_task_policy
+    from airflow_guardrails.policies import guardrails_task_policy, preload_guard
     from guardrails_core.session import REFINES_LABEL
 
 _EXPORTS = {
@@ -36,6 +36,7 @@ _EXPORTS = {
     "guard_dag": "airflow_guardrails.operators",
     "guardrails_task_policy": "airflow_guardrails.policies",
     "make_options": "airflow_guardrails._options",
+    "preload_guard": "airflow_guardrails.policies",
 }
 
 __all__ = [
@@ -48,6 +49,7 @@ __all__ = [
     "guard_dag",
     "guardrails_task_policy",
     "make_options",
+    "preload_guard",
 ]
 
 

@@ -104,14 +104,7 @@ def run(
         warehouse=str(warehouse),
     )
     began, cpu_before = time.perf_counter(), _children_cpu_ms()
-    done = subprocess.run(  # not in the checkout: its packages would shadow PYTHONPATH's
-        [sys.executable, "-c", code],
-        env=env,
-        cwd=warehouse.parent,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = run_python(code, env, warehouse.parent)
     elapsed, cpu = (time.perf_counter() - began) * 1000, _children_cpu_ms() - cpu_before
     if done.returncode != 0:
         raise SystemExit(f"{name} ({'guarded' if guarded else 'unguarded'}) failed:\n{done.stderr}")
@@ -127,20 +120,29 @@ def code_tree(root: Path, work: Path) -> str:
     return str(tree)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=9)
-    parser.add_argument("--only", choices=sorted(ORCHESTRATORS))
-    parser.add_argument("--compare", type=Path, help="a checkout of another commit to measure")
-    args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="guardrails-worker-bench-"))
-    warehouse = work / "warehouse.sqlite3"
+def run_python(code: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`code` in a fresh interpreter, run from `cwd` (not the checkout: its packages would
+    shadow PYTHONPATH's), its output captured."""
+    return subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=cwd, capture_output=True, text=True, check=False
+    )
+
+
+def warehouse_with_orders(work: Path) -> Path:
+    """A SQLite warehouse in `work` with the table the measured UPDATE changes."""
     import sqlite3
 
+    warehouse = work / "warehouse.sqlite3"
     with sqlite3.connect(warehouse) as conn:
         conn.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY, total REAL)")
         conn.executemany("INSERT INTO orders VALUES (?, ?)", [(i, i * 1.5) for i in range(100)])
-    env = {
+    return warehouse
+
+
+def environment(work: Path) -> dict[str, str]:
+    """The measured processes' environment: the guard's home, audit store and policy, and the
+    orchestrators' homes, all in `work`."""
+    return {
         **os.environ,
         "GUARDRAILS_HOME": str(work),
         "GUARDRAILS_AUDIT_URL": f"sqlite:///{work / 'audit.sqlite3'}",
@@ -149,6 +151,17 @@ def main() -> None:
         "PREFECT_HOME": str(work / "prefect"),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--only", choices=sorted(ORCHESTRATORS))
+    parser.add_argument("--compare", type=Path, help="a checkout of another commit to measure")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="guardrails-worker-bench-"))
+    warehouse = warehouse_with_orders(work)
+    env = environment(work)
     roots = {"this tree": ROOT}
     if args.compare is not None:
         roots[str(args.compare)] = args.compare

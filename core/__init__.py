@@ -4,10 +4,10 @@ The public surface is small: `analyze`, `check`, `load_policy`, `Guard` and the 
 main types; every other name is imported from its module (`guardrails_core.model`, ...).
 """
 
-import sys
-import types
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
+
+from guardrails_core.extras import function_over_submodule, gc_paused
 
 if TYPE_CHECKING:
     from guardrails_core.check import check
@@ -40,26 +40,12 @@ def __getattr__(name: str) -> Any:
     if name == "__version__":
         return import_module("guardrails_core.version").PACKAGE_VERSION
     if name in _HOME:
-        return getattr(import_module(_HOME[name]), name)
+        with gc_paused():
+            return getattr(import_module(_HOME[name]), name)
     raise AttributeError(f"module 'guardrails_core' has no attribute {name!r}")
 
 
-class _Package(types.ModuleType):
-    """`guardrails_core.check` is both a submodule and the function it defines. Importing the
-    submodule binds the module as the package's `check`; this keeps the function there, as the
-    eager `from guardrails_core.check import check` did."""
-
-    @property
-    def check(self) -> Any:
-        return import_module("guardrails_core.check").check
-
-    @check.setter
-    def check(self, value: Any) -> None:
-        pass  # the import system binding the submodule: the function stays
-
-
-if not TYPE_CHECKING:
-    sys.modules[__name__].__class__ = _Package
+function_over_submodule(__name__, "check")
 
 __all__ = [
     "Actor",

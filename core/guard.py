@@ -146,7 +146,10 @@ class Guard:
         Settings.load()."""
         with cls._shared_lock:
             if cls._shared is None:
-                cls._shared = cls(settings=settings() if settings is not None else None)
+                from guardrails_core.extras import gc_paused
+
+                with gc_paused():  # the policy and its compiled patterns: long-lived
+                    cls._shared = cls(settings=settings() if settings is not None else None)
             return cls._shared
 
     @classmethod

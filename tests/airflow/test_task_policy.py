@@ -3,9 +3,11 @@ guardrails code, with an airflow_local_settings.py that guards DAGs tagged `ware
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -66,3 +68,49 @@ def test_task_policy_selects_by_tag() -> None:
     assert not any(isinstance(task, GuardedOperator) for task in sandbox.tasks)
     # The operator type is unchanged for the UI, serialization and OpenLineage.
     assert guarded.tasks[0].task_type == "SQLExecuteQueryOperator"
+
+
+PRELOAD_THEN_FORK = """
+import json, os, sys, threading
+from airflow_guardrails import preload_guard
+before = threading.active_count()
+preload_guard(dialects=("postgres",))
+from guardrails_core.guard import Guard
+state = {
+    "threads": threading.active_count() - before,
+    "shared_guard": Guard._shared is not None,
+    "loaded": sorted(m for m in ("guardrails_core.check", "guardrails_core.session",
+        "airflow_guardrails.operators", "sqlglot.dialects.postgres") if m in sys.modules),
+    "home": sorted(os.listdir(os.environ["GUARDRAILS_HOME"])),
+}
+print(json.dumps(state))
+"""
+
+
+def test_preload_guard_imports_the_decision_path_and_nothing_that_a_fork_would_share(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {**os.environ, "GUARDRAILS_HOME": str(home), "AIRFLOW_HOME": str(tmp_path / "af")}
+    env["GUARDRAILS_AUDIT_URL"] = f"sqlite:///{home / 'audit.sqlite3'}"
+    done = subprocess.run(
+        [sys.executable, "-c", PRELOAD_THEN_FORK],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    state = json.loads(done.stdout.strip().splitlines()[-1])
+    assert state == {
+        "threads": 0,
+        "shared_guard": False,
+        "loaded": [
+            "airflow_guardrails.operators",
+            "guardrails_core.check",
+            "guardrails_core.session",
+            "sqlglot.dialects.postgres",
+        ],
+        "home": [],  # no audit store opened, no policy read
+    }

@@ -26,7 +26,6 @@ from guardrails_core.intent.sql.dialects import (
 )
 from guardrails_core.intent.sql.external import writes_to_external_tables
 from guardrails_core.intent.sql.reads import cross_catalog
-from guardrails_core.intent.sql.recovery import _recover_from_parse_error
 from guardrails_core.intent.sql.specials import _remember_variable, remember_texts
 from guardrails_core.intent.sql.statement import (
     _Chunk,
@@ -364,6 +363,9 @@ def _classify_chunk(
         parsed = parser.parse(chunk.tokens, source)
         tree = parsed[0] if parsed else None
     except SqlglotError as error:
+        # Here, not at import: only statements sqlglot cannot parse need the rewrites.
+        from guardrails_core.intent.sql.recovery import _recover_from_parse_error
+
         if not _recover_from_parse_error(statement, chunk, source, prepared):
             statement.operation = _leading_words(chunk.tokens, 1) or "UNKNOWN"
             statement.add(

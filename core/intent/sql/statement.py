@@ -14,7 +14,6 @@ from sqlglot.dialects.dialect import Dialect, NormalizationStrategy
 from sqlglot.errors import SqlglotError
 from sqlglot.tokenizer_core import Token, TokenType
 
-from guardrails_core.intent import shell_registry
 from guardrails_core.intent.sql.dialects import _QUOTED_TOKENS, A, I, K, _tokenizer_and_parser
 from guardrails_core.intent.sql.trees import keep_tree
 from guardrails_core.model import (
@@ -356,6 +355,9 @@ def _host_file(location: str) -> bool:
     path = location[len("file://") :] if location.lower().startswith("file://") else location
     if re.match(r"^[a-zA-Z]:[\\/]", path):
         path = path.replace("\\", "/").lower()
+    # Here, not at import: the shell and Mongo registries cost a fresh SQL worker ~15 ms.
+    from guardrails_core.intent import shell_registry
+
     return not HOST_FILE_CLASSES.isdisjoint(shell_registry.file_classes(path))
 
 
