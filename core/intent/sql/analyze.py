@@ -82,7 +82,7 @@ def analyze_sql(
         ]
     names = _Names(_dialect(canonical), default_schema, default_catalog)
     try:
-        if text.count("(") > _DEEP_NESTING and _nesting(text) > _DEEP_NESTING:
+        if text.count("(") > _DEEP_NESTING and _nested_deeper_than(text, _DEEP_NESTING):
             return _on_deep_stack(_analyze, text, canonical, depth, names)
         return _analyze(text, canonical, depth, names)
     except Exception as error:  # the analyzer must fail closed, never crash the guard
@@ -97,15 +97,17 @@ _DEEP_RECURSION = 400_000
 _DEEP_LOCK = threading.Lock()
 
 
-def _nesting(text: str) -> int:
-    deepest = level = 0
+def _nested_deeper_than(text: str, limit: int) -> bool:
+    """Whether parentheses nest more than `limit` deep (read no further than that)."""
+    level = 0
     for char in text:
         if char == "(":
             level += 1
-            deepest = max(deepest, level)
+            if level > limit:
+                return True
         elif char == ")":
             level -= 1
-    return deepest
+    return False
 
 
 _DeepJob = tuple[Callable[..., list[StatementEffect]], tuple[Any, ...], "queue.SimpleQueue[Any]"]
@@ -119,6 +121,10 @@ def _on_deep_stack(
 
     One long-lived thread, started on first use: a fresh thread would fault in the pages of
     its stack again on every deep input (~4 ms for 5,000 nested parentheses)."""
+    if _deep_worker and threading.current_thread() is _deep_worker[0][0]:
+        # Already there (SQL embedded in a deep statement, analysed within its analysis): the
+        # stack is large and the limit raised. Queueing would wait on itself forever.
+        return function(*args)
     answer: queue.SimpleQueue[Any] = queue.SimpleQueue()  # per call: never a stale answer
     with _DEEP_LOCK:  # the recursion limit is process-wide: one deep analysis at a time
         limit = sys.getrecursionlimit()
