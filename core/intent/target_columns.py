@@ -64,7 +64,7 @@ def fold_identifiers(
                 return exp.Identifier(this=str(child.this).lower(), quoted=False)
             return child
 
-        return normalised.transform(plain)
+        return normalised.transform(plain, copy=False)  # our own copy: no second one
     if not any(
         not identifier.args.get("quoted") and str(identifier.this) != str(identifier.this).lower()
         for identifier in node.find_all(exp.Identifier)
@@ -76,7 +76,7 @@ def fold_identifiers(
             return exp.Identifier(this=str(child.this).lower(), quoted=False)
         return child
 
-    return node.copy().transform(fold)
+    return node.transform(fold)  # a copy, transformed (copying first made two)
 
 
 def looks_at_target(
