@@ -28,8 +28,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from corpus import corpus, script
 
-from guardrails_core import check
+from guardrails_core import Decision, check
 from guardrails_core.intent import resolve_dialect
+from guardrails_core.intent.sql.analyze import _on_deep_stack
+from guardrails_core.model import StatementEffect
 
 NO_CACHE = {"analysis_cache": None, "decision_cache": None}
 
@@ -106,15 +108,36 @@ def deep_inputs() -> list[tuple[str, str]]:
     ]
 
 
-def _parse_rate(text: str) -> str:
-    """sqlglot's own share of a deep input's cost (its parser recurses once per nesting level)."""
-    start = time.process_time()
-    try:
+def deep_check(text: str, rounds: int) -> tuple[float, float, Decision]:
+    """The first call's CPU time (it also starts the deep-stack thread and faults in its stack)
+    and the best of `rounds`, as for every other measurement here."""
+    times = []
+    for _ in range(rounds):
+        gc.collect()
+        start = time.process_time()
+        decision = check(text, dialect="postgres", **NO_CACHE)
+        times.append(time.process_time() - start)
+    return times[0], min(times), decision
+
+
+def _parse_rate(text: str, rounds: int) -> str:
+    """sqlglot's own share of a deep input's cost, best of `rounds`. Its parser recurses once per
+    nesting level: deeply nested text is parsed on the analyzer's deep-stack thread, as `check`
+    does."""
+
+    def parse() -> list[StatementEffect]:
         sqlglot.parse(text, read="postgres")
-    except RecursionError:
-        return "nothing: it fails with RecursionError on this stack"
-    spent = time.process_time() - start
-    return f"{spent * 1e3:7.1f} ms  {spent * 1e6 / (len(text) / 1024):7.1f} us/KB"
+        return []
+
+    deep = text.count("(") > 150
+    spent = float("inf")
+    for _ in range(rounds):
+        gc.collect()
+        start = time.process_time()
+        _on_deep_stack(parse) if deep else parse()
+        spent = min(spent, time.process_time() - start)
+    where = " (on the deep-stack thread)" if deep else ""
+    return f"{spent * 1e3:7.1f} ms  {spent * 1e6 / (len(text) / 1024):7.1f} us/KB{where}"
 
 
 def main() -> None:
@@ -163,15 +186,13 @@ def main() -> None:
     )
 
     for label, text in deep_inputs():
-        start = time.process_time()
-        decision = check(text, dialect="postgres", **NO_CACHE)
-        spent = time.process_time() - start
+        first, spent, decision = deep_check(text, rounds)
         print(
             f"  {label:<36} {len(text) / 1024:6.1f} KB  {spent * 1e3:7.1f} ms  "
             f"{spent * 1e6 / (len(text) / 1024):7.1f} us/KB  -> {decision.decision.value}"
-            f"  (target: analysed, < 2 ms/KB)"
+            f"  (target: analysed, < 2 ms/KB; first call {first * 1e3:.1f} ms)"
         )
-        print(f"    of which plain sqlglot.parse would take   {_parse_rate(text)}")
+        print(f"    of which plain sqlglot.parse would take   {_parse_rate(text, rounds)}")
 
     sql = statements[0][1]
     repeat = repeated_command(sql, statements[0][0], 20_000)

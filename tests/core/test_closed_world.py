@@ -109,6 +109,14 @@ def test_five_thousand_nested_parentheses_are_analysed_not_refused() -> None:
     assert "mass_mutation" in {str(intent) for intent in decision.intents}
 
 
+def test_deeply_nested_sql_inside_deeply_nested_sql_is_analysed() -> None:
+    # The embedded statement is analysed on the deep-stack thread the outer one already runs on
+    # (before, it queued itself behind the outer analysis and check() never returned).
+    nested = "(" * 300 + "1 = 1" + ")" * 300
+    decision = check(f"EXECUTE 'DELETE FROM t WHERE {nested}'", kind="sql", dialect="postgres")
+    assert {"delete", "mass_mutation"} <= {str(intent) for intent in decision.intents}
+
+
 @pytest.mark.parametrize(
     ("sql", "dialect"),
     [
