@@ -25,6 +25,7 @@ from guardrails_core.intent.sql.dialects import (
     resolve_dialect,
 )
 from guardrails_core.intent.sql.external import writes_to_external_tables
+from guardrails_core.intent.sql.glued import glued_statements
 from guardrails_core.intent.sql.reads import cross_catalog
 from guardrails_core.intent.sql.recovery import _recover_from_parse_error
 from guardrails_core.intent.sql.specials import _remember_variable, remember_texts
@@ -169,7 +170,11 @@ def _analyze(
     routines: set[str] = set()
     odd_characters = _odd_code_characters(source, tokens)
     lexing_changed: str | None = None
-    for chunk in _split_statements(tokens, source):
+    parser = names.parser()
+    chunks = _split_statements(tokens, source)
+    for chunk in [
+        piece for whole in chunks for piece in glued_statements(whole, source, parser, dialect_name)
+    ]:
         statement = _Statement(names=names, dialect_name=dialect_name, depth=depth)
         statement.texts = texts
         statement.routines = routines
