@@ -53,7 +53,7 @@ def _payload(call: _Call, origin: _Origin, source: str, what: str = "code") -> N
 
 def _script(call: _Call, script: _Word, label: str) -> None:
     """A string that a shell will parse as a script (sh -c, eval, ssh host CMD): analyse it."""
-    if script.dynamic:
+    if script.dynamic or script.origin & _Origin.DECODED:
         if script.origin:
             _payload(call, script.origin, script.source or script.display)
         else:

@@ -95,6 +95,8 @@ class _Analyzer(_Expander):
         # Variables assigned exactly once, to a literal (DIR=./build) or a fresh temporary folder
         # (tmp=$(mktemp -d)): their uses are that value, not "anything".
         self.variables: dict[str, str] = dict(variables or {})
+        # Text decoded from a literal (base64 -d): by substitution position and variable name.
+        self.decoded: dict[str | int, _Feed] = {}
         # Paths this script made point at others (`ln -s /data ./build`, `mv /data ./x`): a
         # later delete of the path is judged by where it points.
         self.links: dict[str, str] = links if links is not None else {}
@@ -311,6 +313,8 @@ class _Analyzer(_Expander):
         if _MKTEMP.match(text):
             self.variables[name] = "/tmp/tmp.mktemp"
             return
+        if self.remember_decoded(name, value_node):
+            return
         if "$" in text or "`" in text:
             return  # built at run time: its substitutions were analysed where they stand
         word = self.word(value_node)
@@ -443,6 +447,8 @@ class _Analyzer(_Expander):
         written = name.value
         program = written.rsplit("/", 1)[-1] or written
         effect.operation = program
+        if name.origin & _Origin.DECODED:  # a decoded literal: a payload, yet readable
+            _payload(call, name.origin, name.source)
         if name.glob:
             message = f"the program name {name.display} is a pattern: what runs depends on files"
             effect.add(Intent.DYNAMIC, message)
