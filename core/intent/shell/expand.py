@@ -61,6 +61,7 @@ class _Expander:
         sink: list[StatementEffect]
         variables: dict[str, str]
         decoded: dict[str | int, _Feed]
+        globbed: set[str]
         produced: dict[str, _Feed]
 
         @staticmethod
@@ -119,7 +120,7 @@ class _Expander:
         once per word with the variable bound (anything else: the variable is unknown)."""
         name, body = node.child_by_field_name("variable"), node.child_by_field_name("body")
         values = self.words([child for child, field in _fields(node) if field == "value"])
-        literal = values and all(not (w.dynamic or w.glob) for w in values) and len(values) <= 8
+        literal = values and all(not w.dynamic for w in values) and len(values) <= 8
         if name is None or body is None or not literal:
             return self.compound(node, io)
         variable, output = self.node_text(name), None
@@ -131,7 +132,10 @@ class _Expander:
                 output = self.compound(node, io)  # once more, the variable unknown
                 break
             self.variables[variable] = value.value
+            if value.glob:  # for f in /data/*.parquet: $f is every file the pattern matches
+                self.globbed.add(variable)
             output = self.statement(body, io)
+            self.globbed.discard(variable)
         self.variables.pop(variable, None)
         if before is not None:
             self.variables[variable] = before
@@ -401,6 +405,7 @@ class _Expander:
             return
         if known is not None and known.group(1) in self.variables:
             builder.text(self.variables[known.group(1)])
+            builder.glob = builder.glob or known.group(1) in self.globbed
             return
         origin = _Origin.NONE
         sources: list[str] = []

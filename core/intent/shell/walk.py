@@ -97,6 +97,7 @@ class _Analyzer(_Expander):
         self.variables: dict[str, str] = dict(variables or {})
         # Text decoded from a literal (base64 -d): by substitution position and variable name.
         self.decoded: dict[str | int, _Feed] = {}
+        self.globbed: set[str] = set()  # loop variables bound to a glob pattern's matches
         # Paths this script made point at others (`ln -s /data ./build`, `mv /data ./x`): a
         # later delete of the path is judged by where it points.
         self.links: dict[str, str] = links if links is not None else {}

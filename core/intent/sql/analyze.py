@@ -39,9 +39,11 @@ from guardrails_core.intent.sql.statement import (
 )
 from guardrails_core.intent.sql.temporaries import (
     as_temporary_drop,
+    as_temporary_truncate,
     created_routines,
     created_temporaries,
     drops_temporaries,
+    truncates_temporaries,
 )
 from guardrails_core.intent.sql.tree import _classify_tree
 from guardrails_core.model import (
@@ -215,6 +217,8 @@ def _analyze(
         )
         if drops_temporaries(statement.tree, temporaries):
             effect = as_temporary_drop(effect)
+        elif truncates_temporaries(statement.tree, temporaries):
+            effect = as_temporary_truncate(effect)
         temporaries.extend(created_temporaries(statement.tree))
         routines.update(created_routines(effect))
         effects.append(effect)

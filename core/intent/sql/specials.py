@@ -444,6 +444,12 @@ def _erased_columns(statement: _Statement, words: list[str], tokens: list[Token]
                 return
 
 
+# ClickHouse per-query SETTINGS at a statement's end: how it runs, not what it touches.
+_QUERY_SETTINGS = re.compile(
+    r"\s+SETTINGS\s+\w+\s*=\s*[^,]+(?:,\s*\w+\s*=\s*[^,]+)*\s*;?\s*$", re.I
+)
+
+
 def _special_alter(statement: _Statement, command: _Command) -> bool:
     """ClickHouse `ALTER TABLE t UPDATE x = 1 WHERE ...` is an UPDATE: read it as one.
 
@@ -460,13 +466,16 @@ def _special_alter(statement: _Statement, command: _Command) -> bool:
     )
     if not match:
         return False
+    statement.operation = "ALTER TABLE UPDATE"
+    rest = _QUERY_SETTINGS.sub("", match["rest"])
     try:
         tree = sqlglot.parse_one(
-            f"UPDATE {match['table']} SET {match['rest']}", dialect=statement.names.dialect
+            f"UPDATE {match['table']} SET {rest}", dialect=statement.names.dialect
         )
     except SqlglotError:
-        return False
-    statement.operation = "ALTER TABLE UPDATE"
+        statement.add(I.WRITE, "ALTER TABLE ... UPDATE changes rows")
+        statement.add(I.UNKNOWN, "the ALTER TABLE ... UPDATE mutation is not understood")
+        return True
     _walk(statement, tree, None)
     return True
 
