@@ -19,7 +19,12 @@ from guardrails_core.intent.sql.dialects import (
     I,
     K,
 )
-from guardrails_core.intent.sql.folding import assembled_text, remember_assignments
+from guardrails_core.intent.sql.folding import (
+    assembled_text,
+    remember_assignments,
+    visible_effects,
+    visible_variable,
+)
 from guardrails_core.intent.sql.function_rules import function_registry
 from guardrails_core.intent.sql.functions import _dynamic_text, known_procedure
 from guardrails_core.intent.sql.procedural import _special_create, _special_do
@@ -77,6 +82,10 @@ def _special_execute(statement: _Statement, command: _Command) -> bool:
     if name in command.prepared:
         statement.embed(command.prepared[name])
         return True
+    if name in _TEXT_BUILDERS and len(command.tokens) > 2:
+        # PL/pgSQL EXECUTE format(...) / concat(...): a text expression, not a prepared name
+        _dynamic_text(statement, _folded(statement, command, 1), "EXECUTE")
+        return True
     if len(command.tokens) > 1:
         statement.obj(K.FUNCTION, A.EXECUTE, command.tokens[1].text)
     statement.add(
@@ -85,6 +94,12 @@ def _special_execute(statement: _Statement, command: _Command) -> bool:
         "statement prepared elsewhere; its text is not visible here",
     )
     return True
+
+
+# Functions that build text: `EXECUTE format(...)` runs the text they return.
+_TEXT_BUILDERS = frozenset(
+    {"format", "concat", "concat_ws", "replace", "quote_ident", "lower", "upper"}
+)
 
 
 def _folded(statement: _Statement, command: _Command, first: int) -> str | None:
@@ -112,10 +127,14 @@ def remember_texts(statement: _Statement, prepared: dict[str, list[StatementEffe
     """Variables the statement assigns text to, for later dynamic SQL; a MySQL `@s` holding SQL
     is also analysed now, for a later PREPARE ... FROM @s."""
     for name in remember_assignments(statement.tree, statement.texts):
-        if name.startswith("@") and statement.depth < MAX_DEPTH:
+        if not name.startswith("@") or statement.depth >= MAX_DEPTH:
+            continue
+        if name in statement.texts:
             prepared[name] = analyze_nested(
                 statement.texts[name], statement.dialect_name, depth=statement.depth + 1
             )
+        else:  # built partly at run time: what its visible pieces do
+            prepared[name] = visible_effects(statement, visible_variable(statement.texts, name))
 
 
 def _single_literal(tokens: list[Token]) -> str | None:
