@@ -92,6 +92,16 @@ def _block_body(statement: _Statement, found: _Words) -> bool:
     return _called_procedure(statement, rest, "BEGIN", found)
 
 
+def _loop_body(statement: _Statement, found: _Words) -> bool:
+    """`FOR r IN (...) LOOP pkg.proc(...)`: the loop's first step is a call (the query it loops
+    over was analysed already); anything else after LOOP/DO is left to the statement analysis."""
+    words = found.words
+    start = next((i for i, word in enumerate(words) if word in ("LOOP", "DO")), None)
+    if start is None or start + 1 >= len(words) or words[start + 1] in _BLOCK_CONTROL:
+        return False
+    return _called_procedure(statement, words[start + 1 :], "the loop", found)
+
+
 def _procedure_statement(statement: _Statement, found: _Words) -> bool:
     """A procedural step that is only a call, or an assignment of one (`pkg.proc(x)`,
     `f := UTL_FILE.FOPEN(...)`): judged as the call, like a CALL."""

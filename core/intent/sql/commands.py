@@ -9,6 +9,7 @@ from sqlglot.tokenizer_core import Token, TokenType
 from guardrails_core.intent.sql.blocks import (
     _BLOCK_STARTS,
     _block_body,
+    _loop_body,
     remember_block_assignments,
 )
 from guardrails_core.intent.sql.command_rules import CommandRule, rules_by_first_word
@@ -163,6 +164,8 @@ def _classify_by_keywords(
             _forget(statement, I.UNPARSEABLE)
         if words[0] == "BEGIN" and not hidden and _block_body(statement, found) and parse_failed:
             _forget(statement, I.UNPARSEABLE)  # understood: a block that calls a procedure
+        if words[0] == "FOR" and not hidden and _loop_body(statement, found) and parse_failed:
+            _forget(statement, I.UNPARSEABLE)  # understood: a loop that calls a procedure
         if words[0] in _BLOCK_STARTS and not hidden:
             remember_block_assignments(statement, found)
         if words[0] in _BLOCK_STARTS and hidden and parse_failed:
