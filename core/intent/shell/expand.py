@@ -434,8 +434,8 @@ class _Expander:
             )
         else:
             output = self.run_substitution(node)
-            if output is not None:
-                self.decoded_literal(node, output)
+            if output is not None and output.literal is not None and not output.literal.dynamic:
+                self.decoded[node.start_byte] = output  # X=$(printf '\x72\x6d'): X is known
         if output is None:
             return _Origin.DATA, text
         return self.output_origin(output), output.description
@@ -448,15 +448,17 @@ class _Expander:
         self.decoded[node.start_byte] = output
         return True
 
-    def remember_decoded(self, name: str, value: Node) -> bool:
-        """X=$(... | base64 -d): later $X is the decoded text, still marked as decoded."""
+    def remember_output(self, name: str, value: Node) -> bool:
+        """X=$(printf ...), X=$(... | base64 -d): later $X is that known text (decoded text
+        stays marked as decoded)."""
         if value.type == "string" and len(value.named_children) == 1:
             value = value.named_children[0]
         output = self.decoded.get(value.start_byte)
         if value.type != "command_substitution" or output is None or output.literal is None:
             return False
         self.variables[name] = output.literal.value.rstrip("\n")
-        self.decoded[name] = output
+        if output.origin & _Origin.DECODED:
+            self.decoded[name] = output
         return True
 
     def run_substitution(self, node: Node) -> _Feed | None:

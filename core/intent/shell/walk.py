@@ -95,7 +95,7 @@ class _Analyzer(_Expander):
         # Variables assigned exactly once, to a literal (DIR=./build) or a fresh temporary folder
         # (tmp=$(mktemp -d)): their uses are that value, not "anything".
         self.variables: dict[str, str] = dict(variables or {})
-        # Text decoded from a literal (base64 -d): by substitution position and variable name.
+        # Known substitution output (by position) and text decoded from a literal (by variable).
         self.decoded: dict[str | int, _Feed] = {}
         self.globbed: set[str] = set()  # loop variables bound to a glob pattern's matches
         # Paths this script made point at others (`ln -s /data ./build`, `mv /data ./x`): a
@@ -314,7 +314,7 @@ class _Analyzer(_Expander):
         if _MKTEMP.match(text):
             self.variables[name] = "/tmp/tmp.mktemp"
             return
-        if self.remember_decoded(name, value_node):
+        if self.remember_output(name, value_node):
             return
         if "$" in text or "`" in text:
             return  # built at run time: its substitutions were analysed where they stand
