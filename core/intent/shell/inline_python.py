@@ -134,6 +134,6 @@ def _visible_text(node: ast.expr) -> str | None:
         return node.value
     if isinstance(node, ast.JoinedStr):
         return "".join(
-            part.value if isinstance(part, ast.Constant) else _RUN_TIME_PART for part in node.values
+            str(part.value) if isinstance(part, ast.Constant) else _RUN_TIME_PART for part in node.values
         )
     return None
