@@ -133,7 +133,8 @@ def _visible_text(node: ast.expr) -> str | None:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value
     if isinstance(node, ast.JoinedStr):
+        parts = node.values
         return "".join(
-            str(part.value) if isinstance(part, ast.Constant) else _RUN_TIME_PART for part in node.values
+            str(part.value) if isinstance(part, ast.Constant) else _RUN_TIME_PART for part in parts
         )
     return None
