@@ -10,7 +10,7 @@ from guardrails_core.intent.predicates import (
     Unknown,
     constant,
 )
-from guardrails_core.intent.sql.dialects import MAX_DEPTH, A, I, K
+from guardrails_core.intent.sql.dialects import _QUOTED_TOKENS, MAX_DEPTH, A, I, K
 from guardrails_core.intent.sql.dml import _DROP_KINDS, _empty_source
 from guardrails_core.intent.sql.statement import (
     _Chunk,
@@ -276,6 +276,12 @@ def _routine_body(statement: _Statement, node: exp.Create, chunk: _Chunk | None)
     text = str(body.this) if isinstance(body, exp.Heredoc | exp.Literal) else None
     if text and language in _SQL_LANGUAGES:
         _deferred_body(statement, text, "the routine")
+    else:
+        from guardrails_core.intent.sql.foreign_code import FOREIGN_LANGUAGES, foreign_body
+
+        quoted = [t.text for t in chunk.tokens if t.token_type in _QUOTED_TOKENS] if chunk else []
+        if language in FOREIGN_LANGUAGES and (text or quoted):
+            foreign_body(statement, text or quoted[-1], language)
 
 
 def _deferred_body(statement: _Statement, body: str, what: str) -> None:
