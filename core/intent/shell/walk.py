@@ -172,7 +172,9 @@ class _Analyzer(_Expander):
             self.error(node, io)
             return None
         if kind == "function_definition":
-            body = node.child_by_field_name("body")
+            name, body = node.child_by_field_name("name"), node.child_by_field_name("body")
+            if name is not None:  # a later call runs this body, analysed here
+                self.note_fact(f"function {self.node_text(name)}", "defined above")
             return self.statement(body, _Io()) if body is not None else None
         if kind == "test_command":
             self.loose(node)
@@ -450,6 +452,8 @@ class _Analyzer(_Expander):
         effect.operation = program
         if name.origin & _Origin.DECODED:  # a decoded literal: a payload, yet readable
             _payload(call, name.origin, name.source)
+        if self.fact(f"function {written}") is not None:
+            return  # a shell function of this script: its body was analysed where defined
         if name.glob:
             message = f"the program name {name.display} is a pattern: what runs depends on files"
             effect.add(Intent.DYNAMIC, message)
