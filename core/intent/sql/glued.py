@@ -100,7 +100,7 @@ def _cuts(tokens: list[Token]) -> list[int]:
     depth = 0
     inserting = first == "INSERT"  # INSERT INTO t [(cols)] SELECT|EXEC ...: one statement
     for index, token in enumerate(tokens):
-        word = token.text.upper()
+        word = (token.text.upper().split() or [""])[0]  # `UPDATE STATISTICS` is one token
         if token.token_type is TokenType.L_PAREN:
             depth += 1
         elif token.token_type is TokenType.R_PAREN:
