@@ -107,6 +107,12 @@ _NEUTRAL_CLAUSES: tuple[tuple[re.Pattern[str], str, frozenset[str] | None], ...]
     ),
     # SQLite numbered parameters (?1, ?2): a bound value, as `?` is
     (re.compile(r"\?\d+\b"), "?", frozenset({"sqlite"})),
+    # MySQL DELETE/UPDATE modifiers (LOW_PRIORITY, QUICK, IGNORE): how, not which rows
+    (
+        re.compile(r"^(\s*(?:DELETE|UPDATE))((?:\s+(?:LOW_PRIORITY|QUICK|IGNORE))+)\b", re.I),
+        r"\1",
+        frozenset(MYSQL_FAMILY),
+    ),
     # MySQL: SELECT ... INTO @variable assigns variables
     (re.compile(r"\bINTO\s+@\w+(?:\s*,\s*@\w+)*", re.IGNORECASE), " ", frozenset(MYSQL_FAMILY)),
 )
