@@ -99,6 +99,7 @@ def _cuts(tokens: list[Token]) -> list[int]:
     cuts: list[int] = []
     depth = 0
     inserting = first == "INSERT"  # INSERT INTO t [(cols)] SELECT|EXEC ...: one statement
+    common = first == "WITH"  # WITH c AS (...) SELECT|DELETE ...: the CTEs' own statement
     for index, token in enumerate(tokens):
         word = (token.text.upper().split() or [""])[0]  # `UPDATE STATISTICS` is one token
         if token.token_type is TokenType.L_PAREN:
@@ -109,6 +110,9 @@ def _cuts(tokens: list[Token]) -> list[int]:
             continue
         elif inserting and word in _INSERT_SOURCES:
             inserting = False
+        elif common and word in _STATEMENT_STARTS and tokens[index - 1].text == ")":
+            common = False
+            inserting = word == "INSERT"
         elif word in _STATEMENT_STARTS and tokens[index - 1].text.upper() not in _CONTINUES:
             cuts.append(index)
             inserting = word == "INSERT"
