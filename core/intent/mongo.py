@@ -125,3 +125,26 @@ def _statement(statement: str) -> str:
     if method in ("runCommand", "adminCommand"):
         return "read" if _READ_COMMANDS.match(arguments) else "dynamic"
     return "read" if method in _READ else "dynamic"
+
+
+_ANY_CALL = re.compile(r"\.(?=\s*(\w+)\s*\(([^()]*))")  # overlapping: calls inside arguments
+
+
+def visible_effect(code: str) -> str | None:
+    """In JavaScript that is not analysed (callbacks, loops), what its visible collection calls
+    do: `db[c].deleteMany({})` inside a forEach still empties collections."""
+    order = ("write", "delete", "mass", "destroy")
+    worst: str | None = None
+    for method, arguments in _ANY_CALL.findall(code):
+        found = None
+        if method in _DROP:
+            found = "destroy"
+        elif method in _FILTERED:
+            mass = _EVERY_DOCUMENT.search(arguments)
+            deletes = "delete" in method.lower() or method == "remove"
+            found = "mass" if mass else "delete" if deletes else "write"
+        elif method in _WRITE:
+            found = "write"
+        if found is not None and (worst is None or order.index(found) > order.index(worst)):
+            worst = found
+    return worst

@@ -20,6 +20,7 @@ from typing import Any
 from sqlglot import exp
 
 from guardrails_core.intent.complements import _has_complement, unparen
+from guardrails_core.intent.value_ranges import always_true
 
 Unknown: Any = object()
 """The value of an expression that depends on the data."""
@@ -288,7 +289,7 @@ def _comparison(node: exp.Expr, target: Target) -> bool | None:
         return _COMPARE[type(node)](a, b)
     if _same_value(left, right, target):
         return _SELF_COMPARISON[type(node)]
-    return None
+    return True if always_true(node, constant) else None
 
 
 def _collation_dependent(a: Any, b: Any) -> bool:

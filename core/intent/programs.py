@@ -197,8 +197,11 @@ class Registry:
         if carried.sql or carried.code or carried.command:
             return verdict("read", f"{label} runs what it is given (analysed on its own)")
         if program.verbs:
+            listing = _lists(subcommand)
             for effect in ("destroy", "expire", "privilege", "secret", "export", "replace"):
                 if effect in ("privilege", "secret") and self._reads(parts) and effect != "secret":
+                    continue
+                if listing and effect != "secret":
                     continue
                 hit = parts & self.vocabulary.get(effect, frozenset())
                 if hit:
@@ -208,7 +211,7 @@ class Registry:
             if expiring and not parts & self.vocabulary.get("create", frozenset()):
                 word = sorted(expiring)[0]  # update --lifecycle-file=..., --expiration 1
                 return verdict("expire", f"{label} sets an {word} on the {program.object}")
-            if self._reads(parts):
+            if self._reads(parts) or listing:
                 return verdict("read", f"{label} only looks")
             timed = (parts | _option_parts(args)) & self.vocabulary.get("schedule", frozenset())
             if timed:  # scheduler jobs create, events put-rule --schedule-expression
@@ -326,6 +329,15 @@ def _subcommand(program: Program, args: Sequence[str]) -> tuple[tuple[str, ...],
         else:
             rest.append(arg)
     return tuple(words), rest
+
+
+# A subcommand word that starts with one of these lists what the rest of it names
+# (`list-import-errors`, `describe-delete-markers`): its other parts are nouns, not actions.
+_LISTING = frozenset({"list", "describe", "show"})
+
+
+def _lists(subcommand: Sequence[str]) -> bool:
+    return any("-" in word and word.split("-", 1)[0] in _LISTING for word in subcommand)
 
 
 def _option_parts(args: Sequence[str]) -> frozenset[str]:

@@ -274,6 +274,9 @@ def _code(call: Call, carrier: Carrier, value: Any, bridge: Bridge) -> None:
 def _mongo(call: Call, value: Any) -> None:
     found = mongo.judge(value.value)
     what = f"{call.prog} runs {value.display[:80]}"
+    if found == "dynamic":
+        call.add(Intent.DYNAMIC, f"{call.prog} runs JavaScript that is not analysed")
+        found = mongo.visible_effect(value.value) or "read"  # what its visible calls do
     if found in ("destroy", "mass"):
         call.add(Intent.DELETE, f"{call.prog} deletes or rewrites documents or collections")
         call.add(Intent.MASS_MUTATION, what)
@@ -281,8 +284,6 @@ def _mongo(call: Call, value: Any) -> None:
         call.add(Intent.DELETE, f"{what} (its filter names the documents)")
     elif found == "write":
         call.add(Intent.WRITE, what)
-    elif found == "dynamic":
-        call.add(Intent.DYNAMIC, f"{call.prog} runs JavaScript that is not analysed")
 
 
 def _vim(call: Call, value: Any, label: str, bridge: Bridge) -> None:

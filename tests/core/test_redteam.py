@@ -52,7 +52,7 @@ FINDINGS = [
     case(
         "tsql",
         "DECLARE @x INT = 1 DROP TABLE orders",
-        "delete read schema_change",
+        "delete schema_change",
         "deny",
         id="F01d",
     ),
@@ -65,7 +65,7 @@ FINDINGS = [
         id="F01f",
     ),
     case("tsql", "SET NOCOUNT ON EXEC xp_cmdshell 'whoami'", "host_access", "deny", id="F01g"),
-    case("tsql", "DECLARE @x INT GRANT CONTROL SERVER TO etl", "privilege read", "deny", id="F01h"),
+    case("tsql", "DECLARE @x INT GRANT CONTROL SERVER TO etl", "privilege", "deny", id="F01h"),
     case(
         "tsql",
         "DECLARE @x NVARCHAR(MAX) = (SELECT BulkColumn FROM OPENROWSET(BULK 'C:\\secret.txt', "

@@ -53,7 +53,7 @@ def _payload(call: _Call, origin: _Origin, source: str, what: str = "code") -> N
 
 def _script(call: _Call, script: _Word, label: str) -> None:
     """A string that a shell will parse as a script (sh -c, eval, ssh host CMD): analyse it."""
-    if script.dynamic:
+    if script.dynamic or script.origin & _Origin.DECODED:
         if script.origin:
             _payload(call, script.origin, script.source or script.display)
         else:
@@ -79,6 +79,7 @@ def _stdin_program(call: _Call, *, shell: bool) -> None:
         call.add(
             Intent.DYNAMIC, f"{call.prog} runs inline code from {feed.description} (not analysed)"
         )
+        _python_equivalents(call, [feed.literal])
     else:
         _payload(call, feed.origin, feed.description)
 
@@ -144,14 +145,26 @@ def _interpreter(call: _Call) -> None:
 
 
 def _python_equivalents(call: _Call, inline: list[_Word]) -> None:
-    """What inline Python's literal file and process calls do, read as the shell commands."""
-    from guardrails_core.intent.shell.inline_python import shell_equivalents
+    """What inline code's literal file, process and SQL calls do: the shell commands and the SQL
+    they amount to (the code itself stays `dynamic`)."""
+    from guardrails_core.intent.shell.inline_python import shell_equivalents, sql_equivalents
 
+    if _canonical(call.prog) == "node":
+        for word in inline:
+            for match in _NODE_PROCESS.finditer(word.value):
+                _script(call, _Word.literal(match.group(2)), f"{call.prog} -e")
+        return
     if _canonical(call.prog) != "python":
         return
     for word in inline:
         for command in shell_equivalents(word.value):
             _script(call, _Word.literal(command), f"{call.prog} -c")
+        for sql in sql_equivalents(word.value):
+            _embed_in(call, None, _Word.literal(sql))
+
+
+# Node's child_process calls given a literal command line.
+_NODE_PROCESS = re.compile(r"\b(?:execSync|exec|spawnSync|execFileSync)\(\s*(['\"`])(.*?)\1")
 
 
 def _computes_only(call: _Call, inline: list[_Word]) -> bool:

@@ -60,6 +60,8 @@ class _Expander:
         source: bytes
         sink: list[StatementEffect]
         variables: dict[str, str]
+        decoded: dict[str | int, _Feed]
+        globbed: set[str]
         produced: dict[str, _Feed]
 
         @staticmethod
@@ -118,7 +120,7 @@ class _Expander:
         once per word with the variable bound (anything else: the variable is unknown)."""
         name, body = node.child_by_field_name("variable"), node.child_by_field_name("body")
         values = self.words([child for child, field in _fields(node) if field == "value"])
-        literal = values and all(not (w.dynamic or w.glob) for w in values) and len(values) <= 8
+        literal = values and all(not w.dynamic for w in values) and len(values) <= 8
         if name is None or body is None or not literal:
             return self.compound(node, io)
         variable, output = self.node_text(name), None
@@ -130,7 +132,10 @@ class _Expander:
                 output = self.compound(node, io)  # once more, the variable unknown
                 break
             self.variables[variable] = value.value
+            if value.glob:  # for f in /data/*.parquet: $f is every file the pattern matches
+                self.globbed.add(variable)
             output = self.statement(body, io)
+            self.globbed.discard(variable)
         self.variables.pop(variable, None)
         if before is not None:
             self.variables[variable] = before
@@ -315,7 +320,12 @@ class _Expander:
         if len(fields) < 2:
             return None
         span = self.chars(group[0].start_byte, group[-1].end_byte)
-        return [_Word(f, f, glob=any(c in f for c in "*?["), span=span) for f in fields]
+        decoded = self.decoded.get(known.group(1))
+        origin, source = (decoded.origin, decoded.description) if decoded else (_Origin.NONE, "")
+        return [
+            _Word(f, f, glob=any(c in f for c in "*?["), origin=origin, source=source, span=span)
+            for f in fields
+        ]
 
     def word(self, node: Node) -> _Word:
         builder = _WordBuilder()
@@ -382,13 +392,20 @@ class _Expander:
             if literal is not None and not literal.dynamic and not payload:
                 builder.text(literal.value.rstrip("\n"))  # $(echo 'DROP ...') is that text
                 return
+            if output is not None and self.decoded_literal(node, output):
+                builder.known(literal.value.rstrip("\n") if literal else "", output)
+                return
             text = self.node_text(node)
             source = output.description if output is not None else text
             builder.expansion(text, self.output_origin(output), [source])
             return
         known = _PLAIN_VARIABLE.fullmatch(self.node_text(node))
+        if known is not None and known.group(1) in self.decoded:
+            builder.known(self.variables[known.group(1)], self.decoded[known.group(1)])
+            return
         if known is not None and known.group(1) in self.variables:
             builder.text(self.variables[known.group(1)])
+            builder.glob = builder.glob or known.group(1) in self.globbed
             return
         origin = _Origin.NONE
         sources: list[str] = []
@@ -417,9 +434,32 @@ class _Expander:
             )
         else:
             output = self.run_substitution(node)
+            if output is not None and output.literal is not None and not output.literal.dynamic:
+                self.decoded[node.start_byte] = output  # X=$(printf '\x72\x6d'): X is known
         if output is None:
             return _Origin.DATA, text
         return self.output_origin(output), output.description
+
+    def decoded_literal(self, node: Node, output: _Feed) -> bool:
+        """$(echo ZHJvcGRi | base64 -d): a decoded literal is known text, remembered as such."""
+        literal = output.literal
+        if not output.origin & _Origin.DECODED or literal is None or literal.dynamic:
+            return False
+        self.decoded[node.start_byte] = output
+        return True
+
+    def remember_output(self, name: str, value: Node) -> bool:
+        """X=$(printf ...), X=$(... | base64 -d): later $X is that known text (decoded text
+        stays marked as decoded)."""
+        if value.type == "string" and len(value.named_children) == 1:
+            value = value.named_children[0]
+        output = self.decoded.get(value.start_byte)
+        if value.type != "command_substitution" or output is None or output.literal is None:
+            return False
+        self.variables[name] = output.literal.value.rstrip("\n")
+        if output.origin & _Origin.DECODED:
+            self.decoded[name] = output
+        return True
 
     def run_substitution(self, node: Node) -> _Feed | None:
         # >(cmd) reads what the enclosing command writes into it.

@@ -24,6 +24,7 @@ from guardrails_core.intent.shell.options import (
     _parse,
     _words,
 )
+from guardrails_core.intent.shell.vcs import copied_data_key, is_data_file
 from guardrails_core.intent.shell.words import (
     _concat,
     _decode_escapes,
@@ -239,6 +240,10 @@ def _copy(call: _Call) -> None:
         )
     if dest is not None:
         _record_write(call.effect, dest, call.prog)
+        copied = [source for source in sources if is_data_file(source.value)]
+        if copied and call.prog != "ln":
+            call.analyzer.note_fact(copied_data_key(dest.value), _names(copied))
+            call.analyzer.note_fact(copied_data_key("*"), _names(copied))
         replaces = call.prog != "ln" or parsed.has("-f", "--force")  # ln without -f adds a name
         if sources and replaces and all(_is_blank_source(source) for source in sources):
             _emptied(call.effect, dest, f"{call.prog} {sources[0].display}")

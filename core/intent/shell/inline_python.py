@@ -95,3 +95,46 @@ def _dotted(node: ast.expr) -> str:
     if isinstance(node, ast.Attribute):
         return f"{_dotted(node.value)}.{node.attr}"
     return node.id if isinstance(node, ast.Name) else ""
+
+
+# Methods of database APIs (DB-API cursors, SQLAlchemy connections, Spark sessions, pandas)
+# whose first argument is SQL that runs.
+_SQL_METHODS = frozenset(
+    {"execute", "executemany", "executescript", "exec_driver_sql", "sql", "query", "read_sql"}
+)
+# What stands for the run-time parts of an f-string (the same name SQL's dynamic parts take).
+_RUN_TIME_PART = "dynamic_part"
+
+
+def sql_equivalents(code: str) -> list[str]:
+    """The SQL that the code's database calls run, where their text is visible: a literal,
+    `text('...')`, or an f-string whose run-time parts read as a placeholder name."""
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError, RecursionError):
+        return []
+    statements: list[str] = []
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in _SQL_METHODS
+            and node.args
+        ):
+            text = _visible_text(node.args[0])
+            if text is not None and text.strip():
+                statements.append(text)
+    return statements
+
+
+def _visible_text(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Call) and _dotted(node.func).rsplit(".", 1)[-1] == "text":
+        return _visible_text(node.args[0]) if node.args else None
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        parts = node.values
+        return "".join(
+            str(part.value) if isinstance(part, ast.Constant) else _RUN_TIME_PART for part in parts
+        )
+    return None

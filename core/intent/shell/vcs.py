@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import posixpath
 import re
 
 from guardrails_core.intent.programs import registry
@@ -125,14 +126,29 @@ def _stage(call: _Call, rest: list[_Word]) -> None:
     push in this script publishes them."""
     parsed = _parse(rest, _words("--chmod --pathspec-from-file"))
     forced = parsed.has("-f", "--force")
-    exports = registry().files.get("exports", ())
-    data = [
-        path
-        for path in parsed.operands
-        if forced or any(fnmatch.fnmatchcase(path.value, pattern) for pattern in exports)
-    ]
+    data = [path.display for path in parsed.operands if forced or is_data_file(path.value)]
+    # a data file this script copied here under a harmless name is still that data
+    everything = parsed.has("-A", "--all") or any(p.value in (".", "*") for p in parsed.operands)
+    for path in parsed.operands:
+        copied = call.analyzer.fact(copied_data_key(path.value))
+        if copied is not None:
+            data.append(f"{path.display} (a copy of {copied})")
+    if everything and call.analyzer.fact(copied_data_key("*")) is not None:
+        data.append(f"the data copied here ({call.analyzer.fact(copied_data_key('*'))})")
     if data:
-        call.analyzer.note_fact("git staged data", _names(data))
+        call.analyzer.note_fact("git staged data", ", ".join(data))
+
+
+def is_data_file(path: str) -> bool:
+    """A dump, extract or export by its name or folder (the `exports` file table)."""
+    return any(
+        fnmatch.fnmatchcase(path, pattern) for pattern in registry().files.get("exports", ())
+    )
+
+
+def copied_data_key(path: str) -> str:
+    """The fact key under which a copy of a data file is remembered (`*`: any such copy)."""
+    return f"data copied to {path if path == '*' else posixpath.normpath(path)}"
 
 
 def _push_destination(call: _Call, rest: list[_Word]) -> None:

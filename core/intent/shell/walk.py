@@ -95,6 +95,9 @@ class _Analyzer(_Expander):
         # Variables assigned exactly once, to a literal (DIR=./build) or a fresh temporary folder
         # (tmp=$(mktemp -d)): their uses are that value, not "anything".
         self.variables: dict[str, str] = dict(variables or {})
+        # Known substitution output (by position) and text decoded from a literal (by variable).
+        self.decoded: dict[str | int, _Feed] = {}
+        self.globbed: set[str] = set()  # loop variables bound to a glob pattern's matches
         # Paths this script made point at others (`ln -s /data ./build`, `mv /data ./x`): a
         # later delete of the path is judged by where it points.
         self.links: dict[str, str] = links if links is not None else {}
@@ -169,7 +172,9 @@ class _Analyzer(_Expander):
             self.error(node, io)
             return None
         if kind == "function_definition":
-            body = node.child_by_field_name("body")
+            name, body = node.child_by_field_name("name"), node.child_by_field_name("body")
+            if name is not None:  # a later call runs this body, analysed here
+                self.note_fact(f"function {self.node_text(name)}", "defined above")
             return self.statement(body, _Io()) if body is not None else None
         if kind == "test_command":
             self.loose(node)
@@ -311,6 +316,8 @@ class _Analyzer(_Expander):
         if _MKTEMP.match(text):
             self.variables[name] = "/tmp/tmp.mktemp"
             return
+        if self.remember_output(name, value_node):
+            return
         if "$" in text or "`" in text:
             return  # built at run time: its substitutions were analysed where they stand
         word = self.word(value_node)
@@ -443,6 +450,10 @@ class _Analyzer(_Expander):
         written = name.value
         program = written.rsplit("/", 1)[-1] or written
         effect.operation = program
+        if name.origin & _Origin.DECODED:  # a decoded literal: a payload, yet readable
+            _payload(call, name.origin, name.source)
+        if self.fact(f"function {written}") is not None:
+            return  # a shell function of this script: its body was analysed where defined
         if name.glob:
             message = f"the program name {name.display} is a pattern: what runs depends on files"
             effect.add(Intent.DYNAMIC, message)

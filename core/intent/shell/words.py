@@ -202,6 +202,13 @@ class _WordBuilder:
         self.glob = self.glob or glob
         self.text(text)
 
+    def known(self, text: str, produced_by: _Feed) -> None:
+        """Text known statically that a program produced (a decoded literal): kept, with where
+        it came from, so running it is still a payload."""
+        self.text(text)
+        self.origin |= produced_by.origin
+        self.sources.append(produced_by.description)
+
     def expansion(self, written: str, origin: _Origin, sources: Sequence[str]) -> None:
         self.value.append(EXPANSION_PLACEHOLDER)
         self.display.append(written)

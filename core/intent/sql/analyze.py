@@ -28,6 +28,7 @@ from guardrails_core.intent.sql.dialects import (
     resolve_dialect,
 )
 from guardrails_core.intent.sql.external import writes_to_external_tables
+from guardrails_core.intent.sql.glued import glued_statements
 from guardrails_core.intent.sql.reads import cross_catalog
 from guardrails_core.intent.sql.specials import _remember_variable, remember_texts
 from guardrails_core.intent.sql.statement import (
@@ -40,9 +41,11 @@ from guardrails_core.intent.sql.statement import (
 )
 from guardrails_core.intent.sql.temporaries import (
     as_temporary_drop,
+    as_temporary_truncate,
     created_routines,
     created_temporaries,
     drops_temporaries,
+    truncates_temporaries,
 )
 from guardrails_core.intent.sql.tree import _classify_tree
 from guardrails_core.model import (
@@ -228,7 +231,11 @@ def _analyze(
     routines: set[str] = set()
     odd_characters = _odd_code_characters(source, tokens)
     lexing_changed: str | None = None
-    for chunk in _split_statements(tokens, source):
+    parser = names.parser()
+    chunks = _split_statements(tokens, source)
+    for chunk in [
+        piece for whole in chunks for piece in glued_statements(whole, source, parser, dialect_name)
+    ]:
         statement = _Statement(names=names, dialect_name=dialect_name, depth=depth)
         statement.texts = texts
         statement.routines = routines
@@ -269,6 +276,8 @@ def _analyze(
         )
         if drops_temporaries(statement.tree, temporaries):
             effect = as_temporary_drop(effect)
+        elif truncates_temporaries(statement.tree, temporaries):
+            effect = as_temporary_truncate(effect)
         temporaries.extend(created_temporaries(statement.tree))
         routines.update(created_routines(effect))
         effects.append(effect)

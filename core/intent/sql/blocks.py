@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import sqlglot
+from sqlglot.errors import SqlglotError
 from sqlglot.tokenizer_core import TokenType
 
 from guardrails_core.intent.sql.dialects import MAX_DEPTH, A, I, K
+from guardrails_core.intent.sql.folding import remember_assignments
 from guardrails_core.intent.sql.function_rules import function_registry
 from guardrails_core.intent.sql.statement import (
     _Statement,
@@ -13,7 +16,7 @@ from guardrails_core.intent.sql.statement import (
 )
 
 # Keywords that open a procedural block (or its declarations) before the statements in it.
-_BLOCK_STARTS = frozenset({"BEGIN", "DECLARE", "WHILE", "IF", "ELSE", "EXCEPTION"})
+_BLOCK_STARTS = frozenset({"BEGIN", "DECLARE", "WHILE", "IF", "ELSE", "EXCEPTION", "FOR"})
 # Control flow inside a block: not procedure calls (their statements are analysed on their own).
 _BLOCK_CONTROL = frozenset(
     [
@@ -89,6 +92,16 @@ def _block_body(statement: _Statement, found: _Words) -> bool:
     return _called_procedure(statement, rest, "BEGIN", found)
 
 
+def _loop_body(statement: _Statement, found: _Words) -> bool:
+    """`FOR r IN (...) LOOP pkg.proc(...)`: the loop's first step is a call (the query it loops
+    over was analysed already); anything else after LOOP/DO is left to the statement analysis."""
+    words = found.words
+    start = next((i for i, word in enumerate(words) if word in ("LOOP", "DO")), None)
+    if start is None or start + 1 >= len(words) or words[start + 1] in _BLOCK_CONTROL:
+        return False
+    return _called_procedure(statement, words[start + 1 :], "the loop", found)
+
+
 def _procedure_statement(statement: _Statement, found: _Words) -> bool:
     """A procedural step that is only a call, or an assignment of one (`pkg.proc(x)`,
     `f := UTL_FILE.FOPEN(...)`): judged as the call, like a CALL."""
@@ -133,3 +146,20 @@ def _called_procedure(
             )
     statement.add(I.DYNAMIC, f"the block calls {name}, whose body is not visible here")
     return True
+
+
+def remember_block_assignments(statement: _Statement, found: _Words) -> None:
+    """`WHILE ... BEGIN SET @s = N'TRUNCATE TABLE ' + @t`: the assignment behind the block
+    words still sets the variable that a later `EXEC sp_executesql @s` runs."""
+    tokens = found.tokens
+    for position in range(1, len(tokens)):
+        if tokens[position].text.upper() == "SET" and tokens[position - 1].text.upper() == "BEGIN":
+            if tokens[position].start < 0:
+                return
+            text = found.text[tokens[position].start : found.end]
+            try:
+                tree = sqlglot.parse_one(text, dialect=statement.names.dialect)
+            except SqlglotError:
+                return
+            remember_assignments(tree, statement.texts)
+            return

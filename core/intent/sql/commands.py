@@ -6,7 +6,12 @@ from __future__ import annotations
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.tokenizer_core import Token, TokenType
 
-from guardrails_core.intent.sql.blocks import _BLOCK_STARTS, _block_body
+from guardrails_core.intent.sql.blocks import (
+    _BLOCK_STARTS,
+    _block_body,
+    _loop_body,
+    remember_block_assignments,
+)
 from guardrails_core.intent.sql.command_rules import CommandRule, rules_by_first_word
 from guardrails_core.intent.sql.dialects import _QUOTED_TOKENS, A, I, K
 from guardrails_core.intent.sql.functions import _dynamic_text
@@ -159,6 +164,10 @@ def _classify_by_keywords(
             _forget(statement, I.UNPARSEABLE)
         if words[0] == "BEGIN" and not hidden and _block_body(statement, found) and parse_failed:
             _forget(statement, I.UNPARSEABLE)  # understood: a block that calls a procedure
+        if words[0] == "FOR" and not hidden and _loop_body(statement, found) and parse_failed:
+            _forget(statement, I.UNPARSEABLE)  # understood: a loop that calls a procedure
+        if words[0] in _BLOCK_STARTS and not hidden:
+            remember_block_assignments(statement, found)
         if words[0] in _BLOCK_STARTS and hidden and parse_failed:
             # Only the block keyword kept the chunk from parsing: the statement behind it was
             # analysed on its own (and carries its own `unparseable` if it has one).

@@ -10,7 +10,7 @@ from guardrails_core.intent.predicates import (
     Unknown,
     constant,
 )
-from guardrails_core.intent.sql.dialects import MAX_DEPTH, A, I, K
+from guardrails_core.intent.sql.dialects import _QUOTED_TOKENS, MAX_DEPTH, A, I, K
 from guardrails_core.intent.sql.dml import _DROP_KINDS, _empty_source
 from guardrails_core.intent.sql.statement import (
     _Chunk,
@@ -265,17 +265,25 @@ def _routine_body(statement: _Statement, node: exp.Create, chunk: _Chunk | None)
     for prop in properties.expressions if properties is not None else []:
         if isinstance(prop, exp.LanguageProperty):
             language = prop.name.lower()
+    from guardrails_core.intent.sql.foreign_code import FOREIGN_LANGUAGES, foreign_body
+
     words = {token.text.upper() for token in chunk.tokens} if chunk is not None else set()
+    body = node.expression
+    text = str(body.this) if isinstance(body, exp.Heredoc | exp.Literal) else None
+    if isinstance(body, exp.Command):  # BEGIN ... (a block sqlglot keeps as a command)
+        text = f"{body.this} {body.text('expression')}"
+    quoted = [t.text for t in chunk.tokens if t.token_type in _QUOTED_TOKENS] if chunk else []
     if language in _UNTRUSTED_LANGUAGES or "SONAME" in words:
         statement.add(
             I.HOST_ACCESS,
             f"a {language or 'native'} routine runs code on the database host when called",
         )
-        return
-    body = node.expression
-    text = str(body.this) if isinstance(body, exp.Heredoc | exp.Literal) else None
-    if text and language in _SQL_LANGUAGES:
+        if language.startswith("plpython") and (text or quoted):
+            foreign_body(statement, text or quoted[-1], "python")  # what else it reaches
+    elif text and language in _SQL_LANGUAGES:
         _deferred_body(statement, text, "the routine")
+    elif language in FOREIGN_LANGUAGES and (text or quoted):
+        foreign_body(statement, text or quoted[-1], language)
 
 
 def _deferred_body(statement: _Statement, body: str, what: str) -> None:

@@ -60,6 +60,13 @@ def _handle_insert(statement: _Statement, node: exp.Insert, chunk: _Chunk | None
         statement.add(I.DELETE, "INSERT OVERWRITE replaces the existing rows")
         statement.add(I.MASS_MUTATION, "INSERT OVERWRITE from a source with no rows empties it")
         return
+    if node.args.get("where") is not None:  # Databricks INSERT INTO t REPLACE WHERE <cond>
+        statement.table(target, A.WRITE)  # the rows it matches, like one named partition
+        statement.add(I.WRITE, "INSERT ... REPLACE WHERE writes rows")
+        statement.add(I.DELETE, "INSERT ... REPLACE WHERE deletes the rows its condition matches")
+        names = target_names(target)
+        _check_unbounded(statement, node.args["where"], "INSERT ... REPLACE", names, node)
+        return
     if node.args.get("overwrite"):
         statement.table(target, A.REPLACE)
         statement.add(I.WRITE, "INSERT OVERWRITE writes rows")

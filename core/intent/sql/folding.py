@@ -12,8 +12,9 @@ from collections.abc import Callable
 
 from sqlglot import exp
 
-from guardrails_core.intent.sql.dialects import I
-from guardrails_core.intent.sql.statement import _Statement
+from guardrails_core.intent.sql.dialects import MAX_DEPTH, I
+from guardrails_core.intent.sql.statement import _Statement, analyze_nested
+from guardrails_core.model import StatementEffect
 
 # Functions that return their text argument as an identifier, quoted or checked: the name is
 # the same object whatever the quoting (lower-case names; a package's functions by package).
@@ -23,6 +24,9 @@ _CASE_FUNCTIONS: dict[str, Callable[[str], str]] = {
     "lower": str.lower,
     "trim": str.strip,
 }
+# What stands for a piece of dynamic SQL known only at run time, when the rest is read.
+VISIBLE_PLACEHOLDER = "dynamic_part"
+_PARTIAL = "#visible"  # texts key suffix: a variable's text with placeholders
 _FORMAT_SPEC = re.compile(r"%[-+ #0-9.]*[a-zA-Z%]")
 
 
@@ -37,12 +41,15 @@ def variable_name(node: exp.Expr | None) -> str | None:
     return None
 
 
-def fold_text(node: exp.Expr | None, texts: dict[str, str]) -> str | None:
-    """The text `node` evaluates to when it is built only from literals and known variables."""
+def fold_text(
+    node: exp.Expr | None, texts: dict[str, str], unknown: str | None = None
+) -> str | None:
+    """The text `node` evaluates to when it is built only from literals and known variables
+    (with `unknown`: what cannot be known is that placeholder instead of failing the fold)."""
     if node is None:
-        return None
+        return unknown
     if isinstance(node, exp.Paren):
-        return fold_text(node.this, texts)
+        return fold_text(node.this, texts, unknown)
     if (isinstance(node, exp.Literal) and node.is_string) or isinstance(node, exp.National):
         return str(node.this)
     if (
@@ -52,16 +59,19 @@ def fold_text(node: exp.Expr | None, texts: dict[str, str]) -> str | None:
     ):
         return str(node.this.this)  # T-SQL EXEC('...') parses the literal as a quoted name
     if isinstance(node, exp.Add | exp.DPipe | exp.Concat):
-        return _joined([fold_text(part, texts) for part in node.iter_expressions()])
+        return _joined([fold_text(part, texts, unknown) for part in node.iter_expressions()])
     if isinstance(node, exp.Format):
-        return _formatted(node, texts)
+        return _formatted(node, texts, unknown)
     if isinstance(node, exp.Dot) and isinstance(node.expression, exp.Func):
         package = node.this.name.lower() if isinstance(node.this, exp.Identifier) else ""
-        return _function_text(package, node.expression, texts)
+        return _function_text(package, node.expression, texts, unknown)
     if isinstance(node, exp.Func):
-        return _function_text("", node, texts)
+        return _function_text("", node, texts, unknown)
     name = variable_name(node)
-    return texts.get(name) if name is not None else None
+    known = texts.get(name) if name is not None else None
+    if known is None and unknown is not None and name is not None:
+        known = texts.get(name + _PARTIAL)
+    return unknown if known is None else known
 
 
 def assembled_text(statement: _Statement, node: exp.Expr | None, what: str) -> str | None:
@@ -71,6 +81,39 @@ def assembled_text(statement: _Statement, node: exp.Expr | None, what: str) -> s
     text = fold_text(node, statement.texts)
     if text is not None and not _plain_literal(node):
         statement.add(I.DYNAMIC, f"{what} runs SQL assembled at run time (read here as folded)")
+    if text is None:
+        _visible_parts(statement, visible_text(node, statement.texts), what)
+    return text
+
+
+def visible_variable(texts: dict[str, str], name: str) -> str | None:
+    """The text a variable holds with its run-time pieces as placeholders, if it was built so."""
+    return texts.get(name + _PARTIAL)
+
+
+def visible_effects(statement: _Statement, text: str | None) -> list[StatementEffect]:
+    """What the visible pieces of run-time SQL do, where they read as SQL."""
+    if text is None or statement.depth >= MAX_DEPTH:
+        return []
+    inner = analyze_nested(text, statement.dialect_name, depth=statement.depth + 1)
+    return [effect for effect in inner if I.UNPARSEABLE not in effect.intents]
+
+
+def _visible_parts(statement: _Statement, text: str | None, what: str) -> None:
+    """What the visible pieces of run-time SQL do is named too (the statement stays dynamic):
+    `EXECUTE 'DROP TABLE ' || name` drops a table, whichever one."""
+    readable = visible_effects(statement, text)
+    if readable and text is not None:
+        statement.add(I.DYNAMIC, f"{what} runs SQL built at run time; visible part: {text[:80]}")
+        statement.embed(readable)
+
+
+def visible_text(node: exp.Expr | None, texts: dict[str, str]) -> str | None:
+    """Dynamic SQL text with what is only known at run time as a placeholder name
+    (`'DROP TABLE stg.' || r.name` -> `DROP TABLE stg.dynamic_part`), when some of it is visible."""
+    text = fold_text(node, texts, VISIBLE_PLACEHOLDER)
+    if text is None or not text.replace(VISIBLE_PLACEHOLDER, "").strip(" \t\n'\".,;()[]`"):
+        return None
     return text
 
 
@@ -88,24 +131,26 @@ def _joined(parts: list[str | None]) -> str | None:
     return "".join(part for part in parts if part is not None)
 
 
-def _function_text(package: str, node: exp.Func, texts: dict[str, str]) -> str | None:
+def _function_text(
+    package: str, node: exp.Func, texts: dict[str, str], unknown: str | None
+) -> str | None:
     name = (node.name if isinstance(node, exp.Anonymous) else node.sql_name()).lower()
     arguments = list(node.iter_expressions())
     if not arguments:
-        return None
-    first = fold_text(arguments[0], texts)
+        return unknown
+    first = fold_text(arguments[0], texts, unknown)
     if first is None:
         return None
     if package in _IDENTIFIER_FUNCTIONS or name in _IDENTIFIER_FUNCTIONS:
         return first  # the same object, however its name is quoted
     case = _CASE_FUNCTIONS.get(name)
-    return case(first) if case is not None and len(arguments) == 1 else None
+    return case(first) if case is not None and len(arguments) == 1 else unknown
 
 
-def _formatted(node: exp.Format, texts: dict[str, str]) -> str | None:
+def _formatted(node: exp.Format, texts: dict[str, str], unknown: str | None) -> str | None:
     """FORMAT('TRUNCATE TABLE %s.%s', 'sales', 'orders') with text arguments."""
-    pattern = fold_text(node.this, texts)
-    values = [fold_text(value, texts) for value in node.expressions]
+    pattern = fold_text(node.this, texts, unknown)
+    values = [fold_text(value, texts, unknown) for value in node.expressions]
     if pattern is None or any(value is None for value in values):
         return None
     remaining = [value for value in values if value is not None]
@@ -126,7 +171,8 @@ def _formatted(node: exp.Format, texts: dict[str, str]) -> str | None:
 
 def remember_assignments(tree: exp.Expr | None, texts: dict[str, str]) -> list[str]:
     """Record the text each variable is assigned by `tree` (SET, DECLARE ... = / DEFAULT); a
-    variable assigned something that does not fold is forgotten. Returns the names assigned."""
+    variable assigned something that does not fold is forgotten, but for its visible pieces
+    (`visible_variable`). Returns the names assigned."""
     assigned: list[tuple[exp.Expr | None, exp.Expr | None]] = []
     if isinstance(tree, exp.Set):
         for item in tree.expressions:
@@ -143,8 +189,13 @@ def remember_assignments(tree: exp.Expr | None, texts: dict[str, str]) -> list[s
         if name is None:
             continue
         text = fold_text(value, texts)
+        texts.pop(name + _PARTIAL, None)
         if text is None:
             texts.pop(name, None)
+            partial = visible_text(value, texts)
+            if partial is not None:
+                texts[name + _PARTIAL] = partial
+                names.append(name)
         else:
             texts[name] = text
             names.append(name)

@@ -17,6 +17,7 @@ from guardrails_core.intent.sql.dialects import (
     I,
     _tokenizer_and_parser,
 )
+from guardrails_core.intent.sql.foreign_code import FOREIGN_LANGUAGES, foreign_body
 from guardrails_core.intent.sql.statement import (
     _NOISE_WORDS,
     _rest_after,
@@ -145,8 +146,12 @@ def _special_create(statement: _Statement, command: _Command) -> bool:
             )
         else:
             body = _stored_body(found, first)
-            if body:
+            if body and language and language.lower() in FOREIGN_LANGUAGES:
+                foreign_body(statement, _strip_dollar_quotes(body), language.lower())
+            elif body:
                 _deferred_body(statement, body, f"the {first.lower()}")
+    if first in ("AND", "JAVA") and "JAVA" in significant:  # Oracle CREATE [AND COMPILE] JAVA
+        foreign_body(statement, _rest_after(command.chunk, command.source, "AS"), "java")
     if kind in ("FOREIGN TABLE",) and ({"PROGRAM", "FILENAME"} & set(command.words)):
         statement.add(I.HOST_ACCESS, "a foreign table that reads a server file or runs a program")
     if kind in ("DATABASE LINK", "SUBSCRIPTION", "SERVER") or first == "SUBSCRIPTION":

@@ -92,8 +92,27 @@ _NEUTRAL_CLAUSES: tuple[tuple[re.Pattern[str], str, frozenset[str] | None], ...]
         r"\1",
         frozenset({"spark", "databricks", "spark2"}),
     ),
+    # T-SQL virtual columns (%%physloc%%, %%lockres%%): spelled as the quoted column they act as
+    (
+        re.compile(r"(?<![\w'])%%(\w+)%%(?![\w'])"),
+        r"[%%\1%%]",
+        frozenset({"tsql", "fabric"}),
+    ),
+    # Oracle MERGE's update clause ending in DELETE WHERE cond: the matched rows meeting cond
+    # are deleted, which a second matched clause says in the form sqlglot reads
+    (
+        re.compile(r"\bDELETE\s+WHERE\b(.+?)(?=\bWHEN\b|$)", re.IGNORECASE | re.DOTALL),
+        r" WHEN MATCHED AND (\1) THEN DELETE ",
+        frozenset({"oracle"}),
+    ),
     # SQLite numbered parameters (?1, ?2): a bound value, as `?` is
     (re.compile(r"\?\d+\b"), "?", frozenset({"sqlite"})),
+    # MySQL DELETE/UPDATE modifiers (LOW_PRIORITY, QUICK, IGNORE): how, not which rows
+    (
+        re.compile(r"^(\s*(?:DELETE|UPDATE))((?:\s+(?:LOW_PRIORITY|QUICK|IGNORE))+)\b", re.I),
+        r"\1",
+        frozenset(MYSQL_FAMILY),
+    ),
     # MySQL: SELECT ... INTO @variable assigns variables
     (re.compile(r"\bINTO\s+@\w+(?:\s*,\s*@\w+)*", re.IGNORECASE), " ", frozenset(MYSQL_FAMILY)),
 )

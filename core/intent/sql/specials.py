@@ -19,7 +19,12 @@ from guardrails_core.intent.sql.dialects import (
     I,
     K,
 )
-from guardrails_core.intent.sql.folding import assembled_text, remember_assignments
+from guardrails_core.intent.sql.folding import (
+    assembled_text,
+    remember_assignments,
+    visible_effects,
+    visible_variable,
+)
 from guardrails_core.intent.sql.function_rules import function_registry
 from guardrails_core.intent.sql.functions import _dynamic_text, known_procedure
 from guardrails_core.intent.sql.procedural import _special_create, _special_do
@@ -68,7 +73,7 @@ def _special_execute(statement: _Statement, command: _Command) -> bool:
         return True
     if len(command.tokens) > 1 and command.tokens[1].token_type is TokenType.L_PAREN:
         pieces = command.tokens[2:]
-        literal = _concatenated_literal(pieces)
+        literal = _concatenated_literal(pieces) or _folded(statement, command, 1)
         if literal is not None and pieces[1].token_type is not TokenType.R_PAREN:
             statement.add(I.DYNAMIC, "EXEC (...) runs SQL assembled from pieces at run time")
         _dynamic_text(statement, literal, "EXEC (...)")
@@ -76,6 +81,10 @@ def _special_execute(statement: _Statement, command: _Command) -> bool:
     name = command.tokens[1].text.lower() if len(command.tokens) > 1 else ""
     if name in command.prepared:
         statement.embed(command.prepared[name])
+        return True
+    if name in _TEXT_BUILDERS and len(command.tokens) > 2:
+        # PL/pgSQL EXECUTE format(...) / concat(...): a text expression, not a prepared name
+        _dynamic_text(statement, _folded(statement, command, 1), "EXECUTE")
         return True
     if len(command.tokens) > 1:
         statement.obj(K.FUNCTION, A.EXECUTE, command.tokens[1].text)
@@ -85,6 +94,12 @@ def _special_execute(statement: _Statement, command: _Command) -> bool:
         "statement prepared elsewhere; its text is not visible here",
     )
     return True
+
+
+# Functions that build text: `EXECUTE format(...)` runs the text they return.
+_TEXT_BUILDERS = frozenset(
+    {"format", "concat", "concat_ws", "replace", "quote_ident", "lower", "upper"}
+)
 
 
 def _folded(statement: _Statement, command: _Command, first: int) -> str | None:
@@ -112,10 +127,14 @@ def remember_texts(statement: _Statement, prepared: dict[str, list[StatementEffe
     """Variables the statement assigns text to, for later dynamic SQL; a MySQL `@s` holding SQL
     is also analysed now, for a later PREPARE ... FROM @s."""
     for name in remember_assignments(statement.tree, statement.texts):
-        if name.startswith("@") and statement.depth < MAX_DEPTH:
+        if not name.startswith("@") or statement.depth >= MAX_DEPTH:
+            continue
+        if name in statement.texts:
             prepared[name] = analyze_nested(
                 statement.texts[name], statement.dialect_name, depth=statement.depth + 1
             )
+        else:  # built partly at run time: what its visible pieces do
+            prepared[name] = visible_effects(statement, visible_variable(statement.texts, name))
 
 
 def _single_literal(tokens: list[Token]) -> str | None:
@@ -444,6 +463,12 @@ def _erased_columns(statement: _Statement, words: list[str], tokens: list[Token]
                 return
 
 
+# ClickHouse per-query SETTINGS at a statement's end: how it runs, not what it touches.
+_QUERY_SETTINGS = re.compile(
+    r"\s+SETTINGS\s+\w+\s*=\s*[^,]+(?:,\s*\w+\s*=\s*[^,]+)*\s*;?\s*$", re.I
+)
+
+
 def _special_alter(statement: _Statement, command: _Command) -> bool:
     """ClickHouse `ALTER TABLE t UPDATE x = 1 WHERE ...` is an UPDATE: read it as one.
 
@@ -460,13 +485,16 @@ def _special_alter(statement: _Statement, command: _Command) -> bool:
     )
     if not match:
         return False
+    statement.operation = "ALTER TABLE UPDATE"
+    rest = _QUERY_SETTINGS.sub("", match["rest"])
     try:
         tree = sqlglot.parse_one(
-            f"UPDATE {match['table']} SET {match['rest']}", dialect=statement.names.dialect
+            f"UPDATE {match['table']} SET {rest}", dialect=statement.names.dialect
         )
     except SqlglotError:
-        return False
-    statement.operation = "ALTER TABLE UPDATE"
+        statement.add(I.WRITE, "ALTER TABLE ... UPDATE changes rows")
+        statement.add(I.UNKNOWN, "the ALTER TABLE ... UPDATE mutation is not understood")
+        return True
     _walk(statement, tree, None)
     return True
 

@@ -57,7 +57,19 @@ def drops_temporaries(tree: exp.Expr | None, temporaries: list[tuple[str, str]])
     if not isinstance(tree, exp.Drop) or str(tree.args.get("kind") or "").upper() not in _KINDS:
         return False
     kind = str(tree.args["kind"]).upper()
-    targets = tree.args.get("tables") or [tree.this]
+    return _own(tree.args.get("tables") or [tree.this], kind, temporaries, consume=True)
+
+
+def truncates_temporaries(tree: exp.Expr | None, temporaries: list[tuple[str, str]]) -> bool:
+    """Whether `tree` empties only temporary tables this script created (they stay created)."""
+    if not isinstance(tree, exp.TruncateTable) or not tree.expressions:
+        return False
+    return _own(tree.expressions, "TABLE", temporaries, consume=False)
+
+
+def _own(
+    targets: list[exp.Expr], kind: str, temporaries: list[tuple[str, str]], *, consume: bool
+) -> bool:
     wanted: list[tuple[str, str]] = []
     for target in targets:
         if not isinstance(target, exp.Table) or target.args.get("catalog"):
@@ -70,22 +82,36 @@ def drops_temporaries(tree: exp.Expr | None, temporaries: list[tuple[str, str]])
         if key not in available:
             return False
         available.remove(key)
-    temporaries[:] = available
+    if consume:
+        temporaries[:] = available
     return True
 
 
 def as_temporary_drop(effect: StatementEffect) -> StatementEffect:
     """The drop of a script's own temporary object: a schema change that destroys no kept data."""
     message = "drops a temporary table or view this script created: no kept data is destroyed"
+    return _without_data_loss(effect, Intent.SCHEMA_CHANGE, message)
+
+
+def as_temporary_truncate(effect: StatementEffect) -> StatementEffect:
+    """Emptying a script's own temporary table: a write to scratch rows, no kept data lost."""
+    message = "empties a temporary table this script created: no kept data is destroyed"
+    return _without_data_loss(effect, Intent.WRITE, message)
+
+
+def _without_data_loss(effect: StatementEffect, intent: Intent, message: str) -> StatementEffect:
+    lost = {Intent.DELETE, Intent.MASS_MUTATION}
     return effect.model_copy(
         update={
-            "intents": sorted_intents(
-                (set(effect.intents) - {Intent.DELETE}) | {Intent.SCHEMA_CHANGE}
+            "intents": sorted_intents((set(effect.intents) - lost) | {intent}),
+            "objects": tuple(
+                o
+                for o in effect.objects
+                if o.action not in (ObjectAction.DROP, ObjectAction.DELETE)
             ),
-            "objects": tuple(o for o in effect.objects if o.action is not ObjectAction.DROP),
             "findings": (
-                *(f for f in effect.findings if f.intent is not Intent.DELETE),
-                Finding(intent=Intent.SCHEMA_CHANGE, message=message),
+                *(f for f in effect.findings if f.intent not in lost),
+                Finding(intent=intent, message=message),
             ),
         }
     )
