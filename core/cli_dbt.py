@@ -34,7 +34,7 @@ def cmd_dbt(args: argparse.Namespace, settings: Any, out: TextIO, stdin: TextIO)
     from dbt.cli.main import dbtRunner
 
     from guardrails_core.cli_commands import UsageError, _load, _pairs, context_from_mapping
-    from guardrails_core.dbt_guard import guard_dbt
+    from guardrails_core.dbt_guard import approve_and_rerun, guard_dbt
     from guardrails_core.guard import Guard
 
     dbt_args = list(args.dbt_args)
@@ -51,9 +51,8 @@ def cmd_dbt(args: argparse.Namespace, settings: Any, out: TextIO, stdin: TextIO)
         guard.close()
     for held in installed.held:
         sys.stderr.write(
-            f"access-guardrails: held for review at {held.decision.context.task}: approve with "
-            f"`access-guardrails approve {held.record_id}`, then run the same dbt command "
-            "again (the approval lets that statement run once)\n"
+            f"access-guardrails: held for review at {held.decision.context.task}: "
+            f"{approve_and_rerun(held)}\n"
         )
     if result.exception is not None:
         sys.stderr.write(f"access-guardrails: dbt could not run: {result.exception}\n")
