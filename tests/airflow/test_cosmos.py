@@ -89,3 +89,22 @@ def test_a_post_hook_deleting_every_row_fails_its_cosmos_task(project: Project) 
     assert dict(blocked.context.labels)["airflow.task_id"] == "orders.run"
     assert blocked.deciding_reason is not None
     assert blocked.deciding_reason.rule_id == "baseline.mass-mutation"
+
+
+def test_cosmos_subprocess_mode_with_the_guarded_dbt_executable(project: Project) -> None:
+    """InvocationMode.SUBPROCESS runs `access-guardrails-dbt` in another process: the hook that
+    wipes `orders` is blocked there, the task fails, the table keeps its rows, and the decision
+    names the model and the Airflow task (from the task's AIRFLOW_CTX_* variables)."""
+    assert project.dbt("build").success
+    dag_run = run_dag("cosmos_dbt_subprocess_wipe", "cosmos_dbt.py")
+    states = task_states(dag_run)
+    assert states["orders.run"][0] == "failed", states
+    assert states["raw_orders_seed"][0] == "success", states  # the rest ran, guarded
+    assert project.rows("orders") == 3
+    decisions = _decisions("cosmos_dbt_subprocess_wipe", dag_run.run_id)
+    assert {d.context.orchestrator for d in decisions} == {"dbt"}
+    [blocked] = [d for d in decisions if d.decision is not Verdict.ALLOW]
+    assert blocked.context.task == "model.guarded_shop.orders"
+    assert dict(blocked.context.labels)["airflow.task_id"] == "orders.run"
+    assert blocked.deciding_reason is not None
+    assert blocked.deciding_reason.rule_id == "baseline.mass-mutation"

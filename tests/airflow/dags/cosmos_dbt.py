@@ -1,6 +1,8 @@
 """The dbt fixture project (tests/dbt/project) through astronomer-cosmos: a DbtDag whose tasks run
 dbt in this process (ExecutionMode.LOCAL, dbt_runner), guarded by the one line of the README.
-`cosmos_dbt_wipe` sets the variable whose post-hook deletes every row of `orders`.
+`cosmos_dbt_wipe` sets the variable whose post-hook deletes every row of `orders`;
+`cosmos_dbt_subprocess_wipe` too, with Cosmos running dbt in a subprocess
+(InvocationMode.SUBPROCESS) whose dbt executable is `access-guardrails-dbt`.
 
 The project folder (with its profiles.yml and a parsed target/manifest.json) is named by
 GUARDRAILS_TEST_DBT_PROJECT; without it the file defines no DAG.
@@ -9,6 +11,7 @@ GUARDRAILS_TEST_DBT_PROJECT; without it the file defines no DAG.
 from __future__ import annotations
 
 import os
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -31,7 +34,21 @@ if PROJECT:
     )
 
     folder = Path(PROJECT)
-    for dag_id, variables in (("cosmos_dbt", {}), ("cosmos_dbt_wipe", {"wipe_orders": True})):
+    guarded_dbt = str(Path(sys.executable).parent / "access-guardrails-dbt")
+    in_process = ExecutionConfig(
+        execution_mode=ExecutionMode.LOCAL, invocation_mode=InvocationMode.DBT_RUNNER
+    )
+    in_subprocess = ExecutionConfig(
+        execution_mode=ExecutionMode.LOCAL,
+        invocation_mode=InvocationMode.SUBPROCESS,
+        dbt_executable_path=guarded_dbt,
+    )
+    wipe = {"wipe_orders": True}
+    for dag_id, variables, execution in (
+        ("cosmos_dbt", {}, in_process),
+        ("cosmos_dbt_wipe", wipe, in_process),
+        ("cosmos_dbt_subprocess_wipe", wipe, in_subprocess),
+    ):
         globals()[dag_id] = DbtDag(
             dag_id=dag_id,
             schedule=None,
@@ -46,9 +63,8 @@ if PROJECT:
                 target_name="dev",
                 profiles_yml_filepath=folder / "profiles.yml",
             ),
-            execution_config=ExecutionConfig(
-                execution_mode=ExecutionMode.LOCAL, invocation_mode=InvocationMode.DBT_RUNNER
-            ),
+            execution_config=execution,
             render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST),
-            operator_args={"vars": variables},
+            # append_env: the subprocess gets the GUARDRAILS_* settings (and PATH).
+            operator_args={"vars": variables, "append_env": True},
         )
