@@ -142,6 +142,18 @@ def run_guarded(
         raise
     except BaseException as raised:
         error = raised
+        if scope.held_in_run is None:
+            raise
+        # A run inside the task (dbt's) stopped at a statement held for review and failed
+        # for it: the task asks a person instead, and runs again once approved.
+        try:
+            scope.stop(scope.held_in_run)
+        except TaskAwaitingInput:
+            parked, error = True, None
+            raise
+        except BaseException as stopped:
+            error = stopped
+            raise
         raise
     finally:
         activate(previous)

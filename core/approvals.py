@@ -225,8 +225,13 @@ def redeem(
                 f"{approval_id} approves one run of its statement; this script has it "
                 f"{fingerprints.count(fingerprint)} times"
             )
-        granted = json.loads(answer.detail or "{}")
-        expires = datetime.fromisoformat(granted["expires_at"])
+        try:
+            expires = datetime.fromisoformat(json.loads(answer.detail or "")["expires_at"])
+        except (ValueError, KeyError, TypeError):
+            # Answered where the statement waited (Airflow's Required Actions): used there.
+            raise ApprovalRefused(
+                f"{approval_id} was answered by {answer.actor} where it waited, not here"
+            ) from None
         if now() >= expires:
             raise ApprovalRefused(f"{approval_id} expired at {expires.isoformat()}; ask again")
         for used in store.query(binding.uses(record)):

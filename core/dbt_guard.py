@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from guardrails_core.approvals import Binding
 from guardrails_core.dialects import dialect_for_connection_type
 from guardrails_core.guard import Guard, GuardResult, describe_error
-from guardrails_core.model import Approval, Context, Verdict, fingerprint_text
+from guardrails_core.model import Approval, Context, Decision, Verdict, fingerprint_text
 from guardrails_core.policy.packs import with_packs
 from guardrails_core.render import block_message
 from guardrails_core.session import measured_at_connection
@@ -63,9 +63,15 @@ class DbtGuard:
     """Judges the statements dbt sends while installed (see `install_dbt_guard`)."""
 
     def __init__(
-        self, guard: Guard | None = None, *, context: ContextSource = None, impact: bool = True
+        self,
+        guard: Guard | None = None,
+        *,
+        context: ContextSource = None,
+        impact: bool = True,
+        on_held: Callable[[GuardResult], None] | None = None,
     ) -> None:
         guard = guard or Guard.shared()
+        self.on_held = on_held
         self.impact = impact
         policy = with_packs(guard.policy, [DBT_PACK])
         if policy is not guard.policy:  # a guard of its own: the shared one keeps its policy
@@ -114,6 +120,7 @@ class DbtGuard:
         base = self.base
         return base.model_copy(
             update={
+                "approvals": _bound_to(sql, base.approvals),
                 "pipeline": base.pipeline or project,
                 "task": node_id or base.task or connection_name,
                 "run_id": base.run_id or get_invocation_id(),
@@ -169,6 +176,8 @@ class DbtGuard:
             message = block_message(result.decision)
             if result.decision.decision is Verdict.REVIEW and result.record_id:
                 self.held.append(result)
+                if self.on_held is not None:
+                    self.on_held(result)
                 message += f"; held for review: {approve_and_rerun(result)}"
             _fail_node(manager, result, message)
         return result
@@ -249,6 +258,25 @@ def statement_key(sql: str) -> str:
     return fingerprint_text(_RUN_SPECIFIC.sub(r"\1<run>", sql))
 
 
+def approval_key(decision: Decision) -> str:
+    """What an approval of `decision` binds to: its APPROVAL_KEY label, else its fingerprint."""
+    return dict(decision.context.labels).get(APPROVAL_KEY) or decision.fingerprint
+
+
+def _bound_to(sql: str, approvals: tuple[Approval, ...]) -> tuple[Approval, ...]:
+    """`approvals` with those given for `sql`'s key (an earlier run's statement naming its own
+    temporary relation: an approval from Airflow's HITL) bound to `sql` itself."""
+    if not approvals or not _RUN_SPECIFIC.search(sql):
+        return approvals
+    key, exact = statement_key(sql), fingerprint_text(sql)
+    return tuple(
+        approval.model_copy(update={"fingerprint": exact})
+        if approval.fingerprint == key
+        else approval
+        for approval in approvals
+    )
+
+
 def _approval_key_label(sql: str) -> tuple[tuple[str, str], ...]:
     """The APPROVAL_KEY label of a statement naming a run-specific relation; none otherwise
     (its approval binds to its fingerprint, as everywhere)."""
@@ -297,11 +325,16 @@ def _database_url(connection: Any) -> str | None:
 
 
 def install_dbt_guard(
-    guard: Guard | None = None, *, context: ContextSource = None, impact: bool = True
+    guard: Guard | None = None,
+    *,
+    context: ContextSource = None,
+    impact: bool = True,
+    on_held: Callable[[GuardResult], None] | None = None,
 ) -> DbtGuard:
     """From now on, every statement of every dbt SQL adapter in this process is judged first
     (measured, and kept reversible, unless `impact=False`), in `context` (a Context, or a
-    callable read per statement), until `.remove()` on the returned guard. One at a time:
+    callable read per statement), until `.remove()` on the returned guard; `on_held` is told of
+    each statement held for review (an adapter parks its task for it). One at a time:
     raises RuntimeError while another is installed (`installed_dbt_guard()` returns it)."""
     global _active
     from dbt.adapters.sql.connections import SQLConnectionManager
@@ -309,7 +342,7 @@ def install_dbt_guard(
     with _lock:
         if _active is not None:
             raise RuntimeError("a dbt guard is already active in this process")
-        dbt_guard = DbtGuard(guard, context=context, impact=impact)
+        dbt_guard = DbtGuard(guard, context=context, impact=impact, on_held=on_held)
         original = SQLConnectionManager.add_query
 
         def add_query(self: Any, sql: str, *args: Any, **kwargs: Any) -> Any:
@@ -358,6 +391,7 @@ def run_dbt(
 __all__ = [
     "APPROVAL_KEY",
     "DbtGuard",
+    "approval_key",
     "approve_and_rerun",
     "guard_dbt",
     "install_dbt_guard",

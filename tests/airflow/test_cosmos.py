@@ -5,6 +5,7 @@ housekeeping, and a post-hook deleting every row fails its task with the table i
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +14,9 @@ import pytest
 from guardrails_core.audit import AuditFilter, AuditStore, RecordKind
 from guardrails_core.dbt_guard import installed_dbt_guard
 from guardrails_core.model import Decision, Verdict
+from tests.airflow.conftest import ApiServer
 from tests.airflow.helpers import run_dag, task_states
+from tests.airflow.test_approval import run_until_answered
 from tests.dbt.test_dbt_guard import Project
 from tests.servers import require_postgres
 
@@ -108,3 +111,42 @@ def test_cosmos_subprocess_mode_with_the_guarded_dbt_executable(project: Project
     assert dict(blocked.context.labels)["airflow.task_id"] == "orders.run"
     assert blocked.deciding_reason is not None
     assert blocked.deciding_reason.rule_id == "baseline.mass-mutation"
+
+
+REVIEW_DELETES = """version: 1
+rules:
+  - id: incremental-deletes-need-approval
+    match: {orchestrator: dbt, operations: [DELETE], objects: ['*.orders_incremental']}
+    decision: review
+"""
+
+
+def test_a_review_in_a_guarded_cosmos_task_parks_it_until_approved(
+    project: Project, guard_env: pytest.MonkeyPatch, api_server: ApiServer, tmp_path: Path
+) -> None:
+    """The delete+insert's DELETE is held: dbt fails the node, the guarded task parks in
+    awaiting_input instead of failing; approved in Airflow, it runs dbt again, and the new run's
+    DELETE (another temporary relation of dbt's) runs with the approval."""
+    policy = tmp_path / "review.yaml"
+    policy.write_text(REVIEW_DELETES, encoding="utf-8")
+    guard_env.setenv("GUARDRAILS_POLICY", str(policy))
+    assert project.dbt("build").success
+    task_id = "orders_incremental_run"
+    dag_run, detail = run_until_answered(
+        api_server, "Approve", "cosmos_dbt_review", "cosmos_dbt.py", task_id=task_id
+    )
+    assert "incremental-deletes-need-approval" in detail["body"]
+    assert task_states(dag_run)[task_id][0] == "success"
+    assert project.rows("orders_incremental") == 3
+    decisions = _decisions("cosmos_dbt_review", dag_run.run_id)
+    [held] = [d for d in decisions if d.decision is Verdict.REVIEW]
+    assert held.context.task == "model.guarded_shop.orders_incremental"
+    # Resumed, the task's every statement carries the approval; the new DELETE is allowed by it.
+    [used] = [d for d in decisions if d.context.approvals and d.command.text.startswith("delete")]
+    assert used.decision is Verdict.ALLOW and used.context.task == held.context.task
+    assert held.deciding_reason is not None and used.deciding_reason is not None
+    assert used.deciding_reason.rule_id == held.deciding_reason.rule_id
+    assert used.context.approvals[0].source == "airflow-hitl"
+    suffix = re.compile(r"__dbt_tmp[0-9]{12}")
+    assert used.command.text != held.command.text
+    assert suffix.sub("", used.command.text) == suffix.sub("", held.command.text)

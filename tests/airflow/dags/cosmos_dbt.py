@@ -3,6 +3,8 @@ dbt in this process (ExecutionMode.LOCAL, dbt_runner), guarded by the one line o
 `cosmos_dbt_wipe` sets the variable whose post-hook deletes every row of `orders`;
 `cosmos_dbt_subprocess_wipe` too, with Cosmos running dbt in a subprocess
 (InvocationMode.SUBPROCESS) whose dbt executable is `access-guardrails-dbt`.
+`cosmos_dbt_review` builds `orders_incremental` alone, its task guarded by the adapter
+(`guard_dag`): a statement held for review parks the task for a person.
 
 The project folder (with its profiles.yml and a parsed target/manifest.json) is named by
 GUARDRAILS_TEST_DBT_PROJECT; without it the file defines no DAG.
@@ -14,6 +16,7 @@ import os
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 PROJECT = os.environ.get("GUARDRAILS_TEST_DBT_PROJECT")
 
@@ -33,7 +36,33 @@ if PROJECT:
         RenderConfig,
     )
 
+    from airflow_guardrails import guard_dag
+
     folder = Path(PROJECT)
+
+    def dbt_dag(dag_id: str, execution: ExecutionConfig, **options: Any) -> DbtDag:
+        """The fixture project as a DbtDag (options: RenderConfig's select, operator_args)."""
+        return DbtDag(
+            dag_id=dag_id,
+            schedule=None,
+            start_date=datetime(2026, 1, 1),
+            project_config=ProjectConfig(
+                dbt_project_path=folder,
+                manifest_path=folder / "target" / "manifest.json",
+                install_dbt_deps=False,
+            ),
+            profile_config=ProfileConfig(
+                profile_name="guarded_shop",
+                target_name="dev",
+                profiles_yml_filepath=folder / "profiles.yml",
+            ),
+            execution_config=execution,
+            render_config=RenderConfig(
+                load_method=LoadMode.DBT_MANIFEST, select=options.get("select", [])
+            ),
+            operator_args=options.get("operator_args", {}),
+        )
+
     guarded_dbt = str(Path(sys.executable).parent / "access-guardrails-dbt")
     in_process = ExecutionConfig(
         execution_mode=ExecutionMode.LOCAL, invocation_mode=InvocationMode.DBT_RUNNER
@@ -49,22 +78,9 @@ if PROJECT:
         ("cosmos_dbt_wipe", wipe, in_process),
         ("cosmos_dbt_subprocess_wipe", wipe, in_subprocess),
     ):
-        globals()[dag_id] = DbtDag(
-            dag_id=dag_id,
-            schedule=None,
-            start_date=datetime(2026, 1, 1),
-            project_config=ProjectConfig(
-                dbt_project_path=folder,
-                manifest_path=folder / "target" / "manifest.json",
-                install_dbt_deps=False,
-            ),
-            profile_config=ProfileConfig(
-                profile_name="guarded_shop",
-                target_name="dev",
-                profiles_yml_filepath=folder / "profiles.yml",
-            ),
-            execution_config=execution,
-            render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST),
-            # append_env: the subprocess gets the GUARDRAILS_* settings (and PATH).
-            operator_args={"vars": variables, "append_env": True},
-        )
+        # append_env: the subprocess gets the GUARDRAILS_* settings (and PATH).
+        operator_args = {"vars": variables, "append_env": True}
+        globals()[dag_id] = dbt_dag(dag_id, execution, operator_args=operator_args)
+    globals()["cosmos_dbt_review"] = guard_dag(
+        dbt_dag("cosmos_dbt_review", in_process, select=["orders_incremental"])
+    )
