@@ -85,6 +85,8 @@ class TaskScope:
     # A statement held for review by a run the task started in its process (dbt's, which
     # fails the node rather than letting the review leave it): the task is parked for it.
     held_in_run: GuardResult | None = None
+    # Such a run's statements were judged (by its own guard, not this task's session).
+    judged_in_run: bool = False
 
     def __post_init__(self) -> None:
         self.session = GuardSession(

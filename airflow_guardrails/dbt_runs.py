@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from guardrails_core.dbt_guard import DbtGuard, install_dbt_guard, installed_dbt_guard
 from guardrails_core.guard import Guard, GuardResult
-from guardrails_core.model import Context
+from guardrails_core.model import Context, Verdict
 
 from ._runtime import active_scope
 
@@ -30,15 +30,19 @@ def guard_dbt_runs(guard: Guard | None = None, *, impact: bool = True) -> DbtGua
     """Install the dbt guard in this process with the running Airflow task as context; the one
     installed already when there is one (the DAG file is parsed again in the same process)."""
     return installed_dbt_guard() or install_dbt_guard(
-        guard, context=task_context, impact=impact, on_held=park_task
+        guard, context=task_context, impact=impact, on_judged=tell_task
     )
 
 
-def park_task(result: GuardResult) -> None:
-    """dbt stopped at a statement held for review: the guarded task running it asks for approval
-    when dbt returns (the first one held; one approval per task try)."""
+def tell_task(result: GuardResult) -> None:
+    """dbt's statement was judged: the guarded task running it saw a command, and when it was
+    held for review, asks for approval once dbt returns (the first one; one per task try)."""
     scope = active_scope()
-    if scope is not None and scope.held_in_run is None:
+    if scope is None:
+        return
+    scope.judged_in_run = True
+    held = result.decision.decision is Verdict.REVIEW and not result.proceed
+    if held and result.record_id and scope.held_in_run is None:
         scope.held_in_run = result
 
 
@@ -58,4 +62,4 @@ def task_context() -> Context:
     return Context(pipeline=ti.dag_id, run_id=ti.run_id, labels=tuple(sorted(labels.items())))
 
 
-__all__ = ["guard_dbt_runs", "park_task", "task_context"]
+__all__ = ["guard_dbt_runs", "task_context", "tell_task"]

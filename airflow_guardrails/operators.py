@@ -125,7 +125,8 @@ def run_guarded(
         if judge_operator:
             judge_operator_commands(scope)
         returned = call()
-        if judge_operator and scope.blocked is None and not scope.session.order:
+        saw_nothing = not scope.session.order and not scope.judged_in_run
+        if judge_operator and scope.blocked is None and saw_nothing:
             scope.checked_nothing()
         if scope.blocked is not None:
             # The task caught the block and carried on; the blocked statement did not run, and

@@ -68,10 +68,10 @@ class DbtGuard:
         *,
         context: ContextSource = None,
         impact: bool = True,
-        on_held: Callable[[GuardResult], None] | None = None,
+        on_judged: Callable[[GuardResult], None] | None = None,
     ) -> None:
         guard = guard or Guard.shared()
-        self.on_held = on_held
+        self.on_judged = on_judged
         self.impact = impact
         policy = with_packs(guard.policy, [DBT_PACK])
         if policy is not guard.policy:  # a guard of its own: the shared one keeps its policy
@@ -172,12 +172,12 @@ class DbtGuard:
         result = self._approved_run(sql, dialect, context, probe) or self.guard.check(
             sql, dialect=dialect, context=context, probe=probe
         )
+        if self.on_judged is not None:
+            self.on_judged(result)
         if not result.proceed:
             message = block_message(result.decision)
             if result.decision.decision is Verdict.REVIEW and result.record_id:
                 self.held.append(result)
-                if self.on_held is not None:
-                    self.on_held(result)
                 message += f"; held for review: {approve_and_rerun(result)}"
             _fail_node(manager, result, message)
         return result
@@ -329,20 +329,20 @@ def install_dbt_guard(
     *,
     context: ContextSource = None,
     impact: bool = True,
-    on_held: Callable[[GuardResult], None] | None = None,
+    on_judged: Callable[[GuardResult], None] | None = None,
 ) -> DbtGuard:
     """From now on, every statement of every dbt SQL adapter in this process is judged first
     (measured, and kept reversible, unless `impact=False`), in `context` (a Context, or a
-    callable read per statement), until `.remove()` on the returned guard; `on_held` is told of
-    each statement held for review (an adapter parks its task for it). One at a time:
-    raises RuntimeError while another is installed (`installed_dbt_guard()` returns it)."""
+    callable read per statement), until `.remove()` on the returned guard; `on_judged` is told of
+    each decision before dbt sees it (an adapter parks its task for a statement held). One at a
+    time: raises RuntimeError while another is installed (`installed_dbt_guard()` returns it)."""
     global _active
     from dbt.adapters.sql.connections import SQLConnectionManager
 
     with _lock:
         if _active is not None:
             raise RuntimeError("a dbt guard is already active in this process")
-        dbt_guard = DbtGuard(guard, context=context, impact=impact, on_held=on_held)
+        dbt_guard = DbtGuard(guard, context=context, impact=impact, on_judged=on_judged)
         original = SQLConnectionManager.add_query
 
         def add_query(self: Any, sql: str, *args: Any, **kwargs: Any) -> Any:

@@ -139,6 +139,8 @@ def test_a_review_in_a_guarded_cosmos_task_parks_it_until_approved(
     assert task_states(dag_run)[task_id][0] == "success"
     assert project.rows("orders_incremental") == 3
     decisions = _decisions("cosmos_dbt_review", dag_run.run_id)
+    rules = {d.deciding_reason.rule_id for d in decisions if d.deciding_reason is not None}
+    assert "guard:checked-nothing" not in rules  # the task's dbt statements were judged
     [held] = [d for d in decisions if d.decision is Verdict.REVIEW]
     assert held.context.task == "model.guarded_shop.orders_incremental"
     # Resumed, the task's every statement carries the approval; the new DELETE is allowed by it.

@@ -251,16 +251,19 @@ def test_the_command_line_wrapper(project: Project, monkeypatch: pytest.MonkeyPa
     assert environments == {"ci", None}
 
 
+@pytest.fixture
+def where(project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The command line's audit trail and home for the project; dbt's arguments naming it."""
+    monkeypatch.setenv("GUARDRAILS_AUDIT_URL", project.audit_url)
+    monkeypatch.setenv("GUARDRAILS_HOME", str(tmp_path / "home"))
+    return ["--project-dir", str(project.folder), "--profiles-dir", str(project.folder), "-q"]
+
+
 def test_a_held_statement_is_approved_from_the_command_line_and_then_runs_once(
-    project: Project,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    project: Project, where: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from guardrails_core.cli import main
 
-    monkeypatch.setenv("GUARDRAILS_AUDIT_URL", project.audit_url)
-    monkeypatch.setenv("GUARDRAILS_HOME", str(tmp_path / "home"))
     policy = tmp_path / "policy.yaml"
     policy.write_text(
         "version: 1\nrules:\n  - id: deletes-in-hooks-need-approval\n"
@@ -268,7 +271,6 @@ def test_a_held_statement_is_approved_from_the_command_line_and_then_runs_once(
         "            objects: ['*.order_updates']}\n"
         "    decision: review\n"
     )
-    where = ["--project-dir", str(project.folder), "--profiles-dir", str(project.folder), "-q"]
     trim = ["run", "--select", "order_updates", "--vars", "{trim_updates: true}", *where]
     dbt = ["dbt", "--policy", str(policy), "--"]
     assert main([*dbt, "build", *where]) == 0
@@ -295,18 +297,12 @@ def test_a_held_statement_is_approved_from_the_command_line_and_then_runs_once(
 
 
 def test_a_delete_insert_held_for_review_is_approved_and_runs_on_the_next_run_once(
-    project: Project,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    project: Project, where: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from guardrails_core.cli import main
 
-    monkeypatch.setenv("GUARDRAILS_AUDIT_URL", project.audit_url)
-    monkeypatch.setenv("GUARDRAILS_HOME", str(tmp_path / "home"))
     strict = tmp_path / "strict.yaml"
     strict.write_text("version: 1\nimpact: {max_rows: 0}\n")  # any row is too many
-    where = ["--project-dir", str(project.folder), "--profiles-dir", str(project.folder), "-q"]
     again = ["dbt", "--policy", str(strict), "--", "run", "--select", "orders_incremental", *where]
     assert main(["dbt", "--", "build", *where]) == 0
     capsys.readouterr()
