@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from guardrails_core.audit import AuditFilter, AuditStore, RecordKind
-from guardrails_core.dbt_guard import installed_dbt_guard
+from guardrails_core.dbt_guard import approve_and_rerun, installed_dbt_guard
 from guardrails_core.model import Decision, Verdict
 from tests.airflow.conftest import ApiServer
 from tests.airflow.helpers import run_dag, task_states
@@ -152,3 +152,42 @@ def test_a_review_in_a_guarded_cosmos_task_parks_it_until_approved(
     suffix = re.compile(r"__dbt_tmp[0-9]{12}")
     assert used.command.text != held.command.text
     assert suffix.sub("", used.command.text) == suffix.sub("", held.command.text)
+
+
+def test_a_review_in_an_unguarded_cosmos_task_fails_it_and_is_approved_for_the_next_run(
+    project: Project, guard_env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Not guarded by the adapter, the task fails at the held DELETE; approved with
+    `access-guardrails approve`, the next DAG run's DELETE (another temporary relation) runs."""
+    from guardrails_core.approvals import grant
+    from guardrails_core.settings import Settings
+
+    policy = tmp_path / "review.yaml"
+    policy.write_text(REVIEW_DELETES, encoding="utf-8")
+    guard_env.setenv("GUARDRAILS_POLICY", str(policy))
+    assert project.dbt("build").success
+    task_id = "orders_incremental_run"
+    first = run_dag("cosmos_dbt_incremental", "cosmos_dbt.py")
+    assert task_states(first)[task_id][0] == "failed"
+    [held] = [
+        d
+        for d in _decisions("cosmos_dbt_incremental", first.run_id)
+        if d.decision is Verdict.REVIEW
+    ]
+    with AuditStore.open(Settings.load()) as store:
+        [record] = store.query(AuditFilter(decision_id=held.decision_id, kind=RecordKind.DECISION))
+        grant(store, record.record_id, approver="ada")
+    installed = installed_dbt_guard()
+    assert installed is not None
+    [failed_for] = installed.held  # what the failed node's message named: approve, then clear
+    assert failed_for.record_id == record.record_id
+    how = approve_and_rerun(failed_for)
+    assert f"access-guardrails approve {record.record_id}" in how
+    assert f"clear Airflow task {task_id} of DAG cosmos_dbt_incremental" in how
+
+    again = run_dag("cosmos_dbt_incremental", "cosmos_dbt.py")
+    assert task_states(again)[task_id][0] == "success"
+    [used] = [d for d in _decisions("cosmos_dbt_incremental", again.run_id) if d.context.approvals]
+    assert used.decision is Verdict.ALLOW and used.context.approvals[0].approver == "ada"
+    assert used.command.text != held.command.text
+    assert project.rows("orders_incremental") == 3

@@ -4,7 +4,8 @@ dbt in this process (ExecutionMode.LOCAL, dbt_runner), guarded by the one line o
 `cosmos_dbt_subprocess_wipe` too, with Cosmos running dbt in a subprocess
 (InvocationMode.SUBPROCESS) whose dbt executable is `access-guardrails-dbt`.
 `cosmos_dbt_review` builds `orders_incremental` alone, its task guarded by the adapter
-(`guard_dag`): a statement held for review parks the task for a person.
+(`guard_dag`): a statement held for review parks the task for a person;
+`cosmos_dbt_incremental` builds it in a task the adapter does not guard.
 
 The project folder (with its profiles.yml and a parsed target/manifest.json) is named by
 GUARDRAILS_TEST_DBT_PROJECT; without it the file defines no DAG.
@@ -81,6 +82,10 @@ if PROJECT:
         # append_env: the subprocess gets the GUARDRAILS_* settings (and PATH).
         operator_args = {"vars": variables, "append_env": True}
         globals()[dag_id] = dbt_dag(dag_id, execution, operator_args=operator_args)
+    incremental = ["orders_incremental"]
     globals()["cosmos_dbt_review"] = guard_dag(
-        dbt_dag("cosmos_dbt_review", in_process, select=["orders_incremental"])
+        dbt_dag("cosmos_dbt_review", in_process, select=incremental)
+    )
+    globals()["cosmos_dbt_incremental"] = dbt_dag(
+        "cosmos_dbt_incremental", in_process, select=incremental
     )
