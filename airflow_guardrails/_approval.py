@@ -18,6 +18,7 @@ from airflow_guardrails._runtime import TaskBlocked, TaskScope
 from airflow_guardrails.links import decision_url
 from guardrails_core import projection
 from guardrails_core.audit import Outcome, shared_store
+from guardrails_core.dbt_guard import approval_key
 from guardrails_core.guard import Guard, GuardResult
 from guardrails_core.model import Approval, Decision
 from guardrails_core.render import headline
@@ -58,7 +59,9 @@ def request_approval(scope: TaskScope, result: GuardResult) -> NoReturn:
         method_name=RESUME_METHOD,
         kwargs={
             "guardrails": {
-                "fingerprint": decision.fingerprint,
+                # What the approval binds to: the exact command; for a dbt statement naming
+                # dbt's temporary relation of that run, its text with that suffix normalised.
+                "fingerprint": approval_key(decision),
                 "record_id": result.record_id,
                 "decision_id": decision.decision_id,
             }

@@ -82,6 +82,11 @@ class TaskScope:
     base: Context
     session: GuardSession = field(init=False)
     _contexts: dict[str | None, Context] = field(default_factory=dict)
+    # A statement held for review by a run the task started in its process (dbt's, which
+    # fails the node rather than letting the review leave it): the task is parked for it.
+    held_in_run: GuardResult | None = None
+    # Such a run's statements were judged (by its own guard, not this task's session).
+    judged_in_run: bool = False
 
     def __post_init__(self) -> None:
         self.session = GuardSession(
@@ -89,7 +94,7 @@ class TaskScope:
             self.context_for,
             impact=self.options.impact,
             on_new=self._log,
-            on_blocked=self._stop,
+            on_blocked=self.stop,
             approvals=list(self.base.approvals),
             # One HITL request per task try: its text cannot be replaced, so a second command
             # needing approval in the same try would be shown with the first one's text.
@@ -175,7 +180,9 @@ class TaskScope:
                 result.decision.decision_id,
             )
 
-    def _stop(self, result: GuardResult) -> None:
+    def stop(self, result: GuardResult) -> None:
+        """A statement was blocked: park the task for a person's approval of a review (when
+        the task may still ask), else fail it."""
         decision = result.decision
         asked = self.session.approval_round(result)
         if asked.refusal is not None:

@@ -125,7 +125,8 @@ def run_guarded(
         if judge_operator:
             judge_operator_commands(scope)
         returned = call()
-        if judge_operator and scope.blocked is None and not scope.session.order:
+        saw_nothing = not scope.session.order and not scope.judged_in_run
+        if judge_operator and scope.blocked is None and saw_nothing:
             scope.checked_nothing()
         if scope.blocked is not None:
             # The task caught the block and carried on; the blocked statement did not run, and
@@ -142,6 +143,18 @@ def run_guarded(
         raise
     except BaseException as raised:
         error = raised
+        if scope.held_in_run is None:
+            raise
+        # A run inside the task (dbt's) stopped at a statement held for review and failed
+        # for it: the task asks a person instead, and runs again once approved.
+        try:
+            scope.stop(scope.held_in_run)
+        except TaskAwaitingInput:
+            parked, error = True, None
+            raise
+        except BaseException as stopped:
+            error = stopped
+            raise
         raise
     finally:
         activate(previous)

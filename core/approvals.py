@@ -22,6 +22,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO, TypeVar
@@ -29,7 +30,7 @@ from typing import TYPE_CHECKING, TextIO, TypeVar
 from guardrails_core.model import Approval, Verdict
 
 if TYPE_CHECKING:
-    from guardrails_core.audit import AuditRecord, AuditStore
+    from guardrails_core.audit import AuditFilter, AuditRecord, AuditStore
     from guardrails_core.settings import Settings
 
 #: The `source` of an approval given with `access-guardrails approve`.
@@ -47,6 +48,40 @@ T = TypeVar("T")
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Binding:
+    """What the approval of a held statement binds to. By default the statement's exact text
+    (its fingerprint). With `label`, the key the held decision carries in that context label
+    (dbt: the text with dbt's run-specific temporary relation names normalised, so the next run
+    of the model can use it), falling back to the fingerprint when the label is absent; a use of
+    it is then looked for among the decisions of the held decision's task, whose texts differ."""
+
+    label: str | None = None
+
+    def key(self, record: AuditRecord) -> str:
+        """The key of the statement held at `record` that an approval of it binds to."""
+        if self.label and record.decision is not None:
+            keyed = dict(record.decision.context.labels).get(self.label)
+            if keyed:
+                return keyed
+        return record.subject.fingerprint
+
+    def uses(self, record: AuditRecord) -> AuditFilter:
+        """The decisions among which a use of an approval of `record` would be."""
+        from guardrails_core.audit import AuditFilter, RecordKind
+
+        if (
+            self.label
+            and record.decision is not None
+            and self.key(record) != (record.subject.fingerprint)
+        ):
+            return AuditFilter(task=record.decision.context.task, kind=RecordKind.DECISION)
+        return AuditFilter(fingerprint=record.subject.fingerprint, kind=RecordKind.DECISION)
+
+
+EXACT = Binding()
 
 
 class ApprovalRefused(ValueError):
@@ -152,6 +187,7 @@ def redeem(
     spend: Callable[[Approval], T],
     now: Clock = utc_now,
     lock_file: Path | None = None,
+    binding: Binding = EXACT,
 ) -> T:
     """Check that `approval_id` approves one of the statements of `fingerprints` (a script's)
     for `requester` (the actor id that asked), unexpired and unused, then `spend(approval)`,
@@ -159,8 +195,9 @@ def redeem(
     its result.
 
     Raises `ApprovalRefused` for an unknown, pending, rejected, expired or used id, and for an
-    approval of any other statement."""
-    from guardrails_core.audit import AuditFilter, Outcome, RecordKind
+    approval of any other statement. `binding` says what `fingerprints` are keys of (default:
+    exact texts); the approval spent carries that key."""
+    from guardrails_core.audit import Outcome
 
     with one_at_a_time(lock_file):  # the check and the recording of its use
         record = _request(store, approval_id)
@@ -177,7 +214,7 @@ def redeem(
                 f"{approval_id} was asked for by {record.subject.actor_id}; an approval is used "
                 "by the client that asked for it"
             )
-        fingerprint = record.subject.fingerprint
+        fingerprint = binding.key(record)
         if fingerprint not in fingerprints:
             raise ApprovalRefused(
                 f"{approval_id} approves another statement: a changed statement needs its own "
@@ -188,12 +225,16 @@ def redeem(
                 f"{approval_id} approves one run of its statement; this script has it "
                 f"{fingerprints.count(fingerprint)} times"
             )
-        granted = json.loads(answer.detail or "{}")
-        expires = datetime.fromisoformat(granted["expires_at"])
+        try:
+            expires = datetime.fromisoformat(json.loads(answer.detail or "")["expires_at"])
+        except (ValueError, KeyError, TypeError):
+            # Answered where the statement waited (Airflow's Required Actions): used there.
+            raise ApprovalRefused(
+                f"{approval_id} was answered by {answer.actor} where it waited, not here"
+            ) from None
         if now() >= expires:
             raise ApprovalRefused(f"{approval_id} expired at {expires.isoformat()}; ask again")
-        users = store.query(AuditFilter(fingerprint=fingerprint, kind=RecordKind.DECISION))
-        for used in users:
+        for used in store.query(binding.uses(record)):
             if used.decision and any(
                 a.comment == approval_id for a in used.decision.context.approvals
             ):
@@ -211,9 +252,12 @@ def redeem(
         return spend(approval)
 
 
-def approved_requests(store: AuditStore, *, held_by: str) -> dict[str, list[str]]:
-    """Statements held by `held_by` that a person approved: approval ids by fingerprint, newest
-    first. Whether one is still usable (unused, unexpired) is `redeem`'s to say."""
+def approved_requests(
+    store: AuditStore, *, held_by: str, binding: Binding = EXACT
+) -> dict[str, list[str]]:
+    """Statements held by `held_by` that a person approved: approval ids by their `binding`'s
+    key (the fingerprint), newest first. Whether one is still usable (unused, unexpired) is
+    `redeem`'s to say."""
     from guardrails_core.audit import AuditFilter, Outcome, RecordKind
 
     answers = AuditFilter(kind=RecordKind.OUTCOME, states=(Outcome.APPROVED,), newest_first=True)
@@ -221,7 +265,7 @@ def approved_requests(store: AuditStore, *, held_by: str) -> dict[str, list[str]
     for answer in store.query(answers):
         record = store.get(answer.decision_record_id)
         if record.decision is not None and record.decision.context.orchestrator == held_by:
-            found.setdefault(record.subject.fingerprint, []).append(record.record_id)
+            found.setdefault(binding.key(record), []).append(record.record_id)
     return found
 
 
@@ -233,9 +277,10 @@ def redeem_first(
     requester: str | None,
     spend: Callable[[Approval], T],
     lock_file: Path | None = None,
+    binding: Binding = EXACT,
 ) -> T | None:
     """`redeem` the first of `approval_ids` that is still usable for the statement of
-    `fingerprint`; None when none is."""
+    `fingerprint` (its `binding`'s key); None when none is."""
     for approval_id in approval_ids:
         try:
             return redeem(
@@ -245,6 +290,7 @@ def redeem_first(
                 requester=requester,
                 spend=spend,
                 lock_file=lock_file,
+                binding=binding,
             )
         except ApprovalRefused:
             continue
@@ -316,7 +362,9 @@ def _user() -> str:
 __all__ = [
     "ANSWERED_HERE",
     "APPROVAL_SOURCE",
+    "EXACT",
     "ApprovalRefused",
+    "Binding",
     "approved_requests",
     "grant",
     "redeem",

@@ -3,13 +3,29 @@
 Exit codes: 0 when dbt succeeded, 1 when a node failed (a blocked statement fails its node),
 2 when dbt could not run (bad arguments, no project) or the guard could not start. A statement
 held for review names its approval id: `access-guardrails approve ID`, then the same run again.
+
+`access-guardrails-dbt ARGS...` is the same as one executable, for tools that take the path of a
+dbt executable: astronomer-cosmos's subprocess invocation mode (`ExecutionConfig(
+invocation_mode=InvocationMode.SUBPROCESS, dbt_executable_path=...)`, with `append_env=True` so
+the GUARDRAILS_* settings reach it). Run by an Airflow task, the task's AIRFLOW_CTX_* variables
+give the context: the DAG as pipeline, its run id, labels `airflow.task_id`, `airflow.try_number`.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
+
+# Airflow's task context as a task's subprocesses see it -> context keys of `--context`.
+_AIRFLOW_VARIABLES = {
+    "AIRFLOW_CTX_DAG_ID": "pipeline",
+    "AIRFLOW_CTX_DAG_RUN_ID": "run_id",
+    "AIRFLOW_CTX_TASK_ID": "label.airflow.task_id",
+    "AIRFLOW_CTX_TRY_NUMBER": "label.airflow.try_number",
+}
 
 
 def register(commands: Any, help_text: str) -> argparse.ArgumentParser:
@@ -34,7 +50,7 @@ def cmd_dbt(args: argparse.Namespace, settings: Any, out: TextIO, stdin: TextIO)
     from dbt.cli.main import dbtRunner
 
     from guardrails_core.cli_commands import UsageError, _load, _pairs, context_from_mapping
-    from guardrails_core.dbt_guard import guard_dbt
+    from guardrails_core.dbt_guard import approve_and_rerun, guard_dbt
     from guardrails_core.guard import Guard
 
     dbt_args = list(args.dbt_args)
@@ -42,7 +58,8 @@ def cmd_dbt(args: argparse.Namespace, settings: Any, out: TextIO, stdin: TextIO)
         dbt_args = dbt_args[1:]
     if not dbt_args:
         raise UsageError("dbt needs dbt's arguments after --, e.g. access-guardrails dbt -- run")
-    context = context_from_mapping(_pairs(args.context), fingerprint="")
+    given = {**airflow_task_context(os.environ), **_pairs(args.context)}
+    context = context_from_mapping(given, fingerprint="")
     guard = Guard(settings=settings, policy=_load(args.policy, settings))
     try:
         with guard_dbt(guard, context=context) as installed:
@@ -51,9 +68,8 @@ def cmd_dbt(args: argparse.Namespace, settings: Any, out: TextIO, stdin: TextIO)
         guard.close()
     for held in installed.held:
         sys.stderr.write(
-            f"access-guardrails: held for review at {held.decision.context.task}: approve with "
-            f"`access-guardrails approve {held.record_id}`, then run the same dbt command "
-            "again (the approval lets that statement run once)\n"
+            f"access-guardrails: held for review at {held.decision.context.task}: "
+            f"{approve_and_rerun(held)}\n"
         )
     if result.exception is not None:
         sys.stderr.write(f"access-guardrails: dbt could not run: {result.exception}\n")
@@ -61,4 +77,16 @@ def cmd_dbt(args: argparse.Namespace, settings: Any, out: TextIO, stdin: TextIO)
     return 0 if result.success else 1
 
 
-__all__ = ["cmd_dbt", "register"]
+def airflow_task_context(environ: Mapping[str, str]) -> dict[str, str]:
+    """The context keys of the Airflow task that started this process, if one did."""
+    return {key: environ[name] for name, key in _AIRFLOW_VARIABLES.items() if environ.get(name)}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`access-guardrails-dbt ARGS...`: `access-guardrails dbt -- ARGS...`."""
+    from guardrails_core.cli import main as cli_main
+
+    return cli_main(["dbt", "--", *(sys.argv[1:] if argv is None else argv)])
+
+
+__all__ = ["airflow_task_context", "cmd_dbt", "main", "register"]

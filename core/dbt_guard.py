@@ -31,9 +31,10 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from guardrails_core.approvals import Binding
 from guardrails_core.dialects import dialect_for_connection_type
 from guardrails_core.guard import Guard, GuardResult, describe_error
-from guardrails_core.model import Approval, Context, Verdict, fingerprint_text
+from guardrails_core.model import Approval, Context, Decision, Verdict, fingerprint_text
 from guardrails_core.policy.packs import with_packs
 from guardrails_core.render import block_message
 from guardrails_core.session import measured_at_connection
@@ -42,11 +43,15 @@ if TYPE_CHECKING:
     from guardrails_core.impact import ImpactProbe
 
 log = logging.getLogger("guardrails")
-# dbt names temporary relations per run (postgres: NAME__dbt_tmp + time of day): a statement
-# naming one is never sent again as it was, so an approval of it could not be used.
-_RUN_SPECIFIC = re.compile(r"__dbt_tmp\d", re.IGNORECASE)
+# dbt-postgres names a temporary relation per run: NAME__dbt_tmp + the time of day (%H%M%S%f,
+# 12 digits). A statement naming one is never sent again as it was, so the approval of a held one
+# binds to its text with that suffix alone normalised (every other character must match).
+_RUN_SPECIFIC = re.compile(r"(__dbt_tmp)[0-9]{12}(?![0-9A-Za-z_$])", re.IGNORECASE)
+#: The context label of a statement naming a run-specific relation: the key its approval binds to.
+APPROVAL_KEY = "dbt.approval_key"
 
 DBT_PACK = "dbt"
+BINDING = Binding(label=APPROVAL_KEY)
 ORCHESTRATOR = "dbt"  # of every decision here; held statements are approved under it
 # The context statements start from: fixed, or read per statement (the running Airflow task).
 ContextSource = Context | Callable[[], Context] | None
@@ -58,9 +63,15 @@ class DbtGuard:
     """Judges the statements dbt sends while installed (see `install_dbt_guard`)."""
 
     def __init__(
-        self, guard: Guard | None = None, *, context: ContextSource = None, impact: bool = True
+        self,
+        guard: Guard | None = None,
+        *,
+        context: ContextSource = None,
+        impact: bool = True,
+        on_judged: Callable[[GuardResult], None] | None = None,
     ) -> None:
         guard = guard or Guard.shared()
+        self.on_judged = on_judged
         self.impact = impact
         policy = with_packs(guard.policy, [DBT_PACK])
         if policy is not guard.policy:  # a guard of its own: the shared one keeps its policy
@@ -68,8 +79,9 @@ class DbtGuard:
         self.guard = guard
         self._context = context
         self._restore: Callable[[], None] | None = None
-        # Approvals given for statements earlier runs were held at (fingerprint -> ids).
-        self._approved: dict[str, list[str]] | None = None
+        # Approvals given for statements earlier runs were held at (key -> ids), as read at the
+        # start of a dbt invocation (its id).
+        self._approved: tuple[str, dict[str, list[str]]] | None = None
         # The statements this run was held at for review (each an approval id to answer).
         self.held: list[GuardResult] = []
 
@@ -83,7 +95,7 @@ class DbtGuard:
             update["environment"] = self.guard.settings.environment
         return found.model_copy(update=update)
 
-    def context(self, connection_name: str | None = None) -> Context:
+    def context(self, connection_name: str | None = None, sql: str = "") -> Context:
         """The context of a statement sent now: the dbt node running on this thread, if any
         (else the task is dbt's connection name, e.g. `macro_export_orders`)."""
         from dbt.flags import get_flags
@@ -108,12 +120,14 @@ class DbtGuard:
         base = self.base
         return base.model_copy(
             update={
+                "approvals": _bound_to(sql, base.approvals),
                 "pipeline": base.pipeline or project,
                 "task": node_id or base.task or connection_name,
                 "run_id": base.run_id or get_invocation_id(),
                 "labels": (
-                    *base.labels,
+                    *((key, value) for key, value in base.labels if key != APPROVAL_KEY),
                     *((key, value) for key, value in labels.items() if value),
+                    *_approval_key_label(sql),
                 ),
             }
         )
@@ -154,24 +168,17 @@ class DbtGuard:
         error, which fails the node."""
         dialect = dialect_for_connection_type(getattr(manager, "TYPE", None))
         connection = manager.get_if_exists()
-        context = self.context(getattr(connection, "name", None))
+        context = self.context(getattr(connection, "name", None), sql)
         result = self._approved_run(sql, dialect, context, probe) or self.guard.check(
             sql, dialect=dialect, context=context, probe=probe
         )
+        if self.on_judged is not None:
+            self.on_judged(result)
         if not result.proceed:
             message = block_message(result.decision)
-            if result.decision.decision is Verdict.REVIEW and _RUN_SPECIFIC.search(sql):
-                message += (
-                    "; held for review, and not approvable for a later run: the statement names "
-                    "dbt's temporary relation of this run (NAME__dbt_tmpHHMMSS...), so the next "
-                    "run sends another; raise the policy's impact limits or allow it by a rule"
-                )
-            elif result.decision.decision is Verdict.REVIEW and result.record_id:
+            if result.decision.decision is Verdict.REVIEW and result.record_id:
                 self.held.append(result)
-                message += (
-                    f"; held for review: approve it with `access-guardrails approve "
-                    f"{result.record_id}`, then run dbt again"
-                )
+                message += f"; held for review: {approve_and_rerun(result)}"
             _fail_node(manager, result, message)
         return result
 
@@ -179,35 +186,46 @@ class DbtGuard:
         self, sql: str, dialect: str | None, context: Context, probe: ImpactProbe | None
     ) -> GuardResult | None:
         """`sql` judged with a person's approval of it, when an earlier run was held at this
-        exact statement and the approval (`access-guardrails approve`) is still usable (once,
-        unexpired); else None."""
+        statement (the same text but for dbt's temporary relation suffix: `statement_key`) and
+        the approval (`access-guardrails approve`) is still usable (once, unexpired); else None."""
         from guardrails_core.approvals import approved_requests, redeem_first
         from guardrails_core.audit import AuditUnavailable
 
         if not self.guard.records:
             return None
-        if self._approved is None:  # read once per install: approvals given before the run
+        from dbt_common.invocation import get_invocation_id
+
+        invocation = get_invocation_id()
+        if self._approved is None or self._approved[0] != invocation:
+            # Read once per dbt invocation: the approvals given before it started (an Airflow
+            # worker keeps one guard installed across the runs of its tasks).
             try:
-                self._approved = approved_requests(self.guard.audit_store(), held_by=ORCHESTRATOR)
+                found = approved_requests(
+                    self.guard.audit_store(), held_by=ORCHESTRATOR, binding=BINDING
+                )
             except AuditUnavailable:
-                self._approved = {}
-        if not self._approved:
-            return None
-        fingerprint = fingerprint_text(sql)
-        if fingerprint not in self._approved:
+                found = {}
+            self._approved = (invocation, found)
+        key = statement_key(sql)
+        approval_ids = self._approved[1].get(key)
+        if not approval_ids:
             return None
 
         def spend(approval: Approval) -> GuardResult:
-            approved = context.model_copy(update={"approvals": (*context.approvals, approval)})
+            # The approval was checked against this statement's key (its text, dbt's temporary
+            # relation suffix aside): it lets this text run.
+            bound = approval.model_copy(update={"fingerprint": fingerprint_text(sql)})
+            approved = context.model_copy(update={"approvals": (*context.approvals, bound)})
             return self.guard.check(sql, dialect=dialect, context=approved, probe=probe)
 
         return redeem_first(
             self.guard.audit_store(),
-            self._approved[fingerprint],
-            fingerprint=fingerprint,
+            approval_ids,
+            fingerprint=key,
             requester=context.actor.id,
             spend=spend,
             lock_file=self.guard.settings.home / "approvals.lock",
+            binding=BINDING,
         )
 
     def send(self, manager: Any, sql: str, run: Callable[[str], Any]) -> Any:
@@ -232,6 +250,54 @@ class DbtGuard:
             raise
         self.guard.finish(result, "succeeded", wait=False)
         return sent
+
+
+def statement_key(sql: str) -> str:
+    """The key an approval of `sql` binds to: the fingerprint of its text with dbt's
+    run-specific temporary relation suffixes normalised (else of the text itself)."""
+    return fingerprint_text(_RUN_SPECIFIC.sub(r"\1<run>", sql))
+
+
+def approval_key(decision: Decision) -> str:
+    """What an approval of `decision` binds to: its APPROVAL_KEY label, else its fingerprint."""
+    return dict(decision.context.labels).get(APPROVAL_KEY) or decision.fingerprint
+
+
+def _bound_to(sql: str, approvals: tuple[Approval, ...]) -> tuple[Approval, ...]:
+    """`approvals` with those given for `sql`'s key (an earlier run's statement naming its own
+    temporary relation: an approval from Airflow's HITL) bound to `sql` itself."""
+    if not approvals or not _RUN_SPECIFIC.search(sql):
+        return approvals
+    key, exact = statement_key(sql), fingerprint_text(sql)
+    return tuple(
+        approval.model_copy(update={"fingerprint": exact})
+        if approval.fingerprint == key
+        else approval
+        for approval in approvals
+    )
+
+
+def _approval_key_label(sql: str) -> tuple[tuple[str, str], ...]:
+    """The APPROVAL_KEY label of a statement naming a run-specific relation; none otherwise
+    (its approval binds to its fingerprint, as everywhere)."""
+    return ((APPROVAL_KEY, statement_key(sql)),) if _RUN_SPECIFIC.search(sql) else ()
+
+
+def approve_and_rerun(result: GuardResult) -> str:
+    """How a person lets a held statement run: approve it, then run the node again (the next
+    run's statement differs only in dbt's temporary relation suffix, which the approval allows)."""
+    labels = dict(result.decision.context.labels)
+    task = labels.get("airflow.task_id")
+    again = (
+        f"clear Airflow task {task} of DAG {result.decision.context.pipeline} (run "
+        f"{result.decision.context.run_id}) so it runs again"
+        if task
+        else "run the same dbt command again"
+    )
+    return (
+        f"approve it with `access-guardrails approve {result.record_id}`, then {again} (the "
+        "approval lets that statement of this model run once)"
+    )
 
 
 def _fail_node(manager: Any, result: GuardResult, message: str) -> None:
@@ -259,19 +325,24 @@ def _database_url(connection: Any) -> str | None:
 
 
 def install_dbt_guard(
-    guard: Guard | None = None, *, context: ContextSource = None, impact: bool = True
+    guard: Guard | None = None,
+    *,
+    context: ContextSource = None,
+    impact: bool = True,
+    on_judged: Callable[[GuardResult], None] | None = None,
 ) -> DbtGuard:
     """From now on, every statement of every dbt SQL adapter in this process is judged first
     (measured, and kept reversible, unless `impact=False`), in `context` (a Context, or a
-    callable read per statement), until `.remove()` on the returned guard. One at a time:
-    raises RuntimeError while another is installed (`installed_dbt_guard()` returns it)."""
+    callable read per statement), until `.remove()` on the returned guard; `on_judged` is told of
+    each decision before dbt sees it (an adapter parks its task for a statement held). One at a
+    time: raises RuntimeError while another is installed (`installed_dbt_guard()` returns it)."""
     global _active
     from dbt.adapters.sql.connections import SQLConnectionManager
 
     with _lock:
         if _active is not None:
             raise RuntimeError("a dbt guard is already active in this process")
-        dbt_guard = DbtGuard(guard, context=context, impact=impact)
+        dbt_guard = DbtGuard(guard, context=context, impact=impact, on_judged=on_judged)
         original = SQLConnectionManager.add_query
 
         def add_query(self: Any, sql: str, *args: Any, **kwargs: Any) -> Any:
@@ -317,4 +388,14 @@ def run_dbt(
         return dbtRunner().invoke(list(args))
 
 
-__all__ = ["DbtGuard", "guard_dbt", "install_dbt_guard", "installed_dbt_guard", "run_dbt"]
+__all__ = [
+    "APPROVAL_KEY",
+    "DbtGuard",
+    "approval_key",
+    "approve_and_rerun",
+    "guard_dbt",
+    "install_dbt_guard",
+    "installed_dbt_guard",
+    "run_dbt",
+    "statement_key",
+]

@@ -251,16 +251,19 @@ def test_the_command_line_wrapper(project: Project, monkeypatch: pytest.MonkeyPa
     assert environments == {"ci", None}
 
 
+@pytest.fixture
+def where(project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The command line's audit trail and home for the project; dbt's arguments naming it."""
+    monkeypatch.setenv("GUARDRAILS_AUDIT_URL", project.audit_url)
+    monkeypatch.setenv("GUARDRAILS_HOME", str(tmp_path / "home"))
+    return ["--project-dir", str(project.folder), "--profiles-dir", str(project.folder), "-q"]
+
+
 def test_a_held_statement_is_approved_from_the_command_line_and_then_runs_once(
-    project: Project,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    project: Project, where: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from guardrails_core.cli import main
 
-    monkeypatch.setenv("GUARDRAILS_AUDIT_URL", project.audit_url)
-    monkeypatch.setenv("GUARDRAILS_HOME", str(tmp_path / "home"))
     policy = tmp_path / "policy.yaml"
     policy.write_text(
         "version: 1\nrules:\n  - id: deletes-in-hooks-need-approval\n"
@@ -268,7 +271,6 @@ def test_a_held_statement_is_approved_from_the_command_line_and_then_runs_once(
         "            objects: ['*.order_updates']}\n"
         "    decision: review\n"
     )
-    where = ["--project-dir", str(project.folder), "--profiles-dir", str(project.folder), "-q"]
     trim = ["run", "--select", "order_updates", "--vars", "{trim_updates: true}", *where]
     dbt = ["dbt", "--policy", str(policy), "--"]
     assert main([*dbt, "build", *where]) == 0
@@ -294,23 +296,61 @@ def test_a_held_statement_is_approved_from_the_command_line_and_then_runs_once(
     assert project.rows("order_updates") == 2
 
 
-def test_a_delete_insert_measured_over_the_limits_is_held_for_review(project: Project) -> None:
-    assert project.dbt("build").success
-    strict = project.guard("version: 1\nimpact: {max_rows: 0}\n")  # any row is too many
-    result = project.dbt("run", "--select", "orders_incremental", guard=strict)
-    assert not result.success
-    [failed] = [item for item in result.result if str(item.status) == "error"]
-    # Its text names this run's temporary relation: an approval could never be used again.
-    assert "not approvable for a later run" in failed.message
-    assert "access-guardrails approve" not in failed.message
+def test_a_delete_insert_held_for_review_is_approved_and_runs_on_the_next_run_once(
+    project: Project, where: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from guardrails_core.cli import main
+
+    strict = tmp_path / "strict.yaml"
+    strict.write_text("version: 1\nimpact: {max_rows: 0}\n")  # any row is too many
+    again = ["dbt", "--policy", str(strict), "--", "run", "--select", "orders_incremental", *where]
+    assert main(["dbt", "--", "build", *where]) == 0
+    capsys.readouterr()
+
+    assert main(again) == 1  # the delete+insert's DELETE is measured over the limits: held
+    [approval_id] = re.findall(r"`access-guardrails approve (\w+)`", capsys.readouterr().err)
     assert project.rows("orders_incremental") == 3  # dbt rolled the node back
-    [held] = [
-        r.decision
-        for r in project.decisions()
-        if r.decision and r.decision.decision is not Verdict.ALLOW
-    ]
-    assert held.decision is Verdict.REVIEW
+    [held] = [r.decision for r in project.decisions() if r.record_id == approval_id]
+    assert held is not None and held.decision is Verdict.REVIEW
     assert held.deciding_reason is not None
     assert held.deciding_reason.rule_id == "dbt.incremental-delete-insert-large"
     assert held.context.task == "model.guarded_shop.orders_incremental"
     assert held.impact[0].estimated_rows == 1 and held.impact[0].source is ImpactSource.COUNT
+    held_text = held.command.text
+    assert re.search(r"__dbt_tmp[0-9]{12}", held_text), held_text
+
+    assert main(["approve", approval_id, "--by", "ada"]) == 0
+    assert main(again) == 0  # the next run's DELETE names another temporary relation: approved
+    [used] = [
+        r.decision
+        for r in project.decisions()
+        if r.decision and any(a.comment == approval_id for a in r.decision.context.approvals)
+    ]
+    assert used.decision is Verdict.ALLOW and used.context.approvals[0].approver == "ada"
+    assert used.context.task == held.context.task
+    assert used.command.text != held_text  # the run-specific suffix differs ...
+    suffix = re.compile(r"__dbt_tmp[0-9]{12}")
+    assert suffix.sub("", used.command.text) == suffix.sub("", held_text)  # ... and nothing else
+
+    assert main(again) == 1  # used once: the run after is held again
+    assert "access-guardrails approve" in capsys.readouterr().err
+
+
+def test_an_approval_binds_to_the_text_but_for_dbts_temporary_suffix() -> None:
+    from guardrails_core.dbt_guard import statement_key
+
+    held = 'delete from "s"."events" where (id) in (select id from "events__dbt_tmp221503123456")'
+    assert statement_key(held) == statement_key(held.replace("221503123456", "070000000001"))
+    for other in (
+        held.replace("events__dbt_tmp", "orders__dbt_tmp"),  # another model's temporary
+        held.replace('"s"."events"', '"s"."orders"'),  # another target
+        held.replace("(id)", "(user_id)"),
+        held.replace("221503123456", "2215031234567"),  # not dbt's suffix: 13 digits
+        held.replace("__dbt_tmp221503123456", "__dbt_tmp221503123456x"),  # another name
+        held.replace("__dbt_tmp221503123456", "_copy221503123456"),
+    ):
+        assert statement_key(other) != statement_key(held), other
+    plain = 'delete from "s"."events" where id = 1'
+    from guardrails_core.model import fingerprint_text
+
+    assert statement_key(plain) == fingerprint_text(plain)  # no suffix: the exact text
