@@ -20,8 +20,9 @@ from guardrails_core.extras import lazy_exports, require
 require("airflow", "airflow", "airflow_guardrails")
 
 if TYPE_CHECKING:
+    from airflow_guardrails._blocked import TaskBlocked
     from airflow_guardrails._options import CommandField, GuardOptions, make_options
-    from airflow_guardrails._runtime import DECISION_XCOM_KEY, TaskBlocked
+    from airflow_guardrails._runtime import DECISION_XCOM_KEY
     from airflow_guardrails.operators import GuardedOperator, guard_dag
     from airflow_guardrails.policies import guardrails_task_policy, preload_guard
     from guardrails_core.session import REFINES_LABEL
@@ -32,7 +33,7 @@ _EXPORTS = {
     "GuardOptions": "airflow_guardrails._options",
     "GuardedOperator": "airflow_guardrails.operators",
     "REFINES_LABEL": "guardrails_core.session",
-    "TaskBlocked": "airflow_guardrails._runtime",
+    "TaskBlocked": "airflow_guardrails._blocked",
     "guard_dag": "airflow_guardrails.operators",
     "guardrails_task_policy": "airflow_guardrails.policies",
     "make_options": "airflow_guardrails._options",

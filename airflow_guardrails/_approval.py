@@ -13,8 +13,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from airflow_guardrails._blocked import TaskBlocked
 from airflow_guardrails._config import shared_guard
-from airflow_guardrails._runtime import TaskBlocked, TaskScope
+from airflow_guardrails._runtime import TaskScope
 from airflow_guardrails.links import decision_url
 from guardrails_core import projection
 from guardrails_core.audit import Outcome, shared_store

@@ -25,8 +25,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk.exceptions import AirflowFailException
-
+from airflow_guardrails._blocked import TaskBlocked
 from airflow_guardrails._lineage_ids import connection_labels, task_labels
 from guardrails_core.audit.secrets import MASK, add_known_secrets
 from guardrails_core.guard import CommandBlocked, Guard, GuardResult
@@ -48,25 +47,6 @@ ORCHESTRATOR = "airflow"
 # Set while a model's tool call or output is judged (airflow_guardrails.ai): a denial is collected
 # here and handed back to the model as a refusal; the task is not failed for it.
 refusals: ContextVar[list[GuardResult] | None] = ContextVar("guardrails_refusals", default=None)
-
-
-class TaskBlocked(AirflowFailException, CommandBlocked):
-    """A guarded task's command was denied: the task fails now, and is not retried.
-
-    An `AirflowFailException`, which the Task SDK maps to FAILED without a retry, and a
-    `CommandBlocked`, so code that handles guardrails blocks everywhere handles this one too.
-    """
-
-    def __init__(
-        self, decision: Decision, record_id: str | None, *, why: str | None = None
-    ) -> None:
-        CommandBlocked.__init__(self, decision, record_id)
-        if why:
-            self.args = (f"{why}\n{self.args[0]}",)
-
-    def serialize(self) -> tuple[str, tuple[str], dict[str, Any]]:
-        # Rebuilt elsewhere from its message alone, it is the plain no-retry failure it stands for.
-        return f"{AirflowFailException.__module__}.AirflowFailException", (str(self),), {}
 
 
 @dataclass

@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from guardrails_core.blocked import ApprovalRequired, CommandBlocked
 from guardrails_core.check import (
     check,
     checked_nothing,
@@ -44,7 +45,6 @@ from guardrails_core.model import (
     Verdict,
 )
 from guardrails_core.policy import Policy, baseline_policy, load_policy
-from guardrails_core.render import block_message
 from guardrails_core.settings import Settings
 
 if TYPE_CHECKING:
@@ -56,19 +56,6 @@ T = TypeVar("T")
 log = logging.getLogger("guardrails")
 
 AUDIT_UNAVAILABLE_RULE = "audit:unavailable"
-
-
-class CommandBlocked(Exception):
-    """The guard stopped a command. `decision` says why; the message is written for people."""
-
-    def __init__(self, decision: Decision, record_id: str | None) -> None:
-        self.decision = decision
-        self.record_id = record_id
-        super().__init__(block_message(decision))
-
-
-class ApprovalRequired(CommandBlocked):
-    """The command may run once a person approves this exact command (its fingerprint)."""
 
 
 @dataclass(frozen=True)
