@@ -83,15 +83,8 @@ def create_app() -> FastAPI:
         intent: str | None = None,
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
     ) -> dict[str, Any]:
-        from guardrails_core.audit.export import record_json
-
         filters = _filters(dag_id, run_id, task_id, verdict, intent)
-        return {
-            "decisions": [
-                {**record_json(row.record), "latest_state": row.state, "approver": row.approver}
-                for row in _visible(user, filters, limit)
-            ]
-        }
+        return {"decisions": [_chain_json(row) for row in grouped(_visible(user, filters, limit))]}
 
     return app
 
@@ -179,6 +172,32 @@ def grouped(rows: Iterable[_Row]) -> list[_Row]:
     for row in shown:
         row.refinements.sort(key=lambda later: later.record.recorded_at)
     return shown
+
+
+def _chain_json(row: _Row) -> dict[str, Any]:
+    """One command of one unit of work, as the pages show it: when it was first judged, the
+    verdict and state that stand (its last judgement), and every judgement, oldest first."""
+    from guardrails_core.audit.export import record_json
+
+    judgements = [
+        {
+            **record_json(judged.record),
+            "judgement": _judgement(judged, i == 0),
+            "latest_state": judged.state,
+            "approver": judged.approver,
+        }
+        for i, judged in enumerate(row.chain)
+    ]
+    first, standing = judgements[0], judgements[-1]
+    return {
+        "record_id": first["record_id"],
+        "recorded_at": first["recorded_at"],
+        "subject": standing["subject"],
+        "verdict": standing["decision"]["decision"],
+        "latest_state": standing["latest_state"],
+        "approver": row.approved_by,
+        "judgements": judgements,
+    }
 
 
 def _filters(

@@ -5,7 +5,9 @@ A FastAPI app mounted in the Airflow API server at /guardrails:
 
     /guardrails/decisions       decisions, newest first, filtered by DAG, run, task, verdict, intent
     /guardrails/task            the decisions of one task instance (the task-instance tab)
-    /guardrails/api/decisions   the same as JSON
+    /guardrails/api/decisions   the same as JSON: one entry per command per task run, with the
+                                verdict that stands and each judgement (a decision measured at
+                                the connection or judged again once approved is inside its entry)
 
 Every route authenticates like Airflow's own API (the JWT in the Authorization header or the
 UI's session cookie; no credential means 401) and shows only decisions of DAGs the user may read,

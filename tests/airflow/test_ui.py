@@ -16,7 +16,7 @@ import pytest
 
 from tests.airflow.auth_manager import HIDDEN_DAG, OUTSIDER
 from tests.airflow.conftest import ROOT, ApiServer, start_api_server, stop_api_server
-from tests.airflow.helpers import run_dag
+from tests.airflow.helpers import audit_records, run_dag
 
 pytestmark = pytest.mark.airflow
 
@@ -107,6 +107,7 @@ def test_decisions_api_and_pages(api_server: ApiServer, blocked_run: object) -> 
         everything = client.get("/guardrails/api/decisions", params={"run_id": run_id}).json()
         times = [d["recorded_at"] for d in everything["decisions"]]
         assert times == sorted(times, reverse=True)  # newest first
+        assert_one_entry_per_command(everything["decisions"], run_id)
         reads = client.get(
             "/guardrails/api/decisions", params={"run_id": run_id, "intent": "schema_change"}
         ).json()["decisions"]
@@ -140,6 +141,31 @@ def test_decisions_api_and_pages(api_server: ApiServer, blocked_run: object) -> 
         ours = next(p for p in plugins if p["name"] == "access_guardrails")
         destinations = {view["destination"] for view in ours["external_views"]}
         assert destinations == {"nav", "task_instance"}
+
+
+def assert_one_entry_per_command(entries: list[dict[str, Any]], run_id: str) -> None:
+    """As on the pages: one entry per command per task run, a later judgement (measured at the
+    connection) inside its first one's entry, the verdict that stands being the last one's."""
+    from guardrails_core.session import REFINES_LABEL, refinement_of
+
+    decisions = [r for r in audit_records(run_id) if r.decision is not None]
+    first = [r for r in decisions if refinement_of(r.decision) is None]
+    assert [e["record_id"] for e in entries] == [r.record_id for r in reversed(first)]
+    judged = [j["record_id"] for e in entries for j in e["judgements"]]
+    assert sorted(judged) == sorted(r.record_id for r in decisions)  # each record once
+    chains = [e for e in entries if len(e["judgements"]) > 1]
+    assert chains, "the run measures its DELETE at the connection: a two-judgement chain"
+    for entry in chains:
+        root, *later = entry["judgements"]
+        assert root["judgement"] == "judged"
+        for judgement in later:
+            labels = dict(judgement["decision"]["context"]["labels"])
+            assert labels[REFINES_LABEL] == root["decision"]["decision_id"]
+            assert judgement["judgement"].startswith("measured at connection")
+        standing = entry["judgements"][-1]
+        assert entry["verdict"] == standing["decision"]["decision"]
+        assert entry["latest_state"] == standing["latest_state"]
+        assert entry["subject"] == standing["subject"]
 
 
 def _chromium() -> str | None:
