@@ -199,3 +199,26 @@ def test_a_denied_statement_never_asks(project: Project) -> None:
     with pytest.raises(DbtFailed, match="mass mutation"):
         state.result()
     assert project.rows("orders") == 3
+
+
+def test_prefect_dbts_runner_pauses_and_runs_again_once_approved(project: Project) -> None:
+    from prefect_dbt import PrefectDbtRunner, PrefectDbtSettings
+
+    guard = project.guard(HELD_DELETES)
+    assert project.dbt("build", guard=project.guard()).success
+    settings = PrefectDbtSettings(project_dir=project.folder, profiles_dir=project.folder)
+    trim = ["run", "--select", "order_updates", "--vars", "{trim_updates: true}"]
+
+    @flow(name="prefect-dbt-held")
+    def nightly() -> bool:
+        runner = PrefectDbtRunner(settings=settings).invoke
+        return bool(run_dbt(trim, guard=guard, runner=runner, poll_interval=1).success)
+
+    name = unique_name("prefect-dbt-approved")
+    approver = Approver(name, {"approve": True, "approver": "carol"})
+    approver.start()
+    state = nightly.with_options(flow_run_name=name)(return_state=True)
+    approver.join(5)
+    assert approver.resumed.is_set()
+    assert state.is_completed() and state.result() is True
+    assert project.rows("order_updates") == 2  # the hook's delete of one row ran, once
