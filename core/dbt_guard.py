@@ -364,10 +364,14 @@ def installed_dbt_guard() -> DbtGuard | None:
 
 @contextmanager
 def guard_dbt(
-    guard: Guard | None = None, *, context: ContextSource = None, impact: bool = True
+    guard: Guard | None = None,
+    *,
+    context: ContextSource = None,
+    impact: bool = True,
+    on_judged: Callable[[GuardResult], None] | None = None,
 ) -> Iterator[DbtGuard]:
     """`install_dbt_guard` for the duration of a block."""
-    dbt_guard = install_dbt_guard(guard, context=context, impact=impact)
+    dbt_guard = install_dbt_guard(guard, context=context, impact=impact, on_judged=on_judged)
     try:
         yield dbt_guard
     finally:
