@@ -149,8 +149,8 @@ def _classify_by_keywords(
     _judge_settings(statement, rule, tokens)
     if words[:2] == ["FLASHBACK", "TABLE"] and _contains(words, ("BEFORE", "DROP")):
         # TO BEFORE DROP brings a dropped table back from the recycle bin: nothing is replaced.
-        _forget(statement, I.DELETE)
-        _forget(statement, I.WRITE)
+        for replaced in (I.DELETE, I.WRITE, I.MASS_MUTATION):
+            _forget(statement, replaced)
         statement.add(
             I.SCHEMA_CHANGE, "FLASHBACK TABLE ... TO BEFORE DROP restores a dropped table"
         )
