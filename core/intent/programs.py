@@ -187,7 +187,7 @@ class Registry:
             )
         unguarded = self._unprotects(args) if program.verbs else None
         if unguarded:
-            return verdict("expire", f"{label} switches off protection from deletion ({unguarded})")
+            return verdict("expire", f"{label} switches off a safeguard against loss ({unguarded})")
         exposed = self._exposes(args) if program.verbs else None
         if exposed:
             return verdict("export", f"{label} makes it reachable from anywhere ({exposed})")
