@@ -241,9 +241,7 @@ def _name_objects_from_words(statement: _Statement, rule: CommandRule, tokens: l
     kind = (
         K.TABLE
         if verb in ("TRUNCATE", "RESTORE", "FLASHBACK") or rule.keywords == ("RENAME",)
-        else next(
-            (_KIND_WORDS[word] for word in reversed(rule.keywords[1:]) if word in _KIND_WORDS), None
-        )
+        else _KIND_WORDS.get(rule.keywords[-1])  # AUDIT SPECIFICATION names no database
     )
     if kind is None or action is None:
         return
