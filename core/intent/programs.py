@@ -187,7 +187,7 @@ class Registry:
             )
         unguarded = self._unprotects(args) if program.verbs else None
         if unguarded:
-            return verdict("expire", f"{label} switches off protection from deletion ({unguarded})")
+            return verdict("expire", f"{label} switches off a safeguard against loss ({unguarded})")
         exposed = self._exposes(args) if program.verbs else None
         if exposed:
             return verdict("export", f"{label} makes it reachable from anywhere ({exposed})")
@@ -198,8 +198,11 @@ class Registry:
             return verdict("read", f"{label} runs what it is given (analysed on its own)")
         if program.verbs:
             listing = _lists(subcommand)
+            names_only = parts & self.vocabulary.get("secret_names", frozenset())
             for effect in ("destroy", "expire", "privilege", "secret", "export", "replace"):
-                if effect in ("privilege", "secret") and self._reads(parts) and effect != "secret":
+                if effect == "privilege" and self._reads(parts):
+                    continue
+                if effect == "secret" and names_only:
                     continue
                 if listing and effect != "secret":
                     continue
@@ -249,7 +252,8 @@ class Registry:
         names = self.vocabulary.get("protection", frozenset())
         for index, arg in enumerate(args):
             name, equals, value = arg.lstrip("-").partition("=")
-            parts = set(_PART_SPLIT.split(name.lower().removeprefix("no-")))
+            name = _CAMEL.sub("-", name).lower()  # PointInTimeRecoveryEnabled=false
+            parts = set(_PART_SPLIT.split(name.removeprefix("no-")))
             if not parts & names:
                 continue
             if not equals and index + 1 < len(args) and arg.startswith("-"):

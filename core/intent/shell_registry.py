@@ -194,7 +194,9 @@ def _record(call: Call, program: Program, verdict: Verdict) -> None:
         call.add(Intent.HOST_ACCESS, what)
     elif effect == "dynamic":
         call.add(Intent.DYNAMIC, what)
-    elif effect in ("unknown", "secret"):
+    elif effect == "secret":  # like reading a credentials file
+        call.add(Intent.PRIVILEGE, f"{what}: a credential is printed")
+    elif effect == "unknown":
         call.add(Intent.UNKNOWN, what)
     elif effect == "lookup":
         built = [word for word in call.args if word.dynamic]

@@ -147,7 +147,11 @@ def _interpreter(call: _Call) -> None:
 def _python_equivalents(call: _Call, inline: list[_Word]) -> None:
     """What inline code's literal file, process and SQL calls do: the shell commands and the SQL
     they amount to (the code itself stays `dynamic`)."""
-    from guardrails_core.intent.shell.inline_python import shell_equivalents, sql_equivalents
+    from guardrails_core.intent.shell.inline_python import (
+        bulk_deletes,
+        shell_equivalents,
+        sql_equivalents,
+    )
 
     if _canonical(call.prog) == "node":
         for word in inline:
@@ -161,6 +165,9 @@ def _python_equivalents(call: _Call, inline: list[_Word]) -> None:
             _script(call, _Word.literal(command), f"{call.prog} -c")
         for sql in sql_equivalents(word.value):
             _embed_in(call, None, _Word.literal(sql))
+        for deleting in bulk_deletes(word.value):
+            call.add(Intent.DELETE, f"{call.prog} code calls {deleting}")
+            call.add(Intent.MASS_MUTATION, f"{deleting} deletes a whole store or all it holds")
 
 
 # Node's child_process calls given a literal command line.

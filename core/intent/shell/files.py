@@ -70,6 +70,7 @@ def _delete(
 
 
 def _device_damage(effect: _Effect, targets: Sequence[_Word], message: str) -> None:
+    effect.add(Intent.DELETE, message)  # whatever the device held is gone
     effect.add(Intent.HOST_ACCESS, message)
     effect.add(Intent.MASS_MUTATION, message)
     for target in targets:

@@ -91,6 +91,30 @@ def shell_equivalents(code: str) -> list[str]:
     return commands
 
 
+def bulk_deletes(code: str) -> list[str]:
+    """The code's SDK calls that delete a whole store (`s3.Bucket(b).objects.all().delete()`,
+    `client.delete_dataset(d)`), as written; other code is not read."""
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError, RecursionError):
+        return []
+    methods = frozenset(registry().inline_python.get("bulk_deletes") or ())
+    calls: list[str] = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+            continue
+        receiver = node.func.value
+        every = (  # X.all().delete()
+            node.func.attr == "delete"
+            and isinstance(receiver, ast.Call)
+            and isinstance(receiver.func, ast.Attribute)
+            and receiver.func.attr == "all"
+        )
+        if every or node.func.attr in methods:
+            calls.append(ast.unparse(node)[:80])
+    return calls
+
+
 def _dotted(node: ast.expr) -> str:
     if isinstance(node, ast.Attribute):
         return f"{_dotted(node.value)}.{node.attr}"

@@ -488,6 +488,9 @@ _CLOUD_SYNC_DELETES = _words(
 )
 
 
+_S3API_DATA_DELETES = frozenset(("delete-object", "delete-objects", "delete-bucket"))
+
+
 def _aws(call: _Call) -> None:
     operands = _parse(call.args, _AWS_GLOBAL, first_operand_ends=True).operands
     if len(operands) < 2:
@@ -507,7 +510,7 @@ def _aws(call: _Call) -> None:
                 parsed.values("--body"),
                 "aws s3api put-object",
             )
-        elif verb.startswith("delete-"):
+        elif verb in _S3API_DATA_DELETES:  # delete-bucket-policy etc. are the registry's
             _delete(
                 call,
                 target,

@@ -126,7 +126,7 @@ def _stage(call: _Call, rest: list[_Word]) -> None:
     push in this script publishes them."""
     parsed = _parse(rest, _words("--chmod --pathspec-from-file"))
     forced = parsed.has("-f", "--force")
-    data = [path.display for path in parsed.operands if forced or is_data_file(path.value)]
+    data = [path.display for path in parsed.operands if forced or _published(path.value)]
     # a data file this script copied here under a harmless name is still that data
     everything = parsed.has("-A", "--all") or any(p.value in (".", "*") for p in parsed.operands)
     for path in parsed.operands:
@@ -137,6 +137,11 @@ def _stage(call: _Call, rest: list[_Word]) -> None:
         data.append(f"the data copied here ({call.analyzer.fact(copied_data_key('*'))})")
     if data:
         call.analyzer.note_fact("git staged data", ", ".join(data))
+
+
+def _published(path: str) -> bool:
+    """Pushed, a data extract or a credentials file (.env, *.pem) leaves with the commit."""
+    return is_data_file(path) or "secrets" in registry().file_classes(path)
 
 
 def is_data_file(path: str) -> bool:

@@ -149,8 +149,8 @@ def _classify_by_keywords(
     _judge_settings(statement, rule, tokens)
     if words[:2] == ["FLASHBACK", "TABLE"] and _contains(words, ("BEFORE", "DROP")):
         # TO BEFORE DROP brings a dropped table back from the recycle bin: nothing is replaced.
-        _forget(statement, I.DELETE)
-        _forget(statement, I.WRITE)
+        for replaced in (I.DELETE, I.WRITE, I.MASS_MUTATION):
+            _forget(statement, replaced)
         statement.add(
             I.SCHEMA_CHANGE, "FLASHBACK TABLE ... TO BEFORE DROP restores a dropped table"
         )
@@ -241,9 +241,7 @@ def _name_objects_from_words(statement: _Statement, rule: CommandRule, tokens: l
     kind = (
         K.TABLE
         if verb in ("TRUNCATE", "RESTORE", "FLASHBACK") or rule.keywords == ("RENAME",)
-        else next(
-            (_KIND_WORDS[word] for word in reversed(rule.keywords[1:]) if word in _KIND_WORDS), None
-        )
+        else _KIND_WORDS.get(rule.keywords[-1])  # AUDIT SPECIFICATION names no database
     )
     if kind is None or action is None:
         return
