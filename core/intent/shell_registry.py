@@ -194,8 +194,10 @@ def _record(call: Call, program: Program, verdict: Verdict) -> None:
         call.add(Intent.HOST_ACCESS, what)
     elif effect == "dynamic":
         call.add(Intent.DYNAMIC, what)
-    elif effect == "secret":  # like reading a credentials file
-        call.add(Intent.PRIVILEGE, f"{what}: a credential is printed")
+    elif effect == "secret":
+        # Not privilege: `PGPASSWORD=$(vault kv get ...)` is how pipelines authenticate. Unknown
+        # is reviewed for AI agents and recorded for people and services; sent on, it is export.
+        call.add(Intent.UNKNOWN, f"{what}: a credential is printed")
     elif effect == "unknown":
         call.add(Intent.UNKNOWN, what)
     elif effect == "lookup":
