@@ -283,23 +283,28 @@ def compile_policy(
     )
 
 
+def _object_patterns(
+    values: list[str], where: _Path, problems: list[tuple[_Path, str]]
+) -> tuple[TemplatedPatternSet | None, ObjectPatternSet | None]:
+    """Object patterns as written: naming context labels (filled per decision), else plain."""
+    templated = None
+    try:
+        templated = TemplatedPatternSet.parse(values)
+    except PatternError as error:
+        problems.append((where, str(error)))
+    return templated, None if templated else _compile_patterns(values, where, problems)
+
+
 def _compile_rule(
     rule: RuleSpec, index: int, origin: str, problems: list[tuple[_Path, str]]
 ) -> CompiledRule | None:
     match: Match = rule.match
-    where = ("rules", index, "match", "objects")
-    templated = None
-    try:
-        templated = TemplatedPatternSet.parse(match.objects)
-    except PatternError as error:
-        problems.append((where, str(error)))
-    objects = None if templated else _compile_patterns(match.objects, where, problems)
-    reads: TemplatedPatternSet | ObjectPatternSet | None = None
-    try:
-        reads = TemplatedPatternSet.parse(match.reads)
-    except PatternError as error:
-        problems.append((("rules", index, "match", "reads"), str(error)))
-    reads = reads or _compile_patterns(match.reads, ("rules", index, "match", "reads"), problems)
+    templated, objects = _object_patterns(
+        match.objects, ("rules", index, "match", "objects"), problems
+    )
+    read_templated, read_plain = _object_patterns(
+        match.reads, ("rules", index, "match", "reads"), problems
+    )
     dialects: set[str] = set()
     for position, name in enumerate(match.dialect):
         canonical = _check_dialect(name, ("rules", index, "match", "dialect", position), problems)
@@ -323,7 +328,7 @@ def _compile_rule(
         operations=compile_globs([operation.upper() for operation in match.operations]),
         objects=objects,
         templated=templated,
-        reads=reads,
+        reads=read_templated or read_plain,
         object_kinds=frozenset(match.object_kinds),
         object_actions=frozenset(match.object_actions),
         kinds=frozenset(match.kind),
