@@ -32,7 +32,19 @@ AIRFLOW_BIN = Path(sys.executable).parent / "airflow"
 PG_SERVER = "host=127.0.0.1 port=5432 user=postgres"
 # The example DAGs a deployment would ship, plus the PostgreSQL test DAG (its warehouse table is
 # a param, so the data the guard protects is a real PostgreSQL table).
-DAG_FILES = (EXAMPLES / "airflow_nightly_etl.py", ROOT / "tests/airflow/dags/pg_guarded.py")
+DAG_FILES = (
+    EXAMPLES / "airflow_nightly_etl.py",
+    ROOT / "tests/airflow/dags/pg_guarded.py",
+    ROOT / "tests/e2e/dags/guard_probe.py",
+)
+DAG_IDS = {"nightly_orders", "pg_guarded", "guard_probe"}
+# As the README deploys it: every Airflow process imports this first, so the processes that fork
+# task processes (the LocalExecutor's workers, Celery's pool) hold the guard already imported.
+LOCAL_SETTINGS = """\
+from airflow_guardrails import preload_guard
+
+preload_guard(dialects=("postgres", "sqlite"))
+"""
 PROCESSES = ("api-server", "scheduler", "dag-processor")
 SECURED_USERS = {"admin": "admin-pass"}
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -108,6 +120,17 @@ class AirflowStack:
         with self.client() as client:
             listed = client.get(f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances").json()
         return {ti["task_id"]: (ti["state"], ti["try_number"]) for ti in listed["task_instances"]}
+
+    def return_value(self, dag_id: str, run_id: str, task_id: str) -> Any:
+        """What a task returned (its `return_value` XCom), through the REST API."""
+        with self.client() as client:
+            response = client.get(
+                f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}"
+                "/xcomEntries/return_value",
+                params={"deserialize": True},
+            )
+        assert response.status_code == 200, response.text
+        return response.json()["value"]
 
     def records(self, dag_id: str, run_id: str) -> list[Any]:
         """The audit records of a DAG run, from the shared PostgreSQL audit store."""
@@ -286,6 +309,8 @@ def airflow_stack(
     stack = AirflowStack(home, port, database, _environment(home, port, database, celery))
     (home / "dags").mkdir(parents=True)
     (home / "guardrails").mkdir()
+    (home / "airflow" / "config").mkdir(parents=True)
+    (home / "airflow" / "config" / "airflow_local_settings.py").write_text(LOCAL_SETTINGS)
     for source in DAG_FILES:
         (home / "dags" / source.name).symlink_to(source)
     _create_database(database)
@@ -311,7 +336,7 @@ def airflow_stack(
             def parsed() -> bool:
                 stack.check_alive()
                 dags = client.get("/api/v2/dags").json().get("dags", [])
-                return {"nightly_orders", "pg_guarded"} <= {d["dag_id"] for d in dags}
+                return DAG_IDS <= {d["dag_id"] for d in dags}
 
             wait_until(parsed, timeout=180, interval=1, what="the dag-processor to parse the DAGs")
         yield stack

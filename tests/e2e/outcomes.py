@@ -110,3 +110,17 @@ def assert_one_row_per_command(stack: AirflowStack, dag_id: str, run_id: str) ->
     if dag_id == "pg_guarded":
         fix = [r for r in decisions if r.subject.task == "fix_one_order"]
         assert len(fix) == 2 and sum("task_id=fix_one_order'" in row for row in rows) == 1
+
+
+def assert_task_inherits_the_preloaded_guard(stack: AirflowStack) -> None:
+    """An unguarded task whose DAG file imports nothing of the guard finds the decision path
+    already imported: its process was forked from one that ran `preload_guard()`."""
+    run_id = stack.run_all({"guard_probe": {}})["guard_probe"]
+    assert stack.task_states("guard_probe", run_id) == {"probe": ("success", 1)}
+    assert stack.return_value("guard_probe", run_id, "probe") == [
+        "guardrails_core.check",
+        "guardrails_core.session",
+        "guardrails_core.intent.sql",
+        "airflow_guardrails.operators",
+        "sqlglot",
+    ], stack.logs_tail()

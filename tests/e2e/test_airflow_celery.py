@@ -22,6 +22,7 @@ from tests.e2e.outcomes import (
     assert_nightly_outcome,
     assert_one_row_per_command,
     assert_pg_outcome,
+    assert_task_inherits_the_preloaded_guard,
 )
 from tests.servers import require_postgres
 
@@ -70,6 +71,12 @@ def test_each_command_shown_once_from_the_shared_store(
 ) -> None:
     for dag_id, run_id in runs.items():
         assert_one_row_per_command(stack, dag_id, run_id)
+
+
+def test_task_processes_inherit_the_guard_preloaded_by_local_settings(
+    stack: AirflowStack,
+) -> None:
+    assert_task_inherits_the_preloaded_guard(stack)
 
 
 def _tasks_run_by(log: Path) -> int:

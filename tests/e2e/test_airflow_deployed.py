@@ -26,6 +26,7 @@ from tests.e2e.outcomes import (
     assert_nightly_outcome,
     assert_one_row_per_command,
     assert_pg_outcome,
+    assert_task_inherits_the_preloaded_guard,
 )
 from tests.servers import require_postgres
 
@@ -51,6 +52,12 @@ def test_postgres_data_intact_after_blocked_steps(
     stack: AirflowStack, runs: dict[str, str], pg_table: str
 ) -> None:
     assert_pg_outcome(stack, runs["pg_guarded"], pg_table)
+
+
+def test_task_processes_inherit_the_guard_preloaded_by_local_settings(
+    stack: AirflowStack,
+) -> None:
+    assert_task_inherits_the_preloaded_guard(stack)
 
 
 def test_plugin_shows_each_command_once(stack: AirflowStack, runs: dict[str, str]) -> None:
