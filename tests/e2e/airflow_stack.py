@@ -336,7 +336,7 @@ def airflow_stack(
             def parsed() -> bool:
                 stack.check_alive()
                 dags = client.get("/api/v2/dags").json().get("dags", [])
-                return DAG_IDS <= {d["dag_id"] for d in dags}
+                return {d["dag_id"] for d in dags} >= DAG_IDS
 
             wait_until(parsed, timeout=180, interval=1, what="the dag-processor to parse the DAGs")
         yield stack
