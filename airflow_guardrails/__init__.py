@@ -21,18 +21,18 @@ require("airflow", "airflow", "airflow_guardrails")
 
 if TYPE_CHECKING:
     from airflow_guardrails._blocked import TaskBlocked
+    from airflow_guardrails._keys import DECISION_XCOM_KEY
     from airflow_guardrails._options import CommandField, GuardOptions, make_options
-    from airflow_guardrails._runtime import DECISION_XCOM_KEY
     from airflow_guardrails.operators import GuardedOperator, guard_dag
     from airflow_guardrails.policies import guardrails_task_policy, preload_guard
-    from guardrails_core.session import REFINES_LABEL
+    from guardrails_core.labels import REFINES_LABEL
 
 _EXPORTS = {
     "CommandField": "airflow_guardrails._options",
-    "DECISION_XCOM_KEY": "airflow_guardrails._runtime",
+    "DECISION_XCOM_KEY": "airflow_guardrails._keys",
     "GuardOptions": "airflow_guardrails._options",
     "GuardedOperator": "airflow_guardrails.operators",
-    "REFINES_LABEL": "guardrails_core.session",
+    "REFINES_LABEL": "guardrails_core.labels",
     "TaskBlocked": "airflow_guardrails._blocked",
     "guard_dag": "airflow_guardrails.operators",
     "guardrails_task_policy": "airflow_guardrails.policies",

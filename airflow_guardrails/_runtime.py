@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from airflow_guardrails._blocked import TaskBlocked
+from airflow_guardrails._keys import DECISION_XCOM_KEY
 from airflow_guardrails._lineage_ids import connection_labels, task_labels
 from guardrails_core.audit.secrets import MASK, add_known_secrets
 from guardrails_core.guard import CommandBlocked, Guard, GuardResult
@@ -42,7 +43,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("airflow_guardrails")
 
-DECISION_XCOM_KEY = "guardrails_decision"
 ORCHESTRATOR = "airflow"
 # Set while a model's tool call or output is judged (airflow_guardrails.ai): a denial is collected
 # here and handed back to the model as a refusal; the task is not failed for it.

@@ -30,6 +30,7 @@ from guardrails_core.audit import Outcome
 from guardrails_core.guard import Guard, GuardResult, describe_error
 from guardrails_core.impact.plan import PROBED_DIALECTS, may_need_probe, needs_probe
 from guardrails_core.intent import sent_alone
+from guardrails_core.labels import REFINEMENT_LABEL, REFINES_LABEL
 from guardrails_core.model import (
     Analysis,
     Approval,
@@ -46,17 +47,10 @@ if TYPE_CHECKING:
     from guardrails_core.impact import Execution, ImpactProbe
     from guardrails_core.policy import Policy
 
-# Context label of a later judgement of a command in its unit of work: the id of the first
-# decision of that command (the one judged before approvals arrived or a connection existed).
-REFINES_LABEL = "guardrails.refines"
 # The actor of outcomes the guard appends itself (a review closed without asking anyone).
 GUARD_ACTOR = "access-guardrails"
 # Approvals one unit may collect (each changed command needs its own).
 MAX_APPROVALS = 5
-
-
-# Context label of a later judgement: why the command was judged again (a `Refinement`).
-REFINEMENT_LABEL = "guardrails.refinement"
 
 
 class Refinement(StrEnum):

@@ -81,3 +81,17 @@ def test_a_task_block_is_still_a_command_block_and_a_failure_without_retry() -> 
     assert issubclass(ApprovalRequired, CommandBlocked)
     assert issubclass(TaskBlocked, CommandBlocked)
     assert issubclass(TaskBlocked, AirflowFailException)
+
+
+def test_names_a_dag_file_reads_decisions_by_load_nothing_heavy(tmp_path: Path) -> None:
+    dag_file = tmp_path / "reads_decisions.py"
+    dag_file.write_text(
+        "from airflow_guardrails import DECISION_XCOM_KEY, REFINES_LABEL, TaskBlocked\n"
+        "PULL = (DECISION_XCOM_KEY, REFINES_LABEL, TaskBlocked)\n"
+    )
+    loaded = loaded_by_parsing(dag_file)
+
+    assert "airflow_guardrails._keys" in loaded
+    heavy = [name for name in loaded if name.split(".")[0] in HEAVY or name.startswith(HEAVY)]
+    assert heavy == []
+    assert "guardrails_core.session" not in loaded
