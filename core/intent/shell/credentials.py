@@ -35,7 +35,10 @@ TASK_LOG = "task log"
 # Paths that are the task's own output, not a file.
 _TASK_OUTPUT = re.compile(r"^/dev/(?:stdout|stderr|tty|fd/[12])$|^/proc/self/fd/[12]$")
 # `set -x`, `set -euxo pipefail`, `set -o xtrace` (and + to switch it off).
-_XTRACE_FLAGS = re.compile(r"^([-+])[a-zA-Z]*x[a-zA-Z]*$")
+_XTRACE_FLAGS = re.compile(r"^[-+][a-zA-Z]*x[a-zA-Z]*$")
+_EXPORT_FLAGS = re.compile(r"^-[a-zA-Z]*x[a-zA-Z]*$")  # declare -x, typeset -gx
+# A use of a variable's value, whole or in part ($PW, ${PW}, ${PW:0:4}; not its length ${#PW}).
+VARIABLE_USE = re.compile(r"\$\{?([A-Za-z_]\w*)")
 _DECLARATIONS = frozenset(("export", "declare", "typeset", "local", "readonly"))
 
 
@@ -104,14 +107,14 @@ class _CredentialFlow:
         if self.credentials.xtrace and traced & _Origin.SECRET:
             _to_task_log(effect, f"set -x traces {program}'s expanded arguments")
         if output is not None and Intent.EXPORT not in effect.findings:
-            read = _holds_credential(feed) or (
-                bool(output.origin & _Origin.FILE)
-                and any(_holds_credential(self.produced_by(word)) for word in words[1:])
-            )
-            if shell_registry.reads_credential(program, args):
+            read = _holds_credential(feed) or self.prints_saved_credential(words, output)
+            carried = read or _holds_credential(output)
+            if carried and shell_registry.reads_credential(program, args):
                 output = _used(output)  # filters pass the origin on; a consumer does not
             elif read:
                 output = _secret(output)
+        if program == "tee" and _holds_credential(feed) and any(map(_TASK_OUTPUT.match, args)):
+            _to_task_log(effect, "tee copies it to the task's output")
         printed = self.prints_variables(program, args)
         if printed:
             output = _secret(output or _Feed(_Origin.DATA, f"the output of {program}"))
@@ -123,6 +126,13 @@ class _CredentialFlow:
         ):
             _to_task_log(effect, printed or f"{program} prints it")
         return output
+
+    def prints_saved_credential(self, words: Sequence[_Word], output: _Feed) -> bool:
+        """``cat`` of a file that holds one (saved above, or ``jq . <(vault kv get ...)``)."""
+        return bool(output.origin & _Origin.FILE) and any(
+            word.origin & _Origin.SECRET or _holds_credential(self.produced_by(word))
+            for word in words[1:]
+        )
 
     def holds_credential(self, name: str) -> bool:
         return name in self.credentials.variables
@@ -154,8 +164,8 @@ class _CredentialFlow:
         hold a credential, which are exported, and what a declaration prints."""
         keyword = node.children[0].type if node.type == "declaration_command" else ""
         flags = [self.node_text(c) for c in node.children if c.type == "word"]
-        exports = keyword == "export" or (  # declare -x, typeset -gx
-            keyword in _DECLARATIONS and any(re.fullmatch(r"-\w*x\w*", flag) for flag in flags)
+        exports = keyword == "export" or (
+            keyword in _DECLARATIONS and any(_EXPORT_FLAGS.match(flag) for flag in flags)
         )
         assignments = (
             [node]
@@ -164,9 +174,13 @@ class _CredentialFlow:
         )
         names = []
         for assignment in assignments:
-            name = assignment.child_by_field_name("name")
+            name, value = (assignment.child_by_field_name(f) for f in ("name", "value"))
             if name is not None:
                 names.append(self.node_text(name))
+            if value is not None and self.credentials.variables & set(
+                VARIABLE_USE.findall(self.node_text(value))
+            ):
+                origin |= _Origin.SECRET  # Y=$PW: Y holds it too
         if origin & _Origin.SECRET:
             self.credentials.variables.update(names)
             if exports:

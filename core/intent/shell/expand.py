@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from tree_sitter import Node
 
+from guardrails_core.intent.shell.credentials import VARIABLE_USE
 from guardrails_core.intent.shell.options import _NETWORK_DEVICE, _words
 from guardrails_core.intent.shell.words import (
     _DOUBLE_QUOTE_ESCAPE,
@@ -409,11 +410,10 @@ class _Expander:
         if known is not None and known.group(1) in self.decoded:
             builder.known(self.variables[known.group(1)], self.decoded[known.group(1)])
             return
-        if known is not None and self.holds_credential(known.group(1)):
+        used = VARIABLE_USE.match(self.node_text(node))
+        if used is not None and self.holds_credential(used.group(1)):
             secret = _Origin.DATA | _Origin.SECRET
-            builder.expansion(
-                self.node_text(node), secret, [f"the credential in ${known.group(1)}"]
-            )
+            builder.expansion(self.node_text(node), secret, [f"the credential in ${used[1]}"])
             return
         if known is not None and known.group(1) in self.variables:
             builder.text(self.variables[known.group(1)])
