@@ -108,8 +108,7 @@ class _CredentialFlow:
             _to_task_log(effect, f"set -x traces {program}'s expanded arguments")
         if output is not None and Intent.EXPORT not in effect.findings:
             read = _holds_credential(feed) or self.prints_saved_credential(words, output)
-            carried = read or _holds_credential(output)
-            if carried and shell_registry.reads_credential(program, args):
+            if read and shell_registry.reads_credential(program, args):
                 output = _used(output)  # filters pass the origin on; a consumer does not
             elif read:
                 output = _secret(output)
