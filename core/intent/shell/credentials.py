@@ -11,7 +11,8 @@ actor. So are the ways a shell prints it by itself: ``set -x`` traces expanded v
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -39,6 +40,7 @@ _XTRACE_FLAGS = re.compile(r"^[-+][a-zA-Z]*x[a-zA-Z]*$")
 _EXPORT_FLAGS = re.compile(r"^-[a-zA-Z]*x[a-zA-Z]*$")  # declare -x, typeset -gx
 # A use of a variable's value, whole or in part ($PW, ${PW}, ${PW:0:4}; not its length ${#PW}).
 VARIABLE_USE = re.compile(r"\$\{?([A-Za-z_]\w*)")
+_SHELLS = frozenset(("sh", "bash", "dash", "zsh", "ksh", "mksh", "ash"))
 _DECLARATIONS = frozenset(("export", "declare", "typeset", "local", "readonly"))
 
 
@@ -132,6 +134,24 @@ class _CredentialFlow:
             word.origin & _Origin.SECRET or _holds_credential(self.produced_by(word))
             for word in words[1:]
         )
+
+    @contextmanager
+    def tracing(self, words: Sequence[_Word]) -> Iterator[None]:
+        """A shell run by this command traces what it runs only if started with -x (``bash -x
+        script``, ``sh -xc '...'``); whatever it sets (``set -x``) ends with it."""
+        before = self.credentials.xtrace
+        if words and words[0].value.rsplit("/", 1)[-1] in _SHELLS:
+            self.credentials.xtrace = False  # a new shell starts untraced
+            options: list[str] = []
+            for word in words[1:]:
+                if not word.value.startswith(("-", "+")) and options[-1:] != ["-o"]:
+                    break
+                options.append(word.value)
+            self.note_xtrace(options)
+        try:
+            yield
+        finally:
+            self.credentials.xtrace = before
 
     def holds_credential(self, name: str) -> bool:
         return name in self.credentials.variables

@@ -384,9 +384,10 @@ class _Analyzer(_Expander, _CredentialFlow):
             feed and feed.description.startswith("the network")
         )
         self.out = _Out.FILE if any(write.stdout for write in writes) else io.out
-        output = self.run_simple(
-            effect, words, feed, assignments=bool(assignments), network=network
-        )
+        with self.tracing(words):
+            output = self.run_simple(
+                effect, words, feed, assignments=bool(assignments), network=network
+            )
         output = self.credential_output(effect, words, prefixed, feed, output, writes, io.out)
         for write in writes:
             content = output.literal if write.stdout and output is not None else None
