@@ -29,6 +29,7 @@ EFFECTS = (
     "expire",
     "privilege",
     "secret",
+    "secret-store",
     "export",
     "replace",
     "host",
@@ -123,6 +124,12 @@ class Registry:
     client_dialects: dict[str, tuple[str, tuple[tuple[re.Pattern[str], str], ...]]] = field(
         default_factory=dict
     )
+    credential_readers: dict[str, tuple[When, ...]] = field(default_factory=dict)
+
+    def reads_credential(self, program: str, args: Sequence[str]) -> bool:
+        """Whether ``program args`` reads a credential from stdin without printing it."""
+        parts = frozenset(arg.lower() for arg in args)
+        return any(when.holds(parts, args) for when in self.credential_readers.get(program, ()))
 
     def file_classes(self, path: str) -> set[str]:
         """Which of the file tables (startup, privileged, secrets, data) a path is in, as
@@ -207,6 +214,12 @@ class Registry:
                 if listing and effect != "secret":
                     continue
                 hit = parts & self.vocabulary.get(effect, frozenset())
+                if (
+                    hit
+                    and effect == "secret"
+                    and parts & self.vocabulary.get("create", frozenset())
+                ):
+                    effect = "secret-store"  # kubectl create secret: stores one, prints none
                 if hit:
                     word = sorted(hit)[0]
                     return verdict(effect, f"{label} ({word}) on the {program.object}")
@@ -450,4 +463,13 @@ def registry() -> Registry:
             )
             for name, row in (data.get("client_dialects") or {}).items()
         },
+        _credential_readers((data.get("credentials") or {}).get("stdin") or ()),
     )
+
+
+def _credential_readers(rows: Sequence[dict[str, Any]]) -> dict[str, tuple[When, ...]]:
+    readers: dict[str, tuple[When, ...]] = {}
+    for row in rows:
+        for name in row["names"]:
+            readers[name] = (*readers.get(name, ()), _when(row.get("when")))
+    return readers

@@ -63,6 +63,8 @@ class Call(Protocol):
 
     def obj(self, kind: ObjectKind, action: ObjectAction, name: str) -> None: ...
 
+    def prints_credential(self) -> None: ...
+
 
 @dataclass(frozen=True, slots=True)
 class Bridge:
@@ -103,6 +105,11 @@ _DEFERRED_LANGUAGES = frozenset({"shell", "cron"})
 # A crontab line: five time fields or an @nickname, then the command (comments and
 # `NAME=value` lines have no command).
 _CRON_LINE = re.compile(r"^\s*(?:@\w+|(?:\S+\s+){4}\S+)\s+(?![^\s=]+=)(\S.*)$")
+
+
+def reads_credential(program: str, args: Sequence[str]) -> bool:
+    """``docker login --password-stdin``: reads a credential from stdin and does not print it."""
+    return registry().reads_credential(program, args)
 
 
 def lookup(program: str) -> Program | None:
@@ -196,8 +203,12 @@ def _record(call: Call, program: Program, verdict: Verdict) -> None:
         call.add(Intent.DYNAMIC, what)
     elif effect == "secret":
         # Not privilege: `PGPASSWORD=$(vault kv get ...)` is how pipelines authenticate. Unknown
-        # is reviewed for AI agents and recorded for people and services; sent on, it is export.
+        # is reviewed for AI agents and recorded for people and services; sent on, it is export;
+        # where else its output goes (the task log, a stdin consumer) is judged by the walk.
         call.add(Intent.UNKNOWN, f"{what}: a credential is printed")
+        call.prints_credential()
+    elif effect == "secret-store":
+        call.add(Intent.UNKNOWN, f"{what}: a stored credential is set")
     elif effect == "unknown":
         call.add(Intent.UNKNOWN, what)
     elif effect == "lookup":

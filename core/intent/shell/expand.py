@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from tree_sitter import Node
 
+from guardrails_core.intent.shell.credentials import VARIABLE_USE
 from guardrails_core.intent.shell.options import _NETWORK_DEVICE, _words
 from guardrails_core.intent.shell.words import (
     _DOUBLE_QUOTE_ESCAPE,
@@ -21,6 +22,7 @@ from guardrails_core.intent.shell.words import (
     _Feed,
     _Io,
     _Origin,
+    _Out,
     _Word,
     _WordBuilder,
     _Write,
@@ -69,7 +71,11 @@ class _Expander:
 
         def node_text(self, node: Node) -> str: ...
 
-        def nested_shell(self, effect: _Effect, script: str) -> _Feed | None: ...
+        def nested_shell(
+            self, effect: _Effect, script: str, out: _Out | None = None
+        ) -> _Feed | None: ...
+
+        def holds_credential(self, name: str) -> bool: ...
 
         def statement(self, node: Node, io: _Io) -> _Feed | None: ...
 
@@ -83,7 +89,8 @@ class _Expander:
     def note_produced(self, path: _Word, content: _Feed) -> None:
         """A payload, or text known here (``echo 'DROP ...' > w.sql``), saved in a file: a
         later ``sh w.sql`` or ``mysql < w.sql`` runs what was written."""
-        if (content.origin & _PAYLOAD or content.literal is not None) and not path.dynamic:
+        kept = content.origin & (_PAYLOAD | _Origin.SECRET) or content.literal is not None
+        if kept and not path.dynamic:
             self.produced[posixpath.normpath(path.value)] = content
 
     def note_link(self, path: _Word, target: _Word) -> None:
@@ -403,6 +410,11 @@ class _Expander:
         if known is not None and known.group(1) in self.decoded:
             builder.known(self.variables[known.group(1)], self.decoded[known.group(1)])
             return
+        used = VARIABLE_USE.match(self.node_text(node))
+        if used is not None and self.holds_credential(used.group(1)):
+            secret = _Origin.DATA | _Origin.SECRET
+            builder.expansion(self.node_text(node), secret, [f"the credential in ${used[1]}"])
+            return
         if known is not None and known.group(1) in self.variables:
             builder.text(self.variables[known.group(1)])
             builder.glob = builder.glob or known.group(1) in self.globbed
@@ -427,7 +439,7 @@ class _Expander:
             # Inside backticks a backslash quotes $ ` \ once more: re-read the unescaped body.
             body = re.sub(r"\\([$`\\])", r"\1", text[1:-1] if text.endswith("`") else text[1:])
             holder = _Effect(text=text, span=self.chars(node.start_byte, node.end_byte))
-            output = self.nested_shell(holder, body)
+            output = self.nested_shell(holder, body, _Out.CAPTURED)
             self.sink.extend(
                 s.model_copy(update={"index": len(self.sink) + i})
                 for i, s in enumerate(holder.embedded)
@@ -464,11 +476,12 @@ class _Expander:
     def run_substitution(self, node: Node) -> _Feed | None:
         # >(cmd) reads what the enclosing command writes into it.
         writer = _Feed(_Origin.DATA, "the output of the enclosing command")
-        feed = writer if self.node_text(node).startswith(">(") else None
+        reads = self.node_text(node).startswith(">(")  # and its own output reaches ours
+        io = _Io(writer, out=_Out.TASK) if reads else _Io(out=_Out.CAPTURED)
         output = None
         for child in node.children:
             if child.type in _STATEMENT_TYPES:
-                output = self.statement(child, _Io(feed))
+                output = self.statement(child, io)
         return output
 
     @staticmethod

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from guardrails_core.intent import shell_registry
-from guardrails_core.intent.shell.words import _Effect, _Feed, _Word
+from guardrails_core.intent.shell.words import _Effect, _Feed, _Origin, _Word
 from guardrails_core.locations import lexical_path
 from guardrails_core.model import (
     Intent,
@@ -238,6 +238,11 @@ class _Call:
 
     def stdin(self) -> str:
         return f"stdin ({self.feed.description})" if self.feed else "stdin"
+
+    def prints_credential(self) -> None:
+        """Its stdout is a credential: where that goes is judged where it lands."""
+        printed = self.stdout or _Feed(_Origin.DATA, f"the output of {self.prog}")
+        self.stdout = _Feed(printed.origin | _Origin.SECRET, printed.description)
 
 
 _Handler = Callable[[_Call], None]

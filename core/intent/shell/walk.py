@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from tree_sitter import Node
 
 from guardrails_core.intent import shell_registry
+from guardrails_core.intent.shell.credentials import _CredentialFlow, _Credentials
 from guardrails_core.intent.shell.execution import _BRIDGE, _payload, _unknown
 from guardrails_core.intent.shell.expand import (
     _EXPANSIONS,
@@ -38,6 +39,7 @@ from guardrails_core.intent.shell.words import (
     _Feed,
     _Io,
     _Origin,
+    _Out,
     _special_statement,
     _too_deep,
     _Word,
@@ -73,7 +75,7 @@ def _parseable(text: str) -> bytes:
     return (text if text.isascii() else _NON_ASCII.sub("a", text)).encode("ascii")
 
 
-class _Analyzer(_Expander):
+class _Analyzer(_Expander, _CredentialFlow):
     """One pass over one script. Statements are emitted into the current sink, in order."""
 
     def __init__(
@@ -83,6 +85,8 @@ class _Analyzer(_Expander):
         produced: dict[str, _Feed] | None = None,
         variables: dict[str, str] | None = None,
         links: dict[str, str] | None = None,
+        credentials: _Credentials | None = None,
+        out: _Out = _Out.TASK,
     ) -> None:
         self.text = text
         self.depth = depth
@@ -103,6 +107,8 @@ class _Analyzer(_Expander):
         self.links: dict[str, str] = links if links is not None else {}
         self.unstable = _reassigned(text)
         self.unrolled = 0
+        self.credentials = credentials if credentials is not None else _Credentials()
+        self.out = out  # where this script's stdout goes; in a command, where that command's goes
 
     # ----- positions and text
 
@@ -139,7 +145,7 @@ class _Analyzer(_Expander):
 
     def run(self) -> tuple[list[StatementEffect], _Feed | None]:
         root = _PARSER.parse(self.source).root_node
-        output = self.statement(root, _Io())
+        output = self.statement(root, _Io(out=self.out))
         if _has_error(root) and not any(Intent.UNPARSEABLE in s.intents for s in self.statements):
             effect = self.effect(root.start_byte, root.end_byte)
             effect.operation = _UNPARSEABLE
@@ -160,13 +166,13 @@ class _Analyzer(_Expander):
         if kind == "redirected_statement":
             return self.redirected(node, io)
         if kind in ("variable_assignment", "variable_assignments"):
-            self.bare_statement(node, _ASSIGNMENT)
+            self.bare_statement(node, _ASSIGNMENT, io)
             for assignment in [node] if kind == "variable_assignment" else node.children:
                 if assignment.type == "variable_assignment":
                     self.remember(assignment)
             return None
         if kind in ("declaration_command", "unset_command"):
-            self.bare_statement(node, node.children[0].type if node.children else kind)
+            self.bare_statement(node, node.children[0].type if node.children else kind, io)
             return None
         if kind == "ERROR":
             self.error(node, io)
@@ -203,7 +209,7 @@ class _Analyzer(_Expander):
         for position, stage in enumerate(stages):
             last = position == len(stages) - 1
             redirects = (*io.redirects, *last_redirects) if last else ()
-            feed = self.statement(stage, _Io(feed, redirects))
+            feed = self.statement(stage, _Io(feed, redirects, io.out if last else _Out.PIPE))
         return feed
 
     def redirected(self, node: Node, io: _Io) -> _Feed | None:
@@ -235,12 +241,12 @@ class _Analyzer(_Expander):
             output = self.command(last, redirects, io, (last.start_byte, end))
         else:
             feed, outputs = self.split_redirects(redirects, io.feed)
-            output = self.statement(body, _Io(feed, (*io.redirects, *outputs)))
+            output = self.statement(body, _Io(feed, (*io.redirects, *outputs), io.out))
         for child in continuations:
             if child.type == "pipeline" and child.children[0].type in ("|", "|&"):
-                output = self.pipeline(child, _Io(output))
+                output = self.pipeline(child, _Io(output, out=io.out))
             else:
-                output = self.statement(child, _Io())
+                output = self.statement(child, _Io(out=io.out))
         return output
 
     def split_redirects(
@@ -260,12 +266,13 @@ class _Analyzer(_Expander):
             self.sink.append(inner.model_copy(update={"index": len(self.sink)}))
         return feed, tuple(outputs)
 
-    def bare_statement(self, node: Node, operation: str) -> None:
+    def bare_statement(self, node: Node, operation: str, io: _Io) -> None:
         """Assignments and declarations: no program runs, but substitutions inside them do."""
         effect = self.effect(node.start_byte, node.end_byte)
         effect.operation = operation
         with self.sinking(effect.embedded):
-            self.loose(node)
+            origin = self.loose(node)
+        self.credential_assignment(effect, node, origin, _Out.FILE if io.redirects else io.out)
         if node.has_error:
             effect.add(Intent.UNPARSEABLE, "the statement does not parse")
         self.emit(effect)
@@ -324,15 +331,17 @@ class _Analyzer(_Expander):
         if not word.dynamic and not word.glob:
             self.variables[name] = word.value
 
-    def loose(self, node: Node) -> None:
+    def loose(self, node: Node) -> _Origin:
         """Words outside a command (for-lists, case values, tests): their substitutions run."""
+        origin = _Origin.NONE
         pending = [node]
         while pending:
             current = pending.pop()
             if current.type in _SUBSTITUTIONS:
-                self.substitute(current)
+                origin |= self.substitute(current)[0]
             else:
                 pending.extend(reversed(current.children))
+        return origin
 
     # ----- simple commands
 
@@ -353,9 +362,10 @@ class _Analyzer(_Expander):
             elif child.type not in ("ERROR", "comment"):
                 pieces.append(child)
         flat, extra = self.flatten_redirects([*own, *redirects, *io.redirects])
+        prefixed = _Origin.NONE  # what `PGPASSWORD=$(vault ...) psql` puts in the environment
         with self.sinking(effect.embedded):
             for assignment in assignments:
-                self.loose(assignment)
+                prefixed |= self.loose(assignment)
             words = self.words([*pieces, *extra])
             if not words:
                 for assignment in assignments:
@@ -373,9 +383,12 @@ class _Analyzer(_Expander):
         network = any(_NETWORK_DEVICE.match(w.target.value) for w in writes) or bool(
             feed and feed.description.startswith("the network")
         )
-        output = self.run_simple(
-            effect, words, feed, assignments=bool(assignments), network=network
-        )
+        self.out = _Out.FILE if any(write.stdout for write in writes) else io.out
+        with self.tracing(words):
+            output = self.run_simple(
+                effect, words, feed, assignments=bool(assignments), network=network
+            )
+        output = self.credential_output(effect, words, prefixed, feed, output, writes, io.out)
         for write in writes:
             content = output.literal if write.stdout and output is not None else None
             _record_write(effect, write.target, write.how, content)
@@ -509,12 +522,13 @@ class _Analyzer(_Expander):
 
     # ----- nested analysers
 
-    def nested_shell(self, effect: _Effect, script: str) -> _Feed | None:
+    def nested_shell(self, effect: _Effect, script: str, out: _Out | None = None) -> _Feed | None:
         if self.depth + 1 > MAX_DEPTH:
             effect.embedded.append(_too_deep(script, CommandKind.SHELL))
             return None
+        shared = (self.produced, self.variables, self.links, self.credentials)
         statements, output = _Analyzer(
-            script, self.depth + 1, self.produced, self.variables, self.links
+            script, self.depth + 1, *shared, self.out if out is None else out
         ).run()
         effect.embedded.extend(statements)
         return output

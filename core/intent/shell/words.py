@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from enum import Flag, auto
+from enum import Enum, Flag, auto
 
 import tree_sitter_bash
 from tree_sitter import Language, Node, Parser
@@ -53,6 +53,7 @@ class _Origin(Flag):
     DUMP = auto()  # a database dump
     FILE = auto()  # a local file's contents, not visible here
     DATA = auto()  # some program's output, not visible here
+    SECRET = auto()  # a credential (a secret manager's value, a live token)
 
 
 _PAYLOAD = _Origin.DOWNLOAD | _Origin.DECODED
@@ -247,12 +248,23 @@ class _Feed:
         return _Feed(self.origin | _Origin.DATA, f"{self.description} via {program}")
 
 
+class _Out(Enum):
+    """Where a command's stdout goes when no redirection of its own sends it to a file."""
+
+    TASK = auto()  # the task's output: its log, which many people can read
+    PIPE = auto()  # the next command of a pipeline reads it
+    CAPTURED = auto()  # a command substitution captures it
+    FILE = auto()  # a redirection of an enclosing construct sends it to a file
+
+
 @dataclass(frozen=True, slots=True)
 class _Io:
-    """How the enclosing constructs connect a command: its stdin and inherited redirections."""
+    """How the enclosing constructs connect a command: its stdin, inherited redirections and
+    where its stdout goes."""
 
     feed: _Feed | None = None
     redirects: tuple[Node, ...] = ()
+    out: _Out = _Out.TASK
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,221 @@
+"""Where a credential goes, as a mixin of the tree walk: used or written to the task log.
+
+A secret manager's value (``vault kv get``) captured by a substitution, piped into a program
+that reads it from stdin without printing it (``docker login --password-stdin``, a data table in
+rules/programs.yaml) or saved to a file is used. Printed to the task's stdout or stderr it lands
+in the task log, which orchestrators show to many people: named so that it is reviewed for every
+actor. So are the ways a shell prints it by itself: ``set -x`` traces expanded values, ``env``,
+``printenv`` and ``set`` print the variables that hold it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from guardrails_core.intent import shell_registry
+from guardrails_core.intent.shell.words import (
+    _Effect,
+    _Feed,
+    _merge_origins,
+    _Origin,
+    _Out,
+    _Word,
+    _Write,
+)
+from guardrails_core.model import Intent, ObjectAction, ObjectKind
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+#: The object a credential printed to the task's output is written to (baseline.credential-in-log).
+TASK_LOG = "task log"
+# Paths that are the task's own output, not a file.
+_TASK_OUTPUT = re.compile(r"^/dev/(?:stdout|stderr|tty|fd/[12])$|^/proc/self/fd/[12]$")
+# `set -x`, `set -euxo pipefail`, `set -o xtrace` (and + to switch it off).
+_XTRACE_FLAGS = re.compile(r"^[-+][a-zA-Z]*x[a-zA-Z]*$")
+_EXPORT_FLAGS = re.compile(r"^-[a-zA-Z]*x[a-zA-Z]*$")  # declare -x, typeset -gx
+# A use of a variable's value, whole or in part ($PW, ${PW}, ${PW:0:4}; not its length ${#PW}).
+VARIABLE_USE = re.compile(r"\$\{?([A-Za-z_]\w*)")
+_SHELLS = frozenset(("sh", "bash", "dash", "zsh", "ksh", "mksh", "ash"))
+_DECLARATIONS = frozenset(("export", "declare", "typeset", "local", "readonly"))
+
+
+@dataclass(slots=True)
+class _Credentials:
+    """What the script has done with credentials so far (shared with nested scripts)."""
+
+    variables: set[str] = field(default_factory=set)  # names assigned a credential
+    exported: set[str] = field(default_factory=set)  # of those, in the environment
+    xtrace: bool = False  # `set -x` is on: every expanded command line is printed
+
+
+def _holds_credential(feed: _Feed | None) -> bool:
+    if feed is None:
+        return False
+    literal = feed.literal
+    return bool(
+        feed.origin & _Origin.SECRET or (literal is not None and literal.origin & _Origin.SECRET)
+    )
+
+
+def _secret(feed: _Feed) -> _Feed:
+    return _Feed(feed.origin | _Origin.SECRET, feed.description, feed.literal)
+
+
+def _used(feed: _Feed) -> _Feed:
+    if not _holds_credential(feed):
+        return feed
+    return _Feed(feed.origin & ~_Origin.SECRET, feed.description)
+
+
+def _to_task_log(effect: _Effect, how: str) -> None:
+    effect.add(Intent.UNKNOWN, f"{how}: a credential is written to the task log")
+    effect.obj(ObjectKind.OTHER, ObjectAction.EXPORT_TARGET, TASK_LOG)
+
+
+class _CredentialFlow:
+    """The walk's view of credentials; `walk._Analyzer` inherits this."""
+
+    if TYPE_CHECKING:
+        credentials: _Credentials
+
+        def produced_by(self, path: _Word) -> _Feed | None: ...
+
+        def node_text(self, node: Node) -> str: ...
+
+    def credential_output(
+        self,
+        effect: _Effect,
+        words: Sequence[_Word],
+        prefixed: _Origin,
+        feed: _Feed | None,
+        output: _Feed | None,
+        writes: Sequence[_Write],
+        out: _Out,
+    ) -> _Feed | None:
+        """A simple command's stdout, marked when it carries a credential; printed to the task's
+        output (or traced by ``set -x``), the command is named as writing it to the task log."""
+        if not words:
+            return output
+        program = effect.operation
+        args = [word.value for word in words[1:]]
+        if program == "set":
+            self.note_xtrace(args)
+        traced = _merge_origins([prefixed, *(word.origin for word in words)])
+        if self.credentials.xtrace and traced & _Origin.SECRET:
+            _to_task_log(effect, f"set -x traces {program}'s expanded arguments")
+        if output is not None and Intent.EXPORT not in effect.findings:
+            read = _holds_credential(feed) or self.prints_saved_credential(words, output)
+            if read and shell_registry.reads_credential(program, args):
+                output = _used(output)  # filters pass the origin on; a consumer does not
+            elif read:
+                output = _secret(output)
+        if program == "tee" and _holds_credential(feed) and any(map(_TASK_OUTPUT.match, args)):
+            _to_task_log(effect, "tee copies it to the task's output")
+        printed = self.prints_variables(program, args)
+        if printed:
+            output = _secret(output or _Feed(_Origin.DATA, f"the output of {program}"))
+        if not _holds_credential(output):
+            return output
+        to_files = [write for write in writes if write.stdout]
+        if any(_TASK_OUTPUT.match(write.target.value) for write in to_files) or (
+            not to_files and out is _Out.TASK
+        ):
+            _to_task_log(effect, printed or f"{program} prints it")
+        return output
+
+    def prints_saved_credential(self, words: Sequence[_Word], output: _Feed) -> bool:
+        """``cat`` of a file that holds one (saved above, or ``jq . <(vault kv get ...)``)."""
+        return bool(output.origin & _Origin.FILE) and any(
+            word.origin & _Origin.SECRET or _holds_credential(self.produced_by(word))
+            for word in words[1:]
+        )
+
+    @contextmanager
+    def tracing(self, words: Sequence[_Word]) -> Iterator[None]:
+        """A shell run by this command traces what it runs only if started with -x (``bash -x
+        script``, ``sh -xc '...'``); whatever it sets (``set -x``) ends with it."""
+        before = self.credentials.xtrace
+        if words and words[0].value.rsplit("/", 1)[-1] in _SHELLS:
+            self.credentials.xtrace = False  # a new shell starts untraced
+            options: list[str] = []
+            for word in words[1:]:
+                if not word.value.startswith(("-", "+")) and options[-1:] != ["-o"]:
+                    break
+                options.append(word.value)
+            self.note_xtrace(options)
+        try:
+            yield
+        finally:
+            self.credentials.xtrace = before
+
+    def holds_credential(self, name: str) -> bool:
+        return name in self.credentials.variables
+
+    def note_xtrace(self, args: Sequence[str]) -> None:
+        for index, arg in enumerate(args):
+            flags = _XTRACE_FLAGS.match(arg)
+            option = arg in ("-o", "+o") and args[index + 1 : index + 2] == ["xtrace"]
+            if flags or option:
+                self.credentials.xtrace = arg.startswith("-")
+
+    def prints_variables(self, program: str, args: Sequence[str]) -> str:
+        """``env``, ``printenv [NAME]``, ``set``: which credential variables they print."""
+        operands = [arg for arg in args if not arg.startswith("-")]
+        if program == "set" and not args:
+            shown = self.credentials.variables
+        elif program == "env" and all("=" in arg for arg in operands):
+            shown = self.credentials.exported
+        elif program == "printenv":
+            shown = self.credentials.exported & set(operands or self.credentials.exported)
+        else:
+            return ""
+        return f"{program} prints ${', $'.join(sorted(shown))}" if shown else ""
+
+    def credential_assignment(
+        self, effect: _Effect, node: Node, origin: _Origin, out: _Out
+    ) -> None:
+        """``X=$(vault ...)``, ``export X=...``, ``export X``, ``export -p``: which variables
+        hold a credential, which are exported, and what a declaration prints."""
+        keyword = node.children[0].type if node.type == "declaration_command" else ""
+        flags = [self.node_text(c) for c in node.children if c.type == "word"]
+        exports = keyword == "export" or (
+            keyword in _DECLARATIONS and any(_EXPORT_FLAGS.match(flag) for flag in flags)
+        )
+        assignments = (
+            [node]
+            if node.type == "variable_assignment"
+            else [child for child in node.children if child.type == "variable_assignment"]
+        )
+        names = []
+        for assignment in assignments:
+            name, value = (assignment.child_by_field_name(f) for f in ("name", "value"))
+            if name is not None:
+                names.append(self.node_text(name))
+            if value is not None and self.credentials.variables & set(
+                VARIABLE_USE.findall(self.node_text(value))
+            ):
+                origin |= _Origin.SECRET  # Y=$PW: Y holds it too
+        if origin & _Origin.SECRET:
+            self.credentials.variables.update(names)
+            if exports:
+                self.credentials.exported.update(names)
+            if self.credentials.xtrace:
+                _to_task_log(effect, f"set -x traces the assignment of {', '.join(names)}")
+        if not keyword or assignments:
+            return
+        words = [
+            self.node_text(c) for c in node.children[1:] if c.type in ("word", "variable_name")
+        ]
+        operands = [word for word in words if not word.startswith("-")]
+        if exports and operands:  # export X: X (if it holds a credential) joins the environment
+            self.credentials.exported.update(set(operands) & self.credentials.variables)
+            return
+        held = self.credentials.exported if keyword == "export" else self.credentials.variables
+        shown = held & set(operands or held)
+        if shown and out is _Out.TASK and (not operands or "-p" in words):
+            _to_task_log(effect, f"{keyword} prints ${', $'.join(sorted(shown))}")
