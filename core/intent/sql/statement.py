@@ -352,6 +352,20 @@ HOST_FILE_CLASSES = frozenset({"system", "secrets", "startup", "privileged", "da
 def _host_file(location: str) -> bool:
     """A path in the file tables of rules/programs.yaml (system, secrets, startup, server data):
     loading or writing it reaches the host, whatever statement names it."""
+    # A pipeline loads the same few landing files over and over: the answer for each is kept
+    # (strings and booleans only, which the cyclic collector never has to look at).
+    found = _HOST_FILES.get(location)
+    if found is None:
+        if len(_HOST_FILES) >= _INTERNED_LIMIT:
+            _HOST_FILES.clear()
+        found = _HOST_FILES[location] = _in_host_file_tables(location)
+    return found
+
+
+_HOST_FILES: dict[str, bool] = {}
+
+
+def _in_host_file_tables(location: str) -> bool:
     path = location[len("file://") :] if location.lower().startswith("file://") else location
     if re.match(r"^[a-zA-Z]:[\\/]", path):
         path = path.replace("\\", "/").lower()
