@@ -270,7 +270,11 @@ def check(
     policy = (policy or configured_policy()).with_mode(mode)
     context = context or _DEFAULT_CONTEXT
     defaults = policy.defaults
-    command_kind = CommandKind(kind or defaults.kind or CommandKind.SQL)
+    command_kind = (
+        CommandKind.SQL
+        if kind is None and defaults.kind is None
+        else CommandKind(kind or defaults.kind or CommandKind.SQL)
+    )
     if dialect and command_kind is CommandKind.SQL:
         resolve_dialect(dialect)  # a misspelt dialect is the caller's error: raise, naming it
     dialect = dialect or (defaults.dialect if command_kind is CommandKind.SQL else None)

@@ -49,7 +49,7 @@ def analyze(
     cache: AnalysisCache | None = DEFAULT_CACHE,
 ) -> Analysis:
     """What `text` will do: one StatementEffect per statement, plus the union of intents/objects."""
-    command_kind = CommandKind(kind)
+    command_kind = kind if type(kind) is CommandKind else CommandKind(kind)
     key: _CacheKey = (text, command_kind, dialect, default_schema, default_catalog)
     if cache is not None:
         cached = cache.get(key)
@@ -159,6 +159,8 @@ def _union_intents(statements: list[StatementEffect]) -> tuple[Intent, ...]:
 
 
 def _union_objects(statements: list[StatementEffect]) -> tuple[ObjectRef, ...]:
+    if len(statements) == 1 and len(statements[0].objects) < 2:
+        return statements[0].objects  # nothing to tell apart (most statements name one object)
     # The enum members themselves, not their `.value` (a slow descriptor): string enums hash
     # and compare as their values, so the same objects are told apart.
     seen: dict[tuple[str, str, str], ObjectRef] = {}

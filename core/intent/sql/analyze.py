@@ -267,7 +267,7 @@ def _analyze(
             _classify_chunk(statement, chunk, source, prepared)
             _named_effects(statement, chunk, source)
             cross_catalog(statement)
-            lexing_changed = lexing_changed or _changes_lexing(source[chunk.start : chunk.end])
+            lexing_changed = lexing_changed or _changes_lexing(source, chunk.start, chunk.end)
             if dialect_name in MYSQL_FAMILY:
                 _remember_variable(source[chunk.start : chunk.end], statement, prepared)
             remember_texts(statement, prepared)
@@ -405,11 +405,12 @@ _LEXING_MODES = re.compile(
 _SET = re.compile(r"\s*SET\b", flags=re.IGNORECASE)
 
 
-def _changes_lexing(text: str) -> str | None:
-    """A SET that changes how the server tokenises later statements (quotes, escapes)."""
-    if not _SET.match(text):
+def _changes_lexing(source: str, start: int, end: int) -> str | None:
+    """A SET that changes how the server tokenises later statements (quotes, escapes), in
+    source[start:end] (matched in place: most statements are not a SET, and are not copied)."""
+    if not _SET.match(source, start, end):
         return None
-    match = _LEXING_MODES.search(text)
+    match = _LEXING_MODES.search(source[start:end])
     return match.group(0)[:60] if match else None
 
 

@@ -55,6 +55,8 @@ def _reads_a_path(node: exp.Table) -> bool:
 
 def cross_catalog(statement: _Statement) -> None:
     """Rows read in one catalog and written to another leave the source system (Trino, Spark)."""
+    if len(statement.objects) < 2:
+        return  # a copy across catalogs names at least two
     refs = [ref for ref in statement.objects.values() if ref.catalog]
     if len(refs) < 2:
         return  # a copy across catalogs names at least two

@@ -123,14 +123,18 @@ def _normalise(dialect: Dialect, text: str, *, quoted: bool) -> str:
 
 # Findings and object references are immutable and recur across statements (the same tables,
 # the same messages): one shared instance each saves building and validating them again.
+# They are filed under tuples of strings, not of enum members: such tuples are dropped from the
+# cyclic collector's lists, which would otherwise walk every entry on each collection.
 _INTERNED_LIMIT = 50_000
-_FINDINGS: dict[tuple[Intent, str], Finding] = {}
+_FINDINGS: dict[tuple[str, str], Finding] = {}
 _ObjectKey = tuple[str, str, str]
-_OBJECTS: dict[tuple[Any, ...], tuple[ObjectRef, _ObjectKey]] = {}
+_InternKey = tuple[str, str, str, str | None, str | None, str | None]
+_OBJECTS: dict[_InternKey, ObjectRef] = {}
+_OBJECT_KEYS: dict[_InternKey, _ObjectKey] = {}
 
 
 def _finding(intent: Intent, message: str) -> Finding:
-    key = (intent, message)
+    key = (intent._value_, message)
     found = _FINDINGS.get(key)
     if found is None:
         if len(_FINDINGS) >= _INTERNED_LIMIT:
@@ -148,16 +152,17 @@ def _object_ref(
     column: str | None,
 ) -> tuple[ObjectRef, _ObjectKey]:
     """The shared reference, and the key a statement files it under (computed once with it)."""
-    key = (kind, action, name, schema, catalog, column)
-    found = _OBJECTS.get(key)
-    if found is None:
+    key = (kind._value_, action._value_, name, schema, catalog, column)
+    ref = _OBJECTS.get(key)
+    if ref is None:
         if len(_OBJECTS) >= _INTERNED_LIMIT:
             _OBJECTS.clear()
-        ref = ObjectRef(
+            _OBJECT_KEYS.clear()
+        ref = _OBJECTS[key] = ObjectRef(
             kind=kind, action=action, name=name, schema=schema, catalog=catalog, column=column
         )
-        found = _OBJECTS[key] = (ref, object_key(ref))
-    return found
+        _OBJECT_KEYS[key] = object_key(ref)
+    return ref, _OBJECT_KEYS[key]
 
 
 def object_key(ref: ObjectRef) -> _ObjectKey:
@@ -352,6 +357,20 @@ HOST_FILE_CLASSES = frozenset({"system", "secrets", "startup", "privileged", "da
 def _host_file(location: str) -> bool:
     """A path in the file tables of rules/programs.yaml (system, secrets, startup, server data):
     loading or writing it reaches the host, whatever statement names it."""
+    # A pipeline loads the same few landing files over and over: the answer for each is kept
+    # (strings and booleans only, which the cyclic collector never has to look at).
+    found = _HOST_FILES.get(location)
+    if found is None:
+        if len(_HOST_FILES) >= _INTERNED_LIMIT:
+            _HOST_FILES.clear()
+        found = _HOST_FILES[location] = _in_host_file_tables(location)
+    return found
+
+
+_HOST_FILES: dict[str, bool] = {}
+
+
+def _in_host_file_tables(location: str) -> bool:
     path = location[len("file://") :] if location.lower().startswith("file://") else location
     if re.match(r"^[a-zA-Z]:[\\/]", path):
         path = path.replace("\\", "/").lower()
