@@ -8,14 +8,16 @@ dialects named below: those rows are what sqlglot writes, not texts a vendor pub
 The generators are PyPI packages, so this runs without reaching DuckDB's extension host:
 
     python -m venv /tmp/tpc && /tmp/tpc/bin/pip install duckdb==1.5.5 \\
-        duckdb-extension-tpch==1.5.5 duckdb-extension-tpcds==1.5.5 sqlglot==30.30.0
-    /tmp/tpc/bin/python tests/benign/tools/tpc_queries.py
+        duckdb-extension-tpch==1.5.5 duckdb-extension-tpcds==1.5.5 sqlglot==30.30.0 \\
+        pyyaml 'psycopg[binary]'
+    /tmp/tpc/bin/python -m tests.benign.tools.tpc_queries \\
+        --postgres "host=127.0.0.1 user=postgres dbname=test"
 
 Every DuckDB text is also run on a scale-factor-0 database (tables made by `dbgen`/`dsdgen`, no
 rows), so a text that DuckDB itself cannot run is never written. A query sqlglot cannot write
 faithfully in a dialect (it reports an unsupported construct) has no row in that dialect. With
-`--postgres DSN` (psycopg installed) the PostgreSQL rows are also planned by that server (EXPLAIN
-over the same tables, made in a transaction that is rolled back) and a row it rejects is dropped.
+`--postgres DSN` the PostgreSQL rows are also planned by that server (EXPLAIN over the same
+tables, made in a transaction that is rolled back) and a row it rejects is dropped.
 """
 
 from __future__ import annotations
@@ -27,10 +29,9 @@ from typing import Any
 
 import duckdb
 import sqlglot
-import yaml
-from sqlglot.errors import ErrorLevel, UnsupportedError
 
-BENIGN_DIR = Path(__file__).resolve().parent.parent
+from tests.benign.tools.corpus import Planner, row, transpile, write_table
+
 TRANSPILED_TO = ("postgres", "trino", "snowflake", "bigquery")
 BENCHMARKS = {
     "tpch": (
@@ -66,65 +67,15 @@ def queries(name: str) -> tuple[list[tuple[int, str]], list[str]]:
     return rows, tables
 
 
-def transpile(text: str, dialect: str) -> str | None:
-    try:
-        (written,) = sqlglot.transpile(
-            text, read="duckdb", write=dialect, pretty=True, unsupported_level=ErrorLevel.RAISE
-        )
-    except UnsupportedError:
-        return None
-    return written
-
-
-class PostgresPlanner:
-    """EXPLAIN on a real PostgreSQL over the benchmark's tables, all rolled back at the end."""
-
-    def __init__(self, dsn: str, tables: list[str]) -> None:
-        import psycopg
-
-        self.connection = psycopg.connect(dsn)
-        with self.connection.cursor() as cursor:
-            cursor.execute("CREATE SCHEMA tpc_check")
-            cursor.execute("SET search_path TO tpc_check")
-            for ddl in tables:
-                cursor.execute(transpile(ddl, "postgres") or ddl)
-
-    def plans(self, text: str) -> bool:
-        with self.connection.cursor() as cursor:
-            cursor.execute("SAVEPOINT q")
-            try:
-                cursor.execute(f"EXPLAIN {text}")
-            except Exception as error:  # the server's reason is printed, the row dropped
-                print(f"  postgres rejects: {str(error).splitlines()[0]}")
-                cursor.execute("ROLLBACK TO SAVEPOINT q")
-                return False
-            return True
-
-    def close(self) -> None:
-        self.connection.rollback()
-        self.connection.close()
-
-
-class BlockText(str):
-    """A string yaml writes as a literal block (multi-line SQL stays readable)."""
-
-
-def _block(dumper: yaml.SafeDumper, value: BlockText) -> Any:
-    return dumper.represent_scalar("tag:yaml.org,2002:str", str(value), style="|")
-
-
-yaml.SafeDumper.add_representer(BlockText, _block)
-
-
 def rows_for(name: str, postgres_dsn: str | None) -> list[dict[str, Any]]:
     texts, tables = queries(name)
-    planner = PostgresPlanner(postgres_dsn, tables) if postgres_dsn else None
+    planner = Planner("postgres", postgres_dsn, tables, "duckdb") if postgres_dsn else None
     rows: list[dict[str, Any]] = []
     for number, text in texts:
         body = text.rstrip(";").strip()
         rows.append(row(f"{name}-q{number:02d}-duckdb", "duckdb", f"{name}-generator", body))
         for dialect in TRANSPILED_TO:
-            written = transpile(body, dialect)
+            written = transpile(body, "duckdb", dialect)
             if written is None:
                 print(f"{name} q{number}: sqlglot cannot write it in {dialect}")
                 continue
@@ -139,22 +90,11 @@ def rows_for(name: str, postgres_dsn: str | None) -> list[dict[str, Any]]:
     return rows
 
 
-def row(case_id: str, dialect: str, family: str, text: str) -> dict[str, Any]:
-    return {
-        "id": case_id,
-        "dialect": dialect,
-        "class": family,
-        "expect": "allow",
-        "text": BlockText(text),
-    }
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--postgres", metavar="DSN", help="plan the postgres rows on this server")
     args = parser.parse_args()
     for name in BENCHMARKS:
-        rows = rows_for(name, args.postgres)
         planned = "# The postgres rows were planned (EXPLAIN) by PostgreSQL.\n"
         header = (
             f"# {name.upper()} queries from DuckDB {duckdb.__version__}'s {name} extension "
@@ -163,9 +103,7 @@ def main() -> None:
             "edit that script, not this file. Every row must be allowed.\n"
             + (planned if args.postgres else "")
         )
-        body = yaml.safe_dump(rows, sort_keys=False, allow_unicode=True, width=100)
-        (BENIGN_DIR / f"{name}.yaml").write_text(header + body, encoding="utf-8")
-        print(f"{name}: {len(rows)} rows")
+        write_table(name, header, rows_for(name, args.postgres))
 
 
 if __name__ == "__main__":
