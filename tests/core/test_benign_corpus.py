@@ -19,14 +19,7 @@ from tests.redteam.score import judge
 
 BENIGN = load_cases(sorted((Path(__file__).parent.parent / "benign").glob("*.yaml")))
 
-STILL_BLOCKED = {
-    # sqlglot's Spark/Databricks parser reads WINDOW as a keyword: `window(ts, '1 hour')`,
-    # Spark's time-window function, does not parse (unparseable, fail closed).
-    "benign-databricks-019",
-    # sqlglot's MySQL parser reads the DB-API placeholder %s as the modulo operator (its
-    # PostgreSQL parser knows %s and %(name)s): the statement does not parse.
-    "benign-mysql-035",
-}
+STILL_BLOCKED: set[str] = set()
 
 
 def test_the_corpus_is_large_and_wide() -> None:

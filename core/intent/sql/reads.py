@@ -53,8 +53,16 @@ def _reads_a_path(node: exp.Table) -> bool:
     return node.db.lower() in _PATH_FORMATS and _outside_workspace(node.name)
 
 
+# Where every writable catalog is a database of the same account or server: a Snowflake
+# database (shared and replica databases are read-only), a T-SQL database of the instance (a
+# linked server takes a fourth name part, judged as another server).
+_ONE_SERVICE_CATALOGS = frozenset({"snowflake", "tsql"})
+
+
 def cross_catalog(statement: _Statement) -> None:
     """Rows read in one catalog and written to another leave the source system (Trino, Spark)."""
+    if statement.dialect_name in _ONE_SERVICE_CATALOGS:
+        return
     refs = [ref for ref in statement.objects.values() if ref.catalog]
     if len(refs) < 2:
         return  # a copy across catalogs names at least two
