@@ -25,8 +25,8 @@ def transpile(text: str, read: str, write: str) -> str | None:
 
 
 class Planner:
-    """EXPLAIN on a real PostgreSQL or MySQL/MariaDB over tables made in a scratch schema that is
-    dropped (MySQL) or rolled back (PostgreSQL) by close()."""
+    """EXPLAIN on a real PostgreSQL, MySQL/MariaDB or DuckDB over tables made in a scratch schema
+    that is dropped (MySQL) or rolled back (PostgreSQL) by close(); DuckDB plans in memory."""
 
     def __init__(self, dialect: str, dsn: str, tables: list[str], read: str) -> None:
         self.dialect = dialect
@@ -35,6 +35,11 @@ class Planner:
 
             self.connection: Any = psycopg.connect(dsn)
             setup = ["CREATE SCHEMA corpus_check", "SET search_path TO corpus_check"]
+        elif dialect == "duckdb":
+            import duckdb
+
+            self.connection = duckdb.connect(dsn)
+            setup = []
         else:
             import pymysql
 
@@ -62,7 +67,7 @@ class Planner:
     def close(self) -> None:
         if self.dialect == "postgres":
             self.connection.rollback()
-        else:
+        elif self.dialect == "mysql":
             with self.connection.cursor() as cursor:
                 cursor.execute("DROP DATABASE corpus_check")
         self.connection.close()
