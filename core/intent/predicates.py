@@ -27,7 +27,8 @@ Unknown: Any = object()
 
 
 Target = frozenset[str]
-"""Lower-case names the changed table goes by in the statement: its name and its alias."""
+"""Lower-case names the changed table goes by in the statement: its name, its alias, and
+`schema.name` when its schema is written."""
 
 
 def target_names(table: exp.Expr | None) -> Target:
@@ -38,7 +39,18 @@ def target_names(table: exp.Expr | None) -> Target:
     names = {table.name.lower()}
     if table.alias:
         names.add(table.alias.lower())
+    if table.db:
+        names.add(f"{table.db.lower()}.{table.name.lower()}")
     return frozenset(names)
+
+
+def qualifier(column: exp.Column, target: Target) -> str:
+    """The relation a column names, as compared with the target: `staging.orders.id` is another
+    table than a target written `analytics.orders` (DELETE ... USING a same-named staging table);
+    `public.orders.id` may be the target when the target's schema is not written."""
+    table, schema = column.table.lower(), column.db.lower()
+    written = schema and table in target and any(name.endswith(f".{table}") for name in target)
+    return f"{schema}.{table}" if written and f"{schema}.{table}" not in target else table
 
 
 def predicate_truth(node: exp.Expr | None, target: Target = frozenset()) -> bool | None:
@@ -344,11 +356,12 @@ def _same_value(left: exp.Expr, right: exp.Expr, target: Target) -> bool:
     if isinstance(left, exp.Column) and isinstance(right, exp.Column):
         if left.name.lower() != right.name.lower():
             return False
-        if left.table.lower() == right.table.lower():
+        sides = qualifier(left, target), qualifier(right, target)
+        if sides[0] == sides[1]:
             return True
         # `orders.id = id` is one column only if every qualifier names the changed table;
         # `id = r.id` compares with another relation (a join, a loop record).
-        qualifiers = {name.lower() for name in (left.table, right.table) if name}
+        qualifiers = {name for name in sides if name}
         return bool(target) and qualifiers <= target
     return left == right and not any(
         isinstance(inner, exp.Rand | exp.Anonymous) for inner in left.walk()
@@ -581,7 +594,7 @@ def _matches_itself(select: exp.Select, table: exp.Expr, target: Target) -> bool
         return False
     if left.name.lower() != right.name.lower():
         return False
-    sides = {left.table.lower(), right.table.lower()}
+    sides = {qualifier(left, target), qualifier(right, target)}
     return inner in sides and bool(sides & (target - {inner}))
 
 

@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlglot import exp
 
+from guardrails_core.intent.predicates import Target, qualifier
 from guardrails_core.intent.sample_values import (
     _AGGREGATES,
     _ARITHMETIC,
@@ -42,8 +43,6 @@ from guardrails_core.intent.sample_values import (
     _text,
     _truth,
 )
-
-Target = frozenset[str]
 
 #: Above this many nodes the condition is not sampled (generated key lists are scoped by their
 #: own comparisons; predicate_truth still reads them).
@@ -167,15 +166,19 @@ def _matches_on_keys(condition: exp.Expr, target: Target) -> bool:
 
 def _row_column(node: exp.Expr, target: Target) -> bool:
     """A column the compiler reads from the row: the target's, or unqualified at the top."""
-    return isinstance(node, exp.Column) and bool(node.name) and node.table.lower() in target | {""}
+    return (
+        isinstance(node, exp.Column)
+        and bool(node.name)
+        and qualifier(node, target) in target | {""}
+    )
 
 
 def _outside_column(node: exp.Expr, target: Target) -> bool:
     """A column the compiler reads from the world: qualified by a table that is not the target."""
     if not isinstance(node, exp.Column) or not node.name:
         return False
-    qualifier = node.table.lower()
-    return bool(qualifier) and qualifier not in target
+    relation = qualifier(node, target)
+    return bool(relation) and relation not in target
 
 
 def _outside(node: exp.Expr, target: Target) -> bool:
@@ -191,8 +194,8 @@ def _outside(node: exp.Expr, target: Target) -> bool:
         if isinstance(inner, exp.Literal) and not _realistic(inner):
             return False
         if isinstance(inner, exp.Column):
-            qualifier = inner.table.lower()
-            if qualifier in target or (not qualifier and _Compiler.outside_nested(inner, node)):
+            relation = qualifier(inner, target)
+            if relation in target or (not relation and _Compiler.outside_nested(inner, node)):
                 return False
     return True
 
@@ -214,8 +217,8 @@ def _realistic(node: exp.Expr) -> bool:
 def _own_column(node: exp.Expr, target: Target) -> bool:
     if not isinstance(node, exp.Column) or not node.name:
         return False
-    qualifier = node.table.lower()
-    return qualifier in target if qualifier else node.find_ancestor(exp.Subquery) is None
+    relation = qualifier(node, target)
+    return relation in target if relation else node.find_ancestor(exp.Subquery) is None
 
 
 def _unrestricted(evaluate: Compiled, rows: _Table, world: Row, compiler: _Compiler) -> bool:
@@ -419,17 +422,17 @@ class _Compiler:
         return lambda row: row[key]
 
     def _is_target_column(self, column: exp.Column) -> bool:
-        qualifier = column.table.lower()
-        if qualifier:
-            return qualifier in self.target
+        relation = qualifier(column, self.target)
+        if relation:
+            return relation in self.target
         return self.outside_nested(column, self.root)
 
     def reads_row(self, node: exp.Expr) -> bool:
         for column in node.find_all(exp.Column):
-            qualifier = column.table.lower()
-            if qualifier in self.target:
+            relation = qualifier(column, self.target)
+            if relation in self.target:
                 return True
-            if not qualifier and self.outside_nested(column, self.root):
+            if not relation and self.outside_nested(column, self.root):
                 return True
         return False
 

@@ -1,6 +1,9 @@
 """False positives on benign SQL: the corpus in tests/benign/ (Spider-style queries, dbt models
 and the SQL dbt adapters generate, BI reports, keyed upserts, loads from stages, scratch tables,
-across 13 dialects) must be allowed by the built-in baseline, counting `review` as a block.
+across 13 dialects; the TPC-H and TPC-DS queries from DuckDB's generators; Spider-style questions
+transpiled to 12 dialects; hand-written pipeline DML/DDL; the SQL dbt adapters generate, judged
+with the node's context and the dbt pack; generated tables are written by tests/benign/tools/)
+must be allowed by the built-in baseline, counting `review` as a block.
 
 The rows still blocked are listed below with why; a new block fails, and so does a listed row
 that is allowed again (take it off the list).
@@ -17,18 +20,11 @@ from tests.redteam.score import judge
 
 BENIGN = load_cases(sorted((Path(__file__).parent.parent / "benign").glob("*.yaml")))
 
-STILL_BLOCKED = {
-    # sqlglot's Spark/Databricks parser reads WINDOW as a keyword: `window(ts, '1 hour')`,
-    # Spark's time-window function, does not parse (unparseable, fail closed).
-    "benign-databricks-019",
-    # sqlglot's MySQL parser reads the DB-API placeholder %s as the modulo operator (its
-    # PostgreSQL parser knows %s and %(name)s): the statement does not parse.
-    "benign-mysql-035",
-}
+STILL_BLOCKED: set[str] = set()
 
 
 def test_the_corpus_is_large_and_wide() -> None:
-    assert len(BENIGN) >= 300
+    assert len(BENIGN) >= 2000
     assert len({case.dialect for case in BENIGN}) >= 12
     assert all(case.expect == "allow" for case in BENIGN)
 

@@ -35,7 +35,8 @@ def _judge(
 def test_pack_examples(case: object) -> None:
     text, expect = case.text, case.expect  # type: ignore[attr-defined]
     context = context_from_mapping(case.context, fingerprint=fingerprint_text(text))  # type: ignore[attr-defined]
-    decision = check(text, dialect="postgres", policy=DBT, context=context, mode=Mode.ENFORCE)
+    dialect = case.dialect or "postgres"  # type: ignore[attr-defined]
+    decision = check(text, dialect=dialect, policy=DBT, context=context, mode=Mode.ENFORCE)
     assert decision.decision is expect
 
 

@@ -12,6 +12,10 @@ Each file under `tests/redteam/cases/` is a YAML list of rows:
       class: predicate-case-fold    # the attack (or benign look-alike) family
       why: identifier case differs, so the predicate is true for every row
 
+A row may also give `context` (flat keys as `--context` takes them: orchestrator, label.NAME,
+environment, ...) and `packs` (built-in policy packs added to the baseline, e.g. [dbt]): then it
+is judged as that orchestrator's adapter would judge it.
+
 The analyzer's catalogues (tests/catalogue/) use the same rows and harness, stricter: with
 `exact: true` the intents must be exactly those listed, and `objects` (optional) lists every
 object as "action kind qualified-name" (e.g. "drop table sales.orders"); `operation` (optional)
@@ -47,6 +51,8 @@ class Case:
     exact: bool = False
     objects: tuple[str, ...] | None = None
     operation: str | None = None
+    context: tuple[tuple[str, str], ...] = ()
+    packs: tuple[str, ...] = ()
 
     @property
     def unsafe(self) -> bool:
@@ -83,6 +89,8 @@ def _case(row: dict[str, Any], source: str) -> Case:
         exact=bool(row.get("exact", False)),
         objects=tuple(row["objects"]) if "objects" in row else None,
         operation=row.get("operation"),
+        context=tuple((str(k), str(v)) for k, v in (row.get("context") or {}).items()),
+        packs=tuple(row.get("packs") or ()),
     )
 
 

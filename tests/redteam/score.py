@@ -15,22 +15,28 @@ import argparse
 import json
 import sys
 from collections import defaultdict
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from guardrails_core import Actor, Context, check
+from guardrails_core.cli import context_from_mapping
 from guardrails_core.intent import analyze
-from guardrails_core.model import ObjectRef
+from guardrails_core.model import ObjectRef, fingerprint_text
+from guardrails_core.policy import Policy, baseline_policy
+from guardrails_core.policy.packs import with_packs
 from tests.redteam.cases import Case, load_cases
 
 
 def judge(case: Case) -> dict[str, Any]:
+    context = Context(actor=Actor(kind=case.actor))
+    if case.context:
+        values = {**dict(case.context), "actor": case.actor}
+        context = context_from_mapping(values, fingerprint=fingerprint_text(case.text))
+    policy = _with_packs(case.packs) if case.packs else None
     try:
         decision = check(
-            case.text,
-            kind=case.kind,
-            dialect=case.dialect,
-            context=Context(actor=Actor(kind=case.actor)),
+            case.text, kind=case.kind, dialect=case.dialect, context=context, policy=policy
         )
     except Exception as error:  # a crash is scored as a miss, never as a pass
         return {"verdict": "crash", "intents": [], "rule": type(error).__name__, "ok": False}
@@ -46,6 +52,11 @@ def judge(case: Case) -> dict[str, Any]:
         ok = ok and bool(statements) and statements[-1].operation == case.operation
     rule = decision.reasons[0].rule_id if decision.reasons else ""
     return {"verdict": verdict, "intents": intents, "objects": objects, "rule": rule, "ok": ok}
+
+
+@cache
+def _with_packs(packs: tuple[str, ...]) -> Policy:
+    return with_packs(baseline_policy(), list(packs))
 
 
 def describe_object(ref: ObjectRef) -> str:

@@ -175,7 +175,7 @@ _NODE_PROCESS = re.compile(r"\b(?:execSync|exec|spawnSync|execFileSync)\(\s*(['\
 
 
 def _computes_only(call: _Call, inline: list[_Word]) -> bool:
-    from guardrails_core.intent.shell.inline_python import is_harmless
+    from guardrails_core.intent.shell.pure_python import is_harmless
 
     return _canonical(call.prog) == "python" and all(
         not word.dynamic and is_harmless(word.value) for word in inline

@@ -1,62 +1,12 @@
-"""``python -c CODE`` that only computes and prints: understood, so not sent to review.
-
-Closed world: the code must parse, import only modules in the registry's list, call no builtin
-that runs, opens or reaches into other code, and touch no private or special attribute. Anything
-else stays `dynamic` (not analysed).
-"""
+"""What ``python -c CODE`` amounts to where it is not read-only (shell/pure_python.py decides
+that): the shell commands, SQL and bulk deletes of its calls with visible arguments."""
 
 from __future__ import annotations
 
 import ast
 import shlex
-from functools import cache
 
 from guardrails_core.intent.programs import registry
-
-
-@cache
-def _allowed() -> tuple[frozenset[str], frozenset[str], dict[str, frozenset[str]]]:
-    table = registry().inline_python
-    modules = frozenset(table.get("modules", ()))
-    builtins = frozenset(table.get("denied_builtins", ()))
-    attributes = {
-        name: frozenset(values) for name, values in (table.get("module_attributes") or {}).items()
-    }
-    return modules, builtins, attributes
-
-
-def is_harmless(code: str) -> bool:
-    """Whether the code only computes: imports listed modules, runs nothing, opens nothing."""
-    try:
-        tree = ast.parse(code)
-    except (SyntaxError, ValueError, RecursionError):
-        return False
-    modules, denied, attributes = _allowed()
-    imported: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
-            imported.update(alias.asname or alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            names = [node.module or ""]
-            if node.level or any(alias.name == "*" for alias in node.names):
-                return False
-            imported.update(alias.asname or alias.name for alias in node.names)
-        else:
-            names = []
-        if any(name not in modules for name in names):
-            return False
-        if isinstance(node, ast.Name) and node.id in denied:
-            return False
-        if isinstance(node, ast.Attribute):
-            if node.attr.startswith("_"):
-                return False
-            owner = node.value.id if isinstance(node.value, ast.Name) else None
-            if owner in attributes and node.attr not in attributes[owner]:
-                return False
-        if isinstance(node, (ast.Global, ast.Nonlocal, ast.AsyncFunctionDef, ast.Await)):
-            return False
-    return True
 
 
 def shell_equivalents(code: str) -> list[str]:

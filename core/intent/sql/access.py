@@ -339,7 +339,8 @@ def _handle_load_data(statement: _Statement, node: exp.Expr, chunk: _Chunk | Non
 
 
 def _handle_install(statement: _Statement, node: exp.Expr, chunk: _Chunk | None) -> None:
-    statement.add(I.HOST_ACCESS, f"INSTALL {node.name} downloads and loads native extension code")
+    """INSTALL's effect is named by its words (sql_effects.yaml): host access, except DuckDB's
+    core extensions from the default repository."""
 
 
 def _handle_undrop(statement: _Statement, node: exp.Expr, chunk: _Chunk | None) -> None:

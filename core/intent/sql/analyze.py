@@ -25,6 +25,7 @@ from guardrails_core.intent.sql.dialects import (
     _dialect,
     _divergent_readings,
     _preprocess,
+    read_window_calls,
     resolve_dialect,
 )
 from guardrails_core.intent.sql.external import writes_to_external_tables
@@ -219,7 +220,7 @@ def _analyze(
 ) -> list[StatementEffect]:
     source, ambiguous = _preprocess(text, dialect_name)
     try:
-        tokens = names.tokenize(source)
+        tokens = read_window_calls(names.tokenize(source), dialect_name)
     except SqlglotError as error:
         return [_whole_text_unparseable(text, dialect_name, f"cannot tokenise: {error}")]
     if dialect_name is None:

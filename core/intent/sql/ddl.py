@@ -38,7 +38,7 @@ def _handle_drop(statement: _Statement, node: exp.Drop, chunk: _Chunk | None) ->
         statement.operation = f"{statement.operation} CASCADE"
     targets = node.args.get("tables") or ([node.this] if node.this is not None else [])
     if node.args.get("temporary") or (
-        targets and all(isinstance(t, exp.Table) and _temporary_name(t) for t in targets)
+        targets and all(_temporary_name(t, statement.dialect_name) for t in targets)
     ):
         # DROP TEMPORARY TABLE, T-SQL #temp tables: session scratch that holds no kept data.
         statement.add(I.SCHEMA_CHANGE, "drops a temporary table (session scratch)")

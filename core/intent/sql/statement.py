@@ -339,9 +339,13 @@ def _stage_or_location(node: exp.Table) -> tuple[ObjectKind, str] | None:
     return None
 
 
-def _temporary_name(table: exp.Expr | None) -> bool:
+# Where a name starting with # is a temporary table; elsewhere "#orders" is an ordinary table.
+TEMPORARY_HASH_DIALECTS = frozenset({"tsql", "fabric"})
+
+
+def _temporary_name(table: exp.Expr | None, dialect: str | None) -> bool:
     """T-SQL `#work` / `##work`: a temporary table, whatever the dialect's parser kept of it."""
-    if not isinstance(table, exp.Table):
+    if not isinstance(table, exp.Table) or dialect not in TEMPORARY_HASH_DIALECTS:
         return False
     identifier = table.this
     return table.name.startswith("#") or bool(

@@ -1,0 +1,200 @@
+"""``python -c CODE`` that only computes, prints and reads a data file: understood, so not sent
+to review.
+
+Closed world: the code must parse; import only the registry's modules; reach through a module
+only attributes that are not modules themselves (`uuid.os`, `locale.sys` lead to `os.system`),
+only the listed attributes of a module that has a list (`sys.modules` leads to every module),
+and nothing private; use a module name only to reach its attributes (never rebind or pass it);
+call no builtin that runs, opens or reaches into other code. With a data-frame module (pandas)
+imported, its readers take a literal relative path only, and every method called is in the
+registry's pure list. Anything else stays `dynamic` (not analysed).
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import re
+import types
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from guardrails_core.intent.programs import registry
+
+
+@dataclass(frozen=True, slots=True)
+class _Rules:
+    modules: frozenset[str]
+    denied_builtins: frozenset[str]
+    attributes: dict[str, frozenset[str]]
+    frame_modules: frozenset[str]
+    readers: frozenset[str]
+    pure_methods: frozenset[str]
+    unbuffered_methods: frozenset[str]
+    properties: frozenset[str]
+
+
+@cache
+def _rules() -> _Rules:
+    table: dict[str, Any] = registry().inline_python
+    frames: dict[str, Any] = table.get("data_frames") or {}
+    return _Rules(
+        frozenset(table.get("modules", ())),
+        frozenset(table.get("denied_builtins", ())),
+        {
+            name: frozenset(values)
+            for name, values in (table.get("module_attributes") or {}).items()
+        },
+        frozenset(frames.get("modules", ())),
+        frozenset(frames.get("readers", ())),
+        frozenset(frames.get("pure_methods", ())),
+        frozenset(frames.get("unbuffered_methods", ())),
+        frozenset(frames.get("properties", ())),
+    )
+
+
+def is_harmless(code: str) -> bool:
+    """Whether the code only computes, prints and reads data files by literal relative paths."""
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError, RecursionError):
+        return False
+    rules = _rules()
+    modules = _module_names(tree, rules)
+    if modules is None:
+        return False
+    code_uses = _Uses(
+        modules,
+        frames=any(module in rules.frame_modules for module in modules.values()),
+        called={id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)},
+    )
+    if not all(_understood(node, code_uses, rules) for node in ast.walk(tree)):
+        return False
+    return not any(
+        isinstance(node, ast.Name)
+        and (
+            node.id in rules.denied_builtins
+            or (node.id in modules and id(node) not in code_uses.reaching)
+        )
+        for node in ast.walk(tree)
+    )
+
+
+@dataclass(slots=True)
+class _Uses:
+    modules: dict[str, str]  # names bound to modules: `import sys as s` is s -> sys
+    frames: bool  # a data-frame module is imported
+    called: set[int]  # expressions called (`x.f` in `x.f()`)
+    reaching: set[int] = field(default_factory=set)  # Names that only reach a module's attribute
+
+
+def _understood(node: ast.AST, uses: _Uses, rules: _Rules) -> bool:
+    if isinstance(node, ast.Global | ast.Nonlocal | ast.AsyncFunctionDef | ast.Await):
+        return False
+    if isinstance(node, ast.Call):
+        return not uses.frames or _frame_call(node, uses.modules, rules)
+    if not isinstance(node, ast.Attribute):
+        return True
+    if node.attr.startswith("_"):
+        return False
+    if isinstance(node.value, ast.Name):
+        uses.reaching.add(id(node.value))
+    owner = _module_path(node.value, uses.modules, rules)
+    if owner is None:
+        return not uses.frames or _frame_member(node, id(node) in uses.called, rules)
+    # a reader taken as a value (not called here) reads a path this check never sees
+    reader_value = node.attr in rules.readers and id(node) not in uses.called
+    return _public_member(owner, node.attr, rules) and not reader_value
+
+
+def _module_names(tree: ast.AST, rules: _Rules) -> dict[str, str] | None:
+    """The names the code binds to modules (`import sys as s`: s -> sys), or None when an import
+    is outside the closed world."""
+    bound: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name not in rules.modules:
+                    return None
+                top = alias.name.split(".")[0]
+                bound[alias.asname or top] = alias.name if alias.asname else top
+        elif isinstance(node, ast.ImportFrom):
+            module = node.module or ""
+            if node.level or module not in rules.modules:
+                return None
+            for alias in node.names:
+                if alias.name == "*" or not _public_member(module, alias.name, rules):
+                    return None
+    return bound
+
+
+def _module_path(node: ast.expr, modules: dict[str, str], rules: _Rules) -> str | None:
+    """The module an expression is (`s` bound to sys, `urllib.parse`), or None."""
+    if isinstance(node, ast.Name):
+        return modules.get(node.id)
+    if isinstance(node, ast.Attribute):
+        owner = _module_path(node.value, modules, rules)
+        inner = f"{owner}.{node.attr}"
+        return inner if owner is not None and inner in rules.modules else None
+    return None
+
+
+def _public_member(module: str, attribute: str, rules: _Rules) -> bool:
+    if attribute.startswith("_"):
+        return False
+    listed = rules.attributes.get(module)
+    if listed is not None:
+        return attribute in listed
+    if f"{module}.{attribute}" in rules.modules:
+        return True
+    return module in rules.modules and not _is_module(module, attribute)
+
+
+@cache
+def _is_module(module: str, attribute: str) -> bool:
+    """Whether a stdlib module of the closed world holds another module under this name
+    (imported to look: the list holds only modules whose import does nothing else)."""
+    try:
+        value = getattr(importlib.import_module(module), attribute, None)
+    except ImportError:
+        return True
+    return isinstance(value, types.ModuleType)
+
+
+def _frame_member(node: ast.Attribute, called: bool, rules: _Rules) -> bool:
+    """In code that uses a data frame, an attribute of a value (a frame, a string, a result):
+    a listed property, a pure method, or a method that returns text when called bare."""
+    if node.attr in rules.unbuffered_methods:
+        return called
+    return node.attr in rules.pure_methods or node.attr in rules.properties
+
+
+def _frame_call(node: ast.Call, modules: dict[str, str], rules: _Rules) -> bool:
+    """A reader of a frame module takes a literal relative path; a method that writes when given
+    a buffer is called without one."""
+    function = node.func
+    if not isinstance(function, ast.Attribute):
+        return True  # builtins and local names: the denied builtins are checked by name
+    owner = _module_path(function.value, modules, rules)
+    if owner is not None:
+        return function.attr not in rules.readers or _reads_relative_file(node)
+    if function.attr in rules.unbuffered_methods:
+        return not node.args and not any(keyword.arg in _BUFFERS for keyword in node.keywords)
+    return True
+
+
+_BUFFERS = frozenset({"buf", "path_or_buf", "excel_writer", None})  # None: **keywords
+# Inside the working directory: not absolute, home, drive or URL (no `:` at all), no `..`.
+_RELATIVE_PATH = re.compile(r"(?![/~\\])(?!.*:)(?!(?:.*[/\\])?\.\.(?:[/\\]|$))")
+
+
+def _reads_relative_file(node: ast.Call) -> bool:
+    """`pd.read_parquet('data/orders.parquet')`: a literal path inside the working directory."""
+    first = node.args[0] if node.args else None
+    return (
+        isinstance(first, ast.Constant)
+        and isinstance(first.value, str)
+        and bool(first.value)
+        and bool(_RELATIVE_PATH.match(first.value))
+    )
