@@ -1,10 +1,13 @@
-"""Comparisons that cannot be false: a function whose value has a known range (rules/
-value_ranges.yaml) compared with a constant outside it (`toYear(d) > 0`, `length(s) >= 0`)."""
+"""Comparisons that cannot be false: a function or a key column whose value has a known range
+(rules/value_ranges.yaml) compared with a constant outside it (`toYear(d) > 0`, `length(s) >= 0`,
+`user_id > -1`), and keys that are never NULL (`id IS NOT NULL`)."""
 
 from __future__ import annotations
 
+import fnmatch
 import functools
 import math
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -43,16 +46,50 @@ def _ranges() -> dict[str, tuple[float, float]]:
     return ranges
 
 
+@functools.cache
+def _column_rows() -> tuple[tuple[re.Pattern[str], tuple[float, float], bool], ...]:
+    data = load_yaml(RULES.read_text(encoding="utf-8"))
+    return tuple(
+        (
+            re.compile(fnmatch.translate(str(name).lower())),
+            (float(row.get("min", -math.inf)), float(row.get("max", math.inf))),
+            bool(row.get("not_null")),
+        )
+        for row in data["columns"]
+        for name in row["names"]
+    )
+
+
+def _column_row(column: exp.Column) -> tuple[tuple[float, float], bool] | None:
+    name = column.name.lower()
+    for pattern, bounds, not_null in _column_rows():
+        if pattern.fullmatch(name):
+            return bounds, not_null
+    return None
+
+
+def never_null(node: exp.Expr) -> bool:
+    """A column that is never NULL (a table's own key)."""
+    row = _column_row(node) if isinstance(node, exp.Column) else None
+    return row is not None and row[1]
+
+
 def always_true(node: exp.Expr, constant: Callable[[exp.Expr | None], Any]) -> bool:
-    """Whether `node` (a comparison) holds for every row where its function is not NULL."""
+    """Whether `node` (a comparison) holds for every row where its function or column is not
+    NULL."""
     kind: type[exp.Expr] = type(node)
     if kind not in _ALWAYS:
         return False
     function, value = node.this, constant(node.expression)
-    if not isinstance(function, exp.Func):
+    if not isinstance(function, exp.Func | exp.Column):
         function, value = node.expression, constant(node.this)
         kind = _MIRRORED[kind]
-    bounds = _ranges().get(_name(function)) if isinstance(function, exp.Func) else None
+    bounds: tuple[float, float] | None = None
+    if isinstance(function, exp.Func):
+        bounds = _ranges().get(_name(function))
+    elif isinstance(function, exp.Column):
+        row = _column_row(function)
+        bounds = row[0] if row is not None else None
     if bounds is None or isinstance(value, bool) or not isinstance(value, int | float):
         return False
     return _ALWAYS[kind](bounds[0], bounds[1], float(value))

@@ -347,6 +347,17 @@ def _apply_keyword_hints(statement: _Statement, words: list[str]) -> None:
                 renamed = ref.model_copy(update={"action": A.RENAME})
                 del statement.objects[key]
                 statement.objects[object_key(renamed)] = renamed
+    if words[:4] == ["CREATE", "OR", "REPLACE", "TABLE"]:
+        # `CREATE OR REPLACE TABLE t DEEP CLONE src` (kept generic by the parser) replaces t's
+        # data as the parsed CREATE OR REPLACE TABLE does.
+        for key, ref in list(statement.objects.items()):
+            if ref.action is A.CREATE and ref.kind is K.TABLE:
+                del statement.objects[key]
+                replaced = ref.model_copy(update={"action": A.REPLACE})
+                statement.objects[object_key(replaced)] = replaced
+                statement.add(
+                    I.DELETE, "CREATE OR REPLACE TABLE discards the existing table's data"
+                )
     if words[0] == "ALTER" and _contains(words, ("SWAP", "WITH")):
         for key, ref in list(statement.objects.items()):
             replaced = ref.model_copy(update={"action": A.REPLACE})

@@ -386,6 +386,8 @@ def _special_replace(statement: _Statement, command: _Command) -> bool:
         tree = sqlglot.parse_one(as_insert, dialect=statement.names.dialect)
     except SqlglotError:
         return False
+    if isinstance(tree, exp.Insert):
+        tree.set("alternative", "REPLACE")  # what it is: an INSERT that replaces on a key
     _walk(statement, tree, None)
     statement.operation = "REPLACE"
     statement.add(I.WRITE, "REPLACE INTO writes rows, deleting rows with the same key first")
