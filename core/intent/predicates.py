@@ -21,7 +21,7 @@ from sqlglot import exp
 
 from guardrails_core.intent.complements import _has_complement, unparen
 from guardrails_core.intent.like_patterns import match_anything
-from guardrails_core.intent.value_ranges import always_true, never_null
+from guardrails_core.intent.value_ranges import always_true, never_null, recorded_rows_pass
 
 Unknown: Any = object()
 """The value of an expression that depends on the data."""
@@ -324,7 +324,7 @@ def _comparison(node: exp.Expr, target: Target) -> bool | None:
         return _COMPARE[type(node)](a, b)
     if _same_value(left, right, target):
         return _SELF_COMPARISON[type(node)]
-    return True if always_true(node, constant) else None
+    return True if always_true(node, constant) or recorded_rows_pass(node, constant) else None
 
 
 def _collation_dependent(a: Any, b: Any) -> bool:

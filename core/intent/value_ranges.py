@@ -10,7 +10,7 @@ import math
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlglot import exp
 
@@ -46,32 +46,39 @@ def _ranges() -> dict[str, tuple[float, float]]:
     return ranges
 
 
+class _ColumnRow(NamedTuple):
+    pattern: re.Pattern[str]
+    bounds: tuple[float, float]
+    not_null: bool
+    past: bool  # records when its row happened: never later than now
+
+
 @functools.cache
-def _column_rows() -> tuple[tuple[re.Pattern[str], tuple[float, float], bool], ...]:
+def _column_rows() -> tuple[_ColumnRow, ...]:
     data = load_yaml(RULES.read_text(encoding="utf-8"))
     return tuple(
-        (
+        _ColumnRow(
             re.compile(fnmatch.translate(str(name).lower())),
             (float(row.get("min", -math.inf)), float(row.get("max", math.inf))),
             bool(row.get("not_null")),
+            bool(row.get("past")),
         )
         for row in data["columns"]
         for name in row["names"]
     )
 
 
-def _column_row(column: exp.Column) -> tuple[tuple[float, float], bool] | None:
+def _column_row(column: exp.Expr) -> _ColumnRow | None:
+    if not isinstance(column, exp.Column):
+        return None
     name = column.name.lower()
-    for pattern, bounds, not_null in _column_rows():
-        if pattern.fullmatch(name):
-            return bounds, not_null
-    return None
+    return next((row for row in _column_rows() if row.pattern.fullmatch(name)), None)
 
 
 def never_null(node: exp.Expr) -> bool:
     """A column that is never NULL (a table's own key)."""
-    row = _column_row(node) if isinstance(node, exp.Column) else None
-    return row is not None and row[1]
+    row = _column_row(node)
+    return row is not None and row.not_null
 
 
 def always_true(node: exp.Expr, constant: Callable[[exp.Expr | None], Any]) -> bool:
@@ -89,10 +96,53 @@ def always_true(node: exp.Expr, constant: Callable[[exp.Expr | None], Any]) -> b
         bounds = _ranges().get(_name(function))
     elif isinstance(function, exp.Column):
         row = _column_row(function)
-        bounds = row[0] if row is not None else None
+        bounds = row.bounds if row is not None else None
     if bounds is None or isinstance(value, bool) or not isinstance(value, int | float):
         return False
     return _ALWAYS[kind](bounds[0], bounds[1], float(value))
+
+
+# Comparisons `column OP cutoff` that hold for every time up to the cutoff.
+_UP_TO: dict[type[exp.Expr], bool] = {exp.LT: True, exp.LTE: True, exp.GT: False, exp.GTE: False}
+# Functions whose value is the current time (not the current date: `< CURRENT_DATE` keeps today).
+_NOW_NAMES = frozenset(
+    {"now", "getdate", "getutcdate", "sysdate", "systimestamp", "sysdatetime", "localtimestamp"}
+)
+
+
+def recorded_rows_pass(node: exp.Expr, constant: Callable[[exp.Expr | None], Any]) -> bool:
+    """`session_start < GETDATE() + INTERVAL '1 day'`, `created_at <= now()`: a cutoff at or
+    after now passes every row a column that records when its row happened holds."""
+    up_to = _UP_TO.get(type(node))
+    if up_to is None:
+        return False
+    column, cutoff = (node.this, node.expression) if up_to else (node.expression, node.this)
+    row = _column_row(column)
+    return row is not None and row.past and _at_or_after_now(cutoff, constant)
+
+
+def _at_or_after_now(node: exp.Expr, constant: Callable[[exp.Expr | None], Any]) -> bool:
+    while isinstance(node, exp.Paren):
+        node = node.this
+    if _now(node):
+        return True
+    if isinstance(node, exp.Add | exp.DateAdd | exp.Sub | exp.DateSub) and _now(node.this):
+        amount = node.expression
+        if isinstance(amount, exp.Interval):
+            amount = amount.this
+        value = constant(amount)
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            return False
+        return number >= 0 if isinstance(node, exp.Add | exp.DateAdd) else number <= 0
+    return False
+
+
+def _now(node: exp.Expr) -> bool:
+    if isinstance(node, exp.CurrentTimestamp):
+        return True
+    return isinstance(node, exp.Anonymous) and str(node.name).lower() in _NOW_NAMES
 
 
 def _name(function: exp.Expr) -> str:
