@@ -387,6 +387,11 @@ def _empty_source(using: exp.Expr | None) -> bool:
 
 def _handle_truncate(statement: _Statement, node: exp.TruncateTable, chunk: _Chunk | None) -> None:
     kind = K.DATABASE if node.args.get("is_database") else K.TABLE
+    if kind is K.TABLE and all(_temporary_name(target) for target in node.expressions):
+        for target in node.expressions:
+            statement.table(target, A.WRITE, kind)
+        statement.add(I.WRITE, "TRUNCATE empties a #temp table: session scratch, no kept data")
+        return
     for target in node.expressions:
         statement.table(target, A.DELETE, kind)
     statement.add(I.DELETE, "TRUNCATE removes every row")
