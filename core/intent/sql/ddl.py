@@ -201,6 +201,10 @@ def _external_storage(statement: _Statement, node: exp.Create) -> None:
         engine = _property_engine(prop)
         if engine in _REMOTE_ENGINES:
             statement.add(I.HOST_ACCESS, f"the {engine.upper()} engine connects to another server")
+            if fills:
+                statement.add(
+                    I.EXPORT, f"CREATE TABLE ... AS writes rows to another server ({engine})"
+                )
         elif engine == "url":
             statement.add(
                 I.EXPORT, "the URL engine sends every row written to it to a web endpoint"
