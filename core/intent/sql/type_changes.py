@@ -72,7 +72,8 @@ def judge_type_change(
 
 
 def _same_values(using: exp.Expr, column: str) -> bool:
-    """`USING c` or `USING c::int`: the column's own values, converted (not computed anew)."""
-    while isinstance(using, exp.Paren | exp.Cast | exp.TryCast):
+    """`USING c`, `USING c::int`, `USING c AT TIME ZONE 'UTC'`: the column's own values,
+    converted (not computed anew)."""
+    while isinstance(using, exp.Paren | exp.Cast | exp.TryCast | exp.AtTimeZone):
         using = using.this
     return isinstance(using, exp.Column) and using.name.lower() == column.lower()
