@@ -2,12 +2,13 @@
 
 `predicate_truth` answers True (holds for every row), False (for none) or None (depends on the
 data). It folds constants the way databases do (`1+1=2`, `CAST(1 AS BOOL)`, `'t'::boolean`,
-`COALESCE(NULL, 1) = 1`, `(SELECT 1) = 1`, `CASE WHEN TRUE THEN TRUE END`, MySQL's `WHERE '1'`
-and `WHERE 0x1`), and recognises the usual ways of writing "every row": self-comparisons
-(`id = id`, `orders.id = id`), `P OR NOT P`, patterns that match anything (`LIKE '%'`,
-`REGEXP '.*'`), and subqueries over the statement's own table (`id IN (SELECT id FROM t)`,
-`EXISTS (SELECT 1 FROM t)`). A row whose tested column is NULL may escape some of these; they
-still touch every row that matters, which is what the guard must catch.
+`COALESCE(NULL, 1) = 1`, `(SELECT 1) = 1`, `CASE WHEN TRUE THEN TRUE END`, `DECODE(x, NULL, 1,
+1) = 1`, MySQL's `WHERE '1'` and `WHERE 0x1`), and recognises the usual ways of writing "every
+row": self-comparisons (`id = id`, `orders.id = id`), `P OR NOT P`, patterns that match anything
+(`LIKE '%'`, `ILIKE ANY ('%')`, `REGEXP '.*'`), bounds outside a value's range (value_ranges.py:
+`user_id > -1`, `id IS NOT NULL`), and subqueries over the statement's own table (`id IN (SELECT
+id FROM t)`, `EXISTS (SELECT 1 FROM t)`). A row whose tested column is NULL may escape some of
+these; they still touch every row that matters, which is what the guard must catch.
 """
 
 from __future__ import annotations
@@ -395,7 +396,7 @@ def _is(node: exp.Expr, target: Target) -> bool | None:
     value = constant(node.this)
     other = node.expression
     if isinstance(other, exp.Null):
-        if value is Unknown and never_null(_text_cast_subject(node.this)):
+        if value is Unknown and never_null(node.this):
             return negated  # `id IS NOT NULL`, `TRY_CAST(id AS varchar) IS NOT NULL`: every row
         if value is Unknown or value == "":
             return None  # Oracle reads '' as NULL, other databases as a string
@@ -406,15 +407,6 @@ def _is(node: exp.Expr, target: Target) -> bool | None:
             return None
         return (truth is bool(other.this)) != negated
     return None
-
-
-def _text_cast_subject(node: exp.Expr) -> exp.Expr:
-    """What a cast to text is NULL exactly when: its argument (every value has a text form, so
-    even TRY_CAST(x AS varchar) fails on none)."""
-    node = unparen(node)
-    while isinstance(node, exp.Cast | exp.TryCast) and node.to.is_type(*exp.DataType.TEXT_TYPES):
-        node = unparen(node.this)
-    return node
 
 
 def _match_anything(node: exp.Expr, target: Target) -> bool | None:

@@ -76,7 +76,12 @@ def _column_row(column: exp.Expr) -> _ColumnRow | None:
 
 
 def never_null(node: exp.Expr) -> bool:
-    """A column that is never NULL (a table's own key)."""
+    """A column that is never NULL (a table's own key), or a cast of one to text: every value
+    has a text form, so even TRY_CAST(id AS varchar) fails on none."""
+    while isinstance(node, exp.Paren) or (
+        isinstance(node, exp.Cast | exp.TryCast) and node.to.is_type(*exp.DataType.TEXT_TYPES)
+    ):
+        node = node.this
     row = _column_row(node)
     return row is not None and row.not_null
 
