@@ -116,21 +116,20 @@ _NOW_NAMES = frozenset(
 
 
 def recorded_rows_pass(node: exp.Expr, constant: Callable[[exp.Expr | None], Any]) -> bool:
-    """`session_start < GETDATE() + INTERVAL '1 day'`, `created_at <= now()`: a cutoff at or
-    after now passes every row a column that records when its row happened holds."""
+    """`session_start < GETDATE() + INTERVAL '1 day'`: a cutoff after now passes every row a
+    column that records when its row happened holds. (`created_at < now()` is left to the row
+    estimates of impact probes: rows stamped by another clock may lie just ahead of it.)"""
     up_to = _UP_TO.get(type(node))
     if up_to is None:
         return False
     column, cutoff = (node.this, node.expression) if up_to else (node.expression, node.this)
     row = _column_row(column)
-    return row is not None and row.past and _at_or_after_now(cutoff, constant)
+    return row is not None and row.past and _after_now(cutoff, constant)
 
 
-def _at_or_after_now(node: exp.Expr, constant: Callable[[exp.Expr | None], Any]) -> bool:
+def _after_now(node: exp.Expr, constant: Callable[[exp.Expr | None], Any]) -> bool:
     while isinstance(node, exp.Paren):
         node = node.this
-    if _now(node):
-        return True
     if isinstance(node, exp.Add | exp.DateAdd | exp.Sub | exp.DateSub) and _now(node.this):
         amount = node.expression
         if isinstance(amount, exp.Interval):
@@ -140,7 +139,7 @@ def _at_or_after_now(node: exp.Expr, constant: Callable[[exp.Expr | None], Any])
             number = float(value)
         except (TypeError, ValueError):
             return False
-        return number >= 0 if isinstance(node, exp.Add | exp.DateAdd) else number <= 0
+        return number > 0 if isinstance(node, exp.Add | exp.DateAdd) else number < 0
     return False
 
 
