@@ -2,12 +2,13 @@
 
 `predicate_truth` answers True (holds for every row), False (for none) or None (depends on the
 data). It folds constants the way databases do (`1+1=2`, `CAST(1 AS BOOL)`, `'t'::boolean`,
-`COALESCE(NULL, 1) = 1`, `(SELECT 1) = 1`, `CASE WHEN TRUE THEN TRUE END`, MySQL's `WHERE '1'`
-and `WHERE 0x1`), and recognises the usual ways of writing "every row": self-comparisons
-(`id = id`, `orders.id = id`), `P OR NOT P`, patterns that match anything (`LIKE '%'`,
-`REGEXP '.*'`), and subqueries over the statement's own table (`id IN (SELECT id FROM t)`,
-`EXISTS (SELECT 1 FROM t)`). A row whose tested column is NULL may escape some of these; they
-still touch every row that matters, which is what the guard must catch.
+`COALESCE(NULL, 1) = 1`, `(SELECT 1) = 1`, `CASE WHEN TRUE THEN TRUE END`, `DECODE(x, NULL, 1,
+1) = 1`, MySQL's `WHERE '1'` and `WHERE 0x1`), and recognises the usual ways of writing "every
+row": self-comparisons (`id = id`, `orders.id = id`), `P OR NOT P`, patterns that match anything
+(`LIKE '%'`, `ILIKE ANY ('%')`, `REGEXP '.*'`), bounds outside a value's range (value_ranges.py:
+`user_id > -1`, `id IS NOT NULL`), and subqueries over the statement's own table (`id IN (SELECT
+id FROM t)`, `EXISTS (SELECT 1 FROM t)`). A row whose tested column is NULL may escape some of
+these; they still touch every row that matters, which is what the guard must catch.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from typing import Any
 from sqlglot import exp
 
 from guardrails_core.intent.complements import _has_complement, unparen
-from guardrails_core.intent.value_ranges import always_true
+from guardrails_core.intent.like_patterns import match_anything
+from guardrails_core.intent.value_ranges import always_true, never_null, recorded_rows_pass
 
 Unknown: Any = object()
 """The value of an expression that depends on the data."""
@@ -225,7 +227,22 @@ def _scalar_subquery(node: exp.Expr) -> Any:
     return Unknown
 
 
+def _same_outcome(outcomes: list[exp.Expr | None]) -> Any:
+    """The value of a conditional whose every outcome is the same constant (None: NULL, the
+    value of a missing ELSE), whatever its conditions; else Unknown."""
+    values = [None if outcome is None else constant(outcome) for outcome in outcomes]
+    if any(value is Unknown for value in values) or len(set(map(repr, values))) != 1:
+        return Unknown
+    return values[0]
+
+
 def _case(node: exp.Expr) -> Any:
+    branches = node.args.get("ifs") or []
+    same = _same_outcome(
+        [*(branch.args.get("true") for branch in branches), node.args.get("default")]
+    )
+    if same is not Unknown:
+        return same  # CASE WHEN status = 'x' THEN 1 ELSE 1 END: 1 for every row
     if node.this is not None:  # CASE x WHEN ...: compare values, too rare to fold
         return Unknown
     for branch in node.args.get("ifs") or []:
@@ -236,6 +253,23 @@ def _case(node: exp.Expr) -> Any:
             return constant(branch.args.get("true"))
     default = node.args.get("default")
     return constant(default) if default is not None else None
+
+
+def _decode(node: exp.Expr) -> Any:
+    """Oracle DECODE(x, search, result, ..., default): folded when every result is the same."""
+    arguments = node.expressions[1:]
+    results: list[exp.Expr | None] = list(arguments[1::2])
+    results.append(arguments[-1] if len(arguments) % 2 else None)  # the default, else NULL
+    return _same_outcome(results)
+
+
+def _if(node: exp.Expr) -> Any:
+    """IF / IIF(condition, a, b): folded when the condition or both outcomes are known."""
+    truth = predicate_truth(node.this)
+    if truth is not None:
+        chosen = node.args.get("true") if truth else node.args.get("false")
+        return None if chosen is None else constant(chosen)
+    return _same_outcome([node.args.get("true"), node.args.get("false")])
 
 
 _FOLDERS: dict[type[exp.Expr], Callable[[exp.Expr], Any]] = {
@@ -249,6 +283,8 @@ _FOLDERS: dict[type[exp.Expr], Callable[[exp.Expr], Any]] = {
     exp.Coalesce: _coalesce,
     exp.Subquery: _scalar_subquery,
     exp.Case: _case,
+    exp.DecodeCase: _decode,
+    exp.If: _if,
     exp.DPipe: _concat,
     exp.Concat: _concat,
     **{kind: _arithmetic for kind in _ARITHMETIC},
@@ -301,7 +337,7 @@ def _comparison(node: exp.Expr, target: Target) -> bool | None:
         return _COMPARE[type(node)](a, b)
     if _same_value(left, right, target):
         return _SELF_COMPARISON[type(node)]
-    return True if always_true(node, constant) else None
+    return True if always_true(node, constant) or recorded_rows_pass(node, constant) else None
 
 
 def _collation_dependent(a: Any, b: Any) -> bool:
@@ -373,6 +409,8 @@ def _is(node: exp.Expr, target: Target) -> bool | None:
     value = constant(node.this)
     other = node.expression
     if isinstance(other, exp.Null):
+        if value is Unknown and never_null(node.this):
+            return negated  # `id IS NOT NULL`, `TRY_CAST(id AS varchar) IS NOT NULL`: every row
         if value is Unknown or value == "":
             return None  # Oracle reads '' as NULL, other databases as a string
         return (value is None) != negated
@@ -385,39 +423,7 @@ def _is(node: exp.Expr, target: Target) -> bool | None:
 
 
 def _match_anything(node: exp.Expr, target: Target) -> bool | None:
-    """LIKE / ILIKE / REGEXP / SIMILAR TO with a pattern that matches every value."""
-    pattern = constant(node.expression)
-    subject = constant(node.this)
-    if not isinstance(pattern, str):
-        return None
-    if isinstance(subject, str):
-        return _pattern_matches(node, pattern, subject)
-    if isinstance(node, exp.Like | exp.ILike | exp.SimilarTo):
-        return True if pattern and set(pattern) == {"%"} else None
-    try:
-        compiled = re.compile(pattern)
-    except re.error:
-        return None
-    # A regular expression that finds a match in the empty string and in arbitrary text.
-    return True if compiled.search("") and compiled.search("x\ny 1") else None
-
-
-def _pattern_matches(node: exp.Expr, pattern: str, subject: str) -> bool | None:
-    if isinstance(node, exp.Like | exp.ILike):
-        regex = "".join(
-            ".*" if char == "%" else "." if char == "_" else re.escape(char) for char in pattern
-        )
-        folded = re.fullmatch(regex, subject, re.IGNORECASE | re.DOTALL) is not None
-        if isinstance(node, exp.ILike):
-            return folded
-        exact = re.fullmatch(regex, subject, re.DOTALL) is not None
-        # 'abc' LIKE 'ABC': true where LIKE ignores case (SQLite, MySQL's default collation),
-        # false elsewhere; the database's rules decide, so the value is not known here.
-        return exact if exact == folded else None
-    try:
-        return re.search(pattern, subject) is not None
-    except re.error:
-        return None
+    return match_anything(node, constant)
 
 
 def _in(node: exp.Expr, target: Target) -> bool | None:
@@ -496,7 +502,7 @@ def _selects_own_column(column: exp.Expr, query: exp.Expr, target: Target) -> bo
     source = select.args.get("from_")
     table = source.this if isinstance(source, exp.From) else None
     own = isinstance(table, exp.Table) and table.name.lower() in target
-    if _restricted(select) and not (
+    if _restricted(select, column.name.lower()) and not (
         own and table is not None and _matches_itself(select, table, target)
     ):
         return False
@@ -528,11 +534,16 @@ def _inline_cte(select: exp.Select) -> exp.Expr:
     return select
 
 
-def _restricted(select: exp.Select) -> bool:
+def _restricted(select: exp.Select, compared: str = "") -> bool:
     """A filter that can drop rows (a WHERE that is always true, `WHERE TRUE`, and a LIMIT no
-    table reaches, `LIMIT 18446744073709551615`, drop none)."""
+    table reaches, `LIMIT 18446744073709551615`, drop none; nor, for `x IN (SELECT x ...)`, a
+    WHERE that only drops the rows where the `compared` column x is NULL: IN matches none)."""
     where = select.args.get("where")
-    if where is not None and predicate_truth(where.this) is not True:
+    if (
+        where is not None
+        and predicate_truth(where.this) is not True
+        and not _drops_only_nulls(where.this, compared)
+    ):
         return True
     limit = select.args.get("limit")
     if limit is not None:
@@ -542,6 +553,22 @@ def _restricted(select: exp.Select) -> bool:
     return any(
         select.args.get(key) for key in ("having", "group", "joins", "qualify", "offset", "fetch")
     )
+
+
+def _drops_only_nulls(condition: exp.Expr, column: str) -> bool:
+    """`c IS NOT NULL [AND t.c IS NOT NULL]`: only the rows where `column` is NULL fail."""
+    if not column:
+        return False
+    for leaf in _leaves(condition, exp.And):
+        tested = unparen(leaf.this) if isinstance(leaf, exp.Not) else None
+        if not (
+            isinstance(tested, exp.Is)
+            and isinstance(tested.expression, exp.Null)
+            and isinstance(tested.this, exp.Column)
+            and tested.this.name.lower() == column
+        ):
+            return False
+    return True
 
 
 #: A row count no table holds: a LIMIT this large keeps every row.

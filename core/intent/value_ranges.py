@@ -1,13 +1,16 @@
-"""Comparisons that cannot be false: a function whose value has a known range (rules/
-value_ranges.yaml) compared with a constant outside it (`toYear(d) > 0`, `length(s) >= 0`)."""
+"""Comparisons that cannot be false: a function or a key column whose value has a known range
+(rules/value_ranges.yaml) compared with a constant outside it (`toYear(d) > 0`, `length(s) >= 0`,
+`user_id > -1`), and keys that are never NULL (`id IS NOT NULL`)."""
 
 from __future__ import annotations
 
+import fnmatch
 import functools
 import math
+import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlglot import exp
 
@@ -43,19 +46,107 @@ def _ranges() -> dict[str, tuple[float, float]]:
     return ranges
 
 
+class _ColumnRow(NamedTuple):
+    pattern: re.Pattern[str]
+    bounds: tuple[float, float]
+    not_null: bool
+    past: bool  # records when its row happened: never later than now
+
+
+@functools.cache
+def _column_rows() -> tuple[_ColumnRow, ...]:
+    data = load_yaml(RULES.read_text(encoding="utf-8"))
+    return tuple(
+        _ColumnRow(
+            re.compile(fnmatch.translate(str(name).lower())),
+            (float(row.get("min", -math.inf)), float(row.get("max", math.inf))),
+            bool(row.get("not_null")),
+            bool(row.get("past")),
+        )
+        for row in data["columns"]
+        for name in row["names"]
+    )
+
+
+def _column_row(column: exp.Expr) -> _ColumnRow | None:
+    if not isinstance(column, exp.Column):
+        return None
+    name = column.name.lower()
+    return next((row for row in _column_rows() if row.pattern.fullmatch(name)), None)
+
+
+def never_null(node: exp.Expr) -> bool:
+    """A column that is never NULL (a table's own key), or a cast of one to text: every value
+    has a text form, so even TRY_CAST(id AS varchar) fails on none."""
+    while isinstance(node, exp.Paren) or (
+        isinstance(node, exp.Cast | exp.TryCast) and node.to.is_type(*exp.DataType.TEXT_TYPES)
+    ):
+        node = node.this
+    row = _column_row(node)
+    return row is not None and row.not_null
+
+
 def always_true(node: exp.Expr, constant: Callable[[exp.Expr | None], Any]) -> bool:
-    """Whether `node` (a comparison) holds for every row where its function is not NULL."""
+    """Whether `node` (a comparison) holds for every row where its function or column is not
+    NULL."""
     kind: type[exp.Expr] = type(node)
     if kind not in _ALWAYS:
         return False
     function, value = node.this, constant(node.expression)
-    if not isinstance(function, exp.Func):
+    if not isinstance(function, exp.Func | exp.Column):
         function, value = node.expression, constant(node.this)
         kind = _MIRRORED[kind]
-    bounds = _ranges().get(_name(function)) if isinstance(function, exp.Func) else None
+    bounds: tuple[float, float] | None = None
+    if isinstance(function, exp.Func):
+        bounds = _ranges().get(_name(function))
+    elif isinstance(function, exp.Column):
+        row = _column_row(function)
+        bounds = row.bounds if row is not None else None
     if bounds is None or isinstance(value, bool) or not isinstance(value, int | float):
         return False
     return _ALWAYS[kind](bounds[0], bounds[1], float(value))
+
+
+# Comparisons `column OP cutoff` that hold for every time up to the cutoff.
+_UP_TO: dict[type[exp.Expr], bool] = {exp.LT: True, exp.LTE: True, exp.GT: False, exp.GTE: False}
+# Functions whose value is the current time (not the current date: `< CURRENT_DATE` keeps today).
+_NOW_NAMES = frozenset(
+    {"now", "getdate", "getutcdate", "sysdate", "systimestamp", "sysdatetime", "localtimestamp"}
+)
+
+
+def recorded_rows_pass(node: exp.Expr, constant: Callable[[exp.Expr | None], Any]) -> bool:
+    """`session_start < GETDATE() + INTERVAL '1 day'`: a cutoff after now passes every row a
+    column that records when its row happened holds. (`created_at < now()` is left to the row
+    estimates of impact probes: rows stamped by another clock may lie just ahead of it.)"""
+    up_to = _UP_TO.get(type(node))
+    if up_to is None:
+        return False
+    column, cutoff = (node.this, node.expression) if up_to else (node.expression, node.this)
+    row = _column_row(column)
+    return row is not None and row.past and _after_now(cutoff, constant)
+
+
+def _after_now(node: exp.Expr, constant: Callable[[exp.Expr | None], Any]) -> bool:
+    while isinstance(node, exp.Paren):
+        node = node.this
+    if isinstance(node, exp.Add | exp.DateAdd | exp.Sub | exp.DateSub) and _now(node.this):
+        amount = node.expression
+        if isinstance(amount, exp.Interval):
+            amount = amount.this
+        value = constant(amount)
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            return False
+        return number > 0 if isinstance(node, exp.Add | exp.DateAdd) else number < 0
+    return False
+
+
+def _now(node: exp.Expr) -> bool:
+    if isinstance(node, exp.CurrentTimestamp):
+        return True
+    return isinstance(node, exp.Anonymous) and str(node.name).lower() in _NOW_NAMES
 
 
 def _name(function: exp.Expr) -> str:

@@ -372,7 +372,7 @@ def _handle_set(statement: _Statement, node: exp.Expr, chunk: _Chunk | None) -> 
             if not isinstance(inner, exp.Parameter):
                 continue  # @x: a user variable
             name = f"@@{inner.name}"
-        elif isinstance(target, exp.Column):
+        elif isinstance(target, exp.Column | exp.Dot):  # a.b.c.d.e is a Dot over a Column
             name = ".".join(part.name for part in target.parts)
         elif isinstance(target, exp.Expr):
             name = target.name

@@ -212,6 +212,7 @@ _KIND_WORDS: dict[str, ObjectKind] = {
     "LOGIN": K.ROLE,
     "GROUP": K.ROLE,
     "TABLE": K.TABLE,
+    "TABLES": K.TABLE,
     "VIEW": K.VIEW,
     "SCHEMA": K.SCHEMA,
     "DATABASE": K.DATABASE,
@@ -230,6 +231,7 @@ _VERB_ACTIONS: dict[str, ObjectAction] = {
     "REFRESH": A.WRITE,
     "RESTORE": A.WRITE,
     "FLASHBACK": A.WRITE,
+    "EXCHANGE": A.REPLACE,
 }
 _NAME_TOKENS = frozenset({TokenType.VAR, TokenType.IDENTIFIER, TokenType.STRING})
 
@@ -257,6 +259,24 @@ def _name_objects_from_words(statement: _Statement, rule: CommandRule, tokens: l
         and not tokens[position].text.replace("_", "").isalnum()
     ):
         return
+    names, position = _dotted_name(statement, tokens, position)
+    if kind is K.ROLE or kind in (K.SCHEMA, K.DATABASE):
+        statement.obj(kind, action, names[-1])
+        return
+    _table_object(statement, kind, action, names)
+    if (
+        rule.keywords == ("EXCHANGE", "TABLES")
+        and position + 2 < len(tokens)
+        and tokens[position + 1].text.upper() == "AND"
+    ):
+        # EXCHANGE TABLES a AND b: both tables end up holding the other's rows.
+        _table_object(statement, kind, action, _dotted_name(statement, tokens, position + 2)[0])
+
+
+def _dotted_name(
+    statement: _Statement, tokens: list[Token], position: int
+) -> tuple[list[str], int]:
+    """The normalised parts of the (dotted) name starting at `position`, and its last token's."""
     parts = [tokens[position]]
     while position + 2 < len(tokens) and tokens[position + 1].token_type is TokenType.DOT:
         parts.append(tokens[position + 2])
@@ -267,9 +287,12 @@ def _name_objects_from_words(statement: _Statement, rule: CommandRule, tokens: l
         )
         for part in parts
     ]
-    if kind is K.ROLE or kind in (K.SCHEMA, K.DATABASE):
-        statement.obj(kind, action, names[-1])
-        return
+    return names, position
+
+
+def _table_object(
+    statement: _Statement, kind: ObjectKind, action: ObjectAction, names: list[str]
+) -> None:
     schema = names[-2] if len(names) > 1 else statement.names.default_schema
     catalog = names[-3] if len(names) > 2 else statement.names.default_catalog
     statement.obj(kind, action, names[-1], schema=schema, catalog=catalog)
@@ -347,6 +370,17 @@ def _apply_keyword_hints(statement: _Statement, words: list[str]) -> None:
                 renamed = ref.model_copy(update={"action": A.RENAME})
                 del statement.objects[key]
                 statement.objects[object_key(renamed)] = renamed
+    if words[:4] == ["CREATE", "OR", "REPLACE", "TABLE"]:
+        # `CREATE OR REPLACE TABLE t DEEP CLONE src` (kept generic by the parser) replaces t's
+        # data as the parsed CREATE OR REPLACE TABLE does.
+        for key, ref in list(statement.objects.items()):
+            if ref.action is A.CREATE and ref.kind is K.TABLE:
+                del statement.objects[key]
+                replaced = ref.model_copy(update={"action": A.REPLACE})
+                statement.objects[object_key(replaced)] = replaced
+                statement.add(
+                    I.DELETE, "CREATE OR REPLACE TABLE discards the existing table's data"
+                )
     if words[0] == "ALTER" and _contains(words, ("SWAP", "WITH")):
         for key, ref in list(statement.objects.items()):
             replaced = ref.model_copy(update={"action": A.REPLACE})

@@ -20,6 +20,7 @@ from guardrails_core.intent.sql.statement import (
     _Statement,
     _temporary_name,
 )
+from guardrails_core.intent.sql.type_changes import judge_type_change
 from guardrails_core.model import (
     ObjectKind,
 )
@@ -200,6 +201,10 @@ def _external_storage(statement: _Statement, node: exp.Create) -> None:
         engine = _property_engine(prop)
         if engine in _REMOTE_ENGINES:
             statement.add(I.HOST_ACCESS, f"the {engine.upper()} engine connects to another server")
+            if fills:
+                statement.add(
+                    I.EXPORT, f"CREATE TABLE ... AS writes rows to another server ({engine})"
+                )
         elif engine == "url":
             statement.add(
                 I.EXPORT, "the URL engine sends every row written to it to a web endpoint"
@@ -367,6 +372,7 @@ def _handle_alter(statement: _Statement, node: exp.Alter, chunk: _Chunk | None) 
                 statement.obj(
                     K.COLUMN, A.ALTER, name, schema=schema, catalog=catalog, column=column
                 )
+                judge_type_change(statement, column or "", action.args.get("dtype"), using or None)
             statement.add(I.SCHEMA_CHANGE, f"ALTER COLUMN {column}")
         elif (
             isinstance(action, exp.Command)
@@ -412,6 +418,11 @@ def _handle_alter(statement: _Statement, node: exp.Alter, chunk: _Chunk | None) 
             old = statement.names.identifier(action.args.get("rename_from"))
             statement.obj(K.COLUMN, A.RENAME, name, schema=schema, catalog=catalog, column=old)
             statement.add(I.SCHEMA_CHANGE, f"CHANGE renames column {old}")
+        elif isinstance(action, exp.ModifyColumn) and isinstance(action.this, exp.ColumnDef):
+            column = statement.names.identifier(action.this.this)
+            statement.obj(K.COLUMN, A.ALTER, name, schema=schema, catalog=catalog, column=column)
+            # Its type is restated whatever changes (NOT NULL, a default): no sign of a new type.
+            statement.add(I.SCHEMA_CHANGE, f"MODIFY COLUMN {column}")
         elif isinstance(action, exp.SwapTable):
             renamed = True  # both tables end up holding the other's data
             statement.table(target, A.REPLACE, kind)

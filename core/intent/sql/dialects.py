@@ -211,6 +211,14 @@ _DML_TOP = re.compile(
 )
 
 
+# Spark's data source named by its class (`USING org.apache.spark.sql.jdbc`), which sqlglot only
+# reads as a short name (`USING jdbc`).
+_SPARK_PROVIDER_CLASS = re.compile(
+    r"(?i)(?<=\bUSING\s)\s*[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+"
+    r"(?=\s+(?:OPTIONS|LOCATION|TBLPROPERTIES|PARTITIONED|CLUSTERED|COMMENT)\b)"
+)
+
+
 def _preprocess(text: str, dialect: str | None) -> tuple[str, list[int]]:
     """The text to tokenise (same length as the input), and positions that make their
     statement unparseable because databases would read them differently."""
@@ -228,6 +236,10 @@ def _preprocess(text: str, dialect: str | None) -> tuple[str, list[int]]:
         # `ON OBJECT::dbo.t` names the securable class T-SQL assumes anyway (`ON dbo.t`); sqlglot
         # reads only the latter as a GRANT. Blanked, same length; SCHEMA:: etc. stay as written.
         text = _OBJECT_CLASS.sub(lambda m: m.group(1) + " " * (len(m.group(0)) - 2), text)
+    if dialect in ("spark", "spark2", "databricks"):
+        # The class name's dots become underscores (same length): the provider is still not a
+        # short name the analyzer trusts, and its OPTIONS (url, path) are read as they would be.
+        text = _SPARK_PROVIDER_CLASS.sub(lambda m: m.group(0).replace(".", "_"), text)
     if dialect == "oracle":
         # SQL*Plus runs the buffer at a line holding only `/` (after a PL/SQL block's END;): a
         # statement boundary, like T-SQL's GO. Same length.

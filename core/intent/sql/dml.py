@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from guardrails_core.intent.predicates import predicate_truth, target_names
+from guardrails_core.intent.predicates import _restricted, predicate_truth, target_names
 from guardrails_core.intent.sampling import restricts_nothing
 from guardrails_core.intent.sql.dialects import STRING_FALLBACK_DIALECTS, A, I, K
 from guardrails_core.intent.sql.statement import (
@@ -74,6 +74,34 @@ def _handle_insert(statement: _Statement, node: exp.Insert, chunk: _Chunk | None
         return
     statement.table(target, A.WRITE)
     statement.add(I.WRITE, "INSERT writes rows")
+    if _upsert(node) and _reads_every_row_of(statement, node.expression, target):
+        statement.add(
+            I.MASS_MUTATION,
+            "an upsert (REPLACE, ON CONFLICT / DUPLICATE KEY UPDATE) whose rows are every row of "
+            "its own table rewrites all of them",
+        )
+
+
+def _upsert(node: exp.Insert) -> bool:
+    """REPLACE INTO, INSERT OR REPLACE, ON CONFLICT DO UPDATE, ON DUPLICATE KEY UPDATE: an
+    inserted row that meets an existing key replaces or changes that row."""
+    if str(node.args.get("alternative") or "").upper() == "REPLACE":
+        return True
+    conflict = node.args.get("conflict")
+    action = conflict.args.get("action") if isinstance(conflict, exp.OnConflict) else None
+    return action is not None and "UPDATE" in str(action.name).upper()
+
+
+def _reads_every_row_of(statement: _Statement, source: exp.Expr | None, target: exp.Expr) -> bool:
+    """`SELECT ... FROM target` with nothing (WHERE, join, LIMIT, grouping) that drops a row."""
+    query = source.this if isinstance(source, exp.Subquery) else source
+    if isinstance(target, exp.Schema):
+        target = target.this
+    if not isinstance(query, exp.Select) or _restricted(query) or not isinstance(target, exp.Table):
+        return False
+    origin = query.args.get("from_")
+    table = origin.this if isinstance(origin, exp.From) else None
+    return isinstance(table, exp.Table) and statement.qualify(table) == statement.qualify(target)
 
 
 def _static_partition(target: exp.Expr) -> bool:
@@ -305,8 +333,8 @@ def _handle_merge(statement: _Statement, node: exp.Merge, chunk: _Chunk | None) 
         elif by_source and (on_truth is False or source_empty or _partial_source(using)):
             statement.add(
                 I.MASS_MUTATION,
-                f"MERGE ... NOT MATCHED BY SOURCE THEN {verb} with a source that can "
-                "match nothing touches every row",
+                f"MERGE ... NOT MATCHED BY SOURCE THEN {verb} with a source that can match "
+                "nothing, or only a sample or slice, touches every target row outside it",
             )
 
 
@@ -322,11 +350,14 @@ def _plain_source(using: exp.Expr | None) -> exp.Expr | None:
 
 
 def _partial_source(using: exp.Expr | None) -> bool:
-    """A source cut to a sample (`LIMIT n`, `TABLESAMPLE`): NOT MATCHED BY SOURCE then covers
-    nearly every target row."""
+    """A source cut to a sample (`LIMIT n`, `TABLESAMPLE`) or filtered to a slice (`WHERE
+    LoadId = 5`): NOT MATCHED BY SOURCE then covers every target row outside it."""
     query = using.this if isinstance(using, exp.Subquery) else using
     if not isinstance(query, exp.Select):
         return False
+    where = query.args.get("where")
+    if where is not None and predicate_truth(where.this) is not True:
+        return True
     return bool(query.args.get("limit")) or any(True for _ in query.find_all(exp.TableSample))
 
 
@@ -357,10 +388,11 @@ def _empty_source(using: exp.Expr | None) -> bool:
 def _handle_truncate(statement: _Statement, node: exp.TruncateTable, chunk: _Chunk | None) -> None:
     kind = K.DATABASE if node.args.get("is_database") else K.TABLE
     temporary = all(_temporary_name(t, statement.dialect_name) for t in node.expressions)
-    if node.expressions and temporary:
+    if kind is K.TABLE and node.expressions and temporary:
         # a T-SQL #temp table is session scratch: emptying it loses no kept data (as DELETE)
+        for target in node.expressions:
+            statement.table(target, A.WRITE, kind)
         statement.add(I.WRITE, "empties a temporary table (session scratch)")
-        statement.claimed_tables.update(id(target) for target in node.expressions)
         return
     for target in node.expressions:
         statement.table(target, A.DELETE, kind)

@@ -1,8 +1,8 @@
 """Dynamic SQL text built from literals, folded to the statement it will run: concatenations
 (`||`, `+`, CONCAT), FORMAT('... %s', ...), identifier quoting (quote_ident, QUOTENAME,
-DBMS_ASSERT.*), case changes, and script variables assigned such text earlier (`SET @s = ...`,
-`DECLARE @s ... = ...`, `DECLARE v STRING DEFAULT ...`). What cannot be folded stays unknown
-(None), so the statement that runs it stays `dynamic`.
+DBMS_ASSERT.*), case changes, REVERSE, characters by code (CHAR(68)), and script variables
+assigned such text earlier (`SET @s = ...`, `DECLARE @s ... = ...`, `DECLARE v STRING DEFAULT
+...`). What cannot be folded stays unknown (None), so the statement that runs it stays `dynamic`.
 """
 
 from __future__ import annotations
@@ -19,11 +19,14 @@ from guardrails_core.model import StatementEffect
 # Functions that return their text argument as an identifier, quoted or checked: the name is
 # the same object whatever the quoting (lower-case names; a package's functions by package).
 _IDENTIFIER_FUNCTIONS = frozenset({"quote_ident", "quotename", "dbms_assert"})
-_CASE_FUNCTIONS: dict[str, Callable[[str], str]] = {
+_TEXT_FUNCTIONS: dict[str, Callable[[str], str]] = {
     "upper": str.upper,
     "lower": str.lower,
     "trim": str.strip,
+    "reverse": lambda text: text[::-1],
 }
+# Functions that make one character of a code point: CHAR(68) + CHAR(82) is 'DR'.
+_CHARACTER_FUNCTIONS = frozenset({"chr", "char", "nchar"})
 # What stands for a piece of dynamic SQL known only at run time, when the rest is read.
 VISIBLE_PLACEHOLDER = "dynamic_part"
 _PARTIAL = "#visible"  # texts key suffix: a variable's text with placeholders
@@ -34,6 +37,8 @@ def variable_name(node: exp.Expr | None) -> str | None:
     """The lower-case name a script variable goes by: `@s` (T-SQL, MySQL) or `s`."""
     if isinstance(node, exp.Parameter):
         return "@" + node.name.lower()
+    if isinstance(node, exp.Table) and isinstance(node.this, exp.Parameter) and not node.db:
+        return "@" + node.this.name.lower()  # T-SQL EXEC(@q) reads (@q) as a table name
     if isinstance(node, exp.Column) and not node.table:
         return node.name.lower()
     if isinstance(node, exp.Identifier | exp.Var):
@@ -120,9 +125,9 @@ def visible_text(node: exp.Expr | None, texts: dict[str, str]) -> str | None:
 def _plain_literal(node: exp.Expr | None) -> bool:
     while isinstance(node, exp.Paren):
         node = node.this
-    return isinstance(node, exp.National | exp.Table) or (
-        isinstance(node, exp.Literal) and node.is_string
-    )
+    if isinstance(node, exp.Table):  # EXEC('...') is a quoted name; EXEC(@q) a variable's
+        return isinstance(node.this, exp.Identifier)
+    return isinstance(node, exp.National) or (isinstance(node, exp.Literal) and node.is_string)
 
 
 def _joined(parts: list[str | None]) -> str | None:
@@ -138,13 +143,18 @@ def _function_text(
     arguments = list(node.iter_expressions())
     if not arguments:
         return unknown
+    code = arguments[0]
+    if name in _CHARACTER_FUNCTIONS and len(arguments) == 1 and isinstance(code, exp.Literal):
+        if not code.is_string and str(code.this).isdigit() and int(str(code.this)) < 0x110000:
+            return chr(int(str(code.this)))
+        return unknown
     first = fold_text(arguments[0], texts, unknown)
     if first is None:
         return None
     if package in _IDENTIFIER_FUNCTIONS or name in _IDENTIFIER_FUNCTIONS:
         return first  # the same object, however its name is quoted
-    case = _CASE_FUNCTIONS.get(name)
-    return case(first) if case is not None and len(arguments) == 1 else unknown
+    transform = _TEXT_FUNCTIONS.get(name)
+    return transform(first) if transform is not None and len(arguments) == 1 else unknown
 
 
 def _formatted(node: exp.Format, texts: dict[str, str], unknown: str | None) -> str | None:

@@ -4,6 +4,7 @@ copies across catalogs."""
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 from sqlglot import exp
 
@@ -184,10 +185,36 @@ _OTHER_SERVER_FUNCTIONS = frozenset(
 _GOVERNED_PATHS = ("/volumes/",)
 
 
+# Hosts of cloud object stores: `https://bucket.s3.amazonaws.com/key` is bucket data, as
+# `s3://bucket/key` is (AWS S3 virtual-hosted and path style, Google Cloud Storage, Azure Blob
+# and Data Lake storage, Cloudflare R2).
+_OBJECT_STORE_HOST = re.compile(
+    r"(?:[a-z0-9.-]+\.)?(?:s3(?:[.-][a-z0-9-]+)*\.amazonaws\.com(?:\.cn)?|storage\.googleapis\.com"
+    r"|[a-z0-9-]+\.(?:blob|dfs)\.core\.windows\.net|[a-z0-9-]+\.r2\.cloudflarestorage\.com)"
+)
+
+
+def _object_store_url(location: str) -> bool:
+    try:
+        parts = urlsplit(location)
+    except ValueError:
+        return False
+    return (
+        parts.scheme == "https"
+        and not parts.username
+        and parts.port is None
+        and bool(parts.hostname)
+        and _OBJECT_STORE_HOST.fullmatch(parts.hostname or "") is not None
+        and ".." not in parts.path.split("/")
+    )
+
+
 def _outside_workspace(location: str) -> bool:
     """An absolute or home path, or a web URL: not a pipeline's own relative or bucket data."""
     lowered = location.lower()
     if lowered.startswith(_GOVERNED_PATHS) and ".." not in lowered.split("/"):
+        return False
+    if _object_store_url(lowered):
         return False
     return (
         lowered.startswith(("/", "~", "file:", "http://", "https://", "ftp://", ".."))

@@ -27,6 +27,7 @@ from guardrails_core.intent.sql.folding import (
 )
 from guardrails_core.intent.sql.function_rules import function_registry
 from guardrails_core.intent.sql.functions import _dynamic_text, known_procedure
+from guardrails_core.intent.sql.prepared import bound_text, remember_prepared
 from guardrails_core.intent.sql.procedural import _special_create, _special_do
 from guardrails_core.intent.sql.statement import (
     _STATEMENT_STARTERS,
@@ -79,6 +80,11 @@ def _special_execute(statement: _Statement, command: _Command) -> bool:
         _dynamic_text(statement, literal, "EXEC (...)")
         return True
     name = command.tokens[1].text.lower() if len(command.tokens) > 1 else ""
+    found = _statement_words(command.chunk, command.source, statement.names.dialect)
+    bound = bound_text(statement.texts, name, found.tokens, found.text, statement.dialect_name)
+    if bound is not None:
+        _dynamic_text(statement, bound, f"EXECUTE {name} with its arguments")
+        return True
     if name in command.prepared:
         statement.embed(command.prepared[name])
         return True
@@ -177,13 +183,13 @@ def _special_prepare(statement: _Statement, command: _Command) -> bool:
                 statement.add(I.DYNAMIC, f"PREPARE runs the text {variable} holds at run time")
             elif rest and rest[0].text.upper() in _STATEMENT_STARTERS:
                 # Trino: PREPARE p FROM DELETE FROM t (the statement itself, unquoted)
-                _dynamic_text(
-                    statement,
-                    _rest_after(command.chunk, command.source, "FROM"),
-                    "PREPARE ... FROM",
-                )
+                text = _rest_after(command.chunk, command.source, "FROM")
+                _dynamic_text(statement, text, "PREPARE ... FROM")
+                remember_prepared(statement.texts, name, text)
             else:
-                _dynamic_text(statement, _single_literal(rest), "PREPARE ... FROM")
+                literal = _single_literal(rest)
+                _dynamic_text(statement, literal, "PREPARE ... FROM")
+                remember_prepared(statement.texts, name, literal)
             command.prepared[name] = statement.embedded[before:]
             return True
         if upper == "AS":
@@ -193,6 +199,7 @@ def _special_prepare(statement: _Statement, command: _Command) -> bool:
             before = len(statement.embedded)
             _dynamic_text(statement, text, "PREPARE ... AS")
             command.prepared[name] = statement.embedded[before:]
+            remember_prepared(statement.texts, name, text)
             return True
     return False
 
@@ -239,8 +246,12 @@ def _special_call(statement: _Statement, command: _Command) -> bool:
         for intent in known.intents:
             statement.add(intent, f"CALL {name}: {known.message}")
         return True
-    statement.add(I.DYNAMIC, f"CALL {name} runs a stored procedure whose body is not visible here")
     package = function_registry().packages.get(name.split(".")[0].lower())
+    if package is not None and not package.intents and "." in name:
+        # A procedure of a package registered as effect-free (DBMS_STATS.GATHER_TABLE_STATS),
+        # allowed as the same call inside a BEGIN ... END block is.
+        return True
+    statement.add(I.DYNAMIC, f"CALL {name} runs a stored procedure whose body is not visible here")
     if package is not None:
         for intent in package.intents:
             statement.add(intent, f"{name}: {package.message}")
@@ -386,6 +397,8 @@ def _special_replace(statement: _Statement, command: _Command) -> bool:
         tree = sqlglot.parse_one(as_insert, dialect=statement.names.dialect)
     except SqlglotError:
         return False
+    if isinstance(tree, exp.Insert):
+        tree.set("alternative", "REPLACE")  # what it is: an INSERT that replaces on a key
     _walk(statement, tree, None)
     statement.operation = "REPLACE"
     statement.add(I.WRITE, "REPLACE INTO writes rows, deleting rows with the same key first")

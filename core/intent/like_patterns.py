@@ -1,0 +1,60 @@
+"""Patterns that match every value: `LIKE '%'`, `REGEXP '.*'`, `ILIKE ANY ('%', ...)`, and
+patterns tested against a constant (`'abc' LIKE 'a%'`), for predicates.py."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from sqlglot import exp
+
+from guardrails_core.intent.complements import unparen
+
+
+def match_anything(node: exp.Expr, constant: Callable[[exp.Expr | None], Any]) -> bool | None:
+    """LIKE / ILIKE / REGEXP / SIMILAR TO with a pattern that matches every value; LIKE ANY
+    (...) with one such pattern, LIKE ALL (...) with only such patterns."""
+    quantified = node.expression
+    if isinstance(quantified, exp.Any | exp.All) and isinstance(
+        unparen(quantified.this), exp.Tuple | exp.Array
+    ):
+        truths = [
+            match_anything(type(node)(this=node.this, expression=pattern), constant)
+            for pattern in unparen(quantified.this).expressions
+        ]
+        if isinstance(quantified, exp.Any):
+            return True if any(truth is True for truth in truths) else None
+        return True if truths and all(truth is True for truth in truths) else None
+    pattern = constant(node.expression)
+    subject = constant(node.this)
+    if not isinstance(pattern, str):
+        return None
+    if isinstance(subject, str):
+        return _pattern_matches(node, pattern, subject)
+    if isinstance(node, exp.Like | exp.ILike | exp.SimilarTo):
+        return True if pattern and set(pattern) == {"%"} else None
+    try:
+        compiled = re.compile(pattern)
+    except re.error:
+        return None
+    # A regular expression that finds a match in the empty string and in arbitrary text.
+    return True if compiled.search("") and compiled.search("x\ny 1") else None
+
+
+def _pattern_matches(node: exp.Expr, pattern: str, subject: str) -> bool | None:
+    if isinstance(node, exp.Like | exp.ILike):
+        regex = "".join(
+            ".*" if char == "%" else "." if char == "_" else re.escape(char) for char in pattern
+        )
+        folded = re.fullmatch(regex, subject, re.IGNORECASE | re.DOTALL) is not None
+        if isinstance(node, exp.ILike):
+            return folded
+        exact = re.fullmatch(regex, subject, re.DOTALL) is not None
+        # 'abc' LIKE 'ABC': true where LIKE ignores case (SQLite, MySQL's default collation),
+        # false elsewhere; the database's rules decide, so the value is not known here.
+        return exact if exact == folded else None
+    try:
+        return re.search(pattern, subject) is not None
+    except re.error:
+        return None

@@ -1,0 +1,79 @@
+"""Column type changes that rewrite every value: a narrowing new type (rules/sql_type_changes.yaml)
+or a USING expression that computes new values, each an UPDATE of the column without a WHERE."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import NamedTuple
+
+from sqlglot import exp
+
+from guardrails_core.intent.sql.dialects import I
+from guardrails_core.intent.sql.statement import _Statement
+from guardrails_core.yaml_data import load_yaml
+
+RULES = Path(__file__).parent.parent / "rules" / "sql_type_changes.yaml"
+
+
+class _Lossy(NamedTuple):
+    sized: bool
+    refused_by: frozenset[str]
+    why: str
+
+
+class _Rules(NamedTuple):
+    unjudged: frozenset[str]  # widening only, or the type restated whatever changes
+    lossy: dict[str, _Lossy]
+
+
+@functools.cache
+def _rules() -> _Rules:
+    data = load_yaml(RULES.read_text(encoding="utf-8"))
+    lossy: dict[str, _Lossy] = {}
+    for row in data["lossy"]:
+        entry = _Lossy(
+            bool(row.get("sized")),
+            frozenset(str(name) for name in row.get("refused_by") or ()),
+            str(row["why"]),
+        )
+        for name in row["types"]:
+            lossy[str(name).upper()] = entry
+    unjudged = [*data["widening_only"], *data["restated"]]
+    return _Rules(frozenset(str(name) for name in unjudged), lossy)
+
+
+def judge_type_change(
+    statement: _Statement,
+    column: str,
+    new_type: exp.Expr | None,
+    using: exp.Expr | None = None,
+) -> None:
+    """Name `mass_mutation` when changing `column` to `new_type` (USING `using`) can change
+    stored values rather than only their type."""
+    if isinstance(using, exp.Expr) and not _same_values(using, column):
+        statement.add(
+            I.MASS_MUTATION,
+            f"ALTER COLUMN {column} ... USING {using.sql()[:60]} rewrites every value of the "
+            "column, as an UPDATE without a WHERE would",
+        )
+        return
+    if not isinstance(new_type, exp.DataType) or statement.dialect_name in _rules().unjudged:
+        return
+    lossy = _rules().lossy.get(new_type.this.name)
+    if lossy is None or statement.dialect_name in lossy.refused_by:
+        return
+    if lossy.sized and not new_type.expressions:
+        return
+    statement.add(
+        I.MASS_MUTATION,
+        f"changing {column} to {new_type.sql()} converts every stored value: {lossy.why}",
+    )
+
+
+def _same_values(using: exp.Expr, column: str) -> bool:
+    """`USING c`, `USING c::int`, `USING c AT TIME ZONE 'UTC'`: the column's own values,
+    converted (not computed anew)."""
+    while isinstance(using, exp.Paren | exp.Cast | exp.TryCast | exp.AtTimeZone):
+        using = using.this
+    return isinstance(using, exp.Column) and using.name.lower() == column.lower()
