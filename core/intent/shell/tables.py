@@ -22,6 +22,7 @@ from guardrails_core.intent.shell.files import (
     _dd,
     _device_tool,
     _find,
+    _history_off,
     _host_control,
     _plain_delete,
     _privilege_tool,
@@ -72,6 +73,7 @@ from guardrails_core.intent.shell.vcs import _git
 from guardrails_core.intent.shell.wrappers import (
     _WRAPPERS,
     _docker,
+    _environment,
     _kubectl,
     _parallel,
     _ssh,
@@ -92,9 +94,9 @@ _HOST_CONTROL = _words(
     "swapoff iptables ip6tables nft ufw systemctl service"
 )
 _INERT = _words(
-    "cd pwd sleep date exit return set shopt read test [ wait shift "
+    "cd pwd sleep date exit return shopt read test [ wait shift "
     "break continue unalias type which hash umask ulimit getopts let seq yes "
-    "whoami id hostname uname printenv basename dirname mktemp jobs fg bg disown history "
+    "whoami id hostname uname basename dirname mktemp jobs fg bg disown "
     "help pushd popd dirs sync nproc clear tput logger local declare typeset readonly "
     "export unset df free uptime ps"
 )
@@ -157,6 +159,9 @@ def _handlers() -> dict[str, _Handler]:
         "bq": _bq,
         "clickhouse": _clickhouse,
         "xargs": _xargs,
+        "printenv": _environment,
+        "history": _history_off,
+        "set": _history_off,
         "trap": _trap,
         "parallel": _parallel,
         "watch": _watch,
