@@ -7,9 +7,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from guardrails_core.intent.shell.execution import _payload, _script
-from guardrails_core.intent.shell.files import _delete
+from guardrails_core.intent.shell.files import _delete, _record_write
 from guardrails_core.intent.shell.network import _export
-from guardrails_core.intent.shell.options import _Call, _options, _parse, _Parsed, _words
+from guardrails_core.intent.shell.options import (
+    _Call,
+    _is_workspace,
+    _options,
+    _parse,
+    _Parsed,
+    _words,
+)
 from guardrails_core.intent.shell.words import (
     _PAYLOAD,
     EXPANSION_PLACEHOLDER,
@@ -245,8 +252,9 @@ def _client_commands(call: _Call, meta: _MetaCommands, sql: str) -> str:
         if not command.startswith(meta.prefix) and command not in meta.bare:
             continue
         if command in meta.sql:
-            lines[number] = line.replace(
-                words[0], " " * len(meta.prefix) + words[0][len(meta.prefix) :], 1
+            lines[number] = _client_copy(
+                call,
+                line.replace(words[0], " " * len(meta.prefix) + words[0][len(meta.prefix) :], 1),
             )
             continue
         lines[number] = " " * len(line)
@@ -264,6 +272,20 @@ def _client_commands(call: _Call, meta: _MetaCommands, sql: str) -> str:
         elif command in meta.shell:
             _script(call, _Word.literal(argument), f"{call.prog} {command}")
     return "\n".join(lines)
+
+
+# `\copy ... TO 'file'` in the working folder: the client writes the rows to the task's own
+# file, as `COPY ... TO STDOUT > file` would (the last TO is the target, after any query).
+# Anywhere else (/tmp, shared folders) the rows are left where others read them: an export.
+_CLIENT_COPY_TARGET = re.compile(r"(?is).*\bto\s+('[^']*')")
+
+
+def _client_copy(call: _Call, sql: str) -> str:
+    target = _CLIENT_COPY_TARGET.match(sql)
+    if target is None or not _is_workspace(_Word.literal(target.group(1).strip("'"))):
+        return sql
+    _record_write(call.effect, _Word.literal(target.group(1).strip("'")), f"{call.prog} \\copy")
+    return sql[: target.start(1)] + "STDOUT".ljust(len(target.group(1))) + sql[target.end(1) :]
 
 
 def _bq(call: _Call) -> None:
