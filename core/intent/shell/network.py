@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from guardrails_core.intent.shell.files import _delete, _record_write
+from guardrails_core.intent.shell.files import _delete, _record_write, _special_file
 from guardrails_core.intent.shell.options import (
     _azure_location,
     _Call,
@@ -47,6 +47,7 @@ def _export(
             sent.append(call.stdin())
         else:
             call.obj(ObjectKind.FILE, ObjectAction.READ, word.display)
+            _special_file(call.effect, word, tool, writes=False)  # a credentials file: privilege
             sent.append(word.display)
     for kind, name in destinations:
         call.obj(kind, ObjectAction.EXPORT_TARGET, name)
