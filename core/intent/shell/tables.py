@@ -80,6 +80,7 @@ from guardrails_core.intent.shell.wrappers import (
     _su,
     _trap,
     _watch,
+    _which,
     _wrapped,
     _xargs,
 )
@@ -95,7 +96,7 @@ _HOST_CONTROL = _words(
 )
 _INERT = _words(
     "cd pwd sleep date exit return shopt read test [ wait shift "
-    "break continue unalias type which hash umask ulimit getopts let seq yes "
+    "break continue unalias type hash umask ulimit getopts let seq yes "
     "whoami id hostname uname basename dirname mktemp jobs fg bg disown "
     "help pushd popd dirs sync nproc clear tput logger local declare typeset readonly "
     "export unset df free uptime ps"
@@ -160,6 +161,7 @@ def _handlers() -> dict[str, _Handler]:
         "clickhouse": _clickhouse,
         "xargs": _xargs,
         "printenv": _environment,
+        "which": _which,
         "history": _history_off,
         "set": _history_off,
         "trap": _trap,

@@ -40,6 +40,7 @@ def _wrapped(call: _Call) -> None:
         parsed.options.extend(after.options)
         rest = after.operands
     if parsed.has(*spec.lookup_only):
+        _looked_up(call, rest)
         return
     for script in parsed.values(*spec.script_options):
         _script(call, script, f"{call.prog} -c")
@@ -53,6 +54,17 @@ def _wrapped(call: _Call) -> None:
         _stdin_program(call, shell=True)
     elif call.prog == "env" and not parsed.has(*spec.script_options):
         _environment(call)
+
+
+def _looked_up(call: _Call, names: Sequence[_Word]) -> None:
+    """`command -v psql`, `which psql`: prints where the program is; `X=$(command -v psql);
+    "$X" ...` runs that program (its name stands for the path)."""
+    if len(names) == 1 and not names[0].dynamic and "/" not in names[0].value:
+        call.stdout = _Feed(_Origin.NONE, call.prog, _Word.literal(names[0].value + "\n"))
+
+
+def _which(call: _Call) -> None:
+    _looked_up(call, _parse(call.args).operands)
 
 
 def _environment(call: _Call) -> None:
