@@ -145,11 +145,14 @@ def _embed_sql(call: _Call, client: _SqlClient, text: _Word, where: str = "") ->
     if client.meta is not None:
         sql = _client_commands(call, client.meta, sql)
     statements = call.analyzer.nested_sql(sql, client.dialect) if sql.strip() else []
-    if text.dynamic and not _values_only(sql, text, statements):
+    built = ", ".join(text.expansions)
+    if text.dynamic and _values_only(sql, text, statements):
+        # Not proven either: a value holding a quote would change the statement (unknown is
+        # reviewed for AI agents, which may have set the variable, and recorded for others).
+        call.add(Intent.UNKNOWN, f"the SQL {call.prog} runs{where} takes {built} as values")
+    elif text.dynamic:
         call.add(
-            Intent.DYNAMIC,
-            f"the SQL {call.prog} runs{where} is built at run time from "
-            f"{', '.join(text.expansions)}",
+            Intent.DYNAMIC, f"the SQL {call.prog} runs{where} is built at run time from {built}"
         )
     if text.dynamic and text.origin & _PAYLOAD:
         _payload(call, text.origin, text.source, "SQL")
@@ -157,9 +160,10 @@ def _embed_sql(call: _Call, client: _SqlClient, text: _Word, where: str = "") ->
 
 
 # A variable expanded inside a quoted SQL string of a query or DML statement (`WHERE d =
-# '${RUN_DATE}'`) is a value: the statement is what the text shows. Elsewhere a value decides
-# (SET x = '$V', CALL p('$V')). Comments, double quotes, dollar quotes and backslashes could
-# hide where a string starts or ends: with any of them the SQL stays built at run time.
+# '${RUN_DATE}'`) is a value: the statement is what the text shows, unless the value holds a
+# quote. Elsewhere a value decides (SET x = '$V', CALL p('$V')). Comments, double quotes, dollar
+# quotes and backslashes could hide where a string starts or ends: with any of them the SQL
+# stays built at run time.
 _VARIABLE = re.compile(r"^\$\{?[A-Za-z_]\w*\}?$")
 _OBSCURED_QUOTES = re.compile(r"--|/\*|#|\$\$|\$\w*\$|\\|\"")
 _VALUE_STATEMENTS = frozenset(("SELECT", "INSERT", "UPDATE", "DELETE", "MERGE"))
