@@ -133,6 +133,8 @@ def judge(call: Call, program: Program, bridge: Bridge) -> None:
                     bridge.line(call, [call.name, *call.args, *words])
         elif carrier.language == "shell":  # `echo 'rm -rf /x' | at now`: a script run later
             bridge.script(call, fed, f"{call.prog} (from {call.stdin()})")
+        elif carrier.language == "make":  # `make -f - <<< $'all:\n\trm -rf x'`: its recipes
+            _makefile(call, fed, bridge)
         elif carrier.language == "cron":  # `echo '* * * * * cmd' | crontab -`: each line's command
             for line in fed.value.splitlines():
                 command = _CRON_LINE.match(line)
@@ -164,6 +166,17 @@ def judge(call: Call, program: Program, bridge: Bridge) -> None:
             bridge.script(call, inner[0], f"{call.prog} {inner[0].display[:40]}")
         elif inner:
             bridge.inner(call, inner)
+
+
+def _makefile(call: Call, fed: Any, bridge: Bridge) -> None:
+    """A makefile's recipe lines (tab-indented, after an optional @ - +) are shell commands;
+    make's own functions ($(shell ...), $(eval ...)) run what is not visible as text."""
+    for line in fed.value.splitlines():
+        if line.startswith("\t") and line.strip():
+            command = line.strip().lstrip("@-+").strip()
+            bridge.script(call, type(fed).literal(command), f"{call.prog} recipe")
+    if re.search(r"\$[({](?:shell|eval|file|guile)\s", fed.value):
+        call.add(Intent.DYNAMIC, f"{call.prog} runs make functions that are not analysed")
 
 
 def _record(call: Call, program: Program, verdict: Verdict) -> None:

@@ -3,17 +3,33 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from guardrails_core.intent.shell.execution import _payload, _script
-from guardrails_core.intent.shell.files import _delete
+from guardrails_core.intent.shell.files import _delete, _record_write
 from guardrails_core.intent.shell.network import _export
-from guardrails_core.intent.shell.options import _Call, _options, _parse, _Parsed, _words
-from guardrails_core.intent.shell.words import _PAYLOAD, _Feed, _names, _Origin, _Word
+from guardrails_core.intent.shell.options import (
+    _Call,
+    _is_workspace,
+    _options,
+    _parse,
+    _Parsed,
+    _words,
+)
+from guardrails_core.intent.shell.words import (
+    _PAYLOAD,
+    EXPANSION_PLACEHOLDER,
+    _Feed,
+    _names,
+    _Origin,
+    _Word,
+)
 from guardrails_core.model import (
     Intent,
     ObjectAction,
     ObjectKind,
+    StatementEffect,
 )
 
 # ----- SQL clients
@@ -128,16 +144,87 @@ def _embed_sql(call: _Call, client: _SqlClient, text: _Word, where: str = "") ->
     sql = text.value
     if client.meta is not None:
         sql = _client_commands(call, client.meta, sql)
-    if text.dynamic:
+    statements = call.analyzer.nested_sql(sql, client.dialect) if sql.strip() else []
+    built = ", ".join(text.expansions)
+    if text.dynamic and _values_only(sql, text, statements):
+        # Not proven either: a value holding a quote would change the statement (unknown is
+        # reviewed for AI agents, which may have set the variable, and recorded for others).
+        call.add(Intent.UNKNOWN, f"the SQL {call.prog} runs{where} takes {built} as values")
+    elif text.dynamic:
         call.add(
-            Intent.DYNAMIC,
-            f"the SQL {call.prog} runs{where} is built at run time from "
-            f"{', '.join(text.expansions)}",
+            Intent.DYNAMIC, f"the SQL {call.prog} runs{where} is built at run time from {built}"
         )
-        if text.origin & _PAYLOAD:
-            _payload(call, text.origin, text.source, "SQL")
-    if sql.strip():
-        call.effect.embedded.extend(call.analyzer.nested_sql(sql, client.dialect))
+    if text.dynamic and text.origin & _PAYLOAD:
+        _payload(call, text.origin, text.source, "SQL")
+    call.effect.embedded.extend(statements)
+
+
+# A variable expanded inside a quoted SQL string of a query or DML statement (`WHERE d =
+# '${RUN_DATE}'`) is a value: the statement is what the text shows, unless the value holds a
+# quote. Elsewhere a value decides (SET x = '$V', CALL p('$V')). Comments, double quotes, dollar
+# quotes and backslashes could hide where a string starts or ends: with any of them the SQL
+# stays built at run time.
+_VARIABLE = re.compile(r"^\$\{?[A-Za-z_]\w*\}?$")
+_OBSCURED_QUOTES = re.compile(r"--|/\*|#|\$\$|\$\w*\$|\\|\"")
+_VALUE_STATEMENTS = frozenset(("SELECT", "INSERT", "UPDATE", "DELETE", "MERGE"))
+# Words before a parenthesis that groups values or a subquery; any other word calls a function,
+# whose arguments may decide what it does (set_config('x', '$V')).
+_GROUPING = _words(
+    "values in and or not where on exists using when then else select from join by set as "
+    "having any all some"
+)
+_WORD_BEFORE = re.compile(r"(\w*)\s*$")
+_COMPARED = re.compile(r"(?:[=<>]|\b(?:i?like))\s*$", re.IGNORECASE)
+
+
+def _values_only(sql: str, text: _Word, statements: Sequence[StatementEffect]) -> bool:
+    """Every expansion of the SQL is a plain variable inside a single-quoted string of a query
+    or DML statement, in a place that holds a value."""
+    if not text.expansions or not all(_VARIABLE.match(name) for name in text.expansions):
+        return False
+    built = [s for s in statements if EXPANSION_PLACEHOLDER in s.text]
+    if not built or any(s.operation not in _VALUE_STATEMENTS for s in built):
+        return False
+    outside = "".join(sql.split("'")[::2])  # the text outside single-quoted strings
+    stripped = sql.replace(EXPANSION_PLACEHOLDER, "")
+    return (
+        sql.count("'") % 2 == 0
+        and EXPANSION_PLACEHOLDER in sql
+        and EXPANSION_PLACEHOLDER not in outside
+        and not _OBSCURED_QUOTES.search(stripped)
+        and _placed_as_values(sql)
+    )
+
+
+def _placed_as_values(sql: str) -> bool:
+    """Each string holding an expansion is compared or assigned (`= '$V'`, `IN ('$V')`,
+    `VALUES ('$V', ...)`), never a predicate of its own (`WHERE '$V'`) nor a function's
+    argument (quotes already balanced)."""
+    openers: list[str] = []
+    quoted = False
+    for index, char in enumerate(sql):
+        if char == "'":
+            quoted = not quoted
+            holds = EXPANSION_PLACEHOLDER in sql[index : sql.find("'", index + 1)]
+            if quoted and holds and not _value_position(sql[:index], openers):
+                return False
+        elif quoted:
+            continue
+        elif char == "(":
+            before = _WORD_BEFORE.search(sql[:index])
+            openers.append(before.group(1).lower() if before else "")
+        elif char == ")" and openers:
+            openers.pop()
+    return True
+
+
+def _value_position(before: str, openers: Sequence[str]) -> bool:
+    if any(word and word not in _GROUPING for word in openers):
+        return False  # inside a function call
+    if _COMPARED.search(before):
+        return True
+    listed = bool(openers) and openers[-1] in ("values", "in")
+    return listed and before.rstrip().endswith(("(", ","))
 
 
 _SHELL_SYNTAX = re.compile(r"[|;&<>$`'\"\\(){}]")
@@ -169,8 +256,9 @@ def _client_commands(call: _Call, meta: _MetaCommands, sql: str) -> str:
         if not command.startswith(meta.prefix) and command not in meta.bare:
             continue
         if command in meta.sql:
-            lines[number] = line.replace(
-                words[0], " " * len(meta.prefix) + words[0][len(meta.prefix) :], 1
+            lines[number] = _client_copy(
+                call,
+                line.replace(words[0], " " * len(meta.prefix) + words[0][len(meta.prefix) :], 1),
             )
             continue
         lines[number] = " " * len(line)
@@ -188,6 +276,20 @@ def _client_commands(call: _Call, meta: _MetaCommands, sql: str) -> str:
         elif command in meta.shell:
             _script(call, _Word.literal(argument), f"{call.prog} {command}")
     return "\n".join(lines)
+
+
+# `\copy ... TO 'file'` in the working folder: the client writes the rows to the task's own
+# file, as `COPY ... TO STDOUT > file` would (the last TO is the target, after any query).
+# Anywhere else (/tmp, shared folders) the rows are left where others read them: an export.
+_CLIENT_COPY_TARGET = re.compile(r"(?is).*\bto\s+('[^']*')")
+
+
+def _client_copy(call: _Call, sql: str) -> str:
+    target = _CLIENT_COPY_TARGET.match(sql)
+    if target is None or not _is_workspace(_Word.literal(target.group(1).strip("'"))):
+        return sql
+    _record_write(call.effect, _Word.literal(target.group(1).strip("'")), f"{call.prog} \\copy")
+    return sql[: target.start(1)] + "STDOUT".ljust(len(target.group(1))) + sql[target.end(1) :]
 
 
 def _bq(call: _Call) -> None:

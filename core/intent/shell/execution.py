@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 from dataclasses import dataclass
 
 from guardrails_core.intent import shell_registry
@@ -153,10 +154,11 @@ def _python_equivalents(call: _Call, inline: list[_Word]) -> None:
         sql_equivalents,
     )
 
-    if _canonical(call.prog) == "node":
+    calls = _SHELL_CALLS.get(_canonical(call.prog))
+    if calls is not None:
         for word in inline:
-            for match in _NODE_PROCESS.finditer(word.value):
-                _script(call, _Word.literal(match.group(2)), f"{call.prog} -e")
+            for command in _shell_calls(word.value, calls):
+                _script(call, _Word.literal(command), f"{call.prog} -e")
         return
     if _canonical(call.prog) != "python":
         return
@@ -170,8 +172,37 @@ def _python_equivalents(call: _Call, inline: list[_Word]) -> None:
             call.add(Intent.MASS_MUTATION, f"{deleting} deletes a whole store or all it holds")
 
 
-# Node's child_process calls given a literal command line.
-_NODE_PROCESS = re.compile(r"\b(?:execSync|exec|spawnSync|execFileSync)\(\s*(['\"`])(.*?)\1")
+# Calls of inline code that run a literal command: a shell string, or a program and its
+# arguments as separate strings (system("dropdb", "x")); in Perl, Ruby and PHP also `cmd`,
+# qx{cmd} and %x{cmd}. The rest of the code stays `dynamic`.
+_SHELL_CALLS = {
+    "node": re.compile(r"\b(?:execSync|exec|spawnSync|execFileSync|spawn|execFile)\(\s*"),
+    "perl": re.compile(r"\b(?:system|exec)\b\s*\(?\s*"),
+    "ruby": re.compile(r"(?:\b(?:system|exec|spawn)\b|\bIO\.popen|\bOpen3\.\w+)\s*\(?\s*"),
+    "php": re.compile(r"\b(?:system|exec|shell_exec|passthru|popen|proc_open)\s*\(\s*"),
+}
+_CODE_STRING = re.compile(r"(['\"`])((?:\\.|(?!\1).)*)\1\s*(,\s*)?")
+_BACKTICKS = re.compile(
+    r"`([^`]+)`|(?:\bqx|%x)\s*(?:\{([^}]*)\}|\(([^)]*)\)|\[([^\]]*)\]|/([^/]*)/)"
+)
+
+
+def _shell_calls(code: str, calls: re.Pattern[str]) -> list[str]:
+    commands = []
+    for call in calls.finditer(code):
+        parts = []
+        position = call.end()
+        while (string := _CODE_STRING.match(code, position)) is not None:
+            parts.append(re.sub(r"\\(.)", r"\1", string.group(2)))
+            position = string.end()
+            if string.group(3) is None:
+                break
+        if parts:
+            commands.append(parts[0] if len(parts) == 1 else shlex.join(parts))
+    if calls is not _SHELL_CALLS["node"]:  # in JavaScript `...` is a string, not a command
+        for match in _BACKTICKS.finditer(code):
+            commands.append(next(group for group in match.groups() if group is not None))
+    return commands
 
 
 def _computes_only(call: _Call, inline: list[_Word]) -> bool:

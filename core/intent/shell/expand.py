@@ -16,6 +16,7 @@ from guardrails_core.intent.shell.words import (
     _DOUBLE_QUOTE_ESCAPE,
     _HEREDOC_ESCAPE,
     _PAYLOAD,
+    EXPANSION_PLACEHOLDER,
     _concat,
     _decode_escapes,
     _Effect,
@@ -312,7 +313,13 @@ class _Expander:
         if array is not None and f"{array.group(1)}[@]" in self.variables:
             items = self.variables[f"{array.group(1)}[@]"].split("\0")
             span = self.chars(group[0].start_byte, group[-1].end_byte)
-            return [_Word(item, item, span=span) for item in items]
+            built = (f"an item of ${{{array.group(1)}[@]}}",)
+            return [
+                _Word(item, item, dynamic=True, expansions=built, span=span)
+                if EXPANSION_PLACEHOLDER in item
+                else _Word(item, item, span=span)
+                for item in items
+            ]
         if quoted:  # "$X" is one word, whatever it holds
             return None
         known = _PLAIN_VARIABLE.fullmatch(self.node_text(node))

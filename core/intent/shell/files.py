@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -53,6 +54,7 @@ def _delete(
         call.obj(kind, action, target.display)
         if kind is ObjectKind.FILE:
             _special_file(call.effect, target, call.prog, writes=True)
+            _erased(call.effect, target, call.prog)
     devices = [t for t in targets if not t.dynamic and _is_device(t.value)]
     if devices:
         _device_damage(
@@ -113,6 +115,7 @@ def _emptied(effect: _Effect, target: _Word, how: str) -> None:
     """A file overwritten with nothing (`: > f`, `cp /dev/null f`, `truncate -s 0 f`): what it
     held is gone, as a TRUNCATE empties a table. Scratch space and the working folder are the
     script's own; a path known only at run time is left to its write (often a temp file)."""
+    _erased(effect, target, how)
     if target.dynamic or _is_scratch(target) or _is_workspace(target):
         return
     path = lexical_path(target.value)
@@ -121,6 +124,31 @@ def _emptied(effect: _Effect, target: _Word, how: str) -> None:
     if path in _HARMLESS_DEVICES or _is_device(path) or _NETWORK_DEVICE.match(target.value):
         return
     effect.add(Intent.MASS_MUTATION, f"{how} empties {target.display}: whatever it held is gone")
+
+
+def _erased(effect: _Effect, target: _Word, how: str) -> None:
+    """A shell or client history, or the system's login and audit log, deleted, emptied or
+    rewritten: the record of what was run is gone (a data table: files.history)."""
+    if "history" in shell_registry.file_classes(target.value):
+        effect.add(
+            Intent.HOST_ACCESS,
+            f"{how} erases {target.display}, the record of what was run: earlier commands hidden",
+        )
+
+
+def _history_off(call: _Call) -> None:
+    """`history -c`/`-d N`, `set +o history`: the shell forgets (or stops keeping) the record
+    of what was run."""
+    args = [word.value for word in call.args]
+    if call.prog == "history":
+        erasing = any(re.fullmatch(r"-\w*[cd]\w*", arg) for arg in args)
+    else:  # set +o history
+        erasing = any(a == "+o" and b == "history" for a, b in itertools.pairwise(args))
+    if erasing:
+        call.add(
+            Intent.HOST_ACCESS,
+            f"{call.prog} {' '.join(args)} stops the shell's record of what was run",
+        )
 
 
 # Lines that a startup file may gain without running anything new: comments, plain exports of

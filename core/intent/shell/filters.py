@@ -9,9 +9,10 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from guardrails_core.intent.shell.execution import _script
+from guardrails_core.intent.shell.execution import _script, _stdin_program
 from guardrails_core.intent.shell.files import (
     _emptied,
+    _erased,
     _is_blank_source,
     _record_write,
     _special_file,
@@ -161,12 +162,13 @@ def _reader(call: _Call) -> None:
             if "@load" in text or re.search(r"\b(?:unlink|rename|chdir|fork|execl)\s*\(", text):
                 call.add(Intent.DYNAMIC, f"the {call.prog} program loads extensions or files")
     if call.prog == "sed":
-        _sed_commands(call, program + parsed.values("-e", "--expression"))
+        _sed_commands(call, program + parsed.values("-e", "--expression"), files)
     if call.prog in _PAGERS:
         _pager_commands(call)
     if parsed.has(*reader.in_place):
         for file in files:
             _record_write(call.effect, file, f"{call.prog} -i")
+            _erased(call.effect, file, f"{call.prog} -i")
         call.stdout = None
         return
     if not files:
@@ -183,6 +185,10 @@ def _reader(call: _Call) -> None:
 
 # sed's `e` command and the `e` flag of `s///` run a shell command (GNU sed).
 _SED_EXECUTE = re.compile(r"(?:^|[;\n{}])\s*(?:\d+|\$|/[^/]*/)?\s*e\s+([^;\n}]+)")
+# A bare `e` (after an optional address or range) runs the pattern space: each input line.
+_SED_EXECUTE_INPUT = re.compile(
+    r"(?:^|[;\n{}])\s*(?:(?:\d+|\$|/[^/]*/)(?:\s*[,~]\s*(?:\d+|\$|/[^/]*/))?)?\s*!?\s*e\s*(?=$|[;\n}])"
+)
 # sed's `w FILE` command and `w FILE` flag of `s///` write the file; awk's print > "FILE".
 _SED_WRITE = re.compile(r"(?:^|[;\n{}]|\d|\$|/[gpI\d]*)\s*[wW]\s+([^;\n}]+)")
 _AWK_WRITE = re.compile(r">>?\s*\"([^\"]+)\"")
@@ -190,7 +196,12 @@ _AWK_SYSTEM = re.compile(r"\bsystem\s*\(\s*\"((?:[^\"\\]|\\.)*)\"\s*\)")
 _SED_SUBSTITUTE_EXECUTE = re.compile(r"s(.)(?:(?!\1).)*\1((?:(?!\1).)*)\1[gpI\d]*e[gpI\d]*\b")
 
 
-def _sed_commands(call: _Call, scripts: Sequence[_Word]) -> None:
+def _sed_commands(call: _Call, scripts: Sequence[_Word], files: Sequence[_Word]) -> None:
+    if any(_SED_EXECUTE_INPUT.search(script.value) for script in scripts):
+        if files:
+            call.add(Intent.DYNAMIC, f"sed e runs each line of {_names(files)} as a shell command")
+        else:
+            _stdin_program(call, shell=True)
     for script in scripts:
         for match in _SED_WRITE.finditer(script.value):  # `w FILE`, `s/a/b/w FILE`
             _record_write(call.effect, _Word.literal(match.group(1).strip()), "sed w")

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from guardrails_core.intent.shell.files import _delete, _record_write
+from guardrails_core.intent.shell.files import _delete, _record_write, _special_file
 from guardrails_core.intent.shell.options import (
     _azure_location,
     _Call,
@@ -21,7 +21,7 @@ from guardrails_core.intent.shell.options import (
     _url_host,
     _words,
 )
-from guardrails_core.intent.shell.words import _Feed, _names, _Origin, _Word
+from guardrails_core.intent.shell.words import EXPANSION_PLACEHOLDER, _Feed, _names, _Origin, _Word
 from guardrails_core.model import (
     Intent,
     ObjectAction,
@@ -47,6 +47,7 @@ def _export(
             sent.append(call.stdin())
         else:
             call.obj(ObjectKind.FILE, ObjectAction.READ, word.display)
+            _special_file(call.effect, word, tool, writes=False)  # a credentials file: privilege
             sent.append(word.display)
     for kind, name in destinations:
         call.obj(kind, ObjectAction.EXPORT_TARGET, name)
@@ -132,6 +133,12 @@ def _leaks(words: Sequence[_Word], origins: _Origin) -> list[_Word]:
     ]
 
 
+def _carrying(urls: Sequence[_Word]) -> list[_Word]:
+    """URLs that can carry data: one that is wholly a substitution (`curl -O "$(cat url.txt)"`,
+    `xargs -n1 curl -O`) is read from a list of addresses: it names what to fetch."""
+    return [url for url in urls if url.value.strip() != EXPANSION_PLACEHOLDER]
+
+
 def _curl(call: _Call) -> None:
     parsed = _parse(call.args, _CURL_VALUES)
     urls = parsed.operands + parsed.values("--url")
@@ -159,7 +166,9 @@ def _curl(call: _Call) -> None:
     if any(_BULK_HTTP_DELETE.search(url.value) for url in urls):
         call.add(Intent.MASS_MUTATION, f"{_names(urls)} deletes every document its query matches")
     _sql_in_payloads(call, [*bodies, *urls])
-    payload.extend(_leaks([*urls, *parsed.values(*_CURL_CARRIERS)], _Origin.FILE | _Origin.DUMP))
+    payload.extend(
+        _leaks([*_carrying(urls), *parsed.values(*_CURL_CARRIERS)], _Origin.FILE | _Origin.DUMP)
+    )
     if payload:
         destinations = [(ObjectKind.URL, url.display) for url in urls]
         _export(call, destinations, payload, "curl")
@@ -222,7 +231,7 @@ def _wget(call: _Call) -> None:
     urls = parsed.operands
     carriers = parsed.values("--post-data", "--body-data", "--header")
     payload = parsed.values("--post-file", "--body-file")
-    payload += _leaks([*urls, *carriers], _Origin.FILE | _Origin.DUMP)
+    payload += _leaks([*_carrying(urls), *carriers], _Origin.FILE | _Origin.DUMP)
     if payload:
         _export(call, [(ObjectKind.URL, url.display) for url in urls], payload, "wget")
     else:

@@ -22,6 +22,7 @@ from guardrails_core.intent.shell.files import (
     _dd,
     _device_tool,
     _find,
+    _history_off,
     _host_control,
     _plain_delete,
     _privilege_tool,
@@ -72,12 +73,14 @@ from guardrails_core.intent.shell.vcs import _git
 from guardrails_core.intent.shell.wrappers import (
     _WRAPPERS,
     _docker,
+    _environment,
     _kubectl,
     _parallel,
     _ssh,
     _su,
     _trap,
     _watch,
+    _which,
     _wrapped,
     _xargs,
 )
@@ -92,9 +95,9 @@ _HOST_CONTROL = _words(
     "swapoff iptables ip6tables nft ufw systemctl service"
 )
 _INERT = _words(
-    "cd pwd sleep date exit return set shopt read test [ wait shift "
-    "break continue unalias type which hash umask ulimit getopts let seq yes "
-    "whoami id hostname uname printenv basename dirname mktemp jobs fg bg disown history "
+    "cd pwd sleep date exit return shopt read test [ wait shift "
+    "break continue unalias type hash umask ulimit getopts let seq yes "
+    "whoami id hostname uname basename dirname mktemp jobs fg bg disown "
     "help pushd popd dirs sync nproc clear tput logger local declare typeset readonly "
     "export unset df free uptime ps"
 )
@@ -157,6 +160,10 @@ def _handlers() -> dict[str, _Handler]:
         "bq": _bq,
         "clickhouse": _clickhouse,
         "xargs": _xargs,
+        "printenv": _environment,
+        "which": _which,
+        "history": _history_off,
+        "set": _history_off,
         "trap": _trap,
         "parallel": _parallel,
         "watch": _watch,

