@@ -138,6 +138,12 @@ class Guard:
             return cls._shared
 
     @classmethod
+    def flush_shared(cls, timeout: float = 10.0) -> bool:
+        """`flush` the process-wide guard, if one was built (never builds one)."""
+        shared = cls._shared
+        return True if shared is None else shared.flush(timeout)
+
+    @classmethod
     def reset_shared(cls) -> None:
         with cls._shared_lock:
             if cls._shared is not None:
