@@ -12,6 +12,7 @@ import pytest
 
 from guardrails_core.guard import Guard
 from guardrails_core.guard_client import GUARD_SERVER_RULE, RemoteGuard
+from tests.airflow.conftest import ApiServer
 from tests.airflow.helpers import (
     audit_records,
     measured_at_connection,
@@ -20,6 +21,7 @@ from tests.airflow.helpers import (
     task_states,
     xcom,
 )
+from tests.airflow.test_approval import TASK_ID, _seed, _totals, run_until_answered
 from tests.guard_servers import GuardServerProcess, guard_server
 
 pytestmark = pytest.mark.airflow
@@ -77,6 +79,25 @@ def test_a_hook_statement_is_intercepted_through_the_server(
     by_command = {r.decision.command.text: r for r in audit_records(dag_run.run_id) if r.decision}
     assert by_command["DELETE FROM raw_orders"].state.value == "blocked"
     assert by_command["SELECT count(*) FROM raw_orders"].subject.verdict.value == "allow"
+
+
+def test_an_approval_through_the_server_runs_the_approved_command(
+    warehouse: Path, api_server: ApiServer, server: GuardServerProcess
+) -> None:
+    _seed(warehouse)
+    dag_run, detail = run_until_answered(api_server, "Approve")
+
+    assert "ai-changes-need-review" in detail["body"]
+    assert task_states(dag_run)[TASK_ID][0] == "success"
+    assert _totals(warehouse) == [pytest.approx(110.0), 50.0]
+    records, measured = measured_at_connection(audit_records(dag_run.run_id, TASK_ID))
+    assert [r.state.value for r in records] == [
+        "awaiting_approval",
+        "approved",
+        "pending",
+        "succeeded",
+    ]
+    assert [r.state.value for r in measured] == ["pending", "succeeded"]
 
 
 def test_without_the_server_the_task_fails_and_nothing_runs(
