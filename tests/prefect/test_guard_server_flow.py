@@ -13,12 +13,13 @@ from typing import Any
 import pytest
 from prefect import flow, task
 from prefect.states import State
+from sqlalchemy import create_engine
 
 from guardrails_core import Verdict
 from guardrails_core.audit import Outcome
 from guardrails_core.guard import Guard
 from guardrails_core.guard_client import GUARD_SERVER_RULE, RemoteGuard
-from prefect_guardrails import BLOCKED, TaskBlocked, guarded
+from prefect_guardrails import BLOCKED, TaskBlocked, guard_engine, guarded, run_shell
 from tests.guard_servers import GuardServerProcess, guard_server
 
 from .conftest import Approver, Audit, Target, unique_name
@@ -107,6 +108,39 @@ def test_an_approval_through_the_server_runs_the_approved_command(
     ]
     assert second.subject.verdict is Verdict.ALLOW
     assert [r.state for r in audit.history(second.record_id)][-1] is Outcome.SUCCEEDED
+
+
+def test_engine_statements_and_shell_commands_are_judged_by_the_server(
+    sqlite_target: Target, audit: Audit, server: GuardServerProcess, tmp_path: Path
+) -> None:
+    marker = tmp_path / "exported.csv"
+    states: list[State[Any]] = []
+
+    @task(retries=2)
+    @guarded
+    def export_and_clean() -> None:
+        run_shell(f"echo day,total > {marker}")
+        engine = guard_engine(create_engine(sqlite_target.url))
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"DELETE FROM {sqlite_target.table} WHERE id = 1")
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"DROP TABLE {sqlite_target.table}")
+        engine.dispose()
+
+    @flow
+    def export() -> None:
+        states.append(export_and_clean(return_state=True))
+
+    flow_state = export(return_state=True)
+    assert states[0].name == BLOCKED and "baseline.drop" in (states[0].message or "")
+    assert marker.exists() and sqlite_target.rows() == 2  # the keyed DELETE ran, no DROP
+    by_text = {
+        r.decision.command.text: r
+        for r in audit.decisions(run_id=str(flow_state.state_details.flow_run_id))
+        if r.decision is not None
+    }
+    assert by_text[f"echo day,total > {marker}"].subject.verdict is Verdict.ALLOW
+    assert by_text[f"DROP TABLE {sqlite_target.table}"].state is Outcome.BLOCKED
 
 
 def test_without_the_server_the_task_is_blocked_and_nothing_runs(
