@@ -112,3 +112,13 @@ def test_without_the_server_the_task_fails_and_nothing_runs(
     assert decision["reasons"][0]["rule_id"] == GUARD_SERVER_RULE
     assert str(socket_path) in decision["reasons"][0]["message"]
     assert audit_records(dag_run.run_id) == []
+
+
+def test_the_socket_can_be_an_option_of_airflows_guardrails_section(
+    guard_env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from airflow_guardrails._config import airflow_settings
+
+    guard_env.delenv("GUARDRAILS_GUARD_SOCKET", raising=False)
+    guard_env.setenv("AIRFLOW__GUARDRAILS__GUARD_SOCKET", str(tmp_path / "guard.sock"))
+    assert airflow_settings().guard_socket == tmp_path / "guard.sock"
