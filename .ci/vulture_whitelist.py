@@ -62,3 +62,5 @@ max_mem, log_errors  # re2.Options attributes, read by RE2
 cmd_check, cmd_hook, cmd_mcp, cmd_analyze, cmd_policy_validate, cmd_policy_test
 cmd_policy_explain, cmd_audit, cmd_schema
 __class__
+# socketserver.ThreadingMixIn's switch: handler threads do not hold up the guard server's exit.
+daemon_threads

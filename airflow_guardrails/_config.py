@@ -25,6 +25,7 @@ OPTIONS = {
     "policy": "GUARDRAILS_POLICY",
     "mode": "GUARDRAILS_MODE",
     "environment": "GUARDRAILS_ENVIRONMENT",
+    "guard_socket": "GUARDRAILS_GUARD_SOCKET",
 }
 
 

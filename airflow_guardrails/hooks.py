@@ -28,12 +28,12 @@ from typing import TYPE_CHECKING, Any
 from airflow_guardrails._runtime import TaskScope, active_scope
 from guardrails_core.dialects import dialect_for_connection_type
 from guardrails_core.guard import GuardResult
-from guardrails_core.impact import ImpactProbe, UnsupportedConnection, UnsupportedDialect
 from guardrails_core.model import CommandKind
 from guardrails_core.session import Command, Origin, measured_at_connection
 
 if TYPE_CHECKING:
     from airflow_guardrails._options import GuardOptions
+    from guardrails_core.impact import ImpactProbe
 
 # Hook method -> (position of the SQL argument after self, its keyword name).
 _SQL_ARGUMENTS: dict[str, tuple[int, str]] = {
@@ -292,6 +292,8 @@ def _at_connection(
         return False, None
     connection = getattr(cur, "connection", None)
     if connection is not None:
+        from guardrails_core.impact import ImpactProbe, UnsupportedConnection, UnsupportedDialect
+
         try:
             return True, ImpactProbe(connection, database=_hook_database(hook))
         except (UnsupportedConnection, UnsupportedDialect):

@@ -9,6 +9,9 @@ by the microseconds of a warm `check`. Each round starts, for each adapter, two 
   - guarded: the same, plus import the adapter, judge the UPDATE with the shared guard (policy
     loaded from GUARDRAILS_POLICY, decision recorded in a SQLite audit store before it runs)
     and append its outcome, as a guarded task does.
+  - guarded, guard server: the same guarded process with GUARDRAILS_GUARD_SOCKET set, asking
+    an `access-guardrails guard-server` started once for the run (judged and recorded there;
+    the worker loads no analyzer, policy or audit store).
 Printed: median wall time of each, the difference (the guard's cost per task, target at most
 50 ms) and the ratio, the same for CPU time (user + system: steadier on a busy machine), and
 the guarded process's own breakdown (adapter import, first decision with its record, outcome).
@@ -17,13 +20,15 @@ would otherwise make every process compile it from source), and the first round 
 the audit store and is not counted. `--compare DIR` also measures the guarded process with the
 code of DIR (a checkout of another commit, e.g. `git archive <commit> core airflow_guardrails
 prefect_guardrails | tar -x -C DIR`), interleaved in the same rounds.
-Run: `python benchmarks/worker_cost.py [--rounds N] [--compare DIR]`. Numbers, not asserts.
+Run: `python benchmarks/worker_cost.py [--rounds N] [--compare DIR] [--no-server]`. Numbers, not
+asserts.
 """
 
 from __future__ import annotations
 
 import argparse
 import compileall
+import contextlib
 import json
 import os
 import resource
@@ -32,6 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -153,11 +159,45 @@ def environment(work: Path) -> dict[str, str]:
     }
 
 
+SERVER = "guard server"
+
+
+@contextlib.contextmanager
+def guard_server(env: dict[str, str], work: Path) -> Iterator[tuple[dict[str, str], int]]:
+    """An `access-guardrails guard-server` for the run (the tasks' policy and audit store, the
+    code of `env`'s PYTHONPATH): the environment of a task that asks it, and its pid."""
+    socket = work / "run" / "guard.sock"
+    socket.parent.mkdir(mode=0o700)
+    command = ["guard-server", "--socket", str(socket), "--dialect", "sqlite"]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "guardrails_core.cli", *command],
+        env=env,
+        cwd=work,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        if not server.stdout.readline():  # "guard server listening on ...": it serves
+            raise SystemExit("the guard server did not start")
+        yield {**env, "GUARDRAILS_GUARD_SOCKET": str(socket)}, server.pid
+    finally:
+        server.terminate()
+        server.wait(60)
+
+
+def process_cpu_ms(pid: int) -> float:
+    """CPU time (user + system, ms) a running process used so far (/proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--only", choices=sorted(ORCHESTRATORS))
     parser.add_argument("--compare", type=Path, help="a checkout of another commit to measure")
+    parser.add_argument("--no-server", action="store_true", help="leave out the guard server")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="guardrails-worker-bench-"))
     warehouse = warehouse_with_orders(work)
@@ -168,43 +208,67 @@ def main() -> None:
     for root in roots.values():  # as an install does: pip by default, uv with --compile-bytecode
         for folder in PACKAGES.values():
             compileall.compile_dir(root / folder, quiet=1)
-    trees = {name: code_tree(root, work) for name, root in roots.items()}
+    variants = {name: {**env, "PYTHONPATH": code_tree(root, work)} for name, root in roots.items()}
+    with contextlib.ExitStack() as stack:
+        server_pid = None
+        if not args.no_server:
+            variants[SERVER], server_pid = stack.enter_context(
+                guard_server(variants["this tree"], work)
+            )
+        measure(args, variants, warehouse, server_pid)
+
+
+def measure(
+    args: argparse.Namespace,
+    variants: dict[str, dict[str, str]],
+    warehouse: Path,
+    server_pid: int | None,
+) -> None:
     names = [args.only] if args.only else list(ORCHESTRATORS)
+    env = variants["this tree"]
     print(f"fresh worker processes, {args.rounds} rounds (after one warm-up), medians:")
     for name in names:
         plain: list[float] = []
         plain_cpu: list[float] = []
-        guarded: dict[str, list[float]] = {tree: [] for tree in trees}
-        guarded_cpu: dict[str, list[float]] = {tree: [] for tree in trees}
-        steps: dict[str, dict[str, list[float]]] = {tree: {} for tree in trees}
+        guarded: dict[str, list[float]] = {variant: [] for variant in variants}
+        guarded_cpu: dict[str, list[float]] = {variant: [] for variant in variants}
+        steps: dict[str, dict[str, list[float]]] = {variant: {} for variant in variants}
+        server_cpu: list[float] = []
         for round_ in range(args.rounds + 1):
             unguarded_ms, unguarded_cpu, _ = run(name, False, env, warehouse)
             measured = {}
-            for tree, path in trees.items():
-                measured[tree] = run(name, True, {**env, "PYTHONPATH": path}, warehouse)
+            for variant, variant_env in variants.items():
+                before = process_cpu_ms(server_pid) if server_pid else 0.0
+                measured[variant] = run(name, True, variant_env, warehouse)
+                if variant == SERVER and server_pid and round_:
+                    server_cpu.append(process_cpu_ms(server_pid) - before)
             if round_ == 0:
                 continue
             plain.append(unguarded_ms)
             plain_cpu.append(unguarded_cpu)
-            for tree, (guarded_ms, cpu_ms, marks) in measured.items():
-                guarded[tree].append(guarded_ms)
-                guarded_cpu[tree].append(cpu_ms)
+            for variant, (guarded_ms, cpu_ms, marks) in measured.items():
+                guarded[variant].append(guarded_ms)
+                guarded_cpu[variant].append(cpu_ms)
                 for step, ms in marks.items():
-                    steps[tree].setdefault(step, []).append(ms)
+                    steps[variant].setdefault(step, []).append(ms)
         base, base_cpu = statistics.median(plain), statistics.median(plain_cpu)
         print(f"  {name}: unguarded {base:.0f} ms (CPU {base_cpu:.0f} ms)")
-        for tree in trees:
-            with_guard = statistics.median(guarded[tree])
-            cpu = statistics.median(guarded_cpu[tree])
+        for variant in variants:
+            with_guard = statistics.median(guarded[variant])
+            cpu = statistics.median(guarded_cpu[variant])
+            label = "guarded, guard server" if variant == SERVER else f"guarded ({variant})"
             print(
-                f"    guarded ({tree}) {with_guard:.0f} ms: guard +{with_guard - base:.0f} ms "
-                f"per task ({with_guard / base:.2f}x); CPU +{cpu - base_cpu:.0f} ms "
+                f"    {label} {with_guard:.0f} ms: guard +{with_guard - base:.0f} ms "
+                f"per task ({with_guard / base:.2f}x; target +50); CPU +{cpu - base_cpu:.0f} ms "
                 f"({cpu / base_cpu:.2f}x)"
             )
             breakdown = ", ".join(
-                f"{step} {statistics.median(ms):.0f} ms" for step, ms in steps[tree].items()
+                f"{step} {statistics.median(ms):.0f} ms" for step, ms in steps[variant].items()
             )
             print(f"      in the guarded process: {breakdown}")
+            if variant == SERVER and server_cpu:
+                # The mean: /proc counts CPU in clock ticks (10 ms), most requests take less.
+                print(f"      in the guard server: CPU {statistics.mean(server_cpu):.1f} ms")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,9 @@ third also calls `airflow_guardrails.preload_guard(dialects=("sqlite",))` as
   - guarded: the child imports the adapter, judges the UPDATE with the shared guard (policy
     from GUARDRAILS_POLICY, decision recorded in a SQLite audit store before it runs), runs
     it and appends its outcome;
-  - guarded, preloaded: the same, in a child of the preloading parent.
+  - guarded, preloaded: the same, in a child of the preloading parent;
+  - guarded, guard server: the guarded child with GUARDRAILS_GUARD_SOCKET set, asking an
+    `access-guardrails guard-server` started once for the run (no preloading).
 Printed: the child's median CPU time (user + system, counted from the fork) and wall time from
 the fork to its exit, and the guard's cost per task against the unguarded child of the same
 rounds (target at most 50 ms). The first round warms the audit store and is not counted.
@@ -24,7 +26,7 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from worker_cost import UPDATE, environment, run_python, warehouse_with_orders
+from worker_cost import UPDATE, environment, guard_server, run_python, warehouse_with_orders
 
 PARENT = """
 import gc, json, os, sys, time
@@ -60,10 +62,11 @@ cpu = json.loads(os.read(read, 1000))[0]
 print(json.dumps({{"cpu": cpu, "wall": (time.perf_counter() - forked) * 1000}}))
 """
 
-VARIANTS = {
-    "unguarded": (False, False),
-    "guarded": (True, False),
-    "guarded, preloaded": (True, True),
+VARIANTS = {  # name -> (guarded, preloaded, asks the guard server)
+    "unguarded": (False, False, False),
+    "guarded": (True, False, False),
+    "guarded, preloaded": (True, True, False),
+    "guarded, guard server": (True, False, True),
 }
 
 
@@ -85,11 +88,12 @@ def main() -> None:
     warehouse = warehouse_with_orders(work)
     env = environment(work)
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in VARIANTS}
-    for round_ in range(args.rounds + 1):
-        for name, (guarded, preload) in VARIANTS.items():
-            measured = child(guarded, preload, env, warehouse)
-            if round_:
-                runs[name].append(measured)
+    with guard_server(env, work) as (server_env, _):
+        for round_ in range(args.rounds + 1):
+            for name, (guarded, preload, server) in VARIANTS.items():
+                measured = child(guarded, preload, server_env if server else env, warehouse)
+                if round_:
+                    runs[name].append(measured)
     print(f"Airflow task children forked after gc.freeze(), {args.rounds} rounds, medians:")
     base_cpu = statistics.median(run["cpu"] for run in runs["unguarded"])
     base_wall = statistics.median(run["wall"] for run in runs["unguarded"])
@@ -103,8 +107,9 @@ def main() -> None:
             f"  {name}: CPU {cpu:.0f} ms (guard +{cpu - base_cpu:.0f} ms per task; target +50), "
             f"wall {wall:.0f} ms (+{wall - base_wall:.0f} ms)"
         )
-    guarded, preloaded = costs.values()
-    print(f"  preloading: {preloaded / guarded:.2f}x the guard's CPU cost per task")
+    guarded = costs["guarded"]
+    for name in ("guarded, preloaded", "guarded, guard server"):
+        print(f"  {name}: {costs[name] / guarded:.2f}x the guard's CPU cost per task")
 
 
 if __name__ == "__main__":

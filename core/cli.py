@@ -153,6 +153,23 @@ def _register_mcp(commands: _Commands) -> None:
     mcp_parser.set_defaults(handler=_handler("cmd_mcp"))
 
 
+def _register_guard_server(commands: _Commands) -> None:
+    server_parser = commands.add_parser("guard-server", help=_HELP["guard-server"])
+    server_parser.add_argument(
+        "--socket",
+        metavar="PATH",
+        help="Unix socket to listen on, in a directory only you can enter "
+        "(default: $GUARDRAILS_GUARD_SOCKET); workers set GUARDRAILS_GUARD_SOCKET to it",
+    )
+    server_parser.add_argument(
+        "--dialect",
+        action="append",
+        metavar="NAME",
+        help="a SQL dialect the workers' connections speak, loaded before serving (repeatable)",
+    )
+    server_parser.set_defaults(handler=_handler("cmd_guard_server", "guardrails_core.guard_server"))
+
+
 def _register_approvals(commands: _Commands) -> None:
     from guardrails_core import approvals
 
@@ -196,6 +213,7 @@ _HELP = {
     "policy": "validate, test or explain policies",
     "hook": "judge a coding agent's tool call before it runs (exit 2 blocks, on any failure)",
     "mcp": "serve guarded database tools to an AI agent over MCP (stdio or HTTP)",
+    "guard-server": "judge and record for worker processes over a Unix socket (a local sidecar)",
     "approve": "let a statement an agent was told to hold run once (its approval id)",
     "reject": "refuse a statement an agent was told to hold",
     "schema": "print the JSON schema of a Decision (or, with --policy, of policy files)",
@@ -214,6 +232,7 @@ _REGISTER: tuple[tuple[tuple[str, ...], Callable[[_Commands], None]], ...] = (
     (("policy",), _register_policy),
     (("hook",), _register_hook),
     (("mcp",), _register_mcp),
+    (("guard-server",), _register_guard_server),
     (("approve", "reject"), _register_approvals),
     (("schema",), _register_schema),
     (("audit",), _register_audit),

@@ -70,3 +70,17 @@ def dialect_for_url(url: str) -> str | None:
     scheme = url.split("://", 1)[0].lower()
     backend, _, driver = scheme.partition("+")
     return dialect_for_connection_type(backend) or dialect_for_connection_type(driver)
+
+
+# Our dialect names the connection table maps to: known without loading the analyzer.
+_OURS = frozenset(_BY_CONNECTION_TYPE.values())
+
+
+def check_dialect_name(name: str | None) -> None:
+    """Raise (naming the closest known dialect) for a misspelt dialect name, where it is written;
+    one of our own names passes without loading the analyzer (and sqlglot)."""
+    if name is None or name in _OURS:
+        return
+    from guardrails_core.intent import resolve_dialect
+
+    resolve_dialect(name)

@@ -27,12 +27,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from guardrails_core.blocked import ApprovalRequired, CommandBlocked
-from guardrails_core.check import (
-    check,
-    checked_nothing,
-    configure_caches,
-    configure_fingerprints,
-)
 from guardrails_core.model import (
     Analysis,
     CommandKind,
@@ -44,12 +38,13 @@ from guardrails_core.model import (
     Reversal,
     Verdict,
 )
-from guardrails_core.policy import Policy, baseline_policy, load_policy
 from guardrails_core.settings import Settings
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the analyzer and policy engine load with the first local guard, not here:
+    # a process that asks a guard server (guard_client) never loads them
     from guardrails_core.audit import AuditStore, Outcome
     from guardrails_core.impact import Capture, Execution, ImpactProbe
+    from guardrails_core.policy import Policy
 
 T = TypeVar("T")
 
@@ -92,6 +87,9 @@ class Guard:
         store: AuditStore | None = None,
         record: bool = True,
     ) -> None:
+        from guardrails_core.check import configure_caches, configure_fingerprints
+        from guardrails_core.policy import baseline_policy, load_policy
+
         self.settings = settings or Settings.load()
         configure_caches(self.settings.cache_size)
         configure_fingerprints(self.settings.fingerprint_secret())
@@ -136,8 +134,14 @@ class Guard:
                 from guardrails_core.extras import gc_paused
 
                 with gc_paused():  # the policy and its compiled patterns: long-lived
-                    cls._shared = cls(settings=settings() if settings is not None else None)
+                    cls._shared = open_guard(settings() if settings is not None else None)
             return cls._shared
+
+    @classmethod
+    def flush_shared(cls, timeout: float = 10.0) -> bool:
+        """`flush` the process-wide guard, if one was built (never builds one)."""
+        shared = cls._shared
+        return True if shared is None else shared.flush(timeout)
 
     @classmethod
     def reset_shared(cls) -> None:
@@ -179,24 +183,27 @@ class Guard:
         probe: ImpactProbe | None = None,
         policy: Policy | None = None,
         analysis: Analysis | None = None,
+        estimates_optional: bool = False,
+        impact: tuple[ImpactEstimate, ...] | None = None,
     ) -> GuardResult:
         """Decide about `text` and record the decision before returning. Never raises for a
         verdict; see `GuardResult.raise_if_blocked` and `enforce`.
 
         With `probe` (an `ImpactProbe` on the connection the command will run on), the rows
         each UPDATE/DELETE/MERGE would touch are estimated first, and the policy's `impact`
-        limits apply; `dialect` defaults to the probe's. `policy`: a view of the guard's policy
-        to judge by (`Policy.estimates_optional`), else the guard's own. `analysis`: `text` as
-        the analyzer already read it (see `check`), not read again.
+        limits apply; `dialect` defaults to the probe's. `impact`: those estimates, measured
+        already (by a guard server's client). `policy`: a view of the guard's policy to judge
+        by, else the guard's own; `estimates_optional`: judge by `Policy.estimates_optional`
+        (the command is judged again, measured, where it meets its connection). `analysis`:
+        `text` as the analyzer already read it (see `check`), not read again.
         """
-        impact = None
+        from guardrails_core.check import check
+
+        impact = self.measured(text, kind, dialect, context, probe, analysis) or impact
         if probe is not None and CommandKind(kind) is CommandKind.SQL:
             dialect = dialect or probe.dialect
-            # No statement to measure (a read): None keeps the decision cache in play.
-            measured = self.measure(
-                text, probe, dialect=dialect, context=context, analysis=analysis
-            )
-            impact = measured or None
+        if policy is None and estimates_optional:
+            policy = self.policy.estimates_optional
         decision = check(
             text,
             kind=kind,
@@ -214,9 +221,29 @@ class Guard:
             return GuardResult(decision, None)
         return self._record_decision(decision)
 
+    def measured(
+        self,
+        text: str,
+        kind: CommandKind | str,
+        dialect: str | None,
+        context: Context | None,
+        probe: ImpactProbe | None,
+        analysis: Analysis | None,
+    ) -> tuple[ImpactEstimate, ...] | None:
+        """The row estimates `check` judges with, measured by `probe` (None: no probe, or no
+        statement to measure, which keeps the decision cache in play)."""
+        if probe is None or CommandKind(kind) is not CommandKind.SQL:
+            return None
+        dialect = dialect or probe.dialect
+        return (
+            self.measure(text, probe, dialect=dialect, context=context, analysis=analysis) or None
+        )
+
     def checked_nothing(self, context: Context, *, unit: str = "guarded task") -> GuardResult:
         """Record that a guarded unit of work ran without sending one command (see
         `check.checked_nothing`); denied, and so blocked, when the policy sets require_checks."""
+        from guardrails_core.check import checked_nothing
+
         decision = checked_nothing(self.policy.with_mode(self.settings.mode), context, unit=unit)
         return self._record_decision(decision) if self._record else GuardResult(decision, None)
 
@@ -528,6 +555,17 @@ class _OutcomeWriter:
 _WRITERS: weakref.WeakSet[_OutcomeWriter] = weakref.WeakSet()
 
 
+def open_guard(settings: Settings | None = None) -> Guard:
+    """The guard of a deployment's settings: a client of the guard server when they name its
+    socket (`guard_socket`: the server judges and records), else a guard judging in-process."""
+    settings = settings or Settings.load()
+    if settings.guard_socket is not None:
+        from guardrails_core.guard_client import RemoteGuard
+
+        return RemoteGuard(settings)
+    return Guard(settings=settings)
+
+
 def _rebuilt_guard(settings: Settings, policy: Policy, record: bool) -> Guard:
     return Guard(settings=settings, policy=policy, record=record)
 
@@ -544,4 +582,4 @@ def describe_error(error: BaseException) -> str:
     return text if len(text) <= 500 else text[:497] + "..."
 
 
-__all__ = ["ApprovalRequired", "CommandBlocked", "Guard", "GuardResult"]
+__all__ = ["ApprovalRequired", "CommandBlocked", "Guard", "GuardResult", "open_guard"]

@@ -445,8 +445,15 @@ class Decision(_Frozen):
     def to_json(self, *, indent: int | None = None) -> str:
         return self.model_dump_json(indent=indent)
 
-    def to_dict(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
+    def to_dict(self, *, computed: bool = True) -> dict[str, Any]:
+        """The decision as JSON values; `computed=False` leaves out the derived fields
+        (`enforced`, an object's `qualified`), which is the form `from_dict` reads back."""
+        return self.model_dump(mode="json", exclude_computed_fields=not computed)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Decision:
+        """The decision of `to_dict(computed=False)`, validated."""
+        return cls.model_validate(data)
 
 
 FINGERPRINT_PREFIX = "hmac-sha256:"

@@ -26,10 +26,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from guardrails_core.audit import Outcome
 from guardrails_core.guard import Guard, GuardResult, describe_error
-from guardrails_core.impact.plan import PROBED_DIALECTS, may_need_probe, needs_probe
-from guardrails_core.intent import sent_alone
+from guardrails_core.impact.reach import PROBED_DIALECTS, may_need_probe
 from guardrails_core.labels import REFINEMENT_LABEL, REFINES_LABEL
 from guardrails_core.model import (
     Analysis,
@@ -45,7 +43,6 @@ from guardrails_core.model import (
 
 if TYPE_CHECKING:
     from guardrails_core.impact import Execution, ImpactProbe
-    from guardrails_core.policy import Policy
 
 # The actor of outcomes the guard appends itself (a review closed without asking anyone).
 GUARD_ACTOR = "access-guardrails"
@@ -211,7 +208,9 @@ class GuardSession:
                     context=self._linked(
                         self.context(command.connection), refines, Refinement.APPROVED
                     ),
-                    policy=self._policy(command, measured_later=measured_later),
+                    estimates_optional=self._estimates_optional(
+                        command, measured_later=measured_later
+                    ),
                 )
                 seen = Judged(result, refines=refines)
                 self.judged[command.key] = seen
@@ -255,13 +254,11 @@ class GuardSession:
         seen = self.judged[command.key] = Judged(answered, reported=True)
         return seen
 
-    def _policy(self, command: Command, *, measured_later: bool) -> Policy | None:
-        """The policy a command is judged by before it reaches a connection: when this session
-        judges it again there, measured, the row estimates the policy may require are that
-        judgement's to demand (None: the guard's own policy)."""
-        if measured_later and measured_at_connection(command.dialect, impact=self.impact):
-            return self.guard.policy.estimates_optional
-        return None
+    def _estimates_optional(self, command: Command, *, measured_later: bool) -> bool:
+        """Whether a command is judged by `Policy.estimates_optional` before it reaches a
+        connection: when this session judges it again there, measured, the row estimates the
+        policy may require are that judgement's to demand."""
+        return measured_later and measured_at_connection(command.dialect, impact=self.impact)
 
     def _stale(self, seen: Judged, command: Command) -> bool:
         """Whether a blocked command is judged again: approvals arrived since (a repeat of a
@@ -278,6 +275,8 @@ class GuardSession:
         seen = self.judged.get(command.key)
         if seen is None or seen.result.decision.command.kind is not command.kind:
             return None
+        from guardrails_core.intent import sent_alone
+
         for statement in seen.result.decision.statements:
             if statement.text == command.text and statement.dialect == command.dialect:
                 return sent_alone(statement)
@@ -286,6 +285,8 @@ class GuardSession:
     def _measurable(self, command: Command, read: Analysis | None) -> bool:
         """Whether a probe measures or protects a statement of the command (an upsert's UPDATE
         word alone does not make it one: it is judged, once, as any other)."""
+        from guardrails_core.impact.plan import needs_probe
+
         analysis = read or self.guard.analysis(
             command.text, dialect=command.dialect, context=self.context(command.connection)
         )
@@ -371,6 +372,8 @@ class GuardSession:
             f"for a different command ({decision.fingerprint[:23]}...), and one run collects "
             f"at most {self.max_approvals}: a changed command needs a new approval"
         )
+        from guardrails_core.audit import Outcome
+
         self.guard.finish(result, Outcome.REJECTED, actor=GUARD_ACTOR, detail=f"not run: {refusal}")
         return ApprovalRound(refusal=refusal)
 

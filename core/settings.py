@@ -35,6 +35,8 @@ ENVIRONMENT_VARIABLES: dict[str, str] = {
     "GUARDRAILS_AUDIT_ON_FAILURE": "audit_on_failure",
     "GUARDRAILS_CACHE_SIZE": "cache_size",
     "GUARDRAILS_UI_BASE_URL": "ui_base_url",
+    "GUARDRAILS_GUARD_SOCKET": "guard_socket",
+    "GUARDRAILS_GUARD_TIMEOUT": "guard_timeout",
 }
 
 
@@ -74,6 +76,11 @@ class Settings(BaseModel):
     cache_size: int = Field(default=4096, ge=0)
     # Base URL of the decision pages (Airflow plugin), used for extra links.
     ui_base_url: str | None = None
+    # Unix socket of a guard server (`access-guardrails guard-server`): when set, guards in
+    # this process ask it to judge and record instead of loading the analyzer and policy.
+    guard_socket: Path | None = None
+    # Seconds a guard waits for the guard server's answer before denying the command.
+    guard_timeout: float = Field(default=30.0, gt=0)
 
     @property
     def resolved_audit_url(self) -> str:

@@ -14,7 +14,7 @@ from typing import Literal
 from prefect.blocks.core import Block
 from pydantic import Field, SecretStr
 
-from guardrails_core.guard import Guard
+from guardrails_core.guard import Guard, open_guard
 from guardrails_core.settings import Settings
 
 
@@ -62,7 +62,7 @@ class GuardrailsConfig(Block):
         with _GUARDS_LOCK:
             guard = _GUARDS.get(key)
             if guard is None:
-                guard = _GUARDS[key] = Guard(settings=self.settings())
+                guard = _GUARDS[key] = open_guard(self.settings())
             return guard
 
 

@@ -339,9 +339,7 @@ def flush(timeout: float = 30.0) -> bool:
     Tasks never wait on either; call this before reading them back (tests, demos). Returns
     False if they are not all written within `timeout` seconds.
     """
-    from guardrails_core.guard import Guard
-
-    outcomes_written = Guard.shared().flush(timeout)
+    outcomes_written = Guard.flush_shared(timeout)
     return _PUBLISHER.flush(timeout) and outcomes_written
 
 

@@ -28,8 +28,8 @@ from prefect.context import TaskRunContext
 from prefect.states import Failed
 
 from guardrails_core.audit import Outcome
+from guardrails_core.dialects import check_dialect_name
 from guardrails_core.guard import CommandBlocked, Guard, GuardResult
-from guardrails_core.intent import resolve_dialect
 from guardrails_core.model import (
     Actor,
     ActorKind,
@@ -414,7 +414,7 @@ def guarded(
     if sql is not None and shell is not None:
         raise TypeError("guarded: give sql= or shell=, not both (one command per task)")
     if dialect is not None:
-        resolve_dialect(dialect)  # a misspelt dialect fails where it is written, not at run time
+        check_dialect_name(dialect)  # a misspelt dialect fails where it is written, not at run time
     if guard is not None and config is not None:
         raise TypeError("guarded: give guard= or config=, not both (config builds the guard)")
     spec = _Spec(

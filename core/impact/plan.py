@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import dataclass
 from enum import StrEnum
 
 from sqlglot import exp
 
+from guardrails_core.impact.reach import PROBED_DIALECTS, may_need_probe
 from guardrails_core.impact.statements import (
     RowChange,
     TableDrop,
@@ -31,17 +31,6 @@ from guardrails_core.policy.schema import ImpactSpec
 PRE_IMAGE_OPERATIONS = frozenset(
     {Operation.UPDATE, Operation.DELETE, Operation.MERGE, Operation.TRUNCATE}
 )
-# The databases the probes know (our dialect names; see adapters/).
-PROBED_DIALECTS = frozenset({"postgres", "mysql", "sqlite"})
-_MAY_CHANGE_ROWS = re.compile(r"\b(?:update|delete|merge|truncate|drop)\b", re.IGNORECASE)
-
-
-def may_need_probe(text: str) -> bool:
-    """Whether `text` may hold a statement a probe measures or protects (UPDATE, DELETE, MERGE,
-    TRUNCATE, DROP): a cheap look at the words before any parsing, so that reads cost an
-    adapter one regex search. Such a word in a name, a string or an upsert is a false positive
-    (`needs_probe` on the analysis tells), never a miss."""
-    return _MAY_CHANGE_ROWS.search(text) is not None
 
 
 def needs_probe(statement: StatementEffect) -> bool:
