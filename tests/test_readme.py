@@ -9,7 +9,8 @@ Conventions (what each fenced block must satisfy):
 - ```bash: each `access-guardrails ...` line runs and must not be a usage error (exit 2); a
   `pip install` line names only extras the package declares. A
   line with placeholders (`DECISION_ID`, `<id>`, `[--option]`) only has its subcommand checked
-  (`... --help`). `make` lines are the README's own entry points and are not run here.
+  (`... --help`), as has a server that runs until stopped (`guard-server`). `make` lines are
+  the README's own entry points and are not run here; `export` lines set the environment.
 - ```yaml: parses; a policy (with `version:`) loads with the policy loader, a bare `impact:`
   section loads as a policy's impact section, a list is GitHub workflow steps (each with `run`
   or `uses`). ```ini: parses.
@@ -40,6 +41,8 @@ CLI = Path(sys.executable).parent / "access-guardrails"
 FENCE = re.compile(r"^( *)```(\w*)\n(.*?)^\1```", re.DOTALL | re.MULTILINE)
 LANGUAGES = {"python", "console", "bash", "yaml", "ini", "text"}
 PLACEHOLDER = re.compile(r"[A-Z][A-Z_]{2,}|<[^>]+>|\[.*")
+# Subcommands that serve until stopped: a sample line is checked through its `--help`.
+SERVERS = {"guard-server"}
 
 
 def _blocks(language: str) -> list[tuple[int, str]]:
@@ -143,9 +146,9 @@ def test_cli_samples_run(line: int, source: str, sandbox: tuple[Path, dict[str, 
             _assert_extras_exist(words[2:], line)
             continue
         if not words or words[0] != "access-guardrails":
-            assert not words or words[0] == "make", f"README.md:{line}: {command}"
+            assert not words or words[0] in ("make", "export"), f"README.md:{line}: {command}"
             continue
-        subcommand = _without_placeholders(words)
+        subcommand = words[:2] if words[1] in SERVERS else _without_placeholders(words)
         done = _run([*subcommand, "--help"] if subcommand else words, folder, env)
         assert done.returncode != 2, f"README.md:{line}: {command}\n{done.stderr}"
         if subcommand:
