@@ -129,8 +129,9 @@ _INTERNED_LIMIT = 50_000
 _FINDINGS: dict[tuple[str, str], Finding] = {}
 _ObjectKey = tuple[str, str, str]
 _InternKey = tuple[str, str, str, str | None, str | None, str | None]
-_OBJECTS: dict[_InternKey, ObjectRef] = {}
-_OBJECT_KEYS: dict[_InternKey, _ObjectKey] = {}
+# One entry holds the reference with its key: two dicts filled one after the other let a
+# second thread (dbt runs models on several) find the reference before its key was filed.
+_OBJECTS: dict[_InternKey, tuple[ObjectRef, _ObjectKey]] = {}
 
 
 def _finding(intent: Intent, message: str) -> Finding:
@@ -153,16 +154,15 @@ def _object_ref(
 ) -> tuple[ObjectRef, _ObjectKey]:
     """The shared reference, and the key a statement files it under (computed once with it)."""
     key = (kind._value_, action._value_, name, schema, catalog, column)
-    ref = _OBJECTS.get(key)
-    if ref is None:
+    interned = _OBJECTS.get(key)
+    if interned is None:
         if len(_OBJECTS) >= _INTERNED_LIMIT:
             _OBJECTS.clear()
-            _OBJECT_KEYS.clear()
-        ref = _OBJECTS[key] = ObjectRef(
+        ref = ObjectRef(
             kind=kind, action=action, name=name, schema=schema, catalog=catalog, column=column
         )
-        _OBJECT_KEYS[key] = object_key(ref)
-    return ref, _OBJECT_KEYS[key]
+        interned = _OBJECTS[key] = (ref, object_key(ref))
+    return interned
 
 
 def object_key(ref: ObjectRef) -> _ObjectKey:
