@@ -7,9 +7,11 @@ the analyzer's helpers passed in, so the dependency runs one way.
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, Protocol
 
 from guardrails_core.intent import mongo
@@ -93,6 +95,17 @@ def file_classes(path: str) -> set[str]:
 
 def environment(table: str) -> frozenset[str]:
     return registry().environment.get(table, frozenset())
+
+
+def names_credential(variable: str) -> bool:
+    """``DB_PASSWORD``, ``GITHUB_TOKEN``: a variable whose name says it holds a credential."""
+    return _credential_names().fullmatch(variable.upper()) is not None
+
+
+@cache
+def _credential_names() -> re.Pattern[str]:
+    globs = sorted(environment("credentials"))
+    return re.compile("|".join(fnmatch.translate(glob.upper()) for glob in globs) or "(?!)")
 
 
 def client_dialect(name: str | None) -> tuple[str, tuple[tuple[re.Pattern[str], str], ...]] | None:
@@ -216,8 +229,9 @@ def _record(call: Call, program: Program, verdict: Verdict) -> None:
         call.add(Intent.DYNAMIC, what)
     elif effect == "secret":
         # Not privilege: `PGPASSWORD=$(vault kv get ...)` is how pipelines authenticate. Unknown
-        # is reviewed for AI agents and recorded for people and services; sent on, it is export;
-        # where else its output goes (the task log, a stdin consumer) is judged by the walk.
+        # is reviewed for AI agents and recorded for people and services; where its output goes
+        # (the task log or the network: privilege; a stdin consumer) is judged by the walk.
+        call.add(Intent.READ, f"{what}: reads a credential")
         call.add(Intent.UNKNOWN, f"{what}: a credential is printed")
         call.prints_credential()
     elif effect == "secret-store":
