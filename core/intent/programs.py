@@ -92,6 +92,7 @@ class Program:
     positionals: int = 0  # operands between the subcommand and the command it runs (logsave)
     remote: bool = False  # talks to a remote service: local data in an argument leaves
     builtins: frozenset[str] = frozenset()  # its own subcommands; any other word is a bin it runs
+    archives: bool = False  # reads the files and folders it is given whole (tar, zip)
 
 
 @dataclass(frozen=True, slots=True)
@@ -418,6 +419,7 @@ def _program(row: dict[str, Any]) -> Program:
         positionals=int(row.get("positionals", 0)),
         remote=bool(row.get("remote", False)),
         builtins=frozenset(str(name) for name in row.get("builtins") or ()),
+        archives=bool(row.get("archives", False)),
         value_options=frozenset(row.get("value_options") or ()),
     )
 

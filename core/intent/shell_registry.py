@@ -167,6 +167,12 @@ def judge(call: Call, program: Program, bridge: Bridge) -> None:
         sources = ", ".join(word.source or word.display for word in leaked)
         call.add(Intent.EXPORT, f"{call.prog} sends {sources} to a remote service")
         call.obj(ObjectKind.URL, ObjectAction.EXPORT_TARGET, call.prog)
+    if program.archives:  # tar, zip: what it archives is read whole
+        for word in call.args:
+            if file_classes(word.value) & {"secrets", "secret_folders"}:
+                call.add(
+                    Intent.PRIVILEGE, f"{call.prog} reads {word.display}, which holds credentials"
+                )
     for carrier in verdict.sql:
         for value in _values(call.args, carrier):
             bridge.sql(call, carrier.dialect, value)

@@ -97,9 +97,9 @@ def _record_write(effect: _Effect, target: _Word, how: str, content: _Word | Non
     effect.obj(ObjectKind.FILE, ObjectAction.WRITE, target.display)
     effect.add(Intent.WRITE, f"{how} writes {target.display}")
     if _PRIVILEGED_FILE.search(path):
-        effect.add(
-            Intent.PRIVILEGE, f"{how} writes {target.display}, which controls logins or sudo"
-        )
+        controls = f"{how} writes {target.display}, which controls logins or sudo"
+        effect.add(Intent.PRIVILEGE, controls)
+        effect.add(Intent.HOST_ACCESS, f"{controls}: who may log in to this host or become root")
     _special_file(effect, target, how, writes=True, content=content)
 
 
