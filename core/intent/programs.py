@@ -28,6 +28,7 @@ EFFECTS = (
     "delete",
     "expire",
     "privilege",
+    "unprotect",
     "secret",
     "secret-store",
     "export",
@@ -195,7 +196,9 @@ class Registry:
             )
         unguarded = self._unprotects(args) if program.verbs else None
         if unguarded:
-            return verdict("expire", f"{label} switches off a safeguard against loss ({unguarded})")
+            return verdict(
+                "unprotect", f"{label} switches off a safeguard against loss ({unguarded})"
+            )
         exposed = self._exposes(args) if program.verbs else None
         if exposed:
             return verdict("export", f"{label} makes it reachable from anywhere ({exposed})")

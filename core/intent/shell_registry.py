@@ -219,6 +219,10 @@ def _record(call: Call, program: Program, verdict: Verdict) -> None:
     elif effect == "expire":
         call.add(Intent.MASS_MUTATION, what)
         call.obj(kind, ObjectAction.ALTER, name)
+    elif effect == "unprotect":
+        call.add(Intent.MASS_MUTATION, f"{what}: what is deleted later cannot be recovered")
+        call.add(Intent.PRIVILEGE, f"{what}: a safeguard is switched off")
+        call.obj(kind, ObjectAction.ALTER, name)
     elif effect == "privilege":
         call.add(Intent.PRIVILEGE, what)
         call.obj(ObjectKind.ROLE, ObjectAction.GRANT, name)
