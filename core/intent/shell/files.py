@@ -338,6 +338,10 @@ def _chmod(call: _Call) -> None:
     risky = _risky_mode(mode.value)
     if risky:
         call.add(Intent.PRIVILEGE, f"chmod {mode.display} " + risky.format(_names(targets)))
+        served = [t for t in targets if "data" in shell_registry.file_classes(t.value)]
+        if served:  # as writing them would be: any local user can now change the server's files
+            opened = f"chmod {mode.display} opens {_names(served)}, a database server's own files"
+            call.add(Intent.HOST_ACCESS, opened)
     private = [t for t in targets if shell_registry.file_classes(t.value) & {"secrets", "data"}]
     if private and _world_readable(mode.value):  # chmod 644 ~/.pgpass, o+r on a data folder
         call.add(Intent.PRIVILEGE, f"chmod {mode.display} lets anyone read {_names(private)}")
