@@ -29,6 +29,7 @@ EFFECTS = (
     "expire",
     "privilege",
     "unprotect",
+    "public-grant",
     "secret",
     "secret-store",
     "export",

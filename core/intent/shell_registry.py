@@ -226,9 +226,11 @@ def _record(call: Call, program: Program, verdict: Verdict) -> None:
     elif effect == "privilege":
         call.add(Intent.PRIVILEGE, what)
         call.obj(ObjectKind.ROLE, ObjectAction.GRANT, name)
-    elif effect == "export":
+    elif effect in ("export", "public-grant"):
         call.add(Intent.EXPORT, what)
         call.obj(kind, ObjectAction.EXPORT_TARGET, name)
+        if effect == "public-grant":
+            call.add(Intent.PRIVILEGE, f"{what}: a policy or ACL grants others access")
     elif effect == "replace":
         call.add(Intent.WRITE, what)
         replaced = kind if kind in (ObjectKind.DATABASE, ObjectKind.SCHEMA) else ObjectKind.TABLE
