@@ -78,6 +78,10 @@ def _used(feed: _Feed) -> _Feed:
     return _Feed(feed.origin & ~_Origin.SECRET, feed.description)
 
 
+def _dumps(program: str) -> str:
+    return f"{program} prints the whole environment (the credentials the task was given)"
+
+
 def _to_task_log(effect: _Effect, how: str) -> None:
     effect.add(Intent.PRIVILEGE, f"{how}: a credential is written to the task log")
     effect.obj(ObjectKind.OTHER, ObjectAction.EXPORT_TARGET, TASK_LOG)
@@ -126,9 +130,8 @@ class _CredentialFlow:
         if printed:
             effect.add(Intent.READ, printed)
             output = _secret(output or _Feed(_Origin.DATA, f"the output of {program}"))
-        if Intent.EXPORT in effect.findings and (
-            _holds_credential(feed) or traced & _Origin.SECRET or printed
-        ):
+        sent = any(word.origin & _Origin.SECRET for word in words)  # not a prefix's: that is used
+        if Intent.EXPORT in effect.findings and (_holds_credential(feed) or sent or printed):
             effect.add(Intent.PRIVILEGE, f"{program} sends a credential out with the data")
         if not _holds_credential(output):
             return output
@@ -179,12 +182,11 @@ class _CredentialFlow:
         how they print credential variables (the environment's or the script's own)."""
         args = [word.value for word in words[1:]]
         operands = [arg for arg in args if not arg.startswith("-")]
-        dump = f"{program} prints the whole environment (the credentials the task was given)"
         emptied = {"-i", "--ignore-environment", "-"} & set(args)
         if (program == "set" and not args) or (
             program in ("env", "printenv") and all("=" in arg for arg in operands) and not emptied
         ):
-            return dump
+            return _dumps(program)
         read = list(args)
         if feed is not None and feed.origin & _Origin.FILE:
             read.append(feed.description)  # tr '\0' '\n' < /proc/self/environ
@@ -254,7 +256,7 @@ class _CredentialFlow:
             keyword == "export"
             or (keyword in ("declare", "typeset") and all(map(_DUMP_FLAGS.match, words)))
         ):
-            printed = f"{keyword} prints the whole environment (the credentials the task was given)"
+            printed = _dumps(keyword)
             effect.add(Intent.READ, printed)
             _to_task_log(effect, printed)
             return
