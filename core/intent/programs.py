@@ -28,6 +28,8 @@ EFFECTS = (
     "delete",
     "expire",
     "privilege",
+    "unprotect",
+    "public-grant",
     "secret",
     "secret-store",
     "export",
@@ -92,6 +94,7 @@ class Program:
     positionals: int = 0  # operands between the subcommand and the command it runs (logsave)
     remote: bool = False  # talks to a remote service: local data in an argument leaves
     builtins: frozenset[str] = frozenset()  # its own subcommands; any other word is a bin it runs
+    archives: bool = False  # reads the files and folders it is given whole (tar, zip)
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +197,9 @@ class Registry:
             )
         unguarded = self._unprotects(args) if program.verbs else None
         if unguarded:
-            return verdict("expire", f"{label} switches off a safeguard against loss ({unguarded})")
+            return verdict(
+                "unprotect", f"{label} switches off a safeguard against loss ({unguarded})"
+            )
         exposed = self._exposes(args) if program.verbs else None
         if exposed:
             return verdict("export", f"{label} makes it reachable from anywhere ({exposed})")
@@ -418,6 +423,7 @@ def _program(row: dict[str, Any]) -> Program:
         positionals=int(row.get("positionals", 0)),
         remote=bool(row.get("remote", False)),
         builtins=frozenset(str(name) for name in row.get("builtins") or ()),
+        archives=bool(row.get("archives", False)),
         value_options=frozenset(row.get("value_options") or ()),
     )
 

@@ -7,9 +7,11 @@ the analyzer's helpers passed in, so the dependency runs one way.
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, Protocol
 
 from guardrails_core.intent import mongo
@@ -95,6 +97,17 @@ def environment(table: str) -> frozenset[str]:
     return registry().environment.get(table, frozenset())
 
 
+def names_credential(variable: str) -> bool:
+    """``DB_PASSWORD``, ``GITHUB_TOKEN``: a variable whose name says it holds a credential."""
+    return _credential_names().fullmatch(variable.upper()) is not None
+
+
+@cache
+def _credential_names() -> re.Pattern[str]:
+    globs = sorted(environment("credentials"))
+    return re.compile("|".join(fnmatch.translate(glob.upper()) for glob in globs) or "(?!)")
+
+
 def client_dialect(name: str | None) -> tuple[str, tuple[tuple[re.Pattern[str], str], ...]] | None:
     """A client language the SQL analyzer reads as another dialect, and the rewrites it needs."""
     return registry().client_dialects.get(name or "")
@@ -154,6 +167,12 @@ def judge(call: Call, program: Program, bridge: Bridge) -> None:
         sources = ", ".join(word.source or word.display for word in leaked)
         call.add(Intent.EXPORT, f"{call.prog} sends {sources} to a remote service")
         call.obj(ObjectKind.URL, ObjectAction.EXPORT_TARGET, call.prog)
+    if program.archives:  # tar, zip: what it archives is read whole
+        for word in call.args:
+            if file_classes(word.value) & {"secrets", "secret_folders"}:
+                call.add(
+                    Intent.PRIVILEGE, f"{call.prog} reads {word.display}, which holds credentials"
+                )
     for carrier in verdict.sql:
         for value in _values(call.args, carrier):
             bridge.sql(call, carrier.dialect, value)
@@ -200,12 +219,18 @@ def _record(call: Call, program: Program, verdict: Verdict) -> None:
     elif effect == "expire":
         call.add(Intent.MASS_MUTATION, what)
         call.obj(kind, ObjectAction.ALTER, name)
+    elif effect == "unprotect":
+        call.add(Intent.MASS_MUTATION, f"{what}: what is deleted later cannot be recovered")
+        call.add(Intent.PRIVILEGE, f"{what}: a safeguard is switched off")
+        call.obj(kind, ObjectAction.ALTER, name)
     elif effect == "privilege":
         call.add(Intent.PRIVILEGE, what)
         call.obj(ObjectKind.ROLE, ObjectAction.GRANT, name)
-    elif effect == "export":
+    elif effect in ("export", "public-grant"):
         call.add(Intent.EXPORT, what)
         call.obj(kind, ObjectAction.EXPORT_TARGET, name)
+        if effect == "public-grant":
+            call.add(Intent.PRIVILEGE, f"{what}: a policy or ACL grants others access")
     elif effect == "replace":
         call.add(Intent.WRITE, what)
         replaced = kind if kind in (ObjectKind.DATABASE, ObjectKind.SCHEMA) else ObjectKind.TABLE
@@ -216,8 +241,9 @@ def _record(call: Call, program: Program, verdict: Verdict) -> None:
         call.add(Intent.DYNAMIC, what)
     elif effect == "secret":
         # Not privilege: `PGPASSWORD=$(vault kv get ...)` is how pipelines authenticate. Unknown
-        # is reviewed for AI agents and recorded for people and services; sent on, it is export;
-        # where else its output goes (the task log, a stdin consumer) is judged by the walk.
+        # is reviewed for AI agents and recorded for people and services; where its output goes
+        # (the task log or the network: privilege; a stdin consumer) is judged by the walk.
+        call.add(Intent.READ, f"{what}: reads a credential")
         call.add(Intent.UNKNOWN, f"{what}: a credential is printed")
         call.prints_credential()
     elif effect == "secret-store":

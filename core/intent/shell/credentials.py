@@ -3,9 +3,12 @@
 A secret manager's value (``vault kv get``) captured by a substitution, piped into a program
 that reads it from stdin without printing it (``docker login --password-stdin``, a data table in
 rules/programs.yaml) or saved to a file is used. Printed to the task's stdout or stderr it lands
-in the task log, which orchestrators show to many people: named so that it is reviewed for every
-actor. So are the ways a shell prints it by itself: ``set -x`` traces expanded values, ``env``,
-``printenv`` and ``set`` print the variables that hold it.
+in the task log, which orchestrators show to many people: a credential exposure (privilege),
+reviewed for every actor; sent over the network with data it is exported and exposed. So are
+the ways a shell prints it by itself: ``set -x`` traces expanded values, and since a task is given
+its credentials in its environment, a whole-environment dump (``env``, ``printenv``, ``set``,
+``export -p``, ``/proc/self/environ``) and a variable whose name says it is one
+(``echo $DB_PASSWORD``, a data list in rules/programs.yaml) print one.
 """
 
 from __future__ import annotations
@@ -42,6 +45,9 @@ _EXPORT_FLAGS = re.compile(r"^-[a-zA-Z]*x[a-zA-Z]*$")  # declare -x, typeset -gx
 VARIABLE_USE = re.compile(r"\$\{?([A-Za-z_]\w*)")
 _SHELLS = frozenset(("sh", "bash", "dash", "zsh", "ksh", "mksh", "ash"))
 _DECLARATIONS = frozenset(("export", "declare", "typeset", "local", "readonly"))
+# declarations that print the environment when given no names (`declare -x`, `typeset -p`)
+_DUMP_FLAGS = re.compile(r"^-[px]+$")
+_PRINTERS = frozenset(("echo", "printf"))
 
 
 @dataclass(slots=True)
@@ -72,8 +78,12 @@ def _used(feed: _Feed) -> _Feed:
     return _Feed(feed.origin & ~_Origin.SECRET, feed.description)
 
 
+def _dumps(program: str) -> str:
+    return f"{program} prints the whole environment (the credentials the task was given)"
+
+
 def _to_task_log(effect: _Effect, how: str) -> None:
-    effect.add(Intent.UNKNOWN, f"{how}: a credential is written to the task log")
+    effect.add(Intent.PRIVILEGE, f"{how}: a credential is written to the task log")
     effect.obj(ObjectKind.OTHER, ObjectAction.EXPORT_TARGET, TASK_LOG)
 
 
@@ -116,9 +126,13 @@ class _CredentialFlow:
                 output = _secret(output)
         if program == "tee" and _holds_credential(feed) and any(map(_TASK_OUTPUT.match, args)):
             _to_task_log(effect, "tee copies it to the task's output")
-        printed = self.prints_variables(program, args)
+        printed = self.prints_variables(program, words, feed)
         if printed:
+            effect.add(Intent.READ, printed)
             output = _secret(output or _Feed(_Origin.DATA, f"the output of {program}"))
+        sent = any(word.origin & _Origin.SECRET for word in words)  # not a prefix's: that is used
+        if Intent.EXPORT in effect.findings and (_holds_credential(feed) or sent or printed):
+            effect.add(Intent.PRIVILEGE, f"{program} sends a credential out with the data")
         if not _holds_credential(output):
             return output
         to_files = [write for write in writes if write.stdout]
@@ -163,18 +177,39 @@ class _CredentialFlow:
             if flags or option:
                 self.credentials.xtrace = arg.startswith("-")
 
-    def prints_variables(self, program: str, args: Sequence[str]) -> str:
-        """``env``, ``printenv [NAME]``, ``set``: which credential variables they print."""
+    def prints_variables(self, program: str, words: Sequence[_Word], feed: _Feed | None) -> str:
+        """``env``, ``printenv [NAME]``, ``set``, ``echo $NAME``, ``cat /proc/self/environ``:
+        how they print credential variables (the environment's or the script's own)."""
+        args = [word.value for word in words[1:]]
         operands = [arg for arg in args if not arg.startswith("-")]
-        if program == "set" and not args:
-            shown = self.credentials.variables
-        elif program == "env" and all("=" in arg for arg in operands):
-            shown = self.credentials.exported
-        elif program == "printenv":
-            shown = self.credentials.exported & set(operands or self.credentials.exported)
+        emptied = {"-i", "--ignore-environment", "-"} & set(args)
+        if (program == "set" and not args) or (
+            program in ("env", "printenv") and all("=" in arg for arg in operands) and not emptied
+        ):
+            return _dumps(program)
+        read = list(args)
+        if feed is not None and feed.origin & _Origin.FILE:
+            read.append(feed.description)  # tr '\0' '\n' < /proc/self/environ
+        environ = [path for path in read if "environ" in shell_registry.file_classes(path)]
+        if environ:
+            return f"{program} reads {environ[0]}, a process's environment (its credentials)"
+        if program == "printenv":
+            shown = {name for name in operands if self.names_credential(name)}
+        elif program in _PRINTERS:
+            shown = {
+                name
+                for word in words[1:]
+                for expansion in word.expansions
+                for name in VARIABLE_USE.findall(expansion)
+                if shell_registry.names_credential(name)
+            }
         else:
             return ""
         return f"{program} prints ${', $'.join(sorted(shown))}" if shown else ""
+
+    def names_credential(self, name: str) -> bool:
+        """The script put a credential in it, or its name says it holds one."""
+        return name in self.credentials.exported or shell_registry.names_credential(name)
 
     def credential_assignment(
         self, effect: _Effect, node: Node, origin: _Origin, out: _Out
@@ -215,7 +250,18 @@ class _CredentialFlow:
         if exports and operands:  # export X: X (if it holds a credential) joins the environment
             self.credentials.exported.update(set(operands) & self.credentials.variables)
             return
+        if out is not _Out.TASK:
+            return
+        if not operands and (
+            keyword == "export"
+            or (keyword in ("declare", "typeset") and all(map(_DUMP_FLAGS.match, words)))
+        ):
+            printed = _dumps(keyword)
+            effect.add(Intent.READ, printed)
+            _to_task_log(effect, printed)
+            return
         held = self.credentials.exported if keyword == "export" else self.credentials.variables
-        shown = held & set(operands or held)
-        if shown and out is _Out.TASK and (not operands or "-p" in words):
+        named = {name for name in operands if shell_registry.names_credential(name)}
+        shown = (held | named) & set(operands or held)
+        if shown and (not operands or "-p" in words):
             _to_task_log(effect, f"{keyword} prints ${', $'.join(sorted(shown))}")

@@ -97,9 +97,9 @@ def _record_write(effect: _Effect, target: _Word, how: str, content: _Word | Non
     effect.obj(ObjectKind.FILE, ObjectAction.WRITE, target.display)
     effect.add(Intent.WRITE, f"{how} writes {target.display}")
     if _PRIVILEGED_FILE.search(path):
-        effect.add(
-            Intent.PRIVILEGE, f"{how} writes {target.display}, which controls logins or sudo"
-        )
+        controls = f"{how} writes {target.display}, which controls logins or sudo"
+        effect.add(Intent.PRIVILEGE, controls)
+        effect.add(Intent.HOST_ACCESS, f"{controls}: who may log in to this host or become root")
     _special_file(effect, target, how, writes=True, content=content)
 
 
@@ -338,6 +338,10 @@ def _chmod(call: _Call) -> None:
     risky = _risky_mode(mode.value)
     if risky:
         call.add(Intent.PRIVILEGE, f"chmod {mode.display} " + risky.format(_names(targets)))
+        served = [t for t in targets if "data" in shell_registry.file_classes(t.value)]
+        if served:  # as writing them would be: any local user can now change the server's files
+            opened = f"chmod {mode.display} opens {_names(served)}, a database server's own files"
+            call.add(Intent.HOST_ACCESS, opened)
     private = [t for t in targets if shell_registry.file_classes(t.value) & {"secrets", "data"}]
     if private and _world_readable(mode.value):  # chmod 644 ~/.pgpass, o+r on a data folder
         call.add(Intent.PRIVILEGE, f"chmod {mode.display} lets anyone read {_names(private)}")

@@ -233,6 +233,9 @@ def _container_run(call: _Call, args: Sequence[_Word]) -> None:
     reasons += [f"{n}=host" for n, v in parsed.options if v is not None and v.value == "host"]
     if reasons:
         call.add(Intent.HOST_ACCESS, f"the container gets the host ({', '.join(reasons)})")
+    rooted = [r for r in reasons if r in ("--privileged", "-v /") or r.endswith("docker.sock")]
+    if rooted:  # every capability, the host's root filesystem or its Docker daemon: root there
+        call.add(Intent.PRIVILEGE, f"the container is root on the host ({', '.join(rooted)})")
     entrypoint = parsed.values("--entrypoint")
     if entrypoint or command:
         call.analyzer.run_inner(call, [*entrypoint, *command], feed=call.feed, transparent=False)
