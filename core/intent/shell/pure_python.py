@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import ast
 import importlib
-import re
 import types
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
 from guardrails_core.intent.programs import registry
+from guardrails_core.locations import in_working_folder
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,8 +185,6 @@ def _frame_call(node: ast.Call, modules: dict[str, str], rules: _Rules) -> bool:
 
 
 _BUFFERS = frozenset({"buf", "path_or_buf", "excel_writer", None})  # None: **keywords
-# Inside the working directory: not absolute, home, drive or URL (no `:` at all), no `..`.
-_RELATIVE_PATH = re.compile(r"(?![/~\\])(?!.*:)(?!(?:.*[/\\])?\.\.(?:[/\\]|$))")
 
 
 def _reads_relative_file(node: ast.Call) -> bool:
@@ -195,6 +193,5 @@ def _reads_relative_file(node: ast.Call) -> bool:
     return (
         isinstance(first, ast.Constant)
         and isinstance(first.value, str)
-        and bool(first.value)
-        and bool(_RELATIVE_PATH.match(first.value))
+        and in_working_folder(first.value)
     )
