@@ -40,7 +40,9 @@ def record_scratch_rows(statement: _Statement, scratch: dict[str, ScratchRows]) 
         target = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
         key = scratch_key(target, dialect) if isinstance(target, exp.Table) else None
         if key in scratch:
-            scratch[key] = _combined(scratch[key], _filled(statement, tree.expression))
+            # a CTE names rows the fill's FROM cannot show (`WITH x AS (...) ... FROM x`)
+            added = _UNKNOWN if tree.args.get("with_") else _filled(statement, tree.expression)
+            scratch[key] = _combined(scratch[key], added)
             return
     for ref in statement.objects.values():  # loaded, merged, replaced: rows no longer known
         if ref.action in _FILLING and ref.name.lower() in scratch:
@@ -66,12 +68,13 @@ def _created_temporary(tree: exp.Expr | None) -> exp.Table | None:
 
 def _filled(statement: _Statement, query: exp.Expr | None) -> ScratchRows:
     """What one fill adds: literal VALUES and a SELECT from one table whose WHERE would scope a
-    DELETE of that table pick rows; a SELECT without one copies the table; the rest is unknown."""
+    DELETE of that table pick rows; a SELECT without one copies the table; the rest (joins,
+    CTEs, subqueries, set operations) is unknown."""
     if isinstance(query, exp.Subquery):
         query = query.this
     if isinstance(query, exp.Values):
         return ScratchRows(picked=True)
-    if not isinstance(query, exp.Select) or query.args.get("joins"):
+    if not isinstance(query, exp.Select) or query.args.get("joins") or query.args.get("with_"):
         return _UNKNOWN
     origin = query.args.get("from_")
     table = origin.this if isinstance(origin, exp.From) else None
