@@ -123,10 +123,15 @@ def _handle_update(statement: _Statement, node: exp.Update, chunk: _Chunk | None
         # MySQL `UPDATE a JOIN b ON ... SET a.x = b.y` may write either side; claim the first.
         statement.table(target, A.WRITE)
     statement.add(I.WRITE, "UPDATE changes rows")
-    if node.args.get("where") is None and _bounded_by_join(node):
-        return  # an inner join's ON condition limits the rows, as a WHERE would
+    names = target_names(target)
     judged = _scratch_as_sources(statement, node)
-    _check_unbounded(statement, judged.args.get("where"), "UPDATE", target_names(target), judged)
+    if (
+        judged.args.get("where") is None
+        and _bounded_by_join(judged)
+        and _joined_on_target(judged, names, _mirrors(judged, names))
+    ):
+        return  # an inner join's ON condition limits the rows, as a WHERE would (not a self-join)
+    _check_unbounded(statement, judged.args.get("where"), "UPDATE", names, judged)
 
 
 def _bounded_by_join(node: exp.Expr) -> bool:
@@ -368,7 +373,7 @@ def _mirrors(node: exp.Expr | None, target: frozenset[str]) -> frozenset[str]:
     """Other aliases of the changed table in the same statement (a self-join)."""
     if node is None or not isinstance(node.this, exp.Table):
         return frozenset()
-    changed = _qualified_table(node.this)
+    changed = _qualified_table(_aliased_target(node))
     return frozenset(
         table.alias_or_name.lower()
         for table in node.find_all(exp.Table)
@@ -377,6 +382,16 @@ def _mirrors(node: exp.Expr | None, target: frozenset[str]) -> frozenset[str]:
         and table.alias_or_name.lower() not in target
         and table.find_ancestor(exp.Select) is None
     )
+
+
+def _aliased_target(node: exp.Expr) -> exp.Expr:
+    """The table a statement's target alias stands for (T-SQL `UPDATE o ... FROM orders o`)."""
+    this: exp.Expr = node.this
+    if isinstance(this, exp.Table) and not this.db and not this.alias:
+        for table in node.find_all(exp.Table):
+            if table is not this and table.alias.lower() == this.name.lower():
+                return table
+    return this
 
 
 def _handle_merge(statement: _Statement, node: exp.Merge, chunk: _Chunk | None) -> None:
