@@ -59,6 +59,15 @@ def _path_readings(text: str) -> tuple[str, ...] | None:
     return _distinct(found)
 
 
+# Inside the working folder: no root, home, drive, scheme or URL (no `:` at all), no `..`.
+_WORKING_FOLDER_PATH = re.compile(r"(?![/~\\])(?!.*:)(?!(?:.*[/\\])?\.\.(?:[/\\]|$))")
+
+
+def in_working_folder(text: str) -> bool:
+    """`data/orders.parquet`: a non-empty relative path that stays in the working folder."""
+    return bool(text.strip()) and _WORKING_FOLDER_PATH.match(text) is not None
+
+
 def lexical_path(text: str) -> str:
     """A POSIX path with `.`, `..` and `//` resolved, case kept (`text` itself when `..` climbs
     above `~`): what the shell analyzer classifies besides the path as written."""

@@ -122,7 +122,12 @@ def _interpreter(call: _Call) -> None:
     inline = parsed.values(*spec.inline)
     modules = parsed.values(*spec.module)
     if inline and _computes_only(call, inline):
-        call.add(Intent.READ, f"{call.prog} runs inline code that only computes and prints")
+        if _inline_sql(call, inline):
+            call.add(
+                Intent.READ, f"{call.prog} runs inline code that computes, prints and runs SQL"
+            )
+        else:
+            call.add(Intent.READ, f"{call.prog} runs inline code that only computes and prints")
     elif inline:
         origin = _merge_origins(word.origin for word in inline)
         if origin & _PAYLOAD:
@@ -148,11 +153,7 @@ def _interpreter(call: _Call) -> None:
 def _python_equivalents(call: _Call, inline: list[_Word]) -> None:
     """What inline code's literal file, process and SQL calls do: the shell commands and the SQL
     they amount to (the code itself stays `dynamic`)."""
-    from guardrails_core.intent.shell.inline_python import (
-        bulk_deletes,
-        shell_equivalents,
-        sql_equivalents,
-    )
+    from guardrails_core.intent.shell.inline_python import bulk_deletes, shell_equivalents
 
     calls = _SHELL_CALLS.get(_canonical(call.prog))
     if calls is not None:
@@ -165,8 +166,7 @@ def _python_equivalents(call: _Call, inline: list[_Word]) -> None:
     for word in inline:
         for command in shell_equivalents(word.value):
             _script(call, _Word.literal(command), f"{call.prog} -c")
-        for sql in sql_equivalents(word.value):
-            _embed_in(call, None, _Word.literal(sql))
+        _inline_sql(call, [word])
         for deleting in bulk_deletes(word.value):
             call.add(Intent.DELETE, f"{call.prog} code calls {deleting}")
             call.add(Intent.MASS_MUTATION, f"{deleting} deletes a whole store or all it holds")
@@ -203,6 +203,21 @@ def _shell_calls(code: str, calls: re.Pattern[str]) -> list[str]:
         for match in _BACKTICKS.finditer(code):
             commands.append(next(group for group in match.groups() if group is not None))
     return commands
+
+
+def _inline_sql(call: _Call, inline: list[_Word]) -> bool:
+    """The SQL of the code's database calls, in the dialect of the engine it imports (if one),
+    analysed where it runs; whether there was any."""
+    from guardrails_core.intent.shell.inline_python import sql_equivalents
+    from guardrails_core.intent.shell.pure_python import engine_dialect
+
+    found = False
+    for word in inline:
+        dialect = engine_dialect(word.value)
+        for sql in sql_equivalents(word.value):
+            _embed_in(call, dialect, _Word.literal(sql))
+            found = True
+    return found
 
 
 def _computes_only(call: _Call, inline: list[_Word]) -> bool:

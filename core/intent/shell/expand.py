@@ -349,6 +349,7 @@ class _Expander:
     def piece(self, node: Node, builder: _WordBuilder) -> None:
         kind = node.type
         if kind in _EXPANSIONS:
+            builder.split = True  # outside double quotes
             self.expansion(node, builder)
         elif kind == "raw_string":
             text = self.node_text(node)
@@ -426,6 +427,12 @@ class _Expander:
             builder.text(self.variables[known.group(1)])
             builder.glob = builder.glob or known.group(1) in self.globbed
             return
+        guarded = _GUARDED_VARIABLE.fullmatch(self.node_text(node))
+        if guarded is not None and self.variables.get(guarded.group(1)):
+            # `${X:?msg}` of a variable set to a non-empty value is that value (`X=/`: `/`)
+            builder.text(self.variables[guarded.group(1)])
+            builder.glob = builder.glob or guarded.group(1) in self.globbed
+            return
         origin = _Origin.NONE
         sources: list[str] = []
         pending = [node]
@@ -502,6 +509,7 @@ class _Expander:
 _WHOLE_ARRAY = re.compile(r"\$\{([A-Za-z_]\w*)\[[@*]\]\}")
 _UNROLL_BUDGET = 32  # loop bodies read per script: nested loops over literals would multiply
 _PLAIN_VARIABLE = re.compile(r"\$\{?([A-Za-z_]\w*)\}?")
+_GUARDED_VARIABLE = re.compile(r"\$\{([A-Za-z_]\w*):?\?[^}]*\}")
 _MKTEMP = re.compile(r"^[\"']?(?:\$\(|`)\s*mktemp\b[^|;&]*(?:\)|`)[\"']?$")
 
 

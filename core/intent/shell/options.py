@@ -10,7 +10,13 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from guardrails_core.intent import shell_registry
-from guardrails_core.intent.shell.words import _Effect, _Feed, _Origin, _Word
+from guardrails_core.intent.shell.words import (
+    EXPANSION_PLACEHOLDER,
+    _Effect,
+    _Feed,
+    _Origin,
+    _Word,
+)
 from guardrails_core.locations import lexical_path
 from guardrails_core.model import (
     Intent,
@@ -134,9 +140,11 @@ _AZURE_HOSTS = (".blob.core.windows.net", ".dfs.core.windows.net", ".file.core.w
 
 
 def _is_scratch(word: _Word) -> bool:
-    """A literal path strictly inside /tmp/ or /var/tmp/, or a relative build or cache folder."""
+    """A literal path strictly inside /tmp/ or /var/tmp/, or a relative build or cache folder
+    (also under a `${DIR:?}` folder: see _under_guarded_folder)."""
     if word.dynamic:
-        return False
+        rest = _under_guarded_folder(word)
+        return rest is not None and shell_registry.is_scratch(rest)
     path = word.value
     if shell_registry.is_scratch(path):
         return True
@@ -147,6 +155,23 @@ def _is_scratch(word: _Word) -> bool:
     # `.*` can match `..` in older bashes, so a glob on a dot-name is not confined either.
     climbs = any(part == ".." or (word.glob and part.startswith(".")) for part in parts)
     return bool(parts) and not climbs
+
+
+# `"${DIR:?message}"` stops the shell when DIR is unset or empty: it names some folder, unknown as
+# the working folder is, so `"${DIR:?}/build"` is judged as the relative `build` is. `${DIR?}`
+# (no colon) lets an empty DIR through, and `$DIR` or `${DIR:-}` may be empty: `/build`.
+_NON_EMPTY_FOLDER = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*:\?[^}]*\}")
+
+
+def _under_guarded_folder(word: _Word) -> str | None:
+    """The literal path after a leading `${DIR:?...}/`, when that is the word's one expansion
+    and it is quoted (unquoted, `DIR='/ x'` splits into `/` and `x/...`)."""
+    if len(word.expansions) != 1 or not _NON_EMPTY_FOLDER.fullmatch(word.expansions[0]):
+        return None
+    if word.split:
+        return None
+    head, slash, rest = word.value.partition("/")
+    return rest if head == EXPANSION_PLACEHOLDER and slash else None
 
 
 def _is_workspace(word: _Word) -> bool:

@@ -7,20 +7,22 @@ only the listed attributes of a module that has a list (`sys.modules` leads to e
 and nothing private; use a module name only to reach its attributes (never rebind or pass it);
 call no builtin that runs, opens or reaches into other code. With a data-frame module (pandas)
 imported, its readers take a literal relative path only, and every method called is in the
-registry's pure list. Anything else stays `dynamic` (not analysed).
+registry's pure list. With an embedded SQL engine imported (duckdb, sqlite3), the same holds, a
+database is opened in memory or by a literal relative path, and SQL is run only as a literal
+(the caller analyses it in the engine's dialect). Anything else stays `dynamic` (not analysed).
 """
 
 from __future__ import annotations
 
 import ast
 import importlib
-import re
 import types
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
 from guardrails_core.intent.programs import registry
+from guardrails_core.locations import in_working_folder
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,12 +35,17 @@ class _Rules:
     pure_methods: frozenset[str]
     unbuffered_methods: frozenset[str]
     properties: frozenset[str]
+    sql_engines: dict[str, str]  # module -> SQL dialect
+    opens: frozenset[str]
+    runs_sql: frozenset[str]
+    results: frozenset[str]
 
 
 @cache
 def _rules() -> _Rules:
     table: dict[str, Any] = registry().inline_python
     frames: dict[str, Any] = table.get("data_frames") or {}
+    engines: dict[str, Any] = table.get("sql_engines") or {}
     return _Rules(
         frozenset(table.get("modules", ())),
         frozenset(table.get("denied_builtins", ())),
@@ -51,6 +58,10 @@ def _rules() -> _Rules:
         frozenset(frames.get("pure_methods", ())),
         frozenset(frames.get("unbuffered_methods", ())),
         frozenset(frames.get("properties", ())),
+        dict(engines.get("modules") or {}),
+        frozenset(engines.get("opens", ())),
+        frozenset(engines.get("runs_sql", ())),
+        frozenset(engines.get("results", ())),
     )
 
 
@@ -66,7 +77,10 @@ def is_harmless(code: str) -> bool:
         return False
     code_uses = _Uses(
         modules,
-        frames=any(module in rules.frame_modules for module in modules.values()),
+        frames=any(
+            module in rules.frame_modules or module in rules.sql_engines
+            for module in modules.values()
+        ),
         called={id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)},
     )
     if not all(_understood(node, code_uses, rules) for node in ast.walk(tree)):
@@ -81,10 +95,31 @@ def is_harmless(code: str) -> bool:
     )
 
 
+def engine_dialect(code: str) -> str | None:
+    """The SQL dialect of the one embedded engine the code imports (duckdb, sqlite3), if any."""
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError, RecursionError):
+        return None
+    engines = _rules().sql_engines
+    imported = {
+        engines[name]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for name in (
+            [alias.name for alias in node.names]
+            if isinstance(node, ast.Import)
+            else [node.module or ""]
+        )
+        if name in engines
+    }
+    return imported.pop() if len(imported) == 1 else None
+
+
 @dataclass(slots=True)
 class _Uses:
     modules: dict[str, str]  # names bound to modules: `import sys as s` is s -> sys
-    frames: bool  # a data-frame module is imported
+    frames: bool  # a data-frame or SQL engine module is imported: values' members are listed
     called: set[int]  # expressions called (`x.f` in `x.f()`)
     reaching: set[int] = field(default_factory=set)  # Names that only reach a module's attribute
 
@@ -167,16 +202,26 @@ def _frame_member(node: ast.Attribute, called: bool, rules: _Rules) -> bool:
     a listed property, a pure method, or a method that returns text when called bare."""
     if node.attr in rules.unbuffered_methods:
         return called
-    return node.attr in rules.pure_methods or node.attr in rules.properties
+    return (
+        node.attr in rules.pure_methods
+        or node.attr in rules.properties
+        or node.attr in rules.results
+        or node.attr in rules.runs_sql
+    )
 
 
 def _frame_call(node: ast.Call, modules: dict[str, str], rules: _Rules) -> bool:
     """A reader of a frame module takes a literal relative path; a method that writes when given
-    a buffer is called without one."""
+    a buffer is called without one; an engine opens a database in memory or by a literal
+    relative path, and runs literal SQL only."""
     function = node.func
     if not isinstance(function, ast.Attribute):
         return True  # builtins and local names: the denied builtins are checked by name
+    if function.attr in rules.runs_sql:
+        return _literal_sql(node)
     owner = _module_path(function.value, modules, rules)
+    if owner is not None and owner in rules.sql_engines and function.attr in rules.opens:
+        return _opens_working_database(node)
     if owner is not None:
         return function.attr not in rules.readers or _reads_relative_file(node)
     if function.attr in rules.unbuffered_methods:
@@ -185,8 +230,30 @@ def _frame_call(node: ast.Call, modules: dict[str, str], rules: _Rules) -> bool:
 
 
 _BUFFERS = frozenset({"buf", "path_or_buf", "excel_writer", None})  # None: **keywords
-# Inside the working directory: not absolute, home, drive or URL (no `:` at all), no `..`.
-_RELATIVE_PATH = re.compile(r"(?![/~\\])(?!.*:)(?!(?:.*[/\\])?\.\.(?:[/\\]|$))")
+
+
+def _literal_sql(node: ast.Call) -> bool:
+    """`con.execute('DELETE FROM t WHERE id = ?', [7])`: the SQL is a literal, read as SQL."""
+    first = node.args[0] if node.args else None
+    return isinstance(first, ast.Constant) and isinstance(first.value, str)
+
+
+# Keywords an engine's connect may take besides the path: none that load code or change where.
+_OPEN_KEYWORDS = frozenset({"read_only", "timeout"})
+
+
+def _opens_working_database(node: ast.Call) -> bool:
+    """`duckdb.connect()`, `sqlite3.connect(':memory:')`, `duckdb.connect('data/w.duckdb')`."""
+    if len(node.args) > 1 or any(keyword.arg not in _OPEN_KEYWORDS for keyword in node.keywords):
+        return False
+    if not node.args:
+        return True
+    path = node.args[0]
+    return (
+        isinstance(path, ast.Constant)
+        and isinstance(path.value, str)
+        and (path.value in ("", ":memory:") or in_working_folder(path.value))
+    )
 
 
 def _reads_relative_file(node: ast.Call) -> bool:
@@ -195,6 +262,5 @@ def _reads_relative_file(node: ast.Call) -> bool:
     return (
         isinstance(first, ast.Constant)
         and isinstance(first.value, str)
-        and bool(first.value)
-        and bool(_RELATIVE_PATH.match(first.value))
+        and in_working_folder(first.value)
     )

@@ -76,6 +76,7 @@ class _Word:
     source: str = ""  # the substitution that produced it, for findings
     expansions: tuple[str, ...] = ()
     span: tuple[int, int] | None = None
+    split: bool = False  # an unquoted expansion: its value is split into words and globbed
 
     @classmethod
     def literal(cls, text: str) -> _Word:
@@ -110,6 +111,7 @@ def _concat(words: Sequence[_Word], separator: str = "") -> _Word:
         source=next((word.source for word in words if word.source), ""),
         expansions=tuple(e for word in words for e in word.expansions),
         span=(spans[0][0], spans[-1][1]) if spans else None,
+        split=any(word.split for word in words),
     )
 
 
@@ -192,6 +194,7 @@ class _WordBuilder:
     origin: _Origin = _Origin.NONE
     sources: list[str] = field(default_factory=list)
     expansions: list[str] = field(default_factory=list)
+    split: bool = False
 
     def text(self, text: str) -> None:
         self.value.append(text)
@@ -229,6 +232,7 @@ class _WordBuilder:
             source=self.sources[0] if self.sources else "",
             expansions=tuple(self.expansions),
             span=span,
+            split=self.split,
         )
 
 

@@ -23,7 +23,11 @@ from guardrails_core.intent.sql.functions import (
     _check_function,
 )
 from guardrails_core.intent.sql.procedures import _handle_execute
-from guardrails_core.intent.sql.reads import _outside_workspace, _record_reads
+from guardrails_core.intent.sql.reads import (
+    _outside_workspace,
+    _record_reads,
+    working_folder_file,
+)
 from guardrails_core.intent.sql.settings import is_variable, judge_setting
 from guardrails_core.intent.sql.statement import (
     Handler,
@@ -133,6 +137,12 @@ def _handle_copy(statement: _Statement, node: exp.Copy, chunk: _Chunk | None) ->
     for destination in files:
         if isinstance(destination, exp.Identifier) and destination.name.upper() == "STDOUT":
             statement.add(I.READ, "COPY ... TO STDOUT streams rows to this client session")
+            continue
+        if isinstance(destination, exp.Literal) and working_folder_file(
+            statement, destination.this
+        ):
+            statement.obj(K.FILE, A.WRITE, destination.this)
+            statement.add(I.WRITE, "COPY ... TO writes a file in the working folder of its process")
             continue
         statement.add(I.EXPORT, "COPY ... TO writes table data to a file outside the database")
         _copy_endpoint(statement, destination, A.EXPORT_TARGET)

@@ -31,6 +31,7 @@ from guardrails_core.intent.sql.dialects import (
 from guardrails_core.intent.sql.external import writes_to_external_tables
 from guardrails_core.intent.sql.glued import glued_statements
 from guardrails_core.intent.sql.reads import cross_catalog
+from guardrails_core.intent.sql.scratch_rows import record_scratch_rows
 from guardrails_core.intent.sql.specials import _remember_variable, remember_texts
 from guardrails_core.intent.sql.statement import (
     _Chunk,
@@ -41,6 +42,7 @@ from guardrails_core.intent.sql.statement import (
     _Statement,
 )
 from guardrails_core.intent.sql.temporaries import (
+    ScratchRows,
     as_temporary_drop,
     as_temporary_truncate,
     created_routines,
@@ -230,6 +232,7 @@ def _analyze(
     temporaries: list[tuple[str, str]] = []
     texts: dict[str, str] = {}
     routines: set[str] = set()
+    scratch: dict[str, ScratchRows] = {}
     odd_characters = _odd_code_characters(source, tokens)
     lexing_changed: str | None = None
     parser = names.parser()
@@ -240,6 +243,7 @@ def _analyze(
         statement = _Statement(names=names, dialect_name=dialect_name, depth=depth)
         statement.texts = texts
         statement.routines = routines
+        statement.scratch = scratch
         odd = _first_in(odd_characters, chunk.start, chunk.end)
         # A divergence anywhere before a statement's end can move where that statement starts.
         unclear = _first_in(ambiguous, 0, chunk.end)
@@ -280,6 +284,7 @@ def _analyze(
         elif truncates_temporaries(statement.tree, temporaries):
             effect = as_temporary_truncate(effect)
         temporaries.extend(created_temporaries(statement.tree))
+        record_scratch_rows(statement, scratch)
         routines.update(created_routines(effect))
         effects.append(effect)
     return writes_to_external_tables(effects) if len(effects) > 1 else effects

@@ -18,8 +18,8 @@ from guardrails_core.intent.sql.statement import (
     _location_kind,
     _normalise,
     _Statement,
-    _temporary_name,
 )
+from guardrails_core.intent.sql.temporaries import _temporary_name
 from guardrails_core.intent.sql.type_changes import judge_type_change
 from guardrails_core.model import (
     ObjectKind,

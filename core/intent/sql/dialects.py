@@ -61,6 +61,10 @@ MYSQL_FAMILY = frozenset({"mysql", "singlestore", "doris", "starrocks"})
 # DQS compatibility, on by default): `WHERE "archived" = 'archived'` may compare two strings.
 STRING_FALLBACK_DIALECTS = frozenset({"sqlite"})
 
+# Engines whose database is a file the process itself opens (DuckDB, SQLite): a file they write
+# lands on the process's own host, where its working folder is, not on a database server's.
+EMBEDDED_DIALECTS = frozenset({"duckdb", "sqlite"})
+
 _DIALECTS: dict[str | None, Dialect] = {}
 
 

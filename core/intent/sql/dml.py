@@ -13,8 +13,8 @@ from guardrails_core.intent.sql.statement import (
     _function_name,
     _location_kind,
     _Statement,
-    _temporary_name,
 )
+from guardrails_core.intent.sql.temporaries import _temporary_name, scratch_key
 from guardrails_core.intent.target_columns import fold_identifiers, looks_at_target
 from guardrails_core.model import (
     ObjectKind,
@@ -123,9 +123,15 @@ def _handle_update(statement: _Statement, node: exp.Update, chunk: _Chunk | None
         # MySQL `UPDATE a JOIN b ON ... SET a.x = b.y` may write either side; claim the first.
         statement.table(target, A.WRITE)
     statement.add(I.WRITE, "UPDATE changes rows")
-    if node.args.get("where") is None and _bounded_by_join(node):
-        return  # an inner join's ON condition limits the rows, as a WHERE would
-    _check_unbounded(statement, node.args.get("where"), "UPDATE", target_names(target), node)
+    names = target_names(target)
+    judged = _scratch_as_sources(statement, node)
+    if (
+        judged.args.get("where") is None
+        and _bounded_by_join(judged)
+        and _joined_on_target(judged, names, _mirrors(judged, names))
+    ):
+        return  # an inner join's ON condition limits the rows, as a WHERE would (not a self-join)
+    _check_unbounded(statement, judged.args.get("where"), "UPDATE", names, judged)
 
 
 def _bounded_by_join(node: exp.Expr) -> bool:
@@ -147,7 +153,9 @@ def _bounded_by_join(node: exp.Expr) -> bool:
 
 
 def _handle_delete(statement: _Statement, node: exp.Delete, chunk: _Chunk | None) -> None:
-    targets = node.args.get("tables") or [node.this]
+    targets = _deleted_tables(node)
+    for named in node.args.get("tables") or []:
+        statement.claimed_tables.add(id(named))  # `DELETE o FROM orders o`: o is no table read
     for target in targets:
         statement.table(target, A.DELETE)
     if isinstance(node.parent, exp.Alter):
@@ -156,11 +164,93 @@ def _handle_delete(statement: _Statement, node: exp.Delete, chunk: _Chunk | None
     if all(_temporary_name(target, statement.dialect_name) for target in targets):
         return  # a T-SQL #temp table is session scratch: emptying it loses no kept data
     # DELETE ... USING and multi-table deletes count as unbounded without a WHERE (as specified:
-    # a join is easy to get wrong and the cost of a wrong one is every row).
+    # a join is easy to get wrong and the cost of a wrong one is every row), unless the join is
+    # on the key of rows the script itself picked with a restricting filter.
     names = target_names(node.this) | target_names(targets[0])
     if isinstance(node.parent, exp.Alter):
         names |= target_names(node.parent.this)
-    _check_unbounded(statement, node.args.get("where"), "DELETE", names, node)
+    judged = _scratch_as_sources(statement, node)
+    where = judged.args.get("where")
+    if where is None and _joined_to_picked_rows(statement, judged, names):
+        return
+    _check_unbounded(statement, where, "DELETE", names, judged)
+
+
+def _deleted_tables(node: exp.Delete) -> list[exp.Expr]:
+    """The tables a DELETE empties; `DELETE o FROM orders o JOIN ...` names orders by its alias."""
+    tables = node.args.get("tables")
+    if not tables:
+        return [node.this]
+    aliased = {table.alias.lower(): table for table in node.find_all(exp.Table) if table.alias}
+    return [
+        aliased.get(table.name.lower(), table)
+        if isinstance(table, exp.Table) and not table.db
+        else table
+        for table in tables
+    ]
+
+
+def _scratch_as_sources(statement: _Statement, node: exp.Expr) -> exp.Expr:
+    """The statement with each of the script's temporary tables that copies a whole table read
+    as that table (under the same name): joined to it on its key, the target meets itself."""
+    copies = {key: rows.copy_of for key, rows in statement.scratch.items() if rows.copy_of}
+    if not copies:
+        return node
+    changed = {
+        table.name.lower()
+        for table in (node.this, *(node.args.get("tables") or []))
+        if isinstance(table, exp.Table)
+    }
+
+    def as_source(part: exp.Expr) -> exp.Expr:
+        if not isinstance(part, exp.Table) or part.name.lower() in changed:
+            return part
+        source = copies.get(scratch_key(part, statement.dialect_name) or "")
+        if source is None:
+            return part
+        read = source.copy()
+        read.set("alias", exp.TableAlias(this=exp.to_identifier(part.alias_or_name)))
+        read.set("joins", part.args.get("joins"))
+        return read
+
+    return node.transform(as_source)
+
+
+def _joined_to_picked_rows(statement: _Statement, node: exp.Expr, target: frozenset[str]) -> bool:
+    """`DELETE o FROM orders o JOIN picked p ON p.id = o.id`: an inner join, on an equality of a
+    target column and a column of a temporary table the script filled only with rows a
+    restricting filter picked, keeps the target's rows that filter picked."""
+    for join in node.find_all(exp.Join):
+        joined = join.this
+        side = str(join.args.get("side") or "").upper()
+        if not isinstance(joined, exp.Table) or side not in ("", "INNER") or join.args.get("kind"):
+            continue
+        rows = statement.scratch.get(scratch_key(joined, statement.dialect_name) or "")
+        if rows is None or not rows.picked:
+            continue
+        alias = joined.alias_or_name.lower()
+        if any(_keyed(condition, target, alias) for condition in _conjuncts(join.args.get("on"))):
+            return True
+    return False
+
+
+def _conjuncts(condition: exp.Expr | None) -> list[exp.Expr]:
+    if isinstance(condition, exp.Paren):
+        return _conjuncts(condition.this)
+    if isinstance(condition, exp.And):
+        return [*_conjuncts(condition.this), *_conjuncts(condition.expression)]
+    return [condition] if condition is not None else []
+
+
+def _keyed(condition: exp.Expr, target: frozenset[str], joined: str) -> bool:
+    """`o.id = p.id`: one side a column of the target, the other a column of the joined table."""
+    if not isinstance(condition, exp.EQ):
+        return False
+    sides = (condition.this, condition.expression)
+    if not all(isinstance(side, exp.Column) for side in sides):
+        return False
+    owners = {side.table.lower() for side in sides}
+    return joined in owners and bool((owners - {joined}) & target)
 
 
 def _qualified_table(node: exp.Expr | None) -> str | None:
@@ -283,7 +373,7 @@ def _mirrors(node: exp.Expr | None, target: frozenset[str]) -> frozenset[str]:
     """Other aliases of the changed table in the same statement (a self-join)."""
     if node is None or not isinstance(node.this, exp.Table):
         return frozenset()
-    changed = _qualified_table(node.this)
+    changed = _qualified_table(_aliased_target(node))
     return frozenset(
         table.alias_or_name.lower()
         for table in node.find_all(exp.Table)
@@ -292,6 +382,16 @@ def _mirrors(node: exp.Expr | None, target: frozenset[str]) -> frozenset[str]:
         and table.alias_or_name.lower() not in target
         and table.find_ancestor(exp.Select) is None
     )
+
+
+def _aliased_target(node: exp.Expr) -> exp.Expr:
+    """The table a statement's target alias stands for (T-SQL `UPDATE o ... FROM orders o`)."""
+    this: exp.Expr = node.this
+    if isinstance(this, exp.Table) and not this.db and not this.alias:
+        for table in node.find_all(exp.Table):
+            if table is not this and table.alias.lower() == this.name.lower():
+                return table
+    return this
 
 
 def _handle_merge(statement: _Statement, node: exp.Merge, chunk: _Chunk | None) -> None:

@@ -1,5 +1,5 @@
 """What a statement reads: tables, table functions over files, URLs and other servers, and
-copies across catalogs."""
+copies across catalogs; and which file locations stay in the working data."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from sqlglot import exp
 
-from guardrails_core.intent.sql.dialects import A, I
+from guardrails_core.intent.sql.dialects import EMBEDDED_DIALECTS, A, I
 from guardrails_core.intent.sql.functions import (
     _check_function,
 )
@@ -18,6 +18,7 @@ from guardrails_core.intent.sql.statement import (
     _normalise,
     _Statement,
 )
+from guardrails_core.locations import in_working_folder
 
 _PARAMETERS = (exp.Parameter, exp.Placeholder)  # built once, not on every table
 
@@ -220,6 +221,18 @@ def _outside_workspace(location: str) -> bool:
         lowered.startswith(("/", "~", "file:", "http://", "https://", "ftp://", ".."))
         or (len(lowered) > 2 and lowered[1] == ":" and lowered[2] in "\\/")
         or ".." in re.split(r"[\\/]", lowered)
+    )
+
+
+def working_folder_file(statement: _Statement, location: str) -> bool:
+    """A file an embedded engine (DuckDB, SQLite) writes by a relative path: it lands in the
+    working folder of the process that runs the query, as a shell redirect's file would. A
+    server database writes on its own host; absolute paths, `..` and URLs leave the folder, and
+    hidden names (`.ssh/`, `.git/`, `.bashrc`) are where tools keep settings and keys, not data."""
+    return (
+        statement.dialect_name in EMBEDDED_DIALECTS
+        and in_working_folder(location)
+        and not any(part.startswith(".") and part != "." for part in re.split(r"[\\/]", location))
     )
 
 

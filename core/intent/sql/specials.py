@@ -29,6 +29,7 @@ from guardrails_core.intent.sql.function_rules import function_registry
 from guardrails_core.intent.sql.functions import _dynamic_text, known_procedure
 from guardrails_core.intent.sql.prepared import bound_text, remember_prepared
 from guardrails_core.intent.sql.procedural import _special_create, _special_do
+from guardrails_core.intent.sql.reads import working_folder_file
 from guardrails_core.intent.sql.statement import (
     _STATEMENT_STARTERS,
     _Chunk,
@@ -413,6 +414,10 @@ def _special_vacuum(statement: _Statement, command: _Command) -> bool:
     target = next(
         (token.text for token in command.tokens if token.token_type is TokenType.STRING), None
     )
+    if target is not None and working_folder_file(statement, target):
+        statement.obj(K.FILE, A.WRITE, target)
+        statement.add(I.WRITE, f"VACUUM INTO copies the database to {target}, in its own folder")
+        return True
     statement.obj(K.FILE, A.EXPORT_TARGET, target or "file")
     statement.add(I.EXPORT, f"VACUUM INTO copies the whole database to {target or 'a file'}")
     return True

@@ -7,7 +7,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect, NormalizationStrategy
@@ -26,6 +26,9 @@ from guardrails_core.model import (
     StatementEffect,
     sorted_intents,
 )
+
+if TYPE_CHECKING:
+    from guardrails_core.intent.sql.temporaries import ScratchRows
 
 
 def _lookalike_character(token: Token) -> str | None:
@@ -185,6 +188,7 @@ class _Statement:
         "objects",
         "operation",
         "routines",
+        "scratch",
         "tables",
         "texts",
         "tree",
@@ -208,6 +212,8 @@ class _Statement:
         self.texts: dict[str, str] = {}
         # Functions and procedures the script created (their bodies were analysed there).
         self.routines: set[str] = set()
+        # What the script's own temporary tables hold so far (scratch_rows.py), by scratch_key.
+        self.scratch: dict[str, ScratchRows] = {}
 
     def add(self, intent: Intent, message: str) -> None:
         self.intents.add(intent)
@@ -337,20 +343,6 @@ def _stage_or_location(node: exp.Table) -> tuple[ObjectKind, str] | None:
     if isinstance(this, exp.Literal) and this.is_string:
         return _location_kind(this.this), this.this
     return None
-
-
-# Where a name starting with # is a temporary table; elsewhere "#orders" is an ordinary table.
-TEMPORARY_HASH_DIALECTS = frozenset({"tsql", "fabric"})
-
-
-def _temporary_name(table: exp.Expr | None, dialect: str | None) -> bool:
-    """T-SQL `#work` / `##work`: a temporary table, whatever the dialect's parser kept of it."""
-    if not isinstance(table, exp.Table) or dialect not in TEMPORARY_HASH_DIALECTS:
-        return False
-    identifier = table.this
-    return table.name.startswith("#") or bool(
-        isinstance(identifier, exp.Identifier) and identifier.args.get("temporary")
-    )
 
 
 # File classes of rules/programs.yaml that are the host's, not data (`exports` and `activation`

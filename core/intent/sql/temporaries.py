@@ -9,6 +9,8 @@ creation covers one drop: a second `DROP TABLE t` reaches the kept table again.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlglot import exp
 
 from guardrails_core.model import (
@@ -22,8 +24,41 @@ from guardrails_core.model import (
 
 # Schemas that name the session's temporary objects (SQLite `temp`, PostgreSQL `pg_temp`,
 # BigQuery `_SESSION`).
-_TEMPORARY_SCHEMAS = frozenset({"temp", "pg_temp", "_session"})
+TEMPORARY_SCHEMAS = frozenset({"temp", "pg_temp", "_session"})
 _KINDS = frozenset({"TABLE", "VIEW"})
+
+
+# Where a name starting with # is a temporary table; elsewhere "#orders" is an ordinary table.
+TEMPORARY_HASH_DIALECTS = frozenset({"tsql", "fabric"})
+
+
+def _temporary_name(table: exp.Expr | None, dialect: str | None) -> bool:
+    """T-SQL `#work` / `##work`: a temporary table, whatever the dialect's parser kept of it."""
+    if not isinstance(table, exp.Table) or dialect not in TEMPORARY_HASH_DIALECTS:
+        return False
+    identifier = table.this
+    return table.name.startswith("#") or bool(
+        isinstance(identifier, exp.Identifier) and identifier.args.get("temporary")
+    )
+
+
+@dataclass(frozen=True)
+class ScratchRows:
+    """What a script's temporary table holds: only rows a restricting filter picked (or literal
+    VALUES), every row of `copy_of` (a fill without one), or neither known (both unset)."""
+
+    picked: bool = False
+    copy_of: exp.Table | None = None
+
+
+def scratch_key(table: exp.Table, dialect: str | None) -> str | None:
+    """How a script's temporary table is named wherever it is used (T-SQL keeps `#`), or None
+    for a name that cannot be one (a catalog, or a schema other than the session's own)."""
+    if not table.name or table.args.get("catalog"):
+        return None
+    if table.db and table.db.lower() not in TEMPORARY_SCHEMAS:
+        return None
+    return ("#" if _temporary_name(table, dialect) else "") + table.name.lower()
 
 
 def created_temporaries(tree: exp.Expr | None) -> list[tuple[str, str]]:
@@ -74,7 +109,7 @@ def _own(
     for target in targets:
         if not isinstance(target, exp.Table) or target.args.get("catalog"):
             return False
-        if target.db and target.db.lower() not in _TEMPORARY_SCHEMAS:
+        if target.db and target.db.lower() not in TEMPORARY_SCHEMAS:
             return False
         wanted.append((kind, target.name.lower()))
     available = list(temporaries)

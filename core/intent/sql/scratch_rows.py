@@ -1,0 +1,93 @@
+"""What a script's own temporary tables hold, statement by statement: rows a restricting filter
+picked, or every row of a table (a fill without one). A later DELETE scoped by joining such a
+table is judged by it (dml.py): a copy stands for the table it copies (joined to the target on
+its key, it matches every row, as a self-join does), picked rows bound the change as the filter
+that picked them would have bound a DELETE.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from guardrails_core.intent.predicates import target_names
+from guardrails_core.intent.sql.dialects import I
+from guardrails_core.intent.sql.dml import _check_unbounded
+from guardrails_core.intent.sql.statement import _Statement
+from guardrails_core.intent.sql.temporaries import ScratchRows, scratch_key
+from guardrails_core.model import ObjectAction
+
+_UNKNOWN = ScratchRows()
+_FILLING = frozenset({ObjectAction.WRITE, ObjectAction.REPLACE, ObjectAction.CREATE})
+
+
+def record_scratch_rows(statement: _Statement, scratch: dict[str, ScratchRows]) -> None:
+    """Update `scratch` with what `statement` does to the script's temporary tables."""
+    tree = statement.tree
+    dialect = statement.dialect_name
+    if isinstance(tree, exp.Drop):
+        for table in tree.args.get("tables") or [tree.this]:
+            key = scratch_key(table, dialect) if isinstance(table, exp.Table) else None
+            scratch.pop(key or "", None)
+        return
+    created = _created_temporary(tree)
+    if created is not None:
+        key = scratch_key(created, dialect)
+        if key is not None:
+            query = tree.args.get("expression") if isinstance(tree, exp.Create) else tree
+            scratch[key] = ScratchRows(picked=True) if query is None else _filled(statement, query)
+        return
+    if isinstance(tree, exp.Insert) and not tree.args.get("overwrite"):
+        target = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
+        key = scratch_key(target, dialect) if isinstance(target, exp.Table) else None
+        if key in scratch:
+            # a CTE names rows the fill's FROM cannot show (`WITH x AS (...) ... FROM x`)
+            added = _UNKNOWN if tree.args.get("with_") else _filled(statement, tree.expression)
+            scratch[key] = _combined(scratch[key], added)
+            return
+    for ref in statement.objects.values():  # loaded, merged, replaced: rows no longer known
+        if ref.action in _FILLING and ref.name.lower() in scratch:
+            scratch[ref.name.lower()] = _UNKNOWN
+        if ref.action in _FILLING and f"#{ref.name.lower()}" in scratch:
+            scratch[f"#{ref.name.lower()}"] = _UNKNOWN
+
+
+def _created_temporary(tree: exp.Expr | None) -> exp.Table | None:
+    """The temporary table a CREATE TEMPORARY TABLE or a T-SQL `SELECT ... INTO #t` creates."""
+    if isinstance(tree, exp.Create) and str(tree.args.get("kind") or "").upper() == "TABLE":
+        properties = tree.args.get("properties")
+        temporary = properties is not None and any(
+            isinstance(p, exp.TemporaryProperty) for p in properties.expressions
+        )
+        table = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
+        return table if temporary and isinstance(table, exp.Table) else None
+    into = tree.args.get("into") if isinstance(tree, exp.Select) else None
+    if isinstance(into, exp.Into) and into.args.get("temporary"):
+        return into.this if isinstance(into.this, exp.Table) else None
+    return None
+
+
+def _filled(statement: _Statement, query: exp.Expr | None) -> ScratchRows:
+    """What one fill adds: literal VALUES and a SELECT from one table whose WHERE would scope a
+    DELETE of that table pick rows; a SELECT without one copies the table; the rest (joins,
+    CTEs, subqueries, set operations) is unknown."""
+    if isinstance(query, exp.Subquery):
+        query = query.this
+    if isinstance(query, exp.Values):
+        return ScratchRows(picked=True)
+    if not isinstance(query, exp.Select) or query.args.get("joins") or query.args.get("with_"):
+        return _UNKNOWN
+    origin = query.args.get("from_")
+    table = origin.this if isinstance(origin, exp.From) else None
+    if not isinstance(table, exp.Table) or not table.name:
+        return _UNKNOWN
+    where = query.args.get("where")
+    probe = _Statement(names=statement.names, dialect_name=statement.dialect_name, depth=0)
+    _check_unbounded(probe, where, "the fill", target_names(table), query)
+    if I.MASS_MUTATION in probe.intents:
+        return ScratchRows(copy_of=table.copy())
+    return ScratchRows(picked=True)
+
+
+def _combined(before: ScratchRows, added: ScratchRows) -> ScratchRows:
+    copy_of = before.copy_of or added.copy_of
+    return ScratchRows(picked=before.picked and added.picked and copy_of is None, copy_of=copy_of)
