@@ -24,7 +24,7 @@ from guardrails_core.intent.sql.functions import (
 )
 from guardrails_core.intent.sql.procedures import _handle_execute
 from guardrails_core.intent.sql.reads import _outside_workspace, _record_reads
-from guardrails_core.intent.sql.settings import is_variable, judge_setting
+from guardrails_core.intent.sql.settings import _handle_query_settings, is_variable, judge_setting
 from guardrails_core.intent.sql.statement import (
     Handler,
     _Chunk,
@@ -512,6 +512,14 @@ _HANDLERS[exp.Pragma] = _handle_pragma
 _HANDLERS[exp.ListStage] = _handle_read_only
 _HANDLERS[exp.Summarize] = _handle_read_only
 _HANDLERS[exp.Kill] = _handle_kill
+_HANDLERS[exp.Select] = _handle_query_settings
+_HANDLERS[exp.SettingsProperty] = _handle_query_settings
+# Functions sqlglot parses into classes of their own that the registry still has to judge.
+for _registered_function in (exp.Secret,):
+    _HANDLERS[_registered_function] = lambda statement, node, chunk: _check_function(
+        statement, node
+    )
+_HANDLERS[exp.SettingsProperty] = _handle_query_settings
 # Statements modelled as changing nothing by themselves (what they contain is still walked).
 # Every root type the analyzer accepts has a handler of its own or is listed here: a new type
 # is a decision, never a silent allow.

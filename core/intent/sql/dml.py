@@ -16,6 +16,7 @@ from guardrails_core.intent.sql.statement import (
     _temporary_name,
 )
 from guardrails_core.intent.target_columns import fold_identifiers, looks_at_target
+from guardrails_core.intent.value_ranges import NUMERIC_STRING_DIALECTS, matches_every_text
 from guardrails_core.model import (
     ObjectKind,
 )
@@ -208,6 +209,16 @@ def _check_unbounded(
             I.MASS_MUTATION,
             f"{verb}'s WHERE ({condition.sql()[:80]}) is false for none of the sample rows "
             "(NULLs, numbers, strings of every kind): scoping is not proven",
+        )
+    elif (
+        truth is None
+        and statement.dialect_name in NUMERIC_STRING_DIALECTS
+        and matches_every_text(folded)
+    ):
+        statement.add(
+            I.MASS_MUTATION,
+            f"{verb}'s WHERE ({condition.sql()[:80]}) compares a text column with the number 0: "
+            f"{statement.dialect_name} reads every string that does not start with a digit as 0",
         )
     elif truth is None and statement.dialect_name in STRING_FALLBACK_DIALECTS:
         fallback = _quoted_names_as_strings(condition)
