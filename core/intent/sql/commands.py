@@ -306,6 +306,7 @@ _KEYWORD_HINTS: tuple[tuple[tuple[str, ...], Intent, str], ...] = (
     (("TRUSTWORTHY",), I.PRIVILEGE, "TRUSTWORTHY lets database code act at server level"),
     (("DISABLE", "ROW", "LEVEL", "SECURITY"), I.PRIVILEGE, "turns row-level security off"),
     (("NO", "FORCE", "ROW", "LEVEL", "SECURITY"), I.PRIVILEGE, "exempts the owner from RLS"),
+    (("ROW", "LEVEL", "SECURITY", "OFF"), I.PRIVILEGE, "turns row-level security off"),
     (("UNSET", "ROW", "ACCESS", "POLICY"), I.PRIVILEGE, "removes a row access policy"),
     (("DROP", "ROW", "ACCESS", "POLICY"), I.PRIVILEGE, "removes a row access policy"),
     (("UNSET", "MASKING", "POLICY"), I.PRIVILEGE, "removes a masking policy"),
