@@ -20,6 +20,7 @@ from guardrails_core.intent.sql.statement import (
     _Statement,
     _temporary_name,
 )
+from guardrails_core.intent.sql.temporaries import scratch_table
 from guardrails_core.intent.sql.type_changes import judge_type_change
 from guardrails_core.model import (
     ObjectKind,
@@ -121,8 +122,8 @@ def _handle_create(statement: _Statement, node: exp.Create, chunk: _Chunk | None
         statement.table(target, A.DROP, kind)
         statement.add(I.DELETE, f"CREATE OR REPLACE {kind_name} drops every object it holds")
         return
-    if replace and kind is K.TABLE and _temporary(node):
-        replace = False  # a session's temporary table holds no kept data
+    if replace and kind is K.TABLE and (_temporary(node) or scratch_table(target)):
+        replace = False  # a session's temporary or a scratch table holds no kept data
     action = A.REPLACE if replace else A.CREATE
     statement.table(target, action, kind)
     if kind is K.TABLE and (node.expression is not None or replace):

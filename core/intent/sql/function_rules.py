@@ -28,6 +28,9 @@ class FunctionRule:
     runs_sql_argument: bool = False
     # The intents apply only when the call's arguments (as SQL, lower-case) match this.
     when_arguments: re.Pattern[str] | None = None
+    # The call runs its SQL text on the database its catalog connects to (Trino's
+    # `postgresql.system.query(query => '...')`): read in that database's dialect when known.
+    passthrough: bool = False
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,7 @@ class FunctionRegistryError(ValueError):
 
 
 _SECTIONS = {"functions", "packages", "system_namespaces", "system_reads", "sql_text"}
-_ROW_KEYS = {"names", "intents", "message", "argument", "runs_sql", "when_arguments"}
+_ROW_KEYS = {"names", "intents", "message", "argument", "runs_sql", "when_arguments", "passthrough"}
 _NAME = re.compile(r"^[a-z_][a-z0-9_$.]*$")
 
 
@@ -144,7 +147,10 @@ def _rule(where: str, row: dict[str, Any]) -> FunctionRule:
         when_arguments = None if when is None else re.compile(str(when))
     except re.error as error:
         raise FunctionRegistryError(f"{where}: when_arguments: {error}; fix the row") from error
-    return FunctionRule(intents, str(row["message"]), target, runs_sql, when_arguments)
+    passthrough = row.get("passthrough", False)
+    if not isinstance(passthrough, bool):
+        raise FunctionRegistryError(f"{where}: passthrough is true or false; fix the row")
+    return FunctionRule(intents, str(row["message"]), target, runs_sql, when_arguments, passthrough)
 
 
 def _names(file: str, where: str, names: Any) -> list[str]:

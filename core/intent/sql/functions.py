@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from guardrails_core.dialects import dialect_for_connection_type
 from guardrails_core.intent.sql.dialects import MAX_DEPTH, A, I, K
 from guardrails_core.intent.sql.function_rules import (
     FunctionRule,
@@ -100,6 +101,8 @@ def _check_function(statement: _Statement, node: exp.Expr) -> None:
         written = ", ".join(argument.sql() for argument in node.iter_expressions()).lower()
         if not rule.when_arguments.search(written):
             return  # duckdb_secrets() redacts unless told not to
+    if rule is not None and rule.passthrough and _passthrough(statement, node, parent):
+        return
     if rule is not None:
         for intent in rule.intents:
             statement.add(intent, f"{name}(): {rule.message}")
@@ -125,6 +128,27 @@ def _check_function(statement: _Statement, node: exp.Expr) -> None:
             f"{statement.dialect_name} a function can change data, so this is a CALL whose "
             "body is not visible here",
         )
+
+
+def _passthrough(statement: _Statement, node: exp.Expr, parent: exp.Expr | None) -> bool:
+    """`postgresql.system.query(query => 'SELECT ...')`: the literal text, analysed in the
+    dialect the catalog's name gives (False when there is no literal or no known dialect)."""
+    owner = parent.this if isinstance(parent, exp.Dot) else None
+    catalog = owner.this.name.lower() if isinstance(owner, exp.Dot) else ""
+    dialect = dialect_for_connection_type(catalog) if catalog else None
+    texts = [
+        value.this
+        for argument in node.iter_expressions()
+        for value in [argument.expression if isinstance(argument, exp.Kwarg) else argument]
+        if isinstance(value, exp.Literal) and value.is_string
+    ]
+    if dialect is None or len(texts) != 1 or statement.depth >= MAX_DEPTH:
+        return False
+    inner = analyze_nested(texts[0], dialect, depth=statement.depth + 1, default_catalog=catalog)
+    if not inner:
+        return False
+    statement.embed(inner)
+    return True
 
 
 def _called_for_effect(statement: _Statement, node: exp.Expr, name: str) -> bool:
