@@ -742,7 +742,7 @@ FINDINGS = [
     case(
         "postgres",
         "ALTER TABLE orders ALTER COLUMN total TYPE numeric USING NULL",
-        "schema_change delete",
+        "schema_change delete mass_mutation",
         "deny",
         id="F20a",
     ),

@@ -369,6 +369,10 @@ def _handle_alter(statement: _Statement, node: exp.Alter, chunk: _Chunk | None) 
                 statement.add(
                     I.DELETE, f"ALTER COLUMN {column} ... USING a constant overwrites every value"
                 )
+                statement.add(
+                    I.MASS_MUTATION,
+                    f"ALTER COLUMN {column} ... USING a constant rewrites every row",
+                )
             else:
                 statement.obj(
                     K.COLUMN, A.ALTER, name, schema=schema, catalog=catalog, column=column

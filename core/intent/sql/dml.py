@@ -67,6 +67,13 @@ def _handle_insert(statement: _Statement, node: exp.Insert, chunk: _Chunk | None
         statement.add(I.DELETE, "INSERT ... REPLACE WHERE deletes the rows its condition matches")
         names = target_names(target)
         _check_unbounded(statement, node.args["where"], "INSERT ... REPLACE", names, node)
+        where = node.args["where"]
+        if _one_sided(where.this if isinstance(where, exp.Where) else where):
+            statement.add(
+                I.MASS_MUTATION,
+                "REPLACE WHERE bounded on one side only deletes every row past the bound, "
+                "however few rows the source brings back",
+            )
         return
     if node.args.get("overwrite"):
         statement.table(target, A.REPLACE)
@@ -81,6 +88,26 @@ def _handle_insert(statement: _Statement, node: exp.Insert, chunk: _Chunk | None
             "an upsert (REPLACE, ON CONFLICT / DUPLICATE KEY UPDATE) whose rows are every row of "
             "its own table rewrites all of them",
         )
+
+
+_LOWER_BOUNDS = (exp.GT, exp.GTE)
+_UPPER_BOUNDS = (exp.LT, exp.LTE)
+
+
+def _one_sided(condition: exp.Expr) -> bool:
+    """`order_date >= '2000-01-01'`: every part of an AND bounds a column on the same side,
+    so the slice it names is open (an equality, IN, BETWEEN or a closing bound ends it)."""
+    leaves = list(condition.flatten()) if isinstance(condition, exp.And) else [condition]
+    sides = set()
+    for leaf in leaves:
+        leaf = leaf.unnest()
+        if isinstance(leaf, _LOWER_BOUNDS + _UPPER_BOUNDS):
+            column_left = isinstance(leaf.this, exp.Column)
+            lower = isinstance(leaf, _LOWER_BOUNDS) == column_left
+            sides.add("lower" if lower else "upper")
+        else:
+            return False
+    return len(sides) == 1
 
 
 def _upsert(node: exp.Insert) -> bool:

@@ -135,13 +135,19 @@ def _passthrough(statement: _Statement, node: exp.Expr, parent: exp.Expr | None)
     dialect the catalog's name gives (False when there is no literal or no known dialect)."""
     owner = parent.this if isinstance(parent, exp.Dot) else None
     catalog = owner.this.name.lower() if isinstance(owner, exp.Dot) else ""
-    dialect = dialect_for_connection_type(catalog) if catalog else None
     texts = [
         value.this
         for argument in node.iter_expressions()
         for value in [argument.expression if isinstance(argument, exp.Kwarg) else argument]
         if isinstance(value, exp.Literal) and value.is_string
     ]
+    return passthrough_text(statement, catalog, texts)
+
+
+def passthrough_text(statement: _Statement, catalog: str, texts: list[str]) -> bool:
+    """Analyse the one literal SQL text a pass-through call sends to the database its catalog
+    connects to, in that database's dialect; False when the catalog names no dialect."""
+    dialect = dialect_for_connection_type(catalog) if catalog else None
     if dialect is None or len(texts) != 1 or statement.depth >= MAX_DEPTH:
         return False
     inner = analyze_nested(texts[0], dialect, depth=statement.depth + 1, default_catalog=catalog)
