@@ -225,9 +225,9 @@ _NOW_NAMES = frozenset(
 
 
 def recorded_rows_pass(node: exp.Expr, constant: Callable[[exp.Expr | None], Any]) -> bool:
-    """`session_start < GETDATE() + INTERVAL '1 day'`: a cutoff after now passes every row a
-    column that records when its row happened holds. (`created_at < now()` is left to the row
-    estimates of impact probes: rows stamped by another clock may lie just ahead of it.)"""
+    """`session_start < GETDATE() + INTERVAL '1 day'`, `created_at < now()`: a cutoff at or
+    after now passes every row a column that records when its row happened holds (a row
+    stamped by a clock running a little ahead may escape `< now()`; the rest are every row)."""
     up_to = _UP_TO.get(type(node))
     if up_to is None:
         return False
@@ -239,6 +239,8 @@ def recorded_rows_pass(node: exp.Expr, constant: Callable[[exp.Expr | None], Any
 def _after_now(node: exp.Expr, constant: Callable[[exp.Expr | None], Any]) -> bool:
     while isinstance(node, exp.Paren):
         node = node.this
+    if _now(node):
+        return True
     if isinstance(node, exp.Add | exp.DateAdd | exp.Sub | exp.DateSub) and _now(node.this):
         amount = node.expression
         if isinstance(amount, exp.Interval):

@@ -183,6 +183,7 @@ _SETTING_VERBS: dict[tuple[str, ...], str] = {
     ("ALTER", "DATABASE"): "",
     ("ALTER", "ROLE"): "",
     ("ALTER", "USER"): "",
+    ("ALTER", "ACCOUNT"): "",
 }
 
 
@@ -204,7 +205,7 @@ def _judge_settings(statement: _Statement, rule: CommandRule, tokens: list[Token
         return  # T-SQL `ALTER DATABASE d SET option value`: its options are keyword hints
     if scope:
         words = [words[0], scope, *words[1:]]
-    judge_set_words(statement, words, verb=verb)
+    judge_set_words(statement, words, verb=verb, variables=rule.keywords == ("SET",))
 
 
 _KIND_WORDS: dict[str, ObjectKind] = {

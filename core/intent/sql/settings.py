@@ -125,9 +125,12 @@ def judge_setting(
 _SCOPE_WORDS = frozenset({"SESSION", "LOCAL", "GLOBAL", "PERSIST", "PERSIST_ONLY", "SYSTEM"})
 
 
-def judge_set_words(statement: _Statement, words: list[str], verb: str = "SET") -> None:
+def judge_set_words(
+    statement: _Statement, words: list[str], verb: str = "SET", *, variables: bool = True
+) -> None:
     """A SET kept as words (token texts, quotes stripped, from SET on):
-    `SET [SESSION|LOCAL] name {=|TO} value`, `SET TIME ZONE 'UTC'`, `SET NAMES ...`."""
+    `SET [SESSION|LOCAL] name {=|TO} value`, `SET TIME ZONE 'UTC'`, `SET NAMES ...`.
+    `variables`: a plain SET may assign a script variable; ALTER ... SET never does."""
     rest = words[1:]
     scope = ""
     while rest and rest[0].upper() in _SCOPE_WORDS:
@@ -144,12 +147,12 @@ def judge_set_words(statement: _Statement, words: list[str], verb: str = "SET") 
             parts = rest[:position]
             name = "".join(parts) if "." in parts else " ".join(parts)
             value = rest[position + 1] if position + 1 < len(rest) else None
-            if is_variable(name, statement.dialect_name):
+            if variables and is_variable(name, statement.dialect_name):
                 return
             judge_setting(statement, name, value, scope=scope, verb=verb)
             return
     name = rest[0] if rest else ""
-    if is_variable(name, statement.dialect_name):
+    if variables and is_variable(name, statement.dialect_name):
         return
     judge_setting(statement, name, rest[1] if len(rest) > 1 else None, scope=scope, verb=verb)
 
