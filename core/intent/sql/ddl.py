@@ -122,8 +122,9 @@ def _handle_create(statement: _Statement, node: exp.Create, chunk: _Chunk | None
         statement.table(target, A.DROP, kind)
         statement.add(I.DELETE, f"CREATE OR REPLACE {kind_name} drops every object it holds")
         return
-    if replace and kind is K.TABLE and (_temporary(node) or scratch_table(target)):
-        replace = False  # a session's temporary or a scratch table holds no kept data
+    scratch = scratch_table(target) and node.find(exp.LocationProperty) is None
+    if replace and kind is K.TABLE and (_temporary(node) or scratch):
+        replace = False  # a session's temporary or a scratch table (at no location of its own)
     action = A.REPLACE if replace else A.CREATE
     statement.table(target, action, kind)
     if kind is K.TABLE and (node.expression is not None or replace):
