@@ -39,6 +39,12 @@ def _handle_insert(statement: _Statement, node: exp.Insert, chunk: _Chunk | None
         location = target.this.name if target.this is not None else "directory"
         statement.obj(_location_kind(location), A.EXPORT_TARGET, location)
         statement.add(I.EXPORT, f"INSERT OVERWRITE DIRECTORY writes query results to {location}")
+        statement.add(
+            I.DELETE, f"INSERT OVERWRITE DIRECTORY first deletes every file in {location}"
+        )
+        statement.add(
+            I.MASS_MUTATION, "a directory overwritten whole (a table's storage, if it is one)"
+        )
         return
     if node.args.get("is_function") or isinstance(target, exp.Func):
         function = target if isinstance(target, exp.Func) else None

@@ -116,6 +116,8 @@ def _check_function(statement: _Statement, node: exp.Expr) -> None:
         if rule.runs_sql_argument and len(strings) >= 2 and statement.depth < MAX_DEPTH:
             # dblink's remote SQL: its dialect is unknown, so analyse it as PostgreSQL (dblink's).
             statement.embed(analyze_nested(strings[-1], "postgres", depth=statement.depth + 1))
+        elif rule.runs_sql_argument:
+            _computed_remote_sql(statement, node, name)
         return
     if name in registry.sql_text:
         _dynamic_text(statement, _first_string_argument(node), f"{name}()")
@@ -128,6 +130,18 @@ def _check_function(statement: _Statement, node: exp.Expr) -> None:
             f"{statement.dialect_name} a function can change data, so this is a CALL whose "
             "body is not visible here",
         )
+
+
+def _computed_remote_sql(statement: _Statement, node: exp.Expr, name: str) -> None:
+    """dblink_exec('conn', 'INSERT ... ' || (SELECT ...)): SQL text built at run time, and when
+    a query of this database builds it, that query's rows travel to the other server."""
+    arguments = list(node.iter_expressions())
+    text = arguments[-1] if arguments else None
+    if text is None or (isinstance(text, exp.Literal) and text.is_string):
+        return
+    statement.add(I.DYNAMIC, f"{name}() runs SQL text built at run time on another server")
+    if text.find(exp.Select) is not None:
+        statement.add(I.EXPORT, f"{name}() sends the rows of a local query inside that text")
 
 
 def _passthrough(statement: _Statement, node: exp.Expr, parent: exp.Expr | None) -> bool:
