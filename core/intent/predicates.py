@@ -22,7 +22,12 @@ from sqlglot import exp
 
 from guardrails_core.intent.complements import _has_complement, unparen
 from guardrails_core.intent.like_patterns import match_anything
-from guardrails_core.intent.value_ranges import always_true, never_null, recorded_rows_pass
+from guardrails_core.intent.value_ranges import (
+    always_true,
+    never_null,
+    recorded_rows_pass,
+    spans_whole_range,
+)
 
 Unknown: Any = object()
 """The value of an expression that depends on the data."""
@@ -337,7 +342,8 @@ def _comparison(node: exp.Expr, target: Target) -> bool | None:
         return _COMPARE[type(node)](a, b)
     if _same_value(left, right, target):
         return _SELF_COMPARISON[type(node)]
-    return True if always_true(node, constant) or recorded_rows_pass(node, constant) else None
+    passes = always_true(node, constant, target) or recorded_rows_pass(node, constant)
+    return True if passes else None
 
 
 def _collation_dependent(a: Any, b: Any) -> bool:
@@ -409,7 +415,7 @@ def _is(node: exp.Expr, target: Target) -> bool | None:
     value = constant(node.this)
     other = node.expression
     if isinstance(other, exp.Null):
-        if value is Unknown and never_null(node.this):
+        if value is Unknown and never_null(node.this, target):
             return negated  # `id IS NOT NULL`, `TRY_CAST(id AS varchar) IS NOT NULL`: every row
         if value is Unknown or value == "":
             return None  # Oracle reads '' as NULL, other databases as a string
@@ -577,6 +583,8 @@ _NO_LIMIT = 1e15
 
 def _between(node: exp.Expr, target: Target) -> bool | None:
     values = [constant(node.this), constant(node.args.get("low")), constant(node.args.get("high"))]
+    if values[0] is Unknown and spans_whole_range(node, constant, target):
+        return True
     if any(value is Unknown or value is None for value in values):
         return None
     if len({type(value) for value in values}) != 1:

@@ -1,6 +1,8 @@
 """Comparisons that cannot be false: a function or a key column whose value has a known range
 (rules/value_ranges.yaml) compared with a constant outside it (`toYear(d) > 0`, `length(s) >= 0`,
-`user_id > -1`), and keys that are never NULL (`id IS NOT NULL`)."""
+`user_id > -1`, `id BETWEEN 0 AND 2147483647`), keys that are never NULL (`id IS NOT NULL`,
+`session_id IS NOT NULL` in `sessions`), lower bounds at the Unix epoch (`event_date >
+toDate(0)`), and MySQL's text column compared with the number 0 (`token = 0`)."""
 
 from __future__ import annotations
 
@@ -51,6 +53,7 @@ class _ColumnRow(NamedTuple):
     bounds: tuple[float, float]
     not_null: bool
     past: bool  # records when its row happened: never later than now
+    text: bool = False
 
 
 @functools.cache
@@ -62,49 +65,155 @@ def _column_rows() -> tuple[_ColumnRow, ...]:
             (float(row.get("min", -math.inf)), float(row.get("max", math.inf))),
             bool(row.get("not_null")),
             bool(row.get("past")),
+            bool(row.get("text")),
         )
         for row in data["columns"]
         for name in row["names"]
     )
 
 
-def _column_row(column: exp.Expr) -> _ColumnRow | None:
+_OWN_KEY = _ColumnRow(re.compile(""), (0.0, 2147483647.0), not_null=True, past=False)
+_OWN_KEY_SUFFIXES = ("_id", "_key")
+
+
+def _column_row(column: exp.Expr, target: frozenset[str] = frozenset()) -> _ColumnRow | None:
     if not isinstance(column, exp.Column):
         return None
     name = column.name.lower()
+    if _own_key(name, target):
+        return _OWN_KEY
     return next((row for row in _column_rows() if row.pattern.fullmatch(name)), None)
 
 
-def never_null(node: exp.Expr) -> bool:
+def _own_key(name: str, target: frozenset[str]) -> bool:
+    """`session_id` in `sessions`, `order_key` in `orders`: the table's own key, by its name."""
+    stem = next((name[: -len(s)] for s in _OWN_KEY_SUFFIXES if name.endswith(s)), "")
+    if not stem:
+        return False
+    tables = {table.rsplit(".", 1)[-1] for table in target}
+    return bool(
+        tables & {stem, f"{stem}s", f"{stem}es", f"{stem[:-1]}ies" if stem.endswith("y") else stem}
+    )
+
+
+def never_null(node: exp.Expr, target: frozenset[str] = frozenset()) -> bool:
     """A column that is never NULL (a table's own key), or a cast of one to text: every value
     has a text form, so even TRY_CAST(id AS varchar) fails on none."""
     while isinstance(node, exp.Paren) or (
         isinstance(node, exp.Cast | exp.TryCast) and node.to.is_type(*exp.DataType.TEXT_TYPES)
     ):
         node = node.this
-    row = _column_row(node)
+    row = _column_row(node, target)
     return row is not None and row.not_null
 
 
-def always_true(node: exp.Expr, constant: Callable[[exp.Expr | None], Any]) -> bool:
+def always_true(
+    node: exp.Expr,
+    constant: Callable[[exp.Expr | None], Any],
+    target: frozenset[str] = frozenset(),
+) -> bool:
     """Whether `node` (a comparison) holds for every row where its function or column is not
     NULL."""
     kind: type[exp.Expr] = type(node)
     if kind not in _ALWAYS:
         return False
-    function, value = node.this, constant(node.expression)
-    if not isinstance(function, exp.Func | exp.Column):
-        function, value = node.expression, constant(node.this)
+    function, bound = node.this, node.expression
+    if not isinstance(function, exp.Func | exp.Column) or (
+        isinstance(bound, exp.Column) and not isinstance(function, exp.Column)
+    ):  # `toDate(0) < event_date` reads as `event_date > toDate(0)`
+        function, bound = node.expression, node.this
         kind = _MIRRORED[kind]
+    value = constant(bound)
     bounds: tuple[float, float] | None = None
     if isinstance(function, exp.Func):
         bounds = _ranges().get(_name(function))
     elif isinstance(function, exp.Column):
-        row = _column_row(function)
+        row = _column_row(function, target)
         bounds = row.bounds if row is not None else None
+        if kind in (exp.GT, exp.GTE) and _at_or_before_epoch(value, bound, row):
+            return True
     if bounds is None or isinstance(value, bool) or not isinstance(value, int | float):
         return False
     return _ALWAYS[kind](bounds[0], bounds[1], float(value))
+
+
+def spans_whole_range(
+    node: exp.Expr,
+    constant: Callable[[exp.Expr | None], Any],
+    target: frozenset[str] = frozenset(),
+) -> bool:
+    """`customer_id BETWEEN 0 AND 2147483647`: a range from a key's floor to its ceiling."""
+    row = _column_row(node.this, target)
+    low, high = constant(node.args.get("low")), constant(node.args.get("high"))
+    if row is None or not all(
+        isinstance(v, float) and not isinstance(v, bool) for v in (low, high)
+    ):
+        return False
+    return bool(low <= row.bounds[0] and high >= row.bounds[1] and row.bounds[1] < math.inf)
+
+
+@functools.cache
+def _epoch() -> tuple[frozenset[str], str]:
+    data = load_yaml(RULES.read_text(encoding="utf-8"))["epoch"]
+    return frozenset(str(name) for name in data["functions"]), str(data["earliest"])
+
+
+def _at_or_before_epoch(value: Any, bound: exp.Expr, row: _ColumnRow | None) -> bool:
+    """The bound of `column > bound` is the Unix epoch: a function of 0 seconds or days since
+    it (`toDate(0)`, `from_unixtime(0)`: the floor of the type, so any column), or, for a
+    column recording when its row happened, a date written at or before it."""
+    functions, earliest = _epoch()
+    while isinstance(bound, exp.Paren):
+        bound = bound.this
+    if isinstance(bound, exp.Func) and _name(bound) in functions:
+        arguments = list(bound.iter_expressions())
+        return (
+            bool(arguments)
+            and isinstance(arguments[0], exp.Literal)
+            and (not arguments[0].is_string and float(arguments[0].this) == 0)
+        )
+    if isinstance(bound, exp.Cast) and isinstance(bound.this, exp.Literal):
+        value = str(bound.this.this)
+    return (
+        row is not None
+        and row.past
+        and isinstance(value, str)
+        and re.fullmatch(r"\d{4}-\d{2}-\d{2}.*", value) is not None
+        and value[:10] <= earliest
+    )
+
+
+# Dialects that compare a string with a number by reading the string as a number (a string
+# that does not start with a digit reads as 0).
+NUMERIC_STRING_DIALECTS = frozenset({"mysql", "doris", "starrocks", "singlestore"})
+
+
+def matches_every_text(node: exp.Expr) -> bool:
+    """`token = 0` (or `token IN (0, ...)`) with a text column: in MySQL every string that does
+    not start with a digit equals 0, so the comparison holds for all of them."""
+    while isinstance(node, exp.Paren):
+        node = node.this
+    if isinstance(node, exp.Or):
+        return matches_every_text(node.this) or matches_every_text(node.expression)
+    if isinstance(node, exp.EQ | exp.NullSafeEQ):
+        pairs = [(node.this, [node.expression]), (node.expression, [node.this])]
+    elif isinstance(node, exp.In) and not node.args.get("negate"):
+        pairs = [(node.this, list(node.expressions))]
+    else:
+        return False
+    for column, values in pairs:
+        row = _column_row(column)
+        if row is not None and row.text and any(_number_zero(value) for value in values):
+            return True
+    return False
+
+
+def _number_zero(node: exp.Expr) -> bool:
+    return (
+        isinstance(node, exp.Literal)
+        and not node.is_string
+        and re.fullmatch(r"0+(\.0*)?", str(node.this)) is not None
+    )
 
 
 # Comparisons `column OP cutoff` that hold for every time up to the cutoff.
@@ -116,9 +225,9 @@ _NOW_NAMES = frozenset(
 
 
 def recorded_rows_pass(node: exp.Expr, constant: Callable[[exp.Expr | None], Any]) -> bool:
-    """`session_start < GETDATE() + INTERVAL '1 day'`: a cutoff after now passes every row a
-    column that records when its row happened holds. (`created_at < now()` is left to the row
-    estimates of impact probes: rows stamped by another clock may lie just ahead of it.)"""
+    """`session_start < GETDATE() + INTERVAL '1 day'`, `created_at < now()`: a cutoff at or
+    after now passes every row a column that records when its row happened holds (a row
+    stamped by a clock running a little ahead may escape `< now()`; the rest are every row)."""
     up_to = _UP_TO.get(type(node))
     if up_to is None:
         return False
@@ -130,6 +239,8 @@ def recorded_rows_pass(node: exp.Expr, constant: Callable[[exp.Expr | None], Any
 def _after_now(node: exp.Expr, constant: Callable[[exp.Expr | None], Any]) -> bool:
     while isinstance(node, exp.Paren):
         node = node.this
+    if _now(node):
+        return True
     if isinstance(node, exp.Add | exp.DateAdd | exp.Sub | exp.DateSub) and _now(node.this):
         amount = node.expression
         if isinstance(amount, exp.Interval):

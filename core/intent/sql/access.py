@@ -28,7 +28,7 @@ from guardrails_core.intent.sql.reads import (
     _record_reads,
     working_folder_file,
 )
-from guardrails_core.intent.sql.settings import is_variable, judge_setting
+from guardrails_core.intent.sql.settings import _handle_query_settings, is_variable, judge_setting
 from guardrails_core.intent.sql.statement import (
     Handler,
     _Chunk,
@@ -234,6 +234,22 @@ def _handle_grant(statement: _Statement, node: exp.Expr, chunk: _Chunk | None) -
     if isinstance(node, exp.Grant) and _read_grant_to_named_role(node):
         return  # the objects record who may now read it; dbt `grants:` runs this on every build
     statement.add(I.PRIVILEGE, f"{verb} changes who may do what")
+    if isinstance(node, exp.Grant) and any(
+        _anyone_online(principal) for principal in node.args.get("principals") or []
+    ):
+        statement.add(
+            I.EXPORT, "GRANT to allUsers or allAuthenticatedUsers publishes the object online"
+        )
+
+
+# Principals outside the organisation: anyone on the internet, any Google account (BigQuery,
+# GCS). PUBLIC in PostgreSQL or Snowflake is every role of the database, which stays inside it.
+_ANYONE_ONLINE = frozenset({"allusers", "allauthenticatedusers"})
+
+
+def _anyone_online(principal: exp.Expr) -> bool:
+    name = principal.this.name.lower() if isinstance(principal.this, exp.Expr) else ""
+    return name.split(":")[-1] in _ANYONE_ONLINE
 
 
 # Privileges that only let the grantee read the one object (BigQuery writes its roles).
@@ -313,6 +329,8 @@ def _handle_attach(statement: _Statement, node: exp.Attach, chunk: _Chunk | None
         I.EXPORT,
         f"ATTACH {location} opens (or creates) a database file that data can be copied into",
     )
+    if _outside_workspace(location):
+        statement.add(I.HOST_ACCESS, f"ATTACH opens {location}, outside the working data")
 
 
 def _read_only(node: exp.Attach) -> bool:
@@ -522,6 +540,14 @@ _HANDLERS[exp.Pragma] = _handle_pragma
 _HANDLERS[exp.ListStage] = _handle_read_only
 _HANDLERS[exp.Summarize] = _handle_read_only
 _HANDLERS[exp.Kill] = _handle_kill
+_HANDLERS[exp.Select] = _handle_query_settings
+_HANDLERS[exp.SettingsProperty] = _handle_query_settings
+# Functions sqlglot parses into classes of their own that the registry still has to judge.
+for _registered_function in (exp.Secret,):
+    _HANDLERS[_registered_function] = lambda statement, node, chunk: _check_function(
+        statement, node
+    )
+_HANDLERS[exp.SettingsProperty] = _handle_query_settings
 # Statements modelled as changing nothing by themselves (what they contain is still walked).
 # Every root type the analyzer accepts has a handler of its own or is listed here: a new type
 # is a decision, never a silent allow.

@@ -89,8 +89,10 @@ def _trailing_statement(statement: _Statement, found: _Words, first: int = 1) ->
             if not opened:
                 _dynamic_text(statement, found.text[token.start : found.end], found.words[0])
                 return True
-            if opened[-1] == position - 1:
-                close = _matching_paren(tokens, opened[-1])
+            close = _matching_paren(tokens, opened[-1]) if opened[-1] == position - 1 else None
+            if close == position + 1:
+                pass  # one word alone in parentheses is an argument: wal_checkpoint(TRUNCATE)
+            elif opened[-1] == position - 1:
                 end = tokens[close].start if close is not None else found.end
                 _dynamic_text(statement, found.text[token.start : end], found.words[0])
                 position = close if close is not None else len(tokens)
@@ -181,6 +183,7 @@ _SETTING_VERBS: dict[tuple[str, ...], str] = {
     ("ALTER", "DATABASE"): "",
     ("ALTER", "ROLE"): "",
     ("ALTER", "USER"): "",
+    ("ALTER", "ACCOUNT"): "",
 }
 
 
@@ -202,7 +205,7 @@ def _judge_settings(statement: _Statement, rule: CommandRule, tokens: list[Token
         return  # T-SQL `ALTER DATABASE d SET option value`: its options are keyword hints
     if scope:
         words = [words[0], scope, *words[1:]]
-    judge_set_words(statement, words, verb=verb)
+    judge_set_words(statement, words, verb=verb, variables=rule.keywords == ("SET",))
 
 
 _KIND_WORDS: dict[str, ObjectKind] = {
@@ -306,6 +309,7 @@ _KEYWORD_HINTS: tuple[tuple[tuple[str, ...], Intent, str], ...] = (
     (("TRUSTWORTHY",), I.PRIVILEGE, "TRUSTWORTHY lets database code act at server level"),
     (("DISABLE", "ROW", "LEVEL", "SECURITY"), I.PRIVILEGE, "turns row-level security off"),
     (("NO", "FORCE", "ROW", "LEVEL", "SECURITY"), I.PRIVILEGE, "exempts the owner from RLS"),
+    (("ROW", "LEVEL", "SECURITY", "OFF"), I.PRIVILEGE, "turns row-level security off"),
     (("UNSET", "ROW", "ACCESS", "POLICY"), I.PRIVILEGE, "removes a row access policy"),
     (("DROP", "ROW", "ACCESS", "POLICY"), I.PRIVILEGE, "removes a row access policy"),
     (("UNSET", "MASKING", "POLICY"), I.PRIVILEGE, "removes a masking policy"),

@@ -19,7 +19,7 @@ from guardrails_core.intent.sql.statement import (
     _normalise,
     _Statement,
 )
-from guardrails_core.intent.sql.temporaries import _temporary_name
+from guardrails_core.intent.sql.temporaries import _temporary_name, scratch_table
 from guardrails_core.intent.sql.type_changes import judge_type_change
 from guardrails_core.model import (
     ObjectKind,
@@ -121,8 +121,9 @@ def _handle_create(statement: _Statement, node: exp.Create, chunk: _Chunk | None
         statement.table(target, A.DROP, kind)
         statement.add(I.DELETE, f"CREATE OR REPLACE {kind_name} drops every object it holds")
         return
-    if replace and kind is K.TABLE and _temporary(node):
-        replace = False  # a session's temporary table holds no kept data
+    scratch = scratch_table(target) and node.find(exp.LocationProperty) is None
+    if replace and kind is K.TABLE and (_temporary(node) or scratch):
+        replace = False  # a session's temporary or a scratch table (at no location of its own)
     action = A.REPLACE if replace else A.CREATE
     statement.table(target, action, kind)
     if kind is K.TABLE and (node.expression is not None or replace):
@@ -367,6 +368,10 @@ def _handle_alter(statement: _Statement, node: exp.Alter, chunk: _Chunk | None) 
                 statement.obj(K.COLUMN, A.DROP, name, schema=schema, catalog=catalog, column=column)
                 statement.add(
                     I.DELETE, f"ALTER COLUMN {column} ... USING a constant overwrites every value"
+                )
+                statement.add(
+                    I.MASS_MUTATION,
+                    f"ALTER COLUMN {column} ... USING a constant rewrites every row",
                 )
             else:
                 statement.obj(

@@ -16,6 +16,7 @@ from guardrails_core.intent.sql.statement import (
 )
 from guardrails_core.intent.sql.temporaries import _temporary_name, scratch_key
 from guardrails_core.intent.target_columns import fold_identifiers, looks_at_target
+from guardrails_core.intent.value_ranges import NUMERIC_STRING_DIALECTS, matches_every_text
 from guardrails_core.model import (
     ObjectKind,
 )
@@ -38,6 +39,12 @@ def _handle_insert(statement: _Statement, node: exp.Insert, chunk: _Chunk | None
         location = target.this.name if target.this is not None else "directory"
         statement.obj(_location_kind(location), A.EXPORT_TARGET, location)
         statement.add(I.EXPORT, f"INSERT OVERWRITE DIRECTORY writes query results to {location}")
+        statement.add(
+            I.DELETE, f"INSERT OVERWRITE DIRECTORY first deletes every file in {location}"
+        )
+        statement.add(
+            I.MASS_MUTATION, "a directory overwritten whole (a table's storage, if it is one)"
+        )
         return
     if node.args.get("is_function") or isinstance(target, exp.Func):
         function = target if isinstance(target, exp.Func) else None
@@ -66,6 +73,13 @@ def _handle_insert(statement: _Statement, node: exp.Insert, chunk: _Chunk | None
         statement.add(I.DELETE, "INSERT ... REPLACE WHERE deletes the rows its condition matches")
         names = target_names(target)
         _check_unbounded(statement, node.args["where"], "INSERT ... REPLACE", names, node)
+        where = node.args["where"]
+        if _one_sided(where.this if isinstance(where, exp.Where) else where):
+            statement.add(
+                I.MASS_MUTATION,
+                "REPLACE WHERE bounded on one side only deletes every row past the bound, "
+                "however few rows the source brings back",
+            )
         return
     if node.args.get("overwrite"):
         statement.table(target, A.REPLACE)
@@ -80,6 +94,26 @@ def _handle_insert(statement: _Statement, node: exp.Insert, chunk: _Chunk | None
             "an upsert (REPLACE, ON CONFLICT / DUPLICATE KEY UPDATE) whose rows are every row of "
             "its own table rewrites all of them",
         )
+
+
+_LOWER_BOUNDS = (exp.GT, exp.GTE)
+_UPPER_BOUNDS = (exp.LT, exp.LTE)
+
+
+def _one_sided(condition: exp.Expr) -> bool:
+    """`order_date >= '2000-01-01'`: every part of an AND bounds a column on the same side,
+    so the slice it names is open (an equality, IN, BETWEEN or a closing bound ends it)."""
+    leaves = list(condition.flatten()) if isinstance(condition, exp.And) else [condition]
+    sides = set()
+    for leaf in leaves:
+        leaf = leaf.unnest()
+        if isinstance(leaf, _LOWER_BOUNDS + _UPPER_BOUNDS):
+            column_left = isinstance(leaf.this, exp.Column)
+            lower = isinstance(leaf, _LOWER_BOUNDS) == column_left
+            sides.add("lower" if lower else "upper")
+        else:
+            return False
+    return len(sides) == 1
 
 
 def _upsert(node: exp.Insert) -> bool:
@@ -298,6 +332,16 @@ def _check_unbounded(
             I.MASS_MUTATION,
             f"{verb}'s WHERE ({condition.sql()[:80]}) is false for none of the sample rows "
             "(NULLs, numbers, strings of every kind): scoping is not proven",
+        )
+    elif (
+        truth is None
+        and statement.dialect_name in NUMERIC_STRING_DIALECTS
+        and matches_every_text(folded)
+    ):
+        statement.add(
+            I.MASS_MUTATION,
+            f"{verb}'s WHERE ({condition.sql()[:80]}) compares a text column with the number 0: "
+            f"{statement.dialect_name} reads every string that does not start with a digit as 0",
         )
     elif truth is None and statement.dialect_name in STRING_FALLBACK_DIALECTS:
         fallback = _quoted_names_as_strings(condition)

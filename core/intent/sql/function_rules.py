@@ -26,6 +26,11 @@ class FunctionRule:
     argument: tuple[ObjectKind, ObjectAction] | None = None
     # The function runs the SQL text of its last string argument (dblink_exec('conn', 'sql')).
     runs_sql_argument: bool = False
+    # The intents apply only when the call's arguments (as SQL, lower-case) match this.
+    when_arguments: re.Pattern[str] | None = None
+    # The call runs its SQL text on the database its catalog connects to (Trino's
+    # `postgresql.system.query(query => '...')`): read in that database's dialect when known.
+    passthrough: bool = False
 
 
 @dataclass(frozen=True)
@@ -45,7 +50,7 @@ class FunctionRegistryError(ValueError):
 
 
 _SECTIONS = {"functions", "packages", "system_namespaces", "system_reads", "sql_text"}
-_ROW_KEYS = {"names", "intents", "message", "argument", "runs_sql"}
+_ROW_KEYS = {"names", "intents", "message", "argument", "runs_sql", "when_arguments", "passthrough"}
 _NAME = re.compile(r"^[a-z_][a-z0-9_$.]*$")
 
 
@@ -137,7 +142,15 @@ def _rule(where: str, row: dict[str, Any]) -> FunctionRule:
     runs_sql = row.get("runs_sql", False)
     if not isinstance(runs_sql, bool):
         raise FunctionRegistryError(f"{where}: runs_sql is true or false; fix the row")
-    return FunctionRule(intents, str(row["message"]), target, runs_sql)
+    try:
+        when = row.get("when_arguments")
+        when_arguments = None if when is None else re.compile(str(when))
+    except re.error as error:
+        raise FunctionRegistryError(f"{where}: when_arguments: {error}; fix the row") from error
+    passthrough = row.get("passthrough", False)
+    if not isinstance(passthrough, bool):
+        raise FunctionRegistryError(f"{where}: passthrough is true or false; fix the row")
+    return FunctionRule(intents, str(row["message"]), target, runs_sql, when_arguments, passthrough)
 
 
 def _names(file: str, where: str, names: Any) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from guardrails_core.dialects import dialect_for_connection_type
 from guardrails_core.intent.sql.dialects import MAX_DEPTH, A, I, K
 from guardrails_core.intent.sql.function_rules import (
     FunctionRule,
@@ -96,6 +97,12 @@ def _check_function(statement: _Statement, node: exp.Expr) -> None:
             "its effect is unknown",
         )
         return
+    if rule is not None and rule.when_arguments is not None:
+        written = ", ".join(argument.sql() for argument in node.iter_expressions()).lower()
+        if not rule.when_arguments.search(written):
+            return  # duckdb_secrets() redacts unless told not to
+    if rule is not None and rule.passthrough and _passthrough(statement, node, parent):
+        return
     if rule is not None:
         for intent in rule.intents:
             statement.add(intent, f"{name}(): {rule.message}")
@@ -109,6 +116,8 @@ def _check_function(statement: _Statement, node: exp.Expr) -> None:
         if rule.runs_sql_argument and len(strings) >= 2 and statement.depth < MAX_DEPTH:
             # dblink's remote SQL: its dialect is unknown, so analyse it as PostgreSQL (dblink's).
             statement.embed(analyze_nested(strings[-1], "postgres", depth=statement.depth + 1))
+        elif rule.runs_sql_argument:
+            _computed_remote_sql(statement, node, name)
         return
     if name in registry.sql_text:
         _dynamic_text(statement, _first_string_argument(node), f"{name}()")
@@ -121,6 +130,45 @@ def _check_function(statement: _Statement, node: exp.Expr) -> None:
             f"{statement.dialect_name} a function can change data, so this is a CALL whose "
             "body is not visible here",
         )
+
+
+def _computed_remote_sql(statement: _Statement, node: exp.Expr, name: str) -> None:
+    """dblink_exec('conn', 'INSERT ... ' || (SELECT ...)): SQL text built at run time, and when
+    a query of this database builds it, that query's rows travel to the other server."""
+    arguments = list(node.iter_expressions())
+    text = arguments[-1] if arguments else None
+    if text is None or (isinstance(text, exp.Literal) and text.is_string):
+        return
+    statement.add(I.DYNAMIC, f"{name}() runs SQL text built at run time on another server")
+    if text.find(exp.Select) is not None:
+        statement.add(I.EXPORT, f"{name}() sends the rows of a local query inside that text")
+
+
+def _passthrough(statement: _Statement, node: exp.Expr, parent: exp.Expr | None) -> bool:
+    """`postgresql.system.query(query => 'SELECT ...')`: the literal text, analysed in the
+    dialect the catalog's name gives (False when there is no literal or no known dialect)."""
+    owner = parent.this if isinstance(parent, exp.Dot) else None
+    catalog = owner.this.name.lower() if isinstance(owner, exp.Dot) else ""
+    texts = [
+        value.this
+        for argument in node.iter_expressions()
+        for value in [argument.expression if isinstance(argument, exp.Kwarg) else argument]
+        if isinstance(value, exp.Literal) and value.is_string
+    ]
+    return passthrough_text(statement, catalog, texts)
+
+
+def passthrough_text(statement: _Statement, catalog: str, texts: list[str]) -> bool:
+    """Analyse the one literal SQL text a pass-through call sends to the database its catalog
+    connects to, in that database's dialect; False when the catalog names no dialect."""
+    dialect = dialect_for_connection_type(catalog) if catalog else None
+    if dialect is None or len(texts) != 1 or statement.depth >= MAX_DEPTH:
+        return False
+    inner = analyze_nested(texts[0], dialect, depth=statement.depth + 1, default_catalog=catalog)
+    if not inner:
+        return False
+    statement.embed(inner)
+    return True
 
 
 def _called_for_effect(statement: _Statement, node: exp.Expr, name: str) -> bool:

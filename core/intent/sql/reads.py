@@ -57,8 +57,9 @@ def _reads_a_path(node: exp.Table) -> bool:
 
 # Where every writable catalog is a database of the same account or server: a Snowflake
 # database (shared and replica databases are read-only), a T-SQL database of the instance (a
-# linked server takes a fourth name part, judged as another server).
-_ONE_SERVICE_CATALOGS = frozenset({"snowflake", "tsql"})
+# linked server takes a fourth name part, judged as another server), a Databricks Unity Catalog
+# catalog of the metastore (foreign, federated and Delta Sharing catalogs are read-only).
+_ONE_SERVICE_CATALOGS = frozenset({"snowflake", "tsql", "databricks"})
 
 
 def cross_catalog(statement: _Statement) -> None:

@@ -1,7 +1,7 @@
 """Session and server settings by registry (rules/sql_settings.yaml): risky, harmless, or unknown.
 
 One judgement for every way SQL changes a setting: SET (parsed or kept as a keyword command),
-set_config(), and ALTER SYSTEM / DATABASE / ROLE / USER ... SET.
+set_config(), ALTER SYSTEM / DATABASE / ROLE / USER ... SET, and a query's own SETTINGS clause.
 """
 
 from __future__ import annotations
@@ -12,8 +12,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlglot import exp
+
 from guardrails_core.intent.sql.dialects import I
-from guardrails_core.intent.sql.statement import _Statement
+from guardrails_core.intent.sql.statement import _Chunk, _Statement
 from guardrails_core.model import Intent
 from guardrails_core.yaml_data import load_yaml
 
@@ -123,9 +125,12 @@ def judge_setting(
 _SCOPE_WORDS = frozenset({"SESSION", "LOCAL", "GLOBAL", "PERSIST", "PERSIST_ONLY", "SYSTEM"})
 
 
-def judge_set_words(statement: _Statement, words: list[str], verb: str = "SET") -> None:
+def judge_set_words(
+    statement: _Statement, words: list[str], verb: str = "SET", *, variables: bool = True
+) -> None:
     """A SET kept as words (token texts, quotes stripped, from SET on):
-    `SET [SESSION|LOCAL] name {=|TO} value`, `SET TIME ZONE 'UTC'`, `SET NAMES ...`."""
+    `SET [SESSION|LOCAL] name {=|TO} value`, `SET TIME ZONE 'UTC'`, `SET NAMES ...`.
+    `variables`: a plain SET may assign a script variable; ALTER ... SET never does."""
     rest = words[1:]
     scope = ""
     while rest and rest[0].upper() in _SCOPE_WORDS:
@@ -142,11 +147,21 @@ def judge_set_words(statement: _Statement, words: list[str], verb: str = "SET") 
             parts = rest[:position]
             name = "".join(parts) if "." in parts else " ".join(parts)
             value = rest[position + 1] if position + 1 < len(rest) else None
-            if is_variable(name, statement.dialect_name):
+            if variables and is_variable(name, statement.dialect_name):
                 return
             judge_setting(statement, name, value, scope=scope, verb=verb)
             return
     name = rest[0] if rest else ""
-    if is_variable(name, statement.dialect_name):
+    if variables and is_variable(name, statement.dialect_name):
         return
     judge_setting(statement, name, rest[1] if len(rest) > 1 else None, scope=scope, verb=verb)
+
+
+def _handle_query_settings(statement: _Statement, node: exp.Expr, chunk: _Chunk | None) -> None:
+    """ClickHouse's `SELECT ... SETTINGS name = value` and `ALTER ... SETTINGS ...`: the settings
+    hold for this one query, and each is judged as a SET of it would be (a setting that shows
+    secrets in the result matters as much for one query as for a session)."""
+    items = node.args.get("settings") if isinstance(node, exp.Query) else node.expressions
+    for item in items or ():
+        if isinstance(item, exp.EQ):
+            judge_setting(statement, item.this.sql(), item.expression.sql(), verb="SETTINGS")

@@ -26,7 +26,7 @@ from guardrails_core.intent.sql.folding import (
     visible_variable,
 )
 from guardrails_core.intent.sql.function_rules import function_registry
-from guardrails_core.intent.sql.functions import _dynamic_text, known_procedure
+from guardrails_core.intent.sql.functions import _dynamic_text, known_procedure, passthrough_text
 from guardrails_core.intent.sql.prepared import bound_text, remember_prepared
 from guardrails_core.intent.sql.procedural import _special_create, _special_do
 from guardrails_core.intent.sql.reads import working_folder_file
@@ -233,9 +233,8 @@ def _remember_variable(
 
 def _special_call(statement: _Statement, command: _Command) -> bool:
     statement.operation = "CALL"
-    name = command.tokens[1].text if len(command.tokens) > 1 else "procedure"
-    if len(command.tokens) > 3 and command.tokens[2].token_type is TokenType.DOT:
-        name = f"{name}.{command.tokens[3].text}"  # package.procedure (Oracle) or schema.procedure
+    parts = _dotted_name(command.tokens[1:])
+    name = ".".join(parts) or "procedure"  # catalog.schema.procedure, package.procedure
     statement.obj(K.FUNCTION, A.EXECUTE, name)
     if function_registry().system_reads.match(name.lower()) or name.lower().startswith("pragma_"):
         statement.add(I.READ, f"CALL {name} returns catalog information")
@@ -243,6 +242,10 @@ def _special_call(statement: _Statement, command: _Command) -> bool:
     known = known_procedure(
         [t.text for t in command.tokens[1:] if t.token_type is not TokenType.DOT]
     )
+    strings = [t.text for t in command.tokens if t.token_type is TokenType.STRING]
+    catalog = parts[0].lower() if len(parts) == 3 else ""
+    if known is not None and known.passthrough and passthrough_text(statement, catalog, strings):
+        return True
     if known is not None:
         for intent in known.intents:
             statement.add(intent, f"CALL {name}: {known.message}")
@@ -257,6 +260,19 @@ def _special_call(statement: _Statement, command: _Command) -> bool:
         for intent in package.intents:
             statement.add(intent, f"{name}: {package.message}")
     return True
+
+
+def _dotted_name(tokens: list[Token]) -> list[str]:
+    """The parts of a dotted name at the start of `tokens` (`iceberg.system.expire_snapshots`)."""
+    parts: list[str] = []
+    for position, token in enumerate(tokens):
+        if position % 2 == 0 and token.token_type is not TokenType.DOT:
+            parts.append(token.text)
+        elif position % 2 == 1 and token.token_type is TokenType.DOT:
+            continue
+        else:
+            break
+    return parts
 
 
 def _special_unload(statement: _Statement, command: _Command) -> bool:

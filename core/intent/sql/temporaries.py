@@ -9,7 +9,9 @@ creation covers one drop: a second `DROP TABLE t` reaches the kept table again.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlglot import exp
 
@@ -21,6 +23,26 @@ from guardrails_core.model import (
     StatementEffect,
     sorted_intents,
 )
+from guardrails_core.yaml_data import load_yaml
+
+_SCRATCH_FILE = Path(__file__).parent.parent / "rules" / "sql_scratch.yaml"
+
+
+@functools.cache
+def _scratch_names() -> tuple[frozenset[str], tuple[str, ...]]:
+    data = load_yaml(_SCRATCH_FILE.read_text(encoding="utf-8"))
+    return frozenset(map(str, data["schemas"])), tuple(map(str, data["prefixes"]))
+
+
+def scratch_table(table: exp.Expr | None) -> bool:
+    """A table that is scratch by its name (rules/sql_scratch.yaml): `scratch.daily`, `tmp_x`."""
+    if isinstance(table, exp.Schema):
+        table = table.this
+    if not isinstance(table, exp.Table) or not table.name:
+        return False
+    schemas, prefixes = _scratch_names()
+    return table.db.lower() in schemas or table.name.lower().startswith(prefixes)
+
 
 # Schemas that name the session's temporary objects (SQLite `temp`, PostgreSQL `pg_temp`,
 # BigQuery `_SESSION`).
