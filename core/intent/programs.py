@@ -74,6 +74,7 @@ class Carrier:
     options: tuple[str, ...]
     dialect: str | None = None
     language: str | None = None
+    template: str | None = None  # the statement the value completes ({} is the value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +126,11 @@ class Registry:
         default_factory=dict
     )
     credential_readers: dict[str, tuple[When, ...]] = field(default_factory=dict)
+    insecure_tls: tuple[str, ...] = ()
+
+    def switches_tls_off(self, args: Sequence[str]) -> str | None:
+        """The option or setting among ``args`` that turns TLS certificate checks off."""
+        return next((option for option in self.insecure_tls if _given(option, args)), None)
 
     def reads_credential(self, program: str, args: Sequence[str]) -> bool:
         """Whether ``program args`` reads a credential from stdin without printing it."""
@@ -187,6 +193,9 @@ class Registry:
         for rule in program.rules:
             if rule.when.holds(parts, args):
                 return verdict(rule.effect, rule.message or f"{label} on the {program.object}")
+        insecure = self.switches_tls_off(args)
+        if insecure:
+            return verdict("privilege", f"{label} switches TLS certificate checks off ({insecure})")
         if program.builtins and subcommand and subcommand[0] not in program.builtins:
             # `yarn prisma migrate reset`: the package's own binary runs, judged on its own
             return Verdict(
@@ -403,7 +412,12 @@ def _program(row: dict[str, Any]) -> Program:
             for r in row.get("rules") or ()
         ),
         sql=tuple(
-            Carrier(_when(r.get("when")), tuple(r["options"]), dialect=r.get("dialect"))
+            Carrier(
+                _when(r.get("when")),
+                tuple(r["options"]),
+                dialect=r.get("dialect"),
+                template=r.get("template"),
+            )
             for r in row.get("sql") or ()
         ),
         code=tuple(
@@ -464,6 +478,7 @@ def registry() -> Registry:
             for name, row in (data.get("client_dialects") or {}).items()
         },
         _credential_readers((data.get("credentials") or {}).get("stdin") or ()),
+        insecure_tls=tuple(str(option) for option in data.get("insecure_tls") or ()),
     )
 
 

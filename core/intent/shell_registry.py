@@ -154,8 +154,14 @@ def judge(call: Call, program: Program, bridge: Bridge) -> None:
         sources = ", ".join(word.source or word.display for word in leaked)
         call.add(Intent.EXPORT, f"{call.prog} sends {sources} to a remote service")
         call.obj(ObjectKind.URL, ObjectAction.EXPORT_TARGET, call.prog)
-    for carrier in verdict.sql:
+    carried: set[str] = set()
+    for carrier in verdict.sql:  # an option is read by the first row that names it
+        if carried.issuperset(carrier.options):
+            continue
+        carried.update(carrier.options)
         for value in _values(call.args, carrier):
+            if carrier.template and not value.dynamic:  # a predicate: the statement it limits
+                value = type(value).literal(carrier.template.replace("{}", value.value))
             bridge.sql(call, carrier.dialect, value)
     for carrier in verdict.code:
         for value in _values(call.args, carrier):
