@@ -93,6 +93,7 @@ class Program:
     positionals: int = 0  # operands between the subcommand and the command it runs (logsave)
     remote: bool = False  # talks to a remote service: local data in an argument leaves
     builtins: frozenset[str] = frozenset()  # its own subcommands; any other word is a bin it runs
+    reads_files: bool = False  # its operands are files it reads (an archiver): credentials too
 
 
 @dataclass(frozen=True, slots=True)
@@ -431,6 +432,7 @@ def _program(row: dict[str, Any]) -> Program:
         ),
         positionals=int(row.get("positionals", 0)),
         remote=bool(row.get("remote", False)),
+        reads_files=bool(row.get("reads_files", False)),
         builtins=frozenset(str(name) for name in row.get("builtins") or ()),
         value_options=frozenset(row.get("value_options") or ()),
     )

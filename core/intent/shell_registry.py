@@ -7,6 +7,7 @@ the analyzer's helpers passed in, so the dependency runs one way.
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -91,6 +92,16 @@ def file_classes(path: str) -> set[str]:
     return registry().file_classes(path)
 
 
+def names_credential_file(pattern: str) -> bool:
+    """A file name pattern (``find -name``) that is the name of a credentials file (.env,
+    *.pem, credentials, id_*): the last part of a pattern of the secrets file table."""
+    core = pattern.strip("*")
+    if not core:
+        return False
+    names = {glob.rsplit("/", 1)[-1] for glob in registry().files.get("secrets", ())}
+    return pattern in names or any(fnmatch.fnmatchcase(core, name) for name in names - {"*"})
+
+
 def environment(table: str) -> frozenset[str]:
     return registry().environment.get(table, frozenset())
 
@@ -147,6 +158,11 @@ def judge(call: Call, program: Program, bridge: Bridge) -> None:
     deferred = any(carrier.language in _DEFERRED_LANGUAGES for carrier in verdict.stdin)
     if not (reads_stdin and not deferred and verdict.effect in ("dynamic", "unknown")):
         _record(call, program, verdict)
+    secrets = [w for w in call.args if program.reads_files and "secrets" in file_classes(w.value)]
+    if secrets:  # `tar czf - ~/.ssh ~/.pgpass`: the archive holds the credentials
+        call.add(
+            Intent.PRIVILEGE, f"{call.prog} reads {secrets[0].display}, which holds credentials"
+        )
     if verdict.effect in ("dynamic", "unknown") and not verdict.sql:
         bridge.statements(call)  # `db2 "DROP TABLE x"`: the SQL is known if the client is not
     leaked = [word for word in call.args if bridge.leaks(word)] if program.remote else []

@@ -346,7 +346,10 @@ _MYSQL_META = _MetaCommands(
     bare=_options("source", "system"),
 )
 _DOT_META = _MetaCommands(
-    prefix=".", include=_options(".read"), shell=_options(".shell", ".system", ".sh")
+    prefix=".",
+    include=_options(".read"),
+    shell=_options(".shell", ".system", ".sh"),
+    pipes=re.compile(r"^\s*\.(?:output|once)\s+['\"]?\|\s*(.+?)['\"]?\s*$"),
 )
 # SQL*Plus: `@file` runs a script; SET/SPOOL/... are client settings; HOST runs a shell command.
 _SQLPLUS_META = _MetaCommands(
