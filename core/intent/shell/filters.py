@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
+from guardrails_core.intent import shell_registry
 from guardrails_core.intent.shell.execution import _script, _stdin_program
 from guardrails_core.intent.shell.files import (
     _emptied,
@@ -251,6 +252,10 @@ def _copy(call: _Call) -> None:
         )
     if dest is not None:
         _record_write(call.effect, dest, call.prog)
+        if not _is_workspace(dest) and "secrets" not in shell_registry.file_classes(dest.value):
+            # `ln -s ~/.aws/credentials logs/x.log`: the credentials, under a name others read
+            for source in sources:
+                _special_file(call.effect, source, call.prog, writes=False)
         copied = [source for source in sources if is_data_file(source.value)]
         if copied and call.prog != "ln":
             call.analyzer.note_fact(copied_data_key(dest.value), _names(copied))

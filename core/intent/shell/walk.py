@@ -11,6 +11,7 @@ from tree_sitter import Node
 
 from guardrails_core.intent import shell_registry
 from guardrails_core.intent.shell.credentials import _CredentialFlow, _Credentials
+from guardrails_core.intent.shell.environment import judge_variable
 from guardrails_core.intent.shell.execution import _BRIDGE, _payload, _unknown
 from guardrails_core.intent.shell.expand import (
     _EXPANSIONS,
@@ -456,6 +457,8 @@ class _Analyzer(_Expander, _CredentialFlow):
                 effect.add(
                     Intent.HOST_ACCESS, f"{name} puts {first} first: the program run may be planted"
                 )
+        else:
+            judge_variable(effect, name, value)
 
     def dispatch(self, call: _Call) -> None:
         name = call.name
