@@ -128,6 +128,7 @@ class Registry:
     )
     credential_readers: dict[str, tuple[When, ...]] = field(default_factory=dict)
     insecure_tls: tuple[str, ...] = ()
+    manifests: dict[str, Any] = field(default_factory=dict)
 
     def switches_tls_off(self, args: Sequence[str]) -> str | None:
         """The option or setting among ``args`` that turns TLS certificate checks off."""
@@ -481,6 +482,7 @@ def registry() -> Registry:
         },
         _credential_readers((data.get("credentials") or {}).get("stdin") or ()),
         insecure_tls=tuple(str(option) for option in data.get("insecure_tls") or ()),
+        manifests=data.get("manifests") or {},
     )
 
 

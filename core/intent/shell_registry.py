@@ -13,9 +13,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import yaml
+
 from guardrails_core.intent import mongo
 from guardrails_core.intent.programs import Carrier, Program, Verdict, registry
 from guardrails_core.model import Intent, ObjectAction, ObjectKind
+from guardrails_core.yaml_data import SAFE_LOADER
 
 _OBJECT_KINDS = {
     "database": ObjectKind.DATABASE,
@@ -131,7 +134,10 @@ def judge(call: Call, program: Program, bridge: Bridge) -> None:
     verdict = registry().judge(program, [word.value for word in call.args])
     fed = call.feed.literal if call.feed is not None else None
     for carrier in verdict.stdin[:1]:
-        if fed is None:
+        if carrier.language == "manifest":  # `kubectl apply -f - <<EOF`: the objects applied
+            if fed is not None:
+                _manifest(call, fed.value)
+        elif fed is None:
             if call.feed is not None:
                 call.add(Intent.DYNAMIC, f"{call.prog} runs commands from {call.stdin()}")
         elif carrier.language == "ed":  # `ed f <<< '!cmd'`: editor commands, shell escapes
@@ -188,6 +194,43 @@ def judge(call: Call, program: Program, bridge: Bridge) -> None:
             bridge.script(call, inner[0], f"{call.prog} {inner[0].display[:40]}")
         elif inner:
             bridge.inner(call, inner)
+
+
+def _manifest(call: Call, text: str) -> None:
+    """Kubernetes objects fed to kubectl: bindings and roles grant, a Secret stores a
+    credential, a pod with host fields (privileged, hostPath, hostPID) gets the node."""
+    table = registry().manifests
+    try:
+        documents = [d for d in yaml.load_all(text, Loader=SAFE_LOADER) if isinstance(d, dict)]
+    except yaml.YAMLError:
+        call.add(Intent.DYNAMIC, f"{call.prog} applies a manifest that does not parse")
+        return
+    for document in documents:
+        kind = str(document.get("kind", ""))
+        name = str((document.get("metadata") or {}).get("name", kind))
+        effect = (table.get("kinds") or {}).get(kind)
+        if effect == "privilege":
+            role = str((document.get("roleRef") or {}).get("name", ""))
+            call.add(Intent.PRIVILEGE, f"{call.prog} applies the {kind} {name} {role}".strip())
+            call.obj(ObjectKind.ROLE, ObjectAction.GRANT, name)
+        elif effect == "secret-store":
+            call.add(Intent.UNKNOWN, f"{call.prog} applies the {kind} {name}: a stored credential")
+        host = _host_fields(document, frozenset(table.get("host_fields") or ()))
+        if host:
+            call.add(Intent.HOST_ACCESS, f"{call.prog} applies the {kind} {name} with {host}")
+
+
+def _host_fields(node: Any, fields: frozenset[str]) -> str | None:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in fields and (value is True or (key == "hostPath" and value)):
+                return str(key)
+            found = _host_fields(value, fields)
+            if found:
+                return found
+    elif isinstance(node, list):
+        return next((found for item in node if (found := _host_fields(item, fields))), None)
+    return None
 
 
 def _makefile(call: Call, fed: Any, bridge: Bridge) -> None:
