@@ -129,6 +129,12 @@ class Registry:
     credential_readers: dict[str, tuple[When, ...]] = field(default_factory=dict)
     insecure_tls: tuple[str, ...] = ()
     manifests: dict[str, Any] = field(default_factory=dict)
+    shell_setup: tuple[str, ...] = ()
+
+    def sets_up_shell(self, program: str, args: Sequence[str]) -> bool:
+        """``ssh-agent -s``, ``kubectl completion bash``: its output only sets up the shell."""
+        line = " ".join([program, *(arg for arg in args if not arg.startswith("-"))])
+        return any(fnmatch.fnmatchcase(line, pattern) for pattern in self.shell_setup)
 
     def switches_tls_off(self, args: Sequence[str]) -> str | None:
         """The option or setting among ``args`` that turns TLS certificate checks off."""
@@ -483,6 +489,7 @@ def registry() -> Registry:
         _credential_readers((data.get("credentials") or {}).get("stdin") or ()),
         insecure_tls=tuple(str(option) for option in data.get("insecure_tls") or ()),
         manifests=data.get("manifests") or {},
+        shell_setup=tuple(str(pattern) for pattern in data.get("shell_setup") or ()),
     )
 
 

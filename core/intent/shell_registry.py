@@ -126,6 +126,10 @@ def reads_credential(program: str, args: Sequence[str]) -> bool:
     return registry().reads_credential(program, args)
 
 
+def sets_up_shell(program: str, args: Sequence[str]) -> bool:
+    return registry().sets_up_shell(program, args)
+
+
 def lookup(program: str) -> Program | None:
     return registry().lookup(program)
 

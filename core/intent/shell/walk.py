@@ -490,6 +490,10 @@ class _Analyzer(_Expander, _CredentialFlow):
                     f"characters (it normalises to {normal!r}); refusing to guess what runs",
                 )
                 return
+        if shell_registry.sets_up_shell(program, [word.value for word in call.args]):
+            effect.add(Intent.READ, f"{program} prints shell set-up (variables, completions)")
+            call.stdout = _Feed(_Origin.NONE, f"the set-up {program} prints", _Word.literal(""))
+            return
         handler = _HANDLERS.get(_canonical(program))
         known = shell_registry.lookup(program)
         if (handler is not None or known is not None) and shell_registry.is_dry_run(
