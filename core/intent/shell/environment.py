@@ -13,6 +13,8 @@ from guardrails_core.model import Intent, ObjectAction, ObjectKind
 _PROXY_HOST = re.compile(r"^(?:[a-z][\w+.-]*://)?(?:[^@/]*@)?(\[[^\]]+\]|[^/:]+)", re.IGNORECASE)
 # Names that resolve inside the organisation's own network.
 _INTERNAL_SUFFIXES = (".internal", ".local", ".corp", ".lan", ".intranet", ".svc", ".cluster.local")
+_OFF = frozenset(("0", "false", "no", "off"))
+_ON = frozenset(("1", "true", "yes", "on"))
 # The organisation's own address ranges (RFC 1918, unique local); documentation and other
 # special ranges that Python also calls private are somebody else's.
 _OWN_NETWORKS = tuple(
@@ -22,11 +24,17 @@ _OWN_NETWORKS = tuple(
 
 def judge_variable(effect: _Effect, name: str, value: str) -> None:
     """``HTTPS_PROXY=http://198.51.100.23:3128 cmd``, ``TF_LOG=TRACE terraform apply``."""
-    if name in shell_registry.environment("proxy") and value:
+    table = {
+        kind
+        for kind in ("proxy", "debug_log", "tls_checks", "tls_skips")
+        if name in shell_registry.environment(kind)
+    }
+    lowered = value.lower()
+    if "proxy" in table and value:
         _proxy(effect, name, value)
-    elif name in shell_registry.environment(
-        "debug_log"
-    ) and value.lower() in shell_registry.environment("debug_levels"):
+    elif ("tls_checks" in table and lowered in _OFF) or ("tls_skips" in table and lowered in _ON):
+        effect.add(Intent.PRIVILEGE, f"{name}={value} switches TLS certificate checks off")
+    elif "debug_log" in table and lowered in shell_registry.environment("debug_levels"):
         _to_task_log(effect, f"{name}={value} logs requests with their credentials")
 
 

@@ -274,6 +274,10 @@ class _Analyzer(_Expander, _CredentialFlow):
         with self.sinking(effect.embedded):
             origin = self.loose(node)
         self.credential_assignment(effect, node, origin, _Out.FILE if io.redirects else io.out)
+        if operation == "export":  # every later command runs with it, as with `NAME=v cmd`
+            for child in node.children:
+                if child.type == "variable_assignment":
+                    self.environment(effect, self.node_text(child))
         if node.has_error:
             effect.add(Intent.UNPARSEABLE, "the statement does not parse")
         self.emit(effect)
