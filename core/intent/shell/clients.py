@@ -381,6 +381,8 @@ _MYSQL_META = _MetaCommands(
     include=_options("\\.", "source"),
     shell=_options("\\!", "system"),
     bare=_options("source", "system"),
+    # `pager CMD` / `\P CMD`: every later result is piped into CMD
+    pipes=re.compile(r"^\s*(?:pager|\\P)\s+([^;]+?)\s*;?\s*$", re.IGNORECASE),
 )
 _DOT_META = _MetaCommands(
     prefix=".",
