@@ -41,6 +41,7 @@ EFFECTS = (
 )
 _COMMAND_WORD = re.compile(r"^[A-Za-z][\w:.\-]*$")
 _PART_SPLIT = re.compile(r"[-:_.]+")
+_BUCKET_PATH = re.compile(r"^(?:s3|s3a|gs|gcs)://([^/]+)/(.*)$")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")  # dropAll, updateSQL: one part per word
 _CLUSTER = re.compile(r"^-[A-Za-z]{2,}$")  # -qc: one-letter flags given together
 _HOME = re.compile(r"^(?:~[\w.-]*/|/root/|/home/[^/]+/|/Users/[^/]+/|__shell_expansion__/)")
@@ -128,6 +129,7 @@ class Registry:
     )
     credential_readers: dict[str, tuple[When, ...]] = field(default_factory=dict)
     insecure_tls: tuple[str, ...] = ()
+    scratch_buckets: frozenset[str] = frozenset()
     manifests: dict[str, Any] = field(default_factory=dict)
     shell_setup: tuple[str, ...] = ()
 
@@ -158,7 +160,13 @@ class Registry:
         return found
 
     def is_scratch(self, path: str) -> bool:
-        """A relative build or cache path (./build, dist/x, *.pyc), or a home cache folder."""
+        """A relative build or cache path (./build, dist/x, *.pyc), a home cache folder, or a
+        prefix inside a scratch bucket (s3://acme-tmp/runs/x/)."""
+        bucket = _BUCKET_PATH.match(path)
+        if bucket is not None:
+            prefix = [part for part in bucket.group(2).split("/") if part not in ("", ".")]
+            named = set(_PART_SPLIT.split(bucket.group(1).lower())) & self.scratch_buckets
+            return bool(named and prefix) and ".." not in prefix and "*" not in bucket.group(2)
         if path.startswith(self.scratch_home):
             return ".." not in path.split("/")
         if path.startswith(("/", "~", "-")) or not path:
@@ -487,6 +495,7 @@ def registry() -> Registry:
             for name, row in (data.get("client_dialects") or {}).items()
         },
         _credential_readers((data.get("credentials") or {}).get("stdin") or ()),
+        scratch_buckets=frozenset(str(word) for word in scratch.get("buckets") or ()),
         insecure_tls=tuple(str(option) for option in data.get("insecure_tls") or ()),
         manifests=data.get("manifests") or {},
         shell_setup=tuple(str(pattern) for pattern in data.get("shell_setup") or ()),
