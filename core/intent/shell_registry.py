@@ -346,6 +346,11 @@ def _code(call: Call, carrier: Carrier, value: Any, bridge: Bridge) -> None:
         bridge.script(call, type(value).literal(" ".join(value.value.split(","))), label)
     elif language == "request":
         bridge.body(call, value)
+    elif language == "parameters":  # a run's conf: SQL in it is run by code not visible here
+        before = len(call.effect.embedded)
+        bridge.body(call, value)
+        if len(call.effect.embedded) > before:
+            call.add(Intent.DYNAMIC, f"{call.prog} hands SQL to a run as a parameter ({label})")
     elif language == "vim":
         _vim(call, value, label, bridge)
     elif language == "debugger":
