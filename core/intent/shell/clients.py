@@ -390,6 +390,10 @@ _DOT_META = _MetaCommands(
     shell=_options(".shell", ".system", ".sh"),
     pipes=re.compile(r"^\s*\.(?:output|once)\s+['\"]?\|\s*(.+?)['\"]?\s*$"),
 )
+# SnowSQL: `!source`/`!load` run a script, `!system` runs a shell command.
+_SNOWSQL_META = _MetaCommands(
+    prefix="!", include=_options("!source", "!load"), shell=_options("!system")
+)
 # SQL*Plus: `@file` runs a script; SET/SPOOL/... are client settings; HOST runs a shell command.
 _SQLPLUS_META = _MetaCommands(
     prefix="@",
@@ -455,6 +459,7 @@ _SQL_CLIENTS: dict[str, _SqlClient] = {
             "-a --accountname -u --username -d --dbname -s --schemaname -r --rolename -w "
             "--warehouse -c --connection -o --option -D --variable --config"
         ),
+        meta=_SNOWSQL_META,
     ),
     "bq": _SqlClient("bigquery", sql_operands_from=0),
     "sqlcmd": _SqlClient(
