@@ -43,6 +43,7 @@ EFFECTS = (
 )
 _COMMAND_WORD = re.compile(r"^[A-Za-z][\w:.\-]*$")
 _PART_SPLIT = re.compile(r"[-:_.]+")
+_BUCKET_PATH = re.compile(r"^(?:s3|s3a|gs|gcs)://([^/]+)/(.*)$")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")  # dropAll, updateSQL: one part per word
 _CLUSTER = re.compile(r"^-[A-Za-z]{2,}$")  # -qc: one-letter flags given together
 _HOME = re.compile(r"^(?:~[\w.-]*/|/root/|/home/[^/]+/|/Users/[^/]+/|__shell_expansion__/)")
@@ -76,6 +77,7 @@ class Carrier:
     options: tuple[str, ...]
     dialect: str | None = None
     language: str | None = None
+    template: str | None = None  # the statement the value completes ({} is the value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +130,19 @@ class Registry:
         default_factory=dict
     )
     credential_readers: dict[str, tuple[When, ...]] = field(default_factory=dict)
+    insecure_tls: tuple[str, ...] = ()
+    scratch_buckets: frozenset[str] = frozenset()
+    manifests: dict[str, Any] = field(default_factory=dict)
+    shell_setup: tuple[str, ...] = ()
+
+    def sets_up_shell(self, program: str, args: Sequence[str]) -> bool:
+        """``ssh-agent -s``, ``kubectl completion bash``: its output only sets up the shell."""
+        line = " ".join([program, *(arg for arg in args if not arg.startswith("-"))])
+        return any(fnmatch.fnmatchcase(line, pattern) for pattern in self.shell_setup)
+
+    def switches_tls_off(self, args: Sequence[str]) -> str | None:
+        """The option or setting among ``args`` that turns TLS certificate checks off."""
+        return next((option for option in self.insecure_tls if _given(option, args)), None)
 
     def reads_credential(self, program: str, args: Sequence[str]) -> bool:
         """Whether ``program args`` reads a credential from stdin without printing it."""
@@ -147,7 +162,13 @@ class Registry:
         return found
 
     def is_scratch(self, path: str) -> bool:
-        """A relative build or cache path (./build, dist/x, *.pyc), or a home cache folder."""
+        """A relative build or cache path (./build, dist/x, *.pyc), a home cache folder, or a
+        prefix inside a scratch bucket (s3://acme-tmp/runs/x/)."""
+        bucket = _BUCKET_PATH.match(path)
+        if bucket is not None:
+            prefix = [part for part in bucket.group(2).split("/") if part not in ("", ".")]
+            named = set(_PART_SPLIT.split(bucket.group(1).lower())) & self.scratch_buckets
+            return bool(named and prefix) and ".." not in prefix and "*" not in bucket.group(2)
         if path.startswith(self.scratch_home):
             return ".." not in path.split("/")
         if path.startswith(("/", "~", "-")) or not path:
@@ -190,6 +211,9 @@ class Registry:
         for rule in program.rules:
             if rule.when.holds(parts, args):
                 return verdict(rule.effect, rule.message or f"{label} on the {program.object}")
+        insecure = self.switches_tls_off(args)
+        if insecure:
+            return verdict("privilege", f"{label} switches TLS certificate checks off ({insecure})")
         if program.builtins and subcommand and subcommand[0] not in program.builtins:
             # `yarn prisma migrate reset`: the package's own binary runs, judged on its own
             return Verdict(
@@ -408,7 +432,12 @@ def _program(row: dict[str, Any]) -> Program:
             for r in row.get("rules") or ()
         ),
         sql=tuple(
-            Carrier(_when(r.get("when")), tuple(r["options"]), dialect=r.get("dialect"))
+            Carrier(
+                _when(r.get("when")),
+                tuple(r["options"]),
+                dialect=r.get("dialect"),
+                template=r.get("template"),
+            )
             for r in row.get("sql") or ()
         ),
         code=tuple(
@@ -470,6 +499,10 @@ def registry() -> Registry:
             for name, row in (data.get("client_dialects") or {}).items()
         },
         _credential_readers((data.get("credentials") or {}).get("stdin") or ()),
+        scratch_buckets=frozenset(str(word) for word in scratch.get("buckets") or ()),
+        insecure_tls=tuple(str(option) for option in data.get("insecure_tls") or ()),
+        manifests=data.get("manifests") or {},
+        shell_setup=tuple(str(pattern) for pattern in data.get("shell_setup") or ()),
     )
 
 

@@ -14,9 +14,12 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, Protocol
 
+import yaml
+
 from guardrails_core.intent import mongo
 from guardrails_core.intent.programs import Carrier, Program, Verdict, registry
 from guardrails_core.model import Intent, ObjectAction, ObjectKind
+from guardrails_core.yaml_data import SAFE_LOADER
 
 _OBJECT_KINDS = {
     "database": ObjectKind.DATABASE,
@@ -93,6 +96,16 @@ def file_classes(path: str) -> set[str]:
     return registry().file_classes(path)
 
 
+def names_credential_file(pattern: str) -> bool:
+    """A file name pattern (``find -name``) that is the name of a credentials file (.env,
+    *.pem, credentials, id_*): the last part of a pattern of the secrets file table."""
+    core = pattern.strip("*")
+    if not core:
+        return False
+    names = {glob.rsplit("/", 1)[-1] for glob in registry().files.get("secrets", ())}
+    return pattern in names or any(fnmatch.fnmatchcase(core, name) for name in names - {"*"})
+
+
 def environment(table: str) -> frozenset[str]:
     return registry().environment.get(table, frozenset())
 
@@ -125,6 +138,10 @@ def reads_credential(program: str, args: Sequence[str]) -> bool:
     return registry().reads_credential(program, args)
 
 
+def sets_up_shell(program: str, args: Sequence[str]) -> bool:
+    return registry().sets_up_shell(program, args)
+
+
 def lookup(program: str) -> Program | None:
     return registry().lookup(program)
 
@@ -133,7 +150,10 @@ def judge(call: Call, program: Program, bridge: Bridge) -> None:
     verdict = registry().judge(program, [word.value for word in call.args])
     fed = call.feed.literal if call.feed is not None else None
     for carrier in verdict.stdin[:1]:
-        if fed is None:
+        if carrier.language == "manifest":  # `kubectl apply -f - <<EOF`: the objects applied
+            if fed is not None:
+                _manifest(call, fed.value)
+        elif fed is None:
             if call.feed is not None:
                 call.add(Intent.DYNAMIC, f"{call.prog} runs commands from {call.stdin()}")
         elif carrier.language == "ed":  # `ed f <<< '!cmd'`: editor commands, shell escapes
@@ -173,8 +193,14 @@ def judge(call: Call, program: Program, bridge: Bridge) -> None:
                 call.add(
                     Intent.PRIVILEGE, f"{call.prog} reads {word.display}, which holds credentials"
                 )
-    for carrier in verdict.sql:
+    carried: set[str] = set()
+    for carrier in verdict.sql:  # an option is read by the first row that names it
+        if carried.issuperset(carrier.options):
+            continue
+        carried.update(carrier.options)
         for value in _values(call.args, carrier):
+            if carrier.template and not value.dynamic:  # a predicate: the statement it limits
+                value = type(value).literal(carrier.template.replace("{}", value.value))
             bridge.sql(call, carrier.dialect, value)
     for carrier in verdict.code:
         for value in _values(call.args, carrier):
@@ -185,6 +211,43 @@ def judge(call: Call, program: Program, bridge: Bridge) -> None:
             bridge.script(call, inner[0], f"{call.prog} {inner[0].display[:40]}")
         elif inner:
             bridge.inner(call, inner)
+
+
+def _manifest(call: Call, text: str) -> None:
+    """Kubernetes objects fed to kubectl: bindings and roles grant, a Secret stores a
+    credential, a pod with host fields (privileged, hostPath, hostPID) gets the node."""
+    table = registry().manifests
+    try:
+        documents = [d for d in yaml.load_all(text, Loader=SAFE_LOADER) if isinstance(d, dict)]
+    except yaml.YAMLError:
+        call.add(Intent.DYNAMIC, f"{call.prog} applies a manifest that does not parse")
+        return
+    for document in documents:
+        kind = str(document.get("kind", ""))
+        name = str((document.get("metadata") or {}).get("name", kind))
+        effect = (table.get("kinds") or {}).get(kind)
+        if effect == "privilege":
+            role = str((document.get("roleRef") or {}).get("name", ""))
+            call.add(Intent.PRIVILEGE, f"{call.prog} applies the {kind} {name} {role}".strip())
+            call.obj(ObjectKind.ROLE, ObjectAction.GRANT, name)
+        elif effect == "secret-store":
+            call.add(Intent.UNKNOWN, f"{call.prog} applies the {kind} {name}: a stored credential")
+        host = _host_fields(document, frozenset(table.get("host_fields") or ()))
+        if host:
+            call.add(Intent.HOST_ACCESS, f"{call.prog} applies the {kind} {name} with {host}")
+
+
+def _host_fields(node: Any, fields: frozenset[str]) -> str | None:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in fields and (value is True or (key == "hostPath" and value)):
+                return str(key)
+            found = _host_fields(value, fields)
+            if found:
+                return found
+    elif isinstance(node, list):
+        return next((found for item in node if (found := _host_fields(item, fields))), None)
+    return None
 
 
 def _makefile(call: Call, fed: Any, bridge: Bridge) -> None:
@@ -303,6 +366,11 @@ def _code(call: Call, carrier: Carrier, value: Any, bridge: Bridge) -> None:
         bridge.script(call, type(value).literal(" ".join(value.value.split(","))), label)
     elif language == "request":
         bridge.body(call, value)
+    elif language == "parameters":  # a run's conf: SQL in it is run by code not visible here
+        before = len(call.effect.embedded)
+        bridge.body(call, value)
+        if len(call.effect.embedded) > before:
+            call.add(Intent.DYNAMIC, f"{call.prog} hands SQL to a run as a parameter ({label})")
     elif language == "vim":
         _vim(call, value, label, bridge)
     elif language == "debugger":

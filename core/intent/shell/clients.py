@@ -61,6 +61,12 @@ class _SqlClient:
     clusters: bool = True
     meta: _MetaCommands | None = None
     info_options: frozenset[str] = _words("--help --version -V -l --list -?")
+    # options whose NAME=VALUE is a session property set before the SQL runs (trino --session)
+    session_options: frozenset[str] = frozenset()
+    # options whose NAME=VALUE defines a variable the client substitutes into the SQL text
+    # before sending it, and how the SQL writes a use of it ({} is the name: sqlcmd `$(Var)`)
+    variable_options: frozenset[str] = frozenset()
+    variable_use: str = ""
 
 
 def _sql_client(call: _Call) -> None:
@@ -81,6 +87,12 @@ def _run_sql_client(call: _Call, client: _SqlClient, parsed: _Parsed) -> None:
     sql = parsed.values(*client.sql_options)
     if client.sql_operands_from is not None:
         sql.extend(parsed.operands[client.sql_operands_from :])
+    sql = [_substituted(text, _variables(client, parsed)) for text in sql]
+    for setting in parsed.values(*client.session_options):
+        name, equals, value = setting.value.partition("=")
+        if equals and not setting.dynamic:  # judged as the statement that sets it would be
+            escaped = value.replace("'", "''")
+            _embed_sql(call, client, _Word.literal(f"SET SESSION {name} = '{escaped}'"))
     files = [f for f in parsed.values(*client.file_options) if f.value not in ("-", "/dev/stdin")]
     if client.script_prefix:
         prefix = client.script_prefix
@@ -137,6 +149,31 @@ def _remote_host(call: _Call) -> str | None:
             continue
         return None if host in _LOCAL_HOSTS or host.startswith("/") else host
     return None
+
+
+def _variables(client: _SqlClient, parsed: _Parsed) -> dict[str, str]:
+    """``sqlcmd -v Cutoff=2024-01-01 Days=30``: each NAME=VALUE after the option."""
+    if not client.variable_options:
+        return {}
+    found: dict[str, str] = {}
+    words = parsed.values(*client.variable_options) + [
+        word for word in parsed.operands if re.fullmatch(r"[A-Za-z_]\w*=.*", word.value)
+    ]
+    for word in words:
+        name, equals, value = word.value.partition("=")
+        if equals and not word.dynamic:
+            found[client.variable_use.format(name).lower()] = value.strip('"')
+    return found
+
+
+def _substituted(text: _Word, variables: dict[str, str]) -> _Word:
+    """The SQL as the server receives it: the client's variables replaced by their values."""
+    if not variables or text.dynamic:
+        return text
+    sql = text.value
+    uses = re.compile("|".join(re.escape(use) for use in variables), re.IGNORECASE)
+    sql = uses.sub(lambda match: variables[match.group(0).lower()], sql)
+    return text if sql == text.value else _Word.literal(sql)
 
 
 def _embed_sql(call: _Call, client: _SqlClient, text: _Word, where: str = "") -> None:
@@ -344,9 +381,18 @@ _MYSQL_META = _MetaCommands(
     include=_options("\\.", "source"),
     shell=_options("\\!", "system"),
     bare=_options("source", "system"),
+    # `pager CMD` / `\P CMD`: every later result is piped into CMD
+    pipes=re.compile(r"^\s*(?:pager|\\P)\s+([^;]+?)\s*;?\s*$", re.IGNORECASE),
 )
 _DOT_META = _MetaCommands(
-    prefix=".", include=_options(".read"), shell=_options(".shell", ".system", ".sh")
+    prefix=".",
+    include=_options(".read"),
+    shell=_options(".shell", ".system", ".sh"),
+    pipes=re.compile(r"^\s*\.(?:output|once)\s+['\"]?\|\s*(.+?)['\"]?\s*$"),
+)
+# SnowSQL: `!source`/`!load` run a script, `!system` runs a shell command.
+_SNOWSQL_META = _MetaCommands(
+    prefix="!", include=_options("!source", "!load"), shell=_options("!system")
 )
 # SQL*Plus: `@file` runs a script; SET/SPOOL/... are client settings; HOST runs a shell command.
 _SQLPLUS_META = _MetaCommands(
@@ -361,7 +407,7 @@ _SQLPLUS_META = _MetaCommands(
 )
 _MYSQL = _SqlClient(
     "mysql",
-    sql_options=_options("-e", "--execute"),
+    sql_options=_options("-e", "--execute", "--init-command"),
     value_options=_words(
         "-h --host -u --user -P --port -D --database -S --socket --default-character-set "
         "--defaults-file"
@@ -413,6 +459,7 @@ _SQL_CLIENTS: dict[str, _SqlClient] = {
             "-a --accountname -u --username -d --dbname -s --schemaname -r --rolename -w "
             "--warehouse -c --connection -o --option -D --variable --config"
         ),
+        meta=_SNOWSQL_META,
     ),
     "bq": _SqlClient("bigquery", sql_operands_from=0),
     "sqlcmd": _SqlClient(
@@ -422,6 +469,8 @@ _SQL_CLIENTS: dict[str, _SqlClient] = {
         value_options=_words("-S -U -P -d -o -s -w -h -v -t -l -H -f -a -b -W"),
         clusters=False,
         info_options=_options("-?"),
+        variable_options=_options("-v"),
+        variable_use="$({})",
     ),
     "clickhouse-client": _SqlClient(
         "clickhouse",
@@ -447,12 +496,14 @@ _SQL_CLIENTS: dict[str, _SqlClient] = {
             "--server --catalog --schema --user --output-format --session --source "
             "--client-tags --resource-estimate"
         ),
+        session_options=_options("--session"),
     ),
     "presto": _SqlClient(
         "presto",
         sql_options=_options("--execute"),
         file_options=_options("-f", "--file"),
-        value_options=_words("--server --catalog --schema --user --output-format"),
+        value_options=_words("--server --catalog --schema --user --output-format --session"),
+        session_options=_options("--session"),
     ),
     "sqlplus": _SqlClient(
         "oracle",

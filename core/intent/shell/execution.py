@@ -76,6 +76,8 @@ def _stdin_program(call: _Call, *, shell: bool) -> None:
             call.analyzer.nested_shell(call.effect, feed.literal.display)
     elif feed.literal is not None and shell:
         _script(call, feed.literal, f"by {call.prog} from {feed.description}")
+    elif feed.literal is not None and _computes_only(call, [feed.literal]):
+        call.add(Intent.READ, f"{call.prog} runs code from {feed.description} that only computes")
     elif feed.literal is not None:
         call.add(
             Intent.DYNAMIC, f"{call.prog} runs inline code from {feed.description} (not analysed)"

@@ -247,21 +247,33 @@ def _find(call: _Call) -> None:
         and "-o" not in (w.value for w in args)
         and all(shell_registry.is_scratch(f"./{name}") for name in names)
     )
+    # Retention (`-name '*.dump' -mtime +30`, `-type d -empty`): only old files of one kind, or
+    # empty folders, match; what a pipeline still uses is left alone.
+    retention = _retention(args[split:], names)
     matches = [
         _Word(
-            f"{root.value.rstrip('/')}/{names[0] if litter else '*'}",
+            f"{root.value.rstrip('/')}/{names[0] if names and (litter or retention) else '*'}",
             f"{root.display.rstrip('/')}/**",
             dynamic=root.dynamic,
-            glob=not litter,
+            glob=not (litter or retention),
         )
         for root in roots
     ]
+    wanted = [name for name in names if shell_registry.names_credential_file(name)]
+    if wanted:
+        call.add(
+            Intent.PRIVILEGE, f"find searches {_names(roots)} for credential files ({wanted[0]})"
+        )
     index = split
     while index < len(args):
         action = args[index].value
         if action == "-delete":
+            what = "every old or empty match" if retention else "every match"
             _delete(
-                call, matches, f"find -delete deletes every match under {_names(roots)}", bulk=True
+                call,
+                matches,
+                f"find -delete deletes {what} under {_names(roots)}",
+                bulk=not retention,
             )
         elif action in ("-fprint", "-fprint0", "-fls", "-fprintf") and index + 1 < len(args):
             _record_write(call.effect, args[index + 1], f"find {action}")
@@ -285,6 +297,25 @@ def _find(call: _Call) -> None:
                     )
             index = end
         index += 1
+
+
+_AGE_TESTS = frozenset(("-mtime", "-mmin", "-atime", "-amin", "-ctime", "-cmin"))
+_WIDENING = frozenset(("-o", "-or", "!", "-not", ","))
+
+
+def _retention(expression: Sequence[_Word], names: Sequence[str]) -> bool:
+    """An expression that matches only empty folders, or files of a named kind older than a
+    positive age (no -o or negation widening it)."""
+    values = [word.value for word in expression]
+    if any(value in _WIDENING for value in values) or any(w.dynamic for w in expression):
+        return False
+    if "-empty" in values:
+        return True
+    aged = any(
+        value in _AGE_TESTS and re.fullmatch(r"\+[1-9]\d*", following)
+        for value, following in itertools.pairwise(values)
+    )
+    return aged and bool(names) and all(name.strip("*") for name in names)
 
 
 def _dd(call: _Call) -> None:

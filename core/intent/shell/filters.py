@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
+from guardrails_core.intent import shell_registry
 from guardrails_core.intent.shell.execution import _script, _stdin_program
 from guardrails_core.intent.shell.files import (
     _emptied,
@@ -228,6 +229,10 @@ def _compressor(call: _Call) -> None:
         call.stdout = None
 
 
+# A task's or a service's log file (airflow logs/dag/task/attempt=1.log, /var/log/x).
+_LOG_FILE = re.compile(r"(?:^|/)logs?/|\.log$")
+
+
 def _copy(call: _Call) -> None:
     """cp/mv/install/ln SOURCE... DEST (or -t DEST SOURCE...)."""
     parsed = _parse(
@@ -251,6 +256,18 @@ def _copy(call: _Call) -> None:
         )
     if dest is not None:
         _record_write(call.effect, dest, call.prog)
+        if not _is_workspace(dest) and "secrets" not in shell_registry.file_classes(dest.value):
+            # `ln -s ~/.aws/credentials logs/x.log`: the credentials, under a name others read
+            for source in sources:
+                _special_file(call.effect, source, call.prog, writes=False)
+            secret = [w for w in sources if "secrets" in shell_registry.file_classes(w.value)]
+            if secret and _LOG_FILE.search(dest.value):
+                call.add(
+                    Intent.EXPORT,
+                    f"{call.prog} puts {secret[0].display} in {dest.display}: logs are shipped to"
+                    " log storage and shown to everyone who reads them",
+                )
+                call.obj(ObjectKind.FILE, ObjectAction.EXPORT_TARGET, dest.display)
         copied = [source for source in sources if is_data_file(source.value)]
         if copied and call.prog != "ln":
             call.analyzer.note_fact(copied_data_key(dest.value), _names(copied))

@@ -11,6 +11,7 @@ from guardrails_core.intent.shell.files import _delete, _record_write, _special_
 from guardrails_core.intent.shell.options import (
     _azure_location,
     _Call,
+    _is_workspace,
     _Location,
     _options,
     _parse,
@@ -292,9 +293,27 @@ def _rsync(call: _Call) -> None:
             sources = option == "--remove-source-files"
             removed = parsed.operands[:-1] if sources else parsed.operands[-1:]
             what = "the source files" if sources else "files missing from the source"
+            deploy = not sources and _deploys(parsed.operands)
+            if deploy:
+                what = "stale copies (a folder of the workspace deployed onto its namesake)"
             _delete(
-                call, removed, f"rsync {option} removes {what} from {_names(removed)}", bulk=True
+                call,
+                removed,
+                f"rsync {option} removes {what} from {_names(removed)}",
+                bulk=not deploy,
             )
+
+
+def _deploys(operands: Sequence[_Word]) -> bool:
+    """``rsync --delete dags/ /opt/airflow/dags/``: one folder of the working tree mirrored
+    onto a local folder of the same name; what is deleted there are files removed here."""
+    if len(operands) != 2 or any(_scp_location(word) for word in operands):
+        return False
+    source, dest = operands
+    if not _is_workspace(source) or dest.dynamic or dest.glob:
+        return False
+    name = posixpath.basename(source.value.rstrip("/"))
+    return name not in ("", ".", "..") and name == posixpath.basename(dest.value.rstrip("/"))
 
 
 def _ftp_commands(call: _Call, script: _Word | None, host: str | None, tool: str) -> None:

@@ -21,11 +21,33 @@ _GIT_COMMAND_KEYS = re.compile(
     r"merge\.\w+\.driver|alias\.[\w.-]+)$"
 )
 _GIT_CODE_FOLDERS = re.compile(r"^(?:core\.hookspath|protocol\.ext\.allow|init\.templatedir)$")
+# git settings that send its traffic (and the credentials in it) to another host.
+_GIT_REDIRECTS = re.compile(r"^(?:url\..+\.(?:push)?insteadof|(?:http|https)(?:\..+)?\.proxy)$")
+# git settings that switch TLS certificate checks off when false (http.<url>.sslVerify too).
+_GIT_TLS_CHECKS = re.compile(r"^http(?:\..+)?\.sslverify$")
+_OFF = frozenset(("false", "no", "off", "0"))
+_URL_HOST = re.compile(r"^(?:[a-z][\w+.-]*://)?(?:[^@/]*@)?([^/:]+)", re.IGNORECASE)
+
+
+def _same_host(key: str, value: str) -> bool:
+    """`url.git@github.com:.insteadOf https://github.com/`: the same host by another protocol."""
+    if not key.lower().startswith("url."):
+        return False
+    base = key[4:].rsplit(".", 1)[0]
+    new, old = _URL_HOST.match(base), _URL_HOST.match(value)
+    return bool(new and old and new.group(1).lower() == old.group(1).lower())
 
 
 def _git_setting(call: _Call, key: str, value: _Word, *, persistent: bool) -> None:
     lowered = key.lower()
     where = "in git's configuration" if persistent else "for this run"
+    if _GIT_REDIRECTS.match(lowered) and not _same_host(key, value.value):
+        call.add(Intent.PRIVILEGE, f"git {key} {where} sends git traffic to {value.display}")
+        call.add(Intent.HOST_ACCESS, f"git {key}: fetched code and credentials go via another host")
+        return
+    if _GIT_TLS_CHECKS.match(lowered) and value.value.lower() in _OFF:
+        call.add(Intent.PRIVILEGE, f"git {key}={value.display} {where} switches TLS checks off")
+        return
     if _GIT_CODE_FOLDERS.match(lowered):
         call.add(Intent.HOST_ACCESS, f"git {key}={value.display} {where} lets git run other code")
         return
@@ -90,6 +112,14 @@ def _git(call: _Call) -> None:
     if verb in ("remote", "submodule") and any(w.value in ("add", "set-url") for w in rest):
         call.add(Intent.UNKNOWN, f"git {verb} points the repository at another remote")
         return
+    if _discards_unreachable(verb, rest):
+        what = f"git {verb} {_clip(' '.join(w.display for w in rest))}"
+        call.add(Intent.DELETE, f"{what} discards unreachable commits now")
+        call.add(
+            Intent.MASS_MUTATION,
+            f"{what}: every reflog entry or unreachable object, the way back from a bad reset",
+        )
+        return
     if verb in _GIT_DISCARDS and any(w.value in _GIT_DISCARDS[verb] for w in rest):
         call.add(Intent.UNKNOWN, f"git {verb} discards uncommitted work")
         return
@@ -103,6 +133,38 @@ def _git(call: _Call) -> None:
     _delete(
         call, where, f"git clean {written} deletes untracked files under {_names(where)}", bulk=True
     )
+
+
+# `git reflog expire --expire=now`, `git gc --prune=now`: the reflog entries and unreachable
+# objects that undo a reset, rebase or branch deletion are dropped at once, not after weeks.
+_EXPIRY_OPTIONS = {
+    "reflog": ("--expire", "--expire-unreachable"),
+    "gc": ("--prune",),
+    "prune": ("--expire",),
+    "worktree": ("--expire",),
+}
+_AT_ONCE = frozenset(("now", "all"))
+
+
+def _discards_unreachable(verb: str, rest: list[_Word]) -> bool:
+    options = _EXPIRY_OPTIONS.get(verb)
+    if options is None:
+        return False
+    values = [
+        value
+        for index, word in enumerate(rest)
+        for option in options
+        for value in (
+            [word.value.partition("=")[2]]
+            if word.value.startswith(option + "=")
+            else [rest[index + 1].value]
+            if word.value == option and index + 1 < len(rest)
+            else []
+        )
+    ]
+    if verb == "prune" and not values:  # with no --expire, every unreachable object goes
+        return not any(w.value in ("-n", "--dry-run") for w in rest)
+    return any(value.lower() in _AT_ONCE for value in values)
 
 
 _REWRITING_PUSH = _words("--force -f --force-with-lease --mirror --delete -d --prune")

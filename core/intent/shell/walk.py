@@ -11,6 +11,7 @@ from tree_sitter import Node
 
 from guardrails_core.intent import shell_registry
 from guardrails_core.intent.shell.credentials import _CredentialFlow, _Credentials
+from guardrails_core.intent.shell.environment import judge_variable
 from guardrails_core.intent.shell.execution import _BRIDGE, _payload, _unknown
 from guardrails_core.intent.shell.expand import (
     _EXPANSIONS,
@@ -273,6 +274,10 @@ class _Analyzer(_Expander, _CredentialFlow):
         with self.sinking(effect.embedded):
             origin = self.loose(node)
         self.credential_assignment(effect, node, origin, _Out.FILE if io.redirects else io.out)
+        if operation == "export":  # every later command runs with it, as with `NAME=v cmd`
+            for child in node.children:
+                if child.type == "variable_assignment":
+                    self.environment(effect, self.node_text(child))
         if node.has_error:
             effect.add(Intent.UNPARSEABLE, "the statement does not parse")
         self.emit(effect)
@@ -456,6 +461,8 @@ class _Analyzer(_Expander, _CredentialFlow):
                 effect.add(
                     Intent.HOST_ACCESS, f"{name} puts {first} first: the program run may be planted"
                 )
+        else:
+            judge_variable(effect, name, value)
 
     def dispatch(self, call: _Call) -> None:
         name = call.name
@@ -487,6 +494,10 @@ class _Analyzer(_Expander, _CredentialFlow):
                     f"characters (it normalises to {normal!r}); refusing to guess what runs",
                 )
                 return
+        if shell_registry.sets_up_shell(program, [word.value for word in call.args]):
+            effect.add(Intent.READ, f"{program} prints shell set-up (variables, completions)")
+            call.stdout = _Feed(_Origin.NONE, f"the set-up {program} prints", _Word.literal(""))
+            return
         handler = _HANDLERS.get(_canonical(program))
         known = shell_registry.lookup(program)
         if (handler is not None or known is not None) and shell_registry.is_dry_run(

@@ -18,6 +18,8 @@ from sqlglot.errors import SqlglotError
 from sqlglot.tokenizer_core import Token, TokenType
 
 from guardrails_core.intent.sql.commands import _classify_by_keywords
+from guardrails_core.intent.sql.compile_only import DIALECTS as COMPILE_ONLY_DIALECTS
+from guardrails_core.intent.sql.compile_only import as_compiled_only, compile_only_switch
 from guardrails_core.intent.sql.dialects import (
     MYSQL_FAMILY,
     I,
@@ -235,6 +237,7 @@ def _analyze(
     scratch: dict[str, ScratchRows] = {}
     odd_characters = _odd_code_characters(source, tokens)
     lexing_changed: str | None = None
+    compiled_only = False  # T-SQL SET NOEXEC ON: later statements are compiled, never run
     parser = names.parser()
     chunks = _split_statements(tokens, source)
     for chunk in [
@@ -279,6 +282,11 @@ def _analyze(
         effect = statement.build(
             len(effects), text[chunk.start : chunk.end], (chunk.start, chunk.end)
         )
+        if dialect_name in COMPILE_ONLY_DIALECTS:
+            switch = compile_only_switch(effect.text)
+            if switch is None and compiled_only:
+                effect = as_compiled_only(effect)
+            compiled_only = compiled_only if switch is None else switch
         if drops_temporaries(statement.tree, temporaries):
             effect = as_temporary_drop(effect)
         elif truncates_temporaries(statement.tree, temporaries):

@@ -307,6 +307,7 @@ def _check_unbounded(
         statement.add(I.MASS_MUTATION, f"{verb} without a WHERE clause touches every row")
         return
     condition = where.this if isinstance(where, exp.Where) else where
+    condition = condition.transform(_plain_string)
     identifiers, columns = _identifiers_and_columns(condition)
     folded = fold_identifiers(condition, statement.names.dialect, identifiers)
     if folded is not condition:
@@ -558,3 +559,8 @@ _DROP_KINDS: dict[str, ObjectKind] = {
     "DICTIONARY": K.TABLE,
     "STREAM": K.TABLE,
 }
+
+
+def _plain_string(node: exp.Expr) -> exp.Expr:
+    """T-SQL's N'...' compares as the string it holds (`d < N'9999-12-31'`)."""
+    return exp.Literal.string(node.name) if isinstance(node, exp.National) else node

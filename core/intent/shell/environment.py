@@ -1,0 +1,60 @@
+"""Variables set in front of a command that send its traffic elsewhere or log its credentials."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+from guardrails_core.intent import shell_registry
+from guardrails_core.intent.shell.credentials import _to_task_log
+from guardrails_core.intent.shell.words import _clip, _Effect
+from guardrails_core.model import Intent, ObjectAction, ObjectKind
+
+_PROXY_HOST = re.compile(r"^(?:[a-z][\w+.-]*://)?(?:[^@/]*@)?(\[[^\]]+\]|[^/:]+)", re.IGNORECASE)
+# Names that resolve inside the organisation's own network.
+_INTERNAL_SUFFIXES = (".internal", ".local", ".corp", ".lan", ".intranet", ".svc", ".cluster.local")
+_OFF = frozenset(("0", "false", "no", "off"))
+_ON = frozenset(("1", "true", "yes", "on"))
+# The organisation's own address ranges (RFC 1918, unique local); documentation and other
+# special ranges that Python also calls private are somebody else's.
+_OWN_NETWORKS = tuple(
+    ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")
+)
+
+
+def judge_variable(effect: _Effect, name: str, value: str) -> None:
+    """``HTTPS_PROXY=http://198.51.100.23:3128 cmd``, ``TF_LOG=TRACE terraform apply``."""
+    table = {
+        kind
+        for kind in ("proxy", "debug_log", "tls_checks", "tls_skips")
+        if name in shell_registry.environment(kind)
+    }
+    lowered = value.lower()
+    if "proxy" in table and value:
+        _proxy(effect, name, value)
+    elif ("tls_checks" in table and lowered in _OFF) or ("tls_skips" in table and lowered in _ON):
+        effect.add(Intent.PRIVILEGE, f"{name}={value} switches TLS certificate checks off")
+    elif "debug_log" in table and lowered in shell_registry.environment("debug_levels"):
+        _to_task_log(effect, f"{name}={value} logs requests with their credentials")
+
+
+def _proxy(effect: _Effect, name: str, value: str) -> None:
+    match = _PROXY_HOST.match(value)
+    host = match.group(1).strip("[]").lower() if match else value
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        address = None
+    if address is not None and (
+        address.is_loopback or any(address in network for network in _OWN_NETWORKS)
+    ):
+        return
+    if address is None and ("." not in host or host.endswith(_INTERNAL_SUFFIXES)):
+        return  # localhost, a single-label intranet name, an internal domain
+    message = f"{name}={_clip(value)} sends the command's traffic, credentials included, via {host}"
+    if address is None:
+        effect.add(Intent.UNKNOWN, message)
+        return
+    effect.add(Intent.EXPORT, message)
+    effect.add(Intent.PRIVILEGE, f"{name}: a proxy at a bare address can read and alter it all")
+    effect.obj(ObjectKind.HOST, ObjectAction.EXPORT_TARGET, host)
