@@ -128,11 +128,19 @@ class Registry:
         default_factory=dict
     )
     credential_readers: dict[str, tuple[When, ...]] = field(default_factory=dict)
+    credential_masks: tuple[str, ...] = ()  # globs of lines a CI runner masks (::add-mask::)
 
     def reads_credential(self, program: str, args: Sequence[str]) -> bool:
         """Whether ``program args`` reads a credential from stdin without printing it."""
         parts = frozenset(arg.lower() for arg in args)
         return any(when.holds(parts, args) for when in self.credential_readers.get(program, ()))
+
+    def masks_credential(self, line: str) -> bool:
+        """``::add-mask::$PW``: a line the CI runner consumes, masking the value, never shows."""
+        # `[` is literal here (##vso[...]): only * is a wildcard
+        return any(
+            fnmatch.fnmatchcase(line, glob.replace("[", "[[]")) for glob in self.credential_masks
+        )
 
     def file_classes(self, path: str) -> set[str]:
         """Which of the file tables (startup, privileged, secrets, data) a path is in, as
@@ -470,6 +478,7 @@ def registry() -> Registry:
             for name, row in (data.get("client_dialects") or {}).items()
         },
         _credential_readers((data.get("credentials") or {}).get("stdin") or ()),
+        tuple((data.get("credentials") or {}).get("masked") or ()),
     )
 
 

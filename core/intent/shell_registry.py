@@ -125,6 +125,11 @@ def reads_credential(program: str, args: Sequence[str]) -> bool:
     return registry().reads_credential(program, args)
 
 
+def masks_credential(line: str) -> bool:
+    """``echo "::add-mask::$PW"``: a CI runner's command that masks the value, not a print."""
+    return registry().masks_credential(line)
+
+
 def lookup(program: str) -> Program | None:
     return registry().lookup(program)
 

@@ -48,6 +48,13 @@ _DECLARATIONS = frozenset(("export", "declare", "typeset", "local", "readonly"))
 # declarations that print the environment when given no names (`declare -x`, `typeset -p`)
 _DUMP_FLAGS = re.compile(r"^-[px]+$")
 _PRINTERS = frozenset(("echo", "printf"))
+# JSON/YAML selectors: a filter that is a literal path (`.lake_bucket_name.value`, `.a[0]."b"`)
+# passes only that field on, a credential only when a key's name says it is one
+_SELECTORS = frozenset(("jq", "gojq", "jaq", "yq"))
+_SELECTOR_FLAGS = frozenset(("-r", "--raw-output", "-c", "--compact-output", "-e", "-j", "-M"))
+_KEY = r'(?:\.(?:[A-Za-z_]\w*|"[\w .-]*")|\[\d+\]|\["[\w .-]*"\])'
+_LITERAL_PATH = re.compile(rf"^{_KEY}+$")
+_PATH_KEY = re.compile(r"[A-Za-z_][\w .-]*")
 
 
 @dataclass(slots=True)
@@ -76,6 +83,21 @@ def _used(feed: _Feed) -> _Feed:
     if not _holds_credential(feed):
         return feed
     return _Feed(feed.origin & ~_Origin.SECRET, feed.description)
+
+
+def _selects(program: str, args: Sequence[str]) -> bool:
+    """``jq -r '.lake_bucket_name.value'``: prints one field, whose path names no credential
+    (``jq .``, ``jq '.db_password.value'`` and ``jq '.. | .password?'`` still print one)."""
+    if program not in _SELECTORS:
+        return False
+    operands = [arg for arg in args if arg not in _SELECTOR_FLAGS]
+    if program == "yq" and operands[:1] in (["e"], ["eval"]):
+        operands = operands[1:]
+    return (
+        len(operands) == 1
+        and _LITERAL_PATH.match(operands[0]) is not None
+        and not any(map(shell_registry.names_credential, _PATH_KEY.findall(operands[0])))
+    )
 
 
 def _dumps(program: str) -> str:
@@ -120,7 +142,7 @@ class _CredentialFlow:
             _to_task_log(effect, f"set -x traces {program}'s expanded arguments")
         if output is not None and Intent.EXPORT not in effect.findings:
             read = _holds_credential(feed) or self.prints_saved_credential(words, output)
-            if read and shell_registry.reads_credential(program, args):
+            if read and (shell_registry.reads_credential(program, args) or _selects(program, args)):
                 output = _used(output)  # filters pass the origin on; a consumer does not
             elif read:
                 output = _secret(output)
@@ -195,6 +217,8 @@ class _CredentialFlow:
             return f"{program} reads {environ[0]}, a process's environment (its credentials)"
         if program == "printenv":
             shown = {name for name in operands if self.names_credential(name)}
+        elif program in _PRINTERS and shell_registry.masks_credential(" ".join(operands)):
+            return ""
         elif program in _PRINTERS:
             shown = {
                 name
@@ -243,9 +267,8 @@ class _CredentialFlow:
                 _to_task_log(effect, f"set -x traces the assignment of {', '.join(names)}")
         if not keyword or assignments:
             return
-        words = [
-            self.node_text(c) for c in node.children[1:] if c.type in ("word", "variable_name")
-        ]
+        # every argument, `export $(grep -v '^#' .env | xargs)` included: names, not a dump
+        words = [self.node_text(c) for c in node.children[1:] if c.is_named]
         operands = [word for word in words if not word.startswith("-")]
         if exports and operands:  # export X: X (if it holds a credential) joins the environment
             self.credentials.exported.update(set(operands) & self.credentials.variables)
