@@ -129,6 +129,7 @@ class Registry:
     )
     credential_readers: dict[str, tuple[When, ...]] = field(default_factory=dict)
     credential_masks: tuple[str, ...] = ()  # globs of lines a CI runner masks (::add-mask::)
+    credential_urls: tuple[str, ...] = ()  # globs of URLs that answer with a live credential
 
     def reads_credential(self, program: str, args: Sequence[str]) -> bool:
         """Whether ``program args`` reads a credential from stdin without printing it."""
@@ -141,6 +142,9 @@ class Registry:
         return any(
             fnmatch.fnmatchcase(line, glob.replace("[", "[[]")) for glob in self.credential_masks
         )
+
+    def issues_credential(self, url: str) -> bool:
+        return any(fnmatch.fnmatchcase(url, glob) for glob in self.credential_urls)
 
     def file_classes(self, path: str) -> set[str]:
         """Which of the file tables (startup, privileged, secrets, data) a path is in, as
@@ -479,6 +483,7 @@ def registry() -> Registry:
         },
         _credential_readers((data.get("credentials") or {}).get("stdin") or ()),
         tuple((data.get("credentials") or {}).get("masked") or ()),
+        tuple((data.get("credentials") or {}).get("urls") or ()),
     )
 
 

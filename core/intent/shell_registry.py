@@ -203,6 +203,21 @@ def _makefile(call: Call, fed: Any, bridge: Bridge) -> None:
         call.add(Intent.DYNAMIC, f"{call.prog} runs make functions that are not analysed")
 
 
+def prints_secret(call: Call, what: str) -> None:
+    """Its output is a credential. Not privilege: `PGPASSWORD=$(vault kv get ...)` is how
+    pipelines authenticate. Unknown is reviewed for AI agents and recorded for people and
+    services; where its output goes (the task log or the network: privilege; a stdin consumer)
+    is judged by the walk."""
+    call.add(Intent.READ, f"{what}: reads a credential")
+    call.add(Intent.UNKNOWN, f"{what}: a credential is printed")
+    call.prints_credential()
+
+
+def issues_credential(url: str) -> bool:
+    """``curl http://169.254.169.254/.../security-credentials/ROLE``: answers with a live one."""
+    return registry().issues_credential(url)
+
+
 def _record(call: Call, program: Program, verdict: Verdict) -> None:
     kind = _OBJECT_KINDS.get(program.object, ObjectKind.OTHER)
     name = verdict.target or " ".join(verdict.subcommand) or call.prog
@@ -245,12 +260,7 @@ def _record(call: Call, program: Program, verdict: Verdict) -> None:
     elif effect == "dynamic":
         call.add(Intent.DYNAMIC, what)
     elif effect == "secret":
-        # Not privilege: `PGPASSWORD=$(vault kv get ...)` is how pipelines authenticate. Unknown
-        # is reviewed for AI agents and recorded for people and services; where its output goes
-        # (the task log or the network: privilege; a stdin consumer) is judged by the walk.
-        call.add(Intent.READ, f"{what}: reads a credential")
-        call.add(Intent.UNKNOWN, f"{what}: a credential is printed")
-        call.prints_credential()
+        prints_secret(call, what)
     elif effect == "secret-store":
         call.add(Intent.UNKNOWN, f"{what}: a stored credential is set")
     elif effect == "unknown":

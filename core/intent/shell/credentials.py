@@ -100,6 +100,14 @@ def _selects(program: str, args: Sequence[str]) -> bool:
     )
 
 
+def _run_words(program: str, words: Sequence[_Word]) -> Sequence[_Word]:
+    """The words of the command that ran: ``env`` in ``kubectl exec pod -- env`` or ``sudo env``
+    (a wrapper that runs a command as given is named after it; its output is printed here)."""
+    names = [word.value.rsplit("/", 1)[-1] for word in words]
+    ran = max((index for index, name in enumerate(names) if name == program), default=0)
+    return words[ran:]
+
+
 def _dumps(program: str) -> str:
     return f"{program} prints the whole environment (the credentials the task was given)"
 
@@ -148,7 +156,7 @@ class _CredentialFlow:
                 output = _secret(output)
         if program == "tee" and _holds_credential(feed) and any(map(_TASK_OUTPUT.match, args)):
             _to_task_log(effect, "tee copies it to the task's output")
-        printed = self.prints_variables(program, words, feed)
+        printed = self.prints_variables(program, _run_words(program, words), feed)
         if printed:
             effect.add(Intent.READ, printed)
             output = _secret(output or _Feed(_Origin.DATA, f"the output of {program}"))
