@@ -62,6 +62,41 @@ class When:
 
 
 @dataclass(frozen=True, slots=True)
+class ArgvCredential:
+    """Options whose value is a credential given on the command line (credentials.argv)."""
+
+    attached: tuple[str, ...] = ()  # -pSECRET, --password=SECRET
+    valued: tuple[str, ...] = ()  # -p SECRET, --password SECRET, --password=SECRET
+    after: str = ""  # the credential follows this in the value (curl -u user:PASS)
+    words: tuple[str, ...] = ()  # all among the arguments (docker login, not docker run -p)
+    literal: bool = False  # only a value written out, no $ (curl -u "user:$PW" is a use)
+
+    def given(self, args: Sequence[str]) -> str | None:
+        """The option that carries one, if any."""
+        if not set(self.words) <= set(args):
+            return None
+        for index, arg in enumerate(args):
+            for option in self.valued:
+                if arg == option and index + 1 < len(args):
+                    value = args[index + 1]
+                else:
+                    value = arg.removeprefix(option + "=") if arg.startswith(option + "=") else ""
+                if self._holds(value):
+                    return option
+            for option in self.attached:
+                if arg.startswith(option) and self._holds(arg[len(option) :]):
+                    return option
+        return None
+
+    def _holds(self, value: str) -> bool:
+        if self.after:
+            value = value.partition(self.after)[2]
+        if self.literal and "$" in value:
+            return False
+        return bool(value) and not value.startswith("-")
+
+
+@dataclass(frozen=True, slots=True)
 class Rule:
     when: When
     effect: str
@@ -130,6 +165,9 @@ class Registry:
     credential_readers: dict[str, tuple[When, ...]] = field(default_factory=dict)
     credential_masks: tuple[str, ...] = ()  # globs of lines a CI runner masks (::add-mask::)
     credential_urls: tuple[str, ...] = ()  # globs of URLs that answer with a live credential
+    argv_credentials: dict[str, tuple[ArgvCredential, ...]] = field(default_factory=dict)
+    # a trace flag given (when) with an option that sends a credential (the second When)
+    credential_traces: dict[str, tuple[tuple[When, When], ...]] = field(default_factory=dict)
 
     def reads_credential(self, program: str, args: Sequence[str]) -> bool:
         """Whether ``program args`` reads a credential from stdin without printing it."""
@@ -141,6 +179,19 @@ class Registry:
         # `[` is literal here (##vso[...]): only * is a wildcard
         return any(
             fnmatch.fnmatchcase(line, glob.replace("[", "[[]")) for glob in self.credential_masks
+        )
+
+    def credential_option(self, program: str, args: Sequence[str]) -> str | None:
+        """``mysql -pS3cr3t``: the option that puts a credential in the arguments."""
+        rows = self.argv_credentials.get(program, ())
+        return next((found for row in rows if (found := row.given(args))), None)
+
+    def traces_credential(self, program: str, args: Sequence[str]) -> bool:
+        """``curl -v -u user:$PW``: the trace prints the Authorization header it sends."""
+        parts = frozenset(arg.lower() for arg in args)
+        return any(
+            trace.holds(parts, args) and sends.holds(parts, args)
+            for trace, sends in self.credential_traces.get(program, ())
         )
 
     def issues_credential(self, url: str) -> bool:
@@ -484,6 +535,8 @@ def registry() -> Registry:
         _credential_readers((data.get("credentials") or {}).get("stdin") or ()),
         tuple((data.get("credentials") or {}).get("masked") or ()),
         tuple((data.get("credentials") or {}).get("urls") or ()),
+        _argv_credentials((data.get("credentials") or {}).get("argv") or ()),
+        _credential_traces((data.get("credentials") or {}).get("traced") or ()),
     )
 
 
@@ -493,3 +546,27 @@ def _credential_readers(rows: Sequence[dict[str, Any]]) -> dict[str, tuple[When,
         for name in row["names"]:
             readers[name] = (*readers.get(name, ()), _when(row.get("when")))
     return readers
+
+
+def _argv_credentials(rows: Sequence[dict[str, Any]]) -> dict[str, tuple[ArgvCredential, ...]]:
+    table: dict[str, tuple[ArgvCredential, ...]] = {}
+    for row in rows:
+        options = ArgvCredential(
+            tuple(row.get("attached") or ()),
+            tuple(row.get("valued") or ()),
+            row.get("after", ""),
+            tuple(row.get("words") or ()),
+            bool(row.get("literal", False)),
+        )
+        for name in row["names"]:
+            table[name] = (*table.get(name, ()), options)
+    return table
+
+
+def _credential_traces(rows: Sequence[dict[str, Any]]) -> dict[str, tuple[tuple[When, When], ...]]:
+    table: dict[str, tuple[tuple[When, When], ...]] = {}
+    for row in rows:
+        pair = (_when(row.get("when")), When(options=tuple(row["sends"])))
+        for name in row["names"]:
+            table[name] = (*table.get(name, ()), pair)
+    return table

@@ -213,6 +213,17 @@ def prints_secret(call: Call, what: str) -> None:
     call.prints_credential()
 
 
+def credential_option(program: str, args: Sequence[str]) -> str | None:
+    """``mysql -pS3cr3t``, ``docker login -p "$TOKEN"``: the option that puts a credential in
+    the arguments (every local user sees it in ps; it lands in history and the task log)."""
+    return registry().credential_option(program, args)
+
+
+def traces_credential(program: str, args: Sequence[str]) -> bool:
+    """``curl -v -u "user:$PW"``: its trace prints the credential it sends."""
+    return registry().traces_credential(program, args)
+
+
 def issues_credential(url: str) -> bool:
     """``curl http://169.254.169.254/.../security-credentials/ROLE``: answers with a live one."""
     return registry().issues_credential(url)

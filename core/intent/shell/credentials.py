@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from guardrails_core.intent import shell_registry
 from guardrails_core.intent.shell.words import (
+    EXPANSION_PLACEHOLDER,
     _Effect,
     _Feed,
     _merge_origins,
@@ -156,7 +157,19 @@ class _CredentialFlow:
                 output = _secret(output)
         if program == "tee" and _holds_credential(feed) and any(map(_TASK_OUTPUT.match, args)):
             _to_task_log(effect, "tee copies it to the task's output")
-        printed = self.prints_variables(program, _run_words(program, words), feed)
+        ran = _run_words(program, words)
+        option = shell_registry.credential_option(
+            program, [word.value.replace(EXPANSION_PLACEHOLDER, "$") for word in ran[1:]]
+        )
+        if option:
+            _to_task_log(
+                effect,
+                f"{program} {option} puts a credential in its arguments (every local user sees it"
+                " in ps; it lands in shell history and the task's logged command)",
+            )
+        if out is _Out.TASK and shell_registry.traces_credential(program, args):
+            _to_task_log(effect, f"{program}'s trace prints the credential it sends")
+        printed = self.prints_variables(program, ran, feed)
         if printed:
             effect.add(Intent.READ, printed)
             output = _secret(output or _Feed(_Origin.DATA, f"the output of {program}"))
