@@ -168,6 +168,10 @@ class Registry:
     argv_credentials: dict[str, tuple[ArgvCredential, ...]] = field(default_factory=dict)
     # a trace flag given (when) with an option that sends a credential (the second When)
     credential_traces: dict[str, tuple[tuple[When, When], ...]] = field(default_factory=dict)
+    # options whose value is kept where others read it: (when, options, where it is kept)
+    credential_keepers: dict[str, tuple[tuple[When, tuple[str, ...], str], ...]] = field(
+        default_factory=dict
+    )
 
     def reads_credential(self, program: str, args: Sequence[str]) -> bool:
         """Whether ``program args`` reads a credential from stdin without printing it."""
@@ -193,6 +197,16 @@ class Registry:
             trace.holds(parts, args) and sends.holds(parts, args)
             for trace, sends in self.credential_traces.get(program, ())
         )
+
+    def kept_options(self, program: str, args: Sequence[str]) -> dict[str, str]:
+        """``docker build --build-arg``: options whose value is kept (option: where)."""
+        parts = frozenset(arg.lower() for arg in args)
+        return {
+            option: kept
+            for when, options, kept in self.credential_keepers.get(program, ())
+            if when.holds(parts, args)
+            for option in options
+        }
 
     def issues_credential(self, url: str) -> bool:
         return any(fnmatch.fnmatchcase(url, glob) for glob in self.credential_urls)
@@ -537,6 +551,7 @@ def registry() -> Registry:
         tuple((data.get("credentials") or {}).get("urls") or ()),
         _argv_credentials((data.get("credentials") or {}).get("argv") or ()),
         _credential_traces((data.get("credentials") or {}).get("traced") or ()),
+        _kept_options((data.get("credentials") or {}).get("kept") or ()),
     )
 
 
@@ -569,4 +584,15 @@ def _credential_traces(rows: Sequence[dict[str, Any]]) -> dict[str, tuple[tuple[
         pair = (_when(row.get("when")), When(options=tuple(row["sends"])))
         for name in row["names"]:
             table[name] = (*table.get(name, ()), pair)
+    return table
+
+
+def _kept_options(
+    rows: Sequence[dict[str, Any]],
+) -> dict[str, tuple[tuple[When, tuple[str, ...], str], ...]]:
+    table: dict[str, tuple[tuple[When, tuple[str, ...], str], ...]] = {}
+    for row in rows:
+        kept = (_when(row.get("when")), tuple(row["options"]), str(row["kept"]))
+        for name in row["names"]:
+            table[name] = (*table.get(name, ()), kept)
     return table

@@ -224,6 +224,12 @@ def traces_credential(program: str, args: Sequence[str]) -> bool:
     return registry().traces_credential(program, args)
 
 
+def kept_options(program: str, args: Sequence[str]) -> dict[str, str]:
+    """``docker build --build-arg`` (image), ``dbt --vars`` (log): options whose value is kept
+    where others read it, and where."""
+    return registry().kept_options(program, args)
+
+
 def issues_credential(url: str) -> bool:
     """``curl http://169.254.169.254/.../security-credentials/ROLE``: answers with a live one."""
     return registry().issues_credential(url)

@@ -49,6 +49,8 @@ _DECLARATIONS = frozenset(("export", "declare", "typeset", "local", "readonly"))
 # declarations that print the environment when given no names (`declare -x`, `typeset -p`)
 _DUMP_FLAGS = re.compile(r"^-[px]+$")
 _PRINTERS = frozenset(("echo", "printf"))
+# the keys of KEY=value, {key: value}, a bare NAME (--build-arg NPM_TOKEN: from the environment)
+_KEYS = re.compile(r"([A-Za-z_]\w*)['\"]?\s*(?:[:=]|$)")
 # JSON/YAML selectors: a filter that is a literal path (`.lake_bucket_name.value`, `.a[0]."b"`)
 # passes only that field on, a credential only when a key's name says it is one
 _SELECTORS = frozenset(("jq", "gojq", "jaq", "yq"))
@@ -167,6 +169,7 @@ class _CredentialFlow:
                 f"{program} {option} puts a credential in its arguments (every local user sees it"
                 " in ps; it lands in shell history and the task's logged command)",
             )
+        self.kept_credential(effect, program, ran)
         if out is _Out.TASK and shell_registry.traces_credential(program, args):
             _to_task_log(effect, f"{program}'s trace prints the credential it sends")
         printed = self.prints_variables(program, ran, feed)
@@ -184,6 +187,35 @@ class _CredentialFlow:
         ):
             _to_task_log(effect, printed or f"{program} prints it")
         return output
+
+    def kept_credential(self, effect: _Effect, program: str, words: Sequence[_Word]) -> None:
+        """``docker build --build-arg NPM_TOKEN=$NPM_TOKEN``: kept in the image's history
+        (privilege: everyone who pulls it reads it); ``dbt run --vars '{pw: $PW}'``: the log."""
+        kept = shell_registry.kept_options(program, [word.value for word in words[1:]])
+        for index, word in enumerate(words[1:], start=1):
+            option, equals, _ = word.value.partition("=")
+            if option not in kept:
+                continue
+            carried = [word] if equals else list(words[index + 1 : index + 2])
+            if not any(map(self.carries_credential, carried)):
+                continue
+            if kept[option] == "log":
+                _to_task_log(effect, f"{program} {option} writes the credential in it to its logs")
+                continue
+            effect.add(
+                Intent.PRIVILEGE,
+                f"{program} {option} keeps the credential in it in the {kept[option]}'s history,"
+                " which everyone who pulls it reads",
+            )
+            effect.obj(ObjectKind.OTHER, ObjectAction.EXPORT_TARGET, f"{kept[option]} history")
+
+    def carries_credential(self, word: _Word) -> bool:
+        """A value that holds one: a credential's variable or a key whose name says it is one
+        (``NPM_TOKEN=$NPM_TOKEN``, bare ``NPM_TOKEN`` taken from the environment,
+        ``{db_password: '...'}``)."""
+        names = [name for text in word.expansions for name in VARIABLE_USE.findall(text)]
+        names += _KEYS.findall(word.value)
+        return bool(word.origin & _Origin.SECRET) or any(map(self.names_credential, names))
 
     def prints_saved_credential(self, words: Sequence[_Word], output: _Feed) -> bool:
         """``cat`` of a file that holds one (saved above, or ``jq . <(vault kv get ...)``)."""
