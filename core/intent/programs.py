@@ -31,6 +31,7 @@ EFFECTS = (
     "unprotect",
     "public-grant",
     "secret",
+    "named-secrets",
     "secret-store",
     "export",
     "replace",

@@ -65,7 +65,7 @@ class Call(Protocol):
 
     def obj(self, kind: ObjectKind, action: ObjectAction, name: str) -> None: ...
 
-    def prints_credential(self) -> None: ...
+    def prints_credential(self, *, named: bool = False) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,14 +203,14 @@ def _makefile(call: Call, fed: Any, bridge: Bridge) -> None:
         call.add(Intent.DYNAMIC, f"{call.prog} runs make functions that are not analysed")
 
 
-def prints_secret(call: Call, what: str) -> None:
+def prints_secret(call: Call, what: str, *, named: bool = False) -> None:
     """Its output is a credential. Not privilege: `PGPASSWORD=$(vault kv get ...)` is how
     pipelines authenticate. Unknown is reviewed for AI agents and recorded for people and
     services; where its output goes (the task log or the network: privilege; a stdin consumer)
     is judged by the walk."""
     call.add(Intent.READ, f"{what}: reads a credential")
     call.add(Intent.UNKNOWN, f"{what}: a credential is printed")
-    call.prints_credential()
+    call.prints_credential(named=named)
 
 
 def credential_option(program: str, args: Sequence[str]) -> str | None:
@@ -276,8 +276,8 @@ def _record(call: Call, program: Program, verdict: Verdict) -> None:
         call.add(Intent.HOST_ACCESS, what)
     elif effect == "dynamic":
         call.add(Intent.DYNAMIC, what)
-    elif effect == "secret":
-        prints_secret(call, what)
+    elif effect in ("secret", "named-secrets"):
+        prints_secret(call, what, named=effect == "named-secrets")
     elif effect == "secret-store":
         call.add(Intent.UNKNOWN, f"{what}: a stored credential is set")
     elif effect == "unknown":

@@ -52,7 +52,8 @@ _PRINTERS = frozenset(("echo", "printf"))
 # the keys of KEY=value, {key: value}, a bare NAME (--build-arg NPM_TOKEN: from the environment)
 _KEYS = re.compile(r"([A-Za-z_]\w*)['\"]?\s*(?:[:=]|$)")
 # JSON/YAML selectors: a filter that is a literal path (`.lake_bucket_name.value`, `.a[0]."b"`)
-# passes only that field on, a credential only when a key's name says it is one
+# passes only that field on; of named values (terraform output -json, _Origin.NAMED) it is a
+# credential only when a key's name says it is one
 _SELECTORS = frozenset(("jq", "gojq", "jaq", "yq"))
 _SELECTOR_FLAGS = frozenset(("-r", "--raw-output", "-c", "--compact-output", "-e", "-j", "-M"))
 _KEY = r'(?:\.(?:[A-Za-z_]\w*|"[\w .-]*")|\[\d+\]|\["[\w .-]*"\])'
@@ -153,7 +154,8 @@ class _CredentialFlow:
             _to_task_log(effect, f"set -x traces {program}'s expanded arguments")
         if output is not None and Intent.EXPORT not in effect.findings:
             read = _holds_credential(feed) or self.prints_saved_credential(words, output)
-            if read and (shell_registry.reads_credential(program, args) or _selects(program, args)):
+            picked = feed is not None and feed.origin & _Origin.NAMED and _selects(program, args)
+            if read and (shell_registry.reads_credential(program, args) or picked):
                 output = _used(output)  # filters pass the origin on; a consumer does not
             elif read:
                 output = _secret(output)
