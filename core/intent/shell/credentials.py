@@ -49,6 +49,7 @@ _DECLARATIONS = frozenset(("export", "declare", "typeset", "local", "readonly"))
 # declarations that print the environment when given no names (`declare -x`, `typeset -p`)
 _DUMP_FLAGS = re.compile(r"^-[px]+$")
 _PRINTERS = frozenset(("echo", "printf"))
+_EMPTIED = frozenset(("-i", "--ignore-environment", "-"))  # env -i: an empty environment
 # the keys of KEY=value, {key: value}, a bare NAME (--build-arg NPM_TOKEN: from the environment)
 _KEYS = re.compile(r"([A-Za-z_]\w*)['\"]?\s*(?:[:=]|$)")
 # JSON/YAML selectors: a filter that is a literal path (`.lake_bucket_name.value`, `.a[0]."b"`)
@@ -174,7 +175,8 @@ class _CredentialFlow:
         self.kept_credential(effect, program, ran)
         if out is _Out.TASK and shell_registry.traces_credential(program, args):
             _to_task_log(effect, f"{program}'s trace prints the credential it sends")
-        printed = self.prints_variables(program, ran, feed)
+        emptied = bool(_EMPTIED & {word.value for word in words[1:]})  # env -i ... printenv
+        printed = self.prints_variables(program, ran, feed, emptied=emptied)
         if printed:
             effect.add(Intent.READ, printed)
             output = _secret(output or _Feed(_Origin.DATA, f"the output of {program}"))
@@ -254,12 +256,14 @@ class _CredentialFlow:
             if flags or option:
                 self.credentials.xtrace = arg.startswith("-")
 
-    def prints_variables(self, program: str, words: Sequence[_Word], feed: _Feed | None) -> str:
+    def prints_variables(
+        self, program: str, words: Sequence[_Word], feed: _Feed | None, *, emptied: bool = False
+    ) -> str:
         """``env``, ``printenv [NAME]``, ``set``, ``echo $NAME``, ``cat /proc/self/environ``:
         how they print credential variables (the environment's or the script's own)."""
         args = [word.value for word in words[1:]]
         operands = [arg for arg in args if not arg.startswith("-")]
-        emptied = {"-i", "--ignore-environment", "-"} & set(args)
+        emptied = emptied or bool(_EMPTIED & set(args))
         if (program == "set" and not args) or (
             program in ("env", "printenv") and all("=" in arg for arg in operands) and not emptied
         ):
