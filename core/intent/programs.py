@@ -31,6 +31,7 @@ EFFECTS = (
     "unprotect",
     "public-grant",
     "secret",
+    "named-secrets",
     "secret-store",
     "export",
     "replace",
@@ -60,6 +61,41 @@ class When:
         if not all(word in parts for word in self.words):
             return False
         return not self.options or any(_given(option, args) for option in self.options)
+
+
+@dataclass(frozen=True, slots=True)
+class ArgvCredential:
+    """Options whose value is a credential given on the command line (credentials.argv)."""
+
+    attached: tuple[str, ...] = ()  # -pSECRET, --password=SECRET
+    valued: tuple[str, ...] = ()  # -p SECRET, --password SECRET, --password=SECRET
+    after: str = ""  # the credential follows this in the value (curl -u user:PASS)
+    words: tuple[str, ...] = ()  # all among the arguments (docker login, not docker run -p)
+    literal: bool = False  # only a value written out, no $ (curl -u "user:$PW" is a use)
+
+    def given(self, args: Sequence[str]) -> str | None:
+        """The option that carries one, if any."""
+        if not set(self.words) <= set(args):
+            return None
+        for index, arg in enumerate(args):
+            for option in self.valued:
+                if arg == option and index + 1 < len(args):
+                    value = args[index + 1]
+                else:
+                    value = arg.removeprefix(option + "=") if arg.startswith(option + "=") else ""
+                if self._holds(value):
+                    return option
+            for option in self.attached:
+                if arg.startswith(option) and self._holds(arg[len(option) :]):
+                    return option
+        return None
+
+    def _holds(self, value: str) -> bool:
+        if self.after:
+            value = value.partition(self.after)[2]
+        if self.literal and "$" in value:
+            return False
+        return bool(value) and not value.startswith("-")
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +166,15 @@ class Registry:
         default_factory=dict
     )
     credential_readers: dict[str, tuple[When, ...]] = field(default_factory=dict)
+    credential_masks: tuple[str, ...] = ()  # globs of lines a CI runner masks (::add-mask::)
+    credential_urls: tuple[str, ...] = ()  # globs of URLs that answer with a live credential
+    argv_credentials: dict[str, tuple[ArgvCredential, ...]] = field(default_factory=dict)
+    # a trace flag given (when) with an option that sends a credential (the second When)
+    credential_traces: dict[str, tuple[tuple[When, When], ...]] = field(default_factory=dict)
+    # options whose value is kept where others read it: (when, options, where it is kept)
+    credential_keepers: dict[str, tuple[tuple[When, tuple[str, ...], str], ...]] = field(
+        default_factory=dict
+    )
     insecure_tls: tuple[str, ...] = ()
     scratch_buckets: frozenset[str] = frozenset()
     manifests: dict[str, Any] = field(default_factory=dict)
@@ -148,6 +193,39 @@ class Registry:
         """Whether ``program args`` reads a credential from stdin without printing it."""
         parts = frozenset(arg.lower() for arg in args)
         return any(when.holds(parts, args) for when in self.credential_readers.get(program, ()))
+
+    def masks_credential(self, line: str) -> bool:
+        """``::add-mask::$PW``: a line the CI runner consumes, masking the value, never shows."""
+        # `[` is literal here (##vso[...]): only * is a wildcard
+        return any(
+            fnmatch.fnmatchcase(line, glob.replace("[", "[[]")) for glob in self.credential_masks
+        )
+
+    def credential_option(self, program: str, args: Sequence[str]) -> str | None:
+        """``mysql -pS3cr3t``: the option that puts a credential in the arguments."""
+        rows = self.argv_credentials.get(program, ())
+        return next((found for row in rows if (found := row.given(args))), None)
+
+    def traces_credential(self, program: str, args: Sequence[str]) -> bool:
+        """``curl -v -u user:$PW``: the trace prints the Authorization header it sends."""
+        parts = frozenset(arg.lower() for arg in args)
+        return any(
+            trace.holds(parts, args) and sends.holds(parts, args)
+            for trace, sends in self.credential_traces.get(program, ())
+        )
+
+    def kept_options(self, program: str, args: Sequence[str]) -> dict[str, str]:
+        """``docker build --build-arg``: options whose value is kept (option: where)."""
+        parts = frozenset(arg.lower() for arg in args)
+        return {
+            option: kept
+            for when, options, kept in self.credential_keepers.get(program, ())
+            if when.holds(parts, args)
+            for option in options
+        }
+
+    def issues_credential(self, url: str) -> bool:
+        return any(fnmatch.fnmatchcase(url, glob) for glob in self.credential_urls)
 
     def file_classes(self, path: str) -> set[str]:
         """Which of the file tables (startup, privileged, secrets, data) a path is in, as
@@ -499,6 +577,11 @@ def registry() -> Registry:
             for name, row in (data.get("client_dialects") or {}).items()
         },
         _credential_readers((data.get("credentials") or {}).get("stdin") or ()),
+        tuple((data.get("credentials") or {}).get("masked") or ()),
+        tuple((data.get("credentials") or {}).get("urls") or ()),
+        _argv_credentials((data.get("credentials") or {}).get("argv") or ()),
+        _credential_traces((data.get("credentials") or {}).get("traced") or ()),
+        _kept_options((data.get("credentials") or {}).get("kept") or ()),
         scratch_buckets=frozenset(str(word) for word in scratch.get("buckets") or ()),
         insecure_tls=tuple(str(option) for option in data.get("insecure_tls") or ()),
         manifests=data.get("manifests") or {},
@@ -512,3 +595,38 @@ def _credential_readers(rows: Sequence[dict[str, Any]]) -> dict[str, tuple[When,
         for name in row["names"]:
             readers[name] = (*readers.get(name, ()), _when(row.get("when")))
     return readers
+
+
+def _argv_credentials(rows: Sequence[dict[str, Any]]) -> dict[str, tuple[ArgvCredential, ...]]:
+    table: dict[str, tuple[ArgvCredential, ...]] = {}
+    for row in rows:
+        options = ArgvCredential(
+            tuple(row.get("attached") or ()),
+            tuple(row.get("valued") or ()),
+            row.get("after", ""),
+            tuple(row.get("words") or ()),
+            bool(row.get("literal", False)),
+        )
+        for name in row["names"]:
+            table[name] = (*table.get(name, ()), options)
+    return table
+
+
+def _credential_traces(rows: Sequence[dict[str, Any]]) -> dict[str, tuple[tuple[When, When], ...]]:
+    table: dict[str, tuple[tuple[When, When], ...]] = {}
+    for row in rows:
+        pair = (_when(row.get("when")), When(options=tuple(row["sends"])))
+        for name in row["names"]:
+            table[name] = (*table.get(name, ()), pair)
+    return table
+
+
+def _kept_options(
+    rows: Sequence[dict[str, Any]],
+) -> dict[str, tuple[tuple[When, tuple[str, ...], str], ...]]:
+    table: dict[str, tuple[tuple[When, tuple[str, ...], str], ...]] = {}
+    for row in rows:
+        kept = (_when(row.get("when")), tuple(row["options"]), str(row["kept"]))
+        for name in row["names"]:
+            table[name] = (*table.get(name, ()), kept)
+    return table

@@ -68,7 +68,7 @@ class Call(Protocol):
 
     def obj(self, kind: ObjectKind, action: ObjectAction, name: str) -> None: ...
 
-    def prints_credential(self) -> None: ...
+    def prints_credential(self, *, named: bool = False) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +140,11 @@ def reads_credential(program: str, args: Sequence[str]) -> bool:
 
 def sets_up_shell(program: str, args: Sequence[str]) -> bool:
     return registry().sets_up_shell(program, args)
+
+
+def masks_credential(line: str) -> bool:
+    """``echo "::add-mask::$PW"``: a CI runner's command that masks the value, not a print."""
+    return registry().masks_credential(line)
 
 
 def lookup(program: str) -> Program | None:
@@ -261,6 +266,38 @@ def _makefile(call: Call, fed: Any, bridge: Bridge) -> None:
         call.add(Intent.DYNAMIC, f"{call.prog} runs make functions that are not analysed")
 
 
+def prints_secret(call: Call, what: str, *, named: bool = False) -> None:
+    """Its output is a credential. Not privilege: `PGPASSWORD=$(vault kv get ...)` is how
+    pipelines authenticate. Unknown is reviewed for AI agents and recorded for people and
+    services; where its output goes (the task log or the network: privilege; a stdin consumer)
+    is judged by the walk."""
+    call.add(Intent.READ, f"{what}: reads a credential")
+    call.add(Intent.UNKNOWN, f"{what}: a credential is printed")
+    call.prints_credential(named=named)
+
+
+def credential_option(program: str, args: Sequence[str]) -> str | None:
+    """``mysql -pS3cr3t``, ``docker login -p "$TOKEN"``: the option that puts a credential in
+    the arguments (every local user sees it in ps; it lands in history and the task log)."""
+    return registry().credential_option(program, args)
+
+
+def traces_credential(program: str, args: Sequence[str]) -> bool:
+    """``curl -v -u "user:$PW"``: its trace prints the credential it sends."""
+    return registry().traces_credential(program, args)
+
+
+def kept_options(program: str, args: Sequence[str]) -> dict[str, str]:
+    """``docker build --build-arg`` (image), ``dbt --vars`` (log): options whose value is kept
+    where others read it, and where."""
+    return registry().kept_options(program, args)
+
+
+def issues_credential(url: str) -> bool:
+    """``curl http://169.254.169.254/.../security-credentials/ROLE``: answers with a live one."""
+    return registry().issues_credential(url)
+
+
 def _record(call: Call, program: Program, verdict: Verdict) -> None:
     kind = _OBJECT_KINDS.get(program.object, ObjectKind.OTHER)
     name = verdict.target or " ".join(verdict.subcommand) or call.prog
@@ -302,13 +339,8 @@ def _record(call: Call, program: Program, verdict: Verdict) -> None:
         call.add(Intent.HOST_ACCESS, what)
     elif effect == "dynamic":
         call.add(Intent.DYNAMIC, what)
-    elif effect == "secret":
-        # Not privilege: `PGPASSWORD=$(vault kv get ...)` is how pipelines authenticate. Unknown
-        # is reviewed for AI agents and recorded for people and services; where its output goes
-        # (the task log or the network: privilege; a stdin consumer) is judged by the walk.
-        call.add(Intent.READ, f"{what}: reads a credential")
-        call.add(Intent.UNKNOWN, f"{what}: a credential is printed")
-        call.prints_credential()
+    elif effect in ("secret", "named-secrets"):
+        prints_secret(call, what, named=effect == "named-secrets")
     elif effect == "secret-store":
         call.add(Intent.UNKNOWN, f"{what}: a stored credential is set")
     elif effect == "unknown":

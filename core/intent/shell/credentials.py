@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from guardrails_core.intent import shell_registry
 from guardrails_core.intent.shell.words import (
+    EXPANSION_PLACEHOLDER,
     _Effect,
     _Feed,
     _merge_origins,
@@ -48,6 +49,17 @@ _DECLARATIONS = frozenset(("export", "declare", "typeset", "local", "readonly"))
 # declarations that print the environment when given no names (`declare -x`, `typeset -p`)
 _DUMP_FLAGS = re.compile(r"^-[px]+$")
 _PRINTERS = frozenset(("echo", "printf"))
+_EMPTIED = frozenset(("-i", "--ignore-environment", "-"))  # env -i: an empty environment
+# the keys of KEY=value, {key: value}, a bare NAME (--build-arg NPM_TOKEN: from the environment)
+_KEYS = re.compile(r"([A-Za-z_]\w*)['\"]?\s*(?:[:=]|$)")
+# JSON/YAML selectors: a filter that is a literal path (`.lake_bucket_name.value`, `.a[0]."b"`)
+# passes only that field on; of named values (terraform output -json, _Origin.NAMED) it is a
+# credential only when a key's name says it is one
+_SELECTORS = frozenset(("jq", "gojq", "jaq", "yq"))
+_SELECTOR_FLAGS = frozenset(("-r", "--raw-output", "-c", "--compact-output", "-e", "-j", "-M"))
+_KEY = r'(?:\.(?:[A-Za-z_]\w*|"[\w .-]*")|\[\d+\]|\["[\w .-]*"\])'
+_LITERAL_PATH = re.compile(rf"^{_KEY}+$")
+_PATH_KEY = re.compile(r"[A-Za-z_][\w .-]*")
 
 
 @dataclass(slots=True)
@@ -76,6 +88,29 @@ def _used(feed: _Feed) -> _Feed:
     if not _holds_credential(feed):
         return feed
     return _Feed(feed.origin & ~_Origin.SECRET, feed.description)
+
+
+def _selects(program: str, args: Sequence[str]) -> bool:
+    """``jq -r '.lake_bucket_name.value'``: prints one field, whose path names no credential
+    (``jq .``, ``jq '.db_password.value'`` and ``jq '.. | .password?'`` still print one)."""
+    if program not in _SELECTORS:
+        return False
+    operands = [arg for arg in args if arg not in _SELECTOR_FLAGS]
+    if program == "yq" and operands[:1] in (["e"], ["eval"]):
+        operands = operands[1:]
+    return (
+        len(operands) == 1
+        and _LITERAL_PATH.match(operands[0]) is not None
+        and not any(map(shell_registry.names_credential, _PATH_KEY.findall(operands[0])))
+    )
+
+
+def _run_words(program: str, words: Sequence[_Word]) -> Sequence[_Word]:
+    """The words of the command that ran: ``env`` in ``kubectl exec pod -- env`` or ``sudo env``
+    (a wrapper that runs a command as given is named after it; its output is printed here)."""
+    names = [word.value.rsplit("/", 1)[-1] for word in words]
+    ran = max((index for index, name in enumerate(names) if name == program), default=0)
+    return words[ran:]
 
 
 def _dumps(program: str) -> str:
@@ -120,13 +155,28 @@ class _CredentialFlow:
             _to_task_log(effect, f"set -x traces {program}'s expanded arguments")
         if output is not None and Intent.EXPORT not in effect.findings:
             read = _holds_credential(feed) or self.prints_saved_credential(words, output)
-            if read and shell_registry.reads_credential(program, args):
+            picked = feed is not None and feed.origin & _Origin.NAMED and _selects(program, args)
+            if read and (shell_registry.reads_credential(program, args) or picked):
                 output = _used(output)  # filters pass the origin on; a consumer does not
             elif read:
                 output = _secret(output)
         if program == "tee" and _holds_credential(feed) and any(map(_TASK_OUTPUT.match, args)):
             _to_task_log(effect, "tee copies it to the task's output")
-        printed = self.prints_variables(program, words, feed)
+        ran = _run_words(program, words)
+        option = shell_registry.credential_option(
+            program, [word.value.replace(EXPANSION_PLACEHOLDER, "$") for word in ran[1:]]
+        )
+        if option:
+            _to_task_log(
+                effect,
+                f"{program} {option} puts a credential in its arguments (every local user sees it"
+                " in ps; it lands in shell history and the task's logged command)",
+            )
+        self.kept_credential(effect, program, ran)
+        if out is _Out.TASK and shell_registry.traces_credential(program, args):
+            _to_task_log(effect, f"{program}'s trace prints the credential it sends")
+        emptied = bool(_EMPTIED & {word.value for word in words[1:]})  # env -i ... printenv
+        printed = self.prints_variables(program, ran, feed, emptied=emptied)
         if printed:
             effect.add(Intent.READ, printed)
             output = _secret(output or _Feed(_Origin.DATA, f"the output of {program}"))
@@ -141,6 +191,35 @@ class _CredentialFlow:
         ):
             _to_task_log(effect, printed or f"{program} prints it")
         return output
+
+    def kept_credential(self, effect: _Effect, program: str, words: Sequence[_Word]) -> None:
+        """``docker build --build-arg NPM_TOKEN=$NPM_TOKEN``: kept in the image's history
+        (privilege: everyone who pulls it reads it); ``dbt run --vars '{pw: $PW}'``: the log."""
+        kept = shell_registry.kept_options(program, [word.value for word in words[1:]])
+        for index, word in enumerate(words[1:], start=1):
+            option, equals, _ = word.value.partition("=")
+            if option not in kept:
+                continue
+            carried = [word] if equals else list(words[index + 1 : index + 2])
+            if not any(map(self.carries_credential, carried)):
+                continue
+            if kept[option] == "log":
+                _to_task_log(effect, f"{program} {option} writes the credential in it to its logs")
+                continue
+            effect.add(
+                Intent.PRIVILEGE,
+                f"{program} {option} keeps the credential in it in the {kept[option]}'s history,"
+                " which everyone who pulls it reads",
+            )
+            effect.obj(ObjectKind.OTHER, ObjectAction.EXPORT_TARGET, f"{kept[option]} history")
+
+    def carries_credential(self, word: _Word) -> bool:
+        """A value that holds one: a credential's variable or a key whose name says it is one
+        (``NPM_TOKEN=$NPM_TOKEN``, bare ``NPM_TOKEN`` taken from the environment,
+        ``{db_password: '...'}``)."""
+        names = [name for text in word.expansions for name in VARIABLE_USE.findall(text)]
+        names += _KEYS.findall(word.value)
+        return bool(word.origin & _Origin.SECRET) or any(map(self.names_credential, names))
 
     def prints_saved_credential(self, words: Sequence[_Word], output: _Feed) -> bool:
         """``cat`` of a file that holds one (saved above, or ``jq . <(vault kv get ...)``)."""
@@ -177,12 +256,14 @@ class _CredentialFlow:
             if flags or option:
                 self.credentials.xtrace = arg.startswith("-")
 
-    def prints_variables(self, program: str, words: Sequence[_Word], feed: _Feed | None) -> str:
+    def prints_variables(
+        self, program: str, words: Sequence[_Word], feed: _Feed | None, *, emptied: bool = False
+    ) -> str:
         """``env``, ``printenv [NAME]``, ``set``, ``echo $NAME``, ``cat /proc/self/environ``:
         how they print credential variables (the environment's or the script's own)."""
         args = [word.value for word in words[1:]]
         operands = [arg for arg in args if not arg.startswith("-")]
-        emptied = {"-i", "--ignore-environment", "-"} & set(args)
+        emptied = emptied or bool(_EMPTIED & set(args))
         if (program == "set" and not args) or (
             program in ("env", "printenv") and all("=" in arg for arg in operands) and not emptied
         ):
@@ -195,6 +276,8 @@ class _CredentialFlow:
             return f"{program} reads {environ[0]}, a process's environment (its credentials)"
         if program == "printenv":
             shown = {name for name in operands if self.names_credential(name)}
+        elif program in _PRINTERS and shell_registry.masks_credential(" ".join(operands)):
+            return ""
         elif program in _PRINTERS:
             shown = {
                 name
@@ -243,9 +326,8 @@ class _CredentialFlow:
                 _to_task_log(effect, f"set -x traces the assignment of {', '.join(names)}")
         if not keyword or assignments:
             return
-        words = [
-            self.node_text(c) for c in node.children[1:] if c.type in ("word", "variable_name")
-        ]
+        # every argument, `export $(grep -v '^#' .env | xargs)` included: names, not a dump
+        words = [self.node_text(c) for c in node.children[1:] if c.is_named]
         operands = [word for word in words if not word.startswith("-")]
         if exports and operands:  # export X: X (if it holds a credential) joins the environment
             self.credentials.exported.update(set(operands) & self.credentials.variables)

@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
+from guardrails_core.intent import shell_registry
 from guardrails_core.intent.shell.files import _delete, _record_write, _special_file
 from guardrails_core.intent.shell.options import (
     _azure_location,
@@ -190,6 +191,16 @@ def _curl(call: _Call) -> None:
         o.value != "-" for o in outputs
     )
     call.stdout = None if saved else fetched
+    _live_credential(call, urls)
+
+
+def _live_credential(call: _Call, urls: Sequence[_Word]) -> None:
+    """An instance metadata service's credential (rules/programs.yaml credentials.urls)."""
+    issuing = [url for url in urls if shell_registry.issues_credential(url.value)]
+    if issuing and call.stdout is not None:
+        shell_registry.prints_secret(
+            call, f"{call.prog} fetches a live credential from {issuing[0].display}"
+        )
 
 
 # Database HTTP APIs whose endpoint deletes in bulk (Elasticsearch/OpenSearch delete-by-query).
@@ -253,6 +264,7 @@ def _wget(call: _Call) -> None:
         for url in urls:
             name = posixpath.join(prefix, _url_basename(url.value))
             call.analyzer.note_produced(_Word.literal(name), fetched)
+    _live_credential(call, urls)
 
 
 def _httpie(call: _Call) -> None:
@@ -268,6 +280,7 @@ def _httpie(call: _Call) -> None:
     else:
         call.add(Intent.READ, f"{call.prog} fetches {_names(urls)}")
     call.stdout = _Feed(_Origin.DOWNLOAD, f"{call.prog} {_names(urls)}")
+    _live_credential(call, urls)
 
 
 _SCP_VALUES = _words("-P -i -o -F -c -l -J -S -D -X")

@@ -264,10 +264,12 @@ class _Call:
     def stdin(self) -> str:
         return f"stdin ({self.feed.description})" if self.feed else "stdin"
 
-    def prints_credential(self) -> None:
-        """Its stdout is a credential: where that goes is judged where it lands."""
+    def prints_credential(self, *, named: bool = False) -> None:
+        """Its stdout is a credential (``named``: among named values): where that goes is
+        judged where it lands."""
         printed = self.stdout or _Feed(_Origin.DATA, f"the output of {self.prog}")
-        self.stdout = _Feed(printed.origin | _Origin.SECRET, printed.description)
+        origin = printed.origin | _Origin.SECRET | (_Origin.NAMED if named else _Origin.NONE)
+        self.stdout = _Feed(origin, printed.description)
 
 
 _Handler = Callable[[_Call], None]

@@ -99,7 +99,7 @@ _INERT = _words(
     "break continue unalias type hash umask ulimit getopts let seq yes "
     "whoami id hostname uname basename dirname mktemp jobs fg bg disown "
     "help pushd popd dirs sync nproc clear tput logger local declare typeset readonly "
-    "export unset df free uptime ps"
+    "export unset df free uptime ps compgen"
 )
 
 

@@ -6,6 +6,7 @@ import fnmatch
 import posixpath
 import re
 
+from guardrails_core.intent import shell_registry
 from guardrails_core.intent.programs import registry
 from guardrails_core.intent.shell.execution import _script
 from guardrails_core.intent.shell.files import _delete
@@ -106,6 +107,9 @@ def _git(call: _Call) -> None:
         _script(call, script, f"git {verb}")  # rebase --exec CMD, filter-branch --tree-filter
     if verb == "add":
         _stage(call, rest)
+        return
+    if verb == "credential" and rest and rest[0].value == "fill":
+        shell_registry.prints_secret(call, "git credential fill prints the stored password")
         return
     if verb == "remote" and len(rest) >= 3 and rest[0].value in ("add", "set-url"):
         call.analyzer.note_fact(f"git remote {rest[-2].value}", rest[-1].value)

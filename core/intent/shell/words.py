@@ -54,6 +54,9 @@ class _Origin(Flag):
     FILE = auto()  # a local file's contents, not visible here
     DATA = auto()  # some program's output, not visible here
     SECRET = auto()  # a credential (a secret manager's value, a live token)
+    # its credentials are named values among others (terraform output -json): a field picked
+    # out whose name does not say it is one is not one
+    NAMED = auto()
 
 
 _PAYLOAD = _Origin.DOWNLOAD | _Origin.DECODED
