@@ -30,6 +30,7 @@ from guardrails_core.model import (
     configure_fingerprint_key,
     current_fingerprint_key,
     fingerprint_text,
+    trusted,
 )
 from guardrails_core.policy import Policy, baseline_policy, evaluate, load_policy
 from guardrails_core.policy.patterns import NO_REAL_PATHS
@@ -327,14 +328,17 @@ def check(
         real_paths=real_paths(_local_files(analysis)) if resolve_links else NO_REAL_PATHS,
     )
     judged = evaluation.analysis or analysis
-    decision = Decision(
+    decision = trusted(
+        Decision,
         decision=evaluation.verdict,
         mode=policy.mode,
         fingerprint=analysis.fingerprint,
         intents=judged.intents,
         statements=judged.statements,
         reasons=tuple(evaluation.reasons),
-        command=CommandRef(kind=command_kind, dialect=analysis.dialect, text=_printable(text)),
+        command=trusted(
+            CommandRef, kind=command_kind, dialect=analysis.dialect, text=_printable(text)
+        ),
         policy=policy.ref,
         context=context,
         analyzer_version=analysis.analyzer_version,

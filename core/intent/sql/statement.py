@@ -25,6 +25,7 @@ from guardrails_core.model import (
     ObjectRef,
     StatementEffect,
     sorted_intents,
+    trusted,
 )
 
 
@@ -294,13 +295,15 @@ class _Statement:
                 self.objects.setdefault(object_key(ref), ref)
 
     def build(self, index: int, text: str, span: tuple[int, int]) -> StatementEffect:
-        effect = StatementEffect(
+        effect = trusted(
+            StatementEffect,
             index=index,
             kind=CommandKind.SQL,
             dialect=self.dialect_name,
             text=text,
             span=span,
-            operation=self.operation or "UNKNOWN",
+            # Handlers may name an Operation member: the field holds its plain string.
+            operation=str(self.operation or "UNKNOWN"),
             intents=sorted_intents(self.intents),
             objects=tuple(self.objects.values()),
             findings=tuple(self.findings),
