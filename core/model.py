@@ -154,9 +154,9 @@ class _Frozen(BaseModel):
 
 
 _Model = TypeVar("_Model", bound=BaseModel)
-# Per model class: every field with its default (required ones too, overwritten by the values
-# given), the required field names, and the fields whose default is made by a factory.
-_Template = tuple[dict[str, Any], frozenset[str], tuple[tuple[str, Callable[[], Any]], ...]]
+# Per model class: every field with its default (None for required ones and those of a factory,
+# overwritten below), and the fields whose default a factory makes.
+_Template = tuple[dict[str, Any], tuple[tuple[str, Callable[[], Any]], ...]]
 _TEMPLATES: dict[type[BaseModel], _Template] = {}
 
 
@@ -165,42 +165,33 @@ def trusted(cls: type[_Model], /, **values: Any) -> _Model:
     their fields' types (enum members, tuples, model instances): a validated build costs 2 to
     4 us per model, several per check. tests/core/test_trusted_models.py proves over the
     catalogues that every trusted build equals its validated one, type for type."""
-    template = _TEMPLATES.get(cls) or _template(cls)
-    defaults, required, factories = template
-    given = values.keys()
-    if not (required <= given and given <= defaults.keys()):
-        raise TypeError(
-            f"{cls.__name__}: trusted build needs {sorted(required - given)} and knows no "
-            f"{sorted(given - defaults.keys())}; build it validated instead"
-        )
+    # Unchecked too: a missing or misspelt field is found by that test (validation refuses it).
+    defaults, factories = _TEMPLATES.get(cls) or _template(cls)
     state = defaults.copy()
     state.update(values)
     for name, factory in factories:
-        if name not in given:
+        if name not in values:
             state[name] = factory()
     model = object.__new__(cls)
-    setattr_ = object.__setattr__  # the model is frozen: its own __setattr__ refuses
-    setattr_(model, "__dict__", state)
-    setattr_(model, "__pydantic_fields_set__", set(given))
-    setattr_(model, "__pydantic_extra__", None)
-    setattr_(model, "__pydantic_private__", None)
+    _set_slot(model, "__dict__", state)
+    _set_slot(model, "__pydantic_fields_set__", set(values))
+    _set_slot(model, "__pydantic_extra__", None)
+    _set_slot(model, "__pydantic_private__", None)
     return model
+
+
+_set_slot = object.__setattr__  # models are frozen: their own __setattr__ refuses
 
 
 def _template(cls: type[BaseModel]) -> _Template:
     defaults: dict[str, Any] = {}
-    required: set[str] = set()
     factories: list[tuple[str, Callable[[], Any]]] = []
     for name, field in cls.model_fields.items():
-        if field.is_required():
-            required.add(name)
-            defaults[name] = None
-        elif field.default_factory is not None:
+        if field.default_factory is not None:
             factories.append((name, field.default_factory))  # type: ignore[arg-type]
-            defaults[name] = None
-        else:
-            defaults[name] = field.default
-    _TEMPLATES[cls] = (defaults, frozenset(required), tuple(factories))
+        required = field.is_required() or field.default_factory is not None
+        defaults[name] = None if required else field.default
+    _TEMPLATES[cls] = (defaults, tuple(factories))
     return _TEMPLATES[cls]
 
 
