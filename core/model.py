@@ -523,11 +523,14 @@ def fingerprint_text(text: str) -> str:
     keyed = _keyed_hmac.get(_fingerprint_key[0])
     if keyed is None:
         _keyed_hmac.clear()
-        keyed = _keyed_hmac[_fingerprint_key[0]] = hmac.new(_fingerprint_key[0], digestmod="sha256")
+        made = hmac.new(_fingerprint_key[0], digestmod="sha256")
+        # OpenSSL's HMAC object inside (when there is one): copied, fed and read in C, without
+        # the Python wrapper's three method calls.
+        keyed = _keyed_hmac[_fingerprint_key[0]] = getattr(made, "_hmac", None) or made
     # A copy of an HMAC already keyed skips the key setup that every hmac.new repeats.
     digest = keyed.copy()
     digest.update(text.encode("utf-8", "surrogatepass"))
     return FINGERPRINT_PREFIX + digest.hexdigest()
 
 
-_keyed_hmac: dict[bytes, hmac.HMAC] = {}
+_keyed_hmac: dict[bytes, Any] = {}  # hmac.HMAC or OpenSSL's HMAC object in it
