@@ -406,13 +406,14 @@ def _named_effects(statement: _Statement, chunk: _Chunk, source: str) -> None:
     # After a command keyword (VACUUM, ...) the tokenizer folds the body into one string token:
     # that body is the statement's own words, not a literal.
     body = len(tokens) >= 2 and tokens[0].token_type is TokenType.COMMAND
+    words = [token.text.upper() for token in tokens]
     masked = " ".join(
-        "'?'"
-        if token.token_type in _STRING_TOKENS and not (body and index == 1)
-        else token.text.upper()
-        for index, token in enumerate(tokens)
+        [
+            "'?'" if token.token_type in _STRING_TOKENS and not (body and index == 1) else word
+            for index, (token, word) in enumerate(zip(tokens, words, strict=True))
+        ]
     )
-    plain = " ".join(token.text.upper() for token in tokens)
+    plain = " ".join(words) if any(row.strings for row in rows) else ""
     for row in rows:
         if row.pattern.search(plain if row.strings else masked):
             for intent in row.intents:
