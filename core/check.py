@@ -200,6 +200,10 @@ def _policy_environment() -> tuple[object, ...]:
     return tuple(os.environ.get(variable) for variable in _POLICY_VARIABLES)
 
 
+# The baseline of the last policy variables that named no file (the usual case on every call).
+_LAST_BASELINE: list[tuple[tuple[object, ...], Policy] | None] = [None]
+
+
 def configured_policy(settings: Settings | None = None) -> Policy:
     """The policy of the settings (`GUARDRAILS_POLICY` or the config file's `policy`, with
     `GUARDRAILS_MODE` forced on it), else the built-in baseline; what the CLI judges with, and
@@ -207,10 +211,18 @@ def configured_policy(settings: Settings | None = None) -> Policy:
     A policy file is read again when it changes."""
     if settings is None:
         key = _policy_environment()
+        last = _LAST_BASELINE[0]
+        if last is not None and last[0] == key:
+            return last[1]
         settings = _SETTINGS.get(key)
         if settings is None or settings.config_file is not None:  # a file may change: reread
             settings = Settings.load()
             _SETTINGS.put(key, settings)
+        if settings.policy is None and settings.config_file is None:
+            # Nothing on disk to change: the same variables give the same baseline.
+            policy = baseline_policy().with_mode(settings.mode)
+            _LAST_BASELINE[0] = (key, policy)
+            return policy
     if settings.policy is None:
         return baseline_policy().with_mode(settings.mode)
     path = str(settings.policy)
