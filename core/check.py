@@ -220,9 +220,9 @@ def configured_policy(settings: Settings | None = None) -> Policy:
             _SETTINGS.put(key, settings)
         if settings.policy is None and settings.config_file is None:
             # Nothing on disk to change: the same variables give the same baseline.
-            policy = baseline_policy().with_mode(settings.mode)
-            _LAST_BASELINE[0] = (key, policy)
-            return policy
+            baseline = baseline_policy().with_mode(settings.mode)
+            _LAST_BASELINE[0] = (key, baseline)
+            return baseline
     if settings.policy is None:
         return baseline_policy().with_mode(settings.mode)
     path = str(settings.policy)
