@@ -30,6 +30,7 @@ from guardrails_core.model import (
     configure_fingerprint_key,
     current_fingerprint_key,
     fingerprint_text,
+    random_id,
     trusted,
 )
 from guardrails_core.policy import Policy, baseline_policy, evaluate, load_policy
@@ -320,7 +321,7 @@ def check(
         cached = decision_cache.get(key)
         if cached is not None:
             return cached.model_copy(
-                update={"decision_id": os.urandom(16).hex(), "decided_at": datetime.now(UTC)}
+                update={"decision_id": random_id(), "decided_at": datetime.now(UTC)}
             )
 
     analysis = analysis or analyze(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 import os
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -449,7 +450,7 @@ class Decision(_Frozen):
 
     schema_version: Literal["1"] = DECISION_SCHEMA_VERSION
     # 128 random bits, like uuid4, without building a UUID object on the hot path.
-    decision_id: str = Field(default_factory=lambda: os.urandom(16).hex())
+    decision_id: str = Field(default_factory=lambda: random_id())
     decided_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     decision: Verdict
     mode: Mode = Mode.ENFORCE
@@ -497,6 +498,34 @@ class Decision(_Frozen):
     def from_dict(cls, data: dict[str, Any]) -> Decision:
         """The decision of `to_dict(computed=False)`, validated."""
         return cls.model_validate(data)
+
+
+class _RandomBytes(threading.local):
+    """This thread's unread os.urandom bytes."""
+
+    def __init__(self) -> None:
+        self.empty()
+
+    def empty(self) -> None:
+        self.pool = b""
+        self.position = 0
+
+
+_RANDOM = _RandomBytes()
+_RANDOM_ID_POOL = 4096
+# A child starts its own pool: ids it shared with its parent would not be unique.
+os.register_at_fork(after_in_child=_RANDOM.empty)
+
+
+def random_id() -> str:
+    """128 random bits as hex, like uuid4 (a decision's id): read from os.urandom 256 ids at a
+    time, one system call (~1.5 us in a VM) per 256 decisions instead of one each."""
+    random = _RANDOM
+    start = random.position
+    if start + 16 > len(random.pool):
+        random.pool, start = os.urandom(_RANDOM_ID_POOL), 0
+    random.position = start + 16
+    return random.pool[start : start + 16].hex()
 
 
 FINGERPRINT_PREFIX = "hmac-sha256:"

@@ -1,10 +1,12 @@
 """The hot path builds its StatementEffects, Analyses, CommandRefs and Decisions unvalidated
 (`model.trusted`): over the catalogues and the red-team tables, every model of every decision
 and analysis must equal the one validation builds from the same fields, type for type, with
-the same fields set."""
+the same fields set. Decision ids come from a pool of random bytes: unique, and never shared
+with a forked child."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,7 @@ from pydantic import BaseModel
 
 from guardrails_core import Actor, Context, check
 from guardrails_core.intent import analyze
-from guardrails_core.model import Decision, Mode, Verdict
+from guardrails_core.model import Decision, Mode, Verdict, random_id
 from tests.redteam.cases import CASES_DIR, CATALOGUE_DIR, load_cases
 
 TABLES = sorted(CATALOGUE_DIR.glob("*.yaml")) + sorted(CASES_DIR.glob("*.yaml"))
@@ -62,3 +64,18 @@ def test_a_mode_given_as_text_is_the_enum_member() -> None:
     assert decision.decision is Verdict.DENY and not decision.enforced
     assert_as_validated(decision, "decision")
     assert Decision.from_dict(decision.to_dict(computed=False)) == decision
+
+
+def test_decision_ids_are_unique_and_a_forked_child_draws_its_own() -> None:
+    ids = {random_id() for _ in range(1000)}  # several refills of the pool
+    assert len(ids) == 1000 and all(len(value) == 32 for value in ids)
+    reader, writer = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child
+        os.write(writer, random_id().encode())
+        os._exit(0)
+    os.close(writer)
+    os.waitpid(child, 0)
+    from_child = os.read(reader, 64).decode()
+    os.close(reader)
+    assert from_child != random_id() and from_child not in ids
