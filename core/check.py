@@ -30,6 +30,8 @@ from guardrails_core.model import (
     configure_fingerprint_key,
     current_fingerprint_key,
     fingerprint_text,
+    random_id,
+    trusted,
 )
 from guardrails_core.policy import Policy, baseline_policy, evaluate, load_policy
 from guardrails_core.policy.patterns import NO_REAL_PATHS
@@ -199,6 +201,10 @@ def _policy_environment() -> tuple[object, ...]:
     return tuple(os.environ.get(variable) for variable in _POLICY_VARIABLES)
 
 
+# The baseline of the last policy variables that named no file (the usual case on every call).
+_LAST_BASELINE: list[tuple[tuple[object, ...], Policy] | None] = [None]
+
+
 def configured_policy(settings: Settings | None = None) -> Policy:
     """The policy of the settings (`GUARDRAILS_POLICY` or the config file's `policy`, with
     `GUARDRAILS_MODE` forced on it), else the built-in baseline; what the CLI judges with, and
@@ -206,10 +212,18 @@ def configured_policy(settings: Settings | None = None) -> Policy:
     A policy file is read again when it changes."""
     if settings is None:
         key = _policy_environment()
+        last = _LAST_BASELINE[0]
+        if last is not None and last[0] == key:
+            return last[1]
         settings = _SETTINGS.get(key)
         if settings is None or settings.config_file is not None:  # a file may change: reread
             settings = Settings.load()
             _SETTINGS.put(key, settings)
+        if settings.policy is None and settings.config_file is None:
+            # Nothing on disk to change: the same variables give the same baseline.
+            baseline = baseline_policy().with_mode(settings.mode)
+            _LAST_BASELINE[0] = (key, baseline)
+            return baseline
     if settings.policy is None:
         return baseline_policy().with_mode(settings.mode)
     path = str(settings.policy)
@@ -307,7 +321,7 @@ def check(
         cached = decision_cache.get(key)
         if cached is not None:
             return cached.model_copy(
-                update={"decision_id": os.urandom(16).hex(), "decided_at": datetime.now(UTC)}
+                update={"decision_id": random_id(), "decided_at": datetime.now(UTC)}
             )
 
     analysis = analysis or analyze(
@@ -327,14 +341,17 @@ def check(
         real_paths=real_paths(_local_files(analysis)) if resolve_links else NO_REAL_PATHS,
     )
     judged = evaluation.analysis or analysis
-    decision = Decision(
+    decision = trusted(
+        Decision,
         decision=evaluation.verdict,
         mode=policy.mode,
         fingerprint=analysis.fingerprint,
         intents=judged.intents,
         statements=judged.statements,
         reasons=tuple(evaluation.reasons),
-        command=CommandRef(kind=command_kind, dialect=analysis.dialect, text=_printable(text)),
+        command=trusted(
+            CommandRef, kind=command_kind, dialect=analysis.dialect, text=_printable(text)
+        ),
         policy=policy.ref,
         context=context,
         analyzer_version=analysis.analyzer_version,

@@ -18,6 +18,7 @@ from guardrails_core.model import (
     StatementEffect,
     fingerprint_text,
     sorted_intents,
+    trusted,
 )
 from guardrails_core.version import ANALYZER_VERSION
 
@@ -60,7 +61,8 @@ def analyze(
     except UnknownDialectError:
         canonical = dialect  # analyze_sql reports the unknown dialect as unparseable
     statements = _statements(text, command_kind, dialect, default_schema, default_catalog)
-    analysis = Analysis(
+    analysis = trusted(
+        Analysis,
         kind=command_kind,
         dialect=canonical,
         fingerprint=fingerprint_text(text),

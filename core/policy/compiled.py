@@ -198,6 +198,9 @@ class Policy:
     def with_mode(self, mode: Mode | None) -> Policy:
         if mode is None or mode is self.mode:
             return self
+        mode = Mode(mode)  # a caller's "audit": decisions are built from this member, unchecked
+        if mode is self.mode:
+            return self
         return Policy(
             self.id,
             self.sha256,

@@ -150,7 +150,7 @@ class _State:
                 "allow what is not understood (fail closed)",
                 statement_index=index,
             )
-        actions = frozenset(ref.action for ref in effect.objects)
+        actions = frozenset([ref.action for ref in effect.objects])
         for rule in self.policy.candidates(intents, actions):
             matched_objects = _match(rule, effect, self.context, intents, self.real_paths)[0]
             if matched_objects is None:

@@ -321,7 +321,7 @@ def _check_unbounded(
     elif (
         truth is None
         and not looks_at_target(folded, target, _mirrors_for(columns, node, target), columns)
-        and not _joined_on_target(node, target, _mirrors(node, target))
+        and not _joined_on_target(node, target)
     ):
         statement.add(
             I.MASS_MUTATION,
@@ -370,15 +370,19 @@ def _quoted_names_as_strings(condition: exp.Expr) -> exp.Expr | None:
     )
 
 
-def _joined_on_target(
-    node: exp.Expr | None, target: frozenset[str], mirrors: frozenset[str] = frozenset()
-) -> bool:
-    """A join whose ON condition reads the target row restricts it as a WHERE would."""
+def _joined_on_target(node: exp.Expr | None, target: frozenset[str]) -> bool:
+    """A join whose ON condition reads the target row (or a self-join alias of it) restricts it
+    as a WHERE would."""
     if node is None:
         return False
+    mirrors: frozenset[str] | None = None  # a walk over the statement: only once a join has ON
     for join in node.find_all(exp.Join):
         on = join.args.get("on")
-        if on is not None and looks_at_target(fold_identifiers(on), target, mirrors):
+        if on is None:
+            continue
+        if mirrors is None:
+            mirrors = _mirrors(node, target)
+        if looks_at_target(fold_identifiers(on), target, mirrors):
             return True
     return False
 

@@ -25,6 +25,7 @@ from guardrails_core.model import (
     ObjectRef,
     StatementEffect,
     sorted_intents,
+    trusted,
 )
 
 if TYPE_CHECKING:
@@ -107,21 +108,35 @@ class _Names:
 
 
 def _normalise(dialect: Dialect, text: str, *, quoted: bool) -> str:
-    strategy = dialect.normalization_strategy
+    # Every name of every statement passes here: the folding is looked up, not worked out
+    # (sqlglot keeps a dialect's strategy as a NormalizationStrategy member: all are listed).
+    fold = _FOLDS[dialect.normalization_strategy, quoted]
+    return text if fold is None else fold(text)
+
+
+def _folding(strategy: NormalizationStrategy, quoted: bool) -> Callable[[str], str] | None:
+    """How a name is folded under `strategy`: upper-cased, lower-cased or kept (None)."""
     if strategy is NormalizationStrategy.CASE_SENSITIVE:
-        return text
+        return None
     insensitive = strategy in (
         NormalizationStrategy.CASE_INSENSITIVE,
         NormalizationStrategy.CASE_INSENSITIVE_UPPERCASE,
     )
     if quoted and not insensitive:
-        return text
+        return None
     if strategy in (
         NormalizationStrategy.UPPERCASE,
         NormalizationStrategy.CASE_INSENSITIVE_UPPERCASE,
     ):
-        return text.upper()
-    return text.lower()
+        return str.upper
+    return str.lower
+
+
+_FOLDS: dict[tuple[NormalizationStrategy, bool], Callable[[str], str] | None] = {
+    (strategy, quoted): _folding(strategy, quoted)
+    for strategy in NormalizationStrategy
+    for quoted in (False, True)
+}
 
 
 # Findings and object references are immutable and recur across statements (the same tables,
@@ -300,13 +315,15 @@ class _Statement:
                 self.objects.setdefault(object_key(ref), ref)
 
     def build(self, index: int, text: str, span: tuple[int, int]) -> StatementEffect:
-        effect = StatementEffect(
+        effect = trusted(
+            StatementEffect,
             index=index,
             kind=CommandKind.SQL,
             dialect=self.dialect_name,
             text=text,
             span=span,
-            operation=self.operation or "UNKNOWN",
+            # Handlers may name an Operation member: the field holds its plain string.
+            operation=str(self.operation or "UNKNOWN"),
             intents=sorted_intents(self.intents),
             objects=tuple(self.objects.values()),
             findings=tuple(self.findings),
