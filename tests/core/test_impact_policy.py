@@ -13,7 +13,7 @@ from guardrails_core.policy import Policy, baseline_policy, parse_policy
 from guardrails_core.policy.impact import ESTIMATE_REQUIRED_RULE, apply_impact
 from guardrails_core.policy.schema import ImpactSpec
 
-DELETE = "DELETE FROM events WHERE created_at < now()"
+DELETE = "DELETE FROM events WHERE created_at < now() - interval '30 days'"
 
 
 def measured(

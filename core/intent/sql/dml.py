@@ -162,7 +162,7 @@ def _handle_update(statement: _Statement, node: exp.Update, chunk: _Chunk | None
     if (
         judged.args.get("where") is None
         and _bounded_by_join(judged)
-        and _joined_on_target(judged, names, _mirrors(judged, names))
+        and _joined_on_target(judged, names)
     ):
         return  # an inner join's ON condition limits the rows, as a WHERE would (not a self-join)
     _check_unbounded(statement, judged.args.get("where"), "UPDATE", names, judged)
