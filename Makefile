@@ -35,8 +35,17 @@ typecheck: setup
 browser:
 	@bash .ci/install_chromium.sh
 
+# Two pytest processes side by side: the suites that mostly wait on other processes (fresh pip
+# installs, deployed Airflow stacks, dbt through Cosmos, the README's samples) beside the rest,
+# which mostly computes. Each has its own session (temporary Airflow home, databases and tables
+# of its own); the waiting group's output is printed after the other's.
+WAITING := tests/packaging tests/e2e tests/test_readme.py tests/airflow/test_cosmos.py
 pytest: setup browser
-	@$(PY) -m pytest -q
+	@$(PY) -m pytest -q -p no:cacheprovider $(WAITING) > .pytest-waiting.log 2>&1 & waiting=$$!; \
+	$(PY) -m pytest -q $(addprefix --ignore=,$(WAITING)); computing=$$?; \
+	wait $$waiting; waited=$$?; \
+	echo "== $(WAITING)"; cat .pytest-waiting.log; \
+	exit $$(( computing || waited ))
 
 test: lint typecheck pytest
 
