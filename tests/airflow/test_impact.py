@@ -43,7 +43,9 @@ FILL = {
     "postgres": "SELECT n, CASE n % 40 WHEN 0 THEN 'test' WHEN 1 THEN 'debug' ELSE 'app' END, "
     "now() - n * interval '1 minute' FROM generate_series(1, {rows}) AS n",
 }
-NOW = {"sqlite": "datetime('now')", "postgres": "now()"}
+# A cut-off one minute ago: the text restricts the rows (the analyzer proves `< now()` alone is
+# every row), the data shows it still matches nearly all of them: the estimate blocks it.
+NOW = {"sqlite": "datetime('now', '-1 minutes')", "postgres": "now() - interval '1 minute'"}
 UNDONE = "purge_test_events"
 
 

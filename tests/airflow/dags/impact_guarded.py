@@ -55,7 +55,7 @@ with DAG(
         SQLExecuteQueryOperator(
             task_id="purge_old_events",
             conn_id="{{ params.conn_id }}",
-            # Meant as a retention cut-off; every row is older than now, so it matches them all.
+            # Meant as a retention cut-off; nearly every row is older than it, as only the data shows.
             sql="DELETE FROM {{ params.table }} WHERE created_at < {{ params.now }}",
         )
     )
