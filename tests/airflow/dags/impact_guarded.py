@@ -55,7 +55,7 @@ with DAG(
         SQLExecuteQueryOperator(
             task_id="purge_old_events",
             conn_id="{{ params.conn_id }}",
-            # Meant as a retention cut-off; nearly every row is older than it, as only the data shows.
+            # Meant as a retention cut-off; nearly every row is older, as only the data shows.
             sql="DELETE FROM {{ params.table }} WHERE created_at < {{ params.now }}",
         )
     )
