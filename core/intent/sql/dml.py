@@ -307,7 +307,8 @@ def _check_unbounded(
         statement.add(I.MASS_MUTATION, f"{verb} without a WHERE clause touches every row")
         return
     condition = where.this if isinstance(where, exp.Where) else where
-    condition = condition.transform(_plain_string)
+    if condition.find(exp.National) is not None:  # a copy of the whole condition: only if needed
+        condition = condition.transform(_plain_string)
     identifiers, columns = _identifiers_and_columns(condition)
     folded = fold_identifiers(condition, statement.names.dialect, identifiers)
     if folded is not condition:
