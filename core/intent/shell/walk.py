@@ -10,12 +10,11 @@ from contextlib import contextmanager
 from tree_sitter import Node
 
 from guardrails_core.intent import shell_registry
+from guardrails_core.intent.shell.assignments import _Assignments, _reassigned
 from guardrails_core.intent.shell.credentials import _CredentialFlow, _Credentials
-from guardrails_core.intent.shell.environment import judge_variable
 from guardrails_core.intent.shell.execution import _BRIDGE, _payload, _unknown
 from guardrails_core.intent.shell.expand import (
     _EXPANSIONS,
-    _MKTEMP,
     _OUTPUT_OPERATORS,
     _REDIRECTS,
     _STATEMENT_TYPES,
@@ -76,7 +75,7 @@ def _parseable(text: str) -> bytes:
     return (text if text.isascii() else _NON_ASCII.sub("a", text)).encode("ascii")
 
 
-class _Analyzer(_Expander, _CredentialFlow):
+class _Analyzer(_Expander, _CredentialFlow, _Assignments):
     """One pass over one script. Statements are emitted into the current sink, in order."""
 
     def __init__(
@@ -307,42 +306,6 @@ class _Analyzer(_Expander, _CredentialFlow):
                     self.loose(child)
         self.emit(effect)
 
-    def remember(self, assignment: Node) -> None:
-        """NAME=literal (or NAME=$(mktemp ...)) assigned once: later $NAME is that value."""
-        name_node = assignment.child_by_field_name("name")
-        value_node = assignment.child_by_field_name("value")
-        if name_node is None:
-            return
-        name = self.node_text(name_node)
-        if name in self.unstable:
-            return
-        if value_node is None:
-            self.variables[name] = ""
-            return
-        text = self.node_text(value_node)
-        if value_node.type == "array":  # cmd=(dbt run --select x): "${cmd[@]}" is those words
-            items = self.words(value_node.named_children)
-            # a double-quoted "$X" after the program is one word known at run time (a value)
-            values = [_quoted_variables(child) for child in value_node.named_children]
-            if len(items) == len(values) and all(
-                not item.glob
-                and not item.origin  # data (a file, a credential) stays unresolved
-                and (not item.dynamic or (index and values[index]))
-                for index, item in enumerate(items)
-            ):
-                self.variables[f"{name}[@]"] = "\0".join(item.value for item in items)
-            return
-        if _MKTEMP.match(text):
-            self.variables[name] = "/tmp/tmp.mktemp"
-            return
-        if self.remember_output(name, value_node):
-            return
-        if "$" in text or "`" in text:
-            return  # built at run time: its substitutions were analysed where they stand
-        word = self.word(value_node)
-        if not word.dynamic and not word.glob:
-            self.variables[name] = word.value
-
     def loose(self, node: Node) -> _Origin:
         """Words outside a command (for-lists, case values, tests): their substitutions run."""
         origin = _Origin.NONE
@@ -436,33 +399,6 @@ class _Analyzer(_Expander, _CredentialFlow):
         call = _Call(self, effect, words[0], words[1:], feed, network=network)
         self.dispatch(call)
         return call.stdout
-
-    def environment(self, effect: _Effect, text: str) -> None:
-        """``PAGER=... cmd``, ``LD_PRELOAD=... cmd``: a variable that makes the command run code."""
-        name, _, value = text.partition("=")
-        value = value.strip("'\"")
-        if name in shell_registry.environment("code"):
-            code = value.lstrip("|").replace("%s", "").strip()
-            effect.add(Intent.DYNAMIC, f"{name} makes the command run {_clip(code)}")
-            if code and self.depth < MAX_DEPTH:
-                effect.embedded.extend(
-                    _Analyzer(
-                        code, self.depth + 1, self.produced, self.variables, self.links
-                    ).run()[0]
-                )
-        elif name in shell_registry.environment("loader"):
-            effect.add(Intent.HOST_ACCESS, f"{name}={_clip(value)} loads code into the command")
-        elif name in shell_registry.environment("session"):
-            effect.add(Intent.DYNAMIC, f"{name}={_clip(value)} changes server session settings")
-        elif name in shell_registry.environment("search_path"):
-            writable = shell_registry.environment("writable")
-            first = value.split(":", 1)[0]
-            if first in writable or first.startswith(tuple(f"{w}/" for w in writable)):
-                effect.add(
-                    Intent.HOST_ACCESS, f"{name} puts {first} first: the program run may be planted"
-                )
-        else:
-            judge_variable(effect, name, value)
 
     def dispatch(self, call: _Call) -> None:
         name = call.name
@@ -562,33 +498,6 @@ class _Analyzer(_Expander, _CredentialFlow):
                 sql, CommandKind.SQL, _UNPARSEABLE, {Intent.UNPARSEABLE: message}
             )
             return [statement.model_copy(update={"dialect": dialect})]
-
-
-def _reassigned(text: str) -> frozenset[str]:
-    """Names a script assigns more than once, reads into, loops over or changes in place."""
-    counts: dict[str, int] = {}
-    for match in re.finditer(r"(?:^|[\s;&|(])([A-Za-z_]\w*)\+?=", text):
-        counts[match.group(1)] = counts.get(match.group(1), 0) + 1
-    unstable = {name for name, count in counts.items() if count > 1}
-    unstable.update(re.findall(r"\bfor\s+([A-Za-z_]\w*)", text))
-    for match in re.finditer(
-        r"\b(?:read|mapfile|readarray|getopts|let|declare|typeset|local|export|unset)\b([^;&|\n]*)",
-        text,
-    ):
-        unstable.update(re.findall(r"[A-Za-z_]\w*", match.group(1)))
-    return frozenset(unstable)
-
-
-_SUBSTITUTION_IN = re.compile(rb"\$\(|`")
-
-
-def _quoted_variables(node: Node) -> bool:
-    """A double-quoted word whose only expansions are variables ("models/$MODEL")."""
-    return node.type == "string" and all(
-        child.type in ("string_content", "simple_expansion", "expansion")
-        and not (child.type == "expansion" and _SUBSTITUTION_IN.search(child.text or b""))
-        for child in node.named_children
-    )
 
 
 def _is_empty(content: _Word | None) -> bool:

@@ -6,10 +6,7 @@ import re
 
 from sqlglot import exp
 
-from guardrails_core.intent.predicates import (
-    Unknown,
-    constant,
-)
+from guardrails_core.intent.constant_folding import Unknown, constant
 from guardrails_core.intent.sql.dialects import _QUOTED_TOKENS, MAX_DEPTH, A, I, K
 from guardrails_core.intent.sql.dml import _DROP_KINDS, _empty_source
 from guardrails_core.intent.sql.statement import (

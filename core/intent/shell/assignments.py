@@ -1,0 +1,129 @@
+"""Variable assignments in the walk: what a later ``$NAME`` is (``NAME=literal`` assigned once)
+and what ``NAME=value cmd`` puts in the command's environment (``PAGER=``, ``LD_PRELOAD=``)."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from tree_sitter import Node
+
+from guardrails_core.intent import shell_registry
+from guardrails_core.intent.shell.environment import judge_variable
+from guardrails_core.intent.shell.expand import _MKTEMP
+from guardrails_core.intent.shell.words import MAX_DEPTH, _clip, _Effect, _Feed, _Word
+from guardrails_core.model import Intent
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+
+class _Assignments:
+    """The walk's view of assignments; `walk._Analyzer` inherits this."""
+
+    if TYPE_CHECKING:
+        depth: int
+        variables: dict[str, str]
+        unstable: frozenset[str]
+        produced: dict[str, _Feed]
+        links: dict[str, str]
+
+        def node_text(self, node: Node) -> str: ...
+
+        def word(self, node: Node) -> _Word: ...
+
+        def words(self, nodes: Sequence[Node]) -> list[_Word]: ...
+
+        def remember_output(self, name: str, value: Node) -> bool: ...
+
+    def remember(self, assignment: Node) -> None:
+        """NAME=literal (or NAME=$(mktemp ...)) assigned once: later $NAME is that value."""
+        name_node = assignment.child_by_field_name("name")
+        value_node = assignment.child_by_field_name("value")
+        if name_node is None:
+            return
+        name = self.node_text(name_node)
+        if name in self.unstable:
+            return
+        if value_node is None:
+            self.variables[name] = ""
+            return
+        text = self.node_text(value_node)
+        if value_node.type == "array":  # cmd=(dbt run --select x): "${cmd[@]}" is those words
+            items = self.words(value_node.named_children)
+            # a double-quoted "$X" after the program is one word known at run time (a value)
+            values = [_quoted_variables(child) for child in value_node.named_children]
+            if len(items) == len(values) and all(
+                not item.glob
+                and not item.origin  # data (a file, a credential) stays unresolved
+                and (not item.dynamic or (index and values[index]))
+                for index, item in enumerate(items)
+            ):
+                self.variables[f"{name}[@]"] = "\0".join(item.value for item in items)
+            return
+        if _MKTEMP.match(text):
+            self.variables[name] = "/tmp/tmp.mktemp"
+            return
+        if self.remember_output(name, value_node):
+            return
+        if "$" in text or "`" in text:
+            return  # built at run time: its substitutions were analysed where they stand
+        word = self.word(value_node)
+        if not word.dynamic and not word.glob:
+            self.variables[name] = word.value
+
+    def environment(self, effect: _Effect, text: str) -> None:
+        """``PAGER=... cmd``, ``LD_PRELOAD=... cmd``: a variable that makes the command run code."""
+        name, _, value = text.partition("=")
+        value = value.strip("'\"")
+        if name in shell_registry.environment("code"):
+            code = value.lstrip("|").replace("%s", "").strip()
+            effect.add(Intent.DYNAMIC, f"{name} makes the command run {_clip(code)}")
+            if code and self.depth < MAX_DEPTH:
+                from guardrails_core.intent.shell.walk import _Analyzer  # walk imports us: late
+
+                effect.embedded.extend(
+                    _Analyzer(
+                        code, self.depth + 1, self.produced, self.variables, self.links
+                    ).run()[0]
+                )
+        elif name in shell_registry.environment("loader"):
+            effect.add(Intent.HOST_ACCESS, f"{name}={_clip(value)} loads code into the command")
+        elif name in shell_registry.environment("session"):
+            effect.add(Intent.DYNAMIC, f"{name}={_clip(value)} changes server session settings")
+        elif name in shell_registry.environment("search_path"):
+            writable = shell_registry.environment("writable")
+            first = value.split(":", 1)[0]
+            if first in writable or first.startswith(tuple(f"{w}/" for w in writable)):
+                effect.add(
+                    Intent.HOST_ACCESS, f"{name} puts {first} first: the program run may be planted"
+                )
+        else:
+            judge_variable(effect, name, value)
+
+
+def _reassigned(text: str) -> frozenset[str]:
+    """Names a script assigns more than once, reads into, loops over or changes in place."""
+    counts: dict[str, int] = {}
+    for match in re.finditer(r"(?:^|[\s;&|(])([A-Za-z_]\w*)\+?=", text):
+        counts[match.group(1)] = counts.get(match.group(1), 0) + 1
+    unstable = {name for name, count in counts.items() if count > 1}
+    unstable.update(re.findall(r"\bfor\s+([A-Za-z_]\w*)", text))
+    for match in re.finditer(
+        r"\b(?:read|mapfile|readarray|getopts|let|declare|typeset|local|export|unset)\b([^;&|\n]*)",
+        text,
+    ):
+        unstable.update(re.findall(r"[A-Za-z_]\w*", match.group(1)))
+    return frozenset(unstable)
+
+
+_SUBSTITUTION_IN = re.compile(rb"\$\(|`")
+
+
+def _quoted_variables(node: Node) -> bool:
+    """A double-quoted word whose only expansions are variables ("models/$MODEL")."""
+    return node.type == "string" and all(
+        child.type in ("string_content", "simple_expansion", "expansion")
+        and not (child.type == "expansion" and _SUBSTITUTION_IN.search(child.text or b""))
+        for child in node.named_children
+    )
