@@ -54,6 +54,7 @@ class _ColumnRow(NamedTuple):
     not_null: bool
     past: bool  # records when its row happened: never later than now
     text: bool = False
+    day: bool = False  # holds a date without a time: never later than today
 
 
 @functools.cache
@@ -66,6 +67,7 @@ def _column_rows() -> tuple[_ColumnRow, ...]:
             bool(row.get("not_null")),
             bool(row.get("past")),
             bool(row.get("text")),
+            bool(row.get("day")),
         )
         for row in data["columns"]
         for name in row["names"]
@@ -222,26 +224,42 @@ _UP_TO: dict[type[exp.Expr], bool] = {exp.LT: True, exp.LTE: True, exp.GT: False
 _NOW_NAMES = frozenset(
     {"now", "getdate", "getutcdate", "sysdate", "systimestamp", "sysdatetime", "localtimestamp"}
 )
+# Functions whose value is today's date (ClickHouse `today()`, MySQL `curdate()`).
+_TODAY_NAMES = frozenset({"today", "curdate", "current_date"})
 
 
 def recorded_rows_pass(node: exp.Expr, constant: Callable[[exp.Expr | None], Any]) -> bool:
-    """`session_start < GETDATE() + INTERVAL '1 day'`, `created_at < now()`: a cutoff at or
-    after now passes every row a column that records when its row happened holds (a row
-    stamped by a clock running a little ahead may escape `< now()`; the rest are every row)."""
+    """`session_start < GETDATE() + INTERVAL '1 day'`, `created_at < now() - interval '0
+    days'`, `event_date <= CURRENT_DATE`: a cutoff at or after now (at or after today, for a
+    column that holds a date) passes every row a column that records when its row happened
+    holds (a row stamped by a clock running a little ahead may escape `< now()`; the rest are
+    every row)."""
     up_to = _UP_TO.get(type(node))
     if up_to is None:
         return False
     column, cutoff = (node.this, node.expression) if up_to else (node.expression, node.this)
     row = _column_row(column)
-    return row is not None and row.past and _after_now(cutoff, constant)
+    if row is None or not row.past:
+        return False
+    if _after(cutoff, constant, _now, strictly=False):
+        return True
+    inclusive = isinstance(node, exp.LTE | exp.GTE)
+    return row.day and _after(cutoff, constant, _today, strictly=not inclusive)
 
 
-def _after_now(node: exp.Expr, constant: Callable[[exp.Expr | None], Any]) -> bool:
+def _after(
+    node: exp.Expr,
+    constant: Callable[[exp.Expr | None], Any],
+    clock: Callable[[exp.Expr], bool],
+    strictly: bool,
+) -> bool:
+    """The cutoff is the clock's value moved by a constant amount that is not negative (more
+    than zero when `strictly`): `now() + interval '1 day'`, `now() - interval '0 days'`."""
     while isinstance(node, exp.Paren):
         node = node.this
-    if _now(node):
-        return True
-    if isinstance(node, exp.Add | exp.DateAdd | exp.Sub | exp.DateSub) and _now(node.this):
+    if clock(node):
+        return not strictly
+    if isinstance(node, exp.Add | exp.DateAdd | exp.Sub | exp.DateSub) and clock(node.this):
         amount = node.expression
         if isinstance(amount, exp.Interval):
             amount = amount.this
@@ -250,7 +268,9 @@ def _after_now(node: exp.Expr, constant: Callable[[exp.Expr | None], Any]) -> bo
             number = float(value)
         except (TypeError, ValueError):
             return False
-        return number > 0 if isinstance(node, exp.Add | exp.DateAdd) else number < 0
+        if isinstance(node, exp.Sub | exp.DateSub):
+            number = -number
+        return number > 0 or (number == 0 and not strictly)
     return False
 
 
@@ -258,6 +278,12 @@ def _now(node: exp.Expr) -> bool:
     if isinstance(node, exp.CurrentTimestamp):
         return True
     return isinstance(node, exp.Anonymous) and str(node.name).lower() in _NOW_NAMES
+
+
+def _today(node: exp.Expr) -> bool:
+    if isinstance(node, exp.CurrentDate):
+        return True
+    return isinstance(node, exp.Anonymous) and str(node.name).lower() in _TODAY_NAMES
 
 
 def _name(function: exp.Expr) -> str:
