@@ -219,6 +219,21 @@ def _same_value(left: exp.Expr, right: exp.Expr, target: Target) -> bool:
     )
 
 
+def self_compared_column(condition: exp.Expr, target: Target = frozenset()) -> exp.Expr | None:
+    """A conjunct `dag_id = dag_id` (SQLite's `dag_id = "dag_id"`: the quoted name is the
+    column): a filter written to pick rows by a column that picks none out, as a template whose
+    placeholder was never filled leaves it. The first such conjunct, or None."""
+    for part in _leaves(unparen(condition), exp.And):
+        part = unparen(part)
+        if (
+            type(part) is exp.EQ
+            and isinstance(unparen(part.this), exp.Column)
+            and _same_value(part.this, part.expression, target)
+        ):
+            return part
+    return None
+
+
 def _is(node: exp.Expr, target: Target) -> bool | None:
     negated = bool(node.args.get("negate"))
     value = constant(node.this)

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from guardrails_core.intent.predicates import _restricted, predicate_truth, target_names
+from guardrails_core.intent.predicates import (
+    _restricted,
+    predicate_truth,
+    self_compared_column,
+    target_names,
+)
 from guardrails_core.intent.sampling import restricts_nothing
 from guardrails_core.intent.sql.dialects import STRING_FALLBACK_DIALECTS, A, I, K
 from guardrails_core.intent.sql.statement import (
@@ -344,6 +349,12 @@ def _check_unbounded(
             I.MASS_MUTATION,
             f"{verb}'s WHERE ({condition.sql()[:80]}) compares a text column with the number 0: "
             f"{statement.dialect_name} reads every string that does not start with a digit as 0",
+        )
+    elif truth is None and (itself := self_compared_column(folded, target)) is not None:
+        statement.add(
+            I.MASS_MUTATION,
+            f"{verb}'s WHERE compares a column with itself ({itself.sql()[:60]}): the filter meant "
+            "to pick rows by it picks none out, so the rest of the condition is wider than written",
         )
     elif truth is None and statement.dialect_name in STRING_FALLBACK_DIALECTS:
         fallback = _quoted_names_as_strings(condition)
