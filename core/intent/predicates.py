@@ -24,6 +24,7 @@ from guardrails_core.intent.constant_folding import Unknown, _scalar_subquery, c
 from guardrails_core.intent.like_patterns import match_anything
 from guardrails_core.intent.value_ranges import (
     always_true,
+    like_every_value,
     never_null,
     recorded_rows_pass,
     spans_whole_range,
@@ -253,7 +254,7 @@ def _is(node: exp.Expr, target: Target) -> bool | None:
 
 
 def _match_anything(node: exp.Expr, target: Target) -> bool | None:
-    return match_anything(node, constant)
+    return True if like_every_value(node) else match_anything(node, constant)
 
 
 def _in(node: exp.Expr, target: Target) -> bool | None:

@@ -55,6 +55,7 @@ class _ColumnRow(NamedTuple):
     past: bool  # records when its row happened: never later than now
     text: bool = False
     day: bool = False  # holds a date without a time: never later than today
+    every_value_like: frozenset[str] = frozenset()  # LIKE patterns every value matches
 
 
 @functools.cache
@@ -68,6 +69,7 @@ def _column_rows() -> tuple[_ColumnRow, ...]:
             bool(row.get("past")),
             bool(row.get("text")),
             bool(row.get("day")),
+            frozenset(str(pattern) for pattern in row.get("every_value_like", ())),
         )
         for row in data["columns"]
         for name in row["names"]
@@ -208,6 +210,20 @@ def matches_every_text(node: exp.Expr) -> bool:
         if row is not None and row.text and any(_number_zero(value) for value in values):
             return True
     return False
+
+
+def like_every_value(node: exp.Expr) -> bool:
+    """`email LIKE '%@%'`: a pattern every value of the column matches by what it holds."""
+    if not isinstance(node, exp.Like | exp.ILike) or node.args.get("negate"):
+        return False
+    row = _column_row(node.this)
+    pattern = node.expression
+    return (
+        row is not None
+        and isinstance(pattern, exp.Literal)
+        and pattern.is_string
+        and str(pattern.this) in row.every_value_like
+    )
 
 
 def _number_zero(node: exp.Expr) -> bool:
