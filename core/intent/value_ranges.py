@@ -275,23 +275,38 @@ def _after(
         node = node.this
     if clock(node):
         return not strictly
-    if isinstance(node, exp.Add | exp.DateAdd | exp.Sub | exp.DateSub) and clock(node.this):
-        amount = node.expression
-        if isinstance(amount, exp.Interval):
-            amount = amount.this
-        value = constant(amount)
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            return False
-        if isinstance(node, exp.Sub | exp.DateSub):
-            number = -number
-        return number > 0 or (number == 0 and not strictly)
-    return False
+    moved = _moved_clock(node)
+    if moved is None or not clock(moved[0]):
+        return False
+    amount, sign = moved[1], moved[2]
+    if isinstance(amount, exp.Interval):
+        amount = amount.this
+    try:
+        number = sign * float(constant(amount))
+    except (TypeError, ValueError):
+        return False
+    return number > 0 or (number == 0 and not strictly)
+
+
+_ADDING = (exp.Add, exp.DateAdd, exp.TimestampAdd, exp.DatetimeAdd)
+_SUBTRACTING = (exp.Sub, exp.DateSub, exp.TimestampSub, exp.DatetimeSub)
+
+
+def _moved_clock(node: exp.Expr) -> tuple[exp.Expr, exp.Expr, int] | None:
+    """(clock, amount, +1 or -1) of `now() - interval '0 days'`, `TIMESTAMP_SUB(now, INTERVAL
+    0 DAY)`, ClickHouse `subtractDays(now(), 0)` / `addDays(now(), 1)`; None otherwise."""
+    if isinstance(node, (*_ADDING, *_SUBTRACTING)):
+        return node.this, node.expression, 1 if isinstance(node, _ADDING) else -1
+    if isinstance(node, exp.Anonymous) and len(node.expressions) == 2:
+        name = str(node.name).lower()
+        if name.startswith(("add", "subtract")):
+            sign = 1 if name.startswith("add") else -1
+            return node.expressions[0], node.expressions[1], sign
+    return None
 
 
 def _now(node: exp.Expr) -> bool:
-    if isinstance(node, exp.CurrentTimestamp):
+    if isinstance(node, exp.CurrentTimestamp | exp.CurrentDatetime):
         return True
     return isinstance(node, exp.Anonymous) and str(node.name).lower() in _NOW_NAMES
 
@@ -299,6 +314,8 @@ def _now(node: exp.Expr) -> bool:
 def _today(node: exp.Expr) -> bool:
     if isinstance(node, exp.CurrentDate):
         return True
+    if isinstance(node, exp.Cast) and node.to.is_type(exp.DataType.Type.DATE):
+        return _now(node.this)  # `CAST(GETDATE() AS date)`
     return isinstance(node, exp.Anonymous) and str(node.name).lower() in _TODAY_NAMES
 
 
