@@ -38,6 +38,7 @@ EFFECTS = (
     "secret-store",
     "export",
     "replace",
+    "mass-write",
     "host",
     "dynamic",
     "unknown",

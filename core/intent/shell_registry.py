@@ -335,6 +335,10 @@ def _record(call: Call, program: Program, verdict: Verdict) -> None:
         call.add(Intent.WRITE, what)
         replaced = kind if kind in (ObjectKind.DATABASE, ObjectKind.SCHEMA) else ObjectKind.TABLE
         call.obj(replaced, ObjectAction.REPLACE, name)
+    elif effect == "mass-write":
+        call.add(Intent.WRITE, what)
+        call.add(Intent.MASS_MUTATION, what)
+        call.obj(kind, ObjectAction.WRITE, name)
     elif effect == "host":
         call.add(Intent.HOST_ACCESS, what)
     elif effect == "dynamic":
