@@ -148,6 +148,8 @@ class Registry:
     scratch_buckets: frozenset[str] = frozenset()
     manifests: dict[str, Any] = field(default_factory=dict)
     shell_setup: tuple[str, ...] = ()
+    # searches (grep, rg) whose pattern has a credential's shape print the credentials found
+    credential_searches: dict[str, Any] = field(default_factory=dict)
 
     def sets_up_shell(self, program: str, args: Sequence[str]) -> bool:
         """``ssh-agent -s``, ``kubectl completion bash``: its output only sets up the shell."""
@@ -195,6 +197,19 @@ class Registry:
 
     def issues_credential(self, url: str) -> bool:
         return any(fnmatch.fnmatchcase(url, glob) for glob in self.credential_urls)
+
+    def searches_credentials(self, program: str, args: Sequence[str]) -> str | None:
+        """``grep -rhoE 'AKIA[0-9A-Z]{16}' .``: the pattern, when it has a credential's shape and
+        the search prints what it matched (``-l``, ``-c``, ``-q`` print names or counts)."""
+        if program == "git" and args[:1] == ["grep"]:
+            program, args = "git grep", args[1:]
+        table = self.credential_searches
+        if program not in table.get("names", ()):
+            return None
+        if any(_given(option, args) for option in table.get("quiet", ())):
+            return None
+        shapes = [re.compile(shape) for shape in table.get("shapes", ())]
+        return next((arg for arg in args if any(shape.search(arg) for shape in shapes)), None)
 
     def file_classes(self, path: str) -> set[str]:
         """Which of the file tables (startup, privileged, secrets, data) a path is in, as
@@ -562,4 +577,5 @@ def registry() -> Registry:
         insecure_tls=tuple(str(option) for option in data.get("insecure_tls") or ()),
         manifests=data.get("manifests") or {},
         shell_setup=tuple(str(pattern) for pattern in data.get("shell_setup") or ()),
+        credential_searches=(data.get("credentials") or {}).get("searches") or {},
     )

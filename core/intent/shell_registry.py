@@ -293,6 +293,12 @@ def kept_options(program: str, args: Sequence[str]) -> dict[str, str]:
     return registry().kept_options(program, args)
 
 
+def searches_credentials(program: str, args: Sequence[str]) -> str | None:
+    """``grep -rhoE 'AKIA[0-9A-Z]{16}' logs/``: a search for credentials, printing what it finds
+    (the pattern it searches with)."""
+    return registry().searches_credentials(program, args)
+
+
 def issues_credential(url: str) -> bool:
     """``curl http://169.254.169.254/.../security-credentials/ROLE``: answers with a live one."""
     return registry().issues_credential(url)
