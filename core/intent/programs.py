@@ -102,6 +102,7 @@ class Program:
     remote: bool = False  # talks to a remote service: local data in an argument leaves
     builtins: frozenset[str] = frozenset()  # its own subcommands; any other word is a bin it runs
     archives: bool = False  # reads the files and folders it is given whole (tar, zip)
+    pins: frozenset[str] = frozenset()  # options whose value only pins versions (--constraint)
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,6 +250,7 @@ class Registry:
         return self.programs.get(name)
 
     def judge(self, program: Program, args: Sequence[str]) -> Verdict:
+        args = _unpinned(args, program.pins)
         subcommand, rest = _subcommand(program, args)
         parts = _parts(subcommand)
         target = rest[0] if rest else None
@@ -414,6 +416,18 @@ def _given(option: str, args: Sequence[str]) -> bool:
     return False
 
 
+def _unpinned(args: Sequence[str], pins: frozenset[str]) -> list[str]:
+    """The arguments without the pinning options and their values (a constraints URL pins
+    versions; the packages still come from the index)."""
+    kept: list[str] = []
+    skip = False
+    for arg in args:
+        if not skip and arg.partition("=")[0] not in pins:
+            kept.append(arg)
+        skip = not skip and arg in pins
+    return kept
+
+
 def _dry_run_off(args: Sequence[str]) -> bool:
     return any(arg in ("--dry-run=none", "--dry-run=false", "--dryrun=false") for arg in args)
 
@@ -516,6 +530,7 @@ def _program(row: dict[str, Any]) -> Program:
         builtins=frozenset(str(name) for name in row.get("builtins") or ()),
         archives=bool(row.get("archives", False)),
         value_options=frozenset(row.get("value_options") or ()),
+        pins=frozenset(row.get("pins") or ()),
     )
 
 

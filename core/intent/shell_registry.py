@@ -293,6 +293,12 @@ def kept_options(program: str, args: Sequence[str]) -> dict[str, str]:
     return registry().kept_options(program, args)
 
 
+def prints_credentials(program: str, args: Sequence[str]) -> bool:
+    """``aws configure export-credentials``: a known program whose output is a credential."""
+    known = registry().lookup(program)
+    return known is not None and registry().judge(known, args).effect == "secret"
+
+
 def searches_credentials(program: str, args: Sequence[str]) -> str | None:
     """``grep -rhoE 'AKIA[0-9A-Z]{16}' logs/``: a search for credentials, printing what it finds
     (the pattern it searches with)."""

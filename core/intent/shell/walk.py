@@ -432,7 +432,10 @@ class _Analyzer(_Expander, _CredentialFlow, _Assignments):
                 return
         if shell_registry.sets_up_shell(program, [word.value for word in call.args]):
             effect.add(Intent.READ, f"{program} prints shell set-up (variables, completions)")
-            call.stdout = _Feed(_Origin.NONE, f"the set-up {program} prints", _Word.literal(""))
+            # `export AWS_SECRET_ACCESS_KEY=...` lines: run by eval, used; printed, a credential
+            secret = shell_registry.prints_credentials(program, [word.value for word in call.args])
+            origin = _Origin.SECRET if secret else _Origin.NONE
+            call.stdout = _Feed(origin, f"the set-up {program} prints", _Word.literal(""))
             return
         handler = _HANDLERS.get(_canonical(program))
         known = shell_registry.lookup(program)
