@@ -296,7 +296,7 @@ def kept_options(program: str, args: Sequence[str]) -> dict[str, str]:
 def prints_credentials(program: str, args: Sequence[str]) -> bool:
     """``aws configure export-credentials``: a known program whose output is a credential."""
     known = registry().lookup(program)
-    return known is not None and registry().judge(known, args).effect == "secret"
+    return known is not None and registry().judge(known, args).effect in ("secret", "privilege")
 
 
 def searches_credentials(program: str, args: Sequence[str]) -> str | None:

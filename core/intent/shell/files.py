@@ -333,7 +333,9 @@ def _retention(expression: Sequence[_Word], names: Sequence[str], roots: Sequenc
         for value, following in itertools.pairwise(values)
     )
     if not names:
-        return aged and all(not root.value.startswith(("/", "~")) for root in roots)
+        return aged and all(
+            not root.dynamic and not root.value.startswith(("/", "~")) for root in roots
+        )
     return aged and all(name.strip("*") for name in names)
 
 
