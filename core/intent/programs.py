@@ -38,6 +38,7 @@ EFFECTS = (
     "secret-store",
     "export",
     "replace",
+    "mass-write",
     "host",
     "dynamic",
     "unknown",
@@ -101,6 +102,7 @@ class Program:
     remote: bool = False  # talks to a remote service: local data in an argument leaves
     builtins: frozenset[str] = frozenset()  # its own subcommands; any other word is a bin it runs
     archives: bool = False  # reads the files and folders it is given whole (tar, zip)
+    pins: frozenset[str] = frozenset()  # options whose value only pins versions (--constraint)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +149,8 @@ class Registry:
     scratch_buckets: frozenset[str] = frozenset()
     manifests: dict[str, Any] = field(default_factory=dict)
     shell_setup: tuple[str, ...] = ()
+    # searches (grep, rg) whose pattern has a credential's shape print the credentials found
+    credential_searches: dict[str, Any] = field(default_factory=dict)
 
     def sets_up_shell(self, program: str, args: Sequence[str]) -> bool:
         """``ssh-agent -s``, ``kubectl completion bash``: its output only sets up the shell."""
@@ -195,6 +199,19 @@ class Registry:
     def issues_credential(self, url: str) -> bool:
         return any(fnmatch.fnmatchcase(url, glob) for glob in self.credential_urls)
 
+    def searches_credentials(self, program: str, args: Sequence[str]) -> str | None:
+        """``grep -rhoE 'AKIA[0-9A-Z]{16}' .``: the pattern, when it has a credential's shape and
+        the search prints what it matched (``-l``, ``-c``, ``-q`` print names or counts)."""
+        if program == "git" and args[:1] == ["grep"]:
+            program, args = "git grep", args[1:]
+        table = self.credential_searches
+        if program not in table.get("names", ()):
+            return None
+        if any(_given(option, args) for option in table.get("quiet", ())):
+            return None
+        shapes = [re.compile(shape) for shape in table.get("shapes", ())]
+        return next((arg for arg in args if any(shape.search(arg) for shape in shapes)), None)
+
     def file_classes(self, path: str) -> set[str]:
         """Which of the file tables (startup, privileged, secrets, data) a path is in, as
         written or with `.`, `..` and `//` resolved (`/tmp/../etc/passwd` is /etc/passwd)."""
@@ -233,6 +250,7 @@ class Registry:
         return self.programs.get(name)
 
     def judge(self, program: Program, args: Sequence[str]) -> Verdict:
+        args = _unpinned(args, program.pins)
         subcommand, rest = _subcommand(program, args)
         parts = _parts(subcommand)
         target = rest[0] if rest else None
@@ -398,6 +416,18 @@ def _given(option: str, args: Sequence[str]) -> bool:
     return False
 
 
+def _unpinned(args: Sequence[str], pins: frozenset[str]) -> list[str]:
+    """The arguments without the pinning options and their values (a constraints URL pins
+    versions; the packages still come from the index)."""
+    kept: list[str] = []
+    skip = False
+    for arg in args:
+        if not skip and arg.partition("=")[0] not in pins:
+            kept.append(arg)
+        skip = not skip and arg in pins
+    return kept
+
+
 def _dry_run_off(args: Sequence[str]) -> bool:
     return any(arg in ("--dry-run=none", "--dry-run=false", "--dryrun=false") for arg in args)
 
@@ -500,6 +530,7 @@ def _program(row: dict[str, Any]) -> Program:
         builtins=frozenset(str(name) for name in row.get("builtins") or ()),
         archives=bool(row.get("archives", False)),
         value_options=frozenset(row.get("value_options") or ()),
+        pins=frozenset(row.get("pins") or ()),
     )
 
 
@@ -561,4 +592,5 @@ def registry() -> Registry:
         insecure_tls=tuple(str(option) for option in data.get("insecure_tls") or ()),
         manifests=data.get("manifests") or {},
         shell_setup=tuple(str(pattern) for pattern in data.get("shell_setup") or ()),
+        credential_searches=(data.get("credentials") or {}).get("searches") or {},
     )

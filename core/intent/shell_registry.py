@@ -293,6 +293,18 @@ def kept_options(program: str, args: Sequence[str]) -> dict[str, str]:
     return registry().kept_options(program, args)
 
 
+def prints_credentials(program: str, args: Sequence[str]) -> bool:
+    """``aws configure export-credentials``: a known program whose output is a credential."""
+    known = registry().lookup(program)
+    return known is not None and registry().judge(known, args).effect in ("secret", "privilege")
+
+
+def searches_credentials(program: str, args: Sequence[str]) -> str | None:
+    """``grep -rhoE 'AKIA[0-9A-Z]{16}' logs/``: a search for credentials, printing what it finds
+    (the pattern it searches with)."""
+    return registry().searches_credentials(program, args)
+
+
 def issues_credential(url: str) -> bool:
     """``curl http://169.254.169.254/.../security-credentials/ROLE``: answers with a live one."""
     return registry().issues_credential(url)
@@ -335,6 +347,10 @@ def _record(call: Call, program: Program, verdict: Verdict) -> None:
         call.add(Intent.WRITE, what)
         replaced = kind if kind in (ObjectKind.DATABASE, ObjectKind.SCHEMA) else ObjectKind.TABLE
         call.obj(replaced, ObjectAction.REPLACE, name)
+    elif effect == "mass-write":
+        call.add(Intent.WRITE, what)
+        call.add(Intent.MASS_MUTATION, what)
+        call.obj(kind, ObjectAction.WRITE, name)
     elif effect == "host":
         call.add(Intent.HOST_ACCESS, what)
     elif effect == "dynamic":

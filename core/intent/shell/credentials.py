@@ -177,6 +177,9 @@ class _CredentialFlow:
             _to_task_log(effect, f"{program}'s trace prints the credential it sends")
         emptied = bool(_EMPTIED & {word.value for word in words[1:]})  # env -i ... printenv
         printed = self.prints_variables(program, ran, feed, emptied=emptied)
+        searched = shell_registry.searches_credentials(program, [word.value for word in ran[1:]])
+        if searched and not printed:
+            printed = f"{program} prints what matches {searched!r}, a credential's shape"
         if printed:
             effect.add(Intent.READ, printed)
             output = _secret(output or _Feed(_Origin.DATA, f"the output of {program}"))

@@ -127,6 +127,8 @@ class _Reader:
 
 
 _PAGERS = _words("less more most")
+# print a file's name, size, times or type, never its bytes: a credential file listed is not read
+_METADATA_ONLY = _words("ls stat du tree file")
 
 
 def _pager_commands(call: _Call) -> None:
@@ -179,7 +181,8 @@ def _reader(call: _Call) -> None:
         return
     for file in files:
         call.obj(ObjectKind.FILE, ObjectAction.READ, file.display)
-        _special_file(call.effect, file, call.prog, writes=False)
+        if call.prog not in _METADATA_ONLY:
+            _special_file(call.effect, file, call.prog, writes=False)
     call.add(Intent.READ, f"{call.prog} reads {_names(files)}")
     call.stdout = _Feed(_Origin.FILE, f"{call.prog} {_names(files)}")
 

@@ -430,9 +430,15 @@ class _Analyzer(_Expander, _CredentialFlow, _Assignments):
                     f"characters (it normalises to {normal!r}); refusing to guess what runs",
                 )
                 return
-        if shell_registry.sets_up_shell(program, [word.value for word in call.args]):
+        values = [word.value for word in call.args]
+        # `export AWS_SECRET_ACCESS_KEY=...` lines: captured for eval, used; printed, judged below
+        secret = shell_registry.prints_credentials(program, values)
+        if shell_registry.sets_up_shell(program, values) and (
+            not secret or self.out is _Out.CAPTURED
+        ):
             effect.add(Intent.READ, f"{program} prints shell set-up (variables, completions)")
-            call.stdout = _Feed(_Origin.NONE, f"the set-up {program} prints", _Word.literal(""))
+            origin = _Origin.SECRET if secret else _Origin.NONE
+            call.stdout = _Feed(origin, f"the set-up {program} prints", _Word.literal(""))
             return
         handler = _HANDLERS.get(_canonical(program))
         known = shell_registry.lookup(program)
