@@ -28,7 +28,6 @@ from guardrails_core.model import (
     Intent,
     ObjectAction,
     ObjectKind,
-    StatementEffect,
 )
 
 # ----- deletes, devices, writes, privilege
@@ -250,7 +249,7 @@ def _find(call: _Call) -> None:
     )
     # Retention (`-name '*.dump' -mtime +30`, `-type d -empty`): only old files of one kind, or
     # empty folders, match; what a pipeline still uses is left alone.
-    retention = _retention(args[split:], names, roots)
+    retention = _retention(args[split:], names)
     matches = [
         _Word(
             f"{root.value.rstrip('/')}/{names[0] if names and (litter or retention) else '*'}",
@@ -288,41 +287,25 @@ def _find(call: _Call) -> None:
                 inner.extend(found if word.value == "{}" else [word])
             if inner:
                 effect = call.analyzer.run_inner(call, inner, feed=None, transparent=False)
-                given = args[index + 2 : end]
-                if retention and all(w.value == "{}" or w.value.startswith("-") for w in given):
-                    effect = _only_old(call, effect)  # rm -rf {}: each old match, not a tree
                 if Intent.DELETE in effect.intents:
                     _delete(
                         call,
                         matches,
-                        f"find {action} {effect.operation} deletes every"
-                        f" {'old or empty ' if retention else ''}match under {_names(roots)}",
-                        bulk=not retention,
+                        f"find {action} {effect.operation} deletes every match"
+                        f" under {_names(roots)}",
+                        bulk=True,
                     )
             index = end
         index += 1
-
-
-def _only_old(call: _Call, effect: StatementEffect) -> StatementEffect:
-    """The -exec command of a retention sweep deletes old matches only: not a mass delete."""
-    kept = effect.model_copy(
-        update={
-            "intents": tuple(i for i in effect.intents if i is not Intent.MASS_MUTATION),
-            "findings": tuple(f for f in effect.findings if f.intent is not Intent.MASS_MUTATION),
-        }
-    )
-    call.effect.embedded[-1] = kept
-    return kept
 
 
 _AGE_TESTS = frozenset(("-mtime", "-mmin", "-atime", "-amin", "-ctime", "-cmin"))
 _WIDENING = frozenset(("-o", "-or", "!", "-not", ","))
 
 
-def _retention(expression: Sequence[_Word], names: Sequence[str], roots: Sequence[_Word]) -> bool:
-    """An expression that matches only empty folders, or files older than a positive age (no
-    -o or negation widening it): of a named kind, or anything under the folder the script is in
-    (`cd /data/tmp_exports && find . -mtime +2 -delete`; never everything old under / or ~)."""
+def _retention(expression: Sequence[_Word], names: Sequence[str]) -> bool:
+    """An expression that matches only empty folders, or files of a named kind older than a
+    positive age (no -o or negation widening it)."""
     values = [word.value for word in expression]
     if any(value in _WIDENING for value in values) or any(w.dynamic for w in expression):
         return False
@@ -332,11 +315,7 @@ def _retention(expression: Sequence[_Word], names: Sequence[str], roots: Sequenc
         value in _AGE_TESTS and re.fullmatch(r"\+[1-9]\d*", following)
         for value, following in itertools.pairwise(values)
     )
-    if not names:
-        return aged and all(
-            not root.dynamic and not root.value.startswith(("/", "~")) for root in roots
-        )
-    return aged and all(name.strip("*") for name in names)
+    return aged and bool(names) and all(name.strip("*") for name in names)
 
 
 def _dd(call: _Call) -> None:
