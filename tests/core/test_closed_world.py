@@ -8,6 +8,9 @@ import pytest
 
 from guardrails_core import Actor, Context, check, load_policy
 from guardrails_core.intent.programs import RULES, registry
+from guardrails_core.intent.sql.dialects import _dialect
+from guardrails_core.intent.sql.parentheses import without_redundant_parentheses
+from guardrails_core.intent.sql.statement import _Names
 
 CONTEXT_ONLY_ALLOW = """\
 version: 1
@@ -107,6 +110,39 @@ def test_five_thousand_nested_parentheses_are_analysed_not_refused() -> None:
     decision = check(f"DELETE FROM t WHERE {nested}", kind="sql", dialect="postgres")
     assert "unparseable" not in {str(intent) for intent in decision.intents}
     assert "mass_mutation" in {str(intent) for intent in decision.intents}
+
+
+@pytest.mark.parametrize(
+    ("inner", "verdict", "intent"),
+    [
+        ("id = 1", "allow", "delete"),  # scoped at any depth
+        ("id = 1 OR 1 = 1", "deny", "mass_mutation"),  # a tautology under 400 pairs
+        ("(a, b) IN ((1, 2))", "allow", "delete"),  # a one-row list keeps its own pair
+        ("id IN (SELECT id FROM t)", "deny", "mass_mutation"),  # the target over itself
+        ("x IS NULL OR (((x IS NOT NULL)))", "deny", "mass_mutation"),
+    ],
+)
+def test_redundant_parentheses_do_not_change_the_judgement(
+    inner: str, verdict: str, intent: str
+) -> None:
+    shallow = check(f"DELETE FROM t WHERE ({inner})", kind="sql", dialect="postgres")
+    deep = check(
+        f"DELETE FROM t WHERE {'(' * 400}{inner}{')' * 400}", kind="sql", dialect="postgres"
+    )
+    assert str(deep.decision) == str(shallow.decision) == verdict
+    assert set(deep.intents) == set(shallow.intents)
+    assert intent in {str(i) for i in deep.intents}
+
+
+def test_only_pairs_that_close_together_are_dropped() -> None:
+    sql = "SELECT f((a)), ((1, 2)), (()), ((x) + (y)) FROM t WHERE (((a)))"
+    names = _Names(_dialect("postgres"))
+    reduced = without_redundant_parentheses(names.tokenize(sql))
+    assert " ".join(token.text for token in reduced) == (
+        "SELECT f ( a ) , ( ( 1 , 2 ) ) , ( ( ) ) , ( ( x ) + ( y ) ) FROM t WHERE ( a )"
+    )
+    unbalanced = names.tokenize("SELECT ((a) FROM t")
+    assert without_redundant_parentheses(unbalanced) is unbalanced
 
 
 def test_deeply_nested_sql_inside_deeply_nested_sql_is_analysed() -> None:

@@ -32,6 +32,7 @@ from guardrails_core.intent.sql.dialects import (
 )
 from guardrails_core.intent.sql.external import writes_to_external_tables
 from guardrails_core.intent.sql.glued import glued_statements
+from guardrails_core.intent.sql.parentheses import many_parentheses, without_redundant_parentheses
 from guardrails_core.intent.sql.reads import cross_catalog
 from guardrails_core.intent.sql.scratch_rows import record_scratch_rows
 from guardrails_core.intent.sql.specials import _remember_variable, remember_texts
@@ -467,8 +468,11 @@ def _classify_chunk(
             )
             return
     parser = statement.names.parser()
+    tokens = chunk.tokens
+    if many_parentheses(source, chunk.start, chunk.end):
+        tokens = without_redundant_parentheses(tokens)
     try:
-        parsed = parser.parse(chunk.tokens, source)
+        parsed = parser.parse(tokens, source)
         tree = parsed[0] if parsed else None
     except SqlglotError as error:
         # Here, not at import: only statements sqlglot cannot parse need the rewrites.

@@ -312,9 +312,10 @@ def _check_unbounded(
         statement.add(I.MASS_MUTATION, f"{verb} without a WHERE clause touches every row")
         return
     condition = where.this if isinstance(where, exp.Where) else where
-    if condition.find(exp.National) is not None:  # a copy of the whole condition: only if needed
+    identifiers, columns, national = _identifiers_and_columns(condition)
+    if national:  # a copy of the whole condition: only when there is an N'...' to read
         condition = condition.transform(_plain_string)
-    identifiers, columns = _identifiers_and_columns(condition)
+        identifiers, columns, _ = _identifiers_and_columns(condition)
     folded = fold_identifiers(condition, statement.names.dialect, identifiers)
     if folded is not condition:
         columns = list(folded.find_all(exp.Column))
@@ -401,17 +402,23 @@ def _joined_on_target(node: exp.Expr | None, target: frozenset[str]) -> bool:
 
 def _identifiers_and_columns(
     condition: exp.Expr,
-) -> tuple[list[exp.Identifier], list[exp.Column]]:
-    """A condition's identifiers and columns, in walk order, from one walk over it (a generated
-    predicate has 50,000 nodes: folding names and looking at the target each walked it)."""
+) -> tuple[list[exp.Identifier], list[exp.Column], bool]:
+    """A condition's identifiers and columns, in walk order, and whether it holds a T-SQL
+    N'...' string, from one walk over it (a generated predicate has 50,000 nodes: folding
+    names, looking at the target and finding N'...' each walked it)."""
     identifiers: list[exp.Identifier] = []
     columns: list[exp.Column] = []
-    for node in condition.find_all(exp.Identifier, exp.Column):
-        if isinstance(node, exp.Identifier):
-            identifiers.append(node)
-        if isinstance(node, exp.Column):
-            columns.append(node)
-    return identifiers, columns
+    national = False
+    identifier, national_string = exp.Identifier, exp.National
+    for node in condition.find_all(identifier, exp.Column, national_string):
+        kind = type(node)
+        if kind is identifier:
+            identifiers.append(node)  # type: ignore[arg-type]
+        elif kind is national_string:
+            national = True
+        else:  # a Column, or a Pseudocolumn (Oracle ROWNUM, ...)
+            columns.append(node)  # type: ignore[arg-type]
+    return identifiers, columns, national
 
 
 def _mirrors_for(
