@@ -86,6 +86,13 @@ def _column_row(column: exp.Expr, target: frozenset[str] = frozenset()) -> _Colu
     name = column.name.lower()
     if _own_key(name, target):
         return _OWN_KEY
+    return _named_row(name)
+
+
+@functools.lru_cache(maxsize=4096)
+def _named_row(name: str) -> _ColumnRow | None:
+    """The first row whose name pattern is `name` (a pipeline names the same columns over and
+    over: each is matched against the patterns once)."""
     return next((row for row in _column_rows() if row.pattern.fullmatch(name)), None)
 
 

@@ -415,7 +415,8 @@ def _named_effects(statement: _Statement, chunk: _Chunk, source: str) -> None:
             named.update(positions)
     if not named:
         return
-    rows = [row for position, row in enumerate(_effect_rows()) if position in named]
+    every_row = _effect_rows()
+    rows = [every_row[position] for position in sorted(named)]
     tokens = chunk.tokens
     # After a command keyword (VACUUM, ...) the tokenizer folds the body into one string token:
     # that body is the statement's own words, not a literal.
