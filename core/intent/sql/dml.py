@@ -462,11 +462,32 @@ def _aliased_target(node: exp.Expr) -> exp.Expr:
     return this
 
 
+def _merge_condition(node: exp.Merge, using: exp.Expr | None) -> exp.Expr | None:
+    """The MERGE's match condition; DuckDB's `USING (id)` names columns equal on both sides
+    (sqlglot keeps them apart and sets `on` to False)."""
+    on = node.args.get("on")
+    if isinstance(on, exp.Expr):
+        return on
+    columns = [c for c in node.args.get("using_cond") or [] if isinstance(c, exp.Identifier)]
+    if not columns or not isinstance(node.this, exp.Table) or using is None:
+        return None
+    target, source = node.this.alias_or_name, using.alias_or_name
+    return exp.and_(
+        *(
+            exp.EQ(
+                this=exp.column(column.copy(), table=target),
+                expression=exp.column(column.copy(), table=source),
+            )
+            for column in columns
+        )
+    )
+
+
 def _handle_merge(statement: _Statement, node: exp.Merge, chunk: _Chunk | None) -> None:
     statement.table(node.this, A.WRITE)
     statement.add(I.WRITE, "MERGE writes rows")
-    on = node.args.get("on")
     using = node.args.get("using")
+    on = _merge_condition(node, using)
     target = _qualified_table(node.this)
     on_truth = predicate_truth(on, target_names(node.this))
     if on_truth is None and target is not None and _qualified_table(_plain_source(using)) == target:

@@ -96,9 +96,9 @@ class _Names:
         tokens: list[Token] = _tokenizer_and_parser(self.dialect)[0].tokenize(text)
         return tokens
 
-    def identifier(self, node: exp.Expr | None) -> str | None:
-        if node is None:
-            return None
+    def identifier(self, node: exp.Expr | str | None) -> str | None:
+        if node is None or isinstance(node, str):
+            return node or None  # T-SQL `db..table`: sqlglot keeps the empty schema as ''
         if isinstance(node, exp.Identifier):
             return _normalise(self.dialect, node.this, quoted=bool(node.args.get("quoted")))
         if isinstance(node, exp.Literal | exp.Var):
