@@ -34,6 +34,10 @@ class _RiskySetting:
 class _Registry:
     risky: tuple[_RiskySetting, ...]
     harmless: tuple[re.Pattern[str], ...]
+    # Harmless settings named exactly that a risky row only reaches through a pattern
+    # (ClickHouse `log_comment` tags the query log; `log_*` changes what is logged): the
+    # exact name is the more specific row.
+    named_harmless: frozenset[str]
     variable_dialects: frozenset[str]
 
 
@@ -54,7 +58,15 @@ def _registry() -> _Registry:
         for row in data["risky"]
     )
     harmless = tuple(_glob(str(name)) for name in data["harmless"])
-    return _Registry(risky, harmless, frozenset(data.get("variable_dialects") or ()))
+    risky_names = {str(name).lower() for row in data["risky"] for name in row["names"]}
+    named_harmless = frozenset(
+        str(name).lower()
+        for name in data["harmless"]
+        if not any(char in str(name) for char in "*?[") and str(name).lower() not in risky_names
+    )
+    return _Registry(
+        risky, harmless, named_harmless, frozenset(data.get("variable_dialects") or ())
+    )
 
 
 # Scopes whose change outlives the session: the server's configuration for every session.
@@ -103,6 +115,8 @@ def judge_setting(
         )
     lowered = None if value is None else value.strip().strip("'\"").lower()
     registry = _registry()
+    if setting in registry.named_harmless:
+        return
     for row in registry.risky:
         if any(pattern.fullmatch(setting) for pattern in row.names):
             # A value the analyzer cannot read (computed, missing) counts as the risky one.
