@@ -384,9 +384,11 @@ def _handle_comment(statement: _Statement, node: exp.Expr, chunk: _Chunk | None)
 def _handle_set(statement: _Statement, node: exp.Expr, chunk: _Chunk | None) -> None:
     """Each SET item is judged by the settings registry (rules/sql_settings.yaml); assignments
     to variables change nothing. Values that are queries are walked like any other node."""
+    variables = False  # Databricks `SET VARIABLE a = 1, b = 2`: every item is a variable
     for item in node.expressions:
         kind = str(item.args.get("kind") or "").upper()
-        if kind in ("NAMES", "TRANSACTION", "CHARACTER SET", "CHARSET", "VARIABLE"):
+        variables = kind == "VARIABLE" or (variables and not kind)
+        if variables or kind in ("NAMES", "TRANSACTION", "CHARACTER SET", "CHARSET"):
             continue
         assignment = item.this
         target = assignment.this if isinstance(assignment, exp.EQ) else assignment

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import sqlglot
 from sqlglot.errors import SqlglotError
 from sqlglot.tokenizer_core import TokenType
@@ -84,12 +86,32 @@ def _block_body(statement: _Statement, found: _Words) -> bool:
 
     A procedure call there runs code whose body is not visible (dynamic, like CALL); anything
     else that is not a transaction option is not understood (closed world)."""
+    if _named_transaction(statement, found.words):
+        return False
     rest = [word for word in found.words[1:] if word not in _TRANSACTION_WORDS]
     if not rest:
         return False
     if rest[0] in _BLOCK_CONTROL:
         return True
     return _called_procedure(statement, rest, "BEGIN", found)
+
+
+_NAME = re.compile(r"[A-Z_#][A-Z0-9_#$@]*")
+
+
+def _named_transaction(statement: _Statement, words: list[str]) -> bool:
+    """T-SQL `BEGIN [DISTRIBUTED] TRAN[SACTION] name|@var [WITH MARK ['text']]`: a transaction
+    given a name (for ROLLBACK and log marks), not a block that calls `name`."""
+    if statement.dialect_name not in ("tsql", "fabric"):
+        return False
+    rest = words[2:] if words[1:2] == ["DISTRIBUTED"] else words[1:]
+    if rest[:1] not in (["TRAN"], ["TRANSACTION"]):
+        return False
+    rest = rest[2:] if rest[1:2] == ["@"] else rest[1:]
+    if not rest or not _NAME.fullmatch(rest[0]):
+        return False
+    rest = rest[3:] if rest[1:3] == ["WITH", "MARK"] else rest[1:]
+    return all(word == ";" for word in rest)
 
 
 def _loop_body(statement: _Statement, found: _Words) -> bool:
