@@ -4,7 +4,8 @@ engines): the rows go to that location, so the write is an export to it.
 
 `CREATE TABLE ... AS SELECT` over such storage is already an export where it is analysed (ddl.py);
 this pass covers the two-step form, `CREATE TABLE x (...) WITH (external_location = ...)` then
-`INSERT INTO x SELECT ...`, in one script.
+`INSERT INTO x SELECT ...`, in one script. Spark's data-source view (`CREATE TEMPORARY VIEW x
+USING jdbc OPTIONS (url ...)`) is such a table too: an insert into it writes to the source.
 """
 
 from __future__ import annotations
@@ -22,6 +23,14 @@ from guardrails_core.model import (
 
 _OUTSIDE = frozenset({ObjectKind.URL, ObjectKind.FILE, ObjectKind.STAGE})
 _FILLS = frozenset({ObjectAction.WRITE, ObjectAction.REPLACE})
+_STORED = frozenset({ObjectKind.TABLE, ObjectKind.VIEW})
+
+
+def _made(ref: ObjectRef, effect: StatementEffect) -> bool:
+    """CREATE [OR REPLACE] made the table or view (not INSERT OVERWRITE's replace)."""
+    return ref.action is ObjectAction.CREATE or (
+        ref.action is ObjectAction.REPLACE and effect.operation.upper().startswith("CREATE")
+    )
 
 
 def _table_key(ref: ObjectRef) -> str:
@@ -34,11 +43,7 @@ def writes_to_external_tables(effects: list[StatementEffect]) -> list[StatementE
     stored_at: dict[str, tuple[ObjectRef, ...]] = {}
     result: list[StatementEffect] = []
     for effect in effects:
-        created = [
-            o
-            for o in effect.objects
-            if o.kind is ObjectKind.TABLE and o.action is ObjectAction.CREATE
-        ]
+        created = [o for o in effect.objects if o.kind in _STORED and _made(o, effect)]
         outside = tuple(o for o in effect.objects if o.kind in _OUTSIDE)
         if created and outside:
             for table in created:
