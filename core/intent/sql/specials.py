@@ -12,6 +12,7 @@ from sqlglot.errors import SqlglotError
 from sqlglot.tokenizer_core import Token, TokenType
 
 from guardrails_core.intent.sql.access import _copy_program, _embed_shell, _walk
+from guardrails_core.intent.sql.backups import special_backup
 from guardrails_core.intent.sql.dialects import (
     _QUOTED_TOKENS,
     MAX_DEPTH,
@@ -548,4 +549,5 @@ _SPECIAL_COMMANDS: dict[str, SpecialCommand] = {
     "REPLACE": _special_replace,
     "VACUUM": _special_vacuum,
     "LOAD": _special_load,
+    "BACKUP": special_backup,
 }
