@@ -193,10 +193,13 @@ def remember_assignments(tree: exp.Expr | None, texts: dict[str, str]) -> list[s
         for item in tree.expressions:
             targets = item.this if isinstance(item.this, list) else [item.this]
             assigned.extend((target, item.args.get("default")) for target in targets)
-    elif isinstance(tree, exp.Select) and isinstance(into := tree.args.get("into"), exp.Into):
+    elif (
+        isinstance(tree, exp.Select)
+        and isinstance(into := tree.args.get("into"), exp.Into)
+        and len(tree.expressions) == 1
+    ):
         # MySQL `SELECT CONCAT('DROP TABLE ', GROUP_CONCAT(table_name)) INTO @ddl FROM ...`
-        if len(tree.expressions) == 1:
-            assigned.append((into.this, tree.expressions[0]))
+        assigned.append((into.this, tree.expressions[0]))
     names: list[str] = []
     for target, value in assigned:
         name = variable_name(target)
