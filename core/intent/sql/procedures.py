@@ -41,13 +41,13 @@ def _handle_execute(statement: _Statement, node: exp.Expr, chunk: _Chunk | None)
     if procedure in ("sp_msforeachtable", "sp_msforeachdb"):
         # Each command runs once per table (or database), `?` standing for its name; the
         # pre- and post-commands once around them.
-        for name, position in _FOREACH_COMMANDS:
-            argument = _argument(arguments, name, position)
-            if argument is None and name != "command1":
+        for parameter, position in _FOREACH_COMMANDS:
+            argument = _argument(arguments, parameter, position)
+            if argument is None and parameter != "command1":
                 continue
             command = fold_text(argument, statement.texts)
             each = command.replace("?", "__each_object__") if command is not None else None
-            _dynamic_text(statement, each, f"{procedure} @{name}")
+            _dynamic_text(statement, each, f"{procedure} @{parameter}")
         return
     if procedure in ("sp_add_jobstep", "sp_update_jobstep"):
         # An Agent job step: its command runs later, outside this session.
