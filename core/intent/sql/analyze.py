@@ -45,6 +45,7 @@ from guardrails_core.intent.sql.statement import (
     _split_statements,
     _Statement,
 )
+from guardrails_core.intent.sql.swaps import swaps_with_empty_tables
 from guardrails_core.intent.sql.temporaries import (
     ScratchRows,
     as_temporary_drop,
@@ -309,6 +310,7 @@ def _analyze(
     if len(effects) < 2:
         return effects
     effects = judge_partition_overwrites(writes_to_external_tables(effects))
+    effects = swaps_with_empty_tables(effects)
     return spare_new_tables(effects, _spared_messages())
 
 
