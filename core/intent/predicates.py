@@ -25,6 +25,7 @@ from guardrails_core.intent.like_patterns import match_anything
 from guardrails_core.intent.value_ranges import (
     always_true,
     like_every_value,
+    missed_window,
     never_null,
     recorded_rows_pass,
     spans_whole_range,
@@ -231,6 +232,16 @@ def self_compared_column(condition: exp.Expr, target: Target = frozenset()) -> e
             and isinstance(unparen(part.this), exp.Column)
             and _same_value(part.this, part.expression, target)
         ):
+            return part
+    return None
+
+
+def missed_time_window(condition: exp.Expr) -> exp.Expr | None:
+    """A conjunct `created_at < '9999'` or `order_date > SYSDATE - 36500`: the time window that
+    was to pick the stale (or recent) rows passes every recorded row, so the rest of the
+    condition picks far more than written. The first such conjunct, or None."""
+    for part in _leaves(unparen(condition), exp.And):
+        if missed_window(unparen(part), constant):
             return part
     return None
 

@@ -317,6 +317,20 @@ def _concat(compiler: Compiler, node: exp.Expr) -> Compiled:
 
 
 def _cast(compiler: Compiler, node: exp.Expr) -> Compiled:
+    converted = _converted(compiler, node)
+    if not isinstance(node, exp.TryCast):
+        return converted
+
+    def or_null(row: Row) -> Value:  # TRY_CAST: a value that does not convert is NULL
+        try:
+            return converted(row)
+        except _Mismatch:
+            return None
+
+    return or_null
+
+
+def _converted(compiler: Compiler, node: exp.Expr) -> Compiled:
     inner = compiler.compile(node.this)
     to = node.args.get("to")
     if isinstance(to, exp.DataType) and to.is_type(*exp.DataType.TEXT_TYPES):
@@ -360,7 +374,10 @@ _INTEGER_TYPES: dict[Any, tuple[int, bool]] = {
 def _integer(value: Value, bits: int, signed: bool) -> float:
     """A cast to a fixed-width integer: out of range is an error for signed types (that row
     fails the statement) and wraps around for unsigned ones (ClickHouse, MySQL)."""
-    number = int(_number(value) if not isinstance(value, str) else float(value))
+    try:
+        number = int(_number(value) if not isinstance(value, str) else float(value))
+    except (ValueError, OverflowError) as error:  # 'EMEA', '', 'inf': the cast fails
+        raise _Mismatch from error
     if signed:
         if not -(2 ** (bits - 1)) <= number < 2 ** (bits - 1):
             raise _Mismatch

@@ -2,7 +2,8 @@
 (rules/value_ranges.yaml) compared with a constant outside it (`toYear(d) > 0`, `length(s) >= 0`,
 `user_id > -1`, `id BETWEEN 0 AND 2147483647`), keys that are never NULL (`id IS NOT NULL`,
 `session_id IS NOT NULL` in `sessions`), lower bounds at the Unix epoch (`event_date >
-toDate(0)`), and MySQL's text column compared with the number 0 (`token = 0`)."""
+toDate(0)`, `created_at > SYSDATE - 36500`), cutoffs after every recorded row (`created_at <
+'9999'`), and MySQL's text column compared with the number 0 (`token = 0`)."""
 
 from __future__ import annotations
 
@@ -141,7 +142,9 @@ def always_true(
     elif isinstance(function, exp.Column):
         row = _column_row(function, target)
         bounds = row.bounds if row is not None else None
-        if kind in (exp.GT, exp.GTE) and _at_or_before_epoch(value, bound, row):
+        if kind in (exp.GT, exp.GTE) and (
+            _at_or_before_epoch(value, bound, row) or _long_before_now(bound, constant, row)
+        ):
             return True
     if bounds is None or isinstance(value, bool) or not isinstance(value, int | float):
         return False
@@ -167,6 +170,57 @@ def spans_whole_range(
 def _epoch() -> tuple[frozenset[str], str]:
     data = load_yaml(RULES.read_text(encoding="utf-8"))["epoch"]
     return frozenset(str(name) for name in data["functions"]), str(data["earliest"])
+
+
+@functools.cache
+def _epoch_span() -> tuple[float, int]:
+    """(days back from now that reach the epoch, first year after every recorded row)."""
+    data = load_yaml(RULES.read_text(encoding="utf-8"))["epoch"]
+    return float(data["span_days"]), int(str(data["latest"])[:4])
+
+
+# Days in a unit of date arithmetic (a month and a year at their shortest).
+_UNIT_DAYS = {"year": 365.0, "month": 28.0, "week": 7.0, "day": 1.0}
+
+
+def _long_before_now(
+    bound: exp.Expr, constant: Callable[[exp.Expr | None], Any], row: _ColumnRow | None
+) -> bool:
+    """`created_at > SYSDATE - 36500`, `order_date > now() - interval '100 years'`: a lower
+    bound moved back from now past the epoch, for a column recording when its row happened."""
+    while isinstance(bound, exp.Paren):
+        bound = bound.this
+    moved = _moved_clock(bound)
+    if row is None or not row.past or moved is None:
+        return False
+    clock, amount, sign = moved
+    if not (_now(clock) or _today(clock)):
+        return False
+    unit = bound.args.get("unit")
+    if isinstance(amount, exp.Interval):
+        unit = amount.args.get("unit")
+        amount = amount.this
+    unit_name = str(unit.name if isinstance(unit, exp.Expr) else unit or "day").lower()
+    days = _UNIT_DAYS.get(unit_name.rstrip("s"))
+    try:
+        number = sign * float(constant(amount))
+    except (TypeError, ValueError):
+        return False
+    return days is not None and -number * days >= _epoch_span()[0]
+
+
+def _after_every_row(cutoff: exp.Expr, constant: Callable[[exp.Expr | None], Any]) -> bool:
+    """`'9999-12-31'`, `DATE '2999-01-01'`, `'9999'`: a date written in a year after every row
+    a system has recorded (text compares by its leading year first)."""
+    while isinstance(cutoff, exp.Paren):
+        cutoff = cutoff.this
+    if isinstance(cutoff, exp.Cast) and isinstance(cutoff.this, exp.Literal):
+        cutoff = cutoff.this
+    value = constant(cutoff)
+    if not isinstance(value, str):
+        return False
+    year = re.match(r"(\d{4})(?:$|[-/ T])", value)
+    return year is not None and int(year.group(1)) >= _epoch_span()[1]
 
 
 def _at_or_before_epoch(value: Any, bound: exp.Expr, row: _ColumnRow | None) -> bool:
@@ -264,10 +318,34 @@ def recorded_rows_pass(node: exp.Expr, constant: Callable[[exp.Expr | None], Any
     row = _column_row(column)
     if row is None or not row.past:
         return False
-    if _after(cutoff, constant, _now, strictly=False):
+    if _after(cutoff, constant, _now, strictly=False) or _after_every_row(cutoff, constant):
         return True
     inclusive = isinstance(node, exp.LTE | exp.GTE)
     return row.day and _after(cutoff, constant, _today, strictly=not inclusive)
+
+
+def missed_window(node: exp.Expr, constant: Callable[[exp.Expr | None], Any]) -> bool:
+    """`created_at < '9999'`, `created_at < now() + interval '1 day'`, `order_date > SYSDATE -
+    36500`: a time window meant to pick old (or recent) rows that every recorded row passes. Not
+    a guard at the epoch (`> '1970-01-01'`) or at now (`<= now()`), which are written on purpose."""
+    kind: type[exp.Expr] = type(node)
+    if kind not in _UP_TO:
+        return False
+    column, cutoff = _unparen(node.this), node.expression
+    if not isinstance(column, exp.Column):  # `'9999' > created_at` reads as `created_at < '9999'`
+        column, cutoff, kind = _unparen(node.expression), node.this, _MIRRORED[kind]
+    row = _column_row(column)
+    if row is None or not row.past:
+        return False
+    if _UP_TO[kind]:
+        return _after(cutoff, constant, _now, strictly=True) or _after_every_row(cutoff, constant)
+    return _long_before_now(cutoff, constant, row)
+
+
+def _unparen(node: exp.Expr) -> exp.Expr:
+    while isinstance(node, exp.Paren):
+        node = node.this
+    return node
 
 
 def _after(

@@ -708,7 +708,7 @@ FINDINGS = [
     case(
         "clickhouse",
         "ALTER TABLE events MODIFY TTL ts + INTERVAL 0 SECOND",
-        "delete mass_mutation",
+        "delete mass_mutation schema_change",
         "deny",
         id="F18d",
     ),

@@ -206,7 +206,10 @@ def _copy_program(chunk: _Chunk | None) -> str | None:
         return None
     tokens = chunk.tokens
     for position, token in enumerate(tokens[:-1]):
-        if token.text.upper() == "PROGRAM" and tokens[position + 1].token_type is TokenType.STRING:
+        if token.text.upper() == "PROGRAM" and tokens[position + 1].token_type in (
+            TokenType.STRING,
+            TokenType.HEREDOC_STRING,  # PostgreSQL's $cmd$...$cmd$
+        ):
             return tokens[position + 1].text
     return None
 

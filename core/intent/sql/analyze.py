@@ -32,7 +32,9 @@ from guardrails_core.intent.sql.dialects import (
 )
 from guardrails_core.intent.sql.external import writes_to_external_tables
 from guardrails_core.intent.sql.glued import glued_statements
+from guardrails_core.intent.sql.new_tables import spare_new_tables
 from guardrails_core.intent.sql.parentheses import many_parentheses, without_redundant_parentheses
+from guardrails_core.intent.sql.partition_overwrite import judge_partition_overwrites
 from guardrails_core.intent.sql.reads import cross_catalog
 from guardrails_core.intent.sql.scratch_rows import record_scratch_rows
 from guardrails_core.intent.sql.specials import _remember_variable, remember_texts
@@ -44,6 +46,7 @@ from guardrails_core.intent.sql.statement import (
     _split_statements,
     _Statement,
 )
+from guardrails_core.intent.sql.swaps import swaps_with_empty_tables
 from guardrails_core.intent.sql.temporaries import (
     ScratchRows,
     as_temporary_drop,
@@ -305,7 +308,11 @@ def _analyze(
         record_scratch_rows(statement, scratch)
         routines.update(created_routines(effect))
         effects.append(effect)
-    return writes_to_external_tables(effects) if len(effects) > 1 else effects
+    if len(effects) < 2:
+        return effects
+    effects = judge_partition_overwrites(writes_to_external_tables(effects))
+    effects = swaps_with_empty_tables(effects)
+    return spare_new_tables(effects, _spared_messages())
 
 
 def _first_in(positions: list[int], start: int, end: int) -> int | None:
@@ -324,6 +331,7 @@ class _EffectRow(NamedTuple):
     message: str
     strings: bool  # matched against the text with its string literals
     words: tuple[str, ...]  # one of them is in every statement the pattern can match
+    spared_on_new_tables: bool = False  # harmless on a table the script created (new_tables.py)
 
 
 def _effect_row(row: dict[str, Any], position: int) -> _EffectRow:
@@ -341,6 +349,7 @@ def _effect_row(row: dict[str, Any], position: int) -> _EffectRow:
             str(row["message"]),
             bool(row.get("strings")),
             words,
+            bool(row.get("spared_on_new_tables")),
         )
     except (KeyError, ValueError, TypeError, re.error) as error:
         raise ValueError(f"{where} ({row.get('pattern')!r}): {error}; fix the row") from error
@@ -350,6 +359,11 @@ def _effect_row(row: dict[str, Any], position: int) -> _EffectRow:
 def _effect_rows() -> tuple[_EffectRow, ...]:
     data = load_yaml(_EFFECTS_FILE.read_text(encoding="utf-8"))
     return tuple(_effect_row(row, position) for position, row in enumerate(data["effects"]))
+
+
+@functools.cache
+def _spared_messages() -> frozenset[str]:
+    return frozenset(row.message for row in _effect_rows() if row.spared_on_new_tables)
 
 
 _STRING_TOKENS = frozenset(

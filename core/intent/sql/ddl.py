@@ -199,6 +199,9 @@ def _external_storage(statement: _Statement, node: exp.Create) -> None:
         engine = _property_engine(prop)
         if engine in _REMOTE_ENGINES:
             statement.add(I.HOST_ACCESS, f"the {engine.upper()} engine connects to another server")
+            server = _engine_server(prop, engine)
+            if server is not None:  # rows written to the table go there (external.py)
+                statement.obj(K.URL, A.EXPORT_TARGET if fills else A.READ, server)
             if fills:
                 statement.add(
                     I.EXPORT, f"CREATE TABLE ... AS writes rows to another server ({engine})"
@@ -256,11 +259,21 @@ def _property_location(prop: exp.Expr) -> str | None:
     if isinstance(prop, exp.Property) and prop.name.lower() in (
         "external_location",
         "location",
+        "connection",  # MySQL FEDERATED: CONNECTION='mysql://user:pw@host:port/db/table'
         "path",
         "url",
     ):
         value = prop.args.get("value")
         return str(value.this) if isinstance(value, exp.Literal) else None
+    return None
+
+
+def _engine_server(prop: exp.Expr, engine: str) -> str | None:
+    """ClickHouse `ENGINE = MySQL('host:port', ...)`: the server the engine's rows live on."""
+    arguments = list(prop.this.iter_expressions()) if isinstance(prop.this, exp.Expr) else []
+    first = arguments[0] if arguments else None
+    if isinstance(first, exp.Literal) and first.is_string and "://" not in first.this:
+        return f"{engine}://{first.this}"
     return None
 
 
@@ -444,6 +457,7 @@ def _handle_alter(statement: _Statement, node: exp.Alter, chunk: _Chunk | None) 
         elif any(isinstance(inner, exp.MergeTreeTTL) for inner in action.walk()):
             statement.table(target, A.DELETE, kind)
             statement.add(I.DELETE, "MODIFY TTL deletes every row older than the new TTL")
+            statement.add(I.SCHEMA_CHANGE, "MODIFY TTL changes the table's definition")
             statement.add(I.MASS_MUTATION, "a new TTL can expire the whole table at once")
         elif isinstance(action, exp.ModifyColumn) and _renames_column(action):
             old = statement.names.identifier(action.args.get("rename_from"))

@@ -210,6 +210,9 @@ _BATCH_SEPARATOR = re.compile(r"(?im)^([ \t]*)GO(?:[ \t]+\d+)?[ \t]*$")
 
 _OBJECT_CLASS = re.compile(r"\b(ON)\s+OBJECT\s*::", re.IGNORECASE)
 _SQLPLUS_RUN = re.compile(r"(?m)^([ \t]*)/(?=[ \t]*$)")
+# The mysql client ends a statement at `\G` (vertical output) or `\g` as at `;`, at the end of a
+# line.
+_MYSQL_CLIENT_END = re.compile(r"\\[Gg](?=[ \t]*(?:\r?\n|$))")
 _DML_TOP = re.compile(
     r"\b(UPDATE|DELETE|INSERT)\s+TOP\s*(?:\([^()]*\)|\d+)(?:\s+PERCENT\b)?", re.IGNORECASE
 )
@@ -249,6 +252,7 @@ def _preprocess(text: str, dialect: str | None) -> tuple[str, list[int]]:
         # statement boundary, like T-SQL's GO. Same length.
         text = _SQLPLUS_RUN.sub(lambda m: m.group(1) + ";", text)
     if dialect in MYSQL_FAMILY:
+        text = _MYSQL_CLIENT_END.sub("; ", text)  # same length
         text, suspicious = _unwrap_mysql(text)
         return _mysql_placeholders(text), suspicious
     if dialect is None:

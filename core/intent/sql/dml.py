@@ -6,6 +6,7 @@ from sqlglot import exp
 
 from guardrails_core.intent.predicates import (
     _restricted,
+    missed_time_window,
     predicate_truth,
     self_compared_column,
     target_names,
@@ -356,6 +357,12 @@ def _check_unbounded(
             I.MASS_MUTATION,
             f"{verb}'s WHERE compares a column with itself ({itself.sql()[:60]}): the filter meant "
             "to pick rows by it picks none out, so the rest of the condition is wider than written",
+        )
+    elif truth is None and (window := missed_time_window(folded)) is not None:
+        statement.add(
+            I.MASS_MUTATION,
+            f"{verb}'s WHERE has a time window that every recorded row passes "
+            f"({window.sql()[:60]}): the rest of the condition picks far more rows than written",
         )
     elif truth is None and statement.dialect_name in STRING_FALLBACK_DIALECTS:
         fallback = _quoted_names_as_strings(condition)

@@ -180,9 +180,9 @@ def _formatted(node: exp.Format, texts: dict[str, str], unknown: str | None) -> 
 
 
 def remember_assignments(tree: exp.Expr | None, texts: dict[str, str]) -> list[str]:
-    """Record the text each variable is assigned by `tree` (SET, DECLARE ... = / DEFAULT); a
-    variable assigned something that does not fold is forgotten, but for its visible pieces
-    (`visible_variable`). Returns the names assigned."""
+    """Record the text each variable is assigned by `tree` (SET, DECLARE ... = / DEFAULT,
+    SELECT ... INTO @v); a variable assigned something that does not fold is forgotten, but for
+    its visible pieces (`visible_variable`). Returns the names assigned."""
     assigned: list[tuple[exp.Expr | None, exp.Expr | None]] = []
     if isinstance(tree, exp.Set):
         for item in tree.expressions:
@@ -193,6 +193,13 @@ def remember_assignments(tree: exp.Expr | None, texts: dict[str, str]) -> list[s
         for item in tree.expressions:
             targets = item.this if isinstance(item.this, list) else [item.this]
             assigned.extend((target, item.args.get("default")) for target in targets)
+    elif (
+        isinstance(tree, exp.Select)
+        and isinstance(into := tree.args.get("into"), exp.Into)
+        and len(tree.expressions) == 1
+    ):
+        # MySQL `SELECT CONCAT('DROP TABLE ', GROUP_CONCAT(table_name)) INTO @ddl FROM ...`
+        assigned.append((into.this, tree.expressions[0]))
     names: list[str] = []
     for target, value in assigned:
         name = variable_name(target)

@@ -39,10 +39,15 @@ def _handle_execute(statement: _Statement, node: exp.Expr, chunk: _Chunk | None)
         _dynamic_text(statement, literal, "sp_executesql")
         return
     if procedure in ("sp_msforeachtable", "sp_msforeachdb"):
-        # The command runs once per table (or database), `?` standing for its name.
-        command = fold_text(_argument(arguments, "command1", 0), statement.texts)
-        each = command.replace("?", "__each_object__") if command is not None else None
-        _dynamic_text(statement, each, procedure)
+        # Each command runs once per table (or database), `?` standing for its name; the
+        # pre- and post-commands once around them.
+        for parameter, position in _FOREACH_COMMANDS:
+            argument = _argument(arguments, parameter, position)
+            if argument is None and parameter != "command1":
+                continue
+            command = fold_text(argument, statement.texts)
+            each = command.replace("?", "__each_object__") if command is not None else None
+            _dynamic_text(statement, each, f"{procedure} @{parameter}")
         return
     if procedure in ("sp_add_jobstep", "sp_update_jobstep"):
         # An Agent job step: its command runs later, outside this session.
@@ -79,6 +84,16 @@ def _handle_execute(statement: _Statement, node: exp.Expr, chunk: _Chunk | None)
         f"EXEC {target.sql() if target is not None else ''} runs a stored "
         "procedure whose body is not visible here",
     )
+
+
+# sp_MSforeachtable's commands, by parameter name (and position: @command1 only is positional).
+_FOREACH_COMMANDS = (
+    ("command1", 0),
+    ("command2", None),
+    ("command3", None),
+    ("precommand", None),
+    ("postcommand", None),
+)
 
 
 def _argument(arguments: list[exp.Expr], name: str, position: int | None) -> exp.Expr | None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlglot import exp
 
-from guardrails_core.intent.sql.dialects import I
+from guardrails_core.intent.sql.dialects import MAX_DEPTH, I
 from guardrails_core.intent.sql.statement import _Chunk, _Statement
 from guardrails_core.model import Intent
 from guardrails_core.yaml_data import load_yaml
@@ -28,6 +28,7 @@ class _RiskySetting:
     values: frozenset[str]
     intents: tuple[Intent, ...]
     message: str
+    shell: bool = False  # the value is a shell command the server runs
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ def _registry() -> _Registry:
             values=frozenset(str(value).lower() for value in row.get("values") or ()),
             intents=tuple(Intent(intent) for intent in row["intents"]),
             message=str(row["message"]),
+            shell=bool(row.get("shell")),
         )
         for row in data["risky"]
     )
@@ -71,6 +73,15 @@ def _registry() -> _Registry:
 
 # Scopes whose change outlives the session: the server's configuration for every session.
 _SERVER_SCOPES = frozenset({"GLOBAL", "PERSIST", "PERSIST_ONLY", "SYSTEM"})
+
+
+def _embed_command(statement: _Statement, command: str) -> None:
+    """What the shell command a setting holds does (`curl -T %p https://...` exports)."""
+    if not command or statement.depth >= MAX_DEPTH:
+        return
+    from guardrails_core.intent.shell import analyze_shell  # shell imports sql: import late
+
+    statement.embed(analyze_shell(command, depth=statement.depth + 1))
 
 
 def normalise_setting(name: str) -> str:
@@ -124,6 +135,8 @@ def judge_setting(
                 return
             for intent in row.intents:
                 statement.add(intent, f"{verb} {setting}: {row.message}")
+            if row.shell and value is not None:
+                _embed_command(statement, value.strip().strip("'\""))
             return
     if any(pattern.fullmatch(setting) for pattern in registry.harmless):
         return

@@ -12,6 +12,7 @@ from sqlglot.errors import SqlglotError
 from sqlglot.tokenizer_core import Token, TokenType
 
 from guardrails_core.intent.sql.access import _copy_program, _embed_shell, _walk
+from guardrails_core.intent.sql.backups import special_backup
 from guardrails_core.intent.sql.dialects import (
     _QUOTED_TOKENS,
     MAX_DEPTH,
@@ -249,6 +250,12 @@ def _special_call(statement: _Statement, command: _Command) -> bool:
     if known is not None:
         for intent in known.intents:
             statement.add(intent, f"CALL {name}: {known.message}")
+        if known.runs_sql_argument and len(strings) >= 2 and statement.depth < MAX_DEPTH:
+            # the remote SQL's dialect is not written: read as PostgreSQL's (dblink's, DuckDB's
+            # postgres_execute)
+            statement.embed(analyze_nested(strings[-1], "postgres", depth=statement.depth + 1))
+        elif known.runs_sql_argument:
+            statement.add(I.DYNAMIC, f"CALL {name} runs SQL text that is not written here")
         return True
     package = function_registry().packages.get(name.split(".")[0].lower())
     if package is not None and not package.intents and "." in name:
@@ -548,4 +555,5 @@ _SPECIAL_COMMANDS: dict[str, SpecialCommand] = {
     "REPLACE": _special_replace,
     "VACUUM": _special_vacuum,
     "LOAD": _special_load,
+    "BACKUP": special_backup,
 }

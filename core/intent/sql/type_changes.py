@@ -18,6 +18,7 @@ RULES = Path(__file__).parent.parent / "rules" / "sql_type_changes.yaml"
 
 class _Lossy(NamedTuple):
     sized: bool
+    whole: bool  # only a type with no digits after the point
     refused_by: frozenset[str]
     why: str
 
@@ -34,6 +35,7 @@ def _rules() -> _Rules:
     for row in data["lossy"]:
         entry = _Lossy(
             bool(row.get("sized")),
+            bool(row.get("whole")),
             frozenset(str(name) for name in row.get("refused_by") or ()),
             str(row["why"]),
         )
@@ -65,10 +67,20 @@ def judge_type_change(
         return
     if lossy.sized and not new_type.expressions:
         return
+    if lossy.whole and not _whole_numbers(new_type):
+        return
     statement.add(
         I.MASS_MUTATION,
         f"changing {column} to {new_type.sql()} converts every stored value: {lossy.why}",
     )
+
+
+def _whole_numbers(new_type: exp.DataType) -> bool:
+    """DECIMAL(14,0) or DECIMAL(14): a precision and no digits after the point."""
+    sizes = [param.this for param in new_type.expressions]
+    if len(sizes) == 1:
+        return True
+    return len(sizes) == 2 and isinstance(sizes[1], exp.Literal) and str(sizes[1].this) == "0"
 
 
 def _same_values(using: exp.Expr, column: str) -> bool:

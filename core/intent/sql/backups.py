@@ -1,0 +1,74 @@
+"""BACKUP to the server's own backup folder or disk: a copy of the database written on its own
+host, not data leaving it. Any other destination (a URL, a share, an object store, a folder that
+is not a backup folder) keeps the keyword rule's `export` (rules/sql_commands.yaml)."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from guardrails_core.intent.sql.dialects import A, I, K
+from guardrails_core.intent.sql.statement import _Statement
+
+if TYPE_CHECKING:
+    from guardrails_core.intent.sql.specials import _Command
+
+# WITH options that change how the copy is written, not what else happens. Not INIT or FORMAT
+# (they overwrite the backups the file already holds), nor NORECOVERY (it leaves the database
+# restoring, offline) or NO_TRUNCATE.
+_OPTION = (
+    r"(?:COPY_ONLY|COMPRESSION|NO_COMPRESSION|CHECKSUM|NO_CHECKSUM|NOINIT|NOFORMAT|SKIP|NOSKIP"
+    r"|DIFFERENTIAL|CONTINUE_AFTER_ERROR|STOP_ON_ERROR|STATS(?:\s*=\s*\d+)?"
+    r"|(?:MAXTRANSFERSIZE|BLOCKSIZE|BUFFERCOUNT|RETAINDAYS)\s*=\s*\d+"
+    r"|(?:NAME|DESCRIPTION|MEDIANAME)\s*=\s*N?'[^'\n]*')"
+)
+_DISK = r"DISK\s*=\s*N?'(?P<path>[^'\n]+)'"
+_TSQL_BACKUP = re.compile(
+    rf"\s*BACKUP\s+(?:DATABASE|LOG)\s+[\w\[\]\"]+\s+TO\s+{_DISK}(?P<more>(?:\s*,\s*DISK\s*=\s*N?'[^'\n]+')*)"
+    rf"(?:\s+WITH\s+{_OPTION}(?:\s*,\s*{_OPTION})*)?\s*;?\s*",
+    re.IGNORECASE,
+)
+# ClickHouse writes to a disk the server's configuration allows for backups (backups.allowed_disk).
+_CLICKHOUSE_BACKUP = re.compile(
+    r"\s*BACKUP\s+(?:TABLE|DATABASE)\s+[\w.`\"]+(?:\s+ON\s+CLUSTER\s+[\w'`\"]+)?"
+    r"\s+TO\s+Disk\s*\(\s*'(?P<disk>[\w-]+)'\s*,\s*'(?P<path>[\w./-]+)'\s*\)\s*;?\s*",
+    re.IGNORECASE,
+)
+# A folder of the server's own disk whose name says it holds backups (D:\SQLBackups); web roots
+# and shared folders are not, whatever they are named. (A Linux path is judged as a host file.)
+_LOCAL_PATH = re.compile(r"[A-Za-z]:\\(?!.*\.\.)[^\\/].*", re.DOTALL)
+_SERVED = re.compile(r"(?i)[\\/](?:inetpub|wwwroot|htdocs|www|html|public|users|temp|tmp)[\\/]")
+
+
+def _backup_folder(path: str) -> bool:
+    folders = re.split(r"[\\/]", path)[:-1]
+    return (
+        _LOCAL_PATH.fullmatch(path) is not None
+        and _SERVED.search(path) is None
+        and any("backup" in folder.lower() for folder in folders)
+    )
+
+
+def special_backup(statement: _Statement, command: _Command) -> bool:
+    """`BACKUP DATABASE s TO DISK = N'D:\\SQLBackups\\s.bak' WITH COPY_ONLY`: a write of a file
+    on the server. False (the keyword rule's export) for anything else."""
+    text = command.source[command.chunk.start : command.chunk.end]
+    if statement.dialect_name == "clickhouse":
+        match = _CLICKHOUSE_BACKUP.fullmatch(text)
+        paths = [f"{match['disk']}:{match['path']}"] if match else []
+    else:
+        match = _TSQL_BACKUP.fullmatch(text)
+        more = re.findall(r"N?'([^'\n]+)'", match["more"]) if match else []
+        paths = [match["path"], *more] if match else []
+        if not all(_backup_folder(path) for path in paths):
+            return False
+    if not paths:
+        return False
+    statement.operation = "BACKUP"
+    # The whole statement is the shape above: what sqlglot could not parse is understood.
+    statement.intents.discard(I.UNPARSEABLE)
+    statement.findings[:] = [f for f in statement.findings if f.intent is not I.UNPARSEABLE]
+    for path in paths:
+        statement.obj(K.FILE, A.WRITE, path)
+        statement.add(I.WRITE, f"BACKUP writes a copy of the database to {path}, on its own host")
+    return True

@@ -1,0 +1,46 @@
+"""Expiry set on a table the same script created: `CREATE TABLE scratch.x AS ...; ALTER TABLE
+scratch.x SET OPTIONS (expiration_timestamp = ...)`. The table holds only what the script put in
+it, so an expiration (or TTL) cleans up after the script and deletes no kept data. The effect
+rows that say so carry `spared_on_new_tables` (rules/sql_effects.yaml).
+
+Not a table created with IF NOT EXISTS (it may have existed, with its rows) or OR REPLACE (a
+replace is judged as one), nor one that a statement in between renamed or replaced.
+"""
+
+from __future__ import annotations
+
+import re
+
+from guardrails_core.intent.sql.trees import updated
+from guardrails_core.model import ObjectAction, ObjectKind, StatementEffect, sorted_intents
+
+_PLAIN_CREATE = re.compile(
+    r"\s*CREATE\s+(?:(?:GLOBAL|LOCAL|TEMP|TEMPORARY|TRANSIENT|UNLOGGED)\s+)*TABLE\s+(?!IF\b)",
+    re.IGNORECASE,
+)
+
+
+def spare_new_tables(
+    effects: list[StatementEffect], spared: frozenset[str]
+) -> list[StatementEffect]:
+    """`effects` with each spared finding dropped where every table it alters was created by
+    an earlier statement of the script."""
+    created: set[str] = set()
+    result: list[StatementEffect] = []
+    for effect in effects:
+        tables = [o for o in effect.objects if o.kind is ObjectKind.TABLE]
+        if _PLAIN_CREATE.match(effect.text):
+            created.update(o.qualified.lower() for o in tables if o.action is ObjectAction.CREATE)
+        else:
+            created.difference_update(
+                o.qualified.lower() for o in tables if o.action is not ObjectAction.ALTER
+            )
+        dropped = [f for f in effect.findings if f.message in spared]
+        if not dropped or not tables or any(o.qualified.lower() not in created for o in tables):
+            result.append(effect)
+            continue
+        kept = tuple(f for f in effect.findings if f.message not in spared)
+        lost = {f.intent for f in dropped} - {f.intent for f in kept}
+        intents = sorted_intents(set(effect.intents) - lost)
+        result.append(updated(effect, {"intents": intents, "findings": kept}))
+    return result
