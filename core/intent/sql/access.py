@@ -15,13 +15,13 @@ from guardrails_core.intent.sql.dml import (
     _handle_delete,
     _handle_insert,
     _handle_into,
-    _handle_merge,
     _handle_truncate,
     _handle_update,
 )
 from guardrails_core.intent.sql.functions import (
     _check_function,
 )
+from guardrails_core.intent.sql.merge import _handle_merge
 from guardrails_core.intent.sql.procedures import _handle_execute
 from guardrails_core.intent.sql.reads import (
     _outside_workspace,
