@@ -327,13 +327,34 @@ def _handle_attach(statement: _Statement, node: exp.Attach, chunk: _Chunk | None
         if _outside_workspace(location):
             statement.add(I.HOST_ACCESS, f"ATTACH reads {location}, outside the working data")
         return
+    engine = _attached_engine(node)
+    if engine in _FILE_ENGINES and working_folder_file(statement, location):
+        # What is copied into it lands in the working folder, as COPY ... TO 'out.csv' does.
+        statement.obj(K.FILE, A.WRITE, location)
+        statement.add(I.WRITE, f"ATTACH {location} opens a database file in the working folder")
+        return
     statement.obj(_location_kind(location), A.EXPORT_TARGET, location)
     statement.add(
         I.EXPORT,
         f"ATTACH {location} opens (or creates) a database file that data can be copied into",
     )
-    if _outside_workspace(location):
+    if engine not in _FILE_ENGINES:
+        statement.add(I.HOST_ACCESS, f"ATTACH (TYPE {engine}) connects to another database server")
+    elif _outside_workspace(location):
         statement.add(I.HOST_ACCESS, f"ATTACH opens {location}, outside the working data")
+
+
+# ATTACH types whose target is a database file (no TYPE: the engine's own format).
+_FILE_ENGINES = frozenset({"", "duckdb", "sqlite"})
+
+
+def _attached_engine(node: exp.Attach) -> str:
+    """DuckDB's `ATTACH '...' (TYPE postgres)`: the lower-case type, '' when none is given."""
+    for option in node.expressions:
+        if isinstance(option, exp.AttachOption) and option.name.upper() == "TYPE":
+            value = option.args.get("expression")
+            return value.name.lower() if isinstance(value, exp.Expr) else "unknown"
+    return ""
 
 
 def _read_only(node: exp.Attach) -> bool:
