@@ -36,6 +36,7 @@ from guardrails_core.intent.sql.new_tables import spare_new_tables
 from guardrails_core.intent.sql.parentheses import many_parentheses, without_redundant_parentheses
 from guardrails_core.intent.sql.partition_overwrite import judge_partition_overwrites
 from guardrails_core.intent.sql.reads import cross_catalog
+from guardrails_core.intent.sql.routine_bodies import ROUTINE_DIALECTS, joined_routine_bodies
 from guardrails_core.intent.sql.scratch_rows import record_scratch_rows
 from guardrails_core.intent.sql.specials import _remember_variable, remember_texts
 from guardrails_core.intent.sql.statement import (
@@ -253,6 +254,8 @@ def _analyze(
     compiled_only = False  # T-SQL SET NOEXEC ON: later statements are compiled, never run
     parser = names.parser()
     chunks = _split_statements(tokens, source)
+    if dialect_name in ROUTINE_DIALECTS:
+        chunks = joined_routine_bodies(chunks, tokens, source, parser)
     for chunk in [
         piece for whole in chunks for piece in glued_statements(whole, source, parser, dialect_name)
     ]:

@@ -26,8 +26,8 @@ _PARAMETERS = (exp.Parameter, exp.Placeholder)  # built once, not on every table
 def _record_reads(statement: _Statement) -> None:
     """Every table not claimed as a target by a handler is read (CTE references excepted)."""
     for node in statement.tables:
-        if id(node) in statement.claimed_tables:
-            continue
+        if id(node) in statement.claimed_tables or isinstance(node.parent, exp.UserDefinedFunction):
+            continue  # a target, or the name of a routine (`WITH FUNCTION f() ...`), no read
         this = node.args.get("this")
         if isinstance(this, exp.Func):
             _table_function(statement, node, this)
