@@ -60,6 +60,7 @@ class _Expander:
 
     if TYPE_CHECKING:
         text: str
+        depth: int
         source: bytes
         sink: list[StatementEffect]
         variables: dict[str, str]
@@ -433,6 +434,9 @@ class _Expander:
             builder.text(self.variables[guarded.group(1)])
             builder.glob = builder.glob or guarded.group(1) in self.globbed
             return
+        if guarded is not None and self.temp_folder(self.node_text(node)):
+            builder.stands_for(_TEMP_FOLDER, self.node_text(node))
+            return
         origin = _Origin.NONE
         sources: list[str] = []
         pending = [node]
@@ -498,6 +502,17 @@ class _Expander:
                 output = self.statement(child, io)
         return output
 
+    def temp_folder(self, written: str) -> bool:
+        """`${TMPDIR:?}` in a top-level script that never sets TMPDIR: the shell stops when it is
+        unset or empty, so it is the temp folder the environment gave (`/tmp` stands for it).
+        Nested scripts may inherit a TMPDIR their caller set: left unknown."""
+        if self.depth or not written.startswith("${TMPDIR:?"):
+            return False
+        uses = [match.start() for match in re.finditer("TMPDIR", self.text)]
+        return all(
+            self.text[max(0, at - 2) : at] == "${" or self.text[at - 1 : at] == "$" for at in uses
+        )
+
     @staticmethod
     def output_origin(output: _Feed | None) -> _Origin:
         """$(echo x) is known text; anything else is some program's output, not visible here."""
@@ -510,6 +525,7 @@ _WHOLE_ARRAY = re.compile(r"\$\{([A-Za-z_]\w*)\[[@*]\]\}")
 _UNROLL_BUDGET = 32  # loop bodies read per script: nested loops over literals would multiply
 _PLAIN_VARIABLE = re.compile(r"\$\{?([A-Za-z_]\w*)\}?")
 _GUARDED_VARIABLE = re.compile(r"\$\{([A-Za-z_]\w*):?\?[^}]*\}")
+_TEMP_FOLDER = "/tmp"
 _MKTEMP = re.compile(r"^[\"']?(?:\$\(|`)\s*mktemp\b[^|;&]*(?:\)|`)[\"']?$")
 
 
