@@ -1,4 +1,5 @@
-"""Date ranges given as a pair of options (``-s 2024-06-01 -e 2024-06-07``) and how long they are.
+"""Option values a program row can require: a date range given as a pair of options
+(``-s 2024-06-01 -e 2024-06-07``) that is short, and values all from a list (``--target dev``).
 
 A rerun or clear bounded by such a range touches the runs inside it: a few days is a repair, years
 of them rewrite the history. A range whose ends are not both written out as dates (left open, or
@@ -25,21 +26,50 @@ class Span:
         return first is not None and last is not None and 0 <= (last - first).days <= self.days
 
 
+@dataclass(frozen=True, slots=True)
+class Values:
+    options: tuple[str, ...]  # options whose value is checked (--target, -t)
+    allowed: frozenset[str]  # the values they may have (dev, ci)
+
+    def holds(self, args: Sequence[str]) -> bool:
+        """One of the options given, and each time (the last one given wins) with a value in the
+        list: `--target dev --target prod` is prod."""
+        given = [
+            _value(args, index) for index in range(len(args)) if _named(args[index], self.options)
+        ]
+        return bool(given) and all(value in self.allowed for value in given)
+
+
+def values(row: dict[str, Any] | None) -> Values | None:
+    if not row:
+        return None
+    return Values(tuple(row["options"]), frozenset(str(value) for value in row["in"]))
+
+
 def span(row: dict[str, Any] | None) -> Span | None:
     if not row:
         return None
     return Span(tuple(row["start"]), tuple(row["end"]), int(row["days"]))
 
 
+def _named(arg: str, options: tuple[str, ...]) -> bool:
+    return arg.partition("=")[0] in options
+
+
+def _value(args: Sequence[str], index: int) -> str:
+    """The value of the option at ``index``: after its `=`, or the next word."""
+    _, equals, value = args[index].partition("=")
+    if equals:
+        return value
+    return args[index + 1] if index + 1 < len(args) else ""
+
+
 def _date(options: tuple[str, ...], args: Sequence[str]) -> date | None:
     for index, arg in enumerate(args):
-        name, equals, value = arg.partition("=")
-        if name not in options:
+        if not _named(arg, options):
             continue
-        if not equals:
-            value = args[index + 1] if index + 1 < len(args) else ""
         try:
-            return datetime.fromisoformat(value).date()
+            return datetime.fromisoformat(_value(args, index)).date()
         except ValueError:
             return None
     return None
