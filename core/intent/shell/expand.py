@@ -259,6 +259,20 @@ class _Expander:
             text = _HEREDOC_ESCAPE.sub(lambda m: "" if m.group(1) == "\n" else m.group(1), text)
         builder.text(text)
 
+    def swallows_line(self, command: Node, redirects: Sequence[Node]) -> bool:
+        """A word of the command (or of its heredoc marker) that starts a line of its own, with
+        no `\\` continuing the line before: the grammar took the next command as arguments."""
+        return any(
+            child.type not in _OWN_LINES and self.starts_line(child.start_byte)
+            for node in [command, *redirects]
+            for child in node.children[1:]
+        )
+
+    def starts_line(self, start_byte: int) -> bool:
+        """Whether a word starting here begins a line (its own text may start with the break)."""
+        before = self.slice(max(0, start_byte - 2), start_byte + 1)
+        return "\n" in before[-2:] and not before.startswith("\\\n")
+
     def slice(self, start_byte: int, end_byte: int) -> str:
         start, end = self.chars(start_byte, end_byte)
         return self.text[start:end]
@@ -526,6 +540,7 @@ _UNROLL_BUDGET = 32  # loop bodies read per script: nested loops over literals w
 _PLAIN_VARIABLE = re.compile(r"\$\{?([A-Za-z_]\w*)\}?")
 _GUARDED_VARIABLE = re.compile(r"\$\{([A-Za-z_]\w*):?\?[^}]*\}")
 _TEMP_FOLDER = "/tmp"
+_OWN_LINES = frozenset(("heredoc_body", "heredoc_end", "comment"))  # start a line by nature
 _MKTEMP = re.compile(r"^[\"']?(?:\$\(|`)\s*mktemp\b[^|;&]*(?:\)|`)[\"']?$")
 
 

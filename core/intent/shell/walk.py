@@ -72,7 +72,15 @@ def _parseable(text: str) -> bytes:
     values are always read from the original text; one byte per character also makes
     tree-sitter's byte offsets our character offsets.
     """
-    return (text if text.isascii() else _NON_ASCII.sub("a", text)).encode("ascii")
+    text = text if text.isascii() else _NON_ASCII.sub("a", text)
+    return _ESCAPED_LINE_START.sub("a", text).encode("ascii")
+
+
+# tree-sitter-bash 0.25 glues a line that starts with a backslash (`\rm -rf /data`, the alias
+# bypass; `\!` in a heredoc) onto the line before it as arguments. An escaped ordinary character
+# is that character, so the parsed copy has a letter there (words keep their extent and are read
+# from the text); other escapes are caught as a swallowed line (_Expander.swallows_line).
+_ESCAPED_LINE_START = re.compile(r"(?<=\n)\\(?=[A-Za-z0-9_./:@%+,!~-])")
 
 
 class _Analyzer(_Expander, _CredentialFlow, _Assignments):
@@ -373,7 +381,7 @@ class _Analyzer(_Expander, _CredentialFlow, _Assignments):
                 self.note_produced(write.target, output)
         if any(write.stdout for write in writes):
             output = None  # stdout goes to the file, not down the pipe
-        if _has_error(node) or any(_has_error(r) for r in flat):
+        if _has_error(node) or any(_has_error(r) for r in flat) or self.swallows_line(node, flat):
             effect.add(Intent.UNPARSEABLE, f"part of {_clip(effect.text)!r} does not parse")
         if _BIDI_CONTROLS.search(effect.text):
             effect.add(
