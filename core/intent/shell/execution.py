@@ -162,6 +162,9 @@ def _python_equivalents(call: _Call, inline: list[_Word]) -> None:
         for word in inline:
             for command in _shell_calls(word.value, calls):
                 _script(call, _Word.literal(command), f"{call.prog} -e")
+            dialect = next((d for hint, d in _DRIVER_DIALECTS if hint.search(word.value)), None)
+            for sql in _sql_calls(word.value):
+                _embed_in(call, dialect, _Word.literal(sql))
         return
     if _canonical(call.prog) != "python":
         return
@@ -205,6 +208,36 @@ def _shell_calls(code: str, calls: re.Pattern[str]) -> list[str]:
         for match in _BACKTICKS.finditer(code):
             commands.append(next(group for group in match.groups() if group is not None))
     return commands
+
+
+# Database calls of inline Ruby, JavaScript, Perl and PHP whose first argument is a literal
+# statement (`c.exec("DELETE ...")`, `$dbh->do('...')`, `mysqli_query($c, '...')`): the SQL is
+# analysed where it runs (the rest of the code stays `dynamic`). The driver the code loads
+# names the dialect.
+_SQL_CALLS = re.compile(
+    r"(?:\.|->)(?:exec|execute|exec_query|exec_params|query|run|do|prepare|none|any|one|"
+    r"many|select_all|select_rows|selectall_arrayref|selectrow_array)\(\s*"
+    r"|\b(?:mysqli_query|pg_query|pg_exec)\(\s*(?:\$\w+\s*,\s*)?"
+)
+_STATEMENT = re.compile(
+    r"\s*(?:SELECT|WITH|INSERT|UPDATE|DELETE|MERGE|UPSERT|REPLACE|DROP|CREATE|ALTER|TRUNCATE|"
+    r"GRANT|REVOKE|COPY|VACUUM|SET|RENAME|CALL|DO)\b",
+    re.IGNORECASE,
+)
+_DRIVER_DIALECTS = (
+    (re.compile(r"\bpg\b|\bPG\b|postgres|\bDBD?::Pg\b|\bpg_(?:query|exec|connect)\b"), "postgres"),
+    (re.compile(r"mysql", re.IGNORECASE), "mysql"),
+    (re.compile(r"sqlite", re.IGNORECASE), "sqlite"),
+)
+
+
+def _sql_calls(code: str) -> list[str]:
+    statements = []
+    for found in _SQL_CALLS.finditer(code):
+        string = _CODE_STRING.match(code, found.end())
+        if string is not None and _STATEMENT.match(string.group(2)):
+            statements.append(re.sub(r"\\(.)", r"\1", string.group(2)))
+    return statements
 
 
 def _inline_sql(call: _Call, inline: list[_Word]) -> bool:
