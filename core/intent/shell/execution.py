@@ -155,7 +155,11 @@ def _interpreter(call: _Call) -> None:
 def _python_equivalents(call: _Call, inline: list[_Word]) -> None:
     """What inline code's literal file, process and SQL calls do: the shell commands and the SQL
     they amount to (the code itself stays `dynamic`)."""
-    from guardrails_core.intent.shell.inline_python import bulk_deletes, shell_equivalents
+    from guardrails_core.intent.shell.inline_python import (
+        bulk_deletes,
+        printed_secrets,
+        shell_equivalents,
+    )
 
     calls = _SHELL_CALLS.get(_canonical(call.prog))
     if calls is not None:
@@ -171,6 +175,8 @@ def _python_equivalents(call: _Call, inline: list[_Word]) -> None:
     for word in inline:
         for command in shell_equivalents(word.value):
             _script(call, _Word.literal(command), f"{call.prog} -c")
+        for secret in printed_secrets(word.value)[:1]:
+            shell_registry.prints_secret(call, f"{call.prog} code prints {secret}")
         _inline_sql(call, [word])
         for deleting in bulk_deletes(word.value):
             call.add(Intent.DELETE, f"{call.prog} code calls {deleting}")
