@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from datetime import date, datetime
 from typing import Any
 
@@ -29,21 +30,25 @@ class Span:
 @dataclass(frozen=True, slots=True)
 class Values:
     options: tuple[str, ...]  # options whose value is checked (--target, -t)
-    allowed: frozenset[str]  # the values they may have (dev, ci)
+    allowed: tuple[str, ...]  # globs of the values they may have (dev, ci)
+    any: bool = False  # one value among them is enough (else every one given must be)
 
     def holds(self, args: Sequence[str]) -> bool:
         """One of the options given, and each time (the last one given wins) with a value in the
-        list: `--target dev --target prod` is prod."""
+        list: `--target dev --target prod` is prod. With ``any``, one such value is enough
+        (`-replace=aws_db_instance.main` among others)."""
         given = [
             _value(args, index) for index in range(len(args)) if _named(args[index], self.options)
         ]
-        return bool(given) and all(value in self.allowed for value in given)
+        matches = [any(fnmatchcase(value, glob) for glob in self.allowed) for value in given]
+        return bool(given) and (any(matches) if self.any else all(matches))
 
 
 def values(row: dict[str, Any] | None) -> Values | None:
     if not row:
         return None
-    return Values(tuple(row["options"]), frozenset(str(value) for value in row["in"]))
+    allowed = tuple(str(value) for value in row["in"])
+    return Values(tuple(row["options"]), allowed, bool(row.get("any", False)))
 
 
 def span(row: dict[str, Any] | None) -> Span | None:
