@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
 from datetime import date, datetime
+from fnmatch import fnmatchcase
 from typing import Any
 
 
