@@ -438,6 +438,8 @@ def _code(call: Call, carrier: Carrier, value: Any, bridge: Bridge) -> None:
             call.add(Intent.EXPORT, f"{call.prog} uploads files ({value.display[:60]})")
     elif language == "mongo":
         _mongo(call, value)
+    elif language == "make":  # make --eval='t:\n\tcmd': a makefile given as text
+        _makefile(call, value, bridge)
     else:
         call.add(Intent.DYNAMIC, f"{call.prog} runs {language} code that is not analysed")
 
