@@ -24,7 +24,7 @@ from guardrails_core.intent.shell.expand import (
     _fields,
     _has_error,
 )
-from guardrails_core.intent.shell.files import _emptied, _record_write
+from guardrails_core.intent.shell.files import _emptied, _planted_commands, _record_write
 from guardrails_core.intent.shell.options import _NETWORK_DEVICE, _Call, _canonical
 from guardrails_core.intent.shell.tables import _BIDI_CONTROLS, _HANDLERS
 from guardrails_core.intent.shell.words import (
@@ -379,6 +379,8 @@ class _Analyzer(_Expander, _CredentialFlow, _Assignments):
                 _emptied(effect, write.target, write.how)
             if write.stdout and output is not None:
                 self.note_produced(write.target, output)
+            for planted in _planted_commands(write.target, content):  # runs later, unseen
+                self.nested_shell(effect, planted, _Out.FILE)
         if any(write.stdout for write in writes):
             output = None  # stdout goes to the file, not down the pipe
         if _has_error(node) or any(_has_error(r) for r in flat) or self.swallows_line(node, flat):
