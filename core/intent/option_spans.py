@@ -1,5 +1,6 @@
 """Option values a program row can require: a date range given as a pair of options
-(``-s 2024-06-01 -e 2024-06-07``) that is short, and values all from a list (``--target dev``).
+(``-s 2024-06-01 -e 2024-06-07``) that is short, values all from a list (``--target dev``), an
+operand after a subcommand word (``run-operation drop_schema``).
 
 A rerun or clear bounded by such a range touches the runs inside it: a few days is a repair, years
 of them rewrite the history. A range whose ends are not both written out as dates (left open, or
@@ -12,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from fnmatch import fnmatchcase
+from itertools import pairwise
 from typing import Any
 
 
@@ -49,6 +51,25 @@ def values(row: dict[str, Any] | None) -> Values | None:
         return None
     allowed = tuple(str(value) for value in row["in"])
     return Values(tuple(row["options"]), allowed, bool(row.get("any", False)))
+
+
+@dataclass(frozen=True, slots=True)
+class Operand:
+    word: str  # the subcommand word it follows (run-operation)
+    allowed: tuple[str, ...]  # globs of the operand (drop_*)
+
+    def holds(self, args: Sequence[str]) -> bool:
+        """The operand right after ``word`` (`dbt run-operation drop_schema`) matches a glob."""
+        return any(
+            arg == self.word and any(fnmatchcase(following, glob) for glob in self.allowed)
+            for arg, following in pairwise(args)
+        )
+
+
+def operand(row: dict[str, Any] | None) -> Operand | None:
+    if not row:
+        return None
+    return Operand(str(row["after"]), tuple(str(glob) for glob in row["in"]))
 
 
 def span(row: dict[str, Any] | None) -> Span | None:
