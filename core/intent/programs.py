@@ -16,6 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from guardrails_core.intent.option_spans import Operand, Span, Values, operand, span, values
 from guardrails_core.locations import lexical_path
 from guardrails_core.yaml_data import load_yaml
 
@@ -60,9 +61,15 @@ _INFO = frozenset(("--version", "-V", "-v", "--help", "-h", "version", "help", "
 class When:
     words: tuple[str, ...] = ()  # parts that must all appear in the subcommand
     options: tuple[str, ...] = ()  # any one of these must be given
+    span: Span | None = None  # a date range that must be given, and short
+    values: Values | None = None  # options that must be given with one of these values
+    operand: Operand | None = None  # the operand after a subcommand word
 
     def holds(self, parts: frozenset[str], args: Sequence[str]) -> bool:
         if not all(word in parts for word in self.words):
+            return False
+        checks = (self.span, self.values, self.operand)
+        if any(check is not None and not check.holds(args) for check in checks):
             return False
         return not self.options or any(_given(option, args) for option in self.options)
 
@@ -493,6 +500,9 @@ def _when(row: dict[str, Any] | None) -> When:
     return When(
         tuple(str(w).lower() for w in row.get("words") or ()),
         tuple(str(o) for o in row.get("options") or ()),
+        span(row.get("span")),
+        values(row.get("values")),
+        operand(row.get("operand")),
     )
 
 

@@ -328,7 +328,8 @@ def _record(call: Call, program: Program, verdict: Verdict) -> None:
         call.obj(kind, ObjectAction.DROP if whole else ObjectAction.DELETE, name)
         if any(word.dynamic or word.glob for word in call.args):
             call.add(Intent.MASS_MUTATION, f"{what}: which ones is only known at run time")
-    elif effect == "expire":
+    elif effect == "expire":  # as SQL names a TTL or an expiration: deletes, later, in bulk
+        call.add(Intent.DELETE, what)
         call.add(Intent.MASS_MUTATION, what)
         call.obj(kind, ObjectAction.ALTER, name)
     elif effect == "unprotect":
@@ -437,6 +438,8 @@ def _code(call: Call, carrier: Carrier, value: Any, bridge: Bridge) -> None:
             call.add(Intent.EXPORT, f"{call.prog} uploads files ({value.display[:60]})")
     elif language == "mongo":
         _mongo(call, value)
+    elif language == "make":  # make --eval='t:\n\tcmd': a makefile given as text
+        _makefile(call, value, bridge)
     else:
         call.add(Intent.DYNAMIC, f"{call.prog} runs {language} code that is not analysed")
 

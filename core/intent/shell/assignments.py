@@ -11,6 +11,7 @@ from tree_sitter import Node
 from guardrails_core.intent import shell_registry
 from guardrails_core.intent.shell.environment import judge_variable
 from guardrails_core.intent.shell.expand import _MKTEMP
+from guardrails_core.intent.shell.options import guarded_path
 from guardrails_core.intent.shell.words import MAX_DEPTH, _clip, _Effect, _Feed, _Word
 from guardrails_core.model import Intent
 
@@ -66,10 +67,17 @@ class _Assignments:
             return
         if self.remember_output(name, value_node):
             return
-        if "$" in text or "`" in text:
+        if "$(" in text or "`" in text:
             return  # built at run time: its substitutions were analysed where they stand
         word = self.word(value_node)
-        if not word.dynamic and not word.glob:
+        if word.dynamic:
+            # built at run time too, unless only of `${X:?}` guards:
+            # WORK="${TMPDIR:?}/run-${ID:?}" is a folder in /tmp
+            guarded = guarded_path(word)
+            if guarded is not None and not word.glob:
+                self.variables[name] = guarded
+            return
+        if not word.glob and not word.origin:  # a decoded payload keeps where it came from
             self.variables[name] = word.value
 
     def environment(self, effect: _Effect, text: str) -> None:

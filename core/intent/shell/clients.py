@@ -353,6 +353,7 @@ def _bq(call: _Call) -> None:
         )
     elif verb == "extract" and len(inner.operands) >= 2:
         call.obj(ObjectKind.TABLE, ObjectAction.READ, inner.operands[0].display)
+        call.add(Intent.READ, f"bq extract reads the whole of {inner.operands[0].display}")
         destinations = [(ObjectKind.URL, w.display) for w in inner.operands[1:]]
         _export(call, destinations, [inner.operands[0]], "bq extract")
     elif verb in ("load", "insert", "cp"):

@@ -155,19 +155,28 @@ def _interpreter(call: _Call) -> None:
 def _python_equivalents(call: _Call, inline: list[_Word]) -> None:
     """What inline code's literal file, process and SQL calls do: the shell commands and the SQL
     they amount to (the code itself stays `dynamic`)."""
-    from guardrails_core.intent.shell.inline_python import bulk_deletes, shell_equivalents
+    from guardrails_core.intent.shell.inline_python import (
+        bulk_deletes,
+        printed_secrets,
+        shell_equivalents,
+    )
 
     calls = _SHELL_CALLS.get(_canonical(call.prog))
     if calls is not None:
         for word in inline:
             for command in _shell_calls(word.value, calls):
                 _script(call, _Word.literal(command), f"{call.prog} -e")
+            dialect = next((d for hint, d in _DRIVER_DIALECTS if hint.search(word.value)), None)
+            for sql in _sql_calls(word.value):
+                _embed_in(call, dialect, _Word.literal(sql))
         return
     if _canonical(call.prog) != "python":
         return
     for word in inline:
         for command in shell_equivalents(word.value):
             _script(call, _Word.literal(command), f"{call.prog} -c")
+        for secret in printed_secrets(word.value)[:1]:
+            shell_registry.prints_secret(call, f"{call.prog} code prints {secret}")
         _inline_sql(call, [word])
         for deleting in bulk_deletes(word.value):
             call.add(Intent.DELETE, f"{call.prog} code calls {deleting}")
@@ -205,6 +214,36 @@ def _shell_calls(code: str, calls: re.Pattern[str]) -> list[str]:
         for match in _BACKTICKS.finditer(code):
             commands.append(next(group for group in match.groups() if group is not None))
     return commands
+
+
+# Database calls of inline Ruby, JavaScript, Perl and PHP whose first argument is a literal
+# statement (`c.exec("DELETE ...")`, `$dbh->do('...')`, `mysqli_query($c, '...')`): the SQL is
+# analysed where it runs (the rest of the code stays `dynamic`). The driver the code loads
+# names the dialect.
+_SQL_CALLS = re.compile(
+    r"(?:\.|->)(?:exec|execute|exec_query|exec_params|query|run|do|prepare|none|any|one|"
+    r"many|select_all|select_rows|selectall_arrayref|selectrow_array)\(\s*"
+    r"|\b(?:mysqli_query|pg_query|pg_exec)\(\s*(?:\$\w+\s*,\s*)?"
+)
+_STATEMENT = re.compile(
+    r"\s*(?:SELECT|WITH|INSERT|UPDATE|DELETE|MERGE|UPSERT|REPLACE|DROP|CREATE|ALTER|TRUNCATE|"
+    r"GRANT|REVOKE|COPY|VACUUM|SET|RENAME|CALL|DO)\b",
+    re.IGNORECASE,
+)
+_DRIVER_DIALECTS = (
+    (re.compile(r"\bpg\b|\bPG\b|postgres|\bDBD?::Pg\b|\bpg_(?:query|exec|connect)\b"), "postgres"),
+    (re.compile(r"mysql", re.IGNORECASE), "mysql"),
+    (re.compile(r"sqlite", re.IGNORECASE), "sqlite"),
+)
+
+
+def _sql_calls(code: str) -> list[str]:
+    statements = []
+    for found in _SQL_CALLS.finditer(code):
+        string = _CODE_STRING.match(code, found.end())
+        if string is not None and _STATEMENT.match(string.group(2)):
+            statements.append(re.sub(r"\\(.)", r"\1", string.group(2)))
+    return statements
 
 
 def _inline_sql(call: _Call, inline: list[_Word]) -> bool:

@@ -60,6 +60,7 @@ class _Expander:
 
     if TYPE_CHECKING:
         text: str
+        depth: int
         source: bytes
         sink: list[StatementEffect]
         variables: dict[str, str]
@@ -258,6 +259,20 @@ class _Expander:
             text = _HEREDOC_ESCAPE.sub(lambda m: "" if m.group(1) == "\n" else m.group(1), text)
         builder.text(text)
 
+    def swallows_line(self, command: Node, redirects: Sequence[Node]) -> bool:
+        """A word of the command (or of its heredoc marker) that starts a line of its own, with
+        no `\\` continuing the line before: the grammar took the next command as arguments."""
+        return any(
+            child.type not in _OWN_LINES and self.starts_line(child.start_byte)
+            for node in [command, *redirects]
+            for child in node.children[1:]
+        )
+
+    def starts_line(self, start_byte: int) -> bool:
+        """Whether a word starting here begins a line (its own text may start with the break)."""
+        before = self.slice(max(0, start_byte - 2), start_byte + 1)
+        return "\n" in before[-2:] and not before.startswith("\\\n")
+
     def slice(self, start_byte: int, end_byte: int) -> str:
         start, end = self.chars(start_byte, end_byte)
         return self.text[start:end]
@@ -433,6 +448,9 @@ class _Expander:
             builder.text(self.variables[guarded.group(1)])
             builder.glob = builder.glob or guarded.group(1) in self.globbed
             return
+        if guarded is not None and self.temp_folder(self.node_text(node)):
+            builder.stands_for(_TEMP_FOLDER, self.node_text(node))
+            return
         origin = _Origin.NONE
         sources: list[str] = []
         pending = [node]
@@ -498,6 +516,17 @@ class _Expander:
                 output = self.statement(child, io)
         return output
 
+    def temp_folder(self, written: str) -> bool:
+        """`${TMPDIR:?}` in a top-level script that never sets TMPDIR: the shell stops when it is
+        unset or empty, so it is the temp folder the environment gave (`/tmp` stands for it).
+        Nested scripts may inherit a TMPDIR their caller set: left unknown."""
+        if self.depth or not written.startswith("${TMPDIR:?"):
+            return False
+        uses = [match.start() for match in re.finditer("TMPDIR", self.text)]
+        return all(
+            self.text[max(0, at - 2) : at] == "${" or self.text[at - 1 : at] == "$" for at in uses
+        )
+
     @staticmethod
     def output_origin(output: _Feed | None) -> _Origin:
         """$(echo x) is known text; anything else is some program's output, not visible here."""
@@ -510,6 +539,8 @@ _WHOLE_ARRAY = re.compile(r"\$\{([A-Za-z_]\w*)\[[@*]\]\}")
 _UNROLL_BUDGET = 32  # loop bodies read per script: nested loops over literals would multiply
 _PLAIN_VARIABLE = re.compile(r"\$\{?([A-Za-z_]\w*)\}?")
 _GUARDED_VARIABLE = re.compile(r"\$\{([A-Za-z_]\w*):?\?[^}]*\}")
+_TEMP_FOLDER = "/tmp"
+_OWN_LINES = frozenset(("heredoc_body", "heredoc_end", "comment"))  # start a line by nature
 _MKTEMP = re.compile(r"^[\"']?(?:\$\(|`)\s*mktemp\b[^|;&]*(?:\)|`)[\"']?$")
 
 

@@ -193,6 +193,24 @@ def _special_file(
         effect.add(Intent.PRIVILEGE, f"{how} reads {name}, which holds credentials")
 
 
+# `ExecStart=-/bin/sh -c '...'` (systemd units), `Exec=...` (autostart entries): the command
+# after the prefixes that only change how a failure or privileges are handled
+_UNIT_COMMAND = re.compile(r"^\s*Exec\w*\s*=\s*[-@+!:]*(.+)$", re.MULTILINE)
+
+
+def _planted_commands(target: _Word, content: _Word | None) -> list[str]:
+    """The commands a startup file written here with this text will run later: the whole
+    text of a shell startup script (.bashrc, a git hook), the Exec lines of a unit."""
+    if content is None or content.dynamic or target.dynamic:
+        return []
+    classes = shell_registry.file_classes(target.value)
+    if "startup_scripts" in classes:
+        return [content.value] if content.value.strip() else []
+    if "startup_units" in classes:
+        return [match.group(1) for match in _UNIT_COMMAND.finditer(content.value)]
+    return []
+
+
 def _rm(call: _Call) -> None:
     parsed = _parse(call.args)
     recursive = parsed.unknown or parsed.has("-r", "-R", "--recursive")

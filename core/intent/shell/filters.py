@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from guardrails_core.intent import shell_registry
+from guardrails_core.intent.shell.clients import _LOCAL_HOSTS
 from guardrails_core.intent.shell.execution import _script, _stdin_program
 from guardrails_core.intent.shell.files import (
     _emptied,
@@ -24,6 +25,7 @@ from guardrails_core.intent.shell.options import (
     _is_workspace,
     _options,
     _parse,
+    _Parsed,
     _words,
 )
 from guardrails_core.intent.shell.vcs import copied_data_key, is_data_file
@@ -353,10 +355,31 @@ def _dump(call: _Call) -> None:
 
 
 def _restore(call: _Call) -> None:
-    parsed = _parse(call.args, _DUMP_VALUES)
+    emptying = _EMPTIES_FIRST.get(call.prog.rsplit("/", 1)[-1], ())
+    parsed = _parse(call.args, _DUMP_VALUES - set(emptying))
     source = _names(parsed.operands) if parsed.operands else call.stdin()
     call.add(Intent.WRITE, f"{call.prog} loads {source} into the database")
     call.add(Intent.DYNAMIC, f"the contents {call.prog} loads are not visible here")
+    if parsed.has(*emptying) and not _local_development(parsed):
+        # every table the dump holds is dropped (or emptied), rows newer than the dump with it
+        dropped = f"{call.prog} drops or empties the tables it restores before loading them"
+        call.add(Intent.DELETE, dropped)
+        call.add(Intent.MASS_MUTATION, dropped)
+
+
+def _local_development(parsed: _Parsed) -> bool:
+    """`-h localhost -d dev_local_jsmith`: a server on this machine, named as such, and a
+    database named for development or tests (as dbt's dev target is)."""
+    hosts = parsed.values("-h", "--host")
+    databases = parsed.values("-d", "--dbname", "--db")
+    return (
+        bool(hosts and databases)
+        and all(not host.dynamic and host.value in _LOCAL_HOSTS for host in hosts)
+        and all(
+            not name.dynamic and set(re.split(r"[-_.]", name.value.lower())) & _THROWAWAY
+            for name in databases
+        )
+    )
 
 
 _DUMP_VALUES = _words(
@@ -365,6 +388,13 @@ _DUMP_VALUES = _words(
 )
 _DUMPERS = _words("pg_dump pg_dumpall mysqldump mariadb-dump mongodump")
 _RESTORERS = _words("pg_restore mysqlimport mongorestore")
+_THROWAWAY = frozenset(("dev", "development", "local", "test", "ci", "sandbox"))
+# options of a restorer that drop or empty what it restores first (mysqlimport -d is --delete)
+_EMPTIES_FIRST = {
+    "pg_restore": ("-c", "--clean"),
+    "mongorestore": ("--drop",),
+    "mysqlimport": ("-d", "--delete"),
+}
 
 _DECODERS: dict[str, _Decoder] = {
     "base64": _Decoder(_options("-d", "--decode", "-D"), _b64decode),

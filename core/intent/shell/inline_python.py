@@ -65,6 +65,44 @@ def bulk_deletes(code: str) -> list[str]:
     return calls
 
 
+_PRINTS = frozenset({"print", "pprint", "pprint.pprint", "sys.stdout.write", "json.dump"})
+
+
+def printed_secrets(code: str) -> list[str]:
+    """The code's calls that read a stored credential (`Secret.load('x').get()`) and whose
+    value it prints, directly or through a name it assigns; other code is not read."""
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError, RecursionError):
+        return []
+    readers = tuple(registry().inline_python.get("secret_reads") or ())
+
+    def reads(node: ast.AST) -> list[str]:
+        return [
+            ast.unparse(call)[:80]
+            for call in ast.walk(node)
+            if isinstance(call, ast.Call) and _dotted(call.func).endswith(readers)
+        ]
+
+    holding = {  # names assigned a credential
+        target.id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign) and reads(node.value)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+    printed: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and _dotted(node.func) in _PRINTS:
+            printed.extend(reads(node))
+            printed.extend(
+                name.id
+                for name in ast.walk(node)
+                if isinstance(name, ast.Name) and name.id in holding
+            )
+    return printed
+
+
 def _dotted(node: ast.expr) -> str:
     if isinstance(node, ast.Attribute):
         return f"{_dotted(node.value)}.{node.attr}"

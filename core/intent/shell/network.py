@@ -209,8 +209,9 @@ _SQL_START = re.compile(
     r"(?is)^\s*(?:select|insert|update|delete|drop|truncate|alter|create|grant|revoke|with|merge|"
     r"copy|unload|call|exec|execute|replace|rename|optimize|vacuum|attach|detach|kill|system)\b"
 )
-_SQL_FIELDS = re.compile(
-    r"(?i)[\"'](?:statement|query|sql|command|stmt|q)[\"']\s*:\s*\"((?:[^\"\\]|\\.)*)\""
+_SQL_FIELDS = re.compile(  # JSON, YAML flow ({sql: '...'}) or a query string
+    r"(?i)(?<![\w-])[\"']?(?:statement|query|sql|command|stmt|q)[\"']?\s*:\s*"
+    r"(?:\"((?:[^\"\\]|\\.)*)\"|'((?:[^']|'')*)')"
     r"|(?:^|[?&])(?:query|q|sql)=([^&]+)"
 )
 
@@ -223,8 +224,9 @@ def _sql_in_payloads(call: _Call, words: Sequence[_Word]) -> None:
         text = word.value
         candidates = [text] if _SQL_START.match(text) else []
         for match in _SQL_FIELDS.finditer(text):
-            found = match.group(1) if match.group(1) is not None else unquote_plus(match.group(2))
-            candidates.append(found.replace('\\"', '"'))
+            double, single, query = match.groups()
+            found = unquote_plus(query) if query is not None else single
+            candidates.append(double.replace('\\"', '"') if double is not None else found)
         for sql in candidates:
             if _SQL_START.match(sql):
                 call.effect.embedded.extend(call.analyzer.nested_sql(sql, None))

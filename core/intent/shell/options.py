@@ -141,11 +141,10 @@ _AZURE_HOSTS = (".blob.core.windows.net", ".dfs.core.windows.net", ".file.core.w
 
 def _is_scratch(word: _Word) -> bool:
     """A literal path strictly inside /tmp/ or /var/tmp/, or a relative build or cache folder
-    (also under a `${DIR:?}` folder: see _under_guarded_folder)."""
-    if word.dynamic:
-        rest = _under_guarded_folder(word)
-        return rest is not None and shell_registry.is_scratch(rest)
-    path = word.value
+    (also a path built of `${X:?}` guards: see guarded_path)."""
+    path = guarded_path(word) if word.dynamic else word.value
+    if path is None:
+        return False
     if shell_registry.is_scratch(path):
         return True
     root = next((root for root in _SCRATCH_ROOTS if path.startswith(root)), None)
@@ -158,20 +157,30 @@ def _is_scratch(word: _Word) -> bool:
 
 
 # `"${DIR:?message}"` stops the shell when DIR is unset or empty: it names some folder, unknown as
-# the working folder is, so `"${DIR:?}/build"` is judged as the relative `build` is. `${DIR?}`
-# (no colon) lets an empty DIR through, and `$DIR` or `${DIR:-}` may be empty: `/build`.
-_NON_EMPTY_FOLDER = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*:\?[^}]*\}")
+# the working folder is, so `"${DIR:?}/build"` is judged as the relative `build` is (a leading
+# `${TMPDIR:?}` is the temp folder: see expand.temp_folder). `${DIR?}` (no colon) lets an empty
+# DIR through, and `$DIR` or `${DIR:-}` may be empty: `/build`.
+_NON_EMPTY = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*):\?[^}]*\}")
 
 
-def _under_guarded_folder(word: _Word) -> str | None:
-    """The literal path after a leading `${DIR:?...}/`, when that is the word's one expansion
-    and it is quoted (unquoted, `DIR='/ x'` splits into `/` and `x/...`)."""
-    if len(word.expansions) != 1 or not _NON_EMPTY_FOLDER.fullmatch(word.expansions[0]):
+def guarded_path(word: _Word) -> str | None:
+    """The path a quoted word whose every expansion is a `${X:?}` guard stands for: a leading
+    `${DIR:?}/` is a folder judged as the working folder is, a guard inside a name
+    (`/tmp/run-${ID:?}`) some name, spelt X. A guard that is a whole name (`/tmp/${X:?}`) may
+    be `..`: no path."""
+    guards = [_NON_EMPTY.fullmatch(expansion) for expansion in word.expansions]
+    if word.split or not guards or not all(guards):
         return None
-    if word.split:
+    names = [guard.group(1) for guard in guards if guard is not None]
+    value = word.value
+    if value.startswith(EXPANSION_PLACEHOLDER + "/"):
+        names.pop(0)
+        value = value[len(EXPANSION_PLACEHOLDER) + 1 :]
+    if EXPANSION_PLACEHOLDER in value.split("/"):
         return None
-    head, slash, rest = word.value.partition("/")
-    return rest if head == EXPANSION_PLACEHOLDER and slash else None
+    for name in names:
+        value = value.replace(EXPANSION_PLACEHOLDER, name, 1)
+    return value
 
 
 def _is_workspace(word: _Word) -> bool:

@@ -24,7 +24,7 @@ from guardrails_core.intent.shell.expand import (
     _fields,
     _has_error,
 )
-from guardrails_core.intent.shell.files import _emptied, _record_write
+from guardrails_core.intent.shell.files import _emptied, _planted_commands, _record_write
 from guardrails_core.intent.shell.options import _NETWORK_DEVICE, _Call, _canonical
 from guardrails_core.intent.shell.tables import _BIDI_CONTROLS, _HANDLERS
 from guardrails_core.intent.shell.words import (
@@ -72,7 +72,15 @@ def _parseable(text: str) -> bytes:
     values are always read from the original text; one byte per character also makes
     tree-sitter's byte offsets our character offsets.
     """
-    return (text if text.isascii() else _NON_ASCII.sub("a", text)).encode("ascii")
+    text = text if text.isascii() else _NON_ASCII.sub("a", text)
+    return _ESCAPED_LINE_START.sub("a", text).encode("ascii")
+
+
+# tree-sitter-bash 0.25 glues a line that starts with a backslash (`\rm -rf /data`, the alias
+# bypass; `\!` in a heredoc) onto the line before it as arguments. An escaped ordinary character
+# is that character, so the parsed copy has a letter there (words keep their extent and are read
+# from the text); other escapes are caught as a swallowed line (_Expander.swallows_line).
+_ESCAPED_LINE_START = re.compile(r"(?<=\n)\\(?=[A-Za-z0-9_./:@%+,!~-])")
 
 
 class _Analyzer(_Expander, _CredentialFlow, _Assignments):
@@ -371,9 +379,11 @@ class _Analyzer(_Expander, _CredentialFlow, _Assignments):
                 _emptied(effect, write.target, write.how)
             if write.stdout and output is not None:
                 self.note_produced(write.target, output)
+            for planted in _planted_commands(write.target, content):  # runs later, unseen
+                self.nested_shell(effect, planted, _Out.FILE)
         if any(write.stdout for write in writes):
             output = None  # stdout goes to the file, not down the pipe
-        if _has_error(node) or any(_has_error(r) for r in flat):
+        if _has_error(node) or any(_has_error(r) for r in flat) or self.swallows_line(node, flat):
             effect.add(Intent.UNPARSEABLE, f"part of {_clip(effect.text)!r} does not parse")
         if _BIDI_CONTROLS.search(effect.text):
             effect.add(

@@ -216,6 +216,11 @@ class _WordBuilder:
         self.origin |= produced_by.origin
         self.sources.append(produced_by.description)
 
+    def stands_for(self, value: str, written: str) -> None:
+        """An expansion whose value is known in kind (`${TMPDIR:?}`: the temp folder)."""
+        self.value.append(value)
+        self.display.append(written)
+
     def expansion(self, written: str, origin: _Origin, sources: Sequence[str]) -> None:
         self.value.append(EXPANSION_PLACEHOLDER)
         self.display.append(written)

@@ -1,0 +1,101 @@
+"""Option values a program row can require: a date range given as a pair of options
+(``-s 2024-06-01 -e 2024-06-07``) that is short, values all from a list (``--target dev``), an
+operand after a subcommand word (``run-operation drop_schema``).
+
+A rerun or clear bounded by such a range touches the runs inside it: a few days is a repair, years
+of them rewrite the history. A range whose ends are not both written out as dates (left open, or
+a variable) is not known to be short.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from fnmatch import fnmatchcase
+from itertools import pairwise
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    starts: tuple[str, ...]  # options that give the first day
+    ends: tuple[str, ...]  # options that give the last day
+    days: int  # the longest range that counts as short
+
+    def holds(self, args: Sequence[str]) -> bool:
+        """Both ends given as dates, the last not before the first, at most ``days`` apart."""
+        first, last = _date(self.starts, args), _date(self.ends, args)
+        return first is not None and last is not None and 0 <= (last - first).days <= self.days
+
+
+@dataclass(frozen=True, slots=True)
+class Values:
+    options: tuple[str, ...]  # options whose value is checked (--target, -t)
+    allowed: tuple[str, ...]  # globs of the values they may have (dev, ci)
+    any: bool = False  # one value among them is enough (else every one given must be)
+
+    def holds(self, args: Sequence[str]) -> bool:
+        """One of the options given, and each time (the last one given wins) with a value in the
+        list: `--target dev --target prod` is prod. With ``any``, one such value is enough
+        (`-replace=aws_db_instance.main` among others)."""
+        given = [
+            _value(args, index) for index in range(len(args)) if _named(args[index], self.options)
+        ]
+        matches = [any(fnmatchcase(value, glob) for glob in self.allowed) for value in given]
+        return bool(given) and (any(matches) if self.any else all(matches))
+
+
+def values(row: dict[str, Any] | None) -> Values | None:
+    if not row:
+        return None
+    allowed = tuple(str(value) for value in row["in"])
+    return Values(tuple(row["options"]), allowed, bool(row.get("any", False)))
+
+
+@dataclass(frozen=True, slots=True)
+class Operand:
+    word: str  # the subcommand word it follows (run-operation)
+    allowed: tuple[str, ...]  # globs of the operand (drop_*)
+
+    def holds(self, args: Sequence[str]) -> bool:
+        """The operand right after ``word`` (`dbt run-operation drop_schema`) matches a glob."""
+        return any(
+            arg == self.word and any(fnmatchcase(following, glob) for glob in self.allowed)
+            for arg, following in pairwise(args)
+        )
+
+
+def operand(row: dict[str, Any] | None) -> Operand | None:
+    if not row:
+        return None
+    return Operand(str(row["after"]), tuple(str(glob) for glob in row["in"]))
+
+
+def span(row: dict[str, Any] | None) -> Span | None:
+    if not row:
+        return None
+    return Span(tuple(row["start"]), tuple(row["end"]), int(row["days"]))
+
+
+def _named(arg: str, options: tuple[str, ...]) -> bool:
+    return arg.partition("=")[0] in options
+
+
+def _value(args: Sequence[str], index: int) -> str:
+    """The value of the option at ``index``: after its `=`, or the next word."""
+    _, equals, value = args[index].partition("=")
+    if equals:
+        return value
+    return args[index + 1] if index + 1 < len(args) else ""
+
+
+def _date(options: tuple[str, ...], args: Sequence[str]) -> date | None:
+    for index, arg in enumerate(args):
+        if not _named(arg, options):
+            continue
+        try:
+            return datetime.fromisoformat(_value(args, index)).date()
+        except ValueError:
+            return None
+    return None
