@@ -8,7 +8,6 @@ Matching works on plain strings so that it can be tested without the shell parse
 from __future__ import annotations
 
 import fnmatch
-import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,6 +21,16 @@ from guardrails_core.yaml_data import load_yaml
 
 if TYPE_CHECKING:
     from guardrails_core.intent.credential_rows import ArgvCredential
+
+from guardrails_core.intent.program_args import (
+    PART_SPLIT,
+    dry_run_off,
+    given,
+    lists,
+    option_parts,
+    unpinned,
+    word_parts,
+)
 
 RULES = Path(__file__).parent / "rules" / "programs.yaml"
 
@@ -48,10 +57,8 @@ EFFECTS = (
     "lookup",
 )
 _COMMAND_WORD = re.compile(r"^[A-Za-z][\w:.\-]*$")
-_PART_SPLIT = re.compile(r"[-:_.]+")
 _BUCKET_PATH = re.compile(r"^(?:s3|s3a|gs|gcs)://([^/]+)/(.*)$")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")  # dropAll, updateSQL: one part per word
-_CLUSTER = re.compile(r"^-[A-Za-z]{2,}$")  # -qc: one-letter flags given together
 _HOME = re.compile(r"^(?:~[\w.-]*/|/root/|/home/[^/]+/|/Users/[^/]+/|__shell_expansion__/)")
 _OFF = frozenset(("false", "disabled", "disable", "off", "no", "none", "0", "private", "deny"))
 _INFO = frozenset(("--version", "-V", "-v", "--help", "-h", "version", "help", "-help", "-version"))
@@ -71,7 +78,7 @@ class When:
         checks = (self.span, self.values, self.operand)
         if any(check is not None and not check.holds(args) for check in checks):
             return False
-        return not self.options or any(_given(option, args) for option in self.options)
+        return not self.options or any(given(option, args) for option in self.options)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +173,7 @@ class Registry:
 
     def switches_tls_off(self, args: Sequence[str]) -> str | None:
         """The option or setting among ``args`` that turns TLS certificate checks off."""
-        return next((option for option in self.insecure_tls if _given(option, args)), None)
+        return next((option for option in self.insecure_tls if given(option, args)), None)
 
     def reads_credential(self, program: str, args: Sequence[str]) -> bool:
         """Whether ``program args`` reads a credential from stdin without printing it."""
@@ -214,7 +221,7 @@ class Registry:
         table = self.credential_searches
         if program not in table.get("names", ()):
             return None
-        if any(_given(option, args) for option in table.get("quiet", ())):
+        if any(given(option, args) for option in table.get("quiet", ())):
             return None
         shapes = [re.compile(shape) for shape in table.get("shapes", ())]
         return next((arg for arg in args if any(shape.search(arg) for shape in shapes)), None)
@@ -237,7 +244,7 @@ class Registry:
         bucket = _BUCKET_PATH.match(path)
         if bucket is not None:
             prefix = [part for part in bucket.group(2).split("/") if part not in ("", ".")]
-            named = set(_PART_SPLIT.split(bucket.group(1).lower())) & self.scratch_buckets
+            named = set(PART_SPLIT.split(bucket.group(1).lower())) & self.scratch_buckets
             return bool(named and prefix) and ".." not in prefix and "*" not in bucket.group(2)
         if path.startswith(self.scratch_home):
             return ".." not in path.split("/")
@@ -257,9 +264,9 @@ class Registry:
         return self.programs.get(name)
 
     def judge(self, program: Program, args: Sequence[str]) -> Verdict:
-        args = _unpinned(args, program.pins)
+        args = unpinned(args, program.pins)
         subcommand, rest = _subcommand(program, args)
-        parts = _parts(subcommand)
+        parts = word_parts(subcommand)
         target = rest[0] if rest else None
         label = " ".join(subcommand)
 
@@ -304,7 +311,7 @@ class Registry:
         if carried.sql or carried.code or carried.command:
             return verdict("read", f"{label} runs what it is given (analysed on its own)")
         if program.verbs:
-            listing = _lists(subcommand)
+            listing = lists(subcommand)
             names_only = parts & self.vocabulary.get("secret_names", frozenset())
             for effect in ("destroy", "expire", "privilege", "secret", "export", "replace"):
                 if effect == "privilege" and self._reads(parts):
@@ -323,13 +330,13 @@ class Registry:
                 if hit:
                     word = sorted(hit)[0]
                     return verdict(effect, f"{label} ({word}) on the {program.object}")
-            expiring = _option_parts(args) & self.vocabulary.get("expire", frozenset())
+            expiring = option_parts(args) & self.vocabulary.get("expire", frozenset())
             if expiring and not parts & self.vocabulary.get("create", frozenset()):
                 word = sorted(expiring)[0]  # update --lifecycle-file=..., --expiration 1
                 return verdict("expire", f"{label} sets an {word} on the {program.object}")
             if self._reads(parts) or listing:
                 return verdict("read", f"{label} only looks")
-            timed = (parts | _option_parts(args)) & self.vocabulary.get("schedule", frozenset())
+            timed = (parts | option_parts(args)) & self.vocabulary.get("schedule", frozenset())
             if timed:  # scheduler jobs create, events put-rule --schedule-expression
                 return verdict("dynamic", f"{label} sets up a {sorted(timed)[0]} that runs later")
             for effect in ("host", "write"):
@@ -343,7 +350,7 @@ class Registry:
         """An option that opens a resource to everyone (``--publicly-accessible``,
         ``--acl public-read``, ``--cidr 0.0.0.0/0``), unless its value turns that off."""
         names = self.vocabulary.get("public", frozenset())
-        pair = next((p for p in self.public_values if " " in p and _given(p, args)), None)
+        pair = next((p for p in self.public_values if " " in p and given(p, args)), None)
         if pair is not None:
             return pair
         for index, arg in enumerate(args):
@@ -352,7 +359,7 @@ class Registry:
             if not arg.startswith("--") or arg.startswith("--no-"):
                 continue
             name, _, value = arg[2:].partition("=")
-            if not set(_PART_SPLIT.split(name.lower())) & names:
+            if not set(PART_SPLIT.split(name.lower())) & names:
                 continue
             if not value and index + 1 < len(args) and not args[index + 1].startswith("-"):
                 value = args[index + 1]
@@ -366,7 +373,7 @@ class Registry:
         for index, arg in enumerate(args):
             name, equals, value = arg.lstrip("-").partition("=")
             name = _CAMEL.sub("-", name).lower()  # PointInTimeRecoveryEnabled=false
-            parts = set(_PART_SPLIT.split(name.removeprefix("no-")))
+            parts = set(PART_SPLIT.split(name.removeprefix("no-")))
             if not parts & names:
                 continue
             if not equals and index + 1 < len(args) and arg.startswith("-"):
@@ -376,7 +383,7 @@ class Registry:
         return None
 
     def is_dry_run(self, args: Sequence[str]) -> bool:
-        return any(_given(option, args) for option in self.dry_run) and not _dry_run_off(args)
+        return any(given(option, args) for option in self.dry_run) and not dry_run_off(args)
 
     def _reads(self, parts: frozenset[str]) -> bool:
         reads = parts & self.vocabulary.get("read", frozenset())
@@ -401,42 +408,7 @@ def _file_matchers(
 
 
 def _carries(carrier: Carrier, parts: frozenset[str], args: Sequence[str]) -> bool:
-    return carrier.when.holds(parts, args) and any(_given(o, args) for o in carrier.options)
-
-
-def _given(option: str, args: Sequence[str]) -> bool:
-    """``--x`` given as ``--x`` or ``--x=v``; ``a b`` as two words; a bare value as a word."""
-    if " " in option:
-        first, second = option.split(" ", 1)
-        return any(a == first and b == second for a, b in itertools.pairwise(args))
-    for arg in args:
-        if (
-            arg == option
-            or arg.startswith(option + "=")
-            or (option.endswith("=") and arg.startswith(option))
-        ):
-            return True
-        if not option.startswith("-") and len(option) >= 4 and option in arg:
-            return True
-        if len(option) == 2 and option[0] == "-" and _CLUSTER.match(arg) and option[1] in arg:
-            return True
-    return False
-
-
-def _unpinned(args: Sequence[str], pins: frozenset[str]) -> list[str]:
-    """The arguments without the pinning options and their values (a constraints URL pins
-    versions; the packages still come from the index)."""
-    kept: list[str] = []
-    skip = False
-    for arg in args:
-        if not skip and arg.partition("=")[0] not in pins:
-            kept.append(arg)
-        skip = not skip and arg in pins
-    return kept
-
-
-def _dry_run_off(args: Sequence[str]) -> bool:
-    return any(arg in ("--dry-run=none", "--dry-run=false", "--dryrun=false") for arg in args)
+    return carrier.when.holds(parts, args) and any(given(o, args) for o in carrier.options)
 
 
 def _subcommand(program: Program, args: Sequence[str]) -> tuple[tuple[str, ...], list[str]]:
@@ -460,37 +432,11 @@ def _subcommand(program: Program, args: Sequence[str]) -> tuple[tuple[str, ...],
     return tuple(words), rest
 
 
-# A subcommand word that starts with one of these lists what the rest of it names
-# (`list-import-errors`, `describe-delete-markers`): its other parts are nouns, not actions.
-_LISTING = frozenset({"list", "describe", "show"})
-
-
-def _lists(subcommand: Sequence[str]) -> bool:
-    return any("-" in word and word.split("-", 1)[0] in _LISTING for word in subcommand)
-
-
-def _option_parts(args: Sequence[str]) -> frozenset[str]:
-    """The parts of the long option names given (``--lifecycle-file=x`` -> lifecycle, file)."""
-    parts: set[str] = set()
-    for arg in args:
-        if arg.startswith("--") and len(arg) > 3:
-            name = arg[2:].partition("=")[0]
-            parts.update(part for part in _PART_SPLIT.split(name.lower()) if part)
-    return frozenset(parts)
-
-
-def _parts(words: Sequence[str]) -> frozenset[str]:
-    parts = set(words)
-    for word in words:
-        parts.update(part for part in _PART_SPLIT.split(word) if part)
-    return frozenset(parts)
-
-
 def _is_safe(program: Program, subcommand: tuple[str, ...], args: Sequence[str]) -> bool:
     for entry in program.safe:
         commands = tuple(token for token in entry if not token.startswith("-"))
         options = [token for token in entry if token.startswith("-")]
-        if subcommand[: len(commands)] == commands and all(_given(o, args) for o in options):
+        if subcommand[: len(commands)] == commands and all(given(o, args) for o in options):
             return True
     return False
 
