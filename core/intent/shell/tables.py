@@ -6,6 +6,7 @@ import re
 from collections.abc import Collection
 
 from guardrails_core.intent.shell.clients import _SQL_CLIENTS, _bq, _clickhouse, _sql_client
+from guardrails_core.intent.shell.cloud_copy import _aws, _azcopy, _gcloud, _gsutil, _rclone
 from guardrails_core.intent.shell.execution import (
     _INTERPRETERS,
     _alias,
@@ -52,17 +53,12 @@ from guardrails_core.intent.shell.filters import (
     _tee,
 )
 from guardrails_core.intent.shell.network import (
-    _aws,
-    _azcopy,
     _curl,
     _ftp_family,
-    _gcloud,
-    _gsutil,
     _httpie,
     _mail,
     _netcat,
     _openssl,
-    _rclone,
     _rsync,
     _scp,
     _socat,

@@ -22,10 +22,10 @@ from guardrails_core.intent.shell.expand import (
     _WORD_PIECES,
     _Expander,
     _fields,
-    _has_error,
 )
 from guardrails_core.intent.shell.files import _emptied, _planted_commands, _record_write
 from guardrails_core.intent.shell.options import _NETWORK_DEVICE, _Call, _canonical
+from guardrails_core.intent.shell.parse_errors import _has_error
 from guardrails_core.intent.shell.tables import _BIDI_CONTROLS, _HANDLERS
 from guardrails_core.intent.shell.words import (
     _ASSIGNMENT,

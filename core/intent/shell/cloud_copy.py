@@ -1,0 +1,171 @@
+"""Object-store and cloud copy programs (aws s3, gsutil, gcloud storage, azcopy, rclone):
+what they copy, sync or delete, and where it goes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from guardrails_core.intent.shell.files import _delete
+from guardrails_core.intent.shell.network import _export, _transfer
+from guardrails_core.intent.shell.options import (
+    _azure_location,
+    _Call,
+    _Location,
+    _options,
+    _parse,
+    _prefix_location,
+    _rclone_location,
+    _words,
+)
+from guardrails_core.intent.shell.words import _Feed, _names, _Origin, _Word
+from guardrails_core.model import (
+    Intent,
+    ObjectAction,
+    ObjectKind,
+)
+
+_AWS_GLOBAL = _words(
+    "--profile --region --endpoint-url --output --query --cli-read-timeout "
+    "--cli-connect-timeout --ca-bundle --color"
+)
+_AWS_S3_VALUES = _words(
+    "--exclude --include --acl --storage-class --sse --sse-kms-key-id --content-type "
+    "--expires --metadata-directive --grants --cache-control --profile --region "
+    "--endpoint-url --expected-size --metadata --page-size --source-region "
+    "--content-encoding --content-disposition --website-redirect"
+)
+_S3 = _prefix_location(("s3://",))
+_GS = _prefix_location(("gs://",))
+
+
+def _cloud_copy(
+    call: _Call,
+    verb: str,
+    args: Sequence[_Word],
+    locate: Callable[[_Word], _Location | None],
+    values: frozenset[str],
+    tool: str,
+) -> None:
+    """cp/mv/sync/rm of the cloud CLIs (aws s3, gsutil, gcloud storage, azcopy, rclone)."""
+    parsed = _parse(args, values)
+    operands = parsed.operands
+    recursive = parsed.has("--recursive", "-r", "-R", "-a", "--all-versions")
+    if verb in _CLOUD_COPY:
+        _transfer(call, operands, locate, f"{tool} {verb}")
+        sweeping = [
+            name
+            for name, value in parsed.options
+            if name in _CLOUD_SYNC_DELETES and (value is None or value.value.lower() != "false")
+        ]
+        if verb in ("sync", "rsync") and (sweeping or tool == "rclone") and len(operands) >= 2:
+            _delete(
+                call,
+                operands[-1:],
+                f"{tool} {verb} {' '.join(sweeping)} removes files"
+                f" missing from the source in {operands[-1].display}",
+                bulk=True,
+                kind=ObjectKind.URL if locate(operands[-1]) else ObjectKind.FILE,
+            )
+        if verb in ("mv", "move", "moveto") and len(operands) >= 2:
+            _delete(
+                call,
+                operands[:-1],
+                f"{tool} {verb} removes the source {_names(operands[:-1])}",
+                bulk=recursive,
+                kind=ObjectKind.URL if locate(operands[0]) else ObjectKind.FILE,
+            )
+    elif verb in _CLOUD_DELETE:
+        bulk = recursive or parsed.has("--force") or (tool == "rclone" and verb != "deletefile")
+        _delete(
+            call,
+            operands,
+            f"{tool} {verb} deletes {_names(operands)}",
+            bulk=bulk,
+            kind=ObjectKind.URL,
+        )
+    elif verb == "cat":
+        for operand in operands:
+            call.obj(ObjectKind.URL, ObjectAction.READ, operand.display)
+        call.add(Intent.READ, f"{tool} cat reads {_names(operands)}")
+        call.stdout = _Feed(_Origin.DOWNLOAD, f"{tool} cat {_names(operands)}")
+    elif verb == "rcat" and operands:
+        _export(call, [(ObjectKind.URL, operands[0].display)], [_Word.literal("-")], f"{tool} rcat")
+
+
+_CLOUD_COPY = _words("cp copy copyto mv move moveto sync rsync bisync")
+_CLOUD_DELETE = _words("rm rb remove delete deletefile purge rmdirs")
+_CLOUD_SYNC_DELETES = _words(
+    "--delete -d --delete-unmatched-destination-objects --delete-destination"
+)
+
+
+_S3API_DATA_DELETES = frozenset(("delete-object", "delete-objects", "delete-bucket"))
+
+
+def _aws(call: _Call) -> None:
+    operands = _parse(call.args, _AWS_GLOBAL, first_operand_ends=True).operands
+    if len(operands) < 2:
+        return
+    service, verb = operands[0].value, operands[1].value
+    if service == "s3":
+        _cloud_copy(call, verb, operands[2:], _S3, _AWS_S3_VALUES, "aws s3")
+    elif service == "s3api":
+        parsed = _parse(operands[2:], _words("--bucket --key --body --delete"))
+        bucket = "".join(w.display for w in parsed.values("--bucket"))
+        key = "".join(w.display for w in parsed.values("--key"))
+        target = [_Word.literal(f"s3://{bucket}/{key}".rstrip("/"))]
+        if verb == "put-object" and parsed.values("--body"):
+            _export(
+                call,
+                [(ObjectKind.URL, target[0].display)],
+                parsed.values("--body"),
+                "aws s3api put-object",
+            )
+        elif verb in _S3API_DATA_DELETES:  # delete-bucket-policy etc. are the registry's
+            _delete(
+                call,
+                target,
+                f"aws s3api {verb} deletes {target[0].display}",
+                bulk=verb in ("delete-objects", "delete-bucket"),
+                kind=ObjectKind.URL,
+            )
+
+
+def _gsutil(call: _Call) -> None:
+    parsed = _parse(call.args, _words("-o -h -u -i -p"), first_operand_ends=True)
+    if parsed.operands:
+        verb = parsed.operands[0].value
+        _cloud_copy(call, verb, parsed.operands[1:], _GS, _words("-x -p -z -j -s"), "gsutil")
+
+
+def _gcloud(call: _Call) -> None:
+    values = _words("--project --account --configuration --format --verbosity")
+    operands = _parse(call.args, values, first_operand_ends=True).operands
+    if len(operands) >= 2 and operands[0].value == "storage":
+        _cloud_copy(
+            call, operands[1].value, operands[2:], _GS, values | {"--exclude"}, "gcloud storage"
+        )
+
+
+def _azcopy(call: _Call) -> None:
+    operands = _parse(call.args, first_operand_ends=True).operands
+    if operands:
+        verb = {"cp": "copy", "rm": "remove"}.get(operands[0].value, operands[0].value)
+        _cloud_copy(
+            call,
+            verb,
+            operands[1:],
+            _azure_location,
+            _options("--include-pattern", "--exclude-pattern", "--log-level"),
+            "azcopy",
+        )
+
+
+def _rclone(call: _Call) -> None:
+    values = _words(
+        "--config --exclude --include --filter --transfers --checkers --log-file "
+        "--log-level --bwlimit --max-age"
+    )
+    operands = _parse(call.args, values, first_operand_ends=True).operands
+    if operands:
+        _cloud_copy(call, operands[0].value, operands[1:], _rclone_location, values, "rclone")
