@@ -8,6 +8,7 @@ import re
 
 from guardrails_core.intent import shell_registry
 from guardrails_core.intent.programs import registry
+from guardrails_core.intent.shell.credentials import _holds_credential
 from guardrails_core.intent.shell.execution import _script
 from guardrails_core.intent.shell.files import _delete
 from guardrails_core.intent.shell.options import _Call, _options, _parse, _words
@@ -224,6 +225,22 @@ def _stage(call: _Call, rest: list[_Word]) -> None:
             data.append(f"{path.display} (a copy of {copied})")
     if everything and call.analyzer.fact(copied_data_key("*")) is not None:
         data.append(f"the data copied here ({call.analyzer.fact(copied_data_key('*'))})")
+    # a file this script wrote a credential into (`echo "$KEY" > key.p8`), added by name or
+    # with everything: the commit keeps it in the history of every clone
+    secrets = [
+        path.display
+        for path in parsed.operands
+        if _holds_credential(call.analyzer.produced_by(path))
+    ]
+    if everything:
+        secrets += [
+            name
+            for name, feed in call.analyzer.produced.items()
+            if _holds_credential(feed) and not name.startswith(("/", ".."))
+        ]
+    if secrets:
+        data.append(f"{', '.join(dict.fromkeys(secrets))} (holding a credential written above)")
+        call.analyzer.note_fact("git staged credential", ", ".join(dict.fromkeys(secrets)))
     if data:
         call.analyzer.note_fact("git staged data", ", ".join(data))
 
@@ -256,6 +273,8 @@ def _push_destination(call: _Call, rest: list[_Word]) -> None:
     call.obj(ObjectKind.URL, ObjectAction.EXPORT_TARGET, where)
     if staged is not None:
         call.add(Intent.EXPORT, f"git push publishes {staged}, staged above, to {where}")
+        if call.analyzer.fact("git staged credential") is not None:
+            call.add(Intent.PRIVILEGE, f"git push sends a credential to {where}")
     else:
         call.add(
             Intent.EXPORT, f"git push sends the repository to {where}, not a configured remote"
