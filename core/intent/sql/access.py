@@ -22,6 +22,7 @@ from guardrails_core.intent.sql.functions import (
     _check_function,
 )
 from guardrails_core.intent.sql.merge import _handle_merge
+from guardrails_core.intent.sql.pragmas import _handle_pragma
 from guardrails_core.intent.sql.procedures import _handle_execute
 from guardrails_core.intent.sql.reads import (
     _outside_workspace,
@@ -451,27 +452,6 @@ def _setting_value(value: exp.Expr | None) -> str | None:
 
 
 # SQLite pragmas that let a statement corrupt the file or skip its checks (name -> value that does).
-_RISKY_PRAGMAS = {
-    "writable_schema": ("on", "1", "true", "yes", "reset"),
-    "journal_mode": ("off", "memory"),
-    "synchronous": ("off", "0"),
-    "ignore_check_constraints": ("on", "1", "true", "yes"),
-    "foreign_keys": ("off", "0", "false", "no"),
-    "trusted_schema": ("on", "1", "true", "yes"),
-    "cell_size_check": ("off", "0"),
-}
-
-
-def _handle_pragma(statement: _Statement, node: exp.Expr, chunk: _Chunk | None) -> None:
-    this = node.this
-    name = this.this.name.lower() if isinstance(this, exp.EQ) else ""
-    value = this.expression.name.lower() if isinstance(this, exp.EQ) else ""
-    if value in _RISKY_PRAGMAS.get(name, ()):
-        statement.add(
-            I.PRIVILEGE, f"PRAGMA {name} = {value} switches off SQLite's own integrity protection"
-        )
-
-
 def _handle_read_only(statement: _Statement, node: exp.Expr, chunk: _Chunk | None) -> None:
     statement.add(I.READ, f"{statement.operation} reads metadata")
 
