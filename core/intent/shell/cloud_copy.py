@@ -121,6 +121,8 @@ def _aws(call: _Call) -> None:
                 parsed.values("--body"),
                 "aws s3api put-object",
             )
+        elif verb == "get-object":
+            _s3api_download(call, operands[2:], target[0])
         elif verb in _S3API_DATA_DELETES:  # delete-bucket-policy etc. are the registry's
             _delete(
                 call,
@@ -129,6 +131,24 @@ def _aws(call: _Call) -> None:
                 bulk=verb in ("delete-objects", "delete-bucket"),
                 kind=ObjectKind.URL,
             )
+
+
+# options of the aws CLI that take no value (every other --option of s3api takes one)
+_AWS_FLAGS = _words("--debug --no-verify-ssl --no-paginate --no-sign-request --no-cli-pager")
+
+
+def _s3api_download(call: _Call, args: Sequence[_Word], source: _Word) -> None:
+    """`aws s3api get-object --bucket b --key k OUTFILE`: the object is written to OUTFILE."""
+    call.obj(ObjectKind.URL, ObjectAction.READ, source.display)
+    call.add(Intent.READ, f"aws s3api get-object downloads {source.display}")
+    skip = False
+    for word in args:
+        if skip:
+            skip = False
+        elif word.value.startswith("--"):
+            skip = "=" not in word.value and word.value not in _AWS_FLAGS
+        else:
+            _record_write(call.effect, word, "aws s3api get-object")
 
 
 def _gsutil(call: _Call) -> None:
