@@ -25,7 +25,12 @@ def given(option: str, args: Sequence[str]) -> bool:
             return True
         if not option.startswith("-") and len(option) >= 4 and option in arg:
             return True
-        if len(option) == 2 and option[0] == "-" and _CLUSTER.match(arg) and option[1] in arg:
+        if (
+            len(option) == 2
+            and option[0] == "-" != option[1]
+            and _CLUSTER.match(arg)
+            and option[1] in arg
+        ):
             return True
     return False
 

@@ -131,6 +131,7 @@ class Verdict:
     code: tuple[Carrier, ...] = ()
     command: bool = False
     stdin: tuple[Carrier, ...] = ()
+    command_at: int = 0  # how many of the subcommand words come before the command it runs
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,6 +271,8 @@ class Registry:
         target = rest[0] if rest else None
         label = " ".join(subcommand)
 
+        runs = next((when for when in program.command if when.holds(parts, args)), None)
+
         def verdict(effect: str, message: str) -> Verdict:
             return Verdict(
                 effect,
@@ -278,8 +281,9 @@ class Registry:
                 target,
                 tuple(c for c in program.sql if _carries(c, parts, args)),
                 tuple(c for c in program.code if _carries(c, parts, args)),
-                any(when.holds(parts, args) for when in program.command),
+                runs is not None,
                 tuple(c for c in program.stdin if c.when.holds(parts, args)),
+                _command_start(subcommand, runs),
             )
 
         if (args and all(arg in _INFO for arg in args)) or "--help" in args or "-help" in args:
@@ -430,6 +434,16 @@ def _subcommand(program: Program, args: Sequence[str]) -> tuple[tuple[str, ...],
         else:
             rest.append(arg)
     return tuple(words), rest
+
+
+def _command_start(subcommand: tuple[str, ...], runs: When | None) -> int:
+    """The command a runner runs follows the subcommand word its row names (`npm exec rm -rf
+    x`: `rm` is the command, not a second subcommand word); a row naming none: all of them."""
+    if runs is None or not runs.words:
+        return len(subcommand)
+    named = set(runs.words)
+    hits = [index + 1 for index, word in enumerate(subcommand) if word_parts((word,)) & named]
+    return max(hits, default=len(subcommand))
 
 
 def _is_safe(program: Program, subcommand: tuple[str, ...], args: Sequence[str]) -> bool:

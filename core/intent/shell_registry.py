@@ -211,7 +211,7 @@ def judge(call: Call, program: Program, bridge: Bridge) -> None:
         for value in _values(call.args, carrier):
             _code(call, carrier, value, bridge)
     if verdict.command:
-        inner = _command_words(call.args, program, len(verdict.subcommand) + program.positionals)
+        inner = _command_words(call.args, program, verdict.command_at + program.positionals)
         if inner and " " in inner[0].value.strip():  # tmux new 'cmd args': a shell string
             bridge.script(call, inner[0], f"{call.prog} {inner[0].display[:40]}")
         elif inner:

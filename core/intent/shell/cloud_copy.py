@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from guardrails_core.intent.shell.files import _delete
+from guardrails_core.intent.shell.files import _delete, _record_write
 from guardrails_core.intent.shell.network import _export, _transfer
 from guardrails_core.intent.shell.options import (
     _azure_location,
@@ -121,6 +121,8 @@ def _aws(call: _Call) -> None:
                 parsed.values("--body"),
                 "aws s3api put-object",
             )
+        elif verb == "get-object":
+            _s3api_download(call, operands[2:], target[0])
         elif verb in _S3API_DATA_DELETES:  # delete-bucket-policy etc. are the registry's
             _delete(
                 call,
@@ -129,6 +131,24 @@ def _aws(call: _Call) -> None:
                 bulk=verb in ("delete-objects", "delete-bucket"),
                 kind=ObjectKind.URL,
             )
+
+
+# options of the aws CLI that take no value (every other --option of s3api takes one)
+_AWS_FLAGS = _words("--debug --no-verify-ssl --no-paginate --no-sign-request --no-cli-pager")
+
+
+def _s3api_download(call: _Call, args: Sequence[_Word], source: _Word) -> None:
+    """`aws s3api get-object --bucket b --key k OUTFILE`: the object is written to OUTFILE."""
+    call.obj(ObjectKind.URL, ObjectAction.READ, source.display)
+    call.add(Intent.READ, f"aws s3api get-object downloads {source.display}")
+    skip = False
+    for word in args:
+        if skip:
+            skip = False
+        elif word.value.startswith("--"):
+            skip = "=" not in word.value and word.value not in _AWS_FLAGS
+        else:
+            _record_write(call.effect, word, "aws s3api get-object")
 
 
 def _gsutil(call: _Call) -> None:
@@ -169,3 +189,41 @@ def _rclone(call: _Call) -> None:
     operands = _parse(call.args, values, first_operand_ends=True).operands
     if operands:
         _cloud_copy(call, operands[0].value, operands[1:], _rclone_location, values, "rclone")
+
+
+# `az storage ... download`: the subcommand's words, then the options that name the local file
+# or folder it writes (a blob's -f is its file, a file system's -f is the file system's name)
+_AZ_DOWNLOADS: dict[tuple[str, ...], frozenset[str]] = {
+    ("blob", "download"): _options("-f", "--file"),
+    ("blob", "download-batch"): _options("-d", "--destination"),
+    ("file", "download"): _options("--dest"),
+    ("file", "download-batch"): _options("-d", "--destination"),
+    ("fs", "file", "download"): _options("-d", "--destination"),
+    ("fs", "directory", "download"): _options("-d", "--destination-path"),
+    ("azcopy", "blob", "download"): _options("-d", "--destination"),
+}
+
+
+def _az(call: _Call) -> None:
+    """A storage download writes into a local file or folder (judged as any write there);
+    uploads, links and keys are the registry's."""
+    words: list[str] = []
+    for word in call.args:
+        if word.value.startswith("-") or len(words) == 4:
+            break
+        words.append(word.value)
+    if words[:1] != ["storage"]:
+        return
+    destinations = next(
+        (options for verb, options in _AZ_DOWNLOADS.items() if tuple(words[1:]) == verb), None
+    )
+    if destinations is None:
+        return
+    parsed = _parse(call.args, destinations, clusters=False)
+    tool = f"az {' '.join(words)}"
+    call.add(Intent.READ, f"{tool} downloads from Azure storage")
+    written = parsed.values(*destinations)
+    for destination in written:
+        _record_write(call.effect, destination, tool)
+    if not written:
+        call.stdout = _Feed(_Origin.DOWNLOAD, tool)

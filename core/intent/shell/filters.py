@@ -126,6 +126,7 @@ class _Reader:
     value_options: frozenset[str] = frozenset()
     pattern_options: frozenset[str] = frozenset()  # when given, no operand is skipped
     in_place: frozenset[str] = frozenset()  # options that make it rewrite its files (sed -i)
+    outputs: frozenset[str] = frozenset()  # options whose value is a file it writes (sort -o)
 
 
 _PAGERS = _words("less more most")
@@ -147,7 +148,7 @@ def _pager_commands(call: _Call) -> None:
 
 def _reader(call: _Call) -> None:
     reader = _READERS[call.prog]
-    parsed = _parse(call.args, reader.value_options | reader.pattern_options)
+    parsed = _parse(call.args, reader.value_options | reader.pattern_options | reader.outputs)
     skip = 0 if parsed.has(*reader.pattern_options) else reader.skip
     program, files = parsed.operands[:skip], parsed.operands[skip:]
     if call.prog in ("awk", "gawk", "mawk", "nawk") and any(
@@ -170,6 +171,9 @@ def _reader(call: _Call) -> None:
         _sed_commands(call, program + parsed.values("-e", "--expression"), files)
     if call.prog in _PAGERS:
         _pager_commands(call)
+    written = parsed.values(*reader.outputs)
+    for output in written:
+        _record_write(call.effect, output, f"{call.prog} -o")
     if parsed.has(*reader.in_place):
         for file in files:
             _record_write(call.effect, file, f"{call.prog} -i")
@@ -177,7 +181,7 @@ def _reader(call: _Call) -> None:
         call.stdout = None
         return
     if not files:
-        call.stdout = call.feed.passed_through(call.prog) if call.feed else None
+        call.stdout = call.feed.passed_through(call.prog) if call.feed and not written else None
         if call.prog in ("ls", "du", "tree", "stat"):
             call.add(Intent.READ, f"{call.prog} lists the current directory")
         return
@@ -186,7 +190,7 @@ def _reader(call: _Call) -> None:
         if call.prog not in _METADATA_ONLY:
             _special_file(call.effect, file, call.prog, writes=False)
     call.add(Intent.READ, f"{call.prog} reads {_names(files)}")
-    call.stdout = _Feed(_Origin.FILE, f"{call.prog} {_names(files)}")
+    call.stdout = None if written else _Feed(_Origin.FILE, f"{call.prog} {_names(files)}")
 
 
 # sed's `e` command and the `e` flag of `s///` run a shell command (GNU sed).
@@ -355,8 +359,12 @@ def _dump(call: _Call) -> None:
 
 
 def _restore(call: _Call) -> None:
-    emptying = _EMPTIES_FIRST.get(call.prog.rsplit("/", 1)[-1], ())
+    program = call.prog.rsplit("/", 1)[-1]
+    emptying = _EMPTIES_FIRST.get(program, ())
     parsed = _parse(call.args, _DUMP_VALUES - set(emptying))
+    if program == "pg_restore" and parsed.has("-l", "--list") and not parsed.has("-d", "--dbname"):
+        _list_archive(call, parsed)
+        return
     source = _names(parsed.operands) if parsed.operands else call.stdin()
     call.add(Intent.WRITE, f"{call.prog} loads {source} into the database")
     call.add(Intent.DYNAMIC, f"the contents {call.prog} loads are not visible here")
@@ -365,6 +373,20 @@ def _restore(call: _Call) -> None:
         dropped = f"{call.prog} drops or empties the tables it restores before loading them"
         call.add(Intent.DELETE, dropped)
         call.add(Intent.MASS_MUTATION, dropped)
+
+
+def _list_archive(call: _Call, parsed: _Parsed) -> None:
+    """`pg_restore -l dump`: prints the archive's table of contents, restores nothing (with a
+    database named, it is judged as the restore it may be)."""
+    for archive in parsed.operands:
+        call.obj(ObjectKind.FILE, ObjectAction.READ, archive.display)
+        _special_file(call.effect, archive, call.prog, writes=False)
+    source = _names(parsed.operands) if parsed.operands else call.stdin()
+    call.add(Intent.READ, f"{call.prog} lists what {source} holds")
+    outputs = parsed.values("-f", "--file")
+    for output in outputs:
+        _record_write(call.effect, output, call.prog)
+    call.stdout = None if outputs else _Feed(_Origin.DATA, f"the contents list of {source}")
 
 
 def _local_development(parsed: _Parsed) -> bool:
@@ -411,7 +433,7 @@ _READERS: dict[str, _Reader] = {
     **dict.fromkeys(
         _words(
             "head tail less more wc ls stat file du md5sum sha1sum sha256sum sha512sum "
-            "cksum sort uniq cut diff cmp tree strings od hexdump nl tac column paste "
+            "cksum uniq cut diff cmp tree strings od hexdump nl tac column paste "
             "fold readlink realpath zcat bzcat xzcat zstdcat iconv csvlook comm join"
         ),
         _Reader(value_options=_words("-n -c -k -t -d -f -o -w -s -S -T")),
@@ -430,6 +452,17 @@ _READERS: dict[str, _Reader] = {
     ),
     "sed": _Reader(
         1, frozenset(), _words("-e -f --expression --file"), _options("-i", "--in-place")
+    ),
+    "sort": _Reader(
+        value_options=_words(
+            "-k -t -S -T --key --field-separator --buffer-size --temporary-directory"
+        ),
+        outputs=_options("-o", "--output"),
+    ),
+    # graphviz: renders a graph file (`terraform graph | dot -Tsvg`), -o names the image
+    **dict.fromkeys(
+        _words("dot neato circo fdp sfdp twopi osage patchwork"),
+        _Reader(value_options=_words("-T -K -G -N -E -l"), outputs=_options("-o")),
     ),
     "jq": _Reader(1, _words("--arg --argjson --slurpfile --rawfile --indent")),
     "yq": _Reader(1, frozenset(), frozenset(), _options("-i", "--inplace")),

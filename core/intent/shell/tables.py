@@ -6,7 +6,7 @@ import re
 from collections.abc import Collection
 
 from guardrails_core.intent.shell.clients import _SQL_CLIENTS, _bq, _clickhouse, _sql_client
-from guardrails_core.intent.shell.cloud_copy import _aws, _azcopy, _gcloud, _gsutil, _rclone
+from guardrails_core.intent.shell.cloud_copy import _aws, _az, _azcopy, _gcloud, _gsutil, _rclone
 from guardrails_core.intent.shell.execution import (
     _INTERPRETERS,
     _alias,
@@ -131,6 +131,7 @@ def _handlers() -> dict[str, _Handler]:
         "gsutil": _gsutil,
         "gcloud": _gcloud,
         "azcopy": _azcopy,
+        "az": _az,
         "rclone": _rclone,
         "echo": _echo,
         ":": _prints_nothing,

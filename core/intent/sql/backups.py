@@ -1,6 +1,7 @@
 """BACKUP to the server's own backup folder or disk: a copy of the database written on its own
-host, not data leaving it. Any other destination (a URL, a share, an object store, a folder that
-is not a backup folder) keeps the keyword rule's `export` (rules/sql_commands.yaml)."""
+host, not data leaving it; DuckDB's EXPORT DATABASE into the working folder: a file write. Any
+other destination (a URL, a share, an object store, a folder that is not a backup folder)
+keeps the keyword rule's `export` (rules/sql_commands.yaml)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import re
 from typing import TYPE_CHECKING
 
 from guardrails_core.intent.sql.dialects import A, I, K
+from guardrails_core.intent.sql.reads import working_folder_file
 from guardrails_core.intent.sql.statement import _Statement
 
 if TYPE_CHECKING:
@@ -71,4 +73,29 @@ def special_backup(statement: _Statement, command: _Command) -> bool:
     for path in paths:
         statement.obj(K.FILE, A.WRITE, path)
         statement.add(I.WRITE, f"BACKUP writes a copy of the database to {path}, on its own host")
+    return True
+
+
+# DuckDB's EXPORT DATABASE [db TO] 'folder' [(FORMAT PARQUET, ...)], with nothing after it
+_DUCKDB_EXPORT = re.compile(
+    r"(?is)\s*EXPORT\s+DATABASE\s+(?:[a-z_][\w$]*\s+TO\s+)?'(?P<path>[^'\n]+)'"
+    r"\s*(?:\((?:[^()'\";]|'[^'\n]*')*\))?\s*;?\s*"
+)
+
+
+def special_export(statement: _Statement, command: _Command) -> bool:
+    """DuckDB `EXPORT DATABASE 'out/db'`: every table written to files in a relative folder of
+    the process, as `COPY ... TO 'out.csv'` is. False (the keyword rule's export) for anything
+    else: an absolute path, `..`, a URL, a server database's host."""
+    text = command.source[command.chunk.start : command.chunk.end]
+    match = _DUCKDB_EXPORT.fullmatch(text)
+    if match is None or not working_folder_file(statement, match["path"]):
+        return False
+    statement.operation = "EXPORT DATABASE"
+    # The whole statement is the shape above: what sqlglot could not parse is understood.
+    statement.intents.discard(I.UNPARSEABLE)
+    statement.findings[:] = [f for f in statement.findings if f.intent is not I.UNPARSEABLE]
+    statement.obj(K.FILE, A.WRITE, match["path"])
+    statement.add(I.READ, "EXPORT DATABASE reads every table")
+    statement.add(I.WRITE, f"EXPORT DATABASE writes every table to files in {match['path']}")
     return True

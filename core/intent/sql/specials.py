@@ -12,7 +12,7 @@ from sqlglot.errors import SqlglotError
 from sqlglot.tokenizer_core import Token, TokenType
 
 from guardrails_core.intent.sql.access import _copy_program, _embed_shell, _walk
-from guardrails_core.intent.sql.backups import special_backup
+from guardrails_core.intent.sql.backups import special_backup, special_export
 from guardrails_core.intent.sql.dialects import (
     _QUOTED_TOKENS,
     MAX_DEPTH,
@@ -554,6 +554,7 @@ _SPECIAL_COMMANDS: dict[str, SpecialCommand] = {
     "COPY": _special_copy,
     "REPLACE": _special_replace,
     "VACUUM": _special_vacuum,
+    "EXPORT": special_export,
     "LOAD": _special_load,
     "BACKUP": special_backup,
 }
