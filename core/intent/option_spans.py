@@ -34,6 +34,7 @@ class Values:
     options: tuple[str, ...]  # options whose value is checked (--target, -t)
     allowed: tuple[str, ...]  # globs of the values they may have (dev, ci)
     any: bool = False  # one value among them is enough (else every one given must be)
+    each: str = ""  # a value is a list split on this: every piece must match (a,b,c)
 
     def holds(self, args: Sequence[str]) -> bool:
         """One of the options given, and each time (the last one given wins) with a value in the
@@ -42,7 +43,13 @@ class Values:
         given = [
             _value(args, index) for index in range(len(args)) if _named(args[index], self.options)
         ]
-        matches = [any(fnmatchcase(value, glob) for glob in self.allowed) for value in given]
+        matches = [
+            all(
+                any(fnmatchcase(piece, glob) for glob in self.allowed)
+                for piece in (value.split(self.each) if self.each else [value])
+            )
+            for value in given
+        ]
         return bool(given) and (any(matches) if self.any else all(matches))
 
 
@@ -50,7 +57,9 @@ def values(row: dict[str, Any] | None) -> Values | None:
     if not row:
         return None
     allowed = tuple(str(value) for value in row["in"])
-    return Values(tuple(row["options"]), allowed, bool(row.get("any", False)))
+    return Values(
+        tuple(row["options"]), allowed, bool(row.get("any", False)), str(row.get("each", ""))
+    )
 
 
 @dataclass(frozen=True, slots=True)
