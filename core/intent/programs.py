@@ -15,7 +15,16 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from guardrails_core.intent.option_spans import Operand, Span, Values, operand, span, values
+from guardrails_core.intent.option_spans import (
+    Operand,
+    RulePrefixes,
+    Span,
+    Values,
+    operand,
+    rule_prefixes,
+    span,
+    values,
+)
 from guardrails_core.locations import lexical_path
 from guardrails_core.yaml_data import load_yaml
 
@@ -71,11 +80,12 @@ class When:
     span: Span | None = None  # a date range that must be given, and short
     values: Values | None = None  # options that must be given with one of these values
     operand: Operand | None = None  # the operand after a subcommand word
+    prefixes: RulePrefixes | None = None  # a JSON configuration whose rules are all confined
 
     def holds(self, parts: frozenset[str], args: Sequence[str]) -> bool:
         if not all(word in parts for word in self.words):
             return False
-        checks = (self.span, self.values, self.operand)
+        checks = (self.span, self.values, self.operand, self.prefixes)
         if any(check is not None and not check.holds(args) for check in checks):
             return False
         return not self.options or any(given(option, args) for option in self.options)
@@ -475,6 +485,7 @@ def _when(row: dict[str, Any] | None) -> When:
         span(row.get("span")),
         values(row.get("values")),
         operand(row.get("operand")),
+        rule_prefixes(row.get("prefixes")),
     )
 
 
