@@ -1,6 +1,7 @@
 """Option values a program row can require: a date range given as a pair of options
 (``-s 2024-06-01 -e 2024-06-07``) that is short, values all from a list (``--target dev``), an
-operand after a subcommand word (``run-operation drop_schema``).
+operand after a subcommand word (``run-operation drop_schema``), a JSON configuration whose
+every rule is limited to a prefix (a lifecycle that expires only tmp/).
 
 A rerun or clear bounded by such a range touches the runs inside it: a few days is a repair, years
 of them rewrite the history. A range whose ends are not both written out as dates (left open, or
@@ -9,6 +10,7 @@ a variable) is not known to be short.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -34,6 +36,7 @@ class Values:
     options: tuple[str, ...]  # options whose value is checked (--target, -t)
     allowed: tuple[str, ...]  # globs of the values they may have (dev, ci)
     any: bool = False  # one value among them is enough (else every one given must be)
+    each: str = ""  # a value is a list split on this: every piece must match (a,b,c)
 
     def holds(self, args: Sequence[str]) -> bool:
         """One of the options given, and each time (the last one given wins) with a value in the
@@ -42,7 +45,13 @@ class Values:
         given = [
             _value(args, index) for index in range(len(args)) if _named(args[index], self.options)
         ]
-        matches = [any(fnmatchcase(value, glob) for glob in self.allowed) for value in given]
+        matches = [
+            all(
+                any(fnmatchcase(piece, glob) for glob in self.allowed)
+                for piece in (value.split(self.each) if self.each else [value])
+            )
+            for value in given
+        ]
         return bool(given) and (any(matches) if self.any else all(matches))
 
 
@@ -50,7 +59,9 @@ def values(row: dict[str, Any] | None) -> Values | None:
     if not row:
         return None
     allowed = tuple(str(value) for value in row["in"])
-    return Values(tuple(row["options"]), allowed, bool(row.get("any", False)))
+    return Values(
+        tuple(row["options"]), allowed, bool(row.get("any", False)), str(row.get("each", ""))
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +75,52 @@ class Operand:
             arg == self.word and any(fnmatchcase(following, glob) for glob in self.allowed)
             for arg, following in pairwise(args)
         )
+
+
+@dataclass(frozen=True, slots=True)
+class RulePrefixes:
+    options: tuple[str, ...]  # options whose value is a JSON configuration of rules
+    allowed: tuple[str, ...]  # globs each rule's prefix must match (tmp/*)
+
+    def holds(self, args: Sequence[str]) -> bool:
+        """Every rule of the configuration given (an S3 lifecycle's Rules) is limited to a
+        prefix matching a glob: `tmp/` expires scratch files, a rule with no prefix (or a
+        configuration in a file, not visible here) the whole bucket."""
+        given = [
+            _value(args, index) for index in range(len(args)) if _named(args[index], self.options)
+        ]
+        return bool(given) and all(self._confined(text) for text in given)
+
+    def _confined(self, text: str) -> bool:
+        try:
+            rules = json.loads(text).get("Rules")
+        except (ValueError, AttributeError):
+            return False
+        if not isinstance(rules, list) or not rules:
+            return False
+        prefixes = [_rule_prefix(rule) for rule in rules]
+        return all(
+            prefix and any(fnmatchcase(prefix, glob) for glob in self.allowed)
+            for prefix in prefixes
+        )
+
+
+def _rule_prefix(rule: object) -> str:
+    """Rules[].Filter.Prefix, Rules[].Filter.And.Prefix, or the older Rules[].Prefix."""
+    if not isinstance(rule, dict):
+        return ""
+    scope = rule.get("Filter")
+    scope = scope if isinstance(scope, dict) else {}
+    both = scope.get("And")
+    both = both if isinstance(both, dict) else {}
+    prefix = scope.get("Prefix") or both.get("Prefix") or rule.get("Prefix")
+    return prefix if isinstance(prefix, str) else ""
+
+
+def rule_prefixes(row: dict[str, Any] | None) -> RulePrefixes | None:
+    if not row:
+        return None
+    return RulePrefixes(tuple(row["options"]), tuple(str(glob) for glob in row["in"]))
 
 
 def operand(row: dict[str, Any] | None) -> Operand | None:

@@ -15,7 +15,16 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from guardrails_core.intent.option_spans import Operand, Span, Values, operand, span, values
+from guardrails_core.intent.option_spans import (
+    Operand,
+    RulePrefixes,
+    Span,
+    Values,
+    operand,
+    rule_prefixes,
+    span,
+    values,
+)
 from guardrails_core.locations import lexical_path
 from guardrails_core.yaml_data import load_yaml
 
@@ -71,11 +80,12 @@ class When:
     span: Span | None = None  # a date range that must be given, and short
     values: Values | None = None  # options that must be given with one of these values
     operand: Operand | None = None  # the operand after a subcommand word
+    prefixes: RulePrefixes | None = None  # a JSON configuration whose rules are all confined
 
     def holds(self, parts: frozenset[str], args: Sequence[str]) -> bool:
         if not all(word in parts for word in self.words):
             return False
-        checks = (self.span, self.values, self.operand)
+        checks = (self.span, self.values, self.operand, self.prefixes)
         if any(check is not None and not check.holds(args) for check in checks):
             return False
         return not self.options or any(given(option, args) for option in self.options)
@@ -162,6 +172,7 @@ class Registry:
     )
     insecure_tls: tuple[str, ...] = ()
     scratch_buckets: frozenset[str] = frozenset()
+    scratch_roots: tuple[str, ...] = ()  # remote folders whose subfolders are scratch
     manifests: dict[str, Any] = field(default_factory=dict)
     shell_setup: tuple[str, ...] = ()
     # searches (grep, rg) whose pattern has a credential's shape print the credentials found
@@ -247,6 +258,10 @@ class Registry:
             prefix = [part for part in bucket.group(2).split("/") if part not in ("", ".")]
             named = set(PART_SPLIT.split(bucket.group(1).lower())) & self.scratch_buckets
             return bool(named and prefix) and ".." not in prefix and "*" not in bucket.group(2)
+        root = next((root for root in self.scratch_roots if path.startswith(root)), None)
+        if root is not None:
+            inside = [part for part in path[len(root) :].split("/") if part not in ("", ".")]
+            return bool(inside) and ".." not in inside and "*" not in path
         if path.startswith(self.scratch_home):
             return ".." not in path.split("/")
         if path.startswith(("/", "~", "-")) or not path:
@@ -333,6 +348,8 @@ class Registry:
                     effect = "secret-store"  # kubectl create secret: stores one, prints none
                 if hit:
                     word = sorted(hit)[0]
+                    if effect == "destroy" and self._scratch_operands(rest):
+                        return verdict("delete", f"{label} ({word}) of scratch space")
                     return verdict(effect, f"{label} ({word}) on the {program.object}")
             expiring = option_parts(args) & self.vocabulary.get("expire", frozenset())
             if expiring and not parts & self.vocabulary.get("create", frozenset()):
@@ -385,6 +402,11 @@ class Registry:
             if arg.startswith("--no-") or value.lower() in _OFF:
                 return arg
         return None
+
+    def _scratch_operands(self, operands: Sequence[str]) -> bool:
+        """`databricks fs rm -r dbfs:/tmp/ci/pr-1/`: every path it is given is scratch space."""
+        paths = [operand for operand in operands if not operand.startswith("-")]
+        return bool(paths) and all(self.is_scratch(path) for path in paths)
 
     def is_dry_run(self, args: Sequence[str]) -> bool:
         return any(given(option, args) for option in self.dry_run) and not dry_run_off(args)
@@ -463,6 +485,7 @@ def _when(row: dict[str, Any] | None) -> When:
         span(row.get("span")),
         values(row.get("values")),
         operand(row.get("operand")),
+        rule_prefixes(row.get("prefixes")),
     )
 
 
@@ -559,6 +582,7 @@ def registry() -> Registry:
         _credential_traces((data.get("credentials") or {}).get("traced") or ()),
         _kept_options((data.get("credentials") or {}).get("kept") or ()),
         scratch_buckets=frozenset(str(word) for word in scratch.get("buckets") or ()),
+        scratch_roots=tuple(str(root) for root in scratch.get("roots") or ()),
         insecure_tls=tuple(str(option) for option in data.get("insecure_tls") or ()),
         manifests=data.get("manifests") or {},
         shell_setup=tuple(str(pattern) for pattern in data.get("shell_setup") or ()),

@@ -151,6 +151,19 @@ def _history_off(call: _Call) -> None:
         )
 
 
+# Variables that keep the shell's record: the file it is written to and how many lines it keeps
+_HISTORY_OFF = {"HISTFILE": ("", "/dev/null"), "HISTSIZE": ("0",), "HISTFILESIZE": ("0",)}
+
+
+def _history_variable(effect: _Effect, name: str, value: str | None) -> None:
+    """`export HISTFILE=/dev/null`, `unset HISTFILE`, `HISTSIZE=0`: the shell stops keeping
+    the record of what is run next (value None: unset)."""
+    off = _HISTORY_OFF.get(name)
+    if off is not None and (value is None or value in off):
+        how = f"unset {name}" if value is None else f"{name}={value}"
+        effect.add(Intent.HOST_ACCESS, f"{how} stops the shell's record of what is run next")
+
+
 # Lines that a startup file may gain without running anything new: comments, plain exports of
 # variables that load no code, and psql display settings.
 _HARMLESS_STARTUP_LINE = re.compile(

@@ -352,10 +352,24 @@ def _dump(call: _Call) -> None:
     name = databases[0].display if databases else "the default database"
     call.obj(ObjectKind.DATABASE, ObjectAction.READ, name)
     call.add(Intent.READ, f"{call.prog} reads the whole of {name}")
+    origin = _Origin.DUMP
+    if _dumps_password_hashes(call.prog, {option for option, _ in parsed.options}):
+        origin |= _Origin.SECRET
+        call.add(Intent.PRIVILEGE, f"{call.prog} copies every role with its password hash")
     outputs = parsed.values("-f", "--file", "-r", "--result-file")
     for output in outputs:
         _record_write(call.effect, output, call.prog)
-    call.stdout = None if outputs else _Feed(_Origin.DUMP, f"a database dump from {call.prog}")
+    call.stdout = None if outputs else _Feed(origin, f"a database dump from {call.prog}")
+
+
+def _dumps_password_hashes(program: str, options: set[str]) -> bool:
+    """`pg_dumpall --globals-only` (or --roles-only): the roles alone, with their password
+    hashes, are the whole point of it; a full dumpall is a backup, judged as any dump."""
+    return (
+        program == "pg_dumpall"
+        and bool(options & _ROLES_ONLY)
+        and "--no-role-passwords" not in options
+    )
 
 
 def _restore(call: _Call) -> None:
@@ -409,6 +423,7 @@ _DUMP_VALUES = _words(
     "-n --schema -t --table -F --format -j --jobs -S --socket"
 )
 _DUMPERS = _words("pg_dump pg_dumpall mysqldump mariadb-dump mongodump")
+_ROLES_ONLY = _words("-g --globals-only -r --roles-only")
 _RESTORERS = _words("pg_restore mysqlimport mongorestore")
 _THROWAWAY = frozenset(("dev", "development", "local", "test", "ci", "sandbox"))
 # options of a restorer that drop or empty what it restores first (mysqlimport -d is --delete)

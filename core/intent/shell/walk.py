@@ -23,7 +23,12 @@ from guardrails_core.intent.shell.expand import (
     _Expander,
     _fields,
 )
-from guardrails_core.intent.shell.files import _emptied, _planted_commands, _record_write
+from guardrails_core.intent.shell.files import (
+    _emptied,
+    _history_variable,
+    _planted_commands,
+    _record_write,
+)
 from guardrails_core.intent.shell.options import _NETWORK_DEVICE, _Call, _canonical
 from guardrails_core.intent.shell.parse_errors import _has_error
 from guardrails_core.intent.shell.tables import _BIDI_CONTROLS, _HANDLERS
@@ -285,6 +290,12 @@ class _Analyzer(_Expander, _CredentialFlow, _Assignments):
             for child in node.children:
                 if child.type == "variable_assignment":
                     self.environment(effect, self.node_text(child))
+        for child in [node, *node.children]:
+            if child.type == "variable_assignment":
+                name, _, value = self.node_text(child).partition("=")
+                _history_variable(effect, name, value.strip("'\""))
+            elif node.type == "unset_command" and child is not node and child.is_named:
+                _history_variable(effect, self.node_text(child), None)
         if node.has_error:
             effect.add(Intent.UNPARSEABLE, "the statement does not parse")
         self.emit(effect)
