@@ -312,7 +312,7 @@ def _analyze(
         routines.update(created_routines(effect))
         effects.append(effect)
     if len(effects) < 2:
-        return effects
+        return spare_new_tables(effects, _spared_messages())  # a scratch table's own expiry
     effects = judge_partition_overwrites(writes_to_external_tables(effects))
     effects = swaps_with_empty_tables(effects)
     return spare_new_tables(effects, _spared_messages())
