@@ -8,11 +8,12 @@ from urllib.parse import urlsplit
 
 from sqlglot import exp
 
-from guardrails_core.intent.shell_registry import file_classes
+from guardrails_core.intent.shell_registry import file_classes, issues_credential
 from guardrails_core.intent.sql.dialects import EMBEDDED_DIALECTS, A, I
 from guardrails_core.intent.sql.functions import (
     _check_function,
 )
+from guardrails_core.intent.sql.settings import embed_shell
 from guardrails_core.intent.sql.statement import (
     _function_name,
     _location_kind,
@@ -153,10 +154,15 @@ def _locations(function: exp.Expr) -> list[str]:
 
 def _read_location(statement: _Statement, name: str, literal: str) -> None:
     statement.obj(_location_kind(literal), A.READ, literal)
+    if literal.rstrip().endswith("|"):  # DuckDB's shellfs reads the output of `command |`
+        statement.add(I.HOST_ACCESS, f"{name}() runs the shell command {literal} (shellfs)")
+        embed_shell(statement, literal.rstrip()[:-1])
     if _outside_workspace(literal) and not _bucket_endpoint(name, literal):
         statement.add(I.HOST_ACCESS, f"{name}() reads {literal}, outside the working data")
     if "secrets" in file_classes(literal):
         statement.add(I.PRIVILEGE, f"{name}() reads {literal}, a file that holds credentials")
+    elif issues_credential(literal):  # ClickHouse url('http://169.254.169.254/.../role')
+        statement.add(I.PRIVILEGE, f"{name}() fetches a live credential from {literal}")
 
 
 # ClickHouse's object-storage functions take a bucket as an https URL of the provider's endpoint

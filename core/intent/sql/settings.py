@@ -78,7 +78,7 @@ def _registry() -> _Registry:
 _SERVER_SCOPES = frozenset({"GLOBAL", "PERSIST", "PERSIST_ONLY", "SYSTEM"})
 
 
-def _embed_command(statement: _Statement, command: str) -> None:
+def embed_shell(statement: _Statement, command: str) -> None:
     """What the shell command a setting holds does (`curl -T %p https://...` exports)."""
     if not command or statement.depth >= MAX_DEPTH:
         return
@@ -143,7 +143,7 @@ def judge_setting(
             for intent in row.intents:
                 statement.add(intent, f"{verb} {setting}: {row.message}")
             if row.shell and value is not None:
-                _embed_command(statement, value.strip().strip("'\""))
+                embed_shell(statement, value.strip().strip("'\""))
             return
     if any(pattern.fullmatch(setting) for pattern in registry.harmless):
         return
