@@ -1,7 +1,10 @@
-"""Tables that take another's place holding fewer rows. Snowflake `ALTER TABLE a SWAP WITH b` where the script created `b` empty (`CREATE TABLE b LIKE
+"""Tables that take another's place holding fewer rows.
+
+Snowflake `ALTER TABLE a SWAP WITH b` where the script created `b` empty (`CREATE TABLE b LIKE
 a`, a column list) and wrote nothing into it: `a` is left with no rows, and its rows now sit in
 `b`, which scripts drop next. A swap with a table that holds rows (a clone, CREATE TABLE ... AS,
-rows inserted since) is the usual blue/green switch and stays a swap.
+rows inserted since) is the usual blue/green switch and stays a swap. A deep copy renamed over
+its dropped original holds only the rows its fill's filter kept (renames_partial_copies).
 """
 
 from __future__ import annotations
