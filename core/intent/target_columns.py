@@ -9,7 +9,8 @@ from typing import Any
 from sqlglot import exp
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
-from guardrails_core.intent.predicates import Target, predicate_truth
+from guardrails_core.intent.complements import unparen
+from guardrails_core.intent.predicates import Target, _leaves, predicate_truth
 
 #: Columns every row has and no row lacks: a condition on them alone restricts nothing.
 SYSTEM_COLUMNS = frozenset(
@@ -147,3 +148,27 @@ def _batched(column: exp.Column) -> bool:
         return True  # one row per group (`ctid NOT IN (SELECT min(ctid) ... GROUP BY key)`)
     where = select.args.get("where")
     return where is not None and predicate_truth(where.this) is not True
+
+
+def unscoped_branch(
+    node: exp.Expr, target: Target, mirrors: Target = frozenset()
+) -> exp.Expr | None:
+    """A way the condition can hold without reading the changed row: an OR branch (or an AND of
+    such branches) that looks at no column of the target. `e.user_id = r.user_id OR r.status =
+    'approved'` in a DELETE ... USING: once one joined row is approved, every row matches. A
+    branch that is always false (`OR 1 = 0`) widens nothing. The first such branch, or None."""
+    node = unparen(node)
+    if isinstance(node, exp.Or):
+        for leaf in _leaves(node, exp.Or):
+            if predicate_truth(leaf, target) is False:
+                continue
+            found = unscoped_branch(leaf, target, mirrors)
+            if found is not None:
+                return found
+        return None
+    if isinstance(node, exp.And):
+        leaves = _leaves(node, exp.And)
+        if all(unscoped_branch(leaf, target, mirrors) is not None for leaf in leaves):
+            return node
+        return None
+    return None if looks_at_target(node, target, mirrors) else node

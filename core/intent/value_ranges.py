@@ -156,7 +156,18 @@ def spans_whole_range(
     constant: Callable[[exp.Expr | None], Any],
     target: frozenset[str] = frozenset(),
 ) -> bool:
-    """`customer_id BETWEEN 0 AND 2147483647`: a range from a key's floor to its ceiling."""
+    """`customer_id BETWEEN 0 AND 2147483647`: a range from a key's floor to its ceiling;
+    `event_date BETWEEN DATE '1970-01-01' AND current_date`: a time window from the epoch to now
+    (a backfill whose start date fell back to its default) holds every recorded row."""
+    column, low_bound, high_bound = node.this, node.args.get("low"), node.args.get("high")
+    if (
+        low_bound is not None
+        and high_bound is not None
+        and isinstance(column, exp.Column)
+        and always_true(exp.GTE(this=column.copy(), expression=low_bound.copy()), constant, target)
+        and recorded_rows_pass(exp.LTE(this=column.copy(), expression=high_bound.copy()), constant)
+    ):
+        return True
     row = _column_row(node.this, target)
     low, high = constant(node.args.get("low")), constant(node.args.get("high"))
     if row is None or not all(

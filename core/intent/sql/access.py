@@ -448,6 +448,11 @@ def _setting_value(value: exp.Expr | None) -> str | None:
         return "true" if value.this else "false"
     if isinstance(value, exp.Neg) and isinstance(value.this, exp.Literal):
         return f"-{value.this.this}"
+    if isinstance(value, exp.Array) and all(
+        isinstance(item, exp.Literal) and item.is_string for item in value.expressions
+    ):
+        listed = ", ".join(exp.Literal.string(item.this).sql() for item in value.expressions)
+        return f"[{listed}]"  # DuckDB `SET allowed_directories = ['data/']`
     return None
 
 

@@ -21,7 +21,11 @@ from guardrails_core.intent.sql.statement import (
     _Statement,
 )
 from guardrails_core.intent.sql.temporaries import _temporary_name, scratch_key
-from guardrails_core.intent.target_columns import fold_identifiers, looks_at_target
+from guardrails_core.intent.target_columns import (
+    fold_identifiers,
+    looks_at_target,
+    unscoped_branch,
+)
 from guardrails_core.intent.value_ranges import NUMERIC_STRING_DIALECTS, matches_every_text
 from guardrails_core.model import (
     ObjectKind,
@@ -335,6 +339,16 @@ def _check_unbounded(
             I.MASS_MUTATION,
             f"{verb}'s WHERE ({condition.sql()[:80]}) never looks at a column of the row it "
             "changes, so it holds for all rows or none: scoping is not proven",
+        )
+    elif (
+        truth is None
+        and not _joined_on_target(node, target)
+        and (branch := unscoped_branch(folded, target, _mirrors(node, target))) is not None
+    ):
+        statement.add(
+            I.MASS_MUTATION,
+            f"{verb}'s WHERE holds by a branch that never looks at the row it changes "
+            f"({branch.sql()[:60]}): when that branch is true, every row matches",
         )
     elif truth is None and restricts_nothing(folded, target, statement.dialect_name):
         statement.add(

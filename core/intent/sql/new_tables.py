@@ -3,6 +3,9 @@ scratch.x SET OPTIONS (expiration_timestamp = ...)`. The table holds only what t
 it, so an expiration (or TTL) cleans up after the script and deletes no kept data. The effect
 rows that say so carry `spared_on_new_tables` (rules/sql_effects.yaml).
 
+A table that is scratch by its name (rules/sql_scratch.yaml) is spared too: what it holds is
+rebuilt by the job that owns it.
+
 Not a table created with IF NOT EXISTS (it may have existed, with its rows) or OR REPLACE (a
 replace is judged as one), nor one that a statement in between renamed or replaced.
 """
@@ -11,13 +14,26 @@ from __future__ import annotations
 
 import re
 
+from guardrails_core.intent.sql.temporaries import scratch_name
 from guardrails_core.intent.sql.trees import updated
-from guardrails_core.model import ObjectAction, ObjectKind, StatementEffect, sorted_intents
+from guardrails_core.model import (
+    ObjectAction,
+    ObjectKind,
+    ObjectRef,
+    StatementEffect,
+    sorted_intents,
+)
 
 _PLAIN_CREATE = re.compile(
     r"\s*CREATE\s+(?:(?:GLOBAL|LOCAL|TEMP|TEMPORARY|TRANSIENT|UNLOGGED)\s+)*TABLE\s+(?!IF\b)",
     re.IGNORECASE,
 )
+
+
+def _spared(table: ObjectRef, created: set[str]) -> bool:
+    """Created by the script, or scratch by its name (an expiry on `scratch.tmp_backfill` cleans
+    up what a job rebuilds, as replacing it would: rules/sql_scratch.yaml)."""
+    return table.qualified.lower() in created or scratch_name(table.schema_name, table.name)
 
 
 def spare_new_tables(
@@ -36,7 +52,7 @@ def spare_new_tables(
                 o.qualified.lower() for o in tables if o.action is not ObjectAction.ALTER
             )
         dropped = [f for f in effect.findings if f.message in spared]
-        if not dropped or not tables or any(o.qualified.lower() not in created for o in tables):
+        if not dropped or not tables or any(not _spared(o, created) for o in tables):
             result.append(effect)
             continue
         kept = tuple(f for f in effect.findings if f.message not in spared)

@@ -3,7 +3,8 @@ what it deletes depends on `spark.sql.sources.partitionOverwriteMode`, when an e
 of the script sets it. `dynamic`: only the partitions its rows fall in are replaced, as when
 each partition is named (`PARTITION (dt = '2025-07-01')`). `static`: every partition the spec
 matches (with no value, every partition of the table) is deleted first. Not set, the table's
-format decides, and the statement stays a replace of the table (reviewed).
+format decides, and the statement stays a replace of the table (reviewed). With no PARTITION
+clause at all, `static` replaces the whole table (delete, mass_mutation).
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ def judge_partition_overwrites(effects: list[StatementEffect]) -> list[Statement
             mode = setting.group(1).lower()
         elif mode is not None and _unvalued_partition(effect):
             effect = _dynamic(effect) if mode == "dynamic" else _static(effect)
+        elif mode == "static" and _whole_table_overwrite(effect):
+            effect = _static(
+                effect
+            )  # dynamic leaves it a replace: the table may have no partitions
         result.append(effect)
     return result
 
@@ -47,6 +52,16 @@ def _unvalued_partition(effect: StatementEffect) -> bool:
         not (isinstance(item, exp.EQ) and isinstance(item.expression, exp.Literal))
         for item in partition.expressions
     )
+
+
+def _whole_table_overwrite(effect: StatementEffect) -> bool:
+    """An INSERT OVERWRITE with no PARTITION clause (found by red team set N: a one-day backfill
+    under static mode replaces every day of the table)."""
+    tree = tree_of(effect)
+    if not isinstance(tree, exp.Insert) or not tree.args.get("overwrite"):
+        return False
+    target = tree.this
+    return isinstance(target, exp.Table) and target.args.get("partition") is None
 
 
 def _dynamic(effect: StatementEffect) -> StatementEffect:
@@ -67,8 +82,8 @@ def _dynamic(effect: StatementEffect) -> StatementEffect:
 def _static(effect: StatementEffect) -> StatementEffect:
     finding = Finding(
         intent=I.MASS_MUTATION,
-        message="partitionOverwriteMode is static: INSERT OVERWRITE ... PARTITION with a column "
-        "given no value first deletes every partition it matches (all of the table's)",
+        message="partitionOverwriteMode is static: INSERT OVERWRITE with no PARTITION value "
+        "first deletes every partition it matches (all of the table's)",
     )
     intents = sorted_intents({*effect.intents, I.DELETE, I.MASS_MUTATION})
     return updated(effect, {"intents": intents, "findings": (*effect.findings, finding)})

@@ -8,10 +8,12 @@ from urllib.parse import urlsplit
 
 from sqlglot import exp
 
+from guardrails_core.intent.shell_registry import file_classes, issues_credential
 from guardrails_core.intent.sql.dialects import EMBEDDED_DIALECTS, A, I
 from guardrails_core.intent.sql.functions import (
     _check_function,
 )
+from guardrails_core.intent.sql.settings import embed_shell
 from guardrails_core.intent.sql.statement import (
     _function_name,
     _location_kind,
@@ -119,23 +121,13 @@ _READING_TABLE_FUNCTIONS = frozenset(
 
 def _table_function(statement: _Statement, table: exp.Table, function: exp.Expr) -> None:
     name = _function_name(function)
-    literal = next(
-        (
-            arg.this
-            for arg in function.iter_expressions()
-            if isinstance(arg, exp.Literal) and arg.is_string
-        ),
-        None,
-    )
     statement.intents.add(I.READ)
-    if name in _READING_TABLE_FUNCTIONS and literal:
-        statement.obj(_location_kind(literal), A.READ, literal)
+    for literal in _locations(function):
+        if name in _READING_TABLE_FUNCTIONS:
+            _read_location(statement, name, literal)
     if name in _READING_TABLE_FUNCTIONS and _computed_location(function):
         # `read_csv('http://x/?d=' || (SELECT secret ...))`: the request itself carries data out.
         statement.add(I.EXPORT, f"{name}() fetches a location built from query data")
-    outside = literal and _outside_workspace(literal) and not _bucket_endpoint(name, literal)
-    if name in _READING_TABLE_FUNCTIONS and outside:
-        statement.add(I.HOST_ACCESS, f"{name}() reads {literal}, outside the working data")
     if name in _OTHER_SERVER_FUNCTIONS:
         statement.add(I.HOST_ACCESS, f"{name}() reaches another server or the host's files")
     if name in ("openrowset", "opendatasource", "openquery"):
@@ -143,6 +135,34 @@ def _table_function(statement: _Statement, table: exp.Table, function: exp.Expr)
     if name in ("executable",):
         statement.add(I.HOST_ACCESS, f"{name}() runs a program on the server")
     _check_function(statement, function)
+
+
+def _locations(function: exp.Expr) -> list[str]:
+    """The locations a reading function is given: its first string argument, or every string of
+    a list of them (DuckDB `read_text(['~/.aws/credentials', '~/.pgpass'])`)."""
+    for argument in function.iter_expressions():
+        if isinstance(argument, exp.Literal) and argument.is_string:
+            return [argument.this]
+        if isinstance(argument, exp.Array):
+            return [
+                item.this
+                for item in argument.expressions
+                if isinstance(item, exp.Literal) and item.is_string
+            ]
+    return []
+
+
+def _read_location(statement: _Statement, name: str, literal: str) -> None:
+    statement.obj(_location_kind(literal), A.READ, literal)
+    if literal.rstrip().endswith("|"):  # DuckDB's shellfs reads the output of `command |`
+        statement.add(I.HOST_ACCESS, f"{name}() runs the shell command {literal} (shellfs)")
+        embed_shell(statement, literal.rstrip()[:-1])
+    if _outside_workspace(literal) and not _bucket_endpoint(name, literal):
+        statement.add(I.HOST_ACCESS, f"{name}() reads {literal}, outside the working data")
+    if "secrets" in file_classes(literal):
+        statement.add(I.PRIVILEGE, f"{name}() reads {literal}, a file that holds credentials")
+    elif issues_credential(literal):  # ClickHouse url('http://169.254.169.254/.../role')
+        statement.add(I.PRIVILEGE, f"{name}() fetches a live credential from {literal}")
 
 
 # ClickHouse's object-storage functions take a bucket as an https URL of the provider's endpoint

@@ -78,6 +78,8 @@ def _filled(statement: _Statement, query: exp.Expr | None) -> ScratchRows:
         return _UNKNOWN
     origin = query.args.get("from_")
     table = origin.this if isinstance(origin, exp.From) else None
+    if isinstance(table, exp.Subquery):
+        return _filled_from_derived(statement, query, table)
     if not isinstance(table, exp.Table) or not table.name:
         return _UNKNOWN
     where = query.args.get("where")
@@ -86,6 +88,20 @@ def _filled(statement: _Statement, query: exp.Expr | None) -> ScratchRows:
     if I.MASS_MUTATION in probe.intents:
         return ScratchRows(copy_of=table.copy())
     return ScratchRows(picked=True)
+
+
+def _filled_from_derived(
+    statement: _Statement, query: exp.Select, derived: exp.Subquery
+) -> ScratchRows:
+    """`SELECT id FROM (SELECT id, ROW_NUMBER() OVER (...) AS rn FROM orders WHERE <filter>) x
+    WHERE rn > 1`: the outer query can only keep fewer of the rows the inner one picked, so
+    rows picked inside are picked. Over a whole table the outer filter is on computed columns
+    whose range is not known (`rn >= 1` keeps every row): a copy without one, else unknown."""
+    inner = _filled(statement, derived.this)
+    if inner.picked:
+        return inner
+    narrowed = any(query.args.get(key) for key in ("where", "limit", "having", "qualify"))
+    return _UNKNOWN if narrowed else inner
 
 
 def _combined(before: ScratchRows, added: ScratchRows) -> ScratchRows:

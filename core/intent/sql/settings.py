@@ -16,6 +16,7 @@ from sqlglot import exp
 
 from guardrails_core.intent.sql.dialects import MAX_DEPTH, I
 from guardrails_core.intent.sql.statement import _Chunk, _Statement
+from guardrails_core.locations import in_working_folder
 from guardrails_core.model import Intent
 from guardrails_core.yaml_data import load_yaml
 
@@ -29,6 +30,7 @@ class _RiskySetting:
     intents: tuple[Intent, ...]
     message: str
     shell: bool = False  # the value is a shell command the server runs
+    working_folder: bool = False  # harmless when every path it is given is in the working folder
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,7 @@ def _registry() -> _Registry:
             intents=tuple(Intent(intent) for intent in row["intents"]),
             message=str(row["message"]),
             shell=bool(row.get("shell")),
+            working_folder=bool(row.get("working_folder")),
         )
         for row in data["risky"]
     )
@@ -75,7 +78,7 @@ def _registry() -> _Registry:
 _SERVER_SCOPES = frozenset({"GLOBAL", "PERSIST", "PERSIST_ONLY", "SYSTEM"})
 
 
-def _embed_command(statement: _Statement, command: str) -> None:
+def embed_shell(statement: _Statement, command: str) -> None:
     """What the shell command a setting holds does (`curl -T %p https://...` exports)."""
     if not command or statement.depth >= MAX_DEPTH:
         return
@@ -131,12 +134,16 @@ def judge_setting(
     for row in registry.risky:
         if any(pattern.fullmatch(setting) for pattern in row.names):
             # A value the analyzer cannot read (computed, missing) counts as the risky one.
-            if row.values and lowered is not None and lowered not in row.values:
+            # A list value (`['a', 'b']`) is no single value a row names: read as the risky one.
+            listed = lowered is not None and lowered.startswith("[")
+            if row.values and lowered is not None and lowered not in row.values and not listed:
+                return
+            if row.working_folder and value is not None and _working_folder_paths(value):
                 return
             for intent in row.intents:
                 statement.add(intent, f"{verb} {setting}: {row.message}")
             if row.shell and value is not None:
-                _embed_command(statement, value.strip().strip("'\""))
+                embed_shell(statement, value.strip().strip("'\""))
             return
     if any(pattern.fullmatch(setting) for pattern in registry.harmless):
         return
@@ -145,6 +152,28 @@ def judge_setting(
     statement.add(
         I.UNKNOWN,
         f"{verb} {setting}: a setting the analyzer has no record of, so its effect is not known",
+    )
+
+
+_QUOTED = re.compile(r"'([^']*)'|\"([^\"]*)\"")
+
+
+def _working_folder_paths(value: str) -> bool:
+    """`['data/']`, `'landing/'`: every path the value names is a relative one that stays in the
+    working folder and is not hidden (`.ssh/`), where the pipeline's own reads already go; the
+    value holds nothing but those paths and list punctuation."""
+    paths = [single or double for single, double in _QUOTED.findall(value)]
+    rest = _QUOTED.sub("", value).strip()
+    if not paths and not value.strip().startswith("["):
+        paths, rest = [value.strip()], ""  # one literal, its quotes already gone
+    return (
+        bool(paths)
+        and not rest.strip("[](), ")
+        and all(
+            in_working_folder(path)
+            and not any(part.startswith(".") and part != "." for part in re.split(r"[\\/]", path))
+            for path in paths
+        )
     )
 
 

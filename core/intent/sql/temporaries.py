@@ -40,8 +40,13 @@ def scratch_table(table: exp.Expr | None) -> bool:
         table = table.this
     if not isinstance(table, exp.Table) or not table.name:
         return False
+    return scratch_name(table.db, table.name)
+
+
+def scratch_name(schema: str | None, name: str) -> bool:
+    """`scratch.daily`, `tmp_x` by its schema and name (rules/sql_scratch.yaml)."""
     schemas, prefixes = _scratch_names()
-    return table.db.lower() in schemas or table.name.lower().startswith(prefixes)
+    return (schema or "").lower() in schemas or name.lower().startswith(prefixes)
 
 
 # Schemas that name the session's temporary objects (SQLite `temp`, PostgreSQL `pg_temp`,
