@@ -81,9 +81,12 @@ class When:
     values: Values | None = None  # options that must be given with one of these values
     operand: Operand | None = None  # the operand after a subcommand word
     prefixes: RulePrefixes | None = None  # a JSON configuration whose rules are all confined
+    without: tuple[str, ...] = ()  # none of these may be given (`upgrade` without `--sql`)
 
     def holds(self, parts: frozenset[str], args: Sequence[str]) -> bool:
         if not all(word in parts for word in self.words):
+            return False
+        if any(given(option, args) for option in self.without):
             return False
         checks = (self.span, self.values, self.operand, self.prefixes)
         if any(check is not None and not check.holds(args) for check in checks):
@@ -127,6 +130,10 @@ class Program:
     builtins: frozenset[str] = frozenset()  # its own subcommands; any other word is a bin it runs
     archives: bool = False  # reads the files and folders it is given whole (tar, zip)
     pins: frozenset[str] = frozenset()  # options whose value only pins versions (--constraint)
+    # migration tools: commands that write a migration from the models (`alembic revision
+    # --autogenerate`) and commands that apply migrations (`alembic upgrade`)
+    generates: tuple[When, ...] = ()
+    applies: tuple[When, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +149,8 @@ class Verdict:
     command: bool = False
     stdin: tuple[Carrier, ...] = ()
     command_at: int = 0  # how many of the subcommand words come before the command it runs
+    generates: bool = False  # writes a migration from the models
+    applies: bool = False  # applies the migrations written so far
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,6 +308,8 @@ class Registry:
                 runs is not None,
                 tuple(c for c in program.stdin if c.when.holds(parts, args)),
                 _command_start(subcommand, runs),
+                any(when.holds(parts, args) for when in program.generates),
+                any(when.holds(parts, args) for when in program.applies),
             )
 
         if (args and all(arg in _INFO for arg in args)) or "--help" in args or "-help" in args:
@@ -486,6 +497,7 @@ def _when(row: dict[str, Any] | None) -> When:
         values(row.get("values")),
         operand(row.get("operand")),
         rule_prefixes(row.get("prefixes")),
+        tuple(str(o) for o in row.get("without") or ()),
     )
 
 
@@ -524,6 +536,8 @@ def _program(row: dict[str, Any]) -> Program:
         archives=bool(row.get("archives", False)),
         value_options=frozenset(row.get("value_options") or ()),
         pins=frozenset(row.get("pins") or ()),
+        generates=tuple(_when(r.get("when")) for r in row.get("generates") or ()),
+        applies=tuple(_when(r.get("when")) for r in row.get("applies") or ()),
     )
 
 

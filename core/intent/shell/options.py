@@ -273,6 +273,12 @@ class _Call:
     def stdin(self) -> str:
         return f"stdin ({self.feed.description})" if self.feed else "stdin"
 
+    def note_fact(self, key: str, value: str) -> None:
+        self.analyzer.note_fact(key, value)
+
+    def fact(self, key: str) -> str | None:
+        return self.analyzer.fact(key)
+
     def prints_credential(self, *, named: bool = False) -> None:
         """Its stdout is a credential (``named``: among named values): where that goes is
         judged where it lands."""
