@@ -34,13 +34,20 @@ def truthy(value: Any) -> bool | None:
         return False
     if isinstance(value, float):
         return value != 0
-    text = str(value).strip().lower()
+    return text_truth(str(value))
+
+
+def text_truth(text: str) -> bool:
+    """A string read as a condition: a boolean word (PostgreSQL's 't', 'yes', 'on'), else its
+    numeric prefix (MySQL), else false."""
+    text = text.strip().lower()
     if text in ("t", "true", "y", "yes", "on"):
         return True
-    if text in ("f", "false", "n", "no", "off"):
-        return False
-    prefix = re.match(r"[+-]?(\d+\.?\d*|\.\d+)", text)
+    prefix = _NUMERIC_PREFIX.match(text)
     return float(prefix.group(0)) != 0 if prefix else False
+
+
+_NUMERIC_PREFIX = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)")
 
 
 def _literal(node: exp.Expr) -> Any:

@@ -13,6 +13,8 @@ from typing import Any, Protocol
 
 from sqlglot import exp
 
+from guardrails_core.intent.constant_folding import text_truth
+
 Row = dict[str, Any]
 Value = Any
 Compiled = Callable[[Row], Value]
@@ -41,11 +43,7 @@ def _truth(value: Value) -> bool | None:
         raise _Mismatch
     if isinstance(value, float):
         return value != 0
-    text = str(value).strip().lower()
-    if text in ("t", "true", "y", "yes", "on"):
-        return True
-    prefix = re.match(r"[+-]?(\d+\.?\d*|\.\d+)", text)
-    return float(prefix.group(0)) != 0 if prefix else False
+    return text_truth(str(value))
 
 
 def _as_date(text: str) -> datetime.date | None:

@@ -160,10 +160,9 @@ def unscoped_branch(
     node = unparen(node)
     if isinstance(node, exp.Or):
         for leaf in _leaves(node, exp.Or):
-            if predicate_truth(leaf, target) is False:
-                continue
             found = unscoped_branch(leaf, target, mirrors)
-            if found is not None:
+            # most branches read the row: the truth of the rest only is worked out
+            if found is not None and predicate_truth(leaf, target) is not False:
                 return found
         return None
     if isinstance(node, exp.And):

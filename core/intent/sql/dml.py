@@ -342,6 +342,7 @@ def _check_unbounded(
         )
     elif (
         truth is None
+        and folded.find(exp.Or) is not None  # without an OR, the check above said it all
         and not _joined_on_target(node, target)
         and (branch := unscoped_branch(folded, target, _mirrors(node, target))) is not None
     ):

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlglot.errors import SqlglotError
 from sqlglot.tokenizer_core import Token, TokenType
 
+from guardrails_core.intent.sql.glued import _parses
 from guardrails_core.intent.sql.statement import _Chunk, _chunk
 
 ROUTINE_DIALECTS = frozenset({"trino"})
@@ -52,13 +52,15 @@ def _whole_routine(
 ) -> tuple[_Chunk, int] | None:
     """(the joined chunk, the index after it), or None when `chunks[first]` is not the start of
     a routine whose body spans the chunks after it."""
-    if not _opens_routine_body(chunks[first].tokens) or _parses(parser, chunks[first], source):
+    if not _opens_routine_body(chunks[first].tokens) or _parses(
+        parser, chunks[first].tokens, source
+    ):
         return None
     start = position[id(chunks[first].tokens[0])]
     for last in range(first + 1, min(len(chunks), first + _MOST_PIECES)):
         end = position[id(chunks[last].tokens[-1])] + 1
         candidate = _chunk(tokens[start:end], source, chunks[last].end)
-        if _parses(parser, candidate, source):
+        if _parses(parser, candidate.tokens, source):
             return candidate, last + 1
     return None
 
@@ -67,11 +69,3 @@ def _opens_routine_body(tokens: list[Token]) -> bool:
     words = [token.text.upper() for token in tokens[:3]]
     creates = words[:1] == ["CREATE"] or words[:2] == ["WITH", "FUNCTION"]
     return creates and any(token.token_type is TokenType.BEGIN for token in tokens)
-
-
-def _parses(parser: Any, chunk: _Chunk, source: str) -> bool:
-    try:
-        parser.parse(chunk.tokens, source)
-    except SqlglotError:
-        return False
-    return True
