@@ -186,6 +186,13 @@ class Registry:
     shell_setup: tuple[str, ...] = ()
     # searches (grep, rg) whose pattern has a credential's shape print the credentials found
     credential_searches: dict[str, Any] = field(default_factory=dict)
+    # one regex per file table, compiled once: file_classes runs for every path a command names
+    file_matchers: tuple[tuple[str, re.Pattern[str]], ...] = field(
+        init=False, repr=False, compare=False, default=()
+    )
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "file_matchers", _file_matchers(self.files))
 
     def sets_up_shell(self, program: str, args: Sequence[str]) -> bool:
         """``ssh-agent -s``, ``kubectl completion bash``: its output only sets up the shell."""
@@ -253,10 +260,9 @@ class Registry:
         found: set[str] = set()
         forms = {path, lexical_path(path)}
         forms |= {form.rstrip("/") + "/" for form in forms}  # /var/lib/mysql is its own data
-        matchers = _file_matchers(tuple((name, tuple(p)) for name, p in self.files.items()))
         for form in forms:
             home = _HOME.sub("~/", form, count=1)
-            found.update(name for name, matcher in matchers if matcher.match(home))
+            found.update(name for name, matcher in self.file_matchers if matcher.match(home))
         return found
 
     def is_scratch(self, path: str) -> bool:
@@ -432,13 +438,12 @@ class Registry:
         return bool(reads) and not writes
 
 
-@cache
 def _file_matchers(
-    files: tuple[tuple[str, tuple[str, ...]], ...],
+    files: dict[str, tuple[str, ...]],
 ) -> tuple[tuple[str, re.Pattern[str]], ...]:
-    """One regex per file table (``*/x`` also matches ``x`` at the start), compiled once."""
+    """One regex per file table (``*/x`` also matches ``x`` at the start)."""
     matchers = []
-    for name, patterns in files:
+    for name, patterns in files.items():
         globs = [*patterns, *(p[2:] for p in patterns if p.startswith("*/"))]
         matchers.append((name, re.compile("|".join(fnmatch.translate(g) for g in globs))))
     return tuple(matchers)
