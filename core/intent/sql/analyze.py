@@ -365,7 +365,6 @@ def _effect_rows() -> tuple[_EffectRow, ...]:
 
 
 @functools.cache
-@functools.cache
 def _spared_messages() -> frozenset[str]:
     return frozenset(row.message for row in _effect_rows() if row.spared_on_new_tables)
 

@@ -36,12 +36,22 @@ def _spared(table: ObjectRef, created: set[str]) -> bool:
     return table.qualified.lower() in created or scratch_name(table.schema_name, table.name)
 
 
+def _any_spared(effects: list[StatementEffect], spared: frozenset[str]) -> bool:
+    # Loops, not a generator over every finding: most statements have no finding at all, and
+    # this runs on every analysis.
+    for effect in effects:
+        for finding in effect.findings:
+            if finding.message in spared:
+                return True
+    return False
+
+
 def spare_new_tables(
     effects: list[StatementEffect], spared: frozenset[str]
 ) -> list[StatementEffect]:
     """`effects` with each spared finding dropped where every table it alters was created by
     an earlier statement of the script."""
-    if not any(finding.message in spared for effect in effects for finding in effect.findings):
+    if not _any_spared(effects, spared):
         return effects  # most scripts: no expiry to spare
     created: set[str] = set()
     result: list[StatementEffect] = []
