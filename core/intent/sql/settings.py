@@ -42,6 +42,7 @@ class _Registry:
     # exact name is the more specific row.
     named_harmless: frozenset[str]
     variable_dialects: frozenset[str]
+    in_process_dialects: frozenset[str]
 
 
 def _glob(pattern: str) -> re.Pattern[str]:
@@ -70,7 +71,11 @@ def _registry() -> _Registry:
         if not any(char in str(name) for char in "*?[") and str(name).lower() not in risky_names
     )
     return _Registry(
-        risky, harmless, named_harmless, frozenset(data.get("variable_dialects") or ())
+        risky,
+        harmless,
+        named_harmless,
+        frozenset(data.get("variable_dialects") or ()),
+        frozenset(data.get("in_process_dialects") or ()),
     )
 
 
@@ -121,14 +126,18 @@ def judge_setting(
     if not setting:
         statement.add(I.UNKNOWN, f"{verb} of a setting whose name is computed at run time")
         return
-    if scope.upper() in _SERVER_SCOPES:
+    registry = _registry()
+    server_wide = (
+        scope.upper() in _SERVER_SCOPES
+        and statement.dialect_name not in registry.in_process_dialects
+    )
+    if server_wide:
         statement.add(
             I.HOST_ACCESS,
             f"{verb} {scope.upper()} {setting} changes the server's configuration for every "
             "session",
         )
     lowered = None if value is None else value.strip().strip("'\"").lower()
-    registry = _registry()
     if setting in registry.named_harmless:
         return
     for row in registry.risky:
@@ -147,7 +156,7 @@ def judge_setting(
             return
     if any(pattern.fullmatch(setting) for pattern in registry.harmless):
         return
-    if scope.upper() in _SERVER_SCOPES:
+    if server_wide:
         return  # already named: a server-wide change, whatever the setting
     statement.add(
         I.UNKNOWN,
