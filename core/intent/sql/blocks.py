@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
-import sqlglot
 from sqlglot.errors import SqlglotError
 from sqlglot.tokenizer_core import TokenType
 
+from guardrails_core.intent.sql.compound_assignment import read_compound_assignments
 from guardrails_core.intent.sql.dialects import MAX_DEPTH, A, I, K
 from guardrails_core.intent.sql.folding import remember_assignments
 from guardrails_core.intent.sql.function_rules import function_registry
@@ -180,8 +180,11 @@ def remember_block_assignments(statement: _Statement, found: _Words) -> None:
                 return
             text = found.text[tokens[position].start : found.end]
             try:
-                tree = sqlglot.parse_one(text, dialect=statement.names.dialect)
+                words = statement.names.tokenize(text)
+                trees = statement.names.parser().parse(
+                    read_compound_assignments(words, statement.dialect_name), text
+                )
             except SqlglotError:
                 return
-            remember_assignments(tree, statement.texts)
+            remember_assignments(trees[0] if trees else None, statement.texts)
             return
