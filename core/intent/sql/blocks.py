@@ -171,11 +171,13 @@ def _called_procedure(
 
 
 def remember_block_assignments(statement: _Statement, found: _Words) -> None:
-    """`WHILE ... BEGIN SET @s = N'TRUNCATE TABLE ' + @t`: the assignment behind the block
-    words still sets the variable that a later `EXEC sp_executesql @s` runs."""
+    """`WHILE ... BEGIN SET @s = N'TRUNCATE TABLE ' + @t` (or T-SQL `SELECT @s += ... FROM`):
+    the assignment behind the block words still sets the variable that a later
+    `EXEC sp_executesql @s` runs."""
     tokens = found.tokens
     for position in range(1, len(tokens)):
-        if tokens[position].text.upper() == "SET" and tokens[position - 1].text.upper() == "BEGIN":
+        word = tokens[position].text.upper()
+        if word in ("SET", "SELECT") and tokens[position - 1].text.upper() == "BEGIN":
             if tokens[position].start < 0:
                 return
             text = found.text[tokens[position].start : found.end]
@@ -186,5 +188,6 @@ def remember_block_assignments(statement: _Statement, found: _Words) -> None:
                 )
             except SqlglotError:
                 return
-            remember_assignments(trees[0] if trees else None, statement.texts)
+            tree = trees[0] if trees else None
+            remember_assignments(tree, statement.texts, statement.dialect_name)
             return
