@@ -75,7 +75,8 @@ def _created_routine(
     """`CREATE FUNCTION ... BEGIN ...; END` as one chunk whose body is one stored text, or None
     when `chunks[first]` opens no body or the body's END is not found."""
     opening = chunks[first].tokens
-    if opening[0].text.upper() != "CREATE" or not _opens_routine_body(opening):
+    words = [token.text.upper() for token in opening[:5]]
+    if words[0] != "CREATE" or "FUNCTION" not in words or not _opens_routine_body(opening):
         return None
     begin = next(i for i, token in enumerate(opening) if token.token_type is TokenType.BEGIN)
     start = position[id(opening[begin])]
