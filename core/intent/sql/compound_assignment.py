@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from sqlglot.tokenizer_core import Token, TokenType
 
+from guardrails_core.intent.sql.dialects import _QUOTED_TOKENS
 from guardrails_core.intent.sql.statement import _STATEMENT_STARTERS
 
 COMPOUND_DIALECTS = frozenset({"tsql", "fabric"})
@@ -59,10 +60,6 @@ _ENDS = _STATEMENT_STARTERS | {
     "RAISERROR",
 }
 _END_MARKS = frozenset({TokenType.COMMA, TokenType.SEMICOLON, TokenType.COMMAND})
-# Tokens whose text is data (a string, a quoted name), never a keyword.
-_QUOTED = frozenset(
-    {TokenType.STRING, TokenType.NATIONAL_STRING, TokenType.IDENTIFIER, TokenType.UNICODE_STRING}
-)
 
 
 def read_compound_assignments(tokens: list[Token], dialect: str | None) -> list[Token]:
@@ -122,7 +119,7 @@ def _expression_end(tokens: list[Token], start: int) -> int | None:
     last = None
     for index in range(start, len(tokens)):
         token = tokens[index]
-        word = "" if token.token_type in _QUOTED else token.text.upper()
+        word = "" if token.token_type in _QUOTED_TOKENS else token.text.upper()  # data, not a word
         if token.token_type is TokenType.L_PAREN:
             depth += 1
         elif token.token_type is TokenType.R_PAREN:
