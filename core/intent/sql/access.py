@@ -433,7 +433,7 @@ def _handle_set(statement: _Statement, node: exp.Expr, chunk: _Chunk | None) -> 
             name = target.name
         else:
             name = ""
-        if is_variable(name, statement.dialect_name):
+        if is_variable(name, statement.dialect_name, kind):
             continue
         judge_setting(statement, name, _setting_value(value), scope=scope)
 

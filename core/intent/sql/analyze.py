@@ -20,6 +20,7 @@ from sqlglot.tokenizer_core import Token, TokenType
 from guardrails_core.intent.sql.commands import _classify_by_keywords
 from guardrails_core.intent.sql.compile_only import DIALECTS as COMPILE_ONLY_DIALECTS
 from guardrails_core.intent.sql.compile_only import as_compiled_only, compile_only_switch
+from guardrails_core.intent.sql.compound_assignment import read_compound_assignments
 from guardrails_core.intent.sql.dialects import (
     MYSQL_FAMILY,
     I,
@@ -238,7 +239,9 @@ def _analyze(
 ) -> list[StatementEffect]:
     source, ambiguous = _preprocess(text, dialect_name)
     try:
-        tokens = read_window_calls(names.tokenize(source), dialect_name)
+        tokens = read_compound_assignments(
+            read_window_calls(names.tokenize(source), dialect_name), dialect_name
+        )
     except SqlglotError as error:
         return [_whole_text_unparseable(text, dialect_name, f"cannot tokenise: {error}")]
     if dialect_name is None:

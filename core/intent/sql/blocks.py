@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
-import sqlglot
 from sqlglot.errors import SqlglotError
 from sqlglot.tokenizer_core import TokenType
 
+from guardrails_core.intent.sql.compound_assignment import read_compound_assignments
 from guardrails_core.intent.sql.dialects import MAX_DEPTH, A, I, K
 from guardrails_core.intent.sql.folding import remember_assignments
 from guardrails_core.intent.sql.function_rules import function_registry
@@ -171,17 +171,23 @@ def _called_procedure(
 
 
 def remember_block_assignments(statement: _Statement, found: _Words) -> None:
-    """`WHILE ... BEGIN SET @s = N'TRUNCATE TABLE ' + @t`: the assignment behind the block
-    words still sets the variable that a later `EXEC sp_executesql @s` runs."""
+    """`WHILE ... BEGIN SET @s = N'TRUNCATE TABLE ' + @t` (or T-SQL `SELECT @s += ... FROM`):
+    the assignment behind the block words still sets the variable that a later
+    `EXEC sp_executesql @s` runs."""
     tokens = found.tokens
     for position in range(1, len(tokens)):
-        if tokens[position].text.upper() == "SET" and tokens[position - 1].text.upper() == "BEGIN":
+        word = tokens[position].text.upper()
+        if word in ("SET", "SELECT") and tokens[position - 1].text.upper() == "BEGIN":
             if tokens[position].start < 0:
                 return
             text = found.text[tokens[position].start : found.end]
             try:
-                tree = sqlglot.parse_one(text, dialect=statement.names.dialect)
+                words = statement.names.tokenize(text)
+                trees = statement.names.parser().parse(
+                    read_compound_assignments(words, statement.dialect_name), text
+                )
             except SqlglotError:
                 return
-            remember_assignments(tree, statement.texts)
+            tree = trees[0] if trees else None
+            remember_assignments(tree, statement.texts, statement.dialect_name)
             return

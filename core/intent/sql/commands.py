@@ -168,7 +168,7 @@ def _classify_by_keywords(
             _forget(statement, I.UNPARSEABLE)  # understood: a block that calls a procedure
         if words[0] == "FOR" and not hidden and _loop_body(statement, found) and parse_failed:
             _forget(statement, I.UNPARSEABLE)  # understood: a loop that calls a procedure
-        if words[0] in _BLOCK_STARTS and not hidden:
+        if words[0] in _BLOCK_STARTS:  # an assignment analysed as hidden still assigns
             remember_block_assignments(statement, found)
         if words[0] in _BLOCK_STARTS and hidden and parse_failed:
             # Only the block keyword kept the chunk from parsing: the statement behind it was

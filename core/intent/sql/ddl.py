@@ -8,6 +8,7 @@ from sqlglot import exp
 
 from guardrails_core.intent.constant_folding import Unknown, constant
 from guardrails_core.intent.sql.dialects import _QUOTED_TOKENS, MAX_DEPTH, A, I, K
+from guardrails_core.intent.sql.dictionary_sources import judge_dictionary_source
 from guardrails_core.intent.sql.dml import _DROP_KINDS, _empty_source
 from guardrails_core.intent.sql.statement import (
     _Chunk,
@@ -219,38 +220,7 @@ def _external_storage(statement: _Statement, node: exp.Create) -> None:
         if isinstance(prop, exp.DictProperty) and str(prop.args.get("kind") or "").lower() in (
             _REMOTE_ENGINES
         ):
-            local_table = _same_server_dictionary_table(prop)
-            if local_table is not None:
-                statement.obj(K.TABLE, A.READ, local_table[1], schema=local_table[0])
-                statement.add(I.READ, "the dictionary loads a table of this server")
-                continue
-            statement.add(
-                I.HOST_ACCESS, "the dictionary source runs a program or connects to another server"
-            )
-
-
-_THIS_HOST = frozenset({"localhost", "127.0.0.1", "::1"})
-
-
-def _same_server_dictionary_table(prop: exp.DictProperty) -> tuple[str | None, str] | None:
-    """(database, table) of a `SOURCE(CLICKHOUSE(TABLE 't' ...))` that names no other host."""
-    if str(prop.args.get("kind") or "").lower() != "clickhouse":
-        return None
-    values: dict[str, exp.Expr | None] = {
-        sub.name.upper(): sub.args.get("value")
-        for sub in prop.args.get("settings") or []
-        if isinstance(sub, exp.DictSubProperty)
-    }
-    host = values.get("HOST")
-    if host is not None and not (
-        isinstance(host, exp.Literal) and str(host.this).lower() in _THIS_HOST
-    ):
-        return None
-    table, database = values.get("TABLE"), values.get("DB")
-    if not isinstance(table, exp.Literal) or not str(table.this):
-        return None  # a QUERY source, or a table named at run time: judged as before
-    schema = str(database.this) if isinstance(database, exp.Literal) else None
-    return schema, str(table.this)
+            judge_dictionary_source(statement, prop)
 
 
 def _property_location(prop: exp.Expr) -> str | None:

@@ -30,6 +30,8 @@ _CHARACTER_FUNCTIONS = frozenset({"chr", "char", "nchar"})
 # What stands for a piece of dynamic SQL known only at run time, when the rest is read.
 VISIBLE_PLACEHOLDER = "dynamic_part"
 _PARTIAL = "#visible"  # texts key suffix: a variable's text with placeholders
+# Dialects where `SELECT @v = expression` assigns the variable (elsewhere it compares).
+SELECT_ASSIGNS = frozenset({"tsql", "fabric"})
 _FORMAT_SPEC = re.compile(r"%[-+ #0-9.]*[a-zA-Z%]")
 
 
@@ -179,11 +181,14 @@ def _formatted(node: exp.Format, texts: dict[str, str], unknown: str | None) -> 
     return "".join(pieces)
 
 
-def remember_assignments(tree: exp.Expr | None, texts: dict[str, str]) -> list[str]:
+def remember_assignments(
+    tree: exp.Expr | None, texts: dict[str, str], dialect: str | None = None
+) -> list[str]:
     """Record the text each variable is assigned by `tree` (SET, DECLARE ... = / DEFAULT,
-    SELECT ... INTO @v); a variable assigned something that does not fold is forgotten, but for
-    its visible pieces (`visible_variable`). Returns the names assigned."""
+    SELECT ... INTO @v, T-SQL SELECT @v = ...); a variable assigned something that does not fold
+    is forgotten, but for its visible pieces (`visible_variable`). Returns the names assigned."""
     assigned: list[tuple[exp.Expr | None, exp.Expr | None]] = []
+    per_row = False  # assigned once per row read: how often (if ever) is known at run time
     if isinstance(tree, exp.Set):
         for item in tree.expressions:
             inner = item.this if isinstance(item, exp.SetItem) else None
@@ -200,16 +205,24 @@ def remember_assignments(tree: exp.Expr | None, texts: dict[str, str]) -> list[s
     ):
         # MySQL `SELECT CONCAT('DROP TABLE ', GROUP_CONCAT(table_name)) INTO @ddl FROM ...`
         assigned.append((into.this, tree.expressions[0]))
+    elif isinstance(tree, exp.Select) and dialect in SELECT_ASSIGNS:
+        # T-SQL `SELECT @sql = @sql + N'DROP TABLE ' + name FROM sys.tables` (or `@sql += ...`)
+        assigned.extend(
+            (item.this, item.expression)
+            for item in tree.expressions
+            if isinstance(item, exp.EQ) and isinstance(item.this, exp.Parameter)
+        )
+        per_row = tree.args.get("from_") is not None
     names: list[str] = []
     for target, value in assigned:
         name = variable_name(target)
         if name is None:
             continue
-        text = fold_text(value, texts)
+        text = None if per_row else fold_text(value, texts)
+        partial = visible_text(value, texts) if text is None else None  # may read its old value
         texts.pop(name + _PARTIAL, None)
         if text is None:
             texts.pop(name, None)
-            partial = visible_text(value, texts)
             if partial is not None:
                 texts[name + _PARTIAL] = partial
                 names.append(name)

@@ -129,7 +129,48 @@ def _parses_whole(parser: Any, chunk: _Chunk, source: str) -> bool:
         trees = parser.parse(chunk.tokens, source)
     except SqlglotError:
         return False
-    return not any(isinstance(tree, exp.Command) for tree in trees)
+    return not any(isinstance(tree, exp.Command) or _names_reserved(tree) for tree in trees)
+
+
+# T-SQL reserved words that begin a statement: never a bare name (only `[DELETE]` is), so where
+# sqlglot reads one as an alias (`SELECT 1 DELETE FROM t`), T-SQL starts the next statement.
+_RESERVED_STARTS = frozenset(
+    {
+        "ALTER",
+        "BACKUP",
+        "BULK",
+        "CREATE",
+        "DBCC",
+        "DELETE",
+        "DENY",
+        "DROP",
+        "EXEC",
+        "EXECUTE",
+        "GRANT",
+        "INSERT",
+        "KILL",
+        "LOAD",
+        "MERGE",
+        "OPEN",
+        "RECONFIGURE",
+        "RESTORE",
+        "REVOKE",
+        "SELECT",
+        "SHUTDOWN",
+        "TRUNCATE",
+        "UPDATE",
+        "USE",
+    }
+)
+
+
+def _names_reserved(tree: exp.Expr) -> bool:
+    return any(
+        isinstance(name := alias.args.get("alias"), exp.Identifier)
+        and not name.args.get("quoted")
+        and name.name.upper() in _RESERVED_STARTS
+        for alias in tree.find_all(exp.Alias)
+    )
 
 
 def _parses(parser: Any, tokens: list[Token], source: str) -> bool:

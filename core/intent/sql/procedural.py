@@ -73,11 +73,15 @@ def _strip_dollar_quotes(text: str) -> str:
     return match.group(2) if match else text
 
 
-# Control-flow words that start a PL/pgSQL, PL/SQL or T-SQL block line but are not SQL.
+# Control-flow words that start a PL/pgSQL, PL/SQL, T-SQL or SQL/PSM (MySQL, Trino routines)
+# block line but are not SQL: labels, CASE ... WHEN ... THEN, WHILE ... DO, REPEAT ... UNTIL,
+# END WHILE label, LEAVE / ITERATE label.
 _BLOCK_WORDS = re.compile(
-    r"^\s*(?:(?:DECLARE\b[^;]*?\bBEGIN|BEGIN|END\s+(?:IF|LOOP|CASE)?|END|LOOP|ELSE|EXCEPTION"
-    r"\s+WHEN\s+[\w\s]+?THEN|ELSIF\s+.+?\s+THEN|IF\s+.+?\s+THEN|WHEN\s+.+?\s+THEN|"
-    r"FOR\s+.+?\s+LOOP|WHILE\s+.+?\s+LOOP)\b\s*)+",
+    r"^\s*(?:(?:DECLARE\b[^;]*?\bBEGIN|[A-Za-z_]\w*\s*:\s*(?=(?:BEGIN|LOOP|WHILE|REPEAT|FOR)\b)|"
+    r"BEGIN|END\s+(?:IF|LOOP|CASE|WHILE|REPEAT|FOR)(?:\s+[A-Za-z_]\w*(?=\s*$))?|END|LOOP|"
+    r"REPEAT|ELSE|EXCEPTION\s+WHEN\s+[\w\s]+?THEN|ELS(?:E\s*)?IF\s+.+?\s+THEN|IF\s+.+?\s+THEN|"
+    r"CASE\b.*?(?=\bWHEN\b)|WHEN\s+.+?\s+THEN|UNTIL\s+.+?\s+END\s+REPEAT(?:\s+[A-Za-z_]\w*(?=\s*$))?|"
+    r"(?:LEAVE|ITERATE)\s+[A-Za-z_]\w*|(?:FOR|WHILE)\s+.+?\s+(?:LOOP|DO))\b\s*)+",
     flags=re.IGNORECASE | re.DOTALL,
 )
 

@@ -105,6 +105,23 @@ _NEUTRAL_CLAUSES: tuple[tuple[re.Pattern[str], str, frozenset[str] | None], ...]
         r" WHEN MATCHED AND (\1) THEN DELETE ",
         frozenset({"oracle"}),
     ),
+    # Oracle partition maintenance keeping indexes usable (UPDATE [GLOBAL] INDEXES) or marking
+    # them unusable (INVALIDATE GLOBAL INDEXES): how indexes follow, not which rows go
+    (
+        re.compile(r"\s+(?:UPDATE|INVALIDATE)\s+(?:GLOBAL\s+)?INDEXES\b", re.IGNORECASE),
+        " ",
+        frozenset({"oracle"}),
+    ),
+    # Oracle names the partition to drop bare (`DROP PARTITION p_2016`, `DROP SUBPARTITION s`)
+    # or by a value in it (`DROP PARTITION FOR (DATE '2016-12-01')`): spelled as sqlglot reads it
+    (
+        re.compile(
+            r"\bDROP\s+(?:SUB)?PARTITION\s+(?:FOR\s*)?(\([^()]*\)|\"[^\"]+\"|[A-Za-z_][\w$#]*)",
+            re.IGNORECASE,
+        ),
+        r"DROP PARTITION (\1)",
+        frozenset({"oracle"}),
+    ),
     # SQLite numbered parameters (?1, ?2): a bound value, as `?` is
     (re.compile(r"\?\d+\b"), "?", frozenset({"sqlite"})),
     # MySQL DELETE/UPDATE modifiers (LOW_PRIORITY, QUICK, IGNORE): how, not which rows

@@ -42,6 +42,7 @@ class _Registry:
     # exact name is the more specific row.
     named_harmless: frozenset[str]
     variable_dialects: frozenset[str]
+    in_process_dialects: frozenset[str]
 
 
 def _glob(pattern: str) -> re.Pattern[str]:
@@ -70,7 +71,11 @@ def _registry() -> _Registry:
         if not any(char in str(name) for char in "*?[") and str(name).lower() not in risky_names
     )
     return _Registry(
-        risky, harmless, named_harmless, frozenset(data.get("variable_dialects") or ())
+        risky,
+        harmless,
+        named_harmless,
+        frozenset(data.get("variable_dialects") or ()),
+        frozenset(data.get("in_process_dialects") or ()),
     )
 
 
@@ -94,12 +99,13 @@ def normalise_setting(name: str) -> str:
     return " ".join(name.split())
 
 
-def is_variable(name: str, dialect: str | None) -> bool:
-    """`@x` (MySQL, T-SQL) or a plain name in a dialect whose SET assigns script variables."""
+def is_variable(name: str, dialect: str | None, scope: str = "") -> bool:
+    """`@x` (MySQL, T-SQL) or a plain name in a dialect whose plain SET (no SESSION, GLOBAL ...
+    `scope`) assigns script or routine variables."""
     stripped = name.strip()
     if stripped.startswith("@") and not stripped.startswith("@@"):
         return True
-    return dialect in _registry().variable_dialects and not stripped.startswith("@@")
+    return dialect in _registry().variable_dialects and not stripped.startswith("@@") and not scope
 
 
 def judge_setting(
@@ -121,14 +127,18 @@ def judge_setting(
     if not setting:
         statement.add(I.UNKNOWN, f"{verb} of a setting whose name is computed at run time")
         return
-    if scope.upper() in _SERVER_SCOPES:
+    registry = _registry()
+    server_wide = (
+        scope.upper() in _SERVER_SCOPES
+        and statement.dialect_name not in registry.in_process_dialects
+    )
+    if server_wide:
         statement.add(
             I.HOST_ACCESS,
             f"{verb} {scope.upper()} {setting} changes the server's configuration for every "
             "session",
         )
     lowered = None if value is None else value.strip().strip("'\"").lower()
-    registry = _registry()
     if setting in registry.named_harmless:
         return
     for row in registry.risky:
@@ -147,7 +157,7 @@ def judge_setting(
             return
     if any(pattern.fullmatch(setting) for pattern in registry.harmless):
         return
-    if scope.upper() in _SERVER_SCOPES:
+    if server_wide:
         return  # already named: a server-wide change, whatever the setting
     statement.add(
         I.UNKNOWN,
@@ -188,9 +198,10 @@ def judge_set_words(
     `SET [SESSION|LOCAL] name {=|TO} value`, `SET TIME ZONE 'UTC'`, `SET NAMES ...`.
     `variables`: a plain SET may assign a script variable; ALTER ... SET never does."""
     rest = words[1:]
-    scope = ""
+    scope = scoped = ""
     while rest and rest[0].upper() in _SCOPE_WORDS:
         scope = rest[0].upper() if rest[0].upper() not in ("SESSION", "LOCAL") else scope
+        scoped = rest[0].upper()
         rest = rest[1:]
     upper = [word.upper() for word in rest]
     if upper[:2] == ["TIME", "ZONE"] or upper[:1] in (["TRANSACTION"], ["NAMES"], ["CHARSET"]):
@@ -203,12 +214,12 @@ def judge_set_words(
             parts = rest[:position]
             name = "".join(parts) if "." in parts else " ".join(parts)
             value = rest[position + 1] if position + 1 < len(rest) else None
-            if variables and is_variable(name, statement.dialect_name):
+            if variables and is_variable(name, statement.dialect_name, scoped):
                 return
             judge_setting(statement, name, value, scope=scope, verb=verb)
             return
     name = rest[0] if rest else ""
-    if variables and is_variable(name, statement.dialect_name):
+    if variables and is_variable(name, statement.dialect_name, scoped):
         return
     judge_setting(statement, name, rest[1] if len(rest) > 1 else None, scope=scope, verb=verb)
 
