@@ -134,6 +134,7 @@ class Program:
     # --autogenerate`) and commands that apply migrations (`alembic upgrade`)
     generates: tuple[When, ...] = ()
     applies: tuple[When, ...] = ()
+    downloads: tuple[Carrier, ...] = ()  # options whose value is the local file it writes
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +152,7 @@ class Verdict:
     command_at: int = 0  # how many of the subcommand words come before the command it runs
     generates: bool = False  # writes a migration from the models
     applies: bool = False  # applies the migrations written so far
+    downloads: tuple[Carrier, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +186,7 @@ class Registry:
     scratch_roots: tuple[str, ...] = ()  # remote folders whose subfolders are scratch
     manifests: dict[str, Any] = field(default_factory=dict)
     shell_setup: tuple[str, ...] = ()
+    images: frozenset[str] = frozenset()  # official images whose entrypoint is a known server
     # searches (grep, rg) whose pattern has a credential's shape print the credentials found
     credential_searches: dict[str, Any] = field(default_factory=dict)
 
@@ -310,6 +313,7 @@ class Registry:
                 _command_start(subcommand, runs),
                 any(when.holds(parts, args) for when in program.generates),
                 any(when.holds(parts, args) for when in program.applies),
+                tuple(c for c in program.downloads if c.when.holds(parts, args)),
             )
 
         if (args and all(arg in _INFO for arg in args)) or "--help" in args or "-help" in args:
@@ -501,6 +505,16 @@ def _when(row: dict[str, Any] | None) -> When:
     )
 
 
+def _carrier(row: dict[str, Any]) -> Carrier:
+    return Carrier(
+        _when(row.get("when")),
+        tuple(row.get("options") or ()),
+        row.get("dialect"),
+        row.get("language"),
+        row.get("template"),
+    )
+
+
 def _program(row: dict[str, Any]) -> Program:
     return Program(
         names=tuple(row["names"]),
@@ -512,24 +526,10 @@ def _program(row: dict[str, Any]) -> Program:
             Rule(_when(r.get("when")), r["effect"], r.get("message", ""))
             for r in row.get("rules") or ()
         ),
-        sql=tuple(
-            Carrier(
-                _when(r.get("when")),
-                tuple(r["options"]),
-                dialect=r.get("dialect"),
-                template=r.get("template"),
-            )
-            for r in row.get("sql") or ()
-        ),
-        code=tuple(
-            Carrier(_when(r.get("when")), tuple(r["options"]), language=r.get("language"))
-            for r in row.get("code") or ()
-        ),
+        sql=tuple(_carrier(r) for r in row.get("sql") or ()),
+        code=tuple(_carrier(r) for r in row.get("code") or ()),
         command=tuple(_when(r.get("when")) for r in row.get("command") or ()),
-        stdin=tuple(
-            Carrier(_when(r.get("when")), (), r.get("dialect"), r.get("language"))
-            for r in row.get("stdin") or ()
-        ),
+        stdin=tuple(_carrier(r) for r in row.get("stdin") or ()),
         positionals=int(row.get("positionals", 0)),
         remote=bool(row.get("remote", False)),
         builtins=frozenset(str(name) for name in row.get("builtins") or ()),
@@ -538,6 +538,7 @@ def _program(row: dict[str, Any]) -> Program:
         pins=frozenset(row.get("pins") or ()),
         generates=tuple(_when(r.get("when")) for r in row.get("generates") or ()),
         applies=tuple(_when(r.get("when")) for r in row.get("applies") or ()),
+        downloads=tuple(_carrier(r) for r in row.get("downloads") or ()),
     )
 
 
@@ -600,5 +601,6 @@ def registry() -> Registry:
         insecure_tls=tuple(str(option) for option in data.get("insecure_tls") or ()),
         manifests=data.get("manifests") or {},
         shell_setup=tuple(str(pattern) for pattern in data.get("shell_setup") or ()),
+        images=frozenset(str(image) for image in data.get("images") or ()),
         credential_searches=(data.get("credentials") or {}).get("searches") or {},
     )

@@ -266,8 +266,16 @@ def _wget(call: _Call) -> None:
     _live_credential(call, urls)
 
 
+_HTTPIE_VALUES = _words(
+    "-o --output -a --auth -A --auth-type --session --session-read-only --verify --cert "
+    "--cert-key --proxy -p --print --pretty -s --style --timeout --max-redirects "
+    "--default-scheme --format-options --response-charset --response-mime-type"
+)
+
+
 def _httpie(call: _Call) -> None:
-    urls = [w for w in _parse(call.args).operands if "://" in w.value or "." in w.value][:1]
+    parsed = _parse(call.args, _HTTPIE_VALUES)
+    urls = [w for w in parsed.operands if "://" in w.value or "." in w.value][:1]
     files = [w.after("@") for w in call.args if re.match(r"^[\w-]+=?@", w.value)]
     if files or (call.feed is not None and call.feed.literal is None):
         _export(
@@ -278,7 +286,12 @@ def _httpie(call: _Call) -> None:
         )
     else:
         call.add(Intent.READ, f"{call.prog} fetches {_names(urls)}")
-    call.stdout = _Feed(_Origin.DOWNLOAD, f"{call.prog} {_names(urls)}")
+    fetched = _Feed(_Origin.DOWNLOAD, f"{call.prog} {_names(urls)}")
+    call.stdout = fetched
+    for output in parsed.values("-o", "--output"):  # `http -d -o FILE URL`: saved there
+        _record_write(call.effect, output, f"{call.prog} -o")
+        call.analyzer.note_produced(output, fetched)
+        call.stdout = None
     _live_credential(call, urls)
 
 

@@ -6,8 +6,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from guardrails_core.intent.shell.execution import _script, _stdin_program
-from guardrails_core.intent.shell.options import _Call, _options, _parse, _url_host, _words
+from guardrails_core.intent import shell_registry
+from guardrails_core.intent.shell.execution import _BRIDGE, _script, _stdin_program
+from guardrails_core.intent.shell.options import _Call, _options, _parse, _Parsed, _url_host, _words
 from guardrails_core.intent.shell.words import EXPANSION_PLACEHOLDER, _concat, _Feed, _Origin, _Word
 from guardrails_core.model import (
     Intent,
@@ -239,6 +240,20 @@ def _container_run(call: _Call, args: Sequence[_Word]) -> None:
     entrypoint = parsed.values("--entrypoint")
     if entrypoint or command:
         call.analyzer.run_inner(call, [*entrypoint, *command], feed=call.feed, transparent=False)
+    else:
+        _image_runs(call, [image], "")
+
+
+def _image_runs(call: _Call, images: Sequence[_Word], where: str) -> None:
+    """Images run with no command run their own entrypoint: code not visible here, unless an
+    official image whose entrypoint is a known server (rules/programs.yaml images)."""
+    unseen = [image for image in images if not shell_registry.known_image(image.value)]
+    if unseen:
+        call.add(
+            Intent.UNKNOWN,
+            f"{call.prog} runs the image {unseen[0].display}{where}: its own entrypoint is "
+            "code not visible here",
+        )
 
 
 def _docker(call: _Call) -> None:
@@ -274,8 +289,36 @@ def _kubectl(call: _Call) -> None:
             split = inner.after_dashdash
             command = inner.operands[split:] if split is not None else inner.operands[1:]
             _exec_in(call, inner.operands[0], command)
-    else:
-        call.obj(ObjectKind.PROGRAM, ObjectAction.EXECUTE, call.name.display)
+        return
+    call.obj(ObjectKind.PROGRAM, ObjectAction.EXECUTE, call.name.display)
+    _cluster_run(call, _parse(call.args, values | {"--image"}))
+
+
+def _cluster_run(call: _Call, parsed: _Parsed) -> None:
+    """`kubectl run x --image=IMAGE`: as `docker run IMAGE`, on the cluster's nodes (the words
+    after `--` are its command, run by the registry's row)."""
+    verb = [word.value for word in parsed.operands[:2]]
+    if not (verb[:1] in (["run"], ["debug"]) or verb in _KUBECTL_CREATES_PODS):
+        return
+    images = parsed.values("--image")
+    for image in images:
+        call.obj(ObjectKind.PROGRAM, ObjectAction.EXECUTE, image.display)
+    known = shell_registry.lookup(call.prog)
+    unseen = [image for image in images if not shell_registry.known_image(image.value)]
+    if unseen and parsed.after_dashdash is None and known is not None:
+        # its registry row first (--overrides, debug node/): the walk adds it only to a
+        # handler's plain reads and writes
+        shell_registry.judge(call, known, _BRIDGE)
+        _image_runs(call, unseen, " in the cluster")
+
+
+_KUBECTL_CREATES_PODS = (
+    ["create", "job"],
+    ["create", "deployment"],
+    ["create", "deploy"],
+    ["create", "cronjob"],
+    ["create", "cj"],
+)
 
 
 _WRAPPERS: dict[str, _Wrapper] = {
