@@ -135,6 +135,7 @@ class Program:
     generates: tuple[When, ...] = ()
     applies: tuple[When, ...] = ()
     downloads: tuple[Carrier, ...] = ()  # options whose value is the local file it writes
+    images: tuple[Carrier, ...] = ()  # options whose value is a container image it runs
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +154,7 @@ class Verdict:
     generates: bool = False  # writes a migration from the models
     applies: bool = False  # applies the migrations written so far
     downloads: tuple[Carrier, ...] = ()
+    images: tuple[Carrier, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,7 +188,7 @@ class Registry:
     scratch_roots: tuple[str, ...] = ()  # remote folders whose subfolders are scratch
     manifests: dict[str, Any] = field(default_factory=dict)
     shell_setup: tuple[str, ...] = ()
-    images: frozenset[str] = frozenset()  # official images whose entrypoint is a known server
+    official_images: frozenset[str] = frozenset()  # their entrypoint is a known server
     # searches (grep, rg) whose pattern has a credential's shape print the credentials found
     credential_searches: dict[str, Any] = field(default_factory=dict)
 
@@ -314,6 +316,7 @@ class Registry:
                 any(when.holds(parts, args) for when in program.generates),
                 any(when.holds(parts, args) for when in program.applies),
                 tuple(c for c in program.downloads if c.when.holds(parts, args)),
+                tuple(c for c in program.images if c.when.holds(parts, args)),
             )
 
         if (args and all(arg in _INFO for arg in args)) or "--help" in args or "-help" in args:
@@ -539,6 +542,7 @@ def _program(row: dict[str, Any]) -> Program:
         generates=tuple(_when(r.get("when")) for r in row.get("generates") or ()),
         applies=tuple(_when(r.get("when")) for r in row.get("applies") or ()),
         downloads=tuple(_carrier(r) for r in row.get("downloads") or ()),
+        images=tuple(_carrier(r) for r in row.get("images") or ()),
     )
 
 
@@ -601,6 +605,6 @@ def registry() -> Registry:
         insecure_tls=tuple(str(option) for option in data.get("insecure_tls") or ()),
         manifests=data.get("manifests") or {},
         shell_setup=tuple(str(pattern) for pattern in data.get("shell_setup") or ()),
-        images=frozenset(str(image) for image in data.get("images") or ()),
+        official_images=frozenset(str(image) for image in data.get("official_images") or ()),
         credential_searches=(data.get("credentials") or {}).get("searches") or {},
     )

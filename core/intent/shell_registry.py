@@ -152,14 +152,21 @@ def masks_credential(line: str) -> bool:
     return registry().masks_credential(line)
 
 
-def known_image(image: str) -> bool:
-    """An official image whose entrypoint is a known server (`postgres:16`, `docker.io/library/
-    redis@sha256:...`): run with no command, what it runs is understood."""
-    name = image.split("@", 1)[0]
+def runs_image(call: Call, image: Any, where: str = "") -> None:
+    """An image run with no command runs its own entrypoint, code not visible here, unless an
+    official image whose entrypoint is a known server (`postgres:16`, `docker.io/library/
+    redis@sha256:...`)."""
+    call.obj(ObjectKind.PROGRAM, ObjectAction.EXECUTE, image.display)
+    name = image.value.split("@", 1)[0]
     if ":" in name.rsplit("/", 1)[-1]:
         name = name.rsplit(":", 1)[0]
     name = name.removeprefix("docker.io/").removeprefix("library/")
-    return name in registry().images
+    if image.dynamic or name not in registry().official_images:
+        call.add(
+            Intent.UNKNOWN,
+            f"{call.prog} runs the image {image.display}{where}: its own entrypoint is code "
+            "not visible here",
+        )
 
 
 def lookup(program: str) -> Program | None:
@@ -247,6 +254,12 @@ def judge(call: Call, program: Program, bridge: Bridge) -> None:
     for carrier in verdict.downloads:  # `oci os object get --file ~/.bashrc`
         for value in _values(call.args, carrier):
             bridge.write(call, value, f"{call.prog} {' '.join(verdict.subcommand)}")
+    for carrier in verdict.images:  # `kubectl run x --image=IMAGE`: as `docker run IMAGE`
+        for value in _values(call.args, carrier):
+            if verdict.command:  # `-- CMD`: the command it runs is analysed instead
+                call.obj(ObjectKind.PROGRAM, ObjectAction.EXECUTE, value.display)
+            else:
+                runs_image(call, value, f" ({' '.join(verdict.subcommand)})")
     if verdict.command:
         inner = _command_words(call.args, program, verdict.command_at + program.positionals)
         if inner and " " in inner[0].value.strip():  # tmux new 'cmd args': a shell string

@@ -20,7 +20,14 @@ from guardrails_core.intent.shell.options import (
     _url_host,
     _words,
 )
-from guardrails_core.intent.shell.words import EXPANSION_PLACEHOLDER, _Feed, _names, _Origin, _Word
+from guardrails_core.intent.shell.words import (
+    EXPANSION_PLACEHOLDER,
+    _concat,
+    _Feed,
+    _names,
+    _Origin,
+    _Word,
+)
 from guardrails_core.model import (
     Intent,
     ObjectAction,
@@ -177,13 +184,18 @@ def _curl(call: _Call) -> None:
         call.add(Intent.READ, f"curl fetches {_names(urls)}")
     outputs = parsed.values("-o", "--output")
     fetched = _Feed(_Origin.DOWNLOAD, f"curl {_names(urls)}")
+    folder = parsed.values("--output-dir")[-1:]
     for output in outputs:
         if output.value != "-":
-            _record_write(call.effect, output, "curl -o")
-            call.analyzer.note_produced(output, fetched)
+            written = _inside(folder, output)
+            _record_write(call.effect, written, "curl -o")
+            call.analyzer.note_produced(written, fetched)
     if parsed.has("-O", "--remote-name", "--remote-name-all"):
         for url in urls:
-            call.analyzer.note_produced(_Word.literal(_url_basename(url.value)), fetched)
+            written = _inside(folder, _Word.literal(_url_basename(url.value)))
+            if folder:  # `curl -O --output-dir ~/.ssh URL`: the folder makes the write matter
+                _record_write(call.effect, written, "curl -O --output-dir")
+            call.analyzer.note_produced(written, fetched)
     saved = parsed.has("-O", "--remote-name", "--remote-name-all") or any(
         o.value != "-" for o in outputs
     )
@@ -259,11 +271,20 @@ def _wget(call: _Call) -> None:
             _record_write(call.effect, output, "wget -O")
             call.analyzer.note_produced(output, fetched)
     if not outputs:
-        prefix = "".join(w.value for w in parsed.values("-P", "--directory-prefix"))
+        folder = parsed.values("-P", "--directory-prefix")[-1:]
         for url in urls:
-            name = posixpath.join(prefix, _url_basename(url.value))
-            call.analyzer.note_produced(_Word.literal(name), fetched)
+            saved = _inside(folder, _Word.literal(_url_basename(url.value)))
+            if folder:  # `wget -P ~/.ssh URL`: the folder makes the write matter
+                _record_write(call.effect, saved, "wget -P")
+            call.analyzer.note_produced(saved, fetched)
     _live_credential(call, urls)
+
+
+def _inside(folder: Sequence[_Word], name: _Word) -> _Word:
+    """The file a downloader saves ``name`` as, in the folder given (if one)."""
+    if not folder or name.value.startswith("/"):
+        return name
+    return _concat([folder[0], name], "" if folder[0].value.endswith("/") else "/")
 
 
 _HTTPIE_VALUES = _words(

@@ -180,6 +180,7 @@ def _handlers() -> dict[str, _Handler]:
         "docker-compose": _docker,
         "podman": _docker,
         "nerdctl": _docker,
+        "finch": _docker,
         "su": _su,
         "runuser": _su,
         "curl": _curl,

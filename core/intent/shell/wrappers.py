@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from guardrails_core.intent import shell_registry
-from guardrails_core.intent.shell.execution import _BRIDGE, _script, _stdin_program
-from guardrails_core.intent.shell.options import _Call, _options, _parse, _Parsed, _url_host, _words
+from guardrails_core.intent.shell.execution import _script, _stdin_program
+from guardrails_core.intent.shell.options import _Call, _options, _parse, _url_host, _words
 from guardrails_core.intent.shell.words import EXPANSION_PLACEHOLDER, _concat, _Feed, _Origin, _Word
 from guardrails_core.model import (
     Intent,
@@ -210,7 +210,9 @@ _DOCKER_RUN_VALUES = _words(
     "--add-host --dns --device --cap-add --cap-drop --security-opt --ulimit --log-driver "
     "--log-opt --platform --pull --shm-size --tmpfs --gpus --runtime --ipc --pid --uts --userns "
     "--cidfile --cgroupns --memory-swap --stop-signal --stop-timeout --volumes-from --group-add "
-    "--expose --link -a --attach --health-cmd --health-interval --cpu-shares -c --cpuset-cpus"
+    "--expose --link -a --attach --health-cmd --health-interval --cpu-shares -c --cpuset-cpus "
+    "--replicas --mode --constraint --placement-pref --secret --config --endpoint-mode "
+    "--limit-memory --limit-cpu --reserve-memory --reserve-cpu"
 )
 _HOST_MOUNTS = ("/", "/etc", "/root", "/var/run/docker.sock", "/run/docker.sock", "/dev", "/proc")
 
@@ -241,19 +243,7 @@ def _container_run(call: _Call, args: Sequence[_Word]) -> None:
     if entrypoint or command:
         call.analyzer.run_inner(call, [*entrypoint, *command], feed=call.feed, transparent=False)
     else:
-        _image_runs(call, [image], "")
-
-
-def _image_runs(call: _Call, images: Sequence[_Word], where: str) -> None:
-    """Images run with no command run their own entrypoint: code not visible here, unless an
-    official image whose entrypoint is a known server (rules/programs.yaml images)."""
-    unseen = [image for image in images if not shell_registry.known_image(image.value)]
-    if unseen:
-        call.add(
-            Intent.UNKNOWN,
-            f"{call.prog} runs the image {unseen[0].display}{where}: its own entrypoint is "
-            "code not visible here",
-        )
+        shell_registry.runs_image(call, image)
 
 
 def _docker(call: _Call) -> None:
@@ -267,7 +257,13 @@ def _docker(call: _Call) -> None:
         operands = _parse(
             operands[1:], _words("-f --file -p --project-name"), first_operand_ends=True
         ).operands
-    if operands and operands[0].value == "run":
+    if [word.value for word in operands[:2]] in (
+        ["container", "run"],
+        ["container", "create"],
+        ["service", "create"],
+    ):
+        operands = operands[1:]  # `docker container run`: `docker run`; a service runs it too
+    if operands and operands[0].value in ("run", "create"):
         _container_run(call, operands[1:])
     elif operands and operands[0].value == "exec":
         rest = _parse(operands[1:], _DOCKER_EXEC_VALUES, first_operand_ends=True).operands
@@ -289,36 +285,8 @@ def _kubectl(call: _Call) -> None:
             split = inner.after_dashdash
             command = inner.operands[split:] if split is not None else inner.operands[1:]
             _exec_in(call, inner.operands[0], command)
-        return
-    call.obj(ObjectKind.PROGRAM, ObjectAction.EXECUTE, call.name.display)
-    _cluster_run(call, _parse(call.args, values | {"--image"}))
-
-
-def _cluster_run(call: _Call, parsed: _Parsed) -> None:
-    """`kubectl run x --image=IMAGE`: as `docker run IMAGE`, on the cluster's nodes (the words
-    after `--` are its command, run by the registry's row)."""
-    verb = [word.value for word in parsed.operands[:2]]
-    if not (verb[:1] in (["run"], ["debug"]) or verb in _KUBECTL_CREATES_PODS):
-        return
-    images = parsed.values("--image")
-    for image in images:
-        call.obj(ObjectKind.PROGRAM, ObjectAction.EXECUTE, image.display)
-    known = shell_registry.lookup(call.prog)
-    unseen = [image for image in images if not shell_registry.known_image(image.value)]
-    if unseen and parsed.after_dashdash is None and known is not None:
-        # its registry row first (--overrides, debug node/): the walk adds it only to a
-        # handler's plain reads and writes
-        shell_registry.judge(call, known, _BRIDGE)
-        _image_runs(call, unseen, " in the cluster")
-
-
-_KUBECTL_CREATES_PODS = (
-    ["create", "job"],
-    ["create", "deployment"],
-    ["create", "deploy"],
-    ["create", "cronjob"],
-    ["create", "cj"],
-)
+    else:
+        call.obj(ObjectKind.PROGRAM, ObjectAction.EXECUTE, call.name.display)
 
 
 _WRAPPERS: dict[str, _Wrapper] = {
