@@ -134,7 +134,7 @@ class Program:
     # --autogenerate`) and commands that apply migrations (`alembic upgrade`)
     generates: tuple[When, ...] = ()
     applies: tuple[When, ...] = ()
-    downloads: tuple[Carrier, ...] = ()  # options whose value is the local file it writes
+    writes: tuple[Carrier, ...] = ()  # options whose value is a local file it writes
     images: tuple[Carrier, ...] = ()  # options whose value is a container image it runs
 
 
@@ -153,7 +153,7 @@ class Verdict:
     command_at: int = 0  # how many of the subcommand words come before the command it runs
     generates: bool = False  # writes a migration from the models
     applies: bool = False  # applies the migrations written so far
-    downloads: tuple[Carrier, ...] = ()
+    writes: tuple[Carrier, ...] = ()
     images: tuple[Carrier, ...] = ()
 
 
@@ -315,7 +315,7 @@ class Registry:
                 _command_start(subcommand, runs),
                 any(when.holds(parts, args) for when in program.generates),
                 any(when.holds(parts, args) for when in program.applies),
-                tuple(c for c in program.downloads if c.when.holds(parts, args)),
+                tuple(c for c in program.writes if c.when.holds(parts, args)),
                 tuple(c for c in program.images if c.when.holds(parts, args)),
             )
 
@@ -541,7 +541,7 @@ def _program(row: dict[str, Any]) -> Program:
         pins=frozenset(row.get("pins") or ()),
         generates=tuple(_when(r.get("when")) for r in row.get("generates") or ()),
         applies=tuple(_when(r.get("when")) for r in row.get("applies") or ()),
-        downloads=tuple(_carrier(r) for r in row.get("downloads") or ()),
+        writes=tuple(_carrier(r) for r in row.get("writes") or ()),
         images=tuple(_carrier(r) for r in row.get("images") or ()),
     )
 

@@ -251,7 +251,7 @@ def judge(call: Call, program: Program, bridge: Bridge) -> None:
     for carrier in verdict.code:
         for value in _values(call.args, carrier):
             _code(call, carrier, value, bridge)
-    for carrier in verdict.downloads:  # `oci os object get --file ~/.bashrc`
+    for carrier in verdict.writes:  # `oci os object get --file ~/.bashrc`, `gpg -o FILE`
         for value in _values(call.args, carrier):
             bridge.write(call, value, f"{call.prog} {' '.join(verdict.subcommand)}")
     for carrier in verdict.images:  # `kubectl run x --image=IMAGE`: as `docker run IMAGE`

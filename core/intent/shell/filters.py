@@ -341,9 +341,19 @@ def _decoder(call: _Call) -> None:
             literal = _Word.literal(decoder.static(feed_text.value))
         except (ValueError, binascii.Error, UnicodeDecodeError):
             literal = None
-    call.stdout = _Feed(
+    decoded = _Feed(
         _Origin.DECODED | (call.feed.origin if call.feed else _Origin.NONE), source, literal
     )
+    call.stdout = decoded
+    # `base64 -d -o FILE`, `openssl enc -d -out FILE`, `xxd -r IN FILE`: decoded into a file
+    outputs = parsed.values("-o", "-out")
+    if call.prog == "xxd":
+        outputs += parsed.operands[1:2]
+    for output in outputs:
+        if output.value != "-":
+            _record_write(call.effect, output, f"{call.prog} decodes into")
+            call.analyzer.note_produced(output, decoded)
+            call.stdout = None
 
 
 def _dump(call: _Call) -> None:
