@@ -110,6 +110,7 @@ class Carrier:
     dialect: str | None = None
     language: str | None = None
     template: str | None = None  # the statement the value completes ({} is the value)
+    folder: bool = False  # a folder it writes files into (writes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,8 +261,7 @@ class Registry:
         forms |= {form.rstrip("/") + "/" for form in forms}  # /var/lib/mysql is its own data
         matchers = _file_matchers(tuple((name, tuple(p)) for name, p in self.files.items()))
         for form in forms:
-            home = _HOME.sub("~/", form, count=1)
-            found.update(name for name, matcher in matchers if matcher.match(home))
+            found.update(name for name, matcher in matchers if matcher.match(home_form(form)))
         return found
 
     def is_scratch(self, path: str) -> bool:
@@ -508,6 +508,11 @@ def _when(row: dict[str, Any] | None) -> When:
     )
 
 
+def home_form(path: str) -> str:
+    """A path in a home folder written from ~ (/root/.ssh/x and $HOME/.ssh/x are ~/.ssh/x)."""
+    return _HOME.sub("~/", path, count=1)
+
+
 def _carrier(row: dict[str, Any]) -> Carrier:
     return Carrier(
         _when(row.get("when")),
@@ -515,6 +520,7 @@ def _carrier(row: dict[str, Any]) -> Carrier:
         row.get("dialect"),
         row.get("language"),
         row.get("template"),
+        bool(row.get("folder", False)),
     )
 
 

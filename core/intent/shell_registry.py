@@ -17,7 +17,8 @@ from typing import Any, Protocol
 import yaml
 
 from guardrails_core.intent import mongo
-from guardrails_core.intent.programs import Carrier, Program, Verdict, registry
+from guardrails_core.intent.programs import Carrier, Program, Verdict, home_form, registry
+from guardrails_core.locations import lexical_path
 from guardrails_core.model import Intent, ObjectAction, ObjectKind
 from guardrails_core.yaml_data import SAFE_LOADER
 
@@ -86,7 +87,8 @@ class Bridge:
     line: Callable[[Any, list[Any]], None]  # a command read from stdin, run with no input
     leaks: Callable[[Any], bool]  # a word built from a local file's or a database's contents
     statements: Callable[[Any], None]  # whole SQL statements among the arguments: analysed
-    write: Callable[[Any, Any, str], None]  # a local file it writes, judged as any write there
+    # a local file (or, True, a folder) it writes, judged as any write there
+    write: Callable[[Any, Any, str, bool], None]
 
 
 def is_scratch(path: str) -> bool:
@@ -99,6 +101,18 @@ def is_dry_run(args: Sequence[str]) -> bool:
 
 def file_classes(path: str) -> set[str]:
     return registry().file_classes(path)
+
+
+def folder_holds(folder: str) -> set[str]:
+    """The tables of startup and trust files with a file inside ``folder`` (~, ~/.ssh, /etc,
+    /var/www): files of names not visible here written into it may replace one."""
+    inside = home_form(lexical_path(folder).rstrip("/") + "/")
+    files = registry().files
+    return {
+        table
+        for table in ("startup", "privileged")
+        if any(glob.startswith(inside) for glob in files.get(table, ()))
+    }
 
 
 def names_credential_file(pattern: str) -> bool:
@@ -253,7 +267,7 @@ def judge(call: Call, program: Program, bridge: Bridge) -> None:
             _code(call, carrier, value, bridge)
     for carrier in verdict.writes:  # `oci os object get --file ~/.bashrc`, `gpg -o FILE`
         for value in _values(call.args, carrier):
-            bridge.write(call, value, f"{call.prog} {' '.join(verdict.subcommand)}")
+            bridge.write(call, value, f"{call.prog} {' '.join(verdict.subcommand)}", carrier.folder)
     for carrier in verdict.images:  # `kubectl run x --image=IMAGE`: as `docker run IMAGE`
         for value in _values(call.args, carrier):
             if verdict.command:  # `-- CMD`: the command it runs is analysed instead

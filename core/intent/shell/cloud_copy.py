@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from guardrails_core.intent.shell.files import _delete, _record_write
+from guardrails_core.intent.shell.files import _delete, _record_folder_write, _record_write
 from guardrails_core.intent.shell.network import _export, _transfer
 from guardrails_core.intent.shell.options import (
     _azure_location,
@@ -52,6 +52,9 @@ def _cloud_copy(
     recursive = parsed.has("--recursive", "-r", "-R", "-a", "--all-versions")
     if verb in _CLOUD_COPY:
         _transfer(call, operands, locate, f"{tool} {verb}")
+        whole = recursive or verb in ("sync", "rsync", "copy", "bisync")
+        if whole and len(operands) >= 2 and locate(operands[-1]) is None:  # into a local folder
+            _record_folder_write(call.effect, operands[-1], f"{tool} {verb}")
         sweeping = [
             name
             for name, value in parsed.options
@@ -264,7 +267,8 @@ def _az(call: _Call) -> None:
     tool = f"az {' '.join(words)}"
     call.add(Intent.READ, f"{tool} downloads from Azure storage")
     written = parsed.values(*destinations)
+    record = _record_folder_write if "batch" in tool or "directory" in tool else _record_write
     for destination in written:
-        _record_write(call.effect, destination, tool)
+        record(call.effect, destination, tool)
     if not written:
         call.stdout = _Feed(_Origin.DOWNLOAD, tool)

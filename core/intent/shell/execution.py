@@ -7,7 +7,7 @@ import shlex
 from dataclasses import dataclass
 
 from guardrails_core.intent import shell_registry
-from guardrails_core.intent.shell.files import _record_write
+from guardrails_core.intent.shell.files import _record_folder_write, _record_write
 from guardrails_core.intent.shell.options import _Call, _canonical, _options, _parse, _words
 from guardrails_core.intent.shell.words import (
     _PAYLOAD,
@@ -395,10 +395,13 @@ def _local_data(word: _Word) -> bool:
     return any(shell_registry.file_classes(token) & sensitive for token in tokens if token)
 
 
-def _write_file(call: _Call, target: _Word, how: str) -> None:
+def _write_file(call: _Call, target: _Word, how: str, folder: bool) -> None:
     """A file a download writes (`oci os object get --file x.sh`): running it later runs
-    downloaded code."""
+    downloaded code. Or a folder it writes files into (`--download-dir ~/.ssh`)."""
     if target.value == "-":  # stdout
+        return
+    if folder:
+        _record_folder_write(call.effect, target, how)
         return
     _record_write(call.effect, target, how)
     call.analyzer.note_produced(target, _Feed(_Origin.DOWNLOAD, how))

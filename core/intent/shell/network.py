@@ -8,13 +8,20 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from guardrails_core.intent import shell_registry
-from guardrails_core.intent.shell.files import _delete, _record_write, _special_file
+from guardrails_core.intent.shell.files import (
+    _delete,
+    _record_copy,
+    _record_folder_write,
+    _record_write,
+    _special_file,
+)
 from guardrails_core.intent.shell.options import (
     _Call,
     _is_workspace,
     _Location,
     _options,
     _parse,
+    _Parsed,
     _scp_location,
     _url_basename,
     _url_host,
@@ -98,7 +105,7 @@ def _transfer(
     if dest.value == "-":
         call.stdout = fetched
         return None
-    _record_write(call.effect, dest, tool)
+    _record_copy(call.effect, sources, dest, tool, recursive=False)
     for source in sources:
         content = fetched if locate(source) else call.analyzer.produced_by(source)
         if content is not None:  # into DEST itself, or into DEST/ when it is a directory
@@ -326,12 +333,15 @@ _RSYNC_VALUES = _words(
 
 
 def _scp(call: _Call) -> None:
-    _transfer(call, _parse(call.args, _SCP_VALUES).operands, _scp_location, "scp")
+    parsed = _parse(call.args, _SCP_VALUES)
+    _transfer(call, parsed.operands, _scp_location, "scp")
+    _whole_folder(call, parsed, "scp", "-r")
 
 
 def _rsync(call: _Call) -> None:
     parsed = _parse(call.args, _RSYNC_VALUES)
     _transfer(call, parsed.operands, _scp_location, "rsync")
+    _whole_folder(call, parsed, "rsync", "-r", "-a", "--recursive", "--archive")
     if len(parsed.operands) < 2:
         return
     for option, _ in parsed.options:
@@ -348,6 +358,14 @@ def _rsync(call: _Call) -> None:
                 f"rsync {option} removes {what} from {_names(removed)}",
                 bulk=not deploy,
             )
+
+
+def _whole_folder(call: _Call, parsed: _Parsed, tool: str, *recursive: str) -> None:
+    """A recursive copy into a local folder writes files of names not visible here there."""
+    if parsed.has(*recursive) and len(parsed.operands) >= 2:
+        dest = parsed.operands[-1]
+        if _scp_location(dest) is None and not dest.unknown_location:
+            _record_folder_write(call.effect, dest, tool)
 
 
 def _deploys(operands: Sequence[_Word]) -> bool:
