@@ -166,16 +166,16 @@ def masks_credential(line: str) -> bool:
     return registry().masks_credential(line)
 
 
-def runs_image(call: Call, image: Any, where: str = "") -> None:
+def runs_image(call: Call, image: Any, where: str = "", *, service: bool = False) -> None:
     """An image run with no command runs its own entrypoint, code not visible here, unless an
     official image whose entrypoint is a known server (`postgres:16`, `docker.io/library/
-    redis@sha256:...`)."""
+    redis@sha256:...`). A compose ``service`` is named for its image only in the compose file."""
     call.obj(ObjectKind.PROGRAM, ObjectAction.EXECUTE, image.display)
     name = image.value.split("@", 1)[0]
     if ":" in name.rsplit("/", 1)[-1]:
         name = name.rsplit(":", 1)[0]
     name = name.removeprefix("docker.io/").removeprefix("library/")
-    if image.dynamic or name not in registry().official_images:
+    if image.dynamic or service or name not in registry().official_images:
         call.add(
             Intent.UNKNOWN,
             f"{call.prog} runs the image {image.display}{where}: its own entrypoint is code "

@@ -226,7 +226,7 @@ _DOCKER_RUN_VALUES = _words(
 _HOST_MOUNTS = ("/", "/etc", "/root", "/var/run/docker.sock", "/run/docker.sock", "/dev", "/proc")
 
 
-def _container_run(call: _Call, args: Sequence[_Word]) -> None:
+def _container_run(call: _Call, args: Sequence[_Word], *, service: bool = False) -> None:
     """docker run IMAGE CMD: CMD runs in a new container, which can reach the host via mounts."""
     parsed = _parse(args, _DOCKER_RUN_VALUES, first_operand_ends=True)
     if not parsed.operands:
@@ -253,6 +253,8 @@ def _container_run(call: _Call, args: Sequence[_Word]) -> None:
     entrypoint = parsed.values("--entrypoint")
     if entrypoint or command:
         call.analyzer.run_inner(call, [*entrypoint, *command], feed=call.feed, transparent=False)
+    elif service:  # `docker compose run web`
+        shell_registry.runs_image(call, image, " (a compose service)", service=True)
     else:
         shell_registry.runs_image(call, image)
 
@@ -288,6 +290,7 @@ def _docker(call: _Call) -> None:
         first_operand_ends=True,
     )
     operands = parsed.operands
+    compose = call.prog == "docker-compose" or [word.value for word in operands[:1]] == ["compose"]
     if operands and operands[0].value == "compose":
         operands = _parse(
             operands[1:], _words("-f --file -p --project-name"), first_operand_ends=True
@@ -299,7 +302,7 @@ def _docker(call: _Call) -> None:
     ):
         operands = operands[1:]  # `docker container run`: `docker run`; a service runs it too
     if operands and operands[0].value in ("run", "create"):
-        _container_run(call, operands[1:])
+        _container_run(call, operands[1:], service=compose)
     elif operands and operands[0].value == "exec":
         rest = _parse(operands[1:], _DOCKER_EXEC_VALUES, first_operand_ends=True).operands
         if rest:
