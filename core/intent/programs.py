@@ -11,7 +11,6 @@ import fnmatch
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +25,6 @@ from guardrails_core.intent.option_spans import (
     values,
 )
 from guardrails_core.locations import lexical_path
-from guardrails_core.yaml_data import load_yaml
 
 if TYPE_CHECKING:
     from guardrails_core.intent.credential_rows import ArgvCredential
@@ -110,6 +108,7 @@ class Carrier:
     dialect: str | None = None
     language: str | None = None
     template: str | None = None  # the statement the value completes ({} is the value)
+    folder: bool = False  # a folder it writes files into (writes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +133,8 @@ class Program:
     # --autogenerate`) and commands that apply migrations (`alembic upgrade`)
     generates: tuple[When, ...] = ()
     applies: tuple[When, ...] = ()
+    writes: tuple[Carrier, ...] = ()  # options whose value is a local file it writes
+    images: tuple[Carrier, ...] = ()  # options whose value is a container image it runs
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +152,8 @@ class Verdict:
     command_at: int = 0  # how many of the subcommand words come before the command it runs
     generates: bool = False  # writes a migration from the models
     applies: bool = False  # applies the migrations written so far
+    writes: tuple[Carrier, ...] = ()
+    images: tuple[Carrier, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +187,7 @@ class Registry:
     scratch_roots: tuple[str, ...] = ()  # remote folders whose subfolders are scratch
     manifests: dict[str, Any] = field(default_factory=dict)
     shell_setup: tuple[str, ...] = ()
+    official_images: frozenset[str] = frozenset()  # their entrypoint is a known server
     # searches (grep, rg) whose pattern has a credential's shape print the credentials found
     credential_searches: dict[str, Any] = field(default_factory=dict)
     # one regex per file table, compiled once: file_classes runs for every path a command names
@@ -261,8 +265,9 @@ class Registry:
         forms = {path, lexical_path(path)}
         forms |= {form.rstrip("/") + "/" for form in forms}  # /var/lib/mysql is its own data
         for form in forms:
-            home = _HOME.sub("~/", form, count=1)
-            found.update(name for name, matcher in self.file_matchers if matcher.match(home))
+            found.update(
+                name for name, matcher in self.file_matchers if matcher.match(home_form(form))
+            )
         return found
 
     def is_scratch(self, path: str) -> bool:
@@ -316,6 +321,8 @@ class Registry:
                 _command_start(subcommand, runs),
                 any(when.holds(parts, args) for when in program.generates),
                 any(when.holds(parts, args) for when in program.applies),
+                tuple(c for c in program.writes if c.when.holds(parts, args)),
+                tuple(c for c in program.images if c.when.holds(parts, args)),
             )
 
         if (args and all(arg in _INFO for arg in args)) or "--help" in args or "-help" in args:
@@ -506,104 +513,6 @@ def _when(row: dict[str, Any] | None) -> When:
     )
 
 
-def _program(row: dict[str, Any]) -> Program:
-    return Program(
-        names=tuple(row["names"]),
-        object=row.get("object", "resource"),
-        words=int(row.get("words", 4)),
-        verbs=bool(row.get("verbs", True)),
-        safe=tuple(tuple(str(entry).lower().split()) for entry in row.get("safe") or ()),
-        rules=tuple(
-            Rule(_when(r.get("when")), r["effect"], r.get("message", ""))
-            for r in row.get("rules") or ()
-        ),
-        sql=tuple(
-            Carrier(
-                _when(r.get("when")),
-                tuple(r["options"]),
-                dialect=r.get("dialect"),
-                template=r.get("template"),
-            )
-            for r in row.get("sql") or ()
-        ),
-        code=tuple(
-            Carrier(_when(r.get("when")), tuple(r["options"]), language=r.get("language"))
-            for r in row.get("code") or ()
-        ),
-        command=tuple(_when(r.get("when")) for r in row.get("command") or ()),
-        stdin=tuple(
-            Carrier(_when(r.get("when")), (), r.get("dialect"), r.get("language"))
-            for r in row.get("stdin") or ()
-        ),
-        positionals=int(row.get("positionals", 0)),
-        remote=bool(row.get("remote", False)),
-        builtins=frozenset(str(name) for name in row.get("builtins") or ()),
-        archives=bool(row.get("archives", False)),
-        value_options=frozenset(row.get("value_options") or ()),
-        pins=frozenset(row.get("pins") or ()),
-        generates=tuple(_when(r.get("when")) for r in row.get("generates") or ()),
-        applies=tuple(_when(r.get("when")) for r in row.get("applies") or ()),
-    )
-
-
-def _check(programs: list[Program]) -> None:
-    for program in programs:
-        effects = [rule.effect for rule in program.rules]
-        unknown = sorted(set(effects) - set(EFFECTS))
-        if unknown:
-            raise ValueError(f"{RULES}: {program.names[0]}: unknown effect(s) {unknown}")
-
-
-@cache
-def registry() -> Registry:
-    from guardrails_core.intent.credential_rows import (  # it reads When from here: import late
-        _argv_credentials,
-        _credential_readers,
-        _credential_traces,
-        _kept_options,
-    )
-
-    data = load_yaml(RULES.read_text(encoding="utf-8"))
-    programs = [_program(row) for row in data["programs"]]
-    _check(programs)
-    table: dict[str, Program] = {}
-    for program in programs:
-        for name in program.names:
-            if name in table:
-                raise ValueError(f"{RULES}: program {name!r} is listed twice")
-            table[name] = program
-    vocabulary = {
-        key: frozenset(str(v).lower() for v in values) for key, values in data["verbs"].items()
-    }
-    scratch = data.get("scratch") or {}
-    return Registry(
-        table,
-        vocabulary,
-        tuple(data.get("dry_run") or ()),
-        frozenset(scratch.get("dirs") or ()),
-        tuple(scratch.get("files") or ()),
-        tuple(scratch.get("home") or ()),
-        {name: tuple(patterns) for name, patterns in (data.get("files") or {}).items()},
-        {name: frozenset(names) for name, names in (data.get("environment") or {}).items()},
-        data.get("inline_python") or {},
-        frozenset(str(v).lower() for v in data.get("public_values") or ()),
-        {
-            name: (
-                row["dialect"],
-                tuple((re.compile(p, re.IGNORECASE), r) for p, r in row.get("rewrite") or ()),
-            )
-            for name, row in (data.get("client_dialects") or {}).items()
-        },
-        _credential_readers((data.get("credentials") or {}).get("stdin") or ()),
-        tuple((data.get("credentials") or {}).get("masked") or ()),
-        tuple((data.get("credentials") or {}).get("urls") or ()),
-        _argv_credentials((data.get("credentials") or {}).get("argv") or ()),
-        _credential_traces((data.get("credentials") or {}).get("traced") or ()),
-        _kept_options((data.get("credentials") or {}).get("kept") or ()),
-        scratch_buckets=frozenset(str(word) for word in scratch.get("buckets") or ()),
-        scratch_roots=tuple(str(root) for root in scratch.get("roots") or ()),
-        insecure_tls=tuple(str(option) for option in data.get("insecure_tls") or ()),
-        manifests=data.get("manifests") or {},
-        shell_setup=tuple(str(pattern) for pattern in data.get("shell_setup") or ()),
-        credential_searches=(data.get("credentials") or {}).get("searches") or {},
-    )
+def home_form(path: str) -> str:
+    """A path in a home folder written from ~ (/root/.ssh/x and $HOME/.ssh/x are ~/.ssh/x)."""
+    return _HOME.sub("~/", path, count=1)

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from guardrails_core import Actor, Context, check, load_policy
-from guardrails_core.intent.programs import RULES, registry
+from guardrails_core.intent.program_loader import registry
+from guardrails_core.intent.programs import RULES
 from guardrails_core.intent.sql.dialects import _dialect
 from guardrails_core.intent.sql.parentheses import without_redundant_parentheses
 from guardrails_core.intent.sql.statement import _Names

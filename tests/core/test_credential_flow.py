@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from guardrails_core import Actor, Context, check
-from guardrails_core.intent.programs import registry
+from guardrails_core.intent.program_loader import registry
 
 
 @pytest.mark.parametrize(

@@ -67,6 +67,10 @@ class _SqlClient:
     # before sending it, and how the SQL writes a use of it ({} is the name: sqlcmd `$(Var)`)
     variable_options: frozenset[str] = frozenset()
     variable_use: str = ""
+    # options whose value is a file the results (or the session) are written to; with a
+    # setting, only a value `SETTING=FILE` is one (snowsql -o output_file=FILE)
+    output_options: frozenset[str] = frozenset()
+    output_setting: str = ""
 
 
 def _sql_client(call: _Call) -> None:
@@ -84,6 +88,10 @@ def _run_sql_client(call: _Call, client: _SqlClient, parsed: _Parsed) -> None:
     # What a client prints is the database's contents: in a URL, a DNS name or on another
     # server it is an export, like a dump.
     call.stdout = _Feed(_Origin.DUMP, f"query results from {call.prog}")
+    for output in parsed.values(*client.output_options):  # `psql -o ~/.ssh/authorized_keys`
+        if output.value.startswith(client.output_setting):
+            written = output.after("=") if client.output_setting else output
+            _record_write(call.effect, written, f"{call.prog} writes its output to")
     sql = parsed.values(*client.sql_options)
     if client.sql_operands_from is not None:
         sql.extend(parsed.operands[client.sql_operands_from :])
@@ -411,10 +419,11 @@ _MYSQL = _SqlClient(
     sql_options=_options("-e", "--execute", "--init-command"),
     value_options=_words(
         "-h --host -u --user -P --port -D --database -S --socket --default-character-set "
-        "--defaults-file"
+        "--defaults-file --tee"
     ),
     attached_only=_options("-p"),
     meta=_MYSQL_META,
+    output_options=_options("--tee"),
 )
 _SQLITE = _SqlClient(
     "sqlite",
@@ -447,6 +456,7 @@ _SQL_CLIENTS: dict[str, _SqlClient] = {
             "-T --table-attr"
         ),
         meta=_PSQL_META,
+        output_options=_words("-o --output -L --log-file"),
     ),
     "mysql": _MYSQL,
     "mariadb": _MYSQL,
@@ -461,6 +471,8 @@ _SQL_CLIENTS: dict[str, _SqlClient] = {
             "--warehouse -c --connection -o --option -D --variable --config"
         ),
         meta=_SNOWSQL_META,
+        output_options=_options("-o", "--option"),
+        output_setting="output_file=",
     ),
     "bq": _SqlClient("bigquery", sql_operands_from=0),
     "sqlcmd": _SqlClient(
@@ -472,6 +484,7 @@ _SQL_CLIENTS: dict[str, _SqlClient] = {
         info_options=_options("-?"),
         variable_options=_options("-v"),
         variable_use="$({})",
+        output_options=_options("-o"),
     ),
     "clickhouse-client": _SqlClient(
         "clickhouse",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from guardrails_core.intent.shell.files import _delete, _record_write
+from guardrails_core.intent.shell.files import _delete, _record_folder_write, _record_write
 from guardrails_core.intent.shell.network import _export, _transfer
 from guardrails_core.intent.shell.options import (
     _azure_location,
@@ -52,6 +52,9 @@ def _cloud_copy(
     recursive = parsed.has("--recursive", "-r", "-R", "-a", "--all-versions")
     if verb in _CLOUD_COPY:
         _transfer(call, operands, locate, f"{tool} {verb}")
+        whole = recursive or verb in ("sync", "rsync", "copy", "bisync")
+        if whole and len(operands) >= 2 and locate(operands[-1]) is None:  # into a local folder
+            _record_folder_write(call.effect, operands[-1], f"{tool} {verb}")
         sweeping = [
             name
             for name, value in parsed.options
@@ -92,7 +95,7 @@ def _cloud_copy(
         _export(call, [(ObjectKind.URL, operands[0].display)], [_Word.literal("-")], f"{tool} rcat")
 
 
-_CLOUD_COPY = _words("cp copy copyto mv move moveto sync rsync bisync")
+_CLOUD_COPY = _words("cp copy copyto mv move moveto sync rsync bisync get")
 _CLOUD_DELETE = _words("rm rb remove delete deletefile purge rmdirs")
 _CLOUD_SYNC_DELETES = _words(
     "--delete -d --delete-unmatched-destination-objects --delete-destination"
@@ -107,7 +110,9 @@ def _aws(call: _Call) -> None:
     if len(operands) < 2:
         return
     service, verb = operands[0].value, operands[1].value
-    if service == "s3":
+    if (service, verb) in _AWS_OUTFILES:  # `aws lambda invoke --function-name f out.json`
+        _outfile(call, operands[2:], f"aws {service} {verb}")
+    elif service == "s3":
         _cloud_copy(call, verb, operands[2:], _S3, _AWS_S3_VALUES, "aws s3")
     elif service == "s3api":
         parsed = _parse(operands[2:], _words("--bucket --key --body --delete"))
@@ -141,6 +146,18 @@ def _s3api_download(call: _Call, args: Sequence[_Word], source: _Word) -> None:
     """`aws s3api get-object --bucket b --key k OUTFILE`: the object is written to OUTFILE."""
     call.obj(ObjectKind.URL, ObjectAction.READ, source.display)
     call.add(Intent.READ, f"aws s3api get-object downloads {source.display}")
+    _outfile(call, args, "aws s3api get-object")
+
+
+# commands whose one operand is the local file the answer is written to
+_AWS_OUTFILES = frozenset(
+    (("lambda", "invoke"), ("s3api", "get-object-torrent"), ("glacier", "get-job-output"))
+)
+
+
+def _outfile(call: _Call, args: Sequence[_Word], how: str) -> None:
+    """The operands left when the options and their values are: the file the answer is
+    written to (running it later runs what was downloaded)."""
     skip = False
     for word in args:
         if skip:
@@ -148,7 +165,8 @@ def _s3api_download(call: _Call, args: Sequence[_Word], source: _Word) -> None:
         elif word.value.startswith("--"):
             skip = "=" not in word.value and word.value not in _AWS_FLAGS
         else:
-            _record_write(call.effect, word, "aws s3api get-object")
+            _record_write(call.effect, word, how)
+            call.analyzer.note_produced(word, _Feed(_Origin.DOWNLOAD, how))
 
 
 def _gsutil(call: _Call) -> None:
@@ -178,6 +196,32 @@ def _azcopy(call: _Call) -> None:
             _azure_location,
             _options("--include-pattern", "--exclude-pattern", "--log-level"),
             "azcopy",
+        )
+
+
+def _s3cmd(call: _Call) -> None:
+    """`s3cmd get s3://b/k FILE` downloads into FILE; uploads and the rest are the registry's."""
+    values = _words(
+        "-c --config --access_key --secret_key --access_token --region --host --exclude --include"
+    )
+    operands = _parse(call.args, values, first_operand_ends=True).operands
+    if operands and operands[0].value == "get":
+        _cloud_copy(call, "get", operands[1:], _S3, values, "s3cmd")
+
+
+def _mc(call: _Call) -> None:
+    """`mc get ALIAS/BUCKET/KEY FILE` downloads into FILE (mc cp's direction depends on the
+    aliases configured, not visible here: the registry's)."""
+    operands = _parse(call.args, _words("--config-dir -C"), first_operand_ends=True).operands
+    if operands and operands[0].value == "get" and len(operands) == 3:
+        source = operands[1]
+        _cloud_copy(
+            call,
+            "get",
+            operands[1:],
+            lambda w: (ObjectKind.URL, w.display) if w is source else None,
+            frozenset(),
+            "mc",
         )
 
 
@@ -223,7 +267,8 @@ def _az(call: _Call) -> None:
     tool = f"az {' '.join(words)}"
     call.add(Intent.READ, f"{tool} downloads from Azure storage")
     written = parsed.values(*destinations)
+    record = _record_folder_write if "batch" in tool or "directory" in tool else _record_write
     for destination in written:
-        _record_write(call.effect, destination, tool)
+        record(call.effect, destination, tool)
     if not written:
         call.stdout = _Feed(_Origin.DOWNLOAD, tool)

@@ -7,11 +7,13 @@ import shlex
 from dataclasses import dataclass
 
 from guardrails_core.intent import shell_registry
+from guardrails_core.intent.shell.files import _record_folder_write, _record_write
 from guardrails_core.intent.shell.options import _Call, _canonical, _options, _parse, _words
 from guardrails_core.intent.shell.words import (
     _PAYLOAD,
     EXPANSION_PLACEHOLDER,
     _concat,
+    _Feed,
     _merge_origins,
     _Origin,
     _Word,
@@ -393,6 +395,18 @@ def _local_data(word: _Word) -> bool:
     return any(shell_registry.file_classes(token) & sensitive for token in tokens if token)
 
 
+def _write_file(call: _Call, target: _Word, how: str, folder: bool) -> None:
+    """A file a download writes (`oci os object get --file x.sh`): running it later runs
+    downloaded code. Or a folder it writes files into (`--download-dir ~/.ssh`)."""
+    if target.value == "-":  # stdout
+        return
+    if folder:
+        _record_folder_write(call.effect, target, how)
+        return
+    _record_write(call.effect, target, how)
+    call.analyzer.note_produced(target, _Feed(_Origin.DOWNLOAD, how))
+
+
 _BRIDGE = shell_registry.Bridge(
     script=_script,
     sql=_embed_in,
@@ -401,6 +415,7 @@ _BRIDGE = shell_registry.Bridge(
     line=_run_line,
     leaks=_local_data,
     statements=_sql_arguments,
+    write=_write_file,
 )
 
 

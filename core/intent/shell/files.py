@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import posixpath
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -22,7 +23,7 @@ from guardrails_core.intent.shell.options import (
     _parse,
     _words,
 )
-from guardrails_core.intent.shell.words import _Effect, _Feed, _names, _Origin, _Word
+from guardrails_core.intent.shell.words import _concat, _Effect, _Feed, _names, _Origin, _Word
 from guardrails_core.locations import lexical_path
 from guardrails_core.model import (
     Intent,
@@ -101,6 +102,41 @@ def _record_write(effect: _Effect, target: _Word, how: str, content: _Word | Non
         effect.add(Intent.PRIVILEGE, controls)
         effect.add(Intent.HOST_ACCESS, f"{controls}: who may log in to this host or become root")
     _special_file(effect, target, how, writes=True, content=content)
+
+
+def _record_folder_write(effect: _Effect, folder: _Word, how: str) -> None:
+    """Files of names not visible here written into a folder (an archive extracted, a bulk
+    download): in a folder that holds startup or trust files (~, ~/.ssh, /etc) one may be
+    replaced."""
+    _record_write(effect, folder, how)
+    held = set() if folder.dynamic else shell_registry.folder_holds(folder.value)
+    if "startup" in held:
+        effect.add(
+            Intent.HOST_ACCESS,
+            f"{how} writes files into {folder.display}, where startup files run as code later",
+        )
+    if "privileged" in held:
+        effect.add(
+            Intent.PRIVILEGE,
+            f"{how} writes files into {folder.display}, where files decide who is trusted",
+        )
+
+
+def _record_copy(
+    effect: _Effect, sources: Sequence[_Word], dest: _Word, how: str, *, recursive: bool
+) -> None:
+    """DEST written by a copy: a folder copied recursively is written whole; a file copied
+    into a folder of startup or trust files (`cp authorized_keys ~/.ssh/`) under its name."""
+    if recursive:
+        _record_folder_write(effect, dest, how)
+        return
+    _record_write(effect, dest, how)
+    if not dest.dynamic and shell_registry.folder_holds(dest.value):
+        separator = "" if dest.value.endswith("/") else "/"
+        for source in sources:
+            base = posixpath.basename(source.value.rstrip("/")).rsplit(":", 1)[-1]  # host:.x
+            name = _Word.literal(base)
+            _record_write(effect, _concat([dest, name], separator), how)
 
 
 # Devices that read as nothing (or as zeros, random bytes): copied over a file, they erase it.

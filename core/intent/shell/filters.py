@@ -16,6 +16,7 @@ from guardrails_core.intent.shell.files import (
     _emptied,
     _erased,
     _is_blank_source,
+    _record_copy,
     _record_write,
     _special_file,
 )
@@ -264,7 +265,8 @@ def _copy(call: _Call) -> None:
             f"{call.prog} {'moves' if call.prog == 'mv' else 'reads'} {_names(sources)}",
         )
     if dest is not None:
-        _record_write(call.effect, dest, call.prog)
+        recursive = parsed.has("-r", "-R", "--recursive", "-a", "--archive")
+        _record_copy(call.effect, sources, dest, call.prog, recursive=recursive)
         if not _is_workspace(dest) and "secrets" not in shell_registry.file_classes(dest.value):
             # `ln -s ~/.aws/credentials logs/x.log`: the credentials, under a name others read
             for source in sources:
@@ -341,9 +343,19 @@ def _decoder(call: _Call) -> None:
             literal = _Word.literal(decoder.static(feed_text.value))
         except (ValueError, binascii.Error, UnicodeDecodeError):
             literal = None
-    call.stdout = _Feed(
+    decoded = _Feed(
         _Origin.DECODED | (call.feed.origin if call.feed else _Origin.NONE), source, literal
     )
+    call.stdout = decoded
+    # `base64 -d -o FILE`, `openssl enc -d -out FILE`, `xxd -r IN FILE`: decoded into a file
+    outputs = parsed.values("-o", "-out")
+    if call.prog == "xxd":
+        outputs += parsed.operands[1:2]
+    for output in outputs:
+        if output.value != "-":
+            _record_write(call.effect, output, f"{call.prog} decodes into")
+            call.analyzer.note_produced(output, decoded)
+            call.stdout = None
 
 
 def _dump(call: _Call) -> None:

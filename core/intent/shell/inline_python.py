@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 import shlex
 
-from guardrails_core.intent.programs import registry
+from guardrails_core.intent.program_loader import registry
 
 
 def shell_equivalents(code: str) -> list[str]:

@@ -8,19 +8,33 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from guardrails_core.intent import shell_registry
-from guardrails_core.intent.shell.files import _delete, _record_write, _special_file
+from guardrails_core.intent.shell.files import (
+    _delete,
+    _record_copy,
+    _record_folder_write,
+    _record_write,
+    _special_file,
+)
 from guardrails_core.intent.shell.options import (
     _Call,
     _is_workspace,
     _Location,
     _options,
     _parse,
+    _Parsed,
     _scp_location,
     _url_basename,
     _url_host,
     _words,
 )
-from guardrails_core.intent.shell.words import EXPANSION_PLACEHOLDER, _Feed, _names, _Origin, _Word
+from guardrails_core.intent.shell.words import (
+    EXPANSION_PLACEHOLDER,
+    _concat,
+    _Feed,
+    _names,
+    _Origin,
+    _Word,
+)
 from guardrails_core.model import (
     Intent,
     ObjectAction,
@@ -91,7 +105,7 @@ def _transfer(
     if dest.value == "-":
         call.stdout = fetched
         return None
-    _record_write(call.effect, dest, tool)
+    _record_copy(call.effect, sources, dest, tool, recursive=False)
     for source in sources:
         content = fetched if locate(source) else call.analyzer.produced_by(source)
         if content is not None:  # into DEST itself, or into DEST/ when it is a directory
@@ -177,13 +191,18 @@ def _curl(call: _Call) -> None:
         call.add(Intent.READ, f"curl fetches {_names(urls)}")
     outputs = parsed.values("-o", "--output")
     fetched = _Feed(_Origin.DOWNLOAD, f"curl {_names(urls)}")
+    folder = parsed.values("--output-dir")[-1:]
     for output in outputs:
         if output.value != "-":
-            _record_write(call.effect, output, "curl -o")
-            call.analyzer.note_produced(output, fetched)
+            written = _inside(folder, output)
+            _record_write(call.effect, written, "curl -o")
+            call.analyzer.note_produced(written, fetched)
     if parsed.has("-O", "--remote-name", "--remote-name-all"):
         for url in urls:
-            call.analyzer.note_produced(_Word.literal(_url_basename(url.value)), fetched)
+            written = _inside(folder, _Word.literal(_url_basename(url.value)))
+            if folder:  # `curl -O --output-dir ~/.ssh URL`: the folder makes the write matter
+                _record_write(call.effect, written, "curl -O --output-dir")
+            call.analyzer.note_produced(written, fetched)
     saved = parsed.has("-O", "--remote-name", "--remote-name-all") or any(
         o.value != "-" for o in outputs
     )
@@ -259,15 +278,32 @@ def _wget(call: _Call) -> None:
             _record_write(call.effect, output, "wget -O")
             call.analyzer.note_produced(output, fetched)
     if not outputs:
-        prefix = "".join(w.value for w in parsed.values("-P", "--directory-prefix"))
+        folder = parsed.values("-P", "--directory-prefix")[-1:]
         for url in urls:
-            name = posixpath.join(prefix, _url_basename(url.value))
-            call.analyzer.note_produced(_Word.literal(name), fetched)
+            saved = _inside(folder, _Word.literal(_url_basename(url.value)))
+            if folder:  # `wget -P ~/.ssh URL`: the folder makes the write matter
+                _record_write(call.effect, saved, "wget -P")
+            call.analyzer.note_produced(saved, fetched)
     _live_credential(call, urls)
 
 
+def _inside(folder: Sequence[_Word], name: _Word) -> _Word:
+    """The file a downloader saves ``name`` as, in the folder given (if one)."""
+    if not folder or name.value.startswith("/"):
+        return name
+    return _concat([folder[0], name], "" if folder[0].value.endswith("/") else "/")
+
+
+_HTTPIE_VALUES = _words(
+    "-o --output -a --auth -A --auth-type --session --session-read-only --verify --cert "
+    "--cert-key --proxy -p --print --pretty -s --style --timeout --max-redirects "
+    "--default-scheme --format-options --response-charset --response-mime-type"
+)
+
+
 def _httpie(call: _Call) -> None:
-    urls = [w for w in _parse(call.args).operands if "://" in w.value or "." in w.value][:1]
+    parsed = _parse(call.args, _HTTPIE_VALUES)
+    urls = [w for w in parsed.operands if "://" in w.value or "." in w.value][:1]
     files = [w.after("@") for w in call.args if re.match(r"^[\w-]+=?@", w.value)]
     if files or (call.feed is not None and call.feed.literal is None):
         _export(
@@ -278,7 +314,12 @@ def _httpie(call: _Call) -> None:
         )
     else:
         call.add(Intent.READ, f"{call.prog} fetches {_names(urls)}")
-    call.stdout = _Feed(_Origin.DOWNLOAD, f"{call.prog} {_names(urls)}")
+    fetched = _Feed(_Origin.DOWNLOAD, f"{call.prog} {_names(urls)}")
+    call.stdout = fetched
+    for output in parsed.values("-o", "--output"):  # `http -d -o FILE URL`: saved there
+        _record_write(call.effect, output, f"{call.prog} -o")
+        call.analyzer.note_produced(output, fetched)
+        call.stdout = None
     _live_credential(call, urls)
 
 
@@ -292,12 +333,15 @@ _RSYNC_VALUES = _words(
 
 
 def _scp(call: _Call) -> None:
-    _transfer(call, _parse(call.args, _SCP_VALUES).operands, _scp_location, "scp")
+    parsed = _parse(call.args, _SCP_VALUES)
+    _transfer(call, parsed.operands, _scp_location, "scp")
+    _whole_folder(call, parsed, "scp", "-r")
 
 
 def _rsync(call: _Call) -> None:
     parsed = _parse(call.args, _RSYNC_VALUES)
     _transfer(call, parsed.operands, _scp_location, "rsync")
+    _whole_folder(call, parsed, "rsync", "-r", "-a", "--recursive", "--archive")
     if len(parsed.operands) < 2:
         return
     for option, _ in parsed.options:
@@ -314,6 +358,14 @@ def _rsync(call: _Call) -> None:
                 f"rsync {option} removes {what} from {_names(removed)}",
                 bulk=not deploy,
             )
+
+
+def _whole_folder(call: _Call, parsed: _Parsed, tool: str, *recursive: str) -> None:
+    """A recursive copy into a local folder writes files of names not visible here there."""
+    if parsed.has(*recursive) and len(parsed.operands) >= 2:
+        dest = parsed.operands[-1]
+        if _scp_location(dest) is None and not dest.unknown_location:
+            _record_folder_write(call.effect, dest, tool)
 
 
 def _deploys(operands: Sequence[_Word]) -> bool:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from guardrails_core.intent.programs import registry
+from guardrails_core.intent.program_loader import registry
 from guardrails_core.locations import in_working_folder
 
 

@@ -6,7 +6,16 @@ import re
 from collections.abc import Collection
 
 from guardrails_core.intent.shell.clients import _SQL_CLIENTS, _bq, _clickhouse, _sql_client
-from guardrails_core.intent.shell.cloud_copy import _aws, _az, _azcopy, _gcloud, _gsutil, _rclone
+from guardrails_core.intent.shell.cloud_copy import (
+    _aws,
+    _az,
+    _azcopy,
+    _gcloud,
+    _gsutil,
+    _mc,
+    _rclone,
+    _s3cmd,
+)
 from guardrails_core.intent.shell.execution import (
     _INTERPRETERS,
     _alias,
@@ -133,6 +142,8 @@ def _handlers() -> dict[str, _Handler]:
         "azcopy": _azcopy,
         "az": _az,
         "rclone": _rclone,
+        "s3cmd": _s3cmd,
+        "mc": _mc,
         "echo": _echo,
         ":": _prints_nothing,
         "true": _prints_nothing,
@@ -168,6 +179,8 @@ def _handlers() -> dict[str, _Handler]:
         "docker": _docker,
         "docker-compose": _docker,
         "podman": _docker,
+        "nerdctl": _docker,
+        "finch": _docker,
         "su": _su,
         "runuser": _su,
         "curl": _curl,

@@ -7,7 +7,7 @@ import posixpath
 import re
 
 from guardrails_core.intent import shell_registry
-from guardrails_core.intent.programs import registry
+from guardrails_core.intent.program_loader import registry
 from guardrails_core.intent.shell.credentials import _holds_credential
 from guardrails_core.intent.shell.execution import _script
 from guardrails_core.intent.shell.files import _delete

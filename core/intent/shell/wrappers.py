@@ -6,8 +6,18 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from guardrails_core.intent import shell_registry
 from guardrails_core.intent.shell.execution import _script, _stdin_program
-from guardrails_core.intent.shell.options import _Call, _options, _parse, _url_host, _words
+from guardrails_core.intent.shell.files import _record_copy
+from guardrails_core.intent.shell.options import (
+    _Call,
+    _options,
+    _parse,
+    _Parsed,
+    _scp_location,
+    _url_host,
+    _words,
+)
 from guardrails_core.intent.shell.words import EXPANSION_PLACEHOLDER, _concat, _Feed, _Origin, _Word
 from guardrails_core.model import (
     Intent,
@@ -209,12 +219,14 @@ _DOCKER_RUN_VALUES = _words(
     "--add-host --dns --device --cap-add --cap-drop --security-opt --ulimit --log-driver "
     "--log-opt --platform --pull --shm-size --tmpfs --gpus --runtime --ipc --pid --uts --userns "
     "--cidfile --cgroupns --memory-swap --stop-signal --stop-timeout --volumes-from --group-add "
-    "--expose --link -a --attach --health-cmd --health-interval --cpu-shares -c --cpuset-cpus"
+    "--expose --link -a --attach --health-cmd --health-interval --cpu-shares -c --cpuset-cpus "
+    "--replicas --mode --constraint --placement-pref --secret --config --endpoint-mode "
+    "--limit-memory --limit-cpu --reserve-memory --reserve-cpu"
 )
 _HOST_MOUNTS = ("/", "/etc", "/root", "/var/run/docker.sock", "/run/docker.sock", "/dev", "/proc")
 
 
-def _container_run(call: _Call, args: Sequence[_Word]) -> None:
+def _container_run(call: _Call, args: Sequence[_Word], *, service: bool = False) -> None:
     """docker run IMAGE CMD: CMD runs in a new container, which can reach the host via mounts."""
     parsed = _parse(args, _DOCKER_RUN_VALUES, first_operand_ends=True)
     if not parsed.operands:
@@ -231,6 +243,8 @@ def _container_run(call: _Call, args: Sequence[_Word]) -> None:
     reasons = ["--privileged"] if parsed.has("--privileged") else []
     reasons += [f"-v {m}" for m in mounts if m == "/" or m.rstrip("/") in _HOST_MOUNTS]
     reasons += [f"{n}=host" for n, v in parsed.options if v is not None and v.value == "host"]
+    planted = [f"-v {m}" for m in _writable_mounts(parsed) if shell_registry.folder_holds(m)]
+    reasons += [reason for reason in planted if reason not in reasons]
     if reasons:
         call.add(Intent.HOST_ACCESS, f"the container gets the host ({', '.join(reasons)})")
     rooted = [r for r in reasons if r in ("--privileged", "-v /") or r.endswith("docker.sock")]
@@ -239,6 +253,34 @@ def _container_run(call: _Call, args: Sequence[_Word]) -> None:
     entrypoint = parsed.values("--entrypoint")
     if entrypoint or command:
         call.analyzer.run_inner(call, [*entrypoint, *command], feed=call.feed, transparent=False)
+    elif service:  # `docker compose run web`
+        shell_registry.runs_image(call, image, " (a compose service)", service=True)
+    else:
+        shell_registry.runs_image(call, image)
+
+
+def _writable_mounts(parsed: _Parsed) -> list[str]:
+    """Host folders mounted writable (`-v ~/.ssh:/root/.ssh`; `:ro` and readonly are not):
+    one holding startup or trust files (~, ~/.ssh) lets the container rewrite them."""
+    folders = []
+    for volume in parsed.values("-v", "--volume"):
+        source, _, rest = volume.value.partition(":")
+        if not volume.dynamic and "ro" not in rest.partition(":")[2].split(","):
+            folders.append(source)
+    for mount in parsed.values("--mount"):
+        parts = mount.value.split(",")
+        read_only = {"readonly", "ro", "readonly=true", "ro=true"} & set(parts)
+        sources = [p.split("=", 1)[1] for p in parts if p.startswith(("source=", "src="))]
+        if not read_only and not mount.dynamic:
+            folders.extend(sources)
+    return folders
+
+
+def _container_copy(call: _Call, paths: Sequence[_Word]) -> None:
+    """`docker cp CONTAINER:SRC DEST`: what comes out of the container is written here (a copy
+    into a container is the registry's write)."""
+    if len(paths) == 2 and _scp_location(paths[0]) and not _scp_location(paths[1]):
+        _record_copy(call.effect, paths[:1], paths[1], "docker cp", recursive=False)
 
 
 def _docker(call: _Call) -> None:
@@ -248,16 +290,25 @@ def _docker(call: _Call) -> None:
         first_operand_ends=True,
     )
     operands = parsed.operands
+    compose = call.prog == "docker-compose" or [word.value for word in operands[:1]] == ["compose"]
     if operands and operands[0].value == "compose":
         operands = _parse(
             operands[1:], _words("-f --file -p --project-name"), first_operand_ends=True
         ).operands
-    if operands and operands[0].value == "run":
-        _container_run(call, operands[1:])
+    if [word.value for word in operands[:2]] in (
+        ["container", "run"],
+        ["container", "create"],
+        ["service", "create"],
+    ):
+        operands = operands[1:]  # `docker container run`: `docker run`; a service runs it too
+    if operands and operands[0].value in ("run", "create"):
+        _container_run(call, operands[1:], service=compose)
     elif operands and operands[0].value == "exec":
         rest = _parse(operands[1:], _DOCKER_EXEC_VALUES, first_operand_ends=True).operands
         if rest:
             _exec_in(call, rest[0], rest[1:])
+    elif operands and operands[0].value == "cp":
+        _container_copy(call, _parse(operands[1:]).operands)
     else:
         call.obj(ObjectKind.PROGRAM, ObjectAction.EXECUTE, call.name.display)
 
