@@ -183,5 +183,5 @@ def remember_block_assignments(statement: _Statement, found: _Words) -> None:
                 tree = sqlglot.parse_one(text, dialect=statement.names.dialect)
             except SqlglotError:
                 return
-            remember_assignments(tree, statement.texts)
+            remember_assignments(tree, statement.texts, statement.dialect_name)
             return

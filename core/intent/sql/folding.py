@@ -25,6 +25,8 @@ _TEXT_FUNCTIONS: dict[str, Callable[[str], str]] = {
     "trim": str.strip,
     "reverse": lambda text: text[::-1],
 }
+# Functions that join one text per row: STRING_AGG('TRUNCATE TABLE ' + name, ';').
+_AGGREGATES = frozenset({"group_concat", "string_agg", "listagg"})
 # Functions that make one character of a code point: CHAR(68) + CHAR(82) is 'DR'.
 _CHARACTER_FUNCTIONS = frozenset({"chr", "char", "nchar"})
 # What stands for a piece of dynamic SQL known only at run time, when the rest is read.
@@ -67,6 +69,13 @@ def fold_text(
         return _joined([fold_text(part, texts, unknown) for part in node.iter_expressions()])
     if isinstance(node, exp.Format):
         return _formatted(node, texts, unknown)
+    if isinstance(node, exp.Subquery):
+        # `(SELECT CONCAT('DROP TABLE ', GROUP_CONCAT(name)) FROM ...)`: its rows are known only
+        # at run time; the text its one column is built from shows what the statement does.
+        select = node.this
+        if unknown is None or not isinstance(select, exp.Select) or len(select.expressions) != 1:
+            return unknown
+        return fold_text(select.expressions[0].unalias(), texts, unknown)
     if isinstance(node, exp.Dot) and isinstance(node.expression, exp.Func):
         package = node.this.name.lower() if isinstance(node.this, exp.Identifier) else ""
         return _function_text(package, node.expression, texts, unknown)
@@ -153,6 +162,8 @@ def _function_text(
         return None
     if package in _IDENTIFIER_FUNCTIONS or name in _IDENTIFIER_FUNCTIONS:
         return first  # the same object, however its name is quoted
+    if name in _AGGREGATES and unknown is not None:
+        return first  # one row's text stands for the text of every row
     transform = _TEXT_FUNCTIONS.get(name)
     return transform(first) if transform is not None and len(arguments) == 1 else unknown
 
@@ -179,11 +190,15 @@ def _formatted(node: exp.Format, texts: dict[str, str], unknown: str | None) -> 
     return "".join(pieces)
 
 
-def remember_assignments(tree: exp.Expr | None, texts: dict[str, str]) -> list[str]:
+def remember_assignments(
+    tree: exp.Expr | None, texts: dict[str, str], dialect: str | None = None
+) -> list[str]:
     """Record the text each variable is assigned by `tree` (SET, DECLARE ... = / DEFAULT,
-    SELECT ... INTO @v); a variable assigned something that does not fold is forgotten, but for
-    its visible pieces (`visible_variable`). Returns the names assigned."""
+    SELECT ... INTO @v, T-SQL's SELECT @v = ...); a variable assigned something that does not
+    fold is forgotten, but for its visible pieces (`visible_variable`). Returns the names
+    assigned."""
     assigned: list[tuple[exp.Expr | None, exp.Expr | None]] = []
+    per_row = False  # assigned once per row a query returns: only its visible pieces are known
     if isinstance(tree, exp.Set):
         for item in tree.expressions:
             inner = item.this if isinstance(item, exp.SetItem) else None
@@ -200,16 +215,25 @@ def remember_assignments(tree: exp.Expr | None, texts: dict[str, str]) -> list[s
     ):
         # MySQL `SELECT CONCAT('DROP TABLE ', GROUP_CONCAT(table_name)) INTO @ddl FROM ...`
         assigned.append((into.this, tree.expressions[0]))
+    elif isinstance(tree, exp.Select) and dialect == "tsql":
+        # `SELECT @s = @s + 'TRUNCATE TABLE ' + QUOTENAME(name) + ';' FROM sys.tables` (in MySQL
+        # `SELECT @s = ...` compares, it assigns nothing)
+        assigned.extend(
+            (item.this, item.expression)
+            for item in tree.expressions
+            if isinstance(item, exp.EQ) and isinstance(item.this, exp.Parameter)
+        )
+        per_row = tree.args.get("from_") is not None
     names: list[str] = []
     for target, value in assigned:
         name = variable_name(target)
         if name is None:
             continue
-        text = fold_text(value, texts)
+        text = None if per_row else fold_text(value, texts)
+        partial = visible_text(value, texts) if text is None else None  # `@s + ...` reads @s
         texts.pop(name + _PARTIAL, None)
         if text is None:
             texts.pop(name, None)
-            partial = visible_text(value, texts)
             if partial is not None:
                 texts[name + _PARTIAL] = partial
                 names.append(name)

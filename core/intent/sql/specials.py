@@ -134,7 +134,7 @@ def _folded(statement: _Statement, command: _Command, first: int) -> str | None:
 def remember_texts(statement: _Statement, prepared: dict[str, list[StatementEffect]]) -> None:
     """Variables the statement assigns text to, for later dynamic SQL; a MySQL `@s` holding SQL
     is also analysed now, for a later PREPARE ... FROM @s."""
-    for name in remember_assignments(statement.tree, statement.texts):
+    for name in remember_assignments(statement.tree, statement.texts, statement.dialect_name):
         if not name.startswith("@") or statement.depth >= MAX_DEPTH:
             continue
         if name in statement.texts:
