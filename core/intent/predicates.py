@@ -500,7 +500,11 @@ def _matches_itself(select: exp.Select, table: exp.Expr, target: Target) -> bool
     column of the outer row."""
     where = select.args.get("where")
     if where is None or any(
-        select.args.get(key) for key in ("limit", "having", "group", "joins", "qualify")
+        select.args.get(key) for key in ("limit", "having", "group", "qualify")
+    ):
+        return False
+    if select.args.get("joins") and not (
+        isinstance(table, exp.Table) and _keeps_every_row(select, table)
     ):
         return False
     condition = unparen(where.this)

@@ -325,7 +325,9 @@ def _text_column(node: exp.Expr | None) -> bool:
 
 
 def _number(node: exp.Expr | None) -> float | None:
-    """A number written as a number (not a string), `-1` included."""
+    """A number written as a number (not a string), `-1` included; MySQL's FALSE is 0."""
+    if isinstance(node, exp.Boolean):
+        return 1.0 if node.this else 0.0
     negative = isinstance(node, exp.Neg)
     if isinstance(node, exp.Neg):
         node = node.this

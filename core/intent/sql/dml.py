@@ -322,6 +322,8 @@ def _check_unbounded(
         statement.add(I.MASS_MUTATION, f"{verb} without a WHERE clause touches every row")
         return
     condition = where.this if isinstance(where, exp.Where) else where
+    if node is not None and isinstance(node.args.get("with_"), exp.With):
+        condition = _ctes_inlined(condition, node.args["with_"])
     identifiers, columns, national = _identifiers_and_columns(condition)
     if national:  # a copy of the whole condition: only when there is an N'...' to read
         condition = condition.transform(_plain_string)
@@ -404,12 +406,34 @@ def _check_unbounded(
             )
 
 
-def _unlinked(statement: _Statement, verb: str, joined: exp.Table) -> None:
+def _unlinked(statement: _Statement, verb: str, joined: exp.Expr) -> None:
     statement.add(
         I.MASS_MUTATION,
         f"{verb} joins {joined.sql()[:60]} without a condition linking it to the row it changes: "
         "its filter is on or off for every row at once (the join condition is missing)",
     )
+
+
+def _ctes_inlined(condition: exp.Expr, with_: exp.With) -> exp.Expr:
+    """`WITH doomed AS (q) DELETE ... WHERE id IN (SELECT id FROM doomed)`: the condition with
+    each CTE its subqueries read written in place, so a CTE over the target is seen as one."""
+    if with_.args.get("recursive"):
+        return condition
+    ctes = {cte.alias_or_name.lower(): cte.this for cte in with_.expressions}
+
+    def named(part: exp.Expr) -> bool:
+        return isinstance(part, exp.Table) and not part.db and part.name.lower() in ctes
+
+    if not any(named(table) for table in condition.find_all(exp.Table)):
+        return condition
+
+    def inline(part: exp.Expr) -> exp.Expr:
+        if not named(part):
+            return part
+        alias = part.args.get("alias") or exp.TableAlias(this=exp.to_identifier(part.name))
+        return exp.Subquery(this=ctes[part.name.lower()].copy(), alias=alias)
+
+    return condition.transform(inline)
 
 
 def _quoted_names_as_strings(condition: exp.Expr) -> exp.Expr | None:

@@ -18,12 +18,13 @@ from guardrails_core.intent.target_columns import _nested
 _TARGET = "\x00target"  # the changed row's key in the link graph: no alias is written so
 
 
-def unlinked_table(node: exp.Expr, target: Target) -> exp.Table | None:
-    """The first base table the statement joins that no condition links to the target."""
+def unlinked_table(node: exp.Expr, target: Target) -> exp.Expr | None:
+    """The first table (or derived table, CTE, VALUES list of more than one row) the statement
+    joins that no condition links to the target."""
     relations = list(_relations(node))
     if len(relations) < 2:
         return None  # the target alone: nothing joined
-    ctes = _cte_names(node)
+    ctes = _ctes(node)
     keys: dict[str, str] = {}  # a relation's name or alias -> its key
     for relation in relations:
         name = relation.alias_or_name.lower()
@@ -39,14 +40,32 @@ def unlinked_table(node: exp.Expr, target: Target) -> exp.Table | None:
     reached = links.group(_TARGET)
     for relation in relations:
         key = keys[relation.alias_or_name.lower()]
-        if (
-            isinstance(relation, exp.Table)
-            and key != _TARGET
-            and key not in reached
-            and relation.name.lower() not in ctes
-        ):
+        if key != _TARGET and key not in reached and not _one_row(relation, ctes):
             return relation
     return None
+
+
+def _one_row(relation: exp.Expr, ctes: dict[str, exp.Expr]) -> bool:
+    """A scalar lookup: `(SELECT max(closed_at) ...)`, `... LIMIT 1`, `(VALUES (0.2))`, or a CTE
+    of one row; joined without a condition it only brings values (what else the statement
+    joins, a function's rows, is not judged here)."""
+    if isinstance(relation, exp.Table):
+        query = ctes.get(relation.name.lower()) if not relation.db else None
+        return query is not None and _one_row(query, ctes)
+    if isinstance(relation, exp.Subquery):
+        return _one_row(relation.this, ctes)
+    if isinstance(relation, exp.Values):
+        return len(relation.expressions) == 1
+    if not isinstance(relation, exp.Select):
+        return not isinstance(relation, exp.Query)  # UNNEST, a table function: not judged
+    if relation.args.get("group"):
+        return False
+    limit = relation.args.get("limit")
+    if isinstance(limit, exp.Limit) and limit.expression.sql() == "1":
+        return True
+    return relation.args.get("from_") is None or all(
+        isinstance(projection.unalias(), exp.AggFunc) for projection in relation.expressions
+    )
 
 
 def _relations(node: exp.Expr) -> Iterator[exp.Expr]:
@@ -96,11 +115,11 @@ def _ambiguous(condition: exp.Expr) -> bool:
     return len(columns) > 1 and any(not column.table for column in columns)
 
 
-def _cte_names(node: exp.Expr) -> frozenset[str]:
+def _ctes(node: exp.Expr) -> dict[str, exp.Expr]:
     with_ = node.args.get("with_")
     if not isinstance(with_, exp.With):
-        return frozenset()
-    return frozenset(cte.alias_or_name.lower() for cte in with_.expressions)
+        return {}
+    return {cte.alias_or_name.lower(): cte.this for cte in with_.expressions}
 
 
 class _Links:
