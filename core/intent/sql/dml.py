@@ -367,7 +367,7 @@ def _check_unbounded(
     elif (
         truth is None
         and statement.dialect_name in NUMERIC_STRING_DIALECTS
-        and matches_every_text(folded)
+        and matches_every_text(folded, columns)
     ):
         statement.add(
             I.MASS_MUTATION,
