@@ -344,6 +344,8 @@ def _selects_own_column(column: exp.Expr, query: exp.Expr, target: Target) -> bo
     source = select.args.get("from_")
     table = source.this if isinstance(source, exp.From) else None
     own = isinstance(table, exp.Table) and table.name.lower() in target
+    if select.args.get("joins"):
+        return _outer_joined_own_column(column, select, target)
     if _restricted(select, column.name.lower()) and not (
         own and table is not None and _matches_itself(select, table, target)
     ):
@@ -354,13 +356,52 @@ def _selects_own_column(column: exp.Expr, query: exp.Expr, target: Target) -> bo
         or (isinstance(projection, exp.Column) and projection.name.lower() == column.name.lower())
     ):
         return False
-    source = select.args.get("from_")
-    source = source.this if isinstance(source, exp.From) else None
-    if isinstance(source, exp.Table):
-        return source.name.lower() in target
-    if isinstance(source, exp.Subquery):
-        return _selects_own_column(column, source, target)
+    if isinstance(table, exp.Table):
+        return own
+    if isinstance(table, exp.Subquery):
+        return _selects_own_column(column, table, target)
     return False
+
+
+def _outer_joined_own_column(column: exp.Column, select: exp.Select, target: Target) -> bool:
+    """`id IN (SELECT o.id FROM t o LEFT JOIN c ON c.id = o.id)`: outer joins keep every row of
+    the target's copy, so with nothing else that drops a row the subquery lists every key."""
+    source = select.args.get("from_")
+    tables = [source.this if isinstance(source, exp.From) else None]
+    tables.extend(join.this for join in select.args["joins"])
+    own = [
+        table for table in tables if isinstance(table, exp.Table) and table.name.lower() in target
+    ]
+    projection = select.expressions[0]
+    if len(own) != 1 or not isinstance(projection, exp.Column):
+        return False
+    table = own[0]
+    return (
+        projection.name.lower() == column.name.lower()
+        and projection.table.lower() in ("", table.alias_or_name.lower())
+        and _keeps_every_row(select, table)
+        and not _restricted(select, joined=True)  # `c.id IS NOT NULL`: another table's id
+    )
+
+
+def _keeps_every_row(select: exp.Select, table: exp.Table) -> bool:
+    """Every join from where `table` enters the FROM on keeps all of its rows: LEFT (or FULL)
+    joins after it, RIGHT (or FULL) for its own join; joins before it do not matter."""
+    source = select.args.get("from_")
+    entered = isinstance(source, exp.From) and source.this is table
+    for join in select.args["joins"]:
+        side = str(join.args.get("side") or "").upper()
+        if str(join.args.get("kind") or "OUTER").upper() != "OUTER":
+            return False  # SEMI, ANTI, CROSS, ... (Spark's LEFT SEMI JOIN has side LEFT)
+        if join.this is table:
+            entered = side in _KEEP_JOINED
+        elif entered and side not in _KEEP_FROM:
+            return False
+    return entered
+
+
+_KEEP_FROM = frozenset({"LEFT", "FULL"})
+_KEEP_JOINED = frozenset({"RIGHT", "FULL"})
 
 
 def _inline_cte(select: exp.Select) -> exp.Expr:
@@ -376,10 +417,11 @@ def _inline_cte(select: exp.Select) -> exp.Expr:
     return select
 
 
-def _restricted(select: exp.Select, compared: str = "") -> bool:
+def _restricted(select: exp.Select, compared: str = "", joined: bool = False) -> bool:
     """A filter that can drop rows (a WHERE that is always true, `WHERE TRUE`, and a LIMIT no
     table reaches, `LIMIT 18446744073709551615`, drop none; nor, for `x IN (SELECT x ...)`, a
-    WHERE that only drops the rows where the `compared` column x is NULL: IN matches none)."""
+    WHERE that only drops the rows where the `compared` column x is NULL: IN matches none).
+    `joined`: the caller has shown that the joins keep every row."""
     where = select.args.get("where")
     if (
         where is not None
@@ -392,9 +434,14 @@ def _restricted(select: exp.Select, compared: str = "") -> bool:
         count = constant(limit.expression)
         if not (isinstance(count, float) and count >= _NO_LIMIT):
             return True
-    return any(
-        select.args.get(key) for key in ("having", "group", "joins", "qualify", "offset", "fetch")
-    )
+    distinct = select.args.get("distinct")
+    if isinstance(distinct, exp.Distinct) and distinct.args.get("on") is not None:
+        return True  # DISTINCT ON (key): one row per key
+    keys = _FILTERS if joined else (*_FILTERS, "joins")
+    return any(select.args.get(key) for key in keys)
+
+
+_FILTERS = ("having", "group", "qualify", "offset", "fetch")
 
 
 def _drops_only_nulls(condition: exp.Expr, column: str) -> bool:
@@ -453,7 +500,11 @@ def _matches_itself(select: exp.Select, table: exp.Expr, target: Target) -> bool
     column of the outer row."""
     where = select.args.get("where")
     if where is None or any(
-        select.args.get(key) for key in ("limit", "having", "group", "joins", "qualify")
+        select.args.get(key) for key in ("limit", "having", "group", "qualify")
+    ):
+        return False
+    if select.args.get("joins") and not (
+        isinstance(table, exp.Table) and _keeps_every_row(select, table)
     ):
         return False
     condition = unparen(where.this)

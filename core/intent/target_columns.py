@@ -171,3 +171,47 @@ def unscoped_branch(
             return node
         return None
     return None if looks_at_target(node, target, mirrors) else node
+
+
+def escaping_branch(
+    condition: exp.Expr, columns: Iterable[exp.Column] | None = None
+) -> tuple[exp.Expr, exp.Expr] | None:
+    """`tenant_id = 'demo' AND event_type = 'test' OR event_type = 'pageview'`: an OR of an
+    unparenthesised AND and a branch that leaves a column the AND filters unfiltered, so that
+    branch escapes the filter (AND binds tighter than OR; written parentheses say it was meant).
+    The AND and the escaping branch, or None. `columns`: the condition's columns, when a walk
+    over it already found them."""
+    node = unparen(condition)
+    if type(node) is not exp.Or:
+        return None
+    branches: list[exp.Expr] = []
+    pending = [node]
+    while pending:  # the OR chain as written: a parenthesised OR is one branch
+        current = pending.pop()
+        if type(current) is exp.Or:
+            pending.extend((current.expression, current.this))
+        else:
+            branches.append(current)
+    if not any(type(branch) is exp.And for branch in branches):
+        return None
+    names: list[set[str]] = [set() for _ in branches]
+    index = {id(branch): position for position, branch in enumerate(branches)}
+    for column in node.find_all(exp.Column) if columns is None else columns:
+        owner: exp.Expr | None = column
+        while owner is not None and id(owner) not in index:
+            owner = owner.parent
+        if owner is not None:
+            names[index[id(owner)]].add(column.name.lower())
+    filtering = [seen for seen in names if seen]  # `OR 1 = 0` filters nothing
+    if len(filtering) < 2:
+        return None
+    shared = set.intersection(*filtering)
+    for branch, filtered in zip(branches, names, strict=True):
+        if type(branch) is exp.And and not filtered <= shared:
+            escaping = next(
+                other
+                for other, seen in zip(branches, names, strict=True)
+                if seen and not filtered <= seen
+            )
+            return branch, escaping
+    return None

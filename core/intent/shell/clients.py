@@ -47,6 +47,8 @@ class _MetaCommands:
     bare: frozenset[str] = frozenset()  # recognised without the prefix (mysql `source`)
     # output sent to a shell command: psql `\o |cmd`, `select ... \g |cmd`
     pipes: re.Pattern[str] | None = None
+    # output written to a file (group 1): sqlite3 `.output /etc/cron.d/x`, psql `\o file`
+    writes: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,6 +300,9 @@ def _client_commands(call: _Call, meta: _MetaCommands, sql: str) -> str:
                 call.analyzer.run_inner(call, argv, feed=results, transparent=False)
             lines[number] = line[: piped.start()] + " " * (len(line) - piped.start())
             continue
+        written = meta.writes.search(line) if meta.writes is not None else None
+        if written:
+            _record_write(call.effect, _Word.literal(written.group(1)), f"{call.prog} {command}")
         if not command.startswith(meta.prefix) and command not in meta.bare:
             continue
         if command in meta.sql:
@@ -384,6 +389,7 @@ _PSQL_META = _MetaCommands(
     sql=_options("\\copy"),
     executes_results=_options("\\gexec"),
     pipes=re.compile(r"\\(?:o|out|g|gx|w|write)\s*\|\s*(.+)$"),
+    writes=re.compile(r"^\s*\\(?:o|out)\s+([^|\s]\S*)\s*$"),
 )
 _MYSQL_META = _MetaCommands(
     prefix="\\",
@@ -398,6 +404,9 @@ _DOT_META = _MetaCommands(
     include=_options(".read"),
     shell=_options(".shell", ".system", ".sh"),
     pipes=re.compile(r"^\s*\.(?:output|once)\s+['\"]?\|\s*(.+?)['\"]?\s*$"),
+    writes=re.compile(
+        r"^\s*\.(?:output|once)\s+['\"]?(?!(?:stdout|stderr)['\"]?\s*$)([^|'\"\s][^'\"]*?)['\"]?\s*$"
+    ),
 )
 # SnowSQL: `!source`/`!load` run a script, `!system` runs a shell command.
 _SNOWSQL_META = _MetaCommands(

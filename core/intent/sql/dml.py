@@ -13,6 +13,7 @@ from guardrails_core.intent.predicates import (
 )
 from guardrails_core.intent.sampling import restricts_nothing
 from guardrails_core.intent.sql.dialects import STRING_FALLBACK_DIALECTS, A, I, K
+from guardrails_core.intent.sql.join_links import unlinked_table
 from guardrails_core.intent.sql.statement import (
     _Chunk,
     _first_string_argument,
@@ -22,6 +23,7 @@ from guardrails_core.intent.sql.statement import (
 )
 from guardrails_core.intent.sql.temporaries import _temporary_name, scratch_key
 from guardrails_core.intent.target_columns import (
+    escaping_branch,
     fold_identifiers,
     looks_at_target,
     unscoped_branch,
@@ -174,7 +176,10 @@ def _handle_update(statement: _Statement, node: exp.Update, chunk: _Chunk | None
         and _bounded_by_join(judged)
         and _joined_on_target(judged, names)
     ):
-        return  # an inner join's ON condition limits the rows, as a WHERE would (not a self-join)
+        # an inner join's ON condition limits the rows, as a WHERE would (not a self-join)
+        if (joined := unlinked_table(judged, names)) is not None:
+            _unlinked(statement, "UPDATE", joined)
+        return
     _check_unbounded(statement, judged.args.get("where"), "UPDATE", names, judged)
 
 
@@ -317,6 +322,8 @@ def _check_unbounded(
         statement.add(I.MASS_MUTATION, f"{verb} without a WHERE clause touches every row")
         return
     condition = where.this if isinstance(where, exp.Where) else where
+    if node is not None and isinstance(node.args.get("with_"), exp.With):
+        condition = _ctes_inlined(condition, node.args["with_"])
     identifiers, columns, national = _identifiers_and_columns(condition)
     if national:  # a copy of the whole condition: only when there is an N'...' to read
         condition = condition.transform(_plain_string)
@@ -360,12 +367,13 @@ def _check_unbounded(
     elif (
         truth is None
         and statement.dialect_name in NUMERIC_STRING_DIALECTS
-        and matches_every_text(folded)
+        and matches_every_text(folded, columns)
     ):
         statement.add(
             I.MASS_MUTATION,
-            f"{verb}'s WHERE ({condition.sql()[:80]}) compares a text column with the number 0: "
-            f"{statement.dialect_name} reads every string that does not start with a digit as 0",
+            f"{verb}'s WHERE ({condition.sql()[:80]}) compares a column that holds text with a "
+            f"number that 0 passes: {statement.dialect_name} converts the strings to numbers, "
+            "and every string that does not start with a digit reads as 0",
         )
     elif truth is None and (itself := self_compared_column(folded, target)) is not None:
         statement.add(
@@ -379,6 +387,15 @@ def _check_unbounded(
             f"{verb}'s WHERE has a time window that every recorded row passes "
             f"({window.sql()[:60]}): the rest of the condition picks far more rows than written",
         )
+    elif truth is None and (escape := escaping_branch(folded, columns)) is not None:
+        escaped, escaping = escape
+        statement.add(
+            I.MASS_MUTATION,
+            f"{verb}'s WHERE ORs {escaping.sql()[:50]} with {escaped.sql()[:60]} unparenthesised: "
+            "AND binds tighter than OR, so that branch escapes the AND's other filters",
+        )
+    elif truth is None and node is not None and (joined := unlinked_table(node, target)):
+        _unlinked(statement, verb, joined)
     elif truth is None and statement.dialect_name in STRING_FALLBACK_DIALECTS:
         fallback = _quoted_names_as_strings(condition)
         if fallback is not None and predicate_truth(fallback, target) is True:
@@ -387,6 +404,36 @@ def _check_unbounded(
                 f"{verb}'s WHERE ({condition.sql()[:80]}) holds for every row if a double-quoted "
                 "name is not a column: the database then reads it as a string",
             )
+
+
+def _unlinked(statement: _Statement, verb: str, joined: exp.Expr) -> None:
+    statement.add(
+        I.MASS_MUTATION,
+        f"{verb} joins {joined.sql()[:60]} without a condition linking it to the row it changes: "
+        "its filter is on or off for every row at once (the join condition is missing)",
+    )
+
+
+def _ctes_inlined(condition: exp.Expr, with_: exp.With) -> exp.Expr:
+    """`WITH doomed AS (q) DELETE ... WHERE id IN (SELECT id FROM doomed)`: the condition with
+    each CTE its subqueries read written in place, so a CTE over the target is seen as one."""
+    if with_.args.get("recursive"):
+        return condition
+    ctes = {cte.alias_or_name.lower(): cte.this for cte in with_.expressions}
+
+    def named(part: exp.Expr) -> bool:
+        return isinstance(part, exp.Table) and not part.db and part.name.lower() in ctes
+
+    if not any(named(table) for table in condition.find_all(exp.Table)):
+        return condition
+
+    def inline(part: exp.Expr) -> exp.Expr:
+        if not named(part):
+            return part
+        alias = part.args.get("alias") or exp.TableAlias(this=exp.to_identifier(part.name))
+        return exp.Subquery(this=ctes[part.name.lower()].copy(), alias=alias)
+
+    return condition.transform(inline)
 
 
 def _quoted_names_as_strings(condition: exp.Expr) -> exp.Expr | None:

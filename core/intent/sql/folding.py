@@ -25,6 +25,8 @@ _TEXT_FUNCTIONS: dict[str, Callable[[str], str]] = {
     "trim": str.strip,
     "reverse": lambda text: text[::-1],
 }
+# Functions that join one text per row: STRING_AGG('TRUNCATE TABLE ' + name, ';').
+_AGGREGATES = frozenset({"group_concat", "string_agg", "listagg"})
 # Functions that make one character of a code point: CHAR(68) + CHAR(82) is 'DR'.
 _CHARACTER_FUNCTIONS = frozenset({"chr", "char", "nchar"})
 # What stands for a piece of dynamic SQL known only at run time, when the rest is read.
@@ -69,6 +71,13 @@ def fold_text(
         return _joined([fold_text(part, texts, unknown) for part in node.iter_expressions()])
     if isinstance(node, exp.Format):
         return _formatted(node, texts, unknown)
+    if isinstance(node, exp.Subquery):
+        # `(SELECT CONCAT('DROP TABLE ', GROUP_CONCAT(name)) FROM ...)`: its rows are known only
+        # at run time; the text its one column is built from shows what the statement does.
+        select = node.this
+        if unknown is None or not isinstance(select, exp.Select) or len(select.expressions) != 1:
+            return unknown
+        return fold_text(select.expressions[0].unalias(), texts, unknown)
     if isinstance(node, exp.Dot) and isinstance(node.expression, exp.Func):
         package = node.this.name.lower() if isinstance(node.this, exp.Identifier) else ""
         return _function_text(package, node.expression, texts, unknown)
@@ -155,6 +164,8 @@ def _function_text(
         return None
     if package in _IDENTIFIER_FUNCTIONS or name in _IDENTIFIER_FUNCTIONS:
         return first  # the same object, however its name is quoted
+    if name in _AGGREGATES and unknown is not None:
+        return first  # one row's text stands for the text of every row
     transform = _TEXT_FUNCTIONS.get(name)
     return transform(first) if transform is not None and len(arguments) == 1 else unknown
 

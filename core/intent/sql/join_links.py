@@ -1,0 +1,144 @@
+"""Is every table an UPDATE ... FROM or a DELETE ... USING reads linked to the changed row?
+
+A joined table that no condition ties to the target (directly or through other joined tables)
+is a switch, not a join: `UPDATE invoices i SET ... FROM customers c WHERE c.churned_at IS NOT
+NULL AND i.status = 'open'` changes every open invoice once one customer has churned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from sqlglot import exp
+
+from guardrails_core.intent.complements import unparen
+from guardrails_core.intent.predicates import Target, _leaves
+from guardrails_core.intent.target_columns import _nested
+
+_TARGET = "\x00target"  # the changed row's key in the link graph: no alias is written so
+
+
+def unlinked_table(node: exp.Expr, target: Target) -> exp.Expr | None:
+    """The first table (or derived table, CTE, VALUES list of more than one row) the statement
+    joins that no condition links to the target."""
+    relations = list(_relations(node))
+    if len(relations) < 2:
+        return None  # the target alone: nothing joined
+    ctes = _ctes(node)
+    keys: dict[str, str] = {}  # a relation's name or alias -> its key
+    for relation in relations:
+        name = relation.alias_or_name.lower()
+        keys[name] = _TARGET if name in target or relation is node.this else name
+    for name in target:
+        keys[name] = _TARGET
+    links = _Links()
+    for condition in _conditions(node, relations):
+        named = {keys.get(column.table.lower(), "") for column in condition.find_all(exp.Column)}
+        if _ambiguous(condition):
+            return None  # `customer_id = id`: unqualified columns could be any table's
+        links.join(named - {""})
+    reached = links.group(_TARGET)
+    for relation in relations:
+        key = keys[relation.alias_or_name.lower()]
+        if key != _TARGET and key not in reached and not _one_row(relation, ctes):
+            return relation
+    return None
+
+
+def _one_row(relation: exp.Expr, ctes: dict[str, exp.Expr]) -> bool:
+    """A scalar lookup: `(SELECT max(closed_at) ...)`, `... LIMIT 1`, `(VALUES (0.2))`, or a CTE
+    of one row; joined without a condition it only brings values (what else the statement
+    joins, a function's rows, is not judged here)."""
+    if isinstance(relation, exp.Table):
+        query = ctes.get(relation.name.lower()) if not relation.db else None
+        return query is not None and _one_row(query, ctes)
+    if isinstance(relation, exp.Subquery):
+        return _one_row(relation.this, ctes)
+    if isinstance(relation, exp.Values):
+        return len(relation.expressions) == 1
+    if not isinstance(relation, exp.Select):
+        return not isinstance(relation, exp.Query)  # UNNEST, a table function: not judged
+    if relation.args.get("group"):
+        return False
+    limit = relation.args.get("limit")
+    if isinstance(limit, exp.Limit) and limit.expression.sql() == "1":
+        return True
+    return relation.args.get("from_") is None or all(
+        isinstance(projection.unalias(), exp.AggFunc) for projection in relation.expressions
+    )
+
+
+def _relations(node: exp.Expr) -> Iterator[exp.Expr]:
+    """The target and every table, derived table or VALUES list the statement joins."""
+    source = node.args.get("from_")
+    using = node.args.get("using")
+    starts = [node.this, source.this if isinstance(source, exp.From) else None]
+    starts.extend(using if isinstance(using, list) else [])
+    joins = [
+        *(source.args.get("joins") or [] if isinstance(source, exp.From) else []),
+        *(node.args.get("joins") or []),
+    ]
+    for start in starts:
+        if isinstance(start, exp.Expr):
+            yield start
+            joins.extend(start.args.get("joins") or [])
+    for join in joins:
+        yield join.this
+
+
+def _conditions(node: exp.Expr, relations: list[exp.Expr]) -> Iterator[exp.Expr]:
+    """The conjuncts of the WHERE and of every join's ON; `JOIN b USING (id)` links b with
+    every relation before it, as a condition naming them all."""
+    where = node.args.get("where")
+    if isinstance(where, exp.Where):
+        yield from _leaves(unparen(where.this), exp.And)
+    for relation in relations:
+        join = relation.parent
+        if not isinstance(join, exp.Join):
+            continue
+        on = join.args.get("on")
+        if on is not None:
+            yield from _leaves(unparen(on), exp.And)
+        if join.args.get("using"):
+            yield exp.Tuple(expressions=[_any_column(other) for other in relations])
+
+
+def _any_column(relation: exp.Expr) -> exp.Column:
+    return exp.column("*", table=relation.alias_or_name)
+
+
+def _ambiguous(condition: exp.Expr) -> bool:
+    """An unqualified column (outside a subquery) beside another column."""
+    columns = [
+        column for column in condition.find_all(exp.Column) if not _nested(column, condition)
+    ]
+    return len(columns) > 1 and any(not column.table for column in columns)
+
+
+def _ctes(node: exp.Expr) -> dict[str, exp.Expr]:
+    with_ = node.args.get("with_")
+    if not isinstance(with_, exp.With):
+        return {}
+    return {cte.alias_or_name.lower(): cte.this for cte in with_.expressions}
+
+
+class _Links:
+    """Groups of relations that conditions tie together (a union-find over names)."""
+
+    def __init__(self) -> None:
+        self._parent: dict[str, str] = {}
+
+    def _root(self, name: str) -> str:
+        parent = self._parent.setdefault(name, name)
+        while parent != name:
+            name, parent = parent, self._parent.setdefault(parent, parent)
+        return name
+
+    def join(self, names: set[str]) -> None:
+        roots = [self._root(name) for name in names]
+        for root in roots[1:]:
+            self._parent[root] = roots[0]
+
+    def group(self, name: str) -> set[str]:
+        root = self._root(name)
+        return {other for other in list(self._parent) if self._root(other) == root}
