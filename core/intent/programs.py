@@ -183,6 +183,7 @@ class Registry:
     scratch_buckets: frozenset[str] = frozenset()
     scratch_roots: tuple[str, ...] = ()  # remote folders whose subfolders are scratch
     manifests: dict[str, Any] = field(default_factory=dict)
+    client_commands: dict[str, Any] = field(default_factory=dict)  # psql \i, sqlite3 .output
     shell_setup: tuple[str, ...] = ()
     # searches (grep, rg) whose pattern has a credential's shape print the credentials found
     credential_searches: dict[str, Any] = field(default_factory=dict)
@@ -604,6 +605,7 @@ def registry() -> Registry:
         scratch_roots=tuple(str(root) for root in scratch.get("roots") or ()),
         insecure_tls=tuple(str(option) for option in data.get("insecure_tls") or ()),
         manifests=data.get("manifests") or {},
+        client_commands=data.get("client_commands") or {},
         shell_setup=tuple(str(pattern) for pattern in data.get("shell_setup") or ()),
         credential_searches=(data.get("credentials") or {}).get("searches") or {},
     )

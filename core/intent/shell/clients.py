@@ -6,12 +6,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from guardrails_core.intent.shell.execution import _payload, _script
-from guardrails_core.intent.shell.files import _delete, _record_write
+from guardrails_core.intent.shell.client_commands import blank_client_commands
+from guardrails_core.intent.shell.execution import _payload
+from guardrails_core.intent.shell.files import _delete
 from guardrails_core.intent.shell.network import _export
 from guardrails_core.intent.shell.options import (
     _Call,
-    _is_workspace,
     _options,
     _parse,
     _Parsed,
@@ -36,20 +36,6 @@ from guardrails_core.model import (
 
 
 @dataclass(frozen=True, slots=True)
-class _MetaCommands:
-    """A client's own commands inside its SQL input (psql ``\\i``, sqlite3 ``.read``)."""
-
-    prefix: str
-    include: frozenset[str]  # run SQL from another file: not visible
-    shell: frozenset[str]  # run a shell command
-    sql: frozenset[str] = frozenset()  # the rest of the line is SQL (psql \copy)
-    executes_results: frozenset[str] = frozenset()  # run query results as SQL (psql \gexec)
-    bare: frozenset[str] = frozenset()  # recognised without the prefix (mysql `source`)
-    # output sent to a shell command: psql `\o |cmd`, `select ... \g |cmd`
-    pipes: re.Pattern[str] | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class _SqlClient:
     dialect: str | None
     sql_options: frozenset[str] = frozenset()  # options whose value is SQL
@@ -59,7 +45,7 @@ class _SqlClient:
     sql_operands_from: int | None = None  # operands from this index on are SQL (sqlite3 DB SQL)
     script_prefix: str | None = None  # an operand starting with it is a script (sqlplus @f)
     clusters: bool = True
-    meta: _MetaCommands | None = None
+    meta: str | None = None  # the family of its own commands (rules: client_commands)
     info_options: frozenset[str] = _words("--help --version -V -l --list -?")
     # options whose NAME=VALUE is a session property set before the SQL runs (trino --session)
     session_options: frozenset[str] = frozenset()
@@ -180,7 +166,7 @@ def _embed_sql(call: _Call, client: _SqlClient, text: _Word, where: str = "") ->
     """Hand SQL to analyze_sql in the client's dialect; expansions become a placeholder."""
     sql = text.value
     if client.meta is not None:
-        sql = _client_commands(call, client.meta, sql)
+        sql = blank_client_commands(call, client.meta, sql)
     statements = call.analyzer.nested_sql(sql, client.dialect) if sql.strip() else []
     built = ", ".join(text.expansions)
     if text.dynamic and _values_only(sql, text, statements):
@@ -264,71 +250,6 @@ def _value_position(before: str, openers: Sequence[str]) -> bool:
     return listed and before.rstrip().endswith(("(", ","))
 
 
-_SHELL_SYNTAX = re.compile(r"[|;&<>$`'\"\\(){}]")
-
-
-def _client_commands(call: _Call, meta: _MetaCommands, sql: str) -> str:
-    """Blank the client's own commands (keeping offsets) and record what they do."""
-    lines = sql.split("\n")
-    for number, line in enumerate(lines):
-        words = line.split(None, 1)
-        if not words:
-            continue
-        command = words[0].lower()
-        argument = words[1].strip() if len(words) > 1 else ""
-        if any(marker in line for marker in meta.executes_results):
-            call.add(Intent.DYNAMIC, f"{call.prog} runs query results as SQL ({line.strip()})")
-        piped = meta.pipes.search(line) if meta.pipes is not None else None
-        if piped:
-            command = piped.group(1).strip()
-            call.add(Intent.DYNAMIC, f"{call.prog} pipes query results into {command}")
-            if _SHELL_SYNTAX.search(command):
-                _script(call, _Word.literal(command), f"{call.prog} {piped.group(0)[:20]}")
-            else:  # `\g |nc host port`: the command reads the query results
-                results = _Feed(_Origin.DUMP, f"query results from {call.prog}")
-                argv = [_Word.literal(part) for part in command.split()]
-                call.analyzer.run_inner(call, argv, feed=results, transparent=False)
-            lines[number] = line[: piped.start()] + " " * (len(line) - piped.start())
-            continue
-        if not command.startswith(meta.prefix) and command not in meta.bare:
-            continue
-        if command in meta.sql:
-            lines[number] = _client_copy(
-                call,
-                line.replace(words[0], " " * len(meta.prefix) + words[0][len(meta.prefix) :], 1),
-            )
-            continue
-        lines[number] = " " * len(line)
-        if command in meta.include or (
-            meta.prefix in meta.include
-            and command.startswith(meta.prefix)
-            and command != meta.prefix
-        ):
-            if command not in meta.include:  # `@file`: the name is glued to the prefix
-                argument = command[len(meta.prefix) :]
-            call.obj(ObjectKind.FILE, ObjectAction.READ, argument)
-            call.add(
-                Intent.DYNAMIC, f"{call.prog} {command} runs SQL from {argument}, not visible here"
-            )
-        elif command in meta.shell:
-            _script(call, _Word.literal(argument), f"{call.prog} {command}")
-    return "\n".join(lines)
-
-
-# `\copy ... TO 'file'` in the working folder: the client writes the rows to the task's own
-# file, as `COPY ... TO STDOUT > file` would (the last TO is the target, after any query).
-# Anywhere else (/tmp, shared folders) the rows are left where others read them: an export.
-_CLIENT_COPY_TARGET = re.compile(r"(?is).*\bto\s+('[^']*')")
-
-
-def _client_copy(call: _Call, sql: str) -> str:
-    target = _CLIENT_COPY_TARGET.match(sql)
-    if target is None or not _is_workspace(_Word.literal(target.group(1).strip("'"))):
-        return sql
-    _record_write(call.effect, _Word.literal(target.group(1).strip("'")), f"{call.prog} \\copy")
-    return sql[: target.start(1)] + "STDOUT".ljust(len(target.group(1))) + sql[target.end(1) :]
-
-
 def _bq(call: _Call) -> None:
     values = _words(
         "--project_id --location --dataset_id --format --destination_table --parameter "
@@ -369,43 +290,6 @@ def _clickhouse(call: _Call) -> None:
 
 # --------------------------------------------------------------------------- program tables
 
-_PSQL_META = _MetaCommands(
-    prefix="\\",
-    include=_words("\\i \\ir \\include \\include_relative"),
-    shell=_options("\\!"),
-    sql=_options("\\copy"),
-    executes_results=_options("\\gexec"),
-    pipes=re.compile(r"\\(?:o|out|g|gx|w|write)\s*\|\s*(.+)$"),
-)
-_MYSQL_META = _MetaCommands(
-    prefix="\\",
-    include=_options("\\.", "source"),
-    shell=_options("\\!", "system"),
-    bare=_options("source", "system"),
-    # `pager CMD` / `\P CMD`: every later result is piped into CMD
-    pipes=re.compile(r"^\s*(?:pager|\\P)\s+([^;]+?)\s*;?\s*$", re.IGNORECASE),
-)
-_DOT_META = _MetaCommands(
-    prefix=".",
-    include=_options(".read"),
-    shell=_options(".shell", ".system", ".sh"),
-    pipes=re.compile(r"^\s*\.(?:output|once)\s+['\"]?\|\s*(.+?)['\"]?\s*$"),
-)
-# SnowSQL: `!source`/`!load` run a script, `!system` runs a shell command.
-_SNOWSQL_META = _MetaCommands(
-    prefix="!", include=_options("!source", "!load"), shell=_options("!system")
-)
-# SQL*Plus: `@file` runs a script; SET/SPOOL/... are client settings; HOST runs a shell command.
-_SQLPLUS_META = _MetaCommands(
-    prefix="@",
-    include=_words("@ @@ start sta"),
-    shell=_options("host", "ho", "!"),
-    bare=_words(
-        "set spool exit quit prompt whenever column define undefine show connect conn "
-        "disconnect / host ho ! start sta ttitle btitle break compute var variable exec "
-        "execute timing pause accept describe desc"
-    ),
-)
 _MYSQL = _SqlClient(
     "mysql",
     sql_options=_options("-e", "--execute", "--init-command"),
@@ -414,7 +298,7 @@ _MYSQL = _SqlClient(
         "--defaults-file"
     ),
     attached_only=_options("-p"),
-    meta=_MYSQL_META,
+    meta="mysql",
 )
 _SQLITE = _SqlClient(
     "sqlite",
@@ -423,7 +307,7 @@ _SQLITE = _SqlClient(
     value_options=_words("-separator -nullvalue -newline -vfs"),
     sql_operands_from=1,
     clusters=False,
-    meta=_DOT_META,
+    meta="sqlite",
     info_options=_words("-help -version --help --version"),
 )
 _SPARK = _SqlClient(
@@ -446,7 +330,7 @@ _SQL_CLIENTS: dict[str, _SqlClient] = {
             "--output -L --log-file -P --pset -F --field-separator -R --record-separator "
             "-T --table-attr"
         ),
-        meta=_PSQL_META,
+        meta="psql",
     ),
     "mysql": _MYSQL,
     "mariadb": _MYSQL,
@@ -460,7 +344,7 @@ _SQL_CLIENTS: dict[str, _SqlClient] = {
             "-a --accountname -u --username -d --dbname -s --schemaname -r --rolename -w "
             "--warehouse -c --connection -o --option -D --variable --config"
         ),
-        meta=_SNOWSQL_META,
+        meta="snowsql",
     ),
     "bq": _SqlClient("bigquery", sql_operands_from=0),
     "sqlcmd": _SqlClient(
@@ -487,7 +371,7 @@ _SQL_CLIENTS: dict[str, _SqlClient] = {
         file_options=_options("-init", "-f"),
         sql_operands_from=1,
         clusters=False,
-        meta=_DOT_META,
+        meta="sqlite",
     ),
     "trino": _SqlClient(
         "trino",
@@ -510,10 +394,10 @@ _SQL_CLIENTS: dict[str, _SqlClient] = {
         "oracle",
         script_prefix="@",
         clusters=False,
-        meta=_SQLPLUS_META,
+        meta="sqlplus",
         info_options=_options("-V", "-H", "-v"),
     ),
-    "beeline": _SPARK,
+    "beeline": replace(_SPARK, meta="sqlline"),
     "spark-sql": _SPARK,
     "hive": replace(_SPARK, dialect="hive"),
 }

@@ -1,0 +1,158 @@
+"""A database client's own commands inside its SQL input (psql ``\\i``, sqlite3 ``.output``,
+mysql ``system``, SQLLine ``!dropall``): blanked out of the SQL, and judged by what they do
+(the client_commands table of rules/programs.yaml)."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+
+from guardrails_core.intent import shell_registry
+from guardrails_core.intent.programs import registry
+from guardrails_core.intent.shell.execution import _script
+from guardrails_core.intent.shell.files import _record_write, _special_file
+from guardrails_core.intent.shell.options import _Call, _is_workspace
+from guardrails_core.intent.shell.words import _Feed, _Origin, _Word
+from guardrails_core.model import Intent, ObjectAction, ObjectKind
+
+
+@dataclass(frozen=True, slots=True)
+class ClientCommands:
+    """One family's commands: what each does (include, shell, output, ...: see the table)."""
+
+    prefix: str
+    commands: Mapping[str, str]
+    pipes: re.Pattern[str] | None = None  # output piped into a shell command (psql `\o |cmd`)
+
+    @property
+    def results(self) -> list[str]:
+        return [name for name, action in self.commands.items() if action == "results"]
+
+    def action(self, command: str) -> str | None:
+        """What a line's first word does; None when it is no command of the client's."""
+        if command in self.commands:
+            return self.commands[command]
+        if not command.startswith(self.prefix):
+            return None
+        if self.commands.get(self.prefix) == "include" and command != self.prefix:
+            return "include-glued"  # SQL*Plus `@file`: the name is glued to the prefix
+        return "setting"
+
+
+@cache
+def client_commands(family: str) -> ClientCommands:
+    row = registry().client_commands[family]
+    pipes = row.get("pipes")
+    return ClientCommands(
+        str(row["prefix"]),
+        {str(name).lower(): str(action) for name, action in row["commands"].items()},
+        re.compile(pipes) if pipes else None,
+    )
+
+
+_SHELL_SYNTAX = re.compile(r"[|;&<>$`'\"\\(){}]")
+
+
+def blank_client_commands(call: _Call, family: str, sql: str) -> str:
+    """Blank the client's own commands (keeping offsets) and record what they do."""
+    table = client_commands(family)
+    lines = sql.split("\n")
+    for number, line in enumerate(lines):
+        words = line.split(None, 1)
+        if not words:
+            continue
+        command = words[0].lower()
+        argument = words[1].strip() if len(words) > 1 else ""
+        if any(marker in line for marker in table.results):  # `SELECT ... \gexec`
+            call.add(Intent.DYNAMIC, f"{call.prog} runs query results as SQL ({line.strip()})")
+        piped = table.pipes.search(line) if table.pipes is not None else None
+        if piped:
+            _piped(call, piped.group(1).strip(), piped.group(0))
+            lines[number] = line[: piped.start()] + " " * (len(line) - piped.start())
+            continue
+        action = table.action(command)
+        if action is None or action == "results":
+            continue
+        if action == "sql":
+            unprefixed = " " * len(table.prefix) + words[0][len(table.prefix) :]
+            lines[number] = _client_copy(call, line.replace(words[0], unprefixed, 1))
+            continue
+        lines[number] = " " * len(line)
+        if action == "include-glued":
+            action, argument = "include", command[len(table.prefix) :]
+        _run_client_command(call, f"{call.prog} {command}", action, argument)
+    return "\n".join(lines)
+
+
+def _run_client_command(call: _Call, how: str, action: str, argument: str) -> None:
+    operands = _operands(argument)
+    path = operands[0] if operands else ""
+    if action == "include":
+        call.obj(ObjectKind.FILE, ObjectAction.READ, argument)
+        call.add(Intent.DYNAMIC, f"{how} runs SQL from {argument}, not visible here")
+    elif action == "shell":
+        call.add(Intent.HOST_ACCESS, f"{how} runs a shell command on the client's host")
+        _script(call, _Word.literal(argument), how)
+    elif action in ("output", "writes") and path and path.lower() not in _NO_FILE:
+        _output(call, how, _Word.literal(path), results=action == "output")
+    elif action == "reads" and path:
+        call.obj(ObjectKind.FILE, ObjectAction.READ, path)
+        call.add(Intent.READ, f"{how} reads {path}")
+        call.add(Intent.WRITE, f"{how} loads {path} into {' '.join(operands[1:2]) or 'a table'}")
+        _special_file(call.effect, _Word.literal(path), how, writes=False)
+    elif action == "load":
+        call.add(Intent.HOST_ACCESS, f"{how} loads the native library {path}, which runs its code")
+    elif action == "drop-all":
+        message = f"{how} drops every table of the database"
+        for intent in (Intent.DELETE, Intent.SCHEMA_CHANGE, Intent.MASS_MUTATION):
+            call.add(intent, message)
+        call.obj(ObjectKind.DATABASE, ObjectAction.DROP, "every table")
+
+
+# arguments of output commands that name no file: back to stdout, off, the printer
+_NO_FILE = frozenset(("off", "out", "stdout", "stderr", "-", "on"))
+
+
+def _operands(argument: str) -> list[str]:
+    """The words of a command's argument without its options (`.import --csv f.csv t`)."""
+    try:
+        words = shlex.split(argument.split(";", 1)[0])  # mysql `tee out.log; SELECT ...`
+    except ValueError:
+        words = argument.split(";", 1)[0].split()
+    return [word for word in words if not word.startswith("-")]
+
+
+def _output(call: _Call, how: str, target: _Word, *, results: bool) -> None:
+    _record_write(call.effect, target, how)
+    if results and "startup" in shell_registry.file_classes(target.value):
+        call.add(
+            Intent.DYNAMIC,
+            f"{how} writes query results into {target.display}, which runs them as code later",
+        )
+
+
+def _piped(call: _Call, command: str, written: str) -> None:
+    call.add(Intent.DYNAMIC, f"{call.prog} pipes query results into {command}")
+    if _SHELL_SYNTAX.search(command):
+        _script(call, _Word.literal(command), f"{call.prog} {written[:20]}")
+    else:  # `\g |nc host port`: the command reads the query results
+        results = _Feed(_Origin.DUMP, f"query results from {call.prog}")
+        argv = [_Word.literal(part) for part in command.split()]
+        call.analyzer.run_inner(call, argv, feed=results, transparent=False)
+
+
+# `\copy ... TO 'file'` in the working folder: the client writes the rows to the task's own
+# file, as `COPY ... TO STDOUT > file` would (the last TO is the target, after any query).
+# Anywhere else (/tmp, shared folders) the rows are left where others read them: an export.
+_CLIENT_COPY_TARGET = re.compile(r"(?is).*\bto\s+('[^']*')")
+
+
+def _client_copy(call: _Call, sql: str) -> str:
+    target = _CLIENT_COPY_TARGET.match(sql)
+    if target is None or not _is_workspace(_Word.literal(target.group(1).strip("'"))):
+        return sql
+    _record_write(call.effect, _Word.literal(target.group(1).strip("'")), f"{call.prog} \\copy")
+    return sql[: target.start(1)] + "STDOUT".ljust(len(target.group(1))) + sql[target.end(1) :]
