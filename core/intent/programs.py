@@ -53,6 +53,7 @@ EFFECTS = (
     "unprotect",
     "public-grant",
     "secret",
+    "harvest",
     "named-secrets",
     "secret-store",
     "export",

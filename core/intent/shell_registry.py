@@ -318,7 +318,10 @@ def kept_options(program: str, args: Sequence[str]) -> dict[str, str]:
 def prints_credentials(program: str, args: Sequence[str]) -> bool:
     """``aws configure export-credentials``: a known program whose output is a credential."""
     known = registry().lookup(program)
-    return known is not None and registry().judge(known, args).effect in ("secret", "privilege")
+    return known is not None and registry().judge(known, args).effect in _PRINTS_CREDENTIAL
+
+
+_PRINTS_CREDENTIAL = frozenset(("secret", "harvest", "privilege"))
 
 
 def searches_credentials(program: str, args: Sequence[str]) -> str | None:
@@ -380,6 +383,9 @@ def _record(call: Call, program: Program, verdict: Verdict) -> None:
         call.add(Intent.DYNAMIC, what)
     elif effect in ("secret", "named-secrets"):
         prints_secret(call, what, named=effect == "named-secrets")
+    elif effect == "harvest":  # a task reads the credential it needs, not every one there is
+        prints_secret(call, what)
+        call.add(Intent.PRIVILEGE, f"{what}: every credential there at once, wherever it goes")
     elif effect == "secret-store":
         call.add(Intent.UNKNOWN, f"{what}: a stored credential is set")
     elif effect == "unknown":

@@ -30,6 +30,10 @@ class _Wrapper:
     shell_options: frozenset[str] = frozenset()  # with no command: a shell that reads stdin
 
 
+# run the command as root (or another user): what it does to the host, it does with their rights
+_ROOT_RUNNERS = frozenset(("sudo", "doas", "pkexec"))
+
+
 def _wrapped(call: _Call) -> None:
     spec = _WRAPPERS[call.prog]
     values = spec.value_options | spec.script_options
@@ -49,7 +53,10 @@ def _wrapped(call: _Call) -> None:
             call.analyzer.environment(call.effect, rest[0].value)  # env LD_PRELOAD=x.so ls
             rest = rest[1:]
     if rest:
-        call.analyzer.run_inner(call, rest, feed=call.feed, transparent=True)
+        runner = call.prog  # the inner command names the statement from here on
+        inner = call.analyzer.run_inner(call, rest, feed=call.feed, transparent=True)
+        if runner in _ROOT_RUNNERS and Intent.HOST_ACCESS in inner.intents:
+            call.add(Intent.PRIVILEGE, f"{runner} runs {inner.operation} as root on the host")
     elif parsed.has(*spec.shell_options) and call.feed is not None:
         _stdin_program(call, shell=True)
     elif call.prog == "env" and not parsed.has(*spec.script_options):
