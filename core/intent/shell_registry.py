@@ -481,6 +481,9 @@ def _mongo(call: Call, value: Any) -> None:
     if found in ("destroy", "mass"):
         call.add(Intent.DELETE, f"{call.prog} deletes or rewrites documents or collections")
         call.add(Intent.MASS_MUTATION, what)
+    elif found == "mass-write":
+        call.add(Intent.WRITE, f"{call.prog} rewrites every document of a collection")
+        call.add(Intent.MASS_MUTATION, what)
     elif found == "delete":
         call.add(Intent.DELETE, f"{what} (its filter names the documents)")
     elif found == "write":

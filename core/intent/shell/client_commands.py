@@ -74,7 +74,7 @@ def blank_client_commands(call: _Call, family: str, sql: str) -> str:
             lines[number] = line[: piped.start()] + " " * (len(line) - piped.start())
             continue
         action = table.action(command)
-        if action is None or action == "results":
+        if action is None:
             continue
         if action == "sql":
             unprefixed = " " * len(table.prefix) + words[0][len(table.prefix) :]

@@ -108,6 +108,8 @@ def _run_sql_client(call: _Call, client: _SqlClient, parsed: _Parsed) -> None:
         call.add(Intent.DYNAMIC, f"{call.prog} reads SQL from stdin, which is not visible here")
     elif feed.literal is not None:
         _embed_sql(call, client, feed.literal, f" from {feed.description}")
+        if feed.origin & _PAYLOAD:  # `echo ... | base64 -d | psql`: hidden from a reader
+            _payload(call, feed.origin, feed.description, "SQL")
     else:
         call.add(Intent.DYNAMIC, f"{call.prog} runs SQL from {feed.description}, not visible here")
         if feed.origin & (_Origin.FILE | _Origin.DUMP):
@@ -177,7 +179,7 @@ def _embed_sql(call: _Call, client: _SqlClient, text: _Word, where: str = "") ->
         call.add(
             Intent.DYNAMIC, f"the SQL {call.prog} runs{where} is built at run time from {built}"
         )
-    if text.dynamic and text.origin & _PAYLOAD:
+    if (text.dynamic or text.origin & _Origin.DECODED) and text.origin & _PAYLOAD:
         _payload(call, text.origin, text.source, "SQL")
     call.effect.embedded.extend(statements)
 
