@@ -18,6 +18,9 @@ from guardrails_core.intent.shell.options import _Call, _is_workspace
 from guardrails_core.intent.shell.words import _Feed, _Origin, _Word
 from guardrails_core.model import Intent, ObjectAction, ObjectKind
 
+# commands that may be glued to a prefix that is itself the command (`@file`, `!ls`)
+_GLUED = frozenset(("include", "shell"))
+
 
 @dataclass(frozen=True, slots=True)
 class ClientCommands:
@@ -37,8 +40,8 @@ class ClientCommands:
             return self.commands[command]
         if not command.startswith(self.prefix):
             return None
-        if self.commands.get(self.prefix) == "include" and command != self.prefix:
-            return "include-glued"  # SQL*Plus `@file`: the name is glued to the prefix
+        if command != self.prefix and self.commands.get(self.prefix) in _GLUED:
+            return f"{self.commands[self.prefix]}-glued"  # SQL*Plus `@file`, Hive `!ls`
         return "setting"
 
 
@@ -81,8 +84,9 @@ def blank_client_commands(call: _Call, family: str, sql: str) -> str:
             lines[number] = _client_copy(call, line.replace(words[0], unprefixed, 1))
             continue
         lines[number] = " " * len(line)
-        if action == "include-glued":
-            action, argument = "include", command[len(table.prefix) :]
+        if action.endswith("-glued"):  # the prefix is the command, the rest its argument
+            glued = words[0][len(table.prefix) :]
+            action, argument = action.removesuffix("-glued"), f"{glued} {argument}".strip()
         _run_client_command(call, f"{call.prog} {command}", action, argument)
     return "\n".join(lines)
 
@@ -91,8 +95,9 @@ def _run_client_command(call: _Call, how: str, action: str, argument: str) -> No
     operands = _operands(argument)
     path = operands[0] if operands else ""
     if action == "include":
-        call.obj(ObjectKind.FILE, ObjectAction.READ, argument)
-        call.add(Intent.DYNAMIC, f"{how} runs SQL from {argument}, not visible here")
+        script = path or argument
+        call.obj(ObjectKind.FILE, ObjectAction.READ, script)
+        call.add(Intent.DYNAMIC, f"{how} runs SQL from {script}, not visible here")
     elif action == "shell":
         call.add(Intent.HOST_ACCESS, f"{how} runs a shell command on the client's host")
         _script(call, _Word.literal(argument), how)
@@ -105,6 +110,9 @@ def _run_client_command(call: _Call, how: str, action: str, argument: str) -> No
         _special_file(call.effect, _Word.literal(path), how, writes=False)
     elif action == "load":
         call.add(Intent.HOST_ACCESS, f"{how} loads the native library {path}, which runs its code")
+    elif action == "dfs":
+        words = [_Word.literal(word) for word in ["hdfs", "dfs", *_words(argument)]]
+        call.analyzer.run_inner(call, words, feed=None, transparent=False)
     elif action == "drop-all":
         message = f"{how} drops every table of the database"
         for intent in (Intent.DELETE, Intent.SCHEMA_CHANGE, Intent.MASS_MUTATION):
@@ -116,13 +124,17 @@ def _run_client_command(call: _Call, how: str, action: str, argument: str) -> No
 _NO_FILE = frozenset(("off", "out", "stdout", "stderr", "-", "on"))
 
 
-def _operands(argument: str) -> list[str]:
-    """The words of a command's argument without its options (`.import --csv f.csv t`)."""
+def _words(argument: str) -> list[str]:
+    """The words of a command's argument, up to a `;` (mysql `tee out.log; SELECT ...`)."""
     try:
-        words = shlex.split(argument.split(";", 1)[0])  # mysql `tee out.log; SELECT ...`
+        return shlex.split(argument.split(";", 1)[0])
     except ValueError:
-        words = argument.split(";", 1)[0].split()
-    return [word for word in words if not word.startswith("-")]
+        return argument.split(";", 1)[0].split()
+
+
+def _operands(argument: str) -> list[str]:
+    """Without the options (`.import --csv f.csv t`)."""
+    return [word for word in _words(argument) if not word.startswith("-")]
 
 
 def _output(call: _Call, how: str, target: _Word, *, results: bool) -> None:

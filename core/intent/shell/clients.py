@@ -401,5 +401,5 @@ _SQL_CLIENTS: dict[str, _SqlClient] = {
     ),
     "beeline": replace(_SPARK, meta="sqlline"),
     "spark-sql": _SPARK,
-    "hive": replace(_SPARK, dialect="hive"),
+    "hive": replace(_SPARK, dialect="hive", meta="hive"),
 }
