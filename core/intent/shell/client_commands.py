@@ -29,6 +29,7 @@ class ClientCommands:
     prefix: str
     commands: Mapping[str, str]
     pipes: re.Pattern[str] | None = None  # output piped into a shell command (psql `\o |cmd`)
+    ends: str | None = None  # what ends a command, the rest of the line being SQL (psql `\\`)
 
     @property
     def results(self) -> list[str]:
@@ -53,6 +54,7 @@ def client_commands(family: str) -> ClientCommands:
         str(row["prefix"]),
         {str(name).lower(): str(action) for name, action in row["commands"].items()},
         re.compile(pipes) if pipes else None,
+        row.get("ends"),
     )
 
 
@@ -83,12 +85,21 @@ def blank_client_commands(call: _Call, family: str, sql: str) -> str:
             unprefixed = " " * len(table.prefix) + words[0][len(table.prefix) :]
             lines[number] = _client_copy(call, line.replace(words[0], unprefixed, 1))
             continue
-        lines[number] = " " * len(line)
+        # a shell escape takes the whole line (psql `\!`, mysql `system`)
+        own, rest = _split_end(line, None if action.startswith("shell") else table.ends)
+        lines[number] = " " * (len(line) - len(rest)) + rest
+        argument = own[len(words[0]) :].strip()
         if action.endswith("-glued"):  # the prefix is the command, the rest its argument
             glued = words[0][len(table.prefix) :]
             action, argument = action.removesuffix("-glued"), f"{glued} {argument}".strip()
         _run_client_command(call, f"{call.prog} {command}", action, argument)
     return "\n".join(lines)
+
+
+def _split_end(line: str, ends: str | None) -> tuple[str, str]:
+    """The command, and the SQL after what ends it on the same line."""
+    before, found, after = line.partition(ends) if ends else (line, "", "")
+    return (before, after) if found else (line, "")
 
 
 def _run_client_command(call: _Call, how: str, action: str, argument: str) -> None:
