@@ -121,6 +121,8 @@ def _run_client_command(call: _Call, how: str, action: str, argument: str) -> No
         _special_file(call.effect, _Word.literal(path), how, writes=False)
     elif action == "load":
         call.add(Intent.HOST_ACCESS, f"{how} loads the native library {path}, which runs its code")
+    elif action == "environment" and path:  # psql `\setenv PAGER 'sh -c ...'`
+        call.analyzer.environment(call.effect, f"{path}={' '.join(operands[1:])}")
     elif action == "dfs":
         words = [_Word.literal(word) for word in ["hdfs", "dfs", *_words(argument)]]
         call.analyzer.run_inner(call, words, feed=None, transparent=False)
