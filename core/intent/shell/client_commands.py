@@ -14,7 +14,7 @@ from guardrails_core.intent import shell_registry
 from guardrails_core.intent.programs import registry
 from guardrails_core.intent.shell.execution import _script
 from guardrails_core.intent.shell.files import _record_write, _special_file
-from guardrails_core.intent.shell.options import _Call, _is_workspace
+from guardrails_core.intent.shell.options import _Call, _is_workspace, _words
 from guardrails_core.intent.shell.words import _Feed, _Origin, _Word
 from guardrails_core.model import Intent, ObjectAction, ObjectKind
 
@@ -30,10 +30,7 @@ class ClientCommands:
     commands: Mapping[str, str]
     pipes: re.Pattern[str] | None = None  # output piped into a shell command (psql `\o |cmd`)
     ends: str | None = None  # what ends a command, the rest of the line being SQL (psql `\\`)
-
-    @property
-    def results(self) -> list[str]:
-        return [name for name, action in self.commands.items() if action == "results"]
+    results: tuple[str, ...] = ()  # the commands that run query results (psql `\gexec`)
 
     def action(self, command: str) -> str | None:
         """What a line's first word does; None when it is no command of the client's."""
@@ -46,15 +43,25 @@ class ClientCommands:
         return "setting"
 
 
+_ACTIONS = _words(
+    "include shell sql results output reads writes load environment dfs drop-all setting"
+)
+
+
 @cache
 def client_commands(family: str) -> ClientCommands:
     row = registry().client_commands[family]
+    commands = {str(name).lower(): str(action) for name, action in row["commands"].items()}
+    unknown = sorted(set(commands.values()) - _ACTIONS)
+    if unknown:
+        raise ValueError(f"programs.yaml client_commands.{family}: unknown action(s) {unknown}")
     pipes = row.get("pipes")
     return ClientCommands(
         str(row["prefix"]),
-        {str(name).lower(): str(action) for name, action in row["commands"].items()},
+        commands,
         re.compile(pipes) if pipes else None,
         row.get("ends"),
+        tuple(name for name, action in commands.items() if action == "results"),
     )
 
 
@@ -70,7 +77,6 @@ def blank_client_commands(call: _Call, family: str, sql: str) -> str:
         if not words:
             continue
         command = words[0].lower()
-        argument = words[1].strip() if len(words) > 1 else ""
         if any(marker in line for marker in table.results):  # `SELECT ... \gexec`
             call.add(Intent.DYNAMIC, f"{call.prog} runs query results as SQL ({line.strip()})")
         piped = table.pipes.search(line) if table.pipes is not None else None
@@ -124,7 +130,7 @@ def _run_client_command(call: _Call, how: str, action: str, argument: str) -> No
     elif action == "environment" and path:  # psql `\setenv PAGER 'sh -c ...'`
         call.analyzer.environment(call.effect, f"{path}={' '.join(operands[1:])}")
     elif action == "dfs":
-        words = [_Word.literal(word) for word in ["hdfs", "dfs", *_words(argument)]]
+        words = [_Word.literal(word) for word in ["hdfs", "dfs", *_argument_words(argument)]]
         call.analyzer.run_inner(call, words, feed=None, transparent=False)
     elif action == "drop-all":
         message = f"{how} drops every table of the database"
@@ -137,7 +143,7 @@ def _run_client_command(call: _Call, how: str, action: str, argument: str) -> No
 _NO_FILE = frozenset(("off", "out", "stdout", "stderr", "-", "on"))
 
 
-def _words(argument: str) -> list[str]:
+def _argument_words(argument: str) -> list[str]:
     """The words of a command's argument, up to a `;` (mysql `tee out.log; SELECT ...`)."""
     try:
         return shlex.split(argument.split(";", 1)[0])
@@ -147,7 +153,7 @@ def _words(argument: str) -> list[str]:
 
 def _operands(argument: str) -> list[str]:
     """Without the options (`.import --csv f.csv t`)."""
-    return [word for word in _words(argument) if not word.startswith("-")]
+    return [word for word in _argument_words(argument) if not word.startswith("-")]
 
 
 def _output(call: _Call, how: str, target: _Word, *, results: bool) -> None:
