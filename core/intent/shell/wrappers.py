@@ -52,15 +52,16 @@ def _wrapped(call: _Call) -> None:
         while rest and re.match(r"^[A-Za-z_]\w*=", rest[0].value):
             call.analyzer.environment(call.effect, rest[0].value)  # env LD_PRELOAD=x.so ls
             rest = rest[1:]
+    runner = call.prog  # a command run as given names the statement from here on
     if rest:
-        runner = call.prog  # the inner command names the statement from here on
-        inner = call.analyzer.run_inner(call, rest, feed=call.feed, transparent=True)
-        if runner in _ROOT_RUNNERS and Intent.HOST_ACCESS in inner.intents:
-            call.add(Intent.PRIVILEGE, f"{runner} runs {inner.operation} as root on the host")
+        call.analyzer.run_inner(call, rest, feed=call.feed, transparent=True)
     elif parsed.has(*spec.shell_options) and call.feed is not None:
-        _stdin_program(call, shell=True)
+        _stdin_program(call, shell=True)  # sudo -s <<< 'CMD'
     elif call.prog == "env" and not parsed.has(*spec.script_options):
         _environment(call)
+    reaches_host = any(Intent.HOST_ACCESS in inner.intents for inner in call.effect.embedded)
+    if runner in _ROOT_RUNNERS and reaches_host:
+        call.add(Intent.PRIVILEGE, f"{runner} runs it as root, on the host")
 
 
 def _looked_up(call: _Call, names: Sequence[_Word]) -> None:
