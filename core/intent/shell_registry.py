@@ -466,10 +466,34 @@ def _code(call: Call, carrier: Carrier, value: Any, bridge: Bridge) -> None:
             call.add(Intent.EXPORT, f"{call.prog} uploads files ({value.display[:60]})")
     elif language == "mongo":
         _mongo(call, value)
+    elif language == "redis-lua":
+        _redis_lua(call, value, bridge)
     elif language == "make":  # make --eval='t:\n\tcmd': a makefile given as text
         _makefile(call, value, bridge)
     else:
         call.add(Intent.DYNAMIC, f"{call.prog} runs {language} code that is not analysed")
+
+
+# `redis.call('FLUSH' .. 'DB', KEYS[1])`: a command whose name is written out, in pieces or not
+_LUA_CALL = re.compile(r"redis\.p?call\s*\(([^()]*)\)")
+_LUA_STRING = re.compile(r"""\s*(?:'([^']*)'|"([^"]*)")\s*""")
+
+
+def _redis_lua(call: Call, value: Any, bridge: Bridge) -> None:
+    """``redis-cli EVAL SCRIPT 0``: each call of the script whose command is literal strings
+    (joined by ``..``) is judged as that command; the script itself stays dynamic (its rule)."""
+    for match in _LUA_CALL.finditer(value.value):
+        args = [_lua_literal(arg) for arg in match.group(1).split(",")]
+        if args[0]:
+            words = [type(value).literal(arg or "KEY") for arg in args]
+            bridge.line(call, [call.name, *words])
+
+
+def _lua_literal(expression: str) -> str | None:
+    pieces = [_LUA_STRING.fullmatch(piece) for piece in expression.split("..")]
+    if not all(pieces):
+        return None
+    return "".join(piece.group(1) or piece.group(2) or "" for piece in pieces if piece)
 
 
 def _mongo(call: Call, value: Any) -> None:
