@@ -119,7 +119,7 @@ def _run_client_command(call: _Call, how: str, action: str, argument: str) -> No
         call.add(Intent.HOST_ACCESS, f"{how} runs a shell command on the client's host")
         _script(call, _Word.literal(argument), how)
     elif action in ("output", "writes") and path and path.lower() not in _NO_FILE:
-        _output(call, how, _Word.literal(path), results=action == "output")
+        record_output(call, how, _Word.literal(path), results=action == "output")
     elif action == "reads" and path:
         call.obj(ObjectKind.FILE, ObjectAction.READ, path)
         call.add(Intent.READ, f"{how} reads {path}")
@@ -156,7 +156,8 @@ def _operands(argument: str) -> list[str]:
     return [word for word in _argument_words(argument) if not word.startswith("-")]
 
 
-def _output(call: _Call, how: str, target: _Word, *, results: bool) -> None:
+def record_output(call: _Call, how: str, target: _Word, *, results: bool) -> None:
+    """What the client prints goes to this file (sqlite3 `.output f`, psql `-o f`)."""
     _record_write(call.effect, target, how)
     if results and "startup" in shell_registry.file_classes(target.value):
         call.add(

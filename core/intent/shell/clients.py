@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from guardrails_core.intent.shell.client_commands import blank_client_commands
+from guardrails_core.intent.shell.client_commands import blank_client_commands, record_output
 from guardrails_core.intent.shell.execution import _payload
 from guardrails_core.intent.shell.files import _delete
 from guardrails_core.intent.shell.network import _export
@@ -40,6 +40,7 @@ class _SqlClient:
     dialect: str | None
     sql_options: frozenset[str] = frozenset()  # options whose value is SQL
     file_options: frozenset[str] = frozenset()  # options whose value is a SQL script file
+    output_options: frozenset[str] = frozenset()  # options whose value is a file it writes to
     value_options: frozenset[str] = frozenset()
     attached_only: frozenset[str] = frozenset()
     sql_operands_from: int | None = None  # operands from this index on are SQL (sqlite3 DB SQL)
@@ -59,7 +60,7 @@ def _sql_client(call: _Call) -> None:
     client = _SQL_CLIENTS[call.prog]
     parsed = _parse(
         call.args,
-        client.sql_options | client.file_options | client.value_options,
+        client.sql_options | client.file_options | client.value_options | client.output_options,
         attached_only=client.attached_only,
         clusters=client.clusters,
     )
@@ -70,6 +71,9 @@ def _run_sql_client(call: _Call, client: _SqlClient, parsed: _Parsed) -> None:
     # What a client prints is the database's contents: in a URL, a DNS name or on another
     # server it is an export, like a dump.
     call.stdout = _Feed(_Origin.DUMP, f"query results from {call.prog}")
+    for option, target in parsed.options:  # psql -o FILE, mysql --tee=FILE
+        if option in client.output_options and target is not None:
+            record_output(call, f"{call.prog} {option}", target, results=True)
     sql = parsed.values(*client.sql_options)
     if client.sql_operands_from is not None:
         sql.extend(parsed.operands[client.sql_operands_from :])
@@ -299,6 +303,7 @@ _MYSQL = _SqlClient(
         "-h --host -u --user -P --port -D --database -S --socket --default-character-set "
         "--defaults-file"
     ),
+    output_options=_options("--tee"),
     attached_only=_options("-p"),
     meta="mysql",
 )
@@ -328,10 +333,10 @@ _SQL_CLIENTS: dict[str, _SqlClient] = {
         sql_options=_options("-c", "--command"),
         file_options=_options("-f", "--file"),
         value_options=_words(
-            "-h --host -p --port -U --username -d --dbname -v --set --variable -o "
-            "--output -L --log-file -P --pset -F --field-separator -R --record-separator "
-            "-T --table-attr"
+            "-h --host -p --port -U --username -d --dbname -v --set --variable "
+            "-P --pset -F --field-separator -R --record-separator -T --table-attr"
         ),
+        output_options=_words("-o --output -L --log-file"),
         meta="psql",
     ),
     "mysql": _MYSQL,
@@ -353,7 +358,8 @@ _SQL_CLIENTS: dict[str, _SqlClient] = {
         "tsql",
         sql_options=_options("-Q", "-q"),
         file_options=_options("-i"),
-        value_options=_words("-S -U -P -d -o -s -w -h -v -t -l -H -f -a -b -W"),
+        value_options=_words("-S -U -P -d -s -w -h -v -t -l -H -f -a -b -W"),
+        output_options=_options("-o"),
         clusters=False,
         info_options=_options("-?"),
         variable_options=_options("-v"),
