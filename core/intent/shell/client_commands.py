@@ -31,6 +31,7 @@ class ClientCommands:
     pipes: re.Pattern[str] | None = None  # output piped into a shell command (psql `\o |cmd`)
     ends: str | None = None  # what ends a command, the rest of the line being SQL (psql `\\`)
     results: tuple[str, ...] = ()  # the commands that run query results (psql `\gexec`)
+    after_sql: bool = False  # a command may end a line of SQL (psql `SELECT ... \g out.csv`)
 
     def action(self, command: str) -> str | None:
         """What a line's first word does; None when it is no command of the client's."""
@@ -62,6 +63,7 @@ def client_commands(family: str) -> ClientCommands:
         re.compile(pipes) if pipes else None,
         row.get("ends"),
         tuple(name for name, action in commands.items() if action == "results"),
+        bool(row.get("after_sql", False)),
     )
 
 
@@ -85,6 +87,9 @@ def blank_client_commands(call: _Call, family: str, sql: str) -> str:
             lines[number] = line[: piped.start()] + " " * (len(line) - piped.start())
             continue
         action = table.action(command)
+        if action is None and table.after_sql:
+            lines[number] = _trailing_command(call, table, line)
+            continue
         if action is None:
             continue
         if action == "sql":
@@ -100,6 +105,33 @@ def blank_client_commands(call: _Call, family: str, sql: str) -> str:
             action, argument = action.removesuffix("-glued"), f"{glued} {argument}".strip()
         _run_client_command(call, f"{call.prog} {command}", action, argument)
     return "\n".join(lines)
+
+
+def _trailing_command(call: _Call, table: ClientCommands, line: str) -> str:
+    """``SELECT ... \\g out.csv``: the SQL is kept, the command after it blanked and judged."""
+    at = _unquoted(line, table.prefix)
+    if at is None:
+        return line
+    words = line[at:].split(None, 1)
+    action = table.action(words[0].lower()) or "setting"
+    argument = words[1].strip() if len(words) > 1 else ""
+    _run_client_command(call, f"{call.prog} {words[0]}", action, argument)
+    return line[:at] + " " * (len(line) - at)
+
+
+def _unquoted(line: str, prefix: str) -> int | None:
+    """Where the first command (the prefix and a letter, `!` or `?`) outside a quoted string
+    or identifier is (`'C:\\tmp'` holds none)."""
+    quote = ""
+    for index, char in enumerate(line):
+        if char in "'\"" and quote in ("", char):
+            quote = "" if quote else char
+        elif not quote and line.startswith(prefix, index) and _COMMAND.match(line, index + 1):
+            return index
+    return None
+
+
+_COMMAND = re.compile(r"[A-Za-z!?]")
 
 
 def _split_end(line: str, ends: str | None) -> tuple[str, str]:

@@ -40,7 +40,8 @@ class _SqlClient:
     dialect: str | None
     sql_options: frozenset[str] = frozenset()  # options whose value is SQL
     file_options: frozenset[str] = frozenset()  # options whose value is a SQL script file
-    output_options: frozenset[str] = frozenset()  # options whose value is a file it writes to
+    # options whose value is a file it writes to (psql -o), or "OPTION NAME=" a setting that is
+    output_options: frozenset[str] = frozenset()
     value_options: frozenset[str] = frozenset()
     attached_only: frozenset[str] = frozenset()
     sql_operands_from: int | None = None  # operands from this index on are SQL (sqlite3 DB SQL)
@@ -71,9 +72,7 @@ def _run_sql_client(call: _Call, client: _SqlClient, parsed: _Parsed) -> None:
     # What a client prints is the database's contents: in a URL, a DNS name or on another
     # server it is an export, like a dump.
     call.stdout = _Feed(_Origin.DUMP, f"query results from {call.prog}")
-    for option, target in parsed.options:  # psql -o FILE, mysql --tee=FILE
-        if option in client.output_options and target is not None:
-            record_output(call, f"{call.prog} {option}", target, results=True)
+    _output_files(call, client, parsed)
     sql = parsed.values(*client.sql_options)
     if client.sql_operands_from is not None:
         sql.extend(parsed.operands[client.sql_operands_from :])
@@ -122,6 +121,18 @@ def _run_sql_client(call: _Call, client: _SqlClient, parsed: _Parsed) -> None:
         if feed.origin & _Origin.DUMP and host is not None:
             call.obj(ObjectKind.HOST, ObjectAction.EXPORT_TARGET, host)
             call.add(Intent.EXPORT, f"{call.prog} copies {feed.description} to the server {host}")
+
+
+def _output_files(call: _Call, client: _SqlClient, parsed: _Parsed) -> None:
+    """psql -o FILE, mysql --tee=FILE, snowsql -o output_file=FILE: the output goes there."""
+    for option, target in parsed.options:
+        if target is None:
+            continue
+        named = f"{option} {target.value.partition('=')[0]}="
+        if option in client.output_options:
+            record_output(call, f"{call.prog} {option}", target, results=True)
+        elif named in client.output_options:
+            record_output(call, f"{call.prog} {named}", target.after("="), results=True)
 
 
 _LOCAL_HOSTS = frozenset(("localhost", "127.0.0.1", "::1", ""))
@@ -351,6 +362,7 @@ _SQL_CLIENTS: dict[str, _SqlClient] = {
             "-a --accountname -u --username -d --dbname -s --schemaname -r --rolename -w "
             "--warehouse -c --connection -o --option -D --variable --config"
         ),
+        output_options=_options("-o output_file=", "--option output_file="),
         meta="snowsql",
     ),
     "bq": _SqlClient("bigquery", sql_operands_from=0),
