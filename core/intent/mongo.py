@@ -94,8 +94,9 @@ _EVERY_DOCUMENT = re.compile(r"^\s*(?:\{\s*\}|)\s*(?:,|$)|\$where|\$expr|\$exist
 
 
 def judge(code: str) -> str:
-    """destroy | mass | delete | write | read | dynamic, the worst over the statements."""
-    order = ("read", "write", "delete", "mass", "destroy", "dynamic")
+    """destroy | mass | mass-write | delete | write | read | dynamic, the worst over the
+    statements (mass deletes every document, mass-write updates every one)."""
+    order = ("read", "write", "delete", "mass-write", "mass", "destroy", "dynamic")
     worst = "read"
     for statement in filter(str.strip, code.split(";")):
         found = _statement(statement)
@@ -117,14 +118,20 @@ def _statement(statement: str) -> str:
     if method in _DROP:
         return "destroy"
     if method in _FILTERED:
-        if _EVERY_DOCUMENT.search(arguments):
-            return "mass"
-        return "delete" if "delete" in method.lower() or method == "remove" else "write"
+        return _filtered(method, arguments)
     if method in _WRITE:
         return "write"
     if method in ("runCommand", "adminCommand"):
         return "read" if _READ_COMMANDS.match(arguments) else "dynamic"
     return "read" if method in _READ else "dynamic"
+
+
+def _filtered(method: str, arguments: str) -> str:
+    """A delete or an update: of every document (its filter restricts none) or of some."""
+    deletes = "delete" in method.lower() or method == "remove"
+    if _EVERY_DOCUMENT.search(arguments):
+        return "mass" if deletes else "mass-write"
+    return "delete" if deletes else "write"
 
 
 _ANY_CALL = re.compile(r"\.(?=\s*(\w+)\s*\(([^()]*))")  # overlapping: calls inside arguments
@@ -133,16 +140,14 @@ _ANY_CALL = re.compile(r"\.(?=\s*(\w+)\s*\(([^()]*))")  # overlapping: calls ins
 def visible_effect(code: str) -> str | None:
     """In JavaScript that is not analysed (callbacks, loops), what its visible collection calls
     do: `db[c].deleteMany({})` inside a forEach still empties collections."""
-    order = ("write", "delete", "mass", "destroy")
+    order = ("write", "delete", "mass-write", "mass", "destroy")
     worst: str | None = None
     for method, arguments in _ANY_CALL.findall(code):
         found = None
         if method in _DROP:
             found = "destroy"
         elif method in _FILTERED:
-            mass = _EVERY_DOCUMENT.search(arguments)
-            deletes = "delete" in method.lower() or method == "remove"
-            found = "mass" if mass else "delete" if deletes else "write"
+            found = _filtered(method, arguments)
         elif method in _WRITE:
             found = "write"
         if found is not None and (worst is None or order.index(found) > order.index(worst)):

@@ -68,9 +68,15 @@ def values(row: dict[str, Any] | None) -> Values | None:
 class Operand:
     word: str  # the subcommand word it follows (run-operation)
     allowed: tuple[str, ...]  # globs of the operand (drop_*)
+    after_options: bool = False  # options may come between (`kubectl debug -it node/x`)
 
     def holds(self, args: Sequence[str]) -> bool:
-        """The operand right after ``word`` (`dbt run-operation drop_schema`) matches a glob."""
+        """The operand right after ``word`` (`dbt run-operation drop_schema`) matches a glob;
+        with ``after_options`` any word after it does, up to a `--` (the command it runs)."""
+        if self.after_options and self.word in args:
+            rest = args[list(args).index(self.word) + 1 :]
+            rest = rest[: list(rest).index("--")] if "--" in rest else rest
+            return any(fnmatchcase(word, glob) for word in rest for glob in self.allowed)
         return any(
             arg == self.word and any(fnmatchcase(following, glob) for glob in self.allowed)
             for arg, following in pairwise(args)
@@ -126,7 +132,8 @@ def rule_prefixes(row: dict[str, Any] | None) -> RulePrefixes | None:
 def operand(row: dict[str, Any] | None) -> Operand | None:
     if not row:
         return None
-    return Operand(str(row["after"]), tuple(str(glob) for glob in row["in"]))
+    globs = tuple(str(glob) for glob in row["in"])
+    return Operand(str(row["after"]), globs, bool(row.get("after_options", False)))
 
 
 def span(row: dict[str, Any] | None) -> Span | None:

@@ -116,6 +116,7 @@ def registry() -> Registry:
         scratch_roots=tuple(str(root) for root in scratch.get("roots") or ()),
         insecure_tls=tuple(str(option) for option in data.get("insecure_tls") or ()),
         manifests=data.get("manifests") or {},
+        client_commands=data.get("client_commands") or {},
         shell_setup=tuple(str(pattern) for pattern in data.get("shell_setup") or ()),
         official_images=frozenset(str(image) for image in data.get("official_images") or ()),
         credential_searches=(data.get("credentials") or {}).get("searches") or {},

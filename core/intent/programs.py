@@ -51,6 +51,7 @@ EFFECTS = (
     "unprotect",
     "public-grant",
     "secret",
+    "harvest",
     "named-secrets",
     "secret-store",
     "export",
@@ -186,6 +187,7 @@ class Registry:
     scratch_buckets: frozenset[str] = frozenset()
     scratch_roots: tuple[str, ...] = ()  # remote folders whose subfolders are scratch
     manifests: dict[str, Any] = field(default_factory=dict)
+    client_commands: dict[str, Any] = field(default_factory=dict)  # psql \i, sqlite3 .output
     shell_setup: tuple[str, ...] = ()
     official_images: frozenset[str] = frozenset()  # their entrypoint is a known server
     # searches (grep, rg) whose pattern has a credential's shape print the credentials found

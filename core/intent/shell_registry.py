@@ -361,7 +361,10 @@ def kept_options(program: str, args: Sequence[str]) -> dict[str, str]:
 def prints_credentials(program: str, args: Sequence[str]) -> bool:
     """``aws configure export-credentials``: a known program whose output is a credential."""
     known = registry().lookup(program)
-    return known is not None and registry().judge(known, args).effect in ("secret", "privilege")
+    return known is not None and registry().judge(known, args).effect in _PRINTS_CREDENTIAL
+
+
+_PRINTS_CREDENTIAL = frozenset(("secret", "harvest", "privilege"))
 
 
 def searches_credentials(program: str, args: Sequence[str]) -> str | None:
@@ -423,6 +426,9 @@ def _record(call: Call, program: Program, verdict: Verdict) -> None:
         call.add(Intent.DYNAMIC, what)
     elif effect in ("secret", "named-secrets"):
         prints_secret(call, what, named=effect == "named-secrets")
+    elif effect == "harvest":  # a task reads the credential it needs, not every one there is
+        prints_secret(call, what)
+        call.add(Intent.PRIVILEGE, f"{what}: every credential there at once, wherever it goes")
     elif effect == "secret-store":
         call.add(Intent.UNKNOWN, f"{what}: a stored credential is set")
     elif effect == "unknown":
@@ -503,10 +509,34 @@ def _code(call: Call, carrier: Carrier, value: Any, bridge: Bridge) -> None:
             call.add(Intent.EXPORT, f"{call.prog} uploads files ({value.display[:60]})")
     elif language == "mongo":
         _mongo(call, value)
+    elif language == "redis-lua":
+        _redis_lua(call, value, bridge)
     elif language == "make":  # make --eval='t:\n\tcmd': a makefile given as text
         _makefile(call, value, bridge)
     else:
         call.add(Intent.DYNAMIC, f"{call.prog} runs {language} code that is not analysed")
+
+
+# `redis.call('FLUSH' .. 'DB', KEYS[1])`: a command whose name is written out, in pieces or not
+_LUA_CALL = re.compile(r"redis\.p?call\s*\(([^()]*)\)")
+_LUA_STRING = re.compile(r"""\s*(?:'([^']*)'|"([^"]*)")\s*""")
+
+
+def _redis_lua(call: Call, value: Any, bridge: Bridge) -> None:
+    """``redis-cli EVAL SCRIPT 0``: each call of the script whose command is literal strings
+    (joined by ``..``) is judged as that command; the script itself stays dynamic (its rule)."""
+    for match in _LUA_CALL.finditer(value.value):
+        args = [_lua_literal(arg) for arg in match.group(1).split(",")]
+        if args[0]:
+            words = [type(value).literal(arg or "KEY") for arg in args]
+            bridge.line(call, [call.name, *words])
+
+
+def _lua_literal(expression: str) -> str | None:
+    pieces = [_LUA_STRING.fullmatch(piece) for piece in expression.split("..")]
+    if not all(pieces):
+        return None
+    return "".join(piece.group(1) or piece.group(2) or "" for piece in pieces if piece)
 
 
 def _mongo(call: Call, value: Any) -> None:
@@ -517,6 +547,9 @@ def _mongo(call: Call, value: Any) -> None:
         found = mongo.visible_effect(value.value) or "read"  # what its visible calls do
     if found in ("destroy", "mass"):
         call.add(Intent.DELETE, f"{call.prog} deletes or rewrites documents or collections")
+        call.add(Intent.MASS_MUTATION, what)
+    elif found == "mass-write":
+        call.add(Intent.WRITE, f"{call.prog} rewrites every document of a collection")
         call.add(Intent.MASS_MUTATION, what)
     elif found == "delete":
         call.add(Intent.DELETE, f"{what} (its filter names the documents)")

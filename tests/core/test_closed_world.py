@@ -9,6 +9,7 @@ import pytest
 from guardrails_core import Actor, Context, check, load_policy
 from guardrails_core.intent.program_loader import registry
 from guardrails_core.intent.programs import RULES
+from guardrails_core.intent.shell.client_commands import client_commands
 from guardrails_core.intent.sql.dialects import _dialect
 from guardrails_core.intent.sql.parentheses import without_redundant_parentheses
 from guardrails_core.intent.sql.statement import _Names
@@ -93,6 +94,8 @@ def test_every_program_row_loads_and_names_only_known_effects() -> None:
     assert len(table.programs) > 300
     assert table.lookup("/usr/local/bin/terraform") is table.lookup("terraform")
     assert table.lookup("kafka-topics.sh") is table.lookup("kafka-topics")
+    for family in table.client_commands:  # psql \i, sqlite3 .output: only known actions
+        assert client_commands(family).commands
 
 
 def test_ten_thousand_or_terms_and_a_hidden_tautology_are_analysed() -> None:

@@ -6,12 +6,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from guardrails_core.intent.shell.execution import _payload, _script
-from guardrails_core.intent.shell.files import _delete, _record_write
+from guardrails_core.intent.shell.client_commands import blank_client_commands, record_output
+from guardrails_core.intent.shell.execution import _payload
+from guardrails_core.intent.shell.files import _delete
 from guardrails_core.intent.shell.network import _export
 from guardrails_core.intent.shell.options import (
     _Call,
-    _is_workspace,
     _options,
     _parse,
     _Parsed,
@@ -36,32 +36,18 @@ from guardrails_core.model import (
 
 
 @dataclass(frozen=True, slots=True)
-class _MetaCommands:
-    """A client's own commands inside its SQL input (psql ``\\i``, sqlite3 ``.read``)."""
-
-    prefix: str
-    include: frozenset[str]  # run SQL from another file: not visible
-    shell: frozenset[str]  # run a shell command
-    sql: frozenset[str] = frozenset()  # the rest of the line is SQL (psql \copy)
-    executes_results: frozenset[str] = frozenset()  # run query results as SQL (psql \gexec)
-    bare: frozenset[str] = frozenset()  # recognised without the prefix (mysql `source`)
-    # output sent to a shell command: psql `\o |cmd`, `select ... \g |cmd`
-    pipes: re.Pattern[str] | None = None
-    # output written to a file (group 1): sqlite3 `.output /etc/cron.d/x`, psql `\o file`
-    writes: re.Pattern[str] | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class _SqlClient:
     dialect: str | None
     sql_options: frozenset[str] = frozenset()  # options whose value is SQL
     file_options: frozenset[str] = frozenset()  # options whose value is a SQL script file
+    # options whose value is a file it writes to (psql -o), or "OPTION NAME=" a setting that is
+    output_options: frozenset[str] = frozenset()
     value_options: frozenset[str] = frozenset()
     attached_only: frozenset[str] = frozenset()
     sql_operands_from: int | None = None  # operands from this index on are SQL (sqlite3 DB SQL)
     script_prefix: str | None = None  # an operand starting with it is a script (sqlplus @f)
     clusters: bool = True
-    meta: _MetaCommands | None = None
+    meta: str | None = None  # the family of its own commands (rules: client_commands)
     info_options: frozenset[str] = _words("--help --version -V -l --list -?")
     # options whose NAME=VALUE is a session property set before the SQL runs (trino --session)
     session_options: frozenset[str] = frozenset()
@@ -69,17 +55,13 @@ class _SqlClient:
     # before sending it, and how the SQL writes a use of it ({} is the name: sqlcmd `$(Var)`)
     variable_options: frozenset[str] = frozenset()
     variable_use: str = ""
-    # options whose value is a file the results (or the session) are written to; with a
-    # setting, only a value `SETTING=FILE` is one (snowsql -o output_file=FILE)
-    output_options: frozenset[str] = frozenset()
-    output_setting: str = ""
 
 
 def _sql_client(call: _Call) -> None:
     client = _SQL_CLIENTS[call.prog]
     parsed = _parse(
         call.args,
-        client.sql_options | client.file_options | client.value_options,
+        client.sql_options | client.file_options | client.value_options | client.output_options,
         attached_only=client.attached_only,
         clusters=client.clusters,
     )
@@ -90,10 +72,7 @@ def _run_sql_client(call: _Call, client: _SqlClient, parsed: _Parsed) -> None:
     # What a client prints is the database's contents: in a URL, a DNS name or on another
     # server it is an export, like a dump.
     call.stdout = _Feed(_Origin.DUMP, f"query results from {call.prog}")
-    for output in parsed.values(*client.output_options):  # `psql -o ~/.ssh/authorized_keys`
-        if output.value.startswith(client.output_setting):
-            written = output.after("=") if client.output_setting else output
-            _record_write(call.effect, written, f"{call.prog} writes its output to")
+    _output_files(call, client, parsed)
     sql = parsed.values(*client.sql_options)
     if client.sql_operands_from is not None:
         sql.extend(parsed.operands[client.sql_operands_from :])
@@ -132,6 +111,8 @@ def _run_sql_client(call: _Call, client: _SqlClient, parsed: _Parsed) -> None:
         call.add(Intent.DYNAMIC, f"{call.prog} reads SQL from stdin, which is not visible here")
     elif feed.literal is not None:
         _embed_sql(call, client, feed.literal, f" from {feed.description}")
+        if feed.origin & _PAYLOAD:  # `echo ... | base64 -d | psql`: hidden from a reader
+            _payload(call, feed.origin, feed.description, "SQL")
     else:
         call.add(Intent.DYNAMIC, f"{call.prog} runs SQL from {feed.description}, not visible here")
         if feed.origin & (_Origin.FILE | _Origin.DUMP):
@@ -140,6 +121,18 @@ def _run_sql_client(call: _Call, client: _SqlClient, parsed: _Parsed) -> None:
         if feed.origin & _Origin.DUMP and host is not None:
             call.obj(ObjectKind.HOST, ObjectAction.EXPORT_TARGET, host)
             call.add(Intent.EXPORT, f"{call.prog} copies {feed.description} to the server {host}")
+
+
+def _output_files(call: _Call, client: _SqlClient, parsed: _Parsed) -> None:
+    """psql -o FILE, mysql --tee=FILE, snowsql -o output_file=FILE: the output goes there."""
+    for option, target in parsed.options:
+        if target is None:
+            continue
+        named = f"{option} {target.value.partition('=')[0]}="
+        if option in client.output_options:
+            record_output(call, f"{call.prog} {option}", target, results=True)
+        elif named in client.output_options:
+            record_output(call, f"{call.prog} {named}", target.after("="), results=True)
 
 
 _LOCAL_HOSTS = frozenset(("localhost", "127.0.0.1", "::1", ""))
@@ -190,7 +183,7 @@ def _embed_sql(call: _Call, client: _SqlClient, text: _Word, where: str = "") ->
     """Hand SQL to analyze_sql in the client's dialect; expansions become a placeholder."""
     sql = text.value
     if client.meta is not None:
-        sql = _client_commands(call, client.meta, sql)
+        sql = blank_client_commands(call, client.meta, sql)
     statements = call.analyzer.nested_sql(sql, client.dialect) if sql.strip() else []
     built = ", ".join(text.expansions)
     if text.dynamic and _values_only(sql, text, statements):
@@ -201,7 +194,7 @@ def _embed_sql(call: _Call, client: _SqlClient, text: _Word, where: str = "") ->
         call.add(
             Intent.DYNAMIC, f"the SQL {call.prog} runs{where} is built at run time from {built}"
         )
-    if text.dynamic and text.origin & _PAYLOAD:
+    if (text.dynamic or text.origin & _Origin.DECODED) and text.origin & _PAYLOAD:
         _payload(call, text.origin, text.source, "SQL")
     call.effect.embedded.extend(statements)
 
@@ -274,74 +267,6 @@ def _value_position(before: str, openers: Sequence[str]) -> bool:
     return listed and before.rstrip().endswith(("(", ","))
 
 
-_SHELL_SYNTAX = re.compile(r"[|;&<>$`'\"\\(){}]")
-
-
-def _client_commands(call: _Call, meta: _MetaCommands, sql: str) -> str:
-    """Blank the client's own commands (keeping offsets) and record what they do."""
-    lines = sql.split("\n")
-    for number, line in enumerate(lines):
-        words = line.split(None, 1)
-        if not words:
-            continue
-        command = words[0].lower()
-        argument = words[1].strip() if len(words) > 1 else ""
-        if any(marker in line for marker in meta.executes_results):
-            call.add(Intent.DYNAMIC, f"{call.prog} runs query results as SQL ({line.strip()})")
-        piped = meta.pipes.search(line) if meta.pipes is not None else None
-        if piped:
-            command = piped.group(1).strip()
-            call.add(Intent.DYNAMIC, f"{call.prog} pipes query results into {command}")
-            if _SHELL_SYNTAX.search(command):
-                _script(call, _Word.literal(command), f"{call.prog} {piped.group(0)[:20]}")
-            else:  # `\g |nc host port`: the command reads the query results
-                results = _Feed(_Origin.DUMP, f"query results from {call.prog}")
-                argv = [_Word.literal(part) for part in command.split()]
-                call.analyzer.run_inner(call, argv, feed=results, transparent=False)
-            lines[number] = line[: piped.start()] + " " * (len(line) - piped.start())
-            continue
-        written = meta.writes.search(line) if meta.writes is not None else None
-        if written:
-            _record_write(call.effect, _Word.literal(written.group(1)), f"{call.prog} {command}")
-        if not command.startswith(meta.prefix) and command not in meta.bare:
-            continue
-        if command in meta.sql:
-            lines[number] = _client_copy(
-                call,
-                line.replace(words[0], " " * len(meta.prefix) + words[0][len(meta.prefix) :], 1),
-            )
-            continue
-        lines[number] = " " * len(line)
-        if command in meta.include or (
-            meta.prefix in meta.include
-            and command.startswith(meta.prefix)
-            and command != meta.prefix
-        ):
-            if command not in meta.include:  # `@file`: the name is glued to the prefix
-                argument = command[len(meta.prefix) :]
-            call.obj(ObjectKind.FILE, ObjectAction.READ, argument)
-            call.add(
-                Intent.DYNAMIC, f"{call.prog} {command} runs SQL from {argument}, not visible here"
-            )
-        elif command in meta.shell:
-            _script(call, _Word.literal(argument), f"{call.prog} {command}")
-    return "\n".join(lines)
-
-
-# `\copy ... TO 'file'` in the working folder: the client writes the rows to the task's own
-# file, as `COPY ... TO STDOUT > file` would (the last TO is the target, after any query).
-# Anywhere else (/tmp, shared folders) the rows are left where others read them: an export.
-_CLIENT_COPY_TARGET = re.compile(r"(?is).*\bto\s+('[^']*')")
-
-
-def _client_copy(call: _Call, sql: str) -> str:
-    target = _CLIENT_COPY_TARGET.match(sql)
-    if target is None or not _is_workspace(_Word.literal(target.group(1).strip("'"))):
-        return sql
-    _record_write(call.effect, _Word.literal(target.group(1).strip("'")), f"{call.prog} \\copy")
-    return sql[: target.start(1)] + "STDOUT".ljust(len(target.group(1))) + sql[target.end(1) :]
-
-
 def _bq(call: _Call) -> None:
     values = _words(
         "--project_id --location --dataset_id --format --destination_table --parameter "
@@ -382,57 +307,16 @@ def _clickhouse(call: _Call) -> None:
 
 # --------------------------------------------------------------------------- program tables
 
-_PSQL_META = _MetaCommands(
-    prefix="\\",
-    include=_words("\\i \\ir \\include \\include_relative"),
-    shell=_options("\\!"),
-    sql=_options("\\copy"),
-    executes_results=_options("\\gexec"),
-    pipes=re.compile(r"\\(?:o|out|g|gx|w|write)\s*\|\s*(.+)$"),
-    writes=re.compile(r"^\s*\\(?:o|out)\s+([^|\s]\S*)\s*$"),
-)
-_MYSQL_META = _MetaCommands(
-    prefix="\\",
-    include=_options("\\.", "source"),
-    shell=_options("\\!", "system"),
-    bare=_options("source", "system"),
-    # `pager CMD` / `\P CMD`: every later result is piped into CMD
-    pipes=re.compile(r"^\s*(?:pager|\\P)\s+([^;]+?)\s*;?\s*$", re.IGNORECASE),
-)
-_DOT_META = _MetaCommands(
-    prefix=".",
-    include=_options(".read"),
-    shell=_options(".shell", ".system", ".sh"),
-    pipes=re.compile(r"^\s*\.(?:output|once)\s+['\"]?\|\s*(.+?)['\"]?\s*$"),
-    writes=re.compile(
-        r"^\s*\.(?:output|once)\s+['\"]?(?!(?:stdout|stderr)['\"]?\s*$)([^|'\"\s][^'\"]*?)['\"]?\s*$"
-    ),
-)
-# SnowSQL: `!source`/`!load` run a script, `!system` runs a shell command.
-_SNOWSQL_META = _MetaCommands(
-    prefix="!", include=_options("!source", "!load"), shell=_options("!system")
-)
-# SQL*Plus: `@file` runs a script; SET/SPOOL/... are client settings; HOST runs a shell command.
-_SQLPLUS_META = _MetaCommands(
-    prefix="@",
-    include=_words("@ @@ start sta"),
-    shell=_options("host", "ho", "!"),
-    bare=_words(
-        "set spool exit quit prompt whenever column define undefine show connect conn "
-        "disconnect / host ho ! start sta ttitle btitle break compute var variable exec "
-        "execute timing pause accept describe desc"
-    ),
-)
 _MYSQL = _SqlClient(
     "mysql",
     sql_options=_options("-e", "--execute", "--init-command"),
     value_options=_words(
         "-h --host -u --user -P --port -D --database -S --socket --default-character-set "
-        "--defaults-file --tee"
+        "--defaults-file"
     ),
-    attached_only=_options("-p"),
-    meta=_MYSQL_META,
     output_options=_options("--tee"),
+    attached_only=_options("-p"),
+    meta="mysql",
 )
 _SQLITE = _SqlClient(
     "sqlite",
@@ -441,7 +325,7 @@ _SQLITE = _SqlClient(
     value_options=_words("-separator -nullvalue -newline -vfs"),
     sql_operands_from=1,
     clusters=False,
-    meta=_DOT_META,
+    meta="sqlite",
     info_options=_words("-help -version --help --version"),
 )
 _SPARK = _SqlClient(
@@ -460,12 +344,11 @@ _SQL_CLIENTS: dict[str, _SqlClient] = {
         sql_options=_options("-c", "--command"),
         file_options=_options("-f", "--file"),
         value_options=_words(
-            "-h --host -p --port -U --username -d --dbname -v --set --variable -o "
-            "--output -L --log-file -P --pset -F --field-separator -R --record-separator "
-            "-T --table-attr"
+            "-h --host -p --port -U --username -d --dbname -v --set --variable "
+            "-P --pset -F --field-separator -R --record-separator -T --table-attr"
         ),
-        meta=_PSQL_META,
         output_options=_words("-o --output -L --log-file"),
+        meta="psql",
     ),
     "mysql": _MYSQL,
     "mariadb": _MYSQL,
@@ -479,21 +362,20 @@ _SQL_CLIENTS: dict[str, _SqlClient] = {
             "-a --accountname -u --username -d --dbname -s --schemaname -r --rolename -w "
             "--warehouse -c --connection -o --option -D --variable --config"
         ),
-        meta=_SNOWSQL_META,
-        output_options=_options("-o", "--option"),
-        output_setting="output_file=",
+        output_options=_options("-o output_file=", "--option output_file="),
+        meta="snowsql",
     ),
     "bq": _SqlClient("bigquery", sql_operands_from=0),
     "sqlcmd": _SqlClient(
         "tsql",
         sql_options=_options("-Q", "-q"),
         file_options=_options("-i"),
-        value_options=_words("-S -U -P -d -o -s -w -h -v -t -l -H -f -a -b -W"),
+        value_options=_words("-S -U -P -d -s -w -h -v -t -l -H -f -a -b -W"),
+        output_options=_options("-o"),
         clusters=False,
         info_options=_options("-?"),
         variable_options=_options("-v"),
         variable_use="$({})",
-        output_options=_options("-o"),
     ),
     "clickhouse-client": _SqlClient(
         "clickhouse",
@@ -509,7 +391,7 @@ _SQL_CLIENTS: dict[str, _SqlClient] = {
         file_options=_options("-init", "-f"),
         sql_operands_from=1,
         clusters=False,
-        meta=_DOT_META,
+        meta="sqlite",
     ),
     "trino": _SqlClient(
         "trino",
@@ -532,10 +414,10 @@ _SQL_CLIENTS: dict[str, _SqlClient] = {
         "oracle",
         script_prefix="@",
         clusters=False,
-        meta=_SQLPLUS_META,
+        meta="sqlplus",
         info_options=_options("-V", "-H", "-v"),
     ),
-    "beeline": _SPARK,
+    "beeline": replace(_SPARK, meta="sqlline"),
     "spark-sql": _SPARK,
-    "hive": replace(_SPARK, dialect="hive"),
+    "hive": replace(_SPARK, dialect="hive", meta="hive"),
 }

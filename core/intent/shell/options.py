@@ -161,13 +161,16 @@ def _is_scratch(word: _Word) -> bool:
 # `${TMPDIR:?}` is the temp folder: see expand.temp_folder). `${DIR?}` (no colon) lets an empty
 # DIR through, and `$DIR` or `${DIR:-}` may be empty: `/build`.
 _NON_EMPTY = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*):\?[^}]*\}")
+# an object store's URL: the bucket, then a key that names objects literally
+_OBJECT_KEY = re.compile(r"^(?:s3a?|gs|gcs)://([^/]*)/")
 
 
 def guarded_path(word: _Word) -> str | None:
     """The path a quoted word whose every expansion is a `${X:?}` guard stands for: a leading
     `${DIR:?}/` is a folder judged as the working folder is, a guard inside a name
     (`/tmp/run-${ID:?}`) some name, spelt X. A guard that is a whole name (`/tmp/${X:?}`) may
-    be `..`: no path."""
+    be `..`: no path, except in an object store's key (`s3://b/runs/${ID:?}/`), where `..` is
+    a name like any other; the bucket itself must be written out."""
     guards = [_NON_EMPTY.fullmatch(expansion) for expansion in word.expansions]
     if word.split or not guards or not all(guards):
         return None
@@ -176,7 +179,10 @@ def guarded_path(word: _Word) -> str | None:
     if value.startswith(EXPANSION_PLACEHOLDER + "/"):
         names.pop(0)
         value = value[len(EXPANSION_PLACEHOLDER) + 1 :]
-    if EXPANSION_PLACEHOLDER in value.split("/"):
+    store = _OBJECT_KEY.match(value)
+    if store is None and EXPANSION_PLACEHOLDER in value.split("/"):
+        return None
+    if store is not None and EXPANSION_PLACEHOLDER in store.group(1):
         return None
     for name in names:
         value = value.replace(EXPANSION_PLACEHOLDER, name, 1)

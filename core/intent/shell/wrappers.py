@@ -40,6 +40,10 @@ class _Wrapper:
     shell_options: frozenset[str] = frozenset()  # with no command: a shell that reads stdin
 
 
+# run the command as root (or another user): what it does to the host, it does with their rights
+_ROOT_RUNNERS = frozenset(("sudo", "doas", "pkexec"))  # and su, runuser (_su)
+
+
 def _wrapped(call: _Call) -> None:
     spec = _WRAPPERS[call.prog]
     values = spec.value_options | spec.script_options
@@ -58,12 +62,21 @@ def _wrapped(call: _Call) -> None:
         while rest and re.match(r"^[A-Za-z_]\w*=", rest[0].value):
             call.analyzer.environment(call.effect, rest[0].value)  # env LD_PRELOAD=x.so ls
             rest = rest[1:]
+    runner = call.prog  # a command run as given names the statement from here on
     if rest:
         call.analyzer.run_inner(call, rest, feed=call.feed, transparent=True)
     elif parsed.has(*spec.shell_options) and call.feed is not None:
-        _stdin_program(call, shell=True)
+        _stdin_program(call, shell=True)  # sudo -s <<< 'CMD'
     elif call.prog == "env" and not parsed.has(*spec.script_options):
         _environment(call)
+    if runner in _ROOT_RUNNERS:
+        _as_root(call, runner)
+
+
+def _as_root(call: _Call, runner: str) -> None:
+    """What sudo, doas or su runs on the host, it does with root's rights: privilege too."""
+    if any(Intent.HOST_ACCESS in inner.intents for inner in call.effect.embedded):
+        call.add(Intent.PRIVILEGE, f"{runner} runs it as root, on the host")
 
 
 def _looked_up(call: _Call, names: Sequence[_Word]) -> None:
@@ -86,6 +99,7 @@ def _environment(call: _Call) -> None:
 
 def _su(call: _Call) -> None:
     """su/runuser: options may follow the user; ``-c`` is a script, ``-- CMD`` a command."""
+    runner = call.prog  # a command run as given names the statement from here on
     parsed = _parse(
         call.args,
         _words("-s --shell -g --group -G -u --user -c --command -w"),
@@ -97,6 +111,7 @@ def _su(call: _Call) -> None:
         call.analyzer.run_inner(call, command, feed=call.feed, transparent=True)
     elif not parsed.values("-c", "--command") and call.feed is not None:
         _stdin_program(call, shell=True)  # su - app <<EOF: the login shell reads the heredoc
+    _as_root(call, runner)
 
 
 def _xargs(call: _Call) -> None:
