@@ -132,11 +132,22 @@ def _run_deployment(stack: PrefectStack, deployment_id: str, warehouse: Path) ->
     """Create a flow run of the deployment through the API, as the UI's "Run" button does."""
     import httpx
 
-    created = httpx.post(
-        f"{stack.api_url}/deployments/{deployment_id}/create_flow_run",
-        json={"parameters": {"url": f"sqlite:///{warehouse}", "day": DAY}},
-        timeout=30,
-    )
+    answers: list[httpx.Response] = []
+
+    def answered() -> bool:
+        # 503 is the server's "database busy, ask again" (its SQLite store under load), which
+        # Prefect's own client retries: so does this request. Any other answer is final.
+        answers.append(
+            httpx.post(
+                f"{stack.api_url}/deployments/{deployment_id}/create_flow_run",
+                json={"parameters": {"url": f"sqlite:///{warehouse}", "day": DAY}},
+                timeout=30,
+            )
+        )
+        return answers[-1].status_code != 503
+
+    wait_until(answered, timeout=120, interval=1, what="the server to create the flow run")
+    created = answers[-1]
     assert created.status_code in (200, 201), created.text
     return str(created.json()["id"])
 
