@@ -233,15 +233,14 @@ def _object_store_url(location: str) -> bool:
 
 
 def _outside_workspace(location: str) -> bool:
-    """An absolute, home or network (UNC) path, or a web URL: not a pipeline's own relative or
-    bucket data."""
+    """An absolute or home path, or a web URL: not a pipeline's own relative or bucket data."""
     lowered = location.lower()
     if lowered.startswith(_GOVERNED_PATHS) and ".." not in lowered.split("/"):
         return False
     if _object_store_url(lowered):
         return False
     return (
-        lowered.startswith(("/", "~", "file:", "http://", "https://", "ftp://", "..", "\\\\"))
+        lowered.startswith(("/", "~", "file:", "http://", "https://", "ftp://", ".."))
         or (len(lowered) > 2 and lowered[1] == ":" and lowered[2] in "\\/")
         or ".." in re.split(r"[\\/]", lowered)
     )
