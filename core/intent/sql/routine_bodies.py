@@ -16,7 +16,7 @@ flow and all. A BEGIN that no END closes is a statement the database rejects: un
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from typing import Any
 
 from sqlglot.tokenizer_core import Token, TokenType
@@ -170,9 +170,13 @@ def _created_kind(tokens: list[Token], kinds: frozenset[str]) -> str | None:
 
 def _block_start(tokens: list[Token]) -> int | None:
     """The index of the BEGIN that opens a compound body among `tokens`."""
-    words = _words(tokens, 0, ())
     return next(
-        (i for n, (i, word) in enumerate(words) if _nesting(words, n) > 0 and word == "BEGIN"), None
+        (
+            index
+            for index, word, change in _depth_changes(_words(tokens, 0, ()))
+            if change > 0 and word == "BEGIN"
+        ),
+        None,
     )
 
 
@@ -185,11 +189,10 @@ _WORD = re.compile(
 
 def _words(
     tokens: list[Token], start: int, commands: Collection[TokenType]
-) -> list[tuple[int, str]]:
+) -> Iterator[tuple[int, str]]:
     """(token index, upper-case word) from `start` on. The tokenizer folds the rest of a statement
     after a command word into one string token (T-SQL `END TRY BEGIN CATCH ...` after a `;`):
     the words inside it count, at that token's index. Other quoted tokens are an empty word."""
-    words: list[tuple[int, str]] = []
     for index in range(start, len(tokens)):
         token = tokens[index]
         folded = (
@@ -198,25 +201,25 @@ def _words(
             and tokens[index - 1].token_type in commands
         )
         if folded:
-            words.extend(
-                (index, m.group(1).upper()) for m in _WORD.finditer(token.text) if m.group(1)
-            )
+            for match in _WORD.finditer(token.text):
+                if match.group(1):
+                    yield index, match.group(1).upper()
         else:
-            words.append((index, "" if token.token_type in _QUOTED_TOKENS else token.text.upper()))
-    return words
+            yield index, "" if token.token_type in _QUOTED_TOKENS else token.text.upper()
 
 
-def _closing(words: list[tuple[int, str]], label: str | None) -> int | None:
+def _closing(words: Iterator[tuple[int, str]], label: str | None) -> int | None:
     """The token index of the END that closes the body opened by the first word (or of the
     label repeated after it), or None when none does."""
     depth = 0
-    for n in range(len(words)):
-        depth += _nesting(words, n)
+    changes = _depth_changes(words)
+    for index, _word, change in changes:
+        depth += change
         if depth == 0:
-            following = words[n + 1] if n + 1 < len(words) else None
+            following = next(changes, None)
             if label and following is not None and following[1] == label:
                 return following[0]  # `label: BEGIN ... END label`
-            return words[n][0]
+            return index
     return None
 
 
@@ -228,17 +231,22 @@ _BEGINS_NO_BLOCK = frozenset(
 )
 
 
-def _nesting(words: list[tuple[int, str]], n: int) -> int:
-    """How the n-th word changes the BEGIN/CASE ... END depth of a routine body."""
-    word = words[n][1]
-    following = words[n + 1][1] if n + 1 < len(words) else ""
-    if word == "CASE":  # a CASE opens, unless it names what END closes
-        return 0 if n and words[n - 1][1] == "END" else 1
-    if word == "BEGIN":
-        return 0 if following in _BEGINS_NO_BLOCK else 1
-    if word == "END":
-        return 0 if following in _CLOSES_NAMED else -1
-    return 0
+def _depth_changes(words: Iterator[tuple[int, str]]) -> Iterator[tuple[int, str, int]]:
+    """(token index, word, how it changes the BEGIN/CASE ... END depth of a routine body)."""
+    previous = ""
+    current = next(words, None)
+    while current is not None:
+        following = next(words, None)
+        word, after = current[1], following[1] if following is not None else ""
+        change = 0
+        if word == "CASE":  # a CASE opens, unless it names what END closes
+            change = 0 if previous == "END" else 1
+        elif word == "BEGIN":
+            change = 0 if after in _BEGINS_NO_BLOCK else 1
+        elif word == "END":
+            change = 0 if after in _CLOSES_NAMED else -1
+        yield current[0], word, change
+        previous, current = word, following
 
 
 def _opens_routine_body(tokens: list[Token]) -> bool:
