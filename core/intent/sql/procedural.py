@@ -90,6 +90,10 @@ _BLOCK_WORDS = re.compile(
 )
 
 
+# A body that is one BEGIN ... END block (a T-SQL or MySQL routine's), up to its last END.
+_OUTER_BLOCK = re.compile(
+    r"(?is)\A\s*BEGIN\b(?!\s+(?:TRAN|TRANSACTION|DISTRIBUTED)\b).*(?P<end>\bEND)\s*;?\s*\Z"
+)
 # `label: BEGIN|LOOP|WHILE|REPEAT|FOR` (SQL/PSM): `END label` closes it.
 _LABEL = re.compile(r"(?im)^\s*([A-Za-z_]\w*)\s*:\s*(?:BEGIN|LOOP|WHILE|REPEAT|FOR)\b")
 # `DECLARE a, b INT` in a MySQL routine: local variables, which a plain SET assigns (elsewhere in
@@ -98,7 +102,11 @@ _DECLARED = re.compile(
     r"(?i)\bDECLARE\s+([A-Za-z_]\w*(?:\s*,\s*[A-Za-z_]\w*)*)\s+(?!CURSOR\b|CONDITION\b|"
     r"CONTINUE\b|EXIT\b|UNDO\b)"
 )
-_LOCAL_SET = re.compile(r"(?is)SET\s+(?P<name>[A-Za-z_]\w*)\s*=\s*(?P<value>.+)")
+# `SET name = value` of a declared variable, or of a field of the row a MySQL trigger is
+# inserting or updating (`SET NEW.created_at = NOW()`).
+_LOCAL_SET = re.compile(
+    r"(?is)SET\s+(?P<name>NEW\s*\.\s*(?P<field>\w+)|[A-Za-z_]\w*)\s*=\s*(?P<value>.+)"
+)
 
 
 def _block_fragments(body: str, dialect: Dialect) -> list[str]:
@@ -118,15 +126,19 @@ def _procedural_statements(body: str, statement: _Statement) -> list[StatementEf
     `unparseable`: the verdict is decided by what we can see plus the block's own opacity.
     """
     effects: list[StatementEffect] = []
+    outer = _OUTER_BLOCK.match(body)
+    if outer:  # `BEGIN ... x END` with no `;` before its END: the END is not part of x
+        body = body[: outer.start("end")] + ";" + body[outer.end("end") :]
     labels = {name.upper() for name in _LABEL.findall(body)}
-    declared = {name.upper() for names in _DECLARED.findall(body) for name in names.split(",")}
+    declared = {n.strip().upper() for names in _DECLARED.findall(body) for n in names.split(",")}
     for fragment in _block_fragments(body, statement.names.dialect):
         sql = _BLOCK_WORDS.sub("", fragment).strip()
         if not sql or sql.upper() in ("END", "END LOOP", "END IF", "$$") or sql.upper() in labels:
             continue  # what is left of `END label` is the label
         assigned = _LOCAL_SET.match(sql) if statement.dialect_name in MYSQL_FAMILY else None
-        if assigned and assigned["name"].upper() in declared:
-            sql = f"SET @{assigned['name']} = {assigned['value']}"  # a variable, not a setting
+        if assigned and (assigned["field"] or assigned["name"].upper() in declared):
+            variable = assigned["field"] or assigned["name"]
+            sql = f"SET @{variable} = {assigned['value']}"  # a variable or field, not a setting
         if sql.upper().startswith("PERFORM "):
             sql = "SELECT " + sql[len("PERFORM ") :]
         for effect in analyze_nested(
