@@ -258,7 +258,7 @@ def _analyze(
     parser = names.parser()
     chunks = _split_statements(tokens, source)
     if dialect_name in ROUTINE_DIALECTS:
-        chunks = joined_routine_bodies(chunks, tokens, source, parser)
+        chunks = joined_routine_bodies(chunks, tokens, source, parser, dialect_name)
     for chunk in [
         piece for whole in chunks for piece in glued_statements(whole, source, parser, dialect_name)
     ]:
@@ -283,6 +283,9 @@ def _analyze(
                 "comments, quotes or escapes here are read differently by different "
                 "databases (name the SQL dialect to have it judged)",
             )
+        elif chunk.problem:
+            statement.operation = _leading_words(chunk.tokens, 1) or "UNKNOWN"
+            statement.add(I.UNPARSEABLE, chunk.problem)
         elif lexing_changed is not None:
             statement.operation = _leading_words(chunk.tokens, 1) or "UNKNOWN"
             statement.add(

@@ -94,11 +94,12 @@ def _handle_create(statement: _Statement, node: exp.Create, chunk: _Chunk | None
         if isinstance(table, exp.Table):
             statement.table(table, A.ALTER)
         return
-    if kind_name in ("FUNCTION", "PROCEDURE") and not isinstance(target, exp.UserDefinedFunction):
+    named = isinstance(target, exp.UserDefinedFunction | exp.StoredProcedure)  # name (params)
+    if kind_name in ("FUNCTION", "PROCEDURE") and not named:
         statement.table(target, A.REPLACE if replace else A.CREATE, K.FUNCTION)
         _routine_body(statement, node, chunk)
         return
-    if kind_name in ("FUNCTION", "PROCEDURE") and isinstance(target, exp.UserDefinedFunction):
+    if kind_name in ("FUNCTION", "PROCEDURE"):
         table = target.this if isinstance(target.this, exp.Table) else None
         if table is not None:
             statement.table(table, A.REPLACE if replace else A.CREATE, K.FUNCTION)

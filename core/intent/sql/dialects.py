@@ -184,6 +184,46 @@ def _unwrap_mysql(text: str) -> tuple[str, list[int]]:
     return "".join(chars), suspicious
 
 
+# The mysql client's `DELIMITER $$` line: until the next one, `$$` ends a statement (so a
+# routine body's `;` reach the server inside it).
+_DELIMITER_LINE = re.compile(r"(?im)^[ \t]*DELIMITER[ \t]+(\S+)[ \t]*\r?$")
+
+
+def _client_delimiters(text: str) -> str:
+    """The statements a mysql client script sends: each DELIMITER line and each use of the
+    delimiter it sets (outside quotes and comments) becomes a `;`, blank-padded to the same
+    length. A body's own `;` stay, and a routine is joined up to its END (routine_bodies)."""
+    if "delimiter" not in text.lower() or not _DELIMITER_LINE.search(text):
+        return text
+    chars = list(text)
+    delimiter = ";"
+    position, length = 0, len(text)
+    while position < length:
+        line = (position == 0 or text[position - 1] == "\n") and _DELIMITER_LINE.match(
+            text, position
+        )
+        if line:
+            delimiter = line.group(1)
+            chars[line.start() : line.end()] = ";" + " " * (line.end() - line.start() - 1)
+            position = line.end()
+            continue
+        char = text[position]
+        if char in "'\"`":
+            position = _skip_quoted(text, position)
+        elif char == "#" or text.startswith("-- ", position):
+            newline = text.find("\n", position)
+            position = length if newline < 0 else newline
+        elif text.startswith("/*", position):
+            close = text.find("*/", position + 2)
+            position = length if close < 0 else close + 2
+        elif delimiter != ";" and text.startswith(delimiter, position):
+            chars[position : position + len(delimiter)] = ";" + " " * (len(delimiter) - 1)
+            position += len(delimiter)
+        else:
+            position += 1
+    return "".join(chars)
+
+
 def _skip_quoted(text: str, position: int) -> int:
     quote = text[position]
     position += 1
@@ -252,6 +292,7 @@ def _preprocess(text: str, dialect: str | None) -> tuple[str, list[int]]:
         # statement boundary, like T-SQL's GO. Same length.
         text = _SQLPLUS_RUN.sub(lambda m: m.group(1) + ";", text)
     if dialect in MYSQL_FAMILY:
+        text = _client_delimiters(text)
         text = _MYSQL_CLIENT_END.sub("; ", text)  # same length
         text, suspicious = _unwrap_mysql(text)
         return _mysql_placeholders(text), suspicious

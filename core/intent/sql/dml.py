@@ -12,7 +12,7 @@ from guardrails_core.intent.predicates import (
     target_names,
 )
 from guardrails_core.intent.sampling import restricts_nothing
-from guardrails_core.intent.sql.dialects import STRING_FALLBACK_DIALECTS, A, I, K
+from guardrails_core.intent.sql.dialects import MYSQL_FAMILY, STRING_FALLBACK_DIALECTS, A, I, K
 from guardrails_core.intent.sql.join_links import unlinked_table
 from guardrails_core.intent.sql.statement import (
     _Chunk,
@@ -38,6 +38,9 @@ def _handle_into(statement: _Statement, node: exp.Into, chunk: _Chunk | None) ->
     target = node.this
     if isinstance(target, exp.Table) and isinstance(target.this, exp.Parameter | exp.Placeholder):
         return  # `SELECT ... INTO @variable` / `INTO :variable` assigns variables, no table
+    if statement.dialect_name in MYSQL_FAMILY and isinstance(target, exp.Table):
+        statement.claimed_tables.add(id(target))  # a routine's variable: no table is made or read
+        return
     if statement.table(target, A.CREATE) is not None:
         statement.add(I.WRITE, "SELECT INTO creates a table and fills it")
         statement.add(I.SCHEMA_CHANGE, "SELECT INTO creates a table")

@@ -6,14 +6,17 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import SqlglotError
+from sqlglot.tokenizer_core import TokenType
 
 from guardrails_core.intent.sql.ddl import _UNTRUSTED_LANGUAGES, _deferred_body
 from guardrails_core.intent.sql.dialects import (
     _QUOTED_TOKENS,
     MAX_DEPTH,
     MYSQL_FAMILY,
+    A,
     I,
     _tokenizer_and_parser,
 )
@@ -78,11 +81,31 @@ def _strip_dollar_quotes(text: str) -> str:
 # END WHILE label, LEAVE / ITERATE label.
 _BLOCK_WORDS = re.compile(
     r"^\s*(?:(?:DECLARE\b[^;]*?\bBEGIN|[A-Za-z_]\w*\s*:\s*(?=(?:BEGIN|LOOP|WHILE|REPEAT|FOR)\b)|"
-    r"BEGIN|END\s+(?:IF|LOOP|CASE|WHILE|REPEAT|FOR)(?:\s+[A-Za-z_]\w*(?=\s*$))?|END|LOOP|"
+    r"BEGIN(?:\s+(?:TRY|CATCH))?(?!\s+(?:TRAN|TRANSACTION|DISTRIBUTED)\b)|"
+    r"END\s+(?:IF|LOOP|CASE|WHILE|REPEAT|FOR)(?:\s+[A-Za-z_]\w*(?=\s*$))?|END\s+(?:TRY|CATCH)|END|LOOP|"
     r"REPEAT|ELSE|EXCEPTION\s+WHEN\s+[\w\s]+?THEN|ELS(?:E\s*)?IF\s+.+?\s+THEN|IF\s+.+?\s+THEN|"
     r"CASE\b.*?(?=\bWHEN\b)|WHEN\s+.+?\s+THEN|UNTIL\s+.+?\s+END\s+REPEAT(?:\s+[A-Za-z_]\w*(?=\s*$))?|"
     r"(?:LEAVE|ITERATE)\s+[A-Za-z_]\w*|(?:FOR|WHILE)\s+.+?\s+(?:LOOP|DO))\b\s*)+",
     flags=re.IGNORECASE | re.DOTALL,
+)
+
+
+# A body that is one BEGIN ... END block (a T-SQL or MySQL routine's), up to its last END.
+_OUTER_BLOCK = re.compile(
+    r"(?is)\A\s*BEGIN\b(?!\s+(?:TRAN|TRANSACTION|DISTRIBUTED)\b).*(?P<end>\bEND)\s*;?\s*\Z"
+)
+# `label: BEGIN|LOOP|WHILE|REPEAT|FOR` (SQL/PSM): `END label` closes it.
+_LABEL = re.compile(r"(?im)^\s*([A-Za-z_]\w*)\s*:\s*(?:BEGIN|LOOP|WHILE|REPEAT|FOR)\b")
+# `DECLARE a, b INT` in a MySQL routine: local variables, which a plain SET assigns (elsewhere in
+# MySQL a plain SET changes a server setting).
+_DECLARED = re.compile(
+    r"(?i)\bDECLARE\s+([A-Za-z_]\w*(?:\s*,\s*[A-Za-z_]\w*)*)\s+(?!CURSOR\b|CONDITION\b|"
+    r"CONTINUE\b|EXIT\b|UNDO\b)"
+)
+# `SET name = value` of a declared variable, or of a field of the row a MySQL trigger is
+# inserting or updating (`SET NEW.created_at = NOW()`).
+_LOCAL_SET = re.compile(
+    r"(?is)SET\s+(?P<name>NEW\s*\.\s*(?P<field>\w+)|[A-Za-z_]\w*)\s*=\s*(?P<value>.+)"
 )
 
 
@@ -103,10 +126,19 @@ def _procedural_statements(body: str, statement: _Statement) -> list[StatementEf
     `unparseable`: the verdict is decided by what we can see plus the block's own opacity.
     """
     effects: list[StatementEffect] = []
+    outer = _OUTER_BLOCK.match(body)
+    if outer:  # `BEGIN ... x END` with no `;` before its END: the END is not part of x
+        body = body[: outer.start("end")] + ";" + body[outer.end("end") :]
+    labels = {name.upper() for name in _LABEL.findall(body)}
+    declared = {n.strip().upper() for names in _DECLARED.findall(body) for n in names.split(",")}
     for fragment in _block_fragments(body, statement.names.dialect):
         sql = _BLOCK_WORDS.sub("", fragment).strip()
-        if not sql or sql.upper() in ("END", "END LOOP", "END IF", "$$"):
-            continue
+        if not sql or sql.upper() in ("END", "END LOOP", "END IF", "$$") or sql.upper() in labels:
+            continue  # what is left of `END label` is the label
+        assigned = _LOCAL_SET.match(sql) if statement.dialect_name in MYSQL_FAMILY else None
+        if assigned and (assigned["field"] or assigned["name"].upper() in declared):
+            variable = assigned["field"] or assigned["name"]
+            sql = f"SET @{variable} = {assigned['value']}"  # a variable or field, not a setting
         if sql.upper().startswith("PERFORM "):
             sql = "SELECT " + sql[len("PERFORM ") :]
         for effect in analyze_nested(
@@ -154,6 +186,8 @@ def _special_create(statement: _Statement, command: _Command) -> bool:
                 foreign_body(statement, _strip_dollar_quotes(body), language.lower())
             elif body:
                 _deferred_body(statement, body, f"the {first.lower()}")
+    if first == "TRIGGER":
+        _triggering_table(statement, found)
     if first in ("AND", "JAVA") and "JAVA" in significant:  # Oracle CREATE [AND COMPILE] JAVA
         foreign_body(statement, _rest_after(command.chunk, command.source, "AS"), "java")
     if kind in ("FOREIGN TABLE",) and ({"PROGRAM", "FILENAME"} & set(command.words)):
@@ -163,10 +197,32 @@ def _special_create(statement: _Statement, command: _Command) -> bool:
     return False
 
 
+def _triggering_table(statement: _Statement, found: _Words) -> None:
+    """`CREATE TRIGGER t ... ON orders`: the trigger changes how `orders` behaves (not a DDL
+    trigger's `ON DATABASE` / `ON ALL SERVER`)."""
+    tokens = found.tokens
+    upper = [token.text.upper() for token in tokens]
+    if "ON" not in upper or min(token.start for token in tokens) < 0:
+        return
+    first = upper.index("ON") + 1
+    last = first
+    while last + 2 < len(tokens) and tokens[last + 1].token_type is TokenType.DOT:
+        last += 2
+    if first >= len(tokens) or upper[first] in ("DATABASE", "ALL"):
+        return
+    try:
+        table = exp.to_table(
+            found.text[tokens[first].start : tokens[last].end + 1], dialect=statement.names.dialect
+        )
+    except SqlglotError:
+        return
+    statement.table(table, A.ALTER)
+
+
 # Where stored code starts, per kind of object that stores it.
 _BODY_MARKERS: dict[str, tuple[tuple[str, ...], ...]] = {
     "RULE": (("DO", "ALSO"), ("DO", "INSTEAD"), ("DO",)),
-    "TRIGGER": (("FOR", "EACH", "ROW"), ("FOR", "EACH", "STATEMENT"), ("BEGIN",)),
+    "TRIGGER": (("FOR", "EACH", "ROW"), ("FOR", "EACH", "STATEMENT"), ("BEGIN",), ("AS",)),
     "EVENT": (("DO",),),
     "TASK": (("AS",),),
     "PIPE": (("AS",),),  # Snowflake: the COPY a pipe runs on every new file

@@ -154,15 +154,16 @@ def _locations(function: exp.Expr) -> list[str]:
 
 def _read_location(statement: _Statement, name: str, literal: str) -> None:
     statement.obj(_location_kind(literal), A.READ, literal)
+    shown = name if " " in name else f"{name}()"  # a function, or a statement (BULK INSERT)
     if literal.rstrip().endswith("|"):  # DuckDB's shellfs reads the output of `command |`
-        statement.add(I.HOST_ACCESS, f"{name}() runs the shell command {literal} (shellfs)")
+        statement.add(I.HOST_ACCESS, f"{shown} runs the shell command {literal} (shellfs)")
         embed_shell(statement, literal.rstrip()[:-1])
     if _outside_workspace(literal) and not _bucket_endpoint(name, literal):
-        statement.add(I.HOST_ACCESS, f"{name}() reads {literal}, outside the working data")
+        statement.add(I.HOST_ACCESS, f"{shown} reads {literal}, outside the working data")
     if "secrets" in file_classes(literal):
-        statement.add(I.PRIVILEGE, f"{name}() reads {literal}, a file that holds credentials")
+        statement.add(I.PRIVILEGE, f"{shown} reads {literal}, a file that holds credentials")
     elif issues_credential(literal):  # ClickHouse url('http://169.254.169.254/.../role')
-        statement.add(I.PRIVILEGE, f"{name}() fetches a live credential from {literal}")
+        statement.add(I.PRIVILEGE, f"{shown} fetches a live credential from {literal}")
 
 
 # ClickHouse's object-storage functions take a bucket as an https URL of the provider's endpoint

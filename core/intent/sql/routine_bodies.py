@@ -1,32 +1,57 @@
-"""Trino SQL routines: `WITH FUNCTION f() RETURNS t BEGIN ...; ...; END SELECT f()` and
-`CREATE FUNCTION ... BEGIN ...; END` are one statement whose body holds semicolons.
+"""Routines whose body is a compound statement: `CREATE FUNCTION ... BEGIN ...; ...; END`
+(Trino, MySQL, T-SQL), `CREATE PROCEDURE` (MySQL, T-SQL, BigQuery), `CREATE TRIGGER` and
+`CREATE EVENT ... DO BEGIN` (MySQL), and Trino's `WITH FUNCTION f() RETURNS t BEGIN ...; END
+SELECT f()`: one statement each, whose body holds semicolons.
 
 Statements are split at every top-level `;` (the tokenizer swallows those inside strings and
 dollar quotes, not those of a BEGIN ... END body), so such a routine arrived in pieces. A WITH
 FUNCTION piece is joined with the pieces after it until the whole parses; the parsed tree holds
-the body's statements, and the tree walk analyses each of them like any other node. A CREATE
-FUNCTION piece is joined up to the END that closes its BEGIN, and the body becomes one stored
-text (as `AS $$...$$` would hold it): the routine is one CREATE, and its body is analysed as
-the statements it will run when called (ddl._routine_body), control flow and all.
+the body's statements, and the tree walk analyses each of them like any other node. A created
+routine is joined up to the END that closes its BEGIN, and the body becomes one stored text (as
+`AS $$...$$` would hold it): the routine is one CREATE, and its body is analysed as the
+statements it will run when called (ddl._routine_body, procedural._special_create), control
+flow and all. A BEGIN that no END closes is a statement the database rejects: unparseable.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Collection, Iterator
 from typing import Any
 
 from sqlglot.tokenizer_core import Token, TokenType
 
+from guardrails_core.intent.sql.dialects import _QUOTED_TOKENS, MYSQL_FAMILY, _dialect
 from guardrails_core.intent.sql.glued import _parses
 from guardrails_core.intent.sql.statement import _Chunk, _chunk
 
-ROUTINE_DIALECTS = frozenset({"trino"})
+# What each dialect creates with a compound (BEGIN ... END) body.
+_ROUTINE_KINDS: dict[str, frozenset[str]] = {
+    "trino": frozenset({"FUNCTION"}),
+    "bigquery": frozenset({"PROCEDURE"}),
+    "tsql": frozenset({"FUNCTION", "PROCEDURE", "PROC", "TRIGGER"}),
+    "fabric": frozenset({"FUNCTION", "PROCEDURE", "PROC", "TRIGGER"}),
+    **{name: frozenset({"FUNCTION", "PROCEDURE", "TRIGGER", "EVENT"}) for name in MYSQL_FAMILY},
+}
+ROUTINE_DIALECTS = frozenset(_ROUTINE_KINDS)
 _MOST_PIECES = 200  # a body longer than this many statements stays in pieces (unparseable)
+# Words that end the search for what a CREATE or ALTER defines before a routine kind was named.
+_NOT_ROUTINES = frozenset({"TABLE", "VIEW", "INDEX", "SCHEMA", "DATABASE", "AS", "ON", "(", "USER"})
+# Stored kinds whose header ends where the body starts (`FOR EACH ROW BEGIN`, `DO BEGIN`): the
+# body is stored as it stands, with no `AS` before it.
+_HEADED_KINDS = frozenset({"TRIGGER", "EVENT"})
+UNCLOSED_BODY = (
+    "the routine's BEGIN has no END that closes it: the database rejects the statement, and "
+    "what follows cannot be told apart from its body"
+)
 
 
 def joined_routine_bodies(
-    chunks: list[_Chunk], tokens: list[Token], source: str, parser: Any
+    chunks: list[_Chunk], tokens: list[Token], source: str, parser: Any, dialect: str
 ) -> list[_Chunk]:
     """`chunks` with each routine that spans several of them joined into one."""
+    kinds = _ROUTINE_KINDS[dialect]
+    commands = _dialect(dialect).tokenizer_class.COMMANDS
     if not any(_opens_routine_body(chunk.tokens) for chunk in chunks):
         return chunks
     position = {id(token): index for index, token in enumerate(tokens)}
@@ -34,9 +59,9 @@ def joined_routine_bodies(
     index = 0
     while index < len(chunks):
         chunk = chunks[index]
-        whole = _created_routine(chunks, index, tokens, position, source) or _whole_routine(
-            chunks, index, tokens, position, source, parser
-        )
+        whole = _created_routine(chunks, index, tokens, position, source, kinds, commands)
+        if whole is None and dialect == "trino":
+            whole = _whole_routine(chunks, index, tokens, position, source, parser)
         if whole is None:
             joined.append(chunk)
             index += 1
@@ -70,29 +95,36 @@ def _whole_routine(
 
 
 def _created_routine(
-    chunks: list[_Chunk], first: int, tokens: list[Token], position: dict[int, int], source: str
+    chunks: list[_Chunk],
+    first: int,
+    tokens: list[Token],
+    position: dict[int, int],
+    source: str,
+    kinds: frozenset[str],
+    commands: Collection[TokenType],
 ) -> tuple[_Chunk, int] | None:
-    """`CREATE FUNCTION ... BEGIN ...; END` as one chunk whose body is one stored text, or None
-    when `chunks[first]` opens no body or the body's END is not found."""
+    """`CREATE PROCEDURE ... BEGIN ...; END` as one chunk whose body is one stored text (or, when
+    no END closes the body, one chunk of everything after it, unparseable), or None when
+    `chunks[first]` creates no routine with a compound body."""
     opening = chunks[first].tokens
-    words = [token.text.upper() for token in opening[:5]]
-    if words[0] != "CREATE" or "FUNCTION" not in words or not _opens_routine_body(opening):
+    kind = _created_kind(opening, kinds)
+    begin = _block_start(opening) if kind else None
+    if begin is None:
         return None
-    begin = next(i for i, token in enumerate(opening) if token.token_type is TokenType.BEGIN)
-    start = position[id(opening[begin])]
-    depth = 0
-    for index in range(start, min(len(tokens), start + _MOST_TOKENS)):
-        depth += _nesting(tokens, index)
-        if depth == 0:
-            break
-    else:
-        return None
+    labelled = begin >= 2 and opening[begin - 1].token_type is TokenType.COLON
+    start = position[id(opening[begin - 2 if labelled else begin])]
+    words = _words(tokens, position[id(opening[begin])], commands)
+    closing = _closing(words, opening[begin - 2].text.upper() if labelled else None)
+    if closing is None:
+        whole = _chunk(tokens[position[id(opening[0])] :], source, chunks[-1].end)
+        whole.problem = UNCLOSED_BODY
+        return whole, len(chunks)
     last = next(
-        (n for n in range(first, len(chunks)) if position[id(chunks[n].tokens[-1])] >= index), None
+        n for n in range(first, len(chunks)) if position[id(chunks[n].tokens[-1])] >= closing
     )
-    if last is None or position[id(chunks[last].tokens[-1])] != index:
+    if position[id(chunks[last].tokens[-1])] != closing:
         return None  # more follows the body's END in its statement: left to the parser
-    end = tokens[index]
+    end = tokens[closing]
     body = Token(
         TokenType.HEREDOC_STRING,
         source[tokens[start].start : end.end + 1],
@@ -102,30 +134,122 @@ def _created_routine(
         end.end,
         [],
     )
-    stored_as = Token(TokenType.ALIAS, "AS", body.line, body.col, body.start, body.start, [])
-    header = tokens[position[id(opening[0])] : start]
-    return _chunk([*header, stored_as, body], source, chunks[last].end), last + 1
+    header = [
+        token
+        for index, token in enumerate(tokens[position[id(opening[0])] : start])
+        if not _parameter_mode(tokens, position[id(opening[0])] + index)
+    ]
+    if kind not in _HEADED_KINDS and header[-1].token_type is not TokenType.ALIAS:
+        header.append(Token(TokenType.ALIAS, "AS", body.line, body.col, body.start, body.start, []))
+    return _chunk([*header, body], source, chunks[last].end), last + 1
+
+
+def _parameter_mode(tokens: list[Token], index: int) -> bool:
+    """`IN`, `OUT` or `INOUT` before a parameter's name (MySQL, BigQuery), which sqlglot does
+    not read: how the caller passes a value, not what the body does with data."""
+    return (
+        tokens[index].text.upper() in ("IN", "OUT", "INOUT")
+        and tokens[index - 1].token_type in (TokenType.L_PAREN, TokenType.COMMA)
+        and tokens[index + 1].token_type in (TokenType.VAR, TokenType.IDENTIFIER)
+    )
+
+
+def _created_kind(tokens: list[Token], kinds: frozenset[str]) -> str | None:
+    """What `CREATE [OR REPLACE] [DEFINER = u] KIND ...` (or ALTER) defines, when it is one of
+    `kinds`."""
+    if tokens[0].text.upper() not in ("CREATE", "ALTER"):
+        return None
+    for token in tokens[1:12]:
+        word = token.text.upper()
+        if word in kinds and token.token_type not in _QUOTED_TOKENS:
+            return word
+        if word in _NOT_ROUTINES:
+            return None
+    return None
+
+
+def _block_start(tokens: list[Token]) -> int | None:
+    """The index of the BEGIN that opens a compound body among `tokens`."""
+    return next(
+        (
+            index
+            for index, word, change in _depth_changes(_words(tokens, 0, ()))
+            if change > 0 and word == "BEGIN"
+        ),
+        None,
+    )
+
+
+# A word of SQL text, skipping quoted text and comments (a folded command body is raw text).
+_WORD = re.compile(
+    r"'(?:[^']|'')*'|\"[^\"]*\"|`[^`]*`|\[[^\]]*\]|--[^\n]*|/\*.*?\*/|([A-Za-z_#@][\w$#@]*|;)",
+    flags=re.DOTALL,
+)
+
+
+def _words(
+    tokens: list[Token], start: int, commands: Collection[TokenType]
+) -> Iterator[tuple[int, str]]:
+    """(token index, upper-case word) from `start` on. The tokenizer folds the rest of a statement
+    after a command word into one string token (T-SQL `END TRY BEGIN CATCH ...` after a `;`):
+    the words inside it count, at that token's index. Other quoted tokens are an empty word."""
+    for index in range(start, len(tokens)):
+        token = tokens[index]
+        folded = (
+            token.token_type is TokenType.STRING
+            and index > 0
+            and tokens[index - 1].token_type in commands
+        )
+        if folded:
+            for match in _WORD.finditer(token.text):
+                if match.group(1):
+                    yield index, match.group(1).upper()
+        else:
+            yield index, "" if token.token_type in _QUOTED_TOKENS else token.text.upper()
+
+
+def _closing(words: Iterator[tuple[int, str]], label: str | None) -> int | None:
+    """The token index of the END that closes the body opened by the first word (or of the
+    label repeated after it), or None when none does."""
+    depth = 0
+    changes = _depth_changes(words)
+    for index, _word, change in changes:
+        depth += change
+        if depth == 0:
+            following = next(changes, None)
+            if label and following is not None and following[1] == label:
+                return following[0]  # `label: BEGIN ... END label`
+            return index
+    return None
 
 
 # Words that close what they name (`END IF`, `END WHILE`): the opening word is not counted.
 _CLOSES_NAMED = frozenset({"IF", "WHILE", "LOOP", "REPEAT", "FOR"})
-_MOST_TOKENS = 200_000
+# `BEGIN TRANSACTION` (T-SQL, BigQuery), `BEGIN DIALOG` (T-SQL), MySQL's `BEGIN;` open no block.
+_BEGINS_NO_BLOCK = frozenset(
+    {"TRAN", "TRANSACTION", "DISTRIBUTED", "WORK", "DIALOG", "CONVERSATION", ";", ""}
+)
 
 
-def _nesting(tokens: list[Token], index: int) -> int:
-    """How the token at `index` changes the BEGIN/CASE ... END depth of a routine body."""
-    token = tokens[index]
-    if token.token_type is TokenType.CASE:  # a CASE opens, unless it names what END closes
-        return 0 if index and tokens[index - 1].token_type is TokenType.END else 1
-    if token.token_type is TokenType.BEGIN:
-        return 1
-    if token.token_type is TokenType.END:
-        following = tokens[index + 1].text.upper() if index + 1 < len(tokens) else ""
-        return 0 if following in _CLOSES_NAMED else -1
-    return 0
+def _depth_changes(words: Iterator[tuple[int, str]]) -> Iterator[tuple[int, str, int]]:
+    """(token index, word, how it changes the BEGIN/CASE ... END depth of a routine body)."""
+    previous = ""
+    current = next(words, None)
+    while current is not None:
+        following = next(words, None)
+        word, after = current[1], following[1] if following is not None else ""
+        change = 0
+        if word == "CASE":  # a CASE opens, unless it names what END closes
+            change = 0 if previous == "END" else 1
+        elif word == "BEGIN":
+            change = 0 if after in _BEGINS_NO_BLOCK else 1
+        elif word == "END":
+            change = 0 if after in _CLOSES_NAMED else -1
+        yield current[0], word, change
+        previous, current = word, following
 
 
 def _opens_routine_body(tokens: list[Token]) -> bool:
     words = [token.text.upper() for token in tokens[:3]]
-    creates = words[:1] == ["CREATE"] or words[:2] == ["WITH", "FUNCTION"]
-    return creates and any(token.token_type is TokenType.BEGIN for token in tokens)
+    creates = words[:1] in (["CREATE"], ["ALTER"]) or words[:2] == ["WITH", "FUNCTION"]
+    return creates and _block_start(tokens) is not None

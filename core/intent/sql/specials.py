@@ -13,6 +13,7 @@ from sqlglot.tokenizer_core import Token, TokenType
 
 from guardrails_core.intent.sql.access import _copy_program, _embed_shell, _walk
 from guardrails_core.intent.sql.backups import special_backup, special_export
+from guardrails_core.intent.sql.bulk_loads import special_bulk
 from guardrails_core.intent.sql.dialects import (
     _QUOTED_TOKENS,
     MAX_DEPTH,
@@ -557,4 +558,5 @@ _SPECIAL_COMMANDS: dict[str, SpecialCommand] = {
     "EXPORT": special_export,
     "LOAD": _special_load,
     "BACKUP": special_backup,
+    "BULK": special_bulk,
 }

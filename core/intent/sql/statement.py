@@ -402,6 +402,7 @@ class _Chunk:
     tokens: list[Token]
     start: int
     end: int
+    problem: str = ""  # why the database would reject the statement, found before parsing
 
 
 def _split_statements(tokens: list[Token], source: str) -> list[_Chunk]:
