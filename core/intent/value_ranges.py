@@ -93,7 +93,7 @@ def _column_row(column: exp.Expr, target: frozenset[str] = frozenset()) -> _Colu
     if not isinstance(column, exp.Column):
         return None
     name = column.name.lower()
-    if _own_key(name, target):
+    if own_key(name, target):
         return _OWN_KEY
     return _named_row(name)
 
@@ -115,7 +115,7 @@ def _any_column_row() -> re.Pattern[str]:
     )
 
 
-def _own_key(name: str, target: frozenset[str]) -> bool:
+def own_key(name: str, target: frozenset[str]) -> bool:
     """`session_id` in `sessions`, `order_key` in `orders`: the table's own key, by its name."""
     stem = next((name[: -len(s)] for s in _OWN_KEY_SUFFIXES if name.endswith(s)), "")
     if not stem:
@@ -379,8 +379,9 @@ def recorded_rows_pass(node: exp.Expr, constant: Callable[[exp.Expr | None], Any
 
 def missed_window(node: exp.Expr, constant: Callable[[exp.Expr | None], Any]) -> bool:
     """`created_at < '9999'`, `created_at < now() + interval '1 day'`, `order_date > SYSDATE -
-    36500`: a time window meant to pick old (or recent) rows that every recorded row passes. Not
-    a guard at the epoch (`> '1970-01-01'`) or at now (`<= now()`), which are written on purpose."""
+    36500`: a time window meant to pick old (or recent) rows that every recorded row passes, or
+    all but today's (`event_date < today()`). Not a guard at the epoch (`> '1970-01-01'`) or at
+    now (`<= now()`), which are written on purpose."""
     kind: type[exp.Expr] = type(node)
     if kind not in _UP_TO:
         return False
@@ -391,8 +392,19 @@ def missed_window(node: exp.Expr, constant: Callable[[exp.Expr | None], Any]) ->
     if row is None or not row.past:
         return False
     if _UP_TO[kind]:
-        return _after_now(cutoff, constant, strictly=True) or _after_every_row(cutoff, constant)
+        return (
+            _after_now(cutoff, constant, strictly=True)
+            or _today_or_later(cutoff, constant)
+            or _after_every_row(cutoff, constant)
+        )
     return _long_before_now(cutoff, constant, row)
+
+
+def _today_or_later(cutoff: exp.Expr, constant: Callable[[exp.Expr | None], Any]) -> bool:
+    """`event_date < today()`, `created_at < CURRENT_DATE`: a retention window of no days keeps
+    today's rows only, every earlier row goes (a `keep 90 days` job that lost its interval)."""
+    offset = clock_offset(cutoff, constant)
+    return offset is not None and offset.clock == "today" and offset.days >= 0
 
 
 def _unparen(node: exp.Expr) -> exp.Expr:
