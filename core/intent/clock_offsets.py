@@ -55,24 +55,26 @@ class Offset(NamedTuple):
 
 
 def clock_offset(node: exp.Expr, constant: Constant) -> Offset | None:
-    """Where `node` lies relative to now or today, or None if it is not the clock moved by a
-    constant amount in a known unit."""
+    """Where `node` lies relative to now or today, or None if it is not the clock moved by
+    constant amounts in known units (`now() + interval '1 day' - interval '2 hours'`: a loop, not
+    a recursion, over a chain of moves however long)."""
+    days = 0.0
     node = _unparen(node)
+    while (moved := _moved_clock(node)) is not None:
+        clock, amount, sign = moved
+        step = _days(node, amount, constant)
+        if step is None:
+            return None
+        days += sign * step
+        node = _unparen(clock)
     if is_now(node):
-        return Offset("now", 0.0)
+        return Offset("now", days)
     if is_today(node):
-        return Offset("today", 0.0)
+        return Offset("today", days)
     if isinstance(node, exp.Anonymous) and str(node.name).lower() in _SQLITE_CLOCKS:
-        return _sqlite_clock(node, constant)
-    moved = _moved_clock(node)
-    if moved is None:
-        return None
-    clock, amount, sign = moved
-    base = clock_offset(clock, constant)
-    if base is None:
-        return None
-    days = _days(node, amount, constant)
-    return None if days is None else Offset(base.clock, base.days + sign * days)
+        base = _sqlite_clock(node, constant)
+        return None if base is None else Offset(base.clock, base.days + days)
+    return None
 
 
 def is_now(node: exp.Expr) -> bool:

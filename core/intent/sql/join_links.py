@@ -13,7 +13,6 @@ from sqlglot import exp
 
 from guardrails_core.intent.complements import unparen
 from guardrails_core.intent.predicates import Target, _leaves
-from guardrails_core.intent.target_columns import _nested
 from guardrails_core.intent.value_ranges import own_key
 
 _TARGET = "\x00target"  # the changed row's key in the link graph: no alias is written so
@@ -171,11 +170,25 @@ def _any_column(relation: exp.Expr) -> exp.Column:
 
 
 def _ambiguous(condition: exp.Expr) -> bool:
-    """An unqualified column (outside a subquery) beside another column."""
-    columns = [
-        column for column in condition.find_all(exp.Column) if not _nested(column, condition)
-    ]
-    return len(columns) > 1 and any(not column.table for column in columns)
+    """An unqualified column (outside a subquery) beside another column. One walk that skips
+    subqueries: asking each column whether it is nested costs the depth of a 10,000-term OR."""
+    count, unqualified = 0, False
+    pending = [condition]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, exp.Column):
+            count += 1
+            unqualified = unqualified or not node.table
+            if count > 1 and unqualified:
+                return True
+            continue
+        if node is not condition and isinstance(node, _SUBQUERIES):
+            continue
+        pending.extend(node.iter_expressions())
+    return False
+
+
+_SUBQUERIES = (exp.Select, exp.Subquery)
 
 
 def _ctes(node: exp.Expr) -> dict[str, exp.Expr]:
