@@ -11,6 +11,7 @@ from guardrails_core.intent.sql.compound_assignment import read_compound_assignm
 from guardrails_core.intent.sql.dialects import MAX_DEPTH, A, I, K
 from guardrails_core.intent.sql.folding import remember_assignments
 from guardrails_core.intent.sql.function_rules import function_registry
+from guardrails_core.intent.sql.scheduler_jobs import scheduler_job
 from guardrails_core.intent.sql.statement import (
     _Statement,
     _Words,
@@ -166,6 +167,8 @@ def _called_procedure(
             statement.embed(
                 analyze_nested(strings[-1], statement.dialect_name, depth=statement.depth + 1)
             )
+    if name.startswith("dbms_scheduler.") and found is not None:
+        scheduler_job(statement, name, found.tokens)
     statement.add(I.DYNAMIC, f"the block calls {name}, whose body is not visible here")
     return True
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from sqlglot import exp
 
 from guardrails_core.intent.predicates import (
-    _restricted,
     missed_time_window,
     predicate_truth,
     self_compared_column,
@@ -13,7 +12,7 @@ from guardrails_core.intent.predicates import (
 )
 from guardrails_core.intent.sampling import restricts_nothing
 from guardrails_core.intent.sql.dialects import MYSQL_FAMILY, STRING_FALLBACK_DIALECTS, A, I, K
-from guardrails_core.intent.sql.join_links import unlinked_table
+from guardrails_core.intent.sql.join_links import referenced_parent, unlinked_table
 from guardrails_core.intent.sql.statement import (
     _Chunk,
     _first_string_argument,
@@ -22,6 +21,7 @@ from guardrails_core.intent.sql.statement import (
     _Statement,
 )
 from guardrails_core.intent.sql.temporaries import _temporary_name, scratch_key
+from guardrails_core.intent.sql.upserts import judge_upsert
 from guardrails_core.intent.target_columns import (
     escaping_branch,
     fold_identifiers,
@@ -103,12 +103,7 @@ def _handle_insert(statement: _Statement, node: exp.Insert, chunk: _Chunk | None
         return
     statement.table(target, A.WRITE)
     statement.add(I.WRITE, "INSERT writes rows")
-    if _upsert(node) and _reads_every_row_of(statement, node.expression, target):
-        statement.add(
-            I.MASS_MUTATION,
-            "an upsert (REPLACE, ON CONFLICT / DUPLICATE KEY UPDATE) whose rows are every row of "
-            "its own table rewrites all of them",
-        )
+    judge_upsert(statement, node, target)
 
 
 _LOWER_BOUNDS = (exp.GT, exp.GTE)
@@ -129,28 +124,6 @@ def _one_sided(condition: exp.Expr) -> bool:
         else:
             return False
     return len(sides) == 1
-
-
-def _upsert(node: exp.Insert) -> bool:
-    """REPLACE INTO, INSERT OR REPLACE, ON CONFLICT DO UPDATE, ON DUPLICATE KEY UPDATE: an
-    inserted row that meets an existing key replaces or changes that row."""
-    if str(node.args.get("alternative") or "").upper() == "REPLACE":
-        return True
-    conflict = node.args.get("conflict")
-    action = conflict.args.get("action") if isinstance(conflict, exp.OnConflict) else None
-    return action is not None and "UPDATE" in str(action.name).upper()
-
-
-def _reads_every_row_of(statement: _Statement, source: exp.Expr | None, target: exp.Expr) -> bool:
-    """`SELECT ... FROM target` with nothing (WHERE, join, LIMIT, grouping) that drops a row."""
-    query = source.this if isinstance(source, exp.Subquery) else source
-    if isinstance(target, exp.Schema):
-        target = target.this
-    if not isinstance(query, exp.Select) or _restricted(query) or not isinstance(target, exp.Table):
-        return False
-    origin = query.args.get("from_")
-    table = origin.this if isinstance(origin, exp.From) else None
-    return isinstance(table, exp.Table) and statement.qualify(table) == statement.qualify(target)
 
 
 def _static_partition(target: exp.Expr) -> bool:
@@ -221,6 +194,13 @@ def _handle_delete(statement: _Statement, node: exp.Delete, chunk: _Chunk | None
     names = target_names(node.this) | target_names(targets[0])
     if isinstance(node.parent, exp.Alter):
         names |= target_names(node.parent.this)
+    if len(targets) > 1 and (parent := referenced_parent(node, targets)) is not None:
+        statement.add(
+            I.MASS_MUTATION,
+            f"DELETE also removes {parent[0]}, picked only as the row the other deleted rows "
+            f"point at ({parent[1].sql()[:60]}): every such parent goes, with whatever else "
+            "still points at it",
+        )
     judged = _scratch_as_sources(statement, node)
     where = judged.args.get("where")
     if where is None and _joined_to_picked_rows(statement, judged, names):

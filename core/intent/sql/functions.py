@@ -106,10 +106,10 @@ def _check_function(statement: _Statement, node: exp.Expr) -> None:
     if rule is not None:
         for intent in rule.intents:
             statement.add(intent, f"{name}(): {rule.message}")
-        strings = [
+        strings = [  # `$$...$$` (pg_cron's job body) is a string too
             arg.this
             for arg in node.iter_expressions()
-            if isinstance(arg, exp.Literal) and arg.is_string
+            if (isinstance(arg, exp.Literal) and arg.is_string) or isinstance(arg, exp.RawString)
         ]
         if rule.argument is not None and strings:
             statement.obj(rule.argument[0], rule.argument[1], strings[0])

@@ -13,7 +13,7 @@ from sqlglot import exp
 
 from guardrails_core.intent.complements import unparen
 from guardrails_core.intent.predicates import Target, _leaves
-from guardrails_core.intent.target_columns import _nested
+from guardrails_core.intent.value_ranges import own_key
 
 _TARGET = "\x00target"  # the changed row's key in the link graph: no alias is written so
 
@@ -43,6 +43,68 @@ def unlinked_table(node: exp.Expr, target: Target) -> exp.Expr | None:
         if key != _TARGET and key not in reached and not _one_row(relation, ctes):
             return relation
     return None
+
+
+def referenced_parent(node: exp.Delete, deleted: list[exp.Expr]) -> tuple[str, exp.Expr] | None:
+    """A MySQL multi-table DELETE's target picked only as the row another deleted table's rows
+    point at: `DELETE o, c FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.status =
+    'cancelled'` deletes every customer with a cancelled order, a parent other orders share.
+    (The alias, the link) of the first such target; a child reached by its reference (`oi.order_id
+    = o.id`) or a target with a filter of its own is scoped."""
+    relations = list(_relations(node))
+    names = {relation.alias_or_name.lower(): relation for relation in relations}
+    aliases = [table.alias_or_name.lower() for table in deleted if isinstance(table, exp.Table)]
+    referrers = {alias: names[alias] for alias in aliases if alias in names}
+    conditions = list(_conditions(node, relations))
+    for alias in aliases:
+        relation = names.get(alias)
+        if not isinstance(relation, exp.Table) or _filtered(alias, conditions):
+            continue
+        for condition in conditions:
+            if _points_at(condition, alias, relation, referrers):
+                return alias, condition
+    return None
+
+
+def _filtered(alias: str, conditions: list[exp.Expr]) -> bool:
+    """A condition on the relation's columns other than an equality with another relation's."""
+    for condition in conditions:
+        owners = {column.table.lower() for column in condition.find_all(exp.Column)}
+        if alias in owners and not (_link(condition) and len(owners) == 2):
+            return True
+    return False
+
+
+def _link(condition: exp.Expr) -> bool:
+    return (
+        isinstance(condition, exp.EQ)
+        and isinstance(condition.this, exp.Column)
+        and isinstance(condition.expression, exp.Column)
+    )
+
+
+def _points_at(
+    condition: exp.Expr, alias: str, relation: exp.Table, referrers: dict[str, exp.Expr]
+) -> bool:
+    """`c.id = o.customer_id`: the relation's own key equals a reference in one of the
+    `referrers` (the other deleted tables)."""
+    if not _link(condition):
+        return False
+    sides = sorted((condition.this, condition.expression), key=lambda c: c.table.lower() != alias)
+    own, other = sides
+    referrer = referrers.get(other.table.lower())
+    return (
+        own.table.lower() == alias
+        and isinstance(referrer, exp.Table)
+        and referrer is not relation
+        and _is_key(own.name, relation)
+        and not _is_key(other.name, referrer)
+    )
+
+
+def _is_key(column: str, table: exp.Table) -> bool:
+    """`id`, or the table's name plus `_id` / `_key` (`customer_id` in `customers`)."""
+    return column.lower() == "id" or own_key(column.lower(), frozenset({table.name.lower()}))
 
 
 def _one_row(relation: exp.Expr, ctes: dict[str, exp.Expr]) -> bool:
@@ -108,11 +170,25 @@ def _any_column(relation: exp.Expr) -> exp.Column:
 
 
 def _ambiguous(condition: exp.Expr) -> bool:
-    """An unqualified column (outside a subquery) beside another column."""
-    columns = [
-        column for column in condition.find_all(exp.Column) if not _nested(column, condition)
-    ]
-    return len(columns) > 1 and any(not column.table for column in columns)
+    """An unqualified column (outside a subquery) beside another column. One walk that skips
+    subqueries: asking each column whether it is nested costs the depth of a 10,000-term OR."""
+    count, unqualified = 0, False
+    pending = [condition]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, exp.Column):
+            count += 1
+            unqualified = unqualified or not node.table
+            if count > 1 and unqualified:
+                return True
+            continue
+        if node is not condition and isinstance(node, _SUBQUERIES):
+            continue
+        pending.extend(node.iter_expressions())
+    return False
+
+
+_SUBQUERIES = (exp.Select, exp.Subquery)
 
 
 def _ctes(node: exp.Expr) -> dict[str, exp.Expr]:

@@ -45,14 +45,20 @@ def _handle_merge(statement: _Statement, node: exp.Merge, chunk: _Chunk | None) 
         on_truth = True  # ON t.id + 0 = t.id: every target row matches whatever the source
     source_empty = _empty_source(using)
     whens = node.args.get("whens")
+    written: dict[str, exp.Expr] = {}  # what the matched UPDATE set, by column
     for when in whens.expressions if whens is not None else []:
         then = when.args.get("then")
         deletes = isinstance(then, exp.Var) and str(then.this).upper() == "DELETE"
         mutates = deletes or isinstance(then, exp.Update)
         by_source = bool(when.args.get("source"))
+        if isinstance(then, exp.Update) and when.args.get("matched"):
+            written = _assignments(then, target_names(node.this))
         if deletes:
             statement.table(node.this, A.DELETE)
             statement.add(I.DELETE, "MERGE has a WHEN ... THEN DELETE branch")
+            condition = when.args.get("condition")
+            if statement.dialect_name == "oracle" and written and condition is not None:
+                _deletes_what_it_wrote(statement, condition, written, node)
             if by_source:
                 statement.add(
                     I.DELETE,
@@ -109,3 +115,35 @@ def _self_merge(on: exp.Expr | None) -> bool | None:
     ):
         return True
     return None
+
+
+def _assignments(update: exp.Update, target: frozenset[str]) -> dict[str, exp.Expr]:
+    """`SET d.updated_at = SYSDATE`: the value each target column is given, by its name."""
+    written = {}
+    for assignment in update.expressions:
+        column = assignment.this if isinstance(assignment, exp.EQ) else None
+        if isinstance(column, exp.Column) and (not column.table or column.table.lower() in target):
+            written[column.name.lower()] = assignment.expression
+    return written
+
+
+def _deletes_what_it_wrote(
+    statement: _Statement, condition: exp.Expr, written: dict[str, exp.Expr], node: exp.Merge
+) -> None:
+    """Oracle's `UPDATE SET ... DELETE WHERE cond` tests cond on the values just written (read
+    by recovery.py as a second matched branch): with them in place, an always-true cond
+    (`updated_at = SYSDATE ... DELETE WHERE updated_at <= SYSDATE`) deletes every updated row."""
+    target = target_names(node.this)
+
+    def as_written(part: exp.Expr) -> exp.Expr:
+        if isinstance(part, exp.Column) and (not part.table or part.table.lower() in target):
+            value = written.get(part.name.lower())
+            return value.copy() if value is not None else part
+        return part
+
+    if predicate_truth(condition.transform(as_written), target) is True:
+        statement.add(
+            I.MASS_MUTATION,
+            f"MERGE ... DELETE WHERE {condition.sql()[:60]} holds for the values the UPDATE just "
+            "wrote: every matched row is deleted",
+        )

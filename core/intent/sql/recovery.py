@@ -122,6 +122,24 @@ _NEUTRAL_CLAUSES: tuple[tuple[re.Pattern[str], str, frozenset[str] | None], ...]
         r"DROP PARTITION (\1)",
         frozenset({"oracle"}),
     ),
+    # T-SQL INSERT INTO OPENDATASOURCE(provider, 'Data Source=...').db.schema.table: rows sent
+    # to the table of another server; spelled as the INSERT INTO OPENDATASOURCE(...) sqlglot
+    # reads (the remote table's name does not change where the rows go)
+    (
+        re.compile(
+            r"(\bINSERT\s+(?:INTO\s+)?OPENDATASOURCE\s*\((?:'[^']*'|[^()'])*\))(?:\s*\.\s*[\w\[\]]+)+",
+            re.IGNORECASE,
+        ),
+        r"\1",
+        frozenset({"tsql", "fabric"}),
+    ),
+    # SQLite DELETE/UPDATE ... LIMIT n OFFSET m (SQLITE_ENABLE_UPDATE_DELETE_LIMIT): the offset
+    # spares the first m rows the ORDER BY lists; which rows qualify is the WHERE's to say
+    (
+        re.compile(r"(\bLIMIT\s+[-+]?\s*\d+)\s+OFFSET\s+[-+]?\s*\d+", re.IGNORECASE),
+        r"\1",
+        frozenset({"sqlite"}),
+    ),
     # SQLite numbered parameters (?1, ?2): a bound value, as `?` is
     (re.compile(r"\?\d+\b"), "?", frozenset({"sqlite"})),
     # MySQL DELETE/UPDATE modifiers (LOW_PRIORITY, QUICK, IGNORE): how, not which rows
