@@ -6,6 +6,7 @@ classes; nothing else builds ad-hoc dictionaries of them.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import os
 import threading
@@ -549,17 +550,30 @@ def fingerprint_text(text: str) -> str:
         from guardrails_core.settings import Settings
 
         configure_fingerprint_key(Settings.load().fingerprint_secret())
-    keyed = _keyed_hmac.get(_fingerprint_key[0])
-    if keyed is None:
-        _keyed_hmac.clear()
-        made = hmac.new(_fingerprint_key[0], digestmod="sha256")
-        # OpenSSL's HMAC object inside (when there is one): copied, fed and read in C, without
-        # the Python wrapper's three method calls.
-        keyed = _keyed_hmac[_fingerprint_key[0]] = getattr(made, "_hmac", None) or made
-    # A copy of an HMAC already keyed skips the key setup that every hmac.new repeats.
-    digest = keyed.copy()
-    digest.update(text.encode("utf-8", "surrogatepass"))
-    return FINGERPRINT_PREFIX + digest.hexdigest()
+    pads = _keyed_pads.get(_fingerprint_key[0])
+    if pads is None:
+        _keyed_pads.clear()
+        pads = _keyed_pads[_fingerprint_key[0]] = _hmac_pads(_fingerprint_key[0])
+    # HMAC as RFC 2104 writes it, from SHA-256 states that already hold the padded key: two
+    # copies of a plain hash state cost less than one copy of OpenSSL's HMAC object (which
+    # copies two digest contexts and its own), ~0.6 us instead of ~0.9 us per fingerprint.
+    inner, outer = pads[0].copy(), pads[1].copy()
+    inner.update(text.encode("utf-8", "surrogatepass"))
+    outer.update(inner.digest())
+    return FINGERPRINT_PREFIX + outer.hexdigest()
 
 
-_keyed_hmac: dict[bytes, Any] = {}  # hmac.HMAC or OpenSSL's HMAC object in it
+def _hmac_pads(key: bytes) -> tuple[hashlib._Hash, hashlib._Hash]:
+    """SHA-256 states fed the key XOR ipad and XOR opad (what hmac.new computes first)."""
+    if len(key) > _SHA256_BLOCK:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(_SHA256_BLOCK, b"\0")
+    return (
+        hashlib.sha256(key.translate(hmac.trans_36)),
+        hashlib.sha256(key.translate(hmac.trans_5C)),
+    )
+
+
+_SHA256_BLOCK = 64
+# Per key: the inner and outer SHA-256 states.
+_keyed_pads: dict[bytes, tuple[hashlib._Hash, hashlib._Hash]] = {}

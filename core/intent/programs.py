@@ -266,10 +266,8 @@ class Registry:
         found: set[str] = set()
         forms = {path, lexical_path(path)}
         forms |= {form.rstrip("/") + "/" for form in forms}  # /var/lib/mysql is its own data
-        for form in forms:
-            found.update(
-                name for name, matcher in self.file_matchers if matcher.match(home_form(form))
-            )
+        for form in (home_form(form) for form in forms):  # once per form, not per table
+            found.update(name for name, matcher in self.file_matchers if matcher.match(form))
         return found
 
     def is_scratch(self, path: str) -> bool:

@@ -259,9 +259,14 @@ def _analyze(
     chunks = _split_statements(tokens, source)
     if dialect_name in ROUTINE_DIALECTS:
         chunks = joined_routine_bodies(chunks, tokens, source, parser, dialect_name)
-    for chunk in [
+    pieces = [
         piece for whole in chunks for piece in glued_statements(whole, source, parser, dialect_name)
-    ]:
+    ]
+    for position, chunk in enumerate(pieces):
+        # What a statement leaves for the ones after it (variables, temporaries, routines, how
+        # SQL is read) is not recorded for the last one: no statement reads it (most texts are
+        # one statement).
+        later = position < len(pieces) - 1
         statement = _Statement(names=names, dialect_name=dialect_name, depth=depth)
         statement.texts = texts
         statement.routines = routines
@@ -297,10 +302,11 @@ def _analyze(
             _classify_chunk(statement, chunk, source, prepared)
             _named_effects(statement, chunk, source)
             cross_catalog(statement)
-            lexing_changed = lexing_changed or _changes_lexing(source, chunk.start, chunk.end)
-            if dialect_name in MYSQL_FAMILY:
-                _remember_variable(source[chunk.start : chunk.end], statement, prepared)
-            remember_texts(statement, prepared)
+            if later:
+                lexing_changed = lexing_changed or _changes_lexing(source, chunk.start, chunk.end)
+                if dialect_name in MYSQL_FAMILY:
+                    _remember_variable(source[chunk.start : chunk.end], statement, prepared)
+                remember_texts(statement, prepared)
         effect = statement.build(
             len(effects), text[chunk.start : chunk.end], (chunk.start, chunk.end)
         )
@@ -313,9 +319,10 @@ def _analyze(
             effect = as_temporary_drop(effect)
         elif truncates_temporaries(statement.tree, temporaries):
             effect = as_temporary_truncate(effect)
-        temporaries.extend(created_temporaries(statement.tree))
-        record_scratch_rows(statement, scratch)
-        routines.update(created_routines(effect))
+        if later:
+            temporaries.extend(created_temporaries(statement.tree))
+            record_scratch_rows(statement, scratch)
+            routines.update(created_routines(effect))
         effects.append(effect)
     if len(effects) < 2:
         return spare_new_tables(effects, _spared_messages())  # a scratch table's own expiry

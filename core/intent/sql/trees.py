@@ -17,23 +17,34 @@ from sqlglot import exp
 
 from guardrails_core.model import StatementEffect
 
-_TREES: dict[int, tuple[weakref.ref[StatementEffect], exp.Expr]] = {}
+
+class _EffectRef(weakref.ref[StatementEffect]):
+    """A weak reference to an effect that knows the key its tree is kept under: one callback
+    for all of them, not a closure made for each statement."""
+
+    __slots__ = ("key",)
+    key: int
+
+
+_TREES: dict[int, tuple[_EffectRef, exp.Expr]] = {}
 _LOCK = threading.Lock()
+
+
+def _forget(ref: _EffectRef) -> None:
+    key = ref.key
+    with _LOCK:
+        entry = _TREES.get(key)
+        if entry is not None and entry[0] is ref:
+            del _TREES[key]
 
 
 def keep_tree(effect: StatementEffect, tree: exp.Expr) -> None:
     """Remember `tree` as the one `effect` was read from. Readers must not change it: it is
     shared with every later reader of the (cached) analysis."""
-    key = id(effect)
-
-    def forget(ref: weakref.ref[StatementEffect]) -> None:
-        with _LOCK:
-            entry = _TREES.get(key)
-            if entry is not None and entry[0] is ref:
-                del _TREES[key]
-
+    ref = _EffectRef(effect, _forget)
+    ref.key = id(effect)
     with _LOCK:
-        _TREES[key] = (weakref.ref(effect, forget), tree)
+        _TREES[ref.key] = (ref, tree)
 
 
 def tree_of(effect: StatementEffect) -> exp.Expr | None:
