@@ -183,7 +183,7 @@ def _embed_sql(call: _Call, client: _SqlClient, text: _Word, where: str = "") ->
     """Hand SQL to analyze_sql in the client's dialect; expansions become a placeholder."""
     sql = text.value
     if client.meta is not None:
-        sql = blank_client_commands(call, client.meta, sql)
+        sql = blank_client_commands(call, client.meta, sql, client.dialect)
     statements = call.analyzer.nested_sql(sql, client.dialect) if sql.strip() else []
     built = ", ".join(text.expansions)
     if text.dynamic and _values_only(sql, text, statements):
