@@ -18,6 +18,8 @@ from guardrails_core.model import Intent
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from guardrails_core.model import StatementEffect
+
 
 class _Assignments:
     """The walk's view of assignments; `walk._Analyzer` inherits this."""
@@ -36,6 +38,8 @@ class _Assignments:
         def words(self, nodes: Sequence[Node]) -> list[_Word]: ...
 
         def remember_output(self, name: str, value: Node) -> bool: ...
+
+        def nested_sql(self, sql: str, dialect: str | None) -> list[StatementEffect]: ...
 
     def remember(self, assignment: Node) -> None:
         """NAME=literal (or NAME=$(mktemp ...)) assigned once: later $NAME is that value."""
@@ -98,7 +102,12 @@ class _Assignments:
         elif name in shell_registry.environment("loader"):
             effect.add(Intent.HOST_ACCESS, f"{name}={_clip(value)} loads code into the command")
         elif name in shell_registry.environment("session"):
-            effect.add(Intent.DYNAMIC, f"{name}={_clip(value)} changes server session settings")
+            settings = _session_settings(value)
+            if settings is None:
+                effect.add(Intent.DYNAMIC, f"{name}={_clip(value)} changes server session settings")
+            else:  # judged as the SET statements they are (statement_timeout is harmless)
+                sets = "".join(f"SET {setting} TO '{to}';\n" for setting, to in settings)
+                effect.embedded.extend(self.nested_sql(sets, "postgres"))
         elif name in shell_registry.environment("search_path"):
             writable = shell_registry.environment("writable")
             first = value.split(":", 1)[0]
@@ -135,3 +144,20 @@ def _quoted_variables(node: Node) -> bool:
         and not (child.type == "expansion" and _SUBSTITUTION_IN.search(child.text or b""))
         for child in node.named_children
     )
+
+
+_SESSION_OPTION = re.compile(r"(?:-c\s*|--)([A-Za-z_][\w.]*)=([\w.:/+-]*)")
+
+
+def _session_settings(value: str) -> list[tuple[str, str]] | None:
+    """`-c statement_timeout=60000 --search_path=app`: each (setting, value); None when the
+    options hold anything else (a value with quotes or spaces, another option)."""
+    settings: list[tuple[str, str]] = []
+    rest = value.strip()
+    while rest:
+        option = _SESSION_OPTION.match(rest)
+        if option is None:
+            return None
+        settings.append((option.group(1), option.group(2)))
+        rest = rest[option.end() :].lstrip()
+    return settings or None
