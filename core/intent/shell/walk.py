@@ -118,6 +118,8 @@ class _Analyzer(_Expander, _CredentialFlow, _Assignments):
         # Paths this script made point at others (`ln -s /data ./build`, `mv /data ./x`): a
         # later delete of the path is judged by where it points.
         self.links: dict[str, str] = links if links is not None else {}
+        # Scratch tables this script's SQL clients created (`DROP TABLE` of one later is no loss)
+        self.scratch_created: set[str] = set()
         self.unstable = _reassigned(text)
         self.unrolled = 0
         self.credentials = credentials if credentials is not None else _Credentials()
