@@ -538,7 +538,7 @@ class _Expander:
 
 _WHOLE_ARRAY = re.compile(r"\$\{([A-Za-z_]\w*)\[[@*]\]\}")
 _UNROLL_BUDGET = 32  # loop bodies read per script: nested loops over literals would multiply
-_PLAIN_VARIABLE = re.compile(r"\$\{?([A-Za-z_]\w*)\}?")
+_PLAIN_VARIABLE = re.compile(r"\$\{?([A-Za-z_]\w*|[1-9])\}?")  # $1..$9: a function's arguments
 _GUARDED_VARIABLE = re.compile(r"\$\{([A-Za-z_]\w*):?\?[^}]*\}")
 _TEMP_FOLDER = "/tmp"
 _OWN_LINES = frozenset(("heredoc_body", "heredoc_end", "comment"))  # start a line by nature

@@ -29,6 +29,7 @@ from guardrails_core.intent.shell.files import (
     _planted_commands,
     _record_write,
 )
+from guardrails_core.intent.shell.functions import _Functions
 from guardrails_core.intent.shell.options import _NETWORK_DEVICE, _Call, _canonical
 from guardrails_core.intent.shell.parse_errors import _has_error
 from guardrails_core.intent.shell.tables import _BIDI_CONTROLS, _HANDLERS
@@ -88,7 +89,7 @@ def _parseable(text: str) -> bytes:
 _ESCAPED_LINE_START = re.compile(r"(?<=\n)\\(?=[A-Za-z0-9_./:@%+,!~-])")
 
 
-class _Analyzer(_Expander, _CredentialFlow, _Assignments):
+class _Analyzer(_Expander, _CredentialFlow, _Assignments, _Functions):
     """One pass over one script. Statements are emitted into the current sink, in order."""
 
     def __init__(
@@ -120,6 +121,8 @@ class _Analyzer(_Expander, _CredentialFlow, _Assignments):
         self.links: dict[str, str] = links if links is not None else {}
         # Scratch tables this script's SQL clients created (`DROP TABLE` of one later is no loss)
         self.scratch_created: set[str] = set()
+        self.functions: dict[str, tuple[Node, bool]] = {}  # this script's: read where called
+        self.function_calls = 0
         self.unstable = _reassigned(text)
         self.unrolled = 0
         self.credentials = credentials if credentials is not None else _Credentials()
@@ -161,6 +164,7 @@ class _Analyzer(_Expander, _CredentialFlow, _Assignments):
     def run(self) -> tuple[list[StatementEffect], _Feed | None]:
         root = _PARSER.parse(self.source).root_node
         output = self.statement(root, _Io(out=self.out))
+        self.uncalled_functions(_Io())
         if _has_error(root) and not any(Intent.UNPARSEABLE in s.intents for s in self.statements):
             effect = self.effect(root.start_byte, root.end_byte)
             effect.operation = _UNPARSEABLE
@@ -194,8 +198,10 @@ class _Analyzer(_Expander, _CredentialFlow, _Assignments):
             return None
         if kind == "function_definition":
             name, body = node.child_by_field_name("name"), node.child_by_field_name("body")
-            if name is not None:  # a later call runs this body, analysed here
+            if name is not None and body is not None:  # read where it is called
                 self.note_fact(f"function {self.node_text(name)}", "defined above")
+                self.define(self.node_text(name), body)
+                return None
             return self.statement(body, _Io()) if body is not None else None
         if kind == "test_command":
             self.loose(node)
@@ -438,8 +444,12 @@ class _Analyzer(_Expander, _CredentialFlow, _Assignments):
         effect.operation = program
         if name.origin & _Origin.DECODED:  # a decoded literal: a payload, yet readable
             _payload(call, name.origin, name.source)
+        if self.call_function(written, call.args, _Io(feed=call.feed)):
+            return  # a shell function of this script: its body is read with the arguments
         if self.fact(f"function {written}") is not None:
-            return  # a shell function of this script: its body was analysed where defined
+            # a function of an enclosing script: it reads the body, its arguments unknown
+            self.note_fact(f"function {written} called inside", "arguments unknown")
+            return
         if name.glob:
             message = f"the program name {name.display} is a pattern: what runs depends on files"
             effect.add(Intent.DYNAMIC, message)
