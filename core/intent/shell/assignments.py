@@ -13,6 +13,7 @@ from guardrails_core.intent.shell.environment import judge_variable
 from guardrails_core.intent.shell.expand import _MKTEMP
 from guardrails_core.intent.shell.options import guarded_path
 from guardrails_core.intent.shell.words import MAX_DEPTH, _clip, _Effect, _Feed, _Word
+from guardrails_core.locations import MKTEMP_PATH
 from guardrails_core.model import Intent
 
 if TYPE_CHECKING:
@@ -67,7 +68,7 @@ class _Assignments:
                 self.variables[f"{name}[@]"] = "\0".join(item.value for item in items)
             return
         if _MKTEMP.match(text):
-            self.variables[name] = "/tmp/tmp.mktemp"
+            self.variables[name] = MKTEMP_PATH
             return
         if self.remember_output(name, value_node):
             return

@@ -38,6 +38,7 @@ from guardrails_core.intent.shell.words import (
     _Origin,
     _Word,
 )
+from guardrails_core.locations import MKTEMP_PATH
 from guardrails_core.model import (
     Intent,
     ObjectAction,
@@ -112,7 +113,7 @@ def _tee(call: _Call) -> None:
 def _mktemp(call: _Call) -> None:
     """A fresh temporary path: ``rm -rf "$(mktemp -d)"`` deletes nothing that held data."""
     if all(re.fullmatch(r"-[dqtu]+|[\w.-]*X{3,}[\w.-]*", word.value) for word in call.args):
-        call.stdout = _Feed(_Origin.NONE, "mktemp", _Word.literal("/tmp/tmp.mktemp\n"))
+        call.stdout = _Feed(_Origin.NONE, "mktemp", _Word.literal(f"{MKTEMP_PATH}\n"))
 
 
 def _passthrough(call: _Call) -> None:
