@@ -55,6 +55,9 @@ class _Assignments:
             self.variables[name] = ""
             return
         text = self.node_text(value_node)
+        if any(child.type == "+=" for child in assignment.children):
+            self.append(name, value_node)
+            return
         if value_node.type == "array":  # cmd=(dbt run --select x): "${cmd[@]}" is those words
             items = self.words(value_node.named_children)
             # a double-quoted "$X" after the program is one word known at run time (a value)
@@ -84,6 +87,26 @@ class _Assignments:
             return
         if not word.glob and not word.origin:  # a decoded payload keeps where it came from
             self.variables[name] = word.value
+
+    def append(self, name: str, value_node: Node) -> None:
+        """`args+=(rm -r)`, `path+=/x`: the known value grows by literal words; anything else
+        makes it unknown from here on."""
+        if value_node.type == "array":
+            items = self.words(value_node.named_children)
+            known = self.variables.get(f"{name}[@]")
+            plain = all(not item.dynamic and not item.glob and not item.origin for item in items)
+            if known is not None and plain and len(items) == len(value_node.named_children):
+                words = [*([known] if known else []), *(item.value for item in items)]
+                self.variables[f"{name}[@]"] = "\0".join(words)
+                return
+        else:
+            word = self.word(value_node)
+            known = self.variables.get(name)
+            if known is not None and not word.dynamic and not word.glob and not word.origin:
+                self.variables[name] = known + word.value
+                return
+        self.variables.pop(name, None)
+        self.variables.pop(f"{name}[@]", None)
 
     def environment(self, effect: _Effect, text: str) -> None:
         """``PAGER=... cmd``, ``LD_PRELOAD=... cmd``: a variable that makes the command run code."""
@@ -121,11 +144,18 @@ class _Assignments:
 
 
 def _reassigned(text: str) -> frozenset[str]:
-    """Names a script assigns more than once, reads into, loops over or changes in place."""
+    """Names a script assigns more than once, reads into, loops over or changes in place. An
+    append (`args+=(rm -r)`) after the one assignment keeps a name known only in a script
+    without branches or loops, where every append runs, in order."""
     counts: dict[str, int] = {}
-    for match in re.finditer(r"(?:^|[\s;&|(])([A-Za-z_]\w*)\+?=", text):
+    appended: set[str] = set()
+    for match in re.finditer(r"(?:^|[\s;&|(])([A-Za-z_]\w*)(\+?)=", text):
+        if match.group(2) and not _BRANCHES.search(text):
+            appended.add(match.group(1))
+            continue
         counts[match.group(1)] = counts.get(match.group(1), 0) + 1
     unstable = {name for name, count in counts.items() if count > 1}
+    unstable.update(name for name in appended if name not in counts)
     unstable.update(re.findall(r"\bfor\s+([A-Za-z_]\w*)", text))
     for match in re.finditer(
         r"\b(?:read|mapfile|readarray|getopts|let|declare|typeset|local|export|unset)\b([^;&|\n]*)",
@@ -135,6 +165,7 @@ def _reassigned(text: str) -> frozenset[str]:
     return frozenset(unstable)
 
 
+_BRANCHES = re.compile(r"\b(?:if|case|while|until|for|select|function)\b|&&|\|\||\(\)")
 _SUBSTITUTION_IN = re.compile(rb"\$\(|`")
 
 
