@@ -32,7 +32,7 @@ from guardrails_core.intent.shell.files import (
 from guardrails_core.intent.shell.functions import _Functions
 from guardrails_core.intent.shell.options import _NETWORK_DEVICE, _Call, _canonical
 from guardrails_core.intent.shell.parse_errors import _has_error
-from guardrails_core.intent.shell.tables import _BIDI_CONTROLS, _HANDLERS
+from guardrails_core.intent.shell.tables import _BIDI_CONTROLS, _HANDLERS, program_candidates
 from guardrails_core.intent.shell.words import (
     _ASSIGNMENT,
     _PARSER,
@@ -453,6 +453,10 @@ class _Analyzer(_Expander, _CredentialFlow, _Assignments, _Functions):
         if name.glob:
             message = f"the program name {name.display} is a pattern: what runs depends on files"
             effect.add(Intent.DYNAMIC, message)
+            for candidate in program_candidates(written):  # `/???/r?` may be /bin/rm
+                self.run_inner(
+                    call, [_Word.literal(candidate), *call.args], feed=call.feed, transparent=False
+                )
             return
         if not written.isascii():
             normal = unicodedata.normalize("NFKC", written)
