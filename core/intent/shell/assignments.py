@@ -149,6 +149,8 @@ def _reassigned(text: str) -> frozenset[str]:
     without branches or loops, where every append runs, in order."""
     counts: dict[str, int] = {}
     appended: set[str] = set()
+    for name in re.findall(r"\bprintf\s+-v\s+([A-Za-z_]\w*)", text):  # printf -v NAME
+        counts[name] = counts.get(name, 0) + 1
     for match in re.finditer(r"(?:^|[\s;&|(])([A-Za-z_]\w*)(\+?)=", text):
         if match.group(2) and not _BRANCHES.search(text):
             appended.add(match.group(1))

@@ -69,18 +69,39 @@ def _prints_nothing(call: _Call) -> None:
 
 def _printf(call: _Call) -> None:
     args = list(call.args)
-    if args and args[0].value == "-v":
-        return  # assigns a variable, prints nothing
-    if not args or args[0].dynamic:
+    if len(args) > 1 and args[0].value == "-v":  # assigns a variable, prints nothing
+        name, text = args[1].value, _formatted(args[2:])
+        known = text is not None and not text.dynamic and not text.origin and not text.glob
+        if known and name not in call.analyzer.unstable and text is not None:
+            call.analyzer.variables[name] = text.value  # `printf -v verb '%s%s' DR OP`
+        else:
+            call.analyzer.variables.pop(name, None)
+        return
+    text = _formatted(args)
+    if text is None:
         call.stdout = _Feed(_Origin.DATA, "printf with a format built at run time")
         return
+    call.stdout = _Feed(_Origin.NONE, "printf", text)
+
+
+_CONVERSION = re.compile(r"%[-+ #0-9.]*[a-zA-Z%]")
+
+
+def _formatted(args: list[_Word]) -> _Word | None:
+    """What printf FORMAT ARGS prints (each conversion taken as its argument's text), or None
+    when the format is built at run time. A format used up with arguments left is used again."""
+    if not args or args[0].dynamic:
+        return None
     fmt, values = _decode_escapes(args[0].value), args[1:]
+    parts = _CONVERSION.split(fmt)
     pieces: list[_Word] = []
-    for index, piece in enumerate(re.split(r"%[-+ #0-9.]*[a-zA-Z%]", fmt)):
-        if index:
-            pieces.append(values.pop(0) if values else _Word.literal(""))
-        pieces.append(_Word.literal(piece))
-    call.stdout = _Feed(_Origin.NONE, "printf", _concat(pieces))
+    while True:
+        for index, piece in enumerate(parts):
+            if index:
+                pieces.append(values.pop(0) if values else _Word.literal(""))
+            pieces.append(_Word.literal(piece))
+        if not values or len(parts) == 1:
+            return _concat(pieces)
 
 
 def _cat(call: _Call) -> None:
