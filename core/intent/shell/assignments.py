@@ -27,7 +27,9 @@ class _Assignments:
 
     if TYPE_CHECKING:
         depth: int
+        text: str
         variables: dict[str, str]
+        namerefs: dict[str, str]  # declare -n NAME=TARGET: $NAME is $TARGET
         unstable: frozenset[str]
         produced: dict[str, _Feed]
         links: dict[str, str]
@@ -87,6 +89,29 @@ class _Assignments:
             return
         if not word.glob and not word.origin:  # a decoded payload keeps where it came from
             self.variables[name] = word.value
+
+    def declare(self, node: Node) -> None:
+        """`declare -n target=SCRATCH_DIR`: a later `$target` is `$SCRATCH_DIR`, when the script
+        never assigns through the reference (which would change SCRATCH_DIR unseen)."""
+        words = [self.node_text(child) for child in node.children[1:]]
+        if not any(re.fullmatch(r"-[a-zA-Z]*n[a-zA-Z]*", word) for word in words):
+            return
+        for child in node.children:
+            name, value = child.child_by_field_name("name"), child.child_by_field_name("value")
+            if child.type != "variable_assignment" or name is None or value is None:
+                continue
+            alias, target = self.node_text(name), self.node_text(value)
+            # named only here, used only as $alias: nothing assigns, reads or loops through it
+            named = re.findall(rf"(?<![$\w{{]){re.escape(alias)}\b", self.text)
+            if re.fullmatch(r"[A-Za-z_]\w*", target) and len(named) == 1:
+                self.namerefs[alias] = target
+
+    def referenced(self, expansion: str) -> str:
+        """`$target` / `${target:?}` as the expansion of the variable a nameref names."""
+        found = re.fullmatch(r"(\$\{?)([A-Za-z_]\w*)(.*)", expansion, re.DOTALL)
+        if found is None or found.group(2) not in self.namerefs:
+            return expansion
+        return found.group(1) + self.namerefs[found.group(2)] + found.group(3)
 
     def append(self, name: str, value_node: Node) -> None:
         """`args+=(rm -r)`, `path+=/x`: the known value grows by literal words; anything else
@@ -163,7 +188,8 @@ def _reassigned(text: str) -> frozenset[str]:
         r"\b(?:read|mapfile|readarray|getopts|let|declare|typeset|local|export|unset)\b([^;&|\n]*)",
         text,
     ):
-        unstable.update(re.findall(r"[A-Za-z_]\w*", match.group(1)))
+        # the names declared, not the values (`declare -n ref=TARGET` leaves TARGET as it is)
+        unstable.update(re.findall(r"[A-Za-z_]\w*", re.sub(r"=\S*", "", match.group(1))))
     return frozenset(unstable)
 
 

@@ -123,6 +123,7 @@ class _Analyzer(_Expander, _CredentialFlow, _Assignments, _Functions):
         self.scratch_created: set[str] = set()
         self.functions: dict[str, tuple[Node, bool]] = {}  # this script's: read where called
         self.function_calls = 0
+        self.namerefs: dict[str, str] = {}
         self.unstable = _reassigned(text)
         self.unrolled = 0
         self.credentials = credentials if credentials is not None else _Credentials()
@@ -192,6 +193,8 @@ class _Analyzer(_Expander, _CredentialFlow, _Assignments, _Functions):
             return None
         if kind in ("declaration_command", "unset_command"):
             self.bare_statement(node, node.children[0].type if node.children else kind, io)
+            if kind == "declaration_command":
+                self.declare(node)
             return None
         if kind == "ERROR":
             self.error(node, io)
