@@ -181,7 +181,12 @@ def _reader(call: _Call) -> None:
         for text in (p.value for p in program):
             for match in _AWK_SYSTEM.finditer(text):  # system("rm -rf x"): a literal command
                 command = re.sub(r"\\(.)", r"\1", match.group(1))
-                _script(call, _Word.literal(command), f"{call.prog} system()")
+                if match.group(2) is None:  # system("bq rm -t ds." t): a value completes it
+                    built = f"{command}$AWK_VALUE"
+                    word = _Word(built, built, dynamic=True, expansions=("an awk value",))
+                    _script(call, word, f"{call.prog} system()")
+                else:
+                    _script(call, _Word.literal(command), f"{call.prog} system()")
     if call.prog in ("awk", "gawk") and any("/inet" in p.value for p in program):
         call.add(Intent.EXPORT, f"the {call.prog} program opens a network connection (/inet)")
     if call.prog in ("awk", "gawk", "mawk", "nawk"):
@@ -225,7 +230,8 @@ _SED_EXECUTE_INPUT = re.compile(
 # sed's `w FILE` command and `w FILE` flag of `s///` write the file; awk's print > "FILE".
 _SED_WRITE = re.compile(r"(?:^|[;\n{}]|\d|\$|/[gpI\d]*)\s*[wW]\s+([^;\n}]+)")
 _AWK_WRITE = re.compile(r">>?\s*\"([^\"]+)\"")
-_AWK_SYSTEM = re.compile(r"\bsystem\s*\(\s*\"((?:[^\"\\]|\\.)*)\"\s*\)")
+# system("literal") or system("literal" value...): group 2 is set when the literal is all of it
+_AWK_SYSTEM = re.compile(r"\bsystem\s*\(\s*\"((?:[^\"\\]|\\.)*)\"(\s*\))?")
 _SED_SUBSTITUTE_EXECUTE = re.compile(r"s(.)(?:(?!\1).)*\1((?:(?!\1).)*)\1[gpI\d]*e[gpI\d]*\b")
 
 
