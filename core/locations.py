@@ -63,6 +63,17 @@ def _path_readings(text: str) -> tuple[str, ...] | None:
 _WORKING_FOLDER_PATH = re.compile(r"(?![/~\\])(?!.*:)(?!(?:.*[/\\])?\.\.(?:[/\\]|$))")
 
 
+# What a fresh `mktemp` path reads as in the shell analyzer (`d=$(mktemp -d)`): a folder the
+# script itself made, that nothing else kept data in.
+MKTEMP_PATH = "/tmp/tmp.mktemp"
+
+
+def in_fresh_temp_folder(text: str) -> bool:
+    """`/tmp/tmp.mktemp/part-0.parquet`: a path inside a folder the script made with mktemp."""
+    resolved = _posix_path(text)
+    return resolved is not None and resolved.startswith(f"{MKTEMP_PATH}/")
+
+
 def in_working_folder(text: str) -> bool:
     """`data/orders.parquet`: a non-empty relative path that stays in the working folder."""
     return bool(text.strip()) and _WORKING_FOLDER_PATH.match(text) is not None

@@ -3,12 +3,15 @@
 Closed world: the code is split into statements; each must be one call chain on ``db``/``rs``/
 ``sh`` ending in a method this module knows. Drops are destructive; deletes and updates are
 scoped only when their filter names a field (an empty filter, ``$where``, ``$expr`` or
-``$exists: true`` is every document). Anything else is JavaScript that is not analysed.
+``$exists: true`` is every document, and so is a time cutoff after now on a field recording
+when its document happened or expires). Anything else is JavaScript that is not analysed.
 """
 
 from __future__ import annotations
 
 import re
+
+from guardrails_core.intent.value_ranges import time_column
 
 _RECEIVER = r"^\s*(?:(?:db|rs|sh)(?:\.\w+|\[[^\]]+\]|\.get(?:SiblingDB|Collection)\([^)]*\))*)\."
 _DROP = frozenset(
@@ -126,12 +129,36 @@ def _statement(statement: str) -> str:
     return "read" if method in _READ else "dynamic"
 
 
+# `field: {$lt: new Date(Date.now() + 365*864e5)}`: an upper time bound moved from now by an amount
+_UP_TO_NOW_PLUS = re.compile(
+    r"['\"]?(\w+)['\"]?\s*:\s*\{\s*['\"]?\$lte?['\"]?\s*:\s*new\s+Date\s*\(\s*Date\.now\(\s*\)"
+    r"\s*([+-])\s*([\d.eE*+\s]+)\)"
+)
+_PRODUCT = re.compile(r"\s*\d+(?:\.\d*)?(?:[eE]\d+)?\s*(?:\*\s*\d+(?:\.\d*)?(?:[eE]\d+)?\s*)*")
+
+
 def _filtered(method: str, arguments: str) -> str:
     """A delete or an update: of every document (its filter restricts none) or of some."""
     deletes = "delete" in method.lower() or method == "remove"
-    if _EVERY_DOCUMENT.search(arguments):
+    if _EVERY_DOCUMENT.search(arguments) or _cutoff_after_now(arguments):
         return "mass" if deletes else "mass-write"
     return "delete" if deletes else "write"
+
+
+def _cutoff_after_now(arguments: str) -> bool:
+    """`expiresAt: {$lt: new Date(Date.now() + 365*864e5)}`: a purge of what has expired (or
+    happened) whose cutoff lies after now takes the documents still valid too."""
+    for field, sign, amount in _UP_TO_NOW_PLUS.findall(arguments):
+        if sign == "+" and time_column(field) and _positive(amount):
+            return True
+    return False
+
+
+def _positive(amount: str) -> bool:
+    """A product of number literals (`365*864e5`) that is more than zero."""
+    if not _PRODUCT.fullmatch(amount):
+        return False
+    return all(float(factor) > 0 for factor in amount.split("*"))
 
 
 _ANY_CALL = re.compile(r"\.(?=\s*(\w+)\s*\(([^()]*))")  # overlapping: calls inside arguments

@@ -58,6 +58,7 @@ class _ColumnRow(NamedTuple):
     text: bool = False
     day: bool = False  # holds a date without a time: never later than today
     every_value_like: frozenset[str] = frozenset()  # LIKE patterns every value matches
+    expiry: bool = False  # when its row stops being valid: live rows lie after now
 
 
 @functools.cache
@@ -72,6 +73,7 @@ def _column_rows() -> tuple[_ColumnRow, ...]:
             bool(row.get("text")),
             bool(row.get("day")),
             frozenset(str(pattern) for pattern in row.get("every_value_like", ())),
+            bool(row.get("expiry")),
         )
         for row in data["columns"]
         for name in _row_names(row)
@@ -389,6 +391,8 @@ def missed_window(node: exp.Expr, constant: Callable[[exp.Expr | None], Any]) ->
     if not isinstance(column, exp.Column):  # `'9999' > created_at` reads as `created_at < '9999'`
         column, cutoff, kind = _unparen(node.expression), node.this, _MIRRORED[kind]
     row = _column_row(column)
+    if row is not None and row.expiry and _UP_TO[kind]:
+        return _after_now(cutoff, constant, strictly=True)
     if row is None or not row.past:
         return False
     if _UP_TO[kind]:
@@ -397,6 +401,16 @@ def missed_window(node: exp.Expr, constant: Callable[[exp.Expr | None], Any]) ->
         # as a lost interval only through its comment).
         return _after_now(cutoff, constant, strictly=True) or _after_every_row(cutoff, constant)
     return _long_before_now(cutoff, constant, row)
+
+
+def time_column(name: str) -> str | None:
+    """'past' (a column recording when its row happened), 'expiry' (when it stops being valid)
+    or None, for a column or document field name (`createdAt` reads as `created_at`)."""
+    snake = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+    row = _named_row(snake)
+    if row is None:
+        return None
+    return "past" if row.past else "expiry" if row.expiry else None
 
 
 def _unparen(node: exp.Expr) -> exp.Expr:

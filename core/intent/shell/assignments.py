@@ -13,10 +13,13 @@ from guardrails_core.intent.shell.environment import judge_variable
 from guardrails_core.intent.shell.expand import _MKTEMP
 from guardrails_core.intent.shell.options import guarded_path
 from guardrails_core.intent.shell.words import MAX_DEPTH, _clip, _Effect, _Feed, _Word
+from guardrails_core.locations import MKTEMP_PATH
 from guardrails_core.model import Intent
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+
+    from guardrails_core.model import StatementEffect
 
 
 class _Assignments:
@@ -24,7 +27,9 @@ class _Assignments:
 
     if TYPE_CHECKING:
         depth: int
+        text: str
         variables: dict[str, str]
+        namerefs: dict[str, str]  # declare -n NAME=TARGET: $NAME is $TARGET
         unstable: frozenset[str]
         produced: dict[str, _Feed]
         links: dict[str, str]
@@ -36,6 +41,8 @@ class _Assignments:
         def words(self, nodes: Sequence[Node]) -> list[_Word]: ...
 
         def remember_output(self, name: str, value: Node) -> bool: ...
+
+        def nested_sql(self, sql: str, dialect: str | None) -> list[StatementEffect]: ...
 
     def remember(self, assignment: Node) -> None:
         """NAME=literal (or NAME=$(mktemp ...)) assigned once: later $NAME is that value."""
@@ -50,6 +57,9 @@ class _Assignments:
             self.variables[name] = ""
             return
         text = self.node_text(value_node)
+        if any(child.type == "+=" for child in assignment.children):
+            self.append(name, value_node)
+            return
         if value_node.type == "array":  # cmd=(dbt run --select x): "${cmd[@]}" is those words
             items = self.words(value_node.named_children)
             # a double-quoted "$X" after the program is one word known at run time (a value)
@@ -63,7 +73,7 @@ class _Assignments:
                 self.variables[f"{name}[@]"] = "\0".join(item.value for item in items)
             return
         if _MKTEMP.match(text):
-            self.variables[name] = "/tmp/tmp.mktemp"
+            self.variables[name] = MKTEMP_PATH
             return
         if self.remember_output(name, value_node):
             return
@@ -79,6 +89,49 @@ class _Assignments:
             return
         if not word.glob and not word.origin:  # a decoded payload keeps where it came from
             self.variables[name] = word.value
+
+    def declare(self, node: Node) -> None:
+        """`declare -n target=SCRATCH_DIR`: a later `$target` is `$SCRATCH_DIR`, when the script
+        never assigns through the reference (which would change SCRATCH_DIR unseen)."""
+        words = [self.node_text(child) for child in node.children[1:]]
+        if not any(re.fullmatch(r"-[a-zA-Z]*n[a-zA-Z]*", word) for word in words):
+            return
+        for child in node.children:
+            name, value = child.child_by_field_name("name"), child.child_by_field_name("value")
+            if child.type != "variable_assignment" or name is None or value is None:
+                continue
+            alias, target = self.node_text(name), self.node_text(value)
+            # named only here, used only as $alias: nothing assigns, reads or loops through it
+            named = re.findall(rf"(?<![$\w{{]){re.escape(alias)}\b", self.text)
+            if re.fullmatch(r"[A-Za-z_]\w*", target) and len(named) == 1:
+                self.namerefs[alias] = target
+
+    def referenced(self, expansion: str) -> str:
+        """`$target` / `${target:?}` as the expansion of the variable a nameref names."""
+        found = re.fullmatch(r"(\$\{?)([A-Za-z_]\w*)(.*)", expansion, re.DOTALL)
+        if found is None or found.group(2) not in self.namerefs:
+            return expansion
+        return found.group(1) + self.namerefs[found.group(2)] + found.group(3)
+
+    def append(self, name: str, value_node: Node) -> None:
+        """`args+=(rm -r)`, `path+=/x`: the known value grows by literal words; anything else
+        makes it unknown from here on."""
+        if value_node.type == "array":
+            items = self.words(value_node.named_children)
+            known = self.variables.get(f"{name}[@]")
+            plain = all(not item.dynamic and not item.glob and not item.origin for item in items)
+            if known is not None and plain and len(items) == len(value_node.named_children):
+                words = [*([known] if known else []), *(item.value for item in items)]
+                self.variables[f"{name}[@]"] = "\0".join(words)
+                return
+        else:
+            word = self.word(value_node)
+            known = self.variables.get(name)
+            if known is not None and not word.dynamic and not word.glob and not word.origin:
+                self.variables[name] = known + word.value
+                return
+        self.variables.pop(name, None)
+        self.variables.pop(f"{name}[@]", None)
 
     def environment(self, effect: _Effect, text: str) -> None:
         """``PAGER=... cmd``, ``LD_PRELOAD=... cmd``: a variable that makes the command run code."""
@@ -98,7 +151,12 @@ class _Assignments:
         elif name in shell_registry.environment("loader"):
             effect.add(Intent.HOST_ACCESS, f"{name}={_clip(value)} loads code into the command")
         elif name in shell_registry.environment("session"):
-            effect.add(Intent.DYNAMIC, f"{name}={_clip(value)} changes server session settings")
+            settings = _session_settings(value)
+            if settings is None:
+                effect.add(Intent.DYNAMIC, f"{name}={_clip(value)} changes server session settings")
+            else:  # judged as the SET statements they are (statement_timeout is harmless)
+                sets = "".join(f"SET {setting} TO '{to}';\n" for setting, to in settings)
+                effect.embedded.extend(self.nested_sql(sets, "postgres"))
         elif name in shell_registry.environment("search_path"):
             writable = shell_registry.environment("writable")
             first = value.split(":", 1)[0]
@@ -111,20 +169,31 @@ class _Assignments:
 
 
 def _reassigned(text: str) -> frozenset[str]:
-    """Names a script assigns more than once, reads into, loops over or changes in place."""
+    """Names a script assigns more than once, reads into, loops over or changes in place. An
+    append (`args+=(rm -r)`) after the one assignment keeps a name known only in a script
+    without branches or loops, where every append runs, in order."""
     counts: dict[str, int] = {}
-    for match in re.finditer(r"(?:^|[\s;&|(])([A-Za-z_]\w*)\+?=", text):
+    appended: set[str] = set()
+    for name in re.findall(r"\bprintf\s+-v\s+([A-Za-z_]\w*)", text):  # printf -v NAME
+        counts[name] = counts.get(name, 0) + 1
+    for match in re.finditer(r"(?:^|[\s;&|(])([A-Za-z_]\w*)(\+?)=", text):
+        if match.group(2) and not _BRANCHES.search(text):
+            appended.add(match.group(1))
+            continue
         counts[match.group(1)] = counts.get(match.group(1), 0) + 1
     unstable = {name for name, count in counts.items() if count > 1}
+    unstable.update(name for name in appended if name not in counts)
     unstable.update(re.findall(r"\bfor\s+([A-Za-z_]\w*)", text))
     for match in re.finditer(
         r"\b(?:read|mapfile|readarray|getopts|let|declare|typeset|local|export|unset)\b([^;&|\n]*)",
         text,
     ):
-        unstable.update(re.findall(r"[A-Za-z_]\w*", match.group(1)))
+        # the names declared, not the values (`declare -n ref=TARGET` leaves TARGET as it is)
+        unstable.update(re.findall(r"[A-Za-z_]\w*", re.sub(r"=\S*", "", match.group(1))))
     return frozenset(unstable)
 
 
+_BRANCHES = re.compile(r"\b(?:if|case|while|until|for|select|function)\b|&&|\|\||\(\)")
 _SUBSTITUTION_IN = re.compile(rb"\$\(|`")
 
 
@@ -135,3 +204,20 @@ def _quoted_variables(node: Node) -> bool:
         and not (child.type == "expansion" and _SUBSTITUTION_IN.search(child.text or b""))
         for child in node.named_children
     )
+
+
+_SESSION_OPTION = re.compile(r"(?:-c\s*|--)([A-Za-z_][\w.]*)=([\w.:/+-]*)")
+
+
+def _session_settings(value: str) -> list[tuple[str, str]] | None:
+    """`-c statement_timeout=60000 --search_path=app`: each (setting, value); None when the
+    options hold anything else (a value with quotes or spaces, another option)."""
+    settings: list[tuple[str, str]] = []
+    rest = value.strip()
+    while rest:
+        option = _SESSION_OPTION.match(rest)
+        if option is None:
+            return None
+        settings.append((option.group(1), option.group(2)))
+        rest = rest[option.end() :].lstrip()
+    return settings or None

@@ -32,27 +32,32 @@ class ClientCommands:
     ends: str | None = None  # what ends a command, the rest of the line being SQL (psql `\\`)
     results: tuple[str, ...] = ()  # the commands that run query results (psql `\gexec`)
     after_sql: bool = False  # a command may end a line of SQL (psql `SELECT ... \g out.csv`)
+    backquotes: bool = False  # `backquoted` text in a command's arguments runs in a shell
 
     def action(self, command: str) -> str | None:
         """What a line's first word does; None when it is no command of the client's."""
+        command = command.rstrip(";")  # mysql `status;`
+        command = command.rstrip("+") if len(command) > 2 else command  # psql `\dt+`
         if command in self.commands:
             return self.commands[command]
         if not command.startswith(self.prefix):
             return None
         if command != self.prefix and self.commands.get(self.prefix) in _GLUED:
             return f"{self.commands[self.prefix]}-glued"  # SQL*Plus `@file`, Hive `!ls`
-        return "setting"
+        return "unknown"  # closed world: a command of the client's that is in no list
 
 
 _ACTIONS = _words(
-    "include shell sql results output reads writes load environment dfs drop-all setting"
+    "include shell sql results output reads writes load environment dfs drop-all setting "
+    "call replace unknown"
 )
 
 
 @cache
 def client_commands(family: str) -> ClientCommands:
     row = registry().client_commands[family]
-    commands = {str(name).lower(): str(action) for name, action in row["commands"].items()}
+    commands = {str(name).lower(): "setting" for name in row.get("setting", ())}
+    commands.update((str(name).lower(), str(action)) for name, action in row["commands"].items())
     unknown = sorted(set(commands.values()) - _ACTIONS)
     if unknown:
         raise ValueError(f"programs.yaml client_commands.{family}: unknown action(s) {unknown}")
@@ -64,13 +69,14 @@ def client_commands(family: str) -> ClientCommands:
         row.get("ends"),
         tuple(name for name, action in commands.items() if action == "results"),
         bool(row.get("after_sql", False)),
+        bool(row.get("backquotes", False)),
     )
 
 
 _SHELL_SYNTAX = re.compile(r"[|;&<>$`'\"\\(){}]")
 
 
-def blank_client_commands(call: _Call, family: str, sql: str) -> str:
+def blank_client_commands(call: _Call, family: str, sql: str, dialect: str | None) -> str:
     """Blank the client's own commands (keeping offsets) and record what they do."""
     table = client_commands(family)
     lines = sql.split("\n")
@@ -103,8 +109,22 @@ def blank_client_commands(call: _Call, family: str, sql: str) -> str:
         if action.endswith("-glued"):  # the prefix is the command, the rest its argument
             glued = words[0][len(table.prefix) :]
             action, argument = action.removesuffix("-glued"), f"{glued} {argument}".strip()
+        if table.backquotes and "`" in argument:
+            _backquoted(call, f"{call.prog} {command}", argument)
+        if action == "call":
+            procedure = argument.strip().rstrip(";")
+            called = procedure if "(" in procedure else f"{procedure}()"
+            call.effect.embedded.extend(call.analyzer.nested_sql(f"CALL {called}", dialect))
+            continue
         _run_client_command(call, f"{call.prog} {command}", action, argument)
     return "\n".join(lines)
+
+
+def _backquoted(call: _Call, how: str, argument: str) -> None:
+    """psql `\\set x `cmd``: the client runs the backquoted text as a shell command."""
+    for command in re.findall(r"`([^`]*)`", argument):
+        call.add(Intent.HOST_ACCESS, f"{how} runs `{command}` in a shell on the client's host")
+        _script(call, _Word.literal(command), how)
 
 
 def _trailing_command(call: _Call, table: ClientCommands, line: str) -> str:
@@ -113,7 +133,7 @@ def _trailing_command(call: _Call, table: ClientCommands, line: str) -> str:
     if at is None:
         return line
     words = line[at:].split(None, 1)
-    action = table.action(words[0].lower()) or "setting"
+    action = table.action(words[0].lower()) or "unknown"
     argument = words[1].strip() if len(words) > 1 else ""
     _run_client_command(call, f"{call.prog} {words[0]}", action, argument)
     return line[:at] + " " * (len(line) - at)
@@ -164,6 +184,14 @@ def _run_client_command(call: _Call, how: str, action: str, argument: str) -> No
     elif action == "dfs":
         words = [_Word.literal(word) for word in ["hdfs", "dfs", *_argument_words(argument)]]
         call.analyzer.run_inner(call, words, feed=None, transparent=False)
+    elif action == "replace":
+        message = f"{how} replaces the whole database with {path or 'a file'}"
+        for intent in (Intent.DELETE, Intent.WRITE, Intent.MASS_MUTATION):
+            call.add(intent, message)
+        if path:
+            call.obj(ObjectKind.FILE, ObjectAction.READ, path)
+    elif action == "unknown":
+        call.add(Intent.UNKNOWN, f"{how} is a command of {call.prog} whose effect is not known")
     elif action == "drop-all":
         message = f"{how} drops every table of the database"
         for intent in (Intent.DELETE, Intent.SCHEMA_CHANGE, Intent.MASS_MUTATION):

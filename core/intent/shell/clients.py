@@ -25,6 +25,7 @@ from guardrails_core.intent.shell.words import (
     _Origin,
     _Word,
 )
+from guardrails_core.intent.sql.new_tables import drops_own_scratch
 from guardrails_core.model import (
     Intent,
     ObjectAction,
@@ -183,8 +184,9 @@ def _embed_sql(call: _Call, client: _SqlClient, text: _Word, where: str = "") ->
     """Hand SQL to analyze_sql in the client's dialect; expansions become a placeholder."""
     sql = text.value
     if client.meta is not None:
-        sql = blank_client_commands(call, client.meta, sql)
+        sql = blank_client_commands(call, client.meta, sql, client.dialect)
     statements = call.analyzer.nested_sql(sql, client.dialect) if sql.strip() else []
+    statements = drops_own_scratch(statements, call.analyzer.scratch_created)
     built = ", ".join(text.expansions)
     if text.dynamic and _values_only(sql, text, statements):
         # Not proven either: a value holding a quote would change the statement (unknown is

@@ -87,6 +87,8 @@ class _Expander:
         links: dict[str, str]
         unrolled: int
 
+        def referenced(self, expansion: str) -> str: ...
+
     # ----- files written earlier in the script
 
     def note_produced(self, path: _Word, content: _Feed) -> None:
@@ -430,7 +432,7 @@ class _Expander:
             source = output.description if output is not None else text
             builder.expansion(text, self.output_origin(output), [source])
             return
-        known = _PLAIN_VARIABLE.fullmatch(self.node_text(node))
+        known = _PLAIN_VARIABLE.fullmatch(self.referenced(self.node_text(node)))
         if known is not None and known.group(1) in self.decoded:
             builder.known(self.variables[known.group(1)], self.decoded[known.group(1)])
             return
@@ -443,7 +445,7 @@ class _Expander:
             builder.text(self.variables[known.group(1)])
             builder.glob = builder.glob or known.group(1) in self.globbed
             return
-        guarded = _GUARDED_VARIABLE.fullmatch(self.node_text(node))
+        guarded = _GUARDED_VARIABLE.fullmatch(self.referenced(self.node_text(node)))
         if guarded is not None and self.variables.get(guarded.group(1)):
             # `${X:?msg}` of a variable set to a non-empty value is that value (`X=/`: `/`)
             builder.text(self.variables[guarded.group(1)])
@@ -538,7 +540,7 @@ class _Expander:
 
 _WHOLE_ARRAY = re.compile(r"\$\{([A-Za-z_]\w*)\[[@*]\]\}")
 _UNROLL_BUDGET = 32  # loop bodies read per script: nested loops over literals would multiply
-_PLAIN_VARIABLE = re.compile(r"\$\{?([A-Za-z_]\w*)\}?")
+_PLAIN_VARIABLE = re.compile(r"\$\{?([A-Za-z_]\w*|[1-9])\}?")  # $1..$9: a function's arguments
 _GUARDED_VARIABLE = re.compile(r"\$\{([A-Za-z_]\w*):?\?[^}]*\}")
 _TEMP_FOLDER = "/tmp"
 _OWN_LINES = frozenset(("heredoc_body", "heredoc_end", "comment"))  # start a line by nature

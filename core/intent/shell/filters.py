@@ -38,6 +38,7 @@ from guardrails_core.intent.shell.words import (
     _Origin,
     _Word,
 )
+from guardrails_core.locations import MKTEMP_PATH
 from guardrails_core.model import (
     Intent,
     ObjectAction,
@@ -68,18 +69,39 @@ def _prints_nothing(call: _Call) -> None:
 
 def _printf(call: _Call) -> None:
     args = list(call.args)
-    if args and args[0].value == "-v":
-        return  # assigns a variable, prints nothing
-    if not args or args[0].dynamic:
+    if len(args) > 1 and args[0].value == "-v":  # assigns a variable, prints nothing
+        name, text = args[1].value, _formatted(args[2:])
+        known = text is not None and not text.dynamic and not text.origin and not text.glob
+        if known and name not in call.analyzer.unstable and text is not None:
+            call.analyzer.variables[name] = text.value  # `printf -v verb '%s%s' DR OP`
+        else:
+            call.analyzer.variables.pop(name, None)
+        return
+    text = _formatted(args)
+    if text is None:
         call.stdout = _Feed(_Origin.DATA, "printf with a format built at run time")
         return
+    call.stdout = _Feed(_Origin.NONE, "printf", text)
+
+
+_CONVERSION = re.compile(r"%[-+ #0-9.]*[a-zA-Z%]")
+
+
+def _formatted(args: list[_Word]) -> _Word | None:
+    """What printf FORMAT ARGS prints (each conversion taken as its argument's text), or None
+    when the format is built at run time. A format used up with arguments left is used again."""
+    if not args or args[0].dynamic:
+        return None
     fmt, values = _decode_escapes(args[0].value), args[1:]
+    parts = _CONVERSION.split(fmt)
     pieces: list[_Word] = []
-    for index, piece in enumerate(re.split(r"%[-+ #0-9.]*[a-zA-Z%]", fmt)):
-        if index:
-            pieces.append(values.pop(0) if values else _Word.literal(""))
-        pieces.append(_Word.literal(piece))
-    call.stdout = _Feed(_Origin.NONE, "printf", _concat(pieces))
+    while True:
+        for index, piece in enumerate(parts):
+            if index:
+                pieces.append(values.pop(0) if values else _Word.literal(""))
+            pieces.append(_Word.literal(piece))
+        if not values or len(parts) == 1:
+            return _concat(pieces)
 
 
 def _cat(call: _Call) -> None:
@@ -112,7 +134,7 @@ def _tee(call: _Call) -> None:
 def _mktemp(call: _Call) -> None:
     """A fresh temporary path: ``rm -rf "$(mktemp -d)"`` deletes nothing that held data."""
     if all(re.fullmatch(r"-[dqtu]+|[\w.-]*X{3,}[\w.-]*", word.value) for word in call.args):
-        call.stdout = _Feed(_Origin.NONE, "mktemp", _Word.literal("/tmp/tmp.mktemp\n"))
+        call.stdout = _Feed(_Origin.NONE, "mktemp", _Word.literal(f"{MKTEMP_PATH}\n"))
 
 
 def _passthrough(call: _Call) -> None:
@@ -159,7 +181,12 @@ def _reader(call: _Call) -> None:
         for text in (p.value for p in program):
             for match in _AWK_SYSTEM.finditer(text):  # system("rm -rf x"): a literal command
                 command = re.sub(r"\\(.)", r"\1", match.group(1))
-                _script(call, _Word.literal(command), f"{call.prog} system()")
+                if match.group(2) is None:  # system("bq rm -t ds." t): a value completes it
+                    built = f"{command}$AWK_VALUE"
+                    word = _Word(built, built, dynamic=True, expansions=("an awk value",))
+                    _script(call, word, f"{call.prog} system()")
+                else:
+                    _script(call, _Word.literal(command), f"{call.prog} system()")
     if call.prog in ("awk", "gawk") and any("/inet" in p.value for p in program):
         call.add(Intent.EXPORT, f"the {call.prog} program opens a network connection (/inet)")
     if call.prog in ("awk", "gawk", "mawk", "nawk"):
@@ -203,7 +230,8 @@ _SED_EXECUTE_INPUT = re.compile(
 # sed's `w FILE` command and `w FILE` flag of `s///` write the file; awk's print > "FILE".
 _SED_WRITE = re.compile(r"(?:^|[;\n{}]|\d|\$|/[gpI\d]*)\s*[wW]\s+([^;\n}]+)")
 _AWK_WRITE = re.compile(r">>?\s*\"([^\"]+)\"")
-_AWK_SYSTEM = re.compile(r"\bsystem\s*\(\s*\"((?:[^\"\\]|\\.)*)\"\s*\)")
+# system("literal") or system("literal" value...): group 2 is set when the literal is all of it
+_AWK_SYSTEM = re.compile(r"\bsystem\s*\(\s*\"((?:[^\"\\]|\\.)*)\"(\s*\))?")
 _SED_SUBSTITUTE_EXECUTE = re.compile(r"s(.)(?:(?!\1).)*\1((?:(?!\1).)*)\1[gpI\d]*e[gpI\d]*\b")
 
 

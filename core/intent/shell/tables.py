@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from collections.abc import Collection
 
+from guardrails_core.intent.program_loader import registry
 from guardrails_core.intent.shell.clients import _SQL_CLIENTS, _bq, _clickhouse, _sql_client
 from guardrails_core.intent.shell.cloud_copy import (
     _aws,
@@ -214,3 +216,24 @@ def _handlers() -> dict[str, _Handler]:
 
 _HANDLERS = _handlers()
 _BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+
+
+# Folders a program name pattern is matched in: where the system's programs are installed.
+_PROGRAM_FOLDERS = ("/bin", "/sbin", "/usr/bin", "/usr/sbin", "/usr/local/bin")
+_MOST_CANDIDATES = 8
+
+
+def program_candidates(pattern: str) -> list[str]:
+    """The known programs a program name pattern matches (`/???/r?` is /bin/rm, among others),
+    as full paths, when there are a few; none when the pattern matches no known program or
+    too many to read each."""
+    folder, _, base = pattern.rpartition("/")
+    folders = [f for f in _PROGRAM_FOLDERS if fnmatch.fnmatchcase(f, folder)] if folder else [""]
+    names = [
+        name
+        for name in sorted({*_HANDLERS, *registry().programs})
+        if fnmatch.fnmatchcase(name, base)
+    ]
+    if not folders or not names or len(names) > _MOST_CANDIDATES:
+        return []
+    return [f"{folders[0]}/{name}" if folder else name for name in names]

@@ -29,9 +29,10 @@ from guardrails_core.intent.shell.files import (
     _planted_commands,
     _record_write,
 )
+from guardrails_core.intent.shell.functions import _Functions
 from guardrails_core.intent.shell.options import _NETWORK_DEVICE, _Call, _canonical
 from guardrails_core.intent.shell.parse_errors import _has_error
-from guardrails_core.intent.shell.tables import _BIDI_CONTROLS, _HANDLERS
+from guardrails_core.intent.shell.tables import _BIDI_CONTROLS, _HANDLERS, program_candidates
 from guardrails_core.intent.shell.words import (
     _ASSIGNMENT,
     _PARSER,
@@ -88,7 +89,7 @@ def _parseable(text: str) -> bytes:
 _ESCAPED_LINE_START = re.compile(r"(?<=\n)\\(?=[A-Za-z0-9_./:@%+,!~-])")
 
 
-class _Analyzer(_Expander, _CredentialFlow, _Assignments):
+class _Analyzer(_Expander, _CredentialFlow, _Assignments, _Functions):
     """One pass over one script. Statements are emitted into the current sink, in order."""
 
     def __init__(
@@ -118,6 +119,11 @@ class _Analyzer(_Expander, _CredentialFlow, _Assignments):
         # Paths this script made point at others (`ln -s /data ./build`, `mv /data ./x`): a
         # later delete of the path is judged by where it points.
         self.links: dict[str, str] = links if links is not None else {}
+        # Scratch tables this script's SQL clients created (`DROP TABLE` of one later is no loss)
+        self.scratch_created: set[str] = set()
+        self.functions: dict[str, tuple[Node, bool]] = {}  # this script's: read where called
+        self.function_calls = 0
+        self.namerefs: dict[str, str] = {}
         self.unstable = _reassigned(text)
         self.unrolled = 0
         self.credentials = credentials if credentials is not None else _Credentials()
@@ -159,6 +165,7 @@ class _Analyzer(_Expander, _CredentialFlow, _Assignments):
     def run(self) -> tuple[list[StatementEffect], _Feed | None]:
         root = _PARSER.parse(self.source).root_node
         output = self.statement(root, _Io(out=self.out))
+        self.uncalled_functions(_Io())
         if _has_error(root) and not any(Intent.UNPARSEABLE in s.intents for s in self.statements):
             effect = self.effect(root.start_byte, root.end_byte)
             effect.operation = _UNPARSEABLE
@@ -186,14 +193,18 @@ class _Analyzer(_Expander, _CredentialFlow, _Assignments):
             return None
         if kind in ("declaration_command", "unset_command"):
             self.bare_statement(node, node.children[0].type if node.children else kind, io)
+            if kind == "declaration_command":
+                self.declare(node)
             return None
         if kind == "ERROR":
             self.error(node, io)
             return None
         if kind == "function_definition":
             name, body = node.child_by_field_name("name"), node.child_by_field_name("body")
-            if name is not None:  # a later call runs this body, analysed here
+            if name is not None and body is not None:  # read where it is called
                 self.note_fact(f"function {self.node_text(name)}", "defined above")
+                self.define(self.node_text(name), body)
+                return None
             return self.statement(body, _Io()) if body is not None else None
         if kind == "test_command":
             self.loose(node)
@@ -436,11 +447,19 @@ class _Analyzer(_Expander, _CredentialFlow, _Assignments):
         effect.operation = program
         if name.origin & _Origin.DECODED:  # a decoded literal: a payload, yet readable
             _payload(call, name.origin, name.source)
+        if self.call_function(written, call.args, _Io(feed=call.feed)):
+            return  # a shell function of this script: its body is read with the arguments
         if self.fact(f"function {written}") is not None:
-            return  # a shell function of this script: its body was analysed where defined
+            # a function of an enclosing script: it reads the body, its arguments unknown
+            self.note_fact(f"function {written} called inside", "arguments unknown")
+            return
         if name.glob:
             message = f"the program name {name.display} is a pattern: what runs depends on files"
             effect.add(Intent.DYNAMIC, message)
+            for candidate in program_candidates(written):  # `/???/r?` may be /bin/rm
+                self.run_inner(
+                    call, [_Word.literal(candidate), *call.args], feed=call.feed, transparent=False
+                )
             return
         if not written.isascii():
             normal = unicodedata.normalize("NFKC", written)

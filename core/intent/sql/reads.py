@@ -20,7 +20,7 @@ from guardrails_core.intent.sql.statement import (
     _normalise,
     _Statement,
 )
-from guardrails_core.locations import in_working_folder
+from guardrails_core.locations import in_fresh_temp_folder, in_working_folder
 
 _PARAMETERS = (exp.Parameter, exp.Placeholder)  # built once, not on every table
 
@@ -158,7 +158,11 @@ def _read_location(statement: _Statement, name: str, literal: str) -> None:
     if literal.rstrip().endswith("|"):  # DuckDB's shellfs reads the output of `command |`
         statement.add(I.HOST_ACCESS, f"{shown} runs the shell command {literal} (shellfs)")
         embed_shell(statement, literal.rstrip()[:-1])
-    if _outside_workspace(literal) and not _bucket_endpoint(name, literal):
+    if (
+        _outside_workspace(literal)
+        and not _bucket_endpoint(name, literal)
+        and not _own_temp_file(statement, literal)
+    ):
         statement.add(I.HOST_ACCESS, f"{shown} reads {literal}, outside the working data")
     if "secrets" in file_classes(literal):
         statement.add(I.PRIVILEGE, f"{shown} reads {literal}, a file that holds credentials")
@@ -230,6 +234,12 @@ def _object_store_url(location: str) -> bool:
         and _OBJECT_STORE_HOST.fullmatch(parts.hostname or "") is not None
         and ".." not in parts.path.split("/")
     )
+
+
+def _own_temp_file(statement: _Statement, location: str) -> bool:
+    """An embedded engine (DuckDB, SQLite) run by the script reads a file in the folder the script
+    made with mktemp: the script's own data, on the script's own host."""
+    return statement.dialect_name in EMBEDDED_DIALECTS and in_fresh_temp_folder(location)
 
 
 def _outside_workspace(location: str) -> bool:

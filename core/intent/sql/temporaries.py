@@ -152,16 +152,16 @@ def _own(
 def as_temporary_drop(effect: StatementEffect) -> StatementEffect:
     """The drop of a script's own temporary object: a schema change that destroys no kept data."""
     message = "drops a temporary table or view this script created: no kept data is destroyed"
-    return _without_data_loss(effect, Intent.SCHEMA_CHANGE, message)
+    return without_data_loss(effect, Intent.SCHEMA_CHANGE, message)
 
 
 def as_temporary_truncate(effect: StatementEffect) -> StatementEffect:
     """Emptying a script's own temporary table: a write to scratch rows, no kept data lost."""
     message = "empties a temporary table this script created: no kept data is destroyed"
-    return _without_data_loss(effect, Intent.WRITE, message)
+    return without_data_loss(effect, Intent.WRITE, message)
 
 
-def _without_data_loss(effect: StatementEffect, intent: Intent, message: str) -> StatementEffect:
+def without_data_loss(effect: StatementEffect, intent: Intent, message: str) -> StatementEffect:
     lost = {Intent.DELETE, Intent.MASS_MUTATION}
     return effect.model_copy(
         update={
