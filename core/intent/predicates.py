@@ -29,6 +29,7 @@ from guardrails_core.intent.value_ranges import (
     never_null,
     recorded_rows_pass,
     spans_whole_range,
+    version_slice,
 )
 
 Target = frozenset[str]
@@ -242,6 +243,15 @@ def missed_time_window(condition: exp.Expr) -> exp.Expr | None:
     condition picks far more than written. The first such conjunct, or None."""
     for part in _leaves(unparen(condition), exp.And):
         if missed_window(unparen(part), constant):
+            return part
+    return None
+
+
+def version_slice_branch(condition: exp.Expr) -> exp.Expr | None:
+    """The condition, or one of its OR branches, is `dbt_valid_to IS [NOT] NULL` alone: every
+    current (or every closed) version of every key matches it. The first such branch, or None."""
+    for part in _leaves(unparen(condition), exp.Or):
+        if version_slice(unparen(part)):
             return part
     return None
 

@@ -59,6 +59,7 @@ class _ColumnRow(NamedTuple):
     day: bool = False  # holds a date without a time: never later than today
     every_value_like: frozenset[str] = frozenset()  # LIKE patterns every value matches
     expiry: bool = False  # when its row stops being valid: live rows lie after now
+    version_end: bool = False  # a versioned table's end of validity: NULL on every current row
 
 
 @functools.cache
@@ -74,6 +75,7 @@ def _column_rows() -> tuple[_ColumnRow, ...]:
             bool(row.get("day")),
             frozenset(str(pattern) for pattern in row.get("every_value_like", ())),
             bool(row.get("expiry")),
+            bool(row.get("version_end")),
         )
         for row in data["columns"]
         for name in _row_names(row)
@@ -401,6 +403,17 @@ def missed_window(node: exp.Expr, constant: Callable[[exp.Expr | None], Any]) ->
         # as a lost interval only through its comment).
         return _after_now(cutoff, constant, strictly=True) or _after_every_row(cutoff, constant)
     return _long_before_now(cutoff, constant, row)
+
+
+def version_slice(node: exp.Expr) -> bool:
+    """`dbt_valid_to IS NULL` (every current version) or `IS NOT NULL` (every closed one): a
+    whole slice of a versioned table, not a choice of rows."""
+    return (
+        isinstance(node, exp.Is)
+        and isinstance(node.expression, exp.Null)
+        and (row := _column_row(_unparen(node.this))) is not None
+        and row.version_end
+    )
 
 
 def time_column(name: str) -> str | None:

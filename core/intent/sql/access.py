@@ -252,8 +252,14 @@ _ANYONE_ONLINE = frozenset({"allusers", "allauthenticatedusers"})
 
 
 def _anyone_online(principal: exp.Expr) -> bool:
+    return bool(_ANYONE_ONLINE.intersection(_principal_parts(principal)))
+
+
+def _principal_parts(principal: exp.Expr) -> set[str]:
+    """The grantee's name and, for BigQuery's `type:name` members (specialGroup:allUsers,
+    group:x@acme.com), each part of it, lower-cased."""
     name = principal.this.name.lower() if isinstance(principal.this, exp.Expr) else ""
-    return name.split(":")[-1] in _ANYONE_ONLINE
+    return {name, *name.split(":")}
 
 
 # Privileges that only let the grantee read the one object (BigQuery writes its roles).
@@ -301,8 +307,7 @@ def _read_grant_to_named_role(node: exp.Grant) -> bool:
         and bool(principals)
         and all(
             str(p.args.get("kind") or "ROLE").upper() in ("ROLE", "GROUP", "USER")
-            and p.this.name.lower() not in _EVERYONE
-            and p.this.name.lower().split(":")[0] not in _EVERYONE
+            and not _EVERYONE.intersection(_principal_parts(p))
             for p in principals
         )
     )

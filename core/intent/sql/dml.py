@@ -9,6 +9,7 @@ from guardrails_core.intent.predicates import (
     predicate_truth,
     self_compared_column,
     target_names,
+    version_slice_branch,
 )
 from guardrails_core.intent.sampling import restricts_nothing
 from guardrails_core.intent.sql.dialects import MYSQL_FAMILY, STRING_FALLBACK_DIALECTS, A, I, K
@@ -369,6 +370,12 @@ def _check_unbounded(
             I.MASS_MUTATION,
             f"{verb}'s WHERE has a time window that every recorded row passes "
             f"({window.sql()[:60]}): the rest of the condition picks far more rows than written",
+        )
+    elif truth is None and (versions := version_slice_branch(folded)) is not None:
+        statement.add(
+            I.MASS_MUTATION,
+            f"{verb}'s WHERE picks versions by their end alone ({versions.sql()[:60]}): every "
+            "current (or every closed) version of every key matches, not the rows meant",
         )
     elif truth is None and (escape := escaping_branch(folded, columns)) is not None:
         escaped, escaping = escape
