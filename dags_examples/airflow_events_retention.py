@@ -4,8 +4,10 @@ Both DELETEs have a WHERE clause, so neither looks like a mass mutation. When th
 task's connection, the guard measures them there first. `purge_test_events` touches 50 of 5,000
 rows: allowed, and the rows are copied aside in the same transaction before it runs, so
 `access-guardrails undo DECISION_ID` can put them back. `purge_expired_events` was meant to keep
-30 days, but its cut-off lost its modifier: every row matches, the estimate (5,000 of 5,000
-rows) makes it a mass mutation, and the task fails before the DELETE runs.
+30 days, but its comparison is turned round: it deletes the 30 days it should keep, here every
+row. The text cannot show that (a cut-off with no modifier, `created_at < datetime('now')`, the
+analyzer stops by itself); the estimate (4,950 of 4,950 rows) makes it a mass mutation, and the
+task fails before the DELETE runs.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ with DAG(
     purge_expired = SQLExecuteQueryOperator(
         task_id="purge_expired_events",
         # Meant: created_at < datetime('now', '-30 days').
-        sql="DELETE FROM events WHERE created_at < datetime('now')",
+        sql="DELETE FROM events WHERE created_at > datetime('now', '-30 days')",
     )
     prepare >> purge_test >> purge_expired
 
