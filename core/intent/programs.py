@@ -404,6 +404,8 @@ class Registry:
             if not arg.startswith("--") or arg.startswith("--no-"):
                 continue
             name, _, value = arg[2:].partition("=")
+            if value and {value.lower(), f"--{name} {value}".lower()} & self.public_values:
+                return arg  # --authorized-networks=0.0.0.0/0, --visibility=public
             if not set(PART_SPLIT.split(name.lower())) & names:
                 continue
             if not value and index + 1 < len(args) and not args[index + 1].startswith("-"):

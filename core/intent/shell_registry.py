@@ -104,15 +104,14 @@ def file_classes(path: str) -> set[str]:
     return registry().file_classes(path)
 
 
-def folder_holds(folder: str) -> set[str]:
-    """The tables of startup and trust files with a file inside ``folder`` (~, ~/.ssh, /etc,
-    /var/www): files of names not visible here written into it may replace one."""
+def folder_holds(folder: str, tables: Sequence[str] = ("startup", "privileged")) -> set[str]:
+    """The tables of startup and trust files (or others asked for) with a file inside
+    ``folder`` (~, ~/.ssh, /etc, /var/www): files of names not visible here written into it
+    may replace one."""
     inside = home_form(lexical_path(folder).rstrip("/") + "/")
     files = registry().files
     return {
-        table
-        for table in ("startup", "privileged")
-        if any(glob.startswith(inside) for glob in files.get(table, ()))
+        table for table in tables if any(glob.startswith(inside) for glob in files.get(table, ()))
     }
 
 

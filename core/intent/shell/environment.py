@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import fnmatch
 import ipaddress
 import re
+from collections.abc import Sequence
 
 from guardrails_core.intent import shell_registry
 from guardrails_core.intent.shell.credentials import _to_task_log
@@ -36,6 +38,26 @@ def judge_variable(effect: _Effect, name: str, value: str) -> None:
         effect.add(Intent.PRIVILEGE, f"{name}={value} switches TLS certificate checks off")
     elif "debug_log" in table and lowered in shell_registry.environment("debug_levels"):
         _to_task_log(effect, f"{name}={value} logs requests with their credentials")
+
+
+def production_tests(effect: _Effect, assignments: Sequence[str], words: Sequence[str]) -> None:
+    """``DATABASE_URL=$PROD_DATABASE_URL pytest``: a test suite pointed at production, whose
+    fixtures create, truncate and drop tables between tests."""
+    command = " " + " ".join(word.rsplit("/", 1)[-1] for word in words[:3]) + " "
+    runners = shell_registry.environment("test_runners")
+    if not any(f" {runner} " in command for runner in runners):
+        return
+    production = shell_registry.environment("production")
+    for text in assignments:
+        name, _, value = text.partition("=")
+        connection = any(
+            fnmatch.fnmatchcase(name.upper(), glob.upper())
+            for glob in shell_registry.environment("connection")
+        )
+        if connection and set(re.split(r"[^a-z0-9]+", value.lower())) & production:
+            message = f"{name}={_clip(value)} runs a test suite against production"
+            effect.add(Intent.DELETE, message)
+            effect.add(Intent.MASS_MUTATION, f"{message}: its fixtures truncate and drop tables")
 
 
 def _proxy(effect: _Effect, name: str, value: str) -> None:

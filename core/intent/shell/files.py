@@ -316,7 +316,14 @@ def _find(call: _Call) -> None:
     )
     # Retention (`-name '*.dump' -mtime +30`, `-type d -empty`): only old files of one kind, or
     # empty folders, match; what a pipeline still uses is left alone.
-    retention = _retention(args[split:], names)
+    # A root above a database server's own folder (/, /var/lib) sweeps the server's files too:
+    # their age does not make them litter.
+    servers = [
+        root
+        for root in roots
+        if not root.dynamic and shell_registry.folder_holds(root.value, ("data",))
+    ]
+    retention = _retention(args[split:], names) and not servers
     matches = [
         _Word(
             f"{root.value.rstrip('/')}/{names[0] if names and (litter or retention) else '*'}",
@@ -342,6 +349,11 @@ def _find(call: _Call) -> None:
                 f"find -delete deletes {what} under {_names(roots)}",
                 bulk=not retention,
             )
+            if servers:
+                call.add(
+                    Intent.HOST_ACCESS,
+                    f"find -delete under {_names(servers)} reaches a database server's own files",
+                )
         elif action in ("-fprint", "-fprint0", "-fls", "-fprintf") and index + 1 < len(args):
             _record_write(call.effect, args[index + 1], f"find {action}")
         elif action in ("-exec", "-execdir", "-ok", "-okdir"):

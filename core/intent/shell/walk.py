@@ -12,6 +12,7 @@ from tree_sitter import Node
 from guardrails_core.intent import shell_registry
 from guardrails_core.intent.shell.assignments import _Assignments, _reassigned
 from guardrails_core.intent.shell.credentials import _CredentialFlow, _Credentials
+from guardrails_core.intent.shell.environment import production_tests
 from guardrails_core.intent.shell.execution import _BRIDGE, _payload, _unknown
 from guardrails_core.intent.shell.expand import (
     _EXPANSIONS,
@@ -385,6 +386,8 @@ class _Analyzer(_Expander, _CredentialFlow, _Assignments, _Functions):
         if words:
             for assignment in assignments:
                 self.environment(effect, self.node_text(assignment))
+            texts = [self.node_text(assignment) for assignment in assignments]
+            production_tests(effect, texts, [word.value for word in words])
         network = any(_NETWORK_DEVICE.match(w.target.value) for w in writes) or bool(
             feed and feed.description.startswith("the network")
         )
