@@ -56,6 +56,9 @@ def _delete(
         if kind is ObjectKind.FILE:
             _special_file(call.effect, target, call.prog, writes=True)
             _erased(call.effect, target, call.prog)
+            if "host_software" in shell_registry.file_classes(target.value):
+                host = "the host's own configuration or programs"
+                call.add(Intent.HOST_ACCESS, f"{call.prog} deletes {target.display}, {host}")
     devices = [t for t in targets if not t.dynamic and _is_device(t.value)]
     if devices:
         _device_damage(
