@@ -11,6 +11,8 @@ from typing import Any, NamedTuple
 
 from sqlglot import exp
 
+from guardrails_core.intent.complements import unparen
+
 # Days in a unit of date arithmetic (a month and a year at their shortest), by the names and
 # abbreviations the dialects write (T-SQL's DATEADD(yy, ...), Snowflake's 'mon').
 _UNIT_DAYS = {
@@ -59,14 +61,14 @@ def clock_offset(node: exp.Expr, constant: Constant) -> Offset | None:
     constant amounts in known units (`now() + interval '1 day' - interval '2 hours'`: a loop, not
     a recursion, over a chain of moves however long)."""
     days = 0.0
-    node = _unparen(node)
+    node = unparen(node)
     while (moved := _moved_clock(node)) is not None:
         clock, amount, sign = moved
         step = _days(node, amount, constant)
         if step is None:
             return None
         days += sign * step
-        node = _unparen(clock)
+        node = unparen(clock)
     if is_now(node):
         return Offset("now", days)
     if is_today(node):
@@ -108,7 +110,7 @@ def _days(node: exp.Expr, amount: exp.Expr, constant: Constant) -> float | None:
     """The amount added to (or taken from) the clock, in days. The unit comes from the amount
     (`INTERVAL '100' YEAR`, `'100 years'::interval`, `toIntervalYear(100)`), the function
     (`DATEADD(year, ...)`, `ADD_MONTHS`, `addYears`) or, for a bare number, is a day."""
-    amount = _unparen(amount)
+    amount = unparen(amount)
     unit: Any = node.args.get("unit")
     if isinstance(node, exp.AddMonths):
         unit = "month"
@@ -159,9 +161,3 @@ def _sqlite_clock(node: exp.Anonymous, constant: Constant) -> Offset | None:
 def _unit_days(unit: str) -> float | None:
     name = unit.lower()
     return _UNIT_DAYS.get(name, _UNIT_DAYS.get(name.rstrip("s")))
-
-
-def _unparen(node: exp.Expr) -> exp.Expr:
-    while isinstance(node, exp.Paren):
-        node = node.this
-    return node

@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 from sqlglot import exp
 
 from guardrails_core.intent.clock_offsets import clock_offset
+from guardrails_core.intent.complements import unparen
 from guardrails_core.yaml_data import load_yaml
 
 RULES = Path(__file__).parent / "rules" / "value_ranges.yaml"
@@ -389,9 +390,9 @@ def missed_window(node: exp.Expr, constant: Callable[[exp.Expr | None], Any]) ->
     kind: type[exp.Expr] = type(node)
     if kind not in _UP_TO:
         return False
-    column, cutoff = _unparen(node.this), node.expression
+    column, cutoff = unparen(node.this), node.expression
     if not isinstance(column, exp.Column):  # `'9999' > created_at` reads as `created_at < '9999'`
-        column, cutoff, kind = _unparen(node.expression), node.this, _MIRRORED[kind]
+        column, cutoff, kind = unparen(node.expression), node.this, _MIRRORED[kind]
     row = _column_row(column)
     if row is not None and row.expiry and _UP_TO[kind]:
         return _after_now(cutoff, constant, strictly=True)
@@ -411,7 +412,7 @@ def version_slice(node: exp.Expr) -> bool:
     return (
         isinstance(node, exp.Is)
         and isinstance(node.expression, exp.Null)
-        and (row := _column_row(_unparen(node.this))) is not None
+        and (row := _column_row(unparen(node.this))) is not None
         and row.version_end
     )
 
@@ -424,12 +425,6 @@ def time_column(name: str) -> str | None:
     if row is None:
         return None
     return "past" if row.past else "expiry" if row.expiry else None
-
-
-def _unparen(node: exp.Expr) -> exp.Expr:
-    while isinstance(node, exp.Paren):
-        node = node.this
-    return node
 
 
 def _after_now(

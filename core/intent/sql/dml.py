@@ -13,7 +13,7 @@ from guardrails_core.intent.predicates import (
 )
 from guardrails_core.intent.sampling import restricts_nothing
 from guardrails_core.intent.sql.dialects import MYSQL_FAMILY, STRING_FALLBACK_DIALECTS, A, I, K
-from guardrails_core.intent.sql.join_links import referenced_parent, unlinked_table
+from guardrails_core.intent.sql.join_links import cte_queries, referenced_parent, unlinked_table
 from guardrails_core.intent.sql.statement import (
     _Chunk,
     _first_string_argument,
@@ -307,7 +307,7 @@ def _check_unbounded(
         return
     condition = where.this if isinstance(where, exp.Where) else where
     if node is not None and isinstance(node.args.get("with_"), exp.With):
-        condition = _ctes_inlined(condition, node.args["with_"])
+        condition = _ctes_inlined(condition, node)
     identifiers, columns, national = _identifiers_and_columns(condition)
     if national:  # a copy of the whole condition: only when there is an N'...' to read
         condition = condition.transform(_plain_string)
@@ -404,12 +404,12 @@ def _unlinked(statement: _Statement, verb: str, joined: exp.Expr) -> None:
     )
 
 
-def _ctes_inlined(condition: exp.Expr, with_: exp.With) -> exp.Expr:
+def _ctes_inlined(condition: exp.Expr, node: exp.Expr) -> exp.Expr:
     """`WITH doomed AS (q) DELETE ... WHERE id IN (SELECT id FROM doomed)`: the condition with
     each CTE its subqueries read written in place, so a CTE over the target is seen as one."""
-    if with_.args.get("recursive"):
+    if node.args["with_"].args.get("recursive"):
         return condition
-    ctes = {cte.alias_or_name.lower(): cte.this for cte in with_.expressions}
+    ctes = cte_queries(node)
 
     def named(part: exp.Expr) -> bool:
         return isinstance(part, exp.Table) and not part.db and part.name.lower() in ctes

@@ -24,7 +24,7 @@ def unlinked_table(node: exp.Expr, target: Target) -> exp.Expr | None:
     relations = list(_relations(node))
     if len(relations) < 2:
         return None  # the target alone: nothing joined
-    ctes = _ctes(node)
+    ctes = cte_queries(node)
     keys: dict[str, str] = {}  # a relation's name or alias -> its key
     for relation in relations:
         name = relation.alias_or_name.lower()
@@ -191,7 +191,8 @@ def _ambiguous(condition: exp.Expr) -> bool:
 _SUBQUERIES = (exp.Select, exp.Subquery)
 
 
-def _ctes(node: exp.Expr) -> dict[str, exp.Expr]:
+def cte_queries(node: exp.Expr) -> dict[str, exp.Expr]:
+    """The statement's CTEs by lower-cased name: the query each stands for."""
     with_ = node.args.get("with_")
     if not isinstance(with_, exp.With):
         return {}
