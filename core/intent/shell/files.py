@@ -314,7 +314,7 @@ def _find(call: _Call) -> None:
     ]
     litter = (
         bool(names)
-        and "-o" not in (w.value for w in args)
+        and not _widened(args[split:], grouped=False)
         and all(shell_registry.is_scratch(f"./{name}") for name in names)
     )
     # Retention (`-name '*.dump' -mtime +30`, `-type d -empty`): only old files of one kind, or
@@ -346,17 +346,7 @@ def _find(call: _Call) -> None:
         action = args[index].value
         if action == "-delete":
             what = "every old or empty match" if retention else "every match"
-            _delete(
-                call,
-                matches,
-                f"find -delete deletes {what} under {_names(roots)}",
-                bulk=not retention,
-            )
-            if servers:
-                call.add(
-                    Intent.HOST_ACCESS,
-                    f"find -delete under {_names(servers)} reaches a database server's own files",
-                )
+            _delete_found(call, "-delete", what, roots, matches, servers, retention=retention)
         elif action in ("-fprint", "-fprint0", "-fls", "-fprintf") and index + 1 < len(args):
             _record_write(call.effect, args[index + 1], f"find {action}")
         elif action in ("-exec", "-execdir", "-ok", "-okdir"):
@@ -370,26 +360,64 @@ def _find(call: _Call) -> None:
             if inner:
                 effect = call.analyzer.run_inner(call, inner, feed=None, transparent=False)
                 if Intent.DELETE in effect.intents:
-                    _delete(
-                        call,
-                        matches,
-                        f"find {action} {effect.operation} deletes every match"
-                        f" under {_names(roots)}",
-                        bulk=True,
-                    )
+                    what = "every old match" if retention else "every match"
+                    verb = f"{action} {effect.operation}"
+                    _delete_found(call, verb, what, roots, matches, servers, retention=retention)
             index = end
         index += 1
 
 
+def _delete_found(
+    call: _Call,
+    verb: str,
+    what: str,
+    roots: Sequence[_Word],
+    matches: Sequence[_Word],
+    servers: Sequence[_Word],
+    *,
+    retention: bool,
+) -> None:
+    """find's matches deleted by -delete or by the program -exec runs on them."""
+    _delete(call, matches, f"find {verb} deletes {what} under {_names(roots)}", bulk=not retention)
+    if servers:
+        reached = f"{_names(servers)} reaches a database server's own files"
+        call.add(Intent.HOST_ACCESS, f"find {verb} under {reached}")
+
+
 _AGE_TESTS = frozenset(("-mtime", "-mmin", "-atime", "-amin", "-ctime", "-cmin"))
 _WIDENING = frozenset(("-o", "-or", "!", "-not", ","))
+_NAME_TESTS = frozenset(("-name", "-iname"))
+
+
+def _widened(expression: Sequence[_Word], *, grouped: bool) -> bool:
+    """An -o, negation or comma that lets more than the named kinds of file match. An -o between
+    two name tests (`\\( -name '*.pyc' -o -name '*.pyo' \\)`) only names another kind; with
+    `grouped`, only inside parentheses: a bare -o splits the expression, and the tests before it
+    (an age) do not hold for the matches after it (`-mtime +30 -name a -o -name b -delete`)."""
+    values = [word.value for word in expression]
+    depth = 0
+    for index, value in enumerate(values):
+        depth += (value == "(") - (value == ")")
+        if value not in _WIDENING:
+            continue
+        following = values[index + 1] if index + 1 < len(values) else ""
+        between_names = (
+            value in ("-o", "-or")
+            and index >= 2
+            and values[index - 2] in _NAME_TESTS
+            and following in _NAME_TESTS
+            and (depth > 0 or not grouped)
+        )
+        if not between_names:
+            return True
+    return False
 
 
 def _retention(expression: Sequence[_Word], names: Sequence[str]) -> bool:
     """An expression that matches only empty folders, or files of a named kind older than a
     positive age (no -o or negation widening it)."""
     values = [word.value for word in expression]
-    if any(value in _WIDENING for value in values) or any(w.dynamic for w in expression):
+    if _widened(expression, grouped=True) or any(w.dynamic for w in expression):
         return False
     if "-empty" in values:
         return True
