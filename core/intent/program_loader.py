@@ -27,6 +27,7 @@ def _carrier(row: dict[str, Any]) -> Carrier:
         row.get("language"),
         row.get("template"),
         bool(row.get("folder", False)),
+        bool(row.get("attached", False)),
     )
 
 

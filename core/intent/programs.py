@@ -110,6 +110,7 @@ class Carrier:
     language: str | None = None
     template: str | None = None  # the statement the value completes ({} is the value)
     folder: bool = False  # a folder it writes files into (writes)
+    attached: bool = False  # the value is written onto the option (`7z x -oDIR`)
 
 
 @dataclass(frozen=True, slots=True)

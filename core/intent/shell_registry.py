@@ -461,6 +461,8 @@ def _values(args: Sequence[Any], carrier: Carrier) -> list[Any]:
                 values.append(args[index + 1])
             elif option.startswith("-") and word.value.startswith(option + "="):
                 values.append(word.after("="))
+            elif carrier.attached and word.value.startswith(option) and word.value != option:
+                values.append(word.after(option))
     return values
 
 
