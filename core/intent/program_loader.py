@@ -27,6 +27,7 @@ def _carrier(row: dict[str, Any]) -> Carrier:
         row.get("language"),
         row.get("template"),
         bool(row.get("folder", False)),
+        bool(row.get("attached", False)),
     )
 
 
@@ -118,6 +119,7 @@ def registry() -> Registry:
         manifests=data.get("manifests") or {},
         client_commands=data.get("client_commands") or {},
         shell_setup=tuple(str(pattern) for pattern in data.get("shell_setup") or ()),
+        inline_scripts=data.get("inline_scripts") or {},
         official_images=frozenset(str(image) for image in data.get("official_images") or ()),
         credential_searches=(data.get("credentials") or {}).get("searches") or {},
     )

@@ -110,6 +110,7 @@ class Carrier:
     language: str | None = None
     template: str | None = None  # the statement the value completes ({} is the value)
     folder: bool = False  # a folder it writes files into (writes)
+    attached: bool = False  # the value is written onto the option (`7z x -oDIR`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +191,7 @@ class Registry:
     client_commands: dict[str, Any] = field(default_factory=dict)  # psql \i, sqlite3 .output
     shell_setup: tuple[str, ...] = ()
     official_images: frozenset[str] = frozenset()  # their entrypoint is a known server
+    inline_scripts: dict[str, Any] = field(default_factory=dict)  # node -e, ruby -e, php -r
     # searches (grep, rg) whose pattern has a credential's shape print the credentials found
     credential_searches: dict[str, Any] = field(default_factory=dict)
     # one regex per file table, compiled once: file_classes runs for every path a command names

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 import yaml
 
 from guardrails_core.intent import mongo
+from guardrails_core.intent.inline_scripts import prints_facts_only
 from guardrails_core.intent.program_loader import registry
 from guardrails_core.intent.programs import Carrier, Program, Verdict, home_form
 from guardrails_core.locations import lexical_path
@@ -461,6 +462,8 @@ def _values(args: Sequence[Any], carrier: Carrier) -> list[Any]:
                 values.append(args[index + 1])
             elif option.startswith("-") and word.value.startswith(option + "="):
                 values.append(word.after("="))
+            elif carrier.attached and word.value.startswith(option) and word.value != option:
+                values.append(word.after(option))
     return values
 
 
@@ -512,6 +515,8 @@ def _code(call: Call, carrier: Carrier, value: Any, bridge: Bridge) -> None:
         _redis_lua(call, value, bridge)
     elif language == "make":  # make --eval='t:\n\tcmd': a makefile given as text
         _makefile(call, value, bridge)
+    elif not value.dynamic and prints_facts_only(language, value.value):
+        call.add(Intent.READ, f"{call.prog} runs inline code that only prints facts")
     else:
         call.add(Intent.DYNAMIC, f"{call.prog} runs {language} code that is not analysed")
 

@@ -15,6 +15,7 @@ from guardrails_core.intent.shell.options import (
     _parse,
     _prefix_location,
     _rclone_location,
+    _scp_location,
     _words,
 )
 from guardrails_core.intent.shell.words import _Feed, _names, _Origin, _Word
@@ -183,6 +184,31 @@ def _gcloud(call: _Call) -> None:
         _cloud_copy(
             call, operands[1].value, operands[2:], _GS, values | {"--exclude"}, "gcloud storage"
         )
+    elif [word.value for word in operands[:2]] == ["compute", "scp"]:  # as scp: VM:PATH
+        parsed = _parse(operands[2:], values | _words("--zone --ssh-key-file --scp-flag --port"))
+        tool = "gcloud compute scp"
+        _transfer(call, parsed.operands, _scp_location, tool)
+        into = parsed.operands[-1] if len(parsed.operands) >= 2 else None
+        if into is not None and parsed.has("--recurse") and _scp_location(into) is None:
+            _record_folder_write(call.effect, into, tool)  # a folder copied into a local one
+
+
+# `hdfs dfs -get SRC... LOCAL`: the file system's files written into a local file or folder
+# (copies into the file system stay in the cluster: the registry's)
+_HDFS_DOWNLOADS = _words("-get -copyToLocal -moveToLocal -getmerge")
+
+
+def _hdfs(call: _Call) -> None:
+    command = next((w for w in call.args if w.value in _HDFS_DOWNLOADS), None)
+    if command is None:
+        return
+    rest = call.args[call.args.index(command) + 1 :]
+    operands = _parse(rest, _words("-t -q")).operands
+    if len(operands) < 2:
+        return
+    local = operands[-1]
+    tool = f"{call.prog} {command.value}"
+    _transfer(call, operands, lambda w: None if w is local else (ObjectKind.URL, w.display), tool)
 
 
 def _azcopy(call: _Call) -> None:

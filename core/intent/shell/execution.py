@@ -113,6 +113,7 @@ class _Interpreter:
     value_options: frozenset[str] = frozenset()
     module: frozenset[str] = frozenset()  # options naming a module to run (python -m)
     clusters: bool = True
+    language: str = ""  # its inline code's row of the inline_scripts table
 
 
 def _interpreter(call: _Call) -> None:
@@ -264,11 +265,15 @@ def _inline_sql(call: _Call, inline: list[_Word]) -> bool:
 
 
 def _computes_only(call: _Call, inline: list[_Word]) -> bool:
+    from guardrails_core.intent.inline_scripts import prints_facts_only
     from guardrails_core.intent.shell.pure_python import is_harmless
 
-    return _canonical(call.prog) == "python" and all(
-        not word.dynamic and is_harmless(word.value) for word in inline
-    )
+    if any(word.dynamic for word in inline):
+        return False
+    if _canonical(call.prog) == "python":
+        return all(is_harmless(word.value) for word in inline)
+    language = _INTERPRETERS[_canonical(call.prog)].language
+    return all(prints_facts_only(language, word.value) for word in inline)
 
 
 def _alias(call: _Call) -> None:
@@ -426,9 +431,11 @@ def _inert(call: _Call) -> None:
 _INTERPRETERS: dict[str, _Interpreter] = {
     "python": _Interpreter(_options("-c"), _options("-W", "-X", "-Q"), _options("-m")),
     "perl": _Interpreter(_options("-e", "-E"), _options("-I", "-M", "-m")),
-    "ruby": _Interpreter(_options("-e"), _options("-I", "-r")),
-    "node": _Interpreter(_words("-e --eval -p --print"), _options("-r", "--require")),
-    "php": _Interpreter(_options("-r"), _options("-d", "-c")),
+    "ruby": _Interpreter(_options("-e"), _options("-I", "-r"), language="ruby"),
+    "node": _Interpreter(
+        _words("-e --eval -p --print"), _options("-r", "--require"), language="javascript"
+    ),
+    "php": _Interpreter(_options("-r"), _options("-d", "-c"), language="php"),
     "Rscript": _Interpreter(_options("-e")),
     "lua": _Interpreter(_options("-e"), _options("-l")),
     "pwsh": _Interpreter(_words("-c -Command -command -EncodedCommand -e"), clusters=False),

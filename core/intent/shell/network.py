@@ -415,6 +415,8 @@ def _ftp_family(call: _Call) -> None:
     if targets:
         location = _scp_location(targets[0])
         host = location[1] if location else _url_host(targets[0].value).rpartition("@")[2]
+    if call.prog == "sftp" and len(targets) == 2 and _scp_location(targets[0]):
+        _transfer(call, targets, _scp_location, "sftp")  # sftp HOST:SRC LOCAL: a download
     scripts = parsed.values("-e", "-c") if call.prog == "lftp" else []
     batch = parsed.values("-b") if call.prog == "sftp" else []
     if batch and batch[0].value != "-":

@@ -14,7 +14,6 @@ from guardrails_core.intent.shell.options import (
     _options,
     _parse,
     _Parsed,
-    _scp_location,
     _url_host,
     _words,
 )
@@ -331,11 +330,16 @@ def _writable_mounts(parsed: _Parsed) -> list[str]:
     return folders
 
 
+# CONTAINER:PATH, or a pod's NAMESPACE/POD:PATH
+_CONTAINER_PATH = re.compile(r"^(?:[^@/:\s]+/)?[^@/:\s]+:")
+
+
 def _container_copy(call: _Call, paths: Sequence[_Word]) -> None:
-    """`docker cp CONTAINER:SRC DEST`: what comes out of the container is written here (a copy
-    into a container is the registry's write)."""
-    if len(paths) == 2 and _scp_location(paths[0]) and not _scp_location(paths[1]):
-        _record_copy(call.effect, paths[:1], paths[1], "docker cp", recursive=False)
+    """`docker cp CONTAINER:SRC DEST` (`kubectl cp POD:SRC DEST`): what comes out of the
+    container is written here (a copy into a container is the registry's write)."""
+    inside = [_CONTAINER_PATH.match(path.value) is not None for path in paths]
+    if inside == [True, False]:
+        _record_copy(call.effect, paths[:1], paths[1], f"{call.prog} cp", recursive=False)
 
 
 def _docker(call: _Call) -> None:
@@ -380,6 +384,8 @@ def _kubectl(call: _Call) -> None:
             split = inner.after_dashdash
             command = inner.operands[split:] if split is not None else inner.operands[1:]
             _exec_in(call, inner.operands[0], command)
+    elif parsed.operands and parsed.operands[0].value == "cp":
+        _container_copy(call, _parse(parsed.operands[1:], values).operands)
     else:
         call.obj(ObjectKind.PROGRAM, ObjectAction.EXECUTE, call.name.display)
 
