@@ -1,6 +1,7 @@
 """How far a time expression lies from the clock, in days: `now() + interval '100 years'`,
 `CURRENT_DATE + 36500`, `DATEADD(year, 100, GETDATE())`, `ADD_MONTHS(SYSDATE, 1200)`, ClickHouse
-`addYears(today(), 100)` / `now() + toIntervalYear(100)`, SQLite `datetime('now', '+1 day')`.
+`addYears(today(), 100)` / `now() + toIntervalYear(100)`, SQLite `datetime('now', '+1 day')`,
+and the clock moved by an interval constructor (`now() - make_interval(days => 30)`).
 value_ranges.py asks it whether a cutoff lies after every recorded row or before the epoch."""
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ from guardrails_core.intent.complements import unparen
 # Days in a unit of date arithmetic (a month and a year at their shortest), by the names and
 # abbreviations the dialects write (T-SQL's DATEADD(yy, ...), Snowflake's 'mon').
 _UNIT_DAYS = {
+    **dict.fromkeys(("millennium", "millennia"), 365000.0),
+    **dict.fromkeys(("century", "centuries"), 36500.0),
+    **dict.fromkeys(("decade",), 3650.0),
     **dict.fromkeys(("year", "yy", "yyyy", "yr"), 365.0),
     **dict.fromkeys(("quarter", "qq"), 84.0),
     **dict.fromkeys(("month", "mm", "mon"), 28.0),
@@ -43,7 +47,9 @@ _NOW_NODES = (
 _TODAY_NAMES = frozenset({"today", "curdate", "current_date"})
 # SQLite's date functions: `datetime('now', '+100 years')` is now moved by its modifiers.
 _SQLITE_CLOCKS = {"datetime": "now", "date": "today"}
-_SQLITE_MODIFIER = re.compile(r"\s*([+-]?\d+(?:\.\d+)?)\s+([a-z]+?)s?\s*")
+# An interval written as text: one or more `number unit` parts, spaces or commas between them.
+_INTERVAL_TEXT = re.compile(r"(?:\s*,?\s*[+-]?\d+(?:\.\d+)?\s*[a-z]+\s*)+")
+_INTERVAL_PART = re.compile(r"([+-]?\d+(?:\.\d+)?)\s*([a-z]+)")
 
 _ADDING = (exp.Add, exp.DateAdd, exp.TimestampAdd, exp.DatetimeAdd, exp.TsOrDsAdd, exp.AddMonths)
 _SUBTRACTING = (exp.Sub, exp.DateSub, exp.TimestampSub, exp.DatetimeSub)
@@ -108,9 +114,12 @@ def _moved_clock(node: exp.Expr) -> tuple[exp.Expr, exp.Expr, int] | None:
 
 def _days(node: exp.Expr, amount: exp.Expr, constant: Constant) -> float | None:
     """The amount added to (or taken from) the clock, in days. The unit comes from the amount
-    (`INTERVAL '100' YEAR`, `'100 years'::interval`, `toIntervalYear(100)`), the function
+    (`INTERVAL '100' YEAR`, `'100 years'::interval`, an interval constructor), the function
     (`DATEADD(year, ...)`, `ADD_MONTHS`, `addYears`) or, for a bare number, is a day."""
     amount = unparen(amount)
+    built = _constructed(amount, constant)
+    if built is not None:
+        return _sum_days(built, constant)
     unit: Any = node.args.get("unit")
     if isinstance(node, exp.AddMonths):
         unit = "month"
@@ -120,27 +129,96 @@ def _days(node: exp.Expr, amount: exp.Expr, constant: Constant) -> float | None:
         unit, amount = amount.args.get("unit") or unit, amount.this
     elif isinstance(amount, exp.Cast) and amount.to.is_type(exp.DataType.Type.INTERVAL):
         return _interval_text(constant(amount.this))
-    elif isinstance(amount, exp.Anonymous) and str(amount.name).lower().startswith("tointerval"):
-        unit = str(amount.name).lower().removeprefix("tointerval")
-        amount = amount.expressions[0] if len(amount.expressions) == 1 else amount
     value = constant(amount)
     if isinstance(value, str) and unit is None:
         return _interval_text(value)  # Postgres `interval '100 years'` kept whole
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    per_unit = _unit_days(unit.name if isinstance(unit, exp.Expr) else unit or "day")
-    return None if per_unit is None else number * per_unit
+    return _sum_days([(value, unit)], constant=None)
 
 
-def _interval_text(value: Any) -> float | None:
-    """'100 years', '1 day', '-3 months': an interval written as text."""
-    found = _SQLITE_MODIFIER.fullmatch(str(value).lower()) if isinstance(value, str) else None
-    if found is None:
+# Interval constructors whose positional arguments are amounts of these units (Databricks).
+_POSITIONAL_UNITS: dict[str, tuple[str, ...]] = {
+    "make_dt_interval": ("day", "hour", "minute", "second"),
+    "make_ym_interval": ("year", "month"),
+}
+# Constructors of one amount in the unit their name ends with: ClickHouse `toIntervalYear(100)`,
+# DuckDB `to_years(100)`, `to_days(30)`.
+_UNIT_SUFFIXED = ("tointerval", "to_")
+# Oracle NUMTOYMINTERVAL(100, 'YEAR') / NUMTODSINTERVAL(30, 'DAY'): the unit is the second
+# argument.
+_UNIT_ARGUMENT = frozenset({"numtoyminterval", "numtodsinterval"})
+# Trino `parse_duration('36500d')`: a number and one of these unit suffixes.
+_DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(ns|us|ms|s|m|h|d)\s*")
+_DURATION_UNITS = {
+    "ns": "nanosecond",
+    "us": "microsecond",
+    "ms": "millisecond",
+    "s": "second",
+    "m": "minute",
+    "h": "hour",
+    "d": "day",
+}
+
+_Parts = list[tuple[Any, Any]]  # (amount, unit) pairs, each an expression or a value
+_UNREAD: _Parts = [(None, None)]  # a constructor whose amounts are not read: no offset
+
+
+def _constructed(amount: exp.Expr, constant: Constant) -> _Parts | None:
+    """The (amount, unit) parts of an interval built by a function (`make_interval(years =>
+    100)`, `MAKE_INTERVAL(1, 2)`, `to_days(30)`, `NUMTODSINTERVAL(30, 'DAY')`), or None when
+    `amount` is no interval constructor."""
+    if isinstance(amount, exp.MakeInterval):  # sqlglot keys each argument by its unit
+        return [
+            (value.expression if isinstance(value, exp.Kwarg) else value, unit)
+            for unit, value in amount.args.items()
+            if value is not None
+        ]
+    if isinstance(amount, exp.ToDays):
+        return [(amount.this, "day")]
+    if not isinstance(amount, exp.Anonymous):
         return None
-    per_unit = _unit_days(found.group(2))
-    return None if per_unit is None else float(found.group(1)) * per_unit
+    name, arguments = str(amount.name).lower(), amount.expressions
+    if name in _POSITIONAL_UNITS:
+        units = _POSITIONAL_UNITS[name]
+        return [*zip(arguments, units, strict=False)] if len(arguments) <= len(units) else _UNREAD
+    if name in _UNIT_ARGUMENT and len(arguments) == 2:
+        return [(arguments[0], constant(arguments[1]))]
+    if name == "parse_duration" and len(arguments) == 1:
+        found = _DURATION.fullmatch(str(constant(arguments[0])).lower())
+        if found is None:
+            return _UNREAD
+        return [(exp.Literal.number(found.group(1)), _DURATION_UNITS[found.group(2)])]
+    prefix = next((prefix for prefix in _UNIT_SUFFIXED if name.startswith(prefix)), None)
+    if prefix is not None and len(arguments) == 1 and _unit_days(name.removeprefix(prefix)):
+        return [(arguments[0], name.removeprefix(prefix))]
+    return None
+
+
+def _sum_days(parts: _Parts, constant: Constant | None) -> float | None:
+    """The days of `parts` together; None when an amount is not a constant number or a unit is
+    not known. `constant` reads each amount when it is an expression."""
+    days = 0.0
+    for amount, unit in parts:
+        value = constant(amount) if constant is not None else amount
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            return None
+        name = unit.name if isinstance(unit, exp.Expr) else unit
+        per_unit = _unit_days(str(name or "day"))
+        if per_unit is None:
+            return None
+        days += number * per_unit
+    return days
+
+
+def _interval_text(value: Any, *, parts: int | None = None) -> float | None:
+    """'100 years', '-3 months', '1 year 2 days' (Postgres), '1 year, 2 days' (Snowflake): an
+    interval written as text, of `parts` parts when that is given."""
+    text = value.lower() if isinstance(value, str) else ""
+    found = _INTERVAL_PART.findall(text) if _INTERVAL_TEXT.fullmatch(text) else []
+    if not found or (parts is not None and len(found) != parts):
+        return None
+    return _sum_days([(float(number), unit) for number, unit in found], constant=None)
 
 
 def _sqlite_clock(node: exp.Anonymous, constant: Constant) -> Offset | None:
@@ -151,7 +229,7 @@ def _sqlite_clock(node: exp.Anonymous, constant: Constant) -> Offset | None:
         return None
     days = 0.0
     for modifier in values[1:]:
-        moved = _interval_text(modifier)
+        moved = _interval_text(modifier, parts=1)  # '+1 day', one a modifier
         if moved is None:
             return None
         days += moved

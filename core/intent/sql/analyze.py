@@ -28,6 +28,7 @@ from guardrails_core.intent.sql.dialects import (
     _dialect,
     _divergent_readings,
     _preprocess,
+    batch_separators,
     read_window_calls,
     resolve_dialect,
 )
@@ -258,7 +259,8 @@ def _analyze(
     parser = names.parser()
     chunks = _split_statements(tokens, source)
     if dialect_name in ROUTINE_DIALECTS:
-        chunks = joined_routine_bodies(chunks, tokens, source, parser, dialect_name)
+        batches = batch_separators(text, dialect_name)
+        chunks = joined_routine_bodies(chunks, tokens, source, parser, dialect_name, batches)
     pieces = [
         piece for whole in chunks for piece in glued_statements(whole, source, parser, dialect_name)
     ]

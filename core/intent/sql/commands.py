@@ -224,6 +224,7 @@ _KIND_WORDS: dict[str, ObjectKind] = {
     "INDEX": K.INDEX,
     "FUNCTION": K.FUNCTION,
     "PROCEDURE": K.FUNCTION,
+    "EVENT": K.OTHER,  # MySQL's scheduled statement: it holds no data of its own
 }
 _VERB_ACTIONS: dict[str, ObjectAction] = {
     "CREATE": A.CREATE,

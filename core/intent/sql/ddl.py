@@ -21,6 +21,7 @@ from guardrails_core.intent.sql.temporaries import _temporary_name, scratch_tabl
 from guardrails_core.intent.sql.type_changes import judge_type_change
 from guardrails_core.model import (
     ObjectKind,
+    StatementEffect,
 )
 
 # Dropping these destroys stored data, not just a definition.
@@ -302,9 +303,13 @@ def _routine_body(statement: _Statement, node: exp.Create, chunk: _Chunk | None)
         foreign_body(statement, text or quoted[-1], language)
 
 
-def _deferred_body(statement: _Statement, body: str, what: str) -> None:
+def _deferred_body(
+    statement: _Statement, body: str, what: str, row_names: frozenset[str] = frozenset()
+) -> None:
     """Code stored now and run later (routines, triggers, rules, events, tasks): what it will
-    do is judged now, since creating it is what makes it happen."""
+    do is judged now, since creating it is what makes it happen. `row_names`: the rows a
+    trigger or rule reads as if they were tables (T-SQL `FROM inserted`), which are not
+    objects of the database."""
     # The command readers build on the DDL handlers: imported when first needed.
     from guardrails_core.intent.sql.procedural import _procedural_statements
 
@@ -312,9 +317,32 @@ def _deferred_body(statement: _Statement, body: str, what: str) -> None:
         statement.add(I.DYNAMIC, f"{what} nests too deeply to analyse")
         return
     effects = _procedural_statements(body, statement)
+    if row_names:
+        effects = [_without_rows(effect, row_names, statement) for effect in effects]
     statement.embed(effects)
     if any(set(effect.intents) - {I.READ} for effect in effects):
         statement.add(I.SCHEMA_CHANGE, f"{what} stores statements that run later")
+
+
+def _without_rows(
+    effect: StatementEffect, row_names: frozenset[str], statement: _Statement
+) -> StatementEffect:
+    """`effect` without the table objects that name a trigger's rows (unqualified, or in the
+    default schema the analysis put them in), here and in what it embeds."""
+    schemas = (None, statement.names.default_schema)
+    catalogs = (None, statement.names.default_catalog)
+    kept = tuple(
+        ref
+        for ref in effect.objects
+        if not (
+            ref.kind is K.TABLE
+            and ref.name.lower() in row_names
+            and ref.schema_name in schemas
+            and ref.catalog in catalogs
+        )
+    )
+    inner = tuple(_without_rows(each, row_names, statement) for each in effect.embedded)
+    return effect.model_copy(update={"objects": kept, "embedded": inner})
 
 
 def _stage_location(statement: _Statement, node: exp.Create) -> None:

@@ -248,6 +248,14 @@ def blank_byte_order_mark(text: str) -> str:
 _BATCH_SEPARATOR = re.compile(r"(?im)^([ \t]*)GO(?:[ \t]+\d+)?[ \t]*$")
 
 
+def batch_separators(text: str, dialect: str | None) -> list[int]:
+    """Where T-SQL's GO lines end a batch: the positions of the `;` that `_preprocess` writes
+    in their place (other dialects have no batches)."""
+    if dialect != "tsql":
+        return []
+    return [found.start(0) + len(found.group(1)) for found in _BATCH_SEPARATOR.finditer(text)]
+
+
 _OBJECT_CLASS = re.compile(r"\b(ON)\s+OBJECT\s*::", re.IGNORECASE)
 _SQLPLUS_RUN = re.compile(r"(?m)^([ \t]*)/(?=[ \t]*$)")
 # The mysql client ends a statement at `\G` (vertical output) or `\g` as at `;`, at the end of a

@@ -173,7 +173,7 @@ def _special_create(statement: _Statement, command: _Command) -> bool:
     found = _statement_words(command.chunk, command.source, statement.names.dialect)
     significant = [word for word in command.words[1:6] if word not in _NOISE_WORDS]
     kind = " ".join(significant[:2])
-    first = significant[0] if significant else ""
+    first = _stored_kind(command)
     if first in _BODY_MARKERS:
         language = _word_after(command.words, "LANGUAGE")
         if (language and language.lower() in _UNTRUSTED_LANGUAGES) or "SONAME" in command.words:
@@ -185,7 +185,12 @@ def _special_create(statement: _Statement, command: _Command) -> bool:
             if body and language and language.lower() in FOREIGN_LANGUAGES:
                 foreign_body(statement, _strip_dollar_quotes(body), language.lower())
             elif body:
-                _deferred_body(statement, body, f"the {first.lower()}")
+                rows = (
+                    _TRIGGER_ROWS.get(statement.dialect_name or "", _ROWS)
+                    if first in _ROWS_OF
+                    else frozenset()
+                )
+                _deferred_body(statement, body, f"the {first.lower()}", rows)
     if first == "TRIGGER":
         _triggering_table(statement, found)
     if first in ("AND", "JAVA") and "JAVA" in significant:  # Oracle CREATE [AND COMPILE] JAVA
@@ -195,6 +200,21 @@ def _special_create(statement: _Statement, command: _Command) -> bool:
     if kind in ("DATABASE LINK", "SUBSCRIPTION", "SERVER") or first == "SUBSCRIPTION":
         statement.add(I.HOST_ACCESS, f"CREATE {kind} connects this database to another server")
     return False
+
+
+def special_alter_code(statement: _Statement, command: _Command) -> None:
+    """`ALTER PROCEDURE|FUNCTION|TRIGGER|EVENT|TASK ... AS|DO body` (T-SQL, MySQL, Snowflake)
+    replaces the stored body: the new one is judged as CREATE's would be."""
+    if _stored_kind(command) in _BODY_MARKERS:
+        _special_create(statement, command)
+
+
+def _stored_kind(command: _Command) -> str:
+    """The kind of object `CREATE|ALTER [OR REPLACE] [DEFINER = u] KIND` defines, as spelt in
+    full (T-SQL `PROC` is `PROCEDURE`)."""
+    significant = [word for word in command.words[1:6] if word not in _NOISE_WORDS]
+    first = significant[0] if significant else ""
+    return "PROCEDURE" if first == "PROC" else first
 
 
 def _triggering_table(statement: _Statement, found: _Words) -> None:
@@ -219,6 +239,14 @@ def _triggering_table(statement: _Statement, found: _Words) -> None:
     statement.table(table, A.ALTER)
 
 
+# The rows a trigger's (or a Postgres rule's) body reads as if they were tables: T-SQL's
+# `FROM inserted` / `deleted`, NEW and OLD elsewhere. Not tables of the database.
+_ROWS = frozenset({"new", "old"})
+_TRIGGER_ROWS: dict[str, frozenset[str]] = {
+    "tsql": frozenset({"inserted", "deleted"}),
+    "fabric": frozenset({"inserted", "deleted"}),
+}
+_ROWS_OF = frozenset({"TRIGGER", "RULE"})
 # Where stored code starts, per kind of object that stores it.
 _BODY_MARKERS: dict[str, tuple[tuple[str, ...], ...]] = {
     "RULE": (("DO", "ALSO"), ("DO", "INSTEAD"), ("DO",)),

@@ -11,13 +11,19 @@ routine is joined up to the END that closes its BEGIN, and the body becomes one 
 `AS $$...$$` would hold it): the routine is one CREATE, and its body is analysed as the
 statements it will run when called (ddl._routine_body, procedural._special_create), control
 flow and all. A BEGIN that no END closes is a statement the database rejects: unparseable.
+
+T-SQL stores everything after a procedure's, function's or trigger's AS, up to the end of its
+batch (a GO line, or the end of the text), as the routine's body, BEGIN ... END or not
+(`CREATE PROCEDURE p AS SET NOCOUNT ON; DELETE FROM t; GO`): those statements run when the
+routine is called, not now; the statements after GO run now.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterator
-from typing import Any
+from bisect import bisect_left
+from collections.abc import Collection, Iterator, Sequence
+from typing import Any, NamedTuple
 
 from sqlglot.tokenizer_core import Token, TokenType
 
@@ -34,6 +40,8 @@ _ROUTINE_KINDS: dict[str, frozenset[str]] = {
     **{name: frozenset({"FUNCTION", "PROCEDURE", "TRIGGER", "EVENT"}) for name in MYSQL_FAMILY},
 }
 ROUTINE_DIALECTS = frozenset(_ROUTINE_KINDS)
+# Dialects whose routine body runs from its AS to the end of the batch.
+_BATCH_BODIES = frozenset({"tsql", "fabric"})
 _MOST_PIECES = 200  # a body longer than this many statements stays in pieces (unparseable)
 # Words that end the search for what a CREATE or ALTER defines before a routine kind was named.
 _NOT_ROUTINES = frozenset({"TABLE", "VIEW", "INDEX", "SCHEMA", "DATABASE", "AS", "ON", "(", "USER"})
@@ -47,19 +55,35 @@ UNCLOSED_BODY = (
 
 
 def joined_routine_bodies(
-    chunks: list[_Chunk], tokens: list[Token], source: str, parser: Any, dialect: str
+    chunks: list[_Chunk],
+    tokens: list[Token],
+    source: str,
+    parser: Any,
+    dialect: str,
+    batch_ends: Sequence[int] = (),
 ) -> list[_Chunk]:
-    """`chunks` with each routine that spans several of them joined into one."""
+    """`chunks` with each routine that spans several of them joined into one. `batch_ends`:
+    where T-SQL batches end (the GO lines), in order."""
     kinds = _ROUTINE_KINDS[dialect]
     commands = _dialect(dialect).tokenizer_class.COMMANDS
-    if not any(_opens_routine_body(chunk.tokens) for chunk in chunks):
+    batched = dialect in _BATCH_BODIES
+    if not any(
+        _opens_routine_body(chunk.tokens) or (batched and _created_kind(chunk.tokens, kinds))
+        for chunk in chunks
+    ):
         return chunks
     position = {id(token): index for index, token in enumerate(tokens)}
+    script = _Script(tokens, position, source, kinds, commands)
     joined: list[_Chunk] = []
     index = 0
     while index < len(chunks):
         chunk = chunks[index]
-        whole = _created_routine(chunks, index, tokens, position, source, kinds, commands)
+        whole = None
+        if batched:
+            last = _batch_last(chunks, index, batch_ends)
+            whole = _batch_routine(chunks, index, last, script)
+        if whole is None:
+            whole = _created_routine(chunks, index, script)
         if whole is None and dialect == "trino":
             whole = _whole_routine(chunks, index, tokens, position, source, parser)
         if whole is None:
@@ -94,18 +118,24 @@ def _whole_routine(
     return None
 
 
+class _Script(NamedTuple):
+    """The text being split: its tokens, each token's index among them, the dialect's routine
+    kinds and the command words whose rest the tokenizer folds into one string."""
+
+    tokens: list[Token]
+    position: dict[int, int]
+    source: str
+    kinds: frozenset[str]
+    commands: Collection[TokenType]
+
+
 def _created_routine(
-    chunks: list[_Chunk],
-    first: int,
-    tokens: list[Token],
-    position: dict[int, int],
-    source: str,
-    kinds: frozenset[str],
-    commands: Collection[TokenType],
+    chunks: list[_Chunk], first: int, script: _Script
 ) -> tuple[_Chunk, int] | None:
     """`CREATE PROCEDURE ... BEGIN ...; END` as one chunk whose body is one stored text (or, when
     no END closes the body, one chunk of everything after it, unparseable), or None when
     `chunks[first]` creates no routine with a compound body."""
+    tokens, position, source, kinds, commands = script
     opening = chunks[first].tokens
     kind = _created_kind(opening, kinds)
     begin = _block_start(opening) if kind else None
@@ -124,16 +154,7 @@ def _created_routine(
     )
     if position[id(chunks[last].tokens[-1])] != closing:
         return None  # more follows the body's END in its statement: left to the parser
-    end = tokens[closing]
-    body = Token(
-        TokenType.HEREDOC_STRING,
-        source[tokens[start].start : end.end + 1],
-        tokens[start].line,
-        tokens[start].col,
-        tokens[start].start,
-        end.end,
-        [],
-    )
+    body = _stored_text(source, tokens[start], tokens[closing].end + 1)
     header = [
         token
         for index, token in enumerate(tokens[position[id(opening[0])] : start])
@@ -142,6 +163,78 @@ def _created_routine(
     if kind not in _HEADED_KINDS and header[-1].token_type is not TokenType.ALIAS:
         header.append(Token(TokenType.ALIAS, "AS", body.line, body.col, body.start, body.start, []))
     return _chunk([*header, body], source, chunks[last].end), last + 1
+
+
+def _batch_routine(
+    chunks: list[_Chunk], first: int, last: int, script: _Script
+) -> tuple[_Chunk, int] | None:
+    """T-SQL `CREATE PROCEDURE ... AS` whose body runs to `chunks[last]`, the end of its batch,
+    as one chunk whose body is one stored text; None when `chunks[first]` creates no routine,
+    or is an inline function alone in its batch (`RETURNS TABLE AS RETURN (SELECT ...)`, a query
+    the parser reads)."""
+    tokens, position, source, kinds, commands = script
+    opening = chunks[first].tokens
+    kind = _created_kind(opening, kinds)
+    body_as = _body_as(opening) if kind else None
+    if body_as is None or body_as + 1 >= len(opening):
+        return None
+    begins = opening[body_as + 1].text.upper() == "BEGIN"
+    if last == first and kind == "FUNCTION" and not begins:
+        return None
+    start = position[id(opening[body_as + 1])]
+    end = position[id(chunks[last].tokens[-1])]
+    depth = sum(
+        change
+        for _index, _word, change in _depth_changes(_words(tokens[: end + 1], start, commands))
+    )
+    if depth > 0:
+        whole = _chunk(opening, source, chunks[last].end)
+        whole.tokens = tokens[position[id(opening[0])] : end + 1]
+        whole.problem = UNCLOSED_BODY
+        return whole, last + 1
+    body = _stored_text(source, tokens[start], chunks[last].end)
+    return _chunk([*opening[: body_as + 1], body], source, chunks[last].end), last + 1
+
+
+def _stored_text(source: str, first: Token, end: int) -> Token:
+    """The body's text, from `first` to `end`, as one stored string (as `AS $$...$$` holds it)."""
+    return Token(
+        TokenType.HEREDOC_STRING,
+        source[first.start : end],
+        first.line,
+        first.col,
+        first.start,
+        end - 1,
+        [],
+    )
+
+
+def _body_as(tokens: list[Token]) -> int | None:
+    """The index of the AS after which a T-SQL routine's body starts: not `EXECUTE AS`, nor a
+    parameter's `@id AS INT`, nor inside parentheses."""
+    depth = 0
+    for index, token in enumerate(tokens):
+        depth += {TokenType.L_PAREN: 1, TokenType.R_PAREN: -1}.get(token.token_type, 0)
+        if depth or token.token_type is not TokenType.ALIAS or index < 2:
+            continue
+        previous = tokens[index - 1]
+        if previous.text.upper() in ("EXECUTE", "EXEC"):
+            continue
+        if tokens[index - 2].token_type is TokenType.PARAMETER:
+            continue
+        return index
+    return None
+
+
+def _batch_last(chunks: list[_Chunk], first: int, batch_ends: Sequence[int]) -> int:
+    """The index of the last chunk in the batch of `chunks[first]`."""
+    last = first
+    while last + 1 < len(chunks):
+        following = bisect_left(batch_ends, chunks[last].end)
+        if following < len(batch_ends) and batch_ends[following] < chunks[last + 1].start:
+            break
+        last += 1
+    return last
 
 
 def _parameter_mode(tokens: list[Token], index: int) -> bool:

@@ -30,7 +30,7 @@ from guardrails_core.intent.sql.folding import (
 from guardrails_core.intent.sql.function_rules import function_registry
 from guardrails_core.intent.sql.functions import _dynamic_text, known_procedure, passthrough_text
 from guardrails_core.intent.sql.prepared import bound_text, remember_prepared
-from guardrails_core.intent.sql.procedural import _special_create, _special_do
+from guardrails_core.intent.sql.procedural import _special_create, _special_do, special_alter_code
 from guardrails_core.intent.sql.reads import working_folder_file
 from guardrails_core.intent.sql.statement import (
     _STATEMENT_STARTERS,
@@ -512,12 +512,14 @@ _QUERY_SETTINGS = re.compile(
 
 
 def _special_alter(statement: _Statement, command: _Command) -> bool:
-    """ClickHouse `ALTER TABLE t UPDATE x = 1 WHERE ...` is an UPDATE: read it as one.
+    """ClickHouse `ALTER TABLE t UPDATE x = 1 WHERE ...` is an UPDATE: read it as one. The new
+    body of an altered procedure, trigger or event is judged (procedural.special_alter_code).
 
     Also the column erasers sqlglot leaves generic (ClickHouse CLEAR COLUMN, Oracle SET UNUSED):
     the column's data is gone, as with DROP COLUMN.
     """
     _erased_columns(statement, command.words, command.tokens)
+    special_alter_code(statement, command)
     text = command.source[command.chunk.start : command.chunk.end]
     match = re.match(
         r"\s*ALTER\s+TABLE\s+(?P<table>\S+)(?:\s+ON\s+CLUSTER\s+\S+)?\s+UPDATE\s+"

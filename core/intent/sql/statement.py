@@ -443,9 +443,13 @@ def _function_name(node: exp.Expr) -> str:
     return node.sql_name().lower() if isinstance(node, exp.Func) else ""
 
 
+# Kinds written short: T-SQL's `CREATE PROC` is `CREATE PROCEDURE`.
+_KIND_SPELLINGS = {"PROC": "PROCEDURE"}
+
+
 def _kind(tree: exp.Expr) -> str:
-    kind = tree.args.get("kind")
-    return str(kind).upper() if kind else "TABLE"
+    kind = str(tree.args.get("kind") or "TABLE").upper()
+    return _KIND_SPELLINGS.get(kind, kind)
 
 
 Handler = Callable[[_Statement, Any, "_Chunk | None"], None]
