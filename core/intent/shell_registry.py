@@ -386,6 +386,15 @@ def _record(call: Call, program: Program, verdict: Verdict) -> None:
         call.add(Intent.DELETE, what)
         call.add(Intent.MASS_MUTATION, f"{what}: it and everything in it are deleted")
         call.obj(kind, ObjectAction.DROP, name)
+    elif effect in ("unmigrate", "rollback"):  # the down migrations drop what the up ones built
+        call.add(Intent.SCHEMA_CHANGE, what)
+        call.add(Intent.DELETE, f"{what}: tables and columns are dropped with their data")
+        if effect == "unmigrate":
+            call.add(Intent.MASS_MUTATION, f"{what}: every table they built is dropped")
+            call.obj(ObjectKind.SCHEMA, ObjectAction.DROP, name)
+        else:
+            call.add(Intent.WRITE, what)
+            call.obj(ObjectKind.SCHEMA, ObjectAction.REPLACE, name)
     elif effect == "drop-database":
         call.add(Intent.DELETE, what)
         call.obj(ObjectKind.DATABASE, ObjectAction.DROP, name)
