@@ -389,12 +389,9 @@ def _record(call: Call, program: Program, verdict: Verdict) -> None:
     elif effect in ("unmigrate", "rollback"):  # the down migrations drop what the up ones built
         call.add(Intent.SCHEMA_CHANGE, what)
         call.add(Intent.DELETE, f"{what}: tables and columns are dropped with their data")
-        if effect == "unmigrate":
-            call.add(Intent.MASS_MUTATION, f"{what}: every table they built is dropped")
-            call.obj(ObjectKind.SCHEMA, ObjectAction.DROP, name)
-        else:
-            call.add(Intent.WRITE, what)
-            call.obj(ObjectKind.SCHEMA, ObjectAction.REPLACE, name)
+        every = effect == "unmigrate"
+        call.add(Intent.MASS_MUTATION if every else Intent.WRITE, what)
+        call.obj(ObjectKind.SCHEMA, ObjectAction.DROP if every else ObjectAction.REPLACE, name)
     elif effect == "drop-database":
         call.add(Intent.DELETE, what)
         call.obj(ObjectKind.DATABASE, ObjectAction.DROP, name)
@@ -515,6 +512,10 @@ def _code(call: Call, carrier: Carrier, value: Any, bridge: Bridge) -> None:
     elif language == "ftp":
         if re.search(r"(?i)(?:^|;)\s*(?:m?put|send|append|reput)\b", value.value):
             call.add(Intent.EXPORT, f"{call.prog} uploads files ({value.display[:60]})")
+    elif language in ("orm-python", "orm-ruby"):
+        from guardrails_core.intent.shell.orm_code import record_code
+
+        record_code(call, value, language, label)
     elif language == "mongo":
         _mongo(call, value)
     elif language == "redis-lua":
