@@ -10,8 +10,10 @@ when its document happened or expires). Anything else is JavaScript that is not 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from guardrails_core.intent.value_ranges import time_column
+from guardrails_core.model import Intent
 
 _RECEIVER = r"^\s*(?:(?:db|rs|sh)(?:\.\w+|\[[^\]]+\]|\.get(?:SiblingDB|Collection)\([^)]*\))*)\."
 _DROP = frozenset(
@@ -180,3 +182,22 @@ def visible_effect(code: str) -> str | None:
         if found is not None and (worst is None or order.index(found) > order.index(worst)):
             worst = found
     return worst
+
+
+def record(call: Any, value: Any) -> None:
+    """A mongo shell `--eval` value, on the shell analyzer's call: what its calls do."""
+    found = judge(value.value)
+    what = f"{call.prog} runs {value.display[:80]}"
+    if found == "dynamic":
+        call.add(Intent.DYNAMIC, f"{call.prog} runs JavaScript that is not analysed")
+        found = visible_effect(value.value) or "read"  # what its visible calls do
+    if found in ("destroy", "mass"):
+        call.add(Intent.DELETE, f"{call.prog} deletes or rewrites documents or collections")
+        call.add(Intent.MASS_MUTATION, what)
+    elif found == "mass-write":
+        call.add(Intent.WRITE, f"{call.prog} rewrites every document of a collection")
+        call.add(Intent.MASS_MUTATION, what)
+    elif found == "delete":
+        call.add(Intent.DELETE, f"{what} (its filter names the documents)")
+    elif found == "write":
+        call.add(Intent.WRITE, what)

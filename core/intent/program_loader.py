@@ -56,6 +56,7 @@ def _program(row: dict[str, Any]) -> Program:
         applies=tuple(_when(r.get("when")) for r in row.get("applies") or ()),
         writes=tuple(_carrier(r) for r in row.get("writes") or ()),
         images=tuple(_carrier(r) for r in row.get("images") or ()),
+        migrations=bool(row.get("migrations", False)),
     )
 
 

@@ -44,11 +44,13 @@ RULES = Path(__file__).parent / "rules" / "programs.yaml"
 #: Effects in the order the shared vocabulary is tried; the first that a part names wins.
 EFFECTS = (
     "destroy",
+    "unmigrate",
     "drop-database",
     "delete",
     "expire",
     "privilege",
     "unprotect",
+    "purge-backups",
     "public-grant",
     "secret",
     "harvest",
@@ -56,8 +58,11 @@ EFFECTS = (
     "secret-store",
     "export",
     "replace",
+    "overwrite",
+    "rollback",
     "mass-write",
     "host",
+    "host-file",
     "dynamic",
     "unknown",
     "read",
@@ -137,6 +142,11 @@ class Program:
     applies: tuple[When, ...] = ()
     writes: tuple[Carrier, ...] = ()  # options whose value is a local file it writes
     images: tuple[Carrier, ...] = ()  # options whose value is a container image it runs
+    migrations: bool = False  # a migration runner: a destructive verb unapplies migrations
+
+
+#: What a destructive verb of a migration runner does to the schema its migrations built.
+_MIGRATION_EFFECTS = {"destroy": "unmigrate", "replace": "rollback"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -376,6 +386,8 @@ class Registry:
                     word = sorted(hit)[0]
                     if effect == "destroy" and self._scratch_operands(rest):
                         return verdict("delete", f"{label} ({word}) of scratch space")
+                    if program.migrations:
+                        effect = _MIGRATION_EFFECTS.get(effect, effect)
                     return verdict(effect, f"{label} ({word}) on the {program.object}")
             expiring = option_parts(args) & self.vocabulary.get("expire", frozenset())
             if expiring and not parts & self.vocabulary.get("create", frozenset()):

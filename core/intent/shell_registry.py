@@ -387,6 +387,12 @@ def _record(call: Call, program: Program, verdict: Verdict) -> None:
         call.add(Intent.DELETE, what)
         call.add(Intent.MASS_MUTATION, f"{what}: it and everything in it are deleted")
         call.obj(kind, ObjectAction.DROP, name)
+    elif effect in ("unmigrate", "rollback"):  # the down migrations drop what the up ones built
+        call.add(Intent.SCHEMA_CHANGE, what)
+        call.add(Intent.DELETE, f"{what}: tables and columns are dropped with their data")
+        every = effect == "unmigrate"
+        call.add(Intent.MASS_MUTATION if every else Intent.WRITE, what)
+        call.obj(ObjectKind.SCHEMA, ObjectAction.DROP if every else ObjectAction.REPLACE, name)
     elif effect == "drop-database":
         call.add(Intent.DELETE, what)
         call.obj(ObjectKind.DATABASE, ObjectAction.DROP, name)
@@ -400,7 +406,9 @@ def _record(call: Call, program: Program, verdict: Verdict) -> None:
         call.add(Intent.DELETE, what)
         call.add(Intent.MASS_MUTATION, what)
         call.obj(kind, ObjectAction.ALTER, name)
-    elif effect == "unprotect":
+    elif effect in ("unprotect", "purge-backups"):
+        if effect == "purge-backups":
+            call.add(Intent.DELETE, f"{what}: the backups kept until now are deleted")
         call.add(Intent.MASS_MUTATION, f"{what}: what is deleted later cannot be recovered")
         call.add(Intent.PRIVILEGE, f"{what}: a safeguard is switched off")
         call.obj(kind, ObjectAction.ALTER, name)
@@ -416,12 +424,18 @@ def _record(call: Call, program: Program, verdict: Verdict) -> None:
         call.add(Intent.WRITE, what)
         replaced = kind if kind in (ObjectKind.DATABASE, ObjectKind.SCHEMA) else ObjectKind.TABLE
         call.obj(replaced, ObjectAction.REPLACE, name)
+    elif effect == "overwrite":  # drops what is there and writes the copy in its place
+        call.add(Intent.DELETE, what)
+        call.add(Intent.WRITE, what)
+        call.obj(ObjectKind.TABLE if kind is ObjectKind.OTHER else kind, ObjectAction.DROP, name)
     elif effect == "mass-write":
         call.add(Intent.WRITE, what)
         call.add(Intent.MASS_MUTATION, what)
         call.obj(kind, ObjectAction.WRITE, name)
-    elif effect == "host":
+    elif effect in ("host", "host-file"):
         call.add(Intent.HOST_ACCESS, what)
+        if effect == "host-file":
+            call.add(Intent.PRIVILEGE, f"{what}: written with the server's own rights")
     elif effect == "dynamic":
         call.add(Intent.DYNAMIC, what)
     elif effect in ("secret", "named-secrets"):
@@ -509,8 +523,12 @@ def _code(call: Call, carrier: Carrier, value: Any, bridge: Bridge) -> None:
     elif language == "ftp":
         if re.search(r"(?i)(?:^|;)\s*(?:m?put|send|append|reput)\b", value.value):
             call.add(Intent.EXPORT, f"{call.prog} uploads files ({value.display[:60]})")
+    elif language in ("orm-python", "orm-ruby"):
+        from guardrails_core.intent.shell.orm_code import record_code
+
+        record_code(call, value, language, label)
     elif language == "mongo":
-        _mongo(call, value)
+        mongo.record(call, value)
     elif language == "redis-lua":
         _redis_lua(call, value, bridge)
     elif language == "make":  # make --eval='t:\n\tcmd': a makefile given as text
@@ -541,24 +559,6 @@ def _lua_literal(expression: str) -> str | None:
     if not all(pieces):
         return None
     return "".join(piece.group(1) or piece.group(2) or "" for piece in pieces if piece)
-
-
-def _mongo(call: Call, value: Any) -> None:
-    found = mongo.judge(value.value)
-    what = f"{call.prog} runs {value.display[:80]}"
-    if found == "dynamic":
-        call.add(Intent.DYNAMIC, f"{call.prog} runs JavaScript that is not analysed")
-        found = mongo.visible_effect(value.value) or "read"  # what its visible calls do
-    if found in ("destroy", "mass"):
-        call.add(Intent.DELETE, f"{call.prog} deletes or rewrites documents or collections")
-        call.add(Intent.MASS_MUTATION, what)
-    elif found == "mass-write":
-        call.add(Intent.WRITE, f"{call.prog} rewrites every document of a collection")
-        call.add(Intent.MASS_MUTATION, what)
-    elif found == "delete":
-        call.add(Intent.DELETE, f"{what} (its filter names the documents)")
-    elif found == "write":
-        call.add(Intent.WRITE, what)
 
 
 def _vim(call: Call, value: Any, label: str, bridge: Bridge) -> None:

@@ -28,7 +28,7 @@ def judge_variable(effect: _Effect, name: str, value: str) -> None:
     """``HTTPS_PROXY=http://198.51.100.23:3128 cmd``, ``TF_LOG=TRACE terraform apply``."""
     table = {
         kind
-        for kind in ("proxy", "debug_log", "tls_checks", "tls_skips")
+        for kind in ("proxy", "debug_log", "tls_checks", "tls_skips", "safeguard_skips")
         if name in shell_registry.environment(kind)
     }
     lowered = value.lower()
@@ -36,6 +36,8 @@ def judge_variable(effect: _Effect, name: str, value: str) -> None:
         _proxy(effect, name, value)
     elif ("tls_checks" in table and lowered in _OFF) or ("tls_skips" in table and lowered in _ON):
         effect.add(Intent.PRIVILEGE, f"{name}={value} switches TLS certificate checks off")
+    elif "safeguard_skips" in table and lowered in _ON:
+        effect.add(Intent.PRIVILEGE, f"{name}={value} switches off a guard against destroying data")
     elif "debug_log" in table and lowered in shell_registry.environment("debug_levels"):
         _to_task_log(effect, f"{name}={value} logs requests with their credentials")
 

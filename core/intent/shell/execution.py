@@ -7,6 +7,7 @@ import shlex
 from dataclasses import dataclass
 
 from guardrails_core.intent import shell_registry
+from guardrails_core.intent.shell import orm_code
 from guardrails_core.intent.shell.files import _record_folder_write, _record_write
 from guardrails_core.intent.shell.options import _Call, _canonical, _options, _parse, _words
 from guardrails_core.intent.shell.words import (
@@ -172,6 +173,8 @@ def _python_equivalents(call: _Call, inline: list[_Word]) -> None:
             dialect = next((d for hint, d in _DRIVER_DIALECTS if hint.search(word.value)), None)
             for sql in _sql_calls(word.value):
                 _embed_in(call, dialect, _Word.literal(sql))
+            if _canonical(call.prog) == "ruby":
+                orm_code.record_mutations(call, orm_code.read_ruby(word.value).mutations, "ruby")
         return
     if _canonical(call.prog) != "python":
         return
@@ -184,6 +187,9 @@ def _python_equivalents(call: _Call, inline: list[_Word]) -> None:
         for deleting in bulk_deletes(word.value):
             call.add(Intent.DELETE, f"{call.prog} code calls {deleting}")
             call.add(Intent.MASS_MUTATION, f"{deleting} deletes a whole store or all it holds")
+        orm = orm_code.read_python(word.value)
+        if orm is not None:
+            orm_code.record_mutations(call, orm.mutations, f"{call.prog} -c")
 
 
 # Calls of inline code that run a literal command: a shell string, or a program and its
