@@ -359,7 +359,8 @@ class Registry:
             )
         exposed = self._exposes(args) if program.verbs else None
         if exposed:
-            return verdict("export", f"{label} makes it reachable from anywhere ({exposed})")
+            # opening it to every address is an access grant as much as a way out for data
+            return verdict("public-grant", f"{label} makes it reachable from anywhere ({exposed})")
         if _is_safe(program, subcommand, args):
             return verdict("read", f"{label or 'it'} is known to be harmless")
         carried = verdict("write", "")

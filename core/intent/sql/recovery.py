@@ -201,4 +201,13 @@ def _recover_into_outfile(statement: _Statement, chunk: _Chunk, source: str) -> 
     _walk(statement, tree, None)
     statement.obj(K.FILE, A.EXPORT_TARGET, path)
     statement.add(I.EXPORT, f"SELECT ... INTO {upper[start + 1]} writes query results to {path}")
+    if statement.dialect_name in _SERVER_SIDE_OUTFILE:
+        statement.add(
+            I.HOST_ACCESS, f"INTO {upper[start + 1]} writes {path} on the database server"
+        )
     return True
+
+
+# MySQL and its kin write INTO OUTFILE on the server's file system, as the server's own user
+# (ClickHouse writes it on the client's side).
+_SERVER_SIDE_OUTFILE = frozenset({"mysql", "mariadb", "singlestore", "doris", "starrocks", "tidb"})

@@ -15,6 +15,7 @@ from sqlglot.errors import SqlglotError
 from sqlglot.tokenizer_core import Token, TokenType
 
 from guardrails_core.intent.sql.dialects import _QUOTED_TOKENS, A, I, K, _tokenizer_and_parser
+from guardrails_core.intent.sql.host_files import host_file as _host_file
 from guardrails_core.intent.sql.trees import keep_tree
 from guardrails_core.model import (
     CommandKind,
@@ -251,8 +252,11 @@ class _Statement:
             return None
         ref, key = _object_ref(kind, action, name, schema, catalog, column)
         self.objects.setdefault(key, ref)
-        if kind is K.FILE and _host_file(name):
+        held = _host_file(name) if kind is K.FILE else ""
+        if held:
             self.add(I.HOST_ACCESS, f"{name} is a system, credential or server file, not data")
+        if held == "credentials":
+            self.add(I.PRIVILEGE, f"{name} holds credentials (keys, passwords, tokens)")
         return ref
 
     def table(
@@ -360,37 +364,6 @@ def _stage_or_location(node: exp.Table) -> tuple[ObjectKind, str] | None:
     if isinstance(this, exp.Literal) and this.is_string:
         return _location_kind(this.this), this.this
     return None
-
-
-# File classes of rules/programs.yaml that are the host's, not data (`exports` and `activation`
-# are the shell's: data files a script stages, a virtualenv it enters).
-HOST_FILE_CLASSES = frozenset({"system", "secrets", "startup", "privileged", "data"})
-
-
-def _host_file(location: str) -> bool:
-    """A path in the file tables of rules/programs.yaml (system, secrets, startup, server data):
-    loading or writing it reaches the host, whatever statement names it."""
-    # A pipeline loads the same few landing files over and over: the answer for each is kept
-    # (strings and booleans only, which the cyclic collector never has to look at).
-    found = _HOST_FILES.get(location)
-    if found is None:
-        if len(_HOST_FILES) >= _INTERNED_LIMIT:
-            _HOST_FILES.clear()
-        found = _HOST_FILES[location] = _in_host_file_tables(location)
-    return found
-
-
-_HOST_FILES: dict[str, bool] = {}
-
-
-def _in_host_file_tables(location: str) -> bool:
-    path = location[len("file://") :] if location.lower().startswith("file://") else location
-    if re.match(r"^[a-zA-Z]:[\\/]", path):
-        path = path.replace("\\", "/").lower()
-    # Here, not at import: the shell and Mongo registries cost a fresh SQL worker ~15 ms.
-    from guardrails_core.intent import shell_registry
-
-    return not HOST_FILE_CLASSES.isdisjoint(shell_registry.file_classes(path))
 
 
 def _location_kind(location: str) -> ObjectKind:

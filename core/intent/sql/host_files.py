@@ -1,0 +1,43 @@
+"""Files of the host a statement names (a load, a table function, an output file): the file
+tables of rules/programs.yaml say which paths are the host's own and which hold credentials."""
+
+from __future__ import annotations
+
+import re
+
+_REMEMBERED = 50_000  # answers kept before the table is emptied (a long-lived worker)
+
+
+# File classes of rules/programs.yaml that are the host's, not data (`exports` and `activation`
+# are the shell's: data files a script stages, a virtualenv it enters).
+HOST_FILE_CLASSES = frozenset({"system", "secrets", "startup", "privileged", "data"})
+
+
+def host_file(location: str) -> str:
+    """ "credentials" or "host" for a path in the file tables of rules/programs.yaml (secrets and
+    environments; system, startup, server data): loading or writing it reaches the host, whatever
+    statement names it. "" for any other path."""
+    # A pipeline loads the same few landing files over and over: the answer for each is kept
+    # (strings only, which the cyclic collector never has to look at).
+    found = _HOST_FILES.get(location)
+    if found is None:
+        if len(_HOST_FILES) >= _REMEMBERED:
+            _HOST_FILES.clear()
+        found = _HOST_FILES[location] = _in_host_file_tables(location)
+    return found
+
+
+_HOST_FILES: dict[str, str] = {}
+
+
+def _in_host_file_tables(location: str) -> str:
+    path = re.sub(r"(?i)^file:(?://)?", "", location)  # file:///etc/x, file:/root/.cfg
+    if re.match(r"^[a-zA-Z]:[\\/]", path):
+        path = path.replace("\\", "/").lower()
+    # Here, not at import: the shell and Mongo registries cost a fresh SQL worker ~15 ms.
+    from guardrails_core.intent import shell_registry
+
+    classes = shell_registry.file_classes(path)
+    if HOST_FILE_CLASSES.isdisjoint(classes):
+        return ""
+    return "credentials" if classes & {"secrets", "environ"} else "host"
