@@ -306,9 +306,15 @@ class Registry:
         return any(fnmatch.fnmatchcase(parts[-1], pattern) for pattern in self.scratch_files)
 
     def lookup(self, program: str) -> Program | None:
+        if program.startswith("@"):  # a scoped npm package (`npx @someone/migrate`): not `migrate`
+            return None
         name = program.rsplit("/", 1)[-1].lower()
         if name.endswith(".sh"):
             name = name[:-3]
+        if "/" not in program:
+            # `uvx sqlfluff==3.0.7`, `npx prettier@3.3.2`: a pinned release is the same program
+            # (a tag such as `@latest` is whatever was published last: not looked up)
+            name = _VERSION_PIN.sub("", name)
         return self.programs.get(name)
 
     def judge(self, program: Program, args: Sequence[str]) -> Verdict:
@@ -460,6 +466,9 @@ class Registry:
             | self.vocabulary.get("replace", frozenset())
         )
         return bool(reads) and not writes
+
+
+_VERSION_PIN = re.compile(r"(?<=.)(?:===?|@)v?\d[\w.*+!-]*$")
 
 
 def _file_matchers(

@@ -58,9 +58,12 @@ def _git_setting(call: _Call, key: str, value: _Word, *, persistent: bool) -> No
     command = value.value
     if lowered.startswith("alias.") and not command.startswith("!"):
         return  # an alias of other git subcommands
-    call.add(Intent.DYNAMIC, f"git {key} {where} runs {_clip(command)}")
+    if persistent or value.dynamic:
+        call.add(Intent.DYNAMIC, f"git {key} {where} runs {_clip(value.display)}")
     if persistent:
         call.add(Intent.HOST_ACCESS, f"git {key} is stored: it runs later, unseen")
+    # For one run (`git -c core.pager=cat log`) the command is in the text: it is analysed as
+    # what it is, as `sh -c '...'` would be, and is no more dynamic than that.
     _script(call, _Word.literal(command.lstrip("!")), f"git {key}")
 
 
@@ -76,7 +79,8 @@ def _git(call: _Call) -> None:
     parsed = _parse(call.args, _words("-C -c --git-dir --work-tree"), first_operand_ends=True)
     for setting in parsed.values("-c"):
         key, _, value = setting.value.partition("=")
-        _git_setting(call, key, _Word.literal(value), persistent=False)
+        shown = setting.display.partition("=")[2]
+        _git_setting(call, key, _Word(value, shown, dynamic=setting.dynamic), persistent=False)
     if not parsed.operands:
         return
     verb, rest = parsed.operands[0].value, parsed.operands[1:]

@@ -446,7 +446,8 @@ class _Analyzer(_Expander, _CredentialFlow, _Assignments, _Functions):
                 _payload(call, name.origin, name.source)
             return
         written = name.value
-        program = written.rsplit("/", 1)[-1] or written
+        # (a scoped npm package, `npx @someone/migrate`, is not the program `migrate`)
+        program = written if written.startswith("@") else written.rsplit("/", 1)[-1] or written
         effect.operation = program
         if name.origin & _Origin.DECODED:  # a decoded literal: a payload, yet readable
             _payload(call, name.origin, name.source)
