@@ -120,4 +120,5 @@ def registry() -> Registry:
         shell_setup=tuple(str(pattern) for pattern in data.get("shell_setup") or ()),
         official_images=frozenset(str(image) for image in data.get("official_images") or ()),
         credential_searches=(data.get("credentials") or {}).get("searches") or {},
+        own_network=data.get("own_network") or {},
     )

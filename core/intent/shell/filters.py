@@ -22,6 +22,7 @@ from guardrails_core.intent.shell.files import (
 )
 from guardrails_core.intent.shell.options import (
     _Call,
+    _file_read,
     _is_scratch,
     _is_workspace,
     _options,
@@ -120,7 +121,10 @@ def _read_files(call: _Call, files: Sequence[_Word]) -> None:
         call.obj(ObjectKind.FILE, ObjectAction.READ, file.display)
         _special_file(call.effect, file, call.prog, writes=False)
     call.add(Intent.READ, f"{call.prog} reads {_names(files)}")
-    call.stdout = _Feed(_Origin.FILE, _names(files))
+    origin = _Origin.FILE
+    for file in files:
+        origin |= _file_read(file)
+    call.stdout = _Feed(origin, _names(files))
 
 
 def _tee(call: _Call) -> None:

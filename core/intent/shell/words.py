@@ -57,6 +57,9 @@ class _Origin(Flag):
     # its credentials are named values among others (terraform output -json): a field picked
     # out whose name does not say it is one is not one
     NAMED = auto()
+    # the bytes of a credentials file (files: secrets), or of a file whose name is not visible
+    # here: read whole, not printed as a value, but never plain data to send to another host
+    CREDENTIALS = auto()
 
 
 _PAYLOAD = _Origin.DOWNLOAD | _Origin.DECODED
