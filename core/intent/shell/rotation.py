@@ -63,4 +63,4 @@ def rotated(feed: _Feed | None) -> _Word | None:
     if listing is None or not listing.keeps_newest:
         return None
     files = listing.files
-    return _Word(files.value, files.display, span=files.span)
+    return _Word(files.value, files.display, span=files.span, retained=True)

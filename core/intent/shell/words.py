@@ -83,6 +83,9 @@ class _Word:
     expansions: tuple[str, ...] = ()
     span: tuple[int, int] | None = None
     split: bool = False  # an unquoted expansion: its value is split into words and globbed
+    # the files a retention names (find -name '*.dump' -mtime +30, a rotation's older files):
+    # old ones of one kind, each deleted whole (rm -r) without sweeping the folder they are in
+    retained: bool = False
 
     @classmethod
     def literal(cls, text: str) -> _Word:
