@@ -99,28 +99,40 @@ class RulePrefixes:
 
     def _confined(self, text: str) -> bool:
         try:
-            rules = json.loads(text).get("Rules")
+            config = json.loads(text)
+            rules = config.get("Rules", config.get("rules"))
         except (ValueError, AttributeError):
             return False
         if not isinstance(rules, list) or not rules:
             return False
-        prefixes = [_rule_prefix(rule) for rule in rules]
         return all(
-            prefix and any(fnmatchcase(prefix, glob) for glob in self.allowed)
-            for prefix in prefixes
+            prefixes
+            and all(
+                prefix and any(fnmatchcase(prefix, glob) for glob in self.allowed)
+                for prefix in prefixes
+            )
+            for prefixes in map(_rule_prefixes, rules)
         )
 
 
-def _rule_prefix(rule: object) -> str:
-    """Rules[].Filter.Prefix, Rules[].Filter.And.Prefix, or the older Rules[].Prefix."""
+def _rule_prefixes(rule: object) -> list[str]:
+    """S3: Rules[].Filter.Prefix, Rules[].Filter.And.Prefix, or the older Rules[].Prefix; Azure
+    (a management policy): rules[].definition.filters.prefixMatch, a list (none: every blob)."""
     if not isinstance(rule, dict):
-        return ""
+        return [""]
+    definition = rule.get("definition")
+    if isinstance(definition, dict):
+        filters = definition.get("filters")
+        matches = filters.get("prefixMatch") if isinstance(filters, dict) else None
+        if not isinstance(matches, list):
+            return [""]
+        return [match if isinstance(match, str) else "" for match in matches]
     scope = rule.get("Filter")
     scope = scope if isinstance(scope, dict) else {}
     both = scope.get("And")
     both = both if isinstance(both, dict) else {}
     prefix = scope.get("Prefix") or both.get("Prefix") or rule.get("Prefix")
-    return prefix if isinstance(prefix, str) else ""
+    return [prefix if isinstance(prefix, str) else ""]
 
 
 def rule_prefixes(row: dict[str, Any] | None) -> RulePrefixes | None:
