@@ -11,6 +11,7 @@ a variable) is not known to be short.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -37,6 +38,7 @@ class Values:
     allowed: tuple[str, ...]  # globs of the values they may have (dev, ci)
     any: bool = False  # one value among them is enough (else every one given must be)
     each: str = ""  # a value is a list split on this: every piece must match (a,b,c)
+    key: bool = False  # a value is a key path (["db"]["host"]): its last key must match
 
     def holds(self, args: Sequence[str]) -> bool:
         """One of the options given, and each time (the last one given wins) with a value in the
@@ -45,6 +47,8 @@ class Values:
         given = [
             _value(args, index) for index in range(len(args)) if _named(args[index], self.options)
         ]
+        if self.key:
+            given = [_last_key(value) for value in given]
         matches = [
             all(
                 any(fnmatchcase(piece, glob) for glob in self.allowed)
@@ -60,8 +64,23 @@ def values(row: dict[str, Any] | None) -> Values | None:
         return None
     allowed = tuple(str(value) for value in row["in"])
     return Values(
-        tuple(row["options"]), allowed, bool(row.get("any", False)), str(row.get("each", ""))
+        tuple(row["options"]),
+        allowed,
+        bool(row.get("any", False)),
+        str(row.get("each", "")),
+        bool(row.get("key", False)),
     )
+
+
+_KEY_PATH = re.compile(r"""^(?:\[(?:"[\w-]+"|'[\w-]+')\])+$""")
+
+
+def _last_key(path: str) -> str:
+    """The last key of a path of quoted keys (``["database"]["host"]`` is host); any other
+    path (an index, a wildcard, a bare word) has none."""
+    if not _KEY_PATH.match(path):
+        return ""
+    return str(re.findall(r"[\w-]+", path)[-1])
 
 
 @dataclass(frozen=True, slots=True)
