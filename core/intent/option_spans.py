@@ -11,6 +11,7 @@ a variable) is not known to be short.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -37,6 +38,7 @@ class Values:
     allowed: tuple[str, ...]  # globs of the values they may have (dev, ci)
     any: bool = False  # one value among them is enough (else every one given must be)
     each: str = ""  # a value is a list split on this: every piece must match (a,b,c)
+    key: bool = False  # a value is a key path (["db"]["host"]): its last key must match
 
     def holds(self, args: Sequence[str]) -> bool:
         """One of the options given, and each time (the last one given wins) with a value in the
@@ -45,6 +47,8 @@ class Values:
         given = [
             _value(args, index) for index in range(len(args)) if _named(args[index], self.options)
         ]
+        if self.key:
+            given = [_last_key(value) for value in given]
         matches = [
             all(
                 any(fnmatchcase(piece, glob) for glob in self.allowed)
@@ -60,8 +64,23 @@ def values(row: dict[str, Any] | None) -> Values | None:
         return None
     allowed = tuple(str(value) for value in row["in"])
     return Values(
-        tuple(row["options"]), allowed, bool(row.get("any", False)), str(row.get("each", ""))
+        tuple(row["options"]),
+        allowed,
+        bool(row.get("any", False)),
+        str(row.get("each", "")),
+        bool(row.get("key", False)),
     )
+
+
+_KEY_PATH = re.compile(r"""^(?:\[(?:"[\w-]+"|'[\w-]+')\])+$""")
+
+
+def _last_key(path: str) -> str:
+    """The last key of a path of quoted keys (``["database"]["host"]`` is host); any other
+    path (an index, a wildcard, a bare word) has none."""
+    if not _KEY_PATH.match(path):
+        return ""
+    return str(re.findall(r"[\w-]+", path)[-1])
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,28 +118,40 @@ class RulePrefixes:
 
     def _confined(self, text: str) -> bool:
         try:
-            rules = json.loads(text).get("Rules")
+            config = json.loads(text)
+            rules = config.get("Rules", config.get("rules"))
         except (ValueError, AttributeError):
             return False
         if not isinstance(rules, list) or not rules:
             return False
-        prefixes = [_rule_prefix(rule) for rule in rules]
         return all(
-            prefix and any(fnmatchcase(prefix, glob) for glob in self.allowed)
-            for prefix in prefixes
+            prefixes
+            and all(
+                prefix and any(fnmatchcase(prefix, glob) for glob in self.allowed)
+                for prefix in prefixes
+            )
+            for prefixes in map(_rule_prefixes, rules)
         )
 
 
-def _rule_prefix(rule: object) -> str:
-    """Rules[].Filter.Prefix, Rules[].Filter.And.Prefix, or the older Rules[].Prefix."""
+def _rule_prefixes(rule: object) -> list[str]:
+    """S3: Rules[].Filter.Prefix, Rules[].Filter.And.Prefix, or the older Rules[].Prefix; Azure
+    (a management policy): rules[].definition.filters.prefixMatch, a list (none: every blob)."""
     if not isinstance(rule, dict):
-        return ""
+        return [""]
+    definition = rule.get("definition")
+    if isinstance(definition, dict):
+        filters = definition.get("filters")
+        matches = filters.get("prefixMatch") if isinstance(filters, dict) else None
+        if not isinstance(matches, list):
+            return [""]
+        return [match if isinstance(match, str) else "" for match in matches]
     scope = rule.get("Filter")
     scope = scope if isinstance(scope, dict) else {}
     both = scope.get("And")
     both = both if isinstance(both, dict) else {}
     prefix = scope.get("Prefix") or both.get("Prefix") or rule.get("Prefix")
-    return prefix if isinstance(prefix, str) else ""
+    return [prefix if isinstance(prefix, str) else ""]
 
 
 def rule_prefixes(row: dict[str, Any] | None) -> RulePrefixes | None:

@@ -123,4 +123,5 @@ def registry() -> Registry:
         inline_scripts=data.get("inline_scripts") or {},
         official_images=frozenset(str(image) for image in data.get("official_images") or ()),
         credential_searches=(data.get("credentials") or {}).get("searches") or {},
+        own_network=data.get("own_network") or {},
     )

@@ -8,9 +8,11 @@ Matching works on plain strings so that it can be tested without the shell parse
 from __future__ import annotations
 
 import fnmatch
+import ipaddress
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -168,6 +170,14 @@ class Verdict:
     images: tuple[Carrier, ...] = ()
 
 
+_HOST_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*")
+
+
+@cache
+def _networks(ranges: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(text) for text in ranges)
+
+
 @dataclass(frozen=True, slots=True)
 class Registry:
     programs: dict[str, Program]
@@ -204,6 +214,7 @@ class Registry:
     inline_scripts: dict[str, Any] = field(default_factory=dict)  # node -e, ruby -e, php -r
     # searches (grep, rg) whose pattern has a credential's shape print the credentials found
     credential_searches: dict[str, Any] = field(default_factory=dict)
+    own_network: dict[str, Any] = field(default_factory=dict)  # suffixes, names, ranges
     # one regex per file table, compiled once: file_classes runs for every path a command names
     file_matchers: tuple[tuple[str, re.Pattern[str]], ...] = field(
         init=False, repr=False, compare=False, default=()
@@ -281,6 +292,21 @@ class Registry:
         for form in (home_form(form) for form in forms):  # once per form, not per table
             found.update(name for name, matcher in self.file_matchers if matcher.match(form))
         return found
+
+    def in_own_network(self, host: str) -> bool:
+        """A host name or address of the organisation's own network (``backup01.acme.internal``,
+        ``10.0.3.4``): written out whole, nothing of it left to expansion."""
+        host = host.strip("[]").lower().rstrip(".")
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            if not _HOST_NAME.fullmatch(host):
+                return False
+            table = self.own_network
+            return host in table.get("names", ()) or host.endswith(tuple(table.get("suffixes", ())))
+        return any(
+            address in network for network in _networks(tuple(self.own_network.get("ranges", ())))
+        )
 
     def is_scratch(self, path: str) -> bool:
         """A relative build or cache path (./build, dist/x, *.pyc), a home cache folder, or a

@@ -73,6 +73,8 @@ class Call(Protocol):
 
     def prints_credential(self, *, named: bool = False) -> None: ...
 
+    def reads_whole(self, word: Any) -> None: ...
+
     def note_fact(self, key: str, value: str) -> None: ...
 
     def fact(self, key: str) -> str | None: ...
@@ -124,6 +126,10 @@ def names_credential_file(pattern: str) -> bool:
         return False
     names = {glob.rsplit("/", 1)[-1] for glob in registry().files.get("secrets", ())}
     return pattern in names or any(fnmatch.fnmatchcase(core, name) for name in names - {"*"})
+
+
+def in_own_network(host: str) -> bool:
+    return registry().in_own_network(host)
 
 
 def environment(table: str) -> frozenset[str]:
@@ -250,6 +256,7 @@ def judge(call: Call, program: Program, bridge: Bridge) -> None:
         call.obj(ObjectKind.URL, ObjectAction.EXPORT_TARGET, call.prog)
     if program.archives:  # tar, zip: what it archives is read whole
         for word in call.args:
+            call.reads_whole(word)
             if file_classes(word.value) & {"secrets", "secret_folders"}:
                 call.add(
                     Intent.PRIVILEGE, f"{call.prog} reads {word.display}, which holds credentials"

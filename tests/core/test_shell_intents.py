@@ -170,8 +170,12 @@ READ, WRITE, DELETE, EXPORT_TARGET, EXECUTE = (
             {(URL, EXPORT_TARGET, "s3://bucket/x"), (FILE, READ, "data.csv")},
         ),
         (
+            "scp dump.sql backup@203.0.113.5:/srv/",
+            {(HOST, EXPORT_TARGET, "203.0.113.5"), (FILE, READ, "dump.sql")},
+        ),
+        (  # a host of the organisation's own network: written to, not an export target
             "scp dump.sql backup@10.0.0.5:/srv/",
-            {(HOST, EXPORT_TARGET, "10.0.0.5"), (FILE, READ, "dump.sql")},
+            {(HOST, WRITE, "10.0.0.5"), (FILE, READ, "dump.sql")},
         ),
         ("rsync -a /d rsync://mirror/m", {(URL, EXPORT_TARGET, "rsync://mirror/m")}),
         (

@@ -13,15 +13,8 @@ from guardrails_core.intent.shell.words import _clip, _Effect
 from guardrails_core.model import Intent, ObjectAction, ObjectKind
 
 _PROXY_HOST = re.compile(r"^(?:[a-z][\w+.-]*://)?(?:[^@/]*@)?(\[[^\]]+\]|[^/:]+)", re.IGNORECASE)
-# Names that resolve inside the organisation's own network.
-_INTERNAL_SUFFIXES = (".internal", ".local", ".corp", ".lan", ".intranet", ".svc", ".cluster.local")
 _OFF = frozenset(("0", "false", "no", "off"))
 _ON = frozenset(("1", "true", "yes", "on"))
-# The organisation's own address ranges (RFC 1918, unique local); documentation and other
-# special ranges that Python also calls private are somebody else's.
-_OWN_NETWORKS = tuple(
-    ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")
-)
 
 
 def judge_variable(effect: _Effect, name: str, value: str) -> None:
@@ -65,16 +58,13 @@ def production_tests(effect: _Effect, assignments: Sequence[str], words: Sequenc
 def _proxy(effect: _Effect, name: str, value: str) -> None:
     match = _PROXY_HOST.match(value)
     host = match.group(1).strip("[]").lower() if match else value
+    # a single-label name (or localhost) is looked up in the network's own search domains
+    if shell_registry.in_own_network(host) or "." not in host:
+        return
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
         address = None
-    if address is not None and (
-        address.is_loopback or any(address in network for network in _OWN_NETWORKS)
-    ):
-        return
-    if address is None and ("." not in host or host.endswith(_INTERNAL_SUFFIXES)):
-        return  # localhost, a single-label intranet name, an internal domain
     message = f"{name}={_clip(value)} sends the command's traffic, credentials included, via {host}"
     if address is None:
         effect.add(Intent.UNKNOWN, message)

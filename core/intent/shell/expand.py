@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from tree_sitter import Node
 
 from guardrails_core.intent.shell.credentials import VARIABLE_USE
-from guardrails_core.intent.shell.options import _NETWORK_DEVICE, _words
+from guardrails_core.intent.shell.options import _NETWORK_DEVICE, _file_read, _words
 from guardrails_core.intent.shell.parse_errors import _is_read_write_half
 from guardrails_core.intent.shell.words import (
     _DOUBLE_QUOTE_ESCAPE,
@@ -232,7 +232,7 @@ class _Expander:
             return _Feed(_Origin.DOWNLOAD, f"the network ({target.display})")
         effect.obj(ObjectKind.FILE, ObjectAction.READ, target.display)
         effect.add(Intent.READ, f"input from {target.display}")
-        return _Feed(_Origin.FILE, target.display)
+        return _Feed(_file_read(target), target.display)
 
     def heredoc(self, redirect: Node, body: Node) -> _Word:
         start = next((c for c in redirect.children if c.type == "heredoc_start"), None)

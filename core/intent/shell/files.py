@@ -68,7 +68,8 @@ def _delete(
     wide = [
         t
         for t in targets
-        if (bulk or t.glob or (wildcard and "*" in t.value)) and not _is_scratch(t)
+        if ((bulk and not t.retained) or t.glob or (wildcard and "*" in t.value))
+        and not _is_scratch(t)
     ]
     if wide:
         where = " (not confined to /tmp/ or /var/tmp/)" if kind is ObjectKind.FILE else ""
@@ -333,6 +334,7 @@ def _find(call: _Call) -> None:
             f"{root.display.rstrip('/')}/**",
             dynamic=root.dynamic,
             glob=not (litter or retention),
+            retained=retention,
         )
         for root in roots
     ]

@@ -22,6 +22,7 @@ from guardrails_core.intent.shell.files import (
 )
 from guardrails_core.intent.shell.options import (
     _Call,
+    _file_read,
     _is_scratch,
     _is_workspace,
     _options,
@@ -29,6 +30,7 @@ from guardrails_core.intent.shell.options import (
     _Parsed,
     _words,
 )
+from guardrails_core.intent.shell.rotation import cut, listed
 from guardrails_core.intent.shell.vcs import copied_data_key, is_data_file
 from guardrails_core.intent.shell.words import (
     _concat,
@@ -120,7 +122,10 @@ def _read_files(call: _Call, files: Sequence[_Word]) -> None:
         call.obj(ObjectKind.FILE, ObjectAction.READ, file.display)
         _special_file(call.effect, file, call.prog, writes=False)
     call.add(Intent.READ, f"{call.prog} reads {_names(files)}")
-    call.stdout = _Feed(_Origin.FILE, _names(files))
+    origin = _Origin.FILE
+    for file in files:
+        origin |= _file_read(file)
+    call.stdout = _Feed(origin, _names(files))
 
 
 def _tee(call: _Call) -> None:
@@ -210,6 +215,8 @@ def _reader(call: _Call) -> None:
         return
     if not files:
         call.stdout = call.feed.passed_through(call.prog) if call.feed and not written else None
+        if call.stdout is not None and call.prog in ("head", "tail"):  # rotation: a cut kept
+            call.stdout = replace(call.stdout, listing=cut(call.prog, parsed, call.feed))
         if call.prog in ("ls", "du", "tree", "stat"):
             call.add(Intent.READ, f"{call.prog} lists the current directory")
         return
@@ -218,7 +225,9 @@ def _reader(call: _Call) -> None:
         if call.prog not in _METADATA_ONLY:
             _special_file(call.effect, file, call.prog, writes=False)
     call.add(Intent.READ, f"{call.prog} reads {_names(files)}")
-    call.stdout = None if written else _Feed(_Origin.FILE, f"{call.prog} {_names(files)}")
+    listing = listed(parsed, files) if call.prog == "ls" else None
+    stdout = _Feed(_Origin.FILE, f"{call.prog} {_names(files)}", listing=listing)
+    call.stdout = None if written else stdout
 
 
 # sed's `e` command and the `e` flag of `s///` run a shell command (GNU sed).
@@ -487,11 +496,18 @@ _COMPRESSORS = _words("gzip gunzip bzip2 bunzip2 xz unxz zstd unzstd lz4 pigz un
 _READERS: dict[str, _Reader] = {
     **dict.fromkeys(
         _words(
-            "head tail less more wc ls stat file du md5sum sha1sum sha256sum sha512sum "
+            "head tail less more wc stat file du md5sum sha1sum sha256sum sha512sum "
             "cksum uniq cut diff cmp tree strings od hexdump nl tac column paste "
             "fold readlink realpath zcat bzcat xzcat zstdcat iconv csvlook comm join"
         ),
         _Reader(value_options=_words("-n -c -k -t -d -f -o -w -s -S -T")),
+    ),
+    # ls's own options that take a value (-t sorts by time, -d lists folders as names)
+    "ls": _Reader(
+        value_options=_words(
+            "-w --width -T --tabsize -I --ignore --hide --sort --format --time --time-style "
+            "--color --block-size --quoting-style --indicator-style"
+        )
     ),
     **dict.fromkeys(
         ("grep", "egrep", "fgrep", "rg", "zgrep"),

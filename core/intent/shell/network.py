@@ -27,6 +27,7 @@ from guardrails_core.intent.shell.options import (
     _url_host,
     _words,
 )
+from guardrails_core.intent.shell.own_network import OWN_HOST, stays_inside
 from guardrails_core.intent.shell.words import (
     EXPANSION_PLACEHOLDER,
     _concat,
@@ -62,10 +63,14 @@ def _export(
             call.obj(ObjectKind.FILE, ObjectAction.READ, word.display)
             _special_file(call.effect, word, tool, writes=False)  # a credentials file: privilege
             sent.append(word.display)
+    inside = stays_inside(call, destinations, payload)
     for kind, name in destinations:
-        call.obj(kind, ObjectAction.EXPORT_TARGET, name)
+        call.obj(kind, ObjectAction.WRITE if inside else ObjectAction.EXPORT_TARGET, name)
     where = to or ", ".join(name for _, name in destinations) or "a remote destination"
-    call.add(Intent.EXPORT, f"{tool} uploads {', '.join(sent) or 'data'} to {where}")
+    if inside:
+        call.add(Intent.WRITE, f"{tool} copies {', '.join(sent)} to {where}, {OWN_HOST}")
+    else:
+        call.add(Intent.EXPORT, f"{tool} uploads {', '.join(sent) or 'data'} to {where}")
 
 
 def _transfer(
@@ -139,8 +144,8 @@ _CURL_CARRIERS = _words("-H --header -A --user-agent -e --referer -b --cookie -u
 
 def _leaks(words: Sequence[_Word], origins: _Origin) -> list[_Word]:
     """Request parts built from local data (``-d "$(cat f)"``, ``?q=$(cat /etc/passwd)``)."""
-    return [
-        _Word.literal(f"the output of {word.source or word.display}")
+    return [  # the origin kept: a credential read into the request is never plain data
+        replace(_Word.literal(f"the output of {word.source or word.display}"), origin=word.origin)
         for word in words
         if word.origin & origins
     ]

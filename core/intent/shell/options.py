@@ -206,6 +206,24 @@ def _is_device(written: str) -> bool:
     )
 
 
+_SECRET_FILES = ("secrets", "secret_folders", "environ")
+# folders that hold every user's home folder, and with it their ~/.ssh and ~/.aws (the root
+# folder and one home folder hold a table's files themselves: folder_holds)
+_HOMES = frozenset(("/home", "/Users"))
+
+
+def _file_read(word: _Word) -> _Origin:
+    """The origin of a file's bytes read whole: a file or folder that holds credentials, or
+    whose name is not visible here, may be a credentials file."""
+    if word.dynamic or (
+        shell_registry.file_classes(word.value) & set(_SECRET_FILES)
+        or shell_registry.folder_holds(word.value, _SECRET_FILES)
+        or lexical_path(word.value).rstrip("/") in _HOMES
+    ):
+        return _Origin.FILE | _Origin.CREDENTIALS
+    return _Origin.FILE
+
+
 def _url_basename(text: str) -> str:
     """The file name a downloader saves a URL as."""
     try:
@@ -284,6 +302,13 @@ class _Call:
 
     def fact(self, key: str) -> str | None:
         return self.analyzer.fact(key)
+
+    def reads_whole(self, word: _Word) -> None:
+        """It reads this file or folder whole into its stdout (``tar c ~/.ssh``): one that may
+        hold credentials makes the output never plain data."""
+        printed = self.stdout or _Feed(_Origin.DATA, f"the output of {self.prog}")
+        if _file_read(word) & _Origin.CREDENTIALS:
+            self.stdout = _Feed(printed.origin | _Origin.CREDENTIALS, printed.description)
 
     def prints_credential(self, *, named: bool = False) -> None:
         """Its stdout is a credential (``named``: among named values): where that goes is

