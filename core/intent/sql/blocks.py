@@ -11,6 +11,7 @@ from guardrails_core.intent.sql.compound_assignment import read_compound_assignm
 from guardrails_core.intent.sql.dialects import MAX_DEPTH, A, I, K
 from guardrails_core.intent.sql.folding import remember_assignments
 from guardrails_core.intent.sql.function_rules import function_registry
+from guardrails_core.intent.sql.functions import written_arguments
 from guardrails_core.intent.sql.scheduler_jobs import scheduler_job
 from guardrails_core.intent.sql.statement import (
     _Statement,
@@ -152,11 +153,12 @@ def _called_procedure(
         return True
     statement.obj(K.FUNCTION, A.EXECUTE, name)
     registry = function_registry()
+    named = registry.functions.get(name) if "." in name else None
     rule = (
-        registry.functions.get(name)
-        or registry.packages.get(package)
-        or registry.functions.get(name.rsplit(".", 1)[-1])
+        named or registry.packages.get(package) or registry.functions.get(name.rsplit(".", 1)[-1])
     )
+    if rule is not None and found is not None and not rule.applies(written_arguments(found.tokens)):
+        rule = registry.packages.get(package)  # the package's row judges the other calls
     if rule is not None:
         for intent in rule.intents:
             statement.add(intent, f"{name}: {rule.message}")
@@ -169,7 +171,8 @@ def _called_procedure(
             )
     if name.startswith("dbms_scheduler.") and found is not None:
         scheduler_job(statement, name, found.tokens)
-    statement.add(I.DYNAMIC, f"the block calls {name}, whose body is not visible here")
+    if named is None:  # a package procedure the registry names is known by what its row says
+        statement.add(I.DYNAMIC, f"the block calls {name}, whose body is not visible here")
     return True
 
 

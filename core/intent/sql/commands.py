@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.tokenizer_core import Token, TokenType
 
+from guardrails_core.intent.sql.access_policies import is_policy_kind, judge_policy_command
 from guardrails_core.intent.sql.blocks import (
     _BLOCK_STARTS,
     _block_body,
@@ -62,6 +63,11 @@ _CLAUSE_WORDS = frozenset(
 )
 
 
+# A statement keyword and the word after it that open a clause, not a statement: BigQuery's
+# row access policy `GRANT TO ('group:...')` (a GRANT statement names its privileges first).
+_CLAUSE_OPENINGS = frozenset({("GRANT", "TO")})
+
+
 def _trailing_statement(statement: _Statement, found: _Words, first: int = 1) -> bool:
     """Analyse what hides after a harmless prefix in the same chunk; True if a statement did.
 
@@ -85,6 +91,8 @@ def _trailing_statement(statement: _Statement, found: _Words, first: int = 1) ->
             and token.token_type not in _QUOTED_TOKENS
             and token.text.upper() in _STATEMENT_STARTERS
             and not (position > 0 and tokens[position - 1].text.upper() in _CLAUSE_WORDS)
+            and tuple(t.text.upper() for t in tokens[position : position + 2])
+            not in _CLAUSE_OPENINGS
         ):
             if not opened:
                 _dynamic_text(statement, found.text[token.start : found.end], found.words[0])
@@ -149,6 +157,8 @@ def _classify_by_keywords(
     _name_objects_from_words(statement, rule, tokens)
     _apply_keyword_hints(statement, words)
     _judge_settings(statement, rule, tokens)
+    if rule.keywords[0] in ("CREATE", "ALTER") and is_policy_kind(rule.keywords[1:]):
+        judge_policy_command(statement, found)
     if words[:2] == ["FLASHBACK", "TABLE"] and _contains(words, ("BEFORE", "DROP")):
         # TO BEFORE DROP brings a dropped table back from the recycle bin: nothing is replaced.
         for replaced in (I.DELETE, I.WRITE, I.MASS_MUTATION):
@@ -314,6 +324,10 @@ _KEYWORD_HINTS: tuple[tuple[tuple[str, ...], Intent, str], ...] = (
     (("UNSET", "ROW", "ACCESS", "POLICY"), I.PRIVILEGE, "removes a row access policy"),
     (("DROP", "ROW", "ACCESS", "POLICY"), I.PRIVILEGE, "removes a row access policy"),
     (("UNSET", "MASKING", "POLICY"), I.PRIVILEGE, "removes a masking policy"),
+    (("DROP", "MASKED"), I.PRIVILEGE, "removes a column's dynamic data mask"),
+    (("DROP", "FILTER", "PREDICATE"), I.PRIVILEGE, "removes a security policy's row filter"),
+    (("DROP", "BLOCK", "PREDICATE"), I.PRIVILEGE, "removes a security policy's write block"),
+    (("STATE", "=", "OFF"), I.PRIVILEGE, "turns a security policy off"),
     (("DROP", "MASK"), I.PRIVILEGE, "removes a column mask"),
     (("DROP", "ROW", "FILTER"), I.PRIVILEGE, "removes a row filter"),
     (("REPLICATION", "TO", "ACCOUNTS"), I.EXPORT, "replicates the database to other accounts"),

@@ -7,6 +7,7 @@ import re
 from sqlglot import exp
 
 from guardrails_core.intent.constant_folding import Unknown, constant
+from guardrails_core.intent.sql.access_policies import judge_policy_function
 from guardrails_core.intent.sql.dialects import _QUOTED_TOKENS, MAX_DEPTH, A, I, K
 from guardrails_core.intent.sql.dictionary_sources import judge_dictionary_source
 from guardrails_core.intent.sql.dml import _DROP_KINDS, _empty_source
@@ -63,8 +64,8 @@ def _alter_drop(statement: _Statement, alter: exp.Alter, node: exp.Drop) -> None
     kind_name = _kind(node)
     table = alter.this if isinstance(alter.this, exp.Table) else None
     catalog, schema, name = statement.qualify(table) if table is not None else (None, None, None)
-    if kind_name == "COLUMN":
-        for column in node.args.get("tables") or []:
+    if kind_name in ("COLUMN", "COLUMNS"):  # Spark and Databricks: DROP COLUMNS (a, b)
+        for column in _dropped_columns(node):
             statement.obj(
                 K.COLUMN,
                 A.DROP,
@@ -83,6 +84,15 @@ def _alter_drop(statement: _Statement, alter: exp.Alter, node: exp.Drop) -> None
         statement.add(I.SCHEMA_CHANGE, f"ALTER ... DROP {kind_name}")
 
 
+def _dropped_columns(node: exp.Drop) -> list[exp.Expr]:
+    """`DROP COLUMN a`, `DROP COLUMN a, b` and `DROP COLUMNS (a, b)`: each column named."""
+    return [
+        column
+        for item in node.args.get("tables") or []
+        for column in (item.expressions if isinstance(item, exp.Schema) else [item])
+    ]
+
+
 def _handle_create(statement: _Statement, node: exp.Create, chunk: _Chunk | None) -> None:
     kind_name = _kind(node)
     kind = _object_kind(kind_name)
@@ -96,6 +106,8 @@ def _handle_create(statement: _Statement, node: exp.Create, chunk: _Chunk | None
             statement.table(table, A.ALTER)
         return
     named = isinstance(target, exp.UserDefinedFunction | exp.StoredProcedure)  # name (params)
+    if kind_name == "FUNCTION":
+        judge_policy_function(statement, node.expression)  # a row filter or a column mask
     if kind_name in ("FUNCTION", "PROCEDURE") and not named:
         statement.table(target, A.REPLACE if replace else A.CREATE, K.FUNCTION)
         _routine_body(statement, node, chunk)

@@ -32,6 +32,10 @@ class FunctionRule:
     # `postgresql.system.query(query => '...')`): read in that database's dialect when known.
     passthrough: bool = False
 
+    def applies(self, arguments: str) -> bool:
+        """The row's intents hold for a call with these arguments (written as SQL)."""
+        return self.when_arguments is None or bool(self.when_arguments.search(arguments.lower()))
+
 
 @dataclass(frozen=True)
 class FunctionRegistry:

@@ -4,6 +4,7 @@ servers)."""
 from __future__ import annotations
 
 from sqlglot import exp
+from sqlglot.tokenizer_core import Token, TokenType
 
 from guardrails_core.dialects import dialect_for_connection_type
 from guardrails_core.intent.sql.dialects import MAX_DEPTH, A, I, K
@@ -97,9 +98,11 @@ def _check_function(statement: _Statement, node: exp.Expr) -> None:
             "its effect is unknown",
         )
         return
-    if rule is not None and rule.when_arguments is not None:
-        written = ", ".join(argument.sql() for argument in node.iter_expressions()).lower()
-        if not rule.when_arguments.search(written):
+    if rule is not None and not rule.applies(
+        ", ".join(argument.sql() for argument in node.iter_expressions())
+    ):
+        rule = registry.packages.get(package)  # the package's row judges the other calls
+        if rule is None:
             return  # duckdb_secrets() redacts unless told not to
     if rule is not None and rule.passthrough and _passthrough(statement, node, parent):
         return
@@ -184,6 +187,17 @@ def _called_for_effect(statement: _Statement, node: exp.Expr, name: str) -> bool
         isinstance(part, exp.Column)
         for argument in node.iter_expressions()
         for part in argument.walk()
+    )
+
+
+def written_arguments(tokens: list[Token]) -> str:
+    """A call's arguments from its opening parenthesis on, as SQL (strings quoted again), for
+    a registry row's `when_arguments`."""
+    opening = next((i for i, t in enumerate(tokens) if t.token_type is TokenType.L_PAREN), None)
+    if opening is None:
+        return ""
+    return " ".join(
+        f"'{t.text}'" if t.token_type is TokenType.STRING else t.text for t in tokens[opening:]
     )
 
 

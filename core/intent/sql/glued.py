@@ -50,6 +50,10 @@ _CONTINUES = frozenset(
         "BULK",
     }
 )
+# A statement word followed by one of these is a clause of the ALTER TABLE under way
+# (`ALTER TABLE t ALTER COLUMN c ADD MASKED ...`, `... DROP COLUMN c`, `... DROP MASKED`),
+# never a statement.
+_CLAUSE_OBJECTS = frozenset({"COLUMN", "MASKED"})
 # Runs that start with these keep their statements together: a routine's body is the rest of
 # the batch, and control flow is read by the procedural analysis.
 _WHOLE_RUN = frozenset({"BEGIN", "IF", "WHILE", "ELSE", "TRY", "CATCH", "GO"})
@@ -113,7 +117,11 @@ def _cuts(tokens: list[Token]) -> list[int]:
         elif common and word in _STATEMENT_STARTS and tokens[index - 1].text == ")":
             common = False
             inserting = word == "INSERT"
-        elif word in _STATEMENT_STARTS and tokens[index - 1].text.upper() not in _CONTINUES:
+        elif (
+            word in _STATEMENT_STARTS
+            and tokens[index - 1].text.upper() not in _CONTINUES
+            and not (index + 1 < len(tokens) and tokens[index + 1].text.upper() in _CLAUSE_OBJECTS)
+        ):
             cuts.append(index)
             inserting = word == "INSERT"
     return cuts

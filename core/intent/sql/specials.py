@@ -28,7 +28,12 @@ from guardrails_core.intent.sql.folding import (
     visible_variable,
 )
 from guardrails_core.intent.sql.function_rules import function_registry
-from guardrails_core.intent.sql.functions import _dynamic_text, known_procedure, passthrough_text
+from guardrails_core.intent.sql.functions import (
+    _dynamic_text,
+    known_procedure,
+    passthrough_text,
+    written_arguments,
+)
 from guardrails_core.intent.sql.prepared import bound_text, remember_prepared
 from guardrails_core.intent.sql.procedural import _special_create, _special_do, special_alter_code
 from guardrails_core.intent.sql.reads import working_folder_file
@@ -43,6 +48,7 @@ from guardrails_core.intent.sql.statement import (
     _statement_words,
     analyze_nested,
 )
+from guardrails_core.intent.sql.type_changes import judge_written_type_changes
 from guardrails_core.model import StatementEffect
 
 # --- commands with their own logic ------------------------------------------------------------
@@ -245,6 +251,8 @@ def _special_call(statement: _Statement, command: _Command) -> bool:
         [t.text for t in command.tokens[1:] if t.token_type is not TokenType.DOT]
     )
     strings = [t.text for t in command.tokens if t.token_type is TokenType.STRING]
+    if known is not None and not known.applies(written_arguments(command.tokens)):
+        known = function_registry().packages.get(parts[0].lower()) if len(parts) > 1 else None
     catalog = parts[0].lower() if len(parts) == 3 else ""
     if known is not None and known.passthrough and passthrough_text(statement, catalog, strings):
         return True
@@ -520,6 +528,7 @@ def _special_alter(statement: _Statement, command: _Command) -> bool:
     """
     _erased_columns(statement, command.words, command.tokens)
     special_alter_code(statement, command)
+    judge_written_type_changes(statement, command.tokens)
     text = command.source[command.chunk.start : command.chunk.end]
     match = re.match(
         r"\s*ALTER\s+TABLE\s+(?P<table>\S+)(?:\s+ON\s+CLUSTER\s+\S+)?\s+UPDATE\s+"

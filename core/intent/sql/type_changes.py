@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import NamedTuple
 
 from sqlglot import exp
+from sqlglot.errors import SqlglotError
+from sqlglot.tokenizer_core import Token, TokenType
 
 from guardrails_core.intent.sql.dialects import I
-from guardrails_core.intent.sql.statement import _Statement
+from guardrails_core.intent.sql.statement import _matching_paren, _Statement
 from guardrails_core.yaml_data import load_yaml
 
 RULES = Path(__file__).parent.parent / "rules" / "sql_type_changes.yaml"
@@ -21,11 +23,13 @@ class _Lossy(NamedTuple):
     whole: bool  # only a type with no digits after the point
     refused_by: frozenset[str]
     why: str
+    cut_by_cast: frozenset[str] = frozenset()
 
 
 class _Rules(NamedTuple):
     unjudged: frozenset[str]  # widening only, or the type restated whatever changes
     lossy: dict[str, _Lossy]
+    wrapping: dict[str, dict[str, _Lossy]]  # dialect -> type -> why (a cast that never fails)
 
 
 @functools.cache
@@ -38,11 +42,19 @@ def _rules() -> _Rules:
             bool(row.get("whole")),
             frozenset(str(name) for name in row.get("refused_by") or ()),
             str(row["why"]),
+            frozenset(str(name) for name in row.get("cut_by_cast") or ()),
         )
         for name in row["types"]:
             lossy[str(name).upper()] = entry
+    wrapping = {
+        str(dialect): {
+            str(name).upper(): _Lossy(False, False, frozenset(), str(row["why"]))
+            for name in row["types"]
+        }
+        for dialect, row in (data.get("wrapping") or {}).items()
+    }
     unjudged = [*data["widening_only"], *data["restated"]]
-    return _Rules(frozenset(str(name) for name in unjudged), lossy)
+    return _Rules(frozenset(str(name) for name in unjudged), lossy, wrapping)
 
 
 def judge_type_change(
@@ -60,10 +72,15 @@ def judge_type_change(
             "column, as an UPDATE without a WHERE would",
         )
         return
-    if not isinstance(new_type, exp.DataType) or statement.dialect_name in _rules().unjudged:
+    dialect = statement.dialect_name
+    if not isinstance(new_type, exp.DataType) or dialect in _rules().unjudged:
         return
-    lossy = _rules().lossy.get(new_type.this.name)
-    if lossy is None or statement.dialect_name in lossy.refused_by:
+    name = new_type.this.name
+    lossy = _rules().lossy.get(name) or _rules().wrapping.get(dialect or "", {}).get(name)
+    cast = isinstance(using, exp.Cast | exp.TryCast) and using.to.this.name == name
+    if lossy is None or (
+        dialect in lossy.refused_by and not (cast and dialect in lossy.cut_by_cast)
+    ):
         return
     if lossy.sized and not new_type.expressions:
         return
@@ -89,3 +106,24 @@ def _same_values(using: exp.Expr, column: str) -> bool:
     while isinstance(using, exp.Paren | exp.Cast | exp.TryCast | exp.AtTimeZone):
         using = using.this
     return isinstance(using, exp.Column) and using.name.lower() == column.lower()
+
+
+def judge_written_type_changes(statement: _Statement, tokens: list[Token]) -> None:
+    """`MODIFY COLUMN c Int32 CODEC(...)` in an ALTER sqlglot keeps as a Command: each new type
+    read from its tokens and judged as the parsed ALTER's are."""
+    words = [token.text.upper() for token in tokens]
+    for position in range(len(tokens) - 3):
+        if words[position : position + 2] != ["MODIFY", "COLUMN"]:
+            continue
+        start = position + 2 + 2 * (words[position + 2 : position + 4] == ["IF", "EXISTS"])
+        if start + 1 >= len(tokens):
+            return
+        end = start + 2
+        if end < len(tokens) and tokens[end].token_type is TokenType.L_PAREN:
+            end = (_matching_paren(tokens, end) or len(tokens) - 1) + 1
+        written = " ".join(token.text for token in tokens[start + 1 : end])
+        try:
+            new_type = exp.DataType.build(written, dialect=statement.names.dialect)
+        except (SqlglotError, ValueError):
+            continue
+        judge_type_change(statement, tokens[start].text, new_type)
