@@ -155,7 +155,10 @@ def _called_procedure(
     registry = function_registry()
     named = registry.functions.get(name) if "." in name else None
     rule = (
-        named or registry.packages.get(package) or registry.functions.get(name.rsplit(".", 1)[-1])
+        named
+        or registry.functions.get(name)
+        or registry.packages.get(package)
+        or registry.functions.get(name.rsplit(".", 1)[-1])
     )
     if rule is not None and found is not None and not rule.applies(written_arguments(found.tokens)):
         rule = registry.packages.get(package)  # the package's row judges the other calls

@@ -9,6 +9,7 @@ import re
 import threading
 from typing import Any
 
+from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import SqlglotError
 from sqlglot.tokenizer_core import Token, TokenType
@@ -124,6 +125,47 @@ def read_window_calls(tokens: list[Token], dialect: str | None) -> list[Token]:
             if token.token_type is TokenType.WINDOW and following.token_type is TokenType.L_PAREN:
                 token.token_type = TokenType.VAR
     return tokens
+
+
+# Iceberg's metadata tables, read in Spark as a fourth name part (`cat.db.orders.snapshots`):
+# the table's own history, files and properties, not a linked server's table.
+_METADATA_TABLES = frozenset(
+    {
+        "snapshots", "history", "files", "data_files", "delete_files", "manifests", "partitions",
+        "refs", "entries", "metadata_log_entries", "position_deletes", "properties",
+        "all_data_files", "all_delete_files", "all_files", "all_manifests", "all_entries",
+    }
+)  # fmt: skip
+
+
+def metadata_table_of(node: exp.Table, dialect: str | None) -> str | None:
+    """The table whose metadata a four-part Spark name reads (`orders` for
+    `lake.db.orders.snapshots`), else None."""
+    this = node.args.get("this")
+    if dialect not in _SPARK_FAMILY or not isinstance(this, exp.Dot):
+        return None
+    table, metadata = this.this, this.expression
+    if not isinstance(table, exp.Identifier) or not isinstance(metadata, exp.Identifier):
+        return None
+    return table.name if metadata.name.lower() in _METADATA_TABLES else None
+
+
+# Table functions that name another server when used as a table (T-SQL).
+_REMOTE_TABLE_NAMES = frozenset({"openrowset", "opendatasource", "openquery"})
+
+
+def remote_table(node: exp.Table, name: str | None, dialect: str | None) -> str | None:
+    r"""How a table is remote, if it is: a path-named table (Delta `delta.\`s3://...\``), a
+    T-SQL four-part name or OPENROWSET (a linked server), an Oracle `table@link`."""
+    if name and ("://" in name or name.startswith("/")):
+        return "location"
+    if isinstance(node.args.get("this"), exp.Dot) and metadata_table_of(node, dialect) is None:
+        return "a linked server (four-part name)"
+    if name and "@" in name and not name.startswith("@"):
+        return "a database link"
+    if name and name.lower() in _REMOTE_TABLE_NAMES:
+        return name.upper()
+    return None
 
 
 def _dialect(name: str | None) -> Dialect:
@@ -265,6 +307,12 @@ _DML_TOP = re.compile(
     r"\b(UPDATE|DELETE|INSERT)\s+TOP\s*(?:\([^()]*\)|\d+)(?:\s+PERCENT\b)?", re.IGNORECASE
 )
 
+# MySQL's scheduling modifiers (INSERT LOW_PRIORITY, REPLACE DELAYED, DELETE QUICK): when the
+# statement runs, not which rows it touches; blanked, same length (IGNORE stays: it changes rows)
+_MYSQL_PRIORITY = re.compile(
+    r"\b(INSERT|REPLACE|UPDATE|DELETE)((?:\s+(?:LOW_PRIORITY|HIGH_PRIORITY|DELAYED|QUICK))+)\b",
+    re.IGNORECASE,
+)
 
 # Spark's data source named by its class (`USING org.apache.spark.sql.jdbc`), which sqlglot only
 # reads as a short name (`USING jdbc`).
@@ -302,6 +350,7 @@ def _preprocess(text: str, dialect: str | None) -> tuple[str, list[int]]:
     if dialect in MYSQL_FAMILY:
         text = _client_delimiters(text)
         text = _MYSQL_CLIENT_END.sub("; ", text)  # same length
+        text = _MYSQL_PRIORITY.sub(lambda m: m.group(1) + " " * len(m.group(2)), text)
         text, suspicious = _unwrap_mysql(text)
         return _mysql_placeholders(text), suspicious
     if dialect is None:

@@ -31,6 +31,9 @@ class FunctionRule:
     # The call runs its SQL text on the database its catalog connects to (Trino's
     # `postgresql.system.query(query => '...')`): read in that database's dialect when known.
     passthrough: bool = False
+    # A call whose arguments (tokens joined by spaces, lower-case) match this is bounded: it
+    # keeps what the pattern says (the last snapshots, a day of history), so not mass_mutation.
+    bounded_when: re.Pattern[str] | None = None
 
     def applies(self, arguments: str) -> bool:
         """The row's intents hold for a call with these arguments (written as SQL)."""
@@ -54,7 +57,16 @@ class FunctionRegistryError(ValueError):
 
 
 _SECTIONS = {"functions", "packages", "system_namespaces", "system_reads", "sql_text"}
-_ROW_KEYS = {"names", "intents", "message", "argument", "runs_sql", "when_arguments", "passthrough"}
+_ROW_KEYS = {
+    "names",
+    "intents",
+    "message",
+    "argument",
+    "runs_sql",
+    "when_arguments",
+    "passthrough",
+    "bounded_when",
+}
 _NAME = re.compile(r"^[a-z_][a-z0-9_$.]*$")
 
 
@@ -146,15 +158,23 @@ def _rule(where: str, row: dict[str, Any]) -> FunctionRule:
     runs_sql = row.get("runs_sql", False)
     if not isinstance(runs_sql, bool):
         raise FunctionRegistryError(f"{where}: runs_sql is true or false; fix the row")
-    try:
-        when = row.get("when_arguments")
-        when_arguments = None if when is None else re.compile(str(when))
-    except re.error as error:
-        raise FunctionRegistryError(f"{where}: when_arguments: {error}; fix the row") from error
+    when_arguments, bounded_when = (_pattern(where, row, key) for key in _PATTERN_KEYS)
     passthrough = row.get("passthrough", False)
     if not isinstance(passthrough, bool):
         raise FunctionRegistryError(f"{where}: passthrough is true or false; fix the row")
-    return FunctionRule(intents, str(row["message"]), target, runs_sql, when_arguments, passthrough)
+    return FunctionRule(
+        intents, str(row["message"]), target, runs_sql, when_arguments, passthrough, bounded_when
+    )
+
+
+_PATTERN_KEYS = ("when_arguments", "bounded_when")
+
+
+def _pattern(where: str, row: dict[str, Any], key: str) -> re.Pattern[str] | None:
+    try:
+        return None if row.get(key) is None else re.compile(str(row[key]))
+    except re.error as error:
+        raise FunctionRegistryError(f"{where}: {key}: {error}; fix the row") from error
 
 
 def _names(file: str, where: str, names: Any) -> list[str]:

@@ -3,6 +3,8 @@ servers)."""
 
 from __future__ import annotations
 
+import re
+
 from sqlglot import exp
 from sqlglot.tokenizer_core import Token, TokenType
 
@@ -20,6 +22,7 @@ from guardrails_core.intent.sql.statement import (
     _Statement,
     analyze_nested,
 )
+from guardrails_core.model import Intent
 
 
 def _dynamic_text(statement: _Statement, literal: str | None, what: str) -> None:
@@ -216,3 +219,25 @@ def known_procedure(words: list[str]) -> FunctionRule | None:
         if rule is not None:
             return rule
     return None
+
+
+# A string argument kept as written in a call's argument text (an interval's `'7 days'`); any
+# other string is `'?'`, so text inside it cannot pass for an argument.
+_PLAIN_STRING = re.compile(r"[\w .:-]*")
+
+
+def procedure_intents(rule: FunctionRule, tokens: list[Token]) -> tuple[Intent, ...]:
+    """The intents of a call of `rule` (the CALL's tokens): without mass_mutation when its
+    arguments keep what the row's `bounded_when` says (`retain_last => 50`)."""
+    opening = next((i for i, t in enumerate(tokens) if t.token_type is TokenType.L_PAREN), None)
+    if rule.bounded_when is None or opening is None:
+        return rule.intents
+    written = " ".join(
+        (f"'{t.text}'" if _PLAIN_STRING.fullmatch(t.text) else "'?'")
+        if t.token_type is TokenType.STRING
+        else t.text
+        for t in tokens[opening + 1 :]
+    ).lower()
+    if not rule.bounded_when.search(written):
+        return rule.intents
+    return tuple(intent for intent in rule.intents if intent is not I.MASS_MUTATION)

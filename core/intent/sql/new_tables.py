@@ -14,7 +14,11 @@ from __future__ import annotations
 
 import re
 
-from guardrails_core.intent.sql.temporaries import scratch_name, without_data_loss
+from guardrails_core.intent.sql.temporaries import (
+    personal_scratch,
+    scratch_name,
+    without_data_loss,
+)
 from guardrails_core.intent.sql.trees import updated
 from guardrails_core.model import (
     Intent,
@@ -75,12 +79,24 @@ def spare_new_tables(
     return result
 
 
-def drops_own_scratch(effects: list[StatementEffect], created: set[str]) -> list[StatementEffect]:
+_SCRATCH_DROP = "drops a scratch table (personal, or made by this script): no kept data is lost"
+# Actions after which kept rows may sit under a scratch name.
+_MOVES = frozenset({ObjectAction.RENAME, ObjectAction.REPLACE, ObjectAction.ALTER})
+
+
+def drops_own_scratch(
+    effects: list[StatementEffect], created: set[str], *, by_name: bool = False
+) -> list[StatementEffect]:
     """`CREATE TABLE scratch.dq_tmp ...` then `DROP TABLE scratch.dq_tmp`, in one script or in
     separate client calls of one shell script (`created` carries what earlier calls made): the
     drop removes a scratch table the script made. Both conditions: a plain CREATE that failed
-    because the table existed would leave a kept table under a name that is not scratch."""
+    because the table existed would leave a kept table under a name that is not scratch.
+
+    `by_name` (one SQL script): a table in a personal scratch dataset is spared without the
+    CREATE too, unless an earlier statement deleted rows or renamed, swapped or altered a table:
+    kept rows may have moved there (`RENAME TO`, `SWAP WITH`, `MOVE PARTITION ... TO TABLE`)."""
     result: list[StatementEffect] = []
+    moved = False
     for effect in effects:
         tables = [o for o in effect.objects if o.kind is ObjectKind.TABLE]
         dropped = [o for o in effect.objects if o.action is ObjectAction.DROP]
@@ -91,10 +107,19 @@ def drops_own_scratch(effects: list[StatementEffect], created: set[str]) -> list
                 if o.action is ObjectAction.CREATE and scratch_name(o.schema_name, o.name)
             )
         elif dropped and all(
-            o.kind is ObjectKind.TABLE and o.qualified.lower() in created for o in dropped
+            o.kind is ObjectKind.TABLE
+            and (
+                o.qualified.lower() in created
+                or (by_name and not moved and personal_scratch(o.schema_name))
+            )
+            for o in dropped
         ):
             created.difference_update(o.qualified.lower() for o in dropped)
-            message = "drops a scratch table this script created: no kept data is destroyed"
-            effect = without_data_loss(effect, Intent.SCHEMA_CHANGE, message)
+            effect = without_data_loss(effect, Intent.SCHEMA_CHANGE, _SCRATCH_DROP)
+        moved = (
+            moved
+            or Intent.DELETE in effect.intents
+            or any(o.action in _MOVES for o in effect.objects)
+        )
         result.append(effect)
     return result

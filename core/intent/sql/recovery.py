@@ -51,6 +51,14 @@ def _recover_from_parse_error(
     return False
 
 
+# A (dotted, quoted) table name, and a call's remaining arguments up to its closing parenthesis
+# (parentheses nested two deep, no SELECT among them).
+_TABLE_NAME = (
+    r"(?:[\w$]+|`[^`]+`|\[[^\]]+\]|\"[^\"]+\")(?:\s*\.\s*(?:[\w$]+|`[^`]+`|\[[^\]]+\]|\"[^\"]+\"))*"
+)
+_NOT_A_QUERY = r"(?:(?!\bSELECT\b)[^()])"
+_ARGUMENTS_WITHOUT_QUERY = rf"(?:{_NOT_A_QUERY}|\((?:{_NOT_A_QUERY}|\({_NOT_A_QUERY}*\))*\))*\)"
+
 # Clauses sqlglot rejects that do not change what a statement touches: removed (or made
 # neutral) before a second parse. Each is (pattern, replacement, dialects or None for all).
 _NEUTRAL_CLAUSES: tuple[tuple[re.Pattern[str], str, frozenset[str] | None], ...] = (
@@ -147,6 +155,31 @@ _NEUTRAL_CLAUSES: tuple[tuple[re.Pattern[str], str, frozenset[str] | None], ...]
         re.compile(r"^(\s*(?:DELETE|UPDATE))((?:\s+(?:LOW_PRIORITY|QUICK|IGNORE))+)\b", re.I),
         r"\1",
         frozenset(MYSQL_FAMILY),
+    ),
+    # Change feeds that read one table's changed rows: T-SQL CHANGETABLE(CHANGES t, @v) and
+    # CHANGETABLE(VERSION t, ...), BigQuery APPENDS(TABLE t, ...) / CHANGES(TABLE t, ...): a read
+    # of t, spelled as the table (arguments that hold a query are left unparsed)
+    (
+        re.compile(
+            r"\bCHANGETABLE\s*\(\s*(?:CHANGES|VERSION)\s+("
+            + _TABLE_NAME
+            + r")\s*,"
+            + _ARGUMENTS_WITHOUT_QUERY,
+            re.IGNORECASE,
+        ),
+        r"\1",
+        frozenset({"tsql", "fabric"}),
+    ),
+    (
+        re.compile(
+            r"\b(?:APPENDS|CHANGES)\s*\(\s*TABLE\s+("
+            + _TABLE_NAME
+            + r")\s*,"
+            + _ARGUMENTS_WITHOUT_QUERY,
+            re.IGNORECASE,
+        ),
+        r"\1",
+        frozenset({"bigquery"}),
     ),
     # MySQL: SELECT ... INTO @variable assigns variables
     (re.compile(r"\bINTO\s+@\w+(?:\s*,\s*@\w+)*", re.IGNORECASE), " ", frozenset(MYSQL_FAMILY)),

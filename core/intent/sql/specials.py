@@ -32,6 +32,7 @@ from guardrails_core.intent.sql.functions import (
     _dynamic_text,
     known_procedure,
     passthrough_text,
+    procedure_intents,
     written_arguments,
 )
 from guardrails_core.intent.sql.prepared import bound_text, remember_prepared
@@ -88,6 +89,9 @@ def _special_execute(statement: _Statement, command: _Command) -> bool:
             statement.add(I.DYNAMIC, "EXEC (...) runs SQL assembled from pieces at run time")
         _dynamic_text(statement, literal, "EXEC (...)")
         return True
+    if statement.dialect_name == "oracle" and len(command.tokens) > 1:
+        # SQL*Plus `EXEC pkg.proc(...)` is `BEGIN pkg.proc(...); END;`: a procedure call
+        return _special_call(statement, command)
     name = command.tokens[1].text.lower() if len(command.tokens) > 1 else ""
     found = _statement_words(command.chunk, command.source, statement.names.dialect)
     bound = bound_text(statement.texts, name, found.tokens, found.text, statement.dialect_name)
@@ -257,7 +261,7 @@ def _special_call(statement: _Statement, command: _Command) -> bool:
     if known is not None and known.passthrough and passthrough_text(statement, catalog, strings):
         return True
     if known is not None:
-        for intent in known.intents:
+        for intent in procedure_intents(known, command.tokens):
             statement.add(intent, f"CALL {name}: {known.message}")
         if known.runs_sql_argument and len(strings) >= 2 and statement.depth < MAX_DEPTH:
             # the remote SQL's dialect is not written: read as PostgreSQL's (dblink's, DuckDB's

@@ -14,7 +14,15 @@ from sqlglot.dialects.dialect import Dialect, NormalizationStrategy
 from sqlglot.errors import SqlglotError
 from sqlglot.tokenizer_core import Token, TokenType
 
-from guardrails_core.intent.sql.dialects import _QUOTED_TOKENS, A, I, K, _tokenizer_and_parser
+from guardrails_core.intent.sql.dialects import (
+    _QUOTED_TOKENS,
+    A,
+    I,
+    K,
+    _tokenizer_and_parser,
+    metadata_table_of,
+    remote_table,
+)
 from guardrails_core.intent.sql.host_files import host_file as _host_file
 from guardrails_core.intent.sql.trees import keep_tree
 from guardrails_core.model import (
@@ -283,9 +291,10 @@ class _Statement:
                 kind, action, present[-1], catalog=present[-2] if len(present) > 1 else None
             )
         catalog, schema, name = self.qualify(node)
-        remote = _remote_table(node, name)
+        remote = remote_table(node, name, self.dialect_name)
         if remote is not None:
             return self._remote(remote, action, name)
+        name = metadata_table_of(node, self.dialect_name) or name  # its metadata is the table's
         return self.obj(kind, action, name, schema=schema, catalog=catalog)
 
     def _remote(self, remote: str, action: ObjectAction, name: str | None) -> ObjectRef | None:
@@ -336,24 +345,6 @@ class _Statement:
         if self.tree is not None:
             keep_tree(effect, self.tree)
         return effect
-
-
-# Table functions that name another server when used as a table (T-SQL).
-_REMOTE_TABLE_NAMES = frozenset({"openrowset", "opendatasource", "openquery"})
-
-
-def _remote_table(node: exp.Table, name: str | None) -> str | None:
-    r"""How a table is remote, if it is: a path-named table (Delta `delta.\`s3://...\``), a
-    T-SQL four-part name or OPENROWSET (a linked server), an Oracle `table@link`."""
-    if name and ("://" in name or name.startswith("/")):
-        return "location"
-    if isinstance(node.args.get("this"), exp.Dot):
-        return "a linked server (four-part name)"
-    if name and "@" in name and not name.startswith("@"):
-        return "a database link"
-    if name and name.lower() in _REMOTE_TABLE_NAMES:
-        return name.upper()
-    return None
 
 
 def _stage_or_location(node: exp.Table) -> tuple[ObjectKind, str] | None:

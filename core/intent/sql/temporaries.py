@@ -29,9 +29,14 @@ _SCRATCH_FILE = Path(__file__).parent.parent / "rules" / "sql_scratch.yaml"
 
 
 @functools.cache
-def _scratch_names() -> tuple[frozenset[str], tuple[str, ...]]:
+def _scratch_names() -> tuple[frozenset[str], tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
     data = load_yaml(_SCRATCH_FILE.read_text(encoding="utf-8"))
-    return frozenset(map(str, data["schemas"])), tuple(map(str, data["prefixes"]))
+    return (
+        frozenset(map(str, data["schemas"])),
+        tuple(map(str, data["personal_prefixes"])),
+        tuple(map(str, data["prefixes"])),
+        tuple(map(str, data["suffixes"])),
+    )
 
 
 def scratch_table(table: exp.Expr | None) -> bool:
@@ -45,8 +50,19 @@ def scratch_table(table: exp.Expr | None) -> bool:
 
 def scratch_name(schema: str | None, name: str) -> bool:
     """`scratch.daily`, `tmp_x` by its schema and name (rules/sql_scratch.yaml)."""
-    schemas, prefixes = _scratch_names()
-    return (schema or "").lower() in schemas or name.lower().startswith(prefixes)
+    schemas, _, prefixes, suffixes = _scratch_names()
+    name = name.lower()
+    return (
+        (schema or "").lower() in schemas
+        or personal_scratch(schema)
+        or name.startswith(prefixes)
+        or name.endswith(suffixes)
+    )
+
+
+def personal_scratch(schema: str | None) -> bool:
+    """One person's scratch dataset by its name (`scratch_jlee`: rules/sql_scratch.yaml)."""
+    return (schema or "").lower().startswith(_scratch_names()[1])
 
 
 # Schemas that name the session's temporary objects (SQLite `temp`, PostgreSQL `pg_temp`,
