@@ -49,7 +49,11 @@ from guardrails_core.intent.sql.statement import (
     _split_statements,
     _Statement,
 )
-from guardrails_core.intent.sql.swaps import renames_partial_copies, swaps_with_empty_tables
+from guardrails_core.intent.sql.swaps import (
+    full_copies,
+    renames_partial_copies,
+    swaps_with_empty_tables,
+)
 from guardrails_core.intent.sql.temporaries import (
     ScratchRows,
     as_temporary_drop,
@@ -330,7 +334,7 @@ def _analyze(
     if len(effects) < 2:
         return spare_new_tables(effects, _spared_messages())  # a scratch table's own expiry
     effects = judge_partition_overwrites(writes_to_external_tables(effects))
-    effects = renames_partial_copies(swaps_with_empty_tables(effects))
+    effects = full_copies(renames_partial_copies(swaps_with_empty_tables(effects)))
     return spare_new_tables(effects, _spared_messages())
 
 

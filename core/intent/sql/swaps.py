@@ -4,7 +4,8 @@ Snowflake `ALTER TABLE a SWAP WITH b` where the script created `b` empty (`CREAT
 a`, a column list) and wrote nothing into it: `a` is left with no rows, and its rows now sit in
 `b`, which scripts drop next. A swap with a table that holds rows (a clone, CREATE TABLE ... AS,
 rows inserted since) is the usual blue/green switch and stays a swap. A deep copy renamed over
-its dropped original holds only the rows its fill's filter kept (renames_partial_copies).
+its dropped original holds only the rows its fill's filter kept (renames_partial_copies); one
+that holds every row (a deep copy, Django's SQLite table rebuild) loses none (full_copies).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlglot import exp
 
 from guardrails_core.intent.predicates import predicate_truth
 from guardrails_core.intent.sql.dialects import A, I, K
+from guardrails_core.intent.sql.temporaries import without_data_loss
 from guardrails_core.intent.sql.trees import tree_of, updated
 from guardrails_core.model import Finding, StatementEffect, sorted_intents
 
@@ -109,3 +111,86 @@ def _note_copy(
 def _same_table(source: str, renamed: str) -> bool:
     """`sales.fact_sales` and the rename's `fact_sales` (a rename keeps the schema)."""
     return source == renamed or source.rsplit(".", 1)[-1] == renamed.rsplit(".", 1)[-1]
+
+
+def full_copies(effects: list[StatementEffect]) -> list[StatementEffect]:
+    """The deep copy (AWS's way to re-sort a Redshift table; Django's SQLite table rebuild):
+    `CREATE TABLE t_new (...)`, `INSERT INTO t_new SELECT * FROM t` (every row, no filter, no
+    DISTINCT, no grouping, the same columns in the same order), `DROP TABLE t`, `ALTER TABLE
+    t_new RENAME TO t`. The drop takes no row with it: each is in the table that takes its name.
+    Not when anything writes t between the copy and the drop (those rows would go), nor when the
+    rename does not follow."""
+    empty: set[str] = set()
+    full: dict[str, tuple[str, int]] = {}  # copy -> (the table it holds every row of, where)
+    drops: dict[str, int] = {}  # dropped table -> the drop's position
+    spared: set[int] = set()
+    for position, effect in enumerate(effects):
+        tables = {o.qualified.lower(): o for o in effect.objects if o.kind is K.TABLE}
+        operation = effect.operation.upper()
+        written = {key for key, o in tables.items() if o.action in (A.WRITE, A.DELETE)}
+        if operation.startswith("CREATE TABLE") and I.WRITE not in effect.intents:
+            empty.update(key for key, o in tables.items() if o.action is A.CREATE)
+        elif operation == "INSERT" and len(written) == 1 and written <= empty:
+            copy = next(iter(written))
+            source = _whole_copy_source(effect, tables)
+            if source is not None:
+                full[copy] = (source, position)
+            empty.discard(copy)
+        elif operation.startswith("DROP"):
+            drops.update({key: position for key, o in tables.items() if o.action is A.DROP})
+        elif operation.endswith("RENAME"):
+            old = next((key for key, o in tables.items() if o.action is A.RENAME), "")
+            new = next((key for key, o in tables.items() if o.action is A.CREATE), "")
+            source, copied_at = full.get(old, ("", -1))
+            dropped_at = drops.get(source, -1)
+            if copied_at < dropped_at and _same_table(source, new):
+                spared.update((dropped_at, position))
+        for copy, (source, copied_at) in list(full.items()):
+            if copied_at != position and (source in written or copy in written):
+                del full[copy]  # rows added to either after the copy: the copy is not whole
+    return [
+        _rebuilt(effect) if position in spared else effect
+        for position, effect in enumerate(effects)
+    ]
+
+
+def _rebuilt(effect: StatementEffect) -> StatementEffect:
+    """The drop loses no row; the rename puts the whole copy back under the name readers use."""
+    if not effect.operation.upper().endswith("RENAME"):
+        message = "drops a table whose every row this script copied into the table taking its name"
+        return without_data_loss(effect, I.SCHEMA_CHANGE, message)
+    objects = tuple(
+        o.model_copy(update={"action": A.ALTER}) if o.action is A.RENAME else o
+        for o in effect.objects
+    )
+    finding = Finding(
+        intent=I.SCHEMA_CHANGE,
+        message="a whole copy takes the name of the table it copied: readers see the same rows",
+    )
+    return updated(effect, {"objects": objects, "findings": (*effect.findings, finding)})
+
+
+def _whole_copy_source(effect: StatementEffect, tables: dict[str, Any]) -> str | None:
+    """The table an `INSERT INTO copy [(cols)] SELECT * | cols FROM source` copies whole."""
+    read = [key for key, o in tables.items() if o.action is A.READ]
+    tree = tree_of(effect)
+    query = tree.expression if isinstance(tree, exp.Insert) else None
+    if isinstance(query, exp.Subquery):
+        query = query.this
+    if len(read) != 1 or not isinstance(query, exp.Select) or _OR_IGNORE.search(effect.text):
+        return None
+    if any(query.args.get(part) for part in ("where", "limit", "distinct", "group", "having")):
+        return None
+    if query.args.get("joins") or query.args.get("with") or query.args.get("with_"):
+        return None
+    selected = query.expressions
+    if len(selected) == 1 and isinstance(selected[0], exp.Star):
+        return read[0]
+    into = tree.this if isinstance(tree, exp.Insert) else None
+    columns = into.expressions if isinstance(into, exp.Schema) else []
+    names = [c.name.lower() for c in columns]
+    chosen = [c.name.lower() if isinstance(c, exp.Column) else "" for c in selected]
+    return read[0] if names and names == chosen else None
+
+
+_OR_IGNORE = re.compile(r"^\s*INSERT\s+OR\s+(?:IGNORE|REPLACE)\b", re.IGNORECASE)
