@@ -38,6 +38,7 @@ from guardrails_core.intent.sql.new_tables import drops_own_scratch, spare_new_t
 from guardrails_core.intent.sql.parentheses import many_parentheses, without_redundant_parentheses
 from guardrails_core.intent.sql.partition_overwrite import judge_partition_overwrites
 from guardrails_core.intent.sql.reads import cross_catalog
+from guardrails_core.intent.sql.restored_checks import restored_checks
 from guardrails_core.intent.sql.routine_bodies import ROUTINE_DIALECTS, joined_routine_bodies
 from guardrails_core.intent.sql.scratch_rows import record_scratch_rows
 from guardrails_core.intent.sql.specials import _remember_variable, remember_texts
@@ -335,6 +336,7 @@ def _analyze(
         return spare_new_tables(effects, _spared_messages())  # a scratch table's own expiry
     effects = judge_partition_overwrites(writes_to_external_tables(effects))
     effects = full_copies(renames_partial_copies(swaps_with_empty_tables(effects)))
+    effects = restored_checks(effects)
     return spare_new_tables(effects, _spared_messages())
 
 
