@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlglot import exp
 from sqlglot.tokenizer_core import TokenType
 
@@ -325,12 +327,12 @@ def _handle_attach(statement: _Statement, node: exp.Attach, chunk: _Chunk | None
     if location in (":memory:", ""):
         statement.add(I.SCHEMA_CHANGE, "ATTACH of an in-memory database")
         return
-    if _read_only(node):
+    if _read_only(node) or _READ_ONLY_URI.search(location):
         # Nothing can be written into it: a read of the file, judged as a table function
         # reading that location would be.
         statement.obj(_location_kind(location), A.READ, location)
         statement.add(I.READ, f"ATTACH {location} (READ_ONLY) reads that database file")
-        if _outside_workspace(location):
+        if _outside_workspace(_uri_path(location)):
             statement.add(I.HOST_ACCESS, f"ATTACH reads {location}, outside the working data")
         return
     engine = _attached_engine(node)
@@ -348,6 +350,17 @@ def _handle_attach(statement: _Statement, node: exp.Attach, chunk: _Chunk | None
         statement.add(I.HOST_ACCESS, f"ATTACH (TYPE {engine}) connects to another database server")
     elif _outside_workspace(location):
         statement.add(I.HOST_ACCESS, f"ATTACH opens {location}, outside the working data")
+
+
+# SQLite's URI filenames open a file read-only with `?mode=ro` (or `immutable=1`).
+_READ_ONLY_URI = re.compile(r"^file:[^?#]*\?(?:[^#]*&)?(?:mode=ro|immutable=1)(?:&|#|$)", re.I)
+
+
+def _uri_path(location: str) -> str:
+    """The file of a SQLite URI filename (`file:backups/x.db?mode=ro` -> `backups/x.db`)."""
+    if not location.lower().startswith("file:"):
+        return location
+    return re.sub(r"^file:(?://(?=/))?", "", location, flags=re.I).split("?", 1)[0].split("#", 1)[0]
 
 
 # ATTACH types whose target is a database file (no TYPE: the engine's own format).
