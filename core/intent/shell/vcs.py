@@ -93,11 +93,13 @@ def _git(call: _Call) -> None:
         words = [w for w in rest if not w.value.startswith("-")]
         if len(words) >= 2:
             _git_setting(call, words[0].value, words[1], persistent=True)
+            _stored_push(call, words[0].value, words[1].value)
         return
     if verb == "push":
         _push_destination(call, rest)
         options = {w.value.split("=", 1)[0] for w in rest if w.value.startswith("-")}
         rewrites = options & _REWRITING_PUSH or any(w.value.startswith(("+", ":")) for w in rest)
+        rewrites = rewrites or _forced_by_config(call, rest)
         leased = _leased_own_branches(rest, options) if rewrites else []
         if leased:
             call.add(
@@ -182,6 +184,25 @@ def _discards_unreachable(verb: str, rest: list[_Word]) -> bool:
     if verb == "prune" and not values:  # with no --expire, every unreachable object goes
         return not any(w.value in ("-n", "--dry-run") for w in rest)
     return any(value.lower() in _AT_ONCE for value in values)
+
+
+# `remote.origin.push +refs/heads/*:...` or `remote.origin.mirror true`: a later plain
+# `git push origin` force-updates (or mirrors) with no --force on its line
+_STORED_PUSH = re.compile(r"^remote\.(?P<remote>.+)\.(?P<key>push|mirror)$", re.IGNORECASE)
+
+
+def _stored_push(call: _Call, key: str, value: str) -> None:
+    match = _STORED_PUSH.match(key)
+    forces = value.startswith("+") if match and match["key"].lower() == "push" else value == "true"
+    if match and forces:
+        call.analyzer.note_fact(f"git forced push to {match['remote']}", f"{key} {value}")
+
+
+def _forced_by_config(call: _Call, rest: list[_Word]) -> bool:
+    """A push to a remote this script configured to force (a refspec named here wins)."""
+    operands = [w for w in rest if not w.value.startswith("-")]
+    remote = operands[0].value if operands else "origin"
+    return len(operands) <= 1 and call.analyzer.fact(f"git forced push to {remote}") is not None
 
 
 _REWRITING_PUSH = _words("--force -f --force-with-lease --mirror --delete -d --prune")
