@@ -28,6 +28,7 @@ def _carrier(row: dict[str, Any]) -> Carrier:
         row.get("template"),
         bool(row.get("folder", False)),
         bool(row.get("attached", False)),
+        bool(row.get("empties", False)),
     )
 
 

@@ -118,6 +118,7 @@ class Carrier:
     template: str | None = None  # the statement the value completes ({} is the value)
     folder: bool = False  # a folder it writes files into (writes)
     attached: bool = False  # the value is written onto the option (`7z x -oDIR`)
+    empties: bool = False  # the folder is emptied first (`pytest --basetemp DIR`)
 
 
 @dataclass(frozen=True, slots=True)

@@ -92,7 +92,7 @@ class Bridge:
     leaks: Callable[[Any], bool]  # a word built from a local file's or a database's contents
     statements: Callable[[Any], None]  # whole SQL statements among the arguments: analysed
     # a local file (or, True, a folder) it writes, judged as any write there
-    write: Callable[[Any, Any, str, bool], None]
+    write: Callable[[Any, Any, str, Carrier], None]
 
 
 def is_scratch(path: str) -> bool:
@@ -275,7 +275,8 @@ def judge(call: Call, program: Program, bridge: Bridge) -> None:
             _code(call, carrier, value, bridge)
     for carrier in verdict.writes:  # `oci os object get --file ~/.bashrc`, `gpg -o FILE`
         for value in _values(call.args, carrier):
-            bridge.write(call, value, f"{call.prog} {' '.join(verdict.subcommand)}", carrier.folder)
+            how = f"{call.prog} {' '.join(verdict.subcommand)}".strip()
+            bridge.write(call, value, how, carrier)
     for carrier in verdict.images:  # `kubectl run x --image=IMAGE`: as `docker run IMAGE`
         for value in _values(call.args, carrier):
             if verdict.command:  # `-- CMD`: the command it runs is analysed instead

@@ -184,6 +184,10 @@ def _gcloud(call: _Call) -> None:
         _cloud_copy(
             call, operands[1].value, operands[2:], _GS, values | {"--exclude"}, "gcloud storage"
         )
+    elif [word.value for word in operands[:3]] == ["composer", "environments", "run"]:
+        # `... run ENV --location L dags delete -- ID --yes`: the Airflow CLI, run remotely
+        before_dashdash = _parse(operands[3:], values | _words("--location"))
+        _airflow_cli(call, before_dashdash.operands[1:])
     elif [word.value for word in operands[:2]] == ["compute", "scp"]:  # as scp: VM:PATH
         parsed = _parse(operands[2:], values | _words("--zone --ssh-key-file --scp-flag --port"))
         tool = "gcloud compute scp"
@@ -191,6 +195,21 @@ def _gcloud(call: _Call) -> None:
         into = parsed.operands[-1] if len(parsed.operands) >= 2 else None
         if into is not None and parsed.has("--recurse") and _scp_location(into) is None:
             _record_folder_write(call.effect, into, tool)  # a folder copied into a local one
+
+
+def _astro(call: _Call) -> None:
+    """`astro dev run dags delete ID`: the Airflow CLI, run in the local project's scheduler."""
+    operands = _parse(call.args, first_operand_ends=True).operands
+    if [word.value for word in operands[:2]] == ["dev", "run"]:
+        _airflow_cli(call, call.args[call.args.index(operands[1]) + 1 :])
+
+
+def _airflow_cli(call: _Call, args: list[_Word]) -> None:
+    """A wrapper's arguments that are an `airflow` command line: judged as that command."""
+    if args:
+        call.analyzer.run_inner(
+            call, [_Word.literal("airflow"), *args], feed=call.feed, transparent=False
+        )
 
 
 # `hdfs dfs -get SRC... LOCAL`: the file system's files written into a local file or folder

@@ -7,9 +7,18 @@ import shlex
 from dataclasses import dataclass
 
 from guardrails_core.intent import shell_registry
+from guardrails_core.intent.programs import Carrier
 from guardrails_core.intent.shell import orm_code
-from guardrails_core.intent.shell.files import _record_folder_write, _record_write
-from guardrails_core.intent.shell.options import _Call, _canonical, _options, _parse, _words
+from guardrails_core.intent.shell.files import _delete, _record_folder_write, _record_write
+from guardrails_core.intent.shell.options import (
+    _Call,
+    _canonical,
+    _is_scratch,
+    _is_workspace,
+    _options,
+    _parse,
+    _words,
+)
 from guardrails_core.intent.shell.words import (
     _PAYLOAD,
     EXPANSION_PLACEHOLDER,
@@ -406,12 +415,16 @@ def _local_data(word: _Word) -> bool:
     return any(shell_registry.file_classes(token) & sensitive for token in tokens if token)
 
 
-def _write_file(call: _Call, target: _Word, how: str, folder: bool) -> None:
+def _write_file(call: _Call, target: _Word, how: str, carrier: Carrier) -> None:
     """A file a download writes (`oci os object get --file x.sh`): running it later runs
-    downloaded code. Or a folder it writes files into (`--download-dir ~/.ssh`)."""
+    downloaded code. Or a folder it writes files into (`--download-dir ~/.ssh`), emptied
+    first by some (`pytest --basetemp`): outside scratch space and the working folder, a
+    delete of what it held."""
     if target.value == "-":  # stdout
         return
-    if folder:
+    if carrier.empties and not (_is_scratch(target) or _is_workspace(target)):
+        _delete(call, [target], f"{how} empties {target.display} first", bulk=True)
+    if carrier.folder:
         _record_folder_write(call.effect, target, how)
         return
     _record_write(call.effect, target, how)

@@ -239,6 +239,11 @@ def _special_file(
         effect.add(Intent.HOST_ACCESS, f"{how} writes {name}, which runs as code later")
     if writes and "privileged" in classes:
         effect.add(Intent.PRIVILEGE, f"{how} writes {name}, which decides who is trusted")
+    if writes and "name_resolution" in classes:
+        effect.add(
+            Intent.HOST_ACCESS,
+            f"{how} writes {name}, which decides the host a name or a package index resolves to",
+        )
     if writes and "data" in classes:
         effect.add(Intent.MASS_MUTATION, f"{how} changes {name}, a database server's own file")
         effect.add(Intent.HOST_ACCESS, f"{how} changes {name}, a database server's own file")

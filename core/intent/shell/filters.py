@@ -31,6 +31,12 @@ from guardrails_core.intent.shell.options import (
     _words,
 )
 from guardrails_core.intent.shell.rotation import cut, listed
+from guardrails_core.intent.shell.secret_files import (
+    holds_secrets,
+    note_ignore_rules_edit,
+    note_secret_source,
+    note_written,
+)
 from guardrails_core.intent.shell.vcs import copied_data_key, is_data_file
 from guardrails_core.intent.shell.words import (
     _concat,
@@ -125,14 +131,22 @@ def _read_files(call: _Call, files: Sequence[_Word]) -> None:
     origin = _Origin.FILE
     for file in files:
         origin |= _file_read(file)
-    call.stdout = _Feed(origin, _names(files))
+    call.stdout = _Feed(origin, _names(files), secrets_of=_secrets_in(call, files))
+
+
+def _secrets_in(call: _Call, files: Sequence[_Word]) -> str | None:
+    held = [what for what in (holds_secrets(call.analyzer, file) for file in files) if what]
+    return ", ".join(held) or None
 
 
 def _tee(call: _Call) -> None:
-    for target in _parse(call.args).operands:
+    parsed = _parse(call.args)
+    appends = parsed.has("-a", "--append")
+    for target in parsed.operands:
         _record_write(call.effect, target, "tee")
         if call.feed is not None:
             call.analyzer.note_produced(target, call.feed)
+            note_written(call.analyzer, target, call.feed, appends=appends)
     call.stdout = call.feed
 
 
@@ -211,6 +225,7 @@ def _reader(call: _Call) -> None:
         for file in files:
             _record_write(call.effect, file, f"{call.prog} -i")
             _erased(call.effect, file, f"{call.prog} -i")
+            note_ignore_rules_edit(call.analyzer, file)
         call.stdout = None
         return
     if not files:
@@ -226,7 +241,12 @@ def _reader(call: _Call) -> None:
             _special_file(call.effect, file, call.prog, writes=False)
     call.add(Intent.READ, f"{call.prog} reads {_names(files)}")
     listing = listed(parsed, files) if call.prog == "ls" else None
-    stdout = _Feed(_Origin.FILE, f"{call.prog} {_names(files)}", listing=listing)
+    stdout = _Feed(
+        _Origin.FILE,
+        f"{call.prog} {_names(files)}",
+        listing=listing,
+        secrets_of=None if call.prog in _METADATA_ONLY else _secrets_in(call, files),
+    )
     call.stdout = None if written else stdout
 
 
@@ -316,6 +336,9 @@ def _copy(call: _Call) -> None:
                     " log storage and shown to everyone who reads them",
                 )
                 call.obj(ObjectKind.FILE, ObjectAction.EXPORT_TARGET, dest.display)
+        if call.prog != "ln":
+            note_secret_source(call.analyzer, sources, dest)
+            note_ignore_rules_edit(call.analyzer, dest)
         copied = [source for source in sources if is_data_file(source.value)]
         if copied and call.prog != "ln":
             call.analyzer.note_fact(copied_data_key(dest.value), _names(copied))

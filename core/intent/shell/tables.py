@@ -9,6 +9,7 @@ from collections.abc import Collection
 from guardrails_core.intent.program_loader import registry
 from guardrails_core.intent.shell.clients import _SQL_CLIENTS, _bq, _clickhouse, _sql_client
 from guardrails_core.intent.shell.cloud_copy import (
+    _astro,
     _aws,
     _az,
     _azcopy,
@@ -142,6 +143,7 @@ def _handlers() -> dict[str, _Handler]:
         "aws": _aws,
         "gsutil": _gsutil,
         "gcloud": _gcloud,
+        "astro": _astro,
         "azcopy": _azcopy,
         "az": _az,
         "rclone": _rclone,

@@ -12,6 +12,11 @@ from guardrails_core.intent.shell.credentials import _holds_credential
 from guardrails_core.intent.shell.execution import _script
 from guardrails_core.intent.shell.files import _delete
 from guardrails_core.intent.shell.options import _Call, _options, _parse, _words
+from guardrails_core.intent.shell.secret_files import (
+    IGNORE_RULES_REWRITTEN,
+    holds_secrets,
+    secret_copies,
+)
 from guardrails_core.intent.shell.words import _clip, _names, _Word
 from guardrails_core.model import Intent, ObjectAction, ObjectKind
 
@@ -88,11 +93,13 @@ def _git(call: _Call) -> None:
         words = [w for w in rest if not w.value.startswith("-")]
         if len(words) >= 2:
             _git_setting(call, words[0].value, words[1], persistent=True)
+            _stored_push(call, words[0].value, words[1].value)
         return
     if verb == "push":
         _push_destination(call, rest)
         options = {w.value.split("=", 1)[0] for w in rest if w.value.startswith("-")}
         rewrites = options & _REWRITING_PUSH or any(w.value.startswith(("+", ":")) for w in rest)
+        rewrites = rewrites or _forced_by_config(call, rest)
         leased = _leased_own_branches(rest, options) if rewrites else []
         if leased:
             call.add(
@@ -112,6 +119,9 @@ def _git(call: _Call) -> None:
         _script(call, script, f"git {verb}")  # rebase --exec CMD, filter-branch --tree-filter
     if verb == "add":
         _stage(call, rest)
+        return
+    if verb == "commit":
+        _commit(call)
         return
     if verb == "credential" and rest and rest[0].value == "fill":
         shell_registry.prints_secret(call, "git credential fill prints the stored password")
@@ -174,6 +184,25 @@ def _discards_unreachable(verb: str, rest: list[_Word]) -> bool:
     if verb == "prune" and not values:  # with no --expire, every unreachable object goes
         return not any(w.value in ("-n", "--dry-run") for w in rest)
     return any(value.lower() in _AT_ONCE for value in values)
+
+
+# `remote.origin.push +refs/heads/*:...` or `remote.origin.mirror true`: a later plain
+# `git push origin` force-updates (or mirrors) with no --force on its line
+_STORED_PUSH = re.compile(r"^remote\.(?P<remote>.+)\.(?P<key>push|mirror)$", re.IGNORECASE)
+
+
+def _stored_push(call: _Call, key: str, value: str) -> None:
+    match = _STORED_PUSH.match(key)
+    forces = value.startswith("+") if match and match["key"].lower() == "push" else value == "true"
+    if match and forces:
+        call.analyzer.note_fact(f"git forced push to {match['remote']}", f"{key} {value}")
+
+
+def _forced_by_config(call: _Call, rest: list[_Word]) -> bool:
+    """A push to a remote this script configured to force (a refspec named here wins)."""
+    operands = [w for w in rest if not w.value.startswith("-")]
+    remote = operands[0].value if operands else "origin"
+    return len(operands) <= 1 and call.analyzer.fact(f"git forced push to {remote}") is not None
 
 
 _REWRITING_PUSH = _words("--force -f --force-with-lease --mirror --delete -d --prune")
@@ -245,8 +274,41 @@ def _stage(call: _Call, rest: list[_Word]) -> None:
     if secrets:
         data.append(f"{', '.join(dict.fromkeys(secrets))} (holding a credential written above)")
         call.analyzer.note_fact("git staged credential", ", ".join(dict.fromkeys(secrets)))
+    secret_files = _staged_secret_files(call, parsed.operands, everything=everything)
+    if secrets or secret_files:
+        call.analyzer.note_fact(_STAGED_SECRETS, ", ".join([*secrets, *secret_files]))
+    data += [name for name in secret_files if name not in data]
     if data:
         call.analyzer.note_fact("git staged data", ", ".join(data))
+
+
+_STAGED_SECRETS = "git staged secrets"
+
+
+def _staged_secret_files(call: _Call, paths: list[_Word], *, everything: bool) -> list[str]:
+    """Files staged that hold secrets by name or by what this script copied into them; with
+    everything staged, the copies and, once the ignore rules were rewritten, what they kept out."""
+    found = [held for held in (holds_secrets(call.analyzer, path) for path in paths) if held]
+    if not everything:
+        return found
+    copies = secret_copies(call.analyzer)
+    if copies is not None:
+        found.append(f"the copies of {copies}")
+    unignored = call.analyzer.fact(IGNORE_RULES_REWRITTEN)
+    if unignored is not None:
+        found.append(f"the files {unignored} kept out (.env, keys), its rules rewritten above")
+    return found
+
+
+def _commit(call: _Call) -> None:
+    """A commit of staged secrets keeps them in the history every clone and push carries."""
+    staged = call.analyzer.fact(_STAGED_SECRETS)
+    if staged is None:
+        return
+    call.add(Intent.EXPORT, f"git commit records {staged} in the repository's history")
+    credential = call.analyzer.fact("git staged credential")
+    if credential is not None:
+        call.add(Intent.PRIVILEGE, f"git commit records the credential in {credential}")
 
 
 def _published(path: str) -> bool:

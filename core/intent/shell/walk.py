@@ -33,6 +33,7 @@ from guardrails_core.intent.shell.files import (
 from guardrails_core.intent.shell.functions import _Functions
 from guardrails_core.intent.shell.options import _NETWORK_DEVICE, _Call, _canonical
 from guardrails_core.intent.shell.parse_errors import _has_error
+from guardrails_core.intent.shell.secret_files import note_written
 from guardrails_core.intent.shell.tables import _BIDI_CONTROLS, _HANDLERS, program_candidates
 from guardrails_core.intent.shell.words import (
     _ASSIGNMENT,
@@ -404,6 +405,8 @@ class _Analyzer(_Expander, _CredentialFlow, _Assignments, _Functions):
                 _emptied(effect, write.target, write.how)
             if write.stdout and output is not None:
                 self.note_produced(write.target, output)
+            if write.stdout or write.truncates:
+                note_written(self, write.target, output, appends=not write.truncates)
             for planted in _planted_commands(write.target, content):  # runs later, unseen
                 self.nested_shell(effect, planted, _Out.FILE)
         if any(write.stdout for write in writes):

@@ -271,10 +271,15 @@ class _Feed:
     description: str  # for findings: "a heredoc", "curl https://x", "dump.sql"
     literal: _Word | None = None  # the text itself, when it is known statically
     listing: _Listing | None = None  # file names of one kind, by age (shell/rotation.py)
+    secrets_of: str | None = None  # the secret files (.env.prod) whose bytes these are
 
     def passed_through(self, program: str) -> _Feed:
         """The same bytes after a filter that changes them (sed, gzip): origin kept, text lost."""
-        return _Feed(self.origin | _Origin.DATA, f"{self.description} via {program}")
+        return _Feed(
+            self.origin | _Origin.DATA,
+            f"{self.description} via {program}",
+            secrets_of=self.secrets_of,
+        )
 
 
 class _Out(Enum):
