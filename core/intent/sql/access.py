@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlglot import exp
 from sqlglot.tokenizer_core import TokenType
 
@@ -325,15 +327,19 @@ def _handle_attach(statement: _Statement, node: exp.Attach, chunk: _Chunk | None
     if location in (":memory:", ""):
         statement.add(I.SCHEMA_CHANGE, "ATTACH of an in-memory database")
         return
-    if _read_only(node):
+    engine = _attached_engine(node)
+    if _read_only(node) or (engine in _FILE_ENGINES and _READ_ONLY_URI.search(location)):
         # Nothing can be written into it: a read of the file, judged as a table function
-        # reading that location would be.
+        # reading that location would be. A server attached read-only (TYPE postgres, mysql)
+        # is read as a federated catalog's tables are (set S: s-sql-088); its connection
+        # string is no path on this host.
         statement.obj(_location_kind(location), A.READ, location)
-        statement.add(I.READ, f"ATTACH {location} (READ_ONLY) reads that database file")
-        if _outside_workspace(location):
+        statement.add(I.READ, f"ATTACH {location} (read-only) reads that database")
+        if engine in _FILE_ENGINES and _outside_workspace(
+            location.split("?")[0].removeprefix("file:")
+        ):
             statement.add(I.HOST_ACCESS, f"ATTACH reads {location}, outside the working data")
         return
-    engine = _attached_engine(node)
     if engine in _FILE_ENGINES and working_folder_file(statement, location):
         # What is copied into it lands in the working folder, as COPY ... TO 'out.csv' does.
         statement.obj(K.FILE, A.WRITE, location)
@@ -350,6 +356,8 @@ def _handle_attach(statement: _Statement, node: exp.Attach, chunk: _Chunk | None
         statement.add(I.HOST_ACCESS, f"ATTACH opens {location}, outside the working data")
 
 
+# SQLite's URI filename opened read-only: `file:x.db?mode=ro`, `?immutable=1` (the query part).
+_READ_ONLY_URI = re.compile(r"^file:.*\?(?:.*&)?(?:mode=ro|immutable=1)(?:&.*)?$", re.IGNORECASE)
 # ATTACH types whose target is a database file (no TYPE: the engine's own format).
 _FILE_ENGINES = frozenset({"", "duckdb", "sqlite"})
 
