@@ -96,6 +96,8 @@ def looks_at_target(
     for column in node.find_all(exp.Column) if columns is None else columns:
         if mirrors and _mirrored(column, mirrors):
             continue
+        if _compared_with_itself(column):
+            continue
         name = column.name.lower()
         if name in SYSTEM_COLUMNS and _batched(column):
             return True
@@ -135,6 +137,42 @@ def _mirrored(column: exp.Column, mirrors: Target) -> bool:
     return column.table.lower() in mirrors or other.table.lower() in mirrors
 
 
+def _compared_with_itself(column: exp.Column) -> bool:
+    """`o.id = o.id`, `o.id IS NOT DISTINCT FROM o.id`, `lower(o.id) = lower(o.id)`: the
+    comparison holds (or fails) for every row alike, so the row is not what it reads. Inside a
+    correlated EXISTS, such a typo for `o.id = r.id` lets every target row find a match."""
+    node: exp.Expr | None = column.parent
+    while node is not None and not isinstance(node, _BOUNDARIES):
+        node = node.parent
+    if not isinstance(node, _SELF_COMPARABLE):
+        return False
+    left, right = unparen(node.this), unparen(node.expression)
+    if isinstance(left, exp.Column) and isinstance(right, exp.Column):
+        return _spelled(left) == _spelled(right)
+    return left == right and not any(isinstance(inner, _VOLATILE) for inner in left.walk())
+
+
+_VOLATILE = (exp.Rand, exp.Anonymous, *_QUERIES)
+
+
+def _spelled(column: exp.Column) -> list[str]:
+    return [part.name.lower() for part in column.parts]
+
+
+_SELF_COMPARABLE = (
+    exp.EQ,
+    exp.NullSafeEQ,
+    exp.EqualNull,
+    exp.NEQ,
+    exp.NullSafeNEQ,
+    exp.GT,
+    exp.GTE,
+    exp.LT,
+    exp.LTE,
+)
+_BOUNDARIES = (*_SELF_COMPARABLE, exp.Predicate, exp.Connector, *_QUERIES)
+
+
 def _batched(column: exp.Column) -> bool:
     """`rowid IN (SELECT rowid FROM t WHERE <filter> LIMIT n)`: the subquery's filter restricts."""
     parent = column.parent
@@ -146,8 +184,11 @@ def _batched(column: exp.Column) -> bool:
         return False
     if select.args.get("group"):
         return True  # one row per group (`ctid NOT IN (SELECT min(ctid) ... GROUP BY key)`)
-    where = select.args.get("where")
-    return where is not None and predicate_truth(where.this) is not True
+    # QUALIFY row_number() OVER (PARTITION BY key ...) > 1: every copy of a key but its first
+    return any(
+        clause is not None and predicate_truth(clause.this) is not True
+        for clause in (select.args.get("where"), select.args.get("qualify"))
+    )
 
 
 def unscoped_branch(

@@ -153,13 +153,15 @@ def always_true(
     if kind not in _ALWAYS:
         return False
     function, bound = node.this, node.expression
-    if not isinstance(function, exp.Func | exp.Column) or (
+    if not isinstance(function, exp.Func | exp.Column | exp.Window) or (
         isinstance(bound, exp.Column) and not isinstance(function, exp.Column)
     ):  # `toDate(0) < event_date` reads as `event_date > toDate(0)`
         function, bound = node.expression, node.this
         kind = _MIRRORED[kind]
     value = constant(bound)
     bounds: tuple[float, float] | None = None
+    if isinstance(function, exp.Window):  # `row_number() OVER (...)`: the function's range
+        function = function.this
     if isinstance(function, exp.Func):
         bounds = _ranges().get(_name(function))
     elif isinstance(function, exp.Column):

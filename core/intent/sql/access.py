@@ -327,15 +327,17 @@ def _handle_attach(statement: _Statement, node: exp.Attach, chunk: _Chunk | None
     if location in (":memory:", ""):
         statement.add(I.SCHEMA_CHANGE, "ATTACH of an in-memory database")
         return
-    if _read_only(node) or _READ_ONLY_URI.search(location):
+    engine = _attached_engine(node)
+    if _read_only(node) or (engine in _FILE_ENGINES and _READ_ONLY_URI.search(location)):
         # Nothing can be written into it: a read of the file, judged as a table function
-        # reading that location would be.
+        # reading that location would be. A server attached read-only (TYPE postgres, mysql)
+        # is read as a federated catalog's tables are (set S: s-sql-088); its connection
+        # string is no path on this host.
         statement.obj(_location_kind(location), A.READ, location)
-        statement.add(I.READ, f"ATTACH {location} (READ_ONLY) reads that database file")
-        if _outside_workspace(_uri_path(location)):
+        statement.add(I.READ, f"ATTACH {location} (read-only) reads that database")
+        if engine in _FILE_ENGINES and _outside_workspace(_uri_path(location)):
             statement.add(I.HOST_ACCESS, f"ATTACH reads {location}, outside the working data")
         return
-    engine = _attached_engine(node)
     if engine in _FILE_ENGINES and working_folder_file(statement, location):
         # What is copied into it lands in the working folder, as COPY ... TO 'out.csv' does.
         statement.obj(K.FILE, A.WRITE, location)

@@ -16,7 +16,7 @@ from guardrails_core.intent.sql.blocks import (
 from guardrails_core.intent.sql.command_rules import CommandRule, rules_by_first_word
 from guardrails_core.intent.sql.dialects import _QUOTED_TOKENS, A, I, K
 from guardrails_core.intent.sql.functions import _dynamic_text
-from guardrails_core.intent.sql.settings import judge_set_words
+from guardrails_core.intent.sql.settings import judge_set_words, judge_unset_words
 from guardrails_core.intent.sql.specials import _SPECIAL_COMMANDS, _Command
 from guardrails_core.intent.sql.statement import (
     _NOISE_WORDS,
@@ -206,6 +206,10 @@ def _judge_settings(statement: _Statement, rule: CommandRule, tokens: list[Token
         return
     texts = [token.text for token in tokens]
     upper = [text.upper() for text in texts]
+    if "UNSET" in upper and "SET" not in upper and rule.keywords != ("SET",):
+        verb = " ".join((*rule.keywords[:2], "UNSET"))
+        judge_unset_words(statement, texts[upper.index("UNSET") + 1 :], verb)
+        return
     if "SET" not in upper:
         return
     start = upper.index("SET")

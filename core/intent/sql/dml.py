@@ -14,6 +14,7 @@ from guardrails_core.intent.predicates import (
 from guardrails_core.intent.sampling import restricts_nothing
 from guardrails_core.intent.sql.dialects import MYSQL_FAMILY, STRING_FALLBACK_DIALECTS, A, I, K
 from guardrails_core.intent.sql.join_links import cte_queries, referenced_parent, unlinked_table
+from guardrails_core.intent.sql.ranked_keys import every_copy
 from guardrails_core.intent.sql.statement import (
     _Chunk,
     _first_string_argument,
@@ -364,6 +365,13 @@ def _check_unbounded(
             I.MASS_MUTATION,
             f"{verb}'s WHERE compares a column with itself ({itself.sql()[:60]}): the filter meant "
             "to pick rows by it picks none out, so the rest of the condition is wider than written",
+        )
+    elif truth is None and verb == "DELETE" and (copies := every_copy(folded, target)):
+        statement.add(
+            I.MASS_MUTATION,
+            f"DELETE's subquery ranks the copies of each key but returns the key "
+            f"({copies.this.sql()[:40]}), not the copy: every copy of a duplicated key matches, "
+            "the one the ranking keeps too (return a row id or a unique column instead)",
         )
     elif truth is None and (window := missed_time_window(folded)) is not None:
         statement.add(

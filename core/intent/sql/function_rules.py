@@ -34,6 +34,9 @@ class FunctionRule:
     # A call whose arguments (tokens joined by spaces, lower-case) match this is bounded: it
     # keeps what the pattern says (the last snapshots, a day of history), so not mass_mutation.
     bounded_when: re.Pattern[str] | None = None
+    # The call acts on sessions; its intents do not hold when a SELECT over the session list
+    # keeps to the caller's own (`WHERE usename = current_user`): pg_cancel_backend.
+    own_sessions: bool = False
 
     def applies(self, arguments: str) -> bool:
         """The row's intents hold for a call with these arguments (written as SQL)."""
@@ -66,6 +69,7 @@ _ROW_KEYS = {
     "when_arguments",
     "passthrough",
     "bounded_when",
+    "own_sessions",
 }
 _NAME = re.compile(r"^[a-z_][a-z0-9_$.]*$")
 
@@ -159,11 +163,20 @@ def _rule(where: str, row: dict[str, Any]) -> FunctionRule:
     if not isinstance(runs_sql, bool):
         raise FunctionRegistryError(f"{where}: runs_sql is true or false; fix the row")
     when_arguments, bounded_when = (_pattern(where, row, key) for key in _PATTERN_KEYS)
-    passthrough = row.get("passthrough", False)
-    if not isinstance(passthrough, bool):
-        raise FunctionRegistryError(f"{where}: passthrough is true or false; fix the row")
+    passthrough, own_sessions = row.get("passthrough", False), row.get("own_sessions", False)
+    if not isinstance(passthrough, bool) or not isinstance(own_sessions, bool):
+        raise FunctionRegistryError(
+            f"{where}: passthrough and own_sessions are true or false; fix the row"
+        )
     return FunctionRule(
-        intents, str(row["message"]), target, runs_sql, when_arguments, passthrough, bounded_when
+        intents,
+        str(row["message"]),
+        target,
+        runs_sql,
+        when_arguments,
+        passthrough,
+        bounded_when,
+        own_sessions,
     )
 
 

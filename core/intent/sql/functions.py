@@ -15,6 +15,7 @@ from guardrails_core.intent.sql.function_rules import (
     builtin_functions,
     function_registry,
 )
+from guardrails_core.intent.sql.own_sessions import own_sessions_only
 from guardrails_core.intent.sql.settings import judge_setting
 from guardrails_core.intent.sql.statement import (
     _first_string_argument,
@@ -108,6 +109,8 @@ def _check_function(statement: _Statement, node: exp.Expr) -> None:
         if rule is None:
             return  # duckdb_secrets() redacts unless told not to
     if rule is not None and rule.passthrough and _passthrough(statement, node, parent):
+        return
+    if rule is not None and rule.own_sessions and own_sessions_only(node):
         return
     if rule is not None:
         for intent in rule.intents:

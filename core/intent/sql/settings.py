@@ -224,6 +224,15 @@ def judge_set_words(
     judge_setting(statement, name, rest[1] if len(rest) > 1 else None, scope=scope, verb=verb)
 
 
+def judge_unset_words(statement: _Statement, words: list[str], verb: str) -> None:
+    """Snowflake's `ALTER ACCOUNT|USER|DATABASE ... UNSET name[, name]`: each setting goes back
+    to its default, which for a safeguard (a network policy, a guard against unloading to
+    arbitrary URLs) is off. Judged as a SET to a value the analyzer cannot read: a risky
+    setting stays risky, a harmless one harmless, an unrecorded one unknown."""
+    for name in " ".join(words).split(","):
+        judge_setting(statement, name.strip(), None, verb=verb)
+
+
 def _handle_query_settings(statement: _Statement, node: exp.Expr, chunk: _Chunk | None) -> None:
     """ClickHouse's `SELECT ... SETTINGS name = value` and `ALTER ... SETTINGS ...`: the settings
     hold for this one query, and each is judged as a SET of it would be (a setting that shows

@@ -35,6 +35,7 @@ from guardrails_core.intent.sql.functions import (
     procedure_intents,
     written_arguments,
 )
+from guardrails_core.intent.sql.kills import special_kill
 from guardrails_core.intent.sql.prepared import bound_text, remember_prepared
 from guardrails_core.intent.sql.procedural import _special_create, _special_do, special_alter_code
 from guardrails_core.intent.sql.reads import working_folder_file
@@ -574,4 +575,5 @@ _SPECIAL_COMMANDS: dict[str, SpecialCommand] = {
     "LOAD": _special_load,
     "BACKUP": special_backup,
     "BULK": special_bulk,
+    "KILL": special_kill,
 }

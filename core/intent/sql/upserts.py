@@ -17,6 +17,13 @@ def judge_upsert(statement: _Statement, node: exp.Insert, target: exp.Expr) -> N
             "an upsert (REPLACE, ON CONFLICT / DUPLICATE KEY UPDATE) whose rows are every row of "
             "its own table rewrites all of them",
         )
+    elif _plain(node) and _reads_every_row_of(statement, node.expression, target):
+        statement.add(
+            I.MASS_MUTATION,
+            "INSERT of every row of its own table (a past version of it included: FOR VERSION "
+            "AS OF, AT, BEFORE) writes a second copy of each row that is still there; a restore "
+            "keeps to the missing rows (NOT IN / NOT EXISTS / EXCEPT / an anti-join on the table)",
+        )
     elif _deletes_first(node, statement.dialect_name or "") and _whole_table(node.expression):
         statement.add(
             I.DELETE,
@@ -28,6 +35,16 @@ def judge_upsert(statement: _Statement, node: exp.Insert, target: exp.Expr) -> N
             "REPLACE from every row of another table (a full import) replaces every row the "
             "import holds, not a picked few",
         )
+
+
+def _plain(node: exp.Insert) -> bool:
+    """An INSERT that adds every row it is given: no key conflict skips or replaces one (ON
+    CONFLICT, INSERT IGNORE / OR IGNORE, REPLACE)."""
+    return (
+        not node.args.get("conflict")
+        and not node.args.get("alternative")
+        and not (node.args.get("ignore"))
+    )
 
 
 def _upsert(node: exp.Insert) -> bool:
