@@ -16,6 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from guardrails_core.intent import retention
 from guardrails_core.intent.option_spans import (
     Operand,
     RulePrefixes,
@@ -88,11 +89,14 @@ class When:
     operand: Operand | None = None  # the operand after a subcommand word
     prefixes: RulePrefixes | None = None  # a JSON configuration whose rules are all confined
     without: tuple[str, ...] = ()  # none of these may be given (`upgrade` without `--sql`)
+    keeps: bool = False  # the retention it sets keeps data (several copies, days of it)
 
     def holds(self, parts: frozenset[str], args: Sequence[str]) -> bool:
         if not all(word in parts for word in self.words):
             return False
         if any(given(option, args) for option in self.without):
+            return False
+        if self.keeps and not retention.keeps(args):
             return False
         checks = (self.span, self.values, self.operand, self.prefixes)
         if any(check is not None and not check.holds(args) for check in checks):
@@ -354,6 +358,8 @@ class Registry:
         runs = next((when for when in program.command if when.holds(parts, args)), None)
 
         def verdict(effect: str, message: str) -> Verdict:
+            if effect == "expire" and retention.keeps(args):  # `--retention-in-days 30`
+                effect, message = "write", f"{message or label}: keeps days of data (retention)"
             return Verdict(
                 effect,
                 message,
@@ -563,6 +569,7 @@ def _when(row: dict[str, Any] | None) -> When:
         operand(row.get("operand")),
         rule_prefixes(row.get("prefixes")),
         tuple(str(o) for o in row.get("without") or ()),
+        bool(row.get("keeps", False)),
     )
 
 

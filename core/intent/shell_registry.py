@@ -93,6 +93,7 @@ class Bridge:
     statements: Callable[[Any], None]  # whole SQL statements among the arguments: analysed
     # a local file (or, True, a folder) it writes, judged as any write there
     write: Callable[[Any, Any, str, Carrier], None]
+    run_file: Callable[[Any, Any], bool]  # a file of code it runs (a payload when fetched)
 
 
 def is_scratch(path: str) -> bool:
@@ -539,6 +540,9 @@ def _code(call: Call, carrier: Carrier, value: Any, bridge: Bridge) -> None:
         mongo.record(call, value)
     elif language == "redis-lua":
         _redis_lua(call, value, bridge)
+    elif language == "file":  # make -f FILE: the code is in the file, judged by where it came from
+        if value.value not in ("-", "/dev/stdin") and not bridge.run_file(call, value):
+            call.add(Intent.UNKNOWN, f"{call.prog} runs the code in {value.display}, not seen here")
     elif language == "make":  # make --eval='t:\n\tcmd': a makefile given as text
         _makefile(call, value, bridge)
     elif not value.dynamic and prints_facts_only(language, value.value):

@@ -118,6 +118,10 @@ def _run_sql_client(call: _Call, client: _SqlClient, parsed: _Parsed) -> None:
         call.add(Intent.DYNAMIC, f"{call.prog} runs SQL from {feed.description}, not visible here")
         if feed.origin & (_Origin.FILE | _Origin.DUMP):
             call.add(Intent.WRITE, f"{call.prog} loads {feed.description} into the database")
+        if feed.origin & _Origin.DROPS:  # as pg_restore --clean: what the dump holds is dropped
+            dropped = f"{call.prog} runs the DROPs of {feed.description} before loading it"
+            call.add(Intent.DELETE, dropped)
+            call.add(Intent.MASS_MUTATION, dropped)
         host = _remote_host(call)
         if feed.origin & _Origin.DUMP and host is not None:
             call.obj(ObjectKind.HOST, ObjectAction.EXPORT_TARGET, host)

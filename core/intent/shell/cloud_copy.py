@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from guardrails_core.intent import retention
 from guardrails_core.intent.shell.files import _delete, _record_folder_write, _record_write
 from guardrails_core.intent.shell.network import _export, _transfer
 from guardrails_core.intent.shell.options import (
@@ -13,6 +14,7 @@ from guardrails_core.intent.shell.options import (
     _Location,
     _options,
     _parse,
+    _Parsed,
     _prefix_location,
     _rclone_location,
     _scp_location,
@@ -80,6 +82,8 @@ def _cloud_copy(
             )
     elif verb in _CLOUD_DELETE:
         bulk = recursive or parsed.has("--force") or (tool == "rclone" and verb != "deletefile")
+        if tool == "rclone" and verb == "delete" and _rotates(parsed):
+            bulk = False
         _delete(
             call,
             operands,
@@ -94,6 +98,20 @@ def _cloud_copy(
         call.stdout = _Feed(_Origin.DOWNLOAD, f"{tool} cat {_names(operands)}")
     elif verb == "rcat" and operands:
         _export(call, [(ObjectKind.URL, operands[0].display)], [_Word.literal("-")], f"{tool} rcat")
+
+
+def _rotates(parsed: _Parsed) -> bool:
+    """`rclone delete --min-age 30d --include '*.dump'`: only files of named kinds older than
+    days, as `find -name '*.dump' -mtime +30 -delete` (age alone sweeps most of a folder)."""
+    ages = parsed.values("--min-age")
+    kinds = parsed.values("--include")
+    widened = parsed.values("--filter", "--filter-from", "--include-from", "--files-from")
+    return (
+        bool(ages and kinds)
+        and not widened
+        and all(not word.dynamic and retention.keeps_for(word.value, "seconds") for word in ages)
+        and all(not word.dynamic and word.value.rsplit("/", 1)[-1].strip("*") for word in kinds)
+    )
 
 
 _CLOUD_COPY = _words("cp copy copyto mv move moveto sync rsync bisync get")
@@ -273,7 +291,7 @@ def _mc(call: _Call) -> None:
 def _rclone(call: _Call) -> None:
     values = _words(
         "--config --exclude --include --filter --transfers --checkers --log-file "
-        "--log-level --bwlimit --max-age"
+        "--log-level --bwlimit --max-age --min-age"
     )
     operands = _parse(call.args, values, first_operand_ends=True).operands
     if operands:

@@ -57,6 +57,7 @@ def _payload(call: _Call, origin: _Origin, source: str, what: str = "code") -> N
     if origin & _Origin.DOWNLOAD:
         call.add(Intent.HOST_ACCESS, f"{call.prog} runs {what} downloaded by {source}")
         call.add(Intent.DYNAMIC, f"the {what} {call.prog} runs is fetched at run time by {source}")
+        call.add(Intent.UNKNOWN, f"what the {what} fetched by {source} does is not known here")
     elif origin & _Origin.DECODED:
         call.add(Intent.HOST_ACCESS, f"{call.prog} runs an obfuscated payload ({source})")
         call.add(Intent.DYNAMIC, f"the {what} {call.prog} runs is decoded at run time by {source}")
@@ -440,6 +441,7 @@ _BRIDGE = shell_registry.Bridge(
     leaks=_local_data,
     statements=_sql_arguments,
     write=_write_file,
+    run_file=_run_file,
 )
 
 

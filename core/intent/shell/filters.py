@@ -428,6 +428,8 @@ def _dump(call: _Call) -> None:
     if _dumps_password_hashes(call.prog, {option for option, _ in parsed.options}):
         origin |= _Origin.SECRET
         call.add(Intent.PRIVILEGE, f"{call.prog} copies every role with its password hash")
+    if parsed.has(*_DROPS_FIRST.get(call.prog.rsplit("/", 1)[-1], ())):
+        origin |= _Origin.DROPS  # whoever loads it drops the databases or tables it holds
     outputs = parsed.values("-f", "--file", "-r", "--result-file")
     for output in outputs:
         _record_write(call.effect, output, call.prog)
@@ -503,6 +505,15 @@ _EMPTIES_FIRST = {
     "pg_restore": ("-c", "--clean"),
     "mongorestore": ("--drop",),
     "mysqlimport": ("-d", "--delete"),
+}
+
+# options of a dumper whose SQL drops each database or table before recreating it: the client
+# that reads the dump drops them where it loads it (mysqldump's -c is --complete-insert)
+_DROPS_FIRST = {
+    "pg_dump": ("-c", "--clean"),
+    "pg_dumpall": ("-c", "--clean"),
+    "mysqldump": ("--add-drop-database",),
+    "mariadb-dump": ("--add-drop-database",),
 }
 
 _DECODERS: dict[str, _Decoder] = {

@@ -26,6 +26,7 @@ class _Functions:
         variables: dict[str, str]
         functions: dict[str, tuple[Node, bool]]  # name -> (body, read at a call)
         function_calls: int
+        in_body: int  # how many function bodies the walk is inside ("$@" is a call's arguments)
 
         def node_text(self, node: Node) -> str: ...
 
@@ -53,7 +54,7 @@ class _Functions:
         if bound and len(values) == len(arguments):
             self.variables.update(zip(_POSITIONS, values, strict=False))
         try:
-            self.statement(body, io)
+            self.read_body(body, io)
         finally:
             for position, value in before.items():
                 self.variables.pop(position, None)
@@ -67,4 +68,11 @@ class _Functions:
         for name, (body, called) in list(self.functions.items()):
             if not called or self.fact(f"function {name} called inside") is not None:
                 self.functions[name] = (body, True)
-                self.statement(body, io)
+                self.read_body(body, io)
+
+    def read_body(self, body: Node, io: _Io) -> None:
+        self.in_body += 1
+        try:
+            self.statement(body, io)
+        finally:
+            self.in_body -= 1

@@ -125,6 +125,7 @@ class _Analyzer(_Expander, _CredentialFlow, _Assignments, _Functions):
         self.scratch_created: set[str] = set()
         self.functions: dict[str, tuple[Node, bool]] = {}  # this script's: read where called
         self.function_calls = 0
+        self.in_body = 0
         self.namerefs: dict[str, str] = {}
         self.unstable = _reassigned(text)
         self.unrolled = 0
@@ -442,6 +443,10 @@ class _Analyzer(_Expander, _CredentialFlow, _Assignments, _Functions):
         name = call.name
         effect = call.effect
         call.stdout = _Feed(_Origin.DATA, f"the output of {name.display}")
+        if name.runs_own_arguments and not (call.args or self.in_body or self.depth):
+            effect.operation = name.display
+            effect.add(Intent.UNKNOWN, 'runs the command the script was given ("$@")')
+            return
         if name.dynamic:
             effect.operation = name.display
             effect.add(Intent.DYNAMIC, f"the program {name.display} is only known at run time")

@@ -51,6 +51,7 @@ class _Origin(Flag):
     DOWNLOAD = auto()  # fetched from the network
     DECODED = auto()  # decoded from an opaque encoding (base64, hex, rev)
     DUMP = auto()  # a database dump
+    DROPS = auto()  # a dump whose SQL drops what it recreates (pg_dump --clean)
     FILE = auto()  # a local file's contents, not visible here
     DATA = auto()  # some program's output, not visible here
     SECRET = auto()  # a credential (a secret manager's value, a live token)
@@ -90,6 +91,15 @@ class _Word:
     @classmethod
     def literal(cls, text: str) -> _Word:
         return cls(text, text)
+
+    @property
+    def runs_own_arguments(self) -> bool:
+        """``"$@"`` alone, as a command: it runs the command the script was given, which its
+        caller shows (a container's CMD), not this script; unknown here, as an image run with
+        no visible command is, rather than a command built at run time from unseen values.
+        Only in the script itself: in a function body or a nested ``sh -c`` the words are a
+        call's arguments, which may be visible and are judged there (dynamic)."""
+        return not self.split and self.value == EXPANSION_PLACEHOLDER and self.display == "$@"
 
     def tail(self, length: int) -> _Word:
         """The word without its first ``length`` characters (an attached option name)."""

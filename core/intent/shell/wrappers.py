@@ -73,6 +73,8 @@ def _wrapped(call: _Call) -> None:
         _environment(call)
     if runner in _ROOT_RUNNERS:
         _as_root(call, runner)
+        if rest and rest[0].runs_own_arguments:  # whatever the caller passes, run as root
+            call.add(Intent.DYNAMIC, f'{runner} runs the command the script was given ("$@")')
 
 
 def _as_root(call: _Call, runner: str) -> None:
@@ -263,7 +265,9 @@ def _ssh(call: _Call) -> None:
     feed = call.feed
     remote_start = len(call.effect.embedded)
     if command:
-        _script(call, _concat(command, " "), f"on {host}")
+        script = _concat(command, " ")
+        _script(call, script, f"on {host}")
+        _remote_control(call, script, call.effect.embedded[remote_start:], host)
     elif feed is not None:
         _stdin_program(call, shell=True)
     if feed is not None and feed.literal is None:
@@ -281,6 +285,23 @@ def _ssh(call: _Call) -> None:
             call.obj(ObjectKind.HOST, ObjectAction.EXPORT_TARGET, host)
             call.add(Intent.EXPORT, f"ssh sends {call.stdin()} to {host}")
     call.stdout = _Feed(_Origin.DOWNLOAD, f"ssh {host}")
+
+
+def _remote_control(
+    call: _Call, script: _Word, remote: Sequence[StatementEffect], host: str
+) -> None:
+    """A command ssh runs on another host as root (`sudo -u postgres dropdb`) that changes
+    something, or one whose program comes from a variable (`"$REMOTE_CMD"`: any program at all),
+    controls that host: host access, as a host-control program run there is."""
+    if script.value.lstrip().startswith(EXPANSION_PLACEHOLDER):
+        call.add(Intent.HOST_ACCESS, f"ssh runs a command taken from a variable on {host}")
+    for statement in remote:
+        runner = statement.text.split(maxsplit=1)[0] if statement.text.strip() else ""
+        if runner in _ROOT_RUNNERS | _SWITCH_USER and set(statement.intents) - {Intent.READ}:
+            call.add(Intent.HOST_ACCESS, f"ssh runs {statement.operation} as root on {host}")
+
+
+_SWITCH_USER = frozenset(("su", "runuser"))
 
 
 # what a remote command may do with the stdin it is sent (``cat > FILE``), and still keep it
