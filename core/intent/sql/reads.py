@@ -13,6 +13,7 @@ from guardrails_core.intent.sql.dialects import EMBEDDED_DIALECTS, A, I
 from guardrails_core.intent.sql.functions import (
     _check_function,
 )
+from guardrails_core.intent.sql.host_files import HOST_FILE_CLASSES
 from guardrails_core.intent.sql.settings import embed_shell
 from guardrails_core.intent.sql.statement import (
     _function_name,
@@ -162,6 +163,7 @@ def _read_location(statement: _Statement, name: str, literal: str) -> None:
         _outside_workspace(literal)
         and not _bucket_endpoint(name, literal)
         and not _own_temp_file(statement, literal)
+        and not _local_data_path(statement, literal)
     ):
         statement.add(I.HOST_ACCESS, f"{shown} reads {literal}, outside the working data")
     if "secrets" in file_classes(literal):
@@ -253,6 +255,30 @@ def _outside_workspace(location: str) -> bool:
         lowered.startswith(("/", "~", "file:", "http://", "https://", "ftp://", ".."))
         or (len(lowered) > 2 and lowered[1] == ":" and lowered[2] in "\\/")
         or ".." in re.split(r"[\\/]", lowered)
+    )
+
+
+# Folders of the host itself, not of data a pipeline keeps (with the file tables of
+# rules/programs.yaml: system, credential, startup and server files), and the shared temporary
+# folders anyone may plant a file in (the script's own temporary files are judged apart).
+_HOST_FOLDERS = re.compile(
+    r"^/(?:etc|proc|sys|dev|boot|root|run|usr|bin|sbin|tmp|lib\w*|opt/[^/]+/(?:bin|etc)|var/(?:tmp|run|log|"
+    r"spool|mail|lib/(?:postgresql|mysql|clickhouse|docker|kubelet|airflow)))(?:/|$)"
+)
+
+
+def _local_data_path(statement: _Statement, location: str) -> bool:
+    """An embedded engine (DuckDB, SQLite) reading an absolute path of data files
+    (`read_parquet('/data/lake/orders/*.parquet')`): the pipeline's process reads its own data,
+    as `cat /data/lake/x.csv` would; only the host's own folders and files (and `..`, `~`,
+    hidden names) are host access. A server database reading a path reads the server's disk."""
+    if statement.dialect_name not in EMBEDDED_DIALECTS or not location.startswith("/"):
+        return False
+    parts = location.split("/")
+    if ".." in parts or any(part.startswith(".") for part in parts if part):
+        return False
+    return not _HOST_FOLDERS.match(location) and HOST_FILE_CLASSES.isdisjoint(
+        file_classes(location)
     )
 
 
