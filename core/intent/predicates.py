@@ -442,11 +442,16 @@ def _restricted(select: exp.Select, compared: str = "", joined: bool = False) ->
     limit = select.args.get("limit")
     if limit is not None:
         count = constant(limit.expression)
-        if not (isinstance(count, float) and count >= _NO_LIMIT):
+        # a negative LIMIT is none in SQLite (and an error elsewhere): every row is returned
+        if not (isinstance(count, float) and (count >= _NO_LIMIT or count < 0)):
             return True
     distinct = select.args.get("distinct")
     if isinstance(distinct, exp.Distinct) and distinct.args.get("on") is not None:
         return True  # DISTINCT ON (key): one row per key
+    offset = select.args.get("offset")
+    if offset is not None and constant(offset.expression) == 0.0:
+        select = select.copy()
+        select.set("offset", None)  # OFFSET 0 skips no row
     keys = _FILTERS if joined else (*_FILTERS, "joins")
     return any(select.args.get(key) for key in keys)
 

@@ -354,6 +354,9 @@ _KEYWORD_HINTS: tuple[tuple[tuple[str, ...], Intent, str], ...] = (
 )
 
 
+# Statements that only list or describe: the words after them name what is listed.
+_LISTINGS = frozenset({"SHOW", "DESC", "DESCRIBE", "LIST"})
+
 # Hints meaning every row or the whole object is affected.
 _MASS_HINTS: tuple[tuple[str, ...], ...] = (
     ("PARTITION", "ALL"),
@@ -377,6 +380,8 @@ def _word_after(words: list[str], sequence: tuple[str, ...]) -> str | None:
 
 
 def _apply_keyword_hints(statement: _Statement, words: list[str]) -> None:
+    if words[0] in _LISTINGS:  # `SHOW GRANTS TO SHARE s` lists what a grant would give
+        return
     # `cascade => TRUE` names a procedure's argument (Oracle, Snowflake): not a keyword.
     words = [w for i, w in enumerate(words) if words[i + 1 : i + 2] != ["=>"]]
     for sequence, intent, message in _KEYWORD_HINTS:
