@@ -27,6 +27,7 @@ from guardrails_core.intent.sql.merge import _handle_merge
 from guardrails_core.intent.sql.pragmas import _handle_pragma
 from guardrails_core.intent.sql.procedures import _handle_execute
 from guardrails_core.intent.sql.reads import (
+    _local_data_path,
     _outside_workspace,
     _record_reads,
     working_folder_file,
@@ -335,7 +336,9 @@ def _handle_attach(statement: _Statement, node: exp.Attach, chunk: _Chunk | None
         # string is no path on this host.
         statement.obj(_location_kind(location), A.READ, location)
         statement.add(I.READ, f"ATTACH {location} (read-only) reads that database")
-        if engine in _FILE_ENGINES and _outside_workspace(_uri_path(location)):
+        path = _uri_path(location)  # a data path is read as read_parquet('/data/...') is
+        outside = _outside_workspace(path) and not _local_data_path(statement, path)
+        if engine in _FILE_ENGINES and outside:
             statement.add(I.HOST_ACCESS, f"ATTACH reads {location}, outside the working data")
         return
     if engine in _FILE_ENGINES and working_folder_file(statement, location):

@@ -262,8 +262,8 @@ def _outside_workspace(location: str) -> bool:
 # rules/programs.yaml: system, credential, startup and server files), and the shared temporary
 # folders anyone may plant a file in (the script's own temporary files are judged apart).
 _HOST_FOLDERS = re.compile(
-    r"^/(?:etc|proc|sys|dev|boot|root|run|usr|bin|sbin|tmp|lib\w*|opt/[^/]+/(?:bin|etc)|var/(?:tmp|run|log|"
-    r"spool|mail|lib/(?:postgresql|mysql|clickhouse|docker|kubelet|airflow)))(?:/|$)"
+    r"^/(?:etc|proc|sys|dev|boot|root|run|usr|bin|sbin|tmp|lib\w*|opt/[^/]+/(?:bin|etc)"
+    r"|var/(?:tmp|run|log|spool|mail|lib|cache|backups|www))(?:/|$)"
 )
 
 
