@@ -7,7 +7,6 @@ import sqlite3
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from tests.airflow.helpers import (
     run_dag,
     task_states,
 )
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.airflow
 
@@ -91,23 +91,24 @@ def _unless_resumed(client: Any, dag_id: str, task_id: str, answered: dict[str, 
     """An answer Airflow recorded but that never resumed the task would leave dag.test() waiting
     for ever: after two minutes the task is failed through the API, so the test fails, naming
     why, instead of hanging the suite."""
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
+
+    def stuck() -> list[dict[str, Any]]:
         listed = client.get(f"/api/v2/dags/{dag_id}/dagRuns/~/hitlDetails").json()
-        stuck = [
+        return [
             d["task_instance"]
             for d in listed["hitl_details"]
             if d["task_instance"]["task_id"] == task_id
             and d["response_received"]
             and d["task_instance"]["state"] == "awaiting_input"
         ]
-        if not stuck:
-            return
-        time.sleep(0.5)
-    for ti in stuck:
-        path = f"/api/v2/dags/{dag_id}/dagRuns/{ti['dag_run_id']}/taskInstances/{task_id}"
-        client.patch(path, json={"new_state": "failed"})
-    answered["error"] = AssertionError(f"{dag_id}.{task_id}: the answer never resumed the task")
+
+    try:
+        wait_until(lambda: not stuck(), timeout=120, interval=0.5, what="the answer to resume")
+    except AssertionError as error:
+        for ti in stuck():
+            path = f"/api/v2/dags/{dag_id}/dagRuns/{ti['dag_run_id']}/taskInstances/{task_id}"
+            client.patch(path, json={"new_state": "failed"})
+        answered["error"] = error
 
 
 def parked(detail: dict[str, Any]) -> bool:
@@ -127,37 +128,39 @@ def _answer(
 ) -> dict[str, Any]:
     """Answer the task's HITL request as a person would; TIMEOUT lets the scheduler's
     awaiting_input timeout sweep resolve it instead."""
-    deadline = time.monotonic() + timeout
     seen_parked: set[str] = set()
-    while time.monotonic() < deadline:
+    found: dict[str, dict[str, Any]] = {}
+
+    def settled() -> bool:
+        # Answered the moment the row shows awaiting_input, the response can land while the
+        # task process is still parking: recorded, yet never resuming it (seen under load on
+        # SQLite). A request seen parked on two polls in a row has settled.
         listed = client.get(f"/api/v2/dags/{dag_id}/dagRuns/~/hitlDetails")
         assert listed.status_code == 200, listed.text
         for detail in listed.json()["hitl_details"]:
             ti = detail["task_instance"]
             if ti["task_id"] != task_id or not parked(detail):
                 continue
-            # Answered the moment the row shows awaiting_input, the response can land while
-            # the task process is still parking: recorded, yet never resuming it (seen under
-            # load on SQLite). A request seen parked on two polls in a row has settled.
-            if ti["id"] not in seen_parked:
-                seen_parked.add(ti["id"])
-                continue
-            if before_answer is not None:
-                before_answer()
-            if answer == TIMEOUT:
-                subprocess.run(
-                    [sys.executable, "-c", SCHEDULER_SWEEP], check=True, capture_output=True
-                )
-                return dict(detail)
-            path = (
-                f"/api/v2/dags/{dag_id}/dagRuns/{ti['dag_run_id']}/taskInstances/"
-                f"{task_id}/-1/hitlDetails"
-            )
-            response = client.patch(path, json={"chosen_options": [answer]})
-            assert response.status_code == 200, response.text
-            return dict(detail)
-        time.sleep(0.5)
-    raise AssertionError(f"{dag_id}.{task_id} never asked for an approval")
+            if ti["id"] in seen_parked:
+                found["detail"] = detail
+                return True
+            seen_parked.add(ti["id"])
+        return False
+
+    wait_until(settled, timeout=timeout, interval=0.5, what=f"{dag_id}.{task_id} to ask")
+    detail = found["detail"]
+    ti = detail["task_instance"]
+    if before_answer is not None:
+        before_answer()
+    if answer == TIMEOUT:
+        subprocess.run([sys.executable, "-c", SCHEDULER_SWEEP], check=True, capture_output=True)
+        return dict(detail)
+    path = (
+        f"/api/v2/dags/{dag_id}/dagRuns/{ti['dag_run_id']}/taskInstances/{task_id}/-1/hitlDetails"
+    )
+    response = client.patch(path, json={"chosen_options": [answer]})
+    assert response.status_code == 200, response.text
+    return dict(detail)
 
 
 def test_approved_command_runs(warehouse: Path, api_server: ApiServer) -> None:

@@ -258,12 +258,13 @@ def _outside_workspace(location: str) -> bool:
     )
 
 
-# Folders of the host itself, not of data a pipeline keeps (with the file tables of
-# rules/programs.yaml: system, credential, startup and server files), and the shared temporary
-# folders anyone may plant a file in (the script's own temporary files are judged apart).
+# Folders of the host that the file tables of rules/programs.yaml do not list (their `system`
+# class holds /etc, /proc, /usr, /bin, /var/log ...): root's home, applications' state, caches,
+# the system's backups, web roots, and the shared temporary folders anyone may plant a file in
+# (the script's own temporary files are judged apart).
 _HOST_FOLDERS = re.compile(
-    r"^/(?:etc|proc|sys|dev|boot|root|run|usr|bin|sbin|tmp|lib\w*|opt/[^/]+/(?:bin|etc)"
-    r"|var/(?:tmp|run|log|spool|mail|lib|cache|backups|www))(?:/|$)"
+    r"^/(?:root|tmp|libexec|opt/[^/]+/(?:bin|etc)|var/(?:tmp|spool|mail|lib|cache|backups|www))"
+    r"(?:/|$)"
 )
 
 
