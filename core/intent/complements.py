@@ -13,6 +13,11 @@ def _has_complement(leaves: list[exp.Expr]) -> bool:
         return False
     if len(leaves) == 2:
         return _complementary(leaves[0], leaves[1])
+    kinds = {type(leaf) for leaf in leaves}
+    if not any(
+        issubclass(kind, exp.Not | exp.Is) or _OPPOSITES.get(kind) in kinds for kind in kinds
+    ):
+        return False  # `id = 1 OR id = 2 ...`: no term of a kind that could deny another
     written = {key for key in map(_key, leaves) if key is not None}
     return any(key is not None and key in written for key in map(_complement_key, leaves))
 

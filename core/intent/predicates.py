@@ -86,13 +86,17 @@ def _leaves(node: exp.Expr, kind: type[exp.Expr]) -> list[exp.Expr]:
     has thousands of OR-ed terms, more than Python's stack allows."""
     leaves: list[exp.Expr] = []
     pending = [node]
+    paren = exp.Paren
     while pending:
-        current = unparen(pending.pop())
-        if type(current) is kind:
+        current = pending.pop()
+        while True:  # down the left operands (a generated chain leans left), right ones pending
+            while type(current) is paren:
+                current = current.this
+            if type(current) is not kind:
+                leaves.append(current)
+                break
             pending.append(current.expression)
-            pending.append(current.this)
-        else:
-            leaves.append(current)
+            current = current.this
     return leaves
 
 
@@ -136,6 +140,15 @@ _SELF_COMPARISON: dict[type[exp.Expr], bool] = {
 
 def _comparison(node: exp.Expr, target: Target) -> bool | None:
     left, right = node.this, node.expression
+    if (
+        type(left) in _COLUMN_AND_VALUE
+        and type(right) in _COLUMN_AND_VALUE
+        and type(left) is not type(right)
+    ):
+        # `id = 42`, thousands of times in a generated filter: neither a constant nor a
+        # self-comparison, so only the column's range of values can make it hold for every row
+        passes = always_true(node, constant, target) or recorded_rows_pass(node, constant)
+        return True if passes else None
     if type(node) is exp.EQ and isinstance(right, exp.Any):
         inner = unparen(right.this)
         if isinstance(inner, exp.Select | exp.Subquery):  # `x = ANY (SELECT ...)` is `x IN (...)`
@@ -156,6 +169,9 @@ def _comparison(node: exp.Expr, target: Target) -> bool | None:
         return _SELF_COMPARISON[type(node)]
     passes = always_true(node, constant, target) or recorded_rows_pass(node, constant)
     return True if passes else None
+
+
+_COLUMN_AND_VALUE = (exp.Column, exp.Literal)
 
 
 def _collation_dependent(a: Any, b: Any) -> bool:

@@ -93,7 +93,9 @@ def looks_at_target(
     aliases of the target table itself: `t.id = t2.id` over a self-join matches every row.
     `columns`: the node's columns, when a walk over it already found them.
     """
-    for column in node.find_all(exp.Column) if columns is None else columns:
+    if columns is None:
+        columns = _compared_column(node) or node.find_all(exp.Column)
+    for column in columns:
         if mirrors and _mirrored(column, mirrors):
             continue
         if _compared_with_itself(column):
@@ -108,6 +110,19 @@ def looks_at_target(
         if qualifier in target or (not qualifier and not nested):
             return True
     return False
+
+
+def _compared_column(node: exp.Expr) -> tuple[exp.Column] | None:
+    """The one column of `column <op> literal` (either way round), without walking the node:
+    an OR of thousands of such terms is what generated pipeline SQL filters by."""
+    if type(node) not in _SELF_COMPARABLE:
+        return None
+    left, right = node.this, node.expression
+    if type(right) is exp.Column:
+        left, right = right, left
+    if type(left) is exp.Column and type(right) is exp.Literal:
+        return (left,)
+    return None
 
 
 def _nested(column: exp.Column, root: exp.Expr) -> bool:

@@ -10,6 +10,7 @@ from sqlglot.tokenizer_core import TokenType
 from guardrails_core.intent.complements import (
     unparen,
 )
+from guardrails_core.intent.node_index import NodeIndex
 from guardrails_core.intent.sql.ddl import _handle_alter, _handle_create, _handle_drop
 from guardrails_core.intent.sql.dialects import MAX_DEPTH, A, I, K
 from guardrails_core.intent.sql.dml import (
@@ -52,7 +53,9 @@ def _walk(statement: _Statement, tree: exp.Expr, chunk: _Chunk | None) -> None:
     # Every node of every statement passes here: the types are locals, not module lookups.
     handlers, table, cte, anonymous = _HANDLERS, exp.Table, exp.CTE, exp.Anonymous
     tables = statement.tables
-    for node in tree.walk():
+    index = NodeIndex(tree)
+    statement.indexes.keep(index)
+    for node in index.nodes:
         node_type = type(node)
         if node_type is table:
             tables.append(node)  # type: ignore[arg-type]

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from sqlglot import exp
 
+from guardrails_core.intent.node_index import NodeIndex
 from guardrails_core.intent.predicates import (
     missed_time_window,
     predicate_truth,
@@ -309,13 +312,17 @@ def _check_unbounded(
     condition = where.this if isinstance(where, exp.Where) else where
     if node is not None and isinstance(node.args.get("with_"), exp.With):
         condition = _ctes_inlined(condition, node)
-    identifiers, columns, national = _identifiers_and_columns(condition)
-    if national:  # a copy of the whole condition: only when there is an N'...' to read
+    # The statement's nodes from the walk that dispatched it, and the condition's parts from one
+    # walk: the checks below look there (a generated condition has 50,000 nodes).
+    index = statement.indexes.of(node) if node is not None else None
+    parts = _ConditionParts.of(condition)
+    if parts.national:  # a copy of the whole condition: only when there is an N'...' to read
         condition = condition.transform(_plain_string)
-        identifiers, columns, _ = _identifiers_and_columns(condition)
-    folded = fold_identifiers(condition, statement.names.dialect, identifiers)
+        parts = _ConditionParts.of(condition)
+    folded = fold_identifiers(condition, statement.names.dialect, parts.identifiers)
     if folded is not condition:
-        columns = list(folded.find_all(exp.Column))
+        parts = _ConditionParts.of(folded)
+    columns = parts.columns
     truth = predicate_truth(folded, target)
     if truth is True:
         statement.add(
@@ -324,8 +331,8 @@ def _check_unbounded(
         )
     elif (
         truth is None
-        and not looks_at_target(folded, target, _mirrors_for(columns, node, target), columns)
-        and not _joined_on_target(node, target)
+        and not looks_at_target(folded, target, _mirrors_for(columns, node, target, index), columns)
+        and not _joined_on_target(node, target, index)
     ):
         statement.add(
             I.MASS_MUTATION,
@@ -335,8 +342,8 @@ def _check_unbounded(
     elif (
         truth is None
         and folded.find(exp.Or) is not None  # without an OR, the check above said it all
-        and not _joined_on_target(node, target)
-        and (branch := unscoped_branch(folded, target, _mirrors(node, target))) is not None
+        and not _joined_on_target(node, target, index)
+        and (branch := unscoped_branch(folded, target, _mirrors(node, target, index))) is not None
     ):
         statement.add(
             I.MASS_MUTATION,
@@ -366,7 +373,7 @@ def _check_unbounded(
             f"{verb}'s WHERE compares a column with itself ({itself.sql()[:60]}): the filter meant "
             "to pick rows by it picks none out, so the rest of the condition is wider than written",
         )
-    elif truth is None and verb == "DELETE" and (copies := every_copy(folded, target)):
+    elif truth is None and verb == "DELETE" and (copies := every_copy(parts.memberships, target)):
         statement.add(
             I.MASS_MUTATION,
             f"DELETE's subquery ranks the copies of each key but returns the key "
@@ -450,46 +457,60 @@ def _quoted_names_as_strings(condition: exp.Expr) -> exp.Expr | None:
     )
 
 
-def _joined_on_target(node: exp.Expr | None, target: frozenset[str]) -> bool:
+def _joined_on_target(
+    node: exp.Expr | None, target: frozenset[str], index: NodeIndex | None = None
+) -> bool:
     """A join whose ON condition reads the target row (or a self-join alias of it) restricts it
     as a WHERE would."""
     if node is None:
         return False
     mirrors: frozenset[str] | None = None  # a walk over the statement: only once a join has ON
-    for join in node.find_all(exp.Join):
+    for join in node.find_all(exp.Join) if index is None else index.find_all(exp.Join):
         on = join.args.get("on")
         if on is None:
             continue
         if mirrors is None:
-            mirrors = _mirrors(node, target)
+            mirrors = _mirrors(node, target, index)
         if looks_at_target(fold_identifiers(on), target, mirrors):
             return True
     return False
 
 
-def _identifiers_and_columns(
-    condition: exp.Expr,
-) -> tuple[list[exp.Identifier], list[exp.Column], bool]:
-    """A condition's identifiers and columns, in walk order, and whether it holds a T-SQL
-    N'...' string, from one walk over it (a generated predicate has 50,000 nodes: folding
-    names, looking at the target and finding N'...' each walked it)."""
-    identifiers: list[exp.Identifier] = []
-    columns: list[exp.Column] = []
-    national = False
-    identifier, national_string = exp.Identifier, exp.National
-    for node in condition.find_all(identifier, exp.Column, national_string):
-        kind = type(node)
-        if kind is identifier:
-            identifiers.append(node)  # type: ignore[arg-type]
-        elif kind is national_string:
-            national = True
-        else:  # a Column, or a Pseudocolumn (Oracle ROWNUM, ...)
-            columns.append(node)  # type: ignore[arg-type]
-    return identifiers, columns, national
+class _ConditionParts(NamedTuple):
+    """What the checks of a condition look up in it, in walk order, from one walk over it (a
+    generated predicate has 50,000 nodes: folding names, looking at the target, finding N'...'
+    strings and IN lists each walked it)."""
+
+    identifiers: list[exp.Identifier]
+    columns: list[exp.Column]
+    memberships: list[exp.In]
+    national: bool  # a T-SQL N'...' string
+
+    @classmethod
+    def of(cls, condition: exp.Expr) -> _ConditionParts:
+        identifiers: list[exp.Identifier] = []
+        columns: list[exp.Column] = []
+        memberships: list[exp.In] = []
+        national = False
+        identifier, national_string, membership = exp.Identifier, exp.National, exp.In
+        for node in condition.find_all(identifier, exp.Column, national_string, membership):
+            kind = type(node)
+            if kind is identifier:
+                identifiers.append(node)  # type: ignore[arg-type]
+            elif kind is membership:
+                memberships.append(node)  # type: ignore[arg-type]
+            elif kind is national_string:
+                national = True
+            else:  # a Column, or a Pseudocolumn (Oracle ROWNUM, ...)
+                columns.append(node)  # type: ignore[arg-type]
+        return cls(identifiers, columns, memberships, national)
 
 
 def _mirrors_for(
-    columns: list[exp.Column], node: exp.Expr | None, target: frozenset[str]
+    columns: list[exp.Column],
+    node: exp.Expr | None,
+    target: frozenset[str],
+    index: NodeIndex | None = None,
 ) -> frozenset[str]:
     """The self-join aliases a condition (its `columns`) can use: looks_at_target reads them
     only for `x.c = y.c` (two columns of one name), so without such a comparison the
@@ -497,21 +518,24 @@ def _mirrors_for(
     for column in columns:
         parent = column.parent
         if isinstance(parent, _EQUALITIES) and isinstance(parent.expression, exp.Column):
-            return _mirrors(node, target)
+            return _mirrors(node, target, index)
     return frozenset()
 
 
 _EQUALITIES = (exp.EQ, exp.NullSafeEQ)
 
 
-def _mirrors(node: exp.Expr | None, target: frozenset[str]) -> frozenset[str]:
+def _mirrors(
+    node: exp.Expr | None, target: frozenset[str], index: NodeIndex | None = None
+) -> frozenset[str]:
     """Other aliases of the changed table in the same statement (a self-join)."""
     if node is None or not isinstance(node.this, exp.Table):
         return frozenset()
-    changed = _qualified_table(_aliased_target(node))
+    tables = list(node.find_all(exp.Table)) if index is None else index.find_all(exp.Table)
+    changed = _qualified_table(_aliased_target(node, tables))
     return frozenset(
         table.alias_or_name.lower()
-        for table in node.find_all(exp.Table)
+        for table in tables
         if table is not node.this
         and _qualified_table(table) == changed
         and table.alias_or_name.lower() not in target
@@ -519,11 +543,12 @@ def _mirrors(node: exp.Expr | None, target: frozenset[str]) -> frozenset[str]:
     )
 
 
-def _aliased_target(node: exp.Expr) -> exp.Expr:
-    """The table a statement's target alias stands for (T-SQL `UPDATE o ... FROM orders o`)."""
+def _aliased_target(node: exp.Expr, tables: list[exp.Table] | None = None) -> exp.Expr:
+    """The table a statement's target alias stands for (T-SQL `UPDATE o ... FROM orders o`).
+    `tables`: the statement's tables, when a walk over it already found them."""
     this: exp.Expr = node.this
     if isinstance(this, exp.Table) and not this.db and not this.alias:
-        for table in node.find_all(exp.Table):
+        for table in node.find_all(exp.Table) if tables is None else tables:
             if table is not this and table.alias.lower() == this.name.lower():
                 return table
     return this

@@ -17,10 +17,11 @@ from guardrails_core.intent.target_columns import SYSTEM_COLUMNS
 _RANKINGS = (exp.RowNumber, exp.Rank, exp.DenseRank)
 
 
-def every_copy(condition: exp.Expr, target: frozenset[str]) -> exp.In | None:
-    """The first `key IN (SELECT key FROM <target> <filter on a ranking PARTITION BY key>)` of
-    `condition` whose compared columns are all keys of the partition, or None."""
-    for node in condition.find_all(exp.In):
+def every_copy(memberships: list[exp.In], target: frozenset[str]) -> exp.In | None:
+    """The first `key IN (SELECT key FROM <target> <filter on a ranking PARTITION BY key>)` of a
+    condition's IN lists (`memberships`, in walk order) whose compared columns are all keys of
+    the partition, or None."""
+    for node in memberships:
         query = node.args.get("query")
         if node.args.get("negate") or query is None:
             continue

@@ -14,6 +14,7 @@ from sqlglot.dialects.dialect import Dialect, NormalizationStrategy
 from sqlglot.errors import SqlglotError
 from sqlglot.tokenizer_core import Token, TokenType
 
+from guardrails_core.intent.node_index import NodeIndexes
 from guardrails_core.intent.sql.dialects import (
     _QUOTED_TOKENS,
     A,
@@ -207,6 +208,7 @@ class _Statement:
         "dialect_name",
         "embedded",
         "findings",
+        "indexes",
         "intents",
         "names",
         "objects",
@@ -232,6 +234,8 @@ class _Statement:
         self.claimed_tables: set[int] = set()
         self.cte_names: set[str] = set()
         self.tables: list[exp.Table] = []
+        # The nodes of the trees its checks walk, from one walk of each (node_index.py).
+        self.indexes = NodeIndexes()
         # Text the script's variables hold so far (`SET @s = 'DROP ...'`), for dynamic SQL.
         self.texts: dict[str, str] = {}
         # Functions and procedures the script created (their bodies were analysed there).
