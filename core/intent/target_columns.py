@@ -94,7 +94,10 @@ def looks_at_target(
     `columns`: the node's columns, when a walk over it already found them.
     """
     if columns is None:
-        columns = _compared_column(node) or node.find_all(exp.Column)
+        compared = _compared_column(node)
+        if compared is not None:
+            return _changed_row_column(compared, target)
+        columns = node.find_all(exp.Column)
     for column in columns:
         if mirrors and _mirrored(column, mirrors):
             continue
@@ -112,17 +115,27 @@ def looks_at_target(
     return False
 
 
-def _compared_column(node: exp.Expr) -> tuple[exp.Column] | None:
-    """The one column of `column <op> literal` (either way round), without walking the node:
-    an OR of thousands of such terms is what generated pipeline SQL filters by."""
+def _compared_column(node: exp.Expr) -> exp.Column | None:
+    """The column of `column <op> literal` (either way round), without walking the node: an OR
+    of thousands of such terms is what generated pipeline SQL filters by."""
     if type(node) not in _SELF_COMPARABLE:
         return None
     left, right = node.this, node.expression
     if type(right) is exp.Column:
         left, right = right, left
     if type(left) is exp.Column and type(right) is exp.Literal:
-        return (left,)
+        return left
     return None
+
+
+def _changed_row_column(column: exp.Column, target: Target) -> bool:
+    """Whether the column of `column <op> literal` is a (non-system) column of the changed row:
+    compared with a literal, it is neither compared with itself nor with a mirror, nor nested."""
+    name = column.name.lower()
+    if not name or name in SYSTEM_COLUMNS:
+        return False
+    qualifier = column.table.lower()
+    return not qualifier or qualifier in target
 
 
 def _nested(column: exp.Column, root: exp.Expr) -> bool:
