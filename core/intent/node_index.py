@@ -18,17 +18,11 @@ _Node = TypeVar("_Node", bound=exp.Expr)
 class NodeIndex:
     __slots__ = ("_found", "_nodes", "root")
 
-    def __init__(self, root: exp.Expr) -> None:
+    def __init__(self, root: exp.Expr, nodes: list[exp.Expr] | None = None) -> None:
         self.root = root
-        self._nodes: list[exp.Expr] | None = None
+        # `nodes`: the root's walk, when the caller has just made it (breadth-first, as find_all)
+        self._nodes = nodes
         self._found: dict[tuple[type[exp.Expr], ...], list[exp.Expr]] = {}
-
-    @property
-    def nodes(self) -> list[exp.Expr]:
-        """Every node, breadth-first (the order of find_all)."""
-        if self._nodes is None:
-            self._nodes = list(self.root.walk())
-        return self._nodes
 
     def find_all(self, *types: type[_Node]) -> list[_Node]:
         """What `root.find_all(*types)` yields, as one list shared by every caller (read only)."""
@@ -37,24 +31,20 @@ class NodeIndex:
             if self._nodes is None and not self._found:  # one question only, so far: no list
                 found = list(self.root.find_all(*types))
             else:
-                found = [node for node in self.nodes if isinstance(node, types)]
+                if self._nodes is None:
+                    self._nodes = list(self.root.walk())
+                found = [node for node in self._nodes if isinstance(node, types)]
             self._found[types] = found
         return found  # type: ignore[return-value]
 
 
-class NodeIndexes:
-    """Indexes of the trees (and subtrees) one statement's checks walk, kept for the statement."""
+NodeIndexes = dict[int, NodeIndex]
+"""A statement's indexes by the id of their root (`index_of` checks the root is the same)."""
 
-    __slots__ = ("_by_root",)
 
-    def __init__(self) -> None:
-        self._by_root: dict[int, NodeIndex] = {}
-
-    def of(self, root: exp.Expr) -> NodeIndex:
-        index = self._by_root.get(id(root))
-        if index is None or index.root is not root:
-            index = self._by_root[id(root)] = NodeIndex(root)
-        return index
-
-    def keep(self, index: NodeIndex) -> None:
-        self._by_root[id(index.root)] = index
+def index_of(indexes: NodeIndexes, root: exp.Expr) -> NodeIndex:
+    """The index of `root` among a statement's, made (and kept) when it has none yet."""
+    index = indexes.get(id(root))
+    if index is None or index.root is not root:
+        index = indexes[id(root)] = NodeIndex(root)
+    return index

@@ -53,9 +53,9 @@ def _walk(statement: _Statement, tree: exp.Expr, chunk: _Chunk | None) -> None:
     # Every node of every statement passes here: the types are locals, not module lookups.
     handlers, table, cte, anonymous = _HANDLERS, exp.Table, exp.CTE, exp.Anonymous
     tables = statement.tables
-    index = NodeIndex(tree)
-    statement.indexes.keep(index)
-    for node in index.nodes:
+    nodes = list(tree.walk())  # kept: the checks of its statements look up tables and joins here
+    statement.indexes[id(tree)] = NodeIndex(tree, nodes)
+    for node in nodes:
         node_type = type(node)
         if node_type is table:
             tables.append(node)  # type: ignore[arg-type]

@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 from sqlglot import exp
 
-from guardrails_core.intent.node_index import NodeIndex
+from guardrails_core.intent.node_index import NodeIndex, index_of
 from guardrails_core.intent.predicates import (
     missed_time_window,
     predicate_truth,
@@ -314,7 +314,7 @@ def _check_unbounded(
         condition = _ctes_inlined(condition, node)
     # The statement's nodes from the walk that dispatched it, and the condition's parts from one
     # walk: the checks below look there (a generated condition has 50,000 nodes).
-    index = statement.indexes.of(node) if node is not None else None
+    index = index_of(statement.indexes, node) if node is not None else None
     parts = _ConditionParts.of(condition)
     if parts.national:  # a copy of the whole condition: only when there is an N'...' to read
         condition = condition.transform(_plain_string)

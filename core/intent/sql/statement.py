@@ -235,7 +235,7 @@ class _Statement:
         self.cte_names: set[str] = set()
         self.tables: list[exp.Table] = []
         # The nodes of the trees its checks walk, from one walk of each (node_index.py).
-        self.indexes = NodeIndexes()
+        self.indexes: NodeIndexes = {}
         # Text the script's variables hold so far (`SET @s = 'DROP ...'`), for dynamic SQL.
         self.texts: dict[str, str] = {}
         # Functions and procedures the script created (their bodies were analysed there).
