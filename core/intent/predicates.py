@@ -29,6 +29,7 @@ from guardrails_core.intent.value_ranges import (
     never_null,
     recorded_rows_pass,
     spans_whole_range,
+    truthy_key,
     version_slice,
 )
 
@@ -551,6 +552,10 @@ def _matches_itself(select: exp.Select, table: exp.Expr, target: Target) -> bool
     return inner in sides and bool(sides & (target - {inner}))
 
 
+def _bare_column(node: exp.Expr, target: Target) -> bool | None:
+    return True if truthy_key(node, target) else None
+
+
 _PREDICATES: dict[type[exp.Expr], Callable[[exp.Expr, Target], bool | None]] = {
     **{kind: _comparison for kind in _COMPARE},
     exp.Is: _is,
@@ -561,4 +566,5 @@ _PREDICATES: dict[type[exp.Expr], Callable[[exp.Expr, Target], bool | None]] = {
     exp.In: _in,
     exp.Between: _between,
     exp.Exists: _exists,
+    exp.Column: _bare_column,
 }

@@ -142,6 +142,15 @@ def never_null(node: exp.Expr, target: frozenset[str] = frozenset()) -> bool:
     return row is not None and row.not_null
 
 
+def truthy_key(node: exp.Expr, target: frozenset[str] = frozenset()) -> bool:
+    """A table's generated key standing alone as a condition (`WHERE id`, `OR contact_id` in
+    `contacts`): SQLite and MySQL read it as `<> 0`, and a key counts from 1, so it holds for
+    every row (stricter databases reject it). Not a flag (`WHERE expired`) nor a reference that
+    is set on some rows only (`WHERE coupon_id`)."""
+    row = _column_row(node, target)
+    return row is not None and row.not_null and row.bounds[0] >= 0 and math.isfinite(row.bounds[1])
+
+
 def always_true(
     node: exp.Expr,
     constant: Callable[[exp.Expr | None], Any],

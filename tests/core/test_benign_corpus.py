@@ -32,7 +32,6 @@ STILL_BLOCKED: dict[str, str] = {
     "benign-shell-077": "python -c builds an Airflow DagBag: imports every DAG file's code",
     "benign-shell-104": f"psql -f {_SQL_FILE}",
     "benign-shell-117": f"snowsql -f {_SQL_FILE}",
-    "benign-shell-134": "CREATE OR REPLACE TABLE replaces a table and its data (review)",
     "benign-shell-137": f"psql -f {_SQL_FILE}",
     "benign-shell-148": _RESTORE,
     "benign-shell-155": _RESTORE,

@@ -7,6 +7,7 @@ from sqlglot.dialects.dialect import Dialect
 from sqlglot.tokenizer_core import Token, TokenType
 
 from guardrails_core.intent.sql.access_policies import is_policy_kind, judge_policy_command
+from guardrails_core.intent.sql.ambient_secrets import ambient_secret
 from guardrails_core.intent.sql.blocks import (
     _BLOCK_STARTS,
     _block_body,
@@ -159,6 +160,9 @@ def _classify_by_keywords(
     _judge_settings(statement, rule, tokens)
     if rule.keywords[0] in ("CREATE", "ALTER") and is_policy_kind(rule.keywords[1:]):
         judge_policy_command(statement, found)
+    if rule.keywords == ("CREATE", "SECRET") and ambient_secret(tokens):
+        _forget(statement, I.PRIVILEGE)
+        statement.add(I.SCHEMA_CHANGE, "CREATE SECRET uses the host's own credential chain")
     if words[:2] == ["FLASHBACK", "TABLE"] and _contains(words, ("BEFORE", "DROP")):
         # TO BEFORE DROP brings a dropped table back from the recycle bin: nothing is replaced.
         for replaced in (I.DELETE, I.WRITE, I.MASS_MUTATION):

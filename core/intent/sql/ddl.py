@@ -465,7 +465,9 @@ def _handle_alter(statement: _Statement, node: exp.Alter, chunk: _Chunk | None) 
             if _all_partitions(action):
                 statement.add(I.MASS_MUTATION, "DROP PARTITION of every partition")
             mutations_only = True
-        elif any(isinstance(inner, exp.MergeTreeTTL) for inner in action.walk()):
+        elif _ttl_rules(action) and all(map(_moves_only, _ttl_rules(action))):
+            statement.add(I.SCHEMA_CHANGE, "a TTL that moves old rows to another disk keeps them")
+        elif _ttl_rules(action):
             statement.table(target, A.DELETE, kind)
             statement.add(I.DELETE, "MODIFY TTL deletes every row older than the new TTL")
             statement.add(I.SCHEMA_CHANGE, "MODIFY TTL changes the table's definition")
@@ -492,6 +494,22 @@ def _handle_alter(statement: _Statement, node: exp.Alter, chunk: _Chunk | None) 
         statement.table(target, A.ALTER, kind)
     if not actions:
         statement.add(I.SCHEMA_CHANGE, f"ALTER {_kind(node)} changes its definition")
+
+
+def _ttl_rules(action: exp.Expr) -> list[exp.Expr]:
+    """The rules of a ClickHouse `MODIFY TTL rule, rule ...`."""
+    return [rule for ttl in action.find_all(exp.MergeTreeTTL) for rule in ttl.expressions]
+
+
+def _moves_only(rule: exp.Expr) -> bool:
+    """`TTL d + INTERVAL 400 DAY TO VOLUME 'cold'`: the rows move to other storage and stay in
+    the table. A bare rule, DELETE, WHERE, GROUP BY (rows aggregated away) and RECOMPRESS are not
+    moves."""
+    return (
+        isinstance(rule, exp.MergeTreeTTLAction)
+        and bool(rule.args.get("to_disk") or rule.args.get("to_volume"))
+        and not any(rule.args.get(key) for key in ("delete", "recompress", "where", "group"))
+    )
 
 
 def _all_partitions(action: exp.Expr) -> bool:

@@ -171,7 +171,8 @@ def _function_text(
 
 
 def _formatted(node: exp.Format, texts: dict[str, str], unknown: str | None) -> str | None:
-    """FORMAT('TRUNCATE TABLE %s.%s', 'sales', 'orders') with text arguments."""
+    """FORMAT('TRUNCATE TABLE %s.%s', 'sales', 'orders') with text arguments; PostgreSQL's %L
+    writes its value as a quoted literal (`WHERE email = %L`)."""
     pattern = fold_text(node.this, texts, unknown)
     values = [fold_text(value, texts, unknown) for value in node.expressions]
     if pattern is None or any(value is None for value in values):
@@ -184,7 +185,9 @@ def _formatted(node: exp.Format, texts: dict[str, str], unknown: str | None) -> 
         if match.group() == "%%":
             pieces.append("%")
         elif remaining:
-            pieces.append(remaining.pop(0))
+            value = remaining.pop(0)
+            literal = match.group().endswith("L") and value != unknown
+            pieces.append("'" + value.replace("'", "''") + "'" if literal else value)
         else:
             return None
         position = match.end()
