@@ -67,6 +67,7 @@ EFFECTS = (
     "mass-write",
     "host",
     "host-file",
+    "host-root",
     "dynamic",
     "unknown",
     "read",

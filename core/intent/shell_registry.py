@@ -443,10 +443,11 @@ def _record(call: Call, program: Program, verdict: Verdict) -> None:
         call.add(Intent.WRITE, what)
         call.add(Intent.MASS_MUTATION, what)
         call.obj(kind, ObjectAction.WRITE, name)
-    elif effect in ("host", "host-file"):
+    elif effect in ("host", "host-file", "host-root"):
         call.add(Intent.HOST_ACCESS, what)
-        if effect == "host-file":
-            call.add(Intent.PRIVILEGE, f"{what}: written with the server's own rights")
+        if effect != "host":  # a file written, or a shell given, with the host's own rights
+            done = "written" if effect == "host-file" else "run as root"
+            call.add(Intent.PRIVILEGE, f"{what}: {done} with the server's own rights")
     elif effect == "dynamic":
         call.add(Intent.DYNAMIC, what)
     elif effect in ("secret", "named-secrets"):
