@@ -39,6 +39,7 @@ class Values:
     any: bool = False  # one value among them is enough (else every one given must be)
     each: str = ""  # a value is a list split on this: every piece must match (a,b,c)
     key: bool = False  # a value is a key path (["db"]["host"]): its last key must match
+    scratch: bool = False  # a value is a table ([project:]dataset.table) scratch by its name
 
     def holds(self, args: Sequence[str]) -> bool:
         """One of the options given, and each time (the last one given wins) with a value in the
@@ -49,6 +50,8 @@ class Values:
         ]
         if self.key:
             given = [_last_key(value) for value in given]
+        if self.scratch:
+            return bool(given) and all(_scratch_table(value) for value in given)
         matches = [
             all(
                 any(fnmatchcase(piece, glob) for glob in self.allowed)
@@ -62,14 +65,24 @@ class Values:
 def values(row: dict[str, Any] | None) -> Values | None:
     if not row:
         return None
-    allowed = tuple(str(value) for value in row["in"])
+    allowed = tuple(str(value) for value in row.get("in") or ())
     return Values(
         tuple(row["options"]),
         allowed,
         bool(row.get("any", False)),
         str(row.get("each", "")),
         bool(row.get("key", False)),
+        bool(row.get("scratch", False)),
     )
+
+
+def _scratch_table(value: str) -> bool:
+    """`project:scratch_jk.sample`, `tmp.orders`: a table that is scratch by its dataset or
+    name (rules/sql_scratch.yaml); a name without its dataset is not known to be."""
+    from guardrails_core.intent.sql.temporaries import scratch_name
+
+    *_, dataset, name = ["", *value.rpartition(":")[2].split(".")]
+    return bool(dataset and name) and scratch_name(dataset, name)
 
 
 _KEY_PATH = re.compile(r"""^(?:\[(?:"[\w-]+"|'[\w-]+')\])+$""")

@@ -47,6 +47,7 @@ RULES = Path(__file__).parent / "rules" / "programs.yaml"
 #: Effects in the order the shared vocabulary is tried; the first that a part names wins.
 EFFECTS = (
     "destroy",
+    "unseen-destroy",
     "unmigrate",
     "drop-database",
     "delete",
@@ -66,6 +67,7 @@ EFFECTS = (
     "mass-write",
     "host",
     "host-file",
+    "host-root",
     "dynamic",
     "unknown",
     "read",

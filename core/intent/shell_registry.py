@@ -87,7 +87,7 @@ class Bridge:
     script: Callable[[Any, Any, str], None]
     sql: Callable[[Any, str | None, Any], None]
     inner: Callable[[Any, list[Any]], None]
-    body: Callable[[Any, Any], None]  # an HTTP request body: the SQL it carries is analysed
+    body: Callable[[Any, Any, str | None], None]  # an HTTP body: its SQL (of a dialect) is analysed
     line: Callable[[Any, list[Any]], None]  # a command read from stdin, run with no input
     leaks: Callable[[Any], bool]  # a word built from a local file's or a database's contents
     statements: Callable[[Any], None]  # whole SQL statements among the arguments: analysed
@@ -392,10 +392,12 @@ def _record(call: Call, program: Program, verdict: Verdict) -> None:
     name = verdict.target or " ".join(verdict.subcommand) or call.prog
     what = f"{call.prog} {verdict.message}".strip()
     effect = verdict.effect
-    if effect == "destroy":
+    if effect in ("destroy", "unseen-destroy"):
         call.add(Intent.DELETE, what)
         call.add(Intent.MASS_MUTATION, f"{what}: it and everything in it are deleted")
         call.obj(kind, ObjectAction.DROP, name)
+        if effect == "unseen-destroy":  # deletes by its name; what it deletes is not visible
+            call.add(Intent.UNKNOWN, f"{what}: its code is not visible here")
     elif effect in ("unmigrate", "rollback"):  # the down migrations drop what the up ones built
         call.add(Intent.SCHEMA_CHANGE, what)
         call.add(Intent.DELETE, f"{what}: tables and columns are dropped with their data")
@@ -441,10 +443,11 @@ def _record(call: Call, program: Program, verdict: Verdict) -> None:
         call.add(Intent.WRITE, what)
         call.add(Intent.MASS_MUTATION, what)
         call.obj(kind, ObjectAction.WRITE, name)
-    elif effect in ("host", "host-file"):
+    elif effect in ("host", "host-file", "host-root"):
         call.add(Intent.HOST_ACCESS, what)
-        if effect == "host-file":
-            call.add(Intent.PRIVILEGE, f"{what}: written with the server's own rights")
+        if effect != "host":  # a file written, or a shell given, with the host's own rights
+            done = "written" if effect == "host-file" else "run as root"
+            call.add(Intent.PRIVILEGE, f"{what}: {done} with the server's own rights")
     elif effect == "dynamic":
         call.add(Intent.DYNAMIC, what)
     elif effect in ("secret", "named-secrets"):
@@ -510,10 +513,16 @@ def _code(call: Call, carrier: Carrier, value: Any, bridge: Bridge) -> None:
     elif language == "commas":
         bridge.script(call, type(value).literal(" ".join(value.value.split(","))), label)
     elif language == "request":
-        bridge.body(call, value)
+        bridge.body(call, value, carrier.dialect)
+    elif language == "query-request":  # a query API's body: its statement is what runs
+        before = len(call.effect.embedded)
+        if not value.dynamic:
+            bridge.body(call, value, carrier.dialect)
+        if len(call.effect.embedded) == before:
+            call.add(Intent.DYNAMIC, f"{call.prog} sends a query whose SQL is not visible here")
     elif language == "parameters":  # a run's conf: SQL in it is run by code not visible here
         before = len(call.effect.embedded)
-        bridge.body(call, value)
+        bridge.body(call, value, carrier.dialect)
         if len(call.effect.embedded) > before:
             call.add(Intent.DYNAMIC, f"{call.prog} hands SQL to a run as a parameter ({label})")
     elif language == "vim":

@@ -236,15 +236,28 @@ def _piped(call: _Call, command: str, written: str) -> None:
         call.analyzer.run_inner(call, argv, feed=results, transparent=False)
 
 
-# `\copy ... TO 'file'` in the working folder: the client writes the rows to the task's own
-# file, as `COPY ... TO STDOUT > file` would (the last TO is the target, after any query).
-# Anywhere else (/tmp, shared folders) the rows are left where others read them: an export.
+# `\copy ... TO 'file'` in the working folder or another local folder of the client's: the
+# client writes the rows to its own file, as `COPY ... TO STDOUT > file` would (the last TO is
+# the target, after any query). In a folder every local user may write (/tmp, /dev/shm) the
+# rows are left where others read them: an export.
 _CLIENT_COPY_TARGET = re.compile(r"(?is).*\bto\s+('[^']*')")
+
+
+def _own_file(path: str) -> bool:
+    if _is_workspace(_Word.literal(path)):
+        return True
+    shared = [f"{root.rstrip('/')}/" for root in shell_registry.environment("writable")]
+    return (
+        path.startswith("/")
+        and not path.startswith(tuple(root for root in shared if root.startswith("/")))
+        and ".." not in path.split("/")
+        and not shell_registry.file_classes(path)
+    )
 
 
 def _client_copy(call: _Call, sql: str) -> str:
     target = _CLIENT_COPY_TARGET.match(sql)
-    if target is None or not _is_workspace(_Word.literal(target.group(1).strip("'"))):
+    if target is None or not _own_file(target.group(1).strip("'")):
         return sql
     _record_write(call.effect, _Word.literal(target.group(1).strip("'")), f"{call.prog} \\copy")
     return sql[: target.start(1)] + "STDOUT".ljust(len(target.group(1))) + sql[target.end(1) :]

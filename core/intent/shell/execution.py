@@ -394,10 +394,10 @@ def _run_words(call: _Call, words: list[_Word]) -> None:
     call.analyzer.run_inner(call, words, feed=call.feed, transparent=False)
 
 
-def _request_body(call: _Call, body: _Word) -> None:
+def _request_body(call: _Call, body: _Word, dialect: str | None) -> None:
     from guardrails_core.intent.shell.network import _sql_in_payloads
 
-    _sql_in_payloads(call, [body])
+    _sql_in_payloads(call, [body], dialect)
 
 
 def _run_line(call: _Call, words: list[_Word]) -> None:

@@ -234,6 +234,8 @@ def _special_file(
 ) -> None:
     """Startup, trust, credential and database files mean more than their bytes (data table)."""
     classes = shell_registry.file_classes(target.value)
+    if target.dynamic:  # `$PGDATA/...`: a folder the server's own environment names
+        classes |= shell_registry.file_classes(target.display) & {"data"}
     name = target.display
     if writes and "startup" in classes and not _harmless_startup(content):
         effect.add(Intent.HOST_ACCESS, f"{how} writes {name}, which runs as code later")
@@ -249,6 +251,8 @@ def _special_file(
         effect.add(Intent.HOST_ACCESS, f"{how} changes {name}, a database server's own file")
     if not writes and "secrets" in classes:
         effect.add(Intent.PRIVILEGE, f"{how} reads {name}, which holds credentials")
+    if not writes and "data" in classes:  # the server's files read on its host, not by SQL
+        effect.add(Intent.HOST_ACCESS, f"{how} reads {name}, a database server's own file")
 
 
 # `ExecStart=-/bin/sh -c '...'` (systemd units), `Exec=...` (autostart entries): the command

@@ -237,8 +237,9 @@ _SQL_FIELDS = re.compile(  # JSON, YAML flow ({sql: '...'}) or a query string
 )
 
 
-def _sql_in_payloads(call: _Call, words: Sequence[_Word]) -> None:
-    """SQL sent over HTTP (ClickHouse, InfluxQL, Databricks, Trino REST): analysed as SQL."""
+def _sql_in_payloads(call: _Call, words: Sequence[_Word], dialect: str | None = None) -> None:
+    """SQL sent over HTTP (ClickHouse, InfluxQL, Databricks, Trino REST): analysed as SQL (of
+    the engine's dialect when the API says which)."""
     from urllib.parse import unquote_plus
 
     for word in words:
@@ -249,8 +250,9 @@ def _sql_in_payloads(call: _Call, words: Sequence[_Word]) -> None:
             found = unquote_plus(query) if query is not None else single
             candidates.append(double.replace('\\"', '"') if double is not None else found)
         for sql in candidates:
-            if _SQL_START.match(sql):
-                call.effect.embedded.extend(call.analyzer.nested_sql(sql, None))
+            # a query API of a known engine: its statement field is SQL, whatever its first word
+            if _SQL_START.match(sql) or (dialect is not None and sql.strip()):
+                call.effect.embedded.extend(call.analyzer.nested_sql(sql, dialect))
 
 
 _WGET_VALUES = _words(

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from guardrails_core.intent import shell_registry
+from guardrails_core.intent.program_loader import registry
 from guardrails_core.intent.shell.words import (
     EXPANSION_PLACEHOLDER,
     _Effect,
@@ -142,6 +143,8 @@ _AZURE_HOSTS = (".blob.core.windows.net", ".dfs.core.windows.net", ".file.core.w
 def _is_scratch(word: _Word) -> bool:
     """A literal path strictly inside /tmp/ or /var/tmp/, or a relative build or cache folder
     (also a path built of `${X:?}` guards: see guarded_path)."""
+    if _temporary_leaf(word):
+        return True
     path = guarded_path(word) if word.dynamic else word.value
     if path is None:
         return False
@@ -187,6 +190,24 @@ def guarded_path(word: _Word) -> str | None:
     for name in names:
         value = value.replace(EXPANSION_PLACEHOLDER, name, 1)
     return value
+
+
+def _temporary_leaf(word: _Word) -> bool:
+    """`/data/pipeline/${RUN_ID:?}/tmp`: a folder named as temporary (tmp, temp, scratch: the
+    scratch bucket names) two levels or more below the root, its name written out. `${X:?}`
+    guards cannot expand empty, and whatever they hold (even `..`), the folder deleted is
+    one of that name; any other expansion may hold a space, a glob or nothing."""
+    if word.glob or word.split or not word.value.startswith("/"):
+        return False
+    if word.dynamic and not all(_NON_EMPTY.fullmatch(e) for e in word.expansions):
+        return False
+    parts = [part for part in word.value.split("/") if part not in ("", ".")]
+    return (
+        len(parts) >= 3
+        and ".." not in parts
+        and parts[-1] in registry().scratch_buckets
+        and not shell_registry.file_classes(word.value)
+    )
 
 
 def _is_workspace(word: _Word) -> bool:
@@ -324,7 +345,10 @@ _VERSIONED = re.compile(r"^(python|pypy|perl|ruby|php|lua|node)[\d.]*$")
 
 
 def _canonical(program: str) -> str:
-    """The table key for a program name: python3.11 -> python, mkfs.ext4 -> mkfs."""
+    """The table key for a program name: python3.11 -> python, mkfs.ext4 -> mkfs; a notebook
+    cell's `!cmd` -> `!`."""
+    if program.startswith("!") and len(program) > 1:
+        return "!"
     versioned = _VERSIONED.match(program)
     if versioned:
         return "python" if versioned.group(1) == "pypy" else versioned.group(1)

@@ -81,9 +81,11 @@ from guardrails_core.intent.shell.options import _Handler, _words
 from guardrails_core.intent.shell.vcs import _git
 from guardrails_core.intent.shell.wrappers import (
     _WRAPPERS,
+    NOTEBOOK_SHELLS,
     _docker,
     _environment,
     _kubectl,
+    _notebook_shell,
     _parallel,
     _ssh,
     _su,
@@ -197,6 +199,8 @@ def _handlers() -> dict[str, _Handler]:
         "xh": _httpie,
         "kubectl": _kubectl,
         "oc": _kubectl,
+        "!": _notebook_shell,
+        **dict.fromkeys(NOTEBOOK_SHELLS, _notebook_shell),
     }
     groups: list[tuple[Collection[str], _Handler]] = [
         (_COMPRESSORS, _compressor),

@@ -452,6 +452,17 @@ def _kubectl(call: _Call) -> None:
         call.obj(ObjectKind.PROGRAM, ObjectAction.EXECUTE, call.name.display)
 
 
+def _notebook_shell(call: _Call) -> None:
+    """A notebook cell's shell escape (IPython, Jupyter, Databricks): `!cmd` and the `%sh`,
+    `%%bash` magics run the command after the prefix; a cell magic alone on its line makes
+    the lines below it shell lines, which are read as they are."""
+    words = [call.name.after("!"), *call.args] if call.prog.startswith("!") else call.args
+    if words:
+        call.analyzer.run_inner(call, words, feed=call.feed, transparent=True)
+
+
+NOTEBOOK_SHELLS = ("%sh", "%%sh", "%bash", "%%bash", "%system", "%sx", "%%system")
+
 _WRAPPERS: dict[str, _Wrapper] = {
     "sudo": _Wrapper(
         _words(
