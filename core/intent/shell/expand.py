@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from tree_sitter import Node
 
 from guardrails_core.intent.shell.credentials import VARIABLE_USE
+from guardrails_core.intent.shell.listings import read_variables
 from guardrails_core.intent.shell.options import _NETWORK_DEVICE, _file_read, _words
 from guardrails_core.intent.shell.parse_errors import _is_read_write_half
 from guardrails_core.intent.shell.words import (
@@ -67,6 +68,7 @@ class _Expander:
         variables: dict[str, str]
         decoded: dict[str | int, _Feed]
         globbed: set[str]
+        listed_names: dict[int, _Word]
         produced: dict[str, _Feed]
 
         @staticmethod
@@ -131,7 +133,12 @@ class _Expander:
         """``for t in orders customers; do ...``: over a few literal words, the body is read
         once per word with the variable bound (anything else: the variable is unknown)."""
         name, body = node.child_by_field_name("variable"), node.child_by_field_name("body")
-        values = self.words([child for child, field in _fields(node) if field == "value"])
+        value_nodes = [child for child, field in _fields(node) if field == "value"]
+        values = self.words(value_nodes)
+        listed = self.listed_names.get(value_nodes[0].start_byte) if len(value_nodes) == 1 else None
+        if name is not None and body is not None and listed is not None:
+            # for f in $(ls /data): the body runs on every name the listing prints
+            return self.over_listing([self.node_text(name)], listed, node, io)
         literal = values and all(not w.dynamic for w in values) and len(values) <= 8
         if name is None or body is None or not literal:
             return self.compound(node, io)
@@ -151,6 +158,41 @@ class _Expander:
         self.variables.pop(variable, None)
         if before is not None:
             self.variables[variable] = before
+        return output
+
+    def while_loop(self, node: Node, io: _Io) -> _Feed | None:
+        """``ls /data | while read -r f; do ...``: the variable is each name the listing on the
+        loop's input prints."""
+        condition = node.child_by_field_name("condition")
+        names = io.feed.names if io.feed is not None else None
+        if condition is not None and condition.type != "command":
+            condition = next((c for c in condition.children if c.type == "command"), None)
+        if names is None or not names.glob or condition is None:
+            return self.compound(node, io)
+        words = [
+            self.node_text(child)
+            for child in condition.children
+            if child.type not in ("variable_assignment", "file_redirect")
+        ]
+        variables = read_variables(words[1:]) if words[:1] == ["read"] else []
+        if not variables:
+            return self.compound(node, io)
+        return self.over_listing(variables, names, node, io)
+
+    def over_listing(
+        self, variables: Sequence[str], names: _Word, node: Node, io: _Io
+    ) -> _Feed | None:
+        before = {variable: self.variables.get(variable) for variable in variables}
+        for variable in variables:
+            self.variables[variable] = names.value
+            if names.glob:
+                self.globbed.add(variable)
+        output = self.compound(node, io)
+        for variable, value in before.items():
+            self.globbed.discard(variable)
+            self.variables.pop(variable, None)
+            if value is not None:
+                self.variables[variable] = value
         return output
 
     # ----- redirections
@@ -420,6 +462,8 @@ class _Expander:
             return
         if node.type == "command_substitution" and self.node_text(node).startswith("$("):
             output = self.run_substitution(node)
+            if output is not None and output.names is not None and output.names.glob:
+                self.listed_names[node.start_byte] = output.names
             literal = output.literal if output is not None else None
             payload = output is not None and bool(output.origin & _PAYLOAD)
             if literal is not None and not literal.dynamic and not payload:

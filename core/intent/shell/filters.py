@@ -20,6 +20,7 @@ from guardrails_core.intent.shell.files import (
     _record_write,
     _special_file,
 )
+from guardrails_core.intent.shell.listings import ls_names
 from guardrails_core.intent.shell.options import (
     _Call,
     _file_read,
@@ -245,6 +246,7 @@ def _reader(call: _Call) -> None:
         _Origin.FILE,
         f"{call.prog} {_names(files)}",
         listing=listing,
+        names=ls_names(parsed, files) if call.prog == "ls" else None,
         secrets_of=None if call.prog in _METADATA_ONLY else _secrets_in(call, files),
     )
     call.stdout = None if written else stdout

@@ -118,6 +118,7 @@ class _Analyzer(_Expander, _CredentialFlow, _Assignments, _Functions):
         # Known substitution output (by position) and text decoded from a literal (by variable).
         self.decoded: dict[str | int, _Feed] = {}
         self.globbed: set[str] = set()  # loop variables bound to a glob pattern's matches
+        self.listed_names: dict[int, _Word] = {}  # $(ls DIR) substitutions, by where they start
         # Paths this script made point at others (`ln -s /data ./build`, `mv /data ./x`): a
         # later delete of the path is judged by where it points.
         self.links: dict[str, str] = links if links is not None else {}
@@ -186,6 +187,8 @@ class _Analyzer(_Expander, _CredentialFlow, _Assignments, _Functions):
             return self.pipeline(node, io)
         if kind == "for_statement":
             return self.loop(node, io)
+        if kind == "while_statement":
+            return self.while_loop(node, io)
         if kind == "redirected_statement":
             return self.redirected(node, io)
         if kind in ("variable_assignment", "variable_assignments"):

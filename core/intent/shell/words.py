@@ -281,6 +281,7 @@ class _Feed:
     description: str  # for findings: "a heredoc", "curl https://x", "dump.sql"
     literal: _Word | None = None  # the text itself, when it is known statically
     listing: _Listing | None = None  # file names of one kind, by age (shell/rotation.py)
+    names: _Word | None = None  # stands for each path a listing prints (shell/listings.py)
     secrets_of: str | None = None  # the secret files (.env.prod) whose bytes these are
 
     def passed_through(self, program: str) -> _Feed:
