@@ -282,6 +282,8 @@ class _Feed:
     literal: _Word | None = None  # the text itself, when it is known statically
     listing: _Listing | None = None  # file names of one kind, by age (shell/rotation.py)
     names: _Word | None = None  # stands for each path a listing prints (shell/listings.py)
+    state_of: str | None = None  # the program whose installed state this lists (crontab -l)
+    filtered: bool = False  # a filter (grep -v, sed) changed the lines on the way
     secrets_of: str | None = None  # the secret files (.env.prod) whose bytes these are
 
     def passed_through(self, program: str) -> _Feed:
@@ -290,6 +292,8 @@ class _Feed:
             self.origin | _Origin.DATA,
             f"{self.description} via {program}",
             secrets_of=self.secrets_of,
+            state_of=self.state_of,
+            filtered=True,
         )
 
 
