@@ -10,6 +10,7 @@ from enum import Enum, Flag, auto
 import tree_sitter_bash
 from tree_sitter import Language, Node, Parser
 
+from guardrails_core.intent.shell.generated_sql import Generated
 from guardrails_core.model import (
     CommandKind,
     Finding,
@@ -284,6 +285,7 @@ class _Feed:
     names: _Word | None = None  # stands for each path a listing prints (shell/listings.py)
     state_of: str | None = None  # the program whose installed state this lists (crontab -l)
     filtered: bool = False  # a filter (grep -v, sed) changed the lines on the way
+    generated: Generated | None = None  # SQL a query prints per row (shell/generated_sql.py)
     secrets_of: str | None = None  # the secret files (.env.prod) whose bytes these are
 
     def passed_through(self, program: str) -> _Feed:
