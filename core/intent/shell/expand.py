@@ -267,7 +267,13 @@ class _Expander:
         if redirect.type == "herestring_redirect":
             return _Feed(_Origin.NONE, "a here-string", _concat([target, _Word.literal("\n")]))
         if target.origin:  # < <(cmd)
-            return _Feed(target.origin, target.source or target.display)
+            listed = [
+                self.listed_names[child.start_byte]
+                for child in redirect.children
+                if child.start_byte in self.listed_names
+            ]
+            names = listed[0] if listed else None  # < <(find /data -type f)
+            return _Feed(target.origin, target.source or target.display, names=names)
         network = _NETWORK_DEVICE.match(target.value)
         if network:
             effect.obj(ObjectKind.HOST, ObjectAction.READ, network.group(1))
@@ -462,8 +468,6 @@ class _Expander:
             return
         if node.type == "command_substitution" and self.node_text(node).startswith("$("):
             output = self.run_substitution(node)
-            if output is not None and output.names is not None and output.names.glob:
-                self.listed_names[node.start_byte] = output.names
             literal = output.literal if output is not None else None
             payload = output is not None and bool(output.origin & _PAYLOAD)
             if literal is not None and not literal.dynamic and not payload:
@@ -561,6 +565,8 @@ class _Expander:
         for child in node.children:
             if child.type in _STATEMENT_TYPES:
                 output = self.statement(child, io)
+        if output is not None and output.names is not None and output.names.glob:
+            self.listed_names[node.start_byte] = output.names  # for f in $(ls /data)
         return output
 
     def temp_folder(self, written: str) -> bool:
