@@ -92,9 +92,12 @@ def _parts(node: exp.Expression) -> list[str | exp.Expression] | None:
 
 
 def _stand_in(value: exp.Expression, pinned: dict[str, str], dialect: str | None) -> str:
-    """A selected value as the name it stands for: the literal a filter pins it to, else `*`."""
-    column = value.name.lower() if isinstance(value, exp.Column) else ""
-    name = pinned.get(column, _STAND_IN)
+    """A selected value as the name it stands for: the literal a filter pins its column to
+    (``quote_ident(schemaname)`` is schemaname's), else `*`."""
+    if isinstance(value, exp.Literal) and value.is_string:
+        return str(value.this)
+    column = value if isinstance(value, exp.Column) else value.find(exp.Column)
+    name = pinned.get(column.name.lower(), _STAND_IN) if column is not None else _STAND_IN
     return exp.to_identifier(name, quoted=True).sql(dialect=dialect or None)
 
 
