@@ -232,7 +232,12 @@ def _parallel(call: _Call) -> None:
             run = line.replace("{}", item) if "{}" in line else f"{line} {item}"
             _script(call, _Word.literal(run), "parallel")
         return
-    if command:
+    scoped = None if given else _scoped(call.feed)
+    if command and scoped is not None:  # `find ... -mtime +30 -name '*.tmp' | parallel rm {}`
+        placed = [scoped if word.value == "{}" else word for word in command]
+        argv = placed if any(word.value == "{}" for word in command) else [*command, scoped]
+        call.analyzer.run_inner(call, argv, feed=None, transparent=True)
+    elif command:
         appended = _Word(
             EXPANSION_PLACEHOLDER,
             "{parallel input}",
