@@ -235,6 +235,9 @@ def _reader(call: _Call) -> None:
             call.stdout = replace(call.stdout, listing=cut(call.prog, parsed, call.feed))
         if call.prog in ("ls", "du", "tree", "stat"):
             call.add(Intent.READ, f"{call.prog} lists the current directory")
+        if call.prog == "ls" and not written:  # `ls | while read f`: every entry here
+            here = ls_names(parsed, [_Word.literal(".")])
+            call.stdout = _Feed(_Origin.FILE, "ls of the current folder", names=here)
         return
     for file in files:
         call.obj(ObjectKind.FILE, ObjectAction.READ, file.display)
