@@ -104,6 +104,10 @@ def _run_sql_client(call: _Call, client: _SqlClient, parsed: _Parsed) -> None:
             known.append(file)
             call.obj(ObjectKind.FILE, ObjectAction.READ, file.display)
             _embed_sql(call, client, content.literal, f" from {file.display} (written above)")
+        elif content is not None and content.generated is not None:  # a query's SQL, saved
+            known.append(file)
+            call.obj(ObjectKind.FILE, ObjectAction.READ, file.display)
+            _run_generated(call, client, content.generated, f"{file.display} (written above)")
     files = [f for f in files if f not in known]
     if files:
         for file in files:

@@ -97,6 +97,7 @@ class _Expander:
         """A payload, or text known here (``echo 'DROP ...' > w.sql``), saved in a file: a
         later ``sh w.sql`` or ``mysql < w.sql`` runs what was written."""
         kept = content.origin & (_PAYLOAD | _Origin.SECRET) or content.literal is not None
+        kept = kept or content.generated is not None  # SQL a query printed: its template
         if kept and not path.dynamic:
             self.produced[posixpath.normpath(path.value)] = content
 
