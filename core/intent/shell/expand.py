@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from tree_sitter import Node
 
 from guardrails_core.intent.shell.credentials import VARIABLE_USE
-from guardrails_core.intent.shell.listings import read_variables
+from guardrails_core.intent.shell.listings import over_listing
 from guardrails_core.intent.shell.options import _NETWORK_DEVICE, _file_read, _words
 from guardrails_core.intent.shell.parse_errors import _is_read_write_half
 from guardrails_core.intent.shell.words import (
@@ -139,7 +139,7 @@ class _Expander:
         listed = self.listed_names.get(value_nodes[0].start_byte) if len(value_nodes) == 1 else None
         if name is not None and body is not None and listed is not None:
             # for f in $(ls /data): the body runs on every name the listing prints
-            return self.over_listing([self.node_text(name)], listed, node, io)
+            return over_listing(self, [self.node_text(name)], listed, node, io)
         literal = values and all(not w.dynamic for w in values) and len(values) <= 8
         if name is None or body is None or not literal:
             return self.compound(node, io)
@@ -159,41 +159,6 @@ class _Expander:
         self.variables.pop(variable, None)
         if before is not None:
             self.variables[variable] = before
-        return output
-
-    def while_loop(self, node: Node, io: _Io) -> _Feed | None:
-        """``ls /data | while read -r f; do ...``: the variable is each name the listing on the
-        loop's input prints."""
-        condition = node.child_by_field_name("condition")
-        names = io.feed.names if io.feed is not None else None
-        if condition is not None and condition.type != "command":
-            condition = next((c for c in condition.children if c.type == "command"), None)
-        if names is None or not names.glob or condition is None:
-            return self.compound(node, io)
-        words = [
-            self.node_text(child)
-            for child in condition.children
-            if child.type not in ("variable_assignment", "file_redirect")
-        ]
-        variables = read_variables(words[1:]) if words[:1] == ["read"] else []
-        if not variables:
-            return self.compound(node, io)
-        return self.over_listing(variables, names, node, io)
-
-    def over_listing(
-        self, variables: Sequence[str], names: _Word, node: Node, io: _Io
-    ) -> _Feed | None:
-        before = {variable: self.variables.get(variable) for variable in variables}
-        for variable in variables:
-            self.variables[variable] = names.value
-            if names.glob:
-                self.globbed.add(variable)
-        output = self.compound(node, io)
-        for variable, value in before.items():
-            self.globbed.discard(variable)
-            self.variables.pop(variable, None)
-            if value is not None:
-                self.variables[variable] = value
         return output
 
     # ----- redirections

@@ -14,9 +14,15 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from tree_sitter import Node
 
 from guardrails_core.intent.shell.options import _Parsed, _words
-from guardrails_core.intent.shell.words import _Word
+from guardrails_core.intent.shell.words import _Feed, _Io, _Word
+
+if TYPE_CHECKING:
+    from guardrails_core.intent.shell.expand import _Expander
 
 # ls options that print one plain name per entry (no long format, no decorations)
 _PLAIN_LS = _words("-1 -a -A -t -r -S -U -X -v -d --all --almost-all --reverse --directory --sort")
@@ -55,3 +61,41 @@ def read_variables(words: Sequence[str]) -> list[str]:
         else:
             return []
     return names
+
+
+def while_loop(analyzer: _Expander, node: Node, io: _Io) -> _Feed | None:
+    """``ls /data | while read -r f; do ...``: the variable is each name the listing on the
+    loop's input prints."""
+    condition = node.child_by_field_name("condition")
+    names = io.feed.names if io.feed is not None else None
+    if condition is not None and condition.type != "command":
+        condition = next((c for c in condition.children if c.type == "command"), None)
+    if names is None or not names.glob or condition is None:
+        return analyzer.compound(node, io)
+    words = [
+        analyzer.node_text(child)
+        for child in condition.children
+        if child.type not in ("variable_assignment", "file_redirect")
+    ]
+    variables = read_variables(words[1:]) if words[:1] == ["read"] else []
+    if not variables:
+        return analyzer.compound(node, io)
+    return over_listing(analyzer, variables, names, node, io)
+
+
+def over_listing(
+    analyzer: _Expander, variables: Sequence[str], names: _Word, node: Node, io: _Io
+) -> _Feed | None:
+    """The loop's body read once, its variables bound to the listing's word."""
+    before = {variable: analyzer.variables.get(variable) for variable in variables}
+    for variable in variables:
+        analyzer.variables[variable] = names.value
+        if names.glob:
+            analyzer.globbed.add(variable)
+    output = analyzer.compound(node, io)
+    for variable, value in before.items():
+        analyzer.globbed.discard(variable)
+        analyzer.variables.pop(variable, None)
+        if value is not None:
+            analyzer.variables[variable] = value
+    return output

@@ -31,6 +31,7 @@ from guardrails_core.intent.shell.files import (
     _record_write,
 )
 from guardrails_core.intent.shell.functions import _Functions
+from guardrails_core.intent.shell.listings import while_loop
 from guardrails_core.intent.shell.options import _NETWORK_DEVICE, _Call, _canonical
 from guardrails_core.intent.shell.parse_errors import _has_error
 from guardrails_core.intent.shell.secret_files import note_written
@@ -188,7 +189,7 @@ class _Analyzer(_Expander, _CredentialFlow, _Assignments, _Functions):
         if kind == "for_statement":
             return self.loop(node, io)
         if kind == "while_statement":
-            return self.while_loop(node, io)
+            return while_loop(self, node, io)
         if kind == "redirected_statement":
             return self.redirected(node, io)
         if kind in ("variable_assignment", "variable_assignments"):
