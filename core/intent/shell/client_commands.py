@@ -14,6 +14,7 @@ from guardrails_core.intent import shell_registry
 from guardrails_core.intent.program_loader import registry
 from guardrails_core.intent.shell.execution import _script
 from guardrails_core.intent.shell.files import _record_write, _special_file
+from guardrails_core.intent.shell.generated_sql import generated_statement
 from guardrails_core.intent.shell.options import _Call, _is_workspace, _words
 from guardrails_core.intent.shell.words import _Feed, _Origin, _Word
 from guardrails_core.model import Intent, ObjectAction, ObjectKind
@@ -85,8 +86,11 @@ def blank_client_commands(call: _Call, family: str, sql: str, dialect: str | Non
         if not words:
             continue
         command = words[0].lower()
-        if any(marker in line for marker in table.results):  # `SELECT ... \gexec`
-            call.add(Intent.DYNAMIC, f"{call.prog} runs query results as SQL ({line.strip()})")
+        marker = next((marker for marker in table.results if marker in line), None)
+        if marker is not None:  # `SELECT ... \gexec`
+            before = "\n".join([*lines[:number], line[: line.index(marker)]])
+            if not _runs_generated(call, before, dialect):
+                call.add(Intent.DYNAMIC, f"{call.prog} runs query results as SQL ({line.strip()})")
         piped = table.pipes.search(line) if table.pipes is not None else None
         if piped:
             _piped(call, piped.group(1).strip(), piped.group(0))
@@ -118,6 +122,19 @@ def blank_client_commands(call: _Call, family: str, sql: str, dialect: str | Non
             continue
         _run_client_command(call, f"{call.prog} {command}", action, argument)
     return "\n".join(lines)
+
+
+def _runs_generated(call: _Call, before: str, dialect: str | None) -> bool:
+    """``SELECT format('ANALYZE %I.%I', ...) FROM pg_tables \\gexec``: the query before the
+    marker writes the SQL that runs; with its template visible, that template is judged."""
+    from guardrails_core.intent.shell.clients import _run_generated, _SqlClient
+
+    query = before.rstrip().rstrip(";").rsplit(";", 1)[-1]
+    generated = generated_statement(query, dialect)
+    if generated is None:
+        return False
+    _run_generated(call, _SqlClient(dialect), generated, "the query before \\gexec")
+    return True
 
 
 def _backquoted(call: _Call, how: str, argument: str) -> None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from guardrails_core.intent.shell.client_commands import blank_client_commands, record_output
 from guardrails_core.intent.shell.execution import _payload
 from guardrails_core.intent.shell.files import _delete
+from guardrails_core.intent.shell.generated_sql import Generated, generated_statement
 from guardrails_core.intent.shell.network import _export
 from guardrails_core.intent.shell.options import (
     _Call,
@@ -89,6 +90,13 @@ def _run_sql_client(call: _Call, client: _SqlClient, parsed: _Parsed) -> None:
         files.extend(w.tail(len(prefix)) for w in parsed.operands if w.value.startswith(prefix))
     for text in sql:
         _embed_sql(call, client, text)
+    generated = (
+        generated_statement(sql[0].value, client.dialect)
+        if len(sql) == 1 and not sql[0].dynamic
+        else None
+    )
+    if generated is not None:
+        call.stdout = replace(call.stdout, generated=generated)
     known = []
     for file in files:
         content = call.analyzer.produced_by(file)
@@ -96,6 +104,10 @@ def _run_sql_client(call: _Call, client: _SqlClient, parsed: _Parsed) -> None:
             known.append(file)
             call.obj(ObjectKind.FILE, ObjectAction.READ, file.display)
             _embed_sql(call, client, content.literal, f" from {file.display} (written above)")
+        elif content is not None and content.generated is not None:  # a query's SQL, saved
+            known.append(file)
+            call.obj(ObjectKind.FILE, ObjectAction.READ, file.display)
+            _run_generated(call, client, content.generated, f"{file.display} (written above)")
     files = [f for f in files if f not in known]
     if files:
         for file in files:
@@ -114,6 +126,8 @@ def _run_sql_client(call: _Call, client: _SqlClient, parsed: _Parsed) -> None:
         _embed_sql(call, client, feed.literal, f" from {feed.description}")
         if feed.origin & _PAYLOAD:  # `echo ... | base64 -d | psql`: hidden from a reader
             _payload(call, feed.origin, feed.description, "SQL")
+    elif feed.generated is not None:
+        _run_generated(call, client, feed.generated, feed.description)
     else:
         call.add(Intent.DYNAMIC, f"{call.prog} runs SQL from {feed.description}, not visible here")
         if feed.origin & (_Origin.FILE | _Origin.DUMP):
@@ -126,6 +140,24 @@ def _run_sql_client(call: _Call, client: _SqlClient, parsed: _Parsed) -> None:
         if feed.origin & _Origin.DUMP and host is not None:
             call.obj(ObjectKind.HOST, ObjectAction.EXPORT_TARGET, host)
             call.add(Intent.EXPORT, f"{call.prog} copies {feed.description} to the server {host}")
+
+
+# What a maintenance template (ANALYZE, VACUUM, REFRESH) does to any object it is given.
+_ANY_OBJECT = frozenset((Intent.READ, Intent.WRITE))
+
+
+def _run_generated(call: _Call, client: _SqlClient, generated: Generated, source: str) -> None:
+    """``... | psql``: the statement the query prints per row, judged by its template; beyond
+    maintenance, which objects it changes is only known when the query runs."""
+    before = len(call.effect.embedded)
+    _embed_sql(call, client, _Word.literal(generated.template), f" from {source}")
+    intents = {intent for s in call.effect.embedded[before:] for intent in s.intents}
+    if intents <= _ANY_OBJECT:
+        return
+    chosen = f"{call.prog} runs {generated.template!r} for each row of {source}"
+    call.add(Intent.DYNAMIC, f"{chosen}: the objects are chosen at run time")
+    if Intent.DELETE in intents and not generated.scoped:
+        call.add(Intent.MASS_MUTATION, f"{chosen}: every object the query lists, not named ones")
 
 
 def _output_files(call: _Call, client: _SqlClient, parsed: _Parsed) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from guardrails_core.intent import shell_registry
@@ -152,7 +153,7 @@ def _interpreter(call: _Call) -> None:
         _python_equivalents(call, inline)
     elif modules:
         call.obj(ObjectKind.PROGRAM, ObjectAction.EXECUTE, modules[0].display)
-        if not _run_registered(call, modules[0], parsed.operands):
+        if not _run_registered(call, modules[0], _module_arguments(call.args, modules[0])):
             _not_known(call, modules[0])
     elif parsed.operands and parsed.operands[0].value not in ("-", "/dev/stdin"):
         script = parsed.operands[0]
@@ -364,6 +365,15 @@ def _not_known(call: _Call, program: _Word) -> None:
     else:
         message = f"{program.display} is in no registry of known programs: its effect is unknown"
     call.add(Intent.UNKNOWN, message)
+
+
+def _module_arguments(args: Sequence[_Word], module: _Word) -> list[_Word]:
+    """``python -m pytest --basetemp=X``: every word after the module is the module's, options
+    included (the interpreter's own options end at ``-m``)."""
+    for index, word in enumerate(args):
+        if word is module or word.value == f"-m{module.value}":
+            return list(args[index + 1 :])
+    return []
 
 
 def _run_registered(call: _Call, script: _Word, args: list[_Word]) -> bool:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from tree_sitter import Node
 
 from guardrails_core.intent.shell.credentials import VARIABLE_USE
+from guardrails_core.intent.shell.listings import over_listing
 from guardrails_core.intent.shell.options import _NETWORK_DEVICE, _file_read, _words
 from guardrails_core.intent.shell.parse_errors import _is_read_write_half
 from guardrails_core.intent.shell.words import (
@@ -67,6 +68,7 @@ class _Expander:
         variables: dict[str, str]
         decoded: dict[str | int, _Feed]
         globbed: set[str]
+        listed_names: dict[int, _Word]
         produced: dict[str, _Feed]
 
         @staticmethod
@@ -95,6 +97,7 @@ class _Expander:
         """A payload, or text known here (``echo 'DROP ...' > w.sql``), saved in a file: a
         later ``sh w.sql`` or ``mysql < w.sql`` runs what was written."""
         kept = content.origin & (_PAYLOAD | _Origin.SECRET) or content.literal is not None
+        kept = kept or content.generated is not None  # SQL a query printed: its template
         if kept and not path.dynamic:
             self.produced[posixpath.normpath(path.value)] = content
 
@@ -131,7 +134,12 @@ class _Expander:
         """``for t in orders customers; do ...``: over a few literal words, the body is read
         once per word with the variable bound (anything else: the variable is unknown)."""
         name, body = node.child_by_field_name("variable"), node.child_by_field_name("body")
-        values = self.words([child for child, field in _fields(node) if field == "value"])
+        value_nodes = [child for child, field in _fields(node) if field == "value"]
+        values = self.words(value_nodes)
+        listed = self.listed_names.get(value_nodes[0].start_byte) if len(value_nodes) == 1 else None
+        if name is not None and body is not None and listed is not None:
+            # for f in $(ls /data): the body runs on every name the listing prints
+            return over_listing(self, [self.node_text(name)], listed, node, io)
         literal = values and all(not w.dynamic for w in values) and len(values) <= 8
         if name is None or body is None or not literal:
             return self.compound(node, io)
@@ -225,7 +233,13 @@ class _Expander:
         if redirect.type == "herestring_redirect":
             return _Feed(_Origin.NONE, "a here-string", _concat([target, _Word.literal("\n")]))
         if target.origin:  # < <(cmd)
-            return _Feed(target.origin, target.source or target.display)
+            listed = [
+                self.listed_names[child.start_byte]
+                for child in redirect.children
+                if child.start_byte in self.listed_names
+            ]
+            names = listed[0] if listed else None  # < <(find /data -type f)
+            return _Feed(target.origin, target.source or target.display, names=names)
         network = _NETWORK_DEVICE.match(target.value)
         if network:
             effect.obj(ObjectKind.HOST, ObjectAction.READ, network.group(1))
@@ -517,6 +531,8 @@ class _Expander:
         for child in node.children:
             if child.type in _STATEMENT_TYPES:
                 output = self.statement(child, io)
+        if output is not None and output.names is not None and output.names.glob:
+            self.listed_names[node.start_byte] = output.names  # for f in $(ls /data)
         return output
 
     def temp_folder(self, written: str) -> bool:

@@ -347,6 +347,8 @@ def _find(call: _Call) -> None:
         )
         for root in roots
     ]
+    if len(matches) == 1 and call.stdout is not None:  # what a loop or xargs reads from it
+        call.stdout = replace(call.stdout, names=matches[0])
     wanted = [name for name in names if shell_registry.names_credential_file(name)]
     if wanted:
         call.add(

@@ -20,6 +20,7 @@ from guardrails_core.intent.shell.files import (
     _record_write,
     _special_file,
 )
+from guardrails_core.intent.shell.listings import ls_names
 from guardrails_core.intent.shell.options import (
     _Call,
     _file_read,
@@ -234,6 +235,9 @@ def _reader(call: _Call) -> None:
             call.stdout = replace(call.stdout, listing=cut(call.prog, parsed, call.feed))
         if call.prog in ("ls", "du", "tree", "stat"):
             call.add(Intent.READ, f"{call.prog} lists the current directory")
+        if call.prog == "ls" and not written:  # `ls | while read f`: every entry here
+            here = ls_names(parsed, [_Word.literal(".")])
+            call.stdout = _Feed(_Origin.FILE, "ls of the current folder", names=here)
         return
     for file in files:
         call.obj(ObjectKind.FILE, ObjectAction.READ, file.display)
@@ -245,6 +249,7 @@ def _reader(call: _Call) -> None:
         _Origin.FILE,
         f"{call.prog} {_names(files)}",
         listing=listing,
+        names=ls_names(parsed, files) if call.prog == "ls" else None,
         secrets_of=None if call.prog in _METADATA_ONLY else _secrets_in(call, files),
     )
     call.stdout = None if written else stdout

@@ -16,6 +16,7 @@ from guardrails_core.intent.shell.files import (
     _special_file,
 )
 from guardrails_core.intent.shell.options import (
+    _SCP_REMOTE,
     _Call,
     _is_workspace,
     _Location,
@@ -356,7 +357,7 @@ def _rsync(call: _Call) -> None:
             sources = option == "--remove-source-files"
             removed = parsed.operands[:-1] if sources else parsed.operands[-1:]
             what = "the source files" if sources else "files missing from the source"
-            deploy = not sources and _deploys(parsed.operands)
+            deploy = not sources and _deploys(call, parsed.operands)
             if deploy:
                 what = "stale copies (a folder of the workspace deployed onto its namesake)"
             _delete(
@@ -375,16 +376,25 @@ def _whole_folder(call: _Call, parsed: _Parsed, tool: str, *recursive: str) -> N
             _record_folder_write(call.effect, dest, tool)
 
 
-def _deploys(operands: Sequence[_Word]) -> bool:
+def _deploys(call: _Call, operands: Sequence[_Word]) -> bool:
     """``rsync --delete dags/ /opt/airflow/dags/``: one folder of the working tree mirrored
-    onto a local folder of the same name; what is deleted there are files removed here."""
-    if len(operands) != 2 or any(_scp_location(word) for word in operands):
+    onto a folder of the same name, local or on a host of the organisation's own network
+    (``worker-01.internal:/opt/airflow/dags/``); what is deleted there are files removed here."""
+    if len(operands) != 2 or _scp_location(operands[0]):
         return False
     source, dest = operands
     if not _is_workspace(source) or dest.dynamic or dest.glob:
         return False
+    remote = _scp_location(dest)
+    path = dest.value
+    if remote is not None:
+        if remote[0] is not ObjectKind.HOST or not stays_inside(call, [remote], [source]):
+            return False
+        path = _SCP_REMOTE.sub("", path)
+    if shell_registry.folder_holds(path, ("data",)):  # a database server's own files
+        return False
     name = posixpath.basename(source.value.rstrip("/"))
-    return name not in ("", ".", "..") and name == posixpath.basename(dest.value.rstrip("/"))
+    return name not in ("", ".", "..") and name == posixpath.basename(path.rstrip("/"))
 
 
 def _ftp_commands(call: _Call, script: _Word | None, host: str | None, tool: str) -> None:

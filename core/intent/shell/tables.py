@@ -78,6 +78,7 @@ from guardrails_core.intent.shell.network import (
     _wget,
 )
 from guardrails_core.intent.shell.options import _Handler, _words
+from guardrails_core.intent.shell.schedules import _crontab
 from guardrails_core.intent.shell.vcs import _git
 from guardrails_core.intent.shell.wrappers import (
     _WRAPPERS,
@@ -177,6 +178,7 @@ def _handlers() -> dict[str, _Handler]:
         "bq": _bq,
         "clickhouse": _clickhouse,
         "xargs": _xargs,
+        "crontab": _crontab,
         "printenv": _environment,
         "which": _which,
         "history": _history_off,

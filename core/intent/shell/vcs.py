@@ -276,7 +276,11 @@ def _stage(call: _Call, rest: list[_Word]) -> None:
         call.analyzer.note_fact("git staged credential", ", ".join(dict.fromkeys(secrets)))
     secret_files = _staged_secret_files(call, parsed.operands, everything=everything)
     if secrets or secret_files:
-        call.analyzer.note_fact(_STAGED_SECRETS, ", ".join([*secrets, *secret_files]))
+        staged = ", ".join([*secrets, *secret_files])
+        call.analyzer.note_fact(_STAGED_SECRETS, staged)
+        # staged, the secrets are one commit (`git commit -a`, a hook, the next agent) away
+        # from the history every clone and push carries
+        call.add(Intent.EXPORT, f"git add stages {staged} for the repository's history")
     data += [name for name in secret_files if name not in data]
     if data:
         call.analyzer.note_fact("git staged data", ", ".join(data))

@@ -31,6 +31,7 @@ from guardrails_core.intent.shell.files import (
     _record_write,
 )
 from guardrails_core.intent.shell.functions import _Functions
+from guardrails_core.intent.shell.listings import while_loop
 from guardrails_core.intent.shell.options import _NETWORK_DEVICE, _Call, _canonical
 from guardrails_core.intent.shell.parse_errors import _has_error
 from guardrails_core.intent.shell.secret_files import note_written
@@ -118,6 +119,7 @@ class _Analyzer(_Expander, _CredentialFlow, _Assignments, _Functions):
         # Known substitution output (by position) and text decoded from a literal (by variable).
         self.decoded: dict[str | int, _Feed] = {}
         self.globbed: set[str] = set()  # loop variables bound to a glob pattern's matches
+        self.listed_names: dict[int, _Word] = {}  # $(ls DIR) substitutions, by where they start
         # Paths this script made point at others (`ln -s /data ./build`, `mv /data ./x`): a
         # later delete of the path is judged by where it points.
         self.links: dict[str, str] = links if links is not None else {}
@@ -186,6 +188,8 @@ class _Analyzer(_Expander, _CredentialFlow, _Assignments, _Functions):
             return self.pipeline(node, io)
         if kind == "for_statement":
             return self.loop(node, io)
+        if kind == "while_statement":
+            return while_loop(self, node, io)
         if kind == "redirected_statement":
             return self.redirected(node, io)
         if kind in ("variable_assignment", "variable_assignments"):

@@ -10,6 +10,7 @@ from enum import Enum, Flag, auto
 import tree_sitter_bash
 from tree_sitter import Language, Node, Parser
 
+from guardrails_core.intent.shell.generated_sql import Generated
 from guardrails_core.model import (
     CommandKind,
     Finding,
@@ -281,6 +282,10 @@ class _Feed:
     description: str  # for findings: "a heredoc", "curl https://x", "dump.sql"
     literal: _Word | None = None  # the text itself, when it is known statically
     listing: _Listing | None = None  # file names of one kind, by age (shell/rotation.py)
+    names: _Word | None = None  # stands for each path a listing prints (shell/listings.py)
+    state_of: str | None = None  # the program whose installed state this lists (crontab -l)
+    filtered: bool = False  # a filter (grep -v, sed) changed the lines on the way
+    generated: Generated | None = None  # SQL a query prints per row (shell/generated_sql.py)
     secrets_of: str | None = None  # the secret files (.env.prod) whose bytes these are
 
     def passed_through(self, program: str) -> _Feed:
@@ -289,6 +294,8 @@ class _Feed:
             self.origin | _Origin.DATA,
             f"{self.description} via {program}",
             secrets_of=self.secrets_of,
+            state_of=self.state_of,
+            filtered=True,
         )
 
 

@@ -140,7 +140,7 @@ def _xargs(call: _Call) -> None:
                 argv = [*inner, _Word.literal(item)]
             call.analyzer.run_inner(call, argv, feed=None, transparent=True)
         return
-    kept = None if parsed.has("-a", "--arg-file") else rotated(call.feed)
+    kept = None if parsed.has("-a", "--arg-file") else rotated(call.feed) or _scoped(call.feed)
     if kept is not None:  # `ls -t *.dump | tail -n +15 |`: the old files of one kind
         marker = replace_strings[-1].value if replace_strings else ""
         argv = [
@@ -181,6 +181,12 @@ def _xargs(call: _Call) -> None:
         expansions=("{xargs input}",),
     )
     call.analyzer.run_inner(call, [*inner, appended], feed=None, transparent=True)
+
+
+def _scoped(feed: _Feed | None) -> _Word | None:
+    """`find /data -mtime +30 -name '*.tmp' |`: the matches of a narrowed find, one kind."""
+    names = feed.names if feed is not None else None
+    return names if names is not None and not names.glob else None
 
 
 # Input items are taken as they are written only when nothing in them is quoting or escaping
@@ -226,7 +232,12 @@ def _parallel(call: _Call) -> None:
             run = line.replace("{}", item) if "{}" in line else f"{line} {item}"
             _script(call, _Word.literal(run), "parallel")
         return
-    if command:
+    scoped = None if given else _scoped(call.feed)
+    if command and scoped is not None:  # `find ... -mtime +30 -name '*.tmp' | parallel rm {}`
+        placed = [scoped if word.value == "{}" else word for word in command]
+        argv = placed if any(word.value == "{}" for word in command) else [*command, scoped]
+        call.analyzer.run_inner(call, argv, feed=None, transparent=True)
+    elif command:
         appended = _Word(
             EXPANSION_PLACEHOLDER,
             "{parallel input}",
