@@ -12,7 +12,7 @@ from sqlglot.errors import SqlglotError
 from sqlglot.tokenizer_core import Token, TokenType
 
 from guardrails_core.intent.sql.access import _copy_program, _embed_shell, _walk
-from guardrails_core.intent.sql.backups import special_backup, special_export
+from guardrails_core.intent.sql.backups import backup_folder, special_backup, special_export
 from guardrails_core.intent.sql.bulk_loads import special_bulk
 from guardrails_core.intent.sql.dialects import (
     _QUOTED_TOKENS,
@@ -454,6 +454,10 @@ def _special_vacuum(statement: _Statement, command: _Command) -> bool:
     if target is not None and working_folder_file(statement, target):
         statement.obj(K.FILE, A.WRITE, target)
         statement.add(I.WRITE, f"VACUUM INTO copies the database to {target}, in its own folder")
+        return True
+    if target is not None and backup_folder(target):
+        statement.obj(K.FILE, A.WRITE, target)
+        statement.add(I.WRITE, f"VACUUM INTO copies the database to {target}, a backup folder")
         return True
     statement.obj(K.FILE, A.EXPORT_TARGET, target or "file")
     statement.add(I.EXPORT, f"VACUUM INTO copies the whole database to {target or 'a file'}")
