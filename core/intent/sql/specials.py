@@ -36,6 +36,7 @@ from guardrails_core.intent.sql.functions import (
     written_arguments,
 )
 from guardrails_core.intent.sql.kills import special_kill
+from guardrails_core.intent.sql.mysql_accounts import special_mysql_grant
 from guardrails_core.intent.sql.prepared import bound_text, remember_prepared
 from guardrails_core.intent.sql.procedural import _special_create, _special_do, special_alter_code
 from guardrails_core.intent.sql.reads import working_folder_file
@@ -580,4 +581,5 @@ _SPECIAL_COMMANDS: dict[str, SpecialCommand] = {
     "BACKUP": special_backup,
     "BULK": special_bulk,
     "KILL": special_kill,
+    "GRANT": special_mysql_grant,
 }
