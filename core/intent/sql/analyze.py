@@ -469,9 +469,16 @@ def _named_effects(statement: _Statement, chunk: _Chunk, source: str) -> None:
     )
     plain = " ".join(words) if any(row.strings for row in rows) else ""
     for row in rows:
-        if row.pattern.search(plain if row.strings else masked):
+        match = row.pattern.search(plain if row.strings else masked)
+        if match is not None and not _runs_own_routine(match, statement.routines):
             for intent in row.intents:
                 statement.add(intent, row.message)
+
+
+def _runs_own_routine(match: re.Match[str], routines: set[str]) -> bool:
+    """Whether the routine a row's `routine` group names was created earlier in the script."""
+    routine = match.groupdict().get("routine")
+    return routine is not None and routine.split(" . ")[-1].lower() in routines
 
 
 _LEXING_MODES = re.compile(

@@ -1,7 +1,7 @@
-"""BACKUP to the server's own backup folder or disk: a copy of the database written on its own
-host, not data leaving it; DuckDB's EXPORT DATABASE into the working folder: a file write. Any
-other destination (a URL, a share, an object store, a folder that is not a backup folder)
-keeps the keyword rule's `export` (rules/sql_commands.yaml)."""
+"""BACKUP (and SQLite's VACUUM INTO) to the host's own backup folder or disk: a copy of the
+database written on its own host, not data leaving it; DuckDB's EXPORT DATABASE into the
+working folder: a file write. Any other destination (a URL, a share, an object store, a folder
+that is not a backup folder) keeps the keyword rule's `export` (rules/sql_commands.yaml)."""
 
 from __future__ import annotations
 
@@ -36,16 +36,26 @@ _CLICKHOUSE_BACKUP = re.compile(
     r"\s+TO\s+Disk\s*\(\s*'(?P<disk>[\w-]+)'\s*,\s*'(?P<path>[\w./-]+)'\s*\)\s*;?\s*",
     re.IGNORECASE,
 )
-# A folder of the server's own disk whose name says it holds backups (D:\SQLBackups); web roots
-# and shared folders are not, whatever they are named. (A Linux path is judged as a host file.)
+# A folder of the host's own disk whose name says it holds backups (D:\SQLBackups,
+# /var/opt/mssql/backup, /var/backups/app); web roots and shared folders are not, whatever they
+# are named, nor a Linux path under a mount point (a share of another host may be mounted there),
+# nor one through `..` or a hidden folder.
 _LOCAL_PATH = re.compile(r"[A-Za-z]:\\(?!.*\.\.)[^\\/].*", re.DOTALL)
-_SERVED = re.compile(r"(?i)[\\/](?:inetpub|wwwroot|htdocs|www|html|public|users|temp|tmp)[\\/]")
+_LINUX_PATH = re.compile(
+    r"/(?!(?:mnt|media|net|nfs|smb|cifs|run|proc|sys|dev|Volumes)(?:/|$))(?!.*(?:^|/)\.)[^/\n].*",
+    re.DOTALL,
+)
+_SERVED = re.compile(
+    r"(?i)[\\/](?:inetpub|wwwroot|htdocs|www|html|public|users|home|temp|tmp|share|shared|shares"
+    r"|uploads?|exports?|incoming|outgoing|dropbox|pub)[\\/]"
+)
 
 
-def _backup_folder(path: str) -> bool:
+def backup_folder(path: str) -> bool:
+    """Whether `path` is a file in a backup folder of the host's own disk."""
     folders = re.split(r"[\\/]", path)[:-1]
     return (
-        _LOCAL_PATH.fullmatch(path) is not None
+        (_LOCAL_PATH.fullmatch(path) is not None or _LINUX_PATH.fullmatch(path) is not None)
         and _SERVED.search(path) is None
         and any("backup" in folder.lower() for folder in folders)
     )
@@ -62,7 +72,7 @@ def special_backup(statement: _Statement, command: _Command) -> bool:
         match = _TSQL_BACKUP.fullmatch(text)
         more = re.findall(r"N?'([^'\n]+)'", match["more"]) if match else []
         paths = [match["path"], *more] if match else []
-        if not all(_backup_folder(path) for path in paths):
+        if not all(backup_folder(path) for path in paths):
             return False
     if not paths:
         return False

@@ -146,11 +146,14 @@ def _handle_update(statement: _Statement, node: exp.Update, chunk: _Chunk | None
     if isinstance(node.parent, exp.When):
         return  # a MERGE branch: bounded by the MERGE's ON condition, judged by _handle_merge
     target = node.this
-    if isinstance(target, exp.Table):
+    written = _aliased_target(node) if statement.dialect_name in _ALIAS_TARGETS else target
+    if written is not target:
+        statement.claimed_tables.add(id(target))  # `UPDATE o ... FROM orders o`: o is no table
+    if isinstance(written, exp.Table):
         # MySQL `UPDATE a JOIN b ON ... SET a.x = b.y` may write either side; claim the first.
-        statement.table(target, A.WRITE)
+        statement.table(written, A.WRITE)
     statement.add(I.WRITE, "UPDATE changes rows")
-    names = target_names(target)
+    names = target_names(target) | target_names(written)
     judged = _scratch_as_sources(statement, node)
     if (
         judged.args.get("where") is None
@@ -162,6 +165,12 @@ def _handle_update(statement: _Statement, node: exp.Update, chunk: _Chunk | None
             _unlinked(statement, "UPDATE", joined)
         return
     _check_unbounded(statement, judged.args.get("where"), "UPDATE", names, judged)
+
+
+# Dialects whose UPDATE may name its target by an alias its FROM clause defines (T-SQL
+# `UPDATE o SET ... FROM dbo.orders o JOIN ...`). Elsewhere a FROM item cannot be the target:
+# Postgres rejects `UPDATE o ... FROM orders o` (the name is specified twice).
+_ALIAS_TARGETS = frozenset({"tsql", "fabric"})
 
 
 def _bounded_by_join(node: exp.Expr) -> bool:

@@ -263,6 +263,8 @@ _BODY_MARKERS: dict[str, tuple[tuple[str, ...], ...]] = {
 def _stored_body(found: _Words, kind: str) -> str | None:
     """The text of the statements a trigger, rule, event or task will run."""
     tokens = found.tokens
+    if kind == "TRIGGER" and (block := _trigger_block(found)) is not None:
+        return block
     upper = [token.text.upper() for token in tokens]
     for marker in _BODY_MARKERS.get(kind, ()):
         width = len(marker)
@@ -274,6 +276,25 @@ def _stored_body(found: _Words, kind: str) -> str | None:
                 return start_token.text  # AS $$ ... $$ / AS 'body'
             if start_token.start >= 0:
                 return found.text[start_token.start : found.end]
+    return None
+
+
+def _trigger_block(found: _Words) -> str | None:
+    """A SQLite trigger's `[WHEN condition] BEGIN ...; END` body (joined into one stored text by
+    routine_bodies), with its condition as the body's first step: the condition runs on every
+    row written, before the block."""
+    tokens = found.tokens
+    upper = [token.text.upper() for token in tokens]
+    for index, token in enumerate(tokens):
+        if token.token_type is not TokenType.HEREDOC_STRING or token.start < 0:
+            continue
+        if not re.match(r"(?i)BEGIN\b", token.text):
+            continue
+        condition = ""
+        if "WHEN" in upper[:index]:
+            start = tokens[upper.index("WHEN") + 1].start
+            condition = f" SELECT {found.text[start : token.start]};"
+        return f"BEGIN{condition}{token.text[len('BEGIN') :]}"
     return None
 
 

@@ -181,6 +181,13 @@ _NEUTRAL_CLAUSES: tuple[tuple[re.Pattern[str], str, frozenset[str] | None], ...]
         r"\1",
         frozenset({"bigquery"}),
     ),
+    # T-SQL `DELETE FROM o FROM dbo.orders o JOIN ...`: the first FROM is optional before the
+    # target, which the second FROM's alias defines (`DELETE o FROM ...`, read as such)
+    (
+        re.compile(r"^(\s*DELETE)\s+FROM(\s+(?:\w+|\[[^\]]+\]))(?=\s+FROM\b)", re.I),
+        r"\1\2",
+        frozenset({"tsql", "fabric"}),
+    ),
     # MySQL: SELECT ... INTO @variable assigns variables
     (re.compile(r"\bINTO\s+@\w+(?:\s*,\s*@\w+)*", re.IGNORECASE), " ", frozenset(MYSQL_FAMILY)),
 )

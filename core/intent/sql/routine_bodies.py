@@ -1,7 +1,8 @@
 """Routines whose body is a compound statement: `CREATE FUNCTION ... BEGIN ...; ...; END`
 (Trino, MySQL, T-SQL), `CREATE PROCEDURE` (MySQL, T-SQL, BigQuery), `CREATE TRIGGER` and
-`CREATE EVENT ... DO BEGIN` (MySQL), and Trino's `WITH FUNCTION f() RETURNS t BEGIN ...; END
-SELECT f()`: one statement each, whose body holds semicolons.
+`CREATE EVENT ... DO BEGIN` (MySQL), SQLite's `CREATE TRIGGER ... BEGIN ...; END`, and
+Trino's `WITH FUNCTION f() RETURNS t BEGIN ...; END SELECT f()`: one statement each, whose
+body holds semicolons.
 
 Statements are split at every top-level `;` (the tokenizer swallows those inside strings and
 dollar quotes, not those of a BEGIN ... END body), so such a routine arrived in pieces. A WITH
@@ -35,6 +36,7 @@ from guardrails_core.intent.sql.statement import _Chunk, _chunk
 _ROUTINE_KINDS: dict[str, frozenset[str]] = {
     "trino": frozenset({"FUNCTION"}),
     "bigquery": frozenset({"PROCEDURE"}),
+    "sqlite": frozenset({"TRIGGER"}),
     "tsql": frozenset({"FUNCTION", "PROCEDURE", "PROC", "TRIGGER"}),
     "fabric": frozenset({"FUNCTION", "PROCEDURE", "PROC", "TRIGGER"}),
     **{name: frozenset({"FUNCTION", "PROCEDURE", "TRIGGER", "EVENT"}) for name in MYSQL_FAMILY},

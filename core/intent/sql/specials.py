@@ -12,7 +12,7 @@ from sqlglot.errors import SqlglotError
 from sqlglot.tokenizer_core import Token, TokenType
 
 from guardrails_core.intent.sql.access import _copy_program, _embed_shell, _walk
-from guardrails_core.intent.sql.backups import special_backup, special_export
+from guardrails_core.intent.sql.backups import backup_folder, special_backup, special_export
 from guardrails_core.intent.sql.bulk_loads import special_bulk
 from guardrails_core.intent.sql.dialects import (
     _QUOTED_TOKENS,
@@ -36,6 +36,7 @@ from guardrails_core.intent.sql.functions import (
     written_arguments,
 )
 from guardrails_core.intent.sql.kills import special_kill
+from guardrails_core.intent.sql.mysql_accounts import special_mysql_grant
 from guardrails_core.intent.sql.prepared import bound_text, remember_prepared
 from guardrails_core.intent.sql.procedural import _special_create, _special_do, special_alter_code
 from guardrails_core.intent.sql.reads import working_folder_file
@@ -455,6 +456,10 @@ def _special_vacuum(statement: _Statement, command: _Command) -> bool:
         statement.obj(K.FILE, A.WRITE, target)
         statement.add(I.WRITE, f"VACUUM INTO copies the database to {target}, in its own folder")
         return True
+    if target is not None and backup_folder(target):
+        statement.obj(K.FILE, A.WRITE, target)
+        statement.add(I.WRITE, f"VACUUM INTO copies the database to {target}, a backup folder")
+        return True
     statement.obj(K.FILE, A.EXPORT_TARGET, target or "file")
     statement.add(I.EXPORT, f"VACUUM INTO copies the whole database to {target or 'a file'}")
     return True
@@ -576,4 +581,5 @@ _SPECIAL_COMMANDS: dict[str, SpecialCommand] = {
     "BACKUP": special_backup,
     "BULK": special_bulk,
     "KILL": special_kill,
+    "GRANT": special_mysql_grant,
 }

@@ -15,6 +15,7 @@ from sqlglot.errors import SqlglotError
 from sqlglot.tokenizer_core import Token, TokenType
 
 from guardrails_core.intent.node_index import NodeIndexes
+from guardrails_core.intent.sql.definers import without_definer
 from guardrails_core.intent.sql.dialects import (
     _QUOTED_TOKENS,
     A,
@@ -485,6 +486,7 @@ def _statement_words(chunk: _Chunk, source: str, dialect: Dialect) -> _Words:
         # Offsets of the re-tokenised words point into `body`; the first token is not in it.
         first = Token(tokens[0].token_type, tokens[0].text, start=-1, end=-1)
         return _Words(_upper_words([first, *rest]), [first, *rest], body, len(body))
+    tokens = without_definer(tokens)
     return _Words(_upper_words(tokens), tokens, source, chunk.end)
 
 

@@ -40,12 +40,19 @@ def _scratch_names() -> tuple[frozenset[str], tuple[str, ...], tuple[str, ...], 
 
 
 def scratch_table(table: exp.Expr | None) -> bool:
-    """A table that is scratch by its name (rules/sql_scratch.yaml): `scratch.daily`, `tmp_x`."""
+    """A table that is scratch by its name (rules/sql_scratch.yaml): `scratch.daily`, `tmp_x`,
+    or any table of a scratch database (Snowflake `SCRATCH.JDOE.ORDERS_SAMPLE`: one schema per
+    person in a database kept for scratch work)."""
     if isinstance(table, exp.Schema):
         table = table.this
     if not isinstance(table, exp.Table) or not table.name:
         return False
-    return scratch_name(table.db, table.name)
+    return scratch_name(table.db, table.name) or scratch_database(table.catalog)
+
+
+def scratch_database(catalog: str | None) -> bool:
+    """A database (catalog) that is scratch by its name, as a scratch schema is."""
+    return bool(catalog) and scratch_name(catalog, "")
 
 
 def scratch_name(schema: str | None, name: str) -> bool:
