@@ -17,6 +17,7 @@ from guardrails_core.intent.predicates import (
 from guardrails_core.intent.sampling import restricts_nothing
 from guardrails_core.intent.sql.dialects import MYSQL_FAMILY, STRING_FALLBACK_DIALECTS, A, I, K
 from guardrails_core.intent.sql.join_links import cte_queries, referenced_parent, unlinked_table
+from guardrails_core.intent.sql.own_hosts import own_scratch_directory
 from guardrails_core.intent.sql.ranked_keys import every_copy
 from guardrails_core.intent.sql.statement import (
     _Chunk,
@@ -57,6 +58,14 @@ def _handle_insert(statement: _Statement, node: exp.Insert, chunk: _Chunk | None
     target = node.this
     if isinstance(target, exp.Directory):
         location = target.this.name if target.this is not None else "directory"
+        if not target.args.get("local") and own_scratch_directory(location):
+            statement.obj(_location_kind(location), A.WRITE, location)
+            statement.add(
+                I.WRITE,
+                f"INSERT OVERWRITE DIRECTORY writes query results to {location}, a scratch "
+                "folder of a cluster of the organisation's own network",
+            )
+            return
         statement.obj(_location_kind(location), A.EXPORT_TARGET, location)
         statement.add(I.EXPORT, f"INSERT OVERWRITE DIRECTORY writes query results to {location}")
         statement.add(
