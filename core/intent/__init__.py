@@ -7,6 +7,7 @@ kind, dialect and default names), and never raises: what it cannot understand is
 from __future__ import annotations
 
 from guardrails_core.intent.sql import UnknownDialectError, analyze_sql, resolve_dialect
+from guardrails_core.intent.sql.client_scripts import client_script
 from guardrails_core.intent.sql.trees import updated
 from guardrails_core.lru import BoundedLRU
 from guardrails_core.model import (
@@ -114,6 +115,11 @@ def _statements(
         shown = text.encode("utf-8", "backslashreplace").decode("utf-8")
         return [_crashed(shown, kind, dialect, ValueError("the text is not valid Unicode"))]
     try:
+        script = client_script(text, dialect) if kind is CommandKind.SQL else None
+        if script is not None:  # sqlite3 `.mode csv`: the text is input to the engine's shell
+            from guardrails_core.intent.shell import analyze_shell
+
+            return analyze_shell(script)
         if kind is CommandKind.SQL:
             return analyze_sql(
                 text, dialect, default_schema=default_schema, default_catalog=default_catalog

@@ -835,7 +835,7 @@ FINDINGS = [
     case(
         "clickhouse",
         "SELECT * FROM executable('evil.sh', 'TSV', 'x String')",
-        "read host_access",
+        "read host_access unknown",
         "deny",
         id="F22b",
     ),

@@ -22,6 +22,7 @@ from guardrails_core.intent.sql.dml import (
     _handle_update,
 )
 from guardrails_core.intent.sql.functions import (
+    PARSED_REGISTRY_FUNCTIONS,
     _check_function,
 )
 from guardrails_core.intent.sql.merge import _handle_merge
@@ -580,7 +581,7 @@ _HANDLERS[exp.Kill] = _handle_kill
 _HANDLERS[exp.Select] = _handle_query_settings
 _HANDLERS[exp.SettingsProperty] = _handle_query_settings
 # Functions sqlglot parses into classes of their own that the registry still has to judge.
-for _registered_function in (exp.Secret,):
+for _registered_function in PARSED_REGISTRY_FUNCTIONS:
     _HANDLERS[_registered_function] = lambda statement, node, chunk: _check_function(
         statement, node
     )

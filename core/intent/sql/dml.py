@@ -17,12 +17,10 @@ from guardrails_core.intent.predicates import (
 from guardrails_core.intent.sampling import restricts_nothing
 from guardrails_core.intent.sql.dialects import MYSQL_FAMILY, STRING_FALLBACK_DIALECTS, A, I, K
 from guardrails_core.intent.sql.join_links import cte_queries, referenced_parent, unlinked_table
+from guardrails_core.intent.sql.outside_inserts import insert_outside
 from guardrails_core.intent.sql.ranked_keys import every_copy
 from guardrails_core.intent.sql.statement import (
     _Chunk,
-    _first_string_argument,
-    _function_name,
-    _location_kind,
     _Statement,
 )
 from guardrails_core.intent.sql.temporaries import _temporary_name, scratch_key
@@ -55,25 +53,7 @@ def _handle_insert(statement: _Statement, node: exp.Insert, chunk: _Chunk | None
     if isinstance(node.parent, exp.When):
         return  # a MERGE branch inserting into the MERGE target, recorded by _handle_merge
     target = node.this
-    if isinstance(target, exp.Directory):
-        location = target.this.name if target.this is not None else "directory"
-        statement.obj(_location_kind(location), A.EXPORT_TARGET, location)
-        statement.add(I.EXPORT, f"INSERT OVERWRITE DIRECTORY writes query results to {location}")
-        statement.add(
-            I.DELETE, f"INSERT OVERWRITE DIRECTORY first deletes every file in {location}"
-        )
-        statement.add(
-            I.MASS_MUTATION, "a directory overwritten whole (a table's storage, if it is one)"
-        )
-        return
-    if node.args.get("is_function") or isinstance(target, exp.Func):
-        function = target if isinstance(target, exp.Func) else None
-        name = _function_name(function) if function is not None else "function"
-        literal = _first_string_argument(function)
-        statement.obj(
-            _location_kind(literal) if literal else K.URL, A.EXPORT_TARGET, literal or name
-        )
-        statement.add(I.EXPORT, f"INSERT INTO FUNCTION {name}(...) sends rows out of the database")
+    if insert_outside(statement, node):
         return
     if node.args.get("overwrite") and _static_partition(target):
         # INSERT OVERWRITE ... PARTITION (day = '2024-06-01'): the idempotent reload of one

