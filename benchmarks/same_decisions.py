@@ -53,8 +53,8 @@ def inputs() -> Iterator[_Input]:
     for index, (dialect, sql) in enumerate(corpus(2400)):
         yield f"corpus:{index}", "sql", dialect, "service", sql
     yield "script:64k", "sql", "postgres", "service", script(64 * 1024)
-    for label, sql in deep_inputs():
-        yield f"deep:{label}", "sql", "postgres", "service", sql
+    for label, sql, dialect in deep_inputs():
+        yield f"deep:{label}", "sql", dialect, "service", sql
 
 
 def decision_of(kind: str, dialect: str | None, actor: str, text: str) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -110,8 +109,9 @@ def test_ten_thousand_or_terms_and_a_hidden_tautology_are_analysed() -> None:
     assert "mass_mutation" in {str(intent) for intent in hidden.intents}
 
 
-def test_ten_thousand_or_terms_beside_a_join_are_analysed_in_linear_time() -> None:
-    """The join-link check asked each column how deep it sat: 3.6 s for this DELETE."""
+def test_ten_thousand_or_terms_beside_a_join_are_analysed() -> None:
+    """The join-link check once asked each column how deep it sat (3.6 s for this DELETE): its
+    cost is measured by benchmarks/analyzer.py (the same DELETE, against the parse of it)."""
     terms = " OR ".join(f"o.id = {i}" for i in range(10_000))
     children = check(
         f"DELETE o, oi FROM orders o JOIN order_items oi ON oi.order_id = o.id WHERE {terms}",
@@ -119,13 +119,11 @@ def test_ten_thousand_or_terms_beside_a_join_are_analysed_in_linear_time() -> No
         dialect="mysql",
     )
     assert str(children.decision) == "allow"
-    started = time.perf_counter()
     parents = check(
         f"DELETE o, c FROM orders o JOIN customers c ON c.id = o.customer_id WHERE {terms}",
         kind="sql",
         dialect="mysql",
     )
-    assert time.perf_counter() - started < 2.0
     assert "mass_mutation" in {str(intent) for intent in parents.intents}
 
 
