@@ -144,6 +144,7 @@ def _interpreter(call: _Call) -> None:
             )
         else:
             call.add(Intent.READ, f"{call.prog} runs inline code that only computes and prints")
+        _fetched(call, inline)
     elif inline:
         origin = _merge_origins(word.origin for word in inline)
         if origin & _PAYLOAD:
@@ -278,6 +279,18 @@ def _inline_sql(call: _Call, inline: list[_Word]) -> bool:
             _embed_in(call, dialect, _Word.literal(sql))
             found = True
     return found
+
+
+def _fetched(call: _Call, inline: list[_Word]) -> None:
+    """Harmless code that GETs literal URLs reads them: what it prints is downloaded data."""
+    from guardrails_core.intent.shell.pure_python import fetched_urls
+
+    urls = [url for word in inline for url in fetched_urls(word.value)]
+    for url in urls:
+        call.obj(ObjectKind.URL, ObjectAction.READ, url)
+    if urls:
+        call.add(Intent.READ, f"{call.prog} fetches {', '.join(urls)}")
+        call.stdout = _Feed(_Origin.DOWNLOAD, f"{call.prog} fetching {urls[0]}")
 
 
 def _computes_only(call: _Call, inline: list[_Word]) -> bool:
