@@ -55,6 +55,7 @@ EFFECTS = (
     "unprotect",
     "purge-backups",
     "public-grant",
+    "tunnel",
     "secret",
     "harvest",
     "named-secrets",

@@ -65,9 +65,22 @@ def _payload(call: _Call, origin: _Origin, source: str, what: str = "code") -> N
         call.add(Intent.DYNAMIC, f"{call.prog} runs {what} from {source}, not visible here")
 
 
+# A date printed with directives that write no space or shell syntax (`$(date +%F)`): put into a
+# script, its output adds no code to it (the script reads as written)
+_PLAIN_DATE = re.compile(
+    r"\$\((?:date|gdate)(?:\s+(?:-u|--utc))?\s+'?\+(?:%[YmdHMSFTsjuVGyCgIbBaAzZ]|[-_:.T/])+'?\)"
+)
+
+
+def _adds_no_code(script: _Word) -> bool:
+    """Whether every expansion in the script is a plain date (`cat > b_$(date +%F).dump`)."""
+    plain = all(_PLAIN_DATE.fullmatch(built.strip()) for built in script.expansions)
+    return script.origin == _Origin.DATA and bool(script.expansions) and plain
+
+
 def _script(call: _Call, script: _Word, label: str) -> None:
     """A string that a shell will parse as a script (sh -c, eval, ssh host CMD): analyse it."""
-    if script.dynamic or script.origin & _Origin.DECODED:
+    if (script.dynamic and not _adds_no_code(script)) or script.origin & _Origin.DECODED:
         if script.origin:
             _payload(call, script.origin, script.source or script.display)
         else:
