@@ -345,12 +345,17 @@ def _httpie(call: _Call) -> None:
     parsed = _parse(call.args, _HTTPIE_VALUES)
     urls = [w for w in parsed.operands if "://" in w.value or "." in w.value][:1]
     files = [w.after("@") for w in call.args if re.match(r"^[\w-]+=?@", w.value)]
-    if files or (call.feed is not None and call.feed.literal is None):
+    # the URL and the request items (field=value, param==value, Header:value)
+    request = [*_carrying(urls), *(w for w in parsed.operands if w not in urls)]
+    files += _leaks(request, _Origin.FILE | _Origin.DUMP)
+    sent = _sent_credentials(call, request)
+    if files or sent or (call.feed is not None and call.feed.literal is None):
         _export(
             call,
             [(ObjectKind.URL, u.display) for u in urls],
-            files or [_Word.literal("-")],
+            files or ([] if sent else [_Word.literal("-")]),
             call.prog,
+            sent_remote=sent,
         )
     else:
         call.add(Intent.READ, f"{call.prog} fetches {_names(urls)}")

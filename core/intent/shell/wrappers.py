@@ -129,6 +129,8 @@ def _xargs(call: _Call) -> None:
     replace_strings = parsed.values("-I") + [
         w.tail(2) for w in call.args if w.value.startswith("-I") and len(w.value) > 2
     ]
+    options = call.args[: len(call.args) - len(parsed.operands)]
+    replace_strings += [_replace_string(w) for w in options if _REPLACE.match(w.value)]
     items = _literal_items(call.feed, lines=bool(replace_strings))
     if items is not None and not parsed.has("-0", "--null", "-d", "--delimiter", "-a"):
         # `printf '%s\n' orders customers | xargs -I{} psql -c "... {}"`: each run is read
@@ -156,6 +158,17 @@ def _xargs(call: _Call) -> None:
     # The words xargs appends: unknown, and possibly many.
     appended = _placed([], "", call.feed, "{xargs input}")
     call.analyzer.run_inner(call, [*inner, *appended], feed=None, transparent=True)
+
+
+# GNU xargs' other spellings of -I: -i and --replace, whose string is {} unless attached
+_REPLACE = re.compile(r"^(?:-i|--replace)(?:$|=|(?<=-i).)")
+
+
+def _replace_string(option: _Word) -> _Word:
+    """``-i`` and ``--replace`` are ``-I {}``; ``-iSTR`` and ``--replace=STR`` are ``-I STR``."""
+    if option.value in ("-i", "--replace"):
+        return _Word.literal("{}")
+    return option.after("=") if option.value.startswith("--") else option.tail(2)
 
 
 def _placed(words: Sequence[_Word], marker: str, feed: _Feed | None, label: str) -> list[_Word]:
