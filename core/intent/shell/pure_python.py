@@ -44,6 +44,7 @@ class _Rules:
     fetch_keywords: frozenset[str]
     fetch_readers: dict[str, frozenset[str]]  # module -> functions that take a response whole
     fetch_methods: frozenset[str]  # methods of a response that return its body
+    fetch_properties: frozenset[str]  # properties of a response: its body or status
 
 
 @cache
@@ -72,6 +73,7 @@ def _rules() -> _Rules:
         frozenset(fetchers.get("keywords", ())),
         {module: frozenset(names) for module, names in (fetchers.get("readers") or {}).items()},
         frozenset(fetchers.get("methods", ())),
+        frozenset(fetchers.get("properties", ())),
     )
 
 
@@ -160,8 +162,11 @@ def _get_url(call: ast.Call, rules: _Rules) -> str | None:
 def _read_at_once(
     call: ast.Call, parents: dict[int, ast.AST], modules: dict[str, str], rules: _Rules
 ) -> bool:
-    """The response is read where it is made: ``json.load(CALL)`` or ``CALL.read()``."""
+    """The response is read where it is made: ``json.load(CALL)``, ``CALL.read()``, or
+    ``CALL.text``."""
     parent = parents.get(id(call))
+    if isinstance(parent, ast.Attribute) and parent.attr in rules.fetch_properties:
+        return True
     if isinstance(parent, ast.Call) and parent.args == [call] and not parent.keywords:
         function = parent.func
         return isinstance(function, ast.Attribute) and function.attr in rules.fetch_readers.get(
