@@ -40,6 +40,7 @@ class Values:
     each: str = ""  # a value is a list split on this: every piece must match (a,b,c)
     key: bool = False  # a value is a key path (["db"]["host"]): its last key must match
     scratch: bool = False  # a value is a table ([project:]dataset.table) scratch by its name
+    some: str = ""  # a value is a list split on this: one piece matching is enough (a=1,b=off)
 
     def holds(self, args: Sequence[str]) -> bool:
         """One of the options given, and each time (the last one given wins) with a value in the
@@ -52,10 +53,12 @@ class Values:
             given = [_last_key(value) for value in given]
         if self.scratch:
             return bool(given) and all(_scratch_table(value) for value in given)
+        split = self.each or self.some
+        pieces = all if self.each or not self.some else any
         matches = [
-            all(
+            pieces(
                 any(fnmatchcase(piece, glob) for glob in self.allowed)
-                for piece in (value.split(self.each) if self.each else [value])
+                for piece in (value.split(split) if split else [value])
             )
             for value in given
         ]
@@ -73,6 +76,7 @@ def values(row: dict[str, Any] | None) -> Values | None:
         str(row.get("each", "")),
         bool(row.get("key", False)),
         bool(row.get("scratch", False)),
+        str(row.get("some", "")),
     )
 
 

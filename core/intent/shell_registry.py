@@ -426,11 +426,13 @@ def _record(call: Call, program: Program, verdict: Verdict) -> None:
     elif effect == "privilege":
         call.add(Intent.PRIVILEGE, what)
         call.obj(ObjectKind.ROLE, ObjectAction.GRANT, name)
-    elif effect in ("export", "public-grant"):
+    elif effect in ("export", "public-grant", "tunnel"):
         call.add(Intent.EXPORT, what)
         call.obj(kind, ObjectAction.EXPORT_TARGET, name)
         if effect == "public-grant":
             call.add(Intent.PRIVILEGE, f"{what}: a policy or ACL grants others access")
+        elif effect == "tunnel":
+            call.add(Intent.HOST_ACCESS, f"{what}: another host reaches this one's services")
     elif effect == "replace":
         call.add(Intent.WRITE, what)
         replaced = kind if kind in (ObjectKind.DATABASE, ObjectKind.SCHEMA) else ObjectKind.TABLE
@@ -443,11 +445,13 @@ def _record(call: Call, program: Program, verdict: Verdict) -> None:
         call.add(Intent.WRITE, what)
         call.add(Intent.MASS_MUTATION, what)
         call.obj(kind, ObjectAction.WRITE, name)
-    elif effect in ("host", "host-file", "host-root"):
+    elif effect in ("host", "host-file", "host-root", "audit-off"):
         call.add(Intent.HOST_ACCESS, what)
-        if effect != "host":  # a file written, or a shell given, with the host's own rights
+        if effect in ("host-file", "host-root"):  # a file written, or a shell given, as the host
             done = "written" if effect == "host-file" else "run as root"
             call.add(Intent.PRIVILEGE, f"{what}: {done} with the server's own rights")
+        elif effect == "audit-off":
+            call.add(Intent.PRIVILEGE, f"{what}: what is done from now on goes unrecorded")
     elif effect == "dynamic":
         call.add(Intent.DYNAMIC, what)
     elif effect in ("secret", "named-secrets"):

