@@ -17,6 +17,7 @@ from typing import Any, Protocol
 import yaml
 
 from guardrails_core.intent import mongo
+from guardrails_core.intent.carried_commands import redis_lua, vim_commands
 from guardrails_core.intent.inline_scripts import prints_facts_only
 from guardrails_core.intent.program_loader import registry
 from guardrails_core.intent.programs import Carrier, Program, Verdict, home_form
@@ -41,17 +42,6 @@ _OBJECT_KINDS = {
     "package": ObjectKind.PROGRAM,
 }
 _QUOTED = re.compile(r"\"((?:[^\"\\]|\\.)*)\"|'([^']*)'")
-# vim ex commands: a shell escape (optionally after a range, :silent, :read or :write), a
-# system() call, and the commands that only edit, move or quit.
-_VIM_SHELL = re.compile(
-    r"^:*\s*(?:sil(?:ent)?!?\s+)?(?:[\d,.$%]*\s*(?:r(?:ead)?|w(?:rite)?)?\s*!(.*)"
-    r"|.*\bsystem(?:list)?\s*\(\s*[\"']([^\"']*))",
-    re.DOTALL,
-)
-_VIM_EDITING = re.compile(
-    r"^:*\s*(?:q|qa|q!|qa!|wq|wq!|x|x!|w|wa|set?\s[\w=+\-, ]*|syntax\s+\w+|"
-    r"[\d,.$%]*s(?:ubstitute)?/[^|]*|[\d,.$%]*g/[^|!]*/d|normal!?\s[^|]*|[\d,.$%]*[dpnljaic]?|noh)\s*$"
-)
 
 
 class Call(Protocol):
@@ -225,7 +215,7 @@ def judge(call: Call, program: Program, bridge: Bridge) -> None:
                 call.add(Intent.DYNAMIC, f"{call.prog} runs commands from {call.stdin()}")
         elif carrier.language == "ed":  # `ed f <<< '!cmd'`: editor commands, shell escapes
             for line in fed.value.splitlines():
-                _vim(call, type(fed).literal(line), f"{call.prog} {line[:40]}", bridge)
+                vim_commands(call, type(fed).literal(line), f"{call.prog} {line[:40]}", bridge)
         elif carrier.language == "args":  # `echo FLUSHALL | redis-cli`: each line is a command
             for line in fed.value.splitlines():
                 words = [type(fed).literal(part) for part in line.split()]
@@ -530,7 +520,7 @@ def _code(call: Call, carrier: Carrier, value: Any, bridge: Bridge) -> None:
         if len(call.effect.embedded) > before:
             call.add(Intent.DYNAMIC, f"{call.prog} hands SQL to a run as a parameter ({label})")
     elif language == "vim":
-        _vim(call, value, label, bridge)
+        vim_commands(call, value, label, bridge)
     elif language == "debugger":
         text = value.value.strip()
         for prefix in ("shell ", "!", "call system(", "python import os"):
@@ -552,7 +542,7 @@ def _code(call: Call, carrier: Carrier, value: Any, bridge: Bridge) -> None:
     elif language == "mongo":
         mongo.record(call, value)
     elif language == "redis-lua":
-        _redis_lua(call, value, bridge)
+        redis_lua(call, value, bridge)
     elif language == "file":  # make -f FILE: the code is in the file, judged by where it came from
         if value.value not in ("-", "/dev/stdin") and not bridge.run_file(call, value):
             call.add(Intent.UNKNOWN, f"{call.prog} runs the code in {value.display}, not seen here")
@@ -562,40 +552,6 @@ def _code(call: Call, carrier: Carrier, value: Any, bridge: Bridge) -> None:
         call.add(Intent.READ, f"{call.prog} runs inline code that only prints facts")
     else:
         call.add(Intent.DYNAMIC, f"{call.prog} runs {language} code that is not analysed")
-
-
-# `redis.call('FLUSH' .. 'DB', KEYS[1])`: a command whose name is written out, in pieces or not
-_LUA_CALL = re.compile(r"redis\.p?call\s*\(([^()]*)\)")
-_LUA_STRING = re.compile(r"""\s*(?:'([^']*)'|"([^"]*)")\s*""")
-
-
-def _redis_lua(call: Call, value: Any, bridge: Bridge) -> None:
-    """``redis-cli EVAL SCRIPT 0``: each call of the script whose command is literal strings
-    (joined by ``..``) is judged as that command; the script itself stays dynamic (its rule)."""
-    for match in _LUA_CALL.finditer(value.value):
-        args = [_lua_literal(arg) for arg in match.group(1).split(",")]
-        if args[0]:
-            words = [type(value).literal(arg or "KEY") for arg in args]
-            bridge.line(call, [call.name, *words])
-
-
-def _lua_literal(expression: str) -> str | None:
-    pieces = [_LUA_STRING.fullmatch(piece) for piece in expression.split("..")]
-    if not all(pieces):
-        return None
-    return "".join(piece.group(1) or piece.group(2) or "" for piece in pieces if piece)
-
-
-def _vim(call: Call, value: Any, label: str, bridge: Bridge) -> None:
-    """``vim -c CMD``: ``:!cmd``, ``:r !cmd``, ``:w !cmd`` and ``system()`` run a shell;
-    editing commands are harmless; anything else (``:py``, ``:lua``, ``-S file``) is dynamic."""
-    text = value.value.strip()
-    shell = _VIM_SHELL.match(text)
-    if shell:
-        command = shell.group(1) if shell.group(1) is not None else shell.group(2)
-        bridge.script(call, type(value).literal(command.strip()), label)
-    elif not _VIM_EDITING.match(text):
-        call.add(Intent.DYNAMIC, f"{call.prog} runs editor commands ({value.display[:60]})")
 
 
 def _command_words(args: Sequence[Any], program: Program, subcommand: int) -> list[Any]:

@@ -1,0 +1,58 @@
+"""Commands other programs carry in their own languages: vim ex commands (`vim -c ':!rm -rf x'`)
+and the Redis commands of a Lua script (`redis-cli EVAL "redis.call('FLUSHALL')" 0`)."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from guardrails_core.model import Intent
+
+if TYPE_CHECKING:
+    from guardrails_core.intent.shell_registry import Bridge, Call
+
+# vim ex commands: a shell escape (optionally after a range, :silent, :read or :write), a
+# system() call, and the commands that only edit, move or quit.
+_VIM_SHELL = re.compile(
+    r"^:*\s*(?:sil(?:ent)?!?\s+)?(?:[\d,.$%]*\s*(?:r(?:ead)?|w(?:rite)?)?\s*!(.*)"
+    r"|.*\bsystem(?:list)?\s*\(\s*[\"']([^\"']*))",
+    re.DOTALL,
+)
+_VIM_EDITING = re.compile(
+    r"^:*\s*(?:q|qa|q!|qa!|wq|wq!|x|x!|w|wa|set?\s[\w=+\-, ]*|syntax\s+\w+|"
+    r"[\d,.$%]*s(?:ubstitute)?/[^|]*|[\d,.$%]*g/[^|!]*/d|normal!?\s[^|]*|[\d,.$%]*[dpnljaic]?|noh)\s*$"
+)
+
+
+# `redis.call('FLUSH' .. 'DB', KEYS[1])`: a command whose name is written out, in pieces or not
+_LUA_CALL = re.compile(r"redis\.p?call\s*\(([^()]*)\)")
+_LUA_STRING = re.compile(r"""\s*(?:'([^']*)'|"([^"]*)")\s*""")
+
+
+def redis_lua(call: Call, value: Any, bridge: Bridge) -> None:
+    """``redis-cli EVAL SCRIPT 0``: each call of the script whose command is literal strings
+    (joined by ``..``) is judged as that command; the script itself stays dynamic (its rule)."""
+    for match in _LUA_CALL.finditer(value.value):
+        args = [_lua_literal(arg) for arg in match.group(1).split(",")]
+        if args[0]:
+            words = [type(value).literal(arg or "KEY") for arg in args]
+            bridge.line(call, [call.name, *words])
+
+
+def _lua_literal(expression: str) -> str | None:
+    pieces = [_LUA_STRING.fullmatch(piece) for piece in expression.split("..")]
+    if not all(pieces):
+        return None
+    return "".join(piece.group(1) or piece.group(2) or "" for piece in pieces if piece)
+
+
+def vim_commands(call: Call, value: Any, label: str, bridge: Bridge) -> None:
+    """``vim -c CMD``: ``:!cmd``, ``:r !cmd``, ``:w !cmd`` and ``system()`` run a shell;
+    editing commands are harmless; anything else (``:py``, ``:lua``, ``-S file``) is dynamic."""
+    text = value.value.strip()
+    shell = _VIM_SHELL.match(text)
+    if shell:
+        command = shell.group(1) if shell.group(1) is not None else shell.group(2)
+        bridge.script(call, type(value).literal(command.strip()), label)
+    elif not _VIM_EDITING.match(text):
+        call.add(Intent.DYNAMIC, f"{call.prog} runs editor commands ({value.display[:60]})")
