@@ -343,6 +343,10 @@ def _preprocess(text: str, dialect: str | None) -> tuple[str, list[int]]:
         # The class name's dots become underscores (same length): the provider is still not a
         # short name the analyzer trusts, and its OPTIONS (url, path) are read as they would be.
         text = _SPARK_PROVIDER_CLASS.sub(lambda m: m.group(0).replace(".", "_"), text)
+    if dialect in ("postgres", "redshift"):
+        # psql interpolates `:'name'` as a quoted literal (scheduled scripts pass their batch
+        # ids so): read as that literal, the colon blanked (same length).
+        text = _PSQL_LITERAL_VARIABLE.sub(" ", text)
     if dialect == "oracle":
         # SQL*Plus runs the buffer at a line holding only `/` (after a PL/SQL block's END;): a
         # statement boundary, like T-SQL's GO. Same length.
@@ -358,6 +362,9 @@ def _preprocess(text: str, dialect: str | None) -> tuple[str, list[int]]:
         return _unwrap_mysql(text)
     return text, []
 
+
+# psql's `:'name'` after an operator, a comma, a parenthesis or a space (`::'t'` is no such).
+_PSQL_LITERAL_VARIABLE = re.compile(r"(?<=[\s(,=<>])(?<!::):(?='[A-Za-z_][A-Za-z0-9_]*')")
 
 # The DB-API parameters of MySQL drivers (PyMySQL, mysqlclient, mysql-connector): `%s` and
 # `%(name)s`; `%%` is a literal percent. sqlglot's PostgreSQL reader knows them, its MySQL reader
