@@ -306,26 +306,6 @@ def _local_data_path(statement: _Statement, location: str) -> bool:
     )
 
 
-# The host's folder for backups: a new copy of the database there stays on its host, readable
-# by the administrators who read the backups.
-_BACKUP_FOLDER = re.compile(r"^/var/backups/[^/]+(?:/[^/]+)*$")
-
-
-def local_copy_file(statement: _Statement, location: str) -> bool:
-    """Where an embedded engine (SQLite) may write a new copy of its database and the copy stays
-    with the data it came from: the working folder, the host's backup folder. Shared mounts and
-    temporary folders, web roots, homes and hidden names do not."""
-    if working_folder_file(statement, location):
-        return True
-    parts = location.split("/")
-    return (
-        statement.dialect_name in EMBEDDED_DIALECTS
-        and bool(_BACKUP_FOLDER.match(location))
-        and ".." not in parts
-        and not any(part.startswith(".") for part in parts if part)
-    )
-
-
 def working_folder_file(statement: _Statement, location: str) -> bool:
     """A file an embedded engine (DuckDB, SQLite) writes by a relative path: it lands in the
     working folder of the process that runs the query, as a shell redirect's file would. A

@@ -39,7 +39,7 @@ from guardrails_core.intent.sql.kills import special_kill
 from guardrails_core.intent.sql.mysql_accounts import special_mysql_grant
 from guardrails_core.intent.sql.prepared import bound_text, remember_prepared
 from guardrails_core.intent.sql.procedural import _special_create, _special_do, special_alter_code
-from guardrails_core.intent.sql.reads import local_copy_file
+from guardrails_core.intent.sql.reads import working_folder_file
 from guardrails_core.intent.sql.statement import (
     _STATEMENT_STARTERS,
     _Chunk,
@@ -452,7 +452,7 @@ def _special_vacuum(statement: _Statement, command: _Command) -> bool:
     target = next(
         (token.text for token in command.tokens if token.token_type is TokenType.STRING), None
     )
-    if target is not None and local_copy_file(statement, target):
+    if target is not None and working_folder_file(statement, target):
         statement.obj(K.FILE, A.WRITE, target)
         statement.add(I.WRITE, f"VACUUM INTO copies the database to {target}, on its own host")
         return True
