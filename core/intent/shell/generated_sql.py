@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import sqlglot
 from sqlglot import exp
 
+from guardrails_core.intent.sql.dialects import parse_as_analyzed
 from guardrails_core.intent.sql.folding import split_format
 
 # Catalogue columns that hold an object's own name (not its schema or database).
@@ -36,11 +36,8 @@ class Generated:
 
 def generated_statement(sql: str, dialect: str | None) -> Generated | None:
     """The template a one-column SELECT builds with format(), CONCAT() or ``||``, or None."""
-    try:
-        parsed = sqlglot.parse(sql, read=dialect or None)
-    except sqlglot.errors.SqlglotError:
-        return None
-    if len(parsed) != 1 or not isinstance(parsed[0], exp.Select):
+    parsed = parse_as_analyzed(sql, dialect)
+    if parsed is None or len(parsed) != 1 or not isinstance(parsed[0], exp.Select):
         return None
     select = parsed[0]
     if len(select.expressions) != 1:
