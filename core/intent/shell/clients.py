@@ -27,6 +27,7 @@ from guardrails_core.intent.shell.words import (
     _Word,
 )
 from guardrails_core.intent.sql.new_tables import drops_own_scratch
+from guardrails_core.intent.this_machine import is_this_machine
 from guardrails_core.model import (
     Intent,
     ObjectAction,
@@ -172,7 +173,10 @@ def _output_files(call: _Call, client: _SqlClient, parsed: _Parsed) -> None:
             record_output(call, f"{call.prog} {named}", target.after("="), results=True)
 
 
-_LOCAL_HOSTS = frozenset(("localhost", "127.0.0.1", "::1", ""))
+def _local_host(host: str) -> bool:
+    """A `--host` that stays on this machine: none (the default socket), a socket folder, or a
+    name or address of this machine."""
+    return not host or host.startswith("/") or is_this_machine(host)
 
 
 def _remote_host(call: _Call) -> str | None:
@@ -187,7 +191,7 @@ def _remote_host(call: _Call) -> str | None:
             host = value[2:]
         else:
             continue
-        return None if host in _LOCAL_HOSTS or host.startswith("/") else host
+        return None if _local_host(host) else host
     return None
 
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from guardrails_core.intent import shell_registry
-from guardrails_core.intent.shell.clients import _LOCAL_HOSTS
+from guardrails_core.intent.shell.clients import _local_host
 from guardrails_core.intent.shell.execution import _script, _stdin_program
 from guardrails_core.intent.shell.files import (
     _emptied,
@@ -489,7 +489,7 @@ def _local_development(parsed: _Parsed) -> bool:
     databases = parsed.values("-d", "--dbname", "--db")
     return (
         bool(hosts and databases)
-        and all(not host.dynamic and host.value in _LOCAL_HOSTS for host in hosts)
+        and all(not host.dynamic and _local_host(host.value) for host in hosts)
         and all(
             not name.dynamic and set(re.split(r"[-_.]", name.value.lower())) & _THROWAWAY
             for name in databases

@@ -11,17 +11,17 @@ template is a mass change whose objects are only known at run time.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-import sqlglot
 from sqlglot import exp
+
+from guardrails_core.intent.sql.dialects import parse_as_analyzed
+from guardrails_core.intent.sql.folding import split_format
 
 # Catalogue columns that hold an object's own name (not its schema or database).
 _NAME_COLUMNS = frozenset(
     ("tablename", "table_name", "relname", "viewname", "matviewname", "name", "indexname")
 )
-_FORMAT_SPEC = re.compile(r"%([ILs%])")
 _STAND_IN = "*"
 
 
@@ -36,11 +36,8 @@ class Generated:
 
 def generated_statement(sql: str, dialect: str | None) -> Generated | None:
     """The template a one-column SELECT builds with format(), CONCAT() or ``||``, or None."""
-    try:
-        parsed = sqlglot.parse(sql, read=dialect or None)
-    except sqlglot.errors.SqlglotError:
-        return None
-    if len(parsed) != 1 or not isinstance(parsed[0], exp.Select):
+    parsed = parse_as_analyzed(sql, dialect)
+    if parsed is None or len(parsed) != 1 or not isinstance(parsed[0], exp.Select):
         return None
     select = parsed[0]
     if len(select.expressions) != 1:
@@ -64,20 +61,12 @@ def _parts(node: exp.Expression) -> list[str | exp.Expression] | None:
     if isinstance(node, exp.Literal) and node.is_string:
         return [node.this]
     if isinstance(node, exp.Format) and isinstance(node.this, exp.Literal):
-        arguments = list(node.expressions)
-        pieces: list[str | exp.Expression] = []
-        for index, chunk in enumerate(_FORMAT_SPEC.split(node.this.this)):
-            if index % 2 == 0:
-                pieces.append(chunk)
-            elif chunk == "%":
-                pieces.append("%")
-            elif not arguments:
-                return None
-            else:
-                pieces.append(arguments.pop(0))
-        return pieces
+        spliced = split_format(node.this.this, node.expressions)
+        if spliced is None:
+            return None
+        return [piece if isinstance(piece, str) else piece[1] for piece in spliced]
     if isinstance(node, exp.Concat) and not isinstance(node, exp.ConcatWs):  # no separator
-        pieces = []
+        pieces: list[str | exp.Expression] = []
         for argument in node.expressions:
             inner = _parts(argument)
             pieces.extend(inner if inner is not None else [argument])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -33,7 +32,11 @@ from guardrails_core.intent.shell.files import (
 from guardrails_core.intent.shell.functions import _Functions
 from guardrails_core.intent.shell.listings import while_loop
 from guardrails_core.intent.shell.options import _NETWORK_DEVICE, _Call, _canonical
-from guardrails_core.intent.shell.parse_errors import _has_error
+from guardrails_core.intent.shell.parse_errors import (
+    _has_error,
+    _parseable,
+    _without_nested_errors,
+)
 from guardrails_core.intent.shell.secret_files import note_written
 from guardrails_core.intent.shell.tables import _BIDI_CONTROLS, _HANDLERS, program_candidates
 from guardrails_core.intent.shell.words import (
@@ -68,28 +71,6 @@ _SALVAGEABLE = (
     | _EXPANSIONS
     | {"string", "raw_string", "concatenation", "ansi_c_string", "translated_string"}
 )
-
-
-_NON_ASCII = re.compile(r"[^\x00-\x7f]")
-
-
-def _parseable(text: str) -> bytes:
-    """The bytes tree-sitter parses: every non-ASCII character becomes the letter ``a``.
-
-    tree-sitter-bash 0.25's scanner segfaults on some astral characters (``{`` then U+E0000),
-    and bash's own metacharacters are all ASCII, so the token structure is unchanged. Word
-    values are always read from the original text; one byte per character also makes
-    tree-sitter's byte offsets our character offsets.
-    """
-    text = text if text.isascii() else _NON_ASCII.sub("a", text)
-    return _ESCAPED_LINE_START.sub("a", text).encode("ascii")
-
-
-# tree-sitter-bash 0.25 glues a line that starts with a backslash (`\rm -rf /data`, the alias
-# bypass; `\!` in a heredoc) onto the line before it as arguments. An escaped ordinary character
-# is that character, so the parsed copy has a letter there (words keep their extent and are read
-# from the text); other escapes are caught as a swallowed line (_Expander.swallows_line).
-_ESCAPED_LINE_START = re.compile(r"(?<=\n)\\(?=[A-Za-z0-9_./:@%+,!~-])")
 
 
 class _Analyzer(_Expander, _CredentialFlow, _Assignments, _Functions):
@@ -564,14 +545,6 @@ class _Analyzer(_Expander, _CredentialFlow, _Assignments, _Functions):
 
 def _is_empty(content: _Word | None) -> bool:
     return content is not None and not content.dynamic and content.value == ""
-
-
-def _without_nested_errors(node: Node) -> list[Node]:
-    """The children of an ERROR node, with nested ERROR nodes opened up (one region, one report)."""
-    children: list[Node] = []
-    for child in node.children:
-        children.extend(_without_nested_errors(child) if child.type == "ERROR" else [child])
-    return children
 
 
 def _is_bare_wrapper(effect: _Effect) -> bool:

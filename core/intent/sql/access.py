@@ -1,16 +1,12 @@
-"""Access handlers: COPY and EXPORT, GRANT, ATTACH, SET and PRAGMA (T-SQL EXEC: procedures.py)."""
+"""Access handlers: COPY and EXPORT, GRANT, SET and PRAGMA (ATTACH: attach.py, EXEC: procedures)."""
 
 from __future__ import annotations
-
-import re
 
 from sqlglot import exp
 from sqlglot.tokenizer_core import TokenType
 
-from guardrails_core.intent.complements import (
-    unparen,
-)
 from guardrails_core.intent.node_index import NodeIndex
+from guardrails_core.intent.sql.attach import _handle_attach, _handle_detach
 from guardrails_core.intent.sql.ddl import _handle_alter, _handle_create, _handle_drop
 from guardrails_core.intent.sql.dialects import MAX_DEPTH, A, I, K
 from guardrails_core.intent.sql.dml import (
@@ -29,8 +25,6 @@ from guardrails_core.intent.sql.merge import _handle_merge
 from guardrails_core.intent.sql.pragmas import _handle_pragma
 from guardrails_core.intent.sql.procedures import _handle_execute
 from guardrails_core.intent.sql.reads import (
-    _local_data_path,
-    _outside_workspace,
     _record_reads,
     working_folder_file,
 )
@@ -320,81 +314,6 @@ def _read_grant_to_named_role(node: exp.Grant) -> bool:
     )
 
 
-def _handle_attach(statement: _Statement, node: exp.Attach, chunk: _Chunk | None) -> None:
-    this = node.this
-    target = unparen(this.this if isinstance(this, exp.Alias) else this)
-    if not isinstance(target, exp.Literal | exp.Identifier | exp.Column):
-        # ATTACH ('/tmp/' || name): the file is chosen at run time.
-        statement.obj(K.FILE, A.EXPORT_TARGET, target.sql() if target is not None else "file")
-        statement.add(I.EXPORT, "ATTACH of a database file whose path is computed at run time")
-        return
-    location = target.name
-    if location in (":memory:", ""):
-        statement.add(I.SCHEMA_CHANGE, "ATTACH of an in-memory database")
-        return
-    engine = _attached_engine(node)
-    if _read_only(node) or (engine in _FILE_ENGINES and _READ_ONLY_URI.search(location)):
-        # Nothing can be written into it: a read of the file, judged as a table function
-        # reading that location would be. A server attached read-only (TYPE postgres, mysql)
-        # is read as a federated catalog's tables are (set S: s-sql-088); its connection
-        # string is no path on this host.
-        statement.obj(_location_kind(location), A.READ, location)
-        statement.add(I.READ, f"ATTACH {location} (read-only) reads that database")
-        path = _uri_path(location)  # a data path is read as read_parquet('/data/...') is
-        outside = _outside_workspace(path) and not _local_data_path(statement, path)
-        if engine in _FILE_ENGINES and outside:
-            statement.add(I.HOST_ACCESS, f"ATTACH reads {location}, outside the working data")
-        return
-    if engine in _FILE_ENGINES and working_folder_file(statement, location):
-        # What is copied into it lands in the working folder, as COPY ... TO 'out.csv' does.
-        statement.obj(K.FILE, A.WRITE, location)
-        statement.add(I.WRITE, f"ATTACH {location} opens a database file in the working folder")
-        return
-    statement.obj(_location_kind(location), A.EXPORT_TARGET, location)
-    statement.add(
-        I.EXPORT,
-        f"ATTACH {location} opens (or creates) a database file that data can be copied into",
-    )
-    if engine not in _FILE_ENGINES:
-        statement.add(I.HOST_ACCESS, f"ATTACH (TYPE {engine}) connects to another database server")
-    elif _outside_workspace(location):
-        statement.add(I.HOST_ACCESS, f"ATTACH opens {location}, outside the working data")
-
-
-# SQLite's URI filenames open a file read-only with `?mode=ro` (or `immutable=1`).
-_READ_ONLY_URI = re.compile(r"^file:[^?#]*\?(?:[^#]*&)?(?:mode=ro|immutable=1)(?:&|#|$)", re.I)
-
-
-def _uri_path(location: str) -> str:
-    """The file of a SQLite URI filename (`file:backups/x.db?mode=ro` -> `backups/x.db`)."""
-    if not location.lower().startswith("file:"):
-        return location
-    return re.sub(r"^file:(?://(?=/))?", "", location, flags=re.I).split("?", 1)[0].split("#", 1)[0]
-
-
-# ATTACH types whose target is a database file (no TYPE: the engine's own format).
-_FILE_ENGINES = frozenset({"", "duckdb", "sqlite"})
-
-
-def _attached_engine(node: exp.Attach) -> str:
-    """DuckDB's `ATTACH '...' (TYPE postgres)`: the lower-case type, '' when none is given."""
-    for option in node.expressions:
-        if isinstance(option, exp.AttachOption) and option.name.upper() == "TYPE":
-            value = option.args.get("expression")
-            return value.name.lower() if isinstance(value, exp.Expr) else "unknown"
-    return ""
-
-
-def _read_only(node: exp.Attach) -> bool:
-    """ATTACH ... (READ_ONLY) or (READ_ONLY true); any other value, or none, may write."""
-    for option in node.expressions:
-        if not isinstance(option, exp.AttachOption) or option.name.upper() != "READ_ONLY":
-            continue
-        value = option.args.get("expression")
-        return value is None or (isinstance(value, exp.Boolean) and value.this is True)
-    return False
-
-
 def _embed_shell(statement: _Statement, command: str) -> None:
     if statement.depth >= MAX_DEPTH:
         return
@@ -494,10 +413,6 @@ def _handle_no_effect(statement: _Statement, node: exp.Expr, chunk: _Chunk | Non
 
 def _handle_kill(statement: _Statement, node: exp.Expr, chunk: _Chunk | None) -> None:
     statement.add(I.HOST_ACCESS, "KILL ends another session or query")
-
-
-def _handle_detach(statement: _Statement, node: exp.Expr, chunk: _Chunk | None) -> None:
-    statement.add(I.SCHEMA_CHANGE, "DETACH closes an attached database")
 
 
 _HANDLERS: dict[type[exp.Expr], Handler] = {

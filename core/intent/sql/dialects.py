@@ -176,6 +176,24 @@ def _dialect(name: str | None) -> Dialect:
     return cached
 
 
+def parse_as_analyzed(text: str, dialect: str | None) -> list[exp.Expr | None] | None:
+    """The statements of `text` as the analyzer reads them: its dialect's quirks applied, with
+    this thread's tokenizer and parser. None when it does not parse, names no known dialect, or
+    has a part databases would read differently (the analyzer calls that unparseable)."""
+    try:
+        canonical = resolve_dialect(dialect)
+        source, ambiguous = _preprocess(text, canonical)
+        if ambiguous:
+            return None
+        tokenizer, parser = _tokenizer_and_parser(_dialect(canonical))
+        trees: list[exp.Expr | None] = parser.parse(
+            read_window_calls(tokenizer.tokenize(source), canonical), source
+        )
+    except (SqlglotError, UnknownDialectError):
+        return None
+    return trees
+
+
 # --------------------------------------------------------------------------- dialect quirks
 # Each quirk is one small function that rewrites the text *without moving any character*, so
 # every span we report still points into the original input.

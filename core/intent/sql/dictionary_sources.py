@@ -8,8 +8,8 @@ from sqlglot import exp
 
 from guardrails_core.intent.sql.dialects import MAX_DEPTH, A, I, K
 from guardrails_core.intent.sql.statement import _Statement, analyze_nested
+from guardrails_core.intent.this_machine import is_this_machine
 
-_THIS_HOST = frozenset({"localhost", "127.0.0.1", "::1"})
 # The settings of a CLICKHOUSE source, all understood; any other leaves the source unread.
 _CONNECTION = frozenset({"HOST", "PORT", "USER", "PASSWORD", "SECURE", "DB", "TABLE"})
 _REFRESH = frozenset({"UPDATE_FIELD", "UPDATE_LAG"})
@@ -67,6 +67,6 @@ def _local_settings(prop: exp.DictProperty) -> dict[str, str]:
         if not isinstance(value, exp.Literal) or name not in _CONNECTION | _REFRESH | _SQL:
             return {}
         values[name] = str(value.this)
-    if values.get("HOST", "localhost").lower() not in _THIS_HOST:
+    if not is_this_machine(values.get("HOST", "localhost")):
         return {}
     return values

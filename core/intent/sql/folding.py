@@ -8,7 +8,8 @@ assigned such text earlier (`SET @s = ...`, `DECLARE @s ... = ...`, `DECLARE v S
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from sqlglot import exp
 
@@ -35,6 +36,7 @@ _PARTIAL = "#visible"  # texts key suffix: a variable's text with placeholders
 # Dialects where `SELECT @v = expression` assigns the variable (elsewhere it compares).
 SELECT_ASSIGNS = frozenset({"tsql", "fabric"})
 _FORMAT_SPEC = re.compile(r"%[-+ #0-9.]*[a-zA-Z%]")
+_T = TypeVar("_T")
 
 
 def variable_name(node: exp.Expr | None) -> str | None:
@@ -177,22 +179,39 @@ def _formatted(node: exp.Format, texts: dict[str, str], unknown: str | None) -> 
     values = [fold_text(value, texts, unknown) for value in node.expressions]
     if pattern is None or any(value is None for value in values):
         return None
-    remaining = [value for value in values if value is not None]
-    pieces: list[str] = []
+    pieces = split_format(pattern, [value for value in values if value is not None])
+    if pieces is None:
+        return None
+    return "".join(
+        piece if isinstance(piece, str) else _spliced(*piece, unknown) for piece in pieces
+    )
+
+
+def _spliced(spec: str, value: str, unknown: str | None) -> str:
+    """A value where its spec stands; `%L` writes it as a quoted literal (unless unknown)."""
+    if spec.endswith("L") and value != unknown:
+        return "'" + value.replace("'", "''") + "'"
+    return value
+
+
+def split_format(pattern: str, arguments: Sequence[_T]) -> list[str | tuple[str, _T]] | None:
+    """FORMAT's pattern cut into its text and, for each spec (`%s`, `%I`, `%L`, `%-10s`), the
+    spec with the argument it takes in turn; `%%` is text (`%`). Text comes before each spec and
+    after the last, even empty. None when the specs outnumber the arguments."""
+    remaining = list(arguments)
+    pieces: list[str | tuple[str, _T]] = []
     position = 0
     for match in _FORMAT_SPEC.finditer(pattern):
         pieces.append(pattern[position : match.start()])
         if match.group() == "%%":
             pieces.append("%")
         elif remaining:
-            value = remaining.pop(0)
-            literal = match.group().endswith("L") and value != unknown
-            pieces.append("'" + value.replace("'", "''") + "'" if literal else value)
+            pieces.append((match.group(), remaining.pop(0)))
         else:
             return None
         position = match.end()
     pieces.append(pattern[position:])
-    return "".join(pieces)
+    return pieces
 
 
 def remember_assignments(

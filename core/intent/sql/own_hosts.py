@@ -10,6 +10,7 @@ import re
 from urllib.parse import urlsplit
 
 from guardrails_core.intent.shell_registry import in_own_network, issues_credential
+from guardrails_core.intent.this_machine import is_this_machine
 
 OWN_HOST = "a host of the organisation's own network"
 _WEB_SCHEMES = frozenset(("http", "https"))
@@ -72,7 +73,7 @@ def loopback_conninfo(conninfo: str) -> bool:
     text = conninfo.strip()
     if _CONNINFO_URI.match(text):
         host = url_host(text)
-        return host is not None and _loopback(host)
+        return host is not None and is_this_machine(host)
     if not _CONNINFO.fullmatch(text):
         return False  # not key=value pairs only: not a connection string read here
     pairs = _CONNINFO_PAIR.findall(text)
@@ -85,17 +86,7 @@ def loopback_conninfo(conninfo: str) -> bool:
         for host in values.get(key, "").split(",")
         if key in values
     ]
-    return bool(hosts) and all(_loopback(host) for host in hosts)
-
-
-def _loopback(host: str) -> bool:
-    host = host.strip("[]").lower().rstrip(".")
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return bool(hosts) and all(is_this_machine(host) for host in hosts)
 
 
 def _own_host(host: str, location: str) -> bool:
