@@ -3,6 +3,7 @@ what they copy, sync or delete, and where it goes."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 
 from guardrails_core.intent import retention
@@ -134,10 +135,14 @@ def _aws(call: _Call) -> None:
     elif service == "s3":
         _cloud_copy(call, verb, operands[2:], _S3, _AWS_S3_VALUES, "aws s3")
     elif service == "s3api":
-        parsed = _parse(operands[2:], _words("--bucket --key --body --delete"))
+        parsed = _parse(operands[2:], _S3API_VALUES)
         bucket = "".join(w.display for w in parsed.values("--bucket"))
         key = "".join(w.display for w in parsed.values("--key"))
         target = [_Word.literal(f"s3://{bucket}/{key}".rstrip("/"))]
+        # a key (or version) read from a listing stands for every object it lists
+        listed = any(w.glob for w in (*parsed.values("--key"), *parsed.values("--version-id")))
+        if verb in _S3API_LISTINGS:
+            call.stdout = _s3api_listing(call, parsed, bucket, verb)
         if verb == "put-object" and parsed.values("--body"):
             _export(
                 call,
@@ -152,9 +157,28 @@ def _aws(call: _Call) -> None:
                 call,
                 target,
                 f"aws s3api {verb} deletes {target[0].display}",
-                bulk=verb in ("delete-objects", "delete-bucket"),
+                bulk=listed or verb in ("delete-objects", "delete-bucket"),
                 kind=ObjectKind.URL,
             )
+
+
+_S3API_VALUES = _words("--bucket --key --body --delete --query --prefix --version-id")
+_S3API_LISTINGS = frozenset(("list-object-versions", "list-objects", "list-objects-v2"))
+# a --query filter on IsLatest alone keeps every current (or every previous) version: no narrowing
+_EVERY_VERSION_OF_A_KIND = re.compile(r"^\w+\[\?\s*IsLatest\s*==\s*`(true|false)`\s*\]")
+
+
+def _s3api_listing(call: _Call, parsed: _Parsed, bucket: str, verb: str) -> _Feed | None:
+    """`aws s3api list-object-versions --bucket b [--prefix p]`: each line it prints names an
+    object (or version) under s3://b/p, so a loop over it acts on every one of them
+    (shell/listings.py). A --query that filters by anything but IsLatest narrows the names:
+    none is known then."""
+    query = "".join(w.value for w in parsed.values("--query"))
+    if "[?" in query and not _EVERY_VERSION_OF_A_KIND.match(query):
+        return call.stdout
+    prefix = "".join(w.display for w in parsed.values("--prefix"))
+    names = _Word(f"{prefix}*", f"{prefix}* (names from aws s3api {verb})", glob=True)
+    return _Feed(_Origin.DATA, f"aws s3api {verb} s3://{bucket}/{prefix}", names=names)
 
 
 # options of the aws CLI that take no value (every other --option of s3api takes one)

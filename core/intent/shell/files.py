@@ -275,8 +275,11 @@ def _planted_commands(target: _Word, content: _Word | None) -> list[str]:
 
 def _rm(call: _Call) -> None:
     parsed = _parse(call.args)
-    recursive = parsed.unknown or parsed.has("-r", "-R", "--recursive")
-    verb = "rm -r" if recursive else "rm"
+    # rimraf (the npm package) is rm -r of each path, and with --glob of what a pattern matches:
+    # rm's paths are read as patterns already, quoted or not
+    rimraf = call.prog == "rimraf"
+    recursive = rimraf or parsed.unknown or parsed.has("-r", "-R", "--recursive")
+    verb = "rimraf" if rimraf else "rm -r" if recursive else "rm"
     how = " recursively" if recursive else ""
     targets = parsed.operands
     _delete(call, targets, f"{verb} deletes {_names(targets)}{how}", bulk=recursive)

@@ -118,6 +118,7 @@ _INERT = _words(
 def _handlers() -> dict[str, _Handler]:
     table: dict[str, _Handler] = {
         "rm": _rm,
+        "rimraf": _rm,
         "rmdir": _plain_delete,
         "unlink": _plain_delete,
         "shred": _shred,

@@ -17,8 +17,10 @@ from guardrails_core.intent.predicates import (
 from guardrails_core.intent.sampling import restricts_nothing
 from guardrails_core.intent.sql.dialects import MYSQL_FAMILY, STRING_FALLBACK_DIALECTS, A, I, K
 from guardrails_core.intent.sql.join_links import cte_queries, referenced_parent, unlinked_table
+from guardrails_core.intent.sql.outer_columns import outer_membership
 from guardrails_core.intent.sql.outside_inserts import insert_outside
 from guardrails_core.intent.sql.ranked_keys import every_copy
+from guardrails_core.intent.sql.self_join_dedupe import keeps_top_copy
 from guardrails_core.intent.sql.statement import (
     _Chunk,
     _Statement,
@@ -322,6 +324,7 @@ def _check_unbounded(
         truth is None
         and not looks_at_target(folded, target, _mirrors_for(columns, node, target, index), columns)
         and not _joined_on_target(node, target, index)
+        and not keeps_top_copy(folded, target, _mirrors(node, target, index))
     ):
         statement.add(
             I.MASS_MUTATION,
@@ -362,6 +365,10 @@ def _check_unbounded(
             f"{verb}'s WHERE compares a column with itself ({itself.sql()[:60]}): the filter meant "
             "to pick rows by it picks none out, so the rest of the condition is wider than written",
         )
+    elif truth is None and (
+        outer := outer_membership(folded, target, statement.scratch, (verb, statement.dialect_name))
+    ):
+        statement.add(I.MASS_MUTATION, outer)
     elif truth is None and verb == "DELETE" and (copies := every_copy(parts.memberships, target)):
         statement.add(
             I.MASS_MUTATION,

@@ -7,6 +7,8 @@ that picked them would have bound a DELETE.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlglot import exp
 
 from guardrails_core.intent.predicates import target_names
@@ -34,7 +36,8 @@ def record_scratch_rows(statement: _Statement, scratch: dict[str, ScratchRows]) 
         key = scratch_key(created, dialect)
         if key is not None:
             query = tree.args.get("expression") if isinstance(tree, exp.Create) else tree
-            scratch[key] = ScratchRows(picked=True) if query is None else _filled(statement, query)
+            rows = ScratchRows(picked=True) if query is None else _filled(statement, query)
+            scratch[key] = replace(rows, columns=_declared_columns(tree))
         return
     if isinstance(tree, exp.Insert) and not tree.args.get("overwrite"):
         target = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
@@ -44,6 +47,11 @@ def record_scratch_rows(statement: _Statement, scratch: dict[str, ScratchRows]) 
             added = _UNKNOWN if tree.args.get("with_") else _filled(statement, tree.expression)
             scratch[key] = _combined(scratch[key], added)
             return
+    for ref in statement.objects.values():  # altered: its columns are no longer known
+        altered = ref.action is ObjectAction.ALTER
+        for name in (ref.name.lower(), f"#{ref.name.lower()}"):
+            if altered and name in scratch:
+                scratch[name] = replace(scratch[name], columns=None)
     for ref in statement.objects.values():  # loaded, merged, replaced: rows no longer known
         if ref.action in _FILLING and ref.name.lower() in scratch:
             scratch[ref.name.lower()] = _UNKNOWN
@@ -106,4 +114,20 @@ def _filled_from_derived(
 
 def _combined(before: ScratchRows, added: ScratchRows) -> ScratchRows:
     copy_of = before.copy_of or added.copy_of
-    return ScratchRows(picked=before.picked and added.picked and copy_of is None, copy_of=copy_of)
+    picked = before.picked and added.picked and copy_of is None
+    return ScratchRows(picked=picked, copy_of=copy_of, columns=before.columns)
+
+
+def _declared_columns(tree: exp.Expr | None) -> frozenset[str] | None:
+    """The column names `CREATE TEMPORARY TABLE t (a INT, b TEXT)` lists (lower-cased: a name
+    that differs only in case may be the same column, so it counts as one, fail safe); None
+    without a list (AS SELECT, LIKE, SELECT INTO) or with anything but column definitions."""
+    if not isinstance(tree, exp.Create) or tree.args.get("expression") is not None:
+        return None
+    schema = tree.this
+    if not isinstance(schema, exp.Schema):
+        return None
+    definitions = [part for part in schema.expressions if isinstance(part, exp.ColumnDef)]
+    if not definitions or any(isinstance(part, exp.LikeProperty) for part in schema.expressions):
+        return None
+    return frozenset(definition.name.lower() for definition in definitions)

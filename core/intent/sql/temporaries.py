@@ -99,6 +99,8 @@ class ScratchRows:
 
     picked: bool = False
     copy_of: exp.Table | None = None
+    # its column names, when the CREATE listed them (a later ALTER forgets them)
+    columns: frozenset[str] | None = None
 
 
 def scratch_key(table: exp.Table, dialect: str | None) -> str | None:
