@@ -51,6 +51,7 @@ test: lint typecheck pytest
 
 bench: setup
 	@$(PY) benchmarks/analyzer.py
+	@$(PY) benchmarks/analyzer.py --pure-sqlglot
 	@$(PY) benchmarks/audit.py
 	@$(PY) benchmarks/undo.py
 	@$(PY) benchmarks/prefect_overhead.py

@@ -8,6 +8,9 @@ Prints, for a realistic corpus and a 1 MB script:
   - time against script size (64 KB ... 1 MB), to show it grows linearly
 
 Run: `python benchmarks/analyzer.py` (add `--quick` for a shorter run). Numbers, not asserts.
+`--pure-sqlglot` measures with sqlglot's Python parser where the compiled one (the `speed`
+extra, sqlglotc) is installed: a default install has the Python parser, and both the analysis and
+its baseline change with it.
 Times are CPU time of this process (robust to other work on the machine), best of several
 rounds, with parse and check alternating statement by statement.
 """
@@ -22,10 +25,15 @@ import time
 import tracemalloc
 from pathlib import Path
 
-import sqlglot
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from pure_sqlglot import compiled, use_pure_sqlglot
+
+# Before anything imports sqlglot: the choice of parser is made at its import.
+if "--pure-sqlglot" in sys.argv:
+    use_pure_sqlglot()
+
+import sqlglot
 from corpus import corpus, script
 
 from guardrails_core import Decision, check
@@ -149,7 +157,14 @@ def _parse_rate(text: str, dialect: str, rounds: int) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer rounds, smaller script")
+    parser.add_argument(
+        "--pure-sqlglot", action="store_true", help="sqlglot's Python parser, not the compiled one"
+    )
     args = parser.parse_args()
+    print(
+        "sqlglot parser: "
+        + ("compiled (sqlglotc, the `speed` extra)" if compiled() else "Python (a default install)")
+    )
     rounds = 2 if args.quick else 5
     statements = corpus(2400)
     # Warm imports and dialect tables: the first 50 statements and one of every dialect (the
