@@ -294,6 +294,14 @@ def _routine_body(statement: _Statement, node: exp.Create, chunk: _Chunk | None)
     for prop in properties.expressions if properties is not None else []:
         if isinstance(prop, exp.LanguageProperty):
             language = prop.name.lower()
+    for runs_as in properties.find_all(exp.ExecuteAsProperty) if properties is not None else []:
+        # T-SQL's default is CALLER; Snowflake's is OWNER, so writing it there changes nothing
+        if statement.dialect_name in ("tsql", "fabric") and runs_as.name.upper() != "CALLER":
+            statement.add(
+                I.PRIVILEGE,
+                f"EXECUTE AS {runs_as.name.upper()} runs the routine with its owner's (or that "
+                "user's) rights, whoever calls it: as SECURITY DEFINER does",
+            )
     from guardrails_core.intent.sql.foreign_code import FOREIGN_LANGUAGES, foreign_body
 
     words = {token.text.upper() for token in chunk.tokens} if chunk is not None else set()

@@ -17,6 +17,7 @@ from guardrails_core.intent.predicates import (
 from guardrails_core.intent.sampling import restricts_nothing
 from guardrails_core.intent.sql.dialects import MYSQL_FAMILY, STRING_FALLBACK_DIALECTS, A, I, K
 from guardrails_core.intent.sql.join_links import cte_queries, referenced_parent, unlinked_table
+from guardrails_core.intent.sql.kept_sets import kept_set
 from guardrails_core.intent.sql.outside_inserts import insert_outside
 from guardrails_core.intent.sql.ranked_keys import every_copy
 from guardrails_core.intent.sql.statement import (
@@ -368,6 +369,14 @@ def _check_unbounded(
             f"DELETE's subquery ranks the copies of each key but returns the key "
             f"({copies.this.sql()[:40]}), not the copy: every copy of a duplicated key matches, "
             "the one the ranking keeps too (return a row id or a unique column instead)",
+        )
+    elif (
+        truth is None and verb == "DELETE" and (kept := kept_set(folded, target, node)) is not None
+    ):
+        statement.add(
+            I.MASS_MUTATION,
+            f"DELETE keeps only the rows a set lists ({kept.sql()[:60]}) and removes every other "
+            "row: how many go depends on what the set lacks (a delta or an empty set: nearly all)",
         )
     elif truth is None and (window := missed_time_window(folded)) is not None:
         statement.add(
