@@ -24,7 +24,7 @@ from guardrails_core.intent.sql.statement import (
     _Chunk,
     _Statement,
 )
-from guardrails_core.intent.sql.temporaries import _temporary_name, scratch_key
+from guardrails_core.intent.sql.temporaries import scratch_key, scratch_table, session_table
 from guardrails_core.intent.sql.upserts import judge_upsert
 from guardrails_core.intent.target_columns import (
     escaping_branch,
@@ -181,7 +181,7 @@ def _handle_delete(statement: _Statement, node: exp.Delete, chunk: _Chunk | None
     if isinstance(node.parent, exp.Alter):
         statement.table(node.parent.this, A.DELETE)  # ClickHouse `ALTER TABLE t DELETE WHERE`
     statement.add(I.DELETE, "DELETE removes rows")
-    if all(_temporary_name(target, statement.dialect_name) for target in targets):
+    if all(session_table(target, statement.dialect_name) for target in targets):
         return  # a T-SQL #temp table is session scratch: emptying it loses no kept data
     # DELETE ... USING and multi-table deletes count as unbounded without a WHERE (as specified:
     # a join is easy to get wrong and the cost of a wrong one is every row), unless the join is
@@ -566,12 +566,15 @@ def _empty_source(using: exp.Expr | None) -> bool:
 
 def _handle_truncate(statement: _Statement, node: exp.TruncateTable, chunk: _Chunk | None) -> None:
     kind = K.DATABASE if node.args.get("is_database") else K.TABLE
-    temporary = all(_temporary_name(t, statement.dialect_name) for t in node.expressions)
-    if kind is K.TABLE and node.expressions and temporary:
-        # a T-SQL #temp table is session scratch: emptying it loses no kept data (as DELETE)
+    # A session's temporary table (as DELETE), or a table scratch by its name (sql_scratch.yaml),
+    # whose job reloads it: emptying it loses what replacing it, which is allowed, would.
+    scratch = all(
+        session_table(t, statement.dialect_name) or scratch_table(t) for t in node.expressions
+    )
+    if kind is K.TABLE and node.expressions and scratch:
         for target in node.expressions:
             statement.table(target, A.WRITE, kind)
-        statement.add(I.WRITE, "empties a temporary table (session scratch)")
+        statement.add(I.WRITE, "empties a temporary or scratch table: no kept data is lost")
         return
     for target in node.expressions:
         statement.table(target, A.DELETE, kind)
