@@ -278,7 +278,11 @@ def _is(node: exp.Expr, target: Target) -> bool | None:
     value = constant(node.this)
     other = node.expression
     if isinstance(other, exp.Null):
-        if value is Unknown and never_null(node.this, target):
+        if (
+            value is Unknown
+            and never_null(node.this, target)
+            and not _joined_column(node.this, target)
+        ):
             return negated  # `id IS NOT NULL`, `TRY_CAST(id AS varchar) IS NOT NULL`: every row
         if value is Unknown or value == "":
             return None  # Oracle reads '' as NULL, other databases as a string
@@ -289,6 +293,17 @@ def _is(node: exp.Expr, target: Target) -> bool | None:
             return None
         return (truth is bool(other.this)) != negated
     return None
+
+
+def _joined_column(node: exp.Expr, target: Target) -> bool:
+    """`f.product_id` beside a target `products p`: a column of another relation, NULL wherever
+    an outer join found no match, whatever the column's name says about its own table."""
+    column = unparen(node)
+    return (
+        bool(target)
+        and isinstance(column, exp.Column)
+        and column.table.lower() not in target | {""}
+    )
 
 
 def _match_anything(node: exp.Expr, target: Target) -> bool | None:

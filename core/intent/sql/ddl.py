@@ -18,7 +18,7 @@ from guardrails_core.intent.sql.statement import (
     _normalise,
     _Statement,
 )
-from guardrails_core.intent.sql.temporaries import _temporary_name, scratch_table
+from guardrails_core.intent.sql.temporaries import scratch_table, session_table
 from guardrails_core.intent.sql.type_changes import judge_type_change
 from guardrails_core.model import (
     ObjectKind,
@@ -39,7 +39,7 @@ def _handle_drop(statement: _Statement, node: exp.Drop, chunk: _Chunk | None) ->
         statement.operation = f"{statement.operation} CASCADE"
     targets = node.args.get("tables") or ([node.this] if node.this is not None else [])
     if node.args.get("temporary") or (
-        targets and all(_temporary_name(t, statement.dialect_name) for t in targets)
+        targets and all(session_table(t, statement.dialect_name) for t in targets)
     ):
         # DROP TEMPORARY TABLE, T-SQL #temp tables: session scratch that holds no kept data.
         statement.add(I.SCHEMA_CHANGE, "drops a temporary table (session scratch)")
@@ -294,6 +294,14 @@ def _routine_body(statement: _Statement, node: exp.Create, chunk: _Chunk | None)
     for prop in properties.expressions if properties is not None else []:
         if isinstance(prop, exp.LanguageProperty):
             language = prop.name.lower()
+    for runs_as in properties.find_all(exp.ExecuteAsProperty) if properties is not None else []:
+        # T-SQL's default is CALLER; Snowflake's is OWNER, so writing it there changes nothing
+        if statement.dialect_name in ("tsql", "fabric") and runs_as.name.upper() != "CALLER":
+            statement.add(
+                I.PRIVILEGE,
+                f"EXECUTE AS {runs_as.name.upper()} runs the routine with its owner's (or that "
+                "user's) rights, whoever calls it: as SECURITY DEFINER does",
+            )
     from guardrails_core.intent.sql.foreign_code import FOREIGN_LANGUAGES, foreign_body
 
     words = {token.text.upper() for token in chunk.tokens} if chunk is not None else set()

@@ -17,6 +17,7 @@ from guardrails_core.intent.predicates import (
 from guardrails_core.intent.sampling import restricts_nothing
 from guardrails_core.intent.sql.dialects import MYSQL_FAMILY, STRING_FALLBACK_DIALECTS, A, I, K
 from guardrails_core.intent.sql.join_links import cte_queries, referenced_parent, unlinked_table
+from guardrails_core.intent.sql.kept_sets import kept_set
 from guardrails_core.intent.sql.outer_columns import outer_membership
 from guardrails_core.intent.sql.outside_inserts import insert_outside
 from guardrails_core.intent.sql.ranked_keys import every_copy
@@ -25,7 +26,7 @@ from guardrails_core.intent.sql.statement import (
     _Chunk,
     _Statement,
 )
-from guardrails_core.intent.sql.temporaries import _temporary_name, scratch_key
+from guardrails_core.intent.sql.temporaries import scratch_key, scratch_table, session_table
 from guardrails_core.intent.sql.upserts import judge_upsert
 from guardrails_core.intent.target_columns import (
     escaping_branch,
@@ -182,7 +183,7 @@ def _handle_delete(statement: _Statement, node: exp.Delete, chunk: _Chunk | None
     if isinstance(node.parent, exp.Alter):
         statement.table(node.parent.this, A.DELETE)  # ClickHouse `ALTER TABLE t DELETE WHERE`
     statement.add(I.DELETE, "DELETE removes rows")
-    if all(_temporary_name(target, statement.dialect_name) for target in targets):
+    if all(session_table(target, statement.dialect_name) for target in targets):
         return  # a T-SQL #temp table is session scratch: emptying it loses no kept data
     # DELETE ... USING and multi-table deletes count as unbounded without a WHERE (as specified:
     # a join is easy to get wrong and the cost of a wrong one is every row), unless the join is
@@ -376,6 +377,14 @@ def _check_unbounded(
             f"({copies.this.sql()[:40]}), not the copy: every copy of a duplicated key matches, "
             "the one the ranking keeps too (return a row id or a unique column instead)",
         )
+    elif (
+        truth is None and verb == "DELETE" and (kept := kept_set(folded, target, node)) is not None
+    ):
+        statement.add(
+            I.MASS_MUTATION,
+            f"DELETE keeps only the rows a set lists ({kept.sql()[:60]}) and removes every other "
+            "row: how many go depends on what the set lacks (a delta or an empty set: nearly all)",
+        )
     elif truth is None and (window := missed_time_window(folded)) is not None:
         statement.add(
             I.MASS_MUTATION,
@@ -564,12 +573,15 @@ def _empty_source(using: exp.Expr | None) -> bool:
 
 def _handle_truncate(statement: _Statement, node: exp.TruncateTable, chunk: _Chunk | None) -> None:
     kind = K.DATABASE if node.args.get("is_database") else K.TABLE
-    temporary = all(_temporary_name(t, statement.dialect_name) for t in node.expressions)
-    if kind is K.TABLE and node.expressions and temporary:
-        # a T-SQL #temp table is session scratch: emptying it loses no kept data (as DELETE)
+    # A session's temporary table (as DELETE), or a table scratch by its name (sql_scratch.yaml),
+    # whose job reloads it: emptying it loses what replacing it, which is allowed, would.
+    scratch = all(
+        session_table(t, statement.dialect_name) or scratch_table(t) for t in node.expressions
+    )
+    if kind is K.TABLE and node.expressions and scratch:
         for target in node.expressions:
             statement.table(target, A.WRITE, kind)
-        statement.add(I.WRITE, "empties a temporary table (session scratch)")
+        statement.add(I.WRITE, "empties a temporary or scratch table: no kept data is lost")
         return
     for target in node.expressions:
         statement.table(target, A.DELETE, kind)

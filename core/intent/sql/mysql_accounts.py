@@ -10,12 +10,10 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-import sqlglot
 from sqlglot import exp
-from sqlglot.errors import SqlglotError
 
-from guardrails_core.intent.sql.access import _walk
 from guardrails_core.intent.sql.dialects import MYSQL_FAMILY
+from guardrails_core.intent.sql.rewritten import walk_rewritten
 from guardrails_core.intent.sql.statement import _Statement
 
 if TYPE_CHECKING:
@@ -46,12 +44,4 @@ def special_mysql_grant(statement: _Statement, command: _Command) -> bool:
         lambda account: f"`{_part(account, 'user')}@{_part(account, 'host')}`",
         grant["grantees"],
     )
-    try:
-        tree = sqlglot.parse_one(grant["head"] + grantees, dialect=statement.names.dialect)
-    except SqlglotError:
-        return False
-    if not isinstance(tree, exp.Grant):
-        return False
-    statement.operation = "GRANT"
-    _walk(statement, tree, None)
-    return True
+    return walk_rewritten(statement, grant["head"] + grantees, exp.Grant, "GRANT")

@@ -51,6 +51,7 @@ from guardrails_core.intent.sql.statement import (
     _statement_words,
     analyze_nested,
 )
+from guardrails_core.intent.sql.truncate_clauses import special_truncate
 from guardrails_core.intent.sql.type_changes import judge_written_type_changes
 from guardrails_core.model import StatementEffect
 
@@ -582,4 +583,5 @@ _SPECIAL_COMMANDS: dict[str, SpecialCommand] = {
     "BULK": special_bulk,
     "KILL": special_kill,
     "GRANT": special_mysql_grant,
+    "TRUNCATE": special_truncate,
 }

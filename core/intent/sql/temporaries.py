@@ -92,6 +92,30 @@ def _temporary_name(table: exp.Expr | None, dialect: str | None) -> bool:
     )
 
 
+# The schema (DuckDB: catalog) that holds only the session's own temporary objects, in the
+# dialects where no kept schema can take its name (SQLite refuses to ATTACH as temp; PostgreSQL's
+# pg_temp is an alias of the session's temporary schema; BigQuery's _SESSION is the session's):
+# elsewhere (MySQL, Trino) `temp` is an ordinary schema. Found blind by red team set AA, aa-sql-072.
+_SESSION_SCHEMAS = {
+    "sqlite": "temp",
+    "duckdb": "temp",
+    "postgres": "pg_temp",
+    "bigquery": "_session",
+}
+
+
+def session_table(table: exp.Expr | None, dialect: str | None) -> bool:
+    """A temporary table by how it is named: T-SQL `#work`, SQLite `temp.work`, PostgreSQL
+    `pg_temp.work`: only the session's own scratch answers to the name."""
+    if _temporary_name(table, dialect):
+        return True
+    schema = _SESSION_SCHEMAS.get(dialect or "")
+    if not isinstance(table, exp.Table) or schema is None:
+        return False
+    catalog, db = table.catalog.lower(), table.db.lower()
+    return (not catalog and db == schema) or (dialect == "duckdb" and catalog == schema)
+
+
 @dataclass(frozen=True)
 class ScratchRows:
     """What a script's temporary table holds: only rows a restricting filter picked (or literal
