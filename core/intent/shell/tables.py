@@ -136,6 +136,7 @@ def _handlers() -> dict[str, _Handler]:
         "nc": _netcat,
         "ncat": _netcat,
         "netcat": _netcat,
+        "telnet": _netcat,  # what is fed to it is sent, what it prints came from the network
         "socat": _socat,
         "mail": _mail,
         "mailx": _mail,
