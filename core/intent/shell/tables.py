@@ -75,6 +75,7 @@ from guardrails_core.intent.shell.network import (
     _rsync,
     _scp,
     _socat,
+    _telnet,
     _wget,
 )
 from guardrails_core.intent.shell.options import _Handler, _words
@@ -136,7 +137,7 @@ def _handlers() -> dict[str, _Handler]:
         "nc": _netcat,
         "ncat": _netcat,
         "netcat": _netcat,
-        "telnet": _netcat,  # what is fed to it is sent, what it prints came from the network
+        "telnet": _telnet,
         "socat": _socat,
         "mail": _mail,
         "mailx": _mail,
