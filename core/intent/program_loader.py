@@ -9,6 +9,7 @@ from typing import Any
 
 from guardrails_core.intent.programs import (
     EFFECTS,
+    MORE_PROGRAMS,
     RULES,
     Carrier,
     Program,
@@ -29,6 +30,7 @@ def _carrier(row: dict[str, Any]) -> Carrier:
         bool(row.get("folder", False)),
         bool(row.get("attached", False)),
         bool(row.get("empties", False)),
+        bool(row.get("before", False)),
     )
 
 
@@ -79,7 +81,10 @@ def registry() -> Registry:
     )
 
     data = load_yaml(RULES.read_text(encoding="utf-8"))
-    programs = [_program(row) for row in data["programs"]]
+    rows = list(data["programs"])
+    for more in MORE_PROGRAMS:
+        rows.extend(load_yaml(more.read_text(encoding="utf-8"))["programs"])
+    programs = [_program(row) for row in rows]
     _check(programs)
     table: dict[str, Program] = {}
     for program in programs:
@@ -125,4 +130,5 @@ def registry() -> Registry:
         official_images=frozenset(str(image) for image in data.get("official_images") or ()),
         credential_searches=(data.get("credentials") or {}).get("searches") or {},
         own_network=data.get("own_network") or {},
+        info_only=data.get("info_only") or {},
     )

@@ -43,6 +43,8 @@ from guardrails_core.intent.program_args import (
 )
 
 RULES = Path(__file__).parent / "rules" / "programs.yaml"
+#: More rows of the same table, by topic (the rest of RULES is read from RULES alone).
+MORE_PROGRAMS = (Path(__file__).parent / "rules" / "programs_tools.yaml",)
 
 #: Effects in the order the shared vocabulary is tried; the first that a part names wins.
 EFFECTS = (
@@ -94,9 +96,14 @@ class When:
     prefixes: RulePrefixes | None = None  # a JSON configuration whose rules are all confined
     without: tuple[str, ...] = ()  # none of these may be given (`upgrade` without `--sql`)
     keeps: bool = False  # the retention it sets keeps data (several copies, days of it)
+    # at most this many operands, options' values aside (`ip addr` alone shows, `kubectx` alone
+    # lists): only a program's rules are given the count; other rows never hold with it
+    most: int | None = None
 
-    def holds(self, parts: frozenset[str], args: Sequence[str]) -> bool:
+    def holds(self, parts: frozenset[str], args: Sequence[str], count: int | None = None) -> bool:
         if not all(word in parts for word in self.words):
+            return False
+        if self.most is not None and (count is None or count > self.most):
             return False
         if any(given(option, args) for option in self.without):
             return False
@@ -127,6 +134,7 @@ class Carrier:
     folder: bool = False  # a folder it writes files into (writes)
     attached: bool = False  # the value is written onto the option (`7z x -oDIR`)
     empties: bool = False  # the folder is emptied first (`pytest --basetemp DIR`)
+    before: bool = False  # the value is the operand before the word (`bcp "QUERY" queryout F`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,6 +232,7 @@ class Registry:
     # searches (grep, rg) whose pattern has a credential's shape print the credentials found
     credential_searches: dict[str, Any] = field(default_factory=dict)
     own_network: dict[str, Any] = field(default_factory=dict)  # suffixes, names, ranges
+    info_only: dict[str, Any] = field(default_factory=dict)  # --help, --version alone
     # one regex per file table, compiled once: file_classes runs for every path a command names
     file_matchers: tuple[tuple[str, re.Pattern[str]], ...] = field(
         init=False, repr=False, compare=False, default=()
@@ -385,7 +394,7 @@ class Registry:
         if self.is_dry_run(args):
             return verdict("read", "a dry run: nothing is changed")
         for rule in program.rules:
-            if rule.when.holds(parts, args):
+            if rule.when.holds(parts, args, len(subcommand) + len(rest)):
                 return verdict(rule.effect, rule.message or f"{label} on the {program.object}")
         insecure = self.switches_tls_off(args)
         if insecure:
@@ -492,6 +501,14 @@ class Registry:
         paths = [operand for operand in operands if not operand.startswith("-")]
         return bool(paths) and all(self.is_scratch(path) for path in paths)
 
+    def prints_info_only(self, program: str, args: Sequence[str]) -> bool:
+        """``pg_restore --help``: a known program asked only for its usage or version."""
+        asked = self.info_only.get("options", ())
+        name = program.rsplit("/", 1)[-1]
+        if not args or name in self.info_only.get("except", ()):
+            return False
+        return all(arg in asked for arg in args)
+
     def is_dry_run(self, args: Sequence[str]) -> bool:
         return any(given(option, args) for option in self.dry_run) and not dry_run_off(args)
 
@@ -574,6 +591,7 @@ def _when(row: dict[str, Any] | None) -> When:
         rule_prefixes(row.get("prefixes")),
         tuple(str(o) for o in row.get("without") or ()),
         bool(row.get("keeps", False)),
+        None if row.get("most") is None else int(row["most"]),
     )
 
 

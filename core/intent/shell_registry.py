@@ -181,6 +181,22 @@ def runs_image(call: Call, image: Any, where: str = "", *, service: bool = False
         )
 
 
+def prints_info_only(program: str, args: Sequence[str]) -> bool:
+    return registry().prints_info_only(program, args)
+
+
+def changes_nothing(program: str, args: Sequence[str]) -> str | None:
+    """What a known program does instead of its work: a dry run (reported as a read), or only
+    its usage or version printed (``pg_restore --help``: "", nothing worth a finding, as a
+    row's own --help); None when it does its work."""
+    table = registry()
+    if table.prints_info_only(program, args):
+        return ""
+    if table.is_dry_run(args):
+        return "runs as a dry run: it reports and changes nothing"
+    return None
+
+
 def lookup(program: str) -> Program | None:
     return registry().lookup(program)
 
@@ -478,7 +494,10 @@ def _values(args: Sequence[Any], carrier: Carrier) -> list[Any]:
                 and word.value.endswith(option[1])
                 and len(word.value) > 2
             )
-            if (word.value == option or clustered) and index + 1 < len(args):
+            if carrier.before:
+                if word.value == option and index > 0:
+                    values.append(args[index - 1])
+            elif (word.value == option or clustered) and index + 1 < len(args):
                 values.append(args[index + 1])
             elif option.startswith("-") and word.value.startswith(option + "="):
                 values.append(word.after("="))

@@ -267,8 +267,11 @@ class _CredentialFlow:
         args = [word.value for word in words[1:]]
         operands = [arg for arg in args if not arg.startswith("-")]
         emptied = emptied or bool(_EMPTIED & set(args))
+        dumps = all("=" in arg for arg in operands) and not emptied
         if (program == "set" and not args) or (
-            program in ("env", "printenv") and all("=" in arg for arg in operands) and not emptied
+            program in ("env", "printenv")
+            and dumps
+            and not shell_registry.prints_info_only(program, args)
         ):
             return _dumps(program)
         read = list(args)

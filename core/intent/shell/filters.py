@@ -501,7 +501,7 @@ _DUMP_VALUES = _words(
     "-d --dbname -h --host -p --port -U --username -u --user -f --file -r --result-file "
     "-n --schema -t --table -F --format -j --jobs -S --socket"
 )
-_DUMPERS = _words("pg_dump pg_dumpall mysqldump mariadb-dump mongodump")
+_DUMPERS = _words("pg_dump pg_dumpall mysqldump mariadb-dump mongodump mongoexport")
 _ROLES_ONLY = _words("-g --globals-only -r --roles-only")
 _RESTORERS = _words("pg_restore mysqlimport mongorestore")
 _THROWAWAY = frozenset(("dev", "development", "local", "test", "ci", "sandbox"))

@@ -490,7 +490,19 @@ _NC_VALUES = _words(
 )
 
 
+_NC_SHELLS = ("-e", "-c", "--exec", "--sh-exec", "--lua-exec")
+
+
 def _netcat(call: _Call) -> None:
+    _connect(call, _NC_SHELLS)
+
+
+def _telnet(call: _Call) -> None:
+    """What is fed to telnet is sent, as nc's; its -e is the escape character, not a program."""
+    _connect(call, ())
+
+
+def _connect(call: _Call, shell_options: tuple[str, ...]) -> None:
     parsed = _parse(call.args, _NC_VALUES)
     listening = parsed.has("-l", "--listen")
     hosts = [] if listening else [w for w in parsed.operands[:1] if not w.value.isdigit()]
@@ -501,7 +513,7 @@ def _netcat(call: _Call) -> None:
             host.display,
         )
     where = _names(hosts) if hosts else "whoever connects"
-    shells = parsed.values("-e", "-c", "--exec", "--sh-exec", "--lua-exec")
+    shells = parsed.values(*shell_options)
     if shells:
         message = f"{call.prog} hands {_names(shells)} to the network ({where}): a remote shell"
         call.add(Intent.HOST_ACCESS, message)

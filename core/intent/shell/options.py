@@ -340,7 +340,15 @@ class _Call:
 
 
 _Handler = Callable[[_Call], None]
-_INTERPRETER_ALIASES = {"nodejs": "node", "powershell": "pwsh", "jruby": "ruby"}
+# ipython runs Python as python does (-c, -m, a script); its magics and !lines do not parse as
+# Python, so code using them stays dynamic
+_INTERPRETER_ALIASES = {
+    "nodejs": "node",
+    "powershell": "pwsh",
+    "jruby": "ruby",
+    "ipython": "python",
+    "ipython3": "python",
+}
 _VERSIONED = re.compile(r"^(python|pypy|perl|ruby|php|lua|node)[\d.]*$")
 
 

@@ -75,6 +75,7 @@ from guardrails_core.intent.shell.network import (
     _rsync,
     _scp,
     _socat,
+    _telnet,
     _wget,
 )
 from guardrails_core.intent.shell.options import _Handler, _words
@@ -137,6 +138,7 @@ def _handlers() -> dict[str, _Handler]:
         "nc": _netcat,
         "ncat": _netcat,
         "netcat": _netcat,
+        "telnet": _telnet,
         "socat": _socat,
         "mail": _mail,
         "mailx": _mail,

@@ -479,10 +479,10 @@ class _Analyzer(_Expander, _CredentialFlow, _Assignments, _Functions):
             return
         handler = _HANDLERS.get(_canonical(program))
         known = shell_registry.lookup(program)
-        if (handler is not None or known is not None) and shell_registry.is_dry_run(
-            [word.value for word in call.args]
-        ):
-            effect.add(Intent.READ, f"{program} runs as a dry run: it reports and changes nothing")
+        idle = shell_registry.changes_nothing(program, values) if handler or known else None
+        if idle is not None:
+            if idle:
+                effect.add(Intent.READ, f"{program} {idle}")
             effect.obj(ObjectKind.PROGRAM, ObjectAction.EXECUTE, program)
             return
         if handler is not None:
