@@ -175,7 +175,7 @@ def _bounded_by_join(node: exp.Expr) -> bool:
 
 
 def _handle_delete(statement: _Statement, node: exp.Delete, chunk: _Chunk | None) -> None:
-    targets = _deleted_tables(node)
+    targets = _deleted_tables(node, index_of(statement.indexes, node))
     for named in node.args.get("tables") or []:
         statement.claimed_tables.add(id(named))  # `DELETE o FROM orders o`: o is no table read
     for target in targets:
@@ -205,12 +205,13 @@ def _handle_delete(statement: _Statement, node: exp.Delete, chunk: _Chunk | None
     _check_unbounded(statement, where, "DELETE", names, judged)
 
 
-def _deleted_tables(node: exp.Delete) -> list[exp.Expr]:
-    """The tables a DELETE empties; `DELETE o FROM orders o JOIN ...` names orders by its alias."""
+def _deleted_tables(node: exp.Delete, index: NodeIndex) -> list[exp.Expr]:
+    """The tables a DELETE empties; `DELETE o FROM orders o JOIN ...` names orders by its alias.
+    `index`: the DELETE's nodes."""
     tables = node.args.get("tables")
     if not tables:
         return [node.this]
-    aliased = {table.alias.lower(): table for table in node.find_all(exp.Table) if table.alias}
+    aliased = {table.alias.lower(): table for table in index.find_all(exp.Table) if table.alias}
     return [
         aliased.get(table.name.lower(), table)
         if isinstance(table, exp.Table) and not table.db
@@ -367,7 +368,9 @@ def _check_unbounded(
             "to pick rows by it picks none out, so the rest of the condition is wider than written",
         )
     elif truth is None and (
-        outer := outer_membership(folded, target, statement.scratch, (verb, statement.dialect_name))
+        outer := outer_membership(
+            parts.memberships, target, statement.scratch, (verb, statement.dialect_name)
+        )
     ):
         statement.add(I.MASS_MUTATION, outer)
     elif truth is None and verb == "DELETE" and (copies := every_copy(parts.memberships, target)):

@@ -33,10 +33,10 @@ def unlinked_table(node: exp.Expr, target: Target) -> exp.Expr | None:
         keys[name] = _TARGET
     links = _Links()
     for condition in _conditions(node, relations):
-        named = {keys.get(column.table.lower(), "") for column in condition.find_all(exp.Column)}
-        if _ambiguous(condition):
+        owners, ambiguous = _column_owners(condition)
+        if ambiguous:
             return None  # `customer_id = id`: unqualified columns could be any table's
-        links.join(named - {""})
+        links.join({keys.get(owner, "") for owner in owners} - {""})
     reached = links.group(_TARGET)
     for relation in relations:
         key = keys[relation.alias_or_name.lower()]
@@ -56,9 +56,10 @@ def referenced_parent(node: exp.Delete, deleted: list[exp.Expr]) -> tuple[str, e
     aliases = [table.alias_or_name.lower() for table in deleted if isinstance(table, exp.Table)]
     referrers = {alias: names[alias] for alias in aliases if alias in names}
     conditions = list(_conditions(node, relations))
+    owned = [(condition, _column_owners(condition)[0]) for condition in conditions]
     for alias in aliases:
         relation = names.get(alias)
-        if not isinstance(relation, exp.Table) or _filtered(alias, conditions):
+        if not isinstance(relation, exp.Table) or _filtered(alias, owned):
             continue
         for condition in conditions:
             if _points_at(condition, alias, relation, referrers):
@@ -66,10 +67,10 @@ def referenced_parent(node: exp.Delete, deleted: list[exp.Expr]) -> tuple[str, e
     return None
 
 
-def _filtered(alias: str, conditions: list[exp.Expr]) -> bool:
-    """A condition on the relation's columns other than an equality with another relation's."""
-    for condition in conditions:
-        owners = {column.table.lower() for column in condition.find_all(exp.Column)}
+def _filtered(alias: str, owned: list[tuple[exp.Expr, set[str]]]) -> bool:
+    """A condition on the relation's columns other than an equality with another relation's.
+    `owned`: each condition with the tables its columns name."""
+    for condition, owners in owned:
         if alias in owners and not (_link(condition) and len(owners) == 2):
             return True
     return False
@@ -167,6 +168,14 @@ def _conditions(node: exp.Expr, relations: list[exp.Expr]) -> Iterator[exp.Expr]
 
 def _any_column(relation: exp.Expr) -> exp.Column:
     return exp.column("*", table=relation.alias_or_name)
+
+
+def _column_owners(condition: exp.Expr) -> tuple[set[str], bool]:
+    """The tables (names or aliases, lower case) the condition's columns name, subqueries' too,
+    and whether an unqualified column outside a subquery stands beside another column (then any
+    table's could be meant)."""
+    owners = {column.table.lower() for column in condition.find_all(exp.Column)}
+    return owners, "" in owners and _ambiguous(condition)
 
 
 def _ambiguous(condition: exp.Expr) -> bool:

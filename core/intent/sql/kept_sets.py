@@ -32,9 +32,11 @@ def kept_set(condition: exp.Expr, target: frozenset[str], node: exp.Expr | None)
     a set read from a table (and not an orphan cleanup or a survivor set), or None."""
     joined = _left_joined(node)
     for branch in _leaves(unparen(condition), exp.Or):
-        parts = _leaves(unparen(branch), exp.And)
-        found = [_absent(unparen(part), target, joined) for part in parts]
-        if all(anti is not None and _keeps_only(anti, target) for anti in found):
+        if all(
+            (anti := _absent(unparen(part), target, joined)) is not None
+            and _keeps_only(anti, target)
+            for part in _leaves(unparen(branch), exp.And)
+        ):
             return branch
     return None
 

@@ -18,16 +18,16 @@ from guardrails_core.intent.sql.temporaries import ScratchRows, scratch_key
 
 
 def outer_membership(
-    condition: exp.Expr,
+    memberships: list[exp.In],
     target: frozenset[str],
     scratch: dict[str, ScratchRows],
     statement: tuple[str, str | None],
 ) -> str | None:
-    """What is wrong with the first `c IN (SELECT c FROM t)` of a condition whose subquery's c
-    is the changed row's own c, or None. `scratch`: the script's temporary tables so far;
-    `statement`: its verb and dialect."""
+    """What is wrong with the first `c IN (SELECT c FROM t)` of a condition (its `memberships`,
+    in walk order) whose subquery's c is the changed row's own c, or None. `scratch`: the
+    script's temporary tables so far; `statement`: its verb and dialect."""
     verb, dialect = statement
-    for node in condition.find_all(exp.In):
+    for node in memberships:
         query = node.args.get("query")
         select = query.this if isinstance(query, exp.Subquery) else query
         if isinstance(node.parent, exp.Not) or not isinstance(select, exp.Select):
