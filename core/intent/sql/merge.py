@@ -7,7 +7,8 @@ from sqlglot import exp
 from guardrails_core.intent.predicates import predicate_truth, target_names
 from guardrails_core.intent.sampling import restricts_nothing
 from guardrails_core.intent.sql.dialects import A, I
-from guardrails_core.intent.sql.dml import _empty_source, _qualified_table
+from guardrails_core.intent.sql.dml import _empty_source
+from guardrails_core.intent.sql.scoping import _qualified_table
 from guardrails_core.intent.sql.statement import _Chunk, _Statement
 
 

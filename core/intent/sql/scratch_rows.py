@@ -13,7 +13,7 @@ from sqlglot import exp
 
 from guardrails_core.intent.predicates import target_names
 from guardrails_core.intent.sql.dialects import I
-from guardrails_core.intent.sql.dml import _check_unbounded
+from guardrails_core.intent.sql.scoping import _check_unbounded
 from guardrails_core.intent.sql.statement import _Statement
 from guardrails_core.intent.sql.temporaries import ScratchRows, scratch_key
 from guardrails_core.model import ObjectAction
