@@ -203,6 +203,22 @@ def _generated_migrations(call: Call, program: Program, verdict: Verdict) -> Non
         )
 
 
+#: The fact a statement that writes a dbt project's model files leaves for a build after it.
+MODELS_EDITED = "project models edited"
+
+
+def _edited_models(call: Call, verdict: Verdict) -> None:
+    """`sed -i ... models/*.sql && dbt run`: the models built were written by this script a
+    moment ago (a materialization switched, a filter dropped), and nobody reviewed them."""
+    edited = call.fact(MODELS_EDITED)
+    if verdict.builds and edited is not None:
+        call.add(
+            Intent.DYNAMIC,
+            f"{call.prog} builds models edited above ({edited}): what they now run was written "
+            "at run time, so nobody reviewed what it drops or rebuilds",
+        )
+
+
 def judge(call: Call, program: Program, bridge: Bridge) -> None:
     verdict = registry().judge(program, [word.value for word in call.args])
     fed = call.feed.literal if call.feed is not None else None
@@ -238,6 +254,7 @@ def judge(call: Call, program: Program, bridge: Bridge) -> None:
     if not (reads_stdin and not deferred and verdict.effect in ("dynamic", "unknown")):
         _record(call, program, verdict)
     _generated_migrations(call, program, verdict)
+    _edited_models(call, verdict)
     if verdict.effect in ("dynamic", "unknown") and not verdict.sql:
         bridge.statements(call)  # `db2 "DROP TABLE x"`: the SQL is known if the client is not
     leaked = [word for word in call.args if bridge.leaks(word)] if program.remote else []
@@ -397,8 +414,10 @@ def _record(call: Call, program: Program, verdict: Verdict) -> None:
     elif effect == "drop-database":
         call.add(Intent.DELETE, what)
         call.obj(ObjectKind.DATABASE, ObjectAction.DROP, name)
-    elif effect == "delete":
+    elif effect in ("delete", "unseen-delete"):
         call.add(Intent.DELETE, what)
+        if effect == "unseen-delete":  # deletes by its name; the statements it runs are not visible
+            call.add(Intent.DYNAMIC, f"{what}: its statements are not visible here")
         whole = kind in (ObjectKind.TABLE, ObjectKind.SCHEMA, ObjectKind.DATABASE)
         call.obj(kind, ObjectAction.DROP if whole else ObjectAction.DELETE, name)
         if any(word.dynamic or word.glob for word in call.args):
