@@ -94,6 +94,11 @@ def is_dry_run(args: Sequence[str]) -> bool:
     return registry().is_dry_run(args)
 
 
+def opens_to_public(value: str) -> bool:
+    """An option value that opens a resource to everyone (public-read, allUsers, 0.0.0.0/0)."""
+    return value.lower() in registry().public_values
+
+
 def file_classes(path: str) -> set[str]:
     return registry().file_classes(path)
 

@@ -23,6 +23,7 @@ from functools import cache
 from typing import Any
 
 from guardrails_core.intent.program_loader import registry
+from guardrails_core.intent.shell.secret_files import names_secret_file
 from guardrails_core.locations import in_working_folder
 
 
@@ -99,10 +100,15 @@ def is_harmless(code: str) -> bool:
         return False
     if _fetches(tree, modules, rules) is None:
         return False
+    reads = {
+        id(node.func)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and _opens_for_reading(node)
+    }
     return not any(
         isinstance(node, ast.Name)
         and (
-            node.id in rules.denied_builtins
+            (node.id in rules.denied_builtins and id(node) not in reads)
             or (node.id in modules and id(node) not in code_uses.reaching)
         )
         for node in ast.walk(tree)
@@ -341,6 +347,29 @@ def _opens_working_database(node: ast.Call) -> bool:
         isinstance(path, ast.Constant)
         and isinstance(path.value, str)
         and (path.value in ("", ":memory:") or in_working_folder(path.value))
+    )
+
+
+_READ_MODES = frozenset(("r", "rt", "rb"))
+
+
+def _opens_for_reading(node: ast.Call) -> bool:
+    """`open('dbt_project.yml')`: a literal relative path opened to read, not a credentials
+    file by its name (.env)."""
+    if not isinstance(node.func, ast.Name):
+        return False
+    modes = [*node.args[1:], *(k.value for k in node.keywords if k.arg == "mode")]
+    path = node.args[0] if node.args else None
+    return (
+        node.func.id == "open"
+        and len(node.args) <= 2
+        and all(k.arg in ("mode", "encoding") for k in node.keywords)
+        and all(isinstance(k.value, ast.Constant) for k in node.keywords)
+        and isinstance(path, ast.Constant)
+        and isinstance(path.value, str)
+        and in_working_folder(path.value)
+        and not names_secret_file(path.value)
+        and all(isinstance(m, ast.Constant) and m.value in _READ_MODES for m in modes)
     )
 
 
