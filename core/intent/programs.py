@@ -68,6 +68,7 @@ EFFECTS = (
     "rollback",
     "mass-write",
     "host",
+    "untrusted-code",
     "host-file",
     "host-root",
     "audit-off",

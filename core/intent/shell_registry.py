@@ -466,6 +466,9 @@ def _record(call: Call, program: Program, verdict: Verdict) -> None:
             call.add(Intent.PRIVILEGE, f"{what}: {done} with the server's own rights")
         elif effect == "audit-off":
             call.add(Intent.PRIVILEGE, f"{what}: what is done from now on goes unrecorded")
+    elif effect == "untrusted-code":  # code no one vouches for, run on this host
+        call.add(Intent.HOST_ACCESS, what)
+        call.add(Intent.UNKNOWN, f"{what}: what it runs is not known")
     elif effect == "dynamic":
         call.add(Intent.DYNAMIC, what)
     elif effect in ("secret", "named-secrets"):

@@ -9,6 +9,7 @@ from guardrails_core.intent.sql.dialects import A, I, K
 from guardrails_core.intent.sql.folding import assembled_text, fold_text
 from guardrails_core.intent.sql.function_rules import function_registry
 from guardrails_core.intent.sql.functions import _dynamic_text
+from guardrails_core.intent.sql.host_files import credential_paths
 from guardrails_core.intent.sql.settings import judge_setting
 from guardrails_core.intent.sql.statement import _Chunk, _Statement
 
@@ -77,7 +78,13 @@ def _handle_execute(statement: _Statement, node: exp.Expr, chunk: _Chunk | None)
     if rule is not None:
         for intent in rule.intents:
             statement.add(intent, rule.message)
-        # xp_cmdshell hands its text to cmd.exe, not a POSIX shell: it stays opaque here.
+        # xp_cmdshell hands its text to cmd.exe, not a POSIX shell: it stays opaque here, but
+        # for the credentials files it names
+        command = fold_text(arguments[0], statement.texts) if arguments else None
+        for path in credential_paths(command or "")[:1]:
+            statement.add(
+                I.PRIVILEGE, f"{procedure}'s command reads {path}, which holds credentials"
+            )
         return
     statement.add(
         I.DYNAMIC,
