@@ -410,6 +410,10 @@ def _record(call: Call, program: Program, verdict: Verdict) -> None:
         call.obj(kind, ObjectAction.DROP, name)
         if effect == "unseen-destroy":  # deletes by its name; what it deletes is not visible
             call.add(Intent.UNKNOWN, f"{what}: its code is not visible here")
+    elif effect in ("unmigrate", "rollback") and call.effect.local_test_database:
+        # the down migrations drop the tables of this host's test database: the suite's own
+        call.add(Intent.WRITE, f"{what} (the test database {call.effect.local_test_database})")
+        call.obj(ObjectKind.SCHEMA, ObjectAction.WRITE, name)
     elif effect in ("unmigrate", "rollback"):  # the down migrations drop what the up ones built
         call.add(Intent.SCHEMA_CHANGE, what)
         call.add(Intent.DELETE, f"{what}: tables and columns are dropped with their data")
