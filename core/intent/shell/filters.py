@@ -433,12 +433,24 @@ def _dump(call: _Call) -> None:
     if _dumps_password_hashes(call.prog, {option for option, _ in parsed.options}):
         origin |= _Origin.SECRET
         call.add(Intent.PRIVILEGE, f"{call.prog} copies every role with its password hash")
+    for table in parsed.values("-t", "--table")[:8]:
+        if not table.dynamic and _rows_are_credentials(table.value):
+            origin |= _Origin.SECRET
+            call.add(Intent.PRIVILEGE, f"{call.prog} copies {table.display}: stored credentials")
     if parsed.has(*_DROPS_FIRST.get(call.prog.rsplit("/", 1)[-1], ())):
         origin |= _Origin.DROPS  # whoever loads it drops the databases or tables it holds
     outputs = parsed.values("-f", "--file", "-r", "--result-file")
     for output in outputs:
         _record_write(call.effect, output, call.prog)
     call.stdout = None if outputs else _Feed(origin, f"a database dump from {call.prog}")
+
+
+def _rows_are_credentials(table: str) -> bool:
+    """`pg_dump -t public.api_keys`: a table's whole rows, judged as `SELECT *` of it is."""
+    from guardrails_core.intent.sql import analyze_sql
+
+    whole_rows = analyze_sql(f"SELECT * FROM {table}", "postgres", depth=1)
+    return any(Intent.PRIVILEGE in statement.intents for statement in whole_rows)
 
 
 def _dumps_password_hashes(program: str, options: set[str]) -> bool:
