@@ -210,6 +210,8 @@ def _generated_migrations(call: Call, program: Program, verdict: Verdict) -> Non
 
 #: The fact a statement that writes a dbt project's model files leaves for a build after it.
 MODELS_EDITED = "project models edited"
+#: ... that took `incremental` out of their materialization (a sed substitution)
+INCREMENTAL_DROPPED = "incremental materialization taken out"
 
 
 def _edited_models(call: Call, verdict: Verdict) -> None:
@@ -222,6 +224,13 @@ def _edited_models(call: Call, verdict: Verdict) -> None:
             f"{call.prog} builds models edited above ({edited}): what they now run was written "
             "at run time, so nobody reviewed what it drops or rebuilds",
         )
+        switched = call.fact(INCREMENTAL_DROPPED)
+        if switched is not None:
+            call.add(
+                Intent.DELETE,
+                f"{call.prog} builds {switched} no longer incremental: the tables they kept "
+                "adding to are dropped and rebuilt from their sources (as --full-refresh)",
+            )
 
 
 def judge(call: Call, program: Program, bridge: Bridge) -> None:

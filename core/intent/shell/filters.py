@@ -21,6 +21,7 @@ from guardrails_core.intent.shell.files import (
     _special_file,
 )
 from guardrails_core.intent.shell.listings import ls_names
+from guardrails_core.intent.shell.model_edits import note_materialization_switch
 from guardrails_core.intent.shell.options import (
     _Call,
     _file_read,
@@ -270,6 +271,7 @@ _SED_SUBSTITUTE_EXECUTE = re.compile(r"s(.)(?:(?!\1).)*\1((?:(?!\1).)*)\1[gpI\d]
 
 
 def _sed_commands(call: _Call, scripts: Sequence[_Word], files: Sequence[_Word]) -> None:
+    note_materialization_switch(call.analyzer, scripts, files)
     if any(_SED_EXECUTE_INPUT.search(script.value) for script in scripts):
         if files:
             call.add(Intent.DYNAMIC, f"sed e runs each line of {_names(files)} as a shell command")

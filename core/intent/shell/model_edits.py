@@ -3,15 +3,17 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from guardrails_core.intent import shell_registry
-from guardrails_core.intent.shell_registry import MODELS_EDITED
+from guardrails_core.intent.shell_registry import INCREMENTAL_DROPPED, MODELS_EDITED
 from guardrails_core.model import ObjectAction, ObjectKind
 
 if TYPE_CHECKING:
     from guardrails_core.intent.shell.walk import _Analyzer
-    from guardrails_core.intent.shell.words import _Effect
+    from guardrails_core.intent.shell.words import _Effect, _Word
 
 
 def note_model_edits(analyzer: _Analyzer, effect: _Effect) -> None:
@@ -25,3 +27,22 @@ def note_model_edits(analyzer: _Analyzer, effect: _Effect) -> None:
     ]
     if edited:
         analyzer.note_fact(MODELS_EDITED, ", ".join(edited))
+
+
+# `s/materialized=.incremental./materialized="table"/`: a substitution and its two sides
+_SUBSTITUTE = re.compile(
+    r"(?:^|[;\n{}\s])s(?P<d>[^\w\s\\])(?P<old>(?:(?!(?P=d)).)*)(?P=d)(?P<new>(?:(?!(?P=d)).)*)(?P=d)"
+)
+
+
+def note_materialization_switch(
+    analyzer: _Analyzer, scripts: Sequence[_Word], files: Sequence[_Word]
+) -> None:
+    """sed scripts that take `incremental` out of model files (`materialized='table'` in its
+    place): the next build drops the tables those models kept adding to, as --full-refresh."""
+    models = [f.display for f in files if "project_models" in shell_registry.file_classes(f.value)]
+    for script in scripts:
+        for match in _SUBSTITUTE.finditer(script.value):
+            old, new = match["old"].lower(), match["new"].lower()
+            if models and "incremental" in old and "incremental" not in new:
+                analyzer.note_fact(INCREMENTAL_DROPPED, ", ".join(models))
