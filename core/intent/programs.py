@@ -82,7 +82,6 @@ _COMMAND_WORD = re.compile(r"^[A-Za-z][\w:.\-]*$")
 _BUCKET_PATH = re.compile(r"^(?:s3|s3a|gs|gcs)://([^/]+)/(.*)$")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")  # dropAll, updateSQL: one part per word
 _IN_RUNTIME_FOLDER = re.compile(r"^__shell_expansion__/[^/]+$")
-_TOOL_FOLDER_FILE = re.compile(r"~/\.[\w.-]+/[\w.-]+")
 _HOME = re.compile(r"^(?:~[\w.-]*/|/root/|/home/[^/]+/|/Users/[^/]+/|__shell_expansion__/)")
 _OFF = frozenset(("false", "disabled", "disable", "off", "no", "none", "0", "private", "deny"))
 _INFO = frozenset(("--version", "-V", "-v", "--help", "-h", "version", "help", "-help", "-version"))
@@ -236,18 +235,16 @@ class Registry:
         init=False, repr=False, compare=False, default=()
     )
 
-    # names of the credentials files a tool keeps in its own folder of the home folder
-    # (profiles.yml of ~/.dbt/profiles.yml): a folder known only at run time may be that one
+    # names of the credentials files a tool keeps in its own folder of the home folder (file
+    # table tool_secrets): under a folder known only at run time, they may be that one
     tool_secret_names: frozenset[str] = field(
         init=False, repr=False, compare=False, default=frozenset()
     )
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "file_matchers", _file_matchers(self.files))
-        tool_files = (g for g in self.files.get("secrets", ()) if _TOOL_FOLDER_FILE.fullmatch(g))
-        object.__setattr__(
-            self, "tool_secret_names", frozenset(g.rsplit("/", 1)[-1] for g in tool_files)
-        )
+        names = frozenset(self.files.get("tool_secrets", ()))
+        object.__setattr__(self, "tool_secret_names", names)
 
     def sets_up_shell(self, program: str, args: Sequence[str]) -> bool:
         """``ssh-agent -s``, ``kubectl completion bash``: its output only sets up the shell."""
