@@ -435,7 +435,8 @@ def _dump(call: _Call) -> None:
     if _dumps_password_hashes(call.prog, {option for option, _ in parsed.options}):
         origin |= _Origin.SECRET
         call.add(Intent.PRIVILEGE, f"{call.prog} copies every role with its password hash")
-    for table in parsed.values("-t", "--table")[:8]:
+    tables = parsed.values("-t", "--table") if call.prog.endswith("pg_dump") else []
+    for table in tables[:8]:  # mysqldump's -t is --no-create-info
         if not table.dynamic and _rows_are_credentials(table.value):
             origin |= _Origin.SECRET
             call.add(Intent.PRIVILEGE, f"{call.prog} copies {table.display}: stored credentials")
