@@ -57,6 +57,7 @@ def _program(row: dict[str, Any]) -> Program:
         pins=frozenset(row.get("pins") or ()),
         generates=tuple(_when(r.get("when")) for r in row.get("generates") or ()),
         applies=tuple(_when(r.get("when")) for r in row.get("applies") or ()),
+        builds=tuple(Rule(_when(r.get("when")), r["effect"]) for r in row.get("builds") or ()),
         writes=tuple(_carrier(r) for r in row.get("writes") or ()),
         images=tuple(_carrier(r) for r in row.get("images") or ()),
         migrations=bool(row.get("migrations", False)),

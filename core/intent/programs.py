@@ -50,6 +50,7 @@ MORE_PROGRAMS = (Path(__file__).parent / "rules" / "programs_tools.yaml",)
 EFFECTS = (
     "destroy",
     "unseen-destroy",
+    "unseen-delete",
     "unmigrate",
     "drop-database",
     "delete",
@@ -69,6 +70,7 @@ EFFECTS = (
     "rollback",
     "mass-write",
     "host",
+    "untrusted-code",
     "host-file",
     "host-root",
     "audit-off",
@@ -81,6 +83,7 @@ EFFECTS = (
 _COMMAND_WORD = re.compile(r"^[A-Za-z][\w:.\-]*$")
 _BUCKET_PATH = re.compile(r"^(?:s3|s3a|gs|gcs)://([^/]+)/(.*)$")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")  # dropAll, updateSQL: one part per word
+_IN_RUNTIME_FOLDER = re.compile(r"^__shell_expansion__/[^/]+$")
 _HOME = re.compile(r"^(?:~[\w.-]*/|/root/|/home/[^/]+/|/Users/[^/]+/|__shell_expansion__/)")
 _OFF = frozenset(("false", "disabled", "disable", "off", "no", "none", "0", "private", "deny"))
 _INFO = frozenset(("--version", "-V", "-v", "--help", "-h", "version", "help", "-help", "-version"))
@@ -159,6 +162,8 @@ class Program:
     # --autogenerate`) and commands that apply migrations (`alembic upgrade`)
     generates: tuple[When, ...] = ()
     applies: tuple[When, ...] = ()
+    # builds the project's models from its files (`dbt run`): edited above, nobody reviewed them
+    builds: tuple[Rule, ...] = ()  # the first that holds decides (effect write: a dev target)
     writes: tuple[Carrier, ...] = ()  # options whose value is a local file it writes
     images: tuple[Carrier, ...] = ()  # options whose value is a container image it runs
     migrations: bool = False  # a migration runner: a destructive verb unapplies migrations
@@ -183,6 +188,7 @@ class Verdict:
     command_at: int = 0  # how many of the subcommand words come before the command it runs
     generates: bool = False  # writes a migration from the models
     applies: bool = False  # applies the migrations written so far
+    builds: bool = False  # builds the project's models from its files
     writes: tuple[Carrier, ...] = ()
     images: tuple[Carrier, ...] = ()
 
@@ -238,8 +244,16 @@ class Registry:
         init=False, repr=False, compare=False, default=()
     )
 
+    # names of the credentials files a tool keeps in its own folder of the home folder (file
+    # table tool_secrets): under a folder known only at run time, they may be that one
+    tool_secret_names: frozenset[str] = field(
+        init=False, repr=False, compare=False, default=frozenset()
+    )
+
     def __post_init__(self) -> None:
         object.__setattr__(self, "file_matchers", _file_matchers(self.files))
+        names = frozenset(self.files.get("tool_secrets", ()))
+        object.__setattr__(self, "tool_secret_names", names)
 
     def sets_up_shell(self, program: str, args: Sequence[str]) -> bool:
         """``ssh-agent -s``, ``kubectl completion bash``: its output only sets up the shell."""
@@ -309,6 +323,8 @@ class Registry:
         forms |= {form.rstrip("/") + "/" for form in forms}  # /var/lib/mysql is its own data
         for form in (home_form(form) for form in forms):  # once per form, not per table
             found.update(name for name, matcher in self.file_matchers if matcher.match(form))
+        if _IN_RUNTIME_FOLDER.match(path) and path.rsplit("/", 1)[-1] in self.tool_secret_names:
+            found.add("secrets")  # `$(dbt debug --config-dir)/profiles.yml` may be ~/.dbt's
         return found
 
     def in_own_network(self, host: str) -> bool:
@@ -385,6 +401,8 @@ class Registry:
                 _command_start(subcommand, runs),
                 any(when.holds(parts, args) for when in program.generates),
                 any(when.holds(parts, args) for when in program.applies),
+                next((r.effect for r in program.builds if r.when.holds(parts, args)), None)
+                == "dynamic",
                 tuple(c for c in program.writes if c.when.holds(parts, args)),
                 tuple(c for c in program.images if c.when.holds(parts, args)),
             )

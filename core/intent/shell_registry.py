@@ -94,6 +94,11 @@ def is_dry_run(args: Sequence[str]) -> bool:
     return registry().is_dry_run(args)
 
 
+def opens_to_public(value: str) -> bool:
+    """An option value that opens a resource to everyone (public-read, allUsers, 0.0.0.0/0)."""
+    return value.lower() in registry().public_values
+
+
 def file_classes(path: str) -> set[str]:
     return registry().file_classes(path)
 
@@ -219,6 +224,31 @@ def _generated_migrations(call: Call, program: Program, verdict: Verdict) -> Non
         )
 
 
+#: The fact a statement that writes a dbt project's model files leaves for a build after it.
+MODELS_EDITED = "project models edited"
+#: ... that took `incremental` out of their materialization (a sed substitution)
+INCREMENTAL_DROPPED = "incremental materialization taken out"
+
+
+def _edited_models(call: Call, verdict: Verdict) -> None:
+    """`sed -i ... models/*.sql && dbt run`: the models built were written by this script a
+    moment ago (a materialization switched, a filter dropped), and nobody reviewed them."""
+    edited = call.fact(MODELS_EDITED)
+    if verdict.builds and edited is not None:
+        call.add(
+            Intent.DYNAMIC,
+            f"{call.prog} builds models edited above ({edited}): what they now run was written "
+            "at run time, so nobody reviewed what it drops or rebuilds",
+        )
+        switched = call.fact(INCREMENTAL_DROPPED)
+        if switched is not None:
+            call.add(
+                Intent.DELETE,
+                f"{call.prog} builds {switched} no longer incremental: the tables they kept "
+                "adding to are dropped and rebuilt from their sources (as --full-refresh)",
+            )
+
+
 def judge(call: Call, program: Program, bridge: Bridge) -> None:
     verdict = registry().judge(program, [word.value for word in call.args])
     fed = call.feed.literal if call.feed is not None else None
@@ -254,6 +284,7 @@ def judge(call: Call, program: Program, bridge: Bridge) -> None:
     if not (reads_stdin and not deferred and verdict.effect in ("dynamic", "unknown")):
         _record(call, program, verdict)
     _generated_migrations(call, program, verdict)
+    _edited_models(call, verdict)
     if verdict.effect in ("dynamic", "unknown") and not verdict.sql:
         bridge.statements(call)  # `db2 "DROP TABLE x"`: the SQL is known if the client is not
     leaked = [word for word in call.args if bridge.leaks(word)] if program.remote else []
@@ -404,6 +435,10 @@ def _record(call: Call, program: Program, verdict: Verdict) -> None:
         call.obj(kind, ObjectAction.DROP, name)
         if effect == "unseen-destroy":  # deletes by its name; what it deletes is not visible
             call.add(Intent.UNKNOWN, f"{what}: its code is not visible here")
+    elif effect in ("unmigrate", "rollback") and call.effect.local_test_database:
+        # the down migrations drop the tables of this host's test database: the suite's own
+        call.add(Intent.WRITE, f"{what} (the test database {call.effect.local_test_database})")
+        call.obj(ObjectKind.SCHEMA, ObjectAction.WRITE, name)
     elif effect in ("unmigrate", "rollback"):  # the down migrations drop what the up ones built
         call.add(Intent.SCHEMA_CHANGE, what)
         call.add(Intent.DELETE, f"{what}: tables and columns are dropped with their data")
@@ -413,8 +448,10 @@ def _record(call: Call, program: Program, verdict: Verdict) -> None:
     elif effect == "drop-database":
         call.add(Intent.DELETE, what)
         call.obj(ObjectKind.DATABASE, ObjectAction.DROP, name)
-    elif effect == "delete":
+    elif effect in ("delete", "unseen-delete"):
         call.add(Intent.DELETE, what)
+        if effect == "unseen-delete":  # deletes by its name; the statements it runs are not visible
+            call.add(Intent.DYNAMIC, f"{what}: its statements are not visible here")
         whole = kind in (ObjectKind.TABLE, ObjectKind.SCHEMA, ObjectKind.DATABASE)
         call.obj(kind, ObjectAction.DROP if whole else ObjectAction.DELETE, name)
         if any(word.dynamic or word.glob for word in call.args):
@@ -458,6 +495,9 @@ def _record(call: Call, program: Program, verdict: Verdict) -> None:
             call.add(Intent.PRIVILEGE, f"{what}: {done} with the server's own rights")
         elif effect == "audit-off":
             call.add(Intent.PRIVILEGE, f"{what}: what is done from now on goes unrecorded")
+    elif effect == "untrusted-code":  # code no one vouches for, run on this host
+        call.add(Intent.HOST_ACCESS, what)
+        call.add(Intent.UNKNOWN, f"{what}: what it runs is not known")
     elif effect == "dynamic":
         call.add(Intent.DYNAMIC, what)
     elif effect in ("secret", "named-secrets"):

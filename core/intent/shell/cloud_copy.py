@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from guardrails_core.intent import retention
+from guardrails_core.intent import retention, shell_registry
 from guardrails_core.intent.shell.files import _delete, _record_folder_write, _record_write
 from guardrails_core.intent.shell.network import _export, _transfer
 from guardrails_core.intent.shell.options import (
@@ -56,6 +56,7 @@ def _cloud_copy(
     recursive = parsed.has("--recursive", "-r", "-R", "-a", "--all-versions")
     if verb in _CLOUD_COPY:
         _transfer(call, operands, locate, f"{tool} {verb}")
+        _public_copies(call, parsed, operands, f"{tool} {verb}")
         whole = recursive or verb in ("sync", "rsync", "copy", "bisync")
         if whole and len(operands) >= 2 and locate(operands[-1]) is None:  # into a local folder
             _record_folder_write(call.effect, operands[-1], f"{tool} {verb}")
@@ -99,6 +100,19 @@ def _cloud_copy(
         call.stdout = _Feed(_Origin.DOWNLOAD, f"{tool} cat {_names(operands)}")
     elif verb == "rcat" and operands:
         _export(call, [(ObjectKind.URL, operands[0].display)], [_Word.literal("-")], f"{tool} rcat")
+
+
+def _public_copies(call: _Call, parsed: _Parsed, operands: Sequence[_Word], how: str) -> None:
+    """`aws s3 sync SRC DEST --acl public-read`: a canned ACL that lets anyone read the copies
+    (a public-grant, as `aws s3api put-bucket-acl` is)."""
+    acls = parsed.values("--acl", "--predefined-acl", "--canned-acl")
+    opened = [acl for acl in acls if not acl.dynamic and shell_registry.opens_to_public(acl.value)]
+    if opened and operands:
+        where = operands[-1].display
+        what = f"{how} --acl {opened[0].display} lets anyone read the copies in {where}"
+        call.add(Intent.EXPORT, what)
+        call.add(Intent.PRIVILEGE, what)
+        call.obj(ObjectKind.URL, ObjectAction.EXPORT_TARGET, operands[-1].display)
 
 
 def _rotates(parsed: _Parsed) -> bool:

@@ -38,6 +38,7 @@ def judge_variable(effect: _Effect, name: str, value: str) -> None:
 def production_tests(effect: _Effect, assignments: Sequence[str], words: Sequence[str]) -> None:
     """``DATABASE_URL=$PROD_DATABASE_URL pytest``: a test suite pointed at production, whose
     fixtures create, truncate and drop tables between tests."""
+    effect.local_test_database = _local_test_database(assignments)
     command = " " + " ".join(word.rsplit("/", 1)[-1] for word in words[:3]) + " "
     runners = shell_registry.environment("test_runners")
     if not any(f" {runner} " in command for runner in runners):
@@ -53,6 +54,34 @@ def production_tests(effect: _Effect, assignments: Sequence[str], words: Sequenc
             message = f"{name}={_clip(value)} runs a test suite against production"
             effect.add(Intent.DELETE, message)
             effect.add(Intent.MASS_MUTATION, f"{message}: its fixtures truncate and drop tables")
+
+
+_CONNECTION_URL = re.compile(
+    r"^[a-z][\w+.-]*://(?:[^@/]*@)?(?P<host>\[[^\]]+\]|[^/:?]+)(?::\d+)?/(?P<db>[\w.-]+)/?$",
+    re.IGNORECASE,
+)
+_LOOPBACK = frozenset(("localhost", "127.0.0.1", "[::1]", "::1"))
+
+
+def _local_test_database(assignments: Sequence[str]) -> str:
+    """A connection variable written out whole that points at this host (loopback) and at a
+    database named for tests (app_test, test_app): what a migration reset drops there is the
+    test suite's own (as a dbt target named for CI). "" for any other."""
+    for text in assignments:
+        name, _, value = text.partition("=")
+        connection = any(
+            fnmatch.fnmatchcase(name.upper(), glob.upper())
+            for glob in shell_registry.environment("connection")
+        )
+        match = _CONNECTION_URL.match(value.strip("'\""))
+        if not (connection and match and match["host"].lower() in _LOOPBACK):
+            continue
+        if any(fnmatch.fnmatchcase(match["db"].lower(), g) for g in _TEST_DATABASES):
+            return match["db"]
+    return ""
+
+
+_TEST_DATABASES = ("test", "test_*", "*_test", "*_test_*", "*_tests", "tests_*")
 
 
 def _proxy(effect: _Effect, name: str, value: str) -> None:

@@ -187,6 +187,7 @@ def _python_equivalents(call: _Call, inline: list[_Word]) -> None:
     from guardrails_core.intent.shell.inline_python import (
         bulk_deletes,
         printed_secrets,
+        sent_credentials,
         shell_equivalents,
     )
 
@@ -208,6 +209,13 @@ def _python_equivalents(call: _Call, inline: list[_Word]) -> None:
             _script(call, _Word.literal(command), f"{call.prog} -c")
         for secret in printed_secrets(word.value)[:1]:
             shell_registry.prints_secret(call, f"{call.prog} code prints {secret}")
+        sent = sent_credentials(word.value)
+        if sent is not None:
+            files, destination = ", ".join(sent.files), sent.destination
+            what = f"{call.prog} code reads {files} and sends data to {destination}"
+            call.add(Intent.PRIVILEGE, f"{what}: credentials files")
+            call.add(Intent.EXPORT, what)
+            call.obj(ObjectKind.URL, ObjectAction.EXPORT_TARGET, sent.destination)
         _inline_sql(call, [word])
         for deleting in bulk_deletes(word.value):
             call.add(Intent.DELETE, f"{call.prog} code calls {deleting}")

@@ -21,6 +21,7 @@ from guardrails_core.intent.shell.files import (
     _special_file,
 )
 from guardrails_core.intent.shell.listings import ls_names
+from guardrails_core.intent.shell.model_edits import note_materialization_switch
 from guardrails_core.intent.shell.options import (
     _Call,
     _file_read,
@@ -270,6 +271,7 @@ _SED_SUBSTITUTE_EXECUTE = re.compile(r"s(.)(?:(?!\1).)*\1((?:(?!\1).)*)\1[gpI\d]
 
 
 def _sed_commands(call: _Call, scripts: Sequence[_Word], files: Sequence[_Word]) -> None:
+    note_materialization_switch(call.analyzer, scripts, files)
     if any(_SED_EXECUTE_INPUT.search(script.value) for script in scripts):
         if files:
             call.add(Intent.DYNAMIC, f"sed e runs each line of {_names(files)} as a shell command")
@@ -433,12 +435,25 @@ def _dump(call: _Call) -> None:
     if _dumps_password_hashes(call.prog, {option for option, _ in parsed.options}):
         origin |= _Origin.SECRET
         call.add(Intent.PRIVILEGE, f"{call.prog} copies every role with its password hash")
+    tables = parsed.values("-t", "--table") if call.prog.endswith("pg_dump") else []
+    for table in tables[:8]:  # mysqldump's -t is --no-create-info
+        if not table.dynamic and _rows_are_credentials(table.value):
+            origin |= _Origin.SECRET
+            call.add(Intent.PRIVILEGE, f"{call.prog} copies {table.display}: stored credentials")
     if parsed.has(*_DROPS_FIRST.get(call.prog.rsplit("/", 1)[-1], ())):
         origin |= _Origin.DROPS  # whoever loads it drops the databases or tables it holds
     outputs = parsed.values("-f", "--file", "-r", "--result-file")
     for output in outputs:
         _record_write(call.effect, output, call.prog)
     call.stdout = None if outputs else _Feed(origin, f"a database dump from {call.prog}")
+
+
+def _rows_are_credentials(table: str) -> bool:
+    """`pg_dump -t public.api_keys`: a table's whole rows, judged as `SELECT *` of it is."""
+    from guardrails_core.intent.sql import analyze_sql
+
+    whole_rows = analyze_sql(f"SELECT * FROM {table}", "postgres", depth=1)
+    return any(Intent.PRIVILEGE in statement.intents for statement in whole_rows)
 
 
 def _dumps_password_hashes(program: str, options: set[str]) -> bool:

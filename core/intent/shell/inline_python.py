@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import shlex
+from dataclasses import dataclass
 
 from guardrails_core.intent.program_loader import registry
 
@@ -76,12 +77,17 @@ def printed_secrets(code: str) -> list[str]:
     except (SyntaxError, ValueError, RecursionError):
         return []
     readers = tuple(registry().inline_python.get("secret_reads") or ())
+    whole = _whole_environment(tree)
 
     def reads(node: ast.AST) -> list[str]:
         return [
             ast.unparse(call)[:80]
             for call in ast.walk(node)
             if isinstance(call, ast.Call) and _dotted(call.func).endswith(readers)
+        ] + [  # the whole environment (dict(os.environ)), as `env` prints it
+            "os.environ"
+            for name in ast.walk(node)
+            if id(name) in whole and _dotted(name) in _ENVIRONMENT
         ]
 
     holding = {  # names assigned a credential
@@ -103,7 +109,27 @@ def printed_secrets(code: str) -> list[str]:
     return printed
 
 
-def _dotted(node: ast.expr) -> str:
+_ENVIRONMENT = frozenset(("os.environ", "os.environb"))
+# what hands over the environment's values, not only its names (`sorted(os.environ)` is names)
+_WHOLE_VALUES = frozenset(("items", "values", "copy"))
+_WHOLE_TAKERS = frozenset(
+    ("dict", "str", "repr", "print", "json.dumps", "json.dump", "pprint.pprint")
+)
+
+
+def _whole_environment(tree: ast.AST) -> set[int]:
+    """The os.environ nodes whose every value is taken (`dict(os.environ)`,
+    `os.environ.items()`), not one variable's (`os.environ['HOME']`) or the names."""
+    whole: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr in _WHOLE_VALUES:
+            whole.add(id(node.value))
+        elif isinstance(node, ast.Call) and _dotted(node.func) in _WHOLE_TAKERS:
+            whole.update(id(arg) for arg in node.args)
+    return whole
+
+
+def _dotted(node: ast.AST) -> str:
     if isinstance(node, ast.Attribute):
         return f"{_dotted(node.value)}.{node.attr}"
     return node.id if isinstance(node, ast.Name) else ""
@@ -150,3 +176,66 @@ def _visible_text(node: ast.expr) -> str | None:
             str(part.value) if isinstance(part, ast.Constant) else _RUN_TIME_PART for part in parts
         )
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class SentCredentials:
+    """Credentials files the code names and where it sends data."""
+
+    files: tuple[str, ...]
+    destination: str
+
+
+def sent_credentials(code: str) -> SentCredentials | None:
+    """Code that opens a credentials file (`Path(".env")`, `home().joinpath(".dbt/profiles.yml")`)
+    and sends data in a request body (`urlopen(url, data=...)`, `requests.post(url, ...)`): what
+    it sends is not visible, the files it has at hand are credentials. Other code is not read."""
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError, RecursionError):
+        return None
+    files = tuple(
+        dict.fromkeys(
+            path.value
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and _dotted(node.func).rsplit(".", 1)[-1] in _OPENERS
+            for path in node.args[:1]
+            if isinstance(path, ast.Constant)
+            and isinstance(path.value, str)
+            and _names_credentials(path.value)
+        )
+    )
+    if not files:
+        return None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and _sends_body(node):
+            url = node.args[0] if node.args else None
+            if isinstance(url, ast.Constant) and isinstance(url.value, str):
+                return SentCredentials(files, url.value)
+            return SentCredentials(files, "a URL built at run time")
+    return None
+
+
+# what opens a file by its path: the bytes are at hand (load_dotenv('.env') sets variables)
+_OPENERS = frozenset(("open", "Path", "PurePath", "joinpath", "read_text", "read_bytes"))
+_BODY_METHODS = frozenset(("post", "put", "patch"))
+_BODY_OPENERS = frozenset(("urlopen", "Request"))
+
+
+def _sends_body(call: ast.Call) -> bool:
+    name = _dotted(call.func).rsplit(".", 1)[-1]
+    if name in _BODY_METHODS:
+        return True
+    return name in _BODY_OPENERS and (
+        len(call.args) >= 2 or any(k.arg == "data" for k in call.keywords)
+    )
+
+
+def _names_credentials(text: str) -> bool:
+    """A credentials file by its name, written from the working folder or the home folder
+    (`.dbt/profiles.yml` joined onto Path.home())."""
+    from guardrails_core.intent.shell.secret_files import names_secret_file
+
+    if "\n" in text or len(text) > 200:
+        return False
+    return names_secret_file(text) or names_secret_file(f"~/{text.lstrip('/')}")

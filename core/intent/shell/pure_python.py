@@ -23,6 +23,7 @@ from functools import cache
 from typing import Any
 
 from guardrails_core.intent.program_loader import registry
+from guardrails_core.intent.shell.secret_files import names_secret_file
 from guardrails_core.locations import in_working_folder
 
 
@@ -45,6 +46,7 @@ class _Rules:
     fetch_readers: dict[str, frozenset[str]]  # module -> functions that take a response whole
     fetch_methods: frozenset[str]  # methods of a response that return its body
     fetch_properties: frozenset[str]  # properties of a response: its body or status
+    project_loaders: dict[str, frozenset[str]]  # module -> loaders of the project's own code
 
 
 @cache
@@ -53,6 +55,7 @@ def _rules() -> _Rules:
     frames: dict[str, Any] = table.get("data_frames") or {}
     engines: dict[str, Any] = table.get("sql_engines") or {}
     fetchers: dict[str, Any] = table.get("fetchers") or {}
+    loaders: dict[str, Any] = table.get("project_loaders") or {}
     return _Rules(
         frozenset(table.get("modules", ())),
         frozenset(table.get("denied_builtins", ())),
@@ -64,7 +67,7 @@ def _rules() -> _Rules:
         frozenset(frames.get("readers", ())),
         frozenset(frames.get("pure_methods", ())),
         frozenset(frames.get("unbuffered_methods", ())),
-        frozenset(frames.get("properties", ())),
+        frozenset(frames.get("properties", ())) | frozenset(loaders.get("properties", ())),
         dict(engines.get("modules") or {}),
         frozenset(engines.get("opens", ())),
         frozenset(engines.get("runs_sql", ())),
@@ -74,6 +77,7 @@ def _rules() -> _Rules:
         {module: frozenset(names) for module, names in (fetchers.get("readers") or {}).items()},
         frozenset(fetchers.get("methods", ())),
         frozenset(fetchers.get("properties", ())),
+        {m: frozenset(names) for m, names in (loaders.get("loaders") or {}).items()},
     )
 
 
@@ -92,17 +96,23 @@ def is_harmless(code: str) -> bool:
         frames=any(
             module in rules.frame_modules or module in rules.sql_engines
             for module in modules.values()
-        ),
+        )
+        or _imports_loader(tree, rules),
         called={id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)},
     )
     if not all(_understood(node, code_uses, rules) for node in ast.walk(tree)):
         return False
-    if _fetches(tree, modules, rules) is None:
+    if _fetches(tree, modules, rules) is None or not _loads_project_only(tree, modules, rules):
         return False
+    reads = {
+        id(node.func)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and _opens_for_reading(node)
+    }
     return not any(
         isinstance(node, ast.Name)
         and (
-            node.id in rules.denied_builtins
+            (node.id in rules.denied_builtins and id(node) not in reads)
             or (node.id in modules and id(node) not in code_uses.reaching)
         )
         for node in ast.walk(tree)
@@ -341,6 +351,90 @@ def _opens_working_database(node: ast.Call) -> bool:
         isinstance(path, ast.Constant)
         and isinstance(path.value, str)
         and (path.value in ("", ":memory:") or in_working_folder(path.value))
+    )
+
+
+def _imports_loader(tree: ast.AST, rules: _Rules) -> bool:
+    """A project loader's module imported: its values' members are listed, as a frame's."""
+    return any(
+        (isinstance(node, ast.ImportFrom) and node.module in rules.project_loaders)
+        or (
+            isinstance(node, ast.Import)
+            and any(alias.name in rules.project_loaders for alias in node.names)
+        )
+        for node in ast.walk(tree)
+    )
+
+
+def _loads_project_only(tree: ast.AST, modules: dict[str, str], rules: _Rules) -> bool:
+    """`DagBag('dags/', include_examples=False)`: a project loader called with a literal relative
+    folder (or none) and constants, and used for nothing but that call."""
+    imported = {
+        alias.asname or alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module in rules.project_loaders
+        for alias in node.names
+        if alias.name in rules.project_loaders[node.module]
+    }
+    calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call)]
+    called = {id(call.func) for call in calls}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id in imported and id(node) not in called:
+            return False  # `f = DagBag` then `f('/tmp/x')`: the folder is never seen here
+        if isinstance(node, ast.Attribute) and id(node) not in called:
+            owner = _module_path(node.value, modules, rules)
+            if owner in rules.project_loaders and node.attr in rules.project_loaders[owner]:
+                return False
+    for call in calls:
+        function = call.func
+        owner = (
+            _module_path(function.value, modules, rules)
+            if isinstance(function, ast.Attribute)
+            else None
+        )
+        loads = (isinstance(function, ast.Name) and function.id in imported) or (
+            owner in rules.project_loaders
+            and isinstance(function, ast.Attribute)
+            and function.attr in rules.project_loaders[owner]
+        )
+        if loads and not _in_project(call):
+            return False
+    return True
+
+
+def _in_project(call: ast.Call) -> bool:
+    values = [*call.args, *(keyword.value for keyword in call.keywords)]
+    return (
+        len(call.args) <= 1
+        and all(isinstance(value, ast.Constant) for value in values)
+        and all(
+            in_working_folder(value.value)
+            for value in values
+            if isinstance(value, ast.Constant) and isinstance(value.value, str)
+        )
+    )
+
+
+_READ_MODES = frozenset(("r", "rt", "rb"))
+
+
+def _opens_for_reading(node: ast.Call) -> bool:
+    """`open('dbt_project.yml')`: a literal relative path opened to read, not a credentials
+    file by its name (.env)."""
+    if not isinstance(node.func, ast.Name):
+        return False
+    modes = [*node.args[1:], *(k.value for k in node.keywords if k.arg == "mode")]
+    path = node.args[0] if node.args else None
+    return (
+        node.func.id == "open"
+        and len(node.args) <= 2
+        and all(k.arg in ("mode", "encoding") for k in node.keywords)
+        and all(isinstance(k.value, ast.Constant) for k in node.keywords)
+        and isinstance(path, ast.Constant)
+        and isinstance(path.value, str)
+        and in_working_folder(path.value)
+        and not names_secret_file(path.value)
+        and all(isinstance(m, ast.Constant) and m.value in _READ_MODES for m in modes)
     )
 
 

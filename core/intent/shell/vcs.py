@@ -72,10 +72,12 @@ def _git_setting(call: _Call, key: str, value: _Word, *, persistent: bool) -> No
     _script(call, _Word.literal(command.lstrip("!")), f"git {key}")
 
 
+# what makes these discard the uncommitted work of the whole tree (`--` only ends the options:
+# `git checkout -- FILE` is `git restore FILE`, one file put back, as the agent asked)
 _GIT_DISCARDS = {
     "reset": _options("--hard", "--merge", "--keep"),
-    "checkout": _options("--", ".", "-f", "--force"),
-    "restore": _options(".", "--staged", "--worktree", "-W"),
+    "checkout": _options(".", ":/", "-f", "--force"),
+    "restore": _options(".", ":/", "--staged", "--worktree", "-W"),
     "stash": _options("clear", "drop"),
 }
 

@@ -31,6 +31,7 @@ from guardrails_core.intent.shell.files import (
 )
 from guardrails_core.intent.shell.functions import _Functions
 from guardrails_core.intent.shell.listings import while_loop
+from guardrails_core.intent.shell.model_edits import note_model_edits
 from guardrails_core.intent.shell.options import _NETWORK_DEVICE, _Call, _canonical
 from guardrails_core.intent.shell.parse_errors import (
     _has_error,
@@ -144,6 +145,7 @@ class _Analyzer(_Expander, _CredentialFlow, _Assignments, _Functions):
             self.sink = previous
 
     def emit(self, effect: _Effect) -> None:
+        note_model_edits(self, effect)
         self.sink.append(effect.freeze(len(self.sink)))
 
     # ----- entry

@@ -339,6 +339,9 @@ class _Effect:
     findings: dict[Intent, list[str]] = field(default_factory=dict)
     objects: dict[tuple[str, str, str], ObjectRef] = field(default_factory=dict)
     embedded: list[StatementEffect] = field(default_factory=list)
+    # a database of this host named for tests that the variables in front of the command point
+    # it at (`DATABASE_URL=postgresql://localhost/app_test alembic downgrade base`), or ""
+    local_test_database: str = ""
 
     def add(self, intent: Intent, message: str) -> None:
         message = _clip(message, _MAX_MESSAGE)  # a heredoc or a long URL must not flood the UI

@@ -30,6 +30,15 @@ def host_file(location: str) -> str:
 
 _HOST_FILES: dict[str, str] = {}
 
+# a path written in an opaque command line (cmd.exe, PowerShell): C:\x\y, /etc/x, ~/.x
+_COMMAND_PATH = re.compile(r"""(?:[A-Za-z]:\\|~/|/)[^\s"'`;|&<>()]+""")
+
+
+def credential_paths(command: str) -> list[str]:
+    """The credentials files an operating-system command line names (`powershell Get-Content
+    C:\\inetpub\\wwwroot\\web.config`): its shell is not read, its literal paths are."""
+    return [p for p in _COMMAND_PATH.findall(command) if host_file(p) == "credentials"]
+
 
 def _in_host_file_tables(location: str) -> str:
     path = re.sub(r"(?i)^file:(?://)?", "", location)  # file:///etc/x, file:/root/.cfg

@@ -9,6 +9,7 @@ from guardrails_core.intent.sql.dialects import A, I, K
 from guardrails_core.intent.sql.folding import assembled_text, fold_text
 from guardrails_core.intent.sql.function_rules import function_registry
 from guardrails_core.intent.sql.functions import _dynamic_text
+from guardrails_core.intent.sql.host_files import credential_paths
 from guardrails_core.intent.sql.settings import judge_setting
 from guardrails_core.intent.sql.shell_exports import judge_shell_export
 from guardrails_core.intent.sql.statement import _Chunk, _Statement
@@ -78,9 +79,15 @@ def _handle_execute(statement: _Statement, node: exp.Expr, chunk: _Chunk | None)
     if rule is not None:
         for intent in rule.intents:
             statement.add(intent, rule.message)
-        # xp_cmdshell hands its text to cmd.exe, not a POSIX shell: only its program is read.
-        if procedure == "xp_cmdshell" and arguments:
-            judge_shell_export(statement, fold_text(arguments[0], statement.texts))
+        # xp_cmdshell hands its text to cmd.exe, not a POSIX shell: only its program (an export
+        # by bcp/sqlcmd) and the credentials files it names are read
+        command = fold_text(arguments[0], statement.texts) if arguments else None
+        if procedure == "xp_cmdshell" and command is not None:
+            judge_shell_export(statement, command)
+        for path in credential_paths(command or "")[:1]:
+            statement.add(
+                I.PRIVILEGE, f"{procedure}'s command reads {path}, which holds credentials"
+            )
         return
     statement.add(
         I.DYNAMIC,
