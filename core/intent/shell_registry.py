@@ -469,12 +469,14 @@ def _record(call: Call, program: Program, verdict: Verdict) -> None:
     elif effect == "privilege":
         call.add(Intent.PRIVILEGE, what)
         call.obj(ObjectKind.ROLE, ObjectAction.GRANT, name)
-    elif effect in ("export", "public-grant", "tunnel"):
+    elif effect in ("export", "public-grant", "tunnel", "public-server"):
         call.add(Intent.EXPORT, what)
         call.obj(kind, ObjectAction.EXPORT_TARGET, name)
         if effect == "public-grant":
             call.add(Intent.PRIVILEGE, f"{what}: a policy or ACL grants others access")
-        elif effect == "tunnel":
+        elif effect == "public-server":
+            call.add(Intent.PRIVILEGE, f"{what}: others run what it may run")
+        if effect in ("tunnel", "public-server"):
             call.add(Intent.HOST_ACCESS, f"{what}: another host reaches this one's services")
     elif effect == "replace":
         call.add(Intent.WRITE, what)

@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from guardrails_core.intent import guard_switches, shell_registry
 from guardrails_core.intent.shell.client_commands import blank_client_commands, record_output
 from guardrails_core.intent.shell.execution import _payload
 from guardrails_core.intent.shell.files import _delete
@@ -68,7 +69,35 @@ def _sql_client(call: _Call) -> None:
         attached_only=client.attached_only,
         clusters=client.clusters,
     )
+    before = len(call.effect.embedded)
     _run_sql_client(call, client, parsed)
+    databases = parsed.operands[: client.sql_operands_from or 0]  # sqlite3 DB SQL
+    _audit_store_changed(call, databases, call.effect.embedded[before:])
+
+
+def _audit_store_changed(
+    call: _Call, databases: Sequence[_Word], statements: Sequence[StatementEffect]
+) -> None:
+    """SQL that changes access-guardrails' audit trail, in its SQLite file (GUARDRAILS_HOME) or
+    in its tables in any store: what was recorded is rewritten or gone (a read is fine)."""
+    inner = [each for statement in statements for each in statement.walk()]
+    changes = [s for s in inner if set(s.intents) - {Intent.READ}]
+    files = [
+        db.display
+        for db in databases
+        if guard_switches.GUARD_FILES in shell_registry.file_classes(db.display)
+    ]
+    if files and changes:
+        call.add(Intent.PRIVILEGE, f"{call.prog} changes {files[0]}, access-guardrails' audit trail")
+    changed = {
+        ref.qualified
+        for statement in inner
+        for ref in statement.objects
+        if ref.kind is ObjectKind.TABLE and ref.action is not ObjectAction.READ
+    }
+    tables = guard_switches.audit_tables(sorted(changed))
+    if tables:
+        call.add(Intent.PRIVILEGE, f"{call.prog} changes {tables[0]}, access-guardrails' audit trail")
 
 
 def _run_sql_client(call: _Call, client: _SqlClient, parsed: _Parsed) -> None:

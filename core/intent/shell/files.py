@@ -8,7 +8,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from guardrails_core.intent import shell_registry
+from guardrails_core.intent import guard_switches, shell_registry
 from guardrails_core.intent.shell.options import (
     _HARMLESS_DEVICES,
     _NETWORK_DEVICE,
@@ -249,10 +249,17 @@ def _special_file(
     if writes and "data" in classes:
         effect.add(Intent.MASS_MUTATION, f"{how} changes {name}, a database server's own file")
         effect.add(Intent.HOST_ACCESS, f"{how} changes {name}, a database server's own file")
+    if writes and guard_switches.GUARD_FILES in classes | _display_classes(target):
+        effect.add(Intent.PRIVILEGE, f"{how} changes {name}, which makes the guard judge or record")
     if not writes and "secrets" in classes:
         effect.add(Intent.PRIVILEGE, f"{how} reads {name}, which holds credentials")
     if not writes and "data" in classes:  # the server's files read on its host, not by SQL
         effect.add(Intent.HOST_ACCESS, f"{how} reads {name}, a database server's own file")
+
+
+def _display_classes(target: _Word) -> set[str]:
+    """`"$GUARDRAILS_HOME/audit.sqlite3"`: a path the guard's own settings name."""
+    return shell_registry.file_classes(target.display) if target.dynamic else set()
 
 
 # `ExecStart=-/bin/sh -c '...'` (systemd units), `Exec=...` (autostart entries): the command
