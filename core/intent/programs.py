@@ -34,9 +34,9 @@ if TYPE_CHECKING:
 
 from guardrails_core.intent.program_args import (
     PART_SPLIT,
-    dry_run_given,
     given,
     lists,
+    option_in_force,
     option_parts,
     unpinned,
     word_parts,
@@ -529,7 +529,7 @@ class Registry:
         return all(arg in asked for arg in args)
 
     def is_dry_run(self, args: Sequence[str]) -> bool:
-        return dry_run_given(self.dry_run, args)
+        return option_in_force(self.dry_run, args)
 
     def _reads(self, parts: frozenset[str]) -> bool:
         reads = parts & self.vocabulary.get("read", frozenset())

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from guardrails_core.intent import guard_switches, shell_registry
+from guardrails_core.intent.shell.history import _erased
 from guardrails_core.intent.shell.options import (
     _HARMLESS_DEVICES,
     _NETWORK_DEVICE,
@@ -59,6 +60,13 @@ def _delete(
             if "host_software" in shell_registry.file_classes(target.value):
                 host = "the host's own configuration or programs"
                 call.add(Intent.HOST_ACCESS, f"{call.prog} deletes {target.display}, {host}")
+            unset = _ROOTED_IN_VARIABLE.match(target.display) if target.dynamic else None
+            if unset and bulk:
+                call.add(
+                    Intent.HOST_ACCESS,
+                    f"{call.prog} deletes {target.display}: with {unset.group(1)} unset or "
+                    "empty that is under / (the whole host)",
+                )
     devices = [t for t in targets if not t.dynamic and _is_device(t.value)]
     if devices:
         _device_damage(
@@ -74,6 +82,11 @@ def _delete(
     if wide:
         where = " (not confined to /tmp/ or /var/tmp/)" if kind is ObjectKind.FILE else ""
         call.add(Intent.MASS_MUTATION, f"bulk delete of {_names(wide)}{where}")
+
+
+# `"$DIR/"*`, `${DIR}/x`: a path that starts with a variable and a slash is under / when the
+# variable is unset or empty (`${DIR:?}` stops the shell instead, `${DIR:-x}` has a default)
+_ROOTED_IN_VARIABLE = re.compile(r'^"?\$\{?([A-Za-z_]\w*)\}?"?/')
 
 
 def _device_damage(effect: _Effect, targets: Sequence[_Word], message: str) -> None:
@@ -164,44 +177,6 @@ def _emptied(effect: _Effect, target: _Word, how: str) -> None:
     if path in _HARMLESS_DEVICES or _is_device(path) or _NETWORK_DEVICE.match(target.value):
         return
     effect.add(Intent.MASS_MUTATION, f"{how} empties {target.display}: whatever it held is gone")
-
-
-def _erased(effect: _Effect, target: _Word, how: str) -> None:
-    """A shell or client history, or the system's login and audit log, deleted, emptied or
-    rewritten: the record of what was run is gone (a data table: files.history)."""
-    if "history" in shell_registry.file_classes(target.value):
-        effect.add(
-            Intent.HOST_ACCESS,
-            f"{how} erases {target.display}, the record of what was run: earlier commands hidden",
-        )
-
-
-def _history_off(call: _Call) -> None:
-    """`history -c`/`-d N`, `set +o history`: the shell forgets (or stops keeping) the record
-    of what was run."""
-    args = [word.value for word in call.args]
-    if call.prog == "history":
-        erasing = any(re.fullmatch(r"-\w*[cd]\w*", arg) for arg in args)
-    else:  # set +o history
-        erasing = any(a == "+o" and b == "history" for a, b in itertools.pairwise(args))
-    if erasing:
-        call.add(
-            Intent.HOST_ACCESS,
-            f"{call.prog} {' '.join(args)} stops the shell's record of what was run",
-        )
-
-
-# Variables that keep the shell's record: the file it is written to and how many lines it keeps
-_HISTORY_OFF = {"HISTFILE": ("", "/dev/null"), "HISTSIZE": ("0",), "HISTFILESIZE": ("0",)}
-
-
-def _history_variable(effect: _Effect, name: str, value: str | None) -> None:
-    """`export HISTFILE=/dev/null`, `unset HISTFILE`, `HISTSIZE=0`: the shell stops keeping
-    the record of what is run next (value None: unset)."""
-    off = _HISTORY_OFF.get(name)
-    if off is not None and (value is None or value in off):
-        how = f"unset {name}" if value is None else f"{name}={value}"
-        effect.add(Intent.HOST_ACCESS, f"{how} stops the shell's record of what is run next")
 
 
 # Lines that a startup file may gain without running anything new: comments, plain exports of
