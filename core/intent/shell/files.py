@@ -60,13 +60,6 @@ def _delete(
             if "host_software" in shell_registry.file_classes(target.value):
                 host = "the host's own configuration or programs"
                 call.add(Intent.HOST_ACCESS, f"{call.prog} deletes {target.display}, {host}")
-            unset = _ROOTED_IN_VARIABLE.match(target.display) if target.dynamic else None
-            if unset and bulk:
-                call.add(
-                    Intent.HOST_ACCESS,
-                    f"{call.prog} deletes {target.display}: with {unset.group(1)} unset or "
-                    "empty that is under / (the whole host)",
-                )
     devices = [t for t in targets if not t.dynamic and _is_device(t.value)]
     if devices:
         _device_damage(
@@ -265,6 +258,15 @@ def _rm(call: _Call) -> None:
     how = " recursively" if recursive else ""
     targets = parsed.operands
     _delete(call, targets, f"{verb} deletes {_names(targets)}{how}", bulk=recursive)
+    for target in targets if recursive else ():  # as written (find -exec's {} is no path)
+        written = call.analyzer.text[slice(*target.span)] if target.span else target.display
+        unset = _ROOTED_IN_VARIABLE.match(written) if target.dynamic else None
+        if unset:
+            call.add(
+                Intent.HOST_ACCESS,
+                f"{verb} deletes {target.display}: with {unset.group(1)} unset or empty "
+                "that is under / (the whole host)",
+            )
 
 
 def _plain_delete(call: _Call) -> None:
