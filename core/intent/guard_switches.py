@@ -15,6 +15,7 @@ from guardrails_core.yaml_data import load_yaml
 RULES = Path(__file__).parent / "rules" / "guard_switches.yaml"
 GUARD_FILES = "guard"  # the file table's class of these files (shell_registry.file_classes)
 _ANY = "any"
+_RUN_TIME = "run-time"
 
 
 @functools.cache
@@ -34,6 +35,8 @@ def switched(name: str, value: str) -> str | None:
         return None
     if values == _ANY:
         return "elsewhere" if value else None
+    if values == _RUN_TIME:
+        return "off" if value else None
     return "off" if value.strip().lower() in {str(v).lower() for v in values} else None
 
 
