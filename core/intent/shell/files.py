@@ -217,17 +217,26 @@ def _special_file(
     if writes and "data" in classes:
         effect.add(Intent.MASS_MUTATION, f"{how} changes {name}, a database server's own file")
         effect.add(Intent.HOST_ACCESS, f"{how} changes {name}, a database server's own file")
-    if writes and guard_switches.GUARD_FILES in classes | _display_classes(target):
-        effect.add(Intent.PRIVILEGE, f"{how} changes {name}, which makes the guard judge or record")
+    if writes:
+        _guard_file_changed(effect, target, how)
     if not writes and "secrets" in classes:
         effect.add(Intent.PRIVILEGE, f"{how} reads {name}, which holds credentials")
     if not writes and "data" in classes:  # the server's files read on its host, not by SQL
         effect.add(Intent.HOST_ACCESS, f"{how} reads {name}, a database server's own file")
 
 
-def _display_classes(target: _Word) -> set[str]:
-    """`"$GUARDRAILS_HOME/audit.sqlite3"`: a path the guard's own settings name."""
-    return shell_registry.file_classes(target.display) if target.dynamic else set()
+def _guard_file_changed(effect: _Effect, target: _Word, how: str) -> None:
+    """access-guardrails' own files (rules/guard_switches.yaml) written or deleted (a chmod
+    that locks the guard out of its audit store makes it deny: it fails closed);
+    `"$GUARDRAILS_HOME/audit.sqlite3"` is one by the setting it names."""
+    classes = shell_registry.file_classes(target.value)
+    if target.dynamic:
+        classes |= shell_registry.file_classes(target.display)
+    if guard_switches.GUARD_FILES in classes:
+        effect.add(
+            Intent.PRIVILEGE,
+            f"{how} changes {target.display}, which makes the guard judge or record",
+        )
 
 
 # `ExecStart=-/bin/sh -c '...'` (systemd units), `Exec=...` (autostart entries): the command
