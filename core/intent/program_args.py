@@ -47,8 +47,37 @@ def unpinned(args: Sequence[str], pins: frozenset[str]) -> list[str]:
     return kept
 
 
-def dry_run_off(args: Sequence[str]) -> bool:
-    return any(arg in ("--dry-run=none", "--dry-run=false", "--dryrun=false") for arg in args)
+# Values that turn an option off: `--dry_run=false` and `--dry-run=none` are real runs.
+OFF_VALUES = frozenset(("false", "0", "no", "off", "none", "f", "n"))
+
+
+def _option_key(name: str) -> str:
+    """--dry-run, --dry_run, --dryrun: one option written three ways (a short option's case is
+    its own: mysql's -U is not -u)."""
+    return re.sub(r"[-_]", "", name.lower() if name.startswith("--") else name)
+
+
+def option_in_force(options: Sequence[str], args: Sequence[str]) -> bool:
+    """One of OPTIONS is in force: given bare or with a value that is not off (`=client`), and
+    not turned off afterwards (`--dry_run=false`, `--dry-run none`, `--no-dry-run`, absl's
+    `--nodry_run`, MySQL's `--skip-safe-updates`); the last one given decides, as the programs'
+    parsers do."""
+    keys = {_option_key(option.partition("=")[0]) for option in options if option.startswith("-")}
+    state = False
+    for index, arg in enumerate(args):
+        if not arg.startswith("-"):
+            continue
+        name, equals, value = arg.partition("=")
+        key = _option_key(name)
+        if any(key.startswith(no) and key[len(no) :] in keys for no in _NEGATIONS):
+            state = False
+        elif key in keys:
+            following = args[index + 1].lower() if index + 1 < len(args) else ""
+            state = value.lower() not in OFF_VALUES if equals else following not in OFF_VALUES
+    return state
+
+
+_NEGATIONS = ("no", "skip", "disable")
 
 
 # A subcommand word that starts with one of these lists what the rest of it names

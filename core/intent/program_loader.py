@@ -7,6 +7,7 @@ import re
 from functools import cache
 from typing import Any
 
+from guardrails_core.intent import guard_switches
 from guardrails_core.intent.programs import (
     EFFECTS,
     MORE_PROGRAMS,
@@ -104,7 +105,10 @@ def registry() -> Registry:
         frozenset(scratch.get("dirs") or ()),
         tuple(scratch.get("files") or ()),
         tuple(scratch.get("home") or ()),
-        {name: tuple(patterns) for name, patterns in (data.get("files") or {}).items()},
+        {
+            **{name: tuple(patterns) for name, patterns in (data.get("files") or {}).items()},
+            guard_switches.GUARD_FILES: guard_switches.files(),
+        },
         {name: frozenset(names) for name, names in (data.get("environment") or {}).items()},
         data.get("inline_python") or {},
         frozenset(str(v).lower() for v in data.get("public_values") or ()),

@@ -34,9 +34,9 @@ if TYPE_CHECKING:
 
 from guardrails_core.intent.program_args import (
     PART_SPLIT,
-    dry_run_off,
     given,
     lists,
+    option_in_force,
     option_parts,
     unpinned,
     word_parts,
@@ -59,6 +59,7 @@ EFFECTS = (
     "unprotect",
     "purge-backups",
     "public-grant",
+    "public-server",
     "tunnel",
     "secret",
     "harvest",
@@ -528,7 +529,7 @@ class Registry:
         return all(arg in asked for arg in args)
 
     def is_dry_run(self, args: Sequence[str]) -> bool:
-        return any(given(option, args) for option in self.dry_run) and not dry_run_off(args)
+        return option_in_force(self.dry_run, args)
 
     def _reads(self, parts: frozenset[str]) -> bool:
         reads = parts & self.vocabulary.get("read", frozenset())

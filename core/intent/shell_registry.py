@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 import yaml
 
-from guardrails_core.intent import mongo
+from guardrails_core.intent import jinja_calls, mongo
 from guardrails_core.intent.carried_commands import redis_lua, vim_commands
 from guardrails_core.intent.inline_scripts import prints_facts_only
 from guardrails_core.intent.program_loader import registry
@@ -469,12 +469,14 @@ def _record(call: Call, program: Program, verdict: Verdict) -> None:
     elif effect == "privilege":
         call.add(Intent.PRIVILEGE, what)
         call.obj(ObjectKind.ROLE, ObjectAction.GRANT, name)
-    elif effect in ("export", "public-grant", "tunnel"):
+    elif effect in ("export", "public-grant", "tunnel", "public-server"):
         call.add(Intent.EXPORT, what)
         call.obj(kind, ObjectAction.EXPORT_TARGET, name)
         if effect == "public-grant":
             call.add(Intent.PRIVILEGE, f"{what}: a policy or ACL grants others access")
-        elif effect == "tunnel":
+        elif effect == "public-server":
+            call.add(Intent.PRIVILEGE, f"{what}: others run what it may run")
+        if effect in ("tunnel", "public-server"):
             call.add(Intent.HOST_ACCESS, f"{what}: another host reaches this one's services")
     elif effect == "replace":
         call.add(Intent.WRITE, what)
@@ -578,6 +580,8 @@ def _code(call: Call, carrier: Carrier, value: Any, bridge: Bridge) -> None:
         bridge.body(call, value, carrier.dialect)
         if len(call.effect.embedded) > before:
             call.add(Intent.DYNAMIC, f"{call.prog} hands SQL to a run as a parameter ({label})")
+    elif language == "jinja":  # a dbt template: what runs while it is rendered
+        jinja_calls.record(call, value, carrier.dialect, bridge.sql)
     elif language == "vim":
         vim_commands(call, value, label, bridge)
     elif language == "debugger":

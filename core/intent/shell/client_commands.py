@@ -234,7 +234,11 @@ def _operands(argument: str) -> list[str]:
 
 
 def record_output(call: _Call, how: str, target: _Word, *, results: bool) -> None:
-    """What the client prints goes to this file (sqlite3 `.output f`, psql `-o f`)."""
+    """What the client prints goes to this file (sqlite3 `.output f`, psql `-o f`), or with a
+    leading pipe to this command (`psql -o '|nc host port'`, `.output '|gzip > f'`)."""
+    if not target.dynamic and target.value.lstrip().startswith("|"):
+        _piped(call, target.value.lstrip()[1:].strip(), target.value)
+        return
     _record_write(call.effect, target, how)
     if results and "startup" in shell_registry.file_classes(target.value):
         call.add(

@@ -6,6 +6,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from guardrails_core.intent import guard_switches, shell_registry
+from guardrails_core.intent.program_args import option_in_force
 from guardrails_core.intent.shell.client_commands import blank_client_commands, record_output
 from guardrails_core.intent.shell.execution import _payload
 from guardrails_core.intent.shell.files import _delete
@@ -13,6 +15,7 @@ from guardrails_core.intent.shell.generated_sql import Generated, generated_stat
 from guardrails_core.intent.shell.network import _export
 from guardrails_core.intent.shell.options import (
     _Call,
+    _is_scratch,
     _options,
     _parse,
     _Parsed,
@@ -27,6 +30,7 @@ from guardrails_core.intent.shell.words import (
     _Word,
 )
 from guardrails_core.intent.sql.new_tables import drops_own_scratch
+from guardrails_core.intent.sql.temporaries import without_data_loss
 from guardrails_core.intent.this_machine import is_this_machine
 from guardrails_core.model import (
     Intent,
@@ -68,7 +72,96 @@ def _sql_client(call: _Call) -> None:
         attached_only=client.attached_only,
         clusters=client.clusters,
     )
+    before = len(call.effect.embedded)
     _run_sql_client(call, client, parsed)
+    databases = parsed.operands[: client.sql_operands_from or 0]  # sqlite3 DB SQL
+    _audit_store_changed(call, databases, call.effect.embedded[before:])
+    if databases and all(_is_scratch(call.analyzer.resolve_link(db)) for db in databases):
+        embedded = call.effect.embedded
+        embedded[before:] = _in_temporary_file(embedded[before:], databases[0].display)
+    if client.meta == "mysql" and option_in_force(_SAFE_UPDATES, [w.value for w in call.args]):
+        embedded = call.effect.embedded
+        embedded[before:] = _refused_by_safe_updates(embedded[before:])
+
+
+# mysql --safe-updates (its alias --i-am-a-dummy, -U): the server refuses an UPDATE or DELETE
+# with neither a WHERE nor a LIMIT (with one, a key decides: judged as it is)
+_SAFE_UPDATES = ("--safe-updates", "--i-am-a-dummy", "-U")
+_SAFE_UPDATES_OFF = re.compile(r"(?i)\bsql_safe_updates\b")
+_SCOPED = re.compile(r"(?i)\b(?:where|limit)\b")
+_QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|`[^`]*`")
+
+
+def _refused_by_safe_updates(statements: Sequence[StatementEffect]) -> list[StatementEffect]:
+    """Each UPDATE or DELETE without a WHERE or LIMIT is refused, so it changes nothing; not
+    when any statement sets sql_safe_updates (the session's switch of the same check)."""
+    if any(_SAFE_UPDATES_OFF.search(s.text) for s in statements):
+        return list(statements)
+    refused = "the server refuses it (--safe-updates: no WHERE or LIMIT)"
+    return [
+        without_data_loss(s, Intent.READ, refused)
+        if s.operation.upper() in ("DELETE", "UPDATE")
+        and not _SCOPED.search(_QUOTED.sub("''", s.text))
+        else s
+        for s in statements
+    ]
+
+
+_OWN_SCHEMAS = frozenset((None, "main", "temp"))
+
+
+def _in_temporary_file(
+    statements: Sequence[StatementEffect], database: str
+) -> list[StatementEffect]:
+    """`sqlite3 /tmp/scratch.db "DELETE FROM stage"`: a database file in a temporary folder
+    (/tmp, /var/tmp) is a temporary file; what its statements delete or drop in its own tables
+    is a write of that file, as `rm` of a file there is. Not when a statement opens another
+    database (ATTACH) or names a table outside the file's own schemas."""
+    inner = [each for statement in statements for each in statement.walk()]
+    if any(
+        statement.operation.upper() == "ATTACH"
+        or any(ref.schema_name not in _OWN_SCHEMAS for ref in statement.objects)
+        or set(statement.intents) & _BEYOND_THE_FILE
+        for statement in inner
+    ):
+        return list(statements)
+    message = f"only changes {database}, a database file in a temporary folder"
+    return [without_data_loss(statement, Intent.WRITE, message) for statement in statements]
+
+
+# what reaches past the file itself: other files and hosts, code run, privileges
+_BEYOND_THE_FILE = frozenset(
+    (Intent.EXPORT, Intent.HOST_ACCESS, Intent.PRIVILEGE, Intent.DYNAMIC, Intent.UNKNOWN)
+)
+
+
+def _audit_store_changed(
+    call: _Call, databases: Sequence[_Word], statements: Sequence[StatementEffect]
+) -> None:
+    """SQL that changes access-guardrails' audit trail, in its SQLite file (GUARDRAILS_HOME) or
+    in its tables in any store: what was recorded is rewritten or gone (a read is fine)."""
+    inner = [each for statement in statements for each in statement.walk()]
+    changes = [s for s in inner if set(s.intents) - {Intent.READ}]
+    files = [
+        db.display
+        for db in databases
+        if guard_switches.GUARD_FILES in shell_registry.file_classes(db.display)
+    ]
+    if files and changes:
+        call.add(
+            Intent.PRIVILEGE, f"{call.prog} changes {files[0]}, access-guardrails' audit trail"
+        )
+    changed = {
+        ref.qualified
+        for statement in inner
+        for ref in statement.objects
+        if ref.kind is ObjectKind.TABLE and ref.action is not ObjectAction.READ
+    }
+    tables = guard_switches.audit_tables(sorted(changed))
+    if tables:
+        call.add(
+            Intent.PRIVILEGE, f"{call.prog} changes {tables[0]}, access-guardrails' audit trail"
+        )
 
 
 def _run_sql_client(call: _Call, client: _SqlClient, parsed: _Parsed) -> None:

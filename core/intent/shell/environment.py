@@ -7,7 +7,7 @@ import ipaddress
 import re
 from collections.abc import Sequence
 
-from guardrails_core.intent import shell_registry
+from guardrails_core.intent import guard_switches, shell_registry
 from guardrails_core.intent.shell.credentials import _to_task_log
 from guardrails_core.intent.shell.words import _clip, _Effect
 from guardrails_core.model import Intent, ObjectAction, ObjectKind
@@ -25,6 +25,18 @@ def judge_variable(effect: _Effect, name: str, value: str) -> None:
         if name in shell_registry.environment(kind)
     }
     lowered = value.lower()
+    guard = guard_switches.switched(name, value)
+    if guard == "off":
+        switched = f"{name}={_clip(value)} switches access-guardrails off"
+        effect.add(Intent.PRIVILEGE, f"{switched}: what runs next is not judged or not recorded")
+        # the statements a guarded task or tool would have had judged run unseen
+        effect.add(Intent.UNKNOWN, f"{switched}: what the command runs is judged by nobody")
+    elif guard == "elsewhere":
+        effect.add(
+            Intent.UNKNOWN,
+            f"{name}={_clip(value)} points access-guardrails at a policy, store or server "
+            "not visible here",
+        )
     if "proxy" in table and value:
         _proxy(effect, name, value)
     elif ("tls_checks" in table and lowered in _OFF) or ("tls_skips" in table and lowered in _ON):

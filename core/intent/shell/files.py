@@ -8,7 +8,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from guardrails_core.intent import shell_registry
+from guardrails_core.intent import guard_switches, shell_registry
+from guardrails_core.intent.shell.history import _erased
 from guardrails_core.intent.shell.options import (
     _HARMLESS_DEVICES,
     _NETWORK_DEVICE,
@@ -74,6 +75,11 @@ def _delete(
     if wide:
         where = " (not confined to /tmp/ or /var/tmp/)" if kind is ObjectKind.FILE else ""
         call.add(Intent.MASS_MUTATION, f"bulk delete of {_names(wide)}{where}")
+
+
+# `"$DIR/"*`, `${DIR}/x`: a path that starts with a variable and a slash is under / when the
+# variable is unset or empty (`${DIR:?}` stops the shell instead, `${DIR:-x}` has a default)
+_ROOTED_IN_VARIABLE = re.compile(r'^"?\$\{?([A-Za-z_]\w*)\}?"?/')
 
 
 def _device_damage(effect: _Effect, targets: Sequence[_Word], message: str) -> None:
@@ -166,44 +172,6 @@ def _emptied(effect: _Effect, target: _Word, how: str) -> None:
     effect.add(Intent.MASS_MUTATION, f"{how} empties {target.display}: whatever it held is gone")
 
 
-def _erased(effect: _Effect, target: _Word, how: str) -> None:
-    """A shell or client history, or the system's login and audit log, deleted, emptied or
-    rewritten: the record of what was run is gone (a data table: files.history)."""
-    if "history" in shell_registry.file_classes(target.value):
-        effect.add(
-            Intent.HOST_ACCESS,
-            f"{how} erases {target.display}, the record of what was run: earlier commands hidden",
-        )
-
-
-def _history_off(call: _Call) -> None:
-    """`history -c`/`-d N`, `set +o history`: the shell forgets (or stops keeping) the record
-    of what was run."""
-    args = [word.value for word in call.args]
-    if call.prog == "history":
-        erasing = any(re.fullmatch(r"-\w*[cd]\w*", arg) for arg in args)
-    else:  # set +o history
-        erasing = any(a == "+o" and b == "history" for a, b in itertools.pairwise(args))
-    if erasing:
-        call.add(
-            Intent.HOST_ACCESS,
-            f"{call.prog} {' '.join(args)} stops the shell's record of what was run",
-        )
-
-
-# Variables that keep the shell's record: the file it is written to and how many lines it keeps
-_HISTORY_OFF = {"HISTFILE": ("", "/dev/null"), "HISTSIZE": ("0",), "HISTFILESIZE": ("0",)}
-
-
-def _history_variable(effect: _Effect, name: str, value: str | None) -> None:
-    """`export HISTFILE=/dev/null`, `unset HISTFILE`, `HISTSIZE=0`: the shell stops keeping
-    the record of what is run next (value None: unset)."""
-    off = _HISTORY_OFF.get(name)
-    if off is not None and (value is None or value in off):
-        how = f"unset {name}" if value is None else f"{name}={value}"
-        effect.add(Intent.HOST_ACCESS, f"{how} stops the shell's record of what is run next")
-
-
 # Lines that a startup file may gain without running anything new: comments, plain exports of
 # variables that load no code, and psql display settings.
 _HARMLESS_STARTUP_LINE = re.compile(
@@ -249,10 +217,26 @@ def _special_file(
     if writes and "data" in classes:
         effect.add(Intent.MASS_MUTATION, f"{how} changes {name}, a database server's own file")
         effect.add(Intent.HOST_ACCESS, f"{how} changes {name}, a database server's own file")
+    if writes:
+        _guard_file_changed(effect, target, how)
     if not writes and "secrets" in classes:
         effect.add(Intent.PRIVILEGE, f"{how} reads {name}, which holds credentials")
     if not writes and "data" in classes:  # the server's files read on its host, not by SQL
         effect.add(Intent.HOST_ACCESS, f"{how} reads {name}, a database server's own file")
+
+
+def _guard_file_changed(effect: _Effect, target: _Word, how: str) -> None:
+    """access-guardrails' own files (rules/guard_switches.yaml) written or deleted (a chmod
+    that locks the guard out of its audit store makes it deny: it fails closed);
+    `"$GUARDRAILS_HOME/audit.sqlite3"` is one by the setting it names."""
+    classes = shell_registry.file_classes(target.value)
+    if target.dynamic:
+        classes |= shell_registry.file_classes(target.display)
+    if guard_switches.GUARD_FILES in classes:
+        effect.add(
+            Intent.PRIVILEGE,
+            f"{how} changes {target.display}, which makes the guard judge or record",
+        )
 
 
 # `ExecStart=-/bin/sh -c '...'` (systemd units), `Exec=...` (autostart entries): the command
@@ -283,6 +267,15 @@ def _rm(call: _Call) -> None:
     how = " recursively" if recursive else ""
     targets = parsed.operands
     _delete(call, targets, f"{verb} deletes {_names(targets)}{how}", bulk=recursive)
+    for target in targets if recursive else ():  # as written (find -exec's {} is no path)
+        written = call.analyzer.text[slice(*target.span)] if target.span else target.display
+        unset = _ROOTED_IN_VARIABLE.match(written) if target.dynamic else None
+        if unset:
+            call.add(
+                Intent.HOST_ACCESS,
+                f"{verb} deletes {target.display}: with {unset.group(1)} unset or empty "
+                "that is under / (the whole host)",
+            )
 
 
 def _plain_delete(call: _Call) -> None:

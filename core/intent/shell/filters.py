@@ -10,16 +10,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from guardrails_core.intent import shell_registry
-from guardrails_core.intent.shell.clients import _local_host
 from guardrails_core.intent.shell.execution import _script, _stdin_program
 from guardrails_core.intent.shell.files import (
     _emptied,
-    _erased,
     _is_blank_source,
     _record_copy,
     _record_write,
     _special_file,
 )
+from guardrails_core.intent.shell.history import _erased
 from guardrails_core.intent.shell.listings import ls_names
 from guardrails_core.intent.shell.model_edits import note_materialization_switch
 from guardrails_core.intent.shell.options import (
@@ -29,7 +28,6 @@ from guardrails_core.intent.shell.options import (
     _is_workspace,
     _options,
     _parse,
-    _Parsed,
     _words,
 )
 from guardrails_core.intent.shell.rotation import cut, listed
@@ -424,117 +422,6 @@ def _decoder(call: _Call) -> None:
             call.analyzer.note_produced(output, decoded)
             call.stdout = None
 
-
-def _dump(call: _Call) -> None:
-    parsed = _parse(call.args, _DUMP_VALUES)
-    databases = parsed.values("-d", "--dbname") or parsed.operands[:1]
-    name = databases[0].display if databases else "the default database"
-    call.obj(ObjectKind.DATABASE, ObjectAction.READ, name)
-    call.add(Intent.READ, f"{call.prog} reads the whole of {name}")
-    origin = _Origin.DUMP
-    if _dumps_password_hashes(call.prog, {option for option, _ in parsed.options}):
-        origin |= _Origin.SECRET
-        call.add(Intent.PRIVILEGE, f"{call.prog} copies every role with its password hash")
-    tables = parsed.values("-t", "--table") if call.prog.endswith("pg_dump") else []
-    for table in tables[:8]:  # mysqldump's -t is --no-create-info
-        if not table.dynamic and _rows_are_credentials(table.value):
-            origin |= _Origin.SECRET
-            call.add(Intent.PRIVILEGE, f"{call.prog} copies {table.display}: stored credentials")
-    if parsed.has(*_DROPS_FIRST.get(call.prog.rsplit("/", 1)[-1], ())):
-        origin |= _Origin.DROPS  # whoever loads it drops the databases or tables it holds
-    outputs = parsed.values("-f", "--file", "-r", "--result-file")
-    for output in outputs:
-        _record_write(call.effect, output, call.prog)
-    call.stdout = None if outputs else _Feed(origin, f"a database dump from {call.prog}")
-
-
-def _rows_are_credentials(table: str) -> bool:
-    """`pg_dump -t public.api_keys`: a table's whole rows, judged as `SELECT *` of it is."""
-    from guardrails_core.intent.sql import analyze_sql
-
-    whole_rows = analyze_sql(f"SELECT * FROM {table}", "postgres", depth=1)
-    return any(Intent.PRIVILEGE in statement.intents for statement in whole_rows)
-
-
-def _dumps_password_hashes(program: str, options: set[str]) -> bool:
-    """`pg_dumpall --globals-only` (or --roles-only): the roles alone, with their password
-    hashes, are the whole point of it; a full dumpall is a backup, judged as any dump."""
-    return (
-        program == "pg_dumpall"
-        and bool(options & _ROLES_ONLY)
-        and "--no-role-passwords" not in options
-    )
-
-
-def _restore(call: _Call) -> None:
-    program = call.prog.rsplit("/", 1)[-1]
-    emptying = _EMPTIES_FIRST.get(program, ())
-    parsed = _parse(call.args, _DUMP_VALUES - set(emptying))
-    if program == "pg_restore" and parsed.has("-l", "--list") and not parsed.has("-d", "--dbname"):
-        _list_archive(call, parsed)
-        return
-    source = _names(parsed.operands) if parsed.operands else call.stdin()
-    call.add(Intent.WRITE, f"{call.prog} loads {source} into the database")
-    call.add(Intent.DYNAMIC, f"the contents {call.prog} loads are not visible here")
-    if parsed.has(*emptying) and not _local_development(parsed):
-        # every table the dump holds is dropped (or emptied), rows newer than the dump with it
-        dropped = f"{call.prog} drops or empties the tables it restores before loading them"
-        call.add(Intent.DELETE, dropped)
-        call.add(Intent.MASS_MUTATION, dropped)
-
-
-def _list_archive(call: _Call, parsed: _Parsed) -> None:
-    """`pg_restore -l dump`: prints the archive's table of contents, restores nothing (with a
-    database named, it is judged as the restore it may be)."""
-    for archive in parsed.operands:
-        call.obj(ObjectKind.FILE, ObjectAction.READ, archive.display)
-        _special_file(call.effect, archive, call.prog, writes=False)
-    source = _names(parsed.operands) if parsed.operands else call.stdin()
-    call.add(Intent.READ, f"{call.prog} lists what {source} holds")
-    outputs = parsed.values("-f", "--file")
-    for output in outputs:
-        _record_write(call.effect, output, call.prog)
-    call.stdout = None if outputs else _Feed(_Origin.DATA, f"the contents list of {source}")
-
-
-def _local_development(parsed: _Parsed) -> bool:
-    """`-h localhost -d dev_local_jsmith`: a server on this machine, named as such, and a
-    database named for development or tests (as dbt's dev target is)."""
-    hosts = parsed.values("-h", "--host")
-    databases = parsed.values("-d", "--dbname", "--db")
-    return (
-        bool(hosts and databases)
-        and all(not host.dynamic and _local_host(host.value) for host in hosts)
-        and all(
-            not name.dynamic and set(re.split(r"[-_.]", name.value.lower())) & _THROWAWAY
-            for name in databases
-        )
-    )
-
-
-_DUMP_VALUES = _words(
-    "-d --dbname -h --host -p --port -U --username -u --user -f --file -r --result-file "
-    "-n --schema -t --table -F --format -j --jobs -S --socket"
-)
-_DUMPERS = _words("pg_dump pg_dumpall mysqldump mariadb-dump mongodump mongoexport")
-_ROLES_ONLY = _words("-g --globals-only -r --roles-only")
-_RESTORERS = _words("pg_restore mysqlimport mongorestore")
-_THROWAWAY = frozenset(("dev", "development", "local", "test", "ci", "sandbox"))
-# options of a restorer that drop or empty what it restores first (mysqlimport -d is --delete)
-_EMPTIES_FIRST = {
-    "pg_restore": ("-c", "--clean"),
-    "mongorestore": ("--drop",),
-    "mysqlimport": ("-d", "--delete"),
-}
-
-# options of a dumper whose SQL drops each database or table before recreating it: the client
-# that reads the dump drops them where it loads it (mysqldump's -c is --complete-insert)
-_DROPS_FIRST = {
-    "pg_dump": ("-c", "--clean"),
-    "pg_dumpall": ("-c", "--clean"),
-    "mysqldump": ("--add-drop-database",),
-    "mariadb-dump": ("--add-drop-database",),
-}
 
 _DECODERS: dict[str, _Decoder] = {
     "base64": _Decoder(_options("-d", "--decode", "-D"), _b64decode),

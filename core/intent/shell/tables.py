@@ -20,6 +20,7 @@ from guardrails_core.intent.shell.cloud_copy import (
     _rclone,
     _s3cmd,
 )
+from guardrails_core.intent.shell.dumps import _DUMPERS, _RESTORERS, _dump, _restore
 from guardrails_core.intent.shell.execution import (
     _INTERPRETERS,
     _alias,
@@ -36,7 +37,6 @@ from guardrails_core.intent.shell.files import (
     _dd,
     _device_tool,
     _find,
-    _history_off,
     _host_control,
     _plain_delete,
     _privilege_tool,
@@ -47,24 +47,21 @@ from guardrails_core.intent.shell.files import (
 from guardrails_core.intent.shell.filters import (
     _COMPRESSORS,
     _DECODERS,
-    _DUMPERS,
     _READERS,
-    _RESTORERS,
     _cat,
     _compressor,
     _copy,
     _create,
     _decoder,
-    _dump,
     _echo,
     _mktemp,
     _passthrough,
     _printf,
     _prints_nothing,
     _reader,
-    _restore,
     _tee,
 )
+from guardrails_core.intent.shell.history import _history_off
 from guardrails_core.intent.shell.network import (
     _curl,
     _ftp_family,

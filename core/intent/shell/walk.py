@@ -25,11 +25,11 @@ from guardrails_core.intent.shell.expand import (
 )
 from guardrails_core.intent.shell.files import (
     _emptied,
-    _history_variable,
     _planted_commands,
     _record_write,
 )
 from guardrails_core.intent.shell.functions import _Functions
+from guardrails_core.intent.shell.history import _history_variable
 from guardrails_core.intent.shell.listings import while_loop
 from guardrails_core.intent.shell.model_edits import note_model_edits
 from guardrails_core.intent.shell.options import _NETWORK_DEVICE, _Call, _canonical

@@ -1,0 +1,50 @@
+"""access-guardrails' own switches and files (rules/guard_switches.yaml): what turns the guard
+off or blinds it when a command sets, writes or deletes it. Shared by the shell analyzer and the
+SQL clients that reach the audit store."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import Any
+
+from guardrails_core.yaml_data import load_yaml
+
+RULES = Path(__file__).parent / "rules" / "guard_switches.yaml"
+GUARD_FILES = "guard"  # the file table's class of these files (shell_registry.file_classes)
+_ANY = "any"
+_RUN_TIME = "run-time"
+
+
+@functools.cache
+def _table() -> dict[str, Any]:
+    return dict(load_yaml(RULES.read_text(encoding="utf-8")))
+
+
+def files() -> tuple[str, ...]:
+    return tuple(str(glob) for glob in _table()["files"])
+
+
+def switched(name: str, value: str) -> str | None:
+    """How `NAME=VALUE` changes the guard: "off" (judging or recording switched off),
+    "elsewhere" (pointed at a policy, store, key or server not visible here), or None."""
+    values = _table()["variables"].get(name)
+    if values is None:
+        return None
+    if values == _ANY:
+        return "elsewhere" if value else None
+    if values == _RUN_TIME:
+        return "off" if value else None
+    return "off" if value.strip().lower() in {str(v).lower() for v in values} else None
+
+
+def audit_tables(names: Iterable[str]) -> list[str]:
+    """The names among NAMES (possibly schema-qualified) that are the audit store's tables."""
+    globs = [str(glob) for glob in _table()["audit_tables"]]
+    return [
+        name
+        for name in names
+        if any(fnmatchcase(name.rsplit(".", 1)[-1].strip('"`[]').lower(), g) for g in globs)
+    ]
