@@ -204,6 +204,7 @@ class _Statement:
 
     __slots__ = (
         "claimed_tables",
+        "constants",
         "cte_names",
         "depth",
         "dialect_name",
@@ -239,6 +240,8 @@ class _Statement:
         self.indexes: NodeIndexes = {}
         # Text the script's variables hold so far (`SET @s = 'DROP ...'`), for dynamic SQL.
         self.texts: dict[str, str] = {}
+        # Constants the script's variables hold so far (`SET @pat = '%'`), for its predicates.
+        self.constants: dict[str, exp.Expr] = {}
         # Functions and procedures the script created (their bodies were analysed there).
         self.routines: set[str] = set()
         # What the script's own temporary tables hold so far (scratch_rows.py), by scratch_key.

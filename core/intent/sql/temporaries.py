@@ -104,6 +104,17 @@ _SESSION_SCHEMAS = {
 }
 
 
+def global_temporary(table: exp.Expr | None, dialect: str | None) -> bool:
+    """T-SQL `##share`: a temporary table every session on the server can read and write, not
+    one session's scratch (it lasts while any session uses it)."""
+    if not isinstance(table, exp.Table) or dialect not in TEMPORARY_HASH_DIALECTS:
+        return False
+    identifier = table.this
+    return table.name.startswith("##") or bool(
+        isinstance(identifier, exp.Identifier) and identifier.args.get("global_")
+    )
+
+
 def session_table(table: exp.Expr | None, dialect: str | None) -> bool:
     """A temporary table by how it is named: T-SQL `#work`, SQLite `temp.work`, PostgreSQL
     `pg_temp.work`: only the session's own scratch answers to the name."""
