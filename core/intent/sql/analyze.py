@@ -59,10 +59,13 @@ from guardrails_core.intent.sql.swaps import (
 )
 from guardrails_core.intent.sql.temporaries import (
     ScratchRows,
+    as_temporary_delete,
     as_temporary_drop,
     as_temporary_truncate,
+    changes_name_resolution,
     created_routines,
     created_temporaries,
+    deletes_from_temporaries,
     drops_temporaries,
     truncates_temporaries,
 )
@@ -331,7 +334,11 @@ def _analyze(
             effect = as_temporary_drop(effect)
         elif truncates_temporaries(statement.tree, temporaries):
             effect = as_temporary_truncate(effect)
+        elif deletes_from_temporaries(statement.tree, temporaries):
+            effect = as_temporary_delete(effect)
         if later:
+            if changes_name_resolution(effect.text):
+                temporaries.clear()
             temporaries.extend(created_temporaries(statement.tree))
             record_scratch_rows(statement, scratch)
             routines.update(created_routines(effect))

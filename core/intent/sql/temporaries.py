@@ -10,6 +10,7 @@ creation covers one drop: a second `DROP TABLE t` reaches the kept table again.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -163,6 +164,20 @@ def created_temporaries(tree: exp.Expr | None) -> list[tuple[str, str]]:
     return [(str(tree.args["kind"]).upper(), table.name.lower())]
 
 
+# Statements that change where an unqualified name is looked up (PostgreSQL's search_path, with
+# pg_temp moved after public; MySQL's and Snowflake's USE, whose temporary tables belong to the
+# database or schema they were made in; Oracle's CURRENT_SCHEMA).
+_NAME_RESOLUTION = re.compile(
+    r"\bsearch_path\b|\bcurrent_schema\b|^\s*USE\b|^\s*SET\s+SCHEMA\b", re.IGNORECASE
+)
+
+
+def changes_name_resolution(text: str) -> bool:
+    """Whether the statement may point the script's unqualified names elsewhere: after it, a
+    name the script gave a temporary table may be a kept table's."""
+    return _NAME_RESOLUTION.search(text) is not None
+
+
 def created_routines(effect: StatementEffect) -> list[str]:
     """Lower-case names of the functions and procedures the statement creates (their bodies are
     analysed there, so a later call in the same script is not opaque)."""
@@ -187,6 +202,14 @@ def truncates_temporaries(tree: exp.Expr | None, temporaries: list[tuple[str, st
     if not isinstance(tree, exp.TruncateTable) or not tree.expressions:
         return False
     return _own(tree.expressions, "TABLE", temporaries, consume=False)
+
+
+def deletes_from_temporaries(tree: exp.Expr | None, temporaries: list[tuple[str, str]]) -> bool:
+    """Whether `tree` deletes rows only of a temporary table this script created (the name is
+    the script's temporary table, which hides a kept table of the same name)."""
+    if not isinstance(tree, exp.Delete) or tree.args.get("tables"):
+        return False
+    return _own([tree.this], "TABLE", temporaries, consume=False)
 
 
 def _own(
@@ -218,6 +241,12 @@ def as_temporary_drop(effect: StatementEffect) -> StatementEffect:
 def as_temporary_truncate(effect: StatementEffect) -> StatementEffect:
     """Emptying a script's own temporary table: a write to scratch rows, no kept data lost."""
     message = "empties a temporary table this script created: no kept data is destroyed"
+    return without_data_loss(effect, Intent.WRITE, message)
+
+
+def as_temporary_delete(effect: StatementEffect) -> StatementEffect:
+    """Deleting rows of a script's own temporary table: a write to scratch rows."""
+    message = "deletes rows of a temporary table this script created: no kept data is destroyed"
     return without_data_loss(effect, Intent.WRITE, message)
 
 
