@@ -34,6 +34,24 @@ _HOST_FILES: dict[str, str] = {}
 _COMMAND_PATH = re.compile(r"""(?:[A-Za-z]:\\|~/|/)[^\s"'`;|&<>()]+""")
 
 
+def climbs_out(location: str) -> bool:
+    """A relative path that steps into a folder and then climbs back out past where it started
+    (`exports/../../../var/www/x.csv`): written to look like a file of the working folder, it
+    names one outside it (an honest path up is written `../x`)."""
+    parts = [part for part in re.split(r"[\\/]+", location) if part not in ("", ".")]
+    if not parts or location.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", location):
+        return False
+    depth, descended = 0, False
+    for part in parts:
+        if part == "..":
+            depth -= 1
+            if depth < 0 and descended:
+                return True
+        else:
+            depth, descended = depth + 1, True
+    return False
+
+
 def credential_paths(command: str) -> list[str]:
     """The credentials files an operating-system command line names (`powershell Get-Content
     C:\\inetpub\\wwwroot\\web.config`): its shell is not read, its literal paths are."""

@@ -463,6 +463,7 @@ def _special_vacuum(statement: _Statement, command: _Command) -> bool:
         return True
     statement.obj(K.FILE, A.EXPORT_TARGET, target or "file")
     statement.add(I.EXPORT, f"VACUUM INTO copies the whole database to {target or 'a file'}")
+    statement.add(I.READ, "VACUUM INTO reads every table of the database")
     return True
 
 

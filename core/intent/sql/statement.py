@@ -25,6 +25,7 @@ from guardrails_core.intent.sql.dialects import (
     metadata_table_of,
     remote_table,
 )
+from guardrails_core.intent.sql.host_files import climbs_out
 from guardrails_core.intent.sql.host_files import host_file as _host_file
 from guardrails_core.intent.sql.trees import keep_tree
 from guardrails_core.model import (
@@ -271,6 +272,12 @@ class _Statement:
         held = _host_file(name) if kind is K.FILE else ""
         if held:
             self.add(I.HOST_ACCESS, f"{name} is a system, credential or server file, not data")
+        elif kind is K.FILE and climbs_out(name):
+            self.add(
+                I.HOST_ACCESS,
+                f"{name} steps into a folder and climbs back out past it: the file is outside "
+                "the working folder it looks to be in",
+            )
         if held == "credentials":
             self.add(I.PRIVILEGE, f"{name} holds credentials (keys, passwords, tokens)")
         if held == "trust" and action in _FILE_WRITES:

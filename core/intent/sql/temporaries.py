@@ -97,11 +97,16 @@ def _temporary_name(table: exp.Expr | None, dialect: str | None) -> bool:
 # dialects where no kept schema can take its name (SQLite refuses to ATTACH as temp; PostgreSQL's
 # pg_temp is an alias of the session's temporary schema; BigQuery's _SESSION is the session's):
 # elsewhere (MySQL, Trino) `temp` is an ordinary schema. Found blind by red team set AA, aa-sql-072.
+# Spark's `global_temp` is the database it reserves for global temporary views: they live as long
+# as the application that made them, and no kept table or view can be created there.
 _SESSION_SCHEMAS = {
     "sqlite": "temp",
     "duckdb": "temp",
     "postgres": "pg_temp",
     "bigquery": "_session",
+    "spark": "global_temp",
+    "spark2": "global_temp",
+    "databricks": "global_temp",
 }
 
 
