@@ -238,6 +238,16 @@ def script_assignments(
     ):
         # MySQL `SELECT CONCAT('DROP TABLE ', GROUP_CONCAT(table_name)) INTO @ddl FROM ...`
         assigned.append((into.this, tree.expressions[0]))
+    elif isinstance(tree, exp.Select) and any(
+        isinstance(item, exp.PropertyEQ) for item in tree.expressions
+    ):
+        # MySQL `SELECT @pat := '%'` (once per row read when it has a FROM)
+        assigned.extend(
+            (item.this, item.expression)
+            for item in tree.expressions
+            if isinstance(item, exp.PropertyEQ) and isinstance(item.this, exp.Parameter)
+        )
+        per_row = tree.args.get("from_") is not None
     elif isinstance(tree, exp.Select) and dialect in SELECT_ASSIGNS:
         # T-SQL `SELECT @sql = @sql + N'DROP TABLE ' + name FROM sys.tables` (or `@sql += ...`)
         assigned.extend(

@@ -97,7 +97,14 @@ def _special_execute(statement: _Statement, command: _Command) -> bool:
         return _special_call(statement, command)
     name = command.tokens[1].text.lower() if len(command.tokens) > 1 else ""
     found = _statement_words(command.chunk, command.source, statement.names.dialect)
-    bound = bound_text(statement.texts, name, found.tokens, found.text, statement.dialect_name)
+    bound = bound_text(
+        statement.texts,
+        name,
+        found.tokens,
+        found.text,
+        statement.dialect_name,
+        statement.constants,
+    )
     if bound is not None:
         _dynamic_text(statement, bound, f"EXECUTE {name} with its arguments")
         return True
