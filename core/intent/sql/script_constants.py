@@ -6,7 +6,9 @@ judge the values the script wrote rather than a name. A value that is not a visi
 
 from __future__ import annotations
 
+import sqlglot
 from sqlglot import exp
+from sqlglot.errors import SqlglotError
 
 from guardrails_core.intent.sql.folding import script_assignments, variable_name
 
@@ -33,13 +35,23 @@ _CONSTANT_PARTS = (
 )
 
 
+# Functions that read a variable by its name: DuckDB getvariable('v') (SET VARIABLE v = ...),
+# PostgreSQL current_setting('app.v') (SET app.v = ...), keyed apart from script variables.
+_READERS = {
+    "duckdb": ("getvariable",),
+    "postgres": ("current_setting",),
+    "redshift": ("current_setting",),
+}
+_SETTING = "setting:"
+
+
 def remember_constants(
     tree: exp.Expr | None, constants: dict[str, exp.Expr], dialect: str | None
 ) -> None:
     """Record the constant each variable `tree` assigns; forget one assigned anything else."""
     assigned, per_row = script_assignments(tree, dialect)
     for target, value in assigned:
-        name = variable_name(target)
+        name = _assigned_name(target, dialect)
         if name is None:
             continue
         known = with_constants(value, constants, dialect) if isinstance(value, exp.Expr) else None
@@ -47,6 +59,12 @@ def remember_constants(
             constants.pop(name, None)
         else:
             constants[name] = known.copy()
+
+
+def _assigned_name(target: exp.Expr | None, dialect: str | None) -> str | None:
+    if dialect in _READERS and isinstance(target, exp.Column):
+        return _SETTING + ".".join(part.name.lower() for part in target.parts)
+    return variable_name(target)
 
 
 def with_constants(
@@ -63,11 +81,26 @@ def with_constants(
         value = constants.get(_reference(node, dialect) or "")
         return node if value is None else value.copy()
 
-    return condition.transform(replaced)
+    valued = condition.transform(replaced)
+    # Read again as written with the values: the dialect's parser gives a function of a literal
+    # its literal form (Snowflake TO_DATE('9999-12-31') is a cast; TO_DATE($v) is not).
+    inner = valued.this if isinstance(valued, exp.Where) else valued
+    try:
+        reread = sqlglot.parse_one(inner.sql(dialect=dialect), dialect=dialect)
+    except SqlglotError:
+        return valued
+    if reread is None:
+        return valued
+    return exp.Where(this=reread) if isinstance(valued, exp.Where) else reread
 
 
 def _reference(node: exp.Expr, dialect: str | None) -> str | None:
     """The name under which `node` reads a script variable, if it is one."""
+    if isinstance(node, exp.Anonymous) and node.name.lower() in _READERS.get(dialect or "", ()):
+        name = node.expressions[0] if node.expressions else None
+        if isinstance(name, exp.Literal) and name.is_string:
+            return _SETTING + name.name.lower()
+        return None
     if isinstance(node, exp.Parameter):
         name = node.name.lower()
         return name if dialect in _DOLLAR_READS else "@" + name
