@@ -49,12 +49,13 @@ def _handle_into(statement: _Statement, node: exp.Into, chunk: _Chunk | None) ->
 
 
 def _shared_with_every_session(statement: _Statement, target: exp.Expr | None) -> None:
-    """Rows read into a T-SQL ## table are readable by every session on the server."""
+    """Rows read into a T-SQL ## table (or a tempdb table) are readable by every session."""
     if global_temporary(target, statement.dialect_name):
         statement.add(
             I.EXPORT,
-            "a ## global temporary table is visible to every session on the server: the rows "
-            "put in it are readable by anyone connected (a # table is the session's own)",
+            "a ## global temporary table (or a table made in tempdb) is visible to every "
+            "session on the server: the rows put in it are readable by anyone connected (a # "
+            "table is the session's own)",
         )
 
 

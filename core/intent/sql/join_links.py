@@ -62,6 +62,25 @@ def inequality_link(condition: exp.Expr) -> bool:
     )
 
 
+def unequal_exists(condition: exp.Expr, target: Target) -> exp.Expr | None:
+    """`WHERE EXISTS (SELECT 1 FROM d WHERE d.id <> orders.id)` as the whole condition: the
+    subquery is tied to the changed row only by inequalities, so every row matches once `d`
+    holds two different values. The inequality, if so."""
+    condition = unparen(condition)
+    query = condition.this if isinstance(condition, exp.Exists) else None
+    where = query.args.get("where") if isinstance(query, exp.Select) else None
+    if not isinstance(where, exp.Where):
+        return None
+    correlated = [
+        part
+        for part in _leaves(unparen(where.this), exp.And)
+        if any(column.table.lower() in target for column in part.find_all(exp.Column))
+    ]
+    if correlated and all(inequality_link(part) for part in correlated):
+        return correlated[0]
+    return None
+
+
 def inequality_to(node: exp.Expr, relation: exp.Expr) -> exp.Expr | None:
     """The inequality condition that names `relation`, if one does."""
     name = relation.alias_or_name.lower()

@@ -17,7 +17,12 @@ from guardrails_core.intent.predicates import (
 )
 from guardrails_core.intent.sampling import restricts_nothing
 from guardrails_core.intent.sql.dialects import STRING_FALLBACK_DIALECTS, I
-from guardrails_core.intent.sql.join_links import cte_queries, inequality_to, unlinked_table
+from guardrails_core.intent.sql.join_links import (
+    cte_queries,
+    inequality_to,
+    unequal_exists,
+    unlinked_table,
+)
 from guardrails_core.intent.sql.kept_sets import kept_set
 from guardrails_core.intent.sql.key_exclusions import all_but_one_key
 from guardrails_core.intent.sql.outer_columns import outer_membership
@@ -167,6 +172,12 @@ def _check_condition(
             I.MASS_MUTATION,
             f"{verb}'s WHERE only excludes one key value ({excluded.sql()[:60]}): every other "
             "row matches",
+        )
+    elif truth is None and (unequal := unequal_exists(folded, target)) is not None:
+        statement.add(
+            I.MASS_MUTATION,
+            f"{verb}'s EXISTS is tied to the row it changes only by an inequality "
+            f"({unequal.sql()[:60]}): every row matches once the subquery has two different values",
         )
     elif truth is None and (window := missed_time_window(folded)) is not None:
         statement.add(

@@ -112,13 +112,16 @@ _SESSION_SCHEMAS = {
 
 def global_temporary(table: exp.Expr | None, dialect: str | None) -> bool:
     """T-SQL `##share`: a temporary table every session on the server can read and write, not
-    one session's scratch (it lasts while any session uses it)."""
+    one session's scratch (it lasts while any session uses it); so is an ordinary table made in
+    tempdb (`tempdb.dbo.share`: tempdb lets every login in)."""
     if not isinstance(table, exp.Table) or dialect not in TEMPORARY_HASH_DIALECTS:
         return False
     identifier = table.this
-    return table.name.startswith("##") or bool(
-        isinstance(identifier, exp.Identifier) and identifier.args.get("global_")
-    )
+    if isinstance(identifier, exp.Identifier) and identifier.args.get("global_"):
+        return True
+    if table.catalog.lower() == "tempdb":
+        return not _temporary_name(table, dialect)
+    return table.name.startswith("##")
 
 
 def session_table(table: exp.Expr | None, dialect: str | None) -> bool:
