@@ -169,7 +169,15 @@ def created_temporaries(tree: exp.Expr | None) -> list[tuple[str, str]]:
     table = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
     if not isinstance(table, exp.Table) or not table.name or table.args.get("catalog"):
         return []
-    return [(str(tree.args["kind"]).upper(), table.name.lower())]
+    return [(str(tree.args["kind"]).upper(), _own_key(table))]
+
+
+def _own_key(table: exp.Table) -> str:
+    """A temporary's name as the script uses it: T-SQL `#orders` is not `orders` (nor `##x`)."""
+    identifier = table.this
+    flags = identifier.args if isinstance(identifier, exp.Identifier) else {}
+    hashes = "##" if flags.get("global_") else "#" if flags.get("temporary") else ""
+    return hashes + table.name.lower()
 
 
 # Statements that change where an unqualified name is looked up (PostgreSQL's search_path, with
@@ -229,7 +237,7 @@ def _own(
             return False
         if target.db and target.db.lower() not in TEMPORARY_SCHEMAS:
             return False
-        wanted.append((kind, target.name.lower()))
+        wanted.append((kind, _own_key(target)))
     available = list(temporaries)
     for key in wanted:
         if key not in available:
