@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from sqlglot import exp
 from sqlglot.errors import SqlglotError
 from sqlglot.tokenizer_core import Token, TokenType
 
@@ -41,6 +42,7 @@ from guardrails_core.intent.sql.reads import cross_catalog
 from guardrails_core.intent.sql.restored_checks import restored_checks
 from guardrails_core.intent.sql.routine_bodies import ROUTINE_DIALECTS, joined_routine_bodies
 from guardrails_core.intent.sql.scratch_rows import record_scratch_rows
+from guardrails_core.intent.sql.script_constants import remember_constants
 from guardrails_core.intent.sql.specials import _remember_variable, remember_texts
 from guardrails_core.intent.sql.statement import (
     _Chunk,
@@ -57,10 +59,13 @@ from guardrails_core.intent.sql.swaps import (
 )
 from guardrails_core.intent.sql.temporaries import (
     ScratchRows,
+    as_temporary_delete,
     as_temporary_drop,
     as_temporary_truncate,
+    changes_name_resolution,
     created_routines,
     created_temporaries,
+    deletes_from_temporaries,
     drops_temporaries,
     truncates_temporaries,
 )
@@ -256,6 +261,7 @@ def _analyze(
     prepared: dict[str, list[StatementEffect]] = {}
     temporaries: list[tuple[str, str]] = []
     texts: dict[str, str] = {}
+    constants: dict[str, exp.Expr] = {}
     routines: set[str] = set()
     scratch: dict[str, ScratchRows] = {}
     odd_characters = _odd_code_characters(source, tokens)
@@ -276,6 +282,7 @@ def _analyze(
         later = position < len(pieces) - 1
         statement = _Statement(names=names, dialect_name=dialect_name, depth=depth)
         statement.texts = texts
+        statement.constants = constants
         statement.routines = routines
         statement.scratch = scratch
         odd = _first_in(odd_characters, chunk.start, chunk.end)
@@ -314,6 +321,7 @@ def _analyze(
                 if dialect_name in MYSQL_FAMILY:
                     _remember_variable(source[chunk.start : chunk.end], statement, prepared)
                 remember_texts(statement, prepared)
+                remember_constants(statement.tree, constants, dialect_name)
         effect = statement.build(
             len(effects), text[chunk.start : chunk.end], (chunk.start, chunk.end)
         )
@@ -326,7 +334,11 @@ def _analyze(
             effect = as_temporary_drop(effect)
         elif truncates_temporaries(statement.tree, temporaries):
             effect = as_temporary_truncate(effect)
+        elif deletes_from_temporaries(statement.tree, temporaries):
+            effect = as_temporary_delete(effect)
         if later:
+            if changes_name_resolution(effect.text):
+                temporaries.clear()
             temporaries.extend(created_temporaries(statement.tree))
             record_scratch_rows(statement, scratch)
             routines.update(created_routines(effect))

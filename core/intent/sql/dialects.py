@@ -318,6 +318,13 @@ def batch_separators(text: str, dialect: str | None) -> list[int]:
 
 _OBJECT_CLASS = re.compile(r"\b(ON)\s+OBJECT\s*::", re.IGNORECASE)
 _SQLPLUS_RUN = re.compile(r"(?m)^([ \t]*)/(?=[ \t]*$)")
+# Oracle 18c `CREATE PRIVATE TEMPORARY TABLE ora$ptt_x ... ON COMMIT DROP DEFINITION`: a table
+# only its session sees, read as the temporary table sqlglot knows (GLOBAL TEMPORARY, whose rows
+# are as private); when its definition goes away changes nothing the analyzer judges.
+_PRIVATE_TEMPORARY = re.compile(r"\bCREATE\s+PRIVATE(?=\s+TEMPORARY\s+TABLE\b)", re.IGNORECASE)
+_DEFINITION_LIFETIME = re.compile(
+    r"\bON\s+COMMIT\s+(?:DROP|PRESERVE)\s+DEFINITION\b", re.IGNORECASE
+)
 # The mysql client ends a statement at `\G` (vertical output) or `\g` as at `;`, at the end of a
 # line.
 _MYSQL_CLIENT_END = re.compile(r"\\[Gg](?=[ \t]*(?:\r?\n|$))")
@@ -369,6 +376,8 @@ def _preprocess(text: str, dialect: str | None) -> tuple[str, list[int]]:
         # SQL*Plus runs the buffer at a line holding only `/` (after a PL/SQL block's END;): a
         # statement boundary, like T-SQL's GO. Same length.
         text = _SQLPLUS_RUN.sub(lambda m: m.group(1) + ";", text)
+        text = _PRIVATE_TEMPORARY.sub(lambda m: m.group(0)[: -len("PRIVATE")] + "GLOBAL ", text)
+        text = _DEFINITION_LIFETIME.sub(lambda m: " " * len(m.group(0)), text)
     if dialect in MYSQL_FAMILY:
         text = _client_delimiters(text)
         text = _MYSQL_CLIENT_END.sub("; ", text)  # same length

@@ -22,7 +22,12 @@ from guardrails_core.intent.sql.statement import (
     _Chunk,
     _Statement,
 )
-from guardrails_core.intent.sql.temporaries import scratch_key, scratch_table, session_table
+from guardrails_core.intent.sql.temporaries import (
+    global_temporary,
+    scratch_key,
+    scratch_table,
+    session_table,
+)
 from guardrails_core.intent.sql.upserts import judge_upsert
 from guardrails_core.model import (
     ObjectKind,
@@ -39,6 +44,19 @@ def _handle_into(statement: _Statement, node: exp.Into, chunk: _Chunk | None) ->
     if statement.table(target, A.CREATE) is not None:
         statement.add(I.WRITE, "SELECT INTO creates a table and fills it")
         statement.add(I.SCHEMA_CHANGE, "SELECT INTO creates a table")
+    if isinstance(node.parent, exp.Select) and node.parent.args.get("from_") is not None:
+        _shared_with_every_session(statement, target)
+
+
+def _shared_with_every_session(statement: _Statement, target: exp.Expr | None) -> None:
+    """Rows read into a T-SQL ## table (or a tempdb table) are readable by every session."""
+    if global_temporary(target, statement.dialect_name):
+        statement.add(
+            I.EXPORT,
+            "a ## global temporary table (or a table made in tempdb) is visible to every "
+            "session on the server: the rows put in it are readable by anyone connected (a # "
+            "table is the session's own)",
+        )
 
 
 def _handle_insert(statement: _Statement, node: exp.Insert, chunk: _Chunk | None) -> None:
@@ -47,6 +65,8 @@ def _handle_insert(statement: _Statement, node: exp.Insert, chunk: _Chunk | None
     target = node.this
     if insert_outside(statement, node):
         return
+    if isinstance(node.expression, exp.Query):
+        _shared_with_every_session(statement, target)
     if node.args.get("overwrite") and _static_partition(target):
         # INSERT OVERWRITE ... PARTITION (day = '2024-06-01'): the idempotent reload of one
         # named partition; the rest of the table is untouched.
@@ -134,7 +154,7 @@ def _handle_update(statement: _Statement, node: exp.Update, chunk: _Chunk | None
     ):
         # an inner join's ON condition limits the rows, as a WHERE would (not a self-join)
         if (joined := unlinked_table(judged, names)) is not None:
-            _unlinked(statement, "UPDATE", joined)
+            _unlinked(statement, "UPDATE", joined, judged)
         return
     _check_unbounded(statement, judged.args.get("where"), "UPDATE", names, judged)
 

@@ -214,14 +214,14 @@ def split_format(pattern: str, arguments: Sequence[_T]) -> list[str | tuple[str,
     return pieces
 
 
-def remember_assignments(
-    tree: exp.Expr | None, texts: dict[str, str], dialect: str | None = None
-) -> list[str]:
-    """Record the text each variable is assigned by `tree` (SET, DECLARE ... = / DEFAULT,
-    SELECT ... INTO @v, T-SQL SELECT @v = ...); a variable assigned something that does not fold
-    is forgotten, but for its visible pieces (`visible_variable`). Returns the names assigned."""
+def script_assignments(
+    tree: exp.Expr | None, dialect: str | None = None
+) -> tuple[list[tuple[exp.Expr | None, exp.Expr | None]], bool]:
+    """The (variable, value) pairs `tree` assigns (SET, DECLARE ... = / DEFAULT, SELECT ... INTO
+    @v, T-SQL SELECT @v = ...), and whether they are assigned once per row read (then how often,
+    if ever, is known only at run time)."""
     assigned: list[tuple[exp.Expr | None, exp.Expr | None]] = []
-    per_row = False  # assigned once per row read: how often (if ever) is known at run time
+    per_row = False
     if isinstance(tree, exp.Set):
         for item in tree.expressions:
             inner = item.this if isinstance(item, exp.SetItem) else None
@@ -238,6 +238,16 @@ def remember_assignments(
     ):
         # MySQL `SELECT CONCAT('DROP TABLE ', GROUP_CONCAT(table_name)) INTO @ddl FROM ...`
         assigned.append((into.this, tree.expressions[0]))
+    elif isinstance(tree, exp.Select) and any(
+        isinstance(item, exp.PropertyEQ) for item in tree.expressions
+    ):
+        # MySQL `SELECT @pat := '%'` (once per row read when it has a FROM)
+        assigned.extend(
+            (item.this, item.expression)
+            for item in tree.expressions
+            if isinstance(item, exp.PropertyEQ) and isinstance(item.this, exp.Parameter)
+        )
+        per_row = tree.args.get("from_") is not None
     elif isinstance(tree, exp.Select) and dialect in SELECT_ASSIGNS:
         # T-SQL `SELECT @sql = @sql + N'DROP TABLE ' + name FROM sys.tables` (or `@sql += ...`)
         assigned.extend(
@@ -246,6 +256,16 @@ def remember_assignments(
             if isinstance(item, exp.EQ) and isinstance(item.this, exp.Parameter)
         )
         per_row = tree.args.get("from_") is not None
+    return assigned, per_row
+
+
+def remember_assignments(
+    tree: exp.Expr | None, texts: dict[str, str], dialect: str | None = None
+) -> list[str]:
+    """Record the text each variable is assigned by `tree` (`script_assignments`); a variable
+    assigned something that does not fold is forgotten, but for its visible pieces
+    (`visible_variable`). Returns the names assigned."""
+    assigned, per_row = script_assignments(tree, dialect)
     names: list[str] = []
     for target, value in assigned:
         name = variable_name(target)

@@ -231,15 +231,16 @@ def _passthrough(statement: _Statement, node: exp.Expr, parent: exp.Expr | None)
 
 def passthrough_text(statement: _Statement, catalog: str, texts: list[str]) -> bool:
     """Analyse the one literal SQL text a pass-through call sends to the database its catalog
-    connects to, in that database's dialect; False when the catalog names no dialect."""
+    connects to, in that database's dialect (or read in any dialect's reading when the catalog
+    names none: then False, the call's own intents still to be named)."""
     dialect = dialect_for_connection_type(catalog) if catalog else None
-    if dialect is None or len(texts) != 1 or statement.depth >= MAX_DEPTH:
+    if len(texts) != 1 or statement.depth >= MAX_DEPTH:
         return False
     inner = analyze_nested(texts[0], dialect, depth=statement.depth + 1, default_catalog=catalog)
-    if not inner:
-        return False
     statement.embed(inner)
-    return True
+    # A catalog name that gives no dialect (`pg.system.execute`): what the text does in any
+    # dialect is named beside the call's own intents (the server it runs on is not known).
+    return dialect is not None and bool(inner)
 
 
 def _called_for_effect(statement: _Statement, node: exp.Expr, name: str) -> bool:

@@ -34,6 +34,37 @@ _HOST_FILES: dict[str, str] = {}
 _COMMAND_PATH = re.compile(r"""(?:[A-Za-z]:\\|~/|/)[^\s"'`;|&<>()]+""")
 
 
+# `\\host\share\x` (or //host/share/x): a Windows network path; `\\.\` and `\\?\` are local devices.
+_UNC = re.compile(r"^(?:\\\\|//)([^\\/?.][^\\/]*)[\\/]")
+_LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def unc_host(location: str) -> str | None:
+    """The other machine a Windows network path names, if it names one."""
+    match = _UNC.match(location)
+    if match is None or match.group(1).lower() in _LOCAL_HOSTS:
+        return None
+    return match.group(1)
+
+
+def climbs_out(location: str) -> bool:
+    """A relative path that steps into a folder and then climbs back out past where it started
+    (`exports/../../../var/www/x.csv`): written to look like a file of the working folder, it
+    names one outside it (an honest path up is written `../x`)."""
+    parts = [part for part in re.split(r"[\\/]+", location) if part not in ("", ".")]
+    if not parts or location.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", location):
+        return False
+    depth, descended = 0, False
+    for part in parts:
+        if part == "..":
+            depth -= 1
+            if depth < 0 and descended:
+                return True
+        else:
+            depth, descended = depth + 1, True
+    return False
+
+
 def credential_paths(command: str) -> list[str]:
     """The credentials files an operating-system command line names (`powershell Get-Content
     C:\\inetpub\\wwwroot\\web.config`): its shell is not read, its literal paths are."""

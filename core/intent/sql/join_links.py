@@ -33,6 +33,8 @@ def unlinked_table(node: exp.Expr, target: Target) -> exp.Expr | None:
         keys[name] = _TARGET
     links = _Links()
     for condition in _conditions(node, relations):
+        if inequality_link(condition):
+            continue  # `o.id <> d.id` holds for every pair but the equal ones: no link
         owners, ambiguous = _column_owners(condition)
         if ambiguous:
             return None  # `customer_id = id`: unqualified columns could be any table's
@@ -42,6 +44,49 @@ def unlinked_table(node: exp.Expr, target: Target) -> exp.Expr | None:
         key = keys[relation.alias_or_name.lower()]
         if key != _TARGET and key not in reached and not _one_row(relation, ctes):
             return relation
+    return None
+
+
+def inequality_link(condition: exp.Expr) -> bool:
+    """`a.id <> b.id` (or NOT a.id = b.id): two relations' columns compared by inequality."""
+    if isinstance(condition, exp.Not):
+        condition = unparen(condition.this)
+        compared = isinstance(condition, exp.EQ)
+    else:
+        compared = isinstance(condition, exp.NEQ)
+    return (
+        compared
+        and isinstance(condition.this, exp.Column)
+        and isinstance(condition.expression, exp.Column)
+        and condition.this.table.lower() != condition.expression.table.lower()
+    )
+
+
+def unequal_exists(condition: exp.Expr, target: Target) -> exp.Expr | None:
+    """`WHERE EXISTS (SELECT 1 FROM d WHERE d.id <> orders.id)` as the whole condition: the
+    subquery is tied to the changed row only by inequalities, so every row matches once `d`
+    holds two different values. The inequality, if so."""
+    condition = unparen(condition)
+    query = condition.this if isinstance(condition, exp.Exists) else None
+    where = query.args.get("where") if isinstance(query, exp.Select) else None
+    if not isinstance(where, exp.Where):
+        return None
+    correlated = [
+        part
+        for part in _leaves(unparen(where.this), exp.And)
+        if any(column.table.lower() in target for column in part.find_all(exp.Column))
+    ]
+    if correlated and all(inequality_link(part) for part in correlated):
+        return correlated[0]
+    return None
+
+
+def inequality_to(node: exp.Expr, relation: exp.Expr) -> exp.Expr | None:
+    """The inequality condition that names `relation`, if one does."""
+    name = relation.alias_or_name.lower()
+    for condition in _conditions(node, list(_relations(node))):
+        if inequality_link(condition) and name in _column_owners(condition)[0]:
+            return condition
     return None
 
 

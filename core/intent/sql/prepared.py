@@ -10,6 +10,8 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 from sqlglot.tokenizer_core import Token, TokenType
 
+from guardrails_core.intent.sql.script_constants import with_constants
+
 # Key prefix of a prepared statement's text among the script's remembered texts (no variable
 # name holds a colon).
 _PREPARED = "prepared:"
@@ -21,10 +23,16 @@ def remember_prepared(texts: dict[str, str], name: str, text: str | None) -> Non
 
 
 def bound_text(
-    texts: dict[str, str], name: str, tokens: list[Token], source: str, dialect: str | None
+    texts: dict[str, str],
+    name: str,
+    tokens: list[Token],
+    source: str,
+    dialect: str | None,
+    constants: dict[str, exp.Expr] | None = None,
 ) -> str | None:
     """The prepared statement `name` with the arguments that follow its name in `tokens`
-    (`(a, b)` or `USING a, b`) in place of its parameters (`?`, `$1`), if both are known."""
+    (`(a, b)` or `USING a, b`) in place of its parameters (`?`, `$1`), if both are known; an
+    argument that is a variable the script set to a constant (`USING @pat`) binds that constant."""
     text = texts.get(_PREPARED + name)
     arguments = _arguments(tokens, source)
     if text is None or not arguments:
@@ -36,7 +44,10 @@ def bound_text(
         return None
     if tree is None or not all(isinstance(v, exp.Select) and v.expressions for v in values):
         return None
-    bound = [exp.Paren(this=value.expressions[0]) for value in values]
+    bound = [
+        exp.Paren(this=with_constants(value.expressions[0], constants or {}, dialect))
+        for value in values
+    ]
     unnumbered = iter(range(len(bound)))
 
     def bind(node: exp.Expr) -> exp.Expr:

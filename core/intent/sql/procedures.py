@@ -9,7 +9,7 @@ from guardrails_core.intent.sql.dialects import A, I, K
 from guardrails_core.intent.sql.folding import assembled_text, fold_text
 from guardrails_core.intent.sql.function_rules import function_registry
 from guardrails_core.intent.sql.functions import _dynamic_text
-from guardrails_core.intent.sql.host_files import credential_paths
+from guardrails_core.intent.sql.host_files import credential_paths, unc_host
 from guardrails_core.intent.sql.settings import judge_setting
 from guardrails_core.intent.sql.shell_exports import judge_shell_export
 from guardrails_core.intent.sql.statement import _Chunk, _Statement
@@ -84,6 +84,14 @@ def _handle_execute(statement: _Statement, node: exp.Expr, chunk: _Chunk | None)
         command = fold_text(arguments[0], statement.texts) if arguments else None
         if procedure == "xp_cmdshell" and command is not None:
             judge_shell_export(statement, command)
+        host = unc_host(command or "") if I.HOST_ACCESS in rule.intents else None
+        if host is not None:
+            statement.add(I.EXPORT, f"{procedure} makes the server open a share on {host}")
+            statement.add(
+                I.PRIVILEGE,
+                f"the server signs in to {host} with its service account: the account's "
+                "credentials (its NTLM hash) go to that host",
+            )
         for path in credential_paths(command or "")[:1]:
             statement.add(
                 I.PRIVILEGE, f"{procedure}'s command reads {path}, which holds credentials"

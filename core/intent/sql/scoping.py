@@ -17,10 +17,17 @@ from guardrails_core.intent.predicates import (
 )
 from guardrails_core.intent.sampling import restricts_nothing
 from guardrails_core.intent.sql.dialects import STRING_FALLBACK_DIALECTS, I
-from guardrails_core.intent.sql.join_links import cte_queries, unlinked_table
+from guardrails_core.intent.sql.join_links import (
+    cte_queries,
+    inequality_to,
+    unequal_exists,
+    unlinked_table,
+)
 from guardrails_core.intent.sql.kept_sets import kept_set
+from guardrails_core.intent.sql.key_exclusions import all_but_one_key
 from guardrails_core.intent.sql.outer_columns import outer_membership
 from guardrails_core.intent.sql.ranked_keys import every_copy
+from guardrails_core.intent.sql.script_constants import with_constants
 from guardrails_core.intent.sql.self_join_dedupe import keeps_top_copy
 from guardrails_core.intent.sql.statement import (
     _Statement,
@@ -44,6 +51,27 @@ def _qualified_table(node: exp.Expr | None) -> str | None:
 
 
 def _check_unbounded(
+    statement: _Statement,
+    where: exp.Expr | None,
+    verb: str,
+    target: frozenset[str],
+    node: exp.Expr | None = None,
+) -> None:
+    _check_condition(statement, where, verb, target, node)
+    if where is None or not statement.constants:
+        return
+    # Variables the script set to constants (`SET @pat = '%'`): the condition is judged again
+    # with their values, when it was not found wide as written (a value only adds a finding).
+    valued = with_constants(where, statement.constants, statement.dialect_name)
+    if valued is not where and not _found_wide(statement):
+        _check_condition(statement, valued, verb, target, node)
+
+
+def _found_wide(statement: _Statement) -> bool:
+    return any(finding.intent is I.MASS_MUTATION for finding in statement.findings)
+
+
+def _check_condition(
     statement: _Statement,
     where: exp.Expr | None,
     verb: str,
@@ -139,6 +167,18 @@ def _check_unbounded(
             f"DELETE keeps only the rows a set lists ({kept.sql()[:60]}) and removes every other "
             "row: how many go depends on what the set lacks (a delta or an empty set: nearly all)",
         )
+    elif truth is None and (excluded := all_but_one_key(folded, target)) is not None:
+        statement.add(
+            I.MASS_MUTATION,
+            f"{verb}'s WHERE only excludes one key value ({excluded.sql()[:60]}): every other "
+            "row matches",
+        )
+    elif truth is None and (unequal := unequal_exists(folded, target)) is not None:
+        statement.add(
+            I.MASS_MUTATION,
+            f"{verb}'s EXISTS is tied to the row it changes only by an inequality "
+            f"({unequal.sql()[:60]}): every row matches once the subquery has two different values",
+        )
     elif truth is None and (window := missed_time_window(folded)) is not None:
         statement.add(
             I.MASS_MUTATION,
@@ -159,7 +199,7 @@ def _check_unbounded(
             "AND binds tighter than OR, so that branch escapes the AND's other filters",
         )
     elif truth is None and node is not None and (joined := unlinked_table(node, target)):
-        _unlinked(statement, verb, joined)
+        _unlinked(statement, verb, joined, node)
     elif truth is None and statement.dialect_name in STRING_FALLBACK_DIALECTS:
         fallback = _quoted_names_as_strings(condition)
         if fallback is not None and predicate_truth(fallback, target) is True:
@@ -170,7 +210,16 @@ def _check_unbounded(
             )
 
 
-def _unlinked(statement: _Statement, verb: str, joined: exp.Expr) -> None:
+def _unlinked(statement: _Statement, verb: str, joined: exp.Expr, node: exp.Expr) -> None:
+    unequal = inequality_to(node, joined)
+    if unequal is not None:
+        statement.add(
+            I.MASS_MUTATION,
+            f"{verb} links {joined.alias_or_name} to the row it changes only by an inequality "
+            f"({unequal.sql()[:60]}): every row matches but one equal to all of its values "
+            "(with two different values, every row)",
+        )
+        return
     statement.add(
         I.MASS_MUTATION,
         f"{verb} joins {joined.sql()[:60]} without a condition linking it to the row it changes: "

@@ -97,7 +97,14 @@ def _special_execute(statement: _Statement, command: _Command) -> bool:
         return _special_call(statement, command)
     name = command.tokens[1].text.lower() if len(command.tokens) > 1 else ""
     found = _statement_words(command.chunk, command.source, statement.names.dialect)
-    bound = bound_text(statement.texts, name, found.tokens, found.text, statement.dialect_name)
+    bound = bound_text(
+        statement.texts,
+        name,
+        found.tokens,
+        found.text,
+        statement.dialect_name,
+        statement.constants,
+    )
     if bound is not None:
         _dynamic_text(statement, bound, f"EXECUTE {name} with its arguments")
         return True
@@ -463,6 +470,7 @@ def _special_vacuum(statement: _Statement, command: _Command) -> bool:
         return True
     statement.obj(K.FILE, A.EXPORT_TARGET, target or "file")
     statement.add(I.EXPORT, f"VACUUM INTO copies the whole database to {target or 'a file'}")
+    statement.add(I.READ, "VACUUM INTO reads every table of the database")
     return True
 
 

@@ -25,6 +25,7 @@ from guardrails_core.intent.sql.dialects import (
     metadata_table_of,
     remote_table,
 )
+from guardrails_core.intent.sql.host_files import climbs_out
 from guardrails_core.intent.sql.host_files import host_file as _host_file
 from guardrails_core.intent.sql.trees import keep_tree
 from guardrails_core.model import (
@@ -204,6 +205,7 @@ class _Statement:
 
     __slots__ = (
         "claimed_tables",
+        "constants",
         "cte_names",
         "depth",
         "dialect_name",
@@ -239,6 +241,8 @@ class _Statement:
         self.indexes: NodeIndexes = {}
         # Text the script's variables hold so far (`SET @s = 'DROP ...'`), for dynamic SQL.
         self.texts: dict[str, str] = {}
+        # Constants the script's variables hold so far (`SET @pat = '%'`), for its predicates.
+        self.constants: dict[str, exp.Expr] = {}
         # Functions and procedures the script created (their bodies were analysed there).
         self.routines: set[str] = set()
         # What the script's own temporary tables hold so far (scratch_rows.py), by scratch_key.
@@ -268,6 +272,12 @@ class _Statement:
         held = _host_file(name) if kind is K.FILE else ""
         if held:
             self.add(I.HOST_ACCESS, f"{name} is a system, credential or server file, not data")
+        elif kind is K.FILE and climbs_out(name):
+            self.add(
+                I.HOST_ACCESS,
+                f"{name} steps into a folder and climbs back out past it: the file is outside "
+                "the working folder it looks to be in",
+            )
         if held == "credentials":
             self.add(I.PRIVILEGE, f"{name} holds credentials (keys, passwords, tokens)")
         if held == "trust" and action in _FILE_WRITES:

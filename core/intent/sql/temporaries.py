@@ -10,6 +10,7 @@ creation covers one drop: a second `DROP TABLE t` reaches the kept table again.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,12 +97,31 @@ def _temporary_name(table: exp.Expr | None, dialect: str | None) -> bool:
 # dialects where no kept schema can take its name (SQLite refuses to ATTACH as temp; PostgreSQL's
 # pg_temp is an alias of the session's temporary schema; BigQuery's _SESSION is the session's):
 # elsewhere (MySQL, Trino) `temp` is an ordinary schema. Found blind by red team set AA, aa-sql-072.
+# Spark's `global_temp` is the database it reserves for global temporary views: they live as long
+# as the application that made them, and no kept table or view can be created there.
 _SESSION_SCHEMAS = {
     "sqlite": "temp",
     "duckdb": "temp",
     "postgres": "pg_temp",
     "bigquery": "_session",
+    "spark": "global_temp",
+    "spark2": "global_temp",
+    "databricks": "global_temp",
 }
+
+
+def global_temporary(table: exp.Expr | None, dialect: str | None) -> bool:
+    """T-SQL `##share`: a temporary table every session on the server can read and write, not
+    one session's scratch (it lasts while any session uses it); so is an ordinary table made in
+    tempdb (`tempdb.dbo.share`: tempdb lets every login in)."""
+    if not isinstance(table, exp.Table) or dialect not in TEMPORARY_HASH_DIALECTS:
+        return False
+    identifier = table.this
+    if isinstance(identifier, exp.Identifier) and identifier.args.get("global_"):
+        return True
+    if table.catalog.lower() == "tempdb":
+        return not _temporary_name(table, dialect)
+    return table.name.startswith("##")
 
 
 def session_table(table: exp.Expr | None, dialect: str | None) -> bool:
@@ -149,7 +169,29 @@ def created_temporaries(tree: exp.Expr | None) -> list[tuple[str, str]]:
     table = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
     if not isinstance(table, exp.Table) or not table.name or table.args.get("catalog"):
         return []
-    return [(str(tree.args["kind"]).upper(), table.name.lower())]
+    return [(str(tree.args["kind"]).upper(), _own_key(table))]
+
+
+def _own_key(table: exp.Table) -> str:
+    """A temporary's name as the script uses it: T-SQL `#orders` is not `orders` (nor `##x`)."""
+    identifier = table.this
+    flags = identifier.args if isinstance(identifier, exp.Identifier) else {}
+    hashes = "##" if flags.get("global_") else "#" if flags.get("temporary") else ""
+    return hashes + table.name.lower()
+
+
+# Statements that change where an unqualified name is looked up (PostgreSQL's search_path, with
+# pg_temp moved after public; MySQL's and Snowflake's USE, whose temporary tables belong to the
+# database or schema they were made in; Oracle's CURRENT_SCHEMA).
+_NAME_RESOLUTION = re.compile(
+    r"\bsearch_path\b|\bcurrent_schema\b|^\s*USE\b|^\s*SET\s+SCHEMA\b", re.IGNORECASE
+)
+
+
+def changes_name_resolution(text: str) -> bool:
+    """Whether the statement may point the script's unqualified names elsewhere: after it, a
+    name the script gave a temporary table may be a kept table's."""
+    return _NAME_RESOLUTION.search(text) is not None
 
 
 def created_routines(effect: StatementEffect) -> list[str]:
@@ -178,6 +220,14 @@ def truncates_temporaries(tree: exp.Expr | None, temporaries: list[tuple[str, st
     return _own(tree.expressions, "TABLE", temporaries, consume=False)
 
 
+def deletes_from_temporaries(tree: exp.Expr | None, temporaries: list[tuple[str, str]]) -> bool:
+    """Whether `tree` deletes rows only of a temporary table this script created (the name is
+    the script's temporary table, which hides a kept table of the same name)."""
+    if not isinstance(tree, exp.Delete) or tree.args.get("tables"):
+        return False
+    return _own([tree.this], "TABLE", temporaries, consume=False)
+
+
 def _own(
     targets: list[exp.Expr], kind: str, temporaries: list[tuple[str, str]], *, consume: bool
 ) -> bool:
@@ -187,7 +237,7 @@ def _own(
             return False
         if target.db and target.db.lower() not in TEMPORARY_SCHEMAS:
             return False
-        wanted.append((kind, target.name.lower()))
+        wanted.append((kind, _own_key(target)))
     available = list(temporaries)
     for key in wanted:
         if key not in available:
@@ -207,6 +257,12 @@ def as_temporary_drop(effect: StatementEffect) -> StatementEffect:
 def as_temporary_truncate(effect: StatementEffect) -> StatementEffect:
     """Emptying a script's own temporary table: a write to scratch rows, no kept data lost."""
     message = "empties a temporary table this script created: no kept data is destroyed"
+    return without_data_loss(effect, Intent.WRITE, message)
+
+
+def as_temporary_delete(effect: StatementEffect) -> StatementEffect:
+    """Deleting rows of a script's own temporary table: a write to scratch rows."""
+    message = "deletes rows of a temporary table this script created: no kept data is destroyed"
     return without_data_loss(effect, Intent.WRITE, message)
 
 

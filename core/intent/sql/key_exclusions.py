@@ -1,0 +1,44 @@
+"""A condition that only excludes one key value: `WHERE id <> NEW.id` in a trigger body,
+`WHERE order_id <> 42`. The changed table's key differs from one value on every row but (at
+most) one, so the statement changes nearly every row; a filter beside it (AND) scopes it."""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from guardrails_core.intent.complements import unparen
+from guardrails_core.intent.predicates import Target
+from guardrails_core.intent.value_ranges import own_key
+
+# Qualifiers of a row-level trigger's own row: one value per firing.
+_TRIGGER_ROWS = frozenset({"new", "old"})
+
+
+def all_but_one_key(condition: exp.Expr, target: Target) -> exp.Expr | None:
+    """The `key <> value` that is the whole condition, if it is one."""
+    condition = unparen(condition)
+    if isinstance(condition, exp.Not) and isinstance(unparen(condition.this), exp.EQ):
+        compared = unparen(condition.this)
+    elif isinstance(condition, exp.NEQ):
+        compared = condition
+    else:
+        return None
+    sides = (compared.this, compared.expression)
+    for key, value in (sides, sides[::-1]):
+        if _target_key(key, target) and _one_value(value):
+            return condition
+    return None
+
+
+def _target_key(node: exp.Expr, target: Target) -> bool:
+    if not isinstance(node, exp.Column) or (node.table and node.table.lower() not in target):
+        return False
+    name = node.name.lower()
+    return name == "id" or own_key(name, frozenset(target))
+
+
+def _one_value(node: exp.Expr) -> bool:
+    """A literal, a bound parameter or variable, or the trigger's NEW / OLD row's column."""
+    if isinstance(node, exp.Literal | exp.Parameter | exp.Placeholder):
+        return True
+    return isinstance(node, exp.Column) and node.table.lower() in _TRIGGER_ROWS

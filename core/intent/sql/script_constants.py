@@ -1,0 +1,117 @@
+"""Constants a script's variables hold (MySQL `SET @pat = '%'`, T-SQL `DECLARE @cutoff datetime2 =
+'9999-12-31'`, Snowflake `SET cutoff = ...` read as `$cutoff`, BigQuery `DECLARE cutoff ...
+DEFAULT ...`), put in the place of the variables in a later predicate, so that the scoping checks
+judge the values the script wrote rather than a name. A value that is not a visible constant
+(a column, a function, a subquery, a row read at run time) leaves its variable unknown."""
+
+from __future__ import annotations
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
+
+from guardrails_core.intent.sql.folding import script_assignments, variable_name
+
+# Dialects whose scripts name a variable bare (`cutoff`), where a column would stand.
+_BARE_VARIABLE_DIALECTS = frozenset({"bigquery"})
+# Dialects where `$name` reads the session variable `SET name = ...` assigned.
+_DOLLAR_READS = frozenset({"snowflake"})
+# What a value written as a constant is made of: literals, casts of them, intervals, arithmetic.
+_CONSTANT_PARTS = (
+    exp.Literal,
+    exp.Boolean,
+    exp.Null,
+    exp.Neg,
+    exp.Paren,
+    exp.Cast,
+    exp.DataType,
+    exp.DataTypeParam,
+    exp.Interval,
+    exp.Add,
+    exp.Sub,
+    exp.Mul,
+    exp.Div,
+    exp.DPipe,
+)
+
+
+# Functions that read a variable by its name: DuckDB getvariable('v') (SET VARIABLE v = ...),
+# PostgreSQL current_setting('app.v') (SET app.v = ...), keyed apart from script variables.
+_READERS = {
+    "duckdb": ("getvariable",),
+    "postgres": ("current_setting",),
+    "redshift": ("current_setting",),
+}
+_SETTING = "setting:"
+
+
+def remember_constants(
+    tree: exp.Expr | None, constants: dict[str, exp.Expr], dialect: str | None
+) -> None:
+    """Record the constant each variable `tree` assigns; forget one assigned anything else."""
+    assigned, per_row = script_assignments(tree, dialect)
+    for target, value in assigned:
+        name = _assigned_name(target, dialect)
+        if name is None:
+            continue
+        known = with_constants(value, constants, dialect) if isinstance(value, exp.Expr) else None
+        if per_row or known is None or not _constant(known):
+            constants.pop(name, None)
+        else:
+            constants[name] = known.copy()
+
+
+def _assigned_name(target: exp.Expr | None, dialect: str | None) -> str | None:
+    if dialect in _READERS and isinstance(target, exp.Column):
+        return _SETTING + ".".join(part.name.lower() for part in target.parts)
+    return variable_name(target)
+
+
+def with_constants(
+    condition: exp.Expr, constants: dict[str, exp.Expr], dialect: str | None
+) -> exp.Expr:
+    """`condition` with each variable the script set to a constant replaced by that constant
+    (the same node when it reads none of them)."""
+    if not constants or not any(
+        _reference(node, dialect) in constants for node in condition.walk()
+    ):
+        return condition
+
+    def replaced(node: exp.Expr) -> exp.Expr:
+        value = constants.get(_reference(node, dialect) or "")
+        return node if value is None else value.copy()
+
+    valued = condition.transform(replaced)
+    # Read again as written with the values: the dialect's parser gives a function of a literal
+    # its literal form (Snowflake TO_DATE('9999-12-31') is a cast; TO_DATE($v) is not).
+    inner = valued.this if isinstance(valued, exp.Where) else valued
+    try:
+        reread = sqlglot.parse_one(inner.sql(dialect=dialect), dialect=dialect)
+    except SqlglotError:
+        return valued
+    if reread is None:
+        return valued
+    return exp.Where(this=reread) if isinstance(valued, exp.Where) else reread
+
+
+def _reference(node: exp.Expr, dialect: str | None) -> str | None:
+    """The name under which `node` reads a script variable, if it is one."""
+    if isinstance(node, exp.Anonymous) and node.name.lower() in _READERS.get(dialect or "", ()):
+        name = node.expressions[0] if node.expressions else None
+        if isinstance(name, exp.Literal) and name.is_string:
+            return _SETTING + name.name.lower()
+        return None
+    if isinstance(node, exp.Parameter):
+        name = node.name.lower()
+        return name if dialect in _DOLLAR_READS else "@" + name
+    if dialect in _BARE_VARIABLE_DIALECTS and isinstance(node, exp.Column) and not node.table:
+        return node.name.lower()
+    return None
+
+
+def _constant(value: exp.Expr) -> bool:
+    return all(
+        isinstance(part, _CONSTANT_PARTS)
+        or (isinstance(part, exp.Var) and isinstance(part.parent, exp.Interval))
+        for part in value.walk()
+    )
