@@ -6,8 +6,14 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from guardrails_core.intent.programs import Carrier, Program, When
 
 PART_SPLIT = re.compile(r"[-:_.]+")
+_COMMAND_WORD = re.compile(r"^[A-Za-z][\w:.\-]*$")
+CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")  # dropAll, updateSQL: one part per word
 _CLUSTER = re.compile(r"^-[A-Za-z]{2,}$")  # -qc: one-letter flags given together
 
 
@@ -104,3 +110,47 @@ def word_parts(words: Sequence[str]) -> frozenset[str]:
     for word in words:
         parts.update(part for part in PART_SPLIT.split(word) if part)
     return frozenset(parts)
+
+
+def carries(carrier: Carrier, parts: frozenset[str], args: Sequence[str]) -> bool:
+    return carrier.when.holds(parts, args) and any(given(o, args) for o in carrier.options)
+
+
+def command_words(program: Program, args: Sequence[str]) -> tuple[tuple[str, ...], list[str]]:
+    """The leading command words (options and their values skipped) and the operands after."""
+    words: list[str] = []
+    rest: list[str] = []
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+            continue
+        if arg == "--":
+            break
+        if arg.startswith("-"):
+            skip = arg in program.value_options
+            continue
+        if len(words) < program.words and _COMMAND_WORD.match(arg):
+            words.append(CAMEL.sub("-", arg).lower())
+        else:
+            rest.append(arg)
+    return tuple(words), rest
+
+
+def command_start(subcommand: tuple[str, ...], runs: When | None) -> int:
+    """The command a runner runs follows the subcommand word its row names (`npm exec rm -rf
+    x`: `rm` is the command, not a second subcommand word); a row naming none: all of them."""
+    if runs is None or not runs.words:
+        return len(subcommand)
+    named = set(runs.words)
+    hits = [index + 1 for index, word in enumerate(subcommand) if word_parts((word,)) & named]
+    return max(hits, default=len(subcommand))
+
+
+def is_safe(program: Program, subcommand: tuple[str, ...], args: Sequence[str]) -> bool:
+    for entry in program.safe:
+        commands = tuple(token for token in entry if not token.startswith("-"))
+        options = [token for token in entry if token.startswith("-")]
+        if subcommand[: len(commands)] == commands and all(given(o, args) for o in options):
+            return True
+    return False

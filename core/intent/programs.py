@@ -33,8 +33,13 @@ if TYPE_CHECKING:
     from guardrails_core.intent.credential_rows import ArgvCredential
 
 from guardrails_core.intent.program_args import (
+    CAMEL,
     PART_SPLIT,
+    carries,
+    command_start,
+    command_words,
     given,
+    is_safe,
     lists,
     option_in_force,
     option_parts,
@@ -81,9 +86,7 @@ EFFECTS = (
     "write",
     "lookup",
 )
-_COMMAND_WORD = re.compile(r"^[A-Za-z][\w:.\-]*$")
 _BUCKET_PATH = re.compile(r"^(?:s3|s3a|gs|gcs)://([^/]+)/(.*)$")
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")  # dropAll, updateSQL: one part per word
 _IN_RUNTIME_FOLDER = re.compile(r"^__shell_expansion__/[^/]+$")
 _HOME = re.compile(r"^(?:~[\w.-]*/|/root/|/home/[^/]+/|/Users/[^/]+/|__shell_expansion__/)")
 _OFF = frozenset(("false", "disabled", "disable", "off", "no", "none", "0", "private", "deny"))
@@ -380,7 +383,7 @@ class Registry:
 
     def judge(self, program: Program, args: Sequence[str]) -> Verdict:
         args = unpinned(args, program.pins)
-        subcommand, rest = _subcommand(program, args)
+        subcommand, rest = command_words(program, args)
         parts = word_parts(subcommand)
         target = rest[0] if rest else None
         label = " ".join(subcommand)
@@ -395,11 +398,11 @@ class Registry:
                 message,
                 subcommand,
                 target,
-                tuple(c for c in program.sql if _carries(c, parts, args)),
-                tuple(c for c in program.code if _carries(c, parts, args)),
+                tuple(c for c in program.sql if carries(c, parts, args)),
+                tuple(c for c in program.code if carries(c, parts, args)),
                 runs is not None,
                 tuple(c for c in program.stdin if c.when.holds(parts, args)),
-                _command_start(subcommand, runs),
+                command_start(subcommand, runs),
                 any(when.holds(parts, args) for when in program.generates),
                 any(when.holds(parts, args) for when in program.applies),
                 next((r.effect for r in program.builds if r.when.holds(parts, args)), None)
@@ -432,7 +435,7 @@ class Registry:
         if exposed:
             # opening it to every address is an access grant as much as a way out for data
             return verdict("public-grant", f"{label} makes it reachable from anywhere ({exposed})")
-        if _is_safe(program, subcommand, args):
+        if is_safe(program, subcommand, args):
             return verdict("read", f"{label or 'it'} is known to be harmless")
         carried = verdict("write", "")
         if carried.sql or carried.code or carried.command:
@@ -505,7 +508,7 @@ class Registry:
         names = self.vocabulary.get("protection", frozenset())
         for index, arg in enumerate(args):
             name, equals, value = arg.lstrip("-").partition("=")
-            name = _CAMEL.sub("-", name).lower()  # PointInTimeRecoveryEnabled=false
+            name = CAMEL.sub("-", name).lower()  # PointInTimeRecoveryEnabled=false
             parts = set(PART_SPLIT.split(name.removeprefix("no-")))
             if not parts & names:
                 continue
@@ -553,50 +556,6 @@ def _file_matchers(
         globs = [*patterns, *(p[2:] for p in patterns if p.startswith("*/"))]
         matchers.append((name, re.compile("|".join(fnmatch.translate(g) for g in globs))))
     return tuple(matchers)
-
-
-def _carries(carrier: Carrier, parts: frozenset[str], args: Sequence[str]) -> bool:
-    return carrier.when.holds(parts, args) and any(given(o, args) for o in carrier.options)
-
-
-def _subcommand(program: Program, args: Sequence[str]) -> tuple[tuple[str, ...], list[str]]:
-    """The leading command words (options and their values skipped) and the operands after."""
-    words: list[str] = []
-    rest: list[str] = []
-    skip = False
-    for arg in args:
-        if skip:
-            skip = False
-            continue
-        if arg == "--":
-            break
-        if arg.startswith("-"):
-            skip = arg in program.value_options
-            continue
-        if len(words) < program.words and _COMMAND_WORD.match(arg):
-            words.append(_CAMEL.sub("-", arg).lower())
-        else:
-            rest.append(arg)
-    return tuple(words), rest
-
-
-def _command_start(subcommand: tuple[str, ...], runs: When | None) -> int:
-    """The command a runner runs follows the subcommand word its row names (`npm exec rm -rf
-    x`: `rm` is the command, not a second subcommand word); a row naming none: all of them."""
-    if runs is None or not runs.words:
-        return len(subcommand)
-    named = set(runs.words)
-    hits = [index + 1 for index, word in enumerate(subcommand) if word_parts((word,)) & named]
-    return max(hits, default=len(subcommand))
-
-
-def _is_safe(program: Program, subcommand: tuple[str, ...], args: Sequence[str]) -> bool:
-    for entry in program.safe:
-        commands = tuple(token for token in entry if not token.startswith("-"))
-        options = [token for token in entry if token.startswith("-")]
-        if subcommand[: len(commands)] == commands and all(given(o, args) for o in options):
-            return True
-    return False
 
 
 def _when(row: dict[str, Any] | None) -> When:

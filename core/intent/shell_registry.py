@@ -21,26 +21,11 @@ from guardrails_core.intent.carried_commands import redis_lua, vim_commands
 from guardrails_core.intent.inline_scripts import prints_facts_only
 from guardrails_core.intent.program_loader import registry
 from guardrails_core.intent.programs import Carrier, Program, Verdict, home_form
+from guardrails_core.intent.registry_effects import record_effect
 from guardrails_core.locations import lexical_path
 from guardrails_core.model import Intent, ObjectAction, ObjectKind
 from guardrails_core.yaml_data import SAFE_LOADER
 
-_OBJECT_KINDS = {
-    "database": ObjectKind.DATABASE,
-    "schema": ObjectKind.SCHEMA,
-    "table": ObjectKind.TABLE,
-    "dataset or table": ObjectKind.TABLE,
-    "model": ObjectKind.TABLE,
-    "collection": ObjectKind.TABLE,
-    "keyspace": ObjectKind.DATABASE,
-    "bucket": ObjectKind.URL,
-    "path": ObjectKind.FILE,
-    "file": ObjectKind.FILE,
-    "host": ObjectKind.HOST,
-    "role": ObjectKind.ROLE,
-    "program": ObjectKind.PROGRAM,
-    "package": ObjectKind.PROGRAM,
-}
 _QUOTED = re.compile(r"\"((?:[^\"\\]|\\.)*)\"|'([^']*)'")
 
 
@@ -282,7 +267,7 @@ def judge(call: Call, program: Program, bridge: Bridge) -> None:
     reads_stdin = bool(verdict.stdin) and call.feed is not None
     deferred = any(carrier.language in _DEFERRED_LANGUAGES for carrier in verdict.stdin)
     if not (reads_stdin and not deferred and verdict.effect in ("dynamic", "unknown")):
-        _record(call, program, verdict)
+        record_effect(call, program, verdict)
     _generated_migrations(call, program, verdict)
     _edited_models(call, verdict)
     if verdict.effect in ("dynamic", "unknown") and not verdict.sql:
@@ -377,16 +362,6 @@ def _makefile(call: Call, fed: Any, bridge: Bridge) -> None:
         call.add(Intent.DYNAMIC, f"{call.prog} runs make functions that are not analysed")
 
 
-def prints_secret(call: Call, what: str, *, named: bool = False) -> None:
-    """Its output is a credential. Not privilege: `PGPASSWORD=$(vault kv get ...)` is how
-    pipelines authenticate. Unknown is reviewed for AI agents and recorded for people and
-    services; where its output goes (the task log or the network: privilege; a stdin consumer)
-    is judged by the walk."""
-    call.add(Intent.READ, f"{what}: reads a credential")
-    call.add(Intent.UNKNOWN, f"{what}: a credential is printed")
-    call.prints_credential(named=named)
-
-
 def credential_option(program: str, args: Sequence[str]) -> str | None:
     """``mysql -pS3cr3t``, ``docker login -p "$TOKEN"``: the option that puts a credential in
     the arguments (every local user sees it in ps; it lands in history and the task log)."""
@@ -422,106 +397,6 @@ def searches_credentials(program: str, args: Sequence[str]) -> str | None:
 def issues_credential(url: str) -> bool:
     """``curl http://169.254.169.254/.../security-credentials/ROLE``: answers with a live one."""
     return registry().issues_credential(url)
-
-
-def _record(call: Call, program: Program, verdict: Verdict) -> None:
-    kind = _OBJECT_KINDS.get(program.object, ObjectKind.OTHER)
-    name = verdict.target or " ".join(verdict.subcommand) or call.prog
-    what = f"{call.prog} {verdict.message}".strip()
-    effect = verdict.effect
-    if effect in ("destroy", "unseen-destroy"):
-        call.add(Intent.DELETE, what)
-        call.add(Intent.MASS_MUTATION, f"{what}: it and everything in it are deleted")
-        call.obj(kind, ObjectAction.DROP, name)
-        if effect == "unseen-destroy":  # deletes by its name; what it deletes is not visible
-            call.add(Intent.UNKNOWN, f"{what}: its code is not visible here")
-    elif effect in ("unmigrate", "rollback") and call.effect.local_test_database:
-        # the down migrations drop the tables of this host's test database: the suite's own
-        call.add(Intent.WRITE, f"{what} (the test database {call.effect.local_test_database})")
-        call.obj(ObjectKind.SCHEMA, ObjectAction.WRITE, name)
-    elif effect in ("unmigrate", "rollback"):  # the down migrations drop what the up ones built
-        call.add(Intent.SCHEMA_CHANGE, what)
-        call.add(Intent.DELETE, f"{what}: tables and columns are dropped with their data")
-        every = effect == "unmigrate"
-        call.add(Intent.MASS_MUTATION if every else Intent.WRITE, what)
-        call.obj(ObjectKind.SCHEMA, ObjectAction.DROP if every else ObjectAction.REPLACE, name)
-    elif effect == "drop-database":
-        call.add(Intent.DELETE, what)
-        call.obj(ObjectKind.DATABASE, ObjectAction.DROP, name)
-    elif effect in ("delete", "unseen-delete"):
-        call.add(Intent.DELETE, what)
-        if effect == "unseen-delete":  # deletes by its name; the statements it runs are not visible
-            call.add(Intent.DYNAMIC, f"{what}: its statements are not visible here")
-        whole = kind in (ObjectKind.TABLE, ObjectKind.SCHEMA, ObjectKind.DATABASE)
-        call.obj(kind, ObjectAction.DROP if whole else ObjectAction.DELETE, name)
-        if any(word.dynamic or word.glob for word in call.args):
-            call.add(Intent.MASS_MUTATION, f"{what}: which ones is only known at run time")
-    elif effect == "expire":  # as SQL names a TTL or an expiration: deletes, later, in bulk
-        call.add(Intent.DELETE, what)
-        call.add(Intent.MASS_MUTATION, what)
-        call.obj(kind, ObjectAction.ALTER, name)
-    elif effect in ("unprotect", "purge-backups"):
-        if effect == "purge-backups":
-            call.add(Intent.DELETE, f"{what}: the backups kept until now are deleted")
-        call.add(Intent.MASS_MUTATION, f"{what}: what is deleted later cannot be recovered")
-        call.add(Intent.PRIVILEGE, f"{what}: a safeguard is switched off")
-        call.obj(kind, ObjectAction.ALTER, name)
-    elif effect == "privilege":
-        call.add(Intent.PRIVILEGE, what)
-        call.obj(ObjectKind.ROLE, ObjectAction.GRANT, name)
-    elif effect in ("export", "public-grant", "tunnel", "public-server"):
-        call.add(Intent.EXPORT, what)
-        call.obj(kind, ObjectAction.EXPORT_TARGET, name)
-        if effect == "public-grant":
-            call.add(Intent.PRIVILEGE, f"{what}: a policy or ACL grants others access")
-        elif effect == "public-server":
-            call.add(Intent.PRIVILEGE, f"{what}: others run what it may run")
-        if effect in ("tunnel", "public-server"):
-            call.add(Intent.HOST_ACCESS, f"{what}: another host reaches this one's services")
-    elif effect == "replace":
-        call.add(Intent.WRITE, what)
-        replaced = kind if kind in (ObjectKind.DATABASE, ObjectKind.SCHEMA) else ObjectKind.TABLE
-        call.obj(replaced, ObjectAction.REPLACE, name)
-    elif effect == "overwrite":  # drops what is there and writes the copy in its place
-        call.add(Intent.DELETE, what)
-        call.add(Intent.WRITE, what)
-        call.obj(ObjectKind.TABLE if kind is ObjectKind.OTHER else kind, ObjectAction.DROP, name)
-    elif effect == "mass-write":
-        call.add(Intent.WRITE, what)
-        call.add(Intent.MASS_MUTATION, what)
-        call.obj(kind, ObjectAction.WRITE, name)
-    elif effect in ("host", "host-file", "host-root", "audit-off"):
-        call.add(Intent.HOST_ACCESS, what)
-        if effect in ("host-file", "host-root"):  # a file written, or a shell given, as the host
-            done = "written" if effect == "host-file" else "run as root"
-            call.add(Intent.PRIVILEGE, f"{what}: {done} with the server's own rights")
-        elif effect == "audit-off":
-            call.add(Intent.PRIVILEGE, f"{what}: what is done from now on goes unrecorded")
-    elif effect == "untrusted-code":  # code no one vouches for, run on this host
-        call.add(Intent.HOST_ACCESS, what)
-        call.add(Intent.UNKNOWN, f"{what}: what it runs is not known")
-    elif effect == "dynamic":
-        call.add(Intent.DYNAMIC, what)
-    elif effect in ("secret", "named-secrets"):
-        prints_secret(call, what, named=effect == "named-secrets")
-    elif effect == "harvest":  # a task reads the credential it needs, not every one there is
-        prints_secret(call, what)
-        call.add(Intent.PRIVILEGE, f"{what}: every credential there at once, wherever it goes")
-    elif effect == "secret-store":
-        call.add(Intent.UNKNOWN, f"{what}: a stored credential is set")
-    elif effect == "unknown":
-        call.add(Intent.UNKNOWN, what)
-    elif effect == "lookup":
-        built = [word for word in call.args if word.dynamic]
-        if built:
-            call.add(
-                Intent.EXPORT, f"{call.prog} looks up a name built at run time: data leaves in it"
-            )
-            call.obj(ObjectKind.HOST, ObjectAction.EXPORT_TARGET, built[0].display)
-    elif effect == "write":
-        call.add(Intent.WRITE, what)
-        call.obj(kind, ObjectAction.WRITE, name)
-    # read: nothing worth a finding
 
 
 def _values(args: Sequence[Any], carrier: Carrier) -> list[Any]:

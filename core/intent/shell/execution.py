@@ -7,7 +7,7 @@ import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from guardrails_core.intent import shell_registry
+from guardrails_core.intent import registry_effects, shell_registry
 from guardrails_core.intent.programs import Carrier
 from guardrails_core.intent.shell import orm_code
 from guardrails_core.intent.shell.files import _delete, _record_folder_write, _record_write
@@ -208,7 +208,7 @@ def _python_equivalents(call: _Call, inline: list[_Word]) -> None:
         for command in shell_equivalents(word.value):
             _script(call, _Word.literal(command), f"{call.prog} -c")
         for secret in printed_secrets(word.value)[:1]:
-            shell_registry.prints_secret(call, f"{call.prog} code prints {secret}")
+            registry_effects.prints_secret(call, f"{call.prog} code prints {secret}")
         sent = sent_credentials(word.value)
         if sent is not None:
             files, destination = ", ".join(sent.files), sent.destination

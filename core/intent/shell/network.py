@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from guardrails_core.intent import shell_registry
+from guardrails_core.intent import registry_effects, shell_registry
 from guardrails_core.intent.shell.files import (
     _delete,
     _record_copy,
@@ -252,7 +252,7 @@ def _live_credential(call: _Call, urls: Sequence[_Word]) -> None:
     """An instance metadata service's credential (rules/programs.yaml credentials.urls)."""
     issuing = [url for url in urls if shell_registry.issues_credential(url.value)]
     if issuing and call.stdout is not None:
-        shell_registry.prints_secret(
+        registry_effects.prints_secret(
             call, f"{call.prog} fetches a live credential from {issuing[0].display}"
         )
 

@@ -6,7 +6,7 @@ import fnmatch
 import posixpath
 import re
 
-from guardrails_core.intent import shell_registry
+from guardrails_core.intent import registry_effects
 from guardrails_core.intent.program_loader import registry
 from guardrails_core.intent.shell.credentials import _holds_credential
 from guardrails_core.intent.shell.execution import _script
@@ -126,7 +126,7 @@ def _git(call: _Call) -> None:
         _commit(call)
         return
     if verb == "credential" and rest and rest[0].value == "fill":
-        shell_registry.prints_secret(call, "git credential fill prints the stored password")
+        registry_effects.prints_secret(call, "git credential fill prints the stored password")
         return
     if verb == "remote" and len(rest) >= 3 and rest[0].value in ("add", "set-url"):
         call.analyzer.note_fact(f"git remote {rest[-2].value}", rest[-1].value)
