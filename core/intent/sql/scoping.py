@@ -21,6 +21,7 @@ from guardrails_core.intent.sql.join_links import cte_queries, unlinked_table
 from guardrails_core.intent.sql.kept_sets import kept_set
 from guardrails_core.intent.sql.outer_columns import outer_membership
 from guardrails_core.intent.sql.ranked_keys import every_copy
+from guardrails_core.intent.sql.script_constants import with_constants
 from guardrails_core.intent.sql.self_join_dedupe import keeps_top_copy
 from guardrails_core.intent.sql.statement import (
     _Statement,
@@ -62,6 +63,10 @@ def _check_unbounded(
     parts = _ConditionParts.of(condition)
     if parts.national:  # a copy of the whole condition: only when there is an N'...' to read
         condition = condition.transform(_plain_string)
+        parts = _ConditionParts.of(condition)
+    with_values = with_constants(condition, statement.texts, statement.dialect_name)
+    if with_values is not condition:
+        condition = with_values
         parts = _ConditionParts.of(condition)
     folded = fold_identifiers(condition, statement.names.dialect, parts.identifiers)
     if folded is not condition:

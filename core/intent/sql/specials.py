@@ -40,6 +40,7 @@ from guardrails_core.intent.sql.mysql_accounts import special_mysql_grant
 from guardrails_core.intent.sql.prepared import bound_text, remember_prepared
 from guardrails_core.intent.sql.procedural import _special_create, _special_do, special_alter_code
 from guardrails_core.intent.sql.reads import working_folder_file
+from guardrails_core.intent.sql.script_constants import remember_constants
 from guardrails_core.intent.sql.statement import (
     _STATEMENT_STARTERS,
     _Chunk,
@@ -148,6 +149,7 @@ def _folded(statement: _Statement, command: _Command, first: int) -> str | None:
 def remember_texts(statement: _Statement, prepared: dict[str, list[StatementEffect]]) -> None:
     """Variables the statement assigns text to, for later dynamic SQL; a MySQL `@s` holding SQL
     is also analysed now, for a later PREPARE ... FROM @s."""
+    remember_constants(statement.tree, statement.texts, statement.dialect_name)
     for name in remember_assignments(statement.tree, statement.texts, statement.dialect_name):
         if not name.startswith("@") or statement.depth >= MAX_DEPTH:
             continue

@@ -83,10 +83,13 @@ TEMPORARY_HASH_DIALECTS = frozenset({"tsql", "fabric"})
 
 
 def _temporary_name(table: exp.Expr | None, dialect: str | None) -> bool:
-    """T-SQL `#work` / `##work`: a temporary table, whatever the dialect's parser kept of it."""
+    """T-SQL `#work` / `##work`, or a table variable `@work` (declared by the batch, gone at its
+    end)."""
     if not isinstance(table, exp.Table) or dialect not in TEMPORARY_HASH_DIALECTS:
         return False
     identifier = table.this
+    if isinstance(identifier, exp.Parameter):
+        return not table.db and not table.catalog
     return table.name.startswith("#") or bool(
         isinstance(identifier, exp.Identifier) and identifier.args.get("temporary")
     )
@@ -172,10 +175,15 @@ def drops_temporaries(tree: exp.Expr | None, temporaries: list[tuple[str, str]])
 
 
 def truncates_temporaries(tree: exp.Expr | None, temporaries: list[tuple[str, str]]) -> bool:
-    """Whether `tree` empties only temporary tables this script created (they stay created)."""
-    if not isinstance(tree, exp.TruncateTable) or not tree.expressions:
+    """Whether `tree` empties (TRUNCATE, or DELETE with or without a filter) only temporary
+    tables this script created (they stay created): the rows it loses are the script's own."""
+    if isinstance(tree, exp.Delete) and not tree.args.get("tables"):
+        targets = [tree.this]
+    elif isinstance(tree, exp.TruncateTable):
+        targets = tree.expressions
+    else:
         return False
-    return _own(tree.expressions, "TABLE", temporaries, consume=False)
+    return bool(targets) and _own(targets, "TABLE", temporaries, consume=False)
 
 
 def _own(
