@@ -318,6 +318,12 @@ def batch_separators(text: str, dialect: str | None) -> list[int]:
 
 _OBJECT_CLASS = re.compile(r"\b(ON)\s+OBJECT\s*::", re.IGNORECASE)
 _SQLPLUS_RUN = re.compile(r"(?m)^([ \t]*)/(?=[ \t]*$)")
+# A SQL*Plus display setting ends at its line's end, with no `;` (`SET SERVEROUTPUT ON` then a
+# DECLARE block): the newline is the boundary (rules/sql_settings.yaml judges the setting).
+_SQLPLUS_SETTING_LINE = re.compile(
+    r"(?im)^([ \t]*SET[ \t]+(?:SERVEROUTPUT|SERVEROUT|LINESIZE|PAGESIZE|FEEDBACK|ECHO|HEADING|"
+    r"TIMING|VERIFY|TERMOUT|TRIMSPOOL|TRIMOUT|NUMWIDTH|ARRAYSIZE)\b[^;\n]*)\n"
+)
 # The mysql client ends a statement at `\G` (vertical output) or `\g` as at `;`, at the end of a
 # line.
 _MYSQL_CLIENT_END = re.compile(r"\\[Gg](?=[ \t]*(?:\r?\n|$))")
@@ -369,6 +375,7 @@ def _preprocess(text: str, dialect: str | None) -> tuple[str, list[int]]:
         # SQL*Plus runs the buffer at a line holding only `/` (after a PL/SQL block's END;): a
         # statement boundary, like T-SQL's GO. Same length.
         text = _SQLPLUS_RUN.sub(lambda m: m.group(1) + ";", text)
+        text = _SQLPLUS_SETTING_LINE.sub(lambda m: m.group(1) + ";", text)  # same length
     if dialect in MYSQL_FAMILY:
         text = _client_delimiters(text)
         text = _MYSQL_CLIENT_END.sub("; ", text)  # same length
