@@ -280,6 +280,8 @@ def _special_call(statement: _Statement, command: _Command) -> bool:
         # A procedure of a package registered as effect-free (DBMS_STATS.GATHER_TABLE_STATS),
         # allowed as the same call inside a BEGIN ... END block is.
         return True
+    if name.lower() in statement.routines:
+        return True  # created earlier in the script: its body was judged there
     statement.add(I.DYNAMIC, f"CALL {name} runs a stored procedure whose body is not visible here")
     if package is not None:
         for intent in package.intents:

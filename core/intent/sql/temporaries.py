@@ -156,13 +156,15 @@ def created_temporaries(tree: exp.Expr | None) -> list[tuple[str, str]]:
 
 
 def created_routines(effect: StatementEffect) -> list[str]:
-    """Lower-case names of the functions and procedures the statement creates (their bodies are
-    analysed there, so a later call in the same script is not opaque)."""
+    """Lower-case names (as created, and qualified) of the functions and procedures the
+    statement creates (their bodies are analysed there, so a later call in the same script is
+    not opaque)."""
     return [
-        ref.name.lower()
+        name.lower()
         for ref in effect.objects
         if ref.kind is ObjectKind.FUNCTION
         and ref.action in (ObjectAction.CREATE, ObjectAction.REPLACE)
+        for name in {ref.name, ref.qualified}
     ]
 
 
