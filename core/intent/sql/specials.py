@@ -121,7 +121,7 @@ def _special_execute(statement: _Statement, command: _Command) -> bool:
 
 # Functions that build text: `EXECUTE format(...)` runs the text they return.
 _TEXT_BUILDERS = frozenset(
-    {"format", "concat", "concat_ws", "replace", "quote_ident", "lower", "upper"}
+    {"format", "concat", "concat_ws", "replace", "quote_ident", "lower", "upper", "convert_from"}
 )
 
 

@@ -23,6 +23,7 @@ from guardrails_core.model import Finding, StatementEffect, sorted_intents
 
 _SWAP = re.compile(r"\bSWAP\s+WITH\b", re.IGNORECASE)
 _CLONE = re.compile(r"\bCLONE\b", re.IGNORECASE)
+_CREATES_TABLE = re.compile(r"CREATE (?:OR REPLACE )?TABLE\b", re.IGNORECASE)
 
 
 def swaps_with_empty_tables(effects: list[StatementEffect]) -> list[StatementEffect]:
@@ -30,9 +31,9 @@ def swaps_with_empty_tables(effects: list[StatementEffect]) -> list[StatementEff
     result: list[StatementEffect] = []
     for effect in effects:
         tables = {o.qualified.lower(): o for o in effect.objects if o.kind is K.TABLE}
-        if effect.operation.upper().startswith("CREATE TABLE") and I.WRITE not in effect.intents:
-            if not _CLONE.search(effect.text):
-                empty.update(key for key, o in tables.items() if o.action is A.CREATE)
+        if _CREATES_TABLE.match(effect.operation) and I.WRITE not in effect.intents:
+            if not _CLONE.search(effect.text):  # CREATE [OR REPLACE] TABLE b LIKE a: empty
+                empty.update(key for key, o in tables.items() if o.action in (A.CREATE, A.REPLACE))
         elif _SWAP.search(effect.text) and len(tables) == 2 and len(empty & set(tables)) == 1:
             kept = next(key for key in tables if key not in empty)
             finding = Finding(
