@@ -76,6 +76,13 @@ SpecialCommand = Callable[[_Statement, _Command], bool]
 def _special_execute(statement: _Statement, command: _Command) -> bool:
     """EXECUTE IMMEDIATE 'sql' (Snowflake, BigQuery, Oracle) or PostgreSQL's EXECUTE plan(...)."""
     statement.operation = "EXECUTE"
+    if command.words[1:3] == ["IMMEDIATE", "FROM"]:
+        # Snowflake: the SQL of a file on a stage, whose text is not here to read
+        location = _rest_after(command.chunk, command.source, "FROM").rstrip(";").strip()
+        statement.obj(K.FILE, A.READ, location or "?")
+        statement.add(I.DYNAMIC, "EXECUTE IMMEDIATE FROM runs the SQL of a staged file")
+        statement.add(I.UNKNOWN, "the staged file's statements are not visible here")
+        return True
     if len(command.words) > 1 and command.words[1] == "IMMEDIATE":
         literal = _single_literal(command.tokens[2:]) or _folded(statement, command, 2)
         _dynamic_text(statement, literal, "EXECUTE IMMEDIATE")
