@@ -66,6 +66,8 @@ def renames_partial_copies(effects: list[StatementEffect]) -> list[StatementEffe
             empty.update(key for key, o in tables.items() if o.action is A.CREATE)
         elif operation == "INSERT":
             _note_copy(effect, tables, empty, partial)
+        elif operation == "SELECT INTO":  # T-SQL `SELECT TOP (0) * INTO t_new FROM t`
+            _note_copy(effect, tables, set(), partial)
         elif operation.startswith("DROP"):
             dropped.update(key for key, o in tables.items() if o.action is A.DROP)
         elif operation.endswith("RENAME"):
@@ -89,10 +91,13 @@ def renames_partial_copies(effects: list[StatementEffect]) -> list[StatementEffe
 def _note_copy(
     effect: StatementEffect, tables: dict[str, Any], empty: set[str], partial: dict[str, str]
 ) -> None:
-    written = [key for key, o in tables.items() if o.action is A.WRITE]
-    read = [key for key, o in tables.items() if o.action is A.READ]
     tree = tree_of(effect)
-    query = tree.expression if isinstance(tree, exp.Insert) else None
+    query = tree.expression if isinstance(tree, exp.Insert) else tree
+    made = A.CREATE if isinstance(tree, exp.Select) else A.WRITE  # SELECT INTO makes its table
+    written = [key for key, o in tables.items() if o.action is made]
+    read = [key for key, o in tables.items() if o.action is A.READ]
+    if isinstance(tree, exp.Select):
+        empty = empty | set(written)  # made by the statement itself
     if len(written) != 1 or len(read) != 1 or not isinstance(query, exp.Select):
         for key in written:
             partial.pop(key, None)
