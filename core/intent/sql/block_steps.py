@@ -70,7 +70,7 @@ def loop_changes(prefix: str, fragment: str, loops: list[bool]) -> None:
 # PL/pgSQL declarations: `name [CONSTANT] type [COLLATE c] [NOT NULL] [{DEFAULT | := | =} expr]`,
 # or `name ALIAS FOR $1`; each is a step of the DECLARE section.
 _DECLARATION = re.compile(
-    r"(?is)\A\s*(?:DECLARE\s+)?[A-Za-z_]\w*\s+(?:CONSTANT\s+)?(?!CURSOR\b)"
+    r"(?is)\A\s*(?:DECLARE\s+)?(?P<name>[A-Za-z_]\w*)\s+(?:CONSTANT\s+)?(?!CURSOR\b)"
     r"(?P<type>[A-Za-z_][\w.]*(?:\s+(?:PRECISION|VARYING|WITH(?:OUT)?\s+TIME\s+ZONE))*"
     r"(?:\s*\([\d\s,]*\))?(?:\s*\[\])?|[A-Za-z_][\w.]*%(?:ROW)?TYPE)"
     r"(?:\s+NOT\s+NULL)?(?:\s*(?:DEFAULT|:=|=)\s*(?P<default>.+))?\s*\Z"
@@ -112,3 +112,39 @@ def plpgsql_step(sql: str, *, declaring: bool) -> str | None:
     if into:
         return f"{into['head']} {into['tail']}"
     return None
+
+
+_ASSIGNMENT = re.compile(r"(?is)\A\s*(?P<name>[A-Za-z_]\w*)\s*:?=")
+_STRING = re.compile(r"\A\s*'(?:[^']|'')*'\s*\Z")
+
+
+def text_constants(steps: list[tuple[str, bool]]) -> dict[str, str]:
+    """PL/pgSQL variables declared with a string literal and never assigned again (`where_clause
+    text := ''`): lower-case name -> the literal as written. `steps`: each step's SQL and
+    whether it stands in a DECLARE section."""
+    constants: dict[str, str] = {}
+    assigned: set[str] = set()
+    for sql, declaring in steps:
+        declared = _DECLARATION.match(sql) if declaring else None
+        if declared and declared["default"] and _STRING.match(declared["default"]):
+            constants[declared["name"].lower()] = declared["default"].strip()
+        elif not declaring and (assignment := _ASSIGNMENT.match(sql)):
+            assigned.add(assignment["name"].lower())
+        elif not declaring and re.search(r"(?i)\bINTO\b", sql):
+            assigned.update(word.lower() for word in re.findall(r"\w+", sql))
+    return {name: text for name, text in constants.items() if name not in assigned}
+
+
+def with_text_constants(sql: str, constants: dict[str, str]) -> str:
+    """An EXECUTE step with each constant variable written as its literal, so the statement it
+    runs is folded from what is visible (outside quoted text only)."""
+    if not constants or not re.match(r"(?i)\s*EXECUTE\b", sql):
+        return sql
+
+    def literal(word: re.Match[str]) -> str:
+        return constants.get(word.group(0).lower()) or word.group(0)
+
+    pieces = re.split(r"('(?:[^']|'')*')", sql)
+    for index in range(0, len(pieces), 2):  # the text between string literals
+        pieces[index] = re.sub(r"(?<![\w.$])[A-Za-z_]\w*(?![\w.(])", literal, pieces[index])
+    return "".join(pieces)

@@ -16,6 +16,8 @@ from guardrails_core.intent.sql.block_steps import (
     control_sql,
     loop_changes,
     plpgsql_step,
+    text_constants,
+    with_text_constants,
 )
 from guardrails_core.intent.sql.ddl import _UNTRUSTED_LANGUAGES, _deferred_body
 from guardrails_core.intent.sql.dialects import (
@@ -140,16 +142,12 @@ def _procedural_statements(body: str, statement: _Statement) -> list[StatementEf
         body = body[: outer.start("end")] + ";" + body[outer.end("end") :]
     labels = {name.upper() for name in _LABEL.findall(body)}
     declared = {n.strip().upper() for names in _DECLARED.findall(body) for n in names.split(",")}
-    declaring = False  # inside a PL/pgSQL DECLARE section, where every step is a declaration
     loops: list[bool] = []  # the open loops: whether each runs over a query's rows
-    for fragment in _block_fragments(body, statement.names.dialect):
-        words = _BLOCK_WORDS.match(fragment)
-        prefix = words.group(0) if words else ""
-        sql = fragment[len(prefix) :].strip()
-        declaring = (declaring or bool(_DECLARE_START.match(fragment))) and not _BEGIN.search(
-            prefix
-        )
-        steps = control_sql(prefix)  # the conditions and loop queries the block words hold
+    steps = _steps(_block_fragments(body, statement.names.dialect))
+    plpgsql = statement.dialect_name in PLPGSQL_DIALECTS
+    constants = text_constants([(sql, declaring) for _, _, sql, declaring in steps])
+    for fragment, prefix, sql, declaring in steps:
+        conditions = control_sql(prefix)  # the conditions and loop queries the words hold
         loop_changes(prefix, fragment, loops)
         if not sql or sql.upper() in ("END", "END LOOP", "END IF", "$$") or sql.upper() in labels:
             sql = ""  # what is left of `END label` is the label
@@ -159,11 +157,11 @@ def _procedural_statements(body: str, statement: _Statement) -> list[StatementEf
             sql = f"SET @{variable} = {assigned['value']}"  # a variable or field, not a setting
         if sql.upper().startswith("PERFORM "):
             sql = "SELECT " + sql[len("PERFORM ") :]
-        if sql and statement.dialect_name in PLPGSQL_DIALECTS:
+        if sql and plpgsql:
             rewritten = plpgsql_step(sql, declaring=declaring)
-            sql = sql if rewritten is None else rewritten
-        for step in steps:
-            effects.extend(_step_effects(step, statement, condition=True))
+            sql = with_text_constants(sql, constants) if rewritten is None else rewritten
+        for condition in conditions:
+            effects.extend(_step_effects(condition, statement, condition=True))
         if sql:
             step_effects = _step_effects(sql, statement)
             if any(loops):
@@ -185,6 +183,21 @@ def _per_row(effect: StatementEffect) -> StatementEffect:
             "findings": (*effect.findings, Finding(intent=I.DYNAMIC, message=message)),
         }
     )
+
+
+def _steps(fragments: list[str]) -> list[tuple[str, str, str, bool]]:
+    """Each fragment with its block words, the SQL after them, and whether it stands in a
+    PL/pgSQL DECLARE section (where every step is a declaration)."""
+    steps = []
+    declaring = False
+    for fragment in fragments:
+        words = _BLOCK_WORDS.match(fragment)
+        prefix = words.group(0) if words else ""
+        declaring = (declaring or bool(_DECLARE_START.match(fragment))) and not _BEGIN.search(
+            prefix
+        )
+        steps.append((fragment, prefix, fragment[len(prefix) :].strip(), declaring))
+    return steps
 
 
 _DECLARE_START = re.compile(r"(?i)\s*DECLARE\b")
