@@ -958,14 +958,14 @@ FINDINGS = [
     case(
         "postgres",
         "DO $$ BEGIN /* ; */ DELETE FROM orders; END $$",
-        "dynamic delete mass_mutation",
+        "delete mass_mutation",
         "deny",
         id="F26a",
     ),
     case(
         "postgres",
         "DO $$ BEGIN DELETE FROM orders /* ; */; END $$",
-        "dynamic delete mass_mutation",
+        "delete mass_mutation",
         "deny",
         id="F26b",
     ),

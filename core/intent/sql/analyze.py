@@ -22,6 +22,7 @@ from guardrails_core.intent.sql.commands import _classify_by_keywords
 from guardrails_core.intent.sql.compile_only import DIALECTS as COMPILE_ONLY_DIALECTS
 from guardrails_core.intent.sql.compile_only import as_compiled_only, compile_only_switch
 from guardrails_core.intent.sql.compound_assignment import read_compound_assignments
+from guardrails_core.intent.sql.current_schema import switched_names, temporaries_searched_late
 from guardrails_core.intent.sql.dialects import (
     MYSQL_FAMILY,
     I,
@@ -342,6 +343,9 @@ def _analyze(
             temporaries.extend(created_temporaries(statement.tree))
             record_scratch_rows(statement, scratch)
             routines.update(created_routines(effect))
+            names = switched_names(statement.tree, names, dialect_name) or names
+            if temporaries_searched_late(effect.text, dialect_name):
+                temporaries.clear()
         effects.append(effect)
     effects = drops_own_scratch(effects, set(), by_name=True)
     if len(effects) < 2:

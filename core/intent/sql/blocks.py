@@ -94,8 +94,44 @@ def _block_body(statement: _Statement, found: _Words) -> bool:
     if not rest:
         return False
     if rest[0] in _BLOCK_CONTROL:
+        step = _step_after_control(rest)
+        if _is_call(step):
+            _called_procedure(statement, step, "the block", found)
         return True
     return _called_procedure(statement, rest, "BEGIN", found)
+
+
+# Words after which the first step of a loop, branch or handler starts.
+_STEP_OPENERS = frozenset({"LOOP", "DO", "THEN", "ELSE", "BEGIN"})
+
+
+def _is_call(step: list[str]) -> bool:
+    """`pkg.proc(x)`, `v := pkg.f(x)` or `proc`: a step that calls (not `n := n + 1`)."""
+    if len(step) > 2 and step[1] == ":=":
+        step = step[2:]
+    elif len(step) > 3 and step[1:3] == [":", "="]:
+        step = step[3:]
+    position = 0
+    while position + 2 < len(step) and step[position + 1] == ".":
+        position += 2
+    if not step or step[0] in _BLOCK_CONTROL or not _NAME.fullmatch(step[0]):
+        return False
+    return position + 1 >= len(step) or step[position + 1] in ("(", ";")
+
+
+def _step_after_control(words: list[str]) -> list[str]:
+    """The words of the step behind control flow (`FOR r IN (...) LOOP v := pkg.f(x)`: the
+    assignment), or [] when the control flow ends the chunk."""
+    depth = 0
+    start = None
+    for index, word in enumerate(words):
+        if word == "(":
+            depth += 1
+        elif word == ")":
+            depth -= 1
+        elif depth == 0 and word in _STEP_OPENERS:
+            start = index + 1
+    return words[start:] if start is not None else []
 
 
 _NAME = re.compile(r"[A-Z_#][A-Z0-9_#$@]*")

@@ -325,6 +325,31 @@ _PRIVATE_TEMPORARY = re.compile(r"\bCREATE\s+PRIVATE(?=\s+TEMPORARY\s+TABLE\b)",
 _DEFINITION_LIFETIME = re.compile(
     r"\bON\s+COMMIT\s+(?:DROP|PRESERVE)\s+DEFINITION\b", re.IGNORECASE
 )
+# Snowflake's anonymous procedure, `WITH p AS PROCEDURE (...) ... AS $$ body $$ CALL p(...)`: a
+# procedure created for one call (found blind by red team set AC, ac-sql-065, 076).
+_ANONYMOUS_PROCEDURE = re.compile(
+    r"(?is)\A(?P<lead>\s*)WITH\s+(?P<name>[A-Za-z_]\w*)\s+AS\s+PROCEDURE\b"
+    r"(?P<body>.*?\$\$.*?\$\$)(?P<gap>\s)(?=\s*CALL\s+(?P=name)\b)"
+)
+
+
+def anonymous_procedure(text: str) -> str:
+    """The anonymous procedure read as the CREATE PROCEDURE and CALL it stands for (same
+    length: `WITH p AS PROCEDURE` becomes `CREATE PROCEDURE p`, the space after the body `;`)."""
+    match = _ANONYMOUS_PROCEDURE.match(text)
+    if match is None:
+        return text
+    header = text[match.end("lead") : match.start("body")]
+    created = f"CREATE PROCEDURE {match['name']}".ljust(len(header))
+    return match["lead"] + created + match["body"] + ";" + text[match.end("gap") :]
+
+
+# A SQL*Plus display setting ends at its line's end, with no `;` (`SET SERVEROUTPUT ON` then a
+# DECLARE block): the newline is the boundary (rules/sql_settings.yaml judges the setting).
+_SQLPLUS_SETTING_LINE = re.compile(
+    r"(?im)^([ \t]*SET[ \t]+(?:SERVEROUTPUT|SERVEROUT|LINESIZE|PAGESIZE|FEEDBACK|ECHO|HEADING|"
+    r"TIMING|VERIFY|TERMOUT|TRIMSPOOL|TRIMOUT|NUMWIDTH|ARRAYSIZE)\b[^;\n]*)\n"
+)
 # The mysql client ends a statement at `\G` (vertical output) or `\g` as at `;`, at the end of a
 # line.
 _MYSQL_CLIENT_END = re.compile(r"\\[Gg](?=[ \t]*(?:\r?\n|$))")
@@ -372,12 +397,15 @@ def _preprocess(text: str, dialect: str | None) -> tuple[str, list[int]]:
         # psql interpolates `:'name'` as a quoted literal (scheduled scripts pass their batch
         # ids so): read as that literal, the colon blanked (same length).
         text = _PSQL_LITERAL_VARIABLE.sub(" ", text)
+    if dialect == "snowflake":
+        text = anonymous_procedure(text)
     if dialect == "oracle":
         # SQL*Plus runs the buffer at a line holding only `/` (after a PL/SQL block's END;): a
         # statement boundary, like T-SQL's GO. Same length.
         text = _SQLPLUS_RUN.sub(lambda m: m.group(1) + ";", text)
         text = _PRIVATE_TEMPORARY.sub(lambda m: m.group(0)[: -len("PRIVATE")] + "GLOBAL ", text)
         text = _DEFINITION_LIFETIME.sub(lambda m: " " * len(m.group(0)), text)
+        text = _SQLPLUS_SETTING_LINE.sub(lambda m: m.group(1) + ";", text)  # same length
     if dialect in MYSQL_FAMILY:
         text = _client_delimiters(text)
         text = _MYSQL_CLIENT_END.sub("; ", text)  # same length

@@ -38,8 +38,11 @@ def _handle_into(statement: _Statement, node: exp.Into, chunk: _Chunk | None) ->
     target = node.this
     if isinstance(target, exp.Table) and isinstance(target.this, exp.Parameter | exp.Placeholder):
         return  # `SELECT ... INTO @variable` / `INTO :variable` assigns variables, no table
-    if statement.dialect_name in MYSQL_FAMILY and isinstance(target, exp.Table):
-        statement.claimed_tables.add(id(target))  # a routine's variable: no table is made or read
+    if (
+        statement.dialect_name in MYSQL_FAMILY or statement.dialect_name == "oracle"
+    ) and isinstance(target, exp.Table):
+        # a routine's variable (Oracle has no SELECT INTO a table: CREATE TABLE AS makes one)
+        statement.claimed_tables.add(id(target))
         return
     if statement.table(target, A.CREATE) is not None:
         statement.add(I.WRITE, "SELECT INTO creates a table and fills it")

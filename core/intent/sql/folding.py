@@ -7,6 +7,7 @@ assigned such text earlier (`SET @s = ...`, `DECLARE @s ... = ...`, `DECLARE v S
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Callable, Sequence
 from typing import TypeVar
@@ -26,6 +27,21 @@ _TEXT_FUNCTIONS: dict[str, Callable[[str], str]] = {
     "trim": str.strip,
     "reverse": lambda text: text[::-1],
 }
+# Functions that decode a literal (PostgreSQL decode(x, 'base64'), MySQL FROM_BASE64 / UNHEX,
+# Oracle HEXTORAW, Snowflake BASE64_DECODE_STRING / HEX_DECODE_STRING, BigQuery FROM_BASE64 /
+# FROM_HEX), and those that read the bytes as text (convert_from, UTL_RAW.CAST_TO_VARCHAR2,
+# SAFE_CONVERT_BYTES_TO_STRING): an encoded statement is folded to the one it spells.
+_DECODERS: dict[str, Callable[[str], bytes]] = {
+    "base64": lambda text: base64.b64decode(text, validate=True),
+    "from_base64": lambda text: base64.b64decode(text, validate=True),
+    "base64_decode_string": lambda text: base64.b64decode(text, validate=True),
+    "hex": bytes.fromhex,
+    "unhex": bytes.fromhex,
+    "hextoraw": bytes.fromhex,
+    "from_hex": bytes.fromhex,
+    "hex_decode_string": bytes.fromhex,
+}
+_BYTES_AS_TEXT = frozenset({"convert_from", "cast_to_varchar2", "safe_convert_bytes_to_string"})
 # Functions that join one text per row: STRING_AGG('TRUNCATE TABLE ' + name, ';').
 _AGGREGATES = frozenset({"group_concat", "string_agg", "listagg"})
 # Functions that make one character of a code point: CHAR(68) + CHAR(82) is 'DR'.
@@ -168,8 +184,23 @@ def _function_text(
         return first  # the same object, however its name is quoted
     if name in _AGGREGATES and unknown is not None:
         return first  # one row's text stands for the text of every row
+    if name in _BYTES_AS_TEXT:
+        return first  # decoded bytes read as the text they spell
+    decoder = _DECODERS.get(name) if len(arguments) == 1 else None
+    if name == "decode" and len(arguments) == 2:
+        decoder = _DECODERS.get((fold_text(arguments[1], texts) or "").lower())
+    if decoder is not None:
+        return _decoded(decoder, first, unknown)
     transform = _TEXT_FUNCTIONS.get(name)
     return transform(first) if transform is not None and len(arguments) == 1 else unknown
+
+
+def _decoded(decoder: Callable[[str], bytes], text: str, unknown: str | None) -> str | None:
+    """`text` decoded (base64, hex) to the UTF-8 text it spells, or `unknown` if it is not."""
+    try:
+        return decoder(text).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return unknown
 
 
 def _formatted(node: exp.Format, texts: dict[str, str], unknown: str | None) -> str | None:

@@ -113,6 +113,7 @@ def _check_function(statement: _Statement, node: exp.Expr) -> None:
     if (
         rule is None
         and package not in _SCHEMAS
+        and f"{package}.{name}" not in statement.routines  # pg_temp.f the script created
         and package.startswith(registry.system_namespaces)
         and not registry.system_reads.match(f"{package}.{name}")
     ):

@@ -57,6 +57,10 @@ _CLAUSE_OBJECTS = frozenset({"COLUMN", "MASKED"})
 # Runs that start with these keep their statements together: a routine's body is the rest of
 # the batch, and control flow is read by the procedural analysis.
 _WHOLE_RUN = frozenset({"BEGIN", "IF", "WHILE", "ELSE", "TRY", "CATCH", "GO"})
+# Words that start a statement only after another such statement (`SET NOCOUNT ON` then
+# `SET TRANSACTION ...` then `DECLARE @d ...`): elsewhere SET is a clause (UPDATE t SET,
+# ALTER DATABASE ... SET) and DECLARE follows no statement word.
+_SESSION_STARTS = frozenset({"SET", "DECLARE"})
 _INSERT_SOURCES = frozenset({"SELECT", "VALUES", "EXEC", "EXECUTE", "DEFAULT", "OUTPUT"})
 _ROUTINES = frozenset({"PROC", "PROCEDURE", "FUNCTION", "TRIGGER"})
 
@@ -66,7 +70,9 @@ def glued_statements(chunk: _Chunk, source: str, parser: Any, dialect: str | Non
     if dialect not in GLUED_DIALECTS:
         return [chunk]
     cuts = _cuts(chunk.tokens)
-    if not cuts or _parses_whole(parser, chunk, source):
+    # sqlglot reads `SET NOCOUNT ON SET ...` or `SET ... DECLARE @d ...` as one SET: split anyway
+    session = any(chunk.tokens[cut].text.upper() in _SESSION_STARTS for cut in cuts)
+    if not cuts or (not session and _parses_whole(parser, chunk, source)):
         return [chunk]
     pieces = _statements(
         parser, [chunk.tokens[a:b] for a, b in zip([0, *cuts], [*cuts, None], strict=True)], source
@@ -85,7 +91,9 @@ def _statements(parser: Any, pieces: list[list[Token]], source: str) -> list[lis
     statements: list[list[Token]] = []
     current = pieces[0]
     for piece in pieces[1:]:
-        if _parses(parser, current, source):
+        # a SET that sqlglot cannot read (`SET TRANSACTION ISOLATION LEVEL ...`) is still one
+        # statement, judged by the settings rules; it never needs the words after it
+        if current[0].text.upper() == "SET" or _parses(parser, current, source):
             statements.append(current)
             current = piece
         else:
@@ -104,6 +112,7 @@ def _cuts(tokens: list[Token]) -> list[int]:
     depth = 0
     inserting = first == "INSERT"  # INSERT INTO t [(cols)] SELECT|EXEC ...: one statement
     common = first == "WITH"  # WITH c AS (...) SELECT|DELETE ...: the CTEs' own statement
+    current = first  # the first word of the statement under way
     for index, token in enumerate(tokens):
         word = (token.text.upper().split() or [""])[0]  # `UPDATE STATISTICS` is one token
         if token.token_type is TokenType.L_PAREN:
@@ -118,12 +127,16 @@ def _cuts(tokens: list[Token]) -> list[int]:
             common = False
             inserting = word == "INSERT"
         elif (
-            word in _STATEMENT_STARTS
-            and tokens[index - 1].text.upper() not in _CONTINUES
+            (word in _STATEMENT_STARTS or (word in _SESSION_STARTS and current in _SESSION_STARTS))
+            and (
+                tokens[index - 1].text.upper() not in _CONTINUES
+                or (current == "SET" and tokens[index - 1].text.upper() == "ON")  # SET NOCOUNT ON
+            )
             and not (index + 1 < len(tokens) and tokens[index + 1].text.upper() in _CLAUSE_OBJECTS)
         ):
             cuts.append(index)
             inserting = word == "INSERT"
+            current = word
     return cuts
 
 

@@ -11,6 +11,14 @@ from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import SqlglotError
 from sqlglot.tokenizer_core import TokenType
 
+from guardrails_core.intent.sql.block_steps import (
+    PLPGSQL_DIALECTS,
+    control_sql,
+    loop_changes,
+    plpgsql_step,
+    text_constants,
+    with_text_constants,
+)
 from guardrails_core.intent.sql.ddl import _UNTRUSTED_LANGUAGES, _deferred_body
 from guardrails_core.intent.sql.dialects import (
     _QUOTED_TOKENS,
@@ -55,11 +63,14 @@ def _special_do(statement: _Statement, command: _Command) -> bool:
             )
             return True
     statement.operation = "DO"
-    statement.add(I.DYNAMIC, "DO runs an anonymous procedural block")
     language = _word_after(command.words, "LANGUAGE")
     if language and language.lower() in _UNTRUSTED_LANGUAGES:
+        statement.add(I.DYNAMIC, "DO runs an anonymous procedural block")
         statement.add(I.HOST_ACCESS, f"a {language.lower()} block runs code on the database host")
         return True
+    if (language and language.lower() != "plpgsql") or statement.depth >= MAX_DEPTH:
+        # only PL/pgSQL is read step by step; each step not understood is `dynamic` on its own
+        statement.add(I.DYNAMIC, "DO runs an anonymous procedural block")
     body = next(
         (token.text for token in command.tokens[1:] if token.token_type in _QUOTED_TOKENS), None
     )
@@ -131,38 +142,96 @@ def _procedural_statements(body: str, statement: _Statement) -> list[StatementEf
         body = body[: outer.start("end")] + ";" + body[outer.end("end") :]
     labels = {name.upper() for name in _LABEL.findall(body)}
     declared = {n.strip().upper() for names in _DECLARED.findall(body) for n in names.split(",")}
-    for fragment in _block_fragments(body, statement.names.dialect):
-        sql = _BLOCK_WORDS.sub("", fragment).strip()
+    loops: list[bool] = []  # the open loops: whether each runs over a query's rows
+    steps = _steps(_block_fragments(body, statement.names.dialect))
+    plpgsql = statement.dialect_name in PLPGSQL_DIALECTS
+    constants = text_constants([(sql, declaring) for _, _, sql, declaring in steps])
+    for fragment, prefix, sql, declaring in steps:
+        conditions = control_sql(prefix)  # the conditions and loop queries the words hold
+        loop_changes(prefix, fragment, loops)
         if not sql or sql.upper() in ("END", "END LOOP", "END IF", "$$") or sql.upper() in labels:
-            continue  # what is left of `END label` is the label
+            sql = ""  # what is left of `END label` is the label
         assigned = _LOCAL_SET.match(sql) if statement.dialect_name in MYSQL_FAMILY else None
         if assigned and (assigned["field"] or assigned["name"].upper() in declared):
             variable = assigned["field"] or assigned["name"]
             sql = f"SET @{variable} = {assigned['value']}"  # a variable or field, not a setting
         if sql.upper().startswith("PERFORM "):
             sql = "SELECT " + sql[len("PERFORM ") :]
-        for effect in analyze_nested(
-            sql,
-            statement.dialect_name,
-            depth=statement.depth + 1,
-            default_schema=statement.names.default_schema,
-            default_catalog=statement.names.default_catalog,
-        ):
-            if I.UNPARSEABLE in effect.intents:
-                effect = effect.model_copy(
-                    update={
-                        "intents": sorted_intents(
-                            (set(effect.intents) - {I.UNPARSEABLE}) | {I.DYNAMIC}
-                        ),
-                        "findings": (
-                            *effect.findings,
-                            Finding(
-                                intent=I.DYNAMIC, message="procedural step not fully understood"
-                            ),
-                        ),
-                    }
-                )
-            effects.append(effect)
+        if sql and plpgsql:
+            rewritten = plpgsql_step(sql, declaring=declaring)
+            sql = with_text_constants(sql, constants) if rewritten is None else rewritten
+        for condition in conditions:
+            effects.extend(_step_effects(condition, statement, condition=True))
+        if sql:
+            step_effects = _step_effects(sql, statement)
+            if any(loops):
+                step_effects = [_per_row(effect) for effect in step_effects]
+            effects.extend(step_effects)
+    return effects
+
+
+def _per_row(effect: StatementEffect) -> StatementEffect:
+    """A change run once per row of a loop's query: how many rows it reaches is decided by the
+    data the query returns (`FOR r IN SELECT * FROM t LOOP UPDATE t ... WHERE id = r.id`
+    changes every row), so it is not proven scoped."""
+    if not set(effect.intents) & {I.WRITE, I.DELETE}:
+        return effect
+    message = "changes rows once per row of the loop's query: how many is decided by data"
+    return effect.model_copy(
+        update={
+            "intents": sorted_intents({*effect.intents, I.DYNAMIC}),
+            "findings": (*effect.findings, Finding(intent=I.DYNAMIC, message=message)),
+        }
+    )
+
+
+def _steps(fragments: list[str]) -> list[tuple[str, str, str, bool]]:
+    """Each fragment with its block words, the SQL after them, and whether it stands in a
+    PL/pgSQL DECLARE section (where every step is a declaration)."""
+    steps = []
+    declaring = False
+    for fragment in fragments:
+        words = _BLOCK_WORDS.match(fragment)
+        prefix = words.group(0) if words else ""
+        declaring = (declaring or bool(_DECLARE_START.match(fragment))) and not _BEGIN.search(
+            prefix
+        )
+        steps.append((fragment, prefix, fragment[len(prefix) :].strip(), declaring))
+    return steps
+
+
+_DECLARE_START = re.compile(r"(?i)\s*DECLARE\b")
+_BEGIN = re.compile(r"(?i)\bBEGIN\b")
+
+
+def _step_effects(
+    sql: str, statement: _Statement, *, condition: bool = False
+) -> list[StatementEffect]:
+    """One step's effects; what does not parse counts as `dynamic` (see above). A `condition`
+    that only computes a value from no table is no step of its own."""
+    effects: list[StatementEffect] = []
+    for effect in analyze_nested(
+        sql,
+        statement.dialect_name,
+        depth=statement.depth + 1,
+        default_schema=statement.names.default_schema,
+        default_catalog=statement.names.default_catalog,
+    ):
+        if I.UNPARSEABLE in effect.intents:
+            effect = effect.model_copy(
+                update={
+                    "intents": sorted_intents(
+                        (set(effect.intents) - {I.UNPARSEABLE}) | {I.DYNAMIC}
+                    ),
+                    "findings": (
+                        *effect.findings,
+                        Finding(intent=I.DYNAMIC, message="procedural step not fully understood"),
+                    ),
+                }
+            )
+        if condition and set(effect.intents) <= {I.READ} and not effect.objects:
+            continue
+        effects.append(effect)
     return effects
 
 

@@ -51,6 +51,9 @@ def _handle_execute(statement: _Statement, node: exp.Expr, chunk: _Chunk | None)
             each = command.replace("?", "__each_object__") if command is not None else None
             _dynamic_text(statement, each, f"{procedure} @{parameter}")
         return
+    if procedure == "sp_rename":
+        _renamed(statement, arguments)
+        return
     if procedure in ("sp_add_jobstep", "sp_update_jobstep"):
         # An Agent job step: its command runs later, outside this session.
         statement.add(I.DYNAMIC, f"{procedure} stores a command that a job runs later")
@@ -128,3 +131,22 @@ def _argument(arguments: list[exp.Expr], name: str, position: int | None) -> exp
         return None
     found = arguments[position]
     return None if isinstance(found, exp.EQ) and isinstance(found.this, exp.Parameter) else found
+
+
+def _renamed(statement: _Statement, arguments: list[exp.Expr]) -> None:
+    """`sp_rename 'dbo.orders_new', 'orders'`: the table takes the new name in its own schema
+    (a column or index rename, `'COLUMN'` third, renames no table)."""
+    old = fold_text(_argument(arguments, "objname", 0), statement.texts)
+    new = fold_text(_argument(arguments, "newname", 1), statement.texts)
+    kind = fold_text(_argument(arguments, "objtype", 2), statement.texts)
+    if old is None or new is None:
+        statement.add(I.DYNAMIC, "sp_rename renames an object named at run time")
+        statement.add(I.SCHEMA_CHANGE, "sp_rename renames an object")
+        return
+    statement.add(I.SCHEMA_CHANGE, f"sp_rename renames {old} to {new}")
+    if kind is not None and kind.upper() != "OBJECT":
+        return
+    statement.operation = "EXECUTE SP_RENAME"
+    schema = old.rsplit(".", 1)[0] + "." if "." in old else ""
+    statement.obj(K.TABLE, A.RENAME, old)
+    statement.obj(K.TABLE, A.CREATE, schema + new)

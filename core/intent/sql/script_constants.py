@@ -1,8 +1,9 @@
 """Constants a script's variables hold (MySQL `SET @pat = '%'`, T-SQL `DECLARE @cutoff datetime2 =
 '9999-12-31'`, Snowflake `SET cutoff = ...` read as `$cutoff`, BigQuery `DECLARE cutoff ...
-DEFAULT ...`), put in the place of the variables in a later predicate, so that the scoping checks
-judge the values the script wrote rather than a name. A value that is not a visible constant
-(a column, a function, a subquery, a row read at run time) leaves its variable unknown."""
+DEFAULT ...`; a scalar declared with no value: NULL), put in the place of the variables in a
+later predicate, so that the scoping checks judge the values the script wrote rather than a name.
+A value that is not a visible constant (a column, a function, a subquery, a row read at run time)
+leaves its variable unknown."""
 
 from __future__ import annotations
 
@@ -50,15 +51,34 @@ def remember_constants(
 ) -> None:
     """Record the constant each variable `tree` assigns; forget one assigned anything else."""
     assigned, per_row = script_assignments(tree, dialect)
+    unset = _declared_without_value(tree)
     for target, value in assigned:
         name = _assigned_name(target, dialect)
         if name is None:
             continue
+        if id(target) in unset:
+            value = exp.Null()  # a variable declared with no value holds NULL until one is set
         known = with_constants(value, constants, dialect) if isinstance(value, exp.Expr) else None
         if per_row or known is None or not _constant(known):
             constants.pop(name, None)
         else:
             constants[name] = known.copy()
+
+
+def _declared_without_value(tree: exp.Expr | None) -> set[int]:
+    """The targets of a DECLARE of a scalar type with no default (a table variable or a cursor
+    holds no NULL a condition could read)."""
+    if not isinstance(tree, exp.Declare):
+        return set()
+    unset: set[int] = set()
+    for item in tree.expressions:
+        scalar = isinstance(item, exp.DeclareItem) and isinstance(
+            item.args.get("kind"), exp.DataType
+        )
+        if scalar and not item.args.get("default"):
+            targets = item.this if isinstance(item.this, list) else [item.this]
+            unset.update(id(target) for target in targets)
+    return unset
 
 
 def _assigned_name(target: exp.Expr | None, dialect: str | None) -> str | None:

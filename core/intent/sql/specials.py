@@ -75,6 +75,13 @@ SpecialCommand = Callable[[_Statement, _Command], bool]
 def _special_execute(statement: _Statement, command: _Command) -> bool:
     """EXECUTE IMMEDIATE 'sql' (Snowflake, BigQuery, Oracle) or PostgreSQL's EXECUTE plan(...)."""
     statement.operation = "EXECUTE"
+    if command.words[1:3] == ["IMMEDIATE", "FROM"]:
+        # Snowflake: the SQL of a file on a stage, whose text is not here to read
+        location = _rest_after(command.chunk, command.source, "FROM").rstrip(";").strip()
+        statement.obj(K.FILE, A.READ, location or "?")
+        statement.add(I.DYNAMIC, "EXECUTE IMMEDIATE FROM runs the SQL of a staged file")
+        statement.add(I.UNKNOWN, "the staged file's statements are not visible here")
+        return True
     if len(command.words) > 1 and command.words[1] == "IMMEDIATE":
         literal = _single_literal(command.tokens[2:]) or _folded(statement, command, 2)
         _dynamic_text(statement, literal, "EXECUTE IMMEDIATE")
@@ -127,7 +134,7 @@ def _special_execute(statement: _Statement, command: _Command) -> bool:
 
 # Functions that build text: `EXECUTE format(...)` runs the text they return.
 _TEXT_BUILDERS = frozenset(
-    {"format", "concat", "concat_ws", "replace", "quote_ident", "lower", "upper"}
+    {"format", "concat", "concat_ws", "replace", "quote_ident", "lower", "upper", "convert_from"}
 )
 
 
@@ -285,6 +292,8 @@ def _special_call(statement: _Statement, command: _Command) -> bool:
         # A procedure of a package registered as effect-free (DBMS_STATS.GATHER_TABLE_STATS),
         # allowed as the same call inside a BEGIN ... END block is.
         return True
+    if name.lower() in statement.routines:
+        return True  # created earlier in the script: its body was judged there
     statement.add(I.DYNAMIC, f"CALL {name} runs a stored procedure whose body is not visible here")
     if package is not None:
         for intent in package.intents:

@@ -23,6 +23,7 @@ from guardrails_core.model import Finding, StatementEffect, sorted_intents
 
 _SWAP = re.compile(r"\bSWAP\s+WITH\b", re.IGNORECASE)
 _CLONE = re.compile(r"\bCLONE\b", re.IGNORECASE)
+_CREATES_TABLE = re.compile(r"CREATE (?:OR REPLACE )?TABLE\b", re.IGNORECASE)
 
 
 def swaps_with_empty_tables(effects: list[StatementEffect]) -> list[StatementEffect]:
@@ -30,9 +31,9 @@ def swaps_with_empty_tables(effects: list[StatementEffect]) -> list[StatementEff
     result: list[StatementEffect] = []
     for effect in effects:
         tables = {o.qualified.lower(): o for o in effect.objects if o.kind is K.TABLE}
-        if effect.operation.upper().startswith("CREATE TABLE") and I.WRITE not in effect.intents:
-            if not _CLONE.search(effect.text):
-                empty.update(key for key, o in tables.items() if o.action is A.CREATE)
+        if _CREATES_TABLE.match(effect.operation) and I.WRITE not in effect.intents:
+            if not _CLONE.search(effect.text):  # CREATE [OR REPLACE] TABLE b LIKE a: empty
+                empty.update(key for key, o in tables.items() if o.action in (A.CREATE, A.REPLACE))
         elif _SWAP.search(effect.text) and len(tables) == 2 and len(empty & set(tables)) == 1:
             kept = next(key for key in tables if key not in empty)
             finding = Finding(
@@ -65,6 +66,8 @@ def renames_partial_copies(effects: list[StatementEffect]) -> list[StatementEffe
             empty.update(key for key, o in tables.items() if o.action is A.CREATE)
         elif operation == "INSERT":
             _note_copy(effect, tables, empty, partial)
+        elif operation == "SELECT INTO":  # T-SQL `SELECT TOP (0) * INTO t_new FROM t`
+            _note_copy(effect, tables, set(), partial)
         elif operation.startswith("DROP"):
             dropped.update(key for key, o in tables.items() if o.action is A.DROP)
         elif operation.endswith("RENAME"):
@@ -88,10 +91,13 @@ def renames_partial_copies(effects: list[StatementEffect]) -> list[StatementEffe
 def _note_copy(
     effect: StatementEffect, tables: dict[str, Any], empty: set[str], partial: dict[str, str]
 ) -> None:
-    written = [key for key, o in tables.items() if o.action is A.WRITE]
-    read = [key for key, o in tables.items() if o.action is A.READ]
     tree = tree_of(effect)
-    query = tree.expression if isinstance(tree, exp.Insert) else None
+    query = tree.expression if isinstance(tree, exp.Insert) else tree
+    made = A.CREATE if isinstance(tree, exp.Select) else A.WRITE  # SELECT INTO makes its table
+    written = [key for key, o in tables.items() if o.action is made]
+    read = [key for key, o in tables.items() if o.action is A.READ]
+    if isinstance(tree, exp.Select):
+        empty = empty | set(written)  # made by the statement itself
     if len(written) != 1 or len(read) != 1 or not isinstance(query, exp.Select):
         for key in written:
             partial.pop(key, None)

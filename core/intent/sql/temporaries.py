@@ -84,10 +84,13 @@ TEMPORARY_HASH_DIALECTS = frozenset({"tsql", "fabric"})
 
 
 def _temporary_name(table: exp.Expr | None, dialect: str | None) -> bool:
-    """T-SQL `#work` / `##work`: a temporary table, whatever the dialect's parser kept of it."""
+    """T-SQL `#work` / `##work`, or a table variable `@work` (declared by the batch, gone at its
+    end)."""
     if not isinstance(table, exp.Table) or dialect not in TEMPORARY_HASH_DIALECTS:
         return False
     identifier = table.this
+    if isinstance(identifier, exp.Parameter):
+        return not table.db and not table.catalog
     return table.name.startswith("#") or bool(
         isinstance(identifier, exp.Identifier) and identifier.args.get("temporary")
     )
@@ -195,13 +198,15 @@ def changes_name_resolution(text: str) -> bool:
 
 
 def created_routines(effect: StatementEffect) -> list[str]:
-    """Lower-case names of the functions and procedures the statement creates (their bodies are
-    analysed there, so a later call in the same script is not opaque)."""
+    """Lower-case names (as created, and qualified) of the functions and procedures the
+    statement creates (their bodies are analysed there, so a later call in the same script is
+    not opaque)."""
     return [
-        ref.name.lower()
+        name.lower()
         for ref in effect.objects
         if ref.kind is ObjectKind.FUNCTION
         and ref.action in (ObjectAction.CREATE, ObjectAction.REPLACE)
+        for name in {ref.name, ref.qualified}
     ]
 
 
@@ -214,10 +219,15 @@ def drops_temporaries(tree: exp.Expr | None, temporaries: list[tuple[str, str]])
 
 
 def truncates_temporaries(tree: exp.Expr | None, temporaries: list[tuple[str, str]]) -> bool:
-    """Whether `tree` empties only temporary tables this script created (they stay created)."""
-    if not isinstance(tree, exp.TruncateTable) or not tree.expressions:
+    """Whether `tree` empties (TRUNCATE, or DELETE with or without a filter) only temporary
+    tables this script created (they stay created): the rows it loses are the script's own."""
+    if isinstance(tree, exp.Delete) and not tree.args.get("tables"):
+        targets = [tree.this]
+    elif isinstance(tree, exp.TruncateTable):
+        targets = tree.expressions
+    else:
         return False
-    return _own(tree.expressions, "TABLE", temporaries, consume=False)
+    return bool(targets) and _own(targets, "TABLE", temporaries, consume=False)
 
 
 def deletes_from_temporaries(tree: exp.Expr | None, temporaries: list[tuple[str, str]]) -> bool:
