@@ -41,6 +41,7 @@ class Values:
     key: bool = False  # a value is a key path (["db"]["host"]): its last key must match
     scratch: bool = False  # a value is a table ([project:]dataset.table) scratch by its name
     some: str = ""  # a value is a list split on this: one piece matching is enough (a=1,b=off)
+    jsonpath: bool = False  # a value is kubectl's jsonpath=TEMPLATE: every field it prints matches
 
     def holds(self, args: Sequence[str]) -> bool:
         """One of the options given, and each time (the last one given wins) with a value in the
@@ -53,6 +54,8 @@ class Values:
             given = [_last_key(value) for value in given]
         if self.scratch:
             return bool(given) and all(_scratch_table(value) for value in given)
+        if self.jsonpath:
+            return bool(given) and all(_prints_only(value, self.allowed) for value in given)
         split = self.each or self.some
         pieces = all if self.each or not self.some else any
         matches = [
@@ -77,7 +80,34 @@ def values(row: dict[str, Any] | None) -> Values | None:
         bool(row.get("key", False)),
         bool(row.get("scratch", False)),
         str(row.get("some", "")),
+        bool(row.get("jsonpath", False)),
     )
+
+
+# `{range .items[*]}{.metadata.name}{"\n"}{end}`: loops, literal text, and the fields printed
+_JSONPATH_GROUP = re.compile(r"\{([^{}]*)\}")
+_JSONPATH_CONTROL = re.compile(r'^(?:range \.items\[\*\]|end|"(?:[^"\\]|\\[nt])*")$')
+# text outside the expressions: separators only (a word there may be an expansion that brings
+# more of a template, `{.metadata.name}$X`)
+_SEPARATORS = re.compile(r"^[^\w{}]*$")
+_ITEM = re.compile(r"^\.items\[(?:\*|\d+)\]")  # each item of a list: its fields follow
+
+
+def _prints_only(value: str, fields: Sequence[str]) -> bool:
+    """``jsonpath={.items[*].metadata.name}``: a template whose every expression prints one of
+    ``fields`` of each item (or is a range over the items, its end, or quoted text)."""
+    kind, equals, template = value.partition("=")
+    if kind != "jsonpath" or not equals or "{" not in template:
+        return False
+    if not _SEPARATORS.match(_JSONPATH_GROUP.sub("", template)):
+        return False
+    for group in _JSONPATH_GROUP.findall(template):
+        expression = group.strip()
+        if _JSONPATH_CONTROL.match(expression):
+            continue
+        if _ITEM.sub("", expression) not in fields:
+            return False
+    return True
 
 
 def _scratch_table(value: str) -> bool:

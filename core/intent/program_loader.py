@@ -62,6 +62,7 @@ def _program(row: dict[str, Any]) -> Program:
         writes=tuple(_carrier(r) for r in row.get("writes") or ()),
         images=tuple(_carrier(r) for r in row.get("images") or ()),
         migrations=bool(row.get("migrations", False)),
+        scratch_roots=tuple(str(root) for root in row.get("scratch_roots") or ()),
     )
 
 

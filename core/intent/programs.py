@@ -171,6 +171,16 @@ class Program:
     writes: tuple[Carrier, ...] = ()  # options whose value is a local file it writes
     images: tuple[Carrier, ...] = ()  # options whose value is a container image it runs
     migrations: bool = False  # a migration runner: a destructive verb unapplies migrations
+    scratch_roots: tuple[str, ...] = ()  # its own file system's temporary folders (hdfs /tmp/)
+
+
+def _under_root(path: str, roots: Sequence[str]) -> bool:
+    """A literal path strictly inside one of the roots (not the root, no `..`, no glob)."""
+    root = next((root for root in roots if path.startswith(root)), None)
+    if root is None:
+        return False
+    inside = [part for part in path[len(root) :].split("/") if part not in ("", ".")]
+    return bool(inside) and ".." not in inside and "*" not in path
 
 
 #: What a destructive verb of a migration runner does to the schema its migrations built.
@@ -354,10 +364,8 @@ class Registry:
             prefix = [part for part in bucket.group(2).split("/") if part not in ("", ".")]
             named = set(PART_SPLIT.split(bucket.group(1).lower())) & self.scratch_buckets
             return bool(named and prefix) and ".." not in prefix and "*" not in bucket.group(2)
-        root = next((root for root in self.scratch_roots if path.startswith(root)), None)
-        if root is not None:
-            inside = [part for part in path[len(root) :].split("/") if part not in ("", ".")]
-            return bool(inside) and ".." not in inside and "*" not in path
+        if _under_root(path, self.scratch_roots):
+            return True
         if path.startswith(self.scratch_home):
             return ".." not in path.split("/")
         if path.startswith(("/", "~", "-")) or not path:
@@ -417,6 +425,9 @@ class Registry:
             return verdict("read", "a dry run: nothing is changed")
         for rule in program.rules:
             if rule.when.holds(parts, args, len(subcommand) + len(rest)):
+                own = program.scratch_roots
+                if rule.effect == "destroy" and own and self._scratch_operands(rest, own):
+                    return verdict("delete", f"{rule.message or label} (scratch space)")
                 return verdict(rule.effect, rule.message or f"{label} on the {program.object}")
         insecure = self.switches_tls_off(args)
         if insecure:
@@ -518,9 +529,12 @@ class Registry:
                 return arg
         return None
 
-    def _scratch_operands(self, operands: Sequence[str]) -> bool:
-        """`databricks fs rm -r dbfs:/tmp/ci/pr-1/`: every path it is given is scratch space."""
+    def _scratch_operands(self, operands: Sequence[str], own: tuple[str, ...] = ()) -> bool:
+        """`databricks fs rm -r dbfs:/tmp/ci/pr-1/`: every path it is given is scratch space.
+        With ``own`` (a program's file system's temporary folders), only a path inside one is."""
         paths = [operand for operand in operands if not operand.startswith("-")]
+        if own:
+            return bool(paths) and all(_under_root(path, own) for path in paths)
         return bool(paths) and all(self.is_scratch(path) for path in paths)
 
     def prints_info_only(self, program: str, args: Sequence[str]) -> bool:

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 
 from tree_sitter import Node
 
-from guardrails_core.intent.shell.options import _Parsed, _words
-from guardrails_core.intent.shell.words import _Feed, _Io, _Word
+from guardrails_core.intent.shell.options import _parse, _Parsed, _words
+from guardrails_core.intent.shell.words import _Feed, _Io, _Origin, _Word
 
 if TYPE_CHECKING:
     from guardrails_core.intent.shell.expand import _Expander
@@ -99,3 +99,40 @@ def over_listing(
         if value is not None:
             analyzer.variables[variable] = value
     return output
+
+
+# a pod in one of these phases has stopped for good: no container of it runs any more
+_FINISHED_PHASES = frozenset(("Failed", "Succeeded"))
+_POD_WORDS = frozenset(("pods", "pod", "po"))
+_KUBECTL_GET_VALUES = _words("-o --output --field-selector -n --namespace -l --selector")
+
+
+def finished_pods(args: Sequence[_Word]) -> _Feed | None:
+    """``kubectl get pods --field-selector=status.phase=Failed -o name``: each line it prints is
+    ``pod/NAME`` of a pod that has finished, so ``| xargs kubectl delete`` removes finished pods
+    only. Any other resource, output, or a selector that does not hold the phase to a finished
+    one (``status.phase!=Running``) names nothing known."""
+    parsed = _parse(args, _KUBECTL_GET_VALUES)
+    resource = [word.value for word in parsed.operands[:2]]
+    outputs = [word.value for word in parsed.values("-o", "--output")]
+    selectors = parsed.values("--field-selector")
+    if parsed.unknown or resource[:1] != ["get"] or resource[1:] not in ([p] for p in _POD_WORDS):
+        return None
+    if outputs[-1:] != ["name"] or not selectors:
+        return None
+    if not all(_holds_finished(word) for word in selectors):
+        return None
+    names = _Word("pod/{finished}", "pod/* (finished pods, names from kubectl get)")
+    return _Feed(_Origin.DATA, "kubectl get pods of a finished phase", names=names)
+
+
+def _holds_finished(selector: _Word) -> bool:
+    """``status.phase=Failed,spec.nodeName=n1``: one requirement holds the phase to a finished
+    one (the others only narrow it further)."""
+    if selector.dynamic:
+        return False
+    for requirement in selector.value.split(","):
+        field, equals, phase = requirement.partition("=")
+        if field.strip() == "status.phase" and equals and phase.lstrip("=") in _FINISHED_PHASES:
+            return True
+    return False

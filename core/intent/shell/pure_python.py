@@ -6,11 +6,12 @@ only attributes that are not modules themselves (`uuid.os`, `locale.sys` lead to
 only the listed attributes of a module that has a list (`sys.modules` leads to every module),
 and nothing private; use a module name only to reach its attributes (never rebind or pass it);
 call no builtin that runs, opens or reaches into other code. With a data-frame module (pandas)
-imported, its readers take a literal relative path only, and every method called is in the
-registry's pure list. With an embedded SQL engine imported (duckdb, sqlite3), the same holds, a
-database is opened in memory or by a literal relative path, and SQL is run only as a literal
-(the caller analyses it in the engine's dialect). A fetcher (urlopen) may GET one literal
-http(s) URL whose response is read at once (fetched_urls). Anything else stays `dynamic`.
+imported, its readers take a literal relative path (or one inside /tmp/) only, and every method
+called is in the registry's pure list. With an embedded SQL engine imported (duckdb, sqlite3),
+the same holds, a database is opened in memory or by a literal relative path, and SQL is run
+only as a literal (the caller analyses it in the engine's dialect). A fetcher (urlopen) may GET
+one literal http(s) URL whose response is read at once (fetched_urls). Anything else stays
+`dynamic`.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ from functools import cache
 from typing import Any
 
 from guardrails_core.intent.program_loader import registry
+from guardrails_core.intent.shell.options import _SCRATCH_ROOTS
 from guardrails_core.intent.shell.secret_files import names_secret_file
-from guardrails_core.locations import in_working_folder
+from guardrails_core.locations import in_working_folder, lexical_path
 
 
 @dataclass(frozen=True, slots=True)
@@ -439,10 +441,18 @@ def _opens_for_reading(node: ast.Call) -> bool:
 
 
 def _reads_relative_file(node: ast.Call) -> bool:
-    """`pd.read_parquet('data/orders.parquet')`: a literal path inside the working directory."""
+    """`pd.read_parquet('data/orders.parquet')`: a literal path inside the working directory,
+    or inside a temporary folder (`/tmp/sample.parquet`) when it does not name credentials."""
     first = node.args[0] if node.args else None
+    if not isinstance(first, ast.Constant) or not isinstance(first.value, str):
+        return False
+    return in_working_folder(first.value) or _temporary_file(first.value)
+
+
+def _temporary_file(path: str) -> bool:
+    resolved = lexical_path(path)
     return (
-        isinstance(first, ast.Constant)
-        and isinstance(first.value, str)
-        and in_working_folder(first.value)
+        resolved.startswith(_SCRATCH_ROOTS)
+        and resolved not in _SCRATCH_ROOTS
+        and not names_secret_file(resolved)
     )

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from guardrails_core.intent import shell_registry
 from guardrails_core.intent.shell.execution import _script, _stdin_program
 from guardrails_core.intent.shell.files import _record_copy
+from guardrails_core.intent.shell.listings import finished_pods
 from guardrails_core.intent.shell.options import (
     _Call,
     _options,
@@ -472,6 +473,7 @@ def _kubectl(call: _Call) -> None:
     elif parsed.operands and parsed.operands[0].value == "cp":
         _container_copy(call, _parse(parsed.operands[1:], values).operands)
     else:
+        call.stdout = finished_pods(call.args) or call.stdout
         call.obj(ObjectKind.PROGRAM, ObjectAction.EXECUTE, call.name.display)
 
 
