@@ -74,6 +74,21 @@ def in_fresh_temp_folder(text: str) -> bool:
     return resolved is not None and resolved.startswith(f"{MKTEMP_PATH}/")
 
 
+# The host's temporary folders: what is strictly inside one is scratch space, never kept data.
+TEMP_ROOTS = ("/tmp/", "/var/tmp/")
+
+
+def in_temp_folder(path: str, *, glob: bool = False) -> bool:
+    """`/tmp/scratch/x.parquet`: a literal path strictly inside a temporary folder, no `..` (nor,
+    in a glob, a dot-name: `.*` can match `..` in older shells)."""
+    root = next((root for root in TEMP_ROOTS if path.startswith(root)), None)
+    if root is None:
+        return False
+    parts = [part for part in path[len(root) :].split("/") if part not in ("", ".")]
+    climbs = any(part == ".." or (glob and part.startswith(".")) for part in parts)
+    return bool(parts) and not climbs
+
+
 def in_working_folder(text: str) -> bool:
     """`data/orders.parquet`: a non-empty relative path that stays in the working folder."""
     return bool(text.strip()) and _WORKING_FOLDER_PATH.match(text) is not None

@@ -18,7 +18,7 @@ from guardrails_core.intent.shell.words import (
     _Origin,
     _Word,
 )
-from guardrails_core.locations import lexical_path
+from guardrails_core.locations import in_temp_folder, lexical_path
 from guardrails_core.model import (
     Intent,
     ObjectAction,
@@ -122,7 +122,6 @@ def _words(text: str) -> frozenset[str]:
 
 # --------------------------------------------------------------------------- paths and places
 
-_SCRATCH_ROOTS = ("/tmp/", "/var/tmp/")
 _HARMLESS_DEVICES = _words(
     "/dev/null /dev/zero /dev/stdout /dev/stderr /dev/stdin /dev/tty /dev/full "
     "/dev/random /dev/urandom /dev/ptmx"
@@ -148,15 +147,7 @@ def _is_scratch(word: _Word) -> bool:
     path = guarded_path(word) if word.dynamic else word.value
     if path is None:
         return False
-    if shell_registry.is_scratch(path):
-        return True
-    root = next((root for root in _SCRATCH_ROOTS if path.startswith(root)), None)
-    if root is None:
-        return False
-    parts = [part for part in path[len(root) :].split("/") if part not in ("", ".")]
-    # `.*` can match `..` in older bashes, so a glob on a dot-name is not confined either.
-    climbs = any(part == ".." or (word.glob and part.startswith(".")) for part in parts)
-    return bool(parts) and not climbs
+    return shell_registry.is_scratch(path) or in_temp_folder(path, glob=word.glob)
 
 
 # `"${DIR:?message}"` stops the shell when DIR is unset or empty: it names some folder, unknown as

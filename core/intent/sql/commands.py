@@ -69,6 +69,11 @@ _CLAUSE_WORDS = frozenset(
 _CLAUSE_OPENINGS = frozenset({("GRANT", "TO")})
 
 
+def _or_replace(tokens: list[Token], position: int) -> bool:
+    """`CREATE OR REPLACE SYNONYM`: REPLACE right after the verb's OR modifies it, no statement."""
+    return position == 2 and [token.text.upper() for token in tokens[1:3]] == ["OR", "REPLACE"]
+
+
 def _trailing_statement(statement: _Statement, found: _Words, first: int = 1) -> bool:
     """Analyse what hides after a harmless prefix in the same chunk; True if a statement did.
 
@@ -92,6 +97,7 @@ def _trailing_statement(statement: _Statement, found: _Words, first: int = 1) ->
             and token.token_type not in _QUOTED_TOKENS
             and token.text.upper() in _STATEMENT_STARTERS
             and not (position > 0 and tokens[position - 1].text.upper() in _CLAUSE_WORDS)
+            and not _or_replace(tokens, position)
             and tuple(t.text.upper() for t in tokens[position : position + 2])
             not in _CLAUSE_OPENINGS
         ):
@@ -235,6 +241,8 @@ _KIND_WORDS: dict[str, ObjectKind] = {
     "TABLE": K.TABLE,
     "TABLES": K.TABLE,
     "VIEW": K.VIEW,
+    # a synonym is read and written as the table it stands for (Oracle, T-SQL, Db2)
+    "SYNONYM": K.TABLE,
     "SCHEMA": K.SCHEMA,
     "DATABASE": K.DATABASE,
     "STAGE": K.STAGE,
@@ -413,6 +421,17 @@ def _apply_keyword_hints(statement: _Statement, words: list[str]) -> None:
                 statement.add(
                     I.DELETE, "CREATE OR REPLACE TABLE discards the existing table's data"
                 )
+    if words[0] == "CREATE" and "SYNONYM" in words[1:5] and "@" in "".join(words[4:]):
+        # Oracle `FOR orders@remote_link`: every use of the name reads through the link
+        statement.add(I.HOST_ACCESS, "the synonym stands for a table of another server")
+    if words[:3] == ["CREATE", "OR", "REPLACE"] and "SYNONYM" in words[3:5]:
+        # Repointing a synonym: every reader and writer of the name now reaches another table,
+        # as a swap does; the tables themselves keep their rows.
+        for key, ref in list(statement.objects.items()):
+            if ref.action is A.CREATE:
+                del statement.objects[key]
+                replaced = ref.model_copy(update={"action": A.REPLACE})
+                statement.objects[object_key(replaced)] = replaced
     if words[0] == "ALTER" and _contains(words, ("SWAP", "WITH")):
         for key, ref in list(statement.objects.items()):
             replaced = ref.model_copy(update={"action": A.REPLACE})

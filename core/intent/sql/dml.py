@@ -11,6 +11,7 @@ from guardrails_core.intent.predicates import (
 )
 from guardrails_core.intent.sql.dialects import MYSQL_FAMILY, A, I, K
 from guardrails_core.intent.sql.join_links import referenced_parent, unlinked_table
+from guardrails_core.intent.sql.kept_sets import null_emptied_rewrite
 from guardrails_core.intent.sql.outside_inserts import insert_outside
 from guardrails_core.intent.sql.scoping import (
     _aliased_target,
@@ -100,6 +101,12 @@ def _handle_insert(statement: _Statement, node: exp.Insert, chunk: _Chunk | None
         statement.table(target, A.REPLACE)
         statement.add(I.WRITE, "INSERT OVERWRITE writes rows")
         statement.add(I.DELETE, "INSERT OVERWRITE replaces the existing rows")
+        if (kept := null_emptied_rewrite(node.expression, target)) is not None:
+            statement.add(
+                I.MASS_MUTATION,
+                f"INSERT OVERWRITE keeps the table's rows that pass {kept.sql()[:60]}: one NULL "
+                "in that set makes NOT IN unknown for every row, and the table is emptied",
+            )
         return
     statement.table(target, A.WRITE)
     statement.add(I.WRITE, "INSERT writes rows")

@@ -7,7 +7,11 @@ nearly all of them; an empty set: all of them).
 Not this: orphan cleanup, a reference column (`order_id` in `order_items`) tested against every
 key of another table (`SELECT id FROM orders`), which removes only rows that point at nothing;
 and survivor sets (`SELECT min(id) ... GROUP BY`, `... LIMIT 100`), a dedupe or a retention
-that keeps one row per group or the last N by design."""
+that keeps one row per group or the last N by design.
+
+The mirror, a table rewritten from its own rows that are absent from a set (INSERT OVERWRITE t
+SELECT * FROM t WHERE id NOT IN (...)), deletes only what the set lists, unless the set holds a
+NULL: then NOT IN keeps nothing (null_emptied_rewrite)."""
 
 from __future__ import annotations
 
@@ -167,3 +171,46 @@ def _keeps_only(anti: _Anti, target: frozenset[str]) -> bool:
     reference = compared != "id" and not own_key(compared, target)
     listed = anti.listed.name.lower()
     return not (reference and (listed == "id" or own_key(listed, frozenset({table}))))
+
+
+def null_emptied_rewrite(source: exp.Expr | None, target: exp.Expr) -> exp.Expr | None:
+    """`INSERT OVERWRITE t SELECT * FROM t WHERE id NOT IN (SELECT id FROM erasures)`: the table
+    rewritten from its own rows, keeping those absent from a set tested with NOT IN. One NULL in
+    the set makes NOT IN unknown for every row, so none is kept and the table is emptied; the
+    NOT IN (or None) when the set's column is not filtered to non-NULL values. NOT EXISTS is
+    NULL-safe."""
+    if source is None:
+        return None
+    query = unparen(source.this if isinstance(source, exp.Subquery) else source)
+    if not isinstance(query, exp.Select) or not isinstance(target, exp.Table):
+        return None
+    origin = query.args.get("from_")
+    read = origin.this if isinstance(origin, exp.From) else None
+    where = query.args.get("where")
+    if not isinstance(read, exp.Table) or where is None or query.args.get("joins"):
+        return None
+    if (read.name.lower(), read.db.lower()) != (target.name.lower(), target.db.lower()):
+        return None
+    for part in _leaves(unparen(where.this), exp.And):
+        test = unparen(part.this) if isinstance(unparen(part), exp.Not) else unparen(part)
+        negated = isinstance(unparen(part), exp.Not) or bool(test.args.get("negate"))
+        if isinstance(test, exp.In) and negated and _nullable_set(test.args.get("query")):
+            return unparen(part)
+    return None
+
+
+def _nullable_set(query: exp.Expr | None) -> bool:
+    if query is None:
+        return False
+    select = unparen(query.this if isinstance(query, exp.Subquery) else query)
+    if not isinstance(select, exp.Select) or len(select.expressions) != 1:
+        return False
+    listed = unparen(select.expressions[0]).alias_or_name.lower()
+    where = select.args.get("where")
+    return where is None or not any(
+        isinstance(test, exp.Not)
+        and isinstance(test.this, exp.Is)
+        and isinstance(test.this.this, exp.Column)
+        and test.this.this.name.lower() == listed
+        for test in (unparen(leaf) for leaf in _leaves(unparen(where.this), exp.And))
+    )

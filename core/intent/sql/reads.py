@@ -22,7 +22,7 @@ from guardrails_core.intent.sql.statement import (
     _normalise,
     _Statement,
 )
-from guardrails_core.locations import in_fresh_temp_folder, in_working_folder
+from guardrails_core.locations import in_fresh_temp_folder, in_temp_folder, in_working_folder
 
 _PARAMETERS = (exp.Parameter, exp.Placeholder)  # built once, not on every table
 
@@ -283,8 +283,9 @@ def _outside_workspace(location: str) -> bool:
 
 # Folders of the host that the file tables of rules/programs.yaml do not list (their `system`
 # class holds /etc, /proc, /usr, /bin, /var/log ...): root's home, applications' state, caches,
-# the system's backups, web roots, and the shared temporary folders anyone may plant a file in
-# (the script's own temporary files are judged apart).
+# the system's backups, web roots, and the temporary folders themselves (`/tmp/*`: whatever any
+# user left there). A folder inside one is scratch space, as the shell analyzer's `rm` of it is
+# (locations.in_temp_folder): reading its files is a read of data, not of the host.
 _HOST_FOLDERS = re.compile(
     r"^/(?:root|tmp|libexec|opt/[^/]+/(?:bin|etc)|var/(?:tmp|spool|mail|lib|cache|backups|www))"
     r"(?:/|$)"
@@ -294,14 +295,17 @@ _HOST_FOLDERS = re.compile(
 def _local_data_path(statement: _Statement, location: str) -> bool:
     """An embedded engine (DuckDB, SQLite) reading an absolute path of data files
     (`read_parquet('/data/lake/orders/*.parquet')`): the pipeline's process reads its own data,
-    as `cat /data/lake/x.csv` would; only the host's own folders and files (and `..`, `~`,
-    hidden names) are host access. A server database reading a path reads the server's disk."""
+    as `cat /data/lake/x.csv` would, and so does a read of scratch files inside a temporary
+    folder (`/tmp/scratch/events_*.parquet`); only the host's own folders and files (and `..`,
+    `~`, hidden names) are host access. A server database reading a path reads the server's disk."""
     if statement.dialect_name not in EMBEDDED_DIALECTS or not location.startswith("/"):
         return False
     parts = location.split("/")
     if ".." in parts or any(part.startswith(".") for part in parts if part):
         return False
-    return not _HOST_FOLDERS.match(location) and HOST_FILE_CLASSES.isdisjoint(
+    # in a folder inside it: a file or glob at the top (`/tmp/*`) is whatever anyone left there
+    scratch = in_temp_folder(location, glob=True) and "/" in location.split("/", 2)[2].strip("/")
+    return (scratch or not _HOST_FOLDERS.match(location)) and HOST_FILE_CLASSES.isdisjoint(
         file_classes(location)
     )
 
