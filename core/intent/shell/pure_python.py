@@ -24,9 +24,8 @@ from functools import cache
 from typing import Any
 
 from guardrails_core.intent.program_loader import registry
-from guardrails_core.intent.shell.options import _SCRATCH_ROOTS
 from guardrails_core.intent.shell.secret_files import names_secret_file
-from guardrails_core.locations import in_working_folder, lexical_path
+from guardrails_core.locations import in_temp_folder, in_working_folder, lexical_path
 
 
 @dataclass(frozen=True, slots=True)
@@ -450,9 +449,4 @@ def _reads_relative_file(node: ast.Call) -> bool:
 
 
 def _temporary_file(path: str) -> bool:
-    resolved = lexical_path(path)
-    return (
-        resolved.startswith(_SCRATCH_ROOTS)
-        and resolved not in _SCRATCH_ROOTS
-        and not names_secret_file(resolved)
-    )
+    return in_temp_folder(path) and not names_secret_file(lexical_path(path))
