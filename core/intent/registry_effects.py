@@ -85,8 +85,9 @@ def record_effect(call: Call, program: Program, verdict: Verdict) -> None:
             call.add(Intent.PRIVILEGE, f"{what}: others run what it may run")
         if effect in ("tunnel", "public-server"):
             call.add(Intent.HOST_ACCESS, f"{what}: another host reaches this one's services")
-    elif effect == "replace":
+    elif effect == "replace":  # as SQL's CREATE OR REPLACE: what was there is gone
         call.add(Intent.WRITE, what)
+        call.add(Intent.DELETE, f"{what}: what it held is replaced")
         replaced = kind if kind in (ObjectKind.DATABASE, ObjectKind.SCHEMA) else ObjectKind.TABLE
         call.obj(replaced, ObjectAction.REPLACE, name)
     elif effect == "overwrite":  # drops what is there and writes the copy in its place
