@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from urllib.parse import unquote, urlsplit
 
@@ -79,9 +79,14 @@ TEMP_ROOTS = ("/tmp/", "/var/tmp/")
 
 
 def in_temp_folder(path: str, *, glob: bool = False) -> bool:
-    """`/tmp/scratch/x.parquet`: a literal path strictly inside a temporary folder, no `..` (nor,
-    in a glob, a dot-name: `.*` can match `..` in older shells)."""
-    root = next((root for root in TEMP_ROOTS if path.startswith(root)), None)
+    """`/tmp/scratch/x.parquet`: a literal path strictly inside a temporary folder."""
+    return strictly_inside(path, TEMP_ROOTS, glob=glob)
+
+
+def strictly_inside(path: str, roots: Sequence[str], *, glob: bool = False) -> bool:
+    """A path strictly inside one of `roots` (not the root itself), no `..` (nor, in a glob, a
+    dot-name: `.*` can match `..` in older shells)."""
+    root = next((root for root in roots if path.startswith(root)), None)
     if root is None:
         return False
     parts = [part for part in path[len(root) :].split("/") if part not in ("", ".")]

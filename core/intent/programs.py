@@ -27,7 +27,7 @@ from guardrails_core.intent.option_spans import (
     span,
     values,
 )
-from guardrails_core.locations import lexical_path
+from guardrails_core.locations import lexical_path, strictly_inside
 
 if TYPE_CHECKING:
     from guardrails_core.intent.credential_rows import ArgvCredential
@@ -175,12 +175,8 @@ class Program:
 
 
 def _under_root(path: str, roots: Sequence[str]) -> bool:
-    """A literal path strictly inside one of the roots (not the root, no `..`, no glob)."""
-    root = next((root for root in roots if path.startswith(root)), None)
-    if root is None:
-        return False
-    inside = [part for part in path[len(root) :].split("/") if part not in ("", ".")]
-    return bool(inside) and ".." not in inside and "*" not in path
+    """A literal path strictly inside one of the roots (no glob: a pattern may reach the root)."""
+    return "*" not in path and strictly_inside(path, roots)
 
 
 #: What a destructive verb of a migration runner does to the schema its migrations built.
