@@ -53,7 +53,7 @@ def _any_spared(effects: list[StatementEffect], spared: frozenset[str]) -> bool:
 
 # After these a table the script made still holds only rows the script put there (rows
 # written into it are copies); a rename or replace may bring kept rows under its name.
-_KEEPS_OWN_ROWS = frozenset({ObjectAction.ALTER, ObjectAction.WRITE})
+_KEEPS_OWN_ROWS = frozenset({ObjectAction.ALTER, ObjectAction.WRITE, ObjectAction.DELETE})
 
 
 def spare_new_tables(
@@ -74,6 +74,10 @@ def spare_new_tables(
             created.difference_update(
                 o.qualified.lower() for o in tables if o.action not in _KEEPS_OWN_ROWS
             )
+            if Intent.DELETE in effect.intents and any(not _spared(o, created) for o in tables):
+                # rows taken out of a kept table (MOVE PARTITION ... TO TABLE, APPEND FROM) may
+                # now be held only by a table the script made
+                created.clear()
         dropped = [f for f in effect.findings if f.message in spared]
         if not dropped or not tables or any(not _spared(o, created) for o in tables):
             result.append(effect)
