@@ -306,7 +306,9 @@ def _routine_body(statement: _Statement, node: exp.Create, chunk: _Chunk | None)
 
     words = {token.text.upper() for token in chunk.tokens} if chunk is not None else set()
     body = node.expression
-    text = str(body.this) if isinstance(body, exp.Heredoc | exp.Literal) else None
+    if isinstance(body, exp.Block) and len(body.expressions) == 1:
+        body = body.expressions[0]  # Snowflake's `AS $$ body $$`: one raw string
+    text = str(body.this) if isinstance(body, exp.Heredoc | exp.Literal | exp.RawString) else None
     if isinstance(body, exp.Command):  # BEGIN ... (a block sqlglot keeps as a command)
         text = f"{body.this} {body.text('expression')}"
     quoted = [t.text for t in chunk.tokens if t.token_type in _QUOTED_TOKENS] if chunk else []

@@ -7,6 +7,7 @@ import itertools
 import logging
 import re
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from sqlglot import exp
@@ -406,6 +407,7 @@ def _preprocess(text: str, dialect: str | None) -> tuple[str, list[int]]:
         text = _PRIVATE_TEMPORARY.sub(lambda m: m.group(0)[: -len("PRIVATE")] + "GLOBAL ", text)
         text = _DEFINITION_LIFETIME.sub(lambda m: " " * len(m.group(0)), text)
         text = _SQLPLUS_SETTING_LINE.sub(lambda m: m.group(1) + ";", text)  # same length
+        text = _oracle_positional_binds(text)
     if dialect in MYSQL_FAMILY:
         text = _client_delimiters(text)
         text = _MYSQL_CLIENT_END.sub("; ", text)  # same length
@@ -430,17 +432,38 @@ _DBAPI_PARAMETER = re.compile(r"%%|%(?:\([A-Za-z_][A-Za-z0-9_]*\))?s(?![A-Za-z0-
 def _mysql_placeholders(text: str) -> str:
     if "%" not in text:
         return text
+    return _in_code(text, _dbapi_placeholders, hash_comments=True)
+
+
+def _dbapi_placeholders(code: str) -> str:
+    return _DBAPI_PARAMETER.sub(_as_placeholder, code)
+
+
+# Oracle's positional binds (`WHERE id = :1`, in EXECUTE IMMEDIATE texts and driver calls):
+# sqlglot's Oracle reader knows only named ones. Outside strings and comments they become `?`,
+# blank-padded; the value bound is data either way.
+_ORACLE_POSITIONAL_BIND = re.compile(r"(?<![\w:]):\d+(?![\w$#])")
+
+
+def _oracle_positional_binds(text: str) -> str:
+    if ":" not in text:
+        return text
+    return _in_code(text, lambda code: _ORACLE_POSITIONAL_BIND.sub(_as_placeholder, code))
+
+
+def _in_code(text: str, change: Callable[[str], str], *, hash_comments: bool = False) -> str:
+    """`text` with `change` applied to its code only, not to strings, quoted names or comments."""
     pieces: list[str] = []
     position, length = 0, len(text)
     code_from = 0
     while position < length:
         char = text[position]
         quoted = char in "'\"`"
-        comment = char == "#" or text.startswith(("--", "/*"), position)
+        comment = (hash_comments and char == "#") or text.startswith(("--", "/*"), position)
         if not (quoted or comment):
             position += 1
             continue
-        pieces.append(_DBAPI_PARAMETER.sub(_as_placeholder, text[code_from:position]))
+        pieces.append(change(text[code_from:position]))
         if quoted:
             end = _skip_quoted(text, position)
         elif text.startswith("/*", position):
@@ -451,7 +474,7 @@ def _mysql_placeholders(text: str) -> str:
             end = length if newline < 0 else newline + 1
         pieces.append(text[position:end])
         position = code_from = end
-    pieces.append(_DBAPI_PARAMETER.sub(_as_placeholder, text[code_from:]))
+    pieces.append(change(text[code_from:]))
     return "".join(pieces)
 
 

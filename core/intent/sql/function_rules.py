@@ -41,6 +41,10 @@ class FunctionRule:
     # a host of the organisation's own network, the row's intents do not hold (the SQL the
     # call runs there is still analysed): dblink to localhost, UTL_HTTP of an internal URL.
     own_network: str | None = None
+    # The call's first string argument names an environment variable: one whose name says it
+    # holds a credential (the shell's rule, rules/programs.yaml environment.credentials) makes
+    # reading it privilege too.
+    credential_argument: bool = False
 
     def applies(self, arguments: str) -> bool:
         """The row's intents hold for a call with these arguments (written as SQL)."""
@@ -75,6 +79,7 @@ _ROW_KEYS = {
     "bounded_when",
     "own_sessions",
     "own_network",
+    "credential_argument",
 }
 _OWN_NETWORK_FORMS = frozenset(("url", "conninfo"))
 _NAME = re.compile(r"^[a-z_][a-z0-9_$.]*$")
@@ -170,9 +175,11 @@ def _rule(where: str, row: dict[str, Any]) -> FunctionRule:
         raise FunctionRegistryError(f"{where}: runs_sql is true or false; fix the row")
     when_arguments, bounded_when = (_pattern(where, row, key) for key in _PATTERN_KEYS)
     passthrough, own_sessions = row.get("passthrough", False), row.get("own_sessions", False)
-    if not isinstance(passthrough, bool) or not isinstance(own_sessions, bool):
+    credential_argument = row.get("credential_argument", False)
+    if not all(isinstance(flag, bool) for flag in (passthrough, own_sessions, credential_argument)):
         raise FunctionRegistryError(
-            f"{where}: passthrough and own_sessions are true or false; fix the row"
+            f"{where}: passthrough, own_sessions and credential_argument are true or false; "
+            "fix the row"
         )
     own_network = row.get("own_network")
     if own_network is not None and own_network not in _OWN_NETWORK_FORMS:
@@ -189,6 +196,7 @@ def _rule(where: str, row: dict[str, Any]) -> FunctionRule:
         bounded_when,
         own_sessions,
         own_network,
+        credential_argument,
     )
 
 

@@ -9,6 +9,7 @@ from sqlglot import exp
 from sqlglot.tokenizer_core import Token, TokenType
 
 from guardrails_core.dialects import dialect_for_connection_type
+from guardrails_core.intent.shell_registry import names_credential
 from guardrails_core.intent.sql.dialects import MAX_DEPTH, A, I, K
 from guardrails_core.intent.sql.function_rules import (
     FunctionRule,
@@ -153,6 +154,8 @@ def _check_function(statement: _Statement, node: exp.Expr) -> None:
                 statement.add(intent, f"{name}(): {rule.message}")
         if rule.argument is not None and strings:
             statement.obj(rule.argument[0], rule.argument[1], strings[0])
+        if rule.credential_argument and strings and names_credential(str(strings[0])):
+            statement.add(I.PRIVILEGE, f"{name}(): {strings[0]} is named as a credential")
         if rule.runs_sql_argument and len(strings) >= 2 and statement.depth < MAX_DEPTH:
             # dblink's remote SQL: its dialect is unknown, so analyse it as PostgreSQL (dblink's).
             statement.embed(analyze_nested(strings[-1], "postgres", depth=statement.depth + 1))

@@ -51,6 +51,11 @@ def _any_spared(effects: list[StatementEffect], spared: frozenset[str]) -> bool:
     return False
 
 
+# After these a table the script made still holds only rows the script put there (rows
+# written into it are copies); a rename or replace may bring kept rows under its name.
+_KEEPS_OWN_ROWS = frozenset({ObjectAction.ALTER, ObjectAction.WRITE, ObjectAction.DELETE})
+
+
 def spare_new_tables(
     effects: list[StatementEffect], spared: frozenset[str]
 ) -> list[StatementEffect]:
@@ -64,10 +69,15 @@ def spare_new_tables(
         tables = [o for o in effect.objects if o.kind is ObjectKind.TABLE]
         if _PLAIN_CREATE.match(effect.text):
             created.update(o.qualified.lower() for o in tables if o.action is ObjectAction.CREATE)
-        else:
+        # (two tables the script made, swapped, still hold only its rows)
+        elif not (_swaps(effect) and all(_spared(o, created) for o in tables)):
             created.difference_update(
-                o.qualified.lower() for o in tables if o.action is not ObjectAction.ALTER
+                o.qualified.lower() for o in tables if o.action not in _KEEPS_OWN_ROWS
             )
+            if Intent.DELETE in effect.intents and any(not _spared(o, created) for o in tables):
+                # rows taken out of a kept table (MOVE PARTITION ... TO TABLE, APPEND FROM) may
+                # now be held only by a table the script made
+                created.clear()
         dropped = [f for f in effect.findings if f.message in spared]
         if not dropped or not tables or any(not _spared(o, created) for o in tables):
             result.append(effect)
@@ -77,6 +87,14 @@ def spare_new_tables(
         intents = sorted_intents(set(effect.intents) - lost)
         result.append(updated(effect, {"intents": intents, "findings": kept}))
     return result
+
+
+_SWAP = re.compile(r"\s*(?:ALTER\s+TABLE\b.*\bSWAP\s+WITH|EXCHANGE\s+TABLES)\b", re.I | re.S)
+
+
+def _swaps(effect: StatementEffect) -> bool:
+    """Snowflake's SWAP WITH, ClickHouse's EXCHANGE TABLES: two tables trade their rows."""
+    return _SWAP.match(effect.text) is not None
 
 
 _SCRATCH_DROP = "drops a scratch table (personal, or made by this script): no kept data is lost"

@@ -21,20 +21,27 @@ from guardrails_core.intent.sql.temporaries import without_data_loss
 from guardrails_core.intent.sql.trees import tree_of, updated
 from guardrails_core.model import Finding, StatementEffect, sorted_intents
 
-_SWAP = re.compile(r"\bSWAP\s+WITH\b", re.IGNORECASE)
+_SWAP = re.compile(r"\bSWAP\s+WITH\b|^\s*EXCHANGE\s+TABLES\b", re.IGNORECASE)
 _CLONE = re.compile(r"\bCLONE\b", re.IGNORECASE)
 _CREATES_TABLE = re.compile(r"CREATE (?:OR REPLACE )?TABLE\b", re.IGNORECASE)
 
 
 def swaps_with_empty_tables(effects: list[StatementEffect]) -> list[StatementEffect]:
     empty: set[str] = set()
+    made: set[str] = set()  # created by the script: their rows are only what it put there
     result: list[StatementEffect] = []
     for effect in effects:
         tables = {o.qualified.lower(): o for o in effect.objects if o.kind is K.TABLE}
-        if _CREATES_TABLE.match(effect.operation) and I.WRITE not in effect.intents:
-            if not _CLONE.search(effect.text):  # CREATE [OR REPLACE] TABLE b LIKE a: empty
-                empty.update(key for key, o in tables.items() if o.action in (A.CREATE, A.REPLACE))
-        elif _SWAP.search(effect.text) and len(tables) == 2 and len(empty & set(tables)) == 1:
+        if _CREATES_TABLE.match(effect.operation) and _creates_empty(effect):
+            new = {key for key, o in tables.items() if o.action in (A.CREATE, A.REPLACE)}
+            empty.update(new)
+            made.update(new)
+        elif (
+            _SWAP.search(effect.text)
+            and len(tables) == 2
+            and len(empty & set(tables)) == 1
+            and not set(tables) <= made
+        ):
             kept = next(key for key in tables if key not in empty)
             finding = Finding(
                 intent=I.MASS_MUTATION,
@@ -48,6 +55,26 @@ def swaps_with_empty_tables(effects: list[StatementEffect]) -> list[StatementEff
             )
         result.append(effect)
     return result
+
+
+def _creates_empty(effect: StatementEffect) -> bool:
+    """CREATE [OR REPLACE] TABLE b LIKE a (or a column list), or as a query that keeps no row
+    (`AS SELECT * FROM a WHERE 1 = 0`, `LIMIT 0`): the table starts with no rows."""
+    if _CLONE.search(effect.text):
+        return False
+    if I.WRITE not in effect.intents:
+        return True
+    tree = tree_of(effect)
+    query = tree.expression if isinstance(tree, exp.Create) else None
+    if isinstance(query, exp.Subquery):
+        query = query.this
+    if not isinstance(query, exp.Select):
+        return False
+    where, limit = query.args.get("where"), query.args.get("limit")
+    if where is not None and predicate_truth(where.this) is False:
+        return True
+    count = limit.expression if limit is not None else None
+    return isinstance(count, exp.Literal) and count.name == "0"
 
 
 def renames_partial_copies(effects: list[StatementEffect]) -> list[StatementEffect]:
