@@ -17,8 +17,9 @@ _OFF = frozenset(("0", "false", "no", "off"))
 _ON = frozenset(("1", "true", "yes", "on"))
 
 
-def judge_variable(effect: _Effect, name: str, value: str) -> None:
-    """``HTTPS_PROXY=http://198.51.100.23:3128 cmd``, ``TF_LOG=TRACE terraform apply``."""
+def judge_variable(effect: _Effect, name: str, value: str, program: str = "") -> None:
+    """``HTTPS_PROXY=http://198.51.100.23:3128 cmd``, ``TF_LOG=TRACE terraform apply`` (PROGRAM:
+    the command it is set for, when known)."""
     table = {
         kind
         for kind in ("proxy", "debug_log", "tls_checks", "tls_skips", "safeguard_skips")
@@ -32,11 +33,11 @@ def judge_variable(effect: _Effect, name: str, value: str) -> None:
         # the statements a guarded task or tool would have had judged run unseen
         effect.add(Intent.UNKNOWN, f"{switched}: what the command runs is judged by nobody")
     elif guard == "elsewhere":
-        effect.add(
-            Intent.UNKNOWN,
-            f"{name}={_clip(value)} points access-guardrails at a policy, store or server "
-            "not visible here",
-        )
+        elsewhere = f"{name}={_clip(value)} points access-guardrails at a policy, store or server"
+        effect.add(Intent.UNKNOWN, f"{elsewhere} not visible here")
+        if guard_switches.guard_program(program):
+            # the guard's own command judges (or records) by what the caller chose
+            effect.add(Intent.PRIVILEGE, f"{elsewhere} of the caller's choosing for the guard")
     if "proxy" in table and value:
         _proxy(effect, name, value)
     elif ("tls_checks" in table and lowered in _OFF) or ("tls_skips" in table and lowered in _ON):
