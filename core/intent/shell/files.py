@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from guardrails_core.intent import guard_switches, shell_registry
+from guardrails_core.intent.shell.environment import env_file_retargeted
 from guardrails_core.intent.shell.history import _erased
 from guardrails_core.intent.shell.options import (
     _HARMLESS_DEVICES,
@@ -112,6 +113,8 @@ def _record_write(effect: _Effect, target: _Word, how: str, content: _Word | Non
         effect.add(Intent.PRIVILEGE, controls)
         effect.add(Intent.HOST_ACCESS, f"{controls}: who may log in to this host or become root")
     _special_file(effect, target, how, writes=True, content=content)
+    if content is not None and not content.dynamic:
+        env_file_retargeted(effect, target, content.value, how)
 
 
 def _record_folder_write(effect: _Effect, folder: _Word, how: str) -> None:
