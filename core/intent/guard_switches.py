@@ -40,6 +40,12 @@ def switched(name: str, value: str) -> str | None:
     return "off" if value.strip().lower() in {str(v).lower() for v in values} else None
 
 
+def guard_program(program: str) -> bool:
+    """PROGRAM (a path or a name) is access-guardrails' own command."""
+    name = program.rsplit("/", 1)[-1]
+    return any(fnmatchcase(name, glob) for glob in _table()["programs"])
+
+
 def audit_tables(names: Iterable[str]) -> list[str]:
     """The names among NAMES (possibly schema-qualified) that are the audit store's tables."""
     globs = [str(glob) for glob in _table()["audit_tables"]]

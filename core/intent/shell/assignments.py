@@ -133,8 +133,9 @@ class _Assignments:
         self.variables.pop(name, None)
         self.variables.pop(f"{name}[@]", None)
 
-    def environment(self, effect: _Effect, text: str) -> None:
-        """``PAGER=... cmd``, ``LD_PRELOAD=... cmd``: a variable that makes the command run code."""
+    def environment(self, effect: _Effect, text: str, *, program: str = "") -> None:
+        """``PAGER=... cmd``, ``LD_PRELOAD=... cmd``: a variable that makes the command run code
+        (PROGRAM, when known, is the command it is set for)."""
         name, _, value = text.partition("=")
         value = value.strip("'\"")
         if name in shell_registry.environment("code"):
@@ -165,7 +166,7 @@ class _Assignments:
                     Intent.HOST_ACCESS, f"{name} puts {first} first: the program run may be planted"
                 )
         else:
-            judge_variable(effect, name, value)
+            judge_variable(effect, name, value, program)
 
 
 def _reassigned(text: str) -> frozenset[str]:

@@ -138,8 +138,9 @@ _BEYOND_THE_FILE = frozenset(
 def _audit_store_changed(
     call: _Call, databases: Sequence[_Word], statements: Sequence[StatementEffect]
 ) -> None:
-    """SQL that changes access-guardrails' audit trail, in its SQLite file (GUARDRAILS_HOME) or
-    in its tables in any store: what was recorded is rewritten or gone (a read is fine)."""
+    """SQL that changes access-guardrails' audit trail in its SQLite file (GUARDRAILS_HOME):
+    what was recorded is rewritten or gone (a read is fine). Its tables in any store are the
+    SQL analyzer's (sql/audit_trail.py)."""
     inner = [each for statement in statements for each in statement.walk()]
     changes = [s for s in inner if set(s.intents) - {Intent.READ}]
     files = [
@@ -150,17 +151,6 @@ def _audit_store_changed(
     if files and changes:
         call.add(
             Intent.PRIVILEGE, f"{call.prog} changes {files[0]}, access-guardrails' audit trail"
-        )
-    changed = {
-        ref.qualified
-        for statement in inner
-        for ref in statement.objects
-        if ref.kind is ObjectKind.TABLE and ref.action is not ObjectAction.READ
-    }
-    tables = guard_switches.audit_tables(sorted(changed))
-    if tables:
-        call.add(
-            Intent.PRIVILEGE, f"{call.prog} changes {tables[0]}, access-guardrails' audit trail"
         )
 
 

@@ -8,12 +8,16 @@ import re
 from guardrails_core.intent.shell.clients import _local_host
 from guardrails_core.intent.shell.files import _record_write, _special_file
 from guardrails_core.intent.shell.options import _Call, _parse, _Parsed, _words
-from guardrails_core.intent.shell.words import _Feed, _names, _Origin
+from guardrails_core.intent.shell.words import _Feed, _names, _Origin, _Word
 from guardrails_core.model import Intent, ObjectAction, ObjectKind
 
 
 def _dump(call: _Call) -> None:
-    parsed = _parse(call.args, _DUMP_VALUES)
+    mysql = call.prog.rsplit("/", 1)[-1] in _MYSQL_DUMPERS
+    if mysql:  # -pSECRET only (a bare -p prompts), -d is --no-data, -P the port
+        parsed = _parse(call.args, _MYSQL_DUMP_VALUES, attached_only=_words("-p"))
+    else:
+        parsed = _parse(call.args, _DUMP_VALUES)
     databases = parsed.values("-d", "--dbname") or parsed.operands[:1]
     name = databases[0].display if databases else "the default database"
     call.obj(ObjectKind.DATABASE, ObjectAction.READ, name)
@@ -22,8 +26,7 @@ def _dump(call: _Call) -> None:
     if _dumps_password_hashes(call.prog, {option for option, _ in parsed.options}):
         origin |= _Origin.SECRET
         call.add(Intent.PRIVILEGE, f"{call.prog} copies every role with its password hash")
-    tables = parsed.values("-t", "--table") if call.prog.endswith("pg_dump") else []
-    for table in tables[:8]:  # mysqldump's -t is --no-create-info
+    for table in _dumped_tables(call.prog, parsed)[:8]:
         if not table.dynamic and _rows_are_credentials(table.value):
             origin |= _Origin.SECRET
             call.add(Intent.PRIVILEGE, f"{call.prog} copies {table.display}: stored credentials")
@@ -33,6 +36,18 @@ def _dump(call: _Call) -> None:
     for output in outputs:
         _record_write(call.effect, output, call.prog)
     call.stdout = None if outputs else _Feed(origin, f"a database dump from {call.prog}")
+
+
+def _dumped_tables(program: str, parsed: _Parsed) -> list[_Word]:
+    """The tables a dump names: pg_dump's -t; mysqldump's operands after the database (none
+    with --databases or --all-databases, where every operand is a database, unless --tables)."""
+    if program.endswith("pg_dump"):
+        return parsed.values("-t", "--table")
+    if program.rsplit("/", 1)[-1] not in _MYSQL_DUMPERS:
+        return []
+    if parsed.has("-B", "--databases", "-A", "--all-databases") and not parsed.has("--tables"):
+        return []
+    return parsed.operands[1:]
 
 
 def _rows_are_credentials(table: str) -> bool:
@@ -122,6 +137,11 @@ def _local_development(parsed: _Parsed) -> bool:
 _DUMP_VALUES = _words(
     "-d --dbname -h --host -p --port -U --username -u --user -f --file -r --result-file "
     "-n --schema -t --table -F --format -j --jobs -S --socket"
+)
+_MYSQL_DUMPERS = _words("mysqldump mariadb-dump")
+_MYSQL_DUMP_VALUES = _words(
+    "-h --host -P --port -u --user -r --result-file -S --socket -w --where --ignore-table "
+    "--default-character-set --login-path"
 )
 _DUMPERS = _words("pg_dump pg_dumpall mysqldump mariadb-dump mongodump mongoexport")
 _ROLES_ONLY = _words("-g --globals-only -r --roles-only")

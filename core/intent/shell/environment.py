@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from guardrails_core.intent import guard_switches, shell_registry
 from guardrails_core.intent.shell.credentials import _to_task_log
-from guardrails_core.intent.shell.words import _clip, _Effect
+from guardrails_core.intent.shell.words import _clip, _Effect, _Word
 from guardrails_core.model import Intent, ObjectAction, ObjectKind
 
 _PROXY_HOST = re.compile(r"^(?:[a-z][\w+.-]*://)?(?:[^@/]*@)?(\[[^\]]+\]|[^/:]+)", re.IGNORECASE)
@@ -17,8 +17,9 @@ _OFF = frozenset(("0", "false", "no", "off"))
 _ON = frozenset(("1", "true", "yes", "on"))
 
 
-def judge_variable(effect: _Effect, name: str, value: str) -> None:
-    """``HTTPS_PROXY=http://198.51.100.23:3128 cmd``, ``TF_LOG=TRACE terraform apply``."""
+def judge_variable(effect: _Effect, name: str, value: str, program: str = "") -> None:
+    """``HTTPS_PROXY=http://198.51.100.23:3128 cmd``, ``TF_LOG=TRACE terraform apply`` (PROGRAM:
+    the command it is set for, when known)."""
     table = {
         kind
         for kind in ("proxy", "debug_log", "tls_checks", "tls_skips", "safeguard_skips")
@@ -32,11 +33,11 @@ def judge_variable(effect: _Effect, name: str, value: str) -> None:
         # the statements a guarded task or tool would have had judged run unseen
         effect.add(Intent.UNKNOWN, f"{switched}: what the command runs is judged by nobody")
     elif guard == "elsewhere":
-        effect.add(
-            Intent.UNKNOWN,
-            f"{name}={_clip(value)} points access-guardrails at a policy, store or server "
-            "not visible here",
-        )
+        elsewhere = f"{name}={_clip(value)} points access-guardrails at a policy, store or server"
+        effect.add(Intent.UNKNOWN, f"{elsewhere} not visible here")
+        if guard_switches.guard_program(program):
+            # the guard's own command judges (or records) by what the caller chose
+            effect.add(Intent.PRIVILEGE, f"{elsewhere} of the caller's choosing for the guard")
     if "proxy" in table and value:
         _proxy(effect, name, value)
     elif ("tls_checks" in table and lowered in _OFF) or ("tls_skips" in table and lowered in _ON):
@@ -58,11 +59,7 @@ def production_tests(effect: _Effect, assignments: Sequence[str], words: Sequenc
     production = shell_registry.environment("production")
     for text in assignments:
         name, _, value = text.partition("=")
-        connection = any(
-            fnmatch.fnmatchcase(name.upper(), glob.upper())
-            for glob in shell_registry.environment("connection")
-        )
-        if connection and set(re.split(r"[^a-z0-9]+", value.lower())) & production:
+        if _connection(name) and set(re.split(r"[^a-z0-9]+", value.lower())) & production:
             message = f"{name}={_clip(value)} runs a test suite against production"
             effect.add(Intent.DELETE, message)
             effect.add(Intent.MASS_MUTATION, f"{message}: its fixtures truncate and drop tables")
@@ -81,18 +78,53 @@ def _local_test_database(assignments: Sequence[str]) -> str:
     test suite's own (as a dbt target named for CI). "" for any other."""
     for text in assignments:
         name, _, value = text.partition("=")
-        connection = any(
-            fnmatch.fnmatchcase(name.upper(), glob.upper())
-            for glob in shell_registry.environment("connection")
-        )
         match = _CONNECTION_URL.match(value.strip("'\""))
-        if not (connection and match and match["host"].lower() in _LOOPBACK):
+        if not (_connection(name) and match and match["host"].lower() in _LOOPBACK):
             continue
         if any(fnmatch.fnmatchcase(match["db"].lower(), g) for g in _TEST_DATABASES):
             return match["db"]
     return ""
 
 
+def _connection(name: str) -> bool:
+    """NAME is a variable that says which database a program connects to (DATABASE_URL)."""
+    return any(
+        fnmatch.fnmatchcase(name.upper(), glob.upper())
+        for glob in shell_registry.environment("connection")
+    )
+
+
+def env_file_retargeted(effect: _Effect, target: _Word, text: str, how: str) -> None:
+    """TEXT written into an environment file (.env.dev, app.env; not a template) that sets a
+    connection variable to a server off this host named for production, or with credentials at
+    a full host name: the app that loads the file now works on that server, which a person has
+    to recognise (`DATABASE_URL=postgres://admin:pw@prod-db.internal/app`)."""
+    classes = set() if target.dynamic else shell_registry.file_classes(target.value)
+    if not classes & {"secrets", "secret_variants"} or "templates" in classes:
+        return
+    production = shell_registry.environment("production")
+    for match in _SETTING.finditer(text):
+        name, value = match["name"], match["value"]
+        url = _ANY_URL.match(value)
+        host = (url["host"] if url else value).lower()
+        if not _connection(name) or not host or host in _LOOPBACK or "$" in value:
+            continue
+        named = set(re.split(r"[^a-z0-9]+", value.lower())) & production
+        if named or (url and url["user"] and "." in host):
+            effect.add(
+                Intent.UNKNOWN,
+                f"{how} sets {name}={_clip(value)} in {target.display}: what loads it connects "
+                f"to {host}{' (named for production)' if named else ' with these credentials'}",
+            )
+
+
+# NAME=VALUE settings in a file's text (`export NAME=...`, quoted or not)
+_SETTING = re.compile(
+    r"(?m)(?:^|[\s;])(?:export\s+)?(?P<name>[A-Za-z_]\w*)=[\"']?(?P<value>[^\s\"']+)"
+)
+_ANY_URL = re.compile(
+    r"^[a-z][\w+.-]*://(?:(?P<user>[^@/]*)@)?(?P<host>\[[^\]]+\]|[^/:?]+)", re.IGNORECASE
+)
 _TEST_DATABASES = ("test", "test_*", "*_test", "*_test_*", "*_tests", "tests_*")
 
 

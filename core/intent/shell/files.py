@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from guardrails_core.intent import guard_switches, shell_registry
+from guardrails_core.intent.shell.environment import env_file_retargeted
 from guardrails_core.intent.shell.history import _erased
 from guardrails_core.intent.shell.options import (
     _HARMLESS_DEVICES,
@@ -112,6 +113,8 @@ def _record_write(effect: _Effect, target: _Word, how: str, content: _Word | Non
         effect.add(Intent.PRIVILEGE, controls)
         effect.add(Intent.HOST_ACCESS, f"{controls}: who may log in to this host or become root")
     _special_file(effect, target, how, writes=True, content=content)
+    if content is not None and not content.dynamic:
+        env_file_retargeted(effect, target, content.value, how)
 
 
 def _record_folder_write(effect: _Effect, folder: _Word, how: str) -> None:
@@ -160,15 +163,19 @@ def _is_blank_source(word: _Word) -> bool:
 def _emptied(effect: _Effect, target: _Word, how: str) -> None:
     """A file overwritten with nothing (`: > f`, `cp /dev/null f`, `truncate -s 0 f`): what it
     held is gone, as a TRUNCATE empties a table. Scratch space and the working folder are the
-    script's own; a path known only at run time is left to its write (often a temp file)."""
+    script's own (a delete, not a mass one); a path known only at run time is left to its write
+    (often a temp file)."""
     _erased(effect, target, how)
+    path = lexical_path(target.value)
+    if not target.dynamic and (
+        path in _HARMLESS_DEVICES or _is_device(path) or _NETWORK_DEVICE.match(target.value)
+    ):
+        return
+    effect.add(Intent.DELETE, f"{how} empties {target.display}: what it held is deleted")
     if target.dynamic or _is_scratch(target) or _is_workspace(target):
         return
-    path = lexical_path(target.value)
     if shell_registry.is_scratch(path.rsplit("/", 1)[-1]):
         return  # a log or temp file (*.log, *.tmp) holds no data, wherever it lives
-    if path in _HARMLESS_DEVICES or _is_device(path) or _NETWORK_DEVICE.match(target.value):
-        return
     effect.add(Intent.MASS_MUTATION, f"{how} empties {target.display}: whatever it held is gone")
 
 

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from guardrails_core.intent import shell_registry
+from guardrails_core.intent.shell.environment import env_file_retargeted
 from guardrails_core.intent.shell.execution import _script, _stdin_program
 from guardrails_core.intent.shell.files import (
     _emptied,
@@ -222,8 +223,11 @@ def _reader(call: _Call) -> None:
     for output in written:
         _record_write(call.effect, output, f"{call.prog} -o")
     if parsed.has(*reader.in_place):
+        scripts = program + parsed.values("-e", "--expression") if call.prog == "sed" else []
+        replaced = "\n".join(_sed_replacements(scripts))
         for file in files:
             _record_write(call.effect, file, f"{call.prog} -i")
+            env_file_retargeted(call.effect, file, replaced, f"{call.prog} -i")
             _erased(call.effect, file, f"{call.prog} -i")
             note_ignore_rules_edit(call.analyzer, file)
         call.stdout = None
@@ -266,6 +270,21 @@ _AWK_WRITE = re.compile(r">>?\s*\"([^\"]+)\"")
 # system("literal") or system("literal" value...): group 2 is set when the literal is all of it
 _AWK_SYSTEM = re.compile(r"\bsystem\s*\(\s*\"((?:[^\"\\]|\\.)*)\"(\s*\))?")
 _SED_SUBSTITUTE_EXECUTE = re.compile(r"s(.)(?:(?!\1).)*\1((?:(?!\1).)*)\1[gpI\d]*e[gpI\d]*\b")
+
+
+# `s/PATTERN/REPLACEMENT/flags` with any delimiter (after an optional address)
+_SED_SUBSTITUTE = re.compile(
+    r"(?:^|[;\n{}])\s*(?:\d+|\$|/[^/]*/)?\s*s([^\w\s\\])(?:\\.|(?!\1).)*\1((?:\\.|(?!\1).)*)\1"
+)
+
+
+def _sed_replacements(scripts: Sequence[_Word]) -> list[str]:
+    """The text each `s///` of the scripts puts into the lines it rewrites."""
+    return [
+        re.sub(r"\\(.)", r"\1", match.group(2))
+        for script in scripts
+        for match in _SED_SUBSTITUTE.finditer(script.value)
+    ]
 
 
 def _sed_commands(call: _Call, scripts: Sequence[_Word], files: Sequence[_Word]) -> None:

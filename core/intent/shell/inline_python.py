@@ -77,7 +77,7 @@ def printed_secrets(code: str) -> list[str]:
     except (SyntaxError, ValueError, RecursionError):
         return []
     readers = tuple(registry().inline_python.get("secret_reads") or ())
-    whole = _whole_environment(tree)
+    whole = _whole_environment(tree) | _looked_up_by_every_key(tree)
 
     def reads(node: ast.AST) -> list[str]:
         return [
@@ -90,12 +90,12 @@ def printed_secrets(code: str) -> list[str]:
             if id(name) in whole and _dotted(name) in _ENVIRONMENT
         ]
 
-    holding = {  # names assigned a credential
-        target.id
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Assign) and reads(node.value)
-        for target in node.targets
-        if isinstance(target, ast.Name)
+    holding = {  # names assigned a credential, or bound by a loop over credentials
+        name.id
+        for target, value in _bindings(tree)
+        if reads(value)
+        for name in ast.walk(target)
+        if isinstance(name, ast.Name)
     }
     printed: list[str] = []
     for node in ast.walk(tree):
@@ -127,6 +127,43 @@ def _whole_environment(tree: ast.AST) -> set[int]:
         elif isinstance(node, ast.Call) and _dotted(node.func) in _WHOLE_TAKERS:
             whole.update(id(arg) for arg in node.args)
     return whole
+
+
+def _bindings(tree: ast.AST) -> list[tuple[ast.expr, ast.expr]]:
+    """(target, value) of each assignment and of each loop or comprehension: `for k, v in
+    os.environ.items()` binds k and v to every variable's name and value."""
+    pairs: list[tuple[ast.expr, ast.expr]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign):
+            pairs.extend((target, node.value) for target in node.targets)
+        elif isinstance(node, ast.For | ast.AsyncFor | ast.comprehension):
+            pairs.append((node.target, node.iter))
+    return pairs
+
+
+def _looked_up_by_every_key(tree: ast.AST) -> set[int]:
+    """The os.environ nodes indexed by a name that a loop over the environment binds
+    (`for k in os.environ: print(os.environ[k])`, `os.environ.get(k)`): every value is taken."""
+    keys = {
+        name.id
+        for target, value in _bindings(tree)
+        if any(_dotted(node) in _ENVIRONMENT for node in ast.walk(value))
+        for name in ast.walk(target)
+        if isinstance(name, ast.Name)
+    }
+    looked_up: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Subscript):
+            environ, key = node.value, node.slice
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.args:
+            environ, key = node.func.value, node.args[0]
+            if node.func.attr != "get":
+                continue
+        else:
+            continue
+        if isinstance(key, ast.Name) and key.id in keys and _dotted(environ) in _ENVIRONMENT:
+            looked_up.add(id(environ))
+    return looked_up
 
 
 def _dotted(node: ast.AST) -> str:

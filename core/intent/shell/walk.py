@@ -374,7 +374,7 @@ class _Analyzer(_Expander, _CredentialFlow, _Assignments, _Functions):
                     feed = self.input_redirect(redirect, feed, effect)
         if words:
             for assignment in assignments:
-                self.environment(effect, self.node_text(assignment))
+                self.environment(effect, self.node_text(assignment), program=words[0].value)
             texts = [self.node_text(assignment) for assignment in assignments]
             production_tests(effect, texts, [word.value for word in words])
         network = any(_NETWORK_DEVICE.match(w.target.value) for w in writes) or bool(

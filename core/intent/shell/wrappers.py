@@ -62,9 +62,13 @@ def _wrapped(call: _Call) -> None:
     for script in parsed.values(*spec.script_options):
         _script(call, script, f"{call.prog} -c")
     if spec.assignments:
+        settings = []
         while rest and re.match(r"^[A-Za-z_]\w*=", rest[0].value):
-            call.analyzer.environment(call.effect, rest[0].value)  # env LD_PRELOAD=x.so ls
+            settings.append(rest[0].value)  # env LD_PRELOAD=x.so ls
             rest = rest[1:]
+        program = rest[0].value if rest else ""
+        for setting in settings:
+            call.analyzer.environment(call.effect, setting, program=program)
     runner = call.prog  # a command run as given names the statement from here on
     if rest:
         call.analyzer.run_inner(call, rest, feed=call.feed, transparent=True)

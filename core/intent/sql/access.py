@@ -7,6 +7,7 @@ from sqlglot.tokenizer_core import TokenType
 
 from guardrails_core.intent.node_index import NodeIndex
 from guardrails_core.intent.sql.attach import _handle_attach, _handle_detach
+from guardrails_core.intent.sql.current_schema import handle_use
 from guardrails_core.intent.sql.ddl import _handle_alter, _handle_create, _handle_drop
 from guardrails_core.intent.sql.dialects import MAX_DEPTH, A, I, K
 from guardrails_core.intent.sql.dml import (
@@ -489,6 +490,7 @@ _STATEMENT_OPERATIONS: dict[type[exp.Expr], str] = {
 _STATEMENT_OPERATIONS[exp.Pivot] = "PIVOT"
 _STATEMENT_OPERATIONS[exp.ListStage] = "LIST"
 _HANDLERS[exp.Set] = _handle_set
+_HANDLERS[exp.Use] = handle_use
 _HANDLERS[exp.Pragma] = _handle_pragma
 _HANDLERS[exp.ListStage] = _handle_read_only
 _HANDLERS[exp.Summarize] = _handle_read_only
@@ -505,7 +507,6 @@ _HANDLERS[exp.SettingsProperty] = _handle_query_settings
 # Every root type the analyzer accepts has a handler of its own or is listed here: a new type
 # is a decision, never a silent allow.
 _NO_EFFECT_STATEMENTS = (
-    exp.Use,
     exp.Transaction,
     exp.Commit,
     exp.Rollback,

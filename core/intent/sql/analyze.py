@@ -18,6 +18,7 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 from sqlglot.tokenizer_core import Token, TokenType
 
+from guardrails_core.intent.sql.audit_trail import audit_trail_changed
 from guardrails_core.intent.sql.commands import _classify_by_keywords
 from guardrails_core.intent.sql.compile_only import DIALECTS as COMPILE_ONLY_DIALECTS
 from guardrails_core.intent.sql.compile_only import as_compiled_only, compile_only_switch
@@ -317,6 +318,7 @@ def _analyze(
             _classify_chunk(statement, chunk, source, prepared)
             _named_effects(statement, chunk, source)
             cross_catalog(statement)
+            audit_trail_changed(statement)
             if later:
                 lexing_changed = lexing_changed or _changes_lexing(source, chunk.start, chunk.end)
                 if dialect_name in MYSQL_FAMILY:

@@ -13,7 +13,8 @@ import re
 from sqlglot import exp
 
 from guardrails_core.intent.sql.dialects import MYSQL_FAMILY
-from guardrails_core.intent.sql.statement import _Names
+from guardrails_core.intent.sql.statement import _Chunk, _Names, _Statement
+from guardrails_core.model import Intent, ObjectAction, ObjectKind
 
 # Where a plain `USE name` makes `name` the schema of unqualified tables (elsewhere, e.g. T-SQL,
 # USE changes the database and leaves the schema to the login's default).
@@ -26,6 +27,8 @@ def switched_names(tree: exp.Expr | None, names: _Names, dialect: str | None) ->
     switches nothing."""
     if isinstance(tree, exp.Use):
         kind = str(tree.args.get("kind") or "").upper()
+        if dialect == "snowflake" and kind == "DATABASE":
+            return _snowflake_database(tree, names)
         if dialect == "snowflake" and kind != "SCHEMA":
             return None
         if dialect != "snowflake" and (kind or dialect not in _USE_SCHEMA_DIALECTS):
@@ -42,6 +45,45 @@ def switched_names(tree: exp.Expr | None, names: _Names, dialect: str | None) ->
         if schema:
             return dataclasses.replace(names, default_schema=schema)
     return None
+
+
+def _snowflake_database(tree: exp.Use, names: _Names) -> _Names | None:
+    """Snowflake's `USE DATABASE d`: unqualified names resolve in d's PUBLIC schema."""
+    target = tree.this
+    if not isinstance(target, exp.Table) or target.args.get("db") or not target.name:
+        return None
+    public = names.identifier(exp.to_identifier("public"))
+    return dataclasses.replace(
+        names, default_schema=public, default_catalog=names.identifier(target.this)
+    )
+
+
+def handle_use(statement: _Statement, node: exp.Expr, chunk: _Chunk | None) -> None:
+    """`USE SCHEMA db.s` names the schema s of database db (not a table s in a schema db),
+    `USE SCHEMA s` the schema s of the current database, `USE DATABASE d` the database d. Other
+    USEs (a warehouse, a role, a plain `USE x`) read as the name they give."""
+    kind = _USE_KINDS.get(str(node.args.get("kind") or "").upper())
+    target = node.this
+    if kind is None or not isinstance(target, exp.Table) or target.args.get("catalog"):
+        return
+    names = statement.names
+    name = names.identifier(target.this)
+    if not name:
+        return
+    statement.claimed_tables.add(id(target))
+    statement.add(Intent.READ, f"USE names the {kind.value} that unqualified names resolve in")
+    if kind is ObjectKind.DATABASE:
+        statement.obj(kind, ObjectAction.READ, name)
+        return
+    catalog = names.identifier(target.args.get("db")) or names.default_catalog
+    statement.obj(kind, ObjectAction.READ, name, catalog=catalog or None)
+
+
+_USE_KINDS = {
+    "SCHEMA": ObjectKind.SCHEMA,
+    "DATABASE": ObjectKind.DATABASE,
+    "CATALOG": ObjectKind.DATABASE,
+}
 
 
 def _one_schema_search_path(tree: exp.Set) -> str | None:

@@ -140,6 +140,8 @@ def _handle_create(statement: _Statement, node: exp.Create, chunk: _Chunk | None
     statement.table(target, action, kind)
     if kind is K.TABLE and (node.expression is not None or replace):
         statement.add(I.WRITE, "CREATE TABLE ... AS fills the new table")
+    if replace and kind is K.SEQUENCE:
+        statement.add(I.DELETE, "CREATE OR REPLACE SEQUENCE discards the sequence's position")
     if replace and kind is K.TABLE:
         statement.add(I.DELETE, "CREATE OR REPLACE TABLE discards the existing table and its data")
         if _empty_source(node.expression):
