@@ -19,6 +19,7 @@ from guardrails_core.intent.sql.scoping import (
     _joined_on_target,
     _unlinked,
 )
+from guardrails_core.intent.sql.self_join_dedupe import keeps_top_copy
 from guardrails_core.intent.sql.statement import (
     _Chunk,
     _Statement,
@@ -29,7 +30,6 @@ from guardrails_core.intent.sql.temporaries import (
     scratch_table,
     session_table,
 )
-from guardrails_core.intent.sql.self_join_dedupe import keeps_top_copy
 from guardrails_core.intent.sql.upserts import judge_upsert
 from guardrails_core.model import (
     ObjectKind,
@@ -237,7 +237,7 @@ def _self_join_condition(node: exp.Expr) -> exp.Where | None:
     mirrors: set[str] = set()
     for join in joins:
         other, on = join.this, join.args.get("on")
-        inner = not join.args.get("side") and str(join.args.get("kind") or "INNER").upper() == "INNER"
+        inner = not join.args.get("side") and str(join.args.get("kind") or "INNER") == "INNER"
         if not inner or on is None or not isinstance(other, exp.Table):
             return None
         if (other.name.lower(), other.db.lower()) != (table.name.lower(), table.db.lower()):

@@ -73,8 +73,10 @@ def _spelled_not_in(part: exp.Expr, target: frozenset[str]) -> exp.In | None:
     if isinstance(inner, exp.EQ) and isinstance(inner.expression, exp.Any):
         return exp.In(this=inner.this, query=inner.expression.this)
     query = part.args.get("query") if isinstance(part, exp.In) else None
+    if query is None or part.args.get("negate"):
+        return None
     body = unparen(query.this if isinstance(query, exp.Subquery) else query)
-    if not isinstance(part, exp.In) or part.args.get("negate") or not isinstance(body, exp.Except):
+    if not isinstance(body, exp.Except):
         return None
     whole = unparen(body.this)
     compared = unparen(part.this)
