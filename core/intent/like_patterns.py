@@ -1,5 +1,6 @@
-"""Patterns that match every value: `LIKE '%'`, `REGEXP '.*'`, `ILIKE ANY ('%', ...)`, and
-patterns tested against a constant (`'abc' LIKE 'a%'`), for predicates.py."""
+"""Patterns that match every value: `LIKE '%'`, `REGEXP '.*'`, `ILIKE ANY ('%', ...)`, a search
+for the empty text (`STARTSWITH(x, '')`, `strpos(x, '') > 0`), and patterns tested against a
+constant (`'abc' LIKE 'a%'`), for predicates.py."""
 
 from __future__ import annotations
 
@@ -58,3 +59,34 @@ def _pattern_matches(node: exp.Expr, pattern: str, subject: str) -> bool | None:
         return re.search(pattern, subject) is not None
     except re.error:
         return None
+
+
+# Tests whether a text starts with, ends with or holds another (`STARTSWITH`, `starts_with`,
+# `^@`, `ENDSWITH`, `CONTAINS`): every text does so for the empty text.
+FINDS_TEXT = (exp.StartsWith, exp.EndsWith, exp.Contains)
+
+
+def finds_text(node: exp.Expr, constant: Callable[[exp.Expr | None], Any]) -> bool | None:
+    """`STARTSWITH(invoice_no, '')`: true for every value; with both texts known, their value."""
+    wanted, subject = constant(node.expression), constant(node.this)
+    if not isinstance(wanted, str):
+        return None
+    if isinstance(subject, str):
+        if isinstance(node, exp.StartsWith):
+            return subject.startswith(wanted)
+        return subject.endswith(wanted) if isinstance(node, exp.EndsWith) else wanted in subject
+    return True if wanted == "" else None
+
+
+def empty_text_position(
+    node: exp.Expr, constant: Callable[[exp.Expr | None], Any]
+) -> exp.Expr | None:
+    """`strpos(x, '')`, `INSTR(x, '')`, `POSITION('' IN x)`, `LOCATE('', x)`: the empty text is
+    found at position 1 of every value, so the search is the number 1 (`> 0` holds for all)."""
+    if (
+        isinstance(node, exp.StrPosition)
+        and node.args.get("position") is None
+        and constant(node.args.get("substr")) == ""
+    ):
+        return exp.Literal.number(1)
+    return None

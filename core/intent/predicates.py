@@ -21,7 +21,12 @@ from sqlglot import exp
 
 from guardrails_core.intent.complements import _has_complement, unparen
 from guardrails_core.intent.constant_folding import Unknown, _scalar_subquery, constant, truthy
-from guardrails_core.intent.like_patterns import match_anything
+from guardrails_core.intent.like_patterns import (
+    FINDS_TEXT,
+    empty_text_position,
+    finds_text,
+    match_anything,
+)
 from guardrails_core.intent.value_ranges import (
     always_true,
     like_every_value,
@@ -155,6 +160,8 @@ def _comparison(node: exp.Expr, target: Target) -> bool | None:
         if isinstance(inner, exp.Select | exp.Subquery):  # `x = ANY (SELECT ...)` is `x IN (...)`
             return _in(exp.In(this=left, query=inner), target)
     left, right = _row_free_value(left), _row_free_value(right)
+    left = empty_text_position(left, constant) or left
+    right = empty_text_position(right, constant) or right
     quantified = _quantified(node, right)
     if quantified is not None:
         return quantified
@@ -567,6 +574,10 @@ def _matches_itself(select: exp.Select, table: exp.Expr, target: Target) -> bool
     return inner in sides and bool(sides & (target - {inner}))
 
 
+def _finds_text(node: exp.Expr, target: Target) -> bool | None:
+    return finds_text(node, constant)
+
+
 def _bare_column(node: exp.Expr, target: Target) -> bool | None:
     return True if truthy_key(node, target) else None
 
@@ -582,4 +593,5 @@ _PREDICATES: dict[type[exp.Expr], Callable[[exp.Expr, Target], bool | None]] = {
     exp.Between: _between,
     exp.Exists: _exists,
     exp.Column: _bare_column,
+    **dict.fromkeys(FINDS_TEXT, _finds_text),
 }

@@ -247,6 +247,25 @@ def _after_every_row(cutoff: exp.Expr, constant: Callable[[exp.Expr | None], Any
     return year is not None and int(year.group(1)) >= _epoch_span()[1]
 
 
+def _beyond_every_time(
+    cutoff: exp.Expr, constant: Callable[[exp.Expr | None], Any], *, later: bool
+) -> bool:
+    """A time no row of any time column reaches, whatever the column's name: `'infinity'`
+    (`'-infinity'` for a lower bound), or the clock moved further than any retention window
+    (`ADD_MONTHS(SYSDATE, 1200)`, `datetime('now', '+100 years')`; `- interval '100 years'`
+    for a lower bound). A column compared with a time holds times."""
+    bare = unparen(cutoff)
+    value = constant(bare.this if isinstance(bare, exp.Cast) else bare)
+    if isinstance(value, str) and value.strip().lower() in (
+        ("infinity", "+infinity") if later else ("-infinity",)
+    ):
+        return True
+    offset = clock_offset(cutoff, constant)
+    if offset is None:
+        return False
+    return (offset.days if later else -offset.days) >= _epoch_span()[0]
+
+
 def _at_or_before_epoch(value: Any, bound: exp.Expr, row: _ColumnRow | None) -> bool:
     """The bound of `column > bound` is the Unix epoch: a function of 0 seconds or days since
     it (`toDate(0)`, `from_unixtime(0)`: the floor of the type, so any column), or, for a
@@ -404,6 +423,8 @@ def missed_window(node: exp.Expr, constant: Callable[[exp.Expr | None], Any]) ->
     column, cutoff = unparen(node.this), node.expression
     if not isinstance(column, exp.Column):  # `'9999' > created_at` reads as `created_at < '9999'`
         column, cutoff, kind = unparen(node.expression), node.this, _MIRRORED[kind]
+    if _beyond_every_time(cutoff, constant, later=_UP_TO[kind]):
+        return True
     row = _column_row(column)
     if row is not None and row.expiry and _UP_TO[kind]:
         return _after_now(cutoff, constant, strictly=True)

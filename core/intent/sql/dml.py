@@ -19,6 +19,7 @@ from guardrails_core.intent.sql.scoping import (
     _joined_on_target,
     _unlinked,
 )
+from guardrails_core.intent.sql.self_join_dedupe import keeps_top_copy
 from guardrails_core.intent.sql.statement import (
     _Chunk,
     _Statement,
@@ -218,10 +219,35 @@ def _handle_delete(statement: _Statement, node: exp.Delete, chunk: _Chunk | None
             "still points at it",
         )
     judged = _scratch_as_sources(statement, node)
-    where = judged.args.get("where")
+    where = judged.args.get("where") or _self_join_condition(judged)
     if where is None and _joined_to_picked_rows(statement, judged, names):
         return
     _check_unbounded(statement, where, "DELETE", names, judged)
+
+
+def _self_join_condition(node: exp.Expr) -> exp.Where | None:
+    """`DELETE t1 FROM users t1 JOIN users t2 ON t1.email = t2.email AND t1.id > t2.id`: a table
+    inner-joined only to itself on a self-join dedupe's conditions (a key pairing and a strict
+    order) deletes the rows its ON picks, as that WHERE would: the top copy of each key stays."""
+    table = node.this
+    joins = table.args.get("joins") if isinstance(table, exp.Table) else None
+    if not joins or node.args.get("joins") or node.args.get("using"):
+        return None
+    conditions: list[exp.Expr] = []
+    mirrors: set[str] = set()
+    for join in joins:
+        other, on = join.this, join.args.get("on")
+        inner = not join.args.get("side") and str(join.args.get("kind") or "INNER") == "INNER"
+        if not inner or on is None or not isinstance(other, exp.Table):
+            return None
+        if (other.name.lower(), other.db.lower()) != (table.name.lower(), table.db.lower()):
+            return None
+        conditions.append(on.copy())
+        mirrors.add(other.alias_or_name.lower())
+    condition = exp.and_(*conditions)
+    if not keeps_top_copy(condition, target_names(table), frozenset(mirrors)):
+        return None  # any other ON: judged as a join without a WHERE, as specified
+    return exp.Where(this=condition)
 
 
 def _deleted_tables(node: exp.Delete, index: NodeIndex) -> list[exp.Expr]:

@@ -257,7 +257,7 @@ def script_assignments(
         for item in tree.expressions:
             inner = item.this if isinstance(item, exp.SetItem) else None
             if isinstance(inner, exp.EQ):
-                assigned.append((inner.this, inner.expression))
+                assigned.extend(_paired(inner.this, inner.expression))
     elif isinstance(tree, exp.Declare):
         for item in tree.expressions:
             targets = item.this if isinstance(item.this, list) else [item.this]
@@ -288,6 +288,18 @@ def script_assignments(
         )
         per_row = tree.args.get("from_") is not None
     return assigned, per_row
+
+
+def _paired(
+    targets: exp.Expr, values: exp.Expr | None
+) -> list[tuple[exp.Expr | None, exp.Expr | None]]:
+    """Snowflake `SET (a, b) = ('prod', '2999-12-31')` assigns each variable of the tuple the
+    value in its place; a tuple of another length assigns each an unknown value."""
+    if not isinstance(targets, exp.Tuple):
+        return [(targets, values)]
+    if isinstance(values, exp.Tuple) and len(values.expressions) == len(targets.expressions):
+        return list(zip(targets.expressions, values.expressions, strict=True))
+    return [(target, exp.Anonymous(this="unknown")) for target in targets.expressions]
 
 
 def remember_assignments(

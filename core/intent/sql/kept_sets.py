@@ -46,6 +46,9 @@ def kept_set(condition: exp.Expr, target: frozenset[str], node: exp.Expr | None)
 
 
 def _absent(part: exp.Expr, target: frozenset[str], joined: dict[str, exp.Join]) -> _Anti | None:
+    listed = _spelled_not_in(part, target)
+    if listed is not None:
+        return _not_in(listed, target)
     if isinstance(part, exp.Not):
         inner = unparen(part.this)
         if isinstance(inner, exp.In):
@@ -57,6 +60,37 @@ def _absent(part: exp.Expr, target: frozenset[str], joined: dict[str, exp.Join])
         return _not_in(part, target)
     if isinstance(part, exp.Is) and not part.args.get("negate"):
         return _unmatched(part, target, joined)
+    return None
+
+
+def _spelled_not_in(part: exp.Expr, target: frozenset[str]) -> exp.In | None:
+    """NOT IN by another spelling, as the IN whose negation it is: `x <> ALL (q)`, `NOT (x =
+    ANY (q))`, and `x IN (SELECT x FROM t EXCEPT q)` (or MINUS) where t is the whole target
+    itself: every row but those q lists."""
+    if isinstance(part, exp.NEQ) and isinstance(part.expression, exp.All):
+        return exp.In(this=part.this, query=part.expression.this)
+    inner = unparen(part.this) if isinstance(part, exp.Not) else None
+    if isinstance(inner, exp.EQ) and isinstance(inner.expression, exp.Any):
+        return exp.In(this=inner.this, query=inner.expression.this)
+    query = part.args.get("query") if isinstance(part, exp.In) else None
+    if query is None or part.args.get("negate"):
+        return None
+    body = unparen(query.this if isinstance(query, exp.Subquery) else query)
+    if not isinstance(body, exp.Except):
+        return None
+    whole = unparen(body.this)
+    compared = unparen(part.this)
+    if (
+        isinstance(whole, exp.Select)
+        and isinstance(compared, exp.Column)
+        and len(whole.expressions) == 1
+        and unparen(whole.expressions[0]).alias_or_name.lower() == compared.name.lower()
+        and not any(whole.args.get(key) for key in ("where", "joins", "limit", "group"))
+        and isinstance(source := whole.args.get("from_"), exp.From)
+        and isinstance(source.this, exp.Table)
+        and source.this.name.lower() in {name.rsplit(".", 1)[-1] for name in target}
+    ):
+        return exp.In(this=compared, query=body.expression)
     return None
 
 

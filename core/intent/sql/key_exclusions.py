@@ -1,6 +1,7 @@
 """A condition that only excludes one key value: `WHERE id <> NEW.id` in a trigger body,
-`WHERE order_id <> 42`. The changed table's key differs from one value on every row but (at
-most) one, so the statement changes nearly every row; a filter beside it (AND) scopes it."""
+`WHERE order_id <> 42`, `WHERE id IS DISTINCT FROM 1001`. The changed table's key differs from
+one value on every row but (at most) one, so the statement changes nearly every row; a filter
+beside it (AND) scopes it."""
 
 from __future__ import annotations
 
@@ -12,14 +13,18 @@ from guardrails_core.intent.value_ranges import own_key
 
 # Qualifiers of a row-level trigger's own row: one value per firing.
 _TRIGGER_ROWS = frozenset({"new", "old"})
+# `<>` and its NULL-safe spelling `IS DISTINCT FROM` (which also takes the rows whose key is
+# NULL); `NOT (key = value)` and `NOT (key IS NOT DISTINCT FROM value)`.
+_UNEQUAL = (exp.NEQ, exp.NullSafeNEQ)
+_EQUAL = (exp.EQ, exp.NullSafeEQ)
 
 
 def all_but_one_key(condition: exp.Expr, target: Target) -> exp.Expr | None:
     """The `key <> value` that is the whole condition, if it is one."""
     condition = unparen(condition)
-    if isinstance(condition, exp.Not) and isinstance(unparen(condition.this), exp.EQ):
+    if isinstance(condition, exp.Not) and isinstance(unparen(condition.this), _EQUAL):
         compared = unparen(condition.this)
-    elif isinstance(condition, exp.NEQ):
+    elif isinstance(condition, _UNEQUAL):
         compared = condition
     else:
         return None

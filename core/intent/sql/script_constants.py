@@ -13,8 +13,10 @@ from sqlglot.errors import SqlglotError
 
 from guardrails_core.intent.sql.folding import script_assignments, variable_name
 
-# Dialects whose scripts name a variable bare (`cutoff`), where a column would stand.
-_BARE_VARIABLE_DIALECTS = frozenset({"bigquery"})
+# Dialects whose scripts name a variable bare (`cutoff`), where a column would stand: BigQuery
+# scripting, Databricks session variables (`DECLARE OR REPLACE VARIABLE v ... DEFAULT ...`, `SET
+# VAR v = ...`).
+_BARE_VARIABLE_DIALECTS = frozenset({"bigquery", "databricks", "spark"})
 # Dialects where `$name` reads the session variable `SET name = ...` assigned.
 _DOLLAR_READS = frozenset({"snowflake"})
 # What a value written as a constant is made of: literals, casts of them, intervals, arithmetic.
