@@ -67,6 +67,7 @@ class Bridge:
     body: Callable[[Any, Any, str | None], None]  # an HTTP body: its SQL (of a dialect) is analysed
     line: Callable[[Any, list[Any]], None]  # a command read from stdin, run with no input
     leaks: Callable[[Any], bool]  # a word built from a local file's or a database's contents
+    credential: Callable[[Any], bool]  # ... from a credential (a secrets file read, a secret)
     statements: Callable[[Any], None]  # whole SQL statements among the arguments: analysed
     # a local file (or, True, a folder) it writes, judged as any write there
     write: Callable[[Any, Any, str, Carrier], None]
@@ -281,6 +282,8 @@ def judge(call: Call, program: Program, bridge: Bridge) -> None:
     if leaked:  # `gh api ... -f content="$(base64 -w0 customers.csv)"`
         sources = ", ".join(word.source or word.display for word in leaked)
         call.add(Intent.EXPORT, f"{call.prog} sends {sources} to a remote service")
+        if any(bridge.credential(word) for word in leaked):  # `--body "$(cat .env.prod)"`
+            call.add(Intent.PRIVILEGE, f"{call.prog} sends the credential {sources} reads")
         call.obj(ObjectKind.URL, ObjectAction.EXPORT_TARGET, call.prog)
     if program.archives:  # tar, zip: what it archives is read whole
         for word in call.args:
