@@ -27,6 +27,14 @@ def files() -> tuple[str, ...]:
     return tuple(str(glob) for glob in _table()["files"])
 
 
+def edits_guard_out(path: str, script: str) -> bool:
+    """An in-place edit of a file that installs the guard among other settings, whose script
+    names the guard (`sed -i '/guardrails_task_policy/d' airflow_local_settings.py`)."""
+    settings = _table()["settings"]
+    named = any(str(mark) in script.lower() for mark in settings["marks"])
+    return named and any(fnmatchcase(path, str(glob)) for glob in settings["files"])
+
+
 def switched(name: str, value: str) -> str | None:
     """How `NAME=VALUE` changes the guard: "off" (judging or recording switched off),
     "elsewhere" (pointed at a policy, store, key or server not visible here), or None."""

@@ -3,9 +3,10 @@ pinning options, listing subcommands."""
 
 from __future__ import annotations
 
+import fnmatch
 import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -53,6 +54,32 @@ def unpinned(args: Sequence[str], pins: frozenset[str]) -> list[str]:
     return kept
 
 
+def env_args(forms: Sequence[str], environment: Mapping[str, str]) -> list[str]:
+    """The options a program's environment gives it, as the words of a command line. FORMS are
+    a registry row's env_options: ``DBT_*`` (every DBT_X is the long option --x, as dbt and pip
+    read every flag), ``AWS_PROFILE=--profile`` (one variable, one option), ``TF_CLI_ARGS*=*``
+    (the value is options themselves). A switch set on (true, 1) is the bare option; one set off
+    adds nothing (a flag given on the line still wins); any other value is the option's value."""
+    words: list[str] = []
+    for name, value in environment.items():
+        for form in forms:
+            glob, _, option = form.partition("=")
+            if not fnmatch.fnmatchcase(name.upper(), glob.upper()):
+                continue
+            if option == "*":
+                words.extend(value.split())
+                break
+            if not option:
+                option = "--" + name[len(glob.rstrip("*")) :].lower().replace("_", "-")
+            if value.lower() in ON_VALUES:
+                words.append(option)
+            elif value and value.lower() not in OFF_VALUES:
+                words.append(f"{option}={value}")
+            break
+    return words
+
+
+ON_VALUES = frozenset(("true", "1", "yes", "on", "t", "y"))
 # Values that turn an option off: `--dry_run=false` and `--dry-run=none` are real runs.
 OFF_VALUES = frozenset(("false", "0", "no", "off", "none", "f", "n"))
 

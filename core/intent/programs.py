@@ -172,6 +172,7 @@ class Program:
     images: tuple[Carrier, ...] = ()  # options whose value is a container image it runs
     migrations: bool = False  # a migration runner: a destructive verb unapplies migrations
     scratch_roots: tuple[str, ...] = ()  # its own file system's temporary folders (hdfs /tmp/)
+    env_options: tuple[str, ...] = ()  # variables it reads as options (program_args.env_args)
 
 
 def _under_root(path: str, roots: Sequence[str]) -> bool:

@@ -19,6 +19,7 @@ import yaml
 from guardrails_core.intent import jinja_calls, mongo
 from guardrails_core.intent.carried_commands import redis_lua, vim_commands
 from guardrails_core.intent.inline_scripts import prints_facts_only
+from guardrails_core.intent.program_args import CAMEL, env_args
 from guardrails_core.intent.program_loader import registry
 from guardrails_core.intent.programs import Carrier, Program, Verdict, home_form
 from guardrails_core.intent.registry_effects import record_effect
@@ -36,6 +37,7 @@ class Call(Protocol):
     effect: Any
     feed: Any
     name: Any
+    analyzer: Any  # its option_environment: what the program reads as options
 
     def stdin(self) -> str: ...
 
@@ -65,6 +67,7 @@ class Bridge:
     body: Callable[[Any, Any, str | None], None]  # an HTTP body: its SQL (of a dialect) is analysed
     line: Callable[[Any, list[Any]], None]  # a command read from stdin, run with no input
     leaks: Callable[[Any], bool]  # a word built from a local file's or a database's contents
+    credential: Callable[[Any], bool]  # ... from a credential (a secrets file read, a secret)
     statements: Callable[[Any], None]  # whole SQL statements among the arguments: analysed
     # a local file (or, True, a folder) it writes, judged as any write there
     write: Callable[[Any, Any, str, Carrier], None]
@@ -235,7 +238,10 @@ def _edited_models(call: Call, verdict: Verdict) -> None:
 
 
 def judge(call: Call, program: Program, bridge: Bridge) -> None:
-    verdict = registry().judge(program, [word.value for word in call.args])
+    given = [word.value for word in call.args]
+    verdict = registry().judge(
+        program, [*env_args(program.env_options, call.analyzer.option_environment), *given]
+    )
     fed = call.feed.literal if call.feed is not None else None
     for carrier in verdict.stdin[:1]:
         if carrier.language == "manifest":  # `kubectl apply -f - <<EOF`: the objects applied
@@ -276,6 +282,8 @@ def judge(call: Call, program: Program, bridge: Bridge) -> None:
     if leaked:  # `gh api ... -f content="$(base64 -w0 customers.csv)"`
         sources = ", ".join(word.source or word.display for word in leaked)
         call.add(Intent.EXPORT, f"{call.prog} sends {sources} to a remote service")
+        if any(bridge.credential(word) for word in leaked):  # `--body "$(cat .env.prod)"`
+            call.add(Intent.PRIVILEGE, f"{call.prog} sends the credential {sources} reads")
         call.obj(ObjectKind.URL, ObjectAction.EXPORT_TARGET, call.prog)
     if program.archives:  # tar, zip: what it archives is read whole
         for word in call.args:
@@ -296,6 +304,7 @@ def judge(call: Call, program: Program, bridge: Bridge) -> None:
     for carrier in verdict.code:
         for value in _values(call.args, carrier):
             _code(call, carrier, value, bridge)
+    switched_run(call, call.args, program)  # `-c '{"full_refresh": true}'`, `--param x=1`
     for carrier in verdict.writes:  # `oci os object get --file ~/.bashrc`, `gpg -o FILE`
         for value in _values(call.args, carrier):
             how = f"{call.prog} {' '.join(verdict.subcommand)}".strip()
@@ -421,6 +430,39 @@ def _values(args: Sequence[Any], carrier: Carrier) -> list[Any]:
             elif carrier.attached and word.value.startswith(option) and word.value != option:
                 values.append(word.after(option))
     return values
+
+
+# `"full_refresh": true`, `full-refresh=1`, `fullRefresh: yes`: a parameter switched on
+_SWITCH_ON = re.compile(
+    r"""(?<![-\w])["']?([A-Za-z][\w.-]*)["']?\s*[:=]\s*["']?(?:true|1|yes|on)\b""", re.I
+)
+
+
+# a JSON or YAML mapping (`{"conf": {...}}`), or one `name=value` word
+_PARAMETERS = re.compile(r"^\s*(?:\{|[\w.-]+=\S*$)")
+
+
+def switched_run(call: Call, words: Sequence[Any], program: Program | None = None) -> None:
+    """A run's parameters (a DAG run's conf, a deployment's parameters, an API request's
+    body; not the program's own options, judged by its rows) that switch on a mode named by
+    a replacing verb (full_refresh, overwrite, recreate): the run does what that option does
+    on a command line (`dbt --full-refresh`), a replace."""
+    replacing = registry().vocabulary.get("replace", frozenset())
+    for word in words:
+        if not _PARAMETERS.match(word.value):  # not a word of SQL that names a setting
+            continue
+        for match in _SWITCH_ON.finditer(word.value):
+            name = CAMEL.sub("-", match.group(1).rsplit(".", 1)[-1]).lower().replace("_", "-")
+            if name not in replacing:
+                continue
+            message = f"runs with {match.group(0)} (its tables are rebuilt from scratch)"
+            if program is None:
+                call.add(Intent.WRITE, f"{call.prog} {message}")
+                call.add(Intent.DELETE, f"{call.prog} {message}: what it held is replaced")
+                call.obj(ObjectKind.TABLE, ObjectAction.REPLACE, call.prog)
+            else:
+                record_effect(call, program, Verdict("replace", message, (), None))
+            return
 
 
 def _code(call: Call, carrier: Carrier, value: Any, bridge: Bridge) -> None:

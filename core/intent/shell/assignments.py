@@ -33,6 +33,7 @@ class _Assignments:
         unstable: frozenset[str]
         produced: dict[str, _Feed]
         links: dict[str, str]
+        option_environment: dict[str, str]  # what the command runs with (export, NAME=v cmd)
 
         def node_text(self, node: Node) -> str: ...
 
@@ -138,6 +139,7 @@ class _Assignments:
         (PROGRAM, when known, is the command it is set for)."""
         name, _, value = text.partition("=")
         value = value.strip("'\"")
+        self.option_environment[name] = value  # DBT_FULL_REFRESH=true: a program's option
         if name in shell_registry.environment("code"):
             code = value.lstrip("|").replace("%s", "").strip()
             effect.add(Intent.DYNAMIC, f"{name} makes the command run {_clip(code)}")

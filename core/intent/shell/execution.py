@@ -20,6 +20,7 @@ from guardrails_core.intent.shell.options import (
     _parse,
     _words,
 )
+from guardrails_core.intent.shell.secret_files import reads_credential
 from guardrails_core.intent.shell.words import (
     _PAYLOAD,
     EXPANSION_PLACEHOLDER,
@@ -451,7 +452,7 @@ def _run_line(call: _Call, words: list[_Word]) -> None:
 def _local_data(word: _Word) -> bool:
     """Query output or a dump; or a file that holds data or secrets (not `--body "$(cat
     PR.md)"`): the file names are read from the substitution that built the word."""
-    if word.origin & _Origin.DUMP:
+    if word.origin & _Origin.DUMP or reads_credential(word):
         return True
     if not word.origin & _Origin.FILE:
         return False
@@ -483,6 +484,7 @@ _BRIDGE = shell_registry.Bridge(
     body=_request_body,
     line=_run_line,
     leaks=_local_data,
+    credential=reads_credential,
     statements=_sql_arguments,
     write=_write_file,
     run_file=_run_file,

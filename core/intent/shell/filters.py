@@ -9,7 +9,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from guardrails_core.intent import shell_registry
+from guardrails_core.intent import guard_switches, shell_registry
 from guardrails_core.intent.shell.environment import env_file_retargeted
 from guardrails_core.intent.shell.execution import _script, _stdin_program
 from guardrails_core.intent.shell.files import (
@@ -289,6 +289,10 @@ def _sed_replacements(scripts: Sequence[_Word]) -> list[str]:
 
 def _sed_commands(call: _Call, scripts: Sequence[_Word], files: Sequence[_Word]) -> None:
     note_materialization_switch(call.analyzer, scripts, files)
+    in_place = any(re.match(r"^(?:-[a-zA-Z]*i|--in-place)", word.value) for word in call.args)
+    for file in files if in_place else ():
+        if any(guard_switches.edits_guard_out(file.value, script.value) for script in scripts):
+            call.add(Intent.PRIVILEGE, f"{call.prog} edits the guard out of {file.display}")
     if any(_SED_EXECUTE_INPUT.search(script.value) for script in scripts):
         if files:
             call.add(Intent.DYNAMIC, f"sed e runs each line of {_names(files)} as a shell command")

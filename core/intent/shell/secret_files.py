@@ -5,10 +5,11 @@ secrets go into a history every clone and push carries."""
 from __future__ import annotations
 
 import posixpath
+import re
 from typing import TYPE_CHECKING
 
 from guardrails_core.intent import shell_registry
-from guardrails_core.intent.shell.words import _Feed, _Word
+from guardrails_core.intent.shell.words import _Feed, _Origin, _Word
 
 if TYPE_CHECKING:
     from guardrails_core.intent.shell.walk import _Analyzer
@@ -22,6 +23,17 @@ def names_secret_file(path: str) -> bool:
     (.env.example) is not."""
     classes = shell_registry.file_classes(path)
     return bool(classes & {"secrets", "secret_variants"}) and "templates" not in classes
+
+
+def reads_credential(word: _Word) -> bool:
+    """A word built from a credential: a secret's value, or a secrets file (.env.production,
+    ~/.aws/credentials) read by a substitution (`-m "rotate: $(cat .env.production)"`)."""
+    if word.origin & _Origin.SECRET:
+        return True
+    if not word.origin & (_Origin.FILE | _Origin.CREDENTIALS):
+        return False
+    tokens = re.split(r"[\s'\"()$`|<>;]+", word.source or word.display)
+    return any(names_secret_file(token) for token in tokens if token)
 
 
 def _secret_copy_key(path: str) -> str:

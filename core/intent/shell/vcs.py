@@ -15,6 +15,8 @@ from guardrails_core.intent.shell.options import _Call, _options, _parse, _words
 from guardrails_core.intent.shell.secret_files import (
     IGNORE_RULES_REWRITTEN,
     holds_secrets,
+    names_secret_file,
+    reads_credential,
     secret_copies,
 )
 from guardrails_core.intent.shell.words import _clip, _names, _Word
@@ -122,6 +124,8 @@ def _git(call: _Call) -> None:
     if verb == "add":
         _stage(call, rest)
         return
+    if verb in _MESSAGES:
+        _recorded_credentials(call, verb, rest)
     if verb == "commit":
         _commit(call)
         return
@@ -304,6 +308,25 @@ def _staged_secret_files(call: _Call, paths: list[_Word], *, everything: bool) -
     if unignored is not None:
         found.append(f"the files {unignored} kept out (.env, keys), its rules rewritten above")
     return found
+
+
+# what keeps its arguments (a message, an annotation) in the history every clone carries
+_MESSAGES = frozenset(("commit", "tag", "notes", "stash"))
+
+
+def _recorded_credentials(call: _Call, verb: str, rest: list[_Word]) -> None:
+    """`git commit -m "rotate: $(cat .env.production)"`: a credential read into a message is
+    kept in the history every clone and push carries, as a staged .env file is."""
+    held = [word for word in rest if reads_credential(word)]
+    files = _parse(rest, _words("-F --file -m --message -t --template")).values("-F", "--file")
+    held += [path for path in files if names_secret_file(path.value)]  # git commit -F .env
+    if not held:
+        return
+    sources = ", ".join(dict.fromkeys(_clip(word.source or word.display) for word in held))
+    call.add(Intent.EXPORT, f"git {verb} records {sources} in the repository's history")
+    call.add(Intent.PRIVILEGE, f"git {verb} records the credential {sources} reads")
+    call.analyzer.note_fact("git staged credential", sources)
+    call.analyzer.note_fact("git staged data", f"a {verb} message holding {sources}")
 
 
 def _commit(call: _Call) -> None:

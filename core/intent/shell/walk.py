@@ -115,6 +115,9 @@ class _Analyzer(_Expander, _CredentialFlow, _Assignments, _Functions):
         self.unrolled = 0
         self.credentials = credentials if credentials is not None else _Credentials()
         self.out = out  # where this script's stdout goes; in a command, where that command's goes
+        # Variables exported, or set in front of the command being judged: options of programs
+        # that read their flags from the environment (env_options of the program registry)
+        self.option_environment: dict[str, str] = {}
 
     # ----- positions and text
 
@@ -372,6 +375,7 @@ class _Analyzer(_Expander, _CredentialFlow, _Assignments, _Functions):
                     writes.extend(self.output_redirect(redirect))
                 else:
                     feed = self.input_redirect(redirect, feed, effect)
+        exported = dict(self.option_environment)  # `NAME=v cmd` sets NAME for cmd alone
         if words:
             for assignment in assignments:
                 self.environment(effect, self.node_text(assignment), program=words[0].value)
@@ -385,6 +389,7 @@ class _Analyzer(_Expander, _CredentialFlow, _Assignments, _Functions):
             output = self.run_simple(
                 effect, words, feed, assignments=bool(assignments), network=network
             )
+        self.option_environment = exported
         output = self.credential_output(effect, words, prefixed, feed, output, writes, io.out)
         for write in writes:
             content = output.literal if write.stdout and output is not None else None
