@@ -333,6 +333,7 @@ def _alias(call: _Call) -> None:
         name, equals, _ = definition.value.partition("=")
         if equals:
             _script(call, definition.after("="), f"the alias {name}")
+            call.analyzer.define_alias(name, definition.after("=").display)
 
 
 def _eval(call: _Call) -> None:
