@@ -32,6 +32,7 @@ def _carrier(row: dict[str, Any]) -> Carrier:
         bool(row.get("attached", False)),
         bool(row.get("empties", False)),
         bool(row.get("before", False)),
+        tuple(row.get("defaults") or ()),
     )
 
 

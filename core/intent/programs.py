@@ -142,6 +142,7 @@ class Carrier:
     attached: bool = False  # the value is written onto the option (`7z x -oDIR`)
     empties: bool = False  # the folder is emptied first (`pytest --basetemp DIR`)
     before: bool = False  # the value is the operand before the word (`bcp "QUERY" queryout F`)
+    defaults: tuple[str, ...] = ()  # files read when no option names one (make's Makefile)
 
 
 @dataclass(frozen=True, slots=True)
