@@ -64,6 +64,7 @@ def _program(row: dict[str, Any]) -> Program:
         images=tuple(_carrier(r) for r in row.get("images") or ()),
         migrations=bool(row.get("migrations", False)),
         scratch_roots=tuple(str(root) for root in row.get("scratch_roots") or ()),
+        dry_run=tuple(_when(r) for r in row.get("dry_run") or ()),
     )
 
 

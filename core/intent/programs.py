@@ -173,6 +173,8 @@ class Program:
     images: tuple[Carrier, ...] = ()  # options whose value is a container image it runs
     migrations: bool = False  # a migration runner: a destructive verb unapplies migrations
     scratch_roots: tuple[str, ...] = ()  # its own file system's temporary folders (hdfs /tmp/)
+    # its own dry-run options (`rsync -n`, also in a cluster `-an`; `ansible-playbook --check`)
+    dry_run: tuple[When, ...] = ()
 
 
 def _under_root(path: str, roots: Sequence[str]) -> bool:
@@ -418,7 +420,7 @@ class Registry:
 
         if (args and all(arg in _INFO for arg in args)) or "--help" in args or "-help" in args:
             return verdict("read", "prints its version or help")
-        if self.is_dry_run(args):
+        if self.is_dry_run(args) or any(when.holds(parts, args) for when in program.dry_run):
             return verdict("read", "a dry run: nothing is changed")
         for rule in program.rules:
             if rule.when.holds(parts, args, len(subcommand) + len(rest)):
@@ -542,8 +544,14 @@ class Registry:
             return False
         return all(arg in asked for arg in args)
 
-    def is_dry_run(self, args: Sequence[str]) -> bool:
-        return option_in_force(self.dry_run, args)
+    def is_dry_run(self, args: Sequence[str], program: Program | None = None) -> bool:
+        """A dry run by the options every program shares (--dry-run) or by its own (-n)."""
+        if option_in_force(self.dry_run, args):
+            return True
+        if program is None or not program.dry_run:
+            return False
+        parts = word_parts(command_words(program, unpinned(args, program.pins))[0])
+        return any(when.holds(parts, args) for when in program.dry_run)
 
     def _reads(self, parts: frozenset[str]) -> bool:
         reads = parts & self.vocabulary.get("read", frozenset())

@@ -184,7 +184,7 @@ def changes_nothing(program: str, args: Sequence[str]) -> str | None:
     table = registry()
     if table.prints_info_only(program, args):
         return ""
-    if table.is_dry_run(args):
+    if table.is_dry_run(args, table.lookup(program)):
         return "runs as a dry run: it reports and changes nothing"
     return None
 
