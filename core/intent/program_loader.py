@@ -18,6 +18,7 @@ from guardrails_core.intent.programs import (
     Rule,
     _when,
 )
+from guardrails_core.intent.saved_plans import SavedPlan
 from guardrails_core.yaml_data import load_yaml
 
 
@@ -65,6 +66,7 @@ def _program(row: dict[str, Any]) -> Program:
         migrations=bool(row.get("migrations", False)),
         scratch_roots=tuple(str(root) for root in row.get("scratch_roots") or ()),
         dry_run=tuple(_when(r) for r in row.get("dry_run") or ()),
+        saved_plan=SavedPlan(**row["saved_plan"]) if row.get("saved_plan") else None,
     )
 
 

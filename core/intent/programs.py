@@ -27,6 +27,7 @@ from guardrails_core.intent.option_spans import (
     span,
     values,
 )
+from guardrails_core.intent.saved_plans import SavedPlan
 from guardrails_core.locations import lexical_path, strictly_inside
 
 if TYPE_CHECKING:
@@ -173,8 +174,9 @@ class Program:
     images: tuple[Carrier, ...] = ()  # options whose value is a container image it runs
     migrations: bool = False  # a migration runner: a destructive verb unapplies migrations
     scratch_roots: tuple[str, ...] = ()  # its own file system's temporary folders (hdfs /tmp/)
-    # its own dry-run options (`rsync -n`, also in a cluster `-an`; `ansible-playbook --check`)
+    # its own dry-run options (`rsync -n`, also in a cluster: `rsync -an`)
     dry_run: tuple[When, ...] = ()
+    saved_plan: SavedPlan | None = None  # `terraform plan -out=F`, then `terraform apply F`
 
 
 def _under_root(path: str, roots: Sequence[str]) -> bool:

@@ -16,10 +16,10 @@ from typing import Any, Protocol
 
 import yaml
 
-from guardrails_core.intent import jinja_calls, makefiles, mongo
+from guardrails_core.intent import jinja_calls, makefiles, mongo, saved_plans
 from guardrails_core.intent.carried_commands import redis_lua, vim_commands
 from guardrails_core.intent.inline_scripts import prints_facts_only
-from guardrails_core.intent.program_args import given
+from guardrails_core.intent.program_args import command_words, given
 from guardrails_core.intent.program_loader import registry
 from guardrails_core.intent.programs import Carrier, Program, Verdict, home_form
 from guardrails_core.intent.registry_effects import record_effect
@@ -237,7 +237,11 @@ def _edited_models(call: Call, verdict: Verdict) -> None:
 
 
 def judge(call: Call, program: Program, bridge: Bridge) -> None:
-    verdict = registry().judge(program, [word.value for word in call.args])
+    args = [word.value for word in call.args]
+    if program.saved_plan is not None:  # `terraform apply tf.plan`: as it was planned
+        subcommand = command_words(program, args)[0]
+        args = saved_plans.arguments(call, program.saved_plan, subcommand)
+    verdict = registry().judge(program, args)
     fed = call.feed.literal if call.feed is not None else None
     for carrier in verdict.stdin[:1]:
         if carrier.language == "manifest":  # `kubectl apply -f - <<EOF`: the objects applied
