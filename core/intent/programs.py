@@ -77,6 +77,7 @@ EFFECTS = (
     "rollback",
     "mass-write",
     "host",
+    "host-schedule",
     "untrusted-code",
     "host-file",
     "host-root",
