@@ -15,8 +15,10 @@ from guardrails_core.model import Intent
 # `name other: prerequisites ; recipe` (not `X := value`, `X ::= value`)
 _RULE = re.compile(r"^([^\s:=#][^:=]*?)\s*::?(?!=)\s*(.*)$")
 _ASSIGNMENT = re.compile(r"^\s*(?:export\s+|override\s+)?[\w.]+\s*(?:[:+?!]|::)?=")
-# what decides the targets beyond the text: patterns, computed names, other makefiles
+# what decides the targets beyond the text (outside recipes): patterns, computed names, other
+# makefiles
 _UNRESOLVED = re.compile(r"%|\$[({]|^\s*-?s?include\s|^\.DEFAULT\s*:", re.MULTILINE)
+_OWN_MAKE = re.compile(r"\$[({]MAKE[)}]")  # a recipe's recursive make: make itself
 _MAKE_FUNCTIONS = re.compile(r"\$[({](?:shell|eval|file|guile)\s")
 # make's options whose value is the next word (-f FILE, -C DIR); -j and -l take an optional one
 _VALUE_OPTIONS = frozenset(
@@ -67,7 +69,7 @@ def recipes(text: str, goals: Sequence[str] | None) -> list[str]:
     current: list[str] = []
     for line in text.splitlines():
         if line.startswith("\t"):
-            command = line.strip().lstrip("@-+").strip()
+            command = _OWN_MAKE.sub("make", line.strip().lstrip("@-+").strip())
             if command:
                 every.append(command)
                 for name in current:
@@ -90,7 +92,8 @@ def recipes(text: str, goals: Sequence[str] | None) -> list[str]:
         if first is None:
             first = next((name for name in current if not name.startswith(".")), None)
     wanted = list(goals or ()) or ([first] if first else [])
-    if goals is None or _UNRESOLVED.search(text) or any(goal not in rules for goal in wanted):
+    outside = "\n".join(line for line in text.splitlines() if not line.startswith("\t"))
+    if goals is None or _UNRESOLVED.search(outside) or any(goal not in rules for goal in wanted):
         return every
     ran: list[str] = []
     seen: set[str] = set()
