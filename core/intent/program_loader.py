@@ -18,6 +18,7 @@ from guardrails_core.intent.programs import (
     Rule,
     _when,
 )
+from guardrails_core.intent.saved_plans import SavedPlan
 from guardrails_core.yaml_data import load_yaml
 
 
@@ -32,6 +33,7 @@ def _carrier(row: dict[str, Any]) -> Carrier:
         bool(row.get("attached", False)),
         bool(row.get("empties", False)),
         bool(row.get("before", False)),
+        tuple(row.get("defaults") or ()),
     )
 
 
@@ -64,6 +66,8 @@ def _program(row: dict[str, Any]) -> Program:
         migrations=bool(row.get("migrations", False)),
         scratch_roots=tuple(str(root) for root in row.get("scratch_roots") or ()),
         env_options=tuple(str(form) for form in row.get("env_options") or ()),
+        dry_run=tuple(_when(r) for r in row.get("dry_run") or ()),
+        saved_plan=SavedPlan(**row["saved_plan"]) if row.get("saved_plan") else None,
     )
 
 

@@ -27,6 +27,7 @@ from guardrails_core.intent.option_spans import (
     span,
     values,
 )
+from guardrails_core.intent.saved_plans import SavedPlan
 from guardrails_core.locations import lexical_path, strictly_inside
 
 if TYPE_CHECKING:
@@ -76,6 +77,7 @@ EFFECTS = (
     "rollback",
     "mass-write",
     "host",
+    "host-schedule",
     "untrusted-code",
     "host-file",
     "host-root",
@@ -142,6 +144,7 @@ class Carrier:
     attached: bool = False  # the value is written onto the option (`7z x -oDIR`)
     empties: bool = False  # the folder is emptied first (`pytest --basetemp DIR`)
     before: bool = False  # the value is the operand before the word (`bcp "QUERY" queryout F`)
+    defaults: tuple[str, ...] = ()  # files read when no option names one (make's Makefile)
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +176,9 @@ class Program:
     migrations: bool = False  # a migration runner: a destructive verb unapplies migrations
     scratch_roots: tuple[str, ...] = ()  # its own file system's temporary folders (hdfs /tmp/)
     env_options: tuple[str, ...] = ()  # variables it reads as options (program_args.env_args)
+    # its own dry-run options (`rsync -n`, also in a cluster: `rsync -an`)
+    dry_run: tuple[When, ...] = ()
+    saved_plan: SavedPlan | None = None  # `terraform plan -out=F`, then `terraform apply F`
 
 
 def _under_root(path: str, roots: Sequence[str]) -> bool:
@@ -418,7 +424,7 @@ class Registry:
 
         if (args and all(arg in _INFO for arg in args)) or "--help" in args or "-help" in args:
             return verdict("read", "prints its version or help")
-        if self.is_dry_run(args):
+        if self.is_dry_run(args) or any(when.holds(parts, args) for when in program.dry_run):
             return verdict("read", "a dry run: nothing is changed")
         for rule in program.rules:
             if rule.when.holds(parts, args, len(subcommand) + len(rest)):
@@ -542,8 +548,14 @@ class Registry:
             return False
         return all(arg in asked for arg in args)
 
-    def is_dry_run(self, args: Sequence[str]) -> bool:
-        return option_in_force(self.dry_run, args)
+    def is_dry_run(self, args: Sequence[str], program: Program | None = None) -> bool:
+        """A dry run by the options every program shares (--dry-run) or by its own (-n)."""
+        if option_in_force(self.dry_run, args):
+            return True
+        if program is None or not program.dry_run:
+            return False
+        parts = word_parts(command_words(program, unpinned(args, program.pins))[0])
+        return any(when.holds(parts, args) for when in program.dry_run)
 
     def _reads(self, parts: frozenset[str]) -> bool:
         reads = parts & self.vocabulary.get("read", frozenset())

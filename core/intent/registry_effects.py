@@ -105,6 +105,9 @@ def record_effect(call: Call, program: Program, verdict: Verdict) -> None:
             call.add(Intent.PRIVILEGE, f"{what}: {done} with the server's own rights")
         elif effect == "audit-off":
             call.add(Intent.PRIVILEGE, f"{what}: what is done from now on goes unrecorded")
+    elif effect == "host-schedule":  # as a file written under /etc/cron.d: planted on the host
+        call.add(Intent.HOST_ACCESS, what)
+        call.add(Intent.DYNAMIC, f"{what}: they run later, outside this run")
     elif effect == "untrusted-code":  # code no one vouches for, run on this host
         call.add(Intent.HOST_ACCESS, what)
         call.add(Intent.UNKNOWN, f"{what}: what it runs is not known")

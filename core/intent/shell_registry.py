@@ -16,10 +16,10 @@ from typing import Any, Protocol
 
 import yaml
 
-from guardrails_core.intent import jinja_calls, mongo
+from guardrails_core.intent import jinja_calls, makefiles, mongo, saved_plans
 from guardrails_core.intent.carried_commands import redis_lua, vim_commands
 from guardrails_core.intent.inline_scripts import prints_facts_only
-from guardrails_core.intent.program_args import CAMEL, env_args
+from guardrails_core.intent.program_args import CAMEL, command_words, env_args, given
 from guardrails_core.intent.program_loader import registry
 from guardrails_core.intent.programs import Carrier, Program, Verdict, home_form
 from guardrails_core.intent.registry_effects import record_effect
@@ -72,6 +72,7 @@ class Bridge:
     # a local file (or, True, a folder) it writes, judged as any write there
     write: Callable[[Any, Any, str, Carrier], None]
     run_file: Callable[[Any, Any], bool]  # a file of code it runs (a payload when fetched)
+    written: Callable[[Any, Any], Any]  # the text this script wrote to a file (None: not known)
 
 
 def is_scratch(path: str) -> bool:
@@ -185,7 +186,7 @@ def changes_nothing(program: str, args: Sequence[str]) -> str | None:
     table = registry()
     if table.prints_info_only(program, args):
         return ""
-    if table.is_dry_run(args):
+    if table.is_dry_run(args, table.lookup(program)):
         return "runs as a dry run: it reports and changes nothing"
     return None
 
@@ -238,9 +239,12 @@ def _edited_models(call: Call, verdict: Verdict) -> None:
 
 
 def judge(call: Call, program: Program, bridge: Bridge) -> None:
-    given = [word.value for word in call.args]
+    args = [word.value for word in call.args]
+    if program.saved_plan is not None:  # `terraform apply tf.plan`: as it was planned
+        subcommand = command_words(program, args)[0]
+        args = saved_plans.arguments(call, program.saved_plan, subcommand)
     verdict = registry().judge(
-        program, [*env_args(program.env_options, call.analyzer.option_environment), *given]
+        program, [*env_args(program.env_options, call.analyzer.option_environment), *args]
     )
     fed = call.feed.literal if call.feed is not None else None
     for carrier in verdict.stdin[:1]:
@@ -261,7 +265,7 @@ def judge(call: Call, program: Program, bridge: Bridge) -> None:
         elif carrier.language == "shell":  # `echo 'rm -rf /x' | at now`: a script run later
             bridge.script(call, fed, f"{call.prog} (from {call.stdin()})")
         elif carrier.language == "make":  # `make -f - <<< $'all:\n\trm -rf x'`: its recipes
-            _makefile(call, fed, bridge)
+            makefiles.run_recipes(call, fed, makefiles.targets(call.args), bridge.script)
         elif carrier.language == "cron":  # `echo '* * * * * cmd' | crontab -`: each line's command
             for line in fed.value.splitlines():
                 command = _CRON_LINE.match(line)
@@ -272,7 +276,9 @@ def judge(call: Call, program: Program, bridge: Bridge) -> None:
     # A console that reads stdin runs what it is fed (analysed above); a scheduler runs it later.
     reads_stdin = bool(verdict.stdin) and call.feed is not None
     deferred = any(carrier.language in _DEFERRED_LANGUAGES for carrier in verdict.stdin)
-    if not (reads_stdin and not deferred and verdict.effect in ("dynamic", "unknown")):
+    # what a target named for deleting does is judged from its recipe when the makefile is seen
+    seen = verdict.effect == "unseen-destroy" and not _hidden_code(call, program, verdict, bridge)
+    if not (reads_stdin and not deferred and verdict.effect in ("dynamic", "unknown")) and not seen:
         record_effect(call, program, verdict)
     _generated_migrations(call, program, verdict)
     _edited_models(call, verdict)
@@ -305,6 +311,8 @@ def judge(call: Call, program: Program, bridge: Bridge) -> None:
         for value in _values(call.args, carrier):
             _code(call, carrier, value, bridge)
     switched_run(call, call.args, program)  # `-c '{"full_refresh": true}'`, `--param x=1`
+    for carrier in _default_files(program, call):  # `make`: ./Makefile, if this script wrote it
+        makefiles.read_default(call, carrier.defaults, bridge)
     for carrier in verdict.writes:  # `oci os object get --file ~/.bashrc`, `gpg -o FILE`
         for value in _values(call.args, carrier):
             how = f"{call.prog} {' '.join(verdict.subcommand)}".strip()
@@ -347,6 +355,31 @@ def _manifest(call: Call, text: str) -> None:
             call.add(Intent.HOST_ACCESS, f"{call.prog} applies the {kind} {name} with {host}")
 
 
+def _hidden_code(call: Call, program: Program, verdict: Verdict, bridge: Bridge) -> bool:
+    """Whether the code it runs from files (make's makefile) is out of view: a makefile this
+    script wrote is seen."""
+    for carrier in verdict.code:
+        if carrier.language == "makefile":
+            return not makefiles.written(call, _values(call.args, carrier), bridge)
+    for carrier in _default_files(program, call):
+        paths = [type(call.name).literal(name) for name in carrier.defaults]
+        return not makefiles.written(call, paths, bridge)
+    return True
+
+
+def _default_files(program: Program, call: Call) -> list[Carrier]:
+    """Carriers of files of code read when no option names one (make's Makefile)."""
+    args = [word.value for word in call.args]
+    parts = frozenset(arg.lower() for arg in args)
+    return [
+        carrier
+        for carrier in program.code
+        if carrier.defaults
+        and carrier.when.holds(parts, args)
+        and not any(given(option, args) for option in carrier.options)
+    ]
+
+
 def _host_fields(node: Any, fields: frozenset[str]) -> str | None:
     if isinstance(node, dict):
         for key, value in node.items():
@@ -358,17 +391,6 @@ def _host_fields(node: Any, fields: frozenset[str]) -> str | None:
     elif isinstance(node, list):
         return next((found for item in node if (found := _host_fields(item, fields))), None)
     return None
-
-
-def _makefile(call: Call, fed: Any, bridge: Bridge) -> None:
-    """A makefile's recipe lines (tab-indented, after an optional @ - +) are shell commands;
-    make's own functions ($(shell ...), $(eval ...)) run what is not visible as text."""
-    for line in fed.value.splitlines():
-        if line.startswith("\t") and line.strip():
-            command = line.strip().lstrip("@-+").strip()
-            bridge.script(call, type(fed).literal(command), f"{call.prog} recipe")
-    if re.search(r"\$[({](?:shell|eval|file|guile)\s", fed.value):
-        call.add(Intent.DYNAMIC, f"{call.prog} runs make functions that are not analysed")
 
 
 def credential_option(program: str, args: Sequence[str]) -> str | None:
@@ -527,7 +549,12 @@ def _code(call: Call, carrier: Carrier, value: Any, bridge: Bridge) -> None:
         if value.value not in ("-", "/dev/stdin") and not bridge.run_file(call, value):
             call.add(Intent.UNKNOWN, f"{call.prog} runs the code in {value.display}, not seen here")
     elif language == "make":  # make --eval='t:\n\tcmd': a makefile given as text
-        _makefile(call, value, bridge)
+        makefiles.run_recipes(call, value, None, bridge.script)
+    elif language == "makefile":  # make -f FILE
+        if value.value not in ("-", "/dev/stdin") and not makefiles.read_makefile(
+            call, value, bridge
+        ):
+            call.add(Intent.UNKNOWN, f"{call.prog} runs the code in {value.display}, not seen here")
     elif not value.dynamic and prints_facts_only(language, value.value):
         call.add(Intent.READ, f"{call.prog} runs inline code that only prints facts")
     else:

@@ -21,6 +21,7 @@ from guardrails_core.intent.shell.options import (
     _Parsed,
     _words,
 )
+from guardrails_core.intent.shell.startup_files import startup_sql
 from guardrails_core.intent.shell.words import (
     _PAYLOAD,
     EXPANSION_PLACEHOLDER,
@@ -159,6 +160,8 @@ def _run_sql_client(call: _Call, client: _SqlClient, parsed: _Parsed) -> None:
     # server it is an export, like a dump.
     call.stdout = _Feed(_Origin.DUMP, f"query results from {call.prog}")
     _output_files(call, client, parsed)
+    for name, text in startup_sql(call):  # runs first, whatever SQL it is given
+        _embed_sql(call, client, text, f" from its start-up file {name} (written above)")
     sql = parsed.values(*client.sql_options)
     if client.sql_operands_from is not None:
         sql.extend(parsed.operands[client.sql_operands_from :])

@@ -44,14 +44,23 @@ def _run_file(call: _Call, script: _Word) -> bool:
     if script.origin:
         _payload(call, script.origin, script.source or script.display)
         return True
-    written = call.analyzer.produced_by(script)
-    if written is not None and written.literal is not None and not written.origin & _PAYLOAD:
-        _script(call, written.literal, f"{script.display} (written above)")
+    text = _written_text(call, script)
+    if text is not None:
+        _script(call, text, f"{script.display} (written above)")
         return True
+    written = call.analyzer.produced_by(script)
     if written is not None:
         _payload(call, written.origin, f"{written.description}, saved as {script.display}")
         return True
     return False
+
+
+def _written_text(call: _Call, path: _Word) -> _Word | None:
+    """The text this script wrote to the file, when it is known and no payload."""
+    written = call.analyzer.produced_by(path)
+    if written is not None and written.literal is not None and not written.origin & _PAYLOAD:
+        return written.literal
+    return None
 
 
 def _payload(call: _Call, origin: _Origin, source: str, what: str = "code") -> None:
@@ -334,6 +343,7 @@ def _alias(call: _Call) -> None:
         name, equals, _ = definition.value.partition("=")
         if equals:
             _script(call, definition.after("="), f"the alias {name}")
+            call.analyzer.define_alias(name, definition.after("=").display)
 
 
 def _eval(call: _Call) -> None:
@@ -488,6 +498,7 @@ _BRIDGE = shell_registry.Bridge(
     statements=_sql_arguments,
     write=_write_file,
     run_file=_run_file,
+    written=_written_text,
 )
 
 

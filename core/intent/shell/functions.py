@@ -6,12 +6,13 @@ its arguments unknown."""
 from __future__ import annotations
 
 import re
+import shlex
 from typing import TYPE_CHECKING
 
 from tree_sitter import Node
 
 if TYPE_CHECKING:
-    from guardrails_core.intent.shell.words import _Feed, _Io, _Word
+    from guardrails_core.intent.shell.words import _Effect, _Feed, _Io, _Out, _Word
 
 # A body that moves or resets its arguments (`shift`, `set -- x`) does not see them as $1..$9.
 _MOVES_ARGUMENTS = re.compile(r"\bshift\b|\bset\s+--")
@@ -76,3 +77,43 @@ class _Functions:
             self.statement(body, io)
         finally:
             self.in_body -= 1
+
+
+class _Aliases:
+    """Aliases of the script (``alias tidy='rm -rf'``): a command starting with one is read as
+    the shell reads it, the alias's value in place of the name (``tidy /data`` is ``rm -rf
+    /data``). Kept as facts, so a nested script (eval, source) sees them too."""
+
+    if TYPE_CHECKING:
+        text: str
+
+        def fact(self, key: str) -> str | None: ...
+
+        def note_fact(self, key: str, value: str) -> None: ...
+
+        def nested_shell(
+            self, effect: _Effect, script: str, out: _Out | None = None
+        ) -> _Feed | None: ...
+
+    def define_alias(self, name: str, value: str) -> None:
+        self.note_fact(f"alias {name}", value)
+
+    def call_alias(self, name: _Word, arguments: list[_Word], effect: _Effect) -> _Feed | bool:
+        """The command's output when `name` is an alias (True when it has none); False when it
+        is not one. An alias is not expanded again inside its own value (`alias ls='ls -F'`)."""
+        key = f"alias {name.value}"
+        value = self.fact(key)
+        if name.dynamic or not value:
+            return False
+        self.note_fact(key, "")
+        try:
+            output = self.nested_shell(effect, f"{value} {self.words_text(arguments)}")
+        finally:
+            self.note_fact(key, value)
+        return True if output is None else output
+
+    def words_text(self, words: list[_Word]) -> str:
+        spans = [word.span for word in words]
+        if words and all(span is not None for span in spans):
+            return self.text[spans[0][0] : spans[-1][1]]  # type: ignore[index]
+        return " ".join(word.display if word.dynamic else shlex.quote(word.value) for word in words)

@@ -28,7 +28,7 @@ from guardrails_core.intent.shell.files import (
     _planted_commands,
     _record_write,
 )
-from guardrails_core.intent.shell.functions import _Functions
+from guardrails_core.intent.shell.functions import _Aliases, _Functions
 from guardrails_core.intent.shell.history import _history_variable
 from guardrails_core.intent.shell.listings import while_loop
 from guardrails_core.intent.shell.model_edits import note_model_edits
@@ -74,7 +74,7 @@ _SALVAGEABLE = (
 )
 
 
-class _Analyzer(_Expander, _CredentialFlow, _Assignments, _Functions):
+class _Analyzer(_Expander, _CredentialFlow, _Assignments, _Functions, _Aliases):
     """One pass over one script. Statements are emitted into the current sink, in order."""
 
     def __init__(
@@ -451,6 +451,10 @@ class _Analyzer(_Expander, _CredentialFlow, _Assignments, _Functions):
         effect.operation = program
         if name.origin & _Origin.DECODED:  # a decoded literal: a payload, yet readable
             _payload(call, name.origin, name.source)
+        aliased = self.call_alias(name, call.args, effect)
+        if aliased:
+            call.stdout = None if aliased is True else aliased
+            return
         if self.call_function(written, call.args, _Io(feed=call.feed)):
             return  # a shell function of this script: its body is read with the arguments
         if self.fact(f"function {written}") is not None:

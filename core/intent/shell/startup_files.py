@@ -1,0 +1,67 @@
+"""SQL clients' start-up files (rules/client_startup.yaml): SQL this script wrote to one runs
+before the SQL the client is given, so it is judged as part of that run."""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from guardrails_core.intent.shell.words import _Word
+from guardrails_core.yaml_data import load_yaml
+
+if TYPE_CHECKING:
+    from guardrails_core.intent.shell.options import _Call
+
+_RULES = Path(__file__).parent.parent / "rules" / "client_startup.yaml"
+
+
+@dataclass(frozen=True, slots=True)
+class _Startup:
+    files: tuple[str, ...]
+    key: str | None
+    skip: frozenset[str]
+
+
+@functools.cache
+def _clients() -> dict[str, _Startup]:
+    data = load_yaml(_RULES.read_text(encoding="utf-8"))
+    table: dict[str, _Startup] = {}
+    for row in data["clients"]:
+        startup = _Startup(tuple(row["files"]), row.get("key"), frozenset(row.get("skip") or ()))
+        table.update(dict.fromkeys(row["names"], startup))
+    return table
+
+
+def startup_sql(call: _Call) -> list[tuple[str, _Word]]:
+    """(file, SQL) for each start-up file of this client that the script wrote, when the call
+    reads start-up files."""
+    startup = _clients().get(call.prog)
+    if startup is None or any(word.value in startup.skip for word in call.args):
+        return []
+    found = []
+    for name in startup.files:
+        written = call.analyzer.produced_by(_Word.literal(name))
+        if written is None or written.literal is None:
+            continue
+        text = written.literal
+        if startup.key is not None:
+            text = _Word.literal("\n".join(_values(text.value, startup.key)))
+        if text.value.strip():
+            found.append((name, text))
+    return found
+
+
+def _values(text: str, key: str) -> list[str]:
+    """An option file's values of `key` (`init-command` and `init_command` alike)."""
+    spelled = "[-_]".join(re.escape(part) for part in re.split("[-_]", key))
+    pattern = re.compile(rf"(?im)^\s*{spelled}\s*=\s*(.*?)\s*$")
+    values = []
+    for match in pattern.finditer(text):
+        value = match.group(1)
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values.append(value)
+    return values
