@@ -48,6 +48,9 @@ _AGGREGATES = frozenset({"group_concat", "string_agg", "listagg"})
 _CHARACTER_FUNCTIONS = frozenset({"chr", "char", "nchar"})
 # What stands for a piece of dynamic SQL known only at run time, when the rest is read.
 VISIBLE_PLACEHOLDER = "dynamic_part"
+# What stands for a name quoted at run time (%I, quote_ident, QUOTENAME): one identifier,
+# named as any other run-time piece is in the objects reported.
+IDENTIFIER_PLACEHOLDER = VISIBLE_PLACEHOLDER
 _PARTIAL = "#visible"  # texts key suffix: a variable's text with placeholders
 # Dialects where `SELECT @v = expression` assigns the variable (elsewhere it compares).
 SELECT_ASSIGNS = frozenset({"tsql", "fabric"})
@@ -115,9 +118,68 @@ def assembled_text(statement: _Statement, node: exp.Expr | None, what: str) -> s
     text = fold_text(node, statement.texts)
     if text is not None and not _plain_literal(node):
         statement.add(I.DYNAMIC, f"{what} runs SQL assembled at run time (read here as folded)")
+    if text is None and (template := identifier_template(node, statement.texts)) is not None:
+        _judge_named_at_run_time(statement, template, what)
+        return template
     if text is None:
         _visible_parts(statement, visible_text(node, statement.texts), what)
     return text
+
+
+def identifier_template(node: exp.Expr | None, texts: dict[str, str]) -> str | None:
+    """Dynamic SQL text whose only run-time pieces are identifiers (`format('ANALYZE %I.%I', s,
+    t)`, `'DROP TABLE ' || quote_ident(t)`, QUOTENAME(@t)), each written as a placeholder name:
+    quoting makes the piece one name, so the statement around it is known."""
+    if node is None:
+        return None
+    marked = node.copy().transform(lambda part: _name_placeholder(part, texts))
+    if marked.find(exp.Literal) is None or IDENTIFIER_PLACEHOLDER not in marked.sql():
+        return None
+    return fold_text(marked, texts)
+
+
+def _name_placeholder(part: exp.Expr, texts: dict[str, str]) -> exp.Expr:
+    placeholder = exp.Literal.string(IDENTIFIER_PLACEHOLDER)
+    function = part.expression if isinstance(part, exp.Dot) else part
+    package = part.this.name.lower() if isinstance(part, exp.Dot) else ""
+    if isinstance(function, exp.Func) and not isinstance(function, exp.Format):
+        name = (
+            function.name if isinstance(function, exp.Anonymous) else function.sql_name()
+        ).lower()
+        quoting = package in _IDENTIFIER_FUNCTIONS or name in _IDENTIFIER_FUNCTIONS
+        return placeholder if quoting and fold_text(part, texts) is None else part
+    if not isinstance(part, exp.Format) or (pattern := fold_text(part.this, texts)) is None:
+        return part
+    pieces = split_format(pattern, list(part.expressions))
+    if pieces is None:
+        return part
+    values = [
+        placeholder if spec.endswith("I") and fold_text(value, texts) is None else value
+        for spec, value in (piece for piece in pieces if not isinstance(piece, str))
+    ]
+    return exp.Format(this=exp.Literal.string(pattern), expressions=values)
+
+
+#: What a template's statement may do and still run unreviewed, whichever names it is given.
+_NAME_BLIND_INTENTS = frozenset({I.READ})
+
+
+def _judge_named_at_run_time(statement: _Statement, template: str, what: str) -> None:
+    """A statement whose names alone come at run time (the caller embeds what it does): a read,
+    an ANALYZE or a VACUUM is that whichever tables it names; anything else stays dynamic, and a
+    delete is a delete from as many tables as the names stand for."""
+    if statement.depth >= MAX_DEPTH:
+        return
+    inner = analyze_nested(template, statement.dialect_name, depth=statement.depth + 1)
+    intents = {intent for effect in inner for intent in effect.intents}
+    if not inner or not intents <= _NAME_BLIND_INTENTS:
+        statement.add(I.DYNAMIC, f"{what} runs SQL naming objects at run time: {template[:80]}")
+    if I.DELETE in intents:
+        statement.add(
+            I.MASS_MUTATION,
+            f"{what} deletes from objects named only at run time ({template[:80]}): whichever "
+            "tables the names stand for, as many as it runs for",
+        )
 
 
 def visible_variable(texts: dict[str, str], name: str) -> str | None:

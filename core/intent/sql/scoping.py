@@ -28,7 +28,7 @@ from guardrails_core.intent.sql.key_exclusions import all_but_one_key
 from guardrails_core.intent.sql.outer_columns import outer_membership
 from guardrails_core.intent.sql.ranked_keys import every_copy
 from guardrails_core.intent.sql.script_constants import with_constants
-from guardrails_core.intent.sql.self_join_dedupe import keeps_top_copy
+from guardrails_core.intent.sql.self_join_dedupe import keeps_no_copy, keeps_top_copy
 from guardrails_core.intent.sql.statement import (
     _Statement,
 )
@@ -111,6 +111,15 @@ def _check_condition(
             I.MASS_MUTATION,
             f"{verb}'s WHERE ({condition.sql()[:80]}) never looks at a column of the row it "
             "changes, so it holds for all rows or none: scoping is not proven",
+        )
+    elif (
+        truth is None
+        and verb == "DELETE"
+        and (kept_none := keeps_no_copy(folded, target, _mirrors(node, target, index)))
+    ):
+        statement.add(
+            I.MASS_MUTATION,
+            f"DELETE's self-join ({condition.sql()[:80]}) {kept_none}, the one meant to stay too",
         )
     elif (
         truth is None

@@ -94,8 +94,9 @@ def _special_execute(statement: _Statement, command: _Command) -> bool:
         return True
     if len(command.tokens) > 1 and command.tokens[1].token_type is TokenType.L_PAREN:
         pieces = command.tokens[2:]
-        literal = _concatenated_literal(pieces) or _folded(statement, command, 1)
-        if literal is not None and pieces[1].token_type is not TokenType.R_PAREN:
+        concatenated = _concatenated_literal(pieces)  # _folded names what it folds itself
+        literal = concatenated or _folded(statement, command, 1)
+        if concatenated is not None and pieces[1].token_type is not TokenType.R_PAREN:
             statement.add(I.DYNAMIC, "EXEC (...) runs SQL assembled from pieces at run time")
         _dynamic_text(statement, literal, "EXEC (...)")
         return True
