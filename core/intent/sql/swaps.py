@@ -154,6 +154,7 @@ def full_copies(effects: list[StatementEffect]) -> list[StatementEffect]:
     Not when anything writes t between the copy and the drop (those rows would go), nor when the
     rename does not follow."""
     empty: set[str] = set()
+    declared: dict[str, list[str]] = {}  # a table the script created -> its columns, in order
     full: dict[str, tuple[str, int]] = {}  # copy -> (the table it holds every row of, where)
     drops: dict[str, int] = {}  # dropped table -> the drop's position
     spared: set[int] = set()
@@ -162,10 +163,12 @@ def full_copies(effects: list[StatementEffect]) -> list[StatementEffect]:
         operation = effect.operation.upper()
         written = {key for key, o in tables.items() if o.action in (A.WRITE, A.DELETE)}
         if operation.startswith("CREATE TABLE") and I.WRITE not in effect.intents:
-            empty.update(key for key, o in tables.items() if o.action is A.CREATE)
+            created = [key for key, o in tables.items() if o.action is A.CREATE]
+            empty.update(created)
+            declared.update(dict.fromkeys(created, _declared_columns(effect)))
         elif operation == "INSERT" and len(written) == 1 and written <= empty:
             copy = next(iter(written))
-            source = _whole_copy_source(effect, tables)
+            source = _whole_copy_source(effect, tables, declared.get(copy, []))
             if source is not None:
                 full[copy] = (source, position)
             empty.discard(copy)
@@ -203,8 +206,21 @@ def _rebuilt(effect: StatementEffect) -> StatementEffect:
     return updated(effect, {"objects": objects, "findings": (*effect.findings, finding)})
 
 
-def _whole_copy_source(effect: StatementEffect, tables: dict[str, Any]) -> str | None:
-    """The table an `INSERT INTO copy [(cols)] SELECT * | cols FROM source` copies whole."""
+def _declared_columns(effect: StatementEffect) -> list[str]:
+    """The columns `CREATE TABLE t (a ..., b ...)` declares, in order."""
+    tree = tree_of(effect)
+    schema = tree.this if isinstance(tree, exp.Create) else None
+    if not isinstance(schema, exp.Schema):
+        return []
+    return [c.name.lower() for c in schema.expressions if isinstance(c, exp.ColumnDef)]
+
+
+def _whole_copy_source(
+    effect: StatementEffect, tables: dict[str, Any], declared: list[str]
+) -> str | None:
+    """The table an `INSERT INTO copy [(cols)] SELECT * | cols FROM source` copies whole;
+    without a column list, the columns are those the script declared for the copy
+    (`declared`: SQLite's rebuild recipe `INSERT INTO new_t SELECT a, b FROM t`)."""
     read = [key for key, o in tables.items() if o.action is A.READ]
     tree = tree_of(effect)
     query = tree.expression if isinstance(tree, exp.Insert) else None
@@ -221,7 +237,7 @@ def _whole_copy_source(effect: StatementEffect, tables: dict[str, Any]) -> str |
         return read[0]
     into = tree.this if isinstance(tree, exp.Insert) else None
     columns = into.expressions if isinstance(into, exp.Schema) else []
-    names = [c.name.lower() for c in columns]
+    names = [c.name.lower() for c in columns] or declared
     chosen = [c.name.lower() if isinstance(c, exp.Column) else "" for c in selected]
     return read[0] if names and names == chosen else None
 
