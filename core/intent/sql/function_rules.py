@@ -45,6 +45,9 @@ class FunctionRule:
     # holds a credential (the shell's rule, rules/programs.yaml environment.credentials) makes
     # reading it privilege too.
     credential_argument: bool = False
+    # Where the SQL text a runs_sql call runs stands (1 for the first argument), when it is not
+    # the last string: cron.schedule_in_database(job, schedule, command, database).
+    sql_argument: int | None = None
 
     def applies(self, arguments: str) -> bool:
         """The row's intents hold for a call with these arguments (written as SQL)."""
@@ -74,6 +77,7 @@ _ROW_KEYS = {
     "message",
     "argument",
     "runs_sql",
+    "sql_argument",
     "when_arguments",
     "passthrough",
     "bounded_when",
@@ -181,6 +185,9 @@ def _rule(where: str, row: dict[str, Any]) -> FunctionRule:
             f"{where}: passthrough, own_sessions and credential_argument are true or false; "
             "fix the row"
         )
+    sql_argument = row.get("sql_argument")
+    if sql_argument is not None and not (isinstance(sql_argument, int) and sql_argument >= 1):
+        raise FunctionRegistryError(f"{where}: sql_argument is a position from 1; fix the row")
     own_network = row.get("own_network")
     if own_network is not None and own_network not in _OWN_NETWORK_FORMS:
         raise FunctionRegistryError(
@@ -197,6 +204,7 @@ def _rule(where: str, row: dict[str, Any]) -> FunctionRule:
         own_sessions,
         own_network,
         credential_argument,
+        sql_argument,
     )
 
 

@@ -156,11 +156,8 @@ def _check_function(statement: _Statement, node: exp.Expr) -> None:
             statement.obj(rule.argument[0], rule.argument[1], strings[0])
         if rule.credential_argument and strings and names_credential(str(strings[0])):
             statement.add(I.PRIVILEGE, f"{name}(): {strings[0]} is named as a credential")
-        if rule.runs_sql_argument and len(strings) >= 2 and statement.depth < MAX_DEPTH:
-            # dblink's remote SQL: its dialect is unknown, so analyse it as PostgreSQL (dblink's).
-            statement.embed(analyze_nested(strings[-1], "postgres", depth=statement.depth + 1))
-        elif rule.runs_sql_argument:
-            _computed_remote_sql(statement, node, name)
+        if rule.runs_sql_argument:
+            _runs_sql_argument(statement, node, name, rule, strings)
         return
     if name in registry.sql_text:
         _dynamic_text(statement, _first_string_argument(node), f"{name}()")
@@ -173,6 +170,27 @@ def _check_function(statement: _Statement, node: exp.Expr) -> None:
             f"{statement.dialect_name} a function can change data, so this is a CALL whose "
             "body is not visible here",
         )
+
+
+def _runs_sql_argument(
+    statement: _Statement, node: exp.Expr, name: str, rule: FunctionRule, strings: list[object]
+) -> None:
+    """The SQL text the call runs, analysed when written out (`strings`: its string arguments).
+    Its dialect is unknown (dblink's remote SQL, pg_cron's job), so it is read as PostgreSQL."""
+    text = strings[-1] if len(strings) >= 2 else None
+    if rule.sql_argument is not None:
+        arguments = list(node.iter_expressions())
+        chosen = arguments[rule.sql_argument - 1] if len(arguments) >= rule.sql_argument else None
+        if isinstance(chosen, exp.Null):
+            return  # cron.alter_job(id, schedule, NULL, ...) keeps the job's command
+        written = isinstance(chosen, exp.RawString) or (
+            isinstance(chosen, exp.Literal) and chosen.is_string
+        )
+        text = chosen.this if written and chosen is not None else None
+    if text is not None and statement.depth < MAX_DEPTH:
+        statement.embed(analyze_nested(str(text), "postgres", depth=statement.depth + 1))
+    else:
+        _computed_remote_sql(statement, node, name)
 
 
 # A literal piece of a host name or network path: a UNC prefix (\\\\), a URL scheme, or a
