@@ -164,6 +164,17 @@ def _production_server(effect: _Effect, name: str, value: str, how: str, where: 
         )
 
 
+def judge_arguments(effect: _Effect, program: str, args: Sequence[str]) -> None:
+    """What a known program's arguments set beyond its registry row: the guard's own switches
+    given as options, connections stored for later runs."""
+    if guard_switches.guard_program(program):
+        for option, value, how in guard_switches.switched_options(args):
+            given = f"{option} {_clip(value)}"
+            what = "off" if how == "off" else "to a policy of the caller's choosing"
+            effect.add(Intent.PRIVILEGE, f"{program} {given} switches the guard's judging {what}")
+    stored_connection(effect, program, args)
+
+
 def stored_connection(effect: _Effect, program: str, args: Sequence[str]) -> None:
     """`airflow connections add dev_db --conn-uri postgres://...@prod-db.internal/shop`: a
     connection stored under a name that tasks use later, pointed at production."""

@@ -11,7 +11,7 @@ from tree_sitter import Node
 from guardrails_core.intent import shell_registry
 from guardrails_core.intent.shell.assignments import _Assignments, _reassigned
 from guardrails_core.intent.shell.credentials import _CredentialFlow, _Credentials
-from guardrails_core.intent.shell.environment import production_tests, stored_connection
+from guardrails_core.intent.shell.environment import judge_arguments, production_tests
 from guardrails_core.intent.shell.execution import _BRIDGE, _payload, _unknown
 from guardrails_core.intent.shell.expand import (
     _EXPANSIONS,
@@ -503,7 +503,7 @@ class _Analyzer(_Expander, _CredentialFlow, _Assignments, _Functions, _Aliases):
                 shell_registry.judge(call, known, _BRIDGE)
         elif known is not None:
             shell_registry.judge(call, known, _BRIDGE)
-            stored_connection(effect, program, values)
+            judge_arguments(effect, program, values)
         else:
             _unknown(call)
 
