@@ -325,6 +325,8 @@ def judge(call: Call, program: Program, bridge: Bridge) -> None:
                 runs_image(call, value, f" ({' '.join(verdict.subcommand)})")
     if verdict.command:
         inner = _command_words(call.args, program, verdict.command_at + program.positionals)
+        if program.runs and call.args:  # `access-guardrails dbt -- run-operation x`: dbt's words
+            inner = [type(call.args[0]).literal(program.runs), *inner]
         if inner and " " in inner[0].value.strip():  # tmux new 'cmd args': a shell string
             bridge.script(call, inner[0], f"{call.prog} {inner[0].display[:40]}")
         elif inner:

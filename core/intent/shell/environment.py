@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 import functools
 import ipaddress
+import itertools
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -172,7 +173,30 @@ def judge_arguments(effect: _Effect, program: str, args: Sequence[str]) -> None:
             given = f"{option} {_clip(value)}"
             what = "off" if how == "off" else "to a policy of the caller's choosing"
             effect.add(Intent.PRIVILEGE, f"{program} {given} switches the guard's judging {what}")
+        _contradicted_context(effect, args)
     stored_connection(effect, program, args)
+
+
+def _contradicted_context(effect: _Effect, args: Sequence[str]) -> None:
+    """`access-guardrails dbt --context environment=dev -- run --target prod`: the guard is
+    told one environment while the command it wraps works on one named for production, so
+    the rules that hold for production are not applied."""
+    told = {
+        value.partition("=")[2].lower()
+        for option, value in itertools.pairwise(args)
+        if option == "--context" and value.lower().startswith("environment=")
+    }
+    targets = {
+        value.lower() for option, value in itertools.pairwise(args) if option in ("--target", "-t")
+    }
+    production = shell_registry.environment("production")
+    named = {target for target in targets if set(re.split(r"[^a-z0-9]+", target)) & production}
+    if told and named and not told & named:
+        effect.add(
+            Intent.PRIVILEGE,
+            f"--context environment={sorted(told)[0]} tells the guard an environment that "
+            f"--target {sorted(named)[0]} contradicts: production's rules are not applied",
+        )
 
 
 def stored_connection(effect: _Effect, program: str, args: Sequence[str]) -> None:
