@@ -167,7 +167,7 @@ def _production_server(effect: _Effect, name: str, value: str, how: str, where: 
 
 def judge_arguments(effect: _Effect, program: str, args: Sequence[str]) -> None:
     """What a known program's arguments set beyond its registry row: the guard's own switches
-    given as options, connections stored for later runs."""
+    given as options, connections stored for later runs (databases created: dumps.py)."""
     if guard_switches.guard_program(program):
         for option, value, how in guard_switches.switched_options(args):
             given = f"{option} {_clip(value)}"
