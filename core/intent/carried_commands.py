@@ -39,6 +39,20 @@ def redis_lua(call: Call, value: Any, bridge: Bridge) -> None:
             bridge.line(call, [call.name, *words])
 
 
+# what a script may hold besides its calls and still do nothing else: names (return, local,
+# KEYS, ARGV), numbers, indexes, assignments and separators; no call, string or block
+_LUA_PLAIN = re.compile(r"[\s\w\[\].,;=]*")
+
+
+def lua_commands(script: str) -> list[str] | None:
+    """The commands of a script that does its redis.call commands and nothing else (each names
+    its command in literal strings, and what is around them calls nothing); None otherwise."""
+    names = [_lua_literal(arguments.split(",")[0]) for arguments in _LUA_CALL.findall(script)]
+    if not names or not _LUA_PLAIN.fullmatch(_LUA_CALL.sub(" ", script)):
+        return None
+    return [name for name in names if name] if all(names) else None
+
+
 def _lua_literal(expression: str) -> str | None:
     pieces = [_LUA_STRING.fullmatch(piece) for piece in expression.split("..")]
     if not all(pieces):

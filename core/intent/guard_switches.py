@@ -5,7 +5,8 @@ SQL clients that reach the audit store."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Sequence
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,38 @@ def switched(name: str, value: str) -> str | None:
     if values == _RUN_TIME:
         return "off" if value else None
     return "off" if value.strip().lower() in {str(v).lower() for v in values} else None
+
+
+def policy_file_written(path: str, text: str | None) -> str | None:
+    """How writing TEXT (None: not visible here) to PATH changes the gate's policy: "off" (the
+    policy found there lets everything run), "unseen", or None (not a policy file, or setting
+    one up)."""
+    table = _table()["policy_files"]
+    if not any(fnmatchcase(path, str(glob)) for glob in table["files"]):
+        return None
+    if text is None:
+        return "unseen"
+    return "off" if any(re.search(str(mark), text) for mark in table["marks"]) else None
+
+
+def switched_options(args: Sequence[str]) -> list[tuple[str, str, str]]:
+    """(option, value, how) for each option of the guard's judging command in ARGS (after the
+    program's name) that does what a switch variable does (`check --mode audit`)."""
+    table = _table()["options"]
+    if not args or args[0] not in table["commands"]:
+        return []
+    found = []
+    for at, word in enumerate(args):
+        option, equals, inline = word.partition("=")
+        values = table["values"].get(option)
+        if values is None:
+            continue
+        value = inline if equals else (args[at + 1] if at + 1 < len(args) else "")
+        if values == _ANY:
+            found.append((option, value, "elsewhere"))
+        elif value.strip().lower() in {str(v).lower() for v in values}:
+            found.append((option, value, "off"))
+    return found
 
 
 def guard_program(program: str) -> bool:

@@ -63,6 +63,7 @@ def _program(row: dict[str, Any]) -> Program:
         builds=tuple(Rule(_when(r.get("when")), r["effect"]) for r in row.get("builds") or ()),
         writes=tuple(_carrier(r) for r in row.get("writes") or ()),
         images=tuple(_carrier(r) for r in row.get("images") or ()),
+        runs=str(row.get("runs", "")),
         migrations=bool(row.get("migrations", False)),
         scratch_roots=tuple(str(root) for root in row.get("scratch_roots") or ()),
         env_options=tuple(str(form) for form in row.get("env_options") or ()),

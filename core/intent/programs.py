@@ -57,6 +57,7 @@ EFFECTS = (
     "destroy",
     "unseen-destroy",
     "unseen-delete",
+    "unseen-empty",
     "unmigrate",
     "drop-database",
     "delete",
@@ -173,6 +174,7 @@ class Program:
     builds: tuple[Rule, ...] = ()  # the first that holds decides (effect write: a dev target)
     writes: tuple[Carrier, ...] = ()  # options whose value is a local file it writes
     images: tuple[Carrier, ...] = ()  # options whose value is a container image it runs
+    runs: str = ""  # the program the command's words are given to (`access-guardrails dbt -- run`)
     migrations: bool = False  # a migration runner: a destructive verb unapplies migrations
     scratch_roots: tuple[str, ...] = ()  # its own file system's temporary folders (hdfs /tmp/)
     env_options: tuple[str, ...] = ()  # variables it reads as options (program_args.env_args)

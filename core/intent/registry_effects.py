@@ -55,11 +55,17 @@ def record_effect(call: Call, program: Program, verdict: Verdict) -> None:
     elif effect == "drop-database":
         call.add(Intent.DELETE, what)
         call.obj(ObjectKind.DATABASE, ObjectAction.DROP, name)
-    elif effect in ("delete", "unseen-delete"):
+    elif effect in ("delete", "unseen-delete", "unseen-empty"):
         call.add(Intent.DELETE, what)
-        if effect == "unseen-delete":  # deletes by its name; the statements it runs are not visible
+        if effect != "delete":  # deletes by its name; the statements it runs are not visible
             call.add(Intent.DYNAMIC, f"{what}: its statements are not visible here")
-        whole = kind in (ObjectKind.TABLE, ObjectKind.SCHEMA, ObjectKind.DATABASE)
+        if effect == "unseen-empty":  # named for truncating: every row of what it is given
+            call.add(Intent.MASS_MUTATION, f"{what}: every row of the tables it names")
+        whole = effect != "unseen-empty" and kind in (
+            ObjectKind.TABLE,
+            ObjectKind.SCHEMA,
+            ObjectKind.DATABASE,
+        )
         call.obj(kind, ObjectAction.DROP if whole else ObjectAction.DELETE, name)
         if any(word.dynamic or word.glob for word in call.args):
             call.add(Intent.MASS_MUTATION, f"{what}: which ones is only known at run time")

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 import yaml
 
 from guardrails_core.intent import jinja_calls, makefiles, mongo, saved_plans
-from guardrails_core.intent.carried_commands import redis_lua, vim_commands
+from guardrails_core.intent.carried_commands import lua_commands, redis_lua, vim_commands
 from guardrails_core.intent.inline_scripts import prints_facts_only
 from guardrails_core.intent.program_args import CAMEL, command_words, env_args, given
 from guardrails_core.intent.program_loader import registry
@@ -278,6 +278,9 @@ def judge(call: Call, program: Program, bridge: Bridge) -> None:
     deferred = any(carrier.language in _DEFERRED_LANGUAGES for carrier in verdict.stdin)
     # what a target named for deleting does is judged from its recipe when the makefile is seen
     seen = verdict.effect == "unseen-destroy" and not _hidden_code(call, program, verdict, bridge)
+    # a script that only reads (`EVAL "return redis.call('GET', KEYS[1])"`): its commands are
+    # judged one by one below, the script adds nothing to them
+    seen = seen or (verdict.effect == "dynamic" and _scripts_only_read(call, program, verdict))
     if not (reads_stdin and not deferred and verdict.effect in ("dynamic", "unknown")) and not seen:
         record_effect(call, program, verdict)
     _generated_migrations(call, program, verdict)
@@ -291,6 +294,10 @@ def judge(call: Call, program: Program, bridge: Bridge) -> None:
         if any(bridge.credential(word) for word in leaked):  # `--body "$(cat .env.prod)"`
             call.add(Intent.PRIVILEGE, f"{call.prog} sends the credential {sources} reads")
         call.obj(ObjectKind.URL, ObjectAction.EXPORT_TARGET, call.prog)
+    if verdict.effect == "export":  # `gh gist create ~/.aws/credentials`: a credential published
+        for word in call.args:
+            if not word.dynamic and file_classes(word.value) & {"secrets", "secret_variants"}:
+                call.add(Intent.PRIVILEGE, f"{call.prog} sends {word.display}, a credentials file")
     if program.archives:  # tar, zip: what it archives is read whole
         for word in call.args:
             call.reads_whole(word)
@@ -325,6 +332,8 @@ def judge(call: Call, program: Program, bridge: Bridge) -> None:
                 runs_image(call, value, f" ({' '.join(verdict.subcommand)})")
     if verdict.command:
         inner = _command_words(call.args, program, verdict.command_at + program.positionals)
+        if program.runs and call.args:  # `access-guardrails dbt -- run-operation x`: dbt's words
+            inner = [type(call.args[0]).literal(program.runs), *inner]
         if inner and " " in inner[0].value.strip():  # tmux new 'cmd args': a shell string
             bridge.script(call, inner[0], f"{call.prog} {inner[0].display[:40]}")
         elif inner:
@@ -365,6 +374,22 @@ def _hidden_code(call: Call, program: Program, verdict: Verdict, bridge: Bridge)
         paths = [type(call.name).literal(name) for name in carrier.defaults]
         return not makefiles.written(call, paths, bridge)
     return True
+
+
+def _scripts_only_read(call: Call, program: Program, verdict: Verdict) -> bool:
+    """Every script it runs is a Redis Lua script made of literal commands alone, each one of
+    the program's safe commands (GET, HGETALL)."""
+    scripts = [
+        value
+        for carrier in verdict.code
+        if carrier.language == "redis-lua"
+        for value in _values(call.args, carrier)
+    ]
+    commands = [None if v.dynamic else lua_commands(v.value) for v in scripts]
+    return bool(scripts) and all(
+        names is not None and all((name.lower(),) in program.safe for name in names)
+        for names in commands
+    )
 
 
 def _default_files(program: Program, call: Call) -> list[Carrier]:

@@ -35,7 +35,6 @@ STILL_BLOCKED: dict[str, str] = {
     "benign-shell-137": f"psql -f {_SQL_FILE}",
     "benign-shell-148": _RESTORE,
     "benign-shell-155": _RESTORE,
-    "benign-shell-156": _RESTORE,
     "benign-shell-245": f"psql -f {_SQL_FILE}",
     "benign-shell-361": "heredoc python: the pure-Python reader does not follow pathlib/json",
     "benign-shell-365": "jupyter nbconvert --execute runs a notebook's code",

@@ -94,7 +94,8 @@ def blank_client_commands(call: _Call, family: str, sql: str, dialect: str | Non
         piped = table.pipes.search(line) if table.pipes is not None else None
         if piped:
             _piped(call, piped.group(1).strip(), piped.group(0))
-            lines[number] = line[: piped.start()] + " " * (len(line) - piped.start())
+            end = piped.end()  # what follows the piped command on its line is SQL (mysql `;`)
+            lines[number] = line[: piped.start()] + " " * (end - piped.start()) + line[end:]
             continue
         action = table.action(command)
         if action is None and table.after_sql:

@@ -504,6 +504,7 @@ _SQL_CLIENTS: dict[str, _SqlClient] = {
         info_options=_options("-?"),
         variable_options=_options("-v"),
         variable_use="$({})",
+        meta="sqlcmd",
     ),
     "clickhouse-client": _SqlClient(
         "clickhouse",

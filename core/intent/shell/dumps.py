@@ -79,6 +79,10 @@ def _restore(call: _Call) -> None:
     if program == "pg_restore" and not parsed.has("-d", "--dbname"):
         _restore_script(call, parsed, source, dropping=parsed.has(*emptying))
         return
+    created = _created_here(call, parsed.values("-d", "--dbname"), parsed)
+    if created:  # what the dump holds, drops among it, lands in the new database alone
+        call.add(Intent.WRITE, f"{call.prog} loads {source} into {created}, created just before")
+        return
     call.add(Intent.WRITE, f"{call.prog} loads {source} into the database")
     call.add(Intent.DYNAMIC, f"the contents {call.prog} loads are not visible here")
     if parsed.has(*emptying) and not _local_development(parsed):
@@ -88,6 +92,40 @@ def _restore(call: _Call) -> None:
         call.add(Intent.MASS_MUTATION, dropped)
         if program in _RECREATES:
             call.add(Intent.SCHEMA_CHANGE, f"{call.prog} drops and recreates what it restores")
+
+
+def note_created_database(call: _Call) -> None:
+    """`createdb NAME`: a database this script made (on that host), empty but for its
+    template."""
+    parsed = _parse(call.args, _CREATEDB_VALUES)
+    after = str(getattr(call.analyzer, "text", ""))[call.effect.span[1] :]
+    if _FAILURE_TOLERATED.match(after):  # `createdb x || true`: x may have been there already
+        return
+    if parsed.operands and not parsed.operands[0].dynamic:
+        key = _created_key(parsed.operands[0].value, parsed)
+        call.analyzer.note_fact(key, parsed.operands[0].value)
+
+
+def _created_here(call: _Call, databases: list[_Word], parsed: _Parsed) -> str | None:
+    """The database the restore loads into, when this script created it (with --create the
+    archive's own database is made and loaded, -d only connects)."""
+    if not databases or databases[-1].dynamic or parsed.has("-C", "--create"):
+        return None
+    return call.analyzer.fact(_created_key(databases[-1].value, parsed))
+
+
+def _created_key(database: str, parsed: _Parsed) -> str:
+    hosts = parsed.values("-h", "--host")
+    port = parsed.values("-p", "--port")
+    where = f"{hosts[-1].value if hosts else ''}:{port[-1].value if port else ''}"
+    return f"database created {database} at {where}"
+
+
+_FAILURE_TOLERATED = re.compile(r"(?:\s*\d?>>?\s*\S+)*\s*\|\|")
+_CREATEDB_VALUES = _words(
+    "-D --tablespace -E --encoding -l --locale -O --owner -T --template -h --host -p --port "
+    "-U --username --maintenance-db --lc-collate --lc-ctype --icu-locale --strategy -S"
+)
 
 
 def _restore_script(call: _Call, parsed: _Parsed, source: str, *, dropping: bool) -> None:

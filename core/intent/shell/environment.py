@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import fnmatch
+import functools
 import ipaddress
+import itertools
 import re
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 from guardrails_core.intent import guard_switches, shell_registry
+from guardrails_core.intent.programs import home_form
 from guardrails_core.intent.shell.credentials import _to_task_log
 from guardrails_core.intent.shell.words import _clip, _Effect, _Word
 from guardrails_core.model import Intent, ObjectAction, ObjectKind
+from guardrails_core.yaml_data import load_yaml
 
 _PROXY_HOST = re.compile(r"^(?:[a-z][\w+.-]*://)?(?:[^@/]*@)?(\[[^\]]+\]|[^/:]+)", re.IGNORECASE)
 _OFF = frozenset(("0", "false", "no", "off"))
@@ -100,7 +106,11 @@ def env_file_retargeted(effect: _Effect, target: _Word, text: str, how: str) -> 
     a full host name: the app that loads the file now works on that server, which a person has
     to recognise (`DATABASE_URL=postgres://admin:pw@prod-db.internal/app`)."""
     classes = set() if target.dynamic else shell_registry.file_classes(target.value)
-    if not classes & {"secrets", "secret_variants"} or "templates" in classes:
+    if "templates" in classes:
+        return
+    if not target.dynamic and _connection_file(target.value):
+        _config_retargeted(effect, target.display, text, how)
+    if not classes & {"secrets", "secret_variants"}:
         return
     production = shell_registry.environment("production")
     for match in _SETTING.finditer(text):
@@ -116,6 +126,93 @@ def env_file_retargeted(effect: _Effect, target: _Word, text: str, how: str) -> 
                 f"{how} sets {name}={_clip(value)} in {target.display}: what loads it connects "
                 f"to {host}{' (named for production)' if named else ' with these credentials'}",
             )
+
+
+_CONNECTION_RULES = Path(__file__).parent.parent / "rules" / "connection_settings.yaml"
+
+
+@functools.cache
+def _connection_table() -> dict[str, Any]:
+    return dict(load_yaml(_CONNECTION_RULES.read_text(encoding="utf-8")))
+
+
+def _connection_file(path: str) -> bool:
+    home = home_form(path)
+    return any(fnmatch.fnmatchcase(home, str(g)) for g in _connection_table()["files"])
+
+
+def _config_retargeted(effect: _Effect, where: str, text: str, how: str) -> None:
+    """TEXT sets a tool's connection setting (`host: prod-db.internal` in profiles.yml, `host=`
+    in pg_service.conf) to a server off this host named for production."""
+    keys = "|".join(re.escape(str(key)) for key in _connection_table()["keys"])
+    settings = re.finditer(
+        rf"(?im)(?:^|[\s.;,{{\[])(?P<name>{keys})\s*[:=]\s*[\"']?(?P<value>[^\s\"',}}]+)", text
+    )
+    for match in settings:
+        _production_server(effect, match["name"], match["value"], f"{how} sets", where)
+
+
+def _production_server(effect: _Effect, name: str, value: str, how: str, where: str) -> None:
+    url = _ANY_URL.match(value)
+    host = (url["host"] if url else value).lower()
+    if not host or host in _LOOPBACK or "$" in value:
+        return
+    if set(re.split(r"[^a-z0-9]+", host)) & shell_registry.environment("production"):
+        effect.add(
+            Intent.UNKNOWN,
+            f"{how} {name} {_clip(value)} in {where}: what connects with it next works on "
+            f"{host} (named for production) under the name it had",
+        )
+
+
+def judge_arguments(effect: _Effect, program: str, args: Sequence[str]) -> None:
+    """What a known program's arguments set beyond its registry row: the guard's own switches
+    given as options, connections stored for later runs (databases created: dumps.py)."""
+    if guard_switches.guard_program(program):
+        for option, value, how in guard_switches.switched_options(args):
+            given = f"{option} {_clip(value)}"
+            what = "off" if how == "off" else "to a policy of the caller's choosing"
+            effect.add(Intent.PRIVILEGE, f"{program} {given} switches the guard's judging {what}")
+        _contradicted_context(effect, args)
+    stored_connection(effect, program, args)
+
+
+def _contradicted_context(effect: _Effect, args: Sequence[str]) -> None:
+    """`access-guardrails dbt --context environment=dev -- run --target prod`: the guard is
+    told one environment while the command it wraps works on one named for production, so
+    the rules that hold for production are not applied."""
+    told = {
+        value.partition("=")[2].lower()
+        for option, value in itertools.pairwise(args)
+        if option == "--context" and value.lower().startswith("environment=")
+    }
+    targets = {
+        value.lower() for option, value in itertools.pairwise(args) if option in ("--target", "-t")
+    }
+    production = shell_registry.environment("production")
+    named = {target for target in targets if set(re.split(r"[^a-z0-9]+", target)) & production}
+    if told and named and not told & named:
+        effect.add(
+            Intent.PRIVILEGE,
+            f"--context environment={sorted(told)[0]} tells the guard an environment that "
+            f"--target {sorted(named)[0]} contradicts: production's rules are not applied",
+        )
+
+
+def stored_connection(effect: _Effect, program: str, args: Sequence[str]) -> None:
+    """`airflow connections add dev_db --conn-uri postgres://...@prod-db.internal/shop`: a
+    connection stored under a name that tasks use later, pointed at production."""
+    name = program.rsplit("/", 1)[-1]
+    for command in _connection_table()["commands"]:
+        words = [str(word) for word in command["words"]]
+        if name != command["program"] or list(args[: len(words)]) != words:
+            continue
+        options = {str(option) for option in command["options"]}
+        for at, option in enumerate(args):
+            given, _, inline = option.partition("=")
+            found = inline or (args[at + 1] if at + 1 < len(args) else "")
+            if given in options:
+                _production_server(effect, given, found, f"{name} {' '.join(words)}", "its store")
 
 
 # NAME=VALUE settings in a file's text (`export NAME=...`, quoted or not)

@@ -225,14 +225,16 @@ def _special_file(
         effect.add(Intent.MASS_MUTATION, f"{how} changes {name}, a database server's own file")
         effect.add(Intent.HOST_ACCESS, f"{how} changes {name}, a database server's own file")
     if writes:
-        _guard_file_changed(effect, target, how)
+        _guard_file_changed(effect, target, how, content)
     if not writes and "secrets" in classes:
         effect.add(Intent.PRIVILEGE, f"{how} reads {name}, which holds credentials")
     if not writes and "data" in classes:  # the server's files read on its host, not by SQL
         effect.add(Intent.HOST_ACCESS, f"{how} reads {name}, a database server's own file")
 
 
-def _guard_file_changed(effect: _Effect, target: _Word, how: str) -> None:
+def _guard_file_changed(
+    effect: _Effect, target: _Word, how: str, content: _Word | None = None
+) -> None:
     """access-guardrails' own files (rules/guard_switches.yaml) written or deleted (a chmod
     that locks the guard out of its audit store makes it deny: it fails closed);
     `"$GUARDRAILS_HOME/audit.sqlite3"` is one by the setting it names."""
@@ -244,6 +246,13 @@ def _guard_file_changed(effect: _Effect, target: _Word, how: str) -> None:
             Intent.PRIVILEGE,
             f"{how} changes {target.display}, which makes the guard judge or record",
         )
+    text = None if content is None or content.dynamic else content.value
+    policy = None if target.dynamic else guard_switches.policy_file_written(target.value, text)
+    if policy == "off":
+        effect.add(Intent.PRIVILEGE, f"{how} makes {target.display} a policy that lets all run")
+    elif policy == "unseen":
+        gate = "the gate's policy found there is then one not visible here"
+        effect.add(Intent.UNKNOWN, f"{how} changes {target.display}: {gate}")
 
 
 # `ExecStart=-/bin/sh -c '...'` (systemd units), `Exec=...` (autostart entries): the command

@@ -224,7 +224,9 @@ def _reader(call: _Call) -> None:
         _record_write(call.effect, output, f"{call.prog} -o")
     if parsed.has(*reader.in_place):
         scripts = program + parsed.values("-e", "--expression") if call.prog == "sed" else []
-        replaced = "\n".join(_sed_replacements(scripts))
+        # yq's expression is the assignment itself (`.dev.host = "x"`)
+        edits = [p.value for p in program] if call.prog == "yq" else _sed_replacements(scripts)
+        replaced = "\n".join(edits)
         for file in files:
             _record_write(call.effect, file, f"{call.prog} -i")
             env_file_retargeted(call.effect, file, replaced, f"{call.prog} -i")

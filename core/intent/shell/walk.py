@@ -11,7 +11,8 @@ from tree_sitter import Node
 from guardrails_core.intent import shell_registry
 from guardrails_core.intent.shell.assignments import _Assignments, _reassigned
 from guardrails_core.intent.shell.credentials import _CredentialFlow, _Credentials
-from guardrails_core.intent.shell.environment import production_tests
+from guardrails_core.intent.shell.dumps import note_created_database
+from guardrails_core.intent.shell.environment import judge_arguments, production_tests
 from guardrails_core.intent.shell.execution import _BRIDGE, _payload, _unknown
 from guardrails_core.intent.shell.expand import (
     _EXPANSIONS,
@@ -503,6 +504,9 @@ class _Analyzer(_Expander, _CredentialFlow, _Assignments, _Functions, _Aliases):
                 shell_registry.judge(call, known, _BRIDGE)
         elif known is not None:
             shell_registry.judge(call, known, _BRIDGE)
+            judge_arguments(effect, program, values)
+            if program == "createdb":
+                note_created_database(call)
         else:
             _unknown(call)
 
