@@ -137,18 +137,16 @@ def _handle_copy(statement: _Statement, node: exp.Copy, chunk: _Chunk | None) ->
         statement.add(I.HOST_ACCESS, f"COPY ... TO PROGRAM runs {program!r} on the server")
         _embed_shell(statement, program)
         return
-    for destination in files:
-        if isinstance(destination, exp.Identifier) and destination.name.upper() == "STDOUT":
+    for written_to in files:
+        if isinstance(written_to, exp.Identifier) and written_to.name.upper() == "STDOUT":
             statement.add(I.READ, "COPY ... TO STDOUT streams rows to this client session")
             continue
-        if isinstance(destination, exp.Literal) and working_folder_file(
-            statement, destination.this
-        ):
-            statement.obj(K.FILE, A.WRITE, destination.this)
+        if isinstance(written_to, exp.Literal) and working_folder_file(statement, written_to.this):
+            statement.obj(K.FILE, A.WRITE, written_to.this)
             statement.add(I.WRITE, "COPY ... TO writes a file in the working folder of its process")
             continue
         statement.add(I.EXPORT, "COPY ... TO writes table data to a file outside the database")
-        _copy_endpoint(statement, destination, A.EXPORT_TARGET)
+        _copy_endpoint(statement, written_to, A.EXPORT_TARGET)
 
 
 def _copy_endpoint(statement: _Statement, node: exp.Expr, action: ObjectAction) -> None:
