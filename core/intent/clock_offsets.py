@@ -33,7 +33,11 @@ _UNIT_DAYS = {
 
 # Functions whose value is the current time (not the current date: `< CURRENT_DATE` keeps today).
 _NOW_NAMES = frozenset(
-    {"now", "getdate", "getutcdate", "sysdate", "systimestamp", "sysdatetime", "localtimestamp"}
+    {
+        *("now", "getdate", "getutcdate", "sysdate", "systimestamp", "localtimestamp"),
+        *("sysdatetime", "sysutcdatetime", "utc_timestamp", "now64"),
+        *("clock_timestamp", "statement_timestamp", "transaction_timestamp"),
+    }
 )
 _NOW_NODES = (
     exp.CurrentTimestamp,

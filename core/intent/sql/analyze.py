@@ -37,7 +37,11 @@ from guardrails_core.intent.sql.dialects import (
 )
 from guardrails_core.intent.sql.external import writes_to_external_tables
 from guardrails_core.intent.sql.glued import glued_statements
-from guardrails_core.intent.sql.new_tables import drops_own_scratch, spare_new_tables
+from guardrails_core.intent.sql.new_tables import (
+    drops_own_schemas,
+    drops_own_scratch,
+    spare_new_tables,
+)
 from guardrails_core.intent.sql.parentheses import many_parentheses, without_redundant_parentheses
 from guardrails_core.intent.sql.partition_overwrite import judge_partition_overwrites
 from guardrails_core.intent.sql.reads import cross_catalog
@@ -349,7 +353,7 @@ def _analyze(
             if temporaries_searched_late(effect.text, dialect_name):
                 temporaries.clear()
         effects.append(effect)
-    effects = drops_own_scratch(effects, set(), by_name=True)
+    effects = drops_own_schemas(drops_own_scratch(effects, set(), by_name=True))
     if len(effects) < 2:
         return spare_new_tables(effects, _spared_messages())  # a scratch table's own expiry
     effects = judge_partition_overwrites(writes_to_external_tables(effects))

@@ -10,6 +10,7 @@ from guardrails_core.intent.sql.dialects import A, I
 from guardrails_core.intent.sql.dml import _empty_source
 from guardrails_core.intent.sql.scoping import _qualified_table
 from guardrails_core.intent.sql.statement import _Chunk, _Statement
+from guardrails_core.intent.sql.temporaries import scratch_key
 
 
 def _merge_condition(node: exp.Merge, using: exp.Expr | None) -> exp.Expr | None:
@@ -75,7 +76,7 @@ def _handle_merge(statement: _Statement, node: exp.Merge, chunk: _Chunk | None) 
                 I.MASS_MUTATION,
                 f"MERGE ... ON an always-true condition THEN {verb} touches every row",
             )
-        elif by_source and (on_truth is False or source_empty or _partial_source(using)):
+        elif by_source and (on_truth is False or source_empty or _partial_source(using, statement)):
             statement.add(
                 I.MASS_MUTATION,
                 f"MERGE ... NOT MATCHED BY SOURCE THEN {verb} with a source that can match "
@@ -94,9 +95,14 @@ def _plain_source(using: exp.Expr | None) -> exp.Expr | None:
     return source.this if isinstance(source, exp.From) else using
 
 
-def _partial_source(using: exp.Expr | None) -> bool:
+def _partial_source(using: exp.Expr | None, statement: _Statement) -> bool:
     """A source cut to a sample (`LIMIT n`, `TABLESAMPLE`) or filtered to a slice (`WHERE
-    LoadId = 5`): NOT MATCHED BY SOURCE then covers every target row outside it."""
+    LoadId = 5`), or a table of the script's that a filtered read filled (`INSERT INTO #stage
+    SELECT ... WHERE batch_id = 42`: one batch, scratch_rows.py): NOT MATCHED BY SOURCE then
+    covers every target row outside it. A whole table is a full snapshot."""
+    if isinstance(using, exp.Table):
+        rows = statement.scratch.get(scratch_key(using, statement.dialect_name) or "")
+        return rows is not None and rows.picked
     query = using.this if isinstance(using, exp.Subquery) else using
     if not isinstance(query, exp.Select):
         return False

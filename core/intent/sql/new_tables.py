@@ -141,3 +141,37 @@ def drops_own_scratch(
         )
         result.append(effect)
     return result
+
+
+_PLAIN_CREATE_SCHEMA = re.compile(r"\s*CREATE\s+SCHEMA\s+(?!IF\b)", re.IGNORECASE)
+_OWN_SCHEMA_DROP = "drops a schema this script created: it holds only what the script put there"
+
+
+def drops_own_schemas(effects: list[StatementEffect]) -> list[StatementEffect]:
+    """`CREATE SCHEMA ci_run_4821; ...; DROP SCHEMA ci_run_4821 CASCADE`: a CI run's teardown
+    of the schema it made, as a scratch table it made is dropped (drops_own_scratch). Not one
+    created with IF NOT EXISTS (it may have existed, with kept tables), nor after a statement
+    that deleted rows or renamed, replaced or altered an object: kept tables or rows may have
+    moved in (`ALTER TABLE public.orders SET SCHEMA ci_run_4821`)."""
+    created: set[str] = set()
+    result: list[StatementEffect] = []
+    for effect in effects:
+        dropped = [o for o in effect.objects if o.action is ObjectAction.DROP]
+        if _PLAIN_CREATE_SCHEMA.match(effect.text):
+            created.update(
+                o.qualified.lower()
+                for o in effect.objects
+                if o.kind is ObjectKind.SCHEMA and o.action is ObjectAction.CREATE
+            )
+        elif dropped and all(
+            o.kind is ObjectKind.SCHEMA and o.qualified.lower() in created for o in dropped
+        ):
+            created.difference_update(o.qualified.lower() for o in dropped)
+            effect = without_data_loss(effect, Intent.SCHEMA_CHANGE, _OWN_SCHEMA_DROP)
+            # CASCADE reaches only what depends on the schema's objects, made after it: the
+            # script's own
+            effect = updated(effect, {"operation": effect.operation.removesuffix(" CASCADE")})
+        elif Intent.DELETE in effect.intents or any(o.action in _MOVES for o in effect.objects):
+            created.clear()
+        result.append(effect)
+    return result
