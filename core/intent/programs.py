@@ -93,6 +93,7 @@ _BUCKET_PATH = re.compile(r"^(?:s3|s3a|gs|gcs)://([^/]+)/(.*)$")
 _IN_RUNTIME_FOLDER = re.compile(r"^__shell_expansion__/[^/]+$")
 _HOME = re.compile(r"^(?:~[\w.-]*/|/root/|/home/[^/]+/|/Users/[^/]+/|__shell_expansion__/)")
 _OFF = frozenset(("false", "disabled", "disable", "off", "no", "none", "0", "private", "deny"))
+_PRINTS_CREDENTIALS = frozenset(("secret", "harvest"))
 _INFO = frozenset(("--version", "-V", "-v", "--help", "-h", "version", "help", "-help", "-version"))
 
 
@@ -426,7 +427,8 @@ class Registry:
 
         if (args and all(arg in _INFO for arg in args)) or "--help" in args or "-help" in args:
             return verdict("read", "prints its version or help")
-        if self.is_dry_run(args) or any(when.holds(parts, args) for when in program.dry_run):
+        dry = self.is_dry_run(args) or any(when.holds(parts, args) for when in program.dry_run)
+        if dry and not self._prints_credentials(program, args):
             return verdict("read", "a dry run: nothing is changed")
         for rule in program.rules:
             if rule.when.holds(parts, args, len(subcommand) + len(rest)):
@@ -552,12 +554,25 @@ class Registry:
 
     def is_dry_run(self, args: Sequence[str], program: Program | None = None) -> bool:
         """A dry run by the options every program shares (--dry-run) or by its own (-n)."""
+        if program is not None and self._prints_credentials(program, args):
+            return False  # what a dry run prints (the secret it would make) is still printed
         if option_in_force(self.dry_run, args):
             return True
         if program is None or not program.dry_run:
             return False
         parts = word_parts(command_words(program, unpinned(args, program.pins))[0])
         return any(when.holds(parts, args) for when in program.dry_run)
+
+    def _prints_credentials(self, program: Program, args: Sequence[str]) -> bool:
+        """A row that prints credentials holds (`kubectl create secret ... -o yaml`): a dry
+        run changes nothing, yet prints them all the same."""
+        subcommand, rest = command_words(program, unpinned(args, program.pins))
+        parts = word_parts(subcommand)
+        return any(
+            rule.effect in _PRINTS_CREDENTIALS
+            and rule.when.holds(parts, args, len(subcommand) + len(rest))
+            for rule in program.rules
+        )
 
     def _reads(self, parts: frozenset[str]) -> bool:
         reads = parts & self.vocabulary.get("read", frozenset())

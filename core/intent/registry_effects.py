@@ -30,6 +30,11 @@ _OBJECT_KINDS = {
 }
 
 
+# what a migration runner or framework does to its own database, when that is a test one
+_RESETS = frozenset(("unmigrate", "rollback", "destroy", "drop-database"))
+_DATABASE_KINDS = frozenset((ObjectKind.DATABASE, ObjectKind.SCHEMA, ObjectKind.TABLE))
+
+
 def record_effect(call: Call, program: Program, verdict: Verdict) -> None:
     """The intents and the object a registry verdict's effect names on the call."""
     kind = _OBJECT_KINDS.get(program.object, ObjectKind.OTHER)
@@ -42,8 +47,8 @@ def record_effect(call: Call, program: Program, verdict: Verdict) -> None:
         call.obj(kind, ObjectAction.DROP, name)
         if effect == "unseen-destroy":  # deletes by its name; what it deletes is not visible
             call.add(Intent.UNKNOWN, f"{what}: its code is not visible here")
-    elif effect in ("unmigrate", "rollback") and call.effect.local_test_database:
-        # the down migrations drop the tables of this host's test database: the suite's own
+    elif effect in _RESETS and kind in _DATABASE_KINDS and call.effect.local_test_database:
+        # the down migrations (a flush, a drop) empty this host's test database: the suite's own
         call.add(Intent.WRITE, f"{what} (the test database {call.effect.local_test_database})")
         call.obj(ObjectKind.SCHEMA, ObjectAction.WRITE, name)
     elif effect in ("unmigrate", "rollback"):  # the down migrations drop what the up ones built

@@ -121,6 +121,13 @@ def environment(table: str) -> frozenset[str]:
     return registry().environment.get(table, frozenset())
 
 
+def names_test_database(name: str) -> bool:
+    """``app_test``, ``test-app``, ``ci-postgres``: a database (or the container holding one)
+    named for a test suite or CI run, which the suite creates and drops as it likes."""
+    words = name.lower().replace("-", "_")
+    return any(fnmatch.fnmatchcase(words, glob) for glob in environment("test_databases"))
+
+
 def names_credential(variable: str) -> bool:
     """``DB_PASSWORD``, ``GITHUB_TOKEN``: a variable whose name says it holds a credential."""
     return _credential_names().fullmatch(variable.upper()) is not None

@@ -22,6 +22,7 @@ from guardrails_core.intent.shell.options import (
     _words,
 )
 from guardrails_core.intent.shell.startup_files import startup_sql
+from guardrails_core.intent.shell.test_databases import reset_test_database
 from guardrails_core.intent.shell.words import (
     _PAYLOAD,
     EXPANSION_PLACEHOLDER,
@@ -77,6 +78,12 @@ def _sql_client(call: _Call) -> None:
     _run_sql_client(call, client, parsed)
     databases = parsed.operands[: client.sql_operands_from or 0]  # sqlite3 DB SQL
     _audit_store_changed(call, databases, call.effect.embedded[before:])
+    host = _host_option(call)
+    if host is None or _local_host(host):  # a test database of this machine is the suite's
+        embedded = call.effect.embedded
+        local = host is not None or bool(call.effect.local_test_database)
+        test = call.effect.local_test_database
+        embedded[before:] = reset_test_database(embedded[before:], test, local)
     if databases and all(_is_scratch(call.analyzer.resolve_link(db)) for db in databases):
         embedded = call.effect.embedded
         embedded[before:] = _in_temporary_file(embedded[before:], databases[0].display)
@@ -267,6 +274,12 @@ def _local_host(host: str) -> bool:
 
 def _remote_host(call: _Call) -> str | None:
     """The server a client connects to, when it is named and not this machine."""
+    host = _host_option(call)
+    return None if host is None or _local_host(host) else host
+
+
+def _host_option(call: _Call) -> str | None:
+    """The server a client's `-h`/`--host` names, None when it names none."""
     for index, word in enumerate(call.args):
         value = word.value
         if value in ("-h", "--host") and index + 1 < len(call.args):
@@ -277,7 +290,7 @@ def _remote_host(call: _Call) -> str | None:
             host = value[2:]
         else:
             continue
-        return None if _local_host(host) else host
+        return host
     return None
 
 

@@ -122,6 +122,22 @@ def _to_task_log(effect: _Effect, how: str) -> None:
     effect.obj(ObjectKind.OTHER, ObjectAction.EXPORT_TARGET, TASK_LOG)
 
 
+def _to_plain_files(effect: _Effect, program: str, files: Sequence[_Word]) -> None:
+    """A credential tee copies into a file of the workspace (a relative path: `... -o yaml |
+    tee secret.yaml | kubectl apply -f -`) beside the stream that uses it: a plain-text copy
+    that artifacts, caches and commits pick up, kept for nothing. Not a private file a consumer
+    reads next (/tmp/key: a full path), nor a file kept for credentials (.env, *.pem). A
+    redirect saves the output for a next step (`terraform show -json tfplan > plan.json`)."""
+    for file in files:
+        if file.dynamic or file.value.startswith(("/", "~")):
+            continue
+        if shell_registry.file_classes(file.value) & {"secrets", "secret_variants"}:
+            continue
+        effect.add(
+            Intent.PRIVILEGE, f"{program} writes a credential in plain text to {file.display}"
+        )
+
+
 class _CredentialFlow:
     """The walk's view of credentials; `walk._Analyzer` inherits this."""
 
@@ -162,6 +178,8 @@ class _CredentialFlow:
                 output = _secret(output)
         if program == "tee" and _holds_credential(feed) and any(map(_TASK_OUTPUT.match, args)):
             _to_task_log(effect, "tee copies it to the task's output")
+        if program == "tee" and _holds_credential(feed):
+            _to_plain_files(effect, "tee", [w for w in words[1:] if not w.value.startswith("-")])
         ran = _run_words(program, words)
         option = shell_registry.credential_option(
             program, [word.value.replace(EXPANSION_PLACEHOLDER, "$") for word in ran[1:]]

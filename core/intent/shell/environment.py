@@ -15,6 +15,7 @@ from guardrails_core.intent import guard_switches, shell_registry
 from guardrails_core.intent.programs import home_form
 from guardrails_core.intent.shell.credentials import _to_task_log
 from guardrails_core.intent.shell.words import _clip, _Effect, _Word
+from guardrails_core.intent.this_machine import is_this_machine
 from guardrails_core.model import Intent, ObjectAction, ObjectKind
 from guardrails_core.yaml_data import load_yaml
 
@@ -75,21 +76,24 @@ _CONNECTION_URL = re.compile(
     r"^[a-z][\w+.-]*://(?:[^@/]*@)?(?P<host>\[[^\]]+\]|[^/:?]+)(?::\d+)?/(?P<db>[\w.-]+)/?$",
     re.IGNORECASE,
 )
-_LOOPBACK = frozenset(("localhost", "127.0.0.1", "[::1]", "::1"))
 
 
 def _local_test_database(assignments: Sequence[str]) -> str:
-    """A connection variable written out whole that points at this host (loopback) and at a
-    database named for tests (app_test, test_app): what a migration reset drops there is the
-    test suite's own (as a dbt target named for CI). "" for any other."""
+    """The database every connection variable set here points at, written out whole, when it
+    is on this host (loopback) and named for tests (app_test, test_app): what a migration reset
+    drops there is the test suite's own (as a dbt target named for CI). "" when any connection
+    variable points elsewhere (`PGHOST=db1` beside it decides where a client connects)."""
+    found = ""
     for text in assignments:
         name, _, value = text.partition("=")
-        match = _CONNECTION_URL.match(value.strip("'\""))
-        if not (_connection(name) and match and match["host"].lower() in _LOOPBACK):
+        if not _connection(name):
             continue
-        if any(fnmatch.fnmatchcase(match["db"].lower(), g) for g in _TEST_DATABASES):
-            return match["db"]
-    return ""
+        match = _CONNECTION_URL.match(value.strip("'\""))
+        local = match is not None and is_this_machine(match["host"])
+        if not (local and match and shell_registry.names_test_database(match["db"])):
+            return ""
+        found = match["db"]
+    return found
 
 
 def _connection(name: str) -> bool:
@@ -117,7 +121,7 @@ def env_file_retargeted(effect: _Effect, target: _Word, text: str, how: str) -> 
         name, value = match["name"], match["value"]
         url = _ANY_URL.match(value)
         host = (url["host"] if url else value).lower()
-        if not _connection(name) or not host or host in _LOOPBACK or "$" in value:
+        if not _connection(name) or not host or is_this_machine(host) or "$" in value:
             continue
         named = set(re.split(r"[^a-z0-9]+", value.lower())) & production
         if named or (url and url["user"] and "." in host):
@@ -155,7 +159,7 @@ def _config_retargeted(effect: _Effect, where: str, text: str, how: str) -> None
 def _production_server(effect: _Effect, name: str, value: str, how: str, where: str) -> None:
     url = _ANY_URL.match(value)
     host = (url["host"] if url else value).lower()
-    if not host or host in _LOOPBACK or "$" in value:
+    if not host or is_this_machine(host) or "$" in value:
         return
     if set(re.split(r"[^a-z0-9]+", host)) & shell_registry.environment("production"):
         effect.add(
@@ -222,7 +226,6 @@ _SETTING = re.compile(
 _ANY_URL = re.compile(
     r"^[a-z][\w+.-]*://(?:(?P<user>[^@/]*)@)?(?P<host>\[[^\]]+\]|[^/:?]+)", re.IGNORECASE
 )
-_TEST_DATABASES = ("test", "test_*", "*_test", "*_test_*", "*_tests", "tests_*")
 
 
 def _proxy(effect: _Effect, name: str, value: str) -> None:

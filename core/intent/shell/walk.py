@@ -520,7 +520,8 @@ class _Analyzer(_Expander, _CredentialFlow, _Assignments, _Functions, _Aliases):
             text = self.text[span[0] : span[1]]
         else:
             span, text = call.effect.span, call.effect.text
-        inner = _Effect(text=text, span=span)
+        # the child inherits the environment the variables in front of the wrapper set
+        inner = _Effect(text=text, span=span, local_test_database=call.effect.local_test_database)
         inner_call = _Call(self, inner, words[0], words[1:], feed)
         self.dispatch(inner_call)
         frozen = inner.freeze(len(call.effect.embedded))

@@ -340,7 +340,8 @@ class _Effect:
     objects: dict[tuple[str, str, str], ObjectRef] = field(default_factory=dict)
     embedded: list[StatementEffect] = field(default_factory=list)
     # a database of this host named for tests that the variables in front of the command point
-    # it at (`DATABASE_URL=postgresql://localhost/app_test alembic downgrade base`), or ""
+    # it at (`DATABASE_URL=postgresql://localhost/app_test alembic downgrade base`), or the
+    # container of this host named for tests it runs in (`docker exec ci-postgres psql`), or ""
     local_test_database: str = ""
 
     def add(self, intent: Intent, message: str) -> None:

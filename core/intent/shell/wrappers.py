@@ -454,6 +454,11 @@ def _docker(call: _Call) -> None:
         _container_run(call, operands[1:], service=compose)
     elif operands and operands[0].value == "exec":
         rest = _parse(operands[1:], _DOCKER_EXEC_VALUES, first_operand_ends=True).operands
+        this_host = not parsed.has("-H", "--host", "-c", "--context")
+        test = bool(rest) and shell_registry.names_test_database(rest[0].value)
+        if this_host and test and not rest[0].dynamic:
+            # a container of this host named for tests or CI: the databases in it are the run's
+            call.effect.local_test_database = rest[0].value
         if rest:
             _exec_in(call, rest[0], rest[1:])
     elif operands and operands[0].value == "cp":
