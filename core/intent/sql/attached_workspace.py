@@ -13,9 +13,9 @@ import re
 
 from sqlglot import exp
 
-from guardrails_core.intent.sql.dialects import A, I, K
-from guardrails_core.intent.sql.trees import tree_of, updated
-from guardrails_core.model import Finding, StatementEffect
+from guardrails_core.intent.sql.dialects import A, K
+from guardrails_core.intent.sql.trees import replaces_as_writes, tree_of
+from guardrails_core.model import ObjectRef, StatementEffect
 
 
 def rebuilt_in_attached_workspace(effects: list[StatementEffect]) -> list[StatementEffect]:
@@ -52,22 +52,12 @@ def _alias(tree: exp.Expr) -> str | None:
 
 def _as_writes(effect: StatementEffect, attached: set[str]) -> StatementEffect:
     """The effect with each replace of a table in an attached working-folder file a write."""
-    inside = [
-        ref
-        for ref in effect.objects
-        if ref.kind is K.TABLE
-        and ref.action is A.REPLACE
-        and (ref.catalog or ref.schema_name or "").lower() in attached
-    ]
-    if not inside:
-        return effect
-    objects = tuple(
-        ref.model_copy(update={"action": A.WRITE}) if ref in inside else ref
-        for ref in effect.objects
+    message = (
+        "rebuilds a table in a database file the script attached from the working folder: "
+        "workspace, as the file itself is"
     )
-    finding = Finding(
-        intent=I.WRITE,
-        message="rebuilds a table in a database file the script attached from the working "
-        "folder: workspace, as the file itself is",
-    )
-    return updated(effect, {"objects": objects, "findings": (*effect.findings, finding)})
+
+    def inside(ref: ObjectRef) -> bool:
+        return ref.kind is K.TABLE and (ref.catalog or ref.schema_name or "").lower() in attached
+
+    return replaces_as_writes(effect, inside, message)

@@ -18,8 +18,8 @@ import re
 
 from sqlglot import exp
 
-from guardrails_core.intent.sql.dialects import A, I, K
-from guardrails_core.intent.sql.trees import tree_of, updated
+from guardrails_core.intent.sql.dialects import I, K
+from guardrails_core.intent.sql.trees import replaces_as_writes, tree_of, updated
 from guardrails_core.model import Finding, StatementEffect, sorted_intents
 
 _MODE = re.compile(
@@ -144,18 +144,11 @@ def _qualified(table: exp.Expr) -> str:
 
 
 def _dynamic(effect: StatementEffect) -> StatementEffect:
-    objects = tuple(
-        ref.model_copy(update={"action": A.WRITE})
-        if ref.kind is K.TABLE and ref.action is A.REPLACE
-        else ref
-        for ref in effect.objects
+    message = (
+        "partitionOverwriteMode is dynamic: INSERT OVERWRITE replaces only the partitions its "
+        "rows fall in"
     )
-    finding = Finding(
-        intent=I.WRITE,
-        message="partitionOverwriteMode is dynamic: INSERT OVERWRITE replaces only the "
-        "partitions its rows fall in",
-    )
-    return updated(effect, {"objects": objects, "findings": (*effect.findings, finding)})
+    return replaces_as_writes(effect, lambda ref: ref.kind is K.TABLE, message)
 
 
 def _static(effect: StatementEffect) -> StatementEffect:
