@@ -18,6 +18,7 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 from sqlglot.tokenizer_core import Token, TokenType
 
+from guardrails_core.intent.sql.attached_workspace import rebuilt_in_attached_workspace
 from guardrails_core.intent.sql.audit_trail import audit_trail_changed
 from guardrails_core.intent.sql.commands import _classify_by_keywords
 from guardrails_core.intent.sql.compile_only import DIALECTS as COMPILE_ONLY_DIALECTS
@@ -357,6 +358,7 @@ def _analyze(
     if len(effects) < 2:
         return spare_new_tables(effects, _spared_messages())  # a scratch table's own expiry
     effects = judge_partition_overwrites(writes_to_external_tables(effects))
+    effects = rebuilt_in_attached_workspace(effects)
     effects = full_copies(renames_partial_copies(swaps_with_empty_tables(effects)))
     effects = restored_checks(effects)
     return spare_new_tables(effects, _spared_messages())

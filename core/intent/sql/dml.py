@@ -11,6 +11,7 @@ from guardrails_core.intent.predicates import (
 )
 from guardrails_core.intent.sql.dialects import MYSQL_FAMILY, A, I, K
 from guardrails_core.intent.sql.join_links import referenced_parent, unlinked_table
+from guardrails_core.intent.sql.kept_per_key import keeps_one_per_key
 from guardrails_core.intent.sql.kept_sets import null_emptied_rewrite
 from guardrails_core.intent.sql.outside_inserts import insert_outside
 from guardrails_core.intent.sql.scoping import (
@@ -221,6 +222,13 @@ def _handle_delete(statement: _Statement, node: exp.Delete, chunk: _Chunk | None
     judged = _scratch_as_sources(statement, node)
     where = judged.args.get("where") or _self_join_condition(judged)
     if where is None and _joined_to_picked_rows(statement, judged, names):
+        return
+    one_target = len(targets) == 1
+    if (
+        where is None
+        and one_target
+        and keeps_one_per_key(node, targets[0], statement.scratch, statement.dialect_name)
+    ):
         return
     _check_unbounded(statement, where, "DELETE", names, judged)
 

@@ -4,7 +4,12 @@ of the script sets it. `dynamic`: only the partitions its rows fall in are repla
 each partition is named (`PARTITION (dt = '2025-07-01')`). `static`: every partition the spec
 matches (with no value, every partition of the table) is deleted first. Not set, the table's
 format decides, and the statement stays a replace of the table (reviewed). With no PARTITION
-clause at all, `static` replaces the whole table (delete, mass_mutation).
+clause at all, `static` replaces the whole table (delete, mass_mutation); `dynamic` replaces
+only the partitions its rows fall in, which the text shows only when the script created the
+table with its partitioning (CREATE TABLE ... PARTITIONED BY, not IF NOT EXISTS: an existing
+table may be partitioned otherwise, or not at all) and the query pins every partition column it
+writes to one value (`WHERE ds = '2024-06-01'`): then one partition is replaced. Otherwise it
+stays a replace (Trino's insert_existing_partitions_behavior, e-trino-12, the same).
 """
 
 from __future__ import annotations
@@ -13,8 +18,8 @@ import re
 
 from sqlglot import exp
 
-from guardrails_core.intent.sql.dialects import A, I, K
-from guardrails_core.intent.sql.trees import tree_of, updated
+from guardrails_core.intent.sql.dialects import I, K
+from guardrails_core.intent.sql.trees import replaces_as_writes, tree_of, updated
 from guardrails_core.model import Finding, StatementEffect, sorted_intents
 
 _MODE = re.compile(
@@ -24,13 +29,17 @@ _MODE = re.compile(
 
 def judge_partition_overwrites(effects: list[StatementEffect]) -> list[StatementEffect]:
     mode: str | None = None
+    layouts: dict[str, list[tuple[str, bool]]] = {}  # tables the script created, partitioned
     result: list[StatementEffect] = []
     for effect in effects:
+        _record_layout(tree_of(effect), layouts)
         setting = _MODE.search(effect.text) if effect.operation.upper() == "SET" else None
         if setting is not None:
             mode = setting.group(1).lower()
         elif mode is not None and _unvalued_partition(effect):
             effect = _dynamic(effect) if mode == "dynamic" else _static(effect)
+        elif mode == "dynamic" and _one_partition_overwrite(effect, layouts):
+            effect = _dynamic(effect)
         elif mode == "static" and _whole_table_overwrite(effect):
             effect = _static(
                 effect
@@ -64,19 +73,82 @@ def _whole_table_overwrite(effect: StatementEffect) -> bool:
     return isinstance(target, exp.Table) and target.args.get("partition") is None
 
 
+def _record_layout(tree: exp.Expr | None, layouts: dict[str, list[tuple[str, bool]]]) -> None:
+    """The columns, in order, of a table the statement creates with a PARTITIONED BY (each with
+    whether it is a partition column; Hive-style partition columns declared apart come last).
+    A DROP or another CREATE of the name forgets it."""
+    if isinstance(tree, exp.Drop | exp.Alter):
+        for table in tree.find_all(exp.Table):
+            layouts.pop(_qualified(table), None)
+        return
+    if not isinstance(tree, exp.Create) or not isinstance(tree.this, exp.Schema | exp.Table):
+        return
+    table = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
+    if not isinstance(table, exp.Table):
+        return
+    layouts.pop(_qualified(table), None)
+    properties = getattr(tree.args.get("properties"), "expressions", [])
+    partitioned = next((p for p in properties if isinstance(p, exp.PartitionedByProperty)), None)
+    schema = tree.this
+    if tree.args.get("exists") or partitioned is None or not isinstance(schema, exp.Schema):
+        return
+    parts = partitioned.this.expressions if isinstance(partitioned.this, exp.Schema) else []
+    keys = [part.name.lower() for part in parts if isinstance(part, exp.Identifier | exp.ColumnDef)]
+    if not keys or len(keys) != len(parts):
+        return  # a transform (`PARTITIONED BY (days(ts))`): not one value per column
+    columns = [c.name.lower() for c in schema.expressions if isinstance(c, exp.ColumnDef)]
+    columns += [key for key in keys if key not in columns]
+    layouts[_qualified(table)] = [(column, column in keys) for column in columns]
+
+
+def _one_partition_overwrite(
+    effect: StatementEffect, layouts: dict[str, list[tuple[str, bool]]]
+) -> bool:
+    """A whole-table INSERT OVERWRITE of a table `layouts` knows whose query writes, at each
+    partition column's position, a source column its WHERE pins to one literal."""
+    tree = tree_of(effect)
+    if not _whole_table_overwrite(effect) or not isinstance(tree, exp.Insert):
+        return False
+    layout = layouts.get(_qualified(tree.this))
+    query = tree.expression
+    if layout is None or not isinstance(query, exp.Select) or len(query.expressions) != len(layout):
+        return False
+    pinned = _pinned_columns(query.args.get("where"))
+    for projection, (_, partition) in zip(query.expressions, layout, strict=True):
+        value = projection.unalias()
+        if partition and not (isinstance(value, exp.Column) and value.name.lower() in pinned):
+            return False
+    return True
+
+
+def _pinned_columns(where: exp.Expr | None) -> set[str]:
+    """Columns an AND-ed `column = literal` of the WHERE fixes to one value."""
+    pinned: set[str] = set()
+    pending = [where.this] if isinstance(where, exp.Where) else []
+    while pending:
+        part = pending.pop()
+        if isinstance(part, exp.Paren | exp.And):
+            pending.extend(part.iter_expressions())
+        elif isinstance(part, exp.EQ):
+            sides = (part.this, part.expression)
+            column = next((side for side in sides if isinstance(side, exp.Column)), None)
+            if column is not None and any(isinstance(side, exp.Literal) for side in sides):
+                pinned.add(column.name.lower())
+    return pinned
+
+
+def _qualified(table: exp.Expr) -> str:
+    if not isinstance(table, exp.Table):
+        return ""
+    return ".".join(part.lower() for part in (table.catalog, table.db, table.name) if part)
+
+
 def _dynamic(effect: StatementEffect) -> StatementEffect:
-    objects = tuple(
-        ref.model_copy(update={"action": A.WRITE})
-        if ref.kind is K.TABLE and ref.action is A.REPLACE
-        else ref
-        for ref in effect.objects
+    message = (
+        "partitionOverwriteMode is dynamic: INSERT OVERWRITE replaces only the partitions its "
+        "rows fall in"
     )
-    finding = Finding(
-        intent=I.WRITE,
-        message="partitionOverwriteMode is dynamic: INSERT OVERWRITE replaces only the "
-        "partitions its rows fall in",
-    )
-    return updated(effect, {"objects": objects, "findings": (*effect.findings, finding)})
+    return replaces_as_writes(effect, lambda ref: ref.kind is K.TABLE, message)
 
 
 def _static(effect: StatementEffect) -> StatementEffect:

@@ -10,11 +10,26 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 from sqlglot.tokenizer_core import Token, TokenType
 
+from guardrails_core.intent.sql.folding import assembled_text
 from guardrails_core.intent.sql.script_constants import with_constants
+from guardrails_core.intent.sql.statement import _Statement
 
 # Key prefix of a prepared statement's text among the script's remembered texts (no variable
 # name holds a colon).
 _PREPARED = "prepared:"
+
+
+def prepared_from_expression(statement: _Statement, text: str) -> str | None:
+    """MySQL `PREPARE s FROM CONCAT('DROP TABLE ', @t)`: the text the expression builds from
+    literals and the script's known variables, as `SET @q = CONCAT(...)` would hold it (named
+    dynamic: assembled at run time); None when it cannot be folded."""
+    try:
+        query = sqlglot.parse_one(f"SELECT {text}", read=statement.dialect_name)
+    except SqlglotError:
+        return None
+    if not isinstance(query, exp.Select) or len(query.expressions) != 1 or query.args.get("from_"):
+        return None
+    return assembled_text(statement, query.expressions[0], "PREPARE ... FROM")
 
 
 def remember_prepared(texts: dict[str, str], name: str, text: str | None) -> None:

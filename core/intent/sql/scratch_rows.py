@@ -37,7 +37,7 @@ def record_scratch_rows(statement: _Statement, scratch: dict[str, ScratchRows]) 
         if key is not None:
             query = tree.args.get("expression") if isinstance(tree, exp.Create) else tree
             rows = ScratchRows(picked=True) if query is None else _filled(statement, query)
-            scratch[key] = replace(rows, columns=_declared_columns(tree))
+            scratch[key] = replace(rows, columns=_declared_columns(tree), fill=query)
         return
     if isinstance(tree, exp.Insert) and not tree.args.get("overwrite"):
         target = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this

@@ -37,7 +37,11 @@ from guardrails_core.intent.sql.functions import (
 )
 from guardrails_core.intent.sql.kills import special_kill
 from guardrails_core.intent.sql.mysql_accounts import special_mysql_grant
-from guardrails_core.intent.sql.prepared import bound_text, remember_prepared
+from guardrails_core.intent.sql.prepared import (
+    bound_text,
+    prepared_from_expression,
+    remember_prepared,
+)
 from guardrails_core.intent.sql.procedural import _special_create, _special_do, special_alter_code
 from guardrails_core.intent.sql.reads import working_folder_file
 from guardrails_core.intent.sql.statement import (
@@ -218,7 +222,9 @@ def _special_prepare(statement: _Statement, command: _Command) -> bool:
                 _dynamic_text(statement, text, "PREPARE ... FROM")
                 remember_prepared(statement.texts, name, text)
             else:
-                literal = _single_literal(rest)
+                literal = _single_literal(rest) or prepared_from_expression(
+                    statement, _rest_after(command.chunk, command.source, "FROM")
+                )
                 _dynamic_text(statement, literal, "PREPARE ... FROM")
                 remember_prepared(statement.texts, name, literal)
             command.prepared[name] = statement.embedded[before:]

@@ -148,6 +148,8 @@ class ScratchRows:
     copy_of: exp.Table | None = None
     # its column names, when the CREATE listed them (a later ALTER forgets them)
     columns: frozenset[str] | None = None
+    # the CREATE ... AS query that filled it, while nothing else has (kept_per_key.py reads it)
+    fill: exp.Expr | None = None
 
 
 def scratch_key(table: exp.Table, dialect: str | None) -> str | None:

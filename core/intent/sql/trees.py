@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlglot import exp
 
-from guardrails_core.model import StatementEffect
+from guardrails_core.model import Finding, Intent, ObjectAction, ObjectRef, StatementEffect
 
 
 class _EffectRef(weakref.ref[StatementEffect]):
@@ -65,4 +65,20 @@ def updated(effect: StatementEffect, changes: Mapping[str, Any]) -> StatementEff
     return copy
 
 
-__all__ = ["keep_tree", "tree_of", "updated"]
+def replaces_as_writes(
+    effect: StatementEffect, chosen: Callable[[ObjectRef], bool], message: str
+) -> StatementEffect:
+    """`effect` with each replaced object `chosen` picks written instead, and why (a WRITE
+    finding); unchanged when it replaces none of them."""
+    picked = [ref for ref in effect.objects if ref.action is ObjectAction.REPLACE and chosen(ref)]
+    if not picked:
+        return effect
+    objects = tuple(
+        ref.model_copy(update={"action": ObjectAction.WRITE}) if ref in picked else ref
+        for ref in effect.objects
+    )
+    finding = Finding(intent=Intent.WRITE, message=message)
+    return updated(effect, {"objects": objects, "findings": (*effect.findings, finding)})
+
+
+__all__ = ["keep_tree", "replaces_as_writes", "tree_of", "updated"]
