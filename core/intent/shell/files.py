@@ -209,8 +209,8 @@ def _special_file(
 ) -> None:
     """Startup, trust, credential and database files mean more than their bytes (data table)."""
     classes = shell_registry.file_classes(target.value)
-    if target.dynamic:  # `$PGDATA/...`: a folder the server's own environment names
-        classes |= shell_registry.file_classes(target.display) & {"data"}
+    if target.dynamic:  # `$PGDATA/...`, `$PSQLRC`: a file or folder the environment names
+        classes |= shell_registry.file_classes(target.display) & {"data", "startup"}
     name = target.display
     if writes and "startup" in classes and not _harmless_startup(content):
         effect.add(Intent.HOST_ACCESS, f"{how} writes {name}, which runs as code later")
