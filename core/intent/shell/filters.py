@@ -143,7 +143,8 @@ def _secrets_in(call: _Call, files: Sequence[_Word]) -> str | None:
 def _tee(call: _Call) -> None:
     parsed = _parse(call.args)
     appends = parsed.has("-a", "--append")
-    empty = call.feed is not None and call.feed.literal is not None and call.feed.literal.value == ""
+    text = call.feed.literal if call.feed is not None else None
+    empty = text is not None and not text.dynamic and text.value == ""
     for target in parsed.operands:
         _record_write(call.effect, target, "tee")
         if empty and not appends:  # `: | tee f`: f is left empty
