@@ -247,7 +247,8 @@ def _guard_file_changed(
             f"{how} changes {target.display}, which makes the guard judge or record",
         )
     text = None if content is None or content.dynamic else content.value
-    policy = None if target.dynamic else guard_switches.policy_file_written(target.value, text)
+    path = target.display.strip("\"'") if target.dynamic else target.value  # "$GUARDRAILS_POLICY"
+    policy = guard_switches.policy_file_written(path, text)
     if policy == "off":
         effect.add(Intent.PRIVILEGE, f"{how} makes {target.display} a policy that lets all run")
     elif policy == "unseen":

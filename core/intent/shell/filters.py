@@ -237,6 +237,9 @@ def _reader(call: _Call) -> None:
             _record_write(call.effect, file, f"{call.prog} -i")
             env_file_retargeted(call.effect, file, replaced, f"{call.prog} -i")
             _erased(call.effect, file, f"{call.prog} -i")
+            if guard_switches.policy_file_written(file.value, replaced) == "off":
+                policy = f"{call.prog} -i makes {file.display} a policy that lets all run"
+                call.add(Intent.PRIVILEGE, policy)
             if emptied:  # `sed -i '1,$d' f` leaves f as empty as `: > f` does
                 _emptied(call.effect, file, f"sed -i {_names(scripts)}")
             note_ignore_rules_edit(call.analyzer, file)
