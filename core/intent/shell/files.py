@@ -212,7 +212,8 @@ def _special_file(
     if target.dynamic:  # `$PGDATA/...`, `$PSQLRC`: a file or folder the environment names
         classes |= shell_registry.file_classes(target.display) & {"data", "startup"}
     name = target.display
-    if writes and "startup" in classes and not _harmless_startup(content):
+    recipes_seen = "startup_makefiles" in classes and content is not None and not content.dynamic
+    if writes and "startup" in classes and not recipes_seen and not _harmless_startup(content):
         effect.add(Intent.HOST_ACCESS, f"{how} writes {name}, which runs as code later")
     if writes and "privileged" in classes:
         effect.add(Intent.PRIVILEGE, f"{how} writes {name}, which decides who is trusted")
@@ -271,7 +272,13 @@ def _planted_commands(target: _Word, content: _Word | None) -> list[str]:
         return [content.value] if content.value.strip() else []
     if "startup_units" in classes:
         return [match.group(1) for match in _UNIT_COMMAND.finditer(content.value)]
+    if "startup_makefiles" in classes:
+        return [match.group(1) for match in _RECIPE_LINE.finditer(content.value)]
     return []
+
+
+# a makefile's recipe line: a tab, then the command (@ silences it, - ignores its failure)
+_RECIPE_LINE = re.compile(r"^\t[@+\-\s]*(\S.*)$", re.MULTILINE)
 
 
 def _rm(call: _Call) -> None:
