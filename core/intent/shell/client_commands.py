@@ -117,8 +117,8 @@ def blank_client_commands(call: _Call, family: str, sql: str, dialect: str | Non
         if table.backquotes and "`" in argument:
             _backquoted(call, f"{call.prog} {command}", argument)
         if action == "dump":  # `.dump api_keys` prints each table's rows, as SELECT * does
-            for table in _operands(argument)[:8]:
-                whole = f"SELECT * FROM {table}"
+            for dumped in _operands(argument)[:8]:
+                whole = f"SELECT * FROM {dumped}"
                 call.effect.embedded.extend(call.analyzer.nested_sql(whole, dialect))
             continue
         if action == "call":
