@@ -5,6 +5,7 @@ SQL clients that reach the audit store."""
 from __future__ import annotations
 
 import functools
+import posixpath
 import re
 from collections.abc import Iterable, Sequence
 from fnmatch import fnmatchcase
@@ -54,7 +55,8 @@ def policy_file_written(path: str, text: str | None) -> str | None:
     policy found there lets everything run), "unseen", or None (not a policy file, or setting
     one up)."""
     table = _table()["policy_files"]
-    if not any(fnmatchcase(path, str(glob)) for glob in table["files"]):
+    named = any(fnmatchcase(posixpath.basename(path), str(glob)) for glob in table["names"])
+    if not named and not any(fnmatchcase(path, str(glob)) for glob in table["files"]):
         return None
     if text is None:
         return "unseen"

@@ -50,7 +50,7 @@ class ClientCommands:
 
 _ACTIONS = _words(
     "include shell sql results output reads writes load environment dfs drop-all setting "
-    "call replace unknown"
+    "call replace unknown dump"
 )
 
 
@@ -116,6 +116,11 @@ def blank_client_commands(call: _Call, family: str, sql: str, dialect: str | Non
             action, argument = action.removesuffix("-glued"), f"{glued} {argument}".strip()
         if table.backquotes and "`" in argument:
             _backquoted(call, f"{call.prog} {command}", argument)
+        if action == "dump":  # `.dump api_keys` prints each table's rows, as SELECT * does
+            for dumped in _operands(argument)[:8]:
+                whole = f"SELECT * FROM {dumped}"
+                call.effect.embedded.extend(call.analyzer.nested_sql(whole, dialect))
+            continue
         if action == "call":
             procedure = argument.strip().rstrip(";")
             called = procedure if "(" in procedure else f"{procedure}()"

@@ -26,7 +26,9 @@ def _dump(call: _Call) -> None:
     if _dumps_password_hashes(call.prog, {option for option, _ in parsed.options}):
         origin |= _Origin.SECRET
         call.add(Intent.PRIVILEGE, f"{call.prog} copies every role with its password hash")
-    for table in _dumped_tables(call.prog, parsed)[:8]:
+    structure_only = _MYSQL_STRUCTURE_ONLY if mysql else _STRUCTURE_ONLY
+    tables = [] if parsed.has(*structure_only) else _dumped_tables(call.prog, parsed)
+    for table in tables[:8]:
         if not table.dynamic and _rows_are_credentials(table.value):
             origin |= _Origin.SECRET
             call.add(Intent.PRIVILEGE, f"{call.prog} copies {table.display}: stored credentials")
@@ -182,6 +184,9 @@ _MYSQL_DUMP_VALUES = _words(
     "--default-character-set --login-path"
 )
 _DUMPERS = _words("pg_dump pg_dumpall mysqldump mariadb-dump mongodump mongoexport")
+# a dump of the tables' definitions alone: no row is copied (pg_dump's -d is the database)
+_STRUCTURE_ONLY = _words("-s --schema-only")
+_MYSQL_STRUCTURE_ONLY = _words("-d --no-data")
 _ROLES_ONLY = _words("-g --globals-only -r --roles-only")
 _RESTORERS = _words("pg_restore mysqlimport mongorestore")
 _THROWAWAY = frozenset(("dev", "development", "local", "test", "ci", "sandbox"))

@@ -14,6 +14,7 @@ from typing import Any
 from guardrails_core.intent import guard_switches, shell_registry
 from guardrails_core.intent.programs import home_form
 from guardrails_core.intent.shell.credentials import _to_task_log
+from guardrails_core.intent.shell.password_files import password_stored
 from guardrails_core.intent.shell.words import _clip, _Effect, _Word
 from guardrails_core.intent.this_machine import is_this_machine
 from guardrails_core.model import Intent, ObjectAction, ObjectKind
@@ -112,6 +113,7 @@ def env_file_retargeted(effect: _Effect, target: _Word, text: str, how: str) -> 
     classes = set() if target.dynamic else shell_registry.file_classes(target.value)
     if "templates" in classes:
         return
+    password_stored(effect, target, text, how)
     if not target.dynamic and _connection_file(target.value):
         _config_retargeted(effect, target.display, text, how)
     if not classes & {"secrets", "secret_variants"}:

@@ -209,10 +209,11 @@ def _special_file(
 ) -> None:
     """Startup, trust, credential and database files mean more than their bytes (data table)."""
     classes = shell_registry.file_classes(target.value)
-    if target.dynamic:  # `$PGDATA/...`: a folder the server's own environment names
-        classes |= shell_registry.file_classes(target.display) & {"data"}
+    if target.dynamic:  # `$PGDATA/...`, `$PSQLRC`: a file or folder the environment names
+        classes |= shell_registry.file_classes(target.display) & {"data", "startup"}
     name = target.display
-    if writes and "startup" in classes and not _harmless_startup(content):
+    recipes_seen = "startup_makefiles" in classes and content is not None and not content.dynamic
+    if writes and "startup" in classes and not recipes_seen and not _harmless_startup(content):
         effect.add(Intent.HOST_ACCESS, f"{how} writes {name}, which runs as code later")
     if writes and "privileged" in classes:
         effect.add(Intent.PRIVILEGE, f"{how} writes {name}, which decides who is trusted")
@@ -247,7 +248,8 @@ def _guard_file_changed(
             f"{how} changes {target.display}, which makes the guard judge or record",
         )
     text = None if content is None or content.dynamic else content.value
-    policy = None if target.dynamic else guard_switches.policy_file_written(target.value, text)
+    path = target.display.strip("\"'") if target.dynamic else target.value  # "$GUARDRAILS_POLICY"
+    policy = guard_switches.policy_file_written(path, text)
     if policy == "off":
         effect.add(Intent.PRIVILEGE, f"{how} makes {target.display} a policy that lets all run")
     elif policy == "unseen":
@@ -270,7 +272,13 @@ def _planted_commands(target: _Word, content: _Word | None) -> list[str]:
         return [content.value] if content.value.strip() else []
     if "startup_units" in classes:
         return [match.group(1) for match in _UNIT_COMMAND.finditer(content.value)]
+    if "startup_makefiles" in classes:
+        return [match.group(1) for match in _RECIPE_LINE.finditer(content.value)]
     return []
+
+
+# a makefile's recipe line: a tab, then the command (@ silences it, - ignores its failure)
+_RECIPE_LINE = re.compile(r"^\t[@+\-\s]*(\S.*)$", re.MULTILINE)
 
 
 def _rm(call: _Call) -> None:

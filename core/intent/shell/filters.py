@@ -143,8 +143,12 @@ def _secrets_in(call: _Call, files: Sequence[_Word]) -> str | None:
 def _tee(call: _Call) -> None:
     parsed = _parse(call.args)
     appends = parsed.has("-a", "--append")
+    text = call.feed.literal if call.feed is not None else None
+    empty = text is not None and not text.dynamic and text.value == ""
     for target in parsed.operands:
         _record_write(call.effect, target, "tee")
+        if empty and not appends:  # `: | tee f`: f is left empty
+            _emptied(call.effect, target, "tee of no input")
         if call.feed is not None:
             call.analyzer.note_produced(target, call.feed)
             note_written(call.analyzer, target, call.feed, appends=appends)
@@ -227,10 +231,17 @@ def _reader(call: _Call) -> None:
         # yq's expression is the assignment itself (`.dev.host = "x"`)
         edits = [p.value for p in program] if call.prog == "yq" else _sed_replacements(scripts)
         replaced = "\n".join(edits)
+        quiet = parsed.has("-n", "--quiet", "--silent")
+        emptied = call.prog == "sed" and _sed_keeps_no_line(quiet, scripts)
         for file in files:
             _record_write(call.effect, file, f"{call.prog} -i")
             env_file_retargeted(call.effect, file, replaced, f"{call.prog} -i")
             _erased(call.effect, file, f"{call.prog} -i")
+            if guard_switches.policy_file_written(file.value, replaced) == "off":
+                policy = f"{call.prog} -i makes {file.display} a policy that lets all run"
+                call.add(Intent.PRIVILEGE, policy)
+            if emptied:  # `sed -i '1,$d' f` leaves f as empty as `: > f` does
+                _emptied(call.effect, file, f"sed -i {_names(scripts)}")
             note_ignore_rules_edit(call.analyzer, file)
         call.stdout = None
         return
@@ -278,6 +289,19 @@ _SED_SUBSTITUTE_EXECUTE = re.compile(r"s(.)(?:(?!\1).)*\1((?:(?!\1).)*)\1[gpI\d]
 _SED_SUBSTITUTE = re.compile(
     r"(?:^|[;\n{}])\s*(?:\d+|\$|/[^/]*/)?\s*s([^\w\s\\])(?:\\.|(?!\1).)*\1((?:\\.|(?!\1).)*)\1"
 )
+
+
+# a sed script that deletes every line: `d` with no address or one that every line is in
+# (`1,$`, `/^/`, `/.*/`); under -n, a script that prints nothing (empty)
+_SED_DELETES_ALL = re.compile(r"\s*(?:1\s*,\s*\$|/(?:\^|\$|\^?\.\*\$?)/)?\s*d\s*;?\s*")
+
+
+def _sed_keeps_no_line(quiet: bool, scripts: Sequence[_Word]) -> bool:
+    """`sed -i` with these scripts writes its files back empty."""
+    if not scripts or any(script.dynamic for script in scripts):
+        return False
+    text = ";".join(script.value for script in scripts)
+    return _SED_DELETES_ALL.fullmatch(text) is not None or (quiet and not text.strip(" ;\n"))
 
 
 def _sed_replacements(scripts: Sequence[_Word]) -> list[str]:

@@ -3,12 +3,14 @@ before the SQL the client is given, so it is judged as part of that run."""
 
 from __future__ import annotations
 
+import fnmatch
 import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from guardrails_core.intent.programs import home_form
 from guardrails_core.intent.shell.words import _Word
 from guardrails_core.yaml_data import load_yaml
 
@@ -42,9 +44,8 @@ def startup_sql(call: _Call) -> list[tuple[str, _Word]]:
     if startup is None or any(word.value in startup.skip for word in call.args):
         return []
     found = []
-    for name in startup.files:
-        written = call.analyzer.produced_by(_Word.literal(name))
-        if written is None or written.literal is None:
+    for name, written in call.analyzer.produced.items():
+        if written.literal is None or not _is_startup(home_form(name), startup.files):
             continue
         text = written.literal
         if startup.key is not None:
@@ -52,6 +53,12 @@ def startup_sql(call: _Call) -> list[tuple[str, _Word]]:
         if text.value.strip():
             found.append((name, text))
     return found
+
+
+def _is_startup(path: str, globs: tuple[str, ...]) -> bool:
+    """One of the client's start-up files (`~/.psqlrc-16` of `~/.psqlrc*`), however the home
+    folder is spelled."""
+    return any(fnmatch.fnmatchcase(path, glob) for glob in globs)
 
 
 def _values(text: str, key: str) -> list[str]:
