@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from guardrails_core.intent.programs import When, _when
+from guardrails_core.intent.program_loader import _when
+from guardrails_core.intent.programs import When
 
 
 @dataclass(frozen=True, slots=True)

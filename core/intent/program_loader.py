@@ -8,6 +8,7 @@ from functools import cache
 from typing import Any
 
 from guardrails_core.intent import guard_switches
+from guardrails_core.intent.option_spans import operand, rule_prefixes, span, values
 from guardrails_core.intent.programs import (
     EFFECTS,
     MORE_PROGRAMS,
@@ -16,10 +17,25 @@ from guardrails_core.intent.programs import (
     Program,
     Registry,
     Rule,
-    _when,
+    When,
 )
 from guardrails_core.intent.saved_plans import SavedPlan
 from guardrails_core.yaml_data import load_yaml
+
+
+def _when(row: dict[str, Any] | None) -> When:
+    row = row or {}
+    return When(
+        tuple(str(w).lower() for w in row.get("words") or ()),
+        tuple(str(o) for o in row.get("options") or ()),
+        span(row.get("span")),
+        values(row.get("values")),
+        operand(row.get("operand")),
+        rule_prefixes(row.get("prefixes")),
+        tuple(str(o) for o in row.get("without") or ()),
+        bool(row.get("keeps", False)),
+        None if row.get("most") is None else int(row["most"]),
+    )
 
 
 def _carrier(row: dict[str, Any]) -> Carrier:

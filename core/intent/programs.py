@@ -22,10 +22,6 @@ from guardrails_core.intent.option_spans import (
     RulePrefixes,
     Span,
     Values,
-    operand,
-    rule_prefixes,
-    span,
-    values,
 )
 from guardrails_core.intent.saved_plans import SavedPlan
 from guardrails_core.locations import lexical_path, strictly_inside
@@ -596,21 +592,6 @@ def _file_matchers(
         globs = [*patterns, *(p[2:] for p in patterns if p.startswith("*/"))]
         matchers.append((name, re.compile("|".join(fnmatch.translate(g) for g in globs))))
     return tuple(matchers)
-
-
-def _when(row: dict[str, Any] | None) -> When:
-    row = row or {}
-    return When(
-        tuple(str(w).lower() for w in row.get("words") or ()),
-        tuple(str(o) for o in row.get("options") or ()),
-        span(row.get("span")),
-        values(row.get("values")),
-        operand(row.get("operand")),
-        rule_prefixes(row.get("prefixes")),
-        tuple(str(o) for o in row.get("without") or ()),
-        bool(row.get("keeps", False)),
-        None if row.get("most") is None else int(row["most"]),
-    )
 
 
 def home_form(path: str) -> str:

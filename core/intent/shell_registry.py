@@ -19,10 +19,11 @@ import yaml
 from guardrails_core.intent import jinja_calls, makefiles, mongo, saved_plans
 from guardrails_core.intent.carried_commands import lua_commands, redis_lua, vim_commands
 from guardrails_core.intent.inline_scripts import prints_facts_only
-from guardrails_core.intent.program_args import CAMEL, command_words, env_args, given
+from guardrails_core.intent.program_args import command_words, env_args, given
 from guardrails_core.intent.program_loader import registry
 from guardrails_core.intent.programs import Carrier, Program, Verdict, home_form
 from guardrails_core.intent.registry_effects import record_effect
+from guardrails_core.intent.run_parameters import switched_run
 from guardrails_core.locations import lexical_path
 from guardrails_core.model import Intent, ObjectAction, ObjectKind
 from guardrails_core.yaml_data import SAFE_LOADER
@@ -484,39 +485,6 @@ def _values(args: Sequence[Any], carrier: Carrier) -> list[Any]:
             elif carrier.attached and word.value.startswith(option) and word.value != option:
                 values.append(word.after(option))
     return values
-
-
-# `"full_refresh": true`, `full-refresh=1`, `fullRefresh: yes`: a parameter switched on
-_SWITCH_ON = re.compile(
-    r"""(?<![-\w])["']?([A-Za-z][\w.-]*)["']?\s*[:=]\s*["']?(?:true|1|yes|on)\b""", re.I
-)
-
-
-# a JSON or YAML mapping (`{"conf": {...}}`), or one `name=value` word
-_PARAMETERS = re.compile(r"^\s*(?:\{|[\w.-]+=\S*$)")
-
-
-def switched_run(call: Call, words: Sequence[Any], program: Program | None = None) -> None:
-    """A run's parameters (a DAG run's conf, a deployment's parameters, an API request's
-    body; not the program's own options, judged by its rows) that switch on a mode named by
-    a replacing verb (full_refresh, overwrite, recreate): the run does what that option does
-    on a command line (`dbt --full-refresh`), a replace."""
-    replacing = registry().vocabulary.get("replace", frozenset())
-    for word in words:
-        if not _PARAMETERS.match(word.value):  # not a word of SQL that names a setting
-            continue
-        for match in _SWITCH_ON.finditer(word.value):
-            name = CAMEL.sub("-", match.group(1).rsplit(".", 1)[-1]).lower().replace("_", "-")
-            if name not in replacing:
-                continue
-            message = f"runs with {match.group(0)} (its tables are rebuilt from scratch)"
-            if program is None:
-                call.add(Intent.WRITE, f"{call.prog} {message}")
-                call.add(Intent.DELETE, f"{call.prog} {message}: what it held is replaced")
-                call.obj(ObjectKind.TABLE, ObjectAction.REPLACE, call.prog)
-            else:
-                record_effect(call, program, Verdict("replace", message, (), None))
-            return
 
 
 def _code(call: Call, carrier: Carrier, value: Any, bridge: Bridge) -> None:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import itertools
 import posixpath
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from guardrails_core.intent import guard_switches, shell_registry
 from guardrails_core.intent.shell.environment import env_file_retargeted
@@ -323,142 +322,6 @@ def _truncate(call: _Call) -> None:
         return
     for target in parsed.operands:
         _record_write(call.effect, target, "truncate")
-
-
-def _find(call: _Call) -> None:
-    """find ROOTS... EXPRESSION: -delete and -exec act on every match under the roots."""
-    args = call.args
-    split = next(
-        (i for i, w in enumerate(args) if w.value.startswith(("-", "(", "!", ")"))), len(args)
-    )
-    roots = list(args[:split]) or [_Word.literal(".")]
-    call.add(Intent.READ, f"find lists files under {_names(roots)}")
-    for root in roots:
-        call.obj(ObjectKind.FILE, ObjectAction.READ, root.display)
-    # Each match is a path under one of the roots, so scratch roots keep their matches scratch;
-    # so do matches that every -name test confines to build or cache litter (*.pyc, __pycache__).
-    names = [
-        args[i + 1].value
-        for i in range(split, len(args) - 1)
-        if args[i].value in ("-name", "-iname") and not args[i + 1].dynamic
-    ]
-    litter = (
-        bool(names)
-        and not _widened(args[split:], grouped=False)
-        and all(shell_registry.is_scratch(f"./{name}") for name in names)
-    )
-    # Retention (`-name '*.dump' -mtime +30`, `-type d -empty`): only old files of one kind, or
-    # empty folders, match; what a pipeline still uses is left alone.
-    # A root above a database server's own folder (/, /var/lib) sweeps the server's files too:
-    # their age does not make them litter.
-    servers = [
-        root
-        for root in roots
-        if not root.dynamic and shell_registry.folder_holds(root.value, ("data",))
-    ]
-    retention = _retention(args[split:], names) and not servers
-    matches = [
-        _Word(
-            f"{root.value.rstrip('/')}/{names[0] if names and (litter or retention) else '*'}",
-            f"{root.display.rstrip('/')}/**",
-            dynamic=root.dynamic,
-            glob=not (litter or retention),
-            retained=retention,
-        )
-        for root in roots
-    ]
-    if len(matches) == 1 and call.stdout is not None:  # what a loop or xargs reads from it
-        call.stdout = replace(call.stdout, names=matches[0])
-    wanted = [name for name in names if shell_registry.names_credential_file(name)]
-    if wanted:
-        call.add(
-            Intent.PRIVILEGE, f"find searches {_names(roots)} for credential files ({wanted[0]})"
-        )
-    index = split
-    while index < len(args):
-        action = args[index].value
-        if action == "-delete":
-            what = "every old or empty match" if retention else "every match"
-            _delete_found(call, "-delete", what, roots, matches, servers, retention=retention)
-        elif action in ("-fprint", "-fprint0", "-fls", "-fprintf") and index + 1 < len(args):
-            _record_write(call.effect, args[index + 1], f"find {action}")
-        elif action in ("-exec", "-execdir", "-ok", "-okdir"):
-            end = next(
-                (j for j in range(index + 1, len(args)) if args[j].value in (";", "+")), len(args)
-            )
-            inner: list[_Word] = []
-            for word in args[index + 1 : end]:
-                found = [replace(match, span=word.span) for match in matches]
-                inner.extend(found if word.value == "{}" else [word])
-            if inner:
-                effect = call.analyzer.run_inner(call, inner, feed=None, transparent=False)
-                if Intent.DELETE in effect.intents:
-                    what = "every old match" if retention else "every match"
-                    verb = f"{action} {effect.operation}"
-                    _delete_found(call, verb, what, roots, matches, servers, retention=retention)
-            index = end
-        index += 1
-
-
-def _delete_found(
-    call: _Call,
-    verb: str,
-    what: str,
-    roots: Sequence[_Word],
-    matches: Sequence[_Word],
-    servers: Sequence[_Word],
-    *,
-    retention: bool,
-) -> None:
-    """find's matches deleted by -delete or by the program -exec runs on them."""
-    _delete(call, matches, f"find {verb} deletes {what} under {_names(roots)}", bulk=not retention)
-    if servers:
-        reached = f"{_names(servers)} reaches a database server's own files"
-        call.add(Intent.HOST_ACCESS, f"find {verb} under {reached}")
-
-
-_AGE_TESTS = frozenset(("-mtime", "-mmin", "-atime", "-amin", "-ctime", "-cmin"))
-_WIDENING = frozenset(("-o", "-or", "!", "-not", ","))
-_NAME_TESTS = frozenset(("-name", "-iname"))
-
-
-def _widened(expression: Sequence[_Word], *, grouped: bool) -> bool:
-    """An -o, negation or comma that lets more than the named kinds of file match. An -o between
-    two name tests (`\\( -name '*.pyc' -o -name '*.pyo' \\)`) only names another kind; with
-    `grouped`, only inside parentheses: a bare -o splits the expression, and the tests before it
-    (an age) do not hold for the matches after it (`-mtime +30 -name a -o -name b -delete`)."""
-    values = [word.value for word in expression]
-    depth = 0
-    for index, value in enumerate(values):
-        depth += (value == "(") - (value == ")")
-        if value not in _WIDENING:
-            continue
-        following = values[index + 1] if index + 1 < len(values) else ""
-        between_names = (
-            value in ("-o", "-or")
-            and index >= 2
-            and values[index - 2] in _NAME_TESTS
-            and following in _NAME_TESTS
-            and (depth > 0 or not grouped)
-        )
-        if not between_names:
-            return True
-    return False
-
-
-def _retention(expression: Sequence[_Word], names: Sequence[str]) -> bool:
-    """An expression that matches only empty folders, or files of a named kind older than a
-    positive age (no -o or negation widening it)."""
-    values = [word.value for word in expression]
-    if _widened(expression, grouped=True) or any(w.dynamic for w in expression):
-        return False
-    if "-empty" in values:
-        return True
-    aged = any(
-        value in _AGE_TESTS and re.fullmatch(r"\+[1-9]\d*", following)
-        for value, following in itertools.pairwise(values)
-    )
-    return aged and bool(names) and all(name.strip("*") for name in names)
 
 
 def _dd(call: _Call) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from guardrails_core.intent import registry_effects, shell_registry
+from guardrails_core.intent.run_parameters import switched_run
 from guardrails_core.intent.shell.files import (
     _delete,
     _record_copy,
@@ -216,7 +217,7 @@ def _curl(call: _Call) -> None:
     if any(_BULK_HTTP_DELETE.search(url.value) for url in urls):
         call.add(Intent.MASS_MUTATION, f"{_names(urls)} deletes every document its query matches")
     _sql_in_payloads(call, [*bodies, *urls])
-    shell_registry.switched_run(call, bodies)  # a DAG run posted with {"full_refresh": true}
+    switched_run(call, bodies)  # a DAG run posted with {"full_refresh": true}
     payload.extend(
         _leaks([*_carrying(urls), *parsed.values(*_CURL_CARRIERS)], _Origin.FILE | _Origin.DUMP)
     )

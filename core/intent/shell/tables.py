@@ -36,7 +36,6 @@ from guardrails_core.intent.shell.files import (
     _chown,
     _dd,
     _device_tool,
-    _find,
     _host_control,
     _plain_delete,
     _privilege_tool,
@@ -61,6 +60,7 @@ from guardrails_core.intent.shell.filters import (
     _reader,
     _tee,
 )
+from guardrails_core.intent.shell.find import _find
 from guardrails_core.intent.shell.history import _history_off
 from guardrails_core.intent.shell.network import (
     _curl,
