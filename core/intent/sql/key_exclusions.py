@@ -40,7 +40,14 @@ def all_but_one_key(condition: exp.Expr, target: Target) -> exp.Expr | None:
     return None
 
 
+def entity_key(node: exp.Expr, target: Target) -> bool:
+    """The changed table's key, or a column naming one entity per value, of the target."""
+    return _target_key(node, target)
+
+
 def _target_key(node: exp.Expr, target: Target) -> bool:
+    while isinstance(node, exp.Paren | exp.Cast | exp.TryCast):
+        node = node.this
     if not isinstance(node, exp.Column) or (node.table and node.table.lower() not in target):
         return False
     name = node.name.lower()
