@@ -8,6 +8,7 @@ from typing import NamedTuple
 
 from sqlglot import exp
 
+from guardrails_core.intent.like_patterns import empty_search_by_dialect
 from guardrails_core.intent.node_index import NodeIndex, index_of
 from guardrails_core.intent.predicates import (
     missed_time_window,
@@ -92,6 +93,7 @@ def _check_condition(
         condition = condition.transform(_plain_string)
         parts = _ConditionParts.of(condition)
     folded = fold_identifiers(condition, statement.names.dialect, parts.identifiers)
+    folded = empty_search_by_dialect(folded, statement.dialect_name)
     if folded is not condition:
         parts = _ConditionParts.of(folded)
     columns = parts.columns
