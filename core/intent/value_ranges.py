@@ -240,11 +240,44 @@ def _after_every_row(cutoff: exp.Expr, constant: Callable[[exp.Expr | None], Any
         cutoff = cutoff.this
     if isinstance(cutoff, exp.Cast) and isinstance(cutoff.this, exp.Literal):
         cutoff = cutoff.this
+    built = _built_year(cutoff)
+    if built is not None:
+        return built >= _epoch_span()[1]
     value = constant(cutoff)
     if not isinstance(value, str):
         return False
     year = re.match(r"(\d{4})(?:$|[-/ T])", value)
     return year is not None and int(year.group(1)) >= _epoch_span()[1]
+
+
+# Functions of a count of seconds (or of its thousandths, millionths) since the epoch that
+# sqlglot leaves unparsed, by their digits of sub-second precision.
+_EPOCH_COUNTS = {"timestamp_seconds": 0, "timestamp_millis": 3, "timestamp_micros": 6}
+_SECONDS_PER_YEAR = 31_556_952
+
+
+def _built_year(cutoff: exp.Expr) -> int | None:
+    """The year of a time built from numbers: `to_timestamp(253402300799)`, `from_unixtime(n)`,
+    `TO_TIMESTAMP_NTZ(n)`, `timestamp_millis(n)` (seconds or fractions since the epoch), or
+    `make_timestamp(2999, 1, 1, ...)` (its parts)."""
+    if isinstance(cutoff, exp.TimestampFromParts | exp.DateFromParts):
+        year = cutoff.args.get("year")
+        return int(year.this) if isinstance(year, exp.Literal) and year.is_int else None
+    digits: int | None = None
+    if isinstance(cutoff, exp.UnixToTime | exp.UnixToStr):
+        scale = cutoff.args.get("scale")
+        digits = int(scale.this) if isinstance(scale, exp.Literal) and scale.is_int else 0
+        count = cutoff.this
+    elif isinstance(cutoff, exp.Anonymous) and len(cutoff.expressions) == 1:
+        digits = _EPOCH_COUNTS.get(cutoff.name.lower())
+        count = cutoff.expressions[0]
+    if digits is None or not isinstance(count, exp.Literal) or count.is_string:
+        return None
+    try:
+        seconds = float(count.this) / 10**digits
+    except ValueError:
+        return None
+    return 1970 + int(seconds // _SECONDS_PER_YEAR)
 
 
 def _beyond_every_time(

@@ -26,6 +26,7 @@ from guardrails_core.intent.sql.join_links import (
 )
 from guardrails_core.intent.sql.kept_sets import kept_set
 from guardrails_core.intent.sql.key_exclusions import all_but_one_key
+from guardrails_core.intent.sql.own_extremes import own_extreme_cutoff
 from guardrails_core.intent.sql.outer_columns import outer_membership
 from guardrails_core.intent.sql.ranked_keys import every_copy
 from guardrails_core.intent.sql.script_constants import with_constants
@@ -195,6 +196,12 @@ def _check_condition(
             I.MASS_MUTATION,
             f"{verb}'s WHERE has a time window that every recorded row passes "
             f"({window.sql()[:60]}): the rest of the condition picks far more rows than written",
+        )
+    elif truth is None and (own := own_extreme_cutoff(folded, target)) is not None:
+        statement.add(
+            I.MASS_MUTATION,
+            f"{verb}'s WHERE has a cutoff at or past the table's own extreme of the column "
+            f"({own.sql()[:60]}): every row with a value passes it",
         )
     elif truth is None and (versions := version_slice_branch(folded)) is not None:
         statement.add(
