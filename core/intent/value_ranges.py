@@ -288,6 +288,9 @@ def _beyond_every_time(
     (`ADD_MONTHS(SYSDATE, 1200)`, `datetime('now', '+100 years')`; `- interval '100 years'`
     for a lower bound). A column compared with a time holds times."""
     bare = unparen(cutoff)
+    built = _built_year(bare)
+    if built is not None and later:  # a time built from numbers: the column compared holds times
+        return built >= _epoch_span()[1]
     value = constant(bare.this if isinstance(bare, exp.Cast) else bare)
     if isinstance(value, str) and value.strip().lower() in (
         ("infinity", "+infinity") if later else ("-infinity",)
