@@ -131,6 +131,9 @@ def own_key(name: str, target: frozenset[str]) -> bool:
     )
 
 
+_RANKINGS = (exp.RowNumber, exp.Rank, exp.DenseRank)
+
+
 def never_null(node: exp.Expr, target: frozenset[str] = frozenset()) -> bool:
     """A column that is never NULL (a table's own key), or a cast of one to text: every value
     has a text form, so even TRY_CAST(id AS varchar) fails on none."""
@@ -138,6 +141,8 @@ def never_null(node: exp.Expr, target: frozenset[str] = frozenset()) -> bool:
         isinstance(node, exp.Cast | exp.TryCast) and node.to.is_type(*exp.DataType.TEXT_TYPES)
     ):
         node = node.this
+    if isinstance(node, exp.Window) and isinstance(node.this, _RANKINGS):
+        return True  # every row gets a rank
     row = _column_row(node, target)
     return row is not None and row.not_null
 

@@ -85,7 +85,7 @@ def _check_condition(
         return
     condition = where.this if isinstance(where, exp.Where) else where
     if node is not None and isinstance(node.args.get("with_"), exp.With):
-        condition = _ctes_inlined(condition, node)
+        condition = _target_outputs_inlined(_ctes_inlined(condition, node), node)
     # The statement's nodes from the walk that dispatched it, and the condition's parts from one
     # walk: the checks below look there (a generated condition has 50,000 nodes).
     index = index_of(statement.indexes, node) if node is not None else None
@@ -265,6 +265,32 @@ def _ctes_inlined(condition: exp.Expr, node: exp.Expr) -> exp.Expr:
         return exp.Subquery(this=ctes[part.name.lower()].copy(), alias=alias)
 
     return condition.transform(inline)
+
+
+def _target_outputs_inlined(condition: exp.Expr, node: exp.Expr) -> exp.Expr:
+    """`WITH d AS (SELECT *, ROW_NUMBER() OVER (...) AS rn FROM t) DELETE FROM d WHERE rn >= 1`
+    (T-SQL deletes through a CTE): the filter with each named output of the CTE it changes
+    written in place, so a rank filter that every row passes is seen as one."""
+    changed = node.this
+    if not isinstance(changed, exp.Table) or changed.db:
+        return condition
+    query = cte_queries(node).get(changed.name.lower())
+    if not isinstance(query, exp.Select):
+        return condition
+    outputs = {
+        expression.alias.lower(): expression.this
+        for expression in query.expressions
+        if isinstance(expression, exp.Alias)
+    }
+    names = {"", changed.alias_or_name.lower(), changed.name.lower()}
+
+    def inline(part: exp.Expr) -> exp.Expr:
+        if not isinstance(part, exp.Column) or part.table.lower() not in names:
+            return part
+        output = outputs.get(part.name.lower())
+        return output.copy() if output is not None else part
+
+    return condition.transform(inline) if outputs else condition
 
 
 def _quoted_names_as_strings(condition: exp.Expr) -> exp.Expr | None:
