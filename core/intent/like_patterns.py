@@ -87,7 +87,8 @@ def empty_search_by_dialect(condition: exp.Expr, dialect: str | None) -> exp.Exp
     """The condition with each search for the empty text replaced by what the dialect returns
     for it (unchanged where that is position 1, which the predicate reader assumes)."""
     found = _EMPTY_SEARCH.get(dialect or "")
-    if found is None or not any(_empty_search(node) for node in condition.find_all(exp.StrPosition)):
+    searches = condition.find_all(exp.StrPosition)
+    if found is None or not any(_empty_search(node) for node in searches):
         return condition
 
     def replaced(node: exp.Expr) -> exp.Expr:

@@ -138,8 +138,10 @@ def _handle_create(statement: _Statement, node: exp.Create, chunk: _Chunk | None
         replace = False  # a session's temporary or a scratch table (at no location of its own)
     action = A.REPLACE if replace else A.CREATE
     statement.table(target, action, kind)
-    if kind is K.TABLE and (node.expression is not None or replace):
-        statement.add(I.WRITE, "CREATE TABLE ... AS fills the new table")
+    # a clone or a copy (Snowflake CLONE, BigQuery CLONE / COPY) holds the source's rows
+    copied = node.args.get("clone") is not None
+    if kind is K.TABLE and (node.expression is not None or replace or copied):
+        statement.add(I.WRITE, "CREATE TABLE ... AS (or CLONE, COPY) fills the new table")
     if replace and kind is K.SEQUENCE:
         statement.add(I.DELETE, "CREATE OR REPLACE SEQUENCE discards the sequence's position")
     if replace and kind is K.TABLE:

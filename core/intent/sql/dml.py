@@ -9,8 +9,8 @@ from guardrails_core.intent.predicates import (
     predicate_truth,
     target_names,
 )
-from guardrails_core.intent.sql.job_tables import scheduled_by_write
 from guardrails_core.intent.sql.dialects import MYSQL_FAMILY, A, I, K
+from guardrails_core.intent.sql.job_tables import scheduled_by_write
 from guardrails_core.intent.sql.join_links import referenced_parent, unlinked_table
 from guardrails_core.intent.sql.kept_sets import null_emptied_rewrite
 from guardrails_core.intent.sql.outside_inserts import insert_outside

@@ -55,7 +55,7 @@ def _unlisted_constant(part: exp.Expr, target: frozenset[str]) -> bool:
     `array_position(ARRAY[1, 7], id) IS NULL`, `FIND_IN_SET(id, '1,7') = 0`: a keep-list."""
     inner = unparen(part.this) if isinstance(part, exp.Not) else None
     negated = bool(part.args.get("negate"))
-    if isinstance(part, exp.In) and negated or isinstance(inner, exp.In):
+    if (isinstance(part, exp.In) and negated) or isinstance(inner, exp.In):
         test = inner if isinstance(inner, exp.In) else part
         listed = test.expressions
         return bool(listed) and _constants(listed) and entity_key(unparen(test.this), target)
@@ -68,7 +68,8 @@ def _unlisted_constant(part: exp.Expr, target: frozenset[str]) -> bool:
         if isinstance(found, exp.ArrayPosition):
             return _list_and_key(found.this, found.expression, target)
         if isinstance(found, exp.Anonymous) and found.name.lower() in _POSITION_FUNCTIONS:
-            return len(found.expressions) == 2 and _list_and_key(*found.expressions, target)
+            listed, key = [*found.expressions, exp.null(), exp.null()][:2]
+            return len(found.expressions) == 2 and _list_and_key(listed, key, target)
     if isinstance(part, exp.EQ) and _is_zero(part.expression):
         found = unparen(part.this)
         if isinstance(found, exp.Anonymous) and found.name.lower() == "find_in_set":
@@ -175,11 +176,15 @@ def _anti_joined(compared: exp.Expr, body: exp.Select, target: frozenset[str]) -
     ):
         return None
     keep = joins[0].this
-    inner = keep.alias_or_name.lower()
+    inner = {keep.alias_or_name.lower()}
     for link in _leaves(unparen(joins[0].args.get("on") or exp.true()), exp.And):
         sides = (unparen(link.this), unparen(link.expression)) if isinstance(link, exp.EQ) else ()
         listed = next(
-            (side for side in sides if isinstance(side, exp.Column) and side.table.lower() == inner),
+            (
+                side
+                for side in sides
+                if isinstance(side, exp.Column) and side.table.lower() in inner
+            ),
             None,
         )
         if listed is not None:

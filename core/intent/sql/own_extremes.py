@@ -19,7 +19,12 @@ _BOUNDS: dict[type[exp.Expr], tuple[type[exp.Expr], bool]] = {
     exp.GT: (exp.Min, False),
     exp.GTE: (exp.Min, True),
 }
-_MIRRORED = {exp.LT: exp.GT, exp.LTE: exp.GTE, exp.GT: exp.LT, exp.GTE: exp.LTE}
+_MIRRORED: dict[type[exp.Expr], type[exp.Expr]] = {
+    exp.LT: exp.GT,
+    exp.LTE: exp.GTE,
+    exp.GT: exp.LT,
+    exp.GTE: exp.LTE,
+}
 
 
 def own_extreme_cutoff(condition: exp.Expr, target: frozenset[str]) -> exp.Expr | None:

@@ -26,8 +26,8 @@ from guardrails_core.intent.sql.join_links import (
 )
 from guardrails_core.intent.sql.kept_sets import kept_set
 from guardrails_core.intent.sql.key_exclusions import all_but_one_key
-from guardrails_core.intent.sql.own_extremes import own_extreme_cutoff
 from guardrails_core.intent.sql.outer_columns import outer_membership
+from guardrails_core.intent.sql.own_extremes import own_extreme_cutoff
 from guardrails_core.intent.sql.ranked_keys import every_copy
 from guardrails_core.intent.sql.script_constants import with_constants
 from guardrails_core.intent.sql.self_join_dedupe import keeps_no_copy, keeps_top_copy
