@@ -78,6 +78,30 @@ def finds_text(node: exp.Expr, constant: Callable[[exp.Expr | None], Any]) -> bo
     return True if wanted == "" else None
 
 
+# What a search for the empty text returns where it is not position 1: SQL Server's CHARINDEX
+# returns 0 (`= 0` holds for every row, `> 0` for none); Oracle's '' is NULL, so INSTR is NULL.
+_EMPTY_SEARCH = {"tsql": exp.Literal.number(0), "oracle": exp.null()}
+
+
+def empty_search_by_dialect(condition: exp.Expr, dialect: str | None) -> exp.Expr:
+    """The condition with each search for the empty text replaced by what the dialect returns
+    for it (unchanged where that is position 1, which the predicate reader assumes)."""
+    found = _EMPTY_SEARCH.get(dialect or "")
+    searches = condition.find_all(exp.StrPosition)
+    if found is None or not any(_empty_search(node) for node in searches):
+        return condition
+
+    def replaced(node: exp.Expr) -> exp.Expr:
+        return found.copy() if isinstance(node, exp.StrPosition) and _empty_search(node) else node
+
+    return condition.transform(replaced)
+
+
+def _empty_search(node: exp.StrPosition) -> bool:
+    wanted = node.args.get("substr")
+    return isinstance(wanted, exp.Literal) and wanted.is_string and wanted.this == ""
+
+
 def empty_text_position(
     node: exp.Expr, constant: Callable[[exp.Expr | None], Any]
 ) -> exp.Expr | None:

@@ -131,6 +131,9 @@ def own_key(name: str, target: frozenset[str]) -> bool:
     )
 
 
+_RANKINGS = (exp.RowNumber, exp.Rank, exp.DenseRank)
+
+
 def never_null(node: exp.Expr, target: frozenset[str] = frozenset()) -> bool:
     """A column that is never NULL (a table's own key), or a cast of one to text: every value
     has a text form, so even TRY_CAST(id AS varchar) fails on none."""
@@ -138,6 +141,8 @@ def never_null(node: exp.Expr, target: frozenset[str] = frozenset()) -> bool:
         isinstance(node, exp.Cast | exp.TryCast) and node.to.is_type(*exp.DataType.TEXT_TYPES)
     ):
         node = node.this
+    if isinstance(node, exp.Window) and isinstance(node.this, _RANKINGS):
+        return True  # every row gets a rank
     row = _column_row(node, target)
     return row is not None and row.not_null
 
@@ -240,11 +245,44 @@ def _after_every_row(cutoff: exp.Expr, constant: Callable[[exp.Expr | None], Any
         cutoff = cutoff.this
     if isinstance(cutoff, exp.Cast) and isinstance(cutoff.this, exp.Literal):
         cutoff = cutoff.this
+    built = _built_year(cutoff)
+    if built is not None:
+        return built >= _epoch_span()[1]
     value = constant(cutoff)
     if not isinstance(value, str):
         return False
     year = re.match(r"(\d{4})(?:$|[-/ T])", value)
     return year is not None and int(year.group(1)) >= _epoch_span()[1]
+
+
+# Functions of a count of seconds (or of its thousandths, millionths) since the epoch that
+# sqlglot leaves unparsed, by their digits of sub-second precision.
+_EPOCH_COUNTS = {"timestamp_seconds": 0, "timestamp_millis": 3, "timestamp_micros": 6}
+_SECONDS_PER_YEAR = 31_556_952
+
+
+def _built_year(cutoff: exp.Expr) -> int | None:
+    """The year of a time built from numbers: `to_timestamp(253402300799)`, `from_unixtime(n)`,
+    `TO_TIMESTAMP_NTZ(n)`, `timestamp_millis(n)` (seconds or fractions since the epoch), or
+    `make_timestamp(2999, 1, 1, ...)` (its parts)."""
+    if isinstance(cutoff, exp.TimestampFromParts | exp.DateFromParts):
+        year = cutoff.args.get("year")
+        return int(year.this) if isinstance(year, exp.Literal) and year.is_int else None
+    digits: int | None = None
+    if isinstance(cutoff, exp.UnixToTime | exp.UnixToStr):
+        scale = cutoff.args.get("scale")
+        digits = int(scale.this) if isinstance(scale, exp.Literal) and scale.is_int else 0
+        count = cutoff.this
+    elif isinstance(cutoff, exp.Anonymous) and len(cutoff.expressions) == 1:
+        digits = _EPOCH_COUNTS.get(cutoff.name.lower())
+        count = cutoff.expressions[0]
+    if digits is None or not isinstance(count, exp.Literal) or count.is_string:
+        return None
+    try:
+        seconds = float(count.this) / 10**digits
+    except ValueError:
+        return None
+    return 1970 + int(seconds // _SECONDS_PER_YEAR)
 
 
 def _beyond_every_time(
@@ -255,6 +293,9 @@ def _beyond_every_time(
     (`ADD_MONTHS(SYSDATE, 1200)`, `datetime('now', '+100 years')`; `- interval '100 years'`
     for a lower bound). A column compared with a time holds times."""
     bare = unparen(cutoff)
+    built = _built_year(bare)
+    if built is not None and later:  # a time built from numbers: the column compared holds times
+        return built >= _epoch_span()[1]
     value = constant(bare.this if isinstance(bare, exp.Cast) else bare)
     if isinstance(value, str) and value.strip().lower() in (
         ("infinity", "+infinity") if later else ("-infinity",)

@@ -8,7 +8,7 @@ from sqlglot import exp
 
 from guardrails_core.intent.constant_folding import Unknown, constant
 from guardrails_core.intent.sql.access_policies import judge_policy_function
-from guardrails_core.intent.sql.dialects import _QUOTED_TOKENS, MAX_DEPTH, A, I, K
+from guardrails_core.intent.sql.dialects import _QUOTED_TOKENS, MAX_DEPTH, MYSQL_FAMILY, A, I, K
 from guardrails_core.intent.sql.dictionary_sources import judge_dictionary_source
 from guardrails_core.intent.sql.dml import _DROP_KINDS, _empty_source
 from guardrails_core.intent.sql.statement import (
@@ -138,8 +138,10 @@ def _handle_create(statement: _Statement, node: exp.Create, chunk: _Chunk | None
         replace = False  # a session's temporary or a scratch table (at no location of its own)
     action = A.REPLACE if replace else A.CREATE
     statement.table(target, action, kind)
-    if kind is K.TABLE and (node.expression is not None or replace):
-        statement.add(I.WRITE, "CREATE TABLE ... AS fills the new table")
+    # a clone or a copy (Snowflake CLONE, BigQuery CLONE / COPY) holds the source's rows
+    copied = node.args.get("clone") is not None
+    if kind is K.TABLE and (node.expression is not None or replace or copied):
+        statement.add(I.WRITE, "CREATE TABLE ... AS (or CLONE, COPY) fills the new table")
     if replace and kind is K.SEQUENCE:
         statement.add(I.DELETE, "CREATE OR REPLACE SEQUENCE discards the sequence's position")
     if replace and kind is K.TABLE:
@@ -474,6 +476,12 @@ def _handle_alter(statement: _Statement, node: exp.Alter, chunk: _Chunk | None) 
         elif isinstance(action, exp.DropPartition):
             statement.table(target, A.DELETE, kind)
             statement.add(I.DELETE, "DROP PARTITION destroys the partition's rows")
+            if statement.dialect_name in MYSQL_FAMILY:
+                statement.add(
+                    I.SCHEMA_CHANGE,
+                    "a MySQL partition is part of the table's definition: rows of its range "
+                    "have no partition to go to once it is dropped",
+                )
             if _all_partitions(action):
                 statement.add(I.MASS_MUTATION, "DROP PARTITION of every partition")
             mutations_only = True

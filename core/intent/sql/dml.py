@@ -10,6 +10,7 @@ from guardrails_core.intent.predicates import (
     target_names,
 )
 from guardrails_core.intent.sql.dialects import MYSQL_FAMILY, A, I, K
+from guardrails_core.intent.sql.job_tables import scheduled_by_write
 from guardrails_core.intent.sql.join_links import referenced_parent, unlinked_table
 from guardrails_core.intent.sql.kept_per_key import keeps_one_per_key
 from guardrails_core.intent.sql.kept_sets import null_emptied_rewrite
@@ -69,6 +70,7 @@ def _handle_insert(statement: _Statement, node: exp.Insert, chunk: _Chunk | None
     if isinstance(node.parent, exp.When):
         return  # a MERGE branch inserting into the MERGE target, recorded by _handle_merge
     target = node.this
+    scheduled_by_write(statement, node)
     if insert_outside(statement, node):
         return
     if isinstance(node.expression, exp.Query):
@@ -157,6 +159,7 @@ def _handle_update(statement: _Statement, node: exp.Update, chunk: _Chunk | None
         # MySQL `UPDATE a JOIN b ON ... SET a.x = b.y` may write either side; claim the first.
         statement.table(written, A.WRITE)
     statement.add(I.WRITE, "UPDATE changes rows")
+    scheduled_by_write(statement, node)
     names = target_names(target) | target_names(written)
     judged = _scratch_as_sources(statement, node)
     if (

@@ -52,6 +52,7 @@ VISIBLE_PLACEHOLDER = "dynamic_part"
 # named as any other run-time piece is in the objects reported.
 IDENTIFIER_PLACEHOLDER = VISIBLE_PLACEHOLDER
 _PARTIAL = "#visible"  # texts key suffix: a variable's text with placeholders
+_TEMPLATE = "#names"  # texts key suffix: a variable's text whose run-time pieces are only names
 # Dialects where `SELECT @v = expression` assigns the variable (elsewhere it compares).
 SELECT_ASSIGNS = frozenset({"tsql", "fabric"})
 _FORMAT_SPEC = re.compile(r"%[-+ #0-9.]*[a-zA-Z%]")
@@ -132,6 +133,9 @@ def identifier_template(node: exp.Expr | None, texts: dict[str, str]) -> str | N
     quoting makes the piece one name, so the statement around it is known."""
     if node is None:
         return None
+    name = variable_name(node) if isinstance(node, exp.Parameter | exp.Table) else None
+    if name is not None:  # `EXEC sp_executesql @sql`, @sql built from QUOTENAME(...) pieces
+        return texts.get(name + _TEMPLATE)
     marked = node.copy().transform(lambda part: _name_placeholder(part, texts))
     if marked.find(exp.Literal) is None or IDENTIFIER_PLACEHOLDER not in marked.sql():
         return None
@@ -379,6 +383,14 @@ def remember_assignments(
         text = None if per_row else fold_text(value, texts)
         partial = visible_text(value, texts) if text is None else None  # may read its old value
         texts.pop(name + _PARTIAL, None)
+        template = (
+            identifier_template(value, texts)
+            if text is None and isinstance(value, exp.Expr)
+            else None
+        )
+        texts.pop(name + _TEMPLATE, None)
+        if template is not None:  # per row too: one statement per name, each judged alike
+            texts[name + _TEMPLATE] = template
         if text is None:
             texts.pop(name, None)
             if partial is not None:

@@ -64,13 +64,22 @@ class FunctionRegistry:
     system_reads: re.Pattern[str]
     # Functions that run the SQL text of their first string argument.
     sql_text: frozenset[str]
+    # Tables whose rows are scheduled jobs: the column that holds the SQL each job runs.
+    job_tables: dict[str, str]
 
 
 class FunctionRegistryError(ValueError):
     """A row of the function registry is wrong: the message names the file, row and fix."""
 
 
-_SECTIONS = {"functions", "packages", "system_namespaces", "system_reads", "sql_text"}
+_SECTIONS = {
+    "functions",
+    "packages",
+    "system_namespaces",
+    "system_reads",
+    "sql_text",
+    "job_tables",
+}
 _ROW_KEYS = {
     "names",
     "intents",
@@ -104,7 +113,19 @@ def load_function_registry(path: Path = FUNCTIONS_FILE) -> FunctionRegistry:
         system_namespaces=tuple(_names(path.name, "system_namespaces", data["system_namespaces"])),
         system_reads=_alternatives(path.name, data["system_reads"]),
         sql_text=frozenset(_names(path.name, "sql_text", data["sql_text"])),
+        job_tables=_job_tables(path.name, data["job_tables"]),
     )
+
+
+def _job_tables(where: str, data: object) -> dict[str, str]:
+    if not isinstance(data, dict) or not all(
+        isinstance(table, str) and isinstance(column, str) and _NAME.match(table)
+        for table, column in data.items()
+    ):
+        raise FunctionRegistryError(
+            f"{where}: job_tables maps a lower-case table name to its SQL column; fix the section"
+        )
+    return {table: column.lower() for table, column in data.items()}
 
 
 @functools.cache

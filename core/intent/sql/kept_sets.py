@@ -21,6 +21,7 @@ from sqlglot import exp
 
 from guardrails_core.intent.complements import unparen
 from guardrails_core.intent.predicates import _leaves
+from guardrails_core.intent.sql.key_exclusions import entity_key
 from guardrails_core.intent.value_ranges import own_key
 
 
@@ -37,12 +38,73 @@ def kept_set(condition: exp.Expr, target: frozenset[str], node: exp.Expr | None)
     joined = _left_joined(node)
     for branch in _leaves(unparen(condition), exp.Or):
         if all(
-            (anti := _absent(unparen(part), target, joined)) is not None
-            and _keeps_only(anti, target)
+            _unlisted_constant(unparen(part), target)
+            or (
+                (anti := _absent(unparen(part), target, joined)) is not None
+                and _keeps_only(anti, target)
+            )
             for part in _leaves(unparen(branch), exp.And)
         ):
             return branch
     return None
+
+
+def _unlisted_constant(part: exp.Expr, target: frozenset[str]) -> bool:
+    """The target's key tested absent from a list of constants, by any spelling: `id NOT IN (1,
+    7)`, `NOT (id = ANY(ARRAY[1, 7]))`, `NOT ARRAY_CONTAINS(ARRAY[1, 7], id)`,
+    `array_position(ARRAY[1, 7], id) IS NULL`, `FIND_IN_SET(id, '1,7') = 0`: a keep-list."""
+    inner = unparen(part.this) if isinstance(part, exp.Not) else None
+    negated = bool(part.args.get("negate"))
+    if (isinstance(part, exp.In) and negated) or isinstance(inner, exp.In):
+        test = inner if isinstance(inner, exp.In) else part
+        listed = test.expressions
+        return bool(listed) and _constants(listed) and entity_key(unparen(test.this), target)
+    if isinstance(inner, exp.EQ) and isinstance(inner.expression, exp.Any):
+        return _constant_list(inner.expression.this) and entity_key(unparen(inner.this), target)
+    if isinstance(inner, exp.ArrayContains):
+        return _list_and_key(inner.this, inner.expression, target)
+    if isinstance(part, exp.Is) and isinstance(part.expression, exp.Null) and not negated:
+        found = unparen(part.this)
+        if isinstance(found, exp.ArrayPosition):
+            return _list_and_key(found.this, found.expression, target)
+        if isinstance(found, exp.Anonymous) and found.name.lower() in _POSITION_FUNCTIONS:
+            listed, key = [*found.expressions, exp.null(), exp.null()][:2]
+            return len(found.expressions) == 2 and _list_and_key(listed, key, target)
+    if isinstance(part, exp.EQ) and _is_zero(part.expression):
+        found = unparen(part.this)
+        if isinstance(found, exp.Anonymous) and found.name.lower() == "find_in_set":
+            return len(found.expressions) == 2 and (
+                isinstance(found.expressions[1], exp.Literal)
+                and entity_key(unparen(found.expressions[0]), target)
+            )
+    return False
+
+
+# Positions of a value in an array, NULL when it is absent.
+_POSITION_FUNCTIONS = frozenset({"array_position", "list_position", "list_indexof"})
+
+
+def _list_and_key(one: exp.Expr, other: exp.Expr, target: frozenset[str]) -> bool:
+    return any(
+        _constant_list(listed) and entity_key(unparen(key), target)
+        for listed, key in ((one, other), (other, one))
+    )
+
+
+def _constant_list(node: exp.Expr) -> bool:
+    node = unparen(node)
+    while isinstance(node, exp.Cast | exp.Paren):
+        node = unparen(node.this)
+    return isinstance(node, exp.Array) and bool(node.expressions) and _constants(node.expressions)
+
+
+def _constants(nodes: list[exp.Expr]) -> bool:
+    return all(isinstance(unparen(node), exp.Literal) for node in nodes)
+
+
+def _is_zero(node: exp.Expr) -> bool:
+    node = unparen(node)
+    return isinstance(node, exp.Literal) and not node.is_string and node.this == "0"
 
 
 def _absent(part: exp.Expr, target: frozenset[str], joined: dict[str, exp.Join]) -> _Anti | None:
@@ -76,6 +138,8 @@ def _spelled_not_in(part: exp.Expr, target: frozenset[str]) -> exp.In | None:
     if query is None or part.args.get("negate"):
         return None
     body = unparen(query.this if isinstance(query, exp.Subquery) else query)
+    if isinstance(body, exp.Select):
+        return _anti_joined(unparen(part.this), body, target)
     if not isinstance(body, exp.Except):
         return None
     whole = unparen(body.this)
@@ -91,6 +155,40 @@ def _spelled_not_in(part: exp.Expr, target: frozenset[str]) -> exp.In | None:
         and source.this.name.lower() in {name.rsplit(".", 1)[-1] for name in target}
     ):
         return exp.In(this=compared, query=body.expression)
+    return None
+
+
+def _anti_joined(compared: exp.Expr, body: exp.Select, target: frozenset[str]) -> exp.In | None:
+    """`id IN (SELECT a.id FROM t a LEFT ANTI JOIN keep k ON a.id = k.id)` where t is the whole
+    target: every row but those keep lists, as `id NOT IN (SELECT k.id FROM keep k)`."""
+    joins = body.args.get("joins") or []
+    source = body.args.get("from_")
+    if (
+        not isinstance(compared, exp.Column)
+        or len(joins) != 1
+        or str(joins[0].args.get("kind") or "").upper() != "ANTI"
+        or len(body.expressions) != 1
+        or unparen(body.expressions[0]).alias_or_name.lower() != compared.name.lower()
+        or any(body.args.get(key) for key in ("where", "limit", "group"))
+        or not isinstance(source, exp.From)
+        or not isinstance(source.this, exp.Table)
+        or source.this.name.lower() not in {name.rsplit(".", 1)[-1] for name in target}
+    ):
+        return None
+    keep = joins[0].this
+    inner = {keep.alias_or_name.lower()}
+    for link in _leaves(unparen(joins[0].args.get("on") or exp.true()), exp.And):
+        sides = (unparen(link.this), unparen(link.expression)) if isinstance(link, exp.EQ) else ()
+        listed = next(
+            (
+                side
+                for side in sides
+                if isinstance(side, exp.Column) and side.table.lower() in inner
+            ),
+            None,
+        )
+        if listed is not None:
+            return exp.In(this=compared, query=exp.select(listed.copy()).from_(keep.copy()))
     return None
 
 

@@ -1,7 +1,9 @@
 """A condition that only excludes one key value: `WHERE id <> NEW.id` in a trigger body,
-`WHERE order_id <> 42`, `WHERE id IS DISTINCT FROM 1001`. The changed table's key differs from
-one value on every row but (at most) one, so the statement changes nearly every row; a filter
-beside it (AND) scopes it."""
+`WHERE order_id <> 42`, `WHERE id IS DISTINCT FROM 1001`, `NOT (tenant_id <=> 42)`. The
+changed table's key (or a column naming one entity per value: a tenant, a customer) differs from
+one value on every row but one entity's, so the statement changes nearly every row; a filter
+beside it (AND) scopes it. NULL-safe spellings (`<=>`, EQUAL_NULL, SQLite `IS [NOT] value`)
+arrive parsed as NullSafeEQ / NullSafeNEQ / EqualNull."""
 
 from __future__ import annotations
 
@@ -16,7 +18,10 @@ _TRIGGER_ROWS = frozenset({"new", "old"})
 # `<>` and its NULL-safe spelling `IS DISTINCT FROM` (which also takes the rows whose key is
 # NULL); `NOT (key = value)` and `NOT (key IS NOT DISTINCT FROM value)`.
 _UNEQUAL = (exp.NEQ, exp.NullSafeNEQ)
-_EQUAL = (exp.EQ, exp.NullSafeEQ)
+_EQUAL = (exp.EQ, exp.NullSafeEQ, exp.EqualNull)
+# A column naming one entity per value (`tenant_id`, `customer_key`): one value is one tenant's or
+# one customer's rows, so excluding it leaves every other entity's rows.
+_IDENTITY_SUFFIXES = ("_id", "_key", "_uuid")
 
 
 def all_but_one_key(condition: exp.Expr, target: Target) -> exp.Expr | None:
@@ -35,11 +40,18 @@ def all_but_one_key(condition: exp.Expr, target: Target) -> exp.Expr | None:
     return None
 
 
+def entity_key(node: exp.Expr, target: Target) -> bool:
+    """The changed table's key, or a column naming one entity per value, of the target."""
+    return _target_key(node, target)
+
+
 def _target_key(node: exp.Expr, target: Target) -> bool:
+    while isinstance(node, exp.Paren | exp.Cast | exp.TryCast):
+        node = node.this
     if not isinstance(node, exp.Column) or (node.table and node.table.lower() not in target):
         return False
     name = node.name.lower()
-    return name == "id" or own_key(name, frozenset(target))
+    return name == "id" or name.endswith(_IDENTITY_SUFFIXES) or own_key(name, frozenset(target))
 
 
 def _one_value(node: exp.Expr) -> bool:

@@ -130,6 +130,15 @@ _NEUTRAL_CLAUSES: tuple[tuple[re.Pattern[str], str, frozenset[str] | None], ...]
         r"DROP PARTITION (\1)",
         frozenset({"oracle"}),
     ),
+    # MySQL names the partitions to drop bare, in a list (`DROP PARTITION p2025, p2026`)
+    (
+        re.compile(
+            r"\bDROP\s+PARTITION\s+((?:`[^`]+`|[A-Za-z_][\w$]*)(?:\s*,\s*(?:`[^`]+`|[A-Za-z_][\w$]*))*)",
+            re.IGNORECASE,
+        ),
+        r"DROP PARTITION (\1)",
+        frozenset(MYSQL_FAMILY),
+    ),
     # T-SQL INSERT INTO OPENDATASOURCE(provider, 'Data Source=...').db.schema.table: rows sent
     # to the table of another server; spelled as the INSERT INTO OPENDATASOURCE(...) sqlglot
     # reads (the remote table's name does not change where the rows go)

@@ -8,6 +8,7 @@ from typing import NamedTuple
 
 from sqlglot import exp
 
+from guardrails_core.intent.like_patterns import empty_search_by_dialect
 from guardrails_core.intent.node_index import NodeIndex, index_of
 from guardrails_core.intent.predicates import (
     missed_time_window,
@@ -26,6 +27,7 @@ from guardrails_core.intent.sql.join_links import (
 from guardrails_core.intent.sql.kept_sets import kept_set
 from guardrails_core.intent.sql.key_exclusions import all_but_one_key
 from guardrails_core.intent.sql.outer_columns import outer_membership
+from guardrails_core.intent.sql.own_extremes import own_extreme_cutoff
 from guardrails_core.intent.sql.ranked_keys import every_copy
 from guardrails_core.intent.sql.script_constants import with_constants
 from guardrails_core.intent.sql.self_join_dedupe import keeps_no_copy, keeps_top_copy
@@ -83,7 +85,7 @@ def _check_condition(
         return
     condition = where.this if isinstance(where, exp.Where) else where
     if node is not None and isinstance(node.args.get("with_"), exp.With):
-        condition = _ctes_inlined(condition, node)
+        condition = _target_outputs_inlined(_ctes_inlined(condition, node), node)
     # The statement's nodes from the walk that dispatched it, and the condition's parts from one
     # walk: the checks below look there (a generated condition has 50,000 nodes).
     index = index_of(statement.indexes, node) if node is not None else None
@@ -92,6 +94,7 @@ def _check_condition(
         condition = condition.transform(_plain_string)
         parts = _ConditionParts.of(condition)
     folded = fold_identifiers(condition, statement.names.dialect, parts.identifiers)
+    folded = empty_search_by_dialect(folded, statement.dialect_name)
     if folded is not condition:
         parts = _ConditionParts.of(folded)
     columns = parts.columns
@@ -194,6 +197,12 @@ def _check_condition(
             f"{verb}'s WHERE has a time window that every recorded row passes "
             f"({window.sql()[:60]}): the rest of the condition picks far more rows than written",
         )
+    elif truth is None and (own := own_extreme_cutoff(folded, target)) is not None:
+        statement.add(
+            I.MASS_MUTATION,
+            f"{verb}'s WHERE has a cutoff at or past the table's own extreme of the column "
+            f"({own.sql()[:60]}): every row with a value passes it",
+        )
     elif truth is None and (versions := version_slice_branch(folded)) is not None:
         statement.add(
             I.MASS_MUTATION,
@@ -256,6 +265,32 @@ def _ctes_inlined(condition: exp.Expr, node: exp.Expr) -> exp.Expr:
         return exp.Subquery(this=ctes[part.name.lower()].copy(), alias=alias)
 
     return condition.transform(inline)
+
+
+def _target_outputs_inlined(condition: exp.Expr, node: exp.Expr) -> exp.Expr:
+    """`WITH d AS (SELECT *, ROW_NUMBER() OVER (...) AS rn FROM t) DELETE FROM d WHERE rn >= 1`
+    (T-SQL deletes through a CTE): the filter with each named output of the CTE it changes
+    written in place, so a rank filter that every row passes is seen as one."""
+    changed = node.this
+    if not isinstance(changed, exp.Table) or changed.db:
+        return condition
+    query = cte_queries(node).get(changed.name.lower())
+    if not isinstance(query, exp.Select):
+        return condition
+    outputs = {
+        expression.alias.lower(): expression.this
+        for expression in query.expressions
+        if isinstance(expression, exp.Alias)
+    }
+    names = {"", changed.alias_or_name.lower(), changed.name.lower()}
+
+    def inline(part: exp.Expr) -> exp.Expr:
+        if not isinstance(part, exp.Column) or part.table.lower() not in names:
+            return part
+        output = outputs.get(part.name.lower())
+        return output.copy() if output is not None else part
+
+    return condition.transform(inline) if outputs else condition
 
 
 def _quoted_names_as_strings(condition: exp.Expr) -> exp.Expr | None:
