@@ -4,6 +4,7 @@ and the Redis commands of a Lua script (`redis-cli EVAL "redis.call('FLUSHALL')"
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from guardrails_core.model import Intent
@@ -68,5 +69,57 @@ def vim_commands(call: Call, value: Any, label: str, bridge: Bridge) -> None:
     if shell:
         command = shell.group(1) if shell.group(1) is not None else shell.group(2)
         bridge.script(call, type(value).literal(command.strip()), label)
+    elif "|" in text:  # `%s/a/b/g|wq`: each command of the line judged alone
+        for piece in text.split("|"):
+            vim_commands(call, type(value).literal(piece), label, bridge)
     elif not _VIM_EDITING.match(text):
         call.add(Intent.DYNAMIC, f"{call.prog} runs editor commands ({value.display[:60]})")
+
+
+# ex commands that delete every line of the buffer (`%d`, `1,$d`, `g/^/d`), that write it (to the
+# file edited, or to a named one), and that quit without writing
+_VIM_DELETE_ALL = re.compile(
+    r"^:*\s*(?:(?:%|[01],\$)\s*d(?:e(?:l(?:e(?:te?)?)?)?)?!?"
+    r"|%?g(?:lobal)?/(?:\^|\$|\.\*|\^\.\*\$?)/\s*d(?:elete)?)\s*$"
+)
+_VIM_WRITE = re.compile(
+    r"^:*\s*(?:w|wr|wri|writ|write|wq|x|xi|xit|exi|exit|up|upd|upda|updat|update|wa|wall|wqa|wqall|xa|xall)"
+    r"!?(?:\s+([^!>\s]\S*))?\s*$"
+)
+_VIM_QUIT = re.compile(r"^:*\s*(?:q|qu|qui|quit|qa|qall|quita|quitall|cq)!?\s*$")
+# options whose value is not a file edited (`--cmd` runs before the file is read)
+_VIM_CLUSTER_C = re.compile(r"^-[a-zA-Z]+c$")  # `ex -sc CMD`
+_VIM_VALUED = frozenset(("--cmd", "-S", "-u", "-U", "-i", "-T", "-w", "-W", "-t", "-q", "--listen"))
+
+
+def vim_emptied(call: Call, emptied: Callable[[Any, Any, str], None]) -> None:
+    """``vim -es -c '%d' -c wq FILE``, ``ex -sc '%d|x' FILE``: every line deleted, then written:
+    the file is left as empty as ``sed -i '1,$d' FILE`` leaves it (a write with a name empties that
+    file instead). A quit without writing ends the commands (the deletion is thrown away)."""
+    commands: list[str] = []
+    files: list[Any] = []
+    args = list(call.args)
+    index = 0
+    while index < len(args):
+        text = args[index].value
+        takes_value = text in _VIM_VALUED or text == "-c" or _VIM_CLUSTER_C.match(text)
+        if takes_value and index + 1 < len(args) and text not in _VIM_VALUED:
+            commands.extend(args[index + 1].value.split("|"))
+        elif text.startswith("+") and len(text) > 1:
+            commands.extend(text[1:].split("|"))
+        elif not text.startswith("-"):
+            files.append(args[index])
+        index += 2 if takes_value else 1
+    deleted = False
+    for command in commands:
+        if _VIM_QUIT.match(command):
+            return
+        if _VIM_DELETE_ALL.match(command):
+            deleted = True
+        elif deleted and (write := _VIM_WRITE.match(command)):
+            how = f"{call.prog} {command.strip()} after deleting every line"
+            if write.group(1):
+                emptied(call, type(call.name).literal(write.group(1)), how)
+            else:
+                for file in files:
+                    emptied(call, file, how)

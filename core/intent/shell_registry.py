@@ -17,7 +17,12 @@ from typing import Any, Protocol
 import yaml
 
 from guardrails_core.intent import jinja_calls, makefiles, mongo, saved_plans
-from guardrails_core.intent.carried_commands import lua_commands, redis_lua, vim_commands
+from guardrails_core.intent.carried_commands import (
+    lua_commands,
+    redis_lua,
+    vim_commands,
+    vim_emptied,
+)
 from guardrails_core.intent.inline_scripts import prints_facts_only
 from guardrails_core.intent.program_args import command_words, env_args, given
 from guardrails_core.intent.program_loader import registry
@@ -74,6 +79,7 @@ class Bridge:
     write: Callable[[Any, Any, str, Carrier], None]
     run_file: Callable[[Any, Any], bool]  # a file of code it runs (a payload when fetched)
     written: Callable[[Any, Any], Any]  # the text this script wrote to a file (None: not known)
+    emptied: Callable[[Any, Any, str], None]  # a local file it overwrites with nothing
 
 
 def is_scratch(path: str) -> bool:
@@ -325,6 +331,8 @@ def judge(call: Call, program: Program, bridge: Bridge) -> None:
     for carrier in verdict.code:
         for value in _values(call.args, carrier):
             _code(call, carrier, value, bridge)
+    if any(carrier.language == "vim" for carrier in verdict.code):
+        vim_emptied(call, bridge.emptied)
     switched_run(call, call.args, program)  # `-c '{"full_refresh": true}'`, `--param x=1`
     for carrier in _default_files(program, call):  # `make`: ./Makefile, if this script wrote it
         makefiles.read_default(call, carrier.defaults, bridge)

@@ -10,7 +10,12 @@ from dataclasses import dataclass
 from guardrails_core.intent import registry_effects, shell_registry
 from guardrails_core.intent.programs import Carrier
 from guardrails_core.intent.shell import orm_code
-from guardrails_core.intent.shell.files import _delete, _record_folder_write, _record_write
+from guardrails_core.intent.shell.files import (
+    _delete,
+    _emptied,
+    _record_folder_write,
+    _record_write,
+)
 from guardrails_core.intent.shell.options import (
     _Call,
     _canonical,
@@ -487,6 +492,11 @@ def _write_file(call: _Call, target: _Word, how: str, carrier: Carrier) -> None:
     call.analyzer.note_produced(target, _Feed(_Origin.DOWNLOAD, how))
 
 
+def _emptied_file(call: _Call, target: _Word, how: str) -> None:
+    _record_write(call.effect, target, how)
+    _emptied(call.effect, target, how)
+
+
 _BRIDGE = shell_registry.Bridge(
     script=_script,
     sql=_embed_in,
@@ -499,6 +509,7 @@ _BRIDGE = shell_registry.Bridge(
     write=_write_file,
     run_file=_run_file,
     written=_written_text,
+    emptied=_emptied_file,
 )
 
 
