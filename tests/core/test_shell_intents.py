@@ -250,7 +250,7 @@ def _finding(command: str, intent: Intent) -> str:
         ("eval $CMD", Intent.DYNAMIC, "built at run time from $CMD"),
         ("ｒｍ -rf /", Intent.UNPARSEABLE, "normalises to 'rm'"),
         ("echo 'oops", Intent.UNPARSEABLE, "cannot parse"),
-        ("python -c 'import os'", Intent.DYNAMIC, "inline code"),
+        ("python -c 'import subprocess'", Intent.DYNAMIC, "inline code"),
         ("python -c 'print(2 ** 10)'", Intent.READ, "only computes and prints"),
         ("psql -f m.sql", Intent.DYNAMIC, "m.sql"),
     ],

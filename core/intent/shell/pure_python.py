@@ -48,6 +48,7 @@ class _Rules:
     fetch_methods: frozenset[str]  # methods of a response that return its body
     fetch_properties: frozenset[str]  # properties of a response: its body or status
     project_loaders: dict[str, frozenset[str]]  # module -> loaders of the project's own code
+    environment_names: frozenset[str]  # what takes only the names of os.environ given whole
 
 
 @cache
@@ -79,6 +80,7 @@ def _rules() -> _Rules:
         frozenset(fetchers.get("methods", ())),
         frozenset(fetchers.get("properties", ())),
         {m: frozenset(names) for m, names in (loaders.get("loaders") or {}).items()},
+        frozenset(table.get("environment_names", ())),
     )
 
 
@@ -104,6 +106,8 @@ def is_harmless(code: str) -> bool:
     if not all(_understood(node, code_uses, rules) for node in ast.walk(tree)):
         return False
     if _fetches(tree, modules, rules) is None or not _loads_project_only(tree, modules, rules):
+        return False
+    if not _environment_names_only(tree, modules, rules):
         return False
     reads = {
         id(node.func)
@@ -240,6 +244,59 @@ def _understood(node: ast.AST, uses: _Uses, rules: _Rules) -> bool:
     # a reader taken as a value (not called here) reads a path this check never sees
     reader_value = node.attr in rules.readers and id(node) not in uses.called
     return _public_member(owner, node.attr, rules) and not reader_value
+
+
+def _environment_names_only(tree: ast.AST, modules: dict[str, str], rules: _Rules) -> bool:
+    """Every os.environ of the code yields variable names alone (`sorted(os.environ)`,
+    `os.environ.keys()`, `'X' in os.environ`, `for name in os.environ`): a value (`os.environ['X']`,
+    `.get`, `.items()`, the mapping printed or bound to a name) may be a credential."""
+    parents = {id(child): node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == "os":
+            return False  # `from os import environ`: a bare name this check does not follow
+        if _bound_name(node) in rules.environment_names:
+            return False  # `list = dict`: the name no longer takes the names only
+        if not (
+            isinstance(node, ast.Attribute)
+            and node.attr == "environ"
+            and _module_path(node.value, modules, rules) == "os"
+        ):
+            continue
+        parent = parents.get(id(node))
+        grand = parents.get(id(parent)) if parent is not None else None
+        names_only = (
+            (
+                isinstance(parent, ast.Call)
+                and node in parent.args
+                and isinstance(parent.func, ast.Name)
+                and parent.func.id in rules.environment_names
+            )
+            or (
+                isinstance(parent, ast.Attribute)
+                and parent.attr == "keys"
+                and isinstance(grand, ast.Call)
+                and grand.func is parent
+            )
+            or (
+                isinstance(parent, ast.Compare)
+                and node in parent.comparators
+                and all(isinstance(op, ast.In | ast.NotIn) for op in parent.ops)
+            )
+            or (isinstance(parent, ast.For | ast.comprehension) and parent.iter is node)
+        )
+        if not names_only:
+            return False
+    return True
+
+
+def _bound_name(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+        return node.id
+    if isinstance(node, ast.FunctionDef | ast.ClassDef):
+        return node.name
+    if isinstance(node, ast.arg):
+        return node.arg
+    return node.asname if isinstance(node, ast.alias) else None
 
 
 def _module_names(tree: ast.AST, rules: _Rules) -> dict[str, str] | None:
