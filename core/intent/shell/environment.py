@@ -8,17 +8,14 @@ import ipaddress
 import itertools
 import re
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Any
 
 from guardrails_core.intent import guard_switches, shell_registry
 from guardrails_core.intent.programs import home_form
 from guardrails_core.intent.shell.credentials import _to_task_log
-from guardrails_core.intent.shell.password_files import password_stored
+from guardrails_core.intent.shell.password_files import connection_settings, password_stored
 from guardrails_core.intent.shell.words import _clip, _Effect, _Word
 from guardrails_core.intent.this_machine import is_this_machine
 from guardrails_core.model import Intent, ObjectAction, ObjectKind
-from guardrails_core.yaml_data import load_yaml
 
 _PROXY_HOST = re.compile(r"^(?:[a-z][\w+.-]*://)?(?:[^@/]*@)?(\[[^\]]+\]|[^/:]+)", re.IGNORECASE)
 _OFF = frozenset(("0", "false", "no", "off"))
@@ -134,27 +131,24 @@ def env_file_retargeted(effect: _Effect, target: _Word, text: str, how: str) -> 
             )
 
 
-_CONNECTION_RULES = Path(__file__).parent.parent / "rules" / "connection_settings.yaml"
-
-
 @functools.cache
-def _connection_table() -> dict[str, Any]:
-    return dict(load_yaml(_CONNECTION_RULES.read_text(encoding="utf-8")))
+def _connection_setting() -> re.Pattern[str]:
+    """`host: x`, `host=x`, `"host": "x"`: one of the table's connection keys given a value."""
+    keys = "|".join(re.escape(str(key)) for key in connection_settings()["keys"])
+    return re.compile(
+        rf"(?im)(?:^|[\s.;,{{\[])(?P<name>{keys})\s*[:=]\s*[\"']?(?P<value>[^\s\"',}}]+)"
+    )
 
 
 def _connection_file(path: str) -> bool:
     home = home_form(path)
-    return any(fnmatch.fnmatchcase(home, str(g)) for g in _connection_table()["files"])
+    return any(fnmatch.fnmatchcase(home, str(g)) for g in connection_settings()["files"])
 
 
 def _config_retargeted(effect: _Effect, where: str, text: str, how: str) -> None:
     """TEXT sets a tool's connection setting (`host: prod-db.internal` in profiles.yml, `host=`
     in pg_service.conf) to a server off this host named for production."""
-    keys = "|".join(re.escape(str(key)) for key in _connection_table()["keys"])
-    settings = re.finditer(
-        rf"(?im)(?:^|[\s.;,{{\[])(?P<name>{keys})\s*[:=]\s*[\"']?(?P<value>[^\s\"',}}]+)", text
-    )
-    for match in settings:
+    for match in _connection_setting().finditer(text):
         _production_server(effect, match["name"], match["value"], f"{how} sets", where)
 
 
@@ -209,7 +203,7 @@ def stored_connection(effect: _Effect, program: str, args: Sequence[str]) -> Non
     """`airflow connections add dev_db --conn-uri postgres://...@prod-db.internal/shop`: a
     connection stored under a name that tasks use later, pointed at production."""
     name = program.rsplit("/", 1)[-1]
-    for command in _connection_table()["commands"]:
+    for command in connection_settings()["commands"]:
         words = [str(word) for word in command["words"]]
         if name != command["program"] or list(args[: len(words)]) != words:
             continue

@@ -21,13 +21,14 @@ _RULES = Path(__file__).parent.parent / "rules" / "connection_settings.yaml"
 
 
 @functools.cache
-def _table() -> dict[str, Any]:
+def connection_settings() -> dict[str, Any]:
+    """rules/connection_settings.yaml, read once: connection keys and files, and password files."""
     return dict(load_yaml(_RULES.read_text(encoding="utf-8")))
 
 
 def _format(target: _Word) -> str | None:
     path = target.display.strip("\"'") if target.dynamic else home_form(target.value)
-    for form, globs in _table()["password_files"].items():
+    for form, globs in connection_settings()["password_files"].items():
         if any(fnmatch.fnmatchcase(path, str(glob)) for glob in globs):
             return str(form)
     return None
@@ -67,7 +68,7 @@ def _hosts_with_password(form: str, text: str) -> list[str]:
 
 
 def _ini_hosts(text: str) -> list[str]:
-    keys = {str(key) for key in _table()["password_keys"]}
+    keys = {str(key) for key in connection_settings()["password_keys"]}
     hosts: list[str] = []
     for section in re.split(r"(?m)^\s*\[", text):
         name, _, body = section.partition("]")
