@@ -11,6 +11,7 @@ from sqlglot import exp
 
 from guardrails_core.intent.complements import unparen
 from guardrails_core.intent.predicates import _leaves
+from guardrails_core.intent.value_ranges import _MIRRORED
 
 # Comparison -> (the extreme that every row passes, whether that extreme itself passes).
 _BOUNDS: dict[type[exp.Expr], tuple[type[exp.Expr], bool]] = {
@@ -18,12 +19,6 @@ _BOUNDS: dict[type[exp.Expr], tuple[type[exp.Expr], bool]] = {
     exp.LTE: (exp.Max, True),
     exp.GT: (exp.Min, False),
     exp.GTE: (exp.Min, True),
-}
-_MIRRORED: dict[type[exp.Expr], type[exp.Expr]] = {
-    exp.LT: exp.GT,
-    exp.LTE: exp.GTE,
-    exp.GT: exp.LT,
-    exp.GTE: exp.LTE,
 }
 
 
