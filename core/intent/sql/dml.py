@@ -6,6 +6,7 @@ from sqlglot import exp
 
 from guardrails_core.intent.node_index import NodeIndex, index_of
 from guardrails_core.intent.predicates import (
+    _leaves,
     predicate_truth,
     target_names,
 )
@@ -321,11 +322,7 @@ def _joined_to_picked_rows(statement: _Statement, node: exp.Expr, target: frozen
 
 
 def _conjuncts(condition: exp.Expr | None) -> list[exp.Expr]:
-    if isinstance(condition, exp.Paren):
-        return _conjuncts(condition.this)
-    if isinstance(condition, exp.And):
-        return [*_conjuncts(condition.this), *_conjuncts(condition.expression)]
-    return [condition] if condition is not None else []
+    return _leaves(condition, exp.And) if condition is not None else []
 
 
 def _keyed(condition: exp.Expr, target: frozenset[str], joined: str) -> bool:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from guardrails_core.intent.complements import unparen
+from guardrails_core.intent.predicates import _leaves
 from guardrails_core.intent.sql.join_links import _relations, cte_queries
 from guardrails_core.intent.sql.temporaries import ScratchRows, scratch_key
 
@@ -103,7 +104,7 @@ def _spares_kept(
     keys = {column for kind, column in outputs.values() if kind == _KEY}
     paired: set[str] = set()
     spared = False
-    for part in _conjuncts(on):
+    for part in _leaves(on, exp.And):
         sides = _sides(part, aliases, lookup) if isinstance(part, _COMPARED) else None
         if sides is None:
             continue
@@ -125,13 +126,6 @@ def _sides(part: exp.Expr, aliases: set[str], lookup: str) -> tuple[str, str] | 
     if left.table.lower() in aliases and right.table.lower() == lookup and lookup not in aliases:
         return left.name.lower(), right.name.lower()
     return None
-
-
-def _conjuncts(condition: exp.Expr) -> list[exp.Expr]:
-    condition = unparen(condition)
-    if isinstance(condition, exp.And):
-        return [*_conjuncts(condition.this), *_conjuncts(condition.expression)]
-    return [condition]
 
 
 def _names(columns: list[exp.Expr]) -> set[str]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from guardrails_core.intent.complements import unparen
+from guardrails_core.intent.predicates import _leaves
 
 #: Comparisons that put a key's copies in a strict order: the greatest copy beats none.
 _STRICT_ORDERS = (exp.LT, exp.GT)
@@ -30,7 +31,7 @@ def keeps_top_copy(condition: exp.Expr, target: frozenset[str], mirrors: frozens
     self-joined copy of it (`mirrors`: other aliases of the changed table)."""
     if not mirrors:
         return False
-    conjuncts = _conjuncts(condition)
+    conjuncts = _leaves(condition, exp.And)
     return any(_pairs(part, _KEY_PAIRINGS, target, mirrors) for part in conjuncts) and any(
         _pairs(part, _STRICT_ORDERS, target, mirrors) for part in conjuncts
     )
@@ -44,7 +45,7 @@ def keeps_no_copy(
     its own and is judged as one."""
     if not mirrors:
         return None
-    conjuncts = _conjuncts(condition)
+    conjuncts = _leaves(condition, exp.And)
     if not all(_pairs(part, _SELF_COMPARISONS, target, mirrors) for part in conjuncts):
         return None
     paired = any(_pairs(part, _KEY_PAIRINGS, target, mirrors) for part in conjuncts)
@@ -56,13 +57,6 @@ def keeps_no_copy(
     if ordered:
         return "orders rows without pairing a key: every row but one of the whole table matches"
     return "neither pairs a key nor orders the copies: every row matches"
-
-
-def _conjuncts(condition: exp.Expr) -> list[exp.Expr]:
-    condition = unparen(condition)
-    if isinstance(condition, exp.And):
-        return [*_conjuncts(condition.this), *_conjuncts(condition.expression)]
-    return [condition]
 
 
 def _pairs(
