@@ -38,6 +38,7 @@ from guardrails_core.intent.sql.dialects import (
 )
 from guardrails_core.intent.sql.external import writes_to_external_tables
 from guardrails_core.intent.sql.glued import glued_statements
+from guardrails_core.intent.sql.long_chains import Folded, NotRestored, fold
 from guardrails_core.intent.sql.new_tables import (
     drops_own_schemas,
     drops_own_scratch,
@@ -255,13 +256,30 @@ def _whole_text_unparseable(text: str, dialect: str | None, message: str) -> Sta
 def _analyze(
     text: str, dialect_name: str | None, depth: int, names: _Names
 ) -> list[StatementEffect]:
+    try:
+        return _analyze_text(text, dialect_name, depth, names, folding=True)
+    except NotRestored:
+        return _analyze_text(text, dialect_name, depth, names, folding=False)
+
+
+def _analyze_text(
+    text: str, dialect_name: str | None, depth: int, names: _Names, *, folding: bool
+) -> list[StatementEffect]:
     source, ambiguous = _preprocess(text, dialect_name)
+    folded = fold(source, names.dialect, dialect_name) if folding else None
     try:
         tokens = read_compound_assignments(
-            read_window_calls(names.tokenize(source), dialect_name), dialect_name
+            read_window_calls(names.tokenize(folded.source if folded else source), dialect_name),
+            dialect_name,
         )
     except SqlglotError as error:
+        if folded is not None:
+            raise NotRestored("the folded text does not tokenise") from error
         return [_whole_text_unparseable(text, dialect_name, f"cannot tokenise: {error}")]
+    if folded is not None:
+        if not folded.placed(tokens):
+            raise NotRestored("a placeholder is not read as a name")
+        source = folded.source
     if dialect_name is None:
         ambiguous = [*ambiguous, *_divergent_readings(source, tokens, names.dialect)]
     effects: list[StatementEffect] = []
@@ -320,7 +338,7 @@ def _analyze(
                 "follows cannot be analysed reliably",
             )
         else:
-            _classify_chunk(statement, chunk, source, prepared)
+            _classify_chunk(statement, chunk, source, prepared, folded)
             _named_effects(statement, chunk, source)
             cross_catalog(statement)
             audit_trail_changed(statement)
@@ -354,6 +372,8 @@ def _analyze(
             if temporaries_searched_late(effect.text, dialect_name):
                 temporaries.clear()
         effects.append(effect)
+    if folded is not None:
+        folded.check_complete()
     effects = drops_own_schemas(drops_own_scratch(effects, set(), by_name=True))
     if len(effects) < 2:
         return spare_new_tables(effects, _spared_messages())  # a scratch table's own expiry
@@ -525,7 +545,11 @@ def _changes_lexing(source: str, start: int, end: int) -> str | None:
 
 
 def _classify_chunk(
-    statement: _Statement, chunk: _Chunk, source: str, prepared: dict[str, list[StatementEffect]]
+    statement: _Statement,
+    chunk: _Chunk,
+    source: str,
+    prepared: dict[str, list[StatementEffect]],
+    folded: Folded | None = None,
 ) -> None:
     ascii_only = source.isascii()
     for token in () if ascii_only else chunk.tokens:
@@ -540,12 +564,14 @@ def _classify_chunk(
             return
     parser = statement.names.parser()
     tokens = chunk.tokens
-    if many_parentheses(source, chunk.start, chunk.end):
+    if many_parentheses(folded.original if folded else source, chunk.start, chunk.end):
         tokens = without_redundant_parentheses(tokens)
     try:
         parsed = parser.parse(tokens, source)
         tree = parsed[0] if parsed else None
     except SqlglotError as error:
+        if folded is not None:
+            raise NotRestored("a folded statement does not parse") from error
         # Here, not at import: only statements sqlglot cannot parse need the rewrites.
         from guardrails_core.intent.sql.recovery import _recover_from_parse_error
 
@@ -559,6 +585,8 @@ def _classify_chunk(
         return
     if tree is None:
         return
+    if folded is not None:
+        folded.restore(tree, chunk.start, chunk.end)
     statement.tree = tree
     _classify_tree(statement, tree, chunk, source, prepared)
 
