@@ -147,7 +147,7 @@ def test_a_folded_tree_is_the_tree_sqlglot_builds(dialect: str | None) -> None:
 
 def test_a_placeholder_inside_a_string_sends_the_text_back() -> None:
     numbers = " OR ".join(f"id = {number}" for number in range(600))
-    text = f"SELECT 'WHERE {numbers}' FROM t"
+    text = f"SELECT 'rows WHERE {numbers}' FROM t"
     canonical = resolve_dialect("postgres")
     folded = long_chains.fold(text, _dialect(canonical), canonical)
     assert folded is not None

@@ -47,7 +47,18 @@ _TERM = re.compile(
     rf"{_SPACE}*((?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?![\w.])|'[ -&(-\[\]-~]*')"
 )
 _CONNECTOR = re.compile(rf"{_SPACE}+(OR|AND){_SPACE}+", re.IGNORECASE)
-_START = re.compile(rf"\b(?:WHERE|ON|HAVING){_SPACE}+|\({_SPACE}*", re.IGNORECASE)
+# MIN_TERMS terms in a row (any connectors), found at C speed before any Python work; then the
+# whole run with one connector, and with any.
+_LONG = re.compile(
+    rf"(?<![\w.])(?:{_TERM.pattern}{_CONNECTOR.pattern}){{{MIN_TERMS - 1}}}{_TERM.pattern}",
+    re.IGNORECASE,
+)
+_RUNS = {
+    word: re.compile(rf"{_TERM.pattern}(?:{_SPACE}+{word}{_SPACE}+{_TERM.pattern})*+", re.I)
+    for word in ("OR", "AND")
+}
+_ANY_RUN = re.compile(rf"{_TERM.pattern}(?:{_CONNECTOR.pattern}{_TERM.pattern})*+", re.I)
+_CLAUSES = frozenset({"WHERE", "ON", "HAVING"})
 # What may follow a run's last term without binding to it.
 _END = re.compile(
     rf"{_SPACE}*(?:\)|;|$)|{_SPACE}+(?:ORDER|GROUP|LIMIT|RETURNING|UNION|EXCEPT|INTERSECT|"
@@ -70,10 +81,11 @@ _OPERATORS: dict[str, type[exp.Expr]] = {
 }
 _CONNECTORS: dict[str, type[exp.Expr]] = {"OR": exp.Or, "AND": exp.And}
 MIN_NESTING = 32
-# Opening parentheses, what they enclose (no parenthesis, list or statement end), closing ones.
-_NESTED = re.compile(
-    rf"((?:\({_SPACE}*){{{MIN_NESTING},}})([^(),;]+?)((?:{_SPACE}*\)){{{MIN_NESTING},}})"
-)
+# A run of opening parentheses, then (matched where the run ends) what they enclose (no
+# parenthesis, list or statement end) and the closing run. Possessive, matched once per run:
+# linear in the text however it is nested.
+_OPENING = re.compile(rf"(?:\({_SPACE}*)++")
+_ENCLOSED = re.compile(rf"([^(),;]++)((?:{_SPACE}*\))++)")
 _Term = tuple[str, str, str]  # name as written, operator, literal as written
 
 
@@ -147,14 +159,15 @@ def fold(source: str, dialect: Dialect, dialect_name: str | None) -> Folded | No
     pieces: list[str] = []
     folded = Folded(source, original, blanked=blanked)
     resume = 0
-    for start in _START.finditer(source):
-        begin = start.end()
-        if begin < resume or (
-            start.group(0)[0] == "(" and not _opens_condition(source, start.start())
-        ):
-            continue
-        run = _run(source, begin, dialect, dialect_name or "")
+    search_from = 0
+    upper = source.upper()
+    if upper.count("OR ") + upper.count("AND ") < MIN_TERMS - 1:
+        search_from = len(source)  # too few connectors for a run (a shortcut, not a judgement)
+    while (found := _LONG.search(source, search_from)) is not None:
+        begin = found.start()
+        run = _run(source, begin, dialect, dialect_name or "") if _anchored(source, begin) else None
         if run is None:
+            search_from = _ANY_RUN.match(source, begin).end()  # type: ignore[union-attr]
             continue
         connector, terms, end = run
         name = f"{_PREFIX}{len(folded.runs)}"
@@ -163,7 +176,7 @@ def fold(source: str, dialect: Dialect, dialect_name: str | None) -> Folded | No
         pieces.append(name.rjust(end - begin))
         folded.runs[name] = (connector, terms)
         folded.spans[name] = (end - len(name), end)
-        resume = end
+        resume = search_from = end
     if not folded.runs and not blanked:
         return None
     pieces.append(source[resume:])
@@ -177,20 +190,24 @@ def _without_nested_pairs(source: str) -> tuple[str, list[tuple[int, int]]]:
     pieces: list[str] = []
     blanked: list[tuple[int, int]] = []
     resume = 0
-    for nested in _NESTED.finditer(source):
-        opening, inside, closing = nested.group(1), nested.group(2), nested.group(3)
-        if not inside.strip():
+    for run in _OPENING.finditer(source):
+        opening = run.group(0)
+        enclosed = _ENCLOSED.match(source, run.end())
+        if enclosed is None or opening.count("(") < MIN_NESTING:
             continue
+        inside, closing = enclosed.group(1), enclosed.group(2)
         drop = min(opening.count("("), closing.count(")")) - 1
+        if drop < MIN_NESTING - 1 or not inside.strip():
+            continue
         # The innermost `drop` opening parentheses are the last ones, the closing the first.
         cut_open = _nth_from_end(opening, "(", drop)
         cut_close = _nth(closing, ")", drop)
-        open_at, close_at = nested.start(1) + cut_open, nested.start(3)
+        open_at, close_at = run.start() + cut_open, enclosed.start(2)
         pieces.append(source[resume:open_at])
         pieces.append(" " * (len(opening) - cut_open))
         pieces.append(inside)
         pieces.append(" " * cut_close)
-        blanked.append((open_at, nested.start(2)))
+        blanked.append((open_at, run.end()))
         blanked.append((close_at, close_at + cut_close))
         resume = close_at + cut_close
     pieces.append(source[resume:])
@@ -213,59 +230,61 @@ def _nth(text: str, char: str, count: int) -> int:
     return position
 
 
-def _opens_condition(source: str, paren: int) -> bool:
-    before = source[max(0, paren - 40) : paren].rstrip()
-    if not before or not (before[-1].isalnum() or before[-1] in '_"`]'):
-        return True
+def _anchored(source: str, begin: int) -> bool:
+    """Whether nothing before `begin` can bind to the run's first term: it opens a WHERE, ON or
+    HAVING clause, or a parenthesis that is not a call's or a list's."""
+    before = source[max(0, begin - 40) : begin].rstrip()
+    if before.endswith("("):
+        before = before[:-1].rstrip()
+        if not before or not (before[-1].isalnum() or before[-1] in '_"`]'):
+            return True
+        word = _LAST_WORD.search(before)
+        return word is not None and word.group(1).upper() in _CONDITION_WORDS
     word = _LAST_WORD.search(before)
-    return word is not None and word.group(1).upper() in _CONDITION_WORDS
+    if word is None or word.group(1).upper() not in _CLAUSES:
+        return False
+    preceding = before[: word.start()]
+    return not preceding or preceding[-1].isspace() or preceding[-1] == ")"
 
 
 def _run(
     source: str, begin: int, dialect: Dialect, dialect_name: str
 ) -> tuple[str, list[_Term], int] | None:
     """The run of terms starting at `begin`: its connector, its terms and where it ends."""
-    terms: list[_Term] = []
-    ends: list[int] = []
-    connector = ""
-    shapes: set[tuple[str, str, bool]] = set()
-    position = begin
-    while True:
-        term = _TERM.match(source, position)
-        if term is None:
-            break
-        name, operator, literal = term.groups()
-        shape = (name, operator, literal.startswith("'"))
-        if shape not in shapes:
-            if len(shapes) >= _MAX_SHAPES or not _builds_as_sqlglot(dialect, dialect_name, shape):
-                break
-            shapes.add(shape)
-        terms.append((name, operator, literal))
-        ends.append(term.end())
-        joined = _CONNECTOR.match(source, term.end())
-        if joined is None:
-            break
-        word = joined.group(1).upper()
-        if connector and word != connector:
-            break
-        connector = word
-        position = joined.end()
+    first = _TERM.match(source, begin)
+    joined = _CONNECTOR.match(source, first.end()) if first else None
+    if joined is None:
+        return None
+    connector = joined.group(1).upper()
+    end = _RUNS[connector].match(source, begin).end()  # type: ignore[union-attr]
+    terms: list[_Term] = _TERM.findall(source, begin, end)
     # The last term must not bind to what follows it: a clause end, the same connector, or
     # OR after an AND run. Otherwise it belongs to what follows, and the run ends before it.
-    while terms:
-        after = ends[-1]
-        if _END.match(source, after):
-            break
-        following = _CONNECTOR.match(source, after)
-        if following is not None:
-            word = following.group(1).upper()
-            if word == connector or (connector == "AND" and word == "OR"):
-                break
-        terms.pop()
-        ends.pop()
+    if not _ends_run(source, end, connector):
+        ends = [term.end() for term in _TERM.finditer(source, begin, end)]
+        while ends and not _ends_run(source, ends[-1], connector):
+            ends.pop()
+        if not ends:
+            return None
+        terms, end = terms[: len(ends)], ends[-1]
     if len(terms) < MIN_TERMS:
         return None
-    return connector, terms, ends[-1]
+    shapes = {(name, operator, literal.startswith("'")) for name, operator, literal in terms}
+    if len(shapes) > _MAX_SHAPES or not all(
+        _builds_as_sqlglot(dialect, dialect_name, shape) for shape in shapes
+    ):
+        return None
+    return connector, terms, end
+
+
+def _ends_run(source: str, position: int, connector: str) -> bool:
+    if _END.match(source, position):
+        return True
+    following = _CONNECTOR.match(source, position)
+    if following is None:
+        return False
+    word = following.group(1).upper()
+    return word == connector or (connector == "AND" and word == "OR")
 
 
 @functools.lru_cache(maxsize=512)
