@@ -10,11 +10,10 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 from guardrails_core.intent import DEFAULT_CACHE, AnalysisCache, analyze, resolve_dialect
 from guardrails_core.locations import real_paths
-from guardrails_core.lru import BoundedLRU
+from guardrails_core.lru import BoundedLRU, HashedKey
 from guardrails_core.model import (
     Analysis,
     CommandKind,
@@ -31,6 +30,7 @@ from guardrails_core.model import (
     current_fingerprint_key,
     fingerprint_text,
     random_id,
+    renewed,
     trusted,
 )
 from guardrails_core.policy import Policy, baseline_policy, evaluate, load_policy
@@ -38,7 +38,7 @@ from guardrails_core.policy.patterns import NO_REAL_PATHS
 from guardrails_core.settings import Settings
 from guardrails_core.version import ANALYZER_VERSION
 
-_DecisionKey = tuple[Any, ...]
+_DecisionKey = HashedKey
 
 
 class DecisionCache(BoundedLRU[_DecisionKey, Decision]):
@@ -300,14 +300,16 @@ def check(
     if problem is not None:
         return _refused(text, problem, command_kind, dialect, policy, context)
 
-    key: _DecisionKey = (
-        text,
-        command_kind,
-        dialect,
-        policy.sha256,
-        policy.mode,
-        policy.impact.require_estimate,  # off in `Policy.estimates_optional`, same file
-        context,
+    key = HashedKey(
+        (
+            text,
+            command_kind,
+            dialect,
+            policy.sha256,
+            policy.mode,
+            policy.impact.require_estimate,  # off in `Policy.estimates_optional`, same file
+            context,
+        )
     )
     resolve_links = local_paths and command_kind is CommandKind.SHELL
     memoise = (
@@ -320,9 +322,7 @@ def check(
     if memoise and decision_cache is not None:
         cached = decision_cache.get(key)
         if cached is not None:
-            return cached.model_copy(
-                update={"decision_id": random_id(), "decided_at": datetime.now(UTC)}
-            )
+            return renewed(cached, decision_id=random_id(), decided_at=datetime.now(UTC))
 
     analysis = analysis or analyze(
         text,

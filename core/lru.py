@@ -5,10 +5,32 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Hashable
 from threading import Lock
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
+
+
+class HashedKey:
+    """A key of several values whose hash is worked out once: a hit hashes its key twice (the
+    lookup, then moving it to the end), and a decision's key holds a context model whose
+    hash is computed field by field on every call."""
+
+    __slots__ = ("_hash", "values")
+
+    def __init__(self, values: tuple[Any, ...]) -> None:
+        self.values = values
+        self._hash = hash(values)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, HashedKey)
+            and self._hash == other._hash
+            and self.values == other.values
+        )
 
 
 class BoundedLRU(Generic[K, V]):

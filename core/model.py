@@ -182,6 +182,19 @@ def trusted(cls: type[_Model], /, **values: Any) -> _Model:
     return model
 
 
+def renewed(model: _Model, /, **values: Any) -> _Model:
+    """`model.model_copy(update=values)` without pydantic's generic copy (~9 us of a memoised
+    decision's ~20): the same fields, `values` replaced (a decision's new id and time)."""
+    state = model.__dict__.copy()
+    state.update(values)
+    copy = object.__new__(type(model))
+    _set_slot(copy, "__dict__", state)
+    _set_slot(copy, "__pydantic_fields_set__", model.__pydantic_fields_set__ | values.keys())
+    _set_slot(copy, "__pydantic_extra__", model.__pydantic_extra__)
+    _set_slot(copy, "__pydantic_private__", model.__pydantic_private__)
+    return copy
+
+
 _set_slot = object.__setattr__  # models are frozen: their own __setattr__ refuses
 
 

@@ -79,3 +79,35 @@ def test_decision_ids_are_unique_and_a_forked_child_draws_its_own() -> None:
     from_child = os.read(reader, 64).decode()
     os.close(reader)
     assert from_child != random_id() and from_child not in ids
+
+
+def test_a_memoised_decision_is_renewed_as_model_copy_would_copy_it() -> None:
+    from datetime import UTC, datetime
+
+    from guardrails_core.model import renewed
+
+    sql = "DELETE FROM sales.orders WHERE region = 'EU'"
+    first = check(sql, dialect="postgres", context=Context(actor=Actor(kind="ai_agent")))
+    again = check(sql, dialect="postgres", context=Context(actor=Actor(kind="ai_agent")))
+    assert again.decision_id != first.decision_id
+    assert again.model_dump(exclude={"decision_id", "decided_at"}) == first.model_dump(
+        exclude={"decision_id", "decided_at"}
+    )
+    update = {"decision_id": random_id(), "decided_at": datetime.now(UTC)}
+    mine, pydantics = renewed(first, **update), first.model_copy(update=update)
+    assert mine == pydantics
+    assert mine.model_fields_set == pydantics.model_fields_set
+    assert mine.model_dump_json() == pydantics.model_dump_json()
+    assert first.decision_id != mine.decision_id  # the original is left as it was
+
+
+def test_a_hashed_key_is_equal_only_to_the_same_values() -> None:
+    from guardrails_core.lru import BoundedLRU, HashedKey
+
+    memo: BoundedLRU[HashedKey, str] = BoundedLRU(4)
+    context = Context(actor=Actor(kind="human"))
+    memo.put(HashedKey(("a", context)), "one")
+    assert memo.get(HashedKey(("a", Context(actor=Actor(kind="human"))))) == "one"
+    assert memo.get(HashedKey(("a", Context(actor=Actor(kind="service"))))) is None
+    assert memo.get(HashedKey(("b", context))) is None
+    assert HashedKey(("a",)) != ("a",)
