@@ -21,6 +21,7 @@ from sqlglot import exp
 
 from guardrails_core.intent.complements import _has_complement, unparen
 from guardrails_core.intent.constant_folding import Unknown, _scalar_subquery, constant, truthy
+from guardrails_core.intent.derived_outputs import inline_cte, passed_through, through_outputs
 from guardrails_core.intent.like_patterns import (
     FINDS_TEXT,
     empty_text_position,
@@ -376,20 +377,29 @@ def _row_free(select: exp.Expr) -> bool:
     )
 
 
-def _selects_own_column(column: exp.Expr, query: exp.Expr, target: Target) -> bool:
+def _selects_own_column(
+    column: exp.Expr, query: exp.Expr, target: Target, derived: bool = False
+) -> bool:
     """`id IN (SELECT id FROM target)`, also through derived tables, CTEs and UNIONs, or with a
-    filter that only matches each row to itself: every row qualifies."""
+    filter that only matches each row to itself: every row qualifies. A `derived` table may
+    compute more outputs beside the column (a ranking the outer WHERE tests) when none of them
+    folds its rows into one (an aggregate)."""
     if not target or not isinstance(column, exp.Column):
         return False
     select = unparen(query.this if isinstance(query, exp.Subquery) else query)
     if isinstance(select, exp.Select) and select.args.get("with_"):
-        select = _inline_cte(select)
+        select = inline_cte(select)
     if isinstance(select, exp.Union):  # a UNION holds every row of each of its branches
         return any(
             _selects_own_column(column, side, target) for side in (select.this, select.expression)
         )
-    if not isinstance(select, exp.Select) or len(select.expressions) != 1:
+    if not isinstance(select, exp.Select) or not select.expressions:
         return False
+    projection = select.expressions[0]
+    if len(select.expressions) != 1:
+        projection = passed_through(column, select) if derived else None
+        if projection is None:
+            return False
     source = select.args.get("from_")
     table = source.this if isinstance(source, exp.From) else None
     own = isinstance(table, exp.Table) and table.name.lower() in target
@@ -399,7 +409,6 @@ def _selects_own_column(column: exp.Expr, query: exp.Expr, target: Target) -> bo
         own and table is not None and _matches_itself(select, table, target)
     ):
         return False
-    projection = select.expressions[0]
     if not (
         isinstance(projection, exp.Star)
         or (isinstance(projection, exp.Column) and projection.name.lower() == column.name.lower())
@@ -408,7 +417,7 @@ def _selects_own_column(column: exp.Expr, query: exp.Expr, target: Target) -> bo
     if isinstance(table, exp.Table):
         return own
     if isinstance(table, exp.Subquery):
-        return _selects_own_column(column, table, target)
+        return _selects_own_column(column, table, target, derived=True)
     return False
 
 
@@ -453,19 +462,6 @@ _KEEP_FROM = frozenset({"LEFT", "FULL"})
 _KEEP_JOINED = frozenset({"RIGHT", "FULL"})
 
 
-def _inline_cte(select: exp.Select) -> exp.Expr:
-    """`WITH x AS (q) SELECT c FROM x`: the CTE's query stands in for its name."""
-    ctes = {cte.alias_or_name.lower(): cte.this for cte in select.args["with_"].expressions}
-    source = select.args.get("from_")
-    table = source.this if isinstance(source, exp.From) else None
-    if isinstance(table, exp.Table) and table.name.lower() in ctes:
-        inlined = select.copy()
-        inlined.set("with_", None)
-        inlined.set("from_", exp.From(this=exp.Subquery(this=ctes[table.name.lower()].copy())))
-        return inlined
-    return select
-
-
 def _restricted(select: exp.Select, compared: str = "", joined: bool = False) -> bool:
     """A filter that can drop rows (a WHERE that is always true, `WHERE TRUE`, and a LIMIT no
     table reaches, `LIMIT 18446744073709551615`, drop none; nor, for `x IN (SELECT x ...)`, a
@@ -474,10 +470,14 @@ def _restricted(select: exp.Select, compared: str = "", joined: bool = False) ->
     where = select.args.get("where")
     if (
         where is not None
-        and predicate_truth(where.this) is not True
+        and predicate_truth(through_outputs(where.this, select)) is not True
         and not _drops_only_nulls(where.this, compared)
     ):
         return True
+    qualify = select.args.get("qualify")
+    if qualify is not None and predicate_truth(through_outputs(qualify.this, select, True)):
+        select = select.copy()
+        select.set("qualify", None)  # `QUALIFY row_number() OVER (...) >= 1` drops no row
     limit = select.args.get("limit")
     if limit is not None:
         count = constant(limit.expression)

@@ -51,6 +51,7 @@ MORE_PROGRAMS = (Path(__file__).parent / "rules" / "programs_tools.yaml",)
 #: Effects in the order the shared vocabulary is tried; the first that a part names wins.
 EFFECTS = (
     "destroy",
+    "host-destroy",
     "unseen-destroy",
     "unseen-delete",
     "unseen-empty",

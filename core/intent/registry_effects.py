@@ -47,6 +47,11 @@ def record_effect(call: Call, program: Program, verdict: Verdict) -> None:
         call.obj(kind, ObjectAction.DROP, name)
         if effect == "unseen-destroy":  # deletes by its name; what it deletes is not visible
             call.add(Intent.UNKNOWN, f"{what}: its code is not visible here")
+    elif effect == "host-destroy":  # the host's own state (its scheduled jobs, its log history)
+        call.add(Intent.DELETE, what)
+        call.add(Intent.MASS_MUTATION, f"{what}: it and everything in it are deleted")
+        call.add(Intent.HOST_ACCESS, f"{what}: the host's own state is changed")
+        call.obj(kind, ObjectAction.DROP, name)
     elif effect in _RESETS and kind in _DATABASE_KINDS and call.effect.local_test_database:
         # the down migrations (a flush, a drop) empty this host's test database: the suite's own
         call.add(Intent.WRITE, f"{what} (the test database {call.effect.local_test_database})")

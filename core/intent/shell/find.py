@@ -27,16 +27,8 @@ def _find(call: _Call) -> None:
         call.obj(ObjectKind.FILE, ObjectAction.READ, root.display)
     # Each match is a path under one of the roots, so scratch roots keep their matches scratch;
     # so do matches that every -name test confines to build or cache litter (*.pyc, __pycache__).
-    names = [
-        args[i + 1].value
-        for i in range(split, len(args) - 1)
-        if args[i].value in ("-name", "-iname") and not args[i + 1].dynamic
-    ]
-    litter = (
-        bool(names)
-        and not _widened(args[split:], grouped=False)
-        and all(shell_registry.is_scratch(f"./{name}") for name in names)
-    )
+    names = _name_tests(args[split:])
+    litter = _litter(args[split:], names)
     # Retention (`-name '*.dump' -mtime +30`, `-type d -empty`): only old files of one kind, or
     # empty folders, match; what a pipeline still uses is left alone.
     # A root above a database server's own folder (/, /var/lib) sweeps the server's files too:
@@ -47,16 +39,7 @@ def _find(call: _Call) -> None:
         if not root.dynamic and shell_registry.folder_holds(root.value, ("data",))
     ]
     retention = _retention(args[split:], names) and not servers
-    matches = [
-        _Word(
-            f"{root.value.rstrip('/')}/{names[0] if names and (litter or retention) else '*'}",
-            f"{root.display.rstrip('/')}/**",
-            dynamic=root.dynamic,
-            glob=not (litter or retention),
-            retained=retention,
-        )
-        for root in roots
-    ]
+    matches = _matches(roots, names, known=litter or retention, retention=retention)
     if len(matches) == 1 and call.stdout is not None:  # what a loop or xargs reads from it
         call.stdout = replace(call.stdout, names=matches[0])
     wanted = [name for name in names if shell_registry.names_credential_file(name)]
@@ -67,9 +50,19 @@ def _find(call: _Call) -> None:
     index = split
     while index < len(args):
         action = args[index].value
+        # an action runs only on the paths its own -o branch matches: `-path ./.venv -prune -o
+        # -name __pycache__ -exec rm -rf {} +` deletes cache folders only, whatever else is named
+        branch = _own_branch(args, split, index)
+        acted = matches
+        if (
+            branch is not None
+            and not (litter or retention)
+            and _litter(branch, own := _name_tests(branch))
+        ):
+            acted = _matches(roots, own, known=True, retention=False)
         if action == "-delete":
             what = "every old or empty match" if retention else "every match"
-            _delete_found(call, "-delete", what, roots, matches, servers, retention=retention)
+            _delete_found(call, "-delete", what, roots, acted, servers, retention=retention)
         elif action in ("-fprint", "-fprint0", "-fls", "-fprintf") and index + 1 < len(args):
             _record_write(call.effect, args[index + 1], f"find {action}")
         elif action in ("-exec", "-execdir", "-ok", "-okdir"):
@@ -78,16 +71,71 @@ def _find(call: _Call) -> None:
             )
             inner: list[_Word] = []
             for word in args[index + 1 : end]:
-                found = [replace(match, span=word.span) for match in matches]
+                found = [replace(match, span=word.span) for match in acted]
                 inner.extend(found if word.value == "{}" else [word])
             if inner:
                 effect = call.analyzer.run_inner(call, inner, feed=None, transparent=False)
                 if Intent.DELETE in effect.intents:
                     what = "every old match" if retention else "every match"
                     verb = f"{action} {effect.operation}"
-                    _delete_found(call, verb, what, roots, matches, servers, retention=retention)
+                    _delete_found(call, verb, what, roots, acted, servers, retention=retention)
             index = end
         index += 1
+
+
+def _name_tests(expression: Sequence[_Word]) -> list[str]:
+    """The names an expression's -name and -iname tests give (written out, not built)."""
+    return [
+        expression[i + 1].value
+        for i in range(len(expression) - 1)
+        if expression[i].value in _NAME_TESTS and not expression[i + 1].dynamic
+    ]
+
+
+def _litter(expression: Sequence[_Word], names: Sequence[str]) -> bool:
+    """Every match is build or cache litter (*.pyc, __pycache__): each name test confines it so,
+    and nothing widens the match past them."""
+    return (
+        bool(names)
+        and not _widened(expression, grouped=False)
+        and all(shell_registry.is_scratch(f"./{name}") for name in names)
+    )
+
+
+def _matches(
+    roots: Sequence[_Word], names: Sequence[str], *, known: bool, retention: bool
+) -> list[_Word]:
+    """What an action acts on under each root: when the matches are `known` (litter, or old or
+    empty ones), paths of the first name; else every path."""
+    return [
+        _Word(
+            f"{root.value.rstrip('/')}/{names[0] if names and known else '*'}",
+            f"{root.display.rstrip('/')}/**",
+            dynamic=root.dynamic,
+            glob=not known,
+            retained=retention,
+        )
+        for root in roots
+    ]
+
+
+def _own_branch(args: Sequence[_Word], start: int, action: int) -> list[_Word] | None:
+    """The words of the top-level -o branch an action stands in (the tests that must hold for
+    it to run, -o binding looser than the implied -a), or None when it stands inside
+    parentheses or there is no -o."""
+    depth = 0
+    bounds = [start]
+    for index in range(start, len(args)):
+        value = args[index].value
+        depth += (value == "(") - (value == ")")
+        if index == action and depth != 0:
+            return None
+        if depth == 0 and value in ("-o", "-or"):
+            bounds.append(index + 1)
+    if len(bounds) == 1:
+        return None
+    begin = max(bound for bound in bounds if bound <= action)
+    return list(args[begin:action])
 
 
 def _delete_found(

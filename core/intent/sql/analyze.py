@@ -401,6 +401,7 @@ class _EffectRow(NamedTuple):
     strings: bool  # matched against the text with its string literals
     words: tuple[str, ...]  # one of them is in every statement the pattern can match
     spared_on_new_tables: bool = False  # harmless on a table the script created (new_tables.py)
+    except_dialects: frozenset[str] = frozenset()  # where the words do not have the effect
 
 
 def _effect_row(row: dict[str, Any], position: int) -> _EffectRow:
@@ -419,6 +420,7 @@ def _effect_row(row: dict[str, Any], position: int) -> _EffectRow:
             bool(row.get("strings")),
             words,
             bool(row.get("spared_on_new_tables")),
+            frozenset(str(dialect) for dialect in row.get("except_dialects") or ()),
         )
     except (KeyError, ValueError, TypeError, re.error) as error:
         raise ValueError(f"{where} ({row.get('pattern')!r}): {error}; fix the row") from error
@@ -513,6 +515,8 @@ def _named_effects(statement: _Statement, chunk: _Chunk, source: str) -> None:
     )
     plain = " ".join(words) if any(row.strings for row in rows) else ""
     for row in rows:
+        if statement.dialect_name in row.except_dialects:
+            continue
         match = row.pattern.search(plain if row.strings else masked)
         if match is not None and not _runs_own_routine(match, statement.routines):
             for intent in row.intents:

@@ -11,7 +11,8 @@ from dataclasses import replace
 
 from sqlglot import exp
 
-from guardrails_core.intent.predicates import target_names
+from guardrails_core.intent.derived_outputs import through_outputs
+from guardrails_core.intent.predicates import predicate_truth, target_names
 from guardrails_core.intent.sql.dialects import I
 from guardrails_core.intent.sql.scoping import _check_unbounded
 from guardrails_core.intent.sql.statement import _Statement
@@ -103,12 +104,16 @@ def _filled_from_derived(
 ) -> ScratchRows:
     """`SELECT id FROM (SELECT id, ROW_NUMBER() OVER (...) AS rn FROM orders WHERE <filter>) x
     WHERE rn > 1`: the outer query can only keep fewer of the rows the inner one picked, so
-    rows picked inside are picked. Over a whole table the outer filter is on computed columns
-    whose range is not known (`rn >= 1` keeps every row): a copy without one, else unknown."""
+    rows picked inside are picked. Over a whole table it is a copy when the outer filter, read
+    as what the inner outputs compute, drops no row (`rn >= 1`: a ranking counts from 1), and
+    unknown when it may."""
     inner = _filled(statement, derived.this)
     if inner.picked:
         return inner
-    narrowed = any(query.args.get(key) for key in ("where", "limit", "having", "qualify"))
+    where = query.args.get("where")
+    narrowed = any(query.args.get(key) for key in ("limit", "having", "qualify")) or (
+        where is not None and predicate_truth(through_outputs(where.this, query)) is not True
+    )
     return _UNKNOWN if narrowed else inner
 
 
