@@ -11,6 +11,7 @@ from sqlglot import exp
 from guardrails_core.intent.like_patterns import empty_search_by_dialect
 from guardrails_core.intent.node_index import NodeIndex, index_of
 from guardrails_core.intent.predicates import (
+    _restricted,
     missed_time_window,
     predicate_truth,
     self_compared_column,
@@ -380,18 +381,41 @@ _EQUALITIES = (exp.EQ, exp.NullSafeEQ)
 def _mirrors(
     node: exp.Expr | None, target: frozenset[str], index: NodeIndex | None = None
 ) -> frozenset[str]:
-    """Other aliases of the changed table in the same statement (a self-join)."""
+    """Other aliases of the changed table in the same statement (a self-join), and of derived
+    tables that hold every row of it, column for column (`USING (SELECT id FROM t) d`)."""
     if node is None or not isinstance(node.this, exp.Table):
         return frozenset()
     tables = list(node.find_all(exp.Table)) if index is None else index.find_all(exp.Table)
     changed = _qualified_table(_aliased_target(node, tables))
-    return frozenset(
+    aliases = {
         table.alias_or_name.lower()
         for table in tables
         if table is not node.this
         and _qualified_table(table) == changed
-        and table.alias_or_name.lower() not in target
         and table.find_ancestor(exp.Select) is None
+    }
+    derived = node.find_all(exp.Subquery) if index is None else index.find_all(exp.Subquery)
+    aliases.update(
+        subquery.alias.lower()
+        for subquery in derived
+        if subquery.alias
+        and subquery.find_ancestor(exp.Select) is None
+        and _copies_every_row(subquery.this, changed)
+    )
+    return frozenset(aliases - target)
+
+
+def _copies_every_row(body: exp.Expr, changed: str) -> bool:
+    """A SELECT of plain columns of the changed table that drops no row (no filter, limit,
+    grouping or join): its rows are the table's own, under another alias. Computed outputs
+    (a ranking a dedupe filters on) make it something else."""
+    source = body.args.get("from_") if isinstance(body, exp.Select) else None
+    return (
+        isinstance(source, exp.From)
+        and isinstance(source.this, exp.Table)
+        and _qualified_table(source.this) == changed
+        and all(isinstance(output.unalias(), exp.Column | exp.Star) for output in body.expressions)
+        and not _restricted(body)
     )
 
 
