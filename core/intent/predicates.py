@@ -21,6 +21,7 @@ from sqlglot import exp
 
 from guardrails_core.intent.complements import _has_complement, unparen
 from guardrails_core.intent.constant_folding import Unknown, _scalar_subquery, constant, truthy
+from guardrails_core.intent.derived_outputs import derived_inlined, inline_cte, narrowed_to
 from guardrails_core.intent.like_patterns import (
     FINDS_TEXT,
     empty_text_position,
@@ -383,7 +384,7 @@ def _selects_own_column(column: exp.Expr, query: exp.Expr, target: Target) -> bo
         return False
     select = unparen(query.this if isinstance(query, exp.Subquery) else query)
     if isinstance(select, exp.Select) and select.args.get("with_"):
-        select = _inline_cte(select)
+        select = inline_cte(select)
     if isinstance(select, exp.Union):  # a UNION holds every row of each of its branches
         return any(
             _selects_own_column(column, side, target) for side in (select.this, select.expression)
@@ -408,7 +409,7 @@ def _selects_own_column(column: exp.Expr, query: exp.Expr, target: Target) -> bo
     if isinstance(table, exp.Table):
         return own
     if isinstance(table, exp.Subquery):
-        return _selects_own_column(column, table, target)
+        return _selects_own_column(column, narrowed_to(table, column.name.lower()), target)
     return False
 
 
@@ -453,19 +454,6 @@ _KEEP_FROM = frozenset({"LEFT", "FULL"})
 _KEEP_JOINED = frozenset({"RIGHT", "FULL"})
 
 
-def _inline_cte(select: exp.Select) -> exp.Expr:
-    """`WITH x AS (q) SELECT c FROM x`: the CTE's query stands in for its name."""
-    ctes = {cte.alias_or_name.lower(): cte.this for cte in select.args["with_"].expressions}
-    source = select.args.get("from_")
-    table = source.this if isinstance(source, exp.From) else None
-    if isinstance(table, exp.Table) and table.name.lower() in ctes:
-        inlined = select.copy()
-        inlined.set("with_", None)
-        inlined.set("from_", exp.From(this=exp.Subquery(this=ctes[table.name.lower()].copy())))
-        return inlined
-    return select
-
-
 def _restricted(select: exp.Select, compared: str = "", joined: bool = False) -> bool:
     """A filter that can drop rows (a WHERE that is always true, `WHERE TRUE`, and a LIMIT no
     table reaches, `LIMIT 18446744073709551615`, drop none; nor, for `x IN (SELECT x ...)`, a
@@ -474,7 +462,7 @@ def _restricted(select: exp.Select, compared: str = "", joined: bool = False) ->
     where = select.args.get("where")
     if (
         where is not None
-        and predicate_truth(where.this) is not True
+        and predicate_truth(derived_inlined(select, where.this)) is not True
         and not _drops_only_nulls(where.this, compared)
     ):
         return True
@@ -491,6 +479,10 @@ def _restricted(select: exp.Select, compared: str = "", joined: bool = False) ->
     if offset is not None and constant(offset.expression) == 0.0:
         select = select.copy()
         select.set("offset", None)  # OFFSET 0 skips no row
+    qualify = select.args.get("qualify")
+    if qualify is not None and predicate_truth(qualify.this) is True:
+        select = select.copy()
+        select.set("qualify", None)  # `QUALIFY row_number() OVER (...) >= 1` keeps every row
     keys = _FILTERS if joined else (*_FILTERS, "joins")
     return any(select.args.get(key) for key in keys)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from guardrails_core.intent.complements import unparen
-from guardrails_core.intent.predicates import _inline_cte
+from guardrails_core.intent.derived_outputs import inline_cte
 from guardrails_core.intent.target_columns import SYSTEM_COLUMNS
 
 #: Window functions that number the copies of a key: filtering on them picks copies.
@@ -57,7 +57,7 @@ def _ranked_selection(
     returns, in order, and the window's PARTITION BY columns. Through one derived table (or a
     CTE) whose ranking the outer WHERE filters by its alias."""
     if isinstance(select, exp.Select) and select.args.get("with_"):
-        select = _inline_cte(select)
+        select = inline_cte(select)
     if not isinstance(select, exp.Select) or select.args.get("joins"):
         return None
     source = select.args.get("from_")
