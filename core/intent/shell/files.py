@@ -24,6 +24,7 @@ from guardrails_core.intent.shell.options import (
     _parse,
     _words,
 )
+from guardrails_core.intent.shell.password_files import password_stored
 from guardrails_core.intent.shell.words import _concat, _Effect, _Feed, _names, _Origin, _Word
 from guardrails_core.locations import lexical_path
 from guardrails_core.model import (
@@ -114,6 +115,10 @@ def _record_write(effect: _Effect, target: _Word, how: str, content: _Word | Non
     _special_file(effect, target, how, writes=True, content=content)
     if content is not None and not content.dynamic:
         env_file_retargeted(effect, target, content.value, how)
+    elif content is not None:
+        # the password itself may come from a variable (`host:5432:db:user:$PW`): the line for
+        # that host is written all the same
+        password_stored(effect, target, content.value, how)
 
 
 def _record_folder_write(effect: _Effect, folder: _Word, how: str) -> None:
