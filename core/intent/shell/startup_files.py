@@ -55,6 +55,11 @@ def startup_sql(call: _Call) -> list[tuple[str, _Word]]:
     return found
 
 
+def is_client_startup(path: str) -> bool:
+    """A start-up file of one of the SQL clients (`~/.sqliterc`, `~/.psqlrc`)."""
+    return any(_is_startup(home_form(path), startup.files) for startup in _clients().values())
+
+
 def _is_startup(path: str, globs: tuple[str, ...]) -> bool:
     """One of the client's start-up files (`~/.psqlrc-16` of `~/.psqlrc*`), however the home
     folder is spelled."""
