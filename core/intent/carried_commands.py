@@ -82,6 +82,8 @@ _VIM_DELETE_ALL = re.compile(
     r"^:*\s*(?:(?:%|[01],\$)\s*d(?:e(?:l(?:e(?:te?)?)?)?)?!?"
     r"|%?g(?:lobal)?/(?:\^|\$|\.\*|\^\.\*\$?)/\s*d(?:elete)?)\s*$"
 )
+# ed's own spelling besides those: `,` alone addresses every line (in vim it is the current one)
+_ED_DELETE_ALL = re.compile(r"^\s*,\s*d\s*$|" + _VIM_DELETE_ALL.pattern)
 _VIM_WRITE = re.compile(
     r"^:*\s*(?:w|wr|wri|writ|write|wq|x|xi|xit|exi|exit|up|upd|upda|updat|update|wa|wall|wqa|wqall|xa|xall)"
     r"!?(?:\s+([^!>\s]\S*))?\s*$"
@@ -110,11 +112,28 @@ def vim_emptied(call: Call, emptied: Callable[[Any, Any, str], None]) -> None:
         elif not text.startswith("-"):
             files.append(args[index])
         index += 2 if takes_value else 1
+    _emptied_by(call, commands, files, emptied, _VIM_DELETE_ALL)
+
+
+def ed_emptied(call: Call, lines: list[str], emptied: Callable[[Any, Any, str], None]) -> None:
+    """`printf ',d\\nw\\n' | ed -s FILE`: ed's commands read from stdin delete every line (`,`
+    is the whole buffer in ed, as `1,$` is), then write: the file is left empty."""
+    files = [arg for arg in call.args if not arg.value.startswith("-")]
+    _emptied_by(call, lines, files, emptied, _ED_DELETE_ALL)
+
+
+def _emptied_by(
+    call: Call,
+    commands: list[str],
+    files: list[Any],
+    emptied: Callable[[Any, Any, str], None],
+    delete_all: re.Pattern[str],
+) -> None:
     deleted = False
     for command in commands:
         if _VIM_QUIT.match(command):
             return
-        if _VIM_DELETE_ALL.match(command):
+        if delete_all.match(command):
             deleted = True
         elif deleted and (write := _VIM_WRITE.match(command)):
             how = f"{call.prog} {command.strip()} after deleting every line"

@@ -18,6 +18,7 @@ import yaml
 
 from guardrails_core.intent import jinja_calls, makefiles, mongo, saved_plans
 from guardrails_core.intent.carried_commands import (
+    ed_emptied,
     lua_commands,
     redis_lua,
     vim_commands,
@@ -271,6 +272,7 @@ def judge(call: Call, program: Program, bridge: Bridge) -> None:
         elif carrier.language == "ed":  # `ed f <<< '!cmd'`: editor commands, shell escapes
             for line in fed.value.splitlines():
                 vim_commands(call, type(fed).literal(line), f"{call.prog} {line[:40]}", bridge)
+            ed_emptied(call, fed.value.splitlines(), bridge.emptied)
         elif carrier.language == "args":  # `echo FLUSHALL | redis-cli`: each line is a command
             for line in fed.value.splitlines():
                 words = [type(fed).literal(part) for part in line.split()]

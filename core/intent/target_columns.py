@@ -10,6 +10,7 @@ from sqlglot import exp
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
 from guardrails_core.intent.complements import unparen
+from guardrails_core.intent.derived_outputs import through_outputs
 from guardrails_core.intent.predicates import Target, _leaves, predicate_truth
 
 #: Columns every row has and no row lacks: a condition on them alone restricts nothing.
@@ -213,34 +214,13 @@ def _batched(column: exp.Column) -> bool:
     if select.args.get("group"):
         return True  # one row per group (`ctid NOT IN (SELECT min(ctid) ... GROUP BY key)`)
     # QUALIFY row_number() OVER (PARTITION BY key ...) > 1: every copy of a key but its first
-    return any(
-        clause is not None and predicate_truth(_derived_inlined(select, clause.this)) is not True
-        for clause in (select.args.get("where"), select.args.get("qualify"))
+    where, qualify = select.args.get("where"), select.args.get("qualify")
+    return (
+        where is not None and predicate_truth(through_outputs(where.this, select)) is not True
+    ) or (
+        qualify is not None
+        and predicate_truth(through_outputs(qualify.this, select, own=True)) is not True
     )
-
-
-def _derived_inlined(select: exp.Select, condition: exp.Expr) -> exp.Expr:
-    """`SELECT rowid FROM (SELECT rowid, row_number() OVER (...) AS rn FROM t) WHERE rn >= 1`:
-    the filter with each output of the derived table it tests written in place, so a ranking
-    that every row passes (`rn >= 1`) is seen as one."""
-    source = select.args.get("from_")
-    derived = source.this if isinstance(source, exp.From) else None
-    if not isinstance(derived, exp.Subquery) or not isinstance(derived.this, exp.Select):
-        return condition
-    alias = derived.alias_or_name.lower()
-    outputs = {
-        expression.alias.lower(): expression.this
-        for expression in derived.this.expressions
-        if isinstance(expression, exp.Alias)
-    }
-
-    def inline(part: exp.Expr) -> exp.Expr:
-        if not isinstance(part, exp.Column) or part.table.lower() not in ("", alias):
-            return part
-        output = outputs.get(part.name.lower())
-        return output.copy() if output is not None else part
-
-    return condition.transform(inline) if outputs else condition
 
 
 def unscoped_branch(

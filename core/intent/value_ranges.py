@@ -229,6 +229,13 @@ def _epoch_span() -> tuple[float, int]:
     return float(data["span_days"]), int(str(data["latest"])[:4])
 
 
+@functools.cache
+def _from_parts() -> frozenset[str]:
+    """Functions left unparsed that build a date or time from its parts, the year first."""
+    data = load_yaml(RULES.read_text(encoding="utf-8"))["epoch"]
+    return frozenset(str(name) for name in data["from_parts"])
+
+
 def _long_before_now(
     bound: exp.Expr, constant: Callable[[exp.Expr | None], Any], row: _ColumnRow | None
 ) -> bool:
@@ -269,6 +276,9 @@ def _built_year(cutoff: exp.Expr) -> int | None:
         year = cutoff.args.get("year")
         return int(year.this) if isinstance(year, exp.Literal) and year.is_int else None
     digits: int | None = None
+    if isinstance(cutoff, exp.Anonymous) and cutoff.name.lower() in _from_parts():
+        year = cutoff.expressions[0] if cutoff.expressions else None
+        return int(year.this) if isinstance(year, exp.Literal) and year.is_int else None
     if isinstance(cutoff, exp.UnixToTime | exp.UnixToStr):
         scale = cutoff.args.get("scale")
         digits = int(scale.this) if isinstance(scale, exp.Literal) and scale.is_int else 0

@@ -24,6 +24,8 @@ from guardrails_core.intent.shell.options import (
     _parse,
     _words,
 )
+from guardrails_core.intent.shell.password_files import password_stored
+from guardrails_core.intent.shell.startup_files import is_client_startup
 from guardrails_core.intent.shell.words import _concat, _Effect, _Feed, _names, _Origin, _Word
 from guardrails_core.locations import lexical_path
 from guardrails_core.model import (
@@ -114,6 +116,10 @@ def _record_write(effect: _Effect, target: _Word, how: str, content: _Word | Non
     _special_file(effect, target, how, writes=True, content=content)
     if content is not None and not content.dynamic:
         env_file_retargeted(effect, target, content.value, how)
+    elif content is not None:
+        # the password itself may come from a variable (`host:5432:db:user:$PW`): the line for
+        # that host is written all the same
+        password_stored(effect, target, content.value, how)
 
 
 def _record_folder_write(effect: _Effect, folder: _Word, how: str) -> None:
@@ -179,17 +185,26 @@ def _emptied(effect: _Effect, target: _Word, how: str) -> None:
 
 
 # Lines that a startup file may gain without running anything new: comments, plain exports of
-# variables that load no code, and psql display settings.
+# variables that load no code, psql display settings, and the display settings of sqlite3's and
+# duckdb's dot commands (headers, output mode, NULL text, timer, column widths).
 _HARMLESS_STARTUP_LINE = re.compile(
     r"^\s*(?:#.*|export\s+(?P<name>[A-Za-z_]\w*)=\S*|\\(?:timing|pset|x|encoding)\b.*"
-    r"|\\set\s+(?:ON_ERROR_STOP|ECHO|VERBOSITY|HISTSIZE|PROMPT\d)\b.*)?\s*$"
+    r"|\\set\s+(?:ON_ERROR_STOP|ECHO|ECHO_HIDDEN|VERBOSITY|SHOW_CONTEXT|QUIET|HISTSIZE"
+    r"|HISTCONTROL|COMP_KEYWORD_CASE|FETCH_COUNT|PROMPT\d)\b.*)?\s*$"
+)
+# in an SQL client's own start-up file only (in a shell's, `.mode` would be a program)
+_CLIENT_DISPLAY_LINE = re.compile(
+    r"^\s*\.(?:headers?|mode|nullvalue|timer|width|separator|changes|bail|maxrows|maxwidth)\b.*$"
 )
 
 
-def _harmless_startup(content: _Word | None) -> bool:
+def _harmless_startup(content: _Word | None, target: _Word) -> bool:
     if content is None or content.dynamic:
         return False
+    client = not target.dynamic and is_client_startup(target.value)
     for line in content.value.splitlines():
+        if client and _CLIENT_DISPLAY_LINE.match(line):
+            continue
         match = _HARMLESS_STARTUP_LINE.match(line)
         if match is None:
             return False
@@ -212,7 +227,12 @@ def _special_file(
         classes |= shell_registry.file_classes(target.display) & {"data", "startup"}
     name = target.display
     recipes_seen = "startup_makefiles" in classes and content is not None and not content.dynamic
-    if writes and "startup" in classes and not recipes_seen and not _harmless_startup(content):
+    if (
+        writes
+        and "startup" in classes
+        and not recipes_seen
+        and not _harmless_startup(content, target)
+    ):
         effect.add(Intent.HOST_ACCESS, f"{how} writes {name}, which runs as code later")
     if writes and "privileged" in classes:
         effect.add(Intent.PRIVILEGE, f"{how} writes {name}, which decides who is trusted")

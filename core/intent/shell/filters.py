@@ -121,6 +121,16 @@ def _cat(call: _Call) -> None:
     _read_files(call, files)
     if all(_is_blank_source(file) for file in files):
         call.stdout = _Feed(_Origin.NONE, f"{call.prog} {_names(files)}", _Word.literal(""))
+        return
+    # files this script wrote above with their text visible print that text (`echo '{...}' >
+    # conf.json; ... --conf "$(cat conf.json)"`): what reads the output reads it as written
+    written = [call.analyzer.produced_by(file) for file in files]
+    texts = [feed.literal for feed in written if feed is not None and feed.literal is not None]
+    if len(texts) == len(files):
+        origin = _Origin.NONE
+        for feed in written:
+            origin |= feed.origin if feed is not None else _Origin.NONE
+        call.stdout = _Feed(origin, _names(files), _concat(texts))
 
 
 def _read_files(call: _Call, files: Sequence[_Word]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import fnmatch
 import functools
+import posixpath
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,7 @@ class _Startup:
     files: tuple[str, ...]
     key: str | None
     skip: frozenset[str]
+    env: str | None = None
 
 
 @functools.cache
@@ -32,7 +34,9 @@ def _clients() -> dict[str, _Startup]:
     data = load_yaml(_RULES.read_text(encoding="utf-8"))
     table: dict[str, _Startup] = {}
     for row in data["clients"]:
-        startup = _Startup(tuple(row["files"]), row.get("key"), frozenset(row.get("skip") or ()))
+        startup = _Startup(
+            tuple(row["files"]), row.get("key"), frozenset(row.get("skip") or ()), row.get("env")
+        )
         table.update(dict.fromkeys(row["names"], startup))
     return table
 
@@ -43,9 +47,12 @@ def startup_sql(call: _Call) -> list[tuple[str, _Word]]:
     startup = _clients().get(call.prog)
     if startup is None or any(word.value in startup.skip for word in call.args):
         return []
+    named = call.analyzer.option_environment.get(startup.env) if startup.env else None
+    # the variable replaces the default file (`./rc.sql` is the file written as `rc.sql`)
+    files = (posixpath.normpath(named),) if named else startup.files
     found = []
     for name, written in call.analyzer.produced.items():
-        if written.literal is None or not _is_startup(home_form(name), startup.files):
+        if written.literal is None or not _is_startup(posixpath.normpath(home_form(name)), files):
             continue
         text = written.literal
         if startup.key is not None:
@@ -53,6 +60,11 @@ def startup_sql(call: _Call) -> list[tuple[str, _Word]]:
         if text.value.strip():
             found.append((name, text))
     return found
+
+
+def is_client_startup(path: str) -> bool:
+    """A start-up file of one of the SQL clients (`~/.sqliterc`, `~/.psqlrc`)."""
+    return any(_is_startup(home_form(path), startup.files) for startup in _clients().values())
 
 
 def _is_startup(path: str, globs: tuple[str, ...]) -> bool:

@@ -432,6 +432,14 @@ def _apply_keyword_hints(statement: _Statement, words: list[str]) -> None:
                 del statement.objects[key]
                 replaced = ref.model_copy(update={"action": A.REPLACE})
                 statement.objects[object_key(replaced)] = replaced
+    if words[:2] == ["ALTER", "SEQUENCE"] and "RESTART" in words:
+        _restarted(statement)
+    if words[:2] == ["ALTER", "TABLE"] and "RESTART" in words and _contains(words, ("COLUMN",)):
+        # an identity column's own sequence (`ALTER COLUMN id RESTART WITH 1`)
+        for ref in [ref for ref in statement.objects.values() if ref.kind is K.TABLE]:
+            identity = ref.model_copy(update={"kind": K.SEQUENCE, "name": f"{ref.name}_identity"})
+            statement.objects[object_key(identity)] = identity
+        _restarted(statement)
     if words[0] == "ALTER" and _contains(words, ("SWAP", "WITH")):
         for key, ref in list(statement.objects.items()):
             replaced = ref.model_copy(update={"action": A.REPLACE})
@@ -442,6 +450,18 @@ def _apply_keyword_hints(statement: _Statement, words: list[str]) -> None:
             if other is not None:
                 partner = ref.model_copy(update={"action": A.REPLACE, "name": other})
                 statement.objects.setdefault(object_key(partner), partner)
+
+
+def _restarted(statement: _Statement) -> None:
+    """`ALTER SEQUENCE s RESTART [WITH n]`: the sequence hands out keys from its start (or n)
+    again, so new rows are given keys that existing rows hold (an upsert then overwrites them):
+    the sequence's position is replaced, as CREATE OR REPLACE SEQUENCE replaces it."""
+    for key, ref in list(statement.objects.items()):
+        if ref.kind is K.SEQUENCE:
+            del statement.objects[key]
+            restarted = ref.model_copy(update={"action": A.REPLACE})
+            statement.objects[object_key(restarted)] = restarted
+    statement.add(I.WRITE, "RESTART sets the sequence back: new rows reuse keys rows hold")
 
 
 def _renames(words: list[str]) -> bool:

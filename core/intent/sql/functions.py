@@ -9,6 +9,7 @@ from sqlglot import exp
 from sqlglot.tokenizer_core import Token, TokenType
 
 from guardrails_core.dialects import dialect_for_connection_type
+from guardrails_core.intent.constant_folding import constant
 from guardrails_core.intent.shell_registry import names_credential
 from guardrails_core.intent.sql.dialects import MAX_DEPTH, A, I, K
 from guardrails_core.intent.sql.function_rules import (
@@ -154,8 +155,10 @@ def _check_function(statement: _Statement, node: exp.Expr) -> None:
                 statement.add(intent, f"{name}(): {rule.message}")
         if rule.argument is not None and strings:
             statement.obj(rule.argument[0], rule.argument[1], strings[0])
-        if rule.credential_argument and strings and names_credential(str(strings[0])):
-            statement.add(I.PRIVILEGE, f"{name}(): {strings[0]} is named as a credential")
+        # the name as the call receives it (`'SNOWFLAKE_' || 'PASSWORD'` folded)
+        named = constant(next(node.iter_expressions(), None))
+        if rule.credential_argument and isinstance(named, str) and names_credential(named):
+            statement.add(I.PRIVILEGE, f"{name}(): {named} is named as a credential")
         if rule.runs_sql_argument:
             _runs_sql_argument(statement, node, name, rule, strings)
         return

@@ -77,7 +77,23 @@ def _unlisted_constant(part: exp.Expr, target: frozenset[str]) -> bool:
                 isinstance(found.expressions[1], exp.Literal)
                 and entity_key(unparen(found.expressions[0]), target)
             )
+        if isinstance(found, exp.StrPosition):
+            return _key_text_absent(found, target)
     return False
+
+
+def _key_text_absent(found: exp.StrPosition, target: frozenset[str]) -> bool:
+    """`LOCATE(CONCAT(',', id, ','), ',7,9,12,') = 0` (INSTR, POSITION, STRPOS, CHARINDEX): the
+    key, written as text, is not found in a constant string that lists the kept keys."""
+    listed, needle = found.this, found.args.get("substr")
+    if not isinstance(unparen(listed), exp.Literal) or needle is None:
+        return False
+    needle = unparen(needle)
+    parts = needle.expressions if isinstance(needle, exp.Concat) else [needle]
+    return any(entity_key(unparen(part), target) for part in parts) and all(
+        isinstance(unparen(part), exp.Literal) or entity_key(unparen(part), target)
+        for part in parts
+    )
 
 
 # Positions of a value in an array, NULL when it is absent.
@@ -214,7 +230,9 @@ def _not_exists(node: exp.Exists, target: frozenset[str]) -> _Anti | None:
     where = select.args.get("where")
     source = select.args.get("from_")
     origin = source.this if isinstance(source, exp.From) else None
-    if where is None or not isinstance(origin, exp.Table):
+    if where is None or origin is None:
+        return None
+    if not isinstance(origin, exp.Table) and not _constant_rows(origin):
         return None
     parts = _leaves(unparen(where.this), exp.And)
     for part in parts:
@@ -223,6 +241,19 @@ def _not_exists(node: exp.Exists, target: frozenset[str]) -> _Anti | None:
             filtered = len(parts) > 1 or bool(select.args.get("joins"))
             return _Anti(link[0], link[1], origin, filtered)
     return None
+
+
+def _constant_rows(origin: exp.Expr | None) -> bool:
+    """A derived set written out as constants (`(SELECT 100 AS id FROM dual UNION ALL SELECT
+    101 FROM dual) k`, VALUES): a keep-list, whatever table it is selected from as a formality."""
+    if not isinstance(origin, exp.Subquery | exp.Values):
+        return False
+    tables = {table.name.lower() for table in origin.find_all(exp.Table)}
+    return tables <= _NO_TABLE and not any(origin.find_all(exp.Column))
+
+
+# Tables that hold no rows of their own: one row to select constants from.
+_NO_TABLE = frozenset({"dual", "sysdummy1"})
 
 
 def _unmatched(node: exp.Is, target: frozenset[str], joined: dict[str, exp.Join]) -> _Anti | None:
@@ -293,7 +324,7 @@ def _keeps_only(anti: _Anti, target: frozenset[str]) -> bool:
     nor the whole target itself (which keeps every row)."""
     origin = anti.source
     if not isinstance(origin, exp.Table):
-        return isinstance(origin, exp.Subquery)  # a CTE or derived set: what it lists is picked
+        return isinstance(origin, exp.Subquery | exp.Values)  # a derived set: what it lists is kept
     table = origin.name.lower()
     if table in {name.rsplit(".", 1)[-1] for name in target}:
         return anti.filtered  # `id NOT IN (SELECT id FROM t WHERE p)` keeps only the p rows

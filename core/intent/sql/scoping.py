@@ -405,11 +405,13 @@ def _mirrors(
     return frozenset(aliases - target)
 
 
-def _copies_every_row(body: exp.Expr, changed: str) -> bool:
+def _copies_every_row(body: exp.Expr, changed: str | None) -> bool:
     """A SELECT of plain columns of the changed table that drops no row (no filter, limit,
     grouping or join): its rows are the table's own, under another alias. Computed outputs
     (a ranking a dedupe filters on) make it something else."""
-    source = body.args.get("from_") if isinstance(body, exp.Select) else None
+    if not isinstance(body, exp.Select) or changed is None:
+        return False
+    source = body.args.get("from_")
     return (
         isinstance(source, exp.From)
         and isinstance(source.this, exp.Table)

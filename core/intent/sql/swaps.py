@@ -2,10 +2,12 @@
 
 Snowflake `ALTER TABLE a SWAP WITH b` where the script created `b` empty (`CREATE TABLE b LIKE
 a`, a column list) and wrote nothing into it: `a` is left with no rows, and its rows now sit in
-`b`, which scripts drop next. A swap with a table that holds rows (a clone, CREATE TABLE ... AS,
-rows inserted since) is the usual blue/green switch and stays a swap. A deep copy renamed over
-its dropped original holds only the rows its fill's filter kept (renames_partial_copies); one
-that holds every row (a deep copy, Django's SQLite table rebuild) loses none (full_copies).
+`b`, which scripts drop next; so is a table created empty renamed onto a live table's name that
+was moved aside or dropped (MySQL `RENAME TABLE a TO a_old, b TO a`). A swap with a table that
+holds rows (a clone, CREATE TABLE ... AS, rows inserted since) is the usual blue/green switch and
+stays a swap. A deep copy renamed over its dropped original holds only the rows its fill's
+filter kept (renames_partial_copies); one that holds every row (a deep copy, Django's SQLite
+table rebuild) loses none (full_copies).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ _CREATES_TABLE = re.compile(r"CREATE (?:OR REPLACE )?TABLE\b", re.IGNORECASE)
 def swaps_with_empty_tables(effects: list[StatementEffect]) -> list[StatementEffect]:
     empty: set[str] = set()
     made: set[str] = set()  # created by the script: their rows are only what it put there
+    vacated: set[str] = set()
     result: list[StatementEffect] = []
     for effect in effects:
         tables = {o.qualified.lower(): o for o in effect.objects if o.kind is K.TABLE}
@@ -49,12 +52,54 @@ def swaps_with_empty_tables(effects: list[StatementEffect]) -> list[StatementEff
             )
             intents = sorted_intents({*effect.intents, I.DELETE, I.MASS_MUTATION})
             effect = updated(effect, {"intents": intents, "findings": (*effect.findings, finding)})
+        elif placed := _placed_empty(_renamed(effect), empty, vacated):
+            # the empty table renamed onto a live table's name (moved aside in the same
+            # statement or before): every reader of that name finds no rows, as after a swap
+            finding = Finding(
+                intent=I.MASS_MUTATION,
+                message=f"RENAME puts a table this script created empty in place of {placed[0]}, "
+                "which is left with no rows",
+            )
+            intents = sorted_intents({*effect.intents, I.DELETE, I.MASS_MUTATION})
+            effect = updated(effect, {"intents": intents, "findings": (*effect.findings, finding)})
+            empty.difference_update(old for old, _ in _renamed(effect))
         else:
             empty.difference_update(
                 key for key, o in tables.items() if o.action in (A.WRITE, A.REPLACE, A.RENAME)
             )
+        # live tables' names left free (moved aside, dropped) for another table to take
+        vacated.update(old for old, _ in _renamed(effect) if old not in made)
+        vacated.update(key for key, o in tables.items() if o.action is A.DROP and key not in made)
         result.append(effect)
     return result
+
+
+_RENAME_TABLES = re.compile(r"^\s*RENAME\s+TABLES?\s+", re.IGNORECASE)
+_RENAME_PAIR = re.compile(r"([\w.`\"]+)\s+TO\s+([\w.`\"]+)", re.IGNORECASE)
+
+
+def _placed_empty(pairs: list[tuple[str, str]], empty: set[str], vacated: set[str]) -> list[str]:
+    """The live tables' names (vacated before, or moved aside earlier in the same RENAME) that
+    a table this script created empty is renamed onto."""
+    placed, freed = [], set(vacated)
+    for old, new in pairs:
+        if old in empty and new in freed:
+            placed.append(new)
+        freed.add(old)
+    return placed
+
+
+def _renamed(effect: StatementEffect) -> list[tuple[str, str]]:
+    """(old name, new name) of each table a rename moves: MySQL `RENAME TABLE a TO b, c TO
+    d` (every pair), `ALTER TABLE c RENAME TO d`."""
+    rules = _RENAME_TABLES.match(effect.text)
+    if rules is not None:
+        pairs = _RENAME_PAIR.findall(effect.text[rules.end() :])
+        return [(old.strip('`"').lower(), new.strip('`"').lower()) for old, new in pairs]
+    tables = [o for o in effect.objects if o.kind is K.TABLE]
+    moved = [o.qualified.lower() for o in tables if o.action is A.RENAME]
+    named = [o.qualified.lower() for o in tables if o.action is A.CREATE]
+    return [(moved[0], named[0])] if len(moved) == 1 and len(named) == 1 else []
 
 
 def _creates_empty(effect: StatementEffect) -> bool:
