@@ -223,6 +223,12 @@ def _epoch() -> tuple[frozenset[str], str]:
 
 
 @functools.cache
+def _epoch_names() -> frozenset[str]:
+    data = load_yaml(RULES.read_text(encoding="utf-8"))["epoch"]
+    return frozenset(str(name).lower() for name in data["named"])
+
+
+@functools.cache
 def _epoch_span() -> tuple[float, int]:
     """(days back from now that reach the epoch, first year after every recorded row)."""
     data = load_yaml(RULES.read_text(encoding="utf-8"))["epoch"]
@@ -309,7 +315,8 @@ def _beyond_every_time(
 
 def _at_or_before_epoch(value: Any, bound: exp.Expr, row: _ColumnRow | None) -> bool:
     """The bound of `column > bound` is the Unix epoch: a function of 0 seconds or days since
-    it (`toDate(0)`, `from_unixtime(0)`: the floor of the type, so any column), or, for a
+    it (`toDate(0)`, `from_unixtime(0)`: the floor of the type, so any column) or the epoch by
+    name (`TIMESTAMP 'epoch'`), or, for a
     column recording when its row happened, a date written at or before it."""
     functions, earliest = _epoch()
     while isinstance(bound, exp.Paren):
@@ -323,6 +330,8 @@ def _at_or_before_epoch(value: Any, bound: exp.Expr, row: _ColumnRow | None) -> 
         )
     if isinstance(bound, exp.Cast) and isinstance(bound.this, exp.Literal):
         value = str(bound.this.this)
+        if bound.this.is_string and value.strip().lower() in _epoch_names():
+            return True  # TIMESTAMP 'epoch': the epoch itself, as a function of 0
     return (
         row is not None
         and row.past
