@@ -21,6 +21,7 @@ from sqlglot import exp
 
 from guardrails_core.intent.complements import _has_complement, unparen
 from guardrails_core.intent.constant_folding import Unknown, _scalar_subquery, constant, truthy
+from guardrails_core.intent.derived_outputs import outputs_inlined
 from guardrails_core.intent.like_patterns import (
     FINDS_TEXT,
     empty_text_position,
@@ -376,9 +377,12 @@ def _row_free(select: exp.Expr) -> bool:
     )
 
 
-def _selects_own_column(column: exp.Expr, query: exp.Expr, target: Target) -> bool:
-    """`id IN (SELECT id FROM target)`, also through derived tables, CTEs and UNIONs, or with a
-    filter that only matches each row to itself: every row qualifies."""
+def _selects_own_column(
+    column: exp.Expr, query: exp.Expr, target: Target, derived: bool = False
+) -> bool:
+    """`id IN (SELECT id FROM target)`, also through derived tables (`derived`: `query` is one,
+    of any number of outputs), CTEs and UNIONs, or with a filter that only matches each row to
+    itself: every row qualifies."""
     if not target or not isinstance(column, exp.Column):
         return False
     select = unparen(query.this if isinstance(query, exp.Subquery) else query)
@@ -388,6 +392,9 @@ def _selects_own_column(column: exp.Expr, query: exp.Expr, target: Target) -> bo
         return any(
             _selects_own_column(column, side, target) for side in (select.this, select.expression)
         )
+    if isinstance(select, exp.Select) and derived:
+        named = [p for p in select.expressions if p.alias_or_name.lower() == column.name.lower()]
+        select = select.select(*named, append=False) if len(named) == 1 else select
     if not isinstance(select, exp.Select) or len(select.expressions) != 1:
         return False
     source = select.args.get("from_")
@@ -395,7 +402,7 @@ def _selects_own_column(column: exp.Expr, query: exp.Expr, target: Target) -> bo
     own = isinstance(table, exp.Table) and table.name.lower() in target
     if select.args.get("joins"):
         return _outer_joined_own_column(column, select, target)
-    if _restricted(select, column.name.lower()) and not (
+    if _restricted(outputs_inlined(select), column.name.lower()) and not (
         own and table is not None and _matches_itself(select, table, target)
     ):
         return False
@@ -408,7 +415,7 @@ def _selects_own_column(column: exp.Expr, query: exp.Expr, target: Target) -> bo
     if isinstance(table, exp.Table):
         return own
     if isinstance(table, exp.Subquery):
-        return _selects_own_column(column, table, target)
+        return _selects_own_column(column, table, target, derived=True)
     return False
 
 
