@@ -11,6 +11,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
+from guardrails_core.intent.complements import unparen
 from guardrails_core.intent.sql.folding import script_assignments, variable_name
 
 # Dialects whose scripts name a variable bare (`cutoff`), where a column would stand: BigQuery
@@ -60,11 +61,34 @@ def remember_constants(
             continue
         if id(target) in unset:
             value = exp.Null()  # a variable declared with no value holds NULL until one is set
+        extreme = _whole_table_aggregate(tree, value)
+        if extreme is not None:
+            constants[name] = extreme
+            continue
         known = with_constants(value, constants, dialect) if isinstance(value, exp.Expr) else None
         if per_row or known is None or not _constant(known):
             constants.pop(name, None)
         else:
             constants[name] = known.copy()
+
+
+def _whole_table_aggregate(tree: exp.Expr | None, value: exp.Expr | None) -> exp.Expr | None:
+    """A variable given an aggregate of one whole table (`SELECT @cut = MAX(created_at) FROM
+    orders`, `SELECT max(x) INTO @v FROM t`, `SET @v = (SELECT max(x) FROM t)`): one value read
+    once, which stands for the query itself (`(SELECT MAX(created_at) FROM orders)`), so a later
+    condition is judged against the table's own extreme (own_extremes.py)."""
+    query = unparen(value.this) if isinstance(value, exp.Subquery) else tree
+    aggregate = value
+    if isinstance(value, exp.Subquery):
+        aggregate = query.expressions[0] if isinstance(query, exp.Select) else None
+    if not isinstance(query, exp.Select) or not isinstance(aggregate, exp.AggFunc):
+        return None
+    source = query.args.get("from_")
+    if not isinstance(source, exp.From) or not isinstance(source.this, exp.Table):
+        return None
+    if any(query.args.get(key) for key in ("where", "joins", "group", "having", "limit")):
+        return None
+    return exp.Subquery(this=exp.select(aggregate.copy()).from_(source.this.copy()))
 
 
 def _declared_without_value(tree: exp.Expr | None) -> set[int]:
