@@ -244,12 +244,17 @@ def _long_before_now(
     return offset is not None and -offset.days >= _epoch_span()[0]
 
 
+# A literal given a date or time type: a cast, or the date (or time) string sqlglot reads
+# Oracle's `DATE '2999-12-31'` and `TIMESTAMP '...'` as.
+_TYPED_LITERALS = (exp.Cast, exp.DateStrToDate, exp.TimeStrToTime)
+
+
 def _after_every_row(cutoff: exp.Expr, constant: Callable[[exp.Expr | None], Any]) -> bool:
     """`'9999-12-31'`, `DATE '2999-01-01'`, `'9999'`: a date written in a year after every row
     a system has recorded (text compares by its leading year first)."""
     while isinstance(cutoff, exp.Paren):
         cutoff = cutoff.this
-    if isinstance(cutoff, exp.Cast) and isinstance(cutoff.this, exp.Literal):
+    if isinstance(cutoff, _TYPED_LITERALS) and isinstance(cutoff.this, exp.Literal):
         cutoff = cutoff.this
     built = _built_year(cutoff)
     if built is not None:
@@ -328,7 +333,7 @@ def _at_or_before_epoch(value: Any, bound: exp.Expr, row: _ColumnRow | None) -> 
             and isinstance(arguments[0], exp.Literal)
             and (not arguments[0].is_string and float(arguments[0].this) == 0)
         )
-    if isinstance(bound, exp.Cast) and isinstance(bound.this, exp.Literal):
+    if isinstance(bound, _TYPED_LITERALS) and isinstance(bound.this, exp.Literal):
         value = str(bound.this.this)
         if bound.this.is_string and value.strip().lower() in _epoch_names():
             return True  # TIMESTAMP 'epoch': the epoch itself, as a function of 0
