@@ -39,6 +39,9 @@ _CONSTANT_PARTS = (
 )
 
 
+# Dialects whose query parameters `{name:Type}` read a setting the session set (ClickHouse's
+# `SET param_name = ...`), by the setting's prefix.
+_PARAMETER_READS = {"clickhouse": "param_"}
 # Functions that read a variable by its name: DuckDB getvariable('v') (SET VARIABLE v = ...),
 # PostgreSQL current_setting('app.v') (SET app.v = ...), keyed apart from script variables.
 _READERS = {
@@ -125,7 +128,12 @@ def with_constants(
 
     def replaced(node: exp.Expr) -> exp.Expr:
         value = constants.get(_reference(node, dialect) or "")
-        return node if value is None else value.copy()
+        if value is None:
+            return node
+        kind = node.args.get("kind") if isinstance(node, exp.Placeholder) else None
+        if isinstance(kind, exp.DataType):  # ClickHouse `{cut:Date}`: the value as that type
+            return exp.Cast(this=value.copy(), to=kind.copy())
+        return value.copy()
 
     valued = condition.transform(replaced)
     # Read again as written with the values: the dialect's parser gives a function of a literal
@@ -150,6 +158,8 @@ def _reference(node: exp.Expr, dialect: str | None) -> str | None:
     if isinstance(node, exp.Parameter):
         name = node.name.lower()
         return name if dialect in _DOLLAR_READS else "@" + name
+    if dialect in _PARAMETER_READS and isinstance(node, exp.Placeholder) and node.name:
+        return _PARAMETER_READS[dialect] + node.name.lower()
     if dialect in _BARE_VARIABLE_DIALECTS and isinstance(node, exp.Column) and not node.table:
         return node.name.lower()
     return None
