@@ -223,6 +223,12 @@ def _epoch() -> tuple[frozenset[str], str]:
 
 
 @functools.cache
+def _epoch_names() -> frozenset[str]:
+    data = load_yaml(RULES.read_text(encoding="utf-8"))["epoch"]
+    return frozenset(str(name).lower() for name in data["named"])
+
+
+@functools.cache
 def _epoch_span() -> tuple[float, int]:
     """(days back from now that reach the epoch, first year after every recorded row)."""
     data = load_yaml(RULES.read_text(encoding="utf-8"))["epoch"]
@@ -245,12 +251,17 @@ def _long_before_now(
     return offset is not None and -offset.days >= _epoch_span()[0]
 
 
+# A literal given a date or time type: a cast, or the date (or time) string sqlglot reads
+# Oracle's `DATE '2999-12-31'` and `TIMESTAMP '...'` as.
+_TYPED_LITERALS = (exp.Cast, exp.DateStrToDate, exp.TimeStrToTime)
+
+
 def _after_every_row(cutoff: exp.Expr, constant: Callable[[exp.Expr | None], Any]) -> bool:
     """`'9999-12-31'`, `DATE '2999-01-01'`, `'9999'`: a date written in a year after every row
     a system has recorded (text compares by its leading year first)."""
     while isinstance(cutoff, exp.Paren):
         cutoff = cutoff.this
-    if isinstance(cutoff, exp.Cast) and isinstance(cutoff.this, exp.Literal):
+    if isinstance(cutoff, _TYPED_LITERALS) and isinstance(cutoff.this, exp.Literal):
         cutoff = cutoff.this
     built = _built_year(cutoff)
     if built is not None:
@@ -319,7 +330,8 @@ def _beyond_every_time(
 
 def _at_or_before_epoch(value: Any, bound: exp.Expr, row: _ColumnRow | None) -> bool:
     """The bound of `column > bound` is the Unix epoch: a function of 0 seconds or days since
-    it (`toDate(0)`, `from_unixtime(0)`: the floor of the type, so any column), or, for a
+    it (`toDate(0)`, `from_unixtime(0)`: the floor of the type, so any column) or the epoch by
+    name (`TIMESTAMP 'epoch'`), or, for a
     column recording when its row happened, a date written at or before it."""
     functions, earliest = _epoch()
     while isinstance(bound, exp.Paren):
@@ -331,8 +343,10 @@ def _at_or_before_epoch(value: Any, bound: exp.Expr, row: _ColumnRow | None) -> 
             and isinstance(arguments[0], exp.Literal)
             and (not arguments[0].is_string and float(arguments[0].this) == 0)
         )
-    if isinstance(bound, exp.Cast) and isinstance(bound.this, exp.Literal):
+    if isinstance(bound, _TYPED_LITERALS) and isinstance(bound.this, exp.Literal):
         value = str(bound.this.this)
+        if bound.this.is_string and value.strip().lower() in _epoch_names():
+            return True  # TIMESTAMP 'epoch': the epoch itself, as a function of 0
     return (
         row is not None
         and row.past

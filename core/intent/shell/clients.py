@@ -82,7 +82,7 @@ def _sql_client(call: _Call) -> None:
     if host is None or _local_host(host):  # a test database of this machine is the suite's
         embedded = call.effect.embedded
         local = host is not None or bool(call.effect.local_test_database)
-        test = call.effect.local_test_database
+        test = call.effect.local_test_database or _test_database_option(call)
         embedded[before:] = reset_test_database(embedded[before:], test, local)
     if databases and all(_is_scratch(call.analyzer.resolve_link(db)) for db in databases):
         embedded = call.effect.embedded
@@ -292,6 +292,25 @@ def _host_option(call: _Call) -> str | None:
             continue
         return host
     return None
+
+
+# a client's option that names the database it works in (psql -d, mysql -D, sqlcmd -d, ...)
+_DATABASE_OPTIONS = ("-d", "--dbname", "-D", "--database")
+
+
+def _test_database_option(call: _Call) -> str:
+    """The database a client's `-d`/`--dbname` (`-D`/`--database`) names, when it is named for
+    tests (`app_test`); "" otherwise. On this machine it is the suite's own."""
+    for index, word in enumerate(call.args):
+        value = word.value
+        name = ""
+        if value in _DATABASE_OPTIONS and index + 1 < len(call.args):
+            name = call.args[index + 1].value
+        elif value.startswith(("--dbname=", "--database=")):
+            name = value.partition("=")[2]
+        if name and shell_registry.names_test_database(name):
+            return name
+    return ""
 
 
 def _variables(client: _SqlClient, parsed: _Parsed) -> dict[str, str]:

@@ -131,6 +131,34 @@ def env_file_retargeted(effect: _Effect, target: _Word, text: str, how: str) -> 
             )
 
 
+def host_substituted(effect: _Effect, target: _Word, replacements: Sequence[str], how: str) -> None:
+    """`sed -i 's/dev-db.internal/prod-db.internal/' .env.development`: a substitution whose
+    replacement is a bare server (no `NAME=`), named for production and off this host, in an
+    environment or connection file: the setting that held what it replaced now names that
+    server, and what loads the file next works there under the name it had."""
+    if target.dynamic:
+        return
+    classes = shell_registry.file_classes(target.value)
+    if "templates" in classes or not (
+        classes & {"secrets", "secret_variants"} or _connection_file(target.value)
+    ):
+        return
+    production = shell_registry.environment("production")
+    for replacement in replacements:
+        value = replacement.strip()
+        if not value or re.search(r"[\s=&$]", value) or re.match(r"[\w.-]+\s*:\s", value):
+            continue  # a setting (judged by its name elsewhere), a match reference, a variable
+        url = _ANY_URL.match(value)
+        host = (url["host"] if url else value).lower()
+        if is_this_machine(host) or not set(re.split(r"[^a-z0-9]+", host)) & production:
+            continue
+        effect.add(
+            Intent.UNKNOWN,
+            f"{how} puts {_clip(value)} in {target.display} where another server stood: what "
+            f"loads it next connects to {host} (named for production) under the name it had",
+        )
+
+
 @functools.cache
 def _connection_setting() -> re.Pattern[str]:
     """`host: x`, `host=x`, `"host": "x"`: one of the table's connection keys given a value."""

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from guardrails_core.intent import guard_switches, shell_registry
-from guardrails_core.intent.shell.environment import env_file_retargeted
+from guardrails_core.intent.shell.environment import env_file_retargeted, host_substituted
 from guardrails_core.intent.shell.execution import _script, _stdin_program
 from guardrails_core.intent.shell.files import (
     _emptied,
@@ -246,6 +246,8 @@ def _reader(call: _Call) -> None:
         for file in files:
             _record_write(call.effect, file, f"{call.prog} -i")
             env_file_retargeted(call.effect, file, replaced, f"{call.prog} -i")
+            if call.prog == "sed":
+                host_substituted(call.effect, file, edits, "sed -i")
             _erased(call.effect, file, f"{call.prog} -i")
             if guard_switches.policy_file_written(file.value, replaced) == "off":
                 policy = f"{call.prog} -i makes {file.display} a policy that lets all run"

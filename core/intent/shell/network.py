@@ -30,6 +30,7 @@ from guardrails_core.intent.shell.options import (
     _words,
 )
 from guardrails_core.intent.shell.own_network import OWN_HOST, stays_inside
+from guardrails_core.intent.shell.run_endpoints import judge_run_triggers
 from guardrails_core.intent.shell.words import (
     EXPANSION_PLACEHOLDER,
     _concat,
@@ -218,6 +219,7 @@ def _curl(call: _Call) -> None:
         call.add(Intent.MASS_MUTATION, f"{_names(urls)} deletes every document its query matches")
     _sql_in_payloads(call, [*bodies, *urls])
     switched_run(call, bodies)  # a DAG run posted with {"full_refresh": true}
+    judge_run_triggers(call, urls, posts=method == "POST" or (not method and bool(bodies)))
     payload.extend(
         _leaks([*_carrying(urls), *parsed.values(*_CURL_CARRIERS)], _Origin.FILE | _Origin.DUMP)
     )

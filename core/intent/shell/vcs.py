@@ -79,7 +79,7 @@ def _git_setting(call: _Call, key: str, value: _Word, *, persistent: bool) -> No
 _GIT_DISCARDS = {
     "reset": _options("--hard", "--merge", "--keep"),
     "checkout": _options(".", ":/", "-f", "--force"),
-    "restore": _options(".", ":/", "--staged", "--worktree", "-W"),
+    "restore": _options(".", ":/", "--worktree", "-W"),
     "stash": _options("clear", "drop"),
 }
 
@@ -145,7 +145,11 @@ def _git(call: _Call) -> None:
             f"{what}: every reflog entry or unreachable object, the way back from a bad reset",
         )
         return
-    if verb in _GIT_DISCARDS and any(w.value in _GIT_DISCARDS[verb] for w in rest):
+    if (
+        verb in _GIT_DISCARDS
+        and any(w.value in _GIT_DISCARDS[verb] for w in rest)
+        and not _unstages_only(verb, rest)
+    ):
         call.add(Intent.UNKNOWN, f"git {verb} discards uncommitted work")
         return
     if verb != "clean":
@@ -158,6 +162,14 @@ def _git(call: _Call) -> None:
     _delete(
         call, where, f"git clean {written} deletes untracked files under {_names(where)}", bulk=True
     )
+
+
+def _unstages_only(verb: str, rest: list[_Word]) -> bool:
+    """`git restore --staged f` (or -S): the index is set back from HEAD, the working tree's
+    changes are kept; with --worktree (-W) they are discarded too."""
+    words = {w.value for w in rest}
+    staged = bool(words & {"--staged", "-S"})
+    return verb == "restore" and staged and not words & {"--worktree", "-W"}
 
 
 # `git reflog expire --expire=now`, `git gc --prune=now`: the reflog entries and unreachable

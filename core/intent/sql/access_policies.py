@@ -71,6 +71,12 @@ def judge_policy_command(statement: _Statement, found: _Words) -> None:
         if token.token_type is TokenType.ARROW:
             body = _judge_body(statement, found, position + 1, len(tokens) - 1)
             _judge_lookups(statement, body, _parameters(tokens[:position]))
+            if "MASKING" in found.words[:3] and body is not None and _passes_through(body):
+                statement.add(
+                    I.PRIVILEGE,
+                    f"the masking policy's body ({body.sql()[:40]}) returns the value it is given "
+                    "for every reader: nothing is masked",
+                )
         elif word in _BODY_WORDS:
             last = _clause_end(tokens, position + 1)
             _judge_body(statement, found, position + 1, last)
@@ -128,6 +134,23 @@ def _parameters(tokens: list[Token]) -> set[str]:
         if depth == 0 and kind is TokenType.R_PAREN:
             break
     return names
+
+
+def _passes_through(body: exp.Expr) -> bool:
+    """A mask's body that is the value itself, on every path: `val`, `(val)`, `val::string`,
+    `CASE WHEN ... THEN val ELSE val END` (a mask only sees its arguments: any bare column is
+    one of them, unmasked)."""
+    while isinstance(body, exp.Paren | exp.Cast | exp.Return):
+        body = body.this
+    if isinstance(body, exp.Case):
+        results = [branch.args.get("true") for branch in body.args.get("ifs") or []]
+        results.append(body.args.get("default"))
+        values = {
+            result.sql().lower() if isinstance(result, exp.Expr) else "" for result in results
+        }
+        first = results[0]
+        return len(values) == 1 and isinstance(first, exp.Expr) and _passes_through(first)
+    return isinstance(body, exp.Column)
 
 
 def _judge_lookups(statement: _Statement, body: exp.Expr | None, parameters: set[str]) -> None:

@@ -75,6 +75,7 @@ from guardrails_core.intent.sql.temporaries import (
     created_temporaries,
     deletes_from_temporaries,
     drops_temporaries,
+    ends_temporaries,
     truncates_temporaries,
 )
 from guardrails_core.intent.sql.tree import _classify_tree
@@ -363,7 +364,7 @@ def _analyze_text(
         elif deletes_from_temporaries(statement.tree, temporaries):
             effect = as_temporary_delete(effect)
         if later:
-            if changes_name_resolution(effect.text):
+            if changes_name_resolution(effect.text) or ends_temporaries(effect.text):
                 temporaries.clear()
             temporaries.extend(created_temporaries(statement.tree))
             record_scratch_rows(statement, scratch)

@@ -48,12 +48,13 @@ def unlinked_table(node: exp.Expr, target: Target) -> exp.Expr | None:
 
 
 def inequality_link(condition: exp.Expr) -> bool:
-    """`a.id <> b.id` (or NOT a.id = b.id): two relations' columns compared by inequality."""
+    """`a.id <> b.id` (or NOT a.id = b.id, a.id IS DISTINCT FROM b.id): two relations'
+    columns compared by inequality, null-safe or not."""
     if isinstance(condition, exp.Not):
         condition = unparen(condition.this)
-        compared = isinstance(condition, exp.EQ)
+        compared = isinstance(condition, (exp.EQ, exp.NullSafeEQ))
     else:
-        compared = isinstance(condition, exp.NEQ)
+        compared = isinstance(condition, (exp.NEQ, exp.NullSafeNEQ))
     return (
         compared
         and isinstance(condition.this, exp.Column)
@@ -110,6 +111,38 @@ def referenced_parent(node: exp.Delete, deleted: list[exp.Expr]) -> tuple[str, e
             if _points_at(condition, alias, relation, referrers):
                 return alias, condition
     return None
+
+
+def unfiltered_parent(node: exp.Expr, target: Target) -> exp.Expr | None:
+    """A DELETE whose only conditions are links from the deleted row's reference to a joined
+    table's key: `DELETE FROM orders o USING customers c WHERE o.customer_id = c.id` deletes
+    every order that has a customer, nearly all of them (the filter on c is missing). A link by
+    the deleted row's own key (`o.id = s.id`), or by the same column on both sides (`d.customer_id
+    = s.customer_id`), deletes the rows the other table lists: scoped.
+    The link, if so."""
+    relations = list(_relations(node))
+    tables = {relation.alias_or_name.lower(): relation for relation in relations}
+    conditions = list(_conditions(node, relations))
+    if len(relations) < 2 or not conditions:
+        return None
+    found = None
+    for condition in conditions:
+        if not _link(condition):
+            return None  # a filter, or a link of another shape: judged elsewhere
+        own, other = sorted(
+            (condition.this, condition.expression), key=lambda c: c.table.lower() not in target
+        )
+        deleted, parent = tables.get(own.table.lower()), tables.get(other.table.lower())
+        if own.table.lower() not in target or other.table.lower() in target:
+            return None
+        if not isinstance(deleted, exp.Table) or not isinstance(parent, exp.Table):
+            return None
+        if own.name.lower() == other.name.lower():
+            return None  # the same key on both sides: the rows the other table lists (an upsert)
+        if _is_key(own.name, deleted) or not _is_key(other.name, parent):
+            return None
+        found = condition
+    return found
 
 
 def _filtered(alias: str, owned: list[tuple[exp.Expr, set[str]]]) -> bool:

@@ -217,7 +217,7 @@ def _not_in(node: exp.In, target: frozenset[str]) -> _Anti | None:
     if not isinstance(select, exp.Select) or len(select.expressions) != 1 or _survivors(select):
         return None
     source = select.args.get("from_")
-    filtered = bool(select.args.get("where") or select.args.get("joins"))
+    filtered = bool(select.args.get("where") or select.args.get("joins")) or _one_row(select)
     origin = source.this if isinstance(source, exp.From) else None
     return _Anti(compared, unparen(select.expressions[0]), origin, filtered)
 
@@ -238,7 +238,7 @@ def _not_exists(node: exp.Exists, target: frozenset[str]) -> _Anti | None:
     for part in parts:
         link = _link(unparen(part), target, origin.alias_or_name.lower())
         if link is not None:
-            filtered = len(parts) > 1 or bool(select.args.get("joins"))
+            filtered = len(parts) > 1 or bool(select.args.get("joins")) or _one_row(select)
             return _Anti(link[0], link[1], origin, filtered)
     return None
 
@@ -310,13 +310,22 @@ def _of_target(column: exp.Column, target: frozenset[str]) -> bool:
 
 
 def _survivors(select: exp.Select) -> bool:
-    """The set keeps one row per group or the last N: a dedupe or a retention, judged elsewhere."""
-    if any(select.args.get(key) for key in ("group", "limit", "fetch", "qualify", "having")):
-        return True
-    distinct = select.args.get("distinct")
-    if isinstance(distinct, exp.Distinct) and distinct.args.get("on") is not None:
-        return True
-    return any(select.find(kind) for kind in (exp.AggFunc, exp.Window))
+    """The set keeps one row per group or the last N: a dedupe or a retention, judged elsewhere.
+    Through derived tables too. An aggregate without GROUP BY (`SELECT max(id) FROM t`) is not
+    one: it is one row of the whole table, so all rows but one go (`_one_row`)."""
+    for query in select.find_all(exp.Select):
+        if any(query.args.get(key) for key in ("group", "limit", "fetch", "qualify", "having")):
+            return True
+        distinct = query.args.get("distinct")
+        if isinstance(distinct, exp.Distinct) and distinct.args.get("on") is not None:
+            return True
+    return select.find(exp.Window) is not None
+
+
+def _one_row(select: exp.Select) -> bool:
+    """An aggregate without GROUP BY (not a survivor set, `_survivors`): one value for the whole
+    table, a set narrowed to a single row."""
+    return select.find(exp.AggFunc) is not None
 
 
 def _keeps_only(anti: _Anti, target: frozenset[str]) -> bool:

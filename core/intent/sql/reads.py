@@ -22,7 +22,12 @@ from guardrails_core.intent.sql.statement import (
     _normalise,
     _Statement,
 )
-from guardrails_core.locations import in_fresh_temp_folder, in_temp_folder, in_working_folder
+from guardrails_core.locations import (
+    in_fresh_temp_folder,
+    in_temp_folder,
+    in_working_folder,
+    lexical_path,
+)
 
 _PARAMETERS = (exp.Parameter, exp.Placeholder)  # built once, not on every table
 
@@ -314,7 +319,9 @@ def working_folder_file(statement: _Statement, location: str) -> bool:
     """A file an embedded engine (DuckDB, SQLite) writes by a relative path: it lands in the
     working folder of the process that runs the query, as a shell redirect's file would. A
     server database writes on its own host; absolute paths, `..` and URLs leave the folder, and
-    hidden names (`.ssh/`, `.git/`, `.bashrc`) are where tools keep settings and keys, not data."""
+    hidden names (`.ssh/`, `.git/`, `.bashrc`) are where tools keep settings and keys, not data.
+    The path is judged with its `..` resolved: `exports/../exports/x` is `exports/x`."""
+    location = lexical_path(location.replace("\\", "/"))
     return (
         statement.dialect_name in EMBEDDED_DIALECTS
         and in_working_folder(location)

@@ -23,6 +23,7 @@ from guardrails_core.intent.sql.join_links import (
     cte_queries,
     inequality_to,
     unequal_exists,
+    unfiltered_parent,
     unlinked_table,
 )
 from guardrails_core.intent.sql.kept_sets import kept_set
@@ -219,6 +220,17 @@ def _check_condition(
         )
     elif truth is None and node is not None and (joined := unlinked_table(node, target)):
         _unlinked(statement, verb, joined, node)
+    elif (
+        truth is None
+        and verb == "DELETE"
+        and node is not None
+        and (link := unfiltered_parent(node, target)) is not None
+    ):
+        statement.add(
+            I.MASS_MUTATION,
+            f"DELETE's only condition links its reference to the joined table's key "
+            f"({link.sql()[:60]}): every row that has such a parent matches, nearly all of them",
+        )
     elif truth is None and statement.dialect_name in STRING_FALLBACK_DIALECTS:
         fallback = _quoted_names_as_strings(condition)
         if fallback is not None and predicate_truth(fallback, target) is True:

@@ -11,6 +11,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
+from guardrails_core.intent.complements import unparen
 from guardrails_core.intent.sql.folding import script_assignments, variable_name
 
 # Dialects whose scripts name a variable bare (`cutoff`), where a column would stand: BigQuery
@@ -38,6 +39,9 @@ _CONSTANT_PARTS = (
 )
 
 
+# Dialects whose query parameters `{name:Type}` read a setting the session set (ClickHouse's
+# `SET param_name = ...`), by the setting's prefix.
+_PARAMETER_READS = {"clickhouse": "param_"}
 # Functions that read a variable by its name: DuckDB getvariable('v') (SET VARIABLE v = ...),
 # PostgreSQL current_setting('app.v') (SET app.v = ...), keyed apart from script variables.
 _READERS = {
@@ -60,11 +64,34 @@ def remember_constants(
             continue
         if id(target) in unset:
             value = exp.Null()  # a variable declared with no value holds NULL until one is set
+        extreme = _whole_table_aggregate(tree, value)
+        if extreme is not None:
+            constants[name] = extreme
+            continue
         known = with_constants(value, constants, dialect) if isinstance(value, exp.Expr) else None
         if per_row or known is None or not _constant(known):
             constants.pop(name, None)
         else:
             constants[name] = known.copy()
+
+
+def _whole_table_aggregate(tree: exp.Expr | None, value: exp.Expr | None) -> exp.Expr | None:
+    """A variable given an aggregate of one whole table (`SELECT @cut = MAX(created_at) FROM
+    orders`, `SELECT max(x) INTO @v FROM t`, `SET @v = (SELECT max(x) FROM t)`): one value read
+    once, which stands for the query itself (`(SELECT MAX(created_at) FROM orders)`), so a later
+    condition is judged against the table's own extreme (own_extremes.py)."""
+    query = unparen(value.this) if isinstance(value, exp.Subquery) else tree
+    aggregate = value
+    if isinstance(value, exp.Subquery):
+        aggregate = query.expressions[0] if isinstance(query, exp.Select) else None
+    if not isinstance(query, exp.Select) or not isinstance(aggregate, exp.AggFunc):
+        return None
+    source = query.args.get("from_")
+    if not isinstance(source, exp.From) or not isinstance(source.this, exp.Table):
+        return None
+    if any(query.args.get(key) for key in ("where", "joins", "group", "having", "limit")):
+        return None
+    return exp.Subquery(this=exp.select(aggregate.copy()).from_(source.this.copy()))
 
 
 def _declared_without_value(tree: exp.Expr | None) -> set[int]:
@@ -101,7 +128,12 @@ def with_constants(
 
     def replaced(node: exp.Expr) -> exp.Expr:
         value = constants.get(_reference(node, dialect) or "")
-        return node if value is None else value.copy()
+        if value is None:
+            return node
+        kind = node.args.get("kind") if isinstance(node, exp.Placeholder) else None
+        if isinstance(kind, exp.DataType):  # ClickHouse `{cut:Date}`: the value as that type
+            return exp.Cast(this=value.copy(), to=kind.copy())
+        return value.copy()
 
     valued = condition.transform(replaced)
     # Read again as written with the values: the dialect's parser gives a function of a literal
@@ -126,6 +158,8 @@ def _reference(node: exp.Expr, dialect: str | None) -> str | None:
     if isinstance(node, exp.Parameter):
         name = node.name.lower()
         return name if dialect in _DOLLAR_READS else "@" + name
+    if dialect in _PARAMETER_READS and isinstance(node, exp.Placeholder) and node.name:
+        return _PARAMETER_READS[dialect] + node.name.lower()
     if dialect in _BARE_VARIABLE_DIALECTS and isinstance(node, exp.Column) and not node.table:
         return node.name.lower()
     return None

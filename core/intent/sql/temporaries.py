@@ -193,6 +193,17 @@ _NAME_RESOLUTION = re.compile(
 )
 
 
+# Statements that end the session's temporary tables before the session ends (PostgreSQL's
+# DISCARD TEMP / DISCARD ALL): after one, a name the script gave a temporary table is a kept
+# table's again.
+_ENDS_TEMPORARIES = re.compile(r"^\s*DISCARD\s+(TEMP|TEMPORARY|ALL)\b", re.IGNORECASE)
+
+
+def ends_temporaries(text: str) -> bool:
+    """Whether the statement drops every temporary table of the session at once."""
+    return _ENDS_TEMPORARIES.search(text) is not None
+
+
 def changes_name_resolution(text: str) -> bool:
     """Whether the statement may point the script's unqualified names elsewhere: after it, a
     name the script gave a temporary table may be a kept table's."""
