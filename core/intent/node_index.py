@@ -15,6 +15,21 @@ from sqlglot import exp
 _Node = TypeVar("_Node", bound=exp.Expr)
 
 
+def bfs_nodes(root: exp.Expr) -> list[exp.Expr]:
+    """`list(root.walk())`: every node, breadth first in the same order, built in one list
+    (no generator per node: about a third cheaper on a 50,000-node predicate)."""
+    expr = exp.Expr
+    nodes = [root]
+    append, extend = nodes.append, nodes.extend
+    for node in nodes:  # grows while it is read: each node's children join the end
+        for value in node.args.values():
+            if type(value) is list:
+                extend([item for item in value if isinstance(item, expr)])
+            elif isinstance(value, expr):
+                append(value)
+    return nodes
+
+
 class NodeIndex:
     __slots__ = ("_found", "_nodes", "root")
 
@@ -32,7 +47,7 @@ class NodeIndex:
                 found = list(self.root.find_all(*types))
             else:
                 if self._nodes is None:
-                    self._nodes = list(self.root.walk())
+                    self._nodes = bfs_nodes(self.root)
                 found = [node for node in self._nodes if isinstance(node, types)]
             self._found[types] = found
         return found  # type: ignore[return-value]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlglot import exp
 from sqlglot.tokenizer_core import TokenType
 
-from guardrails_core.intent.node_index import NodeIndex
+from guardrails_core.intent.node_index import NodeIndex, bfs_nodes
 from guardrails_core.intent.sql.attach import _handle_attach, _handle_detach
 from guardrails_core.intent.sql.current_schema import handle_use
 from guardrails_core.intent.sql.ddl import _handle_alter, _handle_create, _handle_drop
@@ -49,7 +49,7 @@ def _walk(statement: _Statement, tree: exp.Expr, chunk: _Chunk | None) -> None:
     # Every node of every statement passes here: the types are locals, not module lookups.
     handlers, table, cte, anonymous = _HANDLERS, exp.Table, exp.CTE, exp.Anonymous
     tables = statement.tables
-    nodes = list(tree.walk())  # kept: the checks of its statements look up tables and joins here
+    nodes = bfs_nodes(tree)  # kept: the checks of its statements look up tables and joins here
     statement.indexes[id(tree)] = NodeIndex(tree, nodes)
     for node in nodes:
         node_type = type(node)

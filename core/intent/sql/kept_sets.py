@@ -37,6 +37,12 @@ def kept_set(condition: exp.Expr, target: frozenset[str], node: exp.Expr | None)
     a set read from a table (and not an orphan cleanup or a survivor set), or None."""
     joined = _left_joined(node)
     for branch in _leaves(unparen(condition), exp.Or):
+        if (
+            type(branch) in _PLAIN_COMPARISONS
+            and isinstance(branch.this, exp.Column)
+            and isinstance(branch.expression, exp.Literal)
+        ):
+            continue  # `id = 7`, `d < '2024-01-01'`: a filter, never a test of absence
         if all(
             _unlisted_constant(unparen(part), target)
             or (
@@ -47,6 +53,11 @@ def kept_set(condition: exp.Expr, target: frozenset[str], node: exp.Expr | None)
         ):
             return branch
     return None
+
+
+# A column compared with a literal by one of these is never a test of absence (those compare a
+# call, `FIND_IN_SET(id, '1,7') = 0`, or a set, `<> ALL (...)`): long generated ORs skip it.
+_PLAIN_COMPARISONS = frozenset({exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE})
 
 
 def _unlisted_constant(part: exp.Expr, target: frozenset[str]) -> bool:

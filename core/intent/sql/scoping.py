@@ -9,7 +9,7 @@ from typing import NamedTuple
 from sqlglot import exp
 
 from guardrails_core.intent.like_patterns import empty_search_by_dialect
-from guardrails_core.intent.node_index import NodeIndex, index_of
+from guardrails_core.intent.node_index import NodeIndex, bfs_nodes, index_of
 from guardrails_core.intent.predicates import (
     _restricted,
     missed_time_window,
@@ -358,7 +358,10 @@ class _ConditionParts(NamedTuple):
         memberships: list[exp.In] = []
         national = False
         identifier, national_string, membership = exp.Identifier, exp.National, exp.In
-        for node in condition.find_all(identifier, exp.Column, national_string, membership):
+        wanted = (identifier, exp.Column, national_string, membership)
+        for node in bfs_nodes(condition):
+            if not isinstance(node, wanted):
+                continue
             kind = type(node)
             if kind is identifier:
                 identifiers.append(node)  # type: ignore[arg-type]
