@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from guardrails_core.intent import guard_switches, shell_registry
 from guardrails_core.intent.program_args import option_in_force
 from guardrails_core.intent.shell.client_commands import blank_client_commands, record_output
+from guardrails_core.intent.shell.counts import prints_counts_only
 from guardrails_core.intent.shell.execution import _payload
 from guardrails_core.intent.shell.files import _delete
 from guardrails_core.intent.shell.generated_sql import Generated, generated_statement
@@ -167,7 +168,8 @@ def _run_sql_client(call: _Call, client: _SqlClient, parsed: _Parsed) -> None:
     # server it is an export, like a dump.
     call.stdout = _Feed(_Origin.DUMP, f"query results from {call.prog}")
     _output_files(call, client, parsed)
-    for name, text in startup_sql(call):  # runs first, whatever SQL it is given
+    startup = list(startup_sql(call))
+    for name, text in startup:  # runs first, whatever SQL it is given
         _embed_sql(call, client, text, f" from its start-up file {name} (written above)")
     sql = parsed.values(*client.sql_options)
     if client.sql_operands_from is not None:
@@ -191,6 +193,8 @@ def _run_sql_client(call: _Call, client: _SqlClient, parsed: _Parsed) -> None:
     )
     if generated is not None:
         call.stdout = replace(call.stdout, generated=generated)
+    elif _one_count(sql, client) and not startup:
+        call.stdout = _Feed(_Origin.NONE, f"a row count from {call.prog}")
     known = []
     for file in files:
         content = call.analyzer.produced_by(file)
@@ -238,6 +242,11 @@ def _run_sql_client(call: _Call, client: _SqlClient, parsed: _Parsed) -> None:
 
 # What a maintenance template (ANALYZE, VACUUM, REFRESH) does to any object it is given.
 _ANY_OBJECT = frozenset((Intent.READ, Intent.WRITE))
+
+
+def _one_count(sql: Sequence[_Word], client: _SqlClient) -> bool:
+    """The client runs one query that prints row counts only (shell/counts.py)."""
+    return len(sql) == 1 and not sql[0].dynamic and prints_counts_only(sql[0].value, client.dialect)
 
 
 def _run_generated(call: _Call, client: _SqlClient, generated: Generated, source: str) -> None:
