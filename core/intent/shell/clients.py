@@ -430,6 +430,11 @@ def _bq(call: _Call) -> None:
     if verb == "query":
         client = _SQL_CLIENTS["bq"]
         _run_sql_client(call, client, inner)
+    elif verb == "rm" and _table_drops(inner):
+        for table in inner.operands:  # `bq rm -t p:d.t` is `DROP TABLE p.d.t`, judged as that is
+            project, _, path = table.value.rpartition(":")
+            dropped = ".".join(part for part in (project, path) if part)
+            _embed_sql(call, _SQL_CLIENTS["bq"], _Word.literal(f"DROP TABLE `{dropped}`"))
     elif verb == "rm":
         bulk = inner.has("-r", "--recursive")
         _delete(
@@ -446,6 +451,21 @@ def _bq(call: _Call) -> None:
         _export(call, destinations, [inner.operands[0]], "bq extract")
     elif verb in ("load", "insert", "cp"):
         call.add(Intent.WRITE, f"bq {verb} writes {_names(inner.operands[:1])}")
+
+
+# `bq rm` of a dataset (-d), with its tables (-r), of a model, routine or connection is no
+# table drop; a table is `[project:]dataset.table`, its name written out
+_NOT_TABLES = ("-d", "--dataset", "-r", "--recursive", "-m", "--model", "--routine", "--connection")
+_TABLE_NAME = re.compile(r"^(?:[\w.-]+:)?\w+\.\w+$")
+
+
+def _table_drops(parsed: _Parsed) -> bool:
+    return (
+        not parsed.unknown
+        and not parsed.has(*_NOT_TABLES)
+        and bool(parsed.operands)
+        and all(not w.dynamic and _TABLE_NAME.match(w.value) for w in parsed.operands)
+    )
 
 
 def _clickhouse(call: _Call) -> None:
