@@ -149,15 +149,34 @@ class Operand:
         )
 
 
+# What an S3 lifecycle rule may hold and still delete nothing: its scope and transitions to
+# another storage class (any Expiration, NoncurrentVersionExpiration or
+# AbortIncompleteMultipartUpload, or a key not listed here, may delete)
+_MOVING_RULE_KEYS = frozenset(
+    (
+        "ID",
+        "Filter",
+        "Prefix",
+        "Status",
+        "Transitions",
+        "Transition",
+        "NoncurrentVersionTransitions",
+        "NoncurrentVersionTransition",
+    )
+)
+
+
 @dataclass(frozen=True, slots=True)
 class RulePrefixes:
     options: tuple[str, ...]  # options whose value is a JSON configuration of rules
     allowed: tuple[str, ...]  # globs each rule's prefix must match (tmp/*)
+    moves_only: bool = False  # instead: every rule only moves objects to another storage class
 
     def holds(self, args: Sequence[str]) -> bool:
         """Every rule of the configuration given (an S3 lifecycle's Rules) is limited to a
         prefix matching a glob: `tmp/` expires scratch files, a rule with no prefix (or a
-        configuration in a file, not visible here) the whole bucket."""
+        configuration in a file, not visible here) the whole bucket. With ``moves_only``, every
+        rule only transitions objects, wherever it applies: none is deleted."""
         given = [
             _value(args, index) for index in range(len(args)) if _named(args[index], self.options)
         ]
@@ -171,6 +190,10 @@ class RulePrefixes:
             return False
         if not isinstance(rules, list) or not rules:
             return False
+        if self.moves_only:
+            return all(
+                isinstance(rule, dict) and rule.keys() <= _MOVING_RULE_KEYS for rule in rules
+            )
         return all(
             prefixes
             and all(
@@ -204,7 +227,8 @@ def _rule_prefixes(rule: object) -> list[str]:
 def rule_prefixes(row: dict[str, Any] | None) -> RulePrefixes | None:
     if not row:
         return None
-    return RulePrefixes(tuple(row["options"]), tuple(str(glob) for glob in row["in"]))
+    globs = tuple(str(glob) for glob in row.get("in") or ())
+    return RulePrefixes(tuple(row["options"]), globs, bool(row.get("moves_only", False)))
 
 
 def operand(row: dict[str, Any] | None) -> Operand | None:

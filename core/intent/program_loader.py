@@ -70,6 +70,7 @@ def _program(row: dict[str, Any]) -> Program:
         stdin=tuple(_carrier(r) for r in row.get("stdin") or ()),
         positionals=int(row.get("positionals", 0)),
         remote=bool(row.get("remote", False)),
+        file_values=bool(row.get("file_values", False)),
         builtins=frozenset(str(name) for name in row.get("builtins") or ()),
         archives=bool(row.get("archives", False)),
         value_options=frozenset(row.get("value_options") or ()),

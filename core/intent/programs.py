@@ -161,6 +161,7 @@ class Program:
     stdin: tuple[Carrier, ...] = ()  # subcommands that read SQL from stdin (dbshell, dbconsole)
     positionals: int = 0  # operands between the subcommand and the command it runs (logsave)
     remote: bool = False  # talks to a remote service: local data in an argument leaves
+    file_values: bool = False  # an option's value `file://PATH` is that file's contents (aws)
     builtins: frozenset[str] = frozenset()  # its own subcommands; any other word is a bin it runs
     archives: bool = False  # reads the files and folders it is given whole (tar, zip)
     pins: frozenset[str] = frozenset()  # options whose value only pins versions (--constraint)

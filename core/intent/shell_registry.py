@@ -253,8 +253,25 @@ def _edited_models(call: Call, verdict: Verdict) -> None:
             )
 
 
+_FILE_VALUE = "file://"
+
+
+def _argument_values(call: Call, program: Program) -> list[str]:
+    """The words as the program reads them: with `file_values`, a `file://PATH` the script
+    wrote above (a heredoc's JSON) is that text, as the AWS CLI reads it."""
+    values = []
+    for word in call.args:
+        value = word.value
+        if program.file_values and value.startswith(_FILE_VALUE) and not word.dynamic:
+            written = call.analyzer.produced_by(word.tail(len(_FILE_VALUE)))
+            if written is not None and written.literal is not None:
+                value = written.literal.value
+        values.append(value)
+    return values
+
+
 def judge(call: Call, program: Program, bridge: Bridge) -> None:
-    args = [word.value for word in call.args]
+    args = _argument_values(call, program)
     if program.saved_plan is not None:  # `terraform apply tf.plan`: as it was planned
         subcommand = command_words(program, args)[0]
         args = saved_plans.arguments(call, program.saved_plan, subcommand)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from guardrails_core.intent import guard_switches, shell_registry
 from guardrails_core.intent.program_args import option_in_force
 from guardrails_core.intent.shell.client_commands import blank_client_commands, record_output
+from guardrails_core.intent.shell.counts import prints_counts_only
 from guardrails_core.intent.shell.execution import _payload
 from guardrails_core.intent.shell.files import _delete
 from guardrails_core.intent.shell.generated_sql import Generated, generated_statement
@@ -167,7 +168,8 @@ def _run_sql_client(call: _Call, client: _SqlClient, parsed: _Parsed) -> None:
     # server it is an export, like a dump.
     call.stdout = _Feed(_Origin.DUMP, f"query results from {call.prog}")
     _output_files(call, client, parsed)
-    for name, text in startup_sql(call):  # runs first, whatever SQL it is given
+    startup = list(startup_sql(call))
+    for name, text in startup:  # runs first, whatever SQL it is given
         _embed_sql(call, client, text, f" from its start-up file {name} (written above)")
     sql = parsed.values(*client.sql_options)
     if client.sql_operands_from is not None:
@@ -191,6 +193,8 @@ def _run_sql_client(call: _Call, client: _SqlClient, parsed: _Parsed) -> None:
     )
     if generated is not None:
         call.stdout = replace(call.stdout, generated=generated)
+    elif _one_count(sql, client) and not startup:
+        call.stdout = _Feed(_Origin.NONE, f"a row count from {call.prog}")
     known = []
     for file in files:
         content = call.analyzer.produced_by(file)
@@ -238,6 +242,11 @@ def _run_sql_client(call: _Call, client: _SqlClient, parsed: _Parsed) -> None:
 
 # What a maintenance template (ANALYZE, VACUUM, REFRESH) does to any object it is given.
 _ANY_OBJECT = frozenset((Intent.READ, Intent.WRITE))
+
+
+def _one_count(sql: Sequence[_Word], client: _SqlClient) -> bool:
+    """The client runs one query that prints row counts only (shell/counts.py)."""
+    return len(sql) == 1 and not sql[0].dynamic and prints_counts_only(sql[0].value, client.dialect)
 
 
 def _run_generated(call: _Call, client: _SqlClient, generated: Generated, source: str) -> None:
@@ -440,6 +449,11 @@ def _bq(call: _Call) -> None:
     if verb == "query":
         client = _SQL_CLIENTS["bq"]
         _run_sql_client(call, client, inner)
+    elif verb == "rm" and _table_drops(inner):
+        for table in inner.operands:  # `bq rm -t p:d.t` is `DROP TABLE p.d.t`, judged as that is
+            project, _, path = table.value.rpartition(":")
+            dropped = ".".join(part for part in (project, path) if part)
+            _embed_sql(call, _SQL_CLIENTS["bq"], _Word.literal(f"DROP TABLE `{dropped}`"))
     elif verb == "rm":
         bulk = inner.has("-r", "--recursive")
         _delete(
@@ -456,6 +470,21 @@ def _bq(call: _Call) -> None:
         _export(call, destinations, [inner.operands[0]], "bq extract")
     elif verb in ("load", "insert", "cp"):
         call.add(Intent.WRITE, f"bq {verb} writes {_names(inner.operands[:1])}")
+
+
+# `bq rm` of a dataset (-d), with its tables (-r), of a model, routine or connection is no
+# table drop; a table is `[project:]dataset.table`, its name written out
+_NOT_TABLES = ("-d", "--dataset", "-r", "--recursive", "-m", "--model", "--routine", "--connection")
+_TABLE_NAME = re.compile(r"^(?:[\w.-]+:)?\w+\.\w+$")
+
+
+def _table_drops(parsed: _Parsed) -> bool:
+    return (
+        not parsed.unknown
+        and not parsed.has(*_NOT_TABLES)
+        and bool(parsed.operands)
+        and all(not w.dynamic and _TABLE_NAME.match(w.value) for w in parsed.operands)
+    )
 
 
 def _clickhouse(call: _Call) -> None:

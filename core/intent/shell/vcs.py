@@ -82,6 +82,19 @@ _GIT_DISCARDS = {
     "restore": _options(".", ":/", "--worktree", "-W"),
     "stash": _options("clear", "drop"),
 }
+# `git restore --staged` without --worktree puts the index back and leaves every file as it is:
+# the changes stay in the working tree, only unstaged (the whole tree's `.` included)
+_INDEX_ONLY = {"restore": (_options("--staged", "-S"), _options("--worktree", "-W"))}
+
+
+def _discards(verb: str, rest: list[_Word]) -> bool:
+    written = {w.value for w in rest}
+    if verb in _INDEX_ONLY:
+        index, worktree = _INDEX_ONLY[verb]
+        flags = _parse(rest, _options("-s", "--source"))
+        if flags.has(*index) and not flags.has(*worktree):
+            return False
+    return verb in _GIT_DISCARDS and bool(written & _GIT_DISCARDS[verb])
 
 
 def _git(call: _Call) -> None:
@@ -145,11 +158,7 @@ def _git(call: _Call) -> None:
             f"{what}: every reflog entry or unreachable object, the way back from a bad reset",
         )
         return
-    if (
-        verb in _GIT_DISCARDS
-        and any(w.value in _GIT_DISCARDS[verb] for w in rest)
-        and not _unstages_only(verb, rest)
-    ):
+    if _discards(verb, rest):
         call.add(Intent.UNKNOWN, f"git {verb} discards uncommitted work")
         return
     if verb != "clean":
@@ -159,17 +168,16 @@ def _git(call: _Call) -> None:
         return
     where = clean.operands or [_Word.literal(".")]
     written = " ".join(word.display for word in parsed.operands[1:])
+    # -X (git refuses it with -x) removes only what the repository's ignore rules declare
+    # disposable (build output, caches): tracked files and new untracked work both stay
+    ignored_only = clean.has("-X") and not clean.has("-x")
+    which = "ignored" if ignored_only else "untracked"
     _delete(
-        call, where, f"git clean {written} deletes untracked files under {_names(where)}", bulk=True
+        call,
+        where,
+        f"git clean {written} deletes {which} files under {_names(where)}",
+        bulk=not ignored_only,
     )
-
-
-def _unstages_only(verb: str, rest: list[_Word]) -> bool:
-    """`git restore --staged f` (or -S): the index is set back from HEAD, the working tree's
-    changes are kept; with --worktree (-W) they are discarded too."""
-    words = {w.value for w in rest}
-    staged = bool(words & {"--staged", "-S"})
-    return verb == "restore" and staged and not words & {"--worktree", "-W"}
 
 
 # `git reflog expire --expire=now`, `git gc --prune=now`: the reflog entries and unreachable

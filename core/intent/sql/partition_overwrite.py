@@ -28,6 +28,7 @@ _MODE = re.compile(
 
 
 def judge_partition_overwrites(effects: list[StatementEffect]) -> list[StatementEffect]:
+    effects = _reloaded_partitions(effects)
     mode: str | None = None
     layouts: dict[str, list[tuple[str, bool]]] = {}  # tables the script created, partitioned
     result: list[StatementEffect] = []
@@ -46,6 +47,69 @@ def judge_partition_overwrites(effects: list[StatementEffect]) -> list[Statement
             )  # dynamic leaves it a replace: the table may have no partitions
         result.append(effect)
     return result
+
+
+def _reloaded_partitions(effects: list[StatementEffect]) -> list[StatementEffect]:
+    """`ALTER TABLE t DROP PARTITION (ds = 'x')` then, later in the script, `INSERT INTO t
+    PARTITION (ds = 'x') ...`: the two are a static `INSERT OVERWRITE t PARTITION (ds = 'x')`
+    spelt in two steps (static overwrite deletes exactly the partitions its spec matches), so
+    the drop deletes the partition it refills, not a block left empty. Every spec column is
+    pinned to a literal and the two specs are the same; a range (`ds < 'x'`), a list of
+    partitions or a refill of another partition leave the drop as it is."""
+    result = list(effects)
+    for index, effect in enumerate(effects):
+        dropped = _one_dropped_spec(tree_of(effect))
+        if dropped is None:
+            continue
+        refills = (_inserted_spec(tree_of(later)) for later in effects[index + 1 :])
+        if dropped in refills:
+            result[index] = _refilled(effect)
+    return result
+
+
+_Spec = tuple[str, frozenset[tuple[str, str]]]  # a table and its partition columns' literals
+
+
+def _literal_spec(table: exp.Expr, partition: exp.Expr | None) -> _Spec | None:
+    if not isinstance(partition, exp.Partition) or not partition.expressions:
+        return None
+    pairs = set()
+    for item in partition.expressions:
+        if not (
+            isinstance(item, exp.EQ)
+            and isinstance(item.this, exp.Column)
+            and isinstance(item.expression, exp.Literal)
+        ):
+            return None
+        pairs.add((item.this.name.lower(), item.expression.this))
+    return _qualified(table), frozenset(pairs)
+
+
+def _one_dropped_spec(tree: exp.Expr | None) -> _Spec | None:
+    if not isinstance(tree, exp.Alter):
+        return None
+    actions = tree.args.get("actions") or []
+    if len(actions) != 1 or not isinstance(actions[0], exp.DropPartition):
+        return None
+    specs = actions[0].expressions
+    return _literal_spec(tree.this, specs[0]) if len(specs) == 1 else None
+
+
+def _inserted_spec(tree: exp.Expr | None) -> _Spec | None:
+    if not isinstance(tree, exp.Insert) or not isinstance(tree.this, exp.Table):
+        return None
+    return _literal_spec(tree.this, tree.this.args.get("partition"))
+
+
+def _refilled(effect: StatementEffect) -> StatementEffect:
+    finding = Finding(
+        intent=I.DELETE,
+        message="DROP PARTITION of the one partition the script refills next (an overwrite of "
+        "that partition in two steps)",
+    )
+    kept = tuple(f for f in effect.findings if f.intent is not I.MASS_MUTATION)
+    intents = sorted_intents(set(effect.intents) - {I.MASS_MUTATION})
+    return updated(effect, {"intents": intents, "findings": (*kept, finding)})
 
 
 def _unvalued_partition(effect: StatementEffect) -> bool:
