@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from guardrails_core.intent import sampling
-from guardrails_core.intent.sql.analyze import _effect_triggers, _trigger_search
+from guardrails_core.intent.sql.named_effects import _effect_triggers, _trigger_search
 
 ROW_COLUMNS = ["t.a", "t.b", "T.c", "a", "b"]
 OUTSIDE_COLUMNS = ["s.a", "s.b", "x.a", "u.z"]

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from guardrails_core.intent.sql.analyze import _effect_row, _effect_rows
 from guardrails_core.intent.sql.function_rules import (
     FUNCTIONS_FILE,
     FunctionRegistry,
     FunctionRegistryError,
     load_function_registry,
 )
+from guardrails_core.intent.sql.named_effects import _effect_row, _effect_rows
 from guardrails_core.model import Intent, ObjectAction, ObjectKind
 
 
