@@ -29,6 +29,7 @@ from guardrails_core.intent.sql.statement import (
     _Statement,
 )
 from guardrails_core.intent.sql.temporaries import (
+    ScratchRows,
     global_temporary,
     scratch_key,
     scratch_table,
@@ -314,6 +315,7 @@ def _joined_to_picked_rows(statement: _Statement, node: exp.Expr, target: frozen
         side = str(join.args.get("side") or "").upper()
         if side not in ("", "INNER") or str(join.args.get("kind") or "").upper() not in _INNER:
             continue  # `JOIN` and `INNER JOIN` alike; not SEMI, ANTI, CROSS, OUTER
+        rows: ScratchRows | None = None
         if isinstance(joined, exp.Subquery):
             rows = derived_rows(statement, joined)
         elif isinstance(joined, exp.Table):
