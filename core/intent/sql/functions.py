@@ -10,7 +10,7 @@ from sqlglot.tokenizer_core import Token, TokenType
 
 from guardrails_core.dialects import dialect_for_connection_type
 from guardrails_core.intent.constant_folding import constant
-from guardrails_core.intent.shell_registry import names_credential
+from guardrails_core.intent.shell_registry import names_credential, names_setting
 from guardrails_core.intent.sql.dialects import MAX_DEPTH, A, I, K
 from guardrails_core.intent.sql.function_rules import (
     FunctionRule,
@@ -150,6 +150,11 @@ def _check_function(statement: _Statement, node: exp.Expr) -> None:
                 f"{name}(): builds a host name or network path from query data: resolving it "
                 "carries the data out (a DNS or SMB side channel)",
             )
+        # the name as the call receives it (`'SNOWFLAKE_' || 'PASSWORD'` folded)
+        named = constant(next(node.iter_expressions(), None))
+        if rule.credential_argument and isinstance(named, str) and names_setting(named):
+            statement.add(I.READ, f"{name}(): {named} holds a setting of the process, no secret")
+            return
         if _in_own_network(rule, node):
             where = "this machine" if rule.own_network == "conninfo" else OWN_HOST
             statement.add(I.READ, f"{name}(): reads from {where}")
@@ -162,8 +167,6 @@ def _check_function(statement: _Statement, node: exp.Expr) -> None:
             statement.obj(
                 *rule.argument, str(strings[0]) if strings else str(first and first.sql())
             )
-        # the name as the call receives it (`'SNOWFLAKE_' || 'PASSWORD'` folded)
-        named = constant(next(node.iter_expressions(), None))
         if rule.credential_argument and isinstance(named, str) and names_credential(named):
             statement.add(I.PRIVILEGE, f"{name}(): {named} is named as a credential")
         if rule.runs_sql_argument:
