@@ -141,6 +141,12 @@ def names_credential(variable: str) -> bool:
     return _credential_names().fullmatch(variable.upper()) is not None
 
 
+def names_setting(variable: str) -> bool:
+    """``HOME``, ``TZ``, ``LC_ALL``: a variable that holds one of the process's own settings."""
+    globs = environment("settings")
+    return any(fnmatch.fnmatchcase(variable.upper(), glob.upper()) for glob in globs)
+
+
 @cache
 def _credential_names() -> re.Pattern[str]:
     globs = sorted(environment("credentials"))

@@ -175,9 +175,10 @@ def always_true(
     value = constant(bound)
     bounds: tuple[float, float] | None = None
     if isinstance(function, exp.Window):  # `row_number() OVER (...)`: the function's range
+        bounds = _window_bounds(function)
         function = function.this
     if isinstance(function, exp.Func):
-        bounds = _ranges().get(_name(function))
+        bounds = bounds or _ranges().get(_name(function))
     elif isinstance(function, exp.Column):
         row = _column_row(function, target)
         bounds = row.bounds if row is not None else None
@@ -188,6 +189,41 @@ def always_true(
     if bounds is None or isinstance(value, bool) or not isinstance(value, int | float):
         return False
     return _ALWAYS[kind](bounds[0], bounds[1], float(value))
+
+
+def _window_bounds(window: exp.Window) -> tuple[float, float] | None:
+    """The range of a window aggregate over a frame that holds the current row (no frame: the
+    partition, or the rows up to this one), from the `windows` table: `count(*) OVER (PARTITION
+    BY k)` counts at least the row itself."""
+    counted = window.this
+    spec = window.args.get("spec")
+    if spec is not None and not _holds_current_row(spec):
+        return None
+    if not isinstance(counted, exp.AggFunc) or not isinstance(
+        unparen(counted.this), exp.Star | exp.Literal
+    ):
+        return None  # `count(x)` skips the rows where x is NULL
+    return _window_ranges().get(_name(counted))
+
+
+def _holds_current_row(spec: exp.Expr) -> bool:
+    """A frame from UNBOUNDED or n PRECEDING or CURRENT ROW to CURRENT ROW, n FOLLOWING or
+    UNBOUNDED FOLLOWING (or no end: up to the current row)."""
+    start, start_side = str(spec.args.get("start") or ""), str(spec.args.get("start_side") or "")
+    end, end_side = str(spec.args.get("end") or ""), str(spec.args.get("end_side") or "")
+    starts_before = start.upper() == "CURRENT ROW" or start_side.upper() == "PRECEDING"
+    ends_after = not end or end.upper() == "CURRENT ROW" or end_side.upper() == "FOLLOWING"
+    return starts_before and ends_after
+
+
+@functools.cache
+def _window_ranges() -> dict[str, tuple[float, float]]:
+    data = load_yaml(RULES.read_text(encoding="utf-8"))
+    return {
+        str(name).lower(): (float(row.get("min", -math.inf)), float(row.get("max", math.inf)))
+        for row in data["windows"]
+        for name in row["names"]
+    }
 
 
 def spans_whole_range(

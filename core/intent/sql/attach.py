@@ -8,6 +8,7 @@ import re
 from sqlglot import exp
 
 from guardrails_core.intent.complements import unparen
+from guardrails_core.intent.sql.ddl import _DATA_HOLDING_KINDS, _object_kind
 from guardrails_core.intent.sql.dialects import A, I, K
 from guardrails_core.intent.sql.reads import (
     _local_data_path,
@@ -93,4 +94,20 @@ def _read_only(node: exp.Attach) -> bool:
 
 
 def _handle_detach(statement: _Statement, node: exp.Expr, chunk: _Chunk | None) -> None:
+    if statement.dialect_name == "clickhouse":
+        _server_detach(statement, node)
+        return
     statement.add(I.SCHEMA_CHANGE, "DETACH closes an attached database")
+
+
+def _server_detach(statement: _Statement, node: exp.Expr) -> None:
+    """ClickHouse's DETACH (TABLE, VIEW, DICTIONARY, DATABASE) takes the object out of the
+    server for every session until an ATTACH puts it back: to its readers it is dropped, as
+    SQLite's and DuckDB's DETACH, which closes this session's own link to a file, is not."""
+    label = str(node.args.get("kind") or "TABLE").upper()
+    kind = _object_kind(label)
+    if isinstance(node.this, exp.Table):
+        statement.table(node.this, A.DROP, kind)
+    statement.add(I.SCHEMA_CHANGE, f"DETACH {label} takes the {label.lower()} out of the server")
+    if kind in _DATA_HOLDING_KINDS:
+        statement.add(I.DELETE, f"every reader of the detached {label.lower()} finds no rows")

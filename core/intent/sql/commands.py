@@ -434,6 +434,13 @@ def _apply_keyword_hints(statement: _Statement, words: list[str]) -> None:
                 statement.objects[object_key(replaced)] = replaced
     if words[:2] == ["ALTER", "SEQUENCE"] and "RESTART" in words:
         _restarted(statement)
+    if words[:2] == ["DBCC", "CHECKIDENT"] and _contains(words, ("RESEED", ",")):
+        # `DBCC CHECKIDENT ('t', RESEED, n)`: the table's identity set to n, a RESTART WITH n
+        named = _word_after(words, ("CHECKIDENT", "("))  # a quoted name is no word
+        table = named.strip("[]").lower() if named and named not in (",", ")") else "table"
+        statement.obj(K.SEQUENCE, A.ALTER, f"{table}_identity")
+        statement.add(I.SCHEMA_CHANGE, "DBCC CHECKIDENT ... RESEED, n sets the identity to n")
+        _restarted(statement)
     if words[:2] == ["ALTER", "TABLE"] and "RESTART" in words and _contains(words, ("COLUMN",)):
         # an identity column's own sequence (`ALTER COLUMN id RESTART WITH 1`)
         for ref in [ref for ref in statement.objects.values() if ref.kind is K.TABLE]:

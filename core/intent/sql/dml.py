@@ -22,12 +22,14 @@ from guardrails_core.intent.sql.scoping import (
     _joined_on_target,
     _unlinked,
 )
+from guardrails_core.intent.sql.scratch_rows import derived_rows
 from guardrails_core.intent.sql.self_join_dedupe import keeps_top_copy
 from guardrails_core.intent.sql.statement import (
     _Chunk,
     _Statement,
 )
 from guardrails_core.intent.sql.temporaries import (
+    ScratchRows,
     global_temporary,
     scratch_key,
     scratch_table,
@@ -306,19 +308,29 @@ def _scratch_as_sources(statement: _Statement, node: exp.Expr) -> exp.Expr:
 def _joined_to_picked_rows(statement: _Statement, node: exp.Expr, target: frozenset[str]) -> bool:
     """`DELETE o FROM orders o JOIN picked p ON p.id = o.id`: an inner join, on an equality of a
     target column and a column of a temporary table the script filled only with rows a
-    restricting filter picked, keeps the target's rows that filter picked."""
+    restricting filter picked, keeps the target's rows that filter picked; so does a derived
+    table that picks them in place (`JOIN (SELECT id FROM orders WHERE load_id = 'L1') p`)."""
     for join in node.find_all(exp.Join):
         joined = join.this
         side = str(join.args.get("side") or "").upper()
-        if not isinstance(joined, exp.Table) or side not in ("", "INNER") or join.args.get("kind"):
+        if side not in ("", "INNER") or str(join.args.get("kind") or "").upper() not in _INNER:
+            continue  # `JOIN` and `INNER JOIN` alike; not SEMI, ANTI, CROSS, OUTER
+        rows: ScratchRows | None = None
+        if isinstance(joined, exp.Subquery):
+            rows = derived_rows(statement, joined)
+        elif isinstance(joined, exp.Table):
+            rows = statement.scratch.get(scratch_key(joined, statement.dialect_name) or "")
+        else:
             continue
-        rows = statement.scratch.get(scratch_key(joined, statement.dialect_name) or "")
         if rows is None or not rows.picked:
             continue
         alias = joined.alias_or_name.lower()
         if any(_keyed(condition, target, alias) for condition in _conjuncts(join.args.get("on"))):
             return True
     return False
+
+
+_INNER = frozenset({"", "INNER"})
 
 
 def _conjuncts(condition: exp.Expr | None) -> list[exp.Expr]:

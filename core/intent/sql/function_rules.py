@@ -48,6 +48,9 @@ class FunctionRule:
     # Where the SQL text a runs_sql call runs stands (1 for the first argument), when it is not
     # the last string: cron.schedule_in_database(job, schedule, command, database).
     sql_argument: int | None = None
+    # Where the value a call sets a sequence's position to stands (setval(seq, value): 2): a
+    # value past every key a table holds (max(id)) moves it forward, and the intents do not hold.
+    position_argument: int | None = None
 
     def applies(self, arguments: str) -> bool:
         """The row's intents hold for a call with these arguments (written as SQL)."""
@@ -93,6 +96,7 @@ _ROW_KEYS = {
     "own_sessions",
     "own_network",
     "credential_argument",
+    "position_argument",
 }
 _OWN_NETWORK_FORMS = frozenset(("url", "conninfo"))
 _NAME = re.compile(r"^[a-z_][a-z0-9_$.]*$")
@@ -206,9 +210,12 @@ def _rule(where: str, row: dict[str, Any]) -> FunctionRule:
             f"{where}: passthrough, own_sessions and credential_argument are true or false; "
             "fix the row"
         )
-    sql_argument = row.get("sql_argument")
-    if sql_argument is not None and not (isinstance(sql_argument, int) and sql_argument >= 1):
-        raise FunctionRegistryError(f"{where}: sql_argument is a position from 1; fix the row")
+    sql_argument, position_argument = row.get("sql_argument"), row.get("position_argument")
+    for position in (sql_argument, position_argument):
+        if position is not None and not (isinstance(position, int) and position >= 1):
+            raise FunctionRegistryError(
+                f"{where}: sql_argument and position_argument are positions from 1; fix the row"
+            )
     own_network = row.get("own_network")
     if own_network is not None and own_network not in _OWN_NETWORK_FORMS:
         raise FunctionRegistryError(
@@ -226,6 +233,7 @@ def _rule(where: str, row: dict[str, Any]) -> FunctionRule:
         own_network,
         credential_argument,
         sql_argument,
+        position_argument,
     )
 
 

@@ -10,7 +10,7 @@ from sqlglot.tokenizer_core import Token, TokenType
 
 from guardrails_core.dialects import dialect_for_connection_type
 from guardrails_core.intent.constant_folding import constant
-from guardrails_core.intent.shell_registry import names_credential
+from guardrails_core.intent.shell_registry import names_credential, names_setting
 from guardrails_core.intent.sql.dialects import MAX_DEPTH, A, I, K
 from guardrails_core.intent.sql.function_rules import (
     FunctionRule,
@@ -23,6 +23,7 @@ from guardrails_core.intent.sql.own_hosts import (
     own_network_url,
 )
 from guardrails_core.intent.sql.own_sessions import own_sessions_only
+from guardrails_core.intent.sql.sequence_positions import past_every_key
 from guardrails_core.intent.sql.settings import judge_setting
 from guardrails_core.intent.sql.statement import (
     _first_string_argument,
@@ -135,6 +136,8 @@ def _check_function(statement: _Statement, node: exp.Expr) -> None:
         return
     if rule is not None and rule.own_sessions and own_sessions_only(node):
         return
+    if rule is not None and rule.position_argument and _moved_past_every_key(node, rule):
+        return
     if rule is not None:
         strings = [  # `$$...$$` (pg_cron's job body) is a string too
             arg.this
@@ -147,16 +150,23 @@ def _check_function(statement: _Statement, node: exp.Expr) -> None:
                 f"{name}(): builds a host name or network path from query data: resolving it "
                 "carries the data out (a DNS or SMB side channel)",
             )
+        # the name as the call receives it (`'SNOWFLAKE_' || 'PASSWORD'` folded)
+        named = constant(next(node.iter_expressions(), None))
+        if rule.credential_argument and isinstance(named, str) and names_setting(named):
+            statement.add(I.READ, f"{name}(): {named} holds a setting of the process, no secret")
+            return
         if _in_own_network(rule, node):
             where = "this machine" if rule.own_network == "conninfo" else OWN_HOST
             statement.add(I.READ, f"{name}(): reads from {where}")
         else:
             for intent in rule.intents:
                 statement.add(intent, f"{name}(): {rule.message}")
-        if rule.argument is not None and strings:
-            statement.obj(rule.argument[0], rule.argument[1], strings[0])
-        # the name as the call receives it (`'SNOWFLAKE_' || 'PASSWORD'` folded)
-        named = constant(next(node.iter_expressions(), None))
+        first = next(node.iter_expressions(), None)
+        if rule.argument is not None and (strings or first is not None):
+            # a name computed at run time (`setval(pg_get_serial_sequence(...), 1)`) as written
+            statement.obj(
+                *rule.argument, str(strings[0]) if strings else str(first and first.sql())
+            )
         if rule.credential_argument and isinstance(named, str) and names_credential(named):
             statement.add(I.PRIVILEGE, f"{name}(): {named} is named as a credential")
         if rule.runs_sql_argument:
@@ -173,6 +183,19 @@ def _check_function(statement: _Statement, node: exp.Expr) -> None:
             f"{statement.dialect_name} a function can change data, so this is a CALL whose "
             "body is not visible here",
         )
+
+
+def _moved_past_every_key(node: exp.Expr, rule: FunctionRule) -> bool:
+    """The position a call sets lies past every key a table holds (sequence_positions)."""
+    arguments = list(node.iter_expressions())
+    position = rule.position_argument or 0
+    if len(arguments) < position:
+        return False
+    value = arguments[position - 1]
+    select = node.find_ancestor(exp.Select)
+    if select is not None and select.args.get("where") and value.find(exp.Subquery) is None:
+        return False  # `SELECT setval('s', max(id)) FROM t WHERE ...`: the max of some rows
+    return past_every_key(value)
 
 
 def _runs_sql_argument(

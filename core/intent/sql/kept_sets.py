@@ -20,6 +20,7 @@ from typing import NamedTuple
 from sqlglot import exp
 
 from guardrails_core.intent.complements import unparen
+from guardrails_core.intent.constant_folding import constant
 from guardrails_core.intent.predicates import _leaves
 from guardrails_core.intent.sql.key_exclusions import entity_key
 from guardrails_core.intent.value_ranges import own_key
@@ -81,29 +82,72 @@ def _unlisted_constant(part: exp.Expr, target: frozenset[str]) -> bool:
         if isinstance(found, exp.Anonymous) and found.name.lower() in _POSITION_FUNCTIONS:
             listed, key = [*found.expressions, exp.null(), exp.null()][:2]
             return len(found.expressions) == 2 and _list_and_key(listed, key, target)
-    if isinstance(part, exp.EQ) and _is_zero(part.expression):
-        found = unparen(part.this)
-        if isinstance(found, exp.Anonymous) and found.name.lower() == "find_in_set":
-            return len(found.expressions) == 2 and (
-                isinstance(found.expressions[1], exp.Literal)
-                and entity_key(unparen(found.expressions[0]), target)
-            )
-        if isinstance(found, exp.StrPosition):
-            return _key_text_absent(found, target)
-    return False
+    return _key_text_absent(part, target)
 
 
-def _key_text_absent(found: exp.StrPosition, target: frozenset[str]) -> bool:
-    """`LOCATE(CONCAT(',', id, ','), ',7,9,12,') = 0` (INSTR, POSITION, STRPOS, CHARINDEX): the
-    key, written as text, is not found in a constant string that lists the kept keys."""
-    listed, needle = found.this, found.args.get("substr")
-    if not isinstance(unparen(listed), exp.Literal) or needle is None:
+def _key_text_absent(part: exp.Expr, target: frozenset[str]) -> bool:
+    """The key, written as text, is not found in a constant string that lists the kept keys,
+    whatever tests the membership: a position of zero (`INSTR(',7,9,', ',' || id || ',') = 0`,
+    LOCATE, POSITION, STRPOS, CHARINDEX, `< 1`), a failed match (`',7,9,' NOT LIKE '%,' || id ||
+    ',%'`, ILIKE, NOT CONTAINS, NOT REGEXP_LIKE), `FIND_IN_SET(id, '7,9') = 0`; the key's text
+    built by any concatenation, cast or formatting of the key alone."""
+    search = _failed_search(part)
+    if search is None:
         return False
-    needle = unparen(needle)
-    parts = needle.expressions if isinstance(needle, exp.Concat) else [needle]
-    return any(entity_key(unparen(part), target) for part in parts) and all(
-        isinstance(unparen(part), exp.Literal) or entity_key(unparen(part), target)
-        for part in parts
+    haystack, needle = search
+    return isinstance(unparen(haystack), exp.Literal) and _key_text(needle, target)
+
+
+def _failed_search(part: exp.Expr) -> tuple[exp.Expr, exp.Expr] | None:
+    """(the searched string, what is searched for) of a search that finds nothing, or None."""
+    if isinstance(part, exp.Not) or (isinstance(part, _MATCHES) and part.args.get("negate")):
+        found = unparen(part.this) if isinstance(part, exp.Not) else part
+        if isinstance(found, _MATCHES) and (found is part or not found.args.get("negate")):
+            needle = found.args.get("expression")
+            return (found.this, needle) if needle is not None else None
+        return None
+    position = _zero_position(part)
+    if isinstance(position, exp.StrPosition) and position.args.get("substr") is not None:
+        return position.this, position.args["substr"]
+    if isinstance(position, exp.Anonymous) and position.name.lower() == "find_in_set":
+        listed = [*position.expressions, exp.null(), exp.null()][:2]
+        return (listed[1], listed[0]) if len(position.expressions) == 2 else None
+    return None
+
+
+# Searches of a pattern (or a substring) in a string, true when it is found.
+_MATCHES = (exp.Like, exp.ILike, exp.Contains, exp.RegexpLike, exp.RegexpILike)
+
+
+def _zero_position(part: exp.Expr) -> exp.Expr | None:
+    """The position function of `f(...) = 0`, `0 = f(...)`, `f(...) < 1`, `f(...) <= 0`."""
+    if not isinstance(part, exp.EQ | exp.LT | exp.LTE | exp.GT | exp.GTE):
+        return None
+    sides = (unparen(part.this), unparen(part.expression))
+    for (found, bound), kind in ((sides, type(part)), (sides[::-1], _MIRROR[type(part)])):
+        value = constant(bound)
+        if (kind in (exp.EQ, exp.LTE) and value == 0.0) or (kind is exp.LT and value == 1.0):
+            return found
+    return None
+
+
+_MIRROR: dict[type, type] = {
+    exp.EQ: exp.EQ,
+    exp.LT: exp.GT,
+    exp.LTE: exp.GTE,
+    exp.GT: exp.LT,
+    exp.GTE: exp.LTE,
+}
+
+
+def _key_text(needle: exp.Expr, target: frozenset[str]) -> bool:
+    """Text computed from the target's key alone (and constants): `',' || id || ','`, `CONCAT(
+    ',', CAST(id AS varchar), ',')`, `'%,' + CONVERT(varchar, id) + ',%'`."""
+    columns = list(needle.find_all(exp.Column))
+    return (
+        bool(columns)
+        and all(entity_key(column, target) for column in columns)
+        and needle.find(exp.Query) is None
     )
 
 
@@ -127,11 +171,6 @@ def _constant_list(node: exp.Expr) -> bool:
 
 def _constants(nodes: list[exp.Expr]) -> bool:
     return all(isinstance(unparen(node), exp.Literal) for node in nodes)
-
-
-def _is_zero(node: exp.Expr) -> bool:
-    node = unparen(node)
-    return isinstance(node, exp.Literal) and not node.is_string and node.this == "0"
 
 
 def _absent(part: exp.Expr, target: frozenset[str], joined: dict[str, exp.Join]) -> _Anti | None:
@@ -247,7 +286,7 @@ def _not_exists(node: exp.Exists, target: frozenset[str]) -> _Anti | None:
         return None
     parts = _leaves(unparen(where.this), exp.And)
     for part in parts:
-        link = _link(unparen(part), target, origin.alias_or_name.lower())
+        link = _link(unparen(part), target, origin.alias_or_name.lower(), _column_aliases(origin))
         if link is not None:
             filtered = len(parts) > 1 or bool(select.args.get("joins")) or _one_row(select)
             return _Anti(link[0], link[1], origin, filtered)
@@ -256,11 +295,24 @@ def _not_exists(node: exp.Exists, target: frozenset[str]) -> _Anti | None:
 
 def _constant_rows(origin: exp.Expr | None) -> bool:
     """A derived set written out as constants (`(SELECT 100 AS id FROM dual UNION ALL SELECT
-    101 FROM dual) k`, VALUES): a keep-list, whatever table it is selected from as a formality."""
-    if not isinstance(origin, exp.Subquery | exp.Values):
+    101 FROM dual) k`, VALUES, `UNNEST([1, 2, 3]) AS k`): a keep-list, whatever table it is
+    selected from as a formality."""
+    if not isinstance(origin, _DERIVED_SETS):
         return False
     tables = {table.name.lower() for table in origin.find_all(exp.Table)}
     return tables <= _NO_TABLE and not any(origin.find_all(exp.Column))
+
+
+# Sets written in the statement itself rather than read from a table.
+_DERIVED_SETS = (exp.Subquery, exp.Values, exp.Unnest)
+
+
+def _column_aliases(origin: exp.Expr) -> frozenset[str]:
+    """The names a derived set gives its columns (`UNNEST(...) AS k`, `VALUES ... v(id)`), by
+    which a condition may name them without the set's own name."""
+    alias = origin.args.get("alias")
+    columns = alias.args.get("columns") if isinstance(alias, exp.TableAlias) else None
+    return frozenset(column.name.lower() for column in columns or [])
 
 
 # Tables that hold no rows of their own: one row to select constants from.
@@ -285,9 +337,10 @@ def _unmatched(node: exp.Is, target: frozenset[str], joined: dict[str, exp.Join]
 
 
 def _link(
-    part: exp.Expr, target: frozenset[str], inner: str
+    part: exp.Expr, target: frozenset[str], inner: str, named: frozenset[str] = frozenset()
 ) -> tuple[exp.Column, exp.Column] | None:
-    """`s.id = t.id`: (the deleted row's column, the set's column), or None."""
+    """`s.id = t.id`: (the deleted row's column, the set's column), or None. `named`: the set's
+    column names, which stand for its columns unqualified (`k = u.id` over `UNNEST(...) AS k`)."""
     if not isinstance(part, exp.EQ):
         return None
     sides = (unparen(part.this), unparen(part.expression))
@@ -296,7 +349,10 @@ def _link(
             isinstance(own, exp.Column)
             and isinstance(other, exp.Column)
             and own.table.lower() in target
-            and other.table.lower() == inner
+            and (
+                other.table.lower() == inner
+                or (not other.table and other.name.lower() in named and own.table)
+            )
         ):
             return own, other
     return None
@@ -344,7 +400,7 @@ def _keeps_only(anti: _Anti, target: frozenset[str]) -> bool:
     nor the whole target itself (which keeps every row)."""
     origin = anti.source
     if not isinstance(origin, exp.Table):
-        return isinstance(origin, exp.Subquery | exp.Values)  # a derived set: what it lists is kept
+        return isinstance(origin, _DERIVED_SETS)  # a derived set: what it lists is kept
     table = origin.name.lower()
     if table in {name.rsplit(".", 1)[-1] for name in target}:
         return anti.filtered  # `id NOT IN (SELECT id FROM t WHERE p)` keeps only the p rows

@@ -75,6 +75,12 @@ def _created_temporary(tree: exp.Expr | None) -> exp.Table | None:
     return None
 
 
+def derived_rows(statement: _Statement, derived: exp.Subquery) -> ScratchRows:
+    """What a derived table written in the statement holds, judged as a fill of a temporary
+    table would be: `JOIN (SELECT id FROM t WHERE load_id = 'L1') d` holds rows a filter picked."""
+    return _filled(statement, derived)
+
+
 def _filled(statement: _Statement, query: exp.Expr | None) -> ScratchRows:
     """What one fill adds: literal VALUES and a SELECT from one table whose WHERE would scope a
     DELETE of that table pick rows; a SELECT without one copies the table; the rest (joins,
