@@ -122,15 +122,35 @@ def _cat(call: _Call) -> None:
     if all(_is_blank_source(file) for file in files):
         call.stdout = _Feed(_Origin.NONE, f"{call.prog} {_names(files)}", _Word.literal(""))
         return
-    # files this script wrote above with their text visible print that text (`echo '{...}' >
-    # conf.json; ... --conf "$(cat conf.json)"`): what reads the output reads it as written
+    call.stdout = _as_written(call, files) or call.stdout
+
+
+def _as_written(call: _Call, files: Sequence[_Word]) -> _Feed | None:
+    """Files this script wrote above with their text visible print that text (`echo '{...}' >
+    conf.json; ... --conf "$(cat conf.json)"`): what reads the output reads it as written."""
     written = [call.analyzer.produced_by(file) for file in files]
     texts = [feed.literal for feed in written if feed is not None and feed.literal is not None]
-    if len(texts) == len(files):
-        origin = _Origin.NONE
-        for feed in written:
-            origin |= feed.origin if feed is not None else _Origin.NONE
-        call.stdout = _Feed(origin, _names(files), _concat(texts))
+    if len(texts) != len(files):
+        return None
+    origin = _Origin.NONE
+    for feed in written:
+        origin |= feed.origin if feed is not None else _Origin.NONE
+    return _Feed(origin, _names(files), _concat(texts))
+
+
+# jq options that only lay out the JSON it prints: with the identity filter `.` it prints the
+# values it read, unchanged (-s, -n, --arg ... change what is read or printed)
+_JQ_LAYOUT = _words(
+    "-c -r -j -a -M -C -S --compact-output --raw-output --join-output --ascii-output "
+    "--monochrome-output --color-output --sort-keys --tab"
+)
+
+
+def _prints_as_read(call: _Call, program: Sequence[_Word]) -> bool:
+    """`jq . conf.json`, `jq -c . < conf.json`: the document is printed as it was read."""
+    options = [word.value for word in call.args if word.value.startswith("-")]
+    identity = [word.value.strip() for word in program] == ["."]
+    return call.prog == "jq" and identity and all(option in _JQ_LAYOUT for option in options)
 
 
 def _read_files(call: _Call, files: Sequence[_Word]) -> None:
@@ -257,8 +277,11 @@ def _reader(call: _Call) -> None:
             note_ignore_rules_edit(call.analyzer, file)
         call.stdout = None
         return
+    as_read = _prints_as_read(call, program) and not written
     if not files:
         call.stdout = call.feed.passed_through(call.prog) if call.feed and not written else None
+        if as_read and call.feed is not None and call.feed.literal is not None:
+            call.stdout = call.feed  # `jq . < conf.json`: the text the script wrote
         if call.stdout is not None and call.prog in ("head", "tail"):  # rotation: a cut kept
             call.stdout = replace(call.stdout, listing=cut(call.prog, parsed, call.feed))
         if call.prog in ("ls", "du", "tree", "stat"):
@@ -281,6 +304,8 @@ def _reader(call: _Call) -> None:
         secrets_of=None if call.prog in _METADATA_ONLY else _secrets_in(call, files),
     )
     call.stdout = None if written else stdout
+    if as_read:  # `jq . conf.json`: the text the script wrote
+        call.stdout = _as_written(call, files) or call.stdout
 
 
 # sed's `e` command and the `e` flag of `s///` run a shell command (GNU sed).
