@@ -93,23 +93,26 @@ def _printf(call: _Call) -> None:
     call.stdout = _Feed(_Origin.NONE, "printf", text)
 
 
-_CONVERSION = re.compile(r"%[-+ #0-9.]*[a-zA-Z%]")
+_CONVERSION = re.compile(r"(%[-+ #0-9.]*[a-zA-Z%])")
 
 
 def _formatted(args: list[_Word]) -> _Word | None:
-    """What printf FORMAT ARGS prints (each conversion taken as its argument's text), or None
-    when the format is built at run time. A format used up with arguments left is used again."""
+    """What printf FORMAT ARGS prints (each conversion taken as its argument's text, `%%` a
+    percent sign), or None when the format is built at run time. A format used up with
+    arguments left is used again."""
     if not args or args[0].dynamic:
         return None
     fmt, values = _decode_escapes(args[0].value), args[1:]
-    parts = _CONVERSION.split(fmt)
+    parts = _CONVERSION.split(fmt)  # text, conversion, text, ...
+    takes_values = any(part != "%%" for part in parts[1::2])
     pieces: list[_Word] = []
     while True:
         for index, piece in enumerate(parts):
-            if index:
+            if index % 2 == 0 or piece == "%%":
+                pieces.append(_Word.literal(piece[-1] if index % 2 else piece))
+            else:
                 pieces.append(values.pop(0) if values else _Word.literal(""))
-            pieces.append(_Word.literal(piece))
-        if not values or len(parts) == 1:
+        if not values or not takes_values:
             return _concat(pieces)
 
 
