@@ -98,6 +98,23 @@ def vim_emptied(call: Call, emptied: Callable[[Any, Any, str], None]) -> None:
     """``vim -es -c '%d' -c wq FILE``, ``ex -sc '%d|x' FILE``: every line deleted, then written:
     the file is left as empty as ``sed -i '1,$d' FILE`` leaves it (a write with a name empties that
     file instead). A quit without writing ends the commands (the deletion is thrown away)."""
+    commands, files = _vim_arguments(call)
+    _emptied_by(call, commands, files, emptied, _VIM_DELETE_ALL)
+
+
+def ex_script(call: Call, fed: Any, bridge: Bridge) -> None:
+    """`ex -s FILE <<< $'%d\\nx'`, `printf '%%d\\nwq\\n' | vim -es FILE`: in ex mode the
+    commands read from stdin are judged as -c commands are, run after them."""
+    lines = fed.value.splitlines()
+    for line in lines:
+        vim_commands(call, type(fed).literal(line), f"{call.prog} {line[:40]}", bridge)
+    commands, files = _vim_arguments(call)
+    commands.extend(piece for line in lines for piece in line.split("|"))
+    _emptied_by(call, commands, files, bridge.emptied, _VIM_DELETE_ALL)
+
+
+def _vim_arguments(call: Call) -> tuple[list[str], list[Any]]:
+    """The ex commands given by -c and +CMD, in order, and the files edited."""
     commands: list[str] = []
     files: list[Any] = []
     args = list(call.args)
@@ -112,14 +129,50 @@ def vim_emptied(call: Call, emptied: Callable[[Any, Any, str], None]) -> None:
         elif not text.startswith("-"):
             files.append(args[index])
         index += 2 if takes_value else 1
-    _emptied_by(call, commands, files, emptied, _VIM_DELETE_ALL)
+    return commands, files
 
 
-def ed_emptied(call: Call, lines: list[str], emptied: Callable[[Any, Any, str], None]) -> None:
-    """`printf ',d\\nw\\n' | ed -s FILE`: ed's commands read from stdin delete every line (`,`
-    is the whole buffer in ed, as `1,$` is), then write: the file is left empty."""
+# ed's addresses (`.`, `$`, `12`, `/re/`, `?re?`, `'x`, `+2`, `-`) and separators (`,` `;` `%`)
+# before a command; a command line is what follows them
+_ED_ADDRESSES = re.compile(
+    r"^(?:\s|[.$,;%^+\-]|\d+|/(?:[^/\\]|\\.)*(?:/|$)|\?(?:[^?\\]|\\.)*(?:\?|$)|'[a-z])*"
+)
+# commands that only edit, print, move or quit (a bare w/W/q/Q writes or leaves the file edited);
+# `s` and `g`/`v` are read apart (their delimiters, their command lists)
+_ED_EDITING = re.compile(r"^(?:[acdijlnpPuhHzQq=]|[mt][^!]*|k[a-z]|wq?|W|z\d*)\s*$")
+_ED_INPUT = frozenset("aic")  # text lines follow, up to a line that is only `.`
+_ED_SHELL = re.compile(r"^[rweEW]?\s*!(.*)$")  # `!cmd`, `r !cmd`, `w !cmd`, `e !cmd`
+_ED_GLOBAL = re.compile(r"^[gGvV](.)(?:(?!\1)[^\\]|\\.)*\1(.*)$")
+
+
+def ed_script(call: Call, fed: Any, bridge: Bridge) -> None:
+    """ed's commands read from stdin (`printf ',d\\nw\\n' | ed -s FILE`, a here-doc, a file the
+    script wrote): shell escapes run their command, editing commands are harmless, text after
+    `a`/`i`/`c` is the file's new text, anything else is dynamic. Every line deleted (`,` is the
+    whole buffer in ed, as `1,$` is) then written leaves the file empty."""
+    commands: list[str] = []
+    text_lines = False
+    for line in fed.value.splitlines():
+        if text_lines:
+            text_lines = line != "."
+            continue
+        commands.append(line)
+        command = _ED_ADDRESSES.sub("", line, count=1).strip()
+        text_lines = command in _ED_INPUT
+        _ed_command(call, command, line, type(fed), bridge)
     files = [arg for arg in call.args if not arg.value.startswith("-")]
-    _emptied_by(call, lines, files, emptied, _ED_DELETE_ALL)
+    _emptied_by(call, commands, files, bridge.emptied, _ED_DELETE_ALL)
+
+
+def _ed_command(call: Call, command: str, line: str, word: Any, bridge: Bridge) -> None:
+    if (shell := _ED_SHELL.match(command)) is not None:
+        bridge.script(call, word.literal(shell.group(1).strip()), f"{call.prog} {line[:40]}")
+    elif (each := _ED_GLOBAL.match(command)) is not None:  # g/re/cmd: cmd on each matching line
+        _ed_command(call, each.group(2).strip() or "p", line, word, bridge)
+    elif command.startswith("s") and len(command) > 1 and not command[1].isalnum():
+        return  # s/re/text/flags: a substitution in the buffer (ed's s runs nothing)
+    elif command and not _ED_EDITING.match(command):
+        call.add(Intent.DYNAMIC, f"{call.prog} runs editor commands ({line[:60]})")
 
 
 def _emptied_by(

@@ -18,7 +18,8 @@ import yaml
 
 from guardrails_core.intent import jinja_calls, makefiles, mongo, saved_plans
 from guardrails_core.intent.carried_commands import (
-    ed_emptied,
+    ed_script,
+    ex_script,
     lua_commands,
     redis_lua,
     vim_commands,
@@ -293,9 +294,9 @@ def judge(call: Call, program: Program, bridge: Bridge) -> None:
             if call.feed is not None:
                 call.add(Intent.DYNAMIC, f"{call.prog} runs commands from {call.stdin()}")
         elif carrier.language == "ed":  # `ed f <<< '!cmd'`: editor commands, shell escapes
-            for line in fed.value.splitlines():
-                vim_commands(call, type(fed).literal(line), f"{call.prog} {line[:40]}", bridge)
-            ed_emptied(call, fed.value.splitlines(), bridge.emptied)
+            ed_script(call, fed, bridge)
+        elif carrier.language == "ex":  # `ex -s f <<< $'%d\nx'`: ex commands, as -c gives
+            ex_script(call, fed, bridge)
         elif carrier.language == "args":  # `echo FLUSHALL | redis-cli`: each line is a command
             for line in fed.value.splitlines():
                 words = [type(fed).literal(part) for part in line.split()]

@@ -12,6 +12,7 @@ from guardrails_core.intent import shell_registry
 from guardrails_core.intent.shell.environment import judge_variable
 from guardrails_core.intent.shell.expand import _MKTEMP
 from guardrails_core.intent.shell.options import guarded_path
+from guardrails_core.intent.shell.startup_files import names_seen_startup
 from guardrails_core.intent.shell.words import MAX_DEPTH, _clip, _Effect, _Feed, _Word
 from guardrails_core.locations import MKTEMP_PATH
 from guardrails_core.model import Intent
@@ -152,6 +153,8 @@ class _Assignments:
                     ).run()[0]
                 )
         elif name in shell_registry.environment("loader"):
+            if names_seen_startup(name, value, self.produced):
+                return  # `PSQLRC=/dev/null`: a start-up file whose text is seen
             effect.add(Intent.HOST_ACCESS, f"{name}={_clip(value)} loads code into the command")
         elif name in shell_registry.environment("session"):
             settings = _session_settings(value)

@@ -432,7 +432,11 @@ class _Expander:
                 self.node_text(node), self.output_origin(output), [self.node_text(node)]
             )
             return
-        if node.type == "command_substitution" and self.node_text(node).startswith("$("):
+        text = self.node_text(node)
+        # `cmd` without backslashes reads as $(cmd) (with them it is re-read by substitute)
+        if node.type == "command_substitution" and (
+            text.startswith("$(") or (text.startswith("`") and "\\" not in text)
+        ):
             output = self.run_substitution(node)
             literal = output.literal if output is not None else None
             payload = output is not None and bool(output.origin & _PAYLOAD)
@@ -487,12 +491,7 @@ class _Expander:
         if text.startswith("`") and "\\" in text:
             # Inside backticks a backslash quotes $ ` \ once more: re-read the unescaped body.
             body = re.sub(r"\\([$`\\])", r"\1", text[1:-1] if text.endswith("`") else text[1:])
-            holder = _Effect(text=text, span=self.chars(node.start_byte, node.end_byte))
-            output = self.nested_shell(holder, body, _Out.CAPTURED)
-            self.sink.extend(
-                s.model_copy(update={"index": len(self.sink) + i})
-                for i, s in enumerate(holder.embedded)
-            )
+            output = self.captured_shell(node, body)
         else:
             output = self.run_substitution(node)
             if output is not None and output.literal is not None and not output.literal.dynamic:
@@ -500,6 +499,16 @@ class _Expander:
         if output is None:
             return _Origin.DATA, text
         return self.output_origin(output), output.description
+
+    def captured_shell(self, node: Node, script: str) -> _Feed | None:
+        """SCRIPT run in place of the substitution NODE, its output captured; what it does is
+        recorded here, in order."""
+        holder = _Effect(text=self.node_text(node), span=self.chars(node.start_byte, node.end_byte))
+        output = self.nested_shell(holder, script, _Out.CAPTURED)
+        start = len(self.sink)
+        nested = enumerate(holder.embedded, start)
+        self.sink.extend(effect.model_copy(update={"index": index}) for index, effect in nested)
+        return output
 
     def decoded_literal(self, node: Node, output: _Feed) -> bool:
         """$(echo ZHJvcGRi | base64 -d): a decoded literal is known text, remembered as such."""
@@ -531,6 +540,12 @@ class _Expander:
         for child in node.children:
             if child.type in _STATEMENT_TYPES:
                 output = self.statement(child, io)
+        read = [child for child in node.children if child.type == "file_redirect"]
+        if output is None and len(read) == 1 and self.redirect_operator(read[0]) == "<":
+            # bash's `$(< FILE)` prints FILE as `$(cat FILE)` does: judged as that cat
+            targets = [c for c, f in _fields(read[0]) if f == "destination"]
+            if targets:
+                output = self.captured_shell(node, "cat " + self.node_text(targets[0]))
         if output is not None and output.names is not None and output.names.glob:
             self.listed_names[node.start_byte] = output.names  # for f in $(ls /data)
         return output

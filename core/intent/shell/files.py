@@ -25,7 +25,7 @@ from guardrails_core.intent.shell.options import (
     _words,
 )
 from guardrails_core.intent.shell.password_files import password_stored
-from guardrails_core.intent.shell.startup_files import is_client_startup
+from guardrails_core.intent.shell.startup_files import HARMLESS_STARTUP_LINE, is_client_startup
 from guardrails_core.intent.shell.words import _concat, _Effect, _Feed, _names, _Origin, _Word
 from guardrails_core.locations import lexical_path
 from guardrails_core.model import (
@@ -184,14 +184,6 @@ def _emptied(effect: _Effect, target: _Word, how: str) -> None:
     effect.add(Intent.MASS_MUTATION, f"{how} empties {target.display}: whatever it held is gone")
 
 
-# Lines that a startup file may gain without running anything new: comments, plain exports of
-# variables that load no code, psql display settings, and the display settings of sqlite3's and
-# duckdb's dot commands (headers, output mode, NULL text, timer, column widths).
-_HARMLESS_STARTUP_LINE = re.compile(
-    r"^\s*(?:#.*|export\s+(?P<name>[A-Za-z_]\w*)=\S*|\\(?:timing|pset|x|encoding)\b.*"
-    r"|\\set\s+(?:ON_ERROR_STOP|ECHO|ECHO_HIDDEN|VERBOSITY|SHOW_CONTEXT|QUIET|HISTSIZE"
-    r"|HISTCONTROL|COMP_KEYWORD_CASE|FETCH_COUNT|PROMPT\d)\b.*)?\s*$"
-)
 # in an SQL client's own start-up file only (in a shell's, `.mode` would be a program)
 _CLIENT_DISPLAY_LINE = re.compile(
     r"^\s*\.(?:headers?|mode|nullvalue|timer|width|separator|changes|bail|maxrows|maxwidth)\b.*$"
@@ -205,7 +197,7 @@ def _harmless_startup(content: _Word | None, target: _Word) -> bool:
     for line in content.value.splitlines():
         if client and _CLIENT_DISPLAY_LINE.match(line):
             continue
-        match = _HARMLESS_STARTUP_LINE.match(line)
+        match = HARMLESS_STARTUP_LINE.match(line)
         if match is None:
             return False
         name = match.group("name")

@@ -93,23 +93,26 @@ def _printf(call: _Call) -> None:
     call.stdout = _Feed(_Origin.NONE, "printf", text)
 
 
-_CONVERSION = re.compile(r"%[-+ #0-9.]*[a-zA-Z%]")
+_CONVERSION = re.compile(r"(%[-+ #0-9.]*[a-zA-Z%])")
 
 
 def _formatted(args: list[_Word]) -> _Word | None:
-    """What printf FORMAT ARGS prints (each conversion taken as its argument's text), or None
-    when the format is built at run time. A format used up with arguments left is used again."""
+    """What printf FORMAT ARGS prints (each conversion taken as its argument's text, `%%` a
+    percent sign), or None when the format is built at run time. A format used up with
+    arguments left is used again."""
     if not args or args[0].dynamic:
         return None
     fmt, values = _decode_escapes(args[0].value), args[1:]
-    parts = _CONVERSION.split(fmt)
+    parts = _CONVERSION.split(fmt)  # text, conversion, text, ...
+    takes_values = any(part != "%%" for part in parts[1::2])
     pieces: list[_Word] = []
     while True:
         for index, piece in enumerate(parts):
-            if index:
+            if index % 2 == 0 or piece == "%%":
+                pieces.append(_Word.literal(piece[-1] if index % 2 else piece))
+            else:
                 pieces.append(values.pop(0) if values else _Word.literal(""))
-            pieces.append(_Word.literal(piece))
-        if not values or len(parts) == 1:
+        if not values or not takes_values:
             return _concat(pieces)
 
 
@@ -122,15 +125,35 @@ def _cat(call: _Call) -> None:
     if all(_is_blank_source(file) for file in files):
         call.stdout = _Feed(_Origin.NONE, f"{call.prog} {_names(files)}", _Word.literal(""))
         return
-    # files this script wrote above with their text visible print that text (`echo '{...}' >
-    # conf.json; ... --conf "$(cat conf.json)"`): what reads the output reads it as written
+    call.stdout = _as_written(call, files) or call.stdout
+
+
+def _as_written(call: _Call, files: Sequence[_Word]) -> _Feed | None:
+    """Files this script wrote above with their text visible print that text (`echo '{...}' >
+    conf.json; ... --conf "$(cat conf.json)"`): what reads the output reads it as written."""
     written = [call.analyzer.produced_by(file) for file in files]
     texts = [feed.literal for feed in written if feed is not None and feed.literal is not None]
-    if len(texts) == len(files):
-        origin = _Origin.NONE
-        for feed in written:
-            origin |= feed.origin if feed is not None else _Origin.NONE
-        call.stdout = _Feed(origin, _names(files), _concat(texts))
+    if len(texts) != len(files):
+        return None
+    origin = _Origin.NONE
+    for feed in written:
+        origin |= feed.origin if feed is not None else _Origin.NONE
+    return _Feed(origin, _names(files), _concat(texts))
+
+
+# jq options that only lay out the JSON it prints: with the identity filter `.` it prints the
+# values it read, unchanged (-s, -n, --arg ... change what is read or printed)
+_JQ_LAYOUT = _words(
+    "-c -r -j -a -M -C -S --compact-output --raw-output --join-output --ascii-output "
+    "--monochrome-output --color-output --sort-keys --tab"
+)
+
+
+def _prints_as_read(call: _Call, program: Sequence[_Word]) -> bool:
+    """`jq . conf.json`, `jq -c . < conf.json`: the document is printed as it was read."""
+    options = [word.value for word in call.args if word.value.startswith("-")]
+    identity = [word.value.strip() for word in program] == ["."]
+    return call.prog == "jq" and identity and all(option in _JQ_LAYOUT for option in options)
 
 
 def _read_files(call: _Call, files: Sequence[_Word]) -> None:
@@ -257,8 +280,11 @@ def _reader(call: _Call) -> None:
             note_ignore_rules_edit(call.analyzer, file)
         call.stdout = None
         return
+    as_read = _prints_as_read(call, program) and not written
     if not files:
         call.stdout = call.feed.passed_through(call.prog) if call.feed and not written else None
+        if as_read and call.feed is not None and call.feed.literal is not None:
+            call.stdout = call.feed  # `jq . < conf.json`: the text the script wrote
         if call.stdout is not None and call.prog in ("head", "tail"):  # rotation: a cut kept
             call.stdout = replace(call.stdout, listing=cut(call.prog, parsed, call.feed))
         if call.prog in ("ls", "du", "tree", "stat"):
@@ -281,6 +307,8 @@ def _reader(call: _Call) -> None:
         secrets_of=None if call.prog in _METADATA_ONLY else _secrets_in(call, files),
     )
     call.stdout = None if written else stdout
+    if as_read:  # `jq . conf.json`: the text the script wrote
+        call.stdout = _as_written(call, files) or call.stdout
 
 
 # sed's `e` command and the `e` flag of `s///` run a shell command (GNU sed).

@@ -12,13 +12,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from guardrails_core.intent.programs import home_form
-from guardrails_core.intent.shell.words import _Word
+from guardrails_core.intent.shell.words import _Feed, _Word
 from guardrails_core.yaml_data import load_yaml
 
 if TYPE_CHECKING:
     from guardrails_core.intent.shell.options import _Call
 
 _RULES = Path(__file__).parent.parent / "rules" / "client_startup.yaml"
+
+
+# Lines that a startup file may gain without running anything new: comments, plain exports of
+# variables that load no code, psql display settings, and the display settings of sqlite3's and
+# duckdb's dot commands (headers, output mode, NULL text, timer, column widths).
+HARMLESS_STARTUP_LINE = re.compile(
+    r"^\s*(?:#.*|export\s+(?P<name>[A-Za-z_]\w*)=\S*|\\(?:timing|pset|x|encoding)\b.*"
+    r"|\\set\s+(?:ON_ERROR_STOP|ECHO|ECHO_HIDDEN|VERBOSITY|SHOW_CONTEXT|QUIET|HISTSIZE"
+    r"|HISTCONTROL|COMP_KEYWORD_CASE|FETCH_COUNT|PROMPT\d)\b.*)?\s*$"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,3 +94,23 @@ def _values(text: str, key: str) -> list[str]:
             value = value[1:-1]
         values.append(value)
     return values
+
+
+_NOTHING = "/dev/null"
+
+
+def names_seen_startup(variable: str, value: str, produced: dict[str, _Feed]) -> bool:
+    """``PSQLRC=/dev/null psql``, ``PSQLRC=/tmp/rc psql`` with /tmp/rc written above: the start-up
+    file a client's variable names loads no code: the null device holds nothing, and a file this
+    script wrote with client settings only (HARMLESS_STARTUP_LINE: ``\\set ON_ERROR_STOP on``,
+    ``\\timing``) runs nothing. A file with SQL or other client commands still points the client
+    at code (its SQL is judged with the run by startup_sql)."""
+    if variable not in {startup.env for startup in _clients().values() if startup.env}:
+        return False
+    path = posixpath.normpath(value)
+    if path == _NOTHING:
+        return True
+    written = produced.get(path)
+    if written is None or written.literal is None or written.literal.dynamic:
+        return False
+    return all(HARMLESS_STARTUP_LINE.match(line) for line in written.literal.value.splitlines())

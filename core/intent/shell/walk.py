@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 import unicodedata
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -398,7 +399,7 @@ class _Analyzer(_Expander, _CredentialFlow, _Assignments, _Functions, _Aliases):
             if write.truncates and (not words or _is_empty(content)):
                 _emptied(effect, write.target, write.how)
             if write.stdout and output is not None:
-                self.note_produced(write.target, output)
+                self.note_produced(write.target, self.appended(write, output))
             if write.stdout or write.truncates:
                 note_written(self, write.target, output, appends=not write.truncates)
             for planted in _planted_commands(write.target, content):  # runs later, unseen
@@ -534,6 +535,18 @@ class _Analyzer(_Expander, _CredentialFlow, _Assignments, _Functions, _Aliases):
         return frozen
 
     # ----- nested analysers
+
+    def appended(self, write: _Write, output: _Feed) -> _Feed:
+        """What the file holds after WRITE: an append to a file whose text is known adds to it
+        (a text no longer known as a whole is forgotten); else what was written is in it."""
+        before = None if write.truncates else self.produced_by(write.target)
+        if before is None or before.literal is None:
+            return output
+        whole = before.followed_by(output)
+        if whole is None:
+            self.produced.pop(posixpath.normpath(write.target.value), None)
+            return output
+        return whole
 
     def nested_shell(self, effect: _Effect, script: str, out: _Out | None = None) -> _Feed | None:
         if self.depth + 1 > MAX_DEPTH:

@@ -288,6 +288,17 @@ class _Feed:
     generated: Generated | None = None  # SQL a query prints per row (shell/generated_sql.py)
     secrets_of: str | None = None  # the secret files (.env.prod) whose bytes these are
 
+    def followed_by(self, more: _Feed) -> _Feed | None:
+        """A file holding this text, then MORE appended (`echo w >> s.ed` after `echo ',d' >
+        s.ed`): both texts in order, or None when either text is not known."""
+        if self.literal is None or more.literal is None:
+            return None
+        return _Feed(
+            self.origin | more.origin,
+            f"{self.description} and {more.description}",
+            _concat([self.literal, more.literal]),
+        )
+
     def passed_through(self, program: str) -> _Feed:
         """The same bytes after a filter that changes them (sed, gzip): origin kept, text lost."""
         return _Feed(
