@@ -16,8 +16,9 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
 from guardrails_core.intent.sql.script_constants import (
-    LOCAL,
     constant_value,
+    local_key,
+    local_name,
     remember_constants,
 )
 
@@ -40,6 +41,8 @@ _READING_STEP = re.compile(
     r"(?is)\A(?:SELECT|WITH|DELETE|UPDATE|INSERT|MERGE|TRUNCATE|COMMIT|ROLLBACK|END|IF|ELSIF|"
     r"ELSEIF|WHILE|RETURN|EXIT|CONTINUE|NULL)\b"
 )
+# Steps that call code, which may set the variables passed to it (OUT parameters).
+_CALL = re.compile(r"(?is)\A(?:CALL|EXEC|EXECUTE|FETCH|OPEN|GET)\b|\A[A-Za-z_][\w.$]*\s*\(")
 
 
 def remember_step_values(
@@ -73,25 +76,44 @@ def remember_block_values(step: str, constants: dict[str, exp.Expr], dialect: st
     body = step[_OPENERS.match(step).end() :]  # type: ignore[union-attr]
     valued = None if _READING_STEP.match(body) else _VALUED.match(body)
     if valued is not None:
-        key = LOCAL + valued["name"].lower()
+        key = local_key(valued["name"], dialect)
         value = _value(valued["value"], constants, dialect)
         if value is None:
             constants.pop(key, None)
         else:
             constants[key] = value
         return
-    if not any(key.startswith(LOCAL) for key in constants):
+    assigned = None if _READING_STEP.match(body) else _ASSIGNED.match(body)
+    if assigned is not None:  # an assignment whose value is not read here: unknown
+        constants.pop(local_key(assigned["name"], dialect), None)
+    names = {key: local_name(key, dialect) for key in constants}
+    if not any(names.values()):
         return
     words = {word.lower() for word in re.findall(r"\w+", body)}
     into = re.search(r"(?i)\bINTO\b", body)
-    reading = _READING_STEP.match(body) is not None
-    for key in [key for key in constants if key.startswith(LOCAL)]:
-        name = key[len(LOCAL) :]
-        if name not in words:
+    passed = _CALL.match(body) is not None  # a call may set the variables it is passed
+    for key, name in names.items():
+        if name is None or name not in words:
             continue
         target = into is not None and re.search(rf"(?i)\b{re.escape(name)}\b", body[into.end() :])
-        if target or not reading:
+        if target or passed:
             constants.pop(key)
+
+
+def declared_value(step: str) -> str | None:
+    """The value a declaration or assignment step writes (`LET v DATE := expr`: `expr`)."""
+    valued = _VALUED.match(step)
+    return valued["value"] if valued is not None else None
+
+
+def calls_user_code(value: str, dialect: str | None) -> bool:
+    """Whether `value` calls a function the dialect does not define (a routine of the database's
+    own, whose body is not visible), or cannot be read."""
+    try:
+        tree = sqlglot.parse_one("SELECT " + value, read=dialect)
+    except SqlglotError:
+        return True
+    return tree is None or tree.find(exp.Anonymous, exp.Dot) is not None
 
 
 def _value(text: str, constants: dict[str, exp.Expr], dialect: str | None) -> exp.Expr | None:

@@ -30,7 +30,7 @@ from guardrails_core.intent.sql.dialects import (
     _tokenizer_and_parser,
 )
 from guardrails_core.intent.sql.foreign_code import FOREIGN_LANGUAGES, foreign_body
-from guardrails_core.intent.sql.script_constants import LOCAL
+from guardrails_core.intent.sql.script_constants import local_key
 from guardrails_core.intent.sql.statement import (
     _NOISE_WORDS,
     _rest_after,
@@ -149,7 +149,10 @@ def _procedural_statements(body: str, statement: _Statement) -> list[StatementEf
     plpgsql = statement.dialect_name in PLPGSQL_DIALECTS
     constants = text_constants([(sql, declaring) for _, _, sql, declaring in steps])
     values: dict[str, exp.Expr] = {}  # the constants the block's variables hold so far
-    changed = changed_in_block([sql for _, _, sql, declaring in steps if not declaring])
+    changed = {
+        local_key(name, statement.dialect_name)
+        for name in changed_in_block([sql for _, _, sql, declaring in steps if not declaring])
+    }
     for fragment, prefix, sql, declaring in steps:
         conditions = control_sql(prefix)  # the conditions and loop queries the words hold
         loop_changes(prefix, fragment, loops)
@@ -165,7 +168,7 @@ def _procedural_statements(body: str, statement: _Statement) -> list[StatementEf
             rewritten = plpgsql_step(sql, declaring=declaring)
             sql = with_text_constants(sql, constants) if rewritten is None else rewritten
         # In a loop a later step's assignment reaches this one on the next pass.
-        known = {k: v for k, v in values.items() if k[len(LOCAL) :] not in changed or not loops}
+        known = {key: v for key, v in values.items() if key not in changed or not loops}
         for condition in conditions:
             effects.extend(_step_effects(condition, statement, known, condition=True))
         if sql:

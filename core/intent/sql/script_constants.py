@@ -58,6 +58,19 @@ _SETTING = "setting:"
 LOCAL = "local:"
 
 
+def local_key(name: str, dialect: str | None) -> str:
+    """The key of a block's variable `name`: its bare name where scripts read variables bare
+    (BigQuery, Databricks), where it is also the key DECLARE gives it."""
+    return name.lower() if dialect in _BARE_VARIABLE_DIALECTS else LOCAL + name.lower()
+
+
+def local_name(key: str, dialect: str | None) -> str | None:
+    """The variable name a key of a block's variable stands for (None for other keys)."""
+    if key.startswith(LOCAL):
+        return key[len(LOCAL) :]
+    return key if dialect in _BARE_VARIABLE_DIALECTS and key.isidentifier() else None
+
+
 def remember_constants(
     tree: exp.Expr | None, constants: dict[str, exp.Expr], dialect: str | None
 ) -> None:
