@@ -9,7 +9,7 @@ import queue
 import re
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from sqlglot import exp
@@ -18,6 +18,7 @@ from sqlglot.tokenizer_core import Token
 
 from guardrails_core.intent.sql.attached_workspace import rebuilt_in_attached_workspace
 from guardrails_core.intent.sql.audit_trail import audit_trail_changed
+from guardrails_core.intent.sql.block_variables import remember_step_values
 from guardrails_core.intent.sql.commands import _classify_by_keywords
 from guardrails_core.intent.sql.compile_only import DIALECTS as COMPILE_ONLY_DIALECTS
 from guardrails_core.intent.sql.compile_only import as_compiled_only, compile_only_switch
@@ -49,7 +50,6 @@ from guardrails_core.intent.sql.reads import cross_catalog
 from guardrails_core.intent.sql.restored_checks import restored_checks
 from guardrails_core.intent.sql.routine_bodies import ROUTINE_DIALECTS, joined_routine_bodies
 from guardrails_core.intent.sql.scratch_rows import record_scratch_rows
-from guardrails_core.intent.sql.script_constants import remember_constants
 from guardrails_core.intent.sql.specials import _remember_variable, remember_texts
 from guardrails_core.intent.sql.statement import (
     _Chunk,
@@ -94,8 +94,9 @@ def analyze_sql(
     depth: int = 0,
     default_schema: str | None = None,
     default_catalog: str | None = None,
+    variables: Mapping[str, exp.Expr] | None = None,
 ) -> list[StatementEffect]:
-    """One StatementEffect per statement of `text`, in order. Never raises."""
+    """One StatementEffect per statement of `text` (`variables` in scope). Never raises."""
     try:
         canonical = resolve_dialect(dialect)
     except UnknownDialectError as error:
@@ -112,7 +113,7 @@ def analyze_sql(
                 "drivers truncate or drop it, so what runs is not what was analysed; remove it",
             )
         ]
-    names = _Names(_dialect(canonical), default_schema, default_catalog)
+    names = _Names(_dialect(canonical), default_schema, default_catalog, variables or {})
     try:
         if len(text) < _LARGE_TEXT:  # most statements: no context manager to enter
             return _analyze_at_depth(text, canonical, depth, names)
@@ -284,7 +285,7 @@ def _analyze_text(
     prepared: dict[str, list[StatementEffect]] = {}
     temporaries: list[tuple[str, str]] = []
     texts: dict[str, str] = {}
-    constants: dict[str, exp.Expr] = {}
+    constants: dict[str, exp.Expr] = dict(names.variables)
     routines: set[str] = set()
     scratch: dict[str, ScratchRows] = {}
     odd_characters = _odd_code_characters(source, tokens)
@@ -345,7 +346,8 @@ def _analyze_text(
                 if dialect_name in MYSQL_FAMILY:
                     _remember_variable(source[chunk.start : chunk.end], statement, prepared)
                 remember_texts(statement, prepared)
-                remember_constants(statement.tree, constants, dialect_name)
+                step = source[chunk.start : chunk.end]
+                remember_step_values(statement.tree, step, constants, dialect_name)
         effect = statement.build(
             len(effects), text[chunk.start : chunk.end], (chunk.start, chunk.end)
         )

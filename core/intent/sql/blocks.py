@@ -7,11 +7,12 @@ import re
 from sqlglot.errors import SqlglotError
 from sqlglot.tokenizer_core import TokenType
 
+from guardrails_core.intent.sql.block_variables import calls_user_code, declared_value
 from guardrails_core.intent.sql.compound_assignment import read_compound_assignments
 from guardrails_core.intent.sql.dialects import MAX_DEPTH, A, I, K
 from guardrails_core.intent.sql.folding import remember_assignments
 from guardrails_core.intent.sql.function_rules import function_registry
-from guardrails_core.intent.sql.functions import written_arguments
+from guardrails_core.intent.sql.functions import _dynamic_text, written_arguments
 from guardrails_core.intent.sql.scheduler_jobs import scheduler_job
 from guardrails_core.intent.sql.statement import (
     _Statement,
@@ -49,6 +50,8 @@ _BLOCK_CONTROL = frozenset(
         "SET",
     ]
 )
+# Words that declare a variable of the block (Snowflake Scripting LET, SQL/PSM DECLARE).
+_DECLARING = frozenset({"LET", "DECLARE"})
 # Words that may follow BEGIN when it starts a transaction rather than a procedural block.
 _TRANSACTION_WORDS = frozenset(
     [
@@ -93,6 +96,15 @@ def _block_body(statement: _Statement, found: _Words) -> bool:
     rest = [word for word in found.words[1:] if word not in _TRANSACTION_WORDS]
     if not rest:
         return False
+    first = found.tokens[1].start if len(found.tokens) > 1 else -1
+    value = declared_value(found.text[first : found.end]) if rest[0] in _DECLARING else None
+    if value is not None and first >= 0:  # `BEGIN LET v := expr`: the step evaluates expr
+        _dynamic_text(statement, "SELECT " + value, "the declaration", in_scope=True)
+        called = _value_words(rest)
+        # `LET v := pkg.f(x)` runs code of the database's users, as `v := pkg.f(x)` does
+        if _is_call(called) and calls_user_code(value, statement.dialect_name):
+            _called_procedure(statement, called, "the block", found)
+        return True
     if rest[0] in _BLOCK_CONTROL:
         step = _step_after_control(rest)
         if _is_call(step):
@@ -117,6 +129,16 @@ def _is_call(step: list[str]) -> bool:
     if not step or step[0] in _BLOCK_CONTROL or not _NAME.fullmatch(step[0]):
         return False
     return position + 1 >= len(step) or step[position + 1] in ("(", ";")
+
+
+def _value_words(words: list[str]) -> list[str]:
+    """The words of the value a declaration writes, after its `:=` or DEFAULT."""
+    for index, word in enumerate(words):
+        if word in (":=", "DEFAULT"):
+            return words[index + 1 :]
+        if word == ":" and words[index + 1 : index + 2] == ["="]:
+            return words[index + 2 :]
+    return []
 
 
 def _step_after_control(words: list[str]) -> list[str]:

@@ -102,14 +102,16 @@ def _trailing_statement(statement: _Statement, found: _Words, first: int = 1) ->
             not in _CLAUSE_OPENINGS
         ):
             if not opened:
-                _dynamic_text(statement, found.text[token.start : found.end], found.words[0])
+                hidden = found.text[token.start : found.end]
+                _dynamic_text(statement, hidden, found.words[0], in_scope=True)
                 return True
             close = _matching_paren(tokens, opened[-1]) if opened[-1] == position - 1 else None
             if close == position + 1:
                 pass  # one word alone in parentheses is an argument: wal_checkpoint(TRUNCATE)
             elif opened[-1] == position - 1:
                 end = tokens[close].start if close is not None else found.end
-                _dynamic_text(statement, found.text[token.start : end], found.words[0])
+                hidden = found.text[token.start : end]
+                _dynamic_text(statement, hidden, found.words[0], in_scope=True)
                 position = close if close is not None else len(tokens)
                 opened.pop()
         position += 1

@@ -34,9 +34,12 @@ from guardrails_core.intent.sql.statement import (
 from guardrails_core.model import Intent
 
 
-def _dynamic_text(statement: _Statement, literal: str | None, what: str) -> None:
+def _dynamic_text(
+    statement: _Statement, literal: str | None, what: str, *, in_scope: bool = False
+) -> None:
     """Literal dynamic SQL is analysed and reported for what it contains; anything built at run
-    time is opaque and reported as `dynamic`."""
+    time is opaque and reported as `dynamic`. `in_scope`: the text is a statement of the script
+    itself (behind a block word), which reads the script's variables."""
     if literal is None:
         statement.add(I.DYNAMIC, f"{what} runs SQL built at run time; it cannot be checked here")
         return
@@ -50,6 +53,7 @@ def _dynamic_text(statement: _Statement, literal: str | None, what: str) -> None
         depth=statement.depth + 1,
         default_schema=statement.names.default_schema,
         default_catalog=statement.names.default_catalog,
+        variables=statement.constants if in_scope else None,
     )
     statement.embed(inner)
     if not inner:

@@ -19,6 +19,7 @@ from guardrails_core.intent.sql.block_steps import (
     text_constants,
     with_text_constants,
 )
+from guardrails_core.intent.sql.block_variables import changed_in_block, remember_block_values
 from guardrails_core.intent.sql.ddl import _UNTRUSTED_LANGUAGES, _deferred_body
 from guardrails_core.intent.sql.dialects import (
     _QUOTED_TOKENS,
@@ -29,6 +30,7 @@ from guardrails_core.intent.sql.dialects import (
     _tokenizer_and_parser,
 )
 from guardrails_core.intent.sql.foreign_code import FOREIGN_LANGUAGES, foreign_body
+from guardrails_core.intent.sql.script_constants import local_key
 from guardrails_core.intent.sql.statement import (
     _NOISE_WORDS,
     _rest_after,
@@ -146,6 +148,11 @@ def _procedural_statements(body: str, statement: _Statement) -> list[StatementEf
     steps = _steps(_block_fragments(body, statement.names.dialect))
     plpgsql = statement.dialect_name in PLPGSQL_DIALECTS
     constants = text_constants([(sql, declaring) for _, _, sql, declaring in steps])
+    values: dict[str, exp.Expr] = {}  # the constants the block's variables hold so far
+    changed = {
+        local_key(name, statement.dialect_name)
+        for name in changed_in_block([sql for _, _, sql, declaring in steps if not declaring])
+    }
     for fragment, prefix, sql, declaring in steps:
         conditions = control_sql(prefix)  # the conditions and loop queries the words hold
         loop_changes(prefix, fragment, loops)
@@ -160,13 +167,16 @@ def _procedural_statements(body: str, statement: _Statement) -> list[StatementEf
         if sql and plpgsql:
             rewritten = plpgsql_step(sql, declaring=declaring)
             sql = with_text_constants(sql, constants) if rewritten is None else rewritten
+        # In a loop a later step's assignment reaches this one on the next pass.
+        known = {key: v for key, v in values.items() if key not in changed or not loops}
         for condition in conditions:
-            effects.extend(_step_effects(condition, statement, condition=True))
+            effects.extend(_step_effects(condition, statement, known, condition=True))
         if sql:
-            step_effects = _step_effects(sql, statement)
+            step_effects = _step_effects(sql, statement, known)
             if any(loops):
                 step_effects = [_per_row(effect) for effect in step_effects]
             effects.extend(step_effects)
+        remember_block_values(fragment[len(prefix) :], values, statement.dialect_name)
     return effects
 
 
@@ -205,7 +215,7 @@ _BEGIN = re.compile(r"(?i)\bBEGIN\b")
 
 
 def _step_effects(
-    sql: str, statement: _Statement, *, condition: bool = False
+    sql: str, statement: _Statement, known: dict[str, exp.Expr], *, condition: bool = False
 ) -> list[StatementEffect]:
     """One step's effects; what does not parse counts as `dynamic` (see above). A `condition`
     that only computes a value from no table is no step of its own."""
@@ -216,6 +226,7 @@ def _step_effects(
         depth=statement.depth + 1,
         default_schema=statement.names.default_schema,
         default_catalog=statement.names.default_catalog,
+        variables=known,
     ):
         if I.UNPARSEABLE in effect.intents:
             effect = effect.model_copy(

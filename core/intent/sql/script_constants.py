@@ -20,9 +20,12 @@ from guardrails_core.intent.sql.folding import script_assignments, variable_name
 _BARE_VARIABLE_DIALECTS = frozenset({"bigquery", "databricks", "spark"})
 # Dialects where `$name` reads the session variable `SET name = ...` assigned.
 _DOLLAR_READS = frozenset({"snowflake"})
-# What a value written as a constant is made of: literals, casts of them, intervals, arithmetic.
+# What a value written as a constant is made of: literals, casts of them (Oracle's `DATE '...'`
+# and `TIMESTAMP '...'` are read as conversions of the text), intervals, arithmetic.
 _CONSTANT_PARTS = (
     exp.Literal,
+    exp.DateStrToDate,
+    exp.StrToTime,
     exp.Boolean,
     exp.Null,
     exp.Neg,
@@ -50,6 +53,22 @@ _READERS = {
     "redshift": ("current_setting",),
 }
 _SETTING = "setting:"
+# The key of a procedural block's own variable (block_variables.py), read by its bare name or,
+# in Snowflake Scripting, as `:name`.
+LOCAL = "local:"
+
+
+def local_key(name: str, dialect: str | None) -> str:
+    """The key of a block's variable `name`: its bare name where scripts read variables bare
+    (BigQuery, Databricks), where it is also the key DECLARE gives it."""
+    return name.lower() if dialect in _BARE_VARIABLE_DIALECTS else LOCAL + name.lower()
+
+
+def local_name(key: str, dialect: str | None) -> str | None:
+    """The variable name a key of a block's variable stands for (None for other keys)."""
+    if key.startswith(LOCAL):
+        return key[len(LOCAL) :]
+    return key if dialect in _BARE_VARIABLE_DIALECTS and key.isidentifier() else None
 
 
 def remember_constants(
@@ -68,11 +87,31 @@ def remember_constants(
         if extreme is not None:
             constants[name] = extreme
             continue
-        known = with_constants(value, constants, dialect) if isinstance(value, exp.Expr) else None
-        if per_row or known is None or not _constant(known):
+        known = constant_value(value, constants, dialect)
+        if per_row or known is None:
             constants.pop(name, None)
         else:
-            constants[name] = known.copy()
+            constants[name] = known
+
+
+def constant_value(
+    value: exp.Expr | None, constants: dict[str, exp.Expr], dialect: str | None
+) -> exp.Expr | None:
+    """The constant `value` is, reading the variables already known in it; None if it is not
+    one (a column, a function, a query, a variable not known)."""
+    known = with_constants(value, constants, dialect) if isinstance(value, exp.Expr) else None
+    if known is None or not _constant(known):
+        return None
+    return known.copy().transform(_as_cast)
+
+
+def _as_cast(node: exp.Expr) -> exp.Expr:
+    """Oracle's typed literal `DATE '2999-12-31'` as the cast it is, which every dialect writes
+    and reads back alike (its own conversion name does not read back as one)."""
+    if isinstance(node, exp.DateStrToDate | exp.StrToTime) and isinstance(node.this, exp.Literal):
+        kind = exp.DType.DATE if isinstance(node, exp.DateStrToDate) else exp.DType.TIMESTAMP
+        return exp.Cast(this=node.this.copy(), to=exp.DataType.build(kind))
+    return node
 
 
 def _whole_table_aggregate(tree: exp.Expr | None, value: exp.Expr | None) -> exp.Expr | None:
@@ -160,8 +199,11 @@ def _reference(node: exp.Expr, dialect: str | None) -> str | None:
         return name if dialect in _DOLLAR_READS else "@" + name
     if dialect in _PARAMETER_READS and isinstance(node, exp.Placeholder) and node.name:
         return _PARAMETER_READS[dialect] + node.name.lower()
-    if dialect in _BARE_VARIABLE_DIALECTS and isinstance(node, exp.Column) and not node.table:
-        return node.name.lower()
+    if dialect in _DOLLAR_READS and isinstance(node, exp.Placeholder) and node.name:
+        return LOCAL + node.name.lower()
+    if isinstance(node, exp.Column) and not node.table:
+        bare = dialect in _BARE_VARIABLE_DIALECTS
+        return node.name.lower() if bare else LOCAL + node.name.lower()
     return None
 
 

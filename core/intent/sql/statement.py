@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
@@ -95,11 +95,13 @@ def _odd_code_characters(source: str, tokens: list[Token]) -> list[int]:
 
 @dataclass
 class _Names:
-    """Per-dialect identifier normalisation and the caller's default schema/catalog."""
+    """Per-dialect identifier normalisation, the caller's default schema/catalog, and the
+    constants of the script variables in scope where the text runs (a statement of a block)."""
 
     dialect: Dialect
     default_schema: str | None = None
     default_catalog: str | None = None
+    variables: Mapping[str, exp.Expr] = field(default_factory=dict)
 
     def parser(self) -> Any:
         return _tokenizer_and_parser(self.dialect)[1]
