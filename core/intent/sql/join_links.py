@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from sqlglot import exp
 
 from guardrails_core.intent.complements import unparen
+from guardrails_core.intent.node_index import bfs_nodes
 from guardrails_core.intent.predicates import Target, _leaves
 from guardrails_core.intent.value_ranges import own_key
 
@@ -252,7 +253,8 @@ def _column_owners(condition: exp.Expr) -> tuple[set[str], bool]:
     """The tables (names or aliases, lower case) the condition's columns name, subqueries' too,
     and whether an unqualified column outside a subquery stands beside another column (then any
     table's could be meant)."""
-    owners = {column.table.lower() for column in condition.find_all(exp.Column)}
+    column = exp.Column
+    owners = {node.table.lower() for node in bfs_nodes(condition) if isinstance(node, column)}
     return owners, "" in owners and _ambiguous(condition)
 
 
