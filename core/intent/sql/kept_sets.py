@@ -64,9 +64,15 @@ _PLAIN_COMPARISONS = frozenset({exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LT
 def _unlisted_constant(part: exp.Expr, target: frozenset[str]) -> bool:
     """The target's key tested absent from a list of constants, by any spelling: `id NOT IN (1,
     7)`, `NOT (id = ANY(ARRAY[1, 7]))`, `NOT ARRAY_CONTAINS(ARRAY[1, 7], id)`,
-    `array_position(ARRAY[1, 7], id) IS NULL`, `FIND_IN_SET(id, '1,7') = 0`: a keep-list."""
+    `array_position(ARRAY[1, 7], id) IS NULL`, `FIND_IN_SET(id, '1,7') = 0`, `id NOT BETWEEN
+    40 AND 50` (a range of constants lists its keys as well): a keep-list."""
     inner = unparen(part.this) if isinstance(part, exp.Not) else None
     negated = bool(part.args.get("negate"))
+    if isinstance(inner, exp.Between):
+        bounds = [inner.args.get("low"), inner.args.get("high")]
+        return _constants([b for b in bounds if b is not None]) and entity_key(
+            unparen(inner.this), target
+        )
     if (isinstance(part, exp.In) and negated) or isinstance(inner, exp.In):
         test = inner if isinstance(inner, exp.In) else part
         listed = test.expressions
@@ -95,7 +101,14 @@ def _key_text_absent(part: exp.Expr, target: frozenset[str]) -> bool:
     if search is None:
         return False
     haystack, needle = search
-    return isinstance(unparen(haystack), exp.Literal) and _key_text(needle, target)
+    return _fixed_text(haystack) and _key_text(needle, target)
+
+
+def _fixed_text(haystack: exp.Expr) -> bool:
+    """Text that no row changes: a literal, or literals, variables and bound parameters joined
+    (`CONCAT(',', @batch_ids, ',')`): the list is fixed before the statement runs, wherever it
+    was written down."""
+    return haystack.find(exp.Column, exp.Query) is None
 
 
 def _failed_search(part: exp.Expr) -> tuple[exp.Expr, exp.Expr] | None:

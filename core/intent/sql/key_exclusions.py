@@ -27,6 +27,10 @@ _IDENTITY_SUFFIXES = ("_id", "_key", "_uuid")
 def all_but_one_key(condition: exp.Expr, target: Target) -> exp.Expr | None:
     """The `key <> value` that is the whole condition, if it is one."""
     condition = unparen(condition)
+    if (single := _single_value_range(condition)) is not None:
+        if _target_key(single.this, target) and _one_value(single.args["low"]):
+            return condition
+        return None
     if isinstance(condition, exp.Not) and isinstance(unparen(condition.this), _EQUAL):
         compared = unparen(condition.this)
     elif isinstance(condition, _UNEQUAL):
@@ -37,6 +41,14 @@ def all_but_one_key(condition: exp.Expr, target: Target) -> exp.Expr | None:
     for key, value in (sides, sides[::-1]):
         if _target_key(key, target) and _one_value(value):
             return condition
+    return None
+
+
+def _single_value_range(condition: exp.Expr) -> exp.Between | None:
+    """`NOT (key BETWEEN 42 AND 42)`: a range of one value excluded is `key <> 42`."""
+    inner = unparen(condition.this) if isinstance(condition, exp.Not) else None
+    if isinstance(inner, exp.Between) and inner.args.get("low") == inner.args.get("high"):
+        return inner
     return None
 
 
