@@ -7,6 +7,7 @@ toDate(0)`, `created_at > SYSDATE - 36500`), cutoffs after every recorded row (`
 
 from __future__ import annotations
 
+import datetime
 import fnmatch
 import functools
 import math
@@ -315,10 +316,27 @@ _EPOCH_COUNTS = {"timestamp_seconds": 0, "timestamp_millis": 3, "timestamp_micro
 _SECONDS_PER_YEAR = 31_556_952
 
 
+# Times parsed from text by a format (sqlglot writes every dialect's format as strftime's).
+_PARSED_TIMES = (exp.StrToTime, exp.StrToDate, exp.TsOrDsToDate)
+
+
+def _parsed_year(cutoff: exp.Expr) -> int | None:
+    text, layout = cutoff.this, cutoff.args.get("format")
+    if not isinstance(text, exp.Literal) or not isinstance(layout, exp.Literal):
+        return None
+    try:
+        return datetime.datetime.strptime(str(text.this), str(layout.this)).year
+    except ValueError:
+        return None
+
+
 def _built_year(cutoff: exp.Expr) -> int | None:
     """The year of a time built from numbers: `to_timestamp(253402300799)`, `from_unixtime(n)`,
     `TO_TIMESTAMP_NTZ(n)`, `timestamp_millis(n)` (seconds or fractions since the epoch), or
-    `make_timestamp(2999, 1, 1, ...)` (its parts)."""
+    `make_timestamp(2999, 1, 1, ...)` (its parts), or text parsed by its format
+    (`strptime('31/12/2999', '%d/%m/%Y')`, `TO_DATE('31/12/2999', 'DD/MM/YYYY')`)."""
+    if isinstance(cutoff, _PARSED_TIMES):
+        return _parsed_year(cutoff)
     if isinstance(cutoff, exp.TimestampFromParts | exp.DateFromParts):
         year = cutoff.args.get("year")
         return int(year.this) if isinstance(year, exp.Literal) and year.is_int else None
