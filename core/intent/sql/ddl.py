@@ -499,7 +499,9 @@ def _handle_alter(statement: _Statement, node: exp.Alter, chunk: _Chunk | None) 
         elif isinstance(action, exp.ModifyColumn) and isinstance(action.this, exp.ColumnDef):
             column = statement.names.identifier(action.this.this)
             statement.obj(K.COLUMN, A.ALTER, name, schema=schema, catalog=catalog, column=column)
-            # Its type is restated whatever changes (NOT NULL, a default): no sign of a new type.
+            # Its type is restated whatever changes (NOT NULL, a default): only a type whose loss
+            # strict mode lets pass is judged.
+            judge_type_change(statement, column or "", action.this.args.get("kind"), restated=True)
             statement.add(I.SCHEMA_CHANGE, f"MODIFY COLUMN {column}")
         elif isinstance(action, exp.SwapTable):
             renamed = True  # both tables end up holding the other's data

@@ -24,6 +24,7 @@ class _Lossy(NamedTuple):
     refused_by: frozenset[str]
     why: str
     cut_by_cast: frozenset[str] = frozenset()
+    silent_when_restated: frozenset[str] = frozenset()
 
 
 class _Rules(NamedTuple):
@@ -43,6 +44,7 @@ def _rules() -> _Rules:
             frozenset(str(name) for name in row.get("refused_by") or ()),
             str(row["why"]),
             frozenset(str(name) for name in row.get("cut_by_cast") or ()),
+            frozenset(str(name) for name in row.get("silent_when_restated") or ()),
         )
         for name in row["types"]:
             lossy[str(name).upper()] = entry
@@ -62,9 +64,12 @@ def judge_type_change(
     column: str,
     new_type: exp.Expr | None,
     using: exp.Expr | None = None,
+    *,
+    restated: bool = False,
 ) -> None:
     """Name `mass_mutation` when changing `column` to `new_type` (USING `using`) can change
-    stored values rather than only their type."""
+    stored values rather than only their type. `restated`: the statement writes the column's
+    whole definition (MySQL's MODIFY), so only a loss its dialect lets pass silently counts."""
     if isinstance(using, exp.Expr) and not _same_values(using, column):
         statement.add(
             I.MASS_MUTATION,
@@ -81,6 +86,8 @@ def judge_type_change(
     if lossy is None or (
         dialect in lossy.refused_by and not (cast and dialect in lossy.cut_by_cast)
     ):
+        return
+    if restated and dialect not in lossy.silent_when_restated:
         return
     if lossy.sized and not new_type.expressions:
         return
