@@ -29,6 +29,7 @@ from guardrails_core.intent.shell.options import (
     _is_workspace,
     _options,
     _parse,
+    _Parsed,
     _words,
 )
 from guardrails_core.intent.shell.rotation import cut, listed
@@ -154,6 +155,19 @@ def _prints_as_read(call: _Call, program: Sequence[_Word]) -> bool:
     options = [word.value for word in call.args if word.value.startswith("-")]
     identity = [word.value.strip() for word in program] == ["."]
     return call.prog == "jq" and identity and all(option in _JQ_LAYOUT for option in options)
+
+
+# what makes a jq filter depend on more than its own text: variables, input, the environment
+_JQ_OUTSIDE = re.compile(r"\$|\binputs?\b|\benv\b")
+
+
+def _jq_constant(parsed: _Parsed, program: Sequence[_Word]) -> _Word | None:
+    """`jq -n '{full_refresh: true}'`: with no input, a filter of constants prints its own
+    value (the filter's text stands for the JSON jq writes of it)."""
+    if not parsed.has("-n", "--null-input") or len(program) != 1:
+        return None
+    (text,) = program
+    return None if text.dynamic or _JQ_OUTSIDE.search(text.value) else text
 
 
 def _read_files(call: _Call, files: Sequence[_Word]) -> None:
@@ -285,6 +299,8 @@ def _reader(call: _Call) -> None:
         call.stdout = call.feed.passed_through(call.prog) if call.feed and not written else None
         if as_read and call.feed is not None and call.feed.literal is not None:
             call.stdout = call.feed  # `jq . < conf.json`: the text the script wrote
+        if call.prog == "jq" and not written and (printed := _jq_constant(parsed, program)):
+            call.stdout = _Feed(_Origin.NONE, "jq -n", printed)
         if call.stdout is not None and call.prog in ("head", "tail"):  # rotation: a cut kept
             call.stdout = replace(call.stdout, listing=cut(call.prog, parsed, call.feed))
         if call.prog in ("ls", "du", "tree", "stat"):
