@@ -93,7 +93,7 @@ def test_a_memoised_decision_is_renewed_as_model_copy_would_copy_it() -> None:
     assert again.model_dump(exclude={"decision_id", "decided_at"}) == first.model_dump(
         exclude={"decision_id", "decided_at"}
     )
-    update = {"decision_id": random_id(), "decided_at": datetime.now(UTC)}
+    update = {"decision_id": random_id(), "decided_at": datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)}
     mine, pydantics = renewed(first, **update), first.model_copy(update=update)
     assert mine == pydantics
     assert mine.model_fields_set == pydantics.model_fields_set
