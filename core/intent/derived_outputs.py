@@ -35,13 +35,19 @@ def through_outputs(condition: exp.Expr, select: exp.Select, own: bool = False) 
         if not isinstance(inner, exp.Select) or derived is None:
             return condition
         outputs, alias = computed_outputs(inner), derived.alias_or_name.lower()
+    return with_outputs(condition, outputs, {"", alias})
+
+
+def with_outputs(condition: exp.Expr, outputs: dict[str, exp.Expr], owners: set[str]) -> exp.Expr:
+    """A copy of `condition` with each column named in `outputs` (unqualified or qualified by
+    one of `owners`) replaced by its expression; `condition` itself when there is none."""
     if not outputs:
         return condition
 
     def replaced(node: exp.Expr) -> exp.Expr:
         if (
             isinstance(node, exp.Column)
-            and node.table.lower() in ("", alias)
+            and node.table.lower() in owners
             and node.name.lower() in outputs
         ):
             return outputs[node.name.lower()].copy()

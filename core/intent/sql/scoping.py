@@ -8,6 +8,7 @@ from typing import NamedTuple
 
 from sqlglot import exp
 
+from guardrails_core.intent.derived_outputs import with_outputs
 from guardrails_core.intent.like_patterns import empty_search_by_dialect
 from guardrails_core.intent.node_index import NodeIndex, bfs_nodes, index_of
 from guardrails_core.intent.predicates import (
@@ -295,15 +296,9 @@ def _target_outputs_inlined(condition: exp.Expr, node: exp.Expr) -> exp.Expr:
         for expression in query.expressions
         if isinstance(expression, exp.Alias)
     }
-    names = {"", changed.alias_or_name.lower(), changed.name.lower()}
-
-    def inline(part: exp.Expr) -> exp.Expr:
-        if not isinstance(part, exp.Column) or part.table.lower() not in names:
-            return part
-        output = outputs.get(part.name.lower())
-        return output.copy() if output is not None else part
-
-    return condition.transform(inline) if outputs else condition
+    return with_outputs(
+        condition, outputs, {"", changed.alias_or_name.lower(), changed.name.lower()}
+    )
 
 
 def _quoted_names_as_strings(condition: exp.Expr) -> exp.Expr | None:
